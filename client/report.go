@@ -1,0 +1,141 @@
+package client
+
+// This file holds the decoded shape of a shared report. It is the contract between the
+// client (which decodes) and the collector (which aggregates): the large arrays of a report
+// (detailed rows, weekly rows, summary groups) are not kept here but handed to a Sink one
+// element at a time as they are decoded, so memory does not grow with the body.
+
+// Report is everything of a shared report except its rows, which go to a Sink.
+type Report struct {
+	Name           string // report_name
+	Type           string // report_type: "detailed", "summary", "weekly", or what Toggl sent
+	Public         bool
+	FixedDaterange bool
+	HideAmounts    bool
+	Features       map[string]bool
+	InputParams    map[string]any
+	SavedParams    map[string]any
+	Dictionaries   Dictionaries
+	// Totals are those of whichever result block carried them; nil when none did.
+	Totals *Totals
+	// Block names the result block that was filled: "detailed", "summary", "weekly" or "".
+	Block string
+}
+
+// Totals is the totals object that each result block carries.
+type Totals struct {
+	Seconds     int64
+	TrackedDays int64
+	// BillableAmountInCents and LabourCostInCents are nil when absent or null
+	// (hidden amounts, or a plan without rates).
+	BillableAmountInCents *int64
+	LabourCostInCents     *int64
+	Resolution            string
+	Rates                 []Rate
+}
+
+// Rate is one entry of totals.rates (also used by summary sub-groups).
+type Rate struct {
+	BillableSeconds   int64
+	Currency          string
+	HourlyRateInCents int64
+}
+
+// Dictionaries resolves ids found in rows to names. Maps are keyed by entity id;
+// a null or missing id is 0 and never appears as a key.
+type Dictionaries struct {
+	Projects   map[int64]Project
+	Clients    map[int64]Entity
+	Users      map[int64]Entity // e-mail addresses are deliberately not decoded
+	Tasks      map[int64]Task
+	Tags       map[int64]Entity
+	UserGroups map[int64]Entity
+}
+
+// Entity is a dictionary entry that has only an id and a name.
+type Entity struct {
+	ID   int64
+	Name string
+}
+
+// Project is an entry of dictionaries.projects.
+type Project struct {
+	ID               int64
+	Name             string
+	ClientID         int64 // 0 when none
+	Currency         string
+	EstimatedSeconds int64
+	ActualSeconds    int64
+}
+
+// Task is an entry of dictionaries.tasks.
+type Task struct {
+	ID               int64
+	Name             string
+	ProjectID        int64
+	EstimatedSeconds int64
+	TrackedSeconds   int64
+}
+
+// DetailedRow is one row of detailed_results.report. Null ids are 0.
+type DetailedRow struct {
+	UserID    int64
+	Username  string
+	ProjectID int64
+	// ProjectName and ClientName are usually absent; dictionaries are authoritative.
+	ProjectName           string
+	ClientName            string
+	TaskID                int64
+	Billable              bool
+	BillableAmountInCents int64
+	HourlyRateInCents     int64
+	Currency              string
+	TagIDs                []int64
+	// Seconds is the sum of the row's time_entries[].seconds, each entry clamped at 0
+	// so that a running entry (null or negative seconds) never lowers a total.
+	Seconds int64
+	// Entries is the number of time entries the row groups.
+	Entries int
+}
+
+// WeeklyRow is one row of weekly_results.report. Null ids are 0. The per-day slices are
+// as Toggl sent them (one element per day, length not assumed).
+type WeeklyRow struct {
+	UserID                 int64
+	UserName               string
+	ProjectID              int64
+	ProjectName            string
+	ClientName             string
+	Currency               string
+	HourlyRateInCents      int64
+	Seconds                []int64
+	BillableSeconds        []int64
+	BillableAmountsInCents []int64
+}
+
+// SummaryGroup is one element of summary_results.report.groups. Its dimension is the
+// report's grouping (see Report.Grouping). A null id is 0.
+type SummaryGroup struct {
+	ID        int64
+	IDs       []int64 // tag grouping only
+	Names     []string
+	SubGroups []SummarySubGroup
+}
+
+// SummarySubGroup is one sub-group of a summary group. Its dimension is the report's
+// sub_grouping. A null id is 0.
+type SummarySubGroup struct {
+	ID      int64
+	IDs     []int64
+	Title   string
+	Seconds int64
+	Rates   []Rate
+}
+
+// Sink receives the rows of a report as they are decoded, in document order.
+// The pointers are only valid during the call: a Sink copies what it keeps.
+type Sink interface {
+	DetailedRow(*DetailedRow)
+	WeeklyRow(*WeeklyRow)
+	SummaryGroup(*SummaryGroup)
+}
