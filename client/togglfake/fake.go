@@ -1,0 +1,311 @@
+// Package togglfake is a fake of Toggl Track's Reports API v3 shared-report endpoint,
+// POST /reports/api/v3/shared/{token}, for tests, benchmarks and the exporter's --demo mode.
+//
+// It speaks HTTP and JSON only, like the real service: reports are served as JSON bodies,
+// errors as plain text with Toggl's messages, and each report can be given a Fault (an error
+// status, a slow or cut body, a reset connection...) to exercise the client's failure paths.
+// It never logs.
+package togglfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PathPrefix is the path under which the fake serves reports: PathPrefix + token.
+const PathPrefix = "/reports/api/v3/shared/"
+
+// maxRequestBody bounds how much of a request body is read and recorded.
+const maxRequestBody = 1 << 20
+
+// Fake is an http.Handler serving POST /reports/api/v3/shared/{token}.
+// It is safe for concurrent use.
+type Fake struct {
+	mu       sync.Mutex
+	reports  map[string]Report
+	requests []Request
+	counts   map[string]int
+	// maxRequests bounds the recorded requests (the oldest are dropped); 0 keeps them all.
+	// Counts stay exact either way.
+	maxRequests int
+	now         func() time.Time
+	quota       quota
+}
+
+// Report is what the fake serves for one report token.
+type Report struct {
+	// Body is the JSON served with 200.
+	Body []byte
+	// BodyFunc, if set, computes the body per request from the fake's clock (see SetClock)
+	// and takes precedence over Body.
+	BodyFunc func(now time.Time) []byte
+	// Auth holds the credentials the report requires; the zero value makes it public,
+	// readable with or without an Authorization header.
+	Auth Auth
+	// Fault, if not zero, changes how the report is answered.
+	Fault Fault
+}
+
+// Auth holds the credentials a private report accepts: HTTP Basic <APIToken>:api_token,
+// or Email:Password. When both are set, both forms are accepted.
+type Auth struct {
+	APIToken string
+	Email    string
+	Password string
+}
+
+// Fault describes a misbehaviour of the upstream for one report. The zero Fault is healthy.
+// Delays, truncation and resets apply to whatever body is served, error bodies included.
+type Fault struct {
+	// Status, if neither 0 nor 200, is answered instead of 200, with Body as a text/plain
+	// body, or Toggl's message for that status when Body is empty (see StatusMessage).
+	Status int
+	// Body is the body for Status or, with Status 0, a raw body served with 200 instead of
+	// the report (an HTML page, wrong-typed JSON...): application/json unless ContentType
+	// says otherwise.
+	Body string
+	// EmptyBody answers 200 with an empty body.
+	EmptyBody bool
+	// ContentType overrides the Content-Type header.
+	ContentType string
+	// Header holds extra headers, set after all others (X-Toggl-Quota-Remaining,
+	// X-Toggl-Quota-Resets-In, Retry-After...).
+	Header http.Header
+	// HeaderDelay is slept before anything is written; the handler gives up when the
+	// client goes away.
+	HeaderDelay time.Duration
+	// BodyDelay splits the body: headers and the first half are written and flushed,
+	// then the handler sleeps (giving up when the client goes away), then writes the rest.
+	BodyDelay time.Duration
+	// Truncate, if positive and shorter than the body, serves only the first Truncate
+	// bytes of it while declaring the full Content-Length, then ends the response: the
+	// server closes the connection and the client reads an unexpected EOF.
+	Truncate int
+	// Reset writes the headers and the first half of the (possibly truncated) body, then
+	// aborts the connection: a TCP reset (SO_LINGER 0) on HTTP/1, a stream reset on HTTP/2.
+	Reset bool
+}
+
+// Request is what the fake recorded of one request it received, whatever its fate.
+type Request struct {
+	// Token is the report token from the path, "" when the path did not match.
+	// It is recorded for tests only.
+	Token string
+	// AuthKind is "none" (no Authorization header), "api_token" (Basic <token>:api_token),
+	// "email" (Basic email:password) or "invalid" (a header that is not usable Basic auth).
+	AuthKind string
+	// AuthOK reports whether the credentials let the request read the report: always
+	// true for a public report, false for an unknown token.
+	AuthOK bool
+	// Body is the decoded JSON body; nil when it was empty or not a JSON object.
+	Body map[string]any
+	// UserAgent is the User-Agent header.
+	UserAgent string
+	// Time is when the request arrived, by the fake's clock.
+	Time time.Time
+}
+
+// Kinds of credentials recorded in Request.AuthKind.
+const (
+	AuthNone     = "none"
+	AuthAPIToken = "api_token"
+	AuthEmail    = "email"
+	AuthInvalid  = "invalid"
+)
+
+// New returns an empty Fake using time.Now as its clock.
+func New() *Fake {
+	return &Fake{
+		reports: make(map[string]Report),
+		counts:  make(map[string]int),
+		now:     time.Now,
+	}
+}
+
+// Set adds or replaces the report served for token.
+func (f *Fake) Set(token string, r Report) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reports[token] = r
+}
+
+// SetFault changes only the fault of the report served for token; the zero Fault makes it
+// healthy again. It panics if no report was Set for token, which is a bug in the test.
+func (f *Fake) SetFault(token string, fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.reports[token]
+	if !ok {
+		panic("togglfake: SetFault on a token that was never Set")
+	}
+	r.Fault = fault
+	f.reports[token] = r
+}
+
+// SetClock replaces the clock used for quota windows, BodyFunc and Request.Time
+// (default time.Now). Delays always use real time.
+func (f *Fake) SetClock(now func() time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = now
+}
+
+// Requests returns a copy of every request received since New or Reset, in order.
+// The Body maps are shared and must not be modified.
+func (f *Fake) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.requests...)
+}
+
+// Count returns how many requests were received for token since New or Reset.
+func (f *Fake) Count(token string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts[token]
+}
+
+// Reset forgets the recorded requests and counts. Reports, faults and quota usage stay.
+func (f *Fake) Reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = nil
+	f.counts = make(map[string]int)
+}
+
+// ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path other than
+// PathPrefix+token is 404; a method other than POST is 405; an unknown token is 404; then
+// the report's credentials are checked (see checkAuth), the quota is charged (see
+// SetQuota), and the report or its Fault is served.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token, pathOK := strings.CutPrefix(r.URL.Path, PathPrefix)
+	if !pathOK || token == "" || strings.Contains(token, "/") {
+		token, pathOK = "", false
+	}
+	kind, user, password := parseAuth(r)
+	body := decodeBody(r.Body)
+
+	f.mu.Lock()
+	now := f.now()
+	rep, known := f.reports[token]
+	authStatus := http.StatusOK
+	if known {
+		authStatus = checkAuth(rep.Auth, kind, user, password)
+	}
+	f.recordLocked(Request{
+		Token:     token,
+		AuthKind:  kind,
+		AuthOK:    known && authStatus == http.StatusOK,
+		Body:      body,
+		UserAgent: r.UserAgent(),
+		Time:      now,
+	})
+	var q quotaAnswer
+	if pathOK && r.Method == http.MethodPost && known && authStatus == http.StatusOK {
+		q = f.quota.charge(bucketKey(kind, user), now)
+	}
+	f.mu.Unlock()
+
+	switch {
+	case !pathOK:
+		writeStatus(w, r, http.StatusNotFound, "", Fault{})
+	case r.Method != http.MethodPost:
+		w.Header().Set("Allow", http.MethodPost)
+		writeStatus(w, r, http.StatusMethodNotAllowed, "", Fault{})
+	case !known:
+		writeStatus(w, r, http.StatusNotFound, "", Fault{})
+	case authStatus == http.StatusUnauthorized && (kind == AuthNone || kind == AuthInvalid):
+		writeStatus(w, r, http.StatusUnauthorized, msgNoAuth, Fault{})
+	case authStatus != http.StatusOK:
+		writeStatus(w, r, authStatus, "", Fault{})
+	default:
+		q.setHeaders(w.Header())
+		if q.spent {
+			writeStatus(w, r, http.StatusPaymentRequired, q.message(), Fault{})
+			return
+		}
+		serveReport(w, r, rep, now)
+	}
+}
+
+// recordLocked appends req to the recorded requests; f.mu must be held.
+func (f *Fake) recordLocked(req Request) {
+	f.counts[req.Token]++
+	if f.maxRequests > 0 && len(f.requests) >= f.maxRequests {
+		// Drop the oldest half at once so that recording stays amortised O(1).
+		n := copy(f.requests, f.requests[len(f.requests)-f.maxRequests/2:])
+		clear(f.requests[n:])
+		f.requests = f.requests[:n]
+	}
+	f.requests = append(f.requests, req)
+}
+
+// parseAuth classifies the Authorization header. For Basic auth whose password is the
+// literal "api_token", user is the API token; otherwise user and password are an e-mail
+// and its password.
+func parseAuth(r *http.Request) (kind, user, password string) {
+	if r.Header.Get("Authorization") == "" {
+		return AuthNone, "", ""
+	}
+	user, password, ok := r.BasicAuth()
+	switch {
+	case !ok || user == "":
+		return AuthInvalid, "", ""
+	case password == "api_token":
+		return AuthAPIToken, user, ""
+	default:
+		return AuthEmail, user, password
+	}
+}
+
+// checkAuth returns http.StatusOK when the credentials may read a report requiring a,
+// else the status Toggl would answer:
+//   - no or unusable Authorization header on a private report: 401 "Unable to extract
+//     authentication data";
+//   - the report's e-mail with a wrong password: 401 "Incorrect username and/or
+//     password" (authentication itself failed);
+//   - any other credential: 403 "Invalid token". The fake cannot tell a wrong API token
+//     from another user's valid one, and toggl-api.md documents 403 for a private report
+//     read by someone who is not its owner or a workspace admin.
+func checkAuth(a Auth, kind, user, password string) int {
+	if a == (Auth{}) {
+		return http.StatusOK
+	}
+	switch kind {
+	case AuthNone, AuthInvalid:
+		return http.StatusUnauthorized
+	case AuthAPIToken:
+		if a.APIToken != "" && user == a.APIToken {
+			return http.StatusOK
+		}
+	case AuthEmail:
+		if a.Email != "" && user == a.Email {
+			if password == a.Password {
+				return http.StatusOK
+			}
+			return http.StatusUnauthorized
+		}
+	}
+	return http.StatusForbidden
+}
+
+// decodeBody reads at most maxRequestBody bytes and decodes them as a JSON object.
+func decodeBody(body io.Reader) map[string]any {
+	if body == nil {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(body, maxRequestBody))
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
