@@ -1,0 +1,526 @@
+// Package config loads and validates the exporter's YAML configuration:
+// strict decoding (unknown keys are errors), defaults, secrets from ${VAR}
+// references and *_file paths, errors that name their place, a redacted
+// rendering for /config, and SafeConfig for live reloads.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // timezone: works in images without /usr/share/zoneinfo
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults of the global settings.
+const (
+	DefaultAPIURL                = "https://api.track.toggl.com"
+	DefaultMinRefreshInterval    = model.Duration(5 * time.Minute)
+	DefaultMaxStale              = model.Duration(30 * time.Minute)
+	DefaultTimeout               = model.Duration(30 * time.Second)
+	DefaultMaxResponseBytes      = Bytes(64 << 20)
+	DefaultRequestsPerSecond     = 1.0
+	DefaultMaxConcurrentFetches  = 8
+	DefaultMaxSeriesPerBreakdown = 500
+	DefaultTimezone              = "UTC"
+	DefaultWeekStart             = "monday"
+)
+
+// EnvAPIToken names the environment variable holding the API token of
+// reports that configure no credentials of their own, when the file sets
+// no global api_token either.
+const EnvAPIToken = "TOGGL_API_TOKEN"
+
+// Breakdown names, as written in a report's breakdowns list.
+const (
+	BreakdownProjects = "projects"
+	BreakdownUsers    = "users"
+	BreakdownClients  = "clients"
+	BreakdownTags     = "tags"
+	BreakdownTasks    = "tasks"
+)
+
+// AllBreakdowns lists every valid breakdown; DefaultBreakdowns those a
+// report gets when it lists none.
+var (
+	AllBreakdowns     = []string{BreakdownProjects, BreakdownUsers, BreakdownClients, BreakdownTags, BreakdownTasks}
+	DefaultBreakdowns = []string{BreakdownProjects, BreakdownUsers}
+)
+
+// Config is the whole configuration file. After Load it holds every
+// default and every per-report override filled in; treat it as immutable.
+type Config struct {
+	APIURL               string         `yaml:"api_url"`
+	MinRefreshInterval   model.Duration `yaml:"min_refresh_interval"`
+	MaxStale             model.Duration `yaml:"max_stale"`
+	Timeout              model.Duration `yaml:"timeout"`
+	MaxResponseBytes     Bytes          `yaml:"max_response_bytes"`
+	RequestsPerSecond    float64        `yaml:"requests_per_second"`
+	MaxConcurrentFetches int            `yaml:"max_concurrent_fetches"`
+	APIToken             Secret         `yaml:"api_token,omitempty"`
+	APITokenFile         string         `yaml:"api_token_file,omitempty"`
+	Reports              []Report       `yaml:"reports"`
+
+	// fingerprint covers the file and every input its secrets came from.
+	fingerprint [sha256.Size]byte
+}
+
+// Report is one saved report to export. The secret fields keep what the
+// file says (possibly "${VAR}"); the values to use are in Resolved.
+type Report struct {
+	Name                  string         `yaml:"name"`
+	Token                 Secret         `yaml:"token,omitempty"`
+	TokenFile             string         `yaml:"token_file,omitempty"`
+	APIToken              Secret         `yaml:"api_token,omitempty"`
+	APITokenFile          string         `yaml:"api_token_file,omitempty"`
+	Email                 string         `yaml:"email,omitempty"`
+	Password              Secret         `yaml:"password,omitempty"`
+	PasswordFile          string         `yaml:"password_file,omitempty"`
+	Params                map[string]any `yaml:"params,omitempty"`
+	Period                string         `yaml:"period,omitempty"`
+	Timezone              string         `yaml:"timezone,omitempty"`
+	WeekStart             string         `yaml:"week_start,omitempty"`
+	Breakdowns            []string       `yaml:"breakdowns,omitempty"`
+	MaxSeriesPerBreakdown int            `yaml:"max_series_per_breakdown,omitempty"`
+	MinRefreshInterval    model.Duration `yaml:"min_refresh_interval,omitempty"`
+	MaxStale              model.Duration `yaml:"max_stale,omitempty"`
+	Timeout               model.Duration `yaml:"timeout,omitempty"`
+
+	// Resolved is filled in by Load.
+	Resolved Resolved `yaml:"-" json:"-"`
+}
+
+// Resolved holds a report's effective secrets and parsed settings. It
+// prints redacted with %v and %#v.
+type Resolved struct {
+	// Token is the report token (secret): it goes into the request path.
+	Token string
+	// APIToken is the effective API token (secret): the report's own, else
+	// the global api_token/api_token_file, else $TOGGL_API_TOKEN; always
+	// empty when the report uses email and password. Empty with an empty
+	// Email means no Authorization header (a public report).
+	APIToken string
+	// Email and Password (secret) are the report's basic-auth credentials.
+	Email, Password string
+	// Period is the rolling window; the zero value means none.
+	Period Period
+	// Location is the report's timezone, never nil after Load.
+	Location *time.Location
+	// WeekStart is the first day of a week for this_week and last_week.
+	WeekStart time.Weekday
+}
+
+// String renders r with every secret redacted.
+func (r Resolved) String() string {
+	loc := "<nil>"
+	if r.Location != nil {
+		loc = r.Location.String()
+	}
+	return fmt.Sprintf("{Token:%s APIToken:%s Email:%s Password:%s Period:%s Location:%s WeekStart:%s}",
+		Secret(r.Token), Secret(r.APIToken), r.Email, Secret(r.Password), r.Period, loc, r.WeekStart)
+}
+
+// GoString renders r with every secret redacted.
+func (r Resolved) GoString() string { return "config.Resolved" + r.String() }
+
+// ReportByName returns the report called name, or nil.
+func (c *Config) ReportByName(name string) *Report {
+	for i := range c.Reports {
+		if c.Reports[i].Name == name {
+			return &c.Reports[i]
+		}
+	}
+	return nil
+}
+
+// Redacted renders the configuration as YAML with every secret replaced by
+// "<secret>". File paths are shown, their contents never.
+func (c *Config) Redacted() ([]byte, error) {
+	if c == nil {
+		return nil, errors.New("no configuration loaded")
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Load reads, decodes, completes and validates the configuration file at
+// path. Relative *_file paths are relative to the file's directory. A nil
+// lookupEnv means os.LookupEnv. All problems are reported at once
+// (errors.Join), each naming its place; no error ever holds a secret.
+func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, filepath.Dir(path), lookupEnv)
+}
+
+// Parse is Load for data read elsewhere; dir anchors relative *_file paths.
+func Parse(data []byte, dir string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parse(data, dir, lookupEnv, nil)
+}
+
+func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
+	root, err := parseDocument(data)
+	if err != nil {
+		return nil, err
+	}
+	if root == nil {
+		return nil, errors.New("reports: required (the configuration is empty)")
+	}
+	st := checkStructure(root)
+	if len(st.errs) > 0 {
+		return nil, errors.Join(st.errs...)
+	}
+	cfg := &Config{
+		APIURL:               DefaultAPIURL,
+		MinRefreshInterval:   DefaultMinRefreshInterval,
+		MaxStale:             DefaultMaxStale,
+		Timeout:              DefaultTimeout,
+		MaxResponseBytes:     DefaultMaxResponseBytes,
+		RequestsPerSecond:    DefaultRequestsPerSecond,
+		MaxConcurrentFetches: DefaultMaxConcurrentFetches,
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		// Not expected after checkStructure; keep yaml's own words.
+		return nil, err
+	}
+	r := newResolver(data, dir, lookupEnv, readFile)
+	if errs := cfg.complete(st, r); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	cfg.fingerprint = r.fingerprint()
+	return cfg, nil
+}
+
+// globalCredentials is what reports without credentials of their own fall
+// back to.
+type globalCredentials struct {
+	apiToken string
+	set      bool // the file sets api_token or api_token_file (valid or not)
+
+	envDone  bool
+	envToken string
+}
+
+// complete fills in defaults and secrets and validates, returning every
+// problem found.
+func (c *Config) complete(st *structure, r *resolver) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if u, err := checkAPIURL(c.APIURL); err != nil {
+		fail("api_url: %w", err)
+	} else {
+		c.APIURL = u
+	}
+	globalOK := true
+	if c.MinRefreshInterval <= 0 {
+		fail("min_refresh_interval: must be > 0")
+		globalOK = false
+	}
+	if c.MaxStale < c.MinRefreshInterval {
+		fail("max_stale: must be >= min_refresh_interval (%s), got %s", c.MinRefreshInterval, c.MaxStale)
+		globalOK = false
+	}
+	if c.Timeout <= 0 {
+		fail("timeout: must be > 0")
+		globalOK = false
+	}
+	if c.MaxResponseBytes <= 0 {
+		fail("max_response_bytes: must be > 0")
+	}
+	if !(c.RequestsPerSecond > 0) || math.IsInf(c.RequestsPerSecond, 0) {
+		fail("requests_per_second: must be a finite number > 0")
+	}
+	if c.MaxConcurrentFetches < 1 {
+		fail("max_concurrent_fetches: must be >= 1, got %d", c.MaxConcurrentFetches)
+	}
+
+	var g globalCredentials
+	src := secretSource{key: "api_token", fileKey: "api_token_file", literal: c.APIToken, file: c.APITokenFile}
+	switch {
+	case c.APIToken != "" && c.APITokenFile != "":
+		g.set = true
+		fail("api_token and api_token_file: set only one")
+	case src.set():
+		g.set = true
+		v, key, err := r.resolve(src, true)
+		if err == nil {
+			if err = checkAPIToken(v); err != nil {
+				err = fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			g.apiToken = v
+		}
+	}
+
+	if !st.hasReports || len(c.Reports) == 0 {
+		fail("reports: at least one report required")
+	}
+	names := map[string][]int{}
+	for i := range c.Reports {
+		rep := &c.Reports[i]
+		var keys map[string]bool
+		if i < len(st.reportKeys) {
+			keys = st.reportKeys[i]
+		}
+		errs = append(errs, rep.complete(i, c, keys, r, &g, globalOK)...)
+		if rep.Name != "" {
+			names[rep.Name] = append(names[rep.Name], i)
+		}
+	}
+	for i := range c.Reports {
+		idx := names[c.Reports[i].Name]
+		if len(idx) < 2 || idx[0] != i {
+			continue
+		}
+		var also []string
+		for _, j := range idx[1:] {
+			also = append(also, fmt.Sprintf("reports[%d]", j))
+		}
+		fail("%s: duplicate name (also %s)", reportPlace(i, c.Reports[i].Name), strings.Join(also, ", "))
+	}
+	return errs
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// complete fills in the report's defaults and Resolved and validates it.
+// keys holds the keys the file sets for this report.
+func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver, g *globalCredentials, globalOK bool) []error {
+	place := reportPlace(i, rep.Name)
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
+	}
+	failErr := func(err error) { errs = append(errs, fmt.Errorf("%s: %w", place, err)) }
+
+	switch {
+	case rep.Name == "":
+		fail("name: required")
+	case !validName.MatchString(rep.Name):
+		fail("name: must match [A-Za-z0-9_.-]+")
+	}
+
+	// The report token.
+	tok := secretSource{key: "token", fileKey: "token_file", literal: rep.Token, file: rep.TokenFile}
+	switch {
+	case rep.Token != "" && rep.TokenFile != "":
+		fail("token and token_file: set only one")
+	case !tok.set():
+		fail("token or token_file: required")
+	default:
+		v, key, err := r.resolve(tok, true)
+		if err == nil {
+			if err = checkReportToken(v); err != nil {
+				err = fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		if err != nil {
+			failErr(err)
+		} else {
+			rep.Resolved.Token = v
+		}
+	}
+
+	// Credentials: at most one kind.
+	api := secretSource{key: "api_token", fileKey: "api_token_file", literal: rep.APIToken, file: rep.APITokenFile}
+	pw := secretSource{key: "password", fileKey: "password_file", literal: rep.Password, file: rep.PasswordFile}
+	apiKey, pwKey := api.key, pw.key
+	if rep.APIToken == "" {
+		apiKey = api.fileKey
+	}
+	if rep.Password == "" {
+		pwKey = pw.fileKey
+	}
+	switch {
+	case rep.APIToken != "" && rep.APITokenFile != "":
+		fail("api_token and api_token_file: set only one")
+	case rep.Password != "" && rep.PasswordFile != "":
+		fail("password and password_file: set only one")
+	case api.set() && rep.Email != "":
+		fail("at most one kind of credentials: %s and email", apiKey)
+	case api.set() && pw.set():
+		fail("at most one kind of credentials: %s and %s", apiKey, pwKey)
+	case rep.Email != "" && !pw.set():
+		fail("email requires password or password_file")
+	case rep.Email == "" && pw.set():
+		fail("%s requires email", pwKey)
+	case api.set():
+		v, key, err := r.resolve(api, true)
+		if err == nil {
+			if err = checkAPIToken(v); err != nil {
+				err = fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		if err != nil {
+			failErr(err)
+		} else {
+			rep.Resolved.APIToken = v
+		}
+	case rep.Email != "":
+		if err := checkEmail(rep.Email); err != nil {
+			fail("email: %v", err)
+		} else {
+			rep.Resolved.Email = rep.Email
+		}
+		v, key, err := r.resolve(pw, false)
+		if err == nil {
+			if err = checkPassword(v); err != nil {
+				err = fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		if err != nil {
+			failErr(err)
+		} else {
+			rep.Resolved.Password = v
+		}
+	case g.set:
+		rep.Resolved.APIToken = g.apiToken
+	default:
+		if !g.envDone {
+			g.envDone = true
+			if v, ok := r.env(EnvAPIToken); ok {
+				v = strings.TrimSpace(v)
+				if err := checkAPIToken(v); err != nil {
+					// Once, at the top: it is the environment's fault.
+					errs = append(errs, fmt.Errorf("environment variable %s: %w", EnvAPIToken, err))
+				} else {
+					g.envToken = v
+				}
+			}
+		}
+		rep.Resolved.APIToken = g.envToken
+	}
+
+	// Period and calendar.
+	if rep.Period != "" {
+		p, err := ParsePeriod(rep.Period)
+		if err != nil {
+			fail("period: %v", err)
+		} else {
+			rep.Resolved.Period = p
+			rep.Period = p.String()
+		}
+	}
+	if rep.Timezone == "" {
+		rep.Timezone = DefaultTimezone
+	}
+	rep.Resolved.Location = time.UTC
+	if rep.Timezone == "Local" {
+		fail("timezone: want an IANA name such as Europe/Berlin, not Local")
+	} else if loc, err := time.LoadLocation(rep.Timezone); err != nil {
+		fail("timezone: %v (want an IANA name such as Europe/Berlin)", err)
+	} else {
+		rep.Resolved.Location = loc
+	}
+	if rep.WeekStart == "" {
+		rep.WeekStart = DefaultWeekStart
+	}
+	if d, err := ParseWeekday(rep.WeekStart); err != nil {
+		fail("week_start: %v", err)
+	} else {
+		rep.Resolved.WeekStart = d
+		rep.WeekStart = strings.ToLower(d.String())
+	}
+
+	// Breakdowns.
+	if !keys["breakdowns"] {
+		rep.Breakdowns = slices.Clone(DefaultBreakdowns)
+	} else {
+		if rep.Breakdowns == nil {
+			rep.Breakdowns = []string{} // explicitly none: totals only
+		}
+		seen := map[string]bool{}
+		for _, b := range rep.Breakdowns {
+			switch {
+			case !slices.Contains(AllBreakdowns, b):
+				fail("breakdowns: unknown breakdown %q (want %s)", b, strings.Join(AllBreakdowns, ", "))
+			case seen[b]:
+				fail("breakdowns: %q listed twice", b)
+			}
+			seen[b] = true
+		}
+	}
+	if !keys["max_series_per_breakdown"] {
+		rep.MaxSeriesPerBreakdown = DefaultMaxSeriesPerBreakdown
+	} else if rep.MaxSeriesPerBreakdown < 1 {
+		fail("max_series_per_breakdown: must be >= 1, got %d", rep.MaxSeriesPerBreakdown)
+	}
+
+	// Per-report overrides of the global timing.
+	inherited := func(own bool) string {
+		if own {
+			return ""
+		}
+		return ", inherited"
+	}
+	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
+	if !ownMin {
+		rep.MinRefreshInterval = c.MinRefreshInterval
+	}
+	if !ownStale {
+		rep.MaxStale = c.MaxStale
+	}
+	if rep.Timeout == 0 {
+		rep.Timeout = c.Timeout
+	}
+	if globalOK && (ownMin || ownStale) && rep.MaxStale < rep.MinRefreshInterval {
+		fail("max_stale (%s%s) must be >= min_refresh_interval (%s%s)",
+			rep.MaxStale, inherited(ownStale), rep.MinRefreshInterval, inherited(ownMin))
+	}
+
+	// Request body.
+	errs = append(errs, rep.completeParams(place)...)
+	return errs
+}
+
+// checkAPIURL accepts an absolute http(s) URL without credentials, query
+// or fragment, and returns it without a trailing slash. Its errors never
+// quote the URL, which could hold a password.
+func checkAPIURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("not a valid URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", errors.New("want an absolute http:// or https:// URL")
+	case u.Host == "":
+		return "", errors.New("want an absolute http:// or https:// URL with a host")
+	case u.User != nil:
+		return "", errors.New("must not hold credentials (use api_token_file)")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", errors.New("must not have a query or a fragment")
+	}
+	return strings.TrimRight(s, "/"), nil
+}

@@ -1,0 +1,150 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxPeriodDays bounds last_N_days: ten years is already far beyond what a
+// saved report is for.
+const maxPeriodDays = 3660
+
+type periodKind uint8
+
+const (
+	periodNone periodKind = iota
+	periodToday
+	periodYesterday
+	periodThisWeek
+	periodLastWeek
+	periodThisMonth
+	periodLastMonth
+	periodThisYear
+	periodLastYear
+	periodLastNDays
+)
+
+var periodNames = map[string]periodKind{
+	"today":      periodToday,
+	"yesterday":  periodYesterday,
+	"this_week":  periodThisWeek,
+	"last_week":  periodLastWeek,
+	"this_month": periodThisMonth,
+	"last_month": periodLastMonth,
+	"this_year":  periodThisYear,
+	"last_year":  periodLastYear,
+}
+
+const periodChoices = "today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days"
+
+// Period is a rolling date window, computed afresh at every fetch. The zero
+// value means none: the report runs with its saved dates.
+type Period struct {
+	kind periodKind
+	days int // for periodLastNDays
+}
+
+// ParsePeriod parses today, yesterday, this_week, last_week, this_month,
+// last_month, this_year, last_year or last_N_days (1 <= N <= 3660).
+func ParsePeriod(s string) (Period, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	if k, ok := periodNames[name]; ok {
+		return Period{kind: k}, nil
+	}
+	if num, ok := strings.CutPrefix(name, "last_"); ok {
+		if num, ok := strings.CutSuffix(num, "_days"); ok {
+			n, err := strconv.Atoi(num)
+			if err != nil || strconv.Itoa(n) != num {
+				return Period{}, fmt.Errorf("unknown period %q (want %s)", s, periodChoices)
+			}
+			if n < 1 || n > maxPeriodDays {
+				return Period{}, fmt.Errorf("period %q: N must be between 1 and %d", s, maxPeriodDays)
+			}
+			return Period{kind: periodLastNDays, days: n}, nil
+		}
+	}
+	return Period{}, fmt.Errorf("unknown period %q (want %s)", s, periodChoices)
+}
+
+// IsZero reports whether p is no period at all.
+func (p Period) IsZero() bool { return p.kind == periodNone }
+
+// String returns the canonical name, e.g. "last_7_days"; "" for none.
+func (p Period) String() string {
+	if p.kind == periodLastNDays {
+		return "last_" + strconv.Itoa(p.days) + "_days"
+	}
+	for name, k := range periodNames {
+		if k == p.kind {
+			return name
+		}
+	}
+	return ""
+}
+
+// Window returns the first and the last day of the period containing now, as
+// the start of those days in loc (both inclusive, as Toggl's start_date and
+// end_date are). Weeks begin on weekStart; this_week, this_month and
+// this_year are the whole calendar unit, future days included;
+// last_N_days is the N days ending today, today included. The zero Period
+// returns zero times. A nil loc means UTC.
+func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday) (start, end time.Time) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	y, m, d := local.Date()
+	// Days since the start of the week, in 0..6 whatever weekStart holds.
+	into := ((int(local.Weekday())-int(weekStart))%7 + 7) % 7
+	switch p.kind {
+	case periodToday:
+		return startOfDay(y, m, d, loc), startOfDay(y, m, d, loc)
+	case periodYesterday:
+		return startOfDay(y, m, d-1, loc), startOfDay(y, m, d-1, loc)
+	case periodThisWeek:
+		return startOfDay(y, m, d-into, loc), startOfDay(y, m, d-into+6, loc)
+	case periodLastWeek:
+		return startOfDay(y, m, d-into-7, loc), startOfDay(y, m, d-into-1, loc)
+	case periodThisMonth:
+		return startOfDay(y, m, 1, loc), startOfDay(y, m+1, 0, loc)
+	case periodLastMonth:
+		return startOfDay(y, m-1, 1, loc), startOfDay(y, m, 0, loc)
+	case periodThisYear:
+		return startOfDay(y, time.January, 1, loc), startOfDay(y, time.December, 31, loc)
+	case periodLastYear:
+		return startOfDay(y-1, time.January, 1, loc), startOfDay(y-1, time.December, 31, loc)
+	case periodLastNDays:
+		return startOfDay(y, m, d-(p.days-1), loc), startOfDay(y, m, d, loc)
+	}
+	return time.Time{}, time.Time{}
+}
+
+// startOfDay returns the first instant of the civil date y-m-d in loc
+// (normalising out-of-range days like time.Date). Usually 00:00; where a
+// DST change skips midnight (e.g. America/Sao_Paulo in 2018) time.Date may
+// land on the previous day, so this steps to the first hour that exists.
+func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
+	y, m, d = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Date()
+	for h := 0; h < 24; h++ {
+		t := time.Date(y, m, d, h, 0, 0, 0, loc)
+		if ty, tm, td := t.Date(); ty == y && tm == m && td == d {
+			return t
+		}
+	}
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+}
+
+// ParseWeekday parses "monday" .. "sunday", case-insensitively.
+func ParseWeekday(s string) (time.Weekday, error) {
+	if d, ok := weekdays[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return d, nil
+	}
+	return 0, fmt.Errorf("unknown weekday %q (want monday, tuesday, ..., sunday)", s)
+}

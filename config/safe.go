@@ -1,0 +1,76 @@
+package config
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SafeConfig holds the current configuration for concurrent readers and
+// reloads it, keeping the old one when the new file is invalid.
+type SafeConfig struct {
+	mu  sync.RWMutex
+	cfg *Config
+
+	reloadMu    sync.Mutex // one reload at a time (SIGHUP and /-/reload may race)
+	success     prometheus.Gauge
+	successTime prometheus.Gauge
+	now         func() time.Time
+}
+
+// NewSafeConfig returns an empty SafeConfig and registers its two gauges,
+// toggl_exporter_config_last_reload_successful and
+// toggl_exporter_config_last_reload_success_timestamp_seconds, with reg
+// (unless reg is nil).
+func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
+	s := &SafeConfig{
+		success: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "toggl_exporter_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful (1) or not (0).",
+		}),
+		successTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "toggl_exporter_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+		now: time.Now,
+	}
+	if reg != nil {
+		reg.MustRegister(s.success, s.successTime)
+	}
+	return s
+}
+
+// Get returns the current configuration, nil before the first successful
+// Reload. Treat it as immutable: a reload replaces it, never changes it.
+func (s *SafeConfig) Get() *Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg
+}
+
+// Reload loads the file at path. On error it keeps the current
+// configuration, sets the success gauge to 0 and returns the error. On
+// success it sets the gauge to 1 and the timestamp to now; changed is false
+// (and Get keeps returning the very same *Config) when neither the file nor
+// any secret file or environment variable it uses has changed.
+func (s *SafeConfig) Reload(path string, lookupEnv func(string) (string, bool)) (changed bool, err error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+
+	cfg, err := Load(path, lookupEnv)
+	if err != nil {
+		s.success.Set(0)
+		return false, err
+	}
+	s.mu.Lock()
+	old := s.cfg
+	changed = old == nil || old.fingerprint != cfg.fingerprint
+	if changed {
+		s.cfg = cfg
+	}
+	s.mu.Unlock()
+	s.success.Set(1)
+	s.successTime.Set(float64(s.now().UnixNano()) / 1e9)
+	return changed, nil
+}

@@ -1,0 +1,317 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// redactedSecret replaces every non-empty secret in rendered output.
+const redactedSecret = "<secret>"
+
+// maxSecretFileBytes bounds what a *_file may hold: a secret is a short line,
+// so a bigger file is a mistake (a wrong path), not a secret.
+const maxSecretFileBytes = 64 << 10
+
+// Secret is a configuration string that must never be shown: it renders as
+// "<secret>" in YAML, JSON and fmt output. The raw fields keep what the file
+// says (possibly a ${VAR} reference); the usable value is in Report.Resolved.
+type Secret string
+
+// String renders the secret redacted, so %v and %s never print it.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redactedSecret
+}
+
+// GoString renders the secret redacted, so %#v never prints it either.
+func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
+
+// MarshalYAML renders the secret as "<secret>" (empty stays empty).
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalJSON renders the secret as "<secret>" (empty stays empty).
+func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }
+
+// UnmarshalYAML accepts any scalar. Its errors never quote the value, which
+// yaml's own "cannot unmarshal" messages would do.
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{
+			fmt.Sprintf("line %d: cannot unmarshal %s into string", n.Line, nodeTag(n)),
+		}}
+	}
+	*s = Secret(n.Value)
+	return nil
+}
+
+func nodeTag(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "!!map"
+	case yaml.SequenceNode:
+		return "!!seq"
+	}
+	return n.ShortTag()
+}
+
+// resolver turns secret references (literals with ${VAR}, *_file paths,
+// the TOGGL_API_TOKEN environment variable) into values, and feeds every
+// input it consults into a fingerprint so that SafeConfig can tell whether a
+// reload would change anything.
+type resolver struct {
+	dir       string
+	lookupEnv func(string) (string, bool)
+	readFile  func(string) ([]byte, error)
+	sum       hash.Hash
+}
+
+func newResolver(data []byte, dir string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) *resolver {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	if readFile == nil {
+		readFile = readSecretFile
+	}
+	r := &resolver{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
+	r.record("config", data)
+	return r
+}
+
+// record adds a length-prefixed input to the fingerprint.
+func (r *resolver) record(kind string, parts ...[]byte) {
+	for _, p := range append([][]byte{[]byte(kind)}, parts...) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		r.sum.Write(n[:])
+		r.sum.Write(p)
+	}
+}
+
+func (r *resolver) fingerprint() [sha256.Size]byte {
+	var fp [sha256.Size]byte
+	copy(fp[:], r.sum.Sum(nil))
+	return fp
+}
+
+func (r *resolver) env(name string) (string, bool) {
+	v, ok := r.lookupEnv(name)
+	found := []byte{0}
+	if ok {
+		found[0] = 1
+	}
+	r.record("env", []byte(name), found, []byte(v))
+	return v, ok
+}
+
+// path resolves a *_file path relative to the configuration file's directory.
+func (r *resolver) path(p string) string {
+	if filepath.IsAbs(p) || r.dir == "" {
+		return p
+	}
+	return filepath.Join(r.dir, p)
+}
+
+// file reads a secret file and trims surrounding whitespace (and a UTF-8 BOM).
+// Errors name the path, never the content.
+func (r *resolver) file(p string) (string, error) {
+	if strings.TrimSpace(p) == "" {
+		return "", errors.New("empty path")
+	}
+	full := r.path(p)
+	data, err := r.readFile(full)
+	if err != nil {
+		return "", err
+	}
+	r.record("file", []byte(full), data)
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	v := strings.TrimSpace(string(data))
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", full)
+	}
+	return v, nil
+}
+
+// readSecretFile reads at most maxSecretFileBytes, so that a path pointing at
+// a device or a huge file fails fast instead of eating memory.
+func readSecretFile(path string) ([]byte, error) {
+	// Stat before Open: opening a named pipe would block.
+	st, err := os.Stat(path)
+	if err != nil {
+		// Say "open", as operators expect from a file that cannot be read.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open"
+		}
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxSecretFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not a secret file", path, maxSecretFileBytes)
+	}
+	return data, nil
+}
+
+// expand replaces ${VAR} references in a secret literal. "$${" stands for a
+// literal "${"; any other "$" is kept as is. An unset variable is an error
+// naming the variable; the value never appears in an error.
+func (r *resolver) expand(s string) (string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		if i > 0 && s[i-1] == '$' {
+			// "$${": an escaped literal "${".
+			b.WriteString(s[:i-1])
+			b.WriteString("${")
+			s = s[i+2:]
+			continue
+		}
+		b.WriteString(s[:i])
+		rest := s[i+2:]
+		j := strings.IndexByte(rest, '}')
+		if j < 0 {
+			return "", errors.New(`unterminated "${" (write "$${" for a literal "${")`)
+		}
+		name := rest[:j]
+		if !validEnvName(name) {
+			return "", errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
+		}
+		v, ok := r.env(name)
+		if !ok {
+			return "", fmt.Errorf("environment variable %q is not set", name)
+		}
+		b.WriteString(v)
+		s = rest[j+1:]
+	}
+}
+
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// secretSource is one "x" / "x_file" pair of a configuration.
+type secretSource struct {
+	key, fileKey string
+	literal      Secret
+	file         string
+}
+
+func (s secretSource) set() bool { return s.literal != "" || s.file != "" }
+
+// resolve returns the value of a pair where at most one side is set, and
+// the key to blame in errors about the value. trim drops surrounding
+// whitespace of literals too (tokens never contain any); file contents are
+// always trimmed.
+func (r *resolver) resolve(s secretSource, trim bool) (value, key string, err error) {
+	if s.file != "" {
+		v, err := r.file(s.file)
+		if err != nil {
+			return "", s.fileKey, fmt.Errorf("%s: %w", s.fileKey, err)
+		}
+		return v, s.fileKey, nil
+	}
+	v, err := r.expand(string(s.literal))
+	if err != nil {
+		return "", s.key, fmt.Errorf("%s: %w", s.key, err)
+	}
+	if trim {
+		v = strings.TrimSpace(v)
+	}
+	if strings.TrimSpace(v) == "" {
+		return "", s.key, fmt.Errorf("%s: empty value", s.key)
+	}
+	return v, s.key, nil
+}
+
+// checkReportToken accepts URL-unreserved characters only: the token goes
+// into the request path, and Toggl's tokens are hex strings.
+func checkReportToken(v string) error {
+	for _, c := range v {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '~':
+		default:
+			return errors.New("not a valid report token (want letters, digits, '-', '_', '.' and '~' only)")
+		}
+	}
+	return nil
+}
+
+// checkAPIToken rejects what cannot be the user part of HTTP Basic auth.
+func checkAPIToken(v string) error {
+	for _, c := range v {
+		if c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) {
+			return errors.New("not a valid API token (contains whitespace, a control character or ':')")
+		}
+	}
+	return nil
+}
+
+// checkPassword rejects control characters: a newline inside a password
+// file's content means the file holds more than the password.
+func checkPassword(v string) error {
+	for _, c := range v {
+		if unicode.IsControl(c) {
+			return errors.New("contains a control character (several lines in the file?)")
+		}
+	}
+	return nil
+}
+
+// checkEmail does what HTTP Basic auth needs, not RFC 5322.
+func checkEmail(v string) error {
+	at := strings.IndexByte(v, '@')
+	if at <= 0 || at == len(v)-1 {
+		return errors.New("not an e-mail address (want user@domain)")
+	}
+	for _, c := range v {
+		if c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) {
+			return errors.New("not an e-mail address (contains whitespace, a control character or ':')")
+		}
+	}
+	return nil
+}
