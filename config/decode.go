@@ -314,14 +314,8 @@ func (s *structure) reports(n *yaml.Node) {
 			s.errorf(reportPlace(i, ""), item.Line, "want a mapping (name: ..., token_file: ...), got %s", describe(item))
 			continue
 		}
-		entries := s.entries(m, reportPlace(i, ""))
-		name := ""
-		for _, e := range entries {
-			if v := resolveAlias(e.valNode); e.key == "name" && v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
-				name = v.Value
-			}
-		}
-		place := reportPlace(i, name)
+		place := reportPlace(i, reportName(m))
+		entries := s.entries(m, place)
 		for _, e := range entries {
 			f, ok := reportFields[e.key]
 			if !ok {
@@ -341,6 +335,18 @@ func (s *structure) reports(n *yaml.Node) {
 			s.value(place, e, f.typ)
 		}
 	}
+}
+
+// reportName finds a report's name for error places: the first "name" key
+// of the mapping itself, if it holds a string.
+func reportName(m *yaml.Node) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := resolveAlias(m.Content[i]), resolveAlias(m.Content[i+1])
+		if k != nil && k.Kind == yaml.ScalarNode && k.Value == "name" && v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
+			return v.Value
+		}
+	}
+	return ""
 }
 
 // yamlTypeError matches yaml.v3's "line 3: cannot unmarshal !!str `abc` into int".
