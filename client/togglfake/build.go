@@ -1,0 +1,554 @@
+package togglfake
+
+import (
+	"cmp"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// A world is a workspace (clients, projects, users...) and its time entries; the three
+// report types are different aggregations of the same entries, so whatever the report, its
+// totals agree with its rows, and the reports of one world agree with each other.
+type world struct {
+	currency string // the workspace's, for entries without a project
+	clients  []clientDef
+	projects []projectDef
+	users    []userDef
+	tasks    []taskDef
+	tags     []entityJSON
+	groups   []entityJSON
+
+	project map[int64]*projectDef
+	client  map[int64]*clientDef
+	user    map[int64]*userDef
+}
+
+type clientDef struct {
+	id   int64
+	name string
+}
+
+type projectDef struct {
+	id        int64
+	name      string
+	color     string
+	clientID  int64  // 0: none
+	currency  string // "" : none
+	rate      int64  // hourly rate in cents; 0: none (entries are not billable)
+	estimated int64  // seconds; 0: none
+	before    int64  // seconds tracked before any generated entry, for actual_seconds
+	startDate string
+}
+
+type userDef struct {
+	id     int64
+	name   string
+	email  string
+	labour int64 // labour cost per hour, in cents
+	groups []int64
+}
+
+type taskDef struct {
+	id        int64
+	name      string
+	projectID int64
+	estimated int64 // seconds; 0: none
+	before    int64 // seconds tracked before any generated entry
+}
+
+// entry is one time entry.
+type entry struct {
+	id          int64
+	user        int64
+	project     int64 // 0: no project
+	task        int64 // 0: no task
+	description string
+	tags        []int64
+	billable    bool
+	start, stop time.Time
+	running     bool // stop is unknown: sent as null with negative seconds
+}
+
+// index builds the lookup maps; call it once the slices are complete.
+func (w *world) index() {
+	w.project = make(map[int64]*projectDef, len(w.projects))
+	for i := range w.projects {
+		w.project[w.projects[i].id] = &w.projects[i]
+	}
+	w.client = make(map[int64]*clientDef, len(w.clients))
+	for i := range w.clients {
+		w.client[w.clients[i].id] = &w.clients[i]
+	}
+	w.user = make(map[int64]*userDef, len(w.users))
+	for i := range w.users {
+		w.user[w.users[i].id] = &w.users[i]
+	}
+}
+
+// seconds is what the entry adds to totals: a running entry adds nothing.
+func (e *entry) seconds() int64 {
+	if e.running {
+		return 0
+	}
+	return int64(e.stop.Sub(e.start) / time.Second)
+}
+
+// rate returns the currency and hourly rate (cents, 0 for none) the entry is billed at.
+func (w *world) rate(e *entry) (string, int64) {
+	if p := w.project[e.project]; p != nil && p.currency != "" {
+		return p.currency, p.rate
+	}
+	return w.currency, 0
+}
+
+// billableSeconds is the part of the entry's seconds billed at a rate.
+func (w *world) billableSeconds(e *entry) int64 {
+	if _, rate := w.rate(e); !e.billable || rate == 0 {
+		return 0
+	}
+	return e.seconds()
+}
+
+// amount is the entry's billable amount in cents. Every sum of amounts in a report is a sum
+// of these, so that rows, days and totals agree to the cent.
+func (w *world) amount(e *entry) int64 {
+	_, rate := w.rate(e)
+	return perHour(w.billableSeconds(e), rate)
+}
+
+// labour is the entry's labour cost in cents.
+func (w *world) labour(e *entry) int64 {
+	if u := w.user[e.user]; u != nil {
+		return perHour(e.seconds(), u.labour)
+	}
+	return 0
+}
+
+// perHour returns seconds worth of centsPerHour, rounded to the nearest cent.
+func perHour(seconds, centsPerHour int64) int64 {
+	return (seconds*centsPerHour + 1800) / 3600
+}
+
+// period is a run of whole days starting at midnight of first (in first's location).
+type period struct {
+	first time.Time
+	days  int
+}
+
+// periodEnding returns the days-long period whose last day is the day of t.
+func periodEnding(t time.Time, days int) period {
+	y, m, d := t.Date()
+	return period{first: time.Date(y, m, d-days+1, 0, 0, 0, 0, t.Location()), days: days}
+}
+
+// day returns the index of t's day in p, or -1 when t is outside p.
+func (p period) day(t time.Time) int {
+	civil := func(t time.Time) int64 { // days since the epoch of t's date, free of DST
+		y, m, d := t.Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	}
+	i := int(civil(t.In(p.first.Location())) - civil(p.first))
+	if i < 0 || i >= p.days {
+		return -1
+	}
+	return i
+}
+
+func (p period) date(i int) string {
+	return p.first.AddDate(0, 0, i).Format(time.DateOnly)
+}
+
+func (p period) dates() (start, end string) {
+	return p.date(0), p.date(p.days - 1)
+}
+
+// within returns the entries that started in p.
+func (p period) within(entries []entry) []entry {
+	var out []entry
+	for _, e := range entries {
+		if p.day(e.start) >= 0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// totals aggregates entries (all within p) into a totals object with one graph bucket per day.
+func (w *world) totals(p period, entries []entry) totalsJSON {
+	type rateKey struct {
+		currency string
+		rate     int64
+	}
+	var keys []rateKey
+	for i := range entries {
+		if w.billableSeconds(&entries[i]) > 0 {
+			c, r := w.rate(&entries[i])
+			if k := (rateKey{c, r}); !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b rateKey) int {
+		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.rate, b.rate))
+	})
+
+	t := totalsJSON{Resolution: "day", Rates: make([]rateJSON, len(keys)), Graph: make([]graphJSON, p.days)}
+	for i, k := range keys {
+		t.Rates[i] = rateJSON{Currency: k.currency, HourlyRateInCents: k.rate}
+	}
+	for i := range t.Graph {
+		t.Graph[i].ByRate = map[string]int64{}
+	}
+	for i := range entries {
+		e := &entries[i]
+		s := e.seconds()
+		if s == 0 {
+			continue
+		}
+		g := &t.Graph[p.day(e.start)]
+		amount, labour := w.amount(e), w.labour(e)
+		t.Seconds += s
+		t.BillableAmountInCents += amount
+		t.LabourCostInCents += labour
+		g.Seconds += s
+		g.BillableAmountInCents += amount
+		g.LabourCostInCents += labour
+		if b := w.billableSeconds(e); b > 0 {
+			c, r := w.rate(e)
+			ri := slices.Index(keys, rateKey{c, r})
+			t.Rates[ri].BillableSeconds += b
+			g.ByRate[strconv.Itoa(ri)] += b
+		}
+	}
+	for _, g := range t.Graph {
+		if g.Seconds > 0 {
+			t.TrackedDays++
+		}
+	}
+	return t
+}
+
+// dictionaries renders the world's dictionaries; actual and tracked seconds of projects
+// and tasks count history plus the given entries.
+func (w *world) dictionaries(history []entry) dictionariesJSON {
+	tracked := map[int64]int64{}     // by project
+	taskTracked := map[int64]int64{} // by task
+	for i := range history {
+		tracked[history[i].project] += history[i].seconds()
+		taskTracked[history[i].task] += history[i].seconds()
+	}
+	d := dictionaryMaps{
+		Projects:   make(map[string]projectJSON, len(w.projects)),
+		Clients:    make(map[string]clientJSON, len(w.clients)),
+		Users:      make(map[string]userJSON, len(w.users)),
+		Tasks:      make(map[string]taskJSON, len(w.tasks)),
+		Tags:       make(map[string]entityJSON, len(w.tags)),
+		UserGroups: make(map[string]entityJSON, len(w.groups)),
+	}
+	key := func(id int64) string { return strconv.FormatInt(id, 10) }
+	for _, p := range w.projects {
+		actual := p.before + tracked[p.id]
+		j := projectJSON{
+			ID: p.id, Name: p.name, Color: p.color,
+			ActualHours: actual / 3600, ActualSeconds: actual,
+			StartDate: p.startDate,
+		}
+		if p.clientID != 0 {
+			j.ClientID = ptr(p.clientID)
+		}
+		if p.currency != "" {
+			j.Currency = ptr(p.currency)
+		}
+		if p.estimated != 0 {
+			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
+		}
+		d.Projects[key(p.id)] = j
+	}
+	for _, c := range w.clients {
+		d.Clients[key(c.id)] = clientJSON{ID: c.id, Name: c.name}
+	}
+	for _, u := range w.users {
+		d.Users[key(u.id)] = userJSON{
+			ID: u.id, Name: u.name, Email: u.email, GroupIDs: u.groups, LabourCost: ptr(u.labour),
+			AvatarURL: "https://assets.track.toggl.com/avatars/" + key(u.id) + ".png",
+		}
+	}
+	for _, t := range w.tasks {
+		j := taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID, TrackedSeconds: t.before + taskTracked[t.id]}
+		if t.estimated != 0 {
+			j.EstimatedSeconds = ptr(t.estimated)
+		}
+		d.Tasks[key(t.id)] = j
+	}
+	for _, t := range w.tags {
+		d.Tags[key(t.ID)] = t
+	}
+	for _, g := range w.groups {
+		d.UserGroups[key(g.ID)] = g
+	}
+	return dictionariesJSON{dictionaryMaps: d, Filters: d}
+}
+
+// groupRows groups entries as Toggl's grouped detailed report does: one row per day,
+// user, project, task, description, tags and billability, a running entry alone.
+// Rows are in the order of their first entry.
+func groupRows(p period, entries []entry) [][]entry {
+	type rowKey struct {
+		day                 int
+		user, project, task int64
+		description, tags   string
+		billable, running   bool
+	}
+	var rows [][]entry
+	index := map[rowKey]int{}
+	for _, e := range entries {
+		k := rowKey{p.day(e.start), e.user, e.project, e.task, e.description, formatIDs(e.tags), e.billable, e.running}
+		if e.running {
+			k.day = -1 - len(rows) // never shared
+		}
+		i, ok := index[k]
+		if !ok {
+			i = len(rows)
+			index[k] = i
+			rows = append(rows, nil)
+		}
+		rows[i] = append(rows[i], e)
+	}
+	return rows
+}
+
+// sortByStart orders entries by start, keeping the order of entries that start together.
+func sortByStart(entries []entry) {
+	slices.SortStableFunc(entries, func(a, b entry) int { return a.start.Compare(b.start) })
+}
+
+func formatIDs(ids []int64) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
+
+// detailedRows renders rows (each a group of entries sharing everything but their times).
+func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
+	out := make([]detailedRowJSON, 0, len(rows))
+	for n, row := range rows {
+		e := &row[0]
+		currency, rate := w.rate(e)
+		j := detailedRowJSON{
+			Description: e.description, Billable: e.billable, Currency: currency,
+			TagIDs: e.tags, RowNumber: n + 1, UserID: e.user,
+		}
+		if j.TagIDs == nil {
+			j.TagIDs = []int64{}
+		}
+		if u := w.user[e.user]; u != nil {
+			j.Username = u.name
+		}
+		if p := w.project[e.project]; p != nil {
+			j.ProjectID, j.ProjectColor, j.ProjectHex = ptr(p.id), ptr(p.color), ptr(p.color)
+		}
+		if e.task != 0 {
+			j.TaskID = ptr(e.task)
+		}
+		if rate != 0 {
+			var amount int64
+			for i := range row {
+				amount += w.amount(&row[i])
+			}
+			j.HourlyRateInCents, j.BillableAmountInCents = ptr(rate), ptr(amount)
+		}
+		for i := range row {
+			j.TimeEntries = append(j.TimeEntries, renderTimeEntry(row[i]))
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+const timeFormat = "2006-01-02T15:04:05-07:00"
+
+func renderTimeEntry(e entry) timeEntryJSON {
+	j := timeEntryJSON{ID: e.id, Start: e.start.Format(timeFormat)}
+	if e.running {
+		j.Seconds = -e.start.Unix()
+		j.At = j.Start
+	} else {
+		j.Seconds = e.seconds()
+		j.Stop = ptr(e.stop.Format(timeFormat))
+		j.At = *j.Stop
+	}
+	j.AtTz = j.At
+	return j
+}
+
+// weeklyRows renders one row per user and project, with one element per day of p in
+// each per-day array.
+func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
+	type rowKey struct{ user, project int64 }
+	var keys []rowKey
+	rows := map[rowKey]*weeklyRowJSON{}
+	for i := range entries {
+		e := &entries[i]
+		if e.seconds() == 0 {
+			continue // running: not in the weekly figures
+		}
+		k := rowKey{e.user, e.project}
+		r := rows[k]
+		if r == nil {
+			currency, rate := w.rate(e)
+			r = &weeklyRowJSON{
+				UserID: e.user, Currency: currency,
+				Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
+			}
+			if u := w.user[e.user]; u != nil {
+				r.UserName = u.name
+			}
+			if pr := w.project[e.project]; pr != nil {
+				r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
+				r.ProjectColor, r.ProjectHexColor = ptr(pr.color), ptr(pr.color)
+				if c := w.client[pr.clientID]; c != nil {
+					r.ClientName = ptr(c.name)
+				}
+			}
+			if rate != 0 {
+				r.HourlyRateInCents = ptr(rate)
+			}
+			rows[k] = r
+			keys = append(keys, k)
+		}
+		d := p.day(e.start)
+		r.Seconds[d] += e.seconds()
+		r.BillableSeconds[d] += w.billableSeconds(e)
+		r.BillableAmountsInCents[d] += w.amount(e)
+	}
+	slices.SortFunc(keys, func(a, b rowKey) int {
+		return cmp.Or(cmp.Compare(rows[a].UserName, rows[b].UserName), w.compareProjects(a.project, b.project))
+	})
+	out := make([]weeklyRowJSON, len(keys))
+	for i, k := range keys {
+		out[i] = *rows[k]
+	}
+	return out
+}
+
+// compareProjects orders projects by name, no project last.
+func (w *world) compareProjects(a, b int64) int {
+	pa, pb := w.project[a], w.project[b]
+	switch {
+	case pa == nil || pb == nil:
+		return cmp.Compare(b, a) // the 0 of "no project" after any id
+	default:
+		return cmp.Compare(pa.name, pb.name)
+	}
+}
+
+// summaryGroups renders a summary grouped by clients, sub-grouped by projects; a null id
+// stands for no client or no project.
+func (w *world) summaryGroups(entries []entry) []summaryGroupJSON {
+	type sub struct {
+		seconds int64
+		rates   map[rateJSON]int64 // rate without seconds -> billable seconds
+	}
+	subs := map[int64]map[int64]*sub{} // client -> project -> sub-group
+	for i := range entries {
+		e := &entries[i]
+		s := e.seconds()
+		if s == 0 {
+			continue
+		}
+		var client int64
+		if p := w.project[e.project]; p != nil {
+			client = p.clientID
+		}
+		if subs[client] == nil {
+			subs[client] = map[int64]*sub{}
+		}
+		sg := subs[client][e.project]
+		if sg == nil {
+			sg = &sub{rates: map[rateJSON]int64{}}
+			subs[client][e.project] = sg
+		}
+		sg.seconds += s
+		if b := w.billableSeconds(e); b > 0 {
+			c, r := w.rate(e)
+			sg.rates[rateJSON{Currency: c, HourlyRateInCents: r}] += b
+		}
+	}
+
+	clients := slices.Collect(maps.Keys(subs))
+	slices.SortFunc(clients, func(a, b int64) int {
+		ca, cb := w.client[a], w.client[b]
+		if ca == nil || cb == nil {
+			return cmp.Compare(b, a)
+		}
+		return cmp.Compare(ca.name, cb.name)
+	})
+	groups := make([]summaryGroupJSON, 0, len(clients))
+	for _, cid := range clients {
+		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
+		if c := w.client[cid]; c != nil {
+			g.ID, g.Names = ptr(c.id), []string{c.name}
+		}
+		projects := slices.Collect(maps.Keys(subs[cid]))
+		slices.SortFunc(projects, w.compareProjects)
+		for _, pid := range projects {
+			sg := subs[cid][pid]
+			j := summarySubGroupJSON{Seconds: sg.seconds, Rates: []rateJSON{}}
+			if p := w.project[pid]; p != nil {
+				j.ID, j.Title = ptr(p.id), ptr(p.name)
+			}
+			for r, b := range sg.rates {
+				r.BillableSeconds = b
+				j.Rates = append(j.Rates, r)
+			}
+			slices.SortFunc(j.Rates, func(a, b rateJSON) int {
+				return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
+			})
+			g.SubGroups = append(g.SubGroups, j)
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+// reportHead holds the top-level fields that vary between reports.
+type reportHead struct {
+	name, typ string
+	params    map[string]any
+}
+
+// reportData is what a report body is computed from.
+type reportData struct {
+	period  period
+	entries []entry   // the entries that started in period
+	rows    [][]entry // detailed reports only: the same entries grouped into rows
+	history []entry   // feeds the dictionaries' actual and tracked seconds
+}
+
+// marshalReport renders a full report body of head.typ.
+func (w *world) marshalReport(head reportHead, d reportData) []byte {
+	r := reportJSON{
+		ReportName: head.name, ReportType: head.typ, Public: true,
+		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": true},
+		InputParams:  head.params,
+		SavedParams:  head.params,
+		Dictionaries: w.dictionaries(d.history),
+	}
+	totals := w.totals(d.period, d.entries)
+	switch head.typ {
+	case "detailed":
+		r.DetailedResults = &detailedResults{Report: w.detailedRows(d.rows), Totals: totals}
+	case "summary":
+		r.SummaryResults = &summaryResults{Totals: totals}
+		r.SummaryResults.Report.Groups = w.summaryGroups(d.entries)
+	case "weekly":
+		r.WeeklyResults = &weeklyResults{Report: w.weeklyRows(d.period, d.entries), Totals: totals}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic("togglfake: " + err.Error()) // only plain data here: cannot happen
+	}
+	return b
+}

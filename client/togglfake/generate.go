@@ -1,0 +1,116 @@
+package togglfake
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// DetailedSpec sizes a generated detailed report.
+type DetailedSpec struct {
+	Entries  int // time entries in all
+	PerRow   int // time entries grouped in one row (the last row may hold fewer); 0 means 1
+	Projects int // projects in the dictionary; one row in ten has no project (all if 0)
+	Clients  int // clients; every fourth project has none; 0 means (Projects+2)/3
+	Users    int // users, at least 1
+	Tags     int // tags; a row carries up to two
+	Seed     int64
+}
+
+// generatedWeek is the week generated entries fall in: fixed, so that bodies are
+// reproducible.
+var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
+
+// DetailedJSON returns the body of a detailed report of spec's size. It is deterministic:
+// the same spec gives the same bytes. Like the demo, it has two currencies (projects at
+// USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null project ids, and totals
+// that agree with the rows; unlike the demo it has no running entry and no tasks.
+func DetailedJSON(spec DetailedSpec) []byte {
+	w, rows := generateDetailed(spec)
+	entries := slices.Concat(rows...)
+	start, end := generatedWeek.dates()
+	head := reportHead{
+		name: fmt.Sprintf("Generated: %d entries", spec.Entries), typ: "detailed",
+		params: map[string]any{"start_date": start, "end_date": end, "grouped": spec.PerRow > 1},
+	}
+	return w.marshalReport(head, reportData{period: generatedWeek, entries: entries, rows: rows, history: entries})
+}
+
+func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
+	perRow := max(spec.PerRow, 1)
+	users := max(spec.Users, 1)
+	clients := spec.Clients
+	if clients == 0 {
+		clients = (spec.Projects + 2) / 3
+	}
+	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
+
+	w := &world{currency: "USD"}
+	for i := range clients {
+		w.clients = append(w.clients, clientDef{id: int64(100 + i), name: fmt.Sprintf("Client %d", i+1)})
+	}
+	rates := []struct {
+		currency string
+		cents    int64
+	}{{"USD", 9550}, {"EUR", 11000}, {"USD", 12000}}
+	for i := range spec.Projects {
+		p := projectDef{
+			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1),
+			color: fmt.Sprintf("#%06x", rng.IntN(1<<24)), startDate: "2024-01-01",
+			currency: rates[i%len(rates)].currency, rate: rates[i%len(rates)].cents,
+		}
+		if clients > 0 && i%4 != 3 {
+			p.clientID = int64(100 + i%clients)
+		}
+		if i%5 == 4 {
+			p.rate = 0 // internal: not billable
+		}
+		if i%2 == 0 {
+			p.estimated = int64(100+10*i) * 3600
+		}
+		w.projects = append(w.projects, p)
+	}
+	for i := range users {
+		w.users = append(w.users, userDef{
+			id: int64(10000 + i), name: fmt.Sprintf("User %d", i+1),
+			email: fmt.Sprintf("user%d@example.com", i+1), labour: int64(3000 + 100*(i%30)),
+		})
+	}
+	for i := range spec.Tags {
+		w.tags = append(w.tags, entityJSON{ID: int64(500 + i), Name: fmt.Sprintf("tag-%d", i+1)})
+	}
+	w.index()
+
+	descriptions := []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
+	var rows [][]entry
+	id := int64(1_000_000_000)
+	for left := spec.Entries; left > 0; left -= perRow {
+		e := entry{
+			user:        w.users[rng.IntN(users)].id,
+			description: descriptions[rng.IntN(len(descriptions))],
+		}
+		if len(w.projects) > 0 && len(rows)%10 != 9 {
+			p := &w.projects[rng.IntN(len(w.projects))]
+			e.project = p.id
+			e.billable = p.rate != 0 && rng.IntN(5) != 0
+		}
+		if n := min(len(w.tags), rng.IntN(3)); n > 0 {
+			for _, t := range rng.Perm(len(w.tags))[:n] {
+				e.tags = append(e.tags, w.tags[t].ID)
+			}
+		}
+		row := make([]entry, min(perRow, left))
+		day := generatedWeek.first.AddDate(0, 0, rng.IntN(generatedWeek.days))
+		for i := range row {
+			row[i] = e
+			row[i].id = id
+			id++
+			row[i].start = day.Add(8*time.Hour + time.Duration(rng.IntN(10*3600))*time.Second)
+			row[i].stop = row[i].start.Add(time.Duration(300+rng.IntN(3*3600)) * time.Second)
+		}
+		sortByStart(row)
+		rows = append(rows, row)
+	}
+	return w, rows
+}

@@ -1,0 +1,183 @@
+package togglfake
+
+// The JSON shape of a shared report as toggl-api.md describes it. Nullable fields are
+// pointers so that they are sent as null, like Toggl does, rather than left out.
+
+type reportJSON struct {
+	ReportName          string           `json:"report_name"`
+	ReportType          string           `json:"report_type"`
+	Public              bool             `json:"public"`
+	FixedDaterange      bool             `json:"fixed_daterange"`
+	HideAmounts         bool             `json:"hide_amounts"`
+	IsCommentingEnabled bool             `json:"is_commenting_enabled"`
+	Features            map[string]bool  `json:"features"`
+	InputParams         map[string]any   `json:"input_params"`
+	SavedParams         map[string]any   `json:"saved_params"`
+	WorkspaceLogo       string           `json:"workspace_logo"`
+	Dictionaries        dictionariesJSON `json:"dictionaries"`
+	DetailedResults     *detailedResults `json:"detailed_results"`
+	SummaryResults      *summaryResults  `json:"summary_results"`
+	WeeklyResults       *weeklyResults   `json:"weekly_results"`
+}
+
+type detailedResults struct {
+	Report []detailedRowJSON `json:"report"`
+	Totals totalsJSON        `json:"totals"`
+}
+
+type summaryResults struct {
+	Report struct {
+		Groups []summaryGroupJSON `json:"groups"`
+	} `json:"report"`
+	Totals totalsJSON `json:"totals"`
+}
+
+type weeklyResults struct {
+	Report []weeklyRowJSON `json:"report"`
+	Totals totalsJSON      `json:"totals"`
+}
+
+type totalsJSON struct {
+	Seconds               int64       `json:"seconds"`
+	TrackedDays           int64       `json:"tracked_days"`
+	BillableAmountInCents int64       `json:"billable_amount_in_cents"`
+	LabourCostInCents     int64       `json:"labour_cost_in_cents"`
+	Resolution            string      `json:"resolution"`
+	Rates                 []rateJSON  `json:"rates"`
+	Graph                 []graphJSON `json:"graph"`
+}
+
+type rateJSON struct {
+	BillableSeconds   int64  `json:"billable_seconds"`
+	Currency          string `json:"currency"`
+	HourlyRateInCents int64  `json:"hourly_rate_in_cents"`
+}
+
+type graphJSON struct {
+	Seconds               int64            `json:"seconds"`
+	BillableAmountInCents int64            `json:"billable_amount_in_cents"`
+	LabourCostInCents     int64            `json:"labour_cost_in_cents"`
+	ByRate                map[string]int64 `json:"by_rate"` // index into rates -> billable seconds
+}
+
+// dictionaryMaps are the six id-keyed maps, found both in dictionaries and in its
+// deprecated filters.
+type dictionaryMaps struct {
+	Projects   map[string]projectJSON `json:"projects"`
+	Clients    map[string]clientJSON  `json:"clients"`
+	Users      map[string]userJSON    `json:"users"`
+	Tasks      map[string]taskJSON    `json:"tasks"`
+	Tags       map[string]entityJSON  `json:"tags"`
+	UserGroups map[string]entityJSON  `json:"user_groups"`
+}
+
+type dictionariesJSON struct {
+	dictionaryMaps
+	Filters dictionaryMaps `json:"filters"`
+}
+
+type projectJSON struct {
+	ID                int64    `json:"id"`
+	Name              string   `json:"name"`
+	Color             string   `json:"color"`
+	ClientID          *int64   `json:"client_id"`
+	Currency          *string  `json:"currency"`
+	ActualHours       int64    `json:"actual_hours"`
+	ActualSeconds     int64    `json:"actual_seconds"`
+	EstimatedHours    *int64   `json:"estimated_hours"`
+	EstimatedSeconds  *int64   `json:"estimated_seconds"`
+	FixedFee          *float64 `json:"fixed_fee"`
+	Recurring         bool     `json:"recurring"`
+	RecurringPeriod   *string  `json:"recurring_period"`
+	CustomPeriod      *int64   `json:"custom_period"`
+	StartDate         string   `json:"start_date"`
+	EndDate           *string  `json:"end_date"`
+	ExternalReference *string  `json:"external_reference"`
+}
+
+type clientJSON struct {
+	ID                int64   `json:"id"`
+	Name              string  `json:"name"`
+	ExternalReference *string `json:"external_reference"`
+}
+
+type userJSON struct {
+	ID         int64   `json:"id"`
+	Name       string  `json:"name"`
+	Email      string  `json:"email"`
+	AvatarURL  string  `json:"avatar_url"`
+	GroupIDs   []int64 `json:"group_ids"`
+	LabourCost *int64  `json:"labour_cost"`
+}
+
+type taskJSON struct {
+	ID               int64  `json:"id"`
+	Name             string `json:"name"`
+	ProjectID        int64  `json:"project_id"`
+	EstimatedSeconds *int64 `json:"estimated_seconds"`
+	TrackedSeconds   int64  `json:"tracked_seconds"`
+}
+
+type entityJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// detailedRowJSON leaves out project_name, client_name, task_name, tag_names and email,
+// as real rows do: names come from the dictionaries.
+type detailedRowJSON struct {
+	UserID                int64           `json:"user_id"`
+	Username              string          `json:"username"`
+	ProjectID             *int64          `json:"project_id"`
+	ProjectColor          *string         `json:"project_color"`
+	ProjectHex            *string         `json:"project_hex"`
+	TaskID                *int64          `json:"task_id"`
+	Description           string          `json:"description"`
+	Billable              bool            `json:"billable"`
+	BillableAmountInCents *int64          `json:"billable_amount_in_cents"`
+	HourlyRateInCents     *int64          `json:"hourly_rate_in_cents"`
+	Currency              string          `json:"currency"`
+	TagIDs                []int64         `json:"tag_ids"`
+	RowNumber             int             `json:"row_number"`
+	TimeEntries           []timeEntryJSON `json:"time_entries"`
+}
+
+type timeEntryJSON struct {
+	ID      int64   `json:"id"`
+	Seconds int64   `json:"seconds"` // negative while running: minus the start's Unix time
+	Start   string  `json:"start"`
+	Stop    *string `json:"stop"` // null while running
+	At      string  `json:"at"`
+	AtTz    string  `json:"at_tz"`
+}
+
+type summaryGroupJSON struct {
+	ID        *int64                `json:"id"`
+	Names     []string              `json:"names"`
+	SubGroups []summarySubGroupJSON `json:"sub_groups"`
+}
+
+type summarySubGroupJSON struct {
+	ID      *int64     `json:"id"`
+	Title   *string    `json:"title"`
+	Seconds int64      `json:"seconds"`
+	Rates   []rateJSON `json:"rates"`
+}
+
+type weeklyRowJSON struct {
+	UserID                 int64   `json:"user_id"`
+	UserName               string  `json:"user_name"`
+	ProjectID              *int64  `json:"project_id"`
+	ProjectName            *string `json:"project_name"`
+	ClientName             *string `json:"client_name"`
+	ProjectColor           *string `json:"project_color"`
+	ProjectHexColor        *string `json:"project_hex_color"`
+	PlannedTaskID          *int64  `json:"planned_task_id"`
+	Currency               string  `json:"currency"`
+	HourlyRateInCents      *int64  `json:"hourly_rate_in_cents"`
+	Seconds                []int64 `json:"seconds"`
+	BillableSeconds        []int64 `json:"billable_seconds"`
+	BillableAmountsInCents []int64 `json:"billable_amounts_in_cents"`
+}
+
+func ptr[T any](v T) *T { return &v }
