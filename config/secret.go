@@ -139,9 +139,9 @@ func (r *resolver) file(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.record("file", []byte(full), data)
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	v := strings.TrimSpace(string(data))
+	r.record("file", []byte(full), []byte(v))
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", full)
 	}

@@ -1,0 +1,41 @@
+package config
+
+import (
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestBytes(t *testing.T) {
+	for in, want := range map[string]Bytes{
+		"64MiB": 64 << 20, "500KB": 500 << 10, "500KiB": 500 << 10, "1024": 1024, "0": 0, "1.5KiB": 1536,
+		"2GB": 2 << 30, " 7 ": 7, "1B": 1,
+	} {
+		got, err := ParseBytes(in)
+		if err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "64XB", "MiB", "64 MiB", "1kB", "100EiB", "1e3"} {
+		if got, err := ParseBytes(in); err == nil {
+			t.Errorf("ParseBytes(%q) = %d, want an error", in, got)
+		}
+	}
+	for b, want := range map[Bytes]string{64 << 20: "64MiB", 512000: "500KiB", 1000: "1000B", 0: "0B"} {
+		if b.String() != want {
+			t.Errorf("%d.String() = %q, want %q", int64(b), b.String(), want)
+		}
+		out, err := yaml.Marshal(struct{ B Bytes }{b})
+		if err != nil || string(out) != "b: "+want+"\n" {
+			t.Errorf("yaml of %d: %q %v", int64(b), out, err)
+		}
+		var back struct{ B Bytes }
+		if err := yaml.Unmarshal(out, &back); err != nil || back.B != b {
+			t.Errorf("round trip of %d: %d %v", int64(b), back.B, err)
+		}
+	}
+	var v struct{ B Bytes }
+	if err := yaml.Unmarshal([]byte("b: [1]"), &v); err == nil {
+		t.Error("a list decoded as Bytes")
+	}
+}
