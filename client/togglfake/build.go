@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// A world is a workspace (clients, projects, users...) and its time entries; the three
-// report types are different aggregations of the same entries, so whatever the report, its
-// totals agree with its rows, and the reports of one world agree with each other.
+// A world is a workspace: clients, projects, users... Report bodies are aggregations of
+// its time entries, computed entry by entry (amounts included), so that whatever the
+// report type its totals agree with its rows, and reports over the same days agree.
 type world struct {
 	currency string // the workspace's, for entries without a project
 	clients  []clientDef
@@ -36,7 +36,7 @@ type projectDef struct {
 	name      string
 	color     string
 	clientID  int64  // 0: none
-	currency  string // "" : none
+	currency  string // "": none
 	rate      int64  // hourly rate in cents; 0: none (entries are not billable)
 	estimated int64  // seconds; 0: none
 	before    int64  // seconds tracked before any generated entry, for actual_seconds
@@ -231,8 +231,8 @@ func (w *world) totals(p period, entries []entry) totalsJSON {
 	return t
 }
 
-// dictionaries renders the world's dictionaries; actual and tracked seconds of projects
-// and tasks count history plus the given entries.
+// dictionaries renders the world's dictionaries. The actual seconds of projects and the
+// tracked seconds of tasks are what was tracked before (the before fields) plus history.
 func (w *world) dictionaries(history []entry) dictionariesJSON {
 	tracked := map[int64]int64{}     // by project
 	taskTracked := map[int64]int64{} // by task

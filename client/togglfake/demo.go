@@ -47,7 +47,7 @@ func Demo() *Fake {
 func demoBody(typ string, now time.Time) []byte {
 	w := demoWorld()
 	history := periodEnding(now, 30)
-	entries := demoEntries(w, history, now)
+	entries := demoEntries(history, now)
 	p := history
 	if typ != "summary" {
 		p = periodEnding(now, 7)
@@ -78,8 +78,8 @@ type activity struct {
 
 type demoUser struct {
 	userDef
-	activities []activity
-	onCall     bool // works weekends too, and always has a timer running
+	activities []activity // drawn at random: one listed twice comes twice as often
+	onCall     bool       // works weekends too, and always has a timer running
 }
 
 const (
@@ -158,7 +158,7 @@ func demoWorld() *world {
 
 // demoEntries returns the entries of p that started by now, in order of start. Entries in
 // progress at now are running, and so is the on-call user's latest entry.
-func demoEntries(w *world, p period, now time.Time) []entry {
+func demoEntries(p period, now time.Time) []entry {
 	var entries []entry
 	latestOnCall := -1
 	for d := range p.days {
