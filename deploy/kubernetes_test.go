@@ -1,0 +1,412 @@
+package deploy_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// kustomizeBuild renders a kustomization with `kubectl kustomize` or, without kubectl,
+// `kustomize build`, and returns its objects.
+func kustomizeBuild(t *testing.T, dir string) []map[string]any {
+	t.Helper()
+	tool := needTool(t, "kubectl", "kustomize")
+	args := []string{"build", dir}
+	if filepath.Base(tool) == "kubectl" {
+		args = []string{"kustomize", dir}
+	}
+	out := run(t, 2*time.Minute, ".", tool, args...)
+	var objs []map[string]any
+	dec := yaml.NewDecoder(strings.NewReader(out))
+	for {
+		var o map[string]any
+		err := dec.Decode(&o)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s output: %v", dir, err)
+		}
+		if o != nil {
+			objs = append(objs, o)
+		}
+	}
+	return objs
+}
+
+// get walks a decoded YAML tree: keys for maps, ints for lists; nil when absent.
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func str(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// byKind indexes objects by kind; each kind must appear once.
+func byKind(t *testing.T, objs []map[string]any) map[string]map[string]any {
+	t.Helper()
+	m := map[string]map[string]any{}
+	for _, o := range objs {
+		k := str(o["kind"])
+		if _, dup := m[k]; dup {
+			t.Errorf("two objects of kind %s", k)
+		}
+		m[k] = o
+	}
+	return m
+}
+
+// checkWorkload checks the pod template shared by the base Deployment and the sharded
+// StatefulSet.
+func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]any) {
+	t.Helper()
+	kind := str(w["kind"])
+	pod := get(w, "spec", "template", "spec")
+	if get(pod, "securityContext", "runAsNonRoot") != true || str(get(pod, "securityContext", "runAsUser")) != "65534" {
+		t.Errorf("%s: pod securityContext %v", kind, get(pod, "securityContext"))
+	}
+	if get(pod, "automountServiceAccountToken") != false {
+		t.Errorf("%s: the exporter needs no service account token", kind)
+	}
+	containers, _ := get(pod, "containers").([]any)
+	if len(containers) != 1 {
+		t.Fatalf("%s: %d containers", kind, len(containers))
+	}
+	c := containers[0]
+	if img := str(get(c, "image")); !regexp.MustCompile(`^ghcr\.io/toggl-exporter/toggl_exporter:[\w.-]+$`).MatchString(img) {
+		t.Errorf("%s: image %q", kind, img)
+	}
+	sc := get(c, "securityContext")
+	if get(sc, "readOnlyRootFilesystem") != true || get(sc, "allowPrivilegeEscalation") != false ||
+		!slices.Equal(toStrings(get(sc, "capabilities", "drop")), []string{"ALL"}) {
+		t.Errorf("%s: container securityContext %v", kind, sc)
+	}
+	for _, r := range []string{"requests", "limits"} {
+		if get(c, "resources", r, "memory") == nil {
+			t.Errorf("%s: no memory %s", kind, r)
+		}
+	}
+	if str(get(c, "ports", 0, "containerPort")) != "9981" || str(get(c, "ports", 0, "name")) != "http" {
+		t.Errorf("%s: ports %v", kind, get(c, "ports"))
+	}
+	for probe, path := range map[string]string{"livenessProbe": "/-/healthy", "readinessProbe": "/-/ready"} {
+		if str(get(c, probe, "httpGet", "path")) != path || str(get(c, probe, "httpGet", "port")) != "http" {
+			t.Errorf("%s: %s %v, want GET %s on http", kind, probe, get(c, probe), path)
+		}
+	}
+	if !slices.Contains(toStrings(get(c, "args")), "--config.file=/etc/toggl_exporter/toggl.yml") {
+		t.Errorf("%s: args %v", kind, get(c, "args"))
+	}
+	// volumes point at the generated ConfigMap (hashed name) and the Secret
+	cm, secret := objs["ConfigMap"], objs["Secret"]
+	vols := map[string]any{}
+	for _, v := range get(pod, "volumes").([]any) {
+		vols[str(get(v, "name"))] = v
+	}
+	if got, want := str(get(vols["config"], "configMap", "name")), str(get(cm, "metadata", "name")); got != want {
+		t.Errorf("%s: config volume from ConfigMap %q, want %q", kind, got, want)
+	}
+	if got, want := str(get(vols["tokens"], "secret", "secretName")), str(get(secret, "metadata", "name")); got != want {
+		t.Errorf("%s: tokens volume from Secret %q, want %q", kind, got, want)
+	}
+	mounts := map[string]string{}
+	for _, m := range get(c, "volumeMounts").([]any) {
+		mounts[str(get(m, "name"))] = str(get(m, "mountPath"))
+	}
+	if mounts["config"] != "/etc/toggl_exporter/toggl.yml" || mounts["tokens"] != "/etc/toggl_exporter/secrets" {
+		t.Errorf("%s: mounts %v", kind, mounts)
+	}
+	// every *_file of the configuration is a key of the Secret
+	var cfg struct {
+		APITokenFile string `yaml:"api_token_file"`
+		Reports      []struct {
+			Name      string `yaml:"name"`
+			TokenFile string `yaml:"token_file"`
+		} `yaml:"reports"`
+	}
+	if err := yaml.Unmarshal([]byte(str(get(cm, "data", "toggl.yml"))), &cfg); err != nil {
+		t.Fatalf("ConfigMap toggl.yml: %v", err)
+	}
+	files := []string{cfg.APITokenFile}
+	for _, r := range cfg.Reports {
+		files = append(files, r.TokenFile)
+	}
+	for _, f := range files {
+		key, ok := strings.CutPrefix(f, mounts["tokens"]+"/")
+		if !ok || get(secret, "stringData", key) == nil {
+			t.Errorf("toggl.yml reads %q: no such key in the Secret mounted at %s", f, mounts["tokens"])
+		}
+	}
+	// the Service selects the pods, the ServiceMonitor the Service
+	podLabels := get(w, "spec", "template", "metadata", "labels").(map[string]any)
+	for k, v := range get(objs["Service"], "spec", "selector").(map[string]any) {
+		if podLabels[k] != v {
+			t.Errorf("Service selector %s=%v does not match the pods %v", k, v, podLabels)
+		}
+	}
+	svcLabels := get(objs["Service"], "metadata", "labels").(map[string]any)
+	for k, v := range get(objs["ServiceMonitor"], "spec", "selector", "matchLabels").(map[string]any) {
+		if svcLabels[k] != v {
+			t.Errorf("ServiceMonitor selector %s=%v does not match the Service %v", k, v, svcLabels)
+		}
+	}
+	if !strings.HasPrefix(str(get(objs["Service"], "metadata", "name")), "toggl") {
+		t.Error("the Service's name is the job label: TogglExporterDown selects job=~\"toggl.*\"")
+	}
+}
+
+func toStrings(v any) []string {
+	l, _ := v.([]any)
+	var s []string
+	for _, x := range l {
+		s = append(s, str(x))
+	}
+	return s
+}
+
+func kinds(objs []map[string]any) []string {
+	var ks []string
+	for _, o := range objs {
+		ks = append(ks, str(o["kind"]))
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// TestKustomizeBase renders the base and checks it structurally.
+func TestKustomizeBase(t *testing.T) {
+	objs := kustomizeBuild(t, "kubernetes/base")
+	want := []string{"ConfigMap", "Deployment", "PrometheusRule", "Secret", "Service", "ServiceMonitor"}
+	if got := kinds(objs); !slices.Equal(got, want) {
+		t.Fatalf("kinds %v, want %v", got, want)
+	}
+	m := byKind(t, objs)
+	checkWorkload(t, m["Deployment"], m)
+	ep := get(m["ServiceMonitor"], "spec", "endpoints", 0)
+	if str(get(ep, "port")) != "http" || str(get(ep, "path")) != "/metrics" {
+		t.Errorf("ServiceMonitor endpoint %v", ep)
+	}
+	if str(get(m["Service"], "spec", "ports", 0, "port")) != "9981" {
+		t.Errorf("Service ports %v", get(m["Service"], "spec", "ports"))
+	}
+
+	// The PrometheusRule carries exactly the rule files' groups.
+	var want2 []any
+	for _, f := range []string{"rules.yml", "alerts.yml"} {
+		var rf map[string]any
+		readYAML(t, filepath.Join(promDir, f), &rf)
+		want2 = append(want2, rf["groups"].([]any)...)
+	}
+	got, _ := yaml.Marshal(get(m["PrometheusRule"], "spec", "groups"))
+	exp, _ := yaml.Marshal(want2)
+	if !bytes.Equal(got, exp) {
+		t.Error("PrometheusRule groups differ from deploy/prometheus/{rules,alerts}.yml: run go generate ./deploy/...")
+	}
+}
+
+// shardedReports returns the report names of the overlay's configuration and the
+// replicas of its StatefulSet.
+func shardedEndpoints(t *testing.T) (objs map[string]map[string]any, reports []string, replicas int) {
+	t.Helper()
+	list := kustomizeBuild(t, "kubernetes/overlays/sharded")
+	want := []string{"ConfigMap", "PrometheusRule", "Secret", "Service", "ServiceMonitor", "StatefulSet"}
+	if got := kinds(list); !slices.Equal(got, want) {
+		t.Fatalf("kinds %v, want %v", got, want)
+	}
+	objs = byKind(t, list)
+	var cfg struct {
+		Reports []struct{ Name string } `yaml:"reports"`
+	}
+	if err := yaml.Unmarshal([]byte(str(get(objs["ConfigMap"], "data", "toggl.yml"))), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cfg.Reports {
+		reports = append(reports, r.Name)
+	}
+	fmt.Sscan(str(get(objs["StatefulSet"], "spec", "replicas")), &replicas)
+	return objs, reports, replicas
+}
+
+// TestKustomizeSharded renders the sharded overlay: a StatefulSet of several replicas with
+// the base's pod, and one /probe endpoint per configured report, sharded by hashmod over
+// as many replicas as there are.
+func TestKustomizeSharded(t *testing.T) {
+	objs, reports, replicas := shardedEndpoints(t)
+	ss := objs["StatefulSet"]
+	if replicas < 2 || str(get(ss, "spec", "serviceName")) == "" {
+		t.Errorf("StatefulSet: replicas %d, serviceName %q", replicas, get(ss, "spec", "serviceName"))
+	}
+	checkWorkload(t, ss, objs)
+
+	var probed []string
+	for _, ep := range get(objs["ServiceMonitor"], "spec", "endpoints").([]any) {
+		if str(get(ep, "path")) != "/probe" {
+			t.Errorf("endpoint %v: the sharded overlay scrapes /probe only (/metrics fetches every report)", ep)
+			continue
+		}
+		probed = append(probed, toStrings(get(ep, "params", "report"))...)
+		rl := get(ep, "relabelings").([]any)
+		var sawHash, sawKeep bool
+		for _, r := range rl {
+			switch str(get(r, "action")) {
+			case "hashmod":
+				sawHash = str(get(r, "modulus")) == fmt.Sprint(replicas)
+			case "keep":
+				re := regexp.MustCompile("^(?:" + str(get(r, "regex")) + ")$")
+				sawKeep = true
+				for i := range replicas {
+					for j := range replicas {
+						in := fmt.Sprintf("%d;toggl-exporter-%d", i, j)
+						if re.MatchString(in) != (i == j) {
+							t.Errorf("keep regex %q on %q: %v", get(r, "regex"), in, re.MatchString(in))
+						}
+					}
+				}
+			}
+		}
+		if !sawHash || !sawKeep {
+			t.Errorf("endpoint %v: want hashmod over %d replicas and a keep", get(ep, "params"), replicas)
+		}
+	}
+	slices.Sort(probed)
+	slices.Sort(reports)
+	if !slices.Equal(probed, reports) {
+		t.Errorf("probed reports %v, want the configured %v", probed, reports)
+	}
+}
+
+// startPrometheus runs Debian's Prometheus on loopback with the configuration at cfg and
+// returns its base URL.
+func startPrometheus(t *testing.T, cfg string, extra ...string) string {
+	t.Helper()
+	prom := needTool(t, "prometheus")
+	port := freePort(t)
+	args := append([]string{
+		"--config.file=" + cfg,
+		"--storage.tsdb.path=" + filepath.Join(t.TempDir(), "data"),
+		"--web.listen-address=127.0.0.1:" + port,
+		"--log.level=warn",
+	}, extra...)
+	p := start(t, "prometheus", nil, prom, args...)
+	url := "http://127.0.0.1:" + port
+	waitHTTP(t, p, url+"/-/ready", time.Minute)
+	return url
+}
+
+// relabelKeys maps the Prometheus Operator's relabeling fields to Prometheus'.
+var relabelKeys = map[string]string{
+	"sourceLabels": "source_labels", "separator": "separator", "targetLabel": "target_label",
+	"regex": "regex", "modulus": "modulus", "replacement": "replacement", "action": "action",
+}
+
+// TestShardingRelabeling runs the sharded overlay's relabelings in a real Prometheus: each
+// ServiceMonitor endpoint becomes a scrape job over one target per replica, carrying the
+// pod name the Operator's Kubernetes discovery would give; every report must be kept on
+// exactly one replica, with instance = report.
+func TestShardingRelabeling(t *testing.T) {
+	objs, reports, replicas := shardedEndpoints(t)
+	name := str(get(objs["StatefulSet"], "metadata", "name"))
+	var jobs []any
+	for i, ep := range get(objs["ServiceMonitor"], "spec", "endpoints").([]any) {
+		var relabel []any
+		for _, r := range get(ep, "relabelings").([]any) {
+			pr := map[string]any{}
+			for k, v := range r.(map[string]any) {
+				pk, ok := relabelKeys[k]
+				if !ok {
+					t.Fatalf("relabeling field %q unknown to this test", k)
+				}
+				pr[pk] = v
+			}
+			relabel = append(relabel, pr)
+		}
+		var static []any
+		for pod := range replicas {
+			static = append(static, map[string]any{
+				// a closed port: only target selection matters here
+				"targets": []string{fmt.Sprintf("127.0.0.1:%d", pod+1)},
+				"labels":  map[string]string{"__meta_kubernetes_pod_name": fmt.Sprintf("%s-%d", name, pod)},
+			})
+		}
+		jobs = append(jobs, map[string]any{
+			"job_name":        fmt.Sprintf("shard-%d", i),
+			"metrics_path":    get(ep, "path"),
+			"params":          get(ep, "params"),
+			"scrape_interval": "1h",
+			"static_configs":  static,
+			"relabel_configs": relabel,
+		})
+	}
+	cfg := filepath.Join(t.TempDir(), "prometheus.yml")
+	writeYAML(t, cfg, map[string]any{"scrape_configs": jobs})
+	url := startPrometheus(t, cfg)
+
+	var resp struct {
+		Data struct {
+			ActiveTargets []struct {
+				Labels           map[string]string `json:"labels"`
+				DiscoveredLabels map[string]string `json:"discoveredLabels"`
+			} `json:"activeTargets"`
+		} `json:"data"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := getJSON(url+"/api/v1/targets?state=active", &resp)
+		if err == nil && len(resp.Data.ActiveTargets) >= len(reports) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("targets: %v, %d active", err, len(resp.Data.ActiveTargets))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	kept := map[string][]string{}
+	shards := map[string]bool{}
+	for _, tg := range resp.Data.ActiveTargets {
+		report := tg.DiscoveredLabels["__param_report"]
+		kept[report] = append(kept[report], tg.DiscoveredLabels["__meta_kubernetes_pod_name"])
+		shards[tg.DiscoveredLabels["__meta_kubernetes_pod_name"]] = true
+		if tg.Labels["instance"] != report {
+			t.Errorf("report %s: instance %q, want the report", report, tg.Labels["instance"])
+		}
+	}
+	for _, r := range reports {
+		if len(kept[r]) != 1 {
+			t.Errorf("report %s kept on %v, want exactly one replica", r, kept[r])
+		}
+	}
+	// The example's report names are chosen to land on different replicas.
+	if len(shards) != replicas {
+		t.Errorf("reports on replicas %v: the example should use all %d replicas", kept, replicas)
+	}
+}
