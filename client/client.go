@@ -1,0 +1,287 @@
+// Package client is the Toggl Track Reports API v3 client of the exporter: it runs a
+// shared (saved) report, decodes the answer while streaming, and reports failures as
+// typed, redacted errors. It knows nothing of Prometheus.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultMaxResponseBytes is the body limit used when Options.MaxResponseBytes is <= 0.
+const DefaultMaxResponseBytes = 64 << 20
+
+// apiPath is the path of the shared report endpoint, followed by the escaped token.
+const apiPath = "/reports/api/v3/shared/"
+
+const (
+	maxErrorBody = 4 << 10  // bytes of an error body read for Error.Message
+	maxDrain     = 64 << 10 // bytes drained before closing, so the connection can be reused
+)
+
+// Options configure a Client.
+type Options struct {
+	// BaseURL is the API's scheme and host, e.g. https://api.track.toggl.com, without a
+	// path: the request goes to BaseURL + "/reports/api/v3/shared/" + the escaped token.
+	BaseURL string
+	// HTTPClient sends the requests. nil means a client with dial and TLS handshake
+	// timeouts, no overall timeout (the context bounds each request) and no redirects
+	// followed (a redirect is reported as its status).
+	HTTPClient *http.Client
+	// UserAgent is sent as the User-Agent header, e.g. "toggl_exporter/1.2.3".
+	UserAgent string
+	// MaxResponseBytes bounds a response body; a larger one fails with CodeDecode.
+	// <= 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// RequestsPerSecond is the highest request rate per credential (see Credentials.Key).
+	// <= 0 means 1, Toggl's documented per-second limit.
+	RequestsPerSecond float64
+	// Now is the clock of rate limits, backoffs and Retry-After dates; nil means
+	// time.Now. Tests set a fake one.
+	Now func() time.Time
+}
+
+// Client runs shared reports. It is safe for concurrent use; rate limits and backoffs
+// are shared by all requests with the same credentials.
+type Client struct {
+	baseURL   string
+	hc        *http.Client
+	userAgent string
+	maxBytes  int64
+	now       func() time.Time
+	limits    *limits
+}
+
+// New returns a Client for o.
+func New(o Options) *Client {
+	c := &Client{
+		baseURL:   strings.TrimRight(strings.TrimSpace(o.BaseURL), "/"),
+		hc:        o.HTTPClient,
+		userAgent: o.UserAgent,
+		maxBytes:  o.MaxResponseBytes,
+		now:       o.Now,
+	}
+	if c.hc == nil {
+		c.hc = defaultHTTPClient()
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxResponseBytes
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.limits = newLimits(o.RequestsPerSecond, c.now)
+	return c
+}
+
+func defaultHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment,
+			DialContext: (&net.Dialer{
+				Timeout:   10 * time.Second,
+				KeepAlive: 30 * time.Second,
+			}).DialContext,
+			ForceAttemptHTTP2:     true,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConns:          20,
+			MaxIdleConnsPerHost:   4,
+		},
+		// Toggl does not redirect this endpoint; following one could send the
+		// credentials elsewhere and would turn the POST into a GET.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Request is one run of a shared report.
+type Request struct {
+	// Token is the shared report's token. It is a secret: it is part of the URL.
+	Token string
+	// Credentials authenticate the request; the zero value sends none.
+	Credentials Credentials
+	// Body overrides the saved parameters (start_date, end_date, grouping...);
+	// nil sends "{}".
+	Body map[string]any
+}
+
+// Response describes Toggl's answer. Run returns one whenever an HTTP response was
+// received, also together with an error.
+type Response struct {
+	StatusCode int
+	// Duration runs from the start of the request to the end of reading the body.
+	Duration time.Duration
+	Quota    Quota
+	// RetryAfter is the Retry-After header (delta-seconds or HTTP-date); 0 when absent.
+	RetryAfter time.Duration
+}
+
+// Quota is what Toggl's quota headers said; the Has fields tell whether each was sent.
+type Quota struct {
+	// Remaining is X-Toggl-Quota-Remaining: requests left in the current window.
+	Remaining    int64
+	HasRemaining bool
+	// ResetsIn is X-Toggl-Quota-Resets-In: time until the window resets.
+	ResetsIn    time.Duration
+	HasResetsIn bool
+}
+
+// Run POSTs the report, decodes it while streaming, hands detailed rows, weekly rows and
+// summary groups to sink one at a time (a nil sink discards them), and returns the rest.
+// Every error is an *Error (see Code). Before sending, Run waits for the credential's
+// rate limit within ctx, and fails at once without sending while the credential is
+// backing off after a 402 (quota) or a 429.
+//
+// Rows reach the sink while the body is read: after an error, the sink may have seen
+// some rows of a report that is then not returned.
+func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
+	rd := newRedactor(req)
+	safeURL := c.baseURL + apiPath + redactedText
+	fail := func(e *Error) error {
+		e.Message = oneLine(rd.redact(e.Message))
+		e.Err = rd.scrub(e.Err, safeURL)
+		return e
+	}
+
+	body := []byte("{}")
+	if req.Body != nil {
+		b, err := json.Marshal(req.Body)
+		if err != nil {
+			return nil, nil, fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
+		}
+		body = b
+	}
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
+	}
+	httpReq.Header.Set("Content-Type", "application/json")
+	httpReq.Header.Set("Accept", "application/json")
+	if c.userAgent != "" {
+		httpReq.Header.Set("User-Agent", c.userAgent)
+	}
+	if user, pass, ok := req.Credentials.basicAuth(); ok {
+		httpReq.SetBasicAuth(user, pass)
+	}
+
+	key := req.Credentials.Key()
+	if e := c.limits.wait(ctx, key); e != nil {
+		return nil, nil, fail(e)
+	}
+
+	start := time.Now()
+	resp, err := c.hc.Do(httpReq)
+	if err != nil {
+		e := &Error{Code: classify(ctx, err), Err: err}
+		e.Message = rd.scrub(err, safeURL).Error()
+		return nil, nil, fail(e)
+	}
+	defer closeBody(resp.Body)
+	response := &Response{
+		StatusCode: resp.StatusCode,
+		Quota:      parseQuota(resp.Header),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+	}
+	c.limits.observe(key, response)
+	statusErr := func(code, msg string, err error) error {
+		return fail(&Error{
+			Code:       code,
+			StatusCode: resp.StatusCode,
+			Message:    msg,
+			Quota:      response.Quota,
+			RetryAfter: response.RetryAfter,
+			Err:        err,
+		})
+	}
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		response.Duration = time.Since(start)
+		return nil, response, statusErr(strconv.Itoa(resp.StatusCode), cleanMessage(msg, rd, len(msg) == maxErrorBody), nil)
+	}
+
+	br := &bodyReader{r: resp.Body, remaining: c.maxBytes}
+	rep, err := decode(br, sink)
+	response.Duration = time.Since(start)
+	if err == nil {
+		return rep, response, nil
+	}
+	switch {
+	case br.tooLarge:
+		return nil, response, statusErr(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.maxBytes), errTooLarge)
+	case br.err != nil || ctx.Err() != nil:
+		cause := br.err
+		if cause == nil {
+			cause = ctx.Err()
+		}
+		return nil, response, statusErr(classify(ctx, cause), "reading the response body: "+rd.scrub(cause, safeURL).Error(), cause)
+	default:
+		return nil, response, statusErr(CodeDecode, err.Error(), err)
+	}
+}
+
+// classify tells a timeout (deadline, cancellation, or a network timeout) from other
+// network failures.
+func classify(ctx context.Context, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return CodeTimeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return CodeTimeout
+	}
+	return CodeNetwork
+}
+
+// closeBody drains a bounded amount, so that the connection can be reused, and closes.
+func closeBody(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, maxDrain)
+	_ = body.Close()
+}
+
+var errTooLarge = errors.New("response body too large")
+
+// bodyReader enforces the body limit without reading past it, and remembers the first
+// read error of the connection, so that a body cut off by the network is told from
+// malformed JSON.
+type bodyReader struct {
+	r         io.Reader
+	remaining int64
+	tooLarge  bool
+	err       error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.tooLarge {
+		return 0, errTooLarge
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	if int64(len(p)) > b.remaining {
+		p = p[:b.remaining+1] // one byte more tells "exactly the limit" from "over it"
+	}
+	n, err := b.r.Read(p)
+	if int64(n) > b.remaining {
+		n = int(b.remaining)
+		b.remaining = 0
+		b.tooLarge = true
+		return n, errTooLarge
+	}
+	b.remaining -= int64(n)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}

@@ -1,0 +1,247 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Codes of failures that are not an HTTP status. An HTTP failure's code is its status as
+// a decimal string ("401").
+const (
+	// CodeTimeout: the context's deadline passed (or a network timeout fired) before the
+	// report was fully read, or the context was canceled.
+	CodeTimeout = "timeout"
+	// CodeNetwork: no usable answer: connection refused or reset, DNS failure, body cut
+	// off by the connection.
+	CodeNetwork = "network"
+	// CodeDecode: a 2xx answer whose body is not the report we expect (not JSON, empty,
+	// truncated, wrong types, or larger than Options.MaxResponseBytes).
+	CodeDecode = "decode"
+)
+
+// Error is every failure of Run and Decode. Its printed form and its fields never hold
+// the report token or credentials.
+type Error struct {
+	// Code is the HTTP status as a decimal string, or CodeTimeout, CodeNetwork or
+	// CodeDecode. While a credential is backing off (Backoff true), it is the status that
+	// caused the backoff ("402" or "429").
+	Code string
+	// StatusCode is the HTTP status received, 0 when no response was received.
+	StatusCode int
+	// Message is Toggl's plain-text error body (trimmed, one line, at most about 200
+	// characters, secrets redacted), or a description of a non-HTTP failure.
+	Message string
+	// Quota and RetryAfter are read from the response headers, when there was a response.
+	Quota      Quota
+	RetryAfter time.Duration
+	// Backoff is true when Run sent no request because the credential is backing off
+	// after an earlier 402 (quota) or 429; RetryAfter then says how long remains.
+	Backoff bool
+	// Err is the underlying error, if any, with secrets redacted from its message.
+	Err error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("toggl: ")
+	if e.StatusCode != 0 && e.Code == strconv.Itoa(e.StatusCode) {
+		fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
+		if t := http.StatusText(e.StatusCode); t != "" {
+			fmt.Fprintf(&b, " %s", t)
+		}
+		if e.Message != "" {
+			b.WriteString(": ")
+		}
+	} else if !strings.HasPrefix(e.Message, e.Code) {
+		b.WriteString(e.Code)
+		if e.Message != "" {
+			b.WriteString(": ")
+		}
+	}
+	b.WriteString(e.Message)
+	if e.Quota.HasRemaining {
+		fmt.Fprintf(&b, " (quota remaining %d", e.Quota.Remaining)
+		if e.Quota.HasResetsIn {
+			fmt.Fprintf(&b, ", resets in %s", e.Quota.ResetsIn)
+		}
+		b.WriteString(")")
+	} else if e.Quota.HasResetsIn {
+		fmt.Fprintf(&b, " (quota resets in %s)", e.Quota.ResetsIn)
+	}
+	if e.RetryAfter > 0 && !e.Backoff {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Code returns the code of err: "" for nil, the Code of an *Error in its chain, and
+// CodeNetwork for any other error.
+func Code(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeNetwork
+}
+
+// maxMessageLen bounds Error.Message for HTTP errors, in runes.
+const maxMessageLen = 200
+
+// cleanMessage turns an error body into one short line: secrets redacted, markup
+// dropped, whitespace and control characters collapsed, cut to maxMessageLen runes.
+// truncated says that body is only the start of a longer one.
+func cleanMessage(body []byte, rd redactor, truncated bool) string {
+	s := rd.redact(strings.ToValidUTF8(string(body), "\uFFFD"))
+	if truncated {
+		s = rd.cutPartial(s)
+	}
+	if t := strings.TrimSpace(s); strings.HasPrefix(t, "<") {
+		s = stripTags(t)
+	}
+	s = rd.redact(collapseSpace(s))
+	if utf8.RuneCountInString(s) > maxMessageLen {
+		r := []rune(s)
+		s = strings.TrimSpace(string(r[:maxMessageLen])) + "…"
+	}
+	return s
+}
+
+// collapseSpace trims s and turns every run of white space and control characters into
+// one space.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// oneLine replaces control characters (line breaks included) by spaces and invalid
+// UTF-8 by U+FFFD, so that a message is one log line.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// stripTags drops HTML tags (and the content of script and style elements) so that a
+// proxy's error page still gives a readable message.
+func stripTags(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		for _, skip := range []string{"<script", "<style"} {
+			if len(s) >= len(skip) && strings.EqualFold(s[:len(skip)], skip) {
+				end := "</" + skip[1:]
+				if j := indexFoldASCII(s, end); j >= 0 {
+					s = s[j:]
+				}
+			}
+		}
+		j := strings.IndexByte(s, '>')
+		if j < 0 {
+			break
+		}
+		b.WriteByte(' ')
+		s = s[j+1:]
+	}
+	return b.String()
+}
+
+// indexFoldASCII is strings.Index ignoring ASCII case, with byte offsets into s.
+func indexFoldASCII(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// parseRetryAfter reads a Retry-After header: delta-seconds or an HTTP-date. It returns 0
+// when the header is absent, malformed or in the past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs != secs {
+			return 0
+		}
+		return durationFromSeconds(secs)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// maxHeaderDuration caps durations read from headers, so that a bogus value cannot
+// overflow or block a credential for ever.
+const maxHeaderDuration = 24 * time.Hour
+
+func durationFromSeconds(secs float64) time.Duration {
+	if secs <= 0 || secs != secs {
+		return 0
+	}
+	if secs >= maxHeaderDuration.Seconds() {
+		return maxHeaderDuration
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
+// parseQuota reads Toggl's quota headers.
+func parseQuota(h http.Header) Quota {
+	var q Quota
+	if v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining")); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			q.Remaining, q.HasRemaining = n, true
+		} else if f, err := strconv.ParseFloat(v, 64); err == nil && f == f && f > -1e15 && f < 1e15 {
+			q.Remaining, q.HasRemaining = int64(f), true
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-Toggl-Quota-Resets-In")); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f == f {
+			q.ResetsIn, q.HasResetsIn = durationFromSeconds(f), true
+		}
+	}
+	return q
+}

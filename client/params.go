@@ -1,0 +1,63 @@
+package client
+
+import "strings"
+
+// Default summary dimensions, used when neither input_params nor saved_params set them.
+const (
+	DefaultGrouping    = "projects"
+	DefaultSubGrouping = "time_entries"
+)
+
+// Grouping returns the dimensions of a summary report's groups and sub-groups, from
+// input_params, then saved_params, defaulting to "projects" and "time_entries".
+func (r *Report) Grouping() (grouping, subGrouping string) {
+	grouping = strings.ToLower(r.param("grouping"))
+	if grouping == "" {
+		grouping = DefaultGrouping
+	}
+	subGrouping = strings.ToLower(r.param("sub_grouping"))
+	if subGrouping == "" {
+		subGrouping = DefaultSubGrouping
+	}
+	return grouping, subGrouping
+}
+
+// Dates returns the start_date and end_date parameters (as sent, normally YYYY-MM-DD)
+// from input_params, then saved_params; "" when absent.
+func (r *Report) Dates() (start, end string) {
+	return r.param("start_date"), r.param("end_date")
+}
+
+// param returns the non-empty string parameter key of input_params, else of saved_params.
+func (r *Report) param(key string) string {
+	if r == nil {
+		return ""
+	}
+	for _, m := range []map[string]any{r.InputParams, r.SavedParams} {
+		if s, ok := m[key].(string); ok && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// DaySum returns the total of a weekly row's per-day values. Toggl sends one element per
+// day, but an older API version appended the week's total as an eighth element: when
+// there are 8 elements and the last equals the sum of the first 7, that last one is the
+// total and is returned instead of being counted twice.
+func DaySum(days []int64) int64 {
+	var sum int64
+	for _, d := range days {
+		sum += d
+	}
+	if len(days) == 8 {
+		var week int64
+		for _, d := range days[:7] {
+			week += d
+		}
+		if days[7] == week {
+			return week
+		}
+	}
+	return sum
+}

@@ -1,0 +1,128 @@
+package client
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// redactedText replaces a secret wherever it appears in an error message.
+const redactedText = "<redacted>"
+
+// Redact returns s with every secret of r (the report token, the API token, the e-mail
+// address, the password, and their URL-escaped and Basic-auth encoded forms) replaced by
+// "<redacted>". Errors of Run are already redacted; Redact is for callers that build
+// messages of their own around a Request.
+func (r Request) Redact(s string) string {
+	return newRedactor(r).redact(s)
+}
+
+// minSecretLen is the length below which a string is not redacted: a secret that
+// short protects nothing, and replacing every "t" would make messages unreadable. Real
+// report tokens and API tokens are 32 characters, Toggl passwords at least 8.
+const minSecretLen = 6
+
+// redactor removes known secrets from strings; its zero value does nothing.
+type redactor struct {
+	secrets []string // longest first, so that a secret containing another goes whole
+	r       *strings.Replacer
+}
+
+func newRedactor(r Request) redactor {
+	seen := map[string]bool{}
+	var list []string
+	add := func(s string) {
+		if len(s) >= minSecretLen && !seen[s] {
+			seen[s] = true
+			list = append(list, s)
+		}
+	}
+	for _, s := range []string{r.Token, r.Credentials.APIToken, r.Credentials.Email, r.Credentials.Password} {
+		add(s)
+		add(url.PathEscape(s))
+		add(url.QueryEscape(s))
+	}
+	if user, pass, ok := r.Credentials.basicAuth(); ok {
+		add(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
+	}
+	if len(list) == 0 {
+		return redactor{}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	pairs := make([]string, 0, 2*len(list))
+	for _, s := range list {
+		pairs = append(pairs, s, redactedText)
+	}
+	return redactor{secrets: list, r: strings.NewReplacer(pairs...)}
+}
+
+// redact replaces every secret in s in one pass (so "<redacted>" is never redacted again).
+func (rd redactor) redact(s string) string {
+	if rd.r == nil {
+		return s
+	}
+	return rd.r.Replace(s)
+}
+
+// cutPartial drops the end of s when it is the start of a secret: s was cut from a
+// longer text, and the rest of the secret is not there to be recognised.
+func (rd redactor) cutPartial(s string) string {
+	for _, secret := range rd.secrets {
+		for k := len(secret) - 1; k > 0; k-- {
+			if strings.HasSuffix(s, secret[:k]) {
+				s = s[:len(s)-k]
+				break
+			}
+		}
+	}
+	return s
+}
+
+// redactedErr presents an error with its secrets removed. It unwraps to the original
+// chain (with a *url.Error's URL replaced) only when no error of that chain prints a
+// secret; otherwise the chain is hidden, and errors.Is still answers through Is.
+type redactedErr struct {
+	msg  string
+	err  error // what Unwrap returns: nil when the chain would leak
+	orig error
+}
+
+func (e *redactedErr) Error() string { return e.msg }
+func (e *redactedErr) Unwrap() error { return e.err }
+
+// Is lets errors.Is(err, context.DeadlineExceeded) and the like see through a hidden
+// chain; it reveals a yes or no, never a message.
+func (e *redactedErr) Is(target error) bool {
+	return e.err == nil && errors.Is(e.orig, target)
+}
+
+// scrub returns err with its message redacted and the URL of a *url.Error replaced by
+// safeURL, which shows the endpoint but not the report token.
+func (rd redactor) scrub(err error, safeURL string) error {
+	if err == nil {
+		return nil
+	}
+	if ue, ok := err.(*url.Error); ok {
+		// Go's HTTP errors print the request URL, which holds the report token.
+		cp := *ue
+		cp.URL = safeURL
+		err = &cp
+	}
+	re := &redactedErr{msg: rd.redact(err.Error()), orig: err}
+	if !rd.leaks(err) {
+		re.err = err
+	}
+	return re
+}
+
+// leaks tells whether any error of err's chain prints a secret.
+func (rd redactor) leaks(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if msg := e.Error(); rd.redact(msg) != msg {
+			return true
+		}
+	}
+	return false
+}
