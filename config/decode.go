@@ -378,7 +378,12 @@ func (s *structure) value(place string, e entry, t reflect.Type) {
 			if l, err := strconv.Atoi(sm[1]); err == nil {
 				line = l
 			}
-			m = fmt.Sprintf("want %s, got %s", describeGoType(sm[3]), describeTag(sm[2]))
+			if t.Kind() == reflect.Map && sm[3] == "string" {
+				// The only strings a map[string]any decodes are its keys.
+				m = fmt.Sprintf("keys must be strings, got %s", describeTag(sm[2]))
+			} else {
+				m = fmt.Sprintf("want %s, got %s", describeGoType(sm[3]), describeTag(sm[2]))
+			}
 		} else if rest, ok := strings.CutPrefix(m, "line "); ok {
 			// "line N: something else": keep the message, drop any quoted value.
 			if num, msg, ok := strings.Cut(rest, ": "); ok {
