@@ -1,0 +1,357 @@
+package collector
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+)
+
+// snapshotCollector serves one snapshot as a healthy report named "r".
+type snapshotCollector struct{ s *Snapshot }
+
+func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range descs {
+		ch <- d
+	}
+}
+
+func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	at := time.Unix(1700000000, 0)
+	emit(ch, "r", &view{state: state{snap: c.s, lastSuccess: at, lastAttempt: at}})
+}
+
+func i64(v int64) *int64 { return &v }
+
+// dictionaries shared by the aggregation tests.
+func testDictionaries() client.Dictionaries {
+	return client.Dictionaries{
+		Projects: map[int64]client.Project{
+			10: {ID: 10, Name: "Website", ClientID: 100, EstimatedSeconds: 36000},
+			11: {ID: 11, Name: "Internal"},
+		},
+		Clients: map[int64]client.Entity{100: {ID: 100, Name: "Acme"}},
+		Users:   map[int64]client.Entity{1: {ID: 1, Name: "Ada"}, 2: {ID: 2, Name: "Bob"}},
+		Tags:    map[int64]client.Entity{7: {ID: 7, Name: "dev"}, 8: {ID: 8, Name: "meeting"}},
+		Tasks:   map[int64]client.Task{55: {ID: 55, Name: "Design", ProjectID: 10, EstimatedSeconds: 7200}},
+	}
+}
+
+func TestAggregateDetailed(t *testing.T) {
+	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	rows := []client.DetailedRow{
+		// Two time entries already summed by the decoder; two tags; billable in USD.
+		{UserID: 1, ProjectID: 10, TaskID: 55, Billable: true, BillableAmountInCents: 15000, Currency: "USD", TagIDs: []int64{7, 8}, Seconds: 5400, Entries: 2},
+		// No project; not billable.
+		{UserID: 2, ProjectID: 0, Seconds: 1800, Entries: 1},
+		// Billable in EUR on another project.
+		{UserID: 2, ProjectID: 11, Billable: true, BillableAmountInCents: 4550, Currency: "EUR", TagIDs: []int64{7}, Seconds: 3600, Entries: 1},
+		// A running entry with negative seconds must not lower anything.
+		{UserID: 1, ProjectID: 10, Seconds: -1700000000, Entries: 1},
+	}
+	for i := range rows {
+		a.DetailedRow(&rows[i])
+	}
+	rep := &client.Report{
+		Name: "Team week", Type: "detailed", Public: true, Dictionaries: testDictionaries(),
+		InputParams: map[string]any{"start_date": "2026-11-23", "end_date": "2026-11-29"},
+		Totals: &client.Totals{
+			Seconds: 10800, TrackedDays: 3, BillableAmountInCents: i64(19550), LabourCostInCents: i64(12345),
+			Rates: []client.Rate{{BillableSeconds: 5400, Currency: "USD", HourlyRateInCents: 10000}, {BillableSeconds: 3600, Currency: "EUR", HourlyRateInCents: 4550}},
+		},
+	}
+	s := a.Finish(rep)
+	want := `
+# HELP toggl_report_billable_amount Billable amount in the report's period, in currency units. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_billable_amount gauge
+toggl_report_billable_amount{currency="EUR",report="r"} 45.5
+toggl_report_billable_amount{currency="USD",report="r"} 150
+# HELP toggl_report_billable_seconds Billable time in the report's period. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_billable_seconds gauge
+toggl_report_billable_seconds{report="r"} 9000
+# HELP toggl_report_client_tracked_seconds Tracked time per client. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_client_tracked_seconds gauge
+toggl_report_client_tracked_seconds{client="(no client)",client_id="0",report="r"} 5400
+toggl_report_client_tracked_seconds{client="Acme",client_id="100",report="r"} 5400
+# HELP toggl_report_labour_cost Labour cost in the report's period, in currency units. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_labour_cost gauge
+toggl_report_labour_cost{report="r"} 123.45
+# HELP toggl_report_project_billable_amount Billable amount per project, in currency units. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_project_billable_amount gauge
+toggl_report_project_billable_amount{client="",currency="EUR",project="Internal",project_id="11",report="r"} 45.5
+toggl_report_project_billable_amount{client="Acme",currency="USD",project="Website",project_id="10",report="r"} 150
+# HELP toggl_report_project_billable_seconds Billable time per project. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_project_billable_seconds gauge
+toggl_report_project_billable_seconds{client="",project="(no project)",project_id="0",report="r"} 0
+toggl_report_project_billable_seconds{client="",project="Internal",project_id="11",report="r"} 3600
+toggl_report_project_billable_seconds{client="Acme",project="Website",project_id="10",report="r"} 5400
+# HELP toggl_report_project_estimated_seconds Estimated time of the project, from its settings in Toggl. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_project_estimated_seconds gauge
+toggl_report_project_estimated_seconds{project="Website",project_id="10",report="r"} 36000
+# HELP toggl_report_project_tracked_seconds Tracked time per project. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_project_tracked_seconds gauge
+toggl_report_project_tracked_seconds{client="",project="(no project)",project_id="0",report="r"} 1800
+toggl_report_project_tracked_seconds{client="",project="Internal",project_id="11",report="r"} 3600
+toggl_report_project_tracked_seconds{client="Acme",project="Website",project_id="10",report="r"} 5400
+# HELP toggl_report_rate_billable_seconds Billable time per currency and hourly rate (in currency units). Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_rate_billable_seconds gauge
+toggl_report_rate_billable_seconds{currency="EUR",hourly_rate="45.5",report="r"} 3600
+toggl_report_rate_billable_seconds{currency="USD",hourly_rate="100",report="r"} 5400
+# HELP toggl_report_tag_tracked_seconds Tracked time per tag; an entry with several tags counts for each. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_tag_tracked_seconds gauge
+toggl_report_tag_tracked_seconds{report="r",tag="dev",tag_id="7"} 9000
+toggl_report_tag_tracked_seconds{report="r",tag="meeting",tag_id="8"} 5400
+# HELP toggl_report_task_estimated_seconds Estimated time of the task, from its settings in Toggl. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_task_estimated_seconds gauge
+toggl_report_task_estimated_seconds{project_id="10",report="r",task="Design",task_id="55"} 7200
+# HELP toggl_report_task_tracked_seconds Tracked time per task. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_task_tracked_seconds gauge
+toggl_report_task_tracked_seconds{project_id="10",report="r",task="Design",task_id="55"} 5400
+# HELP toggl_report_tracked_dates Days with tracked time in the report's period. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_tracked_dates gauge
+toggl_report_tracked_dates{report="r"} 3
+# HELP toggl_report_tracked_seconds Tracked time in the report's period. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_tracked_seconds gauge
+toggl_report_tracked_seconds{report="r"} 10800
+# HELP toggl_report_user_billable_seconds Billable time per user. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_user_billable_seconds gauge
+toggl_report_user_billable_seconds{report="r",user="Ada",user_id="1"} 5400
+toggl_report_user_billable_seconds{report="r",user="Bob",user_id="2"} 3600
+# HELP toggl_report_user_tracked_seconds Tracked time per user. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_user_tracked_seconds gauge
+toggl_report_user_tracked_seconds{report="r",user="Ada",user_id="1"} 5400
+toggl_report_user_tracked_seconds{report="r",user="Bob",user_id="2"} 5400
+`
+	c := snapshotCollector{s}
+	names := []string{
+		"toggl_report_billable_amount", "toggl_report_billable_seconds", "toggl_report_client_tracked_seconds",
+		"toggl_report_labour_cost", "toggl_report_project_billable_amount", "toggl_report_project_billable_seconds",
+		"toggl_report_project_estimated_seconds", "toggl_report_project_tracked_seconds", "toggl_report_rate_billable_seconds",
+		"toggl_report_tag_tracked_seconds", "toggl_report_task_estimated_seconds", "toggl_report_task_tracked_seconds",
+		"toggl_report_tracked_dates", "toggl_report_tracked_seconds", "toggl_report_user_billable_seconds", "toggl_report_user_tracked_seconds",
+	}
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", problems, err)
+	}
+}
+
+// value returns the value of the one series of metric m whose labels include want, and
+// whether there is one.
+func value(s *Snapshot, m int, want ...string) (float64, bool) {
+	for _, sr := range s.series {
+		if sr.metric != m {
+			continue
+		}
+		match := true
+		for _, w := range want {
+			found := false
+			for _, l := range sr.labels {
+				found = found || l == w
+			}
+			match = match && found
+		}
+		if match {
+			return sr.value, true
+		}
+	}
+	return 0, false
+}
+
+func count(s *Snapshot, m int) int {
+	n := 0
+	for _, sr := range s.series {
+		if sr.metric == m {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAggregateHiddenAmounts(t *testing.T) {
+	a := NewAggregator(AggregateOptions{})
+	a.DetailedRow(&client.DetailedRow{UserID: 1, ProjectID: 10, Billable: true, BillableAmountInCents: 100, Currency: "USD", Seconds: 60})
+	s := a.Finish(&client.Report{Type: "detailed", HideAmounts: true, Dictionaries: testDictionaries(),
+		Totals: &client.Totals{Seconds: 60, BillableAmountInCents: i64(100), LabourCostInCents: i64(50), Rates: []client.Rate{{BillableSeconds: 60, Currency: "USD", HourlyRateInCents: 6000}}}})
+	for _, m := range []int{mBillableAmount, mLabourCost, mProjectAmount} {
+		if n := count(s, m); n != 0 {
+			t.Errorf("%s: %d series with hide_amounts set, want none", metrics[m].name, n)
+		}
+	}
+	if v, ok := value(s, mBillable); !ok || v != 60 {
+		t.Errorf("billable seconds = %v, %v; want 60 (seconds are not amounts)", v, ok)
+	}
+}
+
+func TestAggregateSingleCurrencyUsesTotal(t *testing.T) {
+	a := NewAggregator(AggregateOptions{})
+	s := a.Finish(&client.Report{Type: "detailed",
+		Totals: &client.Totals{Seconds: 3600, BillableAmountInCents: i64(12345), Rates: []client.Rate{{BillableSeconds: 3600, Currency: "EUR", HourlyRateInCents: 10000}}}})
+	if v, ok := value(s, mBillableAmount, "EUR"); !ok || v != 123.45 {
+		t.Errorf("billable amount = %v, %v; want 123.45 EUR from billable_amount_in_cents", v, ok)
+	}
+	// Absent amounts are absent, not zero.
+	s = NewAggregator(AggregateOptions{}).Finish(&client.Report{Type: "detailed", Totals: &client.Totals{Seconds: 3600}})
+	if n := count(s, mBillableAmount) + count(s, mLabourCost); n != 0 {
+		t.Errorf("%d amount series without amounts in the report, want none", n)
+	}
+}
+
+func TestAggregateWeekly(t *testing.T) {
+	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	a.WeeklyRow(&client.WeeklyRow{UserID: 1, ProjectID: 10, Currency: "USD",
+		Seconds: []int64{3600, 0, 1800, 0, 0, 0, 0}, BillableSeconds: []int64{3600, 0, 0, 0, 0, 0, 0}, BillableAmountsInCents: []int64{10000, 0, 0, 0, 0, 0, 0}})
+	// An older API version appended a total element: it must not be counted twice.
+	a.WeeklyRow(&client.WeeklyRow{UserID: 2, ProjectID: 0, Seconds: []int64{600, 600, 0, 0, 0, 0, 0, 1200}})
+	s := a.Finish(&client.Report{Type: "weekly", Dictionaries: testDictionaries(), InputParams: map[string]any{"start_date": "2026-11-23"}})
+	checks := []struct {
+		m      int
+		labels []string
+		want   float64
+	}{
+		{mProjectTracked, []string{"10"}, 5400},
+		{mProjectBillable, []string{"10"}, 3600},
+		{mProjectAmount, []string{"10", "USD"}, 100},
+		{mProjectTracked, []string{"0", noProject}, 1200},
+		{mUserTracked, []string{"Bob"}, 1200},
+		{mUserBillable, []string{"Ada"}, 3600},
+		{mClientTracked, []string{"Acme"}, 5400},
+		{mClientTracked, []string{noClient}, 1200},
+	}
+	for _, c := range checks {
+		if v, ok := value(s, c.m, c.labels...); !ok || v != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", metrics[c.m].name, c.labels, v, ok, c.want)
+		}
+	}
+	// Weekly rows carry neither tags nor tasks: those breakdowns are absent, not zero.
+	if n := count(s, mTagTracked) + count(s, mTaskTracked); n != 0 {
+		t.Errorf("%d tag/task series from a weekly report, want none", n)
+	}
+	if s.StartDate != "2026-11-23" {
+		t.Errorf("start date %q", s.StartDate)
+	}
+}
+
+func TestAggregateSummary(t *testing.T) {
+	groups := []client.SummaryGroup{
+		{ID: 100, SubGroups: []client.SummarySubGroup{
+			{ID: 10, Seconds: 3000, Rates: []client.Rate{{BillableSeconds: 2000, Currency: "USD", HourlyRateInCents: 10000}}},
+			{ID: 11, Seconds: 600},
+		}},
+		{ID: 0, SubGroups: []client.SummarySubGroup{{ID: 0, Seconds: 400}}},
+	}
+	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients}})
+	for i := range groups {
+		a.SummaryGroup(&groups[i])
+	}
+	groups[0].SubGroups[0].Seconds = 999999 // the aggregator must have copied what it keeps
+	s := a.Finish(&client.Report{Type: "summary", Dictionaries: testDictionaries(),
+		InputParams: map[string]any{"grouping": "clients", "sub_grouping": "projects"}})
+	checks := []struct {
+		m      int
+		labels []string
+		want   float64
+	}{
+		{mClientTracked, []string{"100", "Acme"}, 3600},
+		{mClientTracked, []string{"0", noClient}, 400},
+		{mProjectTracked, []string{"10", "Website"}, 3000},
+		{mProjectTracked, []string{"11", "Internal"}, 600},
+		{mProjectTracked, []string{"0", noProject}, 400},
+	}
+	for _, c := range checks {
+		if v, ok := value(s, c.m, c.labels...); !ok || v != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", metrics[c.m].name, c.labels, v, ok, c.want)
+		}
+	}
+	if n := count(s, mUserTracked); n != 0 {
+		t.Errorf("%d user series from a summary grouped by clients and projects, want none", n)
+	}
+}
+
+func TestAggregateSummaryDefaultsAndTags(t *testing.T) {
+	// Default grouping: projects by time entries (no sub-group dimension).
+	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Tags}})
+	a.SummaryGroup(&client.SummaryGroup{ID: 10, SubGroups: []client.SummarySubGroup{{Title: "coding", Seconds: 100}, {Title: "review", Seconds: 50}}})
+	s := a.Finish(&client.Report{Type: "summary", Dictionaries: testDictionaries()})
+	if v, ok := value(s, mProjectTracked, "Website"); !ok || v != 150 {
+		t.Errorf("project seconds = %v, %v; want 150 summed from sub-groups", v, ok)
+	}
+	// Tag grouping: a group lists several tag ids; each counts the group's time.
+	a = NewAggregator(AggregateOptions{Breakdowns: []string{Tags}})
+	a.SummaryGroup(&client.SummaryGroup{IDs: []int64{7, 8}, SubGroups: []client.SummarySubGroup{{Seconds: 100}}})
+	a.SummaryGroup(&client.SummaryGroup{SubGroups: []client.SummarySubGroup{{Seconds: 40}}}) // untagged
+	s = a.Finish(&client.Report{Type: "summary", Dictionaries: testDictionaries(), SavedParams: map[string]any{"grouping": "tags"}})
+	if v, ok := value(s, mTagTracked, "meeting"); !ok || v != 100 {
+		t.Errorf("tag seconds = %v, %v; want 100", v, ok)
+	}
+	if n := count(s, mTagTracked); n != 2 {
+		t.Errorf("%d tag series, want 2 (untagged time is no tag)", n)
+	}
+}
+
+func TestAggregateFolding(t *testing.T) {
+	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects}, MaxSeries: 3})
+	var total int64
+	for id := int64(1); id <= 10; id++ {
+		a.DetailedRow(&client.DetailedRow{ProjectID: id, UserID: 1, Seconds: id * 100})
+		total += id * 100
+	}
+	s := a.Finish(&client.Report{Type: "detailed"})
+	if n := count(s, mProjectTracked); n != 3 {
+		t.Fatalf("%d project series, want 3 (2 largest + other)", n)
+	}
+	var sum float64
+	for _, sr := range s.series {
+		if sr.metric == mProjectTracked {
+			sum += sr.value
+		}
+	}
+	if sum != float64(total) {
+		t.Errorf("folded series sum to %v, want the total %d", sum, total)
+	}
+	if v, _ := value(s, mProjectTracked, otherID, otherName); v != 100+200+300+400+500+600+700+800 {
+		t.Errorf("(other) = %v", v)
+	}
+	if v, ok := value(s, mFolded, Projects); !ok || v != 8 {
+		t.Errorf("folded = %v, %v; want 8", v, ok)
+	}
+}
+
+func TestAggregateSameNameProjects(t *testing.T) {
+	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects}})
+	a.DetailedRow(&client.DetailedRow{ProjectID: 1, Seconds: 10})
+	a.DetailedRow(&client.DetailedRow{ProjectID: 2, Seconds: 20})
+	dict := client.Dictionaries{Projects: map[int64]client.Project{1: {ID: 1, Name: "Same"}, 2: {ID: 2, Name: "Same"}}}
+	c := snapshotCollector{a.Finish(&client.Report{Type: "detailed", Dictionaries: dict})}
+	// Gathering fails on duplicate series; the ids keep them apart.
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	if _, err := reg.Gather(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLabelValue(t *testing.T) {
+	long := strings.Repeat("é", 300)
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"quote \" and \\ backslash", "quote \" and \\ backslash"},
+		{"new\nline\ttab", "new line tab"},
+		{"bad \xff utf8", "bad \uFFFD utf8"},
+	}
+	for _, tc := range tests {
+		if got := labelValue(tc.in); got != tc.want {
+			t.Errorf("labelValue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	got := labelValue(long)
+	if len(got) > maxLabelBytes || !strings.HasSuffix(got, "…") || !strings.HasPrefix(long, strings.TrimSuffix(got, "…")) {
+		t.Errorf("long name cut to %d bytes: %q", len(got), got)
+	}
+}

@@ -1,0 +1,79 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// HandlerOpts configure the scrape handlers.
+type HandlerOpts struct {
+	// TimeoutOffset is subtracted from X-Prometheus-Scrape-Timeout-Seconds.
+	TimeoutOffset time.Duration
+	// DefaultTimeout bounds a scrape that sends no timeout header (e.g. curl).
+	DefaultTimeout time.Duration
+	// ErrorLog receives errors of the exposition (not of fetches).
+	ErrorLog promhttp.Logger
+}
+
+// scrapeContext bounds a scrape by Prometheus' timeout header minus the offset.
+func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.CancelFunc) {
+	timeout := o.DefaultTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			timeout = time.Duration(secs*float64(time.Second)) - o.TimeoutOffset
+			if timeout <= 0 {
+				// An offset larger than the timeout leaves no time to fetch: answer
+				// from the cache at once rather than fail the scrape.
+				timeout = time.Millisecond
+			}
+		}
+	}
+	return context.WithTimeout(r.Context(), timeout)
+}
+
+// MetricsHandler serves every configured report plus what base gathers (the exporter's
+// own metrics), in one answer bounded by the scrape's deadline.
+func (e *Exporter) MetricsHandler(base prometheus.Gatherer, o HandlerOpts) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := scrapeContext(r, o)
+		defer cancel()
+		c, _ := e.Collector(ctx) // every report: cannot fail
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		promhttp.HandlerFor(prometheus.Gatherers{base, reg}, promhttp.HandlerOpts{ErrorLog: o.ErrorLog}).ServeHTTP(w, r)
+	})
+}
+
+// ProbeHandler serves one report, named by the `report` query parameter (the
+// multi-target pattern). It never takes a URL or a token from the request.
+func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.URL.Query().Get("report")
+		if name == "" {
+			http.Error(w, "missing parameter: report (one of: "+strings.Join(e.Names(), ", ")+")", http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := scrapeContext(r, o)
+		defer cancel()
+		c, err := e.Collector(ctx, name)
+		var unknown UnknownReportError
+		if errors.As(err, &unknown) {
+			http.Error(w, fmt.Sprintf("unknown report %q (configured: %s)", name, strings.Join(e.Names(), ", ")), http.StatusBadRequest)
+			return
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: o.ErrorLog}).ServeHTTP(w, r)
+	})
+}
