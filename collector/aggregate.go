@@ -337,7 +337,10 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 		// Toggl sends one total across currencies; per currency it is rate × time.
 		perCurrency[rt.Currency] += bs / 3600 * float64(rt.HourlyRateInCents) / 100
 	}
-	s.add(mBillable, billable)
+	// Without rates or amounts the report says nothing about billing: absent, not zero.
+	if len(t.Rates) > 0 || t.BillableAmountInCents != nil {
+		s.add(mBillable, billable)
+	}
 	for _, k := range sortedKeys(rates, func(a, b rateKey) int {
 		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.rate, b.rate))
 	}) {
@@ -440,8 +443,12 @@ func (a *Aggregator) emit(s *Snapshot, dim string, e *acc, r *client.Report) {
 			s.add(mProjectBillable, e.billable, id, label, client)
 		}
 		if !r.HideAmounts {
-			for _, c := range sortedKeys(e.amounts, cmp.Compare[string]) {
-				s.add(mProjectAmount, float64(e.amounts[c])/100, id, label, client, labelValue(c))
+			amounts := make(map[string]int64, len(e.amounts))
+			for c, cents := range e.amounts {
+				amounts[cmp.Or(c, dict.Projects[e.id].Currency)] += cents // rows may omit it
+			}
+			for _, c := range sortedKeys(amounts, cmp.Compare[string]) {
+				s.add(mProjectAmount, float64(amounts[c])/100, id, label, client, labelValue(c))
 			}
 		}
 	case Users:
