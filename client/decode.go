@@ -13,9 +13,11 @@ import (
 // summary_results.report.groups is decoded alone and handed to sink (nil discards them),
 // so memory does not grow with the number of rows. Everything else is returned in the
 // Report. Keys may come in any order, unknown keys are skipped without being kept, and
-// values are read tolerantly (see toggl-api.md): null is a zero value, numbers may be
-// integral floats or numeric strings, dictionaries and summary sub-groups may be objects
-// keyed by id or arrays, weekly per-day lists may be JSON strings holding an array.
+// values are read tolerantly: null is a zero value, numbers may be integral floats or
+// numeric strings, dictionaries and summary sub-groups may be objects keyed by id or
+// arrays, weekly per-day lists may be JSON strings holding an array. A value of the wrong
+// structure (an object where a number is expected, a string where rows are) is an error;
+// fields the exporter does not use are never looked at.
 //
 // Rows of every non-null result block go to sink; Report.Block and Report.Totals name the
 // block that answers the report (the one matching report_type when it is non-null).
@@ -60,10 +62,14 @@ type countingReader struct {
 	r     io.Reader
 	n     int64
 	first byte
+	eof   bool // the reader said io.EOF
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.eof = true
+	}
 	if c.first == 0 {
 		for _, b := range p[:n] {
 			if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
@@ -142,7 +148,9 @@ func (d *decoder) fail(path string, err error) error {
 		return &decodeError{msg: where + ": " + pe.msg, cause: err}
 	case err == io.EOF && !d.started:
 		return &decodeError{msg: "decode: empty body, expected a JSON report", cause: err}
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
+	case err == io.EOF || err == io.ErrUnexpectedEOF ||
+		// encoding/json v2 (GOEXPERIMENT=jsonv2) reports the end of input as syntax.
+		(errors.As(err, &syn) && d.in.eof && strings.Contains(syn.Error(), "unexpected end of JSON input")):
 		return &decodeError{
 			msg:   fmt.Sprintf("%s: truncated JSON: the body ends at byte %d", where, d.in.n),
 			cause: io.ErrUnexpectedEOF,
