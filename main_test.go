@@ -1,0 +1,563 @@
+package main
+
+// End-to-end tests: they build the binary, run it on loopback against the fake Toggl API
+// (client/togglfake) and check what a user sees: /metrics against a golden file that
+// promtool also checks, /probe, /config, the landing page, reloads, --config.check, and
+// that no secret ever reaches an answer or the log.
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// binary is the exporter built once for all tests, with a known version.
+var binary string
+
+const testVersion = "1.2.3-e2e"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "toggl_exporter-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "toggl_exporter")
+	build := exec.Command("go", "build", "-o", binary,
+		"-ldflags", "-X github.com/prometheus/common/version.Version="+testVersion+" -X github.com/prometheus/common/version.Revision=e2e0000", ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the exporter:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Distinctive secrets: none of them may ever appear outside the configuration.
+const (
+	secretToken     = "tokSECRETdetailed0123456789"
+	secretToken2    = "tokSECRETsummary0123456789"
+	secretToken3    = "tokSECRETweekly0123456789"
+	secretAPIToken  = "apiSECRETtoken0123456789abcdef"
+	secretPassword  = "pwSECRET-hunter2-0123456789"
+	secretFailToken = "tokSECRETfailing0123456789"
+)
+
+var secrets = []string{secretToken, secretToken2, secretToken3, secretAPIToken, secretPassword, secretFailToken}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("client", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// exporter is one running exporter process.
+type exporter struct {
+	url    string
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// start runs the exporter with args and waits until it is ready.
+func start(t *testing.T, env []string, args ...string) *exporter {
+	t.Helper()
+	addr := freeAddress(t)
+	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	e := &exporter{url: "http://" + addr, cmd: cmd, stderr: &syncBuffer{}}
+	cmd.Stderr = e.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", e.stderr.String())
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(e.url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return e
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exporter not ready after 15s: %v\n%s", err, e.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// get fetches path and returns status and body, with Prometheus' timeout header.
+func (e *exporter) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.url+path, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func (e *exporter) post(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(e.url+path, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// world is a fake Toggl API with one report of each type, each with its own kind of
+// credentials, plus a failing report per status, and a configuration pointing at it.
+type world struct {
+	fake   *togglfake.Fake
+	server *httptest.Server
+	dir    string
+	config string
+	env    []string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{fake: togglfake.New(), dir: t.TempDir()}
+	w.server = httptest.NewServer(w.fake)
+	t.Cleanup(w.server.Close)
+	w.fake.Set(secretToken, togglfake.Report{Body: fixture(t, "detailed.json")})
+	w.fake.Set(secretToken2, togglfake.Report{Body: fixture(t, "summary_map.json"), Auth: togglfake.Auth{APIToken: secretAPIToken}})
+	w.fake.Set(secretToken3, togglfake.Report{Body: fixture(t, "weekly.json"), Auth: togglfake.Auth{Email: "ops@example.com", Password: secretPassword}})
+	for _, status := range []int{401, 403, 404, 500} {
+		w.fake.Set(fmt.Sprintf("%s%d", secretFailToken, status), togglfake.Report{Fault: togglfake.Fault{Status: status}})
+	}
+	w.write(t, "token-detailed", secretToken+"\n")
+	w.write(t, "api-token", "  "+secretAPIToken+"\n")
+	w.write(t, "password", secretPassword)
+	w.env = []string{"SUMMARY_TOKEN=" + secretToken2, "TOGGL_API_TOKEN="}
+	w.config = w.writeConfig(t, "")
+	return w
+}
+
+func (w *world) write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(w.dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// writeConfig writes toggl.yml with the world's reports plus extra YAML appended to the
+// reports list.
+func (w *world) writeConfig(t *testing.T, extra string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "api_url: %s\nrequests_per_second: 100\ntimeout: 5s\nreports:\n", w.server.URL)
+	fmt.Fprintf(&b, "  - name: detailed\n    token_file: token-detailed\n    breakdowns: [projects, users, clients, tags, tasks]\n")
+	fmt.Fprintf(&b, "  - name: summary\n    token: ${SUMMARY_TOKEN}\n    api_token_file: api-token\n    breakdowns: [projects, users, clients]\n")
+	fmt.Fprintf(&b, "  - name: weekly\n    token: %s\n    email: ops@example.com\n    password_file: password\n", secretToken3)
+	for _, status := range []int{401, 403, 404, 500} {
+		fmt.Fprintf(&b, "  - name: failing-%d\n    token: %s%d\n", status, secretFailToken, status)
+	}
+	b.WriteString(extra)
+	return w.write(t, "toggl.yml", b.String())
+}
+
+// unstable matches series whose values change from run to run.
+var unstable = regexp.MustCompile(`^(go_|process_|promhttp_|toggl_exporter_build_info|toggl_exporter_config_last_reload_success_timestamp_seconds|toggl_report_last_success_timestamp_seconds|toggl_report_fetch_duration_seconds|toggl_api_quota_reset_timestamp_seconds)`)
+
+// stable drops the unstable series (and their HELP/TYPE lines) from an exposition.
+func stable(exposition string) string {
+	var out []string
+	for _, line := range strings.Split(exposition, "\n") {
+		name := strings.TrimPrefix(strings.TrimPrefix(line, "# HELP "), "# TYPE ")
+		if line == "" || unstable.MatchString(name) {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// requireTool finds a tool; under CI a missing tool fails the test instead of skipping it.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required under CI=true: %v (.ci/run installs it)", name, err)
+		}
+		t.Skipf("%s not installed (apt-get install prometheus); skipping this check", name)
+	}
+	return p
+}
+
+func TestEndToEndMetrics(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	status, body := e.get(t, "/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("/metrics: %d\n%s", status, body)
+	}
+	for _, want := range []string{
+		`toggl_report_up{report="detailed"} 1`,
+		`toggl_report_up{report="summary"} 1`,
+		`toggl_report_up{report="weekly"} 1`,
+		`toggl_report_error{code="401",report="failing-401"} 1`,
+		`toggl_report_error{code="403",report="failing-403"} 1`,
+		`toggl_report_error{code="404",report="failing-404"} 1`,
+		`toggl_report_error{code="500",report="failing-500"} 1`,
+		`toggl_report_up{report="failing-500"} 0`,
+		`toggl_exporter_config_last_reload_successful 1`,
+		`toggl_exporter_build_info{branch="",goarch=`,
+		`version="` + testVersion + `"`,
+		"go_goroutines ", "process_open_fds ", "promhttp_metric_handler_requests_total",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	got := stable(body)
+	golden := filepath.Join("testdata", "e2e-metrics.prom")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestEndToEndMetrics -update . and review the file)", err)
+	}
+	if got != string(want) {
+		t.Errorf("/metrics differs from %s (-update rewrites it):\n%s", golden, lineDiff(string(want), got))
+	}
+	// Each request is recorded by the fake: credentials of each kind were sent.
+	kinds := map[string]string{}
+	for _, r := range w.fake.Requests() {
+		kinds[r.Token] = r.AuthKind
+		if !r.AuthOK {
+			t.Errorf("request for a report was refused by the fake (auth kind %s)", r.AuthKind)
+		}
+		if !strings.HasPrefix(r.UserAgent, "toggl_exporter/"+testVersion) {
+			t.Errorf("User-Agent %q", r.UserAgent)
+		}
+	}
+	if kinds[secretToken] != togglfake.AuthNone || kinds[secretToken2] != togglfake.AuthAPIToken || kinds[secretToken3] != togglfake.AuthEmail {
+		t.Errorf("auth kinds sent: detailed %s, summary %s, weekly %s", kinds[secretToken], kinds[secretToken2], kinds[secretToken3])
+	}
+
+	promtool := requireTool(t, "promtool")
+	for name, text := range map[string]string{"golden file": string(want), "live /metrics": body} {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(text)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics on the %s: %v\n%s", name, err, out)
+		}
+	}
+}
+
+// lineDiff lists the lines only in want (-) and only in got (+).
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for _, l := range w {
+		if !slices.Contains(g, l) {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	for _, l := range g {
+		if !slices.Contains(w, l) {
+			fmt.Fprintf(&b, "+ %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+func TestEndToEndProbe(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	status, body := e.get(t, "/probe?report=weekly")
+	if status != http.StatusOK || !strings.Contains(body, `toggl_report_up{report="weekly"} 1`) {
+		t.Fatalf("/probe?report=weekly: %d\n%s", status, body)
+	}
+	if strings.Contains(body, `report="detailed"`) || strings.Contains(body, "go_goroutines") {
+		t.Errorf("/probe serves more than its report:\n%s", body)
+	}
+	if n := w.fake.Count(secretToken); n != 0 {
+		t.Errorf("/probe?report=weekly fetched the detailed report %d times", n)
+	}
+	for _, path := range []string{"/probe", "/probe?report=", "/probe?report=nope", "/probe?report=" + secretToken} {
+		status, body := e.get(t, path)
+		if status != http.StatusBadRequest || !strings.Contains(body, "report") {
+			t.Errorf("%s: %d %q, want 400 naming the problem", path, status, body)
+		}
+	}
+}
+
+// TestNoSecretsAnywhere drives every failure the fake can produce and checks that no
+// token, API token or password reaches an answer or the log.
+func TestNoSecretsAnywhere(t *testing.T) {
+	w := newWorld(t)
+	faults := map[string]togglfake.Fault{
+		"echo-401":  {Status: 401, Body: "Incorrect token " + secretFailToken + "echo-401 for " + secretAPIToken},
+		"echo-500":  {Status: 500, Body: "boom at /reports/api/v3/shared/" + secretFailToken + "echo-500"},
+		"timeout":   {HeaderDelay: 10 * time.Second},
+		"reset":     {Reset: true},
+		"truncated": {Truncate: 100},
+		"html":      {Body: "<html><body>" + secretFailToken + "html</body></html>", ContentType: "text/html"},
+		"empty":     {EmptyBody: true},
+		"wrongtype": {Body: `{"report_name": 5, "detailed_results": "` + secretFailToken + `wrongtype"}`},
+		"quota":     {Status: 402, Header: http.Header{"X-Toggl-Quota-Remaining": {"0"}, "X-Toggl-Quota-Resets-In": {"600"}}},
+		"toofast":   {Status: 429, Header: http.Header{"Retry-After": {"30"}}},
+	}
+	var extra strings.Builder
+	for name, f := range faults {
+		w.fake.Set(secretFailToken+name, togglfake.Report{Body: fixture(t, "detailed.json"), Fault: f, Auth: togglfake.Auth{APIToken: secretAPIToken}})
+		fmt.Fprintf(&extra, "  - name: fault-%s\n    token: %s%s\n    api_token_file: api-token\n    timeout: 1s\n", name, secretFailToken, name)
+	}
+	// A report with a wrong password: 401 from the fake.
+	fmt.Fprintf(&extra, "  - name: wrong-password\n    token: %s\n    email: ops@example.com\n    password: %s-wrong\n", secretToken3, secretPassword)
+	w.writeConfig(t, extra.String())
+	e := start(t, w.env, "--config.file="+w.config, "--log.level=debug")
+
+	var answers strings.Builder
+	for _, path := range []string{"/metrics", "/", "/config", "/probe?report=fault-reset", "/probe?report=wrong-password", "/-/healthy", "/-/ready"} {
+		_, body := e.get(t, path)
+		answers.WriteString(body)
+	}
+	_, body := e.get(t, "/metrics")
+	for name := range faults {
+		if !strings.Contains(body, `toggl_report_up{report="fault-`+name+`"} 0`) {
+			t.Errorf("fault %s: report not down", name)
+		}
+	}
+	// A broken configuration: the reload error must not echo a secret either.
+	w.write(t, "toggl.yml", "reports:\n  - name: x\n    token: "+secretToken+"\n    bogus: "+secretPassword+"\n")
+	status, reloadBody := e.post(t, "/-/reload")
+	if status != http.StatusInternalServerError {
+		t.Errorf("reload of a broken file: %d %s", status, reloadBody)
+	}
+	answers.WriteString(reloadBody)
+	_, landing := e.get(t, "/")
+	answers.WriteString(landing)
+	if !strings.Contains(landing, "fault-echo-401") || !strings.Contains(landing, "down: 401") {
+		t.Errorf("landing page lacks the report status:\n%s", landing)
+	}
+
+	log := e.stderr.String()
+	for _, s := range secrets {
+		if strings.Contains(answers.String(), s) {
+			t.Errorf("secret %q in an HTTP answer", s)
+		}
+		if strings.Contains(log, s) {
+			t.Errorf("secret %q in the log", s)
+		}
+	}
+	if !strings.Contains(log, `report=fault-echo-401`) || !strings.Contains(log, "code=401") {
+		t.Errorf("the log does not say which report failed and why:\n%s", log)
+	}
+	if !strings.Contains(answers.String(), "<secret>") {
+		t.Errorf("/config does not show redacted secrets")
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, config string
+		ok           bool
+		want         []string
+	}{
+		{"valid", "reports:\n  - name: a\n    token: abc\n", true, []string{"valid", "1 report"}},
+		{"unknown key", "reports:\n  - name: a\n    token: abc\n    tokn: x\n", false, []string{`reports[0] "a"`, "line 4", "tokn"}},
+		{"missing token file", "reports:\n  - name: team-week\n    token_file: /nonexistent/token\n", false, []string{`reports[0] "team-week"`, "token_file", "/nonexistent/token"}},
+		{"duplicate name", "reports:\n  - name: a\n    token: abc\n  - name: a\n    token: def\n", false, []string{`reports[0] "a": duplicate name`, "reports[1]"}},
+		{"invalid duration", "min_refresh_interval: 5 minutes\nreports:\n  - name: a\n    token: abc\n", false, []string{"min_refresh_interval"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := write(strings.ReplaceAll(tc.name, " ", "-")+".yml", tc.config)
+			cmd := exec.Command(binary, "--config.check", "--config.file="+path)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			if tc.ok != (err == nil) {
+				t.Fatalf("exit: %v, want ok=%v\n%s", err, tc.ok, out.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestReload(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	if status, _ := e.get(t, "/-/reload"); status != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload: %d, want 405", status)
+	}
+	// An invalid file is rejected and the old configuration keeps serving.
+	w.write(t, "toggl.yml", "reports: [\n")
+	status, body := e.post(t, "/-/reload")
+	if status != http.StatusInternalServerError || !strings.Contains(body, "toggl.yml") && !strings.Contains(body, "yaml") {
+		t.Errorf("reload of an invalid file: %d %q, want 500 with a message", status, body)
+	}
+	_, metrics := e.get(t, "/metrics")
+	if !strings.Contains(metrics, "toggl_exporter_config_last_reload_successful 0") || !strings.Contains(metrics, `toggl_report_up{report="detailed"} 1`) {
+		t.Errorf("after a rejected reload: want successful 0 and the old reports served")
+	}
+	// SIGHUP applies a fixed file with one more report.
+	w.fake.Set("tok-new", togglfake.Report{Body: fixture(t, "weekly.json")})
+	w.writeConfig(t, "  - name: added\n    token: tok-new\n")
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, metrics = e.get(t, "/metrics")
+		if strings.Contains(metrics, `toggl_report_up{report="added"} 1`) && strings.Contains(metrics, "toggl_exporter_config_last_reload_successful 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not load the new report:\n%s", stable(metrics))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := w.fake.Count(secretToken); n != 1 {
+		t.Errorf("unchanged report fetched %d times across reloads, want 1 (cache kept)", n)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(binary, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "toggl_exporter, version "+testVersion) || !strings.Contains(string(out), "revision: e2e0000") {
+		t.Errorf("--version: %v\n%s", err, out)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	e := start(t, nil, "--demo")
+	_, body := e.get(t, "/metrics")
+	for _, r := range togglfake.DemoReports {
+		if !strings.Contains(body, `toggl_report_up{report="`+r.Name+`"} 1`) {
+			t.Errorf("demo report %s is not up", r.Name)
+		}
+		if !strings.Contains(body, `report_type="`+r.Type+`"`) {
+			t.Errorf("demo lacks a %s report", r.Type)
+		}
+	}
+	if _, landing := e.get(t, "/"); !strings.Contains(landing, "DEMO MODE") {
+		t.Errorf("landing page does not say it is a demo")
+	}
+	if !strings.Contains(e.stderr.String(), "DEMO MODE") {
+		t.Errorf("log does not say it is a demo")
+	}
+}
+
+// TestNoFileDescriptorLeak scrapes repeatedly, failures included, and checks that the
+// exporter's open file descriptors do not grow.
+func TestNoFileDescriptorLeak(t *testing.T) {
+	w := newWorld(t)
+	w.writeConfig(t, "  - name: reset\n    token: tok-reset\n")
+	w.fake.Set("tok-reset", togglfake.Report{Fault: togglfake.Fault{Reset: true}})
+	// A tiny refresh interval so that every scrape fetches.
+	cfg, _ := os.ReadFile(w.config)
+	w.write(t, "toggl.yml", "min_refresh_interval: 1ms\n"+string(cfg))
+	e := start(t, w.env, "--config.file="+w.config)
+	fds := func() int {
+		entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", e.cmd.Process.Pid))
+		if err != nil {
+			t.Skipf("cannot count file descriptors: %v", err)
+		}
+		return len(entries)
+	}
+	for range 5 {
+		e.get(t, "/metrics")
+	}
+	before := fds()
+	for range 200 {
+		e.get(t, "/metrics")
+	}
+	if after := fds(); after > before+5 {
+		t.Errorf("open file descriptors grew from %d to %d over 200 scrapes", before, after)
+	}
+}
