@@ -43,6 +43,10 @@ type Error struct {
 	// Backoff is true when Run sent no request because the credential is backing off
 	// after an earlier 402 (quota) or 429; RetryAfter then says how long remains.
 	Backoff bool
+	// NotSent is true when Run gave up before sending the request (backing off, or the
+	// context ended while waiting for the rate limit): it cost no API quota. A request
+	// that timed out after it was sent may have cost quota and is not NotSent.
+	NotSent bool
 	// Err is the underlying error, if any, with secrets redacted from its message.
 	Err error
 }

@@ -115,6 +115,7 @@ func (st *credState) blocked(now time.Time) *Error {
 		Message:    fmt.Sprintf("backing off until %s %s", st.blockedUntil.UTC().Format(time.RFC3339), st.why),
 		RetryAfter: st.blockedUntil.Sub(now),
 		Backoff:    true,
+		NotSent:    true,
 	}
 }
 
@@ -131,7 +132,7 @@ func (l *limits) wait(ctx context.Context, key string) *Error {
 	}
 	if err := ctx.Err(); err != nil {
 		l.mu.Unlock()
-		return &Error{Code: CodeTimeout, Message: "not sent: " + err.Error(), Err: err}
+		return &Error{Code: CodeTimeout, Message: "not sent: " + err.Error(), Err: err, NotSent: true}
 	}
 	r := st.limiter.ReserveN(now, 1)
 	l.mu.Unlock()
@@ -145,11 +146,12 @@ func (l *limits) wait(ctx context.Context, key string) *Error {
 			Code:    CodeTimeout,
 			Message: fmt.Sprintf("not sent: the rate limit of these credentials allows the next request in %s, after the deadline", delay.Round(time.Millisecond)),
 			Err:     context.DeadlineExceeded,
+			NotSent: true,
 		}
 	}
 	if err := l.sleep(ctx, delay); err != nil {
 		r.CancelAt(l.now())
-		return &Error{Code: CodeTimeout, Message: "not sent: waiting for the rate limit: " + err.Error(), Err: err}
+		return &Error{Code: CodeTimeout, Message: "not sent: waiting for the rate limit: " + err.Error(), Err: err, NotSent: true}
 	}
 	// A request that went while this one waited may have blocked the credential.
 	l.mu.Lock()

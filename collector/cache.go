@@ -158,7 +158,7 @@ func (t *target) fetch(e *Exporter) {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
-		t.record(e, logger, nil, nil, &client.Error{Code: client.CodeTimeout, Message: "waited too long for a free fetch slot (max_concurrent_fetches)"}, time.Time{}, time.Time{})
+		t.record(e, logger, nil, nil, &client.Error{Code: client.CodeTimeout, Message: "waited too long for a free fetch slot (max_concurrent_fetches)", NotSent: true}, time.Time{}, time.Time{})
 		return
 	}
 
@@ -197,7 +197,8 @@ func (t *target) record(e *Exporter, logger log.Logger, snap *Snapshot, resp *cl
 	s.lastAttempt = now
 	var cerr *client.Error
 	backoff := errors.As(err, &cerr) && cerr.Backoff
-	if resp != nil || (err != nil && !backoff && cerr != nil && cerr.Code != client.CodeTimeout) {
+	// Every request that left counts, timeouts included: Toggl may have charged it.
+	if resp != nil || (err != nil && !backoff && cerr != nil && !cerr.NotSent) {
 		s.fetches++
 	}
 	if resp != nil {
