@@ -97,12 +97,14 @@ func (d dimension) get(id int64) *acc {
 // Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
 // are decoded, so that no row is kept. Finish turns the sums into a Snapshot.
 type Aggregator struct {
-	opts    AggregateOptions
+	opts AggregateOptions
+	// dims are the breakdowns of the block being summed; byBlock keeps the detailed and
+	// weekly blocks apart in case Toggl fills more than one, and Finish uses the one the
+	// report names.
 	dims    map[string]dimension
+	byBlock map[string]map[string]dimension
 	groups  []client.SummaryGroup
-	rows    int
-	weekly  bool
-	summary bool
+	rows    map[string]int
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -113,7 +115,17 @@ func NewAggregator(opts AggregateOptions) *Aggregator {
 	if opts.MaxSeries <= 0 {
 		opts.MaxSeries = 500
 	}
-	return &Aggregator{opts: opts, dims: map[string]dimension{}}
+	return &Aggregator{opts: opts, byBlock: map[string]map[string]dimension{}, rows: map[string]int{}}
+}
+
+// in makes block the one whose breakdowns a.dim returns, and counts a row of it.
+func (a *Aggregator) in(block string) {
+	a.rows[block]++
+	a.dims = a.byBlock[block]
+	if a.dims == nil {
+		a.dims = map[string]dimension{}
+		a.byBlock[block] = a.dims
+	}
 }
 
 func (a *Aggregator) dim(name string) dimension {
@@ -127,7 +139,7 @@ func (a *Aggregator) dim(name string) dimension {
 
 // DetailedRow implements client.Sink.
 func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
-	a.rows++
+	a.in(client.BlockDetailed)
 	sec := float64(max(r.Seconds, 0))
 	p := a.dim(Projects).get(r.ProjectID)
 	p.tracked += sec
@@ -167,8 +179,7 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 
 // WeeklyRow implements client.Sink.
 func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
-	a.rows++
-	a.weekly = true
+	a.in(client.BlockWeekly)
 	sec := float64(max(client.DaySum(r.Seconds), 0))
 	bill := float64(max(client.DaySum(r.BillableSeconds), 0))
 	cents := max(client.DaySum(r.BillableAmountsInCents), 0)
@@ -199,8 +210,7 @@ func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 // SummaryGroup implements client.Sink. Groups are kept (they are few: one per project,
 // user or client) because their dimension is only known once input_params is decoded.
 func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
-	a.rows++
-	a.summary = true
+	a.rows[client.BlockSummary]++
 	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names)}
 	c.SubGroups = make([]client.SummarySubGroup, len(g.SubGroups))
 	for i, sg := range g.SubGroups {
@@ -274,11 +284,15 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 // Finish builds the snapshot of the report from the sums and the report's totals and
 // dictionaries. The Aggregator must not be used afterwards.
 func (a *Aggregator) Finish(r *client.Report) *Snapshot {
-	if a.summary {
+	a.dims = a.byBlock[r.Block]
+	if a.dims == nil {
+		a.dims = map[string]dimension{}
+	}
+	if r.Block == client.BlockSummary {
 		a.foldSummary(r)
 	}
 	start, end := r.Dates()
-	s := &Snapshot{Name: r.Name, Type: r.Type, Public: r.Public, StartDate: start, EndDate: end, Entities: a.rows}
+	s := &Snapshot{Name: r.Name, Type: r.Type, Public: r.Public, StartDate: start, EndDate: end, Entities: a.rows[r.Block]}
 	a.totals(s, r)
 	dict := &r.Dictionaries
 	if _, ok := a.dims[Clients]; !ok {

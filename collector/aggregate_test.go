@@ -57,7 +57,7 @@ func TestAggregateDetailed(t *testing.T) {
 		a.DetailedRow(&rows[i])
 	}
 	rep := &client.Report{
-		Name: "Team week", Type: "detailed", Public: true, Dictionaries: testDictionaries(),
+		Name: "Team week", Type: "detailed", Block: client.BlockDetailed, Public: true, Dictionaries: testDictionaries(),
 		InputParams: map[string]any{"start_date": "2026-11-23", "end_date": "2026-11-29"},
 		Totals: &client.Totals{
 			Seconds: 10800, TrackedDays: 3, BillableAmountInCents: i64(19550), LabourCostInCents: i64(12345),
@@ -177,7 +177,7 @@ func count(s *Snapshot, m int) int {
 func TestAggregateHiddenAmounts(t *testing.T) {
 	a := NewAggregator(AggregateOptions{})
 	a.DetailedRow(&client.DetailedRow{UserID: 1, ProjectID: 10, Billable: true, BillableAmountInCents: 100, Currency: "USD", Seconds: 60})
-	s := a.Finish(&client.Report{Type: "detailed", HideAmounts: true, Dictionaries: testDictionaries(),
+	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, HideAmounts: true, Dictionaries: testDictionaries(),
 		Totals: &client.Totals{Seconds: 60, BillableAmountInCents: i64(100), LabourCostInCents: i64(50), Rates: []client.Rate{{BillableSeconds: 60, Currency: "USD", HourlyRateInCents: 6000}}}})
 	for _, m := range []int{mBillableAmount, mLabourCost, mProjectAmount} {
 		if n := count(s, m); n != 0 {
@@ -191,13 +191,13 @@ func TestAggregateHiddenAmounts(t *testing.T) {
 
 func TestAggregateSingleCurrencyUsesTotal(t *testing.T) {
 	a := NewAggregator(AggregateOptions{})
-	s := a.Finish(&client.Report{Type: "detailed",
+	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed,
 		Totals: &client.Totals{Seconds: 3600, BillableAmountInCents: i64(12345), Rates: []client.Rate{{BillableSeconds: 3600, Currency: "EUR", HourlyRateInCents: 10000}}}})
 	if v, ok := value(s, mBillableAmount, "EUR"); !ok || v != 123.45 {
 		t.Errorf("billable amount = %v, %v; want 123.45 EUR from billable_amount_in_cents", v, ok)
 	}
 	// Absent amounts are absent, not zero.
-	s = NewAggregator(AggregateOptions{}).Finish(&client.Report{Type: "detailed", Totals: &client.Totals{Seconds: 3600}})
+	s = NewAggregator(AggregateOptions{}).Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 3600}})
 	if n := count(s, mBillableAmount) + count(s, mLabourCost); n != 0 {
 		t.Errorf("%d amount series without amounts in the report, want none", n)
 	}
@@ -209,7 +209,7 @@ func TestAggregateWeekly(t *testing.T) {
 		Seconds: []int64{3600, 0, 1800, 0, 0, 0, 0}, BillableSeconds: []int64{3600, 0, 0, 0, 0, 0, 0}, BillableAmountsInCents: []int64{10000, 0, 0, 0, 0, 0, 0}})
 	// An older API version appended a total element: it must not be counted twice.
 	a.WeeklyRow(&client.WeeklyRow{UserID: 2, ProjectID: 0, Seconds: []int64{600, 600, 0, 0, 0, 0, 0, 1200}})
-	s := a.Finish(&client.Report{Type: "weekly", Dictionaries: testDictionaries(), InputParams: map[string]any{"start_date": "2026-11-23"}})
+	s := a.Finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries(), InputParams: map[string]any{"start_date": "2026-11-23"}})
 	checks := []struct {
 		m      int
 		labels []string
@@ -251,7 +251,7 @@ func TestAggregateSummary(t *testing.T) {
 		a.SummaryGroup(&groups[i])
 	}
 	groups[0].SubGroups[0].Seconds = 999999 // the aggregator must have copied what it keeps
-	s := a.Finish(&client.Report{Type: "summary", Dictionaries: testDictionaries(),
+	s := a.Finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(),
 		InputParams: map[string]any{"grouping": "clients", "sub_grouping": "projects"}})
 	checks := []struct {
 		m      int
@@ -278,7 +278,7 @@ func TestAggregateSummaryDefaultsAndTags(t *testing.T) {
 	// Default grouping: projects by time entries (no sub-group dimension).
 	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Tags}})
 	a.SummaryGroup(&client.SummaryGroup{ID: 10, SubGroups: []client.SummarySubGroup{{Title: "coding", Seconds: 100}, {Title: "review", Seconds: 50}}})
-	s := a.Finish(&client.Report{Type: "summary", Dictionaries: testDictionaries()})
+	s := a.Finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries()})
 	if v, ok := value(s, mProjectTracked, "Website"); !ok || v != 150 {
 		t.Errorf("project seconds = %v, %v; want 150 summed from sub-groups", v, ok)
 	}
@@ -286,7 +286,7 @@ func TestAggregateSummaryDefaultsAndTags(t *testing.T) {
 	a = NewAggregator(AggregateOptions{Breakdowns: []string{Tags}})
 	a.SummaryGroup(&client.SummaryGroup{IDs: []int64{7, 8}, SubGroups: []client.SummarySubGroup{{Seconds: 100}}})
 	a.SummaryGroup(&client.SummaryGroup{SubGroups: []client.SummarySubGroup{{Seconds: 40}}}) // untagged
-	s = a.Finish(&client.Report{Type: "summary", Dictionaries: testDictionaries(), SavedParams: map[string]any{"grouping": "tags"}})
+	s = a.Finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(), SavedParams: map[string]any{"grouping": "tags"}})
 	if v, ok := value(s, mTagTracked, "meeting"); !ok || v != 100 {
 		t.Errorf("tag seconds = %v, %v; want 100", v, ok)
 	}
@@ -302,7 +302,7 @@ func TestAggregateFolding(t *testing.T) {
 		a.DetailedRow(&client.DetailedRow{ProjectID: id, UserID: 1, Seconds: id * 100})
 		total += id * 100
 	}
-	s := a.Finish(&client.Report{Type: "detailed"})
+	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed})
 	if n := count(s, mProjectTracked); n != 3 {
 		t.Fatalf("%d project series, want 3 (2 largest + other)", n)
 	}
@@ -328,7 +328,7 @@ func TestAggregateSameNameProjects(t *testing.T) {
 	a.DetailedRow(&client.DetailedRow{ProjectID: 1, Seconds: 10})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 2, Seconds: 20})
 	dict := client.Dictionaries{Projects: map[int64]client.Project{1: {ID: 1, Name: "Same"}, 2: {ID: 2, Name: "Same"}}}
-	c := snapshotCollector{a.Finish(&client.Report{Type: "detailed", Dictionaries: dict})}
+	c := snapshotCollector{a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Dictionaries: dict})}
 	// Gathering fails on duplicate series; the ids keep them apart.
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -353,5 +353,19 @@ func TestLabelValue(t *testing.T) {
 	got := labelValue(long)
 	if len(got) > maxLabelBytes || !strings.HasSuffix(got, "…") || !strings.HasPrefix(long, strings.TrimSuffix(got, "…")) {
 		t.Errorf("long name cut to %d bytes: %q", len(got), got)
+	}
+}
+
+func TestAggregateUsesTheReportsBlockOnly(t *testing.T) {
+	// Should Toggl fill two result blocks, rows of the other one must not be mixed in.
+	a := NewAggregator(AggregateOptions{})
+	a.DetailedRow(&client.DetailedRow{ProjectID: 10, UserID: 1, Seconds: 100})
+	a.WeeklyRow(&client.WeeklyRow{ProjectID: 10, UserID: 1, Seconds: []int64{999}})
+	s := a.Finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries()})
+	if v, ok := value(s, mProjectTracked, "10"); !ok || v != 999 {
+		t.Errorf("project seconds = %v, %v; want 999 from the weekly block only", v, ok)
+	}
+	if s.Entities != 1 {
+		t.Errorf("entities = %d, want 1", s.Entities)
 	}
 }

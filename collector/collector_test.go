@@ -73,7 +73,7 @@ func (f *fakeFetcher) Run(ctx context.Context, req client.Request, sink client.S
 func healthy(seconds int64) func(context.Context, client.Sink) (*client.Report, *client.Response, error) {
 	return func(_ context.Context, sink client.Sink) (*client.Report, *client.Response, error) {
 		sink.DetailedRow(&client.DetailedRow{UserID: 1, ProjectID: 10, Seconds: seconds})
-		return &client.Report{Name: "R", Type: "detailed", Totals: &client.Totals{Seconds: seconds}},
+		return &client.Report{Name: "R", Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: seconds}},
 			&client.Response{StatusCode: 200, Duration: 250 * time.Millisecond, Quota: client.Quota{Remaining: 17, HasRemaining: true, ResetsIn: time.Hour, HasResetsIn: true}}, nil
 	}
 }
