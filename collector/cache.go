@@ -208,6 +208,13 @@ func (t *target) record(e *Exporter, logger log.Logger, snap *Snapshot, resp *cl
 			s.quota, s.quotaAt = &q, now
 		}
 	}
+	if backoff && cerr.Code == "402" {
+		// The credentials' quota is spent (maybe by another report using them): say so
+		// rather than keep this report's older, higher figure; the reset is when the
+		// client will send again.
+		s.quota = &client.Quota{HasRemaining: true, ResetsIn: cerr.RetryAfter, HasResetsIn: cerr.RetryAfter > 0}
+		s.quotaAt = now
+	}
 	if err != nil {
 		s.code = client.Code(err)
 		s.message = err.Error()

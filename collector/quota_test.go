@@ -1,0 +1,284 @@
+package collector
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+)
+
+// Toggl's quota, simulated with one fake clock for the exporter, the client's etiquette
+// and the fake's quota windows (issue "Respect Toggl's quota", part 8).
+
+const (
+	teamToken    = "tok-team-5f0c2b7e91"
+	teamAPIToken = "api-team-8e41a0c7d3"
+	clientsToken = "tok-clients-2ab9e04c"
+)
+
+// quotaConfig: two reports; "clients" uses an e-mail, "team" an API token, or the same
+// API token as "team" when shared.
+func quotaConfig(shared bool) string {
+	creds := "    email: clients@example.com\n    password: clients-password\n"
+	if shared {
+		creds = "    api_token: " + teamAPIToken + "\n"
+	}
+	return `
+api_url: {{URL}}
+min_refresh_interval: 5m
+max_stale: 2h
+reports:
+  - name: team
+    token: ` + teamToken + `
+    api_token: ` + teamAPIToken + `
+  - name: clients
+    token: ` + clientsToken + `
+` + creds
+}
+
+func newQuotaStack(t *testing.T, shared bool) *stack {
+	s := newStack(t, nil)
+	s.fake.Set(teamToken, togglfake.Report{Body: reportJSON("Team", faultySeconds)})
+	s.fake.Set(clientsToken, togglfake.Report{Body: reportJSON("Clients", neighbourSeconds)})
+	s.apply(quotaConfig(shared))
+	return s
+}
+
+// TestQuotaHAPairForAnHour: two Prometheus servers scraping /metrics every 15 s for one
+// hour, with min_refresh_interval 5m, cost 12 requests per report, well within the Free
+// plan's 30 an hour.
+func TestQuotaHAPairForAnHour(t *testing.T) {
+	s := newQuotaStack(t, false)
+	s.fake.SetQuota(30, time.Hour)
+	start := s.clock.Now()
+	scrapes := 0
+	var last exposition
+	for s.clock.Now().Sub(start) < time.Hour {
+		for _, offset := range []time.Duration{7 * time.Second, 8 * time.Second} { // servers A and B
+			x := s.scrape("X-Prometheus-Scrape-Timeout-Seconds", "10")
+			last = x
+			scrapes++
+			x.up(t, "team", faultySeconds)
+			x.up(t, "clients", neighbourSeconds)
+			if t.Failed() {
+				t.Fatalf("scrape %d at +%s failed", scrapes, s.clock.Now().Sub(start))
+			}
+			s.clock.Advance(offset)
+		}
+	}
+	if scrapes != 480 {
+		t.Fatalf("%d scrapes, want 480", scrapes)
+	}
+	for _, r := range []struct{ name, token string }{{"team", teamToken}, {"clients", clientsToken}} {
+		n := s.fake.Count(r.token)
+		if n > 12 || n < 11 {
+			t.Errorf("report %s: %d upstream requests in an hour, want at most 12 (and about 12)", r.name, n)
+		}
+		last.want(t, float64(n), "toggl_report_fetches_total", r.name)
+		last.want(t, float64(30-n), "toggl_api_quota_remaining", r.name)
+	}
+	t.Logf("480 scrapes in one simulated hour: %d requests for team, %d for clients", s.fake.Count(teamToken), s.fake.Count(clientsToken))
+}
+
+// TestQuotaColdReportConcurrentScrapes: 100 scrapes of a report never fetched share one
+// upstream request, and all of them get its values.
+func TestQuotaColdReportConcurrentScrapes(t *testing.T) {
+	s := newQuotaStack(t, false)
+	// A slow answer, so that the scrapes pile up on the fetch in flight.
+	s.fake.SetFault(teamToken, togglfake.Fault{HeaderDelay: 200 * time.Millisecond})
+	var wg sync.WaitGroup
+	outs := make([]exposition, 100)
+	for i := range outs {
+		wg.Go(func() { outs[i] = s.probe("team") })
+	}
+	wg.Wait()
+	if n := s.fake.Count(teamToken); n != 1 {
+		t.Errorf("100 concurrent scrapes of a cold report made %d upstream requests, want 1", n)
+	}
+	for i, x := range outs {
+		x.up(t, "team", faultySeconds)
+		x.want(t, 1, "toggl_report_fetches_total", "team")
+		if t.Failed() {
+			t.Fatalf("scrape %d", i)
+		}
+	}
+}
+
+// TestQuotaSpent: the fake's quota (3 an hour for the shared API token) runs out; its
+// last 200 says X-Toggl-Quota-Remaining: 0, after which no report with that token makes
+// a request until the window resets, and scrapes serve the cache with code 402.
+func TestQuotaSpent(t *testing.T) {
+	s := newQuotaStack(t, true)
+	s.fake.SetQuota(3, time.Hour)
+	start := s.clock.Now()
+	requests := func() int { return s.fake.Count(teamToken) + s.fake.Count(clientsToken) }
+
+	s.probe("team").up(t, "team", faultySeconds) // 2 left
+	s.clock.Advance(2 * time.Second)
+	s.probe("clients").up(t, "clients", neighbourSeconds) // 1 left
+	s.clock.Advance(5 * time.Minute)
+	x := s.probe("team") // the last one: 0 left
+	x.up(t, "team", faultySeconds)
+	resetAt := float64(start.Add(time.Hour).Unix())
+	x.want(t, 0, "toggl_api_quota_remaining", "team")
+	x.want(t, resetAt, "toggl_api_quota_reset_timestamp_seconds", "team")
+	if n := requests(); n != 3 {
+		t.Fatalf("%d requests, want 3", n)
+	}
+
+	// Until the window resets, scrapes of either report send nothing.
+	lastTeam := s.clock.Now()
+	for s.clock.Now().Before(start.Add(time.Hour - 5*time.Minute)) {
+		s.clock.Advance(5 * time.Minute)
+		x := s.scrape()
+		if n := requests(); n != 3 {
+			t.Fatalf("at +%s: %d requests, want 3: the quota is spent", s.clock.Now().Sub(start), n)
+		}
+		for _, r := range []struct {
+			name        string
+			seconds     float64
+			lastSuccess time.Time
+		}{{"team", faultySeconds, lastTeam}, {"clients", neighbourSeconds, start.Add(2 * time.Second)}} {
+			x.down(t, r.name, "402")
+			x.want(t, r.seconds, "toggl_report_tracked_seconds", r.name) // the cache
+			x.want(t, float64(r.lastSuccess.Unix()), "toggl_report_last_success_timestamp_seconds", r.name)
+			x.lacks(t, "toggl_report_fetch_failures_total", r.name, "code", "402") // nothing was sent
+			x.want(t, 0, "toggl_api_quota_remaining", r.name)
+			x.want(t, resetAt, "toggl_api_quota_reset_timestamp_seconds", r.name)
+		}
+		x.want(t, 2, "toggl_report_fetches_total", "team")
+		x.want(t, 1, "toggl_report_fetches_total", "clients")
+		if t.Failed() {
+			t.Fatalf("at +%s:\n%s\n%s", s.clock.Now().Sub(start), x.series("team"), x.series("clients"))
+		}
+	}
+	if l := s.logs.lines("report=clients", "code=402"); len(l) == 0 || !strings.Contains(l[0], "quota") {
+		t.Errorf("no warning explaining the quota: %q", l)
+	}
+
+	// The window has reset (at +60m): fetching resumes, with a new quota.
+	s.clock.Advance(5 * time.Minute)
+	if s.clock.Now().Before(start.Add(time.Hour)) {
+		t.Fatalf("at +%s, before the reset", s.clock.Now().Sub(start))
+	}
+	x = s.probe("team")
+	x.up(t, "team", faultySeconds)
+	x.want(t, 2, "toggl_api_quota_remaining", "team")
+	s.clock.Advance(2 * time.Second)
+	s.probe("clients").up(t, "clients", neighbourSeconds)
+	if n := requests(); n != 5 {
+		t.Errorf("%d requests after the reset, want 5", n)
+	}
+	if t.Failed() {
+		t.Log(s.logs.String())
+	}
+}
+
+// TestQuota402Fault: Toggl answers 402 with its quota headers: one request fails, then
+// none is sent until X-Toggl-Quota-Resets-In has passed. A 402 without quota headers is
+// plan gating: it does not stop the next refresh.
+func TestQuota402Fault(t *testing.T) {
+	s := newQuotaStack(t, false)
+	s.probe("team").up(t, "team", faultySeconds)
+	s.fake.SetFault(teamToken, togglfake.Fault{Status: http.StatusPaymentRequired, Header: http.Header{
+		togglfake.HeaderQuotaRemaining: {"0"}, togglfake.HeaderQuotaResetsIn: {"1200"},
+	}})
+	s.clock.Advance(5 * time.Minute)
+	resetAt := float64(s.clock.Now().Add(1200 * time.Second).Unix())
+	x := s.probe("team")
+	x.down(t, "team", "402")
+	x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "402")
+	x.want(t, 0, "toggl_api_quota_remaining", "team")
+	x.want(t, resetAt, "toggl_api_quota_reset_timestamp_seconds", "team")
+	s.fake.SetFault(teamToken, togglfake.Fault{}) // Toggl would answer again; we must not ask
+
+	for range 3 { // +10m, +15m, +20m: within the 20 minutes
+		s.clock.Advance(5 * time.Minute)
+		x := s.probe("team")
+		x.down(t, "team", "402")
+		x.want(t, faultySeconds, "toggl_report_tracked_seconds", "team")
+		x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "402")
+		x.want(t, 2, "toggl_report_fetches_total", "team")
+		x.want(t, 0, "toggl_api_quota_remaining", "team")
+		x.want(t, resetAt, "toggl_api_quota_reset_timestamp_seconds", "team")
+	}
+	if n := s.fake.Count(teamToken); n != 2 {
+		t.Fatalf("%d requests, want 2: none while the quota is spent", n)
+	}
+	s.clock.Advance(5 * time.Minute) // +25m: reset
+	s.probe("team").up(t, "team", faultySeconds)
+	if n := s.fake.Count(teamToken); n != 3 {
+		t.Errorf("%d requests, want 3 once the quota window reset", n)
+	}
+
+	// Plan gating: 402 without quota headers blocks nothing.
+	s.fake.SetFault(teamToken, togglfake.Fault{Status: http.StatusPaymentRequired, Body: "This feature requires a paid plan"})
+	s.clock.Advance(5 * time.Minute)
+	s.probe("team").down(t, "team", "402")
+	s.clock.Advance(5 * time.Minute)
+	x = s.probe("team")
+	x.down(t, "team", "402")
+	x.want(t, 3, "toggl_report_fetch_failures_total", "team", "code", "402")
+	if n := s.fake.Count(teamToken); n != 5 {
+		t.Errorf("%d requests, want 5: a 402 without quota headers does not stop refreshes", n)
+	}
+}
+
+// TestQuota429: a 429 with Retry-After stops requests for that long; scrapes meanwhile
+// serve the cache with code 429.
+func TestQuota429(t *testing.T) {
+	s := newQuotaStack(t, false)
+	s.probe("team").up(t, "team", faultySeconds)
+	s.fake.SetFault(teamToken, togglfake.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"900"}}})
+	s.clock.Advance(5 * time.Minute)
+	x := s.probe("team")
+	x.down(t, "team", "429")
+	x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "429")
+	s.fake.SetFault(teamToken, togglfake.Fault{})
+	for range 2 { // +10m, +15m: within the 900 s
+		s.clock.Advance(5 * time.Minute)
+		x := s.scrape()
+		x.down(t, "team", "429")
+		x.want(t, faultySeconds, "toggl_report_tracked_seconds", "team")
+		x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "429")
+		x.want(t, 2, "toggl_report_fetches_total", "team")
+		x.up(t, "clients", neighbourSeconds) // other credentials are not held back
+	}
+	if n := s.fake.Count(teamToken); n != 2 {
+		t.Fatalf("%d requests, want 2: none during Retry-After", n)
+	}
+	s.clock.Advance(5 * time.Minute) // +20m
+	s.probe("team").up(t, "team", faultySeconds)
+	if n := s.fake.Count(teamToken); n != 3 {
+		t.Errorf("%d requests, want 3 after Retry-After", n)
+	}
+}
+
+// TestQuotaRateLimitSharedCredentials: two reports with the same API token refreshed at
+// the same moment: the rate limit (1/s) lets one request go; the other, whose timeout is
+// shorter than the wait, is not sent, and fetches_total counts only what was sent.
+func TestQuotaRateLimitSharedCredentials(t *testing.T) {
+	s := newStack(t, nil)
+	s.fake.Set(teamToken, togglfake.Report{Body: reportJSON("Team", faultySeconds)})
+	s.fake.Set(clientsToken, togglfake.Report{Body: reportJSON("Clients", neighbourSeconds)})
+	s.apply(strings.Replace(quotaConfig(true), "min_refresh_interval: 5m", "min_refresh_interval: 5m\ntimeout: 300ms", 1))
+	x := s.scrape()
+	sent := map[string]int{"team": s.fake.Count(teamToken), "clients": s.fake.Count(clientsToken)}
+	if sent["team"]+sent["clients"] != 1 {
+		t.Fatalf("requests: %v, want one in all: the rate limit allows one a second", sent)
+	}
+	for name, n := range sent {
+		x.want(t, float64(n), "toggl_report_fetches_total", name)
+		if n == 1 {
+			x.up(t, name, map[string]float64{"team": faultySeconds, "clients": neighbourSeconds}[name])
+			continue
+		}
+		x.down(t, name, "timeout")
+		if l := s.logs.lines("report="+name, "code=timeout", "rate limit"); len(l) != 1 {
+			t.Errorf("no warning about the rate limit for %s:\n%s", name, s.logs.String())
+		}
+	}
+}
