@@ -151,7 +151,11 @@ func TestFaultConnectionRefused(t *testing.T) {
 	// The faulty report is served by a second server in front of the same fake.
 	srv2 := httptest.NewServer(s.fake)
 	defer srv2.Close()
-	cl2 := client.New(client.Options{BaseURL: srv2.URL, Now: s.clock.Now})
+	// Its own transport, so that the test can drop the kept-alive connection: else the
+	// first request after the server is gone may go out on it and read EOF (code network
+	// too, but not the refusal this test is about).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	cl2 := client.New(client.Options{BaseURL: srv2.URL, Now: s.clock.Now, HTTPClient: &http.Client{Transport: tr}})
 	s.apply(faultConfig)
 	s.exp.Apply(s.parseConfig(faultConfig), routeFetcher{def: s.cl, byToken: map[string]Fetcher{secretToken: cl2}})
 	x := s.scrape()
@@ -159,6 +163,7 @@ func TestFaultConnectionRefused(t *testing.T) {
 	success := s.clock.Now()
 
 	srv2.Close()
+	tr.CloseIdleConnections()
 	s.clock.Advance(6 * time.Minute)
 	x = s.scrape()
 	if n := s.fake.Count(secretToken); n != 1 {
