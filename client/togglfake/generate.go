@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// DetailedSpec sizes a generated detailed report.
+// DetailedSpec sizes a generated report (DetailedJSON, and the large writers of
+// generate_large.go).
 type DetailedSpec struct {
 	Entries  int // time entries in all
 	PerRow   int // time entries grouped in one row (the last row may hold fewer); 0 means 1
@@ -15,7 +16,11 @@ type DetailedSpec struct {
 	Clients  int // clients; every fourth project has none; 0 means (Projects+2)/3
 	Users    int // users, at least 1
 	Tags     int // tags; a row carries up to two
-	Seed     int64
+	// Descriptions is the number of distinct descriptions ("Ticket 1"...); 0 means seven
+	// fixed ones ("Development", "Meeting"...). Many descriptions make a summary report
+	// sub-grouped by time entries large, as in a busy workspace.
+	Descriptions int
+	Seed         int64
 }
 
 // generatedWeek is the week generated entries fall in: fixed, so that bodies are
@@ -38,6 +43,33 @@ func DetailedJSON(spec DetailedSpec) []byte {
 }
 
 func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
+	g := newRowGenerator(spec)
+	var rows [][]entry
+	for row := g.next(); row != nil; row = g.next() {
+		rows = append(rows, row)
+	}
+	return g.w, rows
+}
+
+// fixedDescriptions are the descriptions of generated entries when DetailedSpec asks for
+// no particular number.
+var fixedDescriptions = []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
+
+// rowGenerator produces the rows of a generated report one at a time, so that a large
+// report can be written without holding its entries. The same spec always gives the
+// same world and the same rows.
+type rowGenerator struct {
+	w            *world
+	rng          *rand.Rand
+	perRow       int
+	users        int
+	left         int // entries still to generate
+	rows         int // rows generated so far
+	id           int64
+	descriptions []string
+}
+
+func newRowGenerator(spec DetailedSpec) *rowGenerator {
 	perRow := max(spec.PerRow, 1)
 	users := max(spec.Users, 1)
 	clients := spec.Clients
@@ -82,35 +114,49 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 	}
 	w.index()
 
-	descriptions := []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
-	var rows [][]entry
-	id := int64(1_000_000_000)
-	for left := spec.Entries; left > 0; left -= perRow {
-		e := entry{
-			user:        w.users[rng.IntN(users)].id,
-			description: descriptions[rng.IntN(len(descriptions))],
+	descriptions := fixedDescriptions
+	if spec.Descriptions > 0 {
+		descriptions = make([]string, spec.Descriptions)
+		for i := range descriptions {
+			descriptions[i] = fmt.Sprintf("Ticket %d", i+1)
 		}
-		if len(w.projects) > 0 && len(rows)%10 != 9 {
-			p := &w.projects[rng.IntN(len(w.projects))]
-			e.project = p.id
-			e.billable = p.rate != 0 && rng.IntN(5) != 0
-		}
-		if n := min(len(w.tags), rng.IntN(3)); n > 0 {
-			for _, t := range rng.Perm(len(w.tags))[:n] {
-				e.tags = append(e.tags, w.tags[t].ID)
-			}
-		}
-		row := make([]entry, min(perRow, left))
-		day := generatedWeek.first.AddDate(0, 0, rng.IntN(generatedWeek.days))
-		for i := range row {
-			row[i] = e
-			row[i].id = id
-			id++
-			row[i].start = day.Add(8*time.Hour + time.Duration(rng.IntN(10*3600))*time.Second)
-			row[i].stop = row[i].start.Add(time.Duration(300+rng.IntN(3*3600)) * time.Second)
-		}
-		sortByStart(row)
-		rows = append(rows, row)
 	}
-	return w, rows
+	return &rowGenerator{w: w, rng: rng, perRow: perRow, users: users, left: spec.Entries,
+		id: 1_000_000_000, descriptions: descriptions}
+}
+
+// next returns the next row (entries sharing everything but their times, sorted by
+// start), or nil when all entries have been generated.
+func (g *rowGenerator) next() []entry {
+	if g.left <= 0 {
+		return nil
+	}
+	w, rng := g.w, g.rng
+	e := entry{
+		user:        w.users[rng.IntN(g.users)].id,
+		description: g.descriptions[rng.IntN(len(g.descriptions))],
+	}
+	if len(w.projects) > 0 && g.rows%10 != 9 {
+		p := &w.projects[rng.IntN(len(w.projects))]
+		e.project = p.id
+		e.billable = p.rate != 0 && rng.IntN(5) != 0
+	}
+	if n := min(len(w.tags), rng.IntN(3)); n > 0 {
+		for _, t := range rng.Perm(len(w.tags))[:n] {
+			e.tags = append(e.tags, w.tags[t].ID)
+		}
+	}
+	row := make([]entry, min(g.perRow, g.left))
+	day := generatedWeek.first.AddDate(0, 0, rng.IntN(generatedWeek.days))
+	for i := range row {
+		row[i] = e
+		row[i].id = g.id
+		g.id++
+		row[i].start = day.Add(8*time.Hour + time.Duration(rng.IntN(10*3600))*time.Second)
+		row[i].stop = row[i].start.Add(time.Duration(300+rng.IntN(3*3600)) * time.Second)
+	}
+	sortByStart(row)
+	g.left -= g.perRow
+	g.rows++
+	return row
 }
