@@ -184,6 +184,15 @@ func (s *stack) probe(name string, headers ...string) exposition {
 
 func (s *stack) serve(h http.Handler, target string, headers ...string) exposition {
 	s.t.Helper()
+	x, err := get(h, target, headers...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return x
+}
+
+// get serves target through h and parses the answer; it may run in any goroutine.
+func get(h http.Handler, target string, headers ...string) (exposition, error) {
 	req := httptest.NewRequest(http.MethodGet, target, nil)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -191,13 +200,9 @@ func (s *stack) serve(h http.Handler, target string, headers ...string) expositi
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
-		s.t.Fatalf("GET %s: HTTP %d: %s", target, rec.Code, rec.Body.String())
+		return exposition{}, fmt.Errorf("GET %s: HTTP %d: %s", target, rec.Code, rec.Body.String())
 	}
-	x, err := parseExposition(rec.Body.String())
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return x
+	return parseExposition(rec.Body.String())
 }
 
 // status returns the landing page's status of report name.
