@@ -152,14 +152,24 @@ func exporterBinary(t *testing.T) string {
 		out := filepath.Join(tmpRoot, "toggl_exporter")
 		const pkg = "github.com/prometheus/common/version"
 		ldflags := fmt.Sprintf("-X %s.Version=0.0.0-deploytest -X %s.Revision=deploytest", pkg, pkg)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			exporterErr = fmt.Errorf("go build: %v\n%s", err, msg)
-			return
+		build := func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("go build: %v\n%s", err, msg)
+			}
+			return nil
+		}
+		// One retry: a build racing with another go command over the shared build cache
+		// has been seen to fail once with "could not import ... (open : no such file)".
+		if err := build(); err != nil {
+			fmt.Fprintf(os.Stderr, "deploy tests: building the exporter failed, retrying once: %v\n", err)
+			if exporterErr = build(); exporterErr != nil {
+				return
+			}
 		}
 		exporterPath = out
 	})
