@@ -23,8 +23,7 @@ ARG GO_VERSION=1.26
 FROM scratch AS runtime
 LABEL org.opencontainers.image.title="toggl_exporter" \
       org.opencontainers.image.description="Prometheus exporter for Toggl Track saved reports" \
-      org.opencontainers.image.source="https://github.com/toggl-exporter/toggl_exporter" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.source="https://github.com/toggl-exporter/toggl_exporter"
 USER 65534:65534
 EXPOSE 9981
 ENTRYPOINT ["/bin/toggl_exporter"]

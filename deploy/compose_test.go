@@ -112,12 +112,12 @@ func TestComposeFilesExist(t *testing.T) {
 // is needed for that.
 func TestComposeConfig(t *testing.T) {
 	if docker, err := exec.LookPath("docker"); err == nil {
-		if out, err := runErr(time.Minute, ".", docker, "compose", "version"); err == nil {
+		out, err := runErr(time.Minute, ".", docker, "compose", "version")
+		if err == nil {
 			run(t, time.Minute, ".", docker, "compose", "-f", "docker-compose.yml", "config", "-q")
 			return
-		} else {
-			t.Logf("docker compose unavailable: %s", strings.TrimSpace(out))
 		}
+		t.Logf("docker compose unavailable: %s", strings.TrimSpace(out))
 	}
 	compose := needTool(t, "docker-compose")
 	run(t, time.Minute, ".", compose, "-f", "docker-compose.yml", "config", "-q")
