@@ -156,8 +156,8 @@ func TestFaultConnectionRefused(t *testing.T) {
 	// too, but not the refusal this test is about).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	cl2 := client.New(client.Options{BaseURL: srv2.URL, Now: s.clock.Now, HTTPClient: &http.Client{Transport: tr}})
+	s.routes = map[string]Fetcher{secretToken: cl2}
 	s.apply(faultConfig)
-	s.exp.Apply(s.parseConfig(faultConfig), routeFetcher{def: s.cl, byToken: map[string]Fetcher{secretToken: cl2}})
 	x := s.scrape()
 	x.up(t, "faulty", faultySeconds)
 	success := s.clock.Now()

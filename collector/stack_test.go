@@ -110,10 +110,10 @@ type stack struct {
 	cl    *client.Client
 	exp   *Exporter
 	logs  *logBuffer
-	// fetcher, when set before the first apply, replaces the client as the Exporter's
-	// fetcher (to route one report elsewhere).
-	fetcher Fetcher
-	opts    HandlerOpts
+	// routes send the reports of some tokens to other fetchers (clients of other
+	// servers) instead of the client; set them before the first apply.
+	routes map[string]Fetcher
+	opts   HandlerOpts
 }
 
 // newStack starts a fake Toggl (behind wrap, when not nil) and an Exporter on a fake
@@ -162,11 +162,12 @@ func (s *stack) apply(yml string) *config.Config {
 			RequestsPerSecond: cfg.RequestsPerSecond,
 			Now:               s.clock.Now,
 		})
-		if s.fetcher == nil {
-			s.fetcher = s.cl
-		}
 	}
-	s.exp.Apply(cfg, s.fetcher)
+	var f Fetcher = s.cl
+	if len(s.routes) > 0 {
+		f = routeFetcher{def: s.cl, byToken: s.routes}
+	}
+	s.exp.Apply(cfg, f)
 	return cfg
 }
 

@@ -1,0 +1,116 @@
+package collector
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+)
+
+// openFDs counts the open file descriptors of the process; -1 where /proc is missing.
+func openFDs() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(entries)
+}
+
+// leakReport is one report of the leak test and how its upstream fails.
+type leakReport struct {
+	name  string
+	fault togglfake.Fault
+	extra string // more YAML for the report
+	every int    // it is refreshed every that many scrapes
+	code  string
+}
+
+// TestNoLeaksAfterThousandsOfFailingScrapes scrapes 2000 times (300 with -short), each scrape refreshing
+// reports whose upstreams reset the connection, cut the body, answer 500, answer a body
+// over the limit, are refused, or are too slow (headers or body). Afterwards no
+// goroutine is left (goleak) and the number of open file descriptors has not grown.
+func TestNoLeaksAfterThousandsOfFailingScrapes(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // last: after the servers closed
+	fdsAtStart := openFDs()
+	scrapes := 2000
+	if testing.Short() {
+		scrapes = 300
+	}
+
+	reports := []leakReport{
+		{name: "healthy", every: 1},
+		{name: "reset", fault: togglfake.Fault{Reset: true}, every: 1, code: client.CodeNetwork},
+		{name: "cut", fault: togglfake.Fault{Truncate: 40}, every: 1, code: client.CodeNetwork},
+		{name: "e500", fault: togglfake.Fault{Status: 500}, every: 1, code: "500"},
+		{name: "big", fault: togglfake.Fault{Body: `{"report_type":"detailed","workspace_logo":"` + strings.Repeat("x", 20<<10) + `"}`}, every: 1, code: client.CodeDecode},
+		{name: "refused", every: 1, code: client.CodeNetwork},
+		// Timeouts cost real time: these two are refreshed every twentieth scrape only.
+		{name: "slowheaders", fault: togglfake.Fault{HeaderDelay: time.Minute}, every: 20, code: client.CodeTimeout,
+			extra: "    timeout: 20ms\n    min_refresh_interval: 100m\n    max_stale: 2h\n"},
+		{name: "slowbody", fault: togglfake.Fault{BodyDelay: time.Minute}, every: 20, code: client.CodeTimeout,
+			extra: "    timeout: 20ms\n    min_refresh_interval: 100m\n    max_stale: 2h\n"},
+	}
+	var yml strings.Builder
+	yml.WriteString("api_url: {{URL}}\nmin_refresh_interval: 5m\nmax_stale: 30m\nmax_response_bytes: 16KiB\nreports:\n")
+	s := newStack(t, nil)
+	for i, r := range reports {
+		token := "tok-leak-" + r.name
+		s.fake.Set(token, togglfake.Report{Body: reportJSON(r.name, int64(100+i)), Fault: r.fault})
+		// Each its own credentials: the rate limit must not make them wait for each other.
+		fmt.Fprintf(&yml, "  - name: %s\n    token: %s\n    api_token: api-leak-%s\n%s", r.name, token, r.name, r.extra)
+	}
+	s.routes = map[string]Fetcher{"tok-leak-refused": client.New(client.Options{BaseURL: refusedURL(t), Now: s.clock.Now})}
+	s.apply(yml.String())
+
+	s.scrape() // warm up: connections in the pool, lazily made state
+	fdsWarm := openFDs()
+	start := time.Now()
+	var x exposition
+	for i := 1; i <= scrapes; i++ {
+		s.clock.Advance(5 * time.Minute)
+		x = s.scrape()
+		for _, r := range reports {
+			if r.code == "" {
+				x.want(t, 1, "toggl_report_up", r.name)
+			} else if i%r.every == 0 {
+				x.down(t, r.name, r.code)
+			}
+		}
+		if t.Failed() {
+			t.Fatalf("scrape %d", i)
+		}
+	}
+	t.Logf("%d scrapes in %s; open fds: %d at start, %d warm, %d after", scrapes, time.Since(start).Round(time.Millisecond), fdsAtStart, fdsWarm, openFDs())
+	for _, r := range reports {
+		want := float64(scrapes/r.every + 1)
+		if r.name == "refused" {
+			continue // never reaches the fake
+		}
+		if n := s.fake.Count("tok-leak-" + r.name); float64(n) != want {
+			t.Errorf("report %s: %d requests, want %g: each scrape must have fetched", r.name, n, want)
+		}
+		x.want(t, want, "toggl_report_fetches_total", r.name)
+	}
+	x.want(t, float64(scrapes+1), "toggl_report_fetches_total", "refused")
+
+	// While the servers still run: connections are reused or closed, not piling up.
+	if fdsWarm >= 0 {
+		waitFor(t, 10*time.Second, fmt.Sprintf("open fds back near %d (now %d)", fdsWarm, openFDs()), func() bool {
+			return openFDs() <= fdsWarm+16
+		})
+	}
+	// After they close, every connection and goroutine is gone (goleak in the cleanup).
+	s.srv.Close()
+	if fdsAtStart >= 0 {
+		waitFor(t, 10*time.Second, fmt.Sprintf("open fds back near %d (now %d)", fdsAtStart, openFDs()), func() bool {
+			return openFDs() <= fdsAtStart+4
+		})
+	}
+}
