@@ -55,10 +55,20 @@ func (s *SafeConfig) Get() *Config {
 // (and Get keeps returning the very same *Config) when neither the file nor
 // any secret file or environment variable it uses has changed.
 func (s *SafeConfig) Reload(path string, lookupEnv func(string) (string, bool)) (changed bool, err error) {
+	return s.reload(func() (*Config, error) { return Load(path, lookupEnv) })
+}
+
+// ReloadData is Reload for a configuration held in memory (the demo's); relative file
+// paths in it are relative to dir.
+func (s *SafeConfig) ReloadData(data []byte, dir string, lookupEnv func(string) (string, bool)) (changed bool, err error) {
+	return s.reload(func() (*Config, error) { return Parse(data, dir, lookupEnv) })
+}
+
+func (s *SafeConfig) reload(load func() (*Config, error)) (changed bool, err error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 
-	cfg, err := Load(path, lookupEnv)
+	cfg, err := load()
 	if err != nil {
 		s.success.Set(0)
 		return false, err

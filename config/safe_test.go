@@ -159,3 +159,21 @@ func TestSafeConfigConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestSafeConfigReloadData(t *testing.T) {
+	sc := NewSafeConfig(nil)
+	changed, err := sc.ReloadData([]byte("reports:\n  - name: demo\n    token: abcdef123\n"), "", envMap(nil))
+	if err != nil || !changed || sc.Get().Reports[0].Resolved.Token != "abcdef123" {
+		t.Fatalf("ReloadData = %v, %v; config %+v", changed, err, sc.Get())
+	}
+	if testutil.ToFloat64(sc.success) != 1 {
+		t.Errorf("success gauge not set")
+	}
+	if changed, err := sc.ReloadData([]byte("reports:\n  - name: demo\n    token: abcdef123\n"), "", envMap(nil)); err != nil || changed {
+		t.Errorf("same data again: changed %v, %v", changed, err)
+	}
+	old := sc.Get()
+	if _, err := sc.ReloadData([]byte("reports: ["), "", envMap(nil)); err == nil || sc.Get() != old || testutil.ToFloat64(sc.success) != 0 {
+		t.Errorf("invalid data: err %v, config kept %v, gauge %v", err, sc.Get() == old, testutil.ToFloat64(sc.success))
+	}
+}
