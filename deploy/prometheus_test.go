@@ -172,7 +172,7 @@ func TestKebab(t *testing.T) {
 func TestAlertConventions(t *testing.T) {
 	var alerts ruleFile
 	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
-	// The runbook lives in deploy/README.md until it is merged into the top-level README.
+	// The runbook is in the top-level README.
 	var readmes string
 	for _, p := range []string{"README.md", filepath.Join("..", "README.md")} {
 		if data, err := os.ReadFile(p); err == nil {
@@ -206,13 +206,13 @@ func TestAlertConventions(t *testing.T) {
 			t.Errorf("%s: runbook_url %q, want %q", name, got, want)
 		}
 		if !strings.Contains(readmes, `<a id="`+anchor+`"></a>`) {
-			t.Errorf("%s: no runbook entry <a id=%q></a> in README.md or deploy/README.md", name, anchor)
+			t.Errorf("%s: no runbook entry <a id=%q></a> in README.md", name, anchor)
 		}
 		if len(r.Annotations) != 3 {
 			t.Errorf("%s: annotations %v, want summary, description, runbook_url", name, r.Annotations)
 		}
 	}
-	// The alerts the deployment promises (deploy/README.md's runbook).
+	// The alerts the deployment promises (the README's runbook).
 	for _, want := range []string{
 		"TogglExporterDown", "TogglReportFailing", "TogglReportUnauthorized", "TogglReportNotFound",
 		"TogglAPIQuotaExhausted", "TogglAPIQuotaLow", "TogglReportStale", "TogglNoTimeTracked",

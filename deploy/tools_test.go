@@ -24,7 +24,7 @@ import (
 // The tests in this package check the deployment files with the real tools (promtool,
 // amtool, prometheus, alertmanager, kubectl or kustomize, buildah, podman, docker-compose),
 // from Debian's packages. A missing tool skips its test, except under CI=true, where it
-// fails: CI must install every tool (see deploy/README.md, "Testing the deployment files").
+// fails: CI must install every tool (see README.md, "Testing the deployment files").
 
 var (
 	// tmpRoot holds what the tests build once for the whole package (the exporter binary).
@@ -55,7 +55,7 @@ func needTool(t *testing.T, names ...string) string {
 			return p
 		}
 	}
-	msg := fmt.Sprintf("none of %s on PATH (Debian: see deploy/README.md, \"Testing the deployment files\")", strings.Join(names, ", "))
+	msg := fmt.Sprintf("none of %s on PATH (Debian: see README.md, \"Testing the deployment files\")", strings.Join(names, ", "))
 	if inCI() {
 		t.Fatal(msg)
 	}
