@@ -206,6 +206,8 @@ func (t *target) record(e *Exporter, logger log.Logger, snap *Snapshot, resp *cl
 		if resp.Quota.HasRemaining || resp.Quota.HasResetsIn {
 			q := resp.Quota
 			s.quota, s.quotaAt = &q, now
+		} else if s.quota != nil && s.quota.HasResetsIn && !now.Before(s.quotaAt.Add(s.quota.ResetsIn)) {
+			s.quota = nil // the figures of a quota window that has ended say nothing now
 		}
 	}
 	if backoff && cerr.Code == "402" {

@@ -209,10 +209,14 @@ func TestQuota402Fault(t *testing.T) {
 		t.Fatalf("%d requests, want 2: none while the quota is spent", n)
 	}
 	s.clock.Advance(5 * time.Minute) // +25m: reset
-	s.probe("team").up(t, "team", faultySeconds)
+	x = s.probe("team")
+	x.up(t, "team", faultySeconds)
 	if n := s.fake.Count(teamToken); n != 3 {
 		t.Errorf("%d requests, want 3 once the quota window reset", n)
 	}
+	// This answer sent no quota headers: the spent window's figures are not kept.
+	x.lacks(t, "toggl_api_quota_remaining", "team")
+	x.lacks(t, "toggl_api_quota_reset_timestamp_seconds", "team")
 
 	// Plan gating: 402 without quota headers blocks nothing.
 	s.fake.SetFault(teamToken, togglfake.Fault{Status: http.StatusPaymentRequired, Body: "This feature requires a paid plan"})
