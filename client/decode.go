@@ -5,19 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
 // Decode reads a shared report from r while streaming: the top-level object is walked
-// token by token, and each element of detailed_results.report, weekly_results.report and
-// summary_results.report.groups is decoded alone and handed to sink (nil discards them),
-// so memory does not grow with the number of rows. Everything else is returned in the
-// Report. Keys may come in any order, unknown keys are skipped without being kept, and
-// values are read tolerantly: null is a zero value, numbers may be integral floats or
-// numeric strings, dictionaries and summary sub-groups may be objects keyed by id or
-// arrays, weekly per-day lists may be JSON strings holding an array. A value of the wrong
-// structure (an object where a number is expected, a string where rows are) is an error;
-// fields the exporter does not use are never looked at.
+// with the scanner of scan.go, and each element of detailed_results.report,
+// weekly_results.report and summary_results.report.groups is decoded alone and handed to
+// sink (nil discards them), so memory does not grow with the number of rows. Everything
+// else is returned in the Report. Keys may come in any order, unknown keys are skipped
+// without being kept, and values are read tolerantly: null is a zero value, numbers may be
+// integral floats or numeric strings, dictionaries and summary sub-groups may be objects
+// keyed by id or arrays, weekly per-day lists may be JSON strings holding an array. A
+// value of the wrong structure (an object where a number is expected, a string where rows
+// are) is an error; fields the exporter does not use are never looked at.
 //
 // Rows of every non-null result block go to sink; Report.Block and Report.Totals name the
 // block that answers the report (the one matching report_type when it is non-null).
@@ -50,37 +52,11 @@ var topLevelKeys = map[string]bool{
 // decodeError is a failure of decode: a message for Error.Message, and the cause.
 type decodeError struct {
 	msg   string
-	cause error // the reader's error, a *json.SyntaxError, a *pathError...
+	cause error // the reader's error, io.ErrUnexpectedEOF, a *syntaxError, a *pathError...
 }
 
 func (e *decodeError) Error() string { return e.msg }
 func (e *decodeError) Unwrap() error { return e.cause }
-
-// countingReader counts the bytes read and remembers the first non-space one, for error
-// messages.
-type countingReader struct {
-	r     io.Reader
-	n     int64
-	first byte
-	eof   bool // the reader said io.EOF
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err == io.EOF {
-		c.eof = true
-	}
-	if c.first == 0 {
-		for _, b := range p[:n] {
-			if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
-				c.first = b
-				break
-			}
-		}
-	}
-	c.n += int64(n)
-	return n, err
-}
 
 type blockState struct {
 	name    string
@@ -90,15 +66,18 @@ type blockState struct {
 	rows    int
 }
 
+// decoder walks a report. The structure (top level, dictionaries, result blocks) is
+// walked here; values that are small or rare are decoded whole (readAny) and converted
+// by rows.go; detailed and weekly rows take the fast path of fastrows.go.
 type decoder struct {
-	dec     *json.Decoder
-	in      *countingReader
+	s       *scanner
 	sink    Sink
 	rep     *Report
 	blocks  [3]blockState
 	present int
 	started bool // the top-level '{' was read
-	inValue bool // within Decode of a whole value, for error offsets
+	first   byte // the first non-space byte of the body
+	fast    fastRows
 }
 
 // discard is the Sink used when Run or Decode get none.
@@ -112,23 +91,24 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	if sink == nil {
 		sink = discard{}
 	}
-	in := &countingReader{r: r}
-	dec := json.NewDecoder(in)
-	dec.UseNumber()
-	d := &decoder{dec: dec, in: in, sink: sink, rep: &Report{}}
+	d := &decoder{s: newScanner(r), sink: sink, rep: &Report{}}
 	d.blocks[0].name = BlockDetailed
 	d.blocks[1].name = BlockSummary
 	d.blocks[2].name = BlockWeekly
 	if err := d.report(); err != nil {
 		return nil, err
 	}
-	d.chooseBlock()
+	chooseBlock(d.rep, &d.blocks)
 	return d.rep, nil
 }
 
+// noValue is the valueStart of fail for errors that are not within a value decoded whole.
+const noValue = -1
+
 // fail describes an error met at path: a syntax or read error of the stream, or a
-// *pathError from the conversions.
-func (d *decoder) fail(path string, err error) error {
+// *pathError from the conversions. A syntax error within a value decoded whole is placed
+// at the value's start (valueStart), any other at its byte.
+func (d *decoder) fail(path string, valueStart int64, err error) error {
 	var de *decodeError
 	if errors.As(err, &de) {
 		return err
@@ -137,7 +117,7 @@ func (d *decoder) fail(path string, err error) error {
 	if path != "" {
 		where += " " + path
 	}
-	var syn *json.SyntaxError
+	var syn *syntaxError
 	var pe *pathError
 	switch {
 	case errors.As(err, &pe):
@@ -148,152 +128,219 @@ func (d *decoder) fail(path string, err error) error {
 		return &decodeError{msg: where + ": " + pe.msg, cause: err}
 	case err == io.EOF && !d.started:
 		return &decodeError{msg: "decode: empty body, expected a JSON report", cause: err}
-	case err == io.EOF || err == io.ErrUnexpectedEOF ||
-		// encoding/json v2 (GOEXPERIMENT=jsonv2) reports the end of input as syntax.
-		(errors.As(err, &syn) && d.in.eof && strings.Contains(syn.Error(), "unexpected end of JSON input")):
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		return &decodeError{
-			msg:   fmt.Sprintf("%s: truncated JSON: the body ends at byte %d", where, d.in.n),
+			msg:   fmt.Sprintf("%s: truncated JSON: the body ends at byte %d", where, d.s.read),
 			cause: io.ErrUnexpectedEOF,
 		}
 	case errors.As(err, &syn):
-		// After a failed Token the decoder stands at the offending byte; after a failed
-		// Decode it stands at the start of that value.
-		at := "at"
-		if d.inValue {
-			at = "in the value starting at"
+		msg := fmt.Sprintf("%s: invalid JSON at byte %d: %s", where, syn.off, syn.msg)
+		if valueStart != noValue {
+			msg = fmt.Sprintf("%s: invalid JSON in the value starting at byte %d: %s", where, valueStart, syn.msg)
 		}
-		msg := fmt.Sprintf("%s: invalid JSON %s byte %d: %v", where, at, d.dec.InputOffset(), syn)
-		if d.in.first == '<' {
-			msg = fmt.Sprintf("decode: the body is not JSON (it starts with '<': an HTML page?): %v", syn)
+		if d.first == '<' {
+			msg = "decode: the body is not JSON (it starts with '<': an HTML page?): " + syn.msg
 		}
 		return &decodeError{msg: msg, cause: err}
 	default:
-		return &decodeError{msg: fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.in.n, err), cause: err}
+		return &decodeError{msg: fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.s.read, err), cause: err}
 	}
 }
 
-// open reads the next token of a value expected to be an object or array (want is '{' or
-// '['). It returns false for null; anything else is an error.
-func (d *decoder) open(path string, want json.Delim, what string) (bool, error) {
-	tok, err := d.dec.Token()
-	if err != nil {
-		return false, d.fail(path, err)
+// describeNext names the kind of the value starting at s.pos, with its value when short,
+// consuming it unless it is an object or array.
+func (d *decoder) describeNext() (string, error) {
+	s := d.s
+	switch c := s.buf[s.pos]; c {
+	case '{':
+		return "object", nil
+	case '[':
+		return "array", nil
+	case '"':
+		b, err := s.strValue()
+		return describe(string(b)), err
+	case 't':
+		return "boolean", s.literal("true")
+	case 'f':
+		return "boolean", s.literal("false")
+	case 'n':
+		return "null", s.literal("null")
+	default:
+		if c == '-' || '0' <= c && c <= '9' {
+			b, err := s.number()
+			return describe(json.Number(b)), err
+		}
+		return "", s.syntax(s.pos, "looking for beginning of value")
 	}
-	switch tok {
-	case nil:
-		return false, nil
+}
+
+// open reads the start of a value expected to be an object or array (want is '{' or
+// '['). It returns false for null; anything else is an error.
+func (d *decoder) open(path string, want byte, what string) (bool, error) {
+	c, err := d.s.wsIn()
+	if err != nil {
+		return false, d.fail(path, noValue, err)
+	}
+	switch c {
 	case want:
+		d.s.pos++
+		return true, nil
+	case 'n':
+		if err := d.s.literal("null"); err != nil {
+			return false, d.fail(path, noValue, err)
+		}
+		return false, nil
+	}
+	got, err := d.describeNext()
+	if err != nil {
+		return false, d.fail(path, noValue, err)
+	}
+	return false, d.fail(path, noValue, &pathError{msg: "expected " + what + ", got " + got})
+}
+
+// nextKey reads what follows the opening of an object (first) or one of its values: the
+// next key, or the end of the object (more false).
+func (d *decoder) nextKey(path string, first bool) (key string, more bool, err error) {
+	s := d.s
+	c, err := s.wsIn()
+	if err != nil {
+		return "", false, d.fail(path, noValue, err)
+	}
+	if c == '}' && first {
+		s.pos++
+		return "", false, nil
+	}
+	if !first {
+		switch c {
+		case '}':
+			s.pos++
+			return "", false, nil
+		case ',':
+			s.pos++
+			if c, err = s.wsIn(); err != nil {
+				return "", false, d.fail(path, noValue, err)
+			}
+		default:
+			return "", false, d.fail(path, noValue, s.syntax(s.pos, "after object key:value pair"))
+		}
+	}
+	if c != '"' {
+		return "", false, d.fail(path, noValue, s.syntax(s.pos, "looking for beginning of object key string"))
+	}
+	k, err := s.strValue()
+	if err != nil {
+		return "", false, d.fail(path, noValue, err)
+	}
+	key = string(k)
+	if err := s.colon(); err != nil {
+		// The walk before the scanner read the colon with the value: name the key.
+		if path != "" {
+			key = path + "." + key
+		}
+		return "", false, d.fail(key, noValue, err)
+	}
+	return key, true, nil
+}
+
+// nextElement reads what follows the opening of an array or its element i-1: more is
+// true when element i follows.
+func (d *decoder) nextElement(path string, i int) (more bool, err error) {
+	first := i == 0
+	s := d.s
+	c, err := s.wsIn()
+	if err != nil {
+		return false, d.fail(path, noValue, err)
+	}
+	switch {
+	case c == ']':
+		s.pos++
+		return false, nil
+	case first && c == '}':
+		// Not an element: the walk before the scanner found it looking for the end.
+		return false, d.fail(path, noValue, s.syntax(s.pos, "looking for beginning of value"))
+	case first:
+		return true, nil
+	case c == ',':
+		s.pos++
 		return true, nil
 	}
-	return false, d.fail(path, &pathError{msg: "expected " + what + ", got " + describeToken(tok)})
-}
-
-func delimKind(d json.Delim) string {
-	if d == '{' {
-		return "object"
+	if c != '}' {
+		path += index(i) // the walk before the scanner found it reading the next element
 	}
-	return "array"
+	return false, d.fail(path, noValue, s.syntax(s.pos, "after array element"))
 }
 
-// close reads the closing delimiter of the current object or array.
-func (d *decoder) close(path string) error {
-	if _, err := d.dec.Token(); err != nil {
-		return d.fail(path, err)
+// value decodes the next value whole.
+func (d *decoder) value(path string) (any, error) {
+	if _, err := d.s.wsIn(); err != nil {
+		return nil, d.fail(path, noValue, err)
+	}
+	start := d.s.offset(d.s.pos)
+	v, err := d.s.readAny(0)
+	if err != nil {
+		return nil, d.fail(path, start, err)
+	}
+	return v, nil
+}
+
+// skip consumes the next value, keeping none of it.
+func (d *decoder) skip(path string) error {
+	if err := d.s.skip(0); err != nil {
+		return d.fail(path, noValue, err)
 	}
 	return nil
 }
 
-// key reads the next key of the current object.
-func (d *decoder) key(path string) (string, error) {
-	tok, err := d.dec.Token()
-	if err != nil {
-		return "", d.fail(path, err)
-	}
-	k, ok := tok.(string)
-	if !ok {
-		return "", d.fail(path, &pathError{msg: "expected an object key, got " + describeToken(tok)})
-	}
-	return k, nil
-}
-
-// value decodes the next whole value.
-func (d *decoder) value(path string) (any, error) {
-	var v any
-	d.inValue = true
-	err := d.dec.Decode(&v)
-	if err != nil {
-		err = d.fail(path, err)
-	}
-	d.inValue = false
-	return v, err
-}
-
-// skip consumes the next value token by token, keeping none of it.
-func (d *decoder) skip(path string) error {
-	depth := 0
-	for {
-		tok, err := d.dec.Token()
-		if err != nil {
-			return d.fail(path, err)
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth <= 0 {
-			return nil
-		}
-	}
-}
-
 func (d *decoder) report() error {
-	tok, err := d.dec.Token()
+	s := d.s
+	c, err := s.ws()
 	if err != nil {
-		return d.fail("", err)
+		return d.fail("", noValue, err)
 	}
-	if tok != json.Delim('{') {
-		return d.fail("", &pathError{msg: "expected a JSON object at the top level, got " + describeToken(tok)})
+	d.first = c
+	if c != '{' {
+		got, err := d.describeNext()
+		if err != nil {
+			return d.fail("", noValue, err)
+		}
+		return d.fail("", noValue, &pathError{msg: "expected a JSON object at the top level, got " + got})
 	}
+	s.pos++
 	d.started = true
 	known := false
-	for d.dec.More() {
-		k, err := d.key("")
+	for first := true; ; first = false {
+		k, more, err := d.nextKey("", first)
 		if err != nil {
 			return err
+		}
+		if !more {
+			break
 		}
 		known = known || topLevelKeys[k]
 		if err := d.field(k); err != nil {
 			return err
 		}
 	}
-	if err := d.close(""); err != nil {
-		return err
-	}
 	// The report is complete. More JSON after it, or a body over the limit, is an error;
-	// a read error while looking for the end changes nothing that was decoded.
-	var syn *json.SyntaxError
-	switch tok, err := d.dec.Token(); {
+	// a read error or the end of the body within what follows changes nothing that was
+	// decoded.
+	switch _, err := s.ws(); {
 	case err == nil:
-		return d.fail("", &pathError{msg: "unexpected " + describeToken(tok) + " after the report object"})
-	case errors.As(err, &syn), errors.Is(err, errTooLarge):
-		return d.fail("", err)
+		got, err := d.describeNext()
+		var syn *syntaxError
+		switch {
+		case err == nil:
+			return d.fail("", noValue, &pathError{msg: "unexpected " + got + " after the report object"})
+		case errors.As(err, &syn), errors.Is(err, errTooLarge):
+			return d.fail("", noValue, err)
+		}
+	case errors.Is(err, errTooLarge):
+		return d.fail("", noValue, err)
 	}
 	if !known {
-		return d.fail("", &pathError{msg: "the JSON object has none of the fields of a report (report_type, report_name, detailed_results...)"})
+		return d.fail("", noValue, &pathError{msg: "the JSON object has none of the fields of a report (report_type, report_name, detailed_results...)"})
 	}
 	return nil
-}
-
-func describeToken(tok json.Token) string {
-	if delim, ok := tok.(json.Delim); ok {
-		if delim == '{' || delim == '[' {
-			return delimKind(delim)
-		}
-		return fmt.Sprintf("%q", string(delim))
-	}
-	return describe(tok)
 }
 
 // field decodes the value of the top-level key k.
@@ -307,7 +354,7 @@ func (d *decoder) field(k string) error {
 		}
 		s, err := toString(v)
 		if err != nil {
-			return d.fail(k, err)
+			return d.fail(k, noValue, err)
 		}
 		if k == "report_name" {
 			rep.Name = s
@@ -321,7 +368,7 @@ func (d *decoder) field(k string) error {
 		}
 		b, err := toBool(v)
 		if err != nil {
-			return d.fail(k, err)
+			return d.fail(k, noValue, err)
 		}
 		switch k {
 		case "public":
@@ -338,12 +385,13 @@ func (d *decoder) field(k string) error {
 		}
 		m, err := toObject(v)
 		if err != nil {
-			return d.fail(k, err)
+			return d.fail(k, noValue, err)
 		}
-		for name, e := range m {
+		for _, name := range slices.Sorted(maps.Keys(m)) { // sorted: the same error every time
+			e := m[name]
 			b, err := toBool(e)
 			if err != nil {
-				return d.fail(k+mapKey(name), err)
+				return d.fail(k+mapKey(name), noValue, err)
 			}
 			if e == nil {
 				continue
@@ -360,7 +408,7 @@ func (d *decoder) field(k string) error {
 		}
 		m, err := toObject(v)
 		if err != nil {
-			return d.fail(k, err)
+			return d.fail(k, noValue, err)
 		}
 		plain(m)
 		if k == "input_params" {
@@ -394,9 +442,9 @@ func (d *decoder) dictionaries() error {
 	if err != nil || !ok {
 		return err
 	}
-	for d.dec.More() {
-		name, err := d.key(path)
-		if err != nil {
+	for first := true; ; first = false {
+		name, more, err := d.nextKey(path, first)
+		if err != nil || !more {
 			return err
 		}
 		p := path + "." + name
@@ -413,15 +461,14 @@ func (d *decoder) dictionaries() error {
 		}
 		entries, err := toEntries(v)
 		if err != nil {
-			return d.fail(p, err)
+			return d.fail(p, noValue, err)
 		}
 		for _, e := range entries {
 			if err := addDictEntry(&d.rep.Dictionaries, name, e); err != nil {
-				return d.fail(p+e.path, err)
+				return d.fail(p+e.path, noValue, err)
 			}
 		}
 	}
-	return d.close(path)
 }
 
 // block walks one of the three result blocks.
@@ -436,9 +483,9 @@ func (d *decoder) block(b *blockState) error {
 		b.order = d.present
 		d.present++
 	}
-	for d.dec.More() {
-		k, err := d.key(path)
-		if err != nil {
+	for first := true; ; first = false {
+		k, more, err := d.nextKey(path, first)
+		if err != nil || !more {
 			return err
 		}
 		p := path + "." + k
@@ -450,7 +497,7 @@ func (d *decoder) block(b *blockState) error {
 			}
 			t, err := parseTotals(v)
 			if err != nil {
-				return d.fail(p, err)
+				return d.fail(p, noValue, err)
 			}
 			if t != nil {
 				b.totals = t
@@ -466,28 +513,36 @@ func (d *decoder) block(b *blockState) error {
 			return err
 		}
 	}
-	return d.close(path)
 }
 
 // summaryReport walks summary_results.report, an object holding the groups array (an
 // array in its place is taken as the groups themselves).
 func (d *decoder) summaryReport(b *blockState, path string) error {
-	tok, err := d.dec.Token()
+	c, err := d.s.wsIn()
 	if err != nil {
-		return d.fail(path, err)
+		return d.fail(path, noValue, err)
 	}
-	switch tok {
-	case nil:
+	switch c {
+	case 'n':
+		if err := d.s.literal("null"); err != nil {
+			return d.fail(path, noValue, err)
+		}
 		return nil
-	case json.Delim('['):
+	case '[':
+		d.s.pos++
 		return d.elements(b, path)
-	case json.Delim('{'):
+	case '{':
+		d.s.pos++
 	default:
-		return d.fail(path, &pathError{msg: "expected an object, got " + describeToken(tok)})
-	}
-	for d.dec.More() {
-		k, err := d.key(path)
+		got, err := d.describeNext()
 		if err != nil {
+			return d.fail(path, noValue, err)
+		}
+		return d.fail(path, noValue, &pathError{msg: "expected an object, got " + got})
+	}
+	for first := true; ; first = false {
+		k, more, err := d.nextKey(path, first)
+		if err != nil || !more {
 			return err
 		}
 		if k == "groups" {
@@ -499,7 +554,6 @@ func (d *decoder) summaryReport(b *blockState, path string) error {
 			return err
 		}
 	}
-	return d.close(path)
 }
 
 // rows walks an array of rows (or groups), or null.
@@ -512,61 +566,97 @@ func (d *decoder) rows(b *blockState, path string) error {
 }
 
 // elements decodes the elements of the array just opened, one at a time, and hands each
-// to the sink.
+// to the sink. Paths of elements are only built for error messages.
 func (d *decoder) elements(b *blockState, path string) error {
-	for i := 0; d.dec.More(); i++ {
-		p := path + index(i)
-		v, err := d.value(p)
-		if err != nil {
+	for i := 0; ; i++ {
+		more, err := d.nextElement(path, i)
+		if err != nil || !more {
 			return err
 		}
-		switch b.name {
-		case BlockDetailed:
-			row, err := parseDetailedRow(v)
-			if err != nil {
-				return d.fail(p, err)
-			}
-			if row != nil {
-				b.rows++
-				d.sink.DetailedRow(row)
-			}
-		case BlockWeekly:
-			row, err := parseWeeklyRow(v)
-			if err != nil {
-				return d.fail(p, err)
-			}
-			if row != nil {
-				b.rows++
-				d.sink.WeeklyRow(row)
-			}
-		default:
-			g, err := parseSummaryGroup(v)
-			if err != nil {
-				return d.fail(p, err)
-			}
-			if g != nil {
-				b.rows++
-				d.sink.SummaryGroup(g)
-			}
+		if _, err := d.s.wsIn(); err != nil {
+			return d.fail(path+index(i), noValue, err)
+		}
+		if err := d.element(b, path, i); err != nil {
+			return err
 		}
 	}
-	return d.close(path)
+}
+
+// element decodes the element at s.pos. Detailed and weekly rows are first read by the
+// fast path; when it meets anything but the plain shapes it knows (or invalid JSON), the
+// scanner goes back to the start of the row, which it kept (pinned), and the row is
+// decoded whole and converted by rows.go, so that both paths give the same rows and the
+// same errors.
+func (d *decoder) element(b *blockState, path string, i int) error {
+	s := d.s
+	start := s.offset(s.pos)
+	s.pin = s.pos
+	defer func() { s.pin = -1 }()
+	switch b.name {
+	case BlockDetailed:
+		row, ok := d.fast.detailed(s)
+		if !ok {
+			s.pos = s.pin
+			v, err := s.readAny(0)
+			if err != nil {
+				return d.fail(path+index(i), start, err)
+			}
+			if row, err = parseDetailedRow(v); err != nil {
+				return d.fail(path+index(i), noValue, err)
+			}
+		}
+		if row != nil {
+			b.rows++
+			d.sink.DetailedRow(row)
+		}
+	case BlockWeekly:
+		row, ok := d.fast.weekly(s)
+		if !ok {
+			s.pos = s.pin
+			v, err := s.readAny(0)
+			if err != nil {
+				return d.fail(path+index(i), start, err)
+			}
+			if row, err = parseWeeklyRow(v); err != nil {
+				return d.fail(path+index(i), noValue, err)
+			}
+		}
+		if row != nil {
+			b.rows++
+			d.sink.WeeklyRow(row)
+		}
+	default:
+		s.pin = -1 // groups are decoded whole: nothing to go back to
+		v, err := s.readAny(0)
+		if err != nil {
+			return d.fail(path+index(i), start, err)
+		}
+		g, err := parseSummaryGroup(v)
+		if err != nil {
+			return d.fail(path+index(i), noValue, err)
+		}
+		if g != nil {
+			b.rows++
+			d.sink.SummaryGroup(g)
+		}
+	}
+	return nil
 }
 
 // chooseBlock sets Report.Block and Report.Totals: the non-null block matching
 // report_type, else the first non-null block with rows or totals, else the first
 // non-null block.
-func (d *decoder) chooseBlock() {
-	want := strings.ToLower(strings.TrimSpace(d.rep.Type))
+func chooseBlock(rep *Report, blocks *[3]blockState) {
+	want := strings.ToLower(strings.TrimSpace(rep.Type))
 	var chosen *blockState
-	for i := range d.blocks {
-		if b := &d.blocks[i]; b.present && b.name == want {
+	for i := range blocks {
+		if b := &blocks[i]; b.present && b.name == want {
 			chosen = b
 		}
 	}
 	for pass := 0; pass < 2 && chosen == nil; pass++ {
-		for i := range d.blocks {
-			b := &d.blocks[i]
+		for i := range blocks {
+			b := &blocks[i]
 			if !b.present || (pass == 0 && b.rows == 0 && b.totals == nil) {
 				continue
 			}
@@ -576,7 +666,7 @@ func (d *decoder) chooseBlock() {
 		}
 	}
 	if chosen != nil {
-		d.rep.Block = chosen.name
-		d.rep.Totals = chosen.totals
+		rep.Block = chosen.name
+		rep.Totals = chosen.totals
 	}
 }

@@ -1,0 +1,519 @@
+package client
+
+import (
+	"math"
+	"slices"
+)
+
+// The fast path for detailed and weekly rows, the bulk of a large report: the row is read
+// straight from the scanner's buffer into a reused DetailedRow or WeeklyRow, with no
+// value decoded whole and no allocation in the common case (names are interned, id and
+// day lists are cut from a shared slab). It knows only the plain shapes: integers, null,
+// plain strings, booleans, arrays of integers, unknown fields of any valid JSON. On
+// anything else (a numeric string, a float, an escaped key, a type mismatch, invalid
+// JSON, the end of the body) it gives up, and decoder.element decodes the row again
+// whole, with rows.go as the reference, so that the two paths always agree
+// (FuzzFastRows checks it).
+
+// fastRows is the state of the fast path, reused from row to row.
+type fastRows struct {
+	row    DetailedRow
+	week   WeeklyRow
+	tmp    []int64
+	slab   []int64
+	intern map[string]string
+}
+
+const (
+	slabSize   = 4096 // int64s per slab
+	maxSlabCut = 256  // longer lists get their own array
+	maxInterns = 4096 // distinct strings kept for reuse
+	skipDepth  = 64   // nesting the fast path skips; deeper values take the slow path
+)
+
+// keep returns a copy of v cut from the slab (nil when v is empty): sinks may keep it,
+// and its capacity is its length, so appending to it cannot touch its neighbours.
+func (f *fastRows) keep(v []int64) []int64 {
+	if len(v) == 0 {
+		return nil
+	}
+	if len(v) > maxSlabCut {
+		return slices.Clone(v)
+	}
+	if cap(f.slab)-len(f.slab) < len(v) {
+		f.slab = make([]int64, 0, slabSize)
+	}
+	n := len(f.slab)
+	f.slab = append(f.slab, v...)
+	return f.slab[n:len(f.slab):len(f.slab)]
+}
+
+// str returns b as a string, reusing an earlier equal one: rows repeat a few names.
+func (f *fastRows) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := f.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if f.intern == nil {
+		f.intern = make(map[string]string, 64)
+	}
+	if len(f.intern) < maxInterns {
+		f.intern[s] = s
+	}
+	return s
+}
+
+// Fields of rows known to the fast path.
+const (
+	fUnknown = iota
+	fUserID
+	fUsername
+	fUserName
+	fProjectID
+	fProjectName
+	fClientName
+	fTaskID
+	fBillable
+	fBillableAmount
+	fHourlyRate
+	fCurrency
+	fTagIDs
+	fTimeEntries
+	fSeconds
+	fBillableSeconds
+	fBillableAmounts
+)
+
+func detailedField(k []byte) int {
+	switch string(k) {
+	case "user_id":
+		return fUserID
+	case "username":
+		return fUsername
+	case "user_name":
+		return fUserName
+	case "project_id":
+		return fProjectID
+	case "project_name":
+		return fProjectName
+	case "client_name":
+		return fClientName
+	case "task_id":
+		return fTaskID
+	case "billable":
+		return fBillable
+	case "billable_amount_in_cents":
+		return fBillableAmount
+	case "hourly_rate_in_cents":
+		return fHourlyRate
+	case "currency":
+		return fCurrency
+	case "tag_ids":
+		return fTagIDs
+	case "time_entries":
+		return fTimeEntries
+	}
+	return fUnknown
+}
+
+func weeklyField(k []byte) int {
+	switch string(k) {
+	case "user_id":
+		return fUserID
+	case "user_name":
+		return fUserName
+	case "username":
+		return fUsername
+	case "project_id":
+		return fProjectID
+	case "project_name":
+		return fProjectName
+	case "client_name":
+		return fClientName
+	case "currency":
+		return fCurrency
+	case "hourly_rate_in_cents":
+		return fHourlyRate
+	case "seconds":
+		return fSeconds
+	case "billable_seconds":
+		return fBillableSeconds
+	case "billable_amounts_in_cents":
+		return fBillableAmounts
+	}
+	return fUnknown
+}
+
+// detailed reads the detailed row at s.pos. It returns nil, true for null, and false
+// when the row must take the slow path.
+func (f *fastRows) detailed(s *scanner) (*DetailedRow, bool) {
+	switch s.buf[s.pos] {
+	case 'n':
+		return nil, s.literal("null") == nil
+	case '{':
+		s.pos++
+	default:
+		return nil, false
+	}
+	r := &f.row
+	*r = DetailedRow{}
+	var userName string
+	hasUserName := false
+	for first := true; ; first = false {
+		k, more, ok := fastKey(s, first, detailedField)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		switch k {
+		case fUserID:
+			r.UserID, ok = fastInt(s)
+		case fUsername:
+			r.Username, ok = f.fastStr(s)
+		case fUserName:
+			userName, ok = f.fastStr(s)
+			hasUserName = true
+		case fProjectID:
+			r.ProjectID, ok = fastInt(s)
+		case fProjectName:
+			r.ProjectName, ok = f.fastStr(s)
+		case fClientName:
+			r.ClientName, ok = f.fastStr(s)
+		case fTaskID:
+			r.TaskID, ok = fastInt(s)
+		case fBillable:
+			r.Billable, ok = fastBool(s)
+		case fBillableAmount:
+			r.BillableAmountInCents, ok = fastInt(s)
+		case fHourlyRate:
+			r.HourlyRateInCents, ok = fastInt(s)
+		case fCurrency:
+			r.Currency, ok = f.fastStr(s)
+		case fTagIDs:
+			r.TagIDs, ok = f.fastList(s, true)
+		case fTimeEntries:
+			r.Seconds, r.Entries, ok = fastEntries(s)
+		default:
+			ok = s.skip(skipDepth) == nil
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	if r.Username == "" && hasUserName {
+		r.Username = userName
+	}
+	return r, true
+}
+
+// weekly reads the weekly row at s.pos, as detailed does.
+func (f *fastRows) weekly(s *scanner) (*WeeklyRow, bool) {
+	switch s.buf[s.pos] {
+	case 'n':
+		return nil, s.literal("null") == nil
+	case '{':
+		s.pos++
+	default:
+		return nil, false
+	}
+	r := &f.week
+	*r = WeeklyRow{}
+	var username string
+	hasUsername := false
+	for first := true; ; first = false {
+		k, more, ok := fastKey(s, first, weeklyField)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		switch k {
+		case fUserID:
+			r.UserID, ok = fastInt(s)
+		case fUserName:
+			r.UserName, ok = f.fastStr(s)
+		case fUsername:
+			username, ok = f.fastStr(s)
+			hasUsername = true
+		case fProjectID:
+			r.ProjectID, ok = fastInt(s)
+		case fProjectName:
+			r.ProjectName, ok = f.fastStr(s)
+		case fClientName:
+			r.ClientName, ok = f.fastStr(s)
+		case fCurrency:
+			r.Currency, ok = f.fastStr(s)
+		case fHourlyRate:
+			r.HourlyRateInCents, ok = fastInt(s)
+		case fSeconds:
+			r.Seconds, ok = f.fastList(s, false)
+		case fBillableSeconds:
+			r.BillableSeconds, ok = f.fastList(s, false)
+		case fBillableAmounts:
+			r.BillableAmountsInCents, ok = f.fastList(s, false)
+		default:
+			ok = s.skip(skipDepth) == nil
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	if r.UserName == "" && hasUsername {
+		r.UserName = username
+	}
+	return r, true
+}
+
+// fastKey reads the next key of an object (see decoder.nextKey) and the colon after it,
+// and returns its field number by field.
+func fastKey(s *scanner, first bool, field func([]byte) int) (k int, more, ok bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return 0, false, false
+	}
+	switch {
+	case c == '}':
+		s.pos++
+		return 0, false, true
+	case !first && c == ',':
+		s.pos++
+		if c, err = s.wsIn(); err != nil {
+			return 0, false, false
+		}
+	case !first:
+		return 0, false, false
+	}
+	if c != '"' {
+		return 0, false, false
+	}
+	raw, plain, err := s.str()
+	if err != nil || !plain {
+		return 0, false, false
+	}
+	k = field(raw)
+	if s.pos < s.end && s.buf[s.pos] == ':' {
+		s.pos++
+	} else if s.colon() != nil {
+		return 0, false, false
+	}
+	return k, true, true
+}
+
+// ensure makes n bytes after s.pos available, unless the body ends first.
+func (s *scanner) ensure(n int) {
+	for s.end-s.pos < n {
+		if _, ok := s.fill(s.pos); !ok {
+			return
+		}
+	}
+}
+
+// fastInt reads null (0) or an integer of at most 18 digits.
+func fastInt(s *scanner) (int64, bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return 0, false
+	}
+	if c == 'n' {
+		return 0, s.literal("null") == nil
+	}
+	s.ensure(24)
+	i := s.pos
+	neg := c == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var n int64
+	for i < s.end && i-start < 19 {
+		d := s.buf[i] - '0'
+		if d > 9 {
+			break
+		}
+		n = n*10 + int64(d)
+		i++
+	}
+	digits := i - start
+	if digits == 0 || digits > 18 || (digits > 1 && s.buf[start] == '0') {
+		return 0, false
+	}
+	if i < s.end {
+		if c := s.buf[i]; c == '.' || c == 'e' || c == 'E' {
+			return 0, false
+		}
+	}
+	s.pos = i
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// fastStr reads null ("") or a plain string.
+func (f *fastRows) fastStr(s *scanner) (string, bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return "", false
+	}
+	switch c {
+	case 'n':
+		return "", s.literal("null") == nil
+	case '"':
+		raw, plain, err := s.str()
+		if err != nil || !plain {
+			return "", false
+		}
+		return f.str(raw), true
+	}
+	return "", false
+}
+
+// fastBool reads true, false or null (false).
+func fastBool(s *scanner) (bool, bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return false, false
+	}
+	switch c {
+	case 't':
+		return true, s.literal("true") == nil
+	case 'f':
+		return false, s.literal("false") == nil
+	case 'n':
+		return false, s.literal("null") == nil
+	}
+	return false, false
+}
+
+// fastList reads null or an array of integers and nulls: as ids (ids true: null and 0
+// dropped, see toIDs) or as days (a null is 0 and keeps its place, see toDays).
+func (f *fastRows) fastList(s *scanner, ids bool) ([]int64, bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return nil, false
+	}
+	switch c {
+	case 'n':
+		return nil, s.literal("null") == nil
+	case '[':
+		s.pos++
+	default:
+		return nil, false
+	}
+	f.tmp = f.tmp[:0]
+	for first := true; ; first = false {
+		more, ok := fastNext(s, first)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		n, ok := fastInt(s)
+		if !ok {
+			return nil, false
+		}
+		if n != 0 || !ids {
+			f.tmp = append(f.tmp, n)
+		}
+	}
+	return f.keep(f.tmp), true
+}
+
+// fastNext reads what follows the opening of an array (first) or one of its elements.
+func fastNext(s *scanner, first bool) (more, ok bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return false, false
+	}
+	switch {
+	case c == ']':
+		s.pos++
+		return false, true
+	case first:
+		return true, true
+	case c == ',':
+		s.pos++
+		return true, true
+	}
+	return false, false
+}
+
+// fastEntries reads the time entries of a detailed row: the sum of their positive
+// seconds (saturating), and their number; null entries are not counted.
+func fastEntries(s *scanner) (seconds int64, entries int, ok bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return 0, 0, false
+	}
+	switch c {
+	case 'n':
+		return 0, 0, s.literal("null") == nil
+	case '[':
+		s.pos++
+	default:
+		return 0, 0, false
+	}
+	for first := true; ; first = false {
+		more, ok := fastNext(s, first)
+		if !ok {
+			return 0, 0, false
+		}
+		if !more {
+			return seconds, entries, true
+		}
+		c, err := s.wsIn()
+		if err != nil {
+			return 0, 0, false
+		}
+		if c == 'n' {
+			if s.literal("null") != nil {
+				return 0, 0, false
+			}
+			continue
+		}
+		if c != '{' {
+			return 0, 0, false
+		}
+		s.pos++
+		var secs int64
+		for first := true; ; first = false {
+			k, more, ok := fastKey(s, first, entryField)
+			if !ok {
+				return 0, 0, false
+			}
+			if !more {
+				break
+			}
+			if k == fSeconds {
+				secs, ok = fastInt(s)
+			} else {
+				ok = s.skip(skipDepth) == nil
+			}
+			if !ok {
+				return 0, 0, false
+			}
+		}
+		entries++
+		if secs > 0 { // a running entry has null or negative seconds
+			if seconds > math.MaxInt64-secs {
+				seconds = math.MaxInt64
+			} else {
+				seconds += secs
+			}
+		}
+	}
+}
+
+func entryField(k []byte) int {
+	if string(k) == "seconds" {
+		return fSeconds
+	}
+	return fUnknown
+}
