@@ -24,7 +24,7 @@ reports:
   - name: faulty
     token: ` + secretToken + `
     api_token: ` + secretAPIToken + `
-    timeout: 300ms
+    timeout: 1s
   - name: neighbour
     token: ` + neighbourToken + `
     email: ` + neighbourEmail + `

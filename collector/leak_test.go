@@ -32,8 +32,8 @@ type leakReport struct {
 }
 
 // TestNoLeaksAfterThousandsOfFailingScrapes scrapes 2000 times (300 with -short), each scrape refreshing
-// reports whose upstreams reset the connection, cut the body, answer 500, answer a body
-// over the limit, are refused, or are too slow (headers or body). Afterwards no
+// reports whose upstreams reset the connection mid-body, answer 500, answer a body over
+// the limit, are refused, or are too slow (headers or body), next to a healthy one. Afterwards no
 // goroutine is left (goleak) and the number of open file descriptors has not grown.
 func TestNoLeaksAfterThousandsOfFailingScrapes(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
@@ -47,7 +47,6 @@ func TestNoLeaksAfterThousandsOfFailingScrapes(t *testing.T) {
 	reports := []leakReport{
 		{name: "healthy", every: 1},
 		{name: "reset", fault: togglfake.Fault{Reset: true}, every: 1, code: client.CodeNetwork},
-		{name: "cut", fault: togglfake.Fault{Truncate: 40}, every: 1, code: client.CodeNetwork},
 		{name: "e500", fault: togglfake.Fault{Status: 500}, every: 1, code: "500"},
 		{name: "big", fault: togglfake.Fault{Body: `{"report_type":"detailed","workspace_logo":"` + strings.Repeat("x", 20<<10) + `"}`}, every: 1, code: client.CodeDecode},
 		{name: "refused", every: 1, code: client.CodeNetwork},
@@ -77,10 +76,12 @@ func TestNoLeaksAfterThousandsOfFailingScrapes(t *testing.T) {
 		s.clock.Advance(5 * time.Minute)
 		x = s.scrape()
 		for _, r := range reports {
-			if r.code == "" {
+			switch {
+			case r.code == "":
 				x.want(t, 1, "toggl_report_up", r.name)
-			} else if i%r.every == 0 {
-				x.down(t, r.name, r.code)
+			case i%r.every == 0: // just refreshed: failed with its code
+				x.want(t, 0, "toggl_report_up", r.name)
+				x.want(t, 1, "toggl_report_error", r.name, "code", r.code)
 			}
 		}
 		if t.Failed() {
@@ -89,16 +90,21 @@ func TestNoLeaksAfterThousandsOfFailingScrapes(t *testing.T) {
 	}
 	t.Logf("%d scrapes in %s; open fds: %d at start, %d warm, %d after", scrapes, time.Since(start).Round(time.Millisecond), fdsAtStart, fdsWarm, openFDs())
 	for _, r := range reports {
-		want := float64(scrapes/r.every + 1)
-		if r.name == "refused" {
-			continue // never reaches the fake
+		want := scrapes/r.every + 1
+		x.want(t, float64(want), "toggl_report_fetches_total", r.name) // every refresh sent a request
+		n := s.fake.Count("tok-leak-" + r.name)
+		switch {
+		case r.name == "refused": // never reaches the fake
+		case r.code == client.CodeTimeout:
+			// On a loaded machine a 20ms timeout may end a request before the fake
+			// has it; most must get there.
+			if n > want || n < want*9/10 {
+				t.Errorf("report %s: %d requests reached the fake, want about %d", r.name, n, want)
+			}
+		case n != want:
+			t.Errorf("report %s: %d requests, want %d: each scrape must have fetched", r.name, n, want)
 		}
-		if n := s.fake.Count("tok-leak-" + r.name); float64(n) != want {
-			t.Errorf("report %s: %d requests, want %g: each scrape must have fetched", r.name, n, want)
-		}
-		x.want(t, want, "toggl_report_fetches_total", r.name)
 	}
-	x.want(t, float64(scrapes+1), "toggl_report_fetches_total", "refused")
 
 	// While the servers still run: connections are reused or closed, not piling up.
 	if fdsWarm >= 0 {

@@ -268,7 +268,7 @@ func TestQuotaRateLimitSharedCredentials(t *testing.T) {
 	s := newStack(t, nil)
 	s.fake.Set(teamToken, togglfake.Report{Body: reportJSON("Team", faultySeconds)})
 	s.fake.Set(clientsToken, togglfake.Report{Body: reportJSON("Clients", neighbourSeconds)})
-	s.apply(strings.Replace(quotaConfig(true), "min_refresh_interval: 5m", "min_refresh_interval: 5m\ntimeout: 300ms", 1))
+	s.apply(strings.Replace(quotaConfig(true), "min_refresh_interval: 5m", "min_refresh_interval: 5m\ntimeout: 900ms", 1))
 	x := s.scrape()
 	sent := map[string]int{"team": s.fake.Count(teamToken), "clients": s.fake.Count(clientsToken)}
 	if sent["team"]+sent["clients"] != 1 {
