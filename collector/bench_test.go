@@ -2,13 +2,31 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // Benchmarks of the exporter's hot paths, each beside its baseline in the same run; the
@@ -113,6 +131,284 @@ func BenchmarkDecodeAggregate(b *testing.B) {
 					}
 				})
 			})
+		}
+	}
+}
+
+// benchConfig configures n reports, each with its own token and API token (so that no
+// two share a rate limit), fetching at most fetches at a time.
+func benchConfig(n, fetches int) *config.Config {
+	cfg := &config.Config{
+		MinRefreshInterval:   model.Duration(5 * time.Minute),
+		MaxStale:             model.Duration(30 * time.Minute),
+		Timeout:              model.Duration(30 * time.Second),
+		MaxConcurrentFetches: fetches,
+	}
+	for i := range n {
+		cfg.Reports = append(cfg.Reports, config.Report{
+			Name:     fmt.Sprintf("report-%02d", i),
+			Resolved: config.Resolved{Token: fmt.Sprintf("tok-%02d", i), APIToken: fmt.Sprintf("api-%02d", i)},
+		})
+	}
+	return cfg
+}
+
+// seriesFetcher answers every report with a detailed report of 150 projects and 95 users:
+// about 500 series with the default breakdowns.
+type seriesFetcher struct{}
+
+func (seriesFetcher) Run(_ context.Context, _ client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+	rep := &client.Report{Name: "Busy team", Type: "detailed", Block: client.BlockDetailed,
+		Totals:       &client.Totals{Seconds: 1, Rates: []client.Rate{{BillableSeconds: 1, Currency: "EUR", HourlyRateInCents: 9000}}},
+		Dictionaries: client.Dictionaries{Projects: map[int64]client.Project{}, Users: map[int64]client.Entity{}}}
+	for p := range int64(150) {
+		rep.Dictionaries.Projects[p+1] = client.Project{ID: p + 1, Name: fmt.Sprintf("Project %d", p+1)}
+	}
+	for u := range int64(95) {
+		rep.Dictionaries.Users[u+1] = client.Entity{ID: u + 1, Name: fmt.Sprintf("User %d", u+1)}
+	}
+	for i := range int64(3000) {
+		sink.DetailedRow(&client.DetailedRow{UserID: i%95 + 1, ProjectID: i%150 + 1, Billable: i%3 == 0, Seconds: 600 + i})
+	}
+	return rep, &client.Response{StatusCode: 200, Duration: time.Millisecond}, nil
+}
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCachedScrape measures a scrape of /metrics answered from the cache: 10 reports
+// of about 500 series each, collected, gathered and encoded as text. cpu-ns/op is the CPU
+// it costs (its collection runs one goroutine per report). The baseline is client_golang
+// alone: gathering and encoding the same number of series held in GaugeVecs.
+func BenchmarkCachedScrape(b *testing.B) {
+	e := New(seriesFetcher{}, Options{})
+	e.Apply(benchConfig(10, 8), nil)
+	h := e.MetricsHandler(prometheus.NewRegistry(), HandlerOpts{})
+	get := func() *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return w
+	}
+	warm := get()
+	series := 0
+	for _, line := range strings.Split(warm.Body.String(), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			series++
+		}
+	}
+	if warm.Code != http.StatusOK || series < 5000 {
+		b.Fatalf("warm-up scrape: %d, %d series", warm.Code, series)
+	}
+	for _, st := range e.Status() {
+		if st.Series < 490 || st.Series > 510 {
+			b.Fatalf("report %s has %d series, want about 500", st.Name, st.Series)
+		}
+	}
+	b.Run("10x500-series", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := cpuTime()
+		for b.Loop() {
+			if w := get(); w.Body.Len() != warm.Body.Len() {
+				b.Fatalf("scrape of %d bytes, the first was %d", w.Body.Len(), warm.Body.Len())
+			}
+		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(series), "series")
+	})
+	b.Run("baseline=GaugeVec-same-series", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "toggl_bench_seconds", Help: "Baseline."}, []string{"report", "id", "name"})
+		reg.MustRegister(g)
+		for i := range series {
+			g.WithLabelValues(fmt.Sprintf("report-%02d", i%10), strconv.Itoa(i), fmt.Sprintf("Project %d", i)).Set(float64(i))
+		}
+		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		b.ReportAllocs()
+		cpu := cpuTime()
+		for b.Loop() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(series), "series")
+	})
+}
+
+// BenchmarkColdScrape measures the wall time of a first scrape of 50 reports with
+// different credentials, each answered by the fake Toggl after 200 ms, through the real
+// client: with max_concurrent_fetches at its default (8) and at 50. The baseline is one
+// such report alone: one upstream latency. latencies/op is the wall time in upstream
+// latencies.
+func BenchmarkColdScrape(b *testing.B) {
+	const latency = 200 * time.Millisecond
+	fake := togglfake.New()
+	body := togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: 20, Projects: 5, Users: 3})
+	for i := range 50 {
+		fake.Set(fmt.Sprintf("tok-%02d", i), togglfake.Report{Body: body,
+			Auth: togglfake.Auth{APIToken: fmt.Sprintf("api-%02d", i)}, Fault: togglfake.Fault{HeaderDelay: latency}})
+	}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	run := func(b *testing.B, reports, fetches int) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			c := client.New(client.Options{BaseURL: srv.URL})
+			e := New(c, Options{})
+			e.Apply(benchConfig(reports, fetches), nil)
+			h := e.MetricsHandler(prometheus.NewRegistry(), HandlerOpts{})
+			b.StartTimer()
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+			b.StopTimer()
+			if up := strings.Count(w.Body.String(), "\ntoggl_report_up{"); w.Code != http.StatusOK || up != reports {
+				b.Fatalf("scrape: status %d, %d reports", w.Code, up)
+			}
+			for _, st := range e.Status() {
+				if !st.Up {
+					b.Fatalf("report %s is down: %s %s", st.Name, st.Code, st.Message)
+				}
+			}
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(latency), "latencies/op")
+	}
+	b.Run("baseline=1-report", func(b *testing.B) { run(b, 1, 8) })
+	b.Run("50-reports/max_concurrent_fetches=8", func(b *testing.B) { run(b, 50, 8) })
+	b.Run("50-reports/max_concurrent_fetches=50", func(b *testing.B) { run(b, 50, 50) })
+}
+
+// peakEnv tells TestPeakMemory's child what to do: "stream URL" or "baseline URL".
+const peakEnv = "TOGGL_EXPORTER_PEAK_MEMORY"
+
+// TestPeakMemory measures the peak memory (VmHWM) of a process that fetches a generated
+// detailed report over HTTP from this one and decodes and aggregates it, as a fetch does,
+// for 10k and 100k time entries; and, as the baseline, of one that reads the same body
+// whole and unmarshals it into an `any`. Streaming must stay under the size of the body
+// plus 30 MB (the issue's target), and grow far less than the body does.
+//
+//	go test -run TestPeakMemory -v ./collector/
+func TestPeakMemory(t *testing.T) {
+	if os.Getenv(peakEnv) != "" {
+		return // the child runs TestPeakMemoryChild
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc/self/status: VmHWM cannot be read here")
+	}
+	if testing.Short() {
+		t.Skip("generates and decodes a 47 MB report in child processes")
+	}
+	dir := t.TempDir()
+	peak := map[string]int64{}
+	sizes := map[int]int64{}
+	for _, n := range []int{10000, 100000} {
+		path := filepath.Join(dir, fmt.Sprintf("detailed-%d.json", n))
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp, err := togglfake.WriteLarge(f, togglfake.TypeDetailed, togglfake.LargeSpec(n))
+		if err := errors.Join(err, f.Close()); err != nil {
+			t.Fatal(err)
+		}
+		sizes[n] = exp.Bytes
+		// The body is served from the file, so this process never holds it either.
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f, err := os.Open(path)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			defer f.Close()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.Copy(w, f)
+		}))
+		for _, mode := range []string{"stream", "baseline"} {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestPeakMemoryChild$", "-test.v")
+			cmd.Env = append(os.Environ(), peakEnv+"="+mode+" "+srv.URL)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s %d: %v\n%s", mode, n, err, out)
+			}
+			var hwm, seconds int64
+			for _, line := range strings.Split(string(out), "\n") {
+				if _, err := fmt.Sscanf(strings.TrimSpace(line), "peak: VmHWM %d kB, tracked %d s", &hwm, &seconds); err == nil {
+					break
+				}
+			}
+			if hwm == 0 {
+				t.Fatalf("%s %d: no figure in the child's output:\n%s", mode, n, out)
+			}
+			if mode == "stream" && seconds != exp.Seconds {
+				t.Errorf("%s %d: tracked %d s, want %d", mode, n, seconds, exp.Seconds)
+			}
+			peak[fmt.Sprint(mode, n)] = hwm << 10
+			t.Logf("%-8s %6d entries, body %5.1f MB: peak RSS (VmHWM) %5.1f MB", mode, n, mb(exp.Bytes), mb(hwm<<10))
+		}
+		srv.Close()
+	}
+	stream, body := peak["stream100000"], sizes[100000]
+	if limit := body + 30<<20; stream > limit {
+		t.Errorf("streaming peak %.1f MB for a %.1f MB body, over the target of %.1f MB", mb(stream), mb(body), mb(limit))
+	}
+	// Flat in the body size: 10× the entries (and about 9× the body) cost a few MB at most.
+	if grow := stream - peak["stream10000"]; grow > 10<<20 {
+		t.Errorf("streaming peak grew by %.1f MB from 10k to 100k entries", mb(grow))
+	}
+}
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }
+
+// TestPeakMemoryChild is TestPeakMemory's child process.
+func TestPeakMemoryChild(t *testing.T) {
+	mode, url, ok := strings.Cut(os.Getenv(peakEnv), " ")
+	if !ok {
+		t.Skip("run by TestPeakMemory")
+	}
+	var tracked int64
+	switch mode {
+	case "stream":
+		c := client.New(client.Options{BaseURL: url})
+		agg := NewAggregator(AggregateOptions{})
+		rep, _, err := c.Run(context.Background(), client.Request{Token: "peak"}, agg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := agg.Finish(rep)
+		for _, sr := range s.series {
+			if sr.metric == mTracked {
+				tracked = int64(sr.value)
+			}
+		}
+	case "baseline":
+		resp, err := http.Post(url+"/reports/api/v3/shared/peak", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatal(err)
+		}
+		runtime.KeepAlive(v)
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			fmt.Printf("peak: VmHWM %s, tracked %d s\n", strings.Join(strings.Fields(rest), " "), tracked)
 		}
 	}
 }
