@@ -330,7 +330,7 @@ func (x exposition) errorCodes(report string) map[string]float64 {
 	return out
 }
 
-// failing fails unless report is down with exactly code: up 0, toggl_report_error 1 for
+// down fails unless report is down with exactly code: up 0, toggl_report_error 1 for
 // code and 0 for every other code, the fixed codes all present.
 func (x exposition) down(t *testing.T, report, code string) {
 	t.Helper()
@@ -355,7 +355,7 @@ func (x exposition) down(t *testing.T, report, code string) {
 	}
 }
 
-// healthy fails unless report is up with every error code 0 and tracked seconds as given.
+// up fails unless report is up with every error code 0 and its figures are seconds.
 func (x exposition) up(t *testing.T, report string, seconds float64) {
 	t.Helper()
 	x.want(t, 1, "toggl_report_up", report)
