@@ -221,11 +221,14 @@ func emit(ch chan<- prometheus.Metric, report string, v *view) {
 			gauge(mQuotaReset, float64(v.quotaAt.Add(v.quota.ResetsIn).Unix()))
 		}
 	}
+	// The last success stays after its values pass max_stale: alerts on stale data need it.
+	if !v.lastSuccess.IsZero() {
+		gauge(mLastSuccess, float64(v.lastSuccess.UnixMilli())/1000)
+	}
 	s := v.snap
 	if s == nil {
 		return
 	}
-	gauge(mLastSuccess, float64(v.lastSuccess.UnixMilli())/1000)
 	gauge(mInfo, 1, labelValue(s.Name), labelValue(s.Type), strconv.FormatBool(s.Public))
 	if !v.periodStart.IsZero() {
 		gauge(mPeriodStart, float64(v.periodStart.Unix()))

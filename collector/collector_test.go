@@ -221,8 +221,12 @@ func TestFailedFetchServesStaleValuesUntilMaxStale(t *testing.T) {
 	}
 	clock.Advance(25 * time.Minute) // 31 minutes after the last success
 	out = scrape(t, e, context.Background())
-	if strings.Contains(out, "toggl_report_tracked_seconds{report=a}") || strings.Contains(out, "toggl_report_last_success_timestamp_seconds{report=a}") {
+	if strings.Contains(out, "toggl_report_tracked_seconds{report=a}") {
 		t.Errorf("values older than max_stale still served:\n%s", out)
+	}
+	// The time of the last success stays, so that alerts can tell how stale the report is.
+	if !strings.Contains(out, fmt.Sprintf("toggl_report_last_success_timestamp_seconds{report=a} %g\n", float64(success.Unix()))) {
+		t.Errorf("last success time dropped with the values:\n%s", out)
 	}
 	if !strings.Contains(out, "toggl_report_fetch_failures_total{report=a,code=401} 2\n") {
 		t.Errorf("second failure not counted:\n%s", out)
