@@ -246,7 +246,9 @@ func (r *reloader) reload() error {
 		changed, err = r.safe.Reload(r.path, nil)
 	}
 	if err != nil {
-		level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.source(), "err", err)
+		if r.safe.Get() != nil { // at start the caller says it
+			level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.source(), "err", err)
+		}
 		return err
 	}
 	if !changed && r.client != nil {
