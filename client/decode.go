@@ -582,8 +582,7 @@ func (d *decoder) elements(b *blockState, path string) error {
 	}
 }
 
-// element decodes the element at s.pos. Detailed and weekly rows are first read by the
-// fast path; when it meets anything but the plain shapes it knows (or invalid JSON), the
+// element decodes the element at s.pos. Rows and groups are first read by the fast path; when it meets anything but the plain shapes it knows (or invalid JSON), the
 // scanner goes back to the start of the row, which it kept (pinned), and the row is
 // decoded whole and converted by rows.go, so that both paths give the same rows and the
 // same errors.
@@ -626,14 +625,16 @@ func (d *decoder) element(b *blockState, path string, i int) error {
 			d.sink.WeeklyRow(row)
 		}
 	default:
-		s.pin = -1 // groups are decoded whole: nothing to go back to
-		v, err := s.readAny(0)
-		if err != nil {
-			return d.fail(path+index(i), start, err)
-		}
-		g, err := parseSummaryGroup(v)
-		if err != nil {
-			return d.fail(path+index(i), noValue, err)
+		g, ok := d.fast.summaryGroup(s)
+		if !ok {
+			s.pos = s.pin
+			v, err := s.readAny(0)
+			if err != nil {
+				return d.fail(path+index(i), start, err)
+			}
+			if g, err = parseSummaryGroup(v); err != nil {
+				return d.fail(path+index(i), noValue, err)
+			}
 		}
 		if g != nil {
 			b.rows++

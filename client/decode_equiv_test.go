@@ -103,6 +103,8 @@ var equivSeeds = []string{
 	`{"weekly_results":{"report":[{"user_id":1,"user_name":"a","seconds":[1,null,3],"billable_seconds":"[1,2]","billable_amounts_in_cents":[]}]}}`,
 	`{"weekly_results":{"report":[{"username":"u","seconds":[1,2,3,4,5,6,7,28]},{"seconds":[1.0]},{"seconds":[{}]}]}}`,
 	`{"summary_results":{"report":{"groups":[{"id":1,"ids":[1,0],"names":["a",null],"sub_groups":{"7":{"seconds":3},"x":{}}}]}}}`,
+	`{"summary_results":{"report":{"groups":[{"id":1,"names":["a",null,"b"],"sub_groups":[{"id":null,"title":"t","seconds":5,"ids":[3,0,null],"rates":[null,{"billable_seconds":5,"currency":"EUR","hourly_rate_in_cents":100,"x":[1]}]},null,{"title":null,"seconds":"7","rates":[]}]},null,{"sub_groups":null,"names":[]},{"names":[1]},{"sub_groups":[{"rates":[{"currency":5}]}]}]}}}`,
+	`{"summary_results":{"report":[{"id":2,"id":3,"sub_groups":[{"seconds":1}],"sub_groups":[{"seconds":2,"seconds":4}]},{"sub_groups":[{"ids":"[1]"}]}]}}`,
 	`{"detailed_results":{"report":[{"user_id":1}   ,   {"user_id":2 } ] , "totals" : {"seconds": 3} }}`,
 	`{"detailed_results":{"report":[{"user_id":1,}]}}`,
 	`{"detailed_results":{"report":[{"user_id":1 "x":2}]}}`,

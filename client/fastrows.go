@@ -19,8 +19,13 @@ import (
 type fastRows struct {
 	row    DetailedRow
 	week   WeeklyRow
+	group  SummaryGroup
 	tmp    []int64
 	slab   []int64
+	rates  []Rate // scratch
+	rslab  []Rate
+	subs   []SummarySubGroup // scratch
+	names  []string          // scratch
 	intern map[string]string
 }
 
@@ -33,19 +38,22 @@ const (
 
 // keep returns a copy of v cut from the slab (nil when v is empty): sinks may keep it,
 // and its capacity is its length, so appending to it cannot touch its neighbours.
-func (f *fastRows) keep(v []int64) []int64 {
+func (f *fastRows) keep(v []int64) []int64 { return cut(&f.slab, v) }
+
+// cut copies v into the slab *buf, starting a new slab when it is full.
+func cut[T any](buf *[]T, v []T) []T {
 	if len(v) == 0 {
 		return nil
 	}
 	if len(v) > maxSlabCut {
 		return slices.Clone(v)
 	}
-	if cap(f.slab)-len(f.slab) < len(v) {
-		f.slab = make([]int64, 0, slabSize)
+	if cap(*buf)-len(*buf) < len(v) {
+		*buf = make([]T, 0, slabSize)
 	}
-	n := len(f.slab)
-	f.slab = append(f.slab, v...)
-	return f.slab[n:len(f.slab):len(f.slab)]
+	n := len(*buf)
+	*buf = append(*buf, v...)
+	return (*buf)[n:len(*buf):len(*buf)]
 }
 
 // str returns b as a string, reusing an earlier equal one: rows repeat a few names.
@@ -85,6 +93,12 @@ const (
 	fSeconds
 	fBillableSeconds
 	fBillableAmounts
+	fID
+	fIDs
+	fNames
+	fSubGroups
+	fTitle
+	fRates
 )
 
 func detailedField(k []byte) int {
@@ -516,4 +530,258 @@ func entryField(k []byte) int {
 		return fSeconds
 	}
 	return fUnknown
+}
+
+func groupField(k []byte) int {
+	switch string(k) {
+	case "id":
+		return fID
+	case "ids":
+		return fIDs
+	case "names":
+		return fNames
+	case "sub_groups":
+		return fSubGroups
+	}
+	return fUnknown
+}
+
+func subGroupField(k []byte) int {
+	switch string(k) {
+	case "id":
+		return fID
+	case "ids":
+		return fIDs
+	case "title":
+		return fTitle
+	case "seconds":
+		return fSeconds
+	case "rates":
+		return fRates
+	}
+	return fUnknown
+}
+
+func rateField(k []byte) int {
+	switch string(k) {
+	case "billable_seconds":
+		return fBillableSeconds
+	case "currency":
+		return fCurrency
+	case "hourly_rate_in_cents":
+		return fHourlyRate
+	}
+	return fUnknown
+}
+
+// group reads the summary group at s.pos, as detailed does. Sub-groups in an array are
+// read here; in the object form (keyed by id or title) they take the slow path.
+func (f *fastRows) summaryGroup(s *scanner) (*SummaryGroup, bool) {
+	switch s.buf[s.pos] {
+	case 'n':
+		return nil, s.literal("null") == nil
+	case '{':
+		s.pos++
+	default:
+		return nil, false
+	}
+	g := &f.group
+	*g = SummaryGroup{}
+	for first := true; ; first = false {
+		k, more, ok := fastKey(s, first, groupField)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		switch k {
+		case fID:
+			g.ID, ok = fastInt(s)
+		case fIDs:
+			g.IDs, ok = f.fastList(s, true)
+		case fNames:
+			g.Names, ok = f.fastStrings(s)
+		case fSubGroups:
+			g.SubGroups, ok = f.fastSubGroups(s)
+		default:
+			ok = s.skip(skipDepth) == nil
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return g, true
+}
+
+// fastStrings reads null or an array of plain strings and nulls ("", in place).
+func (f *fastRows) fastStrings(s *scanner) ([]string, bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return nil, false
+	}
+	switch c {
+	case 'n':
+		return nil, s.literal("null") == nil
+	case '[':
+		s.pos++
+	default:
+		return nil, false
+	}
+	f.names = f.names[:0]
+	for first := true; ; first = false {
+		more, ok := fastNext(s, first)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		name, ok := f.fastStr(s)
+		if !ok {
+			return nil, false
+		}
+		f.names = append(f.names, name)
+	}
+	if len(f.names) == 0 {
+		return nil, true
+	}
+	return slices.Clone(f.names), true
+}
+
+// fastSubGroups reads null or an array of sub-groups (null ones dropped).
+func (f *fastRows) fastSubGroups(s *scanner) ([]SummarySubGroup, bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return nil, false
+	}
+	switch c {
+	case 'n':
+		return nil, s.literal("null") == nil
+	case '[':
+		s.pos++
+	default:
+		return nil, false
+	}
+	f.subs = f.subs[:0]
+	for first := true; ; first = false {
+		more, ok := fastNext(s, first)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		c, err := s.wsIn()
+		if err != nil {
+			return nil, false
+		}
+		if c == 'n' {
+			if s.literal("null") != nil {
+				return nil, false
+			}
+			continue
+		}
+		if c != '{' {
+			return nil, false
+		}
+		s.pos++
+		var sg SummarySubGroup
+		for first := true; ; first = false {
+			k, more, ok := fastKey(s, first, subGroupField)
+			if !ok {
+				return nil, false
+			}
+			if !more {
+				break
+			}
+			switch k {
+			case fID:
+				sg.ID, ok = fastInt(s)
+			case fIDs:
+				sg.IDs, ok = f.fastList(s, true)
+			case fTitle:
+				sg.Title, ok = f.fastStr(s)
+			case fSeconds:
+				sg.Seconds, ok = fastInt(s)
+			case fRates:
+				sg.Rates, ok = f.fastRates(s)
+			default:
+				ok = s.skip(skipDepth) == nil
+			}
+			if !ok {
+				return nil, false
+			}
+		}
+		f.subs = append(f.subs, sg)
+	}
+	if len(f.subs) == 0 {
+		return nil, true
+	}
+	return slices.Clone(f.subs), true
+}
+
+// fastRates reads null or an array of rates (null ones dropped), as toRates does.
+func (f *fastRows) fastRates(s *scanner) ([]Rate, bool) {
+	c, err := s.wsIn()
+	if err != nil {
+		return nil, false
+	}
+	switch c {
+	case 'n':
+		return nil, s.literal("null") == nil
+	case '[':
+		s.pos++
+	default:
+		return nil, false
+	}
+	f.rates = f.rates[:0]
+	for first := true; ; first = false {
+		more, ok := fastNext(s, first)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		c, err := s.wsIn()
+		if err != nil {
+			return nil, false
+		}
+		if c == 'n' {
+			if s.literal("null") != nil {
+				return nil, false
+			}
+			continue
+		}
+		if c != '{' {
+			return nil, false
+		}
+		s.pos++
+		var r Rate
+		for first := true; ; first = false {
+			k, more, ok := fastKey(s, first, rateField)
+			if !ok {
+				return nil, false
+			}
+			if !more {
+				break
+			}
+			switch k {
+			case fBillableSeconds:
+				r.BillableSeconds, ok = fastInt(s)
+			case fCurrency:
+				r.Currency, ok = f.fastStr(s)
+			case fHourlyRate:
+				r.HourlyRateInCents, ok = fastInt(s)
+			default:
+				ok = s.skip(skipDepth) == nil
+			}
+			if !ok {
+				return nil, false
+			}
+		}
+		f.rates = append(f.rates, r)
+	}
+	return cut(&f.rslab, f.rates), true
 }
