@@ -2,42 +2,72 @@ package client
 
 import (
 	"bytes"
-	"fmt"
+	"encoding/json"
+	"regexp"
+	"sync"
 	"testing"
+
+	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
 )
 
-// bigDetailedReport builds a detailed report of n rows, each with two time entries.
-func bigDetailedReport(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"report_name":"big","report_type":"detailed","dictionaries":{"projects":{`)
-	for p := 1; p <= 50; p++ {
-		if p > 1 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `"%d":{"id":%d,"name":"Project %d","client_id":%d,"estimated_seconds":36000}`, p, p, p, p%5+1)
+// Decoding alone (no sink), beside the baseline json.Unmarshal into an `any` of the same
+// bytes. Decoding with aggregation, scrapes and peak memory are measured in
+// collector/bench_test.go; docs/performance.md has the figures.
+
+var (
+	benchMu     sync.Mutex
+	benchBodies = map[string][]byte{}
+)
+
+func benchBody(typ string, entries int) []byte {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	key := typ + string(rune(entries))
+	if b, ok := benchBodies[key]; ok {
+		return b
 	}
-	b.WriteString(`}},"detailed_results":{"report":[`)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"user_id":%d,"username":"User %d","project_id":%d,"task_id":null,"description":"Work item %d",`+
-			`"billable":true,"billable_amount_in_cents":1500,"hourly_rate_in_cents":9000,"currency":"EUR","tag_ids":[1,2],"row_number":%d,`+
-			`"time_entries":[{"id":%d,"seconds":3600,"start":"2025-06-02T09:00:00Z","stop":"2025-06-02T10:00:00Z","at":"2025-06-02T10:00:00Z"},`+
-			`{"id":%d,"seconds":600,"start":"2025-06-02T11:00:00Z","stop":"2025-06-02T11:10:00Z","at":"2025-06-02T11:10:00Z"}]}`,
-			i%20+1, i%20+1, i%50+1, i, i+1, 2*i, 2*i+1)
-	}
-	b.WriteString(`],"totals":{"seconds":1,"tracked_days":1,"rates":[{"billable_seconds":1,"currency":"EUR","hourly_rate_in_cents":9000}]}}}`)
-	return b.Bytes()
+	b, _ := togglfake.LargeJSON(typ, togglfake.LargeSpec(entries))
+	benchBodies[key] = b
+	return b
 }
 
-func BenchmarkDecodeDetailed(b *testing.B) {
-	body := bigDetailedReport(10000)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Decode(bytes.NewReader(body), nil); err != nil {
-			b.Fatal(err)
+func benchDecode(b *testing.B, body []byte) {
+	b.Run("decode", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Decode(bytes.NewReader(body), nil); err != nil {
+				b.Fatal(err)
+			}
 		}
+	})
+	b.Run("baseline=json.Unmarshal-any", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var v any
+			if err := json.Unmarshal(body, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDecode decodes the generated reports of 10k entries of each type.
+func BenchmarkDecode(b *testing.B) {
+	for _, typ := range []string{togglfake.TypeDetailed, togglfake.TypeSummary, togglfake.TypeWeekly} {
+		b.Run(typ+"-10k", func(b *testing.B) { benchDecode(b, benchBody(typ, 10000)) })
 	}
+}
+
+// BenchmarkDecodeSlowPath decodes a detailed report whose rows (nine in ten) send their
+// project id as a string: each such row leaves the fast path and is decoded whole, as
+// before the hand-written scanner. It is the worst case of a tolerant decode.
+func BenchmarkDecodeSlowPath(b *testing.B) {
+	body := regexp.MustCompile(`"project_id":(\d+)`).ReplaceAll(benchBody(togglfake.TypeDetailed, 10000), []byte(`"project_id":"$1"`))
+	rep, err := Decode(bytes.NewReader(body), nil)
+	if err != nil || rep.Block != BlockDetailed {
+		b.Fatal(err)
+	}
+	benchDecode(b, body)
 }
