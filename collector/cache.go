@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
@@ -41,6 +42,7 @@ type target struct {
 // state is what a scrape serves of a target.
 type state struct {
 	snap        *Snapshot
+	series      []prometheus.Metric // snap's series as metrics, built once per fetch
 	lastSuccess time.Time
 	lastAttempt time.Time // when the latest fetch attempt ended; zero before the first
 	code        string    // code of the latest attempt; "" when it succeeded
@@ -136,7 +138,7 @@ func (t *target) snapshot(now time.Time) view {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.state.snap != nil && now.Sub(t.state.lastSuccess) > t.maxStale {
-		t.state.snap = nil // too old to serve; also frees the memory
+		t.state.snap, t.state.series = nil, nil // too old to serve; also frees the memory
 	}
 	v := view{state: t.state, now: now}
 	v.failures = make(map[string]float64, len(t.state.failures))
@@ -228,6 +230,7 @@ func (t *target) record(e *Exporter, logger log.Logger, snap *Snapshot, resp *cl
 	}
 	s.code, s.message = "", ""
 	s.snap, s.lastSuccess = snap, now
+	s.series = seriesMetrics(t.name, snap) // once here rather than at every scrape
 	if periodStart.IsZero() {
 		periodStart, periodEnd = reportPeriod(snap, t.cfg.Resolved.Location)
 	}

@@ -236,9 +236,23 @@ func emit(ch chan<- prometheus.Metric, report string, v *view) {
 	if !v.periodEnd.IsZero() {
 		gauge(mPeriodEnd, float64(v.periodEnd.Unix()))
 	}
-	for _, sr := range s.series {
-		gauge(sr.metric, sr.value, sr.labels...)
+	series := v.series
+	if series == nil { // a view not made by record (tests)
+		series = seriesMetrics(report, s)
 	}
+	for _, m := range series {
+		ch <- m
+	}
+}
+
+// seriesMetrics builds the metrics of a snapshot's series for the report. Const metrics
+// are immutable: built once per fetch, they serve every scrape until the next one.
+func seriesMetrics(report string, s *Snapshot) []prometheus.Metric {
+	out := make([]prometheus.Metric, len(s.series))
+	for i, sr := range s.series {
+		out[i] = prometheus.MustNewConstMetric(descs[sr.metric], metrics[sr.metric].valueType, sr.value, append([]string{report}, sr.labels...)...)
+	}
+	return out
 }
 
 // compareCodes orders HTTP statuses numerically before the named codes.
