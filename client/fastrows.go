@@ -5,7 +5,8 @@ import (
 	"slices"
 )
 
-// The fast path for detailed and weekly rows, the bulk of a large report: the row is read
+// The fast path for detailed rows, weekly rows and summary groups, the bulk of a large
+// report: the row is read
 // straight from the scanner's buffer into a reused DetailedRow or WeeklyRow, with no
 // value decoded whole and no allocation in the common case (names are interned, id and
 // day lists are cut from a shared slab). It knows only the plain shapes: integers, null,
@@ -13,7 +14,7 @@ import (
 // anything else (a numeric string, a float, an escaped key, a type mismatch, invalid
 // JSON, the end of the body) it gives up, and decoder.element decodes the row again
 // whole, with rows.go as the reference, so that the two paths always agree
-// (FuzzFastRows checks it).
+// (FuzzDecodeEquivalence checks it).
 
 // fastRows is the state of the fast path, reused from row to row.
 type fastRows struct {
