@@ -6,15 +6,14 @@ import (
 )
 
 // The fast path for detailed rows, weekly rows and summary groups, the bulk of a large
-// report: the row is read
-// straight from the scanner's buffer into a reused DetailedRow or WeeklyRow, with no
+// report: each is read straight from the scanner's buffer into a reused struct, with no
 // value decoded whole and no allocation in the common case (names are interned, id and
 // day lists are cut from a shared slab). It knows only the plain shapes: integers, null,
-// plain strings, booleans, arrays of integers, unknown fields of any valid JSON. On
-// anything else (a numeric string, a float, an escaped key, a type mismatch, invalid
-// JSON, the end of the body) it gives up, and decoder.element decodes the row again
-// whole, with rows.go as the reference, so that the two paths always agree
-// (FuzzDecodeEquivalence checks it).
+// plain strings, booleans, arrays of those, sub-groups in an array, unknown fields of any
+// valid JSON. On anything else (a numeric string, a float, an escaped key, sub-groups as
+// an object, a type mismatch, invalid JSON, the end of the body) it gives up, and
+// decoder.element decodes the row again whole, with rows.go as the reference, so that the
+// two paths always agree (FuzzDecodeEquivalence checks it).
 
 // fastRows is the state of the fast path, reused from row to row.
 type fastRows struct {
