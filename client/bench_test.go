@@ -12,7 +12,7 @@ import (
 
 // Decoding alone (no sink), beside the baseline json.Unmarshal into an `any` of the same
 // bytes. Decoding with aggregation, scrapes and peak memory are measured in
-// collector/bench_test.go; docs/performance.md has the figures.
+// collector/bench_test.go; the README (Performance) has the figures.
 
 var (
 	benchMu     sync.Mutex
