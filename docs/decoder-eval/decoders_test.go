@@ -44,7 +44,7 @@ func (s *sums) add(project, seconds int64) {
 // The hand-written decoder of package client, as the exporter uses it.
 type sumSink struct{ s *sums }
 
-func (k sumSink) DetailedRow(r *client.DetailedRow)  { k.s.add(r.ProjectID, r.Seconds) }
+func (k sumSink) DetailedRow(r *client.DetailedRow) { k.s.add(r.ProjectID, r.Seconds) }
 func (k sumSink) WeeklyRow(*client.WeeklyRow)       {}
 func (k sumSink) SummaryGroup(*client.SummaryGroup) {}
 
