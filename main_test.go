@@ -19,12 +19,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -42,10 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "toggl_exporter")
-	build := exec.Command("go", "build", "-o", binary,
-		"-ldflags", "-X github.com/prometheus/common/version.Version="+testVersion+" -X github.com/prometheus/common/version.Revision=e2e0000", ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if err := testkit.BuildExporter(".", binary, testVersion, "e2e0000"); err != nil {
 		fmt.Fprintln(os.Stderr, "building the exporter:", err)
 		os.Exit(1)
 	}
@@ -79,24 +76,7 @@ func fixture(t *testing.T, name string) []byte {
 type exporter struct {
 	url    string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	stderr *testkit.SyncBuffer
 }
 
 func freeAddress(t *testing.T) string {
@@ -115,7 +95,7 @@ func start(t *testing.T, env []string, args ...string) *exporter {
 	addr := freeAddress(t)
 	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	e := &exporter{url: "http://" + addr, cmd: cmd, stderr: &syncBuffer{}}
+	e := &exporter{url: "http://" + addr, cmd: cmd, stderr: &testkit.SyncBuffer{}}
 	cmd.Stderr = e.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -248,19 +228,6 @@ func stable(exposition string) string {
 	return strings.Join(out, "\n") + "\n"
 }
 
-// requireTool finds a tool; under CI a missing tool fails the test instead of skipping it.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI=true: %v (.ci/run installs it)", name, err)
-		}
-		t.Skipf("%s not installed (apt-get install prometheus); skipping this check", name)
-	}
-	return p
-}
-
 func TestEndToEndMetrics(t *testing.T) {
 	w := newWorld(t)
 	e := start(t, w.env, "--config.file="+w.config)
@@ -315,7 +282,7 @@ func TestEndToEndMetrics(t *testing.T) {
 		t.Errorf("auth kinds sent: detailed %s, summary %s, weekly %s", kinds[secretToken], kinds[secretToken2], kinds[secretToken3])
 	}
 
-	promtool := requireTool(t, "promtool")
+	promtool := testkit.NeedTool(t, "promtool")
 	for name, text := range map[string]string{"golden file": string(want), "live /metrics": body} {
 		cmd := exec.Command(promtool, "check", "metrics")
 		cmd.Stdin = strings.NewReader(text)

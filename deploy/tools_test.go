@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
 // The tests in this package check the deployment files with the real tools (promtool,
@@ -43,24 +44,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// inCI reports whether the tests run in CI, where every tool must be present.
-func inCI() bool { return os.Getenv("CI") == "true" }
-
-// needTool returns the path of the first of names found on PATH. When none is, the test
-// fails under CI=true and is skipped otherwise.
+// needTool returns the path of the first of names found on PATH (see testkit.NeedTool).
 func needTool(t *testing.T, names ...string) string {
 	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("none of %s on PATH (Debian: see README.md, \"Testing the deployment files\")", strings.Join(names, ", "))
-	if inCI() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testkit.NeedTool(t, names...)
 }
 
 // repoRoot is the module root; tests run in deploy/.
@@ -146,31 +133,11 @@ var (
 // Dockerfile's, with version ldflags.
 func exporterBinary(t *testing.T) string {
 	t.Helper()
-	goTool := needTool(t, "go")
+	needTool(t, "go")
 	root := repoRoot(t)
 	exporterOnce.Do(func() {
 		out := filepath.Join(tmpRoot, "toggl_exporter")
-		const pkg = "github.com/prometheus/common/version"
-		ldflags := fmt.Sprintf("-X %s.Version=0.0.0-deploytest -X %s.Revision=deploytest", pkg, pkg)
-		build := func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if msg, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("go build: %v\n%s", err, msg)
-			}
-			return nil
-		}
-		// One retry: a build racing with another go command over the shared build cache
-		// has been seen to fail once with "could not import ... (open : no such file)".
-		if err := build(); err != nil {
-			fmt.Fprintf(os.Stderr, "deploy tests: building the exporter failed, retrying once: %v\n", err)
-			if exporterErr = build(); exporterErr != nil {
-				return
-			}
-		}
+		exporterErr = testkit.BuildExporter(root, out, "0.0.0-deploytest", "deploytest")
 		exporterPath = out
 	})
 	if exporterErr != nil {
@@ -183,33 +150,15 @@ func exporterBinary(t *testing.T) string {
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testkit.SyncBuffer
 	done chan struct{}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer process and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // start starts a long-running program with env (nil: the test's environment), logs its
 // output when the test fails, and kills it (and its process group) in t.Cleanup.
 func start(t *testing.T, name string, env []string, path string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(path, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, cmd: exec.Command(path, args...), out: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.Env = env
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

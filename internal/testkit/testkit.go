@@ -1,0 +1,78 @@
+// Package testkit holds what the project's end-to-end tests share: finding the real tools
+// they need, building the exporter, and capturing the output of the processes they start.
+// Only tests import it.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// NeedTool returns the path of the first of names found on PATH. When none is, the test
+// fails under CI=true (CI must install every tool) and is skipped otherwise, saying so.
+func NeedTool(t testing.TB, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("none of %s on PATH (Debian: see README.md, \"Testing the deployment files\")", strings.Join(names, ", "))
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// BuildExporter builds the exporter of the module rooted at root into out, statically
+// and with version and revision set through -ldflags, as a release build is.
+func BuildExporter(root, out, version, revision string) error {
+	const pkg = "github.com/prometheus/common/version"
+	ldflags := fmt.Sprintf("-X %s.Version=%s -X %s.Revision=%s", pkg, version, pkg, revision)
+	build := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %v\n%s", err, msg)
+		}
+		return nil
+	}
+	// One retry: a build racing with another go command over the shared build cache has
+	// been seen to fail once with "could not import ... (open : no such file)".
+	if err := build(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the exporter failed, retrying once: %v\n", err)
+		return build()
+	}
+	return nil
+}
+
+// SyncBuffer is a bytes.Buffer safe for a writing process and a reading test.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
