@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
 // The tests in this file's neighbours (faults, quota, deadlines, leaks, reloads) run the
@@ -73,22 +73,7 @@ func reportJSON(title string, seconds int64) []byte {
 }
 
 // logBuffer collects log output written from any goroutine.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer struct{ testkit.SyncBuffer }
 
 // lines returns the log lines holding every one of subs.
 func (l *logBuffer) lines(subs ...string) []string {
