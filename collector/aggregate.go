@@ -137,25 +137,25 @@ func (a *Aggregator) dim(name string) dimension {
 	return d
 }
 
+// projectAndUser adds the time of a detailed or weekly row to its project and its user,
+// keeping the first names the rows give (used when the dictionaries have none).
+func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
+	p = a.dim(Projects).get(projectID)
+	p.tracked += sec
+	p.name = cmp.Or(p.name, project)
+	p.client = cmp.Or(p.client, clientName)
+	u = a.dim(Users).get(userID)
+	u.tracked += sec
+	u.name = cmp.Or(u.name, user)
+	return p, u
+}
+
 // DetailedRow implements client.Sink.
 func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 	a.in(client.BlockDetailed)
 	sec := float64(max(r.Seconds, 0))
-	p := a.dim(Projects).get(r.ProjectID)
-	p.tracked += sec
-	p.hasBillable = true
-	if p.name == "" {
-		p.name = r.ProjectName
-	}
-	if p.client == "" {
-		p.client = r.ClientName
-	}
-	u := a.dim(Users).get(r.UserID)
-	u.tracked += sec
-	u.hasBillable = true
-	if u.name == "" {
-		u.name = r.Username
-	}
+	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
+	p.hasBillable, u.hasBillable = true, true // every row says whether it is billable
 	if r.Billable {
 		p.billable += sec
 		u.billable += sec
@@ -183,19 +183,7 @@ func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 	sec := float64(max(client.DaySum(r.Seconds), 0))
 	bill := float64(max(client.DaySum(r.BillableSeconds), 0))
 	cents := max(client.DaySum(r.BillableAmountsInCents), 0)
-	p := a.dim(Projects).get(r.ProjectID)
-	p.tracked += sec
-	if p.name == "" {
-		p.name = r.ProjectName
-	}
-	if p.client == "" {
-		p.client = r.ClientName
-	}
-	u := a.dim(Users).get(r.UserID)
-	u.tracked += sec
-	if u.name == "" {
-		u.name = r.UserName
-	}
+	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, sec)
 	if r.BillableSeconds != nil {
 		p.billable += bill
 		p.hasBillable = true
