@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // HandlerOpts configure the scrape handlers.
@@ -51,8 +52,20 @@ func (e *Exporter) MetricsHandler(base prometheus.Gatherer, o HandlerOpts) http.
 		c, _ := e.Collector(ctx) // every report: cannot fail
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
-		promhttp.HandlerFor(prometheus.Gatherers{base, reg}, promhttp.HandlerOpts{ErrorLog: o.ErrorLog}).ServeHTTP(w, r)
+		promhttp.HandlerFor(disjoint{base, reg}, promhttp.HandlerOpts{ErrorLog: o.ErrorLog}).ServeHTTP(w, r)
 	})
+}
+
+// disjoint gathers from two gatherers whose metric names never overlap (the exporter's
+// own metrics and the reports'), and so, unlike prometheus.Gatherers, does not merge and
+// check every series a second time: that was a quarter of a cached scrape's CPU.
+type disjoint [2]prometheus.Gatherer
+
+// Gather implements prometheus.Gatherer.
+func (d disjoint) Gather() ([]*dto.MetricFamily, error) {
+	a, errA := d[0].Gather()
+	b, errB := d[1].Gather()
+	return append(a, b...), errors.Join(errA, errB)
 }
 
 // ProbeHandler serves one report, named by the `report` query parameter (the
