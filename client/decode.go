@@ -242,6 +242,21 @@ func (d *decoder) nextKey(path string, first bool) (key string, more bool, err e
 	return key, true, nil
 }
 
+// fields walks the fields of the object just opened, calling field with each key to read
+// the value after it, and stops at the first error. The structure of a report is walked
+// this way; rows, where a call per field would cost, take the loop of fastrows.go.
+func (d *decoder) fields(path string, field func(key string) error) error {
+	for first := true; ; first = false {
+		k, more, err := d.nextKey(path, first)
+		if err != nil || !more {
+			return err
+		}
+		if err := field(k); err != nil {
+			return err
+		}
+	}
+}
+
 // nextElement reads what follows the opening of an array or its element i-1: more is
 // true when element i follows.
 func (d *decoder) nextElement(path string, i int) (more bool, err error) {
@@ -283,6 +298,21 @@ func (d *decoder) value(path string) (any, error) {
 	return v, nil
 }
 
+// valueAs decodes the next value whole and converts it with conv: the value and the
+// conversion fail alike, with path in the message.
+func valueAs[T any](d *decoder, path string, conv func(any) (T, error)) (T, error) {
+	v, err := d.value(path)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	t, err := conv(v)
+	if err != nil {
+		return t, d.fail(path, noValue, err)
+	}
+	return t, nil
+}
+
 // skip consumes the next value, keeping none of it.
 func (d *decoder) skip(path string) error {
 	if err := d.s.skip(0); err != nil {
@@ -308,18 +338,12 @@ func (d *decoder) report() error {
 	s.pos++
 	d.started = true
 	known := false
-	for first := true; ; first = false {
-		k, more, err := d.nextKey("", first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
+	err = d.fields("", func(k string) error {
 		known = known || topLevelKeys[k]
-		if err := d.field(k); err != nil {
-			return err
-		}
+		return d.field(k)
+	})
+	if err != nil {
+		return err
 	}
 	// The report is complete. More JSON after it, or a body over the limit, is an error;
 	// a read error or the end of the body within what follows changes nothing that was
@@ -348,13 +372,9 @@ func (d *decoder) field(k string) error {
 	rep := d.rep
 	switch k {
 	case "report_name", "report_type":
-		v, err := d.value(k)
+		s, err := valueAs(d, k, toString)
 		if err != nil {
 			return err
-		}
-		s, err := toString(v)
-		if err != nil {
-			return d.fail(k, noValue, err)
 		}
 		if k == "report_name" {
 			rep.Name = s
@@ -362,13 +382,9 @@ func (d *decoder) field(k string) error {
 			rep.Type = s
 		}
 	case "public", "fixed_daterange", "hide_amounts":
-		v, err := d.value(k)
+		b, err := valueAs(d, k, toBool)
 		if err != nil {
 			return err
-		}
-		b, err := toBool(v)
-		if err != nil {
-			return d.fail(k, noValue, err)
 		}
 		switch k {
 		case "public":
@@ -379,13 +395,9 @@ func (d *decoder) field(k string) error {
 			rep.HideAmounts = b
 		}
 	case "features":
-		v, err := d.value(k)
+		m, err := valueAs(d, k, toObject)
 		if err != nil {
 			return err
-		}
-		m, err := toObject(v)
-		if err != nil {
-			return d.fail(k, noValue, err)
 		}
 		for _, name := range slices.Sorted(maps.Keys(m)) { // sorted: the same error every time
 			e := m[name]
@@ -402,13 +414,9 @@ func (d *decoder) field(k string) error {
 			rep.Features[name] = b
 		}
 	case "input_params", "saved_params":
-		v, err := d.value(k)
+		m, err := valueAs(d, k, toObject)
 		if err != nil {
 			return err
-		}
-		m, err := toObject(v)
-		if err != nil {
-			return d.fail(k, noValue, err)
 		}
 		plain(m)
 		if k == "input_params" {
@@ -442,33 +450,23 @@ func (d *decoder) dictionaries() error {
 	if err != nil || !ok {
 		return err
 	}
-	for first := true; ; first = false {
-		name, more, err := d.nextKey(path, first)
-		if err != nil || !more {
-			return err
-		}
+	return d.fields(path, func(name string) error {
 		p := path + "." + name
 		if !dictionaryNames[name] {
-			if err := d.skip(p); err != nil {
-				return err
-			}
-			continue
+			return d.skip(p)
 		}
 		// A sub-dictionary is bounded by the workspace's entities, and kept whole anyway.
-		v, err := d.value(p)
+		entries, err := valueAs(d, p, toEntries)
 		if err != nil {
 			return err
-		}
-		entries, err := toEntries(v)
-		if err != nil {
-			return d.fail(p, noValue, err)
 		}
 		for _, e := range entries {
 			if err := addDictEntry(&d.rep.Dictionaries, name, e); err != nil {
 				return d.fail(p+e.path, noValue, err)
 			}
 		}
-	}
+		return nil
+	})
 }
 
 // block walks one of the three result blocks.
@@ -483,36 +481,26 @@ func (d *decoder) block(b *blockState) error {
 		b.order = d.present
 		d.present++
 	}
-	for first := true; ; first = false {
-		k, more, err := d.nextKey(path, first)
-		if err != nil || !more {
-			return err
-		}
+	return d.fields(path, func(k string) error {
 		p := path + "." + k
 		switch {
 		case k == "totals":
-			v, err := d.value(p)
+			t, err := valueAs(d, p, parseTotals)
 			if err != nil {
 				return err
-			}
-			t, err := parseTotals(v)
-			if err != nil {
-				return d.fail(p, noValue, err)
 			}
 			if t != nil {
 				b.totals = t
 			}
+			return nil
 		case k == "report" && b.name == BlockSummary:
-			err = d.summaryReport(b, p)
+			return d.summaryReport(b, p)
 		case k == "report":
-			err = d.rows(b, p)
+			return d.rows(b, p)
 		default:
-			err = d.skip(p)
+			return d.skip(p)
 		}
-		if err != nil {
-			return err
-		}
-	}
+	})
 }
 
 // summaryReport walks summary_results.report, an object holding the groups array (an
@@ -522,38 +510,20 @@ func (d *decoder) summaryReport(b *blockState, path string) error {
 	if err != nil {
 		return d.fail(path, noValue, err)
 	}
-	switch c {
-	case 'n':
-		if err := d.s.literal("null"); err != nil {
-			return d.fail(path, noValue, err)
-		}
-		return nil
-	case '[':
+	if c == '[' {
 		d.s.pos++
 		return d.elements(b, path)
-	case '{':
-		d.s.pos++
-	default:
-		got, err := d.describeNext()
-		if err != nil {
-			return d.fail(path, noValue, err)
-		}
-		return d.fail(path, noValue, &pathError{msg: "expected an object, got " + got})
 	}
-	for first := true; ; first = false {
-		k, more, err := d.nextKey(path, first)
-		if err != nil || !more {
-			return err
-		}
+	ok, err := d.open(path, '{', "an object")
+	if err != nil || !ok {
+		return err
+	}
+	return d.fields(path, func(k string) error {
 		if k == "groups" {
-			err = d.rows(b, path+".groups")
-		} else {
-			err = d.skip(path + "." + k)
+			return d.rows(b, path+".groups")
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return d.skip(path + "." + k)
+	})
 }
 
 // rows walks an array of rows (or groups), or null.
@@ -582,64 +552,45 @@ func (d *decoder) elements(b *blockState, path string) error {
 	}
 }
 
-// element decodes the element at s.pos. Rows and groups are first read by the fast path; when it meets anything but the plain shapes it knows (or invalid JSON), the
-// scanner goes back to the start of the row, which it kept (pinned), and the row is
-// decoded whole and converted by rows.go, so that both paths give the same rows and the
-// same errors.
+// element decodes the element at s.pos and hands it to the sink. Rows and groups are
+// first read by the fast path; when it meets anything but the plain shapes it knows (or
+// invalid JSON), the scanner goes back to the start of the row, which it kept (pinned),
+// and the row is decoded whole and converted by rows.go, so that both paths give the same
+// rows and the same errors.
 func (d *decoder) element(b *blockState, path string, i int) error {
 	s := d.s
-	start := s.offset(s.pos)
 	s.pin = s.pos
 	defer func() { s.pin = -1 }()
 	switch b.name {
 	case BlockDetailed:
-		row, ok := d.fast.detailed(s)
-		if !ok {
-			s.pos = s.pin
-			v, err := s.readAny(0)
-			if err != nil {
-				return d.fail(path+index(i), start, err)
-			}
-			if row, err = parseDetailedRow(v); err != nil {
-				return d.fail(path+index(i), noValue, err)
-			}
-		}
-		if row != nil {
-			b.rows++
-			d.sink.DetailedRow(row)
-		}
+		return readElement(d, b, path, i, d.fast.detailed, parseDetailedRow, d.sink.DetailedRow)
 	case BlockWeekly:
-		row, ok := d.fast.weekly(s)
-		if !ok {
-			s.pos = s.pin
-			v, err := s.readAny(0)
-			if err != nil {
-				return d.fail(path+index(i), start, err)
-			}
-			if row, err = parseWeeklyRow(v); err != nil {
-				return d.fail(path+index(i), noValue, err)
-			}
-		}
-		if row != nil {
-			b.rows++
-			d.sink.WeeklyRow(row)
-		}
+		return readElement(d, b, path, i, d.fast.weekly, parseWeeklyRow, d.sink.WeeklyRow)
 	default:
-		g, ok := d.fast.summaryGroup(s)
-		if !ok {
-			s.pos = s.pin
-			v, err := s.readAny(0)
-			if err != nil {
-				return d.fail(path+index(i), start, err)
-			}
-			if g, err = parseSummaryGroup(v); err != nil {
-				return d.fail(path+index(i), noValue, err)
-			}
+		return readElement(d, b, path, i, d.fast.summaryGroup, parseSummaryGroup, d.sink.SummaryGroup)
+	}
+}
+
+// readElement is element for one kind of row: fast reads it, else parse converts it
+// decoded whole; a row that is not null is counted in b and handed to sink.
+func readElement[T any](d *decoder, b *blockState, path string, i int,
+	fast func(*scanner) (*T, bool), parse func(any) (*T, error), sink func(*T)) error {
+	s := d.s
+	start := s.offset(s.pos)
+	row, ok := fast(s)
+	if !ok {
+		s.pos = s.pin
+		v, err := s.readAny(0)
+		if err != nil {
+			return d.fail(path+index(i), start, err)
 		}
-		if g != nil {
-			b.rows++
-			d.sink.SummaryGroup(g)
+		if row, err = parse(v); err != nil {
+			return d.fail(path+index(i), noValue, err)
 		}
+	}
+	if row != nil {
+		b.rows++
+		sink(row)
 	}
 	return nil
 }
