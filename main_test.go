@@ -524,7 +524,8 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 	for range 200 {
 		e.get(t, "/metrics")
 	}
-	if after := fds(); after > before+5 {
+	// A leak would grow by one per failing fetch (200 here); a few idle connections may come and go.
+	if after := fds(); after > before+10 {
 		t.Errorf("open file descriptors grew from %d to %d over 200 scrapes", before, after)
 	}
 }
