@@ -858,7 +858,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	for _, s := range []string{
 		fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprint(c.Reports),
-		fmt.Sprintf("%v", c.Reports[0].Resolved), fmt.Sprintf("%s", c.Reports[1].Token), string(js),
+		fmt.Sprintf("%v", c.Reports[0].Resolved), c.Reports[1].Token.String(), string(js),
 	} {
 		for _, v := range secretValues {
 			if strings.Contains(s, v) {
