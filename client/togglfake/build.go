@@ -495,22 +495,28 @@ func (w *world) summaryGroups(entries []entry) []summaryGroupJSON {
 		slices.SortFunc(projects, w.compareProjects)
 		for _, pid := range projects {
 			sg := subs[cid][pid]
-			j := summarySubGroupJSON{Seconds: sg.seconds, Rates: []rateJSON{}}
+			j := summarySubGroupJSON{Seconds: sg.seconds, Rates: sortedRates(sg.rates)}
 			if p := w.project[pid]; p != nil {
 				j.ID, j.Title = ptr(p.id), ptr(p.name)
 			}
-			for r, b := range sg.rates {
-				r.BillableSeconds = b
-				j.Rates = append(j.Rates, r)
-			}
-			slices.SortFunc(j.Rates, func(a, b rateJSON) int {
-				return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
-			})
 			g.SubGroups = append(g.SubGroups, j)
 		}
 		groups = append(groups, g)
 	}
 	return groups
+}
+
+// sortedRates turns billable seconds per rate into a sub-group's rates, in a stable order.
+func sortedRates(billable map[rateJSON]int64) []rateJSON {
+	rates := make([]rateJSON, 0, len(billable))
+	for r, b := range billable {
+		r.BillableSeconds = b
+		rates = append(rates, r)
+	}
+	slices.SortFunc(rates, func(a, b rateJSON) int {
+		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
+	})
+	return rates
 }
 
 // reportHead holds the top-level fields that vary between reports.

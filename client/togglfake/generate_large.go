@@ -212,7 +212,7 @@ func expected(w *world, entries []entry) Expected {
 // by time entries: one sub-group per description, with a null id, the description as
 // title, and the ids of its entries. Groups are in project order (no project last),
 // sub-groups by title.
-func (w *world) summaryByProjectAndDescription(entries []entry) []largeGroupJSON {
+func (w *world) summaryByProjectAndDescription(entries []entry) []summaryGroupJSON {
 	type sub struct {
 		seconds int64
 		ids     []int64
@@ -247,42 +247,19 @@ func (w *world) summaryByProjectAndDescription(entries []entry) []largeGroupJSON
 		}
 		return cmp.Compare(a, b)
 	})
-	groups := make([]largeGroupJSON, 0, len(projects))
+	groups := make([]summaryGroupJSON, 0, len(projects))
 	for _, pid := range projects {
-		g := largeGroupJSON{Names: []string{}}
+		g := summaryGroupJSON{Names: []string{}}
 		if p := w.project[pid]; p != nil {
 			g.ID, g.Names = ptr(p.id), []string{p.name}
 		}
 		titles := slices.Sorted(maps.Keys(subs[pid]))
 		for _, title := range titles {
 			sg := subs[pid][title]
-			j := largeSubGroupJSON{Title: ptr(title), Seconds: sg.seconds, IDs: sg.ids, Rates: []rateJSON{}}
-			for r, b := range sg.rates {
-				r.BillableSeconds = b
-				j.Rates = append(j.Rates, r)
-			}
-			slices.SortFunc(j.Rates, func(a, b rateJSON) int {
-				return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
-			})
+			j := summarySubGroupJSON{Title: ptr(title), Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
 			g.SubGroups = append(g.SubGroups, j)
 		}
 		groups = append(groups, g)
 	}
 	return groups
-}
-
-// largeGroupJSON and largeSubGroupJSON are a summary group and sub-group with the ids
-// of the sub-group's entries, which the summaries of build.go do not send.
-type largeGroupJSON struct {
-	ID        *int64              `json:"id"`
-	Names     []string            `json:"names"`
-	SubGroups []largeSubGroupJSON `json:"sub_groups"`
-}
-
-type largeSubGroupJSON struct {
-	ID      *int64     `json:"id"`
-	Title   *string    `json:"title"`
-	Seconds int64      `json:"seconds"`
-	IDs     []int64    `json:"ids"`
-	Rates   []rateJSON `json:"rates"`
 }
