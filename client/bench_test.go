@@ -2,12 +2,12 @@ package client
 
 import (
 	"bytes"
-	"encoding/json"
 	"regexp"
 	"sync"
 	"testing"
 
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
 // Decoding alone (no sink), beside the baseline json.Unmarshal into an `any` of the same
@@ -32,25 +32,11 @@ func benchBody(typ string, entries int) []byte {
 }
 
 func benchDecode(b *testing.B, body []byte) {
-	b.Run("decode", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := Decode(bytes.NewReader(body), nil); err != nil {
-				b.Fatal(err)
-			}
-		}
+	testkit.BenchBytes(b, "decode", body, func(body []byte) error {
+		_, err := Decode(bytes.NewReader(body), nil)
+		return err
 	})
-	b.Run("baseline=json.Unmarshal-any", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			var v any
-			if err := json.Unmarshal(body, &v); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	testkit.BenchUnmarshalAny(b, body)
 }
 
 // BenchmarkDecode decodes the generated reports of 10k entries of each type.

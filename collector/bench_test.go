@@ -28,6 +28,7 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
 // Benchmarks of the exporter's hot paths, each beside its baseline in the same run; the
@@ -112,25 +113,11 @@ func BenchmarkDecodeAggregate(b *testing.B) {
 					b.Fatal(err)
 				}
 				checkSnapshot(b, s, exp)
-				b.Run("decode+aggregate", func(b *testing.B) {
-					b.SetBytes(int64(len(body)))
-					b.ReportAllocs()
-					for b.Loop() {
-						if _, err := decodeAggregate(body); err != nil {
-							b.Fatal(err)
-						}
-					}
+				testkit.BenchBytes(b, "decode+aggregate", body, func(body []byte) error {
+					_, err := decodeAggregate(body)
+					return err
 				})
-				b.Run("baseline=json.Unmarshal-any", func(b *testing.B) {
-					b.SetBytes(int64(len(body)))
-					b.ReportAllocs()
-					for b.Loop() {
-						var v any
-						if err := json.Unmarshal(body, &v); err != nil {
-							b.Fatal(err)
-						}
-					}
-				})
+				testkit.BenchUnmarshalAny(b, body)
 			})
 		}
 	}

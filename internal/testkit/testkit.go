@@ -6,6 +6,7 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -75,4 +76,27 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// BenchBytes runs fn on body as the sub-benchmark name, reporting throughput in MB/s of
+// body and allocations, so that a decoder and its baseline are measured alike.
+func BenchBytes(b *testing.B, name string, body []byte, fn func([]byte) error) {
+	b.Run(name, func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := fn(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchUnmarshalAny is the baseline the decoder benchmarks are measured against:
+// encoding/json's Unmarshal of the same bytes into an `any`, which only parses.
+func BenchUnmarshalAny(b *testing.B, body []byte) {
+	BenchBytes(b, "baseline=json.Unmarshal-any", body, func(body []byte) error {
+		var v any
+		return json.Unmarshal(body, &v)
+	})
 }
