@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultMaxResponseBytes is the body limit used when Options.MaxResponseBytes is <= 0.
@@ -46,8 +48,12 @@ type Options struct {
 	// RequestsPerSecond is the highest request rate per credential (see Credentials.Key).
 	// <= 0 means 1, Toggl's documented per-second limit.
 	RequestsPerSecond float64
-	// Now is the clock of rate limits, backoffs and Retry-After dates; nil means
-	// time.Now. Tests set a fake one.
+	// Limits keeps the rate limits, backoffs and quota blocks, per BaseURL and
+	// credential. Share one between the clients of successive configurations so that
+	// a reload forgets none; nil means a Limits of the client's own.
+	Limits *Limits
+	// Now is the clock of Retry-After dates, and of Limits when the client makes its
+	// own; nil means time.Now. Tests set a fake one.
 	Now func() time.Time
 }
 
@@ -58,8 +64,9 @@ type Client struct {
 	hc        *http.Client
 	userAgent string
 	maxBytes  int64
+	rps       rate.Limit
 	now       func() time.Time
-	limits    *limits
+	limits    *Limits
 }
 
 // New returns a Client for o.
@@ -69,7 +76,9 @@ func New(o Options) *Client {
 		hc:        o.HTTPClient,
 		userAgent: o.UserAgent,
 		maxBytes:  o.MaxResponseBytes,
+		rps:       rate.Limit(o.RequestsPerSecond),
 		now:       o.Now,
+		limits:    o.Limits,
 	}
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
@@ -77,12 +86,25 @@ func New(o Options) *Client {
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxResponseBytes
 	}
+	if c.rps <= 0 {
+		c.rps = 1
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.limits = newLimits(o.RequestsPerSecond, c.now)
+	if c.limits == nil {
+		c.limits = NewLimits(c.now)
+	}
 	return c
 }
+
+// CloseIdleConnections closes the idle connections of the client's HTTP client: call it
+// on a client that a reload replaced.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// limitKey is the key of cred's etiquette state: the quota and backoffs of a credential
+// are those of one API.
+func (c *Client) limitKey(cred Credentials) string { return c.baseURL + " " + cred.Key() }
 
 func defaultHTTPClient() *http.Client {
 	return &http.Client{
@@ -125,6 +147,19 @@ type Response struct {
 	Quota    Quota
 	// RetryAfter is the Retry-After header (delta-seconds or HTTP-date); 0 when absent.
 	RetryAfter time.Duration
+	// Next is the paging cursor of a detailed report: where the next page starts.
+	Next Cursor
+	// PageSize is X-Page-Size, the most rows a page holds; 0 when not sent.
+	PageSize int
+}
+
+// Cursor is what Toggl's paging headers say of the next page. Has is false when no
+// X-Next-Timestamp came (the last page, or a report that is not paged).
+type Cursor struct {
+	Timestamp int64 // X-Next-Timestamp: the next page's first entry's start, Unix seconds
+	ID        int64 // X-Next-ID: its time-entry id; 0 when not sent
+	RowNumber int64 // X-Next-Row-Number: its 1-based row number; 0 when not sent
+	Has       bool
 }
 
 // Quota is what Toggl's quota headers said; the Has fields tell whether each was sent.
@@ -175,8 +210,8 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 		httpReq.SetBasicAuth(user, pass)
 	}
 
-	key := req.Credentials.Key()
-	if e := c.limits.wait(ctx, key); e != nil {
+	key := c.limitKey(req.Credentials)
+	if e := c.limits.wait(ctx, key, c.rps); e != nil {
 		return nil, nil, fail(e)
 	}
 
@@ -192,6 +227,8 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 		StatusCode: resp.StatusCode,
 		Quota:      parseQuota(resp.Header),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		Next:       parseCursor(resp.Header),
+		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
 	}
 	c.limits.observe(key, response)
 	statusErr := func(code, msg string, err error) error {

@@ -526,8 +526,11 @@ func TestParseRetryAfter(t *testing.T) {
 		{"-3", 0},
 		{"NaN", 0},
 		{"soon", 0},
-		{"99999999999", 24 * time.Hour},
+		{"99999999999", time.Hour},
 		{now.Add(time.Hour).Format(http.TimeFormat), time.Hour},
+		{now.Add(30 * time.Minute).Format(http.TimeFormat), 30 * time.Minute},
+		{now.Add(48 * time.Hour).Format(http.TimeFormat), time.Hour},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", time.Hour},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{now.Add(45 * time.Second).Format(time.RFC850), 45 * time.Second},
 	}

@@ -212,24 +212,40 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, maxWait)
 		}
 	}
 	return 0
 }
 
-// maxHeaderDuration caps durations read from headers, so that a bogus value cannot
-// overflow or block a credential for ever.
-const maxHeaderDuration = 24 * time.Hour
+// maxWait caps every wait the API can ask for (Retry-After in seconds or as a date,
+// X-Toggl-Quota-Resets-In, the quota backoff): Toggl's quota window is one hour.
+const maxWait = time.Hour
 
 func durationFromSeconds(secs float64) time.Duration {
 	if secs <= 0 || secs != secs {
 		return 0
 	}
-	if secs >= maxHeaderDuration.Seconds() {
-		return maxHeaderDuration
+	if secs >= maxWait.Seconds() {
+		return maxWait
 	}
 	return time.Duration(secs * float64(time.Second))
+}
+
+// parseCursor reads the paging headers of a detailed report's page.
+func parseCursor(h http.Header) Cursor {
+	c := Cursor{Timestamp: headerInt(h, "X-Next-Timestamp"), ID: headerInt(h, "X-Next-ID"), RowNumber: headerInt(h, "X-Next-Row-Number")}
+	c.Has = c.Timestamp > 0
+	return c
+}
+
+// headerInt reads a header holding a positive integer; 0 when absent or anything else.
+func headerInt(h http.Header, name string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(h.Get(name)), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // parseQuota reads Toggl's quota headers.

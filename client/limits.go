@@ -29,15 +29,17 @@ const (
 	backoffStart      = time.Second
 	backoffCap        = 5 * time.Minute
 	quotaBackoffStart = time.Minute
-	quotaBackoffCap   = time.Hour
+	quotaBackoffCap   = maxWait
 	minBlock          = time.Second // a reset "in 0 seconds" still waits a moment
 	idleForget        = 2 * time.Hour
 )
 
-// limits keeps the upstream etiquette per credential key.
-type limits struct {
-	rate rate.Limit
-	now  func() time.Time
+// Limits keeps the upstream etiquette per API URL and credential key. One Limits lives
+// for the life of the process and is shared by every Client made with it (see
+// Options.Limits), so that a reload which builds a new Client forgets no backoff or quota
+// block. It is safe for concurrent use.
+type Limits struct {
+	now func() time.Time
 	// sleep waits d or until ctx is done; tests replace it to advance a fake clock.
 	sleep func(ctx context.Context, d time.Duration) error
 	// jitter draws a duration in [d/2, d].
@@ -58,12 +60,12 @@ type credState struct {
 	lastUsed     time.Time
 }
 
-func newLimits(rps float64, now func() time.Time) *limits {
-	if rps <= 0 {
-		rps = 1
+// NewLimits returns an empty Limits on the clock now (nil means time.Now).
+func NewLimits(now func() time.Time) *Limits {
+	if now == nil {
+		now = time.Now
 	}
-	return &limits{
-		rate:   rate.Limit(rps),
+	return &Limits{
 		now:    now,
 		sleep:  sleepCtx,
 		jitter: equalJitter,
@@ -89,7 +91,7 @@ func equalJitter(d time.Duration) time.Duration {
 
 // state returns the state of key, creating it (and forgetting long idle ones) as
 // needed. l.mu must be held.
-func (l *limits) state(key string, now time.Time) *credState {
+func (l *Limits) state(key string, now time.Time) *credState {
 	st, ok := l.states[key]
 	if !ok {
 		for k, old := range l.states {
@@ -97,7 +99,7 @@ func (l *limits) state(key string, now time.Time) *credState {
 				delete(l.states, k)
 			}
 		}
-		st = &credState{limiter: rate.NewLimiter(l.rate, 1)}
+		st = &credState{limiter: rate.NewLimiter(rate.Inf, 1)}
 		l.states[key] = st
 	}
 	st.lastUsed = now
@@ -119,13 +121,16 @@ func (st *credState) blocked(now time.Time) *Error {
 	}
 }
 
-// wait returns nil when a request for key may be sent: after waiting for the rate
-// limit, or at once. It fails without waiting while key is blocked, and when ctx would
-// end before the rate limit allows the request.
-func (l *limits) wait(ctx context.Context, key string) *Error {
+// wait returns nil when a request for key may be sent at rps: after waiting for the
+// rate limit, or at once. It fails without waiting while key is blocked, and when ctx
+// would end before the rate limit allows the request.
+func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit) *Error {
 	l.mu.Lock()
 	now := l.now()
 	st := l.state(key, now)
+	if st.limiter.Limit() != rps { // new, or a reload changed requests_per_second
+		st.limiter.SetLimitAt(now, rps)
+	}
 	if e := st.blocked(now); e != nil {
 		l.mu.Unlock()
 		return e
@@ -163,7 +168,7 @@ func (l *limits) wait(ctx context.Context, key string) *Error {
 }
 
 // observe updates key's state from a response.
-func (l *limits) observe(key string, resp *Response) {
+func (l *Limits) observe(key string, resp *Response) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -191,25 +196,28 @@ func (l *limits) observe(key string, resp *Response) {
 		if status != 402 {
 			why = "after X-Toggl-Quota-Remaining: 0 (hourly API quota exhausted)"
 		}
-		st.block(now.Add(max(d, minBlock)), "402", why)
+		st.block(now, now.Add(max(d, minBlock)), "402", why)
 	case status == 429:
 		d := resp.RetryAfter
 		if d <= 0 {
 			d = l.jitter(exponential(backoffStart, backoffCap, st.strikes))
 		}
 		st.strikes++
-		st.block(now.Add(max(d, minBlock)), "429", "after 429")
+		st.block(now, now.Add(max(d, minBlock)), "429", "after 429")
 	case !success && resp.RetryAfter > 0:
 		code := strconv.Itoa(status)
-		st.block(now.Add(resp.RetryAfter), code, "after "+code)
+		st.block(now, now.Add(resp.RetryAfter), code, "after "+code)
 	}
 	if success && !exhausted {
 		st.quotaStrikes = 0
 	}
 }
 
-// block extends st's block to until.
-func (st *credState) block(until time.Time, code, why string) {
+// block extends st's block to until, never beyond maxWait from now: Toggl's quota window
+// is an hour, and one bogus header must not silence a credential (or every public report,
+// which share the anonymous one) for longer.
+func (st *credState) block(now, until time.Time, code, why string) {
+	until = minTime(until, now.Add(maxWait))
 	if until.After(st.blockedUntil) {
 		st.blockedUntil, st.code, st.why = until, code, why
 	}
@@ -224,13 +232,20 @@ func exponential(start, limit time.Duration, n int) time.Duration {
 	return min(d, limit)
 }
 
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // BlockedUntil returns when the backoff of these credentials ends, or the zero time when
 // requests with them are not blocked.
 func (c *Client) BlockedUntil(cred Credentials) time.Time {
 	l := c.limits
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st, ok := l.states[cred.Key()]
+	st, ok := l.states[c.limitKey(cred)]
 	if !ok || !l.now().Before(st.blockedUntil) {
 		return time.Time{}
 	}

@@ -433,7 +433,7 @@ func TestRateLimitRespectsDeadline(t *testing.T) {
 		t.Errorf("%d requests, want 1", n)
 	}
 	// The canceled reservation does not delay the credential further.
-	if got := c.limits.states[ada.Key()].limiter.TokensAt(c.limits.now().Add(10 * time.Second)); got < 0.99 {
+	if got := c.limits.states[c.limitKey(ada)].limiter.TokensAt(c.limits.now().Add(10 * time.Second)); got < 0.99 {
 		t.Errorf("tokens 10 s later: %v, want 1", got)
 	}
 }
@@ -465,8 +465,8 @@ func TestDoneContextSendsNothing(t *testing.T) {
 func TestDefaultRequestsPerSecond(t *testing.T) {
 	for _, rps := range []float64{0, -3} {
 		c := New(Options{BaseURL: "http://127.0.0.1:1", RequestsPerSecond: rps})
-		if c.limits.rate != 1 {
-			t.Errorf("RequestsPerSecond %v gives %v, want 1", rps, c.limits.rate)
+		if c.rps != 1 {
+			t.Errorf("RequestsPerSecond %v gives %v, want 1", rps, c.rps)
 		}
 	}
 }
@@ -534,5 +534,81 @@ func TestEtiquetteConcurrent(t *testing.T) {
 	}
 	if c.BlockedUntil(creds[2]).IsZero() || !c.BlockedUntil(creds[0]).IsZero() {
 		t.Error("BlockedUntil is wrong")
+	}
+}
+
+// TestNoWaitBeyondAnHour: whatever a header says, in seconds or as a date, on any status,
+// no credential is blocked for longer than Toggl's one-hour quota window.
+func TestNoWaitBeyondAnHour(t *testing.T) {
+	far := "Fri, 31 Dec 9999 23:59:59 GMT"
+	for name, st := range map[string]step{
+		"429 Retry-After date 9999":        {status: 429, headers: map[string]string{"Retry-After": far}},
+		"503 Retry-After date 9999":        {status: 503, headers: map[string]string{"Retry-After": far}},
+		"402 Retry-After date 9999":        {status: 402, headers: map[string]string{"Retry-After": far, "X-Toggl-Quota-Remaining": "0"}},
+		"429 Retry-After a year":           {status: 429, headers: map[string]string{"Retry-After": "31536000"}},
+		"402 Resets-In a year":             {status: 402, headers: map[string]string{"X-Toggl-Quota-Remaining": "0", "X-Toggl-Quota-Resets-In": "31536000"}},
+		"200 Remaining 0, Resets-In 1e300": {status: 200, body: okStep.body, headers: map[string]string{"X-Toggl-Quota-Remaining": "0", "X-Toggl-Quota-Resets-In": "1e300"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, clock, _ := newEtiquetteClient(t, 1, st)
+			resp, _ := run(c, ada)
+			if resp == nil {
+				t.Fatal("no response")
+			}
+			if resp.RetryAfter > time.Hour || resp.Quota.ResetsIn > time.Hour {
+				t.Errorf("Response RetryAfter %s, ResetsIn %s: want at most 1h", resp.RetryAfter, resp.Quota.ResetsIn)
+			}
+			until := c.BlockedUntil(ada)
+			if until.IsZero() || until.After(clock.Now().Add(time.Hour)) {
+				t.Errorf("BlockedUntil = %s, want blocked for at most 1h from %s", until, clock.Now())
+			}
+		})
+	}
+}
+
+// TestLimitsOutliveTheClient: a client built by a reload with the same Limits keeps the
+// quota block of the one it replaces, for the same API only.
+func TestLimitsOutliveTheClient(t *testing.T) {
+	s := &scripted{steps: []step{{status: 402, headers: map[string]string{"X-Toggl-Quota-Remaining": "0", "X-Toggl-Quota-Resets-In": "3000"}}}}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	clock := newFakeClock()
+	limits := NewLimits(clock.Now)
+	first := New(Options{BaseURL: srv.URL, Limits: limits, Now: clock.Now})
+	if _, err := run(first, ada); Code(err) != "402" {
+		t.Fatalf("err = %v, want a 402", err)
+	}
+	// The reload changed the request rate and the body limit: a new client.
+	second := New(Options{BaseURL: srv.URL + "/", Limits: limits, Now: clock.Now, RequestsPerSecond: 5, MaxResponseBytes: 1 << 20})
+	resp, err := run(second, ada)
+	assertBackoff(t, resp, err, "402", clock.Now().Add(3000*time.Second), clock.Now())
+	if n := s.hits.Load(); n != 1 {
+		t.Errorf("%d requests, want 1: the new client must not send while the quota is spent", n)
+	}
+	other := New(Options{BaseURL: "http://127.0.0.1:1", Limits: limits, Now: clock.Now})
+	if got := other.BlockedUntil(ada); !got.IsZero() {
+		t.Errorf("another API is blocked until %s: the quota belongs to one API", got)
+	}
+}
+
+// TestReloadChangesTheRate: a new client with another requests_per_second paces the
+// shared credential at the new rate.
+func TestReloadChangesTheRate(t *testing.T) {
+	srv := httptest.NewServer(&scripted{steps: []step{okStep}})
+	t.Cleanup(srv.Close)
+	clock := newFakeClock()
+	limits := NewLimits(clock.Now)
+	limits.sleep = clock.sleep
+	slow := New(Options{BaseURL: srv.URL, Limits: limits, Now: clock.Now, RequestsPerSecond: 0.1})
+	_, _ = run(slow, ada)
+	_, _ = run(slow, ada)
+	if got := clock.slept; len(got) != 1 || got[0] != 10*time.Second {
+		t.Fatalf("slept %v at 0.1/s, want [10s]", got)
+	}
+	fast := New(Options{BaseURL: srv.URL, Limits: limits, Now: clock.Now, RequestsPerSecond: 2})
+	_, _ = run(fast, ada)
+	_, _ = run(fast, ada)
+	if got := clock.slept[1:]; len(got) != 2 || got[0] != 500*time.Millisecond || got[1] != 500*time.Millisecond {
+		t.Errorf("slept %v at 2/s after the reload, want [500ms 500ms] (not 10s)", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -27,7 +28,7 @@ const minSecretLen = 6
 // redactor removes known secrets from strings; its zero value does nothing.
 type redactor struct {
 	secrets []string // longest first, so that a secret containing another goes whole
-	r       *strings.Replacer
+	re      *regexp.Regexp
 }
 
 func newRedactor(r Request) redactor {
@@ -51,27 +52,37 @@ func newRedactor(r Request) redactor {
 		return redactor{}
 	}
 	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
-	pairs := make([]string, 0, 2*len(list))
-	for _, s := range list {
-		pairs = append(pairs, s, redactedText)
+	// A server may echo a secret in another case, or with white space inside it (a
+	// header folded or wrapped): match case-insensitively, with white space allowed
+	// between any two characters. Alternatives are tried longest first.
+	alts := make([]string, len(list))
+	for i, s := range list {
+		var b strings.Builder
+		for j, r := range s {
+			if j > 0 {
+				b.WriteString(`\s*`)
+			}
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+		alts[i] = b.String()
 	}
-	return redactor{secrets: list, r: strings.NewReplacer(pairs...)}
+	return redactor{secrets: list, re: regexp.MustCompile("(?i)" + strings.Join(alts, "|"))}
 }
 
 // redact replaces every secret in s in one pass (so "<redacted>" is never redacted again).
 func (rd redactor) redact(s string) string {
-	if rd.r == nil {
+	if rd.re == nil {
 		return s
 	}
-	return rd.r.Replace(s)
+	return rd.re.ReplaceAllLiteralString(s, redactedText)
 }
 
-// cutPartial drops the end of s when it is the start of a secret: s was cut from a
-// longer text, and the rest of the secret is not there to be recognised.
+// cutPartial drops the end of s when it is the start of a secret (in any case): s was
+// cut from a longer text, and the rest of the secret is not there to be recognised.
 func (rd redactor) cutPartial(s string) string {
 	for _, secret := range rd.secrets {
 		for k := len(secret) - 1; k > 0; k-- {
-			if strings.HasSuffix(s, secret[:k]) {
+			if len(s) >= k && strings.EqualFold(s[len(s)-k:], secret[:k]) {
 				s = s[:len(s)-k]
 				break
 			}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -171,5 +172,37 @@ func TestRequestRedact(t *testing.T) {
 	}
 	if got := (Request{}).Redact("nothing to hide"); got != "nothing to hide" {
 		t.Errorf("empty Request redacted %q", got)
+	}
+}
+
+// TestRedactNearMatches: a server that echoes a secret upper-cased, lower-cased, or with
+// the Basic credentials split by white space still leaks nothing.
+func TestRedactNearMatches(t *testing.T) {
+	req := Request{Token: "0123456789abcdefABCDEF0123456789", Credentials: Credentials{APIToken: "fedcba9876543210fedcba9876543210"}}
+	basic := base64.StdEncoding.EncodeToString([]byte(req.Credentials.APIToken + ":api_token"))
+	for name, body := range map[string]string{
+		"token upper-cased":    strings.ToUpper(req.Token),
+		"token lower-cased":    strings.ToLower(req.Token),
+		"api token upper":      "bad token " + strings.ToUpper(req.Credentials.APIToken),
+		"basic split by space": "Authorization: Basic " + basic[:20] + " " + basic[20:],
+		"basic split by lines": "Basic " + basic[:30] + "\r\n " + basic[30:],
+		"basic lower-cased":    strings.ToLower(basic),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := req.Redact(body)
+			for _, s := range []string{req.Token, req.Credentials.APIToken, basic} {
+				for _, form := range []string{s, strings.ToUpper(s), strings.ToLower(s), s[:20], strings.ToUpper(s[:20]), strings.ToLower(s[:20])} {
+					if strings.Contains(got, form) {
+						t.Errorf("Redact(%q) = %q: leaks %q", body, got, form)
+					}
+				}
+			}
+			if !strings.Contains(got, redactedText) {
+				t.Errorf("Redact(%q) = %q, want %s in it", body, got, redactedText)
+			}
+		})
+	}
+	if got := req.Redact("nothing secret here"); got != "nothing secret here" {
+		t.Errorf("Redact changed a harmless text: %q", got)
 	}
 }
