@@ -88,8 +88,8 @@ func run() int {
 		versioncollector.NewCollector(program),
 	)
 	safeConfig := config.NewSafeConfig(reg)
-	exporter := collector.New(nil, collector.Options{Logger: logger})
-	reloader := &reloader{path: *configFile, demo: demoConfig, logger: logger, safe: safeConfig, exporter: exporter}
+	exporter := collector.New(collector.Options{Logger: logger})
+	reloader := &reloader{path: *configFile, demo: demoConfig, logger: logger, safe: safeConfig, exporter: exporter, limits: client.NewLimits(nil)}
 	if err := reloader.reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.source(), "err", err)
 		return 1
@@ -216,6 +216,7 @@ type reloader struct {
 	logger   log.Logger
 	safe     *config.SafeConfig
 	exporter *collector.Exporter
+	limits   *client.Limits // the upstream etiquette, kept for the life of the process
 	client   *client.Client
 	clientOf clientSettings
 }
@@ -258,15 +259,20 @@ func (r *reloader) reload() error {
 	cfg := r.safe.Get()
 	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond}
 	if r.client == nil || settings != r.clientOf {
-		// A new client forgets the backoff state of the old one; only a change of the
-		// API URL, body limit or request rate makes one.
+		// Only a change of the API URL, body limit or request rate makes a new client;
+		// the backoffs and quota blocks are in r.limits, which it shares.
+		old := r.client
 		r.client = client.New(client.Options{
 			BaseURL:           cfg.APIURL,
 			UserAgent:         program + "/" + version.Version,
 			MaxResponseBytes:  int64(cfg.MaxResponseBytes),
 			RequestsPerSecond: cfg.RequestsPerSecond,
+			Limits:            r.limits,
 		})
 		r.clientOf = settings
+		if old != nil {
+			defer old.CloseIdleConnections() // once no new fetch can take it
+		}
 	}
 	r.exporter.Apply(cfg, r.client)
 	level.Info(r.logger).Log("msg", "configuration loaded", "file", r.source(), "reports", len(cfg.Reports))

@@ -2,23 +2,27 @@ package collector
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // Breakdown names, as configured in `breakdowns` and exported in the `breakdown` label.
 const (
-	Projects = "projects"
-	Users    = "users"
-	Clients  = "clients"
-	Tags     = "tags"
-	Tasks    = "tasks"
+	Projects     = config.BreakdownProjects
+	Users        = config.BreakdownUsers
+	Clients      = config.BreakdownClients
+	Tags         = config.BreakdownTags
+	Tasks        = config.BreakdownTasks
+	ProjectUsers = "project_users"
 )
 
 // Placeholder names for entities that the report leaves unnamed.
@@ -34,17 +38,21 @@ const (
 // maxLabelBytes bounds label values taken from Toggl (names are user input).
 const maxLabelBytes = 200
 
-// AggregateOptions select and bound the breakdowns of one report.
-type AggregateOptions struct {
-	// Breakdowns to emit; nil means projects and users.
+// defaultPageSize is the rows of a full page when Toggl does not say (X-Page-Size).
+const defaultPageSize = 50
+
+// aggregateOptions select and bound the breakdowns of one report, as configured.
+type aggregateOptions struct {
+	// Breakdowns to emit; nil means config.DefaultBreakdowns.
 	Breakdowns []string
-	// MaxSeries per breakdown; beyond it the smallest entities fold into "(other)". <=0: 500.
+	// MaxSeries per breakdown (and per currency or rate family); beyond it the smallest
+	// entities fold into "(other)". <= 0 means config.DefaultMaxSeriesPerBreakdown.
 	MaxSeries int
 }
 
 // series is one sample of a snapshot, without the `report` label.
 type series struct {
-	metric int
+	family *family
 	labels []string
 	value  float64
 }
@@ -58,16 +66,22 @@ type Snapshot struct {
 	Public    bool
 	StartDate string // period start as Toggl's input or saved params give it, YYYY-MM-DD
 	EndDate   string
-	Entities  int // rows or groups seen, for logging
+	Entities  int // rows or groups counted, for logging
+	// Summed are the seconds the breakdowns were summed from, Total the report's
+	// totals.seconds; Complete says they agree within a second per row or sub-group.
+	Summed, Total int64
+	Complete      bool
 }
 
 // Len is the number of value series in the snapshot.
 func (s *Snapshot) Len() int { return len(s.series) }
 
-// acc accumulates the figures of one entity of one breakdown.
+// acc accumulates the figures of one entity of one breakdown. In project_users, id is
+// the project and sub the user.
 type acc struct {
-	id          int64
+	id, sub     int64
 	name        string // name the rows gave, used when the dictionary has none
+	subName     string // the user's name the rows gave (project_users only)
 	client      string // client name the rows gave (projects only)
 	projectID   int64  // tasks only
 	tracked     float64
@@ -83,44 +97,68 @@ func (a *acc) addAmount(currency string, cents int64) {
 	a.amounts[currency] += cents
 }
 
-type dimension map[int64]*acc
+type pair struct{ id, sub int64 }
 
-func (d dimension) get(id int64) *acc {
-	a := d[id]
+type dimension map[pair]*acc
+
+func (d dimension) get(id int64) *acc { return d.pair(id, 0) }
+
+func (d dimension) pair(id, sub int64) *acc {
+	k := pair{id, sub}
+	a := d[k]
 	if a == nil {
-		a = &acc{id: id}
-		d[id] = a
+		a = &acc{id: id, sub: sub}
+		d[k] = a
 	}
 	return a
 }
 
+// running is a time entry still running: its user, project and start.
+type running struct {
+	user, project int64
+	userName      string
+	start         time.Time
+}
+
 // Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
-// are decoded, so that no row is kept. Finish turns the sums into a Snapshot.
+// are decoded, so that no row is kept. A paged report goes through one Aggregator page
+// after page: a time entry that comes again on the next page counts once. finish turns
+// the sums into a Snapshot.
 type Aggregator struct {
-	opts AggregateOptions
+	opts aggregateOptions
 	// dims are the breakdowns of the block being summed; byBlock keeps the detailed and
-	// weekly blocks apart in case Toggl fills more than one, and Finish uses the one the
+	// weekly blocks apart in case Toggl fills more than one, and finish uses the one the
 	// report names.
 	dims    map[string]dimension
 	byBlock map[string]map[string]dimension
 	groups  []client.SummaryGroup
-	rows    map[string]int
+	rows    map[string]int   // rows or groups counted, per block
+	parts   map[string]int   // rows or sub-groups summed, per block: the rounding tolerance
+	summed  map[string]int64 // seconds summed, per block
+	seen    map[int64]bool   // time-entry ids counted
+	running []running
+	// page is what the page being read holds: its rows (duplicates included) and the
+	// latest start of its entries, for the paging cursor.
+	pageRows int
+	pageLast time.Time
 }
 
-// NewAggregator returns an empty Aggregator.
-func NewAggregator(opts AggregateOptions) *Aggregator {
+// newAggregator returns an empty Aggregator.
+func newAggregator(opts aggregateOptions) *Aggregator {
 	if opts.Breakdowns == nil {
-		opts.Breakdowns = []string{Projects, Users}
+		opts.Breakdowns = config.DefaultBreakdowns
 	}
-	if opts.MaxSeries <= 0 {
-		opts.MaxSeries = 500
-	}
-	return &Aggregator{opts: opts, byBlock: map[string]map[string]dimension{}, rows: map[string]int{}}
+	opts.MaxSeries = cmp.Or(max(opts.MaxSeries, 0), config.DefaultMaxSeriesPerBreakdown)
+	return &Aggregator{opts: opts, byBlock: map[string]map[string]dimension{},
+		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]bool{}}
 }
 
-// in makes block the one whose breakdowns a.dim returns, and counts a row of it.
-func (a *Aggregator) in(block string) {
+// in makes block the one whose breakdowns a.dim returns, and counts a row of it with
+// its seconds.
+func (a *Aggregator) in(block string, sec int64) {
 	a.rows[block]++
+	a.parts[block]++
+	a.summed[block] += sec
 	a.dims = a.byBlock[block]
 	if a.dims == nil {
 		a.dims = map[string]dimension{}
@@ -137,8 +175,8 @@ func (a *Aggregator) dim(name string) dimension {
 	return d
 }
 
-// projectAndUser adds the time of a detailed or weekly row to its project and its user,
-// keeping the first names the rows give (used when the dictionaries have none).
+// projectAndUser adds the time of a detailed or weekly row to its project, its user and
+// their pair, keeping the first names the rows give (used when the dictionaries have none).
 func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
 	p = a.dim(Projects).get(projectID)
 	p.tracked += sec
@@ -147,13 +185,50 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 	u = a.dim(Users).get(userID)
 	u.tracked += sec
 	u.name = cmp.Or(u.name, user)
+	pu := a.dim(ProjectUsers).pair(projectID, userID)
+	pu.tracked += sec
+	pu.name = cmp.Or(pu.name, project)
+	pu.subName = cmp.Or(pu.subName, user)
 	return p, u
+}
+
+// newEntries returns the seconds of the row's time entries that no earlier page held
+// (each clamped at 0, so that a running entry never lowers a total), notes its running
+// entries, and says false when every entry was counted before.
+func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
+	if len(r.TimeEntries) == 0 {
+		return max(r.Seconds, 0), true
+	}
+	var sec int64
+	fresh := false
+	for _, te := range r.TimeEntries {
+		if te.Start.After(a.pageLast) {
+			a.pageLast = te.Start
+		}
+		if te.ID != 0 {
+			if a.seen[te.ID] {
+				continue
+			}
+			a.seen[te.ID] = true
+		}
+		fresh = true
+		sec += max(te.Seconds, 0)
+		if te.Running {
+			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, start: te.Start})
+		}
+	}
+	return sec, fresh
 }
 
 // DetailedRow implements client.Sink.
 func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
-	a.in(client.BlockDetailed)
-	sec := float64(max(r.Seconds, 0))
+	a.pageRows++
+	n, fresh := a.newEntries(r)
+	if !fresh {
+		return // a page boundary repeated it
+	}
+	a.in(client.BlockDetailed, n)
+	sec := float64(n)
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
 	p.hasBillable, u.hasBillable = true, true // every row says whether it is billable
 	if r.Billable {
@@ -179,8 +254,9 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 
 // WeeklyRow implements client.Sink.
 func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
-	a.in(client.BlockWeekly)
-	sec := float64(max(client.DaySum(r.Seconds), 0))
+	n := max(client.DaySum(r.Seconds), 0)
+	a.in(client.BlockWeekly, n)
+	sec := float64(n)
 	bill := float64(max(client.DaySum(r.BillableSeconds), 0))
 	cents := max(client.DaySum(r.BillableAmountsInCents), 0)
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, sec)
@@ -203,21 +279,58 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 	c.SubGroups = make([]client.SummarySubGroup, len(g.SubGroups))
 	for i, sg := range g.SubGroups {
 		c.SubGroups[i] = client.SummarySubGroup{ID: sg.ID, IDs: slices.Clone(sg.IDs), Title: sg.Title, Seconds: sg.Seconds, Rates: slices.Clone(sg.Rates)}
+		a.parts[client.BlockSummary]++
+		a.summed[client.BlockSummary] += max(sg.Seconds, 0)
 	}
 	a.groups = append(a.groups, c)
+}
+
+// nextPage says where the page after the one just read starts (a Unix time for
+// first_timestamp), and false when there is none to ask for: the report is not paged,
+// the page was empty, or Toggl's headers say it was the last. Toggl may also page
+// without saying so: a full page (X-Page-Size rows, or 50) whose rows fall short of the
+// totals continues from its latest entry's start.
+func (a *Aggregator) nextPage(rep *client.Report, resp *client.Response) (int64, bool) {
+	rows, last := a.pageRows, a.pageLast
+	a.pageRows, a.pageLast = 0, time.Time{}
+	if rep.Block != client.BlockDetailed || rows == 0 {
+		return 0, false
+	}
+	if resp != nil && resp.Next.Has {
+		return resp.Next.Timestamp, true
+	}
+	size := defaultPageSize
+	if resp != nil && resp.PageSize > 0 {
+		size = resp.PageSize
+	}
+	if rows < size || last.IsZero() || a.complete(rep) {
+		return 0, false
+	}
+	return last.Unix(), true
+}
+
+// complete says whether the rows summed so far add up to the report's totals, within a
+// second per row (Toggl rounds each).
+func (a *Aggregator) complete(rep *client.Report) bool {
+	if rep.Totals == nil {
+		return false
+	}
+	diff := max(rep.Totals.Seconds, 0) - a.summed[rep.Block]
+	return max(diff, -diff) <= int64(a.parts[rep.Block])
 }
 
 // summaryDims maps summary groupings to breakdowns; time_entries gives none.
 var summaryDims = map[string]string{"projects": Projects, "users": Users, "clients": Clients, "tags": Tags, "tasks": Tasks}
 
 // foldSummary distributes the kept summary groups over the breakdowns of the report's
-// grouping and sub-grouping.
+// grouping and sub-grouping (and their pair, for projects with users).
 func (a *Aggregator) foldSummary(r *client.Report) {
 	grouping, subGrouping := r.Grouping()
 	gdim, subdim := summaryDims[grouping], summaryDims[subGrouping]
 	if subdim == gdim {
 		subdim = ""
 	}
+	cross := gdim == Projects && subdim == Users || gdim == Users && subdim == Projects
 	for _, g := range a.groups {
 		var sec, bill float64
 		hasRates := false
@@ -242,9 +355,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		case gdim != "":
 			e := a.dim(gdim).get(g.ID)
 			e.tracked += sec
-			if e.name == "" {
-				e.name = name
-			}
+			e.name = cmp.Or(e.name, name)
 			if hasRates && (gdim == Projects || gdim == Users) {
 				e.billable += bill
 				e.hasBillable = true
@@ -257,21 +368,30 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 			if subdim == Tasks && sg.ID == 0 {
 				continue
 			}
+			sec := float64(max(sg.Seconds, 0))
 			e := a.dim(subdim).get(sg.ID)
-			e.tracked += float64(max(sg.Seconds, 0))
-			if e.name == "" {
-				e.name = sg.Title
-			}
+			e.tracked += sec
+			e.name = cmp.Or(e.name, sg.Title)
 			if subdim == Tasks && gdim == Projects {
 				e.projectID = g.ID
+			}
+			if cross {
+				project, user, pName, uName := g.ID, sg.ID, name, sg.Title
+				if gdim == Users {
+					project, user, pName, uName = user, project, uName, pName
+				}
+				pu := a.dim(ProjectUsers).pair(project, user)
+				pu.tracked += sec
+				pu.name = cmp.Or(pu.name, pName)
+				pu.subName = cmp.Or(pu.subName, uName)
 			}
 		}
 	}
 }
 
-// Finish builds the snapshot of the report from the sums and the report's totals and
+// finish builds the snapshot of the report from the sums and the report's totals and
 // dictionaries. The Aggregator must not be used afterwards.
-func (a *Aggregator) Finish(r *client.Report) *Snapshot {
+func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	a.dims = a.byBlock[r.Block]
 	if a.dims == nil {
 		a.dims = map[string]dimension{}
@@ -280,7 +400,11 @@ func (a *Aggregator) Finish(r *client.Report) *Snapshot {
 		a.foldSummary(r)
 	}
 	start, end := r.Dates()
-	s := &Snapshot{Name: r.Name, Type: r.Type, Public: r.Public, StartDate: start, EndDate: end, Entities: a.rows[r.Block]}
+	s := &Snapshot{Name: r.Name, Type: r.Type, Public: r.Public, StartDate: start, EndDate: end, Entities: a.rows[r.Block],
+		Summed: a.summed[r.Block], Complete: a.complete(r)}
+	if r.Totals != nil {
+		s.Total = r.Totals.Seconds
+	}
 	a.totals(s, r)
 	dict := &r.Dictionaries
 	if _, ok := a.dims[Clients]; !ok {
@@ -288,6 +412,9 @@ func (a *Aggregator) Finish(r *client.Report) *Snapshot {
 	}
 	for _, b := range a.opts.Breakdowns {
 		a.breakdown(s, b, r)
+	}
+	if r.Block == client.BlockDetailed {
+		a.runningEntries(s, dict)
 	}
 	return s
 }
@@ -316,8 +443,36 @@ func (a *Aggregator) deriveClients(dict *client.Dictionaries) {
 	}
 }
 
-func (s *Snapshot) add(metric int, value float64, labels ...string) {
-	s.series = append(s.series, series{metric: metric, labels: labels, value: value})
+func (s *Snapshot) add(f *family, value float64, labels ...string) {
+	s.series = append(s.series, series{family: f, labels: labels, value: value})
+}
+
+// addCapped adds the series of one family, at most max of them: the smallest beyond fold
+// into one series labelled other, so that sums are kept.
+func (s *Snapshot) addCapped(list []series, max int, other ...string) {
+	if len(list) > max {
+		slices.SortStableFunc(list, func(x, y series) int { return cmp.Compare(y.value, x.value) })
+		keep := max - 1
+		folded := series{family: list[0].family, labels: other}
+		for _, sr := range list[keep:] {
+			folded.value += sr.value
+		}
+		list = append(list[:keep], folded)
+	}
+	s.series = append(s.series, list...)
+}
+
+// currencyLabel is a currency code as a label value: three letters, upper-cased; any
+// other text is "(other)", so that a body cannot make a currency series per row.
+func currencyLabel(c string) string {
+	c = strings.TrimSpace(c)
+	if c == "" {
+		return ""
+	}
+	if len(c) != 3 || strings.IndexFunc(c, func(r rune) bool { return (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') }) >= 0 {
+		return otherName
+	}
+	return strings.ToUpper(c)
 }
 
 func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
@@ -325,8 +480,8 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	if t == nil {
 		return
 	}
-	s.add(mTracked, float64(max(t.Seconds, 0)))
-	s.add(mTrackedDates, float64(max(t.TrackedDays, 0)))
+	s.add(trackedFamily, float64(max(t.Seconds, 0)))
+	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
 	var billable float64
 	type rateKey struct{ currency, rate string }
 	rates := map[rateKey]float64{}
@@ -334,39 +489,41 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	for _, rt := range t.Rates {
 		bs := float64(max(rt.BillableSeconds, 0))
 		billable += bs
-		k := rateKey{rt.Currency, formatCents(rt.HourlyRateInCents)}
-		rates[k] += bs
+		c := currencyLabel(rt.Currency)
+		rates[rateKey{c, formatCents(rt.HourlyRateInCents)}] += bs
 		// Toggl sends one total across currencies; per currency it is rate × time.
-		perCurrency[rt.Currency] += bs / 3600 * float64(rt.HourlyRateInCents) / 100
+		perCurrency[c] += bs / 3600 * float64(rt.HourlyRateInCents) / 100
 	}
 	// Without rates or amounts the report says nothing about billing: absent, not zero.
 	if len(t.Rates) > 0 || t.BillableAmountInCents != nil {
-		s.add(mBillable, billable)
+		s.add(billableFamily, billable)
 	}
-	for _, k := range sortedKeys(rates, func(a, b rateKey) int {
-		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.rate, b.rate))
-	}) {
-		s.add(mRateBillable, rates[k], labelValue(k.currency), k.rate)
+	list := make([]series, 0, len(rates))
+	for k, v := range rates {
+		list = append(list, series{rateBillableFamily, []string{k.currency, k.rate}, v})
 	}
+	s.addCapped(list, a.opts.MaxSeries, otherName, otherName)
 	if r.HideAmounts {
 		return
 	}
 	switch {
 	case len(perCurrency) > 1:
-		for _, c := range sortedKeys(perCurrency, cmp.Compare[string]) {
-			s.add(mBillableAmount, math.Round(perCurrency[c]*100)/100, labelValue(c))
+		list = nil
+		for c, v := range perCurrency {
+			list = append(list, series{billableAmountFamily, []string{c}, math.Round(v*100) / 100})
 		}
+		s.addCapped(list, a.opts.MaxSeries, otherName)
 	case t.BillableAmountInCents != nil:
 		currency := ""
 		for c := range perCurrency {
 			currency = c
 		}
 		if currency != "" || *t.BillableAmountInCents != 0 {
-			s.add(mBillableAmount, float64(*t.BillableAmountInCents)/100, labelValue(currency))
+			s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currency)
 		}
 	}
 	if t.LabourCostInCents != nil {
-		s.add(mLabourCost, float64(*t.LabourCostInCents)/100)
+		s.add(labourCostFamily, float64(*t.LabourCostInCents)/100)
 	}
 }
 
@@ -375,14 +532,14 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	dict := &r.Dictionaries
 	d, ok := a.dims[name]
 	if name == Projects {
-		a.estimates(s, mProjectEstimated, len(dict.Projects), func(yield func(id int64, name string, est int64, projectID int64)) {
+		a.estimates(s, projectEstFamily, len(dict.Projects), func(yield func(id int64, name string, est int64, projectID int64)) {
 			for id, p := range dict.Projects {
 				yield(id, p.Name, p.EstimatedSeconds, 0)
 			}
 		})
 	}
 	if name == Tasks {
-		a.estimates(s, mTaskEstimated, len(dict.Tasks), func(yield func(id int64, name string, est int64, projectID int64)) {
+		a.estimates(s, taskEstFamily, len(dict.Tasks), func(yield func(id int64, name string, est int64, projectID int64)) {
 			for id, t := range dict.Tasks {
 				yield(id, t.Name, t.EstimatedSeconds, t.ProjectID)
 			}
@@ -396,12 +553,12 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 		entities = append(entities, e)
 	}
 	slices.SortFunc(entities, func(x, y *acc) int {
-		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id))
+		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
 	folded := 0
 	if len(entities) > a.opts.MaxSeries {
 		keep := max(a.opts.MaxSeries-1, 0)
-		other := &acc{id: -1}
+		other := &acc{id: -1, sub: -1}
 		for _, e := range entities[keep:] {
 			other.tracked += e.tracked
 			other.billable += e.billable
@@ -413,14 +570,17 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 		folded = len(entities) - keep
 		entities = append(entities[:keep], other)
 	}
-	s.add(mFolded, float64(folded), name)
+	s.add(foldedFamily, float64(folded), name)
+	var amounts []series
 	for _, e := range entities {
-		a.emit(s, name, e, r)
+		amounts = a.addEntity(s, name, e, r, amounts)
 	}
+	s.addCapped(amounts, a.opts.MaxSeries, otherID, otherName, "", otherName)
 }
 
-// emit writes the series of one entity of a breakdown.
-func (a *Aggregator) emit(s *Snapshot, dim string, e *acc, r *client.Report) {
+// addEntity writes the series of one entity of a breakdown; the amounts of a project
+// are appended to amounts, which the caller caps as one family.
+func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report, amounts []series) []series {
 	dict := &r.Dictionaries
 	id, label := strconv.FormatInt(e.id, 10), ""
 	if e.id == -1 {
@@ -440,28 +600,23 @@ func (a *Aggregator) emit(s *Snapshot, dim string, e *acc, r *client.Report) {
 			}
 		}
 		client = labelValue(client)
-		s.add(mProjectTracked, e.tracked, id, label, client)
+		s.add(projectTrackedFamily, e.tracked, id, label, client)
 		if e.hasBillable {
-			s.add(mProjectBillable, e.billable, id, label, client)
+			s.add(projectBillableFamily, e.billable, id, label, client)
 		}
 		if !r.HideAmounts {
-			amounts := make(map[string]int64, len(e.amounts))
-			for c, cents := range e.amounts {
-				amounts[cmp.Or(c, dict.Projects[e.id].Currency)] += cents // rows may omit it
+			cents := make(map[string]int64, len(e.amounts))
+			for c, v := range e.amounts {
+				cents[currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))] += v // rows may omit it
 			}
-			for _, c := range sortedKeys(amounts, cmp.Compare[string]) {
-				s.add(mProjectAmount, float64(amounts[c])/100, id, label, client, labelValue(c))
+			for c, v := range cents {
+				amounts = append(amounts, series{projectAmountFamily, []string{id, label, client, c}, float64(v) / 100})
 			}
 		}
 	case Users:
-		if e.id == 0 {
-			label = noUser
-		} else if e.id > 0 {
-			label = nameOr(dict.Users[e.id].Name, e.name)
-		}
-		s.add(mUserTracked, e.tracked, id, label)
+		s.add(userTrackedFamily, e.tracked, id, userLabel(dict, e.id, e.name))
 		if e.hasBillable {
-			s.add(mUserBillable, e.billable, id, label)
+			s.add(userBillableFamily, e.billable, id, userLabel(dict, e.id, e.name))
 		}
 	case Clients:
 		switch {
@@ -472,12 +627,12 @@ func (a *Aggregator) emit(s *Snapshot, dim string, e *acc, r *client.Report) {
 		case e.id > 0:
 			label = nameOr(dict.Clients[e.id].Name, e.name)
 		}
-		s.add(mClientTracked, e.tracked, id, label)
+		s.add(clientTrackedFamily, e.tracked, id, label)
 	case Tags:
 		if e.id >= 0 {
 			label = nameOr(dict.Tags[e.id].Name, e.name)
 		}
-		s.add(mTagTracked, e.tracked, id, label)
+		s.add(tagTrackedFamily, e.tracked, id, label)
 	case Tasks:
 		projectID := ""
 		if e.id >= 0 {
@@ -485,13 +640,62 @@ func (a *Aggregator) emit(s *Snapshot, dim string, e *acc, r *client.Report) {
 			label = nameOr(t.Name, e.name)
 			projectID = strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)
 		}
-		s.add(mTaskTracked, e.tracked, id, label, projectID)
+		s.add(taskTrackedFamily, e.tracked, id, label, projectID)
+	case ProjectUsers:
+		if e.id == -1 {
+			s.add(projectUserFamily, e.tracked, otherID, otherName, otherID, otherName)
+			break
+		}
+		s.add(projectUserFamily, e.tracked, id, projectLabel(dict, e.id, e.name), strconv.FormatInt(e.sub, 10), userLabel(dict, e.sub, e.subName))
+	}
+	return amounts
+}
+
+// projectLabel and userLabel name a project or a user from the dictionaries, else from
+// what the rows said.
+func projectLabel(dict *client.Dictionaries, id int64, rows string) string {
+	if id == 0 {
+		return noProject
+	}
+	return nameOr(dict.Projects[id].Name, rows)
+}
+
+func userLabel(dict *client.Dictionaries, id int64, rows string) string {
+	switch {
+	case id == 0:
+		return noUser
+	case id < 0:
+		return otherName
+	}
+	return nameOr(dict.Users[id].Name, rows)
+}
+
+// runningEntries emits how many entries are running and, per user and project, when
+// the earliest of them started (at most MaxSeries pairs: the longest running).
+func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
+	s.add(runningFamily, float64(len(a.running)))
+	earliest := map[pair]running{}
+	for _, e := range a.running {
+		if e.start.IsZero() {
+			continue // no start, no timestamp to give
+		}
+		k := pair{e.user, e.project}
+		if prev, ok := earliest[k]; !ok || e.start.Before(prev.start) {
+			earliest[k] = e
+		}
+	}
+	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
+		return cmp.Or(x.start.Compare(y.start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
+	})
+	for _, e := range list[:min(len(list), a.opts.MaxSeries)] {
+		s.add(runningStartFamily, float64(e.start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
+			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, ""))
 	}
 }
 
 // estimates emits the estimate of each dictionary entity that has one, at most MaxSeries
 // of them (the largest).
-func (a *Aggregator) estimates(s *Snapshot, metric, n int, all func(yield func(id int64, name string, est int64, projectID int64))) {
+func (a *Aggregator) estimates(s *Snapshot, f *family, n int, all func(yield func(id int64, name string, est int64, projectID int64))) {
 	type est struct {
 		id, seconds, projectID int64
 		name                   string
@@ -508,10 +712,10 @@ func (a *Aggregator) estimates(s *Snapshot, metric, n int, all func(yield func(i
 	}
 	for _, e := range list {
 		id := strconv.FormatInt(e.id, 10)
-		if metric == mTaskEstimated {
-			s.add(metric, float64(e.seconds), id, nameOr(e.name, ""), strconv.FormatInt(e.projectID, 10))
+		if f == taskEstFamily {
+			s.add(f, float64(e.seconds), id, nameOr(e.name, ""), strconv.FormatInt(e.projectID, 10))
 		} else {
-			s.add(metric, float64(e.seconds), id, nameOr(e.name, ""))
+			s.add(f, float64(e.seconds), id, nameOr(e.name, ""))
 		}
 	}
 }

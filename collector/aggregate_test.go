@@ -15,14 +15,14 @@ import (
 type snapshotCollector struct{ s *Snapshot }
 
 func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range descs {
-		ch <- d
+	for _, f := range families {
+		ch <- f.desc
 	}
 }
 
 func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	at := time.Unix(1700000000, 0)
-	emit(ch, "r", &view{state: state{snap: c.s, lastSuccess: at, lastAttempt: at}})
+	collectView(ch, "r", &view{state: state{snap: c.s, lastSuccess: at, lastAttempt: at}})
 }
 
 func i64(v int64) *int64 { return &v }
@@ -42,7 +42,7 @@ func testDictionaries() client.Dictionaries {
 }
 
 func TestAggregateDetailed(t *testing.T) {
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 	rows := []client.DetailedRow{
 		// Two time entries already summed by the decoder; two tags; billable in USD.
 		{UserID: 1, ProjectID: 10, TaskID: 55, Billable: true, BillableAmountInCents: 15000, Currency: "USD", TagIDs: []int64{7, 8}, Seconds: 5400, Entries: 2},
@@ -64,7 +64,7 @@ func TestAggregateDetailed(t *testing.T) {
 			Rates: []client.Rate{{BillableSeconds: 5400, Currency: "USD", HourlyRateInCents: 10000}, {BillableSeconds: 3600, Currency: "EUR", HourlyRateInCents: 4550}},
 		},
 	}
-	s := a.Finish(rep)
+	s := a.finish(rep)
 	want := `
 # HELP toggl_report_billable_amount Billable amount in the report's period, in currency units. Cached: refreshed from Toggl at most every min_refresh_interval.
 # TYPE toggl_report_billable_amount gauge
@@ -144,9 +144,9 @@ toggl_report_user_tracked_seconds{report="r",user="Bob",user_id="2"} 5400
 
 // value returns the value of the one series of metric m whose labels include want, and
 // whether there is one.
-func value(s *Snapshot, m int, want ...string) (float64, bool) {
+func value(s *Snapshot, m *family, want ...string) (float64, bool) {
 	for _, sr := range s.series {
-		if sr.metric != m {
+		if sr.family != m {
 			continue
 		}
 		match := true
@@ -164,10 +164,10 @@ func value(s *Snapshot, m int, want ...string) (float64, bool) {
 	return 0, false
 }
 
-func count(s *Snapshot, m int) int {
+func count(s *Snapshot, m *family) int {
 	n := 0
 	for _, sr := range s.series {
-		if sr.metric == m {
+		if sr.family == m {
 			n++
 		}
 	}
@@ -175,62 +175,62 @@ func count(s *Snapshot, m int) int {
 }
 
 func TestAggregateHiddenAmounts(t *testing.T) {
-	a := NewAggregator(AggregateOptions{})
+	a := newAggregator(aggregateOptions{})
 	a.DetailedRow(&client.DetailedRow{UserID: 1, ProjectID: 10, Billable: true, BillableAmountInCents: 100, Currency: "USD", Seconds: 60})
-	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, HideAmounts: true, Dictionaries: testDictionaries(),
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, HideAmounts: true, Dictionaries: testDictionaries(),
 		Totals: &client.Totals{Seconds: 60, BillableAmountInCents: i64(100), LabourCostInCents: i64(50), Rates: []client.Rate{{BillableSeconds: 60, Currency: "USD", HourlyRateInCents: 6000}}}})
-	for _, m := range []int{mBillableAmount, mLabourCost, mProjectAmount} {
+	for _, m := range []*family{billableAmountFamily, labourCostFamily, projectAmountFamily} {
 		if n := count(s, m); n != 0 {
-			t.Errorf("%s: %d series with hide_amounts set, want none", metrics[m].name, n)
+			t.Errorf("%s: %d series with hide_amounts set, want none", m.name, n)
 		}
 	}
-	if v, ok := value(s, mBillable); !ok || v != 60 {
+	if v, ok := value(s, billableFamily); !ok || v != 60 {
 		t.Errorf("billable seconds = %v, %v; want 60 (seconds are not amounts)", v, ok)
 	}
 }
 
 func TestAggregateSingleCurrencyUsesTotal(t *testing.T) {
-	a := NewAggregator(AggregateOptions{})
-	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed,
+	a := newAggregator(aggregateOptions{})
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed,
 		Totals: &client.Totals{Seconds: 3600, BillableAmountInCents: i64(12345), Rates: []client.Rate{{BillableSeconds: 3600, Currency: "EUR", HourlyRateInCents: 10000}}}})
-	if v, ok := value(s, mBillableAmount, "EUR"); !ok || v != 123.45 {
+	if v, ok := value(s, billableAmountFamily, "EUR"); !ok || v != 123.45 {
 		t.Errorf("billable amount = %v, %v; want 123.45 EUR from billable_amount_in_cents", v, ok)
 	}
 	// Absent amounts are absent, not zero.
-	s = NewAggregator(AggregateOptions{}).Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 3600}})
-	if n := count(s, mBillableAmount) + count(s, mLabourCost); n != 0 {
+	s = newAggregator(aggregateOptions{}).finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 3600}})
+	if n := count(s, billableAmountFamily) + count(s, labourCostFamily); n != 0 {
 		t.Errorf("%d amount series without amounts in the report, want none", n)
 	}
 }
 
 func TestAggregateWeekly(t *testing.T) {
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 	a.WeeklyRow(&client.WeeklyRow{UserID: 1, ProjectID: 10, Currency: "USD",
 		Seconds: []int64{3600, 0, 1800, 0, 0, 0, 0}, BillableSeconds: []int64{3600, 0, 0, 0, 0, 0, 0}, BillableAmountsInCents: []int64{10000, 0, 0, 0, 0, 0, 0}})
 	// An older API version appended a total element: it must not be counted twice.
 	a.WeeklyRow(&client.WeeklyRow{UserID: 2, ProjectID: 0, Seconds: []int64{600, 600, 0, 0, 0, 0, 0, 1200}})
-	s := a.Finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries(), InputParams: map[string]any{"start_date": "2026-11-23"}})
+	s := a.finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries(), InputParams: map[string]any{"start_date": "2026-11-23"}})
 	checks := []struct {
-		m      int
+		m      *family
 		labels []string
 		want   float64
 	}{
-		{mProjectTracked, []string{"10"}, 5400},
-		{mProjectBillable, []string{"10"}, 3600},
-		{mProjectAmount, []string{"10", "USD"}, 100},
-		{mProjectTracked, []string{"0", noProject}, 1200},
-		{mUserTracked, []string{"Bob"}, 1200},
-		{mUserBillable, []string{"Ada"}, 3600},
-		{mClientTracked, []string{"Acme"}, 5400},
-		{mClientTracked, []string{noClient}, 1200},
+		{projectTrackedFamily, []string{"10"}, 5400},
+		{projectBillableFamily, []string{"10"}, 3600},
+		{projectAmountFamily, []string{"10", "USD"}, 100},
+		{projectTrackedFamily, []string{"0", noProject}, 1200},
+		{userTrackedFamily, []string{"Bob"}, 1200},
+		{userBillableFamily, []string{"Ada"}, 3600},
+		{clientTrackedFamily, []string{"Acme"}, 5400},
+		{clientTrackedFamily, []string{noClient}, 1200},
 	}
 	for _, c := range checks {
 		if v, ok := value(s, c.m, c.labels...); !ok || v != c.want {
-			t.Errorf("%s%v = %v (present %v), want %v", metrics[c.m].name, c.labels, v, ok, c.want)
+			t.Errorf("%s%v = %v (present %v), want %v", c.m.name, c.labels, v, ok, c.want)
 		}
 	}
 	// Weekly rows carry neither tags nor tasks: those breakdowns are absent, not zero.
-	if n := count(s, mTagTracked) + count(s, mTaskTracked); n != 0 {
+	if n := count(s, tagTrackedFamily) + count(s, taskTrackedFamily); n != 0 {
 		t.Errorf("%d tag/task series from a weekly report, want none", n)
 	}
 	if s.StartDate != "2026-11-23" {
@@ -246,89 +246,89 @@ func TestAggregateSummary(t *testing.T) {
 		}},
 		{ID: 0, SubGroups: []client.SummarySubGroup{{ID: 0, Seconds: 400}}},
 	}
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients}})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients}})
 	for i := range groups {
 		a.SummaryGroup(&groups[i])
 	}
 	groups[0].SubGroups[0].Seconds = 999999 // the aggregator must have copied what it keeps
-	s := a.Finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(),
+	s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(),
 		InputParams: map[string]any{"grouping": "clients", "sub_grouping": "projects"}})
 	checks := []struct {
-		m      int
+		m      *family
 		labels []string
 		want   float64
 	}{
-		{mClientTracked, []string{"100", "Acme"}, 3600},
-		{mClientTracked, []string{"0", noClient}, 400},
-		{mProjectTracked, []string{"10", "Website"}, 3000},
-		{mProjectTracked, []string{"11", "Internal"}, 600},
-		{mProjectTracked, []string{"0", noProject}, 400},
+		{clientTrackedFamily, []string{"100", "Acme"}, 3600},
+		{clientTrackedFamily, []string{"0", noClient}, 400},
+		{projectTrackedFamily, []string{"10", "Website"}, 3000},
+		{projectTrackedFamily, []string{"11", "Internal"}, 600},
+		{projectTrackedFamily, []string{"0", noProject}, 400},
 	}
 	for _, c := range checks {
 		if v, ok := value(s, c.m, c.labels...); !ok || v != c.want {
-			t.Errorf("%s%v = %v (present %v), want %v", metrics[c.m].name, c.labels, v, ok, c.want)
+			t.Errorf("%s%v = %v (present %v), want %v", c.m.name, c.labels, v, ok, c.want)
 		}
 	}
-	if n := count(s, mUserTracked); n != 0 {
+	if n := count(s, userTrackedFamily); n != 0 {
 		t.Errorf("%d user series from a summary grouped by clients and projects, want none", n)
 	}
 }
 
 func TestAggregateSummaryDefaultsAndTags(t *testing.T) {
 	// Default grouping: projects by time entries (no sub-group dimension).
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Tags}})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Tags}})
 	a.SummaryGroup(&client.SummaryGroup{ID: 10, SubGroups: []client.SummarySubGroup{{Title: "coding", Seconds: 100}, {Title: "review", Seconds: 50}}})
-	s := a.Finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries()})
-	if v, ok := value(s, mProjectTracked, "Website"); !ok || v != 150 {
+	s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries()})
+	if v, ok := value(s, projectTrackedFamily, "Website"); !ok || v != 150 {
 		t.Errorf("project seconds = %v, %v; want 150 summed from sub-groups", v, ok)
 	}
 	// Tag grouping: a group lists several tag ids; each counts the group's time.
-	a = NewAggregator(AggregateOptions{Breakdowns: []string{Tags}})
+	a = newAggregator(aggregateOptions{Breakdowns: []string{Tags}})
 	a.SummaryGroup(&client.SummaryGroup{IDs: []int64{7, 8}, SubGroups: []client.SummarySubGroup{{Seconds: 100}}})
 	a.SummaryGroup(&client.SummaryGroup{SubGroups: []client.SummarySubGroup{{Seconds: 40}}}) // untagged
-	s = a.Finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(), SavedParams: map[string]any{"grouping": "tags"}})
-	if v, ok := value(s, mTagTracked, "meeting"); !ok || v != 100 {
+	s = a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(), SavedParams: map[string]any{"grouping": "tags"}})
+	if v, ok := value(s, tagTrackedFamily, "meeting"); !ok || v != 100 {
 		t.Errorf("tag seconds = %v, %v; want 100", v, ok)
 	}
-	if n := count(s, mTagTracked); n != 2 {
+	if n := count(s, tagTrackedFamily); n != 2 {
 		t.Errorf("%d tag series, want 2 (untagged time is no tag)", n)
 	}
 }
 
 func TestAggregateFolding(t *testing.T) {
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects}, MaxSeries: 3})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects}, MaxSeries: 3})
 	var total int64
 	for id := int64(1); id <= 10; id++ {
 		a.DetailedRow(&client.DetailedRow{ProjectID: id, UserID: 1, Seconds: id * 100})
 		total += id * 100
 	}
-	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed})
-	if n := count(s, mProjectTracked); n != 3 {
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed})
+	if n := count(s, projectTrackedFamily); n != 3 {
 		t.Fatalf("%d project series, want 3 (2 largest + other)", n)
 	}
 	var sum float64
 	for _, sr := range s.series {
-		if sr.metric == mProjectTracked {
+		if sr.family == projectTrackedFamily {
 			sum += sr.value
 		}
 	}
 	if sum != float64(total) {
 		t.Errorf("folded series sum to %v, want the total %d", sum, total)
 	}
-	if v, _ := value(s, mProjectTracked, otherID, otherName); v != 100+200+300+400+500+600+700+800 {
+	if v, _ := value(s, projectTrackedFamily, otherID, otherName); v != 100+200+300+400+500+600+700+800 {
 		t.Errorf("(other) = %v", v)
 	}
-	if v, ok := value(s, mFolded, Projects); !ok || v != 8 {
+	if v, ok := value(s, foldedFamily, Projects); !ok || v != 8 {
 		t.Errorf("folded = %v, %v; want 8", v, ok)
 	}
 }
 
 func TestAggregateSameNameProjects(t *testing.T) {
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects}})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects}})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 1, Seconds: 10})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 2, Seconds: 20})
 	dict := client.Dictionaries{Projects: map[int64]client.Project{1: {ID: 1, Name: "Same"}, 2: {ID: 2, Name: "Same"}}}
-	c := snapshotCollector{a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Dictionaries: dict})}
+	c := snapshotCollector{a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Dictionaries: dict})}
 	// Gathering fails on duplicate series; the ids keep them apart.
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -358,11 +358,11 @@ func TestLabelValue(t *testing.T) {
 
 func TestAggregateUsesTheReportsBlockOnly(t *testing.T) {
 	// Should Toggl fill two result blocks, rows of the other one must not be mixed in.
-	a := NewAggregator(AggregateOptions{})
+	a := newAggregator(aggregateOptions{})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 10, UserID: 1, Seconds: 100})
 	a.WeeklyRow(&client.WeeklyRow{ProjectID: 10, UserID: 1, Seconds: []int64{999}})
-	s := a.Finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries()})
-	if v, ok := value(s, mProjectTracked, "10"); !ok || v != 999 {
+	s := a.finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries()})
+	if v, ok := value(s, projectTrackedFamily, "10"); !ok || v != 999 {
 		t.Errorf("project seconds = %v, %v; want 999 from the weekly block only", v, ok)
 	}
 	if s.Entities != 1 {

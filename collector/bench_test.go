@@ -69,12 +69,12 @@ func largeBody(typ string, n int) ([]byte, togglfake.Expected) {
 
 // decodeAggregate is what a fetch does with a body: decode it into an Aggregator, finish.
 func decodeAggregate(body []byte) (*Snapshot, error) {
-	agg := NewAggregator(AggregateOptions{})
+	agg := newAggregator(aggregateOptions{})
 	rep, err := client.Decode(bytes.NewReader(body), agg)
 	if err != nil {
 		return nil, err
 	}
-	return agg.Finish(rep), nil
+	return agg.finish(rep), nil
 }
 
 // checkSnapshot fails unless s holds the figures the generator promised.
@@ -83,10 +83,10 @@ func checkSnapshot(tb testing.TB, s *Snapshot, exp togglfake.Expected) {
 	var tracked, projects float64
 	nProjects := 0
 	for _, sr := range s.series {
-		switch sr.metric {
-		case mTracked:
+		switch sr.family {
+		case trackedFamily:
 			tracked = sr.value
-		case mProjectTracked:
+		case projectTrackedFamily:
 			projects += sr.value
 			nProjects++
 		}
@@ -175,8 +175,8 @@ func cpuTime() time.Duration {
 // it costs (its collection runs one goroutine per report). The baseline is client_golang
 // alone: gathering and encoding the same number of series held in GaugeVecs.
 func BenchmarkCachedScrape(b *testing.B) {
-	e := New(seriesFetcher{}, Options{})
-	e.Apply(benchConfig(10, 8), nil)
+	e := New(Options{})
+	e.Apply(benchConfig(10, 8), seriesFetcher{})
 	h := e.MetricsHandler(prometheus.NewRegistry(), HandlerOpts{})
 	get := func() *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
@@ -248,8 +248,8 @@ func BenchmarkColdScrape(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
 			c := client.New(client.Options{BaseURL: srv.URL})
-			e := New(c, Options{})
-			e.Apply(benchConfig(reports, fetches), nil)
+			e := New(Options{})
+			e.Apply(benchConfig(reports, fetches), c)
 			h := e.MetricsHandler(prometheus.NewRegistry(), HandlerOpts{})
 			b.StartTimer()
 			w := httptest.NewRecorder()
@@ -381,14 +381,14 @@ func TestPeakMemoryChild(t *testing.T) {
 	switch mode {
 	case "stream":
 		c := client.New(client.Options{BaseURL: url})
-		agg := NewAggregator(AggregateOptions{})
+		agg := newAggregator(aggregateOptions{})
 		rep, _, err := c.Run(context.Background(), client.Request{Token: "peak"}, agg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := agg.Finish(rep)
+		s := agg.finish(rep)
 		for _, sr := range s.series {
-			if sr.metric == mTracked {
+			if sr.family == trackedFamily {
 				tracked = int64(sr.value)
 			}
 		}

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,7 @@ import (
 )
 
 func TestCardinalityIsBoundedByDefault(t *testing.T) {
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 	dict := client.Dictionaries{Tasks: map[int64]client.Task{}, Projects: map[int64]client.Project{}}
 	for id := int64(1); id <= 10_000; id++ {
 		a.DetailedRow(&client.DetailedRow{ProjectID: id%2000 + 1, UserID: id % 50, TaskID: id, TagIDs: []int64{id % 3000}, Billable: id%2 == 0,
@@ -21,34 +22,35 @@ func TestCardinalityIsBoundedByDefault(t *testing.T) {
 		dict.Tasks[id] = client.Task{ID: id, Name: fmt.Sprint("task ", id), ProjectID: id%2000 + 1, EstimatedSeconds: id * 10}
 		dict.Projects[id%2000+1] = client.Project{ID: id%2000 + 1, Name: "p", EstimatedSeconds: 3600}
 	}
-	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Dictionaries: dict})
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Dictionaries: dict})
 	const cap = 500
-	for m, limit := range map[int]int{
-		mTaskTracked: cap, mTaskEstimated: cap, mProjectTracked: cap, mProjectBillable: cap, mProjectAmount: cap,
-		mProjectEstimated: cap, mTagTracked: cap, mUserTracked: 50, mClientTracked: 1,
+	for m, limit := range map[*family]int{
+		taskTrackedFamily: cap, taskEstFamily: cap, projectTrackedFamily: cap, projectBillableFamily: cap, projectAmountFamily: cap,
+		projectEstFamily: cap, tagTrackedFamily: cap, userTrackedFamily: 50, clientTrackedFamily: 1,
 	} {
 		if n := count(s, m); n > limit || n == 0 {
-			t.Errorf("%s: %d series, want 1..%d", metrics[m].name, n, limit)
+			t.Errorf("%s: %d series, want 1..%d", m.name, n, limit)
 		}
 	}
 	if s.Len() > 9*cap+50 {
 		t.Errorf("%d series in all for 10,000 tasks", s.Len())
 	}
-	if v, _ := value(s, mFolded, Tasks); v != 10_000-cap+1 {
+	if v, _ := value(s, foldedFamily, Tasks); v != 10_000-cap+1 {
 		t.Errorf("tasks folded = %v, want %d", v, 10_000-cap+1)
 	}
 }
 
 func TestBreakdownsSelectWhatIsEmitted(t *testing.T) {
-	a := NewAggregator(AggregateOptions{Breakdowns: []string{}})
+	a := newAggregator(aggregateOptions{Breakdowns: []string{}})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 1, UserID: 1, TaskID: 1, TagIDs: []int64{1}, Seconds: 10})
-	s := a.Finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 10}})
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 10}})
+	totals := []*family{trackedFamily, billableFamily, billableAmountFamily, labourCostFamily, trackedDatesFamily, rateBillableFamily, runningFamily}
 	for _, sr := range s.series {
-		if sr.metric >= mProjectTracked {
-			t.Errorf("breakdowns: [] still emits %s", metrics[sr.metric].name)
+		if !slices.Contains(totals, sr.family) {
+			t.Errorf("breakdowns: [] still emits %s", sr.family.name)
 		}
 	}
-	if v, ok := value(s, mTracked); !ok || v != 10 {
+	if v, ok := value(s, trackedFamily); !ok || v != 10 {
 		t.Errorf("totals missing with breakdowns: []")
 	}
 }
@@ -89,8 +91,8 @@ reports:
 	clock := &fakeClock{now: time.Date(2026, 3, 29, 0, 30, 0, 0, berlin)}
 	f := &recordingFetcher{report: client.Report{Type: "summary", Block: client.BlockSummary,
 		InputParams: map[string]any{"start_date": "2026-01-05", "end_date": "2026-01-11"}}}
-	e := New(f, Options{Now: clock.Now})
-	e.Apply(cfg, nil)
+	e := New(Options{Now: clock.Now})
+	e.Apply(cfg, f)
 	out := scrape(t, e, context.Background())
 
 	bodies := map[string]bool{}

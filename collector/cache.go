@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"maps"
 	"sync"
 	"time"
 
@@ -22,19 +24,23 @@ type Fetcher interface {
 	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
 }
 
-// target is one configured report: its settings, its cached snapshot and the health of
-// its fetches. A scrape reads a copy of its state; fetches update it.
+// target is one report as one configuration applied it: its settings and the fetcher
+// that may carry its secrets, bound together, so that a scrape that outlives a reload
+// never sends this report's token to another configuration's API. Its cache is shared
+// with the targets of later configurations that send the same request.
 type target struct {
-	name        string
-	cfg         config.Report
-	creds       client.Credentials
-	minRefresh  time.Duration
-	maxStale    time.Duration
-	timeout     time.Duration
-	fingerprint [sha256.Size]byte
+	name    string
+	cfg     config.Report
+	fetcher Fetcher
+	creds   client.Credentials
+	shape   [sha256.Size]byte // what the values are built with: see aggregation
+	cache   *cache
+}
 
-	sf singleflight.Group
-
+// cache is the cached snapshot of a report and the health of its fetches. It lives as
+// long as the report's request (see requestKey) stays the same across reloads.
+type cache struct {
+	sf    singleflight.Group
 	mu    sync.Mutex
 	state state
 }
@@ -43,12 +49,14 @@ type target struct {
 type state struct {
 	snap        *Snapshot
 	series      []prometheus.Metric // snap's series as metrics, built once per fetch
+	shape       [sha256.Size]byte   // the target shape snap was built with
 	lastSuccess time.Time
 	lastAttempt time.Time // when the latest fetch attempt ended; zero before the first
 	code        string    // code of the latest attempt; "" when it succeeded
 	message     string    // why it failed, for the landing page; never a secret
 	failures    map[string]float64
 	fetches     float64
+	pages       int     // pages read by the latest attempt
 	duration    float64 // seconds, latest upstream request
 	hasDuration bool
 	quota       *client.Quota // of the latest response that sent quota headers
@@ -57,46 +65,47 @@ type state struct {
 	periodEnd   time.Time
 }
 
-func newTarget(cfg config.Report, global *config.Config) *target {
-	t := &target{
-		name:       cfg.Name,
-		cfg:        cfg,
-		minRefresh: time.Duration(cmpOr(cfg.MinRefreshInterval, global.MinRefreshInterval)),
-		maxStale:   time.Duration(cmpOr(cfg.MaxStale, global.MaxStale)),
-		timeout:    time.Duration(cmpOr(cfg.Timeout, global.Timeout)),
-		creds: client.Credentials{
-			APIToken: cfg.Resolved.APIToken,
-			Email:    cfg.Resolved.Email,
-			Password: cfg.Resolved.Password,
-		},
-		fingerprint: fingerprint(cfg, global),
+func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
+	return &target{
+		name:    cfg.Name,
+		cfg:     cfg,
+		fetcher: f,
+		creds:   client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password},
+		shape:   hash(aggregation(cfg)),
+		cache:   c,
 	}
-	t.state.failures = map[string]float64{}
-	return t
 }
 
-func cmpOr[T comparable](vals ...T) T {
-	var zero T
-	for _, v := range vals {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
+func newCache() *cache { return &cache{state: state{failures: map[string]float64{}}} }
+
+// requestKey identifies what a fetch of the report sends, secrets and API included: a
+// reload that leaves it unchanged keeps the report's cache and counters.
+func requestKey(cfg config.Report, apiURL string) [sha256.Size]byte {
+	r := cfg.Resolved
+	return hash(struct {
+		Token, APIToken, Email, Password, APIURL string
+		Params                                   map[string]any
+		Period, Timezone, WeekStart              string
+	}{r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
 }
 
-// fingerprint identifies everything that determines what a target fetches, so that a
-// reload keeps the cache of a report whose configuration (secrets included) is unchanged.
-func fingerprint(cfg config.Report, global *config.Config) [sha256.Size]byte {
-	b, _ := json.Marshal(struct {
-		Report                     config.Report
-		Token, APIToken, Email, PW string
-		APIURL                     string
-		Refresh, Stale, Timeout    int64
-	}{cfg, cfg.Resolved.Token, cfg.Resolved.APIToken, cfg.Resolved.Email, cfg.Resolved.Password,
-		global.APIURL, int64(global.MinRefreshInterval), int64(global.MaxStale), int64(global.Timeout)})
+// aggregation is what turns the answer into values: a snapshot built with other settings
+// is not served, it is fetched again.
+func aggregation(cfg config.Report) any {
+	return struct {
+		Breakdowns []string
+		MaxSeries  int
+		MaxPages   int
+	}{cfg.Breakdowns, cfg.MaxSeriesPerBreakdown, maxPages(cfg)}
+}
+
+func hash(v any) [sha256.Size]byte {
+	b, _ := json.Marshal(v) // plain values only: cannot fail
 	return sha256.Sum256(b)
 }
+
+// maxPages is the report's page cap, max_pages.
+func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), config.DefaultMaxPages) }
 
 // view is the state a scrape serves, plus whether the scrape gave up waiting.
 type view struct {
@@ -110,7 +119,7 @@ type view struct {
 // most until ctx is done; the fetch then goes on in the background and fills the cache.
 func (t *target) scrape(ctx context.Context, e *Exporter) view {
 	if !t.fresh(e.now()) {
-		ch := t.sf.DoChan("fetch", func() (any, error) {
+		ch := t.cache.sf.DoChan("fetch", func() (any, error) {
 			if !t.fresh(e.now()) { // another fetch may have ended since we looked
 				t.fetch(e)
 			}
@@ -127,53 +136,92 @@ func (t *target) scrape(ctx context.Context, e *Exporter) view {
 	return t.snapshot(e.now())
 }
 
+// fresh says whether the cache may be served without a fetch: the latest attempt is
+// younger than min_refresh_interval, and its values were built the way t builds them.
 func (t *target) fresh(now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return !t.state.lastAttempt.IsZero() && now.Sub(t.state.lastAttempt) < t.minRefresh
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.state
+	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < time.Duration(t.cfg.MinRefreshInterval) &&
+		(s.snap == nil || s.shape == t.shape)
 }
 
 // snapshot copies the state, dropping values older than max_stale.
 func (t *target) snapshot(now time.Time) view {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.state.snap != nil && now.Sub(t.state.lastSuccess) > t.maxStale {
-		t.state.snap, t.state.series = nil, nil // too old to serve; also frees the memory
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.snap != nil && now.Sub(c.state.lastSuccess) > time.Duration(t.cfg.MaxStale) {
+		c.state.snap, c.state.series = nil, nil // too old to serve; also frees the memory
 	}
-	v := view{state: t.state, now: now}
-	v.failures = make(map[string]float64, len(t.state.failures))
-	for k, n := range t.state.failures {
-		v.failures[k] = n
-	}
+	v := view{state: c.state, now: now}
+	v.failures = maps.Clone(c.state.failures)
 	return v
+}
+
+// outcome is what one fetch did: the requests it sent, the pages it read, and the
+// snapshot, only when the last page arrived.
+type outcome struct {
+	snap  *Snapshot
+	resp  *client.Response // of the latest request that got an answer
+	err   error
+	sent  int // requests that left: each may have cost quota
+	pages int
 }
 
 // fetch runs the report once, bounded by the report's timeout and the exporter's
 // concurrency limit, and records the outcome.
 func (t *target) fetch(e *Exporter) {
-	ctx, cancel := context.WithTimeout(context.Background(), t.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(t.cfg.Timeout))
 	defer cancel()
 	logger := log.With(e.logger, "report", t.name)
 
-	fetcher, sem := e.current()
+	sem := e.slots()
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
-		t.record(e, logger, nil, nil, &client.Error{Code: client.CodeTimeout, Message: "waited too long for a free fetch slot (max_concurrent_fetches)", NotSent: true}, time.Time{}, time.Time{})
+		t.record(e, logger, outcome{err: &client.Error{Code: client.CodeTimeout, Message: "waited too long for a free fetch slot (max_concurrent_fetches)", NotSent: true}}, time.Time{}, time.Time{})
 		return
 	}
-
 	now := e.now()
-	periodStart, periodEnd := t.period(now)
-	agg := NewAggregator(AggregateOptions{Breakdowns: t.cfg.Breakdowns, MaxSeries: t.cfg.MaxSeriesPerBreakdown})
-	req := client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: t.cfg.Body(now)}
-	rep, resp, err := fetcher.Run(ctx, req, agg)
-	var snap *Snapshot
-	if err == nil {
-		snap = agg.Finish(rep)
+	start, end := t.period(now)
+	t.record(e, logger, t.run(ctx, now), start, end)
+}
+
+// run asks for the report page after page: while Toggl says more rows follow (or pages
+// without saying so), at most max_pages requests. Every page goes through the same
+// Aggregator, which counts a time entry once however many pages hold it.
+func (t *target) run(ctx context.Context, now time.Time) outcome {
+	agg := newAggregator(aggregateOptions{Breakdowns: t.cfg.Breakdowns, MaxSeries: t.cfg.MaxSeriesPerBreakdown})
+	body := t.cfg.Body(now)
+	var out outcome
+	var cursor int64
+	for {
+		rep, resp, err := t.fetcher.Run(ctx, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, agg)
+		var cerr *client.Error
+		// Every request that left counts, timeouts included: Toggl may have charged it.
+		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
+			out.sent++
+		}
+		if resp != nil {
+			out.resp = resp
+		}
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.pages++
+		next, more := agg.nextPage(rep, resp)
+		if !more || next <= cursor || out.pages >= maxPages(t.cfg) {
+			out.snap = agg.finish(rep)
+			return out
+		}
+		cursor = next
+		body = maps.Clone(body) // the same body, at the next page
+		body["first_timestamp"] = next
 	}
-	t.record(e, logger, snap, resp, err, periodStart, periodEnd)
 }
 
 // period is the window a rolling period covers at now; zero when the report has none.
@@ -191,19 +239,18 @@ func (t *target) period(now time.Time) (start, end time.Time) {
 }
 
 // record stores the outcome of one fetch attempt.
-func (t *target) record(e *Exporter, logger log.Logger, snap *Snapshot, resp *client.Response, err error, periodStart, periodEnd time.Time) {
+func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, periodEnd time.Time) {
 	now := e.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := &t.state
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.state
 	s.lastAttempt = now
+	s.fetches += float64(o.sent)
+	s.pages = o.pages
 	var cerr *client.Error
-	backoff := errors.As(err, &cerr) && cerr.Backoff
-	// Every request that left counts, timeouts included: Toggl may have charged it.
-	if resp != nil || (err != nil && !backoff && cerr != nil && !cerr.NotSent) {
-		s.fetches++
-	}
-	if resp != nil {
+	backoff := errors.As(o.err, &cerr) && cerr.Backoff
+	if resp := o.resp; resp != nil {
 		s.duration, s.hasDuration = resp.Duration.Seconds(), true
 		if resp.Quota.HasRemaining || resp.Quota.HasResetsIn {
 			q := resp.Quota
@@ -219,23 +266,32 @@ func (t *target) record(e *Exporter, logger log.Logger, snap *Snapshot, resp *cl
 		s.quota = &client.Quota{HasRemaining: true, ResetsIn: cerr.RetryAfter, HasResetsIn: cerr.RetryAfter > 0}
 		s.quotaAt = now
 	}
-	if err != nil {
-		s.code = client.Code(err)
-		s.message = err.Error()
+	if o.err != nil {
+		s.code = client.Code(o.err)
+		s.message = o.err.Error()
 		if !backoff {
 			s.failures[s.code]++
 		}
-		level.Warn(logger).Log("msg", "fetch failed; serving cached values", "code", s.code, "err", err)
+		msg := "fetch failed; serving cached values"
+		if s.snap == nil {
+			msg = "fetch failed; no cached values yet"
+		}
+		level.Warn(logger).Log("msg", msg, "code", s.code, "pages", o.pages, "err", o.err)
 		return
 	}
+	snap := o.snap
 	s.code, s.message = "", ""
-	s.snap, s.lastSuccess = snap, now
+	s.snap, s.lastSuccess, s.shape = snap, now, t.shape
 	s.series = seriesMetrics(t.name, snap) // once here rather than at every scrape
 	if periodStart.IsZero() {
 		periodStart, periodEnd = reportPeriod(snap, t.cfg.Resolved.Location)
 	}
 	s.periodStart, s.periodEnd = periodStart, periodEnd
-	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "series", snap.Len(), "duration", resp.Duration)
+	if !snap.Complete {
+		level.Warn(logger).Log("msg", "the breakdowns do not add up to the report's totals; raise max_pages, or use a summary report",
+			"breakdowns_seconds", snap.Summed, "totals_seconds", snap.Total, "pages", o.pages, "max_pages", maxPages(t.cfg))
+	}
+	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "pages", o.pages, "series", snap.Len(), "duration", o.resp.Duration)
 }
 
 // reportPeriod reads the period from the dates Toggl reports, in the report's time zone.

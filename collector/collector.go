@@ -4,6 +4,7 @@ package collector
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strconv"
@@ -26,18 +27,18 @@ type Options struct {
 // Exporter holds the configured reports with their caches. It is safe for concurrent use;
 // Apply swaps the configuration while scrapes run.
 type Exporter struct {
-	fetcher Fetcher
-	logger  log.Logger
-	now     func() time.Time
-	sem     chan struct{}
+	logger log.Logger
+	now    func() time.Time
 
 	mu      sync.RWMutex
+	sem     chan struct{}
 	targets []*target // in configuration order
+	caches  map[[sha256.Size]byte]*cache
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
-func New(f Fetcher, opts Options) *Exporter {
-	e := &Exporter{fetcher: f, logger: opts.Logger, now: opts.Now, sem: make(chan struct{}, 8)}
+func New(opts Options) *Exporter {
+	e := &Exporter{logger: opts.Logger, now: opts.Now, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
 	if e.logger == nil {
 		e.logger = log.NewNopLogger()
 	}
@@ -47,39 +48,37 @@ func New(f Fetcher, opts Options) *Exporter {
 	return e
 }
 
-// Apply makes cfg the configuration to serve, with f (when not nil) as the fetcher from
-// now on. Reports whose settings (secrets included) are unchanged keep their cache and
+// Apply makes cfg the configuration to serve, its reports fetched with f: each report is
+// bound to f as it is applied, so that a fetch started for this configuration never uses
+// another's fetcher (and API URL). A report whose request is unchanged (token,
+// credentials, api_url, params, period, timezone, week_start) keeps its cache and
 // counters; removed reports vanish; new and changed ones start empty.
 func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if f != nil {
-		e.fetcher = f
-	}
-	old := make(map[string]*target, len(e.targets))
-	for _, t := range e.targets {
-		old[t.name] = t
-	}
+	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
 	targets := make([]*target, 0, len(cfg.Reports))
 	for _, r := range cfg.Reports {
-		t := newTarget(r, cfg)
-		if prev := old[r.Name]; prev != nil && prev.fingerprint == t.fingerprint {
-			t = prev
+		key := requestKey(r, cfg.APIURL)
+		c := e.caches[key]
+		if c == nil {
+			c = newCache()
 		}
-		targets = append(targets, t)
+		caches[key] = c
+		targets = append(targets, newTarget(r, f, c))
 	}
-	e.targets = targets
+	e.targets, e.caches = targets, caches
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
 		// Fetches in flight keep the old semaphore; they end within their timeout.
 		e.sem = make(chan struct{}, n)
 	}
 }
 
-// current returns the fetcher and the fetch slots to use now.
-func (e *Exporter) current() (Fetcher, chan struct{}) {
+// slots returns the fetch slots to use now.
+func (e *Exporter) slots() chan struct{} {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.fetcher, e.sem
+	return e.sem
 }
 
 // Names lists the configured reports in configuration order.
@@ -158,8 +157,8 @@ type scrapeCollector struct {
 
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range descs {
-		ch <- d
+	for _, f := range families {
+		ch <- f.desc
 	}
 }
 
@@ -172,14 +171,14 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	wg.Wait()
 	for i, t := range c.targets {
-		emit(ch, t.name, &views[i])
+		collectView(ch, t.name, &views[i])
 	}
 }
 
-// emit writes the metrics of one report from a view of its state.
-func emit(ch chan<- prometheus.Metric, report string, v *view) {
-	gauge := func(m int, value float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(descs[m], metrics[m].valueType, value, append([]string{report}, labels...)...)
+// collectView writes the metrics of one report from a view of its state.
+func collectView(ch chan<- prometheus.Metric, report string, v *view) {
+	gauge := func(f *family, value float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(f.desc, f.valueType, value, append([]string{report}, labels...)...)
 	}
 	code := v.code
 	if v.timedOut {
@@ -189,7 +188,7 @@ func emit(ch chan<- prometheus.Metric, report string, v *view) {
 	if code == "" && !v.lastAttempt.IsZero() {
 		up = 1
 	}
-	gauge(mUp, up)
+	gauge(upFamily, up)
 	codes := slices.Clone(errorCodes)
 	for k := range v.failures {
 		if !slices.Contains(codes, k) {
@@ -204,37 +203,41 @@ func emit(ch chan<- prometheus.Metric, report string, v *view) {
 		if k == code {
 			val = 1
 		}
-		gauge(mError, val, k)
+		gauge(errorFamily, val, k)
 	}
 	for _, k := range sortedKeys(v.failures, func(a, b string) int { return compareCodes(a, b) }) {
-		gauge(mFailures, v.failures[k], k)
+		gauge(failuresFamily, v.failures[k], k)
 	}
-	gauge(mFetches, v.fetches)
+	gauge(fetchesFamily, v.fetches)
 	if v.hasDuration {
-		gauge(mFetchDuration, v.duration)
+		gauge(fetchDurationFamily, v.duration)
+	}
+	if !v.lastAttempt.IsZero() {
+		gauge(fetchPagesFamily, float64(v.pages))
 	}
 	if v.quota != nil {
 		if v.quota.HasRemaining {
-			gauge(mQuotaRemaining, float64(v.quota.Remaining))
+			gauge(quotaRemainingFamily, float64(v.quota.Remaining))
 		}
 		if v.quota.HasResetsIn {
-			gauge(mQuotaReset, float64(v.quotaAt.Add(v.quota.ResetsIn).Unix()))
+			gauge(quotaResetFamily, float64(v.quotaAt.Add(v.quota.ResetsIn).Unix()))
 		}
 	}
 	// The last success stays after its values pass max_stale: alerts on stale data need it.
 	if !v.lastSuccess.IsZero() {
-		gauge(mLastSuccess, float64(v.lastSuccess.UnixMilli())/1000)
+		gauge(lastSuccessFamily, float64(v.lastSuccess.UnixMilli())/1000)
 	}
 	s := v.snap
 	if s == nil {
 		return
 	}
-	gauge(mInfo, 1, labelValue(s.Name), labelValue(s.Type), strconv.FormatBool(s.Public))
+	gauge(infoFamily, 1, labelValue(s.Name), labelValue(s.Type), strconv.FormatBool(s.Public))
+	gauge(completeFamily, boolValue(s.Complete))
 	if !v.periodStart.IsZero() {
-		gauge(mPeriodStart, float64(v.periodStart.Unix()))
+		gauge(periodStartFamily, float64(v.periodStart.Unix()))
 	}
 	if !v.periodEnd.IsZero() {
-		gauge(mPeriodEnd, float64(v.periodEnd.Unix()))
+		gauge(periodEndFamily, float64(v.periodEnd.Unix()))
 	}
 	series := v.series
 	if series == nil { // a view not made by record (tests)
@@ -250,9 +253,16 @@ func emit(ch chan<- prometheus.Metric, report string, v *view) {
 func seriesMetrics(report string, s *Snapshot) []prometheus.Metric {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {
-		out[i] = prometheus.MustNewConstMetric(descs[sr.metric], metrics[sr.metric].valueType, sr.value, append([]string{report}, sr.labels...)...)
+		out[i] = prometheus.MustNewConstMetric(sr.family.desc, sr.family.valueType, sr.value, append([]string{report}, sr.labels...)...)
 	}
 	return out
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // compareCodes orders HTTP statuses numerically before the named codes.

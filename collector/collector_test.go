@@ -91,15 +91,16 @@ func testConfig(names ...string) *config.Config {
 		Timeout:              model.Duration(10 * time.Second),
 		MaxConcurrentFetches: 8,
 	}
-	for _, n := range names {
-		cfg.Reports = append(cfg.Reports, config.Report{Name: n, Resolved: config.Resolved{Token: "tok-" + n}})
+	for _, n := range names { // with the values config.Load fills in
+		cfg.Reports = append(cfg.Reports, config.Report{Name: n, Resolved: config.Resolved{Token: "tok-" + n},
+			MinRefreshInterval: cfg.MinRefreshInterval, MaxStale: cfg.MaxStale, Timeout: cfg.Timeout})
 	}
 	return cfg
 }
 
 func newTestExporter(f Fetcher, clock *fakeClock, names ...string) *Exporter {
-	e := New(f, Options{Now: clock.Now})
-	e.Apply(testConfig(names...), nil)
+	e := New(Options{Now: clock.Now})
+	e.Apply(testConfig(names...), f)
 	return e
 }
 
@@ -317,7 +318,7 @@ func TestApplyKeepsUnchangedReports(t *testing.T) {
 	cfg := testConfig("a", "b", "c")
 	cfg.Reports[1].Resolved.APIToken = "changed" // b's credentials change
 	cfg.Reports = append(cfg.Reports[1:], cfg.Reports[0])
-	e.Apply(cfg, nil)
+	e.Apply(cfg, f)
 	scrape(t, e, context.Background())
 	if got := [3]int64{f.count("tok-a"), f.count("tok-b"), f.count("tok-c")}; got != [3]int64{1, 2, 1} {
 		t.Errorf("fetches per report after reload = %v, want a cached, b refetched, c new: [1 2 1]", got)
@@ -325,7 +326,7 @@ func TestApplyKeepsUnchangedReports(t *testing.T) {
 	if got := strings.Join(e.Names(), ","); got != "b,c,a" {
 		t.Errorf("names %q", got)
 	}
-	e.Apply(testConfig("c"), nil)
+	e.Apply(testConfig("c"), f)
 	out := scrape(t, e, context.Background())
 	if strings.Contains(out, "report=a") || strings.Contains(out, "report=b") {
 		t.Errorf("removed reports still served:\n%s", out)

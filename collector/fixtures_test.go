@@ -33,12 +33,12 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			agg := NewAggregator(AggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+			agg := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 			rep, err := client.Decode(f, agg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := snapshotCollector{agg.Finish(rep)}
+			c := snapshotCollector{agg.finish(rep)}
 			golden := filepath.Join("testdata", name+".prom")
 			if *update {
 				reg := prometheus.NewPedanticRegistry()

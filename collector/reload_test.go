@@ -173,7 +173,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		// reports are fetched (and their credentials seen by the fake).
 		waitFor(t, 10*time.Second, fmt.Sprintf("a scrape of configuration %d", g-1), func() bool { return seen.Load() >= g-1 })
 		s.clock.Advance(time.Second) // the rate limit: 1 request a second per credential
-		s.exp.Apply(s.parseConfig(configs[g%2]), nil)
+		s.exp.Apply(s.parseConfig(configs[g%2]), s.f)
 		gen.Store(g)
 	}
 	waitFor(t, 10*time.Second, "a scrape of the last configuration", func() bool { return seen.Load() >= reloads })

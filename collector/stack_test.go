@@ -93,6 +93,7 @@ type stack struct {
 	fake  *togglfake.Fake
 	srv   *httptest.Server
 	cl    *client.Client
+	f     Fetcher // of the latest apply
 	exp   *Exporter
 	logs  *logBuffer
 	// routes send the reports of some tokens to other fetchers (clients of other
@@ -118,7 +119,7 @@ func newStack(t *testing.T, wrap func(http.Handler) http.Handler) *stack {
 	}
 	s.srv = httptest.NewServer(h)
 	t.Cleanup(s.srv.Close)
-	s.exp = New(nil, Options{Logger: log.NewLogfmtLogger(s.logs), Now: s.clock.Now})
+	s.exp = New(Options{Logger: log.NewLogfmtLogger(s.logs), Now: s.clock.Now})
 	return s
 }
 
@@ -152,6 +153,7 @@ func (s *stack) apply(yml string) *config.Config {
 	if len(s.routes) > 0 {
 		f = routeFetcher{def: s.cl, byToken: s.routes}
 	}
+	s.f = f
 	s.exp.Apply(cfg, f)
 	return cfg
 }

@@ -33,6 +33,7 @@ const (
 	DefaultRequestsPerSecond     = 1.0
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
+	DefaultMaxPages              = 20
 	DefaultTimezone              = "UTC"
 	DefaultWeekStart             = "monday"
 )
@@ -93,6 +94,7 @@ type Report struct {
 	WeekStart             string         `yaml:"week_start,omitempty"`
 	Breakdowns            []string       `yaml:"breakdowns,omitempty"`
 	MaxSeriesPerBreakdown int            `yaml:"max_series_per_breakdown,omitempty"`
+	MaxPages              int            `yaml:"max_pages,omitempty"`
 	MinRefreshInterval    model.Duration `yaml:"min_refresh_interval,omitempty"`
 	MaxStale              model.Duration `yaml:"max_stale,omitempty"`
 	Timeout               model.Duration `yaml:"timeout,omitempty"`
