@@ -1,0 +1,183 @@
+package collector
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+)
+
+// TestProjectUsersFromRows: who tracked what, from detailed and weekly rows.
+func TestProjectUsersFromRows(t *testing.T) {
+	a := newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers}})
+	for _, r := range []client.DetailedRow{
+		{UserID: 1, ProjectID: 10, Seconds: 3600},
+		{UserID: 1, ProjectID: 10, Seconds: 1800},
+		{UserID: 2, ProjectID: 10, Seconds: 600},
+		{UserID: 2, ProjectID: 0, Username: "Bob B.", Seconds: 300},
+	} {
+		a.DetailedRow(&r)
+	}
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Dictionaries: testDictionaries(), Totals: &client.Totals{Seconds: 6300}})
+	want := `
+# HELP toggl_report_project_user_tracked_seconds Tracked time per project and user: who tracked what. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_project_user_tracked_seconds gauge
+toggl_report_project_user_tracked_seconds{project="(no project)",project_id="0",report="r",user="Bob",user_id="2"} 300
+toggl_report_project_user_tracked_seconds{project="Website",project_id="10",report="r",user="Ada",user_id="1"} 5400
+toggl_report_project_user_tracked_seconds{project="Website",project_id="10",report="r",user="Bob",user_id="2"} 600
+`
+	if err := testutil.CollectAndCompare(snapshotCollector{s}, strings.NewReader(want), "toggl_report_project_user_tracked_seconds"); err != nil {
+		t.Error(err)
+	}
+
+	a = newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers}})
+	a.WeeklyRow(&client.WeeklyRow{UserID: 1, ProjectID: 11, Seconds: []int64{3600, 0, 1800, 0, 0, 0, 0}})
+	a.WeeklyRow(&client.WeeklyRow{UserID: 2, ProjectID: 11, Seconds: []int64{0, 60, 0, 0, 0, 0, 0}})
+	s = a.finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries(), Totals: &client.Totals{Seconds: 5460}})
+	if v, ok := value(s, projectUserFamily, "11", "1"); !ok || v != 5400 {
+		t.Errorf("weekly Internal/Ada = %v, %v; want 5400", v, ok)
+	}
+	if v, ok := value(s, projectUserFamily, "11", "2"); !ok || v != 60 {
+		t.Errorf("weekly Internal/Bob = %v, %v; want 60", v, ok)
+	}
+}
+
+// TestProjectUsersFromSummary: a summary grouped by projects and sub-grouped by users, or
+// the reverse, gives the same pairs; other groupings give none.
+func TestProjectUsersFromSummary(t *testing.T) {
+	byProject := []client.SummaryGroup{
+		{ID: 10, Names: []string{"Website"}, SubGroups: []client.SummarySubGroup{{ID: 1, Title: "Ada", Seconds: 3000}, {ID: 2, Title: "Bob", Seconds: 600}}},
+		{ID: 0, SubGroups: []client.SummarySubGroup{{ID: 2, Title: "Bob", Seconds: 400}}},
+	}
+	byUser := []client.SummaryGroup{
+		{ID: 1, Names: []string{"Ada"}, SubGroups: []client.SummarySubGroup{{ID: 10, Title: "Website", Seconds: 3000}}},
+		{ID: 2, Names: []string{"Bob"}, SubGroups: []client.SummarySubGroup{{ID: 10, Title: "Website", Seconds: 600}, {ID: 0, Seconds: 400}}},
+	}
+	for name, tc := range map[string]struct {
+		groups              []client.SummaryGroup
+		grouping, subGrouping string
+	}{
+		"projects by users": {byProject, "projects", "users"},
+		"users by projects": {byUser, "users", "projects"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers, Projects, Users}})
+			for i := range tc.groups {
+				a.SummaryGroup(&tc.groups[i])
+			}
+			s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(),
+				InputParams: map[string]any{"grouping": tc.grouping, "sub_grouping": tc.subGrouping}, Totals: &client.Totals{Seconds: 4000}})
+			for _, c := range []struct {
+				project, user string
+				want          float64
+			}{{"10", "1", 3000}, {"10", "2", 600}, {"0", "2", 400}} {
+				if v, ok := value(s, projectUserFamily, c.project, c.user); !ok || v != c.want {
+					t.Errorf("project %s user %s = %v, %v; want %v", c.project, c.user, v, ok, c.want)
+				}
+			}
+			if n := count(s, projectUserFamily); n != 3 {
+				t.Errorf("%d pairs, want 3", n)
+			}
+			if !s.Complete {
+				t.Errorf("summary not complete: summed %d of %d", s.Summed, s.Total)
+			}
+		})
+	}
+	a := newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers}})
+	a.SummaryGroup(&byProject[0])
+	s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, InputParams: map[string]any{"grouping": "projects", "sub_grouping": "time_entries"}})
+	if n := count(s, projectUserFamily); n != 0 {
+		t.Errorf("%d pairs from a summary by time entries, want none (never invented)", n)
+	}
+}
+
+// TestRunningEntries: entries still running are counted and give their user's start; they
+// never lower a total.
+func TestRunningEntries(t *testing.T) {
+	nine := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	a := newAggregator(aggregateOptions{})
+	for _, r := range []client.DetailedRow{
+		{UserID: 1, ProjectID: 10, TimeEntries: []client.TimeEntry{{ID: 1, Seconds: 3600, Start: nine.Add(-3 * time.Hour)}}},
+		{UserID: 1, ProjectID: 10, TimeEntries: []client.TimeEntry{{ID: 2, Seconds: -1764579600, Start: nine, Running: true}}},
+		{UserID: 2, ProjectID: 0, TimeEntries: []client.TimeEntry{{ID: 3, Start: nine.Add(30 * time.Minute), Running: true}}},
+		// The same user on the same project twice: the earliest start is the one.
+		{UserID: 2, ProjectID: 0, TimeEntries: []client.TimeEntry{{ID: 4, Start: nine.Add(-time.Hour), Running: true}}},
+	} {
+		a.DetailedRow(&r)
+	}
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Dictionaries: testDictionaries(), Totals: &client.Totals{Seconds: 3600}})
+	want := fmt.Sprintf(`
+# HELP toggl_report_running_entries Time entries of the report still running (their timer is on). Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_running_entries gauge
+toggl_report_running_entries{report="r"} 3
+# HELP toggl_report_user_running_entry_start_timestamp_seconds Start of the running time entry of a user on a project (the earliest, if several). Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_user_running_entry_start_timestamp_seconds gauge
+toggl_report_user_running_entry_start_timestamp_seconds{project="(no project)",project_id="0",report="r",user="Bob",user_id="2"} %d
+toggl_report_user_running_entry_start_timestamp_seconds{project="Website",project_id="10",report="r",user="Ada",user_id="1"} %d
+# HELP toggl_report_tracked_seconds Tracked time in the report's period. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_tracked_seconds gauge
+toggl_report_tracked_seconds{report="r"} 3600
+# HELP toggl_report_user_tracked_seconds Tracked time per user. Cached: refreshed from Toggl at most every min_refresh_interval.
+# TYPE toggl_report_user_tracked_seconds gauge
+toggl_report_user_tracked_seconds{report="r",user="Ada",user_id="1"} 3600
+toggl_report_user_tracked_seconds{report="r",user="Bob",user_id="2"} 0
+`, nine.Add(-time.Hour).Unix(), nine.Unix())
+	if err := testutil.CollectAndCompare(snapshotCollector{s}, strings.NewReader(want), "toggl_report_running_entries",
+		"toggl_report_user_running_entry_start_timestamp_seconds", "toggl_report_tracked_seconds", "toggl_report_user_tracked_seconds"); err != nil {
+		t.Error(err)
+	}
+	if !s.Complete {
+		t.Errorf("running entries made the report incomplete: summed %d of %d", s.Summed, s.Total)
+	}
+	// A summary cannot tell: no running-entry series at all.
+	s = newAggregator(aggregateOptions{}).finish(&client.Report{Type: "summary", Block: client.BlockSummary, Totals: &client.Totals{}})
+	if n := count(s, runningFamily) + count(s, runningStartFamily); n != 0 {
+		t.Errorf("%d running-entry series from a summary", n)
+	}
+}
+
+// TestCurrenciesAreBounded: a currency label is a three-letter code, and the rate and
+// amount families are capped like the breakdowns, with their sums kept.
+func TestCurrenciesAreBounded(t *testing.T) {
+	const limit = 10
+	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects}, MaxSeries: limit})
+	var rates []client.Rate
+	for i := range 50_000 {
+		rates = append(rates, client.Rate{BillableSeconds: 1, Currency: fmt.Sprintf("C%04d", i%3000), HourlyRateInCents: int64(i)})
+	}
+	for i := range 20_000 {
+		a.DetailedRow(&client.DetailedRow{ProjectID: int64(i%5 + 1), Seconds: 1, BillableAmountInCents: 100, Currency: fmt.Sprintf("%c%c%c", 'A'+i%26, 'A'+i/26%26, 'A'+i/676%26)})
+	}
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 20_000, Rates: rates}})
+	for _, f := range []*family{rateBillableFamily, billableAmountFamily, projectAmountFamily} {
+		if n := count(s, f); n > limit {
+			t.Errorf("%s: %d series, want at most %d", f.name, n, limit)
+		}
+	}
+	var rateSum, amountSum float64
+	for _, sr := range s.series {
+		switch sr.family {
+		case rateBillableFamily:
+			rateSum += sr.value
+		case projectAmountFamily:
+			amountSum += sr.value
+		}
+		if sr.family == rateBillableFamily || sr.family == billableAmountFamily {
+			if c := sr.labels[0]; c != otherName {
+				t.Errorf("%s: currency %q from a body whose currencies are all 5 characters", sr.family.name, c)
+			}
+		}
+	}
+	if rateSum != 50_000 || amountSum != 20_000 {
+		t.Errorf("sums after capping: rates %g (want 50000), project amounts %g (want 20000)", rateSum, amountSum)
+	}
+	for in, want := range map[string]string{"USD": "USD", "eur": "EUR", " chf ": "CHF", "": "", "US$": otherName, "DOLLARS": otherName, "€€€": otherName} {
+		if got := currencyLabel(in); got != want {
+			t.Errorf("currencyLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
