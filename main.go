@@ -88,7 +88,7 @@ func run() int {
 		versioncollector.NewCollector(program),
 	)
 	safeConfig := config.NewSafeConfig(reg)
-	exporter := collector.New(collector.Options{Logger: logger})
+	exporter := collector.New(collector.Options{Logger: logger, FetchOnApply: true})
 	reloader := &reloader{path: *configFile, demo: demoConfig, logger: logger, safe: safeConfig, exporter: exporter, limits: client.NewLimits(nil)}
 	if err := reloader.reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.source(), "err", err)

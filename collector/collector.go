@@ -20,6 +20,10 @@ import (
 // Options tune an Exporter. The zero value is usable.
 type Options struct {
 	Logger log.Logger
+	// FetchOnApply fetches, in the background, every report that Apply adds (or whose
+	// request changes), so that the first scrape and the landing page have figures.
+	// The fetches are paced like any other.
+	FetchOnApply bool
 	// Now is the clock; nil means time.Now. Tests use a fake one.
 	Now func() time.Time
 }
@@ -27,8 +31,9 @@ type Options struct {
 // Exporter holds the configured reports with their caches. It is safe for concurrent use;
 // Apply swaps the configuration while scrapes run.
 type Exporter struct {
-	logger log.Logger
-	now    func() time.Time
+	logger       log.Logger
+	now          func() time.Time
+	fetchOnApply bool
 
 	mu      sync.RWMutex
 	sem     chan struct{}
@@ -38,7 +43,7 @@ type Exporter struct {
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
-	e := &Exporter{logger: opts.Logger, now: opts.Now, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
+	e := &Exporter{logger: opts.Logger, now: opts.Now, fetchOnApply: opts.FetchOnApply, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
 	if e.logger == nil {
 		e.logger = log.NewNopLogger()
 	}
@@ -61,11 +66,16 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	for _, r := range cfg.Reports {
 		key := requestKey(r, cfg.APIURL)
 		c := e.caches[key]
-		if c == nil {
+		fresh := c == nil
+		if fresh {
 			c = newCache()
 		}
 		caches[key] = c
-		targets = append(targets, newTarget(r, f, c))
+		t := newTarget(r, f, c)
+		targets = append(targets, t)
+		if fresh && e.fetchOnApply {
+			go t.scrape(context.Background(), e) // shared with any scrape meanwhile
+		}
 	}
 	e.targets, e.caches = targets, caches
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
@@ -92,7 +102,7 @@ func (e *Exporter) Names() []string {
 	return names
 }
 
-// Status is the last known health of one report, for the landing page.
+// Status is the last known state of one report, for the landing page.
 type Status struct {
 	Name        string
 	Up          bool
@@ -102,9 +112,16 @@ type Status struct {
 	LastSuccess time.Time
 	LastAttempt time.Time
 	Series      int
+	// What the served values say, when there are values: the period they cover (zero
+	// when unknown), the tracked and billable time, and whether the breakdowns add up.
+	PeriodStart, PeriodEnd time.Time
+	Tracked, Billable      time.Duration
+	HasBillable            bool
+	Complete               bool
+	Pages                  int
 }
 
-// Status returns the health of every report without triggering a fetch.
+// Status returns the state of every report without triggering a fetch.
 func (e *Exporter) Status() []Status {
 	e.mu.RLock()
 	targets := slices.Clone(e.targets)
@@ -112,11 +129,21 @@ func (e *Exporter) Status() []Status {
 	out := make([]Status, len(targets))
 	for i, t := range targets {
 		v := t.snapshot(e.now())
-		out[i] = Status{Name: t.name, Up: v.code == "" && !v.lastAttempt.IsZero(), Fetched: !v.lastAttempt.IsZero(),
-			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, LastAttempt: v.lastAttempt}
-		if v.snap != nil {
-			out[i].Series = v.snap.Len()
+		st := Status{Name: t.name, Up: v.code == "" && !v.lastAttempt.IsZero(), Fetched: !v.lastAttempt.IsZero(),
+			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, LastAttempt: v.lastAttempt, Pages: v.pages}
+		if s := v.snap; s != nil {
+			st.Series, st.Complete = s.Len(), s.Complete
+			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
+			for _, sr := range s.series {
+				switch sr.family {
+				case trackedFamily:
+					st.Tracked = time.Duration(sr.value) * time.Second
+				case billableFamily:
+					st.Billable, st.HasBillable = time.Duration(sr.value)*time.Second, true
+				}
+			}
 		}
+		out[i] = st
 	}
 	return out
 }
