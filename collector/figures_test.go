@@ -58,7 +58,7 @@ func TestProjectUsersFromSummary(t *testing.T) {
 		{ID: 2, Names: []string{"Bob"}, SubGroups: []client.SummarySubGroup{{ID: 10, Title: "Website", Seconds: 600}, {ID: 0, Seconds: 400}}},
 	}
 	for name, tc := range map[string]struct {
-		groups              []client.SummaryGroup
+		groups                []client.SummaryGroup
 		grouping, subGrouping string
 	}{
 		"projects by users": {byProject, "projects", "users"},
