@@ -111,6 +111,7 @@ func run() int {
 	mux := http.NewServeMux()
 	mux.Handle(*metricsPath, promhttp.InstrumentMetricHandler(reg, exporter.MetricsHandler(reg, handlerOpts)))
 	mux.Handle("/probe", exporter.ProbeHandler(handlerOpts))
+	mux.Handle("/sd", exporter.SDHandler())
 	mux.HandleFunc("/config", func(w http.ResponseWriter, r *http.Request) {
 		out, err := safeConfig.Get().Redacted()
 		if err != nil {
@@ -333,6 +334,7 @@ func landingPage(e *collector.Exporter, metricsPath string, demo bool, logger lo
 			Links: []web.LandingLinks{
 				{Address: metricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
 				{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
+				{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
 			},
