@@ -191,6 +191,10 @@ func TestDashboardStructure(t *testing.T) {
 					t.Errorf("panel %q: unknown variable $%s", p.Title, m[1])
 				}
 			}
+			// A clock ahead of Prometheus' must not make an age negative.
+			if strings.Contains(tg.Expr, "time()") && !strings.HasPrefix(tg.Expr, "clamp_min(") {
+				t.Errorf("panel %q: %q: an age or a countdown below zero; wrap it in clamp_min(..., 0)", p.Title, tg.Expr)
+			}
 			if !strings.Contains(tg.Expr, "toggl_") {
 				continue
 			}
