@@ -126,24 +126,34 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 	firing := []alert{
 		// exporter down silences its own target's report alerts, not another target's
 		{"alertname": "TogglExporterDown", "severity": "critical", "job": "j1", "instance": "i1"},
-		{"alertname": "TogglReportUnauthorized", "severity": "critical", "job": "j1", "instance": "i1", "report": "r1", "code": "401"},
+		{"alertname": "TogglReportUnauthorized", "severity": "warning", "job": "j1", "instance": "i1", "report": "r1", "code": "401"},
 		{"alertname": "TogglProjectOverEstimate", "severity": "info", "job": "j1", "instance": "i1", "report": "r1", "project": "p"},
-		{"alertname": "TogglReportUnauthorized", "severity": "critical", "job": "j1", "instance": "i2", "report": "r2", "code": "401"},
+		{"alertname": "TogglReportUnauthorized", "severity": "warning", "job": "j1", "instance": "i2", "report": "r2", "code": "401"},
 		// a known cause silences "failing" and "stale" of the same report only
-		{"alertname": "TogglReportUnauthorized", "severity": "critical", "job": "j2", "instance": "i", "report": "r3", "code": "403"},
+		{"alertname": "TogglReportUnauthorized", "severity": "warning", "job": "j2", "instance": "i", "report": "r3", "code": "403"},
 		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j2", "instance": "i", "report": "r3"},
-		{"alertname": "TogglReportStale", "severity": "critical", "job": "j2", "instance": "i", "report": "r3"},
+		{"alertname": "TogglReportStale", "severity": "warning", "job": "j2", "instance": "i", "report": "r3"},
 		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j2", "instance": "i", "report": "r4"},
-		{"alertname": "TogglReportNotFound", "severity": "critical", "job": "j2", "instance": "i", "report": "r5", "code": "404"},
+		{"alertname": "TogglReportNotFound", "severity": "warning", "job": "j2", "instance": "i", "report": "r5", "code": "404"},
 		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j2", "instance": "i", "report": "r5"},
 		// stale silences failing
-		{"alertname": "TogglReportStale", "severity": "critical", "job": "j3", "instance": "i", "report": "r6"},
+		{"alertname": "TogglReportStale", "severity": "warning", "job": "j3", "instance": "i", "report": "r6"},
 		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j3", "instance": "i", "report": "r6"},
 		// exhausted silences low
 		{"alertname": "TogglAPIQuotaExhausted", "severity": "warning", "job": "j4", "instance": "i", "report": "r7"},
 		{"alertname": "TogglAPIQuotaLow", "severity": "warning", "job": "j4", "instance": "i", "report": "r7"},
 		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j4", "instance": "i", "report": "r7"},
 		{"alertname": "TogglAPIQuotaLow", "severity": "warning", "job": "j4", "instance": "i", "report": "r8"},
+		// exporter down silences a forgotten timer of its target too
+		{"alertname": "TogglTimerRunningTooLong", "severity": "info", "job": "j1", "instance": "i1", "report": "r1", "user": "u", "project": "p"},
+		// every report of a job failing silences each report's "failing" and "stale" in that
+		// job only, and is not itself silenced by an exporter down in the same job
+		{"alertname": "TogglReportsAllFailing", "severity": "critical", "job": "j5"},
+		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j5", "instance": "i", "report": "r9"},
+		{"alertname": "TogglReportStale", "severity": "warning", "job": "j5", "instance": "i", "report": "r9"},
+		{"alertname": "TogglReportIncomplete", "severity": "warning", "job": "j5", "instance": "i", "report": "r9"},
+		{"alertname": "TogglExporterDown", "severity": "critical", "job": "j5", "instance": "other"},
+		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j6", "instance": "i", "report": "r10"},
 	}
 	suppressed := map[string]bool{ // by alertname/job/report
 		"TogglReportUnauthorized/j1/r1":  true,
@@ -154,6 +164,9 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 		"TogglReportFailing/j3/r6":       true,
 		"TogglAPIQuotaLow/j4/r7":         true,
 		"TogglReportFailing/j4/r7":       true,
+		"TogglTimerRunningTooLong/j1/r1": true,
+		"TogglReportFailing/j5/r9":       true,
+		"TogglReportStale/j5/r9":         true,
 	}
 	var posted []map[string]any
 	now := time.Now().UTC()

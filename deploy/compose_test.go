@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,10 +18,11 @@ type composeFile struct {
 			Context    string `yaml:"context"`
 			Dockerfile string `yaml:"dockerfile"`
 		} `yaml:"build"`
-		Command  []string `yaml:"command"`
-		Volumes  []string `yaml:"volumes"`
-		EnvFile  []string `yaml:"env_file"`
-		ReadOnly bool     `yaml:"read_only"`
+		Command     []string `yaml:"command"`
+		Environment any      `yaml:"environment"` // a list or a map
+		Volumes     []string `yaml:"volumes"`
+		EnvFile     []string `yaml:"env_file"`
+		ReadOnly    bool     `yaml:"read_only"`
 	} `yaml:"services"`
 	Volumes map[string]any `yaml:"volumes"`
 }
@@ -121,4 +123,58 @@ func TestComposeConfig(t *testing.T) {
 	}
 	compose := needTool(t, "docker-compose")
 	run(t, time.Minute, ".", compose, "-f", "docker-compose.yml", "config", "-q")
+}
+
+// composeConfig is the exporter's configuration docker-compose.yml mounts for real reports.
+const composeConfig = "toggl_exporter/toggl.yml"
+
+// composeReports returns the names of the reports of the compose configuration.
+func composeReports(t *testing.T) []string {
+	t.Helper()
+	var cfg struct {
+		Reports []struct {
+			Name string `yaml:"name"`
+		} `yaml:"reports"`
+	}
+	readYAML(t, composeConfig, &cfg)
+	var names []string
+	for _, r := range cfg.Reports {
+		names = append(names, r.Name)
+	}
+	if len(names) == 0 {
+		t.Fatalf("%s: no reports", composeConfig)
+	}
+	return names
+}
+
+// TestComposeOneSwitch: going from the demo to real reports is one switch, in the
+// exporter's configuration: delete `command: [--demo]` and the exporter reads the mounted
+// toggl.yml, whose every ${VAR} the service passes through from .env. Prometheus names no
+// report (TestScrapeConfig), so nothing else changes.
+func TestComposeOneSwitch(t *testing.T) {
+	var c composeFile
+	readYAML(t, "docker-compose.yml", &c)
+	exp := c.Services["toggl-exporter"]
+	if src := composeMounts(t)["toggl-exporter"]["/etc/toggl_exporter/toggl.yml"]; filepath.Clean(src) != composeConfig {
+		t.Errorf("toggl-exporter: /etc/toggl_exporter/toggl.yml (the image's default --config.file) comes from %q, want ./%s", src, composeConfig)
+	}
+	data, err := os.ReadFile(composeConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed := map[string]bool{}
+	env, _ := exp.Environment.([]any)
+	for _, e := range env {
+		name, _, _ := strings.Cut(e.(string), "=")
+		passed[name] = true
+	}
+	vars := regexp.MustCompile(`\$\{(\w+)\}`).FindAllStringSubmatch(string(data), -1)
+	if len(vars) == 0 {
+		t.Fatalf("%s names no ${VAR}: where do its tokens come from?", composeConfig)
+	}
+	for _, m := range vars {
+		if !passed[m[1]] {
+			t.Errorf("%s names ${%s}, which toggl-exporter's environment does not pass through (%v)", composeConfig, m[1], exp.Environment)
+		}
+	}
 }

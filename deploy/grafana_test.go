@@ -19,18 +19,20 @@ type dashboard struct {
 	Panels     []panel `json:"panels"`
 	Templating struct {
 		List []struct {
-			Name  string          `json:"name"`
-			Type  string          `json:"type"`
-			Query json.RawMessage `json:"query"`
+			Name       string          `json:"name"`
+			Type       string          `json:"type"`
+			Query      json.RawMessage `json:"query"`
+			IncludeAll bool            `json:"includeAll"`
 		} `json:"list"`
 	} `json:"templating"`
 }
 
 type panel struct {
-	ID         int    `json:"id"`
-	Type       string `json:"type"`
-	Title      string `json:"title"`
-	Datasource *struct {
+	ID          int    `json:"id"`
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Datasource  *struct {
 		Type string `json:"type"`
 		UID  string `json:"uid"`
 	} `json:"datasource"`
@@ -79,6 +81,7 @@ func dashboardQueries(t *testing.T, rateInterval string) []query {
 	subst := strings.NewReplacer(
 		"${job}", ".+", "$job", ".+",
 		"${report}", ".+", "$report", ".+",
+		"${cost_currency}", "USD", "$cost_currency", "USD",
 		"$__rate_interval", rateInterval, "${__rate_interval}", rateInterval,
 	)
 	var qs []query
@@ -108,9 +111,14 @@ func dashboardQueries(t *testing.T, rateInterval string) []query {
 	return qs
 }
 
+// operatorRow is the title of the dashboard's last row: the operator's, where every report of
+// the job is shown whatever reports the team lead selected above it.
+const operatorRow = "Exporter health (every report of the job)"
+
 // TestDashboardStructure checks what Grafana needs and what a reader expects: unique panel
 // ids, the datasource variable on every panel, known variables only, no overlapping panels,
-// and the sections the deployment promises.
+// one report selected by default, every team lead's figure saying its period, the operator's
+// row showing every report, and the sections the deployment promises.
 func TestDashboardStructure(t *testing.T) {
 	d := loadDashboard(t)
 	if d.UID == "" || d.Title == "" {
@@ -119,8 +127,12 @@ func TestDashboardStructure(t *testing.T) {
 	vars := map[string]string{}
 	for _, v := range d.Templating.List {
 		vars[v.Name] = v.Type
+		// With "All" the default, two reports holding the same data show every user twice.
+		if v.Name == "report" && v.IncludeAll {
+			t.Error(`variable report: includeAll: the default must be one report, not "All"`)
+		}
 	}
-	for name, typ := range map[string]string{"datasource": "datasource", "job": "query", "report": "query"} {
+	for name, typ := range map[string]string{"datasource": "datasource", "job": "query", "report": "query", "cost_currency": "textbox"} {
 		if vars[name] != typ {
 			t.Errorf("variable %s: type %q, want %q", name, vars[name], typ)
 		}
@@ -134,6 +146,7 @@ func TestDashboardStructure(t *testing.T) {
 		title string
 		r     rect
 	}
+	section := ""
 	for _, p := range d.allPanels() {
 		titles[p.Title] = true
 		if prev, dup := ids[p.ID]; dup || p.ID == 0 {
@@ -154,7 +167,12 @@ func TestDashboardStructure(t *testing.T) {
 			r     rect
 		}{p.Title, r})
 		if p.Type == "row" {
+			section = p.Title
 			continue
+		}
+		operator := section == operatorRow
+		if !operator && !strings.Contains(p.Description, "period") {
+			t.Errorf("panel %q: the description does not say which period the figure covers", p.Title)
 		}
 		if p.Datasource == nil || p.Datasource.Type != "prometheus" || p.Datasource.UID != "${datasource}" {
 			t.Errorf("panel %q: datasource %+v, want the ${datasource} variable", p.Title, p.Datasource)
@@ -173,15 +191,34 @@ func TestDashboardStructure(t *testing.T) {
 					t.Errorf("panel %q: unknown variable $%s", p.Title, m[1])
 				}
 			}
-			if strings.Contains(tg.Expr, "toggl_report") && !strings.Contains(tg.Expr, `report=~"$report"`) {
+			// A clock ahead of Prometheus' must not make an age negative.
+			if strings.Contains(tg.Expr, "time()") && !strings.HasPrefix(tg.Expr, "clamp_min(") {
+				t.Errorf("panel %q: %q: an age or a countdown below zero; wrap it in clamp_min(..., 0)", p.Title, tg.Expr)
+			}
+			if !strings.Contains(tg.Expr, "toggl_") {
+				continue
+			}
+			switch {
+			case !strings.Contains(tg.Expr, `job=~"$job"`):
+				t.Errorf("panel %q: %q does not filter on $job", p.Title, tg.Expr)
+			case operator && strings.Contains(tg.Expr, "$report"):
+				t.Errorf("panel %q: %q filters on $report: the operator's row shows every report", p.Title, tg.Expr)
+			case !operator && strings.Contains(tg.Expr, "toggl_report") && !strings.Contains(tg.Expr, `report=~"$report"`):
 				t.Errorf("panel %q: %q does not filter on $report", p.Title, tg.Expr)
 			}
 		}
 	}
+	if section != operatorRow {
+		t.Errorf("the last row is %q, want %q", section, operatorRow)
+	}
 	for _, want := range []string{
-		"Hours tracked", "Billable amount", "Labour cost", "Billable ratio",
-		"Hours by project", "Projects", "Hours by user", "Users", "Estimate used",
-		"Report up", "Failing reports", "API quota remaining", "Age of data", "Fetch duration",
+		"Period", "Hours tracked", "Billable amount", "Labour cost", "Billable ratio", "Margin",
+		"Revenue by client", "Revenue by project",
+		"Hours by project", "Projects", "Hours by user", "Users",
+		"Billable and non-billable hours by user", "Billable and non-billable hours by project",
+		"Who tracked what", "Running timers", "Tracking now", "Estimate used",
+		"Report up", "Failing reports", "Breakdowns complete", "Pages per fetch",
+		"API quota remaining", "Quota resets in", "Age of data", "Fetch duration",
 	} {
 		if !titles[want] {
 			t.Errorf("no panel %q", want)

@@ -1,6 +1,8 @@
 package deploy_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,7 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
 )
@@ -139,46 +142,14 @@ func TestEveryRecordingRuleIsTested(t *testing.T) {
 	}
 }
 
-// runbookBase is where every alert's runbook_url points, followed by #runbook-<alert>.
-const runbookBase = "https://github.com/toggl-exporter/toggl_exporter/blob/main/README.md"
-
-// kebab turns an alert name into its runbook anchor: TogglAPIQuotaLow -> toggl-api-quota-low.
-func kebab(name string) string {
-	rs := []rune(name)
-	var b strings.Builder
-	for i, r := range rs {
-		if i > 0 && unicode.IsUpper(r) &&
-			(unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))) {
-			b.WriteByte('-')
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
-func TestKebab(t *testing.T) {
-	for in, want := range map[string]string{
-		"TogglAPIQuotaLow":        "toggl-api-quota-low",
-		"TogglReportUnauthorized": "toggl-report-unauthorized",
-		"TogglExporterDown":       "toggl-exporter-down",
-	} {
-		if got := kebab(in); got != want {
-			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
+// runbookBase is where every alert's runbook_url points, followed by #<alert name in lower
+// case> (GitHub's anchor of a heading that is the alert name).
+const runbookBase = "https://github.com/toggl-exporter/toggl_exporter/blob/main/docs/runbook.md"
 
 // TestAlertConventions: monitoring-mixin style, and a runbook entry for each alert.
 func TestAlertConventions(t *testing.T) {
 	var alerts ruleFile
 	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
-	// The runbook is in the top-level README.
-	var readmes string
-	for _, p := range []string{"README.md", filepath.Join("..", "README.md")} {
-		if data, err := os.ReadFile(p); err == nil {
-			readmes += string(data)
-		}
-	}
 	seen := map[string]bool{}
 	for _, r := range alerts.rules() {
 		name := r.Alert
@@ -195,28 +166,26 @@ func TestAlertConventions(t *testing.T) {
 		if r.For == "" {
 			t.Errorf("%s: no `for`", name)
 		}
-		if s := r.Annotations["summary"]; s == "" || !strings.HasSuffix(s, ".") || strings.Contains(s, "{{") {
-			t.Errorf("%s: summary %q: one plain sentence", name, s)
+		// A summary may name labels (TogglTimerRunningTooLong names the user), but is one
+		// sentence.
+		if s := r.Annotations["summary"]; s == "" || !strings.HasSuffix(s, ".") || strings.Count(s, ". ") > 0 {
+			t.Errorf("%s: summary %q: one sentence", name, s)
 		}
 		if d := r.Annotations["description"]; !strings.Contains(d, "{{") || !strings.HasSuffix(d, ".") {
 			t.Errorf("%s: description %q: templated sentences", name, d)
 		}
-		anchor := "runbook-" + kebab(name)
-		if got, want := r.Annotations["runbook_url"], runbookBase+"#"+anchor; got != want {
+		if got, want := r.Annotations["runbook_url"], runbookBase+"#"+strings.ToLower(name); got != want {
 			t.Errorf("%s: runbook_url %q, want %q", name, got, want)
-		}
-		if !strings.Contains(readmes, `<a id="`+anchor+`"></a>`) {
-			t.Errorf("%s: no runbook entry <a id=%q></a> in README.md", name, anchor)
 		}
 		if len(r.Annotations) != 3 {
 			t.Errorf("%s: annotations %v, want summary, description, runbook_url", name, r.Annotations)
 		}
 	}
-	// The alerts the deployment promises (the README's runbook).
+	// The alerts the deployment promises (the runbook).
 	for _, want := range []string{
-		"TogglExporterDown", "TogglReportFailing", "TogglReportUnauthorized", "TogglReportNotFound",
-		"TogglAPIQuotaExhausted", "TogglAPIQuotaLow", "TogglReportStale", "TogglNoTimeTracked",
-		"TogglProjectOverEstimate",
+		"TogglExporterDown", "TogglReportsAllFailing", "TogglReportFailing", "TogglReportUnauthorized",
+		"TogglReportNotFound", "TogglAPIQuotaExhausted", "TogglAPIQuotaLow", "TogglReportStale",
+		"TogglReportIncomplete", "TogglNoTimeTracked", "TogglProjectOverEstimate", "TogglTimerRunningTooLong",
 	} {
 		if !seen[want] {
 			t.Errorf("alert %s missing", want)
@@ -224,7 +193,46 @@ func TestAlertConventions(t *testing.T) {
 	}
 }
 
-// scrapeConfig is the part of prometheus.yml the tests read.
+// TestRunbookEntries: docs/runbook.md has an entry for every alert, at the anchor its
+// runbook_url names: a heading that is the alert name, or an explicit <a id>.
+func TestRunbookEntries(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "runbook.md"))
+	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") != "true" {
+		t.Skip("docs/runbook.md does not exist yet in this tree")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts ruleFile
+	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
+	for _, r := range alerts.rules() {
+		heading := regexp.MustCompile(`(?m)^#{2,4} ` + r.Alert + `\s*$`)
+		anchor := `<a id="` + strings.ToLower(r.Alert) + `"></a>`
+		if !heading.Match(data) && !strings.Contains(string(data), anchor) {
+			t.Errorf("%s: no runbook entry in docs/runbook.md (a heading \"## %s\" or %s)", r.Alert, r.Alert, anchor)
+		}
+	}
+}
+
+// TestPagingAlerts: only the alerts that mean "no Toggl figures are collected at all" page
+// (critical). One report's token, existence, quota or staleness waits until morning: a share
+// token regenerated at 3 a.m. must not wake anyone.
+func TestPagingAlerts(t *testing.T) {
+	var alerts ruleFile
+	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
+	var critical []string
+	for _, r := range alerts.rules() {
+		if r.Labels["severity"] == "critical" {
+			critical = append(critical, r.Alert)
+		}
+	}
+	slices.Sort(critical)
+	if want := []string{"TogglExporterDown", "TogglReportsAllFailing"}; !slices.Equal(critical, want) {
+		t.Errorf("critical alerts %v, want %v", critical, want)
+	}
+}
+
+// promConfig is the part of prometheus.yml the tests read.
 type promConfig struct {
 	RuleFiles     []string `yaml:"rule_files"`
 	ScrapeConfigs []struct {
@@ -236,40 +244,145 @@ type promConfig struct {
 	} `yaml:"scrape_configs"`
 }
 
-// TestScrapeConfig: a /metrics job and a /probe job whose targets are the --demo reports,
-// so that docker compose works out of the box; job names that the alerts select.
+// TestScrapeConfig: the shipped configuration scrapes each report once, through one /metrics
+// job that names no report (so that going from --demo to real reports changes nothing in
+// it), with a job name the alerts select, and loads the rules and alerts.
 func TestScrapeConfig(t *testing.T) {
 	var cfg promConfig
 	readYAML(t, filepath.Join(promDir, "prometheus.yml"), &cfg)
-	var demo []string
+	reports := map[string]bool{}
 	for _, r := range togglfake.DemoReports {
-		demo = append(demo, r.Name)
+		reports[r.Name] = true
 	}
-	var sawMetrics, sawProbe bool
+	for _, r := range composeReports(t) {
+		reports[r] = true
+	}
+	if len(cfg.ScrapeConfigs) != 1 {
+		t.Errorf("%d scrape jobs, want one: a report scraped by two jobs is stored and alerted on twice", len(cfg.ScrapeConfigs))
+	}
 	for _, sc := range cfg.ScrapeConfigs {
 		if !strings.HasPrefix(sc.JobName, "toggl") {
 			t.Errorf("job %q: TogglExporterDown selects job=~\"toggl.*\"", sc.JobName)
 		}
-		var targets []string
-		for _, s := range sc.StaticConfigs {
-			targets = append(targets, s.Targets...)
+		if sc.MetricsPath != "" && sc.MetricsPath != "/metrics" {
+			t.Errorf("job %s: metrics_path %q, want /metrics", sc.JobName, sc.MetricsPath)
 		}
-		switch sc.MetricsPath {
-		case "", "/metrics":
-			sawMetrics = true
-		case "/probe":
-			sawProbe = true
-			slices.Sort(targets)
-			slices.Sort(demo)
-			if !slices.Equal(targets, demo) {
-				t.Errorf("job %s: targets %v, want the demo reports %v", sc.JobName, targets, demo)
+		for _, s := range sc.StaticConfigs {
+			for _, tg := range s.Targets {
+				if reports[tg] {
+					t.Errorf("job %s: target %q is a report name: the list of reports belongs to the exporter's configuration", sc.JobName, tg)
+				}
 			}
 		}
 	}
-	if !sawMetrics || !sawProbe {
-		t.Errorf("want a /metrics job and a /probe job (metrics %v, probe %v)", sawMetrics, sawProbe)
-	}
 	if !slices.Equal(cfg.RuleFiles, []string{"rules.yml", "alerts.yml"}) {
 		t.Errorf("rule_files %v", cfg.RuleFiles)
+	}
+}
+
+// uncomment returns the block prometheus.yml carries commented out ("  # ...") from the
+// line whose text is first to the last line indented deeper than it, uncommented and
+// dedented.
+func uncomment(t *testing.T, data, first string) string {
+	t.Helper()
+	indent := func(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
+	var b strings.Builder
+	depth := -1
+	for line := range strings.SplitSeq(data, "\n") {
+		body, ok := strings.CutPrefix(line, "  # ")
+		if depth < 0 {
+			if ok && strings.TrimSpace(body) == first {
+				depth = indent(body)
+				b.WriteString(body[depth:] + "\n")
+			}
+			continue
+		}
+		if !ok || indent(body) <= depth {
+			break
+		}
+		b.WriteString(body[depth:] + "\n")
+	}
+	if depth < 0 {
+		t.Fatalf("prometheus.yml: no commented %q", first)
+	}
+	return b.String()
+}
+
+// commentedProbeJob returns the /probe job and the metric_relabel_configs for the toggl job
+// that prometheus.yml carries commented out, decoded.
+func commentedProbeJob(t *testing.T) (job map[string]any, dropReports []any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(promDir, "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs []map[string]any
+	if err := yaml.Unmarshal([]byte(uncomment(t, string(data), "- job_name: toggl-probe")), &jobs); err != nil || len(jobs) != 1 {
+		t.Fatalf("prometheus.yml: the commented /probe job: %v", err)
+	}
+	var relabel struct {
+		Configs []any `yaml:"metric_relabel_configs"`
+	}
+	if err := yaml.Unmarshal([]byte(uncomment(t, string(data), "metric_relabel_configs:")), &relabel); err != nil || len(relabel.Configs) == 0 {
+		t.Fatalf("prometheus.yml: the commented metric_relabel_configs: %v", err)
+	}
+	return jobs[0], relabel.Configs
+}
+
+// TestCommentedProbeJob: the /probe job of prometheus.yml, once uncommented as its comment
+// says (with the toggl job keeping only the exporter's own metrics), is a valid
+// configuration whose targets are the reports of the compose configuration.
+func TestCommentedProbeJob(t *testing.T) {
+	promtool := needTool(t, "promtool")
+	job, drop := commentedProbeJob(t)
+	if job["metrics_path"] != "/probe" {
+		t.Errorf("the commented job: metrics_path %v, want /probe", job["metrics_path"])
+	}
+	var probe struct {
+		StaticConfigs []struct {
+			Targets []string `yaml:"targets"`
+		} `yaml:"static_configs"`
+	}
+	remarshal(t, job, &probe)
+	var targets []string
+	for _, s := range probe.StaticConfigs {
+		targets = append(targets, s.Targets...)
+	}
+	reports := composeReports(t)
+	slices.Sort(targets)
+	slices.Sort(reports)
+	if !slices.Equal(targets, reports) {
+		t.Errorf("the commented /probe job: targets %v, want the reports of toggl_exporter/toggl.yml %v", targets, reports)
+	}
+
+	var cfg map[string]any
+	readYAML(t, filepath.Join(promDir, "prometheus.yml"), &cfg)
+	dir := t.TempDir()
+	for _, rf := range cfg["rule_files"].([]any) {
+		data, err := os.ReadFile(filepath.Join(promDir, rf.(string)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rf.(string)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := cfg["scrape_configs"].([]any)
+	jobs[0].(map[string]any)["metric_relabel_configs"] = drop
+	cfg["scrape_configs"] = append(jobs, job)
+	path := filepath.Join(dir, "prometheus.yml")
+	writeYAML(t, path, cfg)
+	run(t, time.Minute, dir, promtool, "check", "config", path)
+}
+
+// remarshal decodes v, as YAML, into out.
+func remarshal(t *testing.T, v, out any) {
+	t.Helper()
+	data, err := yaml.Marshal(v)
+	if err == nil {
+		err = yaml.Unmarshal(data, out)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
