@@ -22,7 +22,7 @@ const (
 	Clients      = config.BreakdownClients
 	Tags         = config.BreakdownTags
 	Tasks        = config.BreakdownTasks
-	ProjectUsers = "project_users"
+	ProjectUsers = config.BreakdownProjectUsers
 )
 
 // Placeholder names for entities that the report leaves unnamed.

@@ -50,12 +50,14 @@ const (
 	BreakdownClients  = "clients"
 	BreakdownTags     = "tags"
 	BreakdownTasks    = "tasks"
+	// BreakdownProjectUsers is who tracked what: a series per project and user.
+	BreakdownProjectUsers = "project_users"
 )
 
 // AllBreakdowns lists every valid breakdown; DefaultBreakdowns those a
 // report gets when it lists none.
 var (
-	AllBreakdowns     = []string{BreakdownProjects, BreakdownUsers, BreakdownClients, BreakdownTags, BreakdownTasks}
+	AllBreakdowns     = []string{BreakdownProjects, BreakdownUsers, BreakdownClients, BreakdownTags, BreakdownTasks, BreakdownProjectUsers}
 	DefaultBreakdowns = []string{BreakdownProjects, BreakdownUsers}
 )
 

@@ -253,7 +253,7 @@ func TestLoadErrors(t *testing.T) {
 			name:   "bad breakdowns",
 			config: "reports:\n  - name: x\n    token: abc\n    breakdowns: [projects, workspaces, projects]\n",
 			want: []string{
-				`reports[0] "x": breakdowns: unknown breakdown "workspaces" (want projects, users, clients, tags, tasks)`,
+				`reports[0] "x": breakdowns: unknown breakdown "workspaces" (want projects, users, clients, tags, tasks, project_users)`,
 				`reports[0] "x": breakdowns: "projects" listed twice`,
 			},
 			count: 2,
