@@ -500,32 +500,63 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// TestNoFileDescriptorLeak scrapes repeatedly, failures included, and checks that the
-// exporter's open file descriptors do not grow.
+// TestNoFileDescriptorLeak scrapes a dedicated pair of reports, one answering and one
+// whose connection the fake resets, and counts the exporter's open descriptors before and
+// after, as node_exporter does. Each scrape is one /probe of one report, so fetches never
+// overlap and the client keeps at most one idle connection to the fake: the count is
+// exact, and a leak of one descriptor per scrape (a body or connection not closed) fails.
 func TestNoFileDescriptorLeak(t *testing.T) {
-	w := newWorld(t)
-	w.writeConfig(t, "  - name: reset\n    token: tok-reset\n")
-	w.fake.Set("tok-reset", togglfake.Report{Fault: togglfake.Fault{Reset: true}})
+	fake := togglfake.New()
+	upstream := httptest.NewServer(fake)
+	t.Cleanup(upstream.Close)
+	fake.Set("tok-ok-0123456789", togglfake.Report{Body: fixture(t, "detailed.json")})
+	fake.Set("tok-reset-0123456789", togglfake.Report{Fault: togglfake.Fault{Reset: true}})
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "toggl.yml")
 	// A tiny refresh interval so that every scrape fetches.
-	cfg, _ := os.ReadFile(w.config)
-	w.write(t, "toggl.yml", "min_refresh_interval: 1ms\n"+string(cfg))
-	e := start(t, w.env, "--config.file="+w.config)
-	fds := func() int {
-		entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", e.cmd.Process.Pid))
+	yml := fmt.Sprintf("api_url: %s\nrequests_per_second: 100\nmin_refresh_interval: 1ms\nreports:\n"+
+		"  - name: ok\n    token: tok-ok-0123456789\n  - name: reset\n    token: tok-reset-0123456789\n", upstream.URL)
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, []string{"TOGGL_API_TOKEN="}, "--config.file="+cfg)
+	fdDir := fmt.Sprintf("/proc/%d/fd", e.cmd.Process.Pid)
+	fds := func() map[string]string {
+		entries, err := os.ReadDir(fdDir)
 		if err != nil {
 			t.Skipf("cannot count file descriptors: %v", err)
 		}
-		return len(entries)
+		m := make(map[string]string, len(entries))
+		for _, d := range entries {
+			m[d.Name()], _ = os.Readlink(filepath.Join(fdDir, d.Name()))
+		}
+		return m
 	}
-	for range 5 {
-		e.get(t, "/metrics")
+	scrape := func() {
+		for _, r := range []string{"ok", "reset"} {
+			if status, body := e.get(t, "/probe?report="+r); status != http.StatusOK {
+				t.Fatalf("/probe?report=%s: %d %s", r, status, body)
+			}
+		}
 	}
+	scrape() // the first connections: the test's to the exporter, the exporter's to the fake
 	before := fds()
-	for range 200 {
-		e.get(t, "/metrics")
+	const scrapes = 20
+	for range scrapes {
+		scrape()
 	}
-	// A leak would grow by one per failing fetch (200 here); a few idle connections may come and go.
-	if after := fds(); after > before+10 {
-		t.Errorf("open file descriptors grew from %d to %d over 200 scrapes", before, after)
+	after := fds()
+	if len(after) != len(before) {
+		var grown []string
+		for fd, target := range after {
+			if before[fd] != target {
+				grown = append(grown, fd+" -> "+target)
+			}
+		}
+		slices.Sort(grown)
+		t.Errorf("open file descriptors went from %d to %d over %d scrapes; new: %s", len(before), len(after), scrapes, strings.Join(grown, ", "))
+	}
+	if n := fake.Count("tok-reset-0123456789"); n < scrapes {
+		t.Errorf("the failing report was fetched %d times, want every scrape", n)
 	}
 }
