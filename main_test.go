@@ -7,12 +7,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -558,5 +561,269 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 	}
 	if n := fake.Count("tok-reset-0123456789"); n < scrapes {
 		t.Errorf("the failing report was fetched %d times, want every scrape", n)
+	}
+}
+
+// TestBadTelemetryPath: a telemetry path the exporter cannot serve is refused at start
+// with exit code 1 and a message naming the flag, never a panic.
+func TestBadTelemetryPath(t *testing.T) {
+	w := newWorld(t)
+	for _, path := range []string{"/probe", "/", "metrics", "", "/config", "/-/reload", "/-/healthy", "/sd", "/metrics/", "//metrics", "/me trics", "/{x}"} {
+		t.Run(path, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, "--config.file="+w.config, "--web.listen-address="+freeAddress(t), "--web.telemetry-path="+path)
+			cmd.Env = append(os.Environ(), w.env...)
+			out, err := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); code != 1 {
+				t.Errorf("exit code %d (%v), want 1", code, err)
+			}
+			if !strings.Contains(string(out), "--web.telemetry-path") || strings.Contains(string(out), "panic") || strings.Contains(string(out), "goroutine ") {
+				t.Errorf("want a message naming --web.telemetry-path and no panic:\n%s", out)
+			}
+		})
+	}
+	// A path of its own is served, and the landing page links it.
+	e := start(t, w.env, "--config.file="+w.config, "--web.telemetry-path=/toggl/metrics")
+	if status, body := e.get(t, "/toggl/metrics"); status != http.StatusOK || !strings.Contains(body, "toggl_report_up") {
+		t.Errorf("/toggl/metrics: %d", status)
+	}
+	if _, landing := e.get(t, "/"); !strings.Contains(landing, `href="/toggl/metrics"`) {
+		t.Errorf("landing page does not link /toggl/metrics")
+	}
+}
+
+// TestMethods: the read-only endpoints answer GET and HEAD only, the reload POST only;
+// anything else is a 405 naming the allowed methods, and starts no upstream fetch.
+func TestMethods(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodDelete, "/probe?report=detailed", 405, "GET, HEAD"},
+		{http.MethodPost, "/probe?report=detailed", 405, "GET, HEAD"},
+		{http.MethodPost, "/metrics", 405, "GET, HEAD"},
+		{http.MethodPut, "/config", 405, "GET, HEAD"},
+		{http.MethodPost, "/-/healthy", 405, "GET, HEAD"},
+		{http.MethodDelete, "/-/ready", 405, "GET, HEAD"},
+		{http.MethodPost, "/", 405, "GET, HEAD"},
+		{http.MethodGet, "/-/reload", 405, "POST"},
+		{http.MethodPut, "/-/reload", 405, "POST"},
+		{http.MethodHead, "/config", 200, ""},
+		{http.MethodHead, "/-/healthy", 200, ""},
+		{http.MethodHead, "/", 200, ""},
+		{http.MethodGet, "/nowhere", 404, ""},
+	}
+	for _, tc := range tests {
+		req, _ := http.NewRequest(tc.method, e.url+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow)
+		}
+	}
+	if n := len(w.fake.Requests()); n != 0 {
+		t.Errorf("refused requests made %d upstream requests", n)
+	}
+	// HEAD is a GET without the body: it scrapes.
+	req, _ := http.NewRequest(http.MethodHead, e.url+"/probe?report=detailed", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("HEAD /probe: %d", resp.StatusCode)
+	}
+}
+
+// TestLandingPageLinks: every link of the landing page answers 200 (the toolkit's pprof
+// links answered 404).
+func TestLandingPageLinks(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	_, page := e.get(t, "/")
+	base, _ := url.Parse(e.url + "/")
+	links := regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(links) < 5 {
+		t.Fatalf("only %d links on the landing page:\n%s", len(links), page)
+	}
+	for _, m := range links {
+		ref, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil {
+			t.Errorf("link %q: %v", m[1], err)
+			continue
+		}
+		u := base.ResolveReference(ref)
+		if u.Host != base.Host {
+			t.Errorf("link %q leaves the exporter", m[1])
+			continue
+		}
+		if status, _ := e.get(t, u.RequestURI()); status != http.StatusOK {
+			t.Errorf("link %q answers %d", m[1], status)
+		}
+	}
+}
+
+// heldScrape sends a GET in the background; cancel abandons it, result waits for it.
+type heldScrape struct {
+	cancel context.CancelFunc
+	done   chan heldAnswer
+}
+
+type heldAnswer struct {
+	status int
+	body   string
+	err    error
+}
+
+func (e *exporter) getAsync(path string) *heldScrape {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &heldScrape{cancel: cancel, done: make(chan heldAnswer, 1)}
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.url+path, nil)
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "30")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			h.done <- heldAnswer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		h.done <- heldAnswer{resp.StatusCode, string(b), err}
+	}()
+	return h
+}
+
+func (h *heldScrape) result(t *testing.T, limit time.Duration) heldAnswer {
+	t.Helper()
+	select {
+	case a := <-h.done:
+		return a
+	case <-time.After(limit):
+		t.Fatalf("no answer within %s", limit)
+		return heldAnswer{}
+	}
+}
+
+// slowWorld is the world plus reports slow-0 .. slow-<n-1>, refreshed at every scrape,
+// fetched once fast; from then on their upstream answers after delay.
+func slowWorld(t *testing.T, n int, delay time.Duration) (*world, []string, func(*exporter)) {
+	t.Helper()
+	w := newWorld(t)
+	var extra strings.Builder
+	var tokens []string
+	for i := range n {
+		tok := fmt.Sprintf("tok-slow-%d-0123456789", i)
+		tokens = append(tokens, tok)
+		w.fake.Set(tok, togglfake.Report{Body: fixture(t, "weekly.json")})
+		fmt.Fprintf(&extra, "  - name: slow-%d\n    token: %s\n    min_refresh_interval: 1ms\n    timeout: 1m\n", i, tok)
+	}
+	w.writeConfig(t, extra.String())
+	slowDown := func(e *exporter) {
+		for i, tok := range tokens {
+			if status, _ := e.get(t, fmt.Sprintf("/probe?report=slow-%d", i)); status != http.StatusOK {
+				t.Fatalf("/probe?report=slow-%d: %d", i, status)
+			}
+			w.fake.SetFault(tok, togglfake.Fault{HeaderDelay: delay})
+		}
+	}
+	return w, tokens, slowDown
+}
+
+// waitUpstream waits until the fake has seen more than n requests for token: the scrape
+// that started them is inside the exporter's handler.
+func waitUpstream(t *testing.T, f *togglfake.Fake, token string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.Count(token) <= n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no upstream request for %s within 10s", token)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMaxRequests: with --web.max-requests=2 and two /probe scrapes held inside the
+// handler (their upstream does not answer), a third request, /metrics or /probe, is
+// refused with a 503 at once: one limit for both; once they end, scrapes are served again.
+func TestMaxRequests(t *testing.T) {
+	w, tokens, slowDown := slowWorld(t, 2, time.Minute)
+	e := start(t, w.env, "--config.file="+w.config, "--web.max-requests=2")
+	slowDown(e)
+	var held []*heldScrape
+	for i, tok := range tokens {
+		n := w.fake.Count(tok)
+		h := e.getAsync(fmt.Sprintf("/probe?report=slow-%d", i))
+		t.Cleanup(h.cancel)
+		held = append(held, h)
+		waitUpstream(t, w.fake, tok, n)
+	}
+	for _, path := range []string{"/metrics", "/probe?report=detailed"} {
+		status, body := e.get(t, path)
+		if status != http.StatusServiceUnavailable || !strings.Contains(body, "--web.max-requests") {
+			t.Errorf("%s with 2 scrapes held: %d %q, want 503 naming --web.max-requests", path, status, body)
+		}
+	}
+	if status, _ := e.get(t, "/-/healthy"); status != http.StatusOK {
+		t.Errorf("/-/healthy is limited too: %d", status)
+	}
+	for _, h := range held {
+		h.cancel()
+		h.result(t, 10*time.Second)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, _ := e.get(t, "/probe?report=detailed")
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/probe still %d after the held scrapes ended", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, metrics := e.get(t, "/metrics"); !strings.Contains(metrics, `promhttp_metric_handler_requests_total{code="503"} 1`) {
+		t.Errorf("the refused /metrics is not counted as a 503")
+	}
+}
+
+// TestGracefulShutdown: SIGTERM during a scrape lets it finish with its report, then
+// the process exits 0, saying so in the log.
+func TestGracefulShutdown(t *testing.T) {
+	w, tokens, slowDown := slowWorld(t, 1, time.Second)
+	e := start(t, w.env, "--config.file="+w.config)
+	slowDown(e)
+	n := w.fake.Count(tokens[0])
+	h := e.getAsync("/probe?report=slow-0")
+	waitUpstream(t, w.fake, tokens[0], n)
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a := h.result(t, 15*time.Second)
+	if a.err != nil || a.status != http.StatusOK || !strings.Contains(a.body, `toggl_report_up{report="slow-0"} 1`) {
+		t.Errorf("scrape in flight at SIGTERM: %d %v\n%s", a.status, a.err, a.body)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- e.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v, want 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the exporter did not exit within 15s of SIGTERM")
+	}
+	log := e.stderr.String()
+	for _, want := range []string{`msg="shutting down"`, "msg=stopped"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %s:\n%s", want, log)
+		}
 	}
 }
