@@ -65,7 +65,7 @@ func run() int {
 	if *configCheck {
 		return checkConfig(*configFile, os.Stdout, os.Stderr)
 	}
-	if err := checkTelemetryPath(*metricsPath); err != nil {
+	if err := checkWebFlags(*metricsPath, *maxRequests); err != nil {
 		level.Error(logger).Log("msg", "invalid flag", "err", err)
 		return 1
 	}

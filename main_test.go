@@ -564,22 +564,28 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 	}
 }
 
-// TestBadTelemetryPath: a telemetry path the exporter cannot serve is refused at start
-// with exit code 1 and a message naming the flag, never a panic.
-func TestBadTelemetryPath(t *testing.T) {
+// TestBadWebFlags: a telemetry path the exporter cannot serve, or a negative
+// --web.max-requests, is refused at start with exit code 1 and a message naming the
+// flag, never a panic.
+func TestBadWebFlags(t *testing.T) {
 	w := newWorld(t)
+	var args []string
 	for _, path := range []string{"/probe", "/", "metrics", "", "/config", "/-/reload", "/-/healthy", "/sd", "/metrics/", "//metrics", "/me trics", "/{x}"} {
-		t.Run(path, func(t *testing.T) {
+		args = append(args, "--web.telemetry-path="+path)
+	}
+	for _, arg := range append(args, "--web.max-requests=-1") {
+		t.Run(arg, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, binary, "--config.file="+w.config, "--web.listen-address="+freeAddress(t), "--web.telemetry-path="+path)
+			cmd := exec.CommandContext(ctx, binary, "--config.file="+w.config, "--web.listen-address="+freeAddress(t), arg)
 			cmd.Env = append(os.Environ(), w.env...)
 			out, err := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 1 {
 				t.Errorf("exit code %d (%v), want 1", code, err)
 			}
-			if !strings.Contains(string(out), "--web.telemetry-path") || strings.Contains(string(out), "panic") || strings.Contains(string(out), "goroutine ") {
-				t.Errorf("want a message naming --web.telemetry-path and no panic:\n%s", out)
+			flag, _, _ := strings.Cut(arg, "=")
+			if !strings.Contains(string(out), flag) || strings.Contains(string(out), "panic") || strings.Contains(string(out), "goroutine ") {
+				t.Errorf("want a message naming %s and no panic:\n%s", flag, out)
 			}
 		})
 	}

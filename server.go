@@ -108,8 +108,11 @@ func serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 // ownPaths are the paths the exporter serves besides the telemetry path.
 var ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
 
-// checkTelemetryPath tells why the --web.telemetry-path p cannot be served, if it cannot.
-func checkTelemetryPath(p string) error {
+// checkWebFlags tells what is wrong with --web.telemetry-path p or --web.max-requests.
+func checkWebFlags(p string, maxRequests int) error {
+	if maxRequests < 0 {
+		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
+	}
 	pathChar := func(r rune) bool {
 		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/-._~", r)
 	}
@@ -122,14 +125,14 @@ func checkTelemetryPath(p string) error {
 	return nil
 }
 
-// limitInFlight returns a wrapper that lets at most max requests at once into the
-// handlers it wraps, all of them together, and answers 503 at once beyond; 0 is no limit.
-func limitInFlight(max int) func(http.Handler) http.Handler {
-	if max <= 0 {
+// limitInFlight returns a wrapper that lets at most n requests at once into the handlers
+// it wraps, all of them together, and answers 503 at once beyond; 0 is no limit.
+func limitInFlight(n int) func(http.Handler) http.Handler {
+	if n <= 0 {
 		return func(h http.Handler) http.Handler { return h }
 	}
-	slots := make(chan struct{}, max)
-	msg := fmt.Sprintf("Too many scrapes in flight (--web.max-requests=%d); try again later.", max)
+	slots := make(chan struct{}, n)
+	msg := fmt.Sprintf("Too many scrapes in flight (--web.max-requests=%d); try again later.", n)
 	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			select {

@@ -101,20 +101,20 @@ func TestSlowLorisHeaderIsCut(t *testing.T) {
 	}
 }
 
-// TestLimitInFlight: with max requests held inside, the next one is a 503 at once,
+// TestLimitInFlight: with n requests held inside, the next one is a 503 at once,
 // across every handler the limit wraps; a freed slot serves again; 0 is no limit.
 func TestLimitInFlight(t *testing.T) {
-	const max = 3
+	const n = 3
 	entered, release := make(chan struct{}), make(chan struct{})
 	hold := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		<-release
 	})
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-	limit := limitInFlight(max)
+	limit := limitInFlight(n)
 	held, other := limit(hold), limit(ok)
 	var wg sync.WaitGroup
-	for range max {
+	for range n {
 		wg.Go(func() { held.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/probe", nil)) })
 		<-entered
 	}
@@ -122,7 +122,7 @@ func TestLimitInFlight(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "--web.max-requests=3") {
-			t.Errorf("request %d: %d %q, want 503 naming the flag", max+1, rec.Code, rec.Body.String())
+			t.Errorf("request %d: %d %q, want 503 naming the flag", n+1, rec.Code, rec.Body.String())
 		}
 	}
 	close(release)
