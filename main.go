@@ -3,14 +3,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"html"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -25,7 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -47,6 +44,7 @@ var (
 	timeoutOffset = kingpin.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer.").Default("0.5s").Duration()
 	logLevel      = kingpin.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat     = kingpin.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
+	maxRequests   = kingpin.Flag("web.max-requests", "Most /metrics and /probe requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
 	toolkitFlags  = kingpinflag.AddFlags(kingpin.CommandLine, ":9981")
 )
 
@@ -62,10 +60,14 @@ func run() int {
 	kingpin.HelpFlag.Short('h')
 	kingpin.Parse()
 
-	logger, toolkitLogger := newLoggers(os.Stderr, *logFormat, *logLevel)
+	logger, toolkitLogger, httpLogger := newLoggers(os.Stderr, *logFormat, *logLevel)
 
 	if *configCheck {
 		return checkConfig(*configFile, os.Stdout, os.Stderr)
+	}
+	if err := checkWebFlags(*metricsPath, *maxRequests); err != nil {
+		level.Error(logger).Log("msg", "invalid flag", "err", err)
+		return 1
 	}
 
 	level.Info(logger).Log("msg", "starting "+program, "version", version.Info(), "build_context", version.BuildContext())
@@ -102,96 +104,73 @@ func run() int {
 			_ = reloader.reload() // logged by reload
 		}
 	}()
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 
-	handlerOpts := collector.HandlerOpts{
-		TimeoutOffset:  *timeoutOffset,
-		DefaultTimeout: 30 * time.Second,
-		ErrorLog:       stdLogger{logger},
+	routes := site{
+		metricsPath:   *metricsPath,
+		timeoutOffset: *timeoutOffset,
+		maxRequests:   *maxRequests,
+		demo:          *demo,
+		registry:      reg,
+		exporter:      exporter,
+		config:        safeConfig,
+		reload:        reloader.reload,
+		logger:        logger,
 	}
-	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, promhttp.InstrumentMetricHandler(reg, exporter.MetricsHandler(reg, handlerOpts)))
-	mux.Handle("/probe", exporter.ProbeHandler(handlerOpts))
-	mux.Handle("/sd", exporter.SDHandler())
-	mux.HandleFunc("/config", func(w http.ResponseWriter, r *http.Request) {
-		out, err := safeConfig.Get().Redacted()
-		if err != nil {
-			http.Error(w, "cannot render the configuration: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write(out)
-	})
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "Healthy.\n")
-	})
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, r *http.Request) {
-		if safeConfig.Get() == nil {
-			http.Error(w, "Not ready: no configuration loaded.", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "Ready.\n")
-	})
-	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
-			return
-		}
-		if err := reloader.reload(); err != nil {
-			http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		io.WriteString(w, "Configuration reloaded.\n")
-	})
-	mux.Handle("/", landingPage(exporter, *metricsPath, *demo, logger))
-
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := web.ListenAndServe(srv, toolkitFlags, toolkitLogger); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	srv := newServer(routes.handler(), defaultTimeouts, httpLogger)
+	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
+	if err := serve(srv, listen, stop, shutdownGrace, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
 		return 1
 	}
 	return 0
 }
 
-// newLoggers returns the one go-kit logger of the process and, for the exporter-toolkit,
-// an slog logger that writes through it, so there is one log stream in one format.
-func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger) {
-	var base log.Logger
+// newLoggers returns the one go-kit logger of the process and, writing through it so
+// that there is one log stream in one format with one key order (level ts caller msg),
+// an slog logger for the exporter-toolkit and a standard library logger for net/http.
+func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *stdlog.Logger) {
+	var root log.Logger
 	if format == "json" {
-		base = log.NewJSONLogger(log.NewSyncWriter(w))
+		root = log.NewJSONLogger(log.NewSyncWriter(w))
 	} else {
-		base = log.NewLogfmtLogger(log.NewSyncWriter(w))
+		root = log.NewLogfmtLogger(log.NewSyncWriter(w))
 	}
 	var sl slog.Level
 	switch lvl {
 	case "debug":
-		base, sl = level.NewFilter(base, level.AllowDebug()), slog.LevelDebug
+		root, sl = level.NewFilter(root, level.AllowDebug()), slog.LevelDebug
 	case "warn":
-		base, sl = level.NewFilter(base, level.AllowWarn()), slog.LevelWarn
+		root, sl = level.NewFilter(root, level.AllowWarn()), slog.LevelWarn
 	case "error":
-		base, sl = level.NewFilter(base, level.AllowError()), slog.LevelError
+		root, sl = level.NewFilter(root, level.AllowError()), slog.LevelError
 	default:
-		base, sl = level.NewFilter(base, level.AllowInfo()), slog.LevelInfo
+		root, sl = level.NewFilter(root, level.AllowInfo()), slog.LevelInfo
 	}
-	base = log.With(base, "ts", log.DefaultTimestampUTC)
-	// The slog bridge adds its own caller and time; drop its time in favour of our ts.
-	dropTime := log.LoggerFunc(func(kv ...any) error {
+	// slog-gokit sends level, caller, time, msg, ...: its time becomes ts, after the
+	// level, where level.Info(logger) puts it on the exporter's own lines.
+	toolkit := log.LoggerFunc(func(kv ...any) error {
+		out := make([]any, 0, len(kv))
+		var rest []any
 		for i := 0; i+1 < len(kv); i += 2 {
-			if kv[i] == slog.TimeKey {
-				kv = append(kv[:i:i], kv[i+2:]...)
-				break
+			switch kv[i] {
+			case level.Key():
+				out = append(out, kv[i], kv[i+1])
+			case slog.TimeKey:
+				if t, ok := kv[i+1].(time.Time); ok {
+					out = append(out, "ts", t.UTC().Format(time.RFC3339Nano))
+				}
+			default:
+				rest = append(rest, kv[i], kv[i+1])
 			}
 		}
-		return base.Log(kv...)
+		return root.Log(append(out, rest...)...)
 	})
-	return log.With(base, "caller", log.DefaultCaller), slog.New(slgk.NewGoKitHandler(dropTime, sl))
-}
-
-// stdLogger adapts the go-kit logger to promhttp's error log.
-type stdLogger struct{ logger log.Logger }
-
-func (l stdLogger) Println(v ...any) {
-	level.Error(l.logger).Log("msg", "error serving metrics", "err", fmt.Sprint(v...))
+	withTS := log.With(root, "ts", log.DefaultTimestampUTC)
+	// net/http's lines carry its file:line (Lshortfile), which the adapter logs as caller.
+	httpLog := stdlog.New(log.NewStdlibAdapter(level.Error(withTS)), "", stdlog.Lshortfile)
+	return log.With(withTS, "caller", log.DefaultCaller), slog.New(slgk.NewGoKitHandler(toolkit, sl)), httpLog
 }
 
 // checkConfig implements --config.check: load and validate, without network access.
@@ -296,56 +275,4 @@ func startDemo(logger log.Logger) (config []byte, stop func(), err error) {
 	}
 	level.Warn(logger).Log("msg", "DEMO MODE: serving simulated reports from a built-in fake Toggl API, not real data", "fake_api", "http://"+ln.Addr().String())
 	return []byte(b.String()), func() { srv.Close() }, nil
-}
-
-// landingPage renders the exporter-toolkit landing page with the reports and their last
-// status; it is rendered per request because the status changes.
-func landingPage(e *collector.Exporter, metricsPath string, demo bool, logger log.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var extra strings.Builder
-		if demo {
-			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account.</p>`)
-		}
-		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>last success</th><th>series</th><th></th></tr>")
-		for _, s := range e.Status() {
-			status := "not fetched yet"
-			switch {
-			case s.Up:
-				status = "up"
-			case s.Fetched:
-				status = "down: " + s.Code + ": " + s.Message
-			}
-			last := "never"
-			if !s.LastSuccess.IsZero() {
-				last = s.LastSuccess.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td><a href="probe?report=%s">probe</a></td></tr>`,
-				html.EscapeString(s.Name), html.EscapeString(status), last, s.Series, url.QueryEscape(s.Name))
-		}
-		extra.WriteString("</table>")
-		description := "Prometheus exporter for Toggl Track saved reports"
-		if demo {
-			description += " (DEMO MODE)"
-		}
-		page, err := web.NewLandingPage(web.LandingConfig{
-			Name:        program,
-			Description: description,
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: metricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
-				{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
-				{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-			ExtraHTML: extra.String(),
-			ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
-		})
-		if err != nil {
-			level.Error(logger).Log("msg", "cannot render the landing page", "err", err)
-			http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
-			return
-		}
-		page.ServeHTTP(w, r)
-	})
 }

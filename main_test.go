@@ -7,12 +7,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,11 +169,13 @@ type world struct {
 	dir    string
 	config string
 	env    []string
+	// reports is how many reports the world's configuration holds (writeConfig's seven).
+	reports int
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{fake: togglfake.New(), dir: t.TempDir()}
+	w := &world{fake: togglfake.New(), dir: t.TempDir(), reports: 7}
 	w.server = httptest.NewServer(w.fake)
 	t.Cleanup(w.server.Close)
 	w.fake.Set(secretToken, togglfake.Report{Body: fixture(t, "detailed.json")})
@@ -309,15 +314,27 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
+// startFetches waits for the fetch of every report that the exporter makes at start, and
+// returns how many requests the fake has seen.
+func startFetches(t *testing.T, w *world) int {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(w.fake.Requests()) < w.reports; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the %d reports fetched at start", len(w.fake.Requests()), w.reports)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // none more is coming
+	n := len(w.fake.Requests())
+	if n != w.reports {
+		t.Fatalf("%d requests at start for %d reports, want one each", n, w.reports)
+	}
+	return n
+}
+
 func TestEndToEndProbe(t *testing.T) {
 	w := newWorld(t)
 	e := start(t, w.env, "--config.file="+w.config)
-	// Every report is fetched once at start; /probe of one report fetches no other.
-	for deadline := time.Now().Add(10 * time.Second); w.fake.Count(secretToken) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the detailed report was not fetched at start")
-		}
-	}
+	startFetches(t, w) // every report once; /probe of one report fetches no other
 	status, body := e.get(t, "/probe?report=weekly")
 	if status != http.StatusOK || !strings.Contains(body, `toggl_report_up{report="weekly"} 1`) {
 		t.Fatalf("/probe?report=weekly: %d\n%s", status, body)
@@ -506,32 +523,372 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// TestNoFileDescriptorLeak scrapes repeatedly, failures included, and checks that the
-// exporter's open file descriptors do not grow.
+// TestNoFileDescriptorLeak scrapes a dedicated pair of reports, one answering and one
+// whose connection the fake resets, and counts the exporter's open descriptors before and
+// after, as node_exporter does. Each scrape is one /probe of one report, so fetches never
+// overlap and the client keeps at most one idle connection to the fake: the count is
+// exact, and a leak of one descriptor per scrape (a body or connection not closed) fails.
 func TestNoFileDescriptorLeak(t *testing.T) {
-	w := newWorld(t)
-	w.writeConfig(t, "  - name: reset\n    token: tok-reset\n")
-	w.fake.Set("tok-reset", togglfake.Report{Fault: togglfake.Fault{Reset: true}})
+	fake := togglfake.New()
+	upstream := httptest.NewServer(fake)
+	t.Cleanup(upstream.Close)
+	fake.Set("tok-ok-0123456789", togglfake.Report{Body: fixture(t, "detailed.json")})
+	fake.Set("tok-reset-0123456789", togglfake.Report{Fault: togglfake.Fault{Reset: true}})
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "toggl.yml")
 	// A tiny refresh interval so that every scrape fetches.
-	cfg, _ := os.ReadFile(w.config)
-	w.write(t, "toggl.yml", "min_refresh_interval: 1ms\n"+string(cfg))
-	e := start(t, w.env, "--config.file="+w.config)
-	fds := func() int {
-		entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", e.cmd.Process.Pid))
+	yml := fmt.Sprintf("api_url: %s\nrequests_per_second: 100\nmin_refresh_interval: 1ms\nreports:\n"+
+		"  - name: ok\n    token: tok-ok-0123456789\n  - name: reset\n    token: tok-reset-0123456789\n", upstream.URL)
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, []string{"TOGGL_API_TOKEN="}, "--config.file="+cfg)
+	fdDir := fmt.Sprintf("/proc/%d/fd", e.cmd.Process.Pid)
+	fds := func() map[string]string {
+		entries, err := os.ReadDir(fdDir)
 		if err != nil {
 			t.Skipf("cannot count file descriptors: %v", err)
 		}
-		return len(entries)
+		m := make(map[string]string, len(entries))
+		for _, d := range entries {
+			m[d.Name()], _ = os.Readlink(filepath.Join(fdDir, d.Name()))
+		}
+		return m
 	}
-	for range 5 {
-		e.get(t, "/metrics")
+	scrape := func() {
+		for _, r := range []string{"ok", "reset"} {
+			if status, body := e.get(t, "/probe?report="+r); status != http.StatusOK {
+				t.Fatalf("/probe?report=%s: %d %s", r, status, body)
+			}
+		}
 	}
+	scrape() // the first connections: the test's to the exporter, the exporter's to the fake
 	before := fds()
-	for range 200 {
-		e.get(t, "/metrics")
+	const scrapes = 20
+	for range scrapes {
+		scrape()
 	}
-	// A leak would grow by one per failing fetch (200 here); a few idle connections may come and go.
-	if after := fds(); after > before+10 {
-		t.Errorf("open file descriptors grew from %d to %d over 200 scrapes", before, after)
+	after := fds()
+	if len(after) != len(before) {
+		var grown []string
+		for fd, target := range after {
+			if before[fd] != target {
+				grown = append(grown, fd+" -> "+target)
+			}
+		}
+		slices.Sort(grown)
+		t.Errorf("open file descriptors went from %d to %d over %d scrapes; new: %s", len(before), len(after), scrapes, strings.Join(grown, ", "))
+	}
+	if n := fake.Count("tok-reset-0123456789"); n < scrapes {
+		t.Errorf("the failing report was fetched %d times, want every scrape", n)
+	}
+}
+
+// TestBadWebFlags: a telemetry path the exporter cannot serve, or a negative
+// --web.max-requests, is refused at start with exit code 1 and a message naming the
+// flag, never a panic.
+func TestBadWebFlags(t *testing.T) {
+	w := newWorld(t)
+	var args []string
+	for _, path := range []string{"/probe", "/", "metrics", "", "/config", "/-/reload", "/-/healthy", "/sd", "/metrics/", "//metrics", "/me trics", "/{x}"} {
+		args = append(args, "--web.telemetry-path="+path)
+	}
+	for _, arg := range append(args, "--web.max-requests=-1") {
+		t.Run(arg, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, "--config.file="+w.config, "--web.listen-address="+freeAddress(t), arg)
+			cmd.Env = append(os.Environ(), w.env...)
+			out, err := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); code != 1 {
+				t.Errorf("exit code %d (%v), want 1", code, err)
+			}
+			flag, _, _ := strings.Cut(arg, "=")
+			if !strings.Contains(string(out), flag) || strings.Contains(string(out), "panic") || strings.Contains(string(out), "goroutine ") {
+				t.Errorf("want a message naming %s and no panic:\n%s", flag, out)
+			}
+		})
+	}
+	// A path of its own is served, and the landing page links it.
+	e := start(t, w.env, "--config.file="+w.config, "--web.telemetry-path=/toggl/metrics")
+	if status, body := e.get(t, "/toggl/metrics"); status != http.StatusOK || !strings.Contains(body, "toggl_report_up") {
+		t.Errorf("/toggl/metrics: %d", status)
+	}
+	if _, landing := e.get(t, "/"); !strings.Contains(landing, `href="/toggl/metrics"`) {
+		t.Errorf("landing page does not link /toggl/metrics")
+	}
+}
+
+// TestMethods: the read-only endpoints answer GET and HEAD only, the reload POST only;
+// anything else is a 405 naming the allowed methods, and starts no upstream fetch.
+func TestMethods(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	atStart := startFetches(t, w)
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodDelete, "/probe?report=detailed", 405, "GET, HEAD"},
+		{http.MethodPost, "/probe?report=detailed", 405, "GET, HEAD"},
+		{http.MethodPost, "/metrics", 405, "GET, HEAD"},
+		{http.MethodPut, "/config", 405, "GET, HEAD"},
+		{http.MethodPost, "/-/healthy", 405, "GET, HEAD"},
+		{http.MethodDelete, "/-/ready", 405, "GET, HEAD"},
+		{http.MethodPost, "/", 405, "GET, HEAD"},
+		{http.MethodGet, "/-/reload", 405, "POST"},
+		{http.MethodPut, "/-/reload", 405, "POST"},
+		{http.MethodHead, "/config", 200, ""},
+		{http.MethodHead, "/-/healthy", 200, ""},
+		{http.MethodHead, "/", 200, ""},
+		{http.MethodGet, "/nowhere", 404, ""},
+	}
+	for _, tc := range tests {
+		req, _ := http.NewRequest(tc.method, e.url+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow)
+		}
+	}
+	if n := len(w.fake.Requests()) - atStart; n != 0 {
+		t.Errorf("refused requests made %d upstream requests", n)
+	}
+	// HEAD is a GET without the body: it scrapes.
+	req, _ := http.NewRequest(http.MethodHead, e.url+"/probe?report=detailed", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("HEAD /probe: %d", resp.StatusCode)
+	}
+}
+
+// TestLandingPageLinks: every link of the landing page answers 200 (the toolkit's pprof
+// links answered 404).
+func TestLandingPageLinks(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	_, page := e.get(t, "/")
+	base, _ := url.Parse(e.url + "/")
+	links := regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(links) < 5 {
+		t.Fatalf("only %d links on the landing page:\n%s", len(links), page)
+	}
+	for _, m := range links {
+		ref, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil {
+			t.Errorf("link %q: %v", m[1], err)
+			continue
+		}
+		u := base.ResolveReference(ref)
+		if u.Host != base.Host {
+			t.Errorf("link %q leaves the exporter", m[1])
+			continue
+		}
+		if status, _ := e.get(t, u.RequestURI()); status != http.StatusOK {
+			t.Errorf("link %q answers %d", m[1], status)
+		}
+	}
+}
+
+// heldScrape sends a GET in the background; cancel abandons it, result waits for it.
+type heldScrape struct {
+	cancel context.CancelFunc
+	done   chan heldAnswer
+}
+
+type heldAnswer struct {
+	status int
+	body   string
+	err    error
+}
+
+func (e *exporter) getAsync(path string) *heldScrape {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &heldScrape{cancel: cancel, done: make(chan heldAnswer, 1)}
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.url+path, nil)
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "30")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			h.done <- heldAnswer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		h.done <- heldAnswer{resp.StatusCode, string(b), err}
+	}()
+	return h
+}
+
+func (h *heldScrape) result(t *testing.T, limit time.Duration) heldAnswer {
+	t.Helper()
+	select {
+	case a := <-h.done:
+		return a
+	case <-time.After(limit):
+		t.Fatalf("no answer within %s", limit)
+		return heldAnswer{}
+	}
+}
+
+// slowWorld is the world plus reports slow-0 .. slow-<n-1>, refreshed at every scrape,
+// fetched once fast; from then on their upstream answers after delay.
+func slowWorld(t *testing.T, n int, delay time.Duration) (*world, []string, func(*exporter)) {
+	t.Helper()
+	w := newWorld(t)
+	var extra strings.Builder
+	var tokens []string
+	for i := range n {
+		tok := fmt.Sprintf("tok-slow-%d-0123456789", i)
+		tokens = append(tokens, tok)
+		w.fake.Set(tok, togglfake.Report{Body: fixture(t, "weekly.json")})
+		fmt.Fprintf(&extra, "  - name: slow-%d\n    token: %s\n    min_refresh_interval: 1ms\n    timeout: 1m\n", i, tok)
+	}
+	w.writeConfig(t, extra.String())
+	slowDown := func(e *exporter) {
+		for i, tok := range tokens {
+			if status, _ := e.get(t, fmt.Sprintf("/probe?report=slow-%d", i)); status != http.StatusOK {
+				t.Fatalf("/probe?report=slow-%d: %d", i, status)
+			}
+			w.fake.SetFault(tok, togglfake.Fault{HeaderDelay: delay})
+		}
+	}
+	return w, tokens, slowDown
+}
+
+// waitUpstream waits until the fake has seen more than n requests for token: the scrape
+// that started them is inside the exporter's handler.
+func waitUpstream(t *testing.T, f *togglfake.Fake, token string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.Count(token) <= n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no upstream request for %s within 10s", token)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMaxRequests: with --web.max-requests=2 and two /probe scrapes held inside the
+// handler (their upstream does not answer), a third request, /metrics or /probe, is
+// refused with a 503 at once: one limit for both; once they end, scrapes are served again.
+func TestMaxRequests(t *testing.T) {
+	w, tokens, slowDown := slowWorld(t, 2, time.Minute)
+	e := start(t, w.env, "--config.file="+w.config, "--web.max-requests=2")
+	slowDown(e)
+	var held []*heldScrape
+	for i, tok := range tokens {
+		n := w.fake.Count(tok)
+		h := e.getAsync(fmt.Sprintf("/probe?report=slow-%d", i))
+		t.Cleanup(h.cancel)
+		held = append(held, h)
+		waitUpstream(t, w.fake, tok, n)
+	}
+	for _, path := range []string{"/metrics", "/probe?report=detailed"} {
+		status, body := e.get(t, path)
+		if status != http.StatusServiceUnavailable || !strings.Contains(body, "--web.max-requests") {
+			t.Errorf("%s with 2 scrapes held: %d %q, want 503 naming --web.max-requests", path, status, body)
+		}
+	}
+	if status, _ := e.get(t, "/-/healthy"); status != http.StatusOK {
+		t.Errorf("/-/healthy is limited too: %d", status)
+	}
+	for _, h := range held {
+		h.cancel()
+		h.result(t, 10*time.Second)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, _ := e.get(t, "/probe?report=detailed")
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/probe still %d after the held scrapes ended", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The slow reports' fetches go on in the background: a short scrape timeout.
+	req, _ := http.NewRequest(http.MethodGet, e.url+"/metrics", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `promhttp_metric_handler_requests_total{code="503"} 1`) {
+		t.Errorf("the refused /metrics is not counted as a 503")
+	}
+}
+
+// TestGracefulShutdown: SIGTERM during a scrape lets it finish with its report, then
+// the process exits 0, saying so in the log.
+func TestGracefulShutdown(t *testing.T) {
+	w, tokens, slowDown := slowWorld(t, 1, time.Second)
+	e := start(t, w.env, "--config.file="+w.config)
+	slowDown(e)
+	n := w.fake.Count(tokens[0])
+	h := e.getAsync("/probe?report=slow-0")
+	waitUpstream(t, w.fake, tokens[0], n)
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a := h.result(t, 15*time.Second)
+	if a.err != nil || a.status != http.StatusOK || !strings.Contains(a.body, `toggl_report_up{report="slow-0"} 1`) {
+		t.Errorf("scrape in flight at SIGTERM: %d %v\n%s", a.status, a.err, a.body)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- e.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v, want 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the exporter did not exit within 15s of SIGTERM")
+	}
+	log := e.stderr.String()
+	for _, want := range []string{`msg="shutting down"`, "msg=stopped"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %s:\n%s", want, log)
+		}
+	}
+}
+
+// TestLandingPageAnswers: right after start, before anything scrapes, the landing page
+// shows every report with its figures, and says for a report that is down what to do.
+func TestLandingPageAnswers(t *testing.T) {
+	w := newWorld(t)
+	e := start(t, w.env, "--config.file="+w.config)
+	startFetches(t, w)
+	var landing string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, landing = e.get(t, "/")
+		if !strings.Contains(landing, "not fetched yet") || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range []string{
+		// detailed.json: 7200 s tracked, 6600 s billable; weekly.json: 13200 and 7200.
+		"<td>detailed</td><td>up</td>", "<td>2.0 h</td><td>1.8 h</td><td>complete</td>",
+		"<td>weekly</td><td>up</td>", "<td>3.7 h</td><td>2.0 h</td>",
+		"<td>failing-403</td><td>down: 403:", "copy its token again",
+		"<td>failing-404</td><td>down: 404:", "the report does not exist",
+	} {
+		if !strings.Contains(landing, want) {
+			t.Errorf("landing page lacks %q:\n%s", want, landing)
+		}
+	}
+	if strings.Contains(landing, "not fetched yet") {
+		t.Errorf("a report is still not fetched:\n%s", landing)
 	}
 }

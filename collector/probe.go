@@ -20,6 +20,9 @@ type HandlerOpts struct {
 	TimeoutOffset time.Duration
 	// DefaultTimeout bounds a scrape that sends no timeout header (e.g. curl).
 	DefaultTimeout time.Duration
+	// MaxTimeout, when set, caps the timeout a scrape asks for: the HTTP server's write
+	// timeout and the bound on requests in flight count on it.
+	MaxTimeout time.Duration
 	// ErrorLog receives errors of the exposition (not of fetches).
 	ErrorLog promhttp.Logger
 }
@@ -32,7 +35,8 @@ func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.Can
 	}
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
-			timeout = time.Duration(secs*float64(time.Second)) - o.TimeoutOffset
+			// Capped before the conversion, which overflows for 1e300 or +Inf.
+			timeout = time.Duration(min(secs, maxSeconds)*float64(time.Second)) - o.TimeoutOffset
 			if timeout <= 0 {
 				// An offset larger than the timeout leaves no time to fetch: answer
 				// from the cache at once rather than fail the scrape.
@@ -40,8 +44,18 @@ func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.Can
 			}
 		}
 	}
+	if o.MaxTimeout > 0 {
+		timeout = min(timeout, o.MaxTimeout)
+	}
 	return context.WithTimeout(r.Context(), timeout)
 }
+
+// maxSeconds is a timeout far beyond any scrape's that still fits a time.Duration.
+const maxSeconds = 1e6
+
+// maxEcho is how much of an unknown report name a 400 quotes back: enough to spot a
+// typo, too little to carry a page of text.
+const maxEcho = 64
 
 // MetricsHandler serves every configured report plus what base gathers (the exporter's
 // own metrics), in one answer bounded by the scrape's deadline.
@@ -72,21 +86,39 @@ func (d disjoint) Gather() ([]*dto.MetricFamily, error) {
 // multi-target pattern). It never takes a URL or a token from the request.
 func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := r.URL.Query().Get("report")
-		if name == "" {
-			http.Error(w, "missing parameter: report (one of: "+strings.Join(e.Names(), ", ")+")", http.StatusBadRequest)
+		given := r.URL.Query()["report"]
+		if len(given) > 1 {
+			http.Error(w, fmt.Sprintf("report: given %d times; give it once", len(given)), http.StatusBadRequest)
 			return
 		}
+		if len(given) == 0 || given[0] == "" {
+			http.Error(w, "missing parameter: report (one of: "+e.nameList()+")", http.StatusBadRequest)
+			return
+		}
+		name := given[0]
 		ctx, cancel := scrapeContext(r, o)
 		defer cancel()
 		c, err := e.Collector(ctx, name)
 		var unknown UnknownReportError
 		if errors.As(err, &unknown) {
-			http.Error(w, fmt.Sprintf("unknown report %q (configured: %s)", name, strings.Join(e.Names(), ", ")), http.StatusBadRequest)
+			echo := strconv.Quote(name)
+			if len(name) > maxEcho {
+				echo = strconv.Quote(name[:maxEcho]) + "..."
+			}
+			http.Error(w, fmt.Sprintf("unknown report %s (configured: %s)", echo, e.nameList()), http.StatusBadRequest)
 			return
 		}
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: o.ErrorLog}).ServeHTTP(w, r)
 	})
+}
+
+// nameList lists the configured reports for a 400, the first 20 of them.
+func (e *Exporter) nameList() string {
+	names := e.Names()
+	if len(names) > 20 {
+		return strings.Join(names[:20], ", ") + fmt.Sprintf(" and %d more", len(names)-20)
+	}
+	return strings.Join(names, ", ")
 }

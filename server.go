@@ -1,0 +1,307 @@
+package main
+
+// The HTTP side of the process: routes, the bounds on what a client can hold, the
+// landing page, and a stop that lets scrapes in flight finish.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	stdlog "log"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/toggl-exporter/toggl_exporter/collector"
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+const (
+	// maxScrapeTimeout caps how long a scrape waits for fresh values, whatever
+	// X-Prometheus-Scrape-Timeout-Seconds says: Prometheus' timeouts are seconds to a
+	// minute, and a client must not hold a slot of --web.max-requests for an hour.
+	maxScrapeTimeout = 2 * time.Minute
+	// defaultScrapeTimeout bounds a scrape that sends no timeout header (curl).
+	defaultScrapeTimeout = 30 * time.Second
+	// shutdownGrace is how long scrapes in flight may take to finish after SIGTERM:
+	// Prometheus' default scrape timeout, and well inside Kubernetes' 30 s before SIGKILL.
+	shutdownGrace = 10 * time.Second
+)
+
+// serverTimeouts bound each phase of a connection; tests shorten them.
+type serverTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+var defaultTimeouts = serverTimeouts{
+	// A GET's headers are a few hundred bytes: a client slower than this is a slow loris.
+	readHeader: 10 * time.Second,
+	// No endpoint takes a body (a reload's POST carries none).
+	read: 15 * time.Second,
+	// Counted from the end of the headers: the longest scrape, plus time to write it.
+	write: maxScrapeTimeout + 15*time.Second,
+	// Longer than the usual 15 s to 1 min scrape interval, so that Prometheus keeps
+	// its connection, yet an idle one does not hold a descriptor for ever.
+	idle: 2 * time.Minute,
+}
+
+// newServer returns the HTTP server with every wait bounded and Go's own errors (accept,
+// TLS handshakes) logged through the project's logger.
+func newServer(h http.Handler, t serverTimeouts, errorLog *stdlog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+		ErrorLog:          errorLog,
+	}
+}
+
+// serve runs listen (which serves srv) until a signal arrives on stop, then gives the
+// requests in flight up to grace to finish; a second signal or the end of grace closes
+// them at once.
+func serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace time.Duration, logger log.Logger) error {
+	served := make(chan error, 1)
+	go func() { served <- listen() }()
+	var sig os.Signal
+	select {
+	case err := <-served:
+		return err
+	case sig = <-stop:
+	}
+	level.Info(logger).Log("msg", "shutting down", "signal", sig, "grace_period", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			level.Warn(logger).Log("msg", "grace period over; cutting the requests still in flight", "grace_period", grace)
+			srv.Close()
+		}
+	case sig = <-stop:
+		level.Warn(logger).Log("msg", "second signal; cutting the requests still in flight", "signal", sig)
+		srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	level.Info(logger).Log("msg", "stopped")
+	return nil
+}
+
+// ownPaths are the paths the exporter serves besides the telemetry path.
+var ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
+
+// checkWebFlags tells what is wrong with --web.telemetry-path p or --web.max-requests.
+func checkWebFlags(p string, maxRequests int) error {
+	if maxRequests < 0 {
+		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
+	}
+	pathChar := func(r rune) bool {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/-._~", r)
+	}
+	switch {
+	case !strings.HasPrefix(p, "/") || slices.Contains(ownPaths, p):
+		return fmt.Errorf(`--web.telemetry-path %q: must start with "/" and not be a path the exporter serves itself (%s)`, p, strings.Join(ownPaths, " "))
+	case path.Clean(p) != p || strings.IndexFunc(p, func(r rune) bool { return !pathChar(r) }) >= 0:
+		return fmt.Errorf("--web.telemetry-path %q: must be a clean path (no //, . or .. segment, no trailing /) of letters, digits and - . _ ~ /", p)
+	}
+	return nil
+}
+
+// limitInFlight returns a wrapper that lets at most n requests at once into the handlers
+// it wraps, all of them together, and answers 503 at once beyond; 0 is no limit.
+func limitInFlight(n int) func(http.Handler) http.Handler {
+	if n <= 0 {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	slots := make(chan struct{}, n)
+	msg := fmt.Sprintf("Too many scrapes in flight (--web.max-requests=%d); try again later.", n)
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				h.ServeHTTP(w, r)
+			default:
+				http.Error(w, msg, http.StatusServiceUnavailable)
+			}
+		})
+	}
+}
+
+// site is what the HTTP routes serve.
+type site struct {
+	metricsPath   string
+	timeoutOffset time.Duration
+	maxRequests   int
+	demo          bool
+	registry      *prometheus.Registry // the exporter's own metrics
+	exporter      *collector.Exporter
+	config        *config.SafeConfig
+	reload        func() error
+	logger        log.Logger
+}
+
+// handler routes the exporter's endpoints. The method patterns make the mux answer 405
+// with an Allow header to any other method: a DELETE /probe must not fetch. /metrics and
+// /probe share one bound on requests in flight: both start fetches and hold answers.
+func (s site) handler() http.Handler {
+	opts := collector.HandlerOpts{
+		TimeoutOffset:  s.timeoutOffset,
+		DefaultTimeout: defaultScrapeTimeout,
+		MaxTimeout:     maxScrapeTimeout,
+		ErrorLog:       stdLogger{s.logger},
+	}
+	limit := limitInFlight(s.maxRequests)
+	mux := http.NewServeMux()
+	mux.Handle("GET "+s.metricsPath, promhttp.InstrumentMetricHandler(s.registry, limit(s.exporter.MetricsHandler(s.registry, opts))))
+	mux.Handle("GET /probe", limit(s.exporter.ProbeHandler(opts)))
+	mux.Handle("GET /sd", s.exporter.SDHandler())
+	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.config.Get().Redacted()
+		if err != nil {
+			http.Error(w, "cannot render the configuration: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(out)
+	})
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Healthy.\n")
+	})
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, r *http.Request) {
+		if s.config.Get() == nil {
+			http.Error(w, "Not ready: no configuration loaded.", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "Ready.\n")
+	})
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.reload(); err != nil {
+			http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "Configuration reloaded.\n")
+	})
+	mux.Handle("GET /{$}", s.landingPage())
+	return mux
+}
+
+// stdLogger adapts the go-kit logger to promhttp's error log.
+type stdLogger struct{ logger log.Logger }
+
+func (l stdLogger) Println(v ...any) {
+	level.Error(l.logger).Log("msg", "error serving metrics", "err", fmt.Sprint(v...))
+}
+
+// landingPage renders the exporter-toolkit landing page with the reports and their last
+// status; it is rendered per request because the status changes.
+func (s site) landingPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var extra strings.Builder
+		if s.demo {
+			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account.</p>`)
+		}
+		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>last success</th><th></th></tr>")
+		for _, st := range s.exporter.Status() {
+			status := "not fetched yet"
+			switch {
+			case st.Up:
+				status = "up"
+			case st.Fetched:
+				status = "down: " + st.Code + ": " + st.Message
+				if hint := runbookHints[st.Code]; hint != "" {
+					status += " — " + hint
+				}
+			}
+			period, tracked, billable, complete, last := "", "", "", "", "never"
+			if st.Series > 0 {
+				period = formatPeriod(st.PeriodStart, st.PeriodEnd)
+				tracked = formatHours(st.Tracked)
+				if st.HasBillable {
+					billable = formatHours(st.Billable)
+				}
+				complete = "complete"
+				if !st.Complete {
+					complete = fmt.Sprintf("INCOMPLETE after %d page(s): raise max_pages or use a summary report", st.Pages)
+				}
+			}
+			if !st.LastSuccess.IsZero() {
+				last = st.LastSuccess.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
+				html.EscapeString(st.Name), html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), last, url.QueryEscape(st.Name))
+		}
+		extra.WriteString("</table>")
+		description := "Prometheus exporter for Toggl Track saved reports"
+		if s.demo {
+			description += " (DEMO MODE)"
+		}
+		page, err := web.NewLandingPage(web.LandingConfig{
+			Name:        program,
+			Description: description,
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: s.metricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
+				{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
+				{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+			ExtraHTML: extra.String(),
+			ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
+			Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
+		})
+		if err != nil {
+			level.Error(s.logger).Log("msg", "cannot render the landing page", "err", err)
+			http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
+}
+
+// runbookHints say what to do about a report that is down, by code (docs/runbook.md has
+// the whole story).
+var runbookHints = map[string]string{
+	"401":     "the credentials are wrong: check the report's api_token or email and password",
+	"402":     "the hourly API quota is spent (or the plan lacks the feature): raise min_refresh_interval",
+	"403":     "the report token is no longer valid, or the report is private to someone else: copy its token again from Toggl",
+	"404":     "the report does not exist: it was deleted, or the token is wrong",
+	"429":     "rate limited: lower requests_per_second, or share fewer reports per credential",
+	"500":     "Toggl failed; \"report is too big\" means: shorten its period or use a summary report",
+	"timeout": "Toggl answered too slowly: raise timeout, or shorten the report's period",
+	"network": "Toggl cannot be reached: check DNS, proxy and firewall towards api_url",
+	"decode":  "the answer is not a report: see the exporter's log",
+}
+
+// formatPeriod shows a period [start, end) as its first and last day.
+func formatPeriod(start, end time.Time) string {
+	if start.IsZero() {
+		return ""
+	}
+	if end.IsZero() {
+		return start.Format(time.DateOnly) + " …"
+	}
+	return start.Format(time.DateOnly) + " – " + end.Add(-time.Second).Format(time.DateOnly)
+}
+
+// formatHours shows a duration in hours with one decimal.
+func formatHours(d time.Duration) string { return fmt.Sprintf("%.1f h", d.Hours()) }

@@ -1,0 +1,272 @@
+package main
+
+// In-process tests of the HTTP server's bounds, its stop and its logs, with timeouts
+// shortened through serverTimeouts.
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
+)
+
+// TestTimeoutsAreSet: every phase of a connection is bounded, and a scrape of the
+// longest allowed timeout can still write its answer.
+func TestTimeoutsAreSet(t *testing.T) {
+	srv := newServer(http.NotFoundHandler(), defaultTimeouts, nil)
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 {
+		t.Errorf("unbounded: read header %s, read %s, write %s, idle %s", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
+	}
+	if srv.WriteTimeout <= maxScrapeTimeout {
+		t.Errorf("write timeout %s cuts a scrape of %s", srv.WriteTimeout, maxScrapeTimeout)
+	}
+}
+
+// testServer serves h on loopback with timeouts t and returns its address.
+func testServer(t *testing.T, h http.Handler, timeouts serverTimeouts) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(h, timeouts, nil)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// closedByServer waits (up to 10 s) for the server to close conn, reading nothing else.
+func closedByServer(t *testing.T, conn net.Conn, r io.Reader) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(r)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("the server kept the connection open")
+	}
+	if len(b) > 0 {
+		t.Errorf("unexpected bytes before the close: %q", b)
+	}
+}
+
+var shortTimeouts = serverTimeouts{readHeader: 200 * time.Millisecond, read: time.Second, write: time.Second, idle: 200 * time.Millisecond}
+
+func TestIdleConnectionIsClosed(t *testing.T) {
+	addr := testServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), shortTimeouts)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.Close {
+		t.Fatal("the server closed a keep-alive connection at once; nothing tested")
+	}
+	closedByServer(t, conn, br) // idle after the answer
+}
+
+func TestSlowLorisHeaderIsCut(t *testing.T) {
+	reached := make(chan struct{}, 1)
+	addr := testServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached <- struct{}{} }), shortTimeouts)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ") // and never the end
+	closedByServer(t, conn, conn)
+	select {
+	case <-reached:
+		t.Error("an incomplete request reached the handler")
+	default:
+	}
+}
+
+// TestLimitInFlight: with n requests held inside, the next one is a 503 at once,
+// across every handler the limit wraps; a freed slot serves again; 0 is no limit.
+func TestLimitInFlight(t *testing.T) {
+	const n = 3
+	entered, release := make(chan struct{}), make(chan struct{})
+	hold := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+	})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	limit := limitInFlight(n)
+	held, other := limit(hold), limit(ok)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { held.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/probe", nil)) })
+		<-entered
+	}
+	for _, h := range []http.Handler{held, other} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "--web.max-requests=3") {
+			t.Errorf("request %d: %d %q, want 503 naming the flag", n+1, rec.Code, rec.Body.String())
+		}
+	}
+	close(release)
+	wg.Wait()
+	rec := httptest.NewRecorder()
+	other.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("after the slots were freed: %d", rec.Code)
+	}
+
+	unlimited := limitInFlight(0)(hold)
+	entered, release = make(chan struct{}), make(chan struct{})
+	for range 100 {
+		wg.Go(func() {
+			unlimited.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/probe", nil))
+		})
+		<-entered
+	}
+	close(release)
+	wg.Wait()
+}
+
+// TestServerErrorsGoThroughTheLogger: Go's own server errors (here a TLS handshake
+// with a client that speaks plain HTTP) are logged in the project's format.
+func TestServerErrorsGoThroughTheLogger(t *testing.T) {
+	var buf testkit.SyncBuffer
+	logger, _, httpLog := newLoggers(&buf, "logfmt", "info")
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.Config = newServer(http.NotFoundHandler(), shortTimeouts, httpLog)
+	ts.StartTLS()
+	defer ts.Close()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	io.ReadAll(conn)
+	conn.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(buf.String(), "TLS handshake error") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	level.Info(logger).Log("msg", "for comparison")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `msg="http: TLS handshake error from 127.0.0.1:`) {
+		t.Fatalf("want the handshake error, then the comparison line:\n%s", buf.String())
+	}
+	if got, want := logKeys(lines[0]), logKeys(lines[1]); strings.Join(got, " ") != strings.Join(want, " ") || !strings.HasPrefix(lines[0], "level=error ts=") {
+		t.Errorf("net/http's line %q has keys %v, the exporter's %v", lines[0], got, want)
+	}
+}
+
+// logKeys returns the keys of a logfmt line in order.
+func logKeys(line string) []string {
+	var keys []string
+	for len(line) > 0 {
+		k, rest, _ := strings.Cut(line, "=")
+		keys = append(keys, k)
+		if strings.HasPrefix(rest, `"`) { // a quoted value: up to the unescaped quote
+			i := 1
+			for i < len(rest) && rest[i] != '"' {
+				if rest[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			rest = rest[min(i+1, len(rest)):]
+		}
+		_, line, _ = strings.Cut(rest, " ")
+	}
+	return keys
+}
+
+// TestLogKeyOrder: the exporter's lines and the toolkit's (slog through slog-gokit)
+// have the same keys in the same order.
+func TestLogKeyOrder(t *testing.T) {
+	var buf testkit.SyncBuffer
+	logger, toolkit, _ := newLoggers(&buf, "logfmt", "info")
+	level.Info(logger).Log("msg", "exporter line", "address", "x")
+	toolkit.Info("toolkit line", "address", "x")
+	toolkit.Debug("filtered out")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines:\n%s", buf.String())
+	}
+	want := "level ts caller msg address"
+	for _, l := range lines {
+		if got := strings.Join(logKeys(l), " "); got != want {
+			t.Errorf("keys %q, want %q: %s", got, want, l)
+		}
+	}
+	if !strings.Contains(lines[1], "caller=server_test.go:") {
+		t.Errorf("the toolkit's line does not name its caller: %s", lines[1])
+	}
+}
+
+// TestServeStops: after a signal, serve waits for the request in flight up to the grace
+// period, or until a second signal, then cuts it and returns.
+func TestServeStops(t *testing.T) {
+	for _, second := range []bool{false, true} {
+		var buf testkit.SyncBuffer
+		logger, _, _ := newLoggers(&buf, "logfmt", "info")
+		entered, release := make(chan struct{}), make(chan struct{})
+		defer close(release)
+		srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(entered)
+			<-release
+		}), defaultTimeouts, nil)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan os.Signal, 2)
+		grace := 100 * time.Millisecond
+		if second {
+			grace = time.Hour
+		}
+		returned := make(chan error, 1)
+		go func() { returned <- serve(srv, func() error { return srv.Serve(ln) }, stop, grace, logger) }()
+		go http.Get("http://" + ln.Addr().String() + "/")
+		<-entered
+		stop <- syscall.SIGTERM
+		if second {
+			for !strings.Contains(buf.String(), "shutting down") {
+				time.Sleep(10 * time.Millisecond)
+			}
+			stop <- syscall.SIGINT
+		}
+		select {
+		case err := <-returned:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("second signal %v: serve did not return", second)
+		}
+		want := "grace period over"
+		if second {
+			want = "second signal"
+		}
+		for _, w := range []string{`msg="shutting down" signal=terminated`, want, "msg=stopped"} {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("second signal %v: log lacks %q:\n%s", second, w, buf.String())
+			}
+		}
+	}
+}
