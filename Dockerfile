@@ -11,8 +11,9 @@
 # Two ways to build the same image (BuildKit, buildah or podman: each builds only the stages
 # its target needs):
 #
-#   docker build --build-arg VERSION=$(git describe --tags) --build-arg REVISION=$(git rev-parse HEAD) .
-#       compiles in golang:1.26 (the default, last stage);
+#   docker build --build-arg REVISION=$(git rev-parse HEAD) .
+#       compiles in golang:1.26 (the default, last stage); the version is the VERSION file's
+#       unless --build-arg VERSION=... says otherwise;
 #   buildah bud --target release CONTEXT
 #       packages a binary built beforehand, CONTEXT/dist/toggl_exporter (CGO_ENABLED=0), with
 #       CONTEXT/dist/ca-certificates.crt: no base image is pulled (CI builds it this way).
@@ -42,12 +43,12 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
+ARG VERSION
 ARG REVISION=unknown
 ARG BRANCH=unknown
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w \
-        -X github.com/prometheus/common/version.Version=${VERSION} \
+        -X github.com/prometheus/common/version.Version=${VERSION:-$(cat VERSION)} \
         -X github.com/prometheus/common/version.Revision=${REVISION} \
         -X github.com/prometheus/common/version.Branch=${BRANCH}" \
       -o /out/toggl_exporter . \
