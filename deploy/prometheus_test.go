@@ -174,7 +174,7 @@ func TestAlertConventions(t *testing.T) {
 	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
 	// The runbook is in the top-level README.
 	var readmes string
-	for _, p := range []string{"README.md", filepath.Join("..", "README.md")} {
+	for _, p := range []string{"README.md", filepath.Join("..", "README.md"), filepath.Join("..", "docs", "runbook.md")} {
 		if data, err := os.ReadFile(p); err == nil {
 			readmes += string(data)
 		}
