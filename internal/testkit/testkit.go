@@ -36,7 +36,7 @@ func NeedTool(t testing.TB, names ...string) string {
 		t.Fatal(msg)
 	}
 	skipped.Lock()
-	skipped.lines = append(skipped.lines, t.Name()+": "+msg)
+	skipped.add(strings.Join(names, " or "), t.Name())
 	skipped.Unlock()
 	t.Skip(msg)
 	return ""
@@ -69,10 +69,25 @@ func installHint(tool string) string {
 }
 
 // skipped records this test binary's NeedTool calls and the skips among them.
-var skipped struct {
+var skipped skips
+
+type skips struct {
 	sync.Mutex
 	calls int
-	lines []string
+	n     int      // tests skipped
+	tools []string // what was missing, in the order first met
+	tests map[string][]string
+}
+
+func (s *skips) add(tools, test string) {
+	if s.tests == nil {
+		s.tests = map[string][]string{}
+	}
+	if _, ok := s.tests[tools]; !ok {
+		s.tools = append(s.tools, tools)
+	}
+	s.tests[tools] = append(s.tests[tools], test)
+	s.n++
 }
 
 // RunTests runs the tests of a package that uses NeedTool (call it from TestMain) and
@@ -93,15 +108,16 @@ func RunTests(m *testing.M) int {
 		}
 		return code
 	}
-	if len(skipped.lines) == 0 {
+	if skipped.n == 0 {
 		os.Remove(file)
 		return code
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n=== SKIPPED: %d tests of %s at %s, for missing tools (under CI=true they fail):\n",
-		len(skipped.lines), dir, time.Now().Format(time.DateTime))
-	for _, l := range skipped.lines {
-		fmt.Fprintf(&b, "    %s\n", l)
+		skipped.n, dir, time.Now().Format(time.DateTime))
+	for _, tools := range skipped.tools {
+		first, _, _ := strings.Cut(tools, " or ")
+		fmt.Fprintf(&b, "    no %s (%s): %s\n", tools, installHint(first), strings.Join(skipped.tests[tools], ", "))
 	}
 	b.WriteString("    bash .ci/run installs them all (Debian, as root); see README.md, \"Testing the deployment files\".\n\n")
 	os.Stderr.WriteString(b.String())

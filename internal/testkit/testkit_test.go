@@ -45,7 +45,7 @@ func TestSkipsAreReported(t *testing.T) {
 	tmp := t.TempDir()
 	const missing = "helm-not-installed-here"
 	want := regexp.MustCompile(`(?s)=== SKIPPED: 1 tests of .* for missing tools.*` +
-		`TestToolUser: none of ` + missing + ` on PATH; install: see README.md.*bash \.ci/run`)
+		`no ` + missing + ` \(see README.md, "Testing the deployment files"\): TestToolUser\n.*bash \.ci/run`)
 
 	out, ok := child(t, tmp, "^TestToolUser$", missing, "")
 	if !ok || !want.MatchString(out) {
