@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // The release: VERSION, CHANGELOG.md, .goreleaser.yaml, the GitHub workflows, and the
@@ -28,16 +25,6 @@ func version(t *testing.T) string {
 		t.Fatalf("VERSION %q is not a semantic version", v)
 	}
 	return v
-}
-
-// strictYAML decodes data into v, rejecting keys v does not have.
-func strictYAML(t *testing.T, what string, data []byte, v any) {
-	t.Helper()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 // TestChangelogTopEntryIsVersion checks CHANGELOG.md as the Prometheus projects keep it:
