@@ -53,9 +53,6 @@ func main() {
 }
 
 func run() int {
-	if version.Version == "" {
-		version.Version = "dev" // built without -ldflags (go run, go build)
-	}
 	kingpin.Version(version.Print(program))
 	kingpin.HelpFlag.Short('h')
 	kingpin.Parse()

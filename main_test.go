@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building the exporter:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testkit.RunTests(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

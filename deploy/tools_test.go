@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tmpRoot = dir
-	code := m.Run()
+	code := testkit.RunTests(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -6,10 +6,12 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,20 +19,112 @@ import (
 )
 
 // NeedTool returns the path of the first of names found on PATH. When none is, the test
-// fails under CI=true (CI must install every tool) and is skipped otherwise, saying so.
+// fails under CI=true (CI must install every tool) and is skipped otherwise, saying how to
+// install it; RunTests lists the skips where `go test` shows them.
 func NeedTool(t testing.TB, names ...string) string {
 	t.Helper()
+	skipped.Lock()
+	skipped.calls++
+	skipped.Unlock()
 	for _, n := range names {
 		if p, err := exec.LookPath(n); err == nil {
 			return p
 		}
 	}
-	msg := fmt.Sprintf("none of %s on PATH (Debian: see README.md, \"Testing the deployment files\")", strings.Join(names, ", "))
+	msg := fmt.Sprintf("none of %s on PATH; install: %s", strings.Join(names, ", "), installHint(names[0]))
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
+	skipped.Lock()
+	skipped.add(strings.Join(names, " or "), t.Name())
+	skipped.Unlock()
 	t.Skip(msg)
 	return ""
+}
+
+// install says how to get each tool the tests use, as .ci/run installs it (a test checks
+// that they agree).
+var install = map[string]string{
+	"prometheus":              "apt-get install prometheus",
+	"promtool":                "apt-get install prometheus",
+	"alertmanager":            "apt-get install prometheus-alertmanager",
+	"prometheus-alertmanager": "apt-get install prometheus-alertmanager",
+	"amtool":                  "apt-get install prometheus-alertmanager",
+	"buildah":                 "apt-get install buildah",
+	"podman":                  "apt-get install podman",
+	"runc":                    "apt-get install runc",
+	"docker-compose":          "apt-get install docker-compose",
+	"kubectl":                 "go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1",
+	"kustomize":               "go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1",
+	"helm":                    "go install helm.sh/helm/v3/cmd/helm@v3.22.0",
+	"actionlint":              "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12",
+	"goreleaser":              "go install github.com/goreleaser/goreleaser/v2@v2.15.1",
+}
+
+func installHint(tool string) string {
+	if h, ok := install[tool]; ok {
+		return h
+	}
+	return "see README.md, \"Testing the deployment files\""
+}
+
+// skipped records this test binary's NeedTool calls and the skips among them.
+var skipped skips
+
+type skips struct {
+	sync.Mutex
+	calls int
+	n     int      // tests skipped
+	tools []string // what was missing, in the order first met
+	tests map[string][]string
+}
+
+func (s *skips) add(tools, test string) {
+	if s.tests == nil {
+		s.tests = map[string][]string{}
+	}
+	if _, ok := s.tests[tools]; !ok {
+		s.tools = append(s.tools, tools)
+	}
+	s.tests[tools] = append(s.tests[tools], test)
+	s.n++
+}
+
+// RunTests runs the tests of a package that uses NeedTool (call it from TestMain) and
+// makes its skips visible. `go test ./...` shows a passing package's output only with -v
+// or -bench, so a run whose tests called NeedTool writes its skips to a file under
+// os.TempDir() (one per package directory; none when nothing was skipped), and a run that
+// called none, as the benchmark half of the README's test command, prints that file on
+// stderr. Every run prints its own skips too (seen with -v and on failure).
+func RunTests(m *testing.M) int {
+	code := m.Run()
+	dir, _ := os.Getwd()
+	file := filepath.Join(os.TempDir(), fmt.Sprintf("toggl_exporter-skipped-%x.txt", sha256.Sum256([]byte(dir))))
+	skipped.Lock()
+	defer skipped.Unlock()
+	if skipped.calls == 0 {
+		if s, err := os.ReadFile(file); err == nil {
+			os.Stderr.Write(s)
+		}
+		return code
+	}
+	if skipped.n == 0 {
+		os.Remove(file)
+		return code
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n=== SKIPPED: %d tests of %s at %s, for missing tools (under CI=true they fail):\n",
+		skipped.n, dir, time.Now().Format(time.DateTime))
+	for _, tools := range skipped.tools {
+		first, _, _ := strings.Cut(tools, " or ")
+		fmt.Fprintf(&b, "    no %s (%s): %s\n", tools, installHint(first), strings.Join(skipped.tests[tools], ", "))
+	}
+	b.WriteString("    bash .ci/run installs them all (Debian, as root); see README.md, \"Testing the deployment files\".\n\n")
+	os.Stderr.WriteString(b.String())
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "recording the skipped tests:", err)
+	}
+	return code
 }
 
 // BuildExporter builds the exporter of the module rooted at root into out, statically

@@ -9,23 +9,25 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// TestCommittedFileIsUpToDate fails when deploy/prometheus/{rules,alerts}.yml changed
-// without regenerating the PrometheusRule.
-func TestCommittedFileIsUpToDate(t *testing.T) {
+// TestCommittedFilesAreUpToDate fails when deploy/prometheus/{rules,alerts}.yml or the
+// dashboard changed without regenerating the kustomize PrometheusRule and the chart's copies.
+func TestCommittedFilesAreUpToDate(t *testing.T) {
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := generate(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(root, output))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is out of date: run go generate ./deploy/... and commit it", output)
+	for _, o := range outputs {
+		want, err := o.generate(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(root, o.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is out of date: run go generate ./deploy/... and commit it", o.path)
+		}
 	}
 }
 
