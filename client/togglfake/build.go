@@ -320,9 +320,9 @@ func groupRows(p period, entries []entry) [][]entry {
 	return rows
 }
 
-// sortByStart orders entries by start, keeping the order of entries that start together.
-func sortByStart(entries []entry) {
-	slices.SortStableFunc(entries, func(a, b entry) int { return a.start.Compare(b.start) })
+// compareStart orders entries as a paged report lists them: by start, then by id.
+func compareStart(a, b entry) int {
+	return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.id, b.id))
 }
 
 func formatIDs(ids []int64) string {

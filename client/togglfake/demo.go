@@ -2,6 +2,7 @@ package togglfake
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -180,7 +181,7 @@ func demoEntries(p period, now time.Time) []entry {
 		entries[latestOnCall].running = true
 	}
 	// Entries were made day by day, user by user; a report lists them by start.
-	sortByStart(entries)
+	slices.SortFunc(entries, compareStart)
 	return entries
 }
 

@@ -35,6 +35,7 @@ type Fake struct {
 	maxRequests int
 	now         func() time.Time
 	quota       quota
+	walks       map[string]int // by token: the page number of the latest request of a paged report
 }
 
 // Report is what the fake serves for one report token.
@@ -47,8 +48,11 @@ type Report struct {
 	// Auth holds the credentials the report requires; the zero value makes it public,
 	// readable with or without an Authorization header.
 	Auth Auth
-	// Fault, if not zero, changes how the report is answered.
+	// Fault, if not zero, changes how the report is answered (every page of it, when paged).
 	Fault Fault
+	// Paging, if not nil, serves a detailed report in pages (see Paging); nil serves it
+	// whole in one answer, without paging headers, as the shared endpoint may do.
+	Paging *Paging
 }
 
 // Auth holds the credentials a private report accepts: HTTP Basic <APIToken>:api_token,
@@ -124,6 +128,7 @@ func New() *Fake {
 		reports: make(map[string]Report),
 		counts:  make(map[string]int),
 		now:     time.Now,
+		walks:   make(map[string]int),
 	}
 }
 
@@ -170,18 +175,20 @@ func (f *Fake) Count(token string) int {
 	return f.counts[token]
 }
 
-// Reset forgets the recorded requests and counts. Reports, faults and quota usage stay.
+// Reset forgets the recorded requests, counts and walks through pages (see
+// Paging.FailPage). Reports, faults and quota usage stay.
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = nil
 	f.counts = make(map[string]int)
+	f.walks = make(map[string]int)
 }
 
 // ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path other than
 // PathPrefix+token is 404; a method other than POST is 405; an unknown token is 404; then
 // the report's credentials are checked (see checkAuth), the quota is charged (see
-// SetQuota), and the report or its Fault is served.
+// SetQuota), and the report (or its page, see Paging) or its Fault is served.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token, pathOK := strings.CutPrefix(r.URL.Path, PathPrefix)
 	if !pathOK || token == "" || strings.Contains(token, "/") {
@@ -206,8 +213,17 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Time:      now,
 	})
 	var q quotaAnswer
+	var pg pageRequest
 	if pathOK && r.Method == http.MethodPost && known && authStatus == http.StatusOK {
 		q = f.quota.charge(bucketKey(kind, user), now)
+		if rep.Paging != nil {
+			pg.from, pg.fromOK = firstTimestamp(body)
+			if pg.from == nil {
+				f.walks[token] = 0
+			}
+			f.walks[token]++
+			pg.number = f.walks[token]
+		}
 	}
 	f.mu.Unlock()
 
@@ -229,7 +245,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeStatus(w, r, http.StatusPaymentRequired, q.message(), Fault{})
 			return
 		}
-		serveReport(w, r, rep, now)
+		serveReport(w, r, rep, now, pg)
 	}
 }
 

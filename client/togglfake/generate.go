@@ -20,19 +20,33 @@ type DetailedSpec struct {
 	// fixed ones ("Development", "Meeting"...). Many descriptions make a summary report
 	// sub-grouped by time entries large, as in a busy workspace.
 	Descriptions int
-	Seed         int64
+	// SameStart, if above 1, makes each run of SameStart rows (in start order) start at the
+	// same second (the later rows' first entries begin earlier), so that paging boundaries
+	// (see Paging) fall inside runs: with runs of 3 and pages of 50, every boundary does, and
+	// rows come twice in a walk. A run as long as a page makes the cursor stick.
+	SameStart int
+	Seed      int64
 }
 
 // generatedWeek is the week generated entries fall in: fixed, so that bodies are
 // reproducible.
 var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
 
-// DetailedJSON returns the body of a detailed report of spec's size. It is deterministic:
-// the same spec gives the same bytes. Like the demo, it has two currencies (projects at
-// USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null project ids, and totals
-// that agree with the rows; unlike the demo it has no running entry and no tasks.
+// DetailedJSON returns the body of a detailed report of spec's size, its rows in order of
+// start. It is deterministic: the same spec gives the same bytes. Like the demo, it has two
+// currencies (projects at USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null
+// project ids, and totals that agree with the rows; unlike the demo it has no running
+// entry and no tasks.
 func DetailedJSON(spec DetailedSpec) []byte {
 	w, rows := generateDetailed(spec)
+	byStart := func(a, b []entry) int { return compareStart(a[0], b[0]) }
+	slices.SortFunc(rows, byStart)
+	if k := spec.SameStart; k > 1 {
+		for i := range rows {
+			rows[i][0].start = rows[i-i%k][0].start
+		}
+		slices.SortFunc(rows, byStart) // ties by id
+	}
 	entries := slices.Concat(rows...)
 	start, end := generatedWeek.dates()
 	head := reportHead{
@@ -155,7 +169,7 @@ func (g *rowGenerator) next() []entry {
 		row[i].start = day.Add(8*time.Hour + time.Duration(rng.IntN(10*3600))*time.Second)
 		row[i].stop = row[i].start.Add(time.Duration(300+rng.IntN(3*3600)) * time.Second)
 	}
-	sortByStart(row)
+	slices.SortFunc(row, compareStart)
 	g.left -= g.perRow
 	g.rows++
 	return row
