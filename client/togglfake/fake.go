@@ -35,7 +35,13 @@ type Fake struct {
 	maxRequests int
 	now         func() time.Time
 	quota       quota
-	walks       map[string]int // by token: the page number of the latest request of a paged report
+	walks       map[string]walk // by token, for paged reports
+}
+
+// walk is a client's walk through the pages of a report, from its first page.
+type walk struct {
+	page  int       // the number of the latest page asked for
+	start time.Time // when the first page was asked for: the time of every page's body
 }
 
 // Report is what the fake serves for one report token.
@@ -43,7 +49,8 @@ type Report struct {
 	// Body is the JSON served with 200.
 	Body []byte
 	// BodyFunc, if set, computes the body per request from the fake's clock (see SetClock)
-	// and takes precedence over Body.
+	// and takes precedence over Body. The pages of a paged report are computed from the
+	// time of the walk's first page (see Paging), so that a walk reads one consistent body.
 	BodyFunc func(now time.Time) []byte
 	// Auth holds the credentials the report requires; the zero value makes it public,
 	// readable with or without an Authorization header.
@@ -128,7 +135,7 @@ func New() *Fake {
 		reports: make(map[string]Report),
 		counts:  make(map[string]int),
 		now:     time.Now,
-		walks:   make(map[string]int),
+		walks:   make(map[string]walk),
 	}
 }
 
@@ -182,7 +189,7 @@ func (f *Fake) Reset() {
 	defer f.mu.Unlock()
 	f.requests = nil
 	f.counts = make(map[string]int)
-	f.walks = make(map[string]int)
+	f.walks = make(map[string]walk)
 }
 
 // ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path other than
@@ -216,13 +223,16 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var pg pageRequest
 	if pathOK && r.Method == http.MethodPost && known && authStatus == http.StatusOK {
 		q = f.quota.charge(bucketKey(kind, user), now)
+		pg.at = now
 		if rep.Paging != nil {
 			pg.from, pg.fromOK = firstTimestamp(body)
-			if pg.from == nil {
-				f.walks[token] = 0
+			wk := f.walks[token]
+			if pg.from == nil || wk.page == 0 {
+				wk = walk{start: now}
 			}
-			f.walks[token]++
-			pg.number = f.walks[token]
+			wk.page++
+			f.walks[token] = wk
+			pg.number, pg.at = wk.page, wk.start
 		}
 	}
 	f.mu.Unlock()
@@ -245,7 +255,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeStatus(w, r, http.StatusPaymentRequired, q.message(), Fault{})
 			return
 		}
-		serveReport(w, r, rep, now, pg)
+		serveReport(w, r, rep, pg)
 	}
 }
 

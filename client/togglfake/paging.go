@@ -52,7 +52,8 @@ type Paging struct {
 	// FailFault instead of itself: a status (FailFault.Status), or a healthy status with a
 	// broken body (a truncation, a reset...). A walk starts with each request without
 	// first_timestamp, and every request with one is its next page, whatever cursor it
-	// carries; so the page fails once per walk, and a retry of it succeeds.
+	// carries; so the page fails once per walk, and a retry of it succeeds. (Walks are
+	// counted per token: two clients walking one report at once share a count.)
 	FailPage  int
 	FailFault Fault
 	// Short leaves the Short newest rows out of the report before paging, totals unchanged:

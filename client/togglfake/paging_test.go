@@ -52,7 +52,9 @@ func fetchPage(t *testing.T, srv *httptest.Server, token string, body map[string
 		return p
 	}
 	p.body = decodeReport(t, []byte(a.body))
-	p.rows = reportRows(t, p.body)
+	if p.body["detailed_results"] != nil {
+		p.rows = reportRows(t, p.body)
+	}
 	return p
 }
 
@@ -76,10 +78,10 @@ func reportRows(t *testing.T, body map[string]any) []pageRow {
 	return rows
 }
 
-// walk follows the X-Next-Timestamp headers from the first page, as a client should,
+// walkPages follows the X-Next-Timestamp headers from the first page, as a client should,
 // sending base plus first_timestamp; it stops when no header comes, after max pages, or
 // at a failed page.
-func walk(t *testing.T, srv *httptest.Server, token string, base map[string]any, max int) []page {
+func walkPages(t *testing.T, srv *httptest.Server, token string, base map[string]any, max int) []page {
 	t.Helper()
 	var pages []page
 	body := base
@@ -120,7 +122,7 @@ func TestPagingWalk(t *testing.T) {
 	f.SetQuota(100, time.Hour)
 
 	base := map[string]any{"start_date": "2025-03-03", "end_date": "2025-03-09"}
-	pages := walk(t, srv, "tok", base, 20)
+	pages := walkPages(t, srv, "tok", base, 20)
 	if len(pages) != 7 { // pages start at rows 1, 49, 97, ... 289: each repeats the two before its cursor
 		t.Fatalf("%d pages, want 7", len(pages))
 	}
@@ -293,7 +295,7 @@ func TestPagingOptions(t *testing.T) {
 
 	t.Run("Size", func(t *testing.T) {
 		_, srv := newPagedFake(t, full, Paging{Size: 120})
-		pages := walk(t, srv, "tok", nil, 20)
+		pages := walkPages(t, srv, "tok", nil, 20)
 		if len(pages) != 3 || len(pages[0].rows) != 120 || pages[0].header.Get(HeaderPageSize) != "120" {
 			t.Errorf("%d pages, %d rows on the first, X-Page-Size %q", len(pages), len(pages[0].rows), pages[0].header.Get(HeaderPageSize))
 		}
@@ -319,7 +321,7 @@ func TestPagingOptions(t *testing.T) {
 	})
 	t.Run("StuckCursor", func(t *testing.T) {
 		_, srv := newPagedFake(t, full, Paging{StuckCursor: true})
-		pages := walk(t, srv, "tok", nil, 5)
+		pages := walkPages(t, srv, "tok", nil, 5)
 		if len(pages) != 5 {
 			t.Fatalf("walk stopped after %d pages, want it to run to its cap", len(pages))
 		}
@@ -339,7 +341,7 @@ func TestPagingOptions(t *testing.T) {
 	})
 	t.Run("FailPage status", func(t *testing.T) {
 		f, srv := newPagedFake(t, full, Paging{FailPage: 3, FailFault: Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"7"}}}})
-		pages := walk(t, srv, "tok", nil, 20)
+		pages := walkPages(t, srv, "tok", nil, 20)
 		if len(pages) != 3 || pages[2].status != 429 || pages[2].header.Get("Retry-After") != "7" || pages[2].raw != "Too Many Requests" {
 			t.Fatalf("%d pages, the last %d %q", len(pages), pages[len(pages)-1].status, pages[len(pages)-1].raw)
 		}
@@ -351,7 +353,7 @@ func TestPagingOptions(t *testing.T) {
 		if p := fetchPage(t, srv, "tok", from(next)); p.status != 200 || len(p.rows) != 50 {
 			t.Errorf("retry: %d with %d rows", p.status, len(p.rows))
 		}
-		if pages := walk(t, srv, "tok", nil, 20); len(pages) != 3 || pages[2].status != 429 {
+		if pages := walkPages(t, srv, "tok", nil, 20); len(pages) != 3 || pages[2].status != 429 {
 			t.Errorf("second walk: %d pages, the last %d", len(pages), pages[len(pages)-1].status)
 		}
 		// Reset starts a new walk too.
@@ -364,7 +366,7 @@ func TestPagingOptions(t *testing.T) {
 	})
 	t.Run("FailPage body", func(t *testing.T) {
 		_, srv := newPagedFake(t, full, Paging{FailPage: 2, FailFault: Fault{Truncate: 100}})
-		pages := walk(t, srv, "tok", nil, 20)
+		pages := walkPages(t, srv, "tok", nil, 20)
 		if len(pages) != 2 || pages[1].status != 200 || pages[1].body != nil {
 			t.Fatalf("%d pages, the last %d, decoded %v", len(pages), pages[1].status, pages[1].body != nil)
 		}
@@ -374,7 +376,7 @@ func TestPagingOptions(t *testing.T) {
 	})
 	t.Run("Short", func(t *testing.T) {
 		_, srv := newPagedFake(t, full, Paging{Short: 10})
-		pages := walk(t, srv, "tok", nil, 20)
+		pages := walkPages(t, srv, "tok", nil, 20)
 		seen := map[int64]int64{}
 		for _, p := range pages {
 			if got := num(t, obj(t, obj(t, p.body["detailed_results"], "")["totals"], "")["seconds"], ""); got != total {

@@ -40,14 +40,15 @@ func StatusMessage(status int) string {
 
 // pageRequest is what a request to a paged report asks for.
 type pageRequest struct {
-	number int    // 1-based page of the walk (see Paging.FailPage); 0 when not paged
-	from   *int64 // first_timestamp; nil for the first page
-	fromOK bool   // first_timestamp is absent, null or a whole number
+	at     time.Time // the time the body is computed for (see Report.BodyFunc)
+	number int       // 1-based page of the walk (see Paging.FailPage); 0 when not paged
+	from   *int64    // first_timestamp; nil for the first page
+	fromOK bool      // first_timestamp is absent, null or a whole number
 }
 
 // serveReport answers an authorised request for rep: its body (or the page pg asks for),
 // or what its Fault says.
-func serveReport(w http.ResponseWriter, r *http.Request, rep Report, now time.Time, pg pageRequest) {
+func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequest) {
 	fault := rep.Fault
 	if p := rep.Paging; p != nil {
 		if !pg.fromOK {
@@ -70,7 +71,7 @@ func serveReport(w http.ResponseWriter, r *http.Request, rep Report, now time.Ti
 	default:
 		body = rep.Body
 		if rep.BodyFunc != nil {
-			body = rep.BodyFunc(now)
+			body = rep.BodyFunc(pg.at)
 		}
 		if rep.Paging != nil {
 			var next, firstNext *cursor
