@@ -1,5 +1,8 @@
 // Package togglfake is a fake of Toggl Track's Reports API v3 shared-report endpoint,
-// POST /reports/api/v3/shared/{token}, for tests, benchmarks and the exporter's --demo mode.
+// POST /reports/api/v3/shared/{token}, for tests, benchmarks and the exporter's --demo mode;
+// it pages detailed reports as Toggl may (see Paging), simulates the API quota (SetQuota),
+// and lists a workspace's saved reports (GET /api/v9/workspaces/{id}/reports/shared, see
+// SetWorkspace).
 //
 // It speaks HTTP and JSON only, like the real service: reports are served as JSON bodies,
 // errors as plain text with Toggl's messages, and each report can be given a Fault (an error
@@ -36,6 +39,7 @@ type Fake struct {
 	now         func() time.Time
 	quota       quota
 	walks       map[string]walk // by token, for paged reports
+	workspaces  map[int64]Workspace
 }
 
 // walk is a client's walk through the pages of a report, from its first page.
@@ -119,6 +123,9 @@ type Request struct {
 	UserAgent string
 	// Time is when the request arrived, by the fake's clock.
 	Time time.Time
+	// Path is the path and query of a request for a workspace's listing of saved reports
+	// (see SetWorkspace), "" for other requests.
+	Path string
 }
 
 // Kinds of credentials recorded in Request.AuthKind.
@@ -192,16 +199,21 @@ func (f *Fake) Reset() {
 	f.walks = make(map[string]walk)
 }
 
-// ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path other than
-// PathPrefix+token is 404; a method other than POST is 405; an unknown token is 404; then
+// ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path under
+// ListingPrefix is a workspace's listing of saved reports (see SetWorkspace); another path
+// than PathPrefix+token is 404; a method other than POST is 405; an unknown token is 404; then
 // the report's credentials are checked (see checkAuth), the quota is charged (see
 // SetQuota), and the report (or its page, see Paging) or its Fault is served.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	kind, user, password := parseAuth(r)
+	if strings.HasPrefix(r.URL.Path, ListingPrefix) {
+		f.serveListing(w, r, kind, user)
+		return
+	}
 	token, pathOK := strings.CutPrefix(r.URL.Path, PathPrefix)
 	if !pathOK || token == "" || strings.Contains(token, "/") {
 		token, pathOK = "", false
 	}
-	kind, user, password := parseAuth(r)
 	body := decodeBody(r.Body)
 
 	f.mu.Lock()

@@ -111,7 +111,9 @@ func pageOf(body []byte, p *Paging, from *int64) (page []byte, next, firstNext *
 		}
 	}
 	slices.SortFunc(rows, func(a, b pagedRow) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
-	rows = rows[:max(len(rows)-p.Short, 0)]
+	if p.Short > 0 {
+		rows = rows[:len(rows)-min(p.Short, len(rows))]
+	}
 	for i := range rows {
 		rows[i].ordinal = i + 1
 	}
@@ -127,7 +129,7 @@ func pageOf(body []byte, p *Paging, from *int64) (page []byte, next, firstNext *
 	if from != nil {
 		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })
 	}
-	last := min(first+size, len(rows))
+	last := first + min(size, len(rows)-first)
 	out := make([]json.RawMessage, 0, last-first)
 	for _, r := range rows[first:last] {
 		out = append(out, r.raw)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -298,6 +299,18 @@ func TestPagingOptions(t *testing.T) {
 		pages := walkPages(t, srv, "tok", nil, 20)
 		if len(pages) != 3 || len(pages[0].rows) != 120 || pages[0].header.Get(HeaderPageSize) != "120" {
 			t.Errorf("%d pages, %d rows on the first, X-Page-Size %q", len(pages), len(pages[0].rows), pages[0].header.Get(HeaderPageSize))
+		}
+	})
+	t.Run("Size and Short out of range", func(t *testing.T) {
+		for _, p := range []Paging{{Size: math.MaxInt}, {Size: -1}, {Short: -5}, {Short: math.MaxInt}} {
+			_, srv := newPagedFake(t, full, p)
+			want := map[bool]int{true: 0, false: 50}[p.Short > 0]
+			if p.Size > 0 {
+				want = 300
+			}
+			if got := fetchPage(t, srv, "tok", nil); got.status != 200 || len(got.rows) != want {
+				t.Errorf("%+v: %d with %d rows, want %d", p, got.status, len(got.rows), want)
+			}
 		}
 	})
 	t.Run("Silent", func(t *testing.T) {
