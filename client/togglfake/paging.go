@@ -24,15 +24,16 @@ const DefaultPageSize = 50
 // Paging makes the fake serve a detailed report in pages, as Toggl's detailed search does
 // (toggl-api.md, "Paging"). The rows are ordered by the start of their first time entry,
 // oldest first, then by its id (rows keep their JSON, row_number included: the bodies this
-// package builds number rows in that order). A request whose body has no
-// first_timestamp (or a null one) gets the first Size rows; one with first_timestamp (Unix
-// seconds) gets the first Size rows whose start is at or after it, so rows sharing the
-// cursor's second at a page boundary come on both pages. Every page carries X-Page-Size;
-// every page but the last carries X-Next-ID (the time-entry id of the next page's first
-// row's first entry), X-Next-Row-Number (that row's 1-based position in the ordered
-// report) and X-Next-Timestamp (its start in Unix seconds). totals, dictionaries and every
-// other field are whole on every page. A body without detailed results (a summary or
-// weekly report) is never paged, nor is a Fault's raw body.
+// package builds number rows in that order). A request whose body has no first_timestamp
+// (or a null one) gets the first Size rows; one with first_timestamp (Unix seconds) gets
+// the first Size rows whose first entry started at or after it. Every page carries
+// X-Page-Size; every page but the last names the first row it left out: X-Next-ID (the id
+// of that row's first time entry), X-Next-Row-Number (the row's 1-based position in the
+// ordered report) and X-Next-Timestamp (its start, in Unix seconds). The next page starts
+// at that second, so rows of this page sharing it come again, as they would from Toggl:
+// a client counts a time-entry id once. totals, dictionaries and every other field are
+// whole on every page. A body without detailed results (a summary or weekly report) is
+// never paged, nor is a Fault's raw body.
 //
 // The zero Paging pages healthily in pages of 50; the other fields break it one way each.
 type Paging struct {
@@ -57,7 +58,8 @@ type Paging struct {
 	FailPage  int
 	FailFault Fault
 	// Short leaves the Short newest rows out of the report before paging, totals unchanged:
-	// the rows hold fewer seconds than totals.seconds claims.
+	// the rows hold fewer seconds than totals.seconds claims. With a Size above the row
+	// count, Silent and NoPageSizeHeader, the report comes whole and short, unpaged.
 	Short int
 }
 
