@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/bigreport"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
@@ -26,7 +26,7 @@ func benchBody(typ string, entries int) []byte {
 	if b, ok := benchBodies[key]; ok {
 		return b
 	}
-	b, _ := togglfake.LargeJSON(typ, togglfake.LargeSpec(entries))
+	b, _ := bigreport.LargeJSON(typ, bigreport.LargeSpec(entries))
 	benchBodies[key] = b
 	return b
 }
@@ -41,7 +41,7 @@ func benchDecode(b *testing.B, body []byte) {
 
 // BenchmarkDecode decodes the generated reports of 10k entries of each type.
 func BenchmarkDecode(b *testing.B) {
-	for _, typ := range []string{togglfake.TypeDetailed, togglfake.TypeSummary, togglfake.TypeWeekly} {
+	for _, typ := range []string{bigreport.TypeDetailed, bigreport.TypeSummary, bigreport.TypeWeekly} {
 		b.Run(typ+"-10k", func(b *testing.B) { benchDecode(b, benchBody(typ, 10000)) })
 	}
 }
@@ -50,7 +50,7 @@ func BenchmarkDecode(b *testing.B) {
 // project id as a string: each such row leaves the fast path and is decoded whole, as
 // before the hand-written scanner. It is the worst case of a tolerant decode.
 func BenchmarkDecodeSlowPath(b *testing.B) {
-	body := regexp.MustCompile(`"project_id":(\d+)`).ReplaceAll(benchBody(togglfake.TypeDetailed, 10000), []byte(`"project_id":"$1"`))
+	body := regexp.MustCompile(`"project_id":(\d+)`).ReplaceAll(benchBody(bigreport.TypeDetailed, 10000), []byte(`"project_id":"$1"`))
 	rep, err := Decode(bytes.NewReader(body), nil)
 	if err != nil || rep.Block != BlockDetailed {
 		b.Fatal(err)

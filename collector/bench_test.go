@@ -28,6 +28,7 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/internal/bigreport"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
@@ -42,11 +43,11 @@ var benchSizes = []struct {
 	entries int
 }{{"1k", 1000}, {"10k", 10000}, {"100k", 100000}}
 
-var benchTypes = []string{togglfake.TypeDetailed, togglfake.TypeSummary, togglfake.TypeWeekly}
+var benchTypes = []string{bigreport.TypeDetailed, bigreport.TypeSummary, bigreport.TypeWeekly}
 
 type benchBody struct {
 	body []byte
-	exp  togglfake.Expected
+	exp  bigreport.Expected
 }
 
 var (
@@ -55,13 +56,13 @@ var (
 )
 
 // largeBody returns the generated report of typ with n entries, generated once per run.
-func largeBody(typ string, n int) ([]byte, togglfake.Expected) {
+func largeBody(typ string, n int) ([]byte, bigreport.Expected) {
 	benchBodiesMu.Lock()
 	defer benchBodiesMu.Unlock()
 	key := fmt.Sprint(typ, n)
 	bb, ok := benchBodies[key]
 	if !ok {
-		bb.body, bb.exp = togglfake.LargeJSON(typ, togglfake.LargeSpec(n))
+		bb.body, bb.exp = bigreport.LargeJSON(typ, bigreport.LargeSpec(n))
 		benchBodies[key] = bb
 	}
 	return bb.body, bb.exp
@@ -78,7 +79,7 @@ func decodeAggregate(body []byte) (*Snapshot, error) {
 }
 
 // checkSnapshot fails unless s holds the figures the generator promised.
-func checkSnapshot(tb testing.TB, s *Snapshot, exp togglfake.Expected) {
+func checkSnapshot(tb testing.TB, s *Snapshot, exp bigreport.Expected) {
 	tb.Helper()
 	var tracked, projects float64
 	nProjects := 0
@@ -301,7 +302,7 @@ func TestPeakMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exp, err := togglfake.WriteLarge(f, togglfake.TypeDetailed, togglfake.LargeSpec(n))
+		exp, err := bigreport.WriteLarge(f, bigreport.TypeDetailed, bigreport.LargeSpec(n))
 		if err := errors.Join(err, f.Close()); err != nil {
 			t.Fatal(err)
 		}

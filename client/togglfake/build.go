@@ -320,9 +320,9 @@ func groupRows(p period, entries []entry) [][]entry {
 	return rows
 }
 
-// sortByStart orders entries by start, keeping the order of entries that start together.
-func sortByStart(entries []entry) {
-	slices.SortStableFunc(entries, func(a, b entry) int { return a.start.Compare(b.start) })
+// compareStart orders entries as a paged report lists them: by start, then by id.
+func compareStart(a, b entry) int {
+	return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.id, b.id))
 }
 
 func formatIDs(ids []int64) string {
@@ -444,60 +444,104 @@ func (w *world) compareProjects(a, b int64) int {
 	}
 }
 
-// summaryGroups renders a summary grouped by clients, sub-grouped by projects; a null id
-// stands for no client or no project.
-func (w *world) summaryGroups(entries []entry) []summaryGroupJSON {
+// Summary dimensions: the groupings and sub-groupings summaryGroups renders.
+const (
+	dimProjects    = "projects"
+	dimClients     = "clients"
+	dimUsers       = "users"
+	dimTimeEntries = "time_entries" // sub-grouping only: by description, with the entries' ids
+)
+
+// summaryKey is an entry's place in one dimension of a summary: its entity's id (0: none,
+// always for time entries) and title.
+type summaryKey struct {
+	id    int64
+	title string
+}
+
+func (w *world) summaryKey(dim string, e *entry) summaryKey {
+	switch dim {
+	case dimTimeEntries:
+		return summaryKey{title: e.description}
+	case dimUsers:
+		if u := w.user[e.user]; u != nil {
+			return summaryKey{u.id, u.name}
+		}
+		return summaryKey{id: e.user}
+	case dimClients:
+		if p := w.project[e.project]; p != nil {
+			if c := w.client[p.clientID]; c != nil {
+				return summaryKey{c.id, c.name}
+			}
+		}
+	default:
+		if p := w.project[e.project]; p != nil {
+			return summaryKey{p.id, p.name}
+		}
+	}
+	return summaryKey{}
+}
+
+// compareSummaryKeys orders groups and sub-groups by title, "none" (id 0) last.
+func compareSummaryKeys(dim string) func(a, b summaryKey) int {
+	return func(a, b summaryKey) int {
+		if dim != dimTimeEntries && (a.id == 0) != (b.id == 0) {
+			return cmp.Compare(b.id, a.id) // the 0 of none after any id
+		}
+		return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.id, b.id))
+	}
+}
+
+// summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
+// (summary dimensions). A null id stands for none (no project, no client); time-entry
+// sub-groups have a null id, the description as title, and the ids of their entries.
+func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
 	type sub struct {
 		seconds int64
+		ids     []int64
 		rates   map[rateJSON]int64 // rate without seconds -> billable seconds
 	}
-	subs := map[int64]map[int64]*sub{} // client -> project -> sub-group
+	subs := map[summaryKey]map[summaryKey]*sub{}
 	for i := range entries {
 		e := &entries[i]
 		s := e.seconds()
 		if s == 0 {
 			continue
 		}
-		var client int64
-		if p := w.project[e.project]; p != nil {
-			client = p.clientID
+		gk, sk := w.summaryKey(grouping, e), w.summaryKey(subGrouping, e)
+		if subs[gk] == nil {
+			subs[gk] = map[summaryKey]*sub{}
 		}
-		if subs[client] == nil {
-			subs[client] = map[int64]*sub{}
-		}
-		sg := subs[client][e.project]
+		sg := subs[gk][sk]
 		if sg == nil {
 			sg = &sub{rates: map[rateJSON]int64{}}
-			subs[client][e.project] = sg
+			subs[gk][sk] = sg
 		}
 		sg.seconds += s
+		if subGrouping == dimTimeEntries {
+			sg.ids = append(sg.ids, e.id)
+		}
 		if b := w.billableSeconds(e); b > 0 {
 			c, r := w.rate(e)
 			sg.rates[rateJSON{Currency: c, HourlyRateInCents: r}] += b
 		}
 	}
 
-	clients := slices.Collect(maps.Keys(subs))
-	slices.SortFunc(clients, func(a, b int64) int {
-		ca, cb := w.client[a], w.client[b]
-		if ca == nil || cb == nil {
-			return cmp.Compare(b, a)
-		}
-		return cmp.Compare(ca.name, cb.name)
-	})
-	groups := make([]summaryGroupJSON, 0, len(clients))
-	for _, cid := range clients {
+	keys := slices.SortedFunc(maps.Keys(subs), compareSummaryKeys(grouping))
+	groups := make([]summaryGroupJSON, 0, len(keys))
+	for _, gk := range keys {
 		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
-		if c := w.client[cid]; c != nil {
-			g.ID, g.Names = ptr(c.id), []string{c.name}
+		if gk.id != 0 {
+			g.ID, g.Names = ptr(gk.id), []string{gk.title}
 		}
-		projects := slices.Collect(maps.Keys(subs[cid]))
-		slices.SortFunc(projects, w.compareProjects)
-		for _, pid := range projects {
-			sg := subs[cid][pid]
-			j := summarySubGroupJSON{Seconds: sg.seconds, Rates: sortedRates(sg.rates)}
-			if p := w.project[pid]; p != nil {
-				j.ID, j.Title = ptr(p.id), ptr(p.name)
+		for _, sk := range slices.SortedFunc(maps.Keys(subs[gk]), compareSummaryKeys(subGrouping)) {
+			sg := subs[gk][sk]
+			j := summarySubGroupJSON{Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
+			if sk.id != 0 {
+				j.ID = ptr(sk.id)
+			}
+			if sk.id != 0 || subGrouping == dimTimeEntries {
+				j.Title = ptr(sk.title)
 			}
 			g.SubGroups = append(g.SubGroups, j)
 		}
@@ -519,7 +563,8 @@ func sortedRates(billable map[rateJSON]int64) []rateJSON {
 	return rates
 }
 
-// reportHead holds the top-level fields that vary between reports.
+// reportHead holds the top-level fields that vary between reports. A summary is grouped
+// as params' grouping and sub_grouping say (Toggl's defaults: projects, time_entries).
 type reportHead struct {
 	name, typ string
 	params    map[string]any
@@ -548,7 +593,9 @@ func (w *world) marshalReport(head reportHead, d reportData) []byte {
 		r.DetailedResults = &detailedResults{Report: w.detailedRows(d.rows), Totals: totals}
 	case "summary":
 		r.SummaryResults = &summaryResults{Totals: totals}
-		r.SummaryResults.Report.Groups = w.summaryGroups(d.entries)
+		grouping, _ := head.params["grouping"].(string)
+		subGrouping, _ := head.params["sub_grouping"].(string)
+		r.SummaryResults.Report.Groups = w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
 	case "weekly":
 		r.WeeklyResults = &weeklyResults{Report: w.weeklyRows(d.period, d.entries), Totals: totals}
 	}

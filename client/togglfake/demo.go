@@ -2,6 +2,7 @@ package togglfake
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -10,63 +11,79 @@ type DemoReport struct {
 	Name  string // a name for the exporter's configuration (the `report` label)
 	Token string // the shared report token the Fake serves it under
 	Type  string // report_type: "detailed", "summary" or "weekly"
+	// Breakdowns are the breakdowns worth asking for: those the report has data for.
+	Breakdowns []string
 }
 
-// DemoReports are the reports Demo serves, one per report type, all public. They are
-// rolling windows ending today, by the Fake's clock.
+// DemoReports are the reports Demo serves, one per report type, all public, each with data
+// of its own. They are rolling windows ending today, by the Fake's clock.
 var DemoReports = []DemoReport{
-	{Name: "team-week", Token: "demo-detailed-4f1c9a2e7b", Type: "detailed"},    // last 7 days, grouped rows
-	{Name: "clients-month", Token: "demo-summary-8d03e6b15a", Type: "summary"},  // last 30 days, clients x projects
-	{Name: "weekly-timesheet", Token: "demo-weekly-c27a90f4d1", Type: "weekly"}, // the 7 days ending today
+	// The agency's last 7 days, grouped rows, paged (see Demo), two currencies.
+	{Name: "team-week", Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
+		Breakdowns: []string{"projects", "users", "clients", "tags", "tasks", "project_users"}},
+	// The agency's last 30 days by project and person: who tracked what.
+	{Name: "clients-month", Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
+		Breakdowns: []string{"projects", "users", "project_users"}},
+	// Another team, the support desk, billing in euros only: the 7 days ending today.
+	{Name: "weekly-timesheet", Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
+		Breakdowns: []string{"projects", "users", "clients", "project_users"}},
 }
 
-// demoTitles are the report_name of each demo report, by type.
-var demoTitles = map[string]string{
-	"detailed": "Team – last 7 days",
-	"summary":  "Clients – last 30 days",
-	"weekly":   "Weekly timesheet",
-}
+// demoQuota is the demo's hourly API quota: one request a second on average, which an
+// exporter pacing one request a second per credential can never exhaust, so that the
+// quota figures move but the demo never goes down.
+const demoQuota = 3600
 
-// Demo returns a Fake serving DemoReports: a small agency whose five people track time on
-// six projects for three clients. The bodies are computed at each request from the Fake's
-// clock: entries of past days are complete, today's appear as the working day advances
-// (09:00-17:30 in the clock's location; one on-call person also works weekends), so the
-// figures grow through the day. The on-call person's latest entry is always running
-// (null stop, negative seconds): it counts in no total. The Fake keeps only the latest
-// recorded requests, so a long-running demo does not grow.
+// Demo returns a Fake serving DemoReports with quota headers (see SetQuota, demoQuota).
+// Two teams track time: an agency of five people on six projects for three clients (USD
+// and EUR), and a support desk of three for two clients (EUR only). The bodies are computed
+// at each request from the Fake's clock: past days are complete, today's entries appear as
+// they end through the working day (09:00-17:30 in the clock's location; the agency's
+// on-call person also works weekends), so the figures grow through the day. The on-call
+// person always has one timer running, started two to three hours ago (null stop,
+// negative seconds): it counts in no total. The detailed report comes in pages of 50
+// rows, and its first page boundary always falls between two rows that start at the same
+// second (someone joins a colleague's call), so a walk sees a row twice. The Fake keeps
+// only the latest recorded requests, so a long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
+	f.SetQuota(demoQuota, time.Hour)
 	for _, d := range DemoReports {
-		f.Set(d.Token, Report{BodyFunc: func(now time.Time) []byte { return demoBody(d.Type, now) }})
+		r := Report{BodyFunc: func(now time.Time) []byte { return demoBody(d.Type, now) }}
+		if d.Type == "detailed" {
+			r.Paging = &Paging{}
+		}
+		f.Set(d.Token, r)
 	}
 	return f
 }
 
 // demoBody renders the demo report of type typ as it stands at now.
 func demoBody(typ string, now time.Time) []byte {
-	w := demoWorld()
-	history := periodEnding(now, 30)
-	entries := demoEntries(history, now)
-	p := history
-	if typ != "summary" {
-		p = periodEnding(now, 7)
-	}
-	start, end := p.dates()
-	params := map[string]any{"start_date": start, "end_date": end}
 	switch typ {
 	case "detailed":
-		params["grouped"] = true
-	case "summary":
-		params["grouping"], params["sub_grouping"] = "clients", "projects"
-	case "weekly":
-		delete(params, "end_date") // the weekly report runs 7 days from start_date
-	}
-	d := reportData{period: p, entries: p.within(entries), history: entries}
-	if typ == "detailed" {
+		history := agency.entries(periodEnding(now, 30), now)
+		p := periodEnding(now, 7)
+		start, end := p.dates()
+		d := reportData{period: p, entries: p.within(history), history: history}
 		d.rows = groupRows(p, d.entries)
+		head := reportHead{name: "Team – last 7 days", typ: typ, params: map[string]any{"start_date": start, "end_date": end, "grouped": true}}
+		return agency.world.marshalReport(head, d)
+	case "summary":
+		p := periodEnding(now, 30)
+		history := agency.entries(p, now)
+		start, end := p.dates()
+		head := reportHead{name: "Projects by person – last 30 days", typ: typ, params: map[string]any{
+			"start_date": start, "end_date": end, "grouping": dimProjects, "sub_grouping": dimUsers}}
+		return agency.world.marshalReport(head, reportData{period: p, entries: history, history: history})
+	default:
+		history := support.entries(periodEnding(now, 30), now)
+		p := periodEnding(now, 7)
+		start, _ := p.dates() // a weekly report runs 7 days from start_date
+		head := reportHead{name: "Support desk – weekly timesheet", typ: "weekly", params: map[string]any{"start_date": start}}
+		return support.world.marshalReport(head, reportData{period: p, entries: p.within(history), history: history})
 	}
-	return w.marshalReport(reportHead{name: demoTitles[typ], typ: typ, params: params}, d)
 }
 
 // activity is something a demo user works on.
@@ -82,14 +99,55 @@ type demoUser struct {
 	onCall     bool       // works weekends too, and always has a timer running
 }
 
+// demoTeam is a workspace and the people tracking time in it.
+type demoTeam struct {
+	world  *world
+	users  []demoUser
+	idBase int64 // time-entry ids are idBase + day*1000 + user*100 + k
+	// running is the timer of the on-call user: always on, restarted every hour so that it
+	// was started two to three hours ago.
+	running activity
+}
+
 const (
 	acme, globex, initech                                  = 101, 102, 103
 	website, mobileApp, sapIntegration, dataPlatform       = 201, 202, 203, 204
 	supportRetainer, internalTooling                       = 205, 206
 	tagDesign, tagBackend, tagFrontend, tagMeeting, tagFix = 701, 702, 703, 704, 705
+
+	umbrella, northwind                = 111, 112
+	helpdesk, managedHosting, knowBase = 221, 222, 223
+	tagPhone, tagEmail, tagEscalation  = 711, 712, 713
 )
 
-var demoUsers = []demoUser{
+// agency is the workspace of the detailed and summary demo reports. Rates: Acme USD
+// 95.50/h, Globex EUR 110/h, Initech USD 120/h; Internal Tooling and entries without a
+// project are not billable.
+var agency = newDemoTeam(4_000_000_000, &world{
+	currency: "USD",
+	clients:  []clientDef{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
+	projects: []projectDef{
+		{id: website, name: "Website Relaunch", color: "#0b83d9", clientID: acme, currency: "USD", rate: 9550, estimated: 900 * 3600, before: 211 * 3600, startDate: "2024-11-04"},
+		{id: mobileApp, name: "Mobile App", color: "#9e5bd9", clientID: acme, currency: "USD", rate: 9550, estimated: 1200 * 3600, before: 157 * 3600, startDate: "2025-01-13"},
+		{id: sapIntegration, name: "SAP Integration", color: "#d94182", clientID: globex, currency: "EUR", rate: 11000, estimated: 600 * 3600, before: 64 * 3600, startDate: "2025-02-03"},
+		{id: dataPlatform, name: "Data Platform", color: "#e36a00", clientID: globex, currency: "EUR", rate: 11000, before: 402 * 3600, startDate: "2024-06-17"},
+		{id: supportRetainer, name: "Support Retainer", color: "#2da608", clientID: initech, currency: "USD", rate: 12000, before: 1290 * 3600, startDate: "2023-09-01"},
+		{id: internalTooling, name: "Internal Tooling", color: "#525266", currency: "USD", estimated: 400 * 3600, before: 37 * 3600, startDate: "2025-01-06"},
+	},
+	tasks: []taskDef{
+		{id: 501, name: "Homepage mockups", projectID: website, estimated: 160 * 3600, before: 22 * 3600},
+		{id: 502, name: "Checkout flow", projectID: website, estimated: 180 * 3600, before: 18 * 3600},
+		{id: 503, name: "Offline sync", projectID: mobileApp, estimated: 240 * 3600, before: 31 * 3600},
+		{id: 504, name: "Order import", projectID: sapIntegration, estimated: 120 * 3600, before: 9 * 3600},
+		{id: 505, name: "Nightly ETL", projectID: dataPlatform, before: 120 * 3600},
+		{id: 506, name: "CI pipeline", projectID: internalTooling, estimated: 90 * 3600, before: 4 * 3600},
+	},
+	tags: []entityJSON{
+		{ID: tagDesign, Name: "design"}, {ID: tagBackend, Name: "backend"}, {ID: tagFrontend, Name: "frontend"},
+		{ID: tagMeeting, Name: "meeting"}, {ID: tagFix, Name: "bugfix"},
+	},
+	groups: []entityJSON{{ID: 601, Name: "Engineering"}, {ID: 602, Name: "Design & Product"}},
+}, activity{supportRetainer, 0, "On-call: production incident", []int64{tagFix}}, []demoUser{
 	{userDef{301, "Alice Moreau", "alice@example.com", 5200, []int64{602}}, []activity{
 		{website, 501, "Landing page mockups", []int64{tagDesign, tagFrontend}},
 		{mobileApp, 0, "Onboarding screens", []int64{tagDesign}},
@@ -119,74 +177,111 @@ var demoUsers = []demoUser{
 		{0, 0, "Team meeting", []int64{tagMeeting}},
 		{internalTooling, 0, "Hiring interviews", nil},
 	}, false},
-}
+})
 
-// demoWorld returns the demo's workspace. Rates: Acme USD 95.50/h, Globex EUR 110/h,
-// Initech USD 120/h; Internal Tooling and entries without a project are not billable.
-func demoWorld() *world {
-	w := &world{
-		currency: "USD",
-		clients:  []clientDef{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
-		projects: []projectDef{
-			{id: website, name: "Website Relaunch", color: "#0b83d9", clientID: acme, currency: "USD", rate: 9550, estimated: 900 * 3600, before: 211 * 3600, startDate: "2024-11-04"},
-			{id: mobileApp, name: "Mobile App", color: "#9e5bd9", clientID: acme, currency: "USD", rate: 9550, estimated: 1200 * 3600, before: 157 * 3600, startDate: "2025-01-13"},
-			{id: sapIntegration, name: "SAP Integration", color: "#d94182", clientID: globex, currency: "EUR", rate: 11000, estimated: 600 * 3600, before: 64 * 3600, startDate: "2025-02-03"},
-			{id: dataPlatform, name: "Data Platform", color: "#e36a00", clientID: globex, currency: "EUR", rate: 11000, before: 402 * 3600, startDate: "2024-06-17"},
-			{id: supportRetainer, name: "Support Retainer", color: "#2da608", clientID: initech, currency: "USD", rate: 12000, before: 1290 * 3600, startDate: "2023-09-01"},
-			{id: internalTooling, name: "Internal Tooling", color: "#525266", currency: "USD", estimated: 400 * 3600, before: 37 * 3600, startDate: "2025-01-06"},
-		},
-		tasks: []taskDef{
-			{id: 501, name: "Homepage mockups", projectID: website, estimated: 160 * 3600, before: 22 * 3600},
-			{id: 502, name: "Checkout flow", projectID: website, estimated: 180 * 3600, before: 18 * 3600},
-			{id: 503, name: "Offline sync", projectID: mobileApp, estimated: 240 * 3600, before: 31 * 3600},
-			{id: 504, name: "Order import", projectID: sapIntegration, estimated: 120 * 3600, before: 9 * 3600},
-			{id: 505, name: "Nightly ETL", projectID: dataPlatform, before: 120 * 3600},
-			{id: 506, name: "CI pipeline", projectID: internalTooling, estimated: 90 * 3600, before: 4 * 3600},
-		},
-		tags: []entityJSON{
-			{ID: tagDesign, Name: "design"}, {ID: tagBackend, Name: "backend"}, {ID: tagFrontend, Name: "frontend"},
-			{ID: tagMeeting, Name: "meeting"}, {ID: tagFix, Name: "bugfix"},
-		},
-		groups: []entityJSON{{ID: 601, Name: "Engineering"}, {ID: 602, Name: "Design & Product"}},
-	}
-	for _, u := range demoUsers {
+// support is the workspace of the weekly demo report: a support desk billing in euros
+// only. Rates: Umbrella Health EUR 75/h, Northwind EUR 90/h; the knowledge base is not
+// billable.
+var support = newDemoTeam(6_000_000_000, &world{
+	currency: "EUR",
+	clients:  []clientDef{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
+	projects: []projectDef{
+		{id: helpdesk, name: "Helpdesk", color: "#06a893", clientID: umbrella, currency: "EUR", rate: 7500, before: 820 * 3600, startDate: "2024-02-01"},
+		{id: managedHosting, name: "Managed Hosting", color: "#c9806b", clientID: northwind, currency: "EUR", rate: 9000, estimated: 500 * 3600, before: 310 * 3600, startDate: "2024-09-02"},
+		{id: knowBase, name: "Knowledge Base", color: "#465bb3", currency: "EUR", estimated: 120 * 3600, before: 45 * 3600, startDate: "2025-01-06"},
+	},
+	tags:   []entityJSON{{ID: tagPhone, Name: "phone"}, {ID: tagEmail, Name: "email"}, {ID: tagEscalation, Name: "escalation"}},
+	groups: []entityJSON{{ID: 611, Name: "Support"}},
+}, activity{}, []demoUser{
+	{userDef{311, "Fatima Haddad", "fatima@example.com", 3800, []int64{611}}, []activity{
+		{helpdesk, 0, "Tickets", []int64{tagPhone}},
+		{helpdesk, 0, "Tickets", []int64{tagEmail}},
+		{managedHosting, 0, "Patch window", nil},
+		{knowBase, 0, "How-to articles", nil},
+	}, false},
+	{userDef{312, "Gustavo Lima", "gustavo@example.com", 4100, []int64{611}}, []activity{
+		{helpdesk, 0, "Tickets", []int64{tagEmail}},
+		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
+		{managedHosting, 0, "Backup checks", nil},
+	}, false},
+	{userDef{313, "Hana Sato", "hana@example.com", 3900, []int64{611}}, []activity{
+		{managedHosting, 0, "Server monitoring", nil},
+		{managedHosting, 0, "Patch window", nil},
+		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
+		{0, 0, "Team meeting", nil},
+	}, false},
+})
+
+func newDemoTeam(idBase int64, w *world, running activity, users []demoUser) *demoTeam {
+	for _, u := range users {
 		w.users = append(w.users, u.userDef)
 	}
 	w.index()
-	return w
+	return &demoTeam{world: w, users: users, idBase: idBase, running: running}
 }
 
-// demoEntries returns the entries of p that started by now, in order of start. Entries in
-// progress at now are running, and so is the on-call user's latest entry.
-func demoEntries(p period, now time.Time) []entry {
+// entries returns the team's entries of p that have ended by now, plus the on-call
+// user's running timer, in order of start. Entries in progress at now are left out (they
+// appear when they end), so that only the timer is running. Then a call is added at the
+// first page boundary of the last 7 days (see boundaryCall).
+func (t *demoTeam) entries(p period, now time.Time) []entry {
+	// Started two to three hours ago, the same all hour long.
+	timerStart := now.Truncate(time.Hour).Add(-2 * time.Hour)
 	var entries []entry
-	latestOnCall := -1
 	for d := range p.days {
 		day := p.first.AddDate(0, 0, d)
-		for ui, u := range demoUsers {
-			for _, e := range demoDay(u, ui, day) {
-				if e.start.After(now) {
+		for ui, u := range t.users {
+			for _, e := range t.day(u, ui, day) {
+				if e.stop.After(now) || (u.onCall && e.stop.After(timerStart)) {
 					break
-				}
-				e.running = now.Before(e.stop)
-				if u.onCall {
-					latestOnCall = len(entries)
 				}
 				entries = append(entries, e)
 			}
 		}
 	}
-	if latestOnCall >= 0 {
-		entries[latestOnCall].running = true
+	for _, u := range t.users {
+		if u.onCall && p.day(timerStart) >= 0 {
+			a := t.running
+			entries = append(entries, entry{
+				id:   t.idBase + 900_000_000 + timerStart.Unix()/3600,
+				user: u.id, project: a.project, description: a.description, tags: a.tags,
+				billable: true, start: timerStart, running: true,
+			})
+		}
 	}
-	// Entries were made day by day, user by user; a report lists them by start.
-	sortByStart(entries)
+	slices.SortFunc(entries, compareStart)
+	if call, ok := t.boundaryCall(entries, now); ok {
+		entries = append(entries, call)
+		slices.SortFunc(entries, compareStart)
+	}
 	return entries
 }
 
-// demoDay returns user u's entries on day (midnight), the same whenever asked: the
-// schedule is drawn from a generator seeded by the date and the user.
-func demoDay(u demoUser, ui int, day time.Time) []entry {
+// boundaryCall returns a short call that the user after A (in team order) joins at the
+// very second A started, A being the last row of the first page of the last 7 days'
+// detailed report: the call's row is the first of the second page and shares its start
+// with the row before, so the second page repeats that row. The last 7 days hold far more
+// than a page before today, so the call is the same all day long.
+func (t *demoTeam) boundaryCall(entries []entry, now time.Time) (entry, bool) {
+	week := periodEnding(now, 7)
+	rows := groupRows(week, week.within(entries))
+	if len(rows) <= DefaultPageSize {
+		return entry{}, false
+	}
+	a := rows[DefaultPageSize-1][0]
+	ui := slices.IndexFunc(t.users, func(u demoUser) bool { return u.id == a.user })
+	caller := t.users[(ui+1)%len(t.users)]
+	call := entry{
+		id: a.id + 500_000_000, user: caller.id, project: a.project,
+		description: "Call with " + t.world.user[a.user].name, billable: a.billable,
+		start: a.start, stop: a.start.Add(10 * time.Minute),
+	}
+	return call, !a.running && !call.stop.After(now)
+}
+
+// day returns user u's entries on day (midnight), the same whenever asked: the schedule
+// is drawn from a generator seeded by the date and the user.
+func (t *demoTeam) day(u demoUser, ui int, day time.Time) []entry {
 	weekend := day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
 	if weekend && !u.onCall {
 		return nil
@@ -200,32 +295,33 @@ func demoDay(u demoUser, ui int, day time.Time) []entry {
 	if weekend {
 		begin, end = 10*60, 15*60
 	}
-	t := at(begin + rng.IntN(20))
+	start := at(begin + rng.IntN(20))
 	noon, dayEnd := at(12*60), at(end)
 	lunch := weekend // no lunch break to take
 	var entries []entry
 	for k := 0; ; k++ {
-		if !lunch && !t.Before(noon) {
-			t = t.Add(time.Duration(30+rng.IntN(20)) * time.Minute)
+		if !lunch && !start.Before(noon) {
+			start = start.Add(time.Duration(30+rng.IntN(20)) * time.Minute)
 			lunch = true
 		}
-		if dayEnd.Sub(t) <= 15*time.Minute {
+		if dayEnd.Sub(start) <= 15*time.Minute {
 			return entries
 		}
 		a := u.activities[rng.IntN(len(u.activities))]
-		stop := t.Add(time.Duration(20*60+rng.IntN(100*60)) * time.Second)
+		stop := start.Add(time.Duration(20*60+rng.IntN(100*60)) * time.Second)
 		if !lunch && stop.After(noon) {
 			stop = noon.Add(time.Duration(rng.IntN(15*60)) * time.Second)
 		}
 		if stop.After(dayEnd) {
 			stop = dayEnd
 		}
+		p := t.world.project[a.project]
 		entries = append(entries, entry{
-			id:   4_000_000_000 + civil*1000 + int64(ui)*100 + int64(k),
+			id:   t.idBase + civil*1000 + int64(ui)*100 + int64(k),
 			user: u.id, project: a.project, task: a.task, description: a.description, tags: a.tags,
-			billable: a.project != 0 && a.project != internalTooling,
-			start:    t, stop: stop,
+			billable: p != nil && p.rate != 0,
+			start:    start, stop: stop,
 		})
-		t = stop.Add(time.Duration(rng.IntN(10*60)) * time.Second)
+		start = stop.Add(time.Duration(rng.IntN(10*60)) * time.Second)
 	}
 }

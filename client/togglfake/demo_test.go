@@ -1,59 +1,118 @@
 package togglfake
 
 import (
-	"io"
-	"net/http"
+	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 	_ "time/tzdata" // the sweep runs in Europe/Berlin, across a DST change
 )
 
-// fetchDemo asks a Demo fake for every demo report at the given time, over HTTP.
-func fetchDemo(t *testing.T, at time.Time) map[string][]byte {
+// fetchDemo asks a Demo fake for every demo report at the given time, over HTTP, and
+// returns the bodies by type; the detailed report's pages are walked and joined into one
+// body (each row once), and returned too.
+func fetchDemo(t *testing.T, at time.Time) (map[string][]byte, []page) {
 	t.Helper()
 	f := Demo()
 	f.SetClock(func() time.Time { return at })
 	srv := newServer(t, f)
 	bodies := map[string][]byte{}
+	var pages []page
 	for _, d := range DemoReports {
-		resp, err := http.Post(srv.URL+PathPrefix+d.Token, "application/json", nil)
-		if err != nil {
-			t.Fatal(err)
+		ps := walkPages(t, srv, d.Token, nil, 10)
+		for _, p := range ps {
+			if p.err != nil || p.status != 200 || p.header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%s: %d %s %v", d.Name, p.status, p.header.Get("Content-Type"), p.err)
+			}
+			if p.header.Get(HeaderQuotaRemaining) == "" || p.header.Get(HeaderQuotaResetsIn) != "3600" {
+				t.Errorf("%s: quota headers %q %q", d.Name, p.header.Get(HeaderQuotaRemaining), p.header.Get(HeaderQuotaResetsIn))
+			}
 		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
-			t.Fatalf("%s: %d %s %v", d.Name, resp.StatusCode, resp.Header.Get("Content-Type"), err)
+		bodies[d.Type] = joinPages(t, ps)
+		if d.Type == "detailed" {
+			pages = ps
 		}
-		bodies[d.Type] = body
 	}
-	return bodies
+	return bodies, pages
+}
+
+// joinPages returns the first page with the rows of every page, each row once.
+func joinPages(t *testing.T, pages []page) []byte {
+	t.Helper()
+	body := pages[0].body
+	if res, ok := body["detailed_results"].(map[string]any); ok {
+		var rows []any
+		seen := map[int64]bool{}
+		for _, p := range pages {
+			rs := arr(t, obj(t, p.body["detailed_results"], "")["report"], "")
+			for i, r := range p.rows {
+				if !seen[r.id] {
+					seen[r.id] = true
+					rows = append(rows, rs[i])
+				}
+			}
+		}
+		res["report"] = rows
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestDemoReports(t *testing.T) {
 	names, tokens, types := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, d := range DemoReports {
 		names[d.Name], tokens[d.Token], types[d.Type] = true, true, true
+		if len(d.Token) != 32 || len(d.Breakdowns) == 0 {
+			t.Errorf("%s: token of %d characters, breakdowns %v: want 32 and some", d.Name, len(d.Token), d.Breakdowns)
+		}
 	}
 	if len(DemoReports) != 3 || len(names) != 3 || len(tokens) != 3 || !types["detailed"] || !types["summary"] || !types["weekly"] {
 		t.Fatalf("DemoReports = %+v, want three distinct reports, one per type", DemoReports)
 	}
 }
 
+// TestDemoPaging: the detailed report comes in pages of 50 with the headers, and its
+// first boundary falls between two rows starting at the same second.
+func TestDemoPaging(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2025, 3, 10, 0, 5, 0, 0, time.UTC),  // Monday, before anyone works: the fewest rows
+		time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC), // Wednesday afternoon
+	} {
+		_, pages := fetchDemo(t, at)
+		if len(pages) < 2 {
+			t.Fatalf("%v: %d pages, want several", at, len(pages))
+		}
+		for i, p := range pages {
+			if p.header.Get(HeaderPageSize) != "50" || (i < len(pages)-1) != (p.header.Get(HeaderNextTimestamp) != "") {
+				t.Errorf("%v page %d: X-Page-Size %q, X-Next-Timestamp %q", at, i+1, p.header.Get(HeaderPageSize), p.header.Get(HeaderNextTimestamp))
+			}
+		}
+		last, second := pages[0].rows[49], pages[1].rows
+		if second[0].id != last.id || second[1].start != last.start || pages[0].header.Get(HeaderNextID) != strconv.FormatInt(second[1].id, 10) {
+			t.Errorf("%v: page 2 starts with %v, want page 1's last row %v again, then a row starting with it", at, second[:2], last)
+		}
+	}
+}
+
 func TestDemoShape(t *testing.T) {
 	wednesday := time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC)
-	bodies := fetchDemo(t, wednesday)
+	bodies, _ := fetchDemo(t, wednesday)
 
 	f := checkReport(t, bodies["detailed"], "detailed")
-	if !f.currencies["USD"] || !f.currencies["EUR"] {
-		t.Errorf("currencies %v, want USD and EUR", f.currencies)
+	if !f.currencies["USD"] || !f.currencies["EUR"] || f.total["labour"] == 0 {
+		t.Errorf("currencies %v, labour %d: want USD and EUR, a labour cost", f.currencies, f.total["labour"])
 	}
 	r := decodeReport(t, bodies["detailed"])
 	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-06" || p["end_date"] != "2025-03-12" {
 		t.Errorf("detailed input_params %v, want the 7 days to 2025-03-12", p)
 	}
-	var grouped, running, noProject, twoTags bool
-	for _, rv := range arr(t, obj(t, r["detailed_results"], "")["report"], "") {
+	var grouped, noProject, twoTags bool
+	var running []time.Time
+	rows := arr(t, obj(t, r["detailed_results"], "")["report"], "")
+	for _, rv := range rows {
 		row := obj(t, rv, "row")
 		entries := arr(t, row["time_entries"], "")
 		grouped = grouped || len(entries) >= 2
@@ -61,15 +120,19 @@ func TestDemoShape(t *testing.T) {
 		twoTags = twoTags || len(arr(t, row["tag_ids"], "")) == 2
 		for _, ev := range entries {
 			if te := obj(t, ev, ""); te["stop"] == nil {
-				running = true
-				if s := num(t, te["seconds"], ""); s >= 0 {
-					t.Errorf("running entry with seconds %d", s)
+				start, _ := time.Parse(time.RFC3339, te["start"].(string))
+				running = append(running, start)
+				if s := num(t, te["seconds"], ""); s != -start.Unix() {
+					t.Errorf("running entry with seconds %d, want minus its start", s)
 				}
 			}
 		}
 	}
-	if !grouped || !running || !noProject || !twoTags {
-		t.Errorf("rows: grouped %v, running %v, without project %v, with two tags %v: want all", grouped, running, noProject, twoTags)
+	if len(rows) <= 50 || !grouped || !noProject || !twoTags {
+		t.Errorf("%d rows: grouped %v, without project %v, with two tags %v: want over 50, all", len(rows), grouped, noProject, twoTags)
+	}
+	if len(running) != 1 || !running[0].Equal(wednesday.Add(-2*time.Hour)) {
+		t.Errorf("running entries started at %v, want one at 13:00", running)
 	}
 
 	d := obj(t, r["dictionaries"], "")
@@ -92,32 +155,59 @@ func TestDemoShape(t *testing.T) {
 		t.Errorf("%d projects with an estimate, %d without client; want some, 1", estimated, noClient)
 	}
 
-	checkReport(t, bodies["summary"], "summary")
+	// The summary: the same team over 30 days, by project and person.
+	summary := checkReport(t, bodies["summary"], "summary")
 	r = decodeReport(t, bodies["summary"])
-	if p := obj(t, r["input_params"], ""); p["grouping"] != "clients" || p["sub_grouping"] != "projects" {
-		t.Errorf("summary input_params %v, want clients/projects", p)
+	if p := obj(t, r["input_params"], ""); p["grouping"] != "projects" || p["sub_grouping"] != "users" || p["start_date"] != "2025-02-11" {
+		t.Errorf("summary input_params %v, want 30 days by projects and users", p)
 	}
-	var nullGroup, nullSub bool
+	if summary.total["seconds"] <= f.total["seconds"] || !summary.currencies["USD"] || !summary.currencies["EUR"] {
+		t.Errorf("summary: %d s in %v, want more than the week's %d s, in USD and EUR", summary.total["seconds"], summary.currencies, f.total["seconds"])
+	}
+	var nullGroup bool
+	pairs := 0
 	for _, gv := range arr(t, obj(t, obj(t, r["summary_results"], "")["report"], "")["groups"], "") {
 		g := obj(t, gv, "")
 		nullGroup = nullGroup || g["id"] == nil
 		for _, sv := range arr(t, g["sub_groups"], "") {
-			nullSub = nullSub || obj(t, sv, "")["id"] == nil
+			sg := obj(t, sv, "")
+			if _, ok := obj(t, d["users"], "")[string(sg["id"].(json.Number))]; !ok || sg["title"] == nil {
+				t.Errorf("summary sub-group %v is not a user", sg)
+			}
+			pairs++
 		}
 	}
-	if !nullGroup || !nullSub {
-		t.Errorf("summary: group without client %v, sub-group without project %v: want both", nullGroup, nullSub)
+	if !nullGroup || pairs < 12 {
+		t.Errorf("summary: group without project %v, %d project-user pairs: want one, over 12", nullGroup, pairs)
 	}
 
+	// The weekly report: another team, in euros only.
 	weekly := checkReport(t, bodies["weekly"], "weekly")
-	if weekly.total["seconds"] != f.total["seconds"] || weekly.total["amount"] != f.total["amount"] {
-		t.Errorf("weekly and detailed cover the same 7 days but differ: %v vs %v", weekly.total, f.total)
+	if len(weekly.currencies) != 1 || !weekly.currencies["EUR"] || weekly.total["labour"] == 0 || weekly.total["amount"] == 0 {
+		t.Errorf("weekly: currencies %v, labour %d, amount %d: want EUR alone, a labour cost, an amount", weekly.currencies, weekly.total["labour"], weekly.total["amount"])
+	}
+	r = decodeReport(t, bodies["weekly"])
+	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-06" {
+		t.Errorf("weekly input_params %v, want the 7 days from 2025-03-06", p)
+	}
+	for _, rv := range arr(t, obj(t, r["weekly_results"], "")["report"], "") {
+		if row := obj(t, rv, ""); row["currency"] != "EUR" {
+			t.Errorf("weekly row in %v", row["currency"])
+		}
+	}
+	wd := obj(t, r["dictionaries"], "")
+	for _, k := range []string{"users", "projects", "clients"} {
+		for id := range obj(t, wd[k], k) {
+			if _, ok := obj(t, d[k], k)[id]; ok {
+				t.Errorf("weekly and detailed reports share %s %s: want another team", k, id)
+			}
+		}
 	}
 }
 
 func TestDemoGrowsThroughTheDay(t *testing.T) {
-	morning := fetchDemo(t, time.Date(2025, 3, 12, 10, 0, 0, 0, time.UTC))
-	afternoon := fetchDemo(t, time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC))
+	morning, _ := fetchDemo(t, time.Date(2025, 3, 12, 10, 0, 0, 0, time.UTC))
+	afternoon, _ := fetchDemo(t, time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC))
 	for _, d := range DemoReports {
 		am := checkReport(t, morning[d.Type], d.Type).total
 		pm := checkReport(t, afternoon[d.Type], d.Type).total
@@ -132,7 +222,8 @@ func TestDemoGrowsThroughTheDay(t *testing.T) {
 
 // TestDemoSweep checks, every 253 minutes (to land on varied times) over nine days across
 // a weekend and a DST change, that each report is consistent, that figures never drop
-// within a day, and that a running entry is always there.
+// within a day, and that the detailed report always has one running entry, over 50 rows,
+// and rows 50 and 51 (the first page boundary) starting at the same second.
 func TestDemoSweep(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -154,8 +245,12 @@ func TestDemoSweep(t *testing.T) {
 				t.Errorf("%s at %v: seconds dropped from %d to %d", typ, at, last[typ], f.total["seconds"])
 			}
 			last[typ] = f.total["seconds"]
-			if typ == "detailed" && !hasRunningEntry(t, body) {
-				t.Errorf("no running entry at %v", at)
+			if typ != "detailed" {
+				continue
+			}
+			rows := reportRows(t, decodeReport(t, body))
+			if n := runningEntries(t, body); n != 1 || len(rows) <= 50 || rows[49].start != rows[50].start {
+				t.Errorf("at %v: %d running entries, %d rows, rows 50 and 51 start at %d and %d", at, n, len(rows), rows[49].start, rows[50].start)
 			}
 		}
 		lastDay = at.Day()
@@ -165,17 +260,18 @@ func TestDemoSweep(t *testing.T) {
 	}
 }
 
-func hasRunningEntry(t *testing.T, body []byte) bool {
+func runningEntries(t *testing.T, body []byte) int {
 	t.Helper()
+	n := 0
 	r := decodeReport(t, body)
 	for _, rv := range arr(t, obj(t, r["detailed_results"], "")["report"], "") {
 		for _, ev := range arr(t, obj(t, rv, "")["time_entries"], "") {
 			if te := obj(t, ev, ""); te["stop"] == nil && num(t, te["seconds"], "") < 0 {
-				return true
+				n++
 			}
 		}
 	}
-	return false
+	return n
 }
 
 func TestDemoIsPublicAndBounded(t *testing.T) {

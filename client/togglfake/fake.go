@@ -1,5 +1,8 @@
 // Package togglfake is a fake of Toggl Track's Reports API v3 shared-report endpoint,
-// POST /reports/api/v3/shared/{token}, for tests, benchmarks and the exporter's --demo mode.
+// POST /reports/api/v3/shared/{token}, for tests, benchmarks and the exporter's --demo mode;
+// it pages detailed reports as Toggl may (see Paging), simulates the API quota (SetQuota),
+// and lists a workspace's saved reports (GET /api/v9/workspaces/{id}/reports/shared, see
+// SetWorkspace).
 //
 // It speaks HTTP and JSON only, like the real service: reports are served as JSON bodies,
 // errors as plain text with Toggl's messages, and each report can be given a Fault (an error
@@ -35,6 +38,14 @@ type Fake struct {
 	maxRequests int
 	now         func() time.Time
 	quota       quota
+	walks       map[string]walk // by token, for paged reports
+	workspaces  map[int64]Workspace
+}
+
+// walk is a client's walk through the pages of a report, from its first page.
+type walk struct {
+	page  int       // the number of the latest page asked for
+	start time.Time // when the first page was asked for: the time of every page's body
 }
 
 // Report is what the fake serves for one report token.
@@ -42,13 +53,17 @@ type Report struct {
 	// Body is the JSON served with 200.
 	Body []byte
 	// BodyFunc, if set, computes the body per request from the fake's clock (see SetClock)
-	// and takes precedence over Body.
+	// and takes precedence over Body. The pages of a paged report are computed from the
+	// time of the walk's first page (see Paging), so that a walk reads one consistent body.
 	BodyFunc func(now time.Time) []byte
 	// Auth holds the credentials the report requires; the zero value makes it public,
 	// readable with or without an Authorization header.
 	Auth Auth
-	// Fault, if not zero, changes how the report is answered.
+	// Fault, if not zero, changes how the report is answered (every page of it, when paged).
 	Fault Fault
+	// Paging, if not nil, serves a detailed report in pages (see Paging); nil serves it
+	// whole in one answer, without paging headers, as the shared endpoint may do.
+	Paging *Paging
 }
 
 // Auth holds the credentials a private report accepts: HTTP Basic <APIToken>:api_token,
@@ -108,6 +123,9 @@ type Request struct {
 	UserAgent string
 	// Time is when the request arrived, by the fake's clock.
 	Time time.Time
+	// Path is the path and query of a request for a workspace's listing of saved reports
+	// (see SetWorkspace), "" for other requests.
+	Path string
 }
 
 // Kinds of credentials recorded in Request.AuthKind.
@@ -124,6 +142,7 @@ func New() *Fake {
 		reports: make(map[string]Report),
 		counts:  make(map[string]int),
 		now:     time.Now,
+		walks:   make(map[string]walk),
 	}
 }
 
@@ -170,24 +189,31 @@ func (f *Fake) Count(token string) int {
 	return f.counts[token]
 }
 
-// Reset forgets the recorded requests and counts. Reports, faults and quota usage stay.
+// Reset forgets the recorded requests, counts and walks through pages (see
+// Paging.FailPage). Reports, faults and quota usage stay.
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = nil
 	f.counts = make(map[string]int)
+	f.walks = make(map[string]walk)
 }
 
-// ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path other than
-// PathPrefix+token is 404; a method other than POST is 405; an unknown token is 404; then
+// ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path under
+// ListingPrefix is a workspace's listing of saved reports (see SetWorkspace); another path
+// than PathPrefix+token is 404; a method other than POST is 405; an unknown token is 404; then
 // the report's credentials are checked (see checkAuth), the quota is charged (see
-// SetQuota), and the report or its Fault is served.
+// SetQuota), and the report (or its page, see Paging) or its Fault is served.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	kind, user, password := parseAuth(r)
+	if strings.HasPrefix(r.URL.Path, ListingPrefix) {
+		f.serveListing(w, r, kind, user)
+		return
+	}
 	token, pathOK := strings.CutPrefix(r.URL.Path, PathPrefix)
 	if !pathOK || token == "" || strings.Contains(token, "/") {
 		token, pathOK = "", false
 	}
-	kind, user, password := parseAuth(r)
 	body := decodeBody(r.Body)
 
 	f.mu.Lock()
@@ -206,8 +232,20 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Time:      now,
 	})
 	var q quotaAnswer
+	var pg pageRequest
 	if pathOK && r.Method == http.MethodPost && known && authStatus == http.StatusOK {
 		q = f.quota.charge(bucketKey(kind, user), now)
+		pg.at = now
+		if rep.Paging != nil {
+			pg.from, pg.fromOK = firstTimestamp(body)
+			wk := f.walks[token]
+			if pg.from == nil || wk.page == 0 {
+				wk = walk{start: now}
+			}
+			wk.page++
+			f.walks[token] = wk
+			pg.number, pg.at = wk.page, wk.start
+		}
 	}
 	f.mu.Unlock()
 
@@ -229,7 +267,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeStatus(w, r, http.StatusPaymentRequired, q.message(), Fault{})
 			return
 		}
-		serveReport(w, r, rep, now)
+		serveReport(w, r, rep, pg)
 	}
 }
 

@@ -7,8 +7,7 @@ import (
 	"time"
 )
 
-// DetailedSpec sizes a generated report (DetailedJSON, and the large writers of
-// generate_large.go).
+// DetailedSpec sizes a generated report (DetailedJSON, SummaryJSON, WeeklyJSON).
 type DetailedSpec struct {
 	Entries  int // time entries in all
 	PerRow   int // time entries grouped in one row (the last row may hold fewer); 0 means 1
@@ -20,33 +19,67 @@ type DetailedSpec struct {
 	// fixed ones ("Development", "Meeting"...). Many descriptions make a summary report
 	// sub-grouped by time entries large, as in a busy workspace.
 	Descriptions int
-	Seed         int64
+	// SameStart, if above 1, makes each run of SameStart rows (in start order) start at the
+	// same second (the later rows' first entries begin earlier), so that paging boundaries
+	// (see Paging) fall inside runs: with runs of 3 and pages of 50, every boundary does, and
+	// rows come twice in a walk. A run as long as a page makes the cursor stick.
+	SameStart int
+	Seed      int64
 }
 
 // generatedWeek is the week generated entries fall in: fixed, so that bodies are
 // reproducible.
 var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
 
-// DetailedJSON returns the body of a detailed report of spec's size. It is deterministic:
-// the same spec gives the same bytes. Like the demo, it has two currencies (projects at
-// USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null project ids, and totals
-// that agree with the rows; unlike the demo it has no running entry and no tasks.
+// DetailedJSON returns the body of a detailed report of spec's size, its rows in order of
+// start. It is deterministic: the same spec gives the same bytes. Like the demo, it has two
+// currencies (projects at USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null
+// project ids, and totals that agree with the rows; unlike the demo it has no running
+// entry and no tasks.
 func DetailedJSON(spec DetailedSpec) []byte {
 	w, rows := generateDetailed(spec)
-	entries := slices.Concat(rows...)
 	start, end := generatedWeek.dates()
-	head := reportHead{
-		name: fmt.Sprintf("Generated: %d entries", spec.Entries), typ: "detailed",
-		params: map[string]any{"start_date": start, "end_date": end, "grouped": spec.PerRow > 1},
-	}
+	return w.marshalGenerated(spec, "detailed", rows, map[string]any{"start_date": start, "end_date": end, "grouped": spec.PerRow > 1})
+}
+
+// SummaryJSON returns the body of a summary report over the time entries of
+// DetailedJSON(spec), grouped by grouping ("projects", "clients" or "users") and
+// sub-grouped by subGrouping (the same, or "time_entries": one sub-group per description,
+// with the ids of its entries).
+func SummaryJSON(spec DetailedSpec, grouping, subGrouping string) []byte {
+	w, rows := generateDetailed(spec)
+	start, end := generatedWeek.dates()
+	return w.marshalGenerated(spec, "summary", rows, map[string]any{"start_date": start, "end_date": end, "grouping": grouping, "sub_grouping": subGrouping})
+}
+
+// WeeklyJSON returns the body of a weekly report over the time entries of
+// DetailedJSON(spec): one row per user and project.
+func WeeklyJSON(spec DetailedSpec) []byte {
+	w, rows := generateDetailed(spec)
+	start, _ := generatedWeek.dates()
+	return w.marshalGenerated(spec, "weekly", rows, map[string]any{"start_date": start})
+}
+
+func (w *world) marshalGenerated(spec DetailedSpec, typ string, rows [][]entry, params map[string]any) []byte {
+	entries := slices.Concat(rows...)
+	head := reportHead{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params}
 	return w.marshalReport(head, reportData{period: generatedWeek, entries: entries, rows: rows, history: entries})
 }
 
+// generateDetailed returns the world and the rows of spec, in order of start.
 func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 	g := newRowGenerator(spec)
 	var rows [][]entry
 	for row := g.next(); row != nil; row = g.next() {
 		rows = append(rows, row)
+	}
+	byStart := func(a, b []entry) int { return compareStart(a[0], b[0]) }
+	slices.SortFunc(rows, byStart)
+	if k := spec.SameStart; k > 1 {
+		for i := range rows {
+			rows[i][0].start = rows[i-i%k][0].start
+		}
+		slices.SortFunc(rows, byStart) // ties by id
 	}
 	return g.w, rows
 }
@@ -55,9 +88,8 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 // no particular number.
 var fixedDescriptions = []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
 
-// rowGenerator produces the rows of a generated report one at a time, so that a large
-// report can be written without holding its entries. The same spec always gives the
-// same world and the same rows.
+// rowGenerator produces the rows of a generated report one at a time. The same spec
+// always gives the same world and the same rows.
 type rowGenerator struct {
 	w            *world
 	rng          *rand.Rand
@@ -155,7 +187,7 @@ func (g *rowGenerator) next() []entry {
 		row[i].start = day.Add(8*time.Hour + time.Duration(rng.IntN(10*3600))*time.Second)
 		row[i].stop = row[i].start.Add(time.Duration(300+rng.IntN(3*3600)) * time.Second)
 	}
-	sortByStart(row)
+	slices.SortFunc(row, compareStart)
 	g.left -= g.perRow
 	g.rows++
 	return row

@@ -262,6 +262,59 @@ func TestDetailedJSON(t *testing.T) {
 	}
 }
 
+// TestSummaryAndWeeklyJSON: the summary (in each grouping) and weekly reports of a spec
+// hold the entries of its detailed report, grouped as asked.
+func TestSummaryAndWeeklyJSON(t *testing.T) {
+	spec := DetailedSpec{Entries: 1000, PerRow: 3, Projects: 12, Users: 7, Tags: 5, Seed: 42}
+	detailed := checkReport(t, DetailedJSON(spec), "detailed").total
+	sameTotals := func(what string, got map[string]int64) {
+		t.Helper()
+		for _, k := range []string{"seconds", "amount", "labour", "rates", "days"} {
+			if got[k] != detailed[k] {
+				t.Errorf("%s: %s %d, the detailed report's %d", what, k, got[k], detailed[k])
+			}
+		}
+	}
+	sameTotals("weekly", checkReport(t, WeeklyJSON(spec), "weekly").total)
+
+	for _, dims := range [][2]string{{"projects", "time_entries"}, {"projects", "users"}, {"users", "projects"}, {"clients", "projects"}} {
+		t.Run(dims[0]+"/"+dims[1], func(t *testing.T) {
+			body := SummaryJSON(spec, dims[0], dims[1])
+			sameTotals("summary", checkReport(t, body, "summary").total)
+			r := decodeReport(t, body)
+			d := obj(t, r["dictionaries"], "")
+			inDim := func(dim string, id any) bool {
+				if id == nil {
+					return dim != "users" // no project, no client; every entry has a user
+				}
+				_, ok := obj(t, d[dim], dim)[string(id.(json.Number))]
+				return ok
+			}
+			ids := 0
+			for _, gv := range arr(t, obj(t, obj(t, r["summary_results"], "")["report"], "")["groups"], "") {
+				g := obj(t, gv, "group")
+				if !inDim(dims[0], g["id"]) {
+					t.Errorf("group id %v is not one of the %s", g["id"], dims[0])
+				}
+				for _, sv := range arr(t, g["sub_groups"], "") {
+					sg := obj(t, sv, "sub_group")
+					if dims[1] == "time_entries" {
+						if sg["id"] != nil || sg["title"] == nil {
+							t.Errorf("time-entry sub-group %v", sg)
+						}
+						ids += len(arr(t, sg["ids"], "ids"))
+					} else if !inDim(dims[1], sg["id"]) {
+						t.Errorf("sub-group id %v is not one of the %s", sg["id"], dims[1])
+					}
+				}
+			}
+			if dims[1] == "time_entries" && ids != 1000 {
+				t.Errorf("time-entry sub-groups hold %d ids, want 1000", ids)
+			}
+		})
+	}
+}
+
 func TestDetailedJSONEdges(t *testing.T) {
 	for _, spec := range []DetailedSpec{{}, {Entries: 1}, {Entries: 5, Projects: 1}, {Entries: 10, PerRow: 4, Tags: 1}} {
 		t.Run(fmt.Sprintf("%+v", spec), func(t *testing.T) {

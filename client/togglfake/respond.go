@@ -13,6 +13,8 @@ const (
 	contentTypeText = "text/plain; charset=utf-8"
 
 	msgNoAuth = "Unable to extract authentication data"
+	// msgBadFirstTimestamp is the fake's own: Toggl's message is not documented.
+	msgBadFirstTimestamp = "first_timestamp must be a Unix timestamp or null"
 )
 
 // statusMessages are the plain-text bodies Toggl documents for its error statuses (see
@@ -36,9 +38,27 @@ func StatusMessage(status int) string {
 	return http.StatusText(status)
 }
 
-// serveReport answers an authorised request for rep: its body, or what its Fault says.
-func serveReport(w http.ResponseWriter, r *http.Request, rep Report, now time.Time) {
+// pageRequest is what a request to a paged report asks for.
+type pageRequest struct {
+	at     time.Time // the time the body is computed for (see Report.BodyFunc)
+	number int       // 1-based page of the walk (see Paging.FailPage); 0 when not paged
+	from   *int64    // first_timestamp; nil for the first page
+	fromOK bool      // first_timestamp is absent, null or a whole number
+}
+
+// serveReport answers an authorised request for rep: its body (or the page pg asks for),
+// or what its Fault says.
+func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequest) {
 	fault := rep.Fault
+	if p := rep.Paging; p != nil {
+		if !pg.fromOK {
+			writeStatus(w, r, http.StatusBadRequest, msgBadFirstTimestamp, fault)
+			return
+		}
+		if p.FailPage > 0 && pg.number == p.FailPage {
+			fault = p.FailFault
+		}
+	}
 	if fault.Status != 0 && fault.Status != http.StatusOK {
 		writeStatus(w, r, fault.Status, fault.Body, fault)
 		return
@@ -48,10 +68,18 @@ func serveReport(w http.ResponseWriter, r *http.Request, rep Report, now time.Ti
 	case fault.EmptyBody:
 	case fault.Body != "":
 		body = []byte(fault.Body)
-	case rep.BodyFunc != nil:
-		body = rep.BodyFunc(now)
 	default:
 		body = rep.Body
+		if rep.BodyFunc != nil {
+			body = rep.BodyFunc(pg.at)
+		}
+		if rep.Paging != nil {
+			var next, firstNext *cursor
+			var paged bool
+			if body, next, firstNext, paged = pageOf(body, rep.Paging, pg.from); paged {
+				setPagingHeaders(w.Header(), rep.Paging, next, firstNext)
+			}
+		}
 	}
 	write(w, r, http.StatusOK, contentTypeJSON, body, fault)
 }

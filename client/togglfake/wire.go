@@ -161,7 +161,7 @@ type summarySubGroupJSON struct {
 	ID      *int64     `json:"id"`
 	Title   *string    `json:"title"`
 	Seconds int64      `json:"seconds"`
-	IDs     []int64    `json:"ids,omitempty"` // the large generator's entry ids
+	IDs     []int64    `json:"ids,omitempty"` // time-entry sub-groups only
 	Rates   []rateJSON `json:"rates"`
 }
 

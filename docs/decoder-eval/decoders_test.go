@@ -23,7 +23,7 @@ import (
 	goccy "github.com/goccy/go-json"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/bigreport"
 )
 
 // sums is what every candidate computes: tracked seconds by project, and rows.
@@ -420,11 +420,11 @@ var candidates = []struct {
 var (
 	bodyOnce sync.Once
 	body     []byte
-	expected togglfake.Expected
+	expected bigreport.Expected
 )
 
-func report() ([]byte, togglfake.Expected) {
-	bodyOnce.Do(func() { body, expected = togglfake.LargeJSON(togglfake.TypeDetailed, togglfake.LargeSpec(100000)) })
+func report() ([]byte, bigreport.Expected) {
+	bodyOnce.Do(func() { body, expected = bigreport.LargeJSON(bigreport.TypeDetailed, bigreport.LargeSpec(100000)) })
 	return body, expected
 }
 

@@ -1,0 +1,181 @@
+package togglfake
+
+import (
+	"cmp"
+	"encoding/json"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Paging headers of Toggl's detailed search (toggl-api.md, "Paging").
+const (
+	HeaderPageSize      = "X-Page-Size"
+	HeaderNextID        = "X-Next-ID"
+	HeaderNextRowNumber = "X-Next-Row-Number"
+	HeaderNextTimestamp = "X-Next-Timestamp"
+)
+
+// DefaultPageSize is the page size of Toggl's detailed search.
+const DefaultPageSize = 50
+
+// Paging makes the fake serve a detailed report in pages, as Toggl's detailed search does
+// (toggl-api.md, "Paging"). The rows are ordered by the start of their first time entry,
+// oldest first, then by its id (rows keep their JSON, row_number included: the bodies this
+// package builds number rows in that order). A request whose body has no first_timestamp
+// (or a null one) gets the first Size rows; one with first_timestamp (Unix seconds) gets
+// the first Size rows whose first entry started at or after it. Every page carries
+// X-Page-Size; every page but the last names the first row it left out: X-Next-ID (the id
+// of that row's first time entry), X-Next-Row-Number (the row's 1-based position in the
+// ordered report) and X-Next-Timestamp (its start, in Unix seconds). The next page starts
+// at that second, so rows of this page sharing it come again, as they would from Toggl:
+// a client counts a time-entry id once. totals, dictionaries and every other field are
+// whole on every page. A body without detailed results (a summary or weekly report) is
+// never paged, nor is a Fault's raw body.
+//
+// The zero Paging pages healthily in pages of 50; the other fields break it one way each.
+type Paging struct {
+	// Size is the number of rows per page; 0 means DefaultPageSize.
+	Size int
+	// Silent pages without sending any X-Next-* header (X-Page-Size still comes), as Toggl
+	// might: only the rows falling short of the totals tell that more exist. first_timestamp
+	// is still honoured.
+	Silent bool
+	// NoPageSizeHeader leaves X-Page-Size out of every page.
+	NoPageSizeHeader bool
+	// StuckCursor sends the first page's X-Next-* headers on every page, the last included:
+	// the cursor never moves past the second page, and a client that does not notice asks
+	// for the same page forever.
+	StuckCursor bool
+	// FailPage, if positive, makes the FailPage-th page of a walk (1 for the first) answer
+	// FailFault instead of itself: a status (FailFault.Status), or a healthy status with a
+	// broken body (a truncation, a reset...). A walk starts with each request without
+	// first_timestamp, and every request with one is its next page, whatever cursor it
+	// carries; so the page fails once per walk, and a retry of it succeeds. (Walks are
+	// counted per token: two clients walking one report at once share a count.)
+	FailPage  int
+	FailFault Fault
+	// Short leaves the Short newest rows out of the report before paging, totals unchanged:
+	// the rows hold fewer seconds than totals.seconds claims. With a Size above the row
+	// count, Silent and NoPageSizeHeader, the report comes whole and short, unpaged.
+	Short int
+}
+
+func (p *Paging) size() int {
+	if p.Size > 0 {
+		return p.Size
+	}
+	return DefaultPageSize
+}
+
+// pagedRow is a detailed row, kept as its JSON, with what ordering and cursors need.
+type pagedRow struct {
+	raw     json.RawMessage
+	id      int64 // time-entry id of its first entry
+	start   int64 // Unix seconds of its first entry; math.MinInt64 when it has none
+	ordinal int   // 1-based position in the ordered report
+}
+
+// cursor is what the X-Next-* headers point to.
+type cursor struct {
+	id, timestamp int64
+	rowNumber     int
+}
+
+// pageOf returns the page of body starting at from (Unix seconds; nil for the first page)
+// and the cursors of the next page and of the first page's next (nil when there is none).
+// paged is false when body is not a detailed report, and then page is body.
+func pageOf(body []byte, p *Paging, from *int64) (page []byte, next, firstNext *cursor, paged bool) {
+	var top map[string]json.RawMessage
+	var results map[string]json.RawMessage
+	var raws []json.RawMessage
+	if json.Unmarshal(body, &top) != nil ||
+		json.Unmarshal(top["detailed_results"], &results) != nil || results == nil ||
+		json.Unmarshal(results["report"], &raws) != nil {
+		return body, nil, nil, false
+	}
+	rows := make([]pagedRow, len(raws))
+	for i, raw := range raws {
+		var r struct {
+			TimeEntries []struct {
+				ID    int64  `json:"id"`
+				Start string `json:"start"`
+			} `json:"time_entries"`
+		}
+		rows[i] = pagedRow{raw: raw, start: math.MinInt64}
+		if json.Unmarshal(raw, &r) == nil && len(r.TimeEntries) > 0 {
+			rows[i].id = r.TimeEntries[0].ID
+			if t, err := time.Parse(time.RFC3339, r.TimeEntries[0].Start); err == nil {
+				rows[i].start = t.Unix()
+			}
+		}
+	}
+	slices.SortFunc(rows, func(a, b pagedRow) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
+	if p.Short > 0 {
+		rows = rows[:len(rows)-min(p.Short, len(rows))]
+	}
+	for i := range rows {
+		rows[i].ordinal = i + 1
+	}
+
+	size := p.size()
+	cursorAt := func(i int) *cursor {
+		if i >= len(rows) {
+			return nil
+		}
+		return &cursor{id: rows[i].id, timestamp: rows[i].start, rowNumber: rows[i].ordinal}
+	}
+	first := 0
+	if from != nil {
+		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })
+	}
+	last := first + min(size, len(rows)-first)
+	out := make([]json.RawMessage, 0, last-first)
+	for _, r := range rows[first:last] {
+		out = append(out, r.raw)
+	}
+	results["report"] = mustMarshal(out)
+	top["detailed_results"] = mustMarshal(results)
+	return mustMarshal(top), cursorAt(last), cursorAt(size), true
+}
+
+// setPagingHeaders sets the headers of a page whose next page is next.
+func setPagingHeaders(h http.Header, p *Paging, next, firstNext *cursor) {
+	if !p.NoPageSizeHeader {
+		h.Set(HeaderPageSize, strconv.Itoa(p.size()))
+	}
+	if p.StuckCursor {
+		next = firstNext
+	}
+	if next == nil || p.Silent {
+		return
+	}
+	h.Set(HeaderNextID, strconv.FormatInt(next.id, 10))
+	h.Set(HeaderNextRowNumber, strconv.Itoa(next.rowNumber))
+	h.Set(HeaderNextTimestamp, strconv.FormatInt(next.timestamp, 10))
+}
+
+// firstTimestamp reads the paging cursor of a request body: nil when absent or null.
+// ok is false when it is neither a number of whole seconds nor null.
+func firstTimestamp(body map[string]any) (ts *int64, ok bool) {
+	v, present := body["first_timestamp"]
+	if !present || v == nil {
+		return nil, true
+	}
+	f, isNum := v.(float64)
+	if !isNum || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return nil, false
+	}
+	t := int64(f)
+	return &t, true
+}
+
+func mustMarshal(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("togglfake: " + err.Error()) // raw JSON that was just decoded: cannot happen
+	}
+	return b
+}
