@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -33,6 +32,7 @@ const (
 	DefaultRequestsPerSecond     = 1.0
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
+	DefaultMaxPages              = 20
 	DefaultTimezone              = "UTC"
 	DefaultWeekStart             = "monday"
 )
@@ -49,12 +49,14 @@ const (
 	BreakdownClients  = "clients"
 	BreakdownTags     = "tags"
 	BreakdownTasks    = "tasks"
+	// BreakdownProjectUsers is who tracked what: one series per project and user.
+	BreakdownProjectUsers = "project_users"
 )
 
 // AllBreakdowns lists every valid breakdown; DefaultBreakdowns those a
 // report gets when it lists none.
 var (
-	AllBreakdowns     = []string{BreakdownProjects, BreakdownUsers, BreakdownClients, BreakdownTags, BreakdownTasks}
+	AllBreakdowns     = []string{BreakdownProjects, BreakdownUsers, BreakdownClients, BreakdownTags, BreakdownTasks, BreakdownProjectUsers}
 	DefaultBreakdowns = []string{BreakdownProjects, BreakdownUsers}
 )
 
@@ -93,6 +95,7 @@ type Report struct {
 	WeekStart             string         `yaml:"week_start,omitempty"`
 	Breakdowns            []string       `yaml:"breakdowns,omitempty"`
 	MaxSeriesPerBreakdown int            `yaml:"max_series_per_breakdown,omitempty"`
+	MaxPages              int            `yaml:"max_pages,omitempty"`
 	MinRefreshInterval    model.Duration `yaml:"min_refresh_interval,omitempty"`
 	MaxStale              model.Duration `yaml:"max_stale,omitempty"`
 	Timeout               model.Duration `yaml:"timeout,omitempty"`
@@ -134,16 +137,6 @@ func (r Resolved) String() string {
 // GoString renders r with every secret redacted.
 func (r Resolved) GoString() string { return "config.Resolved" + r.String() }
 
-// ReportByName returns the report called name, or nil.
-func (c *Config) ReportByName(name string) *Report {
-	for i := range c.Reports {
-		if c.Reports[i].Name == name {
-			return &c.Reports[i]
-		}
-	}
-	return nil
-}
-
 // Redacted renders the configuration as YAML with every secret replaced by
 // "<secret>". File paths are shown, their contents never.
 func (c *Config) Redacted() ([]byte, error) {
@@ -162,12 +155,16 @@ func (c *Config) Redacted() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// maxConfigBytes bounds the configuration file: a real one is a few KiB.
+const maxConfigBytes = 1 << 20
+
 // Load reads, decodes, completes and validates the configuration file at
-// path. Relative *_file paths are relative to the file's directory. A nil
-// lookupEnv means os.LookupEnv. All problems are reported at once
-// (errors.Join), each naming its place; no error ever holds a secret.
+// path, a regular file of at most 1 MiB. Relative *_file paths are relative
+// to the file's directory. A nil lookupEnv means os.LookupEnv. All problems
+// are reported at once (errors.Join), each naming its place; no error ever
+// quotes a value of the file.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxConfigBytes, "the most a configuration file may hold")
 	if err != nil {
 		return nil, err
 	}
@@ -187,10 +184,6 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	if root == nil {
 		return nil, errors.New("reports: required (the configuration is empty)")
 	}
-	st := checkStructure(root)
-	if len(st.errs) > 0 {
-		return nil, errors.Join(st.errs...)
-	}
 	cfg := &Config{
 		APIURL:               DefaultAPIURL,
 		MinRefreshInterval:   DefaultMinRefreshInterval,
@@ -200,14 +193,13 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		RequestsPerSecond:    DefaultRequestsPerSecond,
 		MaxConcurrentFetches: DefaultMaxConcurrentFetches,
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		// Not expected after checkStructure; keep yaml's own words.
-		return nil, err
+	d := &decoder{}
+	d.config(root, cfg)
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
 	}
 	r := newResolver(data, dir, lookupEnv, readFile)
-	if errs := cfg.complete(st, r); len(errs) > 0 {
+	if errs := cfg.complete(d.reportKeys, r); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	cfg.fingerprint = r.fingerprint()
@@ -226,7 +218,7 @@ type globalCredentials struct {
 
 // complete fills in defaults and secrets and validates, returning every
 // problem found.
-func (c *Config) complete(st *structure, r *resolver) []error {
+func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -241,7 +233,7 @@ func (c *Config) complete(st *structure, r *resolver) []error {
 		globalOK = false
 	}
 	if c.MaxStale < c.MinRefreshInterval {
-		fail("max_stale: must be >= min_refresh_interval (%s), got %s", c.MinRefreshInterval, c.MaxStale)
+		fail("max_stale: must be >= min_refresh_interval")
 		globalOK = false
 	}
 	if c.Timeout <= 0 {
@@ -255,7 +247,7 @@ func (c *Config) complete(st *structure, r *resolver) []error {
 		fail("requests_per_second: must be a finite number > 0")
 	}
 	if c.MaxConcurrentFetches < 1 {
-		fail("max_concurrent_fetches: must be >= 1, got %d", c.MaxConcurrentFetches)
+		fail("max_concurrent_fetches: must be >= 1")
 	}
 
 	var g globalCredentials
@@ -279,17 +271,13 @@ func (c *Config) complete(st *structure, r *resolver) []error {
 		}
 	}
 
-	if !st.hasReports || len(c.Reports) == 0 {
+	if len(c.Reports) == 0 {
 		fail("reports: at least one report required")
 	}
 	names := map[string][]int{}
 	for i := range c.Reports {
 		rep := &c.Reports[i]
-		var keys map[string]bool
-		if i < len(st.reportKeys) {
-			keys = st.reportKeys[i]
-		}
-		errs = append(errs, rep.complete(i, c, keys, r, &g, globalOK)...)
+		errs = append(errs, rep.complete(i, c, reportKeys[i], r, &g, globalOK)...)
 		if rep.Name != "" {
 			names[rep.Name] = append(names[rep.Name], i)
 		}
@@ -405,7 +393,7 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 	default:
 		if !g.envDone {
 			g.envDone = true
-			if v, ok := r.env(EnvAPIToken); ok {
+			if v, _ := r.env(EnvAPIToken); strings.TrimSpace(v) != "" {
 				v = strings.TrimSpace(v)
 				if err := checkAPIToken(v); err != nil {
 					// Once, at the top: it is the environment's fault.
@@ -435,7 +423,7 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 	if rep.Timezone == "Local" {
 		fail("timezone: want an IANA name such as Europe/Berlin, not Local")
 	} else if loc, err := time.LoadLocation(rep.Timezone); err != nil {
-		fail("timezone: %v (want an IANA name such as Europe/Berlin)", err)
+		fail("timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
 	} else {
 		rep.Resolved.Location = loc
 	}
@@ -456,30 +444,27 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 		if rep.Breakdowns == nil {
 			rep.Breakdowns = []string{} // explicitly none: totals only
 		}
-		seen := map[string]bool{}
-		for _, b := range rep.Breakdowns {
-			switch {
+		for j, b := range rep.Breakdowns {
+			switch first := slices.Index(rep.Breakdowns, b); {
 			case !slices.Contains(AllBreakdowns, b):
-				fail("breakdowns: unknown breakdown %q (want %s)", b, strings.Join(AllBreakdowns, ", "))
-			case seen[b]:
-				fail("breakdowns: %q listed twice", b)
+				fail("breakdowns[%d]: unknown breakdown (want %s)", j, strings.Join(AllBreakdowns, ", "))
+			case first < j:
+				fail("breakdowns[%d]: listed twice (also breakdowns[%d])", j, first)
 			}
-			seen[b] = true
 		}
 	}
 	if !keys["max_series_per_breakdown"] {
 		rep.MaxSeriesPerBreakdown = DefaultMaxSeriesPerBreakdown
 	} else if rep.MaxSeriesPerBreakdown < 1 {
-		fail("max_series_per_breakdown: must be >= 1, got %d", rep.MaxSeriesPerBreakdown)
+		fail("max_series_per_breakdown: must be >= 1")
+	}
+	if !keys["max_pages"] {
+		rep.MaxPages = DefaultMaxPages
+	} else if rep.MaxPages < 1 {
+		fail("max_pages: must be >= 1")
 	}
 
 	// Per-report overrides of the global timing.
-	inherited := func(own bool) string {
-		if own {
-			return ""
-		}
-		return ", inherited"
-	}
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
 	if !ownMin {
 		rep.MinRefreshInterval = c.MinRefreshInterval
@@ -491,8 +476,14 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 		rep.Timeout = c.Timeout
 	}
 	if globalOK && (ownMin || ownStale) && rep.MaxStale < rep.MinRefreshInterval {
-		fail("max_stale (%s%s) must be >= min_refresh_interval (%s%s)",
-			rep.MaxStale, inherited(ownStale), rep.MinRefreshInterval, inherited(ownMin))
+		switch {
+		case !ownStale:
+			fail("max_stale (the top level's) must be >= min_refresh_interval")
+		case !ownMin:
+			fail("max_stale must be >= min_refresh_interval (the top level's)")
+		default:
+			fail("max_stale must be >= min_refresh_interval")
+		}
 	}
 
 	// Request body.

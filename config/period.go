@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,15 +58,15 @@ func ParsePeriod(s string) (Period, error) {
 		if num, ok := strings.CutSuffix(num, "_days"); ok {
 			n, err := strconv.Atoi(num)
 			if err != nil || strconv.Itoa(n) != num {
-				return Period{}, fmt.Errorf("unknown period %q (want %s)", s, periodChoices)
+				return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
 			}
 			if n < 1 || n > maxPeriodDays {
-				return Period{}, fmt.Errorf("period %q: N must be between 1 and %d", s, maxPeriodDays)
+				return Period{}, fmt.Errorf("last_N_days: N must be between 1 and %d", maxPeriodDays)
 			}
 			return Period{kind: periodLastNDays, days: n}, nil
 		}
 	}
-	return Period{}, fmt.Errorf("unknown period %q (want %s)", s, periodChoices)
+	return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
 }
 
 // IsZero reports whether p is no period at all.
@@ -121,6 +122,20 @@ func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday
 	return time.Time{}, time.Time{}
 }
 
+// Window returns the half-open window [start, end) that the report's period
+// covers at now: start is the first instant of its first day and end the
+// first instant of the day after its last, in the report's timezone (not
+// always 24 hours after the last day's start: midnight may be skipped).
+// Both are zero when the report has no period.
+func (r *Resolved) Window(now time.Time) (start, end time.Time) {
+	if r.Period.IsZero() {
+		return time.Time{}, time.Time{}
+	}
+	start, last := r.Period.Window(now, r.Location, r.WeekStart)
+	y, m, d := last.Date()
+	return start, startOfDay(y, m, d+1, last.Location())
+}
+
 // startOfDay returns the first instant of the civil date y-m-d in loc
 // (normalising out-of-range days like time.Date). Usually 00:00; where a
 // DST change skips midnight (e.g. America/Sao_Paulo in 2018) time.Date may
@@ -146,5 +161,5 @@ func ParseWeekday(s string) (time.Weekday, error) {
 	if d, ok := weekdays[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return d, nil
 	}
-	return 0, fmt.Errorf("unknown weekday %q (want monday, tuesday, ..., sunday)", s)
+	return 0, errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
 }

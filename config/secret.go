@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"unicode"
-
-	"go.yaml.in/yaml/v3"
+	"unicode/utf8"
 )
 
 // redactedSecret replaces every non-empty secret in rendered output.
@@ -45,31 +44,6 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 // MarshalJSON renders the secret as "<secret>" (empty stays empty).
 func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }
-
-// UnmarshalYAML accepts any scalar. Its errors never quote the value, which
-// yaml's own "cannot unmarshal" messages would do.
-func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{
-			fmt.Sprintf("line %d: cannot unmarshal %s into string", n.Line, nodeTag(n)),
-		}}
-	}
-	*s = Secret(n.Value)
-	return nil
-}
-
-func nodeTag(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "!!map"
-	case yaml.SequenceNode:
-		return "!!seq"
-	}
-	return n.ShortTag()
-}
 
 // resolver turns secret references (literals with ${VAR}, *_file paths,
 // the TOGGL_API_TOKEN environment variable) into values, and feeds every
@@ -148,33 +122,33 @@ func (r *resolver) file(p string) (string, error) {
 	return v, nil
 }
 
-// readSecretFile reads at most maxSecretFileBytes, so that a path pointing at
-// a device or a huge file fails fast instead of eating memory.
+// readSecretFile reads a secret file: a regular file of at most 64 KiB.
 func readSecretFile(path string) ([]byte, error) {
-	// Stat before Open: opening a named pipe would block.
-	st, err := os.Stat(path)
-	if err != nil {
-		// Say "open", as operators expect from a file that cannot be read.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			pe.Op = "open"
-		}
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	f, err := os.Open(path)
+	return readRegular(path, maxSecretFileBytes, "not a secret file")
+}
+
+// readRegular reads a regular file of at most limit bytes, so that a path
+// to a device, a named pipe or a huge file fails at once instead of
+// blocking or eating memory. Opening with O_NONBLOCK never waits for a
+// pipe's writer; the open file is then checked, not the path, so nothing
+// can be swapped in between.
+func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxSecretFileBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not a secret file", path, maxSecretFileBytes)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %s, %s", path, Bytes(limit), tooLarge)
 	}
 	return data, nil
 }
@@ -268,9 +242,17 @@ func (r *resolver) resolve(s secretSource, trim bool) (value, key string, err er
 	return v, s.key, nil
 }
 
+// minTokenLength is the shortest report or API token accepted: real ones
+// have 32 characters, so a shorter one is a mistake (a truncated paste, a
+// placeholder).
+const minTokenLength = 16
+
 // checkReportToken accepts URL-unreserved characters only: the token goes
 // into the request path, and Toggl's tokens are hex strings.
 func checkReportToken(v string) error {
+	if utf8.RuneCountInString(v) < minTokenLength {
+		return fmt.Errorf("too short (%d characters at least; real report tokens have 32)", minTokenLength)
+	}
 	for _, c := range v {
 		switch {
 		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '~':
@@ -283,6 +265,9 @@ func checkReportToken(v string) error {
 
 // checkAPIToken rejects what cannot be the user part of HTTP Basic auth.
 func checkAPIToken(v string) error {
+	if utf8.RuneCountInString(v) < minTokenLength {
+		return fmt.Errorf("too short (%d characters at least; real API tokens have 32)", minTokenLength)
+	}
 	for _, c := range v {
 		if c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) {
 			return errors.New("not a valid API token (contains whitespace, a control character or ':')")
