@@ -496,12 +496,8 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 // quote the URL, which could hold a password.
 func checkAPIURL(s string) (string, error) {
 	u, err := url.Parse(s)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", fmt.Errorf("not a valid URL: %w", err)
+	if err != nil { // its text quotes parts of the URL
+		return "", errors.New("not a valid URL")
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":

@@ -81,399 +81,411 @@ func errorLines(err error) []string {
 	return []string{err.Error()}
 }
 
-func TestLoadErrors(t *testing.T) {
-	const ok = "  - name: ok\n    token: abc1234567890abcdef1234567890abc\n"
-	tests := []struct {
-		name   string
-		config string
-		files  map[string]string
-		env    map[string]string
-		want   []string // each must be one of the messages ({{dir}} is the config's directory)
-		count  int      // if > 0, the exact number of messages
-	}{
-		{
-			name:   "unknown top-level key with line",
-			config: "api_url: https://x.example\nfoo: 1\nreports:\n" + ok,
-			want:   []string{`line 2: unknown field "foo"`},
-			count:  1,
+const ok = "  - name: ok\n    token: abc1234567890abcdef1234567890abc\n"
+
+// loadErrorTests are invalid configurations and the messages they give.
+var loadErrorTests = []struct {
+	name   string
+	config string
+	files  map[string]string
+	env    map[string]string
+	want   []string // each must be one of the messages ({{dir}} is the config's directory)
+	count  int      // if > 0, the exact number of messages
+}{
+	{
+		name:   "unknown top-level key with line",
+		config: "api_url: https://x.example\nfoo: 1\nreports:\n" + ok,
+		want:   []string{`line 2: unknown field "foo"`},
+		count:  1,
+	},
+	{
+		name:   "unknown report key with line and place",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    colour: blue\n",
+		want:   []string{`reports[0] "a": line 4: unknown field "colour"`},
+		count:  1,
+	},
+	{
+		name:   "typo gets a suggestion",
+		config: "reports:\n  - name: a\n    tokn_file: x\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0] "a": line 3: unknown field "tokn_file" (did you mean "token_file"?)`},
+	},
+	{
+		name:   "report key at top level",
+		config: "token: abc1234567890abcdef1234567890abc\nreports:\n" + ok,
+		want:   []string{`line 1: unknown field "token" (a report setting: put it under a report)`},
+	},
+	{
+		name:   "global key in a report",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    max_concurrent_fetches: 3\n",
+		want:   []string{`reports[0] "a": line 4: unknown field "max_concurrent_fetches" (a global setting: put it at the top level)`},
+	},
+	{
+		name:   "request parameter in a report",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    billable: true\n",
+		want:   []string{`reports[0] "a": line 4: unknown field "billable" (a request parameter: put it under params)`},
+	},
+	{
+		name:   "key set twice",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    name: b\n",
+		want:   []string{`reports[0] "a": line 4: "name" set twice (first at line 2)`},
+	},
+	{
+		name:   "missing token file",
+		config: "reports:\n  - name: ok\n    token: abc1234567890abcdef1234567890abc\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n  - name: team-week\n    token_file: missing\n",
+		want:   []string{`reports[2] "team-week": token_file: open {{dir}}/missing: no such file or directory`},
+		count:  1,
+	},
+	{
+		name:   "duplicate names",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0] "a": duplicate name (also reports[1], reports[3])`},
+		count:  1,
+	},
+	{
+		name:   "invalid global duration",
+		config: "min_refresh_interval: 5x\nreports:\n" + ok,
+		want:   []string{`line 1: min_refresh_interval: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "duration without unit in a report",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    timeout: 30\n",
+		want:   []string{`reports[0] "a": line 4: timeout: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "negative duration",
+		config: "timeout: -5s\nreports:\n" + ok,
+		want:   []string{`line 1: timeout: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "wrong types",
+		config: "max_concurrent_fetches: many\nrequests_per_second: [1]\nreports:\n  - name: [a]\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: projects\n",
+		want: []string{
+			`line 1: max_concurrent_fetches: expected an integer, got a string`,
+			`line 2: requests_per_second: expected a number, got a list`,
+			`reports[0]: line 4: name: expected a string, got a list`,
+			`reports[0]: line 6: breakdowns: expected a list of strings, got a string`,
 		},
-		{
-			name:   "unknown report key with line and place",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    colour: blue\n",
-			want:   []string{`reports[0] "a": line 4: unknown field "colour"`},
-			count:  1,
+		count: 4,
+	},
+	{
+		name:   "reports not a list",
+		config: "reports:\n  name: a\n",
+		want:   []string{`line 2: reports: expected a list of reports, got a mapping`},
+	},
+	{
+		name:   "report not a mapping",
+		config: "reports:\n  - a\n",
+		want:   []string{`reports[0]: line 2: expected a mapping (name: ..., token_file: ...), got a string`},
+	},
+	{
+		name:   "invalid name",
+		config: "reports:\n  - name: team week/1\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0]: name: must match [A-Za-z0-9_.-]+`},
+		count:  1,
+	},
+	{
+		name:   "name required",
+		config: "reports:\n" + ok + ok + ok + "  - token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[3]: name: required`},
+	},
+	{
+		name:   "token and token_file",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    token_file: t\n",
+		files:  map[string]string{"t": "abc"},
+		want:   []string{`reports[0] "a": token and token_file: set only one`},
+		count:  1,
+	},
+	{
+		name:   "no token",
+		config: "reports:\n  - name: a\n",
+		want:   []string{`reports[0] "a": token or token_file: required`},
+	},
+	{
+		name:   "two kinds of credentials",
+		config: "reports:\n" + ok + "  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token: t\n    email: a@example.com\n    password: p\n",
+		want:   []string{`reports[1] "x": at most one kind of credentials: api_token and email`},
+		count:  1,
+	},
+	{
+		name:   "api_token_file and password_file",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token_file: t\n    password_file: p\n",
+		want:   []string{`reports[0] "x": at most one kind of credentials: api_token_file and password_file`},
+	},
+	{
+		name:   "email without password",
+		config: "reports:\n" + ok + "  - name: x\n    token: abc1234567890abcdef1234567890abc\n    email: a@example.com\n",
+		want:   []string{`reports[1] "x": email requires password or password_file`},
+		count:  1,
+	},
+	{
+		name:   "password without email",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    password_file: p\n",
+		want:   []string{`reports[0] "x": password_file requires email`},
+	},
+	{
+		name:   "not an email",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    email: nobody\n    password: p\n",
+		want:   []string{`reports[0] "x": email: not an e-mail address (want user@domain)`},
+	},
+	{
+		name:   "both api_token and api_token_file",
+		config: "api_token: a\napi_token_file: b\nreports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token: a\n    api_token_file: b\n",
+		want: []string{
+			`api_token and api_token_file: set only one`,
+			`reports[0] "x": api_token and api_token_file: set only one`,
 		},
-		{
-			name:   "typo gets a suggestion",
-			config: "reports:\n  - name: a\n    tokn_file: x\n    token: abc1234567890abcdef1234567890abc\n",
-			want:   []string{`reports[0] "a": line 3: unknown field "tokn_file" (did you mean "token_file"?)`},
+		count: 2,
+	},
+	{
+		name:   "bad period",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: fortnight\n",
+		want:   []string{`reports[0] "x": period: unknown period (want today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days)`},
+	},
+	{
+		name:   "period N out of range",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: last_0_days\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    period: last_9999_days\n",
+		want: []string{
+			`reports[0] "x": period: last_N_days: N must be between 1 and 3660`,
+			`reports[1] "y": period: last_N_days: N must be between 1 and 3660`,
 		},
-		{
-			name:   "report key at top level",
-			config: "token: abc1234567890abcdef1234567890abc\nreports:\n" + ok,
-			want:   []string{`line 1: unknown field "token" (a report setting: put it under a report)`},
+	},
+	{
+		name:   "bad timezone",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    timezone: Mars/Olympus_Mons\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    timezone: Local\n",
+		want: []string{
+			`reports[0] "x": timezone: unknown time zone (want an IANA name such as Europe/Berlin)`,
+			`reports[1] "y": timezone: want an IANA name such as Europe/Berlin, not Local`,
 		},
-		{
-			name:   "global key in a report",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    max_concurrent_fetches: 3\n",
-			want:   []string{`reports[0] "a": line 4: unknown field "max_concurrent_fetches" (a global setting: put it at the top level)`},
+	},
+	{
+		name:   "bad week_start",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    week_start: funday\n",
+		want:   []string{`reports[0] "x": week_start: unknown weekday (want monday, tuesday, ..., sunday)`},
+	},
+	{
+		name:   "bad breakdowns",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: [projects, workspaces, projects]\n",
+		want: []string{
+			`reports[0] "x": breakdowns[1]: unknown breakdown (want projects, users, clients, tags, tasks, project_users)`,
+			`reports[0] "x": breakdowns[2]: listed twice (also breakdowns[0])`,
 		},
-		{
-			name:   "request parameter in a report",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    billable: true\n",
-			want:   []string{`reports[0] "a": line 4: unknown field "billable" (a request parameter: put it under params)`},
+		count: 2,
+	},
+	{
+		name:   "negative and zero max_series_per_breakdown",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    max_series_per_breakdown: -1\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    max_series_per_breakdown: 0\n",
+		want: []string{
+			`reports[0] "x": max_series_per_breakdown: must be >= 1`,
+			`reports[1] "y": max_series_per_breakdown: must be >= 1`,
 		},
-		{
-			name:   "key set twice",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    name: b\n",
-			want:   []string{`reports[0] "a": line 4: "name" set twice (first at line 2)`},
+	},
+	{
+		name:   "unset variable",
+		config: "reports:\n  - name: a\n    token: ${TEAM_TOKEN}\n",
+		want:   []string{`reports[0] "a": token: environment variable "TEAM_TOKEN" is not set`},
+	},
+	{
+		name:   "malformed variable reference",
+		config: "api_token: ${1X}\nreports:\n  - name: a\n    token: ab${TEAM\n",
+		want: []string{
+			`api_token: malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`,
+			`reports[0] "a": token: unterminated "${" (write "$${" for a literal "${")`,
 		},
-		{
-			name:   "missing token file",
-			config: "reports:\n  - name: ok\n    token: abc1234567890abcdef1234567890abc\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n  - name: team-week\n    token_file: missing\n",
-			want:   []string{`reports[2] "team-week": token_file: open {{dir}}/missing: no such file or directory`},
-			count:  1,
+	},
+	{
+		name:   "variable set but empty",
+		config: "reports:\n  - name: a\n    token: ${EMPTY}\n",
+		env:    map[string]string{"EMPTY": " "},
+		want:   []string{`reports[0] "a": token: empty value`},
+	},
+	{
+		name:   "global max_stale below min_refresh_interval",
+		config: "min_refresh_interval: 10m\nmax_stale: 5m\nreports:\n" + ok,
+		want:   []string{`max_stale: must be >= min_refresh_interval`},
+		count:  1,
+	},
+	{
+		name:   "report max_stale below min_refresh_interval",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    min_refresh_interval: 1h\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    max_stale: 1m\n",
+		want: []string{
+			`reports[0] "a": max_stale (the top level's) must be >= min_refresh_interval`,
+			`reports[1] "b": max_stale must be >= min_refresh_interval (the top level's)`,
 		},
-		{
-			name:   "duplicate names",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n",
-			want:   []string{`reports[0] "a": duplicate name (also reports[1], reports[3])`},
-			count:  1,
+		count: 2,
+	},
+	{
+		name:   "global values out of range",
+		config: "min_refresh_interval: 0s\ntimeout: 0\nmax_response_bytes: 0\nrequests_per_second: 0\nmax_concurrent_fetches: 0\nreports:\n" + ok,
+		want: []string{
+			`min_refresh_interval: must be > 0`,
+			`timeout: must be > 0`,
+			`max_response_bytes: must be > 0`,
+			`requests_per_second: must be a finite number > 0`,
+			`max_concurrent_fetches: must be >= 1`,
 		},
-		{
-			name:   "invalid global duration",
-			config: "min_refresh_interval: 5x\nreports:\n" + ok,
-			want:   []string{`line 1: min_refresh_interval: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+		count: 5,
+	},
+	{
+		name:   "infinite rate",
+		config: "requests_per_second: .inf\nreports:\n" + ok,
+		want:   []string{`requests_per_second: must be a finite number > 0`},
+	},
+	{
+		name:   "bad size",
+		config: "max_response_bytes: 64XB\nreports:\n" + ok,
+		want:   []string{`line 1: max_response_bytes: not a valid size (want e.g. 64MiB, 500KB or a number of bytes)`},
+	},
+	{
+		name:   "api_url",
+		config: "api_url: /relative\nreports:\n" + ok,
+		want:   []string{`api_url: want an absolute http:// or https:// URL`},
+	},
+	{
+		name:   "api_url scheme",
+		config: "api_url: ftp://x.example\nreports:\n" + ok,
+		want:   []string{`api_url: want an absolute http:// or https:// URL`},
+	},
+	{
+		name:   "api_url query",
+		config: "api_url: https://x.example/?a=b\nreports:\n" + ok,
+		want:   []string{`api_url: must not have a query or a fragment`},
+	},
+	{
+		name:   "no reports",
+		config: "api_url: https://x.example\n",
+		want:   []string{`reports: at least one report required`},
+	},
+	{
+		name:   "empty reports",
+		config: "reports: []\n",
+		want:   []string{`reports: at least one report required`},
+	},
+	{
+		name:   "empty file",
+		config: "# nothing\n",
+		want:   []string{`reports: required (the configuration is empty)`},
+	},
+	{
+		name:   "not a mapping",
+		config: "- reports\n",
+		want:   []string{`line 1: the configuration must be a mapping (api_url: ..., reports: [...]), got a list`},
+	},
+	{
+		name:   "two documents",
+		config: "reports:\n" + ok + "---\nreports: []\n",
+		want:   []string{`line 4: a second YAML document: the configuration must be a single document`},
+	},
+	{
+		name:   "syntax error",
+		config: "reports:\n\t- name: a\n",
+		want:   []string{`line 2: a tab in the indentation; indent with spaces`},
+	},
+	{
+		name:   "empty secret file",
+		config: "reports:\n  - name: a\n    token_file: empty\n  - name: b\n    token_file: blank\n",
+		files:  map[string]string{"empty": "", "blank": " \n\t\n"},
+		want: []string{
+			`reports[0] "a": token_file: {{dir}}/empty is empty`,
+			`reports[1] "b": token_file: {{dir}}/blank is empty`,
 		},
-		{
-			name:   "duration without unit in a report",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    timeout: 30\n",
-			want:   []string{`reports[0] "a": line 4: timeout: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "secret file is a directory",
+		config: "reports:\n  - name: a\n    token_file: sub\n",
+		files:  map[string]string{"sub/x": "x"},
+		want:   []string{`reports[0] "a": token_file: {{dir}}/sub: not a regular file`},
+	},
+	{
+		name:   "period with start_date",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    period: today\n    params: {start_date: '2024-01-01', billable: true}\n",
+		want:   []string{`reports[0] "a": params.start_date: cannot be combined with period, which sets it at every fetch`},
+		count:  1,
+	},
+	{
+		name:   "params dates",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params: {start_date: 2024-13-01}\n",
+		want:   []string{`reports[0] "a": line 4: params.start_date: expected a date YYYY-MM-DD, got a string`},
+	},
+	{
+		name:   "params dates reversed",
+		config: "reports:\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    params: {start_date: '2024-02-01', end_date: '2024-01-01'}\n",
+		want:   []string{`reports[0] "b": params: end_date is before start_date`},
+	},
+	{
+		name: "params closed set",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params:\n      first_timestamp: 1\n      projcet_ids: [1]\n      colour: red\n" +
+			"      user_ids: [x]\n      billable: \"yes\"\n      rounding: 2\n      grouping: tags\n      sub_grouping: [users]\n      tag_ids: 5\n      rounding_minutes: -1\n      description: {a: b}\n",
+		want: []string{
+			`reports[0] "a": line 5: params.first_timestamp: the exporter pages by itself; remove it`,
+			`reports[0] "a": line 6: params: unknown field "projcet_ids" (did you mean "project_ids"?)`,
+			`reports[0] "a": line 7: params: unknown field "colour"`,
+			`reports[0] "a": line 8: params.user_ids: expected a list of integer ids, got a list`,
+			`reports[0] "a": line 9: params.billable: expected true or false, got a string`,
+			`reports[0] "a": line 10: params.rounding: expected -1, 0 or 1, got an integer`,
+			`reports[0] "a": line 11: params.grouping: expected projects, users or clients, got a string`,
+			`reports[0] "a": line 12: params.sub_grouping: expected time_entries, users, clients, projects or tasks, got a list`,
+			`reports[0] "a": line 13: params.tag_ids: expected a list of integer ids, got an integer`,
+			`reports[0] "a": line 14: params.rounding_minutes: expected an integer >= 0, got an integer`,
+			`reports[0] "a": line 15: params.description: expected a string, got a mapping`,
 		},
-		{
-			name:   "negative duration",
-			config: "timeout: -5s\nreports:\n" + ok,
-			want:   []string{`line 1: timeout: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+		count: 11,
+	},
+	{
+		name:   "params not a mapping",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params: [billable]\n",
+		want:   []string{`reports[0] "a": line 4: params: expected a mapping, got a list`},
+	},
+	{
+		name:   "max_pages",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    max_pages: 0\n",
+		want:   []string{`reports[0] "a": max_pages: must be >= 1`},
+		count:  1,
+	},
+	{
+		name:   "max_pages kind",
+		config: "reports:\n  - name: team-week\n    token: abc1234567890abcdef1234567890abc\n    max_pages: 2.5\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    max_pages: many\n",
+		want: []string{
+			`reports[0] "team-week": line 4: max_pages: expected an integer, got a number`,
+			`reports[1] "b": line 7: max_pages: expected an integer, got a string`,
 		},
-		{
-			name:   "wrong types",
-			config: "max_concurrent_fetches: many\nrequests_per_second: [1]\nreports:\n  - name: [a]\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: projects\n",
-			want: []string{
-				`line 1: max_concurrent_fetches: expected an integer, got a string`,
-				`line 2: requests_per_second: expected a number, got a list`,
-				`reports[0]: line 4: name: expected a string, got a list`,
-				`reports[0]: line 6: breakdowns: expected a list of strings, got a string`,
-			},
-			count: 4,
+		count: 2,
+	},
+	{
+		name:   "short tokens",
+		config: "api_token: shortapitoken\nreports:\n  - name: a\n    token: abc123\n  - name: b\n    token_file: t\n    api_token: x\n",
+		files:  map[string]string{"t": "0123456789abcde\n"},
+		want: []string{
+			`api_token: too short (16 characters at least; real API tokens have 32)`,
+			`reports[0] "a": token: too short (16 characters at least; real report tokens have 32)`,
+			`reports[1] "b": token_file: too short (16 characters at least; real report tokens have 32)`,
+			`reports[1] "b": api_token: too short (16 characters at least; real API tokens have 32)`,
 		},
-		{
-			name:   "reports not a list",
-			config: "reports:\n  name: a\n",
-			want:   []string{`line 2: reports: expected a list of reports, got a mapping`},
-		},
-		{
-			name:   "report not a mapping",
-			config: "reports:\n  - a\n",
-			want:   []string{`reports[0]: line 2: expected a mapping (name: ..., token_file: ...), got a string`},
-		},
-		{
-			name:   "invalid name",
-			config: "reports:\n  - name: team week/1\n    token: abc1234567890abcdef1234567890abc\n",
-			want:   []string{`reports[0]: name: must match [A-Za-z0-9_.-]+`},
-			count:  1,
-		},
-		{
-			name:   "name required",
-			config: "reports:\n" + ok + ok + ok + "  - token: abc1234567890abcdef1234567890abc\n",
-			want:   []string{`reports[3]: name: required`},
-		},
-		{
-			name:   "token and token_file",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    token_file: t\n",
-			files:  map[string]string{"t": "abc"},
-			want:   []string{`reports[0] "a": token and token_file: set only one`},
-			count:  1,
-		},
-		{
-			name:   "no token",
-			config: "reports:\n  - name: a\n",
-			want:   []string{`reports[0] "a": token or token_file: required`},
-		},
-		{
-			name:   "two kinds of credentials",
-			config: "reports:\n" + ok + "  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token: t\n    email: a@example.com\n    password: p\n",
-			want:   []string{`reports[1] "x": at most one kind of credentials: api_token and email`},
-			count:  1,
-		},
-		{
-			name:   "api_token_file and password_file",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token_file: t\n    password_file: p\n",
-			want:   []string{`reports[0] "x": at most one kind of credentials: api_token_file and password_file`},
-		},
-		{
-			name:   "email without password",
-			config: "reports:\n" + ok + "  - name: x\n    token: abc1234567890abcdef1234567890abc\n    email: a@example.com\n",
-			want:   []string{`reports[1] "x": email requires password or password_file`},
-			count:  1,
-		},
-		{
-			name:   "password without email",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    password_file: p\n",
-			want:   []string{`reports[0] "x": password_file requires email`},
-		},
-		{
-			name:   "not an email",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    email: nobody\n    password: p\n",
-			want:   []string{`reports[0] "x": email: not an e-mail address (want user@domain)`},
-		},
-		{
-			name:   "both api_token and api_token_file",
-			config: "api_token: a\napi_token_file: b\nreports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token: a\n    api_token_file: b\n",
-			want: []string{
-				`api_token and api_token_file: set only one`,
-				`reports[0] "x": api_token and api_token_file: set only one`,
-			},
-			count: 2,
-		},
-		{
-			name:   "bad period",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: fortnight\n",
-			want:   []string{`reports[0] "x": period: unknown period (want today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days)`},
-		},
-		{
-			name:   "period N out of range",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: last_0_days\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    period: last_9999_days\n",
-			want: []string{
-				`reports[0] "x": period: last_N_days: N must be between 1 and 3660`,
-				`reports[1] "y": period: last_N_days: N must be between 1 and 3660`,
-			},
-		},
-		{
-			name:   "bad timezone",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    timezone: Mars/Olympus_Mons\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    timezone: Local\n",
-			want: []string{
-				`reports[0] "x": timezone: unknown time zone (want an IANA name such as Europe/Berlin)`,
-				`reports[1] "y": timezone: want an IANA name such as Europe/Berlin, not Local`,
-			},
-		},
-		{
-			name:   "bad week_start",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    week_start: funday\n",
-			want:   []string{`reports[0] "x": week_start: unknown weekday (want monday, tuesday, ..., sunday)`},
-		},
-		{
-			name:   "bad breakdowns",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: [projects, workspaces, projects]\n",
-			want: []string{
-				`reports[0] "x": breakdowns[1]: unknown breakdown (want projects, users, clients, tags, tasks, project_users)`,
-				`reports[0] "x": breakdowns[2]: listed twice (also breakdowns[0])`,
-			},
-			count: 2,
-		},
-		{
-			name:   "negative and zero max_series_per_breakdown",
-			config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    max_series_per_breakdown: -1\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    max_series_per_breakdown: 0\n",
-			want: []string{
-				`reports[0] "x": max_series_per_breakdown: must be >= 1`,
-				`reports[1] "y": max_series_per_breakdown: must be >= 1`,
-			},
-		},
-		{
-			name:   "unset variable",
-			config: "reports:\n  - name: a\n    token: ${TEAM_TOKEN}\n",
-			want:   []string{`reports[0] "a": token: environment variable "TEAM_TOKEN" is not set`},
-		},
-		{
-			name:   "malformed variable reference",
-			config: "api_token: ${1X}\nreports:\n  - name: a\n    token: ab${TEAM\n",
-			want: []string{
-				`api_token: malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`,
-				`reports[0] "a": token: unterminated "${" (write "$${" for a literal "${")`,
-			},
-		},
-		{
-			name:   "variable set but empty",
-			config: "reports:\n  - name: a\n    token: ${EMPTY}\n",
-			env:    map[string]string{"EMPTY": " "},
-			want:   []string{`reports[0] "a": token: empty value`},
-		},
-		{
-			name:   "global max_stale below min_refresh_interval",
-			config: "min_refresh_interval: 10m\nmax_stale: 5m\nreports:\n" + ok,
-			want:   []string{`max_stale: must be >= min_refresh_interval`},
-			count:  1,
-		},
-		{
-			name:   "report max_stale below min_refresh_interval",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    min_refresh_interval: 1h\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    max_stale: 1m\n",
-			want: []string{
-				`reports[0] "a": max_stale (the top level's) must be >= min_refresh_interval`,
-				`reports[1] "b": max_stale must be >= min_refresh_interval (the top level's)`,
-			},
-			count: 2,
-		},
-		{
-			name:   "global values out of range",
-			config: "min_refresh_interval: 0s\ntimeout: 0\nmax_response_bytes: 0\nrequests_per_second: 0\nmax_concurrent_fetches: 0\nreports:\n" + ok,
-			want: []string{
-				`min_refresh_interval: must be > 0`,
-				`timeout: must be > 0`,
-				`max_response_bytes: must be > 0`,
-				`requests_per_second: must be a finite number > 0`,
-				`max_concurrent_fetches: must be >= 1`,
-			},
-			count: 5,
-		},
-		{
-			name:   "infinite rate",
-			config: "requests_per_second: .inf\nreports:\n" + ok,
-			want:   []string{`requests_per_second: must be a finite number > 0`},
-		},
-		{
-			name:   "bad size",
-			config: "max_response_bytes: 64XB\nreports:\n" + ok,
-			want:   []string{`line 1: max_response_bytes: not a valid size (want e.g. 64MiB, 500KB or a number of bytes)`},
-		},
-		{
-			name:   "api_url",
-			config: "api_url: /relative\nreports:\n" + ok,
-			want:   []string{`api_url: want an absolute http:// or https:// URL`},
-		},
-		{
-			name:   "api_url scheme",
-			config: "api_url: ftp://x.example\nreports:\n" + ok,
-			want:   []string{`api_url: want an absolute http:// or https:// URL`},
-		},
-		{
-			name:   "api_url query",
-			config: "api_url: https://x.example/?a=b\nreports:\n" + ok,
-			want:   []string{`api_url: must not have a query or a fragment`},
-		},
-		{
-			name:   "no reports",
-			config: "api_url: https://x.example\n",
-			want:   []string{`reports: at least one report required`},
-		},
-		{
-			name:   "empty reports",
-			config: "reports: []\n",
-			want:   []string{`reports: at least one report required`},
-		},
-		{
-			name:   "empty file",
-			config: "# nothing\n",
-			want:   []string{`reports: required (the configuration is empty)`},
-		},
-		{
-			name:   "not a mapping",
-			config: "- reports\n",
-			want:   []string{`line 1: the configuration must be a mapping (api_url: ..., reports: [...]), got a list`},
-		},
-		{
-			name:   "two documents",
-			config: "reports:\n" + ok + "---\nreports: []\n",
-			want:   []string{`line 4: a second YAML document: the configuration must be a single document`},
-		},
-		{
-			name:   "syntax error",
-			config: "reports:\n\t- name: a\n",
-			want:   []string{`line 2: a tab in the indentation; indent with spaces`},
-		},
-		{
-			name:   "empty secret file",
-			config: "reports:\n  - name: a\n    token_file: empty\n  - name: b\n    token_file: blank\n",
-			files:  map[string]string{"empty": "", "blank": " \n\t\n"},
-			want: []string{
-				`reports[0] "a": token_file: {{dir}}/empty is empty`,
-				`reports[1] "b": token_file: {{dir}}/blank is empty`,
-			},
-		},
-		{
-			name:   "secret file is a directory",
-			config: "reports:\n  - name: a\n    token_file: sub\n",
-			files:  map[string]string{"sub/x": "x"},
-			want:   []string{`reports[0] "a": token_file: {{dir}}/sub: not a regular file`},
-		},
-		{
-			name:   "period with start_date",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    period: today\n    params: {start_date: '2024-01-01', billable: true}\n",
-			want:   []string{`reports[0] "a": params.start_date: cannot be combined with period, which sets it at every fetch`},
-			count:  1,
-		},
-		{
-			name:   "params dates",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params: {start_date: 2024-13-01}\n",
-			want:   []string{`reports[0] "a": line 4: params.start_date: expected a date YYYY-MM-DD, got a string`},
-		},
-		{
-			name:   "params dates reversed",
-			config: "reports:\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    params: {start_date: '2024-02-01', end_date: '2024-01-01'}\n",
-			want:   []string{`reports[0] "b": params: end_date is before start_date`},
-		},
-		{
-			name: "params closed set",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params:\n      first_timestamp: 1\n      projcet_ids: [1]\n      colour: red\n" +
-				"      user_ids: [x]\n      billable: \"yes\"\n      rounding: 2\n      grouping: tags\n      sub_grouping: [users]\n      tag_ids: 5\n      rounding_minutes: -1\n      description: {a: b}\n",
-			want: []string{
-				`reports[0] "a": line 5: params.first_timestamp: the exporter pages by itself; remove it`,
-				`reports[0] "a": line 6: params: unknown field "projcet_ids" (did you mean "project_ids"?)`,
-				`reports[0] "a": line 7: params: unknown field "colour"`,
-				`reports[0] "a": line 8: params.user_ids: expected a list of integer ids, got a list`,
-				`reports[0] "a": line 9: params.billable: expected true or false, got a string`,
-				`reports[0] "a": line 10: params.rounding: expected -1, 0 or 1, got an integer`,
-				`reports[0] "a": line 11: params.grouping: expected projects, users or clients, got a string`,
-				`reports[0] "a": line 12: params.sub_grouping: expected time_entries, users, clients, projects or tasks, got a list`,
-				`reports[0] "a": line 13: params.tag_ids: expected a list of integer ids, got an integer`,
-				`reports[0] "a": line 14: params.rounding_minutes: expected an integer >= 0, got an integer`,
-				`reports[0] "a": line 15: params.description: expected a string, got a mapping`,
-			},
-			count: 11,
-		},
-		{
-			name:   "params not a mapping",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params: [billable]\n",
-			want:   []string{`reports[0] "a": line 4: params: expected a mapping, got a list`},
-		},
-		{
-			name:   "max_pages",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    max_pages: 0\n",
-			want:   []string{`reports[0] "a": max_pages: must be >= 1`},
-			count:  1,
-		},
-		{
-			name:   "max_pages kind",
-			config: "reports:\n  - name: team-week\n    token: abc1234567890abcdef1234567890abc\n    max_pages: 2.5\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    max_pages: many\n",
-			want: []string{
-				`reports[0] "team-week": line 4: max_pages: expected an integer, got a number`,
-				`reports[1] "b": line 7: max_pages: expected an integer, got a string`,
-			},
-			count: 2,
-		},
-		{
-			name:   "short tokens",
-			config: "api_token: shortapitoken\nreports:\n  - name: a\n    token: abc123\n  - name: b\n    token_file: t\n    api_token: x\n",
-			files:  map[string]string{"t": "0123456789abcde\n"},
-			want: []string{
-				`api_token: too short (16 characters at least; real API tokens have 32)`,
-				`reports[0] "a": token: too short (16 characters at least; real report tokens have 32)`,
-				`reports[1] "b": token_file: too short (16 characters at least; real report tokens have 32)`,
-				`reports[1] "b": api_token: too short (16 characters at least; real API tokens have 32)`,
-			},
-			count: 4,
-		},
-		{
-			name:   "short environment token",
-			config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n",
-			env:    map[string]string{"TOGGL_API_TOKEN": "abc"},
-			want:   []string{`environment variable TOGGL_API_TOKEN: too short (16 characters at least; real API tokens have 32)`},
-		},
-		{
-			name:   "bad merge",
-			config: "reports:\n  - <<: [a]\n    name: x\n    token: abc1234567890abcdef1234567890abc\n",
-			want:   []string{`reports[0] "x": line 2: <<: expected a mapping, got a string`},
-		},
+		count: 4,
+	},
+	{
+		name:   "short environment token",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n",
+		env:    map[string]string{"TOGGL_API_TOKEN": "abc"},
+		want:   []string{`environment variable TOGGL_API_TOKEN: too short (16 characters at least; real API tokens have 32)`},
+	},
+	{
+		name:   "bad merge",
+		config: "reports:\n  - <<: [a]\n    name: x\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0] "x": line 2: <<: expected a mapping, got a string`},
+	},
+}
+
+// loadErrorConfigs returns the configurations of loadErrorTests.
+func loadErrorConfigs() []string {
+	var out []string
+	for _, tt := range loadErrorTests {
+		out = append(out, tt.config)
 	}
-	for _, tt := range tests {
+	return out
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, tt := range loadErrorTests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeConfig(t, tt.config, tt.files)
 			c, err := Load(path, envMap(tt.env))
@@ -537,7 +549,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("globals:\n got %+v\nwant %+v", got, wantGlobal)
 	}
 	r := c.Reports[0]
-	if r.Timezone != "UTC" || r.WeekStart != "monday" || r.MaxSeriesPerBreakdown != 500 ||
+	if r.Timezone != "UTC" || r.WeekStart != "monday" || r.MaxSeriesPerBreakdown != 500 || r.MaxPages != 20 ||
 		!slices.Equal(r.Breakdowns, []string{"projects", "users"}) || r.Period != "" {
 		t.Errorf("report defaults: %+v", r)
 	}
@@ -584,7 +596,7 @@ func TestFull(t *testing.T) {
 		t.Errorf("team-week calendar: %v %v %v", tw.Resolved.Period, tw.Resolved.Location, tw.Resolved.WeekStart)
 	}
 	if tw.MinRefreshInterval != model.Duration(15*time.Minute) || tw.MaxStale != model.Duration(time.Hour) ||
-		!slices.Equal(tw.Breakdowns, []string{"projects", "users", "tags"}) || tw.MaxSeriesPerBreakdown != 100 {
+		!slices.Equal(tw.Breakdowns, []string{"projects", "users", "tags"}) || tw.MaxSeriesPerBreakdown != 100 || tw.MaxPages != 5 {
 		t.Errorf("team-week settings: %+v", tw)
 	}
 
@@ -603,6 +615,13 @@ func TestFull(t *testing.T) {
 	if em.MaxStale != model.Duration(2*time.Hour) || em.Timeout != model.Duration(5*time.Second) ||
 		em.MinRefreshInterval != model.Duration(10*time.Minute) {
 		t.Errorf("by_email timing: %+v", em)
+	}
+	if !slices.Equal(em.Breakdowns, []string{"project_users", "clients"}) {
+		t.Errorf("by_email breakdowns %v", em.Breakdowns)
+	}
+
+	if pub.MaxPages != DefaultMaxPages {
+		t.Errorf("public.report max_pages %d, want the default", pub.MaxPages)
 	}
 
 	own := reportNamed(t, c, "own-api")

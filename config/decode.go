@@ -295,8 +295,8 @@ func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unkn
 }
 
 // value decodes the non-null node n of key into ptr.
-func (d *decoder) value(place, key string, n *yaml.Node, ptr any) {
-	n = resolveAlias(n)
+func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
+	n := resolveAlias(orig)
 	scalar := n.Kind == yaml.ScalarNode
 	var want string
 	switch p := ptr.(type) {
@@ -329,7 +329,7 @@ func (d *decoder) value(place, key string, n *yaml.Node, ptr any) {
 			return
 		}
 		if want = "a duration"; scalar {
-			d.errorf(place, n, "%s: not a valid duration (want e.g. 30s, 5m or 1h30m)", key)
+			d.errorf(place, orig, "%s: not a valid duration (want e.g. 30s, 5m or 1h30m)", key)
 			return
 		}
 	case *Bytes:
@@ -339,7 +339,7 @@ func (d *decoder) value(place, key string, n *yaml.Node, ptr any) {
 			return
 		}
 		if want = "a size"; scalar {
-			d.errorf(place, n, "%s: not a valid size (want e.g. 64MiB, 500KB or a number of bytes)", key)
+			d.errorf(place, orig, "%s: not a valid size (want e.g. 64MiB, 500KB or a number of bytes)", key)
 			return
 		}
 	case *[]string:
@@ -362,7 +362,7 @@ func (d *decoder) value(place, key string, n *yaml.Node, ptr any) {
 		*p = d.reports(n)
 		return
 	}
-	d.errorf(place, n, "%s: expected %s, got %s", key, want, describe(n))
+	d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
 }
 
 // config decodes the root node into c, which holds the global defaults.
