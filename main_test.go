@@ -411,11 +411,11 @@ func TestConfigCheck(t *testing.T) {
 		ok           bool
 		want         []string
 	}{
-		{"valid", "reports:\n  - name: a\n    token: abc\n", true, []string{"valid", "1 report"}},
-		{"unknown key", "reports:\n  - name: a\n    token: abc\n    tokn: x\n", false, []string{`reports[0] "a"`, "line 4", "tokn"}},
+		{"valid", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", true, []string{"valid", "1 report"}},
+		{"unknown key", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    tokn: x\n", false, []string{`reports[0] "a"`, "line 4", "tokn"}},
 		{"missing token file", "reports:\n  - name: team-week\n    token_file: /nonexistent/token\n", false, []string{`reports[0] "team-week"`, "token_file", "/nonexistent/token"}},
-		{"duplicate name", "reports:\n  - name: a\n    token: abc\n  - name: a\n    token: def\n", false, []string{`reports[0] "a": duplicate name`, "reports[1]"}},
-		{"invalid duration", "min_refresh_interval: 5 minutes\nreports:\n  - name: a\n    token: abc\n", false, []string{"min_refresh_interval"}},
+		{"duplicate name", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: def1234567890abcdef1234567890def\n", false, []string{`reports[0] "a": duplicate name`, "reports[1]"}},
+		{"invalid duration", "min_refresh_interval: 5 minutes\nreports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", false, []string{"min_refresh_interval"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -453,8 +453,8 @@ func TestReload(t *testing.T) {
 		t.Errorf("after a rejected reload: want successful 0 and the old reports served")
 	}
 	// SIGHUP applies a fixed file with one more report.
-	w.fake.Set("tok-new", togglfake.Report{Body: fixture(t, "weekly.json")})
-	w.writeConfig(t, "  - name: added\n    token: tok-new\n")
+	w.fake.Set("tok-new-0123456789abcdef01234567", togglfake.Report{Body: fixture(t, "weekly.json")})
+	w.writeConfig(t, "  - name: added\n    token: tok-new-0123456789abcdef01234567\n")
 	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -504,8 +504,8 @@ func TestDemo(t *testing.T) {
 // exporter's open file descriptors do not grow.
 func TestNoFileDescriptorLeak(t *testing.T) {
 	w := newWorld(t)
-	w.writeConfig(t, "  - name: reset\n    token: tok-reset\n")
-	w.fake.Set("tok-reset", togglfake.Report{Fault: togglfake.Fault{Reset: true}})
+	w.writeConfig(t, "  - name: reset\n    token: tok-reset-0123456789abcdef012345\n")
+	w.fake.Set("tok-reset-0123456789abcdef012345", togglfake.Report{Fault: togglfake.Fault{Reset: true}})
 	// A tiny refresh interval so that every scrape fetches.
 	cfg, _ := os.ReadFile(w.config)
 	w.write(t, "toggl.yml", "min_refresh_interval: 1ms\n"+string(cfg))
