@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // timezone: works in images without /usr/share/zoneinfo
 
@@ -206,16 +207,6 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	return cfg, nil
 }
 
-// globalCredentials is what reports without credentials of their own fall
-// back to.
-type globalCredentials struct {
-	apiToken string
-	set      bool // the file sets api_token or api_token_file (valid or not)
-
-	envDone  bool
-	envToken string
-}
-
 // complete fills in defaults and secrets and validates, returning every
 // problem found.
 func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
@@ -227,18 +218,15 @@ func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
 	} else {
 		c.APIURL = u
 	}
-	globalOK := true
+	globalOK := c.MinRefreshInterval > 0 && c.MaxStale >= c.MinRefreshInterval && c.Timeout > 0
 	if c.MinRefreshInterval <= 0 {
 		fail("min_refresh_interval: must be > 0")
-		globalOK = false
 	}
 	if c.MaxStale < c.MinRefreshInterval {
 		fail("max_stale: must be >= min_refresh_interval")
-		globalOK = false
 	}
 	if c.Timeout <= 0 {
 		fail("timeout: must be > 0")
-		globalOK = false
 	}
 	if c.MaxResponseBytes <= 0 {
 		fail("max_response_bytes: must be > 0")
@@ -250,25 +238,26 @@ func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
 		fail("max_concurrent_fetches: must be >= 1")
 	}
 
-	var g globalCredentials
-	src := secretSource{key: "api_token", fileKey: "api_token_file", literal: c.APIToken, file: c.APITokenFile}
-	switch {
-	case c.APIToken != "" && c.APITokenFile != "":
-		g.set = true
-		fail("api_token and api_token_file: set only one")
-	case src.set():
-		g.set = true
-		v, key, err := r.resolve(src, true)
-		if err == nil {
-			if err = checkAPIToken(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
+	// fallback is the API token of reports without credentials of their
+	// own: the global one, else $TOGGL_API_TOKEN, read (and fingerprinted)
+	// only when a report needs it.
+	var fallback func() string
+	if api := (pair{"api_token", c.APIToken, c.APITokenFile}); api.set() {
+		v, err := r.resolve(api, true, checkAPIToken)
 		if err != nil {
 			errs = append(errs, err)
-		} else {
-			g.apiToken = v
 		}
+		fallback = func() string { return v }
+	} else {
+		fallback = sync.OnceValue(func() string {
+			v, _ := r.env(EnvAPIToken)
+			v = strings.TrimSpace(v)
+			if err := checkAPIToken(v); v != "" && err != nil {
+				errs = append(errs, fmt.Errorf("environment variable %s: %w", EnvAPIToken, err))
+				return ""
+			}
+			return v
+		})
 	}
 
 	if len(c.Reports) == 0 {
@@ -277,7 +266,7 @@ func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
 	names := map[string][]int{}
 	for i := range c.Reports {
 		rep := &c.Reports[i]
-		errs = append(errs, rep.complete(i, c, reportKeys[i], r, &g, globalOK)...)
+		errs = append(errs, rep.complete(i, c, reportKeys[i], r, fallback, globalOK)...)
 		if rep.Name != "" {
 			names[rep.Name] = append(names[rep.Name], i)
 		}
@@ -300,13 +289,17 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // complete fills in the report's defaults and Resolved and validates it.
 // keys holds the keys the file sets for this report.
-func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver, g *globalCredentials, globalOK bool) []error {
+func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver, fallback func() string, globalOK bool) []error {
 	place := reportPlace(i, rep.Name)
 	var errs []error
 	fail := func(format string, args ...any) {
 		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
 	}
-	failErr := func(err error) { errs = append(errs, fmt.Errorf("%s: %w", place, err)) }
+	failErr := func(err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", place, err))
+		}
+	}
 
 	switch {
 	case rep.Name == "":
@@ -315,95 +308,38 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 		fail("name: must match [A-Za-z0-9_.-]+")
 	}
 
-	// The report token.
-	tok := secretSource{key: "token", fileKey: "token_file", literal: rep.Token, file: rep.TokenFile}
-	switch {
-	case rep.Token != "" && rep.TokenFile != "":
-		fail("token and token_file: set only one")
-	case !tok.set():
+	var err error
+	if tok := (pair{"token", rep.Token, rep.TokenFile}); !tok.set() {
 		fail("token or token_file: required")
-	default:
-		v, key, err := r.resolve(tok, true)
-		if err == nil {
-			if err = checkReportToken(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
-		if err != nil {
-			failErr(err)
-		} else {
-			rep.Resolved.Token = v
-		}
+	} else {
+		rep.Resolved.Token, err = r.resolve(tok, true, checkReportToken)
+		failErr(err)
 	}
 
 	// Credentials: at most one kind.
-	api := secretSource{key: "api_token", fileKey: "api_token_file", literal: rep.APIToken, file: rep.APITokenFile}
-	pw := secretSource{key: "password", fileKey: "password_file", literal: rep.Password, file: rep.PasswordFile}
-	apiKey, pwKey := api.key, pw.key
-	if rep.APIToken == "" {
-		apiKey = api.fileKey
-	}
-	if rep.Password == "" {
-		pwKey = pw.fileKey
-	}
+	api := pair{"api_token", rep.APIToken, rep.APITokenFile}
+	pw := pair{"password", rep.Password, rep.PasswordFile}
 	switch {
-	case rep.APIToken != "" && rep.APITokenFile != "":
-		fail("api_token and api_token_file: set only one")
-	case rep.Password != "" && rep.PasswordFile != "":
-		fail("password and password_file: set only one")
 	case api.set() && rep.Email != "":
-		fail("at most one kind of credentials: %s and email", apiKey)
+		fail("at most one kind of credentials: %s and email", api.name())
 	case api.set() && pw.set():
-		fail("at most one kind of credentials: %s and %s", apiKey, pwKey)
+		fail("at most one kind of credentials: %s and %s", api.name(), pw.name())
 	case rep.Email != "" && !pw.set():
 		fail("email requires password or password_file")
 	case rep.Email == "" && pw.set():
-		fail("%s requires email", pwKey)
+		fail("%s requires email", pw.name())
 	case api.set():
-		v, key, err := r.resolve(api, true)
-		if err == nil {
-			if err = checkAPIToken(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
-		if err != nil {
-			failErr(err)
-		} else {
-			rep.Resolved.APIToken = v
-		}
+		rep.Resolved.APIToken, err = r.resolve(api, true, checkAPIToken)
+		failErr(err)
 	case rep.Email != "":
 		if err := checkEmail(rep.Email); err != nil {
 			fail("email: %v", err)
-		} else {
-			rep.Resolved.Email = rep.Email
 		}
-		v, key, err := r.resolve(pw, false)
-		if err == nil {
-			if err = checkPassword(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
-		if err != nil {
-			failErr(err)
-		} else {
-			rep.Resolved.Password = v
-		}
-	case g.set:
-		rep.Resolved.APIToken = g.apiToken
+		rep.Resolved.Email = rep.Email
+		rep.Resolved.Password, err = r.resolve(pw, false, checkPassword)
+		failErr(err)
 	default:
-		if !g.envDone {
-			g.envDone = true
-			if v, _ := r.env(EnvAPIToken); strings.TrimSpace(v) != "" {
-				v = strings.TrimSpace(v)
-				if err := checkAPIToken(v); err != nil {
-					// Once, at the top: it is the environment's fault.
-					errs = append(errs, fmt.Errorf("environment variable %s: %w", EnvAPIToken, err))
-				} else {
-					g.envToken = v
-				}
-			}
-		}
-		rep.Resolved.APIToken = g.envToken
+		rep.Resolved.APIToken = fallback()
 	}
 
 	// Period and calendar.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"unicode"
@@ -208,38 +209,47 @@ func validEnvName(s string) bool {
 	return true
 }
 
-// secretSource is one "x" / "x_file" pair of a configuration.
-type secretSource struct {
-	key, fileKey string
-	literal      Secret
-	file         string
+// pair is one "x" / "x_file" pair of a configuration.
+type pair struct {
+	key     string // "token"; the other key is "token_file"
+	literal Secret
+	file    string
 }
 
-func (s secretSource) set() bool { return s.literal != "" || s.file != "" }
+func (p pair) set() bool { return p.literal != "" || p.file != "" }
 
-// resolve returns the value of a pair where at most one side is set, and
-// the key to blame in errors about the value. trim drops surrounding
-// whitespace of literals too (tokens never contain any); file contents are
-// always trimmed.
-func (r *resolver) resolve(s secretSource, trim bool) (value, key string, err error) {
-	if s.file != "" {
-		v, err := r.file(s.file)
-		if err != nil {
-			return "", s.fileKey, fmt.Errorf("%s: %w", s.fileKey, err)
-		}
-		return v, s.fileKey, nil
+// name is the key the file sets, for messages.
+func (p pair) name() string {
+	if p.literal == "" {
+		return p.key + "_file"
 	}
-	v, err := r.expand(string(s.literal))
-	if err != nil {
-		return "", s.key, fmt.Errorf("%s: %w", s.key, err)
+	return p.key
+}
+
+// resolve returns the value of a pair, checked by check. trim drops
+// surrounding whitespace of literals too (tokens never contain any); file
+// contents are always trimmed. Errors start with the key.
+func (r *resolver) resolve(p pair, trim bool, check func(string) error) (string, error) {
+	if p.literal != "" && p.file != "" {
+		return "", fmt.Errorf("%s and %s_file: set only one", p.key, p.key)
 	}
-	if trim {
+	var v string
+	var err error
+	if p.file != "" {
+		v, err = r.file(p.file)
+	} else if v, err = r.expand(string(p.literal)); trim {
 		v = strings.TrimSpace(v)
 	}
-	if strings.TrimSpace(v) == "" {
-		return "", s.key, fmt.Errorf("%s: empty value", s.key)
+	if err == nil && strings.TrimSpace(v) == "" {
+		err = errors.New("empty value")
 	}
-	return v, s.key, nil
+	if err == nil {
+		err = check(v)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", p.name(), err)
+	}
+	return v, nil
 }
 
 // minTokenLength is the shortest report or API token accepted: real ones
@@ -247,31 +257,30 @@ func (r *resolver) resolve(s secretSource, trim bool) (value, key string, err er
 // placeholder).
 const minTokenLength = 16
 
+var reportToken = regexp.MustCompile(`^[A-Za-z0-9._~-]*$`)
+
 // checkReportToken accepts URL-unreserved characters only: the token goes
 // into the request path, and Toggl's tokens are hex strings.
 func checkReportToken(v string) error {
 	if utf8.RuneCountInString(v) < minTokenLength {
 		return fmt.Errorf("too short (%d characters at least; real report tokens have 32)", minTokenLength)
 	}
-	for _, c := range v {
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '~':
-		default:
-			return errors.New("not a valid report token (want letters, digits, '-', '_', '.' and '~' only)")
-		}
+	if !reportToken.MatchString(v) {
+		return errors.New("not a valid report token (want letters, digits, '-', '_', '.' and '~' only)")
 	}
 	return nil
 }
+
+// notBasic tells what cannot be in the user part of HTTP Basic auth.
+func notBasic(c rune) bool { return c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) }
 
 // checkAPIToken rejects what cannot be the user part of HTTP Basic auth.
 func checkAPIToken(v string) error {
 	if utf8.RuneCountInString(v) < minTokenLength {
 		return fmt.Errorf("too short (%d characters at least; real API tokens have 32)", minTokenLength)
 	}
-	for _, c := range v {
-		if c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) {
-			return errors.New("not a valid API token (contains whitespace, a control character or ':')")
-		}
+	if strings.ContainsFunc(v, notBasic) {
+		return errors.New("not a valid API token (contains whitespace, a control character or ':')")
 	}
 	return nil
 }
@@ -279,24 +288,19 @@ func checkAPIToken(v string) error {
 // checkPassword rejects control characters: a newline inside a password
 // file's content means the file holds more than the password.
 func checkPassword(v string) error {
-	for _, c := range v {
-		if unicode.IsControl(c) {
-			return errors.New("contains a control character (several lines in the file?)")
-		}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return errors.New("contains a control character (several lines in the file?)")
 	}
 	return nil
 }
 
 // checkEmail does what HTTP Basic auth needs, not RFC 5322.
 func checkEmail(v string) error {
-	at := strings.IndexByte(v, '@')
-	if at <= 0 || at == len(v)-1 {
+	if at := strings.IndexByte(v, '@'); at <= 0 || at == len(v)-1 {
 		return errors.New("not an e-mail address (want user@domain)")
 	}
-	for _, c := range v {
-		if c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) {
-			return errors.New("not an e-mail address (contains whitespace, a control character or ':')")
-		}
+	if strings.ContainsFunc(v, notBasic) {
+		return errors.New("not an e-mail address (contains whitespace, a control character or ':')")
 	}
 	return nil
 }
