@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -179,18 +180,10 @@ func describe(n *yaml.Node) string {
 	case n.Kind == yaml.SequenceNode:
 		return "a list"
 	}
-	switch n.ShortTag() {
-	case "!!int":
-		return "an integer"
-	case "!!float":
-		return "a number"
-	case "!!bool":
-		return "a boolean"
-	case "!!null":
-		return "null"
-	}
-	return "a string"
+	return cmp.Or(scalarKinds[n.ShortTag()], "a string")
 }
+
+var scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 
 // plain rejects an anchor, an alias or a tag on a scalar: an operator who
 // writes `password: *x` or `token: !x` meant a value starting with it.
@@ -300,15 +293,9 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 	scalar := n.Kind == yaml.ScalarNode
 	var want string
 	switch p := ptr.(type) {
-	case *string:
+	case *string, *Secret:
 		if scalar {
-			*p = n.Value
-			return
-		}
-		want = "a string"
-	case *Secret:
-		if scalar {
-			*p = Secret(n.Value)
+			reflect.ValueOf(p).Elem().SetString(n.Value)
 			return
 		}
 		want = "a string"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -15,68 +16,52 @@ const dateLayout = "2006-01-02"
 // paramKinds are the request body fields of toggl-api.md that params may
 // set, each with what its value must be. first_timestamp is not one: it is
 // the paging cursor, and the exporter pages by itself.
-var paramKinds = map[string]paramKind{
-	"start_date": dateParam, "end_date": dateParam,
-	"user_ids": idsParam, "client_ids": idsParam, "project_ids": idsParam,
-	"task_ids": idsParam, "tag_ids": idsParam, "group_ids": idsParam,
-	"description": stringParam, "billable": boolParam, "grouped": boolParam,
-	"rounding": roundingParam, "rounding_minutes": countParam,
-	"grouping":     {"projects, users or clients", oneOf("projects", "users", "clients")},
-	"sub_grouping": {"time_entries, users, clients, projects or tasks", oneOf("time_entries", "users", "clients", "projects", "tasks")},
+var paramKinds = map[string]string{
+	"start_date": "a date YYYY-MM-DD", "end_date": "a date YYYY-MM-DD",
+	"user_ids": ids, "client_ids": ids, "project_ids": ids, "task_ids": ids, "tag_ids": ids, "group_ids": ids,
+	"description": "a string", "billable": "true or false", "grouped": "true or false",
+	"rounding": "-1, 0 or 1", "rounding_minutes": "an integer >= 0",
+	"grouping": "projects, users or clients", "sub_grouping": "time_entries, users, clients, projects or tasks",
 }
 
-// paramKind checks and converts the (non-null, plain) value of a parameter;
-// ok false means it is not what want says.
-type paramKind struct {
-	want  string
-	value func(n *yaml.Node) (v any, ok bool)
-}
+const ids = "a list of integer ids"
 
-var (
-	dateParam = paramKind{"a date YYYY-MM-DD", func(n *yaml.Node) (any, bool) {
+// paramValue returns the value of the parameter n, or ok false when it is
+// not what want says.
+func paramValue(want string, n *yaml.Node) (v any, ok bool) {
+	var i int64
+	isInt := n.ShortTag() == "!!int" && n.Decode(&i) == nil
+	switch want {
+	case "a date YYYY-MM-DD":
 		_, err := time.Parse(dateLayout, n.Value)
 		return n.Value, n.Kind == yaml.ScalarNode && err == nil
-	}}
-	stringParam = paramKind{"a string", func(n *yaml.Node) (any, bool) {
-		return n.Value, n.Kind == yaml.ScalarNode
-	}}
-	boolParam = paramKind{"true or false", func(n *yaml.Node) (any, bool) {
+	case "true or false":
 		var b bool
 		return b, n.ShortTag() == "!!bool" && n.Decode(&b) == nil
-	}}
-	countParam    = paramKind{"an integer >= 0", intParam(0, 1<<62)}
-	roundingParam = paramKind{"-1, 0 or 1", intParam(-1, 1)}
-	idsParam      = paramKind{"a list of integer ids", func(n *yaml.Node) (any, bool) {
+	case "-1, 0 or 1":
+		return i, isInt && i >= -1 && i <= 1
+	case "an integer >= 0":
+		return i, isInt && i >= 0
+	case ids:
 		if n.Kind != yaml.SequenceNode {
 			return nil, false
 		}
-		ids := make([]any, len(n.Content))
-		for i, c := range n.Content {
+		list := make([]any, len(n.Content))
+		for k, c := range n.Content {
 			// [null] selects the entries without one (Toggl's filter for "no project").
-			if c.Kind != yaml.ScalarNode || c.ShortTag() == "!!null" {
+			if c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" {
 				continue
 			}
-			var id int64
-			if c.ShortTag() != "!!int" || c.Decode(&id) != nil || id < 0 {
+			if v, ok := paramValue("an integer >= 0", c); ok {
+				list[k] = v
+			} else {
 				return nil, false
 			}
-			ids[i] = id
 		}
-		return ids, true
-	}}
-)
-
-func intParam(lo, hi int64) func(n *yaml.Node) (any, bool) {
-	return func(n *yaml.Node) (any, bool) {
-		var v int64
-		return v, n.ShortTag() == "!!int" && n.Decode(&v) == nil && v >= lo && v <= hi
+		return list, true
 	}
-}
-
-func oneOf(names ...string) func(n *yaml.Node) (any, bool) {
-	return func(n *yaml.Node) (any, bool) {
-		return n.Value, n.Kind == yaml.ScalarNode && slices.Contains(names, n.Value)
-	}
+	// A string, or one of the names listed in want.
+	return n.Value, n.Kind == yaml.ScalarNode && (want == "a string" || slices.Contains(strings.Split(strings.ReplaceAll(want, " or ", ", "), ", "), n.Value))
 }
 
 // params decodes a report's params mapping, checking each key and value.
@@ -88,7 +73,7 @@ func (d *decoder) params(place string, n *yaml.Node) map[string]any {
 	out := make(map[string]any)
 	for _, e := range d.entries(n, place) {
 		path := "params." + e.key
-		kind, known := paramKinds[e.key]
+		want, known := paramKinds[e.key]
 		switch {
 		case e.key == "first_timestamp":
 			d.errorf(place, e.keyNode, "%s: the exporter pages by itself; remove it", path)
@@ -100,10 +85,10 @@ func (d *decoder) params(place string, n *yaml.Node) map[string]any {
 			if ids := v.Kind == yaml.SequenceNode; ids && !d.visit(len(v.Content)) {
 				continue
 			}
-			if val, ok := kind.value(v); ok {
+			if val, ok := paramValue(want, v); ok {
 				out[e.key] = val
 			} else {
-				d.errorf(place, v, "%s: expected %s, got %s", path, kind.want, describe(v))
+				d.errorf(place, v, "%s: expected %s, got %s", path, want, describe(v))
 			}
 		}
 	}

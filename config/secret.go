@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"unicode"
@@ -79,19 +80,11 @@ func (r *resolver) record(kind string, parts ...[]byte) {
 	}
 }
 
-func (r *resolver) fingerprint() [sha256.Size]byte {
-	var fp [sha256.Size]byte
-	copy(fp[:], r.sum.Sum(nil))
-	return fp
-}
+func (r *resolver) fingerprint() [sha256.Size]byte { return [sha256.Size]byte(r.sum.Sum(nil)) }
 
 func (r *resolver) env(name string) (string, bool) {
 	v, ok := r.lookupEnv(name)
-	found := []byte{0}
-	if ok {
-		found[0] = 1
-	}
-	r.record("env", []byte(name), found, []byte(v))
+	r.record("env", []byte(name), []byte(strconv.FormatBool(ok)), []byte(v))
 	return v, ok
 }
 
@@ -154,59 +147,37 @@ func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
 	return data, nil
 }
 
+// envRef matches "${NAME}", an escaped "$${", and an unterminated "${".
+var (
+	envRef  = regexp.MustCompile(`\$?\$\{([^}]*)(\}?)`)
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
 // expand replaces ${VAR} references in a secret literal. "$${" stands for a
 // literal "${"; any other "$" is kept as is. An unset variable is an error
 // naming the variable; the value never appears in an error.
 func (r *resolver) expand(s string) (string, error) {
-	if !strings.Contains(s, "${") {
-		return s, nil
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), nil
-		}
-		if i > 0 && s[i-1] == '$' {
-			// "$${": an escaped literal "${".
-			b.WriteString(s[:i-1])
-			b.WriteString("${")
-			s = s[i+2:]
-			continue
-		}
-		b.WriteString(s[:i])
-		rest := s[i+2:]
-		j := strings.IndexByte(rest, '}')
-		if j < 0 {
-			return "", errors.New(`unterminated "${" (write "$${" for a literal "${")`)
-		}
-		name := rest[:j]
-		if !validEnvName(name) {
-			return "", errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
-		}
-		v, ok := r.env(name)
-		if !ok {
-			return "", fmt.Errorf("environment variable %q is not set", name)
-		}
-		b.WriteString(v)
-		s = rest[j+1:]
-	}
-}
-
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
+	var err error
+	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+		sm := envRef.FindStringSubmatch(m)
 		switch {
-		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-		case c >= '0' && c <= '9' && i > 0:
+		case strings.HasPrefix(m, "$$"):
+			return m[1:]
+		case err != nil:
+		case sm[2] == "":
+			err = errors.New(`unterminated "${" (write "$${" for a literal "${")`)
+		case !envName.MatchString(sm[1]):
+			err = errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
 		default:
-			return false
+			v, ok := r.env(sm[1])
+			if !ok {
+				err = fmt.Errorf("environment variable %q is not set", sm[1])
+			}
+			return v
 		}
-	}
-	return true
+		return ""
+	})
+	return out, err
 }
 
 // pair is one "x" / "x_file" pair of a configuration.
