@@ -200,7 +200,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		return nil, errors.Join(d.errs...)
 	}
 	r := newResolver(data, dir, lookupEnv, readFile)
-	if errs := cfg.complete(d.reportKeys, r); len(errs) > 0 {
+	if errs := cfg.complete(r); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	cfg.fingerprint = r.fingerprint()
@@ -209,7 +209,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 
 // complete fills in defaults and secrets and validates, returning every
 // problem found.
-func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
+func (c *Config) complete(r *resolver) []error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -266,7 +266,7 @@ func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
 	names := map[string][]int{}
 	for i := range c.Reports {
 		rep := &c.Reports[i]
-		errs = append(errs, rep.complete(i, c, reportKeys[i], r, fallback, globalOK)...)
+		errs = append(errs, rep.complete(i, c, r, fallback, globalOK)...)
 		if rep.Name != "" {
 			names[rep.Name] = append(names[rep.Name], i)
 		}
@@ -287,9 +287,21 @@ func (c *Config) complete(reportKeys []map[string]bool, r *resolver) []error {
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-// complete fills in the report's defaults and Resolved and validates it.
-// keys holds the keys the file sets for this report.
-func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver, fallback func() string, globalOK bool) []error {
+// newReport returns a report holding the defaults that do not come from the
+// global settings; decoding overwrites what the file sets.
+func newReport() Report {
+	return Report{
+		Timezone:              DefaultTimezone,
+		WeekStart:             DefaultWeekStart,
+		Breakdowns:            slices.Clone(DefaultBreakdowns),
+		MaxSeriesPerBreakdown: DefaultMaxSeriesPerBreakdown,
+		MaxPages:              DefaultMaxPages,
+	}
+}
+
+// complete fills in the report's inherited settings and Resolved and
+// validates it.
+func (rep *Report) complete(i int, c *Config, r *resolver, fallback func() string, globalOK bool) []error {
 	place := reportPlace(i, rep.Name)
 	var errs []error
 	fail := func(format string, args ...any) {
@@ -352,9 +364,6 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 			rep.Period = p.String()
 		}
 	}
-	if rep.Timezone == "" {
-		rep.Timezone = DefaultTimezone
-	}
 	rep.Resolved.Location = time.UTC
 	if rep.Timezone == "Local" {
 		fail("timezone: want an IANA name such as Europe/Berlin, not Local")
@@ -363,9 +372,6 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 	} else {
 		rep.Resolved.Location = loc
 	}
-	if rep.WeekStart == "" {
-		rep.WeekStart = DefaultWeekStart
-	}
 	if d, err := ParseWeekday(rep.WeekStart); err != nil {
 		fail("week_start: %v", err)
 	} else {
@@ -373,30 +379,18 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 		rep.WeekStart = strings.ToLower(d.String())
 	}
 
-	// Breakdowns.
-	if !keys["breakdowns"] {
-		rep.Breakdowns = slices.Clone(DefaultBreakdowns)
-	} else {
-		if rep.Breakdowns == nil {
-			rep.Breakdowns = []string{} // explicitly none: totals only
-		}
-		for j, b := range rep.Breakdowns {
-			switch first := slices.Index(rep.Breakdowns, b); {
-			case !slices.Contains(AllBreakdowns, b):
-				fail("breakdowns[%d]: unknown breakdown (want %s)", j, strings.Join(AllBreakdowns, ", "))
-			case first < j:
-				fail("breakdowns[%d]: listed twice (also breakdowns[%d])", j, first)
-			}
+	for j, b := range rep.Breakdowns { // [] means totals only
+		switch first := slices.Index(rep.Breakdowns, b); {
+		case !slices.Contains(AllBreakdowns, b):
+			fail("breakdowns[%d]: unknown breakdown (want %s)", j, strings.Join(AllBreakdowns, ", "))
+		case first < j:
+			fail("breakdowns[%d]: listed twice (also breakdowns[%d])", j, first)
 		}
 	}
-	if !keys["max_series_per_breakdown"] {
-		rep.MaxSeriesPerBreakdown = DefaultMaxSeriesPerBreakdown
-	} else if rep.MaxSeriesPerBreakdown < 1 {
+	if rep.MaxSeriesPerBreakdown < 1 {
 		fail("max_series_per_breakdown: must be >= 1")
 	}
-	if !keys["max_pages"] {
-		rep.MaxPages = DefaultMaxPages
-	} else if rep.MaxPages < 1 {
+	if rep.MaxPages < 1 {
 		fail("max_pages: must be >= 1")
 	}
 

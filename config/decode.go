@@ -95,9 +95,6 @@ func undefinedAlias(data []byte) int {
 type decoder struct {
 	errs  []error
 	nodes int // visited so far, against maxNodes
-	// reportKeys holds, per report, the keys set to a non-null value
-	// (directly or through a merge), to tell "absent" from "set to zero".
-	reportKeys []map[string]bool
 }
 
 // errorf records a problem at place, with the line of n when there is one.
@@ -269,10 +266,9 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 	}
 }
 
-// fieldsOf decodes the mapping n into the fields ptrs points to and returns
-// the keys set to a non-null value. unknown explains a key that is not one.
-func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) map[string]bool {
-	set := map[string]bool{}
+// fieldsOf decodes the mapping n into the fields ptrs points to; a null
+// value leaves a field as it is. unknown explains a key that is not one.
+func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
 	for _, e := range d.entries(n, place) {
 		ptr, ok := ptrs[e.key]
 		switch {
@@ -280,11 +276,9 @@ func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unkn
 			d.errorf(place, e.keyNode, "unknown field %q%s", e.key, unknown(e.key))
 		case !d.plain(place, e.key, e.valNode) || isNull(e.valNode):
 		default:
-			set[e.key] = true
 			d.value(place, e.key, e.valNode, ptr)
 		}
 	}
-	return set
 }
 
 // value decodes the non-null node n of key into ptr.
@@ -373,14 +367,14 @@ func (d *decoder) reports(n *yaml.Node) []Report {
 		return nil
 	}
 	reps := make([]Report, len(n.Content))
-	d.reportKeys = make([]map[string]bool, len(n.Content))
 	for i, item := range n.Content {
+		reps[i] = newReport()
 		m := resolveAlias(item)
 		if m == nil || m.Kind != yaml.MappingNode {
 			d.errorf(reportPlace(i, ""), item, "expected a mapping (name: ..., token_file: ...), got %s", describe(item))
 			continue
 		}
-		d.reportKeys[i] = d.fieldsOf(m, reportPlace(i, reportName(m)), fields(&reps[i]), func(key string) string {
+		d.fieldsOf(m, reportPlace(i, reportName(m)), fields(&reps[i]), func(key string) string {
 			if _, ok := paramKinds[key]; ok || key == "first_timestamp" {
 				return " (a request parameter: put it under params)"
 			}

@@ -63,7 +63,7 @@ func newResolver(data []byte, dir string, lookupEnv func(string) (string, bool),
 		lookupEnv = os.LookupEnv
 	}
 	if readFile == nil {
-		readFile = readSecretFile
+		readFile = func(p string) ([]byte, error) { return readRegular(p, maxSecretFileBytes, "not a secret file") }
 	}
 	r := &resolver{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
 	r.record("config", data)
@@ -88,21 +88,17 @@ func (r *resolver) env(name string) (string, bool) {
 	return v, ok
 }
 
-// path resolves a *_file path relative to the configuration file's directory.
-func (r *resolver) path(p string) string {
-	if filepath.IsAbs(p) || r.dir == "" {
-		return p
-	}
-	return filepath.Join(r.dir, p)
-}
-
 // file reads a secret file and trims surrounding whitespace (and a UTF-8 BOM).
-// Errors name the path, never the content.
+// A relative path is relative to the configuration file's directory. Errors
+// name the path, never the content.
 func (r *resolver) file(p string) (string, error) {
 	if strings.TrimSpace(p) == "" {
 		return "", errors.New("empty path")
 	}
-	full := r.path(p)
+	full := p
+	if !filepath.IsAbs(p) && r.dir != "" {
+		full = filepath.Join(r.dir, p)
+	}
 	data, err := r.readFile(full)
 	if err != nil {
 		return "", err
@@ -114,11 +110,6 @@ func (r *resolver) file(p string) (string, error) {
 		return "", fmt.Errorf("%s is empty", full)
 	}
 	return v, nil
-}
-
-// readSecretFile reads a secret file: a regular file of at most 64 KiB.
-func readSecretFile(path string) ([]byte, error) {
-	return readRegular(path, maxSecretFileBytes, "not a secret file")
 }
 
 // readRegular reads a regular file of at most limit bytes, so that a path
