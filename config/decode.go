@@ -8,7 +8,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
-	"strconv"
+	"sort"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -34,13 +34,13 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, syntaxError(data, err)
+		return nil, syntaxError(data)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, syntaxError(data, err)
+		return nil, syntaxError(data)
 	default:
 		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", extra.Line)
 	}
@@ -50,45 +50,45 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-var (
-	yamlErrorLine = regexp.MustCompile(`^yaml: line (\d+):`)
-	badStart      = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!|>%@`])")
-	aliasUse      = regexp.MustCompile(`(?m)(?:^|[ \t\[{,:-])\*([^ \t\r\n,\[\]{}]+)`)
-)
+// badStart matches a line whose value starts with an indicator; "|" and ">"
+// alone (a block scalar) are fine.
+var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
 
 // syntaxError says where the YAML could not be parsed and what the likely
-// mistake is. Of yaml.v3's message it takes the line number only.
-func syntaxError(data []byte, err error) error {
+// mistake is, without a word of yaml.v3's message: the line is the first
+// one that the document cannot be parsed up to (yaml.v3's own line is often
+// that of the enclosing mapping, and some of its errors have none).
+func syntaxError(data []byte) error {
 	const quote = "quote values that start with * & ! | > % @ or a backtick"
-	line := 0
-	if m := yamlErrorLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-	} else {
-		line = undefinedAlias(data) // yaml.v3 gives no line for it
+	lines := strings.SplitAfter(string(data), "\n")
+	end := 0
+	ends := make([]int, len(lines))
+	for k, l := range lines {
+		end += len(l)
+		ends[k] = end
 	}
-	lines := strings.Split(string(data), "\n")
-	if line < 1 || line > len(lines) {
+	k := sort.Search(len(lines), func(k int) bool { return !parses(data[:ends[k]]) })
+	if k == len(lines) {
 		return errors.New("cannot parse the YAML (" + quote + ")")
 	}
-	text := lines[line-1]
-	if m := badStart.FindStringSubmatch(text); m != nil {
-		return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", line, m[1], m[2])
+	if m := badStart.FindStringSubmatch(lines[k]); m != nil {
+		return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", k+1, m[1], m[2][:1])
 	}
-	if strings.HasPrefix(strings.TrimLeft(text, " "), "\t") {
-		return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", line)
+	if strings.HasPrefix(strings.TrimLeft(lines[k], " "), "\t") {
+		return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", k+1)
 	}
-	return fmt.Errorf("line %d: cannot parse the YAML here (%s)", line, quote)
+	return fmt.Errorf("line %d: cannot parse the YAML here (%s)", k+1, quote)
 }
 
-// undefinedAlias returns the line of the first "*name" whose anchor "&name"
-// the document does not define, or 0.
-func undefinedAlias(data []byte) int {
-	for _, m := range aliasUse.FindAllSubmatchIndex(data, -1) {
-		if !bytes.Contains(data, append([]byte("&"), data[m[2]:m[3]]...)) {
-			return bytes.Count(data[:m[2]], []byte("\n")) + 1
+// parses tells whether data is a YAML stream yaml.v3 can parse.
+func parses(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			return errors.Is(err, io.EOF)
 		}
 	}
-	return 0
 }
 
 // decoder walks a node tree into Go values, collecting every problem.
