@@ -375,7 +375,7 @@ func (d *decoder) reports(n *yaml.Node) []Report {
 			continue
 		}
 		d.fieldsOf(m, reportPlace(i, reportName(m)), fields(&reps[i]), func(key string) string {
-			if _, ok := paramKinds[key]; ok || key == "first_timestamp" {
+			if _, ok := paramKinds[key]; ok {
 				return " (a request parameter: put it under params)"
 			}
 			if _, ok := configKeys[key]; ok {
