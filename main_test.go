@@ -434,11 +434,11 @@ func TestConfigCheck(t *testing.T) {
 		ok           bool
 		want         []string
 	}{
-		{"valid", "reports:\n  - name: a\n    token: abc\n", true, []string{"valid", "1 report"}},
-		{"unknown key", "reports:\n  - name: a\n    token: abc\n    tokn: x\n", false, []string{`reports[0] "a"`, "line 4", "tokn"}},
+		{"valid", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", true, []string{"valid", "1 report"}},
+		{"unknown key", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    tokn: x\n", false, []string{`reports[0] "a"`, "line 4", "tokn"}},
 		{"missing token file", "reports:\n  - name: team-week\n    token_file: /nonexistent/token\n", false, []string{`reports[0] "team-week"`, "token_file", "/nonexistent/token"}},
-		{"duplicate name", "reports:\n  - name: a\n    token: abc\n  - name: a\n    token: def\n", false, []string{`reports[0] "a": duplicate name`, "reports[1]"}},
-		{"invalid duration", "min_refresh_interval: 5 minutes\nreports:\n  - name: a\n    token: abc\n", false, []string{"min_refresh_interval"}},
+		{"duplicate name", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: def1234567890abcdef1234567890def\n", false, []string{`reports[0] "a": duplicate name`, "reports[1]"}},
+		{"invalid duration", "min_refresh_interval: 5 minutes\nreports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", false, []string{"min_refresh_interval"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -468,7 +468,7 @@ func TestReload(t *testing.T) {
 	// An invalid file is rejected and the old configuration keeps serving.
 	w.write(t, "toggl.yml", "reports: [\n")
 	status, body := e.post(t, "/-/reload")
-	if status != http.StatusInternalServerError || !strings.Contains(body, "toggl.yml") && !strings.Contains(body, "yaml") {
+	if status != http.StatusInternalServerError || !strings.Contains(body, "toggl.yml") && !strings.Contains(strings.ToLower(body), "yaml") {
 		t.Errorf("reload of an invalid file: %d %q, want 500 with a message", status, body)
 	}
 	_, metrics := e.get(t, "/metrics")
@@ -476,8 +476,8 @@ func TestReload(t *testing.T) {
 		t.Errorf("after a rejected reload: want successful 0 and the old reports served")
 	}
 	// SIGHUP applies a fixed file with one more report.
-	w.fake.Set("tok-new", togglfake.Report{Body: fixture(t, "weekly.json")})
-	w.writeConfig(t, "  - name: added\n    token: tok-new\n")
+	w.fake.Set("tok-new-0123456789abcdef01234567", togglfake.Report{Body: fixture(t, "weekly.json")})
+	w.writeConfig(t, "  - name: added\n    token: tok-new-0123456789abcdef01234567\n")
 	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +569,8 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 		scrape()
 	}
 	after := fds()
-	if len(after) != len(before) {
+	if len(after) > len(before) { // fewer is fine: a connection of the fetches at start closed
+
 		var grown []string
 		for fd, target := range after {
 			if before[fd] != target {

@@ -34,8 +34,6 @@ const (
 	// X-Prometheus-Scrape-Timeout-Seconds says: Prometheus' timeouts are seconds to a
 	// minute, and a client must not hold a slot of --web.max-requests for an hour.
 	maxScrapeTimeout = 2 * time.Minute
-	// defaultScrapeTimeout bounds a scrape that sends no timeout header (curl).
-	defaultScrapeTimeout = 30 * time.Second
 	// shutdownGrace is how long scrapes in flight may take to finish after SIGTERM:
 	// Prometheus' default scrape timeout, and well inside Kubernetes' 30 s before SIGKILL.
 	shutdownGrace = 10 * time.Second
@@ -164,10 +162,9 @@ type site struct {
 // /probe share one bound on requests in flight: both start fetches and hold answers.
 func (s site) handler() http.Handler {
 	opts := collector.HandlerOpts{
-		TimeoutOffset:  s.timeoutOffset,
-		DefaultTimeout: defaultScrapeTimeout,
-		MaxTimeout:     maxScrapeTimeout,
-		ErrorLog:       stdLogger{s.logger},
+		TimeoutOffset: s.timeoutOffset,
+		MaxTimeout:    maxScrapeTimeout,
+		ErrorLog:      stdLogger{s.logger},
 	}
 	limit := limitInFlight(s.maxRequests)
 	mux := http.NewServeMux()

@@ -18,10 +18,9 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-)
 
-// DefaultMaxResponseBytes is the body limit used when Options.MaxResponseBytes is <= 0.
-const DefaultMaxResponseBytes = 64 << 20
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
 
 // apiPath is the path of the shared report endpoint, followed by the escaped token.
 const apiPath = "/reports/api/v3/shared/"
@@ -43,10 +42,10 @@ type Options struct {
 	// UserAgent is sent as the User-Agent header, e.g. "toggl_exporter/1.2.3".
 	UserAgent string
 	// MaxResponseBytes bounds a response body; a larger one fails with CodeDecode.
-	// <= 0 means DefaultMaxResponseBytes.
+	// <= 0 means config.DefaultMaxResponseBytes.
 	MaxResponseBytes int64
 	// RequestsPerSecond is the highest request rate per credential (see Credentials.Key).
-	// <= 0 means 1, Toggl's documented per-second limit.
+	// <= 0 means config.DefaultRequestsPerSecond, Toggl's documented per-second limit.
 	RequestsPerSecond float64
 	// Limits keeps the rate limits, backoffs and quota blocks, per BaseURL and
 	// credential. Share one between the clients of successive configurations so that
@@ -84,10 +83,10 @@ func New(o Options) *Client {
 		c.hc = defaultHTTPClient()
 	}
 	if c.maxBytes <= 0 {
-		c.maxBytes = DefaultMaxResponseBytes
+		c.maxBytes = int64(config.DefaultMaxResponseBytes)
 	}
 	if c.rps <= 0 {
-		c.rps = 1
+		c.rps = config.DefaultRequestsPerSecond
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -75,12 +75,12 @@ func TestRollingPeriodIsSentAndExported(t *testing.T) {
 min_refresh_interval: 1m
 reports:
   - name: week
-    token: abcdef123456
+    token: abcdef1234560123456789abcdef1234
     period: this_week
     timezone: Europe/Berlin
     week_start: sunday
   - name: saved
-    token: abcdef654321
+    token: abcdef6543210123456789abcdef6543
     timezone: America/New_York
 `), t.TempDir(), func(string) (string, bool) { return "", false })
 	if err != nil {

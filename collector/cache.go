@@ -186,7 +186,7 @@ func (t *target) fetch(e *Exporter) {
 		return
 	}
 	now := e.now()
-	start, end := t.period(now)
+	start, end := t.cfg.Resolved.Window(now)
 	t.record(e, logger, t.run(ctx, now), start, end)
 }
 
@@ -222,20 +222,6 @@ func (t *target) run(ctx context.Context, now time.Time) outcome {
 		body = maps.Clone(body) // the same body, at the next page
 		body["first_timestamp"] = next
 	}
-}
-
-// period is the window a rolling period covers at now; zero when the report has none.
-func (t *target) period(now time.Time) (start, end time.Time) {
-	r := t.cfg.Resolved
-	if r.Period.IsZero() {
-		return time.Time{}, time.Time{}
-	}
-	loc := r.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	start, last := r.Period.Window(now, loc, r.WeekStart)
-	return start, last.AddDate(0, 0, 1)
 }
 
 // record stores the outcome of one fetch attempt.

@@ -59,12 +59,12 @@ func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 	yml.WriteString("api_url: {{URL}}\nmin_refresh_interval: 5m\nmax_stale: 30m\nmax_response_bytes: 16KiB\nreports:\n")
 	s := newStack(t, nil)
 	for i, r := range reports {
-		token := "tok-leak-" + r.name
+		token := "tok-leak-0123456789abcdef-" + r.name
 		s.fake.Set(token, togglfake.Report{Body: reportJSON(r.name, int64(100+i)), Fault: r.fault})
 		// Each its own credentials: the rate limit must not make them wait for each other.
-		fmt.Fprintf(&yml, "  - name: %s\n    token: %s\n    api_token: api-leak-%s\n%s", r.name, token, r.name, r.extra)
+		fmt.Fprintf(&yml, "  - name: %s\n    token: %s\n    api_token: api-leak-0123456789abcdef-%s\n%s", r.name, token, r.name, r.extra)
 	}
-	s.routes = map[string]Fetcher{"tok-leak-refused": client.New(client.Options{BaseURL: refusedURL(t), Now: s.clock.Now})}
+	s.routes = map[string]Fetcher{"tok-leak-0123456789abcdef-refused": client.New(client.Options{BaseURL: refusedURL(t), Now: s.clock.Now})}
 	s.apply(yml.String())
 
 	s.scrape() // warm up: connections in the pool, lazily made state
@@ -91,7 +91,7 @@ func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 	for _, r := range reports {
 		want := scrapes/r.every + 1
 		x.want(t, float64(want), "toggl_report_fetches_total", r.name) // every refresh sent a request
-		n := s.fake.Count("tok-leak-" + r.name)
+		n := s.fake.Count("tok-leak-0123456789abcdef-" + r.name)
 		switch {
 		case r.name == "refused": // never reaches the fake
 		case r.code == client.CodeTimeout:

@@ -28,13 +28,13 @@ min_refresh_interval: 5m
 max_stale: 30m
 reports:
   - name: keep
-    token: tok-reload-keep
-    api_token: api-reload-keep
+    token: tok-reload-0123456789abcdef-keep
+    api_token: api-reload-0123456789abcdef-keep
   - name: gone
-    token: tok-reload-gone
+    token: tok-reload-0123456789abcdef-gone
   - name: cred
-    token: tok-reload-cred
-    api_token: api-reload-cred
+    token: tok-reload-0123456789abcdef-cred
+    api_token: api-reload-0123456789abcdef-cred
 `
 	reloadB = `
 api_url: {{URL}}
@@ -42,14 +42,14 @@ min_refresh_interval: 5m
 max_stale: 30m
 reports:
   - name: added
-    token: tok-reload-added
+    token: tok-reload-0123456789abcdef-added
   - name: cred
-    token: tok-reload-cred
+    token: tok-reload-0123456789abcdef-cred
     email: cred@example.com
     password: cred-password
   - name: keep
-    token: tok-reload-keep
-    api_token: api-reload-keep
+    token: tok-reload-0123456789abcdef-keep
+    api_token: api-reload-0123456789abcdef-keep
 `
 )
 
@@ -63,11 +63,11 @@ func TestReloadUnderLoad(t *testing.T) {
 
 	s := newStack(t, nil)
 	seconds := map[string]int64{"keep": 1000, "gone": 2000, "added": 3000, "cred": 4000}
-	s.fake.Set("tok-reload-keep", togglfake.Report{Body: reportJSON("keep", seconds["keep"]), Auth: togglfake.Auth{APIToken: "api-reload-keep"}})
-	s.fake.Set("tok-reload-gone", togglfake.Report{Body: reportJSON("gone", seconds["gone"])})
-	s.fake.Set("tok-reload-added", togglfake.Report{Body: reportJSON("added", seconds["added"])})
-	s.fake.Set("tok-reload-cred", togglfake.Report{Body: reportJSON("cred", seconds["cred"]),
-		Auth: togglfake.Auth{APIToken: "api-reload-cred", Email: "cred@example.com", Password: "cred-password"}})
+	s.fake.Set("tok-reload-0123456789abcdef-keep", togglfake.Report{Body: reportJSON("keep", seconds["keep"]), Auth: togglfake.Auth{APIToken: "api-reload-0123456789abcdef-keep"}})
+	s.fake.Set("tok-reload-0123456789abcdef-gone", togglfake.Report{Body: reportJSON("gone", seconds["gone"])})
+	s.fake.Set("tok-reload-0123456789abcdef-added", togglfake.Report{Body: reportJSON("added", seconds["added"])})
+	s.fake.Set("tok-reload-0123456789abcdef-cred", togglfake.Report{Body: reportJSON("cred", seconds["cred"]),
+		Auth: togglfake.Auth{APIToken: "api-reload-0123456789abcdef-cred", Email: "cred@example.com", Password: "cred-password"}})
 	configs := []string{reloadA, reloadB}
 	sets := [][]string{{"cred", "gone", "keep"}, {"added", "cred", "keep"}}
 	s.apply(reloadA)
@@ -202,21 +202,21 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 
 	// The unchanged report kept its cache through every reload.
-	if n := s.fake.Count("tok-reload-keep"); n != 1 {
+	if n := s.fake.Count("tok-reload-0123456789abcdef-keep"); n != 1 {
 		t.Errorf("keep: %d upstream requests across %d reloads within min_refresh_interval, want 1", n, reloads)
 	}
 	x.want(t, 1, "toggl_report_fetches_total", "keep")
 	// Each configuration's new reports were fetched once, with its credentials.
 	applied := [2]int{reloads/2 + 1, (reloads + 1) / 2} // A first, then B, A...
-	if n := s.fake.Count("tok-reload-gone"); n != applied[0] {
+	if n := s.fake.Count("tok-reload-0123456789abcdef-gone"); n != applied[0] {
 		t.Errorf("gone: %d requests, want one per time A was applied (%d)", n, applied[0])
 	}
-	if n := s.fake.Count("tok-reload-added"); n != applied[1] {
+	if n := s.fake.Count("tok-reload-0123456789abcdef-added"); n != applied[1] {
 		t.Errorf("added: %d requests, want one per time B was applied (%d)", n, applied[1])
 	}
 	var kinds []string
 	for _, r := range s.fake.Requests() {
-		if r.Token != "tok-reload-cred" {
+		if r.Token != "tok-reload-0123456789abcdef-cred" {
 			continue
 		}
 		if !r.AuthOK {

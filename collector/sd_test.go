@@ -2,10 +2,14 @@ package collector
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestSDHandler(t *testing.T) {
@@ -35,5 +39,26 @@ func TestSDHandler(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("names %v: got %+v, want %+v", tc.names, got, tc.want)
 		}
+	}
+}
+
+// TestDisjointRefusesAFamilyTwice: a report family that the exporter's own registry also
+// has is not served twice; the scrape says so.
+func TestDisjointRefusesAFamilyTwice(t *testing.T) {
+	own := prometheus.NewRegistry()
+	own.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "toggl_report_up", Help: "clash"}))
+	reports := prometheus.NewRegistry()
+	reports.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "toggl_report_up", Help: "clash"}),
+		prometheus.NewGauge(prometheus.GaugeOpts{Name: "toggl_report_tracked_seconds", Help: "fine"}))
+	mfs, err := disjoint{own, reports}.Gather()
+	if err == nil || !strings.Contains(err.Error(), "toggl_report_up is gathered twice") {
+		t.Errorf("err = %v, want the clash named", err)
+	}
+	var names []string
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	if fmt.Sprint(names) != "[toggl_report_up toggl_report_tracked_seconds]" {
+		t.Errorf("families %v, want each once", names)
 	}
 }

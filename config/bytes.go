@@ -1,12 +1,11 @@
 package config
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 
 	"github.com/alecthomas/units"
-	"go.yaml.in/yaml/v3"
 )
 
 // Bytes is a size in bytes, written in YAML as a plain integer or with a
@@ -19,24 +18,6 @@ func (b Bytes) String() string { return units.Base2Bytes(b).String() }
 // MarshalYAML renders the size in human form, e.g. "64MiB".
 func (b Bytes) MarshalYAML() (any, error) { return b.String(), nil }
 
-// UnmarshalYAML parses a plain integer or a size with a unit.
-func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{
-			fmt.Sprintf("line %d: cannot unmarshal %s into a size", n.Line, nodeTag(n)),
-		}}
-	}
-	v, err := ParseBytes(n.Value)
-	if err != nil {
-		return err
-	}
-	*b = v
-	return nil
-}
-
 // ParseBytes parses "64MiB", "500KB", "1.5GiB" or a plain number of bytes.
 func ParseBytes(s string) (Bytes, error) {
 	s = strings.TrimSpace(s)
@@ -45,7 +26,7 @@ func ParseBytes(s string) (Bytes, error) {
 	}
 	n, err := units.ParseBase2Bytes(s)
 	if err != nil {
-		return 0, fmt.Errorf("invalid size %q (want e.g. 64MiB, 500KB or a number of bytes)", s)
+		return 0, errors.New("invalid size (want e.g. 64MiB, 500KB or a number of bytes)")
 	}
 	return Bytes(n), nil
 }

@@ -11,11 +11,11 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // timezone: works in images without /usr/share/zoneinfo
 
@@ -50,7 +50,7 @@ const (
 	BreakdownClients  = "clients"
 	BreakdownTags     = "tags"
 	BreakdownTasks    = "tasks"
-	// BreakdownProjectUsers is who tracked what: a series per project and user.
+	// BreakdownProjectUsers is who tracked what: one series per project and user.
 	BreakdownProjectUsers = "project_users"
 )
 
@@ -138,16 +138,6 @@ func (r Resolved) String() string {
 // GoString renders r with every secret redacted.
 func (r Resolved) GoString() string { return "config.Resolved" + r.String() }
 
-// ReportByName returns the report called name, or nil.
-func (c *Config) ReportByName(name string) *Report {
-	for i := range c.Reports {
-		if c.Reports[i].Name == name {
-			return &c.Reports[i]
-		}
-	}
-	return nil
-}
-
 // Redacted renders the configuration as YAML with every secret replaced by
 // "<secret>". File paths are shown, their contents never.
 func (c *Config) Redacted() ([]byte, error) {
@@ -166,12 +156,16 @@ func (c *Config) Redacted() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// maxConfigBytes bounds the configuration file: a real one is a few KiB.
+const maxConfigBytes = 1 << 20
+
 // Load reads, decodes, completes and validates the configuration file at
-// path. Relative *_file paths are relative to the file's directory. A nil
-// lookupEnv means os.LookupEnv. All problems are reported at once
-// (errors.Join), each naming its place; no error ever holds a secret.
+// path, a regular file of at most 1 MiB. Relative *_file paths are relative
+// to the file's directory. A nil lookupEnv means os.LookupEnv. All problems
+// are reported at once (errors.Join), each naming its place; no error ever
+// quotes a value of the file.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxConfigBytes, "the most a configuration file may hold")
 	if err != nil {
 		return nil, err
 	}
@@ -191,10 +185,6 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	if root == nil {
 		return nil, errors.New("reports: required (the configuration is empty)")
 	}
-	st := checkStructure(root)
-	if len(st.errs) > 0 {
-		return nil, errors.Join(st.errs...)
-	}
 	cfg := &Config{
 		APIURL:               DefaultAPIURL,
 		MinRefreshInterval:   DefaultMinRefreshInterval,
@@ -204,33 +194,22 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		RequestsPerSecond:    DefaultRequestsPerSecond,
 		MaxConcurrentFetches: DefaultMaxConcurrentFetches,
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		// Not expected after checkStructure; keep yaml's own words.
-		return nil, err
+	d := &decoder{}
+	d.config(root, cfg)
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
 	}
 	r := newResolver(data, dir, lookupEnv, readFile)
-	if errs := cfg.complete(st, r); len(errs) > 0 {
+	if errs := cfg.complete(r); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	cfg.fingerprint = r.fingerprint()
 	return cfg, nil
 }
 
-// globalCredentials is what reports without credentials of their own fall
-// back to.
-type globalCredentials struct {
-	apiToken string
-	set      bool // the file sets api_token or api_token_file (valid or not)
-
-	envDone  bool
-	envToken string
-}
-
 // complete fills in defaults and secrets and validates, returning every
 // problem found.
-func (c *Config) complete(st *structure, r *resolver) []error {
+func (c *Config) complete(r *resolver) []error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -239,18 +218,15 @@ func (c *Config) complete(st *structure, r *resolver) []error {
 	} else {
 		c.APIURL = u
 	}
-	globalOK := true
+	globalOK := c.MinRefreshInterval > 0 && c.MaxStale >= c.MinRefreshInterval && c.Timeout > 0
 	if c.MinRefreshInterval <= 0 {
 		fail("min_refresh_interval: must be > 0")
-		globalOK = false
 	}
 	if c.MaxStale < c.MinRefreshInterval {
-		fail("max_stale: must be >= min_refresh_interval (%s), got %s", c.MinRefreshInterval, c.MaxStale)
-		globalOK = false
+		fail("max_stale: must be >= min_refresh_interval")
 	}
 	if c.Timeout <= 0 {
 		fail("timeout: must be > 0")
-		globalOK = false
 	}
 	if c.MaxResponseBytes <= 0 {
 		fail("max_response_bytes: must be > 0")
@@ -259,41 +235,38 @@ func (c *Config) complete(st *structure, r *resolver) []error {
 		fail("requests_per_second: must be a finite number > 0")
 	}
 	if c.MaxConcurrentFetches < 1 {
-		fail("max_concurrent_fetches: must be >= 1, got %d", c.MaxConcurrentFetches)
+		fail("max_concurrent_fetches: must be >= 1")
 	}
 
-	var g globalCredentials
-	src := secretSource{key: "api_token", fileKey: "api_token_file", literal: c.APIToken, file: c.APITokenFile}
-	switch {
-	case c.APIToken != "" && c.APITokenFile != "":
-		g.set = true
-		fail("api_token and api_token_file: set only one")
-	case src.set():
-		g.set = true
-		v, key, err := r.resolve(src, true)
-		if err == nil {
-			if err = checkAPIToken(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
+	// fallback is the API token of reports without credentials of their
+	// own: the global one, else $TOGGL_API_TOKEN, read (and fingerprinted)
+	// only when a report needs it.
+	var fallback func() string
+	if api := (pair{"api_token", c.APIToken, c.APITokenFile}); api.set() {
+		v, err := r.resolve(api, true, checkAPIToken)
 		if err != nil {
 			errs = append(errs, err)
-		} else {
-			g.apiToken = v
 		}
+		fallback = func() string { return v }
+	} else {
+		fallback = sync.OnceValue(func() string {
+			v, _ := r.env(EnvAPIToken)
+			v = strings.TrimSpace(v)
+			if err := checkAPIToken(v); v != "" && err != nil {
+				errs = append(errs, fmt.Errorf("environment variable %s: %w", EnvAPIToken, err))
+				return ""
+			}
+			return v
+		})
 	}
 
-	if !st.hasReports || len(c.Reports) == 0 {
+	if len(c.Reports) == 0 {
 		fail("reports: at least one report required")
 	}
 	names := map[string][]int{}
 	for i := range c.Reports {
 		rep := &c.Reports[i]
-		var keys map[string]bool
-		if i < len(st.reportKeys) {
-			keys = st.reportKeys[i]
-		}
-		errs = append(errs, rep.complete(i, c, keys, r, &g, globalOK)...)
+		errs = append(errs, rep.complete(i, c, r, fallback, globalOK)...)
 		if rep.Name != "" {
 			names[rep.Name] = append(names[rep.Name], i)
 		}
@@ -314,15 +287,31 @@ func (c *Config) complete(st *structure, r *resolver) []error {
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-// complete fills in the report's defaults and Resolved and validates it.
-// keys holds the keys the file sets for this report.
-func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver, g *globalCredentials, globalOK bool) []error {
+// newReport returns a report holding the defaults that do not come from the
+// global settings; decoding overwrites what the file sets.
+func newReport() Report {
+	return Report{
+		Timezone:              DefaultTimezone,
+		WeekStart:             DefaultWeekStart,
+		Breakdowns:            slices.Clone(DefaultBreakdowns),
+		MaxSeriesPerBreakdown: DefaultMaxSeriesPerBreakdown,
+		MaxPages:              DefaultMaxPages,
+	}
+}
+
+// complete fills in the report's inherited settings and Resolved and
+// validates it.
+func (rep *Report) complete(i int, c *Config, r *resolver, fallback func() string, globalOK bool) []error {
 	place := reportPlace(i, rep.Name)
 	var errs []error
 	fail := func(format string, args ...any) {
 		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
 	}
-	failErr := func(err error) { errs = append(errs, fmt.Errorf("%s: %w", place, err)) }
+	failErr := func(err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", place, err))
+		}
+	}
 
 	switch {
 	case rep.Name == "":
@@ -331,95 +320,38 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 		fail("name: must match [A-Za-z0-9_.-]+")
 	}
 
-	// The report token.
-	tok := secretSource{key: "token", fileKey: "token_file", literal: rep.Token, file: rep.TokenFile}
-	switch {
-	case rep.Token != "" && rep.TokenFile != "":
-		fail("token and token_file: set only one")
-	case !tok.set():
+	var err error
+	if tok := (pair{"token", rep.Token, rep.TokenFile}); !tok.set() {
 		fail("token or token_file: required")
-	default:
-		v, key, err := r.resolve(tok, true)
-		if err == nil {
-			if err = checkReportToken(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
-		if err != nil {
-			failErr(err)
-		} else {
-			rep.Resolved.Token = v
-		}
+	} else {
+		rep.Resolved.Token, err = r.resolve(tok, true, checkReportToken)
+		failErr(err)
 	}
 
 	// Credentials: at most one kind.
-	api := secretSource{key: "api_token", fileKey: "api_token_file", literal: rep.APIToken, file: rep.APITokenFile}
-	pw := secretSource{key: "password", fileKey: "password_file", literal: rep.Password, file: rep.PasswordFile}
-	apiKey, pwKey := api.key, pw.key
-	if rep.APIToken == "" {
-		apiKey = api.fileKey
-	}
-	if rep.Password == "" {
-		pwKey = pw.fileKey
-	}
+	api := pair{"api_token", rep.APIToken, rep.APITokenFile}
+	pw := pair{"password", rep.Password, rep.PasswordFile}
 	switch {
-	case rep.APIToken != "" && rep.APITokenFile != "":
-		fail("api_token and api_token_file: set only one")
-	case rep.Password != "" && rep.PasswordFile != "":
-		fail("password and password_file: set only one")
 	case api.set() && rep.Email != "":
-		fail("at most one kind of credentials: %s and email", apiKey)
+		fail("at most one kind of credentials: %s and email", api.name())
 	case api.set() && pw.set():
-		fail("at most one kind of credentials: %s and %s", apiKey, pwKey)
+		fail("at most one kind of credentials: %s and %s", api.name(), pw.name())
 	case rep.Email != "" && !pw.set():
 		fail("email requires password or password_file")
 	case rep.Email == "" && pw.set():
-		fail("%s requires email", pwKey)
+		fail("%s requires email", pw.name())
 	case api.set():
-		v, key, err := r.resolve(api, true)
-		if err == nil {
-			if err = checkAPIToken(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
-		if err != nil {
-			failErr(err)
-		} else {
-			rep.Resolved.APIToken = v
-		}
+		rep.Resolved.APIToken, err = r.resolve(api, true, checkAPIToken)
+		failErr(err)
 	case rep.Email != "":
 		if err := checkEmail(rep.Email); err != nil {
 			fail("email: %v", err)
-		} else {
-			rep.Resolved.Email = rep.Email
 		}
-		v, key, err := r.resolve(pw, false)
-		if err == nil {
-			if err = checkPassword(v); err != nil {
-				err = fmt.Errorf("%s: %w", key, err)
-			}
-		}
-		if err != nil {
-			failErr(err)
-		} else {
-			rep.Resolved.Password = v
-		}
-	case g.set:
-		rep.Resolved.APIToken = g.apiToken
+		rep.Resolved.Email = rep.Email
+		rep.Resolved.Password, err = r.resolve(pw, false, checkPassword)
+		failErr(err)
 	default:
-		if !g.envDone {
-			g.envDone = true
-			if v, ok := r.env(EnvAPIToken); ok {
-				v = strings.TrimSpace(v)
-				if err := checkAPIToken(v); err != nil {
-					// Once, at the top: it is the environment's fault.
-					errs = append(errs, fmt.Errorf("environment variable %s: %w", EnvAPIToken, err))
-				} else {
-					g.envToken = v
-				}
-			}
-		}
-		rep.Resolved.APIToken = g.envToken
+		rep.Resolved.APIToken = fallback()
 	}
 
 	// Period and calendar.
@@ -432,19 +364,13 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 			rep.Period = p.String()
 		}
 	}
-	if rep.Timezone == "" {
-		rep.Timezone = DefaultTimezone
-	}
 	rep.Resolved.Location = time.UTC
 	if rep.Timezone == "Local" {
 		fail("timezone: want an IANA name such as Europe/Berlin, not Local")
 	} else if loc, err := time.LoadLocation(rep.Timezone); err != nil {
-		fail("timezone: %v (want an IANA name such as Europe/Berlin)", err)
+		fail("timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
 	} else {
 		rep.Resolved.Location = loc
-	}
-	if rep.WeekStart == "" {
-		rep.WeekStart = DefaultWeekStart
 	}
 	if d, err := ParseWeekday(rep.WeekStart); err != nil {
 		fail("week_start: %v", err)
@@ -453,37 +379,22 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 		rep.WeekStart = strings.ToLower(d.String())
 	}
 
-	// Breakdowns.
-	if !keys["breakdowns"] {
-		rep.Breakdowns = slices.Clone(DefaultBreakdowns)
-	} else {
-		if rep.Breakdowns == nil {
-			rep.Breakdowns = []string{} // explicitly none: totals only
-		}
-		seen := map[string]bool{}
-		for _, b := range rep.Breakdowns {
-			switch {
-			case !slices.Contains(AllBreakdowns, b):
-				fail("breakdowns: unknown breakdown %q (want %s)", b, strings.Join(AllBreakdowns, ", "))
-			case seen[b]:
-				fail("breakdowns: %q listed twice", b)
-			}
-			seen[b] = true
+	for j, b := range rep.Breakdowns { // [] means totals only
+		switch first := slices.Index(rep.Breakdowns, b); {
+		case !slices.Contains(AllBreakdowns, b):
+			fail("breakdowns[%d]: unknown breakdown (want %s)", j, strings.Join(AllBreakdowns, ", "))
+		case first < j:
+			fail("breakdowns[%d]: listed twice (also breakdowns[%d])", j, first)
 		}
 	}
-	if !keys["max_series_per_breakdown"] {
-		rep.MaxSeriesPerBreakdown = DefaultMaxSeriesPerBreakdown
-	} else if rep.MaxSeriesPerBreakdown < 1 {
-		fail("max_series_per_breakdown: must be >= 1, got %d", rep.MaxSeriesPerBreakdown)
+	if rep.MaxSeriesPerBreakdown < 1 {
+		fail("max_series_per_breakdown: must be >= 1")
+	}
+	if rep.MaxPages < 1 {
+		fail("max_pages: must be >= 1")
 	}
 
 	// Per-report overrides of the global timing.
-	inherited := func(own bool) string {
-		if own {
-			return ""
-		}
-		return ", inherited"
-	}
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
 	if !ownMin {
 		rep.MinRefreshInterval = c.MinRefreshInterval
@@ -495,8 +406,14 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 		rep.Timeout = c.Timeout
 	}
 	if globalOK && (ownMin || ownStale) && rep.MaxStale < rep.MinRefreshInterval {
-		fail("max_stale (%s%s) must be >= min_refresh_interval (%s%s)",
-			rep.MaxStale, inherited(ownStale), rep.MinRefreshInterval, inherited(ownMin))
+		switch {
+		case !ownStale:
+			fail("max_stale (the top level's) must be >= min_refresh_interval")
+		case !ownMin:
+			fail("max_stale must be >= min_refresh_interval (the top level's)")
+		default:
+			fail("max_stale must be >= min_refresh_interval")
+		}
 	}
 
 	// Request body.
@@ -509,12 +426,8 @@ func (rep *Report) complete(i int, c *Config, keys map[string]bool, r *resolver,
 // quote the URL, which could hold a password.
 func checkAPIURL(s string) (string, error) {
 	u, err := url.Parse(s)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", fmt.Errorf("not a valid URL: %w", err)
+	if err != nil { // its text quotes parts of the URL
+		return "", errors.New("not a valid URL")
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":

@@ -45,6 +45,18 @@ func writeConfig(t *testing.T, config string, files map[string]string) string {
 	return path
 }
 
+// reportNamed returns the report called name.
+func reportNamed(t *testing.T, c *Config, name string) *Report {
+	t.Helper()
+	for i := range c.Reports {
+		if c.Reports[i].Name == name {
+			return &c.Reports[i]
+		}
+	}
+	t.Fatalf("no report %q", name)
+	return nil
+}
+
 func mustLoad(t *testing.T, path string, env map[string]string) *Config {
 	t.Helper()
 	c, err := Load(path, envMap(env))
@@ -69,349 +81,411 @@ func errorLines(err error) []string {
 	return []string{err.Error()}
 }
 
-func TestLoadErrors(t *testing.T) {
-	const ok = "  - name: ok\n    token: abc\n"
-	tests := []struct {
-		name   string
-		config string
-		files  map[string]string
-		env    map[string]string
-		want   []string // each must be one of the messages ({{dir}} is the config's directory)
-		count  int      // if > 0, the exact number of messages
-	}{
-		{
-			name:   "unknown top-level key with line",
-			config: "api_url: https://x.example\nfoo: 1\nreports:\n" + ok,
-			want:   []string{`line 2: unknown field "foo"`},
-			count:  1,
+const ok = "  - name: ok\n    token: abc1234567890abcdef1234567890abc\n"
+
+// loadErrorTests are invalid configurations and the messages they give.
+var loadErrorTests = []struct {
+	name   string
+	config string
+	files  map[string]string
+	env    map[string]string
+	want   []string // each must be one of the messages ({{dir}} is the config's directory)
+	count  int      // if > 0, the exact number of messages
+}{
+	{
+		name:   "unknown top-level key with line",
+		config: "api_url: https://x.example\nfoo: 1\nreports:\n" + ok,
+		want:   []string{`line 2: unknown field "foo"`},
+		count:  1,
+	},
+	{
+		name:   "unknown report key with line and place",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    colour: blue\n",
+		want:   []string{`reports[0] "a": line 4: unknown field "colour"`},
+		count:  1,
+	},
+	{
+		name:   "typo gets a suggestion",
+		config: "reports:\n  - name: a\n    tokn_file: x\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0] "a": line 3: unknown field "tokn_file" (did you mean "token_file"?)`},
+	},
+	{
+		name:   "report key at top level",
+		config: "token: abc1234567890abcdef1234567890abc\nreports:\n" + ok,
+		want:   []string{`line 1: unknown field "token" (a report setting: put it under a report)`},
+	},
+	{
+		name:   "global key in a report",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    max_concurrent_fetches: 3\n",
+		want:   []string{`reports[0] "a": line 4: unknown field "max_concurrent_fetches" (a global setting: put it at the top level)`},
+	},
+	{
+		name:   "request parameter in a report",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    billable: true\n",
+		want:   []string{`reports[0] "a": line 4: unknown field "billable" (a request parameter: put it under params)`},
+	},
+	{
+		name:   "key set twice",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    name: b\n",
+		want:   []string{`reports[0] "a": line 4: "name" set twice (first at line 2)`},
+	},
+	{
+		name:   "missing token file",
+		config: "reports:\n  - name: ok\n    token: abc1234567890abcdef1234567890abc\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n  - name: team-week\n    token_file: missing\n",
+		want:   []string{`reports[2] "team-week": token_file: open {{dir}}/missing: no such file or directory`},
+		count:  1,
+	},
+	{
+		name:   "duplicate names",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0] "a": duplicate name (also reports[1], reports[3])`},
+		count:  1,
+	},
+	{
+		name:   "invalid global duration",
+		config: "min_refresh_interval: 5x\nreports:\n" + ok,
+		want:   []string{`line 1: min_refresh_interval: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "duration without unit in a report",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    timeout: 30\n",
+		want:   []string{`reports[0] "a": line 4: timeout: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "negative duration",
+		config: "timeout: -5s\nreports:\n" + ok,
+		want:   []string{`line 1: timeout: not a valid duration (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "wrong types",
+		config: "max_concurrent_fetches: many\nrequests_per_second: [1]\nreports:\n  - name: [a]\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: projects\n",
+		want: []string{
+			`line 1: max_concurrent_fetches: expected an integer, got a string`,
+			`line 2: requests_per_second: expected a number, got a list`,
+			`reports[0]: line 4: name: expected a string, got a list`,
+			`reports[0]: line 6: breakdowns: expected a list of strings, got a string`,
 		},
-		{
-			name:   "unknown report key with line and place",
-			config: "reports:\n  - name: a\n    token: abc\n    colour: blue\n",
-			want:   []string{`reports[0] "a": line 4: unknown field "colour"`},
-			count:  1,
+		count: 4,
+	},
+	{
+		name:   "reports not a list",
+		config: "reports:\n  name: a\n",
+		want:   []string{`line 2: reports: expected a list of reports, got a mapping`},
+	},
+	{
+		name:   "report not a mapping",
+		config: "reports:\n  - a\n",
+		want:   []string{`reports[0]: line 2: expected a mapping (name: ..., token_file: ...), got a string`},
+	},
+	{
+		name:   "invalid name",
+		config: "reports:\n  - name: team week/1\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0]: name: must match [A-Za-z0-9_.-]+`},
+		count:  1,
+	},
+	{
+		name:   "name required",
+		config: "reports:\n" + ok + ok + ok + "  - token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[3]: name: required`},
+	},
+	{
+		name:   "token and token_file",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    token_file: t\n",
+		files:  map[string]string{"t": "abc"},
+		want:   []string{`reports[0] "a": token and token_file: set only one`},
+		count:  1,
+	},
+	{
+		name:   "no token",
+		config: "reports:\n  - name: a\n",
+		want:   []string{`reports[0] "a": token or token_file: required`},
+	},
+	{
+		name:   "two kinds of credentials",
+		config: "reports:\n" + ok + "  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token: t\n    email: a@example.com\n    password: p\n",
+		want:   []string{`reports[1] "x": at most one kind of credentials: api_token and email`},
+		count:  1,
+	},
+	{
+		name:   "api_token_file and password_file",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token_file: t\n    password_file: p\n",
+		want:   []string{`reports[0] "x": at most one kind of credentials: api_token_file and password_file`},
+	},
+	{
+		name:   "email without password",
+		config: "reports:\n" + ok + "  - name: x\n    token: abc1234567890abcdef1234567890abc\n    email: a@example.com\n",
+		want:   []string{`reports[1] "x": email requires password or password_file`},
+		count:  1,
+	},
+	{
+		name:   "password without email",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    password_file: p\n",
+		want:   []string{`reports[0] "x": password_file requires email`},
+	},
+	{
+		name:   "not an email",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    email: nobody\n    password: p\n",
+		want:   []string{`reports[0] "x": email: not an e-mail address (want user@domain)`},
+	},
+	{
+		name:   "both api_token and api_token_file",
+		config: "api_token: a\napi_token_file: b\nreports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    api_token: a\n    api_token_file: b\n",
+		want: []string{
+			`api_token and api_token_file: set only one`,
+			`reports[0] "x": api_token and api_token_file: set only one`,
 		},
-		{
-			name:   "typo gets a suggestion",
-			config: "reports:\n  - name: a\n    tokn_file: x\n    token: abc\n",
-			want:   []string{`reports[0] "a": line 3: unknown field "tokn_file" (did you mean "token_file"?)`},
+		count: 2,
+	},
+	{
+		name:   "bad period",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: fortnight\n",
+		want:   []string{`reports[0] "x": period: unknown period (want today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days)`},
+	},
+	{
+		name:   "period N out of range",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: last_0_days\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    period: last_9999_days\n",
+		want: []string{
+			`reports[0] "x": period: last_N_days: N must be between 1 and 3660`,
+			`reports[1] "y": period: last_N_days: N must be between 1 and 3660`,
 		},
-		{
-			name:   "report key at top level",
-			config: "token: abc\nreports:\n" + ok,
-			want:   []string{`line 1: unknown field "token" (a report setting: put it under a report)`},
+	},
+	{
+		name:   "bad timezone",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    timezone: Mars/Olympus_Mons\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    timezone: Local\n",
+		want: []string{
+			`reports[0] "x": timezone: unknown time zone (want an IANA name such as Europe/Berlin)`,
+			`reports[1] "y": timezone: want an IANA name such as Europe/Berlin, not Local`,
 		},
-		{
-			name:   "global key in a report",
-			config: "reports:\n  - name: a\n    token: abc\n    max_concurrent_fetches: 3\n",
-			want:   []string{`reports[0] "a": line 4: unknown field "max_concurrent_fetches" (a global setting: put it at the top level)`},
+	},
+	{
+		name:   "bad week_start",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    week_start: funday\n",
+		want:   []string{`reports[0] "x": week_start: unknown weekday (want monday, tuesday, ..., sunday)`},
+	},
+	{
+		name:   "bad breakdowns",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: [projects, workspaces, projects]\n",
+		want: []string{
+			`reports[0] "x": breakdowns[1]: unknown breakdown (want projects, users, clients, tags, tasks, project_users)`,
+			`reports[0] "x": breakdowns[2]: listed twice (also breakdowns[0])`,
 		},
-		{
-			name:   "request parameter in a report",
-			config: "reports:\n  - name: a\n    token: abc\n    billable: true\n",
-			want:   []string{`reports[0] "a": line 4: unknown field "billable" (a request parameter: put it under params)`},
+		count: 2,
+	},
+	{
+		name:   "negative and zero max_series_per_breakdown",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    max_series_per_breakdown: -1\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    max_series_per_breakdown: 0\n",
+		want: []string{
+			`reports[0] "x": max_series_per_breakdown: must be >= 1`,
+			`reports[1] "y": max_series_per_breakdown: must be >= 1`,
 		},
-		{
-			name:   "key set twice",
-			config: "reports:\n  - name: a\n    token: abc\n    name: b\n",
-			want:   []string{`reports[0] "a": line 4: "name" set twice (first at line 2)`},
+	},
+	{
+		name:   "unset variable",
+		config: "reports:\n  - name: a\n    token: ${TEAM_TOKEN}\n",
+		want:   []string{`reports[0] "a": token: environment variable "TEAM_TOKEN" is not set`},
+	},
+	{
+		name:   "malformed variable reference",
+		config: "api_token: ${1X}\nreports:\n  - name: a\n    token: ab${TEAM\n",
+		want: []string{
+			`api_token: malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`,
+			`reports[0] "a": token: unterminated "${" (write "$${" for a literal "${")`,
 		},
-		{
-			name:   "missing token file",
-			config: "reports:\n  - name: ok\n    token: abc\n  - name: b\n    token: abc\n  - name: team-week\n    token_file: missing\n",
-			want:   []string{`reports[2] "team-week": token_file: open {{dir}}/missing: no such file or directory`},
-			count:  1,
+	},
+	{
+		name:   "variable set but empty",
+		config: "reports:\n  - name: a\n    token: ${EMPTY}\n",
+		env:    map[string]string{"EMPTY": " "},
+		want:   []string{`reports[0] "a": token: empty value`},
+	},
+	{
+		name:   "global max_stale below min_refresh_interval",
+		config: "min_refresh_interval: 10m\nmax_stale: 5m\nreports:\n" + ok,
+		want:   []string{`max_stale: must be >= min_refresh_interval`},
+		count:  1,
+	},
+	{
+		name:   "report max_stale below min_refresh_interval",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    min_refresh_interval: 1h\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    max_stale: 1m\n",
+		want: []string{
+			`reports[0] "a": max_stale (the top level's) must be >= min_refresh_interval`,
+			`reports[1] "b": max_stale must be >= min_refresh_interval (the top level's)`,
 		},
-		{
-			name:   "duplicate names",
-			config: "reports:\n  - name: a\n    token: abc\n  - name: a\n    token: abc\n  - name: b\n    token: abc\n  - name: a\n    token: abc\n",
-			want:   []string{`reports[0] "a": duplicate name (also reports[1], reports[3])`},
-			count:  1,
+		count: 2,
+	},
+	{
+		name:   "global values out of range",
+		config: "min_refresh_interval: 0s\ntimeout: 0\nmax_response_bytes: 0\nrequests_per_second: 0\nmax_concurrent_fetches: 0\nreports:\n" + ok,
+		want: []string{
+			`min_refresh_interval: must be > 0`,
+			`timeout: must be > 0`,
+			`max_response_bytes: must be > 0`,
+			`requests_per_second: must be a finite number > 0`,
+			`max_concurrent_fetches: must be >= 1`,
 		},
-		{
-			name:   "invalid global duration",
-			config: "min_refresh_interval: 5x\nreports:\n" + ok,
-			want:   []string{`line 1: min_refresh_interval: unknown unit "x" in duration "5x" (want e.g. 30s, 5m or 1h30m)`},
+		count: 5,
+	},
+	{
+		name:   "infinite rate",
+		config: "requests_per_second: .inf\nreports:\n" + ok,
+		want:   []string{`requests_per_second: must be a finite number > 0`},
+	},
+	{
+		name:   "bad size",
+		config: "max_response_bytes: 64XB\nreports:\n" + ok,
+		want:   []string{`line 1: max_response_bytes: not a valid size (want e.g. 64MiB, 500KB or a number of bytes)`},
+	},
+	{
+		name:   "api_url",
+		config: "api_url: /relative\nreports:\n" + ok,
+		want:   []string{`api_url: want an absolute http:// or https:// URL`},
+	},
+	{
+		name:   "api_url scheme",
+		config: "api_url: ftp://x.example\nreports:\n" + ok,
+		want:   []string{`api_url: want an absolute http:// or https:// URL`},
+	},
+	{
+		name:   "api_url query",
+		config: "api_url: https://x.example/?a=b\nreports:\n" + ok,
+		want:   []string{`api_url: must not have a query or a fragment`},
+	},
+	{
+		name:   "no reports",
+		config: "api_url: https://x.example\n",
+		want:   []string{`reports: at least one report required`},
+	},
+	{
+		name:   "empty reports",
+		config: "reports: []\n",
+		want:   []string{`reports: at least one report required`},
+	},
+	{
+		name:   "empty file",
+		config: "# nothing\n",
+		want:   []string{`reports: required (the configuration is empty)`},
+	},
+	{
+		name:   "not a mapping",
+		config: "- reports\n",
+		want:   []string{`line 1: the configuration must be a mapping (api_url: ..., reports: [...]), got a list`},
+	},
+	{
+		name:   "two documents",
+		config: "reports:\n" + ok + "---\nreports: []\n",
+		want:   []string{`line 4: a second YAML document: the configuration must be a single document`},
+	},
+	{
+		name:   "syntax error",
+		config: "reports:\n\t- name: a\n",
+		want:   []string{`line 2: a tab in the indentation; indent with spaces`},
+	},
+	{
+		name:   "empty secret file",
+		config: "reports:\n  - name: a\n    token_file: empty\n  - name: b\n    token_file: blank\n",
+		files:  map[string]string{"empty": "", "blank": " \n\t\n"},
+		want: []string{
+			`reports[0] "a": token_file: {{dir}}/empty is empty`,
+			`reports[1] "b": token_file: {{dir}}/blank is empty`,
 		},
-		{
-			name:   "duration without unit in a report",
-			config: "reports:\n  - name: a\n    token: abc\n    timeout: 30\n",
-			want:   []string{`reports[0] "a": line 4: timeout: not a valid duration string: "30" (want e.g. 30s, 5m or 1h30m)`},
+	},
+	{
+		name:   "secret file is a directory",
+		config: "reports:\n  - name: a\n    token_file: sub\n",
+		files:  map[string]string{"sub/x": "x"},
+		want:   []string{`reports[0] "a": token_file: {{dir}}/sub: not a regular file`},
+	},
+	{
+		name:   "period with start_date",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    period: today\n    params: {start_date: '2024-01-01', billable: true}\n",
+		want:   []string{`reports[0] "a": params.start_date: cannot be combined with period, which sets it at every fetch`},
+		count:  1,
+	},
+	{
+		name:   "params dates",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params: {start_date: 2024-13-01}\n",
+		want:   []string{`reports[0] "a": line 4: params.start_date: expected a date YYYY-MM-DD, got a string`},
+	},
+	{
+		name:   "params dates reversed",
+		config: "reports:\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    params: {start_date: '2024-02-01', end_date: '2024-01-01'}\n",
+		want:   []string{`reports[0] "b": params: end_date is before start_date`},
+	},
+	{
+		name: "params closed set",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params:\n      first_timestamp: 1\n      projcet_ids: [1]\n      colour: red\n" +
+			"      user_ids: [x]\n      billable: \"yes\"\n      rounding: 2\n      grouping: tags\n      sub_grouping: [users]\n      tag_ids: 5\n      rounding_minutes: -1\n      description: {a: b}\n",
+		want: []string{
+			`reports[0] "a": line 5: params.first_timestamp: the exporter pages by itself; remove it`,
+			`reports[0] "a": line 6: params: unknown field "projcet_ids" (did you mean "project_ids"?)`,
+			`reports[0] "a": line 7: params: unknown field "colour"`,
+			`reports[0] "a": line 8: params.user_ids: expected a list of integer ids, got a list`,
+			`reports[0] "a": line 9: params.billable: expected true or false, got a string`,
+			`reports[0] "a": line 10: params.rounding: expected -1, 0 or 1, got an integer`,
+			`reports[0] "a": line 11: params.grouping: expected projects, users or clients, got a string`,
+			`reports[0] "a": line 12: params.sub_grouping: expected time_entries, users, clients, projects or tasks, got a list`,
+			`reports[0] "a": line 13: params.tag_ids: expected a list of integer ids, got an integer`,
+			`reports[0] "a": line 14: params.rounding_minutes: expected an integer >= 0, got an integer`,
+			`reports[0] "a": line 15: params.description: expected a string, got a mapping`,
 		},
-		{
-			name:   "negative duration",
-			config: "timeout: -5s\nreports:\n" + ok,
-			want:   []string{`line 1: timeout: not a valid duration string: "-5s" (want e.g. 30s, 5m or 1h30m)`},
+		count: 11,
+	},
+	{
+		name:   "params not a mapping",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    params: [billable]\n",
+		want:   []string{`reports[0] "a": line 4: params: expected a mapping, got a list`},
+	},
+	{
+		name:   "max_pages",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    max_pages: 0\n",
+		want:   []string{`reports[0] "a": max_pages: must be >= 1`},
+		count:  1,
+	},
+	{
+		name:   "max_pages kind",
+		config: "reports:\n  - name: team-week\n    token: abc1234567890abcdef1234567890abc\n    max_pages: 2.5\n  - name: b\n    token: abc1234567890abcdef1234567890abc\n    max_pages: many\n",
+		want: []string{
+			`reports[0] "team-week": line 4: max_pages: expected an integer, got a number`,
+			`reports[1] "b": line 7: max_pages: expected an integer, got a string`,
 		},
-		{
-			name:   "wrong types",
-			config: "max_concurrent_fetches: many\nrequests_per_second: [1]\nreports:\n  - name: [a]\n    token: abc\n    breakdowns: projects\n",
-			want: []string{
-				`line 1: max_concurrent_fetches: want an integer, got a string`,
-				`line 2: requests_per_second: want a number, got a list`,
-				`reports[0]: line 4: name: want a string, got a list`,
-				`reports[0]: line 6: breakdowns: want a list of strings, got a string`,
-			},
-			count: 4,
+		count: 2,
+	},
+	{
+		name:   "short tokens",
+		config: "api_token: shortapitoken\nreports:\n  - name: a\n    token: abc123\n  - name: b\n    token_file: t\n    api_token: x\n",
+		files:  map[string]string{"t": "0123456789abcde\n"},
+		want: []string{
+			`api_token: too short (16 characters at least; real API tokens have 32)`,
+			`reports[0] "a": token: too short (16 characters at least; real report tokens have 32)`,
+			`reports[1] "b": token_file: too short (16 characters at least; real report tokens have 32)`,
+			`reports[1] "b": api_token: too short (16 characters at least; real API tokens have 32)`,
 		},
-		{
-			name:   "reports not a list",
-			config: "reports:\n  name: a\n",
-			want:   []string{`line 2: reports: want a list of reports, got a mapping`},
-		},
-		{
-			name:   "report not a mapping",
-			config: "reports:\n  - a\n",
-			want:   []string{`reports[0]: line 2: want a mapping (name: ..., token_file: ...), got a string`},
-		},
-		{
-			name:   "invalid name",
-			config: "reports:\n  - name: team week/1\n    token: abc\n",
-			want:   []string{`reports[0] "team week/1": name: must match [A-Za-z0-9_.-]+`},
-			count:  1,
-		},
-		{
-			name:   "name required",
-			config: "reports:\n" + ok + ok + ok + "  - token: abc\n",
-			want:   []string{`reports[3]: name: required`},
-		},
-		{
-			name:   "token and token_file",
-			config: "reports:\n  - name: a\n    token: abc\n    token_file: t\n",
-			files:  map[string]string{"t": "abc"},
-			want:   []string{`reports[0] "a": token and token_file: set only one`},
-			count:  1,
-		},
-		{
-			name:   "no token",
-			config: "reports:\n  - name: a\n",
-			want:   []string{`reports[0] "a": token or token_file: required`},
-		},
-		{
-			name:   "two kinds of credentials",
-			config: "reports:\n" + ok + "  - name: x\n    token: abc\n    api_token: t\n    email: a@example.com\n    password: p\n",
-			want:   []string{`reports[1] "x": at most one kind of credentials: api_token and email`},
-			count:  1,
-		},
-		{
-			name:   "api_token_file and password_file",
-			config: "reports:\n  - name: x\n    token: abc\n    api_token_file: t\n    password_file: p\n",
-			want:   []string{`reports[0] "x": at most one kind of credentials: api_token_file and password_file`},
-		},
-		{
-			name:   "email without password",
-			config: "reports:\n" + ok + "  - name: x\n    token: abc\n    email: a@example.com\n",
-			want:   []string{`reports[1] "x": email requires password or password_file`},
-			count:  1,
-		},
-		{
-			name:   "password without email",
-			config: "reports:\n  - name: x\n    token: abc\n    password_file: p\n",
-			want:   []string{`reports[0] "x": password_file requires email`},
-		},
-		{
-			name:   "not an email",
-			config: "reports:\n  - name: x\n    token: abc\n    email: nobody\n    password: p\n",
-			want:   []string{`reports[0] "x": email: not an e-mail address (want user@domain)`},
-		},
-		{
-			name:   "both api_token and api_token_file",
-			config: "api_token: a\napi_token_file: b\nreports:\n  - name: x\n    token: abc\n    api_token: a\n    api_token_file: b\n",
-			want: []string{
-				`api_token and api_token_file: set only one`,
-				`reports[0] "x": api_token and api_token_file: set only one`,
-			},
-			count: 2,
-		},
-		{
-			name:   "bad period",
-			config: "reports:\n  - name: x\n    token: abc\n    period: fortnight\n",
-			want:   []string{`reports[0] "x": period: unknown period "fortnight" (want today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days)`},
-		},
-		{
-			name:   "period N out of range",
-			config: "reports:\n  - name: x\n    token: abc\n    period: last_0_days\n  - name: y\n    token: abc\n    period: last_9999_days\n",
-			want: []string{
-				`reports[0] "x": period: period "last_0_days": N must be between 1 and 3660`,
-				`reports[1] "y": period: period "last_9999_days": N must be between 1 and 3660`,
-			},
-		},
-		{
-			name:   "bad timezone",
-			config: "reports:\n  - name: x\n    token: abc\n    timezone: Mars/Olympus_Mons\n  - name: y\n    token: abc\n    timezone: Local\n",
-			want: []string{
-				`reports[0] "x": timezone: unknown time zone Mars/Olympus_Mons (want an IANA name such as Europe/Berlin)`,
-				`reports[1] "y": timezone: want an IANA name such as Europe/Berlin, not Local`,
-			},
-		},
-		{
-			name:   "bad week_start",
-			config: "reports:\n  - name: x\n    token: abc\n    week_start: funday\n",
-			want:   []string{`reports[0] "x": week_start: unknown weekday "funday" (want monday, tuesday, ..., sunday)`},
-		},
-		{
-			name:   "bad breakdowns",
-			config: "reports:\n  - name: x\n    token: abc\n    breakdowns: [projects, workspaces, projects]\n",
-			want: []string{
-				`reports[0] "x": breakdowns: unknown breakdown "workspaces" (want projects, users, clients, tags, tasks, project_users)`,
-				`reports[0] "x": breakdowns: "projects" listed twice`,
-			},
-			count: 2,
-		},
-		{
-			name:   "negative and zero max_series_per_breakdown",
-			config: "reports:\n  - name: x\n    token: abc\n    max_series_per_breakdown: -1\n  - name: y\n    token: abc\n    max_series_per_breakdown: 0\n",
-			want: []string{
-				`reports[0] "x": max_series_per_breakdown: must be >= 1, got -1`,
-				`reports[1] "y": max_series_per_breakdown: must be >= 1, got 0`,
-			},
-		},
-		{
-			name:   "unset variable",
-			config: "reports:\n  - name: a\n    token: ${TEAM_TOKEN}\n",
-			want:   []string{`reports[0] "a": token: environment variable "TEAM_TOKEN" is not set`},
-		},
-		{
-			name:   "malformed variable reference",
-			config: "api_token: ${1X}\nreports:\n  - name: a\n    token: ab${TEAM\n",
-			want: []string{
-				`api_token: malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`,
-				`reports[0] "a": token: unterminated "${" (write "$${" for a literal "${")`,
-			},
-		},
-		{
-			name:   "variable set but empty",
-			config: "reports:\n  - name: a\n    token: ${EMPTY}\n",
-			env:    map[string]string{"EMPTY": " "},
-			want:   []string{`reports[0] "a": token: empty value`},
-		},
-		{
-			name:   "global max_stale below min_refresh_interval",
-			config: "min_refresh_interval: 10m\nmax_stale: 5m\nreports:\n" + ok,
-			want:   []string{`max_stale: must be >= min_refresh_interval (10m), got 5m`},
-			count:  1,
-		},
-		{
-			name:   "report max_stale below min_refresh_interval",
-			config: "reports:\n  - name: a\n    token: abc\n    min_refresh_interval: 1h\n  - name: b\n    token: abc\n    max_stale: 1m\n",
-			want: []string{
-				`reports[0] "a": max_stale (30m, inherited) must be >= min_refresh_interval (1h)`,
-				`reports[1] "b": max_stale (1m) must be >= min_refresh_interval (5m, inherited)`,
-			},
-			count: 2,
-		},
-		{
-			name:   "global values out of range",
-			config: "min_refresh_interval: 0s\ntimeout: 0\nmax_response_bytes: 0\nrequests_per_second: 0\nmax_concurrent_fetches: 0\nreports:\n" + ok,
-			want: []string{
-				`min_refresh_interval: must be > 0`,
-				`timeout: must be > 0`,
-				`max_response_bytes: must be > 0`,
-				`requests_per_second: must be a finite number > 0`,
-				`max_concurrent_fetches: must be >= 1, got 0`,
-			},
-			count: 5,
-		},
-		{
-			name:   "infinite rate",
-			config: "requests_per_second: .inf\nreports:\n" + ok,
-			want:   []string{`requests_per_second: must be a finite number > 0`},
-		},
-		{
-			name:   "bad size",
-			config: "max_response_bytes: 64XB\nreports:\n" + ok,
-			want:   []string{`line 1: max_response_bytes: invalid size "64XB" (want e.g. 64MiB, 500KB or a number of bytes)`},
-		},
-		{
-			name:   "api_url",
-			config: "api_url: /relative\nreports:\n" + ok,
-			want:   []string{`api_url: want an absolute http:// or https:// URL`},
-		},
-		{
-			name:   "api_url scheme",
-			config: "api_url: ftp://x.example\nreports:\n" + ok,
-			want:   []string{`api_url: want an absolute http:// or https:// URL`},
-		},
-		{
-			name:   "api_url query",
-			config: "api_url: https://x.example/?a=b\nreports:\n" + ok,
-			want:   []string{`api_url: must not have a query or a fragment`},
-		},
-		{
-			name:   "no reports",
-			config: "api_url: https://x.example\n",
-			want:   []string{`reports: at least one report required`},
-		},
-		{
-			name:   "empty reports",
-			config: "reports: []\n",
-			want:   []string{`reports: at least one report required`},
-		},
-		{
-			name:   "empty file",
-			config: "# nothing\n",
-			want:   []string{`reports: required (the configuration is empty)`},
-		},
-		{
-			name:   "not a mapping",
-			config: "- reports\n",
-			want:   []string{`line 1: the configuration must be a mapping (api_url: ..., reports: [...]), got a list`},
-		},
-		{
-			name:   "two documents",
-			config: "reports:\n" + ok + "---\nreports: []\n",
-			want:   []string{`line 4: a second YAML document: the configuration must be a single document`},
-		},
-		{
-			name:   "syntax error",
-			config: "reports:\n\t- name: a\n",
-			want:   []string{`yaml: line 2: found character that cannot start any token`},
-		},
-		{
-			name:   "empty secret file",
-			config: "reports:\n  - name: a\n    token_file: empty\n  - name: b\n    token_file: blank\n",
-			files:  map[string]string{"empty": "", "blank": " \n\t\n"},
-			want: []string{
-				`reports[0] "a": token_file: {{dir}}/empty is empty`,
-				`reports[1] "b": token_file: {{dir}}/blank is empty`,
-			},
-		},
-		{
-			name:   "secret file is a directory",
-			config: "reports:\n  - name: a\n    token_file: sub\n",
-			files:  map[string]string{"sub/x": "x"},
-			want:   []string{`reports[0] "a": token_file: {{dir}}/sub: not a regular file`},
-		},
-		{
-			name:   "period with start_date",
-			config: "reports:\n  - name: a\n    token: abc\n    period: today\n    params: {start_date: '2024-01-01', billable: true}\n",
-			want:   []string{`reports[0] "a": params.start_date: cannot be combined with period, which sets it at every fetch`},
-			count:  1,
-		},
-		{
-			name:   "params dates",
-			config: "reports:\n  - name: a\n    token: abc\n    params: {start_date: 2024-13-01}\n  - name: b\n    token: abc\n    params: {start_date: '2024-02-01', end_date: '2024-01-01'}\n",
-			want: []string{
-				`reports[0] "a": params.start_date: want a date YYYY-MM-DD`,
-				`reports[1] "b": params: end_date is before start_date`,
-			},
-		},
-		{
-			name:   "params not JSON",
-			config: "reports:\n  - name: a\n    token: abc\n    params: {x: {1: one}}\n  - name: b\n    token: abc\n    params: {y: [1, .nan]}\n  - name: c\n    token: abc\n    params: {z: !!timestamp 2024-01-01}\n",
-			want: []string{
-				`reports[0] "a": params.x: mapping keys must be strings (quote them)`,
-				`reports[1] "b": params.y[1]: NaN and infinities are not valid JSON`,
-				`reports[2] "c": params.z: timestamps are not supported (write a quoted string)`,
-			},
-		},
-		{
-			name:   "bad merge",
-			config: "reports:\n  - <<: [a]\n    name: x\n    token: abc\n",
-			want:   []string{`reports[0] "x": line 2: <<: want a mapping, got a string`},
-		},
+		count: 4,
+	},
+	{
+		name:   "short environment token",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n",
+		env:    map[string]string{"TOGGL_API_TOKEN": "abc"},
+		want:   []string{`environment variable TOGGL_API_TOKEN: too short (16 characters at least; real API tokens have 32)`},
+	},
+	{
+		name:   "bad merge",
+		config: "reports:\n  - <<: [a]\n    name: x\n    token: abc1234567890abcdef1234567890abc\n",
+		want:   []string{`reports[0] "x": line 2: <<: expected a mapping, got a string`},
+	},
+}
+
+// loadErrorConfigs returns the configurations of loadErrorTests.
+func loadErrorConfigs() []string {
+	var out []string
+	for _, tt := range loadErrorTests {
+		out = append(out, tt.config)
 	}
-	for _, tt := range tests {
+	return out
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, tt := range loadErrorTests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeConfig(t, tt.config, tt.files)
 			c, err := Load(path, envMap(tt.env))
@@ -475,7 +549,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("globals:\n got %+v\nwant %+v", got, wantGlobal)
 	}
 	r := c.Reports[0]
-	if r.Timezone != "UTC" || r.WeekStart != "monday" || r.MaxSeriesPerBreakdown != 500 ||
+	if r.Timezone != "UTC" || r.WeekStart != "monday" || r.MaxSeriesPerBreakdown != 500 || r.MaxPages != 20 ||
 		!slices.Equal(r.Breakdowns, []string{"projects", "users"}) || r.Period != "" {
 		t.Errorf("report defaults: %+v", r)
 	}
@@ -483,7 +557,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("report timing not inherited: %+v", r)
 	}
 	res := r.Resolved
-	if res.Location != time.UTC || res.WeekStart != time.Monday || !res.Period.IsZero() || res.Token != "abc" ||
+	if res.Location != time.UTC || res.WeekStart != time.Monday || !res.Period.IsZero() || res.Token != "abc1234567890abcdef1234567890abc" ||
 		res.APIToken != "" || res.Email != "" || res.Password != "" {
 		t.Errorf("resolved: %#v", res)
 	}
@@ -510,10 +584,7 @@ func TestFull(t *testing.T) {
 	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 
-	tw := c.ReportByName("team-week")
-	if tw == nil {
-		t.Fatal("team-week not found")
-	}
+	tw := reportNamed(t, c, "team-week")
 	if tw.Resolved.Token != "teamweektoken000000000000000001" {
 		t.Errorf("team-week token %q: want the file's content, trimmed", tw.Resolved.Token)
 	}
@@ -525,11 +596,11 @@ func TestFull(t *testing.T) {
 		t.Errorf("team-week calendar: %v %v %v", tw.Resolved.Period, tw.Resolved.Location, tw.Resolved.WeekStart)
 	}
 	if tw.MinRefreshInterval != model.Duration(15*time.Minute) || tw.MaxStale != model.Duration(time.Hour) ||
-		!slices.Equal(tw.Breakdowns, []string{"projects", "users", "tags"}) || tw.MaxSeriesPerBreakdown != 100 {
+		!slices.Equal(tw.Breakdowns, []string{"projects", "users", "tags"}) || tw.MaxSeriesPerBreakdown != 100 || tw.MaxPages != 5 {
 		t.Errorf("team-week settings: %+v", tw)
 	}
 
-	pub := c.ReportByName("public.report")
+	pub := reportNamed(t, c, "public.report")
 	if pub.Resolved.Token != env["PUBLIC_TOKEN"] || pub.Resolved.APIToken != "globalapitoken0000000000000001" {
 		t.Errorf("public.report: %#v", pub.Resolved)
 	}
@@ -537,7 +608,7 @@ func TestFull(t *testing.T) {
 		t.Errorf("the raw field should keep the reference, got %q", string(pub.Token))
 	}
 
-	em := c.ReportByName("by_email")
+	em := reportNamed(t, c, "by_email")
 	if em.Resolved.APIToken != "" || em.Resolved.Email != "ops@example.com" || em.Resolved.Password != "pass word:with colon" {
 		t.Errorf("by_email: %q %q %q", em.Resolved.APIToken, em.Resolved.Email, em.Resolved.Password)
 	}
@@ -545,28 +616,32 @@ func TestFull(t *testing.T) {
 		em.MinRefreshInterval != model.Duration(10*time.Minute) {
 		t.Errorf("by_email timing: %+v", em)
 	}
+	if !slices.Equal(em.Breakdowns, []string{"project_users", "clients"}) {
+		t.Errorf("by_email breakdowns %v", em.Breakdowns)
+	}
 
-	own := c.ReportByName("own-api")
+	if pub.MaxPages != DefaultMaxPages {
+		t.Errorf("public.report max_pages %d, want the default", pub.MaxPages)
+	}
+
+	own := reportNamed(t, c, "own-api")
 	if own.Resolved.APIToken != "ownapitoken0000000000000000001" {
 		t.Errorf("own-api api token %q: want the variable's value, trimmed", own.Resolved.APIToken)
 	}
 	if own.Breakdowns == nil || len(own.Breakdowns) != 0 {
 		t.Errorf("own-api breakdowns %#v: want explicitly empty", own.Breakdowns)
 	}
-	if c.ReportByName("nope") != nil {
-		t.Error("ReportByName(nope) found something")
-	}
 }
 
 func TestMerge(t *testing.T) {
 	c := mustLoad(t, "testdata/merge.yml", nil)
-	d := c.ReportByName("derived")
-	if d.Resolved.Token != "def" || d.Timezone != "Europe/Berlin" || d.Period != "last_7_days" || d.Params["billable"] != true {
+	d := reportNamed(t, c, "derived")
+	if d.Resolved.Token != "def1234567890abcdef1234567890def" || d.Timezone != "Europe/Berlin" || d.Period != "last_7_days" || d.Params["billable"] != true {
 		t.Errorf("derived: %+v", d)
 	}
 	// The merged params are a separate map from the base's.
 	d.Params["billable"] = false
-	if c.ReportByName("base").Params["billable"] != true {
+	if reportNamed(t, c, "base").Params["billable"] != true {
 		t.Error("merged params share the base's map")
 	}
 }
@@ -582,68 +657,68 @@ func TestSecretResolution(t *testing.T) {
 		{
 			name:   "token file trimmed, relative to the config",
 			config: "reports:\n  - name: r\n    token_file: secrets/t\n",
-			files:  map[string]string{"secrets/t": "\n\t tok123 \r\n"},
-			want:   Resolved{Token: "tok123"},
+			files:  map[string]string{"secrets/t": "\n\t tok1234567890abcdef1234567890123 \r\n"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890123"},
 		},
 		{
 			name:   "variable in the middle and escaped dollar",
-			config: "reports:\n  - name: r\n    token: tok\n    email: a@example.com\n    password: pre-${PW}-$${NOT}-$x-post\n",
+			config: "reports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n    email: a@example.com\n    password: pre-${PW}-$${NOT}-$x-post\n",
 			env:    map[string]string{"PW": "p@ss"},
-			want:   Resolved{Token: "tok", Email: "a@example.com", Password: "pre-p@ss-${NOT}-$x-post"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok", Email: "a@example.com", Password: "pre-p@ss-${NOT}-$x-post"},
 		},
 		{
 			name:   "password file keeps inner spaces",
-			config: "reports:\n  - name: r\n    token: tok\n    email: a@example.com\n    password_file: pw\n",
+			config: "reports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n    email: a@example.com\n    password_file: pw\n",
 			files:  map[string]string{"pw": "  two words \n"},
-			want:   Resolved{Token: "tok", Email: "a@example.com", Password: "two words"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok", Email: "a@example.com", Password: "two words"},
 		},
 		{
 			name:   "report api token beats global and environment",
-			config: "api_token: global\nreports:\n  - name: r\n    token: tok\n    api_token_file: own\n",
-			files:  map[string]string{"own": "own\n"},
-			env:    map[string]string{"TOGGL_API_TOKEN": "env"},
-			want:   Resolved{Token: "tok", APIToken: "own"},
+			config: "api_token: global1234567890abcdef1234567890glo\nreports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n    api_token_file: own\n",
+			files:  map[string]string{"own": "own1234567890abcdef1234567890own\n"},
+			env:    map[string]string{"TOGGL_API_TOKEN": "env1234567890abcdef1234567890env"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok", APIToken: "own1234567890abcdef1234567890own"},
 		},
 		{
 			name:   "global api token beats environment",
-			config: "api_token: ${G}\nreports:\n  - name: r\n    token: tok\n",
-			env:    map[string]string{"G": "global", "TOGGL_API_TOKEN": "env"},
-			want:   Resolved{Token: "tok", APIToken: "global"},
+			config: "api_token: ${G}\nreports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n",
+			env:    map[string]string{"G": "global1234567890abcdef1234567890glo", "TOGGL_API_TOKEN": "env1234567890abcdef1234567890env"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok", APIToken: "global1234567890abcdef1234567890glo"},
 		},
 		{
 			name:   "global api token file",
-			config: "api_token_file: g\nreports:\n  - name: r\n    token: tok\n",
-			files:  map[string]string{"g": "global\n"},
-			want:   Resolved{Token: "tok", APIToken: "global"},
+			config: "api_token_file: g\nreports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n",
+			files:  map[string]string{"g": "global1234567890abcdef1234567890glo\n"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok", APIToken: "global1234567890abcdef1234567890glo"},
 		},
 		{
 			name:   "environment fallback",
-			config: "reports:\n  - name: r\n    token: tok\n",
-			env:    map[string]string{"TOGGL_API_TOKEN": " env\n"},
-			want:   Resolved{Token: "tok", APIToken: "env"},
+			config: "reports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n",
+			env:    map[string]string{"TOGGL_API_TOKEN": " env1234567890abcdef1234567890env\n"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok", APIToken: "env1234567890abcdef1234567890env"},
 		},
 		{
 			name:   "empty environment variable means none",
-			config: "reports:\n  - name: r\n    token: tok\n",
+			config: "reports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n",
 			env:    map[string]string{"TOGGL_API_TOKEN": ""},
-			want:   Resolved{Token: "tok"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok"},
 		},
 		{
 			name:   "email report takes no fallback",
-			config: "api_token: global\nreports:\n  - name: r\n    token: tok\n    email: a@example.com\n    password: pw\n",
-			env:    map[string]string{"TOGGL_API_TOKEN": "env"},
-			want:   Resolved{Token: "tok", Email: "a@example.com", Password: "pw"},
+			config: "api_token: global1234567890abcdef1234567890glo\nreports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n    email: a@example.com\n    password: pw\n",
+			env:    map[string]string{"TOGGL_API_TOKEN": "env1234567890abcdef1234567890env"},
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok", Email: "a@example.com", Password: "pw"},
 		},
 		{
 			name:   "public report, no credentials anywhere",
-			config: "reports:\n  - name: r\n    token: tok\n",
-			want:   Resolved{Token: "tok"},
+			config: "reports:\n  - name: r\n    token: tok1234567890abcdef1234567890tok\n",
+			want:   Resolved{Token: "tok1234567890abcdef1234567890tok"},
 		},
 		{
 			name:   "absolute path",
 			config: "reports:\n  - name: r\n    token_file: {{dir}}/abs\n",
-			files:  map[string]string{"abs": "absolute"},
-			want:   Resolved{Token: "absolute"},
+			files:  map[string]string{"abs": "absolute1234567890abcdef123456789"},
+			want:   Resolved{Token: "absolute1234567890abcdef123456789"},
 		},
 	}
 	for _, tt := range tests {
@@ -675,21 +750,21 @@ func TestSecretResolution(t *testing.T) {
 // TestEnvironmentDefault checks that a nil lookupEnv reads the process
 // environment, and a given one is used instead of it.
 func TestEnvironmentDefault(t *testing.T) {
-	t.Setenv("TOGGL_API_TOKEN", "fromprocess")
+	t.Setenv("TOGGL_API_TOKEN", "fromprocess1234567890abcdef12345")
 	t.Setenv("TEST_REPORT_TOKEN", "tokenfromprocess")
 	data := []byte("reports:\n  - name: r\n    token: ${TEST_REPORT_TOKEN}\n")
 	c, err := Parse(data, ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := c.Reports[0].Resolved; r.APIToken != "fromprocess" || r.Token != "tokenfromprocess" {
+	if r := c.Reports[0].Resolved; r.APIToken != "fromprocess1234567890abcdef12345" || r.Token != "tokenfromprocess" {
 		t.Errorf("nil lookupEnv: %q %q", r.APIToken, r.Token)
 	}
-	c, err = Parse(data, ".", envMap(map[string]string{"TOGGL_API_TOKEN": "fromfunc", "TEST_REPORT_TOKEN": "tokfromfunc"}))
+	c, err = Parse(data, ".", envMap(map[string]string{"TOGGL_API_TOKEN": "fromfunc1234567890abcdef12345678", "TEST_REPORT_TOKEN": "tokfromfunc1234567890abcdef12345"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := c.Reports[0].Resolved; r.APIToken != "fromfunc" || r.Token != "tokfromfunc" {
+	if r := c.Reports[0].Resolved; r.APIToken != "fromfunc1234567890abcdef12345678" || r.Token != "tokfromfunc1234567890abcdef12345" {
 		t.Errorf("given lookupEnv: %q %q", r.APIToken, r.Token)
 	}
 }
@@ -707,13 +782,13 @@ reports:
   - name: env-token
     token: ${MALFORMED}
   - name: pw
-    token: abc
+    token: abc1234567890abcdef1234567890abc
     email: a@example.com
     password_file: pwfile
   - name: literal
     token: "S3CRETLITERAL/with?bad#chars"
   - name: apitok
-    token: abc
+    token: abc1234567890abcdef1234567890abc
     api_token: "${MALFORMED}"
 `
 	files := map[string]string{
@@ -736,11 +811,11 @@ reports:
 	path := writeConfig(t, config, files)
 	_, err := Load(path, envMap(env))
 	check(t, err)
-	if !strings.Contains(err.Error(), "line 3: max_concurrent_fetches: want an integer, got a string") {
+	if !strings.Contains(err.Error(), "line 3: max_concurrent_fetches: expected an integer, got a string") {
 		t.Errorf("unexpected: %v", err)
 	}
 	// ... then, with that fixed, the secrets themselves.
-	path = writeConfig(t, strings.Replace(config, "S3CRETLITERALINT", "2", 1)+"  - name: fallback\n    token: abc\n", files)
+	path = writeConfig(t, strings.Replace(config, "S3CRETLITERALINT", "2", 1)+"  - name: fallback\n    token: abc1234567890abcdef1234567890abc\n", files)
 	_, err = Load(path, envMap(env))
 	check(t, err)
 	for _, w := range []string{
@@ -757,7 +832,7 @@ reports:
 		}
 	}
 	// The fallback is only consulted when no global token is set.
-	path = writeConfig(t, "reports:\n  - name: a\n    token: abc\n", nil)
+	path = writeConfig(t, "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", nil)
 	_, err = Load(path, envMap(env))
 	check(t, err)
 	if !strings.Contains(err.Error(), "environment variable TOGGL_API_TOKEN: not a valid API token") {
@@ -768,7 +843,7 @@ reports:
 	_, err = Load(path, envMap(env))
 	check(t, err)
 	// A URL that does not parse.
-	path = writeConfig(t, "api_url: \"https://u:S3CRETURLPASS@exa mple.com\"\nreports:\n  - name: a\n    token: abc\n", nil)
+	path = writeConfig(t, "api_url: \"https://u:S3CRETURLPASS@exa mple.com\"\nreports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", nil)
 	_, err = Load(path, envMap(env))
 	check(t, err)
 }
@@ -793,14 +868,14 @@ reports:
 `
 
 var secretValues = []string{"GLOBALAPITOKENLITERAL", "REPORTTOKENLITERAL", "REPORTAPITOKENLITERAL", "PASSWORDLITERAL",
-	"BTOKENFROMENV", "TOKENFROMFILE", "APITOKENFROMFILE", "PASSWORDFROMFILE"}
+	"BTOKENFROMENV0123456789", "TOKENFROMFILE0123456789", "APITOKENFROMFILE0123456789", "PASSWORDFROMFILE"}
 
 func loadSecretConfig(t *testing.T) *Config {
 	t.Helper()
 	path := writeConfig(t, secretConfig, map[string]string{
-		"tokenfile": "TOKENFROMFILE", "apifile": "APITOKENFROMFILE", "pwfile": "PASSWORDFROMFILE",
+		"tokenfile": "TOKENFROMFILE0123456789", "apifile": "APITOKENFROMFILE0123456789", "pwfile": "PASSWORDFROMFILE",
 	})
-	return mustLoad(t, path, map[string]string{"B_TOKEN": "BTOKENFROMENV"})
+	return mustLoad(t, path, map[string]string{"B_TOKEN": "BTOKENFROMENV0123456789"})
 }
 
 func TestRedacted(t *testing.T) {
@@ -830,11 +905,13 @@ func TestRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := checkStructure(root); len(st.errs) > 0 {
-		t.Errorf("Redacted output does not decode: %v", errors.Join(st.errs...))
+	d := &decoder{}
+	d.config(root, &Config{})
+	if len(d.errs) > 0 {
+		t.Errorf("Redacted output does not decode: %v", errors.Join(d.errs...))
 	}
 	// The full fixture renders its values.
-	full := mustLoad(t, "testdata/full.yml", map[string]string{"PUBLIC_TOKEN": "p", "OWN_API_TOKEN": "o"})
+	full := mustLoad(t, "testdata/full.yml", map[string]string{"PUBLIC_TOKEN": "p1234567890abcdef1234567890p", "OWN_API_TOKEN": "o1234567890abcdef1234567890o"})
 	out, err = full.Redacted()
 	if err != nil {
 		t.Fatal(err)

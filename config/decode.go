@@ -2,26 +2,28 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"regexp"
-	"strconv"
+	"sort"
 	"strings"
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
-// Decoding happens in three steps:
-//
-//  1. parse the YAML into a node tree (syntax errors, with yaml's line);
-//  2. walk the tree against the Config and Report schemas: unknown and
-//     repeated keys, and every value decoded on its own, so that all
-//     problems are reported at once, each with its place, line and key
-//     (yaml.v3 stops at the first bad duration, and names Go types);
-//  3. decode for real, with KnownFields(true); after step 2 this succeeds.
+// Decoding reads the YAML into a node tree and walks it against the Config
+// and Report fields: unknown and repeated keys, wrong kinds and every value
+// are checked by this code, so that all problems are reported at once, each
+// with its place, line and key. No message is built from yaml.v3's text or
+// from a value of the file: either could hold a secret.
+
+// maxNodes bounds the nodes one decode visits: aliases can make a small file
+// a huge tree.
+const maxNodes = 1 << 20
 
 // parseDocument returns the root node of the single YAML document in data,
 // or nil when the document is empty.
@@ -32,45 +34,88 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, err
+		return nil, syntaxError(data)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, err
+		return nil, syntaxError(data)
 	default:
 		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", extra.Line)
 	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return nil, nil
-		}
-		root = root.Content[0]
-	}
-	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return nil, nil
 	}
-	return root, nil
+	return doc.Content[0], nil
 }
 
-// structure is the outcome of step 2.
-type structure struct {
-	errs []error
-	// reportKeys holds, per report, the keys set to a non-null value
-	// (directly or through a merge), to tell "absent" from "set to zero".
-	reportKeys []map[string]bool
-	// hasReports tells whether the top-level reports key holds a list.
-	hasReports bool
-}
+// badStart matches a line whose value starts with an indicator; "|" and ">"
+// alone (a block scalar) are fine.
+var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
 
-func (s *structure) errorf(place string, line int, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if line > 0 {
-		msg = fmt.Sprintf("line %d: %s", line, msg)
+// syntaxError says where the YAML could not be parsed and what the likely
+// mistake is, without a word of yaml.v3's message: the line is the first
+// one that the document cannot be parsed up to (yaml.v3's own line is often
+// that of the enclosing mapping, and some of its errors have none).
+func syntaxError(data []byte) error {
+	const quote = "quote values that start with * & ! | > % @ or a backtick"
+	lines := strings.SplitAfter(string(data), "\n")
+	end := 0
+	ends := make([]int, len(lines))
+	for k, l := range lines {
+		end += len(l)
+		ends[k] = end
 	}
-	s.errs = append(s.errs, errors.New(at(place, msg)))
+	k := sort.Search(len(lines), func(k int) bool { return !parses(data[:ends[k]]) })
+	if k == len(lines) {
+		return errors.New("cannot parse the YAML (" + quote + ")")
+	}
+	if m := badStart.FindStringSubmatch(lines[k]); m != nil {
+		return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", k+1, m[1], m[2][:1])
+	}
+	if strings.HasPrefix(strings.TrimLeft(lines[k], " "), "\t") {
+		return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", k+1)
+	}
+	return fmt.Errorf("line %d: cannot parse the YAML here (%s)", k+1, quote)
+}
+
+// parses tells whether data is a YAML stream yaml.v3 can parse.
+func parses(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			return errors.Is(err, io.EOF)
+		}
+	}
+}
+
+// decoder walks a node tree into Go values, collecting every problem.
+type decoder struct {
+	errs  []error
+	nodes int // visited so far, against maxNodes
+}
+
+// errorf records a problem at place, with the line of n when there is one.
+func (d *decoder) errorf(place string, n *yaml.Node, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if n != nil && n.Line > 0 {
+		msg = fmt.Sprintf("line %d: %s", n.Line, msg)
+	}
+	d.errs = append(d.errs, errors.New(at(place, msg)))
+}
+
+// visit counts n nodes; false (and one error) once the budget is spent.
+func (d *decoder) visit(n int) bool {
+	d.nodes += n
+	if d.nodes > maxNodes {
+		if d.nodes-n <= maxNodes {
+			d.errorf("", nil, "the configuration is too large once its aliases are expanded")
+		}
+		return false
+	}
+	return true
 }
 
 // at prefixes msg with the place it is about, if any.
@@ -82,53 +127,32 @@ func at(place, msg string) string {
 }
 
 // reportPlace names a report in errors: `reports[2] "team-week"`, or
-// `reports[3]` when it has no name yet.
+// `reports[3]` when it has no valid name.
 func reportPlace(i int, name string) string {
-	if name == "" {
+	if !validName.MatchString(name) {
 		return fmt.Sprintf("reports[%d]", i)
 	}
 	return fmt.Sprintf("reports[%d] %q", i, name)
 }
 
-type field struct {
-	name string
-	typ  reflect.Type
-}
-
-// yamlFields lists the YAML keys of a struct type, from its yaml tags.
-func yamlFields(t reflect.Type) map[string]field {
-	fields := make(map[string]field)
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
+// fields maps the YAML keys of the struct that v points to onto pointers to
+// its fields, from their yaml tags.
+func fields(v any) map[string]any {
+	rv := reflect.ValueOf(v).Elem()
+	out := make(map[string]any)
+	for i := range rv.NumField() {
+		name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			out[name] = rv.Field(i).Addr().Interface()
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		fields[name] = field{name: name, typ: f.Type}
 	}
-	return fields
+	return out
 }
 
 var (
-	configFields = yamlFields(reflect.TypeFor[Config]())
-	reportFields = yamlFields(reflect.TypeFor[Report]())
-	durationType = reflect.TypeFor[model.Duration]()
+	configKeys = fields(&Config{})
+	reportKeys = fields(&Report{})
 )
-
-// requestParams are the request body fields of toggl-api.md: a report key
-// spelled like one probably belongs under params.
-var requestParams = map[string]bool{
-	"start_date": true, "end_date": true, "first_timestamp": true, "user_ids": true, "client_ids": true,
-	"project_ids": true, "task_ids": true, "tag_ids": true, "group_ids": true, "description": true,
-	"billable": true, "rounding": true, "rounding_minutes": true, "grouped": true, "grouping": true,
-	"sub_grouping": true,
-}
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
@@ -142,67 +166,41 @@ func isNull(n *yaml.Node) bool {
 	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-func isMergeKey(k *yaml.Node) bool {
-	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge"
-}
-
-// describe names the kind of a node for "want X, got Y" messages.
+// describe names the kind of a node for "expected X, got Y" messages.
 func describe(n *yaml.Node) string {
 	n = resolveAlias(n)
-	if n == nil {
+	switch {
+	case n == nil:
 		return "nothing"
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
+	case n.Kind == yaml.MappingNode:
 		return "a mapping"
-	case yaml.SequenceNode:
+	case n.Kind == yaml.SequenceNode:
 		return "a list"
 	}
-	return describeTag(n.ShortTag())
+	return cmp.Or(scalarKinds[n.ShortTag()], "a string")
 }
 
-func describeTag(tag string) string {
-	switch tag {
-	case "!!str":
-		return "a string"
-	case "!!int":
-		return "an integer"
-	case "!!float":
-		return "a number"
-	case "!!bool":
-		return "a boolean"
-	case "!!null":
-		return "null"
-	case "!!map":
-		return "a mapping"
-	case "!!seq":
-		return "a list"
-	case "!!timestamp":
-		return "a timestamp"
-	case "!!binary":
-		return "binary data"
-	}
-	return tag
-}
+var scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 
-func describeGoType(t string) string {
-	switch t {
-	case "string", "config.Secret":
-		return "a string"
-	case "int", "int64", "int32", "config.Bytes":
-		return "an integer"
-	case "float64", "float32":
-		return "a number"
-	case "bool":
-		return "a boolean"
-	case "[]string":
-		return "a list of strings"
-	case "map[string]interface {}", "config.Report":
-		return "a mapping"
-	case "[]config.Report":
-		return "a list of reports"
+// plain rejects an anchor, an alias or a tag on a scalar: an operator who
+// writes `password: *x` or `token: !x` meant a value starting with it.
+// Mappings and lists may be anchored and reused (merge keys).
+func (d *decoder) plain(place, key string, n *yaml.Node) bool {
+	var c byte
+	switch {
+	case n.Kind == yaml.AliasNode && n.Alias != nil && n.Alias.Kind == yaml.ScalarNode:
+		c = '*'
+	case n.Kind != yaml.ScalarNode:
+		return true
+	case n.Anchor != "":
+		c = '&'
+	case n.Style&yaml.TaggedStyle != 0:
+		c = '!'
+	default:
+		return true
 	}
-	return t
+	d.errorf(place, n, "%s: an unquoted value cannot start with '%c'; quote it", key, c)
+	return false
 }
 
 type entry struct {
@@ -214,15 +212,15 @@ type entry struct {
 // entries flattens a mapping node: its own keys first, then those of its
 // merge keys ("<<: *base") that it does not set itself, as yaml.v3 does.
 // Keys must be scalars and unique.
-func (s *structure) entries(n *yaml.Node, place string) []entry {
+func (d *decoder) entries(n *yaml.Node, place string) []entry {
 	var out []entry
-	s.collect(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
+	d.collect(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
 	return out
 }
 
-func (s *structure) collect(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
+func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
 	n = resolveAlias(n)
-	if n == nil || visited[n] {
+	if n == nil || visited[n] || !d.visit(len(n.Content)) {
 		return
 	}
 	visited[n] = true
@@ -231,178 +229,179 @@ func (s *structure) collect(n *yaml.Node, place string, out *[]entry, have map[s
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolveAlias(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
-			s.errorf(place, n.Content[i].Line, "keys must be strings, got %s", describe(k))
+			d.errorf(place, n.Content[i], "keys must be strings, got %s", describe(k))
 			continue
 		}
 		if first, dup := lines[k.Value]; dup {
-			s.errorf(place, k.Line, "%q set twice (first at line %d)", k.Value, first)
+			d.errorf(place, k, "%q set twice (first at line %d)", k.Value, first)
 			continue
 		}
 		lines[k.Value] = k.Line
-		if isMergeKey(k) {
+		if k.Value == "<<" && k.ShortTag() == "!!merge" {
 			merges = append(merges, v)
 			continue
 		}
-		if have[k.Value] {
-			continue // set by the mapping that merges this one
+		if !have[k.Value] { // else set by the mapping that merges this one
+			have[k.Value] = true
+			*out = append(*out, entry{key: k.Value, keyNode: k, valNode: v})
 		}
-		have[k.Value] = true
-		*out = append(*out, entry{key: k.Value, keyNode: k, valNode: v})
 	}
 	for _, m := range merges {
 		mm := resolveAlias(m)
 		switch {
 		case mm == nil:
 		case mm.Kind == yaml.MappingNode:
-			s.collect(mm, place, out, have, visited)
+			d.collect(mm, place, out, have, visited)
 		case mm.Kind == yaml.SequenceNode:
 			for _, c := range mm.Content {
 				if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
-					s.collect(cc, place, out, have, visited)
+					d.collect(cc, place, out, have, visited)
 				} else {
-					s.errorf(place, c.Line, "<<: want a mapping, got %s", describe(c))
+					d.errorf(place, c, "<<: expected a mapping, got %s", describe(c))
 				}
 			}
 		default:
-			s.errorf(place, m.Line, "<<: want a mapping or a list of mappings, got %s", describe(m))
+			d.errorf(place, m, "<<: expected a mapping or a list of mappings, got %s", describe(m))
 		}
 	}
 }
 
-// checkStructure is step 2. root is not nil.
-func checkStructure(root *yaml.Node) *structure {
-	s := &structure{}
-	root = resolveAlias(root)
-	if root == nil || root.Kind != yaml.MappingNode {
-		line := 0
-		if root != nil {
-			line = root.Line
+// fieldsOf decodes the mapping n into the fields ptrs points to; a null
+// value leaves a field as it is. unknown explains a key that is not one.
+func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
+	for _, e := range d.entries(n, place) {
+		ptr, ok := ptrs[e.key]
+		switch {
+		case !ok:
+			d.errorf(place, e.keyNode, "unknown field %q%s", e.key, unknown(e.key))
+		case !d.plain(place, e.key, e.valNode) || isNull(e.valNode):
+		default:
+			d.value(place, e.key, e.valNode, ptr)
 		}
-		s.errorf("", line, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", describe(root))
-		return s
 	}
-	for _, e := range s.entries(root, "") {
-		f, ok := configFields[e.key]
-		if !ok {
-			s.errorf("", e.keyNode.Line, "unknown field %q%s", e.key, hint(e.key, configFields, reportFields, "a report setting: put it under a report"))
-			continue
-		}
-		if isNull(e.valNode) {
-			continue
-		}
-		if e.key == "reports" {
-			s.reports(e.valNode)
-			continue
-		}
-		s.value("", e, f.typ)
-	}
-	return s
 }
 
-func (s *structure) reports(n *yaml.Node) {
-	seq := resolveAlias(n)
-	if seq.Kind != yaml.SequenceNode {
-		s.errorf("", n.Line, "reports: want a list of reports, got %s", describe(n))
+// value decodes the non-null node n of key into ptr.
+func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
+	n := resolveAlias(orig)
+	scalar := n.Kind == yaml.ScalarNode
+	var want string
+	switch p := ptr.(type) {
+	case *string, *Secret:
+		if scalar {
+			reflect.ValueOf(p).Elem().SetString(n.Value)
+			return
+		}
+		want = "a string"
+	case *int: // yaml.v3 would truncate 2.5 to 2
+		if scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil {
+			return
+		}
+		want = "an integer"
+	case *float64:
+		if tag := n.ShortTag(); scalar && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil {
+			return
+		}
+		want = "a number"
+	case *model.Duration:
+		v, err := model.ParseDuration(n.Value)
+		if scalar && err == nil {
+			*p = v
+			return
+		}
+		if want = "a duration"; scalar {
+			d.errorf(place, orig, "%s: not a valid duration (want e.g. 30s, 5m or 1h30m)", key)
+			return
+		}
+	case *Bytes:
+		v, err := ParseBytes(n.Value)
+		if scalar && err == nil {
+			*p = v
+			return
+		}
+		if want = "a size"; scalar {
+			d.errorf(place, orig, "%s: not a valid size (want e.g. 64MiB, 500KB or a number of bytes)", key)
+			return
+		}
+	case *[]string:
+		if n.Kind == yaml.SequenceNode && d.visit(len(n.Content)) {
+			*p = make([]string, 0, len(n.Content))
+			for i, c := range n.Content {
+				item := fmt.Sprintf("%s[%d]", key, i)
+				if d.plain(place, item, c) && resolveAlias(c).Kind != yaml.ScalarNode {
+					d.errorf(place, c, "%s: expected a string, got %s", item, describe(c))
+				}
+				*p = append(*p, resolveAlias(c).Value)
+			}
+			return
+		}
+		want = "a list of strings"
+	case *map[string]any:
+		*p = d.params(place, n)
+		return
+	case *[]Report:
+		*p = d.reports(n)
 		return
 	}
-	s.hasReports = true
-	for i, item := range seq.Content {
-		keys := map[string]bool{}
-		s.reportKeys = append(s.reportKeys, keys)
+	d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
+}
+
+// config decodes the root node into c, which holds the global defaults.
+func (d *decoder) config(root *yaml.Node, c *Config) {
+	root = resolveAlias(root)
+	if root.Kind != yaml.MappingNode {
+		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", describe(root))
+		return
+	}
+	d.fieldsOf(root, "", fields(c), func(key string) string {
+		if _, ok := reportKeys[key]; ok {
+			return " (a report setting: put it under a report)"
+		}
+		return suggest(key, configKeys)
+	})
+}
+
+func (d *decoder) reports(n *yaml.Node) []Report {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf("", n, "reports: expected a list of reports, got %s", describe(n))
+		return nil
+	}
+	reps := make([]Report, len(n.Content))
+	for i, item := range n.Content {
+		reps[i] = newReport()
 		m := resolveAlias(item)
 		if m == nil || m.Kind != yaml.MappingNode {
-			s.errorf(reportPlace(i, ""), item.Line, "want a mapping (name: ..., token_file: ...), got %s", describe(item))
+			d.errorf(reportPlace(i, ""), item, "expected a mapping (name: ..., token_file: ...), got %s", describe(item))
 			continue
 		}
-		place := reportPlace(i, reportName(m))
-		entries := s.entries(m, place)
-		for _, e := range entries {
-			f, ok := reportFields[e.key]
-			if !ok {
-				extra := ""
-				if requestParams[e.key] {
-					extra = " (a request parameter: put it under params)"
-				} else {
-					extra = hint(e.key, reportFields, configFields, "a global setting: put it at the top level")
-				}
-				s.errorf(place, e.keyNode.Line, "unknown field %q%s", e.key, extra)
-				continue
+		d.fieldsOf(m, reportPlace(i, reportName(m)), fields(&reps[i]), func(key string) string {
+			if _, ok := paramKinds[key]; ok {
+				return " (a request parameter: put it under params)"
 			}
-			if isNull(e.valNode) {
-				continue
+			if _, ok := configKeys[key]; ok {
+				return " (a global setting: put it at the top level)"
 			}
-			keys[e.key] = true
-			s.value(place, e, f.typ)
-		}
+			return suggest(key, reportKeys)
+		})
 	}
+	return reps
 }
 
 // reportName finds a report's name for error places: the first "name" key
-// of the mapping itself, if it holds a string.
+// of the mapping itself, if it holds a scalar.
 func reportName(m *yaml.Node) string {
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := resolveAlias(m.Content[i]), resolveAlias(m.Content[i+1])
-		if k != nil && k.Kind == yaml.ScalarNode && k.Value == "name" && v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
 			return v.Value
 		}
 	}
 	return ""
 }
 
-// yamlTypeError matches yaml.v3's "line 3: cannot unmarshal !!str `abc` into int".
-var (
-	yamlTypeError = regexp.MustCompile("^line (\\d+): cannot unmarshal (\\S+)(?: `.*`)? into (.+)$")
-	quotedValue   = regexp.MustCompile(" `[^`]*`")
-)
-
-// value decodes one value on its own into a fresh t, turning any error into
-// a message with place, line and key. Values are never quoted in these
-// messages, except the short scalar of a duration, which is no secret.
-func (s *structure) value(place string, e entry, t reflect.Type) {
-	err := e.valNode.Decode(reflect.New(t).Interface())
-	if err == nil {
-		return
-	}
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		msg := err.Error()
-		if t == durationType {
-			msg += " (want e.g. 30s, 5m or 1h30m)"
-		}
-		s.errorf(place, e.valNode.Line, "%s: %s", e.key, msg)
-		return
-	}
-	for _, m := range te.Errors {
-		line := e.valNode.Line
-		if sm := yamlTypeError.FindStringSubmatch(m); sm != nil {
-			if l, err := strconv.Atoi(sm[1]); err == nil {
-				line = l
-			}
-			if t.Kind() == reflect.Map && sm[3] == "string" {
-				// The only strings a map[string]any decodes are its keys.
-				m = fmt.Sprintf("keys must be strings, got %s", describeTag(sm[2]))
-			} else {
-				m = fmt.Sprintf("want %s, got %s", describeGoType(sm[3]), describeTag(sm[2]))
-			}
-		} else if rest, ok := strings.CutPrefix(m, "line "); ok {
-			// "line N: something else": keep the message, drop any quoted value.
-			if num, msg, ok := strings.Cut(rest, ": "); ok {
-				if l, err := strconv.Atoi(num); err == nil {
-					line, m = l, msg
-				}
-			}
-			m = quotedValue.ReplaceAllString(m, "")
-		}
-		s.errorf(place, line, "%s: %s", e.key, m)
-	}
-}
-
-// hint suggests, for an unknown key, a close known key, or says the key
-// belongs at the other level.
-func hint(key string, known, other map[string]field, otherWhere string) string {
-	if _, ok := other[key]; ok {
-		return " (" + otherWhere + ")"
-	}
+// suggest returns ` (did you mean "x"?)` for the known key closest to key,
+// or "" when none is close.
+func suggest[V any](key string, known map[string]V) string {
 	best, bestDist := "", 3
 	for name := range known {
 		d := editDistance(strings.ToLower(key), name)

@@ -1,172 +1,139 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"sort"
+	"slices"
+	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // dateLayout is Toggl's start_date/end_date format.
 const dateLayout = "2006-01-02"
 
-// Body returns the request body for a fetch at now: a deep copy of Params
-// (the caller may change it freely) plus, when the report has a period,
+// paramKinds are the request body fields of toggl-api.md that params may
+// set, each with what its value must be. first_timestamp is not one: it is
+// the paging cursor, and the exporter pages by itself.
+var paramKinds = map[string]string{
+	"start_date": "a date YYYY-MM-DD", "end_date": "a date YYYY-MM-DD",
+	"user_ids": ids, "client_ids": ids, "project_ids": ids, "task_ids": ids, "tag_ids": ids, "group_ids": ids,
+	"description": "a string", "billable": "true or false", "grouped": "true or false",
+	"rounding": "-1, 0 or 1", "rounding_minutes": "an integer >= 0",
+	"grouping": "projects, users or clients", "sub_grouping": "time_entries, users, clients, projects or tasks",
+}
+
+const ids = "a list of integer ids"
+
+// paramValue returns the value of the parameter n, or ok false when it is
+// not what want says.
+func paramValue(want string, n *yaml.Node) (v any, ok bool) {
+	var i int64
+	isInt := n.ShortTag() == "!!int" && n.Decode(&i) == nil
+	switch want {
+	case "a date YYYY-MM-DD":
+		_, err := time.Parse(dateLayout, n.Value)
+		return n.Value, n.Kind == yaml.ScalarNode && err == nil
+	case "true or false":
+		var b bool
+		return b, n.ShortTag() == "!!bool" && n.Decode(&b) == nil
+	case "-1, 0 or 1":
+		return i, isInt && i >= -1 && i <= 1
+	case "an integer >= 0":
+		return i, isInt && i >= 0
+	case ids:
+		if n.Kind != yaml.SequenceNode {
+			return nil, false
+		}
+		list := make([]any, len(n.Content))
+		for k, c := range n.Content {
+			// [null] selects the entries without one (Toggl's filter for "no project").
+			if c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" {
+				continue
+			}
+			if v, ok := paramValue("an integer >= 0", c); ok {
+				list[k] = v
+			} else {
+				return nil, false
+			}
+		}
+		return list, true
+	}
+	// A string, or one of the names listed in want.
+	return n.Value, n.Kind == yaml.ScalarNode && (want == "a string" || slices.Contains(strings.Split(strings.ReplaceAll(want, " or ", ", "), ", "), n.Value))
+}
+
+// params decodes a report's params mapping, checking each key and value.
+func (d *decoder) params(place string, n *yaml.Node) map[string]any {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(place, n, "params: expected a mapping, got %s", describe(n))
+		return nil
+	}
+	out := make(map[string]any)
+	for _, e := range d.entries(n, place) {
+		path := "params." + e.key
+		want, known := paramKinds[e.key]
+		switch {
+		case e.key == "first_timestamp":
+			d.errorf(place, e.keyNode, "%s: the exporter pages by itself; remove it", path)
+		case !known:
+			d.errorf(place, e.keyNode, "params: unknown field %q%s", e.key, suggest(e.key, paramKinds))
+		case !d.plain(place, path, e.valNode) || isNull(e.valNode):
+		default:
+			v := resolveAlias(e.valNode)
+			if ids := v.Kind == yaml.SequenceNode; ids && !d.visit(len(v.Content)) {
+				continue
+			}
+			if val, ok := paramValue(want, v); ok {
+				out[e.key] = val
+			} else {
+				d.errorf(place, v, "%s: expected %s, got %s", path, want, describe(v))
+			}
+		}
+	}
+	return out
+}
+
+// Body returns the request body for a fetch at now: a copy of Params (the
+// caller may change it freely) plus, when the report has a period,
 // start_date and end_date ("YYYY-MM-DD") of Period.Window in the report's
 // timezone. Never nil; every value marshals to JSON. Relies on Load having
 // filled in Resolved.
 func (r *Report) Body(now time.Time) map[string]any {
-	body, _ := deepCopy(r.Params).(map[string]any)
-	if body == nil {
-		body = make(map[string]any)
-	}
-	if !r.Resolved.Period.IsZero() {
-		loc := r.Resolved.Location
-		if loc == nil {
-			loc = time.UTC
+	body := make(map[string]any, len(r.Params)+2)
+	for k, v := range r.Params {
+		if ids, ok := v.([]any); ok {
+			v = slices.Clone(ids)
 		}
-		start, end := r.Resolved.Period.Window(now, loc, r.Resolved.WeekStart)
-		body["start_date"] = start.In(loc).Format(dateLayout)
-		body["end_date"] = end.In(loc).Format(dateLayout)
+		body[k] = v
+	}
+	if res := r.Resolved; !res.Period.IsZero() {
+		first, last := res.Period.Window(now, res.Location, res.WeekStart)
+		body["start_date"] = first.Format(dateLayout)
+		body["end_date"] = last.Format(dateLayout)
 	}
 	return body
 }
 
-func deepCopy(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if v == nil {
-			return map[string]any(nil)
-		}
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		if v == nil {
-			return []any(nil)
-		}
-		s := make([]any, len(v))
-		for i, e := range v {
-			s[i] = deepCopy(e)
-		}
-		return s
-	}
-	return v
-}
-
-// completeParams normalises Params to JSON-safe values and checks the date
-// fields. Messages name the path (params.a.b[2]) and never quote values.
+// completeParams checks what involves more than one value: the dates
+// against period and each other.
 func (r *Report) completeParams(place string) []error {
 	var errs []error
-	fail := func(format string, args ...any) {
-		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
-	}
-	if r.Params == nil {
-		return nil
-	}
-	for _, k := range sortedKeys(r.Params) {
-		v, err := jsonValue(r.Params[k], "params."+k)
-		if err != nil {
-			errs = append(errs, errors.New(at(place, err.Error())))
-			continue
-		}
-		r.Params[k] = v
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	if _, err := json.Marshal(r.Params); err != nil {
-		// jsonValue should have caught it; never quote the value.
-		fail("params: cannot be encoded as JSON")
-		return errs
-	}
-
 	var dates [2]time.Time
 	for i, k := range []string{"start_date", "end_date"} {
-		v, ok := r.Params[k]
+		v, ok := r.Params[k].(string)
 		if !ok {
 			continue
 		}
-		if !r.Resolved.Period.IsZero() || r.Period != "" {
-			fail("params.%s: cannot be combined with period, which sets it at every fetch", k)
+		if r.Period != "" {
+			errs = append(errs, fmt.Errorf("%s: params.%s: cannot be combined with period, which sets it at every fetch", place, k))
 			continue
 		}
-		s, _ := v.(string)
-		d, err := time.Parse(dateLayout, s)
-		if err != nil {
-			fail("params.%s: want a date YYYY-MM-DD", k)
-			continue
-		}
-		dates[i] = d
+		dates[i], _ = time.Parse(dateLayout, v)
 	}
 	if !dates[0].IsZero() && !dates[1].IsZero() && dates[1].Before(dates[0]) {
-		fail("params: end_date is before start_date")
+		errs = append(errs, errors.New(at(place, "params: end_date is before start_date")))
 	}
 	return errs
-}
-
-// jsonValue returns v as JSON-ready values (map[string]any, []any, string,
-// bool, integers, finite float64, nil), or an error naming path.
-func jsonValue(v any, path string) (any, error) {
-	switch v := v.(type) {
-	case nil, bool, string, int, int64, uint64, int32, uint32, int16, uint16, int8, uint8, uint:
-		return v, nil
-	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%s: NaN and infinities are not valid JSON", path)
-		}
-		return v, nil
-	case float32:
-		return jsonValue(float64(v), path)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			c, err := jsonValue(e, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = c
-		}
-		return out, nil
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for _, k := range sortedKeys(v) {
-			c, err := jsonValue(v[k], path+"."+k)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = c
-		}
-		return out, nil
-	case map[any]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			ks, ok := k.(string)
-			if !ok {
-				return nil, fmt.Errorf("%s: mapping keys must be strings (quote them)", path)
-			}
-			c, err := jsonValue(e, path+"."+ks)
-			if err != nil {
-				return nil, err
-			}
-			out[ks] = c
-		}
-		return out, nil
-	case time.Time:
-		return nil, fmt.Errorf("%s: timestamps are not supported (write a quoted string)", path)
-	}
-	return nil, fmt.Errorf("%s: unsupported value of type %T", path, v)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

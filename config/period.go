@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,77 +13,49 @@ import (
 // saved report is for.
 const maxPeriodDays = 3660
 
-type periodKind uint8
-
-const (
-	periodNone periodKind = iota
-	periodToday
-	periodYesterday
-	periodThisWeek
-	periodLastWeek
-	periodThisMonth
-	periodLastMonth
-	periodThisYear
-	periodLastYear
-	periodLastNDays
-)
-
-var periodNames = map[string]periodKind{
-	"today":      periodToday,
-	"yesterday":  periodYesterday,
-	"this_week":  periodThisWeek,
-	"last_week":  periodLastWeek,
-	"this_month": periodThisMonth,
-	"last_month": periodLastMonth,
-	"this_year":  periodThisYear,
-	"last_year":  periodLastYear,
-}
+// periodNames are the periods with a fixed name; last_N_days is the other kind.
+var periodNames = []string{"today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year", "last_year"}
 
 const periodChoices = "today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days"
 
 // Period is a rolling date window, computed afresh at every fetch. The zero
 // value means none: the report runs with its saved dates.
 type Period struct {
-	kind periodKind
-	days int // for periodLastNDays
+	name string // one of periodNames, or "" for last_N_days
+	days int    // N of last_N_days
 }
 
 // ParsePeriod parses today, yesterday, this_week, last_week, this_month,
 // last_month, this_year, last_year or last_N_days (1 <= N <= 3660).
 func ParsePeriod(s string) (Period, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
-	if k, ok := periodNames[name]; ok {
-		return Period{kind: k}, nil
+	if slices.Contains(periodNames, name) {
+		return Period{name: name}, nil
 	}
 	if num, ok := strings.CutPrefix(name, "last_"); ok {
 		if num, ok := strings.CutSuffix(num, "_days"); ok {
 			n, err := strconv.Atoi(num)
 			if err != nil || strconv.Itoa(n) != num {
-				return Period{}, fmt.Errorf("unknown period %q (want %s)", s, periodChoices)
+				return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
 			}
 			if n < 1 || n > maxPeriodDays {
-				return Period{}, fmt.Errorf("period %q: N must be between 1 and %d", s, maxPeriodDays)
+				return Period{}, fmt.Errorf("last_N_days: N must be between 1 and %d", maxPeriodDays)
 			}
-			return Period{kind: periodLastNDays, days: n}, nil
+			return Period{days: n}, nil
 		}
 	}
-	return Period{}, fmt.Errorf("unknown period %q (want %s)", s, periodChoices)
+	return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
 }
 
 // IsZero reports whether p is no period at all.
-func (p Period) IsZero() bool { return p.kind == periodNone }
+func (p Period) IsZero() bool { return p == Period{} }
 
 // String returns the canonical name, e.g. "last_7_days"; "" for none.
 func (p Period) String() string {
-	if p.kind == periodLastNDays {
+	if p.days > 0 {
 		return "last_" + strconv.Itoa(p.days) + "_days"
 	}
-	for name, k := range periodNames {
-		if k == p.kind {
-			return name
-		}
-	}
-	return ""
+	return p.name
 }
 
 // Window returns the first and the last day of the period containing now, as
@@ -98,27 +72,42 @@ func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday
 	y, m, d := local.Date()
 	// Days since the start of the week, in 0..6 whatever weekStart holds.
 	into := ((int(local.Weekday())-int(weekStart))%7 + 7) % 7
-	switch p.kind {
-	case periodToday:
+	switch p.name {
+	case "today":
 		return startOfDay(y, m, d, loc), startOfDay(y, m, d, loc)
-	case periodYesterday:
+	case "yesterday":
 		return startOfDay(y, m, d-1, loc), startOfDay(y, m, d-1, loc)
-	case periodThisWeek:
+	case "this_week":
 		return startOfDay(y, m, d-into, loc), startOfDay(y, m, d-into+6, loc)
-	case periodLastWeek:
+	case "last_week":
 		return startOfDay(y, m, d-into-7, loc), startOfDay(y, m, d-into-1, loc)
-	case periodThisMonth:
+	case "this_month":
 		return startOfDay(y, m, 1, loc), startOfDay(y, m+1, 0, loc)
-	case periodLastMonth:
+	case "last_month":
 		return startOfDay(y, m-1, 1, loc), startOfDay(y, m, 0, loc)
-	case periodThisYear:
+	case "this_year":
 		return startOfDay(y, time.January, 1, loc), startOfDay(y, time.December, 31, loc)
-	case periodLastYear:
+	case "last_year":
 		return startOfDay(y-1, time.January, 1, loc), startOfDay(y-1, time.December, 31, loc)
-	case periodLastNDays:
+	}
+	if p.days > 0 {
 		return startOfDay(y, m, d-(p.days-1), loc), startOfDay(y, m, d, loc)
 	}
 	return time.Time{}, time.Time{}
+}
+
+// Window returns the half-open window [start, end) that the report's period
+// covers at now: start is the first instant of its first day and end the
+// first instant of the day after its last, in the report's timezone (not
+// always 24 hours after the last day's start: midnight may be skipped).
+// Both are zero when the report has no period.
+func (r *Resolved) Window(now time.Time) (start, end time.Time) {
+	if r.Period.IsZero() {
+		return time.Time{}, time.Time{}
+	}
+	start, last := r.Period.Window(now, r.Location, r.WeekStart)
+	y, m, d := last.Date()
+	return start, startOfDay(y, m, d+1, last.Location())
 }
 
 // startOfDay returns the first instant of the civil date y-m-d in loc
@@ -146,5 +135,5 @@ func ParseWeekday(s string) (time.Weekday, error) {
 	if d, ok := weekdays[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return d, nil
 	}
-	return 0, fmt.Errorf("unknown weekday %q (want monday, tuesday, ..., sunday)", s)
+	return 0, errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
 }

@@ -286,3 +286,44 @@ func TestParseWeekday(t *testing.T) {
 		}
 	}
 }
+
+// TestResolvedWindow checks the half-open window [start, end): end is the
+// first instant of the day after the last, even where that day's midnight
+// is skipped by daylight saving (adding a day to the last day's start, as
+// the collector did, was an hour late there).
+func TestResolvedWindow(t *testing.T) {
+	tests := []struct {
+		period, now, tz, start, end string
+	}{
+		// Chile: 2026-09-06 begins at 01:00 (-03).
+		{"today", "2026-09-06T12:00:00-03:00", "America/Santiago", "2026-09-06T01:00:00-03:00", "2026-09-07T00:00:00-03:00"},
+		{"yesterday", "2026-09-07T12:00:00-03:00", "America/Santiago", "2026-09-06T01:00:00-03:00", "2026-09-07T00:00:00-03:00"},
+		{"today", "2026-09-05T12:00:00-04:00", "America/Santiago", "2026-09-05T00:00:00-04:00", "2026-09-06T01:00:00-03:00"},
+		// Cuba: 2026-03-08 begins at 01:00 (CDT).
+		{"today", "2026-03-08T12:00:00-04:00", "America/Havana", "2026-03-08T01:00:00-04:00", "2026-03-09T00:00:00-04:00"},
+		{"last_7_days", "2026-03-08T12:00:00-04:00", "America/Havana", "2026-03-02T00:00:00-05:00", "2026-03-09T00:00:00-04:00"},
+		// Lebanon: 2026-03-29 begins at 01:00 (+03).
+		{"today", "2026-03-29T12:00:00+03:00", "Asia/Beirut", "2026-03-29T01:00:00+03:00", "2026-03-30T00:00:00+03:00"},
+		{"this_week", "2026-03-29T12:00:00+03:00", "Asia/Beirut", "2026-03-23T00:00:00+02:00", "2026-03-30T00:00:00+03:00"},
+		// Ordinary days, and a day of 25 hours.
+		{"this_month", "2024-02-10T12:00:00Z", "UTC", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z"},
+		{"today", "2024-10-27T12:00:00+01:00", "Europe/Berlin", "2024-10-27T00:00:00+02:00", "2024-10-28T00:00:00+01:00"},
+	}
+	for _, tt := range tests {
+		p, err := ParsePeriod(tt.period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Resolved{Period: p, Location: mustLocation(t, tt.tz), WeekStart: time.Monday}
+		start, end := r.Window(mustTime(t, tt.now))
+		if got := start.Format(time.RFC3339); got != tt.start {
+			t.Errorf("%s %s %s: start %s, want %s", tt.tz, tt.period, tt.now, got, tt.start)
+		}
+		if got := end.Format(time.RFC3339); got != tt.end {
+			t.Errorf("%s %s %s: end %s, want %s", tt.tz, tt.period, tt.now, got, tt.end)
+		}
+	}
+	if start, end := (&Resolved{}).Window(time.Now()); !start.IsZero() || !end.IsZero() {
+		t.Error("no period, but a window")
+	}
+}

@@ -21,10 +21,10 @@ func TestSafeConfigReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	const good = "reports:\n  - name: a\n    token_file: tok\n  - name: b\n    token: ${B}\n  - name: c\n    token: abc\n"
+	const good = "reports:\n  - name: a\n    token_file: tok\n  - name: b\n    token: ${B}\n  - name: c\n    token: abc1234567890abcdef1234567890abc\n"
 	write("toggl.yml", good)
-	write("tok", "token1\n")
-	env := map[string]string{"B": "btoken", "TOGGL_API_TOKEN": "api1"}
+	write("tok", "token1234567890abcdef1234567890001\n")
+	env := map[string]string{"B": "btoken1234567890abcdef123456789", "TOGGL_API_TOKEN": "api1234567890abcdef1234567890001"}
 
 	reg := prometheus.NewRegistry()
 	sc := NewSafeConfig(reg)
@@ -49,7 +49,7 @@ func TestSafeConfigReload(t *testing.T) {
 		t.Fatal("Get before the first load is not nil")
 	}
 	first := reload(true)
-	if first == nil || first.Reports[0].Resolved.Token != "token1" {
+	if first == nil || first.Reports[0].Resolved.Token != "token1234567890abcdef1234567890001" {
 		t.Fatalf("first load: %+v", first)
 	}
 	if ok, ts := gauges(); ok != 1 || ts != 1700000000 {
@@ -89,22 +89,22 @@ func TestSafeConfigReload(t *testing.T) {
 	}
 
 	// A secret file changes: reload.
-	write("tok", "token2\n")
+	write("tok", "token1234567890abcdef1234567890002\n")
 	second := reload(true)
-	if second == first || second.Reports[0].Resolved.Token != "token2" {
+	if second == first || second.Reports[0].Resolved.Token != "token1234567890abcdef1234567890002" {
 		t.Error("changed token file not picked up")
 	}
 	// Only whitespace around it changes: the trimmed content is what counts.
-	write("tok", " token2 \n\n")
+	write("tok", " token1234567890abcdef1234567890002 \n\n")
 	reload(false)
 
 	// An environment variable changes: reload.
-	env["B"] = "btoken2"
-	if got := reload(true); got.Reports[1].Resolved.Token != "btoken2" {
+	env["B"] = "btoken1234567890abcdef12345678902"
+	if got := reload(true); got.Reports[1].Resolved.Token != "btoken1234567890abcdef12345678902" {
 		t.Error("changed variable not picked up")
 	}
-	env["TOGGL_API_TOKEN"] = "api2"
-	if got := reload(true); got.Reports[2].Resolved.APIToken != "api2" {
+	env["TOGGL_API_TOKEN"] = "api1234567890abcdef1234567890002"
+	if got := reload(true); got.Reports[2].Resolved.APIToken != "api1234567890abcdef1234567890002" {
 		t.Error("changed TOGGL_API_TOKEN not picked up")
 	}
 	// A variable the configuration does not use: no change.
@@ -140,7 +140,7 @@ func TestSafeConfigNilRegistry(t *testing.T) {
 // TestSafeConfigConcurrent reloads while readers read (for -race).
 func TestSafeConfigConcurrent(t *testing.T) {
 	sc := NewSafeConfig(prometheus.NewRegistry())
-	path := writeConfig(t, "reports:\n  - name: a\n    token: abc\n", nil)
+	path := writeConfig(t, "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", nil)
 	if _, err := sc.Reload(path, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestSafeConfigConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for j := range 50 {
 				if i%2 == 0 {
-					os.WriteFile(path, []byte("reports:\n  - name: a\n    token: abc"+strings.Repeat("d", j%3)+"\n"), 0o600)
+					os.WriteFile(path, []byte("reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc"+strings.Repeat("d", j%3)+"\n"), 0o600)
 					sc.Reload(path, nil)
 				} else if c := sc.Get(); c == nil || len(c.Reports) != 1 {
 					t.Error("reader saw no config")
@@ -162,14 +162,14 @@ func TestSafeConfigConcurrent(t *testing.T) {
 
 func TestSafeConfigReloadData(t *testing.T) {
 	sc := NewSafeConfig(nil)
-	changed, err := sc.ReloadData([]byte("reports:\n  - name: demo\n    token: abcdef123\n"), "", envMap(nil))
-	if err != nil || !changed || sc.Get().Reports[0].Resolved.Token != "abcdef123" {
+	changed, err := sc.ReloadData([]byte("reports:\n  - name: demo\n    token: demo1234567890abcdef1234567890de\n"), "", envMap(nil))
+	if err != nil || !changed || sc.Get().Reports[0].Resolved.Token != "demo1234567890abcdef1234567890de" {
 		t.Fatalf("ReloadData = %v, %v; config %+v", changed, err, sc.Get())
 	}
 	if testutil.ToFloat64(sc.success) != 1 {
 		t.Errorf("success gauge not set")
 	}
-	if changed, err := sc.ReloadData([]byte("reports:\n  - name: demo\n    token: abcdef123\n"), "", envMap(nil)); err != nil || changed {
+	if changed, err := sc.ReloadData([]byte("reports:\n  - name: demo\n    token: demo1234567890abcdef1234567890de\n"), "", envMap(nil)); err != nil || changed {
 		t.Errorf("same data again: changed %v, %v", changed, err)
 	}
 	old := sc.Get()

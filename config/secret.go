@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
-
-	"go.yaml.in/yaml/v3"
+	"unicode/utf8"
 )
 
 // redactedSecret replaces every non-empty secret in rendered output.
@@ -46,31 +47,6 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 // MarshalJSON renders the secret as "<secret>" (empty stays empty).
 func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }
 
-// UnmarshalYAML accepts any scalar. Its errors never quote the value, which
-// yaml's own "cannot unmarshal" messages would do.
-func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{
-			fmt.Sprintf("line %d: cannot unmarshal %s into string", n.Line, nodeTag(n)),
-		}}
-	}
-	*s = Secret(n.Value)
-	return nil
-}
-
-func nodeTag(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "!!map"
-	case yaml.SequenceNode:
-		return "!!seq"
-	}
-	return n.ShortTag()
-}
-
 // resolver turns secret references (literals with ${VAR}, *_file paths,
 // the TOGGL_API_TOKEN environment variable) into values, and feeds every
 // input it consults into a fingerprint so that SafeConfig can tell whether a
@@ -87,7 +63,7 @@ func newResolver(data []byte, dir string, lookupEnv func(string) (string, bool),
 		lookupEnv = os.LookupEnv
 	}
 	if readFile == nil {
-		readFile = readSecretFile
+		readFile = func(p string) ([]byte, error) { return readRegular(p, maxSecretFileBytes, "not a secret file") }
 	}
 	r := &resolver{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
 	r.record("config", data)
@@ -104,37 +80,25 @@ func (r *resolver) record(kind string, parts ...[]byte) {
 	}
 }
 
-func (r *resolver) fingerprint() [sha256.Size]byte {
-	var fp [sha256.Size]byte
-	copy(fp[:], r.sum.Sum(nil))
-	return fp
-}
+func (r *resolver) fingerprint() [sha256.Size]byte { return [sha256.Size]byte(r.sum.Sum(nil)) }
 
 func (r *resolver) env(name string) (string, bool) {
 	v, ok := r.lookupEnv(name)
-	found := []byte{0}
-	if ok {
-		found[0] = 1
-	}
-	r.record("env", []byte(name), found, []byte(v))
+	r.record("env", []byte(name), []byte(strconv.FormatBool(ok)), []byte(v))
 	return v, ok
 }
 
-// path resolves a *_file path relative to the configuration file's directory.
-func (r *resolver) path(p string) string {
-	if filepath.IsAbs(p) || r.dir == "" {
-		return p
-	}
-	return filepath.Join(r.dir, p)
-}
-
 // file reads a secret file and trims surrounding whitespace (and a UTF-8 BOM).
-// Errors name the path, never the content.
+// A relative path is relative to the configuration file's directory. Errors
+// name the path, never the content.
 func (r *resolver) file(p string) (string, error) {
 	if strings.TrimSpace(p) == "" {
 		return "", errors.New("empty path")
 	}
-	full := r.path(p)
+	full := p
+	if !filepath.IsAbs(p) && r.dir != "" {
+		full = filepath.Join(r.dir, p)
+	}
 	data, err := r.readFile(full)
 	if err != nil {
 		return "", err
@@ -148,145 +112,137 @@ func (r *resolver) file(p string) (string, error) {
 	return v, nil
 }
 
-// readSecretFile reads at most maxSecretFileBytes, so that a path pointing at
-// a device or a huge file fails fast instead of eating memory.
-func readSecretFile(path string) ([]byte, error) {
-	// Stat before Open: opening a named pipe would block.
-	st, err := os.Stat(path)
-	if err != nil {
-		// Say "open", as operators expect from a file that cannot be read.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			pe.Op = "open"
-		}
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	f, err := os.Open(path)
+// readRegular reads a regular file of at most limit bytes, so that a path
+// to a device, a named pipe or a huge file fails at once instead of
+// blocking or eating memory. Opening with O_NONBLOCK never waits for a
+// pipe's writer; the open file is then checked, not the path, so nothing
+// can be swapped in between.
+func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxSecretFileBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not a secret file", path, maxSecretFileBytes)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %s, %s", path, Bytes(limit), tooLarge)
 	}
 	return data, nil
 }
+
+// envRef matches "${NAME}", an escaped "$${", and an unterminated "${".
+var (
+	envRef  = regexp.MustCompile(`\$?\$\{([^}]*)(\}?)`)
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
 
 // expand replaces ${VAR} references in a secret literal. "$${" stands for a
 // literal "${"; any other "$" is kept as is. An unset variable is an error
 // naming the variable; the value never appears in an error.
 func (r *resolver) expand(s string) (string, error) {
-	if !strings.Contains(s, "${") {
-		return s, nil
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), nil
-		}
-		if i > 0 && s[i-1] == '$' {
-			// "$${": an escaped literal "${".
-			b.WriteString(s[:i-1])
-			b.WriteString("${")
-			s = s[i+2:]
-			continue
-		}
-		b.WriteString(s[:i])
-		rest := s[i+2:]
-		j := strings.IndexByte(rest, '}')
-		if j < 0 {
-			return "", errors.New(`unterminated "${" (write "$${" for a literal "${")`)
-		}
-		name := rest[:j]
-		if !validEnvName(name) {
-			return "", errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
-		}
-		v, ok := r.env(name)
-		if !ok {
-			return "", fmt.Errorf("environment variable %q is not set", name)
-		}
-		b.WriteString(v)
-		s = rest[j+1:]
-	}
-}
-
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
+	var err error
+	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+		sm := envRef.FindStringSubmatch(m)
 		switch {
-		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-		case c >= '0' && c <= '9' && i > 0:
+		case strings.HasPrefix(m, "$$"):
+			return m[1:]
+		case err != nil:
+		case sm[2] == "":
+			err = errors.New(`unterminated "${" (write "$${" for a literal "${")`)
+		case !envName.MatchString(sm[1]):
+			err = errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
 		default:
-			return false
+			v, ok := r.env(sm[1])
+			if !ok {
+				err = fmt.Errorf("environment variable %q is not set", sm[1])
+			}
+			return v
 		}
-	}
-	return true
+		return ""
+	})
+	return out, err
 }
 
-// secretSource is one "x" / "x_file" pair of a configuration.
-type secretSource struct {
-	key, fileKey string
-	literal      Secret
-	file         string
+// pair is one "x" / "x_file" pair of a configuration.
+type pair struct {
+	key     string // "token"; the other key is "token_file"
+	literal Secret
+	file    string
 }
 
-func (s secretSource) set() bool { return s.literal != "" || s.file != "" }
+func (p pair) set() bool { return p.literal != "" || p.file != "" }
 
-// resolve returns the value of a pair where at most one side is set, and
-// the key to blame in errors about the value. trim drops surrounding
-// whitespace of literals too (tokens never contain any); file contents are
-// always trimmed.
-func (r *resolver) resolve(s secretSource, trim bool) (value, key string, err error) {
-	if s.file != "" {
-		v, err := r.file(s.file)
-		if err != nil {
-			return "", s.fileKey, fmt.Errorf("%s: %w", s.fileKey, err)
-		}
-		return v, s.fileKey, nil
+// name is the key the file sets, for messages.
+func (p pair) name() string {
+	if p.literal == "" {
+		return p.key + "_file"
 	}
-	v, err := r.expand(string(s.literal))
-	if err != nil {
-		return "", s.key, fmt.Errorf("%s: %w", s.key, err)
+	return p.key
+}
+
+// resolve returns the value of a pair, checked by check. trim drops
+// surrounding whitespace of literals too (tokens never contain any); file
+// contents are always trimmed. Errors start with the key.
+func (r *resolver) resolve(p pair, trim bool, check func(string) error) (string, error) {
+	if p.literal != "" && p.file != "" {
+		return "", fmt.Errorf("%s and %s_file: set only one", p.key, p.key)
 	}
-	if trim {
+	var v string
+	var err error
+	if p.file != "" {
+		v, err = r.file(p.file)
+	} else if v, err = r.expand(string(p.literal)); trim {
 		v = strings.TrimSpace(v)
 	}
-	if strings.TrimSpace(v) == "" {
-		return "", s.key, fmt.Errorf("%s: empty value", s.key)
+	if err == nil && strings.TrimSpace(v) == "" {
+		err = errors.New("empty value")
 	}
-	return v, s.key, nil
+	if err == nil {
+		err = check(v)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", p.name(), err)
+	}
+	return v, nil
 }
+
+// minTokenLength is the shortest report or API token accepted: real ones
+// have 32 characters, so a shorter one is a mistake (a truncated paste, a
+// placeholder).
+const minTokenLength = 16
+
+var reportToken = regexp.MustCompile(`^[A-Za-z0-9._~-]*$`)
 
 // checkReportToken accepts URL-unreserved characters only: the token goes
 // into the request path, and Toggl's tokens are hex strings.
 func checkReportToken(v string) error {
-	for _, c := range v {
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '~':
-		default:
-			return errors.New("not a valid report token (want letters, digits, '-', '_', '.' and '~' only)")
-		}
+	if utf8.RuneCountInString(v) < minTokenLength {
+		return fmt.Errorf("too short (%d characters at least; real report tokens have 32)", minTokenLength)
+	}
+	if !reportToken.MatchString(v) {
+		return errors.New("not a valid report token (want letters, digits, '-', '_', '.' and '~' only)")
 	}
 	return nil
 }
 
+// notBasic tells what cannot be in the user part of HTTP Basic auth.
+func notBasic(c rune) bool { return c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) }
+
 // checkAPIToken rejects what cannot be the user part of HTTP Basic auth.
 func checkAPIToken(v string) error {
-	for _, c := range v {
-		if c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) {
-			return errors.New("not a valid API token (contains whitespace, a control character or ':')")
-		}
+	if utf8.RuneCountInString(v) < minTokenLength {
+		return fmt.Errorf("too short (%d characters at least; real API tokens have 32)", minTokenLength)
+	}
+	if strings.ContainsFunc(v, notBasic) {
+		return errors.New("not a valid API token (contains whitespace, a control character or ':')")
 	}
 	return nil
 }
@@ -294,24 +250,19 @@ func checkAPIToken(v string) error {
 // checkPassword rejects control characters: a newline inside a password
 // file's content means the file holds more than the password.
 func checkPassword(v string) error {
-	for _, c := range v {
-		if unicode.IsControl(c) {
-			return errors.New("contains a control character (several lines in the file?)")
-		}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return errors.New("contains a control character (several lines in the file?)")
 	}
 	return nil
 }
 
 // checkEmail does what HTTP Basic auth needs, not RFC 5322.
 func checkEmail(v string) error {
-	at := strings.IndexByte(v, '@')
-	if at <= 0 || at == len(v)-1 {
+	if at := strings.IndexByte(v, '@'); at <= 0 || at == len(v)-1 {
 		return errors.New("not an e-mail address (want user@domain)")
 	}
-	for _, c := range v {
-		if c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) {
-			return errors.New("not an e-mail address (contains whitespace, a control character or ':')")
-		}
+	if strings.ContainsFunc(v, notBasic) {
+		return errors.New("not an e-mail address (contains whitespace, a control character or ':')")
 	}
 	return nil
 }

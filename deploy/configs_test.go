@@ -15,7 +15,7 @@ func TestExampleConfigurations(t *testing.T) {
 	bin := exporterBinary(t)
 
 	t.Run("docker compose", func(t *testing.T) {
-		env := append(cleanEnv(), "TOGGL_API_TOKEN=api-token", "TEAM_WEEK_TOKEN=week-token", "TEAM_TODAY_TOKEN=today-token")
+		env := append(cleanEnv(), "TOGGL_API_TOKEN=api-token-0123456789abcdef0123456", "TEAM_WEEK_TOKEN=week-token-0123456789abcdef012345", "TEAM_TODAY_TOKEN=today-token-0123456789abcdef01234")
 		checkConfig(t, bin, env, "toggl_exporter/toggl.yml")
 	})
 
