@@ -66,8 +66,8 @@ func singleCurrencyReport(now time.Time) []byte {
 // testPrometheusConfig writes a test variant of the shipped prometheus.yml and rule files
 // into dir: 1s intervals, rule files by absolute path with every `for:` at 0s, the
 // Alertmanager at am, the exporter address replaced by exporters[0], the other exporters
-// added to the /metrics job, and the commented /probe job enabled for the --demo reports of
-// exporters[0].
+// added to the /metrics job, and the commented /probe job enabled, discovering the reports
+// of exporters[0] through its /sd.
 func testPrometheusConfig(t *testing.T, dir, am string, exporters ...string) string {
 	t.Helper()
 	forRe := regexp.MustCompile(`(?m)^(\s+for:\s*)\S+\s*$`)
@@ -127,8 +127,8 @@ func testPrometheusConfig(t *testing.T, dir, am string, exporters ...string) str
 	// The commented /probe job, uncommented, for the --demo reports of the first exporter:
 	// the recipe its comment gives works against a real exporter.
 	probe, _ := commentedProbeJob(t)
-	probe["static_configs"] = []any{map[string]any{"targets": toAny(demoReportNames())}}
-	cfg["scrape_configs"] = append(cfg["scrape_configs"].([]any), replace(probe))
+	probe["http_sd_configs"] = []any{map[string]any{"url": "http://" + exporters[0] + "/sd", "refresh_interval": "1s"}}
+	cfg["scrape_configs"] = append(cfg["scrape_configs"].([]any), probe)
 	path := filepath.Join(dir, "prometheus.yml")
 	writeYAML(t, path, cfg)
 	return path

@@ -331,28 +331,24 @@ func commentedProbeJob(t *testing.T) (job map[string]any, dropReports []any) {
 
 // TestCommentedProbeJob: the /probe job of prometheus.yml, once uncommented as its comment
 // says (with the toggl job keeping only the exporter's own metrics), is a valid
-// configuration whose targets are the reports of the compose configuration.
+// configuration whose targets are discovered from the exporter's /sd.
 func TestCommentedProbeJob(t *testing.T) {
 	promtool := needTool(t, "promtool")
 	job, drop := commentedProbeJob(t)
-	if job["metrics_path"] != "/probe" {
-		t.Errorf("the commented job: metrics_path %v, want /probe", job["metrics_path"])
-	}
 	var probe struct {
-		StaticConfigs []struct {
-			Targets []string `yaml:"targets"`
-		} `yaml:"static_configs"`
+		HTTPSD []struct {
+			URL string `yaml:"url"`
+		} `yaml:"http_sd_configs"`
+		StaticConfigs []any `yaml:"static_configs"`
+		HonorLabels   bool  `yaml:"honor_labels"`
 	}
 	remarshal(t, job, &probe)
-	var targets []string
-	for _, s := range probe.StaticConfigs {
-		targets = append(targets, s.Targets...)
+	// The targets come from the exporter, never from a list kept here.
+	if len(probe.HTTPSD) != 1 || probe.HTTPSD[0].URL != "http://toggl-exporter:9981/sd" || len(probe.StaticConfigs) > 0 {
+		t.Errorf("the commented /probe job: http_sd_configs %v, static_configs %v; want the exporter's /sd only", probe.HTTPSD, probe.StaticConfigs)
 	}
-	reports := composeReports(t)
-	slices.Sort(targets)
-	slices.Sort(reports)
-	if !slices.Equal(targets, reports) {
-		t.Errorf("the commented /probe job: targets %v, want the reports of toggl_exporter/toggl.yml %v", targets, reports)
+	if !probe.HonorLabels {
+		t.Errorf("the commented /probe job: honor_labels false: the report label would come twice (report, exported_report)")
 	}
 
 	var cfg map[string]any
