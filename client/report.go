@@ -1,5 +1,7 @@
 package client
 
+import "time"
+
 // This file holds the decoded shape of a shared report. It is the contract between the
 // client (which decodes) and the collector (which aggregates): the large arrays of a report
 // (detailed rows, weekly rows, summary groups) are not kept here but handed to a Sink one
@@ -92,10 +94,22 @@ type DetailedRow struct {
 	Currency              string
 	TagIDs                []int64
 	// Seconds is the sum of the row's time_entries[].seconds, each entry clamped at 0
-	// so that a running entry (null or negative seconds) never lowers a total.
+	// so that a running entry (null or negative seconds) never lowers a total; it
+	// saturates instead of overflowing.
 	Seconds int64
 	// Entries is the number of time entries the row groups.
 	Entries int
+	// TimeEntries are the row's entries in document order. The slice is reused from
+	// row to row: a Sink copies what it keeps.
+	TimeEntries []TimeEntry
+}
+
+// TimeEntry is one element of a detailed row's time_entries.
+type TimeEntry struct {
+	ID      int64     // time_entries[].id; 0 when absent or null
+	Seconds int64     // as sent; 0 when null; negative while running
+	Start   time.Time // start (RFC 3339 string, or Unix seconds as a number), in UTC; zero when absent or null
+	Running bool      // stop is null or absent, or seconds is null or negative
 }
 
 // WeeklyRow is one row of weekly_results.report. Null ids are 0. The per-day slices are
@@ -133,7 +147,8 @@ type SummarySubGroup struct {
 }
 
 // Sink receives the rows of a report as they are decoded, in document order.
-// The pointers are only valid during the call: a Sink copies what it keeps.
+// The pointers, and the slices of the rows they point to, are only valid during the
+// call (the decoder reuses them for the next row): a Sink copies what it keeps.
 type Sink interface {
 	DetailedRow(*DetailedRow)
 	WeeklyRow(*WeeklyRow)
