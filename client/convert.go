@@ -242,32 +242,10 @@ func (d *decoder) amount() (n int64, present bool, err error) {
 
 // parseInt reads an integer, or a float with an integral value within range.
 func parseInt(b []byte) (int64, bool) {
-	if len(b) > 0 && len(b) < 19 { // the common case, without allocating
-		var n int64
-		digits := b
-		if b[0] == '-' {
-			digits = b[1:]
-		}
-		plain := len(digits) > 0
-		for _, c := range digits {
-			if c < '0' || c > '9' {
-				plain = false
-				break
-			}
-			n = n*10 + int64(c-'0')
-		}
-		if plain {
-			if b[0] == '-' {
-				n = -n
-			}
-			return n, true
-		}
-	}
-	s := string(b)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
 		return n, true
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
 		return 0, false
 	}
@@ -416,10 +394,12 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 		d.names[depth] = append(d.names[depth][:0], d.text(v)...)
 		name := d.names[depth]
 		if err := member(name); err != nil {
-			if keyed {
+			switch {
+			case keyed || len(name) > maxQuoted:
 				return at(mapKey(name), err)
+			default:
+				return at(string(name), err)
 			}
-			return at(string(name), err)
 		}
 	}
 	_, err := d.dec.ReadToken()

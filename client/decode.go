@@ -662,31 +662,26 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 // sortByKey orders sub-groups sent as an object by their keys, numeric keys by value
 // first, so that the order does not depend on Toggl's.
 func sortByKey(subs []SummarySubGroup, keys []string) {
-	type keyed struct {
-		key string
-		sg  SummarySubGroup
+	order := make([]int, len(subs))
+	for i := range order {
+		order[i] = i
 	}
-	all := make([]keyed, len(subs))
-	for i := range subs {
-		all[i] = keyed{keys[i], subs[i]}
-	}
-	slices.SortStableFunc(all, func(a, b keyed) int {
-		na, errA := strconv.ParseInt(a.key, 10, 64)
-		nb, errB := strconv.ParseInt(b.key, 10, 64)
-		switch {
-		case (errA == nil) != (errB == nil):
-			if errA == nil {
-				return -1
-			}
-			return 1
-		case errA == nil && na != nb:
-			return cmp.Compare(na, nb)
+	rank := func(k string) (int, int64) {
+		if n, err := strconv.ParseInt(k, 10, 64); err == nil {
+			return 0, n
 		}
-		return strings.Compare(a.key, b.key)
-	})
-	for i := range all {
-		subs[i] = all[i].sg
+		return 1, 0
 	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ra, na := rank(keys[a])
+		rb, nb := rank(keys[b])
+		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(na, nb), strings.Compare(keys[a], keys[b]))
+	})
+	sorted := make([]SummarySubGroup, len(subs))
+	for i, k := range order {
+		sorted[i] = subs[k]
+	}
+	copy(subs, sorted)
 }
 
 // addSat adds non-negative b to a, saturating instead of overflowing.
