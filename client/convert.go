@@ -160,12 +160,8 @@ func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
 // fail is the error for a value of the wrong kind, want naming what was expected. The
 // value is read when it is a scalar, to show it.
 func (d *decoder) fail(want string) error {
-	switch k := d.peek(); k {
-	case '{', '[':
+	if k := d.peek(); k == '{' || k == '[' {
 		return mismatch(want, kindName(k))
-	case 0:
-		_, err := d.dec.ReadValue()
-		return err
 	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
@@ -201,7 +197,10 @@ func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
 	case '0':
 		return v, true
 	case '"':
-		return bytes.TrimSpace(d.text(v)), true
+		if b = bytes.TrimSpace(d.text(v)); len(b) > 0 {
+			return b, true
+		}
+		return nil, true
 	}
 	return nil, false
 }

@@ -166,8 +166,8 @@ func (d *decoder) describe(err error) error {
 		if d.in.first == '<' {
 			msg = "decode: the body is not JSON (it starts with '<': an HTML page?): " + syn.Err.Error()
 		}
-	default:
-		msg = fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.in.n, errors.Unwrap(cause))
+	default: // a read error, which client.Run reports itself
+		msg = fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.in.n, cmp.Or(errors.Unwrap(cause), cause))
 	}
 	return &decodeError{msg: msg, cause: cause}
 }
@@ -207,7 +207,7 @@ func (d *decoder) field(rep *Report, k string) (err error) {
 			return err
 		})
 	case "input_params", "saved_params":
-		if k := d.peek(); k != '{' && k != 'n' {
+		if kind := d.peek(); kind != '{' && kind != 'n' {
 			return d.fail("an object")
 		}
 		v, err := d.any()
