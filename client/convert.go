@@ -78,43 +78,28 @@ func mismatch(want, got string) error {
 	return &pathError{msg: "expected " + want + ", got " + got}
 }
 
-// describe names the kind of the raw scalar v, with its value when short.
-func describe(v jsontext.Value) string {
-	switch v.Kind() {
+// describe names a value of kind k, showing the value v of a scalar when it is short.
+func describe(k jsontext.Kind, v jsontext.Value) string {
+	switch k {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
 	case '"':
 		s, _ := jsontext.AppendUnquote(nil, v)
 		if len(s) > maxQuoted {
 			return fmt.Sprintf("a string of %d bytes", len(s))
 		}
 		return `string "` + string(s) + `"`
-	case '0':
-		if len(v) > maxQuoted {
-			return "a long number"
-		}
-		return "number " + string(v)
-	case 'n':
-		return "null"
-	default:
-		return "boolean"
 	}
-}
-
-// kindName names a JSON kind for messages.
-func kindName(k jsontext.Kind) string {
-	switch k {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case '0':
-		return "number"
-	case 'n':
-		return "null"
-	default:
-		return "boolean"
+	if len(v) > maxQuoted {
+		return "a long number"
 	}
+	return "number " + string(v)
 }
 
 // decoder reads a report from dec. Its scratch space is reused from row to row.
@@ -161,13 +146,13 @@ func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
 // value is read when it is a scalar, to show it.
 func (d *decoder) fail(want string) error {
 	if k := d.peek(); k == '{' || k == '[' {
-		return mismatch(want, kindName(k))
+		return mismatch(want, describe(k, nil))
 	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	return mismatch(want, describe(v))
+	return mismatch(want, describe(v.Kind(), v))
 }
 
 // scalar reads the next value, which must not be an object or an array.
@@ -227,7 +212,7 @@ func (d *decoder) optInt() (n int64, present bool, err error) {
 			return n, true, nil
 		}
 	}
-	return 0, false, mismatch("an integer", describe(v))
+	return 0, false, mismatch("an integer", describe(v.Kind(), v))
 }
 
 // amount reads an amount in cents, which Toggl never sends negative.
@@ -326,16 +311,7 @@ func (d *decoder) bool() (bool, error) {
 			return b, nil
 		}
 	}
-	return false, mismatch("a boolean", describe(v))
-}
-
-// null reads the next value and tells whether it is null or an empty string.
-func (d *decoder) null() (bool, error) {
-	if k := d.peek(); k != 'n' && k != '"' {
-		return false, d.dec.SkipValue()
-	}
-	v, err := d.dec.ReadValue()
-	return err == nil && (v.Kind() == 'n' || len(v) == 2), err
+	return false, mismatch("a boolean", describe(v.Kind(), v))
 }
 
 // time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
@@ -361,7 +337,7 @@ func (d *decoder) time() (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, string(b))
 	if err != nil {
-		return time.Time{}, mismatch("an RFC 3339 time", describe(v))
+		return time.Time{}, mismatch("an RFC 3339 time", describe(v.Kind(), v))
 	}
 	return t.UTC(), nil
 }
@@ -461,7 +437,7 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 		s = slices.Concat([]byte("["), s[1:len(s)-1], []byte("]"))
 	}
 	if s[0] != '[' {
-		return mismatch("an array", describe(v))
+		return mismatch("an array", describe(v.Kind(), v))
 	}
 	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(slices.Clone(s)), decodeOptions...), intern: d.intern}
 	err = sub.array(func(i int) error { return elem(sub, i) })
@@ -472,7 +448,7 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 	}
 	var pe *pathError
 	if err != nil && (!errors.As(err, &pe) || pe.err != nil) { // not JSON: the string is not a list
-		return mismatch("an array", describe(v))
+		return mismatch("an array", describe(v.Kind(), v))
 	}
 	return err
 }

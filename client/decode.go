@@ -131,9 +131,12 @@ func (d *decoder) top(field func(k string) error) error {
 	}
 	// The report is complete. More JSON after it, or a body over the limit, is an error;
 	// a read error or the end of the body within what follows changes nothing.
-	k := d.peek()
-	if k != 0 {
-		return &pathError{msg: "unexpected " + kindName(k) + " after the report object"}
+	if k := d.peek(); k != 0 {
+		var v jsontext.Value
+		if k != '{' && k != '[' {
+			v, _ = d.dec.ReadValue()
+		}
+		return &pathError{msg: "unexpected " + describe(k, v) + " after the report object"}
 	}
 	_, err = d.dec.ReadToken()
 	var syn *jsontext.SyntacticError
@@ -200,10 +203,7 @@ func (d *decoder) field(rep *Report, k string) (err error) {
 				return d.dec.SkipValue()
 			}
 			b, err := d.bool()
-			if rep.Features == nil {
-				rep.Features = map[string]bool{}
-			}
-			rep.Features[d.keep(name)] = b
+			put(&rep.Features, d.keep(name), b)
 			return err
 		})
 	case "input_params", "saved_params":
@@ -294,21 +294,12 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 			if !hasActual {
 				p.ActualSeconds = actualHours
 			}
-			if dict.Projects == nil {
-				dict.Projects = map[int64]Project{}
-			}
-			dict.Projects[p.ID] = p
+			put(&dict.Projects, p.ID, p)
 		case task:
 			t.ID, t.Name, t.EstimatedSeconds = p.ID, p.Name, p.EstimatedSeconds
-			if dict.Tasks == nil {
-				dict.Tasks = map[int64]Task{}
-			}
-			dict.Tasks[t.ID] = t
+			put(&dict.Tasks, t.ID, t)
 		default:
-			if *entities == nil {
-				*entities = map[int64]Entity{}
-			}
-			(*entities)[p.ID] = Entity{ID: p.ID, Name: p.Name}
+			put(entities, p.ID, Entity{ID: p.ID, Name: p.Name})
 		}
 		return nil
 	})
@@ -495,9 +486,8 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 		case "start":
 			e.Start, err = d.time()
 		case "stop":
-			var null bool
-			null, err = d.null()
-			stopped = !null
+			stopped = d.peek() != 'n'
+			err = d.dec.SkipValue()
 		default:
 			err = d.dec.SkipValue()
 		}
@@ -682,6 +672,14 @@ func sortByKey(subs []SummarySubGroup, keys []string) {
 		sorted[i] = subs[k]
 	}
 	copy(subs, sorted)
+}
+
+// put sets m[k], making the map when it is nil: an absent dictionary stays nil.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
 }
 
 // addSat adds non-negative b to a, saturating instead of overflowing.
