@@ -18,9 +18,11 @@ type Report struct {
 	InputParams    map[string]any
 	SavedParams    map[string]any
 	Dictionaries   Dictionaries
-	// Totals are those of whichever result block carried them; nil when none did.
+	// Totals are those of the result block that answers the report. Decode never
+	// returns a report without them: such a body is not a report.
 	Totals *Totals
-	// Block names the result block that was filled: "detailed", "summary", "weekly" or "".
+	// Block names the result block that answers the report: "detailed", "summary" or
+	// "weekly".
 	Block string
 }
 
