@@ -97,7 +97,7 @@ func TestRunRequestBodyAndPath(t *testing.T) {
 			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				b, _ := io.ReadAll(r.Body)
 				path, body = r.URL.EscapedPath(), string(b)
-				_, _ = io.WriteString(w, `{"report_type":"detailed"}`)
+				_, _ = io.WriteString(w, `{"report_type":"detailed","detailed_results":{"totals":{"seconds":0}}}`)
 			})
 			// A trailing slash on the base URL is tolerated.
 			c := newTestClient(nil, Options{BaseURL: srv.URL + "/"})
@@ -135,7 +135,7 @@ func TestRunAuth(t *testing.T) {
 			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				user, pass, ok = r.BasicAuth()
 				header = r.Header.Get("Authorization")
-				_, _ = io.WriteString(w, `{"report_type":"detailed"}`)
+				_, _ = io.WriteString(w, `{"report_type":"detailed","detailed_results":{"totals":{"seconds":0}}}`)
 			})
 			c := newTestClient(srv, Options{})
 			if _, _, err := c.Run(context.Background(), Request{Token: "t", Credentials: tc.cred}, nil); err != nil {

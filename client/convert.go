@@ -1,438 +1,520 @@
 package client
 
-// Tolerant conversions from the generic values that encoding/json produces (with
-// UseNumber) to the types of report.go. Scalars convert leniently: null is the zero
-// value, numbers may be integral floats or numeric strings, booleans may be "true" or 0/1.
-// A value of the wrong structure (an object or array where a scalar is expected, a scalar
-// where an array is expected) is an error naming its path.
+// The tolerant reading of JSON values, written once for every field of a report, on the
+// tokens of a jsontext.Decoder. Scalars convert leniently: null is the zero value,
+// numbers may be integral floats or numeric strings, booleans may be "true" or 0/1. Lists
+// may be arrays or strings holding one ("[1,2]", or "{1,2}" as a SQL array). Collections
+// keyed by id may be objects or arrays. A value of the wrong structure (an object where a
+// number is expected, a number where a list is expected) is a *pathError naming it.
 
 import (
-	"encoding/json"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// pathError is a decode failure at a JSON path such as `detailed_results.report[3].user_id`.
+// pathError is a failure at a JSON path such as `detailed_results.report[3].user_id`:
+// a message of ours (msg), or an error of the stream (err: syntax, truncation, reading).
 type pathError struct {
 	path string
 	msg  string
+	err  error
 }
 
 func (e *pathError) Error() string {
+	msg := e.msg
+	if e.err != nil {
+		msg = e.err.Error()
+	}
 	if e.path == "" {
-		return e.msg
+		return msg
 	}
-	return e.path + ": " + e.msg
+	return e.path + ": " + msg
 }
 
-// at prefixes the path of err (a *pathError or any error) with prefix.
-func at(prefix string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if pe, ok := err.(*pathError); ok {
-		return &pathError{path: joinPath(prefix, pe.path), msg: pe.msg}
-	}
-	return &pathError{path: prefix, msg: err.Error()}
-}
+func (e *pathError) Unwrap() error { return e.err }
 
-func joinPath(a, b string) string {
+// at prefixes the path of err with seg, a key ("user_id"), an index ("[3]") or a keyed
+// element (`["7"]`).
+func at(seg string, err error) error {
+	var pe *pathError
+	if !errors.As(err, &pe) {
+		return &pathError{path: seg, err: err}
+	}
 	switch {
-	case a == "":
-		return b
-	case b == "" || strings.HasPrefix(b, "["):
-		return a + b
+	case pe.path == "":
+		pe.path = seg
+	case seg != "" && !strings.HasPrefix(pe.path, "["):
+		pe.path = seg + "." + pe.path
 	default:
-		return a + "." + b
+		pe.path = seg + pe.path
 	}
+	return pe
 }
 
 func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
-// mapKey is the path element of an object key. Keys and values appear in messages
-// whole and unescaped or not at all, so that Run can redact any secret in them.
-func mapKey(k string) string {
+// maxQuoted is the longest string value, number or key that an error message shows: a
+// longer one is described, so that Run can redact any secret in what is shown whole.
+const maxQuoted = 40
+
+// mapKey is the path element of an object key.
+func mapKey(k []byte) string {
 	if len(k) > maxQuoted {
 		return "[…]"
 	}
-	return `["` + k + `"]`
+	return `["` + string(k) + `"]`
 }
 
-func mismatch(want string, v any) error {
-	return &pathError{msg: "expected " + want + ", got " + describe(v)}
+func mismatch(want, got string) error {
+	return &pathError{msg: "expected " + want + ", got " + got}
 }
 
-// maxQuoted is the longest string value or key that an error message shows.
-const maxQuoted = 40
-
-// describe names the kind of v, with its value when short.
-func describe(v any) string {
-	switch x := v.(type) {
-	case string:
-		if len(x) > maxQuoted {
-			return fmt.Sprintf("a string of %d bytes", len(x))
-		}
-		return `string "` + x + `"`
-	case json.Number:
-		if len(x) > maxQuoted {
-			return "a long number"
-		}
-		return "number " + string(x)
-	}
-	return kindOf(v)
-}
-
-func kindOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case json.Number, float64:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
+// describe names a value of kind k, showing the value v of a scalar when it is short.
+func describe(k jsontext.Kind, v jsontext.Value) string {
+	switch k {
+	case '{':
 		return "object"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
-}
-
-// toInt accepts integers, floats with an integral value and numeric strings; null and ""
-// are 0.
-func toInt(v any) (int64, error) {
-	switch x := v.(type) {
-	case nil:
-		return 0, nil
-	case json.Number:
-		return parseInt(string(x), v)
-	case string:
-		s := strings.TrimSpace(x)
-		if s == "" {
-			return 0, nil
+	case '[':
+		return "array"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	case '"':
+		s, _ := jsontext.AppendUnquote(nil, v)
+		if len(s) > maxQuoted {
+			return fmt.Sprintf("a string of %d bytes", len(s))
 		}
-		return parseInt(s, v)
-	default:
-		return 0, mismatch("an integer", v)
+		return `string "` + string(s) + `"`
 	}
+	if len(v) > maxQuoted {
+		return "a long number"
+	}
+	return "number " + string(v)
 }
 
-func parseInt(s string, v any) (int64, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) ||
-		f < -(1<<63) || f >= 1<<63 {
-		return 0, mismatch("an integer", v)
-	}
-	return int64(f), nil
+// decoder reads a report from dec. Its scratch space is reused from row to row.
+type decoder struct {
+	dec    *jsontext.Decoder
+	in     *bodyCounter
+	names  [][]byte // names[depth]: the current member name of each open object
+	unq    []byte   // unquoted string scratch
+	intern map[string]string
+	row    rowState
 }
 
-// toIntPtr is toInt with nil for null (and for an empty string).
-func toIntPtr(v any) (*int64, error) {
-	if v == nil {
-		return nil, nil
+const maxInterns = 4096 // distinct strings kept for reuse: rows repeat a few names
+
+var decodeOptions = []jsontext.Options{
+	jsontext.AllowDuplicateNames(true), // the last one wins, as with encoding/json
+	jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
+}
+
+// bodyCounter counts the bytes read and remembers the first byte that is not white
+// space, for the messages of truncated and non-JSON bodies.
+type bodyCounter struct {
+	r     io.Reader
+	n     int64
+	first byte
+}
+
+func (b *bodyCounter) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if b.first == 0 {
+		if t := bytes.TrimLeft(p[:n], " \t\r\n"); len(t) > 0 {
+			b.first = t[0]
+		}
 	}
-	if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {
-		return nil, nil
+	b.n += int64(n)
+	return n, err
+}
+
+// peek returns the kind of the next value (0 when reading it fails: the next read
+// returns the error).
+func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
+
+// fail is the error for a value of the wrong kind, want naming what was expected. The
+// value is read when it is a scalar, to show it.
+func (d *decoder) fail(want string) error {
+	if k := d.peek(); k == '{' || k == '[' {
+		return mismatch(want, describe(k, nil))
 	}
-	n, err := toInt(v)
+	v, err := d.dec.ReadValue()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &n, nil
+	return mismatch(want, describe(v.Kind(), v))
 }
 
-// toString accepts strings, and numbers and booleans in their JSON spelling; null is "".
-func toString(v any) (string, error) {
-	switch x := v.(type) {
-	case nil:
-		return "", nil
-	case string:
-		return x, nil
-	case json.Number:
-		return string(x), nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	default:
-		return "", mismatch("a string", v)
+// scalar reads the next value, which must not be an object or an array.
+func (d *decoder) scalar(want string) (jsontext.Value, error) {
+	if k := d.peek(); k == '{' || k == '[' {
+		return nil, d.fail(want)
 	}
+	return d.dec.ReadValue()
 }
 
-// toBool accepts booleans, numbers (non-zero is true) and strconv.ParseBool strings; null
-// and "" are false.
-func toBool(v any) (bool, error) {
-	switch x := v.(type) {
-	case nil:
-		return false, nil
-	case bool:
-		return x, nil
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil {
-			return false, mismatch("a boolean", v)
+// text returns the content of the raw string v, valid until the next read.
+func (d *decoder) text(v jsontext.Value) []byte {
+	s := v[1 : len(v)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	d.unq, _ = jsontext.AppendUnquote(d.unq[:0], v) // invalid UTF-8 is replaced
+	return d.unq
+}
+
+// number returns the text of a number or of a numeric string, trimmed; nil for null and
+// for an empty string; ok false for anything else.
+func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
+	switch v.Kind() {
+	case 'n':
+		return nil, true
+	case '0':
+		return v, true
+	case '"':
+		if b = bytes.TrimSpace(d.text(v)); len(b) > 0 {
+			return b, true
 		}
-		return f != 0, nil
-	case string:
-		s := strings.TrimSpace(x)
+		return nil, true
+	}
+	return nil, false
+}
+
+// int reads an integer: a number or numeric string with an integral value; null and ""
+// are 0.
+func (d *decoder) int() (int64, error) {
+	n, _, err := d.optInt()
+	return n, err
+}
+
+// optInt is int that also tells whether the value was there (not null, not "").
+func (d *decoder) optInt() (n int64, present bool, err error) {
+	v, err := d.scalar("an integer")
+	if err != nil {
+		return 0, false, err
+	}
+	b, ok := d.number(v)
+	if ok && b == nil {
+		return 0, false, nil
+	}
+	if ok {
+		if n, ok = parseInt(b); ok {
+			return n, true, nil
+		}
+	}
+	return 0, false, mismatch("an integer", describe(v.Kind(), v))
+}
+
+// amount reads an amount in cents, which Toggl never sends negative.
+func (d *decoder) amount() (n int64, present bool, err error) {
+	n, present, err = d.optInt()
+	if err == nil && n < 0 {
+		err = &pathError{msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
+	}
+	return n, present, err
+}
+
+// parseInt reads an integer, or a float with an integral value within range.
+func parseInt(b []byte) (int64, bool) {
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// hours reads a number of hours (possibly fractional) as seconds; a value that is not
+// one is 0, as the field is only a fallback.
+func (d *decoder) hours() (int64, error) {
+	if k := d.peek(); k == '{' || k == '[' {
+		return 0, d.dec.SkipValue()
+	}
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return 0, err
+	}
+	b, _ := d.number(v)
+	h, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(h) || math.Abs(h) > 1e12 {
+		return 0, nil
+	}
+	return int64(math.Round(h * 3600)), nil
+}
+
+// str reads a string; numbers and booleans give their JSON spelling; null is "".
+func (d *decoder) str() (string, error) {
+	v, err := d.scalar("a string")
+	if err != nil {
+		return "", err
+	}
+	switch v.Kind() {
+	case 'n':
+		return "", nil
+	case '"':
+		return d.keep(d.text(v)), nil
+	}
+	return d.keep(v), nil
+}
+
+// keep returns b as a valid UTF-8 string, reusing an earlier equal one.
+func (d *decoder) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	if len(d.intern) < maxInterns {
+		d.intern[s] = s
+	}
+	return s
+}
+
+// bool reads a boolean: also a number (non-zero is true) or a strconv.ParseBool string;
+// null and "" are false.
+func (d *decoder) bool() (bool, error) {
+	v, err := d.scalar("a boolean")
+	if err != nil {
+		return false, err
+	}
+	switch v.Kind() {
+	case 'n':
+		return false, nil
+	case 't':
+		return true, nil
+	case 'f':
+		return false, nil
+	case '0':
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return f != 0, nil
+		}
+	case '"':
+		s := string(bytes.TrimSpace(d.text(v)))
 		if s == "" {
 			return false, nil
 		}
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return false, mismatch("a boolean", v)
+		if b, err := strconv.ParseBool(s); err == nil {
+			return b, nil
 		}
-		return b, nil
-	default:
-		return false, mismatch("a boolean", v)
 	}
+	return false, mismatch("a boolean", describe(v.Kind(), v))
 }
 
-// toList returns the elements of an array, or of a JSON array held in a string (also in
-// the "{1,2}" spelling of a SQL array). null and "" are an empty list.
-func toList(v any) ([]any, error) {
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case []any:
-		return x, nil
-	case string:
-		s := strings.TrimSpace(x)
-		if s == "" || s == "null" {
-			return nil, nil
+// time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
+// offset), or Unix seconds as a number; null and "" are the zero time.
+func (d *decoder) time() (time.Time, error) {
+	switch d.peek() {
+	case '{', '[', 't', 'f':
+		return time.Time{}, d.fail("an RFC 3339 time")
+	case 'n', '0':
+		n, present, err := d.optInt()
+		if err != nil || !present {
+			return time.Time{}, err
 		}
-		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-			s = "[" + s[1:len(s)-1] + "]"
-		}
-		if !strings.HasPrefix(s, "[") {
-			return nil, mismatch("an array", v)
-		}
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.UseNumber()
-		var list []any
-		if err := dec.Decode(&list); err != nil || dec.More() {
-			return nil, mismatch("an array", v)
-		}
-		return list, nil
-	default:
-		return nil, mismatch("an array", v)
+		return time.Unix(n, 0).UTC(), nil
 	}
-}
-
-// toIDs reads a list of ids; null elements and zero ids are dropped.
-func toIDs(v any) ([]int64, error) {
-	list, err := toList(v)
+	v, err := d.dec.ReadValue()
 	if err != nil {
-		return nil, err
+		return time.Time{}, err
 	}
-	var ids []int64
-	for i, e := range list {
-		n, err := toInt(e)
-		if err != nil {
-			return nil, at(index(i), err)
-		}
-		if n != 0 {
-			ids = append(ids, n)
-		}
+	b := bytes.TrimSpace(d.text(v))
+	if len(b) == 0 {
+		return time.Time{}, nil
 	}
-	return ids, nil
-}
-
-// toDays reads a per-day list of a weekly row; a null element is 0 and keeps its place.
-func toDays(v any) ([]int64, error) {
-	list, err := toList(v)
+	t, err := time.Parse(time.RFC3339, string(b))
 	if err != nil {
-		return nil, err
+		return time.Time{}, mismatch("an RFC 3339 time", describe(v.Kind(), v))
 	}
-	if len(list) == 0 {
-		return nil, nil
-	}
-	days := make([]int64, len(list))
-	for i, e := range list {
-		n, err := toInt(e)
-		if err != nil {
-			return nil, at(index(i), err)
-		}
-		days[i] = n
-	}
-	return days, nil
+	return t.UTC(), nil
 }
 
-// toStrings reads a list of strings; a null element is "" and keeps its place.
-func toStrings(v any) ([]string, error) {
-	list, err := toList(v)
+// object reads an object, calling member for each member with its name (valid until the
+// next member of the same object); member reads the value. null is an empty object.
+// Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
+func (d *decoder) object(keyed bool, member func(name []byte) error) error {
+	switch d.peek() {
+	case 'n':
+		_, err := d.dec.ReadValue()
+		return err
+	case '{':
+	default:
+		return d.fail("an object")
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	depth := d.dec.StackDepth()
+	for len(d.names) <= depth {
+		d.names = append(d.names, nil)
+	}
+	for d.peek() != '}' {
+		v, err := d.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		d.names[depth] = append(d.names[depth][:0], d.text(v)...)
+		name := d.names[depth]
+		if err := member(name); err != nil {
+			switch {
+			case keyed || len(name) > maxQuoted:
+				return at(mapKey(name), err)
+			default:
+				return at(string(name), err)
+			}
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// array reads an array, calling elem with each index; elem reads the element. null is
+// an empty array.
+func (d *decoder) array(elem func(i int) error) error {
+	switch d.peek() {
+	case 'n':
+		_, err := d.dec.ReadValue()
+		return err
+	case '[':
+	default:
+		return d.fail("an array")
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	i := 0
+	for ; ; i++ {
+		switch d.peek() {
+		case ']':
+		case 0: // a broken element i, or a broken end of the array after element i-1
+			_, err := d.dec.ReadValue()
+			if i > 0 && !bytes.HasPrefix(bytes.TrimLeft(d.dec.UnreadBuffer(), " \t\r\n"), []byte(",")) {
+				return err
+			}
+			return at(index(i), err)
+		default:
+			if err := elem(i); err != nil {
+				return at(index(i), err)
+			}
+			continue
+		}
+		break
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return at(index(i), err)
+	}
+	return nil
+}
+
+// list reads a list: an array, or a string holding one, which is read by a decoder of its
+// own (so elem is given the decoder to read the element with). null and "" are empty.
+func (d *decoder) list(elem func(d *decoder, i int) error) error {
+	if d.peek() != '"' {
+		return d.array(func(i int) error { return elem(d, i) })
+	}
+	v, err := d.dec.ReadValue()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(list) == 0 {
-		return nil, nil
+	s := bytes.TrimSpace(d.text(v))
+	if len(s) == 0 || string(s) == "null" {
+		return nil
 	}
-	out := make([]string, len(list))
-	for i, e := range list {
-		s, err := toString(e)
-		if err != nil {
-			return nil, at(index(i), err)
+	if s[0] == '{' && s[len(s)-1] == '}' {
+		s = slices.Concat([]byte("["), s[1:len(s)-1], []byte("]"))
+	}
+	if s[0] != '[' {
+		return mismatch("an array", describe(v.Kind(), v))
+	}
+	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(slices.Clone(s)), decodeOptions...), intern: d.intern}
+	err = sub.array(func(i int) error { return elem(sub, i) })
+	if err == nil {
+		if _, end := sub.dec.ReadToken(); end != io.EOF {
+			err = errors.New("data after the array")
 		}
-		out[i] = s
 	}
-	return out, nil
+	var pe *pathError
+	if err != nil && (!errors.As(err, &pe) || pe.err != nil) { // not JSON: the string is not a list
+		return mismatch("an array", describe(v.Kind(), v))
+	}
+	return err
 }
 
-// toObject accepts an object or null.
-func toObject(v any) (map[string]any, error) {
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case map[string]any:
-		return x, nil
-	default:
-		return nil, mismatch("an object", v)
+// entries reads a collection that Toggl may send as an array or as an object keyed by id
+// (or title): elem is called with each element, and its key in the object form.
+func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
+	switch d.peek() {
+	case '{':
+		return d.object(true, func(key []byte) error { return elem(key, true) })
+	case '[', 'n':
+		return d.array(func(int) error { return elem(nil, false) })
 	}
+	return d.fail("an array or an object")
 }
 
-// entry is one element of a collection that Toggl may send as an array or as an object
-// keyed by id (or by title).
-type entry struct {
-	key    string // "" for the array form
-	hasKey bool
-	path   string
-	value  any
-}
-
-// toEntries lists the elements of an array or the values of an object, the latter in a
-// stable order (numeric keys by value first, then the others), so that results do not
-// depend on map iteration.
-func toEntries(v any) ([]entry, error) {
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case []any:
-		out := make([]entry, 0, len(x))
-		for i, e := range x {
-			out = append(out, entry{path: index(i), value: e})
+// ints reads a list of integers and appends them to dst; with ids, null elements and
+// zero ids are dropped, else a null element is 0 and keeps its place.
+func (d *decoder) ints(dst []int64, ids bool) ([]int64, error) {
+	err := d.list(func(sd *decoder, _ int) error {
+		n, present, err := sd.optInt()
+		if err == nil && (present || !ids) && (n != 0 || !ids) {
+			dst = append(dst, n)
 		}
-		return out, nil
-	case map[string]any:
-		out := make([]entry, 0, len(x))
-		for k, e := range x {
-			out = append(out, entry{key: k, hasKey: true, path: mapKey(k), value: e})
-		}
-		sortEntries(out)
-		return out, nil
-	default:
-		return nil, mismatch("an array or an object", v)
-	}
-}
-
-func sortEntries(es []entry) {
-	type sortKey struct {
-		numeric bool
-		n       int64
-	}
-	keys := make(map[string]sortKey, len(es))
-	for _, e := range es {
-		n, err := strconv.ParseInt(e.key, 10, 64)
-		keys[e.key] = sortKey{numeric: err == nil, n: n}
-	}
-	sort.Slice(es, func(i, j int) bool {
-		a, b := keys[es[i].key], keys[es[j].key]
-		if a.numeric != b.numeric {
-			return a.numeric
-		}
-		if a.numeric && a.n != b.n {
-			return a.n < b.n
-		}
-		return es[i].key < es[j].key
+		return err
 	})
+	return dst, err
 }
 
-// fields reads the fields of a JSON object, keeping the first error with its path.
-type fields struct {
-	m   map[string]any
-	err error
-}
-
-func (f *fields) fail(key string, err error) {
-	if f.err == nil && err != nil {
-		f.err = at(key, err)
+// any reads a free-form value as json.Unmarshal into an `any` gives it, except that a
+// number too large for a float64 stays its string.
+func (d *decoder) any() (any, error) {
+	switch d.peek() {
+	case '{':
+		m := map[string]any{}
+		err := d.object(false, func(name []byte) error {
+			k := strings.ToValidUTF8(string(name), "\uFFFD")
+			v, err := d.any()
+			m[k] = v
+			return err
+		})
+		return m, err
+	case '[':
+		l := []any{}
+		err := d.array(func(int) error {
+			v, err := d.any()
+			l = append(l, v)
+			return err
+		})
+		return l, err
 	}
-}
-
-func (f *fields) has(key string) bool {
-	_, ok := f.m[key]
-	return ok
-}
-
-func (f *fields) int(key string) int64 {
-	n, err := toInt(f.m[key])
-	f.fail(key, err)
-	return n
-}
-
-func (f *fields) intPtr(key string) *int64 {
-	n, err := toIntPtr(f.m[key])
-	f.fail(key, err)
-	return n
-}
-
-func (f *fields) str(key string) string {
-	s, err := toString(f.m[key])
-	f.fail(key, err)
-	return s
-}
-
-func (f *fields) bool(key string) bool {
-	b, err := toBool(f.m[key])
-	f.fail(key, err)
-	return b
-}
-
-func (f *fields) ids(key string) []int64 {
-	ids, err := toIDs(f.m[key])
-	f.fail(key, err)
-	return ids
-}
-
-func (f *fields) days(key string) []int64 {
-	days, err := toDays(f.m[key])
-	f.fail(key, err)
-	return days
-}
-
-func (f *fields) strings(key string) []string {
-	s, err := toStrings(f.m[key])
-	f.fail(key, err)
-	return s
-}
-
-// plain converts the numbers of a decoded free-form value to float64, as json.Unmarshal
-// into an `any` would give them (a number too large for a float64 stays its string).
-func plain(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
-			return string(x)
-		}
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = plain(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = plain(e)
-		}
-		return x
-	default:
-		return v
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return nil, err
 	}
+	switch v.Kind() {
+	case 'n':
+		return nil, nil
+	case 't', 'f':
+		return v.Kind() == 't', nil
+	case '"':
+		return strings.ToValidUTF8(string(d.text(v)), "\uFFFD"), nil
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return string(v), nil
+	}
+	return f, nil
 }

@@ -1,28 +1,31 @@
 package client
 
 import (
-	"encoding/json"
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Decode reads a shared report from r while streaming: the top-level object is walked
-// with the scanner of scan.go, and each element of detailed_results.report,
-// weekly_results.report and summary_results.report.groups is decoded alone and handed to
-// sink (nil discards them), so memory does not grow with the number of rows. Everything
-// else is returned in the Report. Keys may come in any order, unknown keys are skipped
-// without being kept, and values are read tolerantly: null is a zero value, numbers may be
-// integral floats or numeric strings, dictionaries and summary sub-groups may be objects
-// keyed by id or arrays, weekly per-day lists may be JSON strings holding an array. A
-// value of the wrong structure (an object where a number is expected, a string where rows
-// are) is an error; fields the exporter does not use are never looked at.
+// Decode reads a shared report from r while streaming, on the tokens of a
+// jsontext.Decoder: each element of detailed_results.report, weekly_results.report and
+// summary_results.report.groups is decoded alone and handed to sink (nil discards them),
+// so memory does not grow with the number of rows. Everything else is returned in the
+// Report. Keys may come in any order, unknown keys are skipped without being kept, and
+// values are read tolerantly (see convert.go); fields the exporter does not use are never
+// looked at.
 //
 // Rows of every non-null result block go to sink; Report.Block and Report.Totals name the
-// block that answers the report (the one matching report_type when it is non-null).
+// block that answers the report: the one matching report_type when it is non-null, else
+// the first with totals. A body with no such block, or whose block has no totals, is not
+// a report: an error.
 //
 // Every error is an *Error with Code CodeDecode whose message names the JSON path or the
 // byte offset of the problem. Decode does not limit the size of r.
@@ -41,44 +44,8 @@ const (
 	BlockWeekly   = "weekly"
 )
 
-// topLevelKeys are the fields of a report; an object with none of them is not one.
-var topLevelKeys = map[string]bool{
-	"report_name": true, "report_type": true, "public": true, "fixed_daterange": true,
-	"hide_amounts": true, "is_commenting_enabled": true, "features": true,
-	"input_params": true, "saved_params": true, "workspace_logo": true, "dictionaries": true,
-	"detailed_results": true, "summary_results": true, "weekly_results": true,
-}
-
-// decodeError is a failure of decode: a message for Error.Message, and the cause.
-type decodeError struct {
-	msg   string
-	cause error // the reader's error, io.ErrUnexpectedEOF, a *syntaxError, a *pathError...
-}
-
-func (e *decodeError) Error() string { return e.msg }
-func (e *decodeError) Unwrap() error { return e.cause }
-
-type blockState struct {
-	name    string
-	present bool // the block was a non-null object
-	order   int  // position among the present blocks
-	totals  *Totals
-	rows    int
-}
-
-// decoder walks a report. The structure (top level, dictionaries, result blocks) is
-// walked here; values that are small or rare are decoded whole (readAny) and converted
-// by rows.go; detailed and weekly rows take the fast path of fastrows.go.
-type decoder struct {
-	s       *scanner
-	sink    Sink
-	rep     *Report
-	blocks  [3]blockState
-	present int
-	started bool // the top-level '{' was read
-	first   byte // the first non-space byte of the body
-	fast    fastRows
-}
+// errNoTotals is the error of a 200 that holds no report.
+var errNoTotals = errors.New("decode: no result block with totals (detailed_results, summary_results or weekly_results)")
 
 // discard is the Sink used when Run or Decode get none.
 type discard struct{}
@@ -87,538 +54,638 @@ func (discard) DetailedRow(*DetailedRow)   {}
 func (discard) WeeklyRow(*WeeklyRow)       {}
 func (discard) SummaryGroup(*SummaryGroup) {}
 
+type blockState struct {
+	name    string
+	present bool // the block was a non-null object
+	totals  *Totals
+}
+
+// rowState is the scratch space of the rows, reused from row to row: what a Sink is
+// handed is only valid during the call.
+type rowState struct {
+	detailed DetailedRow
+	weekly   WeeklyRow
+	group    SummaryGroup
+	ints     []int64 // the int lists of the current row
+	entries  []TimeEntry
+	names    []string
+	subs     []SummarySubGroup
+	keys     []string // keys of sub-groups sent as an object
+	rates    []Rate
+}
+
 func decode(r io.Reader, sink Sink) (*Report, error) {
 	if sink == nil {
 		sink = discard{}
 	}
-	d := &decoder{s: newScanner(r), sink: sink, rep: &Report{}}
-	d.blocks[0].name = BlockDetailed
-	d.blocks[1].name = BlockSummary
-	d.blocks[2].name = BlockWeekly
-	if err := d.report(); err != nil {
-		return nil, err
-	}
-	chooseBlock(d.rep, &d.blocks)
-	return d.rep, nil
-}
-
-// noValue is the valueStart of fail for errors that are not within a value decoded whole.
-const noValue = -1
-
-// fail describes an error met at path: a syntax or read error of the stream, or a
-// *pathError from the conversions. A syntax error within a value decoded whole is placed
-// at the value's start (valueStart), any other at its byte.
-func (d *decoder) fail(path string, valueStart int64, err error) error {
-	var de *decodeError
-	if errors.As(err, &de) {
-		return err
-	}
-	where := "decode"
-	if path != "" {
-		where += " " + path
-	}
-	var syn *syntaxError
-	var pe *pathError
-	switch {
-	case errors.As(err, &pe):
-		full := joinPath(path, pe.path)
-		if full != "" {
-			where = "decode " + full
+	in := &bodyCounter{r: r}
+	d := &decoder{dec: jsontext.NewDecoder(in, decodeOptions...), in: in, intern: map[string]string{}}
+	rep := &Report{}
+	blocks := [3]blockState{{name: BlockDetailed}, {name: BlockSummary}, {name: BlockWeekly}}
+	var order []*blockState // present blocks in document order
+	block := func(b *blockState) error {
+		if d.peek() == 'n' {
+			return d.dec.SkipValue()
 		}
-		return &decodeError{msg: where + ": " + pe.msg, cause: err}
-	case err == io.EOF && !d.started:
-		return &decodeError{msg: "decode: empty body, expected a JSON report", cause: err}
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return &decodeError{
-			msg:   fmt.Sprintf("%s: truncated JSON: the body ends at byte %d", where, d.s.read),
-			cause: io.ErrUnexpectedEOF,
+		if !b.present {
+			b.present = true
+			order = append(order, b)
 		}
-	case errors.As(err, &syn):
-		msg := fmt.Sprintf("%s: invalid JSON at byte %d: %s", where, syn.off, syn.msg)
-		if valueStart != noValue {
-			msg = fmt.Sprintf("%s: invalid JSON in the value starting at byte %d: %s", where, valueStart, syn.msg)
+		return d.block(b, sink)
+	}
+	err := d.top(func(k string) error {
+		switch k {
+		case "detailed_results":
+			return block(&blocks[0])
+		case "summary_results":
+			return block(&blocks[1])
+		case "weekly_results":
+			return block(&blocks[2])
 		}
-		if d.first == '<' {
-			msg = "decode: the body is not JSON (it starts with '<': an HTML page?): " + syn.msg
-		}
-		return &decodeError{msg: msg, cause: err}
-	default:
-		return &decodeError{msg: fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.s.read, err), cause: err}
-	}
-}
-
-// describeNext names the kind of the value starting at s.pos, with its value when short,
-// consuming it unless it is an object or array.
-func (d *decoder) describeNext() (string, error) {
-	s := d.s
-	switch c := s.buf[s.pos]; c {
-	case '{':
-		return "object", nil
-	case '[':
-		return "array", nil
-	case '"':
-		b, err := s.strValue()
-		return describe(string(b)), err
-	case 't':
-		return "boolean", s.literal("true")
-	case 'f':
-		return "boolean", s.literal("false")
-	case 'n':
-		return "null", s.literal("null")
-	default:
-		if c == '-' || '0' <= c && c <= '9' {
-			b, err := s.number()
-			return describe(json.Number(b)), err
-		}
-		return "", s.syntax(s.pos, "looking for beginning of value")
-	}
-}
-
-// open reads the start of a value expected to be an object or array (want is '{' or
-// '['). It returns false for null; anything else is an error.
-func (d *decoder) open(path string, want byte, what string) (bool, error) {
-	c, err := d.s.wsIn()
-	if err != nil {
-		return false, d.fail(path, noValue, err)
-	}
-	switch c {
-	case want:
-		d.s.pos++
-		return true, nil
-	case 'n':
-		if err := d.s.literal("null"); err != nil {
-			return false, d.fail(path, noValue, err)
-		}
-		return false, nil
-	}
-	got, err := d.describeNext()
-	if err != nil {
-		return false, d.fail(path, noValue, err)
-	}
-	return false, d.fail(path, noValue, &pathError{msg: "expected " + what + ", got " + got})
-}
-
-// nextKey reads what follows the opening of an object (first) or one of its values: the
-// next key, or the end of the object (more false).
-func (d *decoder) nextKey(path string, first bool) (key string, more bool, err error) {
-	s := d.s
-	c, err := s.wsIn()
-	if err != nil {
-		return "", false, d.fail(path, noValue, err)
-	}
-	if c == '}' && first {
-		s.pos++
-		return "", false, nil
-	}
-	if !first {
-		switch c {
-		case '}':
-			s.pos++
-			return "", false, nil
-		case ',':
-			s.pos++
-			if c, err = s.wsIn(); err != nil {
-				return "", false, d.fail(path, noValue, err)
-			}
-		default:
-			return "", false, d.fail(path, noValue, s.syntax(s.pos, "after object key:value pair"))
-		}
-	}
-	if c != '"' {
-		return "", false, d.fail(path, noValue, s.syntax(s.pos, "looking for beginning of object key string"))
-	}
-	k, err := s.strValue()
-	if err != nil {
-		return "", false, d.fail(path, noValue, err)
-	}
-	key = string(k)
-	if err := s.colon(); err != nil {
-		// The walk before the scanner read the colon with the value: name the key.
-		if path != "" {
-			key = path + "." + key
-		}
-		return "", false, d.fail(key, noValue, err)
-	}
-	return key, true, nil
-}
-
-// fields walks the fields of the object just opened, calling field with each key to read
-// the value after it, and stops at the first error. The structure of a report is walked
-// this way; rows, where a call per field would cost, take the loop of fastrows.go.
-func (d *decoder) fields(path string, field func(key string) error) error {
-	for first := true; ; first = false {
-		k, more, err := d.nextKey(path, first)
-		if err != nil || !more {
-			return err
-		}
-		if err := field(k); err != nil {
-			return err
-		}
-	}
-}
-
-// nextElement reads what follows the opening of an array or its element i-1: more is
-// true when element i follows.
-func (d *decoder) nextElement(path string, i int) (more bool, err error) {
-	first := i == 0
-	s := d.s
-	c, err := s.wsIn()
-	if err != nil {
-		return false, d.fail(path, noValue, err)
-	}
-	switch {
-	case c == ']':
-		s.pos++
-		return false, nil
-	case first && c == '}':
-		// Not an element: the walk before the scanner found it looking for the end.
-		return false, d.fail(path, noValue, s.syntax(s.pos, "looking for beginning of value"))
-	case first:
-		return true, nil
-	case c == ',':
-		s.pos++
-		return true, nil
-	}
-	if c != '}' {
-		path += index(i) // the walk before the scanner found it reading the next element
-	}
-	return false, d.fail(path, noValue, s.syntax(s.pos, "after array element"))
-}
-
-// value decodes the next value whole.
-func (d *decoder) value(path string) (any, error) {
-	if _, err := d.s.wsIn(); err != nil {
-		return nil, d.fail(path, noValue, err)
-	}
-	start := d.s.offset(d.s.pos)
-	v, err := d.s.readAny(0)
-	if err != nil {
-		return nil, d.fail(path, start, err)
-	}
-	return v, nil
-}
-
-// valueAs decodes the next value whole and converts it with conv: the value and the
-// conversion fail alike, with path in the message.
-func valueAs[T any](d *decoder, path string, conv func(any) (T, error)) (T, error) {
-	v, err := d.value(path)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	t, err := conv(v)
-	if err != nil {
-		return t, d.fail(path, noValue, err)
-	}
-	return t, nil
-}
-
-// skip consumes the next value, keeping none of it.
-func (d *decoder) skip(path string) error {
-	if err := d.s.skip(0); err != nil {
-		return d.fail(path, noValue, err)
-	}
-	return nil
-}
-
-func (d *decoder) report() error {
-	s := d.s
-	c, err := s.ws()
-	if err != nil {
-		return d.fail("", noValue, err)
-	}
-	d.first = c
-	if c != '{' {
-		got, err := d.describeNext()
-		if err != nil {
-			return d.fail("", noValue, err)
-		}
-		return d.fail("", noValue, &pathError{msg: "expected a JSON object at the top level, got " + got})
-	}
-	s.pos++
-	d.started = true
-	known := false
-	err = d.fields("", func(k string) error {
-		known = known || topLevelKeys[k]
-		return d.field(k)
+		return d.field(rep, k)
 	})
+	if err != nil {
+		return nil, d.describe(err)
+	}
+	want := strings.ToLower(strings.TrimSpace(rep.Type))
+	for _, b := range order {
+		if b.name == want || (rep.Block == "" && b.totals != nil) {
+			rep.Block, rep.Totals = b.name, b.totals
+		}
+	}
+	if rep.Totals == nil {
+		return nil, errNoTotals
+	}
+	return rep, nil
+}
+
+// top reads the top-level object, calling field with each key to read its value, and
+// checks that nothing follows it.
+func (d *decoder) top(field func(k string) error) error {
+	if k := d.peek(); k != '{' && k != 0 {
+		return d.fail("a JSON object at the top level")
+	}
+	err := d.object(false, func(name []byte) error { return field(string(name)) })
 	if err != nil {
 		return err
 	}
 	// The report is complete. More JSON after it, or a body over the limit, is an error;
-	// a read error or the end of the body within what follows changes nothing that was
-	// decoded.
-	switch _, err := s.ws(); {
-	case err == nil:
-		got, err := d.describeNext()
-		var syn *syntaxError
-		switch {
-		case err == nil:
-			return d.fail("", noValue, &pathError{msg: "unexpected " + got + " after the report object"})
-		case errors.As(err, &syn), errors.Is(err, errTooLarge):
-			return d.fail("", noValue, err)
+	// a read error or the end of the body within what follows changes nothing.
+	if k := d.peek(); k != 0 {
+		var v jsontext.Value
+		if k != '{' && k != '[' {
+			v, _ = d.dec.ReadValue()
 		}
-	case errors.Is(err, errTooLarge):
-		return d.fail("", noValue, err)
+		return &pathError{msg: "unexpected " + describe(k, v) + " after the report object"}
 	}
-	if !known {
-		return d.fail("", noValue, &pathError{msg: "the JSON object has none of the fields of a report (report_type, report_name, detailed_results...)"})
+	_, err = d.dec.ReadToken()
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errTooLarge) {
+		return err
 	}
 	return nil
 }
 
+// describe turns an error of the walk into the message of Error.
+func (d *decoder) describe(err error) error {
+	where, cause, msg := "decode", err, err.Error()
+	var pe *pathError
+	if errors.As(err, &pe) {
+		if pe.path != "" {
+			where += " " + pe.path
+		}
+		cause, msg = pe.err, pe.msg
+	}
+	var syn *jsontext.SyntacticError
+	switch {
+	case cause == nil:
+		msg = where + ": " + msg
+	case d.in.first == 0 && (errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF)):
+		msg = "decode: empty body, expected a JSON report"
+	case errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, io.EOF):
+		msg, cause = fmt.Sprintf("%s: truncated JSON: the body ends at byte %d", where, d.in.n), io.ErrUnexpectedEOF
+	case errors.As(cause, &syn) && syn.Err != nil:
+		msg = fmt.Sprintf("%s: invalid JSON at byte %d: %v", where, syn.ByteOffset, syn.Err)
+		if d.in.first == '<' {
+			msg = "decode: the body is not JSON (it starts with '<': an HTML page?): " + syn.Err.Error()
+		}
+	default: // a read error, which client.Run reports itself
+		msg = fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.in.n, cmp.Or(errors.Unwrap(cause), cause))
+	}
+	return &decodeError{msg: msg, cause: cause}
+}
+
+// decodeError is a failure of decode: a message for Error.Message, and the cause.
+type decodeError struct {
+	msg   string
+	cause error // the reader's error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...
+}
+
+func (e *decodeError) Error() string { return e.msg }
+func (e *decodeError) Unwrap() error { return e.cause }
+
 // field decodes the value of the top-level key k.
-func (d *decoder) field(k string) error {
-	rep := d.rep
+func (d *decoder) field(rep *Report, k string) (err error) {
 	switch k {
-	case "report_name", "report_type":
-		s, err := valueAs(d, k, toString)
-		if err != nil {
-			return err
-		}
-		if k == "report_name" {
-			rep.Name = s
-		} else {
-			rep.Type = s
-		}
-	case "public", "fixed_daterange", "hide_amounts":
-		b, err := valueAs(d, k, toBool)
-		if err != nil {
-			return err
-		}
-		switch k {
-		case "public":
-			rep.Public = b
-		case "fixed_daterange":
-			rep.FixedDaterange = b
-		default:
-			rep.HideAmounts = b
-		}
+	case "report_name":
+		rep.Name, err = d.str()
+	case "report_type":
+		rep.Type, err = d.str()
+	case "public":
+		rep.Public, err = d.bool()
+	case "fixed_daterange":
+		rep.FixedDaterange, err = d.bool()
+	case "hide_amounts":
+		rep.HideAmounts, err = d.bool()
 	case "features":
-		m, err := valueAs(d, k, toObject)
-		if err != nil {
+		err = d.object(true, func(name []byte) error {
+			if d.peek() == 'n' {
+				return d.dec.SkipValue()
+			}
+			b, err := d.bool()
+			put(&rep.Features, d.keep(name), b)
 			return err
-		}
-		for _, name := range slices.Sorted(maps.Keys(m)) { // sorted: the same error every time
-			e := m[name]
-			b, err := toBool(e)
-			if err != nil {
-				return d.fail(k+mapKey(name), noValue, err)
-			}
-			if e == nil {
-				continue
-			}
-			if rep.Features == nil {
-				rep.Features = map[string]bool{}
-			}
-			rep.Features[name] = b
-		}
+		})
 	case "input_params", "saved_params":
-		m, err := valueAs(d, k, toObject)
-		if err != nil {
-			return err
+		if kind := d.peek(); kind != '{' && kind != 'n' {
+			return d.fail("an object")
 		}
-		plain(m)
+		v, err := d.any()
+		m, _ := v.(map[string]any)
 		if k == "input_params" {
 			rep.InputParams = m
 		} else {
 			rep.SavedParams = m
 		}
-	case "dictionaries":
-		return d.dictionaries()
-	case "detailed_results":
-		return d.block(&d.blocks[0])
-	case "summary_results":
-		return d.block(&d.blocks[1])
-	case "weekly_results":
-		return d.block(&d.blocks[2])
-	default:
-		return d.skip(k)
-	}
-	return nil
-}
-
-// dictionaryNames are the sub-dictionaries that are decoded; filters (a copy marked for
-// removal) and unknown ones are skipped.
-var dictionaryNames = map[string]bool{
-	"projects": true, "clients": true, "users": true, "tasks": true, "tags": true, "user_groups": true,
-}
-
-func (d *decoder) dictionaries() error {
-	const path = "dictionaries"
-	ok, err := d.open(path, '{', "an object")
-	if err != nil || !ok {
 		return err
+	case "dictionaries":
+		err = d.object(false, func(name []byte) error { return d.dictionary(&rep.Dictionaries, string(name)) })
+	default:
+		err = d.dec.SkipValue()
 	}
-	return d.fields(path, func(name string) error {
-		p := path + "." + name
-		if !dictionaryNames[name] {
-			return d.skip(p)
+	return err
+}
+
+// dictionary reads the sub-dictionary name into dict; filters (a copy marked for
+// removal) and unknown ones are skipped. A sub-dictionary is bounded by the workspace's
+// entities, and kept whole.
+func (d *decoder) dictionary(dict *Dictionaries, name string) error {
+	var entities *map[int64]Entity
+	switch name {
+	case "projects", "tasks":
+	case "clients":
+		entities = &dict.Clients
+	case "users":
+		entities = &dict.Users // e-mail addresses are deliberately not read
+	case "tags":
+		entities = &dict.Tags
+	case "user_groups":
+		entities = &dict.UserGroups
+	default:
+		return d.dec.SkipValue()
+	}
+	proj, task := name == "projects", name == "tasks"
+	return d.entries(func(key []byte, keyed bool) error {
+		if d.peek() == 'n' {
+			return d.dec.SkipValue()
 		}
-		// A sub-dictionary is bounded by the workspace's entities, and kept whole anyway.
-		entries, err := valueAs(d, p, toEntries)
-		if err != nil {
+		var p Project
+		var t Task
+		hasID, hasEstimate, hasActual := false, false, false
+		var estimatedHours, actualHours int64
+		err := d.object(false, func(field []byte) (err error) {
+			switch f := string(field); {
+			case f == "id":
+				p.ID, hasID, err = d.optInt()
+			case f == "name":
+				p.Name, err = d.str()
+			case proj && f == "client_id":
+				p.ClientID, err = d.int()
+			case proj && f == "currency":
+				p.Currency, err = d.str()
+			case (proj || task) && f == "estimated_seconds":
+				p.EstimatedSeconds, hasEstimate, err = d.optInt()
+			case proj && f == "actual_seconds":
+				p.ActualSeconds, hasActual, err = d.optInt()
+			case proj && f == "estimated_hours":
+				estimatedHours, err = d.hours()
+			case proj && f == "actual_hours":
+				actualHours, err = d.hours()
+			case task && f == "project_id":
+				t.ProjectID, err = d.int()
+			case task && f == "tracked_seconds":
+				t.TrackedSeconds, err = d.int()
+			default:
+				err = d.dec.SkipValue()
+			}
+			return err
+		})
+		if !hasID && keyed {
+			p.ID, _ = parseInt(bytes.TrimSpace(key))
+		}
+		if err != nil || p.ID == 0 {
 			return err
 		}
-		for _, e := range entries {
-			if err := addDictEntry(&d.rep.Dictionaries, name, e); err != nil {
-				return d.fail(p+e.path, noValue, err)
+		switch {
+		case proj:
+			if !hasEstimate {
+				p.EstimatedSeconds = estimatedHours
 			}
+			if !hasActual {
+				p.ActualSeconds = actualHours
+			}
+			put(&dict.Projects, p.ID, p)
+		case task:
+			t.ID, t.Name, t.EstimatedSeconds = p.ID, p.Name, p.EstimatedSeconds
+			put(&dict.Tasks, t.ID, t)
+		default:
+			put(entities, p.ID, Entity{ID: p.ID, Name: p.Name})
 		}
 		return nil
 	})
 }
 
-// block walks one of the three result blocks.
-func (d *decoder) block(b *blockState) error {
-	path := b.name + "_results"
-	ok, err := d.open(path, '{', "an object")
-	if err != nil || !ok {
-		return err
-	}
-	if !b.present {
-		b.present = true
-		b.order = d.present
-		d.present++
-	}
-	return d.fields(path, func(k string) error {
-		p := path + "." + k
-		switch {
-		case k == "totals":
-			t, err := valueAs(d, p, parseTotals)
-			if err != nil {
-				return err
-			}
+// block reads a result block, handing its rows to sink.
+func (d *decoder) block(b *blockState, sink Sink) error {
+	return d.object(false, func(name []byte) error {
+		switch string(name) {
+		case "totals":
+			t, err := d.totals()
 			if t != nil {
 				b.totals = t
 			}
-			return nil
-		case k == "report" && b.name == BlockSummary:
-			return d.summaryReport(b, p)
-		case k == "report":
-			return d.rows(b, p)
+			return err
+		case "report":
+			switch b.name {
+			case BlockDetailed:
+				return d.array(func(int) error { return d.detailedRow(sink) })
+			case BlockWeekly:
+				return d.array(func(int) error { return d.weeklyRow(sink) })
+			}
+			groups := func(int) error { return d.summaryGroup(sink) }
+			if d.peek() == '[' { // the groups themselves in place of the object holding them
+				return d.array(groups)
+			}
+			return d.object(false, func(name []byte) error {
+				if string(name) == "groups" {
+					return d.array(groups)
+				}
+				return d.dec.SkipValue()
+			})
+		}
+		return d.dec.SkipValue()
+	})
+}
+
+// totals reads a totals object; nil for null.
+func (d *decoder) totals() (*Totals, error) {
+	if d.peek() == 'n' {
+		return nil, d.dec.SkipValue()
+	}
+	t := &Totals{}
+	err := d.object(false, func(name []byte) (err error) {
+		var n int64
+		var present bool
+		switch string(name) {
+		case "seconds":
+			t.Seconds, err = d.int()
+		case "tracked_days":
+			t.TrackedDays, err = d.int()
+		case "billable_amount_in_cents":
+			if n, present, err = d.amount(); present {
+				t.BillableAmountInCents = &n
+			}
+		case "labour_cost_in_cents":
+			if n, present, err = d.amount(); present {
+				t.LabourCostInCents = &n
+			}
+		case "resolution":
+			t.Resolution, err = d.str()
+		case "rates":
+			t.Rates, err = d.rateList(nil)
 		default:
-			return d.skip(p)
+			err = d.dec.SkipValue()
 		}
+		return err
 	})
+	return t, err
 }
 
-// summaryReport walks summary_results.report, an object holding the groups array (an
-// array in its place is taken as the groups themselves).
-func (d *decoder) summaryReport(b *blockState, path string) error {
-	c, err := d.s.wsIn()
+// rateList reads a rates list, appending to dst; null elements are dropped.
+func (d *decoder) rateList(dst []Rate) ([]Rate, error) {
+	err := d.list(func(sd *decoder, _ int) error {
+		if sd.peek() == 'n' {
+			return sd.dec.SkipValue()
+		}
+		var r Rate
+		err := sd.object(false, func(name []byte) (err error) {
+			switch string(name) {
+			case "billable_seconds":
+				r.BillableSeconds, err = sd.int()
+			case "currency":
+				r.Currency, err = sd.str()
+			case "hourly_rate_in_cents":
+				r.HourlyRateInCents, _, err = sd.amount()
+			default:
+				err = sd.dec.SkipValue()
+			}
+			return err
+		})
+		dst = append(dst, r)
+		return err
+	})
+	return dst, err
+}
+
+// cut returns the elements of *slab from start on (nil when there are none), with their
+// capacity cut so that appending to them cannot touch what follows.
+func cut[T any](slab []T, start int) []T {
+	if len(slab) == start {
+		return nil
+	}
+	return slab[start:len(slab):len(slab)]
+}
+
+// detailedRow reads a row of detailed_results.report and hands it to sink.
+func (d *decoder) detailedRow(sink Sink) error {
+	if d.peek() == 'n' {
+		return d.dec.SkipValue()
+	}
+	s := &d.row
+	row := &s.detailed
+	*row = DetailedRow{}
+	s.ints, s.entries = s.ints[:0], s.entries[:0]
+	var userName string
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "user_id":
+			row.UserID, err = d.int()
+		case "username":
+			row.Username, err = d.str()
+		case "user_name":
+			userName, err = d.str()
+		case "project_id":
+			row.ProjectID, err = d.int()
+		case "project_name":
+			row.ProjectName, err = d.str()
+		case "client_name":
+			row.ClientName, err = d.str()
+		case "task_id":
+			row.TaskID, err = d.int()
+		case "billable":
+			row.Billable, err = d.bool()
+		case "billable_amount_in_cents":
+			row.BillableAmountInCents, _, err = d.amount()
+		case "hourly_rate_in_cents":
+			row.HourlyRateInCents, _, err = d.amount()
+		case "currency":
+			row.Currency, err = d.str()
+		case "tag_ids":
+			s.ints, err = d.ints(s.ints[:0], true)
+		case "time_entries":
+			s.entries = s.entries[:0]
+			err = d.list(func(sd *decoder, _ int) error {
+				if sd.peek() == 'n' {
+					return sd.dec.SkipValue()
+				}
+				e, err := sd.timeEntry()
+				s.entries = append(s.entries, e)
+				return err
+			})
+		default:
+			err = d.dec.SkipValue()
+		}
+		return err
+	})
 	if err != nil {
-		return d.fail(path, noValue, err)
-	}
-	if c == '[' {
-		d.s.pos++
-		return d.elements(b, path)
-	}
-	ok, err := d.open(path, '{', "an object")
-	if err != nil || !ok {
 		return err
 	}
-	return d.fields(path, func(k string) error {
-		if k == "groups" {
-			return d.rows(b, path+".groups")
-		}
-		return d.skip(path + "." + k)
-	})
-}
-
-// rows walks an array of rows (or groups), or null.
-func (d *decoder) rows(b *blockState, path string) error {
-	ok, err := d.open(path, '[', "an array")
-	if err != nil || !ok {
-		return err
+	if row.Username == "" {
+		row.Username = userName
 	}
-	return d.elements(b, path)
-}
-
-// elements decodes the elements of the array just opened, one at a time, and hands each
-// to the sink. Paths of elements are only built for error messages.
-func (d *decoder) elements(b *blockState, path string) error {
-	for i := 0; ; i++ {
-		more, err := d.nextElement(path, i)
-		if err != nil || !more {
-			return err
-		}
-		if _, err := d.s.wsIn(); err != nil {
-			return d.fail(path+index(i), noValue, err)
-		}
-		if err := d.element(b, path, i); err != nil {
-			return err
+	row.TagIDs, row.TimeEntries, row.Entries = cut(s.ints, 0), cut(s.entries, 0), len(s.entries)
+	for _, e := range s.entries {
+		if e.Seconds > 0 {
+			row.Seconds = addSat(row.Seconds, e.Seconds)
 		}
 	}
-}
-
-// element decodes the element at s.pos and hands it to the sink. Rows and groups are
-// first read by the fast path; when it meets anything but the plain shapes it knows (or
-// invalid JSON), the scanner goes back to the start of the row, which it kept (pinned),
-// and the row is decoded whole and converted by rows.go, so that both paths give the same
-// rows and the same errors.
-func (d *decoder) element(b *blockState, path string, i int) error {
-	s := d.s
-	s.pin = s.pos
-	defer func() { s.pin = -1 }()
-	switch b.name {
-	case BlockDetailed:
-		return readElement(d, b, path, i, d.fast.detailed, parseDetailedRow, d.sink.DetailedRow)
-	case BlockWeekly:
-		return readElement(d, b, path, i, d.fast.weekly, parseWeeklyRow, d.sink.WeeklyRow)
-	default:
-		return readElement(d, b, path, i, d.fast.summaryGroup, parseSummaryGroup, d.sink.SummaryGroup)
-	}
-}
-
-// readElement is element for one kind of row: fast reads it, else parse converts it
-// decoded whole; a row that is not null is counted in b and handed to sink.
-func readElement[T any](d *decoder, b *blockState, path string, i int,
-	fast func(*scanner) (*T, bool), parse func(any) (*T, error), sink func(*T)) error {
-	s := d.s
-	start := s.offset(s.pos)
-	row, ok := fast(s)
-	if !ok {
-		s.pos = s.pin
-		v, err := s.readAny(0)
-		if err != nil {
-			return d.fail(path+index(i), start, err)
-		}
-		if row, err = parse(v); err != nil {
-			return d.fail(path+index(i), noValue, err)
-		}
-	}
-	if row != nil {
-		b.rows++
-		sink(row)
-	}
+	sink.DetailedRow(row)
 	return nil
 }
 
-// chooseBlock sets Report.Block and Report.Totals: the non-null block matching
-// report_type, else the first non-null block with rows or totals, else the first
-// non-null block.
-func chooseBlock(rep *Report, blocks *[3]blockState) {
-	want := strings.ToLower(strings.TrimSpace(rep.Type))
-	var chosen *blockState
-	for i := range blocks {
-		if b := &blocks[i]; b.present && b.name == want {
-			chosen = b
+// timeEntry reads an element of a detailed row's time_entries.
+func (d *decoder) timeEntry() (TimeEntry, error) {
+	var e TimeEntry
+	stopped, timed := false, false
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "id":
+			e.ID, err = d.int()
+		case "seconds":
+			e.Seconds, timed, err = d.optInt()
+		case "start":
+			e.Start, err = d.time()
+		case "stop":
+			stopped = d.peek() != 'n'
+			err = d.dec.SkipValue()
+		default:
+			err = d.dec.SkipValue()
+		}
+		return err
+	})
+	e.Running = !stopped || !timed || e.Seconds < 0
+	return e, err
+}
+
+// weeklyRow reads a row of weekly_results.report and hands it to sink.
+func (d *decoder) weeklyRow(sink Sink) error {
+	if d.peek() == 'n' {
+		return d.dec.SkipValue()
+	}
+	s := &d.row
+	row := &s.weekly
+	*row = WeeklyRow{}
+	s.ints = s.ints[:0]
+	var username string
+	days := func(dst *[]int64) error {
+		start := len(s.ints)
+		var err error
+		s.ints, err = d.ints(s.ints, false)
+		*dst = cut(s.ints, start)
+		return err
+	}
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "user_id":
+			row.UserID, err = d.int()
+		case "user_name":
+			row.UserName, err = d.str()
+		case "username":
+			username, err = d.str()
+		case "project_id":
+			row.ProjectID, err = d.int()
+		case "project_name":
+			row.ProjectName, err = d.str()
+		case "client_name":
+			row.ClientName, err = d.str()
+		case "currency":
+			row.Currency, err = d.str()
+		case "hourly_rate_in_cents":
+			row.HourlyRateInCents, _, err = d.amount()
+		case "seconds":
+			err = days(&row.Seconds)
+		case "billable_seconds":
+			err = days(&row.BillableSeconds)
+		case "billable_amounts_in_cents":
+			err = days(&row.BillableAmountsInCents)
+		default:
+			err = d.dec.SkipValue()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if row.UserName == "" {
+		row.UserName = username
+	}
+	sink.WeeklyRow(row)
+	return nil
+}
+
+// summaryGroup reads a group of summary_results.report.groups and hands it to sink.
+func (d *decoder) summaryGroup(sink Sink) error {
+	if d.peek() == 'n' {
+		return d.dec.SkipValue()
+	}
+	s := &d.row
+	g := &s.group
+	*g = SummaryGroup{}
+	s.ints, s.names, s.subs, s.keys, s.rates = s.ints[:0], s.names[:0], s.subs[:0], s.keys[:0], s.rates[:0]
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "id":
+			g.ID, err = d.int()
+		case "ids":
+			start := len(s.ints)
+			s.ints, err = d.ints(s.ints, true)
+			g.IDs = cut(s.ints, start)
+		case "names":
+			s.names = s.names[:0]
+			err = d.list(func(sd *decoder, _ int) error {
+				n, err := sd.str()
+				s.names = append(s.names, n)
+				return err
+			})
+			g.Names = cut(s.names, 0)
+		case "sub_groups":
+			s.subs, s.keys = s.subs[:0], s.keys[:0]
+			err = d.entries(func(key []byte, keyed bool) error {
+				if d.peek() == 'n' {
+					return d.dec.SkipValue()
+				}
+				sg, err := d.subGroup(key, keyed)
+				s.subs = append(s.subs, sg)
+				if keyed {
+					s.keys = append(s.keys, string(key))
+				}
+				return err
+			})
+			if len(s.keys) > 0 {
+				sortByKey(s.subs, s.keys)
+			}
+			g.SubGroups = cut(s.subs, 0)
+		default:
+			err = d.dec.SkipValue()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sink.SummaryGroup(g)
+	return nil
+}
+
+// subGroup reads a sub-group. In the object form of sub_groups, a value without an id
+// field takes its id from a numeric key, and one without a title takes a non-numeric key
+// as its title.
+func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
+	s := &d.row
+	var sg SummarySubGroup
+	hasID, hasTitle := false, false
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "id":
+			sg.ID, err = d.int()
+			hasID = true
+		case "ids":
+			start := len(s.ints)
+			s.ints, err = d.ints(s.ints, true)
+			sg.IDs = cut(s.ints, start)
+		case "title":
+			sg.Title, err = d.str()
+			hasTitle = true
+		case "seconds":
+			sg.Seconds, err = d.int()
+		case "rates":
+			start := len(s.rates)
+			s.rates, err = d.rateList(s.rates)
+			sg.Rates = cut(s.rates, start)
+		default:
+			err = d.dec.SkipValue()
+		}
+		return err
+	})
+	if keyed {
+		n, numeric := parseInt(bytes.TrimSpace(key))
+		if !hasID && numeric {
+			sg.ID = n
+		}
+		if !hasTitle && !numeric {
+			sg.Title = d.keep(key)
 		}
 	}
-	for pass := 0; pass < 2 && chosen == nil; pass++ {
-		for i := range blocks {
-			b := &blocks[i]
-			if !b.present || (pass == 0 && b.rows == 0 && b.totals == nil) {
-				continue
-			}
-			if chosen == nil || b.order < chosen.order {
-				chosen = b
-			}
+	return sg, err
+}
+
+// sortByKey orders sub-groups sent as an object by their keys, numeric keys by value
+// first, so that the order does not depend on Toggl's.
+func sortByKey(subs []SummarySubGroup, keys []string) {
+	order := make([]int, len(subs))
+	for i := range order {
+		order[i] = i
+	}
+	rank := func(k string) (int, int64) {
+		if n, err := strconv.ParseInt(k, 10, 64); err == nil {
+			return 0, n
 		}
+		return 1, 0
 	}
-	if chosen != nil {
-		rep.Block = chosen.name
-		rep.Totals = chosen.totals
+	slices.SortStableFunc(order, func(a, b int) int {
+		ra, na := rank(keys[a])
+		rb, nb := rank(keys[b])
+		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(na, nb), strings.Compare(keys[a], keys[b]))
+	})
+	sorted := make([]SummarySubGroup, len(subs))
+	for i, k := range order {
+		sorted[i] = subs[k]
 	}
+	copy(subs, sorted)
+}
+
+// put sets m[k], making the map when it is nil: an absent dictionary stays nil.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
+}
+
+// addSat adds non-negative b to a, saturating instead of overflowing.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }

@@ -8,20 +8,50 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
-// recorder is a Sink that keeps copies of everything it is handed.
+// recorder is a Sink that keeps copies of everything it is handed (the decoder reuses
+// the rows and their slices).
 type recorder struct {
 	detailed []DetailedRow
 	weekly   []WeeklyRow
 	groups   []SummaryGroup
 }
 
-func (r *recorder) DetailedRow(row *DetailedRow) { r.detailed = append(r.detailed, *row) }
-func (r *recorder) WeeklyRow(row *WeeklyRow)     { r.weekly = append(r.weekly, *row) }
-func (r *recorder) SummaryGroup(g *SummaryGroup) { r.groups = append(r.groups, *g) }
+func (r *recorder) DetailedRow(row *DetailedRow) {
+	c := *row
+	c.TagIDs, c.TimeEntries = slices.Clone(row.TagIDs), slices.Clone(row.TimeEntries)
+	r.detailed = append(r.detailed, c)
+}
+
+func (r *recorder) WeeklyRow(row *WeeklyRow) {
+	c := *row
+	c.Seconds, c.BillableSeconds = slices.Clone(row.Seconds), slices.Clone(row.BillableSeconds)
+	c.BillableAmountsInCents = slices.Clone(row.BillableAmountsInCents)
+	r.weekly = append(r.weekly, c)
+}
+
+func (r *recorder) SummaryGroup(g *SummaryGroup) {
+	c := *g
+	c.IDs, c.Names, c.SubGroups = slices.Clone(g.IDs), slices.Clone(g.Names), slices.Clone(g.SubGroups)
+	for i, sg := range c.SubGroups {
+		c.SubGroups[i].IDs, c.SubGroups[i].Rates = slices.Clone(sg.IDs), slices.Clone(sg.Rates)
+	}
+	r.groups = append(r.groups, c)
+}
+
+// utc is the time of an RFC 3339 string, for expected values.
+func utc(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
 
 func ptr(n int64) *int64 { return &n }
 
@@ -89,12 +119,21 @@ var decodeCases = []decodeCase{
 		detailed: []DetailedRow{
 			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, TaskID: 401, Billable: true,
 				BillableAmountInCents: 15000, HourlyRateInCents: 10000, Currency: "USD",
-				TagIDs: []int64{601, 602}, Seconds: 5400, Entries: 2},
-			{UserID: 302, Username: "Bob Builder", Seconds: 600, Entries: 1},
+				TagIDs: []int64{601, 602}, Seconds: 5400, Entries: 2, TimeEntries: []TimeEntry{
+					{ID: 9001, Seconds: 3600, Start: utc("2025-06-02T09:00:00Z")},
+					{ID: 9002, Seconds: 1800, Start: utc("2025-06-03T09:00:00Z")},
+				}},
+			{UserID: 302, Username: "Bob Builder", Seconds: 600, Entries: 1, TimeEntries: []TimeEntry{
+				{ID: 9003, Seconds: 600, Start: utc("2025-06-04T11:00:00Z")},
+			}},
 			// A running entry (negative seconds) and one with null seconds add nothing.
 			{UserID: 301, Username: "Ada Lovelace", ProjectID: 102, Billable: true,
 				BillableAmountInCents: 2000, HourlyRateInCents: 6000, Currency: "EUR",
-				Seconds: 1200, Entries: 3},
+				Seconds: 1200, Entries: 3, TimeEntries: []TimeEntry{
+					{ID: 9004, Seconds: 1200, Start: utc("2025-06-05T08:00:00Z")},
+					{ID: 9005, Seconds: -1749110400, Start: utc("2025-06-05T09:00:00Z"), Running: true},
+					{ID: 9006, Start: utc("2025-06-05T09:05:00Z"), Running: true},
+				}},
 		},
 		grouping: [2]string{"projects", "time_entries"},
 		dates:    [2]string{"2025-06-02", "2025-06-08"},
@@ -112,7 +151,9 @@ var decodeCases = []decodeCase{
 			Block:  "detailed",
 		},
 		detailed: []DetailedRow{
-			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Billable: true, Seconds: 900, Entries: 1},
+			// No stop: by toggl-api.md, a running entry.
+			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Billable: true, Seconds: 900, Entries: 1,
+				TimeEntries: []TimeEntry{{ID: 1, Seconds: 900, Running: true}}},
 		},
 		grouping: [2]string{"projects", "time_entries"},
 		dates:    [2]string{"2025-06-01", "2025-06-30"},
@@ -258,13 +299,31 @@ var decodeCases = []decodeCase{
 		daySeconds: []int64{7200},
 	},
 	{
-		fixture:  "null_blocks.json",
-		report:   Report{Name: "Nothing tracked", Type: "detailed"},
-		grouping: [2]string{"projects", "time_entries"},
-	},
-	{
-		fixture:  "absent_blocks.json",
-		report:   Report{Name: "Absent blocks", Type: "summary", Public: true},
+		fixture: "detailed_running.json",
+		report: Report{
+			Name: "Timers running", Type: "detailed", Public: true,
+			Dictionaries: Dictionaries{
+				Projects: map[int64]Project{101: {ID: 101, Name: "Website"}},
+				Users:    map[int64]Entity{301: {ID: 301, Name: "Ada Lovelace"}, 302: {ID: 302, Name: "Bob Builder"}},
+			},
+			Totals: &Totals{Seconds: 4200, TrackedDays: 1, Resolution: "day"},
+			Block:  "detailed",
+		},
+		detailed: []DetailedRow{
+			// A running entry (stop null, negative seconds) is kept as sent and adds nothing.
+			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Seconds: 3600, Entries: 2, TimeEntries: []TimeEntry{
+				{ID: 9101, Seconds: 3600, Start: utc("2025-06-05T07:00:00Z")},
+				{ID: 9102, Seconds: -1749114000, Start: utc("2025-06-05T09:00:00.25Z"), Running: true},
+			}},
+			// seconds null and no stop: running; start as Unix seconds, id as a string.
+			{UserID: 302, Username: "Bob Builder", Entries: 1, TimeEntries: []TimeEntry{
+				{ID: 9103, Start: time.Unix(1749114000, 0).UTC(), Running: true},
+			}},
+			// A start with an offset is in UTC.
+			{UserID: 302, Username: "Bob Builder", ProjectID: 101, Seconds: 600, Entries: 1, TimeEntries: []TimeEntry{
+				{ID: 9104, Seconds: 600, Start: utc("2025-06-05T09:30:00Z")},
+			}},
+		},
 		grouping: [2]string{"projects", "time_entries"},
 	},
 	{
@@ -286,7 +345,8 @@ var decodeCases = []decodeCase{
 		},
 		detailed: []DetailedRow{
 			{UserID: 301, Username: "Ada", ProjectID: 101, Billable: true, BillableAmountInCents: 1500,
-				HourlyRateInCents: 1000, Currency: "USD", TagIDs: []int64{601, 602}, Seconds: 5400, Entries: 2},
+				HourlyRateInCents: 1000, Currency: "USD", TagIDs: []int64{601, 602}, Seconds: 5400, Entries: 2,
+				TimeEntries: []TimeEntry{{Seconds: 3600, Running: true}, {Seconds: 1800, Running: true}}},
 		},
 		grouping: [2]string{"projects", "time_entries"},
 	},
@@ -368,7 +428,7 @@ func TestDecodeBlockChoice(t *testing.T) {
 		name      string
 		body      string
 		block     string
-		seconds   int64 // Totals.Seconds, -1 for nil Totals
+		seconds   int64 // Totals.Seconds
 		rows      int   // rows of every kind handed to the sink
 		grouping  string
 		subGroup  string
@@ -387,16 +447,16 @@ func TestDecodeBlockChoice(t *testing.T) {
 			seconds: 1, rows: 1, grouping: "projects", subGroup: "time_entries",
 		},
 		{
-			name:    "a block with rows wins over an empty one",
-			body:    `{"report_type":"","summary_results":{},"detailed_results":{"report":[{"time_entries":[{"seconds":5}]}]}}`,
+			name:    "a block with totals wins over one without",
+			body:    `{"report_type":"","summary_results":{},"detailed_results":{"report":[{"time_entries":[{"seconds":5}]}],"totals":{"seconds":5}}}`,
 			block:   "detailed",
-			seconds: -1, rows: 1, grouping: "projects", subGroup: "time_entries",
+			seconds: 5, rows: 1, grouping: "projects", subGroup: "time_entries",
 		},
 		{
-			name:    "an empty non-null block still names the block",
-			body:    `{"report_type":"weekly","weekly_results":{}}`,
-			block:   "weekly",
-			seconds: -1, grouping: "projects", subGroup: "time_entries",
+			name:    "an empty report with totals is a report",
+			body:    `{"report_type":"detailed","detailed_results":{"report":[],"totals":{"seconds":0}}}`,
+			block:   "detailed",
+			seconds: 0, grouping: "projects", subGroup: "time_entries",
 		},
 		{
 			name:    "report_type is matched without case and space",
@@ -406,19 +466,21 @@ func TestDecodeBlockChoice(t *testing.T) {
 		},
 		{
 			name:    "summary report given as the groups array",
-			body:    `{"report_type":"summary","summary_results":{"report":[{"id":1,"sub_groups":[{"seconds":3}]}]}}`,
+			body:    `{"report_type":"summary","summary_results":{"report":[{"id":1,"sub_groups":[{"seconds":3}]}],"totals":{"seconds":3}}}`,
 			block:   "summary",
-			seconds: -1, rows: 1, grouping: "projects", subGroup: "time_entries",
+			seconds: 3, rows: 1, grouping: "projects", subGroup: "time_entries",
 		},
 		{
 			name:    "params: input wins, blanks fall through, case folded",
-			body:    `{"report_type":"summary","input_params":{"grouping":" ","sub_grouping":"Users","start_date":""},"saved_params":{"grouping":"clients","start_date":"2025-01-01"}}`,
-			seconds: -1, grouping: "clients", subGroup: "users", startDate: "2025-01-01",
+			body:    `{"report_type":"summary","input_params":{"grouping":" ","sub_grouping":"Users","start_date":""},"saved_params":{"grouping":"clients","start_date":"2025-01-01"},"summary_results":{"totals":{}}}`,
+			block:   "summary",
+			seconds: 0, grouping: "clients", subGroup: "users", startDate: "2025-01-01",
 		},
 		{
 			name:    "params of the wrong type are ignored",
-			body:    `{"report_type":"summary","input_params":{"grouping":7,"start_date":["2025"]}}`,
-			seconds: -1, grouping: "projects", subGroup: "time_entries",
+			body:    `{"report_type":"summary","input_params":{"grouping":7,"start_date":["2025"]},"summary_results":{"totals":{}}}`,
+			block:   "summary",
+			seconds: 0, grouping: "projects", subGroup: "time_entries",
 		},
 	}
 	for _, tc := range tests {
@@ -431,10 +493,7 @@ func TestDecodeBlockChoice(t *testing.T) {
 			if rep.Block != tc.block {
 				t.Errorf("Block = %q, want %q", rep.Block, tc.block)
 			}
-			switch {
-			case tc.seconds < 0 && rep.Totals != nil:
-				t.Errorf("Totals = %+v, want nil", rep.Totals)
-			case tc.seconds >= 0 && (rep.Totals == nil || rep.Totals.Seconds != tc.seconds):
+			if rep.Totals == nil || rep.Totals.Seconds != tc.seconds {
 				t.Errorf("Totals = %s, want seconds %d", show(rep.Totals), tc.seconds)
 			}
 			if n := len(rec.detailed) + len(rec.weekly) + len(rec.groups); n != tc.rows {
@@ -464,15 +523,21 @@ func TestDecodeErrors(t *testing.T) {
 		{"string", `"detailed"`, `decode: expected a JSON object at the top level, got string "detailed"`},
 		{"number", `42`, `decode: expected a JSON object at the top level, got number 42`},
 		{"null", `null`, `decode: expected a JSON object at the top level, got null`},
-		{"empty object", `{}`, "decode: the JSON object has none of the fields of a report*"},
-		{"foreign object", `{"error":"maintenance","code":503}`, "decode: the JSON object has none of the fields of a report*"},
+		// A 200 that is not a report (SPEC "Fetch semantics").
+		{"empty object", `{}`, noTotals},
+		{"foreign object", `{"error":"maintenance","code":503}`, noTotals},
+		{"null blocks", string(readFixture(t, "null_blocks.json")), noTotals},
+		{"absent blocks", string(readFixture(t, "absent_blocks.json")), noTotals},
+		{"chosen block without totals", `{"report_type":"weekly","weekly_results":{"report":[]},"detailed_results":{"totals":{"seconds":1}}}`, noTotals},
+		{"null totals", `{"detailed_results":{"report":[{"time_entries":[{"seconds":5}]}],"totals":null}}`, noTotals},
+		{"empty block", `{"report_type":"weekly","weekly_results":{}}`, noTotals},
 		{"truncated top level", `{"report_type":"detailed","report_name":"x"`, "decode: truncated JSON: the body ends at byte 43"},
 		{"truncated in a row", `{"report_type":"detailed","detailed_results":{"report":[{"user_id":1,"time_ent`, "decode detailed_results.report[0]: truncated JSON: the body ends at byte 78"},
 		{"truncated between rows", `{"detailed_results":{"report":[{"user_id":1},`, "decode detailed_results.report[1]: truncated JSON: the body ends at byte 45"},
-		{"syntax", `{"report_type":"detailed",}`, "decode: invalid JSON at byte 26: invalid character '}' looking for beginning of object key string"},
-		{"syntax in a row", `{"detailed_results":{"report":[{"user_id":1,,}]}}`, "decode detailed_results.report[0]: invalid JSON in the value starting at byte 31: invalid character ',' looking for beginning of object key string"},
+		{"syntax", `{"report_type":"detailed",}`, "decode: invalid JSON at byte 25: invalid character ',' at start of value"},
+		{"syntax in a row", `{"detailed_results":{"report":[{"user_id":1,,}]}}`, "decode detailed_results.report[0]: invalid JSON at byte 44: invalid character ',' at start of value"},
 		{"trailing object", `{"report_type":"detailed"} {}`, "decode: unexpected object after the report object"},
-		{"trailing garbage", `{"report_type":"detailed"} x`, "decode: invalid JSON at byte 27: invalid character 'x' looking for beginning of value"},
+		{"trailing garbage", `{"report_type":"detailed"} x`, "decode: invalid JSON at byte 27: invalid character 'x' at start of value"},
 		{"block is a string", `{"report_type":"detailed","detailed_results":"none"}`, `decode detailed_results: expected an object, got string "none"`},
 		{"block is an array", `{"weekly_results":[]}`, `decode weekly_results: expected an object, got array`},
 		{"rows are an object", `{"detailed_results":{"report":{"0":{}}}}`, `decode detailed_results.report: expected an array, got object`},
@@ -502,6 +567,18 @@ func TestDecodeErrors(t *testing.T) {
 		{"input_params an array", `{"report_type":"detailed","input_params":[1]}`, `decode input_params: expected an object, got array`},
 		{"control characters in a value", "{\"report_type\":{\"a\":1},\"x\":\"\t\"}", `decode report_type: expected a string, got object`},
 		{"newline in a shown value", `{"public":"a\nb"}`, `decode public: expected a boolean, got string "a b"`},
+		// Toggl cannot send a negative amount or rate.
+		{"negative row amount", `{"detailed_results":{"report":[{"billable_amount_in_cents":-1}]}}`, `decode detailed_results.report[0].billable_amount_in_cents: expected a non-negative amount, got number -1`},
+		{"negative row rate", `{"weekly_results":{"report":[{"hourly_rate_in_cents":"-100"}]}}`, `decode weekly_results.report[0].hourly_rate_in_cents: expected a non-negative amount, got number -100`},
+		{"negative total amount", `{"detailed_results":{"totals":{"billable_amount_in_cents":-5.0}}}`, `decode detailed_results.totals.billable_amount_in_cents: expected a non-negative amount, got number -5`},
+		{"negative labour cost", `{"summary_results":{"totals":{"labour_cost_in_cents":-5}}}`, `decode summary_results.totals.labour_cost_in_cents: expected a non-negative amount, got number -5`},
+		{"negative rate", `{"detailed_results":{"totals":{"rates":[{"hourly_rate_in_cents":-9500}]}}}`, `decode detailed_results.totals.rates[0].hourly_rate_in_cents: expected a non-negative amount, got number -9500`},
+		{"negative sub-group rate", `{"summary_results":{"report":{"groups":[{"sub_groups":[{"rates":[{"hourly_rate_in_cents":-1}]}]}]}}}`, `decode summary_results.report.groups[0].sub_groups[0].rates[0].hourly_rate_in_cents: expected a non-negative amount, got number -1`},
+		// Time entries.
+		{"start not a time", `{"detailed_results":{"report":[{"time_entries":[{"start":"yesterday"}]}]}}`, `decode detailed_results.report[0].time_entries[0].start: expected an RFC 3339 time, got string "yesterday"`},
+		{"start without a zone", `{"detailed_results":{"report":[{"time_entries":[{"start":"2025-06-02T09:00:00"}]}]}}`, `decode detailed_results.report[0].time_entries[0].start: expected an RFC 3339 time, got string "2025-06-02T09:00:00"`},
+		{"start an object", `{"detailed_results":{"report":[{"time_entries":[{},{"start":{}}]}]}}`, `decode detailed_results.report[0].time_entries[1].start: expected an RFC 3339 time, got object`},
+		{"entry id a word", `{"detailed_results":{"report":[{"time_entries":[{"id":"x"}]}]}}`, `decode detailed_results.report[0].time_entries[0].id: expected an integer, got string "x"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -529,6 +606,8 @@ func TestDecodeErrors(t *testing.T) {
 		})
 	}
 }
+
+const noTotals = "decode: no result block with totals (detailed_results, summary_results or weekly_results)"
 
 // matches compares exactly, or as a prefix when want ends with "*".
 func matches(got, want string) bool {
@@ -597,7 +676,7 @@ func TestDecodeRowsAreStreamed(t *testing.T) {
 		_, _ = io.WriteString(pw, `],"totals":{"seconds":1}}}`)
 		_ = pw.Close()
 	}()
-	counter := &countingReader{r: pr}
+	counter := &bodyCounter{r: pr}
 	sink := &streamProbe{in: counter}
 	rep, err := Decode(counter, sink)
 	if err != nil {
@@ -613,7 +692,7 @@ func TestDecodeRowsAreStreamed(t *testing.T) {
 }
 
 type streamProbe struct {
-	in          *countingReader
+	in          *bodyCounter
 	rows        int
 	readAtFirst int64
 }

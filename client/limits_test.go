@@ -68,7 +68,7 @@ type step struct {
 	body    string
 }
 
-var okStep = step{status: 200, body: `{"report_type":"detailed","detailed_results":{"report":[]}}`}
+var okStep = step{status: 200, body: `{"report_type":"detailed","detailed_results":{"report":[],"totals":{"seconds":0}}}`}
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := s.hits.Add(1)

@@ -18,9 +18,11 @@ type Report struct {
 	InputParams    map[string]any
 	SavedParams    map[string]any
 	Dictionaries   Dictionaries
-	// Totals are those of whichever result block carried them; nil when none did.
+	// Totals are those of the result block that answers the report. Decode never
+	// returns a report without them: such a body is not a report.
 	Totals *Totals
-	// Block names the result block that was filled: "detailed", "summary", "weekly" or "".
+	// Block names the result block that answers the report: "detailed", "summary" or
+	// "weekly".
 	Block string
 }
 
@@ -94,12 +96,13 @@ type DetailedRow struct {
 	Currency              string
 	TagIDs                []int64
 	// Seconds is the sum of the row's time_entries[].seconds, each entry clamped at 0
-	// so that a running entry (null or negative seconds) never lowers a total.
+	// so that a running entry (null or negative seconds) never lowers a total; it
+	// saturates instead of overflowing.
 	Seconds int64
 	// Entries is the number of time entries the row groups.
 	Entries int
-	// TimeEntries are the row's entries in document order. The slice may be reused
-	// for the next row: a Sink copies what it keeps.
+	// TimeEntries are the row's entries in document order. The slice is reused from
+	// row to row: a Sink copies what it keeps.
 	TimeEntries []TimeEntry
 }
 
@@ -146,7 +149,8 @@ type SummarySubGroup struct {
 }
 
 // Sink receives the rows of a report as they are decoded, in document order.
-// The pointers are only valid during the call: a Sink copies what it keeps.
+// The pointers, and the slices of the rows they point to, are only valid during the
+// call (the decoder reuses them for the next row): a Sink copies what it keeps.
 type Sink interface {
 	DetailedRow(*DetailedRow)
 	WeeklyRow(*WeeklyRow)

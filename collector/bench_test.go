@@ -33,7 +33,7 @@ import (
 )
 
 // Benchmarks of the exporter's hot paths, each beside its baseline in the same run; the
-// figures are in the README (Performance). They also run in CI once each as a smoke test:
+// figures are in docs/performance.md. They also run in CI once each as a smoke test:
 //
 //	go test -run='^$' -bench=. -benchtime=1x ./...
 
