@@ -893,3 +893,38 @@ func TestLandingPageAnswers(t *testing.T) {
 		t.Errorf("a report is still not fetched:\n%s", landing)
 	}
 }
+
+// TestReloadKeepsTheQuotaBlock: a reload that changes requests_per_second and
+// max_response_bytes (so a new client is built) keeps the credential's one-hour quota
+// block: no request goes out until it ends.
+func TestReloadKeepsTheQuotaBlock(t *testing.T) {
+	w := newWorld(t)
+	const token = "tok-quota-0123456789abcdef012345"
+	w.fake.Set(token, togglfake.Report{Fault: togglfake.Fault{Status: 402,
+		Header: http.Header{"X-Toggl-Quota-Remaining": {"0"}, "X-Toggl-Quota-Resets-In": {"3600"}}}})
+	one := func(extra string) {
+		p := w.write(t, "toggl.yml", fmt.Sprintf("api_url: %s\nmin_refresh_interval: 1s\nmax_stale: 1m\n%sreports:\n  - name: spent\n    token: %s\n", w.server.URL, extra, token))
+		w.config = p
+	}
+	one("")
+	e := start(t, w.env, "--config.file="+w.config)
+	for deadline := time.Now().Add(10 * time.Second); w.fake.Count(token) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the report was not fetched at start")
+		}
+	}
+	for i, extra := range []string{"requests_per_second: 5\n", "max_response_bytes: 1MiB\nrequests_per_second: 2\n"} {
+		one(extra)
+		if status, body := e.post(t, "/-/reload"); status != http.StatusOK {
+			t.Fatalf("reload %d: %d %s", i, status, body)
+		}
+		time.Sleep(1100 * time.Millisecond) // past min_refresh_interval: a scrape would fetch
+		status, body := e.get(t, "/metrics")
+		if status != http.StatusOK || !strings.Contains(body, `toggl_report_error{code="402",report="spent"} 1`) {
+			t.Errorf("reload %d: /metrics %d does not say 402:\n%s", i, status, body)
+		}
+	}
+	if n := w.fake.Count(token); n != 1 {
+		t.Errorf("%d requests with a spent quota across reloads that built new clients, want 1", n)
+	}
+}
