@@ -134,9 +134,10 @@ func benchConfig(n, fetches int) *config.Config {
 		MaxConcurrentFetches: fetches,
 	}
 	for i := range n {
-		cfg.Reports = append(cfg.Reports, config.Report{
-			Name:     fmt.Sprintf("report-%02d", i),
-			Resolved: config.Resolved{Token: fmt.Sprintf("tok-%02d", i), APIToken: fmt.Sprintf("api-%02d", i)},
+		cfg.Reports = append(cfg.Reports, config.Report{ // with the values config.Load fills in
+			Name:               fmt.Sprintf("report-%02d", i),
+			Resolved:           config.Resolved{Token: fmt.Sprintf("tok-%02d", i), APIToken: fmt.Sprintf("api-%02d", i)},
+			MinRefreshInterval: cfg.MinRefreshInterval, MaxStale: cfg.MaxStale, Timeout: cfg.Timeout,
 		})
 	}
 	return cfg

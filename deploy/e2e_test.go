@@ -134,15 +134,6 @@ func testPrometheusConfig(t *testing.T, dir, am string, exporters ...string) str
 	return path
 }
 
-// demoReportNames returns the names of the --demo reports.
-func demoReportNames() []string {
-	var names []string
-	for _, r := range togglfake.DemoReports {
-		names = append(names, r.Name)
-	}
-	return names
-}
-
 func toAny(s []string) []any {
 	var a []any
 	for _, x := range s {
