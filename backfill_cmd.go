@@ -28,6 +28,7 @@ type backfillCommand struct {
 	to      *string
 	output  *string
 	dryRun  *bool
+	labels  *map[string]string
 }
 
 func newBackfillCommand(app *kingpin.Application) *backfillCommand {
@@ -40,6 +41,8 @@ func newBackfillCommand(app *kingpin.Application) *backfillCommand {
 		to:      cmd.Flag("to", "Last day to write, YYYY-MM-DD; default yesterday in each report's timezone.").String(),
 		output:  cmd.Flag("output", "File to write; default standard output.").String(),
 		dryRun:  cmd.Flag("dry-run", "Print the requests it would make and how long the quota makes them take; send none.").Bool(),
+		labels: cmd.Flag("label", "NAME=VALUE added to every sample (repeatable): the labels your scrape adds, e.g. job=toggl, so that dashboards selecting on them find the history.").
+			PlaceHolder("NAME=VALUE").StringMap(),
 	}
 }
 
@@ -80,6 +83,10 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 			}
 		}
 	}
+	out, err := backfill.NewOutput(*b.labels)
+	if err != nil {
+		return fail("--label: %v", err)
+	}
 	jobs, err := backfill.Plan(reports, from, to, now)
 	if err != nil {
 		return fail("%v", err)
@@ -107,7 +114,6 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 	defer c.CloseIdleConnections()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	out := backfill.NewOutput()
 	runErr := backfill.Run(ctx, jobs, out, backfill.Options{Fetcher: c, Progress: stderr})
 	// What was finished is written whatever happened, so that a restart goes on from it.
 	if _, err := out.WriteTo(w); err != nil {

@@ -53,9 +53,10 @@ reports:
 		{"dry run", []string{"--report", "team", "--from", "2026-10-05", "--to", "2026-11-01", "--dry-run"}, 0, 0,
 			[]string{`report "team" (period this_week, timezone Europe/Berlin): 2026-10-05 to 2026-11-01, 28 days`, "4 requests, one per 7 days", "no request sent"}},
 		{"unknown report", []string{"--report", "nope", "--from", "2026-10-05"}, 1, 0, []string{`--report "nope": no such report`, "(have team, other)"}},
+		{"bad label", []string{"--from", "2026-10-05", "--label", "2x=y"}, 1, 0, []string{`--label: label "2x": not a valid label name`}},
 		{"bad date", []string{"--from", "5.10.2026"}, 1, 0, []string{`--from "5.10.2026": want YYYY-MM-DD`}},
 		{"today", []string{"--from", "2026-11-20", "--to", "2026-12-01"}, 1, 0, []string{"not before today"}},
-		{"run", []string{"--report", "team", "--from", "2026-10-05", "--to", "2026-11-01", "--output", out}, 0, 4,
+		{"run", []string{"--report", "team", "--from", "2026-10-05", "--to", "2026-11-01", "--output", out, "--label", "job=toggl"}, 0, 4,
 			[]string{"4/4 requests of seven days", "samples written", "promtool tsdb create-blocks-from openmetrics " + out}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +87,8 @@ reports:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(string(text), "# EOF\n") || !strings.Contains(string(text), "# TYPE toggl_report_tracked_seconds gauge") {
+	if !strings.HasSuffix(string(text), "# EOF\n") || !strings.Contains(string(text), "# TYPE toggl_report_tracked_seconds gauge") ||
+		!strings.Contains(string(text), `toggl_report_tracked_seconds{job="toggl",report="team"}`) {
 		t.Errorf("output is not OpenMetrics with the tracked seconds:\n%.500s", text)
 	}
 }

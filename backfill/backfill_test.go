@@ -217,7 +217,7 @@ func TestRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := NewOutput()
+			out, _ := NewOutput(nil)
 			var progress bytes.Buffer
 			err = Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep})
 			if tc.typ == "detailed" && err != nil && strings.Contains(err.Error(), "no time entries") {
@@ -263,7 +263,7 @@ func TestRunStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	failing := &failAfter{Fetcher: c, n: 3}
-	out := NewOutput()
+	out, _ := NewOutput(nil)
 	err = Run(context.Background(), jobs, out, Options{Fetcher: failing, Now: clock.Now, Sleep: clock.Sleep})
 	var stopped *StoppedError
 	if !errors.As(err, &stopped) {
@@ -313,7 +313,7 @@ func TestRunWaitsForQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress bytes.Buffer
-	out := NewOutput()
+	out, _ := NewOutput(nil)
 	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
 		t.Fatal(err)
 	}
@@ -332,5 +332,53 @@ func TestOutputTimestamps(t *testing.T) {
 		if got := collector.EndOfDay(date(day), berlin).Format(time.RFC3339); got != want {
 			t.Errorf("EndOfDay(%s) = %s, want %s", day, got, want)
 		}
+	}
+}
+
+// TestOutputLabels: --label adds the scrape's labels to every sample; a clash or a bad
+// name is an error.
+func TestOutputLabels(t *testing.T) {
+	_, cfg, c, clock := setup(t, "weekly", "today")
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-10-13"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := NewOutput(map[string]string{"job": "toggl", "instance": "exporter:9981"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	out.WriteTo(&b)
+	if !strings.Contains(b.String(), `toggl_report_tracked_seconds{instance="exporter:9981",job="toggl",report="team"} `) {
+		t.Errorf("no job and instance labels:\n%s", b.String())
+	}
+	for _, bad := range []map[string]string{{"1x": "a"}, {"__name__": "x"}} {
+		if _, err := NewOutput(bad); err == nil {
+			t.Errorf("NewOutput(%v) accepted", bad)
+		}
+	}
+	clash, _ := NewOutput(map[string]string{"report": "x"})
+	if err := Run(context.Background(), jobs, clash, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep}); err == nil || !strings.Contains(err.Error(), `label "report"`) {
+		t.Errorf("a clash with the report label: %v", err)
+	}
+}
+
+// TestRunInterrupted: a run whose context ends says from which day to go on.
+func TestRunInterrupted(t *testing.T) {
+	_, cfg, c, clock := setup(t, "weekly", "this_week")
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out, _ := NewOutput(nil)
+	err = Run(ctx, jobs, out, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep})
+	var stopped *StoppedError
+	if !errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || stopped.Restart[0].From.Format(time.DateOnly) != "2026-10-12" {
+		t.Errorf("Run = %v, want a StoppedError from 2026-10-12", err)
 	}
 }

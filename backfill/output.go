@@ -2,8 +2,10 @@ package backfill
 
 import (
 	"cmp"
+	"fmt"
 	"io"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -16,10 +18,24 @@ import (
 // and whole (OpenMetrics wants a family's samples together), each series in time order.
 type Output struct {
 	families map[string]*dto.MetricFamily
+	labels   []*dto.LabelPair
 }
 
-// NewOutput returns an empty Output.
-func NewOutput() *Output { return &Output{families: map[string]*dto.MetricFamily{}} }
+// NewOutput returns an empty Output that adds labels to every sample: the labels the
+// scrape adds to the live series (job), so that queries selecting on them find both.
+func NewOutput(labels map[string]string) (*Output, error) {
+	o := &Output{families: map[string]*dto.MetricFamily{}}
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
+		if !labelName.MatchString(name) || strings.HasPrefix(name, "__") {
+			return nil, fmt.Errorf("label %q: not a valid label name", name)
+		}
+		value := labels[name]
+		o.labels = append(o.labels, &dto.LabelPair{Name: &name, Value: &value})
+	}
+	return o, nil
+}
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // Add adds one report's metrics of one day (one sample per series).
 func (o *Output) Add(ms []prometheus.Metric) error {
@@ -32,6 +48,15 @@ func (o *Output) Add(ms []prometheus.Metric) error {
 		return err
 	}
 	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			for _, l := range o.labels {
+				if slices.ContainsFunc(m.Label, func(x *dto.LabelPair) bool { return x.GetName() == l.GetName() }) {
+					return fmt.Errorf("label %q: %s has it already", l.GetName(), mf.GetName())
+				}
+			}
+			m.Label = append(m.Label, o.labels...)
+			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+		}
 		if f, ok := o.families[mf.GetName()]; ok {
 			f.Metric = append(f.Metric, mf.Metric...)
 		} else {

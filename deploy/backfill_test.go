@@ -38,7 +38,7 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 				t.Fatal(err)
 			}
 			file := filepath.Join(dir, "history.om")
-			out, err := runErr(time.Minute, dir, bin, "backfill", "--config.file="+cfg, "--from=2026-10-05", "--to=2026-11-01", "--output="+file)
+			out, err := runErr(time.Minute, dir, bin, "backfill", "--config.file="+cfg, "--from=2026-10-05", "--to=2026-11-01", "--output="+file, "--label=job=toggl")
 			if typ == "detailed" && strings.Contains(out, "no time entries") {
 				t.Skip("the decoder does not fill DetailedRow.TimeEntries yet")
 			}
@@ -74,7 +74,7 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 					}
 				}
 			}
-			q := url.Values{"query": {`toggl_report_tracked_seconds{report="team"}`}, "time": {strconv.FormatInt(wednesday.Unix(), 10)}}
+			q := url.Values{"query": {`toggl_report_tracked_seconds{job=~"toggl",report="team"}`}, "time": {strconv.FormatInt(wednesday.Unix(), 10)}}
 			if err := getJSON(base+"/api/v1/query?"+q.Encode(), &r); err != nil {
 				t.Fatal(err)
 			}
@@ -84,8 +84,8 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 			if got := r.Data.Result[0].Value[1]; got != strconv.FormatInt(want, 10) {
 				t.Errorf("tracked seconds at the end of Wednesday 2026-10-21: %v, want %d", got, want)
 			}
-			// The breakdowns came along with the live names and labels.
-			q = url.Values{"query": {`count(toggl_report_project_tracked_seconds{report="team",project="Website",client="Acme"})`}, "time": {strconv.FormatInt(wednesday.Unix(), 10)}}
+			// The breakdowns came along, selected as the dashboard selects them with the live names and labels.
+			q = url.Values{"query": {`max by (report, project) (toggl_report_project_tracked_seconds{job=~"toggl",report="team",project="Website",client="Acme"})`}, "time": {strconv.FormatInt(wednesday.Unix(), 10)}}
 			if err := getJSON(base+"/api/v1/query?"+q.Encode(), &r); err != nil || len(r.Data.Result) != 1 {
 				t.Errorf("no project series at the end of the day: %v %+v", err, r)
 			}
