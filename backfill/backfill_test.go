@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/toggl-exporter/toggl_exporter/backfill/backfilltest"
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
@@ -380,5 +382,44 @@ func TestRunInterrupted(t *testing.T) {
 	var stopped *StoppedError
 	if !errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || stopped.Restart[0].From.Format(time.DateOnly) != "2026-10-12" {
 		t.Errorf("Run = %v, want a StoppedError from 2026-10-12", err)
+	}
+}
+
+// TestRunSummary: a summary report has no dated rows: after the first request shows its
+// type, each day is asked for on its own, with that day's window.
+func TestRunSummary(t *testing.T) {
+	fake := togglfake.Demo()
+	hs := httptest.NewServer(fake)
+	defer hs.Close()
+	token := togglfake.DemoReports[1].Token
+	cfg, err := config.Parse(fmt.Appendf(nil, "reports:\n  - name: clients\n    token: %s\n    period: this_week\n", token), t.TempDir(),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := Plan(cfg.Reports, date("2026-11-03"), date("2026-11-05"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(client.Options{BaseURL: hs.URL, RequestsPerSecond: 1000})
+	out, _ := NewOutput(nil)
+	var progress bytes.Buffer
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress}); err != nil {
+		t.Fatal(err)
+	}
+	if n := fake.Count(token); n != 1+3 {
+		t.Errorf("%d requests, want 4 (one to learn the type, one per day)", n)
+	}
+	var b bytes.Buffer
+	out.WriteTo(&b)
+	if days := parse(t, b.String())[`toggl_report_tracked_seconds{report="clients"}`]; len(days) != 3 {
+		t.Errorf("%d days written, want 3:\n%s", len(days), progress.String())
+	}
+	var dates []string
+	for _, r := range fake.Requests()[1:] {
+		dates = append(dates, fmt.Sprint(r.Body["start_date"], "..", r.Body["end_date"]))
+	}
+	if want := []string{"2026-11-02..2026-11-08", "2026-11-02..2026-11-08", "2026-11-02..2026-11-08"}; !slices.Equal(dates, want) {
+		t.Errorf("requests for %v, want %v", dates, want)
 	}
 }
