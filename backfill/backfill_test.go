@@ -54,7 +54,7 @@ reports:
 
 var now = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
-func TestPlan(t *testing.T) {
+func TestBackfillPlan(t *testing.T) {
 	for _, tc := range []struct {
 		period, from, to string
 		chunks, days     int
@@ -89,7 +89,7 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func TestPlanErrors(t *testing.T) {
+func TestBackfillPlanErrors(t *testing.T) {
 	cfg := testConfig(t, "http://127.0.0.1:1", "this_week")
 	for _, tc := range []struct{ from, to, want string }{
 		{"2026-11-01", "2026-12-01", "not before today"},
@@ -106,7 +106,7 @@ func TestPlanErrors(t *testing.T) {
 	}
 }
 
-func TestDuration(t *testing.T) {
+func TestBackfillDuration(t *testing.T) {
 	for n, want := range map[int]string{0: "no time", 1: "about 1s", 30: "about 30s", 31: "about 1h (the quota allows 30 requests an hour)", 61: "about 2h (the quota allows 30 requests an hour)"} {
 		if got := Duration(n, 30); got != want {
 			t.Errorf("Duration(%d) = %q, want %q", n, got, want)
@@ -114,7 +114,7 @@ func TestDuration(t *testing.T) {
 	}
 }
 
-func TestPrintPlan(t *testing.T) {
+func TestBackfillPrintPlan(t *testing.T) {
 	cfg := testConfig(t, "http://127.0.0.1:1", "this_week")
 	jobs, err := Plan(cfg.Reports, date("2026-08-03"), date("2026-11-29"), now)
 	if err != nil {
@@ -202,7 +202,7 @@ func parse(t *testing.T, text string) map[string]map[string]float64 {
 
 // TestRun backfills weekly and detailed reports from the fake over HTTP: each day's
 // tracked time is that of its window, and a request covers seven days (plus pages).
-func TestRun(t *testing.T) {
+func TestBackfillRun(t *testing.T) {
 	for _, tc := range []struct {
 		typ, period string
 		window      func(d time.Time) (time.Time, time.Time)
@@ -258,7 +258,7 @@ func TestRun(t *testing.T) {
 
 // TestRunStops: a failing request stops the run; the output keeps the finished days and
 // the error says from which day to start again.
-func TestRunStops(t *testing.T) {
+func TestBackfillRunStops(t *testing.T) {
 	srv, cfg, c, clock := setup(t, "weekly", "this_week")
 	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
 	if err != nil {
@@ -307,7 +307,7 @@ func (f *failAfter) Run(ctx context.Context, req client.Request, sink client.Sin
 
 // TestRunWaitsForQuota: when the credentials' quota is spent, the run waits for the
 // window to reset (on the fake clock) and goes on.
-func TestRunWaitsForQuota(t *testing.T) {
+func TestBackfillRunWaitsForQuota(t *testing.T) {
 	srv, cfg, c, clock := setup(t, "weekly", "this_week")
 	srv.Fake.SetQuota(2, time.Hour)
 	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
@@ -329,7 +329,7 @@ func TestRunWaitsForQuota(t *testing.T) {
 
 // TestOutputTimestamps: samples are stamped at the last second of the day in the
 // report's timezone, also across a change of summer time.
-func TestOutputTimestamps(t *testing.T) {
+func TestBackfillOutputTimestamps(t *testing.T) {
 	for day, want := range map[string]string{"2026-10-24": "2026-10-24T23:59:59+02:00", "2026-10-25": "2026-10-25T23:59:59+01:00"} {
 		if got := collector.EndOfDay(date(day), berlin).Format(time.RFC3339); got != want {
 			t.Errorf("EndOfDay(%s) = %s, want %s", day, got, want)
@@ -339,7 +339,7 @@ func TestOutputTimestamps(t *testing.T) {
 
 // TestOutputLabels: --label adds the scrape's labels to every sample; a clash or a bad
 // name is an error.
-func TestOutputLabels(t *testing.T) {
+func TestBackfillOutputLabels(t *testing.T) {
 	_, cfg, c, clock := setup(t, "weekly", "today")
 	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-10-13"), now)
 	if err != nil {
@@ -369,7 +369,7 @@ func TestOutputLabels(t *testing.T) {
 }
 
 // TestRunInterrupted: a run whose context ends says from which day to go on.
-func TestRunInterrupted(t *testing.T) {
+func TestBackfillRunInterrupted(t *testing.T) {
 	_, cfg, c, clock := setup(t, "weekly", "this_week")
 	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
 	if err != nil {
@@ -387,7 +387,7 @@ func TestRunInterrupted(t *testing.T) {
 
 // TestRunSummary: a summary report has no dated rows: after the first request shows its
 // type, each day is asked for on its own, with that day's window.
-func TestRunSummary(t *testing.T) {
+func TestBackfillRunSummary(t *testing.T) {
 	fake := togglfake.Demo()
 	hs := httptest.NewServer(fake)
 	defer hs.Close()
