@@ -93,6 +93,7 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 	}
 	backfill.PrintPlan(stderr, jobs)
 	if *b.dryRun {
+		fmt.Fprintln(stderr, "dry run: no request sent")
 		return 0
 	}
 

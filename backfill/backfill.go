@@ -109,7 +109,7 @@ func PrintPlan(w io.Writer, jobs []Job) {
 		fmt.Fprintf(w, "  summary report: %d requests, one per day (plus one to learn the type)\n", j.Days()+1)
 		total += len(j.Chunks)
 	}
-	fmt.Fprintf(w, "in all at least %d requests: %s on a Free plan (%d requests an hour), no request sent now\n",
+	fmt.Fprintf(w, "in all at least %d requests if no report is a summary: %s on a Free plan (%d requests an hour, if the server spends none of them meanwhile)\n",
 		total, Duration(total, FreePlanPerHour), FreePlanPerHour)
 }
 

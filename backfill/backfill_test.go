@@ -123,7 +123,7 @@ func TestBackfillPrintPlan(t *testing.T) {
 	var b bytes.Buffer
 	PrintPlan(&b, jobs)
 	for _, want := range []string{`report "team" (period this_week, timezone Europe/Berlin): 2026-08-03 to 2026-11-29, 119 days`,
-		"17 requests, one per 7 days", "summary report: 120 requests, one per day", "at least 17 requests: about 17s on a Free plan"} {
+		"17 requests, one per 7 days", "summary report: 120 requests, one per day", "at least 17 requests if no report is a summary: about 17s on a Free plan"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("plan lacks %q:\n%s", want, b.String())
 		}
