@@ -43,6 +43,7 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 			}
 			// Four weeks: one request each for weekly; detailed adds its pages.
 			requests := srv.Fake.Count(backfilltest.Token)
+			t.Logf("%d requests for four weeks of %s rows, %d rows a page", requests, typ, srv.PageSize)
 			if typ == "weekly" && requests != 4 || requests < 4 || requests > 4+len(srv.Entries)/srv.PageSize {
 				t.Errorf("%d requests for four weeks", requests)
 			}
