@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	stdlog "log"
@@ -46,6 +47,8 @@ var (
 	logFormat     = kingpin.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 	maxRequests   = kingpin.Flag("web.max-requests", "Most /metrics and /probe requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
 	toolkitFlags  = kingpinflag.AddFlags(kingpin.CommandLine, ":9981")
+	_             = kingpin.Command("serve", "Serve the reports as metrics (the default command).").Default()
+	backfillCmd   = newBackfillCommand(kingpin.CommandLine)
 )
 
 func main() {
@@ -55,7 +58,9 @@ func main() {
 func run() int {
 	kingpin.Version(version.Print(program))
 	kingpin.HelpFlag.Short('h')
-	kingpin.Parse()
+	if kingpin.Parse() == backfillCmd.cmd.FullCommand() {
+		return backfillCmd.run(context.Background(), *configFile, os.Stdout, os.Stderr, time.Now())
+	}
 
 	logger, toolkitLogger, httpLogger := newLoggers(os.Stderr, *logFormat, *logLevel)
 

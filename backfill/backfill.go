@@ -1,0 +1,301 @@
+// Package backfill writes the history of shared reports as OpenMetrics for
+// `promtool tsdb create-blocks-from openmetrics`: for each day, the values the server
+// would have served at the end of that day, computed by the server's aggregation
+// (collector.History) from as few requests as the rows allow.
+package backfill
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/collector"
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+// chunkDays is the days one request asks for: a weekly report answers seven days from
+// its start_date, and a detailed report of a week is usually a page or a few.
+const chunkDays = 7
+
+// FreePlanPerHour is the requests an hour of Toggl's Free plan, for the plan's estimate.
+const FreePlanPerHour = 30
+
+// maxQuotaWaits bounds how often one request waits for a spent quota to come back.
+const maxQuotaWaits = 3
+
+// Fetcher runs shared reports and says until when a credential's quota or backoff
+// blocks it; *client.Client is one.
+type Fetcher interface {
+	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
+	BlockedUntil(client.Credentials) time.Time
+}
+
+// Job is the backfill of one report: the days to write and the requests that give them.
+type Job struct {
+	Report   config.Report
+	From, To time.Time // first and last day written, midnights in the report's timezone
+	// Chunks are the first days of the requests if the report is detailed or weekly
+	// (seven days each); a summary report needs a request per day instead.
+	Chunks []time.Time
+}
+
+// Days is the number of days the job writes.
+func (j Job) Days() int { return daysBetween(j.From, j.To) + 1 }
+
+func daysBetween(a, b time.Time) int {
+	civil := func(t time.Time) int64 {
+		y, m, d := t.Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	}
+	return int(civil(b) - civil(a))
+}
+
+// Plan returns the jobs for reports from the civil date from to to (a zero to means
+// yesterday in each report's timezone). Every report needs a rolling period, and to
+// must be before today: today's values are not final, and the live server has them.
+func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, error) {
+	var jobs []Job
+	var errs []error
+	for _, r := range reports {
+		loc := cmp.Or(r.Resolved.Location, time.UTC)
+		if r.Resolved.Period.IsZero() {
+			errs = append(errs, fmt.Errorf("report %q: no period: a report without a rolling period has the same values every day, nothing to backfill", r.Name))
+			continue
+		}
+		today := midnight(now.In(loc), loc)
+		last := today.AddDate(0, 0, -1)
+		if !to.IsZero() {
+			last = midnight(to, loc)
+		}
+		first := midnight(from, loc)
+		switch {
+		case !last.Before(today):
+			errs = append(errs, fmt.Errorf("report %q: --to %s is not before today (%s in %s): the live server serves today; end the backfill yesterday",
+				r.Name, last.Format(time.DateOnly), today.Format(time.DateOnly), loc))
+			continue
+		case first.After(last):
+			errs = append(errs, fmt.Errorf("report %q: --from %s is after --to %s", r.Name, first.Format(time.DateOnly), last.Format(time.DateOnly)))
+			continue
+		}
+		j := Job{Report: r, From: first, To: last}
+		start, _, _ := collector.Window(r, first)
+		for s := start; !s.After(last); s = s.AddDate(0, 0, chunkDays) {
+			j.Chunks = append(j.Chunks, s)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, errors.Join(errs...)
+}
+
+func midnight(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// PrintPlan writes what the jobs will ask for and how long the quota makes it take.
+func PrintPlan(w io.Writer, jobs []Job) {
+	total := 0
+	for _, j := range jobs {
+		fmt.Fprintf(w, "report %q (period %s, timezone %s): %s to %s, %d days\n", j.Report.Name, j.Report.Resolved.Period,
+			cmp.Or(j.Report.Resolved.Location, time.UTC), j.From.Format(time.DateOnly), j.To.Format(time.DateOnly), j.Days())
+		fmt.Fprintf(w, "  detailed or weekly report: %d requests, one per %d days from %s (a detailed report adds a request per further page of rows)\n",
+			len(j.Chunks), chunkDays, j.Chunks[0].Format(time.DateOnly))
+		fmt.Fprintf(w, "  summary report: %d requests, one per day (plus one to learn the type)\n", j.Days()+1)
+		total += len(j.Chunks)
+	}
+	fmt.Fprintf(w, "in all at least %d requests if no report is a summary: %s on a Free plan (%d requests an hour, if the server spends none of them meanwhile)\n",
+		total, Duration(total, FreePlanPerHour), FreePlanPerHour)
+}
+
+// Duration is how long n requests take at perHour requests an hour and one a second.
+func Duration(n, perHour int) string {
+	if n <= 0 {
+		return "no time"
+	}
+	windows := (n - 1) / perHour
+	d := time.Duration(windows)*time.Hour + time.Duration(n-windows*perHour)*time.Second
+	if windows == 0 {
+		return "about " + d.String()
+	}
+	return fmt.Sprintf("about %dh (the quota allows %d requests an hour)", windows, perHour)
+}
+
+// Options configure Run.
+type Options struct {
+	Fetcher Fetcher
+	// Progress receives plain progress lines; nil discards them.
+	Progress io.Writer
+	// Sleep waits for a spent quota to come back; nil sleeps for real.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock of the quota waits; nil means time.Now.
+	Now func() time.Time
+}
+
+// StoppedError says that a backfill stopped before its end, and how to go on.
+type StoppedError struct {
+	// Restart are the jobs still to do, each from its first unfinished day.
+	Restart []Job
+	Err     error
+}
+
+func (e *StoppedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "backfill stopped: %v; the output holds every finished day; to go on, run", e.Err)
+	for _, j := range e.Restart {
+		fmt.Fprintf(&b, "\n  toggl_exporter backfill --report %s --from %s --to %s", j.Report.Name, j.From.Format(time.DateOnly), j.To.Format(time.DateOnly))
+	}
+	return b.String()
+}
+
+func (e *StoppedError) Unwrap() error { return e.Err }
+
+// Run runs the jobs in order and adds the values of every finished day to out. When it
+// stops early (ctx ended, a request failed) it returns a *StoppedError; out still holds
+// every day finished so far.
+func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
+	o.Progress = cmp.Or[io.Writer](o.Progress, io.Discard)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	for i, j := range jobs {
+		next, err := runJob(ctx, j, out, o)
+		if err != nil {
+			rest := append([]Job{}, jobs[i:]...)
+			rest[0].From = next
+			return &StoppedError{Restart: rest, Err: fmt.Errorf("report %q: %w", j.Report.Name, err)}
+		}
+	}
+	return nil
+}
+
+// runJob backfills one report; on error it returns the first day it did not write.
+func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
+	r := j.Report
+	hist := collector.NewHistory(r)
+	day := j.From // the first day not written yet
+	sent := 0
+	for i, start := range j.Chunks {
+		end := start.AddDate(0, 0, chunkDays-1)
+		if end.After(j.To) {
+			end = j.To
+		}
+		body := r.Body(collector.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
+		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
+		rep, n, err := fetch(ctx, r, body, start, hist, o)
+		sent += n
+		if err != nil {
+			return day, fmt.Errorf("%s to %s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
+		}
+		if rep.Block == client.BlockSummary {
+			fmt.Fprintf(o.Progress, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
+			return summaryJob(ctx, j, out, o)
+		}
+		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
+			ms, err := hist.Values(day)
+			if err != nil {
+				return day, err
+			}
+			if err := out.Add(ms); err != nil {
+				return day, err
+			}
+		}
+		fmt.Fprintf(o.Progress, "%s: %d/%d requests of seven days (%d sent with pages), through %s\n",
+			r.Name, i+1, len(j.Chunks), sent, end.Format(time.DateOnly))
+	}
+	return day, nil
+}
+
+// summaryJob asks for each day's window on its own: summary groups carry no dates.
+func summaryJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
+	r := j.Report
+	loc := cmp.Or(r.Resolved.Location, time.UTC)
+	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
+		hist := collector.NewHistory(r)
+		if _, _, err := fetch(ctx, r, r.Body(collector.EndOfDay(day, loc)), day, hist, o); err != nil {
+			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)
+		}
+		ms, err := hist.Values(day)
+		if err == nil {
+			err = out.Add(ms)
+		}
+		if err != nil {
+			return day, err
+		}
+		fmt.Fprintf(o.Progress, "%s: %d/%d days, through %s\n", r.Name, n, j.Days(), day.Format(time.DateOnly))
+	}
+	return j.To.AddDate(0, 0, 1), nil
+}
+
+// fetch reads one request page after page into hist, waiting for a spent quota to come
+// back (at most maxQuotaWaits times); it returns the last page's report and the requests
+// sent.
+func fetch(ctx context.Context, r config.Report, body map[string]any, start time.Time, hist *collector.History, o Options) (*client.Report, int, error) {
+	creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}
+	maxPages := cmp.Or(max(r.MaxPages, 0), config.DefaultMaxPages)
+	sent, pages, waits := 0, 0, 0
+	var cursor int64
+	for {
+		rctx, cancel := context.WithTimeout(ctx, time.Duration(cmp.Or(r.Timeout, config.DefaultTimeout)))
+		rep, resp, err := o.Fetcher.Run(rctx, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, hist)
+		cancel()
+		var cerr *client.Error
+		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent) {
+			sent++
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, sent, ctx.Err()
+			}
+			code := client.Code(err)
+			if (code != "402" && code != "429") || waits >= maxQuotaWaits {
+				return nil, sent, err
+			}
+			waits++
+			until := o.Fetcher.BlockedUntil(creds)
+			wait := max(until.Sub(o.Now()), time.Second)
+			fmt.Fprintf(o.Progress, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
+				r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
+			if err := o.Sleep(ctx, wait); err != nil {
+				return nil, sent, err
+			}
+			continue
+		}
+		pages++
+		next, more, err := hist.Page(start, rep, resp)
+		if err != nil {
+			return nil, sent, err
+		}
+		if !more {
+			return rep, sent, nil
+		}
+		if next <= cursor {
+			return nil, sent, fmt.Errorf("page %d: Toggl's paging cursor does not move on (%d)", pages+1, next)
+		}
+		if pages >= maxPages {
+			return nil, sent, fmt.Errorf("more than max_pages (%d) pages for %d days: raise max_pages for the backfill", maxPages, chunkDays)
+		}
+		cursor = next
+		body = maps.Clone(body)
+		body["first_timestamp"] = next
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

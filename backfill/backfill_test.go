@@ -1,0 +1,422 @@
+package backfill
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toggl-exporter/toggl_exporter/backfill/backfilltest"
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/collector"
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+var berlin = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+func date(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func testConfig(t *testing.T, apiURL, period string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+api_url: %s
+reports:
+  - name: team
+    token: %s
+    period: %s
+    timezone: Europe/Berlin
+    max_pages: 50
+`, apiURL, backfilltest.Token, period)), t.TempDir(), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+var now = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+func TestBackfillPlan(t *testing.T) {
+	for _, tc := range []struct {
+		period, from, to string
+		chunks, days     int
+		first            string
+	}{
+		{"today", "2026-10-05", "2026-11-01", 4, 28, "2026-10-05"},
+		{"this_week", "2026-10-07", "2026-11-01", 4, 26, "2026-10-05"},  // a Wednesday: from its Monday
+		{"this_month", "2026-10-20", "2026-11-10", 6, 22, "2026-10-01"}, // from the first of October
+		{"last_7_days", "2026-10-20", "2026-10-26", 2, 7, "2026-10-14"}, // six days before
+		{"this_week", "2026-11-01", "", 6, 30, "2026-10-26"},            // to: yesterday
+		{"last_month", "2026-11-03", "2026-11-05", 6, 3, "2026-10-01"},  // the whole of October
+		{"yesterday", "2026-11-30", "2026-11-30", 1, 1, "2026-11-29"},   // yesterday's yesterday
+	} {
+		t.Run(tc.period+"/"+tc.from, func(t *testing.T) {
+			cfg := testConfig(t, "http://127.0.0.1:1", tc.period)
+			var to time.Time
+			if tc.to != "" {
+				to = date(tc.to)
+			}
+			jobs, err := Plan(cfg.Reports, date(tc.from), to, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := jobs[0]
+			if len(j.Chunks) != tc.chunks || j.Days() != tc.days || j.Chunks[0].Format(time.DateOnly) != tc.first {
+				t.Errorf("%d chunks from %s, %d days; want %d from %s, %d", len(j.Chunks), j.Chunks[0].Format(time.DateOnly), j.Days(), tc.chunks, tc.first, tc.days)
+			}
+			if j.Chunks[0].Location().String() != "Europe/Berlin" {
+				t.Errorf("chunks in %s, want the report's timezone", j.Chunks[0].Location())
+			}
+		})
+	}
+}
+
+func TestBackfillPlanErrors(t *testing.T) {
+	cfg := testConfig(t, "http://127.0.0.1:1", "this_week")
+	for _, tc := range []struct{ from, to, want string }{
+		{"2026-11-01", "2026-12-01", "not before today"},
+		{"2026-11-10", "2026-11-01", "is after --to"},
+	} {
+		if _, err := Plan(cfg.Reports, date(tc.from), date(tc.to), now); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s..%s: %v, want %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+	noPeriod := cfg.Reports[0]
+	noPeriod.Resolved.Period = config.Period{}
+	if _, err := Plan([]config.Report{noPeriod}, date("2026-11-01"), time.Time{}, now); err == nil || !strings.Contains(err.Error(), "no period") {
+		t.Errorf("no period: %v", err)
+	}
+}
+
+func TestBackfillDuration(t *testing.T) {
+	for n, want := range map[int]string{0: "no time", 1: "about 1s", 30: "about 30s", 31: "about 1h (the quota allows 30 requests an hour)", 61: "about 2h (the quota allows 30 requests an hour)"} {
+		if got := Duration(n, 30); got != want {
+			t.Errorf("Duration(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestBackfillPrintPlan(t *testing.T) {
+	cfg := testConfig(t, "http://127.0.0.1:1", "this_week")
+	jobs, err := Plan(cfg.Reports, date("2026-08-03"), date("2026-11-29"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	PrintPlan(&b, jobs)
+	for _, want := range []string{`report "team" (period this_week, timezone Europe/Berlin): 2026-08-03 to 2026-11-29, 119 days`,
+		"17 requests, one per 7 days", "summary report: 120 requests, one per day", "at least 17 requests if no report is a summary: about 17s on a Free plan"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// fakeClock is the clock of the client, the fake's quota and the quota waits.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return nil
+}
+
+func setup(t *testing.T, typ, period string) (*backfilltest.Server, *config.Config, *client.Client, *fakeClock) {
+	t.Helper()
+	srv := backfilltest.New(typ, berlin, time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), time.Date(2026, 11, 30, 0, 0, 0, 0, berlin))
+	srv.PageSize = 10
+	clock := &fakeClock{t: now}
+	srv.Fake.SetClock(clock.Now)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	cfg := testConfig(t, hs.URL, period)
+	c := client.New(client.Options{BaseURL: hs.URL, RequestsPerSecond: 1000, Now: clock.Now})
+	return srv, cfg, c, clock
+}
+
+// parse reads OpenMetrics text back: value per series and day.
+func parse(t *testing.T, text string) map[string]map[string]float64 {
+	t.Helper()
+	if !strings.HasSuffix(text, "# EOF\n") {
+		t.Fatalf("no # EOF at the end:\n%s", text[max(0, len(text)-200):])
+	}
+	seen := map[string]bool{}
+	last := ""
+	for _, line := range strings.Split(text, "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			name = strings.Fields(name)[0]
+			if seen[name] {
+				t.Errorf("family %s twice: OpenMetrics wants a family's samples together", name)
+			}
+			seen[name] = true
+			last = name
+		} else if line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, last) {
+			t.Errorf("sample %q outside its family (%s)", line, last)
+		}
+	}
+	out := map[string]map[string]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndex(line, "} ")
+		f := append([]string{line[:i+1]}, strings.Fields(line[i+2:])...)
+		if len(f) != 3 {
+			t.Fatalf("sample without a timestamp: %q", line)
+		}
+		var v, ts float64
+		fmt.Sscan(f[1], &v)
+		fmt.Sscan(f[2], &ts)
+		day := time.Unix(int64(ts), 0).In(berlin).Format(time.DateOnly)
+		if out[f[0]] == nil {
+			out[f[0]] = map[string]float64{}
+		}
+		out[f[0]][day] = v
+	}
+	return out
+}
+
+// TestRun backfills weekly and detailed reports from the fake over HTTP: each day's
+// tracked time is that of its window, and a request covers seven days (plus pages).
+func TestBackfillRun(t *testing.T) {
+	for _, tc := range []struct {
+		typ, period string
+		window      func(d time.Time) (time.Time, time.Time)
+	}{
+		{"weekly", "this_week", func(d time.Time) (time.Time, time.Time) {
+			return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)), d
+		}},
+		{"weekly", "last_7_days", func(d time.Time) (time.Time, time.Time) { return d.AddDate(0, 0, -6), d }},
+		{"detailed", "this_month", func(d time.Time) (time.Time, time.Time) { return d.AddDate(0, 0, 1-d.Day()), d }},
+	} {
+		t.Run(tc.typ+"/"+tc.period, func(t *testing.T) {
+			srv, cfg, c, clock := setup(t, tc.typ, tc.period)
+			jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := NewOutput(nil)
+			var progress bytes.Buffer
+			err = Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			requests := srv.Fake.Count(backfilltest.Token)
+			if tc.typ == "weekly" && requests != len(jobs[0].Chunks) {
+				t.Errorf("%d requests, want %d (one per seven days)", requests, len(jobs[0].Chunks))
+			}
+			if tc.typ == "detailed" && requests > len(jobs[0].Chunks)+len(srv.Entries)/srv.PageSize {
+				t.Errorf("%d requests for %d chunks", requests, len(jobs[0].Chunks))
+			}
+			var b bytes.Buffer
+			if _, err := out.WriteTo(&b); err != nil {
+				t.Fatal(err)
+			}
+			got := parse(t, b.String())[`toggl_report_tracked_seconds{report="team"}`]
+			if len(got) != jobs[0].Days() {
+				t.Errorf("%d days of tracked seconds, want %d", len(got), jobs[0].Days())
+			}
+			for d := jobs[0].From; !d.After(jobs[0].To); d = d.AddDate(0, 0, 1) {
+				first, last := tc.window(d)
+				if want := float64(srv.Tracked(first, last)); got[d.Format(time.DateOnly)] != want {
+					t.Errorf("%s: tracked %v, want %v (%s..%s)", d.Format(time.DateOnly), got[d.Format(time.DateOnly)], want, first.Format(time.DateOnly), last.Format(time.DateOnly))
+				}
+			}
+			if !strings.Contains(progress.String(), "through 2026-11-15") {
+				t.Errorf("progress:\n%s", progress.String())
+			}
+		})
+	}
+}
+
+// TestRunStops: a failing request stops the run; the output keeps the finished days and
+// the error says from which day to start again.
+func TestBackfillRunStops(t *testing.T) {
+	srv, cfg, c, clock := setup(t, "weekly", "this_week")
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := &failAfter{Fetcher: c, n: 3}
+	out, _ := NewOutput(nil)
+	err = Run(context.Background(), jobs, out, Options{Fetcher: failing, Now: clock.Now, Sleep: clock.Sleep})
+	var stopped *StoppedError
+	if !errors.As(err, &stopped) {
+		t.Fatalf("Run = %v, want a StoppedError", err)
+	}
+	// Three weeks from 2026-10-12 read: the days through 2026-11-01 are written.
+	if from := stopped.Restart[0].From.Format(time.DateOnly); from != "2026-11-02" {
+		t.Errorf("restart from %s, want 2026-11-02", from)
+	}
+	if !strings.Contains(err.Error(), "toggl_exporter backfill --report team --from 2026-11-02 --to 2026-11-15") {
+		t.Errorf("error does not say how to go on: %v", err)
+	}
+	if want := 21; len(parseDays(t, out)) != want {
+		t.Errorf("output holds %d days, want %d", len(parseDays(t, out)), want)
+	}
+	if n := srv.Fake.Count(backfilltest.Token); n != 3 {
+		t.Errorf("%d requests reached Toggl, want 3", n)
+	}
+}
+
+func parseDays(t *testing.T, out *Output) map[string]float64 {
+	var b bytes.Buffer
+	out.WriteTo(&b)
+	return parse(t, b.String())[`toggl_report_tracked_seconds{report="team"}`]
+}
+
+type failAfter struct {
+	Fetcher
+	n int
+}
+
+func (f *failAfter) Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+	if f.n == 0 {
+		return nil, &client.Response{StatusCode: 500}, &client.Error{Code: "500", StatusCode: 500, Message: "boom"}
+	}
+	f.n--
+	return f.Fetcher.Run(ctx, req, sink)
+}
+
+// TestRunWaitsForQuota: when the credentials' quota is spent, the run waits for the
+// window to reset (on the fake clock) and goes on.
+func TestBackfillRunWaitsForQuota(t *testing.T) {
+	srv, cfg, c, clock := setup(t, "weekly", "this_week")
+	srv.Fake.SetQuota(2, time.Hour)
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	out, _ := NewOutput(nil)
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
+		t.Fatal(err)
+	}
+	if len(parseDays(t, out)) != jobs[0].Days() {
+		t.Errorf("%d days written, want %d", len(parseDays(t, out)), jobs[0].Days())
+	}
+	if !strings.Contains(progress.String(), "Toggl says 402") || clock.Now().Sub(now) < 2*time.Hour {
+		t.Errorf("no wait for the quota (clock moved %s):\n%s", clock.Now().Sub(now), progress.String())
+	}
+}
+
+// TestOutputTimestamps: samples are stamped at the last second of the day in the
+// report's timezone, also across a change of summer time.
+func TestBackfillOutputTimestamps(t *testing.T) {
+	for day, want := range map[string]string{"2026-10-24": "2026-10-24T23:59:59+02:00", "2026-10-25": "2026-10-25T23:59:59+01:00"} {
+		if got := collector.EndOfDay(date(day), berlin).Format(time.RFC3339); got != want {
+			t.Errorf("EndOfDay(%s) = %s, want %s", day, got, want)
+		}
+	}
+}
+
+// TestOutputLabels: --label adds the scrape's labels to every sample; a clash or a bad
+// name is an error.
+func TestBackfillOutputLabels(t *testing.T) {
+	_, cfg, c, clock := setup(t, "weekly", "today")
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-10-13"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := NewOutput(map[string]string{"job": "toggl", "instance": "exporter:9981"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	out.WriteTo(&b)
+	if !strings.Contains(b.String(), `toggl_report_tracked_seconds{instance="exporter:9981",job="toggl",report="team"} `) {
+		t.Errorf("no job and instance labels:\n%s", b.String())
+	}
+	for _, bad := range []map[string]string{{"1x": "a"}, {"__name__": "x"}} {
+		if _, err := NewOutput(bad); err == nil {
+			t.Errorf("NewOutput(%v) accepted", bad)
+		}
+	}
+	clash, _ := NewOutput(map[string]string{"report": "x"})
+	if err := Run(context.Background(), jobs, clash, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep}); err == nil || !strings.Contains(err.Error(), `label "report"`) {
+		t.Errorf("a clash with the report label: %v", err)
+	}
+}
+
+// TestRunInterrupted: a run whose context ends says from which day to go on.
+func TestBackfillRunInterrupted(t *testing.T) {
+	_, cfg, c, clock := setup(t, "weekly", "this_week")
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out, _ := NewOutput(nil)
+	err = Run(ctx, jobs, out, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep})
+	var stopped *StoppedError
+	if !errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || stopped.Restart[0].From.Format(time.DateOnly) != "2026-10-12" {
+		t.Errorf("Run = %v, want a StoppedError from 2026-10-12", err)
+	}
+}
+
+// TestRunSummary: a summary report has no dated rows: after the first request shows its
+// type, each day is asked for on its own, with that day's window.
+func TestBackfillRunSummary(t *testing.T) {
+	fake := togglfake.Demo()
+	hs := httptest.NewServer(fake)
+	defer hs.Close()
+	token := togglfake.DemoReports[1].Token
+	cfg, err := config.Parse(fmt.Appendf(nil, "reports:\n  - name: clients\n    token: %s\n    period: this_week\n", token), t.TempDir(),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := Plan(cfg.Reports, date("2026-11-03"), date("2026-11-05"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(client.Options{BaseURL: hs.URL, RequestsPerSecond: 1000})
+	out, _ := NewOutput(nil)
+	var progress bytes.Buffer
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress}); err != nil {
+		t.Fatal(err)
+	}
+	if n := fake.Count(token); n != 1+3 {
+		t.Errorf("%d requests, want 4 (one to learn the type, one per day)", n)
+	}
+	var b bytes.Buffer
+	out.WriteTo(&b)
+	if days := parse(t, b.String())[`toggl_report_tracked_seconds{report="clients"}`]; len(days) != 3 {
+		t.Errorf("%d days written, want 3:\n%s", len(days), progress.String())
+	}
+	var dates []string
+	for _, r := range fake.Requests()[1:] {
+		dates = append(dates, fmt.Sprint(r.Body["start_date"], "..", r.Body["end_date"]))
+	}
+	if want := []string{"2026-11-02..2026-11-08", "2026-11-02..2026-11-08", "2026-11-02..2026-11-08"}; !slices.Equal(dates, want) {
+		t.Errorf("requests for %v, want %v", dates, want)
+	}
+}

@@ -1,0 +1,328 @@
+package collector
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+// History keeps the rows of the responses a backfill reads for one report, so that the
+// values the server would have served at the end of each past day can be computed from
+// them with the server's own aggregation (see Values). It is a client.Sink: pass it to
+// client.Client.Run for every page of every request, then call Page.
+//
+// Detailed rows are dated by their time entries' start, weekly rows by the day index of
+// their per-day arrays; a summary report has no dated rows, so a History of a summary
+// report holds one request, made for exactly the window of one day.
+type History struct {
+	cfg  config.Report
+	loc  *time.Location
+	page *Aggregator // of the request being read: counts pages, knows the paging cursor
+	seen map[int64]bool
+
+	detailed []keptRow
+	weekly   []keptWeek
+	pending  []client.WeeklyRow // of the request being read, dated by Page
+	undated  int                // detailed rows with no time entry to date them by
+
+	rep       *client.Report // the latest response, for the report's name, type and flags
+	dict      client.Dictionaries
+	hasAmount bool // some response had a billable amount: amounts are known, not hidden
+}
+
+// keptRow is a detailed row with its time entries that no earlier page held.
+type keptRow struct {
+	row     client.DetailedRow // TimeEntries is entries
+	seconds int64              // of all its entries, for sharing out the row's amount
+}
+
+// keptWeek is a weekly row and the first day of its per-day arrays.
+type keptWeek struct {
+	row   client.WeeklyRow
+	start time.Time
+}
+
+// NewHistory returns an empty History for the report.
+func NewHistory(cfg config.Report) *History {
+	loc := cfg.Resolved.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &History{cfg: cfg, loc: loc, seen: map[int64]bool{}}
+}
+
+func (h *History) aggregator() *Aggregator {
+	if h.page == nil {
+		h.page = newAggregator(aggregateOptions{Breakdowns: h.cfg.Breakdowns, MaxSeries: h.cfg.MaxSeriesPerBreakdown})
+	}
+	return h.page
+}
+
+// DetailedRow implements client.Sink.
+func (h *History) DetailedRow(r *client.DetailedRow) {
+	h.aggregator().DetailedRow(r)
+	if len(r.TimeEntries) == 0 {
+		h.undated++
+		return
+	}
+	k := keptRow{row: *r}
+	k.row.TagIDs = append([]int64(nil), r.TagIDs...)
+	k.row.TimeEntries = nil
+	for _, te := range r.TimeEntries {
+		k.seconds += max(te.Seconds, 0)
+		if te.ID != 0 {
+			if h.seen[te.ID] {
+				continue
+			}
+			h.seen[te.ID] = true
+		}
+		k.row.TimeEntries = append(k.row.TimeEntries, te)
+	}
+	if len(k.row.TimeEntries) > 0 {
+		h.detailed = append(h.detailed, k)
+	}
+}
+
+// WeeklyRow implements client.Sink.
+func (h *History) WeeklyRow(r *client.WeeklyRow) {
+	h.aggregator().WeeklyRow(r)
+	c := *r
+	c.Seconds = append([]int64(nil), r.Seconds...)
+	if r.BillableSeconds != nil {
+		c.BillableSeconds = append([]int64{}, r.BillableSeconds...)
+	}
+	c.BillableAmountsInCents = append([]int64(nil), r.BillableAmountsInCents...)
+	h.pending = append(h.pending, c)
+}
+
+// SummaryGroup implements client.Sink.
+func (h *History) SummaryGroup(g *client.SummaryGroup) { h.aggregator().SummaryGroup(g) }
+
+// Page records the end of one page of a request whose first day is start (the first
+// day of a weekly report's per-day arrays), and says where the next page of the same
+// request starts (first_timestamp), if there is one. After the last page it checks that
+// the request's rows add up to its totals: missing rows would make wrong history.
+func (h *History) Page(start time.Time, rep *client.Report, resp *client.Response) (next int64, more bool, err error) {
+	if rep.Block == client.BlockSummary {
+		h.rep = rep // the values are this response's: see Values
+		return 0, false, nil
+	}
+	h.rep = rep
+	h.mergeDictionaries(&rep.Dictionaries)
+	if rep.Totals != nil && rep.Totals.BillableAmountInCents != nil {
+		h.hasAmount = true
+	}
+	start = dayStart(start, h.loc)
+	for _, r := range h.pending {
+		h.weekly = append(h.weekly, keptWeek{row: r, start: start})
+	}
+	h.pending = h.pending[:0]
+	agg := h.aggregator()
+	if next, more := agg.nextPage(rep, resp); more {
+		return next, true, nil
+	}
+	h.page = nil // the next request pages on its own
+	if rep.Totals != nil && !agg.complete(rep) {
+		return 0, false, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing (raise max_pages?)",
+			start.Format(time.DateOnly), agg.summed[rep.Block], rep.Totals.Seconds)
+	}
+	return 0, false, nil
+}
+
+// mergeDictionaries keeps the entities of every response: each may name only those of
+// its own days.
+func (h *History) mergeDictionaries(d *client.Dictionaries) {
+	merge := func(dst *map[int64]client.Entity, src map[int64]client.Entity) {
+		if *dst == nil {
+			*dst = map[int64]client.Entity{}
+		}
+		maps.Copy(*dst, src)
+	}
+	if h.dict.Projects == nil {
+		h.dict.Projects = map[int64]client.Project{}
+	}
+	maps.Copy(h.dict.Projects, d.Projects)
+	if h.dict.Tasks == nil {
+		h.dict.Tasks = map[int64]client.Task{}
+	}
+	maps.Copy(h.dict.Tasks, d.Tasks)
+	merge(&h.dict.Clients, d.Clients)
+	merge(&h.dict.Users, d.Users)
+	merge(&h.dict.Tags, d.Tags)
+	merge(&h.dict.UserGroups, d.UserGroups)
+}
+
+// EndOfDay is the last second of day in loc: when the backfilled values of day are
+// timestamped, and the clock at which the server would have served them.
+func EndOfDay(day time.Time, loc *time.Location) time.Time {
+	return dayStart(day, loc).AddDate(0, 0, 1).Add(-time.Second)
+}
+
+// dayStart is midnight of t's date in loc (t's date read in t's own location).
+func dayStart(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// Window is the days whose rows make the values of day: the report's period evaluated
+// at the end of day, cut at day (the server could not see later entries). Both are
+// midnights in the report's timezone, last inclusive; ok is false when the report has
+// no period.
+func Window(cfg config.Report, day time.Time) (first, last time.Time, ok bool) {
+	r := cfg.Resolved
+	if r.Period.IsZero() {
+		return time.Time{}, time.Time{}, false
+	}
+	loc := cmp.Or(r.Location, time.UTC)
+	first, last = r.Period.Window(EndOfDay(day, loc), loc, r.WeekStart)
+	first, last = dayStart(first.In(loc), loc), dayStart(last.In(loc), loc)
+	if d := dayStart(day, loc); last.After(d) {
+		last = d
+	}
+	return first, last, true
+}
+
+// Values returns the value metrics (totals, breakdowns, estimates; no health, fetch or
+// running-entry metrics) the server would have served for the report at the end of day,
+// computed from the rows kept so far, timestamped at the end of day. The caller must
+// have read every day of the day's window (see Window).
+func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
+	if h.rep == nil {
+		return nil, fmt.Errorf("no response read")
+	}
+	if h.undated > 0 {
+		return nil, fmt.Errorf("%d detailed rows have no time entries to date them by", h.undated)
+	}
+	var snap *Snapshot
+	if h.rep.Block == client.BlockSummary {
+		snap = h.aggregator().finish(h.rep)
+	} else {
+		first, last, ok := Window(h.cfg, day)
+		if !ok {
+			return nil, fmt.Errorf("the report has no period: its values do not change from day to day")
+		}
+		if h.rep.Block == client.BlockWeekly && last.After(first.AddDate(0, 0, 6)) {
+			last = first.AddDate(0, 0, 6) // Toggl's weekly report: seven days from start_date
+		}
+		snap = h.window(first, last.AddDate(0, 0, 1))
+	}
+	kept := snap.series[:0:0]
+	for _, s := range snap.series {
+		if s.family != runningFamily && s.family != runningStartFamily {
+			kept = append(kept, s)
+		}
+	}
+	snap.series = kept
+	at := EndOfDay(day, h.loc)
+	ms := seriesMetrics(h.cfg.Name, snap)
+	for i, m := range ms {
+		ms[i] = prometheus.NewMetricWithTimestamp(at, m)
+	}
+	return ms, nil
+}
+
+// window aggregates the rows of the days in [from, to) as one response for exactly those
+// days would have: its totals are summed from the same rows, the way Toggl sums them.
+func (h *History) window(from, to time.Time) *Snapshot {
+	rep := *h.rep
+	rep.Dictionaries = h.dict
+	rep.InputParams = maps.Clone(rep.InputParams)
+	if rep.InputParams == nil {
+		rep.InputParams = map[string]any{}
+	}
+	rep.InputParams["start_date"] = from.Format(time.DateOnly)
+	rep.InputParams["end_date"] = to.AddDate(0, 0, -1).Format(time.DateOnly)
+	t := &client.Totals{}
+	rep.Totals = t
+	type rateKey struct {
+		currency string
+		cents    int64
+	}
+	rates := map[rateKey]int64{}
+	dates := map[time.Time]bool{}
+	var amount int64
+	agg := newAggregator(aggregateOptions{Breakdowns: h.cfg.Breakdowns, MaxSeries: h.cfg.MaxSeriesPerBreakdown})
+	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
+
+	switch rep.Block {
+	case client.BlockDetailed:
+		for _, k := range h.detailed {
+			r := k.row
+			r.TimeEntries = nil
+			r.Seconds = 0
+			for _, te := range k.row.TimeEntries {
+				if in(te.Start) {
+					te.Running = false // long stopped by now; and running entries are not backfilled
+					r.TimeEntries = append(r.TimeEntries, te)
+					sec := max(te.Seconds, 0)
+					r.Seconds += sec
+					if sec > 0 {
+						dates[dayStart(te.Start.In(h.loc), h.loc)] = true
+					}
+				}
+			}
+			if len(r.TimeEntries) == 0 {
+				continue
+			}
+			if r.Seconds != k.seconds && k.seconds > 0 { // the row spans days: share its amount out
+				r.BillableAmountInCents = int64(math.Round(float64(r.BillableAmountInCents) * float64(r.Seconds) / float64(k.seconds)))
+			}
+			if r.Billable && r.HourlyRateInCents > 0 && r.Seconds > 0 {
+				rates[rateKey{r.Currency, r.HourlyRateInCents}] += r.Seconds
+			}
+			amount += max(r.BillableAmountInCents, 0)
+			t.Seconds += r.Seconds
+			agg.DetailedRow(&r)
+		}
+	case client.BlockWeekly:
+		for _, k := range h.weekly {
+			r := k.row
+			r.Seconds, r.BillableSeconds, r.BillableAmountsInCents = nil, nil, nil
+			var bill int64
+			for i := range k.row.Seconds {
+				d := k.start.AddDate(0, 0, i)
+				if !in(d) {
+					continue
+				}
+				sec := max(k.row.Seconds[i], 0)
+				r.Seconds = append(r.Seconds, sec)
+				if sec > 0 {
+					dates[d] = true
+				}
+				if i < len(k.row.BillableSeconds) {
+					r.BillableSeconds = append(r.BillableSeconds, k.row.BillableSeconds[i])
+					bill += max(k.row.BillableSeconds[i], 0)
+				}
+				if i < len(k.row.BillableAmountsInCents) {
+					r.BillableAmountsInCents = append(r.BillableAmountsInCents, k.row.BillableAmountsInCents[i])
+					amount += max(k.row.BillableAmountsInCents[i], 0)
+				}
+				t.Seconds += sec
+			}
+			if client.DaySum(r.Seconds) == 0 {
+				continue // Toggl lists no row for a user and project without time
+			}
+			if r.HourlyRateInCents > 0 && bill > 0 {
+				rates[rateKey{r.Currency, r.HourlyRateInCents}] += bill
+			}
+			agg.WeeklyRow(&r)
+		}
+	}
+	t.TrackedDays = int64(len(dates))
+	for _, k := range sortedKeys(rates, func(a, b rateKey) int {
+		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.cents, b.cents))
+	}) {
+		t.Rates = append(t.Rates, client.Rate{BillableSeconds: rates[k], Currency: k.currency, HourlyRateInCents: k.cents})
+	}
+	if h.hasAmount {
+		t.BillableAmountInCents = &amount
+	}
+	return agg.finish(&rep)
+}
