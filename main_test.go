@@ -569,7 +569,11 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 		scrape()
 	}
 	after := fds()
-	if len(after) > len(before) { // fewer is fine: a connection of the fetches at start closed
+	// The connection pools (the test's to the exporter, the exporter's to the fake) may hold a
+	// few more or fewer idle connections from one moment to the next; a leak of one
+	// descriptor per scrape shows as 20.
+	const poolSlack = 4
+	if len(after) > len(before)+poolSlack {
 
 		var grown []string
 		for fd, target := range after {

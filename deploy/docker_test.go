@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,12 +26,34 @@ type containerTools struct {
 }
 
 func newContainerTools(t *testing.T) containerTools {
-	dir := t.TempDir()
-	return containerTools{storage: []string{
+	dir, err := os.MkdirTemp("", "toggl-containers-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := containerTools{storage: []string{
 		"--root", filepath.Join(dir, "root"),
 		"--runroot", filepath.Join(dir, "run"),
 		"--storage-driver", "vfs",
 	}}
+	// Last: no container of this store may still be writing to it. On a loaded machine a
+	// container removed moments ago may still hold files; try a few times.
+	t.Cleanup(func() {
+		if podman, err := exec.LookPath("podman"); err == nil {
+			runErr(time.Minute, ".", podman, c.args("rm", "--all", "--force", "--time", "0")...)
+		}
+		for i := 0; ; i++ {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				return
+			}
+			if i == 10 {
+				t.Errorf("removing the image store: %v", err)
+				return
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	})
+	return c
 }
 
 func (c containerTools) args(args ...string) []string {
