@@ -158,3 +158,30 @@ func TestReloadKeepsTheCacheOfAnUnchangedRequest(t *testing.T) {
 		t.Errorf("%d requests after breakdowns changed (want 3), projects still served: %v", n, strings.Contains(out, "project_tracked"))
 	}
 }
+
+// TestTwoReportsOfOneRequest: two reports that send the same request keep caches of their
+// own: each is served under its own name, with its own breakdowns.
+func TestTwoReportsOfOneRequest(t *testing.T) {
+	f := &tokenLog{}
+	e := New(Options{Now: (&fakeClock{now: time.Unix(1_800_000_000, 0)}).Now})
+	cfg := testConfig("a", "b")
+	cfg.Reports[1].Resolved.Token = cfg.Reports[0].Resolved.Token
+	cfg.Reports[0].Breakdowns, cfg.Reports[1].Breakdowns = []string{Projects}, []string{Users}
+	e.Apply(cfg, f)
+	for range 3 {
+		out := scrape(t, e, context.Background())
+		for _, want := range []string{"toggl_report_project_tracked_seconds{report=a,", "toggl_report_user_tracked_seconds{report=b,"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("missing %s in\n%s", want, out)
+			}
+		}
+		for _, bad := range []string{"toggl_report_user_tracked_seconds{report=a,", "toggl_report_project_tracked_seconds{report=b,"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: one report's values under the other's breakdowns", bad)
+			}
+		}
+	}
+	if n := f.seen()["tok-a"]; n != 2 {
+		t.Errorf("%d requests over three scrapes, want one per report", n)
+	}
+}

@@ -38,7 +38,7 @@ type target struct {
 }
 
 // cache is the cached snapshot of a report and the health of its fetches. It lives as
-// long as the report's request (see requestKey) stays the same across reloads.
+// long as the report's request (see cacheKey) stays the same across reloads.
 type cache struct {
 	sf    singleflight.Group
 	mu    sync.Mutex
@@ -78,15 +78,16 @@ func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
 
 func newCache() *cache { return &cache{state: state{failures: map[string]float64{}}} }
 
-// requestKey identifies what a fetch of the report sends, secrets and API included: a
-// reload that leaves it unchanged keeps the report's cache and counters.
-func requestKey(cfg config.Report, apiURL string) [sha256.Size]byte {
+// cacheKey identifies a report and what a fetch of it sends, secrets and API included: a
+// reload that leaves it unchanged keeps the report's cache and counters. Two reports of
+// one request keep caches of their own: their names label the cached series.
+func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
 	r := cfg.Resolved
 	return hash(struct {
-		Token, APIToken, Email, Password, APIURL string
-		Params                                   map[string]any
-		Period, Timezone, WeekStart              string
-	}{r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
+		Name, Token, APIToken, Email, Password, APIURL string
+		Params                                         map[string]any
+		Period, Timezone, WeekStart                    string
+	}{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
 }
 
 // aggregation is what turns the answer into values: a snapshot built with other settings

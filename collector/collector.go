@@ -64,7 +64,7 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
 	targets := make([]*target, 0, len(cfg.Reports))
 	for _, r := range cfg.Reports {
-		key := requestKey(r, cfg.APIURL)
+		key := cacheKey(r, cfg.APIURL)
 		c := e.caches[key]
 		fresh := c == nil
 		if fresh {
