@@ -135,12 +135,14 @@ type Aggregator struct {
 	rows    map[string]int   // rows or groups counted, per block
 	parts   map[string]int   // rows or sub-groups summed, per block: the rounding tolerance
 	summed  map[string]int64 // seconds summed, per block
-	seen    map[int64]bool   // time-entry ids counted
 	running []running
-	// page is what the page being read holds: its rows (duplicates included) and the
-	// latest start of its entries, for the paging cursor.
-	pageRows int
-	pageLast time.Time
+	// What the page being read holds: its rows (duplicates included), the latest start
+	// of their first entries (Toggl's order; the cursor when Toggl pages silently), and
+	// the ids of the entries of the rows that start then. Only those can come again: the
+	// next page starts at that time. prev holds them for the page before.
+	pageRows   int
+	pageLast   time.Time
+	last, prev map[int64]bool
 }
 
 // newAggregator returns an empty Aggregator.
@@ -150,7 +152,7 @@ func newAggregator(opts aggregateOptions) *Aggregator {
 	}
 	opts.MaxSeries = cmp.Or(max(opts.MaxSeries, 0), config.DefaultMaxSeriesPerBreakdown)
 	return &Aggregator{opts: opts, byBlock: map[string]map[string]dimension{},
-		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]bool{}}
+		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, last: map[int64]bool{}, prev: map[int64]bool{}}
 }
 
 // in makes block the one whose breakdowns a.dim returns, and counts a row of it with
@@ -192,24 +194,30 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 	return p, u
 }
 
-// newEntries returns the seconds of the row's time entries that no earlier page held
-// (each clamped at 0, so that a running entry never lowers a total), notes its running
-// entries, and says false when every entry was counted before.
+// newEntries returns the seconds of the row's time entries that the page before did not
+// hold (each clamped at 0, so that a running entry never lowers a total), notes its
+// running entries, and says false when every entry was counted before. Memory stays that
+// of the entries sharing one start, however many rows the report has.
 func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
 	if len(r.TimeEntries) == 0 {
 		return max(r.Seconds, 0), true
 	}
+	start := r.TimeEntries[0].Start
+	if start.After(a.pageLast) {
+		a.pageLast = start
+		clear(a.last)
+	}
+	atLast := start.Equal(a.pageLast)
 	var sec int64
 	fresh := false
 	for _, te := range r.TimeEntries {
-		if te.Start.After(a.pageLast) {
-			a.pageLast = te.Start
-		}
 		if te.ID != 0 {
-			if a.seen[te.ID] {
+			if atLast {
+				a.last[te.ID] = true
+			}
+			if a.prev[te.ID] {
 				continue
 			}
-			a.seen[te.ID] = true
 		}
 		fresh = true
 		sec += max(te.Seconds, 0)
@@ -293,6 +301,8 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 func (a *Aggregator) nextPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	rows, last := a.pageRows, a.pageLast
 	a.pageRows, a.pageLast = 0, time.Time{}
+	a.prev, a.last = a.last, a.prev
+	clear(a.last)
 	if rep.Block != client.BlockDetailed || rows == 0 {
 		return 0, false
 	}
