@@ -125,7 +125,8 @@ type running struct {
 // after page: a time entry that comes again on the next page counts once. finish turns
 // the sums into a Snapshot.
 type Aggregator struct {
-	opts aggregateOptions
+	opts  aggregateOptions
+	pairs bool // project_users is among the breakdowns
 	// dims are the breakdowns of the block being summed; byBlock keeps the detailed and
 	// weekly blocks apart in case Toggl fills more than one, and finish uses the one the
 	// report names.
@@ -151,7 +152,7 @@ func newAggregator(opts aggregateOptions) *Aggregator {
 		opts.Breakdowns = config.DefaultBreakdowns
 	}
 	opts.MaxSeries = cmp.Or(max(opts.MaxSeries, 0), config.DefaultMaxSeriesPerBreakdown)
-	return &Aggregator{opts: opts, byBlock: map[string]map[string]dimension{},
+	return &Aggregator{opts: opts, pairs: slices.Contains(opts.Breakdowns, ProjectUsers), byBlock: map[string]map[string]dimension{},
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, last: map[int64]bool{}, prev: map[int64]bool{}}
 }
 
@@ -187,10 +188,12 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 	u = a.dim(Users).get(userID)
 	u.tracked += sec
 	u.name = cmp.Or(u.name, user)
-	pu := a.dim(ProjectUsers).pair(projectID, userID)
-	pu.tracked += sec
-	pu.name = cmp.Or(pu.name, project)
-	pu.subName = cmp.Or(pu.subName, user)
+	if a.pairs { // as many as projects times users: only when asked for
+		pu := a.dim(ProjectUsers).pair(projectID, userID)
+		pu.tracked += sec
+		pu.name = cmp.Or(pu.name, project)
+		pu.subName = cmp.Or(pu.subName, user)
+	}
 	return p, u
 }
 
@@ -385,7 +388,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 			if subdim == Tasks && gdim == Projects {
 				e.projectID = g.ID
 			}
-			if cross {
+			if cross && a.pairs {
 				project, user, pName, uName := g.ID, sg.ID, name, sg.Title
 				if gdim == Users {
 					project, user, pName, uName = user, project, uName, pName
