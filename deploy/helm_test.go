@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -159,11 +160,32 @@ type serviceMonitor struct {
 			MatchLabels map[string]string `yaml:"matchLabels"`
 		} `yaml:"selector"`
 		Endpoints []struct {
-			Port          string `yaml:"port"`
-			Path          string `yaml:"path"`
-			Interval      string `yaml:"interval"`
-			ScrapeTimeout string `yaml:"scrapeTimeout"`
+			Port              string           `yaml:"port"`
+			Path              string           `yaml:"path"`
+			Interval          string           `yaml:"interval"`
+			ScrapeTimeout     string           `yaml:"scrapeTimeout"`
+			MetricRelabelings []map[string]any `yaml:"metricRelabelings"`
 		} `yaml:"endpoints"`
+	} `yaml:"spec"`
+}
+
+type scrapeConfig struct {
+	APIVersion string     `yaml:"apiVersion"`
+	Kind       string     `yaml:"kind"`
+	Metadata   objectMeta `yaml:"metadata"`
+	Spec       struct {
+		HonorLabels    bool   `yaml:"honorLabels"`
+		ScrapeInterval string `yaml:"scrapeInterval"`
+		ScrapeTimeout  string `yaml:"scrapeTimeout"`
+		HTTPSDConfigs  []struct {
+			URL             string `yaml:"url"`
+			RefreshInterval string `yaml:"refreshInterval"`
+		} `yaml:"httpSDConfigs"`
+		Relabelings []struct {
+			SourceLabels []string `yaml:"sourceLabels"`
+			TargetLabel  string   `yaml:"targetLabel"`
+			Replacement  string   `yaml:"replacement"`
+		} `yaml:"relabelings"`
 	} `yaml:"spec"`
 }
 
@@ -185,6 +207,7 @@ type rendered struct {
 	config         *configMap // the exporter's configuration
 	dashboard      *configMap // the Grafana dashboard
 	serviceMonitor *serviceMonitor
+	scrapeConfig   *scrapeConfig
 	prometheusRule *prometheusRule
 }
 
@@ -256,6 +279,8 @@ func decodeRendered(t *testing.T, out string) rendered {
 			r.serviceMonitor = decodeStrict[serviceMonitor](t, what, raw)
 		case "PrometheusRule":
 			r.prometheusRule = decodeStrict[prometheusRule](t, what, raw)
+		case "ScrapeConfig":
+			r.scrapeConfig = decodeStrict[scrapeConfig](t, what, raw)
 		default:
 			t.Errorf("unexpected object %s", what)
 		}
@@ -301,6 +326,7 @@ func writeValues(t *testing.T, values string) string {
 // everything turns every optional part of the chart on.
 const everything = `
 serviceMonitor: {enabled: true, labels: {release: kube-prometheus-stack}}
+probeScrapeConfig: {enabled: true, labels: {release: kube-prometheus-stack}}
 prometheusRule: {enabled: true, labels: {release: kube-prometheus-stack}}
 dashboard: {enabled: true, namespace: grafana}
 demo: true
@@ -463,7 +489,7 @@ func TestHelmDefaults(t *testing.T) {
 // labelled for Grafana's sidecar.
 func TestHelmEverything(t *testing.T) {
 	r := helmTemplate(t, writeValues(t, everything))
-	want := []string{"ConfigMap", "ConfigMap", "Deployment", "PrometheusRule", "Secret", "Service", "ServiceMonitor"}
+	want := []string{"ConfigMap", "ConfigMap", "Deployment", "PrometheusRule", "ScrapeConfig", "Secret", "Service", "ServiceMonitor"}
 	if !slices.Equal(r.kinds, want) {
 		t.Fatalf("kinds %v, want %v", r.kinds, want)
 	}
@@ -483,6 +509,26 @@ func TestHelmEverything(t *testing.T) {
 	}
 	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "http" || sm.Spec.Endpoints[0].Path != "/metrics" {
 		t.Errorf("ServiceMonitor endpoints %+v", sm.Spec.Endpoints)
+	}
+	// The reports come through /probe, discovered at the Service's /sd; the ServiceMonitor
+	// then keeps only the exporter's own metrics, so no report is scraped twice.
+	sc := r.scrapeConfig
+	wantURL := "http://" + r.service.Metadata.Name + ".monitoring.svc:9981/sd"
+	if sc == nil || len(sc.Spec.HTTPSDConfigs) != 1 || sc.Spec.HTTPSDConfigs[0].URL != wantURL || !sc.Spec.HonorLabels {
+		t.Errorf("probe ScrapeConfig %+v, want honorLabels and http_sd at %s", sc, wantURL)
+	} else {
+		var job string
+		for _, rl := range sc.Spec.Relabelings {
+			if rl.TargetLabel == "job" {
+				job = rl.Replacement
+			}
+		}
+		if !regexp.MustCompile(`^toggl.*$`).MatchString(job) || sc.Metadata.Labels["release"] != "kube-prometheus-stack" {
+			t.Errorf("probe ScrapeConfig job %q, labels %v", job, sc.Metadata.Labels)
+		}
+	}
+	if drop := fmt.Sprint(sm.Spec.Endpoints[0].MetricRelabelings); !strings.Contains(drop, "toggl_(report|api)_.+") || !strings.Contains(drop, "drop") {
+		t.Errorf("ServiceMonitor beside the probe ScrapeConfig keeps the reports' metrics: %s", drop)
 	}
 	for _, l := range []map[string]string{sm.Metadata.Labels, r.prometheusRule.Metadata.Labels} {
 		if l["release"] != "kube-prometheus-stack" {
