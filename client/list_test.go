@@ -155,7 +155,9 @@ func TestListSharedReportsSecrets(t *testing.T) {
 		{"error body", func(w http.ResponseWriter) {
 			http.Error(w, "bad "+listAPIToken+" "+listToken(3)+" "+strings.ToUpper(listToken(7)), http.StatusInternalServerError)
 		}},
-		{"bad JSON", func(w http.ResponseWriter) { fmt.Fprintf(w, `[{"id":1,"token":%q,"public":%q}]`, listToken(60), listToken(60)) }},
+		{"bad JSON", func(w http.ResponseWriter) {
+			fmt.Fprintf(w, `[{"id":1,"token":%q,"public":%q}]`, listToken(60), listToken(60))
+		}},
 		{"a token number", func(w http.ResponseWriter) { fmt.Fprintf(w, `[{"token":1234567890123456,"id":"1234567890123456x"}]`) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
