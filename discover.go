@@ -38,7 +38,7 @@ type discovery struct {
 // listing is what discovery knows of one workspace.
 type listing struct {
 	reports     []config.SavedReport // of the latest good listing; nil before one
-	attempted   bool
+	attempts    int  // listings ended, good or not
 	up          bool // the latest listing succeeded
 	lastSuccess time.Time
 	served      int // reports served from it, after include, exclude and clashes
@@ -111,7 +111,8 @@ func (d *discovery) list(ctx context.Context, cfg *config.Config, c *client.Clie
 		return
 	}
 	l := d.listed[e.WorkspaceID]
-	l.attempted, l.up = true, err == nil
+	l.attempts++
+	l.up = err == nil
 	if err != nil {
 		level.Warn(d.logger).Log("msg", "cannot list the workspace's saved reports; the reports listed before keep serving",
 			"workspace_id", e.WorkspaceID, "reports", l.served, "err", err)
@@ -173,7 +174,7 @@ func (d *discovery) Collect(ch chan<- prometheus.Metric) {
 	for id, l := range d.listed {
 		ws := strconv.FormatInt(id, 10)
 		ch <- prometheus.MustNewConstMetric(discoveryReportsDesc, prometheus.GaugeValue, float64(l.served), ws)
-		if l.attempted {
+		if l.attempts > 0 {
 			up := 0.0
 			if l.up {
 				up = 1
