@@ -38,8 +38,8 @@ type discovery struct {
 // listing is what discovery knows of one workspace.
 type listing struct {
 	reports     []config.SavedReport // of the latest good listing; nil before one
-	attempts    int  // listings ended, good or not
-	up          bool // the latest listing succeeded
+	attempts    int                  // listings ended, good or not
+	up          bool                 // the latest listing succeeded
 	lastSuccess time.Time
 	served      int // reports served from it, after include, exclude and clashes
 }

@@ -45,7 +45,7 @@ type discoverWorld struct {
 	mu            sync.Mutex
 	ticks         chan time.Time // of the latest ticker made
 	tickCtx       context.Context
-	interval      time.Duration  // what its ticker was asked for
+	interval      time.Duration // what its ticker was asked for
 	logs          *testkit.SyncBuffer
 	d             *discovery
 	exporter      *collector.Exporter
