@@ -152,7 +152,7 @@ type site struct {
 	demo          bool
 	registry      *prometheus.Registry // the exporter's own metrics
 	exporter      *collector.Exporter
-	config        *config.SafeConfig
+	config        func() *config.Config // what is served: nil before it is loaded
 	reload        func() error
 	logger        log.Logger
 }
@@ -172,7 +172,7 @@ func (s site) handler() http.Handler {
 	mux.Handle("GET /probe", limit(s.exporter.ProbeHandler(opts)))
 	mux.Handle("GET /sd", s.exporter.SDHandler())
 	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.config.Get().Redacted()
+		out, err := s.config().Redacted()
 		if err != nil {
 			http.Error(w, "cannot render the configuration: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -184,7 +184,7 @@ func (s site) handler() http.Handler {
 		io.WriteString(w, "Healthy.\n")
 	})
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, r *http.Request) {
-		if s.config.Get() == nil {
+		if s.config() == nil {
 			http.Error(w, "Not ready: no configuration loaded.", http.StatusServiceUnavailable)
 			return
 		}
@@ -216,6 +216,12 @@ func (s site) landingPage() http.Handler {
 		if s.demo {
 			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account.</p>`)
 		}
+		discovered := map[string]int64{}
+		if cfg := s.config(); cfg != nil {
+			for _, r := range cfg.Reports {
+				discovered[r.Name] = r.DiscoveredFrom
+			}
+		}
 		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>last success</th><th></th></tr>")
 		for _, st := range s.exporter.Status() {
 			status := "not fetched yet"
@@ -243,8 +249,12 @@ func (s site) landingPage() http.Handler {
 			if !st.LastSuccess.IsZero() {
 				last = st.LastSuccess.UTC().Format(time.RFC3339)
 			}
+			name := html.EscapeString(st.Name)
+			if ws := discovered[st.Name]; ws != 0 {
+				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, ws)
+			}
 			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
-				html.EscapeString(st.Name), html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), last, url.QueryEscape(st.Name))
+				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), last, url.QueryEscape(st.Name))
 		}
 		extra.WriteString("</table>")
 		description := "Prometheus exporter for Toggl Track saved reports"

@@ -180,13 +180,8 @@ type Quota struct {
 // Rows reach the sink while the body is read: after an error, the sink may have seen
 // some rows of a report that is then not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
-	rd := newRedactor(req)
-	safeURL := c.baseURL + apiPath + redactedText
-	fail := func(e *Error) error {
-		e.Message = oneLine(rd.redact(e.Message))
-		e.Err = rd.scrub(e.Err, safeURL)
-		return e
-	}
+	x := exchange{rd: newRedactor(req), safeURL: c.baseURL + apiPath + redactedText}
+	fail := x.fail
 
 	body := []byte("{}")
 	if req.Body != nil {
@@ -202,26 +197,72 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 	}
 	httpReq.Header.Set("Content-Type", "application/json")
 	httpReq.Header.Set("Accept", "application/json")
-	if c.userAgent != "" {
-		httpReq.Header.Set("User-Agent", c.userAgent)
-	}
-	if user, pass, ok := req.Credentials.basicAuth(); ok {
-		httpReq.SetBasicAuth(user, pass)
-	}
-
-	key := c.limitKey(req.Credentials)
-	if e := c.limits.wait(ctx, key, c.rps); e != nil {
-		return nil, nil, fail(e)
-	}
-
-	start := time.Now()
-	resp, err := c.hc.Do(httpReq)
+	resp, response, start, err := c.send(ctx, httpReq, req.Credentials, x)
 	if err != nil {
-		e := &Error{Code: classify(ctx, err), Err: err}
-		e.Message = rd.scrub(err, safeURL).Error()
-		return nil, nil, fail(e)
+		return nil, response, err
 	}
 	defer closeBody(resp.Body)
+	br := &bodyReader{r: resp.Body, limit: c.maxBytes, remaining: c.maxBytes}
+	rep, err := decode(br, sink)
+	response.Duration = time.Since(start)
+	if err != nil {
+		return nil, response, x.bodyError(ctx, br, err, response)
+	}
+	return rep, response, nil
+}
+
+// exchange is what the errors of one request are made with: the redactor of its secrets
+// and its URL with no secret in it.
+type exchange struct {
+	rd      redactor
+	safeURL string
+}
+
+// fail redacts e, its message and its cause, and returns it.
+func (x exchange) fail(e *Error) error {
+	e.Message = oneLine(x.rd.redact(e.Message))
+	e.Err = x.rd.scrub(e.Err, x.safeURL)
+	return e
+}
+
+// bodyError is the error of a 2xx answer r whose body br could not be read or decoded
+// (err).
+func (x exchange) bodyError(ctx context.Context, br *bodyReader, err error, r *Response) error {
+	switch {
+	case br.tooLarge:
+		return x.fail(r.error(CodeDecode, fmt.Sprintf("response body larger than %d bytes", br.limit), errTooLarge))
+	case br.err != nil || ctx.Err() != nil:
+		cause := br.err
+		if cause == nil {
+			cause = ctx.Err()
+		}
+		return x.fail(r.error(classify(ctx, cause), "reading the response body: "+x.rd.scrub(cause, x.safeURL).Error(), cause))
+	default:
+		return x.fail(r.error(CodeDecode, err.Error(), err))
+	}
+}
+
+// send waits for the rate limit of cred, sends req and records the answer in the limits.
+// A failure to send, and an answer that is not 2xx (with its message read and redacted),
+// are errors redacted by x; else the caller reads and closes the body.
+func (c *Client) send(ctx context.Context, req *http.Request, cred Credentials, x exchange) (*http.Response, *Response, time.Time, error) {
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	if user, pass, ok := cred.basicAuth(); ok {
+		req.SetBasicAuth(user, pass)
+	}
+	key := c.limitKey(cred)
+	if e := c.limits.wait(ctx, key, c.rps); e != nil {
+		return nil, nil, time.Time{}, x.fail(e)
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		e := &Error{Code: classify(ctx, err), Err: err}
+		e.Message = x.rd.scrub(err, x.safeURL).Error()
+		return nil, nil, start, x.fail(e)
+	}
 	response := &Response{
 		StatusCode: resp.StatusCode,
 		Quota:      parseQuota(resp.Header),
@@ -230,41 +271,18 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
 	}
 	c.limits.observe(key, response)
-	statusErr := func(code, msg string, err error) error {
-		return fail(&Error{
-			Code:       code,
-			StatusCode: resp.StatusCode,
-			Message:    msg,
-			Quota:      response.Quota,
-			RetryAfter: response.RetryAfter,
-			Err:        err,
-		})
-	}
-
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer closeBody(resp.Body)
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		response.Duration = time.Since(start)
-		return nil, response, statusErr(strconv.Itoa(resp.StatusCode), cleanMessage(msg, rd, len(msg) == maxErrorBody), nil)
+		return nil, response, start, x.fail(response.error(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd, len(msg) == maxErrorBody), nil))
 	}
+	return resp, response, start, nil
+}
 
-	br := &bodyReader{r: resp.Body, remaining: c.maxBytes}
-	rep, err := decode(br, sink)
-	response.Duration = time.Since(start)
-	if err == nil {
-		return rep, response, nil
-	}
-	switch {
-	case br.tooLarge:
-		return nil, response, statusErr(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.maxBytes), errTooLarge)
-	case br.err != nil || ctx.Err() != nil:
-		cause := br.err
-		if cause == nil {
-			cause = ctx.Err()
-		}
-		return nil, response, statusErr(classify(ctx, cause), "reading the response body: "+rd.scrub(cause, safeURL).Error(), cause)
-	default:
-		return nil, response, statusErr(CodeDecode, err.Error(), err)
-	}
+// error is the *Error of a failure after r was received.
+func (r *Response) error(code, msg string, err error) *Error {
+	return &Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err}
 }
 
 // classify tells a timeout (deadline, cancellation, or a network timeout) from other
@@ -293,6 +311,7 @@ var errTooLarge = errors.New("response body too large")
 // malformed JSON.
 type bodyReader struct {
 	r         io.Reader
+	limit     int64 // the most it reads
 	remaining int64
 	tooLarge  bool
 	err       error

@@ -31,7 +31,8 @@ type redactor struct {
 	re      *regexp.Regexp
 }
 
-func newRedactor(r Request) redactor {
+// newRedactor returns the redactor of r's secrets, and of more.
+func newRedactor(r Request, more ...string) redactor {
 	seen := map[string]bool{}
 	var list []string
 	add := func(s string) {
@@ -40,7 +41,7 @@ func newRedactor(r Request) redactor {
 			list = append(list, s)
 		}
 	}
-	for _, s := range []string{r.Token, r.Credentials.APIToken, r.Credentials.Email, r.Credentials.Password} {
+	for _, s := range append([]string{r.Token, r.Credentials.APIToken, r.Credentials.Email, r.Credentials.Password}, more...) {
 		add(s)
 		add(url.PathEscape(s))
 		add(url.QueryEscape(s))

@@ -74,6 +74,7 @@ type Config struct {
 	APIToken             Secret         `yaml:"api_token,omitempty"`
 	APITokenFile         string         `yaml:"api_token_file,omitempty"`
 	Reports              []Report       `yaml:"reports"`
+	Discover             []Discover     `yaml:"discover,omitempty"`
 
 	// fingerprint covers the file and every input its secrets came from.
 	fingerprint [sha256.Size]byte
@@ -82,7 +83,7 @@ type Config struct {
 // Report is one saved report to export. The secret fields keep what the
 // file says (possibly "${VAR}"); the values to use are in Resolved.
 type Report struct {
-	Name                  string         `yaml:"name"`
+	Name                  string         `yaml:"name,omitempty"`
 	Token                 Secret         `yaml:"token,omitempty"`
 	TokenFile             string         `yaml:"token_file,omitempty"`
 	APIToken              Secret         `yaml:"api_token,omitempty"`
@@ -100,6 +101,9 @@ type Report struct {
 	MinRefreshInterval    model.Duration `yaml:"min_refresh_interval,omitempty"`
 	MaxStale              model.Duration `yaml:"max_stale,omitempty"`
 	Timeout               model.Duration `yaml:"timeout,omitempty"`
+	// DiscoveredFrom is the workspace a discovered report was listed in; 0 for a
+	// configured one. The file cannot set it.
+	DiscoveredFrom int64 `yaml:"discovered_from_workspace,omitempty"`
 
 	// Resolved is filled in by Load.
 	Resolved Resolved `yaml:"-" json:"-"`
@@ -183,7 +187,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		return nil, err
 	}
 	if root == nil {
-		return nil, errors.New("reports: required (the configuration is empty)")
+		return nil, errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
 	}
 	cfg := &Config{
 		APIURL:               DefaultAPIURL,
@@ -260,8 +264,8 @@ func (c *Config) complete(r *resolver) []error {
 		})
 	}
 
-	if len(c.Reports) == 0 {
-		fail("reports: at least one report required")
+	if len(c.Reports) == 0 && len(c.Discover) == 0 {
+		fail("reports: at least one report required (or a discover entry)")
 	}
 	names := map[string][]int{}
 	for i := range c.Reports {
@@ -281,6 +285,16 @@ func (c *Config) complete(r *resolver) []error {
 			also = append(also, fmt.Sprintf("reports[%d]", j))
 		}
 		fail("%s: duplicate name (also %s)", reportPlace(i, c.Reports[i].Name), strings.Join(also, ", "))
+	}
+	workspaces := map[int64]int{}
+	for i := range c.Discover {
+		e := &c.Discover[i]
+		errs = append(errs, e.complete(i, c, r, fallback, globalOK)...)
+		if j, dup := workspaces[e.WorkspaceID]; dup && e.WorkspaceID > 0 {
+			fail("discover[%d]: workspace_id: listed twice (also discover[%d])", i, j)
+		} else {
+			workspaces[e.WorkspaceID] = i
+		}
 	}
 	return errs
 }
@@ -319,16 +333,31 @@ func (rep *Report) complete(i int, c *Config, r *resolver, fallback func() strin
 	case !validName.MatchString(rep.Name):
 		fail("name: must match [A-Za-z0-9_.-]+")
 	}
-
-	var err error
 	if tok := (pair{"token", rep.Token, rep.TokenFile}); !tok.set() {
 		fail("token or token_file: required")
 	} else {
+		var err error
 		rep.Resolved.Token, err = r.resolve(tok, true, checkReportToken)
 		failErr(err)
 	}
+	return append(errs, rep.completeSettings(place, c, r, fallback, globalOK)...)
+}
+
+// completeSettings does complete's work for everything but the name and the token:
+// also for a discover entry's defaults.
+func (rep *Report) completeSettings(place string, c *Config, r *resolver, fallback func() string, globalOK bool) []error {
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
+	}
+	failErr := func(err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", place, err))
+		}
+	}
 
 	// Credentials: at most one kind.
+	var err error
 	api := pair{"api_token", rep.APIToken, rep.APITokenFile}
 	pw := pair{"password", rep.Password, rep.PasswordFile}
 	switch {

@@ -353,17 +353,17 @@ var loadErrorTests = []struct {
 	{
 		name:   "no reports",
 		config: "api_url: https://x.example\n",
-		want:   []string{`reports: at least one report required`},
+		want:   []string{`reports: at least one report required (or a discover entry)`},
 	},
 	{
 		name:   "empty reports",
 		config: "reports: []\n",
-		want:   []string{`reports: at least one report required`},
+		want:   []string{`reports: at least one report required (or a discover entry)`},
 	},
 	{
 		name:   "empty file",
 		config: "# nothing\n",
-		want:   []string{`reports: required (the configuration is empty)`},
+		want:   []string{`reports: required (the configuration is empty; or list a workspace under discover)`},
 	},
 	{
 		name:   "not a mapping",

@@ -150,9 +150,17 @@ func fields(v any) map[string]any {
 }
 
 var (
-	configKeys = fields(&Config{})
-	reportKeys = fields(&Report{})
+	configKeys   = fields(&Config{})
+	reportKeys   = reportFields(&Report{})
+	discoverKeys = fields(&Discover{})
 )
+
+// reportFields is fields for a report: all but what discovery sets.
+func reportFields(r *Report) map[string]any {
+	f := fields(r)
+	delete(f, "discovered_from_workspace")
+	return f
+}
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
@@ -293,7 +301,7 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 			return
 		}
 		want = "a string"
-	case *int: // yaml.v3 would truncate 2.5 to 2
+	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
 		if scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil {
 			return
 		}
@@ -342,6 +350,24 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case *[]Report:
 		*p = d.reports(n)
 		return
+	case *[]Discover:
+		*p = d.discover(n)
+		return
+	case *Report: // a discover entry's defaults
+		if n.Kind == yaml.MappingNode {
+			keys := reportFields(p)
+			for _, k := range []string{"name", "token", "token_file"} {
+				delete(keys, k)
+			}
+			d.fieldsOf(n, place+": "+key, keys, func(key string) string {
+				if _, ok := reportKeys[key]; ok {
+					return " (discovery sets it from the listing)"
+				}
+				return suggest(key, keys)
+			})
+			return
+		}
+		want = "a mapping of report settings"
 	}
 	d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
 }
@@ -374,7 +400,7 @@ func (d *decoder) reports(n *yaml.Node) []Report {
 			d.errorf(reportPlace(i, ""), item, "expected a mapping (name: ..., token_file: ...), got %s", describe(item))
 			continue
 		}
-		d.fieldsOf(m, reportPlace(i, reportName(m)), fields(&reps[i]), func(key string) string {
+		d.fieldsOf(m, reportPlace(i, reportName(m)), reportFields(&reps[i]), func(key string) string {
 			if _, ok := paramKinds[key]; ok {
 				return " (a request parameter: put it under params)"
 			}
@@ -385,6 +411,29 @@ func (d *decoder) reports(n *yaml.Node) []Report {
 		})
 	}
 	return reps
+}
+
+func (d *decoder) discover(n *yaml.Node) []Discover {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf("", n, "discover: expected a list of workspaces, got %s", describe(n))
+		return nil
+	}
+	out := make([]Discover, len(n.Content))
+	for i, item := range n.Content {
+		out[i] = Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()}
+		place := fmt.Sprintf("discover[%d]", i)
+		if m := resolveAlias(item); m == nil || m.Kind != yaml.MappingNode {
+			d.errorf(place, item, "expected a mapping (workspace_id: ..., api_token_file: ...), got %s", describe(item))
+			continue
+		}
+		d.fieldsOf(item, place, fields(&out[i]), func(key string) string {
+			if _, ok := reportKeys[key]; ok {
+				return " (a report setting: put it under defaults)"
+			}
+			return suggest(key, discoverKeys)
+		})
+	}
+	return out
 }
 
 // reportName finds a report's name for error places: the first "name" key

@@ -9,6 +9,8 @@ import (
 // DemoReport names one of the demo's shared reports.
 type DemoReport struct {
 	Name  string // a name for the exporter's configuration (the `report` label)
+	Title string // its name in Toggl, as the workspace's listing shows it: Name comes from it
+	ID    int64  // its id in the listing
 	Token string // the shared report token the Fake serves it under
 	Type  string // report_type: "detailed", "summary" or "weekly"
 	// Breakdowns are the breakdowns worth asking for: those the report has data for.
@@ -19,22 +21,30 @@ type DemoReport struct {
 // of its own. They are rolling windows ending today, by the Fake's clock.
 var DemoReports = []DemoReport{
 	// The agency's last 7 days, grouped rows, paged (see Demo), two currencies.
-	{Name: "team-week", Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
+	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
 		Breakdowns: []string{"projects", "users", "clients", "tags", "tasks", "project_users"}},
 	// The agency's last 30 days by project and person: who tracked what.
-	{Name: "clients-month", Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
+	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
 		Breakdowns: []string{"projects", "users", "project_users"}},
 	// Another team, the support desk, billing in euros only: the 7 days ending today.
-	{Name: "weekly-timesheet", Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
+	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
 		Breakdowns: []string{"projects", "users", "clients", "project_users"}},
 }
+
+// DemoWorkspaceID is the demo's workspace: its listing (see SetWorkspace) shows
+// DemoReports to DemoAPIToken, so that the demo discovers its reports as a user would.
+const (
+	DemoWorkspaceID = 4242
+	DemoAPIToken    = "demo-api-token-0b5e7c1d9a3f4e26"
+)
 
 // demoQuota is the demo's hourly API quota: one request a second on average, which an
 // exporter pacing one request a second per credential can never exhaust, so that the
 // quota figures move but the demo never goes down.
 const demoQuota = 3600
 
-// Demo returns a Fake serving DemoReports with quota headers (see SetQuota, demoQuota).
+// Demo returns a Fake serving DemoReports with quota headers (see SetQuota, demoQuota),
+// and listing them in workspace DemoWorkspaceID.
 // Two teams track time: an agency of five people on six projects for three clients (USD
 // and EUR), and a support desk of three for two clients (EUR only). The bodies are computed
 // at each request from the Fake's clock: past days are complete, today's entries appear as
@@ -49,13 +59,16 @@ func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
 	f.SetQuota(demoQuota, time.Hour)
+	var listed []SavedReport
 	for _, d := range DemoReports {
 		r := Report{BodyFunc: func(now time.Time) []byte { return demoBody(d.Type, now) }}
 		if d.Type == "detailed" {
 			r.Paging = &Paging{}
 		}
 		f.Set(d.Token, r)
+		listed = append(listed, SavedReport{ID: d.ID, Name: d.Title, Token: d.Token, Public: true})
 	}
+	f.SetWorkspace(DemoWorkspaceID, Workspace{APIToken: DemoAPIToken, Reports: listed})
 	return f
 }
 

@@ -1,11 +1,15 @@
 package togglfake
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
 	_ "time/tzdata" // the sweep runs in Europe/Berlin, across a DST change
+
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // fetchDemo asks a Demo fake for every demo report at the given time, over HTTP, and
@@ -71,6 +75,22 @@ func TestDemoReports(t *testing.T) {
 	}
 	if len(DemoReports) != 3 || len(names) != 3 || len(tokens) != 3 || !types["detailed"] || !types["summary"] || !types["weekly"] {
 		t.Fatalf("DemoReports = %+v, want three distinct reports, one per type", DemoReports)
+	}
+}
+
+// TestDemoListing: the demo's workspace lists its reports under titles that discovery
+// makes into their names, with the tokens they are served under.
+func TestDemoListing(t *testing.T) {
+	srv := newServer(t, Demo())
+	a := do(t, context.Background(), srv, call{method: http.MethodGet, path: ListingPrefix + strconv.Itoa(DemoWorkspaceID) + listingSuffix, auth: apiToken(DemoAPIToken)})
+	var got []savedReportJSON
+	if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != 200 || len(got) != len(DemoReports) {
+		t.Fatalf("%d %q: %v", a.status, a.body, err)
+	}
+	for i, d := range DemoReports {
+		if g := got[i]; g.ID != d.ID || g.Token != d.Token || config.Name(g.Name) != d.Name || !g.Public {
+			t.Errorf("listed %+v for %+v", g, d)
+		}
 	}
 }
 
