@@ -167,17 +167,19 @@ func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]an
 			t.Errorf("toggl.yml reads %q: no such key in the Secret mounted at %s", f, mounts["tokens"])
 		}
 	}
-	// the Service selects the pods, the ServiceMonitor the Service
+	// the Service selects the pods, the ServiceMonitor (if any) the Service
 	podLabels := get(w, "spec", "template", "metadata", "labels").(map[string]any)
 	for k, v := range get(objs["Service"], "spec", "selector").(map[string]any) {
 		if podLabels[k] != v {
 			t.Errorf("Service selector %s=%v does not match the pods %v", k, v, podLabels)
 		}
 	}
-	svcLabels := get(objs["Service"], "metadata", "labels").(map[string]any)
-	for k, v := range get(objs["ServiceMonitor"], "spec", "selector", "matchLabels").(map[string]any) {
-		if svcLabels[k] != v {
-			t.Errorf("ServiceMonitor selector %s=%v does not match the Service %v", k, v, svcLabels)
+	if sm := objs["ServiceMonitor"]; sm != nil { // the sharded overlay has a ScrapeConfig instead
+		svcLabels := get(objs["Service"], "metadata", "labels").(map[string]any)
+		for k, v := range get(sm, "spec", "selector", "matchLabels").(map[string]any) {
+			if svcLabels[k] != v {
+				t.Errorf("ServiceMonitor selector %s=%v does not match the Service %v", k, v, svcLabels)
+			}
 		}
 	}
 	if !strings.HasPrefix(str(get(objs["Service"], "metadata", "name")), "toggl") {
@@ -234,14 +236,14 @@ func TestKustomizeBase(t *testing.T) {
 	}
 }
 
-// shardedReports returns the report names of the overlay's configuration and the
-// replicas of its StatefulSet.
-func shardedEndpoints(t *testing.T) (objs map[string]map[string]any, reports []string, replicas int) {
+// shardedObjects returns the sharded overlay's objects by kind, the report names of its
+// configuration and the replicas of its StatefulSet.
+func shardedObjects(t *testing.T) (objs map[string]map[string]any, reports []string, replicas int) {
 	t.Helper()
 	list := kustomizeBuild(t, "kubernetes/overlays/sharded")
-	want := []string{"ConfigMap", "PrometheusRule", "Secret", "Service", "ServiceMonitor", "StatefulSet"}
+	want := []string{"ConfigMap", "PrometheusRule", "ScrapeConfig", "Secret", "Service", "StatefulSet"}
 	if got := kinds(list); !slices.Equal(got, want) {
-		t.Fatalf("kinds %v, want %v", got, want)
+		t.Fatalf("kinds %v, want %v (no ServiceMonitor: /metrics would fetch every report on every replica)", got, want)
 	}
 	objs = byKind(t, list)
 	var cfg struct {
@@ -258,50 +260,39 @@ func shardedEndpoints(t *testing.T) (objs map[string]map[string]any, reports []s
 }
 
 // TestKustomizeSharded renders the sharded overlay: a StatefulSet of several replicas with
-// the base's pod, and one /probe endpoint per configured report, sharded by hashmod over
-// as many replicas as there are.
+// the base's pod behind a headless Service (a name per replica), and one ScrapeConfig that
+// discovers the reports from the exporter's /sd and hashes them over as many replicas as
+// there are. No report is listed outside toggl.yml.
 func TestKustomizeSharded(t *testing.T) {
-	objs, reports, replicas := shardedEndpoints(t)
-	ss := objs["StatefulSet"]
-	if replicas < 2 || str(get(ss, "spec", "serviceName")) == "" {
-		t.Errorf("StatefulSet: replicas %d, serviceName %q", replicas, get(ss, "spec", "serviceName"))
+	objs, _, replicas := shardedObjects(t)
+	ss, svc, sc := objs["StatefulSet"], objs["Service"], objs["ScrapeConfig"]
+	name, svcName := str(get(ss, "metadata", "name")), str(get(svc, "metadata", "name"))
+	if replicas < 2 || str(get(ss, "spec", "serviceName")) != svcName || str(get(svc, "spec", "clusterIP")) != "None" {
+		t.Errorf("StatefulSet replicas %d, serviceName %q; Service %s clusterIP %q: want a headless Service naming the replicas",
+			replicas, get(ss, "spec", "serviceName"), svcName, get(svc, "spec", "clusterIP"))
 	}
 	checkWorkload(t, ss, objs)
 
-	var probed []string
-	for _, ep := range get(objs["ServiceMonitor"], "spec", "endpoints").([]any) {
-		if str(get(ep, "path")) != "/probe" {
-			t.Errorf("endpoint %v: the sharded overlay scrapes /probe only (/metrics fetches every report)", ep)
-			continue
-		}
-		probed = append(probed, toStrings(get(ep, "params", "report"))...)
-		rl := get(ep, "relabelings").([]any)
-		var sawHash, sawKeep bool
-		for _, r := range rl {
-			switch str(get(r, "action")) {
-			case "hashmod":
-				sawHash = str(get(r, "modulus")) == fmt.Sprint(replicas)
-			case "keep":
-				re := regexp.MustCompile("^(?:" + str(get(r, "regex")) + ")$")
-				sawKeep = true
-				for i := range replicas {
-					for j := range replicas {
-						in := fmt.Sprintf("%d;toggl-exporter-%d", i, j)
-						if re.MatchString(in) != (i == j) {
-							t.Errorf("keep regex %q on %q: %v", get(r, "regex"), in, re.MatchString(in))
-						}
-					}
-				}
-			}
-		}
-		if !sawHash || !sawKeep {
-			t.Errorf("endpoint %v: want hashmod over %d replicas and a keep", get(ep, "params"), replicas)
+	if str(get(sc, "spec", "honorLabels")) != "true" {
+		t.Error("ScrapeConfig: honorLabels must be true (the report label would come twice)")
+	}
+	sd := get(sc, "spec", "httpSDConfigs").([]any)
+	if len(sd) != 1 || str(get(sd[0], "url")) != "http://"+svcName+":9981/sd" {
+		t.Errorf("ScrapeConfig httpSDConfigs %v, want the Service's /sd", sd)
+	}
+	var sawHash, sawAddress, sawJob bool
+	for _, r := range get(sc, "spec", "relabelings").([]any) {
+		switch {
+		case str(get(r, "action")) == "hashmod":
+			sawHash = str(get(r, "modulus")) == fmt.Sprint(replicas)
+		case str(get(r, "targetLabel")) == "__address__":
+			sawAddress = str(get(r, "replacement")) == name+"-$1."+svcName+":9981"
+		case str(get(r, "targetLabel")) == "job":
+			sawJob = regexp.MustCompile(`^toggl.*$`).MatchString(str(get(r, "replacement")))
 		}
 	}
-	slices.Sort(probed)
-	slices.Sort(reports)
-	if !slices.Equal(probed, reports) {
-		t.Errorf("probed reports %v, want the configured %v", probed, reports)
+	if !sawHash || !sawAddress || !sawJob {
+		t.Errorf("ScrapeConfig relabelings: hashmod over %d replicas %v, address of that replica %v, job toggl* %v", replicas, sawHash, sawAddress, sawJob)
 	}
 }
 
@@ -329,46 +320,34 @@ var relabelKeys = map[string]string{
 	"regex": "regex", "modulus": "modulus", "replacement": "replacement", "action": "action",
 }
 
-// TestShardingRelabeling runs the sharded overlay's relabelings in a real Prometheus: each
-// ServiceMonitor endpoint becomes a scrape job over one target per replica, carrying the
-// pod name the Operator's Kubernetes discovery would give; every report must be kept on
-// exactly one replica, with instance = report.
+// TestShardingRelabeling runs the sharded overlay's ScrapeConfig in a real Prometheus, its
+// targets discovered from a real exporter's /sd serving the overlay's reports: every report
+// must be sent to exactly one replica, the one its hash names, with instance = report, and
+// the example's reports must use every replica.
 func TestShardingRelabeling(t *testing.T) {
-	objs, reports, replicas := shardedEndpoints(t)
-	name := str(get(objs["StatefulSet"], "metadata", "name"))
-	var jobs []any
-	for i, ep := range get(objs["ServiceMonitor"], "spec", "endpoints").([]any) {
-		var relabel []any
-		for _, r := range get(ep, "relabelings").([]any) {
-			pr := map[string]any{}
-			for k, v := range r.(map[string]any) {
-				pk, ok := relabelKeys[k]
-				if !ok {
-					t.Fatalf("relabeling field %q unknown to this test", k)
-				}
-				pr[pk] = v
+	objs, reports, replicas := shardedObjects(t)
+	sc := objs["ScrapeConfig"]
+	var relabel []any
+	for _, r := range get(sc, "spec", "relabelings").([]any) {
+		pr := map[string]any{}
+		for k, v := range r.(map[string]any) {
+			pk, ok := relabelKeys[k]
+			if !ok {
+				t.Fatalf("relabeling field %q unknown to this test", k)
 			}
-			relabel = append(relabel, pr)
+			pr[pk] = v
 		}
-		var static []any
-		for pod := range replicas {
-			static = append(static, map[string]any{
-				// a closed port: only target selection matters here
-				"targets": []string{fmt.Sprintf("127.0.0.1:%d", pod+1)},
-				"labels":  map[string]string{"__meta_kubernetes_pod_name": fmt.Sprintf("%s-%d", name, pod)},
-			})
-		}
-		jobs = append(jobs, map[string]any{
-			"job_name":        fmt.Sprintf("shard-%d", i),
-			"metrics_path":    get(ep, "path"),
-			"params":          get(ep, "params"),
-			"scrape_interval": "1h",
-			"static_configs":  static,
-			"relabel_configs": relabel,
-		})
+		relabel = append(relabel, pr)
 	}
+	addr := startSDExporter(t, reports)
 	cfg := filepath.Join(t.TempDir(), "prometheus.yml")
-	writeYAML(t, cfg, map[string]any{"scrape_configs": jobs})
+	writeYAML(t, cfg, map[string]any{"scrape_configs": []any{map[string]any{
+		"job_name":        "shards",
+		"honor_labels":    true,
+		"scrape_interval": "1h", // only target selection matters here
+		"http_sd_configs": []any{map[string]any{"url": "http://" + addr + "/sd", "refresh_interval": "1s"}},
+		"relabel_configs": relabel,
+	}}})
 	url := startPrometheus(t, cfg)
 
 	var resp struct {
@@ -376,6 +355,7 @@ func TestShardingRelabeling(t *testing.T) {
 			ActiveTargets []struct {
 				Labels           map[string]string `json:"labels"`
 				DiscoveredLabels map[string]string `json:"discoveredLabels"`
+				ScrapeURL        string            `json:"scrapeUrl"`
 			} `json:"activeTargets"`
 		} `json:"data"`
 	}
@@ -390,19 +370,25 @@ func TestShardingRelabeling(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+	name := str(get(objs["StatefulSet"], "metadata", "name"))
 	kept := map[string][]string{}
 	shards := map[string]bool{}
+	pod := regexp.MustCompile(`^http://(` + name + `-\d+)\.[^/]+/probe\?report=(.+)$`)
 	for _, tg := range resp.Data.ActiveTargets {
-		report := tg.DiscoveredLabels["__param_report"]
-		kept[report] = append(kept[report], tg.DiscoveredLabels["__meta_kubernetes_pod_name"])
-		shards[tg.DiscoveredLabels["__meta_kubernetes_pod_name"]] = true
-		if tg.Labels["instance"] != report {
-			t.Errorf("report %s: instance %q, want the report", report, tg.Labels["instance"])
+		m := pod.FindStringSubmatch(tg.ScrapeURL)
+		if m == nil {
+			t.Errorf("target %s: not /probe on one replica", tg.ScrapeURL)
+			continue
+		}
+		kept[m[2]] = append(kept[m[2]], m[1])
+		shards[m[1]] = true
+		if tg.Labels["instance"] != m[2] || tg.Labels["job"] != "toggl-exporter" {
+			t.Errorf("report %s: labels %v, want instance = the report and job toggl-exporter", m[2], tg.Labels)
 		}
 	}
 	for _, r := range reports {
 		if len(kept[r]) != 1 {
-			t.Errorf("report %s kept on %v, want exactly one replica", r, kept[r])
+			t.Errorf("report %s sent to %v, want exactly one replica", r, kept[r])
 		}
 	}
 	// The example's report names are chosen to land on different replicas.

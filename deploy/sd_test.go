@@ -47,31 +47,11 @@ func shardRelabels(t *testing.T, shard, n int) []any {
 // report; two Prometheus servers with the hashmod recipe split the reports between them,
 // none lost and none twice, and the report label comes once (no exported_report).
 func TestServiceDiscoverySharding(t *testing.T) {
-	fake := togglfake.New()
-	upstream := httptest.NewServer(fake)
-	t.Cleanup(upstream.Close)
-	body, err := os.ReadFile(filepath.Join("..", "client", "testdata", "summary_map.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var yml strings.Builder
-	fmt.Fprintf(&yml, "api_url: %s\nrequests_per_second: 100\nreports:\n", upstream.URL)
 	var reports []string
 	for i := range 9 {
-		name := fmt.Sprintf("team-%d", i)
-		token := fmt.Sprintf("sd-report-token-%02d-0123456789abcd", i)
-		fake.Set(token, togglfake.Report{Body: body})
-		fmt.Fprintf(&yml, "  - name: %s\n    token: %s\n", name, token)
-		reports = append(reports, name)
+		reports = append(reports, fmt.Sprintf("team-%d", i))
 	}
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "toggl.yml")
-	if err := os.WriteFile(cfgPath, []byte(yml.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + freePort(t)
-	exp := start(t, "exporter", cleanEnv(), exporterBinary(t), "--config.file="+cfgPath, "--web.listen-address="+addr)
-	waitHTTP(t, exp, "http://"+addr+"/-/ready", time.Minute)
+	addr := startSDExporter(t, reports)
 
 	const shards = 2
 	kept := map[string][]int{}
@@ -129,4 +109,32 @@ func TestServiceDiscoverySharding(t *testing.T) {
 	if len(perShard) != shards || slices.Contains([]int{perShard[0], perShard[1]}, 0) {
 		t.Errorf("reports per shard %v: both shards should have some", perShard)
 	}
+}
+
+// startSDExporter starts the exporter with the named reports (each a healthy summary
+// report of a fake Toggl) and returns its address, for tests of /sd.
+func startSDExporter(t *testing.T, names []string) string {
+	t.Helper()
+	fake := togglfake.New()
+	upstream := httptest.NewServer(fake)
+	t.Cleanup(upstream.Close)
+	body, err := os.ReadFile(filepath.Join("..", "client", "testdata", "summary_map.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var yml strings.Builder
+	fmt.Fprintf(&yml, "api_url: %s\nrequests_per_second: 100\nreports:\n", upstream.URL)
+	for i, name := range names {
+		token := fmt.Sprintf("sd-report-token-%02d-0123456789abcd", i)
+		fake.Set(token, togglfake.Report{Body: body})
+		fmt.Fprintf(&yml, "  - name: %s\n    token: %s\n", name, token)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "toggl.yml")
+	if err := os.WriteFile(cfgPath, []byte(yml.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + freePort(t)
+	exp := start(t, "exporter", cleanEnv(), exporterBinary(t), "--config.file="+cfgPath, "--web.listen-address="+addr)
+	waitHTTP(t, exp, "http://"+addr+"/-/ready", time.Minute)
+	return addr
 }
