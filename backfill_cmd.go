@@ -115,7 +115,7 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 	defer c.CloseIdleConnections()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runErr := backfill.Run(ctx, jobs, out, backfill.Options{Fetcher: c, Progress: stderr})
+	runErr := backfill.Run(ctx, jobs, out, backfill.Options{Fetcher: c, Progress: newProgress(stderr)})
 	// What was finished is written whatever happened, so that a restart goes on from it.
 	if _, err := out.WriteTo(w); err != nil {
 		return fail("writing the output: %v", err)
