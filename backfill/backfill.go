@@ -164,7 +164,7 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = client.Sleep
 	}
 	for i, j := range jobs {
 		next, err := runJob(ctx, j, out, o)
@@ -286,16 +286,5 @@ func fetch(ctx context.Context, r config.Report, body map[string]any, start time
 		cursor = next
 		body = maps.Clone(body)
 		body["first_timestamp"] = next
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -67,13 +67,14 @@ func NewLimits(now func() time.Time) *Limits {
 	}
 	return &Limits{
 		now:    now,
-		sleep:  sleepCtx,
+		sleep:  Sleep,
 		jitter: equalJitter,
 		states: map[string]*credState{},
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx is done (then it returns ctx's error).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

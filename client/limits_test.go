@@ -414,7 +414,7 @@ func TestRateLimitRespectsDeadline(t *testing.T) {
 	if _, err := run(c, ada); err != nil {
 		t.Fatal(err)
 	}
-	c.limits.sleep = sleepCtx // really wait, should it come to that
+	c.limits.sleep = Sleep // really wait, should it come to that
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -443,7 +443,7 @@ func TestRateLimitWaitCanceled(t *testing.T) {
 	if _, err := run(c, ada); err != nil {
 		t.Fatal(err)
 	}
-	c.limits.sleep = sleepCtx
+	c.limits.sleep = Sleep
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	_, _, err := c.Run(ctx, Request{Token: "report-token", Credentials: ada}, nil)
