@@ -74,18 +74,17 @@ type entry struct {
 
 // index builds the lookup maps; call it once the slices are complete.
 func (w *world) index() {
-	w.project = make(map[int64]*projectDef, len(w.projects))
-	for i := range w.projects {
-		w.project[w.projects[i].id] = &w.projects[i]
+	w.project = byID(w.projects, func(p *projectDef) int64 { return p.id })
+	w.client = byID(w.clients, func(c *clientDef) int64 { return c.id })
+	w.user = byID(w.users, func(u *userDef) int64 { return u.id })
+}
+
+func byID[T any](s []T, id func(*T) int64) map[int64]*T {
+	m := make(map[int64]*T, len(s))
+	for i := range s {
+		m[id(&s[i])] = &s[i]
 	}
-	w.client = make(map[int64]*clientDef, len(w.clients))
-	for i := range w.clients {
-		w.client[w.clients[i].id] = &w.clients[i]
-	}
-	w.user = make(map[int64]*userDef, len(w.users))
-	for i := range w.users {
-		w.user[w.users[i].id] = &w.users[i]
-	}
+	return m
 }
 
 // seconds is what the entry adds to totals: a running entry adds nothing.
@@ -96,17 +95,17 @@ func (e *entry) seconds() int64 {
 	return int64(e.stop.Sub(e.start) / time.Second)
 }
 
-// rate returns the currency and hourly rate (cents, 0 for none) the entry is billed at.
-func (w *world) rate(e *entry) (string, int64) {
+// rate returns the currency and hourly rate (0 for none) the entry is billed at.
+func (w *world) rate(e *entry) rateJSON {
 	if p := w.project[e.project]; p != nil && p.currency != "" {
-		return p.currency, p.rate
+		return rateJSON{Currency: p.currency, HourlyRateInCents: p.rate}
 	}
-	return w.currency, 0
+	return rateJSON{Currency: w.currency}
 }
 
 // billableSeconds is the part of the entry's seconds billed at a rate.
 func (w *world) billableSeconds(e *entry) int64 {
-	if _, rate := w.rate(e); !e.billable || rate == 0 {
+	if !e.billable || w.rate(e).HourlyRateInCents == 0 {
 		return 0
 	}
 	return e.seconds()
@@ -115,8 +114,7 @@ func (w *world) billableSeconds(e *entry) int64 {
 // amount is the entry's billable amount in cents. Every sum of amounts in a report is a sum
 // of these, so that rows, days and totals agree to the cent.
 func (w *world) amount(e *entry) int64 {
-	_, rate := w.rate(e)
-	return perHour(w.billableSeconds(e), rate)
+	return perHour(w.billableSeconds(e), w.rate(e).HourlyRateInCents)
 }
 
 // labour is the entry's labour cost in cents.
@@ -178,27 +176,13 @@ func (p period) within(entries []entry) []entry {
 
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
 func (w *world) totals(p period, entries []entry) totalsJSON {
-	type rateKey struct {
-		currency string
-		rate     int64
-	}
-	var keys []rateKey
+	billable := map[rateJSON]int64{}
 	for i := range entries {
-		if w.billableSeconds(&entries[i]) > 0 {
-			c, r := w.rate(&entries[i])
-			if k := (rateKey{c, r}); !slices.Contains(keys, k) {
-				keys = append(keys, k)
-			}
+		if b := w.billableSeconds(&entries[i]); b > 0 {
+			billable[w.rate(&entries[i])] += b
 		}
 	}
-	slices.SortFunc(keys, func(a, b rateKey) int {
-		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.rate, b.rate))
-	})
-
-	t := totalsJSON{Resolution: "day", Rates: make([]rateJSON, len(keys)), Graph: make([]graphJSON, p.days)}
-	for i, k := range keys {
-		t.Rates[i] = rateJSON{Currency: k.currency, HourlyRateInCents: k.rate}
-	}
+	t := totalsJSON{Resolution: "day", Rates: sortedRates(billable), Graph: make([]graphJSON, p.days)}
 	for i := range t.Graph {
 		t.Graph[i].ByRate = map[string]int64{}
 	}
@@ -217,9 +201,8 @@ func (w *world) totals(p period, entries []entry) totalsJSON {
 		g.BillableAmountInCents += amount
 		g.LabourCostInCents += labour
 		if b := w.billableSeconds(e); b > 0 {
-			c, r := w.rate(e)
-			ri := slices.Index(keys, rateKey{c, r})
-			t.Rates[ri].BillableSeconds += b
+			r := w.rate(e)
+			ri := slices.IndexFunc(t.Rates, func(x rateJSON) bool { return x.Currency == r.Currency && x.HourlyRateInCents == r.HourlyRateInCents })
 			g.ByRate[strconv.Itoa(ri)] += b
 		}
 	}
@@ -335,9 +318,9 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 	out := make([]detailedRowJSON, 0, len(rows))
 	for n, row := range rows {
 		e := &row[0]
-		currency, rate := w.rate(e)
+		rate := w.rate(e).HourlyRateInCents
 		j := detailedRowJSON{
-			Description: e.description, Billable: e.billable, Currency: currency,
+			Description: e.description, Billable: e.billable, Currency: w.rate(e).Currency,
 			TagIDs: e.tags, RowNumber: n + 1, UserID: e.user,
 		}
 		if j.TagIDs == nil {
@@ -397,9 +380,9 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 		k := rowKey{e.user, e.project}
 		r := rows[k]
 		if r == nil {
-			currency, rate := w.rate(e)
+			rate := w.rate(e).HourlyRateInCents
 			r = &weeklyRowJSON{
-				UserID: e.user, Currency: currency,
+				UserID: e.user, Currency: w.rate(e).Currency,
 				Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
 			}
 			if u := w.user[e.user]; u != nil {
@@ -423,25 +406,16 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 		r.BillableSeconds[d] += w.billableSeconds(e)
 		r.BillableAmountsInCents[d] += w.amount(e)
 	}
+	byProject := compareSummaryKeys(dimProjects)
 	slices.SortFunc(keys, func(a, b rowKey) int {
-		return cmp.Or(cmp.Compare(rows[a].UserName, rows[b].UserName), w.compareProjects(a.project, b.project))
+		return cmp.Or(cmp.Compare(rows[a].UserName, rows[b].UserName),
+			byProject(w.summaryKey(dimProjects, &entry{project: a.project}), w.summaryKey(dimProjects, &entry{project: b.project})))
 	})
 	out := make([]weeklyRowJSON, len(keys))
 	for i, k := range keys {
 		out[i] = *rows[k]
 	}
 	return out
-}
-
-// compareProjects orders projects by name, no project last.
-func (w *world) compareProjects(a, b int64) int {
-	pa, pb := w.project[a], w.project[b]
-	switch {
-	case pa == nil || pb == nil:
-		return cmp.Compare(b, a) // the 0 of "no project" after any id
-	default:
-		return cmp.Compare(pa.name, pb.name)
-	}
 }
 
 // Summary dimensions: the groupings and sub-groupings summaryGroups renders.
@@ -522,8 +496,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 			sg.ids = append(sg.ids, e.id)
 		}
 		if b := w.billableSeconds(e); b > 0 {
-			c, r := w.rate(e)
-			sg.rates[rateJSON{Currency: c, HourlyRateInCents: r}] += b
+			sg.rates[w.rate(e)] += b
 		}
 	}
 
