@@ -74,11 +74,7 @@ func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequ
 			body = rep.BodyFunc(pg.at)
 		}
 		if rep.Paging != nil {
-			var next, firstNext *cursor
-			var paged bool
-			if body, next, firstNext, paged = pageOf(body, rep.Paging, pg.from); paged {
-				setPagingHeaders(w.Header(), rep.Paging, next, firstNext)
-			}
+			body = pageOf(w.Header(), body, rep.Paging, pg.from)
 		}
 	}
 	write(w, r, http.StatusOK, contentTypeJSON, body, fault)
