@@ -155,12 +155,9 @@ func (p period) day(t time.Time) int {
 	return i
 }
 
-func (p period) date(i int) string {
-	return p.first.AddDate(0, 0, i).Format(time.DateOnly)
-}
-
+// dates returns the first and last days of p, as Toggl writes dates.
 func (p period) dates() (start, end string) {
-	return p.date(0), p.date(p.days - 1)
+	return p.first.Format(time.DateOnly), p.first.AddDate(0, 0, p.days-1).Format(time.DateOnly)
 }
 
 // within returns the entries that started in p.
@@ -537,7 +534,8 @@ func sortedRates(billable map[rateJSON]int64) []rateJSON {
 }
 
 // reportHead holds the top-level fields that vary between reports. A summary is grouped
-// as params' grouping and sub_grouping say (Toggl's defaults: projects, time_entries).
+// as params' grouping and sub_grouping say (Toggl's defaults: projects, time_entries);
+// marshalReport adds the period's dates to params.
 type reportHead struct {
 	name, typ string
 	params    map[string]any
@@ -553,6 +551,11 @@ type reportData struct {
 
 // marshalReport renders a full report body of head.typ.
 func (w *world) marshalReport(head reportHead, d reportData) []byte {
+	start, end := d.period.dates()
+	head.params["start_date"] = start
+	if head.typ != "weekly" { // a weekly report runs 7 days from start_date
+		head.params["end_date"] = end
+	}
 	r := reportJSON{
 		ReportName: head.name, ReportType: head.typ, Public: true,
 		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": true},

@@ -72,31 +72,27 @@ func Demo() *Fake {
 	return f
 }
 
-// demoBody renders the demo report of type typ as it stands at now.
+// demoBody renders the demo report of type typ as it stands at now: the detailed and
+// weekly reports cover the last 7 days, the summary the last 30.
 func demoBody(typ string, now time.Time) []byte {
+	team, days := agency, 7
+	head := reportHead{name: "Team – last 7 days", typ: typ, params: map[string]any{"grouped": true}}
 	switch typ {
-	case "detailed":
-		history := agency.entries(periodEnding(now, 30), now)
-		p := periodEnding(now, 7)
-		start, end := p.dates()
-		d := reportData{period: p, entries: p.within(history), history: history}
-		d.rows = groupRows(p, d.entries)
-		head := reportHead{name: "Team – last 7 days", typ: typ, params: map[string]any{"start_date": start, "end_date": end, "grouped": true}}
-		return agency.world.marshalReport(head, d)
 	case "summary":
-		p := periodEnding(now, 30)
-		history := agency.entries(p, now)
-		start, end := p.dates()
-		head := reportHead{name: "Projects by person – last 30 days", typ: typ, params: map[string]any{
-			"start_date": start, "end_date": end, "grouping": dimProjects, "sub_grouping": dimUsers}}
-		return agency.world.marshalReport(head, reportData{period: p, entries: history, history: history})
-	default:
-		history := support.entries(periodEnding(now, 30), now)
-		p := periodEnding(now, 7)
-		start, _ := p.dates() // a weekly report runs 7 days from start_date
-		head := reportHead{name: "Support desk – weekly timesheet", typ: "weekly", params: map[string]any{"start_date": start}}
-		return support.world.marshalReport(head, reportData{period: p, entries: p.within(history), history: history})
+		days = 30
+		head.name = "Projects by person – last 30 days"
+		head.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
+	case "weekly":
+		team = support
+		head.name, head.params = "Support desk – weekly timesheet", map[string]any{}
 	}
+	history := team.entries(periodEnding(now, 30), now)
+	p := periodEnding(now, days)
+	d := reportData{period: p, entries: p.within(history), history: history}
+	if typ == "detailed" {
+		d.rows = groupRows(p, d.entries)
+	}
+	return team.world.marshalReport(head, d)
 }
 
 // activity is something a demo user works on.

@@ -58,11 +58,6 @@ func WeeklyJSON(spec DetailedSpec) []byte {
 func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
 	w, rows := generateDetailed(spec)
 	entries := slices.Concat(rows...)
-	start, end := generatedWeek.dates()
-	params["start_date"] = start
-	if typ != "weekly" { // a weekly report runs 7 days from start_date
-		params["end_date"] = end
-	}
 	head := reportHead{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params}
 	return w.marshalReport(head, reportData{period: generatedWeek, entries: entries, rows: rows, history: entries})
 }
