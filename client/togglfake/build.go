@@ -533,51 +533,43 @@ func sortedRates(billable map[rateJSON]int64) []rateJSON {
 	return rates
 }
 
-// reportHead holds the top-level fields that vary between reports. A summary is grouped
-// as params' grouping and sub_grouping say (Toggl's defaults: projects, time_entries);
+// reportData is what a report body is computed from. A summary is grouped as params'
+// grouping and sub_grouping say (Toggl's defaults: projects, time_entries);
 // marshalReport adds the period's dates to params.
-type reportHead struct {
+type reportData struct {
 	name, typ string
 	params    map[string]any
+	period    period
+	entries   []entry   // the entries that started in period
+	rows      [][]entry // detailed reports only: the same entries grouped into rows
+	history   []entry   // feeds the dictionaries' actual and tracked seconds
 }
 
-// reportData is what a report body is computed from.
-type reportData struct {
-	period  period
-	entries []entry   // the entries that started in period
-	rows    [][]entry // detailed reports only: the same entries grouped into rows
-	history []entry   // feeds the dictionaries' actual and tracked seconds
-}
-
-// marshalReport renders a full report body of head.typ.
-func (w *world) marshalReport(head reportHead, d reportData) []byte {
+// marshalReport renders a full report body of d.typ.
+func (w *world) marshalReport(d reportData) []byte {
 	start, end := d.period.dates()
-	head.params["start_date"] = start
-	if head.typ != "weekly" { // a weekly report runs 7 days from start_date
-		head.params["end_date"] = end
+	d.params["start_date"] = start
+	if d.typ != "weekly" { // a weekly report runs 7 days from start_date
+		d.params["end_date"] = end
 	}
 	r := reportJSON{
-		ReportName: head.name, ReportType: head.typ, Public: true,
+		ReportName: d.name, ReportType: d.typ, Public: true,
 		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": true},
-		InputParams:  head.params,
-		SavedParams:  head.params,
+		InputParams:  d.params,
+		SavedParams:  d.params,
 		Dictionaries: w.dictionaries(d.history),
 	}
 	totals := w.totals(d.period, d.entries)
-	switch head.typ {
+	switch d.typ {
 	case "detailed":
 		r.DetailedResults = &detailedResults{Report: w.detailedRows(d.rows), Totals: totals}
 	case "summary":
 		r.SummaryResults = &summaryResults{Totals: totals}
-		grouping, _ := head.params["grouping"].(string)
-		subGrouping, _ := head.params["sub_grouping"].(string)
+		grouping, _ := d.params["grouping"].(string)
+		subGrouping, _ := d.params["sub_grouping"].(string)
 		r.SummaryResults.Report.Groups = w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
 	case "weekly":
 		r.WeeklyResults = &weeklyResults{Report: w.weeklyRows(d.period, d.entries), Totals: totals}
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic("togglfake: " + err.Error()) // only plain data here: cannot happen
-	}
-	return b
+	return mustMarshal(r)
 }

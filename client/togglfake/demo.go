@@ -76,23 +76,23 @@ func Demo() *Fake {
 // weekly reports cover the last 7 days, the summary the last 30.
 func demoBody(typ string, now time.Time) []byte {
 	team, days := agency, 7
-	head := reportHead{name: "Team – last 7 days", typ: typ, params: map[string]any{"grouped": true}}
+	d := reportData{name: "Team – last 7 days", typ: typ, params: map[string]any{"grouped": true}}
 	switch typ {
 	case "summary":
 		days = 30
-		head.name = "Projects by person – last 30 days"
-		head.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
+		d.name = "Projects by person – last 30 days"
+		d.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
 	case "weekly":
 		team = support
-		head.name, head.params = "Support desk – weekly timesheet", map[string]any{}
+		d.name, d.params = "Support desk – weekly timesheet", map[string]any{}
 	}
 	history := team.entries(periodEnding(now, 30), now)
 	p := periodEnding(now, days)
-	d := reportData{period: p, entries: p.within(history), history: history}
+	d.period, d.entries, d.history = p, p.within(history), history
 	if typ == "detailed" {
 		d.rows = groupRows(p, d.entries)
 	}
-	return team.world.marshalReport(head, d)
+	return team.world.marshalReport(d)
 }
 
 // activity is something a demo user works on.

@@ -11,10 +11,10 @@
 package togglfake
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -264,9 +264,7 @@ func (f *Fake) recordLocked(req Request) {
 	f.counts[req.Token]++
 	if f.maxRequests > 0 && len(f.requests) >= f.maxRequests {
 		// Drop the oldest half at once so that recording stays amortised O(1).
-		n := copy(f.requests, f.requests[len(f.requests)-f.maxRequests/2:])
-		clear(f.requests[n:])
-		f.requests = f.requests[:n]
+		f.requests = slices.Delete(f.requests, 0, len(f.requests)-f.maxRequests/2)
 	}
 	f.requests = append(f.requests, req)
 }
@@ -320,17 +318,10 @@ func checkAuth(a Auth, kind, user, password string) (int, string) {
 	return http.StatusForbidden, ""
 }
 
-// decodeBody reads at most maxRequestBody bytes and decodes them as a JSON object.
+// decodeBody decodes at most maxRequestBody bytes as a JSON object.
 func decodeBody(body io.Reader) map[string]any {
-	if body == nil {
-		return nil
-	}
-	b, err := io.ReadAll(io.LimitReader(body, maxRequestBody))
-	if err != nil || len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
 	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
+	if json.NewDecoder(io.LimitReader(body, maxRequestBody)).Decode(&m) != nil {
 		return nil
 	}
 	return m

@@ -58,8 +58,8 @@ func WeeklyJSON(spec DetailedSpec) []byte {
 func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
 	w, rows := generateDetailed(spec)
 	entries := slices.Concat(rows...)
-	head := reportHead{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params}
-	return w.marshalReport(head, reportData{period: generatedWeek, entries: entries, rows: rows, history: entries})
+	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
+		period: generatedWeek, entries: entries, rows: rows, history: entries})
 }
 
 // generateDetailed returns the world and the rows of spec, in order of start. The same

@@ -154,7 +154,7 @@ func firstTimestamp(body map[string]any) (ts *int64, ok bool) {
 func mustMarshal(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic("togglfake: " + err.Error()) // raw JSON that was just decoded: cannot happen
+		panic("togglfake: " + err.Error()) // plain data or JSON just decoded: cannot happen
 	}
 	return b
 }
