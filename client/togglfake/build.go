@@ -14,7 +14,7 @@ import (
 // report type its totals agree with its rows, and reports over the same days agree.
 type world struct {
 	currency string // the workspace's, for entries without a project
-	clients  []clientDef
+	clients  []entityJSON
 	projects []projectDef
 	users    []userDef
 	tasks    []taskDef
@@ -22,13 +22,8 @@ type world struct {
 	groups   []entityJSON
 
 	project map[int64]*projectDef
-	client  map[int64]*clientDef
+	client  map[int64]*entityJSON
 	user    map[int64]*userDef
-}
-
-type clientDef struct {
-	id   int64
-	name string
 }
 
 type projectDef struct {
@@ -75,7 +70,7 @@ type entry struct {
 // index builds the lookup maps; call it once the slices are complete.
 func (w *world) index() {
 	w.project = byID(w.projects, func(p *projectDef) int64 { return p.id })
-	w.client = byID(w.clients, func(c *clientDef) int64 { return c.id })
+	w.client = byID(w.clients, func(c *entityJSON) int64 { return c.ID })
 	w.user = byID(w.users, func(u *userDef) int64 { return u.id })
 }
 
@@ -248,7 +243,7 @@ func (w *world) dictionaries(history []entry) dictionariesJSON {
 		d.Projects[key(p.id)] = j
 	}
 	for _, c := range w.clients {
-		d.Clients[key(c.id)] = clientJSON{ID: c.id, Name: c.name}
+		d.Clients[key(c.ID)] = clientJSON{ID: c.ID, Name: c.Name}
 	}
 	for _, u := range w.users {
 		d.Users[key(u.id)] = userJSON{
@@ -389,7 +384,7 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 				r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
 				r.ProjectColor, r.ProjectHexColor = ptr(pr.color), ptr(pr.color)
 				if c := w.client[pr.clientID]; c != nil {
-					r.ClientName = ptr(c.name)
+					r.ClientName = ptr(c.Name)
 				}
 			}
 			if rate != 0 {
@@ -442,7 +437,7 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	case dimClients:
 		if p := w.project[e.project]; p != nil {
 			if c := w.client[p.clientID]; c != nil {
-				return summaryKey{c.id, c.name}
+				return summaryKey{c.ID, c.Name}
 			}
 		}
 	default:

@@ -134,7 +134,7 @@ const (
 // project are not billable.
 var agency = newDemoTeam(4_000_000_000, &world{
 	currency: "USD",
-	clients:  []clientDef{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
+	clients:  []entityJSON{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
 	projects: []projectDef{
 		{id: website, name: "Website Relaunch", color: "#0b83d9", clientID: acme, currency: "USD", rate: 9550, estimated: 900 * 3600, before: 211 * 3600, startDate: "2024-11-04"},
 		{id: mobileApp, name: "Mobile App", color: "#9e5bd9", clientID: acme, currency: "USD", rate: 9550, estimated: 1200 * 3600, before: 157 * 3600, startDate: "2025-01-13"},
@@ -193,7 +193,7 @@ var agency = newDemoTeam(4_000_000_000, &world{
 // billable.
 var support = newDemoTeam(6_000_000_000, &world{
 	currency: "EUR",
-	clients:  []clientDef{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
+	clients:  []entityJSON{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
 	projects: []projectDef{
 		{id: helpdesk, name: "Helpdesk", color: "#06a893", clientID: umbrella, currency: "EUR", rate: 7500, before: 820 * 3600, startDate: "2024-02-01"},
 		{id: managedHosting, name: "Managed Hosting", color: "#c9806b", clientID: northwind, currency: "EUR", rate: 9000, estimated: 500 * 3600, before: 310 * 3600, startDate: "2024-09-02"},

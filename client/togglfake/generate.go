@@ -127,7 +127,7 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 	}
 	w := &world{currency: "USD"}
 	for i := range clients {
-		w.clients = append(w.clients, clientDef{id: int64(100 + i), name: fmt.Sprintf("Client %d", i+1)})
+		w.clients = append(w.clients, entityJSON{ID: int64(100 + i), Name: fmt.Sprintf("Client %d", i+1)})
 	}
 	rates := []rateJSON{{Currency: "USD", HourlyRateInCents: 9550}, {Currency: "EUR", HourlyRateInCents: 11000}, {Currency: "USD", HourlyRateInCents: 12000}}
 	for i := range spec.Projects {

@@ -3,6 +3,7 @@ package togglfake
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -103,12 +104,12 @@ func (f *Fake) serveListing(w http.ResponseWriter, r *http.Request, kind, user s
 	case pageErr != nil || perPageErr != nil:
 		writeStatus(w, r, http.StatusBadRequest, "page and per_page must be positive integers", Fault{})
 	default:
-		first := len(ws.Reports)
-		if page-1 <= len(ws.Reports)/perPage { // and so no overflow
-			first = min((page-1)*perPage, first)
+		var listed []SavedReport
+		if pages := slices.Collect(slices.Chunk(ws.Reports, perPage)); page <= len(pages) {
+			listed = pages[page-1]
 		}
 		out := []savedReportJSON{}
-		for _, s := range ws.Reports[first:][:min(perPage, len(ws.Reports)-first)] {
+		for _, s := range listed {
 			params, _ := json.Marshal(s.Params)
 			if s.Params == nil {
 				params = []byte("{}")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -101,10 +102,7 @@ func write(w http.ResponseWriter, r *http.Request, status int, contentType strin
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	for k, vs := range fault.Header {
-		h.Del(k)
-		for _, v := range vs {
-			h.Add(k, v)
-		}
+		h[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
 	}
 	w.WriteHeader(status)
 
