@@ -13,22 +13,17 @@ type DemoReport struct {
 	ID    int64  // its id in the listing
 	Token string // the shared report token the Fake serves it under
 	Type  string // report_type: "detailed", "summary" or "weekly"
-	// Breakdowns are the breakdowns worth asking for: those the report has data for.
-	Breakdowns []string
 }
 
 // DemoReports are the reports Demo serves, one per report type, all public, each with data
 // of its own. They are rolling windows ending today, by the Fake's clock.
 var DemoReports = []DemoReport{
 	// The agency's last 7 days, grouped rows, paged (see Demo), two currencies.
-	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
-		Breakdowns: []string{"projects", "users", "clients", "tags", "tasks", "project_users"}},
+	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
 	// The agency's last 30 days by project and person: who tracked what.
-	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
-		Breakdowns: []string{"projects", "users", "project_users"}},
+	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
 	// Another team, the support desk, billing in euros only: the 7 days ending today.
-	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
-		Breakdowns: []string{"projects", "users", "clients", "project_users"}},
+	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 }
 
 // DemoWorkspaceID is the demo's workspace: its listing (see SetWorkspace) shows
