@@ -121,8 +121,6 @@ type Request struct {
 	Body map[string]any
 	// UserAgent is the User-Agent header.
 	UserAgent string
-	// Time is when the request arrived, by the fake's clock.
-	Time time.Time
 	// Path is the path and query of a request for a workspace's listing of saved reports
 	// (see SetWorkspace), "" for other requests.
 	Path string
@@ -166,8 +164,8 @@ func (f *Fake) SetFault(token string, fault Fault) {
 	f.reports[token] = r
 }
 
-// SetClock replaces the clock used for quota windows, BodyFunc and Request.Time
-// (default time.Now). Delays always use real time.
+// SetClock replaces the clock used for quota windows and BodyFunc (default time.Now).
+// Delays always use real time.
 func (f *Fake) SetClock(now func() time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -226,7 +224,6 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AuthOK:    known && status == http.StatusOK,
 		Body:      body,
 		UserAgent: r.UserAgent(),
-		Time:      now,
 	})
 	pg := pageRequest{at: now}
 	switch {

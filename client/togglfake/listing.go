@@ -80,7 +80,7 @@ func (f *Fake) serveListing(w http.ResponseWriter, r *http.Request, kind, user s
 	ws, known := f.workspaces[id]
 	known = known && pathOK && err == nil
 	authOK := known && kind == AuthAPIToken && user == ws.APIToken
-	f.recordLocked(Request{AuthKind: kind, AuthOK: authOK, UserAgent: r.UserAgent(), Time: now, Path: r.URL.RequestURI()})
+	f.recordLocked(Request{AuthKind: kind, AuthOK: authOK, UserAgent: r.UserAgent(), Path: r.URL.RequestURI()})
 	var spent string
 	if authOK && r.Method == http.MethodGet {
 		spent = f.quota.charge(bucketKey(kind, user), now, w.Header())
