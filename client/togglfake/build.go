@@ -112,6 +112,14 @@ func (w *world) amount(e *entry) int64 {
 	return perHour(w.billableSeconds(e), w.rate(e).HourlyRateInCents)
 }
 
+// userName returns the name of user id, "" for an unknown user.
+func (w *world) userName(id int64) string {
+	if u := w.user[id]; u != nil {
+		return u.name
+	}
+	return ""
+}
+
 // labour is the entry's labour cost in cents.
 func (w *world) labour(e *entry) int64 {
 	if u := w.user[e.user]; u != nil {
@@ -227,15 +235,8 @@ func (w *world) dictionaries(history []entry) dictionariesJSON {
 	for _, p := range w.projects {
 		actual := p.before + tracked[p.id]
 		j := projectJSON{
-			ID: p.id, Name: p.name, Color: p.color,
-			ActualHours: actual / 3600, ActualSeconds: actual,
-			StartDate: p.startDate,
-		}
-		if p.clientID != 0 {
-			j.ClientID = ptr(p.clientID)
-		}
-		if p.currency != "" {
-			j.Currency = ptr(p.currency)
+			ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: nonZero(p.currency),
+			ActualHours: actual / 3600, ActualSeconds: actual, StartDate: p.startDate,
 		}
 		if p.estimated != 0 {
 			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
@@ -252,11 +253,8 @@ func (w *world) dictionaries(history []entry) dictionariesJSON {
 		}
 	}
 	for _, t := range w.tasks {
-		j := taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID, TrackedSeconds: t.before + taskTracked[t.id]}
-		if t.estimated != 0 {
-			j.EstimatedSeconds = ptr(t.estimated)
-		}
-		d.Tasks[key(t.id)] = j
+		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID,
+			EstimatedSeconds: nonZero(t.estimated), TrackedSeconds: t.before + taskTracked[t.id]}
 	}
 	for _, t := range w.tags {
 		d.Tags[key(t.ID)] = t
@@ -312,20 +310,14 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 		e := &row[0]
 		rate := w.rate(e).HourlyRateInCents
 		j := detailedRowJSON{
-			Description: e.description, Billable: e.billable, Currency: w.rate(e).Currency,
-			TagIDs: e.tags, RowNumber: n + 1, UserID: e.user,
+			UserID: e.user, Username: w.userName(e.user), TaskID: nonZero(e.task), Description: e.description,
+			Billable: e.billable, Currency: w.rate(e).Currency, TagIDs: e.tags, RowNumber: n + 1,
 		}
 		if j.TagIDs == nil {
 			j.TagIDs = []int64{}
 		}
-		if u := w.user[e.user]; u != nil {
-			j.Username = u.name
-		}
 		if p := w.project[e.project]; p != nil {
 			j.ProjectID, j.ProjectColor, j.ProjectHex = ptr(p.id), ptr(p.color), ptr(p.color)
-		}
-		if e.task != 0 {
-			j.TaskID = ptr(e.task)
 		}
 		if rate != 0 {
 			var amount int64
@@ -372,13 +364,10 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 		k := rowKey{e.user, e.project}
 		r := rows[k]
 		if r == nil {
-			rate := w.rate(e).HourlyRateInCents
 			r = &weeklyRowJSON{
-				UserID: e.user, Currency: w.rate(e).Currency,
+				UserID: e.user, UserName: w.userName(e.user),
+				Currency: w.rate(e).Currency, HourlyRateInCents: nonZero(w.rate(e).HourlyRateInCents),
 				Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
-			}
-			if u := w.user[e.user]; u != nil {
-				r.UserName = u.name
 			}
 			if pr := w.project[e.project]; pr != nil {
 				r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
@@ -386,9 +375,6 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 				if c := w.client[pr.clientID]; c != nil {
 					r.ClientName = ptr(c.Name)
 				}
-			}
-			if rate != 0 {
-				r.HourlyRateInCents = ptr(rate)
 			}
 			rows[k] = r
 			keys = append(keys, k)
@@ -430,10 +416,7 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	case dimTimeEntries:
 		return summaryKey{title: e.description}
 	case dimUsers:
-		if u := w.user[e.user]; u != nil {
-			return summaryKey{u.id, u.name}
-		}
-		return summaryKey{id: e.user}
+		return summaryKey{e.user, w.userName(e.user)}
 	case dimClients:
 		if p := w.project[e.project]; p != nil {
 			if c := w.client[p.clientID]; c != nil {
@@ -501,10 +484,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 		}
 		for _, sk := range slices.SortedFunc(maps.Keys(subs[gk]), compareSummaryKeys(subGrouping)) {
 			sg := subs[gk][sk]
-			j := summarySubGroupJSON{Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
-			if sk.id != 0 {
-				j.ID = ptr(sk.id)
-			}
+			j := summarySubGroupJSON{ID: nonZero(sk.id), Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
 			if sk.id != 0 || subGrouping == dimTimeEntries {
 				j.Title = ptr(sk.title)
 			}

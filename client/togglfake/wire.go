@@ -182,3 +182,12 @@ type weeklyRowJSON struct {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// nonZero returns a pointer to v, or nil (sent as null) for the zero value.
+func nonZero[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
