@@ -145,13 +145,15 @@ func periodEnding(t time.Time, days int) period {
 	return period{first: time.Date(y, m, d-days+1, 0, 0, 0, 0, t.Location()), days: days}
 }
 
+// civilDay returns the number of days since the epoch of t's date, free of DST.
+func civilDay(t time.Time) int64 {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
 // day returns the index of t's day in p, or -1 when t is outside p.
 func (p period) day(t time.Time) int {
-	civil := func(t time.Time) int64 { // days since the epoch of t's date, free of DST
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
-	}
-	i := int(civil(t.In(p.first.Location())) - civil(p.first))
+	i := int(civilDay(t.In(p.first.Location())) - civilDay(p.first))
 	if i < 0 || i >= p.days {
 		return -1
 	}
@@ -537,14 +539,14 @@ func (w *world) marshalReport(d reportData) []byte {
 	totals := w.totals(d.period, d.entries)
 	switch d.typ {
 	case "detailed":
-		r.DetailedResults = &detailedResults{Report: w.detailedRows(d.rows), Totals: totals}
+		r.DetailedResults = &results[[]detailedRowJSON]{w.detailedRows(d.rows), totals}
 	case "summary":
-		r.SummaryResults = &summaryResults{Totals: totals}
 		grouping, _ := d.params["grouping"].(string)
 		subGrouping, _ := d.params["sub_grouping"].(string)
-		r.SummaryResults.Report.Groups = w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
+		groups := w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
+		r.SummaryResults = &results[summaryReportJSON]{summaryReportJSON{groups}, totals}
 	case "weekly":
-		r.WeeklyResults = &weeklyResults{Report: w.weeklyRows(d.period, d.entries), Totals: totals}
+		r.WeeklyResults = &results[[]weeklyRowJSON]{w.weeklyRows(d.period, d.entries), totals}
 	}
 	return mustMarshal(r)
 }

@@ -277,7 +277,7 @@ func (t *demoTeam) boundaryCall(entries []entry, now time.Time) (entry, bool) {
 	caller := t.users[(ui+1)%len(t.users)]
 	call := entry{
 		id: a.id + 500_000_000, user: caller.id, project: a.project,
-		description: "Call with " + t.world.user[a.user].name, billable: a.billable,
+		description: "Call with " + t.world.userName(a.user), billable: a.billable,
 		start: a.start, stop: a.start.Add(10 * time.Minute),
 	}
 	return call, !a.running && !call.stop.After(now)
@@ -290,8 +290,8 @@ func (t *demoTeam) day(u demoUser, ui int, day time.Time) []entry {
 	if weekend && !u.onCall {
 		return nil
 	}
+	civil := civilDay(day)
 	y, m, d := day.Date()
-	civil := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 	rng := rand.New(rand.NewPCG(uint64(civil), uint64(u.id)))
 	at := func(minutes int) time.Time { return time.Date(y, m, d, 0, minutes, 0, 0, day.Location()) }
 
