@@ -19,14 +19,13 @@ const (
 )
 
 // statusMessages are the plain-text bodies Toggl documents for its error statuses (see
-// toggl-api.md). The 402 and 429 texts are not documented and are the fake's own.
+// toggl-api.md). The 402 text is not documented and is the fake's own.
 var statusMessages = map[int]string{
 	http.StatusBadRequest:          "The report period is not supported",
 	http.StatusUnauthorized:        "Incorrect username and/or password",
 	http.StatusPaymentRequired:     "You have hit your hourly API quota limit",
 	http.StatusForbidden:           "Invalid token",
 	http.StatusNotFound:            "Not found",
-	http.StatusTooManyRequests:     "Too Many Requests",
 	http.StatusInternalServerError: "report is too big to be exported",
 }
 
