@@ -14,7 +14,7 @@ import (
 // report type its totals agree with its rows, and reports over the same days agree.
 type world struct {
 	currency string // the workspace's, for entries without a project
-	clients  []clientDef
+	clients  []entityJSON
 	projects []projectDef
 	users    []userDef
 	tasks    []taskDef
@@ -22,13 +22,8 @@ type world struct {
 	groups   []entityJSON
 
 	project map[int64]*projectDef
-	client  map[int64]*clientDef
+	client  map[int64]*entityJSON
 	user    map[int64]*userDef
-}
-
-type clientDef struct {
-	id   int64
-	name string
 }
 
 type projectDef struct {
@@ -74,18 +69,17 @@ type entry struct {
 
 // index builds the lookup maps; call it once the slices are complete.
 func (w *world) index() {
-	w.project = make(map[int64]*projectDef, len(w.projects))
-	for i := range w.projects {
-		w.project[w.projects[i].id] = &w.projects[i]
+	w.project = byID(w.projects, func(p *projectDef) int64 { return p.id })
+	w.client = byID(w.clients, func(c *entityJSON) int64 { return c.ID })
+	w.user = byID(w.users, func(u *userDef) int64 { return u.id })
+}
+
+func byID[T any](s []T, id func(*T) int64) map[int64]*T {
+	m := make(map[int64]*T, len(s))
+	for i := range s {
+		m[id(&s[i])] = &s[i]
 	}
-	w.client = make(map[int64]*clientDef, len(w.clients))
-	for i := range w.clients {
-		w.client[w.clients[i].id] = &w.clients[i]
-	}
-	w.user = make(map[int64]*userDef, len(w.users))
-	for i := range w.users {
-		w.user[w.users[i].id] = &w.users[i]
-	}
+	return m
 }
 
 // seconds is what the entry adds to totals: a running entry adds nothing.
@@ -96,17 +90,17 @@ func (e *entry) seconds() int64 {
 	return int64(e.stop.Sub(e.start) / time.Second)
 }
 
-// rate returns the currency and hourly rate (cents, 0 for none) the entry is billed at.
-func (w *world) rate(e *entry) (string, int64) {
+// rate returns the currency and hourly rate (0 for none) the entry is billed at.
+func (w *world) rate(e *entry) rateJSON {
 	if p := w.project[e.project]; p != nil && p.currency != "" {
-		return p.currency, p.rate
+		return rateJSON{Currency: p.currency, HourlyRateInCents: p.rate}
 	}
-	return w.currency, 0
+	return rateJSON{Currency: w.currency}
 }
 
 // billableSeconds is the part of the entry's seconds billed at a rate.
 func (w *world) billableSeconds(e *entry) int64 {
-	if _, rate := w.rate(e); !e.billable || rate == 0 {
+	if !e.billable || w.rate(e).HourlyRateInCents == 0 {
 		return 0
 	}
 	return e.seconds()
@@ -115,8 +109,15 @@ func (w *world) billableSeconds(e *entry) int64 {
 // amount is the entry's billable amount in cents. Every sum of amounts in a report is a sum
 // of these, so that rows, days and totals agree to the cent.
 func (w *world) amount(e *entry) int64 {
-	_, rate := w.rate(e)
-	return perHour(w.billableSeconds(e), rate)
+	return perHour(w.billableSeconds(e), w.rate(e).HourlyRateInCents)
+}
+
+// userName returns the name of user id, "" for an unknown user.
+func (w *world) userName(id int64) string {
+	if u := w.user[id]; u != nil {
+		return u.name
+	}
+	return ""
 }
 
 // labour is the entry's labour cost in cents.
@@ -144,25 +145,24 @@ func periodEnding(t time.Time, days int) period {
 	return period{first: time.Date(y, m, d-days+1, 0, 0, 0, 0, t.Location()), days: days}
 }
 
+// civilDay returns the number of days since the epoch of t's date, free of DST.
+func civilDay(t time.Time) int64 {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
 // day returns the index of t's day in p, or -1 when t is outside p.
 func (p period) day(t time.Time) int {
-	civil := func(t time.Time) int64 { // days since the epoch of t's date, free of DST
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
-	}
-	i := int(civil(t.In(p.first.Location())) - civil(p.first))
+	i := int(civilDay(t.In(p.first.Location())) - civilDay(p.first))
 	if i < 0 || i >= p.days {
 		return -1
 	}
 	return i
 }
 
-func (p period) date(i int) string {
-	return p.first.AddDate(0, 0, i).Format(time.DateOnly)
-}
-
+// dates returns the first and last days of p, as Toggl writes dates.
 func (p period) dates() (start, end string) {
-	return p.date(0), p.date(p.days - 1)
+	return p.first.Format(time.DateOnly), p.first.AddDate(0, 0, p.days-1).Format(time.DateOnly)
 }
 
 // within returns the entries that started in p.
@@ -178,27 +178,13 @@ func (p period) within(entries []entry) []entry {
 
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
 func (w *world) totals(p period, entries []entry) totalsJSON {
-	type rateKey struct {
-		currency string
-		rate     int64
-	}
-	var keys []rateKey
+	billable := map[rateJSON]int64{}
 	for i := range entries {
-		if w.billableSeconds(&entries[i]) > 0 {
-			c, r := w.rate(&entries[i])
-			if k := (rateKey{c, r}); !slices.Contains(keys, k) {
-				keys = append(keys, k)
-			}
+		if b := w.billableSeconds(&entries[i]); b > 0 {
+			billable[w.rate(&entries[i])] += b
 		}
 	}
-	slices.SortFunc(keys, func(a, b rateKey) int {
-		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.rate, b.rate))
-	})
-
-	t := totalsJSON{Resolution: "day", Rates: make([]rateJSON, len(keys)), Graph: make([]graphJSON, p.days)}
-	for i, k := range keys {
-		t.Rates[i] = rateJSON{Currency: k.currency, HourlyRateInCents: k.rate}
-	}
+	t := totalsJSON{Resolution: "day", Rates: sortedRates(billable), Graph: make([]graphJSON, p.days)}
 	for i := range t.Graph {
 		t.Graph[i].ByRate = map[string]int64{}
 	}
@@ -217,9 +203,8 @@ func (w *world) totals(p period, entries []entry) totalsJSON {
 		g.BillableAmountInCents += amount
 		g.LabourCostInCents += labour
 		if b := w.billableSeconds(e); b > 0 {
-			c, r := w.rate(e)
-			ri := slices.Index(keys, rateKey{c, r})
-			t.Rates[ri].BillableSeconds += b
+			r := w.rate(e)
+			ri := slices.IndexFunc(t.Rates, func(x rateJSON) bool { return x.Currency == r.Currency && x.HourlyRateInCents == r.HourlyRateInCents })
 			g.ByRate[strconv.Itoa(ri)] += b
 		}
 	}
@@ -252,15 +237,8 @@ func (w *world) dictionaries(history []entry) dictionariesJSON {
 	for _, p := range w.projects {
 		actual := p.before + tracked[p.id]
 		j := projectJSON{
-			ID: p.id, Name: p.name, Color: p.color,
-			ActualHours: actual / 3600, ActualSeconds: actual,
-			StartDate: p.startDate,
-		}
-		if p.clientID != 0 {
-			j.ClientID = ptr(p.clientID)
-		}
-		if p.currency != "" {
-			j.Currency = ptr(p.currency)
+			ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: nonZero(p.currency),
+			ActualHours: actual / 3600, ActualSeconds: actual, StartDate: p.startDate,
 		}
 		if p.estimated != 0 {
 			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
@@ -268,7 +246,7 @@ func (w *world) dictionaries(history []entry) dictionariesJSON {
 		d.Projects[key(p.id)] = j
 	}
 	for _, c := range w.clients {
-		d.Clients[key(c.id)] = clientJSON{ID: c.id, Name: c.name}
+		d.Clients[key(c.ID)] = clientJSON{ID: c.ID, Name: c.Name}
 	}
 	for _, u := range w.users {
 		d.Users[key(u.id)] = userJSON{
@@ -277,11 +255,8 @@ func (w *world) dictionaries(history []entry) dictionariesJSON {
 		}
 	}
 	for _, t := range w.tasks {
-		j := taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID, TrackedSeconds: t.before + taskTracked[t.id]}
-		if t.estimated != 0 {
-			j.EstimatedSeconds = ptr(t.estimated)
-		}
-		d.Tasks[key(t.id)] = j
+		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID,
+			EstimatedSeconds: nonZero(t.estimated), TrackedSeconds: t.before + taskTracked[t.id]}
 	}
 	for _, t := range w.tags {
 		d.Tags[key(t.ID)] = t
@@ -335,22 +310,16 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 	out := make([]detailedRowJSON, 0, len(rows))
 	for n, row := range rows {
 		e := &row[0]
-		currency, rate := w.rate(e)
+		rate := w.rate(e).HourlyRateInCents
 		j := detailedRowJSON{
-			Description: e.description, Billable: e.billable, Currency: currency,
-			TagIDs: e.tags, RowNumber: n + 1, UserID: e.user,
+			UserID: e.user, Username: w.userName(e.user), TaskID: nonZero(e.task), Description: e.description,
+			Billable: e.billable, Currency: w.rate(e).Currency, TagIDs: e.tags, RowNumber: n + 1,
 		}
 		if j.TagIDs == nil {
 			j.TagIDs = []int64{}
 		}
-		if u := w.user[e.user]; u != nil {
-			j.Username = u.name
-		}
 		if p := w.project[e.project]; p != nil {
 			j.ProjectID, j.ProjectColor, j.ProjectHex = ptr(p.id), ptr(p.color), ptr(p.color)
-		}
-		if e.task != 0 {
-			j.TaskID = ptr(e.task)
 		}
 		if rate != 0 {
 			var amount int64
@@ -397,23 +366,17 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 		k := rowKey{e.user, e.project}
 		r := rows[k]
 		if r == nil {
-			currency, rate := w.rate(e)
 			r = &weeklyRowJSON{
-				UserID: e.user, Currency: currency,
+				UserID: e.user, UserName: w.userName(e.user),
+				Currency: w.rate(e).Currency, HourlyRateInCents: nonZero(w.rate(e).HourlyRateInCents),
 				Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
-			}
-			if u := w.user[e.user]; u != nil {
-				r.UserName = u.name
 			}
 			if pr := w.project[e.project]; pr != nil {
 				r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
 				r.ProjectColor, r.ProjectHexColor = ptr(pr.color), ptr(pr.color)
 				if c := w.client[pr.clientID]; c != nil {
-					r.ClientName = ptr(c.name)
+					r.ClientName = ptr(c.Name)
 				}
-			}
-			if rate != 0 {
-				r.HourlyRateInCents = ptr(rate)
 			}
 			rows[k] = r
 			keys = append(keys, k)
@@ -423,25 +386,16 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 		r.BillableSeconds[d] += w.billableSeconds(e)
 		r.BillableAmountsInCents[d] += w.amount(e)
 	}
+	byProject := compareSummaryKeys(dimProjects)
 	slices.SortFunc(keys, func(a, b rowKey) int {
-		return cmp.Or(cmp.Compare(rows[a].UserName, rows[b].UserName), w.compareProjects(a.project, b.project))
+		return cmp.Or(cmp.Compare(rows[a].UserName, rows[b].UserName),
+			byProject(w.summaryKey(dimProjects, &entry{project: a.project}), w.summaryKey(dimProjects, &entry{project: b.project})))
 	})
 	out := make([]weeklyRowJSON, len(keys))
 	for i, k := range keys {
 		out[i] = *rows[k]
 	}
 	return out
-}
-
-// compareProjects orders projects by name, no project last.
-func (w *world) compareProjects(a, b int64) int {
-	pa, pb := w.project[a], w.project[b]
-	switch {
-	case pa == nil || pb == nil:
-		return cmp.Compare(b, a) // the 0 of "no project" after any id
-	default:
-		return cmp.Compare(pa.name, pb.name)
-	}
 }
 
 // Summary dimensions: the groupings and sub-groupings summaryGroups renders.
@@ -464,14 +418,11 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	case dimTimeEntries:
 		return summaryKey{title: e.description}
 	case dimUsers:
-		if u := w.user[e.user]; u != nil {
-			return summaryKey{u.id, u.name}
-		}
-		return summaryKey{id: e.user}
+		return summaryKey{e.user, w.userName(e.user)}
 	case dimClients:
 		if p := w.project[e.project]; p != nil {
 			if c := w.client[p.clientID]; c != nil {
-				return summaryKey{c.id, c.name}
+				return summaryKey{c.ID, c.Name}
 			}
 		}
 	default:
@@ -522,8 +473,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 			sg.ids = append(sg.ids, e.id)
 		}
 		if b := w.billableSeconds(e); b > 0 {
-			c, r := w.rate(e)
-			sg.rates[rateJSON{Currency: c, HourlyRateInCents: r}] += b
+			sg.rates[w.rate(e)] += b
 		}
 	}
 
@@ -536,10 +486,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 		}
 		for _, sk := range slices.SortedFunc(maps.Keys(subs[gk]), compareSummaryKeys(subGrouping)) {
 			sg := subs[gk][sk]
-			j := summarySubGroupJSON{Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
-			if sk.id != 0 {
-				j.ID = ptr(sk.id)
-			}
+			j := summarySubGroupJSON{ID: nonZero(sk.id), Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
 			if sk.id != 0 || subGrouping == dimTimeEntries {
 				j.Title = ptr(sk.title)
 			}
@@ -563,45 +510,43 @@ func sortedRates(billable map[rateJSON]int64) []rateJSON {
 	return rates
 }
 
-// reportHead holds the top-level fields that vary between reports. A summary is grouped
-// as params' grouping and sub_grouping say (Toggl's defaults: projects, time_entries).
-type reportHead struct {
+// reportData is what a report body is computed from. A summary is grouped as params'
+// grouping and sub_grouping say (Toggl's defaults: projects, time_entries);
+// marshalReport adds the period's dates to params.
+type reportData struct {
 	name, typ string
 	params    map[string]any
+	period    period
+	entries   []entry   // the entries that started in period
+	rows      [][]entry // detailed reports only: the same entries grouped into rows
+	history   []entry   // feeds the dictionaries' actual and tracked seconds
 }
 
-// reportData is what a report body is computed from.
-type reportData struct {
-	period  period
-	entries []entry   // the entries that started in period
-	rows    [][]entry // detailed reports only: the same entries grouped into rows
-	history []entry   // feeds the dictionaries' actual and tracked seconds
-}
-
-// marshalReport renders a full report body of head.typ.
-func (w *world) marshalReport(head reportHead, d reportData) []byte {
+// marshalReport renders a full report body of d.typ.
+func (w *world) marshalReport(d reportData) []byte {
+	start, end := d.period.dates()
+	d.params["start_date"] = start
+	if d.typ != "weekly" { // a weekly report runs 7 days from start_date
+		d.params["end_date"] = end
+	}
 	r := reportJSON{
-		ReportName: head.name, ReportType: head.typ, Public: true,
+		ReportName: d.name, ReportType: d.typ, Public: true,
 		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": true},
-		InputParams:  head.params,
-		SavedParams:  head.params,
+		InputParams:  d.params,
+		SavedParams:  d.params,
 		Dictionaries: w.dictionaries(d.history),
 	}
 	totals := w.totals(d.period, d.entries)
-	switch head.typ {
+	switch d.typ {
 	case "detailed":
-		r.DetailedResults = &detailedResults{Report: w.detailedRows(d.rows), Totals: totals}
+		r.DetailedResults = &results[[]detailedRowJSON]{w.detailedRows(d.rows), totals}
 	case "summary":
-		r.SummaryResults = &summaryResults{Totals: totals}
-		grouping, _ := head.params["grouping"].(string)
-		subGrouping, _ := head.params["sub_grouping"].(string)
-		r.SummaryResults.Report.Groups = w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
+		grouping, _ := d.params["grouping"].(string)
+		subGrouping, _ := d.params["sub_grouping"].(string)
+		groups := w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
+		r.SummaryResults = &results[summaryReportJSON]{summaryReportJSON{groups}, totals}
 	case "weekly":
-		r.WeeklyResults = &weeklyResults{Report: w.weeklyRows(d.period, d.entries), Totals: totals}
+		r.WeeklyResults = &results[[]weeklyRowJSON]{w.weeklyRows(d.period, d.entries), totals}
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic("togglfake: " + err.Error()) // only plain data here: cannot happen
-	}
-	return b
+	return mustMarshal(r)
 }

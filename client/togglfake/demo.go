@@ -13,22 +13,17 @@ type DemoReport struct {
 	ID    int64  // its id in the listing
 	Token string // the shared report token the Fake serves it under
 	Type  string // report_type: "detailed", "summary" or "weekly"
-	// Breakdowns are the breakdowns worth asking for: those the report has data for.
-	Breakdowns []string
 }
 
 // DemoReports are the reports Demo serves, one per report type, all public, each with data
 // of its own. They are rolling windows ending today, by the Fake's clock.
 var DemoReports = []DemoReport{
 	// The agency's last 7 days, grouped rows, paged (see Demo), two currencies.
-	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
-		Breakdowns: []string{"projects", "users", "clients", "tags", "tasks", "project_users"}},
+	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
 	// The agency's last 30 days by project and person: who tracked what.
-	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
-		Breakdowns: []string{"projects", "users", "project_users"}},
+	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
 	// Another team, the support desk, billing in euros only: the 7 days ending today.
-	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
-		Breakdowns: []string{"projects", "users", "clients", "project_users"}},
+	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 }
 
 // DemoWorkspaceID is the demo's workspace: its listing (see SetWorkspace) shows
@@ -72,31 +67,27 @@ func Demo() *Fake {
 	return f
 }
 
-// demoBody renders the demo report of type typ as it stands at now.
+// demoBody renders the demo report of type typ as it stands at now: the detailed and
+// weekly reports cover the last 7 days, the summary the last 30.
 func demoBody(typ string, now time.Time) []byte {
+	team, days := agency, 7
+	d := reportData{name: "Team – last 7 days", typ: typ, params: map[string]any{"grouped": true}}
 	switch typ {
-	case "detailed":
-		history := agency.entries(periodEnding(now, 30), now)
-		p := periodEnding(now, 7)
-		start, end := p.dates()
-		d := reportData{period: p, entries: p.within(history), history: history}
-		d.rows = groupRows(p, d.entries)
-		head := reportHead{name: "Team – last 7 days", typ: typ, params: map[string]any{"start_date": start, "end_date": end, "grouped": true}}
-		return agency.world.marshalReport(head, d)
 	case "summary":
-		p := periodEnding(now, 30)
-		history := agency.entries(p, now)
-		start, end := p.dates()
-		head := reportHead{name: "Projects by person – last 30 days", typ: typ, params: map[string]any{
-			"start_date": start, "end_date": end, "grouping": dimProjects, "sub_grouping": dimUsers}}
-		return agency.world.marshalReport(head, reportData{period: p, entries: history, history: history})
-	default:
-		history := support.entries(periodEnding(now, 30), now)
-		p := periodEnding(now, 7)
-		start, _ := p.dates() // a weekly report runs 7 days from start_date
-		head := reportHead{name: "Support desk – weekly timesheet", typ: "weekly", params: map[string]any{"start_date": start}}
-		return support.world.marshalReport(head, reportData{period: p, entries: p.within(history), history: history})
+		days = 30
+		d.name = "Projects by person – last 30 days"
+		d.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
+	case "weekly":
+		team = support
+		d.name, d.params = "Support desk – weekly timesheet", map[string]any{}
 	}
+	history := team.entries(periodEnding(now, 30), now)
+	p := periodEnding(now, days)
+	d.period, d.entries, d.history = p, p.within(history), history
+	if typ == "detailed" {
+		d.rows = groupRows(p, d.entries)
+	}
+	return team.world.marshalReport(d)
 }
 
 // activity is something a demo user works on.
@@ -138,7 +129,7 @@ const (
 // project are not billable.
 var agency = newDemoTeam(4_000_000_000, &world{
 	currency: "USD",
-	clients:  []clientDef{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
+	clients:  []entityJSON{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
 	projects: []projectDef{
 		{id: website, name: "Website Relaunch", color: "#0b83d9", clientID: acme, currency: "USD", rate: 9550, estimated: 900 * 3600, before: 211 * 3600, startDate: "2024-11-04"},
 		{id: mobileApp, name: "Mobile App", color: "#9e5bd9", clientID: acme, currency: "USD", rate: 9550, estimated: 1200 * 3600, before: 157 * 3600, startDate: "2025-01-13"},
@@ -197,7 +188,7 @@ var agency = newDemoTeam(4_000_000_000, &world{
 // billable.
 var support = newDemoTeam(6_000_000_000, &world{
 	currency: "EUR",
-	clients:  []clientDef{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
+	clients:  []entityJSON{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
 	projects: []projectDef{
 		{id: helpdesk, name: "Helpdesk", color: "#06a893", clientID: umbrella, currency: "EUR", rate: 7500, before: 820 * 3600, startDate: "2024-02-01"},
 		{id: managedHosting, name: "Managed Hosting", color: "#c9806b", clientID: northwind, currency: "EUR", rate: 9000, estimated: 500 * 3600, before: 310 * 3600, startDate: "2024-09-02"},
@@ -286,7 +277,7 @@ func (t *demoTeam) boundaryCall(entries []entry, now time.Time) (entry, bool) {
 	caller := t.users[(ui+1)%len(t.users)]
 	call := entry{
 		id: a.id + 500_000_000, user: caller.id, project: a.project,
-		description: "Call with " + t.world.user[a.user].name, billable: a.billable,
+		description: "Call with " + t.world.userName(a.user), billable: a.billable,
 		start: a.start, stop: a.start.Add(10 * time.Minute),
 	}
 	return call, !a.running && !call.stop.After(now)
@@ -299,8 +290,8 @@ func (t *demoTeam) day(u demoUser, ui int, day time.Time) []entry {
 	if weekend && !u.onCall {
 		return nil
 	}
+	civil := civilDay(day)
 	y, m, d := day.Date()
-	civil := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 	rng := rand.New(rand.NewPCG(uint64(civil), uint64(u.id)))
 	at := func(minutes int) time.Time { return time.Date(y, m, d, 0, minutes, 0, 0, day.Location()) }
 

@@ -11,10 +11,10 @@
 package togglfake
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -121,8 +121,6 @@ type Request struct {
 	Body map[string]any
 	// UserAgent is the User-Agent header.
 	UserAgent string
-	// Time is when the request arrived, by the fake's clock.
-	Time time.Time
 	// Path is the path and query of a request for a workspace's listing of saved reports
 	// (see SetWorkspace), "" for other requests.
 	Path string
@@ -166,8 +164,8 @@ func (f *Fake) SetFault(token string, fault Fault) {
 	f.reports[token] = r
 }
 
-// SetClock replaces the clock used for quota windows, BodyFunc and Request.Time
-// (default time.Now). Delays always use real time.
+// SetClock replaces the clock used for quota windows and BodyFunc (default time.Now).
+// Delays always use real time.
 func (f *Fake) SetClock(now func() time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -219,23 +217,22 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	now := f.now()
 	rep, known := f.reports[token]
-	authStatus := http.StatusOK
-	if known {
-		authStatus = checkAuth(rep.Auth, kind, user, password)
-	}
+	status, msg := checkAuth(rep.Auth, kind, user, password) // an unknown token's Auth is public
 	f.recordLocked(Request{
 		Token:     token,
 		AuthKind:  kind,
-		AuthOK:    known && authStatus == http.StatusOK,
+		AuthOK:    known && status == http.StatusOK,
 		Body:      body,
 		UserAgent: r.UserAgent(),
-		Time:      now,
 	})
-	var q quotaAnswer
-	var pg pageRequest
-	if pathOK && r.Method == http.MethodPost && known && authStatus == http.StatusOK {
-		q = f.quota.charge(bucketKey(kind, user), now)
-		pg.at = now
+	pg := pageRequest{at: now}
+	switch {
+	case !pathOK || (r.Method == http.MethodPost && !known):
+		status, msg = http.StatusNotFound, ""
+	case r.Method != http.MethodPost:
+		status, msg = http.StatusMethodNotAllowed, ""
+		w.Header().Set("Allow", http.MethodPost)
+	case status == http.StatusOK:
 		if rep.Paging != nil {
 			pg.from, pg.fromOK = firstTimestamp(body)
 			wk := f.walks[token]
@@ -246,29 +243,17 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.walks[token] = wk
 			pg.number, pg.at = wk.page, wk.start
 		}
+		if msg = f.quota.charge(bucketKey(kind, user), now, w.Header()); msg != "" {
+			status = http.StatusPaymentRequired
+		}
 	}
 	f.mu.Unlock()
 
-	switch {
-	case !pathOK:
-		writeStatus(w, r, http.StatusNotFound, "", Fault{})
-	case r.Method != http.MethodPost:
-		w.Header().Set("Allow", http.MethodPost)
-		writeStatus(w, r, http.StatusMethodNotAllowed, "", Fault{})
-	case !known:
-		writeStatus(w, r, http.StatusNotFound, "", Fault{})
-	case authStatus == http.StatusUnauthorized && (kind == AuthNone || kind == AuthInvalid):
-		writeStatus(w, r, http.StatusUnauthorized, msgNoAuth, Fault{})
-	case authStatus != http.StatusOK:
-		writeStatus(w, r, authStatus, "", Fault{})
-	default:
-		q.setHeaders(w.Header())
-		if q.spent {
-			writeStatus(w, r, http.StatusPaymentRequired, q.message(), Fault{})
-			return
-		}
-		serveReport(w, r, rep, pg)
+	if status != http.StatusOK {
+		writeStatus(w, r, status, msg, Fault{})
+		return
 	}
+	serveReport(w, r, rep, pg)
 }
 
 // recordLocked appends req to the recorded requests; f.mu must be held.
@@ -276,9 +261,7 @@ func (f *Fake) recordLocked(req Request) {
 	f.counts[req.Token]++
 	if f.maxRequests > 0 && len(f.requests) >= f.maxRequests {
 		// Drop the oldest half at once so that recording stays amortised O(1).
-		n := copy(f.requests, f.requests[len(f.requests)-f.maxRequests/2:])
-		clear(f.requests[n:])
-		f.requests = f.requests[:n]
+		f.requests = slices.Delete(f.requests, 0, len(f.requests)-f.maxRequests/2)
 	}
 	f.requests = append(f.requests, req)
 }
@@ -302,7 +285,7 @@ func parseAuth(r *http.Request) (kind, user, password string) {
 }
 
 // checkAuth returns http.StatusOK when the credentials may read a report requiring a,
-// else the status Toggl would answer:
+// else the status and message Toggl would answer:
 //   - no or unusable Authorization header on a private report: 401 "Unable to extract
 //     authentication data";
 //   - the report's e-mail with a wrong password: 401 "Incorrect username and/or
@@ -310,39 +293,32 @@ func parseAuth(r *http.Request) (kind, user, password string) {
 //   - any other credential: 403 "Invalid token". The fake cannot tell a wrong API token
 //     from another user's valid one, and toggl-api.md documents 403 for a private report
 //     read by someone who is not its owner or a workspace admin.
-func checkAuth(a Auth, kind, user, password string) int {
+func checkAuth(a Auth, kind, user, password string) (int, string) {
 	if a == (Auth{}) {
-		return http.StatusOK
+		return http.StatusOK, ""
 	}
 	switch kind {
 	case AuthNone, AuthInvalid:
-		return http.StatusUnauthorized
+		return http.StatusUnauthorized, msgNoAuth
 	case AuthAPIToken:
 		if a.APIToken != "" && user == a.APIToken {
-			return http.StatusOK
+			return http.StatusOK, ""
 		}
 	case AuthEmail:
 		if a.Email != "" && user == a.Email {
 			if password == a.Password {
-				return http.StatusOK
+				return http.StatusOK, ""
 			}
-			return http.StatusUnauthorized
+			return http.StatusUnauthorized, ""
 		}
 	}
-	return http.StatusForbidden
+	return http.StatusForbidden, ""
 }
 
-// decodeBody reads at most maxRequestBody bytes and decodes them as a JSON object.
+// decodeBody decodes at most maxRequestBody bytes as a JSON object.
 func decodeBody(body io.Reader) map[string]any {
-	if body == nil {
-		return nil
-	}
-	b, err := io.ReadAll(io.LimitReader(body, maxRequestBody))
-	if err != nil || len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
 	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
+	if json.NewDecoder(io.LimitReader(body, maxRequestBody)).Decode(&m) != nil {
 		return nil
 	}
 	return m

@@ -37,9 +37,7 @@ var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), d
 // project ids, and totals that agree with the rows; unlike the demo it has no running
 // entry and no tasks.
 func DetailedJSON(spec DetailedSpec) []byte {
-	w, rows := generateDetailed(spec)
-	start, end := generatedWeek.dates()
-	return w.marshalGenerated(spec, "detailed", rows, map[string]any{"start_date": start, "end_date": end, "grouped": spec.PerRow > 1})
+	return generated(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }
 
 // SummaryJSON returns the body of a summary report over the time entries of
@@ -47,30 +45,63 @@ func DetailedJSON(spec DetailedSpec) []byte {
 // sub-grouped by subGrouping (the same, or "time_entries": one sub-group per description,
 // with the ids of its entries).
 func SummaryJSON(spec DetailedSpec, grouping, subGrouping string) []byte {
-	w, rows := generateDetailed(spec)
-	start, end := generatedWeek.dates()
-	return w.marshalGenerated(spec, "summary", rows, map[string]any{"start_date": start, "end_date": end, "grouping": grouping, "sub_grouping": subGrouping})
+	return generated(spec, "summary", map[string]any{"grouping": grouping, "sub_grouping": subGrouping})
 }
 
 // WeeklyJSON returns the body of a weekly report over the time entries of
 // DetailedJSON(spec): one row per user and project.
 func WeeklyJSON(spec DetailedSpec) []byte {
+	return generated(spec, "weekly", map[string]any{})
+}
+
+// generated renders the report of type typ over generatedWeek.
+func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
 	w, rows := generateDetailed(spec)
-	start, _ := generatedWeek.dates()
-	return w.marshalGenerated(spec, "weekly", rows, map[string]any{"start_date": start})
-}
-
-func (w *world) marshalGenerated(spec DetailedSpec, typ string, rows [][]entry, params map[string]any) []byte {
 	entries := slices.Concat(rows...)
-	head := reportHead{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params}
-	return w.marshalReport(head, reportData{period: generatedWeek, entries: entries, rows: rows, history: entries})
+	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
+		period: generatedWeek, entries: entries, rows: rows, history: entries})
 }
 
-// generateDetailed returns the world and the rows of spec, in order of start.
+// generateDetailed returns the world and the rows of spec, in order of start. The same
+// spec always gives the same world and the same rows.
 func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
-	g := newRowGenerator(spec)
+	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
+	w := generateWorld(spec, rng)
+	descriptions := fixedDescriptions
+	if spec.Descriptions > 0 {
+		descriptions = make([]string, spec.Descriptions)
+		for i := range descriptions {
+			descriptions[i] = fmt.Sprintf("Ticket %d", i+1)
+		}
+	}
 	var rows [][]entry
-	for row := g.next(); row != nil; row = g.next() {
+	id := int64(1_000_000_000)
+	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
+		// A row: entries sharing everything but their times.
+		e := entry{
+			user:        w.users[rng.IntN(len(w.users))].id,
+			description: descriptions[rng.IntN(len(descriptions))],
+		}
+		if len(w.projects) > 0 && len(rows)%10 != 9 {
+			p := &w.projects[rng.IntN(len(w.projects))]
+			e.project = p.id
+			e.billable = p.rate != 0 && rng.IntN(5) != 0
+		}
+		if n := min(len(w.tags), rng.IntN(3)); n > 0 {
+			for _, t := range rng.Perm(len(w.tags))[:n] {
+				e.tags = append(e.tags, w.tags[t].ID)
+			}
+		}
+		row := make([]entry, min(max(spec.PerRow, 1), left))
+		day := generatedWeek.first.AddDate(0, 0, rng.IntN(generatedWeek.days))
+		for i := range row {
+			row[i] = e
+			row[i].id = id
+			id++
+			row[i].start = day.Add(8*time.Hour + time.Duration(rng.IntN(10*3600))*time.Second)
+			row[i].stop = row[i].start.Add(time.Duration(300+rng.IntN(3*3600)) * time.Second)
+		}
+		slices.SortFunc(row, compareStart)
 		rows = append(rows, row)
 	}
 	byStart := func(a, b []entry) int { return compareStart(a[0], b[0]) }
@@ -81,48 +112,30 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 		}
 		slices.SortFunc(rows, byStart) // ties by id
 	}
-	return g.w, rows
+	return w, rows
 }
 
 // fixedDescriptions are the descriptions of generated entries when DetailedSpec asks for
 // no particular number.
 var fixedDescriptions = []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
 
-// rowGenerator produces the rows of a generated report one at a time. The same spec
-// always gives the same world and the same rows.
-type rowGenerator struct {
-	w            *world
-	rng          *rand.Rand
-	perRow       int
-	users        int
-	left         int // entries still to generate
-	rows         int // rows generated so far
-	id           int64
-	descriptions []string
-}
-
-func newRowGenerator(spec DetailedSpec) *rowGenerator {
-	perRow := max(spec.PerRow, 1)
-	users := max(spec.Users, 1)
+// generateWorld returns the clients, projects, users and tags of spec.
+func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 	clients := spec.Clients
 	if clients == 0 {
 		clients = (spec.Projects + 2) / 3
 	}
-	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
-
 	w := &world{currency: "USD"}
 	for i := range clients {
-		w.clients = append(w.clients, clientDef{id: int64(100 + i), name: fmt.Sprintf("Client %d", i+1)})
+		w.clients = append(w.clients, entityJSON{ID: int64(100 + i), Name: fmt.Sprintf("Client %d", i+1)})
 	}
-	rates := []struct {
-		currency string
-		cents    int64
-	}{{"USD", 9550}, {"EUR", 11000}, {"USD", 12000}}
+	rates := []rateJSON{{Currency: "USD", HourlyRateInCents: 9550}, {Currency: "EUR", HourlyRateInCents: 11000}, {Currency: "USD", HourlyRateInCents: 12000}}
 	for i := range spec.Projects {
+		r := rates[i%len(rates)]
 		p := projectDef{
 			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1),
 			color: fmt.Sprintf("#%06x", rng.IntN(1<<24)), startDate: "2024-01-01",
-			currency: rates[i%len(rates)].currency, rate: rates[i%len(rates)].cents,
+			currency: r.Currency, rate: r.HourlyRateInCents,
 		}
 		if clients > 0 && i%4 != 3 {
 			p.clientID = int64(100 + i%clients)
@@ -135,7 +148,7 @@ func newRowGenerator(spec DetailedSpec) *rowGenerator {
 		}
 		w.projects = append(w.projects, p)
 	}
-	for i := range users {
+	for i := range max(spec.Users, 1) {
 		w.users = append(w.users, userDef{
 			id: int64(10000 + i), name: fmt.Sprintf("User %d", i+1),
 			email: fmt.Sprintf("user%d@example.com", i+1), labour: int64(3000 + 100*(i%30)),
@@ -145,50 +158,5 @@ func newRowGenerator(spec DetailedSpec) *rowGenerator {
 		w.tags = append(w.tags, entityJSON{ID: int64(500 + i), Name: fmt.Sprintf("tag-%d", i+1)})
 	}
 	w.index()
-
-	descriptions := fixedDescriptions
-	if spec.Descriptions > 0 {
-		descriptions = make([]string, spec.Descriptions)
-		for i := range descriptions {
-			descriptions[i] = fmt.Sprintf("Ticket %d", i+1)
-		}
-	}
-	return &rowGenerator{w: w, rng: rng, perRow: perRow, users: users, left: spec.Entries,
-		id: 1_000_000_000, descriptions: descriptions}
-}
-
-// next returns the next row (entries sharing everything but their times, sorted by
-// start), or nil when all entries have been generated.
-func (g *rowGenerator) next() []entry {
-	if g.left <= 0 {
-		return nil
-	}
-	w, rng := g.w, g.rng
-	e := entry{
-		user:        w.users[rng.IntN(g.users)].id,
-		description: g.descriptions[rng.IntN(len(g.descriptions))],
-	}
-	if len(w.projects) > 0 && g.rows%10 != 9 {
-		p := &w.projects[rng.IntN(len(w.projects))]
-		e.project = p.id
-		e.billable = p.rate != 0 && rng.IntN(5) != 0
-	}
-	if n := min(len(w.tags), rng.IntN(3)); n > 0 {
-		for _, t := range rng.Perm(len(w.tags))[:n] {
-			e.tags = append(e.tags, w.tags[t].ID)
-		}
-	}
-	row := make([]entry, min(g.perRow, g.left))
-	day := generatedWeek.first.AddDate(0, 0, rng.IntN(generatedWeek.days))
-	for i := range row {
-		row[i] = e
-		row[i].id = g.id
-		g.id++
-		row[i].start = day.Add(8*time.Hour + time.Duration(rng.IntN(10*3600))*time.Second)
-		row[i].stop = row[i].start.Add(time.Duration(300+rng.IntN(3*3600)) * time.Second)
-	}
-	slices.SortFunc(row, compareStart)
-	g.left -= g.perRow
-	g.rows++
-	return row
+	return w
 }

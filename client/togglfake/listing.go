@@ -3,6 +3,7 @@ package togglfake
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -79,10 +80,10 @@ func (f *Fake) serveListing(w http.ResponseWriter, r *http.Request, kind, user s
 	ws, known := f.workspaces[id]
 	known = known && pathOK && err == nil
 	authOK := known && kind == AuthAPIToken && user == ws.APIToken
-	f.recordLocked(Request{AuthKind: kind, AuthOK: authOK, UserAgent: r.UserAgent(), Time: now, Path: r.URL.RequestURI()})
-	var q quotaAnswer
+	f.recordLocked(Request{AuthKind: kind, AuthOK: authOK, UserAgent: r.UserAgent(), Path: r.URL.RequestURI()})
+	var spent string
 	if authOK && r.Method == http.MethodGet {
-		q = f.quota.charge(bucketKey(kind, user), now)
+		spent = f.quota.charge(bucketKey(kind, user), now, w.Header())
 	}
 	f.mu.Unlock()
 
@@ -98,32 +99,28 @@ func (f *Fake) serveListing(w http.ResponseWriter, r *http.Request, kind, user s
 		writeStatus(w, r, http.StatusUnauthorized, msgNoAuth, Fault{})
 	case !authOK:
 		writeStatus(w, r, http.StatusForbidden, "", Fault{})
+	case spent != "":
+		writeStatus(w, r, http.StatusPaymentRequired, spent, Fault{})
+	case pageErr != nil || perPageErr != nil:
+		writeStatus(w, r, http.StatusBadRequest, "page and per_page must be positive integers", Fault{})
 	default:
-		q.setHeaders(w.Header())
-		switch {
-		case q.spent:
-			writeStatus(w, r, http.StatusPaymentRequired, q.message(), Fault{})
-		case pageErr != nil || perPageErr != nil:
-			writeStatus(w, r, http.StatusBadRequest, "page and per_page must be positive integers", Fault{})
-		default:
-			first := len(ws.Reports)
-			if page-1 <= len(ws.Reports)/perPage { // and so no overflow
-				first = min((page-1)*perPage, first)
-			}
-			out := []savedReportJSON{}
-			for _, s := range ws.Reports[first:][:min(perPage, len(ws.Reports)-first)] {
-				params, _ := json.Marshal(s.Params)
-				if s.Params == nil {
-					params = []byte("{}")
-				}
-				out = append(out, savedReportJSON{
-					ID: s.ID, Name: s.Name, Token: s.Token, Public: s.Public, FixedDaterange: s.FixedDaterange,
-					Params: string(params), UID: 1, UpdatedAt: "2025-03-01T09:00:00+00:00", UpdatedBy: 1,
-					ScheduledEmailUIDs: []int64{}, ScheduledEmailGIDs: []int64{},
-				})
-			}
-			write(w, r, http.StatusOK, contentTypeJSON, mustMarshal(out), Fault{})
+		var listed []SavedReport
+		if pages := slices.Collect(slices.Chunk(ws.Reports, perPage)); page <= len(pages) {
+			listed = pages[page-1]
 		}
+		out := []savedReportJSON{}
+		for _, s := range listed {
+			params, _ := json.Marshal(s.Params)
+			if s.Params == nil {
+				params = []byte("{}")
+			}
+			out = append(out, savedReportJSON{
+				ID: s.ID, Name: s.Name, Token: s.Token, Public: s.Public, FixedDaterange: s.FixedDaterange,
+				Params: string(params), UID: 1, UpdatedAt: "2025-03-01T09:00:00+00:00", UpdatedBy: 1,
+				ScheduledEmailUIDs: []int64{}, ScheduledEmailGIDs: []int64{},
+			})
+		}
+		write(w, r, http.StatusOK, contentTypeJSON, mustMarshal(out), Fault{})
 	}
 }
 

@@ -72,29 +72,21 @@ func (p *Paging) size() int {
 
 // pagedRow is a detailed row, kept as its JSON, with what ordering and cursors need.
 type pagedRow struct {
-	raw     json.RawMessage
-	id      int64 // time-entry id of its first entry
-	start   int64 // Unix seconds of its first entry; math.MinInt64 when it has none
-	ordinal int   // 1-based position in the ordered report
-}
-
-// cursor is what the X-Next-* headers point to.
-type cursor struct {
-	id, timestamp int64
-	rowNumber     int
+	raw   json.RawMessage
+	id    int64 // time-entry id of its first entry
+	start int64 // Unix seconds of its first entry; math.MinInt64 when it has none
 }
 
 // pageOf returns the page of body starting at from (Unix seconds; nil for the first page)
-// and the cursors of the next page and of the first page's next (nil when there is none).
-// paged is false when body is not a detailed report, and then page is body.
-func pageOf(body []byte, p *Paging, from *int64) (page []byte, next, firstNext *cursor, paged bool) {
-	var top map[string]json.RawMessage
-	var results map[string]json.RawMessage
+// and sets the paging headers of p on h, or returns body as it is when it is not a
+// detailed report.
+func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
+	var top, results map[string]json.RawMessage
 	var raws []json.RawMessage
 	if json.Unmarshal(body, &top) != nil ||
 		json.Unmarshal(top["detailed_results"], &results) != nil || results == nil ||
 		json.Unmarshal(results["report"], &raws) != nil {
-		return body, nil, nil, false
+		return body
 	}
 	rows := make([]pagedRow, len(raws))
 	for i, raw := range raws {
@@ -116,45 +108,32 @@ func pageOf(body []byte, p *Paging, from *int64) (page []byte, next, firstNext *
 	if p.Short > 0 {
 		rows = rows[:len(rows)-min(p.Short, len(rows))]
 	}
-	for i := range rows {
-		rows[i].ordinal = i + 1
-	}
 
 	size := p.size()
-	cursorAt := func(i int) *cursor {
-		if i >= len(rows) {
-			return nil
-		}
-		return &cursor{id: rows[i].id, timestamp: rows[i].start, rowNumber: rows[i].ordinal}
-	}
 	first := 0
 	if from != nil {
 		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })
 	}
 	last := first + min(size, len(rows)-first)
+	if !p.NoPageSizeHeader {
+		h.Set(HeaderPageSize, strconv.Itoa(size))
+	}
+	next := last // the first row left out, which the X-Next-* headers name
+	if p.StuckCursor {
+		next = size
+	}
+	if next < len(rows) && !p.Silent {
+		h.Set(HeaderNextID, strconv.FormatInt(rows[next].id, 10))
+		h.Set(HeaderNextRowNumber, strconv.Itoa(next+1))
+		h.Set(HeaderNextTimestamp, strconv.FormatInt(rows[next].start, 10))
+	}
 	out := make([]json.RawMessage, 0, last-first)
 	for _, r := range rows[first:last] {
 		out = append(out, r.raw)
 	}
 	results["report"] = mustMarshal(out)
 	top["detailed_results"] = mustMarshal(results)
-	return mustMarshal(top), cursorAt(last), cursorAt(size), true
-}
-
-// setPagingHeaders sets the headers of a page whose next page is next.
-func setPagingHeaders(h http.Header, p *Paging, next, firstNext *cursor) {
-	if !p.NoPageSizeHeader {
-		h.Set(HeaderPageSize, strconv.Itoa(p.size()))
-	}
-	if p.StuckCursor {
-		next = firstNext
-	}
-	if next == nil || p.Silent {
-		return
-	}
-	h.Set(HeaderNextID, strconv.FormatInt(next.id, 10))
-	h.Set(HeaderNextRowNumber, strconv.Itoa(next.rowNumber))
-	h.Set(HeaderNextTimestamp, strconv.FormatInt(next.timestamp, 10))
+	return mustMarshal(top)
 }
 
 // firstTimestamp reads the paging cursor of a request body: nil when absent or null.
@@ -175,7 +154,7 @@ func firstTimestamp(body map[string]any) (ts *int64, ok bool) {
 func mustMarshal(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic("togglfake: " + err.Error()) // raw JSON that was just decoded: cannot happen
+		panic("togglfake: " + err.Error()) // plain data or JSON just decoded: cannot happen
 	}
 	return b
 }

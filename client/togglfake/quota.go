@@ -27,14 +27,6 @@ type quotaBucket struct {
 	used  int
 }
 
-// quotaAnswer is the outcome of charging one request; the zero value means no quota.
-type quotaAnswer struct {
-	enabled   bool
-	spent     bool
-	remaining int
-	resetsIn  int // whole seconds, rounded up
-}
-
 // SetQuota simulates Toggl's API quota: each authorised request to a known report costs 1
 // from the bucket of its credential (the API token, the e-mail, or one shared anonymous
 // bucket for requests without usable credentials). Answers carry X-Toggl-Quota-Remaining
@@ -59,38 +51,26 @@ func bucketKey(kind, user string) string {
 	}
 }
 
-// charge counts one request at now for bucket key.
-func (q *quota) charge(key string, now time.Time) quotaAnswer {
+// charge counts one request at now against the bucket key, sets the quota headers on h,
+// and returns the 402 message when the bucket is spent, else "".
+func (q *quota) charge(key string, now time.Time, h http.Header) string {
 	if q.limit <= 0 {
-		return quotaAnswer{}
+		return ""
 	}
 	b := q.buckets[key]
 	if b == nil || !now.Before(b.start.Add(q.window)) {
 		b = &quotaBucket{start: now}
 		q.buckets[key] = b
 	}
-	a := quotaAnswer{enabled: true, resetsIn: ceilSeconds(b.start.Add(q.window).Sub(now))}
-	if b.used >= q.limit {
-		a.spent = true
-		return a
+	resetsIn := (b.start.Add(q.window).Sub(now) + time.Second - 1) / time.Second // rounded up
+	spent := b.used >= q.limit
+	if !spent {
+		b.used++
 	}
-	b.used++
-	a.remaining = q.limit - b.used
-	return a
-}
-
-func (a quotaAnswer) setHeaders(h http.Header) {
-	if !a.enabled {
-		return
+	h.Set(HeaderQuotaRemaining, strconv.Itoa(q.limit-b.used))
+	h.Set(HeaderQuotaResetsIn, strconv.Itoa(int(resetsIn)))
+	if spent {
+		return fmt.Sprintf("%s. It resets in %d seconds.", StatusMessage(http.StatusPaymentRequired), resetsIn)
 	}
-	h.Set(HeaderQuotaRemaining, strconv.Itoa(a.remaining))
-	h.Set(HeaderQuotaResetsIn, strconv.Itoa(a.resetsIn))
-}
-
-func (a quotaAnswer) message() string {
-	return fmt.Sprintf("%s. It resets in %d seconds.", StatusMessage(http.StatusPaymentRequired), a.resetsIn)
-}
-
-func ceilSeconds(d time.Duration) int {
-	return int((d + time.Second - 1) / time.Second)
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -18,14 +19,13 @@ const (
 )
 
 // statusMessages are the plain-text bodies Toggl documents for its error statuses (see
-// toggl-api.md). The 402 and 429 texts are not documented and are the fake's own.
+// toggl-api.md). The 402 text is not documented and is the fake's own.
 var statusMessages = map[int]string{
 	http.StatusBadRequest:          "The report period is not supported",
 	http.StatusUnauthorized:        "Incorrect username and/or password",
 	http.StatusPaymentRequired:     "You have hit your hourly API quota limit",
 	http.StatusForbidden:           "Invalid token",
 	http.StatusNotFound:            "Not found",
-	http.StatusTooManyRequests:     "Too Many Requests",
 	http.StatusInternalServerError: "report is too big to be exported",
 }
 
@@ -74,11 +74,7 @@ func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequ
 			body = rep.BodyFunc(pg.at)
 		}
 		if rep.Paging != nil {
-			var next, firstNext *cursor
-			var paged bool
-			if body, next, firstNext, paged = pageOf(body, rep.Paging, pg.from); paged {
-				setPagingHeaders(w.Header(), rep.Paging, next, firstNext)
-			}
+			body = pageOf(w.Header(), body, rep.Paging, pg.from)
 		}
 	}
 	write(w, r, http.StatusOK, contentTypeJSON, body, fault)
@@ -105,10 +101,7 @@ func write(w http.ResponseWriter, r *http.Request, status int, contentType strin
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	for k, vs := range fault.Header {
-		h.Del(k)
-		for _, v := range vs {
-			h.Add(k, v)
-		}
+		h[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
 	}
 	w.WriteHeader(status)
 

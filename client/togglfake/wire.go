@@ -4,37 +4,30 @@ package togglfake
 // pointers so that they are sent as null, like Toggl does, rather than left out.
 
 type reportJSON struct {
-	ReportName          string           `json:"report_name"`
-	ReportType          string           `json:"report_type"`
-	Public              bool             `json:"public"`
-	FixedDaterange      bool             `json:"fixed_daterange"`
-	HideAmounts         bool             `json:"hide_amounts"`
-	IsCommentingEnabled bool             `json:"is_commenting_enabled"`
-	Features            map[string]bool  `json:"features"`
-	InputParams         map[string]any   `json:"input_params"`
-	SavedParams         map[string]any   `json:"saved_params"`
-	WorkspaceLogo       string           `json:"workspace_logo"`
-	Dictionaries        dictionariesJSON `json:"dictionaries"`
-	DetailedResults     *detailedResults `json:"detailed_results"`
-	SummaryResults      *summaryResults  `json:"summary_results"`
-	WeeklyResults       *weeklyResults   `json:"weekly_results"`
+	ReportName          string                      `json:"report_name"`
+	ReportType          string                      `json:"report_type"`
+	Public              bool                        `json:"public"`
+	FixedDaterange      bool                        `json:"fixed_daterange"`
+	HideAmounts         bool                        `json:"hide_amounts"`
+	IsCommentingEnabled bool                        `json:"is_commenting_enabled"`
+	Features            map[string]bool             `json:"features"`
+	InputParams         map[string]any              `json:"input_params"`
+	SavedParams         map[string]any              `json:"saved_params"`
+	WorkspaceLogo       string                      `json:"workspace_logo"`
+	Dictionaries        dictionariesJSON            `json:"dictionaries"`
+	DetailedResults     *results[[]detailedRowJSON] `json:"detailed_results"`
+	SummaryResults      *results[summaryReportJSON] `json:"summary_results"`
+	WeeklyResults       *results[[]weeklyRowJSON]   `json:"weekly_results"`
 }
 
-type detailedResults struct {
-	Report []detailedRowJSON `json:"report"`
-	Totals totalsJSON        `json:"totals"`
-}
-
-type summaryResults struct {
-	Report struct {
-		Groups []summaryGroupJSON `json:"groups"`
-	} `json:"report"`
+// results is a result block: its report and totals.
+type results[T any] struct {
+	Report T          `json:"report"`
 	Totals totalsJSON `json:"totals"`
 }
 
-type weeklyResults struct {
-	Report []weeklyRowJSON `json:"report"`
-	Totals totalsJSON      `json:"totals"`
+type summaryReportJSON struct {
+	Groups []summaryGroupJSON `json:"groups"`
 }
 
 type totalsJSON struct {
@@ -182,3 +175,12 @@ type weeklyRowJSON struct {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// nonZero returns a pointer to v, or nil (sent as null) for the zero value.
+func nonZero[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
