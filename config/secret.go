@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/alecthomas/units"
 )
 
 // redactedSecret replaces every non-empty secret in rendered output.
@@ -133,7 +135,7 @@ func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %s, %s", path, Bytes(limit), tooLarge)
+		return nil, fmt.Errorf("%s: larger than %s, %s", path, units.Base2Bytes(limit), tooLarge)
 	}
 	return data, nil
 }
@@ -188,18 +190,19 @@ func (p pair) name() string {
 	return p.key
 }
 
-// resolve returns the value of a pair, checked by check. trim drops
-// surrounding whitespace of literals too (tokens never contain any); file
-// contents are always trimmed. Errors start with the key.
-func (r *resolver) resolve(p pair, trim bool, check func(string) error) (string, error) {
+// secret returns the value of a pair, checked by check, or "" with a
+// problem at place. trim drops surrounding whitespace of literals too
+// (tokens never contain any); file contents are always trimmed.
+func (k *completion) secret(place string, p pair, trim bool, check func(string) error) string {
 	if p.literal != "" && p.file != "" {
-		return "", fmt.Errorf("%s and %s_file: set only one", p.key, p.key)
+		k.errorf(place, nil, "%s and %s_file: set only one", p.key, p.key)
+		return ""
 	}
 	var v string
 	var err error
 	if p.file != "" {
-		v, err = r.file(p.file)
-	} else if v, err = r.expand(string(p.literal)); trim {
+		v, err = k.file(p.file)
+	} else if v, err = k.expand(string(p.literal)); trim {
 		v = strings.TrimSpace(v)
 	}
 	if err == nil && strings.TrimSpace(v) == "" {
@@ -209,9 +212,10 @@ func (r *resolver) resolve(p pair, trim bool, check func(string) error) (string,
 		err = check(v)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", p.name(), err)
+		k.errorf(place, nil, "%s: %w", p.name(), err)
+		return ""
 	}
-	return v, nil
+	return v
 }
 
 // minTokenLength is the shortest report or API token accepted: real ones
