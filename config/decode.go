@@ -63,13 +63,7 @@ var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>
 func syntaxError(data []byte) error {
 	const quote = "quote values that start with * & ! | > % @ or a backtick"
 	lines := strings.SplitAfter(string(data), "\n")
-	end := 0
-	ends := make([]int, len(lines))
-	for k, l := range lines {
-		end += len(l)
-		ends[k] = end
-	}
-	k := sort.Search(len(lines), func(k int) bool { return !parses(data[:ends[k]]) })
+	k := sort.Search(len(lines), func(k int) bool { return !parses(strings.Join(lines[:k+1], "")) })
 	if k == len(lines) {
 		return errors.New("cannot parse the YAML (" + quote + ")")
 	}
@@ -83,8 +77,8 @@ func syntaxError(data []byte) error {
 }
 
 // parses tells whether data is a YAML stream yaml.v3 can parse.
-func parses(data []byte) bool {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+func parses(data string) bool {
+	dec := yaml.NewDecoder(strings.NewReader(data))
 	for {
 		var n yaml.Node
 		if err := dec.Decode(&n); err != nil {

@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -43,11 +42,9 @@ func (s Secret) String() string {
 // GoString renders the secret redacted, so %#v never prints it either.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
-// MarshalYAML renders the secret as "<secret>" (empty stays empty).
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// MarshalJSON renders the secret as "<secret>" (empty stays empty).
-func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }
+// MarshalText renders the secret as "<secret>" (empty stays empty) in YAML
+// and JSON.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // resolver turns secret references (literals with ${VAR}, *_file paths,
 // the TOGGL_API_TOKEN environment variable) into values, and feeds every
@@ -68,17 +65,14 @@ func newResolver(data []byte, dir string, lookupEnv func(string) (string, bool),
 		readFile = func(p string) ([]byte, error) { return readRegular(p, maxSecretFileBytes, "not a secret file") }
 	}
 	r := &resolver{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
-	r.record("config", data)
+	r.record("config", string(data))
 	return r
 }
 
-// record adds a length-prefixed input to the fingerprint.
-func (r *resolver) record(kind string, parts ...[]byte) {
-	for _, p := range append([][]byte{[]byte(kind)}, parts...) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
-		r.sum.Write(n[:])
-		r.sum.Write(p)
+// record adds length-prefixed inputs to the fingerprint.
+func (r *resolver) record(parts ...string) {
+	for _, p := range parts {
+		fmt.Fprintf(r.sum, "%d:%s", len(p), p)
 	}
 }
 
@@ -86,7 +80,7 @@ func (r *resolver) fingerprint() [sha256.Size]byte { return [sha256.Size]byte(r.
 
 func (r *resolver) env(name string) (string, bool) {
 	v, ok := r.lookupEnv(name)
-	r.record("env", []byte(name), []byte(strconv.FormatBool(ok)), []byte(v))
+	r.record("env", name, strconv.FormatBool(ok), v)
 	return v, ok
 }
 
@@ -107,7 +101,7 @@ func (r *resolver) file(p string) (string, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	v := strings.TrimSpace(string(data))
-	r.record("file", []byte(full), []byte(v))
+	r.record("file", full, v)
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", full)
 	}
