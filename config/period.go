@@ -125,8 +125,9 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 
 // ParseWeekday parses "monday" .. "sunday", case-insensitively.
 func ParseWeekday(s string) (time.Weekday, error) {
+	name := strings.ToLower(strings.TrimSpace(s)) // not EqualFold: "ſunday" is no weekday
 	for d := time.Sunday; d <= time.Saturday; d++ {
-		if strings.ToLower(d.String()) == strings.ToLower(strings.TrimSpace(s)) {
+		if strings.ToLower(d.String()) == name {
 			return d, nil
 		}
 	}
