@@ -299,14 +299,17 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 			}
 		}
 	case *map[string]any:
-		*p = d.params(place, n)
-		return
+		if want, ok = "a mapping", n.Kind == yaml.MappingNode; ok {
+			*p = d.params(place, n)
+		}
 	case *[]Report:
-		*p = d.reports(n)
-		return
+		if want, ok = "a list of reports", n.Kind == yaml.SequenceNode; ok {
+			*p = d.reports(n)
+		}
 	case *[]Discover:
-		*p = d.discover(n)
-		return
+		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
+			*p = d.discover(n)
+		}
 	case *Report: // a discover entry's defaults
 		if want, ok = "a mapping of report settings", n.Kind == yaml.MappingNode; ok {
 			keys := reportFields(p)
@@ -355,11 +358,8 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 	})
 }
 
+// reports decodes the list of reports n.
 func (d *decoder) reports(n *yaml.Node) []Report {
-	if n.Kind != yaml.SequenceNode {
-		d.errorf("", n, "reports: expected a list of reports, got %s", describe(n))
-		return nil
-	}
 	reps := make([]Report, len(n.Content))
 	for i, item := range n.Content {
 		reps[i] = newReport()
@@ -381,11 +381,8 @@ func (d *decoder) reports(n *yaml.Node) []Report {
 	return reps
 }
 
+// discover decodes the list of discover entries n.
 func (d *decoder) discover(n *yaml.Node) []Discover {
-	if n.Kind != yaml.SequenceNode {
-		d.errorf("", n, "discover: expected a list of workspaces, got %s", describe(n))
-		return nil
-	}
 	out := make([]Discover, len(n.Content))
 	for i, item := range n.Content {
 		out[i] = Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()}

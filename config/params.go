@@ -62,12 +62,8 @@ func paramValue(want string, n *yaml.Node) (v any, ok bool) {
 	return n.Value, n.Kind == yaml.ScalarNode && (want == "a string" || slices.Contains(strings.Split(strings.ReplaceAll(want, " or ", ", "), ", "), n.Value))
 }
 
-// params decodes a report's params mapping, checking each key and value.
+// params decodes a report's params mapping n, checking each key and value.
 func (d *decoder) params(place string, n *yaml.Node) map[string]any {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(place, n, "params: expected a mapping, got %s", describe(n))
-		return nil
-	}
 	out := make(map[string]any)
 	for _, e := range d.entries(n, place) {
 		path := "params." + e.key
