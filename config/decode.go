@@ -316,12 +316,7 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 			for _, k := range []string{"name", "token", "token_file"} {
 				delete(keys, k)
 			}
-			d.fieldsOf(n, place+": "+key, keys, func(key string) string {
-				if _, ok := reportKeys[key]; ok {
-					return " (discovery sets it from the listing)"
-				}
-				return suggest(key, keys)
-			})
+			d.fieldsOf(n, place+": "+key, keys, hint(keys, reportKeys, " (discovery sets it from the listing)"))
 		}
 	}
 	switch {
@@ -350,16 +345,12 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", describe(root))
 		return
 	}
-	d.fieldsOf(root, "", fields(c), func(key string) string {
-		if _, ok := reportKeys[key]; ok {
-			return " (a report setting: put it under a report)"
-		}
-		return suggest(key, configKeys)
-	})
+	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 }
 
 // reports decodes the list of reports n.
 func (d *decoder) reports(n *yaml.Node) []Report {
+	global := hint(reportKeys, configKeys, " (a global setting: put it at the top level)")
 	reps := make([]Report, len(n.Content))
 	for i, item := range n.Content {
 		reps[i] = newReport()
@@ -372,10 +363,7 @@ func (d *decoder) reports(n *yaml.Node) []Report {
 			if _, ok := paramKinds[key]; ok {
 				return " (a request parameter: put it under params)"
 			}
-			if _, ok := configKeys[key]; ok {
-				return " (a global setting: put it at the top level)"
-			}
-			return suggest(key, reportKeys)
+			return global(key)
 		})
 	}
 	return reps
@@ -391,12 +379,7 @@ func (d *decoder) discover(n *yaml.Node) []Discover {
 			d.errorf(place, item, "expected a mapping (workspace_id: ..., api_token_file: ...), got %s", describe(item))
 			continue
 		}
-		d.fieldsOf(item, place, fields(&out[i]), func(key string) string {
-			if _, ok := reportKeys[key]; ok {
-				return " (a report setting: put it under defaults)"
-			}
-			return suggest(key, discoverKeys)
-		})
+		d.fieldsOf(item, place, fields(&out[i]), hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
 	}
 	return out
 }
@@ -411,6 +394,17 @@ func reportName(m *yaml.Node) string {
 		}
 	}
 	return ""
+}
+
+// hint explains a key that is not one of here: why, when it is one of
+// elsewhere, else the closest key of here.
+func hint(here, elsewhere map[string]any, why string) func(string) string {
+	return func(key string) string {
+		if _, ok := elsewhere[key]; ok {
+			return why
+		}
+		return suggest(key, here)
+	}
 }
 
 // suggest returns ` (did you mean "x"?)` for the known key closest to key,
