@@ -95,17 +95,11 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 	type found struct {
 		entry int
 		saved SavedReport
-		slug  string
 	}
-	var (
-		errs  []error
-		cands []found
-		slugs = map[string]int{}
-	)
-	for i, e := range c.Discover {
-		if i >= len(lists) {
-			break
-		}
+	var errs []error
+	var listed []found
+	slugs := map[string]int{}
+	for i, e := range c.Discover[:min(len(c.Discover), len(lists))] {
 		for _, s := range lists[i] {
 			if e.include != nil && !e.include.MatchString(s.Name) || e.exclude != nil && e.exclude.MatchString(s.Name) {
 				continue
@@ -114,9 +108,8 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 				errs = append(errs, fmt.Errorf("discover[%d]: saved report %d %q: token: %w; left out", i, s.ID, s.Name, err))
 				continue
 			}
-			f := found{i, s, Name(s.Name)}
-			cands = append(cands, f)
-			slugs[f.slug]++
+			listed = append(listed, found{i, s})
+			slugs[Name(s.Name)]++
 		}
 	}
 	out := *c
@@ -125,8 +118,8 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 	for _, r := range c.Reports {
 		taken[r.Name] = true
 	}
-	for _, f := range cands {
-		name := f.slug
+	for _, f := range listed {
+		name, e := Name(f.saved.Name), c.Discover[f.entry]
 		if taken[name] || slugs[name] > 1 {
 			name += "-" + strconv.FormatInt(f.saved.ID, 10)
 		}
@@ -135,7 +128,6 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 			continue
 		}
 		taken[name] = true
-		e := c.Discover[f.entry]
 		rep := e.Defaults
 		rep.Name, rep.Token, rep.DiscoveredFrom = name, f.saved.Token, e.WorkspaceID
 		rep.Resolved.Token = string(f.saved.Token)
