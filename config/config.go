@@ -6,6 +6,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"time"
 	_ "time/tzdata" // timezone: works in images without /usr/share/zoneinfo
 
+	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
@@ -29,7 +31,7 @@ const (
 	DefaultMinRefreshInterval    = model.Duration(5 * time.Minute)
 	DefaultMaxStale              = model.Duration(30 * time.Minute)
 	DefaultTimeout               = model.Duration(30 * time.Second)
-	DefaultMaxResponseBytes      = Bytes(64 << 20)
+	DefaultMaxResponseBytes      = units.Base2Bytes(64 << 20)
 	DefaultRequestsPerSecond     = 1.0
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
@@ -64,17 +66,17 @@ var (
 // Config is the whole configuration file. After Load it holds every
 // default and every per-report override filled in; treat it as immutable.
 type Config struct {
-	APIURL               string         `yaml:"api_url"`
-	MinRefreshInterval   model.Duration `yaml:"min_refresh_interval"`
-	MaxStale             model.Duration `yaml:"max_stale"`
-	Timeout              model.Duration `yaml:"timeout"`
-	MaxResponseBytes     Bytes          `yaml:"max_response_bytes"`
-	RequestsPerSecond    float64        `yaml:"requests_per_second"`
-	MaxConcurrentFetches int            `yaml:"max_concurrent_fetches"`
-	APIToken             Secret         `yaml:"api_token,omitempty"`
-	APITokenFile         string         `yaml:"api_token_file,omitempty"`
-	Reports              []Report       `yaml:"reports"`
-	Discover             []Discover     `yaml:"discover,omitempty"`
+	APIURL               string           `yaml:"api_url"`
+	MinRefreshInterval   model.Duration   `yaml:"min_refresh_interval"`
+	MaxStale             model.Duration   `yaml:"max_stale"`
+	Timeout              model.Duration   `yaml:"timeout"`
+	MaxResponseBytes     units.Base2Bytes `yaml:"max_response_bytes"`
+	RequestsPerSecond    float64          `yaml:"requests_per_second"`
+	MaxConcurrentFetches int              `yaml:"max_concurrent_fetches"`
+	APIToken             Secret           `yaml:"api_token,omitempty"`
+	APITokenFile         string           `yaml:"api_token_file,omitempty"`
+	Reports              []Report         `yaml:"reports"`
+	Discover             []Discover       `yaml:"discover,omitempty"`
 
 	// fingerprint covers the file and every input its secrets came from.
 	fingerprint [sha256.Size]byte
@@ -203,100 +205,114 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
 	}
-	r := newResolver(data, dir, lookupEnv, readFile)
-	if errs := cfg.complete(r); len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	k := &completion{resolver: newResolver(data, dir, lookupEnv, readFile)}
+	k.config(cfg)
+	if len(k.errs) > 0 {
+		return nil, errors.Join(k.errs...)
 	}
-	cfg.fingerprint = r.fingerprint()
+	cfg.fingerprint = k.fingerprint()
 	return cfg, nil
 }
 
-// complete fills in defaults and secrets and validates, returning every
-// problem found.
-func (c *Config) complete(r *resolver) []error {
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+// problems collects every error found in a configuration.
+type problems struct{ errs []error }
 
+// errorf records a problem at place, with the line of n when there is one.
+func (p *problems) errorf(place string, n *yaml.Node, format string, args ...any) {
+	if n != nil && n.Line > 0 {
+		format = fmt.Sprintf("line %d: ", n.Line) + format
+	}
+	if place != "" {
+		format = strings.ReplaceAll(place, "%", "%%") + ": " + format
+	}
+	p.errs = append(p.errs, fmt.Errorf(format, args...))
+}
+
+// check records a problem at place unless ok.
+func (p *problems) check(ok bool, place, format string, args ...any) {
+	if !ok {
+		p.errorf(place, nil, format, args...)
+	}
+}
+
+// completion fills in the defaults and secrets of a decoded configuration
+// and validates it, collecting every problem.
+type completion struct {
+	problems
+	*resolver
+	global   *Config
+	globalOK bool // the global timing is valid, so a report's can be checked against it
+}
+
+func (k *completion) config(c *Config) {
+	k.global = c
 	if u, err := checkAPIURL(c.APIURL); err != nil {
-		fail("api_url: %w", err)
+		k.errorf("", nil, "api_url: %w", err)
 	} else {
 		c.APIURL = u
 	}
-	globalOK := c.MinRefreshInterval > 0 && c.MaxStale >= c.MinRefreshInterval && c.Timeout > 0
-	if c.MinRefreshInterval <= 0 {
-		fail("min_refresh_interval: must be > 0")
-	}
-	if c.MaxStale < c.MinRefreshInterval {
-		fail("max_stale: must be >= min_refresh_interval")
-	}
-	if c.Timeout <= 0 {
-		fail("timeout: must be > 0")
-	}
-	if c.MaxResponseBytes <= 0 {
-		fail("max_response_bytes: must be > 0")
-	}
-	if !(c.RequestsPerSecond > 0) || math.IsInf(c.RequestsPerSecond, 0) {
-		fail("requests_per_second: must be a finite number > 0")
-	}
-	if c.MaxConcurrentFetches < 1 {
-		fail("max_concurrent_fetches: must be >= 1")
-	}
+	k.globalOK = c.MinRefreshInterval > 0 && c.MaxStale >= c.MinRefreshInterval && c.Timeout > 0
+	k.check(c.MinRefreshInterval > 0, "", "min_refresh_interval: must be > 0")
+	k.check(c.MaxStale >= c.MinRefreshInterval, "", "max_stale: must be >= min_refresh_interval")
+	k.check(c.Timeout > 0, "", "timeout: must be > 0")
+	k.check(c.MaxResponseBytes > 0, "", "max_response_bytes: must be > 0")
+	k.check(c.RequestsPerSecond > 0 && !math.IsInf(c.RequestsPerSecond, 0), "", "requests_per_second: must be a finite number > 0")
+	k.check(c.MaxConcurrentFetches >= 1, "", "max_concurrent_fetches: must be >= 1")
 
 	// fallback is the API token of reports without credentials of their
 	// own: the global one, else $TOGGL_API_TOKEN, read (and fingerprinted)
 	// only when a report needs it.
-	var fallback func() string
-	if api := (pair{"api_token", c.APIToken, c.APITokenFile}); api.set() {
-		v, err := r.resolve(api, true, checkAPIToken)
-		if err != nil {
-			errs = append(errs, err)
+	fallback := sync.OnceValue(func() string {
+		v, _ := k.env(EnvAPIToken)
+		v = strings.TrimSpace(v)
+		if err := checkAPIToken(v); v != "" && err != nil {
+			k.errorf("", nil, "environment variable %s: %w", EnvAPIToken, err)
+			return ""
 		}
+		return v
+	})
+	if api := (pair{"api_token", c.APIToken, c.APITokenFile}); api.set() {
+		v := k.secret("", api, true, checkAPIToken)
 		fallback = func() string { return v }
-	} else {
-		fallback = sync.OnceValue(func() string {
-			v, _ := r.env(EnvAPIToken)
-			v = strings.TrimSpace(v)
-			if err := checkAPIToken(v); v != "" && err != nil {
-				errs = append(errs, fmt.Errorf("environment variable %s: %w", EnvAPIToken, err))
-				return ""
-			}
-			return v
-		})
 	}
 
-	if len(c.Reports) == 0 && len(c.Discover) == 0 {
-		fail("reports: at least one report required (or a discover entry)")
-	}
-	names := map[string][]int{}
+	k.check(len(c.Reports) > 0 || len(c.Discover) > 0, "", "reports: at least one report required (or a discover entry)")
+	names := map[string][]string{} // the places of the reports with each name
 	for i := range c.Reports {
 		rep := &c.Reports[i]
-		errs = append(errs, rep.complete(i, c, r, fallback, globalOK)...)
+		place := reportPlace(i, rep.Name)
+		switch {
+		case rep.Name == "":
+			k.errorf(place, nil, "name: required")
+		case !validName.MatchString(rep.Name):
+			k.errorf(place, nil, "name: must match [A-Za-z0-9_.-]+")
+		}
 		if rep.Name != "" {
-			names[rep.Name] = append(names[rep.Name], i)
+			names[rep.Name] = append(names[rep.Name], fmt.Sprintf("reports[%d]", i))
 		}
+		if tok := (pair{"token", rep.Token, rep.TokenFile}); tok.set() {
+			rep.Resolved.Token = k.secret(place, tok, true, checkReportToken)
+		} else {
+			k.errorf(place, nil, "token or token_file: required")
+		}
+		k.settings(place, rep, fallback)
 	}
-	for i := range c.Reports {
-		idx := names[c.Reports[i].Name]
-		if len(idx) < 2 || idx[0] != i {
-			continue
+	for i, rep := range c.Reports {
+		if places := names[rep.Name]; len(places) > 1 {
+			k.errorf(reportPlace(i, rep.Name), nil, "duplicate name (also %s)", strings.Join(places[1:], ", "))
+			delete(names, rep.Name)
 		}
-		var also []string
-		for _, j := range idx[1:] {
-			also = append(also, fmt.Sprintf("reports[%d]", j))
-		}
-		fail("%s: duplicate name (also %s)", reportPlace(i, c.Reports[i].Name), strings.Join(also, ", "))
 	}
 	workspaces := map[int64]int{}
 	for i := range c.Discover {
 		e := &c.Discover[i]
-		errs = append(errs, e.complete(i, c, r, fallback, globalOK)...)
+		k.discover(i, e, fallback)
 		if j, dup := workspaces[e.WorkspaceID]; dup && e.WorkspaceID > 0 {
-			fail("discover[%d]: workspace_id: listed twice (also discover[%d])", i, j)
+			k.errorf(fmt.Sprintf("discover[%d]", i), nil, "workspace_id: listed twice (also discover[%d])", j)
 		} else {
 			workspaces[e.WorkspaceID] = i
 		}
 	}
-	return errs
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -313,141 +329,78 @@ func newReport() Report {
 	}
 }
 
-// complete fills in the report's inherited settings and Resolved and
-// validates it.
-func (rep *Report) complete(i int, c *Config, r *resolver, fallback func() string, globalOK bool) []error {
-	place := reportPlace(i, rep.Name)
-	var errs []error
-	fail := func(format string, args ...any) {
-		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
-	}
-	failErr := func(err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", place, err))
-		}
-	}
-
-	switch {
-	case rep.Name == "":
-		fail("name: required")
-	case !validName.MatchString(rep.Name):
-		fail("name: must match [A-Za-z0-9_.-]+")
-	}
-	if tok := (pair{"token", rep.Token, rep.TokenFile}); !tok.set() {
-		fail("token or token_file: required")
-	} else {
-		var err error
-		rep.Resolved.Token, err = r.resolve(tok, true, checkReportToken)
-		failErr(err)
-	}
-	return append(errs, rep.completeSettings(place, c, r, fallback, globalOK)...)
-}
-
-// completeSettings does complete's work for everything but the name and the token:
-// also for a discover entry's defaults.
-func (rep *Report) completeSettings(place string, c *Config, r *resolver, fallback func() string, globalOK bool) []error {
-	var errs []error
-	fail := func(format string, args ...any) {
-		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
-	}
-	failErr := func(err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", place, err))
-		}
-	}
-
+// settings fills in and checks what a report holds besides its name and
+// token, also for a discover entry's defaults; fallback gives the API token
+// of a report without credentials of its own.
+func (k *completion) settings(place string, rep *Report, fallback func() string) {
 	// Credentials: at most one kind.
-	var err error
 	api := pair{"api_token", rep.APIToken, rep.APITokenFile}
 	pw := pair{"password", rep.Password, rep.PasswordFile}
 	switch {
 	case api.set() && rep.Email != "":
-		fail("at most one kind of credentials: %s and email", api.name())
+		k.errorf(place, nil, "at most one kind of credentials: %s and email", api.name())
 	case api.set() && pw.set():
-		fail("at most one kind of credentials: %s and %s", api.name(), pw.name())
+		k.errorf(place, nil, "at most one kind of credentials: %s and %s", api.name(), pw.name())
 	case rep.Email != "" && !pw.set():
-		fail("email requires password or password_file")
+		k.errorf(place, nil, "email requires password or password_file")
 	case rep.Email == "" && pw.set():
-		fail("%s requires email", pw.name())
+		k.errorf(place, nil, "%s requires email", pw.name())
 	case api.set():
-		rep.Resolved.APIToken, err = r.resolve(api, true, checkAPIToken)
-		failErr(err)
+		rep.Resolved.APIToken = k.secret(place, api, true, checkAPIToken)
 	case rep.Email != "":
 		if err := checkEmail(rep.Email); err != nil {
-			fail("email: %v", err)
+			k.errorf(place, nil, "email: %w", err)
 		}
 		rep.Resolved.Email = rep.Email
-		rep.Resolved.Password, err = r.resolve(pw, false, checkPassword)
-		failErr(err)
+		rep.Resolved.Password = k.secret(place, pw, false, checkPassword)
 	default:
 		rep.Resolved.APIToken = fallback()
 	}
 
 	// Period and calendar.
 	if rep.Period != "" {
-		p, err := ParsePeriod(rep.Period)
-		if err != nil {
-			fail("period: %v", err)
+		if p, err := ParsePeriod(rep.Period); err != nil {
+			k.errorf(place, nil, "period: %w", err)
 		} else {
-			rep.Resolved.Period = p
-			rep.Period = p.String()
+			rep.Resolved.Period, rep.Period = p, p.String()
 		}
 	}
 	rep.Resolved.Location = time.UTC
 	if rep.Timezone == "Local" {
-		fail("timezone: want an IANA name such as Europe/Berlin, not Local")
+		k.errorf(place, nil, "timezone: want an IANA name such as Europe/Berlin, not Local")
 	} else if loc, err := time.LoadLocation(rep.Timezone); err != nil {
-		fail("timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
+		k.errorf(place, nil, "timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
 	} else {
 		rep.Resolved.Location = loc
 	}
 	if d, err := ParseWeekday(rep.WeekStart); err != nil {
-		fail("week_start: %v", err)
+		k.errorf(place, nil, "week_start: %w", err)
 	} else {
-		rep.Resolved.WeekStart = d
-		rep.WeekStart = strings.ToLower(d.String())
+		rep.Resolved.WeekStart, rep.WeekStart = d, strings.ToLower(d.String())
 	}
 
 	for j, b := range rep.Breakdowns { // [] means totals only
 		switch first := slices.Index(rep.Breakdowns, b); {
 		case !slices.Contains(AllBreakdowns, b):
-			fail("breakdowns[%d]: unknown breakdown (want %s)", j, strings.Join(AllBreakdowns, ", "))
+			k.errorf(place, nil, "breakdowns[%d]: unknown breakdown (want %s)", j, strings.Join(AllBreakdowns, ", "))
 		case first < j:
-			fail("breakdowns[%d]: listed twice (also breakdowns[%d])", j, first)
+			k.errorf(place, nil, "breakdowns[%d]: listed twice (also breakdowns[%d])", j, first)
 		}
 	}
-	if rep.MaxSeriesPerBreakdown < 1 {
-		fail("max_series_per_breakdown: must be >= 1")
-	}
-	if rep.MaxPages < 1 {
-		fail("max_pages: must be >= 1")
-	}
+	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
+	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
 
 	// Per-report overrides of the global timing.
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
-	if !ownMin {
-		rep.MinRefreshInterval = c.MinRefreshInterval
-	}
-	if !ownStale {
-		rep.MaxStale = c.MaxStale
-	}
-	if rep.Timeout == 0 {
-		rep.Timeout = c.Timeout
-	}
-	if globalOK && (ownMin || ownStale) && rep.MaxStale < rep.MinRefreshInterval {
-		switch {
-		case !ownStale:
-			fail("max_stale (the top level's) must be >= min_refresh_interval")
-		case !ownMin:
-			fail("max_stale must be >= min_refresh_interval (the top level's)")
-		default:
-			fail("max_stale must be >= min_refresh_interval")
-		}
+	rep.MinRefreshInterval = cmp.Or(rep.MinRefreshInterval, k.global.MinRefreshInterval)
+	rep.MaxStale = cmp.Or(rep.MaxStale, k.global.MaxStale)
+	rep.Timeout = cmp.Or(rep.Timeout, k.global.Timeout)
+	if k.globalOK && (ownMin || ownStale) && rep.MaxStale < rep.MinRefreshInterval {
+		inherited := map[bool]string{false: " (the top level's)"}
+		k.errorf(place, nil, "max_stale%s must be >= min_refresh_interval%s", inherited[ownStale], inherited[ownMin])
 	}
 
-	// Request body.
-	errs = append(errs, rep.completeParams(place)...)
-	return errs
+	k.params(place, rep)
 }
 
 // checkAPIURL accepts an absolute http(s) URL without credentials, query

@@ -831,21 +831,18 @@ reports:
 			t.Errorf("missing %q in\n%v", w, err)
 		}
 	}
-	// The fallback is only consulted when no global token is set.
-	path = writeConfig(t, "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", nil)
-	_, err = Load(path, envMap(env))
-	check(t, err)
-	if !strings.Contains(err.Error(), "environment variable TOGGL_API_TOKEN: not a valid API token") {
-		t.Errorf("unexpected: %v", err)
+	for _, tt := range []struct{ why, config, want string }{
+		{"the fallback is only consulted when no global token is set", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n",
+			"environment variable TOGGL_API_TOKEN: not a valid API token"},
+		{"a secret in a non-string place", "reports:\n  - name: a\n    token: {S3CRETLITERAL: 1}\n    password: [S3CRETPASSWORD]\n", ""},
+		{"a URL that does not parse", "api_url: \"https://u:S3CRETURLPASS@exa mple.com\"\nreports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", ""},
+	} {
+		_, err = Load(writeConfig(t, tt.config, nil), envMap(env))
+		check(t, err)
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: unexpected: %v", tt.why, err)
+		}
 	}
-	// A secret in a non-string place.
-	path = writeConfig(t, "reports:\n  - name: a\n    token: {S3CRETLITERAL: 1}\n    password: [S3CRETPASSWORD]\n", nil)
-	_, err = Load(path, envMap(env))
-	check(t, err)
-	// A URL that does not parse.
-	path = writeConfig(t, "api_url: \"https://u:S3CRETURLPASS@exa mple.com\"\nreports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", nil)
-	_, err = Load(path, envMap(env))
-	check(t, err)
 }
 
 // secretConfig has every kind of secret as a literal.

@@ -9,8 +9,10 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
@@ -61,13 +63,7 @@ var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>
 func syntaxError(data []byte) error {
 	const quote = "quote values that start with * & ! | > % @ or a backtick"
 	lines := strings.SplitAfter(string(data), "\n")
-	end := 0
-	ends := make([]int, len(lines))
-	for k, l := range lines {
-		end += len(l)
-		ends[k] = end
-	}
-	k := sort.Search(len(lines), func(k int) bool { return !parses(data[:ends[k]]) })
+	k := sort.Search(len(lines), func(k int) bool { return !parses(strings.Join(lines[:k+1], "")) })
 	if k == len(lines) {
 		return errors.New("cannot parse the YAML (" + quote + ")")
 	}
@@ -81,8 +77,8 @@ func syntaxError(data []byte) error {
 }
 
 // parses tells whether data is a YAML stream yaml.v3 can parse.
-func parses(data []byte) bool {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+func parses(data string) bool {
+	dec := yaml.NewDecoder(strings.NewReader(data))
 	for {
 		var n yaml.Node
 		if err := dec.Decode(&n); err != nil {
@@ -93,17 +89,8 @@ func parses(data []byte) bool {
 
 // decoder walks a node tree into Go values, collecting every problem.
 type decoder struct {
-	errs  []error
+	problems
 	nodes int // visited so far, against maxNodes
-}
-
-// errorf records a problem at place, with the line of n when there is one.
-func (d *decoder) errorf(place string, n *yaml.Node, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if n != nil && n.Line > 0 {
-		msg = fmt.Sprintf("line %d: %s", n.Line, msg)
-	}
-	d.errs = append(d.errs, errors.New(at(place, msg)))
 }
 
 // visit counts n nodes; false (and one error) once the budget is spent.
@@ -116,14 +103,6 @@ func (d *decoder) visit(n int) bool {
 		return false
 	}
 	return true
-}
-
-// at prefixes msg with the place it is about, if any.
-func at(place, msg string) string {
-	if place == "" {
-		return msg
-	}
-	return place + ": " + msg
 }
 
 // reportPlace names a report in errors: `reports[2] "team-week"`, or
@@ -255,21 +234,16 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 		}
 	}
 	for _, m := range merges {
-		mm := resolveAlias(m)
-		switch {
-		case mm == nil:
-		case mm.Kind == yaml.MappingNode:
-			d.collect(mm, place, out, have, visited)
-		case mm.Kind == yaml.SequenceNode:
-			for _, c := range mm.Content {
-				if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
-					d.collect(cc, place, out, have, visited)
-				} else {
-					d.errorf(place, c, "<<: expected a mapping, got %s", describe(c))
-				}
+		list, want := []*yaml.Node{m}, "a mapping or a list of mappings"
+		if mm := resolveAlias(m); mm != nil && mm.Kind == yaml.SequenceNode {
+			list, want = mm.Content, "a mapping"
+		}
+		for _, c := range list {
+			if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
+				d.collect(cc, place, out, have, visited)
+			} else {
+				d.errorf(place, c, "<<: expected %s, got %s", want, describe(c))
 			}
-		default:
-			d.errorf(place, m, "<<: expected a mapping or a list of mappings, got %s", describe(m))
 		}
 	}
 }
@@ -292,47 +266,29 @@ func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unkn
 // value decodes the non-null node n of key into ptr.
 func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
-	scalar := n.Kind == yaml.ScalarNode
-	var want string
+	ok := n.Kind == yaml.ScalarNode
+	var want, invalid string // invalid explains a scalar that does not parse
 	switch p := ptr.(type) {
 	case *string, *Secret:
-		if scalar {
+		if want = "a string"; ok {
 			reflect.ValueOf(p).Elem().SetString(n.Value)
-			return
 		}
-		want = "a string"
 	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
-		if scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil {
-			return
-		}
-		want = "an integer"
+		want, ok = "an integer", ok && n.ShortTag() == "!!int" && n.Decode(p) == nil
 	case *float64:
-		if tag := n.ShortTag(); scalar && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil {
-			return
-		}
-		want = "a number"
+		tag := n.ShortTag()
+		want, ok = "a number", ok && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil
 	case *model.Duration:
+		want, invalid = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)"
 		v, err := model.ParseDuration(n.Value)
-		if scalar && err == nil {
-			*p = v
-			return
-		}
-		if want = "a duration"; scalar {
-			d.errorf(place, orig, "%s: not a valid duration (want e.g. 30s, 5m or 1h30m)", key)
-			return
-		}
-	case *Bytes:
-		v, err := ParseBytes(n.Value)
-		if scalar && err == nil {
-			*p = v
-			return
-		}
-		if want = "a size"; scalar {
-			d.errorf(place, orig, "%s: not a valid size (want e.g. 64MiB, 500KB or a number of bytes)", key)
-			return
-		}
+		ok, *p = ok && err == nil, v
+	case *units.Base2Bytes:
+		want, invalid = "a size", "not a valid size (want e.g. 64MiB, 500KB or a number of bytes)"
+		v, err := parseBytes(n.Value)
+		ok, *p = ok && err == nil, v
 	case *[]string:
-		if n.Kind == yaml.SequenceNode && d.visit(len(n.Content)) {
+		want, ok = "a list of strings", n.Kind == yaml.SequenceNode
+		if ok && d.visit(len(n.Content)) {
 			*p = make([]string, 0, len(n.Content))
 			for i, c := range n.Content {
 				item := fmt.Sprintf("%s[%d]", key, i)
@@ -341,35 +297,45 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 				}
 				*p = append(*p, resolveAlias(c).Value)
 			}
-			return
 		}
-		want = "a list of strings"
 	case *map[string]any:
-		*p = d.params(place, n)
-		return
+		if want, ok = "a mapping", n.Kind == yaml.MappingNode; ok {
+			*p = d.params(place, n)
+		}
 	case *[]Report:
-		*p = d.reports(n)
-		return
+		if want, ok = "a list of reports", n.Kind == yaml.SequenceNode; ok {
+			*p = d.reports(n)
+		}
 	case *[]Discover:
-		*p = d.discover(n)
-		return
+		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
+			*p = d.discover(n)
+		}
 	case *Report: // a discover entry's defaults
-		if n.Kind == yaml.MappingNode {
+		if want, ok = "a mapping of report settings", n.Kind == yaml.MappingNode; ok {
 			keys := reportFields(p)
 			for _, k := range []string{"name", "token", "token_file"} {
 				delete(keys, k)
 			}
-			d.fieldsOf(n, place+": "+key, keys, func(key string) string {
-				if _, ok := reportKeys[key]; ok {
-					return " (discovery sets it from the listing)"
-				}
-				return suggest(key, keys)
-			})
-			return
+			d.fieldsOf(n, place+": "+key, keys, hint(keys, reportKeys, " (discovery sets it from the listing)"))
 		}
-		want = "a mapping of report settings"
 	}
-	d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
+	switch {
+	case ok:
+	case invalid != "" && n.Kind == yaml.ScalarNode:
+		d.errorf(place, orig, "%s: %s", key, invalid)
+	default:
+		d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
+	}
+}
+
+// parseBytes parses "64MiB", "500KB" (KB and KiB are both 1024), "1.5GiB"
+// or a plain number of bytes. Its error quotes s: never show it.
+func parseBytes(s string) (units.Base2Bytes, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return units.Base2Bytes(n), nil
+	}
+	return units.ParseBase2Bytes(s)
 }
 
 // config decodes the root node into c, which holds the global defaults.
@@ -379,19 +345,12 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", describe(root))
 		return
 	}
-	d.fieldsOf(root, "", fields(c), func(key string) string {
-		if _, ok := reportKeys[key]; ok {
-			return " (a report setting: put it under a report)"
-		}
-		return suggest(key, configKeys)
-	})
+	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 }
 
+// reports decodes the list of reports n.
 func (d *decoder) reports(n *yaml.Node) []Report {
-	if n.Kind != yaml.SequenceNode {
-		d.errorf("", n, "reports: expected a list of reports, got %s", describe(n))
-		return nil
-	}
+	global := hint(reportKeys, configKeys, " (a global setting: put it at the top level)")
 	reps := make([]Report, len(n.Content))
 	for i, item := range n.Content {
 		reps[i] = newReport()
@@ -404,20 +363,14 @@ func (d *decoder) reports(n *yaml.Node) []Report {
 			if _, ok := paramKinds[key]; ok {
 				return " (a request parameter: put it under params)"
 			}
-			if _, ok := configKeys[key]; ok {
-				return " (a global setting: put it at the top level)"
-			}
-			return suggest(key, reportKeys)
+			return global(key)
 		})
 	}
 	return reps
 }
 
+// discover decodes the list of discover entries n.
 func (d *decoder) discover(n *yaml.Node) []Discover {
-	if n.Kind != yaml.SequenceNode {
-		d.errorf("", n, "discover: expected a list of workspaces, got %s", describe(n))
-		return nil
-	}
 	out := make([]Discover, len(n.Content))
 	for i, item := range n.Content {
 		out[i] = Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()}
@@ -426,12 +379,7 @@ func (d *decoder) discover(n *yaml.Node) []Discover {
 			d.errorf(place, item, "expected a mapping (workspace_id: ..., api_token_file: ...), got %s", describe(item))
 			continue
 		}
-		d.fieldsOf(item, place, fields(&out[i]), func(key string) string {
-			if _, ok := reportKeys[key]; ok {
-				return " (a report setting: put it under defaults)"
-			}
-			return suggest(key, discoverKeys)
-		})
+		d.fieldsOf(item, place, fields(&out[i]), hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
 	}
 	return out
 }
@@ -446,6 +394,17 @@ func reportName(m *yaml.Node) string {
 		}
 	}
 	return ""
+}
+
+// hint explains a key that is not one of here: why, when it is one of
+// elsewhere, else the closest key of here.
+func hint(here, elsewhere map[string]any, why string) func(string) string {
+	return func(key string) string {
+		if _, ok := elsewhere[key]; ok {
+			return why
+		}
+		return suggest(key, here)
+	}
 }
 
 // suggest returns ` (did you mean "x"?)` for the known key closest to key,

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -49,49 +50,37 @@ type SavedReport struct {
 	Params         map[string]any // the saved filters, as Toggl keeps them
 }
 
-// complete fills in the entry's secrets and defaults and validates it.
-func (e *Discover) complete(i int, c *Config, r *resolver, fallback func() string, globalOK bool) []error {
+// discover fills in the entry's secrets and defaults and checks them.
+func (k *completion) discover(i int, e *Discover, fallback func() string) {
 	place := fmt.Sprintf("discover[%d]", i)
-	var errs []error
-	fail := func(format string, args ...any) {
-		errs = append(errs, errors.New(at(place, fmt.Sprintf(format, args...))))
-	}
-	if e.WorkspaceID <= 0 {
-		fail("workspace_id: required, a number > 0")
-	}
+	k.check(e.WorkspaceID > 0, place, "workspace_id: required, a number > 0")
 	if api := (pair{"api_token", e.APIToken, e.APITokenFile}); api.set() {
-		v, err := r.resolve(api, true, checkAPIToken)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", place, err))
-		}
-		e.Resolved.APIToken = v
+		e.Resolved.APIToken = k.secret(place, api, true, checkAPIToken)
 	} else if e.Resolved.APIToken = fallback(); e.Resolved.APIToken == "" {
-		fail("api_token or api_token_file: required (or the top-level api_token, or $%s): listing a workspace needs an API token", EnvAPIToken)
+		k.errorf(place, nil, "api_token or api_token_file: required (or the top-level api_token, or $%s): listing a workspace needs an API token", EnvAPIToken)
 	}
-	if e.Interval < minDiscoverInterval {
-		fail("interval: must be at least 1s")
-	}
-	for _, f := range []struct {
-		key  string
-		expr string
-		re   **regexp.Regexp
-	}{{"include", e.Include, &e.include}, {"exclude", e.Exclude, &e.exclude}} {
-		if f.expr == "" {
-			continue
-		}
-		re, err := regexp.Compile("^(?:" + f.expr + ")$")
-		var se *syntax.Error
-		switch {
-		case errors.As(err, &se): // its Expr would quote the value
-			fail("%s: not a valid RE2 regular expression: %s", f.key, se.Code)
-		case err != nil:
-			fail("%s: not a valid RE2 regular expression", f.key)
-		}
-		*f.re = re
-	}
+	k.check(e.Interval >= minDiscoverInterval, place, "interval: must be at least 1s")
+	e.include = k.pattern(place, "include", e.Include)
+	e.exclude = k.pattern(place, "exclude", e.Exclude)
 	// The reports' credentials default to the token that lists them.
-	errs = append(errs, e.Defaults.completeSettings(place+": defaults", c, r, func() string { return e.Resolved.APIToken }, globalOK)...)
-	return errs
+	k.settings(place+": defaults", &e.Defaults, func() string { return e.Resolved.APIToken })
+}
+
+// pattern compiles the include or exclude expr to match whole names; nil
+// for none. Its errors never quote expr.
+func (k *completion) pattern(place, key, expr string) *regexp.Regexp {
+	if expr == "" {
+		return nil
+	}
+	re, err := regexp.Compile("^(?:" + expr + ")$")
+	var se *syntax.Error
+	switch {
+	case errors.As(err, &se): // its Expr would quote the value
+		k.errorf(place, nil, "%s: not a valid RE2 regular expression: %s", key, se.Code)
+	case err != nil:
+		k.errorf(place, nil, "%s: not a valid RE2 regular expression", key)
+	}
+	return re
 }
 
 // WithDiscovered returns a copy of c that also holds the reports discovered by its
@@ -106,17 +95,11 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 	type found struct {
 		entry int
 		saved SavedReport
-		slug  string
 	}
-	var (
-		errs  []error
-		cands []found
-		slugs = map[string]int{}
-	)
-	for i, e := range c.Discover {
-		if i >= len(lists) {
-			break
-		}
+	var errs []error
+	var listed []found
+	slugs := map[string]int{}
+	for i, e := range c.Discover[:min(len(c.Discover), len(lists))] {
 		for _, s := range lists[i] {
 			if e.include != nil && !e.include.MatchString(s.Name) || e.exclude != nil && e.exclude.MatchString(s.Name) {
 				continue
@@ -125,9 +108,8 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 				errs = append(errs, fmt.Errorf("discover[%d]: saved report %d %q: token: %w; left out", i, s.ID, s.Name, err))
 				continue
 			}
-			f := found{i, s, Name(s.Name)}
-			cands = append(cands, f)
-			slugs[f.slug]++
+			listed = append(listed, found{i, s})
+			slugs[Name(s.Name)]++
 		}
 	}
 	out := *c
@@ -136,8 +118,8 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 	for _, r := range c.Reports {
 		taken[r.Name] = true
 	}
-	for _, f := range cands {
-		name := f.slug
+	for _, f := range listed {
+		name, e := Name(f.saved.Name), c.Discover[f.entry]
 		if taken[name] || slugs[name] > 1 {
 			name += "-" + strconv.FormatInt(f.saved.ID, 10)
 		}
@@ -146,7 +128,6 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 			continue
 		}
 		taken[name] = true
-		e := c.Discover[f.entry]
 		rep := e.Defaults
 		rep.Name, rep.Token, rep.DiscoveredFrom = name, f.saved.Token, e.WorkspaceID
 		rep.Resolved.Token = string(f.saved.Token)
@@ -156,25 +137,13 @@ func (c *Config) WithDiscovered(lists [][]SavedReport) (*Config, []error) {
 	return &out, errs
 }
 
+// notName matches the runs of characters that a report name made by Name
+// cannot hold.
+var notName = regexp.MustCompile(`[^a-z0-9_.]+`)
+
 // Name makes a Toggl report name into a report name: lower case, every run of
 // characters other than a-z 0-9 _ . one "-", none at either end; "report" when nothing
 // is left.
 func Name(toggl string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(toggl) {
-		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '_' || r == '.' {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-		} else {
-			dash = true
-		}
-	}
-	if b.Len() == 0 {
-		return "report"
-	}
-	return b.String()
+	return cmp.Or(strings.Trim(notName.ReplaceAllString(strings.ToLower(toggl), "-"), "-"), "report")
 }

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -64,12 +62,8 @@ func paramValue(want string, n *yaml.Node) (v any, ok bool) {
 	return n.Value, n.Kind == yaml.ScalarNode && (want == "a string" || slices.Contains(strings.Split(strings.ReplaceAll(want, " or ", ", "), ", "), n.Value))
 }
 
-// params decodes a report's params mapping, checking each key and value.
+// params decodes a report's params mapping n, checking each key and value.
 func (d *decoder) params(place string, n *yaml.Node) map[string]any {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(place, n, "params: expected a mapping, got %s", describe(n))
-		return nil
-	}
 	out := make(map[string]any)
 	for _, e := range d.entries(n, place) {
 		path := "params." + e.key
@@ -116,24 +110,19 @@ func (r *Report) Body(now time.Time) map[string]any {
 	return body
 }
 
-// completeParams checks what involves more than one value: the dates
-// against period and each other.
-func (r *Report) completeParams(place string) []error {
-	var errs []error
+// params checks what involves more than one value: the dates against
+// period and each other.
+func (k *completion) params(place string, r *Report) {
 	var dates [2]time.Time
-	for i, k := range []string{"start_date", "end_date"} {
-		v, ok := r.Params[k].(string)
-		if !ok {
-			continue
+	for i, key := range []string{"start_date", "end_date"} {
+		v, ok := r.Params[key].(string)
+		switch {
+		case !ok:
+		case r.Period != "":
+			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)
+		default:
+			dates[i], _ = time.Parse(dateLayout, v)
 		}
-		if r.Period != "" {
-			errs = append(errs, fmt.Errorf("%s: params.%s: cannot be combined with period, which sets it at every fetch", place, k))
-			continue
-		}
-		dates[i], _ = time.Parse(dateLayout, v)
 	}
-	if !dates[0].IsZero() && !dates[1].IsZero() && dates[1].Before(dates[0]) {
-		errs = append(errs, errors.New(at(place, "params: end_date is before start_date")))
-	}
-	return errs
+	k.check(dates[0].IsZero() || dates[1].IsZero() || !dates[1].Before(dates[0]), place, "params: end_date is before start_date")
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ type Period struct {
 	days int    // N of last_N_days
 }
 
+var lastNDays = regexp.MustCompile(`^last_(0|[1-9][0-9]*)_days$`)
+
 // ParsePeriod parses today, yesterday, this_week, last_week, this_month,
 // last_month, this_year, last_year or last_N_days (1 <= N <= 3660).
 func ParsePeriod(s string) (Period, error) {
@@ -32,19 +35,14 @@ func ParsePeriod(s string) (Period, error) {
 	if slices.Contains(periodNames, name) {
 		return Period{name: name}, nil
 	}
-	if num, ok := strings.CutPrefix(name, "last_"); ok {
-		if num, ok := strings.CutSuffix(num, "_days"); ok {
-			n, err := strconv.Atoi(num)
-			if err != nil || strconv.Itoa(n) != num {
-				return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
-			}
-			if n < 1 || n > maxPeriodDays {
-				return Period{}, fmt.Errorf("last_N_days: N must be between 1 and %d", maxPeriodDays)
-			}
-			return Period{days: n}, nil
-		}
+	m := lastNDays.FindStringSubmatch(name)
+	if m == nil {
+		return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
 	}
-	return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
+	if n, err := strconv.Atoi(m[1]); err == nil && n >= 1 && n <= maxPeriodDays {
+		return Period{days: n}, nil
+	}
+	return Period{}, fmt.Errorf("last_N_days: N must be between 1 and %d", maxPeriodDays)
 }
 
 // IsZero reports whether p is no period at all.
@@ -125,15 +123,13 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-var weekdays = map[string]time.Weekday{
-	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
-	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
-}
-
 // ParseWeekday parses "monday" .. "sunday", case-insensitively.
 func ParseWeekday(s string) (time.Weekday, error) {
-	if d, ok := weekdays[strings.ToLower(strings.TrimSpace(s))]; ok {
-		return d, nil
+	name := strings.ToLower(strings.TrimSpace(s)) // not EqualFold: "ſunday" is no weekday
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.ToLower(d.String()) == name {
+			return d, nil
+		}
 	}
 	return 0, errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
 }

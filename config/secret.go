@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/alecthomas/units"
 )
 
 // redactedSecret replaces every non-empty secret in rendered output.
@@ -41,11 +42,9 @@ func (s Secret) String() string {
 // GoString renders the secret redacted, so %#v never prints it either.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
-// MarshalYAML renders the secret as "<secret>" (empty stays empty).
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// MarshalJSON renders the secret as "<secret>" (empty stays empty).
-func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }
+// MarshalText renders the secret as "<secret>" (empty stays empty) in YAML
+// and JSON.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // resolver turns secret references (literals with ${VAR}, *_file paths,
 // the TOGGL_API_TOKEN environment variable) into values, and feeds every
@@ -66,17 +65,14 @@ func newResolver(data []byte, dir string, lookupEnv func(string) (string, bool),
 		readFile = func(p string) ([]byte, error) { return readRegular(p, maxSecretFileBytes, "not a secret file") }
 	}
 	r := &resolver{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
-	r.record("config", data)
+	r.record("config", string(data))
 	return r
 }
 
-// record adds a length-prefixed input to the fingerprint.
-func (r *resolver) record(kind string, parts ...[]byte) {
-	for _, p := range append([][]byte{[]byte(kind)}, parts...) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
-		r.sum.Write(n[:])
-		r.sum.Write(p)
+// record adds length-prefixed inputs to the fingerprint.
+func (r *resolver) record(parts ...string) {
+	for _, p := range parts {
+		fmt.Fprintf(r.sum, "%d:%s", len(p), p)
 	}
 }
 
@@ -84,7 +80,7 @@ func (r *resolver) fingerprint() [sha256.Size]byte { return [sha256.Size]byte(r.
 
 func (r *resolver) env(name string) (string, bool) {
 	v, ok := r.lookupEnv(name)
-	r.record("env", []byte(name), []byte(strconv.FormatBool(ok)), []byte(v))
+	r.record("env", name, strconv.FormatBool(ok), v)
 	return v, ok
 }
 
@@ -105,7 +101,7 @@ func (r *resolver) file(p string) (string, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	v := strings.TrimSpace(string(data))
-	r.record("file", []byte(full), []byte(v))
+	r.record("file", full, v)
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", full)
 	}
@@ -133,7 +129,7 @@ func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %s, %s", path, Bytes(limit), tooLarge)
+		return nil, fmt.Errorf("%s: larger than %s, %s", path, units.Base2Bytes(limit), tooLarge)
 	}
 	return data, nil
 }
@@ -188,18 +184,19 @@ func (p pair) name() string {
 	return p.key
 }
 
-// resolve returns the value of a pair, checked by check. trim drops
-// surrounding whitespace of literals too (tokens never contain any); file
-// contents are always trimmed. Errors start with the key.
-func (r *resolver) resolve(p pair, trim bool, check func(string) error) (string, error) {
+// secret returns the value of a pair, checked by check, or "" with a
+// problem at place. trim drops surrounding whitespace of literals too
+// (tokens never contain any); file contents are always trimmed.
+func (k *completion) secret(place string, p pair, trim bool, check func(string) error) string {
 	if p.literal != "" && p.file != "" {
-		return "", fmt.Errorf("%s and %s_file: set only one", p.key, p.key)
+		k.errorf(place, nil, "%s and %s_file: set only one", p.key, p.key)
+		return ""
 	}
 	var v string
 	var err error
 	if p.file != "" {
-		v, err = r.file(p.file)
-	} else if v, err = r.expand(string(p.literal)); trim {
+		v, err = k.file(p.file)
+	} else if v, err = k.expand(string(p.literal)); trim {
 		v = strings.TrimSpace(v)
 	}
 	if err == nil && strings.TrimSpace(v) == "" {
@@ -209,9 +206,10 @@ func (r *resolver) resolve(p pair, trim bool, check func(string) error) (string,
 		err = check(v)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", p.name(), err)
+		k.errorf(place, nil, "%s: %w", p.name(), err)
+		return ""
 	}
-	return v, nil
+	return v
 }
 
 // minTokenLength is the shortest report or API token accepted: real ones
