@@ -5,6 +5,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,20 +107,10 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 func (c *Client) limitKey(cred Credentials) string { return c.baseURL + " " + cred.Key() }
 
 func defaultHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
+	tr.MaxIdleConnsPerHost = 4
 	return &http.Client{
-		Transport: &http.Transport{
-			Proxy: http.ProxyFromEnvironment,
-			DialContext: (&net.Dialer{
-				Timeout:   10 * time.Second,
-				KeepAlive: 30 * time.Second,
-			}).DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConns:          20,
-			MaxIdleConnsPerHost:   4,
-		},
+		Transport: tr,
 		// Toggl does not redirect this endpoint; following one could send the
 		// credentials elsewhere and would turn the POST into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -180,72 +171,56 @@ type Quota struct {
 // Rows reach the sink while the body is read: after an error, the sink may have seen
 // some rows of a report that is then not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
-	x := exchange{rd: newRedactor(req), safeURL: c.baseURL + apiPath + redactedText}
-	fail := x.fail
-
+	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.baseURL + apiPath + redactedText}
 	body := []byte("{}")
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
 		if err != nil {
-			return nil, nil, fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
+			return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
 		}
 		body = b
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body))
+	var rep *Report
+	resp, err := c.do(ctx, http.MethodPost, c.baseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body), req.Credentials, x,
+		func(r io.Reader) (err error) {
+			rep, err = decode(r, sink)
+			return err
+		})
 	if err != nil {
-		return nil, nil, fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
+		return nil, resp, err
 	}
-	httpReq.Header.Set("Content-Type", "application/json")
-	httpReq.Header.Set("Accept", "application/json")
-	resp, response, start, err := c.send(ctx, httpReq, req.Credentials, x)
-	if err != nil {
-		return nil, response, err
-	}
-	defer closeBody(resp.Body)
-	br := &bodyReader{r: resp.Body, limit: c.maxBytes, remaining: c.maxBytes}
-	rep, err := decode(br, sink)
-	response.Duration = time.Since(start)
-	if err != nil {
-		return nil, response, x.bodyError(ctx, br, err, response)
-	}
-	return rep, response, nil
+	return rep, resp, nil
 }
 
 // exchange is what the errors of one request are made with: the redactor of its secrets
-// and its URL with no secret in it.
+// (a function, as a listing learns secrets while it reads) and its URL with no secret in
+// it.
 type exchange struct {
-	rd      redactor
+	rd      func() redactor
 	safeURL string
 }
 
 // fail redacts e, its message and its cause, and returns it.
 func (x exchange) fail(e *Error) error {
-	e.Message = oneLine(x.rd.redact(e.Message))
-	e.Err = x.rd.scrub(e.Err, x.safeURL)
+	rd := x.rd()
+	e.Message = oneLine(rd.redact(e.Message))
+	e.Err = rd.scrub(e.Err, x.safeURL)
 	return e
 }
 
-// bodyError is the error of a 2xx answer r whose body br could not be read or decoded
-// (err).
-func (x exchange) bodyError(ctx context.Context, br *bodyReader, err error, r *Response) error {
-	switch {
-	case br.tooLarge:
-		return x.fail(r.error(CodeDecode, fmt.Sprintf("response body larger than %d bytes", br.limit), errTooLarge))
-	case br.err != nil || ctx.Err() != nil:
-		cause := br.err
-		if cause == nil {
-			cause = ctx.Err()
-		}
-		return x.fail(r.error(classify(ctx, cause), "reading the response body: "+x.rd.scrub(cause, x.safeURL).Error(), cause))
-	default:
-		return x.fail(r.error(CodeDecode, err.Error(), err))
+// do sends a request with body to u after waiting for the rate limit of cred, records the
+// answer in the limits, and hands a 2xx body (bounded by MaxResponseBytes) to read. A
+// failure to send, an answer that is not 2xx (with its message read) and an error of read
+// are *Errors redacted by x. The Response is nil when no answer was received.
+func (c *Client) do(ctx context.Context, method, u string, body io.Reader, cred Credentials, x exchange, read func(io.Reader) error) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, x.fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
 	}
-}
-
-// send waits for the rate limit of cred, sends req and records the answer in the limits.
-// A failure to send, and an answer that is not 2xx (with its message read and redacted),
-// are errors redacted by x; else the caller reads and closes the body.
-func (c *Client) send(ctx context.Context, req *http.Request, cred Credentials, x exchange) (*http.Response, *Response, time.Time, error) {
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
@@ -254,35 +229,43 @@ func (c *Client) send(ctx context.Context, req *http.Request, cred Credentials, 
 	}
 	key := c.limitKey(cred)
 	if e := c.limits.wait(ctx, key, c.rps); e != nil {
-		return nil, nil, time.Time{}, x.fail(e)
+		return nil, x.fail(e)
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		e := &Error{Code: classify(ctx, err), Err: err}
-		e.Message = x.rd.scrub(err, x.safeURL).Error()
-		return nil, nil, start, x.fail(e)
+		return nil, x.fail(&Error{Code: classify(ctx, err), Message: x.rd().scrub(err, x.safeURL).Error(), Err: err})
 	}
-	response := &Response{
+	defer closeBody(resp.Body)
+	r := &Response{
 		StatusCode: resp.StatusCode,
 		Quota:      parseQuota(resp.Header),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 		Next:       parseCursor(resp.Header),
 		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
 	}
-	c.limits.observe(key, response)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer closeBody(resp.Body)
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		response.Duration = time.Since(start)
-		return nil, response, start, x.fail(response.error(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd, len(msg) == maxErrorBody), nil))
+	c.limits.observe(key, r)
+	fail := func(code, msg string, err error) (*Response, error) {
+		r.Duration = time.Since(start)
+		return r, x.fail(&Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err})
 	}
-	return resp, response, start, nil
-}
-
-// error is the *Error of a failure after r was received.
-func (r *Response) error(code, msg string, err error) *Error {
-	return &Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return fail(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd(), len(msg) == maxErrorBody), nil)
+	}
+	br := &bodyReader{r: resp.Body, remaining: c.maxBytes}
+	err = read(br)
+	switch {
+	case err == nil:
+		r.Duration = time.Since(start)
+		return r, nil
+	case br.tooLarge:
+		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.maxBytes), errTooLarge)
+	case br.err != nil || ctx.Err() != nil:
+		cause := cmp.Or(br.err, ctx.Err())
+		return fail(classify(ctx, cause), "reading the response body: "+x.rd().scrub(cause, x.safeURL).Error(), cause)
+	}
+	return fail(CodeDecode, err.Error(), err)
 }
 
 // classify tells a timeout (deadline, cancellation, or a network timeout) from other
@@ -311,7 +294,6 @@ var errTooLarge = errors.New("response body too large")
 // malformed JSON.
 type bodyReader struct {
 	r         io.Reader
-	limit     int64 // the most it reads
 	remaining int64
 	tooLarge  bool
 	err       error

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Codes of failures that are not an HTTP status. An HTTP failure's code is its status as
@@ -113,107 +113,38 @@ func cleanMessage(body []byte, rd redactor, truncated bool) string {
 		s = rd.cutPartial(s)
 	}
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "<") {
-		s = stripTags(t)
+		s = markup.ReplaceAllLiteralString(t, " ") // a proxy's error page
 	}
-	s = rd.redact(collapseSpace(s))
-	if utf8.RuneCountInString(s) > maxMessageLen {
-		r := []rune(s)
+	s = rd.redact(strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " "))
+	if r := []rune(s); len(r) > maxMessageLen {
 		s = strings.TrimSpace(string(r[:maxMessageLen])) + "…"
 	}
 	return s
 }
 
-// collapseSpace trims s and turns every run of white space and control characters into
-// one space.
-func collapseSpace(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// markup matches an HTML tag, or a script or style element whole.
+var markup = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)\s*>|<[^>]*(>|$)`)
 
 // oneLine replaces control characters (line breaks included) by spaces and invalid
 // UTF-8 by U+FFFD, so that a message is one log line.
 func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, s)
-}
-
-// stripTags drops HTML tags (and the content of script and style elements) so that a
-// proxy's error page still gives a readable message.
-func stripTags(s string) string {
-	var b strings.Builder
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:i])
-		s = s[i:]
-		for _, skip := range []string{"<script", "<style"} {
-			if len(s) >= len(skip) && strings.EqualFold(s[:len(skip)], skip) {
-				end := "</" + skip[1:]
-				if j := indexFoldASCII(s, end); j >= 0 {
-					s = s[j:]
-				}
-			}
-		}
-		j := strings.IndexByte(s, '>')
-		if j < 0 {
-			break
-		}
-		b.WriteByte(' ')
-		s = s[j+1:]
-	}
-	return b.String()
-}
-
-// indexFoldASCII is strings.Index ignoring ASCII case, with byte offsets into s.
-func indexFoldASCII(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // parseRetryAfter reads a Retry-After header: delta-seconds or an HTTP-date. It returns 0
 // when the header is absent, malformed or in the past.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs != secs {
-			return 0
-		}
 		return durationFromSeconds(secs)
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d, maxWait)
-		}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxWait)
 	}
 	return 0
 }
@@ -226,10 +157,7 @@ func durationFromSeconds(secs float64) time.Duration {
 	if secs <= 0 || secs != secs {
 		return 0
 	}
-	if secs >= maxWait.Seconds() {
-		return maxWait
-	}
-	return time.Duration(secs * float64(time.Second))
+	return time.Duration(min(secs, maxWait.Seconds()) * float64(time.Second))
 }
 
 // parseCursor reads the paging headers of a detailed report's page.

@@ -512,7 +512,7 @@ func TestEtiquetteConcurrent(t *testing.T) {
 		go func(cred Credentials) {
 			defer wg.Done()
 			_, _, err := c.Run(context.Background(), Request{Token: "report-token", Credentials: cred}, nil)
-			if cred.Kind() != KindEmail && err != nil {
+			if cred.Kind() != "email" && err != nil {
 				t.Errorf("%s: %v", cred.Kind(), err)
 			}
 			_ = c.BlockedUntil(cred)

@@ -29,11 +29,17 @@ const (
 func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred Credentials) ([]config.SavedReport, error) {
 	var (
 		out    []config.SavedReport
-		tokens []string
+		tokens []string // the report tokens read so far, which every later error redacts
 		seen   = map[int64]bool{}
 	)
 	for page := 1; page <= maxListPages; page++ {
-		items, err := c.listPage(ctx, workspaceID, cred, page, &tokens)
+		u := fmt.Sprintf("%s/api/v9/workspaces/%d/reports/shared?page=%d&per_page=%d", c.baseURL, workspaceID, page, listPerPage)
+		x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: cred}, tokens...) }, safeURL: u}
+		var items []config.SavedReport
+		_, err := c.do(ctx, http.MethodGet, u, nil, cred, x, func(r io.Reader) (err error) {
+			items, err = decodeListing(r, &tokens)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -48,30 +54,6 @@ func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred 
 		}
 	}
 	return nil, &Error{Code: CodeDecode, Message: fmt.Sprintf("listing saved reports: more than %d pages of %d", maxListPages, listPerPage)}
-}
-
-// listPage requests one page of the listing; tokens collects the report tokens read so
-// far, which the errors of this and later pages redact.
-func (c *Client) listPage(ctx context.Context, workspaceID int64, cred Credentials, page int, tokens *[]string) ([]config.SavedReport, error) {
-	u := fmt.Sprintf("%s/api/v9/workspaces/%d/reports/shared?page=%d&per_page=%d", c.baseURL, workspaceID, page, listPerPage)
-	x := exchange{rd: newRedactor(Request{Credentials: cred}, *tokens...), safeURL: u}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, x.fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, response, _, err := c.send(ctx, req, cred, x)
-	if err != nil {
-		return nil, err
-	}
-	defer closeBody(resp.Body)
-	br := &bodyReader{r: resp.Body, limit: c.maxBytes, remaining: c.maxBytes}
-	items, err := decodeListing(br, tokens)
-	if err != nil {
-		x.rd = newRedactor(Request{Credentials: cred}, *tokens...) // and this page's
-		return nil, x.bodyError(ctx, br, err, response)
-	}
-	return items, nil
 }
 
 // decodeListing reads a page of the listing: an array (null is an empty one) of saved

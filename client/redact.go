@@ -5,20 +5,12 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
 // redactedText replaces a secret wherever it appears in an error message.
 const redactedText = "<redacted>"
-
-// Redact returns s with every secret of r (the report token, the API token, the e-mail
-// address, the password, and their URL-escaped and Basic-auth encoded forms) replaced by
-// "<redacted>". Errors of Run are already redacted; Redact is for callers that build
-// messages of their own around a Request.
-func (r Request) Redact(s string) string {
-	return newRedactor(r).redact(s)
-}
 
 // minSecretLen is the length below which a string is not redacted: a secret that
 // short protects nothing, and replacing every "t" would make messages unreadable. Real
@@ -52,7 +44,7 @@ func newRedactor(r Request, more ...string) redactor {
 	if len(list) == 0 {
 		return redactor{}
 	}
-	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	slices.SortStableFunc(list, func(a, b string) int { return len(b) - len(a) })
 	// A server may echo a secret in another case, or with white space inside it (a
 	// header folded or wrapped): match case-insensitively, with white space allowed
 	// between any two characters. Alternatives are tried longest first.
