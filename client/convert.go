@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -478,43 +479,17 @@ func (d *decoder) ints(dst []int64, ids bool) ([]int64, error) {
 	return dst, err
 }
 
-// any reads a free-form value as json.Unmarshal into an `any` gives it, except that a
-// number too large for a float64 stays its string.
-func (d *decoder) any() (any, error) {
-	switch d.peek() {
-	case '{':
-		m := map[string]any{}
-		err := d.object(false, func(name []byte) error {
-			k := strings.ToValidUTF8(string(name), "\uFFFD")
-			v, err := d.any()
-			m[k] = v
-			return err
-		})
-		return m, err
-	case '[':
-		l := []any{}
-		err := d.array(func(int) error {
-			v, err := d.any()
-			l = append(l, v)
-			return err
-		})
-		return l, err
+// anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that
+// a number too large for a float64 stays its text instead of failing.
+var anyOptions = json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
+	if dec.PeekKind() != '0' {
+		return errors.ErrUnsupported
 	}
-	v, err := d.dec.ReadValue()
-	if err != nil {
-		return nil, err
+	n, err := dec.ReadValue()
+	if f, ferr := strconv.ParseFloat(string(n), 64); ferr == nil {
+		*v = f
+	} else {
+		*v = string(n)
 	}
-	switch v.Kind() {
-	case 'n':
-		return nil, nil
-	case 't', 'f':
-		return v.Kind() == 't', nil
-	case '"':
-		return strings.ToValidUTF8(string(d.text(v)), "\uFFFD"), nil
-	}
-	f, err := strconv.ParseFloat(string(v), 64)
-	if err != nil {
-		return string(v), nil
-	}
-	return f, nil
-}
+	return err
+}))

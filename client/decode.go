@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -193,31 +194,17 @@ func (d *decoder) field(rep *Report, k string) (err error) {
 		rep.Type, err = d.str()
 	case "public":
 		rep.Public, err = d.bool()
-	case "fixed_daterange":
-		rep.FixedDaterange, err = d.bool()
 	case "hide_amounts":
 		rep.HideAmounts, err = d.bool()
-	case "features":
-		err = d.object(true, func(name []byte) error {
-			if d.peek() == 'n' {
-				return d.dec.SkipValue()
-			}
-			b, err := d.bool()
-			put(&rep.Features, d.keep(name), b)
-			return err
-		})
 	case "input_params", "saved_params":
 		if kind := d.peek(); kind != '{' && kind != 'n' {
 			return d.fail("an object")
 		}
-		v, err := d.any()
-		m, _ := v.(map[string]any)
-		if k == "input_params" {
-			rep.InputParams = m
-		} else {
-			rep.SavedParams = m
+		m := &rep.InputParams
+		if k == "saved_params" {
+			m = &rep.SavedParams
 		}
-		return err
+		err = json.UnmarshalDecode(d.dec, m, anyOptions)
 	case "dictionaries":
 		err = d.object(false, func(name []byte) error { return d.dictionary(&rep.Dictionaries, string(name)) })
 	default:
@@ -251,8 +238,8 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 		}
 		var p Project
 		var t Task
-		hasID, hasEstimate, hasActual := false, false, false
-		var estimatedHours, actualHours int64
+		hasID, hasEstimate := false, false
+		var estimatedHours int64
 		err := d.object(false, func(field []byte) (err error) {
 			switch f := string(field); {
 			case f == "id":
@@ -265,16 +252,10 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 				p.Currency, err = d.str()
 			case (proj || task) && f == "estimated_seconds":
 				p.EstimatedSeconds, hasEstimate, err = d.optInt()
-			case proj && f == "actual_seconds":
-				p.ActualSeconds, hasActual, err = d.optInt()
 			case proj && f == "estimated_hours":
 				estimatedHours, err = d.hours()
-			case proj && f == "actual_hours":
-				actualHours, err = d.hours()
 			case task && f == "project_id":
 				t.ProjectID, err = d.int()
-			case task && f == "tracked_seconds":
-				t.TrackedSeconds, err = d.int()
 			default:
 				err = d.dec.SkipValue()
 			}
@@ -290,9 +271,6 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 		case proj:
 			if !hasEstimate {
 				p.EstimatedSeconds = estimatedHours
-			}
-			if !hasActual {
-				p.ActualSeconds = actualHours
 			}
 			put(&dict.Projects, p.ID, p)
 		case task:
@@ -359,8 +337,6 @@ func (d *decoder) totals() (*Totals, error) {
 			if n, present, err = d.amount(); present {
 				t.LabourCostInCents = &n
 			}
-		case "resolution":
-			t.Resolution, err = d.str()
 		case "rates":
 			t.Rates, err = d.rateList(nil)
 		default:
@@ -592,7 +568,7 @@ func (d *decoder) summaryGroup(sink Sink) error {
 				return err
 			})
 			if len(s.keys) > 0 {
-				sortByKey(s.subs, s.keys)
+				sort.Stable(byKey{s.subs, s.keys})
 			}
 			g.SubGroups = cut(s.subs, 0)
 		default:
@@ -649,29 +625,25 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 	return sg, err
 }
 
-// sortByKey orders sub-groups sent as an object by their keys, numeric keys by value
-// first, so that the order does not depend on Toggl's.
-func sortByKey(subs []SummarySubGroup, keys []string) {
-	order := make([]int, len(subs))
-	for i := range order {
-		order[i] = i
+// byKey orders sub-groups sent as an object by their keys, numeric keys by value first,
+// so that the order does not depend on Toggl's.
+type byKey struct {
+	subs []SummarySubGroup
+	keys []string
+}
+
+func (b byKey) Len() int { return len(b.keys) }
+func (b byKey) Swap(i, j int) {
+	b.subs[i], b.subs[j] = b.subs[j], b.subs[i]
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
+}
+func (b byKey) Less(i, j int) bool {
+	ni, ei := strconv.ParseInt(b.keys[i], 10, 64)
+	nj, ej := strconv.ParseInt(b.keys[j], 10, 64)
+	if (ei == nil) != (ej == nil) || ei == nil && ni != nj {
+		return ei == nil && (ej != nil || ni < nj)
 	}
-	rank := func(k string) (int, int64) {
-		if n, err := strconv.ParseInt(k, 10, 64); err == nil {
-			return 0, n
-		}
-		return 1, 0
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		ra, na := rank(keys[a])
-		rb, nb := rank(keys[b])
-		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(na, nb), strings.Compare(keys[a], keys[b]))
-	})
-	sorted := make([]SummarySubGroup, len(subs))
-	for i, k := range order {
-		sorted[i] = subs[k]
-	}
-	copy(subs, sorted)
+	return b.keys[i] < b.keys[j]
 }
 
 // put sets m[k], making the map when it is nil: an absent dictionary stays nil.

@@ -86,10 +86,10 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 				s.FixedDaterange, err = d.bool()
 			case "params":
 				var v any
-				v, err = d.any()
+				err = json.UnmarshalDecode(d.dec, &v, anyOptions)
 				if text, ok := v.(string); ok {
 					v = nil
-					_ = json.Unmarshal([]byte(text), &v)
+					_ = json.Unmarshal([]byte(text), &v, anyOptions)
 				}
 				s.Params, _ = v.(map[string]any)
 			default:

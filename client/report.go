@@ -9,15 +9,13 @@ import "time"
 
 // Report is everything of a shared report except its rows, which go to a Sink.
 type Report struct {
-	Name           string // report_name
-	Type           string // report_type: "detailed", "summary", "weekly", or what Toggl sent
-	Public         bool
-	FixedDaterange bool
-	HideAmounts    bool
-	Features       map[string]bool
-	InputParams    map[string]any
-	SavedParams    map[string]any
-	Dictionaries   Dictionaries
+	Name         string // report_name
+	Type         string // report_type: "detailed", "summary", "weekly", or what Toggl sent
+	Public       bool
+	HideAmounts  bool
+	InputParams  map[string]any
+	SavedParams  map[string]any
+	Dictionaries Dictionaries
 	// Totals are those of the result block that answers the report. Decode never
 	// returns a report without them: such a body is not a report.
 	Totals *Totals
@@ -34,7 +32,6 @@ type Totals struct {
 	// (hidden amounts, or a plan without rates).
 	BillableAmountInCents *int64
 	LabourCostInCents     *int64
-	Resolution            string
 	Rates                 []Rate
 }
 
@@ -69,7 +66,6 @@ type Project struct {
 	ClientID         int64 // 0 when none
 	Currency         string
 	EstimatedSeconds int64
-	ActualSeconds    int64
 }
 
 // Task is an entry of dictionaries.tasks.
@@ -78,7 +74,6 @@ type Task struct {
 	Name             string
 	ProjectID        int64
 	EstimatedSeconds int64
-	TrackedSeconds   int64
 }
 
 // DetailedRow is one row of detailed_results.report. Null ids are 0.
