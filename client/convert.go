@@ -139,14 +139,10 @@ func (b *bodyCounter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// peek returns the kind of the next value (0 when reading it fails: the next read
-// returns the error).
-func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
-
 // fail is the error for a value of the wrong kind, want naming what was expected. The
 // value is read when it is a scalar, to show it.
 func (d *decoder) fail(want string) error {
-	if k := d.peek(); k == '{' || k == '[' {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return mismatch(want, describe(k, nil))
 	}
 	v, err := d.dec.ReadValue()
@@ -158,7 +154,7 @@ func (d *decoder) fail(want string) error {
 
 // scalar reads the next value, which must not be an object or an array.
 func (d *decoder) scalar(want string) (jsontext.Value, error) {
-	if k := d.peek(); k == '{' || k == '[' {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return nil, d.fail(want)
 	}
 	return d.dec.ReadValue()
@@ -174,8 +170,8 @@ func (d *decoder) text(v jsontext.Value) []byte {
 	return d.unq
 }
 
-// number returns the text of a number or of a numeric string, trimmed; nil for null and
-// for an empty string; ok false for anything else.
+// number returns the text of a number or of a numeric string, trimmed (empty for null
+// and ""); ok false for anything else.
 func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
 	switch v.Kind() {
 	case 'n':
@@ -183,10 +179,7 @@ func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
 	case '0':
 		return v, true
 	case '"':
-		if b = bytes.TrimSpace(d.text(v)); len(b) > 0 {
-			return b, true
-		}
-		return nil, true
+		return bytes.TrimSpace(d.text(v)), true
 	}
 	return nil, false
 }
@@ -205,7 +198,7 @@ func (d *decoder) optInt() (n int64, present bool, err error) {
 		return 0, false, err
 	}
 	b, ok := d.number(v)
-	if ok && b == nil {
+	if ok && len(b) == 0 {
 		return 0, false, nil
 	}
 	if ok {
@@ -240,7 +233,7 @@ func parseInt(b []byte) (int64, bool) {
 // hours reads a number of hours (possibly fractional) as seconds; a value that is not
 // one is 0, as the field is only a fallback.
 func (d *decoder) hours() (int64, error) {
-	if k := d.peek(); k == '{' || k == '[' {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return 0, d.dec.SkipValue()
 	}
 	v, err := d.dec.ReadValue()
@@ -289,28 +282,18 @@ func (d *decoder) keep(b []byte) string {
 // null and "" are false.
 func (d *decoder) bool() (bool, error) {
 	v, err := d.scalar("a boolean")
-	if err != nil {
+	if err != nil || v.Kind() == 'n' {
 		return false, err
 	}
-	switch v.Kind() {
-	case 'n':
-		return false, nil
-	case 't':
-		return true, nil
-	case 'f':
-		return false, nil
-	case '0':
-		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
-			return f != 0, nil
-		}
-	case '"':
-		s := string(bytes.TrimSpace(d.text(v)))
-		if s == "" {
-			return false, nil
-		}
-		if b, err := strconv.ParseBool(s); err == nil {
-			return b, nil
-		}
+	s := string(v)
+	if v.Kind() == '"' {
+		s = string(bytes.TrimSpace(d.text(v)))
+	}
+	if b, err := strconv.ParseBool(s); err == nil || s == "" {
+		return b, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && v.Kind() == '0' {
+		return f != 0, nil
 	}
 	return false, mismatch("a boolean", describe(v.Kind(), v))
 }
@@ -318,7 +301,7 @@ func (d *decoder) bool() (bool, error) {
 // time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
 // offset), or Unix seconds as a number; null and "" are the zero time.
 func (d *decoder) time() (time.Time, error) {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case '{', '[', 't', 'f':
 		return time.Time{}, d.fail("an RFC 3339 time")
 	case 'n', '0':
@@ -347,7 +330,7 @@ func (d *decoder) time() (time.Time, error) {
 // next member of the same object); member reads the value. null is an empty object.
 // Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
 func (d *decoder) object(keyed bool, member func(name []byte) error) error {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
 		return err
@@ -362,7 +345,7 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 	for len(d.names) <= depth {
 		d.names = append(d.names, nil)
 	}
-	for d.peek() != '}' {
+	for d.dec.PeekKind() != '}' {
 		v, err := d.dec.ReadValue()
 		if err != nil {
 			return err
@@ -385,7 +368,7 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 // array reads an array, calling elem with each index; elem reads the element. null is
 // an empty array.
 func (d *decoder) array(elem func(i int) error) error {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
 		return err
@@ -398,7 +381,7 @@ func (d *decoder) array(elem func(i int) error) error {
 	}
 	i := 0
 	for ; ; i++ {
-		switch d.peek() {
+		switch d.dec.PeekKind() {
 		case ']':
 		case 0: // a broken element i, or a broken end of the array after element i-1
 			_, err := d.dec.ReadValue()
@@ -423,7 +406,7 @@ func (d *decoder) array(elem func(i int) error) error {
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
 // own (so elem is given the decoder to read the element with). null and "" are empty.
 func (d *decoder) list(elem func(d *decoder, i int) error) error {
-	if d.peek() != '"' {
+	if d.dec.PeekKind() != '"' {
 		return d.array(func(i int) error { return elem(d, i) })
 	}
 	v, err := d.dec.ReadValue()
@@ -457,7 +440,7 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 // entries reads a collection that Toggl may send as an array or as an object keyed by id
 // (or title): elem is called with each element, and its key in the object form.
 func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case '{':
 		return d.object(true, func(key []byte) error { return elem(key, true) })
 	case '[', 'n':

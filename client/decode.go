@@ -85,7 +85,7 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	blocks := [3]blockState{{name: BlockDetailed}, {name: BlockSummary}, {name: BlockWeekly}}
 	var order []*blockState // present blocks in document order
 	block := func(b *blockState) error {
-		if d.peek() == 'n' {
+		if d.dec.PeekKind() == 'n' {
 			return d.dec.SkipValue()
 		}
 		if !b.present {
@@ -123,7 +123,7 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 // top reads the top-level object, calling field with each key to read its value, and
 // checks that nothing follows it.
 func (d *decoder) top(field func(k string) error) error {
-	if k := d.peek(); k != '{' && k != 0 {
+	if k := d.dec.PeekKind(); k != '{' && k != 0 {
 		return d.fail("a JSON object at the top level")
 	}
 	err := d.object(false, func(name []byte) error { return field(string(name)) })
@@ -132,7 +132,7 @@ func (d *decoder) top(field func(k string) error) error {
 	}
 	// The report is complete. More JSON after it, or a body over the limit, is an error;
 	// a read error or the end of the body within what follows changes nothing.
-	if k := d.peek(); k != 0 {
+	if k := d.dec.PeekKind(); k != 0 {
 		var v jsontext.Value
 		if k != '{' && k != '[' {
 			v, _ = d.dec.ReadValue()
@@ -197,7 +197,7 @@ func (d *decoder) field(rep *Report, k string) (err error) {
 	case "hide_amounts":
 		rep.HideAmounts, err = d.bool()
 	case "input_params", "saved_params":
-		if kind := d.peek(); kind != '{' && kind != 'n' {
+		if kind := d.dec.PeekKind(); kind != '{' && kind != 'n' {
 			return d.fail("an object")
 		}
 		m := &rep.InputParams
@@ -233,7 +233,7 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 	}
 	proj, task := name == "projects", name == "tasks"
 	return d.entries(func(key []byte, keyed bool) error {
-		if d.peek() == 'n' {
+		if d.dec.PeekKind() == 'n' {
 			return d.dec.SkipValue()
 		}
 		var p Project
@@ -301,7 +301,7 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 				return d.array(func(int) error { return d.weeklyRow(sink) })
 			}
 			groups := func(int) error { return d.summaryGroup(sink) }
-			if d.peek() == '[' { // the groups themselves in place of the object holding them
+			if d.dec.PeekKind() == '[' { // the groups themselves in place of the object holding them
 				return d.array(groups)
 			}
 			return d.object(false, func(name []byte) error {
@@ -317,7 +317,7 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 
 // totals reads a totals object; nil for null.
 func (d *decoder) totals() (*Totals, error) {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return nil, d.dec.SkipValue()
 	}
 	t := &Totals{}
@@ -350,7 +350,7 @@ func (d *decoder) totals() (*Totals, error) {
 // rateList reads a rates list, appending to dst; null elements are dropped.
 func (d *decoder) rateList(dst []Rate) ([]Rate, error) {
 	err := d.list(func(sd *decoder, _ int) error {
-		if sd.peek() == 'n' {
+		if sd.dec.PeekKind() == 'n' {
 			return sd.dec.SkipValue()
 		}
 		var r Rate
@@ -384,7 +384,7 @@ func cut[T any](slab []T, start int) []T {
 
 // detailedRow reads a row of detailed_results.report and hands it to sink.
 func (d *decoder) detailedRow(sink Sink) error {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
 	}
 	s := &d.row
@@ -421,7 +421,7 @@ func (d *decoder) detailedRow(sink Sink) error {
 		case "time_entries":
 			s.entries = s.entries[:0]
 			err = d.list(func(sd *decoder, _ int) error {
-				if sd.peek() == 'n' {
+				if sd.dec.PeekKind() == 'n' {
 					return sd.dec.SkipValue()
 				}
 				e, err := sd.timeEntry()
@@ -462,7 +462,7 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 		case "start":
 			e.Start, err = d.time()
 		case "stop":
-			stopped = d.peek() != 'n'
+			stopped = d.dec.PeekKind() != 'n'
 			err = d.dec.SkipValue()
 		default:
 			err = d.dec.SkipValue()
@@ -475,7 +475,7 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 
 // weeklyRow reads a row of weekly_results.report and hands it to sink.
 func (d *decoder) weeklyRow(sink Sink) error {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
 	}
 	s := &d.row
@@ -531,7 +531,7 @@ func (d *decoder) weeklyRow(sink Sink) error {
 
 // summaryGroup reads a group of summary_results.report.groups and hands it to sink.
 func (d *decoder) summaryGroup(sink Sink) error {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
 	}
 	s := &d.row
@@ -557,7 +557,7 @@ func (d *decoder) summaryGroup(sink Sink) error {
 		case "sub_groups":
 			s.subs, s.keys = s.subs[:0], s.keys[:0]
 			err = d.entries(func(key []byte, keyed bool) error {
-				if d.peek() == 'n' {
+				if d.dec.PeekKind() == 'n' {
 					return d.dec.SkipValue()
 				}
 				sg, err := d.subGroup(key, keyed)

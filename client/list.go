@@ -64,7 +64,7 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 	in := &bodyCounter{r: r}
 	d := &decoder{dec: jsontext.NewDecoder(in, decodeOptions...), in: in, intern: map[string]string{}}
 	var out []config.SavedReport
-	if k := d.peek(); k != '[' && k != 'n' && k != 0 {
+	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
 		return nil, d.describe(d.fail("a JSON array of saved reports"))
 	}
 	err := d.array(func(int) error {
@@ -100,7 +100,7 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 		out = append(out, s)
 		return err
 	})
-	if err == nil && d.peek() != 0 {
+	if err == nil && d.dec.PeekKind() != 0 {
 		err = &pathError{msg: "unexpected data after the array of saved reports"}
 	}
 	if err != nil {

@@ -1,25 +1,15 @@
 package client
 
-import "strings"
-
-// Default summary dimensions, used when neither input_params nor saved_params set them.
-const (
-	DefaultGrouping    = "projects"
-	DefaultSubGrouping = "time_entries"
+import (
+	"cmp"
+	"strings"
 )
 
 // Grouping returns the dimensions of a summary report's groups and sub-groups, from
 // input_params, then saved_params, defaulting to "projects" and "time_entries".
 func (r *Report) Grouping() (grouping, subGrouping string) {
-	grouping = strings.ToLower(r.param("grouping"))
-	if grouping == "" {
-		grouping = DefaultGrouping
-	}
-	subGrouping = strings.ToLower(r.param("sub_grouping"))
-	if subGrouping == "" {
-		subGrouping = DefaultSubGrouping
-	}
-	return grouping, subGrouping
+	return cmp.Or(strings.ToLower(r.param("grouping")), "projects"),
+		cmp.Or(strings.ToLower(r.param("sub_grouping")), "time_entries")
 }
 
 // Dates returns the start_date and end_date parameters (as sent, normally YYYY-MM-DD)
@@ -46,18 +36,15 @@ func (r *Report) param(key string) string {
 // there are 8 elements and the last equals the sum of the first 7, that last one is the
 // total and is returned instead of being counted twice.
 func DaySum(days []int64) int64 {
-	var sum int64
-	for _, d := range days {
+	var sum, week int64
+	for i, d := range days {
 		sum += d
-	}
-	if len(days) == 8 {
-		var week int64
-		for _, d := range days[:7] {
+		if i < 7 {
 			week += d
 		}
-		if days[7] == week {
-			return week
-		}
+	}
+	if len(days) == 8 && days[7] == week {
+		return week
 	}
 	return sum
 }
