@@ -60,51 +60,37 @@ type Options struct {
 // Client runs shared reports. It is safe for concurrent use; rate limits and backoffs
 // are shared by all requests with the same credentials.
 type Client struct {
-	baseURL   string
-	hc        *http.Client
-	userAgent string
-	maxBytes  int64
-	rps       rate.Limit
-	now       func() time.Time
-	limits    *Limits
+	o Options // with the defaults filled in
 }
 
 // New returns a Client for o.
 func New(o Options) *Client {
-	c := &Client{
-		baseURL:   strings.TrimRight(strings.TrimSpace(o.BaseURL), "/"),
-		hc:        o.HTTPClient,
-		userAgent: o.UserAgent,
-		maxBytes:  o.MaxResponseBytes,
-		rps:       rate.Limit(o.RequestsPerSecond),
-		now:       o.Now,
-		limits:    o.Limits,
+	o.BaseURL = strings.TrimRight(strings.TrimSpace(o.BaseURL), "/")
+	if o.HTTPClient == nil {
+		o.HTTPClient = defaultHTTPClient()
 	}
-	if c.hc == nil {
-		c.hc = defaultHTTPClient()
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = int64(config.DefaultMaxResponseBytes)
 	}
-	if c.maxBytes <= 0 {
-		c.maxBytes = int64(config.DefaultMaxResponseBytes)
+	if o.RequestsPerSecond <= 0 {
+		o.RequestsPerSecond = config.DefaultRequestsPerSecond
 	}
-	if c.rps <= 0 {
-		c.rps = config.DefaultRequestsPerSecond
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if c.now == nil {
-		c.now = time.Now
+	if o.Limits == nil {
+		o.Limits = NewLimits(o.Now)
 	}
-	if c.limits == nil {
-		c.limits = NewLimits(c.now)
-	}
-	return c
+	return &Client{o}
 }
 
 // CloseIdleConnections closes the idle connections of the client's HTTP client: call it
 // on a client that a reload replaced.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.o.HTTPClient.CloseIdleConnections() }
 
 // limitKey is the key of cred's etiquette state: the quota and backoffs of a credential
 // are those of one API.
-func (c *Client) limitKey(cred Credentials) string { return c.baseURL + " " + cred.Key() }
+func (c *Client) limitKey(cred Credentials) string { return c.o.BaseURL + " " + cred.Key() }
 
 func defaultHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
@@ -171,7 +157,7 @@ type Quota struct {
 // Rows reach the sink while the body is read: after an error, the sink may have seen
 // some rows of a report that is then not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
-	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.baseURL + apiPath + redactedText}
+	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText}
 	body := []byte("{}")
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
@@ -181,7 +167,7 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 		body = b
 	}
 	var rep *Report
-	resp, err := c.do(ctx, http.MethodPost, c.baseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body), req.Credentials, x,
+	resp, err := c.do(ctx, http.MethodPost, c.o.BaseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body), req.Credentials, x,
 		func(r io.Reader) (err error) {
 			rep, err = decode(r, sink)
 			return err
@@ -221,18 +207,18 @@ func (c *Client) do(ctx context.Context, method, u string, body io.Reader, cred 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
+	if c.o.UserAgent != "" {
+		req.Header.Set("User-Agent", c.o.UserAgent)
 	}
 	if user, pass, ok := cred.basicAuth(); ok {
 		req.SetBasicAuth(user, pass)
 	}
 	key := c.limitKey(cred)
-	if e := c.limits.wait(ctx, key, c.rps); e != nil {
+	if e := c.o.Limits.wait(ctx, key, rate.Limit(c.o.RequestsPerSecond)); e != nil {
 		return nil, x.fail(e)
 	}
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	resp, err := c.o.HTTPClient.Do(req)
 	if err != nil {
 		return nil, x.fail(&Error{Code: classify(ctx, err), Message: x.rd().scrub(err, x.safeURL).Error(), Err: err})
 	}
@@ -240,11 +226,11 @@ func (c *Client) do(ctx context.Context, method, u string, body io.Reader, cred 
 	r := &Response{
 		StatusCode: resp.StatusCode,
 		Quota:      parseQuota(resp.Header),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.o.Now()),
 		Next:       parseCursor(resp.Header),
 		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
 	}
-	c.limits.observe(key, r)
+	c.o.Limits.observe(key, r)
 	fail := func(code, msg string, err error) (*Response, error) {
 		r.Duration = time.Since(start)
 		return r, x.fail(&Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err})
@@ -253,14 +239,14 @@ func (c *Client) do(ctx context.Context, method, u string, body io.Reader, cred 
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return fail(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd(), len(msg) == maxErrorBody), nil)
 	}
-	br := &bodyReader{r: resp.Body, remaining: c.maxBytes}
+	br := &bodyReader{r: resp.Body, remaining: c.o.MaxResponseBytes}
 	err = read(br)
 	switch {
 	case err == nil:
 		r.Duration = time.Since(start)
 		return r, nil
 	case br.tooLarge:
-		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.maxBytes), errTooLarge)
+		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), errTooLarge)
 	case br.err != nil || ctx.Err() != nil:
 		cause := cmp.Or(br.err, ctx.Err())
 		return fail(classify(ctx, cause), "reading the response body: "+x.rd().scrub(cause, x.safeURL).Error(), cause)

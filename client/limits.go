@@ -228,7 +228,7 @@ func (st *credState) block(now, until time.Time, code, why string) {
 // BlockedUntil returns when the backoff of these credentials ends, or the zero time when
 // requests with them are not blocked.
 func (c *Client) BlockedUntil(cred Credentials) time.Time {
-	l := c.limits
+	l := c.o.Limits
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st, ok := l.states[c.limitKey(cred)]

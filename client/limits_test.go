@@ -97,7 +97,7 @@ func newEtiquetteClient(t *testing.T, rps float64, steps ...step) (*Client, *fak
 	t.Cleanup(srv.Close)
 	clock := newFakeClock()
 	c := New(Options{BaseURL: srv.URL, RequestsPerSecond: rps, Now: clock.Now})
-	c.limits.sleep = clock.sleep
+	c.o.Limits.sleep = clock.sleep
 	return c, clock, s
 }
 
@@ -299,7 +299,7 @@ func Test429ExponentialBackoff(t *testing.T) {
 	tooMany := step{status: 429, body: "slow down"}
 	c, clock, srv := newEtiquetteClient(t, 1e6, tooMany)
 	var draws []time.Duration
-	c.limits.jitter = func(d time.Duration) time.Duration {
+	c.o.Limits.jitter = func(d time.Duration) time.Duration {
 		draws = append(draws, d)
 		return equalJitter(d)
 	}
@@ -414,7 +414,7 @@ func TestRateLimitRespectsDeadline(t *testing.T) {
 	if _, err := run(c, ada); err != nil {
 		t.Fatal(err)
 	}
-	c.limits.sleep = Sleep // really wait, should it come to that
+	c.o.Limits.sleep = Sleep // really wait, should it come to that
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -433,7 +433,7 @@ func TestRateLimitRespectsDeadline(t *testing.T) {
 		t.Errorf("%d requests, want 1", n)
 	}
 	// The canceled reservation does not delay the credential further.
-	if got := c.limits.states[c.limitKey(ada)].limiter.TokensAt(c.limits.now().Add(10 * time.Second)); got < 0.99 {
+	if got := c.o.Limits.states[c.limitKey(ada)].limiter.TokensAt(c.o.Limits.now().Add(10 * time.Second)); got < 0.99 {
 		t.Errorf("tokens 10 s later: %v, want 1", got)
 	}
 }
@@ -443,7 +443,7 @@ func TestRateLimitWaitCanceled(t *testing.T) {
 	if _, err := run(c, ada); err != nil {
 		t.Fatal(err)
 	}
-	c.limits.sleep = Sleep
+	c.o.Limits.sleep = Sleep
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	_, _, err := c.Run(ctx, Request{Token: "report-token", Credentials: ada}, nil)
@@ -465,8 +465,8 @@ func TestDoneContextSendsNothing(t *testing.T) {
 func TestDefaultRequestsPerSecond(t *testing.T) {
 	for _, rps := range []float64{0, -3} {
 		c := New(Options{BaseURL: "http://127.0.0.1:1", RequestsPerSecond: rps})
-		if c.rps != 1 {
-			t.Errorf("RequestsPerSecond %v gives %v, want 1", rps, c.rps)
+		if c.o.RequestsPerSecond != 1 {
+			t.Errorf("RequestsPerSecond %v gives %v, want 1", rps, c.o.RequestsPerSecond)
 		}
 	}
 }
@@ -478,7 +478,7 @@ func TestForgetIdleCredentials(t *testing.T) {
 	}
 	clock.Advance(3 * time.Hour)
 	_, _ = run(c, ada)
-	if n := len(c.limits.states); n != 1 {
+	if n := len(c.o.Limits.states); n != 1 {
 		t.Errorf("%d credential states kept, want 1", n)
 	}
 }

@@ -33,7 +33,7 @@ func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred 
 		seen   = map[int64]bool{}
 	)
 	for page := 1; page <= maxListPages; page++ {
-		u := fmt.Sprintf("%s/api/v9/workspaces/%d/reports/shared?page=%d&per_page=%d", c.baseURL, workspaceID, page, listPerPage)
+		u := fmt.Sprintf("%s/api/v9/workspaces/%d/reports/shared?page=%d&per_page=%d", c.o.BaseURL, workspaceID, page, listPerPage)
 		x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: cred}, tokens...) }, safeURL: u}
 		var items []config.SavedReport
 		_, err := c.do(ctx, http.MethodGet, u, nil, cred, x, func(r io.Reader) (err error) {
