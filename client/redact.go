@@ -84,23 +84,15 @@ func (rd redactor) cutPartial(s string) string {
 	return s
 }
 
-// redactedErr presents an error with its secrets removed. It unwraps to the original
-// chain (with a *url.Error's URL replaced) only when no error of that chain prints a
-// secret; otherwise the chain is hidden, and errors.Is still answers through Is.
+// redactedErr presents an error with its secrets removed. It hides the chain, whose
+// errors may print a secret; errors.Is (a yes or no, never a message) still sees through.
 type redactedErr struct {
 	msg  string
-	err  error // what Unwrap returns: nil when the chain would leak
 	orig error
 }
 
-func (e *redactedErr) Error() string { return e.msg }
-func (e *redactedErr) Unwrap() error { return e.err }
-
-// Is lets errors.Is(err, context.DeadlineExceeded) and the like see through a hidden
-// chain; it reveals a yes or no, never a message.
-func (e *redactedErr) Is(target error) bool {
-	return e.err == nil && errors.Is(e.orig, target)
-}
+func (e *redactedErr) Error() string        { return e.msg }
+func (e *redactedErr) Is(target error) bool { return errors.Is(e.orig, target) }
 
 // scrub returns err with its message redacted and the URL of a *url.Error replaced by
 // safeURL, which shows the endpoint but not the report token.
@@ -108,25 +100,10 @@ func (rd redactor) scrub(err error, safeURL string) error {
 	if err == nil {
 		return nil
 	}
-	if ue, ok := err.(*url.Error); ok {
-		// Go's HTTP errors print the request URL, which holds the report token.
+	if ue, ok := err.(*url.Error); ok { // Go's HTTP errors print the request URL
 		cp := *ue
 		cp.URL = safeURL
 		err = &cp
 	}
-	re := &redactedErr{msg: rd.redact(err.Error()), orig: err}
-	if !rd.leaks(err) {
-		re.err = err
-	}
-	return re
-}
-
-// leaks tells whether any error of err's chain prints a secret.
-func (rd redactor) leaks(err error) bool {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if msg := e.Error(); rd.redact(msg) != msg {
-			return true
-		}
-	}
-	return false
+	return &redactedErr{msg: rd.redact(err.Error()), orig: err}
 }
