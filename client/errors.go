@@ -53,36 +53,29 @@ type Error struct {
 
 // Error implements error.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("toggl: ")
+	head := e.Code
 	if e.StatusCode != 0 && e.Code == strconv.Itoa(e.StatusCode) {
-		fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
-		if t := http.StatusText(e.StatusCode); t != "" {
-			fmt.Fprintf(&b, " %s", t)
-		}
-		if e.Message != "" {
-			b.WriteString(": ")
-		}
-	} else if !strings.HasPrefix(e.Message, e.Code) {
-		b.WriteString(e.Code)
-		if e.Message != "" {
-			b.WriteString(": ")
-		}
+		head = strings.TrimSpace(fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode)))
+	} else if strings.HasPrefix(e.Message, e.Code) {
+		head = "" // the message names it
 	}
-	b.WriteString(e.Message)
-	if e.Quota.HasRemaining {
-		fmt.Fprintf(&b, " (quota remaining %d", e.Quota.Remaining)
-		if e.Quota.HasResetsIn {
-			fmt.Fprintf(&b, ", resets in %s", e.Quota.ResetsIn)
-		}
-		b.WriteString(")")
-	} else if e.Quota.HasResetsIn {
-		fmt.Fprintf(&b, " (quota resets in %s)", e.Quota.ResetsIn)
+	s := "toggl: " + head
+	if head != "" && e.Message != "" {
+		s += ": "
+	}
+	s += e.Message
+	switch q := e.Quota; {
+	case q.HasRemaining && q.HasResetsIn:
+		s += fmt.Sprintf(" (quota remaining %d, resets in %s)", q.Remaining, q.ResetsIn)
+	case q.HasRemaining:
+		s += fmt.Sprintf(" (quota remaining %d)", q.Remaining)
+	case q.HasResetsIn:
+		s += fmt.Sprintf(" (quota resets in %s)", q.ResetsIn)
 	}
 	if e.RetryAfter > 0 && !e.Backoff {
-		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
-	return b.String()
+	return s
 }
 
 // Unwrap returns the underlying error.
@@ -177,19 +170,15 @@ func headerInt(h http.Header, name string) int64 {
 }
 
 // parseQuota reads Toggl's quota headers.
-func parseQuota(h http.Header) Quota {
-	var q Quota
-	if v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining")); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			q.Remaining, q.HasRemaining = n, true
-		} else if f, err := strconv.ParseFloat(v, 64); err == nil && f == f && f > -1e15 && f < 1e15 {
-			q.Remaining, q.HasRemaining = int64(f), true
-		}
+func parseQuota(h http.Header) (q Quota) {
+	v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining"))
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		q.Remaining, q.HasRemaining = n, true
+	} else if f, err := strconv.ParseFloat(v, 64); err == nil && f > -1e15 && f < 1e15 {
+		q.Remaining, q.HasRemaining = int64(f), true
 	}
-	if v := strings.TrimSpace(h.Get("X-Toggl-Quota-Resets-In")); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f == f {
-			q.ResetsIn, q.HasResetsIn = durationFromSeconds(f), true
-		}
+	if f, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-Toggl-Quota-Resets-In")), 64); err == nil && f == f {
+		q.ResetsIn, q.HasResetsIn = durationFromSeconds(f), true
 	}
 	return q
 }

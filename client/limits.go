@@ -161,10 +161,7 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit) *Error {
 	// A request that went while this one waited may have blocked the credential.
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e := st.blocked(l.now()); e != nil {
-		return e
-	}
-	return nil
+	return st.blocked(l.now())
 }
 
 // observe updates key's state from a response.
