@@ -327,7 +327,8 @@ func (d *decoder) time() (time.Time, error) {
 }
 
 // object reads an object, calling member for each member with its name (valid until the
-// next member of the same object); member reads the value. null is an empty object.
+// next member of the same object); member reads the value, or leaves it to be skipped.
+// null is an empty object.
 // Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
 func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 	switch d.dec.PeekKind() {
@@ -351,8 +352,12 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 			return err
 		}
 		d.names[depth] = append(d.names[depth][:0], d.text(v)...)
-		name := d.names[depth]
-		if err := member(name); err != nil {
+		name, before := d.names[depth], d.dec.InputOffset()
+		err = member(name)
+		if err == nil && d.dec.InputOffset() == before { // not read: skipped
+			err = d.dec.SkipValue()
+		}
+		if err != nil {
 			switch {
 			case keyed || len(name) > maxQuoted:
 				return at(mapKey(name), err)

@@ -207,8 +207,6 @@ func (d *decoder) field(rep *Report, k string) (err error) {
 		err = json.UnmarshalDecode(d.dec, m, anyOptions)
 	case "dictionaries":
 		err = d.object(false, func(name []byte) error { return d.dictionary(&rep.Dictionaries, string(name)) })
-	default:
-		err = d.dec.SkipValue()
 	}
 	return err
 }
@@ -256,8 +254,6 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 				estimatedHours, err = d.hours()
 			case task && f == "project_id":
 				t.ProjectID, err = d.int()
-			default:
-				err = d.dec.SkipValue()
 			}
 			return err
 		})
@@ -339,8 +335,6 @@ func (d *decoder) totals() (*Totals, error) {
 			}
 		case "rates":
 			t.Rates, err = d.rateList(nil)
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -362,8 +356,6 @@ func (d *decoder) rateList(dst []Rate) ([]Rate, error) {
 				r.Currency, err = sd.str()
 			case "hourly_rate_in_cents":
 				r.HourlyRateInCents, _, err = sd.amount()
-			default:
-				err = sd.dec.SkipValue()
 			}
 			return err
 		})
@@ -428,8 +420,6 @@ func (d *decoder) detailedRow(sink Sink) error {
 				s.entries = append(s.entries, e)
 				return err
 			})
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -462,10 +452,7 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 		case "start":
 			e.Start, err = d.time()
 		case "stop":
-			stopped = d.dec.PeekKind() != 'n'
-			err = d.dec.SkipValue()
-		default:
-			err = d.dec.SkipValue()
+			stopped = d.dec.PeekKind() != 'n' // and skipped
 		}
 		return err
 	})
@@ -514,8 +501,6 @@ func (d *decoder) weeklyRow(sink Sink) error {
 			err = days(&row.BillableSeconds)
 		case "billable_amounts_in_cents":
 			err = days(&row.BillableAmountsInCents)
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -571,8 +556,6 @@ func (d *decoder) summaryGroup(sink Sink) error {
 				sort.Stable(byKey{s.subs, s.keys})
 			}
 			g.SubGroups = cut(s.subs, 0)
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -608,8 +591,6 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 			start := len(s.rates)
 			s.rates, err = d.rateList(s.rates)
 			sg.Rates = cut(s.rates, start)
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})

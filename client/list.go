@@ -92,8 +92,6 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 					_ = json.Unmarshal([]byte(text), &v, anyOptions)
 				}
 				s.Params, _ = v.(map[string]any)
-			default:
-				err = d.dec.SkipValue()
 			}
 			return err
 		})
