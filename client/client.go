@@ -194,16 +194,16 @@ func (x exchange) fail(e *Error) error {
 	return e
 }
 
-// do sends a request with body to u after waiting for the rate limit of cred, records the
+// do sends a request with payload to u after waiting for the rate limit of cred, records the
 // answer in the limits, and hands a 2xx body (bounded by MaxResponseBytes) to read. A
 // failure to send, an answer that is not 2xx (with its message read) and an error of read
 // are *Errors redacted by x. The Response is nil when no answer was received.
-func (c *Client) do(ctx context.Context, method, u string, body io.Reader, cred Credentials, x exchange, read func(io.Reader) error) (*Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cred Credentials, x exchange, read func(io.Reader) error) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, payload)
 	if err != nil {
 		return nil, x.fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
 	}
-	if body != nil {
+	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
@@ -239,7 +239,7 @@ func (c *Client) do(ctx context.Context, method, u string, body io.Reader, cred 
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return fail(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd(), len(msg) == maxErrorBody), nil)
 	}
-	br := &bodyReader{r: resp.Body, remaining: c.o.MaxResponseBytes}
+	br := &body{r: resp.Body, limit: c.o.MaxResponseBytes}
 	err = read(br)
 	switch {
 	case err == nil:
@@ -268,43 +268,44 @@ func classify(ctx context.Context, err error) string {
 }
 
 // closeBody drains a bounded amount, so that the connection can be reused, and closes.
-func closeBody(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, maxDrain)
-	_ = body.Close()
+func closeBody(rc io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, rc, maxDrain)
+	_ = rc.Close()
 }
 
 var errTooLarge = errors.New("response body too large")
 
-// bodyReader enforces the body limit without reading past it, and remembers the first
-// read error of the connection, so that a body cut off by the network is told from
-// malformed JSON.
-type bodyReader struct {
-	r         io.Reader
-	remaining int64
-	tooLarge  bool
-	err       error
+// body reads a response body: it counts the bytes read and remembers the first byte
+// that is not white space (for the messages of truncated and non-JSON bodies), enforces
+// limit (if > 0) without reading past it, and remembers the first read error of the
+// connection, so that a body cut off by the network is told from malformed JSON.
+type body struct {
+	r        io.Reader
+	n, limit int64
+	first    byte
+	tooLarge bool
+	err      error
 }
 
-func (b *bodyReader) Read(p []byte) (int, error) {
+func (b *body) Read(p []byte) (int, error) {
 	if b.tooLarge {
 		return 0, errTooLarge
 	}
 	if b.err != nil {
 		return 0, b.err
 	}
-	if int64(len(p)) > b.remaining {
-		p = p[:b.remaining+1] // one byte more tells "exactly the limit" from "over it"
+	if b.limit > 0 && int64(len(p)) > b.limit-b.n {
+		p = p[:b.limit-b.n+1] // one byte more tells "exactly the limit" from "over it"
 	}
 	n, err := b.r.Read(p)
-	if int64(n) > b.remaining {
-		n = int(b.remaining)
-		b.remaining = 0
-		b.tooLarge = true
-		return n, errTooLarge
-	}
-	b.remaining -= int64(n)
-	if err != nil && err != io.EOF {
+	if b.limit > 0 && b.n+int64(n) > b.limit {
+		n, b.tooLarge, err = int(b.limit-b.n), true, errTooLarge
+	} else if err != nil && err != io.EOF {
 		b.err = err
 	}
+	if t := bytes.TrimLeft(p[:n], " \t\r\n"); b.first == 0 && len(t) > 0 {
+		b.first = t[0]
+	}
+	b.n += int64(n)
 	return n, err
 }

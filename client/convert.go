@@ -106,7 +106,7 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 // decoder reads a report from dec. Its scratch space is reused from row to row.
 type decoder struct {
 	dec    *jsontext.Decoder
-	in     *bodyCounter
+	in     *body
 	names  [][]byte // names[depth]: the current member name of each open object
 	unq    []byte   // unquoted string scratch
 	intern map[string]string
@@ -120,23 +120,13 @@ var decodeOptions = []jsontext.Options{
 	jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
 }
 
-// bodyCounter counts the bytes read and remembers the first byte that is not white
-// space, for the messages of truncated and non-JSON bodies.
-type bodyCounter struct {
-	r     io.Reader
-	n     int64
-	first byte
-}
-
-func (b *bodyCounter) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if b.first == 0 {
-		if t := bytes.TrimLeft(p[:n], " \t\r\n"); len(t) > 0 {
-			b.first = t[0]
-		}
+// newDecoder returns a decoder of r, counting what it reads in a body.
+func newDecoder(r io.Reader) *decoder {
+	b, ok := r.(*body)
+	if !ok {
+		b = &body{r: r}
 	}
-	b.n += int64(n)
-	return n, err
+	return &decoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}}
 }
 
 // fail is the error for a value of the wrong kind, want naming what was expected. The

@@ -79,8 +79,7 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	if sink == nil {
 		sink = discard{}
 	}
-	in := &bodyCounter{r: r}
-	d := &decoder{dec: jsontext.NewDecoder(in, decodeOptions...), in: in, intern: map[string]string{}}
+	d := newDecoder(r)
 	rep := &Report{}
 	blocks := [3]blockState{{name: BlockDetailed}, {name: BlockSummary}, {name: BlockWeekly}}
 	var order []*blockState // present blocks in document order

@@ -671,7 +671,7 @@ func TestDecodeRowsAreStreamed(t *testing.T) {
 		_, _ = io.WriteString(pw, `],"totals":{"seconds":1}}}`)
 		_ = pw.Close()
 	}()
-	counter := &bodyCounter{r: pr}
+	counter := &body{r: pr}
 	sink := &streamProbe{in: counter}
 	rep, err := Decode(counter, sink)
 	if err != nil {
@@ -687,7 +687,7 @@ func TestDecodeRowsAreStreamed(t *testing.T) {
 }
 
 type streamProbe struct {
-	in          *bodyCounter
+	in          *body
 	rows        int
 	readAtFirst int64
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
@@ -61,8 +60,7 @@ func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred 
 // object or, as Toggl sends it, a string holding one; one that is neither is ignored.
 // Each token read is appended to tokens as soon as it is read.
 func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) {
-	in := &bodyCounter{r: r}
-	d := &decoder{dec: jsontext.NewDecoder(in, decodeOptions...), in: in, intern: map[string]string{}}
+	d := newDecoder(r)
 	var out []config.SavedReport
 	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
 		return nil, d.describe(d.fail("a JSON array of saved reports"))
