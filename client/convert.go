@@ -444,17 +444,19 @@ func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 	return d.fail("an array or an object")
 }
 
-// ints reads a list of integers and appends them to dst; with ids, null elements and
-// zero ids are dropped, else a null element is 0 and keeps its place.
-func (d *decoder) ints(dst []int64, ids bool) ([]int64, error) {
+// ints reads a list of integers into *dst, on the row's scratch space; with ids, null
+// elements and zero ids are dropped, else a null element is 0 and keeps its place.
+func (d *decoder) ints(dst *[]int64, ids bool) error {
+	start := len(d.row.ints)
 	err := d.list(func(sd *decoder, _ int) error {
 		n, present, err := sd.optInt()
 		if err == nil && (present || !ids) && (n != 0 || !ids) {
-			dst = append(dst, n)
+			d.row.ints = append(d.row.ints, n)
 		}
 		return err
 	})
-	return dst, err
+	*dst = cut(d.row.ints, start)
+	return err
 }
 
 // anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that

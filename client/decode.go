@@ -408,7 +408,7 @@ func (d *decoder) detailedRow(sink Sink) error {
 		case "currency":
 			row.Currency, err = d.str()
 		case "tag_ids":
-			s.ints, err = d.ints(s.ints[:0], true)
+			err = d.ints(&row.TagIDs, true)
 		case "time_entries":
 			s.entries = s.entries[:0]
 			err = d.list(func(sd *decoder, _ int) error {
@@ -428,7 +428,7 @@ func (d *decoder) detailedRow(sink Sink) error {
 	if row.Username == "" {
 		row.Username = userName
 	}
-	row.TagIDs, row.TimeEntries, row.Entries = cut(s.ints, 0), cut(s.entries, 0), len(s.entries)
+	row.TimeEntries, row.Entries = cut(s.entries, 0), len(s.entries)
 	for _, e := range s.entries {
 		if e.Seconds > 0 {
 			row.Seconds = addSat(row.Seconds, e.Seconds)
@@ -469,13 +469,6 @@ func (d *decoder) weeklyRow(sink Sink) error {
 	*row = WeeklyRow{}
 	s.ints = s.ints[:0]
 	var username string
-	days := func(dst *[]int64) error {
-		start := len(s.ints)
-		var err error
-		s.ints, err = d.ints(s.ints, false)
-		*dst = cut(s.ints, start)
-		return err
-	}
 	err := d.object(false, func(name []byte) (err error) {
 		switch string(name) {
 		case "user_id":
@@ -495,11 +488,11 @@ func (d *decoder) weeklyRow(sink Sink) error {
 		case "hourly_rate_in_cents":
 			row.HourlyRateInCents, _, err = d.amount()
 		case "seconds":
-			err = days(&row.Seconds)
+			err = d.ints(&row.Seconds, false)
 		case "billable_seconds":
-			err = days(&row.BillableSeconds)
+			err = d.ints(&row.BillableSeconds, false)
 		case "billable_amounts_in_cents":
-			err = days(&row.BillableAmountsInCents)
+			err = d.ints(&row.BillableAmountsInCents, false)
 		}
 		return err
 	})
@@ -527,9 +520,7 @@ func (d *decoder) summaryGroup(sink Sink) error {
 		case "id":
 			g.ID, err = d.int()
 		case "ids":
-			start := len(s.ints)
-			s.ints, err = d.ints(s.ints, true)
-			g.IDs = cut(s.ints, start)
+			err = d.ints(&g.IDs, true)
 		case "names":
 			s.names = s.names[:0]
 			err = d.list(func(sd *decoder, _ int) error {
@@ -578,9 +569,7 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 			sg.ID, err = d.int()
 			hasID = true
 		case "ids":
-			start := len(s.ints)
-			s.ints, err = d.ints(s.ints, true)
-			sg.IDs = cut(s.ints, start)
+			err = d.ints(&sg.IDs, true)
 		case "title":
 			sg.Title, err = d.str()
 			hasTitle = true
