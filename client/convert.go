@@ -191,10 +191,8 @@ func (d *decoder) optInt() (n int64, present bool, err error) {
 	if ok && len(b) == 0 {
 		return 0, false, nil
 	}
-	if ok {
-		if n, ok = parseInt(b); ok {
-			return n, true, nil
-		}
+	if n, isInt := parseInt(b); ok && isInt {
+		return n, true, nil
 	}
 	return 0, false, mismatch("an integer", describe(v.Kind(), v))
 }
@@ -347,13 +345,10 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 		if err == nil && d.dec.InputOffset() == before { // not read: skipped
 			err = d.dec.SkipValue()
 		}
-		if err != nil {
-			switch {
-			case keyed || len(name) > maxQuoted:
-				return at(mapKey(name), err)
-			default:
-				return at(string(name), err)
-			}
+		if err != nil && (keyed || len(name) > maxQuoted) {
+			return at(mapKey(name), err)
+		} else if err != nil {
+			return at(string(name), err)
 		}
 	}
 	_, err := d.dec.ReadToken()
