@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -223,16 +224,6 @@ func TestQuotaWithoutResetTime(t *testing.T) {
 	}
 }
 
-func TestRetryAfterOn402Quota(t *testing.T) {
-	c, clock, _ := newEtiquetteClient(t, 1,
-		step{status: 402, headers: map[string]string{"X-Toggl-Quota-Remaining": "0", "Retry-After": "90"}})
-	start := clock.Now()
-	_, _ = run(c, ada)
-	if got := c.BlockedUntil(ada); !got.Equal(start.Add(90 * time.Second)) {
-		t.Errorf("BlockedUntil = %s, want +90s", got.Sub(start))
-	}
-}
-
 func Test402WithoutQuotaIsNotBlocked(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -282,16 +273,6 @@ func Test429WithRetryAfter(t *testing.T) {
 	}
 	if n := srv.hits.Load(); n != 2 {
 		t.Errorf("%d requests, want 2", n)
-	}
-}
-
-func Test429RetryAfterDate(t *testing.T) {
-	clockStart := newFakeClock().Now()
-	c, clock, _ := newEtiquetteClient(t, 1,
-		step{status: 429, headers: map[string]string{"Retry-After": clockStart.Add(2 * time.Minute).Format(http.TimeFormat)}})
-	_, _ = run(c, ada)
-	if got := c.BlockedUntil(ada); !got.Equal(clock.Now().Add(2 * time.Minute)) {
-		t.Errorf("BlockedUntil = %s", got)
 	}
 }
 
@@ -356,14 +337,30 @@ func TestEqualJitterBounds(t *testing.T) {
 	}
 }
 
-func TestRetryAfterOn503Blocks(t *testing.T) {
-	c, clock, srv := newEtiquetteClient(t, 1e6,
-		step{status: 503, body: "maintenance", headers: map[string]string{"Retry-After": "120"}}, okStep)
-	_, _ = run(c, ada)
-	resp, err := run(c, ada)
-	assertBackoff(t, resp, err, "503", clock.Now().Add(120*time.Second), clock.Now())
-	if n := srv.hits.Load(); n != 1 {
-		t.Errorf("%d requests, want 1", n)
+// TestRetryAfterBlocks: Retry-After, in seconds or as a date, blocks the credential after
+// a quota 402, a 429 or any other error answer.
+func TestRetryAfterBlocks(t *testing.T) {
+	date := newFakeClock().Now().Add(2 * time.Minute).Format(http.TimeFormat)
+	for _, tc := range []struct {
+		status  int
+		headers map[string]string
+		want    time.Duration
+	}{
+		{402, map[string]string{"X-Toggl-Quota-Remaining": "0", "Retry-After": "90"}, 90 * time.Second},
+		{429, map[string]string{"Retry-After": date}, 2 * time.Minute},
+		{503, map[string]string{"Retry-After": "120"}, 2 * time.Minute},
+	} {
+		c, clock, srv := newEtiquetteClient(t, 1e6, step{status: tc.status, body: "maintenance", headers: tc.headers}, okStep)
+		_, _ = run(c, ada)
+		until := clock.Now().Add(tc.want)
+		if got := c.BlockedUntil(ada); !got.Equal(until) {
+			t.Errorf("%d: BlockedUntil = +%s, want +%s", tc.status, got.Sub(clock.Now()), tc.want)
+		}
+		resp, err := run(c, ada)
+		assertBackoff(t, resp, err, strconv.Itoa(tc.status), until, clock.Now())
+		if n := srv.hits.Load(); n != 1 {
+			t.Errorf("%d: %d requests, want 1", tc.status, n)
+		}
 	}
 }
 
