@@ -111,6 +111,7 @@ type decoder struct {
 	unq    []byte   // unquoted string scratch
 	intern map[string]string
 	row    rowState
+	blocks []*blockState // the non-null result blocks, in document order
 }
 
 const maxInterns = 4096 // distinct strings kept for reuse: rows repeat a few names

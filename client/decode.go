@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,10 +56,10 @@ func (discard) DetailedRow(*DetailedRow)   {}
 func (discard) WeeklyRow(*WeeklyRow)       {}
 func (discard) SummaryGroup(*SummaryGroup) {}
 
+// blockState is a non-null result block of the body.
 type blockState struct {
-	name    string
-	present bool // the block was a non-null object
-	totals  *Totals
+	name   string
+	totals *Totals
 }
 
 // rowState is the scratch space of the rows, reused from row to row: what a Sink is
@@ -81,34 +82,11 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	}
 	d := newDecoder(r)
 	rep := &Report{}
-	blocks := [3]blockState{{name: BlockDetailed}, {name: BlockSummary}, {name: BlockWeekly}}
-	var order []*blockState // present blocks in document order
-	block := func(b *blockState) error {
-		if d.dec.PeekKind() == 'n' {
-			return d.dec.SkipValue()
-		}
-		if !b.present {
-			b.present = true
-			order = append(order, b)
-		}
-		return d.block(b, sink)
-	}
-	err := d.top(func(k string) error {
-		switch k {
-		case "detailed_results":
-			return block(&blocks[0])
-		case "summary_results":
-			return block(&blocks[1])
-		case "weekly_results":
-			return block(&blocks[2])
-		}
-		return d.field(rep, k)
-	})
-	if err != nil {
+	if err := d.top(func(k string) error { return d.field(rep, k, sink) }); err != nil {
 		return nil, d.describe(err)
 	}
 	want := strings.ToLower(strings.TrimSpace(rep.Type))
-	for _, b := range order {
+	for _, b := range d.blocks {
 		if b.name == want || (rep.Block == "" && b.totals != nil) {
 			rep.Block, rep.Totals = b.name, b.totals
 		}
@@ -184,9 +162,19 @@ type decodeError struct {
 func (e *decodeError) Error() string { return e.msg }
 func (e *decodeError) Unwrap() error { return e.cause }
 
-// field decodes the value of the top-level key k.
-func (d *decoder) field(rep *Report, k string) (err error) {
+// field decodes the value of the top-level key k, handing rows to sink.
+func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
 	switch k {
+	case "detailed_results", "summary_results", "weekly_results":
+		if d.dec.PeekKind() == 'n' {
+			return d.dec.SkipValue()
+		}
+		name := strings.TrimSuffix(k, "_results")
+		i := slices.IndexFunc(d.blocks, func(b *blockState) bool { return b.name == name })
+		if i < 0 {
+			i, d.blocks = len(d.blocks), append(d.blocks, &blockState{name: name})
+		}
+		return d.block(d.blocks[i], sink)
 	case "report_name":
 		rep.Name, err = d.str()
 	case "report_type":
