@@ -5,6 +5,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,67 +60,43 @@ type Options struct {
 // Client runs shared reports. It is safe for concurrent use; rate limits and backoffs
 // are shared by all requests with the same credentials.
 type Client struct {
-	baseURL   string
-	hc        *http.Client
-	userAgent string
-	maxBytes  int64
-	rps       rate.Limit
-	now       func() time.Time
-	limits    *Limits
+	o Options // with the defaults filled in
 }
 
 // New returns a Client for o.
 func New(o Options) *Client {
-	c := &Client{
-		baseURL:   strings.TrimRight(strings.TrimSpace(o.BaseURL), "/"),
-		hc:        o.HTTPClient,
-		userAgent: o.UserAgent,
-		maxBytes:  o.MaxResponseBytes,
-		rps:       rate.Limit(o.RequestsPerSecond),
-		now:       o.Now,
-		limits:    o.Limits,
+	o.BaseURL = strings.TrimRight(strings.TrimSpace(o.BaseURL), "/")
+	if o.HTTPClient == nil {
+		o.HTTPClient = defaultHTTPClient()
 	}
-	if c.hc == nil {
-		c.hc = defaultHTTPClient()
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = int64(config.DefaultMaxResponseBytes)
 	}
-	if c.maxBytes <= 0 {
-		c.maxBytes = int64(config.DefaultMaxResponseBytes)
+	if o.RequestsPerSecond <= 0 {
+		o.RequestsPerSecond = config.DefaultRequestsPerSecond
 	}
-	if c.rps <= 0 {
-		c.rps = config.DefaultRequestsPerSecond
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if c.now == nil {
-		c.now = time.Now
+	if o.Limits == nil {
+		o.Limits = NewLimits(o.Now)
 	}
-	if c.limits == nil {
-		c.limits = NewLimits(c.now)
-	}
-	return c
+	return &Client{o}
 }
 
 // CloseIdleConnections closes the idle connections of the client's HTTP client: call it
 // on a client that a reload replaced.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.o.HTTPClient.CloseIdleConnections() }
 
 // limitKey is the key of cred's etiquette state: the quota and backoffs of a credential
 // are those of one API.
-func (c *Client) limitKey(cred Credentials) string { return c.baseURL + " " + cred.Key() }
+func (c *Client) limitKey(cred Credentials) string { return c.o.BaseURL + " " + cred.Key() }
 
 func defaultHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
+	tr.MaxIdleConnsPerHost = 4
 	return &http.Client{
-		Transport: &http.Transport{
-			Proxy: http.ProxyFromEnvironment,
-			DialContext: (&net.Dialer{
-				Timeout:   10 * time.Second,
-				KeepAlive: 30 * time.Second,
-			}).DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConns:          20,
-			MaxIdleConnsPerHost:   4,
-		},
+		Transport: tr,
 		// Toggl does not redirect this endpoint; following one could send the
 		// credentials elsewhere and would turn the POST into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -180,109 +157,101 @@ type Quota struct {
 // Rows reach the sink while the body is read: after an error, the sink may have seen
 // some rows of a report that is then not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
-	x := exchange{rd: newRedactor(req), safeURL: c.baseURL + apiPath + redactedText}
-	fail := x.fail
-
+	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText}
 	body := []byte("{}")
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
 		if err != nil {
-			return nil, nil, fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
+			return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
 		}
 		body = b
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body))
+	var rep *Report
+	resp, err := c.do(ctx, http.MethodPost, c.o.BaseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body), req.Credentials, x,
+		func(r io.Reader) (err error) {
+			rep, err = decode(r, sink)
+			return err
+		})
 	if err != nil {
-		return nil, nil, fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
+		return nil, resp, err
 	}
-	httpReq.Header.Set("Content-Type", "application/json")
-	httpReq.Header.Set("Accept", "application/json")
-	resp, response, start, err := c.send(ctx, httpReq, req.Credentials, x)
-	if err != nil {
-		return nil, response, err
-	}
-	defer closeBody(resp.Body)
-	br := &bodyReader{r: resp.Body, limit: c.maxBytes, remaining: c.maxBytes}
-	rep, err := decode(br, sink)
-	response.Duration = time.Since(start)
-	if err != nil {
-		return nil, response, x.bodyError(ctx, br, err, response)
-	}
-	return rep, response, nil
+	return rep, resp, nil
 }
 
 // exchange is what the errors of one request are made with: the redactor of its secrets
-// and its URL with no secret in it.
+// (a function, as a listing learns secrets while it reads) and its URL with no secret in
+// it.
 type exchange struct {
-	rd      redactor
+	rd      func() redactor
 	safeURL string
 }
 
 // fail redacts e, its message and its cause, and returns it.
 func (x exchange) fail(e *Error) error {
-	e.Message = oneLine(x.rd.redact(e.Message))
-	e.Err = x.rd.scrub(e.Err, x.safeURL)
+	rd := x.rd()
+	e.Message = oneLine(rd.redact(e.Message))
+	e.Err = rd.scrub(e.Err, x.safeURL)
 	return e
 }
 
-// bodyError is the error of a 2xx answer r whose body br could not be read or decoded
-// (err).
-func (x exchange) bodyError(ctx context.Context, br *bodyReader, err error, r *Response) error {
-	switch {
-	case br.tooLarge:
-		return x.fail(r.error(CodeDecode, fmt.Sprintf("response body larger than %d bytes", br.limit), errTooLarge))
-	case br.err != nil || ctx.Err() != nil:
-		cause := br.err
-		if cause == nil {
-			cause = ctx.Err()
-		}
-		return x.fail(r.error(classify(ctx, cause), "reading the response body: "+x.rd.scrub(cause, x.safeURL).Error(), cause))
-	default:
-		return x.fail(r.error(CodeDecode, err.Error(), err))
+// do sends a request with payload to u after waiting for the rate limit of cred, records the
+// answer in the limits, and hands a 2xx body (bounded by MaxResponseBytes) to read. A
+// failure to send, an answer that is not 2xx (with its message read) and an error of read
+// are *Errors redacted by x. The Response is nil when no answer was received.
+func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cred Credentials, x exchange, read func(io.Reader) error) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, payload)
+	if err != nil {
+		return nil, x.fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
 	}
-}
-
-// send waits for the rate limit of cred, sends req and records the answer in the limits.
-// A failure to send, and an answer that is not 2xx (with its message read and redacted),
-// are errors redacted by x; else the caller reads and closes the body.
-func (c *Client) send(ctx context.Context, req *http.Request, cred Credentials, x exchange) (*http.Response, *Response, time.Time, error) {
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.o.UserAgent != "" {
+		req.Header.Set("User-Agent", c.o.UserAgent)
 	}
 	if user, pass, ok := cred.basicAuth(); ok {
 		req.SetBasicAuth(user, pass)
 	}
 	key := c.limitKey(cred)
-	if e := c.limits.wait(ctx, key, c.rps); e != nil {
-		return nil, nil, time.Time{}, x.fail(e)
+	if e := c.o.Limits.wait(ctx, key, rate.Limit(c.o.RequestsPerSecond)); e != nil {
+		return nil, x.fail(e)
 	}
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	resp, err := c.o.HTTPClient.Do(req)
 	if err != nil {
-		e := &Error{Code: classify(ctx, err), Err: err}
-		e.Message = x.rd.scrub(err, x.safeURL).Error()
-		return nil, nil, start, x.fail(e)
+		return nil, x.fail(&Error{Code: classify(ctx, err), Message: x.rd().scrub(err, x.safeURL).Error(), Err: err})
 	}
-	response := &Response{
+	defer closeBody(resp.Body)
+	r := &Response{
 		StatusCode: resp.StatusCode,
 		Quota:      parseQuota(resp.Header),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.o.Now()),
 		Next:       parseCursor(resp.Header),
 		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
 	}
-	c.limits.observe(key, response)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer closeBody(resp.Body)
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		response.Duration = time.Since(start)
-		return nil, response, start, x.fail(response.error(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd, len(msg) == maxErrorBody), nil))
+	c.o.Limits.observe(key, r)
+	fail := func(code, msg string, err error) (*Response, error) {
+		r.Duration = time.Since(start)
+		return r, x.fail(&Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err})
 	}
-	return resp, response, start, nil
-}
-
-// error is the *Error of a failure after r was received.
-func (r *Response) error(code, msg string, err error) *Error {
-	return &Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return fail(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd(), len(msg) == maxErrorBody), nil)
+	}
+	br := &body{r: resp.Body, limit: c.o.MaxResponseBytes}
+	err = read(br)
+	switch {
+	case err == nil:
+		r.Duration = time.Since(start)
+		return r, nil
+	case br.tooLarge:
+		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), errTooLarge)
+	case br.err != nil || ctx.Err() != nil:
+		cause := cmp.Or(br.err, ctx.Err())
+		return fail(classify(ctx, cause), "reading the response body: "+x.rd().scrub(cause, x.safeURL).Error(), cause)
+	}
+	return fail(CodeDecode, err.Error(), err)
 }
 
 // classify tells a timeout (deadline, cancellation, or a network timeout) from other
@@ -299,44 +268,44 @@ func classify(ctx context.Context, err error) string {
 }
 
 // closeBody drains a bounded amount, so that the connection can be reused, and closes.
-func closeBody(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, maxDrain)
-	_ = body.Close()
+func closeBody(rc io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, rc, maxDrain)
+	_ = rc.Close()
 }
 
 var errTooLarge = errors.New("response body too large")
 
-// bodyReader enforces the body limit without reading past it, and remembers the first
-// read error of the connection, so that a body cut off by the network is told from
-// malformed JSON.
-type bodyReader struct {
-	r         io.Reader
-	limit     int64 // the most it reads
-	remaining int64
-	tooLarge  bool
-	err       error
+// body reads a response body: it counts the bytes read and remembers the first byte
+// that is not white space (for the messages of truncated and non-JSON bodies), enforces
+// limit (if > 0) without reading past it, and remembers the first read error of the
+// connection, so that a body cut off by the network is told from malformed JSON.
+type body struct {
+	r        io.Reader
+	n, limit int64
+	first    byte
+	tooLarge bool
+	err      error
 }
 
-func (b *bodyReader) Read(p []byte) (int, error) {
+func (b *body) Read(p []byte) (int, error) {
 	if b.tooLarge {
 		return 0, errTooLarge
 	}
 	if b.err != nil {
 		return 0, b.err
 	}
-	if int64(len(p)) > b.remaining {
-		p = p[:b.remaining+1] // one byte more tells "exactly the limit" from "over it"
+	if b.limit > 0 && int64(len(p)) > b.limit-b.n {
+		p = p[:b.limit-b.n+1] // one byte more tells "exactly the limit" from "over it"
 	}
 	n, err := b.r.Read(p)
-	if int64(n) > b.remaining {
-		n = int(b.remaining)
-		b.remaining = 0
-		b.tooLarge = true
-		return n, errTooLarge
-	}
-	b.remaining -= int64(n)
-	if err != nil && err != io.EOF {
+	if b.limit > 0 && b.n+int64(n) > b.limit {
+		n, b.tooLarge, err = int(b.limit-b.n), true, errTooLarge
+	} else if err != nil && err != io.EOF {
 		b.err = err
 	}
+	if t := bytes.TrimLeft(p[:n], " \t\r\n"); b.first == 0 && len(t) > 0 {
+		b.first = t[0]
+	}
+	b.n += int64(n)
 	return n, err
 }

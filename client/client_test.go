@@ -170,7 +170,7 @@ func TestCredentialsKey(t *testing.T) {
 			t.Errorf("Key() %q is shared by different credentials", k)
 		}
 		seen[k] = true
-		if c.Kind() == KindAnonymous {
+		if c.Kind() == "anonymous" {
 			if k != "anonymous" {
 				t.Errorf("anonymous Key() = %q", k)
 			}

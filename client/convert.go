@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -105,11 +106,12 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 // decoder reads a report from dec. Its scratch space is reused from row to row.
 type decoder struct {
 	dec    *jsontext.Decoder
-	in     *bodyCounter
+	in     *body
 	names  [][]byte // names[depth]: the current member name of each open object
 	unq    []byte   // unquoted string scratch
 	intern map[string]string
 	row    rowState
+	blocks []*blockState // the non-null result blocks, in document order
 }
 
 const maxInterns = 4096 // distinct strings kept for reuse: rows repeat a few names
@@ -119,33 +121,19 @@ var decodeOptions = []jsontext.Options{
 	jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
 }
 
-// bodyCounter counts the bytes read and remembers the first byte that is not white
-// space, for the messages of truncated and non-JSON bodies.
-type bodyCounter struct {
-	r     io.Reader
-	n     int64
-	first byte
-}
-
-func (b *bodyCounter) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if b.first == 0 {
-		if t := bytes.TrimLeft(p[:n], " \t\r\n"); len(t) > 0 {
-			b.first = t[0]
-		}
+// newDecoder returns a decoder of r, counting what it reads in a body.
+func newDecoder(r io.Reader) *decoder {
+	b, ok := r.(*body)
+	if !ok {
+		b = &body{r: r}
 	}
-	b.n += int64(n)
-	return n, err
+	return &decoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}}
 }
-
-// peek returns the kind of the next value (0 when reading it fails: the next read
-// returns the error).
-func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
 
 // fail is the error for a value of the wrong kind, want naming what was expected. The
 // value is read when it is a scalar, to show it.
 func (d *decoder) fail(want string) error {
-	if k := d.peek(); k == '{' || k == '[' {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return mismatch(want, describe(k, nil))
 	}
 	v, err := d.dec.ReadValue()
@@ -157,7 +145,7 @@ func (d *decoder) fail(want string) error {
 
 // scalar reads the next value, which must not be an object or an array.
 func (d *decoder) scalar(want string) (jsontext.Value, error) {
-	if k := d.peek(); k == '{' || k == '[' {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return nil, d.fail(want)
 	}
 	return d.dec.ReadValue()
@@ -173,8 +161,8 @@ func (d *decoder) text(v jsontext.Value) []byte {
 	return d.unq
 }
 
-// number returns the text of a number or of a numeric string, trimmed; nil for null and
-// for an empty string; ok false for anything else.
+// number returns the text of a number or of a numeric string, trimmed (empty for null
+// and ""); ok false for anything else.
 func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
 	switch v.Kind() {
 	case 'n':
@@ -182,10 +170,7 @@ func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
 	case '0':
 		return v, true
 	case '"':
-		if b = bytes.TrimSpace(d.text(v)); len(b) > 0 {
-			return b, true
-		}
-		return nil, true
+		return bytes.TrimSpace(d.text(v)), true
 	}
 	return nil, false
 }
@@ -204,13 +189,11 @@ func (d *decoder) optInt() (n int64, present bool, err error) {
 		return 0, false, err
 	}
 	b, ok := d.number(v)
-	if ok && b == nil {
+	if ok && len(b) == 0 {
 		return 0, false, nil
 	}
-	if ok {
-		if n, ok = parseInt(b); ok {
-			return n, true, nil
-		}
+	if n, isInt := parseInt(b); ok && isInt {
+		return n, true, nil
 	}
 	return 0, false, mismatch("an integer", describe(v.Kind(), v))
 }
@@ -239,7 +222,7 @@ func parseInt(b []byte) (int64, bool) {
 // hours reads a number of hours (possibly fractional) as seconds; a value that is not
 // one is 0, as the field is only a fallback.
 func (d *decoder) hours() (int64, error) {
-	if k := d.peek(); k == '{' || k == '[' {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return 0, d.dec.SkipValue()
 	}
 	v, err := d.dec.ReadValue()
@@ -288,28 +271,18 @@ func (d *decoder) keep(b []byte) string {
 // null and "" are false.
 func (d *decoder) bool() (bool, error) {
 	v, err := d.scalar("a boolean")
-	if err != nil {
+	if err != nil || v.Kind() == 'n' {
 		return false, err
 	}
-	switch v.Kind() {
-	case 'n':
-		return false, nil
-	case 't':
-		return true, nil
-	case 'f':
-		return false, nil
-	case '0':
-		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
-			return f != 0, nil
-		}
-	case '"':
-		s := string(bytes.TrimSpace(d.text(v)))
-		if s == "" {
-			return false, nil
-		}
-		if b, err := strconv.ParseBool(s); err == nil {
-			return b, nil
-		}
+	s := string(v)
+	if v.Kind() == '"' {
+		s = string(bytes.TrimSpace(d.text(v)))
+	}
+	if b, err := strconv.ParseBool(s); err == nil || s == "" {
+		return b, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && v.Kind() == '0' {
+		return f != 0, nil
 	}
 	return false, mismatch("a boolean", describe(v.Kind(), v))
 }
@@ -317,7 +290,7 @@ func (d *decoder) bool() (bool, error) {
 // time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
 // offset), or Unix seconds as a number; null and "" are the zero time.
 func (d *decoder) time() (time.Time, error) {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case '{', '[', 't', 'f':
 		return time.Time{}, d.fail("an RFC 3339 time")
 	case 'n', '0':
@@ -343,10 +316,11 @@ func (d *decoder) time() (time.Time, error) {
 }
 
 // object reads an object, calling member for each member with its name (valid until the
-// next member of the same object); member reads the value. null is an empty object.
+// next member of the same object); member reads the value, or leaves it to be skipped.
+// null is an empty object.
 // Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
 func (d *decoder) object(keyed bool, member func(name []byte) error) error {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
 		return err
@@ -361,20 +335,21 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 	for len(d.names) <= depth {
 		d.names = append(d.names, nil)
 	}
-	for d.peek() != '}' {
+	for d.dec.PeekKind() != '}' {
 		v, err := d.dec.ReadValue()
 		if err != nil {
 			return err
 		}
 		d.names[depth] = append(d.names[depth][:0], d.text(v)...)
-		name := d.names[depth]
-		if err := member(name); err != nil {
-			switch {
-			case keyed || len(name) > maxQuoted:
-				return at(mapKey(name), err)
-			default:
-				return at(string(name), err)
-			}
+		name, before := d.names[depth], d.dec.InputOffset()
+		err = member(name)
+		if err == nil && d.dec.InputOffset() == before { // not read: skipped
+			err = d.dec.SkipValue()
+		}
+		if err != nil && (keyed || len(name) > maxQuoted) {
+			return at(mapKey(name), err)
+		} else if err != nil {
+			return at(string(name), err)
 		}
 	}
 	_, err := d.dec.ReadToken()
@@ -384,7 +359,7 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 // array reads an array, calling elem with each index; elem reads the element. null is
 // an empty array.
 func (d *decoder) array(elem func(i int) error) error {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
 		return err
@@ -397,7 +372,7 @@ func (d *decoder) array(elem func(i int) error) error {
 	}
 	i := 0
 	for ; ; i++ {
-		switch d.peek() {
+		switch d.dec.PeekKind() {
 		case ']':
 		case 0: // a broken element i, or a broken end of the array after element i-1
 			_, err := d.dec.ReadValue()
@@ -422,7 +397,7 @@ func (d *decoder) array(elem func(i int) error) error {
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
 // own (so elem is given the decoder to read the element with). null and "" are empty.
 func (d *decoder) list(elem func(d *decoder, i int) error) error {
-	if d.peek() != '"' {
+	if d.dec.PeekKind() != '"' {
 		return d.array(func(i int) error { return elem(d, i) })
 	}
 	v, err := d.dec.ReadValue()
@@ -456,7 +431,7 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 // entries reads a collection that Toggl may send as an array or as an object keyed by id
 // (or title): elem is called with each element, and its key in the object form.
 func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
-	switch d.peek() {
+	switch d.dec.PeekKind() {
 	case '{':
 		return d.object(true, func(key []byte) error { return elem(key, true) })
 	case '[', 'n':
@@ -465,56 +440,32 @@ func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 	return d.fail("an array or an object")
 }
 
-// ints reads a list of integers and appends them to dst; with ids, null elements and
-// zero ids are dropped, else a null element is 0 and keeps its place.
-func (d *decoder) ints(dst []int64, ids bool) ([]int64, error) {
+// ints reads a list of integers into *dst, on the row's scratch space; with ids, null
+// elements and zero ids are dropped, else a null element is 0 and keeps its place.
+func (d *decoder) ints(dst *[]int64, ids bool) error {
+	start := len(d.row.ints)
 	err := d.list(func(sd *decoder, _ int) error {
 		n, present, err := sd.optInt()
 		if err == nil && (present || !ids) && (n != 0 || !ids) {
-			dst = append(dst, n)
+			d.row.ints = append(d.row.ints, n)
 		}
 		return err
 	})
-	return dst, err
+	*dst = cut(d.row.ints, start)
+	return err
 }
 
-// any reads a free-form value as json.Unmarshal into an `any` gives it, except that a
-// number too large for a float64 stays its string.
-func (d *decoder) any() (any, error) {
-	switch d.peek() {
-	case '{':
-		m := map[string]any{}
-		err := d.object(false, func(name []byte) error {
-			k := strings.ToValidUTF8(string(name), "\uFFFD")
-			v, err := d.any()
-			m[k] = v
-			return err
-		})
-		return m, err
-	case '[':
-		l := []any{}
-		err := d.array(func(int) error {
-			v, err := d.any()
-			l = append(l, v)
-			return err
-		})
-		return l, err
+// anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that
+// a number too large for a float64 stays its text instead of failing.
+var anyOptions = json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
+	if dec.PeekKind() != '0' {
+		return errors.ErrUnsupported
 	}
-	v, err := d.dec.ReadValue()
-	if err != nil {
-		return nil, err
+	n, err := dec.ReadValue()
+	if f, ferr := strconv.ParseFloat(string(n), 64); ferr == nil {
+		*v = f
+	} else {
+		*v = string(n)
 	}
-	switch v.Kind() {
-	case 'n':
-		return nil, nil
-	case 't', 'f':
-		return v.Kind() == 't', nil
-	case '"':
-		return strings.ToValidUTF8(string(d.text(v)), "\uFFFD"), nil
-	}
-	f, err := strconv.ParseFloat(string(v), 64)
-	if err != nil {
-		return string(v), nil
-	}
-	return f, nil
-}
+	return err
+}))

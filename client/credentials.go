@@ -14,23 +14,15 @@ type Credentials struct {
 	Password string
 }
 
-// Credential kinds returned by Credentials.Kind.
-const (
-	KindAnonymous = "anonymous"
-	KindAPIToken  = "api_token"
-	KindEmail     = "email"
-)
-
 // Kind reports which kind of credentials c holds: "anonymous", "api_token" or "email".
 func (c Credentials) Kind() string {
 	switch {
 	case c.APIToken != "":
-		return KindAPIToken
+		return "api_token"
 	case c.Email != "" || c.Password != "":
-		return KindEmail
-	default:
-		return KindAnonymous
+		return "email"
 	}
+	return "anonymous"
 }
 
 // Key is a stable identity of the credentials that reveals no secret: the kind, a colon
@@ -39,28 +31,22 @@ func (c Credentials) Kind() string {
 // reports that use the same credentials share them. The password takes part in the hash so
 // that the key cannot be recomputed from a guessable e-mail address.
 func (c Credentials) Key() string {
-	var material string
-	switch c.Kind() {
-	case KindAPIToken:
-		material = c.APIToken
-	case KindEmail:
-		material = c.Email + "\x00" + c.Password
-	default:
-		return KindAnonymous
+	user, pass, ok := c.basicAuth()
+	if !ok {
+		return "anonymous"
 	}
-	sum := sha256.Sum256([]byte(material))
-	return c.Kind() + ":" + hex.EncodeToString(sum[:])[:12]
+	sum := sha256.Sum256([]byte(user + "\x00" + pass))
+	return c.Kind() + ":" + hex.EncodeToString(sum[:6])
 }
 
 // basicAuth returns the user and password of the Authorization header, ok false when
 // anonymous.
 func (c Credentials) basicAuth() (user, pass string, ok bool) {
 	switch c.Kind() {
-	case KindAPIToken:
+	case "api_token":
 		return c.APIToken, "api_token", true
-	case KindEmail:
+	case "email":
 		return c.Email, c.Password, true
-	default:
-		return "", "", false
 	}
+	return "", "", false
 }

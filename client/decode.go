@@ -8,9 +8,11 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -54,10 +56,10 @@ func (discard) DetailedRow(*DetailedRow)   {}
 func (discard) WeeklyRow(*WeeklyRow)       {}
 func (discard) SummaryGroup(*SummaryGroup) {}
 
+// blockState is a non-null result block of the body.
 type blockState struct {
-	name    string
-	present bool // the block was a non-null object
-	totals  *Totals
+	name   string
+	totals *Totals
 }
 
 // rowState is the scratch space of the rows, reused from row to row: what a Sink is
@@ -78,37 +80,13 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	if sink == nil {
 		sink = discard{}
 	}
-	in := &bodyCounter{r: r}
-	d := &decoder{dec: jsontext.NewDecoder(in, decodeOptions...), in: in, intern: map[string]string{}}
+	d := newDecoder(r)
 	rep := &Report{}
-	blocks := [3]blockState{{name: BlockDetailed}, {name: BlockSummary}, {name: BlockWeekly}}
-	var order []*blockState // present blocks in document order
-	block := func(b *blockState) error {
-		if d.peek() == 'n' {
-			return d.dec.SkipValue()
-		}
-		if !b.present {
-			b.present = true
-			order = append(order, b)
-		}
-		return d.block(b, sink)
-	}
-	err := d.top(func(k string) error {
-		switch k {
-		case "detailed_results":
-			return block(&blocks[0])
-		case "summary_results":
-			return block(&blocks[1])
-		case "weekly_results":
-			return block(&blocks[2])
-		}
-		return d.field(rep, k)
-	})
-	if err != nil {
+	if err := d.top(func(k string) error { return d.field(rep, k, sink) }); err != nil {
 		return nil, d.describe(err)
 	}
 	want := strings.ToLower(strings.TrimSpace(rep.Type))
-	for _, b := range order {
+	for _, b := range d.blocks {
 		if b.name == want || (rep.Block == "" && b.totals != nil) {
 			rep.Block, rep.Totals = b.name, b.totals
 		}
@@ -122,7 +100,7 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 // top reads the top-level object, calling field with each key to read its value, and
 // checks that nothing follows it.
 func (d *decoder) top(field func(k string) error) error {
-	if k := d.peek(); k != '{' && k != 0 {
+	if k := d.dec.PeekKind(); k != '{' && k != 0 {
 		return d.fail("a JSON object at the top level")
 	}
 	err := d.object(false, func(name []byte) error { return field(string(name)) })
@@ -131,7 +109,7 @@ func (d *decoder) top(field func(k string) error) error {
 	}
 	// The report is complete. More JSON after it, or a body over the limit, is an error;
 	// a read error or the end of the body within what follows changes nothing.
-	if k := d.peek(); k != 0 {
+	if k := d.dec.PeekKind(); k != 0 {
 		var v jsontext.Value
 		if k != '{' && k != '[' {
 			v, _ = d.dec.ReadValue()
@@ -184,44 +162,38 @@ type decodeError struct {
 func (e *decodeError) Error() string { return e.msg }
 func (e *decodeError) Unwrap() error { return e.cause }
 
-// field decodes the value of the top-level key k.
-func (d *decoder) field(rep *Report, k string) (err error) {
+// field decodes the value of the top-level key k, handing rows to sink.
+func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
 	switch k {
+	case "detailed_results", "summary_results", "weekly_results":
+		if d.dec.PeekKind() == 'n' {
+			return d.dec.SkipValue()
+		}
+		name := strings.TrimSuffix(k, "_results")
+		i := slices.IndexFunc(d.blocks, func(b *blockState) bool { return b.name == name })
+		if i < 0 {
+			i, d.blocks = len(d.blocks), append(d.blocks, &blockState{name: name})
+		}
+		return d.block(d.blocks[i], sink)
 	case "report_name":
 		rep.Name, err = d.str()
 	case "report_type":
 		rep.Type, err = d.str()
 	case "public":
 		rep.Public, err = d.bool()
-	case "fixed_daterange":
-		rep.FixedDaterange, err = d.bool()
 	case "hide_amounts":
 		rep.HideAmounts, err = d.bool()
-	case "features":
-		err = d.object(true, func(name []byte) error {
-			if d.peek() == 'n' {
-				return d.dec.SkipValue()
-			}
-			b, err := d.bool()
-			put(&rep.Features, d.keep(name), b)
-			return err
-		})
 	case "input_params", "saved_params":
-		if kind := d.peek(); kind != '{' && kind != 'n' {
+		if kind := d.dec.PeekKind(); kind != '{' && kind != 'n' {
 			return d.fail("an object")
 		}
-		v, err := d.any()
-		m, _ := v.(map[string]any)
-		if k == "input_params" {
-			rep.InputParams = m
-		} else {
-			rep.SavedParams = m
+		m := &rep.InputParams
+		if k == "saved_params" {
+			m = &rep.SavedParams
 		}
-		return err
+		err = json.UnmarshalDecode(d.dec, m, anyOptions)
 	case "dictionaries":
 		err = d.object(false, func(name []byte) error { return d.dictionary(&rep.Dictionaries, string(name)) })
-	default:
-		err = d.dec.SkipValue()
 	}
 	return err
 }
@@ -246,13 +218,13 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 	}
 	proj, task := name == "projects", name == "tasks"
 	return d.entries(func(key []byte, keyed bool) error {
-		if d.peek() == 'n' {
+		if d.dec.PeekKind() == 'n' {
 			return d.dec.SkipValue()
 		}
 		var p Project
 		var t Task
-		hasID, hasEstimate, hasActual := false, false, false
-		var estimatedHours, actualHours int64
+		hasID, hasEstimate := false, false
+		var estimatedHours int64
 		err := d.object(false, func(field []byte) (err error) {
 			switch f := string(field); {
 			case f == "id":
@@ -265,18 +237,10 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 				p.Currency, err = d.str()
 			case (proj || task) && f == "estimated_seconds":
 				p.EstimatedSeconds, hasEstimate, err = d.optInt()
-			case proj && f == "actual_seconds":
-				p.ActualSeconds, hasActual, err = d.optInt()
 			case proj && f == "estimated_hours":
 				estimatedHours, err = d.hours()
-			case proj && f == "actual_hours":
-				actualHours, err = d.hours()
 			case task && f == "project_id":
 				t.ProjectID, err = d.int()
-			case task && f == "tracked_seconds":
-				t.TrackedSeconds, err = d.int()
-			default:
-				err = d.dec.SkipValue()
 			}
 			return err
 		})
@@ -290,9 +254,6 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 		case proj:
 			if !hasEstimate {
 				p.EstimatedSeconds = estimatedHours
-			}
-			if !hasActual {
-				p.ActualSeconds = actualHours
 			}
 			put(&dict.Projects, p.ID, p)
 		case task:
@@ -323,7 +284,7 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 				return d.array(func(int) error { return d.weeklyRow(sink) })
 			}
 			groups := func(int) error { return d.summaryGroup(sink) }
-			if d.peek() == '[' { // the groups themselves in place of the object holding them
+			if d.dec.PeekKind() == '[' { // the groups themselves in place of the object holding them
 				return d.array(groups)
 			}
 			return d.object(false, func(name []byte) error {
@@ -339,7 +300,7 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 
 // totals reads a totals object; nil for null.
 func (d *decoder) totals() (*Totals, error) {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return nil, d.dec.SkipValue()
 	}
 	t := &Totals{}
@@ -359,12 +320,8 @@ func (d *decoder) totals() (*Totals, error) {
 			if n, present, err = d.amount(); present {
 				t.LabourCostInCents = &n
 			}
-		case "resolution":
-			t.Resolution, err = d.str()
 		case "rates":
 			t.Rates, err = d.rateList(nil)
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -374,7 +331,7 @@ func (d *decoder) totals() (*Totals, error) {
 // rateList reads a rates list, appending to dst; null elements are dropped.
 func (d *decoder) rateList(dst []Rate) ([]Rate, error) {
 	err := d.list(func(sd *decoder, _ int) error {
-		if sd.peek() == 'n' {
+		if sd.dec.PeekKind() == 'n' {
 			return sd.dec.SkipValue()
 		}
 		var r Rate
@@ -386,8 +343,6 @@ func (d *decoder) rateList(dst []Rate) ([]Rate, error) {
 				r.Currency, err = sd.str()
 			case "hourly_rate_in_cents":
 				r.HourlyRateInCents, _, err = sd.amount()
-			default:
-				err = sd.dec.SkipValue()
 			}
 			return err
 		})
@@ -408,7 +363,7 @@ func cut[T any](slab []T, start int) []T {
 
 // detailedRow reads a row of detailed_results.report and hands it to sink.
 func (d *decoder) detailedRow(sink Sink) error {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
 	}
 	s := &d.row
@@ -441,19 +396,17 @@ func (d *decoder) detailedRow(sink Sink) error {
 		case "currency":
 			row.Currency, err = d.str()
 		case "tag_ids":
-			s.ints, err = d.ints(s.ints[:0], true)
+			err = d.ints(&row.TagIDs, true)
 		case "time_entries":
 			s.entries = s.entries[:0]
 			err = d.list(func(sd *decoder, _ int) error {
-				if sd.peek() == 'n' {
+				if sd.dec.PeekKind() == 'n' {
 					return sd.dec.SkipValue()
 				}
 				e, err := sd.timeEntry()
 				s.entries = append(s.entries, e)
 				return err
 			})
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -463,7 +416,7 @@ func (d *decoder) detailedRow(sink Sink) error {
 	if row.Username == "" {
 		row.Username = userName
 	}
-	row.TagIDs, row.TimeEntries, row.Entries = cut(s.ints, 0), cut(s.entries, 0), len(s.entries)
+	row.TimeEntries, row.Entries = cut(s.entries, 0), len(s.entries)
 	for _, e := range s.entries {
 		if e.Seconds > 0 {
 			row.Seconds = addSat(row.Seconds, e.Seconds)
@@ -486,10 +439,7 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 		case "start":
 			e.Start, err = d.time()
 		case "stop":
-			stopped = d.peek() != 'n'
-			err = d.dec.SkipValue()
-		default:
-			err = d.dec.SkipValue()
+			stopped = d.dec.PeekKind() != 'n' // and skipped
 		}
 		return err
 	})
@@ -499,7 +449,7 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 
 // weeklyRow reads a row of weekly_results.report and hands it to sink.
 func (d *decoder) weeklyRow(sink Sink) error {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
 	}
 	s := &d.row
@@ -507,13 +457,6 @@ func (d *decoder) weeklyRow(sink Sink) error {
 	*row = WeeklyRow{}
 	s.ints = s.ints[:0]
 	var username string
-	days := func(dst *[]int64) error {
-		start := len(s.ints)
-		var err error
-		s.ints, err = d.ints(s.ints, false)
-		*dst = cut(s.ints, start)
-		return err
-	}
 	err := d.object(false, func(name []byte) (err error) {
 		switch string(name) {
 		case "user_id":
@@ -533,13 +476,11 @@ func (d *decoder) weeklyRow(sink Sink) error {
 		case "hourly_rate_in_cents":
 			row.HourlyRateInCents, _, err = d.amount()
 		case "seconds":
-			err = days(&row.Seconds)
+			err = d.ints(&row.Seconds, false)
 		case "billable_seconds":
-			err = days(&row.BillableSeconds)
+			err = d.ints(&row.BillableSeconds, false)
 		case "billable_amounts_in_cents":
-			err = days(&row.BillableAmountsInCents)
-		default:
-			err = d.dec.SkipValue()
+			err = d.ints(&row.BillableAmountsInCents, false)
 		}
 		return err
 	})
@@ -555,7 +496,7 @@ func (d *decoder) weeklyRow(sink Sink) error {
 
 // summaryGroup reads a group of summary_results.report.groups and hands it to sink.
 func (d *decoder) summaryGroup(sink Sink) error {
-	if d.peek() == 'n' {
+	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
 	}
 	s := &d.row
@@ -567,9 +508,7 @@ func (d *decoder) summaryGroup(sink Sink) error {
 		case "id":
 			g.ID, err = d.int()
 		case "ids":
-			start := len(s.ints)
-			s.ints, err = d.ints(s.ints, true)
-			g.IDs = cut(s.ints, start)
+			err = d.ints(&g.IDs, true)
 		case "names":
 			s.names = s.names[:0]
 			err = d.list(func(sd *decoder, _ int) error {
@@ -581,7 +520,7 @@ func (d *decoder) summaryGroup(sink Sink) error {
 		case "sub_groups":
 			s.subs, s.keys = s.subs[:0], s.keys[:0]
 			err = d.entries(func(key []byte, keyed bool) error {
-				if d.peek() == 'n' {
+				if d.dec.PeekKind() == 'n' {
 					return d.dec.SkipValue()
 				}
 				sg, err := d.subGroup(key, keyed)
@@ -592,11 +531,9 @@ func (d *decoder) summaryGroup(sink Sink) error {
 				return err
 			})
 			if len(s.keys) > 0 {
-				sortByKey(s.subs, s.keys)
+				sort.Stable(byKey{s.subs, s.keys})
 			}
 			g.SubGroups = cut(s.subs, 0)
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -620,9 +557,7 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 			sg.ID, err = d.int()
 			hasID = true
 		case "ids":
-			start := len(s.ints)
-			s.ints, err = d.ints(s.ints, true)
-			sg.IDs = cut(s.ints, start)
+			err = d.ints(&sg.IDs, true)
 		case "title":
 			sg.Title, err = d.str()
 			hasTitle = true
@@ -632,8 +567,6 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 			start := len(s.rates)
 			s.rates, err = d.rateList(s.rates)
 			sg.Rates = cut(s.rates, start)
-		default:
-			err = d.dec.SkipValue()
 		}
 		return err
 	})
@@ -649,29 +582,25 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 	return sg, err
 }
 
-// sortByKey orders sub-groups sent as an object by their keys, numeric keys by value
-// first, so that the order does not depend on Toggl's.
-func sortByKey(subs []SummarySubGroup, keys []string) {
-	order := make([]int, len(subs))
-	for i := range order {
-		order[i] = i
+// byKey orders sub-groups sent as an object by their keys, numeric keys by value first,
+// so that the order does not depend on Toggl's.
+type byKey struct {
+	subs []SummarySubGroup
+	keys []string
+}
+
+func (b byKey) Len() int { return len(b.keys) }
+func (b byKey) Swap(i, j int) {
+	b.subs[i], b.subs[j] = b.subs[j], b.subs[i]
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
+}
+func (b byKey) Less(i, j int) bool {
+	ni, ei := strconv.ParseInt(b.keys[i], 10, 64)
+	nj, ej := strconv.ParseInt(b.keys[j], 10, 64)
+	if (ei == nil) != (ej == nil) || ei == nil && ni != nj {
+		return ei == nil && (ej != nil || ni < nj)
 	}
-	rank := func(k string) (int, int64) {
-		if n, err := strconv.ParseInt(k, 10, 64); err == nil {
-			return 0, n
-		}
-		return 1, 0
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		ra, na := rank(keys[a])
-		rb, nb := rank(keys[b])
-		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(na, nb), strings.Compare(keys[a], keys[b]))
-	})
-	sorted := make([]SummarySubGroup, len(subs))
-	for i, k := range order {
-		sorted[i] = subs[k]
-	}
-	copy(subs, sorted)
+	return b.keys[i] < b.keys[j]
 }
 
 // put sets m[k], making the map when it is nil: an absent dictionary stays nil.

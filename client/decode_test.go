@@ -83,7 +83,6 @@ var decodeCases = []decodeCase{
 		fixture: "detailed.json",
 		report: Report{
 			Name: "Team detailed", Type: "detailed", Public: true,
-			Features: map[string]bool{"rates": true, "labour_cost": false},
 			InputParams: map[string]any{
 				"start_date": "2025-06-02", "end_date": "2025-06-08", "grouped": true,
 				"project_ids": []any{101.0, 102.0},
@@ -91,7 +90,7 @@ var decodeCases = []decodeCase{
 			SavedParams: map[string]any{"start_date": "2025-01-01", "end_date": "2025-01-31", "period": "custom"},
 			Dictionaries: Dictionaries{
 				Projects: map[int64]Project{
-					101: {ID: 101, Name: "Website", ClientID: 201, Currency: "USD", EstimatedSeconds: 144000, ActualSeconds: 43200},
+					101: {ID: 101, Name: "Website", ClientID: 201, Currency: "USD", EstimatedSeconds: 144000},
 					102: {ID: 102, Name: "Backend", Currency: "EUR"},
 				},
 				Clients: map[int64]Entity{201: {ID: 201, Name: "Acme Corp"}},
@@ -99,7 +98,7 @@ var decodeCases = []decodeCase{
 					301: {ID: 301, Name: "Ada Lovelace"},
 					302: {ID: 302, Name: "Bob Builder"},
 				},
-				Tasks: map[int64]Task{401: {ID: 401, Name: "Landing page", ProjectID: 101, EstimatedSeconds: 36000, TrackedSeconds: 9000}},
+				Tasks: map[int64]Task{401: {ID: 401, Name: "Landing page", ProjectID: 101, EstimatedSeconds: 36000}},
 				Tags: map[int64]Entity{
 					601: {ID: 601, Name: "meeting"},
 					602: {ID: 602, Name: "urgent"},
@@ -108,7 +107,6 @@ var decodeCases = []decodeCase{
 			},
 			Totals: &Totals{
 				Seconds: 7200, TrackedDays: 4, BillableAmountInCents: ptr(17000), LabourCostInCents: ptr(48000),
-				Resolution: "day",
 				Rates: []Rate{
 					usdRate,
 					{BillableSeconds: 1200, Currency: "EUR", HourlyRateInCents: 6000},
@@ -147,7 +145,7 @@ var decodeCases = []decodeCase{
 				Projects: map[int64]Project{101: {ID: 101, Name: "Website"}},
 				Users:    map[int64]Entity{301: {ID: 301, Name: "Ada Lovelace"}},
 			},
-			Totals: &Totals{Seconds: 900, TrackedDays: 1, Resolution: "day", Rates: []Rate{{BillableSeconds: 900}}},
+			Totals: &Totals{Seconds: 900, TrackedDays: 1, Rates: []Rate{{BillableSeconds: 900}}},
 			Block:  "detailed",
 		},
 		detailed: []DetailedRow{
@@ -169,7 +167,7 @@ var decodeCases = []decodeCase{
 				Clients:  map[int64]Entity{201: {ID: 201, Name: "Acme Corp"}},
 			},
 			Totals: &Totals{Seconds: 6900, TrackedDays: 3, BillableAmountInCents: ptr(15000), LabourCostInCents: ptr(0),
-				Resolution: "day", Rates: []Rate{usdRate}},
+				Rates: []Rate{usdRate}},
 			Block: "summary",
 		},
 		groups: []SummaryGroup{
@@ -187,7 +185,7 @@ var decodeCases = []decodeCase{
 		report: Report{
 			Name: "Summary, sub-groups as a map", Type: "summary",
 			InputParams: map[string]any{"grouping": "users", "sub_grouping": "projects"},
-			Totals:      &Totals{Seconds: 10800, TrackedDays: 2, Resolution: "day"},
+			Totals:      &Totals{Seconds: 10800, TrackedDays: 2},
 			Block:       "summary",
 		},
 		groups: []SummaryGroup{
@@ -212,7 +210,7 @@ var decodeCases = []decodeCase{
 				Clients: map[int64]Entity{201: {ID: 201, Name: "Acme Corp"}},
 				Users:   map[int64]Entity{301: {ID: 301, Name: "Ada Lovelace"}, 302: {ID: 302, Name: "Bob Builder"}},
 			},
-			Totals: &Totals{Seconds: 11400, TrackedDays: 5, Resolution: "week"},
+			Totals: &Totals{Seconds: 11400, TrackedDays: 5},
 			Block:  "summary",
 		},
 		groups: []SummaryGroup{
@@ -251,7 +249,7 @@ var decodeCases = []decodeCase{
 				Projects: map[int64]Project{101: {ID: 101, Name: "Website"}},
 				Users:    map[int64]Entity{301: {ID: 301, Name: "Ada Lovelace"}},
 			},
-			Totals: &Totals{Seconds: 13200, TrackedDays: 4, BillableAmountInCents: ptr(20000), Resolution: "day",
+			Totals: &Totals{Seconds: 13200, TrackedDays: 4, BillableAmountInCents: ptr(20000),
 				Rates: []Rate{{BillableSeconds: 7200, Currency: "USD", HourlyRateInCents: 10000}}},
 			Block: "weekly",
 		},
@@ -306,7 +304,7 @@ var decodeCases = []decodeCase{
 				Projects: map[int64]Project{101: {ID: 101, Name: "Website"}},
 				Users:    map[int64]Entity{301: {ID: 301, Name: "Ada Lovelace"}, 302: {ID: 302, Name: "Bob Builder"}},
 			},
-			Totals: &Totals{Seconds: 4200, TrackedDays: 1, Resolution: "day"},
+			Totals: &Totals{Seconds: 4200, TrackedDays: 1},
 			Block:  "detailed",
 		},
 		detailed: []DetailedRow{
@@ -329,18 +327,17 @@ var decodeCases = []decodeCase{
 	{
 		fixture: "loose.json",
 		report: Report{
-			Name: "Loose numbers", Type: "detailed", Public: true, FixedDaterange: true,
-			Features: map[string]bool{"a": true, "b": false},
+			Name: "Loose numbers", Type: "detailed", Public: true,
 			Dictionaries: Dictionaries{
 				// estimated_seconds is null: 1.5 estimated_hours are used instead.
 				Projects: map[int64]Project{101: {ID: 101, Name: "Website", ClientID: 201, EstimatedSeconds: 5400}},
 				Clients:  map[int64]Entity{201: {ID: 201, Name: "Acme"}},
 				Users:    map[int64]Entity{301: {ID: 301, Name: "Ada"}},
-				Tasks:    map[int64]Task{401: {ID: 401, Name: "7", ProjectID: 101, TrackedSeconds: 60}},
+				Tasks:    map[int64]Task{401: {ID: 401, Name: "7", ProjectID: 101}},
 				Tags:     map[int64]Entity{601: {ID: 601, Name: "meeting"}, 602: {ID: 602, Name: "urgent"}},
 			},
 			Totals: &Totals{Seconds: 5400, TrackedDays: 2, BillableAmountInCents: ptr(1500), LabourCostInCents: ptr(1000),
-				Resolution: "week", Rates: []Rate{{BillableSeconds: 5400, Currency: "USD", HourlyRateInCents: 1000}}},
+				Rates: []Rate{{BillableSeconds: 5400, Currency: "USD", HourlyRateInCents: 1000}}},
 			Block: "detailed",
 		},
 		detailed: []DetailedRow{
@@ -562,8 +559,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"sub-dictionary a string", `{"dictionaries":{"users":"x"}}`, `decode dictionaries.users: expected an array or an object, got string "x"`},
 		{"report_type an object", `{"report_type":{}}`, `decode report_type: expected a string, got object`},
 		{"public a word", `{"public":"maybe"}`, `decode public: expected a boolean, got string "maybe"`},
-		{"features an array", `{"features":[]}`, `decode features: expected an object, got array`},
-		{"feature a list", `{"features":{"x":[]}}`, `decode features["x"]: expected a boolean, got array`},
 		{"input_params an array", `{"report_type":"detailed","input_params":[1]}`, `decode input_params: expected an object, got array`},
 		{"control characters in a value", "{\"report_type\":{\"a\":1},\"x\":\"\t\"}", `decode report_type: expected a string, got object`},
 		{"newline in a shown value", `{"public":"a\nb"}`, `decode public: expected a boolean, got string "a b"`},
@@ -676,7 +671,7 @@ func TestDecodeRowsAreStreamed(t *testing.T) {
 		_, _ = io.WriteString(pw, `],"totals":{"seconds":1}}}`)
 		_ = pw.Close()
 	}()
-	counter := &bodyCounter{r: pr}
+	counter := &body{r: pr}
 	sink := &streamProbe{in: counter}
 	rep, err := Decode(counter, sink)
 	if err != nil {
@@ -692,7 +687,7 @@ func TestDecodeRowsAreStreamed(t *testing.T) {
 }
 
 type streamProbe struct {
-	in          *bodyCounter
+	in          *body
 	rows        int
 	readAtFirst int64
 }

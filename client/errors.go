@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Codes of failures that are not an HTTP status. An HTTP failure's code is its status as
@@ -53,36 +53,29 @@ type Error struct {
 
 // Error implements error.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("toggl: ")
+	head := e.Code
 	if e.StatusCode != 0 && e.Code == strconv.Itoa(e.StatusCode) {
-		fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
-		if t := http.StatusText(e.StatusCode); t != "" {
-			fmt.Fprintf(&b, " %s", t)
-		}
-		if e.Message != "" {
-			b.WriteString(": ")
-		}
-	} else if !strings.HasPrefix(e.Message, e.Code) {
-		b.WriteString(e.Code)
-		if e.Message != "" {
-			b.WriteString(": ")
-		}
+		head = strings.TrimSpace(fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode)))
+	} else if strings.HasPrefix(e.Message, e.Code) {
+		head = "" // the message names it
 	}
-	b.WriteString(e.Message)
-	if e.Quota.HasRemaining {
-		fmt.Fprintf(&b, " (quota remaining %d", e.Quota.Remaining)
-		if e.Quota.HasResetsIn {
-			fmt.Fprintf(&b, ", resets in %s", e.Quota.ResetsIn)
-		}
-		b.WriteString(")")
-	} else if e.Quota.HasResetsIn {
-		fmt.Fprintf(&b, " (quota resets in %s)", e.Quota.ResetsIn)
+	s := "toggl: " + head
+	if head != "" && e.Message != "" {
+		s += ": "
+	}
+	s += e.Message
+	switch q := e.Quota; {
+	case q.HasRemaining && q.HasResetsIn:
+		s += fmt.Sprintf(" (quota remaining %d, resets in %s)", q.Remaining, q.ResetsIn)
+	case q.HasRemaining:
+		s += fmt.Sprintf(" (quota remaining %d)", q.Remaining)
+	case q.HasResetsIn:
+		s += fmt.Sprintf(" (quota resets in %s)", q.ResetsIn)
 	}
 	if e.RetryAfter > 0 && !e.Backoff {
-		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
-	return b.String()
+	return s
 }
 
 // Unwrap returns the underlying error.
@@ -113,107 +106,38 @@ func cleanMessage(body []byte, rd redactor, truncated bool) string {
 		s = rd.cutPartial(s)
 	}
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "<") {
-		s = stripTags(t)
+		s = markup.ReplaceAllLiteralString(t, " ") // a proxy's error page
 	}
-	s = rd.redact(collapseSpace(s))
-	if utf8.RuneCountInString(s) > maxMessageLen {
-		r := []rune(s)
+	s = rd.redact(strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " "))
+	if r := []rune(s); len(r) > maxMessageLen {
 		s = strings.TrimSpace(string(r[:maxMessageLen])) + "…"
 	}
 	return s
 }
 
-// collapseSpace trims s and turns every run of white space and control characters into
-// one space.
-func collapseSpace(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// markup matches an HTML tag, or a script or style element whole.
+var markup = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)\s*>|<[^>]*(>|$)`)
 
 // oneLine replaces control characters (line breaks included) by spaces and invalid
 // UTF-8 by U+FFFD, so that a message is one log line.
 func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, s)
-}
-
-// stripTags drops HTML tags (and the content of script and style elements) so that a
-// proxy's error page still gives a readable message.
-func stripTags(s string) string {
-	var b strings.Builder
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:i])
-		s = s[i:]
-		for _, skip := range []string{"<script", "<style"} {
-			if len(s) >= len(skip) && strings.EqualFold(s[:len(skip)], skip) {
-				end := "</" + skip[1:]
-				if j := indexFoldASCII(s, end); j >= 0 {
-					s = s[j:]
-				}
-			}
-		}
-		j := strings.IndexByte(s, '>')
-		if j < 0 {
-			break
-		}
-		b.WriteByte(' ')
-		s = s[j+1:]
-	}
-	return b.String()
-}
-
-// indexFoldASCII is strings.Index ignoring ASCII case, with byte offsets into s.
-func indexFoldASCII(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // parseRetryAfter reads a Retry-After header: delta-seconds or an HTTP-date. It returns 0
 // when the header is absent, malformed or in the past.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs != secs {
-			return 0
-		}
 		return durationFromSeconds(secs)
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d, maxWait)
-		}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxWait)
 	}
 	return 0
 }
@@ -226,10 +150,7 @@ func durationFromSeconds(secs float64) time.Duration {
 	if secs <= 0 || secs != secs {
 		return 0
 	}
-	if secs >= maxWait.Seconds() {
-		return maxWait
-	}
-	return time.Duration(secs * float64(time.Second))
+	return time.Duration(min(secs, maxWait.Seconds()) * float64(time.Second))
 }
 
 // parseCursor reads the paging headers of a detailed report's page.
@@ -249,19 +170,15 @@ func headerInt(h http.Header, name string) int64 {
 }
 
 // parseQuota reads Toggl's quota headers.
-func parseQuota(h http.Header) Quota {
-	var q Quota
-	if v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining")); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			q.Remaining, q.HasRemaining = n, true
-		} else if f, err := strconv.ParseFloat(v, 64); err == nil && f == f && f > -1e15 && f < 1e15 {
-			q.Remaining, q.HasRemaining = int64(f), true
-		}
+func parseQuota(h http.Header) (q Quota) {
+	v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining"))
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		q.Remaining, q.HasRemaining = n, true
+	} else if f, err := strconv.ParseFloat(v, 64); err == nil && f > -1e15 && f < 1e15 {
+		q.Remaining, q.HasRemaining = int64(f), true
 	}
-	if v := strings.TrimSpace(h.Get("X-Toggl-Quota-Resets-In")); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f == f {
-			q.ResetsIn, q.HasResetsIn = durationFromSeconds(f), true
-		}
+	if f, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-Toggl-Quota-Resets-In")), 64); err == nil && f == f {
+		q.ResetsIn, q.HasResetsIn = durationFromSeconds(f), true
 	}
 	return q
 }

@@ -29,7 +29,6 @@ const (
 	backoffStart      = time.Second
 	backoffCap        = 5 * time.Minute
 	quotaBackoffStart = time.Minute
-	quotaBackoffCap   = maxWait
 	minBlock          = time.Second // a reset "in 0 seconds" still waits a moment
 	idleForget        = 2 * time.Hour
 )
@@ -162,10 +161,7 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit) *Error {
 	// A request that went while this one waited may have blocked the credential.
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e := st.blocked(l.now()); e != nil {
-		return e
-	}
-	return nil
+	return st.blocked(l.now())
 }
 
 // observe updates key's state from a response.
@@ -190,7 +186,7 @@ func (l *Limits) observe(key string, resp *Response) {
 		case resp.RetryAfter > 0:
 			d = resp.RetryAfter
 		default:
-			d = exponential(quotaBackoffStart, quotaBackoffCap, st.quotaStrikes)
+			d = min(quotaBackoffStart<<min(st.quotaStrikes, 20), maxWait) // doubling
 			st.quotaStrikes++
 		}
 		why := "after 402 (hourly API quota exhausted)"
@@ -201,7 +197,7 @@ func (l *Limits) observe(key string, resp *Response) {
 	case status == 429:
 		d := resp.RetryAfter
 		if d <= 0 {
-			d = l.jitter(exponential(backoffStart, backoffCap, st.strikes))
+			d = l.jitter(min(backoffStart<<min(st.strikes, 20), backoffCap))
 		}
 		st.strikes++
 		st.block(now, now.Add(max(d, minBlock)), "429", "after 429")
@@ -218,32 +214,18 @@ func (l *Limits) observe(key string, resp *Response) {
 // is an hour, and one bogus header must not silence a credential (or every public report,
 // which share the anonymous one) for longer.
 func (st *credState) block(now, until time.Time, code, why string) {
-	until = minTime(until, now.Add(maxWait))
+	if limit := now.Add(maxWait); until.After(limit) {
+		until = limit
+	}
 	if until.After(st.blockedUntil) {
 		st.blockedUntil, st.code, st.why = until, code, why
 	}
 }
 
-// exponential returns start doubled n times, at most limit.
-func exponential(start, limit time.Duration, n int) time.Duration {
-	d := start
-	for i := 0; i < n && d < limit; i++ {
-		d *= 2
-	}
-	return min(d, limit)
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // BlockedUntil returns when the backoff of these credentials ends, or the zero time when
 // requests with them are not blocked.
 func (c *Client) BlockedUntil(cred Credentials) time.Time {
-	l := c.limits
+	l := c.o.Limits
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st, ok := l.states[c.limitKey(cred)]

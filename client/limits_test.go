@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,7 +98,7 @@ func newEtiquetteClient(t *testing.T, rps float64, steps ...step) (*Client, *fak
 	t.Cleanup(srv.Close)
 	clock := newFakeClock()
 	c := New(Options{BaseURL: srv.URL, RequestsPerSecond: rps, Now: clock.Now})
-	c.limits.sleep = clock.sleep
+	c.o.Limits.sleep = clock.sleep
 	return c, clock, s
 }
 
@@ -223,16 +224,6 @@ func TestQuotaWithoutResetTime(t *testing.T) {
 	}
 }
 
-func TestRetryAfterOn402Quota(t *testing.T) {
-	c, clock, _ := newEtiquetteClient(t, 1,
-		step{status: 402, headers: map[string]string{"X-Toggl-Quota-Remaining": "0", "Retry-After": "90"}})
-	start := clock.Now()
-	_, _ = run(c, ada)
-	if got := c.BlockedUntil(ada); !got.Equal(start.Add(90 * time.Second)) {
-		t.Errorf("BlockedUntil = %s, want +90s", got.Sub(start))
-	}
-}
-
 func Test402WithoutQuotaIsNotBlocked(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -285,21 +276,11 @@ func Test429WithRetryAfter(t *testing.T) {
 	}
 }
 
-func Test429RetryAfterDate(t *testing.T) {
-	clockStart := newFakeClock().Now()
-	c, clock, _ := newEtiquetteClient(t, 1,
-		step{status: 429, headers: map[string]string{"Retry-After": clockStart.Add(2 * time.Minute).Format(http.TimeFormat)}})
-	_, _ = run(c, ada)
-	if got := c.BlockedUntil(ada); !got.Equal(clock.Now().Add(2 * time.Minute)) {
-		t.Errorf("BlockedUntil = %s", got)
-	}
-}
-
 func Test429ExponentialBackoff(t *testing.T) {
 	tooMany := step{status: 429, body: "slow down"}
 	c, clock, srv := newEtiquetteClient(t, 1e6, tooMany)
 	var draws []time.Duration
-	c.limits.jitter = func(d time.Duration) time.Duration {
+	c.o.Limits.jitter = func(d time.Duration) time.Duration {
 		draws = append(draws, d)
 		return equalJitter(d)
 	}
@@ -356,14 +337,30 @@ func TestEqualJitterBounds(t *testing.T) {
 	}
 }
 
-func TestRetryAfterOn503Blocks(t *testing.T) {
-	c, clock, srv := newEtiquetteClient(t, 1e6,
-		step{status: 503, body: "maintenance", headers: map[string]string{"Retry-After": "120"}}, okStep)
-	_, _ = run(c, ada)
-	resp, err := run(c, ada)
-	assertBackoff(t, resp, err, "503", clock.Now().Add(120*time.Second), clock.Now())
-	if n := srv.hits.Load(); n != 1 {
-		t.Errorf("%d requests, want 1", n)
+// TestRetryAfterBlocks: Retry-After, in seconds or as a date, blocks the credential after
+// a quota 402, a 429 or any other error answer.
+func TestRetryAfterBlocks(t *testing.T) {
+	date := newFakeClock().Now().Add(2 * time.Minute).Format(http.TimeFormat)
+	for _, tc := range []struct {
+		status  int
+		headers map[string]string
+		want    time.Duration
+	}{
+		{402, map[string]string{"X-Toggl-Quota-Remaining": "0", "Retry-After": "90"}, 90 * time.Second},
+		{429, map[string]string{"Retry-After": date}, 2 * time.Minute},
+		{503, map[string]string{"Retry-After": "120"}, 2 * time.Minute},
+	} {
+		c, clock, srv := newEtiquetteClient(t, 1e6, step{status: tc.status, body: "maintenance", headers: tc.headers}, okStep)
+		_, _ = run(c, ada)
+		until := clock.Now().Add(tc.want)
+		if got := c.BlockedUntil(ada); !got.Equal(until) {
+			t.Errorf("%d: BlockedUntil = +%s, want +%s", tc.status, got.Sub(clock.Now()), tc.want)
+		}
+		resp, err := run(c, ada)
+		assertBackoff(t, resp, err, strconv.Itoa(tc.status), until, clock.Now())
+		if n := srv.hits.Load(); n != 1 {
+			t.Errorf("%d: %d requests, want 1", tc.status, n)
+		}
 	}
 }
 
@@ -414,7 +411,7 @@ func TestRateLimitRespectsDeadline(t *testing.T) {
 	if _, err := run(c, ada); err != nil {
 		t.Fatal(err)
 	}
-	c.limits.sleep = Sleep // really wait, should it come to that
+	c.o.Limits.sleep = Sleep // really wait, should it come to that
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -433,7 +430,7 @@ func TestRateLimitRespectsDeadline(t *testing.T) {
 		t.Errorf("%d requests, want 1", n)
 	}
 	// The canceled reservation does not delay the credential further.
-	if got := c.limits.states[c.limitKey(ada)].limiter.TokensAt(c.limits.now().Add(10 * time.Second)); got < 0.99 {
+	if got := c.o.Limits.states[c.limitKey(ada)].limiter.TokensAt(c.o.Limits.now().Add(10 * time.Second)); got < 0.99 {
 		t.Errorf("tokens 10 s later: %v, want 1", got)
 	}
 }
@@ -443,7 +440,7 @@ func TestRateLimitWaitCanceled(t *testing.T) {
 	if _, err := run(c, ada); err != nil {
 		t.Fatal(err)
 	}
-	c.limits.sleep = Sleep
+	c.o.Limits.sleep = Sleep
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	_, _, err := c.Run(ctx, Request{Token: "report-token", Credentials: ada}, nil)
@@ -465,8 +462,8 @@ func TestDoneContextSendsNothing(t *testing.T) {
 func TestDefaultRequestsPerSecond(t *testing.T) {
 	for _, rps := range []float64{0, -3} {
 		c := New(Options{BaseURL: "http://127.0.0.1:1", RequestsPerSecond: rps})
-		if c.rps != 1 {
-			t.Errorf("RequestsPerSecond %v gives %v, want 1", rps, c.rps)
+		if c.o.RequestsPerSecond != 1 {
+			t.Errorf("RequestsPerSecond %v gives %v, want 1", rps, c.o.RequestsPerSecond)
 		}
 	}
 }
@@ -478,7 +475,7 @@ func TestForgetIdleCredentials(t *testing.T) {
 	}
 	clock.Advance(3 * time.Hour)
 	_, _ = run(c, ada)
-	if n := len(c.limits.states); n != 1 {
+	if n := len(c.o.Limits.states); n != 1 {
 		t.Errorf("%d credential states kept, want 1", n)
 	}
 }
@@ -512,7 +509,7 @@ func TestEtiquetteConcurrent(t *testing.T) {
 		go func(cred Credentials) {
 			defer wg.Done()
 			_, _, err := c.Run(context.Background(), Request{Token: "report-token", Credentials: cred}, nil)
-			if cred.Kind() != KindEmail && err != nil {
+			if cred.Kind() != "email" && err != nil {
 				t.Errorf("%s: %v", cred.Kind(), err)
 			}
 			_ = c.BlockedUntil(cred)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
@@ -29,11 +28,17 @@ const (
 func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred Credentials) ([]config.SavedReport, error) {
 	var (
 		out    []config.SavedReport
-		tokens []string
+		tokens []string // the report tokens read so far, which every later error redacts
 		seen   = map[int64]bool{}
 	)
 	for page := 1; page <= maxListPages; page++ {
-		items, err := c.listPage(ctx, workspaceID, cred, page, &tokens)
+		u := fmt.Sprintf("%s/api/v9/workspaces/%d/reports/shared?page=%d&per_page=%d", c.o.BaseURL, workspaceID, page, listPerPage)
+		x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: cred}, tokens...) }, safeURL: u}
+		var items []config.SavedReport
+		_, err := c.do(ctx, http.MethodGet, u, nil, cred, x, func(r io.Reader) (err error) {
+			items, err = decodeListing(r, &tokens)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -50,39 +55,14 @@ func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred 
 	return nil, &Error{Code: CodeDecode, Message: fmt.Sprintf("listing saved reports: more than %d pages of %d", maxListPages, listPerPage)}
 }
 
-// listPage requests one page of the listing; tokens collects the report tokens read so
-// far, which the errors of this and later pages redact.
-func (c *Client) listPage(ctx context.Context, workspaceID int64, cred Credentials, page int, tokens *[]string) ([]config.SavedReport, error) {
-	u := fmt.Sprintf("%s/api/v9/workspaces/%d/reports/shared?page=%d&per_page=%d", c.baseURL, workspaceID, page, listPerPage)
-	x := exchange{rd: newRedactor(Request{Credentials: cred}, *tokens...), safeURL: u}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, x.fail(&Error{Code: CodeNetwork, Message: "building the request: " + err.Error(), Err: err})
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, response, _, err := c.send(ctx, req, cred, x)
-	if err != nil {
-		return nil, err
-	}
-	defer closeBody(resp.Body)
-	br := &bodyReader{r: resp.Body, limit: c.maxBytes, remaining: c.maxBytes}
-	items, err := decodeListing(br, tokens)
-	if err != nil {
-		x.rd = newRedactor(Request{Credentials: cred}, *tokens...) // and this page's
-		return nil, x.bodyError(ctx, br, err, response)
-	}
-	return items, nil
-}
-
 // decodeListing reads a page of the listing: an array (null is an empty one) of saved
 // reports, read tolerantly as reports are; unknown fields are skipped. params may be an
 // object or, as Toggl sends it, a string holding one; one that is neither is ignored.
 // Each token read is appended to tokens as soon as it is read.
 func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) {
-	in := &bodyCounter{r: r}
-	d := &decoder{dec: jsontext.NewDecoder(in, decodeOptions...), in: in, intern: map[string]string{}}
+	d := newDecoder(r)
 	var out []config.SavedReport
-	if k := d.peek(); k != '[' && k != 'n' && k != 0 {
+	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
 		return nil, d.describe(d.fail("a JSON array of saved reports"))
 	}
 	err := d.array(func(int) error {
@@ -104,21 +84,19 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 				s.FixedDaterange, err = d.bool()
 			case "params":
 				var v any
-				v, err = d.any()
+				err = json.UnmarshalDecode(d.dec, &v, anyOptions)
 				if text, ok := v.(string); ok {
 					v = nil
-					_ = json.Unmarshal([]byte(text), &v)
+					_ = json.Unmarshal([]byte(text), &v, anyOptions)
 				}
 				s.Params, _ = v.(map[string]any)
-			default:
-				err = d.dec.SkipValue()
 			}
 			return err
 		})
 		out = append(out, s)
 		return err
 	})
-	if err == nil && d.peek() != 0 {
+	if err == nil && d.dec.PeekKind() != 0 {
 		err = &pathError{msg: "unexpected data after the array of saved reports"}
 	}
 	if err != nil {

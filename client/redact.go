@@ -5,20 +5,12 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
 // redactedText replaces a secret wherever it appears in an error message.
 const redactedText = "<redacted>"
-
-// Redact returns s with every secret of r (the report token, the API token, the e-mail
-// address, the password, and their URL-escaped and Basic-auth encoded forms) replaced by
-// "<redacted>". Errors of Run are already redacted; Redact is for callers that build
-// messages of their own around a Request.
-func (r Request) Redact(s string) string {
-	return newRedactor(r).redact(s)
-}
 
 // minSecretLen is the length below which a string is not redacted: a secret that
 // short protects nothing, and replacing every "t" would make messages unreadable. Real
@@ -52,7 +44,7 @@ func newRedactor(r Request, more ...string) redactor {
 	if len(list) == 0 {
 		return redactor{}
 	}
-	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	slices.SortStableFunc(list, func(a, b string) int { return len(b) - len(a) })
 	// A server may echo a secret in another case, or with white space inside it (a
 	// header folded or wrapped): match case-insensitively, with white space allowed
 	// between any two characters. Alternatives are tried longest first.
@@ -92,23 +84,15 @@ func (rd redactor) cutPartial(s string) string {
 	return s
 }
 
-// redactedErr presents an error with its secrets removed. It unwraps to the original
-// chain (with a *url.Error's URL replaced) only when no error of that chain prints a
-// secret; otherwise the chain is hidden, and errors.Is still answers through Is.
+// redactedErr presents an error with its secrets removed. It hides the chain, whose
+// errors may print a secret; errors.Is (a yes or no, never a message) still sees through.
 type redactedErr struct {
 	msg  string
-	err  error // what Unwrap returns: nil when the chain would leak
 	orig error
 }
 
-func (e *redactedErr) Error() string { return e.msg }
-func (e *redactedErr) Unwrap() error { return e.err }
-
-// Is lets errors.Is(err, context.DeadlineExceeded) and the like see through a hidden
-// chain; it reveals a yes or no, never a message.
-func (e *redactedErr) Is(target error) bool {
-	return e.err == nil && errors.Is(e.orig, target)
-}
+func (e *redactedErr) Error() string        { return e.msg }
+func (e *redactedErr) Is(target error) bool { return errors.Is(e.orig, target) }
 
 // scrub returns err with its message redacted and the URL of a *url.Error replaced by
 // safeURL, which shows the endpoint but not the report token.
@@ -116,25 +100,10 @@ func (rd redactor) scrub(err error, safeURL string) error {
 	if err == nil {
 		return nil
 	}
-	if ue, ok := err.(*url.Error); ok {
-		// Go's HTTP errors print the request URL, which holds the report token.
+	if ue, ok := err.(*url.Error); ok { // Go's HTTP errors print the request URL
 		cp := *ue
 		cp.URL = safeURL
 		err = &cp
 	}
-	re := &redactedErr{msg: rd.redact(err.Error()), orig: err}
-	if !rd.leaks(err) {
-		re.err = err
-	}
-	return re
-}
-
-// leaks tells whether any error of err's chain prints a secret.
-func (rd redactor) leaks(err error) bool {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if msg := e.Error(); rd.redact(msg) != msg {
-			return true
-		}
-	}
-	return false
+	return &redactedErr{msg: rd.redact(err.Error()), orig: err}
 }

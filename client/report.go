@@ -1,6 +1,10 @@
 package client
 
-import "time"
+import (
+	"cmp"
+	"strings"
+	"time"
+)
 
 // This file holds the decoded shape of a shared report. It is the contract between the
 // client (which decodes) and the collector (which aggregates): the large arrays of a report
@@ -9,15 +13,13 @@ import "time"
 
 // Report is everything of a shared report except its rows, which go to a Sink.
 type Report struct {
-	Name           string // report_name
-	Type           string // report_type: "detailed", "summary", "weekly", or what Toggl sent
-	Public         bool
-	FixedDaterange bool
-	HideAmounts    bool
-	Features       map[string]bool
-	InputParams    map[string]any
-	SavedParams    map[string]any
-	Dictionaries   Dictionaries
+	Name         string // report_name
+	Type         string // report_type: "detailed", "summary", "weekly", or what Toggl sent
+	Public       bool
+	HideAmounts  bool
+	InputParams  map[string]any
+	SavedParams  map[string]any
+	Dictionaries Dictionaries
 	// Totals are those of the result block that answers the report. Decode never
 	// returns a report without them: such a body is not a report.
 	Totals *Totals
@@ -34,7 +36,6 @@ type Totals struct {
 	// (hidden amounts, or a plan without rates).
 	BillableAmountInCents *int64
 	LabourCostInCents     *int64
-	Resolution            string
 	Rates                 []Rate
 }
 
@@ -69,7 +70,6 @@ type Project struct {
 	ClientID         int64 // 0 when none
 	Currency         string
 	EstimatedSeconds int64
-	ActualSeconds    int64
 }
 
 // Task is an entry of dictionaries.tasks.
@@ -78,7 +78,6 @@ type Task struct {
 	Name             string
 	ProjectID        int64
 	EstimatedSeconds int64
-	TrackedSeconds   int64
 }
 
 // DetailedRow is one row of detailed_results.report. Null ids are 0.
@@ -155,4 +154,48 @@ type Sink interface {
 	DetailedRow(*DetailedRow)
 	WeeklyRow(*WeeklyRow)
 	SummaryGroup(*SummaryGroup)
+}
+
+// Grouping returns the dimensions of a summary report's groups and sub-groups, from
+// input_params, then saved_params, defaulting to "projects" and "time_entries".
+func (r *Report) Grouping() (grouping, subGrouping string) {
+	return cmp.Or(strings.ToLower(r.param("grouping")), "projects"),
+		cmp.Or(strings.ToLower(r.param("sub_grouping")), "time_entries")
+}
+
+// Dates returns the start_date and end_date parameters (as sent, normally YYYY-MM-DD)
+// from input_params, then saved_params; "" when absent.
+func (r *Report) Dates() (start, end string) {
+	return r.param("start_date"), r.param("end_date")
+}
+
+// param returns the non-empty string parameter key of input_params, else of saved_params.
+func (r *Report) param(key string) string {
+	if r == nil {
+		return ""
+	}
+	for _, m := range []map[string]any{r.InputParams, r.SavedParams} {
+		if s, ok := m[key].(string); ok && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// DaySum returns the total of a weekly row's per-day values. Toggl sends one element per
+// day, but an older API version appended the week's total as an eighth element: when
+// there are 8 elements and the last equals the sum of the first 7, that last one is the
+// total and is returned instead of being counted twice.
+func DaySum(days []int64) int64 {
+	var sum, week int64
+	for i, d := range days {
+		sum += d
+		if i < 7 {
+			week += d
+		}
+	}
+	if len(days) == 8 && days[7] == week {
+		return week
+	}
+	return sum
 }

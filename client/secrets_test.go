@@ -165,12 +165,12 @@ func TestNoSecretInErrors(t *testing.T) {
 
 func TestRequestRedact(t *testing.T) {
 	req := secretRequests[1]
-	got := req.Redact("token " + req.Token + " user " + req.Credentials.Email + " pass " + req.Credentials.Password + " url " + url.PathEscape(req.Token))
+	got := newRedactor(req).redact("token " + req.Token + " user " + req.Credentials.Email + " pass " + req.Credentials.Password + " url " + url.PathEscape(req.Token))
 	want := "token <redacted> user <redacted> pass <redacted> url <redacted>"
 	if got != want {
 		t.Errorf("Redact = %q, want %q", got, want)
 	}
-	if got := (Request{}).Redact("nothing to hide"); got != "nothing to hide" {
+	if got := newRedactor(Request{}).redact("nothing to hide"); got != "nothing to hide" {
 		t.Errorf("empty Request redacted %q", got)
 	}
 }
@@ -189,7 +189,7 @@ func TestRedactNearMatches(t *testing.T) {
 		"basic lower-cased":    strings.ToLower(basic),
 	} {
 		t.Run(name, func(t *testing.T) {
-			got := req.Redact(body)
+			got := newRedactor(req).redact(body)
 			for _, s := range []string{req.Token, req.Credentials.APIToken, basic} {
 				for _, form := range []string{s, strings.ToUpper(s), strings.ToLower(s), s[:20], strings.ToUpper(s[:20]), strings.ToLower(s[:20])} {
 					if strings.Contains(got, form) {
@@ -202,7 +202,7 @@ func TestRedactNearMatches(t *testing.T) {
 			}
 		})
 	}
-	if got := req.Redact("nothing secret here"); got != "nothing secret here" {
+	if got := newRedactor(req).redact("nothing secret here"); got != "nothing secret here" {
 		t.Errorf("Redact changed a harmless text: %q", got)
 	}
 }
