@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -316,7 +317,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 		}
 	}
 	t.TrackedDays = int64(len(dates))
-	for _, k := range sortedKeys(rates, func(a, b rateKey) int {
+	for _, k := range slices.SortedFunc(maps.Keys(rates), func(a, b rateKey) int {
 		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.cents, b.cents))
 	}) {
 		t.Rates = append(t.Rates, client.Rate{BillableSeconds: rates[k], Currency: k.currency, HourlyRateInCents: k.cents})

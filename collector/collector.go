@@ -211,29 +211,19 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	if v.timedOut {
 		code = "timeout"
 	}
-	up := 0.0
-	if code == "" && !v.lastAttempt.IsZero() {
-		up = 1
+	gauge(upFamily, boolValue(code == "" && !v.lastAttempt.IsZero()))
+	// Order is the registry's business: it sorts the series of each family.
+	codes := map[string]bool{code: true}
+	for _, k := range errorCodes {
+		codes[k] = true
 	}
-	gauge(upFamily, up)
-	codes := slices.Clone(errorCodes)
-	for k := range v.failures {
-		if !slices.Contains(codes, k) {
-			codes = append(codes, k)
-		}
+	for k, n := range v.failures {
+		codes[k] = true
+		gauge(failuresFamily, n, k)
 	}
-	if code != "" && !slices.Contains(codes, code) {
-		codes = append(codes, code)
-	}
-	for _, k := range codes {
-		val := 0.0
-		if k == code {
-			val = 1
-		}
-		gauge(errorFamily, val, k)
-	}
-	for _, k := range sortedKeys(v.failures, func(a, b string) int { return compareCodes(a, b) }) {
-		gauge(failuresFamily, v.failures[k], k)
+	delete(codes, "")
+	for k := range codes {
+		gauge(errorFamily, boolValue(k == code), k)
 	}
 	gauge(fetchesFamily, v.fetches)
 	if v.hasDuration {
@@ -287,27 +277,6 @@ func seriesMetrics(report string, s *Snapshot) []prometheus.Metric {
 
 func boolValue(b bool) float64 {
 	if b {
-		return 1
-	}
-	return 0
-}
-
-// compareCodes orders HTTP statuses numerically before the named codes.
-func compareCodes(a, b string) int {
-	na, ea := strconv.Atoi(a)
-	nb, eb := strconv.Atoi(b)
-	switch {
-	case ea == nil && eb == nil:
-		return na - nb
-	case ea == nil:
-		return -1
-	case eb == nil:
-		return 1
-	}
-	if a < b {
-		return -1
-	}
-	if a > b {
 		return 1
 	}
 	return 0
