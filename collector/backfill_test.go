@@ -161,7 +161,7 @@ func (h *history) fetcher(typ string) Fetcher {
 					rows[k] = r
 					keys = append(keys, k)
 				}
-				i := int(dayStart(e.start.In(h.loc), h.loc).Sub(start).Hours()/24 + 0.5)
+				i := int(DayStart(e.start.In(h.loc), h.loc).Sub(start).Hours()/24 + 0.5)
 				r.Seconds[i] += e.seconds
 				if e.billable && e.project != 0 {
 					r.BillableSeconds[i] += e.seconds
@@ -273,7 +273,7 @@ func TestBackfillEqualsLive(t *testing.T) {
 			hist := NewHistory(rc)
 			first, _, _ := Window(rc, from)
 			chunks := 0
-			for s := first; !s.After(dayStart(to, loc)); s = s.AddDate(0, 0, 7) {
+			for s := first; !s.After(DayStart(to, loc)); s = s.AddDate(0, 0, 7) {
 				chunks++
 				body := map[string]any{"start_date": s.Format(time.DateOnly), "end_date": s.AddDate(0, 0, 6).Format(time.DateOnly)}
 				for {
