@@ -122,7 +122,7 @@ func run() int {
 		reload:        reloader.reload,
 		logger:        logger,
 	}
-	srv := newServer(routes.handler(), defaultTimeouts, httpLogger)
+	srv := newServer(routes.handler(), httpLogger)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
 	if err := serve(srv, listen, stop, shutdownGrace, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)

@@ -30,9 +30,9 @@ func LargeSpec(n int) togglfake.DetailedSpec {
 // computed from the time entries of the spec's detailed report, not from the body of the
 // report they describe.
 type Expected struct {
-	Rows      int   // detailed rows, weekly rows or summary groups
-	SubGroups int   // summary sub-groups (summary only)
-	Entries   int   // time entries
+	Rows      int // detailed rows, weekly rows or summary groups
+	SubGroups int // summary sub-groups (summary only)
+	Entries   int // time entries
 	// Seconds is the tracked time of all entries: totals.seconds, and the sum over rows.
 	Seconds               int64
 	BillableSeconds       int64
