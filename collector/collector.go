@@ -110,7 +110,6 @@ type Status struct {
 	Code        string
 	Message     string
 	LastSuccess time.Time
-	LastAttempt time.Time
 	Series      int
 	// What the served values say, when there are values: the period they cover (zero
 	// when unknown), the tracked and billable time, and whether the breakdowns add up.
@@ -130,7 +129,7 @@ func (e *Exporter) Status() []Status {
 	for i, t := range targets {
 		v := t.snapshot(e.now())
 		st := Status{Name: t.name, Up: v.code == "" && !v.lastAttempt.IsZero(), Fetched: !v.lastAttempt.IsZero(),
-			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, LastAttempt: v.lastAttempt, Pages: v.pages}
+			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages}
 		if s := v.snap; s != nil {
 			st.Series, st.Complete = s.Len(), s.Complete
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
