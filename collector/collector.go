@@ -255,11 +255,7 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	if !v.periodEnd.IsZero() {
 		gauge(periodEndFamily, float64(v.periodEnd.Unix()))
 	}
-	series := v.series
-	if series == nil { // a view not made by record (tests)
-		series = seriesMetrics(report, s)
-	}
-	for _, m := range series {
+	for _, m := range v.series {
 		ch <- m
 	}
 }
