@@ -699,24 +699,30 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 // at most MaxSeries of them (the largest).
 func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
 	type est struct {
-		id, seconds int64
-		labels      []string // after the id
+		id, seconds, projectID int64
+		name                   string
 	}
 	var list []est
 	if name == Projects {
+		list = make([]est, 0, len(dict.Projects))
 		for id, p := range dict.Projects {
-			list = append(list, est{id, p.EstimatedSeconds, []string{nameOr(p.Name)}})
+			list = append(list, est{id, p.EstimatedSeconds, 0, p.Name})
 		}
 	} else {
+		list = make([]est, 0, len(dict.Tasks))
 		for id, t := range dict.Tasks {
-			list = append(list, est{id, t.EstimatedSeconds, []string{nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}})
+			list = append(list, est{id, t.EstimatedSeconds, t.ProjectID, t.Name})
 		}
 	}
 	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id <= 0 })
 	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
-	f := map[string]*family{Projects: projectEstFamily, Tasks: taskEstFamily}[name]
 	for _, e := range list[:min(len(list), a.opts.MaxSeries)] {
-		s.add(f, float64(e.seconds), append([]string{strconv.FormatInt(e.id, 10)}, e.labels...)...)
+		id := strconv.FormatInt(e.id, 10)
+		if name == Tasks {
+			s.add(taskEstFamily, float64(e.seconds), id, nameOr(e.name), strconv.FormatInt(e.projectID, 10))
+		} else {
+			s.add(projectEstFamily, float64(e.seconds), id, nameOr(e.name))
+		}
 	}
 }
 
