@@ -590,13 +590,12 @@ func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report
 	switch dim {
 	case Projects:
 		client := ""
-		if e.id == 0 {
-			label = noProject
-		} else if e.id > 0 {
-			p, ok := dict.Projects[e.id]
-			label = nameOr(p.Name, e.name)
+		if e.id >= 0 {
+			label = projectLabel(dict, e.id, e.name)
+		}
+		if p := dict.Projects[e.id]; e.id > 0 {
 			client = e.client
-			if ok && p.ClientID != 0 {
+			if p.ClientID != 0 {
 				client = nameOr(dict.Clients[p.ClientID].Name, client)
 			}
 		}
