@@ -286,12 +286,13 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 func reportPeriod(s *Snapshot, loc *time.Location) (start, end time.Time) {
 	loc = cmp.Or(loc, time.UTC)
 	start, err := time.ParseInLocation(time.DateOnly, s.StartDate, loc)
-	switch last, lerr := time.ParseInLocation(time.DateOnly, s.EndDate, loc); {
-	case err != nil:
+	if err != nil {
 		return time.Time{}, time.Time{}
-	case s.Type == "weekly":
+	}
+	if s.Type == "weekly" {
 		return start, start.AddDate(0, 0, 7)
-	case lerr == nil:
+	}
+	if last, err := time.ParseInLocation(time.DateOnly, s.EndDate, loc); err == nil {
 		return start, last.AddDate(0, 0, 1)
 	}
 	return start, time.Time{}
