@@ -32,7 +32,7 @@ const maxQuotaWaits = 3
 // Fetcher runs shared reports and says until when a credential's quota or backoff
 // blocks it; *client.Client is one.
 type Fetcher interface {
-	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
+	collector.Fetcher
 	BlockedUntil(client.Credentials) time.Time
 }
 
