@@ -3,6 +3,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -43,10 +44,8 @@ type Exporter struct {
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
-	e := &Exporter{logger: opts.Logger, now: opts.Now, fetchOnApply: opts.FetchOnApply, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
-	if e.logger == nil {
-		e.logger = log.NewNopLogger()
-	}
+	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
+		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
 	if e.now == nil {
 		e.now = time.Now
 	}
