@@ -140,7 +140,7 @@ func (s *Server) report(req map[string]any) ([]byte, http.Header) {
 	default:
 		from, _ := req["first_timestamp"].(float64)
 		page := slices.DeleteFunc(in, func(e Entry) bool { return float64(e.Start.Unix()) < from })
-		size := cmp.Or(s.PageSize, 50)
+		size := cmp.Or(max(s.PageSize, 0), 50)
 		header = http.Header{"X-Page-Size": {strconv.Itoa(size)}}
 		if len(page) > size {
 			header.Set("X-Next-Timestamp", strconv.FormatInt(page[size].Start.Unix(), 10))
