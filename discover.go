@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"sync"
@@ -71,10 +72,7 @@ func (d *discovery) set(cfg *config.Config, c *client.Client) {
 	d.cfg, d.client, d.stop = cfg, c, stop
 	listed := make(map[int64]*listing, len(cfg.Discover))
 	for _, e := range cfg.Discover {
-		listed[e.WorkspaceID] = d.listed[e.WorkspaceID]
-		if listed[e.WorkspaceID] == nil {
-			listed[e.WorkspaceID] = &listing{}
-		}
+		listed[e.WorkspaceID] = cmp.Or(d.listed[e.WorkspaceID], &listing{})
 	}
 	d.listed = listed
 	d.applyLocked()

@@ -122,7 +122,7 @@ func run() int {
 		reload:        reloader.reload,
 		logger:        logger,
 	}
-	srv := newServer(routes.handler(), defaultTimeouts, httpLogger)
+	srv := newServer(routes.handler(), httpLogger)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
 	if err := serve(srv, listen, stop, shutdownGrace, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
@@ -141,17 +141,9 @@ func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *std
 	} else {
 		root = log.NewLogfmtLogger(log.NewSyncWriter(w))
 	}
-	var sl slog.Level
-	switch lvl {
-	case "debug":
-		root, sl = level.NewFilter(root, level.AllowDebug()), slog.LevelDebug
-	case "warn":
-		root, sl = level.NewFilter(root, level.AllowWarn()), slog.LevelWarn
-	case "error":
-		root, sl = level.NewFilter(root, level.AllowError()), slog.LevelError
-	default:
-		root, sl = level.NewFilter(root, level.AllowInfo()), slog.LevelInfo
-	}
+	root = level.NewFilter(root, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
+	var sl slog.Level                 // info unless lvl names another:
+	_ = sl.UnmarshalText([]byte(lvl)) // slog's names are go-kit's (debug, info, warn, error)
 	// slog-gokit sends level, caller, time, msg, ...: its time becomes ts, after the
 	// level, where level.Info(logger) puts it on the exporter's own lines.
 	toolkit := log.LoggerFunc(func(kv ...any) error {

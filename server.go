@@ -39,33 +39,21 @@ const (
 	shutdownGrace = 10 * time.Second
 )
 
-// serverTimeouts bound each phase of a connection; tests shorten them.
-type serverTimeouts struct {
-	readHeader, read, write, idle time.Duration
-}
-
-var defaultTimeouts = serverTimeouts{
-	// A GET's headers are a few hundred bytes: a client slower than this is a slow loris.
-	readHeader: 10 * time.Second,
-	// No endpoint takes a body (a reload's POST carries none).
-	read: 15 * time.Second,
-	// Counted from the end of the headers: the longest scrape, plus time to write it.
-	write: maxScrapeTimeout + 15*time.Second,
-	// Longer than the usual 15 s to 1 min scrape interval, so that Prometheus keeps
-	// its connection, yet an idle one does not hold a descriptor for ever.
-	idle: 2 * time.Minute,
-}
-
 // newServer returns the HTTP server with every wait bounded and Go's own errors (accept,
 // TLS handshakes) logged through the project's logger.
-func newServer(h http.Handler, t serverTimeouts, errorLog *stdlog.Logger) *http.Server {
+func newServer(h http.Handler, errorLog *stdlog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: t.readHeader,
-		ReadTimeout:       t.read,
-		WriteTimeout:      t.write,
-		IdleTimeout:       t.idle,
-		ErrorLog:          errorLog,
+		Handler: h,
+		// A GET's headers are a few hundred bytes: a client slower than this is a slow loris.
+		ReadHeaderTimeout: 10 * time.Second,
+		// No endpoint takes a body (a reload's POST carries none).
+		ReadTimeout: 15 * time.Second,
+		// Counted from the end of the headers: the longest scrape, plus time to write it.
+		WriteTimeout: maxScrapeTimeout + 15*time.Second,
+		// Longer than the usual 15 s to 1 min scrape interval, so that Prometheus keeps
+		// its connection, yet an idle one does not hold a descriptor for ever.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    errorLog,
 	}
 }
 

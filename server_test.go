@@ -1,7 +1,7 @@
 package main
 
 // In-process tests of the HTTP server's bounds, its stop and its logs, with timeouts
-// shortened through serverTimeouts.
+// shortened by shortTimeouts.
 
 import (
 	"bufio"
@@ -25,7 +25,7 @@ import (
 // TestTimeoutsAreSet: every phase of a connection is bounded, and a scrape of the
 // longest allowed timeout can still write its answer.
 func TestTimeoutsAreSet(t *testing.T) {
-	srv := newServer(http.NotFoundHandler(), defaultTimeouts, nil)
+	srv := newServer(http.NotFoundHandler(), nil)
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 {
 		t.Errorf("unbounded: read header %s, read %s, write %s, idle %s", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
 	}
@@ -34,14 +34,14 @@ func TestTimeoutsAreSet(t *testing.T) {
 	}
 }
 
-// testServer serves h on loopback with timeouts t and returns its address.
-func testServer(t *testing.T, h http.Handler, timeouts serverTimeouts) string {
+// testServer serves h on loopback with short timeouts and returns its address.
+func testServer(t *testing.T, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(h, timeouts, nil)
+	srv := shortTimeouts(newServer(h, nil))
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
@@ -61,10 +61,14 @@ func closedByServer(t *testing.T, conn net.Conn, r io.Reader) {
 	}
 }
 
-var shortTimeouts = serverTimeouts{readHeader: 200 * time.Millisecond, read: time.Second, write: time.Second, idle: 200 * time.Millisecond}
+// shortTimeouts shortens the waits of srv for tests.
+func shortTimeouts(srv *http.Server) *http.Server {
+	srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = 200*time.Millisecond, time.Second, time.Second, 200*time.Millisecond
+	return srv
+}
 
 func TestIdleConnectionIsClosed(t *testing.T) {
-	addr := testServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), shortTimeouts)
+	addr := testServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +90,7 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 
 func TestSlowLorisHeaderIsCut(t *testing.T) {
 	reached := make(chan struct{}, 1)
-	addr := testServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached <- struct{}{} }), shortTimeouts)
+	addr := testServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached <- struct{}{} }))
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +155,7 @@ func TestServerErrorsGoThroughTheLogger(t *testing.T) {
 	var buf testkit.SyncBuffer
 	logger, _, httpLog := newLoggers(&buf, "logfmt", "info")
 	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-	ts.Config = newServer(http.NotFoundHandler(), shortTimeouts, httpLog)
+	ts.Config = shortTimeouts(newServer(http.NotFoundHandler(), httpLog))
 	ts.StartTLS()
 	defer ts.Close()
 	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
@@ -230,7 +234,7 @@ func TestServeStops(t *testing.T) {
 		srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(entered)
 			<-release
-		}), defaultTimeouts, nil)
+		}), nil)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

@@ -32,7 +32,7 @@ const maxQuotaWaits = 3
 // Fetcher runs shared reports and says until when a credential's quota or backoff
 // blocks it; *client.Client is one.
 type Fetcher interface {
-	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
+	collector.Fetcher
 	BlockedUntil(client.Credentials) time.Time
 }
 
@@ -46,14 +46,9 @@ type Job struct {
 }
 
 // Days is the number of days the job writes.
-func (j Job) Days() int { return daysBetween(j.From, j.To) + 1 }
-
-func daysBetween(a, b time.Time) int {
-	civil := func(t time.Time) int64 {
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
-	}
-	return int(civil(b) - civil(a))
+func (j Job) Days() int {
+	civil := func(t time.Time) int64 { return collector.DayStart(t, time.UTC).Unix() / 86400 }
+	return int(civil(j.To)-civil(j.From)) + 1
 }
 
 // Plan returns the jobs for reports from the civil date from to to (a zero to means
@@ -68,12 +63,12 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 			errs = append(errs, fmt.Errorf("report %q: no period: a report without a rolling period has the same values every day, nothing to backfill", r.Name))
 			continue
 		}
-		today := midnight(now.In(loc), loc)
+		today := collector.DayStart(now.In(loc), loc)
 		last := today.AddDate(0, 0, -1)
 		if !to.IsZero() {
-			last = midnight(to, loc)
+			last = collector.DayStart(to, loc)
 		}
-		first := midnight(from, loc)
+		first := collector.DayStart(from, loc)
 		switch {
 		case !last.Before(today):
 			errs = append(errs, fmt.Errorf("report %q: --to %s is not before today (%s in %s): the live server serves today; end the backfill yesterday",
@@ -91,11 +86,6 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 		jobs = append(jobs, j)
 	}
 	return jobs, errors.Join(errs...)
-}
-
-func midnight(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
 // PrintPlan writes what the jobs will ask for and how long the quota makes it take.

@@ -542,21 +542,9 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 
 // breakdown emits one breakdown, folding the smallest entities beyond MaxSeries.
 func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
-	dict := &r.Dictionaries
 	d, ok := a.dims[name]
-	if name == Projects {
-		a.estimates(s, projectEstFamily, len(dict.Projects), func(yield func(id int64, name string, est int64, projectID int64)) {
-			for id, p := range dict.Projects {
-				yield(id, p.Name, p.EstimatedSeconds, 0)
-			}
-		})
-	}
-	if name == Tasks {
-		a.estimates(s, taskEstFamily, len(dict.Tasks), func(yield func(id int64, name string, est int64, projectID int64)) {
-			for id, t := range dict.Tasks {
-				yield(id, t.Name, t.EstimatedSeconds, t.ProjectID)
-			}
-		})
+	if name == Projects || name == Tasks {
+		a.estimates(s, name, &r.Dictionaries)
 	}
 	if !ok {
 		return // the data cannot give this breakdown
@@ -602,13 +590,12 @@ func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report
 	switch dim {
 	case Projects:
 		client := ""
-		if e.id == 0 {
-			label = noProject
-		} else if e.id > 0 {
-			p, ok := dict.Projects[e.id]
-			label = nameOr(p.Name, e.name)
+		if e.id >= 0 {
+			label = projectLabel(dict, e.id, e.name)
+		}
+		if p := dict.Projects[e.id]; e.id > 0 {
 			client = e.client
-			if ok && p.ClientID != 0 {
+			if p.ClientID != 0 {
 				client = nameOr(dict.Clients[p.ClientID].Name, client)
 			}
 		}
@@ -627,9 +614,10 @@ func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report
 			}
 		}
 	case Users:
-		s.add(userTrackedFamily, e.tracked, id, userLabel(dict, e.id, e.name))
+		label = userLabel(dict, e.id, e.name)
+		s.add(userTrackedFamily, e.tracked, id, label)
 		if e.hasBillable {
-			s.add(userBillableFamily, e.billable, id, userLabel(dict, e.id, e.name))
+			s.add(userBillableFamily, e.billable, id, label)
 		}
 	case Clients:
 		switch {
@@ -706,29 +694,33 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	}
 }
 
-// estimates emits the estimate of each dictionary entity that has one, at most MaxSeries
-// of them (the largest).
-func (a *Aggregator) estimates(s *Snapshot, f *family, n int, all func(yield func(id int64, name string, est int64, projectID int64))) {
+// estimates emits the estimate of each project or task of the dictionary that has one,
+// at most MaxSeries of them (the largest).
+func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
 	type est struct {
 		id, seconds, projectID int64
 		name                   string
 	}
-	list := make([]est, 0, n)
-	all(func(id int64, name string, seconds int64, projectID int64) {
-		if seconds > 0 && id > 0 {
-			list = append(list, est{id, seconds, projectID, name})
+	var list []est
+	if name == Projects {
+		list = make([]est, 0, len(dict.Projects))
+		for id, p := range dict.Projects {
+			list = append(list, est{id, p.EstimatedSeconds, 0, p.Name})
 		}
-	})
-	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
-	if len(list) > a.opts.MaxSeries {
-		list = list[:a.opts.MaxSeries]
+	} else {
+		list = make([]est, 0, len(dict.Tasks))
+		for id, t := range dict.Tasks {
+			list = append(list, est{id, t.EstimatedSeconds, t.ProjectID, t.Name})
+		}
 	}
-	for _, e := range list {
+	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id <= 0 })
+	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
+	for _, e := range list[:min(len(list), a.opts.MaxSeries)] {
 		id := strconv.FormatInt(e.id, 10)
-		if f == taskEstFamily {
-			s.add(f, float64(e.seconds), id, nameOr(e.name, ""), strconv.FormatInt(e.projectID, 10))
+		if name == Tasks {
+			s.add(taskEstFamily, float64(e.seconds), id, nameOr(e.name), strconv.FormatInt(e.projectID, 10))
 		} else {
-			s.add(f, float64(e.seconds), id, nameOr(e.name, ""))
+			s.add(projectEstFamily, float64(e.seconds), id, nameOr(e.name))
 		}
 	}
 }
@@ -746,21 +738,12 @@ func nameOr(names ...string) string {
 // labelValue makes a name from Toggl a valid, bounded label value: valid UTF-8, no
 // control characters, at most maxLabelBytes bytes (cut at a rune boundary, with "…").
 func labelValue(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) {
-			clean = false
-			break
+	s = strings.Map(func(r rune) rune { // returns s itself when nothing changes
+		if unicode.IsControl(r) {
+			return ' '
 		}
-	}
-	if !clean {
-		s = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
-				return ' '
-			}
-			return r
-		}, strings.ToValidUTF8(s, "\uFFFD"))
-	}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) <= maxLabelBytes {
 		return s
 	}
@@ -774,13 +757,4 @@ func labelValue(s string) string {
 // formatCents renders an amount in cents as currency units: 9550 -> "95.5".
 func formatCents(c int64) string {
 	return strconv.FormatFloat(float64(c)/100, 'f', -1, 64)
-}
-
-func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compare)
-	return keys
 }

@@ -22,7 +22,7 @@ func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	at := time.Unix(1700000000, 0)
-	collectView(ch, "r", &view{state: state{snap: c.s, lastSuccess: at, lastAttempt: at}})
+	collectView(ch, "r", &view{state: state{snap: c.s, series: seriesMetrics("r", c.s), lastSuccess: at, lastAttempt: at}})
 }
 
 func i64(v int64) *int64 { return &v }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,11 +52,7 @@ type keptWeek struct {
 
 // NewHistory returns an empty History for the report.
 func NewHistory(cfg config.Report) *History {
-	loc := cfg.Resolved.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	return &History{cfg: cfg, loc: loc, seen: map[int64]bool{}}
+	return &History{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), seen: map[int64]bool{}}
 }
 
 func (h *History) aggregator() *Aggregator {
@@ -110,16 +107,15 @@ func (h *History) SummaryGroup(g *client.SummaryGroup) { h.aggregator().SummaryG
 // request starts (first_timestamp), if there is one. After the last page it checks that
 // the request's rows add up to its totals: missing rows would make wrong history.
 func (h *History) Page(start time.Time, rep *client.Report, resp *client.Response) (next int64, more bool, err error) {
+	h.rep = rep // a summary report's values are this response's: see Values
 	if rep.Block == client.BlockSummary {
-		h.rep = rep // the values are this response's: see Values
 		return 0, false, nil
 	}
-	h.rep = rep
 	h.mergeDictionaries(&rep.Dictionaries)
 	if rep.Totals != nil && rep.Totals.BillableAmountInCents != nil {
 		h.hasAmount = true
 	}
-	start = dayStart(start, h.loc)
+	start = DayStart(start, h.loc)
 	for _, r := range h.pending {
 		h.weekly = append(h.weekly, keptWeek{row: r, start: start})
 	}
@@ -139,34 +135,30 @@ func (h *History) Page(start time.Time, rep *client.Report, resp *client.Respons
 // mergeDictionaries keeps the entities of every response: each may name only those of
 // its own days.
 func (h *History) mergeDictionaries(d *client.Dictionaries) {
-	merge := func(dst *map[int64]client.Entity, src map[int64]client.Entity) {
-		if *dst == nil {
-			*dst = map[int64]client.Entity{}
-		}
-		maps.Copy(*dst, src)
+	h.dict.Projects = merged(h.dict.Projects, d.Projects)
+	h.dict.Tasks = merged(h.dict.Tasks, d.Tasks)
+	h.dict.Clients = merged(h.dict.Clients, d.Clients)
+	h.dict.Users = merged(h.dict.Users, d.Users)
+	h.dict.Tags = merged(h.dict.Tags, d.Tags)
+	h.dict.UserGroups = merged(h.dict.UserGroups, d.UserGroups)
+}
+
+func merged[V any](dst, src map[int64]V) map[int64]V {
+	if dst == nil {
+		dst = map[int64]V{}
 	}
-	if h.dict.Projects == nil {
-		h.dict.Projects = map[int64]client.Project{}
-	}
-	maps.Copy(h.dict.Projects, d.Projects)
-	if h.dict.Tasks == nil {
-		h.dict.Tasks = map[int64]client.Task{}
-	}
-	maps.Copy(h.dict.Tasks, d.Tasks)
-	merge(&h.dict.Clients, d.Clients)
-	merge(&h.dict.Users, d.Users)
-	merge(&h.dict.Tags, d.Tags)
-	merge(&h.dict.UserGroups, d.UserGroups)
+	maps.Copy(dst, src)
+	return dst
 }
 
 // EndOfDay is the last second of day in loc: when the backfilled values of day are
 // timestamped, and the clock at which the server would have served them.
 func EndOfDay(day time.Time, loc *time.Location) time.Time {
-	return dayStart(day, loc).AddDate(0, 0, 1).Add(-time.Second)
+	return DayStart(day, loc).AddDate(0, 0, 1).Add(-time.Second)
 }
 
-// dayStart is midnight of t's date in loc (t's date read in t's own location).
-func dayStart(t time.Time, loc *time.Location) time.Time {
+// DayStart is midnight of t's date in loc (t's date read in t's own location).
+func DayStart(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
@@ -182,8 +174,8 @@ func Window(cfg config.Report, day time.Time) (first, last time.Time, ok bool) {
 	}
 	loc := cmp.Or(r.Location, time.UTC)
 	first, last = r.Period.Window(EndOfDay(day, loc), loc, r.WeekStart)
-	first, last = dayStart(first.In(loc), loc), dayStart(last.In(loc), loc)
-	if d := dayStart(day, loc); last.After(d) {
+	first, last = DayStart(first.In(loc), loc), DayStart(last.In(loc), loc)
+	if d := DayStart(day, loc); last.After(d) {
 		last = d
 	}
 	return first, last, true
@@ -213,13 +205,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 		}
 		snap = h.window(first, last.AddDate(0, 0, 1))
 	}
-	kept := snap.series[:0:0]
-	for _, s := range snap.series {
-		if s.family != runningFamily && s.family != runningStartFamily {
-			kept = append(kept, s)
-		}
-	}
-	snap.series = kept
+	snap.series = slices.DeleteFunc(snap.series, func(s series) bool { return s.family == runningFamily || s.family == runningStartFamily })
 	at := EndOfDay(day, h.loc)
 	ms := seriesMetrics(h.cfg.Name, snap)
 	for i, m := range ms {
@@ -264,7 +250,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 					sec := max(te.Seconds, 0)
 					r.Seconds += sec
 					if sec > 0 {
-						dates[dayStart(te.Start.In(h.loc), h.loc)] = true
+						dates[DayStart(te.Start.In(h.loc), h.loc)] = true
 					}
 				}
 			}
@@ -316,7 +302,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 		}
 	}
 	t.TrackedDays = int64(len(dates))
-	for _, k := range sortedKeys(rates, func(a, b rateKey) int {
+	for _, k := range slices.SortedFunc(maps.Keys(rates), func(a, b rateKey) int {
 		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.cents, b.cents))
 	}) {
 		t.Rates = append(t.Rates, client.Rate{BillableSeconds: rates[k], Currency: k.currency, HourlyRateInCents: k.cents})

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/toggl-exporter/toggl_exporter/backfill/backfilltest"
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
@@ -22,17 +23,9 @@ import (
 type history struct {
 	loc      *time.Location
 	now      func() time.Time
-	entries  []histEntry // by start
+	entries  []backfilltest.Entry // by start
 	pageSize int
 	requests int
-}
-
-type histEntry struct {
-	id, user, project int64
-	tags              []int64
-	billable          bool
-	start             time.Time
-	seconds           int64
 }
 
 var histProjects = map[int64]client.Project{
@@ -40,40 +33,21 @@ var histProjects = map[int64]client.Project{
 	11: {ID: 11, Name: "Support", ClientID: 101, Currency: "USD"},
 }
 
-const histRate = 9000 // cents per hour, every billable project
-
-// newHistory makes entries every working day from 2026-09-21 to 2026-11-13 in Berlin
-// (across the change from summer time on 2026-10-25): two users, two projects and
-// "no project", some days empty.
+// newHistory serves backfilltest's entries of every working day from 2026-09-21 to
+// 2026-11-13 in Berlin (across the change from summer time on 2026-10-25): two users, two
+// projects and "no project", some days empty.
 func newHistory(t *testing.T) *history {
 	t.Helper()
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &history{loc: loc, pageSize: 4}
-	id := int64(1)
-	for d := time.Date(2026, 9, 21, 0, 0, 0, 0, loc); d.Before(time.Date(2026, 11, 14, 0, 0, 0, 0, loc)); d = d.AddDate(0, 0, 1) {
-		n := d.YearDay()
-		if d.Weekday() == time.Sunday || n%9 == 0 {
-			continue
-		}
-		for u := int64(1); u <= 2; u++ {
-			for k := range 1 + (n+int(u))%3 {
-				project := []int64{10, 11, 0}[(n+k+int(u))%3]
-				h.entries = append(h.entries, histEntry{
-					id: id, user: u, project: project, tags: [][]int64{nil, {7}, {7, 8}}[(n+k)%3],
-					billable: project != 0 && (n+k)%4 != 0,
-					start:    d.Add(time.Duration(8+2*k+int(u)) * time.Hour),
-					seconds:  int64(600 + (n*37+k*113+int(u)*71)%5400),
-				})
-				id++
-			}
-		}
-	}
-	slices.SortStableFunc(h.entries, func(a, b histEntry) int { return a.start.Compare(b.start) })
-	return h
+	srv := backfilltest.New("detailed", loc, time.Date(2026, 9, 21, 0, 0, 0, 0, loc), time.Date(2026, 11, 13, 0, 0, 0, 0, loc))
+	return &history{loc: loc, pageSize: 4, entries: srv.Entries}
 }
+
+// tags gives the entries none, one or two tags.
+func tags(e backfilltest.Entry) []int64 { return [][]int64{nil, {7}, {7, 8}}[e.ID%3] }
 
 func (h *history) dict() client.Dictionaries {
 	return client.Dictionaries{
@@ -84,18 +58,18 @@ func (h *history) dict() client.Dictionaries {
 	}
 }
 
-func (h *history) currency(e histEntry) string {
-	if p, ok := histProjects[e.project]; ok {
+func (h *history) currency(e backfilltest.Entry) string {
+	if p, ok := histProjects[e.Project]; ok {
 		return p.Currency
 	}
 	return "EUR"
 }
 
-func (h *history) amount(e histEntry) int64 {
-	if !e.billable {
+func (h *history) amount(e backfilltest.Entry) int64 {
+	if !e.Billable {
 		return 0
 	}
-	return (e.seconds*histRate + 1800) / 3600
+	return (e.Seconds*backfilltest.Rate + 1800) / 3600
 }
 
 // fetcher answers requests for a report of type typ.
@@ -112,9 +86,9 @@ func (h *history) fetcher(typ string) Fetcher {
 			days = 7
 		}
 		end := start.AddDate(0, 0, days)
-		var in []histEntry
+		var in []backfilltest.Entry
 		for _, e := range h.entries {
-			if !e.start.Before(start) && e.start.Before(end) && !e.start.Add(time.Duration(e.seconds)*time.Second).After(h.now()) {
+			if !e.Start.Before(start) && e.Start.Before(end) && !e.Start.Add(time.Duration(e.Seconds)*time.Second).After(h.now()) {
 				in = append(in, e)
 			}
 		}
@@ -125,23 +99,23 @@ func (h *history) fetcher(typ string) Fetcher {
 		switch typ {
 		case "detailed":
 			from, _ := req.Body["first_timestamp"].(int64)
-			var page []histEntry
+			var page []backfilltest.Entry
 			for _, e := range in {
-				if e.start.Unix() >= from {
+				if e.Start.Unix() >= from {
 					page = append(page, e)
 				}
 			}
 			if len(page) > h.pageSize {
-				resp.Next = client.Cursor{Timestamp: page[h.pageSize].start.Unix(), Has: true}
+				resp.Next = client.Cursor{Timestamp: page[h.pageSize].Start.Unix(), Has: true}
 				page = page[:h.pageSize]
 			}
 			for _, e := range page {
-				r := client.DetailedRow{UserID: e.user, Username: h.dict().Users[e.user].Name, ProjectID: e.project,
-					Billable: e.billable, Currency: h.currency(e), TagIDs: e.tags, Seconds: e.seconds, Entries: 1,
+				r := client.DetailedRow{UserID: e.User, Username: h.dict().Users[e.User].Name, ProjectID: e.Project,
+					Billable: e.Billable, Currency: h.currency(e), TagIDs: tags(e), Seconds: e.Seconds, Entries: 1,
 					BillableAmountInCents: h.amount(e),
-					TimeEntries:           []client.TimeEntry{{ID: e.id, Seconds: e.seconds, Start: e.start.UTC()}}}
-				if e.project != 0 {
-					r.HourlyRateInCents = histRate
+					TimeEntries:           []client.TimeEntry{{ID: e.ID, Seconds: e.Seconds, Start: e.Start.UTC()}}}
+				if e.Project != 0 {
+					r.HourlyRateInCents = backfilltest.Rate
 				}
 				sink.DetailedRow(&r)
 			}
@@ -150,21 +124,21 @@ func (h *history) fetcher(typ string) Fetcher {
 			rows := map[key]*client.WeeklyRow{}
 			var keys []key
 			for _, e := range in {
-				k := key{e.user, e.project}
+				k := key{e.User, e.Project}
 				r := rows[k]
 				if r == nil {
-					r = &client.WeeklyRow{UserID: e.user, UserName: h.dict().Users[e.user].Name, ProjectID: e.project,
+					r = &client.WeeklyRow{UserID: e.User, UserName: h.dict().Users[e.User].Name, ProjectID: e.Project,
 						Currency: h.currency(e), Seconds: make([]int64, 7), BillableSeconds: make([]int64, 7), BillableAmountsInCents: make([]int64, 7)}
-					if e.project != 0 {
-						r.HourlyRateInCents = histRate
+					if e.Project != 0 {
+						r.HourlyRateInCents = backfilltest.Rate
 					}
 					rows[k] = r
 					keys = append(keys, k)
 				}
-				i := int(dayStart(e.start.In(h.loc), h.loc).Sub(start).Hours()/24 + 0.5)
-				r.Seconds[i] += e.seconds
-				if e.billable && e.project != 0 {
-					r.BillableSeconds[i] += e.seconds
+				i := int(DayStart(e.Start.In(h.loc), h.loc).Sub(start).Hours()/24 + 0.5)
+				r.Seconds[i] += e.Seconds
+				if e.Billable && e.Project != 0 {
+					r.BillableSeconds[i] += e.Seconds
 				}
 				r.BillableAmountsInCents[i] += h.amount(e)
 			}
@@ -177,24 +151,24 @@ func (h *history) fetcher(typ string) Fetcher {
 }
 
 // totals sums entries the way Toggl (and togglfake) does.
-func (h *history) totals(in []histEntry) *client.Totals {
+func (h *history) totals(in []backfilltest.Entry) *client.Totals {
 	t := &client.Totals{}
 	var amount int64
 	rates := map[string]int64{}
 	days := map[string]bool{}
 	for _, e := range in {
-		t.Seconds += e.seconds
-		days[e.start.In(h.loc).Format(time.DateOnly)] = true
+		t.Seconds += e.Seconds
+		days[e.Start.In(h.loc).Format(time.DateOnly)] = true
 		amount += h.amount(e)
-		if e.billable && e.project != 0 {
-			rates[h.currency(e)] += e.seconds
+		if e.Billable && e.Project != 0 {
+			rates[h.currency(e)] += e.Seconds
 		}
 	}
 	t.TrackedDays = int64(len(days))
 	t.BillableAmountInCents = &amount
 	for _, c := range []string{"EUR", "USD"} {
 		if rates[c] > 0 {
-			t.Rates = append(t.Rates, client.Rate{BillableSeconds: rates[c], Currency: c, HourlyRateInCents: histRate})
+			t.Rates = append(t.Rates, client.Rate{BillableSeconds: rates[c], Currency: c, HourlyRateInCents: backfilltest.Rate})
 		}
 	}
 	return t
@@ -273,7 +247,7 @@ func TestBackfillEqualsLive(t *testing.T) {
 			hist := NewHistory(rc)
 			first, _, _ := Window(rc, from)
 			chunks := 0
-			for s := first; !s.After(dayStart(to, loc)); s = s.AddDate(0, 0, 7) {
+			for s := first; !s.After(DayStart(to, loc)); s = s.AddDate(0, 0, 7) {
 				chunks++
 				body := map[string]any{"start_date": s.Format(time.DateOnly), "end_date": s.AddDate(0, 0, 6).Format(time.DateOnly)}
 				for {

@@ -284,18 +284,16 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 // reportPeriod reads the period from the dates Toggl reports, in the report's time zone.
 // A weekly report has a start date only and covers seven days.
 func reportPeriod(s *Snapshot, loc *time.Location) (start, end time.Time) {
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc = cmp.Or(loc, time.UTC)
 	start, err := time.ParseInLocation(time.DateOnly, s.StartDate, loc)
 	if err != nil {
 		return time.Time{}, time.Time{}
 	}
-	if last, err := time.ParseInLocation(time.DateOnly, s.EndDate, loc); err == nil && s.Type != "weekly" {
-		return start, last.AddDate(0, 0, 1)
-	}
 	if s.Type == "weekly" {
 		return start, start.AddDate(0, 0, 7)
+	}
+	if last, err := time.ParseInLocation(time.DateOnly, s.EndDate, loc); err == nil {
+		return start, last.AddDate(0, 0, 1)
 	}
 	return start, time.Time{}
 }

@@ -3,6 +3,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -43,10 +44,8 @@ type Exporter struct {
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
-	e := &Exporter{logger: opts.Logger, now: opts.Now, fetchOnApply: opts.FetchOnApply, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
-	if e.logger == nil {
-		e.logger = log.NewNopLogger()
-	}
+	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
+		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -110,7 +109,6 @@ type Status struct {
 	Code        string
 	Message     string
 	LastSuccess time.Time
-	LastAttempt time.Time
 	Series      int
 	// What the served values say, when there are values: the period they cover (zero
 	// when unknown), the tracked and billable time, and whether the breakdowns add up.
@@ -130,7 +128,7 @@ func (e *Exporter) Status() []Status {
 	for i, t := range targets {
 		v := t.snapshot(e.now())
 		st := Status{Name: t.name, Up: v.code == "" && !v.lastAttempt.IsZero(), Fetched: !v.lastAttempt.IsZero(),
-			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, LastAttempt: v.lastAttempt, Pages: v.pages}
+			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages}
 		if s := v.snap; s != nil {
 			st.Series, st.Complete = s.Len(), s.Complete
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
@@ -211,29 +209,19 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	if v.timedOut {
 		code = "timeout"
 	}
-	up := 0.0
-	if code == "" && !v.lastAttempt.IsZero() {
-		up = 1
+	gauge(upFamily, boolValue(code == "" && !v.lastAttempt.IsZero()))
+	// Order is the registry's business: it sorts the series of each family.
+	codes := map[string]bool{code: true}
+	for _, k := range errorCodes {
+		codes[k] = true
 	}
-	gauge(upFamily, up)
-	codes := slices.Clone(errorCodes)
-	for k := range v.failures {
-		if !slices.Contains(codes, k) {
-			codes = append(codes, k)
-		}
+	for k, n := range v.failures {
+		codes[k] = true
+		gauge(failuresFamily, n, k)
 	}
-	if code != "" && !slices.Contains(codes, code) {
-		codes = append(codes, code)
-	}
-	for _, k := range codes {
-		val := 0.0
-		if k == code {
-			val = 1
-		}
-		gauge(errorFamily, val, k)
-	}
-	for _, k := range sortedKeys(v.failures, func(a, b string) int { return compareCodes(a, b) }) {
-		gauge(failuresFamily, v.failures[k], k)
+	delete(codes, "")
+	for k := range codes {
+		gauge(errorFamily, boolValue(k == code), k)
 	}
 	gauge(fetchesFamily, v.fetches)
 	if v.hasDuration {
@@ -266,11 +254,7 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	if !v.periodEnd.IsZero() {
 		gauge(periodEndFamily, float64(v.periodEnd.Unix()))
 	}
-	series := v.series
-	if series == nil { // a view not made by record (tests)
-		series = seriesMetrics(report, s)
-	}
-	for _, m := range series {
+	for _, m := range v.series {
 		ch <- m
 	}
 }
@@ -287,27 +271,6 @@ func seriesMetrics(report string, s *Snapshot) []prometheus.Metric {
 
 func boolValue(b bool) float64 {
 	if b {
-		return 1
-	}
-	return 0
-}
-
-// compareCodes orders HTTP statuses numerically before the named codes.
-func compareCodes(a, b string) int {
-	na, ea := strconv.Atoi(a)
-	nb, eb := strconv.Atoi(b)
-	switch {
-	case ea == nil && eb == nil:
-		return na - nb
-	case ea == nil:
-		return -1
-	case eb == nil:
-		return 1
-	}
-	if a < b {
-		return -1
-	}
-	if a > b {
 		return 1
 	}
 	return 0

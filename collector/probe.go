@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,8 +18,6 @@ import (
 type HandlerOpts struct {
 	// TimeoutOffset is subtracted from X-Prometheus-Scrape-Timeout-Seconds.
 	TimeoutOffset time.Duration
-	// DefaultTimeout bounds a scrape that sends no timeout header (e.g. curl); 0 means 30s.
-	DefaultTimeout time.Duration
 	// MaxTimeout, when set, caps the timeout a scrape asks for: the HTTP server's write
 	// timeout and the bound on requests in flight count on it.
 	MaxTimeout time.Duration
@@ -33,7 +30,7 @@ const defaultScrapeTimeout = 30 * time.Second
 
 // scrapeContext bounds a scrape by Prometheus' timeout header minus the offset.
 func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.CancelFunc) {
-	timeout := cmp.Or(max(o.DefaultTimeout, 0), defaultScrapeTimeout)
+	timeout := defaultScrapeTimeout
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
 			// Capped before the conversion, which overflows for 1e300 or +Inf.

@@ -68,7 +68,7 @@ func TestProbeBadReportParameter(t *testing.T) {
 // TestScrapeTimeoutIsCapped: however long a timeout Prometheus asks for, a scrape waits
 // at most MaxTimeout, so that no client holds a slot of --web.max-requests for an hour.
 func TestScrapeTimeoutIsCapped(t *testing.T) {
-	opts := HandlerOpts{TimeoutOffset: 500 * time.Millisecond, DefaultTimeout: 30 * time.Second, MaxTimeout: 2 * time.Minute}
+	opts := HandlerOpts{TimeoutOffset: 500 * time.Millisecond, MaxTimeout: 2 * time.Minute}
 	tests := []struct {
 		header string
 		want   time.Duration

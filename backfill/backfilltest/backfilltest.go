@@ -6,6 +6,7 @@ package backfilltest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -78,13 +79,7 @@ func (s *Server) Tracked(first, last time.Time) int64 {
 }
 
 func (s *Server) between(from, to time.Time) []Entry {
-	var out []Entry
-	for _, e := range s.Entries {
-		if !e.Start.Before(from) && e.Start.Before(to) {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(s.Entries), func(e Entry) bool { return e.Start.Before(from) || !e.Start.Before(to) })
 }
 
 // ServeHTTP computes the report for the request's body and lets the Fake answer.
@@ -131,16 +126,12 @@ func (s *Server) report(req map[string]any) ([]byte, http.Header) {
 	}
 	totals["rates"] = rs
 	rep := map[string]any{
-		"report_name": "Team", "report_type": s.Type, "public": true,
-		"input_params": req, "saved_params": map[string]any{},
-		"dictionaries": map[string]any{
-			"projects": map[string]any{
-				"10": map[string]any{"id": 10, "name": "Website", "client_id": 100, "currency": "EUR", "estimated_seconds": 360000},
-				"11": map[string]any{"id": 11, "name": "Support", "client_id": 101, "currency": "USD"},
-			},
-			"clients": map[string]any{"100": map[string]any{"id": 100, "name": "Acme"}, "101": map[string]any{"id": 101, "name": "Globex"}},
-			"users":   map[string]any{"1": map[string]any{"id": 1, "name": "Ada"}, "2": map[string]any{"id": 2, "name": "Bob"}},
-		},
+		"report_name": "Team", "report_type": s.Type, "public": true, "input_params": req, "saved_params": map[string]any{},
+		"dictionaries": json.RawMessage(`{"projects": {
+			"10": {"id": 10, "name": "Website", "client_id": 100, "currency": "EUR", "estimated_seconds": 360000},
+			"11": {"id": 11, "name": "Support", "client_id": 101, "currency": "USD"}},
+		  "clients": {"100": {"id": 100, "name": "Acme"}, "101": {"id": 101, "name": "Globex"}},
+		  "users": {"1": {"id": 1, "name": "Ada"}, "2": {"id": 2, "name": "Bob"}}}`),
 	}
 	var header http.Header
 	switch s.Type {
@@ -148,16 +139,8 @@ func (s *Server) report(req map[string]any) ([]byte, http.Header) {
 		rep["weekly_results"] = map[string]any{"report": s.weeklyRows(start, in), "totals": totals}
 	default:
 		from, _ := req["first_timestamp"].(float64)
-		var page []Entry
-		for _, e := range in {
-			if float64(e.Start.Unix()) >= from {
-				page = append(page, e)
-			}
-		}
-		size := s.PageSize
-		if size <= 0 {
-			size = 50
-		}
+		page := slices.DeleteFunc(in, func(e Entry) bool { return float64(e.Start.Unix()) < from })
+		size := cmp.Or(max(s.PageSize, 0), 50)
 		header = http.Header{"X-Page-Size": {strconv.Itoa(size)}}
 		if len(page) > size {
 			header.Set("X-Next-Timestamp", strconv.FormatInt(page[size].Start.Unix(), 10))
@@ -184,7 +167,7 @@ func (s *Server) report(req map[string]any) ([]byte, http.Header) {
 func (s *Server) weeklyRows(start time.Time, in []Entry) []any {
 	type key struct{ user, project int64 }
 	rows := map[key]map[string]any{}
-	var keys []key
+	out := []any{} // in the order of their first entry
 	for _, e := range in {
 		k := key{e.User, e.Project}
 		r := rows[k]
@@ -195,7 +178,7 @@ func (s *Server) weeklyRows(start time.Time, in []Entry) []any {
 				r["project_id"], r["hourly_rate_in_cents"] = e.Project, Rate
 			}
 			rows[k] = r
-			keys = append(keys, k)
+			out = append(out, r)
 		}
 		y, m, d := e.Start.Date()
 		i := int(time.Date(y, m, d, 0, 0, 0, 0, s.Loc).Sub(start).Hours()/24 + 0.5)
@@ -204,10 +187,6 @@ func (s *Server) weeklyRows(start time.Time, in []Entry) []any {
 			r["billable_seconds"].([]int64)[i] += e.Seconds
 		}
 		r["billable_amounts_in_cents"].([]int64)[i] += s.amount(e)
-	}
-	out := []any{}
-	for _, k := range keys {
-		out = append(out, rows[k])
 	}
 	return out
 }

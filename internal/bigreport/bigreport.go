@@ -6,12 +6,11 @@ package bigreport
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
 )
 
-// Report types written by WriteLarge.
+// Report types LargeJSON writes.
 const (
 	TypeDetailed = "detailed"
 	TypeSummary  = "summary"
@@ -31,10 +30,9 @@ func LargeSpec(n int) togglfake.DetailedSpec {
 // computed from the time entries of the spec's detailed report, not from the body of the
 // report they describe.
 type Expected struct {
-	Bytes     int64 // size of the body written
-	Rows      int   // detailed rows, weekly rows or summary groups
-	SubGroups int   // summary sub-groups (summary only)
-	Entries   int   // time entries
+	Rows      int // detailed rows, weekly rows or summary groups
+	SubGroups int // summary sub-groups (summary only)
+	Entries   int // time entries
 	// Seconds is the tracked time of all entries: totals.seconds, and the sum over rows.
 	Seconds               int64
 	BillableSeconds       int64
@@ -45,56 +43,29 @@ type Expected struct {
 	UserSeconds    map[int64]int64
 }
 
-// WriteLarge writes a report of type typ (TypeDetailed, TypeSummary or TypeWeekly) over
-// the time entries of spec to out, and returns the figures it must decode to: the
-// detailed report of togglfake.DetailedJSON, a summary grouped by projects and
-// sub-grouped by time entries (togglfake.SummaryJSON), or a weekly report
-// (togglfake.WeeklyJSON). The same spec and type give the same bytes.
-func WriteLarge(out io.Writer, typ string, spec togglfake.DetailedSpec) (Expected, error) {
-	var body []byte
+// LargeJSON returns a report of type typ (TypeDetailed, TypeSummary or TypeWeekly) over
+// the time entries of spec, and the figures it must decode to: the detailed report of
+// togglfake.DetailedJSON, a summary grouped by projects and sub-grouped by time entries
+// (togglfake.SummaryJSON), or a weekly report (togglfake.WeeklyJSON). The same spec and
+// type give the same bytes. It panics on an unknown type.
+func LargeJSON(typ string, spec togglfake.DetailedSpec) ([]byte, Expected) {
+	detailed := togglfake.DetailedJSON(spec)
+	body := detailed
 	switch typ {
 	case TypeDetailed:
-		body = togglfake.DetailedJSON(spec)
 	case TypeSummary:
 		body = togglfake.SummaryJSON(spec, "projects", "time_entries")
 	case TypeWeekly:
 		body = togglfake.WeeklyJSON(spec)
 	default:
-		return Expected{}, fmt.Errorf("bigreport: unknown report type %q", typ)
+		panic(fmt.Sprintf("bigreport: unknown report type %q", typ))
 	}
-	detailed := body
-	if typ != TypeDetailed {
-		detailed = togglfake.DetailedJSON(spec)
-	}
-	exp, err := expected(typ, detailed)
-	if err != nil {
-		return Expected{}, err
-	}
-	n, err := out.Write(body)
-	exp.Bytes = int64(n)
-	return exp, err
-}
-
-// LargeJSON is WriteLarge into memory. It panics on an unknown type.
-func LargeJSON(typ string, spec togglfake.DetailedSpec) ([]byte, Expected) {
-	var b bytesBuffer
-	exp, err := WriteLarge(&b, typ, spec)
-	if err != nil {
-		panic(err)
-	}
-	return b.b, exp
-}
-
-type bytesBuffer struct{ b []byte }
-
-func (b *bytesBuffer) Write(p []byte) (int, error) {
-	b.b = append(b.b, p...)
-	return len(p), nil
+	return body, expected(typ, detailed)
 }
 
 // expected computes the figures of a report of type typ from the time entries of the
 // detailed report of the same spec, read with encoding/json.
-func expected(typ string, detailed []byte) (Expected, error) {
+func expected(typ string, detailed []byte) Expected {
 	var r struct {
 		DetailedResults struct {
 			Report []struct {
@@ -111,7 +82,7 @@ func expected(typ string, detailed []byte) (Expected, error) {
 		} `json:"detailed_results"`
 	}
 	if err := json.Unmarshal(detailed, &r); err != nil {
-		return Expected{}, err
+		panic(err) // togglfake writes valid JSON
 	}
 	exp := Expected{ProjectSeconds: map[int64]int64{}, UserSeconds: map[int64]int64{}}
 	type pair struct {
@@ -151,5 +122,5 @@ func expected(typ string, detailed []byte) (Expected, error) {
 	case TypeWeekly:
 		exp.Rows = len(weeklyRows)
 	}
-	return exp, nil
+	return exp
 }

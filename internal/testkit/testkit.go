@@ -9,9 +9,11 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +38,8 @@ func NeedTool(t testing.TB, names ...string) string {
 		t.Fatal(msg)
 	}
 	skipped.Lock()
-	skipped.add(strings.Join(names, " or "), t.Name())
+	tools := strings.Join(names, " or ")
+	skipped.tests[tools] = append(skipped.tests[tools], t.Name())
 	skipped.Unlock()
 	t.Skip(msg)
 	return ""
@@ -68,27 +71,13 @@ func installHint(tool string) string {
 	return "see README.md, \"Testing the deployment files\""
 }
 
-// skipped records this test binary's NeedTool calls and the skips among them.
-var skipped skips
-
-type skips struct {
+// skipped records this test binary's NeedTool calls and the tests skipped, by the tools
+// they missed.
+var skipped = struct {
 	sync.Mutex
 	calls int
-	n     int      // tests skipped
-	tools []string // what was missing, in the order first met
 	tests map[string][]string
-}
-
-func (s *skips) add(tools, test string) {
-	if s.tests == nil {
-		s.tests = map[string][]string{}
-	}
-	if _, ok := s.tests[tools]; !ok {
-		s.tools = append(s.tools, tools)
-	}
-	s.tests[tools] = append(s.tests[tools], test)
-	s.n++
-}
+}{tests: map[string][]string{}}
 
 // RunTests runs the tests of a package that uses NeedTool (call it from TestMain) and
 // makes its skips visible. `go test ./...` shows a passing package's output only with -v
@@ -108,14 +97,18 @@ func RunTests(m *testing.M) int {
 		}
 		return code
 	}
-	if skipped.n == 0 {
+	n := 0
+	for _, tests := range skipped.tests {
+		n += len(tests)
+	}
+	if n == 0 {
 		os.Remove(file)
 		return code
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n=== SKIPPED: %d tests of %s at %s, for missing tools (under CI=true they fail):\n",
-		skipped.n, dir, time.Now().Format(time.DateTime))
-	for _, tools := range skipped.tools {
+		n, dir, time.Now().Format(time.DateTime))
+	for _, tools := range slices.Sorted(maps.Keys(skipped.tests)) {
 		first, _, _ := strings.Cut(tools, " or ")
 		fmt.Fprintf(&b, "    no %s (%s): %s\n", tools, installHint(first), strings.Join(skipped.tests[tools], ", "))
 	}
