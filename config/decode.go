@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,13 +116,14 @@ func reportPlace(i int, name string) string {
 }
 
 // fields maps the YAML keys of the struct that v points to onto pointers to
-// its fields, from their yaml tags.
-func fields(v any) map[string]any {
+// its fields, from their yaml tags, but for the keys in skip. A report's
+// discovered_from_workspace is always skipped: only discovery sets it.
+func fields(v any, skip ...string) map[string]any {
 	rv := reflect.ValueOf(v).Elem()
 	out := make(map[string]any)
 	for i := range rv.NumField() {
 		name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
+		if name != "" && name != "-" && name != "discovered_from_workspace" && !slices.Contains(skip, name) {
 			out[name] = rv.Field(i).Addr().Interface()
 		}
 	}
@@ -130,16 +132,9 @@ func fields(v any) map[string]any {
 
 var (
 	configKeys   = fields(&Config{})
-	reportKeys   = reportFields(&Report{})
+	reportKeys   = fields(&Report{})
 	discoverKeys = fields(&Discover{})
 )
-
-// reportFields is fields for a report: all but what discovery sets.
-func reportFields(r *Report) map[string]any {
-	f := fields(r)
-	delete(f, "discovered_from_workspace")
-	return f
-}
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
@@ -304,18 +299,16 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 		}
 	case *[]Report:
 		if want, ok = "a list of reports", n.Kind == yaml.SequenceNode; ok {
-			*p = d.reports(n)
+			*p = list(d, n, "reports", newReport, "name: ..., token_file: ...", reportHint)
 		}
 	case *[]Discover:
 		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
-			*p = d.discover(n)
+			*p = list(d, n, "discover", func() Discover { return Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()} },
+				"workspace_id: ..., api_token_file: ...", hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *Report: // a discover entry's defaults
 		if want, ok = "a mapping of report settings", n.Kind == yaml.MappingNode; ok {
-			keys := reportFields(p)
-			for _, k := range []string{"name", "token", "token_file"} {
-				delete(keys, k)
-			}
+			keys := fields(p, "name", "token", "token_file")
 			d.fieldsOf(n, place+": "+key, keys, hint(keys, reportKeys, " (discovery sets it from the listing)"))
 		}
 	}
@@ -348,40 +341,32 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 }
 
-// reports decodes the list of reports n.
-func (d *decoder) reports(n *yaml.Node) []Report {
-	global := hint(reportKeys, configKeys, " (a global setting: put it at the top level)")
-	reps := make([]Report, len(n.Content))
+// list decodes the list n under key of mappings (reports or discover
+// entries), each starting as fresh makes it; like says what one holds.
+func list[T any](d *decoder, n *yaml.Node, key string, fresh func() T, like string, unknown func(string) string) []T {
+	out := make([]T, len(n.Content))
 	for i, item := range n.Content {
-		reps[i] = newReport()
+		out[i] = fresh()
+		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
 		m := resolveAlias(item)
 		if m == nil || m.Kind != yaml.MappingNode {
-			d.errorf(reportPlace(i, ""), item, "expected a mapping (name: ..., token_file: ...), got %s", describe(item))
+			d.errorf(place, item, "expected a mapping (%s), got %s", like, describe(item))
 			continue
 		}
-		d.fieldsOf(m, reportPlace(i, reportName(m)), reportFields(&reps[i]), func(key string) string {
-			if _, ok := paramKinds[key]; ok {
-				return " (a request parameter: put it under params)"
-			}
-			return global(key)
-		})
-	}
-	return reps
-}
-
-// discover decodes the list of discover entries n.
-func (d *decoder) discover(n *yaml.Node) []Discover {
-	out := make([]Discover, len(n.Content))
-	for i, item := range n.Content {
-		out[i] = Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()}
-		place := fmt.Sprintf("discover[%d]", i)
-		if m := resolveAlias(item); m == nil || m.Kind != yaml.MappingNode {
-			d.errorf(place, item, "expected a mapping (workspace_id: ..., api_token_file: ...), got %s", describe(item))
-			continue
+		if _, named := keys["name"]; named {
+			place = reportPlace(i, reportName(m))
 		}
-		d.fieldsOf(item, place, fields(&out[i]), hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
+		d.fieldsOf(m, place, keys, unknown)
 	}
 	return out
+}
+
+// reportHint explains a key that is not a report's.
+func reportHint(key string) string {
+	if _, ok := paramKinds[key]; ok {
+		return " (a request parameter: put it under params)"
+	}
+	return hint(reportKeys, configKeys, " (a global setting: put it at the top level)")(key)
 }
 
 // reportName finds a report's name for error places: the first "name" key
