@@ -2,17 +2,17 @@ package config
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 // SafeConfig holds the current configuration for concurrent readers and
 // reloads it, keeping the old one when the new file is invalid.
 type SafeConfig struct {
-	mu  sync.RWMutex
-	cfg *Config
-
+	cfg         atomic.Pointer[Config]
 	reloadMu    sync.Mutex // one reload at a time (SIGHUP and /-/reload may race)
 	success     prometheus.Gauge
 	successTime prometheus.Gauge
@@ -24,29 +24,24 @@ type SafeConfig struct {
 // toggl_exporter_config_last_reload_success_timestamp_seconds, with reg
 // (unless reg is nil).
 func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
-	s := &SafeConfig{
-		success: prometheus.NewGauge(prometheus.GaugeOpts{
+	f := promauto.With(reg) // registers nowhere when reg is nil
+	return &SafeConfig{
+		success: f.NewGauge(prometheus.GaugeOpts{
 			Name: "toggl_exporter_config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful (1) or not (0).",
 		}),
-		successTime: prometheus.NewGauge(prometheus.GaugeOpts{
+		successTime: f.NewGauge(prometheus.GaugeOpts{
 			Name: "toggl_exporter_config_last_reload_success_timestamp_seconds",
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
 		now: time.Now,
 	}
-	if reg != nil {
-		reg.MustRegister(s.success, s.successTime)
-	}
-	return s
 }
 
 // Get returns the current configuration, nil before the first successful
 // Reload. Treat it as immutable: a reload replaces it, never changes it.
 func (s *SafeConfig) Get() *Config {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.cfg
+	return s.cfg.Load()
 }
 
 // Reload loads the file at path. On error it keeps the current
@@ -73,13 +68,10 @@ func (s *SafeConfig) reload(load func() (*Config, error)) (changed bool, err err
 		s.success.Set(0)
 		return false, err
 	}
-	s.mu.Lock()
-	old := s.cfg
-	changed = old == nil || old.fingerprint != cfg.fingerprint
-	if changed {
-		s.cfg = cfg
+	if old := s.cfg.Load(); old == nil || old.fingerprint != cfg.fingerprint {
+		s.cfg.Store(cfg)
+		changed = true
 	}
-	s.mu.Unlock()
 	s.success.Set(1)
 	s.successTime.Set(float64(s.now().UnixNano()) / 1e9)
 	return changed, nil
