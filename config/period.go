@@ -111,16 +111,13 @@ func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 // startOfDay returns the first instant of the civil date y-m-d in loc
 // (normalising out-of-range days like time.Date). Usually 00:00; where a
 // DST change skips midnight (e.g. America/Sao_Paulo in 2018) time.Date may
-// land on the previous day, so this steps to the first hour that exists.
+// land on the evening before, and the day begins when that zone ends.
 func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
-	y, m, d = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Date()
-	for h := 0; h < 24; h++ {
-		t := time.Date(y, m, d, h, 0, 0, 0, loc)
-		if ty, tm, td := t.Date(); ty == y && tm == m && td == d {
-			return t
-		}
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if t.Hour() >= 12 {
+		_, t = t.ZoneBounds()
 	}
-	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return t
 }
 
 // ParseWeekday parses "monday" .. "sunday", case-insensitively.
