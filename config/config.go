@@ -153,13 +153,11 @@ func (c *Config) Redacted() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(c); err != nil {
-		return nil, err
+	err := enc.Encode(c)
+	if err == nil {
+		err = enc.Close()
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), err
 }
 
 // maxConfigBytes bounds the configuration file: a real one is a few KiB.

@@ -97,13 +97,10 @@ type decoder struct {
 // visit counts n nodes; false (and one error) once the budget is spent.
 func (d *decoder) visit(n int) bool {
 	d.nodes += n
-	if d.nodes > maxNodes {
-		if d.nodes-n <= maxNodes {
-			d.errorf("", nil, "the configuration is too large once its aliases are expanded")
-		}
-		return false
+	if d.nodes > maxNodes && d.nodes-n <= maxNodes {
+		d.errorf("", nil, "the configuration is too large once its aliases are expanded")
 	}
-	return true
+	return d.nodes <= maxNodes
 }
 
 // reportPlace names a report in errors: `reports[2] "team-week"`, or

@@ -17,7 +17,7 @@ const maxPeriodDays = 3660
 // periodNames are the periods with a fixed name; last_N_days is the other kind.
 var periodNames = []string{"today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year", "last_year"}
 
-const periodChoices = "today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days"
+var periodChoices = strings.Join(periodNames, ", ") + ", last_7_days, last_30_days or last_N_days"
 
 // Period is a rolling date window, computed afresh at every fetch. The zero
 // value means none: the report runs with its saved dates.
