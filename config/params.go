@@ -113,16 +113,12 @@ func (r *Report) Body(now time.Time) map[string]any {
 // params checks what involves more than one value: the dates against
 // period and each other.
 func (k *completion) params(place string, r *Report) {
-	var dates [2]time.Time
-	for i, key := range []string{"start_date", "end_date"} {
-		v, ok := r.Params[key].(string)
-		switch {
-		case !ok:
-		case r.Period != "":
+	for _, key := range []string{"start_date", "end_date"} {
+		if _, set := r.Params[key]; set && r.Period != "" {
 			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)
-		default:
-			dates[i], _ = time.Parse(dateLayout, v)
 		}
 	}
-	k.check(dates[0].IsZero() || dates[1].IsZero() || !dates[1].Before(dates[0]), place, "params: end_date is before start_date")
+	start, _ := r.Params["start_date"].(string) // YYYY-MM-DD: they compare as strings
+	end, _ := r.Params["end_date"].(string)
+	k.check(r.Period != "" || start == "" || end == "" || end >= start, place, "params: end_date is before start_date")
 }
