@@ -182,11 +182,8 @@ func (d *decoder) plain(place, key string, n *yaml.Node) bool {
 	return false
 }
 
-type entry struct {
-	key     string
-	keyNode *yaml.Node
-	valNode *yaml.Node
-}
+// entry is one key of a mapping and its value.
+type entry struct{ key, val *yaml.Node }
 
 // entries flattens a mapping node: its own keys first, then those of its
 // merge keys ("<<: *base") that it does not set itself, as yaml.v3 does.
@@ -222,7 +219,7 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 		}
 		if !have[k.Value] { // else set by the mapping that merges this one
 			have[k.Value] = true
-			*out = append(*out, entry{key: k.Value, keyNode: k, valNode: v})
+			*out = append(*out, entry{k, v})
 		}
 	}
 	for _, m := range merges {
@@ -244,13 +241,13 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 // value leaves a field as it is. unknown explains a key that is not one.
 func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
 	for _, e := range d.entries(n, place) {
-		ptr, ok := ptrs[e.key]
+		ptr, ok := ptrs[e.key.Value]
 		switch {
 		case !ok:
-			d.errorf(place, e.keyNode, "unknown field %q%s", e.key, unknown(e.key))
-		case !d.plain(place, e.key, e.valNode) || isNull(e.valNode):
+			d.errorf(place, e.key, "unknown field %q%s", e.key.Value, unknown(e.key.Value))
+		case !d.plain(place, e.key.Value, e.val) || isNull(e.val):
 		default:
-			d.value(place, e.key, e.valNode, ptr)
+			d.value(place, e.key.Value, e.val, ptr)
 		}
 	}
 }

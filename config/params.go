@@ -66,21 +66,21 @@ func paramValue(want string, n *yaml.Node) (v any, ok bool) {
 func (d *decoder) params(place string, n *yaml.Node) map[string]any {
 	out := make(map[string]any)
 	for _, e := range d.entries(n, place) {
-		path := "params." + e.key
-		want, known := paramKinds[e.key]
+		path := "params." + e.key.Value
+		want, known := paramKinds[e.key.Value]
 		switch {
-		case e.key == "first_timestamp":
-			d.errorf(place, e.keyNode, "%s: the exporter pages by itself; remove it", path)
+		case e.key.Value == "first_timestamp":
+			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
 		case !known:
-			d.errorf(place, e.keyNode, "params: unknown field %q%s", e.key, suggest(e.key, paramKinds))
-		case !d.plain(place, path, e.valNode) || isNull(e.valNode):
+			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, paramKinds))
+		case !d.plain(place, path, e.val) || isNull(e.val):
 		default:
-			v := resolveAlias(e.valNode)
+			v := resolveAlias(e.val)
 			if ids := v.Kind == yaml.SequenceNode; ids && !d.visit(len(v.Content)) {
 				continue
 			}
 			if val, ok := paramValue(want, v); ok {
-				out[e.key] = val
+				out[e.key.Value] = val
 			} else {
 				d.errorf(place, v, "%s: expected %s, got %s", path, want, describe(v))
 			}
