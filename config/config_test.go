@@ -168,6 +168,12 @@ var loadErrorTests = []struct {
 		count: 4,
 	},
 	{
+		name:   "list item not a string",
+		config: "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: [projects, {a: 1}]\n",
+		want:   []string{`reports[0] "a": line 4: breakdowns[1]: expected a string, got a mapping`},
+		count:  1,
+	},
+	{
 		name:   "reports not a list",
 		config: "reports:\n  name: a\n",
 		want:   []string{`line 2: reports: expected a list of reports, got a mapping`},

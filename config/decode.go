@@ -278,13 +278,11 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case *[]string:
 		want, ok = "a list of strings", n.Kind == yaml.SequenceNode
 		if ok && d.visit(len(n.Content)) {
-			*p = make([]string, 0, len(n.Content))
+			*p = make([]string, len(n.Content))
 			for i, c := range n.Content {
-				item := fmt.Sprintf("%s[%d]", key, i)
-				if d.plain(place, item, c) && resolveAlias(c).Kind != yaml.ScalarNode {
-					d.errorf(place, c, "%s: expected a string, got %s", item, describe(c))
+				if item := fmt.Sprintf("%s[%d]", key, i); d.plain(place, item, c) {
+					d.value(place, item, c, &(*p)[i])
 				}
-				*p = append(*p, resolveAlias(c).Value)
 			}
 		}
 	case *map[string]any:
