@@ -19,9 +19,6 @@ import (
 	"github.com/alecthomas/units"
 )
 
-// redactedSecret replaces every non-empty secret in rendered output.
-const redactedSecret = "<secret>"
-
 // maxSecretFileBytes bounds what a *_file may hold: a secret is a short line,
 // so a bigger file is a mistake (a wrong path), not a secret.
 const maxSecretFileBytes = 64 << 10
@@ -36,7 +33,7 @@ func (s Secret) String() string {
 	if s == "" {
 		return ""
 	}
-	return redactedSecret
+	return "<secret>"
 }
 
 // GoString renders the secret redacted, so %#v never prints it either.
