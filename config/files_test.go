@@ -101,3 +101,13 @@ func TestReloadNeverBlocks(t *testing.T) {
 		t.Errorf("reload after the FIFO: %v", err)
 	}
 }
+
+// TestSecretFileTrimmed checks that a secret file's UTF-8 BOM and surrounding
+// whitespace are not part of the secret (editors on Windows write both).
+func TestSecretFileTrimmed(t *testing.T) {
+	const tok = "abc1234567890abcdef1234567890abc"
+	path := writeConfig(t, "reports:\n  - name: a\n    token_file: tok\n", map[string]string{"tok": "\ufeff " + tok + "\r\n"})
+	if got := mustLoad(t, path, nil).Reports[0].Resolved.Token; got != tok {
+		t.Errorf("token %q, want %q", got, tok)
+	}
+}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -96,8 +95,7 @@ func (r *resolver) file(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	v := strings.TrimSpace(string(data))
+	v := strings.TrimSpace(strings.TrimPrefix(string(data), "\ufeff"))
 	r.record("file", full, v)
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", full)
