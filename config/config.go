@@ -301,14 +301,12 @@ func (k *completion) config(c *Config) {
 			delete(names, rep.Name)
 		}
 	}
-	workspaces := map[int64]int{}
 	for i := range c.Discover {
 		e := &c.Discover[i]
 		k.discover(i, e, fallback)
-		if j, dup := workspaces[e.WorkspaceID]; dup && e.WorkspaceID > 0 {
+		same := func(o Discover) bool { return o.WorkspaceID == e.WorkspaceID }
+		if j := slices.IndexFunc(c.Discover, same); j < i && e.WorkspaceID > 0 {
 			k.errorf(fmt.Sprintf("discover[%d]", i), nil, "workspace_id: listed twice (also discover[%d])", j)
-		} else {
-			workspaces[e.WorkspaceID] = i
 		}
 	}
 }
