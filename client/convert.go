@@ -429,13 +429,13 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 }
 
 // entries reads a collection that Toggl may send as an array or as an object keyed by id
-// (or title): elem is called with each element, and its key in the object form.
+// (or title): elem is called with each non-null element, and its key in the object form.
 func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 	switch d.dec.PeekKind() {
 	case '{':
-		return d.object(true, func(key []byte) error { return elem(key, true) })
+		return d.object(true, func(key []byte) error { return d.nonNull(func() error { return elem(key, true) }) })
 	case '[', 'n':
-		return d.array(func(int) error { return elem(nil, false) })
+		return d.array(func(int) error { return d.nonNull(func() error { return elem(nil, false) }) })
 	}
 	return d.fail("an array or an object")
 }
@@ -453,6 +453,29 @@ func (d *decoder) ints(dst *[]int64, ids bool) error {
 	})
 	*dst = cut(d.row.ints, start)
 	return err
+}
+
+// nonNull reads the next value with read unless it is null, which it skips.
+func (d *decoder) nonNull(read func() error) error {
+	if d.dec.PeekKind() == 'n' {
+		return d.dec.SkipValue()
+	}
+	return read()
+}
+
+// onSlab reads a list onto *slab (the row's scratch space), each element with elem, and
+// returns its elements; null elements are read by elem with nulls, else dropped.
+func onSlab[T any](d *decoder, slab *[]T, elem func(*decoder) (T, error), nulls bool) ([]T, error) {
+	start := len(*slab)
+	err := d.list(func(sd *decoder, _ int) error {
+		if !nulls && sd.dec.PeekKind() == 'n' {
+			return sd.dec.SkipValue()
+		}
+		v, err := elem(sd)
+		*slab = append(*slab, v)
+		return err
+	})
+	return cut(*slab, start), err
 }
 
 // anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that
