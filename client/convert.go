@@ -23,7 +23,8 @@ import (
 )
 
 // pathError is a failure at a JSON path such as `detailed_results.report[3].user_id`:
-// a message of ours (msg), or an error of the stream (err: syntax, truncation, reading).
+// a message of ours (msg), or else an error of the stream (err: syntax, truncation,
+// reading). decoder.describe gives it the final message beside the stream's error.
 type pathError struct {
 	path string
 	msg  string
@@ -32,7 +33,7 @@ type pathError struct {
 
 func (e *pathError) Error() string {
 	msg := e.msg
-	if e.err != nil {
+	if msg == "" {
 		msg = e.err.Error()
 	}
 	if e.path == "" {

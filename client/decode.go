@@ -124,7 +124,8 @@ func (d *decoder) top(field func(k string) error) error {
 	return nil
 }
 
-// describe turns an error of the walk into the message of Error.
+// describe turns an error of the walk into the error of decode: the message of Error
+// beside the cause (a read error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...).
 func (d *decoder) describe(err error) error {
 	where, cause, msg := "decode", err, err.Error()
 	var pe *pathError
@@ -150,17 +151,8 @@ func (d *decoder) describe(err error) error {
 	default: // a read error, which client.Run reports itself
 		msg = fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.in.n, cmp.Or(errors.Unwrap(cause), cause))
 	}
-	return &decodeError{msg: msg, cause: cause}
+	return &pathError{msg: msg, err: cause}
 }
-
-// decodeError is a failure of decode: a message for Error.Message, and the cause.
-type decodeError struct {
-	msg   string
-	cause error // the reader's error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...
-}
-
-func (e *decodeError) Error() string { return e.msg }
-func (e *decodeError) Unwrap() error { return e.cause }
 
 // field decodes the value of the top-level key k, handing rows to sink.
 func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
