@@ -483,6 +483,7 @@ func onSlab[T any](d *decoder, slab *[]T, elem func(*decoder) (T, error), nulls 
 // a number too large for a float64 stays its text instead of failing.
 var anyOptions = json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
 	if dec.PeekKind() != '0' {
+		*v = nil // a duplicate name's value replaces the first one's, not merged into it
 		return errors.ErrUnsupported
 	}
 	n, err := dec.ReadValue()

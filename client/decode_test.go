@@ -479,6 +479,12 @@ func TestDecodeBlockChoice(t *testing.T) {
 			block:   "summary",
 			seconds: 0, grouping: "projects", subGroup: "time_entries",
 		},
+		{
+			name:    "a param named twice: the last value wins, whatever the types",
+			body:    `{"report_type":"summary","input_params":{"grouping":{"a":1},"grouping":"Users","start_date":true,"start_date":"2025-02-01"},"summary_results":{"totals":{}}}`,
+			block:   "summary",
+			seconds: 0, grouping: "users", subGroup: "time_entries", startDate: "2025-02-01",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
