@@ -357,9 +357,9 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 	return err
 }
 
-// array reads an array, calling elem with each index; elem reads the element. null is
-// an empty array.
-func (d *decoder) array(elem func(i int) error) error {
+// array reads an array, calling elem to read each element; errors name its index. null
+// is an empty array.
+func (d *decoder) array(elem func() error) error {
 	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
@@ -382,7 +382,7 @@ func (d *decoder) array(elem func(i int) error) error {
 			}
 			return at(index(i), err)
 		default:
-			if err := elem(i); err != nil {
+			if err := elem(); err != nil {
 				return at(index(i), err)
 			}
 			continue
@@ -397,9 +397,9 @@ func (d *decoder) array(elem func(i int) error) error {
 
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
 // own (so elem is given the decoder to read the element with). null and "" are empty.
-func (d *decoder) list(elem func(d *decoder, i int) error) error {
+func (d *decoder) list(elem func(d *decoder) error) error {
 	if d.dec.PeekKind() != '"' {
-		return d.array(func(i int) error { return elem(d, i) })
+		return d.array(func() error { return elem(d) })
 	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
@@ -409,14 +409,15 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 	if len(s) == 0 || string(s) == "null" {
 		return nil
 	}
+	s = slices.Clone(s) // text is only valid until d's next read
 	if s[0] == '{' && s[len(s)-1] == '}' {
-		s = slices.Concat([]byte("["), s[1:len(s)-1], []byte("]"))
+		s[0], s[len(s)-1] = '[', ']' // a SQL array
 	}
 	if s[0] != '[' {
 		return mismatch("an array", describe(v.Kind(), v))
 	}
-	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(slices.Clone(s)), decodeOptions...), intern: d.intern}
-	err = sub.array(func(i int) error { return elem(sub, i) })
+	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern}
+	err = sub.array(func() error { return elem(sub) })
 	if err == nil {
 		if _, end := sub.dec.ReadToken(); end != io.EOF {
 			err = errors.New("data after the array")
@@ -436,7 +437,7 @@ func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 	case '{':
 		return d.object(true, func(key []byte) error { return d.nonNull(func() error { return elem(key, true) }) })
 	case '[', 'n':
-		return d.array(func(int) error { return d.nonNull(func() error { return elem(nil, false) }) })
+		return d.array(func() error { return d.nonNull(func() error { return elem(nil, false) }) })
 	}
 	return d.fail("an array or an object")
 }
@@ -445,7 +446,7 @@ func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 // elements and zero ids are dropped, else a null element is 0 and keeps its place.
 func (d *decoder) ints(dst *[]int64, ids bool) error {
 	start := len(d.row.ints)
-	err := d.list(func(sd *decoder, _ int) error {
+	err := d.list(func(sd *decoder) error {
 		n, present, err := sd.optInt()
 		if err == nil && (present || !ids) && (n != 0 || !ids) {
 			d.row.ints = append(d.row.ints, n)
@@ -468,7 +469,7 @@ func (d *decoder) nonNull(read func() error) error {
 // returns its elements; null elements are read by elem with nulls, else dropped.
 func onSlab[T any](d *decoder, slab *[]T, elem func(*decoder) (T, error), nulls bool) ([]T, error) {
 	start := len(*slab)
-	err := d.list(func(sd *decoder, _ int) error {
+	err := d.list(func(sd *decoder) error {
 		if !nulls && sd.dec.PeekKind() == 'n' {
 			return sd.dec.SkipValue()
 		}

@@ -268,11 +268,11 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 		case "report":
 			switch b.name {
 			case BlockDetailed:
-				return d.array(func(int) error { return d.nonNull(func() error { return d.detailedRow(sink) }) })
+				return d.array(func() error { return d.nonNull(func() error { return d.detailedRow(sink) }) })
 			case BlockWeekly:
-				return d.array(func(int) error { return d.nonNull(func() error { return d.weeklyRow(sink) }) })
+				return d.array(func() error { return d.nonNull(func() error { return d.weeklyRow(sink) }) })
 			}
-			groups := func(int) error { return d.nonNull(func() error { return d.summaryGroup(sink) }) }
+			groups := func() error { return d.nonNull(func() error { return d.summaryGroup(sink) }) }
 			if d.dec.PeekKind() == '[' { // the groups themselves in place of the object holding them
 				return d.array(groups)
 			}
