@@ -384,9 +384,7 @@ func (d *decoder) detailedRow(sink Sink) error {
 	if err != nil {
 		return err
 	}
-	if row.Username == "" {
-		row.Username = userName
-	}
+	row.Username = cmp.Or(row.Username, userName)
 	row.Entries = len(row.TimeEntries)
 	for _, e := range row.TimeEntries {
 		if e.Seconds > 0 {
@@ -455,9 +453,7 @@ func (d *decoder) weeklyRow(sink Sink) error {
 	if err != nil {
 		return err
 	}
-	if row.UserName == "" {
-		row.UserName = username
-	}
+	row.UserName = cmp.Or(row.UserName, username)
 	sink.WeeklyRow(row)
 	return nil
 }
