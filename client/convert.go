@@ -223,9 +223,6 @@ func parseInt(b []byte) (int64, bool) {
 // hours reads a number of hours (possibly fractional) as seconds; a value that is not
 // one is 0, as the field is only a fallback.
 func (d *decoder) hours() (int64, error) {
-	if k := d.dec.PeekKind(); k == '{' || k == '[' {
-		return 0, d.dec.SkipValue()
-	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
 		return 0, err
