@@ -23,7 +23,8 @@ import (
 )
 
 // pathError is a failure at a JSON path such as `detailed_results.report[3].user_id`:
-// a message of ours (msg), or an error of the stream (err: syntax, truncation, reading).
+// a message of ours (msg), or else an error of the stream (err: syntax, truncation,
+// reading). decoder.describe gives it the final message beside the stream's error.
 type pathError struct {
 	path string
 	msg  string
@@ -32,7 +33,7 @@ type pathError struct {
 
 func (e *pathError) Error() string {
 	msg := e.msg
-	if e.err != nil {
+	if msg == "" {
 		msg = e.err.Error()
 	}
 	if e.path == "" {
@@ -222,9 +223,6 @@ func parseInt(b []byte) (int64, bool) {
 // hours reads a number of hours (possibly fractional) as seconds; a value that is not
 // one is 0, as the field is only a fallback.
 func (d *decoder) hours() (int64, error) {
-	if k := d.dec.PeekKind(); k == '{' || k == '[' {
-		return 0, d.dec.SkipValue()
-	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
 		return 0, err
@@ -356,9 +354,9 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 	return err
 }
 
-// array reads an array, calling elem with each index; elem reads the element. null is
-// an empty array.
-func (d *decoder) array(elem func(i int) error) error {
+// array reads an array, calling elem to read each element; errors name its index. null
+// is an empty array.
+func (d *decoder) array(elem func() error) error {
 	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
@@ -381,7 +379,7 @@ func (d *decoder) array(elem func(i int) error) error {
 			}
 			return at(index(i), err)
 		default:
-			if err := elem(i); err != nil {
+			if err := elem(); err != nil {
 				return at(index(i), err)
 			}
 			continue
@@ -396,9 +394,9 @@ func (d *decoder) array(elem func(i int) error) error {
 
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
 // own (so elem is given the decoder to read the element with). null and "" are empty.
-func (d *decoder) list(elem func(d *decoder, i int) error) error {
+func (d *decoder) list(elem func(d *decoder) error) error {
 	if d.dec.PeekKind() != '"' {
-		return d.array(func(i int) error { return elem(d, i) })
+		return d.array(func() error { return elem(d) })
 	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
@@ -408,14 +406,15 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 	if len(s) == 0 || string(s) == "null" {
 		return nil
 	}
+	s = slices.Clone(s) // text is only valid until d's next read
 	if s[0] == '{' && s[len(s)-1] == '}' {
-		s = slices.Concat([]byte("["), s[1:len(s)-1], []byte("]"))
+		s[0], s[len(s)-1] = '[', ']' // a SQL array
 	}
 	if s[0] != '[' {
 		return mismatch("an array", describe(v.Kind(), v))
 	}
-	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(slices.Clone(s)), decodeOptions...), intern: d.intern}
-	err = sub.array(func(i int) error { return elem(sub, i) })
+	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern}
+	err = sub.array(func() error { return elem(sub) })
 	if err == nil {
 		if _, end := sub.dec.ReadToken(); end != io.EOF {
 			err = errors.New("data after the array")
@@ -429,13 +428,13 @@ func (d *decoder) list(elem func(d *decoder, i int) error) error {
 }
 
 // entries reads a collection that Toggl may send as an array or as an object keyed by id
-// (or title): elem is called with each element, and its key in the object form.
+// (or title): elem is called with each non-null element, and its key in the object form.
 func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 	switch d.dec.PeekKind() {
 	case '{':
-		return d.object(true, func(key []byte) error { return elem(key, true) })
+		return d.object(true, func(key []byte) error { return d.nonNull(func() error { return elem(key, true) }) })
 	case '[', 'n':
-		return d.array(func(int) error { return elem(nil, false) })
+		return d.array(func() error { return d.nonNull(func() error { return elem(nil, false) }) })
 	}
 	return d.fail("an array or an object")
 }
@@ -444,7 +443,7 @@ func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 // elements and zero ids are dropped, else a null element is 0 and keeps its place.
 func (d *decoder) ints(dst *[]int64, ids bool) error {
 	start := len(d.row.ints)
-	err := d.list(func(sd *decoder, _ int) error {
+	err := d.list(func(sd *decoder) error {
 		n, present, err := sd.optInt()
 		if err == nil && (present || !ids) && (n != 0 || !ids) {
 			d.row.ints = append(d.row.ints, n)
@@ -455,10 +454,34 @@ func (d *decoder) ints(dst *[]int64, ids bool) error {
 	return err
 }
 
+// nonNull reads the next value with read unless it is null, which it skips.
+func (d *decoder) nonNull(read func() error) error {
+	if d.dec.PeekKind() == 'n' {
+		return d.dec.SkipValue()
+	}
+	return read()
+}
+
+// onSlab reads a list onto *slab (the row's scratch space), each element with elem, and
+// returns its elements; null elements are read by elem with nulls, else dropped.
+func onSlab[T any](d *decoder, slab *[]T, elem func(*decoder) (T, error), nulls bool) ([]T, error) {
+	start := len(*slab)
+	err := d.list(func(sd *decoder) error {
+		if !nulls && sd.dec.PeekKind() == 'n' {
+			return sd.dec.SkipValue()
+		}
+		v, err := elem(sd)
+		*slab = append(*slab, v)
+		return err
+	})
+	return cut(*slab, start), err
+}
+
 // anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that
 // a number too large for a float64 stays its text instead of failing.
 var anyOptions = json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
 	if dec.PeekKind() != '0' {
+		*v = nil // a duplicate name's value replaces the first one's, not merged into it
 		return errors.ErrUnsupported
 	}
 	n, err := dec.ReadValue()

@@ -124,7 +124,8 @@ func (d *decoder) top(field func(k string) error) error {
 	return nil
 }
 
-// describe turns an error of the walk into the message of Error.
+// describe turns an error of the walk into the error of decode: the message of Error
+// beside the cause (a read error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...).
 func (d *decoder) describe(err error) error {
 	where, cause, msg := "decode", err, err.Error()
 	var pe *pathError
@@ -150,17 +151,8 @@ func (d *decoder) describe(err error) error {
 	default: // a read error, which client.Run reports itself
 		msg = fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.in.n, cmp.Or(errors.Unwrap(cause), cause))
 	}
-	return &decodeError{msg: msg, cause: cause}
+	return &pathError{msg: msg, err: cause}
 }
-
-// decodeError is a failure of decode: a message for Error.Message, and the cause.
-type decodeError struct {
-	msg   string
-	cause error // the reader's error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...
-}
-
-func (e *decodeError) Error() string { return e.msg }
-func (e *decodeError) Unwrap() error { return e.cause }
 
 // field decodes the value of the top-level key k, handing rows to sink.
 func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
@@ -218,9 +210,6 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 	}
 	proj, task := name == "projects", name == "tasks"
 	return d.entries(func(key []byte, keyed bool) error {
-		if d.dec.PeekKind() == 'n' {
-			return d.dec.SkipValue()
-		}
 		var p Project
 		var t Task
 		hasID, hasEstimate := false, false
@@ -279,11 +268,11 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 		case "report":
 			switch b.name {
 			case BlockDetailed:
-				return d.array(func(int) error { return d.detailedRow(sink) })
+				return d.array(func() error { return d.nonNull(func() error { return d.detailedRow(sink) }) })
 			case BlockWeekly:
-				return d.array(func(int) error { return d.weeklyRow(sink) })
+				return d.array(func() error { return d.nonNull(func() error { return d.weeklyRow(sink) }) })
 			}
-			groups := func(int) error { return d.summaryGroup(sink) }
+			groups := func() error { return d.nonNull(func() error { return d.summaryGroup(sink) }) }
 			if d.dec.PeekKind() == '[' { // the groups themselves in place of the object holding them
 				return d.array(groups)
 			}
@@ -321,35 +310,28 @@ func (d *decoder) totals() (*Totals, error) {
 				t.LabourCostInCents = &n
 			}
 		case "rates":
-			t.Rates, err = d.rateList(nil)
+			t.Rates, err = onSlab(d, new([]Rate), (*decoder).rate, false)
 		}
 		return err
 	})
 	return t, err
 }
 
-// rateList reads a rates list, appending to dst; null elements are dropped.
-func (d *decoder) rateList(dst []Rate) ([]Rate, error) {
-	err := d.list(func(sd *decoder, _ int) error {
-		if sd.dec.PeekKind() == 'n' {
-			return sd.dec.SkipValue()
+// rate reads an element of a rates list.
+func (d *decoder) rate() (Rate, error) {
+	var r Rate
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "billable_seconds":
+			r.BillableSeconds, err = d.int()
+		case "currency":
+			r.Currency, err = d.str()
+		case "hourly_rate_in_cents":
+			r.HourlyRateInCents, _, err = d.amount()
 		}
-		var r Rate
-		err := sd.object(false, func(name []byte) (err error) {
-			switch string(name) {
-			case "billable_seconds":
-				r.BillableSeconds, err = sd.int()
-			case "currency":
-				r.Currency, err = sd.str()
-			case "hourly_rate_in_cents":
-				r.HourlyRateInCents, _, err = sd.amount()
-			}
-			return err
-		})
-		dst = append(dst, r)
 		return err
 	})
-	return dst, err
+	return r, err
 }
 
 // cut returns the elements of *slab from start on (nil when there are none), with their
@@ -363,9 +345,6 @@ func cut[T any](slab []T, start int) []T {
 
 // detailedRow reads a row of detailed_results.report and hands it to sink.
 func (d *decoder) detailedRow(sink Sink) error {
-	if d.dec.PeekKind() == 'n' {
-		return d.dec.SkipValue()
-	}
 	s := &d.row
 	row := &s.detailed
 	*row = DetailedRow{}
@@ -398,26 +377,16 @@ func (d *decoder) detailedRow(sink Sink) error {
 		case "tag_ids":
 			err = d.ints(&row.TagIDs, true)
 		case "time_entries":
-			s.entries = s.entries[:0]
-			err = d.list(func(sd *decoder, _ int) error {
-				if sd.dec.PeekKind() == 'n' {
-					return sd.dec.SkipValue()
-				}
-				e, err := sd.timeEntry()
-				s.entries = append(s.entries, e)
-				return err
-			})
+			row.TimeEntries, err = onSlab(d, &s.entries, (*decoder).timeEntry, false)
 		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if row.Username == "" {
-		row.Username = userName
-	}
-	row.TimeEntries, row.Entries = cut(s.entries, 0), len(s.entries)
-	for _, e := range s.entries {
+	row.Username = cmp.Or(row.Username, userName)
+	row.Entries = len(row.TimeEntries)
+	for _, e := range row.TimeEntries {
 		if e.Seconds > 0 {
 			row.Seconds = addSat(row.Seconds, e.Seconds)
 		}
@@ -449,9 +418,6 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 
 // weeklyRow reads a row of weekly_results.report and hands it to sink.
 func (d *decoder) weeklyRow(sink Sink) error {
-	if d.dec.PeekKind() == 'n' {
-		return d.dec.SkipValue()
-	}
 	s := &d.row
 	row := &s.weekly
 	*row = WeeklyRow{}
@@ -487,18 +453,13 @@ func (d *decoder) weeklyRow(sink Sink) error {
 	if err != nil {
 		return err
 	}
-	if row.UserName == "" {
-		row.UserName = username
-	}
+	row.UserName = cmp.Or(row.UserName, username)
 	sink.WeeklyRow(row)
 	return nil
 }
 
 // summaryGroup reads a group of summary_results.report.groups and hands it to sink.
 func (d *decoder) summaryGroup(sink Sink) error {
-	if d.dec.PeekKind() == 'n' {
-		return d.dec.SkipValue()
-	}
 	s := &d.row
 	g := &s.group
 	*g = SummaryGroup{}
@@ -510,19 +471,10 @@ func (d *decoder) summaryGroup(sink Sink) error {
 		case "ids":
 			err = d.ints(&g.IDs, true)
 		case "names":
-			s.names = s.names[:0]
-			err = d.list(func(sd *decoder, _ int) error {
-				n, err := sd.str()
-				s.names = append(s.names, n)
-				return err
-			})
-			g.Names = cut(s.names, 0)
+			g.Names, err = onSlab(d, &s.names, (*decoder).str, true)
 		case "sub_groups":
 			s.subs, s.keys = s.subs[:0], s.keys[:0]
 			err = d.entries(func(key []byte, keyed bool) error {
-				if d.dec.PeekKind() == 'n' {
-					return d.dec.SkipValue()
-				}
 				sg, err := d.subGroup(key, keyed)
 				s.subs = append(s.subs, sg)
 				if keyed {
@@ -564,9 +516,7 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 		case "seconds":
 			sg.Seconds, err = d.int()
 		case "rates":
-			start := len(s.rates)
-			s.rates, err = d.rateList(s.rates)
-			sg.Rates = cut(s.rates, start)
+			sg.Rates, err = onSlab(d, &s.rates, (*decoder).rate, false)
 		}
 		return err
 	})

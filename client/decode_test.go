@@ -479,6 +479,12 @@ func TestDecodeBlockChoice(t *testing.T) {
 			block:   "summary",
 			seconds: 0, grouping: "projects", subGroup: "time_entries",
 		},
+		{
+			name:    "a param named twice: the last value wins, whatever the types",
+			body:    `{"report_type":"summary","input_params":{"grouping":{"a":1},"grouping":"Users","start_date":true,"start_date":"2025-02-01"},"summary_results":{"totals":{}}}`,
+			block:   "summary",
+			seconds: 0, grouping: "users", subGroup: "time_entries", startDate: "2025-02-01",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -700,3 +706,18 @@ func (s *streamProbe) DetailedRow(*DetailedRow) {
 }
 func (s *streamProbe) WeeklyRow(*WeeklyRow)       {}
 func (s *streamProbe) SummaryGroup(*SummaryGroup) {}
+
+// estimated_hours is only a fallback: a value that is not a number of hours is 0, never an
+// error.
+func TestDecodeEstimatedHours(t *testing.T) {
+	for v, want := range map[string]int64{`{"a":[1]}`: 0, `[1,2]`: 0, `true`: 0, `"x"`: 0, `null`: 0, `"2"`: 7200, `0.5`: 1800} {
+		body := `{"dictionaries":{"projects":[{"id":1,"estimated_hours":` + v + `}]},"detailed_results":{"totals":{}}}`
+		rep, err := Decode(strings.NewReader(body), nil)
+		if err != nil {
+			t.Fatalf("estimated_hours %s: %v", v, err)
+		}
+		if got := rep.Dictionaries.Projects[1].EstimatedSeconds; got != want {
+			t.Errorf("estimated_hours %s: EstimatedSeconds = %d, want %d", v, got, want)
+		}
+	}
+}

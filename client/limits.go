@@ -137,7 +137,7 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit) *Error {
 	}
 	if err := ctx.Err(); err != nil {
 		l.mu.Unlock()
-		return &Error{Code: CodeTimeout, Message: "not sent: " + err.Error(), Err: err, NotSent: true}
+		return notSent(err.Error(), err)
 	}
 	r := st.limiter.ReserveN(now, 1)
 	l.mu.Unlock()
@@ -147,21 +147,22 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit) *Error {
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
 		r.CancelAt(now)
-		return &Error{
-			Code:    CodeTimeout,
-			Message: fmt.Sprintf("not sent: the rate limit of these credentials allows the next request in %s, after the deadline", delay.Round(time.Millisecond)),
-			Err:     context.DeadlineExceeded,
-			NotSent: true,
-		}
+		return notSent(fmt.Sprintf("the rate limit of these credentials allows the next request in %s, after the deadline",
+			delay.Round(time.Millisecond)), context.DeadlineExceeded)
 	}
 	if err := l.sleep(ctx, delay); err != nil {
 		r.CancelAt(l.now())
-		return &Error{Code: CodeTimeout, Message: "not sent: waiting for the rate limit: " + err.Error(), Err: err, NotSent: true}
+		return notSent("waiting for the rate limit: "+err.Error(), err)
 	}
 	// A request that went while this one waited may have blocked the credential.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return st.blocked(l.now())
+}
+
+// notSent is the error of a request given up before it was sent, as ctx ended.
+func notSent(msg string, err error) *Error {
+	return &Error{Code: CodeTimeout, Message: "not sent: " + msg, Err: err, NotSent: true}
 }
 
 // observe updates key's state from a response.

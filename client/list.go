@@ -65,7 +65,7 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
 		return nil, d.describe(d.fail("a JSON array of saved reports"))
 	}
-	err := d.array(func(int) error {
+	err := d.array(func() error {
 		var s config.SavedReport
 		err := d.object(false, func(name []byte) (err error) {
 			switch string(name) {
