@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -132,10 +133,6 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 		}
 		return fail("%v", runErr)
 	}
-	dest := *b.output
-	if dest == "" {
-		dest = "FILE"
-	}
-	fmt.Fprintf(stderr, "backfill: %d samples written; import them with\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR\n", out.Samples(), dest)
+	fmt.Fprintf(stderr, "backfill: %d samples written; import them with\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR\n", out.Samples(), cmp.Or(*b.output, "FILE"))
 	return 0
 }

@@ -549,11 +549,7 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	if !ok {
 		return // the data cannot give this breakdown
 	}
-	entities := make([]*acc, 0, len(d))
-	for _, e := range d {
-		entities = append(entities, e)
-	}
-	slices.SortFunc(entities, func(x, y *acc) int {
+	entities := slices.SortedFunc(maps.Values(d), func(x, y *acc) int {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
 	folded := 0
@@ -593,13 +589,11 @@ func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report
 		if e.id >= 0 {
 			label = projectLabel(dict, e.id, e.name)
 		}
-		if p := dict.Projects[e.id]; e.id > 0 {
-			client = e.client
-			if p.ClientID != 0 {
-				client = nameOr(dict.Clients[p.ClientID].Name, client)
-			}
+		if p := dict.Projects[e.id]; e.id > 0 && p.ClientID != 0 {
+			client = nameOr(dict.Clients[p.ClientID].Name, e.client)
+		} else if e.id > 0 {
+			client = labelValue(e.client)
 		}
-		client = labelValue(client)
 		s.add(projectTrackedFamily, e.tracked, id, label, client)
 		if e.hasBillable {
 			s.add(projectBillableFamily, e.billable, id, label, client)

@@ -70,7 +70,7 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 		return
 	}
 	k := keptRow{row: *r}
-	k.row.TagIDs = append([]int64(nil), r.TagIDs...)
+	k.row.TagIDs = slices.Clone(r.TagIDs)
 	k.row.TimeEntries = nil
 	for _, te := range r.TimeEntries {
 		k.seconds += max(te.Seconds, 0)
@@ -91,11 +91,8 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 func (h *History) WeeklyRow(r *client.WeeklyRow) {
 	h.aggregator().WeeklyRow(r)
 	c := *r
-	c.Seconds = append([]int64(nil), r.Seconds...)
-	if r.BillableSeconds != nil {
-		c.BillableSeconds = append([]int64{}, r.BillableSeconds...)
-	}
-	c.BillableAmountsInCents = append([]int64(nil), r.BillableAmountsInCents...)
+	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
+	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
 	h.pending = append(h.pending, c)
 }
 
@@ -227,11 +224,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 	rep.InputParams["end_date"] = to.AddDate(0, 0, -1).Format(time.DateOnly)
 	t := &client.Totals{}
 	rep.Totals = t
-	type rateKey struct {
-		currency string
-		cents    int64
-	}
-	rates := map[rateKey]int64{}
+	rates := map[client.Rate]int64{} // billable seconds by currency and rate (BillableSeconds 0)
 	dates := map[time.Time]bool{}
 	var amount int64
 	agg := newAggregator(aggregateOptions{Breakdowns: h.cfg.Breakdowns, MaxSeries: h.cfg.MaxSeriesPerBreakdown})
@@ -261,7 +254,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 				r.BillableAmountInCents = int64(math.Round(float64(r.BillableAmountInCents) * float64(r.Seconds) / float64(k.seconds)))
 			}
 			if r.Billable && r.HourlyRateInCents > 0 && r.Seconds > 0 {
-				rates[rateKey{r.Currency, r.HourlyRateInCents}] += r.Seconds
+				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += r.Seconds
 			}
 			amount += max(r.BillableAmountInCents, 0)
 			t.Seconds += r.Seconds
@@ -296,16 +289,17 @@ func (h *History) window(from, to time.Time) *Snapshot {
 				continue // Toggl lists no row for a user and project without time
 			}
 			if r.HourlyRateInCents > 0 && bill > 0 {
-				rates[rateKey{r.Currency, r.HourlyRateInCents}] += bill
+				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += bill
 			}
 			agg.WeeklyRow(&r)
 		}
 	}
 	t.TrackedDays = int64(len(dates))
-	for _, k := range slices.SortedFunc(maps.Keys(rates), func(a, b rateKey) int {
-		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.cents, b.cents))
+	for _, k := range slices.SortedFunc(maps.Keys(rates), func(a, b client.Rate) int {
+		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
 	}) {
-		t.Rates = append(t.Rates, client.Rate{BillableSeconds: rates[k], Currency: k.currency, HourlyRateInCents: k.cents})
+		k.BillableSeconds = rates[k]
+		t.Rates = append(t.Rates, k)
 	}
 	if h.hasAmount {
 		t.BillableAmountInCents = &amount
