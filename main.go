@@ -173,10 +173,7 @@ func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *std
 func checkConfig(path string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(path, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: configuration is invalid:\n", path)
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "  %s\n", line)
-		}
+		fmt.Fprintf(stderr, "%s: configuration is invalid:\n  %s\n", path, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover\n", path, len(cfg.Reports), len(cfg.Discover))

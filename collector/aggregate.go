@@ -41,15 +41,6 @@ const maxLabelBytes = 200
 // defaultPageSize is the rows of a full page when Toggl does not say (X-Page-Size).
 const defaultPageSize = 50
 
-// aggregateOptions select and bound the breakdowns of one report, as configured.
-type aggregateOptions struct {
-	// Breakdowns to emit; nil means config.DefaultBreakdowns.
-	Breakdowns []string
-	// MaxSeries per breakdown (and per currency or rate family); beyond it the smallest
-	// entities fold into "(other)". <= 0 means config.DefaultMaxSeriesPerBreakdown.
-	MaxSeries int
-}
-
 // series is one sample of a snapshot, without the `report` label.
 type series struct {
 	family *family
@@ -125,8 +116,11 @@ type running struct {
 // after page: a time entry that comes again on the next page counts once. finish turns
 // the sums into a Snapshot.
 type Aggregator struct {
-	opts  aggregateOptions
-	pairs bool // project_users is among the breakdowns
+	breakdowns []string // to emit
+	// maxSeries per breakdown (and per currency or rate family); beyond it the smallest
+	// entities fold into "(other)".
+	maxSeries int
+	pairs     bool // project_users is among the breakdowns
 	// dims are the breakdowns of the block being summed; byBlock keeps the detailed and
 	// weekly blocks apart in case Toggl fills more than one, and finish uses the one the
 	// report names.
@@ -146,13 +140,15 @@ type Aggregator struct {
 	last, prev map[int64]bool
 }
 
-// newAggregator returns an empty Aggregator.
-func newAggregator(opts aggregateOptions) *Aggregator {
-	if opts.Breakdowns == nil {
-		opts.Breakdowns = config.DefaultBreakdowns
+// newAggregator returns an empty Aggregator for the report's breakdowns (nil means
+// config.DefaultBreakdowns) and max_series_per_breakdown (<= 0 means the default).
+func newAggregator(cfg config.Report) *Aggregator {
+	breakdowns := cfg.Breakdowns
+	if breakdowns == nil {
+		breakdowns = config.DefaultBreakdowns
 	}
-	opts.MaxSeries = cmp.Or(max(opts.MaxSeries, 0), config.DefaultMaxSeriesPerBreakdown)
-	return &Aggregator{opts: opts, pairs: slices.Contains(opts.Breakdowns, ProjectUsers), byBlock: map[string]map[string]dimension{},
+	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
+		pairs: slices.Contains(breakdowns, ProjectUsers), byBlock: map[string]map[string]dimension{},
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, last: map[int64]bool{}, prev: map[int64]bool{}}
 }
 
@@ -423,7 +419,7 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	if _, ok := a.dims[Clients]; !ok {
 		a.deriveClients(dict)
 	}
-	for _, b := range a.opts.Breakdowns {
+	for _, b := range a.breakdowns {
 		a.breakdown(s, b, r)
 	}
 	if r.Block == client.BlockDetailed {
@@ -515,7 +511,7 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	for k, v := range rates {
 		list = append(list, series{rateBillableFamily, []string{k.currency, k.rate}, v})
 	}
-	s.addCapped(list, a.opts.MaxSeries, otherName, otherName)
+	s.addCapped(list, a.maxSeries, otherName, otherName)
 	if r.HideAmounts {
 		return
 	}
@@ -525,7 +521,7 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 		for c, v := range perCurrency {
 			list = append(list, series{billableAmountFamily, []string{c}, math.Round(v*100) / 100})
 		}
-		s.addCapped(list, a.opts.MaxSeries, otherName)
+		s.addCapped(list, a.maxSeries, otherName)
 	case t.BillableAmountInCents != nil:
 		currency := ""
 		for c := range perCurrency {
@@ -553,8 +549,8 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
 	folded := 0
-	if len(entities) > a.opts.MaxSeries {
-		keep := max(a.opts.MaxSeries-1, 0)
+	if len(entities) > a.maxSeries {
+		keep := max(a.maxSeries-1, 0)
 		other := &acc{id: -1, sub: -1}
 		for _, e := range entities[keep:] {
 			other.tracked += e.tracked
@@ -572,7 +568,7 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	for _, e := range entities {
 		amounts = a.addEntity(s, name, e, r, amounts)
 	}
-	s.addCapped(amounts, a.opts.MaxSeries, otherID, otherName, "", otherName)
+	s.addCapped(amounts, a.maxSeries, otherID, otherName, "", otherName)
 }
 
 // addEntity writes the series of one entity of a breakdown; the amounts of a project
@@ -682,7 +678,7 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
 		return cmp.Or(x.start.Compare(y.start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
 	})
-	for _, e := range list[:min(len(list), a.opts.MaxSeries)] {
+	for _, e := range list[:min(len(list), a.maxSeries)] {
 		s.add(runningStartFamily, float64(e.start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
 			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, ""))
 	}
@@ -709,7 +705,7 @@ func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionari
 	}
 	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id <= 0 })
 	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
-	for _, e := range list[:min(len(list), a.opts.MaxSeries)] {
+	for _, e := range list[:min(len(list), a.maxSeries)] {
 		id := strconv.FormatInt(e.id, 10)
 		if name == Tasks {
 			s.add(taskEstFamily, float64(e.seconds), id, nameOr(e.name), strconv.FormatInt(e.projectID, 10))

@@ -57,7 +57,7 @@ func NewHistory(cfg config.Report) *History {
 
 func (h *History) aggregator() *Aggregator {
 	if h.page == nil {
-		h.page = newAggregator(aggregateOptions{Breakdowns: h.cfg.Breakdowns, MaxSeries: h.cfg.MaxSeriesPerBreakdown})
+		h.page = newAggregator(h.cfg)
 	}
 	return h.page
 }
@@ -227,7 +227,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 	rates := map[client.Rate]int64{} // billable seconds by currency and rate (BillableSeconds 0)
 	dates := map[time.Time]bool{}
 	var amount int64
-	agg := newAggregator(aggregateOptions{Breakdowns: h.cfg.Breakdowns, MaxSeries: h.cfg.MaxSeriesPerBreakdown})
+	agg := newAggregator(h.cfg)
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
 
 	switch rep.Block {

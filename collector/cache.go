@@ -195,7 +195,7 @@ func (t *target) fetch(e *Exporter) {
 // without saying so), at most max_pages requests. Every page goes through the same
 // Aggregator, which counts a time entry once however many pages hold it.
 func (t *target) run(ctx context.Context, now time.Time) outcome {
-	agg := newAggregator(aggregateOptions{Breakdowns: t.cfg.Breakdowns, MaxSeries: t.cfg.MaxSeriesPerBreakdown})
+	agg := newAggregator(t.cfg)
 	body := t.cfg.Body(now)
 	var out outcome
 	var cursor int64
