@@ -545,7 +545,8 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	if !ok {
 		return // the data cannot give this breakdown
 	}
-	entities := slices.SortedFunc(maps.Values(d), func(x, y *acc) int {
+	entities := slices.AppendSeq(make([]*acc, 0, len(d)), maps.Values(d))
+	slices.SortFunc(entities, func(x, y *acc) int {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
 	folded := 0
