@@ -201,7 +201,9 @@ func (l stdLogger) Println(v ...any) {
 func (s site) landingPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var extra strings.Builder
+		description := "Prometheus exporter for Toggl Track saved reports"
 		if s.demo {
+			description += " (DEMO MODE)"
 			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account.</p>`)
 		}
 		discovered := map[string]int64{}
@@ -245,10 +247,6 @@ func (s site) landingPage() http.Handler {
 				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), last, url.QueryEscape(st.Name))
 		}
 		extra.WriteString("</table>")
-		description := "Prometheus exporter for Toggl Track saved reports"
-		if s.demo {
-			description += " (DEMO MODE)"
-		}
 		page, err := web.NewLandingPage(web.LandingConfig{
 			Name:        program,
 			Description: description,

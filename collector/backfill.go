@@ -216,10 +216,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 func (h *History) window(from, to time.Time) *Snapshot {
 	rep := *h.rep
 	rep.Dictionaries = h.dict
-	rep.InputParams = maps.Clone(rep.InputParams)
-	if rep.InputParams == nil {
-		rep.InputParams = map[string]any{}
-	}
+	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
 	rep.InputParams["start_date"] = from.Format(time.DateOnly)
 	rep.InputParams["end_date"] = to.AddDate(0, 0, -1).Format(time.DateOnly)
 	t := &client.Totals{}
