@@ -492,14 +492,13 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	s.add(trackedFamily, float64(max(t.Seconds, 0)))
 	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
 	var billable float64
-	type rateKey struct{ currency, rate string }
-	rates := map[rateKey]float64{}
+	rates := map[[2]string]float64{} // by currency and hourly rate in currency units
 	perCurrency := map[string]float64{}
 	for _, rt := range t.Rates {
 		bs := float64(max(rt.BillableSeconds, 0))
 		billable += bs
 		c := currencyLabel(rt.Currency)
-		rates[rateKey{c, formatCents(rt.HourlyRateInCents)}] += bs
+		rates[[2]string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}] += bs
 		// Toggl sends one total across currencies; per currency it is rate × time.
 		perCurrency[c] += bs / 3600 * float64(rt.HourlyRateInCents) / 100
 	}
@@ -509,7 +508,7 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	}
 	list := make([]series, 0, len(rates))
 	for k, v := range rates {
-		list = append(list, series{rateBillableFamily, []string{k.currency, k.rate}, v})
+		list = append(list, series{rateBillableFamily, k[:], v})
 	}
 	s.addCapped(list, a.maxSeries, otherName, otherName)
 	if r.HideAmounts {
@@ -743,9 +742,4 @@ func labelValue(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
-}
-
-// formatCents renders an amount in cents as currency units: 9550 -> "95.5".
-func formatCents(c int64) string {
-	return strconv.FormatFloat(float64(c)/100, 'f', -1, 64)
 }
