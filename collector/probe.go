@@ -111,8 +111,7 @@ func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 		ctx, cancel := scrapeContext(r, o)
 		defer cancel()
 		c, err := e.Collector(ctx, name)
-		var unknown UnknownReportError
-		if errors.As(err, &unknown) {
+		if err != nil { // an UnknownReportError, the only one
 			echo := strconv.Quote(name)
 			if len(name) > maxEcho {
 				echo = strconv.Quote(name[:maxEcho]) + "..."
