@@ -52,19 +52,12 @@ type keptWeek struct {
 
 // NewHistory returns an empty History for the report.
 func NewHistory(cfg config.Report) *History {
-	return &History{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), seen: map[int64]bool{}}
-}
-
-func (h *History) aggregator() *Aggregator {
-	if h.page == nil {
-		h.page = newAggregator(h.cfg)
-	}
-	return h.page
+	return &History{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), page: newAggregator(cfg), seen: map[int64]bool{}}
 }
 
 // DetailedRow implements client.Sink.
 func (h *History) DetailedRow(r *client.DetailedRow) {
-	h.aggregator().DetailedRow(r)
+	h.page.DetailedRow(r)
 	if len(r.TimeEntries) == 0 {
 		h.undated++
 		return
@@ -89,7 +82,7 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 
 // WeeklyRow implements client.Sink.
 func (h *History) WeeklyRow(r *client.WeeklyRow) {
-	h.aggregator().WeeklyRow(r)
+	h.page.WeeklyRow(r)
 	c := *r
 	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
 	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
@@ -97,7 +90,7 @@ func (h *History) WeeklyRow(r *client.WeeklyRow) {
 }
 
 // SummaryGroup implements client.Sink.
-func (h *History) SummaryGroup(g *client.SummaryGroup) { h.aggregator().SummaryGroup(g) }
+func (h *History) SummaryGroup(g *client.SummaryGroup) { h.page.SummaryGroup(g) }
 
 // Page records the end of one page of a request whose first day is start (the first
 // day of a weekly report's per-day arrays), and says where the next page of the same
@@ -117,11 +110,11 @@ func (h *History) Page(start time.Time, rep *client.Report, resp *client.Respons
 		h.weekly = append(h.weekly, keptWeek{row: r, start: start})
 	}
 	h.pending = h.pending[:0]
-	agg := h.aggregator()
+	agg := h.page
 	if next, more := agg.nextPage(rep, resp); more {
 		return next, true, nil
 	}
-	h.page = nil // the next request pages on its own
+	h.page = newAggregator(h.cfg) // the next request pages on its own
 	if rep.Totals != nil && !agg.complete(rep) {
 		return 0, false, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing (raise max_pages?)",
 			start.Format(time.DateOnly), agg.summed[rep.Block], rep.Totals.Seconds)
@@ -191,7 +184,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 	}
 	var snap *Snapshot
 	if h.rep.Block == client.BlockSummary {
-		snap = h.aggregator().finish(h.rep)
+		snap = h.page.finish(h.rep)
 	} else {
 		first, last, ok := Window(h.cfg, day)
 		if !ok {
