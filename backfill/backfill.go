@@ -109,9 +109,8 @@ func Duration(n, perHour int) string {
 		return "no time"
 	}
 	windows := (n - 1) / perHour
-	d := time.Duration(windows)*time.Hour + time.Duration(n-windows*perHour)*time.Second
-	if windows == 0 {
-		return "about " + d.String()
+	if windows == 0 { // one request a second
+		return "about " + (time.Duration(n) * time.Second).String()
 	}
 	return fmt.Sprintf("about %dh (the quota allows %d requests an hour)", windows, perHour)
 }
