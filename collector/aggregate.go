@@ -177,13 +177,9 @@ func (a *Aggregator) dim(name string) dimension {
 // projectAndUser adds the time of a detailed or weekly row to its project, its user and
 // their pair, keeping the first names the rows give (used when the dictionaries have none).
 func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
-	p = a.dim(Projects).get(projectID)
-	p.tracked += sec
-	p.name = cmp.Or(p.name, project)
+	p = a.add(Projects, projectID, project, sec)
 	p.client = cmp.Or(p.client, clientName)
-	u = a.dim(Users).get(userID)
-	u.tracked += sec
-	u.name = cmp.Or(u.name, user)
+	u = a.add(Users, userID, user, sec)
 	if a.pairs { // as many as projects times users: only when asked for
 		pu := a.dim(ProjectUsers).pair(projectID, userID)
 		pu.tracked += sec
@@ -191,6 +187,14 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 		pu.subName = cmp.Or(pu.subName, user)
 	}
 	return p, u
+}
+
+// add adds sec to entity id of breakdown dim, keeping the first name the rows give.
+func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
+	e := a.dim(dim).get(id)
+	e.tracked += sec
+	e.name = cmp.Or(e.name, name)
+	return e
 }
 
 // newEntries returns the seconds of the row's time entries that the page before did not
@@ -253,9 +257,7 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 		tags.get(id).tracked += sec
 	}
 	if r.TaskID != 0 {
-		t := a.dim(Tasks).get(r.TaskID)
-		t.tracked += sec
-		t.projectID = r.ProjectID
+		a.add(Tasks, r.TaskID, "", sec).projectID = r.ProjectID
 	}
 }
 
@@ -362,9 +364,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		case gdim == Tags && g.ID == 0:
 			// Time without tags: not a tag.
 		case gdim != "":
-			e := a.dim(gdim).get(g.ID)
-			e.tracked += sec
-			e.name = cmp.Or(e.name, name)
+			e := a.add(gdim, g.ID, name, sec)
 			if hasRates && (gdim == Projects || gdim == Users) {
 				e.billable += bill
 				e.hasBillable = true
@@ -378,9 +378,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 				continue
 			}
 			sec := float64(max(sg.Seconds, 0))
-			e := a.dim(subdim).get(sg.ID)
-			e.tracked += sec
-			e.name = cmp.Or(e.name, sg.Title)
+			e := a.add(subdim, sg.ID, sg.Title, sec)
 			if subdim == Tasks && gdim == Projects {
 				e.projectID = g.ID
 			}
