@@ -249,8 +249,7 @@ func fetch(ctx context.Context, r config.Report, body map[string]any, start time
 				return nil, sent, err
 			}
 			waits++
-			until := o.Fetcher.BlockedUntil(creds)
-			wait := max(until.Sub(o.Now()), time.Second)
+			wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
 			fmt.Fprintf(o.Progress, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
 				r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
 			if err := o.Sleep(ctx, wait); err != nil {
