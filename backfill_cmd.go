@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,10 +14,8 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/common/version"
 
 	"github.com/toggl-exporter/toggl_exporter/backfill"
-	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
@@ -106,12 +105,7 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 		defer f.Close()
 		w = f
 	}
-	c := client.New(client.Options{
-		BaseURL:           cfg.APIURL,
-		UserAgent:         program + "/" + version.Version,
-		MaxResponseBytes:  int64(cfg.MaxResponseBytes),
-		RequestsPerSecond: cfg.RequestsPerSecond,
-	})
+	c := newClient(cfg, nil)
 	defer c.CloseIdleConnections()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -132,10 +126,6 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 		}
 		return fail("%v", runErr)
 	}
-	dest := *b.output
-	if dest == "" {
-		dest = "FILE"
-	}
-	fmt.Fprintf(stderr, "backfill: %d samples written; import them with\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR\n", out.Samples(), dest)
+	fmt.Fprintf(stderr, "backfill: %d samples written; import them with\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR\n", out.Samples(), cmp.Or(*b.output, "FILE"))
 	return 0
 }

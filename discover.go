@@ -40,7 +40,7 @@ type discovery struct {
 type listing struct {
 	reports     []config.SavedReport // of the latest good listing; nil before one
 	attempts    int                  // listings ended, good or not
-	up          bool                 // the latest listing succeeded
+	up          float64              // 1 if the latest listing succeeded, else 0
 	lastSuccess time.Time
 	served      int // reports served from it, after include, exclude and clashes
 }
@@ -110,7 +110,7 @@ func (d *discovery) list(ctx context.Context, cfg *config.Config, c *client.Clie
 	}
 	l := d.listed[e.WorkspaceID]
 	l.attempts++
-	l.up = err == nil
+	l.up = 0
 	if err != nil {
 		level.Warn(d.logger).Log("msg", "cannot list the workspace's saved reports; the reports listed before keep serving",
 			"workspace_id", e.WorkspaceID, "reports", l.served, "err", err)
@@ -118,6 +118,7 @@ func (d *discovery) list(ctx context.Context, cfg *config.Config, c *client.Clie
 	}
 	first, before := l.lastSuccess.IsZero(), l.served
 	l.reports, l.lastSuccess = reports, d.now()
+	l.up = 1
 	d.applyLocked()
 	lvl := level.Debug
 	if first || before != l.served {
@@ -173,11 +174,7 @@ func (d *discovery) Collect(ch chan<- prometheus.Metric) {
 		ws := strconv.FormatInt(id, 10)
 		ch <- prometheus.MustNewConstMetric(discoveryReportsDesc, prometheus.GaugeValue, float64(l.served), ws)
 		if l.attempts > 0 {
-			up := 0.0
-			if l.up {
-				up = 1
-			}
-			ch <- prometheus.MustNewConstMetric(discoveryUpDesc, prometheus.GaugeValue, up, ws)
+			ch <- prometheus.MustNewConstMetric(discoveryUpDesc, prometheus.GaugeValue, l.up, ws)
 		}
 		if !l.lastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(discoveryLastSuccessDesc, prometheus.GaugeValue, float64(l.lastSuccess.UnixMilli())/1000, ws)

@@ -173,10 +173,7 @@ func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *std
 func checkConfig(path string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(path, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: configuration is invalid:\n", path)
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "  %s\n", line)
-		}
+		fmt.Fprintf(stderr, "%s: configuration is invalid:\n  %s\n", path, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover\n", path, len(cfg.Reports), len(cfg.Discover))
@@ -239,13 +236,7 @@ func (r *reloader) reload() error {
 		// Only a change of the API URL, body limit or request rate makes a new client;
 		// the backoffs and quota blocks are in r.limits, which it shares.
 		old := r.client
-		r.client = client.New(client.Options{
-			BaseURL:           cfg.APIURL,
-			UserAgent:         program + "/" + version.Version,
-			MaxResponseBytes:  int64(cfg.MaxResponseBytes),
-			RequestsPerSecond: cfg.RequestsPerSecond,
-			Limits:            r.limits,
-		})
+		r.client = newClient(cfg, r.limits)
 		r.clientOf = settings
 		if old != nil {
 			defer old.CloseIdleConnections() // once no new fetch can take it
@@ -254,6 +245,12 @@ func (r *reloader) reload() error {
 	level.Info(r.logger).Log("msg", "configuration loaded", "file", r.source(), "reports", len(cfg.Reports), "discover", len(cfg.Discover))
 	r.discovery.set(cfg, r.client)
 	return nil
+}
+
+// newClient returns the client cfg asks for; a nil limits is the client's own.
+func newClient(cfg *config.Config, limits *client.Limits) *client.Client {
+	return client.New(client.Options{BaseURL: cfg.APIURL, UserAgent: program + "/" + version.Version,
+		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, Limits: limits})
 }
 
 // startDemo serves the simulated Toggl API on loopback and returns a configuration for

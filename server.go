@@ -201,14 +201,10 @@ func (l stdLogger) Println(v ...any) {
 func (s site) landingPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var extra strings.Builder
+		description := "Prometheus exporter for Toggl Track saved reports"
 		if s.demo {
+			description += " (DEMO MODE)"
 			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account.</p>`)
-		}
-		discovered := map[string]int64{}
-		if cfg := s.config(); cfg != nil {
-			for _, r := range cfg.Reports {
-				discovered[r.Name] = r.DiscoveredFrom
-			}
 		}
 		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>last success</th><th></th></tr>")
 		for _, st := range s.exporter.Status() {
@@ -238,17 +234,13 @@ func (s site) landingPage() http.Handler {
 				last = st.LastSuccess.UTC().Format(time.RFC3339)
 			}
 			name := html.EscapeString(st.Name)
-			if ws := discovered[st.Name]; ws != 0 {
-				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, ws)
+			if st.DiscoveredFrom != 0 {
+				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
 			}
 			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
 				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), last, url.QueryEscape(st.Name))
 		}
 		extra.WriteString("</table>")
-		description := "Prometheus exporter for Toggl Track saved reports"
-		if s.demo {
-			description += " (DEMO MODE)"
-		}
 		page, err := web.NewLandingPage(web.LandingConfig{
 			Name:        program,
 			Description: description,

@@ -109,9 +109,8 @@ func Duration(n, perHour int) string {
 		return "no time"
 	}
 	windows := (n - 1) / perHour
-	d := time.Duration(windows)*time.Hour + time.Duration(n-windows*perHour)*time.Second
-	if windows == 0 {
-		return "about " + d.String()
+	if windows == 0 { // one request a second
+		return "about " + (time.Duration(n) * time.Second).String()
 	}
 	return fmt.Sprintf("about %dh (the quota allows %d requests an hour)", windows, perHour)
 }
@@ -250,8 +249,7 @@ func fetch(ctx context.Context, r config.Report, body map[string]any, start time
 				return nil, sent, err
 			}
 			waits++
-			until := o.Fetcher.BlockedUntil(creds)
-			wait := max(until.Sub(o.Now()), time.Second)
+			wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
 			fmt.Fprintf(o.Progress, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
 				r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
 			if err := o.Sleep(ctx, wait); err != nil {

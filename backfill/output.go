@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Output collects timestamped samples and writes them as OpenMetrics, each family once
@@ -19,6 +19,7 @@ import (
 type Output struct {
 	families map[string]*dto.MetricFamily
 	labels   []*dto.LabelPair
+	samples  int
 }
 
 // NewOutput returns an empty Output that adds labels to every sample: the labels the
@@ -26,7 +27,7 @@ type Output struct {
 func NewOutput(labels map[string]string) (*Output, error) {
 	o := &Output{families: map[string]*dto.MetricFamily{}}
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
-		if !labelName.MatchString(name) || strings.HasPrefix(name, "__") {
+		if !model.LegacyValidation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
 			return nil, fmt.Errorf("label %q: not a valid label name", name)
 		}
 		value := labels[name]
@@ -35,12 +36,14 @@ func NewOutput(labels map[string]string) (*Output, error) {
 	return o, nil
 }
 
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-
 // Add adds one report's metrics of one day (one sample per series).
 func (o *Output) Add(ms []prometheus.Metric) error {
 	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(metrics(ms)); err != nil {
+	if err := reg.Register(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		for _, m := range ms {
+			ch <- m
+		}
+	})); err != nil {
 		return err
 	}
 	mfs, err := reg.Gather()
@@ -57,6 +60,7 @@ func (o *Output) Add(ms []prometheus.Metric) error {
 			m.Label = append(m.Label, o.labels...)
 			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
 		}
+		o.samples += len(mf.Metric)
 		if f, ok := o.families[mf.GetName()]; ok {
 			f.Metric = append(f.Metric, mf.Metric...)
 		} else {
@@ -67,13 +71,7 @@ func (o *Output) Add(ms []prometheus.Metric) error {
 }
 
 // Samples is the number of samples added.
-func (o *Output) Samples() int {
-	n := 0
-	for _, f := range o.families {
-		n += len(f.Metric)
-	}
-	return n
-}
+func (o *Output) Samples() int { return o.samples }
 
 // WriteTo writes the OpenMetrics text, ending with # EOF.
 func (o *Output) WriteTo(w io.Writer) (int64, error) {
@@ -81,7 +79,10 @@ func (o *Output) WriteTo(w io.Writer) (int64, error) {
 	for _, name := range slices.Sorted(maps.Keys(o.families)) {
 		f := o.families[name]
 		slices.SortStableFunc(f.Metric, func(a, b *dto.Metric) int {
-			return cmp.Or(compareLabels(a.GetLabel(), b.GetLabel()), cmp.Compare(a.GetTimestampMs(), b.GetTimestampMs()))
+			byLabel := slices.CompareFunc(a.GetLabel(), b.GetLabel(), func(x, y *dto.LabelPair) int {
+				return cmp.Or(strings.Compare(x.GetName(), y.GetName()), strings.Compare(x.GetValue(), y.GetValue()))
+			})
+			return cmp.Or(byLabel, cmp.Compare(a.GetTimestampMs(), b.GetTimestampMs()))
 		})
 		k, err := expfmt.MetricFamilyToOpenMetrics(w, f)
 		n += int64(k)
@@ -91,24 +92,4 @@ func (o *Output) WriteTo(w io.Writer) (int64, error) {
 	}
 	k, err := expfmt.FinalizeOpenMetrics(w)
 	return n + int64(k), err
-}
-
-func compareLabels(a, b []*dto.LabelPair) int {
-	for i := range min(len(a), len(b)) {
-		if c := cmp.Or(strings.Compare(a[i].GetName(), b[i].GetName()), strings.Compare(a[i].GetValue(), b[i].GetValue())); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-// metrics is a collector of fixed metrics, unchecked (it describes none).
-type metrics []prometheus.Metric
-
-func (metrics) Describe(chan<- *prometheus.Desc) {}
-
-func (ms metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range ms {
-		ch <- m
-	}
 }

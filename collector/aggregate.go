@@ -41,15 +41,6 @@ const maxLabelBytes = 200
 // defaultPageSize is the rows of a full page when Toggl does not say (X-Page-Size).
 const defaultPageSize = 50
 
-// aggregateOptions select and bound the breakdowns of one report, as configured.
-type aggregateOptions struct {
-	// Breakdowns to emit; nil means config.DefaultBreakdowns.
-	Breakdowns []string
-	// MaxSeries per breakdown (and per currency or rate family); beyond it the smallest
-	// entities fold into "(other)". <= 0 means config.DefaultMaxSeriesPerBreakdown.
-	MaxSeries int
-}
-
 // series is one sample of a snapshot, without the `report` label.
 type series struct {
 	family *family
@@ -125,8 +116,11 @@ type running struct {
 // after page: a time entry that comes again on the next page counts once. finish turns
 // the sums into a Snapshot.
 type Aggregator struct {
-	opts  aggregateOptions
-	pairs bool // project_users is among the breakdowns
+	breakdowns []string // to emit
+	// maxSeries per breakdown (and per currency or rate family); beyond it the smallest
+	// entities fold into "(other)".
+	maxSeries int
+	pairs     bool // project_users is among the breakdowns
 	// dims are the breakdowns of the block being summed; byBlock keeps the detailed and
 	// weekly blocks apart in case Toggl fills more than one, and finish uses the one the
 	// report names.
@@ -146,13 +140,15 @@ type Aggregator struct {
 	last, prev map[int64]bool
 }
 
-// newAggregator returns an empty Aggregator.
-func newAggregator(opts aggregateOptions) *Aggregator {
-	if opts.Breakdowns == nil {
-		opts.Breakdowns = config.DefaultBreakdowns
+// newAggregator returns an empty Aggregator for the report's breakdowns (nil means
+// config.DefaultBreakdowns) and max_series_per_breakdown (<= 0 means the default).
+func newAggregator(cfg config.Report) *Aggregator {
+	breakdowns := cfg.Breakdowns
+	if breakdowns == nil {
+		breakdowns = config.DefaultBreakdowns
 	}
-	opts.MaxSeries = cmp.Or(max(opts.MaxSeries, 0), config.DefaultMaxSeriesPerBreakdown)
-	return &Aggregator{opts: opts, pairs: slices.Contains(opts.Breakdowns, ProjectUsers), byBlock: map[string]map[string]dimension{},
+	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
+		pairs: slices.Contains(breakdowns, ProjectUsers), byBlock: map[string]map[string]dimension{},
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, last: map[int64]bool{}, prev: map[int64]bool{}}
 }
 
@@ -181,13 +177,9 @@ func (a *Aggregator) dim(name string) dimension {
 // projectAndUser adds the time of a detailed or weekly row to its project, its user and
 // their pair, keeping the first names the rows give (used when the dictionaries have none).
 func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
-	p = a.dim(Projects).get(projectID)
-	p.tracked += sec
-	p.name = cmp.Or(p.name, project)
+	p = a.add(Projects, projectID, project, sec)
 	p.client = cmp.Or(p.client, clientName)
-	u = a.dim(Users).get(userID)
-	u.tracked += sec
-	u.name = cmp.Or(u.name, user)
+	u = a.add(Users, userID, user, sec)
 	if a.pairs { // as many as projects times users: only when asked for
 		pu := a.dim(ProjectUsers).pair(projectID, userID)
 		pu.tracked += sec
@@ -195,6 +187,14 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 		pu.subName = cmp.Or(pu.subName, user)
 	}
 	return p, u
+}
+
+// add adds sec to entity id of breakdown dim, keeping the first name the rows give.
+func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
+	e := a.dim(dim).get(id)
+	e.tracked += sec
+	e.name = cmp.Or(e.name, name)
+	return e
 }
 
 // newEntries returns the seconds of the row's time entries that the page before did not
@@ -257,9 +257,7 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 		tags.get(id).tracked += sec
 	}
 	if r.TaskID != 0 {
-		t := a.dim(Tasks).get(r.TaskID)
-		t.tracked += sec
-		t.projectID = r.ProjectID
+		a.add(Tasks, r.TaskID, "", sec).projectID = r.ProjectID
 	}
 }
 
@@ -366,9 +364,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		case gdim == Tags && g.ID == 0:
 			// Time without tags: not a tag.
 		case gdim != "":
-			e := a.dim(gdim).get(g.ID)
-			e.tracked += sec
-			e.name = cmp.Or(e.name, name)
+			e := a.add(gdim, g.ID, name, sec)
 			if hasRates && (gdim == Projects || gdim == Users) {
 				e.billable += bill
 				e.hasBillable = true
@@ -382,9 +378,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 				continue
 			}
 			sec := float64(max(sg.Seconds, 0))
-			e := a.dim(subdim).get(sg.ID)
-			e.tracked += sec
-			e.name = cmp.Or(e.name, sg.Title)
+			e := a.add(subdim, sg.ID, sg.Title, sec)
 			if subdim == Tasks && gdim == Projects {
 				e.projectID = g.ID
 			}
@@ -423,7 +417,7 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	if _, ok := a.dims[Clients]; !ok {
 		a.deriveClients(dict)
 	}
-	for _, b := range a.opts.Breakdowns {
+	for _, b := range a.breakdowns {
 		a.breakdown(s, b, r)
 	}
 	if r.Block == client.BlockDetailed {
@@ -496,14 +490,13 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	s.add(trackedFamily, float64(max(t.Seconds, 0)))
 	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
 	var billable float64
-	type rateKey struct{ currency, rate string }
-	rates := map[rateKey]float64{}
+	rates := map[[2]string]float64{} // by currency and hourly rate in currency units
 	perCurrency := map[string]float64{}
 	for _, rt := range t.Rates {
 		bs := float64(max(rt.BillableSeconds, 0))
 		billable += bs
 		c := currencyLabel(rt.Currency)
-		rates[rateKey{c, formatCents(rt.HourlyRateInCents)}] += bs
+		rates[[2]string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}] += bs
 		// Toggl sends one total across currencies; per currency it is rate × time.
 		perCurrency[c] += bs / 3600 * float64(rt.HourlyRateInCents) / 100
 	}
@@ -513,9 +506,9 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	}
 	list := make([]series, 0, len(rates))
 	for k, v := range rates {
-		list = append(list, series{rateBillableFamily, []string{k.currency, k.rate}, v})
+		list = append(list, series{rateBillableFamily, k[:], v})
 	}
-	s.addCapped(list, a.opts.MaxSeries, otherName, otherName)
+	s.addCapped(list, a.maxSeries, otherName, otherName)
 	if r.HideAmounts {
 		return
 	}
@@ -525,7 +518,7 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 		for c, v := range perCurrency {
 			list = append(list, series{billableAmountFamily, []string{c}, math.Round(v*100) / 100})
 		}
-		s.addCapped(list, a.opts.MaxSeries, otherName)
+		s.addCapped(list, a.maxSeries, otherName)
 	case t.BillableAmountInCents != nil:
 		currency := ""
 		for c := range perCurrency {
@@ -549,16 +542,13 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	if !ok {
 		return // the data cannot give this breakdown
 	}
-	entities := make([]*acc, 0, len(d))
-	for _, e := range d {
-		entities = append(entities, e)
-	}
+	entities := slices.AppendSeq(make([]*acc, 0, len(d)), maps.Values(d))
 	slices.SortFunc(entities, func(x, y *acc) int {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
 	folded := 0
-	if len(entities) > a.opts.MaxSeries {
-		keep := max(a.opts.MaxSeries-1, 0)
+	if len(entities) > a.maxSeries {
+		keep := max(a.maxSeries-1, 0)
 		other := &acc{id: -1, sub: -1}
 		for _, e := range entities[keep:] {
 			other.tracked += e.tracked
@@ -576,7 +566,7 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	for _, e := range entities {
 		amounts = a.addEntity(s, name, e, r, amounts)
 	}
-	s.addCapped(amounts, a.opts.MaxSeries, otherID, otherName, "", otherName)
+	s.addCapped(amounts, a.maxSeries, otherID, otherName, "", otherName)
 }
 
 // addEntity writes the series of one entity of a breakdown; the amounts of a project
@@ -593,13 +583,11 @@ func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report
 		if e.id >= 0 {
 			label = projectLabel(dict, e.id, e.name)
 		}
-		if p := dict.Projects[e.id]; e.id > 0 {
-			client = e.client
-			if p.ClientID != 0 {
-				client = nameOr(dict.Clients[p.ClientID].Name, client)
-			}
+		if p := dict.Projects[e.id]; e.id > 0 && p.ClientID != 0 {
+			client = nameOr(dict.Clients[p.ClientID].Name, e.client)
+		} else if e.id > 0 {
+			client = labelValue(e.client)
 		}
-		client = labelValue(client)
 		s.add(projectTrackedFamily, e.tracked, id, label, client)
 		if e.hasBillable {
 			s.add(projectBillableFamily, e.billable, id, label, client)
@@ -688,7 +676,7 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
 		return cmp.Or(x.start.Compare(y.start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
 	})
-	for _, e := range list[:min(len(list), a.opts.MaxSeries)] {
+	for _, e := range list[:min(len(list), a.maxSeries)] {
 		s.add(runningStartFamily, float64(e.start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
 			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, ""))
 	}
@@ -715,7 +703,7 @@ func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionari
 	}
 	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id <= 0 })
 	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
-	for _, e := range list[:min(len(list), a.opts.MaxSeries)] {
+	for _, e := range list[:min(len(list), a.maxSeries)] {
 		id := strconv.FormatInt(e.id, 10)
 		if name == Tasks {
 			s.add(taskEstFamily, float64(e.seconds), id, nameOr(e.name), strconv.FormatInt(e.projectID, 10))
@@ -752,9 +740,4 @@ func labelValue(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
-}
-
-// formatCents renders an amount in cents as currency units: 9550 -> "95.5".
-func formatCents(c int64) string {
-	return strconv.FormatFloat(float64(c)/100, 'f', -1, 64)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // snapshotCollector serves one snapshot as a healthy report named "r".
@@ -42,7 +43,7 @@ func testDictionaries() client.Dictionaries {
 }
 
 func TestAggregateDetailed(t *testing.T) {
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 	rows := []client.DetailedRow{
 		// Two time entries already summed by the decoder; two tags; billable in USD.
 		{UserID: 1, ProjectID: 10, TaskID: 55, Billable: true, BillableAmountInCents: 15000, Currency: "USD", TagIDs: []int64{7, 8}, Seconds: 5400, Entries: 2},
@@ -175,7 +176,7 @@ func count(s *Snapshot, m *family) int {
 }
 
 func TestAggregateHiddenAmounts(t *testing.T) {
-	a := newAggregator(aggregateOptions{})
+	a := newAggregator(config.Report{})
 	a.DetailedRow(&client.DetailedRow{UserID: 1, ProjectID: 10, Billable: true, BillableAmountInCents: 100, Currency: "USD", Seconds: 60})
 	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, HideAmounts: true, Dictionaries: testDictionaries(),
 		Totals: &client.Totals{Seconds: 60, BillableAmountInCents: i64(100), LabourCostInCents: i64(50), Rates: []client.Rate{{BillableSeconds: 60, Currency: "USD", HourlyRateInCents: 6000}}}})
@@ -190,21 +191,21 @@ func TestAggregateHiddenAmounts(t *testing.T) {
 }
 
 func TestAggregateSingleCurrencyUsesTotal(t *testing.T) {
-	a := newAggregator(aggregateOptions{})
+	a := newAggregator(config.Report{})
 	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed,
 		Totals: &client.Totals{Seconds: 3600, BillableAmountInCents: i64(12345), Rates: []client.Rate{{BillableSeconds: 3600, Currency: "EUR", HourlyRateInCents: 10000}}}})
 	if v, ok := value(s, billableAmountFamily, "EUR"); !ok || v != 123.45 {
 		t.Errorf("billable amount = %v, %v; want 123.45 EUR from billable_amount_in_cents", v, ok)
 	}
 	// Absent amounts are absent, not zero.
-	s = newAggregator(aggregateOptions{}).finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 3600}})
+	s = newAggregator(config.Report{}).finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 3600}})
 	if n := count(s, billableAmountFamily) + count(s, labourCostFamily); n != 0 {
 		t.Errorf("%d amount series without amounts in the report, want none", n)
 	}
 }
 
 func TestAggregateWeekly(t *testing.T) {
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 	a.WeeklyRow(&client.WeeklyRow{UserID: 1, ProjectID: 10, Currency: "USD",
 		Seconds: []int64{3600, 0, 1800, 0, 0, 0, 0}, BillableSeconds: []int64{3600, 0, 0, 0, 0, 0, 0}, BillableAmountsInCents: []int64{10000, 0, 0, 0, 0, 0, 0}})
 	// An older API version appended a total element: it must not be counted twice.
@@ -246,7 +247,7 @@ func TestAggregateSummary(t *testing.T) {
 		}},
 		{ID: 0, SubGroups: []client.SummarySubGroup{{ID: 0, Seconds: 400}}},
 	}
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients}})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects, Users, Clients}})
 	for i := range groups {
 		a.SummaryGroup(&groups[i])
 	}
@@ -276,14 +277,14 @@ func TestAggregateSummary(t *testing.T) {
 
 func TestAggregateSummaryDefaultsAndTags(t *testing.T) {
 	// Default grouping: projects by time entries (no sub-group dimension).
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Tags}})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects, Tags}})
 	a.SummaryGroup(&client.SummaryGroup{ID: 10, SubGroups: []client.SummarySubGroup{{Title: "coding", Seconds: 100}, {Title: "review", Seconds: 50}}})
 	s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries()})
 	if v, ok := value(s, projectTrackedFamily, "Website"); !ok || v != 150 {
 		t.Errorf("project seconds = %v, %v; want 150 summed from sub-groups", v, ok)
 	}
 	// Tag grouping: a group lists several tag ids; each counts the group's time.
-	a = newAggregator(aggregateOptions{Breakdowns: []string{Tags}})
+	a = newAggregator(config.Report{Breakdowns: []string{Tags}})
 	a.SummaryGroup(&client.SummaryGroup{IDs: []int64{7, 8}, SubGroups: []client.SummarySubGroup{{Seconds: 100}}})
 	a.SummaryGroup(&client.SummaryGroup{SubGroups: []client.SummarySubGroup{{Seconds: 40}}}) // untagged
 	s = a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(), SavedParams: map[string]any{"grouping": "tags"}})
@@ -296,7 +297,7 @@ func TestAggregateSummaryDefaultsAndTags(t *testing.T) {
 }
 
 func TestAggregateFolding(t *testing.T) {
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects}, MaxSeries: 3})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects}, MaxSeriesPerBreakdown: 3})
 	var total int64
 	for id := int64(1); id <= 10; id++ {
 		a.DetailedRow(&client.DetailedRow{ProjectID: id, UserID: 1, Seconds: id * 100})
@@ -324,7 +325,7 @@ func TestAggregateFolding(t *testing.T) {
 }
 
 func TestAggregateSameNameProjects(t *testing.T) {
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects}})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects}})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 1, Seconds: 10})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 2, Seconds: 20})
 	dict := client.Dictionaries{Projects: map[int64]client.Project{1: {ID: 1, Name: "Same"}, 2: {ID: 2, Name: "Same"}}}
@@ -358,7 +359,7 @@ func TestLabelValue(t *testing.T) {
 
 func TestAggregateUsesTheReportsBlockOnly(t *testing.T) {
 	// Should Toggl fill two result blocks, rows of the other one must not be mixed in.
-	a := newAggregator(aggregateOptions{})
+	a := newAggregator(config.Report{})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 10, UserID: 1, Seconds: 100})
 	a.WeeklyRow(&client.WeeklyRow{ProjectID: 10, UserID: 1, Seconds: []int64{999}})
 	s := a.finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries()})

@@ -52,25 +52,18 @@ type keptWeek struct {
 
 // NewHistory returns an empty History for the report.
 func NewHistory(cfg config.Report) *History {
-	return &History{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), seen: map[int64]bool{}}
-}
-
-func (h *History) aggregator() *Aggregator {
-	if h.page == nil {
-		h.page = newAggregator(aggregateOptions{Breakdowns: h.cfg.Breakdowns, MaxSeries: h.cfg.MaxSeriesPerBreakdown})
-	}
-	return h.page
+	return &History{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), page: newAggregator(cfg), seen: map[int64]bool{}}
 }
 
 // DetailedRow implements client.Sink.
 func (h *History) DetailedRow(r *client.DetailedRow) {
-	h.aggregator().DetailedRow(r)
+	h.page.DetailedRow(r)
 	if len(r.TimeEntries) == 0 {
 		h.undated++
 		return
 	}
 	k := keptRow{row: *r}
-	k.row.TagIDs = append([]int64(nil), r.TagIDs...)
+	k.row.TagIDs = slices.Clone(r.TagIDs)
 	k.row.TimeEntries = nil
 	for _, te := range r.TimeEntries {
 		k.seconds += max(te.Seconds, 0)
@@ -89,18 +82,15 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 
 // WeeklyRow implements client.Sink.
 func (h *History) WeeklyRow(r *client.WeeklyRow) {
-	h.aggregator().WeeklyRow(r)
+	h.page.WeeklyRow(r)
 	c := *r
-	c.Seconds = append([]int64(nil), r.Seconds...)
-	if r.BillableSeconds != nil {
-		c.BillableSeconds = append([]int64{}, r.BillableSeconds...)
-	}
-	c.BillableAmountsInCents = append([]int64(nil), r.BillableAmountsInCents...)
+	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
+	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
 	h.pending = append(h.pending, c)
 }
 
 // SummaryGroup implements client.Sink.
-func (h *History) SummaryGroup(g *client.SummaryGroup) { h.aggregator().SummaryGroup(g) }
+func (h *History) SummaryGroup(g *client.SummaryGroup) { h.page.SummaryGroup(g) }
 
 // Page records the end of one page of a request whose first day is start (the first
 // day of a weekly report's per-day arrays), and says where the next page of the same
@@ -120,11 +110,11 @@ func (h *History) Page(start time.Time, rep *client.Report, resp *client.Respons
 		h.weekly = append(h.weekly, keptWeek{row: r, start: start})
 	}
 	h.pending = h.pending[:0]
-	agg := h.aggregator()
+	agg := h.page
 	if next, more := agg.nextPage(rep, resp); more {
 		return next, true, nil
 	}
-	h.page = nil // the next request pages on its own
+	h.page = newAggregator(h.cfg) // the next request pages on its own
 	if rep.Totals != nil && !agg.complete(rep) {
 		return 0, false, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing (raise max_pages?)",
 			start.Format(time.DateOnly), agg.summed[rep.Block], rep.Totals.Seconds)
@@ -194,7 +184,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 	}
 	var snap *Snapshot
 	if h.rep.Block == client.BlockSummary {
-		snap = h.aggregator().finish(h.rep)
+		snap = h.page.finish(h.rep)
 	} else {
 		first, last, ok := Window(h.cfg, day)
 		if !ok {
@@ -219,22 +209,15 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 func (h *History) window(from, to time.Time) *Snapshot {
 	rep := *h.rep
 	rep.Dictionaries = h.dict
-	rep.InputParams = maps.Clone(rep.InputParams)
-	if rep.InputParams == nil {
-		rep.InputParams = map[string]any{}
-	}
+	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
 	rep.InputParams["start_date"] = from.Format(time.DateOnly)
 	rep.InputParams["end_date"] = to.AddDate(0, 0, -1).Format(time.DateOnly)
 	t := &client.Totals{}
 	rep.Totals = t
-	type rateKey struct {
-		currency string
-		cents    int64
-	}
-	rates := map[rateKey]int64{}
+	rates := map[client.Rate]int64{} // billable seconds by currency and rate (BillableSeconds 0)
 	dates := map[time.Time]bool{}
 	var amount int64
-	agg := newAggregator(aggregateOptions{Breakdowns: h.cfg.Breakdowns, MaxSeries: h.cfg.MaxSeriesPerBreakdown})
+	agg := newAggregator(h.cfg)
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
 
 	switch rep.Block {
@@ -261,7 +244,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 				r.BillableAmountInCents = int64(math.Round(float64(r.BillableAmountInCents) * float64(r.Seconds) / float64(k.seconds)))
 			}
 			if r.Billable && r.HourlyRateInCents > 0 && r.Seconds > 0 {
-				rates[rateKey{r.Currency, r.HourlyRateInCents}] += r.Seconds
+				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += r.Seconds
 			}
 			amount += max(r.BillableAmountInCents, 0)
 			t.Seconds += r.Seconds
@@ -296,16 +279,17 @@ func (h *History) window(from, to time.Time) *Snapshot {
 				continue // Toggl lists no row for a user and project without time
 			}
 			if r.HourlyRateInCents > 0 && bill > 0 {
-				rates[rateKey{r.Currency, r.HourlyRateInCents}] += bill
+				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += bill
 			}
 			agg.WeeklyRow(&r)
 		}
 	}
 	t.TrackedDays = int64(len(dates))
-	for _, k := range slices.SortedFunc(maps.Keys(rates), func(a, b rateKey) int {
-		return cmp.Or(cmp.Compare(a.currency, b.currency), cmp.Compare(a.cents, b.cents))
+	for _, k := range slices.SortedFunc(maps.Keys(rates), func(a, b client.Rate) int {
+		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
 	}) {
-		t.Rates = append(t.Rates, client.Rate{BillableSeconds: rates[k], Currency: k.currency, HourlyRateInCents: k.cents})
+		k.BillableSeconds = rates[k]
+		t.Rates = append(t.Rates, k)
 	}
 	if h.hasAmount {
 		t.BillableAmountInCents = &amount

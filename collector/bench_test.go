@@ -69,7 +69,7 @@ func largeBody(typ string, n int) ([]byte, bigreport.Expected) {
 
 // decodeAggregate is what a fetch does with a body: decode it into an Aggregator, finish.
 func decodeAggregate(body []byte) (*Snapshot, error) {
-	agg := newAggregator(aggregateOptions{})
+	agg := newAggregator(config.Report{})
 	rep, err := client.Decode(bytes.NewReader(body), agg)
 	if err != nil {
 		return nil, err
@@ -383,7 +383,7 @@ func TestPeakMemoryChild(t *testing.T) {
 	switch mode {
 	case "stream":
 		c := client.New(client.Options{BaseURL: url})
-		agg := newAggregator(aggregateOptions{})
+		agg := newAggregator(config.Report{})
 		rep, _, err := c.Run(context.Background(), client.Request{Token: "peak"}, agg)
 		if err != nil {
 			t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestCardinalityIsBoundedByDefault(t *testing.T) {
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 	dict := client.Dictionaries{Tasks: map[int64]client.Task{}, Projects: map[int64]client.Project{}}
 	for id := int64(1); id <= 10_000; id++ {
 		a.DetailedRow(&client.DetailedRow{ProjectID: id%2000 + 1, UserID: id % 50, TaskID: id, TagIDs: []int64{id % 3000}, Billable: id%2 == 0,
@@ -41,7 +41,7 @@ func TestCardinalityIsBoundedByDefault(t *testing.T) {
 }
 
 func TestBreakdownsSelectWhatIsEmitted(t *testing.T) {
-	a := newAggregator(aggregateOptions{Breakdowns: []string{}})
+	a := newAggregator(config.Report{Breakdowns: []string{}})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 1, UserID: 1, TaskID: 1, TagIDs: []int64{1}, Seconds: 10})
 	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 10}})
 	totals := []*family{trackedFamily, billableFamily, billableAmountFamily, labourCostFamily, trackedDatesFamily, rateBillableFamily, runningFamily}

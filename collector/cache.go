@@ -112,7 +112,6 @@ func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), confi
 type view struct {
 	state
 	timedOut bool
-	now      time.Time
 }
 
 // scrape returns the state to serve, triggering a fetch when the cache is older than
@@ -156,7 +155,7 @@ func (t *target) snapshot(now time.Time) view {
 	if c.state.snap != nil && now.Sub(c.state.lastSuccess) > time.Duration(t.cfg.MaxStale) {
 		c.state.snap, c.state.series = nil, nil // too old to serve; also frees the memory
 	}
-	v := view{state: c.state, now: now}
+	v := view{state: c.state}
 	v.failures = maps.Clone(c.state.failures)
 	return v
 }
@@ -195,7 +194,7 @@ func (t *target) fetch(e *Exporter) {
 // without saying so), at most max_pages requests. Every page goes through the same
 // Aggregator, which counts a time entry once however many pages hold it.
 func (t *target) run(ctx context.Context, now time.Time) outcome {
-	agg := newAggregator(aggregateOptions{Breakdowns: t.cfg.Breakdowns, MaxSeries: t.cfg.MaxSeriesPerBreakdown})
+	agg := newAggregator(t.cfg)
 	body := t.cfg.Body(now)
 	var out outcome
 	var cursor int64

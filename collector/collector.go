@@ -103,13 +103,14 @@ func (e *Exporter) Names() []string {
 
 // Status is the last known state of one report, for the landing page.
 type Status struct {
-	Name        string
-	Up          bool
-	Fetched     bool // at least one attempt has ended
-	Code        string
-	Message     string
-	LastSuccess time.Time
-	Series      int
+	Name           string
+	DiscoveredFrom int64 // the workspace whose listing gave the report; 0 if configured
+	Up             bool
+	Fetched        bool // at least one attempt has ended
+	Code           string
+	Message        string
+	LastSuccess    time.Time
+	Series         int
 	// What the served values say, when there are values: the period they cover (zero
 	// when unknown), the tracked and billable time, and whether the breakdowns add up.
 	PeriodStart, PeriodEnd time.Time
@@ -127,8 +128,8 @@ func (e *Exporter) Status() []Status {
 	out := make([]Status, len(targets))
 	for i, t := range targets {
 		v := t.snapshot(e.now())
-		st := Status{Name: t.name, Up: v.code == "" && !v.lastAttempt.IsZero(), Fetched: !v.lastAttempt.IsZero(),
-			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages}
+		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(),
+			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages}
 		if s := v.snap; s != nil {
 			st.Series, st.Complete = s.Len(), s.Complete
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd

@@ -9,11 +9,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // TestProjectUsersFromRows: who tracked what, from detailed and weekly rows.
 func TestProjectUsersFromRows(t *testing.T) {
-	a := newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers}})
+	a := newAggregator(config.Report{Breakdowns: []string{ProjectUsers}})
 	for _, r := range []client.DetailedRow{
 		{UserID: 1, ProjectID: 10, Seconds: 3600},
 		{UserID: 1, ProjectID: 10, Seconds: 1800},
@@ -34,7 +35,7 @@ toggl_report_project_user_tracked_seconds{project="Website",project_id="10",repo
 		t.Error(err)
 	}
 
-	a = newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers}})
+	a = newAggregator(config.Report{Breakdowns: []string{ProjectUsers}})
 	a.WeeklyRow(&client.WeeklyRow{UserID: 1, ProjectID: 11, Seconds: []int64{3600, 0, 1800, 0, 0, 0, 0}})
 	a.WeeklyRow(&client.WeeklyRow{UserID: 2, ProjectID: 11, Seconds: []int64{0, 60, 0, 0, 0, 0, 0}})
 	s = a.finish(&client.Report{Type: "weekly", Block: client.BlockWeekly, Dictionaries: testDictionaries(), Totals: &client.Totals{Seconds: 5460}})
@@ -65,7 +66,7 @@ func TestProjectUsersFromSummary(t *testing.T) {
 		"users by projects": {byUser, "users", "projects"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a := newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers, Projects, Users}})
+			a := newAggregator(config.Report{Breakdowns: []string{ProjectUsers, Projects, Users}})
 			for i := range tc.groups {
 				a.SummaryGroup(&tc.groups[i])
 			}
@@ -87,7 +88,7 @@ func TestProjectUsersFromSummary(t *testing.T) {
 			}
 		})
 	}
-	a := newAggregator(aggregateOptions{Breakdowns: []string{ProjectUsers}})
+	a := newAggregator(config.Report{Breakdowns: []string{ProjectUsers}})
 	a.SummaryGroup(&byProject[0])
 	s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, InputParams: map[string]any{"grouping": "projects", "sub_grouping": "time_entries"}})
 	if n := count(s, projectUserFamily); n != 0 {
@@ -99,7 +100,7 @@ func TestProjectUsersFromSummary(t *testing.T) {
 // never lower a total.
 func TestRunningEntries(t *testing.T) {
 	nine := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	a := newAggregator(aggregateOptions{})
+	a := newAggregator(config.Report{})
 	for _, r := range []client.DetailedRow{
 		{UserID: 1, ProjectID: 10, TimeEntries: []client.TimeEntry{{ID: 1, Seconds: 3600, Start: nine.Add(-3 * time.Hour)}}},
 		{UserID: 1, ProjectID: 10, TimeEntries: []client.TimeEntry{{ID: 2, Seconds: -1764579600, Start: nine, Running: true}}},
@@ -134,7 +135,7 @@ toggl_report_user_tracked_seconds{report="r",user="Bob",user_id="2"} 0
 		t.Errorf("running entries made the report incomplete: summed %d of %d", s.Summed, s.Total)
 	}
 	// A summary cannot tell: no running-entry series at all.
-	s = newAggregator(aggregateOptions{}).finish(&client.Report{Type: "summary", Block: client.BlockSummary, Totals: &client.Totals{}})
+	s = newAggregator(config.Report{}).finish(&client.Report{Type: "summary", Block: client.BlockSummary, Totals: &client.Totals{}})
 	if n := count(s, runningFamily) + count(s, runningStartFamily); n != 0 {
 		t.Errorf("%d running-entry series from a summary", n)
 	}
@@ -144,7 +145,7 @@ toggl_report_user_tracked_seconds{report="r",user="Bob",user_id="2"} 0
 // amount families are capped like the breakdowns, with their sums kept.
 func TestCurrenciesAreBounded(t *testing.T) {
 	const limit = 10
-	a := newAggregator(aggregateOptions{Breakdowns: []string{Projects}, MaxSeries: limit})
+	a := newAggregator(config.Report{Breakdowns: []string{Projects}, MaxSeriesPerBreakdown: limit})
 	var rates []client.Rate
 	for i := range 50_000 {
 		rates = append(rates, client.Rate{BillableSeconds: 1, Currency: fmt.Sprintf("C%04d", i%3000), HourlyRateInCents: int64(i)})

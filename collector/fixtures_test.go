@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected exposition files in testdata/")
@@ -36,7 +37,7 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			agg := newAggregator(aggregateOptions{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
+			agg := newAggregator(config.Report{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 			rep, err := client.Decode(f, agg)
 			if notReports[name] {
 				if client.Code(err) != client.CodeDecode || !strings.Contains(err.Error(), "no result block with totals") {

@@ -31,16 +31,11 @@ const defaultScrapeTimeout = 30 * time.Second
 // scrapeContext bounds a scrape by Prometheus' timeout header minus the offset.
 func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.CancelFunc) {
 	timeout := defaultScrapeTimeout
-	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
-			// Capped before the conversion, which overflows for 1e300 or +Inf.
-			timeout = time.Duration(min(secs, maxSeconds)*float64(time.Second)) - o.TimeoutOffset
-			if timeout <= 0 {
-				// An offset larger than the timeout leaves no time to fetch: answer
-				// from the cache at once rather than fail the scrape.
-				timeout = time.Millisecond
-			}
-		}
+	if secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && secs > 0 {
+		// Capped before the conversion, which overflows for 1e300 or +Inf. An offset
+		// larger than the timeout leaves no time to fetch: answer from the cache at
+		// once rather than fail the scrape.
+		timeout = max(time.Duration(min(secs, maxSeconds)*float64(time.Second))-o.TimeoutOffset, time.Millisecond)
 	}
 	if o.MaxTimeout > 0 {
 		timeout = min(timeout, o.MaxTimeout)
@@ -111,8 +106,7 @@ func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 		ctx, cancel := scrapeContext(r, o)
 		defer cancel()
 		c, err := e.Collector(ctx, name)
-		var unknown UnknownReportError
-		if errors.As(err, &unknown) {
+		if err != nil { // an UnknownReportError, the only one
 			echo := strconv.Quote(name)
 			if len(name) > maxEcho {
 				echo = strconv.Quote(name[:maxEcho]) + "..."
