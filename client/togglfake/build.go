@@ -34,8 +34,6 @@ type projectDef struct {
 	currency  string // "": none
 	rate      int64  // hourly rate in cents; 0: none (entries are not billable)
 	estimated int64  // seconds; 0: none
-	before    int64  // seconds tracked before any generated entry, for actual_seconds
-	startDate string
 }
 
 type userDef struct {
@@ -43,7 +41,6 @@ type userDef struct {
 	name   string
 	email  string
 	labour int64 // labour cost per hour, in cents
-	groups []int64
 }
 
 type taskDef struct {
@@ -51,7 +48,6 @@ type taskDef struct {
 	name      string
 	projectID int64
 	estimated int64 // seconds; 0: none
-	before    int64 // seconds tracked before any generated entry
 }
 
 // entry is one time entry.
@@ -216,55 +212,40 @@ func (w *world) totals(p period, entries []entry) totalsJSON {
 	return t
 }
 
-// dictionaries renders the world's dictionaries. The actual seconds of projects and the
-// tracked seconds of tasks are what was tracked before (the before fields) plus history.
-func (w *world) dictionaries(history []entry) dictionariesJSON {
-	tracked := map[int64]int64{}     // by project
-	taskTracked := map[int64]int64{} // by task
-	for i := range history {
-		tracked[history[i].project] += history[i].seconds()
-		taskTracked[history[i].task] += history[i].seconds()
-	}
-	d := dictionaryMaps{
+// dictionaries renders the world's dictionaries.
+func (w *world) dictionaries() dictionariesJSON {
+	key := func(id int64) string { return strconv.FormatInt(id, 10) }
+	d := dictionariesJSON{
 		Projects:   make(map[string]projectJSON, len(w.projects)),
-		Clients:    make(map[string]clientJSON, len(w.clients)),
+		Clients:    entities(w.clients),
 		Users:      make(map[string]userJSON, len(w.users)),
 		Tasks:      make(map[string]taskJSON, len(w.tasks)),
-		Tags:       make(map[string]entityJSON, len(w.tags)),
-		UserGroups: make(map[string]entityJSON, len(w.groups)),
+		Tags:       entities(w.tags),
+		UserGroups: entities(w.groups),
 	}
-	key := func(id int64) string { return strconv.FormatInt(id, 10) }
 	for _, p := range w.projects {
-		actual := p.before + tracked[p.id]
-		j := projectJSON{
-			ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: nonZero(p.currency),
-			ActualHours: actual / 3600, ActualSeconds: actual, StartDate: p.startDate,
-		}
+		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: nonZero(p.currency)}
 		if p.estimated != 0 {
 			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
 		}
 		d.Projects[key(p.id)] = j
 	}
-	for _, c := range w.clients {
-		d.Clients[key(c.ID)] = clientJSON{ID: c.ID, Name: c.Name}
-	}
 	for _, u := range w.users {
-		d.Users[key(u.id)] = userJSON{
-			ID: u.id, Name: u.name, Email: u.email, GroupIDs: u.groups, LabourCost: ptr(u.labour),
-			AvatarURL: "https://assets.track.toggl.com/avatars/" + key(u.id) + ".png",
-		}
+		d.Users[key(u.id)] = userJSON{ID: u.id, Name: u.name, Email: u.email, LabourCost: ptr(u.labour)}
 	}
 	for _, t := range w.tasks {
-		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID,
-			EstimatedSeconds: nonZero(t.estimated), TrackedSeconds: t.before + taskTracked[t.id]}
+		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID, EstimatedSeconds: nonZero(t.estimated)}
 	}
-	for _, t := range w.tags {
-		d.Tags[key(t.ID)] = t
+	return d
+}
+
+// entities keys es by id, as dictionaries do.
+func entities(es []entityJSON) map[string]entityJSON {
+	m := make(map[string]entityJSON, len(es))
+	for _, e := range es {
+		m[strconv.FormatInt(e.ID, 10)] = e
 	}
-	for _, g := range w.groups {
-		d.UserGroups[key(g.ID)] = g
-	}
-	return dictionariesJSON{dictionaryMaps: d, Filters: d}
+	return m
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: one row per day,
@@ -319,7 +300,7 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 			j.TagIDs = []int64{}
 		}
 		if p := w.project[e.project]; p != nil {
-			j.ProjectID, j.ProjectColor, j.ProjectHex = ptr(p.id), ptr(p.color), ptr(p.color)
+			j.ProjectID, j.ProjectColor = ptr(p.id), ptr(p.color)
 		}
 		if rate != 0 {
 			var amount int64
@@ -348,7 +329,6 @@ func renderTimeEntry(e entry) timeEntryJSON {
 		j.Stop = ptr(e.stop.Format(timeFormat))
 		j.At = *j.Stop
 	}
-	j.AtTz = j.At
 	return j
 }
 
@@ -373,7 +353,6 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 			}
 			if pr := w.project[e.project]; pr != nil {
 				r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
-				r.ProjectColor, r.ProjectHexColor = ptr(pr.color), ptr(pr.color)
 				if c := w.client[pr.clientID]; c != nil {
 					r.ClientName = ptr(c.Name)
 				}
@@ -519,7 +498,6 @@ type reportData struct {
 	period    period
 	entries   []entry   // the entries that started in period
 	rows      [][]entry // detailed reports only: the same entries grouped into rows
-	history   []entry   // feeds the dictionaries' actual and tracked seconds
 }
 
 // marshalReport renders a full report body of d.typ.
@@ -534,7 +512,7 @@ func (w *world) marshalReport(d reportData) []byte {
 		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": true},
 		InputParams:  d.params,
 		SavedParams:  d.params,
-		Dictionaries: w.dictionaries(d.history),
+		Dictionaries: w.dictionaries(),
 	}
 	totals := w.totals(d.period, d.entries)
 	switch d.typ {

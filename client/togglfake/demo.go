@@ -81,9 +81,8 @@ func demoBody(typ string, now time.Time) []byte {
 		team = support
 		d.name, d.params = "Support desk – weekly timesheet", map[string]any{}
 	}
-	history := team.entries(periodEnding(now, 30), now)
 	p := periodEnding(now, days)
-	d.period, d.entries, d.history = p, p.within(history), history
+	d.period, d.entries = p, team.entries(p, now)
 	if typ == "detailed" {
 		d.rows = groupRows(p, d.entries)
 	}
@@ -131,20 +130,20 @@ var agency = newDemoTeam(4_000_000_000, &world{
 	currency: "USD",
 	clients:  []entityJSON{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
 	projects: []projectDef{
-		{id: website, name: "Website Relaunch", color: "#0b83d9", clientID: acme, currency: "USD", rate: 9550, estimated: 900 * 3600, before: 211 * 3600, startDate: "2024-11-04"},
-		{id: mobileApp, name: "Mobile App", color: "#9e5bd9", clientID: acme, currency: "USD", rate: 9550, estimated: 1200 * 3600, before: 157 * 3600, startDate: "2025-01-13"},
-		{id: sapIntegration, name: "SAP Integration", color: "#d94182", clientID: globex, currency: "EUR", rate: 11000, estimated: 600 * 3600, before: 64 * 3600, startDate: "2025-02-03"},
-		{id: dataPlatform, name: "Data Platform", color: "#e36a00", clientID: globex, currency: "EUR", rate: 11000, before: 402 * 3600, startDate: "2024-06-17"},
-		{id: supportRetainer, name: "Support Retainer", color: "#2da608", clientID: initech, currency: "USD", rate: 12000, before: 1290 * 3600, startDate: "2023-09-01"},
-		{id: internalTooling, name: "Internal Tooling", color: "#525266", currency: "USD", estimated: 400 * 3600, before: 37 * 3600, startDate: "2025-01-06"},
+		{id: website, name: "Website Relaunch", color: "#0b83d9", clientID: acme, currency: "USD", rate: 9550, estimated: 900 * 3600},
+		{id: mobileApp, name: "Mobile App", color: "#9e5bd9", clientID: acme, currency: "USD", rate: 9550, estimated: 1200 * 3600},
+		{id: sapIntegration, name: "SAP Integration", color: "#d94182", clientID: globex, currency: "EUR", rate: 11000, estimated: 600 * 3600},
+		{id: dataPlatform, name: "Data Platform", color: "#e36a00", clientID: globex, currency: "EUR", rate: 11000},
+		{id: supportRetainer, name: "Support Retainer", color: "#2da608", clientID: initech, currency: "USD", rate: 12000},
+		{id: internalTooling, name: "Internal Tooling", color: "#525266", currency: "USD", estimated: 400 * 3600},
 	},
 	tasks: []taskDef{
-		{id: 501, name: "Homepage mockups", projectID: website, estimated: 160 * 3600, before: 22 * 3600},
-		{id: 502, name: "Checkout flow", projectID: website, estimated: 180 * 3600, before: 18 * 3600},
-		{id: 503, name: "Offline sync", projectID: mobileApp, estimated: 240 * 3600, before: 31 * 3600},
-		{id: 504, name: "Order import", projectID: sapIntegration, estimated: 120 * 3600, before: 9 * 3600},
-		{id: 505, name: "Nightly ETL", projectID: dataPlatform, before: 120 * 3600},
-		{id: 506, name: "CI pipeline", projectID: internalTooling, estimated: 90 * 3600, before: 4 * 3600},
+		{id: 501, name: "Homepage mockups", projectID: website, estimated: 160 * 3600},
+		{id: 502, name: "Checkout flow", projectID: website, estimated: 180 * 3600},
+		{id: 503, name: "Offline sync", projectID: mobileApp, estimated: 240 * 3600},
+		{id: 504, name: "Order import", projectID: sapIntegration, estimated: 120 * 3600},
+		{id: 505, name: "Nightly ETL", projectID: dataPlatform},
+		{id: 506, name: "CI pipeline", projectID: internalTooling, estimated: 90 * 3600},
 	},
 	tags: []entityJSON{
 		{ID: tagDesign, Name: "design"}, {ID: tagBackend, Name: "backend"}, {ID: tagFrontend, Name: "frontend"},
@@ -152,30 +151,30 @@ var agency = newDemoTeam(4_000_000_000, &world{
 	},
 	groups: []entityJSON{{ID: 601, Name: "Engineering"}, {ID: 602, Name: "Design & Product"}},
 }, activity{supportRetainer, 0, "On-call: production incident", []int64{tagFix}}, []demoUser{
-	{userDef{301, "Alice Moreau", "alice@example.com", 5200, []int64{602}}, []activity{
+	{userDef{301, "Alice Moreau", "alice@example.com", 5200}, []activity{
 		{website, 501, "Landing page mockups", []int64{tagDesign, tagFrontend}},
 		{mobileApp, 0, "Onboarding screens", []int64{tagDesign}},
 		{website, 501, "Landing page mockups", []int64{tagDesign, tagFrontend}},
 		{0, 0, "Email and admin", nil},
 	}, false},
-	{userDef{302, "Bao Nguyen", "bao@example.com", 4800, []int64{601}}, []activity{
+	{userDef{302, "Bao Nguyen", "bao@example.com", 4800}, []activity{
 		{mobileApp, 503, "Offline sync", []int64{tagBackend}},
 		{sapIntegration, 504, "Order import mapping", []int64{tagBackend}},
 		{dataPlatform, 505, "Nightly ETL", []int64{tagBackend, tagFix}},
 		{0, 0, "Team meeting", []int64{tagMeeting}},
 	}, false},
-	{userDef{303, "Carla Jensen", "carla@example.com", 4500, []int64{601}}, []activity{
+	{userDef{303, "Carla Jensen", "carla@example.com", 4500}, []activity{
 		{website, 502, "Checkout flow", []int64{tagFrontend}},
 		{website, 502, "Checkout flow", []int64{tagFrontend}},
 		{internalTooling, 506, "CI pipeline", []int64{tagBackend}},
 		{mobileApp, 503, "Offline sync", []int64{tagFrontend, tagFix}},
 	}, false},
-	{userDef{304, "Dmitri Volkov", "dmitri@example.com", 5000, []int64{601}}, []activity{
+	{userDef{304, "Dmitri Volkov", "dmitri@example.com", 5000}, []activity{
 		{supportRetainer, 0, "Customer tickets", []int64{tagFix}},
 		{supportRetainer, 0, "Server maintenance", []int64{tagBackend}},
 		{dataPlatform, 505, "Nightly ETL", []int64{tagBackend, tagFix}},
 	}, true},
-	{userDef{305, "Emeka Okafor", "emeka@example.com", 4300, []int64{602}}, []activity{
+	{userDef{305, "Emeka Okafor", "emeka@example.com", 4300}, []activity{
 		{sapIntegration, 0, "Client workshop", []int64{tagMeeting}},
 		{mobileApp, 0, "Sprint planning", []int64{tagMeeting}},
 		{0, 0, "Team meeting", []int64{tagMeeting}},
@@ -190,25 +189,25 @@ var support = newDemoTeam(6_000_000_000, &world{
 	currency: "EUR",
 	clients:  []entityJSON{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
 	projects: []projectDef{
-		{id: helpdesk, name: "Helpdesk", color: "#06a893", clientID: umbrella, currency: "EUR", rate: 7500, before: 820 * 3600, startDate: "2024-02-01"},
-		{id: managedHosting, name: "Managed Hosting", color: "#c9806b", clientID: northwind, currency: "EUR", rate: 9000, estimated: 500 * 3600, before: 310 * 3600, startDate: "2024-09-02"},
-		{id: knowBase, name: "Knowledge Base", color: "#465bb3", currency: "EUR", estimated: 120 * 3600, before: 45 * 3600, startDate: "2025-01-06"},
+		{id: helpdesk, name: "Helpdesk", color: "#06a893", clientID: umbrella, currency: "EUR", rate: 7500},
+		{id: managedHosting, name: "Managed Hosting", color: "#c9806b", clientID: northwind, currency: "EUR", rate: 9000, estimated: 500 * 3600},
+		{id: knowBase, name: "Knowledge Base", color: "#465bb3", currency: "EUR", estimated: 120 * 3600},
 	},
 	tags:   []entityJSON{{ID: tagPhone, Name: "phone"}, {ID: tagEmail, Name: "email"}, {ID: tagEscalation, Name: "escalation"}},
 	groups: []entityJSON{{ID: 611, Name: "Support"}},
 }, activity{}, []demoUser{
-	{userDef{311, "Fatima Haddad", "fatima@example.com", 3800, []int64{611}}, []activity{
+	{userDef{311, "Fatima Haddad", "fatima@example.com", 3800}, []activity{
 		{helpdesk, 0, "Tickets", []int64{tagPhone}},
 		{helpdesk, 0, "Tickets", []int64{tagEmail}},
 		{managedHosting, 0, "Patch window", nil},
 		{knowBase, 0, "How-to articles", nil},
 	}, false},
-	{userDef{312, "Gustavo Lima", "gustavo@example.com", 4100, []int64{611}}, []activity{
+	{userDef{312, "Gustavo Lima", "gustavo@example.com", 4100}, []activity{
 		{helpdesk, 0, "Tickets", []int64{tagEmail}},
 		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
 		{managedHosting, 0, "Backup checks", nil},
 	}, false},
-	{userDef{313, "Hana Sato", "hana@example.com", 3900, []int64{611}}, []activity{
+	{userDef{313, "Hana Sato", "hana@example.com", 3900}, []activity{
 		{managedHosting, 0, "Server monitoring", nil},
 		{managedHosting, 0, "Patch window", nil},
 		{helpdesk, 0, "Escalations", []int64{tagEscalation}},

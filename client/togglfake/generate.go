@@ -59,7 +59,7 @@ func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
 	w, rows := generateDetailed(spec)
 	entries := slices.Concat(rows...)
 	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
-		period: generatedWeek, entries: entries, rows: rows, history: entries})
+		period: generatedWeek, entries: entries, rows: rows})
 }
 
 // generateDetailed returns the world and the rows of spec, in order of start. The same
@@ -134,7 +134,7 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 		r := rates[i%len(rates)]
 		p := projectDef{
 			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1),
-			color: fmt.Sprintf("#%06x", rng.IntN(1<<24)), startDate: "2024-01-01",
+			color:    fmt.Sprintf("#%06x", rng.IntN(1<<24)),
 			currency: r.Currency, rate: r.HourlyRateInCents,
 		}
 		if clients > 0 && i%4 != 3 {

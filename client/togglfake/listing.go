@@ -38,19 +38,15 @@ type Workspace struct {
 }
 
 type savedReportJSON struct {
-	ID                  int64   `json:"id"`
-	Name                string  `json:"name"`
-	Token               string  `json:"token"`
-	Public              bool    `json:"public"`
-	FixedDaterange      bool    `json:"fixed_daterange"`
-	Params              string  `json:"params"`
-	UID                 int64   `json:"uid"`
-	UpdatedAt           string  `json:"updated_at"`
-	UpdatedBy           int64   `json:"updated_by"`
-	IsCommentingEnabled bool    `json:"is_commenting_enabled"`
-	ScheduledEmailUIDs  []int64 `json:"scheduled_email_uids"`
-	ScheduledEmailGIDs  []int64 `json:"scheduled_email_gids"`
-	DeletedAt           *string `json:"deleted_at"`
+	ID                 int64   `json:"id"`
+	Name               string  `json:"name"`
+	Token              string  `json:"token"`
+	Public             bool    `json:"public"`
+	FixedDaterange     bool    `json:"fixed_daterange"`
+	Params             string  `json:"params"`
+	UpdatedAt          string  `json:"updated_at"`
+	ScheduledEmailUIDs []int64 `json:"scheduled_email_uids"`
+	DeletedAt          *string `json:"deleted_at"`
 }
 
 // SetWorkspace adds or replaces the listing of workspace id, served at
@@ -116,8 +112,7 @@ func (f *Fake) serveListing(w http.ResponseWriter, r *http.Request, kind, user s
 			}
 			out = append(out, savedReportJSON{
 				ID: s.ID, Name: s.Name, Token: s.Token, Public: s.Public, FixedDaterange: s.FixedDaterange,
-				Params: string(params), UID: 1, UpdatedAt: "2025-03-01T09:00:00+00:00", UpdatedBy: 1,
-				ScheduledEmailUIDs: []int64{}, ScheduledEmailGIDs: []int64{},
+				Params: string(params), UpdatedAt: "2025-03-01T09:00:00+00:00", ScheduledEmailUIDs: []int64{},
 			})
 		}
 		write(w, r, http.StatusOK, contentTypeJSON, mustMarshal(out), Fault{})
