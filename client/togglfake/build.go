@@ -329,6 +329,7 @@ func renderTimeEntry(e entry) timeEntryJSON {
 		j.Stop = ptr(e.stop.Format(timeFormat))
 		j.At = *j.Stop
 	}
+	j.AtTz = j.At
 	return j
 }
 

@@ -115,6 +115,7 @@ type timeEntryJSON struct {
 	Start   string  `json:"start"`
 	Stop    *string `json:"stop"` // null while running
 	At      string  `json:"at"`
+	AtTz    string  `json:"at_tz"`
 }
 
 type summaryGroupJSON struct {
