@@ -333,8 +333,8 @@ func renderTimeEntry(e entry) timeEntryJSON {
 	return j
 }
 
-// weeklyRows renders one row per user and project, with one element per day of p in
-// each per-day array.
+// weeklyRows renders one row per user and project, in the order of their first entry, with
+// one element per day of p in each per-day array.
 func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 	type rowKey struct{ user, project int64 }
 	var keys []rowKey
@@ -366,11 +366,6 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 		r.BillableSeconds[d] += w.billableSeconds(e)
 		r.BillableAmountsInCents[d] += w.amount(e)
 	}
-	byProject := compareSummaryKeys(dimProjects)
-	slices.SortFunc(keys, func(a, b rowKey) int {
-		return cmp.Or(cmp.Compare(rows[a].UserName, rows[b].UserName),
-			byProject(w.summaryKey(dimProjects, &entry{project: a.project}), w.summaryKey(dimProjects, &entry{project: b.project})))
-	})
 	out := make([]weeklyRowJSON, len(keys))
 	for i, k := range keys {
 		out[i] = *rows[k]
@@ -413,14 +408,9 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	return summaryKey{}
 }
 
-// compareSummaryKeys orders groups and sub-groups by title, "none" (id 0) last.
-func compareSummaryKeys(dim string) func(a, b summaryKey) int {
-	return func(a, b summaryKey) int {
-		if dim != dimTimeEntries && (a.id == 0) != (b.id == 0) {
-			return cmp.Compare(b.id, a.id) // the 0 of none after any id
-		}
-		return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.id, b.id))
-	}
+// compareSummaryKeys orders groups and sub-groups by title, then id.
+func compareSummaryKeys(a, b summaryKey) int {
+	return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.id, b.id))
 }
 
 // summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
@@ -457,14 +447,14 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 		}
 	}
 
-	keys := slices.SortedFunc(maps.Keys(subs), compareSummaryKeys(grouping))
+	keys := slices.SortedFunc(maps.Keys(subs), compareSummaryKeys)
 	groups := make([]summaryGroupJSON, 0, len(keys))
 	for _, gk := range keys {
 		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
 		if gk.id != 0 {
 			g.ID, g.Names = ptr(gk.id), []string{gk.title}
 		}
-		for _, sk := range slices.SortedFunc(maps.Keys(subs[gk]), compareSummaryKeys(subGrouping)) {
+		for _, sk := range slices.SortedFunc(maps.Keys(subs[gk]), compareSummaryKeys) {
 			sg := subs[gk][sk]
 			j := summarySubGroupJSON{ID: nonZero(sk.id), Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
 			if sk.id != 0 || subGrouping == dimTimeEntries {
