@@ -47,8 +47,16 @@ type pageRequest struct {
 }
 
 // serveReport answers an authorised request for rep: its body (or the page pg asks for),
-// or what its Fault says.
+// what its Fault says, or the page of a listing.
 func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequest) {
+	if rep.listing != nil {
+		if body := rep.listing.page(r); body != nil {
+			write(w, r, http.StatusOK, contentTypeJSON, body, Fault{})
+		} else {
+			writeStatus(w, r, http.StatusBadRequest, "page and per_page must be positive integers", Fault{})
+		}
+		return
+	}
 	fault := rep.Fault
 	if p := rep.Paging; p != nil {
 		if !pg.fromOK {
