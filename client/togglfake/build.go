@@ -161,17 +161,6 @@ func (p period) dates() (start, end string) {
 	return p.first.Format(time.DateOnly), p.first.AddDate(0, 0, p.days-1).Format(time.DateOnly)
 }
 
-// within returns the entries that started in p.
-func (p period) within(entries []entry) []entry {
-	var out []entry
-	for _, e := range entries {
-		if p.day(e.start) >= 0 {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
 func (w *world) totals(p period, entries []entry) totalsJSON {
 	billable := map[rateJSON]int64{}

@@ -84,6 +84,7 @@ func demoBody(typ string, now time.Time) []byte {
 	p := periodEnding(now, days)
 	d.period, d.entries = p, team.entries(p, now)
 	if typ == "detailed" {
+		d.entries = team.withBoundaryCall(p, d.entries, now)
 		d.rows = groupRows(p, d.entries)
 	}
 	return team.world.marshalReport(d)
@@ -99,17 +100,17 @@ type activity struct {
 type demoUser struct {
 	userDef
 	activities []activity // drawn at random: one listed twice comes twice as often
-	onCall     bool       // works weekends too, and always has a timer running
+	// onCall, if set, is what the user's timer runs for: on call, the user works weekends
+	// too and always has a timer running, restarted every hour so that it was started two
+	// to three hours ago.
+	onCall *activity
 }
 
-// demoTeam is a workspace and the people tracking time in it.
+// demoTeam is a workspace and the people tracking time in it. Time-entry ids are
+// user*10^8 + day*100 + k, the timer's user*10^8 + 9*10^7 + its start in hours.
 type demoTeam struct {
-	world  *world
-	users  []demoUser
-	idBase int64 // time-entry ids are idBase + day*1000 + user*100 + k
-	// running is the timer of the on-call user: always on, restarted every hour so that it
-	// was started two to three hours ago.
-	running activity
+	world *world
+	users []demoUser
 }
 
 const (
@@ -126,7 +127,7 @@ const (
 // agency is the workspace of the detailed and summary demo reports. Rates: Acme USD
 // 95.50/h, Globex EUR 110/h, Initech USD 120/h; Internal Tooling and entries without a
 // project are not billable.
-var agency = newDemoTeam(4_000_000_000, &world{
+var agency = newDemoTeam(&world{
 	currency: "USD",
 	clients:  []entityJSON{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
 	projects: []projectDef{
@@ -150,42 +151,42 @@ var agency = newDemoTeam(4_000_000_000, &world{
 		{ID: tagMeeting, Name: "meeting"}, {ID: tagFix, Name: "bugfix"},
 	},
 	groups: []entityJSON{{ID: 601, Name: "Engineering"}, {ID: 602, Name: "Design & Product"}},
-}, activity{supportRetainer, 0, "On-call: production incident", []int64{tagFix}}, []demoUser{
+}, []demoUser{
 	{userDef{301, "Alice Moreau", "alice@example.com", 5200}, []activity{
 		{website, 501, "Landing page mockups", []int64{tagDesign, tagFrontend}},
 		{mobileApp, 0, "Onboarding screens", []int64{tagDesign}},
 		{website, 501, "Landing page mockups", []int64{tagDesign, tagFrontend}},
 		{0, 0, "Email and admin", nil},
-	}, false},
+	}, nil},
 	{userDef{302, "Bao Nguyen", "bao@example.com", 4800}, []activity{
 		{mobileApp, 503, "Offline sync", []int64{tagBackend}},
 		{sapIntegration, 504, "Order import mapping", []int64{tagBackend}},
 		{dataPlatform, 505, "Nightly ETL", []int64{tagBackend, tagFix}},
 		{0, 0, "Team meeting", []int64{tagMeeting}},
-	}, false},
+	}, nil},
 	{userDef{303, "Carla Jensen", "carla@example.com", 4500}, []activity{
 		{website, 502, "Checkout flow", []int64{tagFrontend}},
 		{website, 502, "Checkout flow", []int64{tagFrontend}},
 		{internalTooling, 506, "CI pipeline", []int64{tagBackend}},
 		{mobileApp, 503, "Offline sync", []int64{tagFrontend, tagFix}},
-	}, false},
+	}, nil},
 	{userDef{304, "Dmitri Volkov", "dmitri@example.com", 5000}, []activity{
 		{supportRetainer, 0, "Customer tickets", []int64{tagFix}},
 		{supportRetainer, 0, "Server maintenance", []int64{tagBackend}},
 		{dataPlatform, 505, "Nightly ETL", []int64{tagBackend, tagFix}},
-	}, true},
+	}, &activity{supportRetainer, 0, "On-call: production incident", []int64{tagFix}}},
 	{userDef{305, "Emeka Okafor", "emeka@example.com", 4300}, []activity{
 		{sapIntegration, 0, "Client workshop", []int64{tagMeeting}},
 		{mobileApp, 0, "Sprint planning", []int64{tagMeeting}},
 		{0, 0, "Team meeting", []int64{tagMeeting}},
 		{internalTooling, 0, "Hiring interviews", nil},
-	}, false},
+	}, nil},
 })
 
 // support is the workspace of the weekly demo report: a support desk billing in euros
 // only. Rates: Umbrella Health EUR 75/h, Northwind EUR 90/h; the knowledge base is not
 // billable.
-var support = newDemoTeam(6_000_000_000, &world{
+var support = newDemoTeam(&world{
 	currency: "EUR",
 	clients:  []entityJSON{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
 	projects: []projectDef{
@@ -195,47 +196,45 @@ var support = newDemoTeam(6_000_000_000, &world{
 	},
 	tags:   []entityJSON{{ID: tagPhone, Name: "phone"}, {ID: tagEmail, Name: "email"}, {ID: tagEscalation, Name: "escalation"}},
 	groups: []entityJSON{{ID: 611, Name: "Support"}},
-}, activity{}, []demoUser{
+}, []demoUser{
 	{userDef{311, "Fatima Haddad", "fatima@example.com", 3800}, []activity{
 		{helpdesk, 0, "Tickets", []int64{tagPhone}},
 		{helpdesk, 0, "Tickets", []int64{tagEmail}},
 		{managedHosting, 0, "Patch window", nil},
 		{knowBase, 0, "How-to articles", nil},
-	}, false},
+	}, nil},
 	{userDef{312, "Gustavo Lima", "gustavo@example.com", 4100}, []activity{
 		{helpdesk, 0, "Tickets", []int64{tagEmail}},
 		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
 		{managedHosting, 0, "Backup checks", nil},
-	}, false},
+	}, nil},
 	{userDef{313, "Hana Sato", "hana@example.com", 3900}, []activity{
 		{managedHosting, 0, "Server monitoring", nil},
 		{managedHosting, 0, "Patch window", nil},
 		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
 		{0, 0, "Team meeting", nil},
-	}, false},
+	}, nil},
 })
 
-func newDemoTeam(idBase int64, w *world, running activity, users []demoUser) *demoTeam {
+func newDemoTeam(w *world, users []demoUser) *demoTeam {
 	for _, u := range users {
 		w.users = append(w.users, u.userDef)
 	}
 	w.index()
-	return &demoTeam{world: w, users: users, idBase: idBase, running: running}
+	return &demoTeam{world: w, users: users}
 }
 
 // entries returns the team's entries of p that have ended by now, plus the on-call
 // user's running timer, in order of start. Entries in progress at now are left out (they
-// appear when they end), so that only the timer is running. Then a call is added at the
-// first page boundary of the last 7 days (see boundaryCall).
+// appear when they end), so that only the timer is running.
 func (t *demoTeam) entries(p period, now time.Time) []entry {
 	// Started two to three hours ago, the same all hour long.
 	timerStart := now.Truncate(time.Hour).Add(-2 * time.Hour)
 	var entries []entry
 	for d := range p.days {
-		day := p.first.AddDate(0, 0, d)
-		for ui, u := range t.users {
-			for _, e := range t.day(u, ui, day) {
-				if e.stop.After(now) || (u.onCall && e.stop.After(timerStart)) {
+		for _, u := range t.users {
+			for _, e := range t.day(u, p.first.AddDate(0, 0, d)) {
+				if e.stop.After(now) || (u.onCall != nil && e.stop.After(timerStart)) {
 					break
 				}
 				entries = append(entries, e)
@@ -243,50 +242,48 @@ func (t *demoTeam) entries(p period, now time.Time) []entry {
 		}
 	}
 	for _, u := range t.users {
-		if u.onCall && p.day(timerStart) >= 0 {
-			a := t.running
+		if a := u.onCall; a != nil && p.day(timerStart) >= 0 {
 			entries = append(entries, entry{
-				id:   t.idBase + 900_000_000 + timerStart.Unix()/3600,
+				id:   u.id*1e8 + 9e7 + timerStart.Unix()/3600,
 				user: u.id, project: a.project, description: a.description, tags: a.tags,
 				billable: true, start: timerStart, running: true,
 			})
 		}
 	}
 	slices.SortFunc(entries, compareStart)
-	if call, ok := t.boundaryCall(entries, now); ok {
-		entries = append(entries, call)
-		slices.SortFunc(entries, compareStart)
-	}
 	return entries
 }
 
-// boundaryCall returns a short call that the user after A (in team order) joins at the
-// very second A started, A being the last row of the first page of the last 7 days'
-// detailed report: the call's row is the first of the second page and shares its start
-// with the row before, so the second page repeats that row. The last 7 days hold far more
-// than a page before today, so the call is the same all day long.
-func (t *demoTeam) boundaryCall(entries []entry, now time.Time) (entry, bool) {
-	week := periodEnding(now, 7)
-	rows := groupRows(week, week.within(entries))
+// withBoundaryCall adds to entries (of p, in order of start) a short call that the user
+// after A (in team order) joins at the very second A started, A being the last row of the
+// first page of p's detailed report: the call's row is the first of the second page and
+// shares its start with the row before, so the second page repeats that row. The last 7
+// days hold far more than a page before today, so the call is the same all day long.
+func (t *demoTeam) withBoundaryCall(p period, entries []entry, now time.Time) []entry {
+	rows := groupRows(p, entries)
 	if len(rows) <= DefaultPageSize {
-		return entry{}, false
+		return entries
 	}
 	a := rows[DefaultPageSize-1][0]
 	ui := slices.IndexFunc(t.users, func(u demoUser) bool { return u.id == a.user })
-	caller := t.users[(ui+1)%len(t.users)]
 	call := entry{
-		id: a.id + 500_000_000, user: caller.id, project: a.project,
+		id: a.id + 5e7, user: t.users[(ui+1)%len(t.users)].id, project: a.project,
 		description: "Call with " + t.world.userName(a.user), billable: a.billable,
 		start: a.start, stop: a.start.Add(10 * time.Minute),
 	}
-	return call, !a.running && !call.stop.After(now)
+	if a.running || call.stop.After(now) {
+		return entries
+	}
+	entries = append(entries, call)
+	slices.SortFunc(entries, compareStart)
+	return entries
 }
 
 // day returns user u's entries on day (midnight), the same whenever asked: the schedule
 // is drawn from a generator seeded by the date and the user.
-func (t *demoTeam) day(u demoUser, ui int, day time.Time) []entry {
+func (t *demoTeam) day(u demoUser, day time.Time) []entry {
 	weekend := day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
-	if weekend && !u.onCall {
+	if weekend && u.onCall == nil {
 		return nil
 	}
 	civil := civilDay(day)
@@ -320,7 +317,7 @@ func (t *demoTeam) day(u demoUser, ui int, day time.Time) []entry {
 		}
 		p := t.world.project[a.project]
 		entries = append(entries, entry{
-			id:   t.idBase + civil*1000 + int64(ui)*100 + int64(k),
+			id:   u.id*1e8 + civil*100 + int64(k),
 			user: u.id, project: a.project, task: a.task, description: a.description, tags: a.tags,
 			billable: p != nil && p.rate != 0,
 			start:    start, stop: stop,
