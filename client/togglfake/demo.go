@@ -22,7 +22,7 @@ var DemoReports = []DemoReport{
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
 	// The agency's last 30 days by project and person: who tracked what.
 	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
-	// Another team, the support desk, billing in euros only: the 7 days ending today.
+	// The agency's 7 days ending today for one client, Globex, billed in euros only.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 }
 
@@ -40,8 +40,8 @@ const demoQuota = 3600
 
 // Demo returns a Fake serving DemoReports with quota headers (see SetQuota, demoQuota),
 // and listing them in workspace DemoWorkspaceID.
-// Two teams track time: an agency of five people on six projects for three clients (USD
-// and EUR), and a support desk of three for two clients (EUR only). The bodies are computed
+// An agency of five people tracks time on six projects for three clients (USD and EUR).
+// The bodies are computed
 // at each request from the Fake's clock: past days are complete, today's entries appear as
 // they end through the working day (09:00-17:30 in the clock's location; the agency's
 // on-call person also works weekends), so the figures grow through the day. The on-call
@@ -70,7 +70,7 @@ func Demo() *Fake {
 // demoBody renders the demo report of type typ as it stands at now: the detailed and
 // weekly reports cover the last 7 days, the summary the last 30.
 func demoBody(typ string, now time.Time) []byte {
-	team, days := agency, 7
+	days := 7
 	d := reportData{name: "Team – last 7 days", typ: typ, params: map[string]any{"grouped": true}}
 	switch typ {
 	case "summary":
@@ -78,16 +78,21 @@ func demoBody(typ string, now time.Time) []byte {
 		d.name = "Projects by person – last 30 days"
 		d.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
 	case "weekly":
-		team = support
-		d.name, d.params = "Support desk – weekly timesheet", map[string]any{}
+		d.name, d.params = "Globex – weekly timesheet", map[string]any{"client_ids": []int64{globex}}
 	}
 	p := periodEnding(now, days)
-	d.period, d.entries = p, team.entries(p, now)
-	if typ == "detailed" {
-		d.entries = team.withBoundaryCall(p, d.entries, now)
+	d.period, d.entries = p, agency.entries(p, now)
+	switch typ {
+	case "detailed":
+		d.entries = agency.withBoundaryCall(p, d.entries, now)
 		d.rows = groupRows(p, d.entries)
+	case "weekly":
+		d.entries = slices.DeleteFunc(d.entries, func(e entry) bool {
+			p := agency.world.project[e.project]
+			return p == nil || p.clientID != globex
+		})
 	}
-	return team.world.marshalReport(d)
+	return agency.world.marshalReport(d)
 }
 
 // activity is something a demo user works on.
@@ -118,13 +123,9 @@ const (
 	website, mobileApp, sapIntegration, dataPlatform       = 201, 202, 203, 204
 	supportRetainer, internalTooling                       = 205, 206
 	tagDesign, tagBackend, tagFrontend, tagMeeting, tagFix = 701, 702, 703, 704, 705
-
-	umbrella, northwind                = 111, 112
-	helpdesk, managedHosting, knowBase = 221, 222, 223
-	tagPhone, tagEmail, tagEscalation  = 711, 712, 713
 )
 
-// agency is the workspace of the detailed and summary demo reports. Rates: Acme USD
+// agency is the workspace of the demo reports. Rates: Acme USD
 // 95.50/h, Globex EUR 110/h, Initech USD 120/h; Internal Tooling and entries without a
 // project are not billable.
 var agency = newDemoTeam(&world{
@@ -180,39 +181,6 @@ var agency = newDemoTeam(&world{
 		{mobileApp, 0, "Sprint planning", []int64{tagMeeting}},
 		{0, 0, "Team meeting", []int64{tagMeeting}},
 		{internalTooling, 0, "Hiring interviews", nil},
-	}, nil},
-})
-
-// support is the workspace of the weekly demo report: a support desk billing in euros
-// only. Rates: Umbrella Health EUR 75/h, Northwind EUR 90/h; the knowledge base is not
-// billable.
-var support = newDemoTeam(&world{
-	currency: "EUR",
-	clients:  []entityJSON{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
-	projects: []projectDef{
-		{id: helpdesk, name: "Helpdesk", color: "#06a893", clientID: umbrella, currency: "EUR", rate: 7500},
-		{id: managedHosting, name: "Managed Hosting", color: "#c9806b", clientID: northwind, currency: "EUR", rate: 9000, estimated: 500 * 3600},
-		{id: knowBase, name: "Knowledge Base", color: "#465bb3", currency: "EUR", estimated: 120 * 3600},
-	},
-	tags:   []entityJSON{{ID: tagPhone, Name: "phone"}, {ID: tagEmail, Name: "email"}, {ID: tagEscalation, Name: "escalation"}},
-	groups: []entityJSON{{ID: 611, Name: "Support"}},
-}, []demoUser{
-	{userDef{311, "Fatima Haddad", "fatima@example.com", 3800}, []activity{
-		{helpdesk, 0, "Tickets", []int64{tagPhone}},
-		{helpdesk, 0, "Tickets", []int64{tagEmail}},
-		{managedHosting, 0, "Patch window", nil},
-		{knowBase, 0, "How-to articles", nil},
-	}, nil},
-	{userDef{312, "Gustavo Lima", "gustavo@example.com", 4100}, []activity{
-		{helpdesk, 0, "Tickets", []int64{tagEmail}},
-		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
-		{managedHosting, 0, "Backup checks", nil},
-	}, nil},
-	{userDef{313, "Hana Sato", "hana@example.com", 3900}, []activity{
-		{managedHosting, 0, "Server monitoring", nil},
-		{managedHosting, 0, "Patch window", nil},
-		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
-		{0, 0, "Team meeting", nil},
 	}, nil},
 })
 
