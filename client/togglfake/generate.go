@@ -67,6 +67,12 @@ func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
 func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
 	w := generateWorld(spec, rng)
+	return w, w.generateRows(spec, generatedWeek, 1_000_000_000, rng)
+}
+
+// generateRows draws the rows of spec over the days of p from rng, with time-entry ids
+// from id on, in order of start.
+func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Rand) [][]entry {
 	descriptions := fixedDescriptions
 	if spec.Descriptions > 0 {
 		descriptions = make([]string, spec.Descriptions)
@@ -75,7 +81,6 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 		}
 	}
 	var rows [][]entry
-	id := int64(1_000_000_000)
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
 		// A row: entries sharing everything but their times.
 		e := entry{
@@ -93,7 +98,7 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 			}
 		}
 		row := make([]entry, min(max(spec.PerRow, 1), left))
-		day := generatedWeek.first.AddDate(0, 0, rng.IntN(generatedWeek.days))
+		day := p.first.AddDate(0, 0, rng.IntN(p.days))
 		for i := range row {
 			row[i] = e
 			row[i].id = id
@@ -112,7 +117,7 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 		}
 		slices.SortFunc(rows, byStart) // ties by id
 	}
-	return w, rows
+	return rows
 }
 
 // fixedDescriptions are the descriptions of generated entries when DetailedSpec asks for
