@@ -17,9 +17,7 @@ type world struct {
 	clients  []entityJSON
 	projects []projectDef
 	users    []userDef
-	tasks    []taskDef
 	tags     []entityJSON
-	groups   []entityJSON
 
 	project map[int64]*projectDef
 	client  map[int64]*entityJSON
@@ -43,19 +41,11 @@ type userDef struct {
 	labour int64 // labour cost per hour, in cents
 }
 
-type taskDef struct {
-	id        int64
-	name      string
-	projectID int64
-	estimated int64 // seconds; 0: none
-}
-
 // entry is one time entry.
 type entry struct {
 	id          int64
 	user        int64
 	project     int64 // 0: no project
-	task        int64 // 0: no task
 	description string
 	tags        []int64
 	billable    bool
@@ -208,9 +198,9 @@ func (w *world) dictionaries() dictionariesJSON {
 		Projects:   make(map[string]projectJSON, len(w.projects)),
 		Clients:    entities(w.clients),
 		Users:      make(map[string]userJSON, len(w.users)),
-		Tasks:      make(map[string]taskJSON, len(w.tasks)),
+		Tasks:      map[string]entityJSON{}, // the fake's projects have no tasks
 		Tags:       entities(w.tags),
-		UserGroups: entities(w.groups),
+		UserGroups: map[string]entityJSON{},
 	}
 	for _, p := range w.projects {
 		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: nonZero(p.currency)}
@@ -221,9 +211,6 @@ func (w *world) dictionaries() dictionariesJSON {
 	}
 	for _, u := range w.users {
 		d.Users[key(u.id)] = userJSON{ID: u.id, Name: u.name, Email: u.email, LabourCost: ptr(u.labour)}
-	}
-	for _, t := range w.tasks {
-		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID, EstimatedSeconds: nonZero(t.estimated)}
 	}
 	return d
 }
@@ -238,19 +225,19 @@ func entities(es []entityJSON) map[string]entityJSON {
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: one row per day,
-// user, project, task, description, tags and billability, a running entry alone.
+// user, project, description, tags and billability, a running entry alone.
 // Rows are in the order of their first entry.
 func groupRows(p period, entries []entry) [][]entry {
 	type rowKey struct {
-		day                 int
-		user, project, task int64
-		description, tags   string
-		billable, running   bool
+		day               int
+		user, project     int64
+		description, tags string
+		billable, running bool
 	}
 	var rows [][]entry
 	index := map[rowKey]int{}
 	for _, e := range entries {
-		k := rowKey{p.day(e.start), e.user, e.project, e.task, e.description, formatIDs(e.tags), e.billable, e.running}
+		k := rowKey{p.day(e.start), e.user, e.project, e.description, formatIDs(e.tags), e.billable, e.running}
 		if e.running {
 			k.day = -1 - len(rows) // never shared
 		}
@@ -282,7 +269,7 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 		e := &row[0]
 		rate := w.rate(e).HourlyRateInCents
 		j := detailedRowJSON{
-			UserID: e.user, Username: w.userName(e.user), TaskID: nonZero(e.task), Description: e.description,
+			UserID: e.user, Username: w.userName(e.user), Description: e.description,
 			Billable: e.billable, Currency: w.rate(e).Currency, TagIDs: e.tags, RowNumber: n + 1,
 		}
 		if j.TagIDs == nil {
@@ -489,7 +476,7 @@ func (w *world) marshalReport(d reportData) []byte {
 	}
 	r := reportJSON{
 		ReportName: d.name, ReportType: d.typ, Public: true,
-		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": true},
+		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": false},
 		InputParams:  d.params,
 		SavedParams:  d.params,
 		Dictionaries: w.dictionaries(),

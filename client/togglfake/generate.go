@@ -35,7 +35,7 @@ var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), d
 // start. It is deterministic: the same spec gives the same bytes. Like the demo, it has two
 // currencies (projects at USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null
 // project ids, and totals that agree with the rows; unlike the demo it has no running
-// entry and no tasks.
+// entry. Neither has tasks or user groups.
 func DetailedJSON(spec DetailedSpec) []byte {
 	return generated(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }

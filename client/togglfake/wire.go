@@ -56,7 +56,7 @@ type dictionariesJSON struct {
 	Projects   map[string]projectJSON `json:"projects"`
 	Clients    map[string]entityJSON  `json:"clients"`
 	Users      map[string]userJSON    `json:"users"`
-	Tasks      map[string]taskJSON    `json:"tasks"`
+	Tasks      map[string]entityJSON  `json:"tasks"`
 	Tags       map[string]entityJSON  `json:"tags"`
 	UserGroups map[string]entityJSON  `json:"user_groups"`
 }
@@ -79,13 +79,6 @@ type userJSON struct {
 	LabourCost *int64 `json:"labour_cost"`
 }
 
-type taskJSON struct {
-	ID               int64  `json:"id"`
-	Name             string `json:"name"`
-	ProjectID        int64  `json:"project_id"`
-	EstimatedSeconds *int64 `json:"estimated_seconds"`
-}
-
 type entityJSON struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
@@ -98,7 +91,7 @@ type detailedRowJSON struct {
 	Username              string          `json:"username"`
 	ProjectID             *int64          `json:"project_id"`
 	ProjectColor          *string         `json:"project_color"`
-	TaskID                *int64          `json:"task_id"`
+	TaskID                *int64          `json:"task_id"` // always null: no tasks
 	Description           string          `json:"description"`
 	Billable              bool            `json:"billable"`
 	BillableAmountInCents *int64          `json:"billable_amount_in_cents"`
