@@ -2,7 +2,7 @@ package togglfake
 
 import (
 	"cmp"
-	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -28,10 +28,10 @@ type projectDef struct {
 	id        int64
 	name      string
 	color     string
-	clientID  int64  // 0: none
-	currency  string // "": none
-	rate      int64  // hourly rate in cents; 0: none (entries are not billable)
-	estimated int64  // seconds; 0: none
+	clientID  int64 // 0: none
+	currency  string
+	rate      int64 // hourly rate in cents; 0: none (entries are not billable)
+	estimated int64 // seconds; 0: none
 }
 
 type userDef struct {
@@ -78,7 +78,7 @@ func (e *entry) seconds() int64 {
 
 // rate returns the currency and hourly rate (0 for none) the entry is billed at.
 func (w *world) rate(e *entry) rateJSON {
-	if p := w.project[e.project]; p != nil && p.currency != "" {
+	if p := w.project[e.project]; p != nil {
 		return rateJSON{Currency: p.currency, HourlyRateInCents: p.rate}
 	}
 	return rateJSON{Currency: w.currency}
@@ -203,7 +203,7 @@ func (w *world) dictionaries() dictionariesJSON {
 		UserGroups: map[string]entityJSON{},
 	}
 	for _, p := range w.projects {
-		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: nonZero(p.currency)}
+		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: &p.currency}
 		if p.estimated != 0 {
 			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
 		}
@@ -237,7 +237,7 @@ func groupRows(p period, entries []entry) [][]entry {
 	var rows [][]entry
 	index := map[rowKey]int{}
 	for _, e := range entries {
-		k := rowKey{p.day(e.start), e.user, e.project, e.description, formatIDs(e.tags), e.billable, e.running}
+		k := rowKey{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable, e.running}
 		if e.running {
 			k.day = -1 - len(rows) // never shared
 		}
@@ -255,11 +255,6 @@ func groupRows(p period, entries []entry) [][]entry {
 // compareStart orders entries as a paged report lists them: by start, then by id.
 func compareStart(a, b entry) int {
 	return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.id, b.id))
-}
-
-func formatIDs(ids []int64) string {
-	b, _ := json.Marshal(ids)
-	return string(b)
 }
 
 // detailedRows renders rows (each a group of entries sharing everything but their times).
