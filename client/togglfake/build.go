@@ -3,7 +3,6 @@ package togglfake
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -226,30 +225,38 @@ func entities(es []entityJSON) map[string]entityJSON {
 
 // groupRows groups entries as Toggl's grouped detailed report does: one row per day,
 // user, project, description, tags and billability, a running entry alone.
-// Rows are in the order of their first entry.
 func groupRows(p period, entries []entry) [][]entry {
 	type rowKey struct {
 		day               int
 		user, project     int64
 		description, tags string
-		billable, running bool
+		billable          bool
+		running           int64 // a running entry's id: never shared
 	}
-	var rows [][]entry
-	index := map[rowKey]int{}
-	for _, e := range entries {
-		k := rowKey{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable, e.running}
+	return groupBy(entries, func(e *entry) rowKey {
+		k := rowKey{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable, 0}
 		if e.running {
-			k.day = -1 - len(rows) // never shared
+			k.running = e.id
 		}
-		i, ok := index[k]
+		return k
+	})
+}
+
+// groupBy groups entries by key, in the order of each group's first entry.
+func groupBy[K comparable](entries []entry, key func(*entry) K) [][]entry {
+	var groups [][]entry
+	index := map[K]int{}
+	for i := range entries {
+		k := key(&entries[i])
+		n, ok := index[k]
 		if !ok {
-			i = len(rows)
-			index[k] = i
-			rows = append(rows, nil)
+			n = len(groups)
+			index[k] = n
+			groups = append(groups, nil)
 		}
-		rows[i] = append(rows[i], e)
+		groups[n] = append(groups[n], entries[i])
 	}
-	return rows
+	return groups
 }
 
 // compareStart orders entries as a paged report lists them: by start, then by id.
@@ -305,43 +312,36 @@ func renderTimeEntry(e entry) timeEntryJSON {
 }
 
 // weeklyRows renders one row per user and project, in the order of their first entry, with
-// one element per day of p in each per-day array.
+// one element per day of p in each per-day array. Running entries are left out.
 func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
-	type rowKey struct{ user, project int64 }
-	var keys []rowKey
-	rows := map[rowKey]*weeklyRowJSON{}
-	for i := range entries {
-		e := &entries[i]
-		if e.seconds() == 0 {
-			continue // running: not in the weekly figures
+	out := []weeklyRowJSON{}
+	for _, g := range groupBy(ended(entries), func(e *entry) [2]int64 { return [2]int64{e.user, e.project} }) {
+		e := &g[0]
+		r := weeklyRowJSON{
+			UserID: e.user, UserName: w.userName(e.user),
+			Currency: w.rate(e).Currency, HourlyRateInCents: nonZero(w.rate(e).HourlyRateInCents),
+			Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
 		}
-		k := rowKey{e.user, e.project}
-		r := rows[k]
-		if r == nil {
-			r = &weeklyRowJSON{
-				UserID: e.user, UserName: w.userName(e.user),
-				Currency: w.rate(e).Currency, HourlyRateInCents: nonZero(w.rate(e).HourlyRateInCents),
-				Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
+		if pr := w.project[e.project]; pr != nil {
+			r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
+			if c := w.client[pr.clientID]; c != nil {
+				r.ClientName = ptr(c.Name)
 			}
-			if pr := w.project[e.project]; pr != nil {
-				r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
-				if c := w.client[pr.clientID]; c != nil {
-					r.ClientName = ptr(c.Name)
-				}
-			}
-			rows[k] = r
-			keys = append(keys, k)
 		}
-		d := p.day(e.start)
-		r.Seconds[d] += e.seconds()
-		r.BillableSeconds[d] += w.billableSeconds(e)
-		r.BillableAmountsInCents[d] += w.amount(e)
-	}
-	out := make([]weeklyRowJSON, len(keys))
-	for i, k := range keys {
-		out[i] = *rows[k]
+		for i := range g {
+			d := p.day(g[i].start)
+			r.Seconds[d] += g[i].seconds()
+			r.BillableSeconds[d] += w.billableSeconds(&g[i])
+			r.BillableAmountsInCents[d] += w.amount(&g[i])
+		}
+		out = append(out, r)
 	}
 	return out
+}
+
+// ended returns the entries that count in figures: not running, nor of zero seconds.
+func ended(entries []entry) []entry {
+	return slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return e.seconds() == 0 })
 }
 
 // Summary dimensions: the groupings and sub-groupings summaryGroups renders.
@@ -388,46 +388,32 @@ func compareSummaryKeys(a, b summaryKey) int {
 // (summary dimensions). A null id stands for none (no project, no client); time-entry
 // sub-groups have a null id, the description as title, and the ids of their entries.
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
-	type sub struct {
-		seconds int64
-		ids     []int64
-		rates   map[rateJSON]int64 // rate without seconds -> billable seconds
+	// by groups entries by their key in dim, ordered by compareSummaryKeys.
+	by := func(entries []entry, dim string) [][]entry {
+		groups := groupBy(entries, func(e *entry) summaryKey { return w.summaryKey(dim, e) })
+		slices.SortFunc(groups, func(a, b []entry) int { return compareSummaryKeys(w.summaryKey(dim, &a[0]), w.summaryKey(dim, &b[0])) })
+		return groups
 	}
-	subs := map[summaryKey]map[summaryKey]*sub{}
-	for i := range entries {
-		e := &entries[i]
-		s := e.seconds()
-		if s == 0 {
-			continue
-		}
-		gk, sk := w.summaryKey(grouping, e), w.summaryKey(subGrouping, e)
-		if subs[gk] == nil {
-			subs[gk] = map[summaryKey]*sub{}
-		}
-		sg := subs[gk][sk]
-		if sg == nil {
-			sg = &sub{rates: map[rateJSON]int64{}}
-			subs[gk][sk] = sg
-		}
-		sg.seconds += s
-		if subGrouping == dimTimeEntries {
-			sg.ids = append(sg.ids, e.id)
-		}
-		if b := w.billableSeconds(e); b > 0 {
-			sg.rates[w.rate(e)] += b
-		}
-	}
-
-	keys := slices.SortedFunc(maps.Keys(subs), compareSummaryKeys)
-	groups := make([]summaryGroupJSON, 0, len(keys))
-	for _, gk := range keys {
+	groups := []summaryGroupJSON{}
+	for _, ge := range by(ended(entries), grouping) {
 		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
-		if gk.id != 0 {
+		if gk := w.summaryKey(grouping, &ge[0]); gk.id != 0 {
 			g.ID, g.Names = ptr(gk.id), []string{gk.title}
 		}
-		for _, sk := range slices.SortedFunc(maps.Keys(subs[gk]), compareSummaryKeys) {
-			sg := subs[gk][sk]
-			j := summarySubGroupJSON{ID: nonZero(sk.id), Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
+		for _, se := range by(ge, subGrouping) {
+			sk := w.summaryKey(subGrouping, &se[0])
+			j := summarySubGroupJSON{ID: nonZero(sk.id)}
+			billable := map[rateJSON]int64{}
+			for i := range se {
+				j.Seconds += se[i].seconds()
+				if subGrouping == dimTimeEntries {
+					j.IDs = append(j.IDs, se[i].id)
+				}
+				if b := w.billableSeconds(&se[i]); b > 0 {
+					billable[w.rate(&se[i])] += b
+				}
+			}
+			j.Rates = sortedRates(billable)
 			if sk.id != 0 || subGrouping == dimTimeEntries {
 				j.Title = ptr(sk.title)
 			}
