@@ -379,19 +379,17 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	return summaryKey{}
 }
 
-// compareSummaryKeys orders groups and sub-groups by title, then id.
-func compareSummaryKeys(a, b summaryKey) int {
-	return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.id, b.id))
-}
-
 // summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
 // (summary dimensions). A null id stands for none (no project, no client); time-entry
 // sub-groups have a null id, the description as title, and the ids of their entries.
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
-	// by groups entries by their key in dim, ordered by compareSummaryKeys.
+	// by groups entries by their key in dim, ordered by title, then id.
 	by := func(entries []entry, dim string) [][]entry {
 		groups := groupBy(entries, func(e *entry) summaryKey { return w.summaryKey(dim, e) })
-		slices.SortFunc(groups, func(a, b []entry) int { return compareSummaryKeys(w.summaryKey(dim, &a[0]), w.summaryKey(dim, &b[0])) })
+		slices.SortFunc(groups, func(a, b []entry) int {
+			ka, kb := w.summaryKey(dim, &a[0]), w.summaryKey(dim, &b[0])
+			return cmp.Or(cmp.Compare(ka.title, kb.title), cmp.Compare(ka.id, kb.id))
+		})
 		return groups
 	}
 	groups := []summaryGroupJSON{}
