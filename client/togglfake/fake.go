@@ -80,7 +80,7 @@ type Auth struct {
 // Delays, truncation and resets apply to whatever body is served, error bodies included.
 type Fault struct {
 	// Status, if neither 0 nor 200, is answered instead of 200, with Body as a text/plain
-	// body, or when Body is empty Toggl's documented message for that status (else http.StatusText).
+	// body or, when Body is empty, Toggl's message for that status (else http.StatusText).
 	Status int
 	// Body is the body for Status or, with Status 0, a raw body served with 200 instead of
 	// the report (an HTML page, wrong-typed JSON...): application/json unless ContentType
