@@ -145,11 +145,6 @@ func (p period) day(t time.Time) int {
 	return i
 }
 
-// dates returns the first and last days of p, as Toggl writes dates.
-func (p period) dates() (start, end string) {
-	return p.first.Format(time.DateOnly), p.first.AddDate(0, 0, p.days-1).Format(time.DateOnly)
-}
-
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
 func (w *world) totals(p period, entries []entry) totalsJSON {
 	billable := map[rateJSON]int64{}
@@ -448,10 +443,9 @@ type reportData struct {
 
 // marshalReport renders a full report body of d.typ.
 func (w *world) marshalReport(d reportData) []byte {
-	start, end := d.period.dates()
-	d.params["start_date"] = start
+	d.params["start_date"] = d.period.first.Format(time.DateOnly)
 	if d.typ != "weekly" { // a weekly report runs 7 days from start_date
-		d.params["end_date"] = end
+		d.params["end_date"] = d.period.first.AddDate(0, 0, d.period.days-1).Format(time.DateOnly)
 	}
 	r := reportJSON{
 		ReportName: d.name, ReportType: d.typ, Public: true,
