@@ -44,13 +44,13 @@ const demoQuota = 3600
 // An agency of five people tracks time on six projects for three clients (USD and EUR):
 // the generator's (see DetailedSpec) with names. The bodies are computed at each request
 // from the Fake's clock: each day's entries are drawn from a generator seeded by the date,
-// between 08:00 and 21:00 in the clock's location, and appear as they end, so the figures
-// grow through the day. The on-call person always has one timer running, started two to
-// three hours ago (null stop, negative seconds): it counts in no total. The detailed
-// report comes in pages of 50 rows, and its first page boundary always falls between two
-// rows that start at the same second (someone joins a colleague's call), so a walk sees a
-// row twice. The Fake keeps only the latest recorded requests, so a long-running demo does
-// not grow.
+// start between 08:00 and 18:00 in the clock's location, and appear as they end, so the
+// figures grow through the day. The on-call person always has one timer running, started
+// two to three hours ago (null stop, negative seconds): it counts in no total. The
+// detailed report comes in pages of 50 rows, and its first page boundary always falls
+// between two rows that start at the same second (someone joins a colleague's call), so a
+// walk sees a row twice. The Fake keeps only the latest recorded requests, so a
+// long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
