@@ -147,36 +147,18 @@ func (p period) day(t time.Time) int {
 
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
 func (w *world) totals(p period, entries []entry) totalsJSON {
+	t := totalsJSON{Resolution: "day", Graph: make([]graphJSON, p.days)}
 	billable := map[rateJSON]int64{}
-	for i := range entries {
-		if b := w.billableSeconds(&entries[i]); b > 0 {
-			billable[w.rate(&entries[i])] += b
+	for _, e := range ended(entries) {
+		t.Seconds += e.seconds()
+		t.BillableAmountInCents += w.amount(&e)
+		t.LabourCostInCents += w.labour(&e)
+		t.Graph[p.day(e.start)].Seconds += e.seconds()
+		if b := w.billableSeconds(&e); b > 0 {
+			billable[w.rate(&e)] += b
 		}
 	}
-	t := totalsJSON{Resolution: "day", Rates: sortedRates(billable), Graph: make([]graphJSON, p.days)}
-	for i := range t.Graph {
-		t.Graph[i].ByRate = map[string]int64{}
-	}
-	for i := range entries {
-		e := &entries[i]
-		s := e.seconds()
-		if s == 0 {
-			continue
-		}
-		g := &t.Graph[p.day(e.start)]
-		amount, labour := w.amount(e), w.labour(e)
-		t.Seconds += s
-		t.BillableAmountInCents += amount
-		t.LabourCostInCents += labour
-		g.Seconds += s
-		g.BillableAmountInCents += amount
-		g.LabourCostInCents += labour
-		if b := w.billableSeconds(e); b > 0 {
-			r := w.rate(e)
-			ri := slices.IndexFunc(t.Rates, func(x rateJSON) bool { return x.Currency == r.Currency && x.HourlyRateInCents == r.HourlyRateInCents })
-			g.ByRate[strconv.Itoa(ri)] += b
-		}
-	}
+	t.Rates = sortedRates(billable)
 	for _, g := range t.Graph {
 		if g.Seconds > 0 {
 			t.TrackedDays++

@@ -44,11 +44,9 @@ type rateJSON struct {
 	HourlyRateInCents int64  `json:"hourly_rate_in_cents"`
 }
 
+// graphJSON is a day's bucket; Toggl's also carry its amounts.
 type graphJSON struct {
-	Seconds               int64            `json:"seconds"`
-	BillableAmountInCents int64            `json:"billable_amount_in_cents"`
-	LabourCostInCents     int64            `json:"labour_cost_in_cents"`
-	ByRate                map[string]int64 `json:"by_rate"` // index into rates -> billable seconds
+	Seconds int64 `json:"seconds"`
 }
 
 // dictionariesJSON leaves out the deprecated filters, a copy of the same maps.
