@@ -54,20 +54,14 @@ func WeeklyJSON(spec DetailedSpec) []byte {
 	return generated(spec, "weekly", map[string]any{})
 }
 
-// generated renders the report of type typ over generatedWeek.
+// generated renders the report of type typ over generatedWeek: the same spec always gives
+// the same world and the same rows.
 func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
-	w, rows := generateDetailed(spec)
-	entries := slices.Concat(rows...)
-	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
-		period: generatedWeek, entries: entries, rows: rows})
-}
-
-// generateDetailed returns the world and the rows of spec, in order of start. The same
-// spec always gives the same world and the same rows.
-func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
 	w := generateWorld(spec, rng)
-	return w, w.generateRows(spec, generatedWeek, 1_000_000_000, rng)
+	rows := w.generateRows(spec, generatedWeek, 1_000_000_000, rng)
+	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
+		period: generatedWeek, entries: slices.Concat(rows...), rows: rows})
 }
 
 // generateRows draws the rows of spec over the days of p from rng, with time-entry ids
