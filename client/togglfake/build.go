@@ -2,8 +2,7 @@ package togglfake
 
 import (
 	"cmp"
-	"encoding/json"
-	"maps"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -17,9 +16,7 @@ type world struct {
 	clients  []entityJSON
 	projects []projectDef
 	users    []userDef
-	tasks    []taskDef
 	tags     []entityJSON
-	groups   []entityJSON
 
 	project map[int64]*projectDef
 	client  map[int64]*entityJSON
@@ -30,12 +27,10 @@ type projectDef struct {
 	id        int64
 	name      string
 	color     string
-	clientID  int64  // 0: none
-	currency  string // "": none
-	rate      int64  // hourly rate in cents; 0: none (entries are not billable)
-	estimated int64  // seconds; 0: none
-	before    int64  // seconds tracked before any generated entry, for actual_seconds
-	startDate string
+	clientID  int64 // 0: none
+	currency  string
+	rate      int64 // hourly rate in cents; 0: none (entries are not billable)
+	estimated int64 // seconds; 0: none
 }
 
 type userDef struct {
@@ -43,15 +38,6 @@ type userDef struct {
 	name   string
 	email  string
 	labour int64 // labour cost per hour, in cents
-	groups []int64
-}
-
-type taskDef struct {
-	id        int64
-	name      string
-	projectID int64
-	estimated int64 // seconds; 0: none
-	before    int64 // seconds tracked before any generated entry
 }
 
 // entry is one time entry.
@@ -59,7 +45,6 @@ type entry struct {
 	id          int64
 	user        int64
 	project     int64 // 0: no project
-	task        int64 // 0: no task
 	description string
 	tags        []int64
 	billable    bool
@@ -92,7 +77,7 @@ func (e *entry) seconds() int64 {
 
 // rate returns the currency and hourly rate (0 for none) the entry is billed at.
 func (w *world) rate(e *entry) rateJSON {
-	if p := w.project[e.project]; p != nil && p.currency != "" {
+	if p := w.project[e.project]; p != nil {
 		return rateJSON{Currency: p.currency, HourlyRateInCents: p.rate}
 	}
 	return rateJSON{Currency: w.currency}
@@ -160,54 +145,20 @@ func (p period) day(t time.Time) int {
 	return i
 }
 
-// dates returns the first and last days of p, as Toggl writes dates.
-func (p period) dates() (start, end string) {
-	return p.first.Format(time.DateOnly), p.first.AddDate(0, 0, p.days-1).Format(time.DateOnly)
-}
-
-// within returns the entries that started in p.
-func (p period) within(entries []entry) []entry {
-	var out []entry
-	for _, e := range entries {
-		if p.day(e.start) >= 0 {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
 func (w *world) totals(p period, entries []entry) totalsJSON {
+	t := totalsJSON{Resolution: "day", Graph: make([]graphJSON, p.days)}
 	billable := map[rateJSON]int64{}
-	for i := range entries {
-		if b := w.billableSeconds(&entries[i]); b > 0 {
-			billable[w.rate(&entries[i])] += b
+	for _, e := range ended(entries) {
+		t.Seconds += e.seconds()
+		t.BillableAmountInCents += w.amount(&e)
+		t.LabourCostInCents += w.labour(&e)
+		t.Graph[p.day(e.start)].Seconds += e.seconds()
+		if b := w.billableSeconds(&e); b > 0 {
+			billable[w.rate(&e)] += b
 		}
 	}
-	t := totalsJSON{Resolution: "day", Rates: sortedRates(billable), Graph: make([]graphJSON, p.days)}
-	for i := range t.Graph {
-		t.Graph[i].ByRate = map[string]int64{}
-	}
-	for i := range entries {
-		e := &entries[i]
-		s := e.seconds()
-		if s == 0 {
-			continue
-		}
-		g := &t.Graph[p.day(e.start)]
-		amount, labour := w.amount(e), w.labour(e)
-		t.Seconds += s
-		t.BillableAmountInCents += amount
-		t.LabourCostInCents += labour
-		g.Seconds += s
-		g.BillableAmountInCents += amount
-		g.LabourCostInCents += labour
-		if b := w.billableSeconds(e); b > 0 {
-			r := w.rate(e)
-			ri := slices.IndexFunc(t.Rates, func(x rateJSON) bool { return x.Currency == r.Currency && x.HourlyRateInCents == r.HourlyRateInCents })
-			g.ByRate[strconv.Itoa(ri)] += b
-		}
-	}
+	t.Rates = sortedRates(billable)
 	for _, g := range t.Graph {
 		if g.Seconds > 0 {
 			t.TrackedDays++
@@ -216,93 +167,78 @@ func (w *world) totals(p period, entries []entry) totalsJSON {
 	return t
 }
 
-// dictionaries renders the world's dictionaries. The actual seconds of projects and the
-// tracked seconds of tasks are what was tracked before (the before fields) plus history.
-func (w *world) dictionaries(history []entry) dictionariesJSON {
-	tracked := map[int64]int64{}     // by project
-	taskTracked := map[int64]int64{} // by task
-	for i := range history {
-		tracked[history[i].project] += history[i].seconds()
-		taskTracked[history[i].task] += history[i].seconds()
-	}
-	d := dictionaryMaps{
-		Projects:   make(map[string]projectJSON, len(w.projects)),
-		Clients:    make(map[string]clientJSON, len(w.clients)),
-		Users:      make(map[string]userJSON, len(w.users)),
-		Tasks:      make(map[string]taskJSON, len(w.tasks)),
-		Tags:       make(map[string]entityJSON, len(w.tags)),
-		UserGroups: make(map[string]entityJSON, len(w.groups)),
-	}
+// dictionaries renders the world's dictionaries.
+func (w *world) dictionaries() dictionariesJSON {
 	key := func(id int64) string { return strconv.FormatInt(id, 10) }
+	d := dictionariesJSON{
+		Projects:   make(map[string]projectJSON, len(w.projects)),
+		Clients:    entities(w.clients),
+		Users:      make(map[string]userJSON, len(w.users)),
+		Tasks:      map[string]entityJSON{}, // the fake's projects have no tasks
+		Tags:       entities(w.tags),
+		UserGroups: map[string]entityJSON{},
+	}
 	for _, p := range w.projects {
-		actual := p.before + tracked[p.id]
-		j := projectJSON{
-			ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: nonZero(p.currency),
-			ActualHours: actual / 3600, ActualSeconds: actual, StartDate: p.startDate,
-		}
+		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: &p.currency}
 		if p.estimated != 0 {
 			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
 		}
 		d.Projects[key(p.id)] = j
 	}
-	for _, c := range w.clients {
-		d.Clients[key(c.ID)] = clientJSON{ID: c.ID, Name: c.Name}
-	}
 	for _, u := range w.users {
-		d.Users[key(u.id)] = userJSON{
-			ID: u.id, Name: u.name, Email: u.email, GroupIDs: u.groups, LabourCost: ptr(u.labour),
-			AvatarURL: "https://assets.track.toggl.com/avatars/" + key(u.id) + ".png",
-		}
+		d.Users[key(u.id)] = userJSON{ID: u.id, Name: u.name, Email: u.email, LabourCost: ptr(u.labour)}
 	}
-	for _, t := range w.tasks {
-		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.projectID,
-			EstimatedSeconds: nonZero(t.estimated), TrackedSeconds: t.before + taskTracked[t.id]}
+	return d
+}
+
+// entities keys es by id, as dictionaries do.
+func entities(es []entityJSON) map[string]entityJSON {
+	m := make(map[string]entityJSON, len(es))
+	for _, e := range es {
+		m[strconv.FormatInt(e.ID, 10)] = e
 	}
-	for _, t := range w.tags {
-		d.Tags[key(t.ID)] = t
-	}
-	for _, g := range w.groups {
-		d.UserGroups[key(g.ID)] = g
-	}
-	return dictionariesJSON{dictionaryMaps: d, Filters: d}
+	return m
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: one row per day,
-// user, project, task, description, tags and billability, a running entry alone.
-// Rows are in the order of their first entry.
+// user, project, description, tags and billability, a running entry alone.
 func groupRows(p period, entries []entry) [][]entry {
 	type rowKey struct {
-		day                 int
-		user, project, task int64
-		description, tags   string
-		billable, running   bool
+		day               int
+		user, project     int64
+		description, tags string
+		billable          bool
+		running           int64 // a running entry's id: never shared
 	}
-	var rows [][]entry
-	index := map[rowKey]int{}
-	for _, e := range entries {
-		k := rowKey{p.day(e.start), e.user, e.project, e.task, e.description, formatIDs(e.tags), e.billable, e.running}
+	return groupBy(entries, func(e *entry) rowKey {
+		k := rowKey{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable, 0}
 		if e.running {
-			k.day = -1 - len(rows) // never shared
+			k.running = e.id
 		}
-		i, ok := index[k]
+		return k
+	})
+}
+
+// groupBy groups entries by key, in the order of each group's first entry.
+func groupBy[K comparable](entries []entry, key func(*entry) K) [][]entry {
+	var groups [][]entry
+	index := map[K]int{}
+	for i := range entries {
+		k := key(&entries[i])
+		n, ok := index[k]
 		if !ok {
-			i = len(rows)
-			index[k] = i
-			rows = append(rows, nil)
+			n = len(groups)
+			index[k] = n
+			groups = append(groups, nil)
 		}
-		rows[i] = append(rows[i], e)
+		groups[n] = append(groups[n], entries[i])
 	}
-	return rows
+	return groups
 }
 
 // compareStart orders entries as a paged report lists them: by start, then by id.
 func compareStart(a, b entry) int {
 	return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.id, b.id))
-}
-
-func formatIDs(ids []int64) string {
-	b, _ := json.Marshal(ids)
-	return string(b)
 }
 
 // detailedRows renders rows (each a group of entries sharing everything but their times).
@@ -312,14 +248,14 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 		e := &row[0]
 		rate := w.rate(e).HourlyRateInCents
 		j := detailedRowJSON{
-			UserID: e.user, Username: w.userName(e.user), TaskID: nonZero(e.task), Description: e.description,
+			UserID: e.user, Username: w.userName(e.user), Description: e.description,
 			Billable: e.billable, Currency: w.rate(e).Currency, TagIDs: e.tags, RowNumber: n + 1,
 		}
 		if j.TagIDs == nil {
 			j.TagIDs = []int64{}
 		}
 		if p := w.project[e.project]; p != nil {
-			j.ProjectID, j.ProjectColor, j.ProjectHex = ptr(p.id), ptr(p.color), ptr(p.color)
+			j.ProjectID, j.ProjectColor = ptr(p.id), ptr(p.color)
 		}
 		if rate != 0 {
 			var amount int64
@@ -352,50 +288,37 @@ func renderTimeEntry(e entry) timeEntryJSON {
 	return j
 }
 
-// weeklyRows renders one row per user and project, with one element per day of p in
-// each per-day array.
+// weeklyRows renders one row per user and project, in the order of their first entry, with
+// one element per day of p in each per-day array. Running entries are left out.
 func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
-	type rowKey struct{ user, project int64 }
-	var keys []rowKey
-	rows := map[rowKey]*weeklyRowJSON{}
-	for i := range entries {
-		e := &entries[i]
-		if e.seconds() == 0 {
-			continue // running: not in the weekly figures
+	out := []weeklyRowJSON{}
+	for _, g := range groupBy(ended(entries), func(e *entry) [2]int64 { return [2]int64{e.user, e.project} }) {
+		e := &g[0]
+		r := weeklyRowJSON{
+			UserID: e.user, UserName: w.userName(e.user),
+			Currency: w.rate(e).Currency, HourlyRateInCents: nonZero(w.rate(e).HourlyRateInCents),
+			Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
 		}
-		k := rowKey{e.user, e.project}
-		r := rows[k]
-		if r == nil {
-			r = &weeklyRowJSON{
-				UserID: e.user, UserName: w.userName(e.user),
-				Currency: w.rate(e).Currency, HourlyRateInCents: nonZero(w.rate(e).HourlyRateInCents),
-				Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
+		if pr := w.project[e.project]; pr != nil {
+			r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
+			if c := w.client[pr.clientID]; c != nil {
+				r.ClientName = ptr(c.Name)
 			}
-			if pr := w.project[e.project]; pr != nil {
-				r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
-				r.ProjectColor, r.ProjectHexColor = ptr(pr.color), ptr(pr.color)
-				if c := w.client[pr.clientID]; c != nil {
-					r.ClientName = ptr(c.Name)
-				}
-			}
-			rows[k] = r
-			keys = append(keys, k)
 		}
-		d := p.day(e.start)
-		r.Seconds[d] += e.seconds()
-		r.BillableSeconds[d] += w.billableSeconds(e)
-		r.BillableAmountsInCents[d] += w.amount(e)
-	}
-	byProject := compareSummaryKeys(dimProjects)
-	slices.SortFunc(keys, func(a, b rowKey) int {
-		return cmp.Or(cmp.Compare(rows[a].UserName, rows[b].UserName),
-			byProject(w.summaryKey(dimProjects, &entry{project: a.project}), w.summaryKey(dimProjects, &entry{project: b.project})))
-	})
-	out := make([]weeklyRowJSON, len(keys))
-	for i, k := range keys {
-		out[i] = *rows[k]
+		for i := range g {
+			d := p.day(g[i].start)
+			r.Seconds[d] += g[i].seconds()
+			r.BillableSeconds[d] += w.billableSeconds(&g[i])
+			r.BillableAmountsInCents[d] += w.amount(&g[i])
+		}
+		out = append(out, r)
 	}
 	return out
+}
+
+// ended returns the entries that count in figures: not running, nor of zero seconds.
+func ended(entries []entry) []entry {
+	return slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return e.seconds() == 0 })
 }
 
 // Summary dimensions: the groupings and sub-groupings summaryGroups renders.
@@ -433,60 +356,39 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	return summaryKey{}
 }
 
-// compareSummaryKeys orders groups and sub-groups by title, "none" (id 0) last.
-func compareSummaryKeys(dim string) func(a, b summaryKey) int {
-	return func(a, b summaryKey) int {
-		if dim != dimTimeEntries && (a.id == 0) != (b.id == 0) {
-			return cmp.Compare(b.id, a.id) // the 0 of none after any id
-		}
-		return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.id, b.id))
-	}
-}
-
 // summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
 // (summary dimensions). A null id stands for none (no project, no client); time-entry
 // sub-groups have a null id, the description as title, and the ids of their entries.
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
-	type sub struct {
-		seconds int64
-		ids     []int64
-		rates   map[rateJSON]int64 // rate without seconds -> billable seconds
+	// by groups entries by their key in dim, ordered by title, then id.
+	by := func(entries []entry, dim string) [][]entry {
+		groups := groupBy(entries, func(e *entry) summaryKey { return w.summaryKey(dim, e) })
+		slices.SortFunc(groups, func(a, b []entry) int {
+			ka, kb := w.summaryKey(dim, &a[0]), w.summaryKey(dim, &b[0])
+			return cmp.Or(cmp.Compare(ka.title, kb.title), cmp.Compare(ka.id, kb.id))
+		})
+		return groups
 	}
-	subs := map[summaryKey]map[summaryKey]*sub{}
-	for i := range entries {
-		e := &entries[i]
-		s := e.seconds()
-		if s == 0 {
-			continue
-		}
-		gk, sk := w.summaryKey(grouping, e), w.summaryKey(subGrouping, e)
-		if subs[gk] == nil {
-			subs[gk] = map[summaryKey]*sub{}
-		}
-		sg := subs[gk][sk]
-		if sg == nil {
-			sg = &sub{rates: map[rateJSON]int64{}}
-			subs[gk][sk] = sg
-		}
-		sg.seconds += s
-		if subGrouping == dimTimeEntries {
-			sg.ids = append(sg.ids, e.id)
-		}
-		if b := w.billableSeconds(e); b > 0 {
-			sg.rates[w.rate(e)] += b
-		}
-	}
-
-	keys := slices.SortedFunc(maps.Keys(subs), compareSummaryKeys(grouping))
-	groups := make([]summaryGroupJSON, 0, len(keys))
-	for _, gk := range keys {
+	groups := []summaryGroupJSON{}
+	for _, ge := range by(ended(entries), grouping) {
 		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
-		if gk.id != 0 {
+		if gk := w.summaryKey(grouping, &ge[0]); gk.id != 0 {
 			g.ID, g.Names = ptr(gk.id), []string{gk.title}
 		}
-		for _, sk := range slices.SortedFunc(maps.Keys(subs[gk]), compareSummaryKeys(subGrouping)) {
-			sg := subs[gk][sk]
-			j := summarySubGroupJSON{ID: nonZero(sk.id), Seconds: sg.seconds, IDs: sg.ids, Rates: sortedRates(sg.rates)}
+		for _, se := range by(ge, subGrouping) {
+			sk := w.summaryKey(subGrouping, &se[0])
+			j := summarySubGroupJSON{ID: nonZero(sk.id)}
+			billable := map[rateJSON]int64{}
+			for i := range se {
+				j.Seconds += se[i].seconds()
+				if subGrouping == dimTimeEntries {
+					j.IDs = append(j.IDs, se[i].id)
+				}
+				if b := w.billableSeconds(&se[i]); b > 0 {
+					billable[w.rate(&se[i])] += b
+				}
+			}
+			j.Rates = sortedRates(billable)
 			if sk.id != 0 || subGrouping == dimTimeEntries {
 				j.Title = ptr(sk.title)
 			}
@@ -519,22 +421,20 @@ type reportData struct {
 	period    period
 	entries   []entry   // the entries that started in period
 	rows      [][]entry // detailed reports only: the same entries grouped into rows
-	history   []entry   // feeds the dictionaries' actual and tracked seconds
 }
 
 // marshalReport renders a full report body of d.typ.
 func (w *world) marshalReport(d reportData) []byte {
-	start, end := d.period.dates()
-	d.params["start_date"] = start
+	d.params["start_date"] = d.period.first.Format(time.DateOnly)
 	if d.typ != "weekly" { // a weekly report runs 7 days from start_date
-		d.params["end_date"] = end
+		d.params["end_date"] = d.period.first.AddDate(0, 0, d.period.days-1).Format(time.DateOnly)
 	}
 	r := reportJSON{
 		ReportName: d.name, ReportType: d.typ, Public: true,
-		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": true},
+		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": false},
 		InputParams:  d.params,
 		SavedParams:  d.params,
-		Dictionaries: w.dictionaries(d.history),
+		Dictionaries: w.dictionaries(),
 	}
 	totals := w.totals(d.period, d.entries)
 	switch d.typ {

@@ -3,6 +3,7 @@ package togglfake
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -22,7 +23,7 @@ var DemoReports = []DemoReport{
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
 	// The agency's last 30 days by project and person: who tracked what.
 	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
-	// Another team, the support desk, billing in euros only: the 7 days ending today.
+	// The agency's 7 days ending today for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 }
 
@@ -40,16 +41,16 @@ const demoQuota = 3600
 
 // Demo returns a Fake serving DemoReports with quota headers (see SetQuota, demoQuota),
 // and listing them in workspace DemoWorkspaceID.
-// Two teams track time: an agency of five people on six projects for three clients (USD
-// and EUR), and a support desk of three for two clients (EUR only). The bodies are computed
-// at each request from the Fake's clock: past days are complete, today's entries appear as
-// they end through the working day (09:00-17:30 in the clock's location; the agency's
-// on-call person also works weekends), so the figures grow through the day. The on-call
-// person always has one timer running, started two to three hours ago (null stop,
-// negative seconds): it counts in no total. The detailed report comes in pages of 50
-// rows, and its first page boundary always falls between two rows that start at the same
-// second (someone joins a colleague's call), so a walk sees a row twice. The Fake keeps
-// only the latest recorded requests, so a long-running demo does not grow.
+// An agency of five people tracks time on six projects for three clients (USD and EUR):
+// the generator's (see DetailedSpec) with names. The bodies are computed at each request
+// from the Fake's clock: each day's entries are drawn from a generator seeded by the date,
+// start between 08:00 and 18:00 in the clock's location, and appear as they end, so the
+// figures grow through the day. The on-call person always has one timer running, started
+// two to three hours ago (null stop, negative seconds): it counts in no total. The
+// detailed report comes in pages of 50 rows, and its first page boundary always falls
+// between two rows that start at the same second (someone joins a colleague's call), so a
+// walk sees a row twice. The Fake keeps only the latest recorded requests, so a
+// long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
@@ -70,7 +71,7 @@ func Demo() *Fake {
 // demoBody renders the demo report of type typ as it stands at now: the detailed and
 // weekly reports cover the last 7 days, the summary the last 30.
 func demoBody(typ string, now time.Time) []byte {
-	team, days := agency, 7
+	days := 7
 	d := reportData{name: "Team – last 7 days", typ: typ, params: map[string]any{"grouped": true}}
 	switch typ {
 	case "summary":
@@ -78,254 +79,96 @@ func demoBody(typ string, now time.Time) []byte {
 		d.name = "Projects by person – last 30 days"
 		d.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
 	case "weekly":
-		team = support
-		d.name, d.params = "Support desk – weekly timesheet", map[string]any{}
+		d.name, d.params = "Acme and Initech – weekly timesheet", map[string]any{"client_ids": []int64{acme, initech}}
 	}
-	history := team.entries(periodEnding(now, 30), now)
 	p := periodEnding(now, days)
-	d.period, d.entries, d.history = p, p.within(history), history
-	if typ == "detailed" {
+	d.period, d.entries = p, demoEntries(p, now)
+	switch typ {
+	case "detailed":
+		d.entries = withBoundaryCall(p, d.entries, now)
 		d.rows = groupRows(p, d.entries)
+	case "weekly":
+		d.entries = slices.DeleteFunc(d.entries, func(e entry) bool {
+			p := agency.project[e.project]
+			return p == nil || (p.clientID != acme && p.clientID != initech)
+		})
 	}
-	return team.world.marshalReport(d)
+	return agency.marshalReport(d)
 }
 
-// activity is something a demo user works on.
-type activity struct {
-	project, task int64
-	description   string
-	tags          []int64
-}
+// acme and initech are the clients of the weekly demo report: they are billed in dollars.
+const acme, initech = 100, 102
 
-type demoUser struct {
-	userDef
-	activities []activity // drawn at random: one listed twice comes twice as often
-	onCall     bool       // works weekends too, and always has a timer running
-}
-
-// demoTeam is a workspace and the people tracking time in it.
-type demoTeam struct {
-	world  *world
-	users  []demoUser
-	idBase int64 // time-entry ids are idBase + day*1000 + user*100 + k
-	// running is the timer of the on-call user: always on, restarted every hour so that it
-	// was started two to three hours ago.
-	running activity
-}
-
-const (
-	acme, globex, initech                                  = 101, 102, 103
-	website, mobileApp, sapIntegration, dataPlatform       = 201, 202, 203, 204
-	supportRetainer, internalTooling                       = 205, 206
-	tagDesign, tagBackend, tagFrontend, tagMeeting, tagFix = 701, 702, 703, 704, 705
-
-	umbrella, northwind                = 111, 112
-	helpdesk, managedHosting, knowBase = 221, 222, 223
-	tagPhone, tagEmail, tagEscalation  = 711, 712, 713
-)
-
-// agency is the workspace of the detailed and summary demo reports. Rates: Acme USD
-// 95.50/h, Globex EUR 110/h, Initech USD 120/h; Internal Tooling and entries without a
-// project are not billable.
-var agency = newDemoTeam(4_000_000_000, &world{
-	currency: "USD",
-	clients:  []entityJSON{{acme, "Acme Corp"}, {globex, "Globex GmbH"}, {initech, "Initech"}},
-	projects: []projectDef{
-		{id: website, name: "Website Relaunch", color: "#0b83d9", clientID: acme, currency: "USD", rate: 9550, estimated: 900 * 3600, before: 211 * 3600, startDate: "2024-11-04"},
-		{id: mobileApp, name: "Mobile App", color: "#9e5bd9", clientID: acme, currency: "USD", rate: 9550, estimated: 1200 * 3600, before: 157 * 3600, startDate: "2025-01-13"},
-		{id: sapIntegration, name: "SAP Integration", color: "#d94182", clientID: globex, currency: "EUR", rate: 11000, estimated: 600 * 3600, before: 64 * 3600, startDate: "2025-02-03"},
-		{id: dataPlatform, name: "Data Platform", color: "#e36a00", clientID: globex, currency: "EUR", rate: 11000, before: 402 * 3600, startDate: "2024-06-17"},
-		{id: supportRetainer, name: "Support Retainer", color: "#2da608", clientID: initech, currency: "USD", rate: 12000, before: 1290 * 3600, startDate: "2023-09-01"},
-		{id: internalTooling, name: "Internal Tooling", color: "#525266", currency: "USD", estimated: 400 * 3600, before: 37 * 3600, startDate: "2025-01-06"},
-	},
-	tasks: []taskDef{
-		{id: 501, name: "Homepage mockups", projectID: website, estimated: 160 * 3600, before: 22 * 3600},
-		{id: 502, name: "Checkout flow", projectID: website, estimated: 180 * 3600, before: 18 * 3600},
-		{id: 503, name: "Offline sync", projectID: mobileApp, estimated: 240 * 3600, before: 31 * 3600},
-		{id: 504, name: "Order import", projectID: sapIntegration, estimated: 120 * 3600, before: 9 * 3600},
-		{id: 505, name: "Nightly ETL", projectID: dataPlatform, before: 120 * 3600},
-		{id: 506, name: "CI pipeline", projectID: internalTooling, estimated: 90 * 3600, before: 4 * 3600},
-	},
-	tags: []entityJSON{
-		{ID: tagDesign, Name: "design"}, {ID: tagBackend, Name: "backend"}, {ID: tagFrontend, Name: "frontend"},
-		{ID: tagMeeting, Name: "meeting"}, {ID: tagFix, Name: "bugfix"},
-	},
-	groups: []entityJSON{{ID: 601, Name: "Engineering"}, {ID: 602, Name: "Design & Product"}},
-}, activity{supportRetainer, 0, "On-call: production incident", []int64{tagFix}}, []demoUser{
-	{userDef{301, "Alice Moreau", "alice@example.com", 5200, []int64{602}}, []activity{
-		{website, 501, "Landing page mockups", []int64{tagDesign, tagFrontend}},
-		{mobileApp, 0, "Onboarding screens", []int64{tagDesign}},
-		{website, 501, "Landing page mockups", []int64{tagDesign, tagFrontend}},
-		{0, 0, "Email and admin", nil},
-	}, false},
-	{userDef{302, "Bao Nguyen", "bao@example.com", 4800, []int64{601}}, []activity{
-		{mobileApp, 503, "Offline sync", []int64{tagBackend}},
-		{sapIntegration, 504, "Order import mapping", []int64{tagBackend}},
-		{dataPlatform, 505, "Nightly ETL", []int64{tagBackend, tagFix}},
-		{0, 0, "Team meeting", []int64{tagMeeting}},
-	}, false},
-	{userDef{303, "Carla Jensen", "carla@example.com", 4500, []int64{601}}, []activity{
-		{website, 502, "Checkout flow", []int64{tagFrontend}},
-		{website, 502, "Checkout flow", []int64{tagFrontend}},
-		{internalTooling, 506, "CI pipeline", []int64{tagBackend}},
-		{mobileApp, 503, "Offline sync", []int64{tagFrontend, tagFix}},
-	}, false},
-	{userDef{304, "Dmitri Volkov", "dmitri@example.com", 5000, []int64{601}}, []activity{
-		{supportRetainer, 0, "Customer tickets", []int64{tagFix}},
-		{supportRetainer, 0, "Server maintenance", []int64{tagBackend}},
-		{dataPlatform, 505, "Nightly ETL", []int64{tagBackend, tagFix}},
-	}, true},
-	{userDef{305, "Emeka Okafor", "emeka@example.com", 4300, []int64{602}}, []activity{
-		{sapIntegration, 0, "Client workshop", []int64{tagMeeting}},
-		{mobileApp, 0, "Sprint planning", []int64{tagMeeting}},
-		{0, 0, "Team meeting", []int64{tagMeeting}},
-		{internalTooling, 0, "Hiring interviews", nil},
-	}, false},
-})
-
-// support is the workspace of the weekly demo report: a support desk billing in euros
-// only. Rates: Umbrella Health EUR 75/h, Northwind EUR 90/h; the knowledge base is not
-// billable.
-var support = newDemoTeam(6_000_000_000, &world{
-	currency: "EUR",
-	clients:  []entityJSON{{umbrella, "Umbrella Health"}, {northwind, "Northwind Traders"}},
-	projects: []projectDef{
-		{id: helpdesk, name: "Helpdesk", color: "#06a893", clientID: umbrella, currency: "EUR", rate: 7500, before: 820 * 3600, startDate: "2024-02-01"},
-		{id: managedHosting, name: "Managed Hosting", color: "#c9806b", clientID: northwind, currency: "EUR", rate: 9000, estimated: 500 * 3600, before: 310 * 3600, startDate: "2024-09-02"},
-		{id: knowBase, name: "Knowledge Base", color: "#465bb3", currency: "EUR", estimated: 120 * 3600, before: 45 * 3600, startDate: "2025-01-06"},
-	},
-	tags:   []entityJSON{{ID: tagPhone, Name: "phone"}, {ID: tagEmail, Name: "email"}, {ID: tagEscalation, Name: "escalation"}},
-	groups: []entityJSON{{ID: 611, Name: "Support"}},
-}, activity{}, []demoUser{
-	{userDef{311, "Fatima Haddad", "fatima@example.com", 3800, []int64{611}}, []activity{
-		{helpdesk, 0, "Tickets", []int64{tagPhone}},
-		{helpdesk, 0, "Tickets", []int64{tagEmail}},
-		{managedHosting, 0, "Patch window", nil},
-		{knowBase, 0, "How-to articles", nil},
-	}, false},
-	{userDef{312, "Gustavo Lima", "gustavo@example.com", 4100, []int64{611}}, []activity{
-		{helpdesk, 0, "Tickets", []int64{tagEmail}},
-		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
-		{managedHosting, 0, "Backup checks", nil},
-	}, false},
-	{userDef{313, "Hana Sato", "hana@example.com", 3900, []int64{611}}, []activity{
-		{managedHosting, 0, "Server monitoring", nil},
-		{managedHosting, 0, "Patch window", nil},
-		{helpdesk, 0, "Escalations", []int64{tagEscalation}},
-		{0, 0, "Team meeting", nil},
-	}, false},
-})
-
-func newDemoTeam(idBase int64, w *world, running activity, users []demoUser) *demoTeam {
-	for _, u := range users {
-		w.users = append(w.users, u.userDef)
+// agency is the workspace of the demo reports, with the generator's rates: Acme and
+// Internal Tooling USD 95.50/h, Globex EUR 110/h (its Workshops are not billable),
+// Initech USD 120/h.
+var agency = func() *world {
+	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
+	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
+		w.clients[i].Name = name
 	}
-	w.index()
-	return &demoTeam{world: w, users: users, idBase: idBase, running: running}
-}
+	for i, name := range []string{"Website Relaunch", "SAP Integration", "Support Retainer", "Internal Tooling", "Workshops", "Data Platform"} {
+		w.projects[i].name = name
+	}
+	for i, name := range []string{"Alice Moreau", "Bao Nguyen", "Carla Jensen", "Dmitri Volkov", "Emeka Okafor"} {
+		w.users[i].name, w.users[i].email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
+	}
+	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
+		w.tags[i].Name = name
+	}
+	return w
+}()
 
-// entries returns the team's entries of p that have ended by now, plus the on-call
+// onCall is the demo user whose timer always runs, for the Support Retainer.
+var onCall = entry{user: 10003, project: 1002, description: "On-call: production incident", billable: true, running: true}
+
+// demoEntries returns the agency's entries of p that have ended by now, plus the on-call
 // user's running timer, in order of start. Entries in progress at now are left out (they
-// appear when they end), so that only the timer is running. Then a call is added at the
-// first page boundary of the last 7 days (see boundaryCall).
-func (t *demoTeam) entries(p period, now time.Time) []entry {
-	// Started two to three hours ago, the same all hour long.
-	timerStart := now.Truncate(time.Hour).Add(-2 * time.Hour)
+// appear when they end), so that only the timer is running. Time-entry ids are
+// day*1000 + k; the timer's is 10^9 + its start in hours.
+func demoEntries(p period, now time.Time) []entry {
 	var entries []entry
 	for d := range p.days {
 		day := p.first.AddDate(0, 0, d)
-		for ui, u := range t.users {
-			for _, e := range t.day(u, ui, day) {
-				if e.stop.After(now) || (u.onCall && e.stop.After(timerStart)) {
-					break
-				}
+		civil := civilDay(day)
+		rows := agency.generateRows(DetailedSpec{Entries: 24, PerRow: 2}, period{first: day, days: 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
+		for _, e := range slices.Concat(rows...) {
+			if !e.stop.After(now) {
 				entries = append(entries, e)
 			}
 		}
 	}
-	for _, u := range t.users {
-		if u.onCall && p.day(timerStart) >= 0 {
-			a := t.running
-			entries = append(entries, entry{
-				id:   t.idBase + 900_000_000 + timerStart.Unix()/3600,
-				user: u.id, project: a.project, description: a.description, tags: a.tags,
-				billable: true, start: timerStart, running: true,
-			})
-		}
+	// Started two to three hours ago, the same all hour long.
+	timer := onCall
+	timer.start = now.Truncate(time.Hour).Add(-2 * time.Hour)
+	timer.id = 1e9 + timer.start.Unix()/3600
+	if p.day(timer.start) >= 0 {
+		entries = append(entries, timer)
 	}
 	slices.SortFunc(entries, compareStart)
-	if call, ok := t.boundaryCall(entries, now); ok {
-		entries = append(entries, call)
-		slices.SortFunc(entries, compareStart)
-	}
 	return entries
 }
 
-// boundaryCall returns a short call that the user after A (in team order) joins at the
-// very second A started, A being the last row of the first page of the last 7 days'
+// withBoundaryCall adds to entries (of p, in order of start) a short call that the next
+// user (by id) joins at the very second A started, A being the last row of the first page of p's
 // detailed report: the call's row is the first of the second page and shares its start
 // with the row before, so the second page repeats that row. The last 7 days hold far more
 // than a page before today, so the call is the same all day long.
-func (t *demoTeam) boundaryCall(entries []entry, now time.Time) (entry, bool) {
-	week := periodEnding(now, 7)
-	rows := groupRows(week, week.within(entries))
+func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
+	rows := groupRows(p, entries)
 	if len(rows) <= DefaultPageSize {
-		return entry{}, false
+		return entries
 	}
 	a := rows[DefaultPageSize-1][0]
-	ui := slices.IndexFunc(t.users, func(u demoUser) bool { return u.id == a.user })
-	caller := t.users[(ui+1)%len(t.users)]
 	call := entry{
-		id: a.id + 500_000_000, user: caller.id, project: a.project,
-		description: "Call with " + t.world.userName(a.user), billable: a.billable,
+		id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].id)%int64(len(agency.users))].id, project: a.project,
+		description: "Call with " + agency.userName(a.user), billable: a.billable,
 		start: a.start, stop: a.start.Add(10 * time.Minute),
 	}
-	return call, !a.running && !call.stop.After(now)
-}
-
-// day returns user u's entries on day (midnight), the same whenever asked: the schedule
-// is drawn from a generator seeded by the date and the user.
-func (t *demoTeam) day(u demoUser, ui int, day time.Time) []entry {
-	weekend := day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
-	if weekend && !u.onCall {
-		return nil
+	if a.running || call.stop.After(now) {
+		return entries
 	}
-	civil := civilDay(day)
-	y, m, d := day.Date()
-	rng := rand.New(rand.NewPCG(uint64(civil), uint64(u.id)))
-	at := func(minutes int) time.Time { return time.Date(y, m, d, 0, minutes, 0, 0, day.Location()) }
-
-	begin, end := 9*60, 17*60+30
-	if weekend {
-		begin, end = 10*60, 15*60
-	}
-	start := at(begin + rng.IntN(20))
-	noon, dayEnd := at(12*60), at(end)
-	lunch := weekend // no lunch break to take
-	var entries []entry
-	for k := 0; ; k++ {
-		if !lunch && !start.Before(noon) {
-			start = start.Add(time.Duration(30+rng.IntN(20)) * time.Minute)
-			lunch = true
-		}
-		if dayEnd.Sub(start) <= 15*time.Minute {
-			return entries
-		}
-		a := u.activities[rng.IntN(len(u.activities))]
-		stop := start.Add(time.Duration(20*60+rng.IntN(100*60)) * time.Second)
-		if !lunch && stop.After(noon) {
-			stop = noon.Add(time.Duration(rng.IntN(15*60)) * time.Second)
-		}
-		if stop.After(dayEnd) {
-			stop = dayEnd
-		}
-		p := t.world.project[a.project]
-		entries = append(entries, entry{
-			id:   t.idBase + civil*1000 + int64(ui)*100 + int64(k),
-			user: u.id, project: a.project, task: a.task, description: a.description, tags: a.tags,
-			billable: p != nil && p.rate != 0,
-			start:    start, stop: stop,
-		})
-		start = stop.Add(time.Duration(rng.IntN(10*60)) * time.Second)
-	}
+	entries = append(entries, call)
+	slices.SortFunc(entries, compareStart)
+	return entries
 }

@@ -156,7 +156,7 @@ func TestDemoShape(t *testing.T) {
 	}
 
 	d := obj(t, r["dictionaries"], "")
-	for k, want := range map[string]int{"projects": 6, "clients": 3, "users": 5, "tags": 5, "tasks": 6, "user_groups": 2} {
+	for k, want := range map[string]int{"projects": 6, "clients": 3, "users": 5, "tags": 5, "tasks": 0, "user_groups": 0} {
 		if n := len(obj(t, d[k], k)); n != want {
 			t.Errorf("%d %s, want %d", n, k, want)
 		}
@@ -201,26 +201,21 @@ func TestDemoShape(t *testing.T) {
 		t.Errorf("summary: group without project %v, %d project-user pairs: want one, over 12", nullGroup, pairs)
 	}
 
-	// The weekly report: another team, in euros only.
+	// The weekly report: the same days for two clients, Acme and Initech, in dollars only.
 	weekly := checkReport(t, bodies["weekly"], "weekly")
-	if len(weekly.currencies) != 1 || !weekly.currencies["EUR"] || weekly.total["labour"] == 0 || weekly.total["amount"] == 0 {
-		t.Errorf("weekly: currencies %v, labour %d, amount %d: want EUR alone, a labour cost, an amount", weekly.currencies, weekly.total["labour"], weekly.total["amount"])
+	if len(weekly.currencies) != 1 || !weekly.currencies["USD"] || weekly.total["labour"] == 0 || weekly.total["amount"] == 0 {
+		t.Errorf("weekly: currencies %v, labour %d, amount %d: want USD alone, a labour cost, an amount", weekly.currencies, weekly.total["labour"], weekly.total["amount"])
+	}
+	if weekly.total["seconds"] >= f.total["seconds"] {
+		t.Errorf("weekly: %d s, want less than the whole team's %d s", weekly.total["seconds"], f.total["seconds"])
 	}
 	r = decodeReport(t, bodies["weekly"])
 	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-06" {
 		t.Errorf("weekly input_params %v, want the 7 days from 2025-03-06", p)
 	}
 	for _, rv := range arr(t, obj(t, r["weekly_results"], "")["report"], "") {
-		if row := obj(t, rv, ""); row["currency"] != "EUR" {
-			t.Errorf("weekly row in %v", row["currency"])
-		}
-	}
-	wd := obj(t, r["dictionaries"], "")
-	for _, k := range []string{"users", "projects", "clients"} {
-		for id := range obj(t, wd[k], k) {
-			if _, ok := obj(t, d[k], k)[id]; ok {
-				t.Errorf("weekly and detailed reports share %s %s: want another team", k, id)
-			}
+		if row := obj(t, rv, ""); row["currency"] != "USD" || (row["client_name"] != "Acme Corp" && row["client_name"] != "Initech") {
+			t.Errorf("weekly row for %v in %v, want Acme Corp or Initech in USD", row["client_name"], row["currency"])
 		}
 	}
 }

@@ -64,6 +64,8 @@ type Report struct {
 	// Paging, if not nil, serves a detailed report in pages (see Paging); nil serves it
 	// whole in one answer, without paging headers, as the shared endpoint may do.
 	Paging *Paging
+
+	listing *Workspace // set for a workspace's listing (see SetWorkspace) instead of Body
 }
 
 // Auth holds the credentials a private report accepts: HTTP Basic <APIToken>:api_token,
@@ -78,7 +80,7 @@ type Auth struct {
 // Delays, truncation and resets apply to whatever body is served, error bodies included.
 type Fault struct {
 	// Status, if neither 0 nor 200, is answered instead of 200, with Body as a text/plain
-	// body, or Toggl's message for that status when Body is empty (see StatusMessage).
+	// body or, when Body is empty, Toggl's message for that status (else http.StatusText).
 	Status int
 	// Body is the body for Status or, with Status 0, a raw body served with 200 instead of
 	// the report (an HTML page, wrong-typed JSON...): application/json unless ContentType
@@ -137,10 +139,11 @@ const (
 // New returns an empty Fake using time.Now as its clock.
 func New() *Fake {
 	return &Fake{
-		reports: make(map[string]Report),
-		counts:  make(map[string]int),
-		now:     time.Now,
-		walks:   make(map[string]walk),
+		reports:    make(map[string]Report),
+		counts:     make(map[string]int),
+		now:        time.Now,
+		walks:      make(map[string]walk),
+		workspaces: make(map[int64]Workspace),
 	}
 }
 
@@ -197,26 +200,30 @@ func (f *Fake) Reset() {
 	f.walks = make(map[string]walk)
 }
 
-// ServeHTTP answers like Toggl's shared-report endpoint, in this order: a path under
-// ListingPrefix is a workspace's listing of saved reports (see SetWorkspace); another path
-// than PathPrefix+token is 404; a method other than POST is 405; an unknown token is 404; then
-// the report's credentials are checked (see checkAuth), the quota is charged (see
-// SetQuota), and the report (or its page, see Paging) or its Fault is served.
+// ServeHTTP answers like Toggl, in this order: a path other than PathPrefix+token or a
+// workspace's listing of saved reports (see SetWorkspace) is 404; a method other than POST
+// (GET for a listing) is 405; an unknown token or workspace is 404; then the credentials are
+// checked (see checkAuth), the quota is charged (see SetQuota), and the report (or its page,
+// see Paging), its Fault, or the page of the listing is served.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, user, password := parseAuth(r)
-	if strings.HasPrefix(r.URL.Path, ListingPrefix) {
-		f.serveListing(w, r, kind, user)
-		return
-	}
 	token, pathOK := strings.CutPrefix(r.URL.Path, PathPrefix)
 	if !pathOK || token == "" || strings.Contains(token, "/") {
 		token, pathOK = "", false
 	}
+	method, path := http.MethodPost, ""
+	wsID, listing := listingPath(r.URL.Path)
 	body := decodeBody(r.Body)
 
 	f.mu.Lock()
 	now := f.now()
 	rep, known := f.reports[token]
+	if listing {
+		method, path, pathOK = http.MethodGet, r.URL.RequestURI(), true
+		var ws Workspace
+		ws, known = f.workspaces[wsID]
+		rep = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}
+	}
 	status, msg := checkAuth(rep.Auth, kind, user, password) // an unknown token's Auth is public
 	f.recordLocked(Request{
 		Token:     token,
@@ -224,14 +231,15 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AuthOK:    known && status == http.StatusOK,
 		Body:      body,
 		UserAgent: r.UserAgent(),
+		Path:      path,
 	})
 	pg := pageRequest{at: now}
 	switch {
-	case !pathOK || (r.Method == http.MethodPost && !known):
+	case !pathOK || (r.Method == method && !known):
 		status, msg = http.StatusNotFound, ""
-	case r.Method != http.MethodPost:
+	case r.Method != method:
 		status, msg = http.StatusMethodNotAllowed, ""
-		w.Header().Set("Allow", http.MethodPost)
+		w.Header().Set("Allow", method)
 	case status == http.StatusOK:
 		if rep.Paging != nil {
 			pg.from, pg.fromOK = firstTimestamp(body)

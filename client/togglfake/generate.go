@@ -35,7 +35,7 @@ var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), d
 // start. It is deterministic: the same spec gives the same bytes. Like the demo, it has two
 // currencies (projects at USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null
 // project ids, and totals that agree with the rows; unlike the demo it has no running
-// entry and no tasks.
+// entry. Neither has tasks or user groups.
 func DetailedJSON(spec DetailedSpec) []byte {
 	return generated(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }
@@ -54,19 +54,19 @@ func WeeklyJSON(spec DetailedSpec) []byte {
 	return generated(spec, "weekly", map[string]any{})
 }
 
-// generated renders the report of type typ over generatedWeek.
+// generated renders the report of type typ over generatedWeek: the same spec always gives
+// the same world and the same rows.
 func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
-	w, rows := generateDetailed(spec)
-	entries := slices.Concat(rows...)
-	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
-		period: generatedWeek, entries: entries, rows: rows, history: entries})
-}
-
-// generateDetailed returns the world and the rows of spec, in order of start. The same
-// spec always gives the same world and the same rows.
-func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
 	w := generateWorld(spec, rng)
+	rows := w.generateRows(spec, generatedWeek, 1_000_000_000, rng)
+	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
+		period: generatedWeek, entries: slices.Concat(rows...), rows: rows})
+}
+
+// generateRows draws the rows of spec over the days of p from rng, with time-entry ids
+// from id on, in order of start.
+func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Rand) [][]entry {
 	descriptions := fixedDescriptions
 	if spec.Descriptions > 0 {
 		descriptions = make([]string, spec.Descriptions)
@@ -75,7 +75,6 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 		}
 	}
 	var rows [][]entry
-	id := int64(1_000_000_000)
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
 		// A row: entries sharing everything but their times.
 		e := entry{
@@ -93,7 +92,7 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 			}
 		}
 		row := make([]entry, min(max(spec.PerRow, 1), left))
-		day := generatedWeek.first.AddDate(0, 0, rng.IntN(generatedWeek.days))
+		day := p.first.AddDate(0, 0, rng.IntN(p.days))
 		for i := range row {
 			row[i] = e
 			row[i].id = id
@@ -112,7 +111,7 @@ func generateDetailed(spec DetailedSpec) (*world, [][]entry) {
 		}
 		slices.SortFunc(rows, byStart) // ties by id
 	}
-	return w, rows
+	return rows
 }
 
 // fixedDescriptions are the descriptions of generated entries when DetailedSpec asks for
@@ -134,7 +133,7 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 		r := rates[i%len(rates)]
 		p := projectDef{
 			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1),
-			color: fmt.Sprintf("#%06x", rng.IntN(1<<24)), startDate: "2024-01-01",
+			color:    fmt.Sprintf("#%06x", rng.IntN(1<<24)),
 			currency: r.Currency, rate: r.HourlyRateInCents,
 		}
 		if clients > 0 && i%4 != 3 {

@@ -32,96 +32,67 @@ type SavedReport struct {
 
 // Workspace is what the fake lists for one workspace.
 type Workspace struct {
-	// APIToken is the API token the listing requires, as Basic <APIToken>:api_token.
+	// APIToken is the API token the listing requires, as Basic <APIToken>:api_token
+	// ("" makes the listing public, which Toggl's never is).
 	APIToken string
 	Reports  []SavedReport
 }
 
 type savedReportJSON struct {
-	ID                  int64   `json:"id"`
-	Name                string  `json:"name"`
-	Token               string  `json:"token"`
-	Public              bool    `json:"public"`
-	FixedDaterange      bool    `json:"fixed_daterange"`
-	Params              string  `json:"params"`
-	UID                 int64   `json:"uid"`
-	UpdatedAt           string  `json:"updated_at"`
-	UpdatedBy           int64   `json:"updated_by"`
-	IsCommentingEnabled bool    `json:"is_commenting_enabled"`
-	ScheduledEmailUIDs  []int64 `json:"scheduled_email_uids"`
-	ScheduledEmailGIDs  []int64 `json:"scheduled_email_gids"`
-	DeletedAt           *string `json:"deleted_at"`
+	ID                 int64   `json:"id"`
+	Name               string  `json:"name"`
+	Token              string  `json:"token"`
+	Public             bool    `json:"public"`
+	FixedDaterange     bool    `json:"fixed_daterange"`
+	Params             string  `json:"params"`
+	UpdatedAt          string  `json:"updated_at"`
+	ScheduledEmailUIDs []int64 `json:"scheduled_email_uids"`
+	DeletedAt          *string `json:"deleted_at"`
 }
 
 // SetWorkspace adds or replaces the listing of workspace id, served at
-// GET ListingPrefix + id + "/reports/shared".
+// GET ListingPrefix + id + "/reports/shared" to the workspace's API token, and charged to
+// the quota (see SetQuota); other credentials get 401 or 403 as a private report's do.
 func (f *Fake) SetWorkspace(id int64, ws Workspace) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.workspaces == nil {
-		f.workspaces = make(map[int64]Workspace)
-	}
 	f.workspaces[id] = ws
 }
 
-// serveListing answers GET ListingPrefix + {workspace_id} + "/reports/shared" like Toggl's
-// API v9: a JSON array of the workspace's saved reports, page by page (query page, from 1,
-// and per_page, default DefaultPerPage; a page past the end is []). An unknown workspace
-// is 404, another method 405, no usable Authorization header 401, any credential but the
-// workspace's API token 403, a page or per_page that is not a positive integer 400. An
-// authorised request is charged to the quota (see SetQuota).
-func (f *Fake) serveListing(w http.ResponseWriter, r *http.Request, kind, user string) {
-	idText, _ := strings.CutPrefix(r.URL.Path, ListingPrefix)
-	idText, pathOK := strings.CutSuffix(idText, listingSuffix)
+// listingPath returns the workspace id of a listing's path,
+// ListingPrefix + {workspace_id} + "/reports/shared"; ok is false for other paths.
+func listingPath(path string) (id int64, ok bool) {
+	idText, underPrefix := strings.CutPrefix(path, ListingPrefix)
+	idText, ok = strings.CutSuffix(idText, listingSuffix)
 	id, err := strconv.ParseInt(idText, 10, 64)
+	return id, underPrefix && ok && err == nil
+}
 
-	f.mu.Lock()
-	now := f.now()
-	ws, known := f.workspaces[id]
-	known = known && pathOK && err == nil
-	authOK := known && kind == AuthAPIToken && user == ws.APIToken
-	f.recordLocked(Request{AuthKind: kind, AuthOK: authOK, UserAgent: r.UserAgent(), Path: r.URL.RequestURI()})
-	var spent string
-	if authOK && r.Method == http.MethodGet {
-		spent = f.quota.charge(bucketKey(kind, user), now, w.Header())
-	}
-	f.mu.Unlock()
-
+// page returns the page of ws's listing that r asks for, like Toggl's API v9: a JSON array
+// of saved reports (query page, from 1, and per_page, default DefaultPerPage; a page past
+// the end is []), or nil when page or per_page is not a positive integer.
+func (ws *Workspace) page(r *http.Request) []byte {
 	page, pageErr := queryInt(r, "page", 1)
 	perPage, perPageErr := queryInt(r, "per_page", DefaultPerPage)
-	switch {
-	case !known:
-		writeStatus(w, r, http.StatusNotFound, "", Fault{})
-	case r.Method != http.MethodGet:
-		w.Header().Set("Allow", http.MethodGet)
-		writeStatus(w, r, http.StatusMethodNotAllowed, "", Fault{})
-	case kind == AuthNone || kind == AuthInvalid:
-		writeStatus(w, r, http.StatusUnauthorized, msgNoAuth, Fault{})
-	case !authOK:
-		writeStatus(w, r, http.StatusForbidden, "", Fault{})
-	case spent != "":
-		writeStatus(w, r, http.StatusPaymentRequired, spent, Fault{})
-	case pageErr != nil || perPageErr != nil:
-		writeStatus(w, r, http.StatusBadRequest, "page and per_page must be positive integers", Fault{})
-	default:
-		var listed []SavedReport
-		if pages := slices.Collect(slices.Chunk(ws.Reports, perPage)); page <= len(pages) {
-			listed = pages[page-1]
-		}
-		out := []savedReportJSON{}
-		for _, s := range listed {
-			params, _ := json.Marshal(s.Params)
-			if s.Params == nil {
-				params = []byte("{}")
-			}
-			out = append(out, savedReportJSON{
-				ID: s.ID, Name: s.Name, Token: s.Token, Public: s.Public, FixedDaterange: s.FixedDaterange,
-				Params: string(params), UID: 1, UpdatedAt: "2025-03-01T09:00:00+00:00", UpdatedBy: 1,
-				ScheduledEmailUIDs: []int64{}, ScheduledEmailGIDs: []int64{},
-			})
-		}
-		write(w, r, http.StatusOK, contentTypeJSON, mustMarshal(out), Fault{})
+	if pageErr != nil || perPageErr != nil {
+		return nil
 	}
+	var listed []SavedReport
+	if pages := slices.Collect(slices.Chunk(ws.Reports, perPage)); page <= len(pages) {
+		listed = pages[page-1]
+	}
+	out := []savedReportJSON{}
+	for _, s := range listed {
+		params, _ := json.Marshal(s.Params)
+		if s.Params == nil {
+			params = []byte("{}")
+		}
+		out = append(out, savedReportJSON{
+			ID: s.ID, Name: s.Name, Token: s.Token, Public: s.Public, FixedDaterange: s.FixedDaterange,
+			Params: string(params), UpdatedAt: "2025-03-01T09:00:00+00:00", ScheduledEmailUIDs: []int64{},
+		})
+	}
+	return mustMarshal(out)
 }
 
 // queryInt reads a positive integer from the query, def when absent.

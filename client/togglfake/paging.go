@@ -63,13 +63,6 @@ type Paging struct {
 	Short int
 }
 
-func (p *Paging) size() int {
-	if p.Size > 0 {
-		return p.Size
-	}
-	return DefaultPageSize
-}
-
 // pagedRow is a detailed row, kept as its JSON, with what ordering and cursors need.
 type pagedRow struct {
 	raw   json.RawMessage
@@ -109,7 +102,7 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 		rows = rows[:len(rows)-min(p.Short, len(rows))]
 	}
 
-	size := p.size()
+	size := cmp.Or(max(p.Size, 0), DefaultPageSize)
 	first := 0
 	if from != nil {
 		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })

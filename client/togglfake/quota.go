@@ -70,7 +70,7 @@ func (q *quota) charge(key string, now time.Time, h http.Header) string {
 	h.Set(HeaderQuotaRemaining, strconv.Itoa(q.limit-b.used))
 	h.Set(HeaderQuotaResetsIn, strconv.Itoa(int(resetsIn)))
 	if spent {
-		return fmt.Sprintf("%s. It resets in %d seconds.", StatusMessage(http.StatusPaymentRequired), resetsIn)
+		return fmt.Sprintf("%s. It resets in %d seconds.", statusMessage(http.StatusPaymentRequired), resetsIn)
 	}
 	return ""
 }

@@ -70,7 +70,7 @@ func checkReport(t *testing.T, body []byte, typ string) figures {
 	if name, _ := r["report_name"].(string); name == "" {
 		t.Error("no report_name")
 	}
-	for _, k := range []string{"public", "fixed_daterange", "hide_amounts", "is_commenting_enabled"} {
+	for _, k := range []string{"public", "fixed_daterange", "hide_amounts"} {
 		if _, ok := r[k].(bool); !ok {
 			t.Errorf("%s: %T, want a bool", k, r[k])
 		}

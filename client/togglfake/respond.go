@@ -29,9 +29,9 @@ var statusMessages = map[int]string{
 	http.StatusInternalServerError: "report is too big to be exported",
 }
 
-// StatusMessage returns the plain-text body the fake sends with status when no other is
+// statusMessage returns the plain-text body the fake sends with status when no other is
 // given: Toggl's documented message where there is one, else http.StatusText.
-func StatusMessage(status int) string {
+func statusMessage(status int) string {
 	if m, ok := statusMessages[status]; ok {
 		return m
 	}
@@ -47,8 +47,16 @@ type pageRequest struct {
 }
 
 // serveReport answers an authorised request for rep: its body (or the page pg asks for),
-// or what its Fault says.
+// what its Fault says, or the page of a listing.
 func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequest) {
+	if rep.listing != nil {
+		if body := rep.listing.page(r); body != nil {
+			write(w, r, http.StatusOK, contentTypeJSON, body, Fault{})
+		} else {
+			writeStatus(w, r, http.StatusBadRequest, "page and per_page must be positive integers", Fault{})
+		}
+		return
+	}
 	fault := rep.Fault
 	if p := rep.Paging; p != nil {
 		if !pg.fromOK {
@@ -80,10 +88,10 @@ func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequ
 	write(w, r, http.StatusOK, contentTypeJSON, body, fault)
 }
 
-// writeStatus answers status with a plain-text body: msg, or StatusMessage(status).
+// writeStatus answers status with a plain-text body: msg, or statusMessage(status).
 func writeStatus(w http.ResponseWriter, r *http.Request, status int, msg string, fault Fault) {
 	if msg == "" {
-		msg = StatusMessage(status)
+		msg = statusMessage(status)
 	}
 	write(w, r, status, contentTypeText, []byte(msg), fault)
 }

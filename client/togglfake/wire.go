@@ -4,20 +4,18 @@ package togglfake
 // pointers so that they are sent as null, like Toggl does, rather than left out.
 
 type reportJSON struct {
-	ReportName          string                      `json:"report_name"`
-	ReportType          string                      `json:"report_type"`
-	Public              bool                        `json:"public"`
-	FixedDaterange      bool                        `json:"fixed_daterange"`
-	HideAmounts         bool                        `json:"hide_amounts"`
-	IsCommentingEnabled bool                        `json:"is_commenting_enabled"`
-	Features            map[string]bool             `json:"features"`
-	InputParams         map[string]any              `json:"input_params"`
-	SavedParams         map[string]any              `json:"saved_params"`
-	WorkspaceLogo       string                      `json:"workspace_logo"`
-	Dictionaries        dictionariesJSON            `json:"dictionaries"`
-	DetailedResults     *results[[]detailedRowJSON] `json:"detailed_results"`
-	SummaryResults      *results[summaryReportJSON] `json:"summary_results"`
-	WeeklyResults       *results[[]weeklyRowJSON]   `json:"weekly_results"`
+	ReportName      string                      `json:"report_name"`
+	ReportType      string                      `json:"report_type"`
+	Public          bool                        `json:"public"`
+	FixedDaterange  bool                        `json:"fixed_daterange"`
+	HideAmounts     bool                        `json:"hide_amounts"`
+	Features        map[string]bool             `json:"features"`
+	InputParams     map[string]any              `json:"input_params"`
+	SavedParams     map[string]any              `json:"saved_params"`
+	Dictionaries    dictionariesJSON            `json:"dictionaries"`
+	DetailedResults *results[[]detailedRowJSON] `json:"detailed_results"`
+	SummaryResults  *results[summaryReportJSON] `json:"summary_results"`
+	WeeklyResults   *results[[]weeklyRowJSON]   `json:"weekly_results"`
 }
 
 // results is a result block: its report and totals.
@@ -46,69 +44,37 @@ type rateJSON struct {
 	HourlyRateInCents int64  `json:"hourly_rate_in_cents"`
 }
 
+// graphJSON is a day's bucket; Toggl's also carry its amounts.
 type graphJSON struct {
-	Seconds               int64            `json:"seconds"`
-	BillableAmountInCents int64            `json:"billable_amount_in_cents"`
-	LabourCostInCents     int64            `json:"labour_cost_in_cents"`
-	ByRate                map[string]int64 `json:"by_rate"` // index into rates -> billable seconds
+	Seconds int64 `json:"seconds"`
 }
 
-// dictionaryMaps are the six id-keyed maps, found both in dictionaries and in its
-// deprecated filters.
-type dictionaryMaps struct {
+// dictionariesJSON leaves out the deprecated filters, a copy of the same maps.
+type dictionariesJSON struct {
 	Projects   map[string]projectJSON `json:"projects"`
-	Clients    map[string]clientJSON  `json:"clients"`
+	Clients    map[string]entityJSON  `json:"clients"`
 	Users      map[string]userJSON    `json:"users"`
-	Tasks      map[string]taskJSON    `json:"tasks"`
+	Tasks      map[string]entityJSON  `json:"tasks"`
 	Tags       map[string]entityJSON  `json:"tags"`
 	UserGroups map[string]entityJSON  `json:"user_groups"`
 }
 
-type dictionariesJSON struct {
-	dictionaryMaps
-	Filters dictionaryMaps `json:"filters"`
-}
-
 type projectJSON struct {
-	ID                int64    `json:"id"`
-	Name              string   `json:"name"`
-	Color             string   `json:"color"`
-	ClientID          *int64   `json:"client_id"`
-	Currency          *string  `json:"currency"`
-	ActualHours       int64    `json:"actual_hours"`
-	ActualSeconds     int64    `json:"actual_seconds"`
-	EstimatedHours    *int64   `json:"estimated_hours"`
-	EstimatedSeconds  *int64   `json:"estimated_seconds"`
-	FixedFee          *float64 `json:"fixed_fee"`
-	Recurring         bool     `json:"recurring"`
-	RecurringPeriod   *string  `json:"recurring_period"`
-	CustomPeriod      *int64   `json:"custom_period"`
-	StartDate         string   `json:"start_date"`
-	EndDate           *string  `json:"end_date"`
-	ExternalReference *string  `json:"external_reference"`
-}
-
-type clientJSON struct {
-	ID                int64   `json:"id"`
-	Name              string  `json:"name"`
-	ExternalReference *string `json:"external_reference"`
+	ID               int64    `json:"id"`
+	Name             string   `json:"name"`
+	Color            string   `json:"color"`
+	ClientID         *int64   `json:"client_id"`
+	Currency         *string  `json:"currency"`
+	EstimatedHours   *int64   `json:"estimated_hours"`
+	EstimatedSeconds *int64   `json:"estimated_seconds"`
+	FixedFee         *float64 `json:"fixed_fee"`
 }
 
 type userJSON struct {
-	ID         int64   `json:"id"`
-	Name       string  `json:"name"`
-	Email      string  `json:"email"`
-	AvatarURL  string  `json:"avatar_url"`
-	GroupIDs   []int64 `json:"group_ids"`
-	LabourCost *int64  `json:"labour_cost"`
-}
-
-type taskJSON struct {
-	ID               int64  `json:"id"`
-	Name             string `json:"name"`
-	ProjectID        int64  `json:"project_id"`
-	EstimatedSeconds *int64 `json:"estimated_seconds"`
-	TrackedSeconds   int64  `json:"tracked_seconds"`
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	LabourCost *int64 `json:"labour_cost"`
 }
 
 type entityJSON struct {
@@ -123,8 +89,7 @@ type detailedRowJSON struct {
 	Username              string          `json:"username"`
 	ProjectID             *int64          `json:"project_id"`
 	ProjectColor          *string         `json:"project_color"`
-	ProjectHex            *string         `json:"project_hex"`
-	TaskID                *int64          `json:"task_id"`
+	TaskID                *int64          `json:"task_id"` // always null: no tasks
 	Description           string          `json:"description"`
 	Billable              bool            `json:"billable"`
 	BillableAmountInCents *int64          `json:"billable_amount_in_cents"`
@@ -164,8 +129,6 @@ type weeklyRowJSON struct {
 	ProjectID              *int64  `json:"project_id"`
 	ProjectName            *string `json:"project_name"`
 	ClientName             *string `json:"client_name"`
-	ProjectColor           *string `json:"project_color"`
-	ProjectHexColor        *string `json:"project_hex_color"`
 	PlannedTaskID          *int64  `json:"planned_task_id"`
 	Currency               string  `json:"currency"`
 	HourlyRateInCents      *int64  `json:"hourly_rate_in_cents"`
