@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"

@@ -30,7 +30,7 @@ import (
 	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests: they build the binary, run it on loopback against the fake Toggl API
-// (client/togglfake) and check what a user sees: /metrics against a golden file that
+// (internal/togglfake) and check what a user sees: /metrics against a golden file that
 // promtool also checks, /probe, /config, the landing page, reloads, --config.check, and
 // that no secret ever reaches an answer or the log.
 
@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 

@@ -25,7 +25,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/bigreport"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"

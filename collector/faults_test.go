@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // faultConfig has the faulty report (API token, a short timeout) and a healthy

@@ -10,7 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // openFDs counts the open file descriptors of the process; -1 where /proc is missing.

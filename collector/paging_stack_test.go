@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 const pagedToken = "tok-paged-0123456789abcdef012345"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // Toggl's quota, simulated with one fake clock for the exporter, the client's etiquette

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // fetchSeries are the metrics that describe fetching rather than the report's figures.

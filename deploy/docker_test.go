@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // containerTools runs buildah and podman on a private, throw-away image store (vfs: no

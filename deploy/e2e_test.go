@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // The end-to-end proof: the exporter (built from this tree) in --demo mode plus a second

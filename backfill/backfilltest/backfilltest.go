@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // Token is the report token the server answers for.

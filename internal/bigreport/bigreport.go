@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/toggl-exporter/toggl_exporter/client/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // Report types LargeJSON writes.
