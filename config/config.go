@@ -375,14 +375,7 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 		rep.Resolved.WeekStart, rep.WeekStart = d, strings.ToLower(d.String())
 	}
 
-	for j, b := range rep.Breakdowns { // [] means totals only
-		switch first := slices.Index(rep.Breakdowns, b); {
-		case !slices.Contains(AllBreakdowns, b):
-			k.errorf(place, nil, "breakdowns[%d]: unknown breakdown (want %s)", j, strings.Join(AllBreakdowns, ", "))
-		case first < j:
-			k.errorf(place, nil, "breakdowns[%d]: listed twice (also breakdowns[%d])", j, first)
-		}
-	}
+	// The breakdowns were checked by the decoder, where their lines are known.
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
 

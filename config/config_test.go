@@ -245,14 +245,26 @@ var loadErrorTests = []struct {
 	{
 		name:   "bad period",
 		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: fortnight\n",
-		want:   []string{`reports[0] "x": period: unknown period (want today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days)`},
+		want:   []string{`reports[0] "x": line 4: period: unknown period (want today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days)`},
+	},
+	{
+		name: "typos in values",
+		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: this_weak\n    week_start: Mondya\n" +
+			"    breakdowns:\n      - projets\n      - Users\n",
+		want: []string{
+			`reports[0] "x": line 4: period: unknown period (want today, yesterday, this_week, last_week, this_month, last_month, this_year, last_year, last_7_days, last_30_days or last_N_days) (did you mean "this_week"?)`,
+			`reports[0] "x": line 5: week_start: unknown weekday (want monday, tuesday, ..., sunday) (did you mean "monday"?)`,
+			`reports[0] "x": line 7: breakdowns[0]: unknown breakdown (want projects, users, clients, tags, tasks, project_users) (did you mean "projects"?)`,
+			`reports[0] "x": line 8: breakdowns[1]: unknown breakdown (want projects, users, clients, tags, tasks, project_users) (did you mean "users"?)`,
+		},
+		count: 4,
 	},
 	{
 		name:   "period N out of range",
 		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    period: last_0_days\n  - name: y\n    token: abc1234567890abcdef1234567890abc\n    period: last_9999_days\n",
 		want: []string{
-			`reports[0] "x": period: last_N_days: N must be between 1 and 3660`,
-			`reports[1] "y": period: last_N_days: N must be between 1 and 3660`,
+			`reports[0] "x": line 4: period: last_N_days: N must be between 1 and 3660`,
+			`reports[1] "y": line 7: period: last_N_days: N must be between 1 and 3660`,
 		},
 	},
 	{
@@ -266,14 +278,14 @@ var loadErrorTests = []struct {
 	{
 		name:   "bad week_start",
 		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    week_start: funday\n",
-		want:   []string{`reports[0] "x": week_start: unknown weekday (want monday, tuesday, ..., sunday)`},
+		want:   []string{`reports[0] "x": line 4: week_start: unknown weekday (want monday, tuesday, ..., sunday) (did you mean "sunday"?)`},
 	},
 	{
 		name:   "bad breakdowns",
 		config: "reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    breakdowns: [projects, workspaces, projects]\n",
 		want: []string{
-			`reports[0] "x": breakdowns[1]: unknown breakdown (want projects, users, clients, tags, tasks, project_users)`,
-			`reports[0] "x": breakdowns[2]: listed twice (also breakdowns[0])`,
+			`reports[0] "x": line 4: breakdowns[1]: unknown breakdown (want projects, users, clients, tags, tasks, project_users)`,
+			`reports[0] "x": line 4: breakdowns[2]: listed twice (also breakdowns[0])`,
 		},
 		count: 2,
 	},

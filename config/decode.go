@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -261,6 +263,7 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case *string, *Secret:
 		if want = "a string"; ok {
 			reflect.ValueOf(p).Elem().SetString(n.Value)
+			d.choice(place, key, n)
 		}
 	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
 		want, ok = "an integer", ok && n.ShortTag() == "!!int" && n.Decode(p) == nil
@@ -282,6 +285,9 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 			for i, c := range n.Content {
 				if item := fmt.Sprintf("%s[%d]", key, i); d.plain(place, item, c) {
 					d.value(place, item, c, &(*p)[i])
+				}
+				if first := slices.Index(*p, (*p)[i]); first < i && (*p)[i] != "" {
+					d.errorf(place, c, "%s[%d]: listed twice (also %s[%d])", key, i, key, first)
 				}
 			}
 		}
@@ -310,6 +316,39 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 		d.errorf(place, orig, "%s: %s", key, invalid)
 	default:
 		d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
+	}
+}
+
+// choices are the values of the keys that take one of a closed set, for
+// suggestions; the parsers say what is valid. A list's items are checked by
+// the list's key.
+var choices = map[string][]string{
+	"period":     append(slices.Clone(periodNames), "last_7_days", "last_30_days"),
+	"week_start": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+	"breakdowns": AllBreakdowns,
+}
+
+// choice checks the value n of key when key takes one of a closed set: a
+// typo is reported at its line with the closest valid value. The message
+// never quotes n's value, only a valid one.
+func (d *decoder) choice(place, key string, n *yaml.Node) {
+	name, _, _ := strings.Cut(key, "[")
+	var err error
+	near := suggest(n.Value, slices.Values(choices[name]))
+	switch name {
+	case "period":
+		if _, err = ParsePeriod(n.Value); lastNDays.MatchString(strings.ToLower(strings.TrimSpace(n.Value))) {
+			near = "" // last_N_days with N out of range: the number is wrong, not the name
+		}
+	case "week_start":
+		_, err = ParseWeekday(n.Value)
+	case "breakdowns":
+		if !slices.Contains(AllBreakdowns, n.Value) {
+			err = fmt.Errorf("unknown breakdown (want %s)", strings.Join(AllBreakdowns, ", "))
+		}
+	}
+	if err != nil {
+		d.errorf(place, n, "%s: %w%s", key, err, near)
 	}
 }
 
@@ -380,13 +419,13 @@ func hint(here, elsewhere map[string]any, why string) func(string) string {
 		if _, ok := elsewhere[key]; ok {
 			return why
 		}
-		return suggest(key, here)
+		return suggest(key, maps.Keys(here))
 	}
 }
 
-// suggest returns ` (did you mean "x"?)` for the known key closest to key,
-// or "" when none is close.
-func suggest[V any](key string, known map[string]V) string {
+// suggest returns ` (did you mean "x"?)` for the known key or value closest
+// to key, or "" when none is close.
+func suggest(key string, known iter.Seq[string]) string {
 	best, bestDist := "", 3
 	for name := range known {
 		d := editDistance(strings.ToLower(key), name)

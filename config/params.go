@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func (d *decoder) params(place string, n *yaml.Node) map[string]any {
 		case e.key.Value == "first_timestamp":
 			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
 		case !known:
-			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, paramKinds))
+			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramKinds)))
 		case !d.plain(place, path, e.val) || isNull(e.val):
 		default:
 			v := resolveAlias(e.val)
