@@ -10,7 +10,9 @@ import (
 
 // TestExampleConfigurations has the exporter check (--config.check: no network) the
 // configurations the deployments ship: docker compose's, with its tokens in the
-// environment, and the Kubernetes ConfigMap's, with its Secret's files.
+// environment, and the Kubernetes ConfigMap's with its Secret's files. Each of the Secret's
+// placeholders is refused, so that the base never runs with them (its init container stops);
+// with tokens in their place the configuration is valid.
 func TestExampleConfigurations(t *testing.T) {
 	bin := exporterBinary(t)
 
@@ -20,30 +22,49 @@ func TestExampleConfigurations(t *testing.T) {
 	})
 
 	t.Run("kubernetes", func(t *testing.T) {
-		const secrets = "/etc/toggl_exporter/secrets"
-		data, err := os.ReadFile("kubernetes/base/toggl.yml")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var secret struct {
 			StringData map[string]string `yaml:"stringData"`
 		}
 		readYAML(t, "kubernetes/base/secret.yaml", &secret)
-		dir := t.TempDir()
-		for k, v := range secret.StringData {
-			if err := os.WriteFile(filepath.Join(dir, k), []byte(v+"\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
+		out, err := checkSecretConfig(t, bin, "kubernetes/base/toggl.yml", secret.StringData)
+		if err == nil {
+			t.Fatalf("--config.check accepts the Secret's placeholders:\n%s", out)
 		}
-		if !strings.Contains(string(data), secrets+"/") {
-			t.Fatalf("kubernetes/base/toggl.yml reads no file under %s", secrets)
+		if n := strings.Count(out, "_file: not a valid"); n != len(secret.StringData) {
+			t.Errorf("%d of the %d placeholders refused as not a valid token:\n%s", n, len(secret.StringData), out)
 		}
-		cfg := filepath.Join(dir, "toggl.yml")
-		if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(string(data), secrets, dir)), 0o644); err != nil {
+		for key := range secret.StringData {
+			secret.StringData[key] = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"
+		}
+		if out, err := checkSecretConfig(t, bin, "kubernetes/base/toggl.yml", secret.StringData); err != nil {
+			t.Errorf("with tokens in the Secret: %v\n%s", err, out)
+		}
+	})
+}
+
+// checkSecretConfig runs --config.check on the configuration at path, whose token files
+// under /etc/toggl_exporter/secrets are the Secret's data.
+func checkSecretConfig(t *testing.T, bin, path string, data map[string]string) (string, error) {
+	t.Helper()
+	const secrets = "/etc/toggl_exporter/secrets"
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), secrets+"/") {
+		t.Fatalf("%s reads no file under %s", path, secrets)
+	}
+	dir := t.TempDir()
+	for k, v := range data {
+		if err := os.WriteFile(filepath.Join(dir, k), []byte(v+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		checkConfig(t, bin, cleanEnv(), cfg)
-	})
+	}
+	p := filepath.Join(dir, "toggl.yml")
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(cfg), secrets, dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return runErr(time.Minute, ".", bin, "--config.check", "--config.file="+p)
 }
 
 func checkConfig(t *testing.T, bin string, env []string, path string) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -86,9 +87,29 @@ func byKind(t *testing.T, objs []map[string]any) map[string]map[string]any {
 	return m
 }
 
-// checkWorkload checks the pod template shared by the base Deployment and the sharded
-// StatefulSet.
-func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]any) {
+// hardened tells whether a container's securityContext has a read-only root, no privilege
+// escalation and no capabilities.
+func hardened(c any) bool {
+	sc := get(c, "securityContext")
+	return get(sc, "readOnlyRootFilesystem") == true && get(sc, "allowPrivilegeEscalation") == false &&
+		slices.Equal(toStrings(get(sc, "capabilities", "drop")), []string{"ALL"})
+}
+
+// mountsOf returns a container's volume mounts, name -> mount path.
+func mountsOf(c any) map[string]string {
+	mounts := map[string]string{}
+	for _, m := range toList(get(c, "volumeMounts")) {
+		mounts[str(get(m, "name"))] = str(get(m, "mountPath"))
+	}
+	return mounts
+}
+
+func toList(v any) []any { l, _ := v.([]any); return l }
+
+// checkKustomizePod checks the pod template shared by every workload of the base and the overlays:
+// non-root, hardened, probes, resources, the image of the release. It returns the exporter's
+// container.
+func checkKustomizePod(t *testing.T, w map[string]any) any {
 	t.Helper()
 	kind := str(w["kind"])
 	pod := get(w, "spec", "template", "spec")
@@ -98,7 +119,7 @@ func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]an
 	if get(pod, "automountServiceAccountToken") != false {
 		t.Errorf("%s: the exporter needs no service account token", kind)
 	}
-	containers, _ := get(pod, "containers").([]any)
+	containers := toList(get(pod, "containers"))
 	if len(containers) != 1 {
 		t.Fatalf("%s: %d containers", kind, len(containers))
 	}
@@ -106,10 +127,8 @@ func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]an
 	if img := str(get(c, "image")); !regexp.MustCompile(`^ghcr\.io/toggl-exporter/toggl_exporter:[\w.-]+$`).MatchString(img) {
 		t.Errorf("%s: image %q", kind, img)
 	}
-	sc := get(c, "securityContext")
-	if get(sc, "readOnlyRootFilesystem") != true || get(sc, "allowPrivilegeEscalation") != false ||
-		!slices.Equal(toStrings(get(sc, "capabilities", "drop")), []string{"ALL"}) {
-		t.Errorf("%s: container securityContext %v", kind, sc)
+	if !hardened(c) {
+		t.Errorf("%s: container securityContext %v", kind, get(c, "securityContext"))
 	}
 	for _, r := range []string{"requests", "limits"} {
 		if get(c, "resources", r, "memory") == nil {
@@ -124,13 +143,25 @@ func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]an
 			t.Errorf("%s: %s %v, want GET %s on http", kind, probe, get(c, probe), path)
 		}
 	}
-	if !slices.Contains(toStrings(get(c, "args")), "--config.file=/etc/toggl_exporter/toggl.yml") {
+	return c
+}
+
+// checkWorkload checks the pod of the base's Deployment and of the sharded StatefulSet: the
+// common pod, the configuration and the Secret mounted where toggl.yml reads them, and an init
+// container checking both before the exporter starts.
+func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]any) {
+	t.Helper()
+	kind := str(w["kind"])
+	pod := get(w, "spec", "template", "spec")
+	c := checkKustomizePod(t, w)
+	const configFlag = "--config.file=/etc/toggl_exporter/toggl.yml"
+	if !slices.Contains(toStrings(get(c, "args")), configFlag) {
 		t.Errorf("%s: args %v", kind, get(c, "args"))
 	}
 	// volumes point at the generated ConfigMap (hashed name) and the Secret
 	cm, secret := objs["ConfigMap"], objs["Secret"]
 	vols := map[string]any{}
-	for _, v := range get(pod, "volumes").([]any) {
+	for _, v := range toList(get(pod, "volumes")) {
 		vols[str(get(v, "name"))] = v
 	}
 	if got, want := str(get(vols["config"], "configMap", "name")), str(get(cm, "metadata", "name")); got != want {
@@ -139,12 +170,22 @@ func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]an
 	if got, want := str(get(vols["tokens"], "secret", "secretName")), str(get(secret, "metadata", "name")); got != want {
 		t.Errorf("%s: tokens volume from Secret %q, want %q", kind, got, want)
 	}
-	mounts := map[string]string{}
-	for _, m := range get(c, "volumeMounts").([]any) {
-		mounts[str(get(m, "name"))] = str(get(m, "mountPath"))
-	}
+	mounts := mountsOf(c)
 	if mounts["config"] != "/etc/toggl_exporter/toggl.yml" || mounts["tokens"] != "/etc/toggl_exporter/secrets" {
 		t.Errorf("%s: mounts %v", kind, mounts)
+	}
+	// the init container checks the same configuration with the same tokens, same image
+	inits := toList(get(pod, "initContainers"))
+	if len(inits) != 1 {
+		t.Fatalf("%s: %d init containers, want the configuration check", kind, len(inits))
+	}
+	ic := inits[0]
+	if args := toStrings(get(ic, "args")); !slices.Equal(args, []string{"--config.check", configFlag}) {
+		t.Errorf("%s: init container args %v, want --config.check %s", kind, args, configFlag)
+	}
+	if str(get(ic, "image")) != str(get(c, "image")) || !maps.Equal(mountsOf(ic), mounts) || !hardened(ic) ||
+		get(ic, "resources", "limits", "memory") == nil {
+		t.Errorf("%s: init container %v: want the exporter's image, mounts and securityContext, and a memory limit", kind, ic)
 	}
 	// every *_file of the configuration is a key of the Secret
 	var cfg struct {
@@ -167,14 +208,20 @@ func checkWorkload(t *testing.T, w map[string]any, objs map[string]map[string]an
 			t.Errorf("toggl.yml reads %q: no such key in the Secret mounted at %s", f, mounts["tokens"])
 		}
 	}
-	// the Service selects the pods, the ServiceMonitor (if any) the Service
+	checkService(t, w, objs)
+}
+
+// checkService checks that the Service selects the pods of w, is named as the alerts expect,
+// and is what the ServiceMonitor (if any) selects.
+func checkService(t *testing.T, w map[string]any, objs map[string]map[string]any) {
+	t.Helper()
 	podLabels := get(w, "spec", "template", "metadata", "labels").(map[string]any)
 	for k, v := range get(objs["Service"], "spec", "selector").(map[string]any) {
 		if podLabels[k] != v {
 			t.Errorf("Service selector %s=%v does not match the pods %v", k, v, podLabels)
 		}
 	}
-	if sm := objs["ServiceMonitor"]; sm != nil { // the sharded overlay has a ScrapeConfig instead
+	if sm := objs["ServiceMonitor"]; sm != nil {
 		svcLabels := get(objs["Service"], "metadata", "labels").(map[string]any)
 		for k, v := range get(sm, "spec", "selector", "matchLabels").(map[string]any) {
 			if svcLabels[k] != v {
@@ -205,9 +252,29 @@ func kinds(objs []map[string]any) []string {
 	return ks
 }
 
-// TestKustomizeBase renders the base and checks it structurally.
+// operatorKinds are the kinds that need the Prometheus Operator's CRDs.
+var operatorKinds = []string{"PodMonitor", "Probe", "PrometheusRule", "ScrapeConfig", "ServiceMonitor"}
+
+// TestKustomizeBase renders the base and checks it structurally: the exporter alone, which
+// any cluster can apply (no CRD).
 func TestKustomizeBase(t *testing.T) {
 	objs := kustomizeBuild(t, "kubernetes/base")
+	want := []string{"ConfigMap", "Deployment", "Secret", "Service"}
+	if got := kinds(objs); !slices.Equal(got, want) {
+		t.Fatalf("kinds %v, want %v (the Operator's objects belong in overlays/prometheus-operator)", got, want)
+	}
+	m := byKind(t, objs)
+	checkWorkload(t, m["Deployment"], m)
+	if str(get(m["Service"], "spec", "ports", 0, "port")) != "9981" {
+		t.Errorf("Service ports %v", get(m["Service"], "spec", "ports"))
+	}
+}
+
+// TestKustomizePrometheusOperator renders the overlay for the Prometheus Operator: the base
+// plus a ServiceMonitor of the Service and the PrometheusRule holding exactly the rule files'
+// groups.
+func TestKustomizePrometheusOperator(t *testing.T) {
+	objs := kustomizeBuild(t, "kubernetes/overlays/prometheus-operator")
 	want := []string{"ConfigMap", "Deployment", "PrometheusRule", "Secret", "Service", "ServiceMonitor"}
 	if got := kinds(objs); !slices.Equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
@@ -218,11 +285,7 @@ func TestKustomizeBase(t *testing.T) {
 	if str(get(ep, "port")) != "http" || str(get(ep, "path")) != "/metrics" {
 		t.Errorf("ServiceMonitor endpoint %v", ep)
 	}
-	if str(get(m["Service"], "spec", "ports", 0, "port")) != "9981" {
-		t.Errorf("Service ports %v", get(m["Service"], "spec", "ports"))
-	}
 
-	// The PrometheusRule carries exactly the rule files' groups.
 	var want2 []any
 	for _, f := range []string{"rules.yml", "alerts.yml"} {
 		var rf map[string]any
@@ -234,6 +297,48 @@ func TestKustomizeBase(t *testing.T) {
 	if !bytes.Equal(got, exp) {
 		t.Error("PrometheusRule groups differ from deploy/prometheus/{rules,alerts}.yml: run go generate ./deploy/...")
 	}
+}
+
+// TestKustomizeDemo renders the demo overlay: no Secret, nothing that needs a CRD, nothing
+// mounted from a Secret, no configuration check; and the exporter, run with the rendered
+// arguments, serves the demo's reports.
+func TestKustomizeDemo(t *testing.T) {
+	objs := kustomizeBuild(t, "kubernetes/overlays/demo")
+	for _, o := range objs {
+		if k := str(o["kind"]); k == "Secret" || slices.Contains(operatorKinds, k) || strings.Contains(str(o["apiVersion"]), "monitoring.coreos.com") {
+			t.Errorf("the demo overlay renders a %s %s: it must need no Secret and no CRD", k, get(o, "metadata", "name"))
+		}
+	}
+	m := byKind(t, objs)
+	d := m["Deployment"]
+	if d == nil || m["Service"] == nil {
+		t.Fatalf("kinds %v, want a Deployment and its Service", kinds(objs))
+	}
+	c := checkKustomizePod(t, d)
+	checkService(t, d, m)
+	pod := get(d, "spec", "template", "spec")
+	if n := len(toList(get(pod, "initContainers"))); n != 0 {
+		t.Errorf("%d init containers: --demo reads no configuration to check", n)
+	}
+	for _, v := range toList(get(pod, "volumes")) {
+		if get(v, "secret") != nil {
+			t.Errorf("volume %v from a Secret", get(v, "name"))
+		}
+	}
+	args := toStrings(get(c, "args"))
+	if !slices.Contains(args, "--demo") {
+		t.Fatalf("args %v: no --demo", args)
+	}
+
+	// The rendered arguments, but for the address, run the demo.
+	addr := "127.0.0.1:" + freePort(t)
+	for i, a := range args {
+		if strings.HasPrefix(a, "--web.listen-address=") {
+			args[i] = "--web.listen-address=" + addr
+		}
+	}
+	p := start(t, "exporter", cleanEnv(), exporterBinary(t), args...)
+	waitHTTP(t, p, "http://"+addr+"/-/ready", time.Minute)
 }
 
 // shardedObjects returns the sharded overlay's objects by kind, the report names of its

@@ -23,7 +23,7 @@ import (
 // Paths relative to the module root.
 var (
 	sources   = []string{"deploy/prometheus/rules.yml", "deploy/prometheus/alerts.yml"}
-	output    = "deploy/kubernetes/base/prometheusrule.yaml"
+	output    = "deploy/kubernetes/overlays/prometheus-operator/prometheusrule.yaml"
 	dashboard = "deploy/grafana/dashboards/toggl-exporter.json"
 	chart     = "deploy/helm/toggl-exporter"
 )
