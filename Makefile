@@ -6,10 +6,20 @@ PKG      := github.com/prometheus/common/version
 LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) \
             -X $(PKG).BuildUser=$(shell id -un)@$(shell hostname) -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: build test bench demo lint ci
+# The image under the name the manifests use (the tag the release workflow publishes), so that
+# a local cluster runs it unchanged: kind load docker-image $(IMAGE). Podman, else docker,
+# else buildah; make image CONTAINER_ENGINE=docker IMAGE=registry.example.com/toggl_exporter:dev
+IMAGE            ?= ghcr.io/toggl-exporter/toggl_exporter:v$(VERSION)
+CONTAINER_ENGINE ?= $(shell command -v podman || command -v docker || command -v buildah)
+
+.PHONY: build image test bench demo lint ci
 
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o toggl_exporter .
+
+image:
+	$(CONTAINER_ENGINE) build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  --build-arg BRANCH=$(BRANCH) -t $(IMAGE) .
 
 test:
 	go test -race -count=1 ./... && go test -run='^$$' -bench=. -benchtime=1x ./...

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/model"
 )
 
 type composeFile struct {
@@ -176,5 +178,26 @@ func TestComposeOneSwitch(t *testing.T) {
 		if !passed[m[1]] {
 			t.Errorf("%s names ${%s}, which toggl-exporter's environment does not pass through (%v)", composeConfig, m[1], exp.Environment)
 		}
+	}
+}
+
+// TestComposeKeepsHistory: compose's Prometheus keeps at least a year, so that history
+// imported with `toggl_exporter backfill` is not deleted at the next compaction (the default
+// retention is 15 days).
+func TestComposeKeepsHistory(t *testing.T) {
+	var c composeFile
+	readYAML(t, "docker-compose.yml", &c)
+	var retention model.Duration
+	for _, arg := range c.Services["prometheus"].Command {
+		if v, ok := strings.CutPrefix(arg, "--storage.tsdb.retention.time="); ok {
+			d, err := model.ParseDuration(v)
+			if err != nil {
+				t.Fatalf("prometheus: %s: %v", arg, err)
+			}
+			retention = d
+		}
+	}
+	if time.Duration(retention) < 365*24*time.Hour {
+		t.Errorf("prometheus keeps %v (no --storage.tsdb.retention.time: 15d), want at least a year", retention)
 	}
 }

@@ -73,7 +73,7 @@ func TestBinaryVersion(t *testing.T) {
 }
 
 // TestManifestsNameTheRelease: the kustomize base and the Helm chart name the image of this
-// version, never :latest.
+// version, never :latest, and `make image` builds it.
 func TestManifestsNameTheRelease(t *testing.T) {
 	root, v := repoRoot(t), version(t)
 	var k struct {
@@ -94,6 +94,14 @@ func TestManifestsNameTheRelease(t *testing.T) {
 	readYAML(t, filepath.Join(root, "deploy/helm/toggl-exporter/Chart.yaml"), &chart)
 	if chart.AppVersion != v {
 		t.Errorf("Chart.yaml appVersion %q, VERSION %q", chart.AppVersion, v)
+	}
+
+	// Until the release is published, `make image` builds it under that very name, so that a
+	// cluster the image is loaded into runs the manifests unchanged.
+	mk := run(t, time.Minute, root, needTool(t, "make"), "-n", "image", "CONTAINER_ENGINE=engine")
+	if want := " -t ghcr.io/toggl-exporter/toggl_exporter:v" + v + " "; !strings.HasPrefix(mk, "engine build ") || !strings.Contains(mk, want) ||
+		!strings.Contains(mk, "VERSION="+v+" ") {
+		t.Errorf("make image does not build %s with version %s:\n%s", want, v, mk)
 	}
 }
 

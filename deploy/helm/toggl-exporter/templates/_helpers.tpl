@@ -19,6 +19,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
+{{/* The image: the tag the release workflow publishes for this chart's appVersion, v<appVersion>,
+unless image.tag says otherwise. */}}
+{{- define "toggl-exporter.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default (printf "v%s" .Chart.AppVersion)) | quote -}}
+{{- end -}}
+
+{{/* What the exporter's container and the init container checking its configuration share:
+a hardened securityContext, the configuration and the token files. */}}
+{{- define "toggl-exporter.securityAndMounts" -}}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  runAsNonRoot: true
+  capabilities:
+    drop: [ALL]
+volumeMounts:
+  - name: config
+    mountPath: /etc/toggl_exporter/toggl.yml
+    subPath: toggl.yml
+    readOnly: true
+  - name: tokens
+    mountPath: /etc/toggl_exporter/secrets
+    readOnly: true
+{{- end -}}
+
 {{- define "toggl-exporter.secretName" -}}
 {{- .Values.existingSecret | default (printf "%s-tokens" (include "toggl-exporter.fullname" .)) -}}
 {{- end -}}
