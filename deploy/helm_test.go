@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -100,8 +101,9 @@ type deployment struct {
 						Type string `yaml:"type"`
 					} `yaml:"seccompProfile"`
 				} `yaml:"securityContext"`
-				Containers []container `yaml:"containers"`
-				Volumes    []struct {
+				InitContainers []container `yaml:"initContainers"`
+				Containers     []container `yaml:"containers"`
+				Volumes        []struct {
 					Name      string `yaml:"name"`
 					ConfigMap *struct {
 						Name string `yaml:"name"`
@@ -392,6 +394,25 @@ func checkPod(t *testing.T, r rendered) {
 	if !slices.Contains(c.Args, "--config.file=/etc/toggl_exporter/toggl.yml") {
 		t.Errorf("args %v", c.Args)
 	}
+	// Before the exporter, but in demo mode (which reads no configuration), an init container
+	// checks the configuration with the same files in the same image.
+	inits := pod.InitContainers
+	if slices.Contains(c.Args, "--demo") {
+		if len(inits) != 0 {
+			t.Errorf("%d init containers in demo mode", len(inits))
+		}
+	} else if len(inits) != 1 {
+		t.Errorf("%d init containers, want the configuration check", len(inits))
+	} else {
+		ic := inits[0]
+		if !slices.Equal(ic.Args, []string{"--config.check", "--config.file=/etc/toggl_exporter/toggl.yml"}) {
+			t.Errorf("init container args %v", ic.Args)
+		}
+		if ic.Image != c.Image || !reflect.DeepEqual(ic.VolumeMounts, c.VolumeMounts) ||
+			!reflect.DeepEqual(ic.SecurityContext, c.SecurityContext) || ic.Resources.Limits["memory"] == "" {
+			t.Errorf("init container %+v: want the exporter's image, mounts and securityContext, and a memory limit", ic)
+		}
+	}
 	if d.Spec.Template.Metadata.Annotations["checksum/config"] == "" {
 		t.Error("no checksum/config annotation: a configuration change would not roll the pods")
 	}
@@ -448,8 +469,9 @@ func tokenFiles(t *testing.T, toggl string) []string {
 }
 
 // TestHelmDefaults renders the default values: the four objects, the pod as required, and
-// a configuration whose every token file is a key of the Secret, which the exporter's
-// --config.check accepts.
+// a configuration whose every token file is a key of the Secret. The exporter's
+// --config.check (the init container's) refuses the Secret's placeholders, and accepts the
+// configuration once they are tokens.
 func TestHelmDefaults(t *testing.T) {
 	r := helmTemplate(t)
 	if want := []string{"ConfigMap", "Deployment", "Secret", "Service"}; !slices.Equal(r.kinds, want) {
@@ -471,16 +493,48 @@ func TestHelmDefaults(t *testing.T) {
 			t.Errorf("toggl.yml reads %s: no such key in the Secret %v", f, r.secret.StringData)
 		}
 	}
-	for key, value := range r.secret.StringData {
-		if err := os.WriteFile(filepath.Join(dir, key), []byte(value), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cfg := filepath.Join(dir, "toggl.yml")
 	if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(toggl, "/etc/toggl_exporter/secrets/", dir+"/")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run(t, time.Minute, ".", exporterBinary(t), "--config.check", "--config.file="+cfg)
+	check := func(token func(placeholder string) string) (string, error) {
+		for key, value := range r.secret.StringData {
+			if err := os.WriteFile(filepath.Join(dir, key), []byte(token(value)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return runErr(time.Minute, ".", exporterBinary(t), "--config.check", "--config.file="+cfg)
+	}
+	out, err := check(func(p string) string { return p })
+	if n := strings.Count(out, "_file: not a valid"); err == nil || n != len(r.secret.StringData) {
+		t.Errorf("--config.check with the placeholders: %v, %d of %d refused:\n%s", err, n, len(r.secret.StringData), out)
+	}
+	if out, err := check(func(string) string { return "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5" }); err != nil {
+		t.Errorf("--config.check with tokens: %v\n%s", err, out)
+	}
+}
+
+// TestHelmSchema: values.schema.json rejects a misspelt key at every level the chart
+// defines, naming it, and a value of the wrong kind.
+func TestHelmSchema(t *testing.T) {
+	for _, tc := range []struct{ values, want string }{
+		{"serviceMonitr: {}\n", "serviceMonitr"},
+		{"serviceMonitor: {enabeld: true}\n", "enabeld"},
+		{"image: {tga: v1}\n", "tga"},
+		{"dashboard: {namespce: grafana}\n", "namespce"},
+		{"resources: {limit: {memory: 1Gi}}\n", "limit"},
+		{"service: {port: http}\n", "port"},
+		{"demo: \"yes\"\n", "demo"},
+	} {
+		out, err := helmTemplateErr(t, writeValues(t, tc.values))
+		if err == nil || !strings.Contains(out, "schema") || !strings.Contains(out, tc.want) {
+			t.Errorf("values %q: err %v, want a schema error naming %s:\n%s", tc.values, err, tc.want, out)
+		}
+	}
+	// What the chart documents passes (TestHelmEverything renders every part). config is the
+	// exporter's toggl.yml: the init container's --config.check checks it, not the schema, so
+	// that the chart never lags behind the exporter's keys.
+	helmTemplate(t, writeValues(t, "config: {reports: [{name: a, token_file: /x, perod: typo}]}\nsecrets: {a: b}\nextraArgs: [--log.level=debug]\nresources: {limits: {cpu: 1, memory: 1Gi}}\n"))
 }
 
 // TestHelmEverything renders every optional part: the ServiceMonitor selects the Service
@@ -633,5 +687,80 @@ func TestHelmChangesRollPods(t *testing.T) {
 	sec := annotations("secrets: {api-token: anotherTOKEN0123456789abcdef, team-week: anotherREPORT0123456789abcdef}\n")
 	if sec["checksum/secret"] == base["checksum/secret"] || sec["checksum/config"] != base["checksum/config"] {
 		t.Errorf("a token change: %v, before %v", sec, base)
+	}
+}
+
+// helmNotes renders the chart's NOTES.txt with the values files given. helm template leaves
+// the notes out and helm install needs a cluster, so a copy of the chart renders them as
+// data of a ConfigMap, through tpl with the same values and named templates.
+func helmNotes(t *testing.T, values ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "toggl-exporter")
+	if err := os.CopyFS(dir, os.DirFS(chartDir)); err != nil {
+		t.Fatal(err)
+	}
+	notes, err := os.ReadFile(filepath.Join(chartDir, "templates", "NOTES.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"files/notes.txt":         string(notes),
+		"templates/zz-notes.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ tpl (.Files.Get \"files/notes.txt\") . | toJson }}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"template", "toggl", dir, "--namespace", "monitoring", "--show-only", "templates/zz-notes.yaml"}
+	for _, v := range values {
+		args = append(args, "--values", v)
+	}
+	var cm configMap
+	if err := yaml.Unmarshal([]byte(run(t, 2*time.Minute, ".", needTool(t, "helm"), args...)), &cm); err != nil {
+		t.Fatal(err)
+	}
+	return cm.Data["notes"]
+}
+
+// TestHelmNotes: after install, the notes say how to reach the exporter, why the pod may
+// wait at Init, what scrapes it and where the dashboard is, for the defaults and with every
+// part on.
+func TestHelmNotes(t *testing.T) {
+	const svc = "toggl-toggl-exporter"
+	for _, tc := range []struct {
+		name, values string
+		want, not    []string
+	}{
+		{"defaults", "", []string{
+			"kubectl -n monitoring port-forward svc/" + svc + " 9981",
+			"http://" + svc + ".monitoring.svc:9981/metrics",
+			"kubectl -n monitoring logs deploy/" + svc + " -c config-check",
+			"nothing scrapes the exporter yet: set serviceMonitor.enabled=true",
+			"import deploy/grafana/dashboards/toggl-exporter.json",
+			"kind load docker-image ghcr.io/toggl-exporter/toggl_exporter:v" + version(t) + ")",
+			`The Secret's "api-token" is still a placeholder`,
+			`The Secret's "team-week" is still a placeholder`,
+		}, []string{"Demo mode"}},
+		{"everything", everything, []string{
+			"kubectl -n monitoring port-forward svc/" + svc + " 9981",
+			"Demo mode",
+			"the ServiceMonitor " + svc + " scrapes /metrics",
+			"the ConfigMap " + svc + "-dashboard in namespace grafana",
+			`open the dashboard "Toggl Track"`,
+		}, []string{"config-check", "placeholder", "nothing scrapes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			notes := helmNotes(t, writeValues(t, tc.values))
+			for _, w := range tc.want {
+				if !strings.Contains(notes, w) {
+					t.Errorf("the notes do not say %q:\n%s", w, notes)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(notes, n) {
+					t.Errorf("the notes say %q:\n%s", n, notes)
+				}
+			}
+		})
 	}
 }

@@ -22,7 +22,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/* The image: the tag the release workflow publishes for this chart's appVersion, v<appVersion>,
 unless image.tag says otherwise. */}}
 {{- define "toggl-exporter.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default (printf "v%s" .Chart.AppVersion)) | quote -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default (printf "v%s" .Chart.AppVersion)) -}}
 {{- end -}}
 
 {{/* What the exporter's container and the init container checking its configuration share:
