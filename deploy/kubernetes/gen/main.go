@@ -1,5 +1,5 @@
 // Command gen writes the copies Kubernetes needs of files that exist once in deploy/: the
-// kustomize base's PrometheusRule holding the rule groups of deploy/prometheus/rules.yml and
+// PrometheusRule of the kustomize overlay prometheus-operator, holding the rule groups of deploy/prometheus/rules.yml and
 // alerts.yml, and the Helm chart's copies of those groups and of the Grafana dashboard (a
 // chart cannot read files outside its directory). Run it from anywhere in the repository:
 //
