@@ -1,7 +1,8 @@
 // Command gen writes the copies Kubernetes needs of files that exist once in deploy/: the
 // PrometheusRule of the kustomize overlay prometheus-operator, holding the rule groups of
 // deploy/prometheus/rules.yml and alerts.yml, and the Helm chart's copies of those groups and
-// of the Grafana dashboard (a chart cannot read files outside its directory). Run it from anywhere in the repository:
+// of the Grafana dashboard (a chart cannot read files outside its directory). Run it from
+// anywhere in the repository:
 //
 //	go generate ./deploy/...
 //
