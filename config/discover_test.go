@@ -102,4 +102,3 @@ func TestDiscoverErrors(t *testing.T) {
 		})
 	}
 }
-
