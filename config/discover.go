@@ -83,14 +83,15 @@ func (e *Discover) Lets(name string) bool {
 	return (e.include == nil || e.include.MatchString(name)) && (e.exclude == nil || !e.exclude.MatchString(name))
 }
 
-// Report returns the report that e makes of a saved report it listed: e's defaults,
-// named name, run with token. The error says why token is unusable, never quoting it.
-func (e *Discover) Report(name, token string) (Report, error) {
+// Report returns the report that e makes of a saved report it listed with token: e's
+// defaults, run with token; the caller names it. The error says why token is unusable,
+// never quoting it.
+func (e *Discover) Report(token string) (Report, error) {
 	if err := checkReportToken(token); err != nil {
 		return Report{}, fmt.Errorf("token: %w", err)
 	}
 	rep := e.Defaults
-	rep.Name, rep.Token, rep.DiscoveredFrom = name, Secret(token), e.WorkspaceID
+	rep.Token, rep.DiscoveredFrom = Secret(token), e.WorkspaceID
 	rep.Resolved.Token = token
 	rep.Breakdowns = slices.Clone(rep.Breakdowns)
 	return rep, nil
