@@ -30,9 +30,10 @@ import (
 	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/discovery"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 const program = "toggl_exporter"
@@ -93,9 +94,10 @@ func run() int {
 	)
 	safeConfig := config.NewSafeConfig(reg)
 	exporter := collector.New(collector.Options{Logger: logger, FetchOnApply: true})
-	discovery := newDiscovery(logger, exporter)
-	reg.MustRegister(discovery)
-	reloader := &reloader{path: *configFile, demo: demoConfig, logger: logger, safe: safeConfig, discovery: discovery, limits: client.NewLimits(nil)}
+	listings := discovery.New(logger, exporter)
+	defer listings.Stop()
+	reg.MustRegister(listings)
+	reloader := &reloader{path: *configFile, demo: demoConfig, logger: logger, safe: safeConfig, listings: listings, limits: client.NewLimits(nil)}
 	if err := reloader.reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.source(), "err", err)
 		return 1
@@ -118,7 +120,7 @@ func run() int {
 		demo:          *demo,
 		registry:      reg,
 		exporter:      exporter,
-		config:        discovery.Config,
+		config:        listings.Config,
 		reload:        reloader.reload,
 		logger:        logger,
 	}
@@ -180,18 +182,18 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// reloader loads the configuration file and applies it, through discovery, to the
+// reloader loads the configuration file and applies it, through the listings, to the
 // exporter, one reload at a time (SIGHUP and /-/reload may race).
 type reloader struct {
-	mu        sync.Mutex
-	path      string
-	demo      []byte // the demo's configuration, used instead of path when set
-	logger    log.Logger
-	safe      *config.SafeConfig
-	discovery *discovery
-	limits    *client.Limits // the upstream etiquette, kept for the life of the process
-	client    *client.Client
-	clientOf  clientSettings
+	mu       sync.Mutex
+	path     string
+	demo     []byte // the demo's configuration, used instead of path when set
+	logger   log.Logger
+	safe     *config.SafeConfig
+	listings *discovery.Discovery
+	limits   *client.Limits // the upstream etiquette, kept for the life of the process
+	client   *client.Client
+	clientOf clientSettings
 }
 
 // clientSettings are the configuration values a client is built from.
@@ -227,7 +229,7 @@ func (r *reloader) reload() error {
 	}
 	if !changed && r.client != nil {
 		level.Info(r.logger).Log("msg", "configuration unchanged", "file", r.source())
-		r.discovery.set(r.safe.Get(), r.client) // lists the workspaces again
+		r.listings.Set(r.safe.Get(), r.client) // lists again the workspaces whose listing failed
 		return nil
 	}
 	cfg := r.safe.Get()
@@ -242,8 +244,8 @@ func (r *reloader) reload() error {
 			defer old.CloseIdleConnections() // once no new fetch can take it
 		}
 	}
-	level.Info(r.logger).Log("msg", "configuration loaded", "file", r.source(), "reports", len(cfg.Reports), "discover", len(cfg.Discover))
-	r.discovery.set(cfg, r.client)
+	level.Info(r.logger).Log("msg", "configuration loaded", "file", r.source(), "reports", len(cfg.Reports), "discover", len(cfg.Discover), "members", len(cfg.Members))
+	r.listings.Set(cfg, r.client)
 	return nil
 }
 

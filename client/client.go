@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // apiPath is the path of the shared report endpoint, followed by the escaped token.
@@ -29,6 +27,10 @@ const apiPath = "/reports/api/v3/shared/"
 const (
 	maxErrorBody = 4 << 10  // bytes of an error body read for Error.Message
 	maxDrain     = 64 << 10 // bytes drained before closing, so the connection can be reused
+
+	// The defaults of Options, those of the configuration (which client does not import).
+	defaultMaxResponseBytes  = 64 << 20
+	defaultRequestsPerSecond = 1.0
 )
 
 // Options configure a Client.
@@ -43,10 +45,10 @@ type Options struct {
 	// UserAgent is sent as the User-Agent header, e.g. "toggl_exporter/1.2.3".
 	UserAgent string
 	// MaxResponseBytes bounds a response body; a larger one fails with CodeDecode.
-	// <= 0 means config.DefaultMaxResponseBytes.
+	// <= 0 means 64 MiB, the configuration's default.
 	MaxResponseBytes int64
 	// RequestsPerSecond is the highest request rate per credential (see Credentials.Key).
-	// <= 0 means config.DefaultRequestsPerSecond, Toggl's documented per-second limit.
+	// <= 0 means 1, Toggl's documented per-second limit.
 	RequestsPerSecond float64
 	// Limits keeps the rate limits, backoffs and quota blocks, per BaseURL and
 	// credential. Share one between the clients of successive configurations so that
@@ -70,10 +72,10 @@ func New(o Options) *Client {
 		o.HTTPClient = defaultHTTPClient()
 	}
 	if o.MaxResponseBytes <= 0 {
-		o.MaxResponseBytes = int64(config.DefaultMaxResponseBytes)
+		o.MaxResponseBytes = defaultMaxResponseBytes
 	}
 	if o.RequestsPerSecond <= 0 {
-		o.RequestsPerSecond = config.DefaultRequestsPerSecond
+		o.RequestsPerSecond = defaultRequestsPerSecond
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/go-json-experiment/json"
-
-	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 const (
@@ -19,23 +18,51 @@ const (
 	maxListPages = 200
 )
 
-// ListSharedReports lists the saved reports of a workspace (toggl-api.md, "Listing a
-// workspace's saved reports"): GET {BaseURL}/api/v9/workspaces/{id}/reports/shared, page
-// by page (per_page=50) until a page is short or empty. Each page is one request, paced,
-// counted and backed off through the same limits as the reports sent with cred. A report
-// listed twice (the list moved between pages) comes once. Every error is an *Error, with
-// the credentials and the listed report tokens redacted.
-func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred Credentials) ([]config.SavedReport, error) {
+// Listing is a request for one of a workspace's API v9 listings (its saved reports, its
+// members).
+type Listing struct {
+	WorkspaceID int64
+	// Credentials are an API token's: Toggl lists nothing to anyone else.
+	Credentials Credentials
+	// Timeout bounds each request of the listing (each page), not the whole listing, so
+	// that a long listing is not cut off; <= 0 leaves it to ctx.
+	Timeout time.Duration
+}
+
+// SavedReport is one saved report as a workspace's listing shows it (toggl-api.md,
+// "Listing a workspace's saved reports"). It prints with its token redacted.
+type SavedReport struct {
+	ID             int64 // 0 when the listing gave none
+	Name           string
+	Token          string // the report token: a secret
+	Public         bool
+	FixedDaterange bool
+	Params         map[string]any // the saved filters, as Toggl keeps them
+}
+
+// String renders s without its token.
+func (s SavedReport) String() string {
+	return fmt.Sprintf("{ID:%d Name:%q Token:%s Public:%t FixedDaterange:%t Params:%v}", s.ID, s.Name, redactedText, s.Public, s.FixedDaterange, s.Params)
+}
+
+// GoString renders s without its token.
+func (s SavedReport) GoString() string { return "client.SavedReport" + s.String() }
+
+// ListSharedReports lists the saved reports of a workspace: GET
+// {BaseURL}/api/v9/workspaces/{id}/reports/shared, page by page (per_page=50) until a
+// page is short or empty. Each page is one request, paced, counted and backed off
+// through the same limits as the reports sent with the credentials. A report listed
+// twice (the list moved between pages) comes once; reports without an id all come. Every
+// error is an *Error, with the credentials and the listed report tokens redacted.
+func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedReport, error) {
 	var (
-		out    []config.SavedReport
+		out    []SavedReport
 		tokens []string // the report tokens read so far, which every later error redacts
 		seen   = map[int64]bool{}
 	)
 	for page := 1; page <= maxListPages; page++ {
-		u := fmt.Sprintf("%s/api/v9/workspaces/%d/reports/shared?page=%d&per_page=%d", c.o.BaseURL, workspaceID, page, listPerPage)
-		x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: cred}, tokens...) }, safeURL: u}
-		var items []config.SavedReport
-		_, err := c.do(ctx, http.MethodGet, u, nil, cred, x, func(r io.Reader) (err error) {
+		var items []SavedReport
+		err := c.list(ctx, l, fmt.Sprintf("reports/shared?page=%d&per_page=%d", page, listPerPage), &tokens, func(r io.Reader) (err error) {
 			items, err = decodeListing(r, &tokens)
 			return err
 		})
@@ -43,7 +70,7 @@ func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred 
 			return nil, err
 		}
 		for _, s := range items {
-			if !seen[s.ID] {
+			if s.ID == 0 || !seen[s.ID] {
 				seen[s.ID] = true
 				out = append(out, s)
 			}
@@ -55,18 +82,46 @@ func (c *Client) ListSharedReports(ctx context.Context, workspaceID int64, cred 
 	return nil, &Error{Code: CodeDecode, Message: fmt.Sprintf("listing saved reports: more than %d pages of %d", maxListPages, listPerPage)}
 }
 
-// decodeListing reads a page of the listing: an array (null is an empty one) of saved
-// reports, read tolerantly as reports are; unknown fields are skipped. params may be an
-// object or, as Toggl sends it, a string holding one; one that is neither is ignored.
-// Each token read is appended to tokens as soon as it is read.
-func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) {
-	d := newDecoder(r)
-	var out []config.SavedReport
-	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
-		return nil, d.describe(d.fail("a JSON array of saved reports"))
+// list sends one request of l, GET {BaseURL}/api/v9/workspaces/{id}/{path}, within
+// l.Timeout, and hands the body to read. Its errors redact the credentials and the
+// secrets read so far.
+func (c *Client) list(ctx context.Context, l Listing, path string, secrets *[]string, read func(io.Reader) error) error {
+	if l.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.Timeout)
+		defer cancel()
 	}
-	err := d.array(func() error {
-		var s config.SavedReport
+	u := fmt.Sprintf("%s/api/v9/workspaces/%d/%s", c.o.BaseURL, l.WorkspaceID, path)
+	x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: l.Credentials}, *secrets...) }, safeURL: u}
+	_, err := c.do(ctx, http.MethodGet, u, nil, l.Credentials, x, read)
+	return err
+}
+
+// decodeArray reads a listing, an array (null is an empty one) of what elem reads, and
+// checks that nothing follows it; what names the elements in errors.
+func decodeArray(r io.Reader, what string, elem func(d *decoder) error) error {
+	d := newDecoder(r)
+	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
+		return d.describe(d.fail("a JSON array of " + what))
+	}
+	err := d.array(func() error { return elem(d) })
+	if err == nil && d.dec.PeekKind() != 0 {
+		err = &pathError{msg: "unexpected data after the array of " + what}
+	}
+	if err != nil {
+		return d.describe(err)
+	}
+	return nil
+}
+
+// decodeListing reads a page of the listing of saved reports, tolerantly as reports are;
+// unknown fields are skipped. params may be an object or, as Toggl sends it, a string
+// holding one; one that is neither is ignored. Each token read is appended to tokens as
+// soon as it is read.
+func decodeListing(r io.Reader, tokens *[]string) ([]SavedReport, error) {
+	var out []SavedReport
+	err := decodeArray(r, "saved reports", func(d *decoder) error {
+		var s SavedReport
 		err := d.object(false, func(name []byte) (err error) {
 			switch string(name) {
 			case "id":
@@ -74,10 +129,8 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 			case "name":
 				s.Name, err = d.str()
 			case "token":
-				var t string
-				t, err = d.str()
-				s.Token = config.Secret(t)
-				*tokens = append(*tokens, t)
+				s.Token, err = d.str()
+				*tokens = append(*tokens, s.Token)
 			case "public":
 				s.Public, err = d.bool()
 			case "fixed_daterange":
@@ -96,11 +149,8 @@ func decodeListing(r io.Reader, tokens *[]string) ([]config.SavedReport, error) 
 		out = append(out, s)
 		return err
 	})
-	if err == nil && d.dec.PeekKind() != 0 {
-		err = &pathError{msg: "unexpected data after the array of saved reports"}
-	}
 	if err != nil {
-		return nil, d.describe(err)
+		return nil, err
 	}
 	return out, nil
 }

@@ -9,10 +9,11 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
-	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 const listAPIToken = "list-API-token-SECRET-0123456789"
@@ -23,7 +24,7 @@ func TestListSharedReportsPages(t *testing.T) {
 	for _, n := range []int{0, 1, 49, 50, 120} {
 		t.Run(fmt.Sprint(n, " reports"), func(t *testing.T) {
 			f := togglfake.New()
-			var want []config.SavedReport
+			var want []SavedReport
 			var saved []togglfake.SavedReport
 			for i := range n {
 				s := togglfake.SavedReport{ID: int64(1000 + i), Name: fmt.Sprint("Report ", i), Token: listToken(i), Public: i%2 == 0, FixedDaterange: i == 3}
@@ -31,13 +32,13 @@ func TestListSharedReportsPages(t *testing.T) {
 					s.Params = map[string]any{"period": "week"}
 				}
 				saved = append(saved, s)
-				want = append(want, config.SavedReport{ID: s.ID, Name: s.Name, Token: config.Secret(s.Token), Public: s.Public, FixedDaterange: s.FixedDaterange, Params: orEmpty(s.Params)})
+				want = append(want, SavedReport{ID: s.ID, Name: s.Name, Token: s.Token, Public: s.Public, FixedDaterange: s.FixedDaterange, Params: orEmpty(s.Params)})
 			}
 			f.SetWorkspace(77, togglfake.Workspace{APIToken: listAPIToken, Reports: saved})
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			c := newTestClient(srv, Options{})
-			got, err := c.ListSharedReports(context.Background(), 77, Credentials{APIToken: listAPIToken})
+			got, err := c.ListSharedReports(context.Background(), Listing{WorkspaceID: 77, Credentials: Credentials{APIToken: listAPIToken}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +88,7 @@ func TestListSharedReportsStatus(t *testing.T) {
 		{"unknown workspace", 78, Credentials{APIToken: listAPIToken}, "404"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := c.ListSharedReports(context.Background(), tt.ws, tt.cred)
+			got, err := c.ListSharedReports(context.Background(), Listing{WorkspaceID: tt.ws, Credentials: tt.cred})
 			var e *Error
 			if !errors.As(err, &e) || e.Code != tt.code || got != nil {
 				t.Fatalf("got %v, %v; want an *Error with code %s", got, err, tt.code)
@@ -102,15 +103,15 @@ func TestListSharedReportsTolerant(t *testing.T) {
 	tok := listToken(1)
 	tests := []struct {
 		name, body string
-		want       []config.SavedReport
+		want       []SavedReport
 		err        string
 	}{
 		{"params as a JSON string, unknown fields", `[{"id":5,"name":"A","token":"` + tok + `","public":true,"fixed_daterange":false,"params":"{\"period\":\"week\",\"billable\":true}","uid":1,"deleted_at":null,"new":{"x":[1]}}]`,
-			[]config.SavedReport{{ID: 5, Name: "A", Token: config.Secret(tok), Public: true, Params: map[string]any{"period": "week", "billable": true}}}, ""},
+			[]SavedReport{{ID: 5, Name: "A", Token: tok, Public: true, Params: map[string]any{"period": "week", "billable": true}}}, ""},
 		{"params as an object, numbers as strings", `[{"id":"5","name":"A","token":"` + tok + `","public":"1","params":{"period":"week"}}]`,
-			[]config.SavedReport{{ID: 5, Name: "A", Token: config.Secret(tok), Public: true, Params: map[string]any{"period": "week"}}}, ""},
+			[]SavedReport{{ID: 5, Name: "A", Token: tok, Public: true, Params: map[string]any{"period": "week"}}}, ""},
 		{"params neither", `[{"id":5,"token":"` + tok + `","params":"not json"},{"id":6,"params":[1]},{"id":7,"params":null}]`,
-			[]config.SavedReport{{ID: 5, Token: config.Secret(tok)}, {ID: 6}, {ID: 7}}, ""},
+			[]SavedReport{{ID: 5, Token: tok}, {ID: 6}, {ID: 7}}, ""},
 		{"null", `null`, nil, ""},
 		{"empty", `[]`, nil, ""},
 		{"an object", `{"data":[]}`, nil, "toggl: decode: expected a JSON array of saved reports, got object"},
@@ -122,7 +123,7 @@ func TestListSharedReportsTolerant(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, tt.body) })
-			got, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), 1, Credentials{APIToken: listAPIToken})
+			got, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), Listing{WorkspaceID: 1, Credentials: Credentials{APIToken: listAPIToken}})
 			if tt.err == "" && err != nil || tt.err != "" && (err == nil || err.Error() != tt.err) {
 				t.Fatalf("error %v, want %q", err, tt.err)
 			}
@@ -168,7 +169,7 @@ func TestListSharedReportsSecrets(t *testing.T) {
 				}
 				tt.page2(w)
 			})
-			_, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), 1, Credentials{APIToken: listAPIToken})
+			_, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), Listing{WorkspaceID: 1, Credentials: Credentials{APIToken: listAPIToken}})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -196,10 +197,10 @@ func TestListSharedReportsEtiquette(t *testing.T) {
 	})
 	cred := Credentials{APIToken: listAPIToken}
 	c := newTestClient(srv, Options{})
-	if _, err := c.ListSharedReports(context.Background(), 1, cred); Code(err) != "429" {
+	if _, err := c.ListSharedReports(context.Background(), Listing{WorkspaceID: 1, Credentials: cred}); Code(err) != "429" {
 		t.Fatalf("first listing: %v, want a 429", err)
 	}
-	_, err := c.ListSharedReports(context.Background(), 1, cred)
+	_, err := c.ListSharedReports(context.Background(), Listing{WorkspaceID: 1, Credentials: cred})
 	var e *Error
 	if !errors.As(err, &e) || !e.Backoff || !e.NotSent {
 		t.Errorf("second listing: %v, want a backoff, not sent", err)
@@ -216,8 +217,59 @@ func TestListSharedReportsBodyLimit(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `[{"id":1,"name":%q}]`, strings.Repeat("x", 2000))
 	})
-	_, err := newTestClient(srv, Options{MaxResponseBytes: 1000}).ListSharedReports(context.Background(), 1, Credentials{APIToken: listAPIToken})
+	_, err := newTestClient(srv, Options{MaxResponseBytes: 1000}).ListSharedReports(context.Background(), Listing{WorkspaceID: 1, Credentials: Credentials{APIToken: listAPIToken}})
 	if Code(err) != CodeDecode || !strings.Contains(err.Error(), "response body larger than 1000 bytes") {
 		t.Errorf("error %v, want the body limit", err)
+	}
+}
+
+// TestListSharedReportsTimeoutPerPage: the timeout bounds each page, not the listing: 40
+// pages that each take a tenth of the timeout are all read, however long they take
+// together; a page slower than the timeout fails the listing.
+func TestListSharedReportsTimeoutPerPage(t *testing.T) {
+	f := togglfake.New()
+	var saved []togglfake.SavedReport
+	for i := range 40*listPerPage - 1 {
+		saved = append(saved, togglfake.SavedReport{ID: int64(i + 1), Token: listToken(i)})
+	}
+	f.SetWorkspace(77, togglfake.Workspace{APIToken: listAPIToken, Reports: saved})
+	var slow atomic.Int64 // the delay of each page
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(slow.Load()))
+		f.ServeHTTP(w, r)
+	})
+	l := Listing{WorkspaceID: 77, Credentials: Credentials{APIToken: listAPIToken}, Timeout: 150 * time.Millisecond}
+	slow.Store(int64(15 * time.Millisecond))
+	start := time.Now()
+	got, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), l)
+	if err != nil || len(got) != len(saved) {
+		t.Fatalf("%d reports, %v; want %d", len(got), err, len(saved))
+	}
+	if took := time.Since(start); took < l.Timeout {
+		t.Fatalf("the listing took %s, not longer than the timeout: the test proves nothing", took)
+	}
+	slow.Store(int64(300 * time.Millisecond))
+	if _, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), l); Code(err) != CodeTimeout {
+		t.Errorf("a page slower than the timeout: %v, want a timeout", err)
+	}
+}
+
+// TestListSharedReportsWithoutID: reports without an id are not taken for one another.
+func TestListSharedReportsWithoutID(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `[{"name":"a"},{"id":null,"name":"b"},{"id":3,"name":"c"},{"id":3,"name":"c again"}]`)
+	})
+	got, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), Listing{WorkspaceID: 1, Credentials: Credentials{APIToken: listAPIToken}})
+	if want := []SavedReport{{Name: "a"}, {Name: "b"}, {ID: 3, Name: "c"}}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestSavedReportPrintsNoToken(t *testing.T) {
+	s := SavedReport{ID: 1, Name: "a", Token: listToken(1)}
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v %#v %v", s, s, []SavedReport{s})} {
+		if strings.Contains(out, listToken(1)) {
+			t.Errorf("printed: %s", out)
+		}
 	}
 }

@@ -40,6 +40,7 @@ type Exporter struct {
 	sem     chan struct{}
 	targets []*target // in configuration order
 	caches  map[[sha256.Size]byte]*cache
+	rosters map[int64][]Member // by workspace, see SetRoster
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.

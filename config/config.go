@@ -77,6 +77,7 @@ type Config struct {
 	APITokenFile         string           `yaml:"api_token_file,omitempty"`
 	Reports              []Report         `yaml:"reports"`
 	Discover             []Discover       `yaml:"discover,omitempty"`
+	Members              []Members        `yaml:"members,omitempty"`
 
 	// fingerprint covers the file and every input its secrets came from.
 	fingerprint [sha256.Size]byte
@@ -103,6 +104,9 @@ type Report struct {
 	MinRefreshInterval    model.Duration `yaml:"min_refresh_interval,omitempty"`
 	MaxStale              model.Duration `yaml:"max_stale,omitempty"`
 	Timeout               model.Duration `yaml:"timeout,omitempty"`
+	// Roster is the workspace (with a members entry) whose members the report's user
+	// breakdowns list, also those who tracked nothing; 0 for none.
+	Roster int64 `yaml:"roster,omitempty"`
 	// DiscoveredFrom is the workspace a discovered report was listed in; 0 for a
 	// configured one. The file cannot set it.
 	DiscoveredFrom int64 `yaml:"discovered_from_workspace,omitempty"`
@@ -309,6 +313,7 @@ func (k *completion) config(c *Config) {
 			k.errorf(fmt.Sprintf("discover[%d]", i), nil, "workspace_id: listed twice (also discover[%d])", j)
 		}
 	}
+	k.members(c, fallback)
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)

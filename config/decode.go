@@ -133,6 +133,7 @@ var (
 	configKeys   = fields(&Config{})
 	reportKeys   = fields(&Report{})
 	discoverKeys = fields(&Discover{})
+	membersKeys  = fields(&Members{})
 )
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
@@ -303,6 +304,15 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
 			*p = list(d, n, "discover", func() Discover { return Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()} },
 				"workspace_id: ..., api_token_file: ...", hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
+		}
+	case *[]Members:
+		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
+			*p = list(d, n, "members", func() Members { return Members{Interval: DefaultDiscoverInterval} },
+				"workspace_id: ..., api_token_file: ...", hint(membersKeys, nil, ""))
+		}
+	case *map[int64]float64:
+		if want, ok = "a mapping of user ids to hours", n.Kind == yaml.MappingNode; ok {
+			*p = d.hoursByUser(place, key, n)
 		}
 	case *Report: // a discover entry's defaults
 		if want, ok = "a mapping of report settings", n.Kind == yaml.MappingNode; ok {

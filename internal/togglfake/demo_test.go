@@ -9,7 +9,7 @@ import (
 	"time"
 	_ "time/tzdata" // the sweep runs in Europe/Berlin, across a DST change
 
-	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/discovery"
 )
 
 // fetchDemo asks a Demo fake for every demo report at the given time, over HTTP, and
@@ -88,7 +88,7 @@ func TestDemoListing(t *testing.T) {
 		t.Fatalf("%d %q: %v", a.status, a.body, err)
 	}
 	for i, d := range DemoReports {
-		if g := got[i]; g.ID != d.ID || g.Token != d.Token || config.Name(g.Name) != d.Name || !g.Public {
+		if g := got[i]; g.ID != d.ID || g.Token != d.Token || discovery.LabelSafeName(g.Name) != d.Name || !g.Public {
 			t.Errorf("listed %+v for %+v", g, d)
 		}
 	}

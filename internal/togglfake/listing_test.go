@@ -86,3 +86,23 @@ func TestListing(t *testing.T) {
 		t.Errorf("listing request recorded as %+v", r)
 	}
 }
+
+func TestMembersListing(t *testing.T) {
+	f := New()
+	f.SetWorkspace(42, Workspace{APIToken: "ws-api-token", Members: []Member{{UserID: 7, Name: "Ann", Email: "ann@example.com"}, {UserID: 8, Name: "Bob", Inactive: true}}})
+	srv := newServer(t, f)
+	path := ListingPrefix + "42" + membersSuffix
+	a := do(t, context.Background(), srv, call{method: http.MethodGet, path: path, auth: apiToken("ws-api-token")})
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != 200 || len(got) != 2 {
+		t.Fatalf("%d %q", a.status, a.body)
+	}
+	if m := got[0]; m["user_id"] != float64(7) || m["uid"] != float64(7) || m["wid"] != float64(42) || m["name"] != "Ann" || m["email"] != "ann@example.com" ||
+		m["active"] != true || m["inactive"] != false || m["working_hours_in_minutes"] != nil {
+		t.Errorf("member %v", m)
+	}
+	if m := got[1]; m["active"] != false || m["inactive"] != true {
+		t.Errorf("inactive member %v", m)
+	}
+	wantAnswer(t, do(t, context.Background(), srv, call{method: http.MethodGet, path: path, auth: apiToken("not-an-admin")}), 403, "Invalid token")
+}

@@ -1,0 +1,208 @@
+// Package discovery keeps the exporter in step with Toggl's listings, in the background:
+// the saved reports of the discover entries become reports, and the members of the
+// members entries become the rosters of the reports that name their workspace.
+package discovery
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/collector"
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+// Discovery lists each workspace of the configuration at once and then every interval,
+// each listing on its own, and applies the loaded configuration with the reports found,
+// and the rosters, to the exporter. Nothing waits for a listing: until one succeeds, what
+// the one before found keeps serving.
+type Discovery struct {
+	logger   log.Logger
+	exporter *collector.Exporter
+	now      func() time.Time
+	// ticks returns a channel that ticks every d until ctx ends; tests replace it.
+	ticks func(ctx context.Context, d time.Duration) <-chan time.Time
+
+	applied atomic.Pointer[config.Config]
+
+	mu      sync.Mutex
+	cfg     *config.Config // as loaded
+	client  *client.Client
+	reports map[int64]*listing[client.SavedReport] // of the discover entries, by workspace
+	members map[int64]*listing[client.Member]      // the rosters of the members entries
+	warned  map[string]bool                        // the problems of the latest merge
+}
+
+// listing is what is known of one listing of a workspace, and the lister that keeps it.
+type listing[T any] struct {
+	items       []T // of the latest good listing; nil before one
+	attempts    int // listings ended, good or not
+	up          float64
+	lastSuccess time.Time
+	served      int // reports served from it (after include, exclude and clashes)
+
+	settings settings           // those of the running lister
+	stop     context.CancelFunc // ends it
+}
+
+// settings are what a listing is made with: a change lists again at once.
+type settings struct {
+	token             string
+	interval, timeout time.Duration
+	client            *client.Client
+}
+
+// New returns a Discovery that applies to exporter; Set gives it a configuration.
+func New(logger log.Logger, exporter *collector.Exporter) *Discovery {
+	return &Discovery{logger: logger, exporter: exporter, now: time.Now, ticks: ticker,
+		reports: map[int64]*listing[client.SavedReport]{}, members: map[int64]*listing[client.Member]{}}
+}
+
+func ticker(ctx context.Context, d time.Duration) <-chan time.Time {
+	t := time.NewTicker(d)
+	context.AfterFunc(ctx, t.Stop)
+	return t.C
+}
+
+// Config returns the configuration served: the loaded one with the discovered reports;
+// nil before the first Set.
+func (d *Discovery) Config() *config.Config { return d.applied.Load() }
+
+// Set makes cfg, with c, the configuration to serve, at once, with what the listings of
+// the workspaces that cfg still lists found before. It returns without waiting for any
+// listing. A listing whose settings (API token, interval, timeout, client) are
+// unchanged and whose latest attempt did not fail goes on at its interval, so that
+// setting the same configuration again costs no request; the others start now.
+func (d *Discovery) Set(cfg *config.Config, c *client.Client) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cfg, d.client = cfg, c
+	reports := map[int64]settings{}
+	for _, e := range cfg.Discover {
+		reports[e.WorkspaceID] = settings{e.Resolved.APIToken, time.Duration(e.Interval), time.Duration(cfg.Timeout), c}
+	}
+	members := map[int64]settings{}
+	for _, m := range cfg.Members {
+		members[m.WorkspaceID] = settings{m.Resolved.APIToken, time.Duration(m.Interval), time.Duration(cfg.Timeout), c}
+	}
+	follow(d, d.reports, reports, (*client.Client).ListSharedReports, d.listedReports)
+	gone := follow(d, d.members, members, listActive, d.listedMembers)
+	for _, ws := range gone {
+		d.exporter.SetRoster(ws, nil)
+	}
+	d.applyLocked()
+}
+
+// Stop ends every listing.
+func (d *Discovery) Stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	follow(d, d.reports, nil, nil, nil)
+	follow(d, d.members, nil, nil, nil)
+}
+
+// follow makes the listings of have those that want asks for (by workspace): a new one,
+// or one whose settings changed or whose latest attempt failed, starts now; one of a
+// workspace no longer wanted stops and is forgotten (gone lists them). list makes a
+// listing; done takes in each that ends, once l holds it (first: its first success),
+// with d.mu held. d.mu must be held.
+func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]settings,
+	list func(*client.Client, context.Context, client.Listing) ([]T, error), done func(ws int64, l *listing[T], first bool, err error)) (gone []int64) {
+	for ws, l := range have {
+		s, ok := want[ws]
+		if ok && s == l.settings && !(l.attempts > 0 && l.up == 0) {
+			continue
+		}
+		l.stop()
+		if !ok {
+			delete(have, ws)
+			gone = append(gone, ws)
+		} else {
+			l.stop = nil
+		}
+	}
+	for ws, s := range want {
+		l := have[ws]
+		if l == nil {
+			l = &listing[T]{}
+			have[ws] = l
+		}
+		if l.stop != nil {
+			continue
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		l.settings, l.stop = s, stop
+		go func() {
+			tick := d.ticks(ctx, s.interval)
+			for {
+				items, err := list(s.client, ctx, client.Listing{WorkspaceID: ws, Credentials: client.Credentials{APIToken: s.token}, Timeout: s.timeout})
+				d.mu.Lock()
+				if ctx.Err() == nil { // else a Set replaced this lister: its result is stale
+					first := l.lastSuccess.IsZero()
+					l.attempts++
+					l.up = 0
+					if err == nil {
+						l.items, l.lastSuccess, l.up = items, d.now(), 1
+					}
+					done(ws, l, first, err)
+				}
+				d.mu.Unlock()
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick:
+				}
+			}
+		}()
+	}
+	return gone
+}
+
+// listedReports takes in a listing of workspace ws's saved reports, which l now holds:
+// a good one is applied; after a failed one, the reports listed before keep serving.
+func (d *Discovery) listedReports(ws int64, l *listing[client.SavedReport], first bool, err error) {
+	if err != nil {
+		level.Warn(d.logger).Log("msg", "cannot list the workspace's saved reports; the reports listed before keep serving",
+			"workspace_id", ws, "reports", l.served, "err", err)
+		return
+	}
+	before := l.served
+	d.applyLocked()
+	lvl := level.Debug
+	if first || before != l.served {
+		lvl = level.Info
+	}
+	lvl(d.logger).Log("msg", "listed the workspace's saved reports", "workspace_id", ws, "listed", len(l.items), "reports", l.served)
+}
+
+// applyLocked applies the loaded configuration with the latest good listings, and logs
+// each problem of the merge once, when it first comes. d.mu must be held.
+func (d *Discovery) applyLocked() {
+	lists := make([][]client.SavedReport, len(d.cfg.Discover))
+	for i, e := range d.cfg.Discover {
+		lists[i] = d.reports[e.WorkspaceID].items
+	}
+	merged, problems := merge(d.cfg, lists)
+	warned := make(map[string]bool, len(problems))
+	for _, p := range problems {
+		if warned[p] = true; !d.warned[p] {
+			level.Warn(d.logger).Log("msg", "a listed report is not served", "err", p)
+		}
+	}
+	d.warned = warned
+	for _, l := range d.reports {
+		l.served = 0
+	}
+	for _, r := range merged.Reports {
+		if l := d.reports[r.DiscoveredFrom]; l != nil {
+			l.served++
+		}
+	}
+	d.exporter.Apply(merged, d.client)
+	d.applied.Store(merged)
+}
