@@ -77,6 +77,7 @@ type Config struct {
 	APITokenFile         string           `yaml:"api_token_file,omitempty"`
 	Reports              []Report         `yaml:"reports"`
 	Discover             []Discover       `yaml:"discover,omitempty"`
+	Members              []Members        `yaml:"members,omitempty"`
 
 	// fingerprint covers the file and every input its secrets came from.
 	fingerprint [sha256.Size]byte
@@ -106,6 +107,9 @@ type Report struct {
 	// DiscoveredFrom is the workspace a discovered report was listed in; 0 for a
 	// configured one. The file cannot set it.
 	DiscoveredFrom int64 `yaml:"discovered_from_workspace,omitempty"`
+	// Roster is the workspace whose members the user breakdowns list, with 0 for those
+	// who tracked nothing, and whose expected hours are exported; 0 for none.
+	Roster int64 `yaml:"roster,omitempty"`
 
 	// Resolved is filled in by Load.
 	Resolved Resolved `yaml:"-" json:"-"`
