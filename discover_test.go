@@ -183,7 +183,7 @@ func TestDemoDiscovers(t *testing.T) {
 	var metrics string
 	waitFor(t, "the demo's reports", func() bool {
 		_, metrics = e.get(t, "/metrics")
-		return strings.Contains(metrics, `toggl_discovery_reports{workspace_id="4242"} 3`) && strings.Contains(metrics, `toggl_discovery_up{workspace_id="4242"} 1`)
+		return strings.Contains(metrics, fmt.Sprintf(`toggl_discovery_reports{workspace_id="4242"} %d`, len(togglfake.DemoReports))) && strings.Contains(metrics, `toggl_discovery_up{workspace_id="4242"} 1`)
 	})
 	_, cfg := e.get(t, "/config")
 	if strings.Contains(cfg, togglfake.DemoAPIToken) || strings.Count(cfg, "discovered_from_workspace: 4242") != len(togglfake.DemoReports) {

@@ -40,7 +40,8 @@ type Exporter struct {
 	sem     chan struct{}
 	targets []*target // in configuration order
 	caches  map[[sha256.Size]byte]*cache
-	rosters map[int64][]Member // by workspace, see SetRoster
+	entries map[int64]*config.Members // by workspace id
+	rosters map[int64][]Member        // by workspace id: see SetRoster
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
@@ -78,6 +79,7 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 		}
 	}
 	e.targets, e.caches = targets, caches
+	e.applyRosters(cfg)
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
 		// Fetches in flight keep the old semaphore; they end within their timeout.
 		e.sem = make(chan struct{}, n)
@@ -199,6 +201,8 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	wg.Wait()
 	for i, t := range c.targets {
 		collectView(ch, t.name, &views[i])
+		members, entry := c.e.roster(t)
+		collectRoster(ch, t, &views[i], members, entry)
 	}
 }
 

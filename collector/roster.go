@@ -1,27 +1,139 @@
 package collector
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+	"time"
 
-// Member is one active member of a workspace, on the roster of the reports that name
-// the workspace (config.Report.Roster).
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+// Member is an active member of a workspace, as its member listing shows them. It has
+// no e-mail: an e-mail never reaches a label.
 type Member struct {
-	ID   int64 // the user id
+	ID   int64
 	Name string
 }
 
-// SetRoster makes members the roster of workspace workspaceID (nil forgets it). The
-// expected hours come from the configuration's members entry of the workspace.
+var expectedFamily = gauge("toggl_report_user_expected_seconds",
+	"Time a member of the report's roster is expected to track over the report's whole period: its Monday-Friday days times expected_hours_per_week / 5.", "user_id", "user")
+
+// SetRoster makes members the roster of the workspace: the reports whose roster names
+// it list them from the next scrape on. A failed listing should not call it, so that the
+// last roster stays.
 func (e *Exporter) SetRoster(workspaceID int64, members []Member) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.rosters == nil {
 		e.rosters = map[int64][]Member{}
 	}
-	if members == nil {
-		delete(e.rosters, workspaceID)
+	e.rosters[workspaceID] = slices.Clone(members)
+}
+
+// applyRosters keeps the members entries of cfg, and the rosters of their workspaces
+// only. e.mu must be held.
+func (e *Exporter) applyRosters(cfg *config.Config) {
+	e.entries = make(map[int64]*config.Members, len(cfg.Members))
+	for i := range cfg.Members {
+		e.entries[cfg.Members[i].WorkspaceID] = &cfg.Members[i]
+	}
+	for ws := range e.rosters {
+		if e.entries[ws] == nil {
+			delete(e.rosters, ws)
+		}
+	}
+}
+
+// roster returns the members t's report lists and their members entry; no members
+// when the report has no roster or its workspace has not been listed yet.
+func (e *Exporter) roster(t *target) ([]Member, *config.Members) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	entry := e.entries[t.cfg.Roster]
+	if entry == nil {
+		return nil, nil
+	}
+	return e.rosters[t.cfg.Roster], entry
+}
+
+// collectRoster writes the roster series of one report. They are built at each scrape
+// from the served values and the latest roster, so that a roster listed after the
+// report's fetch counts at once and the snapshot stays as fetched: a member who tracked
+// nothing gets 0 in the user breakdowns (when the report has them), and every member
+// their expected time over the report's period (when it is known).
+func collectRoster(ch chan<- prometheus.Metric, t *target, v *view, members []Member, entry *config.Members) {
+	s := v.snap
+	if s == nil || len(members) == 0 {
 		return
 	}
-	e.rosters[workspaceID] = slices.Clone(members)
+	gauge := func(f *family, value float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(f.desc, f.valueType, value, append([]string{t.name}, labels...)...)
+	}
+	days := weekdays(v.periodStart, v.periodEnd)
+	tracked, billable, fill := userSeries(s, t.cfg.Breakdowns)
+	for _, m := range members {
+		id, name := strconv.FormatInt(m.ID, 10), nameOr(m.Name)
+		if fill && !tracked[id] {
+			gauge(userTrackedFamily, 0, id, name)
+			if billable {
+				gauge(userBillableFamily, 0, id, name)
+			}
+		}
+		if days > 0 {
+			hours := entry.ExpectedHoursPerWeek
+			if h, ok := entry.ExpectedHours[m.ID]; ok {
+				hours = h
+			}
+			gauge(expectedFamily, float64(days)*hours/5*3600, id, name)
+		}
+	}
+}
+
+// userSeries returns the users that have a tracked series in s, whether s has billable
+// series per user, and whether members who tracked nothing are to be added: only when
+// the report gives a users breakdown and folded none of its users into "(other)" (a
+// member folded there has time, just no series of their own).
+func userSeries(s *Snapshot, breakdowns []string) (tracked map[string]bool, billable, fill bool) {
+	if breakdowns == nil {
+		breakdowns = config.DefaultBreakdowns
+	}
+	// Detailed and weekly rows always name their user; a summary only when grouped by users.
+	fill = slices.Contains(breakdowns, Users) && (s.Type == "detailed" || s.Type == "weekly")
+	tracked = map[string]bool{}
+	for _, sr := range s.series {
+		switch sr.family {
+		case userTrackedFamily:
+			tracked[sr.labels[0]] = true
+		case userBillableFamily:
+			billable = true
+		case foldedFamily:
+			if sr.labels[0] == Users {
+				fill = sr.value == 0
+			}
+		}
+	}
+	return tracked, billable, fill
+}
+
+// weekdays counts the Monday-Friday days of the period [start, end), both the first
+// instant of a day in the report's time zone; 0 when the period is unknown.
+func weekdays(start, end time.Time) int {
+	if start.IsZero() || end.IsZero() {
+		return 0
+	}
+	// Civil dates, so that a day of 23 or 25 hours still counts as one.
+	first := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
+	last := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
+	days := int(last.Sub(first).Hours() / 24)
+	n := days / 7 * 5
+	for d := first.AddDate(0, 0, days/7*7); d.Before(last); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n++
+		}
+	}
+	return n
 }
 
 // LabelValue is the label value that the collector's series give a name from Toggl

@@ -214,7 +214,7 @@ func TestDashboardStructure(t *testing.T) {
 	for _, want := range []string{
 		"Period", "Hours tracked", "Billable amount", "Labour cost", "Billable ratio", "Margin",
 		"Revenue by client", "Revenue by project",
-		"Hours by project", "Projects", "Hours by user", "Users",
+		"Hours by project", "Projects", "Hours by user", "Hours per person against expected",
 		"Billable and non-billable hours by user", "Billable and non-billable hours by project",
 		"Who tracked what", "Running timers", "Tracking now", "Estimate used",
 		"Report up", "Failing reports", "Breakdowns complete", "Pages per fetch",

@@ -14,6 +14,9 @@ type DemoReport struct {
 	ID    int64  // its id in the listing
 	Token string // the shared report token the Fake serves it under
 	Type  string // report_type: "detailed", "summary" or "weekly"
+	// Period, when set, is the window the report covers instead of its type's: "today"
+	// or "last_week" (Monday to Sunday before this week, a closed period).
+	Period string
 }
 
 // DemoReports are the reports Demo serves, one per report type, all public, each with data
@@ -25,7 +28,22 @@ var DemoReports = []DemoReport{
 	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
 	// The agency's 7 days ending today for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
+	// The agency today, with the running timer: who is tracking now, nobody tracked yet.
+	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today"},
+	// Last week by person and project: closed, so under-expected hours can be judged.
+	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-summary-7a3d90e1b", Type: "summary", Period: "last_week"},
 }
+
+// DemoMembers are the active members of DemoWorkspaceID, as its member listing shows
+// them: the agency's five people, who track time every day, and Farah, who joined this
+// month and has tracked nothing.
+var DemoMembers = func() []Member {
+	var m []Member
+	for _, u := range agency.users {
+		m = append(m, Member{UserID: u.id, Name: u.name, Email: u.email})
+	}
+	return append(m, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
+}()
 
 // DemoWorkspaceID is the demo's workspace: its listing (see SetWorkspace) shows
 // DemoReports to DemoAPIToken, so that the demo discovers its reports as a user would.
@@ -58,13 +76,16 @@ func Demo() *Fake {
 	var listed []SavedReport
 	for _, d := range DemoReports {
 		r := Report{BodyFunc: func(now time.Time) []byte { return demoBody(d.Type, now) }}
+		if d.Period != "" {
+			r.BodyFunc = func(now time.Time) []byte { return demoPeriodBody(d, now) }
+		}
 		if d.Type == "detailed" {
 			r.Paging = &Paging{}
 		}
 		f.Set(d.Token, r)
 		listed = append(listed, SavedReport{ID: d.ID, Name: d.Title, Token: d.Token, Public: true})
 	}
-	f.SetWorkspace(DemoWorkspaceID, Workspace{APIToken: DemoAPIToken, Reports: listed})
+	f.SetWorkspace(DemoWorkspaceID, Workspace{APIToken: DemoAPIToken, Reports: listed, Members: DemoMembers})
 	return f
 }
 
@@ -171,4 +192,24 @@ func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 	entries = append(entries, call)
 	slices.SortFunc(entries, compareStart)
 	return entries
+}
+
+// demoPeriodBody renders a demo report of a named period (see DemoReport.Period): today
+// as a detailed report, last week as a summary by person and project.
+func demoPeriodBody(r DemoReport, now time.Time) []byte {
+	y, m, d := now.Date()
+	p := period{first: time.Date(y, m, d, 0, 0, 0, 0, now.Location()), days: 1}
+	if r.Period == "last_week" {
+		monday := d - (int(now.Weekday())+6)%7
+		p = period{first: time.Date(y, m, monday-7, 0, 0, 0, 0, now.Location()), days: 7}
+	}
+	data := reportData{name: r.Title, typ: r.Type, period: p, entries: demoEntries(p, now), params: map[string]any{}}
+	switch r.Type {
+	case "detailed":
+		data.params["grouped"] = true
+		data.rows = groupRows(p, data.entries)
+	case "summary":
+		data.params = map[string]any{"grouping": dimUsers, "sub_grouping": dimProjects}
+	}
+	return agency.marshalReport(data)
 }

@@ -32,6 +32,10 @@ func fetchDemo(t *testing.T, at time.Time) (map[string][]byte, []page) {
 				t.Errorf("%s: quota headers %q %q", d.Name, p.header.Get(HeaderQuotaRemaining), p.header.Get(HeaderQuotaResetsIn))
 			}
 		}
+		if d.Period != "" { // by period: keep bodies[d.Type] the type's own
+			bodies[d.Period] = joinPages(t, ps)
+			continue
+		}
 		bodies[d.Type] = joinPages(t, ps)
 		if d.Type == "detailed" {
 			pages = ps
@@ -73,8 +77,8 @@ func TestDemoReports(t *testing.T) {
 			t.Errorf("%s: token of %d characters, want 32", d.Name, len(d.Token))
 		}
 	}
-	if len(DemoReports) != 3 || len(names) != 3 || len(tokens) != 3 || !types["detailed"] || !types["summary"] || !types["weekly"] {
-		t.Fatalf("DemoReports = %+v, want three distinct reports, one per type", DemoReports)
+	if len(DemoReports) != 5 || len(names) != 5 || len(tokens) != 5 || !types["detailed"] || !types["summary"] || !types["weekly"] {
+		t.Fatalf("DemoReports = %+v, want five distinct reports, of every type", DemoReports)
 	}
 }
 
@@ -316,5 +320,49 @@ func wantStatus(t *testing.T, got answer, status int) {
 	t.Helper()
 	if got.err != nil || got.status != status {
 		t.Fatalf("got %d %v, want %d", got.status, got.err, status)
+	}
+}
+
+// TestDemoPeriods: team-today is today's detailed report with the running timer;
+// team-last-week the closed week before this one by person, where Farah, a member, has
+// tracked nothing.
+func TestDemoPeriods(t *testing.T) {
+	wednesday := time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC)
+	bodies, _ := fetchDemo(t, wednesday)
+
+	checkReport(t, bodies["today"], "detailed")
+	r := decodeReport(t, bodies["today"])
+	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-12" || p["end_date"] != "2025-03-12" {
+		t.Errorf("today: input_params %v, want 2025-03-12 only", p)
+	}
+	running := 0
+	for _, rv := range arr(t, obj(t, r["detailed_results"], "")["report"], "") {
+		for _, ev := range arr(t, obj(t, rv, "row")["time_entries"], "") {
+			if obj(t, ev, "")["stop"] == nil {
+				running++
+			}
+		}
+	}
+	if running != 1 {
+		t.Errorf("today: %d running entries, want the on-call timer", running)
+	}
+
+	checkReport(t, bodies["last_week"], "summary")
+	r = decodeReport(t, bodies["last_week"])
+	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-03" || p["end_date"] != "2025-03-09" || p["grouping"] != "users" {
+		t.Errorf("last_week: input_params %v, want Monday 2025-03-03 to Sunday 2025-03-09 by users", p)
+	}
+	tracked := map[string]bool{}
+	for _, gv := range arr(t, obj(t, obj(t, r["summary_results"], "")["report"], "")["groups"], "") {
+		tracked[string(obj(t, gv, "")["id"].(json.Number))] = true
+	}
+	var idle []string
+	for _, m := range DemoMembers {
+		if !tracked[strconv.FormatInt(m.UserID, 10)] {
+			idle = append(idle, m.Name)
+		}
+	}
+	if len(DemoMembers) != 6 || len(idle) != 1 || idle[0] != "Farah Haddad" {
+		t.Errorf("members who tracked nothing last week: %v of %d, want Farah Haddad of 6", idle, len(DemoMembers))
 	}
 }
