@@ -105,9 +105,9 @@ func (d dimension) pair(id, sub int64) *acc {
 
 // running is a time entry still running: its user, project and start.
 type running struct {
-	user, project int64
-	userName      string
-	start         time.Time
+	user, project         int64
+	userName, projectName string // what the row says, as for the other series
+	start                 time.Time
 }
 
 // Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
@@ -229,7 +229,7 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
 		a.entries++
 		sec += max(te.Seconds, 0)
 		if te.Running {
-			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, start: te.Start})
+			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, projectName: r.ProjectName, start: te.Start})
 		}
 	}
 	return sec, fresh
@@ -689,7 +689,7 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	})
 	for _, e := range list[:min(len(list), a.maxSeries)] {
 		s.add(runningStartFamily, float64(e.start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
-			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, ""))
+			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, e.projectName))
 	}
 }
 
