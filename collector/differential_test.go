@@ -676,7 +676,6 @@ func reference(c *diffCase) (out expected, complete bool) {
 		name        string
 		project     int64 // tasks
 		cents       map[string]int64
-		user        int64 // project_users
 		userName    string
 		projectName string
 	}
