@@ -177,6 +177,7 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 	if err != nil {
 		return nil, resp, err
 	}
+	rep.Request = req.Body
 	return rep, resp, nil
 }
 

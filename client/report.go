@@ -13,10 +13,13 @@ import (
 
 // Report is everything of a shared report except its rows, which go to a Sink.
 type Report struct {
-	Name         string // report_name
-	Type         string // report_type: "detailed", "summary", "weekly", or what Toggl sent
-	Public       bool
-	HideAmounts  bool
+	Name        string // report_name
+	Type        string // report_type: "detailed", "summary", "weekly", or what Toggl sent
+	Public      bool
+	HideAmounts bool
+	// Request is the body the report was asked with (Run sets it; nil from Decode):
+	// what the exporter asked for comes before what Toggl echoes.
+	Request      map[string]any
 	InputParams  map[string]any
 	SavedParams  map[string]any
 	Dictionaries Dictionaries
@@ -156,25 +159,28 @@ type Sink interface {
 	SummaryGroup(*SummaryGroup)
 }
 
-// Grouping returns the dimensions of a summary report's groups and sub-groups, from
-// input_params, then saved_params, defaulting to "projects" and "time_entries".
+// Grouping returns the dimensions of a summary report's groups and sub-groups, from the
+// request, then input_params, then saved_params, defaulting to "projects" and
+// "time_entries": Toggl may not echo an override of the request in its answer.
 func (r *Report) Grouping() (grouping, subGrouping string) {
-	return cmp.Or(strings.ToLower(r.param("grouping")), "projects"),
-		cmp.Or(strings.ToLower(r.param("sub_grouping")), "time_entries")
+	return cmp.Or(strings.ToLower(r.param("grouping", r.Request)), "projects"),
+		cmp.Or(strings.ToLower(r.param("sub_grouping", r.Request)), "time_entries")
 }
 
 // Dates returns the start_date and end_date parameters (as sent, normally YYYY-MM-DD)
-// from input_params, then saved_params; "" when absent.
+// from input_params, then saved_params; "" when absent. The request's dates are not read:
+// backfill rewrites input_params for the days it sums.
 func (r *Report) Dates() (start, end string) {
-	return r.param("start_date"), r.param("end_date")
+	return r.param("start_date", nil), r.param("end_date", nil)
 }
 
-// param returns the non-empty string parameter key of input_params, else of saved_params.
-func (r *Report) param(key string) string {
+// param returns the non-empty string parameter key of request, else of input_params,
+// else of saved_params.
+func (r *Report) param(key string, request map[string]any) string {
 	if r == nil {
 		return ""
 	}
-	for _, m := range []map[string]any{r.InputParams, r.SavedParams} {
+	for _, m := range []map[string]any{request, r.InputParams, r.SavedParams} {
 		if s, ok := m[key].(string); ok && strings.TrimSpace(s) != "" {
 			return strings.TrimSpace(s)
 		}

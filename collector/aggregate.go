@@ -3,7 +3,6 @@ package collector
 import (
 	"cmp"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,9 +105,9 @@ func (d dimension) pair(id, sub int64) *acc {
 
 // running is a time entry still running: its user, project and start.
 type running struct {
-	user, project int64
-	userName      string
-	start         time.Time
+	user, project         int64
+	userName, projectName string // what the row says, as for the other series
+	start                 time.Time
 }
 
 // Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
@@ -131,6 +130,10 @@ type Aggregator struct {
 	parts   map[string]int   // rows or sub-groups summed, per block: the rounding tolerance
 	summed  map[string]int64 // seconds summed, per block
 	running []running
+	// entries counts the time entries of detailed rows, each once however many pages
+	// hold it; untagged is the time of detailed rows with no tag.
+	entries  int
+	untagged float64
 	// What the page being read holds: its rows (duplicates included), the latest start
 	// of their first entries (Toggl's order; the cursor when Toggl pages silently), and
 	// the ids of the entries of the rows that start then. Only those can come again: the
@@ -223,9 +226,10 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
 			}
 		}
 		fresh = true
+		a.entries++
 		sec += max(te.Seconds, 0)
 		if te.Running {
-			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, start: te.Start})
+			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, projectName: r.ProjectName, start: te.Start})
 		}
 	}
 	return sec, fresh
@@ -249,15 +253,22 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 	if r.BillableAmountInCents > 0 {
 		p.addAmount(r.Currency, r.BillableAmountInCents)
 	}
-	tags := a.dim(Tags)
-	for i, id := range r.TagIDs {
-		if slices.Contains(r.TagIDs[:i], id) {
-			continue // a tag listed twice still counts once
-		}
-		tags.get(id).tracked += sec
+	a.addTags(r.TagIDs, sec)
+	if len(r.TagIDs) == 0 {
+		a.untagged += sec
 	}
 	if r.TaskID != 0 {
 		a.add(Tasks, r.TaskID, "", sec).projectID = r.ProjectID
+	}
+}
+
+// addTags adds sec to each tag of ids once: a tag listed twice still counts once.
+func (a *Aggregator) addTags(ids []int64, sec float64) {
+	tags := a.dim(Tags)
+	for i, id := range ids {
+		if !slices.Contains(ids[:i], id) {
+			tags.get(id).tracked += sec
+		}
 	}
 }
 
@@ -358,9 +369,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		}
 		switch {
 		case gdim == Tags && len(g.IDs) > 0:
-			for _, id := range g.IDs {
-				a.dim(Tags).get(id).tracked += sec
-			}
+			a.addTags(g.IDs, sec)
 		case gdim == Tags && g.ID == 0:
 			// Time without tags: not a tag.
 		case gdim != "":
@@ -421,6 +430,8 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		a.breakdown(s, b, r)
 	}
 	if r.Block == client.BlockDetailed {
+		s.add(timeEntriesFamily, float64(a.entries))
+		s.add(untaggedFamily, a.untagged)
 		a.runningEntries(s, dict)
 	}
 	return s
@@ -469,13 +480,11 @@ func (s *Snapshot) addCapped(list []series, max int, other ...string) {
 	s.series = append(s.series, list...)
 }
 
-// currencyLabel is a currency code as a label value: three letters, upper-cased; any
-// other text is "(other)", so that a body cannot make a currency series per row.
+// currencyLabel is a currency code as a label value, as Toggl shows it: three letters,
+// upper-cased; anything else, none included, is "(other)", so that a body cannot make a
+// currency series per row.
 func currencyLabel(c string) string {
 	c = strings.TrimSpace(c)
-	if c == "" {
-		return ""
-	}
 	if len(c) != 3 || strings.IndexFunc(c, func(r rune) bool { return (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') }) >= 0 {
 		return otherName
 	}
@@ -491,6 +500,8 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
 	var billable float64
 	rates := map[[2]string]float64{} // by currency and hourly rate in currency units
+	// Per currency, the sum of seconds × hourly rate in cents: integers, exact in a
+	// float64 below 2^53, divided once at the end so that the amount is not rounded.
 	perCurrency := map[string]float64{}
 	for _, rt := range t.Rates {
 		bs := float64(max(rt.BillableSeconds, 0))
@@ -498,7 +509,7 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 		c := currencyLabel(rt.Currency)
 		rates[[2]string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}] += bs
 		// Toggl sends one total across currencies; per currency it is rate × time.
-		perCurrency[c] += bs / 3600 * float64(rt.HourlyRateInCents) / 100
+		perCurrency[c] += bs * float64(rt.HourlyRateInCents)
 	}
 	// Without rates or amounts the report says nothing about billing: absent, not zero.
 	if len(t.Rates) > 0 || t.BillableAmountInCents != nil {
@@ -516,7 +527,7 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	case len(perCurrency) > 1:
 		list = nil
 		for c, v := range perCurrency {
-			list = append(list, series{billableAmountFamily, []string{c}, math.Round(v*100) / 100})
+			list = append(list, series{billableAmountFamily, []string{c}, v / (3600 * 100)})
 		}
 		s.addCapped(list, a.maxSeries, otherName)
 	case t.BillableAmountInCents != nil:
@@ -524,8 +535,8 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 		for c := range perCurrency {
 			currency = c
 		}
-		if currency != "" || *t.BillableAmountInCents != 0 {
-			s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currency)
+		if len(perCurrency) > 0 || *t.BillableAmountInCents != 0 {
+			s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currencyLabel(currency))
 		}
 	}
 	if t.LabourCostInCents != nil {
@@ -678,7 +689,7 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	})
 	for _, e := range list[:min(len(list), a.maxSeries)] {
 		s.add(runningStartFamily, float64(e.start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
-			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, ""))
+			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, e.projectName))
 	}
 }
 

@@ -44,7 +44,7 @@ func TestBreakdownsSelectWhatIsEmitted(t *testing.T) {
 	a := newAggregator(config.Report{Breakdowns: []string{}})
 	a.DetailedRow(&client.DetailedRow{ProjectID: 1, UserID: 1, TaskID: 1, TagIDs: []int64{1}, Seconds: 10})
 	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 10}})
-	totals := []*family{trackedFamily, billableFamily, billableAmountFamily, labourCostFamily, trackedDatesFamily, rateBillableFamily, runningFamily}
+	totals := []*family{trackedFamily, billableFamily, billableAmountFamily, labourCostFamily, trackedDatesFamily, rateBillableFamily, runningFamily, timeEntriesFamily, untaggedFamily}
 	for _, sr := range s.series {
 		if !slices.Contains(totals, sr.family) {
 			t.Errorf("breakdowns: [] still emits %s", sr.family.name)

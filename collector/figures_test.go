@@ -176,9 +176,75 @@ func TestCurrenciesAreBounded(t *testing.T) {
 	if rateSum != 50_000 || amountSum != 20_000 {
 		t.Errorf("sums after capping: rates %g (want 50000), project amounts %g (want 20000)", rateSum, amountSum)
 	}
-	for in, want := range map[string]string{"USD": "USD", "eur": "EUR", " chf ": "CHF", "": "", "US$": otherName, "DOLLARS": otherName, "€€€": otherName} {
+	for in, want := range map[string]string{"USD": "USD", "eur": "EUR", " chf ": "CHF", "": otherName, " ": otherName, "usd": "USD", "US$": otherName, "DOLLARS": otherName, "€€€": otherName} {
 		if got := currencyLabel(in); got != want {
 			t.Errorf("currencyLabel(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSummaryTagsCountOnce: a summary group whose tag ids repeat a tag counts it once, as
+// a detailed row does.
+func TestSummaryTagsCountOnce(t *testing.T) {
+	a := newAggregator(config.Report{Breakdowns: []string{Tags}})
+	a.SummaryGroup(&client.SummaryGroup{ID: 1, IDs: []int64{7, 8, 7}, SubGroups: []client.SummarySubGroup{{Title: "x", Seconds: 600}}})
+	s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(),
+		Request: map[string]any{"grouping": "tags"}, Totals: &client.Totals{Seconds: 600}})
+	for _, tag := range []string{"7", "8"} {
+		if v, ok := value(s, tagTrackedFamily, tag); !ok || v != 600 {
+			t.Errorf("tag %s = %v, %v; want 600", tag, v, ok)
+		}
+	}
+}
+
+// TestSummaryDimensionsFromRequest: a summary asked for by users and projects is read so
+// even when Toggl echoes no grouping.
+func TestSummaryDimensionsFromRequest(t *testing.T) {
+	a := newAggregator(config.Report{Breakdowns: []string{Projects, Users, ProjectUsers}})
+	a.SummaryGroup(&client.SummaryGroup{ID: 1, Names: []string{"Ada"}, SubGroups: []client.SummarySubGroup{{ID: 10, Title: "Website", Seconds: 600}}})
+	s := a.finish(&client.Report{Type: "summary", Block: client.BlockSummary, Dictionaries: testDictionaries(),
+		Request: map[string]any{"grouping": "users", "sub_grouping": "projects"}, Totals: &client.Totals{Seconds: 600}})
+	for _, c := range []struct {
+		f      *family
+		labels []string
+	}{{userTrackedFamily, []string{"1", "Ada"}}, {projectTrackedFamily, []string{"10", "Website"}}, {projectUserFamily, []string{"10", "1"}}} {
+		if v, ok := value(s, c.f, c.labels...); !ok || v != 600 {
+			t.Errorf("%s%v = %v, %v; want 600", c.f.name, c.labels, v, ok)
+		}
+	}
+}
+
+// TestAmountsPerCurrencyAreExact: per-currency amounts are seconds × rate, not rounded to
+// cents.
+func TestAmountsPerCurrencyAreExact(t *testing.T) {
+	a := newAggregator(config.Report{})
+	s := a.finish(&client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 2, Rates: []client.Rate{
+		{BillableSeconds: 1, Currency: "usd", HourlyRateInCents: 1000}, {BillableSeconds: 1, Currency: "", HourlyRateInCents: 1000}}}})
+	for _, c := range []string{"USD", otherName} {
+		if v, ok := value(s, billableAmountFamily, c); !ok || v != 10.0/3600 {
+			t.Errorf("amount %s = %v, %v; want %v", c, v, ok, 10.0/3600)
+		}
+	}
+}
+
+// TestTimeEntriesAndUntagged: each time entry counts once across pages, and the time of
+// rows without a tag is the untagged time.
+func TestTimeEntriesAndUntagged(t *testing.T) {
+	a := newAggregator(config.Report{})
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	rep := &client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 700}}
+	a.DetailedRow(&client.DetailedRow{TagIDs: []int64{7}, TimeEntries: []client.TimeEntry{{ID: 1, Seconds: 100, Start: at}}})
+	a.DetailedRow(&client.DetailedRow{TimeEntries: []client.TimeEntry{{ID: 2, Seconds: 200, Start: at.Add(time.Hour)}, {ID: 3, Seconds: 300, Start: at.Add(2 * time.Hour)}}})
+	if _, more := a.nextPage(rep, &client.Response{Next: client.Cursor{Timestamp: at.Add(time.Hour).Unix(), Has: true}}); !more {
+		t.Fatal("no next page")
+	}
+	a.DetailedRow(&client.DetailedRow{TimeEntries: []client.TimeEntry{{ID: 2, Seconds: 200, Start: at.Add(time.Hour)}, {ID: 3, Seconds: 300, Start: at.Add(2 * time.Hour)}}})
+	a.DetailedRow(&client.DetailedRow{TimeEntries: []client.TimeEntry{{ID: 4, Seconds: 100, Start: at.Add(3 * time.Hour), Running: true}}})
+	s := a.finish(rep)
+	if v, ok := value(s, timeEntriesFamily); !ok || v != 4 {
+		t.Errorf("time entries = %v, %v; want 4", v, ok)
+	}
+	if v, ok := value(s, untaggedFamily); !ok || v != 600 {
+		t.Errorf("untagged = %v, %v; want 600", v, ok)
 	}
 }

@@ -64,6 +64,8 @@ var (
 	projectUserFamily     = gauge("toggl_report_project_user_tracked_seconds", "Tracked time per project and user: who tracked what."+cached, "project_id", "project", "user_id", "user")
 	runningFamily         = gauge("toggl_report_running_entries", "Time entries of the report still running (their timer is on)."+cached)
 	runningStartFamily    = gauge("toggl_report_user_running_entry_start_timestamp_seconds", "Start of the running time entry of a user on a project (the earliest, if several)."+cached, "user_id", "user", "project_id", "project")
+	timeEntriesFamily     = gauge("toggl_report_time_entries", "Time entries of a detailed report, each counted once however many pages hold it."+cached)
+	untaggedFamily        = gauge("toggl_report_untagged_tracked_seconds", "Tracked time of the time entries with no tag (detailed reports)."+cached)
 	foldedFamily          = gauge("toggl_report_breakdown_folded", "Entities folded into the \"(other)\" series of a breakdown because of max_series_per_breakdown."+cached, "breakdown")
 )
 

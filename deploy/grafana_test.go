@@ -217,6 +217,7 @@ func TestDashboardStructure(t *testing.T) {
 		"Hours by project", "Projects", "Hours by user", "Hours per person against expected",
 		"Billable and non-billable hours by user", "Billable and non-billable hours by project",
 		"Who tracked what", "Running timers", "Tracking now", "Estimate used",
+		"Time entries", "Untagged share", "Time without a project",
 		"Report up", "Failing reports", "Breakdowns complete", "Pages per fetch",
 		"API quota remaining", "Quota resets in", "Age of data", "Fetch duration",
 	} {
