@@ -26,8 +26,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // The tests in this file's neighbours (faults, quota, deadlines, leaks, reloads) run the
