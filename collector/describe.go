@@ -348,5 +348,5 @@ func counted(m map[string]int, format string) string {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+fmt.Sprintf(format, m[k]))
 	}
-	return cmp.Or(strings.Join(parts, ", "), "none")
+	return cmp.Or(strings.Join(parts, "; "), "none")
 }
