@@ -15,8 +15,12 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/collector"
+	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
@@ -312,6 +316,33 @@ reports:
 		})
 	}
 	fake.SetQuota(0, 0)
+
+	t.Run("landing page", func(t *testing.T) {
+		// While serving, the landing page says in short what describe says in full.
+		cfg, err := config.Load(cfgPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := collector.New(collector.Options{})
+		e.Apply(cfg, newClient(cfg, nil))
+		col, err := e.Collector(context.Background(), "team-detailed", "team-weekly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		testutil.CollectAndCount(col)
+		rec := httptest.NewRecorder()
+		site{exporter: e, logger: log.NewNopLogger()}.landingPage().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		page := rec.Body.String()
+		for _, want := range []string{
+			"<td>3 page(s), paging headers: X-Page-Size; unknown fields: detailed_results.report[].approval_status, " +
+				"detailed_results.report[].time_entries[].tz_name, detailed_results.totals.overtime_seconds (+2 more): run toggl_exporter describe</td>",
+			"<td>1 page(s), paging headers: none; unknown fields: weekly_results.report[].note, weekly_results.report[].planned_seconds: run toggl_exporter describe</td>",
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the landing page lacks %q:\n%s", want, page)
+			}
+		}
+	})
 
 	t.Run("unknown report", func(t *testing.T) {
 		fake.Reset()

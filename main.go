@@ -30,9 +30,9 @@ import (
 	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 const program = "toggl_exporter"

@@ -80,6 +80,18 @@ type quotaSeen struct {
 	ResetsInSeconds *float64 `json:"resets_in_seconds,omitempty"`
 }
 
+// pagingHeaders returns the paging headers among the headers of an answer
+// (client.Response.Headers).
+func pagingHeaders(headers []string) []string {
+	var out []string
+	for _, h := range headers {
+		if strings.HasPrefix(h, "X-Next-") || h == "X-Page-Size" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // Describe runs the report once, every page up to max_pages, paced like any fetch, and
 // tells what Toggl sent. While the report's credentials back off it sends nothing and
 // says so. A failure ends the run with Error set; what came before it is still told.
@@ -119,6 +131,7 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	if o.snap != nil {
 		d.Seconds = &secondsCheck{Rows: o.snap.Summed, Totals: o.snap.Total, Complete: o.snap.Complete}
 	}
+	d.UnknownFields = append(d.UnknownFields, s.unknown...) // of every page read
 	for name, ids := range s.dicts {
 		d.Dictionaries[name] = len(ids)
 	}
@@ -221,12 +234,6 @@ func (s *tally) page(rep *client.Report, resp *client.Response) {
 	if rep == nil {
 		return
 	}
-	for _, u := range rep.Unknown {
-		if !slices.Contains(s.d.UnknownFields, u) {
-			s.d.UnknownFields = append(s.d.UnknownFields, u)
-		}
-	}
-	slices.Sort(s.d.UnknownFields)
 	dict := &rep.Dictionaries
 	s.ids("projects", maps.Keys(dict.Projects))
 	s.ids("clients", maps.Keys(dict.Clients))
