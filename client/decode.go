@@ -152,6 +152,14 @@ func (d *decoder) other(known fieldSet, name []byte) {
 	top.unknown[d.path()] = true
 }
 
+// fieldName says whether n looks like a field name of Toggl's: letters, digits, _ and -,
+// at most maxQuoted bytes.
+func fieldName(n []byte) bool {
+	return len(n) > 0 && len(n) <= maxQuoted && !slices.ContainsFunc(n, func(c byte) bool {
+		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
+	})
+}
+
 // path is the JSON path of the value being read, e.g. `detailed_results.report[].foo`.
 // Array indexes and the keys of objects keyed by id are [], so that a field is noted once
 // however many rows hold it and no id or title is part of it; a name that is not a field
@@ -167,10 +175,8 @@ func (d *decoder) path() string {
 			continue
 		}
 		name := "(odd)"
-		if n := d.names[i]; len(n) > 0 && len(n) <= maxQuoted && !slices.ContainsFunc(n, func(c byte) bool {
-			return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
-		}) {
-			name = string(n)
+		if i < len(d.names) && fieldName(d.names[i]) {
+			name = string(d.names[i])
 		}
 		if s != "" {
 			s += "."
