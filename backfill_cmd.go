@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -71,11 +70,7 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 		for _, name := range *b.reports {
 			i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == name })
 			if i < 0 {
-				names := make([]string, len(cfg.Reports))
-				for i, r := range cfg.Reports {
-					names[i] = r.Name
-				}
-				return fail("--report %q: no such report in %s (have %s)", name, configPath, strings.Join(names, ", "))
+				return fail("--report %q: no such report in %s (have %s)", name, configPath, reportNames(cfg.Reports))
 			}
 			if !slices.ContainsFunc(reports, func(x config.Report) bool { return x.Name == name }) {
 				reports = append(reports, cfg.Reports[i])

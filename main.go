@@ -50,6 +50,7 @@ var (
 	toolkitFlags  = kingpinflag.AddFlags(kingpin.CommandLine, ":9981")
 	_             = kingpin.Command("serve", "Serve the reports as metrics (the default command).").Default()
 	backfillCmd   = newBackfillCommand(kingpin.CommandLine)
+	describeCmd   = newDescribeCommand(kingpin.CommandLine)
 )
 
 func main() {
@@ -59,8 +60,11 @@ func main() {
 func run() int {
 	kingpin.Version(version.Print(program))
 	kingpin.HelpFlag.Short('h')
-	if kingpin.Parse() == backfillCmd.cmd.FullCommand() {
+	switch kingpin.Parse() {
+	case backfillCmd.cmd.FullCommand():
 		return backfillCmd.run(context.Background(), *configFile, os.Stdout, os.Stderr, time.Now())
+	case describeCmd.cmd.FullCommand():
+		return describeCmd.run(context.Background(), *configFile, nil, os.Stdout, os.Stderr, time.Now())
 	}
 
 	logger, toolkitLogger, httpLogger := newLoggers(os.Stderr, *logFormat, *logLevel)

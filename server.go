@@ -4,6 +4,7 @@ package main
 // landing page, and a stop that lets scrapes in flight finish.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -206,7 +207,7 @@ func (s site) landingPage() http.Handler {
 			description += " (DEMO MODE)"
 			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account.</p>`)
 		}
-		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>last success</th><th></th></tr>")
+		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th></th></tr>")
 		for _, st := range s.exporter.Status() {
 			status := "not fetched yet"
 			switch {
@@ -233,12 +234,23 @@ func (s site) landingPage() http.Handler {
 			if !st.LastSuccess.IsZero() {
 				last = st.LastSuccess.UTC().Format(time.RFC3339)
 			}
+			answer := ""
+			if st.Fetched {
+				answer = fmt.Sprintf("%d page(s), paging headers: %s", st.Pages, cmp.Or(strings.Join(st.PagingHeaders, ", "), "none"))
+			}
+			if n := len(st.Unknown); n > 0 {
+				answer += "; unknown fields: " + strings.Join(st.Unknown[:min(n, 3)], ", ")
+				if n > 3 {
+					answer += fmt.Sprintf(" (+%d more)", n-3)
+				}
+				answer += ": run toggl_exporter describe"
+			}
 			name := html.EscapeString(st.Name)
 			if st.DiscoveredFrom != 0 {
 				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
 			}
-			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
-				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), last, url.QueryEscape(st.Name))
+			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
+				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), html.EscapeString(answer), last, url.QueryEscape(st.Name))
 		}
 		extra.WriteString("</table>")
 		page, err := web.NewLandingPage(web.LandingConfig{

@@ -129,7 +129,15 @@ type Response struct {
 	Next Cursor
 	// PageSize is X-Page-Size, the most rows a page holds; 0 when not sent.
 	PageSize int
+	// Headers names the paging and quota headers the answer carried, in the order of
+	// factHeaders: what `describe` and the landing page show of how Toggl pages.
+	Headers []string
 }
+
+// factHeaders are the headers of an answer that tell how Toggl pages and how much quota
+// is left (toggl-api.md).
+var factHeaders = []string{"X-Next-Timestamp", "X-Next-ID", "X-Next-Row-Number", "X-Page-Size",
+	"X-Toggl-Quota-Remaining", "X-Toggl-Quota-Resets-In", "Retry-After"}
 
 // Cursor is what Toggl's paging headers say of the next page. Has is false when no
 // X-Next-Timestamp came (the last page, or a report that is not paged).
@@ -232,6 +240,11 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.o.Now()),
 		Next:       parseCursor(resp.Header),
 		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
+	}
+	for _, h := range factHeaders {
+		if resp.Header.Get(h) != "" {
+			r.Headers = append(r.Headers, h)
+		}
 	}
 	c.o.Limits.observe(key, r)
 	fail := func(code, msg string, err error) (*Response, error) {

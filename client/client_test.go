@@ -52,6 +52,7 @@ func TestRunRequestAndResponse(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Toggl-Quota-Remaining", "29")
 		w.Header().Set("X-Toggl-Quota-Resets-In", "3540")
+		w.Header().Set("X-Page-Size", "50")
 		_, _ = w.Write(fixture)
 	})
 	c := newTestClient(srv, Options{UserAgent: "toggl_exporter/1.2.3"})
@@ -75,6 +76,7 @@ func TestRunRequestAndResponse(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Quota != wantQuota || resp.RetryAfter != 0 || resp.Duration <= 0 {
 		t.Errorf("Response = %+v", *resp)
 	}
+	assertEqual(t, "Response.Headers", resp.Headers, []string{"X-Page-Size", "X-Toggl-Quota-Remaining", "X-Toggl-Quota-Resets-In"})
 }
 
 func TestRunRequestBodyAndPath(t *testing.T) {

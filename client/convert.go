@@ -109,10 +109,15 @@ type decoder struct {
 	dec    *jsontext.Decoder
 	in     *body
 	names  [][]byte // names[depth]: the current member name of each open object
+	keyed  []bool   // keyed[depth]: that object is keyed by id (see entries)
 	unq    []byte   // unquoted string scratch
 	intern map[string]string
 	row    rowState
 	blocks []*blockState // the non-null result blocks, in document order
+	// unknown holds the paths of the fields skipped as unknown (see other); nil until one
+	// is. up is the decoder of the string a list is read from (see list).
+	unknown map[string]bool
+	up      *decoder
 }
 
 const maxInterns = 4096 // distinct strings kept for reuse: rows repeat a few names
@@ -331,8 +336,9 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 	}
 	depth := d.dec.StackDepth()
 	for len(d.names) <= depth {
-		d.names = append(d.names, nil)
+		d.names, d.keyed = append(d.names, nil), append(d.keyed, false)
 	}
+	d.keyed[depth] = keyed
 	for d.dec.PeekKind() != '}' {
 		v, err := d.dec.ReadValue()
 		if err != nil {
@@ -413,7 +419,7 @@ func (d *decoder) list(elem func(d *decoder) error) error {
 	if s[0] != '[' {
 		return mismatch("an array", describe(v.Kind(), v))
 	}
-	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern}
+	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, up: d}
 	err = sub.array(func() error { return elem(sub) })
 	if err == nil {
 		if _, end := sub.dec.ReadToken(); end != io.EOF {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -20,9 +21,9 @@ import (
 // jsontext.Decoder: each element of detailed_results.report, weekly_results.report and
 // summary_results.report.groups is decoded alone and handed to sink (nil discards them),
 // so memory does not grow with the number of rows. Everything else is returned in the
-// Report. Keys may come in any order, unknown keys are skipped without being kept, and
-// values are read tolerantly (see convert.go); fields the exporter does not use are never
-// looked at.
+// Report. Keys may come in any order, and values are read tolerantly (see convert.go);
+// fields the exporter does not use are never looked at. A field that toggl-api.md does not
+// document is skipped too, and its path noted in Report.Unknown.
 //
 // Rows of every non-null result block go to sink; Report.Block and Report.Totals name the
 // block that answers the report: the one matching report_type when it is non-null, else
@@ -94,7 +95,95 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	if rep.Totals == nil {
 		return nil, errNoTotals
 	}
+	rep.Unknown = slices.Sorted(maps.Keys(d.unknown))
 	return rep, nil
+}
+
+// fieldSet is a set of field names.
+type fieldSet map[string]bool
+
+func fields(names string) fieldSet {
+	set := fieldSet{}
+	for _, n := range strings.Fields(names) {
+		set[n] = true
+	}
+	return set
+}
+
+// The fields toggl-api.md documents that the decoder skips, per kind of object: skipping
+// them is no news, skipping any other is (see other). Fields the decoder reads are not
+// listed: its switches name them.
+var (
+	topFields       = fields("fixed_daterange is_commenting_enabled features workspace_logo")
+	totalsFields    = fields("resolution graph")
+	detailedFields  = fields("email project_color project_hex task_name description tag_names row_number toggl_accounts_id")
+	timeEntryFields = fields("at at_tz")
+	weeklyFields    = fields("project_color project_hex_color planned_task_id")
+	groupFields     = fields("project_color project_hex_color")
+	dictFields      = map[string]fieldSet{
+		"projects": fields("color actual_hours actual_seconds fixed_fee recurring recurring_period custom_period start_date end_date external_reference"),
+		"tasks":    fields("tracked_seconds"),
+		"clients":  fields("external_reference"),
+		"users":    fields("email avatar_url group_ids labour_cost"),
+	}
+)
+
+// maxUnknown bounds the unknown paths noted per body: a body of invented fields costs no
+// more than this.
+const maxUnknown = 64
+
+// other notes the member name being read as unknown unless known holds it; the caller
+// leaves its value unread, to be skipped. It costs nothing for the fields the decoder
+// reads, and a map lookup for the documented ones it skips.
+func (d *decoder) other(known fieldSet, name []byte) {
+	if known[string(name)] {
+		return
+	}
+	top := d
+	for top.up != nil {
+		top = top.up
+	}
+	if len(top.unknown) >= maxUnknown {
+		return
+	}
+	if top.unknown == nil {
+		top.unknown = map[string]bool{}
+	}
+	top.unknown[d.path()] = true
+}
+
+// fieldName says whether n looks like a field name of Toggl's: letters, digits, _ and -,
+// at most maxQuoted bytes.
+func fieldName(n []byte) bool {
+	return len(n) > 0 && len(n) <= maxQuoted && !slices.ContainsFunc(n, func(c byte) bool {
+		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
+	})
+}
+
+// path is the JSON path of the value being read, e.g. `detailed_results.report[].foo`.
+// Array indexes and the keys of objects keyed by id are [], so that a field is noted once
+// however many rows hold it and no id or title is part of it; a name that is not a field
+// name (letters, digits, _ and -, at most 40 bytes) is "(odd)", so that no user text is.
+func (d *decoder) path() string {
+	var s string
+	if d.up != nil {
+		s = d.up.path()
+	}
+	for i := 1; i <= d.dec.StackDepth(); i++ {
+		if k, _ := d.dec.StackIndex(i); k == '[' || i < len(d.keyed) && d.keyed[i] {
+			s += "[]"
+			continue
+		}
+		name := "(odd)"
+		if i < len(d.names) && fieldName(d.names[i]) {
+			name = string(d.names[i])
+		}
+		if s != "" {
+			s += "."
+		}
+		s += name
+	}
+	return s
 }
 
 // top reads the top-level object, calling field with each key to read its value, and
@@ -185,7 +274,9 @@ func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
 		}
 		err = json.UnmarshalDecode(d.dec, m, anyOptions)
 	case "dictionaries":
-		err = d.object(false, func(name []byte) error { return d.dictionary(&rep.Dictionaries, string(name)) })
+		err = d.object(false, func(name []byte) error { return d.dictionary(&rep.Dictionaries, name) })
+	default:
+		d.other(topFields, []byte(k))
 	}
 	return err
 }
@@ -193,9 +284,9 @@ func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
 // dictionary reads the sub-dictionary name into dict; filters (a copy marked for
 // removal) and unknown ones are skipped. A sub-dictionary is bounded by the workspace's
 // entities, and kept whole.
-func (d *decoder) dictionary(dict *Dictionaries, name string) error {
+func (d *decoder) dictionary(dict *Dictionaries, key []byte) error {
 	var entities *map[int64]Entity
-	switch name {
+	switch name := string(key); name {
 	case "projects", "tasks":
 	case "clients":
 		entities = &dict.Clients
@@ -205,10 +296,14 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 		entities = &dict.Tags
 	case "user_groups":
 		entities = &dict.UserGroups
+	case "filters":
+		return nil // skipped
 	default:
-		return d.dec.SkipValue()
+		d.other(nil, key)
+		return nil
 	}
-	proj, task := name == "projects", name == "tasks"
+	proj, task := string(key) == "projects", string(key) == "tasks"
+	known := dictFields[string(key)]
 	return d.entries(func(key []byte, keyed bool) error {
 		var p Project
 		var t Task
@@ -230,6 +325,8 @@ func (d *decoder) dictionary(dict *Dictionaries, name string) error {
 				estimatedHours, err = d.hours()
 			case task && f == "project_id":
 				t.ProjectID, err = d.int()
+			default:
+				d.other(known, field)
 			}
 			return err
 		})
@@ -280,10 +377,12 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 				if string(name) == "groups" {
 					return d.array(groups)
 				}
-				return d.dec.SkipValue()
+				d.other(nil, name)
+				return nil
 			})
 		}
-		return d.dec.SkipValue()
+		d.other(nil, name)
+		return nil
 	})
 }
 
@@ -311,6 +410,8 @@ func (d *decoder) totals() (*Totals, error) {
 			}
 		case "rates":
 			t.Rates, err = onSlab(d, new([]Rate), (*decoder).rate, false)
+		default:
+			d.other(totalsFields, name)
 		}
 		return err
 	})
@@ -328,6 +429,8 @@ func (d *decoder) rate() (Rate, error) {
 			r.Currency, err = d.str()
 		case "hourly_rate_in_cents":
 			r.HourlyRateInCents, _, err = d.amount()
+		default:
+			d.other(nil, name)
 		}
 		return err
 	})
@@ -378,6 +481,8 @@ func (d *decoder) detailedRow(sink Sink) error {
 			err = d.ints(&row.TagIDs, true)
 		case "time_entries":
 			row.TimeEntries, err = onSlab(d, &s.entries, (*decoder).timeEntry, false)
+		default:
+			d.other(detailedFields, name)
 		}
 		return err
 	})
@@ -409,9 +514,12 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 			e.Start, err = d.time()
 		case "stop":
 			stopped = d.dec.PeekKind() != 'n' // and skipped
+		default:
+			d.other(timeEntryFields, name)
 		}
 		return err
 	})
+	e.NoStop, e.NoSeconds = !stopped, !timed
 	e.Running = !stopped || !timed || e.Seconds < 0
 	return e, err
 }
@@ -447,6 +555,8 @@ func (d *decoder) weeklyRow(sink Sink) error {
 			err = d.ints(&row.BillableSeconds, false)
 		case "billable_amounts_in_cents":
 			err = d.ints(&row.BillableAmountsInCents, false)
+		default:
+			d.other(weeklyFields, name)
 		}
 		return err
 	})
@@ -486,6 +596,8 @@ func (d *decoder) summaryGroup(sink Sink) error {
 				sort.Stable(byKey{s.subs, s.keys})
 			}
 			g.SubGroups = cut(s.subs, 0)
+		default:
+			d.other(groupFields, name)
 		}
 		return err
 	})
@@ -517,6 +629,8 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 			sg.Seconds, err = d.int()
 		case "rates":
 			sg.Rates, err = onSlab(d, &s.rates, (*decoder).rate, false)
+		default:
+			d.other(nil, name)
 		}
 		return err
 	})

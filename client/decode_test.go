@@ -129,8 +129,8 @@ var decodeCases = []decodeCase{
 				BillableAmountInCents: 2000, HourlyRateInCents: 6000, Currency: "EUR",
 				Seconds: 1200, Entries: 3, TimeEntries: []TimeEntry{
 					{ID: 9004, Seconds: 1200, Start: utc("2025-06-05T08:00:00Z")},
-					{ID: 9005, Seconds: -1749110400, Start: utc("2025-06-05T09:00:00Z"), Running: true},
-					{ID: 9006, Start: utc("2025-06-05T09:05:00Z"), Running: true},
+					{ID: 9005, Seconds: -1749110400, Start: utc("2025-06-05T09:00:00Z"), Running: true, NoStop: true},
+					{ID: 9006, Start: utc("2025-06-05T09:05:00Z"), Running: true, NoStop: true, NoSeconds: true},
 				}},
 		},
 		grouping: [2]string{"projects", "time_entries"},
@@ -151,7 +151,7 @@ var decodeCases = []decodeCase{
 		detailed: []DetailedRow{
 			// No stop: by toggl-api.md, a running entry.
 			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Billable: true, Seconds: 900, Entries: 1,
-				TimeEntries: []TimeEntry{{ID: 1, Seconds: 900, Running: true}}},
+				TimeEntries: []TimeEntry{{ID: 1, Seconds: 900, Running: true, NoStop: true}}},
 		},
 		grouping: [2]string{"projects", "time_entries"},
 		dates:    [2]string{"2025-06-01", "2025-06-30"},
@@ -311,11 +311,11 @@ var decodeCases = []decodeCase{
 			// A running entry (stop null, negative seconds) is kept as sent and adds nothing.
 			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Seconds: 3600, Entries: 2, TimeEntries: []TimeEntry{
 				{ID: 9101, Seconds: 3600, Start: utc("2025-06-05T07:00:00Z")},
-				{ID: 9102, Seconds: -1749114000, Start: utc("2025-06-05T09:00:00.25Z"), Running: true},
+				{ID: 9102, Seconds: -1749114000, Start: utc("2025-06-05T09:00:00.25Z"), Running: true, NoStop: true},
 			}},
 			// seconds null and no stop: running; start as Unix seconds, id as a string.
 			{UserID: 302, Username: "Bob Builder", Entries: 1, TimeEntries: []TimeEntry{
-				{ID: 9103, Start: time.Unix(1749114000, 0).UTC(), Running: true},
+				{ID: 9103, Start: time.Unix(1749114000, 0).UTC(), Running: true, NoStop: true, NoSeconds: true},
 			}},
 			// A start with an offset is in UTC.
 			{UserID: 302, Username: "Bob Builder", ProjectID: 101, Seconds: 600, Entries: 1, TimeEntries: []TimeEntry{
@@ -338,12 +338,13 @@ var decodeCases = []decodeCase{
 			},
 			Totals: &Totals{Seconds: 5400, TrackedDays: 2, BillableAmountInCents: ptr(1500), LabourCostInCents: ptr(1000),
 				Rates: []Rate{{BillableSeconds: 5400, Currency: "USD", HourlyRateInCents: 1000}}},
-			Block: "detailed",
+			Block:   "detailed",
+			Unknown: []string{"detailed_results.extra", "detailed_results.report[].something_new", "detailed_results.totals.unknown_total", "dictionaries.brand_new", "unknown_top_level"},
 		},
 		detailed: []DetailedRow{
 			{UserID: 301, Username: "Ada", ProjectID: 101, Billable: true, BillableAmountInCents: 1500,
 				HourlyRateInCents: 1000, Currency: "USD", TagIDs: []int64{601, 602}, Seconds: 5400, Entries: 2,
-				TimeEntries: []TimeEntry{{Seconds: 3600, Running: true}, {Seconds: 1800, Running: true}}},
+				TimeEntries: []TimeEntry{{Seconds: 3600, Running: true, NoStop: true}, {Seconds: 1800, Running: true, NoStop: true}}},
 		},
 		grouping: [2]string{"projects", "time_entries"},
 	},
@@ -719,5 +720,43 @@ func TestDecodeEstimatedHours(t *testing.T) {
 		if got := rep.Dictionaries.Projects[1].EstimatedSeconds; got != want {
 			t.Errorf("estimated_hours %s: EstimatedSeconds = %d, want %d", v, got, want)
 		}
+	}
+}
+
+// TestDecodeUnknownFields checks that every field toggl-api.md does not document is noted
+// once by its path, with indexes, ids and titles as [] and odd names hidden, wherever it
+// is (in lists sent as strings too), and that documented fields the decoder skips are not.
+func TestDecodeUnknownFields(t *testing.T) {
+	body := `{"report_type": "summary", "features": {"x": true}, "workspace_logo": "", "new_top": 1,
+	  "dictionaries": {"filters": {"projects": {}}, "projects": {"7": {"id": 7, "color": "#fff", "new_p": 1}},
+	    "users": {"8": {"id": 8, "email": "a@example.com", "client_id": 3}}, "teams": {}},
+	  "summary_results": {"report": {"groups": [
+	      {"id": 1, "project_hex_color": "#fff", "sub_groups": {"Secret description": {"seconds": 60, "new_sg": 1}}},
+	      {"id": 2, "new_g": [1], "sub_groups": [{"id": null, "title": "x", "seconds": 60, "new_sg": 2}]}],
+	    "next": null},
+	    "totals": {"seconds": 120, "graph": [{"seconds": 1, "new_in_graph": 1}], "rates": [{"currency": "USD", "new_r": 1}],
+	      "bob@example.com": 1, "ünicode": 2}},
+	  "detailed_results": {"report": [{"row_number": 1, "description": "d", "new_row": 1,
+	    "time_entries": "[{\"id\": 1, \"seconds\": 60, \"at\": \"\", \"new_te\": 1}]"}], "totals": null}}`
+	rep, err := Decode(strings.NewReader(body), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "Unknown", rep.Unknown, []string{
+		"detailed_results.report[].new_row", "detailed_results.report[].time_entries[].new_te",
+		"dictionaries.projects[].new_p", "dictionaries.teams", "dictionaries.users[].client_id", "new_top",
+		"summary_results.report.groups[].new_g", "summary_results.report.groups[].sub_groups[].new_sg", "summary_results.report.next",
+		"summary_results.totals.(odd)", "summary_results.totals.rates[].new_r",
+	})
+
+	var many strings.Builder
+	many.WriteString(`{"weekly_results": {"totals": {}, "report": [{`)
+	for i := range 2 * maxUnknown {
+		fmt.Fprintf(&many, `"f%d": 1, `, i)
+	}
+	many.WriteString(`"project_color": ""}]}}`)
+	rep, err = Decode(strings.NewReader(many.String()), nil)
+	if err != nil || len(rep.Unknown) != maxUnknown {
+		t.Errorf("with %d unknown fields: %d noted, error %v; want %d", 2*maxUnknown, len(rep.Unknown), err, maxUnknown)
 	}
 }

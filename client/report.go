@@ -29,6 +29,10 @@ type Report struct {
 	// Block names the result block that answers the report: "detailed", "summary" or
 	// "weekly".
 	Block string
+	// Unknown are the paths of the fields the decoder skipped because toggl-api.md does
+	// not document them (`detailed_results.report[].foo`, indexes as []), sorted, at most
+	// 64: what Toggl added or renamed.
+	Unknown []string
 }
 
 // Totals is the totals object that each result block carries.
@@ -114,6 +118,9 @@ type TimeEntry struct {
 	Seconds int64     // as sent; 0 when null; negative while running
 	Start   time.Time // start (RFC 3339 string, or Unix seconds as a number), in UTC; zero when absent or null
 	Running bool      // stop is null or absent, or seconds is null or negative
+	// NoStop and NoSeconds tell how a running entry was shown: stop null or absent,
+	// seconds null or absent.
+	NoStop, NoSeconds bool
 }
 
 // WeeklyRow is one row of weekly_results.report. Null ids are 0. The per-day slices are

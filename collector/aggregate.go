@@ -61,6 +61,8 @@ type Snapshot struct {
 	// totals.seconds; Complete says they agree within a second per row or sub-group.
 	Summed, Total int64
 	Complete      bool
+	// Unknown are the fields of its pages the decoder did not know (client.Report.Unknown).
+	Unknown []string
 }
 
 // Len is the number of value series in the snapshot.
@@ -141,6 +143,7 @@ type Aggregator struct {
 	pageRows   int
 	pageLast   time.Time
 	last, prev map[int64]bool
+	unknown    []string // fields of the pages read that the decoder did not know, sorted
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means
@@ -311,6 +314,7 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 // without saying so: a full page (X-Page-Size rows, or 50) whose rows fall short of the
 // totals continues from its latest entry's start.
 func (a *Aggregator) nextPage(rep *client.Report, resp *client.Response) (int64, bool) {
+	a.noteUnknown(rep)
 	rows, last := a.pageRows, a.pageLast
 	a.pageRows, a.pageLast = 0, time.Time{}
 	a.prev, a.last = a.last, a.prev
@@ -329,6 +333,18 @@ func (a *Aggregator) nextPage(rep *client.Report, resp *client.Response) (int64,
 		return 0, false
 	}
 	return last.Unix(), true
+}
+
+// noteUnknown adds the fields of a page that the decoder did not know to those of the
+// pages before, and returns them all.
+func (a *Aggregator) noteUnknown(r *client.Report) []string {
+	for _, u := range r.Unknown {
+		if !slices.Contains(a.unknown, u) {
+			a.unknown = append(a.unknown, u)
+		}
+	}
+	slices.Sort(a.unknown)
+	return a.unknown
 }
 
 // complete says whether the rows summed so far add up to the report's totals, within a
@@ -417,7 +433,7 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	}
 	start, end := r.Dates()
 	s := &Snapshot{Name: r.Name, Type: r.Type, Public: r.Public, StartDate: start, EndDate: end, Entities: a.rows[r.Block],
-		Summed: a.summed[r.Block], Complete: a.complete(r)}
+		Summed: a.summed[r.Block], Complete: a.complete(r), Unknown: a.noteUnknown(r)}
 	if r.Totals != nil {
 		s.Total = r.Totals.Seconds
 	}

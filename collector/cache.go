@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,7 @@ type state struct {
 	pages       int     // pages read by the latest attempt
 	duration    float64 // seconds, latest upstream request
 	hasDuration bool
+	headers     []string      // paging and quota headers of the latest answer (client.Response.Headers)
 	quota       *client.Quota // of the latest response that sent quota headers
 	quotaAt     time.Time     // when that response came
 	periodStart time.Time
@@ -238,6 +240,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	backoff := errors.As(o.err, &cerr) && cerr.Backoff
 	if resp := o.resp; resp != nil {
 		s.duration, s.hasDuration = resp.Duration.Seconds(), true
+		s.headers = resp.Headers
 		if resp.Quota.HasRemaining || resp.Quota.HasResetsIn {
 			q := resp.Quota
 			s.quota, s.quotaAt = &q, now
@@ -277,7 +280,8 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		level.Warn(logger).Log("msg", "the breakdowns do not add up to the report's totals; raise max_pages, or use a summary report",
 			"breakdowns_seconds", snap.Summed, "totals_seconds", snap.Total, "pages", o.pages, "max_pages", maxPages(t.cfg))
 	}
-	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "pages", o.pages, "series", snap.Len(), "duration", o.resp.Duration)
+	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "pages", o.pages, "series", snap.Len(), "duration", o.resp.Duration,
+		"paging_headers", cmp.Or(strings.Join(pagingHeaders(o.resp.Headers), ","), "none"), "unknown_fields", cmp.Or(strings.Join(snap.Unknown, ","), "none"))
 }
 
 // reportPeriod reads the period from the dates Toggl reports, in the report's time zone.

@@ -121,6 +121,10 @@ type Status struct {
 	HasBillable            bool
 	Complete               bool
 	Pages                  int
+	// PagingHeaders are the paging headers of the latest answer, Unknown the fields of the
+	// served values' answer that the decoder did not know: what `describe` tells in full.
+	PagingHeaders []string
+	Unknown       []string
 }
 
 // Status returns the state of every report without triggering a fetch.
@@ -132,9 +136,10 @@ func (e *Exporter) Status() []Status {
 	for i, t := range targets {
 		v := t.snapshot(e.now())
 		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(),
-			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages}
+			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages,
+			PagingHeaders: pagingHeaders(v.headers)}
 		if s := v.snap; s != nil {
-			st.Series, st.Complete = s.Len(), s.Complete
+			st.Series, st.Complete, st.Unknown = s.Len(), s.Complete, s.Unknown
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
 			for _, sr := range s.series {
 				switch sr.family {

@@ -1,0 +1,359 @@
+package collector
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+// Description is what one run of a report showed of Toggl's answer (`toggl_exporter
+// describe`): which of the alternatives toggl-api.md names it took. It holds counts, field
+// names and header names only, never a token, credential, name, e-mail or description, so
+// that it can be pasted into a public issue.
+type Description struct {
+	Report      string `json:"report"`       // the configured name
+	ReportType  string `json:"report_type"`  // as Toggl sent it, when it is a plain word
+	ResultBlock string `json:"result_block"` // e.g. detailed_results
+	// Requests were sent (each may cost quota), Pages read, up to MaxPages.
+	Requests int `json:"requests"`
+	Pages    int `json:"pages"`
+	MaxPages int `json:"max_pages"`
+	// Headers counts the answers that carried each paging and quota header.
+	Headers map[string]int `json:"headers"`
+	// Rows are the detailed or weekly rows, or the summary groups, as sent (a row that
+	// two pages hold counts twice); SubGroups the summary's sub-groups.
+	Rows      int `json:"rows"`
+	SubGroups int `json:"sub_groups,omitempty"`
+	// TimeEntries and Running are of a detailed report's rows.
+	TimeEntries *entryCounts   `json:"time_entries,omitempty"`
+	Running     *runningCounts `json:"running_entries,omitempty"`
+	// Seconds are what the exporter summed from the rows against totals.seconds.
+	Seconds *secondsCheck `json:"seconds,omitempty"`
+	// Dimensions are a summary's grouping and sub_grouping and where each came from.
+	Dimensions map[string]dimensionSource `json:"dimensions,omitempty"`
+	// Dictionaries counts the distinct entries of each dictionary over all pages.
+	Dictionaries map[string]int `json:"dictionaries"`
+	// Quota is what the latest answer that sent quota headers said.
+	Quota *quotaSeen `json:"quota,omitempty"`
+	// UnknownFields are the paths of the fields the decoder skipped as undocumented.
+	UnknownFields []string `json:"unknown_fields"`
+	// Error is why the run stopped early; what came before is still told.
+	Error string `json:"error,omitempty"`
+}
+
+type entryCounts struct {
+	Sent      int `json:"sent"`       // in the rows, repeats included
+	Distinct  int `json:"distinct"`   // counted once by id; one without an id counts each time
+	WithoutID int `json:"without_id"` // of those sent
+}
+
+type runningCounts struct {
+	Count int            `json:"count"` // distinct running entries
+	Shown map[string]int `json:"shown"` // by how each was shown, e.g. "stop null, seconds negative"
+}
+
+type secondsCheck struct {
+	Rows     int64 `json:"rows"`   // summed from the rows or sub-groups, each entry once
+	Totals   int64 `json:"totals"` // totals.seconds
+	Complete bool  `json:"complete"`
+}
+
+type dimensionSource struct {
+	Used        string `json:"used"`
+	From        string `json:"from"` // request, input_params, saved_params or default
+	Request     string `json:"request,omitempty"`
+	InputParams string `json:"input_params,omitempty"`
+	SavedParams string `json:"saved_params,omitempty"`
+}
+
+type quotaSeen struct {
+	Remaining       *int64   `json:"remaining,omitempty"`
+	ResetsInSeconds *float64 `json:"resets_in_seconds,omitempty"`
+}
+
+// pagingHeaders returns the paging headers among the headers of an answer
+// (client.Response.Headers).
+func pagingHeaders(headers []string) []string {
+	var out []string
+	for _, h := range headers {
+		if strings.HasPrefix(h, "X-Next-") || h == "X-Page-Size" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Describe runs the report once, every page up to max_pages, paced like any fetch, and
+// tells what Toggl sent. While the report's credentials back off it sends nothing and
+// says so. A failure ends the run with Error set; what came before it is still told.
+func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) *Description {
+	t := newTarget(cfg, f, nil)
+	d := &Description{Report: cfg.Name, MaxPages: maxPages(cfg), Headers: map[string]int{}, Dictionaries: map[string]int{}, UnknownFields: []string{}}
+	if b, ok := f.(interface {
+		BlockedUntil(client.Credentials) time.Time
+	}); ok {
+		if until := b.BlockedUntil(t.creds); !until.IsZero() {
+			d.Error = fmt.Sprintf("the report's credentials are backing off until %s: nothing sent", until.UTC().Format(time.RFC3339))
+			return d
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages))
+	defer cancel()
+	s := &tally{Aggregator: newAggregator(cfg), d: d, seen: map[int64]bool{}, dicts: map[string]map[int64]bool{}}
+	body := cfg.Body(now)
+	var last *client.Report
+	o := t.describeWalk(ctx, body, s.Aggregator, s, func(rep *client.Report, resp *client.Response) {
+		s.page(rep, resp)
+		if rep != nil {
+			last = rep
+		}
+	})
+	d.Requests, d.Pages = o.sent, o.pages
+	if o.err != nil {
+		d.Error = o.err.Error()
+	}
+	if last != nil {
+		d.ReportType = word(last.Type)
+		d.ResultBlock = last.Block + "_results"
+		if last.Block == client.BlockSummary {
+			d.Dimensions = dimensionsOf(body, last)
+		}
+	}
+	if o.snap != nil {
+		d.Seconds = &secondsCheck{Rows: o.snap.Summed, Totals: o.snap.Total, Complete: o.snap.Complete}
+	}
+	d.UnknownFields = append(d.UnknownFields, s.unknown...) // of every page read
+	for name, ids := range s.dicts {
+		d.Dictionaries[name] = len(ids)
+	}
+	return d
+}
+
+// describeWalk asks for the report page after page as a fetch does (see target.run, whose
+// loop it is, with page called on every answer), agg deciding where the next page starts
+// and sink receiving the rows. When the collector's paging walk is shared, describe takes
+// it here.
+func (t *target) describeWalk(ctx context.Context, body map[string]any, agg *Aggregator, sink client.Sink, page func(*client.Report, *client.Response)) outcome {
+	var out outcome
+	var cursor int64
+	for {
+		rep, resp, err := t.fetcher.Run(ctx, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, sink)
+		var cerr *client.Error
+		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
+			out.sent++
+		}
+		if resp != nil {
+			out.resp = resp
+			page(rep, resp)
+		}
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.pages++
+		next, more := agg.nextPage(rep, resp)
+		if !more || next <= cursor || out.pages >= maxPages(t.cfg) {
+			out.snap = agg.finish(rep)
+			return out
+		}
+		cursor = next
+		body = maps.Clone(body)
+		body["first_timestamp"] = next
+	}
+}
+
+// tally is the client.Sink of describe: it counts what the rows show and hands them on to
+// the Aggregator, so that the seconds told are those the exporter sums.
+type tally struct {
+	*Aggregator
+	d     *Description
+	seen  map[int64]bool            // time-entry ids
+	dicts map[string]map[int64]bool // ids of each dictionary, over the pages
+}
+
+// DetailedRow implements client.Sink.
+func (s *tally) DetailedRow(r *client.DetailedRow) {
+	s.d.Rows++
+	if s.d.TimeEntries == nil {
+		s.d.TimeEntries, s.d.Running = &entryCounts{}, &runningCounts{Shown: map[string]int{}}
+	}
+	for _, te := range r.TimeEntries {
+		s.d.TimeEntries.Sent++
+		if te.ID == 0 {
+			s.d.TimeEntries.WithoutID++
+		} else if s.seen[te.ID] {
+			continue
+		}
+		s.seen[te.ID] = true
+		s.d.TimeEntries.Distinct++
+		if te.Running {
+			s.d.Running.Count++
+			s.d.Running.Shown[shown(te)]++
+		}
+	}
+	s.Aggregator.DetailedRow(r)
+}
+
+// WeeklyRow implements client.Sink.
+func (s *tally) WeeklyRow(r *client.WeeklyRow) {
+	s.d.Rows++
+	s.Aggregator.WeeklyRow(r)
+}
+
+// SummaryGroup implements client.Sink.
+func (s *tally) SummaryGroup(g *client.SummaryGroup) {
+	s.d.Rows++
+	s.d.SubGroups += len(g.SubGroups)
+	s.Aggregator.SummaryGroup(g)
+}
+
+// page notes what an answer's headers and, when it is a report, its body held.
+func (s *tally) page(rep *client.Report, resp *client.Response) {
+	for _, h := range resp.Headers {
+		s.d.Headers[h]++
+	}
+	if q := resp.Quota; q.HasRemaining || q.HasResetsIn {
+		s.d.Quota = &quotaSeen{}
+		if q.HasRemaining {
+			s.d.Quota.Remaining = &q.Remaining
+		}
+		if q.HasResetsIn {
+			secs := q.ResetsIn.Seconds()
+			s.d.Quota.ResetsInSeconds = &secs
+		}
+	}
+	if rep == nil {
+		return
+	}
+	dict := &rep.Dictionaries
+	s.ids("projects", maps.Keys(dict.Projects))
+	s.ids("clients", maps.Keys(dict.Clients))
+	s.ids("users", maps.Keys(dict.Users))
+	s.ids("tasks", maps.Keys(dict.Tasks))
+	s.ids("tags", maps.Keys(dict.Tags))
+	s.ids("user_groups", maps.Keys(dict.UserGroups))
+}
+
+func (s *tally) ids(name string, ids func(func(int64) bool)) {
+	for id := range ids {
+		if s.dicts[name] == nil {
+			s.dicts[name] = map[int64]bool{}
+		}
+		s.dicts[name][id] = true
+	}
+}
+
+// shown tells how a running entry was shown: "stop null" (or absent) or "stop set", and
+// "seconds null" (or absent), "negative", "0" or "positive".
+func shown(te client.TimeEntry) string {
+	stop, secs := "stop set", "seconds positive"
+	if te.NoStop {
+		stop = "stop null"
+	}
+	switch {
+	case te.NoSeconds:
+		secs = "seconds null"
+	case te.Seconds < 0:
+		secs = "seconds negative"
+	case te.Seconds == 0:
+		secs = "seconds 0"
+	}
+	return stop + ", " + secs
+}
+
+// dimensionsOf tells a summary's grouping and sub_grouping and where each came from: the
+// request, then input_params, then saved_params, then Toggl's default (SPEC.md).
+func dimensionsOf(body map[string]any, rep *client.Report) map[string]dimensionSource {
+	out := map[string]dimensionSource{}
+	for key, def := range map[string]string{"grouping": "projects", "sub_grouping": "time_entries"} {
+		param := func(m map[string]any) string { s, _ := m[key].(string); return word(s) }
+		d := dimensionSource{Request: param(body), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
+		switch {
+		case d.Request != "":
+			d.Used, d.From = d.Request, "request"
+		case d.InputParams != "":
+			d.Used, d.From = d.InputParams, "input_params"
+		case d.SavedParams != "":
+			d.Used, d.From = d.SavedParams, "saved_params"
+		default:
+			d.Used, d.From = def, "default"
+		}
+		out[key] = d
+	}
+	return out
+}
+
+// word is s lower-cased when it is a plain word of Toggl's vocabulary (letters and _, at
+// most 32 bytes), "(other)" when it is anything else, so that no user text is told.
+func word(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s != "" && (len(s) > 32 || strings.IndexFunc(s, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' }) >= 0) {
+		return otherName
+	}
+	return s
+}
+
+// WriteText writes d for a person, a fact a line.
+func (d *Description) WriteText(w io.Writer) error {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("report %q: report_type %s, result block %s", d.Report, cmp.Or(d.ReportType, "(none)"), cmp.Or(d.ResultBlock, "(none)"))
+	line("requests sent: %d; pages read: %d (max_pages %d)", d.Requests, d.Pages, d.MaxPages)
+	line("paging and quota headers: %s", counted(d.Headers, " on %d answer(s)"))
+	if d.ResultBlock == "summary_results" {
+		line("rows: %d groups, %d sub-groups", d.Rows, d.SubGroups)
+	} else {
+		line("rows: %d (repeats included)", d.Rows)
+	}
+	if e := d.TimeEntries; e != nil {
+		line("time entries: %d sent, %d distinct, %d without an id", e.Sent, e.Distinct, e.WithoutID)
+		line("running entries: %d (%s)", d.Running.Count, counted(d.Running.Shown, ": %d"))
+	}
+	if s := d.Seconds; s != nil {
+		verdict := "complete"
+		if !s.Complete {
+			verdict = fmt.Sprintf("INCOMPLETE: %d seconds apart", s.Totals-s.Rows)
+		}
+		line("seconds: %d summed from the rows, totals.seconds %d: %s", s.Rows, s.Totals, verdict)
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.Dimensions)) {
+		v := d.Dimensions[k]
+		line("%s: %s, from %s (request %s, input_params %s, saved_params %s)", k, v.Used, v.From,
+			cmp.Or(v.Request, "-"), cmp.Or(v.InputParams, "-"), cmp.Or(v.SavedParams, "-"))
+	}
+	line("dictionaries: %s", counted(d.Dictionaries, " %d"))
+	if q := d.Quota; q != nil {
+		quota := []string{}
+		if q.Remaining != nil {
+			quota = append(quota, fmt.Sprintf("remaining %d", *q.Remaining))
+		}
+		if q.ResetsInSeconds != nil {
+			quota = append(quota, fmt.Sprintf("resets in %gs", *q.ResetsInSeconds))
+		}
+		line("quota: %s", strings.Join(quota, ", "))
+	}
+	line("unknown fields: %s", cmp.Or(strings.Join(d.UnknownFields, ", "), "none"))
+	if d.Error != "" {
+		line("error: %s", d.Error)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// counted lists the keys of m in order, each with its count in format; "none" when empty.
+func counted(m map[string]int, format string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+fmt.Sprintf(format, m[k]))
+	}
+	return cmp.Or(strings.Join(parts, "; "), "none")
+}
