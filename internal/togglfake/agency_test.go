@@ -97,14 +97,14 @@ func TestAgencyHonoursDates(t *testing.T) {
 		t.Errorf("Monday 04:00: graph of %d days, want 7", len(g))
 	}
 
-	// First and Last bound the days of a history, its timer included.
+	// First and Last bound the days of a history, which runs no timer.
 	b := Agency{First: day(11), Last: day(11)}
 	r, f = agencyBody(t, b, "detailed", wednesday, map[string]any{"start_date": "2025-03-10", "end_date": "2025-03-12"})
 	if g := graph(t, r, "detailed"); !slices.Equal(g, []int64{0, oneDay(11), 0}) || b.Tracked(day(1), day(31), wednesday) != oneDay(11) {
 		t.Errorf("a history of the 11th: graph %v, want [0 %d 0]", g, oneDay(11))
 	}
-	if n := runningEntries(t, b.Report("detailed").BodyFunc(wednesday, map[string]any{"start_date": "2025-03-12"})); n != 0 {
-		t.Errorf("a history of the 11th runs %d timers on the 12th", n)
+	if n := runningEntries(t, Agency{First: day(11), Last: day(12)}.Report("detailed").BodyFunc(wednesday, map[string]any{"start_date": "2025-03-12"})); n != 0 {
+		t.Errorf("a history to the 12th runs %d timers on the 12th", n)
 	}
 }
 

@@ -108,21 +108,24 @@ func demoBody(typ string, now time.Time) []byte {
 
 // Agency is the demo's workspace as a source of reports: an agency of five people
 // tracking time on six projects for three clients (USD and EUR), the generator's (see
-// DetailedSpec) with names. Each day's AgencyEntriesPerDay entries (rows of two) are drawn
+// DetailedSpec) with names. Each day's PerDay entries (rows of two) are drawn
 // from a generator seeded by the date and start between 08:00 and 18:00; an entry exists
 // once it has ended by the Fake's clock, so that figures grow through the day and nothing
-// lies in the future. The on-call person always has one timer running, started two to
-// three hours ago but not before midnight (null stop, negative seconds): it counts in no
-// total.
+// lies in the future. Unless Last is set (a history, which has ended), the on-call person
+// always has one timer running, started two to three hours ago but not before midnight
+// (null stop, negative seconds): it counts in no total.
 type Agency struct {
 	// Loc is where the agency works: the days of its entries and of the requests' dates.
 	// nil means the location of the Fake's clock.
 	Loc *time.Location
 	// First and Last bound the days on which it tracked time (inclusive); zero: no bound.
 	First, Last time.Time
+	// PerDay is how many time entries it tracks a day; 0 means AgencyEntriesPerDay (the
+	// demo's). Fewer make long histories quick to serve.
+	PerDay int
 }
 
-// AgencyEntriesPerDay is how many time entries the Agency tracks a day.
+// AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
 const AgencyEntriesPerDay = 24
 
 // Report returns a Report of type typ ("detailed", "summary" or "weekly"; "" serves a
@@ -254,7 +257,8 @@ var agency = func() *world {
 var onCall = entry{user: 10003, project: 1002, description: "On-call: production incident", billable: true, running: true}
 
 // entries returns the Agency's entries of p (within First and Last) that r keeps and
-// that have ended by now, plus the on-call person's running timer when it started in p,
+// that have ended by now, plus the on-call person's running timer when it started in p
+// (and r has no Last),
 // in order of start. Entries in progress at now are left out (they appear when they end),
 // so that only the timer is running. Time-entry ids are day*1000 + k; the timer's is
 // 10^9 + its start in hours.
@@ -269,7 +273,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 			continue
 		}
 		civil := civilDay(day)
-		rows := agency.generateRows(DetailedSpec{Entries: AgencyEntriesPerDay, PerRow: 2}, period{first: day, days: 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
+		rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(r.PerDay, AgencyEntriesPerDay), PerRow: 2}, period{first: day, days: 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
 		for _, e := range slices.Concat(rows...) {
 			if !e.stop.After(now) && (r.keep == nil || r.keep(&e)) {
 				entries = append(entries, e)
@@ -283,7 +287,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 		timer.start = today
 	}
 	timer.id = 1e9 + timer.start.Unix()/3600
-	if p.day(timer.start) >= 0 && inBounds(timer.start) && (r.keep == nil || r.keep(&timer)) {
+	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && (r.keep == nil || r.keep(&timer)) {
 		entries = append(entries, timer)
 	}
 	slices.SortFunc(entries, compareStart)
