@@ -48,12 +48,6 @@ func newHistory(t *testing.T, typ string) *history {
 	return h
 }
 
-type fetchFunc func(context.Context, client.Request, client.Sink) (*client.Report, *client.Response, error)
-
-func (f fetchFunc) Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
-	return f(ctx, req, sink)
-}
-
 func historyConfig(t *testing.T, typ, period string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
