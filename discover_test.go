@@ -340,19 +340,3 @@ func TestDiscoveryPages(t *testing.T) {
 		t.Errorf("/config does not show the discovered reports as such:\n%s", pages["/config"])
 	}
 }
-
-// TestDemoDiscovers: --demo finds its reports through its workspace's listing.
-func TestDemoDiscovers(t *testing.T) {
-	e := start(t, nil, "--demo")
-	_, metrics := e.get(t, "/metrics")
-	if !strings.Contains(metrics, `toggl_discovery_reports{workspace_id="4242"} 3`) || !strings.Contains(metrics, `toggl_discovery_up{workspace_id="4242"} 1`) {
-		t.Errorf("the demo did not discover its three reports:\n%s", stable(metrics))
-	}
-	_, cfg := e.get(t, "/config")
-	if strings.Contains(cfg, togglfake.DemoAPIToken) || strings.Count(cfg, "discovered_from_workspace: 4242") != len(togglfake.DemoReports) {
-		t.Errorf("/config:\n%s", cfg)
-	}
-	if strings.Contains(e.stderr.String(), togglfake.DemoAPIToken) {
-		t.Errorf("the log shows the demo's API token")
-	}
-}
