@@ -4,9 +4,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	stdlog "log"
@@ -286,7 +283,9 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 	url := "http://" + ln.Addr().String()
 	if rehearse {
 		r.apiURL = url
-		r.lookupEnv, r.readFile = standIns(logger)
+		r.lookupEnv, r.readFile = togglfake.StandIns(func(kind, name string, err error) {
+			level.Warn(logger).Log("msg", "REHEARSAL: a stand-in replaces a secret that is missing", kind, name, "err", err)
+		})
 		level.Warn(logger).Log("msg", "DEMO MODE: rehearsing the reports of "+r.path+" against a built-in fake Toggl API that accepts any token: not real data", "fake_api", url)
 		return "The reports are those of " + r.path + ", answered with the demo's data; any token is accepted.", func() { srv.Close() }, nil
 	}
@@ -298,32 +297,4 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 	level.Warn(logger).Log("msg", "DEMO MODE: serving simulated reports from a built-in fake Toggl API, not real data", "fake_api", url)
 	return fmt.Sprintf("Its settings are the defaults but one: every breakdown (%s; the default is %s).",
 		strings.Join(config.AllBreakdowns, ", "), strings.Join(config.DefaultBreakdowns, ", ")), func() { srv.Close() }, nil
-}
-
-// standIns returns the lookupEnv and readFile of a rehearsal: an environment variable
-// that is not set and a secret file that cannot be read get a stand-in, the same for the
-// same name, which the fake accepts. Each stand-in is logged loudly.
-func standIns(logger log.Logger) (func(string) (string, bool), func(string) ([]byte, error)) {
-	standIn := func(kind, name string, err error) string {
-		level.Warn(logger).Log("msg", "REHEARSAL: a stand-in replaces a secret that is missing", kind, name, "err", err)
-		sum := sha256.Sum256([]byte(kind + name))
-		return "rehearsal" + hex.EncodeToString(sum[:12])
-	}
-	lookupEnv := func(name string) (string, bool) {
-		if v, ok := os.LookupEnv(name); ok {
-			return v, ok
-		}
-		return standIn("variable", name, errors.New("not set")), true
-	}
-	readFile := func(path string) ([]byte, error) {
-		if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s: not a regular file", path) // a pipe would block the reload
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return []byte(standIn("file", path, err)), nil
-		}
-		return b, nil
-	}
-	return lookupEnv, readFile
 }

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 var berlin = func() *time.Location {

@@ -2,6 +2,7 @@ package togglfake
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -147,5 +148,38 @@ func TestRehearsal(t *testing.T) {
 	a := do(t, t.Context(), srv, call{method: "GET", path: ListingPrefix + "77/reports/shared", auth: apiToken("whatever-token-0123456789abcdef")})
 	if a.status != 200 || len(a.body) < 10 {
 		t.Errorf("listing of any workspace: %d %s", a.status, a.body)
+	}
+}
+
+// TestStandIns: what exists is read as it is; what is missing gets a stand-in, the same
+// for the same name, long enough for any token, and is told of.
+func TestStandIns(t *testing.T) {
+	var told []string
+	lookupEnv, readFile := StandIns(func(kind, name string, err error) { told = append(told, kind+" "+name) })
+	t.Setenv("STANDIN_SET", "value")
+	if v, ok := lookupEnv("STANDIN_SET"); v != "value" || !ok {
+		t.Errorf("a set variable reads %q %v", v, ok)
+	}
+	a, okA := lookupEnv("STANDIN_UNSET_A")
+	a2, _ := lookupEnv("STANDIN_UNSET_A")
+	b, _ := lookupEnv("STANDIN_UNSET_B")
+	if !okA || a != a2 || a == b || len(a) < 32 {
+		t.Errorf("stand-ins %q %q %q: want set, the same for one name, 32 characters or more", a, a2, b)
+	}
+	path := t.TempDir() + "/token"
+	if err := os.WriteFile(path, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := readFile(path); string(v) != "secret" || err != nil {
+		t.Errorf("an existing file reads %q %v", v, err)
+	}
+	if v, err := readFile(path + "-missing"); len(v) < 32 || err != nil {
+		t.Errorf("a missing file reads %q %v", v, err)
+	}
+	if _, err := readFile(t.TempDir()); err == nil {
+		t.Error("a directory is read")
+	}
+	if want := []string{"variable STANDIN_UNSET_A", "variable STANDIN_UNSET_A", "variable STANDIN_UNSET_B", "file " + path + "-missing"}; !slices.Equal(told, want) {
+		t.Errorf("told %v, want %v", told, want)
 	}
 }

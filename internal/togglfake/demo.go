@@ -2,8 +2,13 @@ package togglfake
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -76,6 +81,36 @@ func Rehearsal() *Fake {
 	ws.APIToken = "" // any credentials list it
 	f.anyReport, f.anyWorkspace = &rep, &ws
 	return f
+}
+
+// StandIns returns what a rehearsal (see Rehearsal) reads a configuration's secrets with:
+// the environment and the disk, except that a variable that is not set and a file that
+// cannot be read get a stand-in, the same for the same name and valid as any kind of
+// token, which Rehearsal accepts. missing is told of each stand-in (kind "variable" or
+// "file").
+func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) {
+	standIn := func(kind, name string, err error) string {
+		missing(kind, name, err)
+		sum := sha256.Sum256([]byte(kind + name))
+		return "rehearsal" + hex.EncodeToString(sum[:12])
+	}
+	lookupEnv = func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, ok
+		}
+		return standIn("variable", name, errors.New("not set")), true
+	}
+	readFile = func(path string) ([]byte, error) {
+		if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s: not a regular file", path) // a pipe would block the reload
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return []byte(standIn("file", path, err)), nil
+		}
+		return b, nil
+	}
+	return lookupEnv, readFile
 }
 
 // demoReport is the demo report of type typ.
