@@ -13,7 +13,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/toggl-exporter/toggl_exporter/backfill/backfilltest"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 func TestBackfillCommand(t *testing.T) {
@@ -21,8 +21,10 @@ func TestBackfillCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := backfilltest.New("weekly", berlin, time.Date(2026, 10, 1, 0, 0, 0, 0, berlin), time.Date(2026, 11, 30, 0, 0, 0, 0, berlin))
-	hs := httptest.NewServer(srv)
+	const token = "backfill0123456789abcdef01234567"
+	fake := togglfake.New()
+	fake.Set(token, togglfake.Agency{Loc: berlin, First: time.Date(2026, 10, 1, 0, 0, 0, 0, berlin), Last: time.Date(2026, 11, 30, 0, 0, 0, 0, berlin)}.Report("weekly"))
+	hs := httptest.NewServer(fake)
 	defer hs.Close()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "toggl.yml")
@@ -37,7 +39,7 @@ reports:
   - name: other
     token: %s
     period: today
-`, hs.URL, backfilltest.Token, backfilltest.Token), 0o600); err != nil {
+`, hs.URL, token, token), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -60,7 +62,7 @@ reports:
 			[]string{"4/4 requests of seven days", "samples written", "promtool tsdb create-blocks-from openmetrics " + out}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv.Fake.Reset()
+			fake.Reset()
 			app := kingpin.New("test", "")
 			b := newBackfillCommand(app)
 			if _, err := app.Parse(append([]string{"backfill"}, tc.args...)); err != nil {
@@ -75,10 +77,10 @@ reports:
 					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 				}
 			}
-			if n := srv.Fake.Count(backfilltest.Token); n != tc.requests {
+			if n := fake.Count(token); n != tc.requests {
 				t.Errorf("%d requests, want %d", n, tc.requests)
 			}
-			if strings.Contains(stderr.String(), backfilltest.Token) {
+			if strings.Contains(stderr.String(), token) {
 				t.Error("the report token is in the output")
 			}
 		})

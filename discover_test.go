@@ -176,20 +176,3 @@ func TestDiscoveryPages(t *testing.T) {
 		t.Errorf("/config does not show the discovered reports as such:\n%s", pages["/config"])
 	}
 }
-
-// TestDemoDiscovers: --demo finds its reports through its workspace's listing.
-func TestDemoDiscovers(t *testing.T) {
-	e := start(t, nil, "--demo")
-	var metrics string
-	waitFor(t, "the demo's reports", func() bool {
-		_, metrics = e.get(t, "/metrics")
-		return strings.Contains(metrics, fmt.Sprintf(`toggl_discovery_reports{workspace_id="4242"} %d`, len(togglfake.DemoReports))) && strings.Contains(metrics, `toggl_discovery_up{workspace_id="4242"} 1`)
-	})
-	_, cfg := e.get(t, "/config")
-	if strings.Contains(cfg, togglfake.DemoAPIToken) || strings.Count(cfg, "discovered_from_workspace: 4242") != len(togglfake.DemoReports) {
-		t.Errorf("/config:\n%s", cfg)
-	}
-	if strings.Contains(e.stderr.String(), togglfake.DemoAPIToken) {
-		t.Errorf("the log shows the demo's API token")
-	}
-}

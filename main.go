@@ -39,9 +39,10 @@ import (
 const program = "toggl_exporter"
 
 var (
-	configFile    = kingpin.Flag("config.file", "Configuration file (YAML).").Default("toggl.yml").String()
+	configFileSet bool
+	configFile    = kingpin.Flag("config.file", "Configuration file (YAML).").IsSetByUser(&configFileSet).Default("toggl.yml").String()
 	configCheck   = kingpin.Flag("config.check", "Validate the configuration file (files readable, values sane), print what is wrong, and exit 0 or 1. Makes no network request.").Bool()
-	demo          = kingpin.Flag("demo", "Run against a built-in simulated Toggl API with sample reports of all three types. No account needed; --config.file is ignored.").Bool()
+	demo          = kingpin.Flag("demo", "Run against a built-in simulated Toggl API: alone, with sample reports of all three types; with --config.file, to rehearse that file's reports before having tokens (any token is accepted, missing secret files and variables are stood in for). No account needed.").Bool()
 	metricsPath   = kingpin.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	timeoutOffset = kingpin.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer.").Default("0.5s").Duration()
 	logLevel      = kingpin.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
@@ -79,17 +80,6 @@ func run() int {
 
 	level.Info(logger).Log("msg", "starting "+program, "version", version.Info(), "build_context", version.BuildContext())
 
-	var demoConfig []byte
-	if *demo {
-		cfg, stop, err := startDemo(logger)
-		if err != nil {
-			level.Error(logger).Log("msg", "cannot start the demo", "err", err)
-			return 1
-		}
-		defer stop()
-		demoConfig = cfg
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -101,7 +91,17 @@ func run() int {
 	listings := discovery.New(logger, exporter)
 	defer listings.Stop()
 	reg.MustRegister(listings)
-	reloader := &reloader{path: *configFile, demo: demoConfig, logger: logger, safe: safeConfig, listings: listings, limits: client.NewLimits(nil)}
+	reloader := &reloader{path: *configFile, logger: logger, safe: safeConfig, listings: listings, limits: client.NewLimits(nil)}
+	var demoNote string
+	if *demo {
+		note, stop, err := startDemo(logger, reloader, configFileSet)
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot start the demo", "err", err)
+			return 1
+		}
+		defer stop()
+		demoNote = note
+	}
 	if err := reloader.reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.source(), "err", err)
 		return 1
@@ -122,6 +122,7 @@ func run() int {
 		timeoutOffset: *timeoutOffset,
 		maxRequests:   *maxRequests,
 		demo:          *demo,
+		demoNote:      demoNote,
 		registry:      reg,
 		exporter:      exporter,
 		config:        listings.Config,
@@ -198,6 +199,11 @@ type reloader struct {
 	limits   *client.Limits // the upstream etiquette, kept for the life of the process
 	client   *client.Client
 	clientOf clientSettings
+	// A rehearsal (see startDemo) reads path through lookupEnv and readFile (nil: the
+	// environment and the disk) and sends every request to apiURL.
+	lookupEnv func(string) (string, bool)
+	readFile  func(string) ([]byte, error)
+	apiURL    string
 }
 
 // clientSettings are the configuration values a client is built from.
@@ -223,7 +229,7 @@ func (r *reloader) reload() error {
 	if r.demo != nil {
 		changed, err = r.safe.ReloadData(r.demo, "", nil)
 	} else {
-		changed, err = r.safe.Reload(r.path, nil)
+		changed, err = r.safe.ReloadWith(r.path, r.lookupEnv, r.readFile)
 	}
 	if err != nil {
 		if r.safe.Get() != nil { // at start the caller says it
@@ -231,12 +237,17 @@ func (r *reloader) reload() error {
 		}
 		return err
 	}
+	cfg := r.safe.Get()
+	if r.apiURL != "" {
+		c := *cfg
+		c.APIURL = r.apiURL
+		cfg = &c
+	}
 	if !changed && r.client != nil {
 		level.Info(r.logger).Log("msg", "configuration unchanged", "file", r.source())
-		r.listings.Set(r.safe.Get(), r.client) // lists again the workspaces whose listing failed
+		r.listings.Set(cfg, r.client) // lists again the workspaces whose listing failed
 		return nil
 	}
-	cfg := r.safe.Get()
 	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond}
 	if r.client == nil || settings != r.clientOf {
 		// Only a change of the API URL, body limit or request rate makes a new client;
@@ -259,21 +270,38 @@ func newClient(cfg *config.Config, limits *client.Limits) *client.Client {
 		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, Limits: limits})
 }
 
-// startDemo serves the simulated Toggl API on loopback and returns a configuration for
-// its sample reports. Nothing is written to disk: the image may have no writable /tmp.
-func startDemo(logger log.Logger) (cfg []byte, stop func(), err error) {
+// startDemo serves the simulated Toggl API on loopback and points r at it: with the
+// user's own file (rehearse), r reads it with stand-ins for missing secrets and sends
+// every request to the fake, which answers any token; else r loads a configuration for
+// the demo's sample reports. It returns what the landing page says of the demo's
+// settings. Nothing is written to disk: the image may have no writable /tmp.
+func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
-	srv := &http.Server{Handler: togglfake.Demo(), ReadHeaderTimeout: 10 * time.Second}
+	fake := togglfake.Demo()
+	if rehearse {
+		fake = togglfake.Rehearsal()
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	// The reports are discovered, as a user's would be; the defaults ask for every
-	// breakdown the dashboard shows.
-	b := fmt.Sprintf("# Generated by --demo: a simulated Toggl API on loopback.\napi_url: http://%[1]s\nmin_refresh_interval: 30s\nmax_stale: 10m\n"+
+	url := "http://" + ln.Addr().String()
+	if rehearse {
+		r.apiURL = url
+		r.lookupEnv, r.readFile = togglfake.StandIns(func(kind, name string, err error) {
+			level.Warn(logger).Log("msg", "REHEARSAL: a stand-in replaces a secret that is missing", kind, name, "err", err)
+		})
+		level.Warn(logger).Log("msg", "DEMO MODE: rehearsing the reports of "+r.path+" against a built-in fake Toggl API that accepts any token: not real data", "fake_api", url)
+		return "The reports are those of " + r.path + ", answered with the demo's data; any token is accepted.", func() { srv.Close() }, nil
+	}
+	// The reports are discovered, as a user's would be, with every breakdown the
+	// dashboard shows.
+	r.demo = fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
 		"discover:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    defaults:\n      breakdowns: [%[4]s]\n"+
 		"members:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    expected_hours_per_week: 40\n",
-		ln.Addr(), togglfake.DemoWorkspaceID, togglfake.DemoAPIToken, strings.Join(config.AllBreakdowns, ", "))
-	level.Warn(logger).Log("msg", "DEMO MODE: serving simulated reports from a built-in fake Toggl API, not real data", "fake_api", "http://"+ln.Addr().String())
-	return []byte(b), func() { srv.Close() }, nil
+		url, togglfake.DemoWorkspaceID, togglfake.DemoAPIToken, strings.Join(config.AllBreakdowns, ", "))
+	level.Warn(logger).Log("msg", "DEMO MODE: serving simulated reports from a built-in fake Toggl API, not real data", "fake_api", url)
+	return fmt.Sprintf("Its settings are the defaults but one: every breakdown (%s; the default is %s).",
+		strings.Join(config.AllBreakdowns, ", "), strings.Join(config.DefaultBreakdowns, ", ")), func() { srv.Close() }, nil
 }

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -504,8 +505,12 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestDemo: --demo serves one report of each type, says so in the log and on the landing
+// page with the one setting that differs from the defaults, covers this week in
+// team-week, and finds its reports through its workspace's listing. One exporter serves
+// every check: each start waits some seconds on the pace of the first fetches.
 func TestDemo(t *testing.T) {
-	e := start(t, nil, "--demo")
+	e := start(t, []string{"TZ=UTC"}, "--demo")
 	_, body := e.get(t, "/metrics")
 	for _, r := range togglfake.DemoReports {
 		if !strings.Contains(body, `toggl_report_up{report="`+r.Name+`"} 1`) {
@@ -515,11 +520,88 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo lacks a %s report", r.Type)
 		}
 	}
-	if _, landing := e.get(t, "/"); !strings.Contains(landing, "DEMO MODE") {
-		t.Errorf("landing page does not say it is a demo")
+	now := time.Now().UTC()
+	monday := time.Date(now.Year(), now.Month(), now.Day()-(int(now.Weekday())+6)%7, 0, 0, 0, 0, time.UTC)
+	if want := fmt.Sprintf(`toggl_report_period_start_timestamp_seconds{report="team-week"} %g`, float64(monday.Unix())); !strings.Contains(body, want) {
+		t.Errorf("team-week is not this week: want %s", want)
+	}
+	if _, landing := e.get(t, "/"); !strings.Contains(landing, "DEMO MODE") || !strings.Contains(landing, "every breakdown") {
+		t.Errorf("landing page does not say it is a demo, with which settings")
 	}
 	if !strings.Contains(e.stderr.String(), "DEMO MODE") {
 		t.Errorf("log does not say it is a demo")
+	}
+
+	if !strings.Contains(body, fmt.Sprintf(`toggl_discovery_reports{workspace_id="4242"} %d`, len(togglfake.DemoReports))) || !strings.Contains(body, `toggl_discovery_up{workspace_id="4242"} 1`) {
+		t.Errorf("the demo did not discover its %d reports:\n%s", len(togglfake.DemoReports), stable(body))
+	}
+	_, cfg := e.get(t, "/config")
+	if strings.Contains(cfg, togglfake.DemoAPIToken) || strings.Count(cfg, "discovered_from_workspace: 4242") != len(togglfake.DemoReports) {
+		t.Errorf("/config:\n%s", cfg)
+	}
+	if strings.Contains(e.stderr.String(), togglfake.DemoAPIToken) {
+		t.Errorf("the log shows the demo's API token")
+	}
+}
+
+// TestRehearsal: --demo with --config.file serves the user's own reports from the
+// simulated API, each for the dates its period asks (yesterday's figure is the fake's
+// figure for yesterday), with stand-ins for a missing token file and an unset variable,
+// said loudly in the log, and a token that is there never shown.
+func TestRehearsal(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(secretToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "toggl.yml")
+	if err := os.WriteFile(config, []byte(`requests_per_second: 100
+reports:
+  - name: yesterday
+    token_file: token
+    period: yesterday
+  - name: week
+    token_file: /nonexistent/week-token
+    period: last_7_days
+  - name: by-client
+    token: ${REHEARSAL_UNSET_TOKEN}
+    period: this_month
+    params: {grouping: clients, sub_grouping: users}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, []string{"TZ=UTC"}, "--demo", "--config.file="+config)
+	_, body := e.get(t, "/metrics")
+	yesterday := time.Now().UTC().AddDate(0, 0, -1)
+	want := togglfake.Agency{Loc: time.UTC}.Tracked(yesterday, yesterday, time.Now())
+	for _, line := range []string{
+		`toggl_report_up{report="yesterday"} 1`, `toggl_report_up{report="week"} 1`, `toggl_report_up{report="by-client"} 1`,
+		fmt.Sprintf(`toggl_report_tracked_seconds{report="yesterday"} %g`, float64(want)),
+		`toggl_report_info{public="true",report="by-client",report_name="Agency",report_type="summary"} 1`,
+	} {
+		if !strings.Contains(body, line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+	week := regexp.MustCompile(`toggl_report_tracked_seconds\{report="week"\} (\S+)`).FindStringSubmatch(body)
+	if week == nil {
+		t.Fatalf("no tracked seconds for week")
+	}
+	if got, _ := strconv.ParseFloat(week[1], 64); got <= float64(want) {
+		t.Errorf("last_7_days tracked %s, want more than yesterday's %d", week[1], want)
+	}
+	log := e.stderr.String()
+	if !strings.Contains(log, "DEMO MODE") || !strings.Contains(log, "/nonexistent/week-token") || !strings.Contains(log, "REHEARSAL_UNSET_TOKEN") {
+		t.Errorf("the log does not say what was stood in for:\n%s", log)
+	}
+	_, landing := e.get(t, "/")
+	if !strings.Contains(landing, "DEMO MODE") || !strings.Contains(landing, html.EscapeString(config)) {
+		t.Errorf("landing page does not say it rehearses %s", config)
+	}
+	_, cfg := e.get(t, "/config")
+	for _, text := range []string{body, log, landing, cfg} {
+		if strings.Contains(text, secretToken) {
+			t.Errorf("the token is shown: %.200s", text)
+		}
 	}
 }
 

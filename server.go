@@ -139,6 +139,7 @@ type site struct {
 	timeoutOffset time.Duration
 	maxRequests   int
 	demo          bool
+	demoNote      string               // said after DEMO MODE on the landing page: how the demo differs from a real run
 	registry      *prometheus.Registry // the exporter's own metrics
 	exporter      *collector.Exporter
 	config        func() *config.Config // what is served: nil before it is loaded
@@ -205,7 +206,7 @@ func (s site) landingPage() http.Handler {
 		description := "Prometheus exporter for Toggl Track saved reports"
 		if s.demo {
 			description += " (DEMO MODE)"
-			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account.</p>`)
+			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.demoNote) + `</p>`)
 		}
 		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th></th></tr>")
 		for _, st := range s.exporter.Status() {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/backfill/backfilltest"
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -45,7 +44,7 @@ reports:
     period: %s
     timezone: Europe/Berlin
     max_pages: 50
-`, apiURL, backfilltest.Token, period)), t.TempDir(), func(string) (string, bool) { return "", false })
+`, apiURL, token, period)), t.TempDir(), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,17 +144,30 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 	return nil
 }
 
-func setup(t *testing.T, typ, period string) (*backfilltest.Server, *config.Config, *client.Client, *fakeClock) {
+// token is the report token of the history setup serves.
+const token = "backfill0123456789abcdef01234567"
+
+// history is the fake's agency tracking time in Berlin from 2026-09-01 to 2026-11-30.
+var history = togglfake.Agency{Loc: berlin, First: time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), Last: time.Date(2026, 11, 30, 0, 0, 0, 0, berlin)}
+
+// pageSize is the rows a page of the history's detailed report.
+const pageSize = 10
+
+// setup serves the history as a report of type typ, its clock at now.
+func setup(t *testing.T, typ, period string) (*togglfake.Fake, *config.Config, *client.Client, *fakeClock) {
 	t.Helper()
-	srv := backfilltest.New(typ, berlin, time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), time.Date(2026, 11, 30, 0, 0, 0, 0, berlin))
-	srv.PageSize = 10
+	fake := togglfake.New()
+	rep := history.Report(typ)
+	rep.Paging = &togglfake.Paging{Size: pageSize} // only detailed reports are paged
+	fake.Set(token, rep)
 	clock := &fakeClock{t: now}
-	srv.Fake.SetClock(clock.Now)
-	hs := httptest.NewServer(srv)
+	fake.SetClock(clock.Now)
+	hs := httptest.NewServer(fake)
 	t.Cleanup(hs.Close)
 	cfg := testConfig(t, hs.URL, period)
-	c := client.New(client.Options{BaseURL: hs.URL, RequestsPerSecond: 1000, Now: clock.Now})
-	return srv, cfg, c, clock
+	// The clock stands still between quota waits: the pace must not add up to real time.
+	c := client.New(client.Options{BaseURL: hs.URL, RequestsPerSecond: 1e6, Now: clock.Now})
+	return fake, cfg, c, clock
 }
 
 // parse reads OpenMetrics text back: value per series and day.
@@ -214,7 +226,7 @@ func TestBackfillRun(t *testing.T) {
 		{"detailed", "this_month", func(d time.Time) (time.Time, time.Time) { return d.AddDate(0, 0, 1-d.Day()), d }},
 	} {
 		t.Run(tc.typ+"/"+tc.period, func(t *testing.T) {
-			srv, cfg, c, clock := setup(t, tc.typ, tc.period)
+			fake, cfg, c, clock := setup(t, tc.typ, tc.period)
 			jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
 			if err != nil {
 				t.Fatal(err)
@@ -225,11 +237,11 @@ func TestBackfillRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			requests := srv.Fake.Count(backfilltest.Token)
+			requests := fake.Count(token)
 			if tc.typ == "weekly" && requests != len(jobs[0].Chunks) {
 				t.Errorf("%d requests, want %d (one per seven days)", requests, len(jobs[0].Chunks))
 			}
-			if tc.typ == "detailed" && requests > len(jobs[0].Chunks)+len(srv.Entries)/srv.PageSize {
+			if tc.typ == "detailed" && requests > len(jobs[0].Chunks)*(1+7*togglfake.AgencyEntriesPerDay/pageSize) {
 				t.Errorf("%d requests for %d chunks", requests, len(jobs[0].Chunks))
 			}
 			var b bytes.Buffer
@@ -242,7 +254,7 @@ func TestBackfillRun(t *testing.T) {
 			}
 			for d := jobs[0].From; !d.After(jobs[0].To); d = d.AddDate(0, 0, 1) {
 				first, last := tc.window(d)
-				if want := float64(srv.Tracked(first, last)); got[d.Format(time.DateOnly)] != want {
+				if want := float64(history.Tracked(first, last, now)); got[d.Format(time.DateOnly)] != want {
 					t.Errorf("%s: tracked %v, want %v (%s..%s)", d.Format(time.DateOnly), got[d.Format(time.DateOnly)], want, first.Format(time.DateOnly), last.Format(time.DateOnly))
 				}
 			}
@@ -256,7 +268,7 @@ func TestBackfillRun(t *testing.T) {
 // TestRunStops: a failing request stops the run; the output keeps the finished days and
 // the error says from which day to start again.
 func TestBackfillRunStops(t *testing.T) {
-	srv, cfg, c, clock := setup(t, "weekly", "this_week")
+	fake, cfg, c, clock := setup(t, "weekly", "this_week")
 	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +290,7 @@ func TestBackfillRunStops(t *testing.T) {
 	if want := 21; len(parseDays(t, out)) != want {
 		t.Errorf("output holds %d days, want %d", len(parseDays(t, out)), want)
 	}
-	if n := srv.Fake.Count(backfilltest.Token); n != 3 {
+	if n := fake.Count(token); n != 3 {
 		t.Errorf("%d requests reached Toggl, want 3", n)
 	}
 }
@@ -305,8 +317,8 @@ func (f *failAfter) Run(ctx context.Context, req client.Request, sink client.Sin
 // TestRunWaitsForQuota: when the credentials' quota is spent, the run waits for the
 // window to reset (on the fake clock) and goes on.
 func TestBackfillRunWaitsForQuota(t *testing.T) {
-	srv, cfg, c, clock := setup(t, "weekly", "this_week")
-	srv.Fake.SetQuota(2, time.Hour)
+	fake, cfg, c, clock := setup(t, "weekly", "this_week")
+	fake.SetQuota(2, time.Hour)
 	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
 	if err != nil {
 		t.Fatal(err)

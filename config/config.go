@@ -173,11 +173,16 @@ const maxConfigBytes = 1 << 20
 // are reported at once (errors.Join), each naming its place; no error ever
 // quotes a value of the file.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return load(path, lookupEnv, nil)
+}
+
+// load is Load reading *_file secrets with readFile (nil: from disk).
+func load(path string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
 	data, err := readRegular(path, maxConfigBytes, "the most a configuration file may hold")
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, filepath.Dir(path), lookupEnv)
+	return parse(data, filepath.Dir(path), lookupEnv, readFile)
 }
 
 // Parse is Load for data read elsewhere; dir anchors relative *_file paths.

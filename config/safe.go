@@ -53,6 +53,12 @@ func (s *SafeConfig) Reload(path string, lookupEnv func(string) (string, bool)) 
 	return s.reload(func() (*Config, error) { return Load(path, lookupEnv) })
 }
 
+// ReloadWith is Reload reading each *_file secret through readFile instead of from disk:
+// --demo's rehearsal of a user's file stands in for secret files that do not exist yet.
+func (s *SafeConfig) ReloadWith(path string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (changed bool, err error) {
+	return s.reload(func() (*Config, error) { return load(path, lookupEnv, readFile) })
+}
+
 // ReloadData is Reload for a configuration held in memory (the demo's); relative file
 // paths in it are relative to dir.
 func (s *SafeConfig) ReloadData(data []byte, dir string, lookupEnv func(string) (string, bool)) (changed bool, err error) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toggl-exporter/toggl_exporter/backfill/backfilltest"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // TestBackfillIntoPrometheus runs `toggl_exporter backfill` against the fake, imports its
@@ -26,14 +26,18 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 	}
 	for _, typ := range []string{"weekly", "detailed"} {
 		t.Run(typ, func(t *testing.T) {
-			srv := backfilltest.New(typ, berlin, time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), time.Date(2026, 11, 30, 0, 0, 0, 0, berlin))
-			srv.PageSize = 20
-			hs := httptest.NewServer(srv)
+			const token, pageSize = "backfill0123456789abcdef01234567", 20
+			history := togglfake.Agency{Loc: berlin, First: time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), Last: time.Date(2026, 11, 30, 0, 0, 0, 0, berlin)}
+			fake := togglfake.New()
+			rep := history.Report(typ)
+			rep.Paging = &togglfake.Paging{Size: pageSize}
+			fake.Set(token, rep)
+			hs := httptest.NewServer(fake)
 			defer hs.Close()
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, "toggl.yml")
 			if err := os.WriteFile(cfg, fmt.Appendf(nil, "api_url: %s\nrequests_per_second: 50\nreports:\n  - name: team\n    token: %s\n    period: this_week\n    timezone: Europe/Berlin\n    max_pages: 50\n",
-				hs.URL, backfilltest.Token), 0o600); err != nil {
+				hs.URL, token), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			file := filepath.Join(dir, "history.om")
@@ -42,9 +46,9 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 				t.Fatalf("backfill: %v\n%s", err, out)
 			}
 			// Four weeks: one request each for weekly; detailed adds its pages.
-			requests := srv.Fake.Count(backfilltest.Token)
-			t.Logf("%d requests for four weeks of %s rows, %d rows a page", requests, typ, srv.PageSize)
-			if typ == "weekly" && requests != 4 || requests < 4 || requests > 4+len(srv.Entries)/srv.PageSize {
+			requests := fake.Count(token)
+			t.Logf("%d requests for four weeks of %s rows, %d rows a page", requests, typ, pageSize)
+			if typ == "weekly" && requests != 4 || requests < 4 || requests > 4*(1+7*togglfake.AgencyEntriesPerDay/pageSize) {
 				t.Errorf("%d requests for four weeks", requests)
 			}
 
@@ -61,7 +65,7 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 			waitHTTP(t, p, base+"/-/ready", time.Minute)
 
 			wednesday := time.Date(2026, 10, 21, 23, 59, 59, 0, berlin)
-			want := srv.Tracked(time.Date(2026, 10, 19, 0, 0, 0, 0, berlin), time.Date(2026, 10, 21, 0, 0, 0, 0, berlin))
+			want := history.Tracked(time.Date(2026, 10, 19, 0, 0, 0, 0, berlin), time.Date(2026, 10, 21, 0, 0, 0, 0, berlin), time.Now())
 			var r struct {
 				Status string
 				Data   struct {

@@ -37,7 +37,8 @@ const (
 // singleCurrencyReport is a detailed report billed in one currency, with labour costs and
 // estimates of a project and a task: what the margin rule and panel need (the demo bills in
 // USD and EUR). Its fixed range of 90 days ending today makes the estimates meaningful to
-// the dashboard, which shows them only for reports covering four weeks or more.
+// the dashboard, which shows them only for reports covering four weeks or more. Its tag
+// keeps the tag panel filled early on a Monday, when the demo's week is still empty.
 func singleCurrencyReport(now time.Time) []byte {
 	day := now.UTC().Format("2006-01-02")
 	first := now.UTC().AddDate(0, 0, -89).Format("2006-01-02")
@@ -48,12 +49,13 @@ func singleCurrencyReport(now time.Time) []byte {
     "projects": {"11": {"id": 11, "name": "Retainer", "client_id": 21, "currency": "USD", "estimated_seconds": 36000}},
     "clients": {"21": {"id": 21, "name": "Acme Corp"}},
     "tasks": {"41": {"id": 41, "name": "Monthly support", "project_id": 11, "estimated_seconds": 18000}},
-    "users": {"31": {"id": 31, "name": "Ada Lovelace", "labour_cost": 4000}}
+    "users": {"31": {"id": 31, "name": "Ada Lovelace", "labour_cost": 4000}},
+    "tags": {"51": {"id": 51, "name": "support"}}
   },
   "detailed_results": {
     "report": [
       {"user_id": 31, "project_id": 11, "task_id": 41, "description": "Support", "billable": true,
-       "billable_amount_in_cents": 19100, "hourly_rate_in_cents": 9550, "currency": "USD", "tag_ids": [], "row_number": 1,
+       "billable_amount_in_cents": 19100, "hourly_rate_in_cents": 9550, "currency": "USD", "tag_ids": [51], "row_number": 1,
        "time_entries": [{"id": 1, "seconds": 7200, "start": "%[1]sT08:00:00+00:00", "stop": "%[1]sT10:00:00+00:00"}]}
     ],
     "totals": {"seconds": 7200, "tracked_days": 1, "billable_amount_in_cents": 19100, "labour_cost_in_cents": 8000,
@@ -223,7 +225,7 @@ func TestEndToEnd(t *testing.T) {
 		"min_refresh_interval": "2s",
 		"max_stale":            "10m",
 		"reports": []any{
-			map[string]any{"name": "billing-acme", "token": billingToken, "breakdowns": []string{"projects", "users", "clients", "tasks"}},
+			map[string]any{"name": "billing-acme", "token": billingToken, "breakdowns": []string{"projects", "users", "clients", "tasks", "tags"}},
 			map[string]any{"name": "revoked", "token": revokedToken},
 		},
 	})

@@ -1,7 +1,14 @@
 package togglfake
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -20,13 +27,13 @@ type DemoReport struct {
 }
 
 // DemoReports are the reports Demo serves, one per report type, all public, each with data
-// of its own. They are rolling windows ending today, by the Fake's clock.
+// of its own. Asked without dates, each covers its saved period as of the Fake's clock.
 var DemoReports = []DemoReport{
-	// The agency's last 7 days, grouped rows, paged (see Demo), two currencies.
+	// The agency's week so far (this week, from Monday), grouped rows, paged (see Demo), two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
 	// The agency's last 30 days by project and person: who tracked what.
 	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
-	// The agency's 7 days ending today for two clients, Acme and Initech, billed in dollars.
+	// This week for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 	// The agency today, with the running timer: who is tracking now, nobody tracked yet.
 	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today"},
@@ -57,17 +64,14 @@ const (
 // quota figures move but the demo never goes down.
 const demoQuota = 3600
 
-// Demo returns a Fake serving DemoReports with quota headers (see SetQuota, demoQuota),
-// and listing them in workspace DemoWorkspaceID.
-// An agency of five people tracks time on six projects for three clients (USD and EUR):
-// the generator's (see DetailedSpec) with names. The bodies are computed at each request
-// from the Fake's clock: each day's entries are drawn from a generator seeded by the date,
-// start between 08:00 and 18:00 in the clock's location, and appear as they end, so the
-// figures grow through the day. The on-call person always has one timer running, started
-// two to three hours ago (null stop, negative seconds): it counts in no total. The
-// detailed report comes in pages of 50 rows, and its first page boundary always falls
-// between two rows that start at the same second (someone joins a colleague's call), so a
-// walk sees a row twice. The Fake keeps only the latest recorded requests, so a
+// Demo returns a Fake serving DemoReports over the Agency's time entries, with quota
+// headers (see SetQuota, demoQuota), and listing them in workspace DemoWorkspaceID. The
+// reports honour the request's dates (see Agency.Report); without them, team-week and
+// weekly-timesheet cover this week (Monday to Sunday) and clients-month the last 30 days,
+// in the location of the Fake's clock. The detailed report comes in pages of 50 rows;
+// once the days before today hold more than a page, its first page boundary falls
+// between two rows that start at the same second (someone joins a colleague's call), so
+// that a walk sees a row twice. The Fake keeps only the latest recorded requests, so a
 // long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
@@ -75,46 +79,219 @@ func Demo() *Fake {
 	f.SetQuota(demoQuota, time.Hour)
 	var listed []SavedReport
 	for _, d := range DemoReports {
-		r := Report{BodyFunc: func(now time.Time) []byte { return demoBody(d.Type, now) }}
-		if d.Period != "" {
-			r.BodyFunc = func(now time.Time) []byte { return demoPeriodBody(d, now) }
-		}
-		if d.Type == "detailed" {
-			r.Paging = &Paging{}
-		}
-		f.Set(d.Token, r)
+		f.Set(d.Token, demoReport(d))
 		listed = append(listed, SavedReport{ID: d.ID, Name: d.Title, Token: d.Token, Public: true})
 	}
 	f.SetWorkspace(DemoWorkspaceID, Workspace{APIToken: DemoAPIToken, Reports: listed, Members: DemoMembers})
 	return f
 }
 
-// demoBody renders the demo report of type typ as it stands at now: the detailed and
-// weekly reports cover the last 7 days, the summary the last 30.
-func demoBody(typ string, now time.Time) []byte {
-	days := 7
-	d := reportData{name: "Team – last 7 days", typ: typ, params: map[string]any{"grouped": true}}
-	switch typ {
-	case "summary":
-		days = 30
-		d.name = "Projects by person – last 30 days"
-		d.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
-	case "weekly":
-		d.name, d.params = "Acme and Initech – weekly timesheet", map[string]any{"client_ids": []int64{acme, initech}}
+// Rehearsal returns a Demo that also answers every other report token, whatever the
+// credentials, with the Agency's report (Agency.Report with no type: a summary when the
+// request names a grouping, else a detailed report, in pages), and every other
+// workspace's listing with the demo's reports: a user's own configuration runs against
+// it before the user has any token.
+func Rehearsal() *Fake {
+	f := Demo()
+	rep := Agency{}.Report("")
+	rep.Paging = &Paging{}
+	ws := f.workspaces[DemoWorkspaceID]
+	ws.APIToken = "" // any credentials list it
+	f.anyReport, f.anyWorkspace = &rep, &ws
+	return f
+}
+
+// StandIns returns what a rehearsal (see Rehearsal) reads a configuration's secrets with:
+// the environment and the disk, except that a variable that is not set and a file that
+// cannot be read get a stand-in, the same for the same name and valid as any kind of
+// token, which Rehearsal accepts. missing is told of each stand-in (kind "variable" or
+// "file").
+func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) {
+	standIn := func(kind, name string, err error) string {
+		missing(kind, name, err)
+		sum := sha256.Sum256([]byte(kind + name))
+		return "rehearsal" + hex.EncodeToString(sum[:12])
 	}
-	p := periodEnding(now, days)
-	d.period, d.entries = p, demoEntries(p, now)
-	switch typ {
-	case "detailed":
-		d.entries = withBoundaryCall(p, d.entries, now)
-		d.rows = groupRows(p, d.entries)
-	case "weekly":
-		d.entries = slices.DeleteFunc(d.entries, func(e entry) bool {
+	lookupEnv = func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, ok
+		}
+		return standIn("variable", name, errors.New("not set")), true
+	}
+	readFile = func(path string) ([]byte, error) {
+		if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s: not a regular file", path) // a pipe would block the reload
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return []byte(standIn("file", path, err)), nil
+		}
+		return b, nil
+	}
+	return lookupEnv, readFile
+}
+
+// demoReport is the demo report of type typ.
+func demoReport(d DemoReport) Report {
+	typ := d.Type
+	r := agencyReport{typ: typ, name: "Team – this week", params: map[string]any{"grouped": true}, call: true}
+	switch {
+	case d.Period == "today":
+		r.name, r.call = "Team – today", false
+		r.saved = func(today time.Time) period { return periodEnding(today, 1) }
+	case d.Period == "last_week":
+		r.name, r.call = "Team – last week", false
+		r.params = map[string]any{"grouping": dimUsers, "sub_grouping": dimProjects}
+		r.saved = func(today time.Time) period {
+			monday := periodEnding(today, 1).first.AddDate(0, 0, -(int(today.Weekday())+6)%7-7)
+			return period{first: monday, days: 7}
+		}
+	case typ == "summary":
+		r.name, r.call = "Projects by person – last 30 days", false
+		r.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
+		r.saved = func(today time.Time) period { return periodEnding(today, 30) }
+	case typ == "weekly":
+		r.name, r.call = "Acme and Initech – weekly timesheet", false
+		r.params = map[string]any{"client_ids": []int64{acme, initech}}
+		r.keep = func(e *entry) bool {
 			p := agency.project[e.project]
-			return p == nil || (p.clientID != acme && p.clientID != initech)
-		})
+			return p != nil && (p.clientID == acme || p.clientID == initech)
+		}
+	}
+	rep := Report{BodyFunc: r.body}
+	if typ == "detailed" {
+		rep.Paging = &Paging{}
+	}
+	return rep
+}
+
+// demoBody renders the demo report of type typ as it stands at now, asked without dates.
+func demoBody(typ string, now time.Time) []byte {
+	return demoReport(DemoReport{Type: typ}).BodyFunc(now, nil)
+}
+
+// Agency is the demo's workspace as a source of reports: an agency of five people
+// tracking time on six projects for three clients (USD and EUR), the generator's (see
+// DetailedSpec) with names. Each day's PerDay entries (rows of two) are drawn
+// from a generator seeded by the date and start between 08:00 and 18:00; an entry exists
+// once it has ended by the Fake's clock, so that figures grow through the day and nothing
+// lies in the future. Unless Last is set (a history, which has ended), the on-call person
+// always has one timer running, started two to three hours ago but not before midnight
+// (null stop, negative seconds): it counts in no total.
+type Agency struct {
+	// Loc is where the agency works: the days of its entries and of the requests' dates.
+	// nil means the location of the Fake's clock.
+	Loc *time.Location
+	// First and Last bound the days on which it tracked time (inclusive); zero: no bound.
+	First, Last time.Time
+	// PerDay is how many time entries it tracks a day; 0 means AgencyEntriesPerDay (the
+	// demo's). Fewer make long histories quick to serve.
+	PerDay int
+}
+
+// AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
+const AgencyEntriesPerDay = 24
+
+// Report returns a Report of type typ ("detailed", "summary" or "weekly"; "" serves a
+// summary when the request names a grouping or sub_grouping, else a detailed report),
+// computed at each request as Toggl computes one: its rows, groups, per-day arrays and
+// totals cover the days from the request's start_date to its end_date (to today without
+// one; a weekly report: the seven days from start_date), this week (Monday to Sunday)
+// when it names no start_date, and input_params are the request's with those dates.
+// Detailed rows are grouped when the request says grouped; grouping and sub_grouping
+// shape a summary; other filters are not applied.
+func (a Agency) Report(typ string) Report {
+	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
+}
+
+// Tracked returns the seconds of the Agency's time entries that started on the days from
+// first to last (inclusive, in a.Loc, else in now's location) and ended by now: the
+// totals.seconds of a report of those days.
+func (a Agency) Tracked(first, last, now time.Time) int64 {
+	loc := cmp.Or(a.Loc, now.Location())
+	p := period{first: midnight(first.In(loc)), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
+	var sum int64
+	for _, e := range (agencyReport{Agency: a}).entries(p, now.In(loc)) {
+		sum += e.seconds()
+	}
+	return sum
+}
+
+// agencyReport is one of the Agency's reports.
+type agencyReport struct {
+	Agency
+	typ, name string
+	params    map[string]any               // saved: the request's override them
+	saved     func(today time.Time) period // the period without dates; nil: this week
+	keep      func(*entry) bool            // the saved filter; nil keeps every entry
+	call      bool                         // add the call at the first page boundary (see Demo)
+}
+
+// body renders the report that request asks for at now.
+func (r agencyReport) body(now time.Time, request map[string]any) []byte {
+	now = now.In(cmp.Or(r.Loc, now.Location()))
+	params := maps.Clone(r.params)
+	if params == nil {
+		params = map[string]any{}
+	}
+	for k, v := range request {
+		if k != "first_timestamp" {
+			params[k] = v
+		}
+	}
+	typ := r.typ
+	if typ == "" {
+		typ = "detailed"
+		if params["grouping"] != nil || params["sub_grouping"] != nil {
+			typ = "summary"
+		}
+	}
+	p := r.period(now, params, typ)
+	d := reportData{name: r.name, typ: typ, params: params, period: p, entries: r.entries(p, now)}
+	if typ == "detailed" {
+		if r.call {
+			d.entries = withBoundaryCall(p, d.entries, now)
+		}
+		d.rows = groupRows(p, d.entries)
+		if params["grouped"] != true {
+			d.rows = make([][]entry, len(d.entries))
+			for i := range d.entries {
+				d.rows[i] = d.entries[i : i+1]
+			}
+		}
 	}
 	return agency.marshalReport(d)
+}
+
+// period returns the days params ask for at now (see Agency.Report).
+func (r agencyReport) period(now time.Time, params map[string]any, typ string) period {
+	date := func(key string) (time.Time, bool) {
+		s, _ := params[key].(string)
+		t, err := time.ParseInLocation(time.DateOnly, s, now.Location())
+		return t, err == nil
+	}
+	today := midnight(now)
+	start, ok := date("start_date")
+	switch {
+	case !ok && r.saved != nil:
+		return r.saved(today)
+	case !ok:
+		start = today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7)) // Monday
+		return period{first: start, days: 7}
+	case typ == "weekly":
+		return period{first: start, days: 7}
+	}
+	end, ok := date("end_date")
+	if !ok {
+		end = today
+	}
+	return period{first: start, days: max(int(civilDay(end)-civilDay(start))+1, 1)}
+}
+
+// midnight returns the start of t's day in its location.
+func midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
 // acme and initech are the clients of the weekly demo report: they are billed in dollars.
@@ -143,27 +320,38 @@ var agency = func() *world {
 // onCall is the demo user whose timer always runs, for the Support Retainer.
 var onCall = entry{user: 10003, project: 1002, description: "On-call: production incident", billable: true, running: true}
 
-// demoEntries returns the agency's entries of p that have ended by now, plus the on-call
-// user's running timer, in order of start. Entries in progress at now are left out (they
-// appear when they end), so that only the timer is running. Time-entry ids are
-// day*1000 + k; the timer's is 10^9 + its start in hours.
-func demoEntries(p period, now time.Time) []entry {
+// entries returns the Agency's entries of p (within First and Last) that r keeps and
+// that have ended by now, plus the on-call person's running timer when it started in p
+// (and r has no Last),
+// in order of start. Entries in progress at now are left out (they appear when they end),
+// so that only the timer is running. Time-entry ids are day*1000 + k; the timer's is
+// 10^9 + its start in hours.
+func (r agencyReport) entries(p period, now time.Time) []entry {
+	inBounds := func(day time.Time) bool {
+		return (r.First.IsZero() || civilDay(day) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(day) <= civilDay(r.Last))
+	}
 	var entries []entry
 	for d := range p.days {
 		day := p.first.AddDate(0, 0, d)
+		if !inBounds(day) {
+			continue
+		}
 		civil := civilDay(day)
-		rows := agency.generateRows(DetailedSpec{Entries: 24, PerRow: 2}, period{first: day, days: 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
+		rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(r.PerDay, AgencyEntriesPerDay), PerRow: 2}, period{first: day, days: 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
 		for _, e := range slices.Concat(rows...) {
-			if !e.stop.After(now) {
+			if !e.stop.After(now) && (r.keep == nil || r.keep(&e)) {
 				entries = append(entries, e)
 			}
 		}
 	}
-	// Started two to three hours ago, the same all hour long.
+	// Started two to three hours ago (but today), the same all hour long.
 	timer := onCall
 	timer.start = now.Truncate(time.Hour).Add(-2 * time.Hour)
+	if today := midnight(now); timer.start.Before(today) {
+		timer.start = today
+	}
 	timer.id = 1e9 + timer.start.Unix()/3600
-	if p.day(timer.start) >= 0 {
+	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && (r.keep == nil || r.keep(&timer)) {
 		entries = append(entries, timer)
 	}
 	slices.SortFunc(entries, compareStart)
@@ -173,10 +361,12 @@ func demoEntries(p period, now time.Time) []entry {
 // withBoundaryCall adds to entries (of p, in order of start) a short call that the next
 // user (by id) joins at the very second A started, A being the last row of the first page of p's
 // detailed report: the call's row is the first of the second page and shares its start
-// with the row before, so the second page repeats that row. The last 7 days hold far more
-// than a page before today, so the call is the same all day long.
+// with the row before, so the second page repeats that row. It does so only when the days
+// of p before today hold more than a page of rows, so that the call is the same all day
+// long: today's rows all come after them.
 func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
-	rows := groupRows(p, entries)
+	today := midnight(now)
+	rows := groupRows(p, slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !e.start.Before(today) }))
 	if len(rows) <= DefaultPageSize {
 		return entries
 	}
@@ -186,30 +376,7 @@ func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 		description: "Call with " + agency.userName(a.user), billable: a.billable,
 		start: a.start, stop: a.start.Add(10 * time.Minute),
 	}
-	if a.running || call.stop.After(now) {
-		return entries
-	}
-	entries = append(entries, call)
+	entries = append(slices.Clone(entries), call)
 	slices.SortFunc(entries, compareStart)
 	return entries
-}
-
-// demoPeriodBody renders a demo report of a named period (see DemoReport.Period): today
-// as a detailed report, last week as a summary by person and project.
-func demoPeriodBody(r DemoReport, now time.Time) []byte {
-	y, m, d := now.Date()
-	p := period{first: time.Date(y, m, d, 0, 0, 0, 0, now.Location()), days: 1}
-	if r.Period == "last_week" {
-		monday := d - (int(now.Weekday())+6)%7
-		p = period{first: time.Date(y, m, monday-7, 0, 0, 0, 0, now.Location()), days: 7}
-	}
-	data := reportData{name: r.Title, typ: r.Type, period: p, entries: demoEntries(p, now), params: map[string]any{}}
-	switch r.Type {
-	case "detailed":
-		data.params["grouped"] = true
-		data.rows = groupRows(p, data.entries)
-	case "summary":
-		data.params = map[string]any{"grouping": dimUsers, "sub_grouping": dimProjects}
-	}
-	return agency.marshalReport(data)
 }

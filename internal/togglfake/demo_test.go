@@ -98,12 +98,13 @@ func TestDemoListing(t *testing.T) {
 	}
 }
 
-// TestDemoPaging: the detailed report comes in pages of 50 with the headers, and its
-// first boundary falls between two rows starting at the same second.
+// TestDemoPaging: the detailed report comes in pages of 50 with the headers once the week
+// holds more than 50 rows, and then its first boundary falls between two rows starting at
+// the same second; early in the week it is one page.
 func TestDemoPaging(t *testing.T) {
 	for _, at := range []time.Time{
-		time.Date(2025, 3, 10, 0, 5, 0, 0, time.UTC),  // Monday, before anyone works: the fewest rows
-		time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC), // Wednesday afternoon
+		time.Date(2025, 3, 15, 15, 0, 0, 0, time.UTC), // Saturday afternoon
+		time.Date(2025, 3, 16, 0, 5, 0, 0, time.UTC),  // Sunday, before anyone works
 	} {
 		_, pages := fetchDemo(t, at)
 		if len(pages) < 2 {
@@ -119,19 +120,23 @@ func TestDemoPaging(t *testing.T) {
 			t.Errorf("%v: page 2 starts with %v, want page 1's last row %v again, then a row starting with it", at, second[:2], last)
 		}
 	}
+	monday := time.Date(2025, 3, 10, 4, 0, 0, 0, time.UTC)
+	if _, pages := fetchDemo(t, monday); len(pages) != 1 || len(pages[0].rows) != 1 {
+		t.Errorf("Monday 04:00: %d pages, want one holding the running timer alone", len(pages))
+	}
 }
 
 func TestDemoShape(t *testing.T) {
-	wednesday := time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC)
-	bodies, _ := fetchDemo(t, wednesday)
+	saturday := time.Date(2025, 3, 15, 15, 0, 0, 0, time.UTC)
+	bodies, _ := fetchDemo(t, saturday)
 
 	f := checkReport(t, bodies["detailed"], "detailed")
 	if !f.currencies["USD"] || !f.currencies["EUR"] || f.total["labour"] == 0 {
 		t.Errorf("currencies %v, labour %d: want USD and EUR, a labour cost", f.currencies, f.total["labour"])
 	}
 	r := decodeReport(t, bodies["detailed"])
-	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-06" || p["end_date"] != "2025-03-12" {
-		t.Errorf("detailed input_params %v, want the 7 days to 2025-03-12", p)
+	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-10" || p["end_date"] != "2025-03-16" {
+		t.Errorf("detailed input_params %v, want this week, 2025-03-10 to 2025-03-16", p)
 	}
 	var grouped, noProject, twoTags bool
 	var running []time.Time
@@ -155,7 +160,7 @@ func TestDemoShape(t *testing.T) {
 	if len(rows) <= 50 || !grouped || !noProject || !twoTags {
 		t.Errorf("%d rows: grouped %v, without project %v, with two tags %v: want over 50, all", len(rows), grouped, noProject, twoTags)
 	}
-	if len(running) != 1 || !running[0].Equal(wednesday.Add(-2*time.Hour)) {
+	if len(running) != 1 || !running[0].Equal(saturday.Add(-2*time.Hour)) {
 		t.Errorf("running entries started at %v, want one at 13:00", running)
 	}
 
@@ -182,7 +187,7 @@ func TestDemoShape(t *testing.T) {
 	// The summary: the same team over 30 days, by project and person.
 	summary := checkReport(t, bodies["summary"], "summary")
 	r = decodeReport(t, bodies["summary"])
-	if p := obj(t, r["input_params"], ""); p["grouping"] != "projects" || p["sub_grouping"] != "users" || p["start_date"] != "2025-02-11" {
+	if p := obj(t, r["input_params"], ""); p["grouping"] != "projects" || p["sub_grouping"] != "users" || p["start_date"] != "2025-02-14" {
 		t.Errorf("summary input_params %v, want 30 days by projects and users", p)
 	}
 	if summary.total["seconds"] <= f.total["seconds"] || !summary.currencies["USD"] || !summary.currencies["EUR"] {
@@ -214,8 +219,8 @@ func TestDemoShape(t *testing.T) {
 		t.Errorf("weekly: %d s, want less than the whole team's %d s", weekly.total["seconds"], f.total["seconds"])
 	}
 	r = decodeReport(t, bodies["weekly"])
-	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-06" {
-		t.Errorf("weekly input_params %v, want the 7 days from 2025-03-06", p)
+	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-10" {
+		t.Errorf("weekly input_params %v, want this week, from 2025-03-10", p)
 	}
 	for _, rv := range arr(t, obj(t, r["weekly_results"], "")["report"], "") {
 		if row := obj(t, rv, ""); row["currency"] != "USD" || (row["client_name"] != "Acme Corp" && row["client_name"] != "Initech") {
@@ -241,8 +246,9 @@ func TestDemoGrowsThroughTheDay(t *testing.T) {
 
 // TestDemoSweep checks, every 253 minutes (to land on varied times) over nine days across
 // a weekend and a DST change, that each report is consistent, that figures never drop
-// within a day, and that the detailed report always has one running entry, over 50 rows,
-// and rows 50 and 51 (the first page boundary) starting at the same second.
+// within a day, and that the detailed report always has one running entry and, once the
+// days before today hold over 50 rows, rows 50 and 51 (the first page boundary) starting
+// at the same second.
 func TestDemoSweep(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -268,7 +274,8 @@ func TestDemoSweep(t *testing.T) {
 				continue
 			}
 			rows := reportRows(t, decodeReport(t, body))
-			if n := runningEntries(t, body); n != 1 || len(rows) <= 50 || rows[49].start != rows[50].start {
+			weekday := (int(at.Weekday()) + 6) % 7 // days of the week before today
+			if n := runningEntries(t, body); n != 1 || weekday*AgencyEntriesPerDay/2 > 50 && rows[49].start != rows[50].start {
 				t.Errorf("at %v: %d running entries, %d rows, rows 50 and 51 start at %d and %d", at, n, len(rows), rows[49].start, rows[50].start)
 			}
 		}

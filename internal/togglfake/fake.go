@@ -40,6 +40,10 @@ type Fake struct {
 	quota       quota
 	walks       map[string]walk // by token, for paged reports
 	workspaces  map[int64]Workspace
+	// anyReport and anyWorkspace, when set, answer every token and workspace not Set
+	// (see Rehearsal).
+	anyReport    *Report
+	anyWorkspace *Workspace
 }
 
 // walk is a client's walk through the pages of a report, from its first page.
@@ -53,9 +57,10 @@ type Report struct {
 	// Body is the JSON served with 200.
 	Body []byte
 	// BodyFunc, if set, computes the body per request from the fake's clock (see SetClock)
-	// and takes precedence over Body. The pages of a paged report are computed from the
-	// time of the walk's first page (see Paging), so that a walk reads one consistent body.
-	BodyFunc func(now time.Time) []byte
+	// and the request's JSON body (nil when it had none), and takes precedence over Body.
+	// The pages of a paged report are computed from the time of the walk's first page
+	// (see Paging), so that a walk reads one consistent body.
+	BodyFunc func(now time.Time, request map[string]any) []byte
 	// Auth holds the credentials the report requires; the zero value makes it public,
 	// readable with or without an Authorization header.
 	Auth Auth
@@ -218,10 +223,15 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	now := f.now()
 	rep, known := f.reports[token]
+	if !known && pathOK && f.anyReport != nil {
+		rep, known = *f.anyReport, true
+	}
 	if listing {
 		method, path, pathOK = http.MethodGet, r.URL.RequestURI(), true
 		var ws Workspace
-		ws, known = f.workspaces[wsID]
+		if ws, known = f.workspaces[wsID]; !known && f.anyWorkspace != nil {
+			ws, known = *f.anyWorkspace, true
+		}
 		rep = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}
 	}
 	status, msg := checkAuth(rep.Auth, kind, user, password) // an unknown token's Auth is public
@@ -233,7 +243,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		UserAgent: r.UserAgent(),
 		Path:      path,
 	})
-	pg := pageRequest{at: now}
+	pg := pageRequest{at: now, body: body}
 	switch {
 	case !pathOK || (r.Method == method && !known):
 		status, msg = http.StatusNotFound, ""

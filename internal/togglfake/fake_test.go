@@ -415,10 +415,12 @@ func TestBodyFunc(t *testing.T) {
 	f := New()
 	at := time.Date(2025, 3, 12, 15, 4, 5, 0, time.UTC)
 	f.SetClock(func() time.Time { return at })
-	f.Set("tok", Report{Body: []byte("ignored"), BodyFunc: func(now time.Time) []byte {
-		return []byte(`"` + now.Format(time.RFC3339) + `"`)
+	f.Set("tok", Report{Body: []byte("ignored"), BodyFunc: func(now time.Time, request map[string]any) []byte {
+		return []byte(fmt.Sprintf(`"%s %v"`, now.Format(time.RFC3339), request["start_date"]))
 	}})
-	wantAnswer(t, post(t, newServer(t, f), "tok"), 200, `"2025-03-12T15:04:05Z"`)
+	srv := newServer(t, f)
+	wantAnswer(t, post(t, srv, "tok"), 200, `"2025-03-12T15:04:05Z <nil>"`)
+	wantAnswer(t, do(t, context.Background(), srv, call{method: http.MethodPost, path: PathPrefix + "tok", body: `{"start_date": "2025-03-10"}`}), 200, `"2025-03-12T15:04:05Z 2025-03-10"`)
 }
 
 func TestRecording(t *testing.T) {

@@ -40,10 +40,11 @@ func statusMessage(status int) string {
 
 // pageRequest is what a request to a paged report asks for.
 type pageRequest struct {
-	at     time.Time // the time the body is computed for (see Report.BodyFunc)
-	number int       // 1-based page of the walk (see Paging.FailPage); 0 when not paged
-	from   *int64    // first_timestamp; nil for the first page
-	fromOK bool      // first_timestamp is absent, null or a whole number
+	at     time.Time      // the time the body is computed for (see Report.BodyFunc)
+	body   map[string]any // the request's body, for Report.BodyFunc
+	number int            // 1-based page of the walk (see Paging.FailPage); 0 when not paged
+	from   *int64         // first_timestamp; nil for the first page
+	fromOK bool           // first_timestamp is absent, null or a whole number
 }
 
 // serveReport answers an authorised request for rep: its body (or the page pg asks for),
@@ -79,7 +80,7 @@ func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequ
 	default:
 		body = rep.Body
 		if rep.BodyFunc != nil {
-			body = rep.BodyFunc(pg.at)
+			body = rep.BodyFunc(pg.at, pg.body)
 		}
 		if rep.Paging != nil {
 			body = pageOf(w.Header(), body, rep.Paging, pg.from)
