@@ -409,3 +409,92 @@ func TestSDUnderMaxRequests(t *testing.T) {
 		t.Errorf("/sd once the slot is free: %d", rec.Code)
 	}
 }
+
+// TestConnectionLimit: with --web.max-connections=3, idle kept-alive connections make
+// room for a new one (the longest idle is closed, so a scrape always gets in), and a
+// fourth connection while three requests are in flight is closed at once, unanswered.
+func TestConnectionLimit(t *testing.T) {
+	if limitConnections(0) != nil {
+		t.Error("0 must be no limit")
+	}
+	const n = 3
+	entered, release := make(chan struct{}, n), make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		io.WriteString(w, "ok")
+	}), nil)
+	srv.ConnState = limitConnections(n)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+
+	// get sends GET path on conn and reads the answer; false if the server closed conn.
+	get := func(conn net.Conn, br *bufio.Reader, path string) bool {
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return false
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	type kept struct {
+		conn net.Conn
+		br   *bufio.Reader
+	}
+	dial := func() kept {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return kept{conn, bufio.NewReader(conn)}
+	}
+	var idle []kept
+	for i := range n + 2 {
+		k := dial()
+		if !get(k.conn, k.br, "/") {
+			t.Fatalf("connection %d: no answer, while the others are idle", i+1)
+		}
+		idle = append(idle, k)
+		time.Sleep(10 * time.Millisecond) // distinct idle times
+	}
+	// The two longest idle were closed for the fourth and fifth; the last three serve.
+	for i, k := range idle {
+		closed := !get(k.conn, k.br, "/")
+		if closed != (i < 2) {
+			t.Errorf("idle connection %d: closed %v, want %v", i+1, closed, i < 2)
+		}
+	}
+	for _, k := range idle {
+		k.conn.Close()
+	}
+
+	var wg sync.WaitGroup
+	for range n {
+		k := dial()
+		wg.Go(func() { get(k.conn, k.br, "/hold") })
+		<-entered
+	}
+	k := dial()
+	if get(k.conn, k.br, "/") {
+		t.Error("a fourth connection was served while three requests were in flight")
+	}
+	close(release)
+	wg.Wait()
+	k = dial()
+	if !get(k.conn, k.br, "/") {
+		t.Error("no answer once the requests ended")
+	}
+}
