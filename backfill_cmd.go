@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -129,7 +130,7 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 		}
 		if stopped != nil {
 			fmt.Fprintln(stderr, "backfill: to go on, run")
-			for _, cmd := range b.restart(configPath, stopped.Restart) {
+			for _, cmd := range b.restart(configPath, stopped.Restart, out.Samples() > 0) {
 				fmt.Fprintln(stderr, "  "+cmd)
 			}
 		}
@@ -141,13 +142,14 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 
 // restartSuffix is what restart adds to an --output name; a restart of a restart
 // replaces it.
-var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d$`)
+var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d(-\d+)?$`)
 
 // restart returns the command lines that go on from where a stopped run ended: every flag
 // the run was given, --from the first unfinished day (one line per set of reports that
-// share their days, which are all but the one that stopped midway), and an --output of
-// their own, so that the finished days are not written over before they are imported.
-func (b *backfillCommand) restart(configPath string, jobs []backfill.Job) []string {
+// share their days, which are all but the one that stopped midway), and, when the output
+// holds days (written), an --output of their own, so that the finished days are not
+// written over before they are imported.
+func (b *backfillCommand) restart(configPath string, jobs []backfill.Job, written bool) []string {
 	type days struct{ from, to string }
 	var order []days
 	reports := map[days][]string{}
@@ -159,16 +161,24 @@ func (b *backfillCommand) restart(configPath string, jobs []backfill.Job) []stri
 		reports[d] = append(reports[d], j.Report.Name)
 	}
 	lines := make([]string, 0, len(order))
+	used := map[string]bool{*b.output: true} // never the output that holds the finished days
 	for _, d := range order {
 		args := []string{"toggl_exporter", "backfill", "--config.file=" + configPath}
 		for _, r := range reports[d] {
 			args = append(args, "--report="+r)
 		}
 		args = append(args, "--from="+d.from, "--to="+d.to)
-		if *b.output != "" {
+		if *b.output != "" && !written {
+			args = append(args, "--output="+*b.output)
+		} else if *b.output != "" {
 			ext := filepath.Ext(*b.output)
-			stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(*b.output, ext), "")
-			args = append(args, "--output="+stem+"-from-"+d.from+"-to-"+d.to+ext)
+			stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(*b.output, ext), "") + "-from-" + d.from + "-to-" + d.to
+			name := stem + ext
+			for n := 2; used[name]; n++ {
+				name = stem + "-" + strconv.Itoa(n) + ext
+			}
+			used[name] = true
+			args = append(args, "--output="+name)
 		}
 		for _, k := range slices.Sorted(maps.Keys(*b.labels)) {
 			args = append(args, "--label="+k+"="+(*b.labels)[k])

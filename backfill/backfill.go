@@ -134,7 +134,7 @@ type StoppedError struct {
 }
 
 func (e *StoppedError) Error() string {
-	return fmt.Sprintf("backfill stopped: %v; the output holds every finished day", e.Err)
+	return fmt.Sprintf("stopped: %v; the output holds every finished day", e.Err)
 }
 
 func (e *StoppedError) Unwrap() error { return e.Err }

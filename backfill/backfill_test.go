@@ -18,9 +18,9 @@ import (
 
 	"github.com/toggl-exporter/toggl_exporter/backfill/backfilltest"
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 var berlin = func() *time.Location {
