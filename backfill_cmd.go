@@ -113,7 +113,8 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 	// A hang-up stops the run as Ctrl-C does: the days written stay, and it says how to go on.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	runErr := backfill.Run(ctx, jobs, out, backfill.Options{Fetcher: c, Progress: newProgress(stderr)})
+	stderr = newProgress(stderr) // what follows ends an open progress bar's line first
+	runErr := backfill.Run(ctx, jobs, out, backfill.Options{Fetcher: c, Progress: stderr})
 	outErr := errors.Join(out.Close(), closeOutput())
 	var stopped *backfill.StoppedError
 	if errors.As(runErr, &stopped) && errors.Is(runErr, context.Canceled) {
