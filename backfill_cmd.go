@@ -6,9 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -77,8 +82,7 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 			}
 		}
 	}
-	out, err := backfill.NewOutput(*b.labels)
-	if err != nil {
+	if _, err := backfill.NewOutput(io.Discard, *b.labels); err != nil { // checked before the plan, for --dry-run
 		return fail("--label: %v", err)
 	}
 	jobs, err := backfill.Plan(reports, from, to, now)
@@ -91,36 +95,105 @@ func (b *backfillCommand) run(ctx context.Context, configPath string, stdout, st
 		return 0
 	}
 
-	var w io.Writer = stdout
+	w, closeOutput := io.Writer(stdout), func() error { return nil }
 	if *b.output != "" {
 		f, err := os.Create(*b.output)
 		if err != nil {
 			return fail("--output: %v", err)
 		}
-		defer f.Close()
-		w = f
+		w, closeOutput = f, f.Close
 	}
+	out, _ := backfill.NewOutput(w, *b.labels) // the labels were checked above
 	c := newClient(cfg, nil)
 	defer c.CloseIdleConnections()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// A hang-up stops the run as Ctrl-C does: the days written stay, and it says how to go on.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	runErr := backfill.Run(ctx, jobs, out, backfill.Options{Fetcher: c, Progress: newProgress(stderr)})
-	// What was finished is written whatever happened, so that a restart goes on from it.
-	if _, err := out.WriteTo(w); err != nil {
-		return fail("writing the output: %v", err)
+	stderr = newProgress(stderr) // what follows ends an open progress bar's line first
+	runErr := backfill.Run(ctx, jobs, out, backfill.Options{Fetcher: c, Progress: stderr})
+	outErr := errors.Join(out.Close(), closeOutput())
+	var stopped *backfill.StoppedError
+	if errors.As(runErr, &stopped) && errors.Is(runErr, context.Canceled) {
+		runErr = &backfill.StoppedError{Restart: stopped.Restart, Err: errors.New("interrupted")}
 	}
-	if f, ok := w.(*os.File); ok && f != os.Stdout {
-		if err := f.Close(); err != nil {
-			return fail("writing the output: %v", err)
-		}
+	if runErr == nil && outErr != nil {
+		return fail("writing the output: %v", outErr)
 	}
+	importHint := fmt.Sprintf("\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR", cmp.Or(*b.output, "FILE"))
 	if runErr != nil {
-		var stopped *backfill.StoppedError
-		if errors.As(runErr, &stopped) && errors.Is(runErr, context.Canceled) {
-			runErr = &backfill.StoppedError{Restart: stopped.Restart, Err: errors.New("interrupted")}
+		fmt.Fprintf(stderr, "backfill: %v\n", runErr)
+		if outErr == nil && out.Samples() > 0 {
+			fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
 		}
-		return fail("%v", runErr)
+		if stopped != nil {
+			fmt.Fprintln(stderr, "backfill: to go on, run")
+			for _, cmd := range b.restart(configPath, stopped.Restart, out.Samples() > 0) {
+				fmt.Fprintln(stderr, "  "+cmd)
+			}
+		}
+		return 1
 	}
-	fmt.Fprintf(stderr, "backfill: %d samples written; import them with\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR\n", out.Samples(), cmp.Or(*b.output, "FILE"))
+	fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
 	return 0
+}
+
+// restartSuffix is what restart adds to an --output name; a restart of a restart
+// replaces it.
+var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d(-\d+)?$`)
+
+// restart returns the command lines that go on from where a stopped run ended: every flag
+// the run was given, --from the first unfinished day (one line per set of reports that
+// share their days, which are all but the one that stopped midway), and, when the output
+// holds days (written), an --output of their own, so that the finished days are not
+// written over before they are imported.
+func (b *backfillCommand) restart(configPath string, jobs []backfill.Job, written bool) []string {
+	type days struct{ from, to string }
+	var order []days
+	reports := map[days][]string{}
+	for _, j := range jobs {
+		d := days{j.From.Format(time.DateOnly), j.To.Format(time.DateOnly)}
+		if reports[d] == nil {
+			order = append(order, d)
+		}
+		reports[d] = append(reports[d], j.Report.Name)
+	}
+	lines := make([]string, 0, len(order))
+	used := map[string]bool{*b.output: true} // never the output that holds the finished days
+	for _, d := range order {
+		args := []string{"toggl_exporter", "backfill", "--config.file=" + configPath}
+		for _, r := range reports[d] {
+			args = append(args, "--report="+r)
+		}
+		args = append(args, "--from="+d.from, "--to="+d.to)
+		if *b.output != "" && !written {
+			args = append(args, "--output="+*b.output)
+		} else if *b.output != "" {
+			ext := filepath.Ext(*b.output)
+			stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(*b.output, ext), "") + "-from-" + d.from + "-to-" + d.to
+			name := stem + ext
+			for n := 2; used[name]; n++ {
+				name = stem + "-" + strconv.Itoa(n) + ext
+			}
+			used[name] = true
+			args = append(args, "--output="+name)
+		}
+		for _, k := range slices.Sorted(maps.Keys(*b.labels)) {
+			args = append(args, "--label="+k+"="+(*b.labels)[k])
+		}
+		for i, a := range args {
+			args[i] = shellQuote(a)
+		}
+		lines = append(lines, strings.Join(args, " "))
+	}
+	return lines
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain characters.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

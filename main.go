@@ -48,6 +48,7 @@ var (
 	logLevel      = kingpin.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat     = kingpin.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 	maxRequests   = kingpin.Flag("web.max-requests", "Most /metrics and /probe requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
+	maxConns      = kingpin.Flag("web.max-connections", "Most HTTP connections held open at once; beyond it a new one closes the longest idle one, or is closed. 0 means no limit.").Default("100").Int()
 	toolkitFlags  = kingpinflag.AddFlags(kingpin.CommandLine, ":9981")
 	_             = kingpin.Command("serve", "Serve the reports as metrics (the default command).").Default()
 	backfillCmd   = newBackfillCommand(kingpin.CommandLine)
@@ -73,7 +74,7 @@ func run() int {
 	if *configCheck {
 		return checkConfig(*configFile, os.Stdout, os.Stderr)
 	}
-	if err := checkWebFlags(*metricsPath, *maxRequests); err != nil {
+	if err := checkWebFlags(*metricsPath, *maxRequests, *maxConns); err != nil {
 		level.Error(logger).Log("msg", "invalid flag", "err", err)
 		return 1
 	}
@@ -130,6 +131,7 @@ func run() int {
 		logger:        logger,
 	}
 	srv := newServer(routes.handler(), httpLogger)
+	srv.ConnState = limitConnections(*maxConns)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
 	if err := serve(srv, listen, stop, shutdownGrace, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)

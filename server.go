@@ -11,12 +11,15 @@ import (
 	"html"
 	"io"
 	stdlog "log"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -38,6 +41,9 @@ const (
 	// shutdownGrace is how long scrapes in flight may take to finish after SIGTERM:
 	// Prometheus' default scrape timeout, and well inside Kubernetes' 30 s before SIGKILL.
 	shutdownGrace = 10 * time.Second
+	// maxHeaderBytes bounds a request's headers: a scrape's are a few hundred bytes, and
+	// /sd echoes the Host once per report. Go answers 431 beyond (and reads 4 KiB more).
+	maxHeaderBytes = 64 << 10
 )
 
 // newServer returns the HTTP server with every wait bounded and Go's own errors (accept,
@@ -53,8 +59,62 @@ func newServer(h http.Handler, errorLog *stdlog.Logger) *http.Server {
 		WriteTimeout: maxScrapeTimeout + 15*time.Second,
 		// Longer than the usual 15 s to 1 min scrape interval, so that Prometheus keeps
 		// its connection, yet an idle one does not hold a descriptor for ever.
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    errorLog,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       errorLog,
+	}
+}
+
+// connLimit bounds the connections the server holds open, whatever a client leaves
+// open, so that descriptors stay for scrapes and for Toggl: beyond n, a new connection
+// closes the longest idle one (kept alive, between requests: no request is lost) or,
+// when none is idle, is itself closed at once. Its track is the server's ConnState, so
+// it bounds every listener the toolkit opens (addresses, systemd sockets, TLS).
+type connLimit struct {
+	n    int
+	mu   sync.Mutex
+	open int
+	idle map[net.Conn]time.Time // since when
+}
+
+// limitConnections returns the ConnState hook that bounds the server to n connections;
+// nil (no limit) for n <= 0.
+func limitConnections(n int) func(net.Conn, http.ConnState) {
+	if n <= 0 {
+		return nil
+	}
+	l := &connLimit{n: n, idle: map[net.Conn]time.Time{}}
+	return l.track
+}
+
+func (l *connLimit) track(c net.Conn, s http.ConnState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch s {
+	case http.StateNew:
+		l.open++ // until its StateClosed, closed here or not
+		if l.open <= l.n {
+			return
+		}
+		var oldest net.Conn
+		for ic, since := range l.idle {
+			if oldest == nil || since.Before(l.idle[oldest]) {
+				oldest = ic
+			}
+		}
+		if oldest == nil {
+			c.Close()
+			return
+		}
+		delete(l.idle, oldest)
+		oldest.Close()
+	case http.StateIdle:
+		l.idle[c] = time.Now()
+	case http.StateActive:
+		delete(l.idle, c)
+	case http.StateClosed, http.StateHijacked:
+		delete(l.idle, c)
+		l.open--
 	}
 }
 
@@ -95,10 +155,14 @@ func serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 // ownPaths are the paths the exporter serves besides the telemetry path.
 var ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
 
-// checkWebFlags tells what is wrong with --web.telemetry-path p or --web.max-requests.
-func checkWebFlags(p string, maxRequests int) error {
+// checkWebFlags tells what is wrong with --web.telemetry-path p, --web.max-requests or
+// --web.max-connections.
+func checkWebFlags(p string, maxRequests, maxConnections int) error {
 	if maxRequests < 0 {
 		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
+	}
+	if maxConnections < 0 {
+		return fmt.Errorf("--web.max-connections %d: must be 0 (no limit) or more", maxConnections)
 	}
 	pathChar := func(r rune) bool {
 		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/-._~", r)
@@ -148,8 +212,9 @@ type site struct {
 }
 
 // handler routes the exporter's endpoints. The method patterns make the mux answer 405
-// with an Allow header to any other method: a DELETE /probe must not fetch. /metrics and
-// /probe share one bound on requests in flight: both start fetches and hold answers.
+// with an Allow header to any other method: a DELETE /probe must not fetch. /metrics,
+// /probe and /sd share one bound on requests in flight: they start fetches or hold
+// answers as large as the reports are many.
 func (s site) handler() http.Handler {
 	opts := collector.HandlerOpts{
 		TimeoutOffset: s.timeoutOffset,
@@ -160,7 +225,7 @@ func (s site) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+s.metricsPath, promhttp.InstrumentMetricHandler(s.registry, limit(s.exporter.MetricsHandler(s.registry, opts))))
 	mux.Handle("GET /probe", limit(s.exporter.ProbeHandler(opts)))
-	mux.Handle("GET /sd", s.exporter.SDHandler())
+	mux.Handle("GET /sd", limit(hostPortOnly(s.exporter.SDHandler())))
 	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
 		out, err := s.config().Redacted()
 		if err != nil {
@@ -189,6 +254,22 @@ func (s site) handler() http.Handler {
 	})
 	mux.Handle("GET /{$}", s.landingPage())
 	return mux
+}
+
+// hostPort is a Host header of the form host[:port]: a DNS name or IPv4 address (at most
+// 253 bytes), or an IPv6 address in brackets, then an optional port.
+var hostPort = regexp.MustCompile(`^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
+
+// hostPortOnly answers 400 to a request whose Host is not host[:port]: /sd echoes the
+// Host once per report, so that its answer stays as small as the reports are few.
+func hostPortOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostPort.MatchString(r.Host) {
+			http.Error(w, "the Host header is not host[:port]", http.StatusBadRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // stdLogger adapts the go-kit logger to promhttp's error log.

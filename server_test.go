@@ -5,20 +5,28 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/collector"
+	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
@@ -272,5 +280,221 @@ func TestServeStops(t *testing.T) {
 				t.Errorf("second signal %v: log lacks %q:\n%s", second, w, buf.String())
 			}
 		}
+	}
+}
+
+// sdSite is the exporter's routes with n reports whose fetches wait for release (a
+// /probe holds its slot of --web.max-requests until then) and at most maxRequests
+// requests in flight.
+func sdSite(t *testing.T, n, maxRequests int, release <-chan struct{}) http.Handler {
+	t.Helper()
+	yml := "reports:\n"
+	for i := range n {
+		yml += fmt.Sprintf("  - name: report-%d\n    token: tok%d-0123456789abcdef0123456789\n", i, i)
+	}
+	cfg, err := config.Parse([]byte(yml), t.TempDir(), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := collector.New(collector.Options{})
+	e.Apply(cfg, fetchFunc(func(ctx context.Context, _ client.Request, _ client.Sink) (*client.Report, *client.Response, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil, nil, &client.Error{Code: client.CodeTimeout, Message: "held"}
+	}))
+	s := site{metricsPath: "/metrics", maxRequests: maxRequests, registry: prometheus.NewRegistry(), exporter: e,
+		config: func() *config.Config { return cfg }, logger: log.NewNopLogger()}
+	return s.handler()
+}
+
+type fetchFunc func(context.Context, client.Request, client.Sink) (*client.Report, *client.Response, error)
+
+func (f fetchFunc) Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+	return f(ctx, req, sink)
+}
+
+// sdRequest is GET /sd with the Host header host.
+func sdRequest(host string) []byte {
+	return []byte("GET /sd HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+}
+
+// rawGet sends req on a new connection to addr and returns the status of the answer.
+func rawGet(t *testing.T, addr string, req []byte) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	go conn.Write(req) // the server may answer before it has read all
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestSDHostBounded: /sd echoes the Host once per report; a Host of 1 MB is refused by
+// the bound on request headers, one that is not host[:port] (60 KB of name) with a 400,
+// and neither makes the process allocate more than a few hundred KB, whatever the
+// number of reports (here 500).
+func TestSDHostBounded(t *testing.T) {
+	addr := testServer(t, sdSite(t, 500, 40, nil))
+	if status := rawGet(t, addr, sdRequest("exporter.example:9981")); status != http.StatusOK {
+		t.Fatalf("/sd with a good Host: %d", status)
+	}
+	for _, tc := range []struct {
+		host   string
+		status int
+	}{
+		{strings.Repeat("a", 1_000_000), http.StatusRequestHeaderFieldsTooLarge},
+		{strings.Repeat("a", 60_000), http.StatusBadRequest},
+		{"exporter.example:9981:1", http.StatusBadRequest},
+		{"exporter.example,evil.example", http.StatusBadRequest},
+	} {
+		req := sdRequest(tc.host)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		status := rawGet(t, addr, req)
+		runtime.ReadMemStats(&after)
+		if status != tc.status {
+			t.Errorf("/sd with a Host of %d bytes: %d, want %d", len(tc.host), status, tc.status)
+		}
+		grown := after.TotalAlloc - before.TotalAlloc
+		if grown > 1<<20 {
+			t.Errorf("/sd with a Host of %d bytes allocated %d KB", len(tc.host), grown>>10)
+		}
+		t.Logf("Host of %d bytes: %d, %d KB allocated", len(tc.host), status, grown>>10)
+	}
+	for _, host := range []string{"exporter.example", "10.0.0.7:9981", "[::1]:9981", "[fe80::1]", "toggl_exporter.monitoring.svc:9981"} {
+		if status := rawGet(t, addr, sdRequest(host)); status != http.StatusOK {
+			t.Errorf("/sd with Host %q: %d, want 200", host, status)
+		}
+	}
+}
+
+// TestSDUnderMaxRequests: /sd takes a slot of --web.max-requests like /metrics and
+// /probe: with the only slot held by a scrape, it is a 503.
+func TestSDUnderMaxRequests(t *testing.T) {
+	release := make(chan struct{})
+	h := sdSite(t, 1, 1, release)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/probe?report=report-0", nil))
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sd", nil))
+		if rec.Code == http.StatusServiceUnavailable && strings.Contains(rec.Body.String(), "--web.max-requests") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/sd with the only slot held: %d %q, want 503", rec.Code, rec.Body.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	<-done
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sd", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("/sd once the slot is free: %d", rec.Code)
+	}
+}
+
+// TestConnectionLimit: with --web.max-connections=3, idle kept-alive connections make
+// room for a new one (the longest idle is closed, so a scrape always gets in), and a
+// fourth connection while three requests are in flight is closed at once, unanswered.
+func TestConnectionLimit(t *testing.T) {
+	if limitConnections(0) != nil {
+		t.Error("0 must be no limit")
+	}
+	const n = 3
+	entered, release := make(chan struct{}, n), make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		io.WriteString(w, "ok")
+	}), nil)
+	srv.ConnState = limitConnections(n)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+
+	// get sends GET path on conn and reads the answer; false if the server closed conn.
+	get := func(conn net.Conn, br *bufio.Reader, path string) bool {
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return false
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	type kept struct {
+		conn net.Conn
+		br   *bufio.Reader
+	}
+	dial := func() kept {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return kept{conn, bufio.NewReader(conn)}
+	}
+	var idle []kept
+	for i := range n + 2 {
+		k := dial()
+		if !get(k.conn, k.br, "/") {
+			t.Fatalf("connection %d: no answer, while the others are idle", i+1)
+		}
+		idle = append(idle, k)
+		time.Sleep(10 * time.Millisecond) // distinct idle times
+	}
+	// The two longest idle were closed for the fourth and fifth; the last three serve.
+	for i, k := range idle {
+		closed := !get(k.conn, k.br, "/")
+		if closed != (i < 2) {
+			t.Errorf("idle connection %d: closed %v, want %v", i+1, closed, i < 2)
+		}
+	}
+	for _, k := range idle {
+		k.conn.Close()
+	}
+
+	var wg sync.WaitGroup
+	for range n {
+		k := dial()
+		wg.Go(func() { get(k.conn, k.br, "/hold") })
+		<-entered
+	}
+	k := dial()
+	if get(k.conn, k.br, "/") {
+		t.Error("a fourth connection was served while three requests were in flight")
+	}
+	close(release)
+	wg.Wait()
+	k = dial()
+	if !get(k.conn, k.br, "/") {
+		t.Error("no answer once the requests ended")
 	}
 }

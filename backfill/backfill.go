@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"strings"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
@@ -126,7 +125,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// StoppedError says that a backfill stopped before its end, and how to go on.
+// StoppedError says that a backfill stopped before its end, and where to go on: the
+// command line that ran it knows its flags, and says how (see backfill_cmd.go).
 type StoppedError struct {
 	// Restart are the jobs still to do, each from its first unfinished day.
 	Restart []Job
@@ -134,19 +134,15 @@ type StoppedError struct {
 }
 
 func (e *StoppedError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "backfill stopped: %v; the output holds every finished day; to go on, run", e.Err)
-	for _, j := range e.Restart {
-		fmt.Fprintf(&b, "\n  toggl_exporter backfill --report %s --from %s --to %s", j.Report.Name, j.From.Format(time.DateOnly), j.To.Format(time.DateOnly))
-	}
-	return b.String()
+	return fmt.Sprintf("stopped: %v; the output holds every finished day", e.Err)
 }
 
 func (e *StoppedError) Unwrap() error { return e.Err }
 
-// Run runs the jobs in order and adds the values of every finished day to out. When it
-// stops early (ctx ended, a request failed) it returns a *StoppedError; out still holds
-// every day finished so far.
+// Run runs the jobs in order and writes the values of every day to out as soon as the
+// day is finished, before the next request. When it stops early (ctx ended, a request or
+// a write failed; no request follows a failed write) it returns a *StoppedError; out
+// holds every day finished so far.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	o.Progress = cmp.Or[io.Writer](o.Progress, io.Discard)
 	if o.Now == nil {

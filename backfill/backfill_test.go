@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,26 +174,22 @@ func setup(t *testing.T, typ, period string) (*togglfake.Fake, *config.Config, *
 	return fake, cfg, c, clock
 }
 
-// parse reads OpenMetrics text back: value per series and day.
+// parse reads OpenMetrics text back, as promtool does: value per series and day. A
+// family comes again for each day, each series in time order.
 func parse(t *testing.T, text string) map[string]map[string]float64 {
 	t.Helper()
-	if !strings.HasSuffix(text, "# EOF\n") {
-		t.Fatalf("no # EOF at the end:\n%s", text[max(0, len(text)-200):])
+	if !strings.HasSuffix(text, "# EOF\n") || strings.Count(text, "# EOF") != 1 {
+		t.Fatalf("not one # EOF, at the end:\n%s", text[max(0, len(text)-200):])
 	}
-	seen := map[string]bool{}
 	last := ""
 	for _, line := range strings.Split(text, "\n") {
 		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			name = strings.Fields(name)[0]
-			if seen[name] {
-				t.Errorf("family %s twice: OpenMetrics wants a family's samples together", name)
-			}
-			seen[name] = true
-			last = name
+			last = strings.Fields(name)[0]
 		} else if line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, last) {
 			t.Errorf("sample %q outside its family (%s)", line, last)
 		}
 	}
+	latest := map[string]float64{}
 	out := map[string]map[string]float64{}
 	for _, line := range strings.Split(text, "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -203,6 +203,10 @@ func parse(t *testing.T, text string) map[string]map[string]float64 {
 		var v, ts float64
 		fmt.Sscan(f[1], &v)
 		fmt.Sscan(f[2], &ts)
+		if ts <= latest[f[0]] {
+			t.Errorf("%s at %v after %v: not in time order", f[0], ts, latest[f[0]])
+		}
+		latest[f[0]] = ts
 		day := time.Unix(int64(ts), 0).In(berlin).Format(time.DateOnly)
 		if out[f[0]] == nil {
 			out[f[0]] = map[string]float64{}
@@ -231,7 +235,7 @@ func TestBackfillRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, _ := NewOutput(nil)
+			out, b := newOutput(t, nil)
 			var progress bytes.Buffer
 			err = Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep})
 			if err != nil {
@@ -244,11 +248,7 @@ func TestBackfillRun(t *testing.T) {
 			if tc.typ == "detailed" && requests > len(jobs[0].Chunks)*(1+7*togglfake.AgencyEntriesPerDay/pageSize) {
 				t.Errorf("%d requests for %d chunks", requests, len(jobs[0].Chunks))
 			}
-			var b bytes.Buffer
-			if _, err := out.WriteTo(&b); err != nil {
-				t.Fatal(err)
-			}
-			got := parse(t, b.String())[`toggl_report_tracked_seconds{report="team"}`]
+			got := parseDays(t, out, b)
 			if len(got) != jobs[0].Days() {
 				t.Errorf("%d days of tracked seconds, want %d", len(got), jobs[0].Days())
 			}
@@ -265,16 +265,17 @@ func TestBackfillRun(t *testing.T) {
 	}
 }
 
-// TestRunStops: a failing request stops the run; the output keeps the finished days and
-// the error says from which day to start again.
+// TestRunStops: a failing request stops the run; each day was written as soon as it was
+// finished, before the next request, so the output keeps the finished days, and the
+// error says from which day to start again.
 func TestBackfillRunStops(t *testing.T) {
 	fake, cfg, c, clock := setup(t, "weekly", "this_week")
 	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	failing := &failAfter{Fetcher: c, n: 3}
-	out, _ := NewOutput(nil)
+	out, b := newOutput(t, nil)
+	failing := &failAfter{Fetcher: c, n: 3, out: b}
 	err = Run(context.Background(), jobs, out, Options{Fetcher: failing, Now: clock.Now, Sleep: clock.Sleep})
 	var stopped *StoppedError
 	if !errors.As(err, &stopped) {
@@ -284,29 +285,132 @@ func TestBackfillRunStops(t *testing.T) {
 	if from := stopped.Restart[0].From.Format(time.DateOnly); from != "2026-11-02" {
 		t.Errorf("restart from %s, want 2026-11-02", from)
 	}
-	if !strings.Contains(err.Error(), "toggl_exporter backfill --report team --from 2026-11-02 --to 2026-11-15") {
-		t.Errorf("error does not say how to go on: %v", err)
-	}
-	if want := 21; len(parseDays(t, out)) != want {
-		t.Errorf("output holds %d days, want %d", len(parseDays(t, out)), want)
+	if want := 21; len(parseDays(t, out, b)) != want {
+		t.Errorf("output holds %d days, want %d", len(parseDays(t, out, b)), want)
 	}
 	if n := fake.Count(token); n != 3 {
 		t.Errorf("%d requests reached Toggl, want 3", n)
 	}
+	if want := []int{0, 7, 14, 21}; !slices.Equal(failing.written, want) {
+		t.Errorf("days written when each request was sent: %v, want %v", failing.written, want)
+	}
 }
 
-func parseDays(t *testing.T, out *Output) map[string]float64 {
+// TestBackfillWriteErrorStops: a write that fails stops the run at once: no request
+// follows it, and the day it failed to write is where to go on.
+func TestBackfillWriteErrorStops(t *testing.T) {
+	srv, cfg, c, clock := setup(t, "weekly", "this_week")
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-11-15"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := NewOutput(failWriter{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Run(context.Background(), jobs, out, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep})
+	var stopped *StoppedError
+	if !errors.As(err, &stopped) || !strings.Contains(err.Error(), "writing the output: no space left on device") {
+		t.Fatalf("Run = %v, want a StoppedError saying the write failed", err)
+	}
+	if from := stopped.Restart[0].From.Format(time.DateOnly); from != "2026-10-12" {
+		t.Errorf("restart from %s, want 2026-10-12", from)
+	}
+	if n := srv.Count(token); n != 1 {
+		t.Errorf("%d requests reached Toggl, want 1: none after the failed write", n)
+	}
+	if err := out.Close(); err == nil {
+		t.Error("Close after a failed write: no error")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestBackfillOutputFile: a regular file ends with "# EOF" after every day, so that it
+// can be imported whenever the run stops, even killed; Close adds nothing.
+func TestBackfillOutputFile(t *testing.T) {
+	_, cfg, c, clock := setup(t, "weekly", "this_week")
+	jobs, err := Plan(cfg.Reports, date("2026-10-12"), date("2026-10-25"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "history.om"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out, _ := NewOutput(f, nil)
+	var days []int
+	fetcher := onRun{c, func() {
+		text, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(text) > 0 {
+			days = append(days, len(parse(t, string(text))[`toggl_report_tracked_seconds{report="team"}`]))
+		}
+	}}
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: fetcher, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(parse(t, string(text))[`toggl_report_tracked_seconds{report="team"}`]); !slices.Equal(days, []int{7}) || got != 14 {
+		t.Errorf("days in the file before the second request %v, at the end %d; want [7] and 14", days, got)
+	}
+}
+
+// newOutput returns an Output writing to a buffer.
+func newOutput(t *testing.T, labels map[string]string) (*Output, *bytes.Buffer) {
+	t.Helper()
 	var b bytes.Buffer
-	out.WriteTo(&b)
+	out, err := NewOutput(&b, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, &b
+}
+
+// parseDays ends the output and returns the tracked seconds of report "team" by day.
+func parseDays(t *testing.T, out *Output, b *bytes.Buffer) map[string]float64 {
+	t.Helper()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return parse(t, b.String())[`toggl_report_tracked_seconds{report="team"}`]
 }
 
+// onRun calls before ahead of every request.
+type onRun struct {
+	Fetcher
+	before func()
+}
+
+func (o onRun) Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+	o.before()
+	return o.Fetcher.Run(ctx, req, sink)
+}
+
+// failAfter fails every request after the first n; it notes how many days out held
+// when each request was sent.
 type failAfter struct {
 	Fetcher
-	n int
+	n       int
+	out     *bytes.Buffer
+	written []int
 }
 
 func (f *failAfter) Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+	if f.out != nil {
+		f.written = append(f.written, strings.Count(f.out.String(), `toggl_report_tracked_seconds{report="team"}`))
+	}
 	if f.n == 0 {
 		return nil, &client.Response{StatusCode: 500}, &client.Error{Code: "500", StatusCode: 500, Message: "boom"}
 	}
@@ -324,12 +428,12 @@ func TestBackfillRunWaitsForQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress bytes.Buffer
-	out, _ := NewOutput(nil)
+	out, b := newOutput(t, nil)
 	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
 		t.Fatal(err)
 	}
-	if len(parseDays(t, out)) != jobs[0].Days() {
-		t.Errorf("%d days written, want %d", len(parseDays(t, out)), jobs[0].Days())
+	if days := parseDays(t, out, b); len(days) != jobs[0].Days() {
+		t.Errorf("%d days written, want %d", len(days), jobs[0].Days())
 	}
 	if !strings.Contains(progress.String(), "Toggl says 402") || clock.Now().Sub(now) < 2*time.Hour {
 		t.Errorf("no wait for the quota (clock moved %s):\n%s", clock.Now().Sub(now), progress.String())
@@ -354,24 +458,20 @@ func TestBackfillOutputLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := NewOutput(map[string]string{"job": "toggl", "instance": "exporter:9981"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, b := newOutput(t, map[string]string{"job": "toggl", "instance": "exporter:9981"})
 	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	out.WriteTo(&b)
+	out.Close()
 	if !strings.Contains(b.String(), `toggl_report_tracked_seconds{instance="exporter:9981",job="toggl",report="team"} `) {
 		t.Errorf("no job and instance labels:\n%s", b.String())
 	}
 	for _, bad := range []map[string]string{{"1x": "a"}, {"__name__": "x"}} {
-		if _, err := NewOutput(bad); err == nil {
+		if _, err := NewOutput(io.Discard, bad); err == nil {
 			t.Errorf("NewOutput(%v) accepted", bad)
 		}
 	}
-	clash, _ := NewOutput(map[string]string{"report": "x"})
+	clash, _ := newOutput(t, map[string]string{"report": "x"})
 	if err := Run(context.Background(), jobs, clash, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep}); err == nil || !strings.Contains(err.Error(), `label "report"`) {
 		t.Errorf("a clash with the report label: %v", err)
 	}
@@ -386,7 +486,7 @@ func TestBackfillRunInterrupted(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	out, _ := NewOutput(nil)
+	out, _ := newOutput(t, nil)
 	err = Run(ctx, jobs, out, Options{Fetcher: c, Now: clock.Now, Sleep: clock.Sleep})
 	var stopped *StoppedError
 	if !errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || stopped.Restart[0].From.Format(time.DateOnly) != "2026-10-12" {
@@ -411,7 +511,7 @@ func TestBackfillRunSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := client.New(client.Options{BaseURL: hs.URL, RequestsPerSecond: 1000})
-	out, _ := NewOutput(nil)
+	out, b := newOutput(t, nil)
 	var progress bytes.Buffer
 	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress}); err != nil {
 		t.Fatal(err)
@@ -419,8 +519,7 @@ func TestBackfillRunSummary(t *testing.T) {
 	if n := fake.Count(token); n != 1+3 {
 		t.Errorf("%d requests, want 4 (one to learn the type, one per day)", n)
 	}
-	var b bytes.Buffer
-	out.WriteTo(&b)
+	out.Close()
 	if days := parse(t, b.String())[`toggl_report_tracked_seconds{report="clients"}`]; len(days) != 3 {
 		t.Errorf("%d days written, want 3:\n%s", len(days), progress.String())
 	}

@@ -1,10 +1,11 @@
 package backfill
 
 import (
-	"cmp"
+	"bytes"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -14,18 +15,33 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Output collects timestamped samples and writes them as OpenMetrics, each family once
-// and whole (OpenMetrics wants a family's samples together), each series in time order.
+// eof ends an OpenMetrics text; promtool imports nothing without it.
+const eof = "# EOF\n"
+
+// Output writes timestamped samples as OpenMetrics as they come, one report's day at a
+// time, so that a run that stops keeps every day it finished. promtool takes a family
+// again further on (each day repeats the families of the one before); each series stays
+// in time order. A regular file ends with "# EOF" after every day (the next day writes
+// over it), so that it can be imported whenever the run stops, even killed; another
+// writer gets it from Close.
 type Output struct {
-	families map[string]*dto.MetricFamily
-	labels   []*dto.LabelPair
-	samples  int
+	w       io.Writer
+	file    *os.File // w, when it is a regular file
+	labels  []*dto.LabelPair
+	samples int
+	ended   bool  // "# EOF" follows the position in file
+	err     error // the first write error: nothing is written after it
 }
 
-// NewOutput returns an empty Output that adds labels to every sample: the labels the
-// scrape adds to the live series (job), so that queries selecting on them find both.
-func NewOutput(labels map[string]string) (*Output, error) {
-	o := &Output{families: map[string]*dto.MetricFamily{}}
+// NewOutput returns an Output writing to w that adds labels to every sample: the labels
+// the scrape adds to the live series (job), so that queries selecting on them find both.
+func NewOutput(w io.Writer, labels map[string]string) (*Output, error) {
+	o := &Output{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			o.file = f
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
 		if !model.LegacyValidation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
 			return nil, fmt.Errorf("label %q: not a valid label name", name)
@@ -36,8 +52,12 @@ func NewOutput(labels map[string]string) (*Output, error) {
 	return o, nil
 }
 
-// Add adds one report's metrics of one day (one sample per series).
+// Add writes one report's metrics of one day (one sample per series) at once. An error
+// writing them is kept: Add and Close return it from then on, and write nothing.
 func (o *Output) Add(ms []prometheus.Metric) error {
+	if o.err != nil {
+		return o.err
+	}
 	reg := prometheus.NewPedanticRegistry()
 	if err := reg.Register(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
 		for _, m := range ms {
@@ -50,6 +70,8 @@ func (o *Output) Add(ms []prometheus.Metric) error {
 	if err != nil {
 		return err
 	}
+	var b bytes.Buffer
+	samples := 0
 	for _, mf := range mfs {
 		for _, m := range mf.Metric {
 			for _, l := range o.labels {
@@ -60,36 +82,41 @@ func (o *Output) Add(ms []prometheus.Metric) error {
 			m.Label = append(m.Label, o.labels...)
 			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
 		}
-		o.samples += len(mf.Metric)
-		if f, ok := o.families[mf.GetName()]; ok {
-			f.Metric = append(f.Metric, mf.Metric...)
-		} else {
-			o.families[mf.GetName()] = mf
+		samples += len(mf.Metric)
+		if _, err := expfmt.MetricFamilyToOpenMetrics(&b, mf); err != nil {
+			return err
 		}
 	}
-	return nil
+	if o.file != nil {
+		b.WriteString(eof)
+	}
+	if err := o.write(b.Bytes()); err != nil {
+		return err
+	}
+	o.samples += samples
+	if o.file != nil { // back before the "# EOF": the next day writes over it
+		_, o.err = o.file.Seek(-int64(len(eof)), io.SeekCurrent)
+		o.ended = o.err == nil
+	}
+	return o.err
 }
 
-// Samples is the number of samples added.
+func (o *Output) write(b []byte) error {
+	if _, err := o.w.Write(b); err != nil {
+		o.err = fmt.Errorf("writing the output: %w", err)
+	}
+	return o.err
+}
+
+// Samples is the number of samples written.
 func (o *Output) Samples() int { return o.samples }
 
-// WriteTo writes the OpenMetrics text, ending with # EOF.
-func (o *Output) WriteTo(w io.Writer) (int64, error) {
-	var n int64
-	for _, name := range slices.Sorted(maps.Keys(o.families)) {
-		f := o.families[name]
-		slices.SortStableFunc(f.Metric, func(a, b *dto.Metric) int {
-			byLabel := slices.CompareFunc(a.GetLabel(), b.GetLabel(), func(x, y *dto.LabelPair) int {
-				return cmp.Or(strings.Compare(x.GetName(), y.GetName()), strings.Compare(x.GetValue(), y.GetValue()))
-			})
-			return cmp.Or(byLabel, cmp.Compare(a.GetTimestampMs(), b.GetTimestampMs()))
-		})
-		k, err := expfmt.MetricFamilyToOpenMetrics(w, f)
-		n += int64(k)
-		if err != nil {
-			return n, err
-		}
+// Close ends the output with "# EOF" (a file has it already, after the last day). It
+// does not close the writer.
+func (o *Output) Close() error {
+	if o.err != nil || o.ended {
+		return o.err
 	}
-	k, err := expfmt.FinalizeOpenMetrics(w)
-	return n + int64(k), err
+	o.ended = o.write([]byte(eof)) == nil
+	return o.err
 }

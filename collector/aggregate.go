@@ -2,6 +2,7 @@ package collector
 
 import (
 	"cmp"
+	"encoding/binary"
 	"maps"
 	"slices"
 	"strconv"
@@ -70,8 +71,15 @@ func (s *Snapshot) Len() int { return len(s.series) }
 
 // acc accumulates the figures of one entity of one breakdown. In project_users, id is
 // the project and sub the user.
+//
+// An id is whatever Toggl sent, negative ones included: Toggl's ids are positive, but a
+// decode error for one odd id would hide every healthy figure of the report, and the
+// id label shows it as it came. So no placeholder lives in the id space: the folded
+// entity is marked other, and a client named by rows only (no id) is id 0 with sub
+// numbering it (sub is 0 for every other client).
 type acc struct {
 	id, sub     int64
+	other       bool   // the entities folded beyond max_series_per_breakdown
 	name        string // name the rows gave, used when the dictionary has none
 	subName     string // the user's name the rows gave (project_users only)
 	client      string // client name the rows gave (projects only)
@@ -450,7 +458,37 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		s.add(untaggedFamily, a.untagged)
 		a.runningEntries(s, dict)
 	}
+	s.merge()
 	return s
+}
+
+// merge sums the series of one family that carry the same labels into one. Names equal
+// once cleaned or cut, entities named like a placeholder, a fold into "(other)" where an
+// "(other)" already is: whatever the answer holds, no two series of a snapshot clash,
+// so that one report's data cannot fail a scrape. The first series keeps its place.
+func (s *Snapshot) merge() {
+	type seriesKey struct {
+		family *family
+		labels string
+	}
+	at := make(map[seriesKey]int, len(s.series))
+	out := s.series[:0]
+	var b []byte
+	for _, sr := range s.series {
+		b = b[:0]
+		for _, l := range sr.labels { // length-prefixed: no two label lists give one key
+			b = append(binary.AppendUvarint(b, uint64(len(l))), l...)
+		}
+		k := seriesKey{sr.family, string(b)}
+		if i, ok := at[k]; ok {
+			out[i].value += sr.value
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, sr)
+	}
+	clear(s.series[len(out):])
+	s.series = out
 }
 
 // deriveClients sums projects into their clients, when the rows name projects only.
@@ -462,16 +500,16 @@ func (a *Aggregator) deriveClients(dict *client.Dictionaries) {
 	clients := a.dim(Clients)
 	named := map[string]int64{} // rows that name a client the dictionary lacks
 	for _, p := range projects {
-		id := dict.Projects[p.id].ClientID
+		id, sub := dict.Projects[p.id].ClientID, int64(0)
 		if id == 0 && p.client != "" {
 			if _, seen := named[p.client]; !seen {
-				named[p.client] = -int64(len(named) + 2) // -1 is "(other)"
+				named[p.client] = int64(len(named) + 1)
 			}
-			id = named[p.client]
+			sub = named[p.client]
 		}
-		c := clients.get(id)
+		c := clients.pair(id, sub)
 		c.tracked += p.tracked
-		if id < 0 {
+		if sub != 0 {
 			c.name = p.client
 		}
 	}
@@ -576,7 +614,7 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	folded := 0
 	if len(entities) > a.maxSeries {
 		keep := max(a.maxSeries-1, 0)
-		other := &acc{id: -1, sub: -1}
+		other := &acc{other: true}
 		for _, e := range entities[keep:] {
 			other.tracked += e.tracked
 			other.billable += e.billable
@@ -601,18 +639,18 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report, amounts []series) []series {
 	dict := &r.Dictionaries
 	id, label := strconv.FormatInt(e.id, 10), ""
-	if e.id == -1 {
+	if e.other {
 		id, label = otherID, otherName
 	}
 	switch dim {
 	case Projects:
 		client := ""
-		if e.id >= 0 {
+		if !e.other {
 			label = projectLabel(dict, e.id, e.name)
 		}
-		if p := dict.Projects[e.id]; e.id > 0 && p.ClientID != 0 {
+		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 { // the folded entity is id 0
 			client = nameOr(dict.Clients[p.ClientID].Name, e.client)
-		} else if e.id > 0 {
+		} else if e.id != 0 {
 			client = labelValue(e.client)
 		}
 		s.add(projectTrackedFamily, e.tracked, id, label, client)
@@ -629,36 +667,39 @@ func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report
 			}
 		}
 	case Users:
-		label = userLabel(dict, e.id, e.name)
+		if !e.other {
+			label = userLabel(dict, e.id, e.name)
+		}
 		s.add(userTrackedFamily, e.tracked, id, label)
 		if e.hasBillable {
 			s.add(userBillableFamily, e.billable, id, label)
 		}
 	case Clients:
 		switch {
-		case e.id == 0:
+		case e.other:
+		case e.id == 0 && e.sub == 0:
 			label = noClient
-		case e.id < -1: // named by rows only; no id known
-			id, label = "0", labelValue(e.name)
-		case e.id > 0:
+		case e.id == 0: // named by rows only; no id known
+			label = labelValue(e.name)
+		default:
 			label = nameOr(dict.Clients[e.id].Name, e.name)
 		}
 		s.add(clientTrackedFamily, e.tracked, id, label)
 	case Tags:
-		if e.id >= 0 {
+		if !e.other {
 			label = nameOr(dict.Tags[e.id].Name, e.name)
 		}
 		s.add(tagTrackedFamily, e.tracked, id, label)
 	case Tasks:
 		projectID := ""
-		if e.id >= 0 {
+		if !e.other {
 			t := dict.Tasks[e.id]
 			label = nameOr(t.Name, e.name)
 			projectID = strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)
 		}
 		s.add(taskTrackedFamily, e.tracked, id, label, projectID)
 	case ProjectUsers:
-		if e.id == -1 {
+		if e.other {
 			s.add(projectUserFamily, e.tracked, otherID, otherName, otherID, otherName)
 			break
 		}
@@ -677,11 +718,8 @@ func projectLabel(dict *client.Dictionaries, id int64, rows string) string {
 }
 
 func userLabel(dict *client.Dictionaries, id int64, rows string) string {
-	switch {
-	case id == 0:
+	if id == 0 {
 		return noUser
-	case id < 0:
-		return otherName
 	}
 	return nameOr(dict.Users[id].Name, rows)
 }
@@ -728,7 +766,7 @@ func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionari
 			list = append(list, est{id, t.EstimatedSeconds, t.ProjectID, t.Name})
 		}
 	}
-	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id <= 0 })
+	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id == 0 })
 	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
 	for _, e := range list[:min(len(list), a.maxSeries)] {
 		id := strconv.FormatInt(e.id, 10)

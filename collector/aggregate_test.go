@@ -23,7 +23,11 @@ func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	at := time.Unix(1700000000, 0)
-	collectView(ch, "r", &view{state: state{snap: c.s, series: seriesMetrics("r", c.s), lastSuccess: at, lastAttempt: at}})
+	series, err := seriesMetrics("r", c.s)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(trackedFamily.desc, err) // fails the gathering
+	}
+	collectView(ch, "r", &view{state: state{snap: c.s, series: series, lastSuccess: at, lastAttempt: at}})
 }
 
 func i64(v int64) *int64 { return &v }

@@ -197,7 +197,10 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 	}
 	snap.series = slices.DeleteFunc(snap.series, func(s series) bool { return s.family == runningFamily || s.family == runningStartFamily })
 	at := EndOfDay(day, h.loc)
-	ms := seriesMetrics(h.cfg.Name, snap)
+	ms, err := seriesMetrics(h.cfg.Name, snap)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the values cannot be written: %w", day.Format(time.DateOnly), err)
+	}
 	for i, m := range ms {
 		ms[i] = prometheus.NewMetricWithTimestamp(at, m)
 	}

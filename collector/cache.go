@@ -228,6 +228,13 @@ func (t *target) run(ctx context.Context, now time.Time) outcome {
 
 // record stores the outcome of one fetch attempt.
 func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, periodEnd time.Time) {
+	var series []prometheus.Metric
+	if o.err == nil {
+		var err error
+		if series, err = seriesMetrics(t.name, o.snap); err != nil {
+			o.err = &client.Error{Code: client.CodeDecode, Message: "the values of the answer cannot be served: " + err.Error()}
+		}
+	}
 	now := e.now()
 	c := t.cache
 	c.mu.Lock()
@@ -271,7 +278,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	snap := o.snap
 	s.code, s.message = "", ""
 	s.snap, s.lastSuccess, s.shape = snap, now, t.shape
-	s.series = seriesMetrics(t.name, snap) // once here rather than at every scrape
+	s.series = series // once per fetch rather than at every scrape
 	if periodStart.IsZero() {
 		periodStart, periodEnd = reportPeriod(snap, t.cfg.Resolved.Location)
 	}

@@ -211,10 +211,16 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// collectView writes the metrics of one report from a view of its state.
+// collectView writes the metrics of one report from a view of its state. Its series
+// were checked when they were fetched (see seriesMetrics); a health metric that cannot be
+// built is an invalid metric, which the handlers log and leave out, never a panic.
 func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	gauge := func(f *family, value float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(f.desc, f.valueType, value, append([]string{report}, labels...)...)
+		m, err := prometheus.NewConstMetric(f.desc, f.valueType, value, append([]string{report}, labels...)...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(f.desc, err)
+		}
+		ch <- m
 	}
 	code := v.code
 	if v.timedOut {
@@ -270,14 +276,30 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	}
 }
 
-// seriesMetrics builds the metrics of a snapshot's series for the report. Const metrics
-// are immutable: built once per fetch, they serve every scrape until the next one.
-func seriesMetrics(report string, s *Snapshot) []prometheus.Metric {
+// seriesMetrics builds the metrics of a snapshot's series for the report and gathers
+// them once, as a scrape would: series that could not be gathered are the report's own
+// failure (the caller makes it a decode failure), so that they never fail a scrape of
+// every report. Const metrics are immutable: built once per fetch, they serve every
+// scrape until the next one.
+func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {
-		out[i] = prometheus.MustNewConstMetric(sr.family.desc, sr.family.valueType, sr.value, append([]string{report}, sr.labels...)...)
+		m, err := prometheus.NewConstMetric(sr.family.desc, sr.family.valueType, sr.value, append([]string{report}, sr.labels...)...)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
 	}
-	return out
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		for _, m := range out {
+			ch <- m
+		}
+	}))
+	if _, err := reg.Gather(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func boolValue(b bool) float64 {

@@ -25,6 +25,13 @@ type HandlerOpts struct {
 	ErrorLog promhttp.Logger
 }
 
+// promhttp returns the exposition's options: what cannot be gathered is logged and left
+// out, never a 500 for every report. A report's own series were checked when fetched
+// (see seriesMetrics), so this is the last line, not the first.
+func (o HandlerOpts) promhttp() promhttp.HandlerOpts {
+	return promhttp.HandlerOpts{ErrorLog: o.ErrorLog, ErrorHandling: promhttp.ContinueOnError}
+}
+
 // defaultScrapeTimeout bounds a scrape that sends no timeout header (curl).
 const defaultScrapeTimeout = 30 * time.Second
 
@@ -59,7 +66,7 @@ func (e *Exporter) MetricsHandler(base prometheus.Gatherer, o HandlerOpts) http.
 		c, _ := e.Collector(ctx) // every report: cannot fail
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
-		promhttp.HandlerFor(disjoint{base, reg}, promhttp.HandlerOpts{ErrorLog: o.ErrorLog}).ServeHTTP(w, r)
+		promhttp.HandlerFor(disjoint{base, reg}, o.promhttp()).ServeHTTP(w, r)
 	})
 }
 
@@ -116,7 +123,7 @@ func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 		}
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
-		promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: o.ErrorLog}).ServeHTTP(w, r)
+		promhttp.HandlerFor(reg, o.promhttp()).ServeHTTP(w, r)
 	})
 }
 
