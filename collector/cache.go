@@ -170,11 +170,12 @@ type outcome struct {
 	pages int
 }
 
-// fetch runs the report once, bounded by the report's timeout and the exporter's
-// concurrency limit, and records the outcome.
+// fetch runs the report once, within the exporter's concurrency limit, and records the
+// outcome. It runs for the exporter's lifetime: timeout bounds each request, and waiting
+// for a fetch slot or the pace sends nothing and is no failure; Close ends the waits and
+// the request in flight.
 func (t *target) fetch(e *Exporter) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(t.cfg.Timeout))
-	defer cancel()
+	ctx := e.ctx
 	logger := log.With(e.logger, "report", t.name)
 
 	sem := e.slots()
@@ -182,46 +183,25 @@ func (t *target) fetch(e *Exporter) {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
-		t.record(e, logger, outcome{err: &client.Error{Code: client.CodeTimeout, Message: "waited too long for a free fetch slot (max_concurrent_fetches)", NotSent: true}}, time.Time{}, time.Time{})
-		return
+		return // closing: nothing was sent
 	}
 	now := e.now()
 	start, end := t.cfg.Resolved.Window(now)
 	t.record(e, logger, t.run(ctx, now), start, end)
 }
 
-// run asks for the report page after page: while Toggl says more rows follow (or pages
-// without saying so), at most max_pages requests. Every page goes through the same
-// Aggregator, which counts a time entry once however many pages hold it.
+// run reads the report through the paging walk: every page goes through the same
+// Aggregator, which counts a time entry once however many pages hold it, and the values
+// are built only when the last page has arrived.
 func (t *target) run(ctx context.Context, now time.Time) outcome {
 	agg := newAggregator(t.cfg)
-	body := t.cfg.Body(now)
-	var out outcome
-	var cursor int64
-	for {
-		rep, resp, err := t.fetcher.Run(ctx, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, agg)
-		var cerr *client.Error
-		// Every request that left counts, timeouts included: Toggl may have charged it.
-		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
-			out.sent++
-		}
-		if resp != nil {
-			out.resp = resp
-		}
-		if err != nil {
-			out.err = err
-			return out
-		}
-		out.pages++
-		next, more := agg.nextPage(rep, resp)
-		if !more || next <= cursor || out.pages >= maxPages(t.cfg) {
-			out.snap = agg.finish(rep)
-			return out
-		}
-		cursor = next
-		body = maps.Clone(body) // the same body, at the next page
-		body["first_timestamp"] = next
+	w := walker{f: t.fetcher, timeout: time.Duration(t.cfg.Timeout), maxPages: maxPages(t.cfg)}.walk(ctx,
+		client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: t.cfg.Body(now)}, agg)
+	out := outcome{resp: w.resp, err: w.err, sent: w.sent, pages: w.pages}
+	if w.err == nil {
+		out.snap = agg.finish(w.rep)
 	}
+	return out
 }
 
 // record stores the outcome of one fetch attempt.

@@ -32,6 +32,9 @@ type Options struct {
 // Exporter holds the configured reports with their caches. It is safe for concurrent use;
 // Apply swaps the configuration while scrapes run.
 type Exporter struct {
+	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
+	ctx          context.Context
+	close        context.CancelFunc
 	logger       log.Logger
 	now          func() time.Time
 	fetchOnApply bool
@@ -49,8 +52,14 @@ func New(opts Options) *Exporter {
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.ctx, e.close = context.WithCancel(context.Background())
 	return e
 }
+
+// Close cancels the fetches in flight and those waiting for a slot, the pace or the
+// quota, and makes later ones end at once: call it at shutdown. Scrapes then serve the
+// cache.
+func (e *Exporter) Close() { e.close() }
 
 // Apply makes cfg the configuration to serve, its reports fetched with f: each report is
 // bound to f as it is applied, so that a fetch started for this configuration never uses
