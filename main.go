@@ -108,8 +108,15 @@ func run() int {
 			_ = reloader.reload() // logged by reload
 		}
 	}()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	stop := make(chan os.Signal, 2)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		for sig := range signals {
+			exporter.Close() // the fetches in flight end now, well within the grace period
+			stop <- sig
+		}
+	}()
 
 	routes := site{
 		metricsPath:   *metricsPath,

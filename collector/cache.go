@@ -13,7 +13,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -40,9 +39,9 @@ type target struct {
 // cache is the cached snapshot of a report and the health of its fetches. It lives as
 // long as the report's request (see cacheKey) stays the same across reloads.
 type cache struct {
-	sf    singleflight.Group
-	mu    sync.Mutex
-	state state
+	mu     sync.Mutex
+	state  state
+	flight chan struct{} // closed when the fetch in flight ends; nil when none is
 }
 
 // state is what a scrape serves of a target.
@@ -114,26 +113,48 @@ type view struct {
 	timedOut bool
 }
 
-// scrape returns the state to serve, triggering a fetch when the cache is older than
-// min_refresh_interval. Concurrent scrapes share one fetch. It waits for the fetch at
-// most until ctx is done; the fetch then goes on in the background and fills the cache.
+// scrape returns the state to serve, starting a fetch when a refresh is due.
+// Concurrent scrapes share one fetch. A scrape never waits for Toggl when the cache holds
+// values to serve: the fetch runs in the background. Only with nothing to serve does it
+// wait, at most until ctx is done; the fetch then goes on and fills the cache.
 func (t *target) scrape(ctx context.Context, e *Exporter) view {
 	if !t.fresh(e.now()) {
-		ch := t.cache.sf.DoChan("fetch", func() (any, error) {
-			if !t.fresh(e.now()) { // another fetch may have ended since we looked
-				t.fetch(e)
+		done := t.start(e)
+		if !t.serves(e.now()) {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				v := t.snapshot(e.now())
+				v.timedOut = true
+				return v
 			}
-			return nil, nil
-		})
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			v := t.snapshot(e.now())
-			v.timedOut = true
-			return v
 		}
 	}
 	return t.snapshot(e.now())
+}
+
+// start starts a fetch in the background unless one is in flight, and returns the
+// channel closed when the fetch in flight ends.
+func (t *target) start(e *Exporter) <-chan struct{} {
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flight == nil {
+		done := make(chan struct{})
+		c.flight = done
+		e.fetches.Add(1)
+		go func() {
+			defer e.fetches.Done()
+			if !t.fresh(e.now()) { // another fetch may have ended since we looked
+				t.fetch(e)
+			}
+			c.mu.Lock()
+			c.flight = nil
+			c.mu.Unlock()
+			close(done)
+		}()
+	}
+	return c.flight
 }
 
 // fresh says whether the cache may be served without a fetch: the latest attempt is
@@ -145,6 +166,16 @@ func (t *target) fresh(now time.Time) bool {
 	s := &c.state
 	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < time.Duration(t.cfg.MinRefreshInterval) &&
 		(s.snap == nil || s.shape == t.shape)
+}
+
+// serves says whether the cache holds values a scrape may serve while a refresh runs:
+// built the way t builds them, and younger than max_stale.
+func (t *target) serves(now time.Time) bool {
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.state
+	return s.snap != nil && s.shape == t.shape && now.Sub(s.lastSuccess) <= time.Duration(t.cfg.MaxStale)
 }
 
 // snapshot copies the state, dropping values older than max_stale.
@@ -183,11 +214,17 @@ func (t *target) fetch(e *Exporter) {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
 		return // closing: nothing was sent
 	}
 	now := e.now()
 	start, end := t.cfg.Resolved.Window(now)
-	t.record(e, logger, t.run(ctx, now), start, end)
+	o := t.run(ctx, now)
+	if o.err != nil && ctx.Err() != nil {
+		return // closing: the cache keeps what it served
+	}
+	t.record(e, logger, o, start, end)
 }
 
 // run reads the report through the paging walk: every page goes through the same

@@ -35,6 +35,7 @@ type Exporter struct {
 	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
 	ctx          context.Context
 	close        context.CancelFunc
+	fetches      sync.WaitGroup // in flight
 	logger       log.Logger
 	now          func() time.Time
 	fetchOnApply bool
@@ -82,7 +83,7 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 		t := newTarget(r, f, c)
 		targets = append(targets, t)
 		if fresh && e.fetchOnApply {
-			go t.scrape(context.Background(), e) // shared with any scrape meanwhile
+			t.start(e) // shared with any scrape meanwhile
 		}
 	}
 	e.targets, e.caches = targets, caches

@@ -240,7 +240,7 @@ func TestPagingFailureKeepsTheLastCompleteValues(t *testing.T) {
 	e := New(Options{Now: clock.Now})
 	cfg := testConfig("paged")
 	e.Apply(cfg, p)
-	before := scrape(t, e, context.Background())
+	before := rescrape(t, e, context.Background())
 	first := len(p.bodies)
 
 	p.mu.Lock()
@@ -248,7 +248,7 @@ func TestPagingFailureKeepsTheLastCompleteValues(t *testing.T) {
 	p.rows = pagedRows(200) // the report changed: what pages 1 and 2 hold must not show
 	p.mu.Unlock()
 	clock.Advance(6 * time.Minute)
-	after := scrape(t, e, context.Background())
+	after := rescrape(t, e, context.Background())
 	if n := len(p.bodies) - first; n != 3 {
 		t.Errorf("%d requests in the failing fetch, want 3", n)
 	}

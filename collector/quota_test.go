@@ -58,7 +58,7 @@ func TestQuotaHAPairForAnHour(t *testing.T) {
 	var last exposition
 	for s.clock.Now().Sub(start) < time.Hour {
 		for _, offset := range []time.Duration{7 * time.Second, 8 * time.Second} { // servers A and B
-			x := s.scrape("X-Prometheus-Scrape-Timeout-Seconds", "10")
+			x := s.rescrape("X-Prometheus-Scrape-Timeout-Seconds", "10")
 			last = x
 			scrapes++
 			x.up(t, "team", faultySeconds)
@@ -116,11 +116,11 @@ func TestQuotaSpent(t *testing.T) {
 	start := s.clock.Now()
 	requests := func() int { return s.fake.Count(teamToken) + s.fake.Count(clientsToken) }
 
-	s.probe("team").up(t, "team", faultySeconds) // 2 left
+	s.reprobe("team").up(t, "team", faultySeconds) // 2 left
 	s.clock.Advance(2 * time.Second)
-	s.probe("clients").up(t, "clients", neighbourSeconds) // 1 left
+	s.reprobe("clients").up(t, "clients", neighbourSeconds) // 1 left
 	s.clock.Advance(5 * time.Minute)
-	x := s.probe("team") // the last one: 0 left
+	x := s.reprobe("team") // the last one: 0 left
 	x.up(t, "team", faultySeconds)
 	resetAt := float64(start.Add(time.Hour).Unix())
 	x.want(t, 0, "toggl_api_quota_remaining", "team")
@@ -133,7 +133,7 @@ func TestQuotaSpent(t *testing.T) {
 	lastTeam := s.clock.Now()
 	for s.clock.Now().Before(start.Add(time.Hour - 5*time.Minute)) {
 		s.clock.Advance(5 * time.Minute)
-		x := s.scrape()
+		x := s.rescrape()
 		if n := requests(); n != 3 {
 			t.Fatalf("at +%s: %d requests, want 3: the quota is spent", s.clock.Now().Sub(start), n)
 		}
@@ -164,11 +164,11 @@ func TestQuotaSpent(t *testing.T) {
 	if s.clock.Now().Before(start.Add(time.Hour)) {
 		t.Fatalf("at +%s, before the reset", s.clock.Now().Sub(start))
 	}
-	x = s.probe("team")
+	x = s.reprobe("team")
 	x.up(t, "team", faultySeconds)
 	x.want(t, 2, "toggl_api_quota_remaining", "team")
 	s.clock.Advance(2 * time.Second)
-	s.probe("clients").up(t, "clients", neighbourSeconds)
+	s.reprobe("clients").up(t, "clients", neighbourSeconds)
 	if n := requests(); n != 5 {
 		t.Errorf("%d requests after the reset, want 5", n)
 	}
@@ -182,13 +182,13 @@ func TestQuotaSpent(t *testing.T) {
 // plan gating: it does not stop the next refresh.
 func TestQuota402Fault(t *testing.T) {
 	s := newQuotaStack(t, false)
-	s.probe("team").up(t, "team", faultySeconds)
+	s.reprobe("team").up(t, "team", faultySeconds)
 	s.fake.SetFault(teamToken, togglfake.Fault{Status: http.StatusPaymentRequired, Header: http.Header{
 		togglfake.HeaderQuotaRemaining: {"0"}, togglfake.HeaderQuotaResetsIn: {"1200"},
 	}})
 	s.clock.Advance(5 * time.Minute)
 	resetAt := float64(s.clock.Now().Add(1200 * time.Second).Unix())
-	x := s.probe("team")
+	x := s.reprobe("team")
 	x.down(t, "team", "402")
 	x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "402")
 	x.want(t, 0, "toggl_api_quota_remaining", "team")
@@ -197,7 +197,7 @@ func TestQuota402Fault(t *testing.T) {
 
 	for range 3 { // +10m, +15m, +20m: within the 20 minutes
 		s.clock.Advance(5 * time.Minute)
-		x := s.probe("team")
+		x := s.reprobe("team")
 		x.down(t, "team", "402")
 		x.want(t, faultySeconds, "toggl_report_tracked_seconds", "team")
 		x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "402")
@@ -209,7 +209,7 @@ func TestQuota402Fault(t *testing.T) {
 		t.Fatalf("%d requests, want 2: none while the quota is spent", n)
 	}
 	s.clock.Advance(5 * time.Minute) // +25m: reset
-	x = s.probe("team")
+	x = s.reprobe("team")
 	x.up(t, "team", faultySeconds)
 	if n := s.fake.Count(teamToken); n != 3 {
 		t.Errorf("%d requests, want 3 once the quota window reset", n)
@@ -221,9 +221,9 @@ func TestQuota402Fault(t *testing.T) {
 	// Plan gating: 402 without quota headers blocks nothing.
 	s.fake.SetFault(teamToken, togglfake.Fault{Status: http.StatusPaymentRequired, Body: "This feature requires a paid plan"})
 	s.clock.Advance(5 * time.Minute)
-	s.probe("team").down(t, "team", "402")
+	s.reprobe("team").down(t, "team", "402")
 	s.clock.Advance(5 * time.Minute)
-	x = s.probe("team")
+	x = s.reprobe("team")
 	x.down(t, "team", "402")
 	x.want(t, 3, "toggl_report_fetch_failures_total", "team", "code", "402")
 	if n := s.fake.Count(teamToken); n != 5 {
@@ -235,16 +235,16 @@ func TestQuota402Fault(t *testing.T) {
 // serve the cache with code 429.
 func TestQuota429(t *testing.T) {
 	s := newQuotaStack(t, false)
-	s.probe("team").up(t, "team", faultySeconds)
+	s.reprobe("team").up(t, "team", faultySeconds)
 	s.fake.SetFault(teamToken, togglfake.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"900"}}})
 	s.clock.Advance(5 * time.Minute)
-	x := s.probe("team")
+	x := s.reprobe("team")
 	x.down(t, "team", "429")
 	x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "429")
 	s.fake.SetFault(teamToken, togglfake.Fault{})
 	for range 2 { // +10m, +15m: within the 900 s
 		s.clock.Advance(5 * time.Minute)
-		x := s.scrape()
+		x := s.rescrape()
 		x.down(t, "team", "429")
 		x.want(t, faultySeconds, "toggl_report_tracked_seconds", "team")
 		x.want(t, 1, "toggl_report_fetch_failures_total", "team", "code", "429")
@@ -255,7 +255,7 @@ func TestQuota429(t *testing.T) {
 		t.Fatalf("%d requests, want 2: none during Retry-After", n)
 	}
 	s.clock.Advance(5 * time.Minute) // +20m
-	s.probe("team").up(t, "team", faultySeconds)
+	s.reprobe("team").up(t, "team", faultySeconds)
 	if n := s.fake.Count(teamToken); n != 3 {
 		t.Errorf("%d requests, want 3 after Retry-After", n)
 	}

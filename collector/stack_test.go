@@ -164,6 +164,22 @@ func (s *stack) scrape(headers ...string) exposition {
 	return s.serve(s.exp.MetricsHandler(prometheus.NewRegistry(), s.opts), "/metrics", headers...)
 }
 
+// rescrape and reprobe serve once, wait for the refreshes that started in the
+// background, and serve again: what a refresh did shows from the scrape after it.
+func (s *stack) rescrape(headers ...string) exposition {
+	s.t.Helper()
+	s.scrape(headers...)
+	s.exp.fetches.Wait()
+	return s.scrape(headers...)
+}
+
+func (s *stack) reprobe(name string, headers ...string) exposition {
+	s.t.Helper()
+	s.probe(name, headers...)
+	s.exp.fetches.Wait()
+	return s.probe(name, headers...)
+}
+
 // probe serves /probe?report=name once through ProbeHandler.
 func (s *stack) probe(name string, headers ...string) exposition {
 	s.t.Helper()
