@@ -112,8 +112,16 @@ func run() int {
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	stop := make(chan os.Signal, 2)
 	go func() {
-		for sig := range signals {
-			exporter.Close() // the fetches in flight end now, well within the grace period
+		// Scrapes in flight get half the grace period to finish with their fetches;
+		// then (or at a second signal) the fetches are cut, so that the scrapes answer
+		// from the cache before the grace period ends.
+		for n := 0; ; n++ {
+			sig := <-signals
+			if n == 0 {
+				time.AfterFunc(shutdownGrace/2, exporter.Close)
+			} else {
+				exporter.Close()
+			}
 			stop <- sig
 		}
 	}()
@@ -206,6 +214,7 @@ type clientSettings struct {
 	apiURL           string
 	maxResponseBytes int64
 	requestsPerSec   float64
+	hourlyQuota      int
 }
 
 // source names where the configuration comes from, for the log.
@@ -238,7 +247,7 @@ func (r *reloader) reload() error {
 		return nil
 	}
 	cfg := r.safe.Get()
-	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond}
+	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}
 	if r.client == nil || settings != r.clientOf {
 		// Only a change of the API URL, body limit or request rate makes a new client;
 		// the backoffs and quota blocks are in r.limits, which it shares.
@@ -257,7 +266,7 @@ func (r *reloader) reload() error {
 // newClient returns the client cfg asks for; a nil limits is the client's own.
 func newClient(cfg *config.Config, limits *client.Limits) *client.Client {
 	return client.New(client.Options{BaseURL: cfg.APIURL, UserAgent: program + "/" + version.Version,
-		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, Limits: limits})
+		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, HourlyQuota: cfg.HourlyQuota, Limits: limits})
 }
 
 // startDemo serves the simulated Toggl API on loopback and returns a configuration for

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -75,6 +76,7 @@ type credState struct {
 	// allowance is what Toggl's headers show the plan allows in a window: the latest
 	// X-Toggl-Quota-Remaining plus what was sent in the window; 0 until they come.
 	allowance int
+	answered  bool  // an answer came: from then on no quota header means no known quota
 	remaining int64 // the latest X-Toggl-Quota-Remaining, when hasRemaining
 	hasRemain bool
 	resetAt   time.Time // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
@@ -252,6 +254,7 @@ func (l *Limits) observe(key string, resp *Response) {
 	defer l.mu.Unlock()
 	now := l.now()
 	st := l.state(key, now)
+	st.answered = true
 	q := resp.Quota
 	status := resp.StatusCode
 	success := status >= 200 && status <= 299
@@ -330,15 +333,21 @@ func (c *Client) BlockedUntil(cred Credentials) time.Time {
 type Budget struct {
 	// PerHour is the most requests in any 60 minutes: hourly_quota when set, else nine
 	// tenths of what Toggl's quota headers show the plan allows (of the Free plan's 30
-	// until they come).
+	// until an answer comes). 0 means no known limit: the answers carry no quota header
+	// (an API other than Toggl's, or a proxy that drops them).
 	PerHour int
-	// Learned says PerHour comes from Toggl's headers; Set that it is hourly_quota.
-	Learned, Set bool
+	// Learned says PerHour comes from Toggl's headers; Set that it is hourly_quota;
+	// Enforced that the client holds requests to it (either of them).
+	Learned, Set, Enforced bool
 	// Spent is the requests sent in the last 60 minutes (or about to be, at their pace).
 	Spent int
 	// RoomAt is when the n requests asked about fit in the window; the zero time when
-	// they fit now.
-	RoomAt time.Time
+	// they fit now. MinuteRoomAt is when they fit in a minute's share of the budget
+	// (PerHour/60, or n when more), for spreading refreshes evenly over the hour.
+	RoomAt, MinuteRoomAt time.Time
+	// BlockedUntil is when the backoff of the credential ends (see Client.BlockedUntil);
+	// zero when it is not backing off.
+	BlockedUntil time.Time
 	// Remaining is the latest X-Toggl-Quota-Remaining, when HasRemaining; ResetAt when
 	// Toggl said its window resets (zero when it did not).
 	Remaining    int64
@@ -355,13 +364,25 @@ func (c *Client) Budget(cred Credentials, n int) Budget {
 	st := l.state(c.limitKey(cred), now)
 	b := Budget{Learned: st.allowance > 0 && c.o.HourlyQuota <= 0, Set: c.o.HourlyQuota > 0,
 		Remaining: st.remaining, HasRemaining: st.hasRemain}
-	b.PerHour, _ = st.budget(c.o.HourlyQuota)
-	if at := st.roomAt(now, b.PerHour, n); at.After(now) {
-		b.RoomAt = at
+	b.PerHour, b.Enforced = st.budget(c.o.HourlyQuota)
+	if !b.Enforced && st.answered {
+		b.PerHour = 0
 	}
-	b.Spent = len(st.sent)
+	b.Spent = st.spent(now)
+	if b.PerHour > 0 {
+		if at := st.roomAt(now, b.PerHour, n); at.After(now) {
+			b.RoomAt = at
+		}
+		recent := st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].After(now.Add(-time.Minute)) }):]
+		if over := len(recent) + n - max((b.PerHour+59)/60, n); over > 0 {
+			b.MinuteRoomAt = recent[over-1].Add(time.Minute)
+		}
+	}
 	if st.resetAt.After(now) {
 		b.ResetAt = st.resetAt
+	}
+	if st.blockedUntil.After(now) {
+		b.BlockedUntil = st.blockedUntil
 	}
 	return b
 }

@@ -25,10 +25,10 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/bigreport"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // Benchmarks of the exporter's hot paths, each beside its baseline in the same run; the

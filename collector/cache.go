@@ -8,6 +8,7 @@ import (
 	"errors"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -34,6 +35,8 @@ type target struct {
 	creds   client.Credentials
 	shape   [sha256.Size]byte // what the values are built with: see aggregation
 	cache   *cache
+	// stretched is set once the quota plan has logged that it stretches the report.
+	stretched atomic.Bool
 }
 
 // cache is the cached snapshot of a report and the health of its fetches. It lives as
@@ -62,6 +65,13 @@ type state struct {
 	quotaAt     time.Time     // when that response came
 	periodStart time.Time
 	periodEnd   time.Time
+	// The quota plan's: the refresh interval, whether the period is closed, the requests
+	// a refresh costs (the pages of the latest fetch that got values; 0 before), and
+	// until when a due refresh waits for the budget (zero when it does not).
+	interval  time.Duration
+	closed    bool
+	cost      int
+	waitUntil time.Time
 }
 
 func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
@@ -146,7 +156,10 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 		go func() {
 			defer e.fetches.Done()
 			if !t.fresh(e.now()) { // another fetch may have ended since we looked
-				t.fetch(e)
+				if n, ok := e.admit(t); ok {
+					t.fetch(e)
+					e.release(t, n)
+				}
 			}
 			c.mu.Lock()
 			c.flight = nil
@@ -158,14 +171,18 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 }
 
 // fresh says whether the cache may be served without a fetch: the latest attempt is
-// younger than min_refresh_interval, and its values were built the way t builds them.
+// younger than the planned interval (never shorter than min_refresh_interval) and its
+// values were built the way t builds them, or the refresh waits for the quota.
 func (t *target) fresh(now time.Time) bool {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.state
-	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < time.Duration(t.cfg.MinRefreshInterval) &&
-		(s.snap == nil || s.shape == t.shape)
+	if now.Before(s.waitUntil) {
+		return true
+	}
+	every := max(s.interval, time.Duration(t.cfg.MinRefreshInterval))
+	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < every && (s.snap == nil || s.shape == t.shape)
 }
 
 // serves says whether the cache holds values a scrape may serve while a refresh runs:
@@ -284,6 +301,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	}
 	snap := o.snap
 	s.code, s.message = "", ""
+	s.cost = max(o.pages, 1)
 	s.snap, s.lastSuccess, s.shape = snap, now, t.shape
 	s.series = seriesMetrics(t.name, snap) // once here rather than at every scrape
 	if periodStart.IsZero() {

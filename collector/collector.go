@@ -40,16 +40,21 @@ type Exporter struct {
 	now          func() time.Time
 	fetchOnApply bool
 
-	mu      sync.RWMutex
-	sem     chan struct{}
-	targets []*target // in configuration order
-	caches  map[[sha256.Size]byte]*cache
+	mu          sync.RWMutex
+	sem         chan struct{}
+	hourlyQuota int           // hourly_quota, for fetchers that keep no budget
+	closedEvery time.Duration // closed_refresh_interval
+
+	planMu   sync.Mutex
+	reserved map[string]int // by credential key: the pages of the refreshes admitted and running
+	targets  []*target      // in configuration order
+	caches   map[[sha256.Size]byte]*cache
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
 	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
-		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
+		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -69,9 +74,9 @@ func (e *Exporter) Close() { e.close() }
 // counters; removed reports vanish; new and changed ones start empty.
 func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
 	targets := make([]*target, 0, len(cfg.Reports))
+	var fetch []*target
 	for _, r := range cfg.Reports {
 		key := cacheKey(r, cfg.APIURL)
 		c := e.caches[key]
@@ -83,13 +88,19 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 		t := newTarget(r, f, c)
 		targets = append(targets, t)
 		if fresh && e.fetchOnApply {
-			t.start(e) // shared with any scrape meanwhile
+			fetch = append(fetch, t)
 		}
 	}
 	e.targets, e.caches = targets, caches
+	e.hourlyQuota, e.closedEvery = cfg.HourlyQuota, cmp.Or(time.Duration(cfg.ClosedRefreshInterval), e.closedEvery)
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
 		// Fetches in flight keep the old semaphore; they end within their timeout.
 		e.sem = make(chan struct{}, n)
+	}
+	e.mu.Unlock()
+	e.replan(targets)
+	for _, t := range fetch {
+		t.start(e) // shared with any scrape meanwhile
 	}
 }
 
@@ -128,6 +139,11 @@ type Status struct {
 	HasBillable            bool
 	Complete               bool
 	Pages                  int
+	// The quota plan's refresh interval, and when the next refresh is due (zero before
+	// the first plan); Waiting says the report waits for the hourly API quota until then.
+	Interval    time.Duration
+	NextRefresh time.Time
+	Waiting     bool
 }
 
 // Status returns the state of every report without triggering a fetch.
@@ -135,11 +151,23 @@ func (e *Exporter) Status() []Status {
 	e.mu.RLock()
 	targets := slices.Clone(e.targets)
 	e.mu.RUnlock()
+	e.replan(targets)
 	out := make([]Status, len(targets))
 	for i, t := range targets {
-		v := t.snapshot(e.now())
+		now := e.now()
+		v := t.snapshot(now)
 		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(),
-			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages}
+			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages,
+			Interval: max(v.interval, time.Duration(t.cfg.MinRefreshInterval))}
+		if !v.lastAttempt.IsZero() {
+			st.NextRefresh = v.lastAttempt.Add(st.Interval)
+		}
+		if st.Waiting = now.Before(v.waitUntil); st.Waiting {
+			st.NextRefresh = v.waitUntil
+			if !st.Fetched {
+				st.Message = waitMessage(v.waitUntil)
+			}
+		}
 		if s := v.snap; s != nil {
 			st.Series, st.Complete = s.Len(), s.Complete
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
@@ -156,6 +184,10 @@ func (e *Exporter) Status() []Status {
 	}
 	return out
 }
+
+// refreshIntervalFamily is the quota plan's interval of a report (see plan.go).
+var refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds",
+	"The refresh interval the quota plan gives the report now: min_refresh_interval, closed_refresh_interval for an ended period, or longer to fit the credentials' hourly API quota.")
 
 // UnknownReportError is returned by Collector for a report name that is not configured.
 type UnknownReportError struct{ Name string }
@@ -200,6 +232,10 @@ func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector. Reports are fetched concurrently.
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
+	c.e.mu.RLock()
+	all := slices.Clone(c.e.targets)
+	c.e.mu.RUnlock()
+	c.e.replan(all) // the reports of a credential share its budget, scraped or not
 	views := make([]view, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
@@ -240,6 +276,9 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	}
 	if !v.lastAttempt.IsZero() {
 		gauge(fetchPagesFamily, float64(v.pages))
+	}
+	if v.interval > 0 {
+		gauge(refreshIntervalFamily, v.interval.Seconds())
 	}
 	if v.quota != nil {
 		if v.quota.HasRemaining {

@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // The tests in this file's neighbours (faults, quota, deadlines, leaks, reloads) run the
@@ -125,9 +125,15 @@ func newStack(t *testing.T, wrap func(http.Handler) http.Handler) *stack {
 
 // parseConfig parses YAML in which {{URL}} stands for the fake's URL, with an empty
 // environment (TOGGL_API_TOKEN of the machine running the tests must not leak in).
+//
+// Unless it sets hourly_quota, the budget is one the tests never reach: they look at
+// other things than the quota plan (see plan_test.go).
 func (s *stack) parseConfig(yml string) *config.Config {
 	s.t.Helper()
 	yml = strings.ReplaceAll(yml, "{{URL}}", s.srv.URL)
+	if !strings.Contains(yml, "hourly_quota") {
+		yml = "hourly_quota: 1000000\n" + yml
+	}
 	cfg, err := config.Parse([]byte(yml), s.t.TempDir(), func(string) (string, bool) { return "", false })
 	if err != nil {
 		s.t.Fatalf("config: %v\n%s", err, yml)
@@ -146,6 +152,7 @@ func (s *stack) apply(yml string) *config.Config {
 			UserAgent:         "toggl_exporter/test",
 			MaxResponseBytes:  int64(cfg.MaxResponseBytes),
 			RequestsPerSecond: cfg.RequestsPerSecond,
+			HourlyQuota:       cfg.HourlyQuota,
 			Now:               s.clock.Now,
 		})
 	}

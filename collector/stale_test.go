@@ -14,6 +14,7 @@ var fetchSeries = []string{
 	"toggl_report_fetches_total{", "toggl_report_fetch_duration_seconds{",
 	"toggl_api_quota_remaining{", "toggl_api_quota_reset_timestamp_seconds{",
 	"toggl_report_last_success_timestamp_seconds{", "toggl_report_fetch_pages{",
+	"toggl_report_refresh_interval_seconds{",
 }
 
 // valueSeries returns the series of report that carry its cached figures (values,

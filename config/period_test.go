@@ -359,7 +359,7 @@ func TestClosed(t *testing.T) {
 		{"last_month", nil, time.Date(2026, 3, 2, 0, 0, 0, 0, berlin), true}, // more than a day ago
 		// 2 March 00:30 in Berlin is still 1 March in UTC: the timezone's day counts.
 		{"last_month", nil, time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC), true},
-		{"last_week", nil, time.Date(2026, 3, 3, 9, 0, 0, 0, berlin), true}, // Tuesday: Sunday is two days back
+		{"last_week", nil, time.Date(2026, 3, 3, 9, 0, 0, 0, berlin), true},  // Tuesday: Sunday is two days back
 		{"last_week", nil, time.Date(2026, 3, 2, 9, 0, 0, 0, berlin), false}, // Monday
 		{"yesterday", nil, time.Date(2026, 3, 2, 9, 0, 0, 0, berlin), false},
 		{"this_month", nil, time.Date(2026, 3, 31, 9, 0, 0, 0, berlin), false},
