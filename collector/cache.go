@@ -155,10 +155,19 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 		e.fetches.Add(1)
 		go func() {
 			defer e.fetches.Done()
-			if !t.fresh(e.now()) { // another fetch may have ended since we looked
-				if n, ok := e.admit(t); ok {
+			for !t.fresh(e.now()) { // another fetch may have ended since we looked
+				n, ok, released := e.admit(t)
+				if ok {
 					t.fetch(e)
 					e.release(t, n)
+					break
+				}
+				if released == nil {
+					break
+				}
+				select {
+				case <-released:
+				case <-e.ctx.Done():
 				}
 			}
 			c.mu.Lock()

@@ -46,15 +46,16 @@ type Exporter struct {
 	closedEvery time.Duration // closed_refresh_interval
 
 	planMu   sync.Mutex
-	reserved map[string]int // by credential key: the pages of the refreshes admitted and running
-	targets  []*target      // in configuration order
+	reserved map[string]int           // by credential key: the pages of the refreshes admitted and running
+	released map[string]chan struct{} // by credential key: closed when one of them ends
+	targets  []*target                // in configuration order
 	caches   map[[sha256.Size]byte]*cache
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
 	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
-		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
+		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, released: map[string]chan struct{}{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
 	if e.now == nil {
 		e.now = time.Now
 	}

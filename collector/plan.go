@@ -149,20 +149,19 @@ func (t *target) costKnown() bool {
 }
 
 // admit says whether a refresh of t may start now within its credential's budget, and
-// reserves its n pages until release; else it records until when the report waits. A
-// refresh of a report that has values also waits for a minute's share of the budget.
-func (e *Exporter) admit(t *target) (n int, ok bool) {
+// reserves its n pages until release; else it records until when the report waits and
+// returns a channel closed when a refresh of the credential in flight ends (nil when
+// none is). A refresh of a report that has values also waits for a minute's share of
+// the budget.
+func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 	b, isBudgeter := t.fetcher.(budgeter)
 	if !isBudgeter {
-		return 0, true
+		return 0, true, nil
 	}
 	n = t.cost()
 	k := t.creds.Key()
 	e.planMu.Lock()
 	defer e.planMu.Unlock()
-	if !t.costKnown() && !b.Budget(t.creds, 0).Enforced {
-		n = 1 // before Toggl's headers tell the budget, a first fill reserves its first page
-	}
 	bud := b.Budget(t.creds, n+e.reserved[k])
 	at := bud.RoomAt
 	if t.serves(e.now()) && bud.MinuteRoomAt.After(at) {
@@ -176,24 +175,34 @@ func (e *Exporter) admit(t *target) (n int, ok bool) {
 			at = bud.ResetAt // Toggl says the quota would not hold the refresh
 		}
 	}
+	if !at.IsZero() && e.reserved[k] > 0 {
+		if e.released[k] == nil {
+			e.released[k] = make(chan struct{})
+		}
+		return 0, false, e.released[k]
+	}
 	c := t.cache
 	c.mu.Lock()
 	c.state.waitUntil = at
 	c.mu.Unlock()
 	if !at.IsZero() {
-		return 0, false
+		return 0, false, nil // nothing in flight will make room: a scrape after at will
 	}
 	e.reserved[k] += n
-	return n, true
+	return n, true, nil
 }
 
-// release returns the pages admit reserved for t.
+// release returns the pages admit reserved for t, and wakes the refreshes waiting.
 func (e *Exporter) release(t *target, n int) {
 	e.planMu.Lock()
 	defer e.planMu.Unlock()
 	k := t.creds.Key()
 	if e.reserved[k] -= n; e.reserved[k] <= 0 {
 		delete(e.reserved, k)
+	}
+	if ch := e.released[k]; ch != nil {
+		close(ch) // the refreshes waiting for room look again
+		delete(e.released, k)
 	}
 }
 
