@@ -192,7 +192,33 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover\n", path, len(cfg.Reports), len(cfg.Discover))
+	printPlan(stdout, cfg, time.Now())
 	return 0
+}
+
+// printPlan prints the quota plan of the configured reports, per credential (named by
+// its kind and its reports, never by its secret).
+func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
+	plans := collector.Plan(cfg, now)
+	if len(plans) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "quota plan (each report assumed to cost %d requests a refresh, a detailed report of a team's week; a summary or weekly report costs 1):\n", collector.AssumedPages)
+	for _, p := range plans {
+		budget := fmt.Sprintf("hourly_quota %d", p.Budget)
+		if p.Learned {
+			budget = fmt.Sprintf("%d an hour until Toggl's quota headers tell the plan (hourly_quota unset: nine tenths of the Free plan's 30)", p.Budget)
+		}
+		fmt.Fprintf(w, "  %s credentials of %s: %.0f requests/hour at min_refresh_interval, %.0f planned, against %s\n",
+			p.Kind, strings.Join(p.Reports, ", "), p.PerHour, p.Planned, budget)
+		for _, r := range p.Stretched {
+			closed := ""
+			if r.Closed {
+				closed = " (closed period: closed_refresh_interval)"
+			}
+			fmt.Fprintf(w, "    %s: refreshed every %s, less often than %s%s; raise hourly_quota if your plan allows more\n", r.Name, r.Interval, r.Floor, closed)
+		}
+	}
 }
 
 // reloader loads the configuration file and applies it, through discovery, to the
