@@ -184,3 +184,68 @@ func TestPlanClosedPeriod(t *testing.T) {
 		t.Errorf("the open report was fetched %d times in 10 minutes, want one every scrape", n)
 	}
 }
+
+// BenchmarkQuotaPlan runs one simulated hour of Prometheus scraping every 15 s (a fake
+// clock: an op takes well under a second) and reports the requests the hour cost per
+// credential and those of the first fill (at requests_per_second 1, the seconds until
+// every report has complete data, when the budget holds the fill).
+func BenchmarkQuotaPlan(b *testing.B) {
+	for _, bc := range []struct {
+		name                  string
+		entries, reports      int
+		summary, closed, head string
+	}{
+		{name: "5-detailed-10-pages/premium", entries: 500, reports: 5, head: "hourly_quota: 600\n"},
+		{name: "5-summary/premium", reports: 5, summary: "summary", head: "hourly_quota: 600\n"},
+		{name: "5-detailed-10-pages-2-closed/premium", entries: 500, reports: 5, closed: "last_month", head: "hourly_quota: 600\n"},
+		{name: "5-detailed-10-pages/free", entries: 500, reports: 5, head: "hourly_quota: 27\n"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var hour, fill, complete float64
+			for range b.N {
+				t := &testing.T{}
+				s := newStack(t, nil)
+				b.Cleanup(s.srv.Close)
+				body := togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: bc.entries, Projects: 6, Users: 10})
+				if bc.summary != "" {
+					body = togglfake.SummaryJSON(togglfake.DetailedSpec{Entries: 500, Projects: 6, Users: 10}, "projects", "users")
+				}
+				var yml strings.Builder
+				fmt.Fprintf(&yml, "api_url: {{URL}}\nrequests_per_second: 1000\napi_token: %s\n%sreports:\n", planAPIToken, bc.head)
+				for i := range bc.reports {
+					tok := fmt.Sprintf("tok-plan-%d-0123456789abcdef", i)
+					s.fake.Set(tok, togglfake.Report{Body: body, Paging: &togglfake.Paging{}})
+					fmt.Fprintf(&yml, "  - name: r%d\n    token: %s\n", i, tok)
+					if bc.closed != "" && i < 2 {
+						fmt.Fprintf(&yml, "    period: %s\n", bc.closed)
+					}
+				}
+				s.apply(yml.String())
+				s.rescrape()
+				fill = float64(s.requests())
+				start := s.clock.Now()
+				done := 0
+				for s.clock.Now().Before(start.Add(time.Hour)) {
+					s.clock.Advance(15 * time.Second)
+					x := s.rescrape()
+					if done == 0 && len(x.reports()) == bc.reports {
+						up := 0
+						for _, r := range x.reports() {
+							if v, _ := x.value("toggl_report_up", r); v == 1 {
+								up++
+							}
+						}
+						if up == bc.reports {
+							done = 1
+							complete = s.clock.Now().Sub(start).Seconds()
+						}
+					}
+				}
+				hour = float64(s.requests()) - fill
+			}
+			b.ReportMetric(hour, "requests/hour")
+			b.ReportMetric(fill, "first-fill-requests")
+			b.ReportMetric(complete, "sim-s-until-all-up")
+		})
+	}
+}
