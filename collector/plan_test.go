@@ -3,6 +3,7 @@ package collector
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,9 @@ func TestPlanFreeNever402(t *testing.T) {
 	x = s.rescrape()
 	if n := s.requests(); n <= 20 || n > 27+27 {
 		t.Errorf("%d requests after an hour, want more, within the budget", n)
+	}
+	if up := len(x.reports()) - len(slices.DeleteFunc(x.reports(), func(r string) bool { v, _ := x.value("toggl_report_up", r); return v == 1 })); up <= filled {
+		t.Errorf("%d reports up after an hour, want more than the %d of the first fill", up, filled)
 	}
 	if strings.Contains(s.logs.String(), "402") {
 		t.Errorf("a 402 was met:\n%s", s.logs.String())

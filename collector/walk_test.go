@@ -3,6 +3,7 @@ package collector
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
@@ -63,5 +64,22 @@ func TestWalkFaults(t *testing.T) {
 			x.want(t, w["Support"], "toggl_report_client_tracked_seconds", "hand", "client_id", "202", "client", "Globex")
 			x.want(t, w["urgent"], "toggl_report_tag_tracked_seconds", "hand", "tag_id", "401", "tag", "urgent")
 		})
+	}
+}
+
+// TestWalk100Pages: a report of about 100 pages (of 10 rows, to keep the fake quick),
+// each answered after 15 ms, with max_pages 100 and timeout 1s comes complete: timeout
+// bounds each request, not the walk of some 2 s. One request per page.
+func TestWalk100Pages(t *testing.T) {
+	s := newStack(t, nil)
+	s.fake.Set(pagedToken, togglfake.Report{Body: togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: 980, Projects: 6, Users: 4}), Paging: &togglfake.Paging{Size: 10},
+		Fault: togglfake.Fault{HeaderDelay: 15 * time.Millisecond}})
+	s.apply("api_url: {{URL}}\nrequests_per_second: 1000000\ntimeout: 1s\nreports:\n  - name: paged\n    token: " + pagedToken + "\n    max_pages: 100\n")
+	x := s.rescrape()
+	x.want(t, 1, "toggl_report_up", "paged")
+	x.want(t, 1, "toggl_report_breakdowns_complete", "paged")
+	pages, _ := x.value("toggl_report_fetch_pages", "paged")
+	if n := s.fake.Count(pagedToken); pages < 98 || float64(n) != pages {
+		t.Errorf("%d requests for %g pages, want one per page, 98 or more", n, pages)
 	}
 }
