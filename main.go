@@ -115,8 +115,23 @@ func run() int {
 			_ = reloader.reload() // logged by reload
 		}
 	}()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	stop := make(chan os.Signal, 2)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		// Scrapes in flight get half the grace period to finish with their fetches;
+		// then (or at a second signal) the fetches are cut, so that the scrapes answer
+		// from the cache before the grace period ends.
+		for n := 0; ; n++ {
+			sig := <-signals
+			if n == 0 {
+				time.AfterFunc(shutdownGrace/2, exporter.Close)
+			} else {
+				exporter.Close()
+			}
+			stop <- sig
+		}
+	}()
 
 	routes := site{
 		metricsPath:   *metricsPath,
@@ -186,7 +201,33 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover\n", path, len(cfg.Reports), len(cfg.Discover))
+	printPlan(stdout, cfg, time.Now())
 	return 0
+}
+
+// printPlan prints the quota plan of the configured reports, per credential (named by
+// its kind and its reports, never by its secret).
+func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
+	plans := collector.Plan(cfg, now)
+	if len(plans) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "quota plan (each report assumed to cost %d requests a refresh, a detailed report of a team's week; a summary or weekly report costs 1):\n", collector.AssumedPages)
+	for _, p := range plans {
+		budget := fmt.Sprintf("hourly_quota %d", p.Budget)
+		if p.Learned {
+			budget = fmt.Sprintf("%d an hour until Toggl's quota headers tell the plan (hourly_quota unset: nine tenths of the Free plan's 30)", p.Budget)
+		}
+		fmt.Fprintf(w, "  %s credentials of %s: %.0f requests/hour at min_refresh_interval, %.0f planned, against %s\n",
+			p.Kind, strings.Join(p.Reports, ", "), p.PerHour, p.Planned, budget)
+		for _, r := range p.Stretched {
+			closed := ""
+			if r.Closed {
+				closed = " (closed period: closed_refresh_interval)"
+			}
+			fmt.Fprintf(w, "    %s: refreshed every %s, less often than %s%s; raise hourly_quota if your plan allows more\n", r.Name, r.Interval, r.Floor, closed)
+		}
+	}
 }
 
 // reloader loads the configuration file and applies it, through the listings, to the
@@ -213,6 +254,7 @@ type clientSettings struct {
 	apiURL           string
 	maxResponseBytes int64
 	requestsPerSec   float64
+	hourlyQuota      int
 }
 
 // source names where the configuration comes from, for the log.
@@ -250,7 +292,7 @@ func (r *reloader) reload() error {
 		r.listings.Set(cfg, r.client) // lists again the workspaces whose listing failed
 		return nil
 	}
-	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond}
+	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}
 	if r.client == nil || settings != r.clientOf {
 		// Only a change of the API URL, body limit or request rate makes a new client;
 		// the backoffs and quota blocks are in r.limits, which it shares.
@@ -269,7 +311,7 @@ func (r *reloader) reload() error {
 // newClient returns the client cfg asks for; a nil limits is the client's own.
 func newClient(cfg *config.Config, limits *client.Limits) *client.Client {
 	return client.New(client.Options{BaseURL: cfg.APIURL, UserAgent: program + "/" + version.Version,
-		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, Limits: limits})
+		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, HourlyQuota: cfg.HourlyQuota, Limits: limits})
 }
 
 // startDemo serves the simulated Toggl API on loopback and points r at it: with the

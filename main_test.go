@@ -837,7 +837,7 @@ func slowWorld(t *testing.T, n int, delay time.Duration) (*world, []string, func
 		tok := fmt.Sprintf("tok-slow-%d-0123456789", i)
 		tokens = append(tokens, tok)
 		w.fake.Set(tok, togglfake.Report{Body: fixture(t, "weekly.json")})
-		fmt.Fprintf(&extra, "  - name: slow-%d\n    token: %s\n    min_refresh_interval: 1ms\n    timeout: 1m\n", i, tok)
+		fmt.Fprintf(&extra, "  - name: slow-%d\n    token: %s\n    min_refresh_interval: 1ms\n    max_stale: 1ms\n    timeout: 1m\n", i, tok) // nothing to serve: scrapes wait
 	}
 	w.writeConfig(t, extra.String())
 	slowDown := func(e *exporter) {

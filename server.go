@@ -289,10 +289,12 @@ func (s site) landingPage() http.Handler {
 			description += " (DEMO MODE)"
 			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.demoNote) + `</p>`)
 		}
-		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th></th></tr>")
+		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>")
 		for _, st := range s.exporter.Status() {
 			status := "not fetched yet"
 			switch {
+			case st.Waiting && !st.Fetched:
+				status = st.Message
 			case st.Up:
 				status = "up"
 			case st.Fetched:
@@ -331,8 +333,12 @@ func (s site) landingPage() http.Handler {
 			if st.DiscoveredFrom != 0 {
 				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
 			}
-			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
-				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), html.EscapeString(answer), last, url.QueryEscape(st.Name))
+			refresh := "every " + st.Interval.String()
+			if !st.NextRefresh.IsZero() {
+				refresh += ", next " + st.NextRefresh.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
+				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), html.EscapeString(answer), last, refresh, url.QueryEscape(st.Name))
 		}
 		extra.WriteString("</table>")
 		page, err := web.NewLandingPage(web.LandingConfig{

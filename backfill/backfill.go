@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
@@ -220,55 +219,26 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, 
 	return j.To.AddDate(0, 0, 1), nil
 }
 
-// fetch reads one request page after page into hist, waiting for a spent quota to come
-// back (at most maxQuotaWaits times); it returns the last page's report and the requests
-// sent.
+// fetch reads one request, every page, into hist, waiting for a spent quota to come
+// back (at most maxQuotaWaits times) before asking for the failed page again; it returns
+// the last page's report and the requests sent.
 func fetch(ctx context.Context, r config.Report, body map[string]any, start time.Time, hist *collector.History, o Options) (*client.Report, int, error) {
 	creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}
-	maxPages := cmp.Or(max(r.MaxPages, 0), config.DefaultMaxPages)
-	sent, pages, waits := 0, 0, 0
-	var cursor int64
-	for {
-		rctx, cancel := context.WithTimeout(ctx, time.Duration(cmp.Or(r.Timeout, config.DefaultTimeout)))
-		rep, resp, err := o.Fetcher.Run(rctx, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, hist)
-		cancel()
-		var cerr *client.Error
-		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent) {
-			sent++
+	waits := 0
+	retry := func(ctx context.Context, err error) bool {
+		code := client.Code(err)
+		if (code != "402" && code != "429") || waits >= maxQuotaWaits {
+			return false
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, sent, ctx.Err()
-			}
-			code := client.Code(err)
-			if (code != "402" && code != "429") || waits >= maxQuotaWaits {
-				return nil, sent, err
-			}
-			waits++
-			wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
-			fmt.Fprintf(o.Progress, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
-				r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
-			if err := o.Sleep(ctx, wait); err != nil {
-				return nil, sent, err
-			}
-			continue
-		}
-		pages++
-		next, more, err := hist.Page(start, rep, resp)
-		if err != nil {
-			return nil, sent, err
-		}
-		if !more {
-			return rep, sent, nil
-		}
-		if next <= cursor {
-			return nil, sent, fmt.Errorf("page %d: Toggl's paging cursor does not move on (%d)", pages+1, next)
-		}
-		if pages >= maxPages {
-			return nil, sent, fmt.Errorf("more than max_pages (%d) pages for %d days: raise max_pages for the backfill", maxPages, chunkDays)
-		}
-		cursor = next
-		body = maps.Clone(body)
-		body["first_timestamp"] = next
+		waits++
+		wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
+		fmt.Fprintf(o.Progress, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
+			r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
+		return o.Sleep(ctx, wait) == nil
 	}
+	rep, sent, err := hist.Fetch(ctx, o.Fetcher, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, start, retry)
+	if err != nil && ctx.Err() != nil {
+		return nil, sent, ctx.Err()
+	}
+	return rep, sent, err
 }

@@ -50,6 +50,9 @@ type Options struct {
 	// RequestsPerSecond is the highest request rate per credential (see Credentials.Key).
 	// <= 0 means 1, Toggl's documented per-second limit.
 	RequestsPerSecond float64
+	// HourlyQuota is the most requests per credential in any 60 minutes (hourly_quota);
+	// <= 0 means learned from Toggl's quota headers (see Limits).
+	HourlyQuota int
 	// Limits keeps the rate limits, backoffs and quota blocks, per BaseURL and
 	// credential. Share one between the clients of successive configurations so that
 	// a reload forgets none; nil means a Limits of the client's own.
@@ -114,6 +117,9 @@ type Request struct {
 	// Body overrides the saved parameters (start_date, end_date, grouping...);
 	// nil sends "{}".
 	Body map[string]any
+	// Timeout, if positive, bounds the request from when it may be sent: the wait for
+	// the credential's pace and quota before it is bounded by the context only.
+	Timeout time.Duration
 }
 
 // Response describes Toggl's answer. Run returns one whenever an HTTP response was
@@ -167,7 +173,7 @@ type Quota struct {
 // Rows reach the sink while the body is read: after an error, the sink may have seen
 // some rows of a report that is then not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
-	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText}
+	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
 	body := []byte("{}")
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
@@ -195,6 +201,7 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 type exchange struct {
 	rd      func() redactor
 	safeURL string
+	timeout time.Duration // bounds the request once it may be sent; 0 for none
 }
 
 // fail redacts e, its message and its cause, and returns it.
@@ -225,8 +232,14 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 		req.SetBasicAuth(user, pass)
 	}
 	key := c.limitKey(cred)
-	if e := c.o.Limits.wait(ctx, key, rate.Limit(c.o.RequestsPerSecond)); e != nil {
+	if e := c.o.Limits.wait(ctx, key, rate.Limit(c.o.RequestsPerSecond), c.o.HourlyQuota); e != nil {
 		return nil, x.fail(e)
+	}
+	if x.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, x.timeout)
+		defer cancel()
+		req = req.WithContext(ctx)
 	}
 	start := time.Now()
 	resp, err := c.o.HTTPClient.Do(req)

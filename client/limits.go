@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -19,7 +21,13 @@ import (
 //     up to 1h, the length of Toggl's window);
 //   - after a 429, nothing until Retry-After, else for an exponential backoff with jitter
 //     (1s, 2s, 4s... up to 5m, each drawn in [d/2, d]), reset by a success;
-//   - after any other error answer with Retry-After (a 503, say), nothing until then.
+//   - after any other error answer with Retry-After (a 503, say), nothing until then;
+//   - at most the budget in any 60 minutes (Toggl's sliding quota window): hourly_quota
+//     when set, else nine tenths of what Toggl's headers show the plan allows
+//     (X-Toggl-Quota-Remaining plus what was sent in the window), a tenth being left for
+//     the user's other use of the API. Until the headers come the budget is nine tenths
+//     of the Free plan's 30; it is then a plan (see Budget), not enforced here, so that an
+//     API that sends no quota headers is never held up by a guess.
 //
 // A 402 whose X-Toggl-Quota-Remaining is above 0, or that has no quota header at all, is
 // plan gating ("this workspace needs a paid feature"): waiting would not help, so it
@@ -31,7 +39,12 @@ const (
 	quotaBackoffStart = time.Minute
 	minBlock          = time.Second // a reset "in 0 seconds" still waits a moment
 	idleForget        = 2 * time.Hour
+	quotaWindow       = time.Hour // Toggl's sliding quota window
 )
+
+// FreePlanPerHour is the requests an hour of Toggl's Free plan: what a credential is
+// assumed to afford until Toggl's quota headers tell.
+const FreePlanPerHour = 30
 
 // Limits keeps the upstream etiquette per API URL and credential key. One Limits lives
 // for the life of the process and is shared by every Client made with it (see
@@ -57,6 +70,51 @@ type credState struct {
 	strikes      int    // consecutive 429s without success
 	quotaStrikes int    // consecutive quota blocks without a known reset time
 	lastUsed     time.Time
+	// sent are when the requests of the last quotaWindow left (or will, once their pace
+	// allows), oldest first.
+	sent []time.Time
+	// allowance is what Toggl's headers show the plan allows in a window: the latest
+	// X-Toggl-Quota-Remaining plus what was sent in the window; 0 until they come.
+	allowance int
+	answered  bool  // an answer came: from then on no quota header means no known quota
+	remaining int64 // the latest X-Toggl-Quota-Remaining, when hasRemaining
+	hasRemain bool
+	resetAt   time.Time // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
+}
+
+// spent drops the sends that left the window at now and returns how many remain.
+func (st *credState) spent(now time.Time) int {
+	i := 0
+	for i < len(st.sent) && !st.sent[i].Add(quotaWindow).After(now) {
+		i++
+	}
+	st.sent = st.sent[i:]
+	return len(st.sent)
+}
+
+// budget is the requests st may spend in any quotaWindow, set being hourly_quota (<= 0
+// when unset); enforced says whether wait holds requests to it.
+func (st *credState) budget(set int) (n int, enforced bool) {
+	if set > 0 {
+		return set, true
+	}
+	a := st.allowance
+	if a <= 0 {
+		a = FreePlanPerHour
+	}
+	return max(a-a/10, 1), st.allowance > 0
+}
+
+// roomAt is when n more requests fit in a budget of b at now: now when they do.
+func (st *credState) roomAt(now time.Time, b, n int) time.Time {
+	over := st.spent(now) + n - b // the sends that must leave the window first
+	switch {
+	case over <= 0:
+		return now
+	case over > len(st.sent):
+		return now.Add(quotaWindow) // more than the budget at once: a whole window
+	}
+	return st.sent[over-1].Add(quotaWindow)
 }
 
 // NewLimits returns an empty Limits on the clock now (nil means time.Now).
@@ -121,10 +179,11 @@ func (st *credState) blocked(now time.Time) *Error {
 	}
 }
 
-// wait returns nil when a request for key may be sent at rps: after waiting for the
-// rate limit, or at once. It fails without waiting while key is blocked, and when ctx
-// would end before the rate limit allows the request.
-func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit) *Error {
+// wait returns nil when a request for key may be sent at rps within the hourly quota
+// (hourly_quota; <= 0 means learned): after waiting for room in the quota window and for
+// the rate limit, or at once. It fails without waiting while key is blocked, and when
+// ctx would end before the request may be sent.
+func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int) *Error {
 	l.mu.Lock()
 	now := l.now()
 	st := l.state(key, now)
@@ -139,25 +198,49 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit) *Error {
 		l.mu.Unlock()
 		return notSent(err.Error(), err)
 	}
+	if b, enforced := st.budget(quota); enforced {
+		if at := st.roomAt(now, b, 1); at.After(now) {
+			l.mu.Unlock()
+			if e := l.pause(ctx, at.Sub(now), fmt.Sprintf("the hourly quota of these credentials (%d requests) allows the next request at %s",
+				b, at.UTC().Format(time.RFC3339))); e != nil {
+				return e
+			}
+			return l.wait(ctx, key, rps, quota) // others may have taken the room meanwhile
+		}
+	}
 	r := st.limiter.ReserveN(now, 1)
-	l.mu.Unlock()
 	delay := r.DelayFrom(now)
+	at := now.Add(delay)
+	st.sent = append(st.sent, at)
+	l.mu.Unlock()
 	if delay <= 0 {
 		return nil
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
-		r.CancelAt(now)
-		return notSent(fmt.Sprintf("the rate limit of these credentials allows the next request in %s, after the deadline",
-			delay.Round(time.Millisecond)), context.DeadlineExceeded)
-	}
-	if err := l.sleep(ctx, delay); err != nil {
+	if e := l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond))); e != nil {
+		l.mu.Lock()
 		r.CancelAt(l.now())
-		return notSent("waiting for the rate limit: "+err.Error(), err)
+		if i := slices.Index(st.sent, at); i >= 0 {
+			st.sent = slices.Delete(st.sent, i, i+1)
+		}
+		l.mu.Unlock()
+		return e
 	}
 	// A request that went while this one waited may have blocked the credential.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return st.blocked(l.now())
+}
+
+// pause waits d for the reason why, unless ctx would end first: waiting for the pace or
+// the quota sends nothing and is no failure, but a deadline that ends it is.
+func (l *Limits) pause(ctx context.Context, d time.Duration, why string) *Error {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return notSent(why+", after the deadline", context.DeadlineExceeded)
+	}
+	if err := l.sleep(ctx, d); err != nil {
+		return notSent("waiting: "+why+": "+err.Error(), err)
+	}
+	return nil
 }
 
 // notSent is the error of a request given up before it was sent, as ctx ended.
@@ -171,11 +254,21 @@ func (l *Limits) observe(key string, resp *Response) {
 	defer l.mu.Unlock()
 	now := l.now()
 	st := l.state(key, now)
+	st.answered = true
 	q := resp.Quota
 	status := resp.StatusCode
 	success := status >= 200 && status <= 299
 	if success {
 		st.strikes = 0
+	}
+	if q.HasRemaining {
+		// Toggl's plans allow at least Free's 30; an answer with little remaining says
+		// that much was spent (maybe by others), not that the plan is smaller.
+		st.allowance = max(int(min(q.Remaining, 1<<20))+st.spent(now), FreePlanPerHour)
+		st.remaining, st.hasRemain = q.Remaining, true
+	}
+	if q.HasResetsIn {
+		st.resetAt = now.Add(q.ResetsIn)
 	}
 	exhausted := q.HasRemaining && q.Remaining <= 0
 	quota402 := status == 402 && (exhausted || (!q.HasRemaining && q.HasResetsIn))
@@ -234,4 +327,62 @@ func (c *Client) BlockedUntil(cred Credentials) time.Time {
 		return time.Time{}
 	}
 	return st.blockedUntil
+}
+
+// Budget is what a credential may spend in Toggl's quota window, as the client sees it.
+type Budget struct {
+	// PerHour is the most requests in any 60 minutes: hourly_quota when set, else nine
+	// tenths of what Toggl's quota headers show the plan allows (of the Free plan's 30
+	// until an answer comes). 0 means no known limit: the answers carry no quota header
+	// (an API other than Toggl's, or a proxy that drops them).
+	PerHour int
+	// Learned says PerHour comes from Toggl's headers; Set that it is hourly_quota;
+	// Enforced that the client holds requests to it (either of them).
+	Learned, Set, Enforced bool
+	// Spent is the requests sent in the last 60 minutes (or about to be, at their pace).
+	Spent int
+	// RoomAt is when the n requests asked about fit in the window; the zero time when
+	// they fit now. MinuteRoomAt is when they fit in a minute's share of the budget
+	// (PerHour/60, or n when more), for spreading refreshes evenly over the hour.
+	RoomAt, MinuteRoomAt time.Time
+	// BlockedUntil is when the backoff of the credential ends (see Client.BlockedUntil);
+	// zero when it is not backing off.
+	BlockedUntil time.Time
+	// Remaining is the latest X-Toggl-Quota-Remaining, when HasRemaining; ResetAt when
+	// Toggl said its window resets (zero when it did not).
+	Remaining    int64
+	HasRemaining bool
+	ResetAt      time.Time
+}
+
+// Budget returns the quota budget of cred and when n more requests fit in it.
+func (c *Client) Budget(cred Credentials, n int) Budget {
+	l := c.o.Limits
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	st := l.state(c.limitKey(cred), now)
+	b := Budget{Learned: st.allowance > 0 && c.o.HourlyQuota <= 0, Set: c.o.HourlyQuota > 0,
+		Remaining: st.remaining, HasRemaining: st.hasRemain}
+	b.PerHour, b.Enforced = st.budget(c.o.HourlyQuota)
+	if !b.Enforced && st.answered {
+		b.PerHour = 0
+	}
+	b.Spent = st.spent(now)
+	if b.PerHour > 0 {
+		if at := st.roomAt(now, b.PerHour, n); at.After(now) {
+			b.RoomAt = at
+		}
+		recent := st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].After(now.Add(-time.Minute)) }):]
+		if over := len(recent) + n - max((b.PerHour+59)/60, n); over > 0 {
+			b.MinuteRoomAt = recent[over-1].Add(time.Minute)
+		}
+	}
+	if st.resetAt.After(now) {
+		b.ResetAt = st.resetAt
+	}
+	if st.blockedUntil.After(now) {
+		b.BlockedUntil = st.blockedUntil
+	}
+	return b
 }

@@ -144,14 +144,19 @@ type Aggregator struct {
 	// hold it; untagged is the time of detailed rows with no tag.
 	entries  int
 	untagged float64
-	// What the page being read holds: its rows (duplicates included), the latest start
-	// of their first entries (Toggl's order; the cursor when Toggl pages silently), and
-	// the ids of the entries of the rows that start then. Only those can come again: the
-	// next page starts at that time. prev holds them for the page before.
-	pageRows   int
-	pageLast   time.Time
-	last, prev map[int64]bool
-	unknown    []string // fields of the pages read that the decoder did not know, sorted
+	// Paging (see endPage): the rows of the page being read (duplicates included) and
+	// the latest start of their first entries (the cursor when Toggl pages silently);
+	// the id of every time entry counted, on any page, and the cursor the page being
+	// read was asked at; the dictionaries of every page, and the page they last came
+	// from (the first page's are used as they are until a second comes).
+	pageRows  int
+	pageLast  time.Time
+	seen      map[int64]struct{}
+	cursor    time.Time
+	dict      client.Dictionaries
+	dictPages int
+	ended     *client.Report
+	unknown   []string // fields of the pages read that the decoder did not know, sorted
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means
@@ -163,7 +168,7 @@ func newAggregator(cfg config.Report) *Aggregator {
 	}
 	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
 		pairs: slices.Contains(breakdowns, ProjectUsers), byBlock: map[string]map[string]dimension{},
-		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, last: map[int64]bool{}, prev: map[int64]bool{}}
+		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]struct{}{}}
 }
 
 // in makes block the one whose breakdowns a.dim returns, and counts a row of it with
@@ -211,30 +216,29 @@ func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
 	return e
 }
 
-// newEntries returns the seconds of the row's time entries that the page before did not
-// hold (each clamped at 0, so that a running entry never lowers a total), notes its
-// running entries, and says false when every entry was counted before. Memory stays that
-// of the entries sharing one start, however many rows the report has.
+// newEntries returns the seconds of the row's time entries not counted before (each
+// clamped at 0, so that a running entry never lowers a total), notes its running
+// entries, and says false when every entry was counted before. An entry counts once by
+// its id, on whatever page and in whatever row it comes again; one without an id is
+// not counted again when it starts before the cursor of its page (an earlier page held
+// it). Memory is the set of ids: a few bytes an entry (see docs/performance.md).
 func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
 	if len(r.TimeEntries) == 0 {
 		return max(r.Seconds, 0), true
 	}
-	start := r.TimeEntries[0].Start
-	if start.After(a.pageLast) {
+	if start := r.TimeEntries[0].Start; start.After(a.pageLast) {
 		a.pageLast = start
-		clear(a.last)
 	}
-	atLast := start.Equal(a.pageLast)
 	var sec int64
 	fresh := false
 	for _, te := range r.TimeEntries {
 		if te.ID != 0 {
-			if atLast {
-				a.last[te.ID] = true
-			}
-			if a.prev[te.ID] {
+			if _, dup := a.seen[te.ID]; dup {
 				continue
 			}
+			a.seen[te.ID] = struct{}{}
+		} else if te.Start.Before(a.cursor) {
+			continue
 		}
 		fresh = true
 		a.entries++
@@ -316,31 +320,55 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 	a.groups = append(a.groups, c)
 }
 
-// nextPage says where the page after the one just read starts (a Unix time for
-// first_timestamp), and false when there is none to ask for: the report is not paged,
-// the page was empty, or Toggl's headers say it was the last. Toggl may also page
-// without saying so: a full page (X-Page-Size rows, or 50) whose rows fall short of the
-// totals continues from its latest entry's start.
-func (a *Aggregator) nextPage(rep *client.Report, resp *client.Response) (int64, bool) {
+// endPage implements pager: it keeps the page's dictionaries and says where the page
+// after the one just read starts (a Unix time for first_timestamp), and false when there
+// is none to ask for: the report is not paged, the page was empty, or Toggl's headers
+// say it was the last. Toggl may also page without saying so: a full page (X-Page-Size
+// rows, or 50) whose rows fall short of the totals continues from its latest entry's
+// start.
+func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	a.noteUnknown(rep)
 	rows, last := a.pageRows, a.pageLast
 	a.pageRows, a.pageLast = 0, time.Time{}
-	a.prev, a.last = a.last, a.prev
-	clear(a.last)
+	a.addDictionaries(rep)
 	if rep.Block != client.BlockDetailed || rows == 0 {
 		return 0, false
 	}
+	next := last.Unix()
 	if resp != nil && resp.Next.Has {
-		return resp.Next.Timestamp, true
+		next = resp.Next.Timestamp
+	} else {
+		size := defaultPageSize
+		if resp != nil && resp.PageSize > 0 {
+			size = resp.PageSize
+		}
+		if rows < size || last.IsZero() || a.complete(rep) {
+			return 0, false
+		}
 	}
-	size := defaultPageSize
-	if resp != nil && resp.PageSize > 0 {
-		size = resp.PageSize
+	a.cursor = time.Unix(next, 0)
+	return next, true
+}
+
+// addDictionaries adds the dictionaries of a page to those of the pages before. The
+// first page's are kept as they are: most reports have one page, and copying is for
+// the second.
+func (a *Aggregator) addDictionaries(rep *client.Report) {
+	if rep == a.ended {
+		return
 	}
-	if rows < size || last.IsZero() || a.complete(rep) {
-		return 0, false
+	a.ended = rep
+	a.dictPages++
+	switch a.dictPages {
+	case 1:
+		a.dict = rep.Dictionaries
+		return
+	case 2:
+		first := a.dict
+		a.dict = client.Dictionaries{}
+		mergeDictionaries(&a.dict, &first)
 	}
-	return last.Unix(), true
+	mergeDictionaries(&a.dict, &rep.Dictionaries)
 }
 
 // noteUnknown adds the fields of a page that the decoder did not know to those of the
@@ -429,9 +457,13 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 	}
 }
 
-// finish builds the snapshot of the report from the sums and the report's totals and
-// dictionaries. The Aggregator must not be used afterwards.
+// finish builds the snapshot of the report from the sums, the report's totals and the
+// dictionaries of every page. The Aggregator must not be used afterwards.
 func (a *Aggregator) finish(r *client.Report) *Snapshot {
+	a.addDictionaries(r)
+	whole := *r // the names of every page
+	whole.Dictionaries = a.dict
+	r = &whole
 	a.dims = a.byBlock[r.Block]
 	if a.dims == nil {
 		a.dims = map[string]dimension{}

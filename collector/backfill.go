@@ -2,6 +2,7 @@ package collector
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -23,10 +24,11 @@ import (
 // their per-day arrays; a summary report has no dated rows, so a History of a summary
 // report holds one request, made for exactly the window of one day.
 type History struct {
-	cfg  config.Report
-	loc  *time.Location
-	page *Aggregator // of the request being read: counts pages, knows the paging cursor
-	seen map[int64]bool
+	cfg   config.Report
+	loc   *time.Location
+	page  *Aggregator // of the request being read: counts pages, knows the paging cursor
+	seen  map[int64]bool
+	start time.Time // the first day of the request being read
 
 	detailed []keptRow
 	weekly   []keptWeek
@@ -92,53 +94,51 @@ func (h *History) WeeklyRow(r *client.WeeklyRow) {
 // SummaryGroup implements client.Sink.
 func (h *History) SummaryGroup(g *client.SummaryGroup) { h.page.SummaryGroup(g) }
 
-// Page records the end of one page of a request whose first day is start (the first
-// day of a weekly report's per-day arrays), and says where the next page of the same
-// request starts (first_timestamp), if there is one. After the last page it checks that
-// the request's rows add up to its totals: missing rows would make wrong history.
-func (h *History) Page(start time.Time, rep *client.Report, resp *client.Response) (next int64, more bool, err error) {
+// endPage implements pager: it dates the weekly rows of the page by the request's first
+// day, keeps the page's dictionaries, and says where the next page starts.
+func (h *History) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	h.rep = rep // a summary report's values are this response's: see Values
 	if rep.Block == client.BlockSummary {
-		return 0, false, nil
+		return 0, false
 	}
-	h.mergeDictionaries(&rep.Dictionaries)
+	mergeDictionaries(&h.dict, &rep.Dictionaries)
 	if rep.Totals != nil && rep.Totals.BillableAmountInCents != nil {
 		h.hasAmount = true
 	}
-	start = DayStart(start, h.loc)
 	for _, r := range h.pending {
-		h.weekly = append(h.weekly, keptWeek{row: r, start: start})
+		h.weekly = append(h.weekly, keptWeek{row: r, start: h.start})
 	}
 	h.pending = h.pending[:0]
+	return h.page.endPage(rep, resp)
+}
+
+// Fetch reads one request whose first day is start (the first day of a weekly report's
+// per-day arrays), every page, through the server's paging walk; retry, when set, may
+// wait and ask for a failed page again. It returns the last page's report and the
+// requests sent. The request's rows must add up to its totals: missing rows would make
+// wrong history.
+func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, start time.Time, retry func(context.Context, error) bool) (*client.Report, int, error) {
+	h.start = DayStart(start, h.loc)
+	h.pending = h.pending[:0]
+	h.page = newAggregator(h.cfg) // each request pages on its own
+	w := walker{f: f, timeout: time.Duration(cmp.Or(h.cfg.Timeout, config.DefaultTimeout)), maxPages: maxPages(h.cfg), retry: retry}.walk(ctx, req, h)
 	agg := h.page
-	if next, more := agg.nextPage(rep, resp); more {
-		return next, true, nil
+	if w.err != nil {
+		return nil, w.sent, w.err
 	}
-	h.page = newAggregator(h.cfg) // the next request pages on its own
-	if rep.Totals != nil && !agg.complete(rep) {
-		return 0, false, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing (raise max_pages?)",
-			start.Format(time.DateOnly), agg.summed[rep.Block], rep.Totals.Seconds)
+	rep := w.rep
+	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(rep) {
+		why := ""
+		switch w.stop {
+		case "max_pages":
+			why = fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(h.cfg))
+		case "cursor":
+			why = " as Toggl's paging cursor went back to a page already read"
+		}
+		return nil, w.sent, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing%s",
+			h.start.Format(time.DateOnly), agg.summed[rep.Block], rep.Totals.Seconds, why)
 	}
-	return 0, false, nil
-}
-
-// mergeDictionaries keeps the entities of every response: each may name only those of
-// its own days.
-func (h *History) mergeDictionaries(d *client.Dictionaries) {
-	h.dict.Projects = merged(h.dict.Projects, d.Projects)
-	h.dict.Tasks = merged(h.dict.Tasks, d.Tasks)
-	h.dict.Clients = merged(h.dict.Clients, d.Clients)
-	h.dict.Users = merged(h.dict.Users, d.Users)
-	h.dict.Tags = merged(h.dict.Tags, d.Tags)
-	h.dict.UserGroups = merged(h.dict.UserGroups, d.UserGroups)
-}
-
-func merged[V any](dst, src map[int64]V) map[int64]V {
-	if dst == nil {
-		dst = map[int64]V{}
-	}
-	maps.Copy(dst, src)
-	return dst
+	return rep, w.sent, nil
 }
 
 // EndOfDay is the last second of day in loc: when the backfilled values of day are

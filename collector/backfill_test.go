@@ -73,7 +73,7 @@ func valueLines(t *testing.T, ms []prometheus.Metric) []string {
 	skip := map[string]bool{}
 	for _, f := range []*family{upFamily, errorFamily, failuresFamily, fetchesFamily, lastSuccessFamily, fetchDurationFamily,
 		fetchPagesFamily, completeFamily, infoFamily, periodStartFamily, periodEndFamily, quotaRemainingFamily, quotaResetFamily,
-		runningFamily, runningStartFamily} {
+		runningFamily, runningStartFamily, refreshIntervalFamily} {
 		skip[f.desc.String()] = true
 	}
 	var lines []string
@@ -118,19 +118,8 @@ func TestBackfillEqualsLive(t *testing.T) {
 			for s := first; !s.After(DayStart(to, loc)); s = s.AddDate(0, 0, 7) {
 				chunks++
 				body := map[string]any{"start_date": s.Format(time.DateOnly), "end_date": s.AddDate(0, 0, 6).Format(time.DateOnly)}
-				for {
-					rep, resp, err := h.fetcher.Run(context.Background(), client.Request{Token: rc.Resolved.Token, Body: body}, hist)
-					if err != nil {
-						t.Fatal(err)
-					}
-					next, more, err := hist.Page(s, rep, resp)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !more {
-						break
-					}
-					body["first_timestamp"] = next
+				if _, _, err := hist.Fetch(context.Background(), h.fetcher, client.Request{Token: rc.Resolved.Token, Body: body}, s, nil); err != nil {
+					t.Fatal(err)
 				}
 			}
 			if n := h.fake.Count(historyToken); tc.typ == "weekly" && n != chunks {
@@ -149,6 +138,9 @@ func TestBackfillEqualsLive(t *testing.T) {
 					t.Fatal(err)
 				}
 				ch := make(chan prometheus.Metric, 1000)
+				c.Collect(ch) // starts the day's refresh, serves the day before's values
+				e.fetches.Wait()
+				ch = make(chan prometheus.Metric, 1000)
 				c.Collect(ch)
 				close(ch)
 				var live []prometheus.Metric
@@ -187,8 +179,10 @@ func TestBackfillEqualsLive(t *testing.T) {
 func TestBackfillUndatedRows(t *testing.T) {
 	cfg := historyConfig(t, "detailed", "today")
 	h := NewHistory(cfg.Reports[0])
-	h.DetailedRow(&client.DetailedRow{UserID: 1, Seconds: 60})
-	if _, _, err := h.Page(time.Now(), &client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 60}}, &client.Response{}); err != nil {
+	if _, _, err := h.Fetch(context.Background(), fetchFunc(func(_ context.Context, _ client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+		sink.DetailedRow(&client.DetailedRow{UserID: 1, Seconds: 60})
+		return &client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 60}}, &client.Response{}, nil
+	}), client.Request{}, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Values(time.Now()); err == nil || !strings.Contains(err.Error(), "no time entries") {
@@ -200,9 +194,17 @@ func TestBackfillUndatedRows(t *testing.T) {
 func TestBackfillMissingRows(t *testing.T) {
 	cfg := historyConfig(t, "weekly", "this_week")
 	h := NewHistory(cfg.Reports[0])
-	h.WeeklyRow(&client.WeeklyRow{UserID: 1, Seconds: []int64{60, 0, 0, 0, 0, 0, 0}})
-	_, _, err := h.Page(time.Now(), &client.Report{Type: "weekly", Block: client.BlockWeekly, Totals: &client.Totals{Seconds: 7200}}, &client.Response{})
+	_, _, err := h.Fetch(context.Background(), fetchFunc(func(_ context.Context, _ client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+		sink.WeeklyRow(&client.WeeklyRow{UserID: 1, Seconds: []int64{60, 0, 0, 0, 0, 0, 0}})
+		return &client.Report{Type: "weekly", Block: client.BlockWeekly, Totals: &client.Totals{Seconds: 7200}}, &client.Response{}, nil
+	}), client.Request{}, time.Now(), nil)
 	if err == nil || !strings.Contains(err.Error(), "rows are missing") {
-		t.Errorf("Page = %v, want an error about missing rows", err)
+		t.Errorf("Fetch = %v, want an error about missing rows", err)
 	}
+}
+
+type fetchFunc func(context.Context, client.Request, client.Sink) (*client.Report, *client.Response, error)
+
+func (f fetchFunc) Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+	return f(ctx, req, sink)
 }

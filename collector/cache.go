@@ -9,12 +9,12 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -36,14 +36,16 @@ type target struct {
 	creds   client.Credentials
 	shape   [sha256.Size]byte // what the values are built with: see aggregation
 	cache   *cache
+	// stretched is set once the quota plan has logged that it stretches the report.
+	stretched atomic.Bool
 }
 
 // cache is the cached snapshot of a report and the health of its fetches. It lives as
 // long as the report's request (see cacheKey) stays the same across reloads.
 type cache struct {
-	sf    singleflight.Group
-	mu    sync.Mutex
-	state state
+	mu     sync.Mutex
+	state  state
+	flight chan struct{} // closed when the fetch in flight ends; nil when none is
 }
 
 // state is what a scrape serves of a target.
@@ -65,6 +67,13 @@ type state struct {
 	quotaAt     time.Time     // when that response came
 	periodStart time.Time
 	periodEnd   time.Time
+	// The quota plan's: the refresh interval, whether the period is closed, the requests
+	// a refresh costs (the pages of the latest fetch that got values; 0 before), and
+	// until when a due refresh waits for the budget (zero when it does not).
+	interval  time.Duration
+	closed    bool
+	cost      int
+	waitUntil time.Time
 }
 
 func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
@@ -116,37 +125,85 @@ type view struct {
 	timedOut bool
 }
 
-// scrape returns the state to serve, triggering a fetch when the cache is older than
-// min_refresh_interval. Concurrent scrapes share one fetch. It waits for the fetch at
-// most until ctx is done; the fetch then goes on in the background and fills the cache.
+// scrape returns the state to serve, starting a fetch when a refresh is due.
+// Concurrent scrapes share one fetch. A scrape never waits for Toggl when the cache holds
+// values to serve: the fetch runs in the background. Only with nothing to serve does it
+// wait, at most until ctx is done; the fetch then goes on and fills the cache.
 func (t *target) scrape(ctx context.Context, e *Exporter) view {
 	if !t.fresh(e.now()) {
-		ch := t.cache.sf.DoChan("fetch", func() (any, error) {
-			if !t.fresh(e.now()) { // another fetch may have ended since we looked
-				t.fetch(e)
+		done := t.start(e)
+		if !t.serves(e.now()) {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				v := t.snapshot(e.now())
+				v.timedOut = true
+				return v
 			}
-			return nil, nil
-		})
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			v := t.snapshot(e.now())
-			v.timedOut = true
-			return v
 		}
 	}
 	return t.snapshot(e.now())
 }
 
+// start starts a fetch in the background unless one is in flight, and returns the
+// channel closed when the fetch in flight ends.
+func (t *target) start(e *Exporter) <-chan struct{} {
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flight == nil {
+		done := make(chan struct{})
+		c.flight = done
+		e.fetches.Add(1)
+		go func() {
+			defer e.fetches.Done()
+			for !t.fresh(e.now()) { // another fetch may have ended since we looked
+				n, ok, released := e.admit(t)
+				if ok {
+					t.fetch(e)
+					e.release(t, n)
+					break
+				}
+				if released == nil {
+					break
+				}
+				select {
+				case <-released:
+				case <-e.ctx.Done():
+				}
+			}
+			c.mu.Lock()
+			c.flight = nil
+			c.mu.Unlock()
+			close(done)
+		}()
+	}
+	return c.flight
+}
+
 // fresh says whether the cache may be served without a fetch: the latest attempt is
-// younger than min_refresh_interval, and its values were built the way t builds them.
+// younger than the planned interval (never shorter than min_refresh_interval) and its
+// values were built the way t builds them, or the refresh waits for the quota.
 func (t *target) fresh(now time.Time) bool {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.state
-	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < time.Duration(t.cfg.MinRefreshInterval) &&
-		(s.snap == nil || s.shape == t.shape)
+	if now.Before(s.waitUntil) {
+		return true
+	}
+	every := max(s.interval, time.Duration(t.cfg.MinRefreshInterval))
+	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < every && (s.snap == nil || s.shape == t.shape)
+}
+
+// serves says whether the cache holds values a scrape may serve while a refresh runs:
+// built the way t builds them, and younger than max_stale.
+func (t *target) serves(now time.Time) bool {
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.state
+	return s.snap != nil && s.shape == t.shape && now.Sub(s.lastSuccess) <= time.Duration(t.cfg.MaxStale)
 }
 
 // snapshot copies the state, dropping values older than max_stale.
@@ -172,11 +229,12 @@ type outcome struct {
 	pages int
 }
 
-// fetch runs the report once, bounded by the report's timeout and the exporter's
-// concurrency limit, and records the outcome.
+// fetch runs the report once, within the exporter's concurrency limit, and records the
+// outcome. It runs for the exporter's lifetime: timeout bounds each request, and waiting
+// for a fetch slot or the pace sends nothing and is no failure; Close ends the waits and
+// the request in flight.
 func (t *target) fetch(e *Exporter) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(t.cfg.Timeout))
-	defer cancel()
+	ctx := e.ctx
 	logger := log.With(e.logger, "report", t.name)
 
 	sem := e.slots()
@@ -184,46 +242,31 @@ func (t *target) fetch(e *Exporter) {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
-		t.record(e, logger, outcome{err: &client.Error{Code: client.CodeTimeout, Message: "waited too long for a free fetch slot (max_concurrent_fetches)", NotSent: true}}, time.Time{}, time.Time{})
-		return
+	}
+	if ctx.Err() != nil {
+		return // closing: nothing was sent
 	}
 	now := e.now()
 	start, end := t.cfg.Resolved.Window(now)
-	t.record(e, logger, t.run(ctx, now), start, end)
+	o := t.run(ctx, now)
+	if o.err != nil && ctx.Err() != nil {
+		return // closing: the cache keeps what it served
+	}
+	t.record(e, logger, o, start, end)
 }
 
-// run asks for the report page after page: while Toggl says more rows follow (or pages
-// without saying so), at most max_pages requests. Every page goes through the same
-// Aggregator, which counts a time entry once however many pages hold it.
+// run reads the report through the paging walk: every page goes through the same
+// Aggregator, which counts a time entry once however many pages hold it, and the values
+// are built only when the last page has arrived.
 func (t *target) run(ctx context.Context, now time.Time) outcome {
 	agg := newAggregator(t.cfg)
-	body := t.cfg.Body(now)
-	var out outcome
-	var cursor int64
-	for {
-		rep, resp, err := t.fetcher.Run(ctx, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, agg)
-		var cerr *client.Error
-		// Every request that left counts, timeouts included: Toggl may have charged it.
-		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
-			out.sent++
-		}
-		if resp != nil {
-			out.resp = resp
-		}
-		if err != nil {
-			out.err = err
-			return out
-		}
-		out.pages++
-		next, more := agg.nextPage(rep, resp)
-		if !more || next <= cursor || out.pages >= maxPages(t.cfg) {
-			out.snap = agg.finish(rep)
-			return out
-		}
-		cursor = next
-		body = maps.Clone(body) // the same body, at the next page
-		body["first_timestamp"] = next
+	w := walker{f: t.fetcher, timeout: time.Duration(t.cfg.Timeout), maxPages: maxPages(t.cfg)}.walk(ctx,
+		client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: t.cfg.Body(now)}, agg)
+	out := outcome{resp: w.resp, err: w.err, sent: w.sent, pages: w.pages}
+	if w.err == nil {
+		out.snap = agg.finish(w.rep)
 	}
+	return out
 }
 
 // record stores the outcome of one fetch attempt.
@@ -277,6 +320,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	}
 	snap := o.snap
 	s.code, s.message = "", ""
+	s.cost = max(o.pages, 1)
 	s.snap, s.lastSuccess, s.shape = snap, now, t.shape
 	s.series = series // once per fetch rather than at every scrape
 	if periodStart.IsZero() {

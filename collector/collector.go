@@ -32,27 +32,43 @@ type Options struct {
 // Exporter holds the configured reports with their caches. It is safe for concurrent use;
 // Apply swaps the configuration while scrapes run.
 type Exporter struct {
+	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
+	ctx          context.Context
+	close        context.CancelFunc
+	fetches      sync.WaitGroup // in flight
 	logger       log.Logger
 	now          func() time.Time
 	fetchOnApply bool
 
-	mu      sync.RWMutex
-	sem     chan struct{}
-	targets []*target // in configuration order
-	caches  map[[sha256.Size]byte]*cache
-	entries map[int64]*config.Members // by workspace id
-	rosters map[int64][]Member        // by workspace id: see SetRoster
+	mu          sync.RWMutex
+	sem         chan struct{}
+	hourlyQuota int           // hourly_quota, for fetchers that keep no budget
+	closedEvery time.Duration // closed_refresh_interval
+
+	planMu   sync.Mutex
+	reserved map[string]int           // by credential key: the pages of the refreshes admitted and running
+	released map[string]chan struct{} // by credential key: closed when one of them ends
+	targets  []*target                // in configuration order
+	caches   map[[sha256.Size]byte]*cache
+	entries  map[int64]*config.Members // by workspace id
+	rosters  map[int64][]Member        // by workspace id: see SetRoster
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
 	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
-		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches)}
+		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, released: map[string]chan struct{}{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.ctx, e.close = context.WithCancel(context.Background())
 	return e
 }
+
+// Close cancels the fetches in flight and those waiting for a slot, the pace or the
+// quota, and makes later ones end at once: call it at shutdown. Scrapes then serve the
+// cache.
+func (e *Exporter) Close() { e.close() }
 
 // Apply makes cfg the configuration to serve, its reports fetched with f: each report is
 // bound to f as it is applied, so that a fetch started for this configuration never uses
@@ -61,9 +77,9 @@ func New(opts Options) *Exporter {
 // counters; removed reports vanish; new and changed ones start empty.
 func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
 	targets := make([]*target, 0, len(cfg.Reports))
+	var fetch []*target
 	for _, r := range cfg.Reports {
 		key := cacheKey(r, cfg.APIURL)
 		c := e.caches[key]
@@ -75,14 +91,20 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 		t := newTarget(r, f, c)
 		targets = append(targets, t)
 		if fresh && e.fetchOnApply {
-			go t.scrape(context.Background(), e) // shared with any scrape meanwhile
+			fetch = append(fetch, t)
 		}
 	}
 	e.targets, e.caches = targets, caches
 	e.applyRosters(cfg)
+	e.hourlyQuota, e.closedEvery = cfg.HourlyQuota, cmp.Or(time.Duration(cfg.ClosedRefreshInterval), e.closedEvery)
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
 		// Fetches in flight keep the old semaphore; they end within their timeout.
 		e.sem = make(chan struct{}, n)
+	}
+	e.mu.Unlock()
+	e.replan(targets)
+	for _, t := range fetch {
+		t.start(e) // shared with any scrape meanwhile
 	}
 }
 
@@ -125,6 +147,11 @@ type Status struct {
 	// served values' answer that the decoder did not know: what `describe` tells in full.
 	PagingHeaders []string
 	Unknown       []string
+	// The quota plan's refresh interval, and when the next refresh is due (zero before
+	// the first plan); Waiting says the report waits for the hourly API quota until then.
+	Interval    time.Duration
+	NextRefresh time.Time
+	Waiting     bool
 }
 
 // Status returns the state of every report without triggering a fetch.
@@ -132,12 +159,23 @@ func (e *Exporter) Status() []Status {
 	e.mu.RLock()
 	targets := slices.Clone(e.targets)
 	e.mu.RUnlock()
+	e.replan(targets)
 	out := make([]Status, len(targets))
 	for i, t := range targets {
-		v := t.snapshot(e.now())
+		now := e.now()
+		v := t.snapshot(now)
 		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(),
 			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages,
-			PagingHeaders: pagingHeaders(v.headers)}
+			PagingHeaders: pagingHeaders(v.headers), Interval: max(v.interval, time.Duration(t.cfg.MinRefreshInterval))}
+		if !v.lastAttempt.IsZero() {
+			st.NextRefresh = v.lastAttempt.Add(st.Interval)
+		}
+		if st.Waiting = now.Before(v.waitUntil); st.Waiting {
+			st.NextRefresh = v.waitUntil
+			if !st.Fetched {
+				st.Message = waitMessage(v.waitUntil)
+			}
+		}
 		if s := v.snap; s != nil {
 			st.Series, st.Complete, st.Unknown = s.Len(), s.Complete, s.Unknown
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
@@ -154,6 +192,10 @@ func (e *Exporter) Status() []Status {
 	}
 	return out
 }
+
+// refreshIntervalFamily is the quota plan's interval of a report (see plan.go).
+var refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds",
+	"The refresh interval the quota plan gives the report now: min_refresh_interval, closed_refresh_interval for an ended period, or longer to fit the credentials' hourly API quota.")
 
 // UnknownReportError is returned by Collector for a report name that is not configured.
 type UnknownReportError struct{ Name string }
@@ -198,6 +240,10 @@ func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector. Reports are fetched concurrently.
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
+	c.e.mu.RLock()
+	all := slices.Clone(c.e.targets)
+	c.e.mu.RUnlock()
+	c.e.replan(all) // the reports of a credential share its budget, scraped or not
 	views := make([]view, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
@@ -246,6 +292,9 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	}
 	if !v.lastAttempt.IsZero() {
 		gauge(fetchPagesFamily, float64(v.pages))
+	}
+	if v.interval > 0 {
+		gauge(refreshIntervalFamily, v.interval.Seconds())
 	}
 	if v.quota != nil {
 		if v.quota.HasRemaining {

@@ -134,20 +134,29 @@ func scrape(t *testing.T, e *Exporter, ctx context.Context, names ...string) str
 	return b.String()
 }
 
+// rescrape scrapes, waits for the refreshes that the scrape started in the background,
+// and scrapes again: what a refresh did shows from the scrape after it.
+func rescrape(t *testing.T, e *Exporter, ctx context.Context, names ...string) string {
+	t.Helper()
+	scrape(t, e, ctx, names...)
+	e.fetches.Wait()
+	return scrape(t, e, ctx, names...)
+}
+
 func TestCacheHonoursMinRefreshInterval(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
 	f := &fakeFetcher{}
 	f.set("tok-a", healthy(100))
 	e := newTestExporter(f, clock, "a")
 	for range 3 {
-		scrape(t, e, context.Background())
+		rescrape(t, e, context.Background())
 		clock.Advance(time.Minute)
 	}
 	if n := f.count("tok-a"); n != 1 {
 		t.Fatalf("%d fetches within min_refresh_interval, want 1", n)
 	}
 	clock.Advance(3 * time.Minute) // 6 minutes after the fetch
-	out := scrape(t, e, context.Background())
+	out := rescrape(t, e, context.Background())
 	if n := f.count("tok-a"); n != 2 {
 		t.Fatalf("%d fetches after min_refresh_interval, want 2", n)
 	}
@@ -199,12 +208,12 @@ func TestFailedFetchServesStaleValuesUntilMaxStale(t *testing.T) {
 	f.set("tok-a", healthy(100))
 	f.set("tok-b", healthy(7))
 	e := newTestExporter(f, clock, "a", "b")
-	scrape(t, e, context.Background())
+	rescrape(t, e, context.Background())
 	success := clock.Now()
 
 	f.set("tok-a", failing(401))
 	clock.Advance(6 * time.Minute)
-	out := scrape(t, e, context.Background())
+	out := rescrape(t, e, context.Background())
 	for _, want := range []string{
 		"toggl_report_up{report=a} 0",
 		"toggl_report_error{report=a,code=401} 1",
@@ -221,7 +230,7 @@ func TestFailedFetchServesStaleValuesUntilMaxStale(t *testing.T) {
 		}
 	}
 	clock.Advance(25 * time.Minute) // 31 minutes after the last success
-	out = scrape(t, e, context.Background())
+	out = rescrape(t, e, context.Background())
 	if strings.Contains(out, "toggl_report_tracked_seconds{report=a}") {
 		t.Errorf("values older than max_stale still served:\n%s", out)
 	}

@@ -3,7 +3,6 @@ package collector
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -110,13 +109,16 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	defer cancel()
 	s := &tally{Aggregator: newAggregator(cfg), d: d, seen: map[int64]bool{}, dicts: map[string]map[int64]bool{}}
 	body := cfg.Body(now)
-	var last *client.Report
-	o := t.describeWalk(ctx, body, s.Aggregator, s, func(rep *client.Report, resp *client.Response) {
-		s.page(rep, resp)
-		if rep != nil {
-			last = rep
-		}
-	})
+	w := walker{f: f, timeout: time.Duration(cfg.Timeout), maxPages: d.MaxPages}.walk(ctx,
+		client.Request{Token: cfg.Resolved.Token, Credentials: t.creds, Body: body}, s)
+	if w.err != nil && w.resp != nil {
+		s.page(nil, w.resp) // the headers of the answer that failed
+	}
+	o := outcome{resp: w.resp, err: w.err, sent: w.sent, pages: w.pages}
+	if w.err == nil {
+		o.snap = s.finish(w.rep)
+	}
+	last := s.last
 	d.Requests, d.Pages = o.sent, o.pages
 	if o.err != nil {
 		d.Error = o.err.Error()
@@ -138,39 +140,6 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	return d
 }
 
-// describeWalk asks for the report page after page as a fetch does (see target.run, whose
-// loop it is, with page called on every answer), agg deciding where the next page starts
-// and sink receiving the rows. When the collector's paging walk is shared, describe takes
-// it here.
-func (t *target) describeWalk(ctx context.Context, body map[string]any, agg *Aggregator, sink client.Sink, page func(*client.Report, *client.Response)) outcome {
-	var out outcome
-	var cursor int64
-	for {
-		rep, resp, err := t.fetcher.Run(ctx, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, sink)
-		var cerr *client.Error
-		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
-			out.sent++
-		}
-		if resp != nil {
-			out.resp = resp
-			page(rep, resp)
-		}
-		if err != nil {
-			out.err = err
-			return out
-		}
-		out.pages++
-		next, more := agg.nextPage(rep, resp)
-		if !more || next <= cursor || out.pages >= maxPages(t.cfg) {
-			out.snap = agg.finish(rep)
-			return out
-		}
-		cursor = next
-		body = maps.Clone(body)
-		body["first_timestamp"] = next
-	}
-}
-
 // tally is the client.Sink of describe: it counts what the rows show and hands them on to
 // the Aggregator, so that the seconds told are those the exporter sums.
 type tally struct {
@@ -178,6 +147,7 @@ type tally struct {
 	d     *Description
 	seen  map[int64]bool            // time-entry ids
 	dicts map[string]map[int64]bool // ids of each dictionary, over the pages
+	last  *client.Report            // the latest page read
 }
 
 // DetailedRow implements client.Sink.
@@ -217,6 +187,14 @@ func (s *tally) SummaryGroup(g *client.SummaryGroup) {
 }
 
 // page notes what an answer's headers and, when it is a report, its body held.
+// endPage implements pager: it tells what the page showed, then lets the Aggregator say
+// where the next one starts.
+func (s *tally) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
+	s.page(rep, resp)
+	s.last = rep
+	return s.Aggregator.endPage(rep, resp)
+}
+
 func (s *tally) page(rep *client.Report, resp *client.Response) {
 	for _, h := range resp.Headers {
 		s.d.Headers[h]++

@@ -125,7 +125,7 @@ func TestFaults(t *testing.T) {
 			t.Parallel()
 			s := newFaultStack(t)
 			s.apply(faultConfig)
-			x := s.scrape()
+			x := s.rescrape()
 			x.up(t, "faulty", faultySeconds)
 			x.up(t, "neighbour", neighbourSeconds)
 			success := s.clock.Now()
@@ -136,7 +136,7 @@ func TestFaults(t *testing.T) {
 				s.fake.SetFault(secretToken, tc.fault)
 			}
 			s.clock.Advance(6 * time.Minute)
-			x = s.scrape()
+			x = s.rescrape()
 			if n := s.fake.Count(secretToken); n != 2 {
 				t.Errorf("the faulty report was requested %d times, want 2", n)
 			}
@@ -158,14 +158,14 @@ func TestFaultConnectionRefused(t *testing.T) {
 	cl2 := client.New(client.Options{BaseURL: srv2.URL, Now: s.clock.Now, HTTPClient: &http.Client{Transport: tr}})
 	s.routes = map[string]Fetcher{secretToken: cl2}
 	s.apply(faultConfig)
-	x := s.scrape()
+	x := s.rescrape()
 	x.up(t, "faulty", faultySeconds)
 	success := s.clock.Now()
 
 	srv2.Close()
 	tr.CloseIdleConnections()
 	s.clock.Advance(6 * time.Minute)
-	x = s.scrape()
+	x = s.rescrape()
 	if n := s.fake.Count(secretToken); n != 1 {
 		t.Errorf("the fake saw %d requests for the faulty report, want 1 (the server is gone)", n)
 	}
@@ -178,7 +178,7 @@ func TestFaultConnectionRefused(t *testing.T) {
 func TestFault5xxBurst(t *testing.T) {
 	s := newFaultStack(t)
 	s.apply(faultConfig)
-	s.scrape().up(t, "faulty", faultySeconds)
+	s.rescrape().up(t, "faulty", faultySeconds)
 	success := s.clock.Now()
 
 	burst := []struct {
@@ -196,7 +196,7 @@ func TestFault5xxBurst(t *testing.T) {
 		code := strconv.Itoa(b.fault.Status)
 		s.fake.SetFault(secretToken, b.fault)
 		s.clock.Advance(5 * time.Minute)
-		x := s.scrape()
+		x := s.rescrape()
 		x.down(t, "faulty", code)
 		for _, prev := range burst[:i+1] {
 			x.want(t, 1, "toggl_report_fetch_failures_total", "faulty", "code", strconv.Itoa(prev.fault.Status))
@@ -215,13 +215,13 @@ func TestFault5xxBurst(t *testing.T) {
 	// Toggl recovers, but within min_refresh_interval of the 504 nothing is asked.
 	s.fake.SetFault(secretToken, togglfake.Fault{})
 	s.clock.Advance(4 * time.Minute)
-	x := s.scrape()
+	x := s.rescrape()
 	x.down(t, "faulty", "504")
 	if n := s.fake.Count(secretToken); n != 5 {
 		t.Errorf("%d requests, want 5: a failure is not retried before min_refresh_interval", n)
 	}
 	s.clock.Advance(time.Minute)
-	x = s.scrape()
+	x = s.rescrape()
 	x.up(t, "faulty", faultySeconds)
 	x.want(t, float64(s.clock.Now().Unix()), "toggl_report_last_success_timestamp_seconds", "faulty")
 	for _, b := range burst {
@@ -233,12 +233,12 @@ func TestFault5xxBurst(t *testing.T) {
 	// sent, and is no new failure; the one after the Retry-After is.
 	s.fake.SetFault(secretToken, togglfake.Fault{Status: 503, Header: http.Header{"Retry-After": {"420"}}})
 	s.clock.Advance(5 * time.Minute)
-	x = s.scrape()
+	x = s.rescrape()
 	x.down(t, "faulty", "503")
 	x.want(t, 2, "toggl_report_fetch_failures_total", "faulty", "code", "503")
 	s.fake.SetFault(secretToken, togglfake.Fault{})
 	s.clock.Advance(5 * time.Minute) // 300 s of the 420
-	x = s.scrape()
+	x = s.rescrape()
 	x.down(t, "faulty", "503")
 	x.want(t, 2, "toggl_report_fetch_failures_total", "faulty", "code", "503")
 	x.want(t, 7, "toggl_report_fetches_total", "faulty")
@@ -247,7 +247,7 @@ func TestFault5xxBurst(t *testing.T) {
 	}
 	x.want(t, faultySeconds, "toggl_report_tracked_seconds", "faulty")
 	s.clock.Advance(5 * time.Minute)
-	s.scrape().up(t, "faulty", faultySeconds)
+	s.rescrape().up(t, "faulty", faultySeconds)
 	if n := s.fake.Count(secretToken); n != 8 {
 		t.Errorf("%d requests, want 8 once Retry-After has passed", n)
 	}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	stdlog "log"
 	"os"
 	"path/filepath"
@@ -152,12 +153,11 @@ func TestHistoryCollision(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := NewHistory(cfg.Reports[0])
-	rep, err := client.Decode(bytes.NewReader(body), h)
-	if err != nil {
-		t.Fatal(err)
-	}
 	monday := time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)
-	if _, _, err := h.Page(monday, rep, nil); err != nil {
+	if _, _, err := h.Fetch(context.Background(), fetchFunc(func(_ context.Context, _ client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+		rep, err := client.Decode(bytes.NewReader(body), sink)
+		return rep, &client.Response{}, err
+	}), client.Request{}, monday, nil); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := h.Values(monday.AddDate(0, 0, 1))

@@ -68,13 +68,13 @@ func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 	s.routes = map[string]Fetcher{"tok-leak-0123456789abcdef-refused": client.New(client.Options{BaseURL: refusedURL(t), Now: s.clock.Now})}
 	s.apply(yml.String())
 
-	s.scrape() // warm up: connections in the pool, lazily made state
+	s.rescrape() // warm up: connections in the pool, lazily made state
 	fdsWarm := openFDs()
 	start := time.Now()
 	var x exposition
 	for i := 1; i <= scrapes; i++ {
 		s.clock.Advance(5 * time.Minute)
-		x = s.scrape()
+		x = s.rescrape()
 		for _, r := range reports {
 			switch {
 			case r.code == "":

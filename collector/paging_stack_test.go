@@ -119,12 +119,12 @@ func TestPagingLimitsThroughTheFake(t *testing.T) {
 // with the failure's code.
 func TestPagingFailureThroughTheFake(t *testing.T) {
 	s, total := pagedStack(t, &togglfake.Paging{}, "")
-	before := s.scrape()
+	before := s.rescrape()
 	before.want(t, total, "toggl_report_tracked_seconds", "paged")
 	s.fake.Set(pagedToken, togglfake.Report{Body: togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: 200, Projects: 2, Users: 2}),
 		Paging: &togglfake.Paging{FailPage: 3, FailFault: togglfake.Fault{Status: 500}}})
 	s.clock.Advance(6 * time.Minute)
-	x := s.scrape()
+	x := s.rescrape()
 	x.down(t, "paged", "500")
 	for _, m := range []string{"toggl_report_tracked_seconds", "toggl_report_project_tracked_seconds", "toggl_report_user_tracked_seconds"} {
 		if got, want := x.sum(m, "paged"), before.sum(m, "paged"); got != want {

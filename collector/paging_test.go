@@ -15,11 +15,11 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 )
 
-// pager answers a detailed report in pages as Toggl's detailed search does: rows by
+// pageFetcher answers a detailed report in pages as Toggl's detailed search does: rows by
 // start, size rows a page, the next page starting *at* the next row's start (so rows
 // sharing it come twice), X-Next-* headers on every page but the last (unless silent),
 // and totals that cover the whole report (plus missing seconds, to fake a short report).
-type pager struct {
+type pageFetcher struct {
 	rows    []client.DetailedRow // by start
 	size    int
 	silent  bool  // page, but send no X-Next-* header
@@ -32,7 +32,7 @@ type pager struct {
 	nexts  []int64 // the X-Next-Timestamp of each page, 0 for none
 }
 
-func (p *pager) Run(_ context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
+func (p *pageFetcher) Run(_ context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
 	p.mu.Lock()
 	p.bodies = append(p.bodies, maps.Clone(req.Body))
 	page := len(p.bodies)
@@ -85,7 +85,7 @@ func pagedRows(n int) []client.DetailedRow {
 	return rows
 }
 
-func pagingExporter(t *testing.T, p *pager, maxPages int) (*Exporter, *testkit.SyncBuffer) {
+func pagingExporter(t *testing.T, p *pageFetcher, maxPages int) (*Exporter, *testkit.SyncBuffer) {
 	t.Helper()
 	logs := &testkit.SyncBuffer{}
 	e := New(Options{Now: (&fakeClock{now: time.Unix(1_800_000_000, 0)}).Now, Logger: log.NewLogfmtLogger(logs)})
@@ -112,7 +112,7 @@ func sumOf(out, metric string) float64 {
 
 func TestPagingReadsEveryPageOnce(t *testing.T) {
 	rows := pagedRows(230) // 5 pages of 50, with overlap at the boundaries
-	p := &pager{rows: rows, size: 50}
+	p := &pageFetcher{rows: rows, size: 50}
 	e, logs := pagingExporter(t, p, 20)
 	out := scrape(t, e, context.Background())
 
@@ -157,7 +157,7 @@ func TestPagingReadsEveryPageOnce(t *testing.T) {
 
 func TestPagingCappedByMaxPages(t *testing.T) {
 	rows := pagedRows(230)
-	p := &pager{rows: rows, size: 50}
+	p := &pageFetcher{rows: rows, size: 50}
 	e, logs := pagingExporter(t, p, 2)
 	out := scrape(t, e, context.Background())
 	if n := len(p.bodies); n != 2 {
@@ -190,7 +190,7 @@ func TestPagingCappedByMaxPages(t *testing.T) {
 }
 
 func TestPagingStuckCursorStops(t *testing.T) {
-	p := &pager{rows: pagedRows(230), size: 50, stuck: true}
+	p := &pageFetcher{rows: pagedRows(230), size: 50, stuck: true}
 	e, _ := pagingExporter(t, p, 20)
 	out := scrape(t, e, context.Background())
 	if n := len(p.bodies); n > 2 {
@@ -205,7 +205,7 @@ func TestPagingStuckCursorStops(t *testing.T) {
 // short of the totals continues from its latest start.
 func TestPagingWithoutHeaders(t *testing.T) {
 	rows := pagedRows(120)
-	p := &pager{rows: rows, size: 50, silent: true}
+	p := &pageFetcher{rows: rows, size: 50, silent: true}
 	e, _ := pagingExporter(t, p, 20)
 	out := scrape(t, e, context.Background())
 	if n := len(p.bodies); n != 3 {
@@ -216,7 +216,7 @@ func TestPagingWithoutHeaders(t *testing.T) {
 	}
 	// A report that is one short page asks once, and one whose rows fall short of the
 	// totals on a page that is not full does not go on.
-	for _, p := range []*pager{{rows: pagedRows(30), size: 50, silent: true}, {rows: pagedRows(30), size: 50, silent: true, missing: 5000}} {
+	for _, p := range []*pageFetcher{{rows: pagedRows(30), size: 50, silent: true}, {rows: pagedRows(30), size: 50, silent: true, missing: 5000}} {
 		e, _ := pagingExporter(t, p, 20)
 		out := scrape(t, e, context.Background())
 		if n := len(p.bodies); n != 1 {
@@ -236,11 +236,11 @@ func TestPagingWithoutHeaders(t *testing.T) {
 // nothing of pages 1 and 2; the previous complete values stay, with the failure's code.
 func TestPagingFailureKeepsTheLastCompleteValues(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
-	p := &pager{rows: pagedRows(230), size: 50}
+	p := &pageFetcher{rows: pagedRows(230), size: 50}
 	e := New(Options{Now: clock.Now})
 	cfg := testConfig("paged")
 	e.Apply(cfg, p)
-	before := scrape(t, e, context.Background())
+	before := rescrape(t, e, context.Background())
 	first := len(p.bodies)
 
 	p.mu.Lock()
@@ -248,7 +248,7 @@ func TestPagingFailureKeepsTheLastCompleteValues(t *testing.T) {
 	p.rows = pagedRows(200) // the report changed: what pages 1 and 2 hold must not show
 	p.mu.Unlock()
 	clock.Advance(6 * time.Minute)
-	after := scrape(t, e, context.Background())
+	after := rescrape(t, e, context.Background())
 	if n := len(p.bodies) - first; n != 3 {
 		t.Errorf("%d requests in the failing fetch, want 3", n)
 	}

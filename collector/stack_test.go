@@ -125,9 +125,15 @@ func newStack(t *testing.T, wrap func(http.Handler) http.Handler) *stack {
 
 // parseConfig parses YAML in which {{URL}} stands for the fake's URL, with an empty
 // environment (TOGGL_API_TOKEN of the machine running the tests must not leak in).
+//
+// Unless it sets hourly_quota, the budget is one the tests never reach: they look at
+// other things than the quota plan (see plan_test.go).
 func (s *stack) parseConfig(yml string) *config.Config {
 	s.t.Helper()
 	yml = strings.ReplaceAll(yml, "{{URL}}", s.srv.URL)
+	if !strings.Contains(yml, "hourly_quota") {
+		yml = "hourly_quota: 1000000\n" + yml
+	}
 	cfg, err := config.Parse([]byte(yml), s.t.TempDir(), func(string) (string, bool) { return "", false })
 	if err != nil {
 		s.t.Fatalf("config: %v\n%s", err, yml)
@@ -146,6 +152,7 @@ func (s *stack) apply(yml string) *config.Config {
 			UserAgent:         "toggl_exporter/test",
 			MaxResponseBytes:  int64(cfg.MaxResponseBytes),
 			RequestsPerSecond: cfg.RequestsPerSecond,
+			HourlyQuota:       cfg.HourlyQuota,
 			Now:               s.clock.Now,
 		})
 	}
@@ -162,6 +169,22 @@ func (s *stack) apply(yml string) *config.Config {
 func (s *stack) scrape(headers ...string) exposition {
 	s.t.Helper()
 	return s.serve(s.exp.MetricsHandler(prometheus.NewRegistry(), s.opts), "/metrics", headers...)
+}
+
+// rescrape and reprobe serve once, wait for the refreshes that started in the
+// background, and serve again: what a refresh did shows from the scrape after it.
+func (s *stack) rescrape(headers ...string) exposition {
+	s.t.Helper()
+	s.scrape(headers...)
+	s.exp.fetches.Wait()
+	return s.scrape(headers...)
+}
+
+func (s *stack) reprobe(name string, headers ...string) exposition {
+	s.t.Helper()
+	s.probe(name, headers...)
+	s.exp.fetches.Wait()
+	return s.probe(name, headers...)
 }
 
 // probe serves /probe?report=name once through ProbeHandler.

@@ -14,6 +14,7 @@ var fetchSeries = []string{
 	"toggl_report_fetches_total{", "toggl_report_fetch_duration_seconds{",
 	"toggl_api_quota_remaining{", "toggl_api_quota_reset_timestamp_seconds{",
 	"toggl_report_last_success_timestamp_seconds{", "toggl_report_fetch_pages{",
+	"toggl_report_refresh_interval_seconds{",
 }
 
 // valueSeries returns the series of report that carry its cached figures (values,
@@ -42,7 +43,7 @@ func (x exposition) valueSeries(report string) map[string]float64 {
 func TestStaleValuesThroughTheStack(t *testing.T) {
 	s := newFaultStack(t)
 	s.apply(faultConfig)
-	x := s.scrape()
+	x := s.rescrape()
 	x.up(t, "faulty", faultySeconds)
 	good := x.valueSeries("faulty")
 	if len(good) < 8 {
@@ -53,7 +54,7 @@ func TestStaleValuesThroughTheStack(t *testing.T) {
 
 	for i := 1; i <= 5; i++ { // refreshes at +6m ... +30m, all failing
 		s.clock.Advance(6 * time.Minute)
-		x := s.scrape()
+		x := s.rescrape()
 		x.down(t, "faulty", "500")
 		x.want(t, float64(i), "toggl_report_fetch_failures_total", "faulty", "code", "500")
 		x.want(t, float64(success.Unix()), "toggl_report_last_success_timestamp_seconds", "faulty")
@@ -74,7 +75,7 @@ func TestStaleValuesThroughTheStack(t *testing.T) {
 
 	// +31m: no refresh yet (the last attempt was at +30m), but the values are too old.
 	s.clock.Advance(time.Minute)
-	x = s.scrape()
+	x = s.rescrape()
 	x.down(t, "faulty", "500")
 	if got := x.valueSeries("faulty"); len(got) > 0 {
 		t.Errorf("values older than max_stale still served: %v", got)
@@ -95,7 +96,7 @@ func TestStaleValuesThroughTheStack(t *testing.T) {
 	// Toggl recovers: at the next refresh the values are back, fresh.
 	s.fake.SetFault(secretToken, togglfake.Fault{})
 	s.clock.Advance(5 * time.Minute)
-	x = s.scrape()
+	x = s.rescrape()
 	x.up(t, "faulty", faultySeconds)
 	x.want(t, float64(s.clock.Now().Unix()), "toggl_report_last_success_timestamp_seconds", "faulty")
 	if got := x.valueSeries("faulty"); len(got) != len(good) {

@@ -36,6 +36,7 @@ const (
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
 	DefaultMaxPages              = 20
+	DefaultClosedRefreshInterval = model.Duration(time.Hour)
 	DefaultTimezone              = "UTC"
 	DefaultWeekStart             = "monday"
 )
@@ -73,11 +74,17 @@ type Config struct {
 	MaxResponseBytes     units.Base2Bytes `yaml:"max_response_bytes"`
 	RequestsPerSecond    float64          `yaml:"requests_per_second"`
 	MaxConcurrentFetches int              `yaml:"max_concurrent_fetches"`
-	APIToken             Secret           `yaml:"api_token,omitempty"`
-	APITokenFile         string           `yaml:"api_token_file,omitempty"`
-	Reports              []Report         `yaml:"reports"`
-	Discover             []Discover       `yaml:"discover,omitempty"`
-	Members              []Members        `yaml:"members,omitempty"`
+	// HourlyQuota is what each credential may spend in any 60 minutes, pages and
+	// listings included; 0 (unset) means learned from Toggl's quota headers.
+	HourlyQuota int `yaml:"hourly_quota,omitempty"`
+	// ClosedRefreshInterval is how often a report whose period has ended (see
+	// Report.Closed) is refreshed, to catch edits of the past.
+	ClosedRefreshInterval model.Duration `yaml:"closed_refresh_interval"`
+	APIToken              Secret         `yaml:"api_token,omitempty"`
+	APITokenFile          string         `yaml:"api_token_file,omitempty"`
+	Reports               []Report       `yaml:"reports"`
+	Discover              []Discover     `yaml:"discover,omitempty"`
+	Members               []Members      `yaml:"members,omitempty"`
 
 	// fingerprint covers the file and every input its secrets came from.
 	fingerprint [sha256.Size]byte
@@ -199,13 +206,14 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		return nil, errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
 	}
 	cfg := &Config{
-		APIURL:               DefaultAPIURL,
-		MinRefreshInterval:   DefaultMinRefreshInterval,
-		MaxStale:             DefaultMaxStale,
-		Timeout:              DefaultTimeout,
-		MaxResponseBytes:     DefaultMaxResponseBytes,
-		RequestsPerSecond:    DefaultRequestsPerSecond,
-		MaxConcurrentFetches: DefaultMaxConcurrentFetches,
+		APIURL:                DefaultAPIURL,
+		MinRefreshInterval:    DefaultMinRefreshInterval,
+		MaxStale:              DefaultMaxStale,
+		Timeout:               DefaultTimeout,
+		MaxResponseBytes:      DefaultMaxResponseBytes,
+		RequestsPerSecond:     DefaultRequestsPerSecond,
+		MaxConcurrentFetches:  DefaultMaxConcurrentFetches,
+		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
 	d := &decoder{}
 	d.config(root, cfg)
@@ -265,6 +273,8 @@ func (k *completion) config(c *Config) {
 	k.check(c.MaxResponseBytes > 0, "", "max_response_bytes: must be > 0")
 	k.check(c.RequestsPerSecond > 0 && !math.IsInf(c.RequestsPerSecond, 0), "", "requests_per_second: must be a finite number > 0")
 	k.check(c.MaxConcurrentFetches >= 1, "", "max_concurrent_fetches: must be >= 1")
+	k.check(c.HourlyQuota >= 0, "", "hourly_quota: must be >= 1 (or unset: learned from Toggl's quota headers)")
+	k.check(c.ClosedRefreshInterval > 0, "", "closed_refresh_interval: must be > 0")
 
 	// fallback is the API token of reports without credentials of their
 	// own: the global one, else $TOGGL_API_TOKEN, read (and fingerprinted)

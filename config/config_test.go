@@ -560,6 +560,8 @@ func TestDefaults(t *testing.T) {
 		MaxResponseBytes:     64 << 20,
 		RequestsPerSecond:    1,
 		MaxConcurrentFetches: 8,
+		// hourly_quota unset: learned from Toggl's headers
+		ClosedRefreshInterval: model.Duration(time.Hour),
 	}
 	got := *c
 	got.Reports, got.fingerprint = nil, [32]byte{}

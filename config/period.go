@@ -108,6 +108,32 @@ func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 	return start, startOfDay(y, m, d+1, last.Location())
 }
 
+// Closed reports whether the report's period has ended at now: its last day lies before
+// today in the report's timezone by more than one day (Toggl reads dates in each user's
+// own zone, so the last user's day ends up to a day later), or a fixed params.end_date
+// is that far in the past. A report with neither is open.
+func (r *Report) Closed(now time.Time) bool {
+	loc := r.Resolved.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	var last time.Time
+	if !r.Resolved.Period.IsZero() {
+		_, last = r.Resolved.Period.Window(now, loc, r.Resolved.WeekStart)
+	} else if s, ok := r.Params["end_date"].(string); ok {
+		t, err := time.ParseInLocation(dateLayout, s, loc)
+		if err != nil {
+			return false
+		}
+		last = t
+	} else {
+		return false
+	}
+	y, m, d := now.In(loc).Date()
+	ly, lm, ld := last.Date()
+	return startOfDay(ly, lm, ld+2, loc).Compare(startOfDay(y, m, d, loc)) <= 0
+}
+
 // startOfDay returns the first instant of the civil date y-m-d in loc
 // (normalising out-of-range days like time.Date). Usually 00:00; where a
 // DST change skips midnight (e.g. America/Sao_Paulo in 2018) time.Date may

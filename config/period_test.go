@@ -329,3 +329,48 @@ func TestResolvedWindow(t *testing.T) {
 		t.Error("no period, but a window")
 	}
 }
+
+// TestClosed: a period is closed once its last day lies more than a day before today in
+// the report's timezone; a fixed end_date likewise; no period and no end_date is open.
+func TestClosed(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(period string, params map[string]any) *Report {
+		r := &Report{Params: params, Resolved: Resolved{Location: berlin, WeekStart: time.Monday}}
+		if period != "" {
+			p, err := ParsePeriod(period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Resolved.Period = p
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		period string
+		params map[string]any
+		now    time.Time // in Berlin
+		want   bool
+	}{
+		{"last_month", nil, time.Date(2026, 3, 1, 12, 0, 0, 0, berlin), false}, // February ended yesterday
+		{"last_month", nil, time.Date(2026, 3, 1, 23, 59, 0, 0, berlin), false},
+		{"last_month", nil, time.Date(2026, 3, 2, 0, 0, 0, 0, berlin), true}, // more than a day ago
+		// 2 March 00:30 in Berlin is still 1 March in UTC: the timezone's day counts.
+		{"last_month", nil, time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC), true},
+		{"last_week", nil, time.Date(2026, 3, 3, 9, 0, 0, 0, berlin), true},  // Tuesday: Sunday is two days back
+		{"last_week", nil, time.Date(2026, 3, 2, 9, 0, 0, 0, berlin), false}, // Monday
+		{"yesterday", nil, time.Date(2026, 3, 2, 9, 0, 0, 0, berlin), false},
+		{"this_month", nil, time.Date(2026, 3, 31, 9, 0, 0, 0, berlin), false},
+		{"last_7_days", nil, time.Date(2026, 3, 31, 9, 0, 0, 0, berlin), false},
+		{"", map[string]any{"end_date": "2026-02-27"}, time.Date(2026, 3, 1, 9, 0, 0, 0, berlin), true},
+		{"", map[string]any{"end_date": "2026-02-28"}, time.Date(2026, 3, 1, 9, 0, 0, 0, berlin), false},
+		{"", map[string]any{"start_date": "2026-02-01"}, time.Date(2027, 3, 1, 9, 0, 0, 0, berlin), false},
+		{"", nil, time.Date(2026, 3, 1, 9, 0, 0, 0, berlin), false},
+	} {
+		if got := report(tc.period, tc.params).Closed(tc.now); got != tc.want {
+			t.Errorf("%s %v at %s: Closed = %v, want %v", tc.period, tc.params, tc.now, got, tc.want)
+		}
+	}
+}

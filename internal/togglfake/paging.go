@@ -61,6 +61,23 @@ type Paging struct {
 	// the rows hold fewer seconds than totals.seconds claims. With a Size above the row
 	// count, Silent and NoPageSizeHeader, the report comes whole and short, unpaged.
 	Short int
+	// Overlap makes the X-Next-* headers name the row Overlap rows before the first one
+	// left out: the next page repeats the last Overlap rows of this one (and every row
+	// sharing the start of the first of them).
+	Overlap int
+	// GroupAcross starts every page but the first with one grouped row holding the time
+	// entries of the row before the page (already sent) and of the page's first row, as a
+	// grouped report may show a group that spans the boundary.
+	GroupAcross bool
+	// NewestFirst lists the rows of each page newest first; the pages still go oldest
+	// first, as Toggl's own order may in a team spread over time zones.
+	NewestFirst bool
+	// PageDictionaries sends with each page only the dictionary entries its rows name
+	// (projects, their clients, users, tasks, tags).
+	PageDictionaries bool
+	// IgnoreFirstTimestamp answers every request with the first page, headers included,
+	// whatever its first_timestamp: a client that follows them asks for it again.
+	IgnoreFirstTimestamp bool
 }
 
 // pagedRow is a detailed row, kept as its JSON, with what ordering and cursors need.
@@ -68,6 +85,15 @@ type pagedRow struct {
 	raw   json.RawMessage
 	id    int64 // time-entry id of its first entry
 	start int64 // Unix seconds of its first entry; math.MinInt64 when it has none
+	names rowNames
+}
+
+// rowNames are the ids a row names, which a page's dictionaries must resolve.
+type rowNames struct {
+	ProjectID int64   `json:"project_id"`
+	UserID    int64   `json:"user_id"`
+	TaskID    int64   `json:"task_id"`
+	TagIDs    []int64 `json:"tag_ids"`
 }
 
 // pageOf returns the page of body starting at from (Unix seconds; nil for the first page)
@@ -84,13 +110,17 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	rows := make([]pagedRow, len(raws))
 	for i, raw := range raws {
 		var r struct {
+			rowNames
 			TimeEntries []struct {
 				ID    int64  `json:"id"`
 				Start string `json:"start"`
 			} `json:"time_entries"`
 		}
 		rows[i] = pagedRow{raw: raw, start: math.MinInt64}
-		if json.Unmarshal(raw, &r) == nil && len(r.TimeEntries) > 0 {
+		if json.Unmarshal(raw, &r) == nil {
+			rows[i].names = r.rowNames
+		}
+		if len(r.TimeEntries) > 0 {
 			rows[i].id = r.TimeEntries[0].ID
 			if t, err := time.Parse(time.RFC3339, r.TimeEntries[0].Start); err == nil {
 				rows[i].start = t.Unix()
@@ -104,7 +134,7 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 
 	size := cmp.Or(max(p.Size, 0), DefaultPageSize)
 	first := 0
-	if from != nil {
+	if from != nil && !p.IgnoreFirstTimestamp {
 		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })
 	}
 	last := first + min(size, len(rows)-first)
@@ -112,21 +142,80 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 		h.Set(HeaderPageSize, strconv.Itoa(size))
 	}
 	next := last // the first row left out, which the X-Next-* headers name
-	if p.StuckCursor {
+	switch {
+	case p.StuckCursor:
 		next = size
+	case p.Overlap > 0 && next < len(rows):
+		next = max(next-p.Overlap, first+1)
 	}
 	if next < len(rows) && !p.Silent {
 		h.Set(HeaderNextID, strconv.FormatInt(rows[next].id, 10))
 		h.Set(HeaderNextRowNumber, strconv.Itoa(next+1))
 		h.Set(HeaderNextTimestamp, strconv.FormatInt(rows[next].start, 10))
 	}
-	out := make([]json.RawMessage, 0, last-first)
-	for _, r := range rows[first:last] {
+	page := slices.Clone(rows[first:last])
+	if p.GroupAcross && first > 0 && len(page) > 0 {
+		page[0].raw = grouped(rows[first-1].raw, page[0].raw)
+	}
+	if p.NewestFirst {
+		slices.Reverse(page)
+	}
+	out := make([]json.RawMessage, 0, len(page))
+	for _, r := range page {
 		out = append(out, r.raw)
 	}
 	results["report"] = mustMarshal(out)
 	top["detailed_results"] = mustMarshal(results)
+	if p.PageDictionaries {
+		top["dictionaries"] = pageDictionaries(top["dictionaries"], page)
+	}
 	return mustMarshal(top)
+}
+
+// grouped returns row with the time entries of before put first.
+func grouped(before, row json.RawMessage) json.RawMessage {
+	var b, r map[string]json.RawMessage
+	var be, re []json.RawMessage
+	if json.Unmarshal(before, &b) != nil || json.Unmarshal(row, &r) != nil ||
+		json.Unmarshal(b["time_entries"], &be) != nil || json.Unmarshal(r["time_entries"], &re) != nil {
+		return row
+	}
+	r["time_entries"] = mustMarshal(append(be, re...))
+	return mustMarshal(r)
+}
+
+// pageDictionaries keeps of dict the entries that the rows of page name.
+func pageDictionaries(dict json.RawMessage, page []pagedRow) json.RawMessage {
+	var d map[string]map[string]json.RawMessage
+	if json.Unmarshal(dict, &d) != nil {
+		return dict
+	}
+	named := map[string]map[string]bool{"projects": {}, "users": {}, "tasks": {}, "tags": {}, "clients": {}}
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	for _, r := range page {
+		named["projects"][id(r.names.ProjectID)] = true
+		named["users"][id(r.names.UserID)] = true
+		named["tasks"][id(r.names.TaskID)] = true
+		for _, t := range r.names.TagIDs {
+			named["tags"][id(t)] = true
+		}
+	}
+	for k := range named["projects"] {
+		var pr struct {
+			ClientID int64 `json:"client_id"`
+		}
+		if json.Unmarshal(d["projects"][k], &pr) == nil && pr.ClientID != 0 {
+			named["clients"][id(pr.ClientID)] = true
+		}
+	}
+	for kind, ids := range named {
+		for k := range d[kind] {
+			if !ids[k] {
+				delete(d[kind], k)
+			}
+		}
+	}
+	return mustMarshal(d)
 }
 
 // firstTimestamp reads the paging cursor of a request body: nil when absent or null.

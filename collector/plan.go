@@ -1,0 +1,274 @@
+package collector
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+// The quota plan: each credential may spend a budget of requests in any 60 minutes
+// (hourly_quota, else learned by the client from Toggl's headers). A report's refresh
+// costs the pages its last fetch read; its interval is its floor (min_refresh_interval,
+// closed_refresh_interval once its period has ended) or longer, so that the reports of a
+// credential spend at most the budget, the open ones sharing alike what the closed ones
+// leave. A refresh starts only when the budget holds its pages (the first fill too), and
+// spread over the hour (a minute's share at most), so that no burst spends it at once.
+
+// AssumedPages is what a report not fetched yet is assumed to cost a refresh: a detailed
+// report of a 10-person team's week (toggl-api.md: 300-600 entries, 6-12 pages of 50).
+const AssumedPages = 10
+
+// budgeter is a Fetcher that knows the quota budget of credentials; *client.Client is one.
+type budgeter interface {
+	Budget(cred client.Credentials, n int) client.Budget
+}
+
+// planItem is one report as the plan sees it.
+type planItem struct {
+	cost  int           // requests a refresh is expected to cost
+	floor time.Duration // min_refresh_interval, or closed_refresh_interval when longer and closed
+}
+
+// share returns the interval of each item: its floor, or longer so that the items spend
+// at most budget requests an hour (<= 0: no limit); those whose floor is shorter share
+// one interval.
+func share(items []planItem, budget float64) []time.Duration {
+	perHour := func(t time.Duration) float64 {
+		var n float64
+		for _, it := range items {
+			n += float64(it.cost) * float64(time.Hour) / float64(max(it.floor, t, time.Second))
+		}
+		return n
+	}
+	var common time.Duration
+	if budget > 0 && perHour(0) > budget {
+		lo, hi := time.Duration(0), 1000*24*time.Hour
+		for hi-lo > time.Second/10 {
+			mid := lo + (hi-lo)/2
+			if perHour(mid) > budget {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		common = hi.Round(time.Second)
+	}
+	out := make([]time.Duration, len(items))
+	for i, it := range items {
+		out[i] = max(it.floor, common)
+	}
+	return out
+}
+
+// floor is the shortest interval of a report at now: min_refresh_interval, or
+// closed_refresh_interval for a closed period when that is longer.
+func floor(cfg config.Report, closedEvery time.Duration, now time.Time) (time.Duration, bool) {
+	min := time.Duration(cfg.MinRefreshInterval)
+	if cfg.Closed(now) {
+		return max(min, closedEvery), true
+	}
+	return min, false
+}
+
+// replan computes the refresh interval of every report from its credential's budget and
+// stores it in its cache state; it logs once per report when the budget stretches it
+// beyond its min_refresh_interval.
+func (e *Exporter) replan(targets []*target) {
+	now := e.now()
+	e.mu.RLock()
+	closedEvery, quota := e.closedEvery, e.hourlyQuota
+	e.mu.RUnlock()
+	groups := map[string][]*target{}
+	var keys []string
+	for _, t := range targets {
+		k := t.creds.Key()
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], t)
+	}
+	for _, k := range keys {
+		ts := groups[k]
+		items := make([]planItem, len(ts))
+		closed := make([]bool, len(ts))
+		for i, t := range ts {
+			items[i].floor, closed[i] = floor(t.cfg, closedEvery, now)
+			items[i].cost = t.cost()
+		}
+		budget := float64(quota)
+		if b, ok := ts[0].fetcher.(budgeter); ok {
+			bud := b.Budget(ts[0].creds, 0)
+			budget = float64(bud.PerHour)
+			// Less remains than the plan spends before Toggl's reset: stretch further.
+			if until := bud.ResetAt.Sub(now); bud.HasRemaining && until > time.Minute {
+				budget = min(budget, math.Max(float64(bud.Remaining), 1)*float64(time.Hour)/float64(until))
+			}
+		}
+		sure := quota > 0 // the budget is hourly_quota or learned, not a guess before any answer
+		if b, ok := ts[0].fetcher.(budgeter); ok {
+			sure = b.Budget(ts[0].creds, 0).Enforced
+		}
+		for i, iv := range share(items, budget) {
+			t := ts[i]
+			c := t.cache
+			c.mu.Lock()
+			c.state.interval, c.state.closed = iv, closed[i]
+			c.mu.Unlock()
+			if iv > items[i].floor && sure && t.costKnown() && t.stretched.CompareAndSwap(false, true) {
+				level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
+					"report", t.name, "interval", iv, "min_refresh_interval", items[i].floor, "requests_per_hour", int(budget))
+			}
+		}
+	}
+}
+
+// cost is what the next refresh of t is expected to cost: the pages of its last fetch
+// that got values, else AssumedPages.
+func (t *target) cost() int {
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.cost > 0 {
+		return c.state.cost
+	}
+	return AssumedPages
+}
+
+// costKnown says whether a fetch of t has told what a refresh costs.
+func (t *target) costKnown() bool {
+	c := t.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state.cost > 0
+}
+
+// admit says whether a refresh of t may start now within its credential's budget, and
+// reserves its n pages until release; else it records until when the report waits and
+// returns a channel closed when a refresh of the credential in flight ends (nil when
+// none is). A refresh of a report that has values also waits for a minute's share of
+// the budget.
+func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
+	b, isBudgeter := t.fetcher.(budgeter)
+	if !isBudgeter {
+		return 0, true, nil
+	}
+	n = t.cost()
+	k := t.creds.Key()
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
+	bud := b.Budget(t.creds, n+e.reserved[k])
+	at := bud.RoomAt
+	if t.serves(e.now()) && bud.MinuteRoomAt.After(at) {
+		at = bud.MinuteRoomAt
+	}
+	if t.serves(e.now()) { // the cache serves meanwhile: better than a failure
+		if bud.BlockedUntil.After(at) {
+			at = bud.BlockedUntil
+		}
+		if bud.HasRemaining && bud.Remaining < int64(n+e.reserved[k]) && bud.ResetAt.After(at) {
+			at = bud.ResetAt // Toggl says the quota would not hold the refresh
+		}
+	}
+	if !at.IsZero() && e.reserved[k] > 0 {
+		if e.released[k] == nil {
+			e.released[k] = make(chan struct{})
+		}
+		return 0, false, e.released[k]
+	}
+	c := t.cache
+	c.mu.Lock()
+	c.state.waitUntil = at
+	c.mu.Unlock()
+	if !at.IsZero() {
+		return 0, false, nil // nothing in flight will make room: a scrape after at will
+	}
+	e.reserved[k] += n
+	return n, true, nil
+}
+
+// release returns the pages admit reserved for t, and wakes the refreshes waiting.
+func (e *Exporter) release(t *target, n int) {
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
+	k := t.creds.Key()
+	if e.reserved[k] -= n; e.reserved[k] <= 0 {
+		delete(e.reserved, k)
+	}
+	if ch := e.released[k]; ch != nil {
+		close(ch) // the refreshes waiting for room look again
+		delete(e.released, k)
+	}
+}
+
+// CredentialPlan is the plan of the reports sharing one credential, for --config.check.
+type CredentialPlan struct {
+	Kind    string   // api_token, email or anonymous; never the secret
+	Reports []string // the reports using the credential
+	// Budget is the requests an hour the credential may spend (hourly_quota, else nine
+	// tenths of the Free plan's 30 until Toggl's headers tell); Learned says it was not set.
+	Budget  int
+	Learned bool
+	// PerHour is what the reports would spend at their floors, Planned at the planned
+	// intervals (each report costing AssumedPages).
+	PerHour, Planned float64
+	// Stretched are the reports the budget makes refresh less often than their floor.
+	Stretched []StretchedReport
+}
+
+// StretchedReport is a report that would refresh less often than it asks.
+type StretchedReport struct {
+	Name            string
+	Interval, Floor time.Duration
+	Closed          bool
+}
+
+// Plan returns the quota plan of cfg's configured reports at now, assuming every report
+// costs AssumedPages requests a refresh (nothing is fetched), per credential in the
+// order of the reports.
+func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
+	var out []CredentialPlan
+	var items [][]planItem
+	index := map[string]int{}
+	for _, r := range cfg.Reports {
+		creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}
+		i, ok := index[creds.Key()]
+		if !ok {
+			i = len(out)
+			index[creds.Key()] = i
+			budget := cfg.HourlyQuota
+			if budget <= 0 {
+				budget = client.FreePlanPerHour - client.FreePlanPerHour/10
+			}
+			out = append(out, CredentialPlan{Kind: creds.Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0})
+			items = append(items, nil)
+		}
+		f, _ := floor(r, time.Duration(cfg.ClosedRefreshInterval), now)
+		out[i].Reports = append(out[i].Reports, r.Name)
+		items[i] = append(items[i], planItem{cost: AssumedPages, floor: f})
+	}
+	for i := range out {
+		p := &out[i]
+		for j, iv := range share(items[i], float64(p.Budget)) {
+			it := items[i][j]
+			p.PerHour += float64(it.cost) * float64(time.Hour) / float64(max(it.floor, time.Second))
+			p.Planned += float64(it.cost) * float64(time.Hour) / float64(max(iv, time.Second))
+			if iv > it.floor {
+				r := cfg.Reports[slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == p.Reports[j] })]
+				_, closed := floor(r, time.Duration(cfg.ClosedRefreshInterval), now)
+				p.Stretched = append(p.Stretched, StretchedReport{Name: p.Reports[j], Interval: iv, Floor: it.floor, Closed: closed})
+			}
+		}
+	}
+	return out
+}
+
+// waitMessage says what a report waiting for the quota waits for, for the landing page.
+func waitMessage(until time.Time) string {
+	return fmt.Sprintf("waiting for the hourly API quota (hourly_quota) until %s", until.UTC().Format(time.RFC3339))
+}
