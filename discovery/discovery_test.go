@@ -367,8 +367,7 @@ func TestWarningsOnce(t *testing.T) {
 
 // TestMembers: the active members become the workspace's roster and its member_info
 // series, with working_hours_in_minutes as sent (Bob's null: empty); a failed listing
-// keeps them and, on a 403, says what is probably wrong; no
-// e-mail address shows anywhere.
+// keeps them and, on a 403, says what is probably wrong; no e-mail address shows anywhere.
 func TestMembers(t *testing.T) {
 	w := newWorld(t)
 	cfg := w.load(t, fmt.Sprintf("members:\n  - workspace_id: %d\n    api_token: %s\n    interval: 1h\n    expected_hours_per_week: 40\n", workspace, apiToken))
