@@ -31,8 +31,9 @@ type DemoReport struct {
 var DemoReports = []DemoReport{
 	// The agency's week so far (this week, from Monday), grouped rows, paged (see Demo), two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
-	// The agency's last 30 days by project and person: who tracked what.
-	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
+	// The agency's last 30 days by project and task: long enough for the dashboard's
+	// estimates (see agency).
+	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
 	// This week for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 	// The agency today, with the running timer: who is tracking now, nobody tracked yet.
@@ -67,7 +68,7 @@ const demoQuota = 3600
 // Demo returns a Fake serving DemoReports over the Agency's time entries, with quota
 // headers (see SetQuota, demoQuota), and listing them in workspace DemoWorkspaceID. The
 // reports honour the request's dates (see Agency.Report); without them, team-week and
-// weekly-timesheet cover this week (Monday to Sunday) and clients-month the last 30 days,
+// weekly-timesheet cover this week (Monday to Sunday) and projects-month the last 30 days,
 // in the location of the Fake's clock. The detailed report comes in pages of 50 rows;
 // once the days before today hold more than a page, its first page boundary falls
 // between two rows that start at the same second (someone joins a colleague's call), so
@@ -147,8 +148,8 @@ func demoReport(d DemoReport) Report {
 			return period{first: monday, days: 7}
 		}
 	case typ == "summary":
-		r.name, r.call = "Projects by person – last 30 days", false
-		r.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
+		r.name, r.call = "Projects and tasks – last 30 days", false
+		r.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimTasks}
 		r.saved = func(today time.Time) period { return periodEnding(today, 30) }
 	case typ == "weekly":
 		r.name, r.call = "Acme and Initech – weekly timesheet", false
@@ -172,7 +173,7 @@ func demoBody(typ string, now time.Time) []byte {
 
 // Agency is the demo's workspace as a source of reports: an agency of five people
 // tracking time on six projects for three clients (USD and EUR), the generator's (see
-// DetailedSpec) with names. Each day's PerDay entries (rows of two) are drawn
+// DetailedSpec) with names, and three tasks with estimates. Each day's PerDay entries (rows of two) are drawn
 // from a generator seeded by the date and start between 08:00 and 18:00; an entry exists
 // once it has ended by the Fake's clock, so that figures grow through the day and nothing
 // lies in the future. Unless Last is set (a history, which has ended), the on-call person
@@ -299,7 +300,12 @@ const acme, initech = 100, 102
 
 // agency is the workspace of the demo reports, with the generator's rates: Acme and
 // Internal Tooling USD 95.50/h, Globex EUR 110/h (its Workshops are not billable),
-// Initech USD 120/h.
+// Initech USD 120/h. Its estimates are budgets over a project's life, which the agency
+// tracks every day with no beginning: a project's estimate is sized so that its 30 days
+// (about 130 to 190 hours, projects-month) use under half of it, and no estimate alert
+// fires on a window that does not span the project (issue 23). Tasks are smaller: their
+// 30 days (10 to 40 hours) use between a tenth of their estimate and all of it, so that
+// the task panels show every shade.
 var agency = func() *world {
 	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
 	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
@@ -314,6 +320,15 @@ var agency = func() *world {
 	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
 		w.tags[i].Name = name
 	}
+	for i, hours := range map[int]int64{0: 600, 2: 800, 4: 400} { // the generator's projects with estimates
+		w.projects[i].estimated = hours * 3600
+	}
+	w.tasks = []taskDef{
+		{id: 3000, project: 1000, name: "Build", description: "Development", estimated: 120 * 3600},
+		{id: 3001, project: 1000, name: "QA", description: "Testing", estimated: 40 * 3600},
+		{id: 3002, project: 1005, name: "Pipelines", description: "Development", estimated: 60 * 3600},
+	}
+	w.index()
 	return w
 }()
 
