@@ -43,12 +43,13 @@ var DemoReports = []DemoReport{
 }
 
 // DemoMembers are the active members of DemoWorkspaceID, as its member listing shows
-// them: the agency's five people, who track time every day, and Farah, who joined this
-// month and has tracked nothing.
+// them: the agency's five people, who track time every day, with working hours of 480
+// minutes (a unit Toggl does not document), and Farah, who joined this month, has none
+// set and has tracked nothing.
 var DemoMembers = func() []Member {
 	var m []Member
 	for _, u := range agency.users {
-		m = append(m, Member{UserID: u.id, Name: u.name, Email: u.email})
+		m = append(m, Member{UserID: u.id, Name: u.name, Email: u.email, WorkingHoursInMinutes: 480})
 	}
 	return append(m, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
 }()
