@@ -38,8 +38,9 @@ var DemoReports = []DemoReport{
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 	// The agency today, with the running timer: who is tracking now, nobody tracked yet.
 	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today"},
-	// Last week by person and project: closed, so under-expected hours can be judged.
-	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-summary-7a3d90e1b", Type: "summary", Period: "last_week"},
+	// Last week, closed, so under-expected hours can be judged; detailed, so that tags,
+	// amounts and time entries have figures when this week has none yet (Monday morning).
+	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week"},
 }
 
 // DemoMembers are the active members of DemoWorkspaceID, as its member listing shows
@@ -143,7 +144,6 @@ func demoReport(d DemoReport) Report {
 		r.saved = func(today time.Time) period { return periodEnding(today, 1) }
 	case d.Period == "last_week":
 		r.name, r.call = "Team – last week", false
-		r.params = map[string]any{"grouping": dimUsers, "sub_grouping": dimProjects}
 		r.saved = func(today time.Time) period {
 			monday := periodEnding(today, 1).first.AddDate(0, 0, -(int(today.Weekday())+6)%7-7)
 			return period{first: monday, days: 7}
