@@ -431,6 +431,12 @@ func TestEndToEnd(t *testing.T) {
 		if want := "team-last-week/Farah Haddad"; closed == 1 && !slices.Equal(under, []string{want}) {
 			problems = append(problems, fmt.Sprintf("TogglUserUnderExpectedHours firing for %v, want %s alone", under, want))
 		}
+		// Whatever the day: Farah's 0 of 5 days × 40 h / 5 = 144000 s, what the alert reads.
+		farah := fmt.Sprintf(`toggl_report_user_tracked_seconds{instance=%[1]q,report="team-last-week",user="Farah Haddad"} == 0
+			and on (user_id) toggl_report_user_expected_seconds{instance=%[1]q,report="team-last-week"} == 144000`, addrA)
+		if n, _, err := promQuery(promURL, farah); n != 1 {
+			problems = append(problems, fmt.Sprintf("%s: %d series, %v", farah, n, err))
+		}
 		return problems
 	})
 	if closed == 0 {
