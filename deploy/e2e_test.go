@@ -41,8 +41,7 @@ const (
 // singleCurrencyReport is a detailed report billed in one currency, with labour costs and
 // estimates of a project and a task: what the margin rule and panel need (the demo bills in
 // USD and EUR). Its fixed range of 90 days ending today makes the estimates meaningful to
-// the dashboard, which shows them only for reports covering four weeks or more. Its tag
-// keeps the tag panel filled early on a Monday, when the demo's week is still empty.
+// the dashboard, which shows them only for reports covering four weeks or more.
 func singleCurrencyReport(now time.Time) []byte {
 	day := now.UTC().Format("2006-01-02")
 	first := now.UTC().AddDate(0, 0, -89).Format("2006-01-02")

@@ -26,8 +26,8 @@ type DemoReport struct {
 	Period string
 }
 
-// DemoReports are the reports Demo serves, one per report type, all public, each with data
-// of its own. Asked without dates, each covers its saved period as of the Fake's clock.
+// DemoReports are the reports Demo serves, of every report type, all public, each with
+// data of its own. Asked without dates, each covers its saved period as of the Fake's clock.
 var DemoReports = []DemoReport{
 	// The agency's week so far (this week, from Monday), grouped rows, paged (see Demo), two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
