@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -24,10 +25,13 @@ import (
 // them every second through the shipped scrape configuration with the shipped rules and
 // alerts (`for:` shortened), and Debian's Alertmanager with the shipped routing.
 //
-// It asserts that every dashboard query, every dashboard variable and every recording rule
-// returns data, that the 401 fires TogglReportUnauthorized into Alertmanager (routed to the
-// ops channel, not the pager, with TogglReportFailing inhibited), and that the healthy
-// reports raise no health alert.
+// It asserts that every dashboard query on the dashboard's default view (its variables as
+// Grafana sets them when it opens) returns data, from the demo's reports for every panel of
+// the team lead's, and so do every dashboard variable and every recording rule; that the
+// 401 fires TogglReportUnauthorized into Alertmanager (routed to the ops channel, not the
+// pager, with TogglReportFailing inhibited); that the healthy reports raise no health
+// alert; and that the demo fires TogglUserUnderExpectedHours for its member who tracked
+// nothing last week, and no estimate alert on its 30-day report.
 
 const (
 	billingToken = "e2e-billing-7d1f0c"
@@ -37,8 +41,7 @@ const (
 // singleCurrencyReport is a detailed report billed in one currency, with labour costs and
 // estimates of a project and a task: what the margin rule and panel need (the demo bills in
 // USD and EUR). Its fixed range of 90 days ending today makes the estimates meaningful to
-// the dashboard, which shows them only for reports covering four weeks or more. Its tag
-// keeps the tag panel filled early on a Monday, when the demo's week is still empty.
+// the dashboard, which shows them only for reports covering four weeks or more.
 func singleCurrencyReport(now time.Time) []byte {
 	day := now.UTC().Format("2006-01-02")
 	first := now.UTC().AddDate(0, 0, -89).Format("2006-01-02")
@@ -192,6 +195,42 @@ func eventually(t *testing.T, what string, bound time.Duration, check func() []s
 	}
 }
 
+// defaultView returns the values Grafana gives the dashboard's variables when it opens with
+// their defaults, from Prometheus at base: a textbox its text, a variable set to All its
+// allValue, any other query variable the first of its values (in the order of its sort:
+// only 0, as Prometheus lists them, and 1, alphabetical, both sorted, are known here).
+func defaultView(t *testing.T, base string) (map[string]string, error) {
+	t.Helper()
+	view := map[string]string{}
+	for _, v := range loadDashboard(t).Templating.List {
+		switch {
+		case v.Type == "textbox":
+			var text string
+			if err := json.Unmarshal(v.Query, &text); err != nil {
+				t.Fatalf("variable %s: %v", v.Name, err)
+			}
+			view[v.Name] = text
+		case v.Type != "query":
+		case v.isAll():
+			view[v.Name] = v.AllValue
+		case v.Sort > 1:
+			t.Fatalf("variable %s: sort %d: not known to this test", v.Name, v.Sort)
+		default:
+			selector, label := v.labelValues(t)
+			_, series, err := promQuery(base, fmt.Sprintf("count by (%s) (%s)", label, substitute(view, "10s").Replace(selector)))
+			var values []string
+			for _, s := range series {
+				values = append(values, s[label])
+			}
+			if err != nil || len(values) == 0 {
+				return nil, fmt.Errorf("variable %s: no value: %v", v.Name, err)
+			}
+			view[v.Name] = slices.Min(values)
+		}
+	}
+	return view, nil
+}
+
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: runs the exporter, Prometheus and Alertmanager for about a minute")
@@ -266,28 +305,46 @@ func TestEndToEnd(t *testing.T) {
 		return problems
 	})
 
-	// 2. Every dashboard query and variable, and every recording rule, returns data.
-	queries := dashboardQueries(t, "10s")
+	// 2. On the dashboard's default view, every query and variable returns data, the team
+	// lead's panels from the demo's reports (exporter B's must not hide a gap in the demo's
+	// first view); so does every recording rule.
+	demo := map[string]bool{}
+	for _, r := range togglfake.DemoReports {
+		demo[r.Name] = true
+	}
+	var view map[string]string
+	eventually(t, "the dashboard's default view", time.Minute, func() []string {
+		var err error
+		if view, err = defaultView(t, promURL); err != nil {
+			return []string{err.Error()}
+		}
+		return nil
+	})
+	queries := dashboardQueries(t, "10s", view)
 	var rules ruleFile
 	readYAML(t, filepath.Join(promDir, "rules.yml"), &rules)
 	for _, r := range rules.rules() {
-		queries = append(queries, query{"recording rule " + r.Record, r.Record})
+		queries = append(queries, query{"recording rule " + r.Record, r.Record, true})
 	}
 	pending := slices.Clone(queries)
-	eventually(t, "queries without data", 90*time.Second, func() []string {
+	eventually(t, fmt.Sprintf("queries without data on the default view %v", view), 90*time.Second, func() []string {
 		var problems []string
 		var still []query
 		for _, q := range pending {
-			n, _, err := promQuery(promURL, q.expr)
-			if err != nil || n == 0 {
+			n, series, err := promQuery(promURL, q.expr)
+			fromDemo := q.operator || !strings.HasPrefix(q.where, "panel")
+			for _, s := range series {
+				fromDemo = fromDemo || demo[s["report"]]
+			}
+			if err != nil || n == 0 || !fromDemo {
 				still = append(still, q)
-				problems = append(problems, fmt.Sprintf("%s: %s: %d series, %v", q.where, q.expr, n, err))
+				problems = append(problems, fmt.Sprintf("%s: %s: %d series, none from the demo's reports %v, %v", q.where, q.expr, n, !fromDemo, err))
 			}
 		}
 		pending = still
 		return problems
 	})
-	t.Logf("%d dashboard queries, variables and recording rules return data", len(queries))
+	t.Logf("%d dashboard queries on the default view %v, variables and recording rules return data", len(queries), view)
 
 	// 3. The 401 fires TogglReportUnauthorized into Alertmanager, routed to the ops channel
 	// (a warning: nobody is paged for one report's token), and its generic
@@ -340,7 +397,52 @@ func TestEndToEnd(t *testing.T) {
 		return problems
 	})
 
-	// 4. The healthy reports raise no health alert in Prometheus.
+	// 4. The demo's alerts: Farah, a member, tracked nothing last week, which has closed
+	// (once its end is a day old: on a Monday it is not yet), and its 30-day report, which
+	// does not span its projects, fires no estimate alert (see togglfake's agency).
+	closed, _, err := promQuery(promURL, `time() - toggl_report_period_end_timestamp_seconds{report="team-last-week"} >= 86400`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the demo's alerts", 30*time.Second, func() []string {
+		var r struct {
+			Data struct {
+				Alerts []struct {
+					Labels map[string]string `json:"labels"`
+					State  string            `json:"state"`
+				} `json:"alerts"`
+			} `json:"data"`
+		}
+		if err := getJSON(promURL+"/api/v1/alerts", &r); err != nil {
+			return []string{err.Error()}
+		}
+		var under []string
+		var problems []string
+		for _, a := range r.Data.Alerts {
+			l := a.Labels
+			switch {
+			case l["alertname"] == "TogglUserUnderExpectedHours" && l["instance"] == addrA && a.State == "firing":
+				under = append(under, l["report"]+"/"+l["user"])
+			case strings.HasPrefix(l["alertname"], "TogglProject") && demo[l["report"]]:
+				problems = append(problems, fmt.Sprintf("%v %s on the demo", l, a.State))
+			}
+		}
+		if want := "team-last-week/Farah Haddad"; closed == 1 && !slices.Equal(under, []string{want}) {
+			problems = append(problems, fmt.Sprintf("TogglUserUnderExpectedHours firing for %v, want %s alone", under, want))
+		}
+		// Whatever the day: Farah's 0 of 5 days × 40 h / 5 = 144000 s, what the alert reads.
+		farah := fmt.Sprintf(`toggl_report_user_tracked_seconds{instance=%[1]q,report="team-last-week",user="Farah Haddad"} == 0
+			and on (user_id) toggl_report_user_expected_seconds{instance=%[1]q,report="team-last-week"} == 144000`, addrA)
+		if n, _, err := promQuery(promURL, farah); n != 1 {
+			problems = append(problems, fmt.Sprintf("%s: %d series, %v", farah, n, err))
+		}
+		return problems
+	})
+	if closed == 0 {
+		t.Log("last week closed less than a day ago: TogglUserUnderExpectedHours not expected yet")
+	}
+
+	// 5. The healthy reports raise no health alert in Prometheus.
 	health := []string{"TogglExporterDown", "TogglReportsAllFailing", "TogglReportFailing", "TogglReportUnauthorized",
 		"TogglReportNotFound", "TogglAPIQuotaExhausted", "TogglAPIQuotaLow", "TogglReportStale", "TogglReportIncomplete"}
 	eventually(t, "health alerts for healthy reports", 30*time.Second, func() []string {

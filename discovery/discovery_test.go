@@ -64,7 +64,7 @@ func newWorld(t *testing.T) *world {
 		{ID: 503, Name: "Clients", Token: tokens[2]},
 	}
 	w.fake.SetWorkspace(workspace, togglfake.Workspace{APIToken: apiToken, Reports: w.saved,
-		Members: []togglfake.Member{{UserID: 7, Name: "Ann", Email: "ann.SECRET@example.com"}, {UserID: 8, Name: "Bob\x07 " + strings.Repeat("b", 300)}, {UserID: 9, Name: "Gone", Inactive: true}}})
+		Members: []togglfake.Member{{UserID: 7, Name: "Ann", Email: "ann.SECRET@example.com", WorkingHoursInMinutes: 2400}, {UserID: 8, Name: "Bob\x07 " + strings.Repeat("b", 300)}, {UserID: 9, Name: "Gone", Inactive: true}}})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, togglfake.ListingPrefix) {
 			n, _ := w.requests.LoadOrStore(r.URL.Path, &atomic.Int32{})
@@ -366,8 +366,8 @@ func TestWarningsOnce(t *testing.T) {
 }
 
 // TestMembers: the active members become the workspace's roster and its member_info
-// series; a failed listing keeps them and, on a 403, says what is probably wrong; no
-// e-mail address shows anywhere.
+// series, with working_hours_in_minutes as sent (Bob's null: empty); a failed listing
+// keeps them and, on a 403, says what is probably wrong; no e-mail address shows anywhere.
 func TestMembers(t *testing.T) {
 	w := newWorld(t)
 	cfg := w.load(t, fmt.Sprintf("members:\n  - workspace_id: %d\n    api_token: %s\n    interval: 1h\n    expected_hours_per_week: 40\n", workspace, apiToken))
@@ -383,8 +383,8 @@ toggl_members_up{workspace_id="31"} %d
 toggl_members_last_success_timestamp_seconds{workspace_id="31"} 1.7e+09
 # HELP toggl_workspace_member_info %s
 # TYPE toggl_workspace_member_info gauge
-toggl_workspace_member_info{user="Ann",user_id="7",workspace_id="31"} 1
-toggl_workspace_member_info{user="%s",user_id="8",workspace_id="31"} 1
+toggl_workspace_member_info{user="Ann",user_id="7",working_hours_in_minutes="2400",workspace_id="31"} 1
+toggl_workspace_member_info{user="%s",user_id="8",working_hours_in_minutes="",workspace_id="31"} 1
 `, help(membersUpDesc), up, help(membersLastSuccessDesc), help(memberInfoDesc), bob)
 	}
 	names := []string{"toggl_members_up", "toggl_members_last_success_timestamp_seconds", "toggl_workspace_member_info"}

@@ -19,8 +19,10 @@ var (
 		"1 if the latest listing of the workspace's members succeeded; while 0, the roster listed before stays.", []string{"workspace_id"}, nil)
 	membersLastSuccessDesc = prometheus.NewDesc("toggl_members_last_success_timestamp_seconds",
 		"When the workspace's members were last listed successfully.", []string{"workspace_id"}, nil)
+	// working_hours_in_minutes is shown as Toggl sends it ("" when null) and used for
+	// nothing: Toggl does not document whether it is per day or per week.
 	memberInfoDesc = prometheus.NewDesc("toggl_workspace_member_info",
-		"1 for each active member of the workspace, as last listed.", []string{"workspace_id", "user_id", "user"}, nil)
+		"1 for each active member of the workspace, as last listed; working_hours_in_minutes as Toggl sends it (unit undocumented, unused).", []string{"workspace_id", "user_id", "user", "working_hours_in_minutes"}, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -43,7 +45,11 @@ func (d *Discovery) Collect(ch chan<- prometheus.Metric) {
 		id := strconv.FormatInt(ws, 10)
 		collectState(ch, l, membersUpDesc, membersLastSuccessDesc, id)
 		for _, m := range l.items {
-			ch <- prometheus.MustNewConstMetric(memberInfoDesc, prometheus.GaugeValue, 1, id, strconv.FormatInt(m.UserID, 10), collector.LabelValue(m.Name))
+			hours := ""
+			if m.WorkingHoursInMinutes != 0 {
+				hours = strconv.FormatInt(m.WorkingHoursInMinutes, 10)
+			}
+			ch <- prometheus.MustNewConstMetric(memberInfoDesc, prometheus.GaugeValue, 1, id, strconv.FormatInt(m.UserID, 10), collector.LabelValue(m.Name), hours)
 		}
 	}
 }

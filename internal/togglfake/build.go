@@ -17,10 +17,12 @@ type world struct {
 	projects []projectDef
 	users    []userDef
 	tags     []entityJSON
+	tasks    []taskDef
 
 	project map[int64]*projectDef
 	client  map[int64]*entityJSON
 	user    map[int64]*userDef
+	task    map[int64]*taskDef
 }
 
 type projectDef struct {
@@ -31,6 +33,15 @@ type projectDef struct {
 	currency  string
 	rate      int64 // hourly rate in cents; 0: none (entries are not billable)
 	estimated int64 // seconds; 0: none
+}
+
+// taskDef is a task of a project: the entries of that project with its description are
+// on it, so that assigning tasks draws nothing from the generator.
+type taskDef struct {
+	id, project int64
+	name        string
+	description string
+	estimated   int64 // seconds; 0: none
 }
 
 type userDef struct {
@@ -45,6 +56,7 @@ type entry struct {
 	id          int64
 	user        int64
 	project     int64 // 0: no project
+	task        int64 // 0: no task
 	description string
 	tags        []int64
 	billable    bool
@@ -57,6 +69,17 @@ func (w *world) index() {
 	w.project = byID(w.projects, func(p *projectDef) int64 { return p.id })
 	w.client = byID(w.clients, func(c *entityJSON) int64 { return c.ID })
 	w.user = byID(w.users, func(u *userDef) int64 { return u.id })
+	w.task = byID(w.tasks, func(t *taskDef) int64 { return t.id })
+}
+
+// taskOf returns the id of the task an entry of project with description is on, 0 for none.
+func (w *world) taskOf(project int64, description string) int64 {
+	for _, t := range w.tasks {
+		if t.project == project && t.description == description {
+			return t.id
+		}
+	}
+	return 0
 }
 
 func byID[T any](s []T, id func(*T) int64) map[int64]*T {
@@ -174,7 +197,7 @@ func (w *world) dictionaries() dictionariesJSON {
 		Projects:   make(map[string]projectJSON, len(w.projects)),
 		Clients:    entities(w.clients),
 		Users:      make(map[string]userJSON, len(w.users)),
-		Tasks:      map[string]entityJSON{}, // the fake's projects have no tasks
+		Tasks:      make(map[string]taskJSON, len(w.tasks)),
 		Tags:       entities(w.tags),
 		UserGroups: map[string]entityJSON{},
 	}
@@ -184,6 +207,9 @@ func (w *world) dictionaries() dictionariesJSON {
 			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
 		}
 		d.Projects[key(p.id)] = j
+	}
+	for _, t := range w.tasks {
+		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.project, EstimatedSeconds: nonZero(t.estimated)}
 	}
 	for _, u := range w.users {
 		d.Users[key(u.id)] = userJSON{ID: u.id, Name: u.name, Email: u.email, LabourCost: ptr(u.labour)}
@@ -257,6 +283,7 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 		if p := w.project[e.project]; p != nil {
 			j.ProjectID, j.ProjectColor = ptr(p.id), ptr(p.color)
 		}
+		j.TaskID = nonZero(e.task)
 		if rate != 0 {
 			var amount int64
 			for i := range row {
@@ -326,6 +353,7 @@ const (
 	dimProjects    = "projects"
 	dimClients     = "clients"
 	dimUsers       = "users"
+	dimTasks       = "tasks"        // sub-grouping only
 	dimTimeEntries = "time_entries" // sub-grouping only: by description, with the entries' ids
 )
 
@@ -342,6 +370,10 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 		return summaryKey{title: e.description}
 	case dimUsers:
 		return summaryKey{e.user, w.userName(e.user)}
+	case dimTasks:
+		if t := w.task[e.task]; t != nil {
+			return summaryKey{t.id, t.name}
+		}
 	case dimClients:
 		if p := w.project[e.project]; p != nil {
 			if c := w.client[p.clientID]; c != nil {
@@ -357,7 +389,7 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 }
 
 // summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
-// (summary dimensions). A null id stands for none (no project, no client); time-entry
+// (summary dimensions). A null id stands for none (no project, client or task); time-entry
 // sub-groups have a null id, the description as title, and the ids of their entries.
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
 	// by groups entries by their key in dim, ordered by title, then id.
@@ -431,7 +463,7 @@ func (w *world) marshalReport(d reportData) []byte {
 	}
 	r := reportJSON{
 		ReportName: d.name, ReportType: d.typ, Public: true,
-		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": false},
+		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": len(w.tasks) > 0},
 		InputParams:  d.params,
 		SavedParams:  d.params,
 		Dictionaries: w.dictionaries(),

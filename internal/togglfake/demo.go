@@ -26,28 +26,31 @@ type DemoReport struct {
 	Period string
 }
 
-// DemoReports are the reports Demo serves, one per report type, all public, each with data
-// of its own. Asked without dates, each covers its saved period as of the Fake's clock.
+// DemoReports are the reports Demo serves, of every report type, all public, each with
+// data of its own. Asked without dates, each covers its saved period as of the Fake's clock.
 var DemoReports = []DemoReport{
 	// The agency's week so far (this week, from Monday), grouped rows, paged (see Demo), two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
-	// The agency's last 30 days by project and person: who tracked what.
-	{Name: "clients-month", Title: "Clients month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
+	// The agency's last 30 days by project and task: long enough for the dashboard's
+	// estimates (see agency).
+	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
 	// This week for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
 	// The agency today, with the running timer: who is tracking now, nobody tracked yet.
 	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today"},
-	// Last week by person and project: closed, so under-expected hours can be judged.
-	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-summary-7a3d90e1b", Type: "summary", Period: "last_week"},
+	// Last week, closed, so under-expected hours can be judged; detailed, so that tags,
+	// amounts and time entries have figures when this week has none yet (Monday morning).
+	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week"},
 }
 
 // DemoMembers are the active members of DemoWorkspaceID, as its member listing shows
-// them: the agency's five people, who track time every day, and Farah, who joined this
-// month and has tracked nothing.
+// them: the agency's five people, who track time every day, with working hours of 480
+// minutes (a unit Toggl does not document), and Farah, who joined this month, has none
+// set and has tracked nothing.
 var DemoMembers = func() []Member {
 	var m []Member
 	for _, u := range agency.users {
-		m = append(m, Member{UserID: u.id, Name: u.name, Email: u.email})
+		m = append(m, Member{UserID: u.id, Name: u.name, Email: u.email, WorkingHoursInMinutes: 480})
 	}
 	return append(m, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
 }()
@@ -67,7 +70,7 @@ const demoQuota = 3600
 // Demo returns a Fake serving DemoReports over the Agency's time entries, with quota
 // headers (see SetQuota, demoQuota), and listing them in workspace DemoWorkspaceID. The
 // reports honour the request's dates (see Agency.Report); without them, team-week and
-// weekly-timesheet cover this week (Monday to Sunday) and clients-month the last 30 days,
+// weekly-timesheet cover this week (Monday to Sunday) and projects-month the last 30 days,
 // in the location of the Fake's clock. The detailed report comes in pages of 50 rows;
 // once the days before today hold more than a page, its first page boundary falls
 // between two rows that start at the same second (someone joins a colleague's call), so
@@ -141,14 +144,13 @@ func demoReport(d DemoReport) Report {
 		r.saved = func(today time.Time) period { return periodEnding(today, 1) }
 	case d.Period == "last_week":
 		r.name, r.call = "Team – last week", false
-		r.params = map[string]any{"grouping": dimUsers, "sub_grouping": dimProjects}
 		r.saved = func(today time.Time) period {
 			monday := periodEnding(today, 1).first.AddDate(0, 0, -(int(today.Weekday())+6)%7-7)
 			return period{first: monday, days: 7}
 		}
 	case typ == "summary":
-		r.name, r.call = "Projects by person – last 30 days", false
-		r.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimUsers}
+		r.name, r.call = "Projects and tasks – last 30 days", false
+		r.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimTasks}
 		r.saved = func(today time.Time) period { return periodEnding(today, 30) }
 	case typ == "weekly":
 		r.name, r.call = "Acme and Initech – weekly timesheet", false
@@ -172,7 +174,7 @@ func demoBody(typ string, now time.Time) []byte {
 
 // Agency is the demo's workspace as a source of reports: an agency of five people
 // tracking time on six projects for three clients (USD and EUR), the generator's (see
-// DetailedSpec) with names. Each day's PerDay entries (rows of two) are drawn
+// DetailedSpec) with names, and three tasks with estimates. Each day's PerDay entries (rows of two) are drawn
 // from a generator seeded by the date and start between 08:00 and 18:00; an entry exists
 // once it has ended by the Fake's clock, so that figures grow through the day and nothing
 // lies in the future. Unless Last is set (a history, which has ended), the on-call person
@@ -299,7 +301,12 @@ const acme, initech = 100, 102
 
 // agency is the workspace of the demo reports, with the generator's rates: Acme and
 // Internal Tooling USD 95.50/h, Globex EUR 110/h (its Workshops are not billable),
-// Initech USD 120/h.
+// Initech USD 120/h. Its estimates are budgets over a project's life, which the agency
+// tracks every day with no beginning: a project's estimate is sized so that its 30 days
+// (about 130 to 190 hours, projects-month) use under half of it, and no estimate alert
+// fires on a window that does not span the project (issue 23). Tasks are smaller: their
+// 30 days (10 to 40 hours) use between a tenth of their estimate and all of it, so that
+// the task panels show every shade.
 var agency = func() *world {
 	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
 	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
@@ -314,6 +321,15 @@ var agency = func() *world {
 	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
 		w.tags[i].Name = name
 	}
+	for i, hours := range map[int]int64{0: 600, 2: 800, 4: 400} { // the generator's projects with estimates
+		w.projects[i].estimated = hours * 3600
+	}
+	w.tasks = []taskDef{
+		{id: 3000, project: 1000, name: "Build", description: "Development", estimated: 120 * 3600},
+		{id: 3001, project: 1000, name: "QA", description: "Testing", estimated: 40 * 3600},
+		{id: 3002, project: 1005, name: "Pipelines", description: "Development", estimated: 60 * 3600},
+	}
+	w.index()
 	return w
 }()
 

@@ -3,6 +3,7 @@ package togglfake
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -138,11 +139,21 @@ func TestDemoShape(t *testing.T) {
 	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-10" || p["end_date"] != "2025-03-16" {
 		t.Errorf("detailed input_params %v, want this week, 2025-03-10 to 2025-03-16", p)
 	}
+	d := obj(t, r["dictionaries"], "")
 	var grouped, noProject, twoTags bool
 	var running []time.Time
+	onTask := map[string]int{}
 	rows := arr(t, obj(t, r["detailed_results"], "")["report"], "")
 	for _, rv := range rows {
 		row := obj(t, rv, "row")
+		if id, ok := row["task_id"].(json.Number); ok {
+			// The task of the row's project and description, as agency has it.
+			task := obj(t, obj(t, d["tasks"], "")[string(id)], "task "+string(id))
+			if task["project_id"] != row["project_id"] || agency.task[num(t, id, "")].description != row["description"] {
+				t.Errorf("row %v on task %v", row, task)
+			}
+			onTask[string(id)]++
+		}
 		entries := arr(t, row["time_entries"], "")
 		grouped = grouped || len(entries) >= 2
 		noProject = noProject || row["project_id"] == nil
@@ -163,9 +174,11 @@ func TestDemoShape(t *testing.T) {
 	if len(running) != 1 || !running[0].Equal(saturday.Add(-2*time.Hour)) {
 		t.Errorf("running entries started at %v, want one at 13:00", running)
 	}
+	if len(onTask) != 3 {
+		t.Errorf("rows on tasks %v, want rows on each of the three", onTask)
+	}
 
-	d := obj(t, r["dictionaries"], "")
-	for k, want := range map[string]int{"projects": 6, "clients": 3, "users": 5, "tags": 5, "tasks": 0, "user_groups": 0} {
+	for k, want := range map[string]int{"projects": 6, "clients": 3, "users": 5, "tags": 5, "tasks": 3, "user_groups": 0} {
 		if n := len(obj(t, d[k], k)); n != want {
 			t.Errorf("%d %s, want %d", n, k, want)
 		}
@@ -184,30 +197,44 @@ func TestDemoShape(t *testing.T) {
 		t.Errorf("%d projects with an estimate, %d without client; want some, 1", estimated, noClient)
 	}
 
-	// The summary: the same team over 30 days, by project and person.
+	// The summary: the same team over 30 days, by project and task.
 	summary := checkReport(t, bodies["summary"], "summary")
 	r = decodeReport(t, bodies["summary"])
-	if p := obj(t, r["input_params"], ""); p["grouping"] != "projects" || p["sub_grouping"] != "users" || p["start_date"] != "2025-02-14" {
-		t.Errorf("summary input_params %v, want 30 days by projects and users", p)
+	if p := obj(t, r["input_params"], ""); p["grouping"] != "projects" || p["sub_grouping"] != "tasks" || p["start_date"] != "2025-02-14" {
+		t.Errorf("summary input_params %v, want 30 days by projects and tasks", p)
 	}
 	if summary.total["seconds"] <= f.total["seconds"] || !summary.currencies["USD"] || !summary.currencies["EUR"] {
 		t.Errorf("summary: %d s in %v, want more than the week's %d s, in USD and EUR", summary.total["seconds"], summary.currencies, f.total["seconds"])
 	}
+	// Each task's time is that of its project's entries with its description: the same
+	// days by project and description say how much.
+	byDescription := map[[2]string]int64{}
+	for _, g := range summaryGroups(t, Agency{}.Report("summary").BodyFunc(saturday, map[string]any{
+		"start_date": "2025-02-14", "end_date": "2025-03-15", "grouping": "projects", "sub_grouping": "time_entries"})) {
+		for _, sg := range arr(t, g["sub_groups"], "") {
+			sg := obj(t, sg, "")
+			byDescription[[2]string{fmt.Sprint(g["id"]), sg["title"].(string)}] += num(t, sg["seconds"], "")
+		}
+	}
 	var nullGroup bool
-	pairs := 0
-	for _, gv := range arr(t, obj(t, obj(t, r["summary_results"], "")["report"], "")["groups"], "") {
-		g := obj(t, gv, "")
+	tasks := 0
+	for _, g := range summaryGroups(t, bodies["summary"]) {
 		nullGroup = nullGroup || g["id"] == nil
 		for _, sv := range arr(t, g["sub_groups"], "") {
 			sg := obj(t, sv, "")
-			if _, ok := obj(t, d["users"], "")[string(sg["id"].(json.Number))]; !ok || sg["title"] == nil {
-				t.Errorf("summary sub-group %v is not a user", sg)
+			if sg["id"] == nil {
+				continue // time on no task
 			}
-			pairs++
+			task := obj(t, obj(t, d["tasks"], "")[string(sg["id"].(json.Number))], "task")
+			want := byDescription[[2]string{fmt.Sprint(g["id"]), agency.task[num(t, sg["id"], "")].description}]
+			if task["project_id"] != g["id"] || sg["title"] != task["name"] || num(t, sg["seconds"], "") != want || want == 0 {
+				t.Errorf("summary sub-group %v of project %v: want the task %v, %d s", sg, g["id"], task, want)
+			}
+			tasks++
 		}
 	}
-	if !nullGroup || pairs < 12 {
-		t.Errorf("summary: group without project %v, %d project-user pairs: want one, over 12", nullGroup, pairs)
+	if !nullGroup || tasks != 3 {
+		t.Errorf("summary: group without project %v, %d tasks: want one, 3", nullGroup, tasks)
 	}
 
 	// The weekly report: the same days for two clients, Acme and Initech, in dollars only.
@@ -286,6 +313,16 @@ func TestDemoSweep(t *testing.T) {
 	}
 }
 
+// summaryGroups returns the groups of a summary report's body.
+func summaryGroups(t *testing.T, body []byte) []map[string]any {
+	t.Helper()
+	var gs []map[string]any
+	for _, g := range arr(t, obj(t, obj(t, decodeReport(t, body)["summary_results"], "")["report"], "")["groups"], "") {
+		gs = append(gs, obj(t, g, "group"))
+	}
+	return gs
+}
+
 func runningEntries(t *testing.T, body []byte) int {
 	t.Helper()
 	n := 0
@@ -331,8 +368,8 @@ func wantStatus(t *testing.T, got answer, status int) {
 }
 
 // TestDemoPeriods: team-today is today's detailed report with the running timer;
-// team-last-week the closed week before this one by person, where Farah, a member, has
-// tracked nothing.
+// team-last-week the closed week before this one, where Farah, a member, has tracked
+// nothing.
 func TestDemoPeriods(t *testing.T) {
 	wednesday := time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC)
 	bodies, _ := fetchDemo(t, wednesday)
@@ -354,14 +391,14 @@ func TestDemoPeriods(t *testing.T) {
 		t.Errorf("today: %d running entries, want the on-call timer", running)
 	}
 
-	checkReport(t, bodies["last_week"], "summary")
+	checkReport(t, bodies["last_week"], "detailed")
 	r = decodeReport(t, bodies["last_week"])
-	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-03" || p["end_date"] != "2025-03-09" || p["grouping"] != "users" {
-		t.Errorf("last_week: input_params %v, want Monday 2025-03-03 to Sunday 2025-03-09 by users", p)
+	if p := obj(t, r["input_params"], ""); p["start_date"] != "2025-03-03" || p["end_date"] != "2025-03-09" {
+		t.Errorf("last_week: input_params %v, want Monday 2025-03-03 to Sunday 2025-03-09", p)
 	}
 	tracked := map[string]bool{}
-	for _, gv := range arr(t, obj(t, obj(t, r["summary_results"], "")["report"], "")["groups"], "") {
-		tracked[string(obj(t, gv, "")["id"].(json.Number))] = true
+	for _, rv := range arr(t, obj(t, r["detailed_results"], "")["report"], "") {
+		tracked[string(obj(t, rv, "row")["user_id"].(json.Number))] = true
 	}
 	var idle []string
 	for _, m := range DemoMembers {
@@ -372,4 +409,40 @@ func TestDemoPeriods(t *testing.T) {
 	if len(DemoMembers) != 6 || len(idle) != 1 || idle[0] != "Farah Haddad" {
 		t.Errorf("members who tracked nothing last week: %v of %d, want Farah Haddad of 6", idle, len(DemoMembers))
 	}
+}
+
+// TestDemoEstimates: projects-month compares 30 days with estimates over a project's
+// life, so no project may reach the 80 % of TogglProjectEstimateNearlyUsed on any day
+// (issue 23: a window that does not span the project fires no estimate alert), while the
+// task panels show tasks from barely started to used up.
+func TestDemoEstimates(t *testing.T) {
+	var lowest, highest float64 = 1, 0
+	for day := range 120 {
+		at := time.Date(2025, 1, 1, 23, 59, 0, 0, time.UTC).AddDate(0, 0, day)
+		body := demoBody("summary", at)
+		d := obj(t, decodeReport(t, body)["dictionaries"], "")
+		for _, g := range summaryGroups(t, body) {
+			var projectSeconds int64
+			for _, sv := range arr(t, g["sub_groups"], "") {
+				sg := obj(t, sv, "")
+				projectSeconds += num(t, sg["seconds"], "")
+				if sg["id"] != nil {
+					used := float64(num(t, sg["seconds"], "")) / float64(num(t, obj(t, obj(t, d["tasks"], "")[string(sg["id"].(json.Number))], "")["estimated_seconds"], ""))
+					lowest, highest = min(lowest, used), max(highest, used)
+				}
+			}
+			if g["id"] == nil {
+				continue
+			}
+			if est, ok := obj(t, obj(t, d["projects"], "")[string(g["id"].(json.Number))], "")["estimated_seconds"].(json.Number); ok {
+				if limit := 0.8 * float64(num(t, est, "")); float64(projectSeconds) >= limit {
+					t.Errorf("%v: project %v tracked %d s in 30 days, 80 %% of its estimate is %g s", at.Format(time.DateOnly), g["id"], projectSeconds, limit)
+				}
+			}
+		}
+	}
+	if lowest > 0.2 || highest < 0.9 {
+		t.Errorf("tasks use %.2f to %.2f of their estimates in 30 days, want from under 0.2 to over 0.9", lowest, highest)
+	}
+	t.Logf("tasks use %.2f to %.2f of their estimates in 30 days", lowest, highest)
 }

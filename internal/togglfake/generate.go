@@ -35,7 +35,7 @@ var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), d
 // start. It is deterministic: the same spec gives the same bytes. Like the demo, it has two
 // currencies (projects at USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null
 // project ids, and totals that agree with the rows; unlike the demo it has no running
-// entry. Neither has tasks or user groups.
+// entry and no tasks. Neither has user groups.
 func DetailedJSON(spec DetailedSpec) []byte {
 	return generated(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }
@@ -84,6 +84,7 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 		if len(w.projects) > 0 && len(rows)%10 != 9 {
 			p := &w.projects[rng.IntN(len(w.projects))]
 			e.project = p.id
+			e.task = w.taskOf(p.id, e.description)
 			e.billable = p.rate != 0 && rng.IntN(5) != 0
 		}
 		if n := min(len(w.tags), rng.IntN(3)); n > 0 {

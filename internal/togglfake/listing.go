@@ -37,6 +37,8 @@ type Member struct {
 	Name     string
 	Email    string // sent, as Toggl does: the exporter must never show it
 	Inactive bool
+	// WorkingHoursInMinutes is sent as working_hours_in_minutes; 0 sends null.
+	WorkingHoursInMinutes int64
 }
 
 // Workspace is what the fake lists for one workspace.
@@ -136,7 +138,7 @@ func (ws *Workspace) members(id int64) []byte {
 		out = append(out, map[string]any{
 			"id": 9000 + i, "user_id": m.UserID, "uid": m.UserID, "workspace_id": id, "wid": id, "name": m.Name, "email": m.Email,
 			"active": !m.Inactive, "inactive": m.Inactive, "admin": i == 0, "role": "user", "group_ids": []int64{}, "rate": nil,
-			"labor_cost": nil, "timezone": "Europe/Berlin", "working_hours_in_minutes": nil, "at": "2025-03-01T09:00:00+00:00",
+			"labor_cost": nil, "timezone": "Europe/Berlin", "working_hours_in_minutes": nonZero(m.WorkingHoursInMinutes), "at": "2025-03-01T09:00:00+00:00",
 		})
 	}
 	return mustMarshal(out)

@@ -54,7 +54,7 @@ type dictionariesJSON struct {
 	Projects   map[string]projectJSON `json:"projects"`
 	Clients    map[string]entityJSON  `json:"clients"`
 	Users      map[string]userJSON    `json:"users"`
-	Tasks      map[string]entityJSON  `json:"tasks"`
+	Tasks      map[string]taskJSON    `json:"tasks"`
 	Tags       map[string]entityJSON  `json:"tags"`
 	UserGroups map[string]entityJSON  `json:"user_groups"`
 }
@@ -68,6 +68,15 @@ type projectJSON struct {
 	EstimatedHours   *int64   `json:"estimated_hours"`
 	EstimatedSeconds *int64   `json:"estimated_seconds"`
 	FixedFee         *float64 `json:"fixed_fee"`
+}
+
+// taskJSON leaves tracked_seconds (the task's whole life) null: a world has no beginning.
+type taskJSON struct {
+	ID               int64  `json:"id"`
+	Name             string `json:"name"`
+	ProjectID        int64  `json:"project_id"`
+	EstimatedSeconds *int64 `json:"estimated_seconds"`
+	TrackedSeconds   *int64 `json:"tracked_seconds"`
 }
 
 type userJSON struct {
@@ -89,7 +98,7 @@ type detailedRowJSON struct {
 	Username              string          `json:"username"`
 	ProjectID             *int64          `json:"project_id"`
 	ProjectColor          *string         `json:"project_color"`
-	TaskID                *int64          `json:"task_id"` // always null: no tasks
+	TaskID                *int64          `json:"task_id"`
 	Description           string          `json:"description"`
 	Billable              bool            `json:"billable"`
 	BillableAmountInCents *int64          `json:"billable_amount_in_cents"`
