@@ -86,7 +86,7 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 				t.Errorf("tracked seconds at the end of Wednesday 2026-10-21: %v, want %d", got, want)
 			}
 			// The breakdowns came along, selected as the dashboard selects them with the live names and labels.
-			q = url.Values{"query": {`max by (report, project) (toggl_report_project_tracked_seconds{job=~"toggl",report="team",project="Website",client="Acme"})`}, "time": {strconv.FormatInt(wednesday.Unix(), 10)}}
+			q = url.Values{"query": {`max by (report, project) (toggl_report_project_tracked_seconds{job=~"toggl",report="team",project="Website Relaunch",client="Acme Corp"})`}, "time": {strconv.FormatInt(wednesday.Unix(), 10)}}
 			if err := getJSON(base+"/api/v1/query?"+q.Encode(), &r); err != nil || len(r.Data.Result) != 1 {
 				t.Errorf("no project series at the end of the day: %v %+v", err, r)
 			}
