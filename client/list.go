@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 const (
@@ -97,57 +98,55 @@ func (c *Client) list(ctx context.Context, l Listing, path string, secrets *[]st
 	return err
 }
 
-// decodeArray reads a listing, an array (null is an empty one) of what elem reads, and
-// checks that nothing follows it; what names the elements in errors.
-func decodeArray(r io.Reader, what string, elem func(d *decoder) error) error {
-	d := newDecoder(r)
-	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
-		return d.describe(d.fail("a JSON array of " + what))
-	}
-	err := d.array(func() error { return elem(d) })
-	if err == nil && d.dec.PeekKind() != 0 {
-		err = &pathError{msg: "unexpected data after the array of " + what}
-	}
+// decodeList reads a listing, an array (null is an empty one) of the objects a W
+// decodes, tolerantly as reports are, handing each to each; what names the elements in
+// errors. The secrets the elements hold are appended to secrets as soon as they are read.
+func decodeList[W any](r io.Reader, what string, secrets *[]string, each func(*W)) error {
+	d := newBodyDecoder(r, nil, secrets)
+	err := d.top(&listJSON[W]{d: d, each: each}, '[', "a JSON array of "+what, "unexpected data after the array of "+what)
 	if err != nil {
 		return d.describe(err)
 	}
 	return nil
 }
 
-// decodeListing reads a page of the listing of saved reports, tolerantly as reports are;
-// unknown fields are skipped. params may be an object or, as Toggl sends it, a string
-// holding one; one that is neither is ignored. Each token read is appended to tokens as
-// soon as it is read.
+// listJSON is a listing: each element is handed on as soon as it is decoded.
+type listJSON[W any] struct {
+	d    *bodyDecoder
+	each func(*W)
+}
+
+func (l *listJSON[W]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return l.d.array(dec, false, func() error {
+		var w W
+		err := l.d.object(dec, &w)
+		l.each(&w)
+		return err
+	})
+}
+
+// savedReportJSON is an element of the listing of saved reports. params may be an object
+// or, as Toggl sends it, a string holding one; one that is neither is ignored.
+type savedReportJSON struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	Token          secret `json:"token"`
+	Public         bool   `json:"public"`
+	FixedDaterange bool   `json:"fixed_daterange"`
+	Params         any    `json:"params"`
+}
+
+// decodeListing reads a page of the listing of saved reports; unknown fields are
+// skipped. Each token read is appended to tokens as soon as it is read.
 func decodeListing(r io.Reader, tokens *[]string) ([]SavedReport, error) {
 	var out []SavedReport
-	err := decodeArray(r, "saved reports", func(d *decoder) error {
-		var s SavedReport
-		err := d.object(false, func(name []byte) (err error) {
-			switch string(name) {
-			case "id":
-				s.ID, err = d.int()
-			case "name":
-				s.Name, err = d.str()
-			case "token":
-				s.Token, err = d.str()
-				*tokens = append(*tokens, s.Token)
-			case "public":
-				s.Public, err = d.bool()
-			case "fixed_daterange":
-				s.FixedDaterange, err = d.bool()
-			case "params":
-				var v any
-				err = json.UnmarshalDecode(d.dec, &v, anyOptions)
-				if text, ok := v.(string); ok {
-					v = nil
-					_ = json.Unmarshal([]byte(text), &v, anyOptions)
-				}
-				s.Params, _ = v.(map[string]any)
-			}
-			return err
-		})
-		out = append(out, s)
-		return err
+	err := decodeList(r, "saved reports", tokens, func(w *savedReportJSON) {
+		if text, ok := w.Params.(string); ok {
+			w.Params = nil
+			_ = json.Unmarshal([]byte(text), &w.Params, newBodyDecoder(nil, nil, nil).opts...)
+		}
+		params, _ := w.Params.(map[string]any)
+		out = append(out, SavedReport{ID: w.ID, Name: w.Name, Token: string(w.Token), Public: w.Public, FixedDaterange: w.FixedDaterange, Params: params})
 	})
 	if err != nil {
 		return nil, err
