@@ -454,7 +454,10 @@ func (d *bodyDecoder) path(dec *jsontext.Decoder, p jsontext.Pointer, generic bo
 	}
 	for tok := range p.Tokens() {
 		i++
-		kind, _ := dec.StackIndex(i)
+		var kind jsontext.Kind
+		if i <= dec.StackDepth() {
+			kind, _ = dec.StackIndex(i)
+		}
 		keyed := kind == '{' && (prev == "sub_groups" || i == 3 && first == "dictionaries")
 		switch {
 		case generic && (kind == '[' || keyed):
@@ -490,12 +493,15 @@ func (d *bodyDecoder) describe(err error) error {
 	case errors.As(err, &se) && se.Err == nil: // a kind the library's decoding refused
 		where += " " + d.path(d.dec, se.JSONPointer, false)
 		cause, msg = nil, "unexpected "+describe(se.JSONKind, nil)
-	case errors.As(err, &syn) && syn.JSONPointer != "":
-		p := syn.JSONPointer
-		if kind, n := d.dec.StackIndex(d.dec.StackDepth()); kind == '[' && strings.HasPrefix(strings.TrimLeft(string(d.dec.UnreadBuffer()), " \t\r\n"), ",") {
-			p = p.AppendToken(strconv.FormatInt(n, 10)) // a broken element after a comma
+	case errors.As(err, &syn) && d.dec.StackDepth() > 0: // at the value being read
+		p := d.dec.StackPointer()
+		if kind, n := d.dec.StackIndex(d.dec.StackDepth()); kind == '[' && n > 0 || kind == '{' && n%2 == 0 && n > 0 {
+			p = p.Parent() // the last value is whole: the error is after it
+			if kind == '[' && strings.HasPrefix(strings.TrimLeft(string(d.dec.UnreadBuffer()), " \t\r\n"), ",") {
+				p = p.AppendToken(strconv.FormatInt(n, 10)) // a broken element after a comma
+			}
 		}
-		where += " " + d.path(d.dec, p, false)
+		where = strings.TrimSpace(where + " " + d.path(d.dec, p, false))
 	}
 	switch {
 	case cause == nil:
