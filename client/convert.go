@@ -97,10 +97,15 @@ type bodyDecoder struct {
 	outer   [2]string       // the path of the string a list is read from, and its generic form
 	blocks  int             // the non-null result blocks read so far
 	scratch struct {
-		detailed detailedJSON
-		weekly   weeklyJSON
-		group    groupJSON
-		subs     []subGroupJSON
+		detailed    detailedJSON
+		detailedRow DetailedRow
+		entry       entryJSON
+		weekly      weeklyJSON
+		weeklyRow   WeeklyRow
+		group       groupJSON
+		groupOut    SummaryGroup
+		subs        []subGroupJSON
+		rate        rateJSON
 	}
 }
 
@@ -179,16 +184,18 @@ func newBodyDecoder(r io.Reader, sink Sink, secrets *[]string) *bodyDecoder {
 			}),
 			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, l *[]Rate) error {
 				return list(d, dec, l, false, func(dec *jsontext.Decoder) (Rate, error) {
-					var r rateJSON
-					err := d.object(dec, &r)
+					r := &d.scratch.rate
+					*r = rateJSON{}
+					err := d.object(dec, r)
 					return r.Rate, err
 				})
 			}),
 			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, l *[]TimeEntry) error {
 				return list(d, dec, l, false, func(dec *jsontext.Decoder) (TimeEntry, error) {
-					var e entryJSON
-					err := d.object(dec, &e)
-					return timeEntry(&e), err
+					e := &d.scratch.entry
+					*e = entryJSON{}
+					err := d.object(dec, e)
+					return timeEntry(e), err
 				})
 			}),
 			json.UnmarshalFromFunc(d.subGroups),

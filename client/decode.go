@@ -265,7 +265,8 @@ func (d *bodyDecoder) rows(dec *jsontext.Decoder, _ *rowsJSON) error {
 			}
 			w := &s.detailed.DetailedRow
 			w.TagIDs = ids(w.TagIDs)
-			row := *w
+			row := &s.detailedRow
+			*row = *w
 			row.Username = cmp.Or(row.Username, s.detailed.UserName)
 			row.TagIDs, row.TimeEntries, row.Entries = orNil(w.TagIDs), orNil(w.TimeEntries), len(w.TimeEntries)
 			for _, e := range row.TimeEntries {
@@ -273,7 +274,7 @@ func (d *bodyDecoder) rows(dec *jsontext.Decoder, _ *rowsJSON) error {
 					row.Seconds = addSat(row.Seconds, e.Seconds)
 				}
 			}
-			d.sink.DetailedRow(&row)
+			d.sink.DetailedRow(row)
 			return nil
 		})
 	case strings.HasPrefix(string(dec.StackPointer()), "/weekly_results/"):
@@ -284,11 +285,12 @@ func (d *bodyDecoder) rows(dec *jsontext.Decoder, _ *rowsJSON) error {
 			if err := d.object(dec, &s.weekly); err != nil {
 				return err
 			}
-			row := s.weekly.WeeklyRow
+			row := &s.weeklyRow
+			*row = s.weekly.WeeklyRow
 			row.UserName = cmp.Or(row.UserName, s.weekly.Username)
 			row.Seconds, row.BillableSeconds = orNil(row.Seconds), orNil(row.BillableSeconds)
 			row.BillableAmountsInCents = orNil(row.BillableAmountsInCents)
-			d.sink.WeeklyRow(&row)
+			d.sink.WeeklyRow(row)
 			return nil
 		})
 	case dec.PeekKind() == '[': // the groups themselves in place of the object holding them
@@ -308,9 +310,10 @@ func (d *bodyDecoder) groups(dec *jsontext.Decoder, _ *groupsJSON) error {
 		}
 		w := &s.group.SummaryGroup
 		w.IDs = ids(w.IDs)
-		g := *w
+		g := &s.groupOut
+		*g = *w
 		g.IDs, g.Names, g.SubGroups = orNil(w.IDs), orNil(w.Names), orNil(w.SubGroups)
-		d.sink.SummaryGroup(&g)
+		d.sink.SummaryGroup(g)
 		return nil
 	})
 }
@@ -322,7 +325,9 @@ func (d *bodyDecoder) groups(dec *jsontext.Decoder, _ *groupsJSON) error {
 func (d *bodyDecoder) subGroups(dec *jsontext.Decoder, dst *[]SummarySubGroup) error {
 	s := &d.scratch
 	s.subs = s.subs[:0]
+	sorted := false
 	err := d.entries(dec, func(key string, keyed bool) error {
+		sorted = keyed
 		if len(s.subs) < cap(s.subs) { // reuse the lists of an earlier group's sub-group
 			s.subs = s.subs[:len(s.subs)+1]
 			k := s.subs[len(s.subs)-1].SummarySubGroup
@@ -335,14 +340,17 @@ func (d *bodyDecoder) subGroups(dec *jsontext.Decoder, dst *[]SummarySubGroup) e
 			return err
 		}
 		sg.IDs, sg.key = ids(sg.IDs), key
-		if n, numeric := parseInt([]byte(strings.TrimSpace(key))); keyed && numeric && sg.ID == 0 {
+		if !keyed {
+			return nil
+		}
+		if n, numeric := parseInt([]byte(strings.TrimSpace(key))); numeric && sg.ID == 0 {
 			sg.ID = n
-		} else if keyed && !numeric && sg.Title == "" {
+		} else if !numeric && sg.Title == "" {
 			sg.Title = d.keep([]byte(key))
 		}
 		return nil
 	})
-	slices.SortStableFunc(s.subs, func(a, b subGroupJSON) int {
+	slices.SortStableFunc(s.subs[:len(s.subs)*map[bool]int{true: 1}[sorted]], func(a, b subGroupJSON) int {
 		na, ea := strconv.ParseInt(a.key, 10, 64)
 		nb, eb := strconv.ParseInt(b.key, 10, 64)
 		if (ea == nil) != (eb == nil) {
@@ -379,7 +387,8 @@ func dictionary[W, V any](d *bodyDecoder, dec *jsontext.Decoder, m *map[int64]V,
 
 // id is the entry's id, else the key it is keyed by when that is a number.
 func (e *entityJSON) id(key string, keyed bool) int64 {
-	if n, _ := parseInt([]byte(strings.TrimSpace(key))); !e.ID.set && keyed {
+	if !e.ID.set && keyed {
+		n, _ := parseInt([]byte(strings.TrimSpace(key)))
 		return n
 	}
 	return e.ID.n
