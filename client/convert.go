@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -120,18 +121,43 @@ type (
 	hours    int64 // a number of hours (possibly fractional), as seconds; 0 when not one
 	lenient  int64 // an integer; 0 when not one
 	timeJSON struct{ t time.Time }
-	present  bool   // whether the value is not null
-	secret   string // a string that errors redact once it is read
+	present  bool           // whether the value is not null
+	secret   string         // a string that errors redact once it is read
+	params   map[string]any // an object, or a string holding one; nil for anything else
 )
 
+// bodyDecoders keeps bodyDecoders for reuse: their options, and the library's cache of
+// which unmarshaler serves which type, are made once.
+var bodyDecoders sync.Pool
+
 // newBodyDecoder returns a decoder of r, counting what it reads in a body, that hands
-// rows to sink (nil discards them) and appends the secrets it reads to secrets.
+// rows to sink (nil discards them) and appends the secrets it reads to secrets. Release
+// it when done.
 func newBodyDecoder(r io.Reader, sink Sink, secrets *[]string) *bodyDecoder {
 	b, ok := r.(*body)
 	if !ok {
 		b = &body{r: r}
 	}
-	d := &bodyDecoder{in: b, sink: cmp.Or[Sink](sink, discard{}), secrets: secrets, intern: map[string]string{}}
+	d, _ := bodyDecoders.Get().(*bodyDecoder)
+	if d == nil {
+		d = &bodyDecoder{intern: map[string]string{}, dec: new(jsontext.Decoder)}
+		d.options()
+	}
+	clear(d.intern)
+	d.in, d.sink, d.secrets, d.unknown, d.outer, d.blocks = b, cmp.Or[Sink](sink, discard{}), secrets, nil, [2]string{}, 0
+	d.dec.Reset(b, d.opts...)
+	return d
+}
+
+// release returns d for reuse. Its decoder keeps a buffer the size of the largest value
+// read at once, as it would between reads.
+func (d *bodyDecoder) release() {
+	d.in, d.sink, d.secrets = nil, nil, nil
+	bodyDecoders.Put(d)
+}
+
+// options makes the options of d's decoders.
+func (d *bodyDecoder) options() {
 	d.opts = []jsontext.Options{
 		jsontext.AllowDuplicateNames(true), // the last one wins, as with encoding/json
 		jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
@@ -156,6 +182,16 @@ func newBodyDecoder(r io.Reader, sink Sink, secrets *[]string) *bodyDecoder {
 				if *l = lenient(n); errors.As(err, new(*pathError)) {
 					return nil
 				}
+				return err
+			}),
+			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p *params) error {
+				var v any
+				err := json.UnmarshalDecode(dec, &v)
+				if text, ok := v.(string); ok {
+					v = nil
+					_ = json.Unmarshal([]byte(text), &v, d.opts...)
+				}
+				*p, _ = v.(map[string]any)
 				return err
 			}),
 			json.UnmarshalFromFunc(d.str),
@@ -232,8 +268,6 @@ func newBodyDecoder(r io.Reader, sink Sink, secrets *[]string) *bodyDecoder {
 			}),
 		)),
 	}
-	d.dec = jsontext.NewDecoder(b, d.opts...)
-	return d
 }
 
 // mismatch is the error for the value v (kind k) read by dec where want was expected.
@@ -440,8 +474,10 @@ func parseInt(b []byte) (int64, bool) {
 func (d *bodyDecoder) hours(dec *jsontext.Decoder, s *hours) error {
 	v, err := dec.ReadValue()
 	b, _ := d.number(v)
-	h, perr := strconv.ParseFloat(string(b), 64)
-	if *s = 0; perr == nil && !math.IsNaN(h) && math.Abs(h) <= 1e12 {
+	if *s = 0; len(b) == 0 {
+		return err
+	}
+	if h, perr := strconv.ParseFloat(string(b), 64); perr == nil && !math.IsNaN(h) && math.Abs(h) <= 1e12 {
 		*s = hours(math.Round(h * 3600))
 	}
 	return err

@@ -147,6 +147,10 @@ type (
 		Currency         string `json:"currency"`
 		EstimatedSeconds optInt `json:"estimated_seconds"`
 		EstimatedHours   hours  `json:"estimated_hours"`
+		Color            skip   `json:"color"`
+		FixedFee         skip   `json:"fixed_fee"`
+		ActualHours      skip   `json:"actual_hours"`
+		ActualSeconds    skip   `json:"actual_seconds"`
 	}
 	taskJSON struct {
 		entityJSON
@@ -168,8 +172,7 @@ func (*skip) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return dec.SkipVal
 var documented = fields(`fixed_daterange is_commenting_enabled features workspace_logo dictionaries.filters
 	detailed_results.totals.resolution detailed_results.totals.graph summary_results.totals.resolution
 	summary_results.totals.graph weekly_results.totals.resolution weekly_results.totals.graph
-	dictionaries.projects[].color dictionaries.projects[].actual_hours dictionaries.projects[].actual_seconds
-	dictionaries.projects[].fixed_fee dictionaries.projects[].recurring dictionaries.projects[].recurring_period
+	dictionaries.projects[].recurring dictionaries.projects[].recurring_period
 	dictionaries.projects[].custom_period dictionaries.projects[].start_date dictionaries.projects[].end_date
 	dictionaries.projects[].external_reference dictionaries.tasks[].tracked_seconds
 	dictionaries.clients[].external_reference dictionaries.users[].email dictionaries.users[].avatar_url
@@ -189,6 +192,7 @@ const maxUnknown = 64
 
 func decode(r io.Reader, sink Sink) (*Report, error) {
 	d := newBodyDecoder(r, sink, nil)
+	defer d.release()
 	var w reportJSON
 	if err := d.top(&w, '{', "a JSON object at the top level", ""); err != nil {
 		return nil, d.describe(err)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -103,6 +102,7 @@ func (c *Client) list(ctx context.Context, l Listing, path string, secrets *[]st
 // errors. The secrets the elements hold are appended to secrets as soon as they are read.
 func decodeList[W any](r io.Reader, what string, secrets *[]string, each func(*W)) error {
 	d := newBodyDecoder(r, nil, secrets)
+	defer d.release()
 	err := d.top(&listJSON[W]{d: d, each: each}, '[', "a JSON array of "+what, "unexpected data after the array of "+what)
 	if err != nil {
 		return d.describe(err)
@@ -133,7 +133,7 @@ type savedReportJSON struct {
 	Token          secret `json:"token"`
 	Public         bool   `json:"public"`
 	FixedDaterange bool   `json:"fixed_daterange"`
-	Params         any    `json:"params"`
+	Params         params `json:"params"`
 }
 
 // decodeListing reads a page of the listing of saved reports; unknown fields are
@@ -141,12 +141,7 @@ type savedReportJSON struct {
 func decodeListing(r io.Reader, tokens *[]string) ([]SavedReport, error) {
 	var out []SavedReport
 	err := decodeList(r, "saved reports", tokens, func(w *savedReportJSON) {
-		if text, ok := w.Params.(string); ok {
-			w.Params = nil
-			_ = json.Unmarshal([]byte(text), &w.Params, newBodyDecoder(nil, nil, nil).opts...)
-		}
-		params, _ := w.Params.(map[string]any)
-		out = append(out, SavedReport{ID: w.ID, Name: w.Name, Token: string(w.Token), Public: w.Public, FixedDaterange: w.FixedDaterange, Params: params})
+		out = append(out, SavedReport{ID: w.ID, Name: w.Name, Token: string(w.Token), Public: w.Public, FixedDaterange: w.FixedDaterange, Params: w.Params})
 	})
 	if err != nil {
 		return nil, err
