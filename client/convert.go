@@ -118,12 +118,16 @@ type (
 		n   int64
 		set bool
 	}
-	hours    int64 // a number of hours (possibly fractional), as seconds; 0 when not one
-	lenient  int64 // an integer; 0 when not one
-	timeJSON struct{ t time.Time }
-	present  bool           // whether the value is not null
-	secret   string         // a string that errors redact once it is read
-	params   map[string]any // an object, or a string holding one; nil for anything else
+	hours       int64 // a number of hours (possibly fractional), as seconds; 0 when not one
+	lenient     int64 // an integer; 0 when not one
+	timeJSON    struct{ t time.Time }
+	present     bool     // whether the value is not null
+	seen[T any] struct { // a value, and whether its member was there (even null)
+		v   T
+		had bool
+	}
+	secret string         // a string that errors redact once it is read
+	params map[string]any // an object, or a string holding one; nil for anything else
 )
 
 // bodyDecoders keeps bodyDecoders for reuse: their options, and the library's cache of
@@ -193,6 +197,14 @@ func (d *bodyDecoder) options() {
 				}
 				*p, _ = v.(map[string]any)
 				return err
+			}),
+			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p *seen[int64]) error {
+				p.had = true
+				return json.UnmarshalDecode(dec, &p.v)
+			}),
+			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p *seen[string]) error {
+				p.had = true
+				return json.UnmarshalDecode(dec, &p.v)
 			}),
 			json.UnmarshalFromFunc(d.str),
 			json.UnmarshalFromFunc(d.bool),

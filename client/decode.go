@@ -1,3 +1,5 @@
+//lint:file-ignore SA5008 the tags are go-json-experiment's: `embed` marks the fallback of unknown members.
+
 package client
 
 import (
@@ -133,6 +135,8 @@ type (
 	}
 	subGroupJSON struct {
 		SummarySubGroup
+		ID      seen[int64]   `json:"id"` // present, even null, they keep the key out
+		Title   seen[string]  `json:"title"`
 		Unknown unknownFields `json:",embed"`
 		key     string        // in the object form of sub_groups
 	}
@@ -344,13 +348,14 @@ func (d *bodyDecoder) subGroups(dec *jsontext.Decoder, dst *[]SummarySubGroup) e
 			return err
 		}
 		sg.IDs, sg.key = ids(sg.IDs), key
+		sg.SummarySubGroup.ID, sg.SummarySubGroup.Title = sg.ID.v, sg.Title.v
 		if !keyed {
 			return nil
 		}
-		if n, numeric := parseInt([]byte(strings.TrimSpace(key))); numeric && sg.ID == 0 {
-			sg.ID = n
-		} else if !numeric && sg.Title == "" {
-			sg.Title = d.keep([]byte(key))
+		if n, numeric := parseInt([]byte(strings.TrimSpace(key))); numeric && !sg.ID.had {
+			sg.SummarySubGroup.ID = n
+		} else if !numeric && !sg.Title.had {
+			sg.SummarySubGroup.Title = d.keep([]byte(key))
 		}
 		return nil
 	})
