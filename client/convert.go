@@ -1,16 +1,14 @@
 package client
 
-// The tolerant reading of JSON values, written once for every field of a body, as
-// unmarshalers of the library's struct decoding. Scalars convert leniently: null is the
-// zero value, numbers may be integral floats or numeric strings, booleans may be "true"
-// or 0/1. Lists may be arrays or strings holding one ("[1,2]", or "{1,2}" as a SQL
-// array). Collections keyed by id may be objects or arrays. A value of the wrong
-// structure (an object where a number is expected, a number where a list is expected)
-// is a *pathError naming it.
+// The tolerant reading of JSON values, written once for every field of a report, on the
+// tokens of a jsontext.Decoder. Scalars convert leniently: null is the zero value,
+// numbers may be integral floats or numeric strings, booleans may be "true" or 0/1. Lists
+// may be arrays or strings holding one ("[1,2]", or "{1,2}" as a SQL array). Collections
+// keyed by id may be objects or arrays. A value of the wrong structure (an object where a
+// number is expected, a number where a list is expected) is a *pathError naming it.
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -47,16 +44,40 @@ func (e *pathError) Error() string {
 
 func (e *pathError) Unwrap() error { return e.err }
 
+// at prefixes the path of err with seg, a key ("user_id"), an index ("[3]") or a keyed
+// element (`["7"]`).
+func at(seg string, err error) error {
+	var pe *pathError
+	if !errors.As(err, &pe) {
+		return &pathError{path: seg, err: err}
+	}
+	switch {
+	case pe.path == "":
+		pe.path = seg
+	case seg != "" && !strings.HasPrefix(pe.path, "["):
+		pe.path = seg + "." + pe.path
+	default:
+		pe.path = seg + pe.path
+	}
+	return pe
+}
+
+func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
+
 // maxQuoted is the longest string value, number or key that an error message shows: a
 // longer one is described, so that Run can redact any secret in what is shown whole.
 const maxQuoted = 40
 
 // mapKey is the path element of an object key.
-func mapKey(k string) string {
+func mapKey(k []byte) string {
 	if len(k) > maxQuoted {
 		return "[…]"
 	}
-	return `["` + k + `"]`
+	return `["` + string(k) + `"]`
+}
+
+func mismatch(want, got string) error {
+	return &pathError{msg: "expected " + want + ", got " + got}
 }
 
 // describe names a value of kind k, showing the value v of a scalar when it is short.
@@ -83,343 +104,57 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 	return "number " + string(v)
 }
 
-// bodyDecoder decodes a body read from dec tolerantly: the unmarshalers of its options
-// convert values, stream rows to sink and note unknown fields. Its scratch space is
-// reused from row to row.
+// bodyDecoder reads a body (a report, a listing) from dec tolerantly. Its scratch space is reused from row to row.
 type bodyDecoder struct {
-	dec     *jsontext.Decoder
-	in      *body
-	opts    []jsontext.Options
-	sink    Sink
-	secrets *[]string // where the secrets read are appended (see secret)
-	unq     []byte    // unquoted string scratch
-	intern  map[string]string
-	unknown map[string]bool // the paths of the fields skipped as unknown (see note)
-	outer   [2]string       // the path of the string a list is read from, and its generic form
-	blocks  int             // the non-null result blocks read so far
-	scratch struct {
-		detailed    detailedJSON
-		detailedRow DetailedRow
-		entry       entryJSON
-		weekly      weeklyJSON
-		weeklyRow   WeeklyRow
-		group       groupJSON
-		groupOut    SummaryGroup
-		subs        []subGroupJSON
-		rate        rateJSON
-	}
+	dec    *jsontext.Decoder
+	in     *body
+	names  [][]byte // names[depth]: the current member name of each open object
+	keyed  []bool   // keyed[depth]: that object is keyed by id (see entries)
+	unq    []byte   // unquoted string scratch
+	intern map[string]string
+	row    rowState
+	blocks []*blockState // the non-null result blocks, in document order
+	// unknown holds the paths of the fields skipped as unknown (see other); nil until one
+	// is. up is the decoder of the string a list is read from (see list).
+	unknown map[string]bool
+	up      *bodyDecoder
 }
 
 const maxInterns = 4096 // distinct strings kept for reuse: rows repeat a few names
 
-// Wire types read by bodyDecoder's unmarshalers.
-type (
-	optInt struct { // an integer, and whether it was there (not null, not "")
-		n   int64
-		set bool
-	}
-	hours       int64 // a number of hours (possibly fractional), as seconds; 0 when not one
-	lenient     int64 // an integer; 0 when not one
-	timeJSON    struct{ t time.Time }
-	present     bool     // whether the value is not null
-	seen[T any] struct { // a value, and whether its member was there (even null)
-		v   T
-		had bool
-	}
-	secret string         // a string that errors redact once it is read
-	params map[string]any // an object, or a string holding one; nil for anything else
-)
+var decodeOptions = []jsontext.Options{
+	jsontext.AllowDuplicateNames(true), // the last one wins, as with encoding/json
+	jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
+}
 
-// bodyDecoders keeps bodyDecoders for reuse: their options, and the library's cache of
-// which unmarshaler serves which type, are made once.
-var bodyDecoders sync.Pool
-
-// newBodyDecoder returns a decoder of r, counting what it reads in a body, that hands
-// rows to sink (nil discards them) and appends the secrets it reads to secrets. Release
-// it when done.
-func newBodyDecoder(r io.Reader, sink Sink, secrets *[]string) *bodyDecoder {
+// newBodyDecoder returns a decoder of r, counting what it reads in a body.
+func newBodyDecoder(r io.Reader) *bodyDecoder {
 	b, ok := r.(*body)
 	if !ok {
 		b = &body{r: r}
 	}
-	d, _ := bodyDecoders.Get().(*bodyDecoder)
-	if d == nil {
-		d = &bodyDecoder{intern: map[string]string{}, dec: new(jsontext.Decoder)}
-		d.options()
+	return &bodyDecoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}}
+}
+
+// fail is the error for a value of the wrong kind, want naming what was expected. The
+// value is read when it is a scalar, to show it.
+func (d *bodyDecoder) fail(want string) error {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
+		return mismatch(want, describe(k, nil))
 	}
-	clear(d.intern)
-	d.in, d.sink, d.secrets, d.unknown, d.outer, d.blocks = b, cmp.Or[Sink](sink, discard{}), secrets, nil, [2]string{}, 0
-	d.dec.Reset(b, d.opts...)
-	return d
-}
-
-// release returns d for reuse. Its decoder keeps a buffer the size of the largest value
-// read at once, as it would between reads.
-func (d *bodyDecoder) release() {
-	d.in, d.sink, d.secrets = nil, nil, nil
-	bodyDecoders.Put(d)
-}
-
-// options makes the options of d's decoders.
-func (d *bodyDecoder) options() {
-	d.opts = []jsontext.Options{
-		jsontext.AllowDuplicateNames(true), // the last one wins, as with encoding/json
-		jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
-		json.WithUnmarshalers(json.JoinUnmarshalers(
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, n *int64) (err error) {
-				*n, _, err = d.integer(dec)
-				return err
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p **int64) error { // nil when absent
-				n, set, err := d.integer(dec)
-				if *p = nil; set {
-					*p = &n
-				}
-				return err
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, o *optInt) (err error) {
-				o.n, o.set, err = d.integer(dec)
-				return err
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, l *lenient) error {
-				n, _, err := d.integer(dec)
-				if *l = lenient(n); errors.As(err, new(*pathError)) {
-					return nil
-				}
-				return err
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p *params) error {
-				var v any
-				err := json.UnmarshalDecode(dec, &v)
-				if text, ok := v.(string); ok {
-					v = nil
-					_ = json.Unmarshal([]byte(text), &v, d.opts...)
-				}
-				*p, _ = v.(map[string]any)
-				return err
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p *seen[int64]) error {
-				p.had = true
-				return json.UnmarshalDecode(dec, &p.v)
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p *seen[string]) error {
-				p.had = true
-				return json.UnmarshalDecode(dec, &p.v)
-			}),
-			json.UnmarshalFromFunc(d.str),
-			json.UnmarshalFromFunc(d.bool),
-			json.UnmarshalFromFunc(d.time),
-			json.UnmarshalFromFunc(d.hours),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, p *present) error {
-				*p = dec.PeekKind() != 'n'
-				return dec.SkipValue()
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, s *secret) error {
-				err := d.str(dec, (*string)(s))
-				if d.secrets != nil {
-					*d.secrets = append(*d.secrets, string(*s))
-				}
-				return err
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, l *[]int64) error { // a null element is 0
-				return list(d, dec, l, true, func(dec *jsontext.Decoder) (n int64, err error) { n, _, err = d.integer(dec); return n, err })
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, l *[]string) error {
-				return list(d, dec, l, true, func(dec *jsontext.Decoder) (s string, err error) {
-					err = d.str(dec, &s)
-					return s, err
-				})
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, l *[]Rate) error {
-				return list(d, dec, l, false, func(dec *jsontext.Decoder) (Rate, error) {
-					r := &d.scratch.rate
-					*r = rateJSON{}
-					err := d.object(dec, r)
-					return r.Rate, err
-				})
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, l *[]TimeEntry) error {
-				return list(d, dec, l, false, func(dec *jsontext.Decoder) (TimeEntry, error) {
-					e := &d.scratch.entry
-					*e = entryJSON{}
-					err := d.object(dec, e)
-					return timeEntry(e), err
-				})
-			}),
-			json.UnmarshalFromFunc(d.subGroups),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[int64]Project) error { return dictionary(d, dec, m, project) }),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[int64]Task) error { return dictionary(d, dec, m, task) }),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[int64]Entity) error { return dictionary(d, dec, m, entity) }),
-			json.UnmarshalFromFunc(d.rows),
-			json.UnmarshalFromFunc(d.groups),
-			json.UnmarshalFromFunc(d.note),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, b *blockJSON) error {
-				if b.order == 0 {
-					d.blocks++
-					b.order = d.blocks
-				}
-				return d.expectObject(dec)
-			}),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *totalsJSON) error { return d.expectObject(dec) }),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *dictionariesJSON) error { return d.expectObject(dec) }),
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *map[string]any) error { return d.expectObject(dec) }),
-			// A free-form value is decoded as json.Unmarshal into an `any` does, except that
-			// a number too large for a float64 stays its text instead of failing.
-			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
-				if dec.PeekKind() != '0' {
-					*v = nil // a duplicate name's value replaces the first one's, not merged into it
-					return errors.ErrUnsupported
-				}
-				n, err := dec.ReadValue()
-				if f, ferr := strconv.ParseFloat(string(n), 64); ferr == nil {
-					*v = f
-				} else {
-					*v = string(n)
-				}
-				return err
-			}),
-		)),
-	}
-}
-
-// mismatch is the error for the value v (kind k) read by dec where want was expected.
-func (d *bodyDecoder) mismatch(dec *jsontext.Decoder, want string, v jsontext.Value) error {
-	return &pathError{path: d.path(dec, dec.StackPointer(), false), msg: "expected " + want + ", got " + describe(v.Kind(), v)}
-}
-
-// fail reads the next value, which is of the wrong kind, and returns the error naming
-// it, want naming what was expected.
-func (d *bodyDecoder) fail(dec *jsontext.Decoder, want string) error {
-	v, err := dec.ReadValue()
+	v, err := d.dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	return d.mismatch(dec, want, v)
+	return mismatch(want, describe(v.Kind(), v))
 }
 
-// expectObject fails unless the next value is an object or null, which it leaves to the
-// library's decoding.
-func (d *bodyDecoder) expectObject(dec *jsontext.Decoder) error {
-	if k := dec.PeekKind(); k != '{' && k != 'n' {
-		return d.fail(dec, "an object")
+// scalar reads the next value, which must not be an object or an array.
+func (d *bodyDecoder) scalar(want string) (jsontext.Value, error) {
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
+		return nil, d.fail(want)
 	}
-	return errors.ErrUnsupported
-}
-
-// object decodes the next value, an object or null, into v.
-func (d *bodyDecoder) object(dec *jsontext.Decoder, v any) error {
-	if k := dec.PeekKind(); k != '{' && k != 'n' {
-		return d.fail(dec, "an object")
-	}
-	return json.UnmarshalDecode(dec, v)
-}
-
-// array reads an array, calling elem to read each element; null is an empty array.
-// Null elements are read by elem with nulls, else skipped.
-func (d *bodyDecoder) array(dec *jsontext.Decoder, nulls bool, elem func() error) error {
-	switch dec.PeekKind() {
-	case 'n':
-		return dec.SkipValue()
-	case '[':
-	default:
-		return d.fail(dec, "an array")
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	for {
-		switch k := dec.PeekKind(); {
-		case k == ']':
-			_, err := dec.ReadToken()
-			return err
-		case k == 0:
-			_, err := dec.ReadValue()
-			return err
-		case k == 'n' && !nulls:
-			if err := dec.SkipValue(); err != nil {
-				return err
-			}
-		default:
-			if err := elem(); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// entries reads a collection that Toggl may send as an array or as an object keyed by id
-// (or title): elem is called for each non-null element, with its key in the object form.
-func (d *bodyDecoder) entries(dec *jsontext.Decoder, elem func(key string, keyed bool) error) error {
-	switch dec.PeekKind() {
-	case '[', 'n':
-		return d.array(dec, false, func() error { return elem("", false) })
-	case '{':
-	default:
-		return d.fail(dec, "an array or an object")
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		if key := tok.String(); dec.PeekKind() == 'n' {
-			err = dec.SkipValue()
-		} else {
-			err = elem(key, true)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	_, err := dec.ReadToken()
-	return err
-}
-
-// list reads a list into *dst, reusing its space, each element with elem: an array, or a
-// string holding one, read by a decoder of its own. null and "" are empty; null elements
-// are read by elem with nulls, else dropped.
-func list[T any](d *bodyDecoder, dec *jsontext.Decoder, dst *[]T, nulls bool, elem func(*jsontext.Decoder) (T, error)) error {
-	*dst = (*dst)[:0]
-	if dec.PeekKind() != '"' {
-		return d.array(dec, nulls, func() error {
-			v, err := elem(dec)
-			*dst = append(*dst, v)
-			return err
-		})
-	}
-	v, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	s := bytes.TrimSpace(d.text(v))
-	if len(s) == 0 || string(s) == "null" {
-		return nil
-	}
-	s = slices.Clone(s) // text is only valid until dec's next read
-	if s[0] == '{' && s[len(s)-1] == '}' {
-		s[0], s[len(s)-1] = '[', ']' // a SQL array
-	}
-	if s[0] != '[' {
-		return d.mismatch(dec, "an array", v)
-	}
-	outer := d.outer
-	d.outer = [2]string{d.path(dec, dec.StackPointer(), false), d.path(dec, dec.StackPointer(), true)}
-	sub := jsontext.NewDecoder(bytes.NewReader(s), d.opts...)
-	err = list(d, sub, dst, nulls, elem)
-	d.outer = outer
-	if err == nil {
-		if _, end := sub.ReadToken(); end != io.EOF {
-			err = errors.New("data after the array")
-		}
-	}
-	var pe *pathError
-	if err != nil && (!errors.As(err, &pe) || pe.err != nil) { // not JSON: the string is not a list
-		return d.mismatch(dec, "an array", v)
-	}
-	return err
+	return d.dec.ReadValue()
 }
 
 // text returns the content of the raw string v, valid until the next read.
@@ -446,11 +181,16 @@ func (d *bodyDecoder) number(v jsontext.Value) (b []byte, ok bool) {
 	return nil, false
 }
 
-// integer reads an integer: a number or numeric string with an integral value; set false
-// for null and "", which are 0. A field named *_in_cents is an amount, which Toggl never
-// sends negative.
-func (d *bodyDecoder) integer(dec *jsontext.Decoder) (n int64, set bool, err error) {
-	v, err := dec.ReadValue()
+// int reads an integer: a number or numeric string with an integral value; null and ""
+// are 0.
+func (d *bodyDecoder) int() (int64, error) {
+	n, _, err := d.optInt()
+	return n, err
+}
+
+// optInt is int that also tells whether the value was there (not null, not "").
+func (d *bodyDecoder) optInt() (n int64, present bool, err error) {
+	v, err := d.scalar("an integer")
 	if err != nil {
 		return 0, false, err
 	}
@@ -458,15 +198,19 @@ func (d *bodyDecoder) integer(dec *jsontext.Decoder) (n int64, set bool, err err
 	if ok && len(b) == 0 {
 		return 0, false, nil
 	}
-	n, isInt := parseInt(b)
-	switch {
-	case !ok || !isInt:
-		return 0, false, d.mismatch(dec, "an integer", v)
-	case n < 0 && strings.HasSuffix(dec.StackPointer().LastToken(), "_in_cents"):
-		return 0, false, &pathError{path: d.path(dec, dec.StackPointer(), false),
-			msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
+	if n, isInt := parseInt(b); ok && isInt {
+		return n, true, nil
 	}
-	return n, true, nil
+	return 0, false, mismatch("an integer", describe(v.Kind(), v))
+}
+
+// amount reads an amount in cents, which Toggl never sends negative.
+func (d *bodyDecoder) amount() (n int64, present bool, err error) {
+	n, present, err = d.optInt()
+	if err == nil && n < 0 {
+		err = &pathError{msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
+	}
+	return n, present, err
 }
 
 // parseInt reads an integer, or a float with an integral value within range.
@@ -483,34 +227,32 @@ func parseInt(b []byte) (int64, bool) {
 
 // hours reads a number of hours (possibly fractional) as seconds; a value that is not
 // one is 0, as the field is only a fallback.
-func (d *bodyDecoder) hours(dec *jsontext.Decoder, s *hours) error {
-	v, err := dec.ReadValue()
+func (d *bodyDecoder) hours() (int64, error) {
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return 0, err
+	}
 	b, _ := d.number(v)
-	if *s = 0; len(b) == 0 {
-		return err
+	h, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(h) || math.Abs(h) > 1e12 {
+		return 0, nil
 	}
-	if h, perr := strconv.ParseFloat(string(b), 64); perr == nil && !math.IsNaN(h) && math.Abs(h) <= 1e12 {
-		*s = hours(math.Round(h * 3600))
-	}
-	return err
+	return int64(math.Round(h * 3600)), nil
 }
 
 // str reads a string; numbers and booleans give their JSON spelling; null is "".
-func (d *bodyDecoder) str(dec *jsontext.Decoder, s *string) error {
-	v, err := dec.ReadValue()
-	switch {
-	case err != nil:
-		return err
-	case v.Kind() == '{' || v.Kind() == '[':
-		return d.mismatch(dec, "a string", v)
-	case v.Kind() == 'n':
-		*s = ""
-	case v.Kind() == '"':
-		*s = d.keep(d.text(v))
-	default:
-		*s = d.keep(v)
+func (d *bodyDecoder) str() (string, error) {
+	v, err := d.scalar("a string")
+	if err != nil {
+		return "", err
 	}
-	return nil
+	switch v.Kind() {
+	case 'n':
+		return "", nil
+	case '"':
+		return d.keep(d.text(v)), nil
+	}
+	return d.keep(v), nil
 }
 
 // keep returns b as a valid UTF-8 string, reusing an earlier equal one.
@@ -530,49 +272,229 @@ func (d *bodyDecoder) keep(b []byte) string {
 
 // bool reads a boolean: also a number (non-zero is true) or a strconv.ParseBool string;
 // null and "" are false.
-func (d *bodyDecoder) bool(dec *jsontext.Decoder, b *bool) error {
-	v, err := dec.ReadValue()
-	if *b = false; err != nil || v.Kind() == 'n' {
-		return err
+func (d *bodyDecoder) bool() (bool, error) {
+	v, err := d.scalar("a boolean")
+	if err != nil || v.Kind() == 'n' {
+		return false, err
 	}
 	s := string(v)
 	if v.Kind() == '"' {
 		s = string(bytes.TrimSpace(d.text(v)))
 	}
-	if p, err := strconv.ParseBool(s); err == nil || s == "" {
-		*b = p
-		return nil
+	if b, err := strconv.ParseBool(s); err == nil || s == "" {
+		return b, nil
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil && v.Kind() == '0' {
-		*b = f != 0
-		return nil
+		return f != 0, nil
 	}
-	return d.mismatch(dec, "a boolean", v)
+	return false, mismatch("a boolean", describe(v.Kind(), v))
 }
 
 // time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
 // offset), or Unix seconds as a number; null and "" are the zero time.
-func (d *bodyDecoder) time(dec *jsontext.Decoder, t *timeJSON) error {
-	t.t = time.Time{}
-	if k := dec.PeekKind(); k == 'n' || k == '0' {
-		n, set, err := d.integer(dec)
-		if set {
-			t.t = time.Unix(n, 0).UTC()
+func (d *bodyDecoder) time() (time.Time, error) {
+	switch d.dec.PeekKind() {
+	case '{', '[', 't', 'f':
+		return time.Time{}, d.fail("an RFC 3339 time")
+	case 'n', '0':
+		n, present, err := d.optInt()
+		if err != nil || !present {
+			return time.Time{}, err
 		}
-		return err
+		return time.Unix(n, 0).UTC(), nil
 	}
-	v, err := dec.ReadValue()
-	if err != nil || v.Kind() != '"' {
-		return cmp.Or(err, d.mismatch(dec, "an RFC 3339 time", v))
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return time.Time{}, err
 	}
 	b := bytes.TrimSpace(d.text(v))
 	if len(b) == 0 {
-		return nil
+		return time.Time{}, nil
 	}
-	p, err := time.Parse(time.RFC3339, string(b))
+	t, err := time.Parse(time.RFC3339, string(b))
 	if err != nil {
-		return d.mismatch(dec, "an RFC 3339 time", v)
+		return time.Time{}, mismatch("an RFC 3339 time", describe(v.Kind(), v))
 	}
-	t.t = p.UTC()
+	return t.UTC(), nil
+}
+
+// object reads an object, calling member for each member with its name (valid until the
+// next member of the same object); member reads the value, or leaves it to be skipped.
+// null is an empty object.
+// Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
+func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
+	switch d.dec.PeekKind() {
+	case 'n':
+		_, err := d.dec.ReadValue()
+		return err
+	case '{':
+	default:
+		return d.fail("an object")
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	depth := d.dec.StackDepth()
+	for len(d.names) <= depth {
+		d.names, d.keyed = append(d.names, nil), append(d.keyed, false)
+	}
+	d.keyed[depth] = keyed
+	for d.dec.PeekKind() != '}' {
+		v, err := d.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		d.names[depth] = append(d.names[depth][:0], d.text(v)...)
+		name, before := d.names[depth], d.dec.InputOffset()
+		err = member(name)
+		if err == nil && d.dec.InputOffset() == before { // not read: skipped
+			err = d.dec.SkipValue()
+		}
+		if err != nil && (keyed || len(name) > maxQuoted) {
+			return at(mapKey(name), err)
+		} else if err != nil {
+			return at(string(name), err)
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// array reads an array, calling elem to read each element; errors name its index. null
+// is an empty array.
+func (d *bodyDecoder) array(elem func() error) error {
+	switch d.dec.PeekKind() {
+	case 'n':
+		_, err := d.dec.ReadValue()
+		return err
+	case '[':
+	default:
+		return d.fail("an array")
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	i := 0
+	for ; ; i++ {
+		switch d.dec.PeekKind() {
+		case ']':
+		case 0: // a broken element i, or a broken end of the array after element i-1
+			_, err := d.dec.ReadValue()
+			if i > 0 && !bytes.HasPrefix(bytes.TrimLeft(d.dec.UnreadBuffer(), " \t\r\n"), []byte(",")) {
+				return err
+			}
+			return at(index(i), err)
+		default:
+			if err := elem(); err != nil {
+				return at(index(i), err)
+			}
+			continue
+		}
+		break
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return at(index(i), err)
+	}
 	return nil
 }
+
+// list reads a list: an array, or a string holding one, which is read by a decoder of its
+// own (so elem is given the decoder to read the element with). null and "" are empty.
+func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
+	if d.dec.PeekKind() != '"' {
+		return d.array(func() error { return elem(d) })
+	}
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	s := bytes.TrimSpace(d.text(v))
+	if len(s) == 0 || string(s) == "null" {
+		return nil
+	}
+	s = slices.Clone(s) // text is only valid until d's next read
+	if s[0] == '{' && s[len(s)-1] == '}' {
+		s[0], s[len(s)-1] = '[', ']' // a SQL array
+	}
+	if s[0] != '[' {
+		return mismatch("an array", describe(v.Kind(), v))
+	}
+	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, up: d}
+	err = sub.array(func() error { return elem(sub) })
+	if err == nil {
+		if _, end := sub.dec.ReadToken(); end != io.EOF {
+			err = errors.New("data after the array")
+		}
+	}
+	var pe *pathError
+	if err != nil && (!errors.As(err, &pe) || pe.err != nil) { // not JSON: the string is not a list
+		return mismatch("an array", describe(v.Kind(), v))
+	}
+	return err
+}
+
+// entries reads a collection that Toggl may send as an array or as an object keyed by id
+// (or title): elem is called with each non-null element, and its key in the object form.
+func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
+	switch d.dec.PeekKind() {
+	case '{':
+		return d.object(true, func(key []byte) error { return d.nonNull(func() error { return elem(key, true) }) })
+	case '[', 'n':
+		return d.array(func() error { return d.nonNull(func() error { return elem(nil, false) }) })
+	}
+	return d.fail("an array or an object")
+}
+
+// ints reads a list of integers into *dst, on the row's scratch space; with ids, null
+// elements and zero ids are dropped, else a null element is 0 and keeps its place.
+func (d *bodyDecoder) ints(dst *[]int64, ids bool) error {
+	start := len(d.row.ints)
+	err := d.list(func(sd *bodyDecoder) error {
+		n, present, err := sd.optInt()
+		if err == nil && (present || !ids) && (n != 0 || !ids) {
+			d.row.ints = append(d.row.ints, n)
+		}
+		return err
+	})
+	*dst = cut(d.row.ints, start)
+	return err
+}
+
+// nonNull reads the next value with read unless it is null, which it skips.
+func (d *bodyDecoder) nonNull(read func() error) error {
+	if d.dec.PeekKind() == 'n' {
+		return d.dec.SkipValue()
+	}
+	return read()
+}
+
+// onSlab reads a list onto *slab (the row's scratch space), each element with elem, and
+// returns its elements; null elements are read by elem with nulls, else dropped.
+func onSlab[T any](d *bodyDecoder, slab *[]T, elem func(*bodyDecoder) (T, error), nulls bool) ([]T, error) {
+	start := len(*slab)
+	err := d.list(func(sd *bodyDecoder) error {
+		if !nulls && sd.dec.PeekKind() == 'n' {
+			return sd.dec.SkipValue()
+		}
+		v, err := elem(sd)
+		*slab = append(*slab, v)
+		return err
+	})
+	return cut(*slab, start), err
+}
+
+// anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that
+// a number too large for a float64 stays its text instead of failing.
+var anyOptions = json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
+	if dec.PeekKind() != '0' {
+		*v = nil // a duplicate name's value replaces the first one's, not merged into it
+		return errors.ErrUnsupported
+	}
+	n, err := dec.ReadValue()
+	if f, ferr := strconv.ParseFloat(string(n), 64); ferr == nil {
+		*v = f
+	} else {
+		*v = string(n)
+	}
+	return err
+}))

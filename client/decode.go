@@ -1,8 +1,7 @@
-//lint:file-ignore SA5008 the tags are go-json-experiment's: `embed` marks the fallback of unknown members.
-
 package client
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -17,12 +17,13 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Decode reads a shared report from r while streaming: each element of
-// detailed_results.report, weekly_results.report and summary_results.report.groups is
-// decoded alone, with the library's struct decoding and the tolerant conversions of
-// convert.go, and handed to sink (nil discards them), so memory does not grow with the
-// number of rows. Everything else is returned in the Report. A field that toggl-api.md
-// does not document is skipped, and its path noted in Report.Unknown.
+// Decode reads a shared report from r while streaming, on the tokens of a
+// jsontext.Decoder: each element of detailed_results.report, weekly_results.report and
+// summary_results.report.groups is decoded alone and handed to sink (nil discards them),
+// so memory does not grow with the number of rows. Everything else is returned in the
+// Report. Keys may come in any order, and values are read tolerantly (see convert.go);
+// fields the exporter does not use are never looked at. A field that toggl-api.md does not
+// document is skipped too, and its path noted in Report.Unknown.
 //
 // Rows of every non-null result block go to sink; Report.Block and Report.Totals name the
 // block that answers the report: the one matching report_type when it is non-null, else
@@ -56,177 +57,39 @@ func (discard) DetailedRow(*DetailedRow)   {}
 func (discard) WeeklyRow(*WeeklyRow)       {}
 func (discard) SummaryGroup(*SummaryGroup) {}
 
-// The shapes of a report body. Each has an `embed` map that gets the members no field
-// names: its values are unknownFields, whose unmarshaler notes their path (see note).
-// The fields of rows that toggl-api.md documents and the exporter does not read are of
-// type skip, so that skipping them costs nothing; elsewhere documented lists them.
-
-type (
-	reportJSON struct {
-		Name         string           `json:"report_name"`
-		Type         string           `json:"report_type"`
-		Public       bool             `json:"public"`
-		HideAmounts  bool             `json:"hide_amounts"`
-		InputParams  map[string]any   `json:"input_params"`
-		SavedParams  map[string]any   `json:"saved_params"`
-		Dictionaries dictionariesJSON `json:"dictionaries"`
-		Detailed     *blockJSON       `json:"detailed_results"`
-		Summary      *blockJSON       `json:"summary_results"`
-		Weekly       *blockJSON       `json:"weekly_results"`
-		Unknown      unknownFields    `json:",embed"`
-	}
-	dictionariesJSON struct {
-		Dictionaries
-		Unknown unknownFields `json:",embed"`
-	}
-	blockJSON struct {
-		Totals  *totalsJSON   `json:"totals"`
-		Report  rowsJSON      `json:"report"`
-		Unknown unknownFields `json:",embed"`
-		order   int           // of the non-null blocks in the body, from 1
-	}
-	totalsJSON struct {
-		Totals
-		Unknown unknownFields `json:",embed"`
-	}
-	rateJSON struct {
-		Rate
-		Unknown unknownFields `json:",embed"`
-	}
-	detailedJSON struct {
-		DetailedRow
-		UserName     string        `json:"user_name"`
-		Email        skip          `json:"email"`
-		ProjectColor skip          `json:"project_color"`
-		ProjectHex   skip          `json:"project_hex"`
-		TaskName     skip          `json:"task_name"`
-		Description  skip          `json:"description"`
-		TagNames     skip          `json:"tag_names"`
-		RowNumber    skip          `json:"row_number"`
-		AccountsID   skip          `json:"toggl_accounts_id"`
-		Unknown      unknownFields `json:",embed"`
-	}
-	entryJSON struct {
-		ID      int64         `json:"id"`
-		Seconds optInt        `json:"seconds"`
-		Start   timeJSON      `json:"start"`
-		Stop    present       `json:"stop"`
-		At      skip          `json:"at"`
-		AtTZ    skip          `json:"at_tz"`
-		Unknown unknownFields `json:",embed"`
-	}
-	weeklyJSON struct {
-		WeeklyRow
-		Username     string        `json:"username"`
-		ProjectColor skip          `json:"project_color"`
-		ProjectHex   skip          `json:"project_hex_color"`
-		PlannedTask  skip          `json:"planned_task_id"`
-		Unknown      unknownFields `json:",embed"`
-	}
-	summaryJSON struct {
-		Groups  groupsJSON    `json:"groups"`
-		Unknown unknownFields `json:",embed"`
-	}
-	groupJSON struct {
-		SummaryGroup
-		ProjectColor skip          `json:"project_color"`
-		ProjectHex   skip          `json:"project_hex_color"`
-		Unknown      unknownFields `json:",embed"`
-	}
-	subGroupJSON struct {
-		SummarySubGroup
-		ID      seen[int64]   `json:"id"` // present, even null, they keep the key out
-		Title   seen[string]  `json:"title"`
-		Unknown unknownFields `json:",embed"`
-		key     string        // in the object form of sub_groups
-	}
-	entityJSON struct {
-		ID      optInt        `json:"id"`
-		Name    string        `json:"name"`
-		Unknown unknownFields `json:",embed"`
-	}
-	projectJSON struct {
-		entityJSON
-		ClientID         int64  `json:"client_id"`
-		Currency         string `json:"currency"`
-		EstimatedSeconds optInt `json:"estimated_seconds"`
-		EstimatedHours   hours  `json:"estimated_hours"`
-		Color            skip   `json:"color"`
-		FixedFee         skip   `json:"fixed_fee"`
-		ActualHours      skip   `json:"actual_hours"`
-		ActualSeconds    skip   `json:"actual_seconds"`
-	}
-	taskJSON struct {
-		entityJSON
-		ProjectID        int64  `json:"project_id"`
-		EstimatedSeconds optInt `json:"estimated_seconds"`
-	}
-	rowsJSON   struct{}
-	groupsJSON struct{}
-	skip       struct{}
-	// unknownFields holds nothing; unknownValue's unmarshaler notes where it was.
-	unknownFields map[string]unknownValue
-	unknownValue  struct{}
-)
-
-func (*skip) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return dec.SkipValue() }
-
-// documented are the fields toggl-api.md documents that the decoder skips outside rows,
-// by path: skipping them is no news, skipping any other is.
-var documented = fields(`fixed_daterange is_commenting_enabled features workspace_logo dictionaries.filters
-	detailed_results.totals.resolution detailed_results.totals.graph summary_results.totals.resolution
-	summary_results.totals.graph weekly_results.totals.resolution weekly_results.totals.graph
-	dictionaries.projects[].recurring dictionaries.projects[].recurring_period
-	dictionaries.projects[].custom_period dictionaries.projects[].start_date dictionaries.projects[].end_date
-	dictionaries.projects[].external_reference dictionaries.tasks[].tracked_seconds
-	dictionaries.clients[].external_reference dictionaries.users[].email dictionaries.users[].avatar_url
-	dictionaries.users[].group_ids dictionaries.users[].labour_cost`)
-
-func fields(names string) map[string]bool {
-	set := map[string]bool{}
-	for _, n := range strings.Fields(names) {
-		set[n] = true
-	}
-	return set
+// blockState is a non-null result block of the body.
+type blockState struct {
+	name   string
+	totals *Totals
 }
 
-// maxUnknown bounds the unknown paths noted per body: a body of invented fields costs no
-// more than this.
-const maxUnknown = 64
+// rowState is the scratch space of the rows, reused from row to row: what a Sink is
+// handed is only valid during the call.
+type rowState struct {
+	detailed DetailedRow
+	weekly   WeeklyRow
+	group    SummaryGroup
+	ints     []int64 // the int lists of the current row
+	entries  []TimeEntry
+	names    []string
+	subs     []SummarySubGroup
+	keys     []string // keys of sub-groups sent as an object
+	rates    []Rate
+}
 
 func decode(r io.Reader, sink Sink) (*Report, error) {
-	d := newBodyDecoder(r, sink, nil)
-	defer d.release()
-	var w reportJSON
-	if err := d.top(&w, '{', "a JSON object at the top level", ""); err != nil {
+	if sink == nil {
+		sink = discard{}
+	}
+	d := newBodyDecoder(r)
+	rep := &Report{}
+	if err := d.top(func(k string) error { return d.field(rep, k, sink) }); err != nil {
 		return nil, d.describe(err)
 	}
-	rep := &Report{Name: w.Name, Type: w.Type, Public: w.Public, HideAmounts: w.HideAmounts,
-		InputParams: w.InputParams, SavedParams: w.SavedParams, Dictionaries: w.Dictionaries.Dictionaries}
-	blocks := []struct {
-		name string
-		*blockJSON
-	}{{BlockDetailed, w.Detailed}, {BlockSummary, w.Summary}, {BlockWeekly, w.Weekly}}
-	blocks = slices.DeleteFunc(blocks, func(b struct {
-		name string
-		*blockJSON
-	}) bool {
-		return b.blockJSON == nil
-	})
-	slices.SortFunc(blocks, func(a, b struct {
-		name string
-		*blockJSON
-	}) int {
-		return a.order - b.order
-	})
 	want := strings.ToLower(strings.TrimSpace(rep.Type))
-	for _, b := range blocks {
-		if b.name == want || rep.Block == "" && b.Totals != nil {
-			rep.Block, rep.Totals = b.name, nil
-			if b.Totals != nil {
-				rep.Totals = &b.Totals.Totals
-				rep.Totals.Rates = orNil(rep.Totals.Rates)
-			}
+	for _, b := range d.blocks {
+		if b.name == want || (rep.Block == "" && b.totals != nil) {
+			rep.Block, rep.Totals = b.name, b.totals
 		}
 	}
 	if rep.Totals == nil {
@@ -236,23 +99,113 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	return rep, nil
 }
 
-// top decodes the body into v, a JSON value of kind k (what names it in errors), and
-// checks that nothing follows it: after is the error if anything does ("" names what
-// follows the report object).
-func (d *bodyDecoder) top(v any, k jsontext.Kind, what, after string) error {
-	if got := d.dec.PeekKind(); got != k && got != 'n' && got != 0 || got == 'n' && k == '{' {
-		return d.fail(d.dec, what)
+// fieldSet is a set of field names.
+type fieldSet map[string]bool
+
+func fields(names string) fieldSet {
+	set := fieldSet{}
+	for _, n := range strings.Fields(names) {
+		set[n] = true
 	}
-	if err := json.UnmarshalDecode(d.dec, v); err != nil {
+	return set
+}
+
+// The fields toggl-api.md documents that the decoder skips, per kind of object: skipping
+// them is no news, skipping any other is (see other). Fields the decoder reads are not
+// listed: its switches name them.
+var (
+	topFields       = fields("fixed_daterange is_commenting_enabled features workspace_logo")
+	totalsFields    = fields("resolution graph")
+	detailedFields  = fields("email project_color project_hex task_name description tag_names row_number toggl_accounts_id")
+	timeEntryFields = fields("at at_tz")
+	weeklyFields    = fields("project_color project_hex_color planned_task_id")
+	groupFields     = fields("project_color project_hex_color")
+	dictFields      = map[string]fieldSet{
+		"projects": fields("color actual_hours actual_seconds fixed_fee recurring recurring_period custom_period start_date end_date external_reference"),
+		"tasks":    fields("tracked_seconds"),
+		"clients":  fields("external_reference"),
+		"users":    fields("email avatar_url group_ids labour_cost"),
+	}
+)
+
+// maxUnknown bounds the unknown paths noted per body: a body of invented fields costs no
+// more than this.
+const maxUnknown = 64
+
+// other notes the member name being read as unknown unless known holds it; the caller
+// leaves its value unread, to be skipped. It costs nothing for the fields the decoder
+// reads, and a map lookup for the documented ones it skips.
+func (d *bodyDecoder) other(known fieldSet, name []byte) {
+	if known[string(name)] {
+		return
+	}
+	top := d
+	for top.up != nil {
+		top = top.up
+	}
+	if len(top.unknown) >= maxUnknown {
+		return
+	}
+	if top.unknown == nil {
+		top.unknown = map[string]bool{}
+	}
+	top.unknown[d.path()] = true
+}
+
+// fieldName says whether n looks like a field name of Toggl's: letters, digits, _ and -,
+// at most maxQuoted bytes.
+func fieldName(n []byte) bool {
+	return len(n) > 0 && len(n) <= maxQuoted && !slices.ContainsFunc(n, func(c byte) bool {
+		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
+	})
+}
+
+// path is the JSON path of the value being read, e.g. `detailed_results.report[].foo`.
+// Array indexes and the keys of objects keyed by id are [], so that a field is noted once
+// however many rows hold it and no id or title is part of it; a name that is not a field
+// name (letters, digits, _ and -, at most 40 bytes) is "(odd)", so that no user text is.
+func (d *bodyDecoder) path() string {
+	var s string
+	if d.up != nil {
+		s = d.up.path()
+	}
+	for i := 1; i <= d.dec.StackDepth(); i++ {
+		if k, _ := d.dec.StackIndex(i); k == '[' || i < len(d.keyed) && d.keyed[i] {
+			s += "[]"
+			continue
+		}
+		name := "(odd)"
+		if i < len(d.names) && fieldName(d.names[i]) {
+			name = string(d.names[i])
+		}
+		if s != "" {
+			s += "."
+		}
+		s += name
+	}
+	return s
+}
+
+// top reads the top-level object, calling field with each key to read its value, and
+// checks that nothing follows it.
+func (d *bodyDecoder) top(field func(k string) error) error {
+	if k := d.dec.PeekKind(); k != '{' && k != 0 {
+		return d.fail("a JSON object at the top level")
+	}
+	err := d.object(false, func(name []byte) error { return field(string(name)) })
+	if err != nil {
 		return err
 	}
-	// The value is complete. More JSON after it, or a body over the limit, is an error;
+	// The report is complete. More JSON after it, or a body over the limit, is an error;
 	// a read error or the end of the body within what follows changes nothing.
 	if k := d.dec.PeekKind(); k != 0 {
-		v, _ := d.dec.ReadValue()
-		return &pathError{msg: cmp.Or(after, "unexpected "+describe(k, v)+" after the report object")}
+		var v jsontext.Value
+		if k != '{' && k != '[' {
+			v, _ = d.dec.ReadValue()
+		}
+		return &pathError{msg: "unexpected " + describe(k, v) + " after the report object"}
 	}
-	_, err := d.dec.ReadToken()
+	_, err = d.dec.ReadToken()
 	var syn *jsontext.SyntacticError
 	if errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errTooLarge) {
 		return err
@@ -260,267 +213,18 @@ func (d *bodyDecoder) top(v any, k jsontext.Kind, what, after string) error {
 	return nil
 }
 
-// rows reads the report of a result block, handing each row to the sink.
-func (d *bodyDecoder) rows(dec *jsontext.Decoder, _ *rowsJSON) error {
-	s := &d.scratch
-	switch {
-	case strings.HasPrefix(string(dec.StackPointer()), "/detailed_results/"):
-		return d.array(dec, false, func() error {
-			keep := s.detailed.DetailedRow
-			s.detailed = detailedJSON{DetailedRow: DetailedRow{TagIDs: keep.TagIDs[:0], TimeEntries: keep.TimeEntries[:0]}}
-			if err := d.object(dec, &s.detailed); err != nil {
-				return err
-			}
-			w := &s.detailed.DetailedRow
-			w.TagIDs = ids(w.TagIDs)
-			row := &s.detailedRow
-			*row = *w
-			row.Username = cmp.Or(row.Username, s.detailed.UserName)
-			row.TagIDs, row.TimeEntries, row.Entries = orNil(w.TagIDs), orNil(w.TimeEntries), len(w.TimeEntries)
-			for _, e := range row.TimeEntries {
-				if e.Seconds > 0 {
-					row.Seconds = addSat(row.Seconds, e.Seconds)
-				}
-			}
-			d.sink.DetailedRow(row)
-			return nil
-		})
-	case strings.HasPrefix(string(dec.StackPointer()), "/weekly_results/"):
-		return d.array(dec, false, func() error {
-			k := s.weekly.WeeklyRow
-			s.weekly = weeklyJSON{WeeklyRow: WeeklyRow{Seconds: k.Seconds[:0], BillableSeconds: k.BillableSeconds[:0],
-				BillableAmountsInCents: k.BillableAmountsInCents[:0]}}
-			if err := d.object(dec, &s.weekly); err != nil {
-				return err
-			}
-			row := &s.weeklyRow
-			*row = s.weekly.WeeklyRow
-			row.UserName = cmp.Or(row.UserName, s.weekly.Username)
-			row.Seconds, row.BillableSeconds = orNil(row.Seconds), orNil(row.BillableSeconds)
-			row.BillableAmountsInCents = orNil(row.BillableAmountsInCents)
-			d.sink.WeeklyRow(row)
-			return nil
-		})
-	case dec.PeekKind() == '[': // the groups themselves in place of the object holding them
-		return d.groups(dec, nil)
-	}
-	return d.object(dec, &summaryJSON{})
-}
-
-// groups reads summary_results.report.groups, handing each group to the sink.
-func (d *bodyDecoder) groups(dec *jsontext.Decoder, _ *groupsJSON) error {
-	s := &d.scratch
-	return d.array(dec, false, func() error {
-		k := s.group.SummaryGroup
-		s.group = groupJSON{SummaryGroup: SummaryGroup{IDs: k.IDs[:0], Names: k.Names[:0], SubGroups: k.SubGroups[:0]}}
-		if err := d.object(dec, &s.group); err != nil {
-			return err
-		}
-		w := &s.group.SummaryGroup
-		w.IDs = ids(w.IDs)
-		g := &s.groupOut
-		*g = *w
-		g.IDs, g.Names, g.SubGroups = orNil(w.IDs), orNil(w.Names), orNil(w.SubGroups)
-		d.sink.SummaryGroup(g)
-		return nil
-	})
-}
-
-// subGroups reads a group's sub_groups, an array or an object keyed by id or title. In
-// the object form, a sub-group without an id takes it from a numeric key, one without a
-// title takes a non-numeric key as its title, and they are ordered by key, numeric keys
-// by value first, so that the order does not depend on Toggl's.
-func (d *bodyDecoder) subGroups(dec *jsontext.Decoder, dst *[]SummarySubGroup) error {
-	s := &d.scratch
-	s.subs = s.subs[:0]
-	sorted := false
-	err := d.entries(dec, func(key string, keyed bool) error {
-		sorted = keyed
-		if len(s.subs) < cap(s.subs) { // reuse the lists of an earlier group's sub-group
-			s.subs = s.subs[:len(s.subs)+1]
-			k := s.subs[len(s.subs)-1].SummarySubGroup
-			s.subs[len(s.subs)-1] = subGroupJSON{SummarySubGroup: SummarySubGroup{IDs: k.IDs[:0], Rates: k.Rates[:0]}}
-		} else {
-			s.subs = append(s.subs, subGroupJSON{})
-		}
-		sg := &s.subs[len(s.subs)-1]
-		if err := d.object(dec, sg); err != nil {
-			return err
-		}
-		sg.IDs, sg.key = ids(sg.IDs), key
-		sg.SummarySubGroup.ID, sg.SummarySubGroup.Title = sg.ID.v, sg.Title.v
-		if !keyed {
-			return nil
-		}
-		if n, numeric := parseInt([]byte(strings.TrimSpace(key))); numeric && !sg.ID.had {
-			sg.SummarySubGroup.ID = n
-		} else if !numeric && !sg.Title.had {
-			sg.SummarySubGroup.Title = d.keep([]byte(key))
-		}
-		return nil
-	})
-	slices.SortStableFunc(s.subs[:len(s.subs)*map[bool]int{true: 1}[sorted]], func(a, b subGroupJSON) int {
-		na, ea := strconv.ParseInt(a.key, 10, 64)
-		nb, eb := strconv.ParseInt(b.key, 10, 64)
-		if (ea == nil) != (eb == nil) {
-			return map[bool]int{true: -1, false: 1}[ea == nil]
-		}
-		return cmp.Or(cmp.Compare(na, nb), strings.Compare(a.key, b.key))
-	})
-	*dst = (*dst)[:0]
-	for _, sg := range s.subs {
-		sg.IDs, sg.Rates = orNil(sg.IDs), orNil(sg.Rates)
-		*dst = append(*dst, sg.SummarySubGroup)
-	}
-	return err
-}
-
-// dictionary reads a sub-dictionary, an array or an object keyed by id, into *m, each
-// entry decoded into a W and made a V with its id; an entry with id 0 is dropped. A
-// sub-dictionary is bounded by the workspace's entities, and kept whole.
-func dictionary[W, V any](d *bodyDecoder, dec *jsontext.Decoder, m *map[int64]V, entry func(w *W, key string, keyed bool) (int64, V)) error {
-	return d.entries(dec, func(key string, keyed bool) error {
-		var w W
-		if err := d.object(dec, &w); err != nil {
-			return err
-		}
-		if id, v := entry(&w, key, keyed); id != 0 {
-			if *m == nil {
-				*m = map[int64]V{}
-			}
-			(*m)[id] = v
-		}
-		return nil
-	})
-}
-
-// id is the entry's id, else the key it is keyed by when that is a number.
-func (e *entityJSON) id(key string, keyed bool) int64 {
-	if !e.ID.set && keyed {
-		n, _ := parseInt([]byte(strings.TrimSpace(key)))
-		return n
-	}
-	return e.ID.n
-}
-
-func project(w *projectJSON, key string, keyed bool) (int64, Project) {
-	p := Project{ID: w.id(key, keyed), Name: w.Name, ClientID: w.ClientID, Currency: w.Currency, EstimatedSeconds: w.EstimatedSeconds.n}
-	if !w.EstimatedSeconds.set {
-		p.EstimatedSeconds = int64(w.EstimatedHours)
-	}
-	return p.ID, p
-}
-
-func task(w *taskJSON, key string, keyed bool) (int64, Task) {
-	id := w.id(key, keyed)
-	return id, Task{ID: id, Name: w.Name, ProjectID: w.ProjectID, EstimatedSeconds: w.EstimatedSeconds.n}
-}
-
-func entity(w *entityJSON, key string, keyed bool) (int64, Entity) {
-	id := w.id(key, keyed)
-	return id, Entity{ID: id, Name: w.Name}
-}
-
-// timeEntry makes a TimeEntry of an element of a detailed row's time_entries.
-func timeEntry(w *entryJSON) TimeEntry {
-	return TimeEntry{ID: w.ID, Seconds: w.Seconds.n, Start: w.Start.t, NoStop: !bool(w.Stop), NoSeconds: !w.Seconds.set,
-		Running: !bool(w.Stop) || !w.Seconds.set || w.Seconds.n < 0}
-}
-
-// ids drops the zero ids (sent as 0 or null) of a list of ids.
-func ids(list []int64) []int64 {
-	return slices.DeleteFunc(list, func(id int64) bool { return id == 0 })
-}
-
-// orNil is list, or nil when it is empty: what a Sink is handed is nil for an empty list,
-// though the decoder keeps its space.
-func orNil[T any](list []T) []T {
-	if len(list) == 0 {
-		return nil
-	}
-	return list
-}
-
-// note notes the path of the unknown member dec just read the name of, unless
-// documented lists it, and skips its value.
-func (d *bodyDecoder) note(dec *jsontext.Decoder, _ *unknownValue) error {
-	if p := d.path(dec, dec.StackPointer(), true); !documented[p] && len(d.unknown) < maxUnknown {
-		if d.unknown == nil {
-			d.unknown = map[string]bool{}
-		}
-		d.unknown[p] = true
-	}
-	return dec.SkipValue()
-}
-
-// fieldName says whether n looks like a field name of Toggl's: letters, digits, _ and -,
-// at most maxQuoted bytes.
-func fieldName(n string) bool {
-	return len(n) > 0 && len(n) <= maxQuoted && strings.Trim(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
-}
-
-// path is the JSON path of the value at p in dec, e.g. `detailed_results.report[3].foo`,
-// after the path of the string being read as a list (see list). Keys of objects keyed by
-// id or title are `["7"]`, and names longer than maxQuoted are `[…]`. In the generic
-// form (for Report.Unknown), indexes and keys are [] so that a field is noted once
-// however many rows hold it and no id or title is part of it, and a name that is not a
-// field name is "(odd)", so that no user text is.
-func (d *bodyDecoder) path(dec *jsontext.Decoder, p jsontext.Pointer, generic bool) string {
-	s, i, prev, first := d.outer[0], 0, "", ""
-	if generic {
-		s = d.outer[1]
-	}
-	for tok := range p.Tokens() {
-		i++
-		var kind jsontext.Kind
-		if i <= dec.StackDepth() {
-			kind, _ = dec.StackIndex(i)
-		}
-		keyed := kind == '{' && (prev == "sub_groups" || i == 3 && first == "dictionaries")
-		switch {
-		case generic && (kind == '[' || keyed):
-			tok = "[]"
-		case generic && !fieldName(tok):
-			tok = "(odd)"
-		case kind == '[':
-			tok = "[" + tok + "]"
-		case keyed || len(tok) > maxQuoted:
-			tok = mapKey(tok)
-		}
-		if s != "" && !strings.HasPrefix(tok, "[") {
-			s += "."
-		}
-		s, prev, first = s+tok, tok, cmp.Or(first, tok)
-	}
-	return s
-}
-
-// describe turns an error of decoding into the error of decode: the message of Error
+// describe turns an error of the walk into the error of decode: the message of Error
 // beside the cause (a read error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...).
 func (d *bodyDecoder) describe(err error) error {
 	where, cause, msg := "decode", err, err.Error()
 	var pe *pathError
-	var se *json.SemanticError
-	var syn *jsontext.SyntacticError
-	switch {
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) {
 		if pe.path != "" {
 			where += " " + pe.path
 		}
 		cause, msg = pe.err, pe.msg
-	case errors.As(err, &se) && se.Err == nil: // a kind the library's decoding refused
-		where += " " + d.path(d.dec, se.JSONPointer, false)
-		cause, msg = nil, "unexpected "+describe(se.JSONKind, nil)
-	case errors.As(err, &syn) && d.dec.StackDepth() > 0: // at the value being read
-		p := d.dec.StackPointer()
-		if kind, n := d.dec.StackIndex(d.dec.StackDepth()); kind == '[' && n > 0 || kind == '{' && n%2 == 0 && n > 0 {
-			p = p.Parent() // the last value is whole: the error is after it
-			if kind == '[' && strings.HasPrefix(strings.TrimLeft(string(d.dec.UnreadBuffer()), " \t\r\n"), ",") {
-				p = p.AppendToken(strconv.FormatInt(n, 10)) // a broken element after a comma
-			}
-		}
-		where = strings.TrimSpace(where + " " + d.path(d.dec, p, false))
 	}
+	var syn *jsontext.SyntacticError
 	switch {
 	case cause == nil:
 		msg = where + ": " + msg
@@ -537,6 +241,438 @@ func (d *bodyDecoder) describe(err error) error {
 		msg = fmt.Sprintf("%s: reading the body at byte %d: %v", where, d.in.n, cmp.Or(errors.Unwrap(cause), cause))
 	}
 	return &pathError{msg: msg, err: cause}
+}
+
+// field decodes the value of the top-level key k, handing rows to sink.
+func (d *bodyDecoder) field(rep *Report, k string, sink Sink) (err error) {
+	switch k {
+	case "detailed_results", "summary_results", "weekly_results":
+		if d.dec.PeekKind() == 'n' {
+			return d.dec.SkipValue()
+		}
+		name := strings.TrimSuffix(k, "_results")
+		i := slices.IndexFunc(d.blocks, func(b *blockState) bool { return b.name == name })
+		if i < 0 {
+			i, d.blocks = len(d.blocks), append(d.blocks, &blockState{name: name})
+		}
+		return d.block(d.blocks[i], sink)
+	case "report_name":
+		rep.Name, err = d.str()
+	case "report_type":
+		rep.Type, err = d.str()
+	case "public":
+		rep.Public, err = d.bool()
+	case "hide_amounts":
+		rep.HideAmounts, err = d.bool()
+	case "input_params", "saved_params":
+		if kind := d.dec.PeekKind(); kind != '{' && kind != 'n' {
+			return d.fail("an object")
+		}
+		m := &rep.InputParams
+		if k == "saved_params" {
+			m = &rep.SavedParams
+		}
+		err = json.UnmarshalDecode(d.dec, m, anyOptions)
+	case "dictionaries":
+		err = d.object(false, func(name []byte) error { return d.dictionary(&rep.Dictionaries, name) })
+	default:
+		d.other(topFields, []byte(k))
+	}
+	return err
+}
+
+// dictionary reads the sub-dictionary name into dict; filters (a copy marked for
+// removal) and unknown ones are skipped. A sub-dictionary is bounded by the workspace's
+// entities, and kept whole.
+func (d *bodyDecoder) dictionary(dict *Dictionaries, key []byte) error {
+	var entities *map[int64]Entity
+	switch name := string(key); name {
+	case "projects", "tasks":
+	case "clients":
+		entities = &dict.Clients
+	case "users":
+		entities = &dict.Users // e-mail addresses are deliberately not read
+	case "tags":
+		entities = &dict.Tags
+	case "user_groups":
+		entities = &dict.UserGroups
+	case "filters":
+		return nil // skipped
+	default:
+		d.other(nil, key)
+		return nil
+	}
+	proj, task := string(key) == "projects", string(key) == "tasks"
+	known := dictFields[string(key)]
+	return d.entries(func(key []byte, keyed bool) error {
+		var p Project
+		var t Task
+		hasID, hasEstimate := false, false
+		var estimatedHours int64
+		err := d.object(false, func(field []byte) (err error) {
+			switch f := string(field); {
+			case f == "id":
+				p.ID, hasID, err = d.optInt()
+			case f == "name":
+				p.Name, err = d.str()
+			case proj && f == "client_id":
+				p.ClientID, err = d.int()
+			case proj && f == "currency":
+				p.Currency, err = d.str()
+			case (proj || task) && f == "estimated_seconds":
+				p.EstimatedSeconds, hasEstimate, err = d.optInt()
+			case proj && f == "estimated_hours":
+				estimatedHours, err = d.hours()
+			case task && f == "project_id":
+				t.ProjectID, err = d.int()
+			default:
+				d.other(known, field)
+			}
+			return err
+		})
+		if !hasID && keyed {
+			p.ID, _ = parseInt(bytes.TrimSpace(key))
+		}
+		if err != nil || p.ID == 0 {
+			return err
+		}
+		switch {
+		case proj:
+			if !hasEstimate {
+				p.EstimatedSeconds = estimatedHours
+			}
+			put(&dict.Projects, p.ID, p)
+		case task:
+			t.ID, t.Name, t.EstimatedSeconds = p.ID, p.Name, p.EstimatedSeconds
+			put(&dict.Tasks, t.ID, t)
+		default:
+			put(entities, p.ID, Entity{ID: p.ID, Name: p.Name})
+		}
+		return nil
+	})
+}
+
+// block reads a result block, handing its rows to sink.
+func (d *bodyDecoder) block(b *blockState, sink Sink) error {
+	return d.object(false, func(name []byte) error {
+		switch string(name) {
+		case "totals":
+			t, err := d.totals()
+			if t != nil {
+				b.totals = t
+			}
+			return err
+		case "report":
+			switch b.name {
+			case BlockDetailed:
+				return d.array(func() error { return d.nonNull(func() error { return d.detailedRow(sink) }) })
+			case BlockWeekly:
+				return d.array(func() error { return d.nonNull(func() error { return d.weeklyRow(sink) }) })
+			}
+			groups := func() error { return d.nonNull(func() error { return d.summaryGroup(sink) }) }
+			if d.dec.PeekKind() == '[' { // the groups themselves in place of the object holding them
+				return d.array(groups)
+			}
+			return d.object(false, func(name []byte) error {
+				if string(name) == "groups" {
+					return d.array(groups)
+				}
+				d.other(nil, name)
+				return nil
+			})
+		}
+		d.other(nil, name)
+		return nil
+	})
+}
+
+// totals reads a totals object; nil for null.
+func (d *bodyDecoder) totals() (*Totals, error) {
+	if d.dec.PeekKind() == 'n' {
+		return nil, d.dec.SkipValue()
+	}
+	t := &Totals{}
+	err := d.object(false, func(name []byte) (err error) {
+		var n int64
+		var present bool
+		switch string(name) {
+		case "seconds":
+			t.Seconds, err = d.int()
+		case "tracked_days":
+			t.TrackedDays, err = d.int()
+		case "billable_amount_in_cents":
+			if n, present, err = d.amount(); present {
+				t.BillableAmountInCents = &n
+			}
+		case "labour_cost_in_cents":
+			if n, present, err = d.amount(); present {
+				t.LabourCostInCents = &n
+			}
+		case "rates":
+			t.Rates, err = onSlab(d, new([]Rate), (*bodyDecoder).rate, false)
+		default:
+			d.other(totalsFields, name)
+		}
+		return err
+	})
+	return t, err
+}
+
+// rate reads an element of a rates list.
+func (d *bodyDecoder) rate() (Rate, error) {
+	var r Rate
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "billable_seconds":
+			r.BillableSeconds, err = d.int()
+		case "currency":
+			r.Currency, err = d.str()
+		case "hourly_rate_in_cents":
+			r.HourlyRateInCents, _, err = d.amount()
+		default:
+			d.other(nil, name)
+		}
+		return err
+	})
+	return r, err
+}
+
+// cut returns the elements of *slab from start on (nil when there are none), with their
+// capacity cut so that appending to them cannot touch what follows.
+func cut[T any](slab []T, start int) []T {
+	if len(slab) == start {
+		return nil
+	}
+	return slab[start:len(slab):len(slab)]
+}
+
+// detailedRow reads a row of detailed_results.report and hands it to sink.
+func (d *bodyDecoder) detailedRow(sink Sink) error {
+	s := &d.row
+	row := &s.detailed
+	*row = DetailedRow{}
+	s.ints, s.entries = s.ints[:0], s.entries[:0]
+	var userName string
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "user_id":
+			row.UserID, err = d.int()
+		case "username":
+			row.Username, err = d.str()
+		case "user_name":
+			userName, err = d.str()
+		case "project_id":
+			row.ProjectID, err = d.int()
+		case "project_name":
+			row.ProjectName, err = d.str()
+		case "client_name":
+			row.ClientName, err = d.str()
+		case "task_id":
+			row.TaskID, err = d.int()
+		case "billable":
+			row.Billable, err = d.bool()
+		case "billable_amount_in_cents":
+			row.BillableAmountInCents, _, err = d.amount()
+		case "hourly_rate_in_cents":
+			row.HourlyRateInCents, _, err = d.amount()
+		case "currency":
+			row.Currency, err = d.str()
+		case "tag_ids":
+			err = d.ints(&row.TagIDs, true)
+		case "time_entries":
+			row.TimeEntries, err = onSlab(d, &s.entries, (*bodyDecoder).timeEntry, false)
+		default:
+			d.other(detailedFields, name)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	row.Username = cmp.Or(row.Username, userName)
+	row.Entries = len(row.TimeEntries)
+	for _, e := range row.TimeEntries {
+		if e.Seconds > 0 {
+			row.Seconds = addSat(row.Seconds, e.Seconds)
+		}
+	}
+	sink.DetailedRow(row)
+	return nil
+}
+
+// timeEntry reads an element of a detailed row's time_entries.
+func (d *bodyDecoder) timeEntry() (TimeEntry, error) {
+	var e TimeEntry
+	stopped, timed := false, false
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "id":
+			e.ID, err = d.int()
+		case "seconds":
+			e.Seconds, timed, err = d.optInt()
+		case "start":
+			e.Start, err = d.time()
+		case "stop":
+			stopped = d.dec.PeekKind() != 'n' // and skipped
+		default:
+			d.other(timeEntryFields, name)
+		}
+		return err
+	})
+	e.NoStop, e.NoSeconds = !stopped, !timed
+	e.Running = !stopped || !timed || e.Seconds < 0
+	return e, err
+}
+
+// weeklyRow reads a row of weekly_results.report and hands it to sink.
+func (d *bodyDecoder) weeklyRow(sink Sink) error {
+	s := &d.row
+	row := &s.weekly
+	*row = WeeklyRow{}
+	s.ints = s.ints[:0]
+	var username string
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "user_id":
+			row.UserID, err = d.int()
+		case "user_name":
+			row.UserName, err = d.str()
+		case "username":
+			username, err = d.str()
+		case "project_id":
+			row.ProjectID, err = d.int()
+		case "project_name":
+			row.ProjectName, err = d.str()
+		case "client_name":
+			row.ClientName, err = d.str()
+		case "currency":
+			row.Currency, err = d.str()
+		case "hourly_rate_in_cents":
+			row.HourlyRateInCents, _, err = d.amount()
+		case "seconds":
+			err = d.ints(&row.Seconds, false)
+		case "billable_seconds":
+			err = d.ints(&row.BillableSeconds, false)
+		case "billable_amounts_in_cents":
+			err = d.ints(&row.BillableAmountsInCents, false)
+		default:
+			d.other(weeklyFields, name)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	row.UserName = cmp.Or(row.UserName, username)
+	sink.WeeklyRow(row)
+	return nil
+}
+
+// summaryGroup reads a group of summary_results.report.groups and hands it to sink.
+func (d *bodyDecoder) summaryGroup(sink Sink) error {
+	s := &d.row
+	g := &s.group
+	*g = SummaryGroup{}
+	s.ints, s.names, s.subs, s.keys, s.rates = s.ints[:0], s.names[:0], s.subs[:0], s.keys[:0], s.rates[:0]
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "id":
+			g.ID, err = d.int()
+		case "ids":
+			err = d.ints(&g.IDs, true)
+		case "names":
+			g.Names, err = onSlab(d, &s.names, (*bodyDecoder).str, true)
+		case "sub_groups":
+			s.subs, s.keys = s.subs[:0], s.keys[:0]
+			err = d.entries(func(key []byte, keyed bool) error {
+				sg, err := d.subGroup(key, keyed)
+				s.subs = append(s.subs, sg)
+				if keyed {
+					s.keys = append(s.keys, string(key))
+				}
+				return err
+			})
+			if len(s.keys) > 0 {
+				sort.Stable(byKey{s.subs, s.keys})
+			}
+			g.SubGroups = cut(s.subs, 0)
+		default:
+			d.other(groupFields, name)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sink.SummaryGroup(g)
+	return nil
+}
+
+// subGroup reads a sub-group. In the object form of sub_groups, a value without an id
+// field takes its id from a numeric key, and one without a title takes a non-numeric key
+// as its title.
+func (d *bodyDecoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
+	s := &d.row
+	var sg SummarySubGroup
+	hasID, hasTitle := false, false
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "id":
+			sg.ID, err = d.int()
+			hasID = true
+		case "ids":
+			err = d.ints(&sg.IDs, true)
+		case "title":
+			sg.Title, err = d.str()
+			hasTitle = true
+		case "seconds":
+			sg.Seconds, err = d.int()
+		case "rates":
+			sg.Rates, err = onSlab(d, &s.rates, (*bodyDecoder).rate, false)
+		default:
+			d.other(nil, name)
+		}
+		return err
+	})
+	if keyed {
+		n, numeric := parseInt(bytes.TrimSpace(key))
+		if !hasID && numeric {
+			sg.ID = n
+		}
+		if !hasTitle && !numeric {
+			sg.Title = d.keep(key)
+		}
+	}
+	return sg, err
+}
+
+// byKey orders sub-groups sent as an object by their keys, numeric keys by value first,
+// so that the order does not depend on Toggl's.
+type byKey struct {
+	subs []SummarySubGroup
+	keys []string
+}
+
+func (b byKey) Len() int { return len(b.keys) }
+func (b byKey) Swap(i, j int) {
+	b.subs[i], b.subs[j] = b.subs[j], b.subs[i]
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
+}
+func (b byKey) Less(i, j int) bool {
+	ni, ei := strconv.ParseInt(b.keys[i], 10, 64)
+	nj, ej := strconv.ParseInt(b.keys[j], 10, 64)
+	if (ei == nil) != (ej == nil) || ei == nil && ni != nj {
+		return ei == nil && (ej != nil || ni < nj)
+	}
+	return b.keys[i] < b.keys[j]
+}
+
+// put sets m[k], making the map when it is nil: an absent dictionary stays nil.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
 }
 
 // addSat adds non-negative b to a, saturating instead of overflowing.

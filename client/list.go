@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-json-experiment/json/jsontext"
+	"github.com/go-json-experiment/json"
 )
 
 const (
@@ -97,51 +97,57 @@ func (c *Client) list(ctx context.Context, l Listing, path string, secrets *[]st
 	return err
 }
 
-// decodeList reads a listing, an array (null is an empty one) of the objects a W
-// decodes, tolerantly as reports are, handing each to each; what names the elements in
-// errors. The secrets the elements hold are appended to secrets as soon as they are read.
-func decodeList[W any](r io.Reader, what string, secrets *[]string, each func(*W)) error {
-	d := newBodyDecoder(r, nil, secrets)
-	defer d.release()
-	err := d.top(&listJSON[W]{d: d, each: each}, '[', "a JSON array of "+what, "unexpected data after the array of "+what)
+// decodeArray reads a listing, an array (null is an empty one) of what elem reads, and
+// checks that nothing follows it; what names the elements in errors.
+func decodeArray(r io.Reader, what string, elem func(d *bodyDecoder) error) error {
+	d := newBodyDecoder(r)
+	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
+		return d.describe(d.fail("a JSON array of " + what))
+	}
+	err := d.array(func() error { return elem(d) })
+	if err == nil && d.dec.PeekKind() != 0 {
+		err = &pathError{msg: "unexpected data after the array of " + what}
+	}
 	if err != nil {
 		return d.describe(err)
 	}
 	return nil
 }
 
-// listJSON is a listing: each element is handed on as soon as it is decoded.
-type listJSON[W any] struct {
-	d    *bodyDecoder
-	each func(*W)
-}
-
-func (l *listJSON[W]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	return l.d.array(dec, false, func() error {
-		var w W
-		err := l.d.object(dec, &w)
-		l.each(&w)
-		return err
-	})
-}
-
-// savedReportJSON is an element of the listing of saved reports. params may be an object
-// or, as Toggl sends it, a string holding one; one that is neither is ignored.
-type savedReportJSON struct {
-	ID             int64  `json:"id"`
-	Name           string `json:"name"`
-	Token          secret `json:"token"`
-	Public         bool   `json:"public"`
-	FixedDaterange bool   `json:"fixed_daterange"`
-	Params         params `json:"params"`
-}
-
-// decodeListing reads a page of the listing of saved reports; unknown fields are
-// skipped. Each token read is appended to tokens as soon as it is read.
+// decodeListing reads a page of the listing of saved reports, tolerantly as reports are;
+// unknown fields are skipped. params may be an object or, as Toggl sends it, a string
+// holding one; one that is neither is ignored. Each token read is appended to tokens as
+// soon as it is read.
 func decodeListing(r io.Reader, tokens *[]string) ([]SavedReport, error) {
 	var out []SavedReport
-	err := decodeList(r, "saved reports", tokens, func(w *savedReportJSON) {
-		out = append(out, SavedReport{ID: w.ID, Name: w.Name, Token: string(w.Token), Public: w.Public, FixedDaterange: w.FixedDaterange, Params: w.Params})
+	err := decodeArray(r, "saved reports", func(d *bodyDecoder) error {
+		var s SavedReport
+		err := d.object(false, func(name []byte) (err error) {
+			switch string(name) {
+			case "id":
+				s.ID, err = d.int()
+			case "name":
+				s.Name, err = d.str()
+			case "token":
+				s.Token, err = d.str()
+				*tokens = append(*tokens, s.Token)
+			case "public":
+				s.Public, err = d.bool()
+			case "fixed_daterange":
+				s.FixedDaterange, err = d.bool()
+			case "params":
+				var v any
+				err = json.UnmarshalDecode(d.dec, &v, anyOptions)
+				if text, ok := v.(string); ok {
+					v = nil
+					_ = json.Unmarshal([]byte(text), &v, anyOptions)
+				}
+				s.Params, _ = v.(map[string]any)
+			}
+			return err
+		})
+		out = append(out, s)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"io"
 )
@@ -37,26 +36,46 @@ func (c *Client) ListMembers(ctx context.Context, l Listing) ([]Member, error) {
 	return out, nil
 }
 
-// memberJSON is an element of the listing of a workspace's members.
-type memberJSON struct {
-	UserID   int64  `json:"user_id"`
-	UID      int64  `json:"uid"`
-	Name     string `json:"name"`
-	Email    secret `json:"email"`
-	Active   *bool  `json:"active"` // null says nothing
-	Inactive bool   `json:"inactive"`
-	// Undocumented and unused by the exporter: a value that is not a whole number is
-	// ignored rather than failing the roster.
-	WorkingHours lenient `json:"working_hours_in_minutes"`
-}
-
 // decodeMembers reads the listing of a workspace's members tolerantly; unknown fields
 // are skipped. Each e-mail address read is appended to emails, and nowhere else.
 func decodeMembers(r io.Reader, emails *[]string) ([]Member, error) {
 	var out []Member
-	err := decodeList(r, "workspace users", emails, func(w *memberJSON) {
-		out = append(out, Member{UserID: cmp.Or(w.UserID, w.UID), Name: w.Name,
-			Active: (w.Active == nil || *w.Active) && !w.Inactive, WorkingHoursInMinutes: int64(w.WorkingHours)})
+	err := decodeArray(r, "workspace users", func(d *bodyDecoder) error {
+		m := Member{Active: true}
+		var uid int64
+		err := d.object(false, func(name []byte) (err error) {
+			var b bool
+			switch string(name) {
+			case "user_id":
+				m.UserID, err = d.int()
+			case "uid":
+				uid, err = d.int()
+			case "name":
+				m.Name, err = d.str()
+			case "email":
+				var e string
+				e, err = d.str()
+				*emails = append(*emails, e)
+			case "active":
+				if d.dec.PeekKind() != 'n' { // null says nothing
+					b, err = d.bool()
+					m.Active = m.Active && b
+				}
+			case "inactive":
+				b, err = d.bool()
+				m.Active = m.Active && !b
+			case "working_hours_in_minutes":
+				// Undocumented and unused by the exporter: a value that is not a whole
+				// number is ignored rather than failing the roster.
+				m.WorkingHoursInMinutes, _ = d.int()
+			}
+			return err
+		})
+		if m.UserID == 0 {
+			m.UserID = uid
+		}
+		out = append(out, m)
+		return err
 	})
 	if err != nil {
 		return nil, err

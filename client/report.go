@@ -37,31 +37,31 @@ type Report struct {
 
 // Totals is the totals object that each result block carries.
 type Totals struct {
-	Seconds     int64 `json:"seconds"`
-	TrackedDays int64 `json:"tracked_days"`
+	Seconds     int64
+	TrackedDays int64
 	// BillableAmountInCents and LabourCostInCents are nil when absent or null
 	// (hidden amounts, or a plan without rates).
-	BillableAmountInCents *int64 `json:"billable_amount_in_cents"`
-	LabourCostInCents     *int64 `json:"labour_cost_in_cents"`
-	Rates                 []Rate `json:"rates"`
+	BillableAmountInCents *int64
+	LabourCostInCents     *int64
+	Rates                 []Rate
 }
 
 // Rate is one entry of totals.rates (also used by summary sub-groups).
 type Rate struct {
-	BillableSeconds   int64  `json:"billable_seconds"`
-	Currency          string `json:"currency"`
-	HourlyRateInCents int64  `json:"hourly_rate_in_cents"`
+	BillableSeconds   int64
+	Currency          string
+	HourlyRateInCents int64
 }
 
 // Dictionaries resolves ids found in rows to names. Maps are keyed by entity id;
 // a null or missing id is 0 and never appears as a key.
 type Dictionaries struct {
-	Projects   map[int64]Project `json:"projects"`
-	Clients    map[int64]Entity  `json:"clients"`
-	Users      map[int64]Entity  `json:"users"` // e-mail addresses are deliberately not decoded
-	Tasks      map[int64]Task    `json:"tasks"`
-	Tags       map[int64]Entity  `json:"tags"`
-	UserGroups map[int64]Entity  `json:"user_groups"`
+	Projects   map[int64]Project
+	Clients    map[int64]Entity
+	Users      map[int64]Entity // e-mail addresses are deliberately not decoded
+	Tasks      map[int64]Task
+	Tags       map[int64]Entity
+	UserGroups map[int64]Entity
 }
 
 // Entity is a dictionary entry that has only an id and a name.
@@ -89,27 +89,27 @@ type Task struct {
 
 // DetailedRow is one row of detailed_results.report. Null ids are 0.
 type DetailedRow struct {
-	UserID    int64  `json:"user_id"`
-	Username  string `json:"username"`
-	ProjectID int64  `json:"project_id"`
+	UserID    int64
+	Username  string
+	ProjectID int64
 	// ProjectName and ClientName are usually absent; dictionaries are authoritative.
-	ProjectName           string  `json:"project_name"`
-	ClientName            string  `json:"client_name"`
-	TaskID                int64   `json:"task_id"`
-	Billable              bool    `json:"billable"`
-	BillableAmountInCents int64   `json:"billable_amount_in_cents"`
-	HourlyRateInCents     int64   `json:"hourly_rate_in_cents"`
-	Currency              string  `json:"currency"`
-	TagIDs                []int64 `json:"tag_ids"`
+	ProjectName           string
+	ClientName            string
+	TaskID                int64
+	Billable              bool
+	BillableAmountInCents int64
+	HourlyRateInCents     int64
+	Currency              string
+	TagIDs                []int64
 	// Seconds is the sum of the row's time_entries[].seconds, each entry clamped at 0
 	// so that a running entry (null or negative seconds) never lowers a total; it
 	// saturates instead of overflowing.
-	Seconds int64 `json:"-"`
+	Seconds int64
 	// Entries is the number of time entries the row groups.
-	Entries int `json:"-"`
+	Entries int
 	// TimeEntries are the row's entries in document order. The slice is reused from
 	// row to row: a Sink copies what it keeps.
-	TimeEntries []TimeEntry `json:"time_entries"`
+	TimeEntries []TimeEntry
 }
 
 // TimeEntry is one element of a detailed row's time_entries.
@@ -126,35 +126,35 @@ type TimeEntry struct {
 // WeeklyRow is one row of weekly_results.report. Null ids are 0. The per-day slices are
 // as Toggl sent them (one element per day, length not assumed).
 type WeeklyRow struct {
-	UserID                 int64   `json:"user_id"`
-	UserName               string  `json:"user_name"`
-	ProjectID              int64   `json:"project_id"`
-	ProjectName            string  `json:"project_name"`
-	ClientName             string  `json:"client_name"`
-	Currency               string  `json:"currency"`
-	HourlyRateInCents      int64   `json:"hourly_rate_in_cents"`
-	Seconds                []int64 `json:"seconds"`
-	BillableSeconds        []int64 `json:"billable_seconds"`
-	BillableAmountsInCents []int64 `json:"billable_amounts_in_cents"`
+	UserID                 int64
+	UserName               string
+	ProjectID              int64
+	ProjectName            string
+	ClientName             string
+	Currency               string
+	HourlyRateInCents      int64
+	Seconds                []int64
+	BillableSeconds        []int64
+	BillableAmountsInCents []int64
 }
 
 // SummaryGroup is one element of summary_results.report.groups. Its dimension is the
 // report's grouping (see Report.Grouping). A null id is 0.
 type SummaryGroup struct {
-	ID        int64             `json:"id"`
-	IDs       []int64           `json:"ids"` // tag grouping only
-	Names     []string          `json:"names"`
-	SubGroups []SummarySubGroup `json:"sub_groups"`
+	ID        int64
+	IDs       []int64 // tag grouping only
+	Names     []string
+	SubGroups []SummarySubGroup
 }
 
 // SummarySubGroup is one sub-group of a summary group. Its dimension is the report's
 // sub_grouping. A null id is 0.
 type SummarySubGroup struct {
-	ID      int64   `json:"id"`
-	IDs     []int64 `json:"ids"`
-	Title   string  `json:"title"`
-	Seconds int64   `json:"seconds"`
-	Rates   []Rate  `json:"rates"`
+	ID      int64
+	IDs     []int64
+	Title   string
+	Seconds int64
+	Rates   []Rate
 }
 
 // Sink receives the rows of a report as they are decoded, in document order.
