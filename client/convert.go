@@ -104,7 +104,8 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 	return "number " + string(v)
 }
 
-// bodyDecoder reads a body (a report, a listing) from dec tolerantly. Its scratch space is reused from row to row.
+// bodyDecoder reads a body (a report, a listing) from dec tolerantly. Its scratch space
+// is reused from row to row.
 type bodyDecoder struct {
 	dec    *jsontext.Decoder
 	in     *body
