@@ -39,10 +39,11 @@ func benchDecode(b *testing.B, body []byte) {
 	testkit.BenchUnmarshalAny(b, body)
 }
 
-// BenchmarkDecode decodes the generated reports of 10k entries of each type.
+// BenchmarkDecode decodes the generated reports of 10k and 100k entries of each type.
 func BenchmarkDecode(b *testing.B) {
 	for _, typ := range []string{bigreport.TypeDetailed, bigreport.TypeSummary, bigreport.TypeWeekly} {
 		b.Run(typ+"-10k", func(b *testing.B) { benchDecode(b, benchBody(typ, 10000)) })
+		b.Run(typ+"-100k", func(b *testing.B) { benchDecode(b, benchBody(typ, 100000)) })
 	}
 }
 

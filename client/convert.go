@@ -24,7 +24,7 @@ import (
 
 // pathError is a failure at a JSON path such as `detailed_results.report[3].user_id`:
 // a message of ours (msg), or else an error of the stream (err: syntax, truncation,
-// reading). decoder.describe gives it the final message beside the stream's error.
+// reading). bodyDecoder.describe gives it the final message beside the stream's error.
 type pathError struct {
 	path string
 	msg  string
@@ -104,8 +104,9 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 	return "number " + string(v)
 }
 
-// decoder reads a report from dec. Its scratch space is reused from row to row.
-type decoder struct {
+// bodyDecoder reads a body (a report, a listing) from dec tolerantly. Its scratch space
+// is reused from row to row.
+type bodyDecoder struct {
 	dec    *jsontext.Decoder
 	in     *body
 	names  [][]byte // names[depth]: the current member name of each open object
@@ -117,7 +118,7 @@ type decoder struct {
 	// unknown holds the paths of the fields skipped as unknown (see other); nil until one
 	// is. up is the decoder of the string a list is read from (see list).
 	unknown map[string]bool
-	up      *decoder
+	up      *bodyDecoder
 }
 
 const maxInterns = 4096 // distinct strings kept for reuse: rows repeat a few names
@@ -127,18 +128,18 @@ var decodeOptions = []jsontext.Options{
 	jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
 }
 
-// newDecoder returns a decoder of r, counting what it reads in a body.
-func newDecoder(r io.Reader) *decoder {
+// newBodyDecoder returns a decoder of r, counting what it reads in a body.
+func newBodyDecoder(r io.Reader) *bodyDecoder {
 	b, ok := r.(*body)
 	if !ok {
 		b = &body{r: r}
 	}
-	return &decoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}}
+	return &bodyDecoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}}
 }
 
 // fail is the error for a value of the wrong kind, want naming what was expected. The
 // value is read when it is a scalar, to show it.
-func (d *decoder) fail(want string) error {
+func (d *bodyDecoder) fail(want string) error {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return mismatch(want, describe(k, nil))
 	}
@@ -150,7 +151,7 @@ func (d *decoder) fail(want string) error {
 }
 
 // scalar reads the next value, which must not be an object or an array.
-func (d *decoder) scalar(want string) (jsontext.Value, error) {
+func (d *bodyDecoder) scalar(want string) (jsontext.Value, error) {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return nil, d.fail(want)
 	}
@@ -158,7 +159,7 @@ func (d *decoder) scalar(want string) (jsontext.Value, error) {
 }
 
 // text returns the content of the raw string v, valid until the next read.
-func (d *decoder) text(v jsontext.Value) []byte {
+func (d *bodyDecoder) text(v jsontext.Value) []byte {
 	s := v[1 : len(v)-1]
 	if bytes.IndexByte(s, '\\') < 0 {
 		return s
@@ -169,7 +170,7 @@ func (d *decoder) text(v jsontext.Value) []byte {
 
 // number returns the text of a number or of a numeric string, trimmed (empty for null
 // and ""); ok false for anything else.
-func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
+func (d *bodyDecoder) number(v jsontext.Value) (b []byte, ok bool) {
 	switch v.Kind() {
 	case 'n':
 		return nil, true
@@ -183,13 +184,13 @@ func (d *decoder) number(v jsontext.Value) (b []byte, ok bool) {
 
 // int reads an integer: a number or numeric string with an integral value; null and ""
 // are 0.
-func (d *decoder) int() (int64, error) {
+func (d *bodyDecoder) int() (int64, error) {
 	n, _, err := d.optInt()
 	return n, err
 }
 
 // optInt is int that also tells whether the value was there (not null, not "").
-func (d *decoder) optInt() (n int64, present bool, err error) {
+func (d *bodyDecoder) optInt() (n int64, present bool, err error) {
 	v, err := d.scalar("an integer")
 	if err != nil {
 		return 0, false, err
@@ -205,7 +206,7 @@ func (d *decoder) optInt() (n int64, present bool, err error) {
 }
 
 // amount reads an amount in cents, which Toggl never sends negative.
-func (d *decoder) amount() (n int64, present bool, err error) {
+func (d *bodyDecoder) amount() (n int64, present bool, err error) {
 	n, present, err = d.optInt()
 	if err == nil && n < 0 {
 		err = &pathError{msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
@@ -227,7 +228,7 @@ func parseInt(b []byte) (int64, bool) {
 
 // hours reads a number of hours (possibly fractional) as seconds; a value that is not
 // one is 0, as the field is only a fallback.
-func (d *decoder) hours() (int64, error) {
+func (d *bodyDecoder) hours() (int64, error) {
 	v, err := d.dec.ReadValue()
 	if err != nil {
 		return 0, err
@@ -241,7 +242,7 @@ func (d *decoder) hours() (int64, error) {
 }
 
 // str reads a string; numbers and booleans give their JSON spelling; null is "".
-func (d *decoder) str() (string, error) {
+func (d *bodyDecoder) str() (string, error) {
 	v, err := d.scalar("a string")
 	if err != nil {
 		return "", err
@@ -256,7 +257,7 @@ func (d *decoder) str() (string, error) {
 }
 
 // keep returns b as a valid UTF-8 string, reusing an earlier equal one.
-func (d *decoder) keep(b []byte) string {
+func (d *bodyDecoder) keep(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
@@ -272,7 +273,7 @@ func (d *decoder) keep(b []byte) string {
 
 // bool reads a boolean: also a number (non-zero is true) or a strconv.ParseBool string;
 // null and "" are false.
-func (d *decoder) bool() (bool, error) {
+func (d *bodyDecoder) bool() (bool, error) {
 	v, err := d.scalar("a boolean")
 	if err != nil || v.Kind() == 'n' {
 		return false, err
@@ -292,7 +293,7 @@ func (d *decoder) bool() (bool, error) {
 
 // time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
 // offset), or Unix seconds as a number; null and "" are the zero time.
-func (d *decoder) time() (time.Time, error) {
+func (d *bodyDecoder) time() (time.Time, error) {
 	switch d.dec.PeekKind() {
 	case '{', '[', 't', 'f':
 		return time.Time{}, d.fail("an RFC 3339 time")
@@ -322,7 +323,7 @@ func (d *decoder) time() (time.Time, error) {
 // next member of the same object); member reads the value, or leaves it to be skipped.
 // null is an empty object.
 // Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
-func (d *decoder) object(keyed bool, member func(name []byte) error) error {
+func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
 	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
@@ -362,7 +363,7 @@ func (d *decoder) object(keyed bool, member func(name []byte) error) error {
 
 // array reads an array, calling elem to read each element; errors name its index. null
 // is an empty array.
-func (d *decoder) array(elem func() error) error {
+func (d *bodyDecoder) array(elem func() error) error {
 	switch d.dec.PeekKind() {
 	case 'n':
 		_, err := d.dec.ReadValue()
@@ -400,7 +401,7 @@ func (d *decoder) array(elem func() error) error {
 
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
 // own (so elem is given the decoder to read the element with). null and "" are empty.
-func (d *decoder) list(elem func(d *decoder) error) error {
+func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	if d.dec.PeekKind() != '"' {
 		return d.array(func() error { return elem(d) })
 	}
@@ -419,7 +420,7 @@ func (d *decoder) list(elem func(d *decoder) error) error {
 	if s[0] != '[' {
 		return mismatch("an array", describe(v.Kind(), v))
 	}
-	sub := &decoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, up: d}
+	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, up: d}
 	err = sub.array(func() error { return elem(sub) })
 	if err == nil {
 		if _, end := sub.dec.ReadToken(); end != io.EOF {
@@ -435,7 +436,7 @@ func (d *decoder) list(elem func(d *decoder) error) error {
 
 // entries reads a collection that Toggl may send as an array or as an object keyed by id
 // (or title): elem is called with each non-null element, and its key in the object form.
-func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
+func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
 	switch d.dec.PeekKind() {
 	case '{':
 		return d.object(true, func(key []byte) error { return d.nonNull(func() error { return elem(key, true) }) })
@@ -447,9 +448,9 @@ func (d *decoder) entries(elem func(key []byte, keyed bool) error) error {
 
 // ints reads a list of integers into *dst, on the row's scratch space; with ids, null
 // elements and zero ids are dropped, else a null element is 0 and keeps its place.
-func (d *decoder) ints(dst *[]int64, ids bool) error {
+func (d *bodyDecoder) ints(dst *[]int64, ids bool) error {
 	start := len(d.row.ints)
-	err := d.list(func(sd *decoder) error {
+	err := d.list(func(sd *bodyDecoder) error {
 		n, present, err := sd.optInt()
 		if err == nil && (present || !ids) && (n != 0 || !ids) {
 			d.row.ints = append(d.row.ints, n)
@@ -461,7 +462,7 @@ func (d *decoder) ints(dst *[]int64, ids bool) error {
 }
 
 // nonNull reads the next value with read unless it is null, which it skips.
-func (d *decoder) nonNull(read func() error) error {
+func (d *bodyDecoder) nonNull(read func() error) error {
 	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
 	}
@@ -470,9 +471,9 @@ func (d *decoder) nonNull(read func() error) error {
 
 // onSlab reads a list onto *slab (the row's scratch space), each element with elem, and
 // returns its elements; null elements are read by elem with nulls, else dropped.
-func onSlab[T any](d *decoder, slab *[]T, elem func(*decoder) (T, error), nulls bool) ([]T, error) {
+func onSlab[T any](d *bodyDecoder, slab *[]T, elem func(*bodyDecoder) (T, error), nulls bool) ([]T, error) {
 	start := len(*slab)
-	err := d.list(func(sd *decoder) error {
+	err := d.list(func(sd *bodyDecoder) error {
 		if !nulls && sd.dec.PeekKind() == 'n' {
 			return sd.dec.SkipValue()
 		}

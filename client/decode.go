@@ -81,7 +81,7 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	if sink == nil {
 		sink = discard{}
 	}
-	d := newDecoder(r)
+	d := newBodyDecoder(r)
 	rep := &Report{}
 	if err := d.top(func(k string) error { return d.field(rep, k, sink) }); err != nil {
 		return nil, d.describe(err)
@@ -135,7 +135,7 @@ const maxUnknown = 64
 // other notes the member name being read as unknown unless known holds it; the caller
 // leaves its value unread, to be skipped. It costs nothing for the fields the decoder
 // reads, and a map lookup for the documented ones it skips.
-func (d *decoder) other(known fieldSet, name []byte) {
+func (d *bodyDecoder) other(known fieldSet, name []byte) {
 	if known[string(name)] {
 		return
 	}
@@ -164,7 +164,7 @@ func fieldName(n []byte) bool {
 // Array indexes and the keys of objects keyed by id are [], so that a field is noted once
 // however many rows hold it and no id or title is part of it; a name that is not a field
 // name (letters, digits, _ and -, at most 40 bytes) is "(odd)", so that no user text is.
-func (d *decoder) path() string {
+func (d *bodyDecoder) path() string {
 	var s string
 	if d.up != nil {
 		s = d.up.path()
@@ -188,7 +188,7 @@ func (d *decoder) path() string {
 
 // top reads the top-level object, calling field with each key to read its value, and
 // checks that nothing follows it.
-func (d *decoder) top(field func(k string) error) error {
+func (d *bodyDecoder) top(field func(k string) error) error {
 	if k := d.dec.PeekKind(); k != '{' && k != 0 {
 		return d.fail("a JSON object at the top level")
 	}
@@ -215,7 +215,7 @@ func (d *decoder) top(field func(k string) error) error {
 
 // describe turns an error of the walk into the error of decode: the message of Error
 // beside the cause (a read error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...).
-func (d *decoder) describe(err error) error {
+func (d *bodyDecoder) describe(err error) error {
 	where, cause, msg := "decode", err, err.Error()
 	var pe *pathError
 	if errors.As(err, &pe) {
@@ -244,7 +244,7 @@ func (d *decoder) describe(err error) error {
 }
 
 // field decodes the value of the top-level key k, handing rows to sink.
-func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
+func (d *bodyDecoder) field(rep *Report, k string, sink Sink) (err error) {
 	switch k {
 	case "detailed_results", "summary_results", "weekly_results":
 		if d.dec.PeekKind() == 'n' {
@@ -284,7 +284,7 @@ func (d *decoder) field(rep *Report, k string, sink Sink) (err error) {
 // dictionary reads the sub-dictionary name into dict; filters (a copy marked for
 // removal) and unknown ones are skipped. A sub-dictionary is bounded by the workspace's
 // entities, and kept whole.
-func (d *decoder) dictionary(dict *Dictionaries, key []byte) error {
+func (d *bodyDecoder) dictionary(dict *Dictionaries, key []byte) error {
 	var entities *map[int64]Entity
 	switch name := string(key); name {
 	case "projects", "tasks":
@@ -353,7 +353,7 @@ func (d *decoder) dictionary(dict *Dictionaries, key []byte) error {
 }
 
 // block reads a result block, handing its rows to sink.
-func (d *decoder) block(b *blockState, sink Sink) error {
+func (d *bodyDecoder) block(b *blockState, sink Sink) error {
 	return d.object(false, func(name []byte) error {
 		switch string(name) {
 		case "totals":
@@ -387,7 +387,7 @@ func (d *decoder) block(b *blockState, sink Sink) error {
 }
 
 // totals reads a totals object; nil for null.
-func (d *decoder) totals() (*Totals, error) {
+func (d *bodyDecoder) totals() (*Totals, error) {
 	if d.dec.PeekKind() == 'n' {
 		return nil, d.dec.SkipValue()
 	}
@@ -409,7 +409,7 @@ func (d *decoder) totals() (*Totals, error) {
 				t.LabourCostInCents = &n
 			}
 		case "rates":
-			t.Rates, err = onSlab(d, new([]Rate), (*decoder).rate, false)
+			t.Rates, err = onSlab(d, new([]Rate), (*bodyDecoder).rate, false)
 		default:
 			d.other(totalsFields, name)
 		}
@@ -419,7 +419,7 @@ func (d *decoder) totals() (*Totals, error) {
 }
 
 // rate reads an element of a rates list.
-func (d *decoder) rate() (Rate, error) {
+func (d *bodyDecoder) rate() (Rate, error) {
 	var r Rate
 	err := d.object(false, func(name []byte) (err error) {
 		switch string(name) {
@@ -447,7 +447,7 @@ func cut[T any](slab []T, start int) []T {
 }
 
 // detailedRow reads a row of detailed_results.report and hands it to sink.
-func (d *decoder) detailedRow(sink Sink) error {
+func (d *bodyDecoder) detailedRow(sink Sink) error {
 	s := &d.row
 	row := &s.detailed
 	*row = DetailedRow{}
@@ -480,7 +480,7 @@ func (d *decoder) detailedRow(sink Sink) error {
 		case "tag_ids":
 			err = d.ints(&row.TagIDs, true)
 		case "time_entries":
-			row.TimeEntries, err = onSlab(d, &s.entries, (*decoder).timeEntry, false)
+			row.TimeEntries, err = onSlab(d, &s.entries, (*bodyDecoder).timeEntry, false)
 		default:
 			d.other(detailedFields, name)
 		}
@@ -501,7 +501,7 @@ func (d *decoder) detailedRow(sink Sink) error {
 }
 
 // timeEntry reads an element of a detailed row's time_entries.
-func (d *decoder) timeEntry() (TimeEntry, error) {
+func (d *bodyDecoder) timeEntry() (TimeEntry, error) {
 	var e TimeEntry
 	stopped, timed := false, false
 	err := d.object(false, func(name []byte) (err error) {
@@ -525,7 +525,7 @@ func (d *decoder) timeEntry() (TimeEntry, error) {
 }
 
 // weeklyRow reads a row of weekly_results.report and hands it to sink.
-func (d *decoder) weeklyRow(sink Sink) error {
+func (d *bodyDecoder) weeklyRow(sink Sink) error {
 	s := &d.row
 	row := &s.weekly
 	*row = WeeklyRow{}
@@ -569,7 +569,7 @@ func (d *decoder) weeklyRow(sink Sink) error {
 }
 
 // summaryGroup reads a group of summary_results.report.groups and hands it to sink.
-func (d *decoder) summaryGroup(sink Sink) error {
+func (d *bodyDecoder) summaryGroup(sink Sink) error {
 	s := &d.row
 	g := &s.group
 	*g = SummaryGroup{}
@@ -581,7 +581,7 @@ func (d *decoder) summaryGroup(sink Sink) error {
 		case "ids":
 			err = d.ints(&g.IDs, true)
 		case "names":
-			g.Names, err = onSlab(d, &s.names, (*decoder).str, true)
+			g.Names, err = onSlab(d, &s.names, (*bodyDecoder).str, true)
 		case "sub_groups":
 			s.subs, s.keys = s.subs[:0], s.keys[:0]
 			err = d.entries(func(key []byte, keyed bool) error {
@@ -611,7 +611,7 @@ func (d *decoder) summaryGroup(sink Sink) error {
 // subGroup reads a sub-group. In the object form of sub_groups, a value without an id
 // field takes its id from a numeric key, and one without a title takes a non-numeric key
 // as its title.
-func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
+func (d *bodyDecoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 	s := &d.row
 	var sg SummarySubGroup
 	hasID, hasTitle := false, false
@@ -628,7 +628,7 @@ func (d *decoder) subGroup(key []byte, keyed bool) (SummarySubGroup, error) {
 		case "seconds":
 			sg.Seconds, err = d.int()
 		case "rates":
-			sg.Rates, err = onSlab(d, &s.rates, (*decoder).rate, false)
+			sg.Rates, err = onSlab(d, &s.rates, (*bodyDecoder).rate, false)
 		default:
 			d.other(nil, name)
 		}

@@ -99,8 +99,8 @@ func (c *Client) list(ctx context.Context, l Listing, path string, secrets *[]st
 
 // decodeArray reads a listing, an array (null is an empty one) of what elem reads, and
 // checks that nothing follows it; what names the elements in errors.
-func decodeArray(r io.Reader, what string, elem func(d *decoder) error) error {
-	d := newDecoder(r)
+func decodeArray(r io.Reader, what string, elem func(d *bodyDecoder) error) error {
+	d := newBodyDecoder(r)
 	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
 		return d.describe(d.fail("a JSON array of " + what))
 	}
@@ -120,7 +120,7 @@ func decodeArray(r io.Reader, what string, elem func(d *decoder) error) error {
 // soon as it is read.
 func decodeListing(r io.Reader, tokens *[]string) ([]SavedReport, error) {
 	var out []SavedReport
-	err := decodeArray(r, "saved reports", func(d *decoder) error {
+	err := decodeArray(r, "saved reports", func(d *bodyDecoder) error {
 		var s SavedReport
 		err := d.object(false, func(name []byte) (err error) {
 			switch string(name) {

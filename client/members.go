@@ -40,7 +40,7 @@ func (c *Client) ListMembers(ctx context.Context, l Listing) ([]Member, error) {
 // are skipped. Each e-mail address read is appended to emails, and nowhere else.
 func decodeMembers(r io.Reader, emails *[]string) ([]Member, error) {
 	var out []Member
-	err := decodeArray(r, "workspace users", func(d *decoder) error {
+	err := decodeArray(r, "workspace users", func(d *bodyDecoder) error {
 		m := Member{Active: true}
 		var uid int64
 		err := d.object(false, func(name []byte) (err error) {
