@@ -90,14 +90,15 @@ func parses(data string) bool {
 	}
 }
 
-// decoder walks a node tree into Go values, collecting every problem.
-type decoder struct {
+// yamlDecoder walks the configuration's YAML node tree into Go values,
+// collecting every problem.
+type yamlDecoder struct {
 	problems
 	nodes int // visited so far, against maxNodes
 }
 
 // visit counts n nodes; false (and one error) once the budget is spent.
-func (d *decoder) visit(n int) bool {
+func (d *yamlDecoder) visit(n int) bool {
 	d.nodes += n
 	if d.nodes > maxNodes && d.nodes-n <= maxNodes {
 		d.errorf("", nil, "the configuration is too large once its aliases are expanded")
@@ -122,7 +123,10 @@ func fields(v any, skip ...string) map[string]any {
 	out := make(map[string]any)
 	for i := range rv.NumField() {
 		name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" && name != "discovered_from_workspace" && !slices.Contains(skip, name) {
+		switch {
+		case rv.Type().Field(i).Anonymous: // inline
+			maps.Copy(out, fields(rv.Field(i).Addr().Interface(), skip...))
+		case name != "" && name != "-" && name != "discovered_from_workspace" && !slices.Contains(skip, name):
 			out[name] = rv.Field(i).Addr().Interface()
 		}
 	}
@@ -162,27 +166,27 @@ func describe(n *yaml.Node) string {
 	return cmp.Or(scalarKinds[n.ShortTag()], "a string")
 }
 
+const workspaceLike = "workspace_id: ..., api_token_file: ..."
+
 var scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 
 // plain rejects an anchor, an alias or a tag on a scalar: an operator who
 // writes `password: *x` or `token: !x` meant a value starting with it.
 // Mappings and lists may be anchored and reused (merge keys).
-func (d *decoder) plain(place, key string, n *yaml.Node) bool {
+func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 	var c byte
 	switch {
 	case n.Kind == yaml.AliasNode && n.Alias != nil && n.Alias.Kind == yaml.ScalarNode:
 		c = '*'
-	case n.Kind != yaml.ScalarNode:
-		return true
-	case n.Anchor != "":
+	case n.Kind == yaml.ScalarNode && n.Anchor != "":
 		c = '&'
-	case n.Style&yaml.TaggedStyle != 0:
+	case n.Kind == yaml.ScalarNode && n.Style&yaml.TaggedStyle != 0:
 		c = '!'
-	default:
-		return true
 	}
-	d.errorf(place, n, "%s: an unquoted value cannot start with '%c'; quote it", key, c)
-	return false
+	if c != 0 {
+		d.errorf(place, n, "%s: an unquoted value cannot start with '%c'; quote it", key, c)
+	}
+	return c == 0
 }
 
 // entry is one key of a mapping and its value.
@@ -191,13 +195,13 @@ type entry struct{ key, val *yaml.Node }
 // entries flattens a mapping node: its own keys first, then those of its
 // merge keys ("<<: *base") that it does not set itself, as yaml.v3 does.
 // Keys must be scalars and unique.
-func (d *decoder) entries(n *yaml.Node, place string) []entry {
+func (d *yamlDecoder) entries(n *yaml.Node, place string) []entry {
 	var out []entry
 	d.collect(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
 	return out
 }
 
-func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
+func (d *yamlDecoder) collect(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
 	n = resolveAlias(n)
 	if n == nil || visited[n] || !d.visit(len(n.Content)) {
 		return
@@ -242,7 +246,7 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 
 // fieldsOf decodes the mapping n into the fields ptrs points to; a null
 // value leaves a field as it is. unknown explains a key that is not one.
-func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
+func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
 	for _, e := range d.entries(n, place) {
 		ptr, ok := ptrs[e.key.Value]
 		switch {
@@ -256,7 +260,7 @@ func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unkn
 }
 
 // value decodes the non-null node n of key into ptr.
-func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
+func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
 	ok := n.Kind == yaml.ScalarNode
 	var want, invalid string // invalid explains a scalar that does not parse
@@ -298,17 +302,16 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 		}
 	case *[]Report:
 		if want, ok = "a list of reports", n.Kind == yaml.SequenceNode; ok {
-			*p = list(d, n, "reports", newReport, "name: ..., token_file: ...", reportHint)
+			*p = listOf(d, n, "reports", func(r *Report) { *r = newReport() }, "name: ..., token_file: ...", reportHint)
 		}
 	case *[]Discover:
 		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
-			*p = list(d, n, "discover", func() Discover { return Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()} },
-				"workspace_id: ..., api_token_file: ...", hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
+			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = DefaultDiscoverInterval, newReport() },
+				workspaceLike, hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
 		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
-			*p = list(d, n, "members", func() Members { return Members{Interval: DefaultDiscoverInterval} },
-				"workspace_id: ..., api_token_file: ...", hint(membersKeys, nil, ""))
+			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(membersKeys, nil, ""))
 		}
 	case *map[int64]float64:
 		if want, ok = "a mapping of user ids to hours", n.Kind == yaml.MappingNode; ok {
@@ -341,7 +344,7 @@ var choices = map[string][]string{
 // choice checks the value n of key when key takes one of a closed set: a
 // typo is reported at its line with the closest valid value. The message
 // never quotes n's value, only a valid one.
-func (d *decoder) choice(place, key string, n *yaml.Node) {
+func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
 	name, _, _ := strings.Cut(key, "[")
 	var err error
 	near := suggest(n.Value, slices.Values(choices[name]))
@@ -373,7 +376,7 @@ func parseBytes(s string) (units.Base2Bytes, error) {
 }
 
 // config decodes the root node into c, which holds the global defaults.
-func (d *decoder) config(root *yaml.Node, c *Config) {
+func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
 	root = resolveAlias(root)
 	if root.Kind != yaml.MappingNode {
 		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", describe(root))
@@ -382,12 +385,12 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 }
 
-// list decodes the list n under key of mappings (reports or discover
-// entries), each starting as fresh makes it; like says what one holds.
-func list[T any](d *decoder, n *yaml.Node, key string, fresh func() T, like string, unknown func(string) string) []T {
+// listOf decodes the list n under key of mappings (reports, discover or
+// members entries), each starting as fresh makes it; like says what one holds.
+func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), like string, unknown func(string) string) []T {
 	out := make([]T, len(n.Content))
 	for i, item := range n.Content {
-		out[i] = fresh()
+		fresh(&out[i])
 		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
 		m := resolveAlias(item)
 		if m == nil || m.Kind != yaml.MappingNode {
@@ -404,7 +407,7 @@ func list[T any](d *decoder, n *yaml.Node, key string, fresh func() T, like stri
 
 // reportHint explains a key that is not a report's.
 func reportHint(key string) string {
-	if _, ok := paramKinds[key]; ok {
+	if _, ok := paramRules[key]; ok {
 		return " (a request parameter: put it under params)"
 	}
 	return hint(reportKeys, configKeys, " (a global setting: put it at the top level)")(key)
