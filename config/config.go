@@ -144,12 +144,8 @@ type Resolved struct {
 
 // String renders r with every secret redacted.
 func (r Resolved) String() string {
-	loc := "<nil>"
-	if r.Location != nil {
-		loc = r.Location.String()
-	}
-	return fmt.Sprintf("{Token:%s APIToken:%s Email:%s Password:%s Period:%s Location:%s WeekStart:%s}",
-		Secret(r.Token), Secret(r.APIToken), r.Email, Secret(r.Password), r.Period, loc, r.WeekStart)
+	return fmt.Sprintf("{Token:%s APIToken:%s Email:%s Password:%s Period:%s Location:%v WeekStart:%s}",
+		Secret(r.Token), Secret(r.APIToken), r.Email, Secret(r.Password), r.Period, r.Location, r.WeekStart)
 }
 
 // GoString renders r with every secret redacted.
@@ -391,7 +387,7 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 		k.errorf(place, nil, "max_stale%s must be >= min_refresh_interval%s", inherited[ownStale], inherited[ownMin])
 	}
 
-	k.params(place, rep)
+	k.dates(place, rep)
 }
 
 // checkAPIURL accepts an absolute http(s) URL without credentials, query

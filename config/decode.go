@@ -152,23 +152,20 @@ func isNull(n *yaml.Node) bool {
 	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-// describe names the kind of a node for "expected X, got Y" messages.
-func describe(n *yaml.Node) string {
-	n = resolveAlias(n)
-	switch {
-	case n == nil:
+// kindOf names the kind of a node for "expected X, got Y" messages.
+func kindOf(n *yaml.Node) string {
+	if n = resolveAlias(n); n == nil {
 		return "nothing"
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
 	}
-	return cmp.Or(scalarKinds[n.ShortTag()], "a string")
+	return cmp.Or(kindNames[n.Kind], scalarKinds[n.ShortTag()], "a string")
 }
 
-const workspaceLike = "workspace_id: ..., api_token_file: ..."
+var (
+	kindNames   = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
+	scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
+)
 
-var scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
+const workspaceLike = "workspace_id: ..., api_token_file: ..."
 
 // plain rejects an anchor, an alias or a tag on a scalar: an operator who
 // writes `password: *x` or `token: !x` meant a value starting with it.
@@ -192,16 +189,16 @@ func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 // entry is one key of a mapping and its value.
 type entry struct{ key, val *yaml.Node }
 
-// entries flattens a mapping node: its own keys first, then those of its
-// merge keys ("<<: *base") that it does not set itself, as yaml.v3 does.
-// Keys must be scalars and unique.
-func (d *yamlDecoder) entries(n *yaml.Node, place string) []entry {
+// mapping returns the entries of the mapping node n, flattened: its own keys
+// first, then those of its merge keys ("<<: *base") that it does not set
+// itself, as yaml.v3 does. Keys must be scalars and unique.
+func (d *yamlDecoder) mapping(n *yaml.Node, place string) []entry {
 	var out []entry
-	d.collect(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
+	d.flatten(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
 	return out
 }
 
-func (d *yamlDecoder) collect(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
+func (d *yamlDecoder) flatten(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
 	n = resolveAlias(n)
 	if n == nil || visited[n] || !d.visit(len(n.Content)) {
 		return
@@ -212,7 +209,7 @@ func (d *yamlDecoder) collect(n *yaml.Node, place string, out *[]entry, have map
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolveAlias(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
-			d.errorf(place, n.Content[i], "keys must be strings, got %s", describe(k))
+			d.errorf(place, n.Content[i], "keys must be strings, got %s", kindOf(k))
 			continue
 		}
 		if first, dup := lines[k.Value]; dup {
@@ -236,9 +233,9 @@ func (d *yamlDecoder) collect(n *yaml.Node, place string, out *[]entry, have map
 		}
 		for _, c := range list {
 			if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
-				d.collect(cc, place, out, have, visited)
+				d.flatten(cc, place, out, have, visited)
 			} else {
-				d.errorf(place, c, "<<: expected %s, got %s", want, describe(c))
+				d.errorf(place, c, "<<: expected %s, got %s", want, kindOf(c))
 			}
 		}
 	}
@@ -247,7 +244,7 @@ func (d *yamlDecoder) collect(n *yaml.Node, place string, out *[]entry, have map
 // fieldsOf decodes the mapping n into the fields ptrs points to; a null
 // value leaves a field as it is. unknown explains a key that is not one.
 func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
-	for _, e := range d.entries(n, place) {
+	for _, e := range d.mapping(n, place) {
 		ptr, ok := ptrs[e.key.Value]
 		switch {
 		case !ok:
@@ -328,7 +325,7 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case invalid != "" && n.Kind == yaml.ScalarNode:
 		d.errorf(place, orig, "%s: %s", key, invalid)
 	default:
-		d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
+		d.errorf(place, orig, "%s: expected %s, got %s", key, want, kindOf(n))
 	}
 }
 
@@ -379,7 +376,7 @@ func parseBytes(s string) (units.Base2Bytes, error) {
 func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
 	root = resolveAlias(root)
 	if root.Kind != yaml.MappingNode {
-		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", describe(root))
+		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
 		return
 	}
 	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
@@ -394,7 +391,7 @@ func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), lik
 		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
 		m := resolveAlias(item)
 		if m == nil || m.Kind != yaml.MappingNode {
-			d.errorf(place, item, "expected a mapping (%s), got %s", like, describe(item))
+			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
 			continue
 		}
 		if _, named := keys["name"]; named {
@@ -452,25 +449,26 @@ func suggest(key string, known iter.Seq[string]) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
+// editDistance is the Levenshtein distance of a and b, in one row of the table;
+// 99 for strings longer than any key or valid value.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
+	for i := range len(a) {
+		diag := row[0] // row[j] of the row before, for the substitution
+		row[0] = i + 1
+		for j := range len(b) {
+			sub := diag
+			if a[i] != b[j] {
+				sub++
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			diag, row[j+1] = row[j+1], min(row[j+1]+1, row[j]+1, sub)
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return row[len(b)]
 }

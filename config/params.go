@@ -73,7 +73,7 @@ func (r paramRule) value(n *yaml.Node) (v any, ok bool) {
 // params decodes a report's params mapping n, checking each key and value.
 func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
 	out := make(map[string]any)
-	for _, e := range d.entries(n, place) {
+	for _, e := range d.mapping(n, place) {
 		path := "params." + e.key.Value
 		rule, known := paramRules[e.key.Value]
 		switch {
@@ -90,7 +90,7 @@ func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
 			if val, ok := rule.value(v); ok {
 				out[e.key.Value] = val
 			} else {
-				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), describe(v))
+				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), kindOf(v))
 			}
 		}
 	}
@@ -118,9 +118,9 @@ func (r *Report) Body(now time.Time) map[string]any {
 	return body
 }
 
-// params checks what involves more than one value: the dates against
+// dates checks what involves more than one value: the dates against
 // period and each other.
-func (k *completion) params(place string, r *Report) {
+func (k *completion) dates(place string, r *Report) {
 	for _, key := range []string{"start_date", "end_date"} {
 		if _, set := r.Params[key]; set && r.Period != "" {
 			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)

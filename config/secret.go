@@ -212,7 +212,7 @@ func (k *completion) secret(place string, p secretRef, rule secretRule) string {
 // fetch. Its messages never quote the secret.
 type secretRule struct {
 	min       int             // the fewest characters; real tokens have 32
-	kind      string          // what is too short, for messages
+	what      string          // whose real ones have 32 characters, for messages
 	bad       func(rune) bool // a character the secret cannot hold
 	badWhy    string
 	keepSpace bool // a literal keeps surrounding spaces (tokens never have any)
@@ -234,7 +234,7 @@ var (
 
 func (r secretRule) check(v string) error {
 	if utf8.RuneCountInString(v) < r.min {
-		return fmt.Errorf("too short (%d characters at least; real %s have 32)", r.min, r.kind)
+		return fmt.Errorf("too short (%d characters at least; real %s have 32)", r.min, r.what)
 	}
 	if strings.ContainsFunc(v, r.bad) {
 		return errors.New(r.badWhy)

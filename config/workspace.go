@@ -163,7 +163,7 @@ func (c *Config) MembersOf(workspace int64) *Members {
 // hoursByUser decodes expected_hours, the mapping n of user ids to hours, under key.
 func (d *yamlDecoder) hoursByUser(place, key string, n *yaml.Node) map[int64]float64 {
 	out := map[int64]float64{}
-	for _, e := range d.entries(n, place) {
+	for _, e := range d.mapping(n, place) {
 		id, err := strconv.ParseInt(e.key.Value, 10, 64)
 		if err != nil || id <= 0 {
 			d.errorf(place, e.key, "%s: a key is not a user id (want a number > 0)", key)
