@@ -161,10 +161,7 @@ func (c *Config) Redacted() ([]byte, error) {
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	err := enc.Encode(c)
-	if err == nil {
-		err = enc.Close()
-	}
-	return buf.Bytes(), err
+	return buf.Bytes(), errors.Join(err, enc.Close())
 }
 
 // maxConfigBytes bounds the configuration file: a real one is a few KiB.

@@ -112,8 +112,7 @@ func (r *Report) Body(now time.Time) map[string]any {
 	}
 	if res := r.Resolved; !res.Period.IsZero() {
 		first, last := res.Period.Window(now, res.Location, res.WeekStart)
-		body["start_date"] = first.Format(dateLayout)
-		body["end_date"] = last.Format(dateLayout)
+		body["start_date"], body["end_date"] = first.Format(dateLayout), last.Format(dateLayout)
 	}
 	return body
 }

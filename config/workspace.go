@@ -113,11 +113,9 @@ func (k *completion) pattern(place, key, expr string) *regexp.Regexp {
 		return nil
 	}
 	re, err := regexp.Compile("^(?:" + expr + ")$")
-	var se *syntax.Error
-	switch {
-	case errors.As(err, &se): // its Expr would quote the value
+	if se := (*syntax.Error)(nil); errors.As(err, &se) { // its Expr would quote the value
 		k.errorf(place, nil, "%s: not a valid RE2 regular expression: %s", key, se.Code)
-	case err != nil:
+	} else if err != nil {
 		k.errorf(place, nil, "%s: not a valid RE2 regular expression", key)
 	}
 	return re
