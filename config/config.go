@@ -144,12 +144,8 @@ type Resolved struct {
 
 // String renders r with every secret redacted.
 func (r Resolved) String() string {
-	loc := "<nil>"
-	if r.Location != nil {
-		loc = r.Location.String()
-	}
-	return fmt.Sprintf("{Token:%s APIToken:%s Email:%s Password:%s Period:%s Location:%s WeekStart:%s}",
-		Secret(r.Token), Secret(r.APIToken), r.Email, Secret(r.Password), r.Period, loc, r.WeekStart)
+	return fmt.Sprintf("{Token:%s APIToken:%s Email:%s Password:%s Period:%s Location:%v WeekStart:%s}",
+		Secret(r.Token), Secret(r.APIToken), r.Email, Secret(r.Password), r.Period, r.Location, r.WeekStart)
 }
 
 // GoString renders r with every secret redacted.
@@ -165,10 +161,7 @@ func (c *Config) Redacted() ([]byte, error) {
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	err := enc.Encode(c)
-	if err == nil {
-		err = enc.Close()
-	}
-	return buf.Bytes(), err
+	return buf.Bytes(), errors.Join(err, enc.Close())
 }
 
 // maxConfigBytes bounds the configuration file: a real one is a few KiB.
@@ -215,7 +208,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		MaxConcurrentFetches:  DefaultMaxConcurrentFetches,
 		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
-	d := &decoder{}
+	d := &yamlDecoder{}
 	d.config(root, cfg)
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
@@ -282,14 +275,14 @@ func (k *completion) config(c *Config) {
 	fallback := sync.OnceValue(func() string {
 		v, _ := k.env(EnvAPIToken)
 		v = strings.TrimSpace(v)
-		if err := checkAPIToken(v); v != "" && err != nil {
+		if err := apiTokenRule.check(v); v != "" && err != nil {
 			k.errorf("", nil, "environment variable %s: %w", EnvAPIToken, err)
 			return ""
 		}
 		return v
 	})
-	if api := (pair{"api_token", c.APIToken, c.APITokenFile}); api.set() {
-		v := k.secret("", api, true, checkAPIToken)
+	if api := (secretRef{"api_token", c.APIToken, c.APITokenFile}); api.set() {
+		v := k.secret("", api, apiTokenRule)
 		fallback = func() string { return v }
 	}
 
@@ -307,8 +300,8 @@ func (k *completion) config(c *Config) {
 		if rep.Name != "" {
 			names[rep.Name] = append(names[rep.Name], fmt.Sprintf("reports[%d]", i))
 		}
-		if tok := (pair{"token", rep.Token, rep.TokenFile}); tok.set() {
-			rep.Resolved.Token = k.secret(place, tok, true, checkReportToken)
+		if tok := (secretRef{"token", rep.Token, rep.TokenFile}); tok.set() {
+			rep.Resolved.Token = k.secret(place, tok, reportTokenRule)
 		} else {
 			k.errorf(place, nil, "token or token_file: required")
 		}
@@ -320,15 +313,7 @@ func (k *completion) config(c *Config) {
 			delete(names, rep.Name)
 		}
 	}
-	for i := range c.Discover {
-		e := &c.Discover[i]
-		k.discover(i, e, fallback)
-		same := func(o Discover) bool { return o.WorkspaceID == e.WorkspaceID }
-		if j := slices.IndexFunc(c.Discover, same); j < i && e.WorkspaceID > 0 {
-			k.errorf(fmt.Sprintf("discover[%d]", i), nil, "workspace_id: listed twice (also discover[%d])", j)
-		}
-	}
-	k.members(c, fallback)
+	k.workspaces(c, fallback)
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -350,8 +335,8 @@ func newReport() Report {
 // of a report without credentials of its own.
 func (k *completion) settings(place string, rep *Report, fallback func() string) {
 	// Credentials: at most one kind.
-	api := pair{"api_token", rep.APIToken, rep.APITokenFile}
-	pw := pair{"password", rep.Password, rep.PasswordFile}
+	api := secretRef{"api_token", rep.APIToken, rep.APITokenFile}
+	pw := secretRef{"password", rep.Password, rep.PasswordFile}
 	switch {
 	case api.set() && rep.Email != "":
 		k.errorf(place, nil, "at most one kind of credentials: %s and email", api.name())
@@ -362,25 +347,21 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	case rep.Email == "" && pw.set():
 		k.errorf(place, nil, "%s requires email", pw.name())
 	case api.set():
-		rep.Resolved.APIToken = k.secret(place, api, true, checkAPIToken)
+		rep.Resolved.APIToken = k.secret(place, api, apiTokenRule)
 	case rep.Email != "":
 		if err := checkEmail(rep.Email); err != nil {
 			k.errorf(place, nil, "email: %w", err)
 		}
 		rep.Resolved.Email = rep.Email
-		rep.Resolved.Password = k.secret(place, pw, false, checkPassword)
+		rep.Resolved.Password = k.secret(place, pw, passwordRule)
 	default:
 		rep.Resolved.APIToken = fallback()
 	}
 
-	// Period and calendar.
-	if rep.Period != "" {
-		if p, err := ParsePeriod(rep.Period); err != nil {
-			k.errorf(place, nil, "period: %w", err)
-		} else {
-			rep.Resolved.Period, rep.Period = p, p.String()
-		}
-	}
+	// The decoder has checked period and week_start, where their lines are known.
+	rep.Resolved.Period, _ = ParsePeriod(rep.Period)
+	rep.Resolved.WeekStart, _ = ParseWeekday(rep.WeekStart)
+	rep.Period, rep.WeekStart = rep.Resolved.Period.String(), strings.ToLower(rep.Resolved.WeekStart.String())
 	rep.Resolved.Location = time.UTC
 	if rep.Timezone == "Local" {
 		k.errorf(place, nil, "timezone: want an IANA name such as Europe/Berlin, not Local")
@@ -389,15 +370,9 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	} else {
 		rep.Resolved.Location = loc
 	}
-	if d, err := ParseWeekday(rep.WeekStart); err != nil {
-		k.errorf(place, nil, "week_start: %w", err)
-	} else {
-		rep.Resolved.WeekStart, rep.WeekStart = d, strings.ToLower(d.String())
-	}
-
-	// The breakdowns were checked by the decoder, where their lines are known.
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
+	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)
 
 	// Per-report overrides of the global timing.
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
@@ -409,7 +384,7 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 		k.errorf(place, nil, "max_stale%s must be >= min_refresh_interval%s", inherited[ownStale], inherited[ownMin])
 	}
 
-	k.params(place, rep)
+	k.dates(place, rep)
 }
 
 // checkAPIURL accepts an absolute http(s) URL without credentials, query

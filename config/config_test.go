@@ -922,7 +922,7 @@ func TestRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &decoder{}
+	d := &yamlDecoder{}
 	d.config(root, &Config{})
 	if len(d.errs) > 0 {
 		t.Errorf("Redacted output does not decode: %v", errors.Join(d.errs...))

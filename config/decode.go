@@ -90,14 +90,15 @@ func parses(data string) bool {
 	}
 }
 
-// decoder walks a node tree into Go values, collecting every problem.
-type decoder struct {
+// yamlDecoder walks the configuration's YAML node tree into Go values,
+// collecting every problem.
+type yamlDecoder struct {
 	problems
 	nodes int // visited so far, against maxNodes
 }
 
 // visit counts n nodes; false (and one error) once the budget is spent.
-func (d *decoder) visit(n int) bool {
+func (d *yamlDecoder) visit(n int) bool {
 	d.nodes += n
 	if d.nodes > maxNodes && d.nodes-n <= maxNodes {
 		d.errorf("", nil, "the configuration is too large once its aliases are expanded")
@@ -122,7 +123,10 @@ func fields(v any, skip ...string) map[string]any {
 	out := make(map[string]any)
 	for i := range rv.NumField() {
 		name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" && name != "discovered_from_workspace" && !slices.Contains(skip, name) {
+		switch {
+		case rv.Type().Field(i).Anonymous: // inline
+			maps.Copy(out, fields(rv.Field(i).Addr().Interface(), skip...))
+		case name != "" && name != "-" && name != "discovered_from_workspace" && !slices.Contains(skip, name):
 			out[name] = rv.Field(i).Addr().Interface()
 		}
 	}
@@ -148,56 +152,53 @@ func isNull(n *yaml.Node) bool {
 	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-// describe names the kind of a node for "expected X, got Y" messages.
-func describe(n *yaml.Node) string {
-	n = resolveAlias(n)
-	switch {
-	case n == nil:
+// kindOf names the kind of a node for "expected X, got Y" messages.
+func kindOf(n *yaml.Node) string {
+	if n = resolveAlias(n); n == nil {
 		return "nothing"
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
 	}
-	return cmp.Or(scalarKinds[n.ShortTag()], "a string")
+	return cmp.Or(kindNames[n.Kind], scalarKinds[n.ShortTag()], "a string")
 }
 
-var scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
+var (
+	kindNames   = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
+	scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
+)
+
+const workspaceLike = "workspace_id: ..., api_token_file: ..."
 
 // plain rejects an anchor, an alias or a tag on a scalar: an operator who
 // writes `password: *x` or `token: !x` meant a value starting with it.
 // Mappings and lists may be anchored and reused (merge keys).
-func (d *decoder) plain(place, key string, n *yaml.Node) bool {
+func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 	var c byte
 	switch {
 	case n.Kind == yaml.AliasNode && n.Alias != nil && n.Alias.Kind == yaml.ScalarNode:
 		c = '*'
-	case n.Kind != yaml.ScalarNode:
-		return true
-	case n.Anchor != "":
+	case n.Kind == yaml.ScalarNode && n.Anchor != "":
 		c = '&'
-	case n.Style&yaml.TaggedStyle != 0:
+	case n.Kind == yaml.ScalarNode && n.Style&yaml.TaggedStyle != 0:
 		c = '!'
-	default:
-		return true
 	}
-	d.errorf(place, n, "%s: an unquoted value cannot start with '%c'; quote it", key, c)
-	return false
+	if c != 0 {
+		d.errorf(place, n, "%s: an unquoted value cannot start with '%c'; quote it", key, c)
+	}
+	return c == 0
 }
 
 // entry is one key of a mapping and its value.
 type entry struct{ key, val *yaml.Node }
 
-// entries flattens a mapping node: its own keys first, then those of its
-// merge keys ("<<: *base") that it does not set itself, as yaml.v3 does.
-// Keys must be scalars and unique.
-func (d *decoder) entries(n *yaml.Node, place string) []entry {
+// mapping returns the entries of the mapping node n, flattened: its own keys
+// first, then those of its merge keys ("<<: *base") that it does not set
+// itself, as yaml.v3 does. Keys must be scalars and unique.
+func (d *yamlDecoder) mapping(n *yaml.Node, place string) []entry {
 	var out []entry
-	d.collect(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
+	d.flatten(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
 	return out
 }
 
-func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
+func (d *yamlDecoder) flatten(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
 	n = resolveAlias(n)
 	if n == nil || visited[n] || !d.visit(len(n.Content)) {
 		return
@@ -208,7 +209,7 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolveAlias(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
-			d.errorf(place, n.Content[i], "keys must be strings, got %s", describe(k))
+			d.errorf(place, n.Content[i], "keys must be strings, got %s", kindOf(k))
 			continue
 		}
 		if first, dup := lines[k.Value]; dup {
@@ -232,9 +233,9 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 		}
 		for _, c := range list {
 			if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
-				d.collect(cc, place, out, have, visited)
+				d.flatten(cc, place, out, have, visited)
 			} else {
-				d.errorf(place, c, "<<: expected %s, got %s", want, describe(c))
+				d.errorf(place, c, "<<: expected %s, got %s", want, kindOf(c))
 			}
 		}
 	}
@@ -242,8 +243,8 @@ func (d *decoder) collect(n *yaml.Node, place string, out *[]entry, have map[str
 
 // fieldsOf decodes the mapping n into the fields ptrs points to; a null
 // value leaves a field as it is. unknown explains a key that is not one.
-func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
-	for _, e := range d.entries(n, place) {
+func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
+	for _, e := range d.mapping(n, place) {
 		ptr, ok := ptrs[e.key.Value]
 		switch {
 		case !ok:
@@ -256,7 +257,7 @@ func (d *decoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unkn
 }
 
 // value decodes the non-null node n of key into ptr.
-func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
+func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
 	ok := n.Kind == yaml.ScalarNode
 	var want, invalid string // invalid explains a scalar that does not parse
@@ -298,17 +299,16 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 		}
 	case *[]Report:
 		if want, ok = "a list of reports", n.Kind == yaml.SequenceNode; ok {
-			*p = list(d, n, "reports", newReport, "name: ..., token_file: ...", reportHint)
+			*p = listOf(d, n, "reports", func(r *Report) { *r = newReport() }, "name: ..., token_file: ...", reportHint)
 		}
 	case *[]Discover:
 		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
-			*p = list(d, n, "discover", func() Discover { return Discover{Interval: DefaultDiscoverInterval, Defaults: newReport()} },
-				"workspace_id: ..., api_token_file: ...", hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
+			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = DefaultDiscoverInterval, newReport() },
+				workspaceLike, hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
 		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
-			*p = list(d, n, "members", func() Members { return Members{Interval: DefaultDiscoverInterval} },
-				"workspace_id: ..., api_token_file: ...", hint(membersKeys, nil, ""))
+			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(membersKeys, nil, ""))
 		}
 	case *map[int64]float64:
 		if want, ok = "a mapping of user ids to hours", n.Kind == yaml.MappingNode; ok {
@@ -325,7 +325,7 @@ func (d *decoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case invalid != "" && n.Kind == yaml.ScalarNode:
 		d.errorf(place, orig, "%s: %s", key, invalid)
 	default:
-		d.errorf(place, orig, "%s: expected %s, got %s", key, want, describe(n))
+		d.errorf(place, orig, "%s: expected %s, got %s", key, want, kindOf(n))
 	}
 }
 
@@ -341,7 +341,7 @@ var choices = map[string][]string{
 // choice checks the value n of key when key takes one of a closed set: a
 // typo is reported at its line with the closest valid value. The message
 // never quotes n's value, only a valid one.
-func (d *decoder) choice(place, key string, n *yaml.Node) {
+func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
 	name, _, _ := strings.Cut(key, "[")
 	var err error
 	near := suggest(n.Value, slices.Values(choices[name]))
@@ -373,25 +373,25 @@ func parseBytes(s string) (units.Base2Bytes, error) {
 }
 
 // config decodes the root node into c, which holds the global defaults.
-func (d *decoder) config(root *yaml.Node, c *Config) {
+func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
 	root = resolveAlias(root)
 	if root.Kind != yaml.MappingNode {
-		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", describe(root))
+		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
 		return
 	}
 	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 }
 
-// list decodes the list n under key of mappings (reports or discover
-// entries), each starting as fresh makes it; like says what one holds.
-func list[T any](d *decoder, n *yaml.Node, key string, fresh func() T, like string, unknown func(string) string) []T {
+// listOf decodes the list n under key of mappings (reports, discover or
+// members entries), each starting as fresh makes it; like says what one holds.
+func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), like string, unknown func(string) string) []T {
 	out := make([]T, len(n.Content))
 	for i, item := range n.Content {
-		out[i] = fresh()
+		fresh(&out[i])
 		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
 		m := resolveAlias(item)
 		if m == nil || m.Kind != yaml.MappingNode {
-			d.errorf(place, item, "expected a mapping (%s), got %s", like, describe(item))
+			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
 			continue
 		}
 		if _, named := keys["name"]; named {
@@ -404,7 +404,7 @@ func list[T any](d *decoder, n *yaml.Node, key string, fresh func() T, like stri
 
 // reportHint explains a key that is not a report's.
 func reportHint(key string) string {
-	if _, ok := paramKinds[key]; ok {
+	if _, ok := paramRules[key]; ok {
 		return " (a request parameter: put it under params)"
 	}
 	return hint(reportKeys, configKeys, " (a global setting: put it at the top level)")(key)
@@ -449,25 +449,26 @@ func suggest(key string, known iter.Seq[string]) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
+// editDistance is the Levenshtein distance of a and b, in one row of the table;
+// 99 for strings longer than any key or valid value.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
+	for i := range len(a) {
+		diag := row[0] // row[j] of the row before, for the substitution
+		row[0] = i + 1
+		for j := range len(b) {
+			sub := diag
+			if a[i] != b[j] {
+				sub++
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			diag, row[j+1] = row[j+1], min(row[j+1]+1, row[j]+1, sub)
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return row[len(b)]
 }

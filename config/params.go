@@ -3,6 +3,7 @@ package config
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,78 +13,84 @@ import (
 // dateLayout is Toggl's start_date/end_date format.
 const dateLayout = "2006-01-02"
 
-// paramKinds are the request body fields of toggl-api.md that params may
-// set, each with what its value must be. first_timestamp is not one: it is
-// the paging cursor, and the exporter pages by itself.
-var paramKinds = map[string]string{
-	"start_date": "a date YYYY-MM-DD", "end_date": "a date YYYY-MM-DD",
-	"user_ids": ids, "client_ids": ids, "project_ids": ids, "task_ids": ids, "tag_ids": ids, "group_ids": ids,
-	"description": "a string", "billable": "true or false", "grouped": "true or false",
-	"rounding": "-1, 0 or 1", "rounding_minutes": "an integer >= 0",
-	"grouping": "projects, users or clients", "sub_grouping": "time_entries, users, clients, projects or tasks",
+// paramRule is what the value of a request parameter must be: of its kind and,
+// when names lists any, one of them. Messages say it with want.
+type paramRule struct {
+	kind  string // "string", "date", "bool", "int" (>= 0 unless names says) or "ids"
+	names []string
 }
 
-const ids = "a list of integer ids"
+// paramRules are the request body fields of toggl-api.md that params may set.
+// first_timestamp is not one: it is the paging cursor, and the exporter pages by itself.
+var paramRules = map[string]paramRule{
+	"start_date": {kind: "date"}, "end_date": {kind: "date"}, "description": {kind: "string"},
+	"user_ids": {kind: "ids"}, "client_ids": {kind: "ids"}, "project_ids": {kind: "ids"},
+	"task_ids": {kind: "ids"}, "tag_ids": {kind: "ids"}, "group_ids": {kind: "ids"},
+	"billable": {kind: "bool"}, "grouped": {kind: "bool"},
+	"rounding": {"int", []string{"-1", "0", "1"}}, "rounding_minutes": {kind: "int"},
+	"grouping":     {"string", []string{"projects", "users", "clients"}},
+	"sub_grouping": {"string", []string{"time_entries", "users", "clients", "projects", "tasks"}},
+}
 
-// paramValue returns the value of the parameter n, or ok false when it is
-// not what want says.
-func paramValue(want string, n *yaml.Node) (v any, ok bool) {
-	var i int64
-	isInt := n.ShortTag() == "!!int" && n.Decode(&i) == nil
-	switch want {
-	case "a date YYYY-MM-DD":
+// want says what the value must be, for messages.
+func (r paramRule) want() string {
+	if last := len(r.names) - 1; last > 0 {
+		return strings.Join(r.names[:last], ", ") + " or " + r.names[last]
+	}
+	return map[string]string{"string": "a string", "date": "a date YYYY-MM-DD", "bool": "true or false",
+		"int": "an integer >= 0", "ids": "a list of integer ids"}[r.kind]
+}
+
+// value returns the parameter's value in n, or ok false when n breaks the rule.
+func (r paramRule) value(n *yaml.Node) (v any, ok bool) {
+	switch r.kind {
+	case "date":
 		_, err := time.Parse(dateLayout, n.Value)
 		return n.Value, n.Kind == yaml.ScalarNode && err == nil
-	case "true or false":
+	case "bool":
 		var b bool
-		return b, n.ShortTag() == "!!bool" && n.Decode(&b) == nil
-	case "-1, 0 or 1":
-		return i, isInt && i >= -1 && i <= 1
-	case "an integer >= 0":
-		return i, isInt && i >= 0
-	case ids:
-		if n.Kind != yaml.SequenceNode {
-			return nil, false
-		}
+		ok = n.ShortTag() == "!!bool" && n.Decode(&b) == nil
+		return b, ok
+	case "int":
+		var i int64
+		ok = n.ShortTag() == "!!int" && n.Decode(&i) == nil
+		return i, ok && (r.names == nil && i >= 0 || slices.Contains(r.names, strconv.FormatInt(i, 10)))
+	case "ids":
 		list := make([]any, len(n.Content))
 		for k, c := range n.Content {
 			// [null] selects the entries without one (Toggl's filter for "no project").
-			if c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" {
-				continue
-			}
-			if v, ok := paramValue("an integer >= 0", c); ok {
-				list[k] = v
-			} else {
-				return nil, false
+			if c.Kind != yaml.ScalarNode || c.ShortTag() != "!!null" {
+				if list[k], ok = (paramRule{kind: "int"}).value(c); !ok {
+					return nil, false
+				}
 			}
 		}
-		return list, true
+		return list, n.Kind == yaml.SequenceNode
 	}
-	// A string, or one of the names listed in want.
-	return n.Value, n.Kind == yaml.ScalarNode && (want == "a string" || slices.Contains(strings.Split(strings.ReplaceAll(want, " or ", ", "), ", "), n.Value))
+	return n.Value, n.Kind == yaml.ScalarNode && (r.names == nil || slices.Contains(r.names, n.Value))
 }
 
 // params decodes a report's params mapping n, checking each key and value.
-func (d *decoder) params(place string, n *yaml.Node) map[string]any {
+func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
 	out := make(map[string]any)
-	for _, e := range d.entries(n, place) {
+	for _, e := range d.mapping(n, place) {
 		path := "params." + e.key.Value
-		want, known := paramKinds[e.key.Value]
+		rule, known := paramRules[e.key.Value]
 		switch {
 		case e.key.Value == "first_timestamp":
 			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
 		case !known:
-			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramKinds)))
+			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramRules)))
 		case !d.plain(place, path, e.val) || isNull(e.val):
 		default:
 			v := resolveAlias(e.val)
 			if ids := v.Kind == yaml.SequenceNode; ids && !d.visit(len(v.Content)) {
 				continue
 			}
-			if val, ok := paramValue(want, v); ok {
+			if val, ok := rule.value(v); ok {
 				out[e.key.Value] = val
 			} else {
-				d.errorf(place, v, "%s: expected %s, got %s", path, want, describe(v))
+				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), kindOf(v))
 			}
 		}
 	}
@@ -105,15 +112,14 @@ func (r *Report) Body(now time.Time) map[string]any {
 	}
 	if res := r.Resolved; !res.Period.IsZero() {
 		first, last := res.Period.Window(now, res.Location, res.WeekStart)
-		body["start_date"] = first.Format(dateLayout)
-		body["end_date"] = last.Format(dateLayout)
+		body["start_date"], body["end_date"] = first.Format(dateLayout), last.Format(dateLayout)
 	}
 	return body
 }
 
-// params checks what involves more than one value: the dates against
+// dates checks what involves more than one value: the dates against
 // period and each other.
-func (k *completion) params(place string, r *Report) {
+func (k *completion) dates(place string, r *Report) {
 	for _, key := range []string{"start_date", "end_date"} {
 		if _, set := r.Params[key]; set && r.Period != "" {
 			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)

@@ -125,7 +125,7 @@ func TestParams(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("got  %s\nwant %s", out, want)
 	}
-	if len(paramKinds) != 15 {
-		t.Errorf("%d parameters, want the 15 of toggl-api.md without first_timestamp", len(paramKinds))
+	if len(paramRules) != 15 {
+		t.Errorf("%d parameters, want the 15 of toggl-api.md without first_timestamp", len(paramRules))
 	}
 }

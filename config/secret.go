@@ -162,27 +162,27 @@ func (r *resolver) expand(s string) (string, error) {
 	return out, err
 }
 
-// pair is one "x" / "x_file" pair of a configuration.
-type pair struct {
+// secretRef is a secret as a configuration gives it: a literal (possibly with
+// ${VAR} references) under key, or a file under key_file.
+type secretRef struct {
 	key     string // "token"; the other key is "token_file"
 	literal Secret
 	file    string
 }
 
-func (p pair) set() bool { return p.literal != "" || p.file != "" }
+func (p secretRef) set() bool { return p.literal != "" || p.file != "" }
 
 // name is the key the file sets, for messages.
-func (p pair) name() string {
+func (p secretRef) name() string {
 	if p.literal == "" {
 		return p.key + "_file"
 	}
 	return p.key
 }
 
-// secret returns the value of a pair, checked by check, or "" with a
-// problem at place. trim drops surrounding whitespace of literals too
-// (tokens never contain any); file contents are always trimmed.
-func (k *completion) secret(place string, p pair, trim bool, check func(string) error) string {
+// secret returns the value of p, checked by rule, or "" with a problem at place.
+// File contents are always trimmed, literals unless the rule keeps spaces.
+func (k *completion) secret(place string, p secretRef, rule secretRule) string {
 	if p.literal != "" && p.file != "" {
 		k.errorf(place, nil, "%s and %s_file: set only one", p.key, p.key)
 		return ""
@@ -191,14 +191,14 @@ func (k *completion) secret(place string, p pair, trim bool, check func(string) 
 	var err error
 	if p.file != "" {
 		v, err = k.file(p.file)
-	} else if v, err = k.expand(string(p.literal)); trim {
+	} else if v, err = k.expand(string(p.literal)); !rule.keepSpace {
 		v = strings.TrimSpace(v)
 	}
 	if err == nil && strings.TrimSpace(v) == "" {
 		err = errors.New("empty value")
 	}
 	if err == nil {
-		err = check(v)
+		err = rule.check(v)
 	}
 	if err != nil {
 		k.errorf(place, nil, "%s: %w", p.name(), err)
@@ -207,47 +207,47 @@ func (k *completion) secret(place string, p pair, trim bool, check func(string) 
 	return v
 }
 
-// minTokenLength is the shortest report or API token accepted: real ones
-// have 32 characters, so a shorter one is a mistake (a truncated paste, a
-// placeholder).
+// secretRule is what a kind of secret must be, so that a truncated paste, a
+// placeholder or a file holding more than the secret fails at load, not at every
+// fetch. Its messages never quote the secret.
+type secretRule struct {
+	min       int             // the fewest characters; real tokens have 32
+	what      string          // whose real ones have 32 characters, for messages
+	bad       func(rune) bool // a character the secret cannot hold
+	badWhy    string
+	keepSpace bool // a literal keeps surrounding spaces (tokens never have any)
+}
+
 const minTokenLength = 16
 
-var reportToken = regexp.MustCompile(`^[A-Za-z0-9._~-]*$`)
+var (
+	// A report token goes into the request path: URL-unreserved characters only
+	// (Toggl's are hex strings).
+	reportTokenRule = secretRule{minTokenLength, "report tokens", notUnreserved,
+		"not a valid report token (want letters, digits, '-', '_', '.' and '~' only)", false}
+	// An API token is the user part of HTTP Basic auth.
+	apiTokenRule = secretRule{minTokenLength, "API tokens", notBasic,
+		"not a valid API token (contains whitespace, a control character or ':')", false}
+	// A newline inside a password file's content means the file holds more than the password.
+	passwordRule = secretRule{0, "", unicode.IsControl, "contains a control character (several lines in the file?)", true}
+)
 
-// checkReportToken accepts URL-unreserved characters only: the token goes
-// into the request path, and Toggl's tokens are hex strings.
-func checkReportToken(v string) error {
-	if utf8.RuneCountInString(v) < minTokenLength {
-		return fmt.Errorf("too short (%d characters at least; real report tokens have 32)", minTokenLength)
+func (r secretRule) check(v string) error {
+	if utf8.RuneCountInString(v) < r.min {
+		return fmt.Errorf("too short (%d characters at least; real %s have 32)", r.min, r.what)
 	}
-	if !reportToken.MatchString(v) {
-		return errors.New("not a valid report token (want letters, digits, '-', '_', '.' and '~' only)")
+	if strings.ContainsFunc(v, r.bad) {
+		return errors.New(r.badWhy)
 	}
 	return nil
+}
+
+func notUnreserved(c rune) bool {
+	return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("-._~", c))
 }
 
 // notBasic tells what cannot be in the user part of HTTP Basic auth.
 func notBasic(c rune) bool { return c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) }
-
-// checkAPIToken rejects what cannot be the user part of HTTP Basic auth.
-func checkAPIToken(v string) error {
-	if utf8.RuneCountInString(v) < minTokenLength {
-		return fmt.Errorf("too short (%d characters at least; real API tokens have 32)", minTokenLength)
-	}
-	if strings.ContainsFunc(v, notBasic) {
-		return errors.New("not a valid API token (contains whitespace, a control character or ':')")
-	}
-	return nil
-}
-
-// checkPassword rejects control characters: a newline inside a password
-// file's content means the file holds more than the password.
-func checkPassword(v string) error {
-	if strings.ContainsFunc(v, unicode.IsControl) {
-		return errors.New("contains a control character (several lines in the file?)")
-	}
-	return nil
-}
 
 // checkEmail does what HTTP Basic auth needs, not RFC 5322.
 func checkEmail(v string) error {
