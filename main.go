@@ -34,6 +34,7 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/discovery"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/server"
 )
 
 const program = "toggl_exporter"
@@ -74,7 +75,7 @@ func run() int {
 	if *configCheck {
 		return checkConfig(*configFile, os.Stdout, os.Stderr)
 	}
-	if err := checkWebFlags(*metricsPath, *maxRequests, *maxConns); err != nil {
+	if err := server.CheckFlags(*metricsPath, *maxRequests, *maxConns); err != nil {
 		level.Error(logger).Log("msg", "invalid flag", "err", err)
 		return 1
 	}
@@ -125,7 +126,7 @@ func run() int {
 		for n := 0; ; n++ {
 			sig := <-signals
 			if n == 0 {
-				time.AfterFunc(shutdownGrace/2, exporter.Close)
+				time.AfterFunc(server.ShutdownGrace/2, exporter.Close)
 			} else {
 				exporter.Close()
 			}
@@ -133,22 +134,12 @@ func run() int {
 		}
 	}()
 
-	routes := site{
-		metricsPath:   *metricsPath,
-		timeoutOffset: *timeoutOffset,
-		maxRequests:   *maxRequests,
-		demo:          *demo,
-		demoNote:      demoNote,
-		registry:      reg,
-		exporter:      exporter,
-		config:        listings.Config,
-		reload:        reloader.reload,
-		logger:        logger,
-	}
-	srv := newServer(routes.handler(), httpLogger)
-	srv.ConnState = limitConnections(*maxConns)
+	routes := server.Site{Name: program, MetricsPath: *metricsPath, TimeoutOffset: *timeoutOffset, MaxRequests: *maxRequests,
+		Demo: *demo, DemoNote: demoNote, Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
+	srv := server.New(routes.Handler(), httpLogger)
+	srv.ConnState = server.LimitConnections(*maxConns)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
-	if err := serve(srv, listen, stop, shutdownGrace, logger); err != nil {
+	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
 		return 1
 	}
