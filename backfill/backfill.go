@@ -45,7 +45,7 @@ type Job struct {
 
 // Days is the number of days the job writes.
 func (j Job) Days() int {
-	civil := func(t time.Time) int64 { return collector.DayStart(t, time.UTC).Unix() / 86400 }
+	civil := func(t time.Time) int64 { return config.DayStart(t, time.UTC).Unix() / 86400 }
 	return int(civil(j.To)-civil(j.From)) + 1
 }
 
@@ -61,12 +61,12 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 			errs = append(errs, fmt.Errorf("report %q: no period: a report without a rolling period has the same values every day, nothing to backfill", r.Name))
 			continue
 		}
-		today := collector.DayStart(now.In(loc), loc)
+		today := config.DayStart(now.In(loc), loc)
 		last := today.AddDate(0, 0, -1)
 		if !to.IsZero() {
-			last = collector.DayStart(to, loc)
+			last = config.DayStart(to, loc)
 		}
-		first := collector.DayStart(from, loc)
+		first := config.DayStart(from, loc)
 		switch {
 		case !last.Before(today):
 			errs = append(errs, fmt.Errorf("report %q: --to %s is not before today (%s in %s): the live server serves today; end the backfill yesterday",
@@ -77,7 +77,7 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 			continue
 		}
 		j := Job{Report: r, From: first, To: last}
-		start, _, _ := collector.Window(r, first)
+		start, _, _ := r.Resolved.WindowAtEndOf(first)
 		for s := start; !s.After(last); s = s.AddDate(0, 0, chunkDays) {
 			j.Chunks = append(j.Chunks, s)
 		}
@@ -172,7 +172,7 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 		if end.After(j.To) {
 			end = j.To
 		}
-		body := r.Body(collector.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
+		body := r.Body(config.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
 		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
 		rep, n, err := fetch(ctx, r, body, start, hist, o)
 		sent += n
@@ -204,7 +204,7 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, 
 	loc := cmp.Or(r.Resolved.Location, time.UTC)
 	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
 		hist := collector.NewHistory(r)
-		if _, _, err := fetch(ctx, r, r.Body(collector.EndOfDay(day, loc)), day, hist, o); err != nil {
+		if _, _, err := fetch(ctx, r, r.Body(config.EndOfDay(day, loc)), day, hist, o); err != nil {
 			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)
 		}
 		ms, err := hist.Values(day)

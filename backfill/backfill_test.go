@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
@@ -437,16 +436,6 @@ func TestBackfillRunWaitsForQuota(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "Toggl says 402") || clock.Now().Sub(now) < 2*time.Hour {
 		t.Errorf("no wait for the quota (clock moved %s):\n%s", clock.Now().Sub(now), progress.String())
-	}
-}
-
-// TestOutputTimestamps: samples are stamped at the last second of the day in the
-// report's timezone, also across a change of summer time.
-func TestBackfillOutputTimestamps(t *testing.T) {
-	for day, want := range map[string]string{"2026-10-24": "2026-10-24T23:59:59+02:00", "2026-10-25": "2026-10-25T23:59:59+01:00"} {
-		if got := collector.EndOfDay(date(day), berlin).Format(time.RFC3339); got != want {
-			t.Errorf("EndOfDay(%s) = %s, want %s", day, got, want)
-		}
 	}
 }
 
