@@ -202,8 +202,29 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover\n", path, len(cfg.Reports), len(cfg.Discover))
-	printPlan(stdout, cfg, time.Now())
+	now := time.Now()
+	printReports(stdout, cfg, now)
+	printPlan(stdout, cfg, now)
 	return 0
+}
+
+// printReports prints, per configured report, the days its period covers at now and the
+// kind of its credentials (never a secret).
+func printReports(w io.Writer, cfg *config.Config, now time.Time) {
+	if len(cfg.Reports) > 0 {
+		fmt.Fprintln(w, "reports (the days of each period now; the kind of credentials):")
+	}
+	for _, r := range cfg.Reports {
+		period := "no period: the saved report's own dates"
+		if start, end := r.Resolved.Window(now); !start.IsZero() {
+			period = fmt.Sprintf("%s, now %s to %s (%s)", r.Resolved.Period, start.Format(time.DateOnly), end.AddDate(0, 0, -1).Format(time.DateOnly), r.Resolved.Location)
+		}
+		creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}.Kind() + " credentials"
+		if creds == "anonymous credentials" {
+			creds = "no credentials (the report token alone)"
+		}
+		fmt.Fprintf(w, "  report %s: %s; %s\n", r.Name, period, creds)
+	}
 }
 
 // printPlan prints the quota plan of the configured reports, per credential (named by
