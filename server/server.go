@@ -1,20 +1,36 @@
-// Package server is the exporter's HTTP side: its routes and landing page (site.go), the
+// Package server is the exporter's HTTP side: its routes and landing page, the
 // bounds on what a client can hold (time, headers, connections, requests in flight), and
 // a stop that lets scrapes in flight finish.
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"html"
+	"io"
 	stdlog "log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/toggl-exporter/toggl_exporter/collector"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 const (
@@ -135,3 +151,245 @@ func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 	level.Info(logger).Log("msg", "stopped")
 	return nil
 }
+
+// ownPaths are the paths the exporter serves besides the telemetry path.
+var ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
+
+// CheckFlags tells what is wrong with --web.telemetry-path p, --web.max-requests or
+// --web.max-connections.
+func CheckFlags(p string, maxRequests, maxConnections int) error {
+	if maxRequests < 0 {
+		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
+	}
+	if maxConnections < 0 {
+		return fmt.Errorf("--web.max-connections %d: must be 0 (no limit) or more", maxConnections)
+	}
+	pathChar := func(r rune) bool {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/-._~", r)
+	}
+	switch {
+	case !strings.HasPrefix(p, "/") || slices.Contains(ownPaths, p):
+		return fmt.Errorf(`--web.telemetry-path %q: must start with "/" and not be a path the exporter serves itself (%s)`, p, strings.Join(ownPaths, " "))
+	case path.Clean(p) != p || strings.IndexFunc(p, func(r rune) bool { return !pathChar(r) }) >= 0:
+		return fmt.Errorf("--web.telemetry-path %q: must be a clean path (no //, . or .. segment, no trailing /) of letters, digits and - . _ ~ /", p)
+	}
+	return nil
+}
+
+// limitInFlight returns a wrapper that lets at most n requests at once into the handlers
+// it wraps, all of them together, and answers 503 at once beyond; 0 is no limit.
+func limitInFlight(n int) func(http.Handler) http.Handler {
+	if n <= 0 {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	slots := make(chan struct{}, n)
+	msg := fmt.Sprintf("Too many scrapes in flight (--web.max-requests=%d); try again later.", n)
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				h.ServeHTTP(w, r)
+			default:
+				http.Error(w, msg, http.StatusServiceUnavailable)
+			}
+		})
+	}
+}
+
+// Site is what the HTTP routes serve.
+type Site struct {
+	Name          string // the program's, the landing page's title
+	MetricsPath   string
+	TimeoutOffset time.Duration
+	MaxRequests   int
+	Demo          bool
+	DemoNote      string               // said after DEMO MODE on the landing page: how the demo differs from a real run
+	Registry      *prometheus.Registry // the exporter's own metrics
+	Exporter      *collector.Exporter
+	Config        func() *config.Config // what is served: nil before it is loaded
+	Reload        func() error
+	Logger        log.Logger
+}
+
+// Handler routes the exporter's endpoints. The method patterns make the mux answer 405
+// with an Allow header to any other method: a DELETE /probe must not fetch. /metrics,
+// /probe and /sd share one bound on requests in flight: they start fetches or hold
+// answers as large as the reports are many.
+func (s Site) Handler() http.Handler {
+	opts := collector.HandlerOpts{
+		TimeoutOffset: s.TimeoutOffset,
+		MaxTimeout:    maxScrapeTimeout,
+		ErrorLog:      stdLogger{s.Logger},
+	}
+	limit := limitInFlight(s.MaxRequests)
+	mux := http.NewServeMux()
+	mux.Handle("GET "+s.MetricsPath, promhttp.InstrumentMetricHandler(s.Registry, limit(s.Exporter.MetricsHandler(s.Registry, opts))))
+	mux.Handle("GET /probe", limit(s.Exporter.ProbeHandler(opts)))
+	mux.Handle("GET /sd", limit(hostPortOnly(s.Exporter.SDHandler())))
+	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.Config().Redacted()
+		if err != nil {
+			http.Error(w, "cannot render the configuration: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(out)
+	})
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Healthy.\n")
+	})
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, r *http.Request) {
+		if s.Config() == nil {
+			http.Error(w, "Not ready: no configuration loaded.", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "Ready.\n")
+	})
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Reload(); err != nil {
+			http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "Configuration reloaded.\n")
+	})
+	mux.Handle("GET /{$}", s.landingPage())
+	return mux
+}
+
+// hostPort is a Host header of the form host[:port]: a DNS name or IPv4 address (at most
+// 253 bytes), or an IPv6 address in brackets, then an optional port.
+var hostPort = regexp.MustCompile(`^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
+
+// hostPortOnly answers 400 to a request whose Host is not host[:port]: /sd echoes the
+// Host once per report, so that its answer stays as small as the reports are few.
+func hostPortOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostPort.MatchString(r.Host) {
+			http.Error(w, "the Host header is not host[:port]", http.StatusBadRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// stdLogger adapts the go-kit logger to promhttp's error log.
+type stdLogger struct{ logger log.Logger }
+
+func (l stdLogger) Println(v ...any) {
+	level.Error(l.logger).Log("msg", "error serving metrics", "err", fmt.Sprint(v...))
+}
+
+// landingPage renders the exporter-toolkit landing page with the reports and their last
+// status; it is rendered per request because the status changes.
+func (s Site) landingPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var extra strings.Builder
+		description := "Prometheus exporter for Toggl Track saved reports"
+		if s.Demo {
+			description += " (DEMO MODE)"
+			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.DemoNote) + `</p>`)
+		}
+		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>")
+		for _, st := range s.Exporter.Status() {
+			status := "not fetched yet"
+			switch {
+			case st.Waiting && !st.Fetched:
+				status = st.Message
+			case st.Up:
+				status = "up"
+			case st.Fetched:
+				status = "down: " + st.Code + ": " + st.Message
+				if hint := runbookHints[st.Code]; hint != "" {
+					status += " — " + hint
+				}
+			}
+			period, tracked, billable, complete, last := "", "", "", "", "never"
+			if st.Series > 0 {
+				period = formatPeriod(st.PeriodStart, st.PeriodEnd)
+				tracked = formatHours(st.Tracked)
+				if st.HasBillable {
+					billable = formatHours(st.Billable)
+				}
+				complete = "complete"
+				if !st.Complete {
+					complete = fmt.Sprintf("INCOMPLETE after %d page(s): raise max_pages or use a summary report", st.Pages)
+				}
+			}
+			if !st.LastSuccess.IsZero() {
+				last = st.LastSuccess.UTC().Format(time.RFC3339)
+			}
+			answer := ""
+			if st.Fetched {
+				answer = fmt.Sprintf("%d page(s), paging headers: %s", st.Pages, cmp.Or(strings.Join(st.PagingHeaders, ", "), "none"))
+			}
+			if n := len(st.Unknown); n > 0 {
+				answer += "; unknown fields: " + strings.Join(st.Unknown[:min(n, 3)], ", ")
+				if n > 3 {
+					answer += fmt.Sprintf(" (+%d more)", n-3)
+				}
+				answer += ": run toggl_exporter describe"
+			}
+			name := html.EscapeString(st.Name)
+			if st.DiscoveredFrom != 0 {
+				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
+			}
+			refresh := "every " + st.Interval.String()
+			if !st.NextRefresh.IsZero() {
+				refresh += ", next " + st.NextRefresh.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
+				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), html.EscapeString(answer), last, refresh, url.QueryEscape(st.Name))
+		}
+		extra.WriteString("</table>")
+		page, err := web.NewLandingPage(web.LandingConfig{
+			Name:        s.Name,
+			Description: description,
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: s.MetricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
+				{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
+				{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+			ExtraHTML: extra.String(),
+			ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
+			Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
+		})
+		if err != nil {
+			level.Error(s.Logger).Log("msg", "cannot render the landing page", "err", err)
+			http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
+}
+
+// runbookHints say what to do about a report that is down, by code (docs/runbook.md has
+// the whole story).
+var runbookHints = map[string]string{
+	"401":     "the credentials are wrong: check the report's api_token or email and password",
+	"402":     "the hourly API quota is spent (or the plan lacks the feature): raise min_refresh_interval",
+	"403":     "the report token is no longer valid, or the report is private to someone else: copy its token again from Toggl",
+	"404":     "the report does not exist: it was deleted, or the token is wrong",
+	"429":     "rate limited: lower requests_per_second, or share fewer reports per credential",
+	"500":     "Toggl failed; \"report is too big\" means: shorten its period or use a summary report",
+	"timeout": "Toggl answered too slowly: raise timeout, or shorten the report's period",
+	"network": "Toggl cannot be reached: check DNS, proxy and firewall towards api_url",
+	"decode":  "the answer is not a report: see the exporter's log",
+}
+
+// formatPeriod shows a period [start, end) as its first and last day.
+func formatPeriod(start, end time.Time) string {
+	if start.IsZero() {
+		return ""
+	}
+	if end.IsZero() {
+		return start.Format(time.DateOnly) + " …"
+	}
+	return start.Format(time.DateOnly) + " – " + end.Add(-time.Second).Format(time.DateOnly)
+}
+
+// formatHours shows a duration in hours with one decimal.
+func formatHours(d time.Duration) string { return fmt.Sprintf("%.1f h", d.Hours()) }
