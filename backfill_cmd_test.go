@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -18,90 +17,9 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/toggl-exporter/toggl_exporter/backfill"
-	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
-
-func TestBackfillCommand(t *testing.T) {
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const token = "backfill0123456789abcdef01234567"
-	fake := togglfake.New()
-	fake.Set(token, togglfake.Agency{Loc: berlin, First: time.Date(2026, 10, 1, 0, 0, 0, 0, berlin), Last: time.Date(2026, 11, 30, 0, 0, 0, 0, berlin)}.Report("weekly"))
-	hs := httptest.NewServer(fake)
-	defer hs.Close()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "toggl.yml")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, `
-api_url: %s
-requests_per_second: 100
-reports:
-  - name: team
-    token: %s
-    period: this_week
-    timezone: Europe/Berlin
-  - name: other
-    token: %s
-    period: today
-`, hs.URL, token, token), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	out := filepath.Join(dir, "history.om")
-
-	for _, tc := range []struct {
-		name     string
-		args     []string
-		code     int
-		requests int
-		stderr   []string
-	}{
-		{"dry run", []string{"--report", "team", "--from", "2026-10-05", "--to", "2026-11-01", "--dry-run"}, 0, 0,
-			[]string{`report "team" (period this_week, timezone Europe/Berlin): 2026-10-05 to 2026-11-01, 28 days`, "4 requests, one per 7 days", "no request sent"}},
-		{"unknown report", []string{"--report", "nope", "--from", "2026-10-05"}, 1, 0, []string{`--report "nope": no such report`, "(have team, other)"}},
-		{"bad label", []string{"--from", "2026-10-05", "--label", "2x=y"}, 1, 0, []string{`--label: label "2x": not a valid label name`}},
-		{"bad date", []string{"--from", "5.10.2026"}, 1, 0, []string{`--from "5.10.2026": want YYYY-MM-DD`}},
-		{"today", []string{"--from", "2026-11-20", "--to", "2026-12-01"}, 1, 0, []string{"not before today"}},
-		{"run", []string{"--report", "team", "--from", "2026-10-05", "--to", "2026-11-01", "--output", out, "--label", "job=toggl"}, 0, 4,
-			[]string{"4/4 requests of seven days", "samples written", "promtool tsdb create-blocks-from openmetrics " + out}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fake.Reset()
-			app := kingpin.New("test", "")
-			b := newBackfillCommand(app)
-			if _, err := app.Parse(append([]string{"backfill"}, tc.args...)); err != nil {
-				t.Fatal(err)
-			}
-			var stdout, stderr bytes.Buffer
-			if code := b.run(context.Background(), cfgPath, &stdout, &stderr, now); code != tc.code {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
-			}
-			for _, want := range tc.stderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
-				}
-			}
-			if n := fake.Count(token); n != tc.requests {
-				t.Errorf("%d requests, want %d", n, tc.requests)
-			}
-			if strings.Contains(stderr.String(), token) {
-				t.Error("the report token is in the output")
-			}
-		})
-	}
-	text, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasSuffix(string(text), "# EOF\n") || !strings.Contains(string(text), "# TYPE toggl_report_tracked_seconds gauge") ||
-		!strings.Contains(string(text), `toggl_report_tracked_seconds{job="toggl",report="team"}`) {
-		t.Errorf("output is not OpenMetrics with the tracked seconds:\n%.500s", text)
-	}
-}
 
 // TestBackfillCommandStops: a run stopped by a hang-up or SIGTERM while its third request
 // is in flight, or by a write error, keeps every finished day in its output, which
@@ -145,7 +63,7 @@ func TestBackfillCommandStops(t *testing.T) {
 			t.Fatal(err)
 		}
 		var stdout, stderr bytes.Buffer
-		code := b.run(context.Background(), *configFile, &stdout, &stderr, now)
+		code := b.run(context.Background(), *configFile, true, &stdout, &stderr, now)
 		return code, stderr.String()
 	}
 	days := func(file string) int {
@@ -222,27 +140,72 @@ func TestBackfillCommandStops(t *testing.T) {
 	}
 }
 
-// TestBackfillRestart: the restart lines repeat every flag, quoted for a shell, one line
-// per set of reports that share their days; a restart's output name replaces the
-// suffix of the one before, and is never the output that holds the finished days.
-func TestBackfillRestart(t *testing.T) {
-	app := kingpin.New("test", "")
-	b := newBackfillCommand(app)
-	if _, err := app.Parse([]string{"backfill", "--from=2026-10-05", "--output=out/h-from-2026-10-05-to-2026-11-01.om", "--label=job=toggl", "--label=team=ops 'night'"}); err != nil {
+// TestBackfillHelp: `backfill --help` lists backfill's flags and none of the server's;
+// the program's own --help still lists the server's, with their defaults.
+func TestBackfillHelp(t *testing.T) {
+	help := func(args ...string) string {
+		out, err := exec.Command(binary, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	server := []string{"--web.listen-address=:9981", `--web.telemetry-path="/metrics"`, "--web.max-requests=40", "--web.config.file", "--scrape.timeout-offset=0.5s", "--log.level=info", "--[no-]config.check", "--[no-]demo"}
+	out := help("backfill", "--help")
+	for _, want := range []string{"--from=FROM", "--[no-]dry-run", "--label=NAME=VALUE", "--[no-]demo", `--config.file="toggl.yml"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("backfill --help lacks %s:\n%s", want, out)
+		}
+	}
+	for _, flag := range []string{"--web.", "--scrape.", "--log.", "--config.check"} {
+		if strings.Contains(out, flag) {
+			t.Errorf("backfill --help lists %s:\n%s", flag, out)
+		}
+	}
+	out = help("--help")
+	for _, want := range server {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %s:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(help("describe", "--help"), "--report=REPORT") || strings.Contains(help("describe", "--help"), "--web.") {
+		t.Errorf("describe --help:\n%s", help("describe", "--help"))
+	}
+}
+
+// TestBackfillDemo: `backfill --demo` writes the demo's reports from the simulated API,
+// under the names the demo server serves them, each with the period its saved report
+// covers; its dry run gives the paced figures of a configuration without hourly_quota.
+func TestBackfillDemo(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "demo.om")
+	from := time.Now().AddDate(0, 0, -3).Format(time.DateOnly) // a request or two, at one a second
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "backfill", "--demo", "--report=weekly-timesheet", "--from="+from, "--output="+out)
+	cmd.Env = append(os.Environ(), "TOGGL_API_TOKEN=") // the demo needs none
+	stderr, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("backfill --demo: %v\n%s", err, stderr)
+	}
+	text, err := os.ReadFile(out)
+	if err != nil {
 		t.Fatal(err)
 	}
-	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
-	jobs := []backfill.Job{
-		{Report: config.Report{Name: "team week"}, From: day("2026-10-19"), To: day("2026-11-01")},
-		{Report: config.Report{Name: "a"}, From: day("2026-10-05"), To: day("2026-11-01")},
-		{Report: config.Report{Name: "b"}, From: day("2026-10-05"), To: day("2026-11-01")},
+	for _, want := range []string{`toggl_report_tracked_seconds{report="weekly-timesheet"}`, `toggl_report_client_tracked_seconds{client="Initech",client_id="102",report="weekly-timesheet"}`, "# EOF\n"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the output lacks %s:\n%.800s", want, text)
+		}
 	}
-	labels := ` --label=job=toggl '--label=team=ops '\''night'\'''`
-	want := []string{
-		`toggl_exporter backfill --config.file=my.yml '--report=team week' --from=2026-10-19 --to=2026-11-01 --output=out/h-from-2026-10-19-to-2026-11-01.om` + labels,
-		`toggl_exporter backfill --config.file=my.yml --report=a --report=b --from=2026-10-05 --to=2026-11-01 --output=out/h-from-2026-10-05-to-2026-11-01-2.om` + labels,
+	dry, err := exec.CommandContext(ctx, binary, "backfill", "--demo", "--from=2024-01-01", "--dry-run").CombinedOutput()
+	if err != nil || !strings.Contains(string(dry), "paced as the client paces it with hourly_quota unset (27 requests an hour") ||
+		!strings.Contains(string(dry), `report "team-week" (period this_week`) || !strings.Contains(string(dry), `report "projects-month" (period last_30_days`) ||
+		!strings.Contains(string(dry), `report "team-last-week" (period last_week`) || !strings.Contains(string(dry), `report "team-today" (period today`) {
+		t.Errorf("backfill --demo --dry-run: %v\n%s", err, dry)
 	}
-	if got := b.restart("my.yml", jobs, true); !slices.Equal(got, want) {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	// A report the demo does not have is named as missing from the demo.
+	bad, err := exec.CommandContext(ctx, binary, "backfill", "--demo", "--report=nope", "--from="+from).CombinedOutput()
+	if err == nil || !strings.Contains(string(bad), `--report "nope": no such report in the demo (have team-week,`) {
+		t.Errorf("backfill --demo --report=nope: %v\n%s", err, bad)
 	}
 }

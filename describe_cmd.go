@@ -47,7 +47,11 @@ func (c *describeCommand) run(ctx context.Context, configPath string, limits *cl
 	}
 	i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == *c.report })
 	if i < 0 {
-		fmt.Fprintf(stderr, "describe: --report %q: no such report in %s (have %s)\n", *c.report, configPath, reportNames(cfg.Reports))
+		names := make([]string, len(cfg.Reports))
+		for i, r := range cfg.Reports {
+			names[i] = r.Name
+		}
+		fmt.Fprintf(stderr, "describe: --report %q: no such report in %s (have %s)\n", *c.report, configPath, strings.Join(names, ", "))
 		return 1
 	}
 	cl := newClient(cfg, limits)
@@ -65,13 +69,4 @@ func (c *describeCommand) run(ctx context.Context, configPath string, limits *cl
 		return 1
 	}
 	return 0
-}
-
-// reportNames lists the configured reports' names, for an error naming the choice.
-func reportNames(reports []config.Report) string {
-	names := make([]string, len(reports))
-	for i, r := range reports {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ", ")
 }

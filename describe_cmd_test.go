@@ -16,12 +16,14 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/server"
 )
 
 // described is the JSON `describe --json` prints (decoded strictly: a field the test does
@@ -331,7 +333,8 @@ reports:
 		}
 		testutil.CollectAndCount(col)
 		rec := httptest.NewRecorder()
-		site{exporter: e, logger: log.NewNopLogger()}.landingPage().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		site := server.Site{MetricsPath: "/metrics", Registry: prometheus.NewRegistry(), Exporter: e, Config: func() *config.Config { return cfg }, Logger: log.NewNopLogger()}
+		site.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 		page := rec.Body.String()
 		for _, want := range []string{
 			"<td>3 page(s), paging headers: X-Page-Size; unknown fields: detailed_results.report[].approval_status, " +

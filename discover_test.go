@@ -20,6 +20,7 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/discovery"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/server"
 )
 
 // The wiring of the listings: what the pages show of them, that a reload of an
@@ -140,8 +141,8 @@ func TestDiscoveryPages(t *testing.T) {
 	waitFor(t, "the discovered reports", func() bool { return len(exporter.Names()) == 2 })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(listings)
-	s := site{metricsPath: "/metrics", registry: reg, exporter: exporter, config: listings.Config, reload: func() error { return nil }, logger: log.NewNopLogger()}
-	srv := httptest.NewServer(s.handler())
+	s := server.Site{MetricsPath: "/metrics", Registry: reg, Exporter: exporter, Config: listings.Config, Reload: func() error { return nil }, Logger: log.NewNopLogger()}
+	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	pages := map[string]string{}
 	for _, p := range []string{"/config", "/", "/sd", "/metrics", "/probe?report=team-1"} {

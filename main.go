@@ -34,26 +34,36 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/discovery"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
+	"github.com/toggl-exporter/toggl_exporter/server"
 )
 
 const program = "toggl_exporter"
 
+// The server's flags belong to its command, serve, the default one, so that the other
+// commands' --help lists only their own; usage shows them with the program's (see run).
 var (
 	configFileSet bool
 	configFile    = kingpin.Flag("config.file", "Configuration file (YAML).").IsSetByUser(&configFileSet).Default("toggl.yml").String()
-	configCheck   = kingpin.Flag("config.check", "Validate the configuration file (files readable, values sane), print what is wrong, and exit 0 or 1. Makes no network request.").Bool()
-	demo          = kingpin.Flag("demo", "Run against a built-in simulated Toggl API: alone, with sample reports of all three types; with --config.file, to rehearse that file's reports before having tokens (any token is accepted, missing secret files and variables are stood in for). No account needed.").Bool()
-	metricsPath   = kingpin.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-	timeoutOffset = kingpin.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer.").Default("0.5s").Duration()
-	logLevel      = kingpin.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
-	logFormat     = kingpin.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
-	maxRequests   = kingpin.Flag("web.max-requests", "Most /metrics and /probe requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
-	maxConns      = kingpin.Flag("web.max-connections", "Most HTTP connections held open at once; beyond it a new one closes the longest idle one, or is closed. 0 means no limit.").Default("100").Int()
-	toolkitFlags  = kingpinflag.AddFlags(kingpin.CommandLine, ":9981")
-	_             = kingpin.Command("serve", "Serve the reports as metrics (the default command).").Default()
+	serveCmd      = kingpin.Command("serve", "Serve the reports as metrics (the default command).").Default()
+	configCheck   = serveCmd.Flag("config.check", "Validate the configuration file (files readable, values sane), print what is wrong, and exit 0 or 1; when valid, print each report's period now, its kind of credentials and the refresh plan. Makes no network request.").Bool()
+	demo          = serveCmd.Flag("demo", "Run against a built-in simulated Toggl API: alone, with sample reports of all three types; with --config.file, to rehearse that file's reports before having tokens (any token is accepted, missing secret files and variables are stood in for). No account needed.").Bool()
+	metricsPath   = serveCmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	timeoutOffset = serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer.").Default("0.5s").Duration()
+	logLevel      = serveCmd.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
+	logFormat     = serveCmd.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
+	maxRequests   = serveCmd.Flag("web.max-requests", "Most /metrics and /probe requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
+	maxConns      = serveCmd.Flag("web.max-connections", "Most HTTP connections held open at once; beyond it a new one closes the longest idle one, or is closed. 0 means no limit.").Default("100").Int()
+	toolkitFlags  = kingpinflag.AddFlags(serveCmd, ":9981")
 	backfillCmd   = newBackfillCommand(kingpin.CommandLine)
 	describeCmd   = newDescribeCommand(kingpin.CommandLine)
 )
+
+// usage is kingpin's, plus, in the program's own help, the flags of the default command.
+var usage = strings.Replace(kingpin.DefaultUsageTemplate, "{{if .Context.Args -}}", `{{if not .Context.SelectedCommand}}{{range .App.Commands}}{{if .Default -}}
+Flags of {{.Name}}, the default command:
+{{.Flags|FlagsToTwoColumns|FormatTwoColumns}}
+{{end}}{{end}}{{end -}}
+{{if .Context.Args -}}`, 1)
 
 func main() {
 	os.Exit(run())
@@ -62,9 +72,10 @@ func main() {
 func run() int {
 	kingpin.Version(version.Print(program))
 	kingpin.HelpFlag.Short('h')
+	kingpin.UsageTemplate(usage)
 	switch kingpin.Parse() {
 	case backfillCmd.cmd.FullCommand():
-		return backfillCmd.run(context.Background(), *configFile, os.Stdout, os.Stderr, time.Now())
+		return backfillCmd.run(context.Background(), *configFile, configFileSet, os.Stdout, os.Stderr, time.Now())
 	case describeCmd.cmd.FullCommand():
 		return describeCmd.run(context.Background(), *configFile, nil, os.Stdout, os.Stderr, time.Now())
 	}
@@ -74,7 +85,7 @@ func run() int {
 	if *configCheck {
 		return checkConfig(*configFile, os.Stdout, os.Stderr)
 	}
-	if err := checkWebFlags(*metricsPath, *maxRequests, *maxConns); err != nil {
+	if err := server.CheckFlags(*metricsPath, *maxRequests, *maxConns); err != nil {
 		level.Error(logger).Log("msg", "invalid flag", "err", err)
 		return 1
 	}
@@ -125,7 +136,7 @@ func run() int {
 		for n := 0; ; n++ {
 			sig := <-signals
 			if n == 0 {
-				time.AfterFunc(shutdownGrace/2, exporter.Close)
+				time.AfterFunc(server.ShutdownGrace/2, exporter.Close)
 			} else {
 				exporter.Close()
 			}
@@ -133,22 +144,12 @@ func run() int {
 		}
 	}()
 
-	routes := site{
-		metricsPath:   *metricsPath,
-		timeoutOffset: *timeoutOffset,
-		maxRequests:   *maxRequests,
-		demo:          *demo,
-		demoNote:      demoNote,
-		registry:      reg,
-		exporter:      exporter,
-		config:        listings.Config,
-		reload:        reloader.reload,
-		logger:        logger,
-	}
-	srv := newServer(routes.handler(), httpLogger)
-	srv.ConnState = limitConnections(*maxConns)
+	routes := server.Site{Name: program, MetricsPath: *metricsPath, TimeoutOffset: *timeoutOffset, MaxRequests: *maxRequests,
+		Demo: *demo, DemoNote: demoNote, Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
+	srv := server.New(routes.Handler(), httpLogger)
+	srv.ConnState = server.LimitConnections(*maxConns)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
-	if err := serve(srv, listen, stop, shutdownGrace, logger); err != nil {
+	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
 		return 1
 	}
@@ -201,8 +202,29 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover\n", path, len(cfg.Reports), len(cfg.Discover))
-	printPlan(stdout, cfg, time.Now())
+	now := time.Now()
+	printReports(stdout, cfg, now)
+	printPlan(stdout, cfg, now)
 	return 0
+}
+
+// printReports prints, per configured report, the days its period covers at now and the
+// kind of its credentials (never a secret).
+func printReports(w io.Writer, cfg *config.Config, now time.Time) {
+	if len(cfg.Reports) > 0 {
+		fmt.Fprintln(w, "reports (the days of each period now; the kind of credentials):")
+	}
+	for _, r := range cfg.Reports {
+		period := "no period: the saved report's own dates"
+		if start, end := r.Resolved.Window(now); !start.IsZero() {
+			period = fmt.Sprintf("%s, now %s to %s (%s)", r.Resolved.Period, start.Format(time.DateOnly), end.AddDate(0, 0, -1).Format(time.DateOnly), r.Resolved.Location)
+		}
+		creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}.Kind() + " credentials"
+		if creds == "anonymous credentials" {
+			creds = "no credentials (the report token alone)"
+		}
+		fmt.Fprintf(w, "  report %s: %s; %s\n", r.Name, period, creds)
+	}
 }
 
 // printPlan prints the quota plan of the configured reports, per credential (named by
@@ -320,6 +342,32 @@ func newClient(cfg *config.Config, limits *client.Limits) *client.Client {
 // the demo's sample reports. It returns what the landing page says of the demo's
 // settings. Nothing is written to disk: the image may have no writable /tmp.
 func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop func(), err error) {
+	url, stop, err := startFake(rehearse)
+	if err != nil {
+		return "", nil, err
+	}
+	if rehearse {
+		r.apiURL = url
+		r.lookupEnv, r.readFile = togglfake.StandIns(func(kind, name string, err error) {
+			level.Warn(logger).Log("msg", "REHEARSAL: a stand-in replaces a secret that is missing", kind, name, "err", err)
+		})
+		level.Warn(logger).Log("msg", "DEMO MODE: rehearsing the reports of "+r.path+" against a built-in fake Toggl API that accepts any token: not real data", "fake_api", url)
+		return "The reports are those of " + r.path + ", answered with the demo's data; any token is accepted.", stop, nil
+	}
+	// The reports are discovered, as a user's would be, with every breakdown the
+	// dashboard shows.
+	r.demo = fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
+		"discover:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    defaults:\n      breakdowns: [%[4]s]\n"+
+		"members:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    expected_hours_per_week: 40\n",
+		url, togglfake.DemoWorkspaceID, togglfake.DemoAPIToken, strings.Join(config.AllBreakdowns, ", "))
+	level.Warn(logger).Log("msg", "DEMO MODE: serving simulated reports from a built-in fake Toggl API, not real data", "fake_api", url)
+	return fmt.Sprintf("Its settings are the defaults but one: every breakdown (%s; the default is %s).",
+		strings.Join(config.AllBreakdowns, ", "), strings.Join(config.DefaultBreakdowns, ", ")), stop, nil
+}
+
+// startFake serves the demo's simulated Toggl API on loopback, or with rehearse the one
+// that answers any token (togglfake.Rehearsal), and returns its URL.
+func startFake(rehearse bool) (url string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
@@ -330,22 +378,5 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 	}
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	url := "http://" + ln.Addr().String()
-	if rehearse {
-		r.apiURL = url
-		r.lookupEnv, r.readFile = togglfake.StandIns(func(kind, name string, err error) {
-			level.Warn(logger).Log("msg", "REHEARSAL: a stand-in replaces a secret that is missing", kind, name, "err", err)
-		})
-		level.Warn(logger).Log("msg", "DEMO MODE: rehearsing the reports of "+r.path+" against a built-in fake Toggl API that accepts any token: not real data", "fake_api", url)
-		return "The reports are those of " + r.path + ", answered with the demo's data; any token is accepted.", func() { srv.Close() }, nil
-	}
-	// The reports are discovered, as a user's would be, with every breakdown the
-	// dashboard shows.
-	r.demo = fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
-		"discover:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    defaults:\n      breakdowns: [%[4]s]\n"+
-		"members:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    expected_hours_per_week: 40\n",
-		url, togglfake.DemoWorkspaceID, togglfake.DemoAPIToken, strings.Join(config.AllBreakdowns, ", "))
-	level.Warn(logger).Log("msg", "DEMO MODE: serving simulated reports from a built-in fake Toggl API, not real data", "fake_api", url)
-	return fmt.Sprintf("Its settings are the defaults but one: every breakdown (%s; the default is %s).",
-		strings.Join(config.AllBreakdowns, ", "), strings.Join(config.DefaultBreakdowns, ", ")), func() { srv.Close() }, nil
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

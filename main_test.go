@@ -435,7 +435,8 @@ func TestConfigCheck(t *testing.T) {
 		ok           bool
 		want         []string
 	}{
-		{"valid", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", true, []string{"valid", "1 report"}},
+		{"valid", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    period: this_week\n", true,
+			[]string{"valid", "1 report", "report a: this_week, now ", "(UTC); no credentials", "quota plan", "anonymous credentials of a:"}},
 		{"unknown key", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n    tokn: x\n", false, []string{`reports[0] "a"`, "line 4", "tokn"}},
 		{"missing token file", "reports:\n  - name: team-week\n    token_file: /nonexistent/token\n", false, []string{`reports[0] "team-week"`, "token_file", "/nonexistent/token"}},
 		{"duplicate name", "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n  - name: a\n    token: def1234567890abcdef1234567890def\n", false, []string{`reports[0] "a": duplicate name`, "reports[1]"}},

@@ -52,3 +52,36 @@ reports:
 		t.Errorf("plan names a report that fits, or a secret:\n%s", out)
 	}
 }
+
+// TestPrintReports: --config.check prints, per report, the days its period covers now in
+// its timezone (or that it has none) and the kind of its credentials, never a secret.
+func TestPrintReports(t *testing.T) {
+	const secret = "0123456789abcdefSECRET6789abcdef"
+	cfg, err := config.Parse([]byte(`reports:
+  - name: week
+    token: 0123456789abcdef0123456789abcdef
+    period: this_week
+    timezone: Europe/Berlin
+    api_token: `+secret+`
+  - name: saved
+    token: 1123456789abcdef0123456789abcdef
+  - name: ops
+    token: 3123456789abcdef0123456789abcdef
+    email: ops@example.com
+    password: pw-0123456789abcdef
+    period: last_month
+`), t.TempDir(), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	printReports(&b, cfg, time.Date(2026, 3, 15, 23, 30, 0, 0, time.UTC)) // Monday 00:30 in Berlin
+	want := `reports (the days of each period now; the kind of credentials):
+  report week: this_week, now 2026-03-16 to 2026-03-22 (Europe/Berlin); api_token credentials
+  report saved: no period: the saved report's own dates; no credentials (the report token alone)
+  report ops: last_month, now 2026-02-01 to 2026-02-28 (UTC); email credentials
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

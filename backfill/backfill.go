@@ -21,9 +21,6 @@ import (
 // its start_date, and a detailed report of a week is usually a page or a few.
 const chunkDays = 7
 
-// FreePlanPerHour is the requests an hour of Toggl's Free plan, for the plan's estimate.
-const FreePlanPerHour = 30
-
 // maxQuotaWaits bounds how often one request waits for a spent quota to come back.
 const maxQuotaWaits = 3
 
@@ -45,7 +42,7 @@ type Job struct {
 
 // Days is the number of days the job writes.
 func (j Job) Days() int {
-	civil := func(t time.Time) int64 { return collector.DayStart(t, time.UTC).Unix() / 86400 }
+	civil := func(t time.Time) int64 { return config.DayStart(t, time.UTC).Unix() / 86400 }
 	return int(civil(j.To)-civil(j.From)) + 1
 }
 
@@ -61,12 +58,12 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 			errs = append(errs, fmt.Errorf("report %q: no period: a report without a rolling period has the same values every day, nothing to backfill", r.Name))
 			continue
 		}
-		today := collector.DayStart(now.In(loc), loc)
+		today := config.DayStart(now.In(loc), loc)
 		last := today.AddDate(0, 0, -1)
 		if !to.IsZero() {
-			last = collector.DayStart(to, loc)
+			last = config.DayStart(to, loc)
 		}
-		first := collector.DayStart(from, loc)
+		first := config.DayStart(from, loc)
 		switch {
 		case !last.Before(today):
 			errs = append(errs, fmt.Errorf("report %q: --to %s is not before today (%s in %s): the live server serves today; end the backfill yesterday",
@@ -77,7 +74,7 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 			continue
 		}
 		j := Job{Report: r, From: first, To: last}
-		start, _, _ := collector.Window(r, first)
+		start, _, _ := r.Resolved.WindowAtEndOf(first)
 		for s := start; !s.After(last); s = s.AddDate(0, 0, chunkDays) {
 			j.Chunks = append(j.Chunks, s)
 		}
@@ -86,8 +83,10 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 	return jobs, errors.Join(errs...)
 }
 
-// PrintPlan writes what the jobs will ask for and how long the quota makes it take.
-func PrintPlan(w io.Writer, jobs []Job) {
+// PrintPlan writes what the jobs will ask for and how long it takes: at best, on a Free
+// plan that nothing else spends; and paced as the client will pace it, at hourlyQuota
+// (unset: nine tenths of the Free plan's, until Toggl's quota headers tell the plan).
+func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	total := 0
 	for _, j := range jobs {
 		fmt.Fprintf(w, "report %q (period %s, timezone %s): %s to %s, %d days\n", j.Report.Name, j.Report.Resolved.Period,
@@ -98,34 +97,79 @@ func PrintPlan(w io.Writer, jobs []Job) {
 		total += len(j.Chunks)
 	}
 	fmt.Fprintf(w, "in all at least %d requests if no report is a summary: %s on a Free plan (%d requests an hour, if the server spends none of them meanwhile)\n",
-		total, Duration(total, FreePlanPerHour), FreePlanPerHour)
+		total, aboutTime(pacedTime(jobs, client.FreePlanPerHour)), client.FreePlanPerHour)
+	if hourlyQuota > 0 {
+		fmt.Fprintf(w, "paced within hourly_quota (%d requests an hour): %s\n", hourlyQuota, aboutTime(pacedTime(jobs, hourlyQuota)))
+		return
+	}
+	paced := client.FreePlanPerHour - client.FreePlanPerHour/10
+	fmt.Fprintf(w, "paced as the client paces it with hourly_quota unset (%d requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan): %s\n",
+		paced, aboutTime(pacedTime(jobs, paced)))
 }
 
-// Duration is how long n requests take at perHour requests an hour and one a second.
-func Duration(n, perHour int) string {
-	if n <= 0 {
+// pacedTime is about how long the jobs' requests of seven days take at one a second and
+// at most perHour an hour per credential, the jobs run one after another.
+func pacedTime(jobs []Job, perHour int) time.Duration {
+	requests := map[string]int{}
+	var keys []string
+	for _, j := range jobs {
+		k := credentials(j.Report).Key()
+		if _, ok := requests[k]; !ok {
+			keys = append(keys, k)
+		}
+		requests[k] += len(j.Chunks)
+	}
+	var d time.Duration
+	for _, k := range keys {
+		if n := requests[k]; n > perHour { // the first hour's requests, then a window per perHour more
+			d += time.Duration((n-1)/perHour) * time.Hour
+		} else {
+			d += time.Duration(n) * time.Second
+		}
+	}
+	return d
+}
+
+// aboutTime says d as the plan gives it: to the hour when it takes hours.
+func aboutTime(d time.Duration) string {
+	switch {
+	case d <= 0:
 		return "no time"
+	case d < time.Hour:
+		return "about " + d.String()
 	}
-	windows := (n - 1) / perHour
-	if windows == 0 { // one request a second
-		return "about " + (time.Duration(n) * time.Second).String()
-	}
-	return fmt.Sprintf("about %dh (the quota allows %d requests an hour)", windows, perHour)
+	return fmt.Sprintf("about %dh", int(d.Hours()))
 }
 
 // Options configure Run.
 type Options struct {
 	Fetcher Fetcher
-	// Progress receives plain progress lines; nil discards them.
-	Progress io.Writer
+	// Progress is told where each job is after each of its requests of seven days (or
+	// days, of a summary report); nil tells nothing.
+	Progress func(Progress)
+	// Notes receives what else a run has to say, as lines (a summary report's requests
+	// per day, waits for the quota); nil discards them.
+	Notes io.Writer
 	// Sleep waits for a spent quota to come back; nil sleeps for real.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock of the quota waits; nil means time.Now.
 	Now func() time.Time
 }
 
+// Progress is where a job is: Done of Total steps, every day through Through written.
+type Progress struct {
+	Report      string
+	Done, Total int
+	// Days says the steps are days (a summary report asks for each day on its own), not
+	// requests of seven days.
+	Days bool
+	// Sent is the requests the job sent so far, further pages included.
+	Sent    int
+	Through time.Time
+}
+
 // StoppedError says that a backfill stopped before its end, and where to go on: the
-// command line that ran it knows its flags, and says how (see backfill_cmd.go).
+// command line that ran it knows its flags, and says how (see Command).
 type StoppedError struct {
 	// Restart are the jobs still to do, each from its first unfinished day.
 	Restart []Job
@@ -143,7 +187,10 @@ func (e *StoppedError) Unwrap() error { return e.Err }
 // a write failed; no request follows a failed write) it returns a *StoppedError; out
 // holds every day finished so far.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
-	o.Progress = cmp.Or[io.Writer](o.Progress, io.Discard)
+	o.Notes = cmp.Or[io.Writer](o.Notes, io.Discard)
+	if o.Progress == nil {
+		o.Progress = func(Progress) {}
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -172,7 +219,7 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 		if end.After(j.To) {
 			end = j.To
 		}
-		body := r.Body(collector.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
+		body := r.Body(config.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
 		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
 		rep, n, err := fetch(ctx, r, body, start, hist, o)
 		sent += n
@@ -180,8 +227,8 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 			return day, fmt.Errorf("%s to %s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
 		}
 		if rep.Block == client.BlockSummary {
-			fmt.Fprintf(o.Progress, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
-			return summaryJob(ctx, j, out, o)
+			fmt.Fprintf(o.Notes, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
+			return summaryJob(ctx, j, out, o, sent)
 		}
 		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
 			ms, err := hist.Values(day)
@@ -192,19 +239,21 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 				return day, err
 			}
 		}
-		fmt.Fprintf(o.Progress, "%s: %d/%d requests of seven days (%d sent with pages), through %s\n",
-			r.Name, i+1, len(j.Chunks), sent, end.Format(time.DateOnly))
+		o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(j.Chunks), Sent: sent, Through: end})
 	}
 	return day, nil
 }
 
-// summaryJob asks for each day's window on its own: summary groups carry no dates.
-func summaryJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
+// summaryJob asks for each day's window on its own: summary groups carry no dates. sent
+// are the requests that learned the type.
+func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (time.Time, error) {
 	r := j.Report
 	loc := cmp.Or(r.Resolved.Location, time.UTC)
 	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
 		hist := collector.NewHistory(r)
-		if _, _, err := fetch(ctx, r, r.Body(collector.EndOfDay(day, loc)), day, hist, o); err != nil {
+		_, requests, err := fetch(ctx, r, r.Body(config.EndOfDay(day, loc)), day, hist, o)
+		sent += requests
+		if err != nil {
 			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)
 		}
 		ms, err := hist.Values(day)
@@ -214,7 +263,7 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, 
 		if err != nil {
 			return day, err
 		}
-		fmt.Fprintf(o.Progress, "%s: %d/%d days, through %s\n", r.Name, n, j.Days(), day.Format(time.DateOnly))
+		o.Progress(Progress{Report: r.Name, Done: n, Total: j.Days(), Days: true, Sent: sent, Through: day})
 	}
 	return j.To.AddDate(0, 0, 1), nil
 }
@@ -223,7 +272,7 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, 
 // back (at most maxQuotaWaits times) before asking for the failed page again; it returns
 // the last page's report and the requests sent.
 func fetch(ctx context.Context, r config.Report, body map[string]any, start time.Time, hist *collector.History, o Options) (*client.Report, int, error) {
-	creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}
+	creds := credentials(r)
 	waits := 0
 	retry := func(ctx context.Context, err error) bool {
 		code := client.Code(err)
@@ -232,7 +281,7 @@ func fetch(ctx context.Context, r config.Report, body map[string]any, start time
 		}
 		waits++
 		wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
-		fmt.Fprintf(o.Progress, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
+		fmt.Fprintf(o.Notes, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
 			r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
 		return o.Sleep(ctx, wait) == nil
 	}
@@ -241,4 +290,9 @@ func fetch(ctx context.Context, r config.Report, body map[string]any, start time
 		return nil, sent, ctx.Err()
 	}
 	return rep, sent, err
+}
+
+// credentials are the report's API credentials, the key of its quota.
+func credentials(r config.Report) client.Credentials {
+	return client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
@@ -109,26 +108,67 @@ func TestBackfillPlanErrors(t *testing.T) {
 	}
 }
 
-func TestBackfillDuration(t *testing.T) {
-	for n, want := range map[int]string{0: "no time", 1: "about 1s", 30: "about 30s", 31: "about 1h (the quota allows 30 requests an hour)", 61: "about 2h (the quota allows 30 requests an hour)"} {
-		if got := Duration(n, 30); got != want {
-			t.Errorf("Duration(%d) = %q, want %q", n, got, want)
+// TestBackfillPacedTime: n requests of a credential take n seconds within its hourly
+// budget, and an hour more for each further budget's worth; credentials run one after
+// another.
+func TestBackfillPacedTime(t *testing.T) {
+	job := func(token string, chunks int) Job {
+		j := Job{Chunks: make([]time.Time, chunks)}
+		j.Report.Resolved.APIToken = token
+		return j
+	}
+	for _, tc := range []struct {
+		jobs    []Job
+		perHour int
+		want    string
+	}{
+		{nil, 30, "no time"},
+		{[]Job{job("a", 1)}, 30, "about 1s"},
+		{[]Job{job("a", 17), job("a", 13)}, 30, "about 30s"},
+		{[]Job{job("a", 17), job("a", 14)}, 30, "about 1h"}, // the 31st waits for the window
+		{[]Job{job("a", 30)}, 27, "about 1h"},
+		{[]Job{job("a", 61)}, 30, "about 2h"},
+		{[]Job{job("a", 20), job("b", 20)}, 27, "about 40s"}, // two budgets
+		{[]Job{job("a", 100), job("b", 100)}, 27, "about 6h"},
+	} {
+		if got := aboutTime(pacedTime(tc.jobs, tc.perHour)); got != tc.want {
+			t.Errorf("%d jobs at %d an hour: %q, want %q", len(tc.jobs), tc.perHour, got, tc.want)
 		}
 	}
 }
 
+// TestBackfillPrintPlan: the plan gives the requests per report, and how long they take
+// on a Free plan nothing else spends and paced as the client paces them: within
+// hourly_quota, else within nine tenths of the Free plan's 30.
 func TestBackfillPrintPlan(t *testing.T) {
 	cfg := testConfig(t, "http://127.0.0.1:1", "this_week")
 	jobs, err := Plan(cfg.Reports, date("2026-08-03"), date("2026-11-29"), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	PrintPlan(&b, jobs)
-	for _, want := range []string{`report "team" (period this_week, timezone Europe/Berlin): 2026-08-03 to 2026-11-29, 119 days`,
-		"17 requests, one per 7 days", "summary report: 120 requests, one per day", "at least 17 requests if no report is a summary: about 17s on a Free plan"} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("plan lacks %q:\n%s", want, b.String())
+	long, err := Plan(cfg.Reports, date("2024-06-03"), date("2026-11-29"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		jobs  []Job
+		quota int
+		want  []string
+	}{
+		{jobs, 0, []string{`report "team" (period this_week, timezone Europe/Berlin): 2026-08-03 to 2026-11-29, 119 days`,
+			"17 requests, one per 7 days", "summary report: 120 requests, one per day", "at least 17 requests if no report is a summary: about 17s on a Free plan",
+			"paced as the client paces it with hourly_quota unset (27 requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan): about 17s"}},
+		// 130 requests: 4 more hours at 30 an hour, 4 at 27, 0 at 240.
+		{long, 0, []string{"at least 130 requests if no report is a summary: about 4h on a Free plan", "(27 requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan): about 4h"}},
+		{long, 240, []string{"at least 130 requests if no report is a summary: about 4h on a Free plan", "paced within hourly_quota (240 requests an hour): about 2m10s"}},
+		{long, 20, []string{"paced within hourly_quota (20 requests an hour): about 6h"}},
+	} {
+		var b bytes.Buffer
+		PrintPlan(&b, tc.jobs, tc.quota)
+		for _, want := range tc.want {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("plan lacks %q:\n%s", want, b.String())
+			}
 		}
 	}
 }
@@ -236,8 +276,8 @@ func TestBackfillRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, b := newOutput(t, nil)
-			var progress bytes.Buffer
-			err = Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep})
+			var last Progress
+			err = Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: func(p Progress) { last = p }, Now: clock.Now, Sleep: clock.Sleep})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,8 +298,8 @@ func TestBackfillRun(t *testing.T) {
 					t.Errorf("%s: tracked %v, want %v (%s..%s)", d.Format(time.DateOnly), got[d.Format(time.DateOnly)], want, first.Format(time.DateOnly), last.Format(time.DateOnly))
 				}
 			}
-			if !strings.Contains(progress.String(), "through 2026-11-15") {
-				t.Errorf("progress:\n%s", progress.String())
+			if last.Done != len(jobs[0].Chunks) || last.Total != len(jobs[0].Chunks) || last.Days || last.Sent != requests || last.Through.Format(time.DateOnly) != "2026-11-15" {
+				t.Errorf("last progress %+v, want every request of seven days, %d sent, through 2026-11-15", last, requests)
 			}
 		})
 	}
@@ -427,26 +467,16 @@ func TestBackfillRunWaitsForQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var progress bytes.Buffer
+	var notes bytes.Buffer
 	out, b := newOutput(t, nil)
-	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Notes: &notes, Now: clock.Now, Sleep: clock.Sleep}); err != nil {
 		t.Fatal(err)
 	}
 	if days := parseDays(t, out, b); len(days) != jobs[0].Days() {
 		t.Errorf("%d days written, want %d", len(days), jobs[0].Days())
 	}
-	if !strings.Contains(progress.String(), "Toggl says 402") || clock.Now().Sub(now) < 2*time.Hour {
-		t.Errorf("no wait for the quota (clock moved %s):\n%s", clock.Now().Sub(now), progress.String())
-	}
-}
-
-// TestOutputTimestamps: samples are stamped at the last second of the day in the
-// report's timezone, also across a change of summer time.
-func TestBackfillOutputTimestamps(t *testing.T) {
-	for day, want := range map[string]string{"2026-10-24": "2026-10-24T23:59:59+02:00", "2026-10-25": "2026-10-25T23:59:59+01:00"} {
-		if got := collector.EndOfDay(date(day), berlin).Format(time.RFC3339); got != want {
-			t.Errorf("EndOfDay(%s) = %s, want %s", day, got, want)
-		}
+	if !strings.Contains(notes.String(), "Toggl says 402") || clock.Now().Sub(now) < 2*time.Hour {
+		t.Errorf("no wait for the quota (clock moved %s):\n%s", clock.Now().Sub(now), notes.String())
 	}
 }
 
@@ -512,8 +542,9 @@ func TestBackfillRunSummary(t *testing.T) {
 	}
 	c := client.New(client.Options{BaseURL: hs.URL, RequestsPerSecond: 1000})
 	out, b := newOutput(t, nil)
-	var progress bytes.Buffer
-	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Progress: &progress}); err != nil {
+	var notes bytes.Buffer
+	var steps []Progress
+	if err := Run(context.Background(), jobs, out, Options{Fetcher: c, Notes: &notes, Progress: func(p Progress) { steps = append(steps, p) }}); err != nil {
 		t.Fatal(err)
 	}
 	if n := fake.Count(token); n != 1+3 {
@@ -521,7 +552,10 @@ func TestBackfillRunSummary(t *testing.T) {
 	}
 	out.Close()
 	if days := parse(t, b.String())[`toggl_report_tracked_seconds{report="clients"}`]; len(days) != 3 {
-		t.Errorf("%d days written, want 3:\n%s", len(days), progress.String())
+		t.Errorf("%d days written, want 3:\n%s", len(days), notes.String())
+	}
+	if len(steps) != 3 || !steps[2].Days || steps[2].Done != 3 || steps[2].Total != 3 || steps[2].Sent != 4 || !strings.Contains(notes.String(), "one request per day, 3 days") {
+		t.Errorf("progress %+v, notes %q: want 3 days, 4 requests sent, and a note of the summary", steps, notes.String())
 	}
 	var dates []string
 	for _, r := range fake.Requests()[1:] {

@@ -118,7 +118,7 @@ func (h *History) endPage(rep *client.Report, resp *client.Response) (int64, boo
 // requests sent. The request's rows must add up to its totals: missing rows would make
 // wrong history.
 func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, start time.Time, retry func(context.Context, error) bool) (*client.Report, int, error) {
-	h.start = DayStart(start, h.loc)
+	h.start = config.DayStart(start, h.loc)
 	h.pending = h.pending[:0]
 	h.page = newAggregator(h.cfg) // each request pages on its own
 	w := walker{f: f, timeout: time.Duration(cmp.Or(h.cfg.Timeout, config.DefaultTimeout)), maxPages: maxPages(h.cfg), retry: retry}.walk(ctx, req, h)
@@ -141,40 +141,10 @@ func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, star
 	return rep, w.sent, nil
 }
 
-// EndOfDay is the last second of day in loc: when the backfilled values of day are
-// timestamped, and the clock at which the server would have served them.
-func EndOfDay(day time.Time, loc *time.Location) time.Time {
-	return DayStart(day, loc).AddDate(0, 0, 1).Add(-time.Second)
-}
-
-// DayStart is midnight of t's date in loc (t's date read in t's own location).
-func DayStart(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, loc)
-}
-
-// Window is the days whose rows make the values of day: the report's period evaluated
-// at the end of day, cut at day (the server could not see later entries). Both are
-// midnights in the report's timezone, last inclusive; ok is false when the report has
-// no period.
-func Window(cfg config.Report, day time.Time) (first, last time.Time, ok bool) {
-	r := cfg.Resolved
-	if r.Period.IsZero() {
-		return time.Time{}, time.Time{}, false
-	}
-	loc := cmp.Or(r.Location, time.UTC)
-	first, last = r.Period.Window(EndOfDay(day, loc), loc, r.WeekStart)
-	first, last = DayStart(first.In(loc), loc), DayStart(last.In(loc), loc)
-	if d := DayStart(day, loc); last.After(d) {
-		last = d
-	}
-	return first, last, true
-}
-
 // Values returns the value metrics (totals, breakdowns, estimates; no health, fetch or
 // running-entry metrics) the server would have served for the report at the end of day,
 // computed from the rows kept so far, timestamped at the end of day. The caller must
-// have read every day of the day's window (see Window).
+// have read every day of the day's window (see config.Resolved.WindowAtEndOf).
 func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 	if h.rep == nil {
 		return nil, fmt.Errorf("no response read")
@@ -186,7 +156,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 	if h.rep.Block == client.BlockSummary {
 		snap = h.page.finish(h.rep)
 	} else {
-		first, last, ok := Window(h.cfg, day)
+		first, last, ok := h.cfg.Resolved.WindowAtEndOf(day)
 		if !ok {
 			return nil, fmt.Errorf("the report has no period: its values do not change from day to day")
 		}
@@ -196,7 +166,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 		snap = h.window(first, last.AddDate(0, 0, 1))
 	}
 	snap.series = slices.DeleteFunc(snap.series, func(s series) bool { return s.family == runningFamily || s.family == runningStartFamily })
-	at := EndOfDay(day, h.loc)
+	at := config.EndOfDay(day, h.loc)
 	ms, err := seriesMetrics(h.cfg.Name, snap)
 	if err != nil {
 		return nil, fmt.Errorf("%s: the values cannot be written: %w", day.Format(time.DateOnly), err)
@@ -236,7 +206,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 					sec := max(te.Seconds, 0)
 					r.Seconds += sec
 					if sec > 0 {
-						dates[DayStart(te.Start.In(h.loc), h.loc)] = true
+						dates[config.DayStart(te.Start.In(h.loc), h.loc)] = true
 					}
 				}
 			}

@@ -113,9 +113,9 @@ func TestBackfillEqualsLive(t *testing.T) {
 			// Backfill: every day the windows need, seven days a request, with its pages.
 			h.now = func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, loc) }
 			hist := NewHistory(rc)
-			first, _, _ := Window(rc, from)
+			first, _, _ := rc.Resolved.WindowAtEndOf(from)
 			chunks := 0
-			for s := first; !s.After(DayStart(to, loc)); s = s.AddDate(0, 0, 7) {
+			for s := first; !s.After(config.DayStart(to, loc)); s = s.AddDate(0, 0, 7) {
 				chunks++
 				body := map[string]any{"start_date": s.Format(time.DateOnly), "end_date": s.AddDate(0, 0, 6).Format(time.DateOnly)}
 				if _, _, err := hist.Fetch(context.Background(), h.fetcher, client.Request{Token: rc.Resolved.Token, Body: body}, s, nil); err != nil {
@@ -132,7 +132,7 @@ func TestBackfillEqualsLive(t *testing.T) {
 			e := New(Options{Now: func() time.Time { return clock }})
 			e.Apply(cfg, h.fetcher)
 			for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-				clock = EndOfDay(d, loc)
+				clock = config.EndOfDay(d, loc)
 				c, err := e.Collector(context.Background(), "team")
 				if err != nil {
 					t.Fatal(err)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -132,6 +133,35 @@ func (r *Report) Closed(now time.Time) bool {
 	y, m, d := now.In(loc).Date()
 	ly, lm, ld := last.Date()
 	return startOfDay(ly, lm, ld+2, loc).Compare(startOfDay(y, m, d, loc)) <= 0
+}
+
+// DayStart is the first instant of t's date (read in t's own location) in loc.
+func DayStart(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.Date()
+	return startOfDay(y, m, d, loc)
+}
+
+// EndOfDay is the last second of day's date in loc: when the backfilled values of day
+// are timestamped, and the clock at which the server would have served them.
+func EndOfDay(day time.Time, loc *time.Location) time.Time {
+	y, m, d := day.Date()
+	return startOfDay(y, m, d+1, loc).Add(-time.Second)
+}
+
+// WindowAtEndOf is the days whose rows make the values the server served at the end of
+// day: the period evaluated then, cut at day (the server could not see later entries).
+// Both are the starts of days in the report's timezone, last inclusive; ok is false when
+// the report has no period.
+func (r *Resolved) WindowAtEndOf(day time.Time) (first, last time.Time, ok bool) {
+	if r.Period.IsZero() {
+		return time.Time{}, time.Time{}, false
+	}
+	loc := cmp.Or(r.Location, time.UTC)
+	first, last = r.Period.Window(EndOfDay(day, loc), loc, r.WeekStart)
+	if d := DayStart(day, loc); last.After(d) {
+		last = d
+	}
+	return first, last, true
 }
 
 // startOfDay returns the first instant of the civil date y-m-d in loc

@@ -374,3 +374,48 @@ func TestClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestDayCalendar: the days of backfill. A day starts at its first instant and ends at
+// its last second in the zone, also across a change of summer time and where midnight
+// is skipped (Sao Paulo, 2018-11-04 began at 01:00); the values of a day are those of
+// the period at its end, cut at the day.
+func TestDayCalendar(t *testing.T) {
+	berlin, sp := mustLocation(t, "Europe/Berlin"), mustLocation(t, "America/Sao_Paulo")
+	date := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	for _, tc := range []struct {
+		day        string
+		loc        *time.Location
+		start, end string
+	}{
+		{"2026-10-24", berlin, "2026-10-24T00:00:00+02:00", "2026-10-24T23:59:59+02:00"},
+		{"2026-10-25", berlin, "2026-10-25T00:00:00+02:00", "2026-10-25T23:59:59+01:00"},
+		{"2018-11-03", sp, "2018-11-03T00:00:00-03:00", "2018-11-03T23:59:59-03:00"},
+		{"2018-11-04", sp, "2018-11-04T01:00:00-02:00", "2018-11-04T23:59:59-02:00"},
+	} {
+		if got := DayStart(date(tc.day), tc.loc).Format(time.RFC3339); got != tc.start {
+			t.Errorf("DayStart(%s) = %s, want %s", tc.day, got, tc.start)
+		}
+		if got := EndOfDay(date(tc.day), tc.loc).Format(time.RFC3339); got != tc.end {
+			t.Errorf("EndOfDay(%s) = %s, want %s", tc.day, got, tc.end)
+		}
+	}
+	for _, tc := range []struct{ period, day, first, last string }{
+		{"this_week", "2026-10-21", "2026-10-19", "2026-10-21"},   // a Wednesday: from its Monday, cut at the day
+		{"last_month", "2026-11-03", "2026-10-01", "2026-10-31"},  // closed: the whole of October
+		{"last_7_days", "2026-10-26", "2026-10-20", "2026-10-26"}, // six days before
+		{"yesterday", "2026-11-30", "2026-11-29", "2026-11-29"},
+	} {
+		p, err := ParsePeriod(tc.period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Resolved{Period: p, Location: berlin, WeekStart: time.Monday}
+		first, last, ok := r.WindowAtEndOf(date(tc.day))
+		if !ok || first.Format(time.DateOnly) != tc.first || last.Format(time.DateOnly) != tc.last || first.Location() != berlin {
+			t.Errorf("%s at the end of %s: %s to %s (%v), want %s to %s in Berlin", tc.period, tc.day, first, last, ok, tc.first, tc.last)
+		}
+	}
+	if _, _, ok := (&Resolved{}).WindowAtEndOf(date("2026-10-21")); ok {
+		t.Error("a report without a period has a window")
+	}
+}

@@ -1,7 +1,7 @@
-package main
-
-// The HTTP side of the process: routes, the bounds on what a client can hold, the
-// landing page, and a stop that lets scrapes in flight finish.
+// Package server is the exporter's HTTP side: its routes and landing page, the
+// bounds on what a client can hold (time, headers, connections, requests in flight), and
+// a stop that lets scrapes in flight finish.
+package server
 
 import (
 	"cmp"
@@ -38,17 +38,17 @@ const (
 	// X-Prometheus-Scrape-Timeout-Seconds says: Prometheus' timeouts are seconds to a
 	// minute, and a client must not hold a slot of --web.max-requests for an hour.
 	maxScrapeTimeout = 2 * time.Minute
-	// shutdownGrace is how long scrapes in flight may take to finish after SIGTERM:
+	// ShutdownGrace is how long scrapes in flight may take to finish after SIGTERM:
 	// Prometheus' default scrape timeout, and well inside Kubernetes' 30 s before SIGKILL.
-	shutdownGrace = 10 * time.Second
+	ShutdownGrace = 10 * time.Second
 	// maxHeaderBytes bounds a request's headers: a scrape's are a few hundred bytes, and
 	// /sd echoes the Host once per report. Go answers 431 beyond (and reads 4 KiB more).
 	maxHeaderBytes = 64 << 10
 )
 
-// newServer returns the HTTP server with every wait bounded and Go's own errors (accept,
+// New returns the HTTP server with every wait bounded and Go's own errors (accept,
 // TLS handshakes) logged through the project's logger.
-func newServer(h http.Handler, errorLog *stdlog.Logger) *http.Server {
+func New(h http.Handler, errorLog *stdlog.Logger) *http.Server {
 	return &http.Server{
 		Handler: h,
 		// A GET's headers are a few hundred bytes: a client slower than this is a slow loris.
@@ -77,9 +77,9 @@ type connLimit struct {
 	idle map[net.Conn]time.Time // since when
 }
 
-// limitConnections returns the ConnState hook that bounds the server to n connections;
+// LimitConnections returns the ConnState hook that bounds the server to n connections;
 // nil (no limit) for n <= 0.
-func limitConnections(n int) func(net.Conn, http.ConnState) {
+func LimitConnections(n int) func(net.Conn, http.ConnState) {
 	if n <= 0 {
 		return nil
 	}
@@ -118,10 +118,10 @@ func (l *connLimit) track(c net.Conn, s http.ConnState) {
 	}
 }
 
-// serve runs listen (which serves srv) until a signal arrives on stop, then gives the
+// Serve runs listen (which serves srv) until a signal arrives on stop, then gives the
 // requests in flight up to grace to finish; a second signal or the end of grace closes
 // them at once.
-func serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace time.Duration, logger log.Logger) error {
+func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace time.Duration, logger log.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- listen() }()
 	var sig os.Signal
@@ -155,9 +155,9 @@ func serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 // ownPaths are the paths the exporter serves besides the telemetry path.
 var ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
 
-// checkWebFlags tells what is wrong with --web.telemetry-path p, --web.max-requests or
+// CheckFlags tells what is wrong with --web.telemetry-path p, --web.max-requests or
 // --web.max-connections.
-func checkWebFlags(p string, maxRequests, maxConnections int) error {
+func CheckFlags(p string, maxRequests, maxConnections int) error {
 	if maxRequests < 0 {
 		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
 	}
@@ -197,37 +197,38 @@ func limitInFlight(n int) func(http.Handler) http.Handler {
 	}
 }
 
-// site is what the HTTP routes serve.
-type site struct {
-	metricsPath   string
-	timeoutOffset time.Duration
-	maxRequests   int
-	demo          bool
-	demoNote      string               // said after DEMO MODE on the landing page: how the demo differs from a real run
-	registry      *prometheus.Registry // the exporter's own metrics
-	exporter      *collector.Exporter
-	config        func() *config.Config // what is served: nil before it is loaded
-	reload        func() error
-	logger        log.Logger
+// Site is what the HTTP routes serve.
+type Site struct {
+	Name          string // the program's, the landing page's title
+	MetricsPath   string
+	TimeoutOffset time.Duration
+	MaxRequests   int
+	Demo          bool
+	DemoNote      string               // said after DEMO MODE on the landing page: how the demo differs from a real run
+	Registry      *prometheus.Registry // the exporter's own metrics
+	Exporter      *collector.Exporter
+	Config        func() *config.Config // what is served: nil before it is loaded
+	Reload        func() error
+	Logger        log.Logger
 }
 
-// handler routes the exporter's endpoints. The method patterns make the mux answer 405
+// Handler routes the exporter's endpoints. The method patterns make the mux answer 405
 // with an Allow header to any other method: a DELETE /probe must not fetch. /metrics,
 // /probe and /sd share one bound on requests in flight: they start fetches or hold
 // answers as large as the reports are many.
-func (s site) handler() http.Handler {
+func (s Site) Handler() http.Handler {
 	opts := collector.HandlerOpts{
-		TimeoutOffset: s.timeoutOffset,
+		TimeoutOffset: s.TimeoutOffset,
 		MaxTimeout:    maxScrapeTimeout,
-		ErrorLog:      stdLogger{s.logger},
+		ErrorLog:      stdLogger{s.Logger},
 	}
-	limit := limitInFlight(s.maxRequests)
+	limit := limitInFlight(s.MaxRequests)
 	mux := http.NewServeMux()
-	mux.Handle("GET "+s.metricsPath, promhttp.InstrumentMetricHandler(s.registry, limit(s.exporter.MetricsHandler(s.registry, opts))))
-	mux.Handle("GET /probe", limit(s.exporter.ProbeHandler(opts)))
-	mux.Handle("GET /sd", limit(hostPortOnly(s.exporter.SDHandler())))
+	mux.Handle("GET "+s.MetricsPath, promhttp.InstrumentMetricHandler(s.Registry, limit(s.Exporter.MetricsHandler(s.Registry, opts))))
+	mux.Handle("GET /probe", limit(s.Exporter.ProbeHandler(opts)))
+	mux.Handle("GET /sd", limit(hostPortOnly(s.Exporter.SDHandler())))
 	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.config().Redacted()
+		out, err := s.Config().Redacted()
 		if err != nil {
 			http.Error(w, "cannot render the configuration: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -239,14 +240,14 @@ func (s site) handler() http.Handler {
 		io.WriteString(w, "Healthy.\n")
 	})
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, r *http.Request) {
-		if s.config() == nil {
+		if s.Config() == nil {
 			http.Error(w, "Not ready: no configuration loaded.", http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "Ready.\n")
 	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.reload(); err != nil {
+		if err := s.Reload(); err != nil {
 			http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -281,16 +282,16 @@ func (l stdLogger) Println(v ...any) {
 
 // landingPage renders the exporter-toolkit landing page with the reports and their last
 // status; it is rendered per request because the status changes.
-func (s site) landingPage() http.Handler {
+func (s Site) landingPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var extra strings.Builder
 		description := "Prometheus exporter for Toggl Track saved reports"
-		if s.demo {
+		if s.Demo {
 			description += " (DEMO MODE)"
-			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.demoNote) + `</p>`)
+			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.DemoNote) + `</p>`)
 		}
 		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>")
-		for _, st := range s.exporter.Status() {
+		for _, st := range s.Exporter.Status() {
 			status := "not fetched yet"
 			switch {
 			case st.Waiting && !st.Fetched:
@@ -342,11 +343,11 @@ func (s site) landingPage() http.Handler {
 		}
 		extra.WriteString("</table>")
 		page, err := web.NewLandingPage(web.LandingConfig{
-			Name:        program,
+			Name:        s.Name,
 			Description: description,
 			Version:     version.Info(),
 			Links: []web.LandingLinks{
-				{Address: s.metricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
+				{Address: s.MetricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
 				{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
 				{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
 				{Address: "/-/healthy", Text: "Health"},
@@ -357,7 +358,7 @@ func (s site) landingPage() http.Handler {
 			Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
 		})
 		if err != nil {
-			level.Error(s.logger).Log("msg", "cannot render the landing page", "err", err)
+			level.Error(s.Logger).Log("msg", "cannot render the landing page", "err", err)
 			http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
 			return
 		}

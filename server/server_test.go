@@ -1,4 +1,4 @@
-package main
+package server
 
 // In-process tests of the HTTP server's bounds, its stop and its logs, with timeouts
 // shortened by shortTimeouts.
@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
@@ -33,7 +32,7 @@ import (
 // TestTimeoutsAreSet: every phase of a connection is bounded, and a scrape of the
 // longest allowed timeout can still write its answer.
 func TestTimeoutsAreSet(t *testing.T) {
-	srv := newServer(http.NotFoundHandler(), nil)
+	srv := New(http.NotFoundHandler(), nil)
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 {
 		t.Errorf("unbounded: read header %s, read %s, write %s, idle %s", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
 	}
@@ -49,7 +48,7 @@ func testServer(t *testing.T, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := shortTimeouts(newServer(h, nil))
+	srv := shortTimeouts(New(h, nil))
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
@@ -157,89 +156,15 @@ func TestLimitInFlight(t *testing.T) {
 	wg.Wait()
 }
 
-// TestServerErrorsGoThroughTheLogger: Go's own server errors (here a TLS handshake
-// with a client that speaks plain HTTP) are logged in the project's format.
-func TestServerErrorsGoThroughTheLogger(t *testing.T) {
-	var buf testkit.SyncBuffer
-	logger, _, httpLog := newLoggers(&buf, "logfmt", "info")
-	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-	ts.Config = shortTimeouts(newServer(http.NotFoundHandler(), httpLog))
-	ts.StartTLS()
-	defer ts.Close()
-	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	io.ReadAll(conn)
-	conn.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(buf.String(), "TLS handshake error") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	level.Info(logger).Log("msg", "for comparison")
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], `msg="http: TLS handshake error from 127.0.0.1:`) {
-		t.Fatalf("want the handshake error, then the comparison line:\n%s", buf.String())
-	}
-	if got, want := logKeys(lines[0]), logKeys(lines[1]); strings.Join(got, " ") != strings.Join(want, " ") || !strings.HasPrefix(lines[0], "level=error ts=") {
-		t.Errorf("net/http's line %q has keys %v, the exporter's %v", lines[0], got, want)
-	}
-}
-
-// logKeys returns the keys of a logfmt line in order.
-func logKeys(line string) []string {
-	var keys []string
-	for len(line) > 0 {
-		k, rest, _ := strings.Cut(line, "=")
-		keys = append(keys, k)
-		if strings.HasPrefix(rest, `"`) { // a quoted value: up to the unescaped quote
-			i := 1
-			for i < len(rest) && rest[i] != '"' {
-				if rest[i] == '\\' {
-					i++
-				}
-				i++
-			}
-			rest = rest[min(i+1, len(rest)):]
-		}
-		_, line, _ = strings.Cut(rest, " ")
-	}
-	return keys
-}
-
-// TestLogKeyOrder: the exporter's lines and the toolkit's (slog through slog-gokit)
-// have the same keys in the same order.
-func TestLogKeyOrder(t *testing.T) {
-	var buf testkit.SyncBuffer
-	logger, toolkit, _ := newLoggers(&buf, "logfmt", "info")
-	level.Info(logger).Log("msg", "exporter line", "address", "x")
-	toolkit.Info("toolkit line", "address", "x")
-	toolkit.Debug("filtered out")
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want 2 lines:\n%s", buf.String())
-	}
-	want := "level ts caller msg address"
-	for _, l := range lines {
-		if got := strings.Join(logKeys(l), " "); got != want {
-			t.Errorf("keys %q, want %q: %s", got, want, l)
-		}
-	}
-	if !strings.Contains(lines[1], "caller=server_test.go:") {
-		t.Errorf("the toolkit's line does not name its caller: %s", lines[1])
-	}
-}
-
 // TestServeStops: after a signal, serve waits for the request in flight up to the grace
 // period, or until a second signal, then cuts it and returns.
 func TestServeStops(t *testing.T) {
 	for _, second := range []bool{false, true} {
 		var buf testkit.SyncBuffer
-		logger, _, _ := newLoggers(&buf, "logfmt", "info")
+		logger := log.NewLogfmtLogger(&buf)
 		entered, release := make(chan struct{}), make(chan struct{})
 		defer close(release)
-		srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(entered)
 			<-release
 		}), nil)
@@ -253,7 +178,7 @@ func TestServeStops(t *testing.T) {
 			grace = time.Hour
 		}
 		returned := make(chan error, 1)
-		go func() { returned <- serve(srv, func() error { return srv.Serve(ln) }, stop, grace, logger) }()
+		go func() { returned <- Serve(srv, func() error { return srv.Serve(ln) }, stop, grace, logger) }()
 		go http.Get("http://" + ln.Addr().String() + "/")
 		<-entered
 		stop <- syscall.SIGTERM
@@ -304,9 +229,9 @@ func sdSite(t *testing.T, n, maxRequests int, release <-chan struct{}) http.Hand
 		}
 		return nil, nil, &client.Error{Code: client.CodeTimeout, Message: "held"}
 	}))
-	s := site{metricsPath: "/metrics", maxRequests: maxRequests, registry: prometheus.NewRegistry(), exporter: e,
-		config: func() *config.Config { return cfg }, logger: log.NewNopLogger()}
-	return s.handler()
+	s := Site{MetricsPath: "/metrics", MaxRequests: maxRequests, Registry: prometheus.NewRegistry(), Exporter: e,
+		Config: func() *config.Config { return cfg }, Logger: log.NewNopLogger()}
+	return s.Handler()
 }
 
 type fetchFunc func(context.Context, client.Request, client.Sink) (*client.Report, *client.Response, error)
@@ -414,7 +339,7 @@ func TestSDUnderMaxRequests(t *testing.T) {
 // room for a new one (the longest idle is closed, so a scrape always gets in), and a
 // fourth connection while three requests are in flight is closed at once, unanswered.
 func TestConnectionLimit(t *testing.T) {
-	if limitConnections(0) != nil {
+	if LimitConnections(0) != nil {
 		t.Error("0 must be no limit")
 	}
 	const n = 3
@@ -423,14 +348,14 @@ func TestConnectionLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/hold" {
 			entered <- struct{}{}
 			<-release
 		}
 		io.WriteString(w, "ok")
 	}), nil)
-	srv.ConnState = limitConnections(n)
+	srv.ConnState = LimitConnections(n)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	addr := ln.Addr().String()

@@ -1,0 +1,239 @@
+package backfill
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/toggl-exporter/toggl_exporter/config"
+)
+
+// Command is `toggl_exporter backfill` as its flags ask for it.
+type Command struct {
+	// ConfigFile and Demo are repeated in the command lines that go on after a stop; an
+	// empty ConfigFile is left out (the demo's own reports).
+	ConfigFile string
+	Demo       bool
+	Reports    []string // --report: default every report
+	From, To   string   // YYYY-MM-DD; To "" is yesterday
+	Output     string   // "" is stdout
+	DryRun     bool
+	Labels     map[string]string
+}
+
+// Run backfills cfg's reports through f and returns the exit code. Plan, progress and
+// errors go to stderr: progress as plain lines, or on a terminal one line redrawn with a
+// bar. ctx ending stops the run as an interrupt: the finished days stay, and it says how
+// to go on.
+func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout, stderr io.Writer, now time.Time) int {
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "backfill: "+format+"\n", args...)
+		return 1
+	}
+	from, err := time.Parse(time.DateOnly, c.From)
+	if err != nil {
+		return fail("--from %q: want YYYY-MM-DD", c.From)
+	}
+	var to time.Time
+	if c.To != "" {
+		if to, err = time.Parse(time.DateOnly, c.To); err != nil {
+			return fail("--to %q: want YYYY-MM-DD", c.To)
+		}
+	}
+	reports := cfg.Reports
+	if len(c.Reports) > 0 {
+		reports = nil
+		for _, name := range c.Reports {
+			i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == name })
+			if i < 0 {
+				return fail("--report %q: no such report in %s (have %s)", name, cmp.Or(c.ConfigFile, "the demo"), reportNames(cfg.Reports))
+			}
+			if !slices.ContainsFunc(reports, func(x config.Report) bool { return x.Name == name }) {
+				reports = append(reports, cfg.Reports[i])
+			}
+		}
+	}
+	if _, err := NewOutput(io.Discard, c.Labels); err != nil { // checked before the plan, for --dry-run
+		return fail("--label: %v", err)
+	}
+	jobs, err := Plan(reports, from, to, now)
+	if err != nil {
+		return fail("%v", err)
+	}
+	PrintPlan(stderr, jobs, cfg.HourlyQuota)
+	if c.DryRun {
+		fmt.Fprintln(stderr, "dry run: no request sent")
+		return 0
+	}
+
+	w, closeOutput := stdout, func() error { return nil }
+	if c.Output != "" {
+		f, err := os.Create(c.Output)
+		if err != nil {
+			return fail("--output: %v", err)
+		}
+		w, closeOutput = f, f.Close
+	}
+	out, _ := NewOutput(w, c.Labels) // the labels were checked above
+	m := &meter{w: stderr, bar: isTerminal(stderr)}
+	stderr = m // what follows ends an open progress bar's line first
+	runErr := Run(ctx, jobs, out, Options{Fetcher: f, Progress: m.progress, Notes: m})
+	outErr := errors.Join(out.Close(), closeOutput())
+	var stopped *StoppedError
+	if errors.As(runErr, &stopped) && errors.Is(runErr, context.Canceled) {
+		runErr = &StoppedError{Restart: stopped.Restart, Err: errors.New("interrupted")}
+	}
+	if runErr == nil && outErr != nil {
+		return fail("writing the output: %v", outErr)
+	}
+	importHint := fmt.Sprintf("\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR", cmp.Or(c.Output, "FILE"))
+	if runErr != nil {
+		fmt.Fprintf(stderr, "backfill: %v\n", runErr)
+		if outErr == nil && out.Samples() > 0 {
+			fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
+		}
+		if stopped != nil {
+			fmt.Fprintln(stderr, "backfill: to go on, run")
+			for _, cmd := range c.restart(stopped.Restart, out.Samples() > 0) {
+				fmt.Fprintln(stderr, "  "+cmd)
+			}
+		}
+		return 1
+	}
+	fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
+	return 0
+}
+
+// reportNames lists the reports' names, for an error naming the choice.
+func reportNames(reports []config.Report) string {
+	names := make([]string, len(reports))
+	for i, r := range reports {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// restartSuffix is what restart adds to an --output name; a restart of a restart
+// replaces it.
+var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d(-\d+)?$`)
+
+// restart returns the command lines that go on from where a stopped run ended: every flag
+// the run was given, --from the first unfinished day (one line per set of reports that
+// share their days, which are all but the one that stopped midway), and, when the output
+// holds days (written), an --output of their own, so that the finished days are not
+// written over before they are imported.
+func (c *Command) restart(jobs []Job, written bool) []string {
+	type days struct{ from, to string }
+	var order []days
+	reports := map[days][]string{}
+	for _, j := range jobs {
+		d := days{j.From.Format(time.DateOnly), j.To.Format(time.DateOnly)}
+		if reports[d] == nil {
+			order = append(order, d)
+		}
+		reports[d] = append(reports[d], j.Report.Name)
+	}
+	lines := make([]string, 0, len(order))
+	used := map[string]bool{c.Output: true} // never the output that holds the finished days
+	for _, d := range order {
+		args := []string{"toggl_exporter", "backfill"}
+		if c.ConfigFile != "" {
+			args = append(args, "--config.file="+c.ConfigFile)
+		}
+		if c.Demo {
+			args = append(args, "--demo")
+		}
+		for _, r := range reports[d] {
+			args = append(args, "--report="+r)
+		}
+		args = append(args, "--from="+d.from, "--to="+d.to)
+		if c.Output != "" && !written {
+			args = append(args, "--output="+c.Output)
+		} else if c.Output != "" {
+			ext := filepath.Ext(c.Output)
+			stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(c.Output, ext), "") + "-from-" + d.from + "-to-" + d.to
+			name := stem + ext
+			for n := 2; used[name]; n++ {
+				name = stem + "-" + strconv.Itoa(n) + ext
+			}
+			used[name] = true
+			args = append(args, "--output="+name)
+		}
+		for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
+			args = append(args, "--label="+k+"="+c.Labels[k])
+		}
+		for i, a := range args {
+			args[i] = shellQuote(a)
+		}
+		lines = append(lines, strings.Join(args, " "))
+	}
+	return lines
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain characters.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// meter shows a run's progress on w: a line per step, or, on a terminal (bar), one line
+// redrawn in place with a bar. Whatever else is written through it ends an open bar's
+// line first.
+type meter struct {
+	w    io.Writer
+	bar  bool
+	open bool // a bar line is drawn and not ended
+}
+
+// isTerminal says whether w is a terminal, where a bar can be redrawn.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (m *meter) Write(b []byte) (int, error) {
+	if m.open {
+		fmt.Fprint(m.w, "\n")
+		m.open = false
+	}
+	return m.w.Write(b)
+}
+
+func (m *meter) progress(p Progress) {
+	what := fmt.Sprintf("%d/%d requests of seven days (%d sent with pages), through %s", p.Done, p.Total, p.Sent, p.Through.Format(time.DateOnly))
+	if p.Days {
+		what = fmt.Sprintf("%d/%d days, through %s", p.Done, p.Total, p.Through.Format(time.DateOnly))
+	}
+	if !m.bar {
+		fmt.Fprintf(m.w, "%s: %s\n", p.Report, what)
+		return
+	}
+	const width = 30
+	filled := 0
+	if p.Total > 0 {
+		filled = min(width*p.Done/p.Total, width)
+	}
+	fmt.Fprintf(m.w, "\r\033[K%s [%s%s] %s", p.Report, strings.Repeat("#", filled), strings.Repeat(".", width-filled), what)
+	m.open = p.Done < p.Total
+	if !m.open {
+		fmt.Fprint(m.w, "\n")
+	}
+}
