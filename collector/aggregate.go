@@ -69,6 +69,15 @@ type Snapshot struct {
 // Len is the number of value series in the snapshot.
 func (s *Snapshot) Len() int { return len(s.series) }
 
+// value is the value of the first series of f, and whether there is one.
+func (s *Snapshot) value(f *family) (float64, bool) {
+	i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == f })
+	if i < 0 {
+		return 0, false
+	}
+	return s.series[i].value, true
+}
+
 // acc accumulates the figures of one entity of one breakdown. In project_users, id is
 // the project and sub the user.
 //
@@ -113,11 +122,11 @@ func (d dimension) pair(id, sub int64) *acc {
 	return a
 }
 
-// running is a time entry still running: its user, project and start.
+// running is a time entry still running, with its user and project.
 type running struct {
 	user, project         int64
 	userName, projectName string // what the row says, as for the other series
-	start                 time.Time
+	entry                 client.TimeEntry
 }
 
 // Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
@@ -244,7 +253,7 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
 		a.entries++
 		sec += max(te.Seconds, 0)
 		if te.Running {
-			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, projectName: r.ProjectName, start: te.Start})
+			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, projectName: r.ProjectName, entry: te})
 		}
 	}
 	return sec, fresh
@@ -762,19 +771,19 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	s.add(runningFamily, float64(len(a.running)))
 	earliest := map[pair]running{}
 	for _, e := range a.running {
-		if e.start.IsZero() {
+		if e.entry.Start.IsZero() {
 			continue // no start, no timestamp to give
 		}
 		k := pair{e.user, e.project}
-		if prev, ok := earliest[k]; !ok || e.start.Before(prev.start) {
+		if prev, ok := earliest[k]; !ok || e.entry.Start.Before(prev.entry.Start) {
 			earliest[k] = e
 		}
 	}
 	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
-		return cmp.Or(x.start.Compare(y.start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
+		return cmp.Or(x.entry.Start.Compare(y.entry.Start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
 	})
 	for _, e := range list[:min(len(list), a.maxSeries)] {
-		s.add(runningStartFamily, float64(e.start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
+		s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
 			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, e.projectName))
 	}
 }

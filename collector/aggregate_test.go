@@ -27,7 +27,7 @@ func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(trackedFamily.desc, err) // fails the gathering
 	}
-	collectView(ch, "r", &view{state: state{snap: c.s, series: series, lastSuccess: at, lastAttempt: at}})
+	collectState(ch, "r", &state{snap: c.s, series: series, lastSuccess: at, lastAttempt: at})
 }
 
 func i64(v int64) *int64 { return &v }

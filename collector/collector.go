@@ -163,11 +163,11 @@ func (e *Exporter) Status() []Status {
 	out := make([]Status, len(targets))
 	for i, t := range targets {
 		now := e.now()
-		v := t.snapshot(now)
-		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(),
-			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages,
-			PagingHeaders: pagingHeaders(v.headers), Interval: max(v.interval, time.Duration(t.cfg.MinRefreshInterval))}
-		if !v.lastAttempt.IsZero() {
+		v := t.served(now)
+		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
+			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages, PagingHeaders: pagingHeaders(v.headers),
+			Interval: max(v.interval, time.Duration(t.cfg.MinRefreshInterval))}
+		if st.Fetched {
 			st.NextRefresh = v.lastAttempt.Add(st.Interval)
 		}
 		if st.Waiting = now.Before(v.waitUntil); st.Waiting {
@@ -179,14 +179,9 @@ func (e *Exporter) Status() []Status {
 		if s := v.snap; s != nil {
 			st.Series, st.Complete, st.Unknown = s.Len(), s.Complete, s.Unknown
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
-			for _, sr := range s.series {
-				switch sr.family {
-				case trackedFamily:
-					st.Tracked = time.Duration(sr.value) * time.Second
-				case billableFamily:
-					st.Billable, st.HasBillable = time.Duration(sr.value)*time.Second, true
-				}
-			}
+			tracked, _ := s.value(trackedFamily)
+			billable, hasBillable := s.value(billableFamily)
+			st.Tracked, st.Billable, st.HasBillable = time.Duration(tracked)*time.Second, time.Duration(billable)*time.Second, hasBillable
 		}
 		out[i] = st
 	}
@@ -244,37 +239,29 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	all := slices.Clone(c.e.targets)
 	c.e.mu.RUnlock()
 	c.e.replan(all) // the reports of a credential share its budget, scraped or not
-	views := make([]view, len(c.targets))
+	states := make([]state, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
-		wg.Go(func() { views[i] = t.scrape(c.ctx, c.e) })
+		wg.Go(func() { states[i] = t.scrape(c.ctx, c.e) })
 	}
 	wg.Wait()
 	for i, t := range c.targets {
-		collectView(ch, t.name, &views[i])
+		collectState(ch, t.name, &states[i])
 		members, entry := c.e.roster(t)
-		collectRoster(ch, t, &views[i], members, entry)
+		collectRoster(ch, t, &states[i], members, entry)
 	}
 }
 
-// collectView writes the metrics of one report from a view of its state. Its series
-// were checked when they were fetched (see seriesMetrics); a health metric that cannot be
-// built is an invalid metric, which the handlers log and leave out, never a panic.
-func collectView(ch chan<- prometheus.Metric, report string, v *view) {
-	gauge := func(f *family, value float64, labels ...string) {
-		m, err := prometheus.NewConstMetric(f.desc, f.valueType, value, append([]string{report}, labels...)...)
-		if err != nil {
-			m = prometheus.NewInvalidMetric(f.desc, err)
-		}
-		ch <- m
-	}
-	code := v.code
-	if v.timedOut {
-		code = "timeout"
-	}
-	gauge(upFamily, boolValue(code == "" && !v.lastAttempt.IsZero()))
+// up says whether the latest fetch attempt succeeded.
+func (s *state) up() bool { return s.code == "" && !s.lastAttempt.IsZero() }
+
+// collectState writes the metrics of one report from the state a scrape serves. Its
+// series were checked when they were fetched (see seriesMetrics).
+func collectState(ch chan<- prometheus.Metric, report string, v *state) {
+	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(report, value, labels...) }
+	gauge(upFamily, boolValue(v.up()))
 	// Order is the registry's business: it sorts the series of each family.
-	codes := map[string]bool{code: true}
+	codes := map[string]bool{v.code: true}
 	for _, k := range errorCodes {
 		codes[k] = true
 	}
@@ -284,7 +271,7 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	}
 	delete(codes, "")
 	for k := range codes {
-		gauge(errorFamily, boolValue(k == code), k)
+		gauge(errorFamily, boolValue(k == v.code), k)
 	}
 	gauge(fetchesFamily, v.fetches)
 	if v.hasDuration {
@@ -333,11 +320,7 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {
-		m, err := prometheus.NewConstMetric(sr.family.desc, sr.family.valueType, sr.value, append([]string{report}, sr.labels...)...)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = m
+		out[i] = sr.family.metric(report, sr.value, sr.labels...)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {

@@ -63,14 +63,12 @@ func (e *Exporter) roster(t *target) ([]Member, *config.Members) {
 // report's fetch counts at once and the snapshot stays as fetched: a member who tracked
 // nothing gets 0 in the user breakdowns (when the report has them), and every member
 // their expected time over the report's period (when it is known).
-func collectRoster(ch chan<- prometheus.Metric, t *target, v *view, members []Member, entry *config.Members) {
+func collectRoster(ch chan<- prometheus.Metric, t *target, v *state, members []Member, entry *config.Members) {
 	s := v.snap
 	if s == nil || len(members) == 0 {
 		return
 	}
-	gauge := func(f *family, value float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(f.desc, f.valueType, value, append([]string{t.name}, labels...)...)
-	}
+	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(t.name, value, labels...) }
 	days := weekdays(v.periodStart, v.periodEnd)
 	tracked, billable, fill := userSeries(s, t.cfg.Breakdowns)
 	for _, m := range members {
