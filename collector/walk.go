@@ -33,7 +33,7 @@ type walker struct {
 // outcome is what one walk did, and the values built from its pages (only when the
 // last page arrived).
 type outcome struct {
-	rep   *client.Report   // the last page read; nil when none was
+	rep   *client.Report // the last page read; nil when none was
 	snap  *Snapshot
 	resp  *client.Response // of the latest request that got an answer
 	err   error
