@@ -110,8 +110,6 @@ type pair struct{ id, sub int64 }
 
 type dimension map[pair]*acc
 
-func (d dimension) get(id int64) *acc { return d.pair(id, 0) }
-
 func (d dimension) pair(id, sub int64) *acc {
 	k := pair{id, sub}
 	a := d[k]
@@ -156,16 +154,14 @@ type Aggregator struct {
 	// Paging (see endPage): the rows of the page being read (duplicates included) and
 	// the latest start of their first entries (the cursor when Toggl pages silently);
 	// the id of every time entry counted, on any page, and the cursor the page being
-	// read was asked at; the dictionaries of every page, and the page they last came
-	// from (the first page's are used as they are until a second comes).
-	pageRows  int
-	pageLast  time.Time
-	seen      map[int64]struct{}
-	cursor    time.Time
-	dict      client.Dictionaries
-	dictPages int
-	ended     *client.Report
-	unknown   []string // fields of the pages read that the decoder did not know, sorted
+	// read was asked at; the dictionaries of every page, and the last page they came from.
+	pageRows int
+	pageLast time.Time
+	seen     map[int64]struct{}
+	cursor   time.Time
+	dict     client.Dictionaries
+	ended    *client.Report
+	unknown  []string // fields of the pages read that the decoder did not know, sorted
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means
@@ -208,18 +204,24 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 	p = a.add(Projects, projectID, project, sec)
 	p.client = cmp.Or(p.client, clientName)
 	u = a.add(Users, userID, user, sec)
-	if a.pairs { // as many as projects times users: only when asked for
+	a.addPair(projectID, project, userID, user, sec)
+	return p, u
+}
+
+// addPair adds sec to a project and user of project_users, keeping the first names the
+// rows give; only when asked for, as they are as many as projects times users.
+func (a *Aggregator) addPair(projectID int64, project string, userID int64, user string, sec float64) {
+	if a.pairs {
 		pu := a.dim(ProjectUsers).pair(projectID, userID)
 		pu.tracked += sec
 		pu.name = cmp.Or(pu.name, project)
 		pu.subName = cmp.Or(pu.subName, user)
 	}
-	return p, u
 }
 
 // add adds sec to entity id of breakdown dim, keeping the first name the rows give.
 func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
-	e := a.dim(dim).get(id)
+	e := a.dim(dim).pair(id, 0)
 	e.tracked += sec
 	e.name = cmp.Or(e.name, name)
 	return e
@@ -291,7 +293,7 @@ func (a *Aggregator) addTags(ids []int64, sec float64) {
 	tags := a.dim(Tags)
 	for i, id := range ids {
 		if !slices.Contains(ids[:i], id) {
-			tags.get(id).tracked += sec
+			tags.pair(id, 0).tracked += sec
 		}
 	}
 }
@@ -359,25 +361,13 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 	return next, true
 }
 
-// addDictionaries adds the dictionaries of a page to those of the pages before. The
-// first page's are kept as they are: most reports have one page, and copying is for
-// the second.
+// addDictionaries adds the dictionaries of a page to those of the pages before, once
+// (finish is given the last page again).
 func (a *Aggregator) addDictionaries(rep *client.Report) {
-	if rep == a.ended {
-		return
+	if rep != a.ended {
+		a.ended = rep
+		mergeDictionaries(&a.dict, &rep.Dictionaries)
 	}
-	a.ended = rep
-	a.dictPages++
-	switch a.dictPages {
-	case 1:
-		a.dict = rep.Dictionaries
-		return
-	case 2:
-		first := a.dict
-		a.dict = client.Dictionaries{}
-		mergeDictionaries(&a.dict, &first)
-	}
-	mergeDictionaries(&a.dict, &rep.Dictionaries)
 }
 
 // noteUnknown adds the fields of a page that the decoder did not know to those of the
@@ -413,7 +403,6 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 	if subdim == gdim {
 		subdim = ""
 	}
-	cross := gdim == Projects && subdim == Users || gdim == Users && subdim == Projects
 	for _, g := range a.groups {
 		var sec, bill float64
 		hasRates := false
@@ -452,15 +441,11 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 			if subdim == Tasks && gdim == Projects {
 				e.projectID = g.ID
 			}
-			if cross && a.pairs {
-				project, user, pName, uName := g.ID, sg.ID, name, sg.Title
-				if gdim == Users {
-					project, user, pName, uName = user, project, uName, pName
-				}
-				pu := a.dim(ProjectUsers).pair(project, user)
-				pu.tracked += sec
-				pu.name = cmp.Or(pu.name, pName)
-				pu.subName = cmp.Or(pu.subName, uName)
+			switch {
+			case gdim == Projects && subdim == Users:
+				a.addPair(g.ID, name, sg.ID, sg.Title, sec)
+			case gdim == Users && subdim == Projects:
+				a.addPair(sg.ID, sg.Title, g.ID, name, sec)
 			}
 		}
 	}
@@ -668,85 +653,72 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 		entities = append(entities[:keep], other)
 	}
 	s.add(foldedFamily, float64(folded), name)
-	var amounts []series
+	var amounts []series // of projects, capped as one family
+	dict := &r.Dictionaries
 	for _, e := range entities {
-		amounts = a.addEntity(s, name, e, r, amounts)
+		labels := entityLabels(name, e, dict)
+		s.add(breakdownFamilies[name][0], e.tracked, labels...)
+		if e.hasBillable { // projects and users only
+			s.add(breakdownFamilies[name][1], e.billable, labels...)
+		}
+		if name != Projects || r.HideAmounts {
+			continue
+		}
+		cents := make(map[string]int64, len(e.amounts))
+		for c, v := range e.amounts {
+			cents[currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))] += v // rows may omit it
+		}
+		for c, v := range cents {
+			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], c), float64(v) / 100})
+		}
 	}
 	s.addCapped(amounts, a.maxSeries, otherID, otherName, "", otherName)
 }
 
-// addEntity writes the series of one entity of a breakdown; the amounts of a project
-// are appended to amounts, which the caller caps as one family.
-func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report, amounts []series) []series {
-	dict := &r.Dictionaries
-	id, label := strconv.FormatInt(e.id, 10), ""
+// breakdownFamilies are the tracked and billable families of each breakdown.
+var breakdownFamilies = map[string][2]*family{Projects: {projectTrackedFamily, projectBillableFamily},
+	Users: {userTrackedFamily, userBillableFamily}, Clients: {clientTrackedFamily}, Tags: {tagTrackedFamily},
+	Tasks: {taskTrackedFamily}, ProjectUsers: {projectUserFamily}}
+
+// entityLabels are the labels of one entity of a breakdown: named from the
+// dictionaries, else from what the rows said.
+func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
 	if e.other {
-		id, label = otherID, otherName
+		switch dim {
+		case Projects, Tasks: // no client, no project
+			return []string{otherID, otherName, ""}
+		case ProjectUsers:
+			return []string{otherID, otherName, otherID, otherName}
+		}
+		return []string{otherID, otherName}
 	}
+	id := strconv.FormatInt(e.id, 10)
 	switch dim {
 	case Projects:
 		client := ""
-		if !e.other {
-			label = projectLabel(dict, e.id, e.name)
-		}
-		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 { // the folded entity is id 0
+		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 {
 			client = nameOr(dict.Clients[p.ClientID].Name, e.client)
 		} else if e.id != 0 {
 			client = labelValue(e.client)
 		}
-		s.add(projectTrackedFamily, e.tracked, id, label, client)
-		if e.hasBillable {
-			s.add(projectBillableFamily, e.billable, id, label, client)
-		}
-		if !r.HideAmounts {
-			cents := make(map[string]int64, len(e.amounts))
-			for c, v := range e.amounts {
-				cents[currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))] += v // rows may omit it
-			}
-			for c, v := range cents {
-				amounts = append(amounts, series{projectAmountFamily, []string{id, label, client, c}, float64(v) / 100})
-			}
-		}
+		return []string{id, projectLabel(dict, e.id, e.name), client}
 	case Users:
-		if !e.other {
-			label = userLabel(dict, e.id, e.name)
-		}
-		s.add(userTrackedFamily, e.tracked, id, label)
-		if e.hasBillable {
-			s.add(userBillableFamily, e.billable, id, label)
-		}
+		return []string{id, userLabel(dict, e.id, e.name)}
 	case Clients:
 		switch {
-		case e.other:
 		case e.id == 0 && e.sub == 0:
-			label = noClient
+			return []string{id, noClient}
 		case e.id == 0: // named by rows only; no id known
-			label = labelValue(e.name)
-		default:
-			label = nameOr(dict.Clients[e.id].Name, e.name)
+			return []string{id, labelValue(e.name)}
 		}
-		s.add(clientTrackedFamily, e.tracked, id, label)
+		return []string{id, nameOr(dict.Clients[e.id].Name, e.name)}
 	case Tags:
-		if !e.other {
-			label = nameOr(dict.Tags[e.id].Name, e.name)
-		}
-		s.add(tagTrackedFamily, e.tracked, id, label)
+		return []string{id, nameOr(dict.Tags[e.id].Name, e.name)}
 	case Tasks:
-		projectID := ""
-		if !e.other {
-			t := dict.Tasks[e.id]
-			label = nameOr(t.Name, e.name)
-			projectID = strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)
-		}
-		s.add(taskTrackedFamily, e.tracked, id, label, projectID)
-	case ProjectUsers:
-		if e.other {
-			s.add(projectUserFamily, e.tracked, otherID, otherName, otherID, otherName)
-			break
-		}
-		s.add(projectUserFamily, e.tracked, id, projectLabel(dict, e.id, e.name), strconv.FormatInt(e.sub, 10), userLabel(dict, e.sub, e.subName))
+		t := dict.Tasks[e.id]
+		return []string{id, nameOr(t.Name, e.name), strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)}
 	}
-	return amounts
+	return []string{id, projectLabel(dict, e.id, e.name), strconv.FormatInt(e.sub, 10), userLabel(dict, e.sub, e.subName)}
 }
 
 // projectLabel and userLabel name a project or a user from the dictionaries, else from
@@ -792,30 +764,23 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 // at most MaxSeries of them (the largest).
 func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
 	type est struct {
-		id, seconds, projectID int64
-		name                   string
+		id int64
+		series
 	}
 	var list []est
-	if name == Projects {
-		list = make([]est, 0, len(dict.Projects))
-		for id, p := range dict.Projects {
-			list = append(list, est{id, p.EstimatedSeconds, 0, p.Name})
-		}
-	} else {
-		list = make([]est, 0, len(dict.Tasks))
-		for id, t := range dict.Tasks {
-			list = append(list, est{id, t.EstimatedSeconds, t.ProjectID, t.Name})
+	for id, p := range dict.Projects {
+		if name == Projects && p.EstimatedSeconds > 0 && id != 0 {
+			list = append(list, est{id, series{projectEstFamily, []string{strconv.FormatInt(id, 10), nameOr(p.Name)}, float64(p.EstimatedSeconds)}})
 		}
 	}
-	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id == 0 })
-	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
-	for _, e := range list[:min(len(list), a.maxSeries)] {
-		id := strconv.FormatInt(e.id, 10)
-		if name == Tasks {
-			s.add(taskEstFamily, float64(e.seconds), id, nameOr(e.name), strconv.FormatInt(e.projectID, 10))
-		} else {
-			s.add(projectEstFamily, float64(e.seconds), id, nameOr(e.name))
+	for id, t := range dict.Tasks {
+		if name == Tasks && t.EstimatedSeconds > 0 && id != 0 {
+			list = append(list, est{id, series{taskEstFamily, []string{strconv.FormatInt(id, 10), nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}, float64(t.EstimatedSeconds)}})
 		}
+	}
+	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.value, x.value), cmp.Compare(x.id, y.id)) })
+	for _, e := range list[:min(len(list), a.maxSeries)] {
+		s.series = append(s.series, e.series)
 	}
 }
 
