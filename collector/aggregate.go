@@ -81,11 +81,10 @@ func (s *Snapshot) value(f *family) (float64, bool) {
 // acc accumulates the figures of one entity of one breakdown. In project_users, id is
 // the project and sub the user.
 //
-// An id is whatever Toggl sent, negative ones included: Toggl's ids are positive, but a
-// decode error for one odd id would hide every healthy figure of the report, and the
-// id label shows it as it came. So no placeholder lives in the id space: the folded
-// entity is marked other, and a client named by rows only (no id) is id 0 with sub
-// numbering it (sub is 0 for every other client).
+// An id is whatever Toggl sent, negative ones included: a decode error for one odd id
+// would hide every healthy figure of the report. So no placeholder lives in the id
+// space: the folded entity is marked other, and a client named by rows only (no id) is
+// id 0 with sub numbering it.
 type acc struct {
 	id, sub     int64
 	other       bool   // the entities folded beyond max_series_per_breakdown
@@ -104,6 +103,12 @@ func (a *acc) addAmount(currency string, cents int64) {
 		a.amounts = make(map[string]int64, 1)
 	}
 	a.amounts[currency] += cents
+}
+
+// bill adds billable time: the entity then has a billable series, 0 included.
+func (a *acc) bill(sec float64) {
+	a.billable += sec
+	a.hasBillable = true
 }
 
 type pair struct{ id, sub int64 }
@@ -133,13 +138,10 @@ type running struct {
 // the sums into a Snapshot.
 type Aggregator struct {
 	breakdowns []string // to emit
-	// maxSeries per breakdown (and per currency or rate family); beyond it the smallest
-	// entities fold into "(other)".
-	maxSeries int
-	pairs     bool // project_users is among the breakdowns
-	// dims are the breakdowns of the block being summed; byBlock keeps the detailed and
-	// weekly blocks apart in case Toggl fills more than one, and finish uses the one the
-	// report names.
+	maxSeries  int      // per breakdown, currency or rate family; the smallest beyond fold into "(other)"
+	pairs      bool     // project_users is among the breakdowns
+	// dims are the breakdowns of the block being summed; byBlock keeps the blocks apart in
+	// case Toggl fills more than one, and finish uses the one the report names.
 	dims    map[string]dimension
 	byBlock map[string]map[string]dimension
 	groups  []client.SummaryGroup
@@ -151,24 +153,23 @@ type Aggregator struct {
 	// hold it; untagged is the time of detailed rows with no tag.
 	entries  int
 	untagged float64
-	// Paging (see endPage): the rows of the page being read (duplicates included) and
-	// the latest start of their first entries (the cursor when Toggl pages silently);
-	// the id of every time entry counted, on any page, and the cursor the page being
-	// read was asked at; the dictionaries of every page, and the last page they came from.
+	// Paging (see endPage): the rows of the page being read, repeats included, and the
+	// latest start of their first entries (the cursor when Toggl pages silently); the ids
+	// of the entries counted, and the cursor the page being read was asked at.
 	pageRows int
 	pageLast time.Time
 	seen     map[int64]struct{}
 	cursor   time.Time
-	dict     client.Dictionaries
-	ended    *client.Report
-	unknown  []string // fields of the pages read that the decoder did not know, sorted
+	dict     client.Dictionaries // of every page
+	ended    *client.Report      // the last page whose dictionaries are in dict
+	unknown  []string            // fields of the pages read that the decoder did not know, sorted
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means
 // config.DefaultBreakdowns) and max_series_per_breakdown (<= 0 means the default).
 func newAggregator(cfg config.Report) *Aggregator {
 	breakdowns := cfg.Breakdowns
-	if breakdowns == nil {
+	if breakdowns == nil { // [] emits none
 		breakdowns = config.DefaultBreakdowns
 	}
 	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
@@ -198,18 +199,26 @@ func (a *Aggregator) dim(name string) dimension {
 	return d
 }
 
+// add adds sec to entity id of breakdown dim, keeping the first name the rows give
+// (used when the dictionaries have none).
+func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
+	e := a.dim(dim).pair(id, 0)
+	e.tracked += sec
+	e.name = cmp.Or(e.name, name)
+	return e
+}
+
 // projectAndUser adds the time of a detailed or weekly row to its project, its user and
-// their pair, keeping the first names the rows give (used when the dictionaries have none).
+// their pair.
 func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
 	p = a.add(Projects, projectID, project, sec)
 	p.client = cmp.Or(p.client, clientName)
-	u = a.add(Users, userID, user, sec)
 	a.addPair(projectID, project, userID, user, sec)
-	return p, u
+	return p, a.add(Users, userID, user, sec)
 }
 
-// addPair adds sec to a project and user of project_users, keeping the first names the
-// rows give; only when asked for, as they are as many as projects times users.
+// addPair adds sec to a project and user of project_users, only when asked for: they
+// are as many as projects times users.
 func (a *Aggregator) addPair(projectID int64, project string, userID int64, user string, sec float64) {
 	if a.pairs {
 		pu := a.dim(ProjectUsers).pair(projectID, userID)
@@ -217,14 +226,6 @@ func (a *Aggregator) addPair(projectID int64, project string, userID int64, user
 		pu.name = cmp.Or(pu.name, project)
 		pu.subName = cmp.Or(pu.subName, user)
 	}
-}
-
-// add adds sec to entity id of breakdown dim, keeping the first name the rows give.
-func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
-	e := a.dim(dim).pair(id, 0)
-	e.tracked += sec
-	e.name = cmp.Or(e.name, name)
-	return e
 }
 
 // newEntries returns the seconds of the row's time entries not counted before (each
@@ -269,13 +270,13 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 		return // a page boundary repeated it
 	}
 	a.in(client.BlockDetailed, n)
-	sec := float64(n)
-	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
-	p.hasBillable, u.hasBillable = true, true // every row says whether it is billable
+	sec, bill := float64(n), 0.0
 	if r.Billable {
-		p.billable += sec
-		u.billable += sec
+		bill = sec
 	}
+	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
+	p.bill(bill) // every row says whether it is billable
+	u.bill(bill)
 	if r.BillableAmountInCents > 0 {
 		p.addAmount(r.Currency, r.BillableAmountInCents)
 	}
@@ -302,17 +303,13 @@ func (a *Aggregator) addTags(ids []int64, sec float64) {
 func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 	n := max(client.DaySum(r.Seconds), 0)
 	a.in(client.BlockWeekly, n)
-	sec := float64(n)
-	bill := float64(max(client.DaySum(r.BillableSeconds), 0))
-	cents := max(client.DaySum(r.BillableAmountsInCents), 0)
-	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, sec)
+	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, float64(n))
 	if r.BillableSeconds != nil {
-		p.billable += bill
-		p.hasBillable = true
-		u.billable += bill
-		u.hasBillable = true
+		bill := float64(max(client.DaySum(r.BillableSeconds), 0))
+		p.bill(bill)
+		u.bill(bill)
 	}
-	if cents > 0 {
+	if cents := max(client.DaySum(r.BillableAmountsInCents), 0); cents > 0 {
 		p.addAmount(r.Currency, cents)
 	}
 }
@@ -324,7 +321,7 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names)}
 	c.SubGroups = make([]client.SummarySubGroup, len(g.SubGroups))
 	for i, sg := range g.SubGroups {
-		c.SubGroups[i] = client.SummarySubGroup{ID: sg.ID, IDs: slices.Clone(sg.IDs), Title: sg.Title, Seconds: sg.Seconds, Rates: slices.Clone(sg.Rates)}
+		c.SubGroups[i] = client.SummarySubGroup{ID: sg.ID, Title: sg.Title, Seconds: sg.Seconds, Rates: slices.Clone(sg.Rates)}
 		a.parts[client.BlockSummary]++
 		a.summed[client.BlockSummary] += max(sg.Seconds, 0)
 	}
@@ -425,23 +422,18 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		case gdim != "":
 			e := a.add(gdim, g.ID, name, sec)
 			if hasRates && (gdim == Projects || gdim == Users) {
-				e.billable += bill
-				e.hasBillable = true
+				e.bill(bill)
 			}
 		}
-		if subdim == "" {
-			continue
-		}
 		for _, sg := range g.SubGroups {
-			if subdim == Tasks && sg.ID == 0 {
+			if subdim == "" || subdim == Tasks && sg.ID == 0 {
 				continue
 			}
 			sec := float64(max(sg.Seconds, 0))
 			e := a.add(subdim, sg.ID, sg.Title, sec)
-			if subdim == Tasks && gdim == Projects {
-				e.projectID = g.ID
-			}
 			switch {
+			case gdim == Projects && subdim == Tasks:
+				e.projectID = g.ID
 			case gdim == Projects && subdim == Users:
 				a.addPair(g.ID, name, sg.ID, sg.Title, sec)
 			case gdim == Users && subdim == Projects:
@@ -458,8 +450,7 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	whole := *r // the names of every page
 	whole.Dictionaries = a.dict
 	r = &whole
-	a.dims = a.byBlock[r.Block]
-	if a.dims == nil {
+	if a.dims = a.byBlock[r.Block]; a.dims == nil {
 		a.dims = map[string]dimension{}
 	}
 	if r.Block == client.BlockSummary {
@@ -470,8 +461,8 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		Summed: a.summed[r.Block], Complete: a.complete(r), Unknown: a.noteUnknown(r)}
 	if r.Totals != nil {
 		s.Total = r.Totals.Seconds
+		a.totals(s, r)
 	}
-	a.totals(s, r)
 	dict := &r.Dictionaries
 	if _, ok := a.dims[Clients]; !ok {
 		a.deriveClients(dict)
@@ -571,31 +562,29 @@ func currencyLabel(c string) string {
 	return strings.ToUpper(c)
 }
 
+// totals emits the report's totals: time, rates, amounts.
 func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	t := r.Totals
-	if t == nil {
-		return
-	}
 	s.add(trackedFamily, float64(max(t.Seconds, 0)))
 	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
 	var billable float64
 	rates := map[[2]string]float64{} // by currency and hourly rate in currency units
-	// Per currency, the sum of seconds × hourly rate in cents: integers, exact in a
-	// float64 below 2^53, divided once at the end so that the amount is not rounded.
+	// Toggl sends one amount across currencies; per currency it is the sum of seconds ×
+	// hourly rate in cents: integers, exact in a float64 below 2^53, divided once at the
+	// end so that the amount is not rounded.
 	perCurrency := map[string]float64{}
 	for _, rt := range t.Rates {
 		bs := float64(max(rt.BillableSeconds, 0))
 		billable += bs
 		c := currencyLabel(rt.Currency)
 		rates[[2]string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}] += bs
-		// Toggl sends one total across currencies; per currency it is rate × time.
 		perCurrency[c] += bs * float64(rt.HourlyRateInCents)
 	}
 	// Without rates or amounts the report says nothing about billing: absent, not zero.
 	if len(t.Rates) > 0 || t.BillableAmountInCents != nil {
 		s.add(billableFamily, billable)
 	}
-	list := make([]series, 0, len(rates))
+	var list []series
 	for k, v := range rates {
 		list = append(list, series{rateBillableFamily, k[:], v})
 	}
@@ -610,14 +599,12 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 			list = append(list, series{billableAmountFamily, []string{c}, v / (3600 * 100)})
 		}
 		s.addCapped(list, a.maxSeries, otherName)
-	case t.BillableAmountInCents != nil:
-		currency := ""
+	case t.BillableAmountInCents != nil && (len(perCurrency) > 0 || *t.BillableAmountInCents != 0):
+		currency := otherName
 		for c := range perCurrency {
 			currency = c
 		}
-		if len(perCurrency) > 0 || *t.BillableAmountInCents != 0 {
-			s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currencyLabel(currency))
-		}
+		s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currency)
 	}
 	if t.LabourCostInCents != nil {
 		s.add(labourCostFamily, float64(*t.LabourCostInCents)/100)
@@ -626,15 +613,15 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 
 // breakdown emits one breakdown, folding the smallest entities beyond MaxSeries.
 func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
-	d, ok := a.dims[name]
+	dict := &r.Dictionaries
 	if name == Projects || name == Tasks {
-		a.estimates(s, name, &r.Dictionaries)
+		a.estimates(s, name, dict)
 	}
+	d, ok := a.dims[name]
 	if !ok {
 		return // the data cannot give this breakdown
 	}
-	entities := slices.AppendSeq(make([]*acc, 0, len(d)), maps.Values(d))
-	slices.SortFunc(entities, func(x, y *acc) int {
+	entities := slices.SortedFunc(maps.Values(d), func(x, y *acc) int {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
 	folded := 0
@@ -654,7 +641,6 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 	}
 	s.add(foldedFamily, float64(folded), name)
 	var amounts []series // of projects, capped as one family
-	dict := &r.Dictionaries
 	for _, e := range entities {
 		labels := entityLabels(name, e, dict)
 		s.add(breakdownFamilies[name][0], e.tracked, labels...)
@@ -743,12 +729,9 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	s.add(runningFamily, float64(len(a.running)))
 	earliest := map[pair]running{}
 	for _, e := range a.running {
-		if e.entry.Start.IsZero() {
-			continue // no start, no timestamp to give
-		}
 		k := pair{e.user, e.project}
-		if prev, ok := earliest[k]; !ok || e.entry.Start.Before(prev.entry.Start) {
-			earliest[k] = e
+		if prev, ok := earliest[k]; !e.entry.Start.IsZero() && (!ok || e.entry.Start.Before(prev.entry.Start)) {
+			earliest[k] = e // one without a start has no timestamp to give
 		}
 	}
 	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
