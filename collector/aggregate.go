@@ -685,7 +685,7 @@ func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
 		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 {
 			client = nameOr(dict.Clients[p.ClientID].Name, e.client)
 		} else if e.id != 0 {
-			client = labelValue(e.client)
+			client = LabelValue(e.client)
 		}
 		return []string{id, projectLabel(dict, e.id, e.name), client}
 	case Users:
@@ -695,7 +695,7 @@ func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
 		case e.id == 0 && e.sub == 0:
 			return []string{id, noClient}
 		case e.id == 0: // named by rows only; no id known
-			return []string{id, labelValue(e.name)}
+			return []string{id, LabelValue(e.name)}
 		}
 		return []string{id, nameOr(dict.Clients[e.id].Name, e.name)}
 	case Tags:
@@ -771,15 +771,16 @@ func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionari
 func nameOr(names ...string) string {
 	for _, n := range names {
 		if n != "" {
-			return labelValue(n)
+			return LabelValue(n)
 		}
 	}
 	return unknown
 }
 
-// labelValue makes a name from Toggl a valid, bounded label value: valid UTF-8, no
-// control characters, at most maxLabelBytes bytes (cut at a rune boundary, with "…").
-func labelValue(s string) string {
+// LabelValue makes a name from Toggl a valid, bounded label value, as the collector's
+// series give it (valid UTF-8, no control characters, at most maxLabelBytes bytes, cut at
+// a rune boundary with "…"), also for series made elsewhere that must join with them.
+func LabelValue(s string) string {
 	s = strings.Map(func(r rune) rune { // returns s itself when nothing changes
 		if unicode.IsControl(r) {
 			return ' '

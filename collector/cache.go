@@ -34,7 +34,9 @@ type target struct {
 	cfg     config.Report
 	fetcher Fetcher
 	creds   client.Credentials
-	shape   [sha256.Size]byte // what the values are built with: see aggregation
+	// shape is what turns the answer into values: values built with other settings are
+	// not served, they are fetched again (the cache stays: see cacheKey).
+	shape [sha256.Size]byte
 	cache   *cache
 	// stretched is set once the quota plan has logged that it stretches the report.
 	stretched atomic.Bool
@@ -77,14 +79,8 @@ type state struct {
 }
 
 func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
-	return &target{
-		name:    cfg.Name,
-		cfg:     cfg,
-		fetcher: f,
-		creds:   credentials(cfg),
-		shape:   hash(aggregation(cfg)),
-		cache:   c,
-	}
+	shape := hash([]any{cfg.Breakdowns, cfg.MaxSeriesPerBreakdown, maxPages(cfg)})
+	return &target{name: cfg.Name, cfg: cfg, fetcher: f, creds: credentials(cfg), shape: shape, cache: c}
 }
 
 // credentials are the report's credentials for the client.
@@ -104,16 +100,6 @@ func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
 		Params                                         map[string]any
 		Period, Timezone, WeekStart                    string
 	}{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
-}
-
-// aggregation is what turns the answer into values: a snapshot built with other settings
-// is not served, it is fetched again.
-func aggregation(cfg config.Report) any {
-	return struct {
-		Breakdowns []string
-		MaxSeries  int
-		MaxPages   int
-	}{cfg.Breakdowns, cfg.MaxSeriesPerBreakdown, maxPages(cfg)}
 }
 
 func hash(v any) [sha256.Size]byte {
@@ -224,9 +210,9 @@ func (t *target) served(now time.Time) state {
 // the request in flight.
 func (t *target) fetch(e *Exporter) {
 	ctx := e.ctx
-	logger := log.With(e.logger, "report", t.name)
-
-	sem := e.slots()
+	e.mu.RLock()
+	sem := e.sem // Apply may swap it: this fetch gives its slot back to the one it took
+	e.mu.RUnlock()
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
@@ -241,7 +227,7 @@ func (t *target) fetch(e *Exporter) {
 	if o.err != nil && ctx.Err() != nil {
 		return // closing: the cache keeps what it served
 	}
-	t.record(e, logger, o, start, end)
+	t.record(e, log.With(e.logger, "report", t.name), o, start, end)
 }
 
 // run reads the report through the paging walk: every page goes through the same

@@ -108,19 +108,19 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	}
 }
 
-// slots returns the fetch slots to use now.
-func (e *Exporter) slots() chan struct{} {
+// configured returns the targets of the configuration applied last. Apply replaces the
+// slice, never changes it: a scrape keeps the configuration it began with.
+func (e *Exporter) configured() []*target {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.sem
+	return e.targets
 }
 
 // Names lists the configured reports in configuration order.
 func (e *Exporter) Names() []string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	names := make([]string, len(e.targets))
-	for i, t := range e.targets {
+	targets := e.configured()
+	names := make([]string, len(targets))
+	for i, t := range targets {
 		names[i] = t.name
 	}
 	return names
@@ -156,9 +156,7 @@ type Status struct {
 
 // Status returns the state of every report without triggering a fetch.
 func (e *Exporter) Status() []Status {
-	e.mu.RLock()
-	targets := slices.Clone(e.targets)
-	e.mu.RUnlock()
+	targets := e.configured()
 	e.replan(targets)
 	out := make([]Status, len(targets))
 	for i, t := range targets {
@@ -195,25 +193,22 @@ var refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds",
 // UnknownReportError is returned by Collector for a report name that is not configured.
 type UnknownReportError struct{ Name string }
 
-func (u UnknownReportError) Error() string {
-	return fmt.Sprintf("unknown report %q", u.Name)
-}
+func (u UnknownReportError) Error() string { return fmt.Sprintf("unknown report %q", u.Name) }
 
 // Collector returns a prometheus.Collector that serves the named reports (every report
 // when names is empty), waiting for fetches at most until ctx is done.
 func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.Collector, error) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if len(names) == 0 {
-		return &scrapeCollector{ctx: ctx, e: e, targets: slices.Clone(e.targets)}, nil
+	all := e.configured()
+	c := &scrapeCollector{ctx: ctx, e: e, targets: all}
+	if len(names) > 0 {
+		c.targets = nil
 	}
-	c := &scrapeCollector{ctx: ctx, e: e}
 	for _, n := range names {
-		i := slices.IndexFunc(e.targets, func(t *target) bool { return t.name == n })
+		i := slices.IndexFunc(all, func(t *target) bool { return t.name == n })
 		if i < 0 {
 			return nil, UnknownReportError{Name: n}
 		}
-		c.targets = append(c.targets, e.targets[i])
+		c.targets = append(c.targets, all[i])
 	}
 	return c, nil
 }
@@ -235,10 +230,7 @@ func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector. Reports are fetched concurrently.
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
-	c.e.mu.RLock()
-	all := slices.Clone(c.e.targets)
-	c.e.mu.RUnlock()
-	c.e.replan(all) // the reports of a credential share its budget, scraped or not
+	c.e.replan(c.e.configured()) // the reports of a credential share its budget, scraped or not
 	states := make([]state, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
@@ -247,8 +239,7 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	wg.Wait()
 	for i, t := range c.targets {
 		collectState(ch, t.name, &states[i])
-		members, entry := c.e.roster(t)
-		collectRoster(ch, t, &states[i], members, entry)
+		c.e.collectRoster(ch, t, &states[i])
 	}
 }
 
@@ -259,6 +250,11 @@ func (s *state) up() bool { return s.code == "" && !s.lastAttempt.IsZero() }
 // series were checked when they were fetched (see seriesMetrics).
 func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(report, value, labels...) }
+	stamp := func(f *family, t time.Time) {
+		if !t.IsZero() {
+			gauge(f, float64(t.UnixMilli())/1000)
+		}
+	}
 	gauge(upFamily, boolValue(v.up()))
 	// Order is the registry's business: it sorts the series of each family.
 	codes := map[string]bool{v.code: true}
@@ -283,30 +279,21 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	if v.interval > 0 {
 		gauge(refreshIntervalFamily, v.interval.Seconds())
 	}
-	if v.quota != nil {
-		if v.quota.HasRemaining {
-			gauge(quotaRemainingFamily, float64(v.quota.Remaining))
-		}
-		if v.quota.HasResetsIn {
-			gauge(quotaResetFamily, float64(v.quotaAt.Add(v.quota.ResetsIn).Unix()))
-		}
+	if q := v.quota; q != nil && q.HasRemaining {
+		gauge(quotaRemainingFamily, float64(q.Remaining))
 	}
-	// The last success stays after its values pass max_stale: alerts on stale data need it.
-	if !v.lastSuccess.IsZero() {
-		gauge(lastSuccessFamily, float64(v.lastSuccess.UnixMilli())/1000)
+	if q := v.quota; q != nil && q.HasResetsIn {
+		gauge(quotaResetFamily, float64(v.quotaAt.Add(q.ResetsIn).Unix()))
 	}
+	stamp(lastSuccessFamily, v.lastSuccess) // stays after the values pass max_stale: alerts on stale data need it
 	s := v.snap
 	if s == nil {
 		return
 	}
-	gauge(infoFamily, 1, labelValue(s.Name), labelValue(s.Type), strconv.FormatBool(s.Public))
+	gauge(infoFamily, 1, LabelValue(s.Name), LabelValue(s.Type), strconv.FormatBool(s.Public))
 	gauge(completeFamily, boolValue(s.Complete))
-	if !v.periodStart.IsZero() {
-		gauge(periodStartFamily, float64(v.periodStart.Unix()))
-	}
-	if !v.periodEnd.IsZero() {
-		gauge(periodEndFamily, float64(v.periodEnd.Unix()))
-	}
+	stamp(periodStartFamily, v.periodStart) // whole seconds
+	stamp(periodEndFamily, v.periodEnd)
 	for _, m := range v.series {
 		ch <- m
 	}
