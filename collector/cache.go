@@ -37,7 +37,7 @@ type target struct {
 	// shape is what turns the answer into values: values built with other settings are
 	// not served, they are fetched again (the cache stays: see cacheKey).
 	shape [sha256.Size]byte
-	cache   *cache
+	cache *cache
 	// stretched is set once the quota plan has logged that it stretches the report.
 	stretched atomic.Bool
 }
