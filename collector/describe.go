@@ -97,10 +97,8 @@ func pagingHeaders(headers []string) []string {
 func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) *Description {
 	t := newTarget(cfg, f, nil)
 	d := &Description{Report: cfg.Name, MaxPages: maxPages(cfg), Headers: map[string]int{}, Dictionaries: map[string]int{}, UnknownFields: []string{}}
-	if b, ok := f.(interface {
-		BlockedUntil(client.Credentials) time.Time
-	}); ok {
-		if until := b.BlockedUntil(t.creds); !until.IsZero() {
+	if b, ok := f.(budgeter); ok {
+		if until := b.Budget(t.creds, 0).BlockedUntil; !until.IsZero() {
 			d.Error = fmt.Sprintf("the report's credentials are backing off until %s: nothing sent", until.UTC().Format(time.RFC3339))
 			return d
 		}
@@ -219,15 +217,10 @@ func dimensionsOf(body map[string]any, rep *client.Report) map[string]dimensionS
 	for key, def := range map[string]string{"grouping": "projects", "sub_grouping": "time_entries"} {
 		param := func(m map[string]any) string { s, _ := m[key].(string); return word(s) }
 		d := dimensionSource{Request: param(body), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
-		switch {
-		case d.Request != "":
-			d.Used, d.From = d.Request, "request"
-		case d.InputParams != "":
-			d.Used, d.From = d.InputParams, "input_params"
-		case d.SavedParams != "":
-			d.Used, d.From = d.SavedParams, "saved_params"
-		default:
-			d.Used, d.From = def, "default"
+		for _, src := range [][2]string{{d.Request, "request"}, {d.InputParams, "input_params"}, {d.SavedParams, "saved_params"}, {def, "default"}} {
+			if d.Used == "" {
+				d.Used, d.From = src[0], src[1]
+			}
 		}
 		out[key] = d
 	}

@@ -89,17 +89,7 @@ func (e *Exporter) replan(targets []*target) {
 	e.mu.RLock()
 	closedEvery, quota := e.closedEvery, e.hourlyQuota
 	e.mu.RUnlock()
-	groups := map[string][]*target{}
-	var keys []string
-	for _, t := range targets {
-		k := t.creds.Key()
-		if groups[k] == nil {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], t)
-	}
-	for _, k := range keys {
-		ts := groups[k]
+	for _, ts := range byCredential(targets, func(t *target) client.Credentials { return t.creds }) {
 		items, known := make([]planItem, len(ts)), make([]bool, len(ts))
 		for i, t := range ts {
 			cost, ok := t.cost()
@@ -219,35 +209,44 @@ type StretchedReport struct {
 // costs AssumedPages requests a refresh (nothing is fetched), per credential in the
 // order of the reports.
 func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
-	var out []CredentialPlan
-	var items [][]planItem
-	index := map[string]int{}
 	budget := cfg.HourlyQuota
 	if budget <= 0 {
 		budget = client.FreePlanPerHour - client.FreePlanPerHour/10
 	}
-	for _, r := range cfg.Reports {
-		creds := credentials(r)
-		i, ok := index[creds.Key()]
-		if !ok {
-			i = len(out)
-			index[creds.Key()] = i
-			out = append(out, CredentialPlan{Kind: creds.Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0})
-			items = append(items, nil)
+	var out []CredentialPlan
+	for _, rs := range byCredential(cfg.Reports, credentials) {
+		p := CredentialPlan{Kind: credentials(rs[0]).Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0}
+		items := make([]planItem, len(rs))
+		for i, r := range rs {
+			p.Reports = append(p.Reports, r.Name)
+			items[i] = planned(r, time.Duration(cfg.ClosedRefreshInterval), now, AssumedPages)
 		}
-		out[i].Reports = append(out[i].Reports, r.Name)
-		items[i] = append(items[i], planned(r, time.Duration(cfg.ClosedRefreshInterval), now, AssumedPages))
-	}
-	for i := range out {
-		p := &out[i]
-		for j, iv := range share(items[i], float64(p.Budget)) {
-			it := items[i][j]
+		for i, iv := range share(items, float64(budget)) {
+			it := items[i]
 			p.PerHour += it.perHour(it.floor)
 			p.Planned += it.perHour(iv)
 			if iv > it.floor {
-				p.Stretched = append(p.Stretched, StretchedReport{Name: p.Reports[j], Interval: iv, Floor: it.floor, Closed: it.closed})
+				p.Stretched = append(p.Stretched, StretchedReport{Name: rs[i].Name, Interval: iv, Floor: it.floor, Closed: it.closed})
 			}
 		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// byCredential groups the reports by their credentials, which share one budget, in the
+// order they first come.
+func byCredential[T any](reports []T, creds func(T) client.Credentials) [][]T {
+	index := map[string]int{}
+	var out [][]T
+	for _, r := range reports {
+		k := creds(r).Key()
+		i, ok := index[k]
+		if !ok {
+			i, index[k] = len(out), len(out)
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
 	}
 	return out
 }
