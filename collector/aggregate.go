@@ -177,9 +177,9 @@ func newAggregator(cfg config.Report) *Aggregator {
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]struct{}{}}
 }
 
-// in makes block the one whose breakdowns a.dim returns, and counts a row of it with
-// its seconds.
-func (a *Aggregator) in(block string, sec int64) {
+// countRow counts a row of block with its seconds, and makes block the one whose
+// breakdowns a.dim returns.
+func (a *Aggregator) countRow(block string, sec int64) {
 	a.rows[block]++
 	a.parts[block]++
 	a.summed[block] += sec
@@ -269,7 +269,7 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 	if !fresh {
 		return // a page boundary repeated it
 	}
-	a.in(client.BlockDetailed, n)
+	a.countRow(client.BlockDetailed, n)
 	sec, bill := float64(n), 0.0
 	if r.Billable {
 		bill = sec
@@ -302,7 +302,7 @@ func (a *Aggregator) addTags(ids []int64, sec float64) {
 // WeeklyRow implements client.Sink.
 func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 	n := max(client.DaySum(r.Seconds), 0)
-	a.in(client.BlockWeekly, n)
+	a.countRow(client.BlockWeekly, n)
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, float64(n))
 	if r.BillableSeconds != nil {
 		bill := float64(max(client.DaySum(r.BillableSeconds), 0))

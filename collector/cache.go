@@ -61,7 +61,7 @@ type state struct {
 	code        string    // of the latest attempt: "" when it succeeded; "timeout" in a scrape that gave up waiting
 	message     string    // why it failed, for the landing page; never a secret
 	failures    map[string]float64
-	fetches     float64
+	requests    float64 // sent, each page counted: toggl_report_fetches_total
 	pages       int     // pages read by the latest attempt
 	duration    float64 // seconds, latest upstream request
 	hasDuration bool
@@ -263,7 +263,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	defer c.mu.Unlock()
 	s := &c.state
 	s.lastAttempt = now
-	s.fetches += float64(o.sent)
+	s.requests += float64(o.sent)
 	s.pages = o.pages
 	var cerr *client.Error
 	backoff := errors.As(o.err, &cerr) && cerr.Backoff

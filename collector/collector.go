@@ -269,7 +269,7 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	for k := range codes {
 		gauge(errorFamily, boolValue(k == v.code), k)
 	}
-	gauge(fetchesFamily, v.fetches)
+	gauge(fetchesFamily, v.requests)
 	if v.hasDuration {
 		gauge(fetchDurationFamily, v.duration)
 	}
@@ -309,13 +309,11 @@ func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	for i, sr := range s.series {
 		out[i] = sr.family.metric(report, sr.value, sr.labels...)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+	if _, err := registry(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
 		for _, m := range out {
 			ch <- m
 		}
-	}))
-	if _, err := reg.Gather(); err != nil {
+	})).Gather(); err != nil {
 		return nil, err
 	}
 	return out, nil
