@@ -69,14 +69,22 @@ type Snapshot struct {
 // Len is the number of value series in the snapshot.
 func (s *Snapshot) Len() int { return len(s.series) }
 
+// value is the value of the first series of f, and whether there is one.
+func (s *Snapshot) value(f *family) (float64, bool) {
+	i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == f })
+	if i < 0 {
+		return 0, false
+	}
+	return s.series[i].value, true
+}
+
 // acc accumulates the figures of one entity of one breakdown. In project_users, id is
 // the project and sub the user.
 //
-// An id is whatever Toggl sent, negative ones included: Toggl's ids are positive, but a
-// decode error for one odd id would hide every healthy figure of the report, and the
-// id label shows it as it came. So no placeholder lives in the id space: the folded
-// entity is marked other, and a client named by rows only (no id) is id 0 with sub
-// numbering it (sub is 0 for every other client).
+// An id is whatever Toggl sent, negative ones included: a decode error for one odd id
+// would hide every healthy figure of the report. So no placeholder lives in the id
+// space: the folded entity is marked other, and a client named by rows only (no id) is
+// id 0 with sub numbering it.
 type acc struct {
 	id, sub     int64
 	other       bool   // the entities folded beyond max_series_per_breakdown
@@ -97,11 +105,15 @@ func (a *acc) addAmount(currency string, cents int64) {
 	a.amounts[currency] += cents
 }
 
+// bill adds billable time: the entity then has a billable series, 0 included.
+func (a *acc) bill(sec float64) {
+	a.billable += sec
+	a.hasBillable = true
+}
+
 type pair struct{ id, sub int64 }
 
 type dimension map[pair]*acc
-
-func (d dimension) get(id int64) *acc { return d.pair(id, 0) }
 
 func (d dimension) pair(id, sub int64) *acc {
 	k := pair{id, sub}
@@ -113,11 +125,11 @@ func (d dimension) pair(id, sub int64) *acc {
 	return a
 }
 
-// running is a time entry still running: its user, project and start.
+// running is a time entry still running, with its user and project.
 type running struct {
 	user, project         int64
 	userName, projectName string // what the row says, as for the other series
-	start                 time.Time
+	entry                 client.TimeEntry
 }
 
 // Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
@@ -126,13 +138,10 @@ type running struct {
 // the sums into a Snapshot.
 type Aggregator struct {
 	breakdowns []string // to emit
-	// maxSeries per breakdown (and per currency or rate family); beyond it the smallest
-	// entities fold into "(other)".
-	maxSeries int
-	pairs     bool // project_users is among the breakdowns
-	// dims are the breakdowns of the block being summed; byBlock keeps the detailed and
-	// weekly blocks apart in case Toggl fills more than one, and finish uses the one the
-	// report names.
+	maxSeries  int      // per breakdown, currency or rate family; the smallest beyond fold into "(other)"
+	pairs      bool     // project_users is among the breakdowns
+	// dims are the breakdowns of the block being summed; byBlock keeps the blocks apart in
+	// case Toggl fills more than one, and finish uses the one the report names.
 	dims    map[string]dimension
 	byBlock map[string]map[string]dimension
 	groups  []client.SummaryGroup
@@ -144,26 +153,23 @@ type Aggregator struct {
 	// hold it; untagged is the time of detailed rows with no tag.
 	entries  int
 	untagged float64
-	// Paging (see endPage): the rows of the page being read (duplicates included) and
-	// the latest start of their first entries (the cursor when Toggl pages silently);
-	// the id of every time entry counted, on any page, and the cursor the page being
-	// read was asked at; the dictionaries of every page, and the page they last came
-	// from (the first page's are used as they are until a second comes).
-	pageRows  int
-	pageLast  time.Time
-	seen      map[int64]struct{}
-	cursor    time.Time
-	dict      client.Dictionaries
-	dictPages int
-	ended     *client.Report
-	unknown   []string // fields of the pages read that the decoder did not know, sorted
+	// Paging (see endPage): the rows of the page being read, repeats included, and the
+	// latest start of their first entries (the cursor when Toggl pages silently); the ids
+	// of the entries counted, and the cursor the page being read was asked at.
+	pageRows int
+	pageLast time.Time
+	seen     map[int64]struct{}
+	cursor   time.Time
+	dict     client.Dictionaries // of every page
+	ended    *client.Report      // the last page whose dictionaries are in dict
+	unknown  []string            // fields of the pages read that the decoder did not know, sorted
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means
 // config.DefaultBreakdowns) and max_series_per_breakdown (<= 0 means the default).
 func newAggregator(cfg config.Report) *Aggregator {
 	breakdowns := cfg.Breakdowns
-	if breakdowns == nil {
+	if breakdowns == nil { // [] emits none
 		breakdowns = config.DefaultBreakdowns
 	}
 	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
@@ -171,9 +177,9 @@ func newAggregator(cfg config.Report) *Aggregator {
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]struct{}{}}
 }
 
-// in makes block the one whose breakdowns a.dim returns, and counts a row of it with
-// its seconds.
-func (a *Aggregator) in(block string, sec int64) {
+// countRow counts a row of block with its seconds, and makes block the one whose
+// breakdowns a.dim returns.
+func (a *Aggregator) countRow(block string, sec int64) {
 	a.rows[block]++
 	a.parts[block]++
 	a.summed[block] += sec
@@ -193,27 +199,33 @@ func (a *Aggregator) dim(name string) dimension {
 	return d
 }
 
+// add adds sec to entity id of breakdown dim, keeping the first name the rows give
+// (used when the dictionaries have none).
+func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
+	e := a.dim(dim).pair(id, 0)
+	e.tracked += sec
+	e.name = cmp.Or(e.name, name)
+	return e
+}
+
 // projectAndUser adds the time of a detailed or weekly row to its project, its user and
-// their pair, keeping the first names the rows give (used when the dictionaries have none).
+// their pair.
 func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
 	p = a.add(Projects, projectID, project, sec)
 	p.client = cmp.Or(p.client, clientName)
-	u = a.add(Users, userID, user, sec)
-	if a.pairs { // as many as projects times users: only when asked for
+	a.addPair(projectID, project, userID, user, sec)
+	return p, a.add(Users, userID, user, sec)
+}
+
+// addPair adds sec to a project and user of project_users, only when asked for: they
+// are as many as projects times users.
+func (a *Aggregator) addPair(projectID int64, project string, userID int64, user string, sec float64) {
+	if a.pairs {
 		pu := a.dim(ProjectUsers).pair(projectID, userID)
 		pu.tracked += sec
 		pu.name = cmp.Or(pu.name, project)
 		pu.subName = cmp.Or(pu.subName, user)
 	}
-	return p, u
-}
-
-// add adds sec to entity id of breakdown dim, keeping the first name the rows give.
-func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
-	e := a.dim(dim).get(id)
-	e.tracked += sec
-	e.name = cmp.Or(e.name, name)
-	return e
 }
 
 // newEntries returns the seconds of the row's time entries not counted before (each
@@ -244,7 +256,7 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
 		a.entries++
 		sec += max(te.Seconds, 0)
 		if te.Running {
-			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, projectName: r.ProjectName, start: te.Start})
+			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, projectName: r.ProjectName, entry: te})
 		}
 	}
 	return sec, fresh
@@ -257,14 +269,14 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 	if !fresh {
 		return // a page boundary repeated it
 	}
-	a.in(client.BlockDetailed, n)
-	sec := float64(n)
-	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
-	p.hasBillable, u.hasBillable = true, true // every row says whether it is billable
+	a.countRow(client.BlockDetailed, n)
+	sec, bill := float64(n), 0.0
 	if r.Billable {
-		p.billable += sec
-		u.billable += sec
+		bill = sec
 	}
+	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
+	p.bill(bill) // every row says whether it is billable
+	u.bill(bill)
 	if r.BillableAmountInCents > 0 {
 		p.addAmount(r.Currency, r.BillableAmountInCents)
 	}
@@ -282,7 +294,7 @@ func (a *Aggregator) addTags(ids []int64, sec float64) {
 	tags := a.dim(Tags)
 	for i, id := range ids {
 		if !slices.Contains(ids[:i], id) {
-			tags.get(id).tracked += sec
+			tags.pair(id, 0).tracked += sec
 		}
 	}
 }
@@ -290,18 +302,14 @@ func (a *Aggregator) addTags(ids []int64, sec float64) {
 // WeeklyRow implements client.Sink.
 func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 	n := max(client.DaySum(r.Seconds), 0)
-	a.in(client.BlockWeekly, n)
-	sec := float64(n)
-	bill := float64(max(client.DaySum(r.BillableSeconds), 0))
-	cents := max(client.DaySum(r.BillableAmountsInCents), 0)
-	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, sec)
+	a.countRow(client.BlockWeekly, n)
+	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, float64(n))
 	if r.BillableSeconds != nil {
-		p.billable += bill
-		p.hasBillable = true
-		u.billable += bill
-		u.hasBillable = true
+		bill := float64(max(client.DaySum(r.BillableSeconds), 0))
+		p.bill(bill)
+		u.bill(bill)
 	}
-	if cents > 0 {
+	if cents := max(client.DaySum(r.BillableAmountsInCents), 0); cents > 0 {
 		p.addAmount(r.Currency, cents)
 	}
 }
@@ -313,7 +321,7 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names)}
 	c.SubGroups = make([]client.SummarySubGroup, len(g.SubGroups))
 	for i, sg := range g.SubGroups {
-		c.SubGroups[i] = client.SummarySubGroup{ID: sg.ID, IDs: slices.Clone(sg.IDs), Title: sg.Title, Seconds: sg.Seconds, Rates: slices.Clone(sg.Rates)}
+		c.SubGroups[i] = client.SummarySubGroup{ID: sg.ID, Title: sg.Title, Seconds: sg.Seconds, Rates: slices.Clone(sg.Rates)}
 		a.parts[client.BlockSummary]++
 		a.summed[client.BlockSummary] += max(sg.Seconds, 0)
 	}
@@ -350,25 +358,13 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 	return next, true
 }
 
-// addDictionaries adds the dictionaries of a page to those of the pages before. The
-// first page's are kept as they are: most reports have one page, and copying is for
-// the second.
+// addDictionaries adds the dictionaries of a page to those of the pages before, once
+// (finish is given the last page again).
 func (a *Aggregator) addDictionaries(rep *client.Report) {
-	if rep == a.ended {
-		return
+	if rep != a.ended {
+		a.ended = rep
+		mergeDictionaries(&a.dict, &rep.Dictionaries)
 	}
-	a.ended = rep
-	a.dictPages++
-	switch a.dictPages {
-	case 1:
-		a.dict = rep.Dictionaries
-		return
-	case 2:
-		first := a.dict
-		a.dict = client.Dictionaries{}
-		mergeDictionaries(&a.dict, &first)
-	}
-	mergeDictionaries(&a.dict, &rep.Dictionaries)
 }
 
 // noteUnknown adds the fields of a page that the decoder did not know to those of the
@@ -404,7 +400,6 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 	if subdim == gdim {
 		subdim = ""
 	}
-	cross := gdim == Projects && subdim == Users || gdim == Users && subdim == Projects
 	for _, g := range a.groups {
 		var sec, bill float64
 		hasRates := false
@@ -427,31 +422,22 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		case gdim != "":
 			e := a.add(gdim, g.ID, name, sec)
 			if hasRates && (gdim == Projects || gdim == Users) {
-				e.billable += bill
-				e.hasBillable = true
+				e.bill(bill)
 			}
 		}
-		if subdim == "" {
-			continue
-		}
 		for _, sg := range g.SubGroups {
-			if subdim == Tasks && sg.ID == 0 {
+			if subdim == "" || subdim == Tasks && sg.ID == 0 {
 				continue
 			}
 			sec := float64(max(sg.Seconds, 0))
 			e := a.add(subdim, sg.ID, sg.Title, sec)
-			if subdim == Tasks && gdim == Projects {
+			switch {
+			case gdim == Projects && subdim == Tasks:
 				e.projectID = g.ID
-			}
-			if cross && a.pairs {
-				project, user, pName, uName := g.ID, sg.ID, name, sg.Title
-				if gdim == Users {
-					project, user, pName, uName = user, project, uName, pName
-				}
-				pu := a.dim(ProjectUsers).pair(project, user)
-				pu.tracked += sec
-				pu.name = cmp.Or(pu.name, pName)
-				pu.subName = cmp.Or(pu.subName, uName)
+			case gdim == Projects && subdim == Users:
+				a.addPair(g.ID, name, sg.ID, sg.Title, sec)
+			case gdim == Users && subdim == Projects:
+				a.addPair(sg.ID, sg.Title, g.ID, name, sec)
 			}
 		}
 	}
@@ -464,8 +450,7 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	whole := *r // the names of every page
 	whole.Dictionaries = a.dict
 	r = &whole
-	a.dims = a.byBlock[r.Block]
-	if a.dims == nil {
+	if a.dims = a.byBlock[r.Block]; a.dims == nil {
 		a.dims = map[string]dimension{}
 	}
 	if r.Block == client.BlockSummary {
@@ -476,8 +461,8 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		Summed: a.summed[r.Block], Complete: a.complete(r), Unknown: a.noteUnknown(r)}
 	if r.Totals != nil {
 		s.Total = r.Totals.Seconds
+		a.totals(s, r)
 	}
-	a.totals(s, r)
 	dict := &r.Dictionaries
 	if _, ok := a.dims[Clients]; !ok {
 		a.deriveClients(dict)
@@ -577,31 +562,29 @@ func currencyLabel(c string) string {
 	return strings.ToUpper(c)
 }
 
+// totals emits the report's totals: time, rates, amounts.
 func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	t := r.Totals
-	if t == nil {
-		return
-	}
 	s.add(trackedFamily, float64(max(t.Seconds, 0)))
 	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
 	var billable float64
 	rates := map[[2]string]float64{} // by currency and hourly rate in currency units
-	// Per currency, the sum of seconds × hourly rate in cents: integers, exact in a
-	// float64 below 2^53, divided once at the end so that the amount is not rounded.
+	// Toggl sends one amount across currencies; per currency it is the sum of seconds ×
+	// hourly rate in cents: integers, exact in a float64 below 2^53, divided once at the
+	// end so that the amount is not rounded.
 	perCurrency := map[string]float64{}
 	for _, rt := range t.Rates {
 		bs := float64(max(rt.BillableSeconds, 0))
 		billable += bs
 		c := currencyLabel(rt.Currency)
 		rates[[2]string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}] += bs
-		// Toggl sends one total across currencies; per currency it is rate × time.
 		perCurrency[c] += bs * float64(rt.HourlyRateInCents)
 	}
 	// Without rates or amounts the report says nothing about billing: absent, not zero.
 	if len(t.Rates) > 0 || t.BillableAmountInCents != nil {
 		s.add(billableFamily, billable)
 	}
-	list := make([]series, 0, len(rates))
+	var list []series
 	for k, v := range rates {
 		list = append(list, series{rateBillableFamily, k[:], v})
 	}
@@ -616,14 +599,12 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 			list = append(list, series{billableAmountFamily, []string{c}, v / (3600 * 100)})
 		}
 		s.addCapped(list, a.maxSeries, otherName)
-	case t.BillableAmountInCents != nil:
-		currency := ""
+	case t.BillableAmountInCents != nil && (len(perCurrency) > 0 || *t.BillableAmountInCents != 0):
+		currency := otherName
 		for c := range perCurrency {
 			currency = c
 		}
-		if len(perCurrency) > 0 || *t.BillableAmountInCents != 0 {
-			s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currencyLabel(currency))
-		}
+		s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currency)
 	}
 	if t.LabourCostInCents != nil {
 		s.add(labourCostFamily, float64(*t.LabourCostInCents)/100)
@@ -632,15 +613,15 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 
 // breakdown emits one breakdown, folding the smallest entities beyond MaxSeries.
 func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
-	d, ok := a.dims[name]
+	dict := &r.Dictionaries
 	if name == Projects || name == Tasks {
-		a.estimates(s, name, &r.Dictionaries)
+		a.estimates(s, name, dict)
 	}
+	d, ok := a.dims[name]
 	if !ok {
 		return // the data cannot give this breakdown
 	}
-	entities := slices.AppendSeq(make([]*acc, 0, len(d)), maps.Values(d))
-	slices.SortFunc(entities, func(x, y *acc) int {
+	entities := slices.SortedFunc(maps.Values(d), func(x, y *acc) int {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
 	folded := 0
@@ -659,85 +640,71 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
 		entities = append(entities[:keep], other)
 	}
 	s.add(foldedFamily, float64(folded), name)
-	var amounts []series
+	var amounts []series // of projects, capped as one family
 	for _, e := range entities {
-		amounts = a.addEntity(s, name, e, r, amounts)
+		labels := entityLabels(name, e, dict)
+		s.add(breakdownFamilies[name][0], e.tracked, labels...)
+		if e.hasBillable { // projects and users only
+			s.add(breakdownFamilies[name][1], e.billable, labels...)
+		}
+		if name != Projects || r.HideAmounts {
+			continue
+		}
+		cents := make(map[string]int64, len(e.amounts))
+		for c, v := range e.amounts {
+			cents[currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))] += v // rows may omit it
+		}
+		for c, v := range cents {
+			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], c), float64(v) / 100})
+		}
 	}
 	s.addCapped(amounts, a.maxSeries, otherID, otherName, "", otherName)
 }
 
-// addEntity writes the series of one entity of a breakdown; the amounts of a project
-// are appended to amounts, which the caller caps as one family.
-func (a *Aggregator) addEntity(s *Snapshot, dim string, e *acc, r *client.Report, amounts []series) []series {
-	dict := &r.Dictionaries
-	id, label := strconv.FormatInt(e.id, 10), ""
+// breakdownFamilies are the tracked and billable families of each breakdown.
+var breakdownFamilies = map[string][2]*family{Projects: {projectTrackedFamily, projectBillableFamily},
+	Users: {userTrackedFamily, userBillableFamily}, Clients: {clientTrackedFamily}, Tags: {tagTrackedFamily},
+	Tasks: {taskTrackedFamily}, ProjectUsers: {projectUserFamily}}
+
+// entityLabels are the labels of one entity of a breakdown: named from the
+// dictionaries, else from what the rows said.
+func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
 	if e.other {
-		id, label = otherID, otherName
+		switch dim {
+		case Projects, Tasks: // no client, no project
+			return []string{otherID, otherName, ""}
+		case ProjectUsers:
+			return []string{otherID, otherName, otherID, otherName}
+		}
+		return []string{otherID, otherName}
 	}
+	id := strconv.FormatInt(e.id, 10)
 	switch dim {
 	case Projects:
 		client := ""
-		if !e.other {
-			label = projectLabel(dict, e.id, e.name)
-		}
-		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 { // the folded entity is id 0
+		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 {
 			client = nameOr(dict.Clients[p.ClientID].Name, e.client)
 		} else if e.id != 0 {
-			client = labelValue(e.client)
+			client = LabelValue(e.client)
 		}
-		s.add(projectTrackedFamily, e.tracked, id, label, client)
-		if e.hasBillable {
-			s.add(projectBillableFamily, e.billable, id, label, client)
-		}
-		if !r.HideAmounts {
-			cents := make(map[string]int64, len(e.amounts))
-			for c, v := range e.amounts {
-				cents[currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))] += v // rows may omit it
-			}
-			for c, v := range cents {
-				amounts = append(amounts, series{projectAmountFamily, []string{id, label, client, c}, float64(v) / 100})
-			}
-		}
+		return []string{id, projectLabel(dict, e.id, e.name), client}
 	case Users:
-		if !e.other {
-			label = userLabel(dict, e.id, e.name)
-		}
-		s.add(userTrackedFamily, e.tracked, id, label)
-		if e.hasBillable {
-			s.add(userBillableFamily, e.billable, id, label)
-		}
+		return []string{id, userLabel(dict, e.id, e.name)}
 	case Clients:
 		switch {
-		case e.other:
 		case e.id == 0 && e.sub == 0:
-			label = noClient
+			return []string{id, noClient}
 		case e.id == 0: // named by rows only; no id known
-			label = labelValue(e.name)
-		default:
-			label = nameOr(dict.Clients[e.id].Name, e.name)
+			return []string{id, LabelValue(e.name)}
 		}
-		s.add(clientTrackedFamily, e.tracked, id, label)
+		return []string{id, nameOr(dict.Clients[e.id].Name, e.name)}
 	case Tags:
-		if !e.other {
-			label = nameOr(dict.Tags[e.id].Name, e.name)
-		}
-		s.add(tagTrackedFamily, e.tracked, id, label)
+		return []string{id, nameOr(dict.Tags[e.id].Name, e.name)}
 	case Tasks:
-		projectID := ""
-		if !e.other {
-			t := dict.Tasks[e.id]
-			label = nameOr(t.Name, e.name)
-			projectID = strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)
-		}
-		s.add(taskTrackedFamily, e.tracked, id, label, projectID)
-	case ProjectUsers:
-		if e.other {
-			s.add(projectUserFamily, e.tracked, otherID, otherName, otherID, otherName)
-			break
-		}
-		s.add(projectUserFamily, e.tracked, id, projectLabel(dict, e.id, e.name), strconv.FormatInt(e.sub, 10), userLabel(dict, e.sub, e.subName))
+		t := dict.Tasks[e.id]
+		return []string{id, nameOr(t.Name, e.name), strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)}
 	}
-	return amounts
+	return []string{id, projectLabel(dict, e.id, e.name), strconv.FormatInt(e.sub, 10), userLabel(dict, e.sub, e.subName)}
 }
 
 // projectLabel and userLabel name a project or a user from the dictionaries, else from
@@ -762,19 +729,16 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	s.add(runningFamily, float64(len(a.running)))
 	earliest := map[pair]running{}
 	for _, e := range a.running {
-		if e.start.IsZero() {
-			continue // no start, no timestamp to give
-		}
 		k := pair{e.user, e.project}
-		if prev, ok := earliest[k]; !ok || e.start.Before(prev.start) {
-			earliest[k] = e
+		if prev, ok := earliest[k]; !e.entry.Start.IsZero() && (!ok || e.entry.Start.Before(prev.entry.Start)) {
+			earliest[k] = e // one without a start has no timestamp to give
 		}
 	}
 	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
-		return cmp.Or(x.start.Compare(y.start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
+		return cmp.Or(x.entry.Start.Compare(y.entry.Start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
 	})
 	for _, e := range list[:min(len(list), a.maxSeries)] {
-		s.add(runningStartFamily, float64(e.start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
+		s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
 			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, e.projectName))
 	}
 }
@@ -783,30 +747,23 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 // at most MaxSeries of them (the largest).
 func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
 	type est struct {
-		id, seconds, projectID int64
-		name                   string
+		id int64
+		series
 	}
 	var list []est
-	if name == Projects {
-		list = make([]est, 0, len(dict.Projects))
-		for id, p := range dict.Projects {
-			list = append(list, est{id, p.EstimatedSeconds, 0, p.Name})
-		}
-	} else {
-		list = make([]est, 0, len(dict.Tasks))
-		for id, t := range dict.Tasks {
-			list = append(list, est{id, t.EstimatedSeconds, t.ProjectID, t.Name})
+	for id, p := range dict.Projects {
+		if name == Projects && p.EstimatedSeconds > 0 && id != 0 {
+			list = append(list, est{id, series{projectEstFamily, []string{strconv.FormatInt(id, 10), nameOr(p.Name)}, float64(p.EstimatedSeconds)}})
 		}
 	}
-	list = slices.DeleteFunc(list, func(e est) bool { return e.seconds <= 0 || e.id == 0 })
-	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.seconds, x.seconds), cmp.Compare(x.id, y.id)) })
-	for _, e := range list[:min(len(list), a.maxSeries)] {
-		id := strconv.FormatInt(e.id, 10)
-		if name == Tasks {
-			s.add(taskEstFamily, float64(e.seconds), id, nameOr(e.name), strconv.FormatInt(e.projectID, 10))
-		} else {
-			s.add(projectEstFamily, float64(e.seconds), id, nameOr(e.name))
+	for id, t := range dict.Tasks {
+		if name == Tasks && t.EstimatedSeconds > 0 && id != 0 {
+			list = append(list, est{id, series{taskEstFamily, []string{strconv.FormatInt(id, 10), nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}, float64(t.EstimatedSeconds)}})
 		}
+	}
+	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.value, x.value), cmp.Compare(x.id, y.id)) })
+	for _, e := range list[:min(len(list), a.maxSeries)] {
+		s.series = append(s.series, e.series)
 	}
 }
 
@@ -814,15 +771,16 @@ func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionari
 func nameOr(names ...string) string {
 	for _, n := range names {
 		if n != "" {
-			return labelValue(n)
+			return LabelValue(n)
 		}
 	}
 	return unknown
 }
 
-// labelValue makes a name from Toggl a valid, bounded label value: valid UTF-8, no
-// control characters, at most maxLabelBytes bytes (cut at a rune boundary, with "…").
-func labelValue(s string) string {
+// LabelValue makes a name from Toggl a valid, bounded label value, as the collector's
+// series give it (valid UTF-8, no control characters, at most maxLabelBytes bytes, cut at
+// a rune boundary with "…"), also for series made elsewhere that must join with them.
+func LabelValue(s string) string {
 	s = strings.Map(func(r rune) rune { // returns s itself when nothing changes
 		if unicode.IsControl(r) {
 			return ' '

@@ -27,7 +27,7 @@ func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(trackedFamily.desc, err) // fails the gathering
 	}
-	collectView(ch, "r", &view{state: state{snap: c.s, series: series, lastSuccess: at, lastAttempt: at}})
+	collectState(ch, "r", &state{snap: c.s, series: series, lastSuccess: at, lastAttempt: at})
 }
 
 func i64(v int64) *int64 { return &v }
@@ -351,11 +351,11 @@ func TestLabelValue(t *testing.T) {
 		{"bad \xff utf8", "bad \uFFFD utf8"},
 	}
 	for _, tc := range tests {
-		if got := labelValue(tc.in); got != tc.want {
-			t.Errorf("labelValue(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := LabelValue(tc.in); got != tc.want {
+			t.Errorf("LabelValue(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	got := labelValue(long)
+	got := LabelValue(long)
 	if len(got) > maxLabelBytes || !strings.HasSuffix(got, "…") || !strings.HasPrefix(long, strings.TrimSuffix(got, "…")) {
 		t.Errorf("long name cut to %d bytes: %q", len(got), got)
 	}

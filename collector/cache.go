@@ -34,8 +34,10 @@ type target struct {
 	cfg     config.Report
 	fetcher Fetcher
 	creds   client.Credentials
-	shape   [sha256.Size]byte // what the values are built with: see aggregation
-	cache   *cache
+	// shape is what turns the answer into values: values built with other settings are
+	// not served, they are fetched again (the cache stays: see cacheKey).
+	shape [sha256.Size]byte
+	cache *cache
 	// stretched is set once the quota plan has logged that it stretches the report.
 	stretched atomic.Bool
 }
@@ -48,17 +50,18 @@ type cache struct {
 	flight chan struct{} // closed when the fetch in flight ends; nil when none is
 }
 
-// state is what a scrape serves of a target.
+// state is what the cache holds of a report: the values to serve and the health of its
+// fetches. A scrape serves a copy (see served).
 type state struct {
 	snap        *Snapshot
 	series      []prometheus.Metric // snap's series as metrics, built once per fetch
 	shape       [sha256.Size]byte   // the target shape snap was built with
 	lastSuccess time.Time
 	lastAttempt time.Time // when the latest fetch attempt ended; zero before the first
-	code        string    // code of the latest attempt; "" when it succeeded
+	code        string    // of the latest attempt: "" when it succeeded; "timeout" in a scrape that gave up waiting
 	message     string    // why it failed, for the landing page; never a secret
 	failures    map[string]float64
-	fetches     float64
+	requests    float64 // sent, each page counted: toggl_report_fetches_total
 	pages       int     // pages read by the latest attempt
 	duration    float64 // seconds, latest upstream request
 	hasDuration bool
@@ -67,24 +70,22 @@ type state struct {
 	quotaAt     time.Time     // when that response came
 	periodStart time.Time
 	periodEnd   time.Time
-	// The quota plan's: the refresh interval, whether the period is closed, the requests
-	// a refresh costs (the pages of the latest fetch that got values; 0 before), and
-	// until when a due refresh waits for the budget (zero when it does not).
+	// The quota plan's: the refresh interval, the requests a refresh costs (the pages of
+	// the latest fetch that got values; 0 before), and until when a due refresh waits for
+	// the budget (zero when it does not).
 	interval  time.Duration
-	closed    bool
 	cost      int
 	waitUntil time.Time
 }
 
 func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
-	return &target{
-		name:    cfg.Name,
-		cfg:     cfg,
-		fetcher: f,
-		creds:   client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password},
-		shape:   hash(aggregation(cfg)),
-		cache:   c,
-	}
+	shape := hash([]any{cfg.Breakdowns, cfg.MaxSeriesPerBreakdown, maxPages(cfg)})
+	return &target{name: cfg.Name, cfg: cfg, fetcher: f, creds: credentials(cfg), shape: shape, cache: c}
+}
+
+// credentials are the report's credentials for the client.
+func credentials(cfg config.Report) client.Credentials {
+	return client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password}
 }
 
 func newCache() *cache { return &cache{state: state{failures: map[string]float64{}}} }
@@ -101,16 +102,6 @@ func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
 	}{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
 }
 
-// aggregation is what turns the answer into values: a snapshot built with other settings
-// is not served, it is fetched again.
-func aggregation(cfg config.Report) any {
-	return struct {
-		Breakdowns []string
-		MaxSeries  int
-		MaxPages   int
-	}{cfg.Breakdowns, cfg.MaxSeriesPerBreakdown, maxPages(cfg)}
-}
-
 func hash(v any) [sha256.Size]byte {
 	b, _ := json.Marshal(v) // plain values only: cannot fail
 	return sha256.Sum256(b)
@@ -119,30 +110,24 @@ func hash(v any) [sha256.Size]byte {
 // maxPages is the report's page cap, max_pages.
 func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), config.DefaultMaxPages) }
 
-// view is the state a scrape serves, plus whether the scrape gave up waiting.
-type view struct {
-	state
-	timedOut bool
-}
-
 // scrape returns the state to serve, starting a fetch when a refresh is due.
 // Concurrent scrapes share one fetch. A scrape never waits for Toggl when the cache holds
 // values to serve: the fetch runs in the background. Only with nothing to serve does it
 // wait, at most until ctx is done; the fetch then goes on and fills the cache.
-func (t *target) scrape(ctx context.Context, e *Exporter) view {
+func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	if !t.fresh(e.now()) {
 		done := t.start(e)
 		if !t.serves(e.now()) {
 			select {
 			case <-done:
 			case <-ctx.Done():
-				v := t.snapshot(e.now())
-				v.timedOut = true
-				return v
+				s := t.served(e.now())
+				s.code = "timeout"
+				return s
 			}
 		}
 	}
-	return t.snapshot(e.now())
+	return t.served(e.now())
 }
 
 // start starts a fetch in the background unless one is in flight, and returns the
@@ -206,27 +191,17 @@ func (t *target) serves(now time.Time) bool {
 	return s.snap != nil && s.shape == t.shape && now.Sub(s.lastSuccess) <= time.Duration(t.cfg.MaxStale)
 }
 
-// snapshot copies the state, dropping values older than max_stale.
-func (t *target) snapshot(now time.Time) view {
+// served returns a copy of the state to serve now, dropping values older than max_stale.
+func (t *target) served(now time.Time) state {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state.snap != nil && now.Sub(c.state.lastSuccess) > time.Duration(t.cfg.MaxStale) {
 		c.state.snap, c.state.series = nil, nil // too old to serve; also frees the memory
 	}
-	v := view{state: c.state}
-	v.failures = maps.Clone(c.state.failures)
-	return v
-}
-
-// outcome is what one fetch did: the requests it sent, the pages it read, and the
-// snapshot, only when the last page arrived.
-type outcome struct {
-	snap  *Snapshot
-	resp  *client.Response // of the latest request that got an answer
-	err   error
-	sent  int // requests that left: each may have cost quota
-	pages int
+	s := c.state
+	s.failures = maps.Clone(s.failures)
+	return s
 }
 
 // fetch runs the report once, within the exporter's concurrency limit, and records the
@@ -235,9 +210,9 @@ type outcome struct {
 // the request in flight.
 func (t *target) fetch(e *Exporter) {
 	ctx := e.ctx
-	logger := log.With(e.logger, "report", t.name)
-
-	sem := e.slots()
+	e.mu.RLock()
+	sem := e.sem // Apply may swap it: this fetch gives its slot back to the one it took
+	e.mu.RUnlock()
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
@@ -252,7 +227,7 @@ func (t *target) fetch(e *Exporter) {
 	if o.err != nil && ctx.Err() != nil {
 		return // closing: the cache keeps what it served
 	}
-	t.record(e, logger, o, start, end)
+	t.record(e, log.With(e.logger, "report", t.name), o, start, end)
 }
 
 // run reads the report through the paging walk: every page goes through the same
@@ -260,13 +235,17 @@ func (t *target) fetch(e *Exporter) {
 // are built only when the last page has arrived.
 func (t *target) run(ctx context.Context, now time.Time) outcome {
 	agg := newAggregator(t.cfg)
-	w := walker{f: t.fetcher, timeout: time.Duration(t.cfg.Timeout), maxPages: maxPages(t.cfg)}.walk(ctx,
-		client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: t.cfg.Body(now)}, agg)
-	out := outcome{resp: w.resp, err: w.err, sent: w.sent, pages: w.pages}
-	if w.err == nil {
-		out.snap = agg.finish(w.rep)
+	o := t.walk(ctx, t.cfg.Body(now), agg)
+	if o.err == nil {
+		o.snap = agg.finish(o.rep)
 	}
-	return out
+	return o
+}
+
+// walk asks for the report with body, page after page, into p.
+func (t *target) walk(ctx context.Context, body map[string]any, p pager) outcome {
+	return walker{f: t.fetcher, timeout: time.Duration(t.cfg.Timeout), maxPages: maxPages(t.cfg)}.walk(ctx,
+		client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, p)
 }
 
 // record stores the outcome of one fetch attempt.
@@ -284,7 +263,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	defer c.mu.Unlock()
 	s := &c.state
 	s.lastAttempt = now
-	s.fetches += float64(o.sent)
+	s.requests += float64(o.sent)
 	s.pages = o.pages
 	var cerr *client.Error
 	backoff := errors.As(o.err, &cerr) && cerr.Backoff

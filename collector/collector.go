@@ -108,19 +108,19 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	}
 }
 
-// slots returns the fetch slots to use now.
-func (e *Exporter) slots() chan struct{} {
+// configured returns the targets of the configuration applied last. Apply replaces the
+// slice, never changes it: a scrape keeps the configuration it began with.
+func (e *Exporter) configured() []*target {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.sem
+	return e.targets
 }
 
 // Names lists the configured reports in configuration order.
 func (e *Exporter) Names() []string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	names := make([]string, len(e.targets))
-	for i, t := range e.targets {
+	targets := e.configured()
+	names := make([]string, len(targets))
+	for i, t := range targets {
 		names[i] = t.name
 	}
 	return names
@@ -156,18 +156,16 @@ type Status struct {
 
 // Status returns the state of every report without triggering a fetch.
 func (e *Exporter) Status() []Status {
-	e.mu.RLock()
-	targets := slices.Clone(e.targets)
-	e.mu.RUnlock()
+	targets := e.configured()
 	e.replan(targets)
 	out := make([]Status, len(targets))
 	for i, t := range targets {
 		now := e.now()
-		v := t.snapshot(now)
-		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(),
-			Up: v.code == "" && !v.lastAttempt.IsZero(), Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages,
-			PagingHeaders: pagingHeaders(v.headers), Interval: max(v.interval, time.Duration(t.cfg.MinRefreshInterval))}
-		if !v.lastAttempt.IsZero() {
+		v := t.served(now)
+		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
+			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages, PagingHeaders: pagingHeaders(v.headers),
+			Interval: max(v.interval, time.Duration(t.cfg.MinRefreshInterval))}
+		if st.Fetched {
 			st.NextRefresh = v.lastAttempt.Add(st.Interval)
 		}
 		if st.Waiting = now.Before(v.waitUntil); st.Waiting {
@@ -179,14 +177,9 @@ func (e *Exporter) Status() []Status {
 		if s := v.snap; s != nil {
 			st.Series, st.Complete, st.Unknown = s.Len(), s.Complete, s.Unknown
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
-			for _, sr := range s.series {
-				switch sr.family {
-				case trackedFamily:
-					st.Tracked = time.Duration(sr.value) * time.Second
-				case billableFamily:
-					st.Billable, st.HasBillable = time.Duration(sr.value)*time.Second, true
-				}
-			}
+			tracked, _ := s.value(trackedFamily)
+			billable, hasBillable := s.value(billableFamily)
+			st.Tracked, st.Billable, st.HasBillable = time.Duration(tracked)*time.Second, time.Duration(billable)*time.Second, hasBillable
 		}
 		out[i] = st
 	}
@@ -200,25 +193,22 @@ var refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds",
 // UnknownReportError is returned by Collector for a report name that is not configured.
 type UnknownReportError struct{ Name string }
 
-func (u UnknownReportError) Error() string {
-	return fmt.Sprintf("unknown report %q", u.Name)
-}
+func (u UnknownReportError) Error() string { return fmt.Sprintf("unknown report %q", u.Name) }
 
 // Collector returns a prometheus.Collector that serves the named reports (every report
 // when names is empty), waiting for fetches at most until ctx is done.
 func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.Collector, error) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if len(names) == 0 {
-		return &scrapeCollector{ctx: ctx, e: e, targets: slices.Clone(e.targets)}, nil
+	all := e.configured()
+	c := &scrapeCollector{ctx: ctx, e: e, targets: all}
+	if len(names) > 0 {
+		c.targets = nil
 	}
-	c := &scrapeCollector{ctx: ctx, e: e}
 	for _, n := range names {
-		i := slices.IndexFunc(e.targets, func(t *target) bool { return t.name == n })
+		i := slices.IndexFunc(all, func(t *target) bool { return t.name == n })
 		if i < 0 {
 			return nil, UnknownReportError{Name: n}
 		}
-		c.targets = append(c.targets, e.targets[i])
+		c.targets = append(c.targets, all[i])
 	}
 	return c, nil
 }
@@ -240,41 +230,34 @@ func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector. Reports are fetched concurrently.
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
-	c.e.mu.RLock()
-	all := slices.Clone(c.e.targets)
-	c.e.mu.RUnlock()
-	c.e.replan(all) // the reports of a credential share its budget, scraped or not
-	views := make([]view, len(c.targets))
+	c.e.replan(c.e.configured()) // the reports of a credential share its budget, scraped or not
+	states := make([]state, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
-		wg.Go(func() { views[i] = t.scrape(c.ctx, c.e) })
+		wg.Go(func() { states[i] = t.scrape(c.ctx, c.e) })
 	}
 	wg.Wait()
 	for i, t := range c.targets {
-		collectView(ch, t.name, &views[i])
-		members, entry := c.e.roster(t)
-		collectRoster(ch, t, &views[i], members, entry)
+		collectState(ch, t.name, &states[i])
+		c.e.collectRoster(ch, t, &states[i])
 	}
 }
 
-// collectView writes the metrics of one report from a view of its state. Its series
-// were checked when they were fetched (see seriesMetrics); a health metric that cannot be
-// built is an invalid metric, which the handlers log and leave out, never a panic.
-func collectView(ch chan<- prometheus.Metric, report string, v *view) {
-	gauge := func(f *family, value float64, labels ...string) {
-		m, err := prometheus.NewConstMetric(f.desc, f.valueType, value, append([]string{report}, labels...)...)
-		if err != nil {
-			m = prometheus.NewInvalidMetric(f.desc, err)
+// up says whether the latest fetch attempt succeeded.
+func (s *state) up() bool { return s.code == "" && !s.lastAttempt.IsZero() }
+
+// collectState writes the metrics of one report from the state a scrape serves. Its
+// series were checked when they were fetched (see seriesMetrics).
+func collectState(ch chan<- prometheus.Metric, report string, v *state) {
+	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(report, value, labels...) }
+	stamp := func(f *family, t time.Time) {
+		if !t.IsZero() {
+			gauge(f, float64(t.UnixMilli())/1000)
 		}
-		ch <- m
 	}
-	code := v.code
-	if v.timedOut {
-		code = "timeout"
-	}
-	gauge(upFamily, boolValue(code == "" && !v.lastAttempt.IsZero()))
+	gauge(upFamily, boolValue(v.up()))
 	// Order is the registry's business: it sorts the series of each family.
-	codes := map[string]bool{code: true}
+	codes := map[string]bool{v.code: true}
 	for _, k := range errorCodes {
 		codes[k] = true
 	}
@@ -284,9 +267,9 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	}
 	delete(codes, "")
 	for k := range codes {
-		gauge(errorFamily, boolValue(k == code), k)
+		gauge(errorFamily, boolValue(k == v.code), k)
 	}
-	gauge(fetchesFamily, v.fetches)
+	gauge(fetchesFamily, v.requests)
 	if v.hasDuration {
 		gauge(fetchDurationFamily, v.duration)
 	}
@@ -296,30 +279,21 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 	if v.interval > 0 {
 		gauge(refreshIntervalFamily, v.interval.Seconds())
 	}
-	if v.quota != nil {
-		if v.quota.HasRemaining {
-			gauge(quotaRemainingFamily, float64(v.quota.Remaining))
-		}
-		if v.quota.HasResetsIn {
-			gauge(quotaResetFamily, float64(v.quotaAt.Add(v.quota.ResetsIn).Unix()))
-		}
+	if q := v.quota; q != nil && q.HasRemaining {
+		gauge(quotaRemainingFamily, float64(q.Remaining))
 	}
-	// The last success stays after its values pass max_stale: alerts on stale data need it.
-	if !v.lastSuccess.IsZero() {
-		gauge(lastSuccessFamily, float64(v.lastSuccess.UnixMilli())/1000)
+	if q := v.quota; q != nil && q.HasResetsIn {
+		gauge(quotaResetFamily, float64(v.quotaAt.Add(q.ResetsIn).Unix()))
 	}
+	stamp(lastSuccessFamily, v.lastSuccess) // stays after the values pass max_stale: alerts on stale data need it
 	s := v.snap
 	if s == nil {
 		return
 	}
-	gauge(infoFamily, 1, labelValue(s.Name), labelValue(s.Type), strconv.FormatBool(s.Public))
+	gauge(infoFamily, 1, LabelValue(s.Name), LabelValue(s.Type), strconv.FormatBool(s.Public))
 	gauge(completeFamily, boolValue(s.Complete))
-	if !v.periodStart.IsZero() {
-		gauge(periodStartFamily, float64(v.periodStart.Unix()))
-	}
-	if !v.periodEnd.IsZero() {
-		gauge(periodEndFamily, float64(v.periodEnd.Unix()))
-	}
+	stamp(periodStartFamily, v.periodStart) // whole seconds
+	stamp(periodEndFamily, v.periodEnd)
 	for _, m := range v.series {
 		ch <- m
 	}
@@ -333,19 +307,13 @@ func collectView(ch chan<- prometheus.Metric, report string, v *view) {
 func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {
-		m, err := prometheus.NewConstMetric(sr.family.desc, sr.family.valueType, sr.value, append([]string{report}, sr.labels...)...)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = m
+		out[i] = sr.family.metric(report, sr.value, sr.labels...)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+	if _, err := registry(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
 		for _, m := range out {
 			ch <- m
 		}
-	}))
-	if _, err := reg.Gather(); err != nil {
+	})).Gather(); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -51,7 +51,7 @@ type Description struct {
 
 type entryCounts struct {
 	Sent      int `json:"sent"`       // in the rows, repeats included
-	Distinct  int `json:"distinct"`   // counted once by id; one without an id counts each time
+	Distinct  int `json:"distinct"`   // counted once, as the exporter counts them (see Aggregator.newEntries)
 	WithoutID int `json:"without_id"` // of those sent
 }
 
@@ -97,57 +97,60 @@ func pagingHeaders(headers []string) []string {
 func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) *Description {
 	t := newTarget(cfg, f, nil)
 	d := &Description{Report: cfg.Name, MaxPages: maxPages(cfg), Headers: map[string]int{}, Dictionaries: map[string]int{}, UnknownFields: []string{}}
-	if b, ok := f.(interface {
-		BlockedUntil(client.Credentials) time.Time
-	}); ok {
-		if until := b.BlockedUntil(t.creds); !until.IsZero() {
+	if b, ok := f.(budgeter); ok {
+		if until := b.Budget(t.creds, 0).BlockedUntil; !until.IsZero() {
 			d.Error = fmt.Sprintf("the report's credentials are backing off until %s: nothing sent", until.UTC().Format(time.RFC3339))
 			return d
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages))
 	defer cancel()
-	s := &tally{Aggregator: newAggregator(cfg), d: d, seen: map[int64]bool{}, dicts: map[string]map[int64]bool{}}
+	s := &tally{Aggregator: newAggregator(cfg), d: d}
+	a := s.Aggregator
 	body := cfg.Body(now)
-	w := walker{f: f, timeout: time.Duration(cfg.Timeout), maxPages: d.MaxPages}.walk(ctx,
-		client.Request{Token: cfg.Resolved.Token, Credentials: t.creds, Body: body}, s)
-	if w.err != nil && w.resp != nil {
-		s.page(nil, w.resp) // the headers of the answer that failed
-	}
-	o := outcome{resp: w.resp, err: w.err, sent: w.sent, pages: w.pages}
-	if w.err == nil {
-		o.snap = s.finish(w.rep)
-	}
-	last := s.last
+	o := t.walk(ctx, body, s)
 	d.Requests, d.Pages = o.sent, o.pages
 	if o.err != nil {
 		d.Error = o.err.Error()
+		if o.resp != nil {
+			s.headers(o.resp) // of the answer that failed
+		}
+	} else {
+		snap := a.finish(o.rep)
+		d.Seconds = &secondsCheck{Rows: snap.Summed, Totals: snap.Total, Complete: snap.Complete}
 	}
-	if last != nil {
-		d.ReportType = word(last.Type)
-		d.ResultBlock = last.Block + "_results"
+	if last := o.rep; last != nil {
+		d.ReportType, d.ResultBlock = word(last.Type), last.Block+"_results"
+		if last.Block != client.BlockDetailed { // only detailed pages repeat rows: the Aggregator's count is the rows sent
+			d.Rows = a.rows[last.Block]
+		}
 		if last.Block == client.BlockSummary {
-			d.Dimensions = dimensionsOf(body, last)
+			d.SubGroups, d.Dimensions = a.parts[client.BlockSummary], dimensionsOf(body, last)
 		}
 	}
-	if o.snap != nil {
-		d.Seconds = &secondsCheck{Rows: o.snap.Summed, Totals: o.snap.Total, Complete: o.snap.Complete}
+	if d.TimeEntries != nil {
+		d.TimeEntries.Distinct, d.Running.Count = a.entries, len(a.running)
+		for _, r := range a.running {
+			d.Running.Shown[shown(r.entry)]++
+		}
 	}
-	d.UnknownFields = append(d.UnknownFields, s.unknown...) // of every page read
-	for name, ids := range s.dicts {
-		d.Dictionaries[name] = len(ids)
+	dict := &a.dict // of every page read
+	for name, n := range map[string]int{"projects": len(dict.Projects), "clients": len(dict.Clients), "users": len(dict.Users),
+		"tasks": len(dict.Tasks), "tags": len(dict.Tags), "user_groups": len(dict.UserGroups)} {
+		if n > 0 {
+			d.Dictionaries[name] = n
+		}
 	}
+	d.UnknownFields = append(d.UnknownFields, a.unknown...) // of every page read
 	return d
 }
 
-// tally is the client.Sink of describe: it counts what the rows show and hands them on to
-// the Aggregator, so that the seconds told are those the exporter sums.
+// tally is the client.Sink of describe: it hands the rows on to the Aggregator, which
+// counts what the exporter counts, and counts what only describe tells: the rows and
+// time entries as sent, and the headers of every answer.
 type tally struct {
 	*Aggregator
-	d     *Description
-	seen  map[int64]bool            // time-entry ids
-	dicts map[string]map[int64]bool // ids of each dictionary, over the pages
-	last  *client.Report            // the latest page read
+	d *Description
 }
 
 // DetailedRow implements client.Sink.
@@ -160,42 +163,20 @@ func (s *tally) DetailedRow(r *client.DetailedRow) {
 		s.d.TimeEntries.Sent++
 		if te.ID == 0 {
 			s.d.TimeEntries.WithoutID++
-		} else if s.seen[te.ID] {
-			continue
-		}
-		s.seen[te.ID] = true
-		s.d.TimeEntries.Distinct++
-		if te.Running {
-			s.d.Running.Count++
-			s.d.Running.Shown[shown(te)]++
 		}
 	}
 	s.Aggregator.DetailedRow(r)
 }
 
-// WeeklyRow implements client.Sink.
-func (s *tally) WeeklyRow(r *client.WeeklyRow) {
-	s.d.Rows++
-	s.Aggregator.WeeklyRow(r)
-}
-
-// SummaryGroup implements client.Sink.
-func (s *tally) SummaryGroup(g *client.SummaryGroup) {
-	s.d.Rows++
-	s.d.SubGroups += len(g.SubGroups)
-	s.Aggregator.SummaryGroup(g)
-}
-
-// page notes what an answer's headers and, when it is a report, its body held.
-// endPage implements pager: it tells what the page showed, then lets the Aggregator say
-// where the next one starts.
+// endPage implements pager: it counts the answer's headers, then lets the Aggregator say
+// where the next page starts.
 func (s *tally) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
-	s.page(rep, resp)
-	s.last = rep
+	s.headers(resp)
 	return s.Aggregator.endPage(rep, resp)
 }
 
-func (s *tally) page(rep *client.Report, resp *client.Response) {
+// headers counts the paging and quota headers of an answer and keeps its quota.
+func (s *tally) headers(resp *client.Response) {
 	for _, h := range resp.Headers {
 		s.d.Headers[h]++
 	}
@@ -208,25 +189,6 @@ func (s *tally) page(rep *client.Report, resp *client.Response) {
 			secs := q.ResetsIn.Seconds()
 			s.d.Quota.ResetsInSeconds = &secs
 		}
-	}
-	if rep == nil {
-		return
-	}
-	dict := &rep.Dictionaries
-	s.ids("projects", maps.Keys(dict.Projects))
-	s.ids("clients", maps.Keys(dict.Clients))
-	s.ids("users", maps.Keys(dict.Users))
-	s.ids("tasks", maps.Keys(dict.Tasks))
-	s.ids("tags", maps.Keys(dict.Tags))
-	s.ids("user_groups", maps.Keys(dict.UserGroups))
-}
-
-func (s *tally) ids(name string, ids func(func(int64) bool)) {
-	for id := range ids {
-		if s.dicts[name] == nil {
-			s.dicts[name] = map[int64]bool{}
-		}
-		s.dicts[name][id] = true
 	}
 }
 
@@ -255,15 +217,10 @@ func dimensionsOf(body map[string]any, rep *client.Report) map[string]dimensionS
 	for key, def := range map[string]string{"grouping": "projects", "sub_grouping": "time_entries"} {
 		param := func(m map[string]any) string { s, _ := m[key].(string); return word(s) }
 		d := dimensionSource{Request: param(body), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
-		switch {
-		case d.Request != "":
-			d.Used, d.From = d.Request, "request"
-		case d.InputParams != "":
-			d.Used, d.From = d.InputParams, "input_params"
-		case d.SavedParams != "":
-			d.Used, d.From = d.SavedParams, "saved_params"
-		default:
-			d.Used, d.From = def, "default"
+		for _, src := range [][2]string{{d.Request, "request"}, {d.InputParams, "input_params"}, {d.SavedParams, "saved_params"}, {def, "default"}} {
+			if d.Used == "" {
+				d.Used, d.From = src[0], src[1]
+			}
 		}
 		out[key] = d
 	}

@@ -19,6 +19,16 @@ func newFamily(t prometheus.ValueType, name, help string, labels ...string) *fam
 	return f
 }
 
+// metric is a sample of f for the report. One that cannot be built is an invalid
+// metric, which the exposition logs and leaves out, never a panic.
+func (f *family) metric(report string, value float64, labels ...string) prometheus.Metric {
+	m, err := prometheus.NewConstMetric(f.desc, f.valueType, value, append([]string{report}, labels...)...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(f.desc, err)
+	}
+	return m
+}
+
 func gauge(name, help string, labels ...string) *family {
 	return newFamily(prometheus.GaugeValue, name, help, labels...)
 }

@@ -1,9 +1,9 @@
 package collector
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -31,8 +31,23 @@ type budgeter interface {
 
 // planItem is one report as the plan sees it.
 type planItem struct {
-	cost  int           // requests a refresh is expected to cost
-	floor time.Duration // min_refresh_interval, or closed_refresh_interval when longer and closed
+	cost   int           // requests a refresh is expected to cost
+	floor  time.Duration // min_refresh_interval, or closed_refresh_interval when longer and closed
+	closed bool          // the report's period has ended
+}
+
+// planned is the report as the plan sees it at now, a refresh costing cost requests.
+func planned(cfg config.Report, closedEvery time.Duration, now time.Time, cost int) planItem {
+	it := planItem{cost: cost, floor: time.Duration(cfg.MinRefreshInterval), closed: cfg.Closed(now)}
+	if it.closed {
+		it.floor = max(it.floor, closedEvery)
+	}
+	return it
+}
+
+// perHour is the requests an hour the item spends when refreshed every iv.
+func (it planItem) perHour(iv time.Duration) float64 {
+	return float64(it.cost) * float64(time.Hour) / float64(max(iv, time.Second))
 }
 
 // share returns the interval of each item: its floor, or longer so that the items spend
@@ -42,7 +57,7 @@ func share(items []planItem, budget float64) []time.Duration {
 	perHour := func(t time.Duration) float64 {
 		var n float64
 		for _, it := range items {
-			n += float64(it.cost) * float64(time.Hour) / float64(max(it.floor, t, time.Second))
+			n += it.perHour(max(it.floor, t))
 		}
 		return n
 	}
@@ -66,16 +81,6 @@ func share(items []planItem, budget float64) []time.Duration {
 	return out
 }
 
-// floor is the shortest interval of a report at now: min_refresh_interval, or
-// closed_refresh_interval for a closed period when that is longer.
-func floor(cfg config.Report, closedEvery time.Duration, now time.Time) (time.Duration, bool) {
-	min := time.Duration(cfg.MinRefreshInterval)
-	if cfg.Closed(now) {
-		return max(min, closedEvery), true
-	}
-	return min, false
-}
-
 // replan computes the refresh interval of every report from its credential's budget and
 // stores it in its cache state; it logs once per report when the budget stretches it
 // beyond its min_refresh_interval.
@@ -84,43 +89,27 @@ func (e *Exporter) replan(targets []*target) {
 	e.mu.RLock()
 	closedEvery, quota := e.closedEvery, e.hourlyQuota
 	e.mu.RUnlock()
-	groups := map[string][]*target{}
-	var keys []string
-	for _, t := range targets {
-		k := t.creds.Key()
-		if groups[k] == nil {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], t)
-	}
-	for _, k := range keys {
-		ts := groups[k]
-		items := make([]planItem, len(ts))
-		closed := make([]bool, len(ts))
+	for _, ts := range byCredential(targets, func(t *target) client.Credentials { return t.creds }) {
+		items, known := make([]planItem, len(ts)), make([]bool, len(ts))
 		for i, t := range ts {
-			items[i].floor, closed[i] = floor(t.cfg, closedEvery, now)
-			items[i].cost = t.cost()
+			cost, ok := t.cost()
+			items[i], known[i] = planned(t.cfg, closedEvery, now, cost), ok
 		}
-		budget := float64(quota)
+		budget, sure := float64(quota), quota > 0 // sure: hourly_quota or learned, not a guess before any answer
 		if b, ok := ts[0].fetcher.(budgeter); ok {
 			bud := b.Budget(ts[0].creds, 0)
-			budget = float64(bud.PerHour)
+			budget, sure = float64(bud.PerHour), bud.Enforced
 			// Less remains than the plan spends before Toggl's reset: stretch further.
 			if until := bud.ResetAt.Sub(now); bud.HasRemaining && until > time.Minute {
 				budget = min(budget, math.Max(float64(bud.Remaining), 1)*float64(time.Hour)/float64(until))
 			}
 		}
-		sure := quota > 0 // the budget is hourly_quota or learned, not a guess before any answer
-		if b, ok := ts[0].fetcher.(budgeter); ok {
-			sure = b.Budget(ts[0].creds, 0).Enforced
-		}
 		for i, iv := range share(items, budget) {
 			t := ts[i]
-			c := t.cache
-			c.mu.Lock()
-			c.state.interval, c.state.closed = iv, closed[i]
-			c.mu.Unlock()
-			if iv > items[i].floor && sure && t.costKnown() && t.stretched.CompareAndSwap(false, true) {
+			t.cache.mu.Lock()
+			t.cache.state.interval = iv
+			t.cache.mu.Unlock()
+			if iv > items[i].floor && sure && known[i] && t.stretched.CompareAndSwap(false, true) {
 				level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
 					"report", t.name, "interval", iv, "min_refresh_interval", items[i].floor, "requests_per_hour", int(budget))
 			}
@@ -129,23 +118,12 @@ func (e *Exporter) replan(targets []*target) {
 }
 
 // cost is what the next refresh of t is expected to cost: the pages of its last fetch
-// that got values, else AssumedPages.
-func (t *target) cost() int {
+// that got values (known), else AssumedPages.
+func (t *target) cost() (n int, known bool) {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state.cost > 0 {
-		return c.state.cost
-	}
-	return AssumedPages
-}
-
-// costKnown says whether a fetch of t has told what a refresh costs.
-func (t *target) costKnown() bool {
-	c := t.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state.cost > 0
+	return cmp.Or(c.state.cost, AssumedPages), c.state.cost > 0
 }
 
 // admit says whether a refresh of t may start now within its credential's budget, and
@@ -158,21 +136,21 @@ func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 	if !isBudgeter {
 		return 0, true, nil
 	}
-	n = t.cost()
+	n, _ = t.cost()
 	k := t.creds.Key()
 	e.planMu.Lock()
 	defer e.planMu.Unlock()
 	bud := b.Budget(t.creds, n+e.reserved[k])
 	at := bud.RoomAt
-	if t.serves(e.now()) && bud.MinuteRoomAt.After(at) {
-		at = bud.MinuteRoomAt
-	}
 	if t.serves(e.now()) { // the cache serves meanwhile: better than a failure
-		if bud.BlockedUntil.After(at) {
-			at = bud.BlockedUntil
+		later := []time.Time{bud.MinuteRoomAt, bud.BlockedUntil}
+		if bud.HasRemaining && bud.Remaining < int64(n+e.reserved[k]) {
+			later = append(later, bud.ResetAt) // Toggl says the quota would not hold the refresh
 		}
-		if bud.HasRemaining && bud.Remaining < int64(n+e.reserved[k]) && bud.ResetAt.After(at) {
-			at = bud.ResetAt // Toggl says the quota would not hold the refresh
+		for _, l := range later {
+			if l.After(at) {
+				at = l
+			}
 		}
 	}
 	if !at.IsZero() && e.reserved[k] > 0 {
@@ -181,10 +159,9 @@ func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 		}
 		return 0, false, e.released[k]
 	}
-	c := t.cache
-	c.mu.Lock()
-	c.state.waitUntil = at
-	c.mu.Unlock()
+	t.cache.mu.Lock()
+	t.cache.state.waitUntil = at
+	t.cache.mu.Unlock()
 	if !at.IsZero() {
 		return 0, false, nil // nothing in flight will make room: a scrape after at will
 	}
@@ -232,38 +209,44 @@ type StretchedReport struct {
 // costs AssumedPages requests a refresh (nothing is fetched), per credential in the
 // order of the reports.
 func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
-	var out []CredentialPlan
-	var items [][]planItem
-	index := map[string]int{}
-	for _, r := range cfg.Reports {
-		creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}
-		i, ok := index[creds.Key()]
-		if !ok {
-			i = len(out)
-			index[creds.Key()] = i
-			budget := cfg.HourlyQuota
-			if budget <= 0 {
-				budget = client.FreePlanPerHour - client.FreePlanPerHour/10
-			}
-			out = append(out, CredentialPlan{Kind: creds.Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0})
-			items = append(items, nil)
-		}
-		f, _ := floor(r, time.Duration(cfg.ClosedRefreshInterval), now)
-		out[i].Reports = append(out[i].Reports, r.Name)
-		items[i] = append(items[i], planItem{cost: AssumedPages, floor: f})
+	budget := cfg.HourlyQuota
+	if budget <= 0 {
+		budget = client.FreePlanPerHour - client.FreePlanPerHour/10
 	}
-	for i := range out {
-		p := &out[i]
-		for j, iv := range share(items[i], float64(p.Budget)) {
-			it := items[i][j]
-			p.PerHour += float64(it.cost) * float64(time.Hour) / float64(max(it.floor, time.Second))
-			p.Planned += float64(it.cost) * float64(time.Hour) / float64(max(iv, time.Second))
+	var out []CredentialPlan
+	for _, rs := range byCredential(cfg.Reports, credentials) {
+		p := CredentialPlan{Kind: credentials(rs[0]).Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0}
+		items := make([]planItem, len(rs))
+		for i, r := range rs {
+			p.Reports = append(p.Reports, r.Name)
+			items[i] = planned(r, time.Duration(cfg.ClosedRefreshInterval), now, AssumedPages)
+		}
+		for i, iv := range share(items, float64(budget)) {
+			it := items[i]
+			p.PerHour += it.perHour(it.floor)
+			p.Planned += it.perHour(iv)
 			if iv > it.floor {
-				r := cfg.Reports[slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == p.Reports[j] })]
-				_, closed := floor(r, time.Duration(cfg.ClosedRefreshInterval), now)
-				p.Stretched = append(p.Stretched, StretchedReport{Name: p.Reports[j], Interval: iv, Floor: it.floor, Closed: closed})
+				p.Stretched = append(p.Stretched, StretchedReport{Name: rs[i].Name, Interval: iv, Floor: it.floor, Closed: it.closed})
 			}
 		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// byCredential groups the reports by their credentials, which share one budget, in the
+// order they first come.
+func byCredential[T any](reports []T, creds func(T) client.Credentials) [][]T {
+	index := map[string]int{}
+	var out [][]T
+	for _, r := range reports {
+		k := creds(r).Key()
+		i, ok := index[k]
+		if !ok {
+			i, index[k] = len(out), len(out)
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
 	}
 	return out
 }

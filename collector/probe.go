@@ -64,9 +64,7 @@ func (e *Exporter) MetricsHandler(base prometheus.Gatherer, o HandlerOpts) http.
 		ctx, cancel := scrapeContext(r, o)
 		defer cancel()
 		c, _ := e.Collector(ctx) // every report: cannot fail
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(c)
-		promhttp.HandlerFor(disjoint{base, reg}, o.promhttp()).ServeHTTP(w, r)
+		promhttp.HandlerFor(disjoint{base, registry(c)}, o.promhttp()).ServeHTTP(w, r)
 	})
 }
 
@@ -121,10 +119,15 @@ func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 			http.Error(w, fmt.Sprintf("unknown report %s (configured: %s)", echo, e.nameList()), http.StatusBadRequest)
 			return
 		}
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(c)
-		promhttp.HandlerFor(reg, o.promhttp()).ServeHTTP(w, r)
+		promhttp.HandlerFor(registry(c), o.promhttp()).ServeHTTP(w, r)
 	})
+}
+
+// registry is a registry of c alone, for one answer.
+func registry(c prometheus.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	return reg
 }
 
 // nameList lists the configured reports for a 400, the first 20 of them.

@@ -46,31 +46,20 @@ func (e *Exporter) applyRosters(cfg *config.Config) {
 	}
 }
 
-// roster returns the members t's report lists and their members entry; no members
-// when the report has no roster or its workspace has not been listed yet.
-func (e *Exporter) roster(t *target) ([]Member, *config.Members) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	entry := e.entries[t.cfg.Roster]
-	if entry == nil {
-		return nil, nil
-	}
-	return e.rosters[t.cfg.Roster], entry
-}
-
 // collectRoster writes the roster series of one report. They are built at each scrape
 // from the served values and the latest roster, so that a roster listed after the
 // report's fetch counts at once and the snapshot stays as fetched: a member who tracked
 // nothing gets 0 in the user breakdowns (when the report has them), and every member
 // their expected time over the report's period (when it is known).
-func collectRoster(ch chan<- prometheus.Metric, t *target, v *view, members []Member, entry *config.Members) {
+func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *state) {
+	e.mu.RLock()
+	entry, members := e.entries[t.cfg.Roster], e.rosters[t.cfg.Roster]
+	e.mu.RUnlock()
 	s := v.snap
-	if s == nil || len(members) == 0 {
+	if s == nil || entry == nil || len(members) == 0 {
 		return
 	}
-	gauge := func(f *family, value float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(f.desc, f.valueType, value, append([]string{t.name}, labels...)...)
-	}
+	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(t.name, value, labels...) }
 	days := weekdays(v.periodStart, v.periodEnd)
 	tracked, billable, fill := userSeries(s, t.cfg.Breakdowns)
 	for _, m := range members {
@@ -124,19 +113,14 @@ func weekdays(start, end time.Time) int {
 		return 0
 	}
 	// Civil dates, so that a day of 23 or 25 hours still counts as one.
-	first := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
-	last := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
-	days := int(last.Sub(first).Hours() / 24)
-	n := days / 7 * 5
-	for d := first.AddDate(0, 0, days/7*7); d.Before(last); d = d.AddDate(0, 0, 1) {
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+	y, m, d := start.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	y, m, d = end.Date()
+	n := 0
+	for last := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); day.Before(last); day = day.AddDate(0, 0, 1) {
+		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
 			n++
 		}
 	}
 	return n
 }
-
-// LabelValue is the label value that the collector's series give a name from Toggl
-// (valid UTF-8, no control characters, at most 200 bytes), for series made elsewhere
-// that must join with them.
-func LabelValue(name string) string { return labelValue(name) }

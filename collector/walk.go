@@ -30,9 +30,11 @@ type walker struct {
 	retry func(ctx context.Context, err error) bool
 }
 
-// walked is what one walk did.
-type walked struct {
-	rep   *client.Report   // the last page read; nil when none was
+// outcome is what one walk did, and the values built from its pages (only when the
+// last page arrived).
+type outcome struct {
+	rep   *client.Report // the last page read; nil when none was
+	snap  *Snapshot
 	resp  *client.Response // of the latest request that got an answer
 	err   error
 	sent  int // requests that left: each may have cost quota
@@ -45,8 +47,8 @@ type walked struct {
 // walk asks for req page after page into p: while p says more rows follow, at most
 // maxPages requests that each got a page. Every page is the same body with the next
 // first_timestamp. A cursor already asked for ends the walk: Toggl is going round.
-func (w walker) walk(ctx context.Context, req client.Request, p pager) walked {
-	var out walked
+func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
+	var out outcome
 	asked := map[int64]bool{}
 	req.Timeout = w.timeout
 	for {
