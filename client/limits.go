@@ -61,7 +61,6 @@ type Limits struct {
 	states map[string]*credState
 }
 
-// credState is the etiquette state of one credential key.
 type credState struct {
 	limiter      *rate.Limiter
 	blockedUntil time.Time
@@ -122,12 +121,7 @@ func NewLimits(now func() time.Time) *Limits {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limits{
-		now:    now,
-		sleep:  Sleep,
-		jitter: equalJitter,
-		states: map[string]*credState{},
-	}
+	return &Limits{now: now, sleep: Sleep, jitter: equalJitter, states: map[string]*credState{}}
 }
 
 // Sleep waits d, or until ctx is done (then it returns ctx's error).
@@ -271,9 +265,8 @@ func (l *Limits) observe(key string, resp *Response) {
 		st.resetAt = now.Add(q.ResetsIn)
 	}
 	exhausted := q.HasRemaining && q.Remaining <= 0
-	quota402 := status == 402 && (exhausted || (!q.HasRemaining && q.HasResetsIn))
 	switch {
-	case exhausted || quota402:
+	case exhausted || status == 402 && !q.HasRemaining && q.HasResetsIn:
 		d := q.ResetsIn
 		switch {
 		case q.HasResetsIn:
