@@ -22,12 +22,10 @@ import (
 //   - after a 429, nothing until Retry-After, else for an exponential backoff with jitter
 //     (1s, 2s, 4s... up to 5m, each drawn in [d/2, d]), reset by a success;
 //   - after any other error answer with Retry-After (a 503, say), nothing until then;
-//   - at most the budget in any 60 minutes (Toggl's sliding quota window): hourly_quota
-//     when set, else nine tenths of what Toggl's headers show the plan allows
-//     (X-Toggl-Quota-Remaining plus what was sent in the window), a tenth being left for
-//     the user's other use of the API. Until the headers come the budget is nine tenths
-//     of the Free plan's 30; it is then a plan (see Budget), not enforced here, so that an
-//     API that sends no quota headers is never held up by a guess.
+//   - at most Budget.PerHour requests in any 60 minutes (Toggl's sliding quota window),
+//     a tenth of the plan being left for the user's other use of the API. Until Toggl's
+//     headers tell the plan, the budget is a plan only, not enforced here, so that an API
+//     that sends no quota headers is never held up by a guess.
 //
 // A 402 whose X-Toggl-Quota-Remaining is above 0, or that has no quota header at all, is
 // plan gating ("this workspace needs a paid feature"): waiting would not help, so it
