@@ -21,16 +21,11 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// apiPath is the path of the shared report endpoint, followed by the escaped token.
 const apiPath = "/reports/api/v3/shared/"
 
 const (
 	maxErrorBody = 4 << 10  // bytes of an error body read for Error.Message
 	maxDrain     = 64 << 10 // bytes drained before closing, so the connection can be reused
-
-	// The defaults of Options, those of the configuration (which client does not import).
-	defaultMaxResponseBytes  = 64 << 20
-	defaultRequestsPerSecond = 1.0
 )
 
 // Options configure a Client.
@@ -75,10 +70,10 @@ func New(o Options) *Client {
 		o.HTTPClient = defaultHTTPClient()
 	}
 	if o.MaxResponseBytes <= 0 {
-		o.MaxResponseBytes = defaultMaxResponseBytes
+		o.MaxResponseBytes = 64 << 20 // the configuration's default, which client does not import
 	}
 	if o.RequestsPerSecond <= 0 {
-		o.RequestsPerSecond = defaultRequestsPerSecond
+		o.RequestsPerSecond = 1
 	}
 	if o.Now == nil {
 		o.Now = time.Now

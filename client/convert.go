@@ -68,7 +68,6 @@ func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
 // longer one is described, so that Run can redact any secret in what is shown whole.
 const maxQuoted = 40
 
-// mapKey is the path element of an object key.
 func mapKey(k []byte) string {
 	if len(k) > maxQuoted {
 		return "[…]"

@@ -42,11 +42,8 @@ func (c Credentials) Key() string {
 // basicAuth returns the user and password of the Authorization header, ok false when
 // anonymous.
 func (c Credentials) basicAuth() (user, pass string, ok bool) {
-	switch c.Kind() {
-	case "api_token":
+	if c.APIToken != "" {
 		return c.APIToken, "api_token", true
-	case "email":
-		return c.Email, c.Password, true
 	}
-	return "", "", false
+	return c.Email, c.Password, c.Kind() == "email"
 }

@@ -47,9 +47,6 @@ const (
 	BlockWeekly   = "weekly"
 )
 
-// errNoTotals is the error of a 200 that holds no report.
-var errNoTotals = errors.New("decode: no result block with totals (detailed_results, summary_results or weekly_results)")
-
 // discard is the Sink used when Run or Decode get none.
 type discard struct{}
 
@@ -93,17 +90,14 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 		}
 	}
 	if rep.Totals == nil {
-		return nil, errNoTotals
+		return nil, errors.New("decode: no result block with totals (detailed_results, summary_results or weekly_results)")
 	}
 	rep.Unknown = slices.Sorted(maps.Keys(d.unknown))
 	return rep, nil
 }
 
-// fieldSet is a set of field names.
-type fieldSet map[string]bool
-
-func fields(names string) fieldSet {
-	set := fieldSet{}
+func fields(names string) map[string]bool {
+	set := map[string]bool{}
 	for _, n := range strings.Fields(names) {
 		set[n] = true
 	}
@@ -120,7 +114,7 @@ var (
 	timeEntryFields = fields("at at_tz")
 	weeklyFields    = fields("project_color project_hex_color planned_task_id")
 	groupFields     = fields("project_color project_hex_color")
-	dictFields      = map[string]fieldSet{
+	dictFields      = map[string]map[string]bool{
 		"projects": fields("color actual_hours actual_seconds fixed_fee recurring recurring_period custom_period start_date end_date external_reference"),
 		"tasks":    fields("tracked_seconds"),
 		"clients":  fields("external_reference"),
@@ -135,7 +129,7 @@ const maxUnknown = 64
 // other notes the member name being read as unknown unless known holds it; the caller
 // leaves its value unread, to be skipped. It costs nothing for the fields the decoder
 // reads, and a map lookup for the documented ones it skips.
-func (d *bodyDecoder) other(known fieldSet, name []byte) {
+func (d *bodyDecoder) other(known map[string]bool, name []byte) {
 	if known[string(name)] {
 		return
 	}
@@ -243,7 +237,6 @@ func (d *bodyDecoder) describe(err error) error {
 	return &pathError{msg: msg, err: cause}
 }
 
-// field decodes the value of the top-level key k, handing rows to sink.
 func (d *bodyDecoder) field(rep *Report, k string, sink Sink) (err error) {
 	switch k {
 	case "detailed_results", "summary_results", "weekly_results":
@@ -285,25 +278,17 @@ func (d *bodyDecoder) field(rep *Report, k string, sink Sink) (err error) {
 // removal) and unknown ones are skipped. A sub-dictionary is bounded by the workspace's
 // entities, and kept whole.
 func (d *bodyDecoder) dictionary(dict *Dictionaries, key []byte) error {
-	var entities *map[int64]Entity
-	switch name := string(key); name {
-	case "projects", "tasks":
-	case "clients":
-		entities = &dict.Clients
-	case "users":
-		entities = &dict.Users // e-mail addresses are deliberately not read
-	case "tags":
-		entities = &dict.Tags
-	case "user_groups":
-		entities = &dict.UserGroups
-	case "filters":
-		return nil // skipped
-	default:
-		d.other(nil, key)
+	name := string(key)
+	// e-mail addresses of users are deliberately not read
+	entities := map[string]*map[int64]Entity{"clients": &dict.Clients, "users": &dict.Users, "tags": &dict.Tags, "user_groups": &dict.UserGroups}[name]
+	proj, task := name == "projects", name == "tasks"
+	if entities == nil && !proj && !task {
+		if name != "filters" {
+			d.other(nil, key)
+		}
 		return nil
 	}
-	proj, task := string(key) == "projects", string(key) == "tasks"
-	known := dictFields[string(key)]
+	known := dictFields[name]
 	return d.entries(func(key []byte, keyed bool) error {
 		var p Project
 		var t Task
@@ -352,7 +337,6 @@ func (d *bodyDecoder) dictionary(dict *Dictionaries, key []byte) error {
 	})
 }
 
-// block reads a result block, handing its rows to sink.
 func (d *bodyDecoder) block(b *blockState, sink Sink) error {
 	return d.object(false, func(name []byte) error {
 		switch string(name) {
@@ -363,19 +347,15 @@ func (d *bodyDecoder) block(b *blockState, sink Sink) error {
 			}
 			return err
 		case "report":
-			switch b.name {
-			case BlockDetailed:
-				return d.array(func() error { return d.nonNull(func() error { return d.detailedRow(sink) }) })
-			case BlockWeekly:
-				return d.array(func() error { return d.nonNull(func() error { return d.weeklyRow(sink) }) })
-			}
-			groups := func() error { return d.nonNull(func() error { return d.summaryGroup(sink) }) }
-			if d.dec.PeekKind() == '[' { // the groups themselves in place of the object holding them
-				return d.array(groups)
+			row := map[string]func(Sink) error{BlockDetailed: d.detailedRow, BlockWeekly: d.weeklyRow, BlockSummary: d.summaryGroup}[b.name]
+			rows := func() error { return d.nonNull(func() error { return row(sink) }) }
+			// summary: the groups themselves may come in place of the object holding them
+			if b.name != BlockSummary || d.dec.PeekKind() == '[' {
+				return d.array(rows)
 			}
 			return d.object(false, func(name []byte) error {
 				if string(name) == "groups" {
-					return d.array(groups)
+					return d.array(rows)
 				}
 				d.other(nil, name)
 				return nil
@@ -418,7 +398,6 @@ func (d *bodyDecoder) totals() (*Totals, error) {
 	return t, err
 }
 
-// rate reads an element of a rates list.
 func (d *bodyDecoder) rate() (Rate, error) {
 	var r Rate
 	err := d.object(false, func(name []byte) (err error) {
@@ -446,7 +425,6 @@ func cut[T any](slab []T, start int) []T {
 	return slab[start:len(slab):len(slab)]
 }
 
-// detailedRow reads a row of detailed_results.report and hands it to sink.
 func (d *bodyDecoder) detailedRow(sink Sink) error {
 	s := &d.row
 	row := &s.detailed
@@ -500,7 +478,6 @@ func (d *bodyDecoder) detailedRow(sink Sink) error {
 	return nil
 }
 
-// timeEntry reads an element of a detailed row's time_entries.
 func (d *bodyDecoder) timeEntry() (TimeEntry, error) {
 	var e TimeEntry
 	stopped, timed := false, false
@@ -524,7 +501,6 @@ func (d *bodyDecoder) timeEntry() (TimeEntry, error) {
 	return e, err
 }
 
-// weeklyRow reads a row of weekly_results.report and hands it to sink.
 func (d *bodyDecoder) weeklyRow(sink Sink) error {
 	s := &d.row
 	row := &s.weekly
@@ -568,7 +544,6 @@ func (d *bodyDecoder) weeklyRow(sink Sink) error {
 	return nil
 }
 
-// summaryGroup reads a group of summary_results.report.groups and hands it to sink.
 func (d *bodyDecoder) summaryGroup(sink Sink) error {
 	s := &d.row
 	g := &s.group

@@ -153,7 +153,6 @@ func durationFromSeconds(secs float64) time.Duration {
 	return time.Duration(min(secs, maxWait.Seconds()) * float64(time.Second))
 }
 
-// parseCursor reads the paging headers of a detailed report's page.
 func parseCursor(h http.Header) Cursor {
 	c := Cursor{Timestamp: headerInt(h, "X-Next-Timestamp"), ID: headerInt(h, "X-Next-ID"), RowNumber: headerInt(h, "X-Next-Row-Number")}
 	c.Has = c.Timestamp > 0
@@ -169,7 +168,6 @@ func headerInt(h http.Header, name string) int64 {
 	return n
 }
 
-// parseQuota reads Toggl's quota headers.
 func parseQuota(h http.Header) (q Quota) {
 	v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining"))
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {

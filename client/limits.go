@@ -22,12 +22,10 @@ import (
 //   - after a 429, nothing until Retry-After, else for an exponential backoff with jitter
 //     (1s, 2s, 4s... up to 5m, each drawn in [d/2, d]), reset by a success;
 //   - after any other error answer with Retry-After (a 503, say), nothing until then;
-//   - at most the budget in any 60 minutes (Toggl's sliding quota window): hourly_quota
-//     when set, else nine tenths of what Toggl's headers show the plan allows
-//     (X-Toggl-Quota-Remaining plus what was sent in the window), a tenth being left for
-//     the user's other use of the API. Until the headers come the budget is nine tenths
-//     of the Free plan's 30; it is then a plan (see Budget), not enforced here, so that an
-//     API that sends no quota headers is never held up by a guess.
+//   - at most Budget.PerHour requests in any 60 minutes (Toggl's sliding quota window),
+//     a tenth of the plan being left for the user's other use of the API. Until Toggl's
+//     headers tell the plan, the budget is a plan only, not enforced here, so that an API
+//     that sends no quota headers is never held up by a guess.
 //
 // A 402 whose X-Toggl-Quota-Remaining is above 0, or that has no quota header at all, is
 // plan gating ("this workspace needs a paid feature"): waiting would not help, so it
@@ -61,7 +59,6 @@ type Limits struct {
 	states map[string]*credState
 }
 
-// credState is the etiquette state of one credential key.
 type credState struct {
 	limiter      *rate.Limiter
 	blockedUntil time.Time
@@ -76,9 +73,8 @@ type credState struct {
 	// allowance is what Toggl's headers show the plan allows in a window: the latest
 	// X-Toggl-Quota-Remaining plus what was sent in the window; 0 until they come.
 	allowance int
-	answered  bool  // an answer came: from then on no quota header means no known quota
-	remaining int64 // the latest X-Toggl-Quota-Remaining, when hasRemaining
-	hasRemain bool
+	answered  bool      // an answer came: from then on no quota header means no known quota
+	remaining int64     // the latest X-Toggl-Quota-Remaining, when allowance > 0
 	resetAt   time.Time // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
 }
 
@@ -105,12 +101,13 @@ func (st *credState) budget(set int) (n int, enforced bool) {
 	return max(a-a/10, 1), st.allowance > 0
 }
 
-// roomAt is when n more requests fit in a budget of b at now: now when they do.
+// roomAt is when n more requests fit in a budget of b at now: the zero time when they
+// fit now.
 func (st *credState) roomAt(now time.Time, b, n int) time.Time {
 	over := st.spent(now) + n - b // the sends that must leave the window first
 	switch {
 	case over <= 0:
-		return now
+		return time.Time{}
 	case over > len(st.sent):
 		return now.Add(quotaWindow) // more than the budget at once: a whole window
 	}
@@ -122,12 +119,7 @@ func NewLimits(now func() time.Time) *Limits {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limits{
-		now:    now,
-		sleep:  Sleep,
-		jitter: equalJitter,
-		states: map[string]*credState{},
-	}
+	return &Limits{now: now, sleep: Sleep, jitter: equalJitter, states: map[string]*credState{}}
 }
 
 // Sleep waits d, or until ctx is done (then it returns ctx's error).
@@ -199,7 +191,7 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int
 		return notSent(err.Error(), err)
 	}
 	if b, enforced := st.budget(quota); enforced {
-		if at := st.roomAt(now, b, 1); at.After(now) {
+		if at := st.roomAt(now, b, 1); !at.IsZero() {
 			l.mu.Unlock()
 			if e := l.pause(ctx, at.Sub(now), fmt.Sprintf("the hourly quota of these credentials (%d requests) allows the next request at %s",
 				b, at.UTC().Format(time.RFC3339))); e != nil {
@@ -265,15 +257,14 @@ func (l *Limits) observe(key string, resp *Response) {
 		// Toggl's plans allow at least Free's 30; an answer with little remaining says
 		// that much was spent (maybe by others), not that the plan is smaller.
 		st.allowance = max(int(min(q.Remaining, 1<<20))+st.spent(now), FreePlanPerHour)
-		st.remaining, st.hasRemain = q.Remaining, true
+		st.remaining = q.Remaining
 	}
 	if q.HasResetsIn {
 		st.resetAt = now.Add(q.ResetsIn)
 	}
 	exhausted := q.HasRemaining && q.Remaining <= 0
-	quota402 := status == 402 && (exhausted || (!q.HasRemaining && q.HasResetsIn))
 	switch {
-	case exhausted || quota402:
+	case exhausted || status == 402 && !q.HasRemaining && q.HasResetsIn:
 		d := q.ResetsIn
 		switch {
 		case q.HasResetsIn:
@@ -318,16 +309,7 @@ func (st *credState) block(now, until time.Time, code, why string) {
 
 // BlockedUntil returns when the backoff of these credentials ends, or the zero time when
 // requests with them are not blocked.
-func (c *Client) BlockedUntil(cred Credentials) time.Time {
-	l := c.o.Limits
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	st, ok := l.states[c.limitKey(cred)]
-	if !ok || !l.now().Before(st.blockedUntil) {
-		return time.Time{}
-	}
-	return st.blockedUntil
-}
+func (c *Client) BlockedUntil(cred Credentials) time.Time { return c.Budget(cred, 0).BlockedUntil }
 
 // Budget is what a credential may spend in Toggl's quota window, as the client sees it.
 type Budget struct {
@@ -336,11 +318,9 @@ type Budget struct {
 	// until an answer comes). 0 means no known limit: the answers carry no quota header
 	// (an API other than Toggl's, or a proxy that drops them).
 	PerHour int
-	// Learned says PerHour comes from Toggl's headers; Set that it is hourly_quota;
-	// Enforced that the client holds requests to it (either of them).
-	Learned, Set, Enforced bool
-	// Spent is the requests sent in the last 60 minutes (or about to be, at their pace).
-	Spent int
+	// Enforced says the client holds requests to PerHour: hourly_quota is set, or
+	// Toggl's headers told the plan.
+	Enforced bool
 	// RoomAt is when the n requests asked about fit in the window; the zero time when
 	// they fit now. MinuteRoomAt is when they fit in a minute's share of the budget
 	// (PerHour/60, or n when more), for spreading refreshes evenly over the hour.
@@ -362,17 +342,13 @@ func (c *Client) Budget(cred Credentials, n int) Budget {
 	defer l.mu.Unlock()
 	now := l.now()
 	st := l.state(c.limitKey(cred), now)
-	b := Budget{Learned: st.allowance > 0 && c.o.HourlyQuota <= 0, Set: c.o.HourlyQuota > 0,
-		Remaining: st.remaining, HasRemaining: st.hasRemain}
+	b := Budget{Remaining: st.remaining, HasRemaining: st.allowance > 0}
 	b.PerHour, b.Enforced = st.budget(c.o.HourlyQuota)
 	if !b.Enforced && st.answered {
 		b.PerHour = 0
 	}
-	b.Spent = st.spent(now)
 	if b.PerHour > 0 {
-		if at := st.roomAt(now, b.PerHour, n); at.After(now) {
-			b.RoomAt = at
-		}
+		b.RoomAt = st.roomAt(now, b.PerHour, n)
 		recent := st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].After(now.Add(-time.Minute)) }):]
 		if over := len(recent) + n - max((b.PerHour+59)/60, n); over > 0 {
 			b.MinuteRoomAt = recent[over-1].Add(time.Minute)

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -48,6 +49,19 @@ func (s SavedReport) String() string {
 // GoString renders s without its token.
 func (s SavedReport) GoString() string { return "client.SavedReport" + s.String() }
 
+// Member is one member of a workspace as its listing shows it (toggl-api.md, "A
+// workspace's members"). The e-mail address is never kept: it is read only to be
+// redacted from errors.
+type Member struct {
+	UserID int64 // user_id, else uid; 0 when neither came
+	Name   string
+	// Active is false when the listing says active: false or inactive: true.
+	Active bool
+	// WorkingHoursInMinutes is working_hours_in_minutes, 0 when null or absent. Toggl
+	// does not document its period (a day or a week).
+	WorkingHoursInMinutes int64
+}
+
 // ListSharedReports lists the saved reports of a workspace: GET
 // {BaseURL}/api/v9/workspaces/{id}/reports/shared, page by page (per_page=50) until a
 // page is short or empty. Each page is one request, paced, counted and backed off
@@ -61,11 +75,8 @@ func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedRepor
 		seen   = map[int64]bool{}
 	)
 	for page := 1; page <= maxListPages; page++ {
-		var items []SavedReport
-		err := c.list(ctx, l, fmt.Sprintf("reports/shared?page=%d&per_page=%d", page, listPerPage), &tokens, func(r io.Reader) (err error) {
-			items, err = decodeListing(r, &tokens)
-			return err
-		})
+		path := fmt.Sprintf("reports/shared?page=%d&per_page=%d", page, listPerPage)
+		items, err := list(ctx, c, l, path, "saved reports", &tokens, savedReport)
 		if err != nil {
 			return nil, err
 		}
@@ -82,10 +93,20 @@ func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedRepor
 	return nil, &Error{Code: CodeDecode, Message: fmt.Sprintf("listing saved reports: more than %d pages of %d", maxListPages, listPerPage)}
 }
 
+// ListMembers lists the members of a workspace: GET
+// {BaseURL}/api/v9/workspaces/{id}/workspace_users, one request (the listing is not
+// paged), paced, counted and backed off like any other request with the credentials.
+// Toggl answers 403 to a token that is not a workspace admin's. Every error is an *Error
+// with the credentials and the e-mail addresses read redacted.
+func (c *Client) ListMembers(ctx context.Context, l Listing) ([]Member, error) {
+	return list(ctx, c, l, "workspace_users", "workspace users", new([]string), member)
+}
+
 // list sends one request of l, GET {BaseURL}/api/v9/workspaces/{id}/{path}, within
-// l.Timeout, and hands the body to read. Its errors redact the credentials and the
-// secrets read so far.
-func (c *Client) list(ctx context.Context, l Listing, path string, secrets *[]string, read func(io.Reader) error) error {
+// l.Timeout, and reads its body tolerantly, as reports are: an array (null is an empty
+// one) of what elem reads, with nothing after it; what names the elements in errors.
+// elem appends to secrets what it reads that every later error must redact.
+func list[T any](ctx context.Context, c *Client, l Listing, path, what string, secrets *[]string, elem func(*bodyDecoder, *[]string) (T, error)) ([]T, error) {
 	if l.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, l.Timeout)
@@ -93,64 +114,96 @@ func (c *Client) list(ctx context.Context, l Listing, path string, secrets *[]st
 	}
 	u := fmt.Sprintf("%s/api/v9/workspaces/%d/%s", c.o.BaseURL, l.WorkspaceID, path)
 	x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: l.Credentials}, *secrets...) }, safeURL: u}
-	_, err := c.do(ctx, http.MethodGet, u, nil, l.Credentials, x, read)
-	return err
-}
-
-// decodeArray reads a listing, an array (null is an empty one) of what elem reads, and
-// checks that nothing follows it; what names the elements in errors.
-func decodeArray(r io.Reader, what string, elem func(d *bodyDecoder) error) error {
-	d := newBodyDecoder(r)
-	if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
-		return d.describe(d.fail("a JSON array of " + what))
-	}
-	err := d.array(func() error { return elem(d) })
-	if err == nil && d.dec.PeekKind() != 0 {
-		err = &pathError{msg: "unexpected data after the array of " + what}
-	}
-	if err != nil {
-		return d.describe(err)
-	}
-	return nil
-}
-
-// decodeListing reads a page of the listing of saved reports, tolerantly as reports are;
-// unknown fields are skipped. params may be an object or, as Toggl sends it, a string
-// holding one; one that is neither is ignored. Each token read is appended to tokens as
-// soon as it is read.
-func decodeListing(r io.Reader, tokens *[]string) ([]SavedReport, error) {
-	var out []SavedReport
-	err := decodeArray(r, "saved reports", func(d *bodyDecoder) error {
-		var s SavedReport
-		err := d.object(false, func(name []byte) (err error) {
-			switch string(name) {
-			case "id":
-				s.ID, err = d.int()
-			case "name":
-				s.Name, err = d.str()
-			case "token":
-				s.Token, err = d.str()
-				*tokens = append(*tokens, s.Token)
-			case "public":
-				s.Public, err = d.bool()
-			case "fixed_daterange":
-				s.FixedDaterange, err = d.bool()
-			case "params":
-				var v any
-				err = json.UnmarshalDecode(d.dec, &v, anyOptions)
-				if text, ok := v.(string); ok {
-					v = nil
-					_ = json.Unmarshal([]byte(text), &v, anyOptions)
-				}
-				s.Params, _ = v.(map[string]any)
-			}
+	var out []T
+	_, err := c.do(ctx, http.MethodGet, u, nil, l.Credentials, x, func(r io.Reader) error {
+		d := newBodyDecoder(r)
+		if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
+			return d.describe(d.fail("a JSON array of " + what))
+		}
+		err := d.array(func() error {
+			v, err := elem(d, secrets)
+			out = append(out, v)
 			return err
 		})
-		out = append(out, s)
-		return err
+		if err == nil && d.dec.PeekKind() != 0 {
+			err = &pathError{msg: "unexpected data after the array of " + what}
+		}
+		if err != nil {
+			return d.describe(err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// savedReport reads an element of the listing of saved reports; unknown fields are
+// skipped. params may be an object or, as Toggl sends it, a string holding one; one that
+// is neither is ignored. The token is appended to tokens as soon as it is read.
+func savedReport(d *bodyDecoder, tokens *[]string) (SavedReport, error) {
+	var s SavedReport
+	err := d.object(false, func(name []byte) (err error) {
+		switch string(name) {
+		case "id":
+			s.ID, err = d.int()
+		case "name":
+			s.Name, err = d.str()
+		case "token":
+			s.Token, err = d.str()
+			*tokens = append(*tokens, s.Token)
+		case "public":
+			s.Public, err = d.bool()
+		case "fixed_daterange":
+			s.FixedDaterange, err = d.bool()
+		case "params":
+			var v any
+			err = json.UnmarshalDecode(d.dec, &v, anyOptions)
+			if text, ok := v.(string); ok {
+				v = nil
+				_ = json.Unmarshal([]byte(text), &v, anyOptions)
+			}
+			s.Params, _ = v.(map[string]any)
+		}
+		return err
+	})
+	return s, err
+}
+
+// member reads an element of the listing of a workspace's members; unknown fields are
+// skipped. The e-mail address is appended to emails, and kept nowhere else.
+func member(d *bodyDecoder, emails *[]string) (Member, error) {
+	m := Member{Active: true}
+	var uid int64
+	err := d.object(false, func(name []byte) (err error) {
+		var b bool
+		switch string(name) {
+		case "user_id":
+			m.UserID, err = d.int()
+		case "uid":
+			uid, err = d.int()
+		case "name":
+			m.Name, err = d.str()
+		case "email":
+			var e string
+			e, err = d.str()
+			*emails = append(*emails, e)
+		case "active":
+			if d.dec.PeekKind() != 'n' { // null says nothing
+				b, err = d.bool()
+				m.Active = m.Active && b
+			}
+		case "inactive":
+			b, err = d.bool()
+			m.Active = m.Active && !b
+		case "working_hours_in_minutes":
+			// Undocumented and unused by the exporter: a value that is not a whole
+			// number is ignored rather than failing the roster.
+			m.WorkingHoursInMinutes, _ = d.int()
+		}
+		return err
+	})
+	m.UserID = cmp.Or(m.UserID, uid)
+	return m, err
 }

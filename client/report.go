@@ -6,11 +6,6 @@ import (
 	"time"
 )
 
-// This file holds the decoded shape of a shared report. It is the contract between the
-// client (which decodes) and the collector (which aggregates): the large arrays of a report
-// (detailed rows, weekly rows, summary groups) are not kept here but handed to a Sink one
-// element at a time as they are decoded, so memory does not grow with the body.
-
 // Report is everything of a shared report except its rows, which go to a Sink.
 type Report struct {
 	Name        string // report_name
