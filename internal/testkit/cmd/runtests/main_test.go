@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,5 +73,29 @@ func TestRunFailsOutsideTests(t *testing.T) {
 	code := run(&out, &errs, [][]string{{"-run=^$", "./no-such-package"}})
 	if last := regexp.MustCompile(`(?m)^0 passed, 0 failed, 0 skipped in \S+; FAIL: ./no-such-package failed outside its tests\n$`); code != 1 || !last.MatchString(out.String()) {
 		t.Errorf("exit code %d, output:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+}
+
+// TestOneCommand: the README (both places), `make test` and CI run the suite with this
+// command, so that what the README's figures measure is what CI runs.
+func TestOneCommand(t *testing.T) {
+	const cmd = "go run ./internal/testkit/cmd/runtests"
+	root := filepath.Join("..", "..", "..", "..")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	readme, makefile, ci := read("README.md"), read("Makefile"), read(".ci/run")
+	if n := strings.Count(readme, "\n"+cmd+" "); n != 2 {
+		t.Errorf("README.md gives the test command %d times, want 2 (quick start, building and testing)", n)
+	}
+	if !strings.Contains(makefile, "\ntest:\n\t"+cmd+"\n") {
+		t.Errorf("Makefile: the test target does not run %s", cmd)
+	}
+	if !strings.HasSuffix(ci, "\n"+cmd+"\n") {
+		t.Errorf(".ci/run does not end with %s", cmd)
 	}
 }
