@@ -28,9 +28,10 @@ import (
 	"github.com/go-json-experiment/json"
 )
 
-// suite is the whole suite. -parallel: the deploy tests mostly wait on the tools they run.
+// suite is the whole suite. -p and -parallel above the 2 CPUs of the project's machine:
+// many tests (deploy/, package main) mostly wait on the processes they run.
 var suite = [][]string{
-	{"-race", "-count=1", "-parallel=4", "./..."},
+	{"-race", "-count=1", "-p=4", "-parallel=4", "./..."},
 	{"-count=1", "-run=^$", "-bench=.", "-benchtime=1x", "./..."},
 }
 
@@ -90,6 +91,7 @@ func run(stdout, stderr io.Writer, passes [][]string) int {
 		}
 		fmt.Fprintf(stdout, "\n=== SKIPPED: %d tests, for missing tools (under CI=true they fail):\n", n)
 		for _, tools := range slices.Sorted(maps.Keys(r.missing)) {
+			slices.Sort(r.missing[tools])
 			fmt.Fprintf(stdout, "    %s: %s\n", tools, strings.Join(r.missing[tools], ", "))
 		}
 		fmt.Fprintln(stdout, `    bash .ci/run installs them all (Debian, as root); see README.md, "Testing the deployment files".`)
