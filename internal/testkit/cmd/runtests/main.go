@@ -129,8 +129,12 @@ func (r *report) goTest(stderr io.Writer, pass string, args []string) error {
 		}
 		r.event(pass, e)
 	}
+	scanErr := sc.Err()
 	io.Copy(io.Discard, out)
 	err = cmd.Wait()
+	if scanErr != nil {
+		return fmt.Errorf("reading its output: %w", scanErr)
+	}
 	if _, exit := err.(*exec.ExitError); exit && r.counted() {
 		return nil
 	}
