@@ -64,25 +64,26 @@ type report struct {
 // pkg is a package's output until it ends, printed then in one piece.
 type pkg struct {
 	out    strings.Builder
-	tests  map[string]*strings.Builder // output of tests not ended yet
-	failed bool                        // some test failed
+	tests  map[string]string // output of tests not ended yet
+	failed bool              // some test failed
 }
 
 // run runs one `go test -json` per pass, all at once, and returns the exit code.
 func run(stdout, stderr io.Writer, passes [][]string) int {
 	start := time.Now()
 	r := &report{w: stdout, missing: map[string][]string{}, pkgs: map[string]*pkg{}}
+	errs := make([]error, len(passes))
 	var wg sync.WaitGroup
 	for i, args := range passes {
-		wg.Go(func() {
-			if err := r.goTest(stderr, fmt.Sprint(i), args); err != nil {
-				r.mu.Lock()
-				r.problems = append(r.problems, fmt.Sprintf("go test %s: %v", strings.Join(args, " "), err))
-				r.mu.Unlock()
-			}
-		})
+		wg.Go(func() { errs[i] = r.goTest(stderr, fmt.Sprint(i), args) })
 	}
 	wg.Wait()
+	for i, err := range errs {
+		// A failure counted already explains go test's exit status.
+		if _, exit := err.(*exec.ExitError); err != nil && !(exit && (r.failed > 0 || len(r.problems) > 0)) {
+			r.problems = append(r.problems, fmt.Sprintf("go test %s: %v", strings.Join(passes[i], " "), err))
+		}
+	}
 
 	if len(r.missing) > 0 {
 		n := 0
@@ -107,8 +108,7 @@ func run(stdout, stderr io.Writer, passes [][]string) int {
 	return 0
 }
 
-// goTest runs `go test -json` with args and reports its events; its error is the command's
-// (a failing test makes it exit 1, already counted).
+// goTest runs `go test -json` with args and reports its events.
 func (r *report) goTest(stderr io.Writer, pass string, args []string) error {
 	cmd := exec.Command("go", append([]string{"test", "-json"}, args...)...)
 	cmd.Stderr = stderr
@@ -124,8 +124,7 @@ func (r *report) goTest(stderr io.Writer, pass string, args []string) error {
 	for sc.Scan() {
 		var e event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			r.print(sc.Text() + "\n") // not an event: go test's own words
-			continue
+			e = event{Action: "build-output", Output: sc.Text() + "\n"} // go test's own words
 		}
 		r.event(pass, e)
 	}
@@ -135,23 +134,7 @@ func (r *report) goTest(stderr io.Writer, pass string, args []string) error {
 	if scanErr != nil {
 		return fmt.Errorf("reading its output: %w", scanErr)
 	}
-	if _, exit := err.(*exec.ExitError); exit && r.counted() {
-		return nil
-	}
 	return err
-}
-
-func (r *report) print(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	io.WriteString(r.w, s)
-}
-
-// counted says whether a failure was counted, which explains go test's exit status.
-func (r *report) counted() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.failed > 0 || len(r.problems) > 0
 }
 
 // event handles one event of a pass, as `go test` without -v would show it: a test's output
@@ -165,7 +148,7 @@ func (r *report) event(pass string, e event) {
 	}
 	p := r.pkgs[pass+" "+e.Package]
 	if p == nil {
-		p = &pkg{tests: map[string]*strings.Builder{}}
+		p = &pkg{tests: map[string]string{}}
 		r.pkgs[pass+" "+e.Package] = p
 	}
 	switch {
@@ -188,15 +171,9 @@ func (r *report) event(pass string, e event) {
 			p.out.WriteString(e.Output)
 			return
 		}
-		if p.tests[e.Test] == nil {
-			p.tests[e.Test] = &strings.Builder{}
-		}
-		p.tests[e.Test].WriteString(e.Output)
+		p.tests[e.Test] += e.Output
 	case e.Action == "pass" || e.Action == "fail" || e.Action == "skip":
-		out := ""
-		if b := p.tests[e.Test]; b != nil {
-			out = b.String()
-		}
+		out := p.tests[e.Test]
 		delete(p.tests, e.Test)
 		switch e.Action {
 		case "pass":

@@ -66,13 +66,21 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestRunFailsOutsideTests: a package that cannot be tested fails the run, and the total
-// says so.
+// TestRunFailsOutsideTests: a package that cannot be tested, or go test refusing its
+// arguments, fails the run, and the total says so.
 func TestRunFailsOutsideTests(t *testing.T) {
-	var out, errs strings.Builder
-	code := run(&out, &errs, [][]string{{"-run=^$", "./no-such-package"}})
-	if last := regexp.MustCompile(`(?m)^0 passed, 0 failed, 0 skipped in \S+; FAIL: ./no-such-package failed outside its tests\n$`); code != 1 || !last.MatchString(out.String()) {
-		t.Errorf("exit code %d, output:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-run=^$", "./no-such-package"}, `FAIL: \./no-such-package failed outside its tests`},
+		{[]string{"-count=x", "."}, `FAIL: go test -count=x \.: exit status 2`},
+	} {
+		var out, errs strings.Builder
+		code := run(&out, &errs, [][]string{tc.args})
+		if last := regexp.MustCompile(`(?m)^0 passed, 0 failed, 0 skipped in \S+; ` + tc.want + `\n$`); code != 1 || !last.MatchString(out.String()) {
+			t.Errorf("%v: exit code %d, output:\n%s\nstderr:\n%s", tc.args, code, out.String(), errs.String())
+		}
 	}
 }
 
