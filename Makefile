@@ -22,7 +22,7 @@ image:
 	  --build-arg BRANCH=$(BRANCH) -t $(IMAGE) .
 
 test:
-	go test -race -count=1 ./... && go test -run='^$$' -bench=. -benchtime=1x ./...
+	go run ./internal/testkit/cmd/runtests
 
 bench:
 	go test -run='^$$' -bench=. -benchmem ./...

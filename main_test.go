@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building the exporter:", err)
 		os.Exit(1)
 	}
-	code := testkit.RunTests(m)
+	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -16,6 +16,7 @@ import (
 const amDir = "alertmanager"
 
 func TestAmtoolCheckConfig(t *testing.T) {
+	t.Parallel()
 	amtool := needTool(t, "amtool")
 	run(t, time.Minute, amDir, amtool, "check-config", "alertmanager.yml")
 }
@@ -28,6 +29,7 @@ type routeCase struct {
 
 // TestAmtoolRoutes runs every case of routes_test.yml through `amtool config routes test`.
 func TestAmtoolRoutes(t *testing.T) {
+	t.Parallel()
 	amtool := needTool(t, "amtool")
 	var cases []routeCase
 	readYAML(t, filepath.Join(amDir, "routes_test.yml"), &cases)
@@ -50,6 +52,7 @@ func TestAmtoolRoutes(t *testing.T) {
 
 // TestEveryAlertIsRouted: each alert of alerts.yml has a routing case with its severity.
 func TestEveryAlertIsRouted(t *testing.T) {
+	t.Parallel()
 	var cases []routeCase
 	readYAML(t, filepath.Join(amDir, "routes_test.yml"), &cases)
 	var alerts ruleFile
@@ -120,6 +123,7 @@ func amAlerts(url string) ([]amAlert, error) {
 // TestAlertmanagerInhibitRules posts alerts to a real Alertmanager running the shipped
 // configuration and checks which ones the inhibit rules suppress.
 func TestAlertmanagerInhibitRules(t *testing.T) {
+	t.Parallel()
 	url := startAlertmanager(t)
 
 	type alert = map[string]string

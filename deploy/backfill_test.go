@@ -17,6 +17,7 @@ import (
 // output with promtool, starts Prometheus on the blocks and reads a backfilled day back:
 // the tracked time of this_week at the end of a Wednesday is Monday to Wednesday's.
 func TestBackfillIntoPrometheus(t *testing.T) {
+	t.Parallel()
 	promtool := needTool(t, "promtool")
 	needTool(t, "prometheus")
 	bin := exporterBinary(t)
@@ -26,6 +27,7 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 	}
 	for _, typ := range []string{"weekly", "detailed"} {
 		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
 			const token, pageSize = "backfill0123456789abcdef01234567", 20
 			history := togglfake.Agency{Loc: berlin, First: time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), Last: time.Date(2026, 11, 30, 0, 0, 0, 0, berlin)}
 			fake := togglfake.New()

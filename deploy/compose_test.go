@@ -53,6 +53,7 @@ func composeMounts(t *testing.T) map[string]map[string]string {
 // TestComposeFilesExist: every file and folder docker-compose.yml refers to exists, named
 // volumes are declared, and the Prometheus container gets every file prometheus.yml loads.
 func TestComposeFilesExist(t *testing.T) {
+	t.Parallel()
 	var c composeFile
 	readYAML(t, "docker-compose.yml", &c)
 	for _, want := range []string{"toggl-exporter", "prometheus", "alertmanager", "grafana"} {
@@ -115,6 +116,7 @@ func TestComposeFilesExist(t *testing.T) {
 // TestComposeConfig has docker compose (or docker-compose) validate the file; no engine
 // is needed for that.
 func TestComposeConfig(t *testing.T) {
+	t.Parallel()
 	if docker, err := exec.LookPath("docker"); err == nil {
 		out, err := runErr(time.Minute, ".", docker, "compose", "version")
 		if err == nil {
@@ -154,6 +156,7 @@ func composeReports(t *testing.T) []string {
 // toggl.yml, whose every ${VAR} the service passes through from .env. Prometheus names no
 // report (TestScrapeConfig), so nothing else changes.
 func TestComposeOneSwitch(t *testing.T) {
+	t.Parallel()
 	var c composeFile
 	readYAML(t, "docker-compose.yml", &c)
 	exp := c.Services["toggl-exporter"]
@@ -185,6 +188,7 @@ func TestComposeOneSwitch(t *testing.T) {
 // imported with `toggl_exporter backfill` is not deleted at the next compaction (the default
 // retention is 15 days).
 func TestComposeKeepsHistory(t *testing.T) {
+	t.Parallel()
 	var c composeFile
 	readYAML(t, "docker-compose.yml", &c)
 	var retention model.Duration

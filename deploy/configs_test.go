@@ -14,6 +14,7 @@ import (
 // placeholders is refused, so that the base never runs with them (its init container stops);
 // with tokens in their place the configuration is valid.
 func TestExampleConfigurations(t *testing.T) {
+	t.Parallel()
 	bin := exporterBinary(t)
 
 	t.Run("docker compose", func(t *testing.T) {

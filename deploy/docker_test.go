@@ -97,6 +97,7 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 // configuration (non-root user, entrypoint, port, default command) and its files (the
 // binary and the CA bundle, nothing else).
 func TestContainerImage(t *testing.T) {
+	t.Parallel()
 	buildah := needTool(t, "buildah")
 	c := newContainerTools(t)
 	image := buildReleaseImage(t, c)
@@ -156,6 +157,7 @@ func TestContainerImage(t *testing.T) {
 // as nobody: once with a mounted configuration against a fake Toggl on the host, once in
 // --demo mode. Explicit ulimits: podman's defaults exceed what this sandbox lets runc set.
 func TestContainerRuns(t *testing.T) {
+	t.Parallel()
 	podman := needTool(t, "podman")
 	runc := needTool(t, "runc")
 	c := newContainerTools(t)

@@ -191,7 +191,7 @@ func eventually(t *testing.T, what string, bound time.Duration, check func() []s
 		if time.Now().After(deadline) {
 			t.Fatalf("%s, after %s:\n  %s", what, bound, strings.Join(problems, "\n  "))
 		}
-		time.Sleep(time.Second)
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
@@ -232,6 +232,7 @@ func defaultView(t *testing.T, base string) (map[string]string, error) {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end test: runs the exporter, Prometheus and Alertmanager for about a minute")
 	}

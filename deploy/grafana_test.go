@@ -152,6 +152,7 @@ const operatorRow = "Exporter health (every report of the job)"
 // every report selected by default, every team lead's figure saying its period, the
 // operator's row showing every report, and the sections the deployment promises.
 func TestDashboardStructure(t *testing.T) {
+	t.Parallel()
 	d := loadDashboard(t)
 	if d.UID == "" || d.Title == "" {
 		t.Errorf("uid %q, title %q", d.UID, d.Title)
@@ -263,6 +264,7 @@ func TestDashboardStructure(t *testing.T) {
 
 // TestDashboardQueriesParse has promtool parse every dashboard query, as recording rules.
 func TestDashboardQueriesParse(t *testing.T) {
+	t.Parallel()
 	promtool := needTool(t, "promtool")
 	var rules []map[string]string
 	for i, q := range dashboardQueries(t, "5m", selectAll) {
@@ -276,6 +278,7 @@ func TestDashboardQueriesParse(t *testing.T) {
 // TestGrafanaProvisioning: the datasource and dashboard provider files parse and agree with
 // the paths docker-compose.yml mounts.
 func TestGrafanaProvisioning(t *testing.T) {
+	t.Parallel()
 	var ds struct {
 		APIVersion  int `yaml:"apiVersion"`
 		Datasources []struct {

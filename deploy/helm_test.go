@@ -309,6 +309,7 @@ func decodeStrictErr(raw []byte, v any) error {
 
 // TestStrictDecodingCatchesTypos guards the guard: a misspelt field must not decode.
 func TestStrictDecodingCatchesTypos(t *testing.T) {
+	t.Parallel()
 	var c container
 	if err := decodeStrictErr([]byte("securityContext:\n  readOnlyRootFileSystem: true\n"), &c); err == nil {
 		t.Error("a misspelt field decoded")
@@ -342,6 +343,7 @@ service: {annotations: {example.com/owner: ops}}
 
 // TestHelmLint runs helm lint --strict with the default values and with every optional part on.
 func TestHelmLint(t *testing.T) {
+	t.Parallel()
 	helm := needTool(t, "helm")
 	run(t, 2*time.Minute, ".", helm, "lint", "--strict", chartDir)
 	run(t, 2*time.Minute, ".", helm, "lint", "--strict", chartDir, "--values", writeValues(t, everything))
@@ -473,6 +475,7 @@ func tokenFiles(t *testing.T, toggl string) []string {
 // --config.check (the init container's) refuses the Secret's placeholders, and accepts the
 // configuration once they are tokens.
 func TestHelmDefaults(t *testing.T) {
+	t.Parallel()
 	r := helmTemplate(t)
 	if want := []string{"ConfigMap", "Deployment", "Secret", "Service"}; !slices.Equal(r.kinds, want) {
 		t.Fatalf("kinds %v, want %v", r.kinds, want)
@@ -517,6 +520,7 @@ func TestHelmDefaults(t *testing.T) {
 // TestHelmSchema: values.schema.json rejects a misspelt key at every level the chart
 // defines, naming it, and a value of the wrong kind.
 func TestHelmSchema(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ values, want string }{
 		{"serviceMonitr: {}\n", "serviceMonitr"},
 		{"serviceMonitor: {enabeld: true}\n", "enabeld"},
@@ -542,6 +546,7 @@ func TestHelmSchema(t *testing.T) {
 // deploy/prometheus/{rules,alerts}.yml, and the dashboard ConfigMap is the dashboard,
 // labelled for Grafana's sidecar.
 func TestHelmEverything(t *testing.T) {
+	t.Parallel()
 	r := helmTemplate(t, writeValues(t, everything))
 	want := []string{"ConfigMap", "ConfigMap", "Deployment", "PrometheusRule", "ScrapeConfig", "Secret", "Service", "ServiceMonitor"}
 	if !slices.Equal(r.kinds, want) {
@@ -624,6 +629,7 @@ func TestHelmEverything(t *testing.T) {
 // existingSecret renders no Secret and is the one mounted; a token written inline in the
 // configuration is refused, naming where, while a ${VAR} reference is not a secret.
 func TestHelmSecrets(t *testing.T) {
+	t.Parallel()
 	const apiToken, reportToken = "apiSECRETtokenHELM0123456789abcd", "tokSECREThelmREPORT0123456789ab"
 	r := helmTemplate(t, writeValues(t, everything+`
 secrets:
@@ -673,6 +679,7 @@ secrets:
 // TestHelmChangesRollPods: the pod template's checksums follow the configuration and the
 // Secret, so that helm upgrade rolls the pods exactly when one of them changed.
 func TestHelmChangesRollPods(t *testing.T) {
+	t.Parallel()
 	annotations := func(values string) map[string]string {
 		return helmTemplate(t, writeValues(t, values)).deployment.Spec.Template.Metadata.Annotations
 	}
@@ -726,6 +733,7 @@ func helmNotes(t *testing.T, values ...string) string {
 // wait at Init, what scrapes it and where the dashboard is, for the defaults and with every
 // part on.
 func TestHelmNotes(t *testing.T) {
+	t.Parallel()
 	const svc = "toggl-toggl-exporter"
 	for _, tc := range []struct {
 		name, values string

@@ -258,6 +258,7 @@ var operatorKinds = []string{"PodMonitor", "Probe", "PrometheusRule", "ScrapeCon
 // TestKustomizeBase renders the base and checks it structurally: the exporter alone, which
 // any cluster can apply (no CRD).
 func TestKustomizeBase(t *testing.T) {
+	t.Parallel()
 	objs := kustomizeBuild(t, "kubernetes/base")
 	want := []string{"ConfigMap", "Deployment", "Secret", "Service"}
 	if got := kinds(objs); !slices.Equal(got, want) {
@@ -274,6 +275,7 @@ func TestKustomizeBase(t *testing.T) {
 // plus a ServiceMonitor of the Service and the PrometheusRule holding exactly the rule files'
 // groups.
 func TestKustomizePrometheusOperator(t *testing.T) {
+	t.Parallel()
 	objs := kustomizeBuild(t, "kubernetes/overlays/prometheus-operator")
 	want := []string{"ConfigMap", "Deployment", "PrometheusRule", "Secret", "Service", "ServiceMonitor"}
 	if got := kinds(objs); !slices.Equal(got, want) {
@@ -303,6 +305,7 @@ func TestKustomizePrometheusOperator(t *testing.T) {
 // mounted from a Secret, no configuration check; and the exporter, run with the rendered
 // arguments, serves the demo's reports.
 func TestKustomizeDemo(t *testing.T) {
+	t.Parallel()
 	objs := kustomizeBuild(t, "kubernetes/overlays/demo")
 	for _, o := range objs {
 		if k := str(o["kind"]); k == "Secret" || slices.Contains(operatorKinds, k) || strings.Contains(str(o["apiVersion"]), "monitoring.coreos.com") {
@@ -369,6 +372,7 @@ func shardedObjects(t *testing.T) (objs map[string]map[string]any, reports []str
 // discovers the reports from the exporter's /sd and hashes them over as many replicas as
 // there are. No report is listed outside toggl.yml.
 func TestKustomizeSharded(t *testing.T) {
+	t.Parallel()
 	objs, _, replicas := shardedObjects(t)
 	ss, svc, sc := objs["StatefulSet"], objs["Service"], objs["ScrapeConfig"]
 	name, svcName := str(get(ss, "metadata", "name")), str(get(svc, "metadata", "name"))
@@ -430,6 +434,7 @@ var relabelKeys = map[string]string{
 // must be sent to exactly one replica, the one its hash names, with instance = report, and
 // the example's reports must use every replica.
 func TestShardingRelabeling(t *testing.T) {
+	t.Parallel()
 	objs, reports, replicas := shardedObjects(t)
 	sc := objs["ScrapeConfig"]
 	var relabel []any

@@ -60,18 +60,21 @@ type ruleTestFile struct {
 const promDir = "prometheus"
 
 func TestPromtoolCheckConfig(t *testing.T) {
+	t.Parallel()
 	promtool := needTool(t, "promtool")
 	// check config also checks the rule files it names
 	run(t, time.Minute, promDir, promtool, "check", "config", "prometheus.yml")
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
+	t.Parallel()
 	promtool := needTool(t, "promtool")
 	run(t, time.Minute, promDir, promtool, "check", "rules", "rules.yml", "alerts.yml")
 }
 
 // TestPromtoolRuleTests runs the promtool unit tests of the recording rules and alerts.
 func TestPromtoolRuleTests(t *testing.T) {
+	t.Parallel()
 	promtool := needTool(t, "promtool")
 	run(t, 2*time.Minute, promDir, promtool, "test", "rules", "rules_test.yml", "alerts_test.yml")
 }
@@ -79,6 +82,7 @@ func TestPromtoolRuleTests(t *testing.T) {
 // TestEveryAlertHasFiringAndQuietCases: each alert is covered by promtool cases where it
 // fires and cases where it must not.
 func TestEveryAlertHasFiringAndQuietCases(t *testing.T) {
+	t.Parallel()
 	var alerts ruleFile
 	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
 	var tests ruleTestFile
@@ -116,6 +120,7 @@ func TestEveryAlertHasFiringAndQuietCases(t *testing.T) {
 
 // TestEveryRecordingRuleIsTested: each recording rule has a promtool case with samples.
 func TestEveryRecordingRuleIsTested(t *testing.T) {
+	t.Parallel()
 	var rules ruleFile
 	readYAML(t, filepath.Join(promDir, "rules.yml"), &rules)
 	var tests ruleTestFile
@@ -148,6 +153,7 @@ const runbookBase = "https://github.com/toggl-exporter/toggl_exporter/blob/main/
 
 // TestAlertConventions: monitoring-mixin style, and a runbook entry for each alert.
 func TestAlertConventions(t *testing.T) {
+	t.Parallel()
 	var alerts ruleFile
 	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
 	seen := map[string]bool{}
@@ -196,6 +202,7 @@ func TestAlertConventions(t *testing.T) {
 // TestRunbookEntries: docs/runbook.md has an entry for every alert, at the anchor its
 // runbook_url names: a heading that is the alert name, or an explicit <a id>.
 func TestRunbookEntries(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("..", "docs", "runbook.md"))
 	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") != "true" {
 		t.Skip("docs/runbook.md does not exist yet in this tree")
@@ -218,6 +225,7 @@ func TestRunbookEntries(t *testing.T) {
 // (critical). One report's token, existence, quota or staleness waits until morning: a share
 // token regenerated at 3 a.m. must not wake anyone.
 func TestPagingAlerts(t *testing.T) {
+	t.Parallel()
 	var alerts ruleFile
 	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
 	var critical []string
@@ -248,6 +256,7 @@ type promConfig struct {
 // job that names no report (so that going from --demo to real reports changes nothing in
 // it), with a job name the alerts select, and loads the rules and alerts.
 func TestScrapeConfig(t *testing.T) {
+	t.Parallel()
 	var cfg promConfig
 	readYAML(t, filepath.Join(promDir, "prometheus.yml"), &cfg)
 	reports := map[string]bool{}
@@ -333,6 +342,7 @@ func commentedProbeJob(t *testing.T) (job map[string]any, dropReports []any) {
 // says (with the toggl job keeping only the exporter's own metrics), is a valid
 // configuration whose targets are discovered from the exporter's /sd.
 func TestCommentedProbeJob(t *testing.T) {
+	t.Parallel()
 	promtool := needTool(t, "promtool")
 	job, drop := commentedProbeJob(t)
 	var probe struct {

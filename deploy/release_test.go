@@ -30,6 +30,7 @@ func version(t *testing.T) string {
 // TestChangelogTopEntryIsVersion checks CHANGELOG.md as the Prometheus projects keep it:
 // its newest entry is `## VERSION / YYYY-MM-DD`, and every change line is tagged.
 func TestChangelogTopEntryIsVersion(t *testing.T) {
+	t.Parallel()
 	v := version(t)
 	data, err := os.ReadFile(filepath.Join(repoRoot(t), "CHANGELOG.md"))
 	if err != nil {
@@ -57,6 +58,7 @@ func TestChangelogTopEntryIsVersion(t *testing.T) {
 // TestBinaryVersion builds the exporter as `go build` does, without -ldflags, and as the
 // Makefile does: --version names VERSION either way.
 func TestBinaryVersion(t *testing.T) {
+	t.Parallel()
 	goTool := needTool(t, "go")
 	root, v := repoRoot(t), version(t)
 	bin := filepath.Join(t.TempDir(), "toggl_exporter")
@@ -75,6 +77,7 @@ func TestBinaryVersion(t *testing.T) {
 // TestManifestsNameTheRelease: the kustomize base and the Helm chart name the image of this
 // version, never :latest, and `make image` builds it.
 func TestManifestsNameTheRelease(t *testing.T) {
+	t.Parallel()
 	root, v := repoRoot(t), version(t)
 	var k struct {
 		Images []struct {
@@ -131,6 +134,7 @@ type goreleaserConfig struct {
 // windows on amd64 and arm64 carrying the version, sha256 checksums, and the image of the
 // Dockerfile's goreleaser target for linux/amd64 and linux/arm64 on ghcr.io.
 func TestGoreleaserConfig(t *testing.T) {
+	t.Parallel()
 	goreleaser := needTool(t, "goreleaser")
 	root := repoRoot(t)
 	run(t, 2*time.Minute, root, goreleaser, "check")
@@ -167,6 +171,7 @@ func TestGoreleaserConfig(t *testing.T) {
 // both platforms of the release image: each image has its platform's architecture and
 // binary.
 func TestGoreleaserImageStage(t *testing.T) {
+	t.Parallel()
 	buildah := needTool(t, "buildah")
 	c := newContainerTools(t)
 	ctx := t.TempDir()
@@ -230,6 +235,7 @@ func (w workflow) runs(cmd string) string {
 // release runs on v* tags, tests first, checks the tag against VERSION, and releases with
 // the GoReleaser version .ci/run installs.
 func TestWorkflows(t *testing.T) {
+	t.Parallel()
 	actionlint := needTool(t, "actionlint")
 	root := repoRoot(t)
 	run(t, 2*time.Minute, root, actionlint)

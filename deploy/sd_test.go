@@ -47,6 +47,7 @@ func shardRelabels(t *testing.T, shard, n int) []any {
 // report; two Prometheus servers with the hashmod recipe split the reports between them,
 // none lost and none twice, and the report label comes once (no exported_report).
 func TestServiceDiscoverySharding(t *testing.T) {
+	t.Parallel()
 	var reports []string
 	for i := range 9 {
 		reports = append(reports, fmt.Sprintf("team-%d", i))
@@ -54,7 +55,8 @@ func TestServiceDiscoverySharding(t *testing.T) {
 	addr := startSDExporter(t, reports)
 
 	const shards = 2
-	kept := map[string][]int{}
+	// Both servers start before either is waited on: their discovery and scrapes overlap.
+	urls := make([]string, shards)
 	for shard := range shards {
 		job, _ := commentedProbeJob(t)
 		job["http_sd_configs"] = []any{map[string]any{"url": "http://" + addr + "/sd", "refresh_interval": "1s"}}
@@ -62,8 +64,10 @@ func TestServiceDiscoverySharding(t *testing.T) {
 		job["relabel_configs"] = append(job["relabel_configs"].([]any), shardRelabels(t, shard, shards)...)
 		path := filepath.Join(t.TempDir(), "prometheus.yml")
 		writeYAML(t, path, map[string]any{"scrape_configs": []any{job}})
-		url := startPrometheus(t, path)
-
+		urls[shard] = startPrometheus(t, path)
+	}
+	kept := map[string][]int{}
+	for shard, url := range urls {
 		var got []string
 		eventually(t, fmt.Sprintf("shard %d scraping its reports", shard), time.Minute, func() []string {
 			n, series, err := promQuery(url, `toggl_report_up{job="toggl-probe"} == 1`)

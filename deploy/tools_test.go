@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tmpRoot = dir
-	code := testkit.RunTests(m)
+	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

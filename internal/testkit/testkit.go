@@ -1,19 +1,15 @@
 // Package testkit holds what the project's end-to-end tests share: finding the real tools
 // they need, building the exporter, and capturing the output of the processes they start.
-// Only tests import it.
+// Only tests import it; cmd/runtests runs the suite.
 package testkit
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,12 +18,9 @@ import (
 
 // NeedTool returns the path of the first of names found on PATH. When none is, the test
 // fails under CI=true (CI must install every tool) and is skipped otherwise, saying how to
-// install it; RunTests lists the skips where `go test` shows them.
+// install it; cmd/runtests reads that message back to list the skips at the end of the run.
 func NeedTool(t testing.TB, names ...string) string {
 	t.Helper()
-	skipped.Lock()
-	skipped.calls++
-	skipped.Unlock()
 	for _, n := range names {
 		if p, err := exec.LookPath(n); err == nil {
 			return p
@@ -37,10 +30,6 @@ func NeedTool(t testing.TB, names ...string) string {
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
-	skipped.Lock()
-	tools := strings.Join(names, " or ")
-	skipped.tests[tools] = append(skipped.tests[tools], t.Name())
-	skipped.Unlock()
 	t.Skip(msg)
 	return ""
 }
@@ -69,55 +58,6 @@ func installHint(tool string) string {
 		return h
 	}
 	return "see README.md, \"Testing the deployment files\""
-}
-
-// skipped records this test binary's NeedTool calls and the tests skipped, by the tools
-// they missed.
-var skipped = struct {
-	sync.Mutex
-	calls int
-	tests map[string][]string
-}{tests: map[string][]string{}}
-
-// RunTests runs the tests of a package that uses NeedTool (call it from TestMain) and
-// makes its skips visible. `go test ./...` shows a passing package's output only with -v
-// or -bench, so a run whose tests called NeedTool writes its skips to a file under
-// os.TempDir() (one per package directory; none when nothing was skipped), and a run that
-// called none, as the benchmark half of the README's test command, prints that file on
-// stderr. Every run prints its own skips too (seen with -v and on failure).
-func RunTests(m *testing.M) int {
-	code := m.Run()
-	dir, _ := os.Getwd()
-	file := filepath.Join(os.TempDir(), fmt.Sprintf("toggl_exporter-skipped-%x.txt", sha256.Sum256([]byte(dir))))
-	skipped.Lock()
-	defer skipped.Unlock()
-	if skipped.calls == 0 {
-		if s, err := os.ReadFile(file); err == nil {
-			os.Stderr.Write(s)
-		}
-		return code
-	}
-	n := 0
-	for _, tests := range skipped.tests {
-		n += len(tests)
-	}
-	if n == 0 {
-		os.Remove(file)
-		return code
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n=== SKIPPED: %d tests of %s at %s, for missing tools (under CI=true they fail):\n",
-		n, dir, time.Now().Format(time.DateTime))
-	for _, tools := range slices.Sorted(maps.Keys(skipped.tests)) {
-		first, _, _ := strings.Cut(tools, " or ")
-		fmt.Fprintf(&b, "    no %s (%s): %s\n", tools, installHint(first), strings.Join(skipped.tests[tools], ", "))
-	}
-	b.WriteString("    bash .ci/run installs them all (Debian, as root); see README.md, \"Testing the deployment files\".\n\n")
-	os.Stderr.WriteString(b.String())
-	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "recording the skipped tests:", err)
-	}
-	return code
 }
 
 // BuildExporter builds the exporter of the module rooted at root into out, statically
