@@ -78,13 +78,15 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
 		// A row: entries sharing everything but their times.
 		e := entry{
-			user:        w.users[rng.IntN(len(w.users))].id,
+			user:        w.users[rng.IntN(len(w.users))].ID,
 			description: descriptions[rng.IntN(len(descriptions))],
 		}
 		if len(w.projects) > 0 && len(rows)%10 != 9 {
 			p := &w.projects[rng.IntN(len(w.projects))]
 			e.project = p.id
-			e.task = w.taskOf(p.id, e.description)
+			if i := slices.IndexFunc(w.tasks, func(t taskJSON) bool { return t.ProjectID == p.id && t.description == e.description }); i >= 0 {
+				e.task = w.tasks[i].ID
+			}
 			e.billable = p.rate != 0 && rng.IntN(5) != 0
 		}
 		if n := min(len(w.tags), rng.IntN(3)); n > 0 {
@@ -133,8 +135,7 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 	for i := range spec.Projects {
 		r := rates[i%len(rates)]
 		p := projectDef{
-			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1),
-			color:    fmt.Sprintf("#%06x", rng.IntN(1<<24)),
+			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
 			currency: r.Currency, rate: r.HourlyRateInCents,
 		}
 		if clients > 0 && i%4 != 3 {
@@ -149,10 +150,8 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 		w.projects = append(w.projects, p)
 	}
 	for i := range max(spec.Users, 1) {
-		w.users = append(w.users, userDef{
-			id: int64(10000 + i), name: fmt.Sprintf("User %d", i+1),
-			email: fmt.Sprintf("user%d@example.com", i+1), labour: int64(3000 + 100*(i%30)),
-		})
+		w.users = append(w.users, userJSON{ID: int64(10000 + i), Name: fmt.Sprintf("User %d", i+1),
+			Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: int64(3000 + 100*(i%30))})
 	}
 	for i := range spec.Tags {
 		w.tags = append(w.tags, entityJSON{ID: int64(500 + i), Name: fmt.Sprintf("tag-%d", i+1)})
