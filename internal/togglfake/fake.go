@@ -12,9 +12,11 @@ package togglfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,19 +39,29 @@ type Fake struct {
 	// Counts stay exact either way.
 	maxRequests int
 	now         func() time.Time
-	quota       quota
 	walks       map[string]walk // by token, for paged reports
 	workspaces  map[int64]Workspace
 	// anyReport and anyWorkspace, when set, answer every token and workspace not Set
 	// (see Rehearsal).
 	anyReport    *Report
 	anyWorkspace *Workspace
+	// The quota (see SetQuota): limit requests per window, per credential's bucket.
+	quotaLimit  int
+	quotaWindow time.Duration
+	buckets     map[string]bucket
 }
 
 // walk is a client's walk through the pages of a report, from its first page.
 type walk struct {
 	page  int       // the number of the latest page asked for
 	start time.Time // when the first page was asked for: the time of every page's body
+}
+
+// bucket is a credential's use of the quota: a fixed window from its first request, the
+// same as Toggl's sliding one as seen by one client.
+type bucket struct {
+	start time.Time
+	used  int
 }
 
 // Report is what the fake serves for one report token.
@@ -206,53 +218,49 @@ func (f *Fake) Reset() {
 }
 
 // ServeHTTP answers like Toggl, in this order: a path other than PathPrefix+token or a
-// workspace's listing of saved reports (see SetWorkspace) is 404; a method other than POST
-// (GET for a listing) is 405; an unknown token or workspace is 404; then the credentials are
-// checked (see checkAuth), the quota is charged (see SetQuota), and the report (or its page,
-// see Paging), its Fault, or the page of the listing is served.
+// workspace's listing (see SetWorkspace) is 404; a method other than POST (GET for a
+// listing) is 405; an unknown token or workspace is 404; then the credentials are checked
+// (see checkAuth), the quota is charged (see SetQuota), and the report (or its page, see
+// Paging), its Fault, or the listing is served.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, user, password := parseAuth(r)
-	token, pathOK := strings.CutPrefix(r.URL.Path, PathPrefix)
-	if !pathOK || token == "" || strings.Contains(token, "/") {
-		token, pathOK = "", false
-	}
-	method, path := http.MethodPost, ""
-	wsID, listing := listingPath(r.URL.Path)
-	body := decodeBody(r.Body)
+	req := Request{AuthKind: kind, Body: decodeBody(r.Body), UserAgent: r.UserAgent()}
+	token, isReport := strings.CutPrefix(r.URL.Path, PathPrefix)
+	isReport = isReport && token != "" && !strings.Contains(token, "/")
+	wsID, isListing := listingPath(r.URL.Path)
+	method := http.MethodPost
 
 	f.mu.Lock()
 	now := f.now()
-	rep, known := f.reports[token]
-	if !known && pathOK && f.anyReport != nil {
-		rep, known = *f.anyReport, true
-	}
-	if listing {
-		method, path, pathOK = http.MethodGet, r.URL.RequestURI(), true
-		var ws Workspace
-		if ws, known = f.workspaces[wsID]; !known && f.anyWorkspace != nil {
-			ws, known = *f.anyWorkspace, true
+	var rep Report
+	var known bool
+	switch {
+	case isListing:
+		method, req.Path = http.MethodGet, r.URL.RequestURI()
+		ws, ok := f.workspaces[wsID]
+		if !ok && f.anyWorkspace != nil {
+			ws, ok = *f.anyWorkspace, true
 		}
-		rep = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}
+		rep, known = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}, ok
+	case isReport:
+		req.Token = token
+		if rep, known = f.reports[token]; !known && f.anyReport != nil {
+			rep, known = *f.anyReport, true
+		}
 	}
 	status, msg := checkAuth(rep.Auth, kind, user, password) // an unknown token's Auth is public
-	f.recordLocked(Request{
-		Token:     token,
-		AuthKind:  kind,
-		AuthOK:    known && status == http.StatusOK,
-		Body:      body,
-		UserAgent: r.UserAgent(),
-		Path:      path,
-	})
-	pg := pageRequest{at: now, body: body}
+	req.AuthOK = known && status == http.StatusOK
+	f.recordLocked(req)
+	pg := pageRequest{at: now, body: req.Body}
 	switch {
-	case !pathOK || (r.Method == method && !known):
+	case !(isReport || isListing) || (r.Method == method && !known):
 		status, msg = http.StatusNotFound, ""
 	case r.Method != method:
 		status, msg = http.StatusMethodNotAllowed, ""
 		w.Header().Set("Allow", method)
 	case status == http.StatusOK:
 		if rep.Paging != nil {
-			pg.from, pg.fromOK = firstTimestamp(body)
+			pg.from, pg.fromOK = firstTimestamp(req.Body)
 			wk := f.walks[token]
 			if pg.from == nil || wk.page == 0 {
 				wk = walk{start: now}
@@ -261,17 +269,58 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.walks[token] = wk
 			pg.number, pg.at = wk.page, wk.start
 		}
-		if msg = f.quota.charge(bucketKey(kind, user), now, w.Header()); msg != "" {
+		if msg = f.chargeLocked(kind, user, now, w.Header()); msg != "" {
 			status = http.StatusPaymentRequired
 		}
 	}
 	f.mu.Unlock()
 
-	if status != http.StatusOK {
-		writeStatus(w, r, status, msg, Fault{})
-		return
+	fault, body := Fault{}, []byte(msg)
+	if status == http.StatusOK {
+		status, body, fault = rep.answer(r, w.Header(), pg)
 	}
-	serveReport(w, r, rep, pg)
+	write(w, r, status, body, fault)
+}
+
+// SetQuota simulates Toggl's API quota: each authorised request to a known report or
+// listing costs 1 from the bucket of its credential (the API token, the e-mail, or one
+// shared anonymous bucket). Answers carry X-Toggl-Quota-Remaining and
+// X-Toggl-Quota-Resets-In; once limit requests were made in the window, measured with the
+// fake's clock from the bucket's first request, the answer is 402 until it has passed.
+// Requests refused earlier (404, 401, 403) cost nothing; a limit of 0 disables the quota
+// and its headers. SetQuota forgets all usage so far.
+func (f *Fake) SetQuota(limit int, window time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]bucket{}
+}
+
+// chargeLocked counts one request at now against the bucket of the credential, sets the
+// quota headers on h, and returns the 402 message when the bucket is spent, else "".
+func (f *Fake) chargeLocked(kind, user string, now time.Time, h http.Header) string {
+	if f.quotaLimit <= 0 {
+		return ""
+	}
+	key := "anonymous"
+	if kind == AuthAPIToken || kind == AuthEmail {
+		key = kind + ":" + user
+	}
+	b := f.buckets[key]
+	if !now.Before(b.start.Add(f.quotaWindow)) {
+		b = bucket{start: now}
+	}
+	resetsIn := (b.start.Add(f.quotaWindow).Sub(now) + time.Second - 1) / time.Second // rounded up
+	spent := b.used >= f.quotaLimit
+	if !spent {
+		b.used++
+	}
+	f.buckets[key] = b
+	h.Set(HeaderQuotaRemaining, strconv.Itoa(f.quotaLimit-b.used))
+	h.Set(HeaderQuotaResetsIn, strconv.Itoa(int(resetsIn)))
+	if spent {
+		return fmt.Sprintf("%s. It resets in %d seconds.", statusMessages[http.StatusPaymentRequired], resetsIn)
+	}
+	return ""
 }
 
 // recordLocked appends req to the recorded requests; f.mu must be held.
