@@ -3,6 +3,7 @@ package togglfake
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -85,15 +86,30 @@ type pagedRow struct {
 	raw   json.RawMessage
 	id    int64 // time-entry id of its first entry
 	start int64 // Unix seconds of its first entry; math.MinInt64 when it has none
-	names rowNames
+	names struct {
+		ProjectID int64   `json:"project_id"`
+		UserID    int64   `json:"user_id"`
+		TaskID    int64   `json:"task_id"`
+		TagIDs    []int64 `json:"tag_ids"`
+	}
 }
 
-// rowNames are the ids a row names, which a page's dictionaries must resolve.
-type rowNames struct {
-	ProjectID int64   `json:"project_id"`
-	UserID    int64   `json:"user_id"`
-	TaskID    int64   `json:"task_id"`
-	TagIDs    []int64 `json:"tag_ids"`
+func (r *pagedRow) UnmarshalJSON(b []byte) error {
+	var v struct {
+		TimeEntries []struct {
+			ID    int64  `json:"id"`
+			Start string `json:"start"`
+		} `json:"time_entries"`
+	}
+	r.raw, r.start = slices.Clone(b), math.MinInt64
+	_ = json.Unmarshal(b, &r.names)
+	if json.Unmarshal(b, &v) == nil && len(v.TimeEntries) > 0 {
+		r.id = v.TimeEntries[0].ID
+		if t, err := time.Parse(time.RFC3339, v.TimeEntries[0].Start); err == nil {
+			r.start = t.Unix()
+		}
+	}
+	return nil
 }
 
 // pageOf returns the page of body starting at from (Unix seconds; nil for the first page)
@@ -101,36 +117,13 @@ type rowNames struct {
 // detailed report.
 func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	var top, results map[string]json.RawMessage
-	var raws []json.RawMessage
-	if json.Unmarshal(body, &top) != nil ||
-		json.Unmarshal(top["detailed_results"], &results) != nil || results == nil ||
-		json.Unmarshal(results["report"], &raws) != nil {
+	var rows []pagedRow
+	if json.Unmarshal(body, &top) != nil || json.Unmarshal(top["detailed_results"], &results) != nil || results == nil ||
+		json.Unmarshal(results["report"], &rows) != nil {
 		return body
 	}
-	rows := make([]pagedRow, len(raws))
-	for i, raw := range raws {
-		var r struct {
-			rowNames
-			TimeEntries []struct {
-				ID    int64  `json:"id"`
-				Start string `json:"start"`
-			} `json:"time_entries"`
-		}
-		rows[i] = pagedRow{raw: raw, start: math.MinInt64}
-		if json.Unmarshal(raw, &r) == nil {
-			rows[i].names = r.rowNames
-		}
-		if len(r.TimeEntries) > 0 {
-			rows[i].id = r.TimeEntries[0].ID
-			if t, err := time.Parse(time.RFC3339, r.TimeEntries[0].Start); err == nil {
-				rows[i].start = t.Unix()
-			}
-		}
-	}
 	slices.SortFunc(rows, func(a, b pagedRow) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
-	if p.Short > 0 {
-		rows = rows[:len(rows)-min(p.Short, len(rows))]
-	}
+	rows = rows[:len(rows)-min(max(p.Short, 0), len(rows))]
 
 	size := cmp.Or(max(p.Size, 0), DefaultPageSize)
 	first := 0
@@ -160,11 +153,11 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	if p.NewestFirst {
 		slices.Reverse(page)
 	}
-	out := make([]json.RawMessage, 0, len(page))
+	raws := []json.RawMessage{}
 	for _, r := range page {
-		out = append(out, r.raw)
+		raws = append(raws, r.raw)
 	}
-	results["report"] = mustMarshal(out)
+	results["report"] = mustMarshal(raws)
 	top["detailed_results"] = mustMarshal(results)
 	if p.PageDictionaries {
 		top["dictionaries"] = pageDictionaries(top["dictionaries"], page)
@@ -184,36 +177,34 @@ func grouped(before, row json.RawMessage) json.RawMessage {
 	return mustMarshal(r)
 }
 
-// pageDictionaries keeps of dict the entries that the rows of page name.
+// pageDictionaries keeps of dict the entries that the rows of page name, and the clients
+// of their projects.
 func pageDictionaries(dict json.RawMessage, page []pagedRow) json.RawMessage {
 	var d map[string]map[string]json.RawMessage
 	if json.Unmarshal(dict, &d) != nil {
 		return dict
 	}
-	named := map[string]map[string]bool{"projects": {}, "users": {}, "tasks": {}, "tags": {}, "clients": {}}
-	id := func(n int64) string { return strconv.FormatInt(n, 10) }
-	for _, r := range page {
-		named["projects"][id(r.names.ProjectID)] = true
-		named["users"][id(r.names.UserID)] = true
-		named["tasks"][id(r.names.TaskID)] = true
-		for _, t := range r.names.TagIDs {
-			named["tags"][id(t)] = true
+	named := map[string][]string{"projects": nil, "users": nil, "tasks": nil, "tags": nil, "clients": nil}
+	add := func(kind string, ids ...int64) {
+		for _, id := range ids {
+			named[kind] = append(named[kind], strconv.FormatInt(id, 10))
 		}
 	}
-	for k := range named["projects"] {
+	for _, r := range page {
+		n := r.names
+		add("projects", n.ProjectID)
+		add("users", n.UserID)
+		add("tasks", n.TaskID)
+		add("tags", n.TagIDs...)
 		var pr struct {
 			ClientID int64 `json:"client_id"`
 		}
-		if json.Unmarshal(d["projects"][k], &pr) == nil && pr.ClientID != 0 {
-			named["clients"][id(pr.ClientID)] = true
+		if json.Unmarshal(d["projects"][strconv.FormatInt(n.ProjectID, 10)], &pr) == nil {
+			add("clients", pr.ClientID)
 		}
 	}
 	for kind, ids := range named {
-		for k := range d[kind] {
-			if !ids[k] {
-				delete(d[kind], k)
-			}
-		}
+		maps.DeleteFunc(d[kind], func(id string, _ json.RawMessage) bool { return !slices.Contains(ids, id) })
 	}
 	return mustMarshal(d)
 }
