@@ -51,10 +51,9 @@ var DemoReports = []DemoReport{
 		report: agencyReport{name: "Team – last week", params: map[string]any{"grouped": true}}},
 }
 
-// DemoMembers are the active members of DemoWorkspaceID, as its member listing shows
-// them: the agency's five people, who track time every day, with working hours of 480
-// minutes (a unit Toggl does not document), and Farah, who joined this month, has none
-// set and has tracked nothing.
+// DemoMembers are the active members of DemoWorkspaceID: the agency's five people, who
+// track time every day, with working hours of 480 minutes, and Farah, who joined this
+// month, has none set and has tracked nothing.
 var DemoMembers = func() []Member {
 	var m []Member
 	for _, u := range agency.users {
@@ -70,24 +69,17 @@ const (
 	DemoAPIToken    = "demo-api-token-0b5e7c1d9a3f4e26"
 )
 
-// demoQuota is the demo's hourly API quota: one request a second on average, which an
-// exporter pacing one request a second per credential can never exhaust, so that the
-// quota figures move but the demo never goes down.
-const demoQuota = 3600
-
-// Demo returns a Fake serving DemoReports over the Agency's time entries, with quota
-// headers (see SetQuota, demoQuota), and listing them in workspace DemoWorkspaceID. The
-// reports honour the request's dates (see Agency.Report); without them, team-week and
-// weekly-timesheet cover this week (Monday to Sunday) and projects-month the last 30 days,
-// in the location of the Fake's clock. The detailed report comes in pages of 50 rows;
-// once the days before today hold more than a page, its first page boundary falls
+// Demo returns a Fake serving DemoReports over the Agency's time entries, in the location
+// of the Fake's clock, and listing them in workspace DemoWorkspaceID. Its quota, 3600
+// requests an hour, moves but is never spent by an exporter pacing one request a second.
+// The detailed reports come in pages of 50 rows; team-week's first page boundary falls
 // between two rows that start at the same second (someone joins a colleague's call), so
-// that a walk sees a row twice. The Fake keeps only the latest recorded requests, so a
-// long-running demo does not grow.
+// that a walk sees a row twice. It keeps only the latest 1000 requests it recorded, so
+// that a long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
-	f.SetQuota(demoQuota, time.Hour)
+	f.SetQuota(3600, time.Hour)
 	var listed []SavedReport
 	for _, d := range DemoReports {
 		r := d.report
@@ -104,10 +96,9 @@ func Demo() *Fake {
 }
 
 // Rehearsal returns a Demo that also answers every other report token, whatever the
-// credentials, with the Agency's report (Agency.Report with no type: a summary when the
-// request names a grouping, else a detailed report, in pages), and every other
-// workspace's listing with the demo's reports: a user's own configuration runs against
-// it before the user has any token.
+// credentials, with the Agency's report (Agency.Report with no type, paged), and every
+// other workspace's listing with the demo's reports: a user's own configuration runs
+// against it before the user has any token.
 func Rehearsal() *Fake {
 	f := Demo()
 	rep := Agency{}.Report("")
@@ -119,10 +110,9 @@ func Rehearsal() *Fake {
 }
 
 // StandIns returns what a rehearsal (see Rehearsal) reads a configuration's secrets with:
-// the environment and the disk, except that a variable that is not set and a file that
-// cannot be read get a stand-in, the same for the same name and valid as any kind of
-// token, which Rehearsal accepts. missing is told of each stand-in (kind "variable" or
-// "file").
+// the environment and the disk, but a variable that is not set and a file that cannot be
+// read get a stand-in, the same for the same name, which Rehearsal accepts as any token.
+// missing is told of each stand-in (kind "variable" or "file").
 func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) {
 	standIn := func(kind, name string, err error) string {
 		missing(kind, name, err)
@@ -148,23 +138,16 @@ func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string
 	return lookupEnv, readFile
 }
 
-// Agency is the demo's workspace as a source of reports: an agency of five people
-// tracking time on six projects for three clients (USD and EUR), the generator's (see
-// DetailedSpec) with names, and three tasks with estimates. Each day's PerDay entries (rows of two) are drawn
-// from a generator seeded by the date and start between 08:00 and 18:00; an entry exists
-// once it has ended by the Fake's clock, so that figures grow through the day and nothing
-// lies in the future. Unless Last is set (a history, which has ended), the on-call person
-// always has one timer running, started two to three hours ago but not before midnight
-// (null stop, negative seconds): it counts in no total.
+// Agency is the demo's workspace as a source of reports: five people tracking time on six
+// projects for three clients (USD and EUR) and three tasks with estimates. Each day's
+// entries (rows of two) are drawn from a generator seeded by the date, between 08:00 and
+// 18:00; an entry exists once it has ended by the Fake's clock, so that figures grow
+// through the day. Unless Last is set, the on-call person always has one timer running,
+// started two to three hours ago but today (null stop, negative seconds, in no total).
 type Agency struct {
-	// Loc is where the agency works: the days of its entries and of the requests' dates.
-	// nil means the location of the Fake's clock.
-	Loc *time.Location
-	// First and Last bound the days on which it tracked time (inclusive); zero: no bound.
-	First, Last time.Time
-	// PerDay is how many time entries it tracks a day; 0 means AgencyEntriesPerDay (the
-	// demo's). Fewer make long histories quick to serve.
-	PerDay int
+	Loc         *time.Location // the days of its entries and of requests' dates; nil: the Fake clock's
+	First, Last time.Time      // bound the days on which it tracked time (inclusive); zero: no bound
+	PerDay      int            // time entries a day; 0 means AgencyEntriesPerDay (fewer serve long histories quickly)
 }
 
 // AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
@@ -172,12 +155,11 @@ const AgencyEntriesPerDay = 24
 
 // Report returns a Report of type typ ("detailed", "summary" or "weekly"; "" serves a
 // summary when the request names a grouping or sub_grouping, else a detailed report),
-// computed at each request as Toggl computes one: its rows, groups, per-day arrays and
-// totals cover the days from the request's start_date to its end_date (to today without
-// one; a weekly report: the seven days from start_date), this week (Monday to Sunday)
-// when it names no start_date, and input_params are the request's with those dates.
-// Detailed rows are grouped when the request says grouped; grouping and sub_grouping
-// shape a summary; other filters are not applied.
+// computed at each request over the days from its start_date to its end_date (to today
+// without one; a weekly report: seven days), or this week (Monday to Sunday) without a
+// start_date. Detailed rows are grouped when the request says grouped, grouping and
+// sub_grouping shape a summary, and input_params are the request's with its dates; other
+// filters are not applied.
 func (a Agency) Report(typ string) Report {
 	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
 }
@@ -227,11 +209,8 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 			d.entries = withBoundaryCall(p, d.entries, now)
 		}
 		d.rows = groupRows(p, d.entries)
-		if params["grouped"] != true {
-			d.rows = make([][]entry, len(d.entries))
-			for i := range d.entries {
-				d.rows[i] = d.entries[i : i+1]
-			}
+		if params["grouped"] != true { // a row an entry
+			d.rows = groupBy(d.entries, func(e *entry) int64 { return e.id })
 		}
 	}
 	return agency.marshalReport(d)
@@ -272,14 +251,11 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// agency is the workspace of the demo reports, with the generator's rates: Acme and
-// Internal Tooling USD 95.50/h, Globex EUR 110/h (its Workshops are not billable),
-// Initech USD 120/h. Its estimates are budgets over a project's life, which the agency
-// tracks every day with no beginning: a project's estimate is sized so that its 30 days
-// (about 130 to 190 hours, projects-month) use under half of it, and no estimate alert
-// fires on a window that does not span the project (issue 23). Tasks are smaller: their
-// 30 days (10 to 40 hours) use between a tenth of their estimate and all of it, so that
-// the task panels show every shade.
+// agency is the workspace of the demo reports, with the generator's rates (see
+// generateWorld). A project's estimate is a budget over its life: its 30 days (130 to
+// 190 hours) use under half of it, so that no estimate alert fires on a window that does
+// not span the project (issue 23). A task's 30 days (10 to 40 hours) use between a tenth
+// of its estimate and all of it, so that the task panels show every shade.
 var agency = func() *world {
 	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
 	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {

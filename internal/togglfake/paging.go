@@ -23,61 +23,44 @@ const (
 const DefaultPageSize = 50
 
 // Paging makes the fake serve a detailed report in pages, as Toggl's detailed search does
-// (toggl-api.md, "Paging"). The rows are ordered by the start of their first time entry,
-// oldest first, then by its id (rows keep their JSON, row_number included: the bodies this
-// package builds number rows in that order). A request whose body has no first_timestamp
-// (or a null one) gets the first Size rows; one with first_timestamp (Unix seconds) gets
-// the first Size rows whose first entry started at or after it. Every page carries
-// X-Page-Size; every page but the last names the first row it left out: X-Next-ID (the id
-// of that row's first time entry), X-Next-Row-Number (the row's 1-based position in the
-// ordered report) and X-Next-Timestamp (its start, in Unix seconds). The next page starts
-// at that second, so rows of this page sharing it come again, as they would from Toggl:
-// a client counts a time-entry id once. totals, dictionaries and every other field are
-// whole on every page. A body without detailed results (a summary or weekly report) is
-// never paged, nor is a Fault's raw body.
+// (toggl-api.md, "Paging"): its rows ordered by the start of their first time entry, then
+// by its id, keep their JSON; a request without first_timestamp (or with null) gets the
+// first Size, one with first_timestamp (Unix seconds) the first Size that started at or
+// after it. Every page carries X-Page-Size, and every page but the last names the first
+// row it left out: X-Next-ID (its first entry's id), X-Next-Row-Number (its 1-based
+// position) and X-Next-Timestamp (its start). The next page starts at that second, so
+// rows sharing it come again, as from Toggl. Totals, dictionaries and other fields are
+// whole on every page; a body without detailed results, or a Fault's, is never paged.
 //
 // The zero Paging pages healthily in pages of 50; the other fields break it one way each.
 type Paging struct {
-	// Size is the number of rows per page; 0 means DefaultPageSize.
-	Size int
-	// Silent pages without sending any X-Next-* header (X-Page-Size still comes), as Toggl
-	// might: only the rows falling short of the totals tell that more exist. first_timestamp
-	// is still honoured.
-	Silent bool
-	// NoPageSizeHeader leaves X-Page-Size out of every page.
-	NoPageSizeHeader bool
-	// StuckCursor sends the first page's X-Next-* headers on every page, the last included:
-	// the cursor never moves past the second page, and a client that does not notice asks
-	// for the same page forever.
+	Size int // rows per page; 0 means DefaultPageSize
+	// Silent sends no X-Next-* header (first_timestamp is still honoured): only the rows
+	// falling short of the totals tell that more exist.
+	Silent           bool
+	NoPageSizeHeader bool // leaves X-Page-Size out
+	// StuckCursor sends the first page's X-Next-* headers on every page, the last included.
 	StuckCursor bool
 	// FailPage, if positive, makes the FailPage-th page of a walk (1 for the first) answer
-	// FailFault instead of itself: a status (FailFault.Status), or a healthy status with a
-	// broken body (a truncation, a reset...). A walk starts with each request without
-	// first_timestamp, and every request with one is its next page, whatever cursor it
-	// carries; so the page fails once per walk, and a retry of it succeeds. (Walks are
+	// FailFault instead. A walk starts with each request without first_timestamp, and each
+	// request with one is its next page, so a retry of the page succeeds. (Walks are
 	// counted per token: two clients walking one report at once share a count.)
 	FailPage  int
 	FailFault Fault
-	// Short leaves the Short newest rows out of the report before paging, totals unchanged:
-	// the rows hold fewer seconds than totals.seconds claims. With a Size above the row
-	// count, Silent and NoPageSizeHeader, the report comes whole and short, unpaged.
+	// Short leaves the Short newest rows out before paging, totals unchanged.
 	Short int
 	// Overlap makes the X-Next-* headers name the row Overlap rows before the first one
-	// left out: the next page repeats the last Overlap rows of this one (and every row
-	// sharing the start of the first of them).
+	// left out: the next page repeats them.
 	Overlap int
-	// GroupAcross starts every page but the first with one grouped row holding the time
-	// entries of the row before the page (already sent) and of the page's first row, as a
-	// grouped report may show a group that spans the boundary.
+	// GroupAcross starts every page but the first with one row grouping the time entries
+	// of the row before it (already sent) and of its first row, as a group spanning the
+	// boundary.
 	GroupAcross bool
-	// NewestFirst lists the rows of each page newest first; the pages still go oldest
-	// first, as Toggl's own order may in a team spread over time zones.
+	// NewestFirst lists each page's rows newest first; the pages still go oldest first.
 	NewestFirst bool
-	// PageDictionaries sends with each page only the dictionary entries its rows name
-	// (projects, their clients, users, tasks, tags).
+	// PageDictionaries sends with each page only the dictionary entries its rows name.
 	PageDictionaries bool
-	// IgnoreFirstTimestamp answers every request with the first page, headers included,
-	// whatever its first_timestamp: a client that follows them asks for it again.
+	// IgnoreFirstTimestamp answers every request with the first page, headers included.
 	IgnoreFirstTimestamp bool
 }
 
