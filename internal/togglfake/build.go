@@ -148,7 +148,7 @@ func (w *world) dictionaries() dictionariesJSON {
 	for _, p := range w.projects {
 		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: &p.currency}
 		if p.estimated != 0 {
-			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
+			j.EstimatedHours, j.EstimatedSeconds = new(p.estimated/3600), new(p.estimated)
 		}
 		d.Projects[p.id] = j
 	}
@@ -158,19 +158,11 @@ func (w *world) dictionaries() dictionariesJSON {
 // groupRows groups entries as Toggl's grouped detailed report does: one row per day,
 // user, project, description, tags and billability, a running entry alone.
 func groupRows(p period, entries []entry) [][]entry {
-	type rowKey struct {
-		day               int
-		user, project     int64
-		description, tags string
-		billable          bool
-		running           int64 // a running entry's id: never shared
-	}
-	return groupBy(entries, func(e *entry) rowKey {
-		k := rowKey{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable, 0}
+	return groupBy(entries, func(e *entry) any {
 		if e.running {
-			k.running = e.id
+			return e.id
 		}
-		return k
+		return [...]any{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable}
 	})
 }
 
@@ -210,7 +202,7 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 			j.TagIDs = []int64{}
 		}
 		if e.project != 0 {
-			j.ProjectID, j.ProjectColor = ptr(e.project), ptr(w.project[e.project].color)
+			j.ProjectID, j.ProjectColor = new(e.project), new(w.project[e.project].color)
 		}
 		var amount int64
 		for _, e := range row {
@@ -219,7 +211,7 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 			j.TimeEntries = append(j.TimeEntries, e.json())
 		}
 		if rate.HourlyRateInCents != 0 {
-			j.HourlyRateInCents, j.BillableAmountInCents = ptr(rate.HourlyRateInCents), ptr(amount)
+			j.HourlyRateInCents, j.BillableAmountInCents = new(rate.HourlyRateInCents), new(amount)
 		}
 		out = append(out, j)
 	}
@@ -233,7 +225,7 @@ func (e entry) json() timeEntryJSON {
 	if e.running {
 		j.Seconds, j.At = -e.start.Unix(), j.Start
 	} else {
-		j.Stop = ptr(e.stop.Format(timeFormat))
+		j.Stop = new(e.stop.Format(timeFormat))
 		j.At = *j.Stop
 	}
 	j.AtTz = j.At
@@ -252,9 +244,9 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 			Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
 		}
 		if pr := w.project[e.project]; e.project != 0 {
-			r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
+			r.ProjectID, r.ProjectName = new(pr.id), new(pr.name)
 			if pr.clientID != 0 {
-				r.ClientName = ptr(w.client[pr.clientID].Name)
+				r.ClientName = new(w.client[pr.clientID].Name)
 			}
 		}
 		for _, e := range g {
@@ -322,7 +314,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 	for _, ge := range by(ended(entries), grouping) {
 		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
 		if gk := w.summaryKey(grouping, &ge[0]); gk.id != 0 {
-			g.ID, g.Names = ptr(gk.id), []string{gk.title}
+			g.ID, g.Names = new(gk.id), []string{gk.title}
 		}
 		for _, se := range by(ge, subGrouping) {
 			sk := w.summaryKey(subGrouping, &se[0])
@@ -334,7 +326,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 				}
 			}
 			if sk.id != 0 || subGrouping == dimTimeEntries {
-				j.Title = ptr(sk.title)
+				j.Title = new(sk.title)
 			}
 			g.SubGroups = append(g.SubGroups, j)
 		}

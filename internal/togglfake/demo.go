@@ -274,9 +274,9 @@ var agency = func() *world {
 		w.projects[i].estimated = hours * 3600
 	}
 	w.tasks = []taskJSON{
-		{ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: ptr[int64](120 * 3600)},
-		{ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: ptr[int64](40 * 3600)},
-		{ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: ptr[int64](60 * 3600)},
+		{ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
+		{ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: new(int64(40 * 3600))},
+		{ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: new(int64(60 * 3600))},
 	}
 	w.index()
 	return w

@@ -140,10 +140,8 @@ func abort(rc *http.ResponseController) {
 
 // sleep waits for d and reports whether it did, or returns false as soon as ctx is done.
 func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d):
 		return true
 	case <-ctx.Done():
 		return false

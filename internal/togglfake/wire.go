@@ -148,12 +148,9 @@ type weeklyRowJSON struct {
 	BillableAmountsInCents []int64 `json:"billable_amounts_in_cents"`
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // nonZero returns a pointer to v, or nil (sent as null) for the zero value.
 func nonZero[T comparable](v T) *T {
-	var zero T
-	if v == zero {
+	if v == *new(T) {
 		return nil
 	}
 	return &v
