@@ -266,17 +266,9 @@ func ended(entries []entry) []entry {
 	return slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return e.seconds() == 0 })
 }
 
-// Summary dimensions: the groupings and sub-groupings summaryGroups renders.
-const (
-	dimProjects    = "projects"
-	dimClients     = "clients"
-	dimUsers       = "users"
-	dimTasks       = "tasks"        // sub-grouping only
-	dimTimeEntries = "time_entries" // sub-grouping only: by description, with the entries' ids
-)
-
-// summaryKey is an entry's place in one dimension of a summary: its entity's id (0: none,
-// always for time entries) and title.
+// summaryKey is an entry's place in a summary's grouping or sub-grouping dim ("projects",
+// "clients", "users", "tasks" or "time_entries": by description): its entity's id (0:
+// none, always for time entries) and title.
 type summaryKey struct {
 	id    int64
 	title string
@@ -285,20 +277,20 @@ type summaryKey struct {
 func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	p := w.project[e.project]
 	switch dim {
-	case dimTimeEntries:
+	case "time_entries":
 		return summaryKey{title: e.description}
-	case dimUsers:
+	case "users":
 		return summaryKey{e.user, w.user[e.user].Name}
-	case dimTasks:
+	case "tasks":
 		return summaryKey{w.task[e.task].ID, w.task[e.task].Name}
-	case dimClients:
+	case "clients":
 		return summaryKey{w.client[p.clientID].ID, w.client[p.clientID].Name}
 	}
 	return summaryKey{p.id, p.name}
 }
 
 // summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
-// (summary dimensions). A null id stands for none (no project, client or task); time-entry
+// (see summaryKey). A null id stands for none (no project, client or task); time-entry
 // sub-groups have a null id, the description as title, and the ids of their entries.
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
 	// by groups entries by their key in dim, ordered by title, then id.
@@ -321,11 +313,11 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 			j := summarySubGroupJSON{ID: nonZero(sk.id), Rates: w.rates(se)}
 			for _, e := range se {
 				j.Seconds += e.seconds()
-				if subGrouping == dimTimeEntries {
+				if subGrouping == "time_entries" {
 					j.IDs = append(j.IDs, e.id)
 				}
 			}
-			if sk.id != 0 || subGrouping == dimTimeEntries {
+			if sk.id != 0 || subGrouping == "time_entries" {
 				j.Title = new(sk.title)
 			}
 			g.SubGroups = append(g.SubGroups, j)
@@ -366,7 +358,7 @@ func (w *world) marshalReport(d reportData) []byte {
 	case "summary":
 		grouping, _ := d.params["grouping"].(string)
 		subGrouping, _ := d.params["sub_grouping"].(string)
-		groups := w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
+		groups := w.summaryGroups(d.entries, cmp.Or(grouping, "projects"), cmp.Or(subGrouping, "time_entries"))
 		r.SummaryResults = &results[summaryReportJSON]{summaryReportJSON{groups}, totals}
 	case "weekly":
 		r.WeeklyResults = &results[[]weeklyRowJSON]{w.weeklyRows(d.period, d.entries), totals}

@@ -38,7 +38,7 @@ var DemoReports = []DemoReport{
 	// estimates (see agency).
 	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
 		report: agencyReport{name: "Projects and tasks – last 30 days", saved: "last_30_days",
-			params: map[string]any{"grouping": dimProjects, "sub_grouping": dimTasks}}},
+			params: map[string]any{"grouping": "projects", "sub_grouping": "tasks"}}},
 	// This week for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
 		report: agencyReport{name: "Acme and Initech – weekly timesheet", params: map[string]any{"client_ids": []int64{100, 102}}}},

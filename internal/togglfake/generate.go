@@ -1,6 +1,7 @@
 package togglfake
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -16,13 +17,10 @@ type DetailedSpec struct {
 	Users    int // users, at least 1
 	Tags     int // tags; a row carries up to two
 	// Descriptions is the number of distinct descriptions ("Ticket 1"...); 0 means seven
-	// fixed ones ("Development", "Meeting"...). Many descriptions make a summary report
-	// sub-grouped by time entries large, as in a busy workspace.
+	// fixed ones ("Development"...). Many make a summary by time entries large.
 	Descriptions int
 	// SameStart, if above 1, makes each run of SameStart rows (in start order) start at the
-	// same second (the later rows' first entries begin earlier), so that paging boundaries
-	// (see Paging) fall inside runs: with runs of 3 and pages of 50, every boundary does, and
-	// rows come twice in a walk. A run as long as a page makes the cursor stick.
+	// same second, so that page boundaries fall inside runs and rows come twice in a walk.
 	SameStart int
 	Seed      int64
 }
@@ -32,10 +30,9 @@ type DetailedSpec struct {
 var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
 
 // DetailedJSON returns the body of a detailed report of spec's size, its rows in order of
-// start. It is deterministic: the same spec gives the same bytes. Like the demo, it has two
-// currencies (projects at USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null
-// project ids, and totals that agree with the rows; unlike the demo it has no running
-// entry and no tasks. Neither has user groups.
+// start; the same spec gives the same bytes. Like the demo's, it has two currencies,
+// non-billable rows, null project ids, and totals that agree with the rows; unlike them,
+// no running entry and no tasks.
 func DetailedJSON(spec DetailedSpec) []byte {
 	return generated(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }
@@ -67,7 +64,7 @@ func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
 // generateRows draws the rows of spec over the days of p from rng, with time-entry ids
 // from id on, in order of start.
 func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Rand) [][]entry {
-	descriptions := fixedDescriptions
+	descriptions := []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
 	if spec.Descriptions > 0 {
 		descriptions = make([]string, spec.Descriptions)
 		for i := range descriptions {
@@ -117,16 +114,10 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	return rows
 }
 
-// fixedDescriptions are the descriptions of generated entries when DetailedSpec asks for
-// no particular number.
-var fixedDescriptions = []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
-
-// generateWorld returns the clients, projects, users and tags of spec.
+// generateWorld returns the clients, projects, users and tags of spec. Projects are billed
+// in turn at USD 95.50/h, EUR 110/h and USD 120/h, every fifth not at all.
 func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
-	clients := spec.Clients
-	if clients == 0 {
-		clients = (spec.Projects + 2) / 3
-	}
+	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
 	w := &world{currency: "USD"}
 	for i := range clients {
 		w.clients = append(w.clients, entityJSON{ID: int64(100 + i), Name: fmt.Sprintf("Client %d", i+1)})
