@@ -234,10 +234,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rep, known = *f.anyReport, true
 		}
 	}
-	var bucket string
-	var status int
-	var msg string
-	req.AuthKind, bucket, status, msg = authorize(r, rep.Auth) // an unknown token's Auth is public
+	kind, bucket, status, msg := authorize(r, rep.Auth) // an unknown token's Auth is public
+	req.AuthKind = kind
 	req.AuthOK = known && status == http.StatusOK
 	f.counts[req.Token]++
 	if f.maxRequests > 0 && len(f.requests) >= f.maxRequests {
@@ -245,7 +243,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.requests = slices.Delete(f.requests, 0, len(f.requests)-f.maxRequests/2)
 	}
 	f.requests = append(f.requests, req)
-	pg := pageRequest{at: now, body: req.Body}
+	var from *int64 // first_timestamp of a paged report's request; nil for the first page
+	at, fromOK, fault := now, true, Fault{}
 	switch {
 	case !(isReport || isListing) || (r.Method == method && !known):
 		status, msg = http.StatusNotFound, ""
@@ -253,25 +252,29 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, msg = http.StatusMethodNotAllowed, ""
 		w.Header().Set("Allow", method)
 	case status == http.StatusOK:
-		if rep.Paging != nil {
-			pg.from, pg.fromOK = firstTimestamp(req.Body)
+		if p := rep.Paging; p != nil {
+			from, fromOK = firstTimestamp(req.Body)
 			wk := f.walks[token]
-			if pg.from == nil || wk.page == 0 {
+			if from == nil || wk.page == 0 {
 				wk = walk{start: now}
 			}
 			wk.page++
 			f.walks[token] = wk
-			pg.number, pg.at = wk.page, wk.start
+			if at = wk.start; fromOK && p.FailPage > 0 && wk.page == p.FailPage {
+				rep.Fault = p.FailFault
+			}
 		}
 		if msg = f.chargeLocked(bucket, now, w.Header()); msg != "" {
 			status = http.StatusPaymentRequired
+		} else if !fromOK {
+			status, msg, fault = http.StatusBadRequest, msgBadFirstTimestamp, rep.Fault
 		}
 	}
 	f.mu.Unlock()
 
-	fault, body := Fault{}, []byte(msg)
+	body := []byte(msg)
 	if status == http.StatusOK {
-		status, body, fault = rep.answer(r, w.Header(), pg)
+		status, body, fault = rep.answer(r, w.Header(), at, req.Body, from)
 	}
 	write(w, r, status, body, fault)
 }

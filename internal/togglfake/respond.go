@@ -34,32 +34,17 @@ var statusMessages = map[int]string{
 	http.StatusInternalServerError: "report is too big to be exported",
 }
 
-// pageRequest is what a request to a paged report asks for.
-type pageRequest struct {
-	at     time.Time      // the time the body is computed for (see Report.BodyFunc)
-	body   map[string]any // the request's body, for Report.BodyFunc
-	number int            // 1-based page of the walk (see Paging.FailPage); 0 when not paged
-	from   *int64         // first_timestamp; nil for the first page
-	fromOK bool           // first_timestamp is absent, null or a whole number
-}
-
 // answer returns the status, body and fault rep answers an authorised request with: its
-// body (or the page pg asks for, setting the paging headers on h), what its Fault says, or
-// the page of a listing.
-func (rep Report) answer(r *http.Request, h http.Header, pg pageRequest) (int, []byte, Fault) {
-	fault := rep.Fault
-	switch p := rep.Paging; {
-	case rep.listing != nil:
+// body as of at (or its page from first_timestamp, setting the paging headers on h), what
+// its Fault says, or the page of a listing.
+func (rep Report) answer(r *http.Request, h http.Header, at time.Time, request map[string]any, from *int64) (int, []byte, Fault) {
+	if rep.listing != nil {
 		if body := rep.listing.page(r); body != nil {
 			return http.StatusOK, body, Fault{}
 		}
 		return http.StatusBadRequest, []byte("page and per_page must be positive integers"), Fault{}
-	case p != nil && !pg.fromOK:
-		return http.StatusBadRequest, []byte(msgBadFirstTimestamp), fault
-	case p != nil && p.FailPage > 0 && pg.number == p.FailPage:
-		fault = p.FailFault
 	}
-	switch {
+	switch fault := rep.Fault; {
 	case fault.Status != 0 && fault.Status != http.StatusOK:
 		return fault.Status, []byte(fault.Body), fault
 	case fault.EmptyBody:
@@ -69,12 +54,12 @@ func (rep Report) answer(r *http.Request, h http.Header, pg pageRequest) (int, [
 	}
 	body := rep.Body
 	if rep.BodyFunc != nil {
-		body = rep.BodyFunc(pg.at, pg.body)
+		body = rep.BodyFunc(at, request)
 	}
 	if rep.Paging != nil {
-		body = pageOf(h, body, rep.Paging, pg.from)
+		body = pageOf(h, body, rep.Paging, from)
 	}
-	return http.StatusOK, body, fault
+	return http.StatusOK, body, rep.Fault
 }
 
 // write sends status and body, misbehaving as fault says: a 200 body is JSON, any other
