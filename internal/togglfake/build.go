@@ -196,10 +196,7 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 		rate, _, _ := w.bill(e)
 		j := detailedRowJSON{
 			UserID: e.user, Username: w.user[e.user].Name, TaskID: nonZero(e.task), Description: e.description,
-			Billable: e.billable, Currency: rate.Currency, TagIDs: e.tags, RowNumber: n + 1,
-		}
-		if j.TagIDs == nil {
-			j.TagIDs = []int64{}
+			Billable: e.billable, Currency: rate.Currency, TagIDs: append([]int64{}, e.tags...), RowNumber: n + 1,
 		}
 		if e.project != 0 {
 			j.ProjectID, j.ProjectColor = new(e.project), new(w.project[e.project].color)

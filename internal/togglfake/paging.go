@@ -195,16 +195,15 @@ func pageDictionaries(dict json.RawMessage, page []pagedRow) json.RawMessage {
 // firstTimestamp reads the paging cursor of a request body: nil when absent or null.
 // ok is false when it is neither a number of whole seconds nor null.
 func firstTimestamp(body map[string]any) (ts *int64, ok bool) {
-	v, present := body["first_timestamp"]
-	if !present || v == nil {
+	switch v := body["first_timestamp"].(type) {
+	case nil:
 		return nil, true
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
+			return new(int64(v)), true
+		}
 	}
-	f, isNum := v.(float64)
-	if !isNum || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return nil, false
-	}
-	t := int64(f)
-	return &t, true
+	return nil, false
 }
 
 func mustMarshal(v any) json.RawMessage {
