@@ -69,24 +69,30 @@ type pagedRow struct {
 	raw   json.RawMessage
 	id    int64 // time-entry id of its first entry
 	start int64 // Unix seconds of its first entry; math.MinInt64 when it has none
-	names struct {
-		ProjectID int64   `json:"project_id"`
-		UserID    int64   `json:"user_id"`
-		TaskID    int64   `json:"task_id"`
-		TagIDs    []int64 `json:"tag_ids"`
-	}
+	names rowNames
+}
+
+// rowNames are the ids a row names, which a page's dictionaries must resolve.
+type rowNames struct {
+	ProjectID int64   `json:"project_id"`
+	UserID    int64   `json:"user_id"`
+	TaskID    int64   `json:"task_id"`
+	TagIDs    []int64 `json:"tag_ids"`
 }
 
 func (r *pagedRow) UnmarshalJSON(b []byte) error {
 	var v struct {
+		rowNames
 		TimeEntries []struct {
 			ID    int64  `json:"id"`
 			Start string `json:"start"`
 		} `json:"time_entries"`
 	}
-	r.raw, r.start = slices.Clone(b), math.MinInt64
-	_ = json.Unmarshal(b, &r.names)
-	if json.Unmarshal(b, &v) == nil && len(v.TimeEntries) > 0 {
+	*r = pagedRow{raw: slices.Clone(b), start: math.MinInt64}
+	if json.Unmarshal(b, &v) == nil {
+		r.names = v.rowNames
+	}
+	if len(v.TimeEntries) > 0 {
 		r.id = v.TimeEntries[0].ID
 		if t, err := time.Parse(time.RFC3339, v.TimeEntries[0].Start); err == nil {
 			r.start = t.Unix()
