@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -15,46 +14,26 @@ type world struct {
 	currency string // the workspace's, for entries without a project
 	clients  []entityJSON
 	projects []projectDef
-	users    []userDef
+	users    []userJSON
 	tags     []entityJSON
-	tasks    []taskDef
-
-	project map[int64]*projectDef
-	client  map[int64]*entityJSON
-	user    map[int64]*userDef
-	task    map[int64]*taskDef
+	tasks    []taskJSON
+	// By id, built by index: an unknown id (0 for none) finds the zero value.
+	project map[int64]projectDef
+	client  map[int64]entityJSON
+	user    map[int64]userJSON
+	task    map[int64]taskJSON
 }
 
 type projectDef struct {
-	id        int64
-	name      string
-	color     string
-	clientID  int64 // 0: none
-	currency  string
-	rate      int64 // hourly rate in cents; 0: none (entries are not billable)
-	estimated int64 // seconds; 0: none
-}
-
-// taskDef is a task of a project: the entries of that project with its description are
-// on it, so that assigning tasks draws nothing from the generator.
-type taskDef struct {
-	id, project int64
-	name        string
-	description string
-	estimated   int64 // seconds; 0: none
-}
-
-type userDef struct {
-	id     int64
-	name   string
-	email  string
-	labour int64 // labour cost per hour, in cents
+	id, clientID          int64 // clientID 0: none
+	name, color, currency string
+	rate                  int64 // hourly rate in cents; 0: none (entries are not billable)
+	estimated             int64 // seconds; 0: none
 }
 
 // entry is one time entry.
 type entry struct {
-	id          int64
-	user        int64
+	id, user    int64
 	project     int64 // 0: no project
 	task        int64 // 0: no task
 	description string
@@ -64,28 +43,18 @@ type entry struct {
 	running     bool // stop is unknown: sent as null with negative seconds
 }
 
-// index builds the lookup maps; call it once the slices are complete.
+// index builds the lookups; call it once the slices are complete.
 func (w *world) index() {
-	w.project = byID(w.projects, func(p *projectDef) int64 { return p.id })
-	w.client = byID(w.clients, func(c *entityJSON) int64 { return c.ID })
-	w.user = byID(w.users, func(u *userDef) int64 { return u.id })
-	w.task = byID(w.tasks, func(t *taskDef) int64 { return t.id })
+	w.project = byID(w.projects, func(p projectDef) int64 { return p.id })
+	w.client = byID(w.clients, func(c entityJSON) int64 { return c.ID })
+	w.user = byID(w.users, func(u userJSON) int64 { return u.ID })
+	w.task = byID(w.tasks, func(t taskJSON) int64 { return t.ID })
 }
 
-// taskOf returns the id of the task an entry of project with description is on, 0 for none.
-func (w *world) taskOf(project int64, description string) int64 {
-	for _, t := range w.tasks {
-		if t.project == project && t.description == description {
-			return t.id
-		}
-	}
-	return 0
-}
-
-func byID[T any](s []T, id func(*T) int64) map[int64]*T {
-	m := make(map[int64]*T, len(s))
-	for i := range s {
-		m[id(&s[i])] = &s[i]
+func byID[T any](s []T, id func(T) int64) map[int64]T {
+	m := make(map[int64]T, len(s))
+	for _, v := range s {
+		m[id(v)] = v
 	}
 	return m
 }
@@ -98,42 +67,15 @@ func (e *entry) seconds() int64 {
 	return int64(e.stop.Sub(e.start) / time.Second)
 }
 
-// rate returns the currency and hourly rate (0 for none) the entry is billed at.
-func (w *world) rate(e *entry) rateJSON {
-	if p := w.project[e.project]; p != nil {
-		return rateJSON{Currency: p.currency, HourlyRateInCents: p.rate}
+// bill returns the rate e is billed at (HourlyRateInCents 0: none), its billable seconds
+// and its amount in cents. Every sum of amounts in a report is a sum of these amounts, so
+// that rows, days and totals agree to the cent.
+func (w *world) bill(e *entry) (rate rateJSON, billable, amount int64) {
+	p := w.project[e.project]
+	if e.billable && p.rate != 0 {
+		billable = e.seconds()
 	}
-	return rateJSON{Currency: w.currency}
-}
-
-// billableSeconds is the part of the entry's seconds billed at a rate.
-func (w *world) billableSeconds(e *entry) int64 {
-	if !e.billable || w.rate(e).HourlyRateInCents == 0 {
-		return 0
-	}
-	return e.seconds()
-}
-
-// amount is the entry's billable amount in cents. Every sum of amounts in a report is a sum
-// of these, so that rows, days and totals agree to the cent.
-func (w *world) amount(e *entry) int64 {
-	return perHour(w.billableSeconds(e), w.rate(e).HourlyRateInCents)
-}
-
-// userName returns the name of user id, "" for an unknown user.
-func (w *world) userName(id int64) string {
-	if u := w.user[id]; u != nil {
-		return u.name
-	}
-	return ""
-}
-
-// labour is the entry's labour cost in cents.
-func (w *world) labour(e *entry) int64 {
-	if u := w.user[e.user]; u != nil {
-		return perHour(e.seconds(), u.labour)
-	}
-	return 0
+	return rateJSON{Currency: cmp.Or(p.currency, w.currency), HourlyRateInCents: p.rate}, billable, perHour(billable, p.rate)
 }
 
 // perHour returns seconds worth of centsPerHour, rounded to the nearest cent.
@@ -145,12 +87,6 @@ func perHour(seconds, centsPerHour int64) int64 {
 type period struct {
 	first time.Time
 	days  int
-}
-
-// periodEnding returns the days-long period whose last day is the day of t.
-func periodEnding(t time.Time, days int) period {
-	y, m, d := t.Date()
-	return period{first: time.Date(y, m, d-days+1, 0, 0, 0, 0, t.Location()), days: days}
 }
 
 // civilDay returns the number of days since the epoch of t's date, free of DST.
@@ -170,18 +106,14 @@ func (p period) day(t time.Time) int {
 
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
 func (w *world) totals(p period, entries []entry) totalsJSON {
-	t := totalsJSON{Resolution: "day", Graph: make([]graphJSON, p.days)}
-	billable := map[rateJSON]int64{}
-	for _, e := range ended(entries) {
+	t := totalsJSON{Resolution: "day", Graph: make([]graphJSON, p.days), Rates: w.rates(entries)}
+	for _, e := range entries {
+		_, _, amount := w.bill(&e)
 		t.Seconds += e.seconds()
-		t.BillableAmountInCents += w.amount(&e)
-		t.LabourCostInCents += w.labour(&e)
+		t.BillableAmountInCents += amount
+		t.LabourCostInCents += perHour(e.seconds(), w.user[e.user].LabourCost)
 		t.Graph[p.day(e.start)].Seconds += e.seconds()
-		if b := w.billableSeconds(&e); b > 0 {
-			billable[w.rate(&e)] += b
-		}
 	}
-	t.Rates = sortedRates(billable)
 	for _, g := range t.Graph {
 		if g.Seconds > 0 {
 			t.TrackedDays++
@@ -190,58 +122,47 @@ func (w *world) totals(p period, entries []entry) totalsJSON {
 	return t
 }
 
+// rates sums the billable seconds of entries per rate, in a stable order.
+func (w *world) rates(entries []entry) []rateJSON {
+	billable := map[rateJSON]int64{}
+	for _, e := range entries {
+		if r, b, _ := w.bill(&e); b > 0 {
+			billable[r] += b
+		}
+	}
+	rates := make([]rateJSON, 0, len(billable))
+	for r, b := range billable {
+		r.BillableSeconds = b
+		rates = append(rates, r)
+	}
+	slices.SortFunc(rates, func(a, b rateJSON) int {
+		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
+	})
+	return rates
+}
+
 // dictionaries renders the world's dictionaries.
 func (w *world) dictionaries() dictionariesJSON {
-	key := func(id int64) string { return strconv.FormatInt(id, 10) }
-	d := dictionariesJSON{
-		Projects:   make(map[string]projectJSON, len(w.projects)),
-		Clients:    entities(w.clients),
-		Users:      make(map[string]userJSON, len(w.users)),
-		Tasks:      make(map[string]taskJSON, len(w.tasks)),
-		Tags:       entities(w.tags),
-		UserGroups: map[string]entityJSON{},
-	}
+	d := dictionariesJSON{Projects: map[int64]projectJSON{}, Clients: w.client, Users: w.user, Tasks: w.task,
+		Tags: byID(w.tags, func(t entityJSON) int64 { return t.ID }), UserGroups: map[int64]entityJSON{}}
 	for _, p := range w.projects {
 		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: &p.currency}
 		if p.estimated != 0 {
-			j.EstimatedHours, j.EstimatedSeconds = ptr(p.estimated/3600), ptr(p.estimated)
+			j.EstimatedHours, j.EstimatedSeconds = new(p.estimated/3600), new(p.estimated)
 		}
-		d.Projects[key(p.id)] = j
-	}
-	for _, t := range w.tasks {
-		d.Tasks[key(t.id)] = taskJSON{ID: t.id, Name: t.name, ProjectID: t.project, EstimatedSeconds: nonZero(t.estimated)}
-	}
-	for _, u := range w.users {
-		d.Users[key(u.id)] = userJSON{ID: u.id, Name: u.name, Email: u.email, LabourCost: ptr(u.labour)}
+		d.Projects[p.id] = j
 	}
 	return d
-}
-
-// entities keys es by id, as dictionaries do.
-func entities(es []entityJSON) map[string]entityJSON {
-	m := make(map[string]entityJSON, len(es))
-	for _, e := range es {
-		m[strconv.FormatInt(e.ID, 10)] = e
-	}
-	return m
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: one row per day,
 // user, project, description, tags and billability, a running entry alone.
 func groupRows(p period, entries []entry) [][]entry {
-	type rowKey struct {
-		day               int
-		user, project     int64
-		description, tags string
-		billable          bool
-		running           int64 // a running entry's id: never shared
-	}
-	return groupBy(entries, func(e *entry) rowKey {
-		k := rowKey{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable, 0}
+	return groupBy(entries, func(e *entry) any {
 		if e.running {
-			k.running = e.id
+			return e.id
 		}
-		return k
+		return [...]any{p.day(e.start), e.user, e.project, e.description, fmt.Sprint(e.tags), e.billable}
 	})
 }
 
@@ -272,27 +193,22 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 	out := make([]detailedRowJSON, 0, len(rows))
 	for n, row := range rows {
 		e := &row[0]
-		rate := w.rate(e).HourlyRateInCents
+		rate, _, _ := w.bill(e)
 		j := detailedRowJSON{
-			UserID: e.user, Username: w.userName(e.user), Description: e.description,
-			Billable: e.billable, Currency: w.rate(e).Currency, TagIDs: e.tags, RowNumber: n + 1,
+			UserID: e.user, Username: w.user[e.user].Name, TaskID: nonZero(e.task), Description: e.description,
+			Billable: e.billable, Currency: rate.Currency, TagIDs: append([]int64{}, e.tags...), RowNumber: n + 1,
 		}
-		if j.TagIDs == nil {
-			j.TagIDs = []int64{}
+		if e.project != 0 {
+			j.ProjectID, j.ProjectColor = new(e.project), new(w.project[e.project].color)
 		}
-		if p := w.project[e.project]; p != nil {
-			j.ProjectID, j.ProjectColor = ptr(p.id), ptr(p.color)
+		var amount int64
+		for _, e := range row {
+			_, _, a := w.bill(&e)
+			amount += a
+			j.TimeEntries = append(j.TimeEntries, e.json())
 		}
-		j.TaskID = nonZero(e.task)
-		if rate != 0 {
-			var amount int64
-			for i := range row {
-				amount += w.amount(&row[i])
-			}
-			j.HourlyRateInCents, j.BillableAmountInCents = ptr(rate), ptr(amount)
-		}
-		for i := range row {
-			j.TimeEntries = append(j.TimeEntries, renderTimeEntry(row[i]))
+		if rate.HourlyRateInCents != 0 {
+			j.HourlyRateInCents, j.BillableAmountInCents = new(rate.HourlyRateInCents), new(amount)
 		}
 		out = append(out, j)
 	}
@@ -301,14 +217,12 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 
 const timeFormat = "2006-01-02T15:04:05-07:00"
 
-func renderTimeEntry(e entry) timeEntryJSON {
-	j := timeEntryJSON{ID: e.id, Start: e.start.Format(timeFormat)}
+func (e entry) json() timeEntryJSON {
+	j := timeEntryJSON{ID: e.id, Seconds: e.seconds(), Start: e.start.Format(timeFormat)}
 	if e.running {
-		j.Seconds = -e.start.Unix()
-		j.At = j.Start
+		j.Seconds, j.At = -e.start.Unix(), j.Start
 	} else {
-		j.Seconds = e.seconds()
-		j.Stop = ptr(e.stop.Format(timeFormat))
+		j.Stop = new(e.stop.Format(timeFormat))
 		j.At = *j.Stop
 	}
 	j.AtTz = j.At
@@ -321,22 +235,23 @@ func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
 	out := []weeklyRowJSON{}
 	for _, g := range groupBy(ended(entries), func(e *entry) [2]int64 { return [2]int64{e.user, e.project} }) {
 		e := &g[0]
+		rate, _, _ := w.bill(e)
 		r := weeklyRowJSON{
-			UserID: e.user, UserName: w.userName(e.user),
-			Currency: w.rate(e).Currency, HourlyRateInCents: nonZero(w.rate(e).HourlyRateInCents),
+			UserID: e.user, UserName: w.user[e.user].Name, Currency: rate.Currency, HourlyRateInCents: nonZero(rate.HourlyRateInCents),
 			Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
 		}
-		if pr := w.project[e.project]; pr != nil {
-			r.ProjectID, r.ProjectName = ptr(pr.id), ptr(pr.name)
-			if c := w.client[pr.clientID]; c != nil {
-				r.ClientName = ptr(c.Name)
+		if pr := w.project[e.project]; e.project != 0 {
+			r.ProjectID, r.ProjectName = new(pr.id), new(pr.name)
+			if pr.clientID != 0 {
+				r.ClientName = new(w.client[pr.clientID].Name)
 			}
 		}
-		for i := range g {
-			d := p.day(g[i].start)
-			r.Seconds[d] += g[i].seconds()
-			r.BillableSeconds[d] += w.billableSeconds(&g[i])
-			r.BillableAmountsInCents[d] += w.amount(&g[i])
+		for _, e := range g {
+			d := p.day(e.start)
+			_, billable, amount := w.bill(&e)
+			r.Seconds[d] += e.seconds()
+			r.BillableSeconds[d] += billable
+			r.BillableAmountsInCents[d] += amount
 		}
 		out = append(out, r)
 	}
@@ -348,48 +263,31 @@ func ended(entries []entry) []entry {
 	return slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return e.seconds() == 0 })
 }
 
-// Summary dimensions: the groupings and sub-groupings summaryGroups renders.
-const (
-	dimProjects    = "projects"
-	dimClients     = "clients"
-	dimUsers       = "users"
-	dimTasks       = "tasks"        // sub-grouping only
-	dimTimeEntries = "time_entries" // sub-grouping only: by description, with the entries' ids
-)
-
-// summaryKey is an entry's place in one dimension of a summary: its entity's id (0: none,
-// always for time entries) and title.
+// summaryKey is an entry's place in a summary's grouping or sub-grouping dim ("projects",
+// "clients", "users", "tasks" or "time_entries": by description): its entity's id (0:
+// none, always for time entries) and title.
 type summaryKey struct {
 	id    int64
 	title string
 }
 
 func (w *world) summaryKey(dim string, e *entry) summaryKey {
+	p := w.project[e.project]
 	switch dim {
-	case dimTimeEntries:
+	case "time_entries":
 		return summaryKey{title: e.description}
-	case dimUsers:
-		return summaryKey{e.user, w.userName(e.user)}
-	case dimTasks:
-		if t := w.task[e.task]; t != nil {
-			return summaryKey{t.id, t.name}
-		}
-	case dimClients:
-		if p := w.project[e.project]; p != nil {
-			if c := w.client[p.clientID]; c != nil {
-				return summaryKey{c.ID, c.Name}
-			}
-		}
-	default:
-		if p := w.project[e.project]; p != nil {
-			return summaryKey{p.id, p.name}
-		}
+	case "users":
+		return summaryKey{e.user, w.user[e.user].Name}
+	case "tasks":
+		return summaryKey{w.task[e.task].ID, w.task[e.task].Name}
+	case "clients":
+		return summaryKey{w.client[p.clientID].ID, w.client[p.clientID].Name}
 	}
-	return summaryKey{}
+	return summaryKey{p.id, p.name}
 }
 
 // summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
-// (summary dimensions). A null id stands for none (no project, client or task); time-entry
+// (see summaryKey). A null id stands for none (no project, client or task); time-entry
 // sub-groups have a null id, the description as title, and the ids of their entries.
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
 	// by groups entries by their key in dim, ordered by title, then id.
@@ -405,43 +303,25 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 	for _, ge := range by(ended(entries), grouping) {
 		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
 		if gk := w.summaryKey(grouping, &ge[0]); gk.id != 0 {
-			g.ID, g.Names = ptr(gk.id), []string{gk.title}
+			g.ID, g.Names = new(gk.id), []string{gk.title}
 		}
 		for _, se := range by(ge, subGrouping) {
 			sk := w.summaryKey(subGrouping, &se[0])
-			j := summarySubGroupJSON{ID: nonZero(sk.id)}
-			billable := map[rateJSON]int64{}
-			for i := range se {
-				j.Seconds += se[i].seconds()
-				if subGrouping == dimTimeEntries {
-					j.IDs = append(j.IDs, se[i].id)
-				}
-				if b := w.billableSeconds(&se[i]); b > 0 {
-					billable[w.rate(&se[i])] += b
+			j := summarySubGroupJSON{ID: nonZero(sk.id), Rates: w.rates(se)}
+			for _, e := range se {
+				j.Seconds += e.seconds()
+				if subGrouping == "time_entries" {
+					j.IDs = append(j.IDs, e.id)
 				}
 			}
-			j.Rates = sortedRates(billable)
-			if sk.id != 0 || subGrouping == dimTimeEntries {
-				j.Title = ptr(sk.title)
+			if sk.id != 0 || subGrouping == "time_entries" {
+				j.Title = new(sk.title)
 			}
 			g.SubGroups = append(g.SubGroups, j)
 		}
 		groups = append(groups, g)
 	}
 	return groups
-}
-
-// sortedRates turns billable seconds per rate into a sub-group's rates, in a stable order.
-func sortedRates(billable map[rateJSON]int64) []rateJSON {
-	rates := make([]rateJSON, 0, len(billable))
-	for r, b := range billable {
-		r.BillableSeconds = b
-		rates = append(rates, r)
-	}
-	slices.SortFunc(rates, func(a, b rateJSON) int {
-		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
-	})
-	return rates
 }
 
 // reportData is what a report body is computed from. A summary is grouped as params'
@@ -475,7 +355,7 @@ func (w *world) marshalReport(d reportData) []byte {
 	case "summary":
 		grouping, _ := d.params["grouping"].(string)
 		subGrouping, _ := d.params["sub_grouping"].(string)
-		groups := w.summaryGroups(d.entries, cmp.Or(grouping, dimProjects), cmp.Or(subGrouping, dimTimeEntries))
+		groups := w.summaryGroups(d.entries, cmp.Or(grouping, "projects"), cmp.Or(subGrouping, "time_entries"))
 		r.SummaryResults = &results[summaryReportJSON]{summaryReportJSON{groups}, totals}
 	case "weekly":
 		r.WeeklyResults = &results[[]weeklyRowJSON]{w.weeklyRows(d.period, d.entries), totals}

@@ -24,33 +24,40 @@ type DemoReport struct {
 	// Period, when set, is the window the report covers instead of its type's: "today"
 	// or "last_week" (Monday to Sunday before this week, a closed period).
 	Period string
+
+	report agencyReport // what Demo serves, but for Type and Period
 }
 
 // DemoReports are the reports Demo serves, of every report type, all public, each with
 // data of its own. Asked without dates, each covers its saved period as of the Fake's clock.
 var DemoReports = []DemoReport{
 	// The agency's week so far (this week, from Monday), grouped rows, paged (see Demo), two currencies.
-	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed"},
+	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
+		report: agencyReport{name: "Team – this week", params: map[string]any{"grouped": true}, call: true}},
 	// The agency's last 30 days by project and task: long enough for the dashboard's
 	// estimates (see agency).
-	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary"},
+	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
+		report: agencyReport{name: "Projects and tasks – last 30 days", saved: "last_30_days",
+			params: map[string]any{"grouping": "projects", "sub_grouping": "tasks"}}},
 	// This week for two clients, Acme and Initech, billed in dollars.
-	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly"},
+	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
+		report: agencyReport{name: "Acme and Initech – weekly timesheet", params: map[string]any{"client_ids": []int64{100, 102}}}},
 	// The agency today, with the running timer: who is tracking now, nobody tracked yet.
-	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today"},
+	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today",
+		report: agencyReport{name: "Team – today", params: map[string]any{"grouped": true}}},
 	// Last week, closed, so under-expected hours can be judged; detailed, so that tags,
 	// amounts and time entries have figures when this week has none yet (Monday morning).
-	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week"},
+	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week",
+		report: agencyReport{name: "Team – last week", params: map[string]any{"grouped": true}}},
 }
 
-// DemoMembers are the active members of DemoWorkspaceID, as its member listing shows
-// them: the agency's five people, who track time every day, with working hours of 480
-// minutes (a unit Toggl does not document), and Farah, who joined this month, has none
-// set and has tracked nothing.
+// DemoMembers are the active members of DemoWorkspaceID: the agency's five people, who
+// track time every day, with working hours of 480 minutes, and Farah, who joined this
+// month, has none set and has tracked nothing.
 var DemoMembers = func() []Member {
 	var m []Member
 	for _, u := range agency.users {
-		m = append(m, Member{UserID: u.id, Name: u.name, Email: u.email, WorkingHoursInMinutes: 480})
+		m = append(m, Member{UserID: u.ID, Name: u.Name, Email: u.Email, WorkingHoursInMinutes: 480})
 	}
 	return append(m, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
 }()
@@ -62,27 +69,26 @@ const (
 	DemoAPIToken    = "demo-api-token-0b5e7c1d9a3f4e26"
 )
 
-// demoQuota is the demo's hourly API quota: one request a second on average, which an
-// exporter pacing one request a second per credential can never exhaust, so that the
-// quota figures move but the demo never goes down.
-const demoQuota = 3600
-
-// Demo returns a Fake serving DemoReports over the Agency's time entries, with quota
-// headers (see SetQuota, demoQuota), and listing them in workspace DemoWorkspaceID. The
-// reports honour the request's dates (see Agency.Report); without them, team-week and
-// weekly-timesheet cover this week (Monday to Sunday) and projects-month the last 30 days,
-// in the location of the Fake's clock. The detailed report comes in pages of 50 rows;
-// once the days before today hold more than a page, its first page boundary falls
+// Demo returns a Fake serving DemoReports over the Agency's time entries, in the location
+// of the Fake's clock, and listing them in workspace DemoWorkspaceID. Its quota, 3600
+// requests an hour, moves but is never spent by an exporter pacing one request a second.
+// The detailed reports come in pages of 50 rows; team-week's first page boundary falls
 // between two rows that start at the same second (someone joins a colleague's call), so
-// that a walk sees a row twice. The Fake keeps only the latest recorded requests, so a
-// long-running demo does not grow.
+// that a walk sees a row twice. It keeps only the latest 1000 requests it recorded, so
+// that a long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
-	f.SetQuota(demoQuota, time.Hour)
+	f.SetQuota(3600, time.Hour)
 	var listed []SavedReport
 	for _, d := range DemoReports {
-		f.Set(d.Token, demoReport(d))
+		r := d.report
+		r.typ, r.saved = d.Type, cmp.Or(r.saved, d.Period)
+		rep := Report{BodyFunc: r.body}
+		if d.Type == "detailed" {
+			rep.Paging = &Paging{}
+		}
+		f.Set(d.Token, rep)
 		listed = append(listed, SavedReport{ID: d.ID, Name: d.Title, Token: d.Token, Public: true})
 	}
 	f.SetWorkspace(DemoWorkspaceID, Workspace{APIToken: DemoAPIToken, Reports: listed, Members: DemoMembers})
@@ -90,10 +96,9 @@ func Demo() *Fake {
 }
 
 // Rehearsal returns a Demo that also answers every other report token, whatever the
-// credentials, with the Agency's report (Agency.Report with no type: a summary when the
-// request names a grouping, else a detailed report, in pages), and every other
-// workspace's listing with the demo's reports: a user's own configuration runs against
-// it before the user has any token.
+// credentials, with the Agency's report (Agency.Report with no type, paged), and every
+// other workspace's listing with the demo's reports: a user's own configuration runs
+// against it before the user has any token.
 func Rehearsal() *Fake {
 	f := Demo()
 	rep := Agency{}.Report("")
@@ -105,10 +110,9 @@ func Rehearsal() *Fake {
 }
 
 // StandIns returns what a rehearsal (see Rehearsal) reads a configuration's secrets with:
-// the environment and the disk, except that a variable that is not set and a file that
-// cannot be read get a stand-in, the same for the same name and valid as any kind of
-// token, which Rehearsal accepts. missing is told of each stand-in (kind "variable" or
-// "file").
+// the environment and the disk, but a variable that is not set and a file that cannot be
+// read get a stand-in, the same for the same name, which Rehearsal accepts as any token.
+// missing is told of each stand-in (kind "variable" or "file").
 func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) {
 	standIn := func(kind, name string, err error) string {
 		missing(kind, name, err)
@@ -134,61 +138,16 @@ func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string
 	return lookupEnv, readFile
 }
 
-// demoReport is the demo report of type typ.
-func demoReport(d DemoReport) Report {
-	typ := d.Type
-	r := agencyReport{typ: typ, name: "Team – this week", params: map[string]any{"grouped": true}, call: true}
-	switch {
-	case d.Period == "today":
-		r.name, r.call = "Team – today", false
-		r.saved = func(today time.Time) period { return periodEnding(today, 1) }
-	case d.Period == "last_week":
-		r.name, r.call = "Team – last week", false
-		r.saved = func(today time.Time) period {
-			monday := periodEnding(today, 1).first.AddDate(0, 0, -(int(today.Weekday())+6)%7-7)
-			return period{first: monday, days: 7}
-		}
-	case typ == "summary":
-		r.name, r.call = "Projects and tasks – last 30 days", false
-		r.params = map[string]any{"grouping": dimProjects, "sub_grouping": dimTasks}
-		r.saved = func(today time.Time) period { return periodEnding(today, 30) }
-	case typ == "weekly":
-		r.name, r.call = "Acme and Initech – weekly timesheet", false
-		r.params = map[string]any{"client_ids": []int64{acme, initech}}
-		r.keep = func(e *entry) bool {
-			p := agency.project[e.project]
-			return p != nil && (p.clientID == acme || p.clientID == initech)
-		}
-	}
-	rep := Report{BodyFunc: r.body}
-	if typ == "detailed" {
-		rep.Paging = &Paging{}
-	}
-	return rep
-}
-
-// demoBody renders the demo report of type typ as it stands at now, asked without dates.
-func demoBody(typ string, now time.Time) []byte {
-	return demoReport(DemoReport{Type: typ}).BodyFunc(now, nil)
-}
-
-// Agency is the demo's workspace as a source of reports: an agency of five people
-// tracking time on six projects for three clients (USD and EUR), the generator's (see
-// DetailedSpec) with names, and three tasks with estimates. Each day's PerDay entries (rows of two) are drawn
-// from a generator seeded by the date and start between 08:00 and 18:00; an entry exists
-// once it has ended by the Fake's clock, so that figures grow through the day and nothing
-// lies in the future. Unless Last is set (a history, which has ended), the on-call person
-// always has one timer running, started two to three hours ago but not before midnight
-// (null stop, negative seconds): it counts in no total.
+// Agency is the demo's workspace as a source of reports: five people tracking time on six
+// projects for three clients (USD and EUR) and three tasks with estimates. Each day's
+// entries (rows of two) are drawn from a generator seeded by the date, between 08:00 and
+// 18:00; an entry exists once it has ended by the Fake's clock, so that figures grow
+// through the day. Unless Last is set, the on-call person always has one timer running,
+// started two to three hours ago but today (null stop, negative seconds, in no total).
 type Agency struct {
-	// Loc is where the agency works: the days of its entries and of the requests' dates.
-	// nil means the location of the Fake's clock.
-	Loc *time.Location
-	// First and Last bound the days on which it tracked time (inclusive); zero: no bound.
-	First, Last time.Time
-	// PerDay is how many time entries it tracks a day; 0 means AgencyEntriesPerDay (the
-	// demo's). Fewer make long histories quick to serve.
-	PerDay int
+	Loc         *time.Location // the days of its entries and of requests' dates; nil: the Fake clock's
+	First, Last time.Time      // bound the days on which it tracked time (inclusive); zero: no bound
+	PerDay      int            // time entries a day; 0 means AgencyEntriesPerDay (fewer serve long histories quickly)
 }
 
 // AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
@@ -196,12 +155,11 @@ const AgencyEntriesPerDay = 24
 
 // Report returns a Report of type typ ("detailed", "summary" or "weekly"; "" serves a
 // summary when the request names a grouping or sub_grouping, else a detailed report),
-// computed at each request as Toggl computes one: its rows, groups, per-day arrays and
-// totals cover the days from the request's start_date to its end_date (to today without
-// one; a weekly report: the seven days from start_date), this week (Monday to Sunday)
-// when it names no start_date, and input_params are the request's with those dates.
-// Detailed rows are grouped when the request says grouped; grouping and sub_grouping
-// shape a summary; other filters are not applied.
+// computed at each request over the days from its start_date to its end_date (to today
+// without one; a weekly report: seven days), or this week (Monday to Sunday) without a
+// start_date. Detailed rows are grouped when the request says grouped, grouping and
+// sub_grouping shape a summary, and input_params are the request's with its dates; other
+// filters are not applied.
 func (a Agency) Report(typ string) Report {
 	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
 }
@@ -223,10 +181,9 @@ func (a Agency) Tracked(first, last, now time.Time) int64 {
 type agencyReport struct {
 	Agency
 	typ, name string
-	params    map[string]any               // saved: the request's override them
-	saved     func(today time.Time) period // the period without dates; nil: this week
-	keep      func(*entry) bool            // the saved filter; nil keeps every entry
-	call      bool                         // add the call at the first page boundary (see Demo)
+	params    map[string]any // saved: the request's override them; client_ids keeps those clients' entries
+	saved     string         // the period without dates: "" (this week), "today", "last_week" or "last_30_days"
+	call      bool           // add the call at the first page boundary (see Demo)
 }
 
 // body renders the report that request asks for at now.
@@ -236,11 +193,8 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	if params == nil {
 		params = map[string]any{}
 	}
-	for k, v := range request {
-		if k != "first_timestamp" {
-			params[k] = v
-		}
-	}
+	maps.Copy(params, request)
+	delete(params, "first_timestamp")
 	typ := r.typ
 	if typ == "" {
 		typ = "detailed"
@@ -255,11 +209,8 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 			d.entries = withBoundaryCall(p, d.entries, now)
 		}
 		d.rows = groupRows(p, d.entries)
-		if params["grouped"] != true {
-			d.rows = make([][]entry, len(d.entries))
-			for i := range d.entries {
-				d.rows[i] = d.entries[i : i+1]
-			}
+		if params["grouped"] != true { // a row an entry
+			d.rows = groupBy(d.entries, func(e *entry) int64 { return e.id })
 		}
 	}
 	return agency.marshalReport(d)
@@ -273,21 +224,25 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 		return t, err == nil
 	}
 	today := midnight(now)
+	sinceMonday := (int(today.Weekday()) + 6) % 7
 	start, ok := date("start_date")
 	switch {
-	case !ok && r.saved != nil:
-		return r.saved(today)
-	case !ok:
-		start = today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7)) // Monday
-		return period{first: start, days: 7}
-	case typ == "weekly":
-		return period{first: start, days: 7}
+	case ok && typ == "weekly":
+		return period{start, 7}
+	case ok:
+		end, ok := date("end_date")
+		if !ok {
+			end = today
+		}
+		return period{start, max(int(civilDay(end)-civilDay(start))+1, 1)}
+	case r.saved == "today":
+		return period{today, 1}
+	case r.saved == "last_week":
+		return period{today.AddDate(0, 0, -sinceMonday-7), 7}
+	case r.saved == "last_30_days":
+		return period{midnight(today.AddDate(0, 0, -29)), 30}
 	}
-	end, ok := date("end_date")
-	if !ok {
-		end = today
-	}
-	return period{first: start, days: max(int(civilDay(end)-civilDay(start))+1, 1)}
+	return period{today.AddDate(0, 0, -sinceMonday), 7}
 }
 
 // midnight returns the start of t's day in its location.
@@ -296,17 +251,11 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// acme and initech are the clients of the weekly demo report: they are billed in dollars.
-const acme, initech = 100, 102
-
-// agency is the workspace of the demo reports, with the generator's rates: Acme and
-// Internal Tooling USD 95.50/h, Globex EUR 110/h (its Workshops are not billable),
-// Initech USD 120/h. Its estimates are budgets over a project's life, which the agency
-// tracks every day with no beginning: a project's estimate is sized so that its 30 days
-// (about 130 to 190 hours, projects-month) use under half of it, and no estimate alert
-// fires on a window that does not span the project (issue 23). Tasks are smaller: their
-// 30 days (10 to 40 hours) use between a tenth of their estimate and all of it, so that
-// the task panels show every shade.
+// agency is the workspace of the demo reports, with the generator's rates (see
+// generateWorld). A project's estimate is a budget over its life: its 30 days (130 to
+// 190 hours) use under half of it, so that no estimate alert fires on a window that does
+// not span the project (issue 23). A task's 30 days (10 to 40 hours) use between a tenth
+// of its estimate and all of it, so that the task panels show every shade.
 var agency = func() *world {
 	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
 	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
@@ -316,7 +265,7 @@ var agency = func() *world {
 		w.projects[i].name = name
 	}
 	for i, name := range []string{"Alice Moreau", "Bao Nguyen", "Carla Jensen", "Dmitri Volkov", "Emeka Okafor"} {
-		w.users[i].name, w.users[i].email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
+		w.users[i].Name, w.users[i].Email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
 	}
 	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
 		w.tags[i].Name = name
@@ -324,50 +273,45 @@ var agency = func() *world {
 	for i, hours := range map[int]int64{0: 600, 2: 800, 4: 400} { // the generator's projects with estimates
 		w.projects[i].estimated = hours * 3600
 	}
-	w.tasks = []taskDef{
-		{id: 3000, project: 1000, name: "Build", description: "Development", estimated: 120 * 3600},
-		{id: 3001, project: 1000, name: "QA", description: "Testing", estimated: 40 * 3600},
-		{id: 3002, project: 1005, name: "Pipelines", description: "Development", estimated: 60 * 3600},
+	w.tasks = []taskJSON{
+		{ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
+		{ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: new(int64(40 * 3600))},
+		{ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: new(int64(60 * 3600))},
 	}
 	w.index()
 	return w
 }()
 
-// onCall is the demo user whose timer always runs, for the Support Retainer.
-var onCall = entry{user: 10003, project: 1002, description: "On-call: production incident", billable: true, running: true}
-
-// entries returns the Agency's entries of p (within First and Last) that r keeps and
-// that have ended by now, plus the on-call person's running timer when it started in p
-// (and r has no Last),
-// in order of start. Entries in progress at now are left out (they appear when they end),
-// so that only the timer is running. Time-entry ids are day*1000 + k; the timer's is
-// 10^9 + its start in hours.
+// entries returns the Agency's entries of p (within First and Last, of the clients r's
+// client_ids name) that have ended by now, in order of start: entries in progress are
+// left out until they end, so that only one timer runs. That timer is the on-call
+// person's, added when it started in p and r has no Last. Time-entry ids are
+// day*1000 + k; the timer's is 10^9 + its start in hours.
 func (r agencyReport) entries(p period, now time.Time) []entry {
-	inBounds := func(day time.Time) bool {
-		return (r.First.IsZero() || civilDay(day) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(day) <= civilDay(r.Last))
+	inBounds := func(t time.Time) bool {
+		return (r.First.IsZero() || civilDay(t) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(t) <= civilDay(r.Last))
+	}
+	clients, _ := r.params["client_ids"].([]int64)
+	keep := func(e entry) bool {
+		return !e.stop.After(now) && (clients == nil || slices.Contains(clients, agency.project[e.project].clientID))
 	}
 	var entries []entry
 	for d := range p.days {
-		day := p.first.AddDate(0, 0, d)
-		if !inBounds(day) {
-			continue
-		}
-		civil := civilDay(day)
-		rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(r.PerDay, AgencyEntriesPerDay), PerRow: 2}, period{first: day, days: 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
-		for _, e := range slices.Concat(rows...) {
-			if !e.stop.After(now) && (r.keep == nil || r.keep(&e)) {
-				entries = append(entries, e)
-			}
+		if day := p.first.AddDate(0, 0, d); inBounds(day) {
+			civil := civilDay(day)
+			rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(r.PerDay, AgencyEntriesPerDay), PerRow: 2},
+				period{day, 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
+			entries = append(entries, slices.DeleteFunc(slices.Concat(rows...), func(e entry) bool { return !keep(e) })...)
 		}
 	}
 	// Started two to three hours ago (but today), the same all hour long.
-	timer := onCall
-	timer.start = now.Truncate(time.Hour).Add(-2 * time.Hour)
+	timer := entry{user: 10003, project: 1002, description: "On-call: production incident", billable: true, running: true,
+		start: now.Truncate(time.Hour).Add(-2 * time.Hour)}
 	if today := midnight(now); timer.start.Before(today) {
 		timer.start = today
 	}
 	timer.id = 1e9 + timer.start.Unix()/3600
-	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && (r.keep == nil || r.keep(&timer)) {
+	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && keep(timer) {
 		entries = append(entries, timer)
 	}
 	slices.SortFunc(entries, compareStart)
@@ -375,11 +319,11 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 }
 
 // withBoundaryCall adds to entries (of p, in order of start) a short call that the next
-// user (by id) joins at the very second A started, A being the last row of the first page of p's
-// detailed report: the call's row is the first of the second page and shares its start
-// with the row before, so the second page repeats that row. It does so only when the days
-// of p before today hold more than a page of rows, so that the call is the same all day
-// long: today's rows all come after them.
+// user (by id) joins at the very second A started, A being the last row of the first page
+// of p's detailed report: the call's row is the first of the second page and shares its
+// start with the row before, so the second page repeats that row. It does so only when the
+// days of p before today hold more than a page of rows, so that the call is the same all
+// day long: today's rows all come after them.
 func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 	today := midnight(now)
 	rows := groupRows(p, slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !e.start.Before(today) }))
@@ -388,8 +332,8 @@ func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 	}
 	a := rows[DefaultPageSize-1][0]
 	call := entry{
-		id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].id)%int64(len(agency.users))].id, project: a.project,
-		description: "Call with " + agency.userName(a.user), billable: a.billable,
+		id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].ID)%int64(len(agency.users))].ID, project: a.project,
+		description: "Call with " + agency.user[a.user].Name, billable: a.billable,
 		start: a.start, stop: a.start.Add(10 * time.Minute),
 	}
 	entries = append(slices.Clone(entries), call)

@@ -45,6 +45,18 @@ func fetchDemo(t *testing.T, at time.Time) (map[string][]byte, []page) {
 	return bodies, pages
 }
 
+// demoBody renders the demo report of type typ (the first of DemoReports with no Period)
+// as it stands at now, asked without dates.
+func demoBody(typ string, now time.Time) []byte {
+	f := Demo()
+	for _, d := range DemoReports {
+		if d.Type == typ && d.Period == "" {
+			return f.reports[d.Token].BodyFunc(now, nil)
+		}
+	}
+	panic("no demo report of type " + typ)
+}
+
 // joinPages returns the first page with the rows of every page, each row once.
 func joinPages(t *testing.T, pages []page) []byte {
 	t.Helper()

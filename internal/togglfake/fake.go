@@ -12,9 +12,11 @@ package togglfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,21 +31,22 @@ const maxRequestBody = 1 << 20
 // Fake is an http.Handler serving POST /reports/api/v3/shared/{token}.
 // It is safe for concurrent use.
 type Fake struct {
-	mu       sync.Mutex
-	reports  map[string]Report
-	requests []Request
-	counts   map[string]int
-	// maxRequests bounds the recorded requests (the oldest are dropped); 0 keeps them all.
-	// Counts stay exact either way.
+	mu          sync.Mutex
+	reports     map[string]Report
+	requests    []Request
+	counts      map[string]int // exact, though requests keeps at most maxRequests (0: all)
 	maxRequests int
 	now         func() time.Time
-	quota       quota
 	walks       map[string]walk // by token, for paged reports
 	workspaces  map[int64]Workspace
 	// anyReport and anyWorkspace, when set, answer every token and workspace not Set
 	// (see Rehearsal).
 	anyReport    *Report
 	anyWorkspace *Workspace
+	// The quota (see SetQuota): quotaLimit requests per window, per credential's bucket.
+	quotaLimit  int
+	quotaWindow time.Duration
+	buckets     map[string]bucket
 }
 
 // walk is a client's walk through the pages of a report, from its first page.
@@ -52,22 +55,27 @@ type walk struct {
 	start time.Time // when the first page was asked for: the time of every page's body
 }
 
+// bucket is a credential's use of the quota: a fixed window from its first request, the
+// same as Toggl's sliding one as seen by one client.
+type bucket struct {
+	start time.Time
+	used  int
+}
+
 // Report is what the fake serves for one report token.
 type Report struct {
 	// Body is the JSON served with 200.
 	Body []byte
 	// BodyFunc, if set, computes the body per request from the fake's clock (see SetClock)
 	// and the request's JSON body (nil when it had none), and takes precedence over Body.
-	// The pages of a paged report are computed from the time of the walk's first page
-	// (see Paging), so that a walk reads one consistent body.
+	// The pages of a walk are all computed for the time of its first page (see Paging).
 	BodyFunc func(now time.Time, request map[string]any) []byte
-	// Auth holds the credentials the report requires; the zero value makes it public,
-	// readable with or without an Authorization header.
+	// Auth holds the credentials the report requires; the zero value makes it public.
 	Auth Auth
 	// Fault, if not zero, changes how the report is answered (every page of it, when paged).
 	Fault Fault
-	// Paging, if not nil, serves a detailed report in pages (see Paging); nil serves it
-	// whole in one answer, without paging headers, as the shared endpoint may do.
+	// Paging, if not nil, serves a detailed report in pages; nil serves it whole, without
+	// paging headers, as the shared endpoint may do.
 	Paging *Paging
 
 	listing *Workspace // set for a workspace's listing (see SetWorkspace) instead of Body
@@ -81,59 +89,41 @@ type Auth struct {
 	Password string
 }
 
-// Fault describes a misbehaviour of the upstream for one report. The zero Fault is healthy.
+// Fault describes a misbehaviour of the upstream for one report; the zero Fault is healthy.
 // Delays, truncation and resets apply to whatever body is served, error bodies included.
 type Fault struct {
-	// Status, if neither 0 nor 200, is answered instead of 200, with Body as a text/plain
-	// body or, when Body is empty, Toggl's message for that status (else http.StatusText).
+	// Status, if neither 0 nor 200, is answered instead of 200, with Body as plain text
+	// (by default Toggl's message for the status, else http.StatusText).
 	Status int
 	// Body is the body for Status or, with Status 0, a raw body served with 200 instead of
-	// the report (an HTML page, wrong-typed JSON...): application/json unless ContentType
-	// says otherwise.
-	Body string
-	// EmptyBody answers 200 with an empty body.
-	EmptyBody bool
-	// ContentType overrides the Content-Type header.
-	ContentType string
-	// Header holds extra headers, set after all others (X-Toggl-Quota-Remaining,
-	// X-Toggl-Quota-Resets-In, Retry-After...).
-	Header http.Header
-	// HeaderDelay is slept before anything is written; the handler gives up when the
-	// client goes away.
-	HeaderDelay time.Duration
-	// BodyDelay splits the body: headers and the first half are written and flushed,
-	// then the handler sleeps (giving up when the client goes away), then writes the rest.
+	// the report (an HTML page, wrong-typed JSON...), as application/json.
+	Body        string
+	EmptyBody   bool          // answer 200 with an empty body
+	ContentType string        // overrides the Content-Type header
+	Header      http.Header   // extra headers, set after all others (Retry-After...)
+	HeaderDelay time.Duration // slept before anything is written (given up when the client goes away)
+	// BodyDelay is slept (likewise) between the first half of the body, flushed, and the rest.
 	BodyDelay time.Duration
-	// Truncate, if positive and shorter than the body, serves only the first Truncate
-	// bytes of it while declaring the full Content-Length, then ends the response: the
-	// server closes the connection and the client reads an unexpected EOF.
+	// Truncate, if positive and shorter than the body, serves only that many bytes of it
+	// under the full Content-Length and closes the connection: an unexpected EOF.
 	Truncate int
-	// Reset writes the headers and the first half of the (possibly truncated) body, then
-	// aborts the connection: a TCP reset (SO_LINGER 0) on HTTP/1, a stream reset on HTTP/2.
+	// Reset writes the headers and half the (possibly truncated) body, then aborts the
+	// connection: a TCP reset (SO_LINGER 0) on HTTP/1, a stream reset on HTTP/2.
 	Reset bool
 }
 
 // Request is what the fake recorded of one request it received, whatever its fate.
 type Request struct {
-	// Token is the report token from the path, "" when the path did not match.
-	// It is recorded for tests only.
-	Token string
-	// AuthKind is "none" (no Authorization header), "api_token" (Basic <token>:api_token),
-	// "email" (Basic email:password) or "invalid" (a header that is not usable Basic auth).
-	AuthKind string
-	// AuthOK reports whether the credentials let the request read the report: always
-	// true for a public report, false for an unknown token.
-	AuthOK bool
-	// Body is the decoded JSON body; nil when it was empty or not a JSON object.
-	Body map[string]any
-	// UserAgent is the User-Agent header.
+	Token     string         // the report token from the path, "" when the path did not match
+	AuthKind  string         // AuthNone, AuthAPIToken, AuthEmail or AuthInvalid
+	AuthOK    bool           // the credentials could read the report; false for an unknown token
+	Body      map[string]any // the decoded JSON body; nil when it was empty or not an object
 	UserAgent string
-	// Path is the path and query of a request for a workspace's listing of saved reports
-	// (see SetWorkspace), "" for other requests.
-	Path string
+	Path      string // the path and query of a listing request (see SetWorkspace), else ""
 }
 
-// Kinds of credentials recorded in Request.AuthKind.
+// Kinds of credentials recorded in Request.AuthKind: no Authorization header, Basic
+// <token>:api_token, Basic email:password, and a header that is not usable Basic auth.
 const (
 	AuthNone     = "none"
 	AuthAPIToken = "api_token"
@@ -143,13 +133,8 @@ const (
 
 // New returns an empty Fake using time.Now as its clock.
 func New() *Fake {
-	return &Fake{
-		reports:    make(map[string]Report),
-		counts:     make(map[string]int),
-		now:        time.Now,
-		walks:      make(map[string]walk),
-		workspaces: make(map[int64]Workspace),
-	}
+	return &Fake{reports: map[string]Report{}, counts: map[string]int{}, now: time.Now,
+		walks: map[string]walk{}, workspaces: map[int64]Workspace{}}
 }
 
 // Set adds or replaces the report served for token.
@@ -185,7 +170,7 @@ func (f *Fake) SetClock(now func() time.Time) {
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]Request(nil), f.requests...)
+	return slices.Clone(f.requests)
 }
 
 // Count returns how many requests were received for token since New or Reset.
@@ -200,144 +185,152 @@ func (f *Fake) Count(token string) int {
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests = nil
-	f.counts = make(map[string]int)
-	f.walks = make(map[string]walk)
+	f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]walk{}
+}
+
+// SetQuota simulates Toggl's API quota: each authorised request to a known report or
+// listing costs 1 from the bucket of its credential (the API token, the e-mail, or one
+// shared anonymous bucket). Answers carry X-Toggl-Quota-Remaining and
+// X-Toggl-Quota-Resets-In; once limit requests were made in the window, measured with the
+// fake's clock from the bucket's first request, the answer is 402 until it has passed.
+// Requests refused earlier (404, 401, 403) cost nothing; a limit of 0 disables the quota
+// and its headers. SetQuota forgets all usage so far.
+func (f *Fake) SetQuota(limit int, window time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]bucket{}
 }
 
 // ServeHTTP answers like Toggl, in this order: a path other than PathPrefix+token or a
-// workspace's listing of saved reports (see SetWorkspace) is 404; a method other than POST
-// (GET for a listing) is 405; an unknown token or workspace is 404; then the credentials are
-// checked (see checkAuth), the quota is charged (see SetQuota), and the report (or its page,
-// see Paging), its Fault, or the page of the listing is served.
+// workspace's listing (see SetWorkspace) is 404; a method other than POST (GET for a
+// listing) is 405; an unknown token or workspace is 404; then the credentials are checked
+// (see authorize), the quota is charged (see SetQuota), and the report (or its page, see
+// Paging), its Fault, or the listing is served.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	kind, user, password := parseAuth(r)
-	token, pathOK := strings.CutPrefix(r.URL.Path, PathPrefix)
-	if !pathOK || token == "" || strings.Contains(token, "/") {
-		token, pathOK = "", false
+	req := Request{UserAgent: r.UserAgent()}
+	if json.NewDecoder(io.LimitReader(r.Body, maxRequestBody)).Decode(&req.Body) != nil {
+		req.Body = nil
 	}
-	method, path := http.MethodPost, ""
-	wsID, listing := listingPath(r.URL.Path)
-	body := decodeBody(r.Body)
+	token, isReport := strings.CutPrefix(r.URL.Path, PathPrefix)
+	isReport = isReport && token != "" && !strings.Contains(token, "/")
+	wsID, isListing := listingPath(r.URL.Path)
+	method := http.MethodPost
 
 	f.mu.Lock()
 	now := f.now()
-	rep, known := f.reports[token]
-	if !known && pathOK && f.anyReport != nil {
-		rep, known = *f.anyReport, true
-	}
-	if listing {
-		method, path, pathOK = http.MethodGet, r.URL.RequestURI(), true
-		var ws Workspace
-		if ws, known = f.workspaces[wsID]; !known && f.anyWorkspace != nil {
-			ws, known = *f.anyWorkspace, true
-		}
-		rep = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}
-	}
-	status, msg := checkAuth(rep.Auth, kind, user, password) // an unknown token's Auth is public
-	f.recordLocked(Request{
-		Token:     token,
-		AuthKind:  kind,
-		AuthOK:    known && status == http.StatusOK,
-		Body:      body,
-		UserAgent: r.UserAgent(),
-		Path:      path,
-	})
-	pg := pageRequest{at: now, body: body}
+	var rep Report
+	var known bool
 	switch {
-	case !pathOK || (r.Method == method && !known):
-		status, msg = http.StatusNotFound, ""
-	case r.Method != method:
-		status, msg = http.StatusMethodNotAllowed, ""
-		w.Header().Set("Allow", method)
-	case status == http.StatusOK:
-		if rep.Paging != nil {
-			pg.from, pg.fromOK = firstTimestamp(body)
-			wk := f.walks[token]
-			if pg.from == nil || wk.page == 0 {
-				wk = walk{start: now}
-			}
-			wk.page++
-			f.walks[token] = wk
-			pg.number, pg.at = wk.page, wk.start
+	case isListing:
+		method, req.Path = http.MethodGet, r.URL.RequestURI()
+		ws, ok := f.workspaces[wsID]
+		if !ok && f.anyWorkspace != nil {
+			ws, ok = *f.anyWorkspace, true
 		}
-		if msg = f.quota.charge(bucketKey(kind, user), now, w.Header()); msg != "" {
-			status = http.StatusPaymentRequired
+		rep, known = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}, ok
+	case isReport:
+		req.Token = token
+		if rep, known = f.reports[token]; !known && f.anyReport != nil {
+			rep, known = *f.anyReport, true
 		}
 	}
-	f.mu.Unlock()
-
-	if status != http.StatusOK {
-		writeStatus(w, r, status, msg, Fault{})
-		return
-	}
-	serveReport(w, r, rep, pg)
-}
-
-// recordLocked appends req to the recorded requests; f.mu must be held.
-func (f *Fake) recordLocked(req Request) {
+	kind, bucket, status, msg := authorize(r, rep.Auth) // an unknown token's Auth is public
+	req.AuthKind = kind
+	req.AuthOK = known && status == http.StatusOK
 	f.counts[req.Token]++
 	if f.maxRequests > 0 && len(f.requests) >= f.maxRequests {
 		// Drop the oldest half at once so that recording stays amortised O(1).
 		f.requests = slices.Delete(f.requests, 0, len(f.requests)-f.maxRequests/2)
 	}
 	f.requests = append(f.requests, req)
+	var from *int64 // first_timestamp of a paged report's request; nil for the first page
+	at, fromOK, fault := now, true, Fault{}
+	switch {
+	case !(isReport || isListing) || (r.Method == method && !known):
+		status, msg = http.StatusNotFound, ""
+	case r.Method != method:
+		status, msg = http.StatusMethodNotAllowed, ""
+		w.Header().Set("Allow", method)
+	case status == http.StatusOK:
+		if p := rep.Paging; p != nil {
+			from, fromOK = firstTimestamp(req.Body)
+			wk := f.walks[token]
+			if from == nil || wk.page == 0 {
+				wk = walk{start: now}
+			}
+			wk.page++
+			f.walks[token] = wk
+			if at = wk.start; fromOK && p.FailPage > 0 && wk.page == p.FailPage {
+				rep.Fault = p.FailFault
+			}
+		}
+		if msg = f.chargeLocked(bucket, now, w.Header()); msg != "" {
+			status = http.StatusPaymentRequired
+		} else if !fromOK {
+			status, msg, fault = http.StatusBadRequest, msgBadFirstTimestamp, rep.Fault
+		}
+	}
+	f.mu.Unlock()
+
+	body := []byte(msg)
+	if status == http.StatusOK {
+		status, body, fault = rep.answer(r, w.Header(), at, req.Body, from)
+	}
+	write(w, r, status, body, fault)
 }
 
-// parseAuth classifies the Authorization header. For Basic auth whose password is the
-// literal "api_token", user is the API token; otherwise user and password are an e-mail
-// and its password.
-func parseAuth(r *http.Request) (kind, user, password string) {
-	if r.Header.Get("Authorization") == "" {
-		return AuthNone, "", ""
+// chargeLocked counts one request at now against the quota bucket key, sets the quota
+// headers on h, and returns the 402 message when the bucket is spent, else "".
+func (f *Fake) chargeLocked(key string, now time.Time, h http.Header) string {
+	if f.quotaLimit <= 0 {
+		return ""
 	}
+	b := f.buckets[key]
+	if !now.Before(b.start.Add(f.quotaWindow)) {
+		b = bucket{start: now}
+	}
+	resetsIn := (b.start.Add(f.quotaWindow).Sub(now) + time.Second - 1) / time.Second // rounded up
+	spent := b.used >= f.quotaLimit
+	if !spent {
+		b.used++
+	}
+	f.buckets[key] = b
+	h.Set(HeaderQuotaRemaining, strconv.Itoa(f.quotaLimit-b.used))
+	h.Set(HeaderQuotaResetsIn, strconv.Itoa(int(resetsIn)))
+	if spent {
+		return fmt.Sprintf("%s. It resets in %d seconds.", statusMessages[http.StatusPaymentRequired], resetsIn)
+	}
+	return ""
+}
+
+// authorize classifies r's credentials (see Request.AuthKind), names their quota bucket
+// ("" for the anonymous one) and returns http.StatusOK when they may read a report
+// requiring a, else what Toggl answers: 401 "Unable to extract authentication data"
+// without usable credentials, 401 for the report's e-mail with a wrong password, and 403
+// for any other credential. The fake cannot tell a wrong API token from another user's,
+// and toggl-api.md documents 403 for a private report read by someone who is not its
+// owner or a workspace admin.
+func authorize(r *http.Request, a Auth) (kind, bucket string, status int, msg string) {
 	user, password, ok := r.BasicAuth()
 	switch {
+	case r.Header.Get("Authorization") == "":
+		kind = AuthNone
 	case !ok || user == "":
-		return AuthInvalid, "", ""
+		kind = AuthInvalid
 	case password == "api_token":
-		return AuthAPIToken, user, ""
+		kind, bucket = AuthAPIToken, AuthAPIToken+":"+user
 	default:
-		return AuthEmail, user, password
+		kind, bucket = AuthEmail, AuthEmail+":"+user
 	}
-}
-
-// checkAuth returns http.StatusOK when the credentials may read a report requiring a,
-// else the status and message Toggl would answer:
-//   - no or unusable Authorization header on a private report: 401 "Unable to extract
-//     authentication data";
-//   - the report's e-mail with a wrong password: 401 "Incorrect username and/or
-//     password" (authentication itself failed);
-//   - any other credential: 403 "Invalid token". The fake cannot tell a wrong API token
-//     from another user's valid one, and toggl-api.md documents 403 for a private report
-//     read by someone who is not its owner or a workspace admin.
-func checkAuth(a Auth, kind, user, password string) (int, string) {
-	if a == (Auth{}) {
-		return http.StatusOK, ""
+	switch {
+	case a == (Auth{}),
+		kind == AuthAPIToken && a.APIToken != "" && user == a.APIToken,
+		kind == AuthEmail && a.Email != "" && user == a.Email && password == a.Password:
+		return kind, bucket, http.StatusOK, ""
+	case kind == AuthNone || kind == AuthInvalid:
+		return kind, bucket, http.StatusUnauthorized, msgNoAuth
+	case kind == AuthEmail && a.Email != "" && user == a.Email:
+		return kind, bucket, http.StatusUnauthorized, ""
 	}
-	switch kind {
-	case AuthNone, AuthInvalid:
-		return http.StatusUnauthorized, msgNoAuth
-	case AuthAPIToken:
-		if a.APIToken != "" && user == a.APIToken {
-			return http.StatusOK, ""
-		}
-	case AuthEmail:
-		if a.Email != "" && user == a.Email {
-			if password == a.Password {
-				return http.StatusOK, ""
-			}
-			return http.StatusUnauthorized, ""
-		}
-	}
-	return http.StatusForbidden, ""
-}
-
-// decodeBody decodes at most maxRequestBody bytes as a JSON object.
-func decodeBody(body io.Reader) map[string]any {
-	var m map[string]any
-	if json.NewDecoder(io.LimitReader(body, maxRequestBody)).Decode(&m) != nil {
-		return nil
-	}
-	return m
+	return kind, bucket, http.StatusForbidden, ""
 }

@@ -1,6 +1,7 @@
 package togglfake
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -16,13 +17,10 @@ type DetailedSpec struct {
 	Users    int // users, at least 1
 	Tags     int // tags; a row carries up to two
 	// Descriptions is the number of distinct descriptions ("Ticket 1"...); 0 means seven
-	// fixed ones ("Development", "Meeting"...). Many descriptions make a summary report
-	// sub-grouped by time entries large, as in a busy workspace.
+	// fixed ones ("Development"...). Many make a summary by time entries large.
 	Descriptions int
 	// SameStart, if above 1, makes each run of SameStart rows (in start order) start at the
-	// same second (the later rows' first entries begin earlier), so that paging boundaries
-	// (see Paging) fall inside runs: with runs of 3 and pages of 50, every boundary does, and
-	// rows come twice in a walk. A run as long as a page makes the cursor stick.
+	// same second, so that page boundaries fall inside runs and rows come twice in a walk.
 	SameStart int
 	Seed      int64
 }
@@ -32,10 +30,9 @@ type DetailedSpec struct {
 var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
 
 // DetailedJSON returns the body of a detailed report of spec's size, its rows in order of
-// start. It is deterministic: the same spec gives the same bytes. Like the demo, it has two
-// currencies (projects at USD 95.50/h, USD 120/h and EUR 110/h), non-billable rows, null
-// project ids, and totals that agree with the rows; unlike the demo it has no running
-// entry and no tasks. Neither has user groups.
+// start; the same spec gives the same bytes. Like the demo's, it has two currencies,
+// non-billable rows, null project ids, and totals that agree with the rows; unlike them,
+// no running entry and no tasks.
 func DetailedJSON(spec DetailedSpec) []byte {
 	return generated(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }
@@ -67,7 +64,7 @@ func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
 // generateRows draws the rows of spec over the days of p from rng, with time-entry ids
 // from id on, in order of start.
 func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Rand) [][]entry {
-	descriptions := fixedDescriptions
+	descriptions := []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
 	if spec.Descriptions > 0 {
 		descriptions = make([]string, spec.Descriptions)
 		for i := range descriptions {
@@ -78,13 +75,15 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
 		// A row: entries sharing everything but their times.
 		e := entry{
-			user:        w.users[rng.IntN(len(w.users))].id,
+			user:        w.users[rng.IntN(len(w.users))].ID,
 			description: descriptions[rng.IntN(len(descriptions))],
 		}
 		if len(w.projects) > 0 && len(rows)%10 != 9 {
 			p := &w.projects[rng.IntN(len(w.projects))]
 			e.project = p.id
-			e.task = w.taskOf(p.id, e.description)
+			if i := slices.IndexFunc(w.tasks, func(t taskJSON) bool { return t.ProjectID == p.id && t.description == e.description }); i >= 0 {
+				e.task = w.tasks[i].ID
+			}
 			e.billable = p.rate != 0 && rng.IntN(5) != 0
 		}
 		if n := min(len(w.tags), rng.IntN(3)); n > 0 {
@@ -115,16 +114,10 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	return rows
 }
 
-// fixedDescriptions are the descriptions of generated entries when DetailedSpec asks for
-// no particular number.
-var fixedDescriptions = []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
-
-// generateWorld returns the clients, projects, users and tags of spec.
+// generateWorld returns the clients, projects, users and tags of spec. Projects are billed
+// in turn at USD 95.50/h, EUR 110/h and USD 120/h, every fifth not at all.
 func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
-	clients := spec.Clients
-	if clients == 0 {
-		clients = (spec.Projects + 2) / 3
-	}
+	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
 	w := &world{currency: "USD"}
 	for i := range clients {
 		w.clients = append(w.clients, entityJSON{ID: int64(100 + i), Name: fmt.Sprintf("Client %d", i+1)})
@@ -133,8 +126,7 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 	for i := range spec.Projects {
 		r := rates[i%len(rates)]
 		p := projectDef{
-			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1),
-			color:    fmt.Sprintf("#%06x", rng.IntN(1<<24)),
+			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
 			currency: r.Currency, rate: r.HourlyRateInCents,
 		}
 		if clients > 0 && i%4 != 3 {
@@ -149,10 +141,8 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 		w.projects = append(w.projects, p)
 	}
 	for i := range max(spec.Users, 1) {
-		w.users = append(w.users, userDef{
-			id: int64(10000 + i), name: fmt.Sprintf("User %d", i+1),
-			email: fmt.Sprintf("user%d@example.com", i+1), labour: int64(3000 + 100*(i%30)),
-		})
+		w.users = append(w.users, userJSON{ID: int64(10000 + i), Name: fmt.Sprintf("User %d", i+1),
+			Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: int64(3000 + 100*(i%30))})
 	}
 	for i := range spec.Tags {
 		w.tags = append(w.tags, entityJSON{ID: int64(500 + i), Name: fmt.Sprintf("tag-%d", i+1)})

@@ -1,6 +1,7 @@
 package togglfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -23,12 +24,12 @@ const DefaultPerPage = 50
 
 // SavedReport is one saved report in the listing of a workspace.
 type SavedReport struct {
-	ID             int64
-	Name           string
-	Token          string // the {report_token} of the shared endpoint
-	Public         bool
-	FixedDaterange bool
-	Params         map[string]any // sent as a JSON-encoded string, as Toggl does
+	ID             int64          `json:"id"`
+	Name           string         `json:"name"`
+	Token          string         `json:"token"` // the {report_token} of the shared endpoint
+	Public         bool           `json:"public"`
+	FixedDaterange bool           `json:"fixed_daterange"`
+	Params         map[string]any `json:"-"` // sent as a JSON-encoded string, as Toggl does
 }
 
 // Member is one member of a workspace in its listing of members.
@@ -52,11 +53,7 @@ type Workspace struct {
 }
 
 type savedReportJSON struct {
-	ID                 int64   `json:"id"`
-	Name               string  `json:"name"`
-	Token              string  `json:"token"`
-	Public             bool    `json:"public"`
-	FixedDaterange     bool    `json:"fixed_daterange"`
+	SavedReport
 	Params             string  `json:"params"`
 	UpdatedAt          string  `json:"updated_at"`
 	ScheduledEmailUIDs []int64 `json:"scheduled_email_uids"`
@@ -86,60 +83,36 @@ func listingPath(path string) (id int64, ok bool) {
 }
 
 // page returns the page of ws's listing that r asks for, like Toggl's API v9: its
-// members, all at once, or a JSON array of saved reports (query page, from 1, and
-// per_page, default DefaultPerPage; a page past the end is []), or nil when page or
-// per_page is not a positive integer.
+// members (see Member), all at once, or a JSON array of saved reports (query page, from
+// 1, and per_page, default DefaultPerPage; a page past the end is []), or nil when page
+// or per_page is not a positive integer.
 func (ws *Workspace) page(r *http.Request) []byte {
-	if strings.HasSuffix(r.URL.Path, membersSuffix) {
-		id, _ := listingPath(r.URL.Path)
-		return ws.members(id)
+	if id, _ := listingPath(r.URL.Path); strings.HasSuffix(r.URL.Path, membersSuffix) {
+		out := []map[string]any{}
+		for i, m := range ws.Members {
+			out = append(out, map[string]any{
+				"id": 9000 + i, "user_id": m.UserID, "uid": m.UserID, "workspace_id": id, "wid": id, "name": m.Name, "email": m.Email,
+				"active": !m.Inactive, "inactive": m.Inactive, "admin": i == 0, "role": "user", "group_ids": []int64{}, "rate": nil,
+				"labor_cost": nil, "timezone": "Europe/Berlin", "working_hours_in_minutes": nonZero(m.WorkingHoursInMinutes), "at": "2025-03-01T09:00:00+00:00",
+			})
+		}
+		return mustMarshal(out)
 	}
-	page, pageErr := queryInt(r, "page", 1)
-	perPage, perPageErr := queryInt(r, "per_page", DefaultPerPage)
-	if pageErr != nil || perPageErr != nil {
+	q := r.URL.Query()
+	page, pageErr := strconv.Atoi(cmp.Or(q.Get("page"), "1"))
+	perPage, perPageErr := strconv.Atoi(cmp.Or(q.Get("per_page"), strconv.Itoa(DefaultPerPage)))
+	if pageErr != nil || perPageErr != nil || page < 1 || perPage < 1 {
 		return nil
 	}
-	var listed []SavedReport
-	if pages := slices.Collect(slices.Chunk(ws.Reports, perPage)); page <= len(pages) {
-		listed = pages[page-1]
-	}
 	out := []savedReportJSON{}
-	for _, s := range listed {
-		params, _ := json.Marshal(s.Params)
-		if s.Params == nil {
-			params = []byte("{}")
+	if pages := slices.Collect(slices.Chunk(ws.Reports, perPage)); page <= len(pages) {
+		for _, s := range pages[page-1] {
+			params, _ := json.Marshal(s.Params)
+			if s.Params == nil {
+				params = []byte("{}")
+			}
+			out = append(out, savedReportJSON{SavedReport: s, Params: string(params), UpdatedAt: "2025-03-01T09:00:00+00:00", ScheduledEmailUIDs: []int64{}})
 		}
-		out = append(out, savedReportJSON{
-			ID: s.ID, Name: s.Name, Token: s.Token, Public: s.Public, FixedDaterange: s.FixedDaterange,
-			Params: string(params), UpdatedAt: "2025-03-01T09:00:00+00:00", ScheduledEmailUIDs: []int64{},
-		})
-	}
-	return mustMarshal(out)
-}
-
-// queryInt reads a positive integer from the query, def when absent.
-func queryInt(r *http.Request, key string, def int) (int, error) {
-	v := r.URL.Query().Get(key)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err == nil && n < 1 {
-		err = strconv.ErrRange
-	}
-	return n, err
-}
-
-// members returns the listing of the members of ws, workspace id, as Toggl's WorkspaceUser objects, with
-// every field toggl-api.md names.
-func (ws *Workspace) members(id int64) []byte {
-	out := []map[string]any{}
-	for i, m := range ws.Members {
-		out = append(out, map[string]any{
-			"id": 9000 + i, "user_id": m.UserID, "uid": m.UserID, "workspace_id": id, "wid": id, "name": m.Name, "email": m.Email,
-			"active": !m.Inactive, "inactive": m.Inactive, "admin": i == 0, "role": "user", "group_ids": []int64{}, "rate": nil,
-			"labor_cost": nil, "timezone": "Europe/Berlin", "working_hours_in_minutes": nonZero(m.WorkingHoursInMinutes), "at": "2025-03-01T09:00:00+00:00",
-		})
 	}
 	return mustMarshal(out)
 }

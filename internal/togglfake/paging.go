@@ -3,6 +3,7 @@ package togglfake
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -22,61 +23,44 @@ const (
 const DefaultPageSize = 50
 
 // Paging makes the fake serve a detailed report in pages, as Toggl's detailed search does
-// (toggl-api.md, "Paging"). The rows are ordered by the start of their first time entry,
-// oldest first, then by its id (rows keep their JSON, row_number included: the bodies this
-// package builds number rows in that order). A request whose body has no first_timestamp
-// (or a null one) gets the first Size rows; one with first_timestamp (Unix seconds) gets
-// the first Size rows whose first entry started at or after it. Every page carries
-// X-Page-Size; every page but the last names the first row it left out: X-Next-ID (the id
-// of that row's first time entry), X-Next-Row-Number (the row's 1-based position in the
-// ordered report) and X-Next-Timestamp (its start, in Unix seconds). The next page starts
-// at that second, so rows of this page sharing it come again, as they would from Toggl:
-// a client counts a time-entry id once. totals, dictionaries and every other field are
-// whole on every page. A body without detailed results (a summary or weekly report) is
-// never paged, nor is a Fault's raw body.
+// (toggl-api.md, "Paging"): its rows ordered by the start of their first time entry, then
+// by its id, keep their JSON; a request without first_timestamp (or with null) gets the
+// first Size, one with first_timestamp (Unix seconds) the first Size that started at or
+// after it. Every page carries X-Page-Size, and every page but the last names the first
+// row it left out: X-Next-ID (its first entry's id), X-Next-Row-Number (its 1-based
+// position) and X-Next-Timestamp (its start). The next page starts at that second, so
+// rows sharing it come again, as from Toggl. Totals, dictionaries and other fields are
+// whole on every page; a body without detailed results, or a Fault's, is never paged.
 //
 // The zero Paging pages healthily in pages of 50; the other fields break it one way each.
 type Paging struct {
-	// Size is the number of rows per page; 0 means DefaultPageSize.
-	Size int
-	// Silent pages without sending any X-Next-* header (X-Page-Size still comes), as Toggl
-	// might: only the rows falling short of the totals tell that more exist. first_timestamp
-	// is still honoured.
-	Silent bool
-	// NoPageSizeHeader leaves X-Page-Size out of every page.
-	NoPageSizeHeader bool
-	// StuckCursor sends the first page's X-Next-* headers on every page, the last included:
-	// the cursor never moves past the second page, and a client that does not notice asks
-	// for the same page forever.
+	Size int // rows per page; 0 means DefaultPageSize
+	// Silent sends no X-Next-* header (first_timestamp is still honoured): only the rows
+	// falling short of the totals tell that more exist.
+	Silent           bool
+	NoPageSizeHeader bool // leaves X-Page-Size out
+	// StuckCursor sends the first page's X-Next-* headers on every page, the last included.
 	StuckCursor bool
 	// FailPage, if positive, makes the FailPage-th page of a walk (1 for the first) answer
-	// FailFault instead of itself: a status (FailFault.Status), or a healthy status with a
-	// broken body (a truncation, a reset...). A walk starts with each request without
-	// first_timestamp, and every request with one is its next page, whatever cursor it
-	// carries; so the page fails once per walk, and a retry of it succeeds. (Walks are
+	// FailFault instead. A walk starts with each request without first_timestamp, and each
+	// request with one is its next page, so a retry of the page succeeds. (Walks are
 	// counted per token: two clients walking one report at once share a count.)
 	FailPage  int
 	FailFault Fault
-	// Short leaves the Short newest rows out of the report before paging, totals unchanged:
-	// the rows hold fewer seconds than totals.seconds claims. With a Size above the row
-	// count, Silent and NoPageSizeHeader, the report comes whole and short, unpaged.
+	// Short leaves the Short newest rows out before paging, totals unchanged.
 	Short int
 	// Overlap makes the X-Next-* headers name the row Overlap rows before the first one
-	// left out: the next page repeats the last Overlap rows of this one (and every row
-	// sharing the start of the first of them).
+	// left out: the next page repeats them.
 	Overlap int
-	// GroupAcross starts every page but the first with one grouped row holding the time
-	// entries of the row before the page (already sent) and of the page's first row, as a
-	// grouped report may show a group that spans the boundary.
+	// GroupAcross starts every page but the first with one row grouping the time entries
+	// of the row before it (already sent) and of its first row, as a group spanning the
+	// boundary.
 	GroupAcross bool
-	// NewestFirst lists the rows of each page newest first; the pages still go oldest
-	// first, as Toggl's own order may in a team spread over time zones.
+	// NewestFirst lists each page's rows newest first; the pages still go oldest first.
 	NewestFirst bool
-	// PageDictionaries sends with each page only the dictionary entries its rows name
-	// (projects, their clients, users, tasks, tags).
+	// PageDictionaries sends with each page only the dictionary entries its rows name.
 	PageDictionaries bool
-	// IgnoreFirstTimestamp answers every request with the first page, headers included,
-	// whatever its first_timestamp: a client that follows them asks for it again.
+	// IgnoreFirstTimestamp answers every request with the first page, headers included.
 	IgnoreFirstTimestamp bool
 }
 
@@ -96,41 +80,39 @@ type rowNames struct {
 	TagIDs    []int64 `json:"tag_ids"`
 }
 
+func (r *pagedRow) UnmarshalJSON(b []byte) error {
+	var v struct {
+		rowNames
+		TimeEntries []struct {
+			ID    int64  `json:"id"`
+			Start string `json:"start"`
+		} `json:"time_entries"`
+	}
+	*r = pagedRow{raw: slices.Clone(b), start: math.MinInt64}
+	if json.Unmarshal(b, &v) == nil {
+		r.names = v.rowNames
+	}
+	if len(v.TimeEntries) > 0 {
+		r.id = v.TimeEntries[0].ID
+		if t, err := time.Parse(time.RFC3339, v.TimeEntries[0].Start); err == nil {
+			r.start = t.Unix()
+		}
+	}
+	return nil
+}
+
 // pageOf returns the page of body starting at from (Unix seconds; nil for the first page)
 // and sets the paging headers of p on h, or returns body as it is when it is not a
 // detailed report.
 func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	var top, results map[string]json.RawMessage
-	var raws []json.RawMessage
-	if json.Unmarshal(body, &top) != nil ||
-		json.Unmarshal(top["detailed_results"], &results) != nil || results == nil ||
-		json.Unmarshal(results["report"], &raws) != nil {
+	var rows []pagedRow
+	if json.Unmarshal(body, &top) != nil || json.Unmarshal(top["detailed_results"], &results) != nil || results == nil ||
+		json.Unmarshal(results["report"], &rows) != nil {
 		return body
 	}
-	rows := make([]pagedRow, len(raws))
-	for i, raw := range raws {
-		var r struct {
-			rowNames
-			TimeEntries []struct {
-				ID    int64  `json:"id"`
-				Start string `json:"start"`
-			} `json:"time_entries"`
-		}
-		rows[i] = pagedRow{raw: raw, start: math.MinInt64}
-		if json.Unmarshal(raw, &r) == nil {
-			rows[i].names = r.rowNames
-		}
-		if len(r.TimeEntries) > 0 {
-			rows[i].id = r.TimeEntries[0].ID
-			if t, err := time.Parse(time.RFC3339, r.TimeEntries[0].Start); err == nil {
-				rows[i].start = t.Unix()
-			}
-		}
-	}
 	slices.SortFunc(rows, func(a, b pagedRow) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
-	if p.Short > 0 {
-		rows = rows[:len(rows)-min(p.Short, len(rows))]
-	}
+	rows = rows[:len(rows)-min(max(p.Short, 0), len(rows))]
 
 	size := cmp.Or(max(p.Size, 0), DefaultPageSize)
 	first := 0
@@ -160,11 +142,11 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	if p.NewestFirst {
 		slices.Reverse(page)
 	}
-	out := make([]json.RawMessage, 0, len(page))
+	raws := []json.RawMessage{}
 	for _, r := range page {
-		out = append(out, r.raw)
+		raws = append(raws, r.raw)
 	}
-	results["report"] = mustMarshal(out)
+	results["report"] = mustMarshal(raws)
 	top["detailed_results"] = mustMarshal(results)
 	if p.PageDictionaries {
 		top["dictionaries"] = pageDictionaries(top["dictionaries"], page)
@@ -184,36 +166,34 @@ func grouped(before, row json.RawMessage) json.RawMessage {
 	return mustMarshal(r)
 }
 
-// pageDictionaries keeps of dict the entries that the rows of page name.
+// pageDictionaries keeps of dict the entries that the rows of page name, and the clients
+// of their projects.
 func pageDictionaries(dict json.RawMessage, page []pagedRow) json.RawMessage {
 	var d map[string]map[string]json.RawMessage
 	if json.Unmarshal(dict, &d) != nil {
 		return dict
 	}
-	named := map[string]map[string]bool{"projects": {}, "users": {}, "tasks": {}, "tags": {}, "clients": {}}
-	id := func(n int64) string { return strconv.FormatInt(n, 10) }
-	for _, r := range page {
-		named["projects"][id(r.names.ProjectID)] = true
-		named["users"][id(r.names.UserID)] = true
-		named["tasks"][id(r.names.TaskID)] = true
-		for _, t := range r.names.TagIDs {
-			named["tags"][id(t)] = true
+	named := map[string][]string{"projects": nil, "users": nil, "tasks": nil, "tags": nil, "clients": nil}
+	add := func(kind string, ids ...int64) {
+		for _, id := range ids {
+			named[kind] = append(named[kind], strconv.FormatInt(id, 10))
 		}
 	}
-	for k := range named["projects"] {
+	for _, r := range page {
+		n := r.names
+		add("projects", n.ProjectID)
+		add("users", n.UserID)
+		add("tasks", n.TaskID)
+		add("tags", n.TagIDs...)
 		var pr struct {
 			ClientID int64 `json:"client_id"`
 		}
-		if json.Unmarshal(d["projects"][k], &pr) == nil && pr.ClientID != 0 {
-			named["clients"][id(pr.ClientID)] = true
+		if json.Unmarshal(d["projects"][strconv.FormatInt(n.ProjectID, 10)], &pr) == nil {
+			add("clients", pr.ClientID)
 		}
 	}
 	for kind, ids := range named {
-		for k := range d[kind] {
-			if !ids[k] {
-				delete(d[kind], k)
-			}
-		}
+		maps.DeleteFunc(d[kind], func(id string, _ json.RawMessage) bool { return !slices.Contains(ids, id) })
 	}
 	return mustMarshal(d)
 }
@@ -221,16 +201,15 @@ func pageDictionaries(dict json.RawMessage, page []pagedRow) json.RawMessage {
 // firstTimestamp reads the paging cursor of a request body: nil when absent or null.
 // ok is false when it is neither a number of whole seconds nor null.
 func firstTimestamp(body map[string]any) (ts *int64, ok bool) {
-	v, present := body["first_timestamp"]
-	if !present || v == nil {
+	switch v := body["first_timestamp"].(type) {
+	case nil:
 		return nil, true
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
+			return new(int64(v)), true
+		}
 	}
-	f, isNum := v.(float64)
-	if !isNum || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return nil, false
-	}
-	t := int64(f)
-	return &t, true
+	return nil, false
 }
 
 func mustMarshal(v any) json.RawMessage {

@@ -1,6 +1,7 @@
 package togglfake
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/http"
@@ -9,17 +10,21 @@ import (
 	"time"
 )
 
+// Quota headers Toggl sends with its answers.
 const (
-	contentTypeJSON = "application/json"
-	contentTypeText = "text/plain; charset=utf-8"
+	HeaderQuotaRemaining = "X-Toggl-Quota-Remaining"
+	HeaderQuotaResetsIn  = "X-Toggl-Quota-Resets-In"
+)
 
+const (
 	msgNoAuth = "Unable to extract authentication data"
 	// msgBadFirstTimestamp is the fake's own: Toggl's message is not documented.
 	msgBadFirstTimestamp = "first_timestamp must be a Unix timestamp or null"
 )
 
 // statusMessages are the plain-text bodies Toggl documents for its error statuses (see
-// toggl-api.md). The 402 text is not documented and is the fake's own.
+// toggl-api.md), sent when no other is given (else http.StatusText). The 402 text is not
+// documented and is the fake's own.
 var statusMessages = map[int]string{
 	http.StatusBadRequest:          "The report period is not supported",
 	http.StatusUnauthorized:        "Incorrect username and/or password",
@@ -29,85 +34,50 @@ var statusMessages = map[int]string{
 	http.StatusInternalServerError: "report is too big to be exported",
 }
 
-// statusMessage returns the plain-text body the fake sends with status when no other is
-// given: Toggl's documented message where there is one, else http.StatusText.
-func statusMessage(status int) string {
-	if m, ok := statusMessages[status]; ok {
-		return m
-	}
-	return http.StatusText(status)
-}
-
-// pageRequest is what a request to a paged report asks for.
-type pageRequest struct {
-	at     time.Time      // the time the body is computed for (see Report.BodyFunc)
-	body   map[string]any // the request's body, for Report.BodyFunc
-	number int            // 1-based page of the walk (see Paging.FailPage); 0 when not paged
-	from   *int64         // first_timestamp; nil for the first page
-	fromOK bool           // first_timestamp is absent, null or a whole number
-}
-
-// serveReport answers an authorised request for rep: its body (or the page pg asks for),
-// what its Fault says, or the page of a listing.
-func serveReport(w http.ResponseWriter, r *http.Request, rep Report, pg pageRequest) {
+// answer returns the status, body and fault rep answers an authorised request with: its
+// body as of at (or its page from first_timestamp, setting the paging headers on h), what
+// its Fault says, or the page of a listing.
+func (rep Report) answer(r *http.Request, h http.Header, at time.Time, request map[string]any, from *int64) (int, []byte, Fault) {
 	if rep.listing != nil {
 		if body := rep.listing.page(r); body != nil {
-			write(w, r, http.StatusOK, contentTypeJSON, body, Fault{})
-		} else {
-			writeStatus(w, r, http.StatusBadRequest, "page and per_page must be positive integers", Fault{})
+			return http.StatusOK, body, Fault{}
 		}
-		return
+		return http.StatusBadRequest, []byte("page and per_page must be positive integers"), Fault{}
 	}
-	fault := rep.Fault
-	if p := rep.Paging; p != nil {
-		if !pg.fromOK {
-			writeStatus(w, r, http.StatusBadRequest, msgBadFirstTimestamp, fault)
-			return
-		}
-		if p.FailPage > 0 && pg.number == p.FailPage {
-			fault = p.FailFault
-		}
-	}
-	if fault.Status != 0 && fault.Status != http.StatusOK {
-		writeStatus(w, r, fault.Status, fault.Body, fault)
-		return
-	}
-	var body []byte
-	switch {
+	switch fault := rep.Fault; {
+	case fault.Status != 0 && fault.Status != http.StatusOK:
+		return fault.Status, []byte(fault.Body), fault
 	case fault.EmptyBody:
+		return http.StatusOK, nil, fault
 	case fault.Body != "":
-		body = []byte(fault.Body)
-	default:
-		body = rep.Body
-		if rep.BodyFunc != nil {
-			body = rep.BodyFunc(pg.at, pg.body)
-		}
-		if rep.Paging != nil {
-			body = pageOf(w.Header(), body, rep.Paging, pg.from)
-		}
+		return http.StatusOK, []byte(fault.Body), fault
 	}
-	write(w, r, http.StatusOK, contentTypeJSON, body, fault)
+	body := rep.Body
+	if rep.BodyFunc != nil {
+		body = rep.BodyFunc(at, request)
+	}
+	if rep.Paging != nil {
+		body = pageOf(h, body, rep.Paging, from)
+	}
+	return http.StatusOK, body, rep.Fault
 }
 
-// writeStatus answers status with a plain-text body: msg, or statusMessage(status).
-func writeStatus(w http.ResponseWriter, r *http.Request, status int, msg string, fault Fault) {
-	if msg == "" {
-		msg = statusMessage(status)
-	}
-	write(w, r, status, contentTypeText, []byte(msg), fault)
-}
-
-// write sends status and body, misbehaving as fault says.
-func write(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte, fault Fault) {
+// write sends status and body, misbehaving as fault says: a 200 body is JSON, any other
+// plain text, by default Toggl's message for the status.
+func write(w http.ResponseWriter, r *http.Request, status int, body []byte, fault Fault) {
 	ctx := r.Context()
 	if fault.HeaderDelay > 0 && !sleep(ctx, fault.HeaderDelay) {
 		return
 	}
-	h := w.Header()
-	if fault.ContentType != "" {
-		contentType = fault.ContentType
+	contentType := "application/json"
+	if status != http.StatusOK {
+		contentType = "text/plain; charset=utf-8"
+		if len(body) == 0 {
+			body = []byte(cmp.Or(statusMessages[status], http.StatusText(status)))
+		}
 	}
-	h.Set("Content-Type", contentType)
+	h := w.Header()
+	h.Set("Content-Type", cmp.Or(fault.ContentType, contentType))
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	for k, vs := range fault.Header {
 		h[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
@@ -155,10 +125,8 @@ func abort(rc *http.ResponseController) {
 
 // sleep waits for d and reports whether it did, or returns false as soon as ctx is done.
 func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d):
 		return true
 	case <-ctx.Done():
 		return false

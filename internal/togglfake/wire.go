@@ -49,14 +49,15 @@ type graphJSON struct {
 	Seconds int64 `json:"seconds"`
 }
 
-// dictionariesJSON leaves out the deprecated filters, a copy of the same maps.
+// dictionariesJSON leaves out the deprecated filters, a copy of the same maps. Its keys
+// are ids, which encoding/json sends as strings, as Toggl does, in the same order.
 type dictionariesJSON struct {
-	Projects   map[string]projectJSON `json:"projects"`
-	Clients    map[string]entityJSON  `json:"clients"`
-	Users      map[string]userJSON    `json:"users"`
-	Tasks      map[string]taskJSON    `json:"tasks"`
-	Tags       map[string]entityJSON  `json:"tags"`
-	UserGroups map[string]entityJSON  `json:"user_groups"`
+	Projects   map[int64]projectJSON `json:"projects"`
+	Clients    map[int64]entityJSON  `json:"clients"`
+	Users      map[int64]userJSON    `json:"users"`
+	Tasks      map[int64]taskJSON    `json:"tasks"`
+	Tags       map[int64]entityJSON  `json:"tags"`
+	UserGroups map[int64]entityJSON  `json:"user_groups"`
 }
 
 type projectJSON struct {
@@ -77,13 +78,14 @@ type taskJSON struct {
 	ProjectID        int64  `json:"project_id"`
 	EstimatedSeconds *int64 `json:"estimated_seconds"`
 	TrackedSeconds   *int64 `json:"tracked_seconds"`
+	description      string // the entries of its project with this description are on it
 }
 
 type userJSON struct {
 	ID         int64  `json:"id"`
 	Name       string `json:"name"`
 	Email      string `json:"email"`
-	LabourCost *int64 `json:"labour_cost"`
+	LabourCost int64  `json:"labour_cost"` // per hour, in cents
 }
 
 type entityJSON struct {
@@ -146,12 +148,9 @@ type weeklyRowJSON struct {
 	BillableAmountsInCents []int64 `json:"billable_amounts_in_cents"`
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // nonZero returns a pointer to v, or nil (sent as null) for the zero value.
 func nonZero[T comparable](v T) *T {
-	var zero T
-	if v == zero {
+	if v == *new(T) {
 		return nil
 	}
 	return &v
