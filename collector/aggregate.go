@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -234,16 +235,15 @@ func (a *Aggregator) addPair(projectID int64, project string, userID int64, user
 // its id, on whatever page and in whatever row it comes again; one without an id is
 // not counted again when it starts before the cursor of its page (an earlier page held
 // it). Memory is the set of ids: a few bytes an entry (see docs/performance.md).
-func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
+func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bool) {
 	if len(r.TimeEntries) == 0 {
-		return max(r.Seconds, 0), true
+		return max(r.Seconds, 0), max(r.Seconds, 0), true
 	}
 	if start := r.TimeEntries[0].Start; start.After(a.pageLast) {
 		a.pageLast = start
 	}
-	var sec int64
-	fresh := false
 	for _, te := range r.TimeEntries {
+		all += max(te.Seconds, 0)
 		if te.ID != 0 {
 			if _, dup := a.seen[te.ID]; dup {
 				continue
@@ -259,15 +259,21 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (int64, bool) {
 			a.running = append(a.running, running{user: r.UserID, project: r.ProjectID, userName: r.Username, projectName: r.ProjectName, entry: te})
 		}
 	}
-	return sec, fresh
+	return sec, all, fresh
 }
 
 // DetailedRow implements client.Sink.
 func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 	a.pageRows++
-	n, fresh := a.newEntries(r)
+	n, all, fresh := a.newEntries(r)
 	if !fresh {
 		return // a page boundary repeated it
+	}
+	cents := r.BillableAmountInCents
+	if n < all {
+		// A grouped row that came again with some entries already counted: only the new
+		// entries' share of its amount is new (rounded to the cent).
+		cents = int64(math.Round(float64(cents) * float64(n) / float64(all)))
 	}
 	a.countRow(client.BlockDetailed, n)
 	sec, bill := float64(n), 0.0
@@ -277,8 +283,8 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
 	p.bill(bill) // every row says whether it is billable
 	u.bill(bill)
-	if r.BillableAmountInCents > 0 {
-		p.addAmount(r.Currency, r.BillableAmountInCents)
+	if cents > 0 {
+		p.addAmount(r.Currency, cents)
 	}
 	a.addTags(r.TagIDs, sec)
 	if len(r.TagIDs) == 0 {

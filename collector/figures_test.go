@@ -248,3 +248,31 @@ func TestTimeEntriesAndUntagged(t *testing.T) {
 		t.Errorf("untagged = %v, %v; want 600", v, ok)
 	}
 }
+
+// TestGroupedRowAmountAcrossPages: a grouped row that comes again on the next page with
+// one entry already counted and one new adds the new entry's share of its amount only.
+// Entries 1 and 2 (1 h each) on page 1 and 2 and 3 on page 2, at 10 EUR an hour: 30 EUR.
+func TestGroupedRowAmountAcrossPages(t *testing.T) {
+	a := newAggregator(config.Report{})
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	entry := func(id int64, h int) client.TimeEntry {
+		return client.TimeEntry{ID: id, Seconds: 3600, Start: at.Add(time.Duration(h) * time.Hour)}
+	}
+	row := func(entries ...client.TimeEntry) *client.DetailedRow {
+		return &client.DetailedRow{ProjectID: 5, ProjectName: "Site", Billable: true, Currency: "EUR",
+			BillableAmountInCents: int64(len(entries)) * 1000, TimeEntries: entries}
+	}
+	rep := &client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 3 * 3600}}
+	a.DetailedRow(row(entry(1, 0), entry(2, 1)))
+	if _, more := a.endPage(rep, &client.Response{Next: client.Cursor{Timestamp: at.Add(time.Hour).Unix(), Has: true}}); !more {
+		t.Fatal("no next page")
+	}
+	a.DetailedRow(row(entry(2, 1), entry(3, 2)))
+	s := a.finish(rep)
+	if v, ok := value(s, projectAmountFamily, "5", "Site", "EUR"); !ok || v != 30 {
+		t.Errorf("project amount = %v, %v; want 30 (EUR)", v, ok)
+	}
+	if v, ok := value(s, projectTrackedFamily, "5", "Site"); !ok || v != 3*3600 {
+		t.Errorf("project tracked = %v, %v; want %d", v, ok, 3*3600)
+	}
+}
