@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -205,5 +206,8 @@ func member(d *bodyDecoder, emails *[]string) (Member, error) {
 		return err
 	})
 	m.UserID = cmp.Or(m.UserID, uid)
+	if strings.Contains(m.Name, "@") {
+		m.Name = "" // Toggl may name an invited user by their e-mail, which is never a label
+	}
 	return m, err
 }

@@ -46,6 +46,7 @@ func TestListMembersTolerant(t *testing.T) {
 		{"inactive, null active, odd working hours", `[{"user_id":9,"inactive":1,"active":null,"working_hours_in_minutes":7.5},{"user_id":10,"active":null,"working_hours_in_minutes":{}}]`,
 			[]Member{{UserID: 9}, {UserID: 10, Active: true}}, ""},
 		{"no user id", `[{"id":5,"name":"Nobody"}]`, []Member{{Name: "Nobody", Active: true}}, ""},
+		{"an e-mail for a name (an invited user's?)", `[{"user_id":11,"name":"` + email + `","email":"` + email + `"}]`, []Member{{UserID: 11, Active: true}}, ""},
 		{"null", `null`, nil, ""},
 		{"an object", `{"data":[]}`, nil, "toggl: decode: expected a JSON array of workspace users, got object"},
 		{"the e-mail in a bad field", `[{"email":"` + email + `","user_id":"` + email + `"}]`, nil, "toggl: decode [0].user_id: expected an integer, got string \"<redacted>\""},
