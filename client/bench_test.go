@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/toggl-exporter/toggl_exporter/internal/bigreport"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
+	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
 // Decoding alone (no sink), beside the baseline json.Unmarshal into an `any` of the same
@@ -26,7 +26,7 @@ func benchBody(typ string, entries int) []byte {
 	if b, ok := benchBodies[key]; ok {
 		return b
 	}
-	b, _ := bigreport.LargeJSON(typ, bigreport.LargeSpec(entries))
+	b := togglfake.LargeJSON(typ, entries)
 	benchBodies[key] = b
 	return b
 }
@@ -41,7 +41,7 @@ func benchDecode(b *testing.B, body []byte) {
 
 // BenchmarkDecode decodes the generated reports of 10k and 100k entries of each type.
 func BenchmarkDecode(b *testing.B) {
-	for _, typ := range []string{bigreport.TypeDetailed, bigreport.TypeSummary, bigreport.TypeWeekly} {
+	for _, typ := range []string{"detailed", "summary", "weekly"} {
 		b.Run(typ+"-10k", func(b *testing.B) { benchDecode(b, benchBody(typ, 10000)) })
 		b.Run(typ+"-100k", func(b *testing.B) { benchDecode(b, benchBody(typ, 100000)) })
 	}
@@ -50,7 +50,7 @@ func BenchmarkDecode(b *testing.B) {
 // BenchmarkDecodeNumericStrings decodes a detailed report whose rows (nine in ten) send
 // their project id as a string: the tolerant conversions on the same 10k entries.
 func BenchmarkDecodeNumericStrings(b *testing.B) {
-	body := regexp.MustCompile(`"project_id":(\d+)`).ReplaceAll(benchBody(bigreport.TypeDetailed, 10000), []byte(`"project_id":"$1"`))
+	body := regexp.MustCompile(`"project_id":(\d+)`).ReplaceAll(benchBody("detailed", 10000), []byte(`"project_id":"$1"`))
 	rep, err := Decode(bytes.NewReader(body), nil)
 	if err != nil || rep.Block != BlockDetailed {
 		b.Fatal(err)

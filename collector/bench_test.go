@@ -26,7 +26,6 @@ import (
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
-	"github.com/toggl-exporter/toggl_exporter/internal/bigreport"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
@@ -42,11 +41,54 @@ var benchSizes = []struct {
 	entries int
 }{{"1k", 1000}, {"10k", 10000}, {"100k", 100000}}
 
-var benchTypes = []string{bigreport.TypeDetailed, bigreport.TypeSummary, bigreport.TypeWeekly}
+var benchTypes = []string{"detailed", "summary", "weekly"}
+
+// largeFigures are the figures a generated report must aggregate to. They are computed from
+// the time entries of the detailed report of the same size, read with encoding/json, not
+// from the body of the report they describe.
+type largeFigures struct {
+	rows     int // detailed rows, summary groups (by project) or weekly rows (by project and user)
+	seconds  int64
+	projects int // distinct projects, no project counting as one
+}
+
+// expect returns the figures of the generated report of typ whose entries are those of
+// the generated detailed report detailed.
+func expect(typ string, detailed []byte) largeFigures {
+	var r struct {
+		DetailedResults struct {
+			Report []struct {
+				UserID      int64  `json:"user_id"`
+				ProjectID   *int64 `json:"project_id"`
+				TimeEntries []struct {
+					Seconds int64 `json:"seconds"`
+				} `json:"time_entries"`
+			} `json:"report"`
+		} `json:"detailed_results"`
+	}
+	if err := json.Unmarshal(detailed, &r); err != nil {
+		panic(err) // togglfake writes valid JSON
+	}
+	var exp largeFigures
+	projects, weekly := map[int64]bool{}, map[[2]int64]bool{}
+	for _, row := range r.DetailedResults.Report {
+		var project int64
+		if row.ProjectID != nil {
+			project = *row.ProjectID
+		}
+		for _, te := range row.TimeEntries {
+			exp.seconds += te.Seconds
+		}
+		projects[project], weekly[[2]int64{project, row.UserID}] = true, true
+	}
+	exp.projects = len(projects)
+	exp.rows = map[string]int{"detailed": len(r.DetailedResults.Report), "summary": len(projects), "weekly": len(weekly)}[typ]
+	return exp
+}
 
 type benchBody struct {
 	body []byte
-	exp  bigreport.Expected
+	exp  largeFigures
 }
 
 var (
@@ -55,13 +97,18 @@ var (
 )
 
 // largeBody returns the generated report of typ with n entries, generated once per run.
-func largeBody(typ string, n int) ([]byte, bigreport.Expected) {
+func largeBody(typ string, n int) ([]byte, largeFigures) {
 	benchBodiesMu.Lock()
 	defer benchBodiesMu.Unlock()
 	key := fmt.Sprint(typ, n)
 	bb, ok := benchBodies[key]
 	if !ok {
-		bb.body, bb.exp = bigreport.LargeJSON(typ, bigreport.LargeSpec(n))
+		bb.body = togglfake.LargeJSON(typ, n)
+		detailed := bb.body
+		if typ != "detailed" {
+			detailed = togglfake.LargeJSON("detailed", n)
+		}
+		bb.exp = expect(typ, detailed)
 		benchBodies[key] = bb
 	}
 	return bb.body, bb.exp
@@ -78,7 +125,7 @@ func decodeAggregate(body []byte) (*Snapshot, error) {
 }
 
 // checkSnapshot fails unless s holds the figures the generator promised.
-func checkSnapshot(tb testing.TB, s *Snapshot, exp bigreport.Expected) {
+func checkSnapshot(tb testing.TB, s *Snapshot, exp largeFigures) {
 	tb.Helper()
 	var tracked, projects float64
 	nProjects := 0
@@ -91,12 +138,12 @@ func checkSnapshot(tb testing.TB, s *Snapshot, exp bigreport.Expected) {
 			nProjects++
 		}
 	}
-	if tracked != float64(exp.Seconds) || projects != float64(exp.Seconds) || nProjects != len(exp.ProjectSeconds) {
+	if tracked != float64(exp.seconds) || projects != float64(exp.seconds) || nProjects != exp.projects {
 		tb.Fatalf("tracked %v s, projects sum to %v s over %d; want %d s over %d",
-			tracked, projects, nProjects, exp.Seconds, len(exp.ProjectSeconds))
+			tracked, projects, nProjects, exp.seconds, exp.projects)
 	}
-	if s.Entities != exp.Rows {
-		tb.Fatalf("%d rows, want %d", s.Entities, exp.Rows)
+	if s.Entities != exp.rows {
+		tb.Fatalf("%d rows, want %d", s.Entities, exp.rows)
 	}
 }
 
@@ -301,7 +348,8 @@ func BenchmarkPeakMemory(b *testing.B) {
 	sizes := map[int]int64{}
 	for _, n := range []int{10000, 100000} {
 		path := filepath.Join(dir, fmt.Sprintf("detailed-%d.json", n))
-		body, exp := bigreport.LargeJSON(bigreport.TypeDetailed, bigreport.LargeSpec(n))
+		body := togglfake.LargeJSON("detailed", n)
+		seconds := expect("detailed", body).seconds
 		if err := os.WriteFile(path, body, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -328,17 +376,17 @@ func BenchmarkPeakMemory(b *testing.B) {
 			if err != nil {
 				t.Fatalf("%s %d: %v\n%s", mode, n, err, out)
 			}
-			var hwm, seconds int64
+			var hwm, tracked int64
 			for _, line := range strings.Split(string(out), "\n") {
-				if _, err := fmt.Sscanf(strings.TrimSpace(line), "peak: VmHWM %d kB, tracked %d s", &hwm, &seconds); err == nil {
+				if _, err := fmt.Sscanf(strings.TrimSpace(line), "peak: VmHWM %d kB, tracked %d s", &hwm, &tracked); err == nil {
 					break
 				}
 			}
 			if hwm == 0 {
 				t.Fatalf("%s %d: no figure in the child's output:\n%s", mode, n, out)
 			}
-			if mode == "stream" && seconds != exp.Seconds {
-				t.Errorf("%s %d: tracked %d s, want %d", mode, n, seconds, exp.Seconds)
+			if mode == "stream" && tracked != seconds {
+				t.Errorf("%s %d: tracked %d s, want %d", mode, n, tracked, seconds)
 			}
 			peak[fmt.Sprint(mode, n)] = hwm << 10
 			t.Logf("%-8s %6d entries, body %5.1f MB: peak RSS (VmHWM) %5.1f MB", mode, n, mb(sizes[n]), mb(hwm<<10))

@@ -51,6 +51,21 @@ func WeeklyJSON(spec DetailedSpec) []byte {
 	return generated(spec, "weekly", map[string]any{})
 }
 
+// LargeJSON returns the benchmark report of type typ ("summary" by projects and time
+// entries, "weekly", any other detailed) with n time entries, a row each: 300 projects over
+// 60 clients, 40 users, 20 tags, and a description per 20 entries or so, so that a summary
+// by time entries (Toggl's default sub-grouping) grows with the report as in a busy team.
+func LargeJSON(typ string, n int) []byte {
+	spec := DetailedSpec{Entries: n, Projects: 300, Clients: 60, Users: 40, Tags: 20, Descriptions: max(n/20, 7), Seed: int64(n)}
+	switch typ {
+	case "summary":
+		return SummaryJSON(spec, "projects", "time_entries")
+	case "weekly":
+		return WeeklyJSON(spec)
+	}
+	return DetailedJSON(spec)
+}
+
 // generated renders the report of type typ over generatedWeek: the same spec always gives
 // the same world and the same rows.
 func generated(spec DetailedSpec, typ string, params map[string]any) []byte {

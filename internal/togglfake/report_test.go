@@ -333,3 +333,27 @@ func BenchmarkDetailedJSON(b *testing.B) {
 		b.SetBytes(int64(len(DetailedJSON(spec))))
 	}
 }
+
+// TestLargeJSON: the benchmark reports have the scale they claim (a row an entry, hundreds
+// of projects, 40 users, several MB for 10k entries), and each type holds the same entries.
+func TestLargeJSON(t *testing.T) {
+	body := LargeJSON("detailed", 10000)
+	if !bytes.Equal(body, LargeJSON("detailed", 10000)) {
+		t.Error("same size, different bodies")
+	}
+	detailed := checkReport(t, body, "detailed").total
+	projects, users := map[any]bool{}, map[any]bool{}
+	rows := arr(t, obj(t, decodeReport(t, body)["detailed_results"], "")["report"], "report")
+	for _, rv := range rows {
+		row := obj(t, rv, "row")
+		projects[row["project_id"]], users[row["user_id"]] = true, true
+	}
+	if len(rows) != 10000 || len(projects) < 250 || len(users) != 40 || len(body) < 4<<20 {
+		t.Errorf("%d rows, %d projects, %d users in %d bytes", len(rows), len(projects), len(users), len(body))
+	}
+	for _, typ := range []string{"summary", "weekly"} {
+		if got := checkReport(t, LargeJSON(typ, 10000), typ).total; got["seconds"] != detailed["seconds"] || got["amount"] != detailed["amount"] {
+			t.Errorf("%s: totals %v, the detailed report's %v", typ, got, detailed)
+		}
+	}
+}
