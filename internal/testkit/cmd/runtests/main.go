@@ -43,48 +43,27 @@ func main() {
 	os.Exit(run(os.Stdout, os.Stderr, passes))
 }
 
-// event is a line of `go test -json` (see `go doc test2json`).
-type event struct {
-	Action, Package, Test, Output string
-}
-
 // missingTool matches the message testkit.NeedTool skips a test with.
 var missingTool = regexp.MustCompile(`none of (.+) on PATH; install: (.+)`)
 
-// report gathers what the passes print and count.
+// report is what the passes print and count, guarded by mu.
 type report struct {
 	mu                      sync.Mutex
 	w                       io.Writer
 	passed, failed, skipped int
 	problems                []string            // failures outside any test
 	missing                 map[string][]string // "tools (how to install)" -> tests skipped
-	pkgs                    map[string]*pkg     // by pass and package
-}
-
-// pkg is a package's output until it ends, printed then in one piece.
-type pkg struct {
-	out    strings.Builder
-	tests  map[string]string // output of tests not ended yet
-	failed bool              // some test failed
 }
 
 // run runs one `go test -json` per pass, all at once, and returns the exit code.
 func run(stdout, stderr io.Writer, passes [][]string) int {
 	start := time.Now()
-	r := &report{w: stdout, missing: map[string][]string{}, pkgs: map[string]*pkg{}}
-	errs := make([]error, len(passes))
+	r := &report{w: stdout, missing: map[string][]string{}}
 	var wg sync.WaitGroup
-	for i, args := range passes {
-		wg.Go(func() { errs[i] = r.goTest(stderr, fmt.Sprint(i), args) })
+	for _, args := range passes {
+		wg.Go(func() { r.goTest(stderr, args) })
 	}
 	wg.Wait()
-	for i, err := range errs {
-		// A failure counted already explains go test's exit status.
-		if _, exit := err.(*exec.ExitError); err != nil && !(exit && (r.failed > 0 || len(r.problems) > 0)) {
-			r.problems = append(r.problems, fmt.Sprintf("go test %s: %v", strings.Join(passes[i], " "), err))
-		}
-	}
-
 	if len(r.missing) > 0 {
 		n := 0
 		for _, tests := range r.missing {
@@ -108,86 +87,74 @@ func run(stdout, stderr io.Writer, passes [][]string) int {
 	return 0
 }
 
-// goTest runs `go test -json` with args and reports its events.
-func (r *report) goTest(stderr io.Writer, pass string, args []string) error {
+// goTest runs `go test -json` with args and prints its events as `go test` without -v
+// would: a package's lines when it ends (the other pass runs meanwhile), with its benchmark
+// lines and the output of its tests that failed.
+func (r *report) goTest(stderr io.Writer, args []string) {
 	cmd := exec.Command("go", append([]string{"test", "-json"}, args...)...)
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
+	if err == nil {
+		err = cmd.Start()
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
+	held := map[string]string{} // output held back: a package's under its path, a test's under "path test"
+	failed := map[string]bool{} // packages that failed
 	sc := bufio.NewScanner(out)
 	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		var e event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			e = event{Action: "build-output", Output: sc.Text() + "\n"} // go test's own words
+	for err == nil && sc.Scan() {
+		var e struct{ Action, Package, Test, Output string } // see `go doc test2json`
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			e.Action, e.Output = "build-output", sc.Text()+"\n" // go test's own words
 		}
-		r.event(pass, e)
-	}
-	scanErr := sc.Err()
-	io.Copy(io.Discard, out)
-	err = cmd.Wait()
-	if scanErr != nil {
-		return fmt.Errorf("reading its output: %w", scanErr)
-	}
-	return err
-}
-
-// event handles one event of a pass, as `go test` without -v would show it: a test's output
-// only if it fails, a benchmark's results always, a package's lines at its end.
-func (r *report) event(pass string, e event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if e.Action == "build-output" {
-		io.WriteString(r.w, e.Output)
-		return
-	}
-	p := r.pkgs[pass+" "+e.Package]
-	if p == nil {
-		p = &pkg{tests: map[string]string{}}
-		r.pkgs[pass+" "+e.Package] = p
-	}
-	switch {
-	case e.Test == "" && e.Action == "output":
-		if e.Output != "PASS\n" {
-			p.out.WriteString(e.Output)
-		}
-	case e.Test == "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip"):
-		if e.Action == "fail" && !p.failed {
-			r.problems = append(r.problems, e.Package+" failed outside its tests")
-		}
-		io.WriteString(r.w, p.out.String())
-		delete(r.pkgs, pass+" "+e.Package)
-	case e.Test == "":
-	case e.Action == "output":
-		if strings.HasPrefix(e.Output, "=== ") || e.Output == e.Test+"\n" {
-			return // framing that -v adds
-		}
-		if strings.HasPrefix(e.Test, "Benchmark") {
-			p.out.WriteString(e.Output)
-			return
-		}
-		p.tests[e.Test] += e.Output
-	case e.Action == "pass" || e.Action == "fail" || e.Action == "skip":
-		out := p.tests[e.Test]
-		delete(p.tests, e.Test)
-		switch e.Action {
-		case "pass":
+		test, pkg := e.Package+" "+e.Test, e.Package
+		end := e.Action == "pass" || e.Action == "fail" || e.Action == "skip"
+		r.mu.Lock()
+		switch {
+		case e.Action == "build-output":
+			io.WriteString(r.w, e.Output)
+		case e.Action == "output" && (strings.HasPrefix(e.Output, "=== ") || e.Output == "PASS\n" || e.Test != "" && e.Output == e.Test+"\n"):
+			// framing that -v adds
+		case e.Action == "output" && (e.Test == "" || strings.HasPrefix(e.Test, "Benchmark")):
+			held[pkg] += e.Output
+		case e.Action == "output":
+			held[test] += e.Output
+		case !end:
+		case e.Test == "":
+			if e.Action == "fail" && !failed[pkg] {
+				r.problems = append(r.problems, pkg+" failed outside its tests")
+				failed[pkg] = true
+			}
+			io.WriteString(r.w, held[pkg])
+			delete(held, pkg)
+		case e.Action == "pass":
 			r.passed++
-		case "fail":
+		case e.Action == "fail":
 			r.failed++
-			p.failed = true
-			p.out.WriteString(out)
-		case "skip":
+			failed[pkg] = true
+			held[pkg] += held[test]
+		default:
 			r.skipped++
-			if m := missingTool.FindStringSubmatch(out); m != nil {
+			if m := missingTool.FindStringSubmatch(held[test]); m != nil {
 				tools := m[1] + " (" + m[2] + ")"
-				r.missing[tools] = append(r.missing[tools], path.Base(e.Package)+"."+e.Test)
+				r.missing[tools] = append(r.missing[tools], path.Base(pkg)+"."+e.Test)
 			}
 		}
+		if end {
+			delete(held, test)
+		}
+		r.mu.Unlock()
+	}
+	if err == nil {
+		err = sc.Err()
+		io.Copy(io.Discard, out)
+		if werr := cmd.Wait(); err == nil {
+			err = werr
+		}
+	}
+	// A failure counted already explains go test's exit status.
+	if _, exit := err.(*exec.ExitError); err != nil && !(exit && len(failed) > 0) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.problems = append(r.problems, fmt.Sprintf("go test %s: %v", strings.Join(args, " "), err))
 	}
 }
