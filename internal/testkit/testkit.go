@@ -26,7 +26,11 @@ func NeedTool(t testing.TB, names ...string) string {
 			return p
 		}
 	}
-	msg := fmt.Sprintf("none of %s on PATH; install: %s", strings.Join(names, ", "), installHint(names[0]))
+	hint, ok := install[names[0]]
+	if !ok {
+		hint = `see README.md, "Testing the deployment files"`
+	}
+	msg := fmt.Sprintf("none of %s on PATH; install: %s", strings.Join(names, ", "), hint)
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
@@ -53,36 +57,27 @@ var install = map[string]string{
 	"goreleaser":              "go install github.com/goreleaser/goreleaser/v2@v2.15.1",
 }
 
-func installHint(tool string) string {
-	if h, ok := install[tool]; ok {
-		return h
-	}
-	return "see README.md, \"Testing the deployment files\""
-}
-
 // BuildExporter builds the exporter of the module rooted at root into out, statically
 // and with version and revision set through -ldflags, as a release build is.
 func BuildExporter(root, out, version, revision string) error {
 	const pkg = "github.com/prometheus/common/version"
 	ldflags := fmt.Sprintf("-X %s.Version=%s -X %s.Revision=%s", pkg, version, pkg, revision)
-	build := func() error {
+	// Two tries: a build racing with another go command over the shared build cache has
+	// been seen to fail once with "could not import ... (open : no such file)".
+	for try := 1; ; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if msg, err := cmd.CombinedOutput(); err != nil {
+		cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+		msg, err := cmd.CombinedOutput()
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case try == 2:
 			return fmt.Errorf("go build: %v\n%s", err, msg)
 		}
-		return nil
+		fmt.Fprintf(os.Stderr, "building the exporter failed, retrying once: %v\n%s", err, msg)
 	}
-	// One retry: a build racing with another go command over the shared build cache has
-	// been seen to fail once with "could not import ... (open : no such file)".
-	if err := build(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the exporter failed, retrying once: %v\n", err)
-		return build()
-	}
-	return nil
 }
 
 // SyncBuffer is a bytes.Buffer safe for a writing process and a reading test.
