@@ -16,7 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -28,18 +30,6 @@ var (
 	dashboard = "deploy/grafana/dashboards/toggl-exporter.json"
 	chart     = "deploy/helm/toggl-exporter"
 )
-
-// outputs are the files gen writes, each with what makes it from the sources under root.
-var outputs = []struct {
-	path     string
-	generate func(root string) ([]byte, error)
-}{
-	{output, generate},
-	{chart + "/files/rule-groups.yaml", chartGroups},
-	{chart + "/files/toggl-exporter.json", func(root string) ([]byte, error) {
-		return os.ReadFile(filepath.Join(root, dashboard))
-	}},
-}
 
 func main() {
 	if err := run(); err != nil {
@@ -53,39 +43,46 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	for _, o := range outputs {
-		out, err := o.generate(root)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(root, o.path), out, 0o644); err != nil {
+	files, err := render(root)
+	if err != nil {
+		return err
+	}
+	for path, data := range files {
+		if err := os.WriteFile(filepath.Join(root, path), data, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// moduleRoot walks up from the working directory to the directory holding go.mod.
+// moduleRoot is the directory holding the go.mod of the working directory's module.
 func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err == nil && filepath.Base(gomod) != "go.mod" {
+		err = errors.New("go.mod not found above the working directory")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return filepath.Dir(gomod), err
 }
 
-// generate renders the PrometheusRule from the rule files under root.
-func generate(root string) ([]byte, error) {
-	groups, err := allGroups(root)
+// render returns the files gen writes, by path, made from the sources under root: the
+// PrometheusRule, the chart's copy of its groups alone (for the chart's PrometheusRule
+// template to include) and of the dashboard.
+func render(root string) (map[string][]byte, error) {
+	groups := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	seen := map[string]string{} // source by group name
+	for _, src := range sources {
+		data, err := os.ReadFile(filepath.Join(root, src))
+		if err != nil {
+			return nil, err
+		}
+		gs, err := ruleGroups(src, data, seen)
+		if err != nil {
+			return nil, err
+		}
+		groups.Content = append(groups.Content, gs...)
+	}
+	dash, err := os.ReadFile(filepath.Join(root, dashboard))
 	if err != nil {
 		return nil, err
 	}
@@ -95,21 +92,19 @@ func generate(root string) ([]byte, error) {
 	type spec struct {
 		Groups *yaml.Node `yaml:"groups"`
 	}
-	return encode(struct {
+	rule := struct {
 		APIVersion string `yaml:"apiVersion"`
 		Kind       string `yaml:"kind"`
 		Metadata   named  `yaml:"metadata"`
 		Spec       spec   `yaml:"spec"`
-	}{"monitoring.coreos.com/v1", "PrometheusRule", named{"toggl-exporter"}, spec{groups}})
-}
-
-// chartGroups renders the groups alone, for the chart's PrometheusRule template to include.
-func chartGroups(root string) ([]byte, error) {
-	groups, err := allGroups(root)
-	if err != nil {
-		return nil, err
+	}{"monitoring.coreos.com/v1", "PrometheusRule", named{"toggl-exporter"}, spec{groups}}
+	files := map[string][]byte{chart + "/files/toggl-exporter.json": dash}
+	for path, v := range map[string]any{output: rule, chart + "/files/rule-groups.yaml": groups} {
+		if files[path], err = encode(v); err != nil {
+			return nil, err
+		}
 	}
-	return encode(groups)
+	return files, nil
 }
 
 // encode writes v as YAML under the generated-file header.
@@ -122,60 +117,35 @@ func encode(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	err := enc.Close()
+	return buf.Bytes(), err
 }
 
-// allGroups returns the rule groups of the sources as one sequence, each name once.
-func allGroups(root string) (*yaml.Node, error) {
-	all := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-	seen := map[string]string{}
-	for _, src := range sources {
-		data, err := os.ReadFile(filepath.Join(root, src))
-		if err != nil {
-			return nil, err
-		}
-		gs, err := ruleGroups(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", src, err)
-		}
-		for _, g := range gs {
-			var group struct{ Name string }
-			_ = g.Decode(&group) // ruleGroups checked it
-			name := group.Name
-			if prev, dup := seen[name]; dup {
-				return nil, fmt.Errorf("%s: group %q is also in %s", src, name, prev)
-			}
-			seen[name] = src
-		}
-		all.Content = append(all.Content, gs...)
-	}
-	return all, nil
-}
-
-// ruleGroups returns the items of the top-level `groups` sequence of a Prometheus rule file,
-// each checked to have a name and rules; the items are nodes, comments included.
-func ruleGroups(data []byte) ([]*yaml.Node, error) {
-	var file struct{ Groups []yaml.Node }
+// ruleGroups returns the items of the top-level `groups` sequence of the Prometheus rule
+// file src, each checked to have a name and rules and a name no file before it (in seen,
+// where it adds them) has; the items are nodes, comments included.
+func ruleGroups(src string, data []byte, seen map[string]string) ([]*yaml.Node, error) {
+	var file struct{ Groups []yaml.Node } // yaml.v3 leaves a []*yaml.Node empty
 	if err := yaml.Unmarshal(data, &file); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	if len(file.Groups) == 0 {
-		return nil, errors.New("no rule groups")
+		return nil, fmt.Errorf("%s: no rule groups", src)
 	}
 	groups := make([]*yaml.Node, len(file.Groups))
 	for i := range file.Groups {
-		g := &file.Groups[i]
-		groups[i] = g
+		groups[i] = &file.Groups[i]
 		var rg struct {
 			Name  string
 			Rules []yaml.Node
 		}
-		if err := g.Decode(&rg); err != nil || rg.Name == "" || len(rg.Rules) == 0 {
-			return nil, fmt.Errorf("groups[%d] %q: want a name and rules", i, rg.Name)
+		if err := groups[i].Decode(&rg); err != nil || rg.Name == "" || len(rg.Rules) == 0 {
+			return nil, fmt.Errorf("%s: groups[%d] %q: want a name and rules", src, i, rg.Name)
 		}
+		if prev, dup := seen[rg.Name]; dup {
+			return nil, fmt.Errorf("%s: group %q is also in %s", src, rg.Name, prev)
+		}
+		seen[rg.Name] = src
 	}
 	// The file's own header comment describes the file, not the group.
 	groups[0].HeadComment = ""

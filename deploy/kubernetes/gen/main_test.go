@@ -16,17 +16,17 @@ func TestCommittedFilesAreUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range outputs {
-		want, err := o.generate(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(filepath.Join(root, o.path))
+	files, err := render(root)
+	if err != nil || len(files) != 3 {
+		t.Fatalf("%d files, %v", len(files), err)
+	}
+	for path, want := range files {
+		got, err := os.ReadFile(filepath.Join(root, path))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s is out of date: run go generate ./deploy/... and commit it", o.path)
+			t.Errorf("%s is out of date: run go generate ./deploy/... and commit it", path)
 		}
 	}
 }
@@ -38,10 +38,11 @@ func TestGeneratedRulesAreTheSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := generate(root)
+	files, err := render(root)
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := files[output]
 	var rule struct {
 		APIVersion string `yaml:"apiVersion"`
 		Kind       string `yaml:"kind"`
@@ -87,8 +88,9 @@ func TestRuleGroupsRejectsBadFiles(t *testing.T) {
 		"no name":       "groups:\n  - rules:\n      - record: a\n        expr: b\n",
 		"no rules":      "groups:\n  - name: x\n",
 		"invalid yaml":  "groups: [\n",
+		"group twice":   "groups:\n  - name: x\n    rules:\n      - record: a\n        expr: b\n",
 	} {
-		if _, err := ruleGroups([]byte(in)); err == nil {
+		if _, err := ruleGroups("test.yml", []byte(in), map[string]string{"x": "rules.yml"}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
