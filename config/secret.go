@@ -232,6 +232,10 @@ var (
 	passwordRule = secretRule{0, "", unicode.IsControl, "contains a control character (several lines in the file?)", true}
 )
 
+// CheckReportToken says why token cannot be a report token, never quoting it; nil when
+// it can. A discovered report's token comes from a listing, not from the file.
+func CheckReportToken(token string) error { return reportTokenRule.check(token) }
+
 func (r secretRule) check(v string) error {
 	if utf8.RuneCountInString(v) < r.min {
 		return fmt.Errorf("too short (%d characters at least; real %s have 32)", r.min, r.what)
