@@ -362,14 +362,10 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	rep.Resolved.Period, _ = ParsePeriod(rep.Period)
 	rep.Resolved.WeekStart, _ = ParseWeekday(rep.WeekStart)
 	rep.Period, rep.WeekStart = rep.Resolved.Period.String(), strings.ToLower(rep.Resolved.WeekStart.String())
-	rep.Resolved.Location = time.UTC
-	if rep.Timezone == "Local" {
-		k.errorf(place, nil, "timezone: want an IANA name such as Europe/Berlin, not Local")
-	} else if loc, err := time.LoadLocation(rep.Timezone); err != nil {
-		k.errorf(place, nil, "timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
-	} else {
-		rep.Resolved.Location = loc
-	}
+	loc, err := time.LoadLocation(rep.Timezone)
+	k.check(rep.Timezone != "Local", place, "timezone: want an IANA name such as Europe/Berlin, not Local")
+	k.check(err == nil, place, "timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
+	rep.Resolved.Location = cmp.Or(loc, time.UTC)
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
 	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)

@@ -64,9 +64,7 @@ func (p Period) String() string {
 // last_N_days is the N days ending today, today included. The zero Period
 // returns zero times. A nil loc means UTC.
 func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday) (start, end time.Time) {
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc = cmp.Or(loc, time.UTC)
 	local := now.In(loc)
 	y, m, d := local.Date()
 	// Days since the start of the week, in 0..6 whatever weekStart holds.
@@ -114,25 +112,16 @@ func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 // own zone, so the last user's day ends up to a day later), or a fixed params.end_date
 // is that far in the past. A report with neither is open.
 func (r *Report) Closed(now time.Time) bool {
-	loc := r.Resolved.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	var last time.Time
+	loc := cmp.Or(r.Resolved.Location, time.UTC)
+	end, _ := r.Params["end_date"].(string) // none does not parse
+	last, err := time.ParseInLocation(dateLayout, end, loc)
 	if !r.Resolved.Period.IsZero() {
 		_, last = r.Resolved.Period.Window(now, loc, r.Resolved.WeekStart)
-	} else if s, ok := r.Params["end_date"].(string); ok {
-		t, err := time.ParseInLocation(dateLayout, s, loc)
-		if err != nil {
-			return false
-		}
-		last = t
-	} else {
+	} else if err != nil {
 		return false
 	}
-	y, m, d := now.In(loc).Date()
-	ly, lm, ld := last.Date()
-	return startOfDay(ly, lm, ld+2, loc).Compare(startOfDay(y, m, d, loc)) <= 0
+	y, m, d := last.Date()
+	return !startOfDay(y, m, d+2, loc).After(DayStart(now.In(loc), loc))
 }
 
 // DayStart is the first instant of t's date (read in t's own location) in loc.
