@@ -25,20 +25,14 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Defaults of the global settings.
+// Defaults that other packages need too; parse and newReport hold the others.
 const (
-	DefaultAPIURL                = "https://api.track.toggl.com"
 	DefaultMinRefreshInterval    = model.Duration(5 * time.Minute)
-	DefaultMaxStale              = model.Duration(30 * time.Minute)
 	DefaultTimeout               = model.Duration(30 * time.Second)
-	DefaultMaxResponseBytes      = units.Base2Bytes(64 << 20)
-	DefaultRequestsPerSecond     = 1.0
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
 	DefaultMaxPages              = 20
 	DefaultClosedRefreshInterval = model.Duration(time.Hour)
-	DefaultTimezone              = "UTC"
-	DefaultWeekStart             = "monday"
 )
 
 // EnvAPIToken names the environment variable holding the API token of
@@ -199,12 +193,12 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		return nil, errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
 	}
 	cfg := &Config{
-		APIURL:                DefaultAPIURL,
+		APIURL:                "https://api.track.toggl.com",
 		MinRefreshInterval:    DefaultMinRefreshInterval,
-		MaxStale:              DefaultMaxStale,
+		MaxStale:              model.Duration(30 * time.Minute),
 		Timeout:               DefaultTimeout,
-		MaxResponseBytes:      DefaultMaxResponseBytes,
-		RequestsPerSecond:     DefaultRequestsPerSecond,
+		MaxResponseBytes:      64 << 20,
+		RequestsPerSecond:     1,
 		MaxConcurrentFetches:  DefaultMaxConcurrentFetches,
 		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
@@ -291,15 +285,9 @@ func (k *completion) config(c *Config) {
 	for i := range c.Reports {
 		rep := &c.Reports[i]
 		place := reportPlace(i, rep.Name)
-		switch {
-		case rep.Name == "":
-			k.errorf(place, nil, "name: required")
-		case !validName.MatchString(rep.Name):
-			k.errorf(place, nil, "name: must match [A-Za-z0-9_.-]+")
-		}
-		if rep.Name != "" {
-			names[rep.Name] = append(names[rep.Name], fmt.Sprintf("reports[%d]", i))
-		}
+		k.check(rep.Name != "", place, "name: required")
+		k.check(rep.Name == "" || validName.MatchString(rep.Name), place, "name: must match [A-Za-z0-9_.-]+")
+		names[rep.Name] = append(names[rep.Name], fmt.Sprintf("reports[%d]", i))
 		if tok := (secretRef{"token", rep.Token, rep.TokenFile}); tok.set() {
 			rep.Resolved.Token = k.secret(place, tok, reportTokenRule)
 		} else {
@@ -308,7 +296,7 @@ func (k *completion) config(c *Config) {
 		k.settings(place, rep, fallback)
 	}
 	for i, rep := range c.Reports {
-		if places := names[rep.Name]; len(places) > 1 {
+		if places := names[rep.Name]; len(places) > 1 && rep.Name != "" {
 			k.errorf(reportPlace(i, rep.Name), nil, "duplicate name (also %s)", strings.Join(places[1:], ", "))
 			delete(names, rep.Name)
 		}
@@ -322,8 +310,8 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 // global settings; decoding overwrites what the file sets.
 func newReport() Report {
 	return Report{
-		Timezone:              DefaultTimezone,
-		WeekStart:             DefaultWeekStart,
+		Timezone:              "UTC",
+		WeekStart:             "monday",
 		Breakdowns:            slices.Clone(DefaultBreakdowns),
 		MaxSeriesPerBreakdown: DefaultMaxSeriesPerBreakdown,
 		MaxPages:              DefaultMaxPages,

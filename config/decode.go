@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -33,26 +32,16 @@ const maxNodes = 1 << 20
 // parseDocument returns the root node of the single YAML document in data,
 // or nil when the document is empty.
 func parseDocument(data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
+	docs, ok := documents(string(data))
+	switch {
+	case len(docs) > 1:
+		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", docs[1].Line)
+	case !ok:
 		return nil, syntaxError(data)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, syntaxError(data)
-	default:
-		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", extra.Line)
-	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+	case len(docs) == 0 || len(docs[0].Content) == 0 || isNull(docs[0].Content[0]):
 		return nil, nil
 	}
-	return doc.Content[0], nil
+	return docs[0].Content[0], nil
 }
 
 // badStart matches a line whose value starts with an indicator; "|" and ">"
@@ -66,7 +55,10 @@ var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>
 func syntaxError(data []byte) error {
 	const quote = "quote values that start with * & ! | > % @ or a backtick"
 	lines := strings.SplitAfter(string(data), "\n")
-	k := sort.Search(len(lines), func(k int) bool { return !parses(strings.Join(lines[:k+1], "")) })
+	k := sort.Search(len(lines), func(k int) bool {
+		_, ok := documents(strings.Join(lines[:k+1], ""))
+		return !ok
+	})
 	if k == len(lines) {
 		return errors.New("cannot parse the YAML (" + quote + ")")
 	}
@@ -79,14 +71,16 @@ func syntaxError(data []byte) error {
 	return fmt.Errorf("line %d: cannot parse the YAML here (%s)", k+1, quote)
 }
 
-// parses tells whether data is a YAML stream yaml.v3 can parse.
-func parses(data string) bool {
+// documents returns the documents of the YAML stream data up to the first that yaml.v3
+// cannot parse; ok tells whether it parsed them all.
+func documents(data string) (docs []*yaml.Node, ok bool) {
 	dec := yaml.NewDecoder(strings.NewReader(data))
 	for {
-		var n yaml.Node
-		if err := dec.Decode(&n); err != nil {
-			return errors.Is(err, io.EOF)
+		doc := new(yaml.Node)
+		if err := dec.Decode(doc); err != nil {
+			return docs, errors.Is(err, io.EOF)
 		}
+		docs = append(docs, doc)
 	}
 }
 
