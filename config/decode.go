@@ -268,8 +268,7 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 		want, ok = "a number", ok && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil
 	case *model.Duration:
 		want, invalid = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)"
-		v, err := model.ParseDuration(n.Value)
-		ok, *p = ok && err == nil, v
+		ok = ok && n.Decode(p) == nil
 	case *units.Base2Bytes:
 		want, invalid = "a size", "not a valid size (want e.g. 64MiB, 500KB or a number of bytes)"
 		v, err := parseBytes(n.Value)
