@@ -322,12 +322,11 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	}
 }
 
-// choices are the values of the keys that take one of a closed set, for
-// suggestions; the parsers say what is valid. A list's items are checked by
-// the list's key.
+// choices are the values of the keys that take one of a closed set, for suggestions and
+// messages (ParsePeriod says what is valid). A list's items are checked by its key.
 var choices = map[string][]string{
 	"period":     append(slices.Clone(periodNames), "last_7_days", "last_30_days"),
-	"week_start": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+	"week_start": {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}, // time.Weekday's order
 	"breakdowns": AllBreakdowns,
 }
 

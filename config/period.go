@@ -18,8 +18,6 @@ const maxPeriodDays = 3660
 // periodNames are the periods with a fixed name; last_N_days is the other kind.
 var periodNames = []string{"today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year", "last_year"}
 
-var periodChoices = strings.Join(periodNames, ", ") + ", last_7_days, last_30_days or last_N_days"
-
 // Period is a rolling date window, computed afresh at every fetch. The zero
 // value means none: the report runs with its saved dates.
 type Period struct {
@@ -38,7 +36,7 @@ func ParsePeriod(s string) (Period, error) {
 	}
 	m := lastNDays.FindStringSubmatch(name)
 	if m == nil {
-		return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
+		return Period{}, fmt.Errorf("unknown period (want %s or last_N_days)", strings.Join(choices["period"], ", "))
 	}
 	if n, err := strconv.Atoi(m[1]); err == nil && n >= 1 && n <= maxPeriodDays {
 		return Period{days: n}, nil
@@ -167,11 +165,9 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 
 // ParseWeekday parses "monday" .. "sunday", case-insensitively.
 func ParseWeekday(s string) (time.Weekday, error) {
-	name := strings.ToLower(strings.TrimSpace(s)) // not EqualFold: "ſunday" is no weekday
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		if strings.ToLower(d.String()) == name {
-			return d, nil
-		}
+	// not EqualFold: "ſunday" is no weekday
+	if d := slices.Index(choices["week_start"], strings.ToLower(strings.TrimSpace(s))); d >= 0 {
+		return time.Weekday(d), nil
 	}
 	return 0, errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
 }
