@@ -35,9 +35,8 @@ const (
 	DefaultClosedRefreshInterval = model.Duration(time.Hour)
 )
 
-// EnvAPIToken names the environment variable holding the API token of
-// reports that configure no credentials of their own, when the file sets
-// no global api_token either.
+// EnvAPIToken names the environment variable holding the API token of reports that
+// configure no credentials of their own, when the file sets no global api_token either.
 const EnvAPIToken = "TOGGL_API_TOKEN"
 
 // Breakdown names, as written in a report's breakdowns list.
@@ -161,11 +160,10 @@ func (c *Config) Redacted() ([]byte, error) {
 // maxConfigBytes bounds the configuration file: a real one is a few KiB.
 const maxConfigBytes = 1 << 20
 
-// Load reads, decodes, completes and validates the configuration file at
-// path, a regular file of at most 1 MiB. Relative *_file paths are relative
-// to the file's directory. A nil lookupEnv means os.LookupEnv. All problems
-// are reported at once (errors.Join), each naming its place; no error ever
-// quotes a value of the file.
+// Load reads, decodes, completes and validates the configuration file at path, a regular
+// file of at most 1 MiB. Relative *_file paths are relative to the file's directory. A
+// nil lookupEnv means os.LookupEnv. All problems are reported at once (errors.Join), each
+// naming its place; no error ever quotes a value of the file.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	return load(path, lookupEnv, nil)
 }
@@ -263,9 +261,8 @@ func (k *completion) config(c *Config) {
 	k.check(c.HourlyQuota >= 0, "", "hourly_quota: must be >= 1 (or unset: learned from Toggl's quota headers)")
 	k.check(c.ClosedRefreshInterval > 0, "", "closed_refresh_interval: must be > 0")
 
-	// fallback is the API token of reports without credentials of their
-	// own: the global one, else $TOGGL_API_TOKEN, read (and fingerprinted)
-	// only when a report needs it.
+	// fallback is the API token of reports without credentials of their own: the global
+	// one, else $TOGGL_API_TOKEN, read (and fingerprinted) only when a report needs it.
 	fallback := sync.OnceValue(func() string {
 		v, _ := k.env(EnvAPIToken)
 		v = strings.TrimSpace(v)

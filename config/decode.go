@@ -25,8 +25,7 @@ import (
 // with its place, line and key. No message is built from yaml.v3's text or
 // from a value of the file: either could hold a secret.
 
-// maxNodes bounds the nodes one decode visits: aliases can make a small file
-// a huge tree.
+// maxNodes bounds the nodes one decode visits: aliases can make a small file a huge tree.
 const maxNodes = 1 << 20
 
 // parseDocument returns the root node of the single YAML document in data,

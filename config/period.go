@@ -55,11 +55,10 @@ func (p Period) String() string {
 	return p.name
 }
 
-// Window returns the first and the last day of the period containing now, as
-// the start of those days in loc (both inclusive, as Toggl's start_date and
-// end_date are). Weeks begin on weekStart; this_week, this_month and
-// this_year are the whole calendar unit, future days included;
-// last_N_days is the N days ending today, today included. The zero Period
+// Window returns the first and the last day of the period containing now, as the start of
+// those days in loc (both inclusive, as Toggl's start_date and end_date are). Weeks begin
+// on weekStart; this_week, this_month and this_year are the whole calendar unit, future
+// days included; last_N_days is the N days ending today, today included. The zero Period
 // returns zero times. A nil loc means UTC.
 func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday) (start, end time.Time) {
 	loc = cmp.Or(loc, time.UTC)
@@ -91,11 +90,10 @@ func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday
 	return time.Time{}, time.Time{}
 }
 
-// Window returns the half-open window [start, end) that the report's period
-// covers at now: start is the first instant of its first day and end the
-// first instant of the day after its last, in the report's timezone (not
-// always 24 hours after the last day's start: midnight may be skipped).
-// Both are zero when the report has no period.
+// Window returns the half-open window [start, end) that the report's period covers at
+// now: start is the first instant of its first day and end the first instant of the day
+// after its last, in the report's timezone (not always 24 hours after the last day's
+// start: midnight may be skipped). Both are zero when the report has no period.
 func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}

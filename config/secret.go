@@ -38,14 +38,12 @@ func (s Secret) String() string {
 // GoString renders the secret redacted, so %#v never prints it either.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
-// MarshalText renders the secret as "<secret>" (empty stays empty) in YAML
-// and JSON.
+// MarshalText renders the secret as "<secret>" (empty stays empty) in YAML and JSON.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// resolver turns secret references (literals with ${VAR}, *_file paths,
-// the TOGGL_API_TOKEN environment variable) into values, and feeds every
-// input it consults into a fingerprint so that SafeConfig can tell whether a
-// reload would change anything.
+// resolver turns secret references (literals with ${VAR}, *_file paths, the
+// TOGGL_API_TOKEN environment variable) into values, and feeds every input it consults
+// into a fingerprint so that SafeConfig can tell whether a reload would change anything.
 type resolver struct {
 	dir       string
 	lookupEnv func(string) (string, bool)
@@ -103,11 +101,10 @@ func (r *resolver) file(p string) (string, error) {
 	return v, nil
 }
 
-// readRegular reads a regular file of at most limit bytes, so that a path
-// to a device, a named pipe or a huge file fails at once instead of
-// blocking or eating memory. Opening with O_NONBLOCK never waits for a
-// pipe's writer; the open file is then checked, not the path, so nothing
-// can be swapped in between.
+// readRegular reads a regular file of at most limit bytes, so that a path to a device, a
+// named pipe or a huge file fails at once instead of blocking or eating memory. Opening
+// with O_NONBLOCK never waits for a pipe's writer; the open file is then checked, not the
+// path, so nothing can be swapped in between.
 func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
