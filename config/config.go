@@ -210,7 +210,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	if len(k.errs) > 0 {
 		return nil, errors.Join(k.errs...)
 	}
-	cfg.fingerprint = k.fingerprint()
+	cfg.fingerprint = [sha256.Size]byte(k.sum.Sum(nil))
 	return cfg, nil
 }
 

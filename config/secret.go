@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -69,8 +70,6 @@ func (r *resolver) record(parts ...string) {
 		fmt.Fprintf(r.sum, "%d:%s", len(p), p)
 	}
 }
-
-func (r *resolver) fingerprint() [sha256.Size]byte { return [sha256.Size]byte(r.sum.Sum(nil)) }
 
 func (r *resolver) env(name string) (string, bool) {
 	v, ok := r.lookupEnv(name)
@@ -184,20 +183,16 @@ func (k *completion) secret(place string, p secretRef, rule secretRule) string {
 		k.errorf(place, nil, "%s and %s_file: set only one", p.key, p.key)
 		return ""
 	}
-	var v string
-	var err error
+	v, err := k.expand(string(p.literal)) // "" when the file is set
 	if p.file != "" {
 		v, err = k.file(p.file)
-	} else if v, err = k.expand(string(p.literal)); !rule.keepSpace {
+	} else if !rule.keepSpace {
 		v = strings.TrimSpace(v)
 	}
 	if err == nil && strings.TrimSpace(v) == "" {
 		err = errors.New("empty value")
 	}
-	if err == nil {
-		err = rule.check(v)
-	}
-	if err != nil {
+	if err = cmp.Or(err, rule.check(v)); err != nil {
 		k.errorf(place, nil, "%s: %w", p.name(), err)
 		return ""
 	}
