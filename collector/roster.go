@@ -71,11 +71,7 @@ func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *stat
 			}
 		}
 		if days > 0 {
-			hours := entry.ExpectedHoursPerWeek
-			if h, ok := entry.ExpectedHours[m.ID]; ok {
-				hours = h
-			}
-			gauge(expectedFamily, float64(days)*hours/5*3600, id, name)
+			gauge(expectedFamily, float64(days)*entry.WeeklyHours(m.ID)/5*3600, id, name)
 		}
 	}
 }

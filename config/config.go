@@ -25,25 +25,18 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Defaults of the global settings.
+// Defaults that other packages need too; parse and newReport hold the others.
 const (
-	DefaultAPIURL                = "https://api.track.toggl.com"
 	DefaultMinRefreshInterval    = model.Duration(5 * time.Minute)
-	DefaultMaxStale              = model.Duration(30 * time.Minute)
 	DefaultTimeout               = model.Duration(30 * time.Second)
-	DefaultMaxResponseBytes      = units.Base2Bytes(64 << 20)
-	DefaultRequestsPerSecond     = 1.0
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
 	DefaultMaxPages              = 20
 	DefaultClosedRefreshInterval = model.Duration(time.Hour)
-	DefaultTimezone              = "UTC"
-	DefaultWeekStart             = "monday"
 )
 
-// EnvAPIToken names the environment variable holding the API token of
-// reports that configure no credentials of their own, when the file sets
-// no global api_token either.
+// EnvAPIToken names the environment variable holding the API token of reports that
+// configure no credentials of their own, when the file sets no global api_token either.
 const EnvAPIToken = "TOGGL_API_TOKEN"
 
 // Breakdown names, as written in a report's breakdowns list.
@@ -167,11 +160,10 @@ func (c *Config) Redacted() ([]byte, error) {
 // maxConfigBytes bounds the configuration file: a real one is a few KiB.
 const maxConfigBytes = 1 << 20
 
-// Load reads, decodes, completes and validates the configuration file at
-// path, a regular file of at most 1 MiB. Relative *_file paths are relative
-// to the file's directory. A nil lookupEnv means os.LookupEnv. All problems
-// are reported at once (errors.Join), each naming its place; no error ever
-// quotes a value of the file.
+// Load reads, decodes, completes and validates the configuration file at path, a regular
+// file of at most 1 MiB. Relative *_file paths are relative to the file's directory. A
+// nil lookupEnv means os.LookupEnv. All problems are reported at once (errors.Join), each
+// naming its place; no error ever quotes a value of the file.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	return load(path, lookupEnv, nil)
 }
@@ -199,12 +191,12 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		return nil, errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
 	}
 	cfg := &Config{
-		APIURL:                DefaultAPIURL,
+		APIURL:                "https://api.track.toggl.com",
 		MinRefreshInterval:    DefaultMinRefreshInterval,
-		MaxStale:              DefaultMaxStale,
+		MaxStale:              model.Duration(30 * time.Minute),
 		Timeout:               DefaultTimeout,
-		MaxResponseBytes:      DefaultMaxResponseBytes,
-		RequestsPerSecond:     DefaultRequestsPerSecond,
+		MaxResponseBytes:      64 << 20,
+		RequestsPerSecond:     1,
 		MaxConcurrentFetches:  DefaultMaxConcurrentFetches,
 		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
@@ -218,7 +210,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	if len(k.errs) > 0 {
 		return nil, errors.Join(k.errs...)
 	}
-	cfg.fingerprint = k.fingerprint()
+	cfg.fingerprint = [sha256.Size]byte(k.sum.Sum(nil))
 	return cfg, nil
 }
 
@@ -269,9 +261,8 @@ func (k *completion) config(c *Config) {
 	k.check(c.HourlyQuota >= 0, "", "hourly_quota: must be >= 1 (or unset: learned from Toggl's quota headers)")
 	k.check(c.ClosedRefreshInterval > 0, "", "closed_refresh_interval: must be > 0")
 
-	// fallback is the API token of reports without credentials of their
-	// own: the global one, else $TOGGL_API_TOKEN, read (and fingerprinted)
-	// only when a report needs it.
+	// fallback is the API token of reports without credentials of their own: the global
+	// one, else $TOGGL_API_TOKEN, read (and fingerprinted) only when a report needs it.
 	fallback := sync.OnceValue(func() string {
 		v, _ := k.env(EnvAPIToken)
 		v = strings.TrimSpace(v)
@@ -291,15 +282,9 @@ func (k *completion) config(c *Config) {
 	for i := range c.Reports {
 		rep := &c.Reports[i]
 		place := reportPlace(i, rep.Name)
-		switch {
-		case rep.Name == "":
-			k.errorf(place, nil, "name: required")
-		case !validName.MatchString(rep.Name):
-			k.errorf(place, nil, "name: must match [A-Za-z0-9_.-]+")
-		}
-		if rep.Name != "" {
-			names[rep.Name] = append(names[rep.Name], fmt.Sprintf("reports[%d]", i))
-		}
+		k.check(rep.Name != "", place, "name: required")
+		k.check(rep.Name == "" || validName.MatchString(rep.Name), place, "name: must match [A-Za-z0-9_.-]+")
+		names[rep.Name] = append(names[rep.Name], fmt.Sprintf("reports[%d]", i))
 		if tok := (secretRef{"token", rep.Token, rep.TokenFile}); tok.set() {
 			rep.Resolved.Token = k.secret(place, tok, reportTokenRule)
 		} else {
@@ -308,7 +293,7 @@ func (k *completion) config(c *Config) {
 		k.settings(place, rep, fallback)
 	}
 	for i, rep := range c.Reports {
-		if places := names[rep.Name]; len(places) > 1 {
+		if places := names[rep.Name]; len(places) > 1 && rep.Name != "" {
 			k.errorf(reportPlace(i, rep.Name), nil, "duplicate name (also %s)", strings.Join(places[1:], ", "))
 			delete(names, rep.Name)
 		}
@@ -322,8 +307,8 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 // global settings; decoding overwrites what the file sets.
 func newReport() Report {
 	return Report{
-		Timezone:              DefaultTimezone,
-		WeekStart:             DefaultWeekStart,
+		Timezone:              "UTC",
+		WeekStart:             "monday",
 		Breakdowns:            slices.Clone(DefaultBreakdowns),
 		MaxSeriesPerBreakdown: DefaultMaxSeriesPerBreakdown,
 		MaxPages:              DefaultMaxPages,
@@ -362,14 +347,10 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	rep.Resolved.Period, _ = ParsePeriod(rep.Period)
 	rep.Resolved.WeekStart, _ = ParseWeekday(rep.WeekStart)
 	rep.Period, rep.WeekStart = rep.Resolved.Period.String(), strings.ToLower(rep.Resolved.WeekStart.String())
-	rep.Resolved.Location = time.UTC
-	if rep.Timezone == "Local" {
-		k.errorf(place, nil, "timezone: want an IANA name such as Europe/Berlin, not Local")
-	} else if loc, err := time.LoadLocation(rep.Timezone); err != nil {
-		k.errorf(place, nil, "timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
-	} else {
-		rep.Resolved.Location = loc
-	}
+	loc, err := time.LoadLocation(rep.Timezone)
+	k.check(rep.Timezone != "Local", place, "timezone: want an IANA name such as Europe/Berlin, not Local")
+	k.check(err == nil, place, "timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
+	rep.Resolved.Location = cmp.Or(loc, time.UTC)
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
 	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -26,33 +25,22 @@ import (
 // with its place, line and key. No message is built from yaml.v3's text or
 // from a value of the file: either could hold a secret.
 
-// maxNodes bounds the nodes one decode visits: aliases can make a small file
-// a huge tree.
+// maxNodes bounds the nodes one decode visits: aliases can make a small file a huge tree.
 const maxNodes = 1 << 20
 
 // parseDocument returns the root node of the single YAML document in data,
 // or nil when the document is empty.
 func parseDocument(data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
+	docs, ok := documents(string(data))
+	switch {
+	case len(docs) > 1:
+		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", docs[1].Line)
+	case !ok:
 		return nil, syntaxError(data)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, syntaxError(data)
-	default:
-		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", extra.Line)
-	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+	case len(docs) == 0 || len(docs[0].Content) == 0 || isNull(docs[0].Content[0]):
 		return nil, nil
 	}
-	return doc.Content[0], nil
+	return docs[0].Content[0], nil
 }
 
 // badStart matches a line whose value starts with an indicator; "|" and ">"
@@ -66,7 +54,10 @@ var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>
 func syntaxError(data []byte) error {
 	const quote = "quote values that start with * & ! | > % @ or a backtick"
 	lines := strings.SplitAfter(string(data), "\n")
-	k := sort.Search(len(lines), func(k int) bool { return !parses(strings.Join(lines[:k+1], "")) })
+	k := sort.Search(len(lines), func(k int) bool {
+		_, ok := documents(strings.Join(lines[:k+1], ""))
+		return !ok
+	})
 	if k == len(lines) {
 		return errors.New("cannot parse the YAML (" + quote + ")")
 	}
@@ -79,14 +70,16 @@ func syntaxError(data []byte) error {
 	return fmt.Errorf("line %d: cannot parse the YAML here (%s)", k+1, quote)
 }
 
-// parses tells whether data is a YAML stream yaml.v3 can parse.
-func parses(data string) bool {
+// documents returns the documents of the YAML stream data up to the first that yaml.v3
+// cannot parse; ok tells whether it parsed them all.
+func documents(data string) (docs []*yaml.Node, ok bool) {
 	dec := yaml.NewDecoder(strings.NewReader(data))
 	for {
-		var n yaml.Node
-		if err := dec.Decode(&n); err != nil {
-			return errors.Is(err, io.EOF)
+		doc := new(yaml.Node)
+		if err := dec.Decode(doc); err != nil {
+			return docs, errors.Is(err, io.EOF)
 		}
+		docs = append(docs, doc)
 	}
 }
 
@@ -274,8 +267,7 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 		want, ok = "a number", ok && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil
 	case *model.Duration:
 		want, invalid = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)"
-		v, err := model.ParseDuration(n.Value)
-		ok, *p = ok && err == nil, v
+		ok = ok && n.Decode(p) == nil
 	case *units.Base2Bytes:
 		want, invalid = "a size", "not a valid size (want e.g. 64MiB, 500KB or a number of bytes)"
 		v, err := parseBytes(n.Value)
@@ -329,12 +321,11 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	}
 }
 
-// choices are the values of the keys that take one of a closed set, for
-// suggestions; the parsers say what is valid. A list's items are checked by
-// the list's key.
+// choices are the values of the keys that take one of a closed set, for suggestions and
+// messages (ParsePeriod says what is valid). A list's items are checked by its key.
 var choices = map[string][]string{
 	"period":     append(slices.Clone(periodNames), "last_7_days", "last_30_days"),
-	"week_start": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+	"week_start": {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}, // time.Weekday's order
 	"breakdowns": AllBreakdowns,
 }
 

@@ -79,7 +79,7 @@ func TestSecretFilesOnlyRegularSmallFiles(t *testing.T) {
 func TestReloadNeverBlocks(t *testing.T) {
 	sc := NewSafeConfig(nil)
 	path := writeConfig(t, "reports:\n"+ok, nil)
-	if _, err := sc.Reload(path, nil); err != nil {
+	if _, err := sc.ReloadWith(path, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	good := sc.Get()
@@ -88,7 +88,7 @@ func TestReloadNeverBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := within(t, func() error { _, err := sc.Reload(path, nil); return err }); err == nil {
+		if err := within(t, func() error { _, err := sc.ReloadWith(path, nil, nil); return err }); err == nil {
 			t.Fatal("a FIFO loaded")
 		}
 	}
@@ -97,7 +97,7 @@ func TestReloadNeverBlocks(t *testing.T) {
 	}
 	os.Remove(path)
 	os.WriteFile(path, []byte("reports:\n"+ok+"  - name: b\n    token: abc1234567890abcdef1234567890abc\n"), 0o600)
-	if err := within(t, func() error { _, err := sc.Reload(path, nil); return err }); err != nil || len(sc.Get().Reports) != 2 {
+	if err := within(t, func() error { _, err := sc.ReloadWith(path, nil, nil); return err }); err != nil || len(sc.Get().Reports) != 2 {
 		t.Errorf("reload after the FIFO: %v", err)
 	}
 }

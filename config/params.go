@@ -97,11 +97,10 @@ func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
 	return out
 }
 
-// Body returns the request body for a fetch at now: a copy of Params (the
-// caller may change it freely) plus, when the report has a period,
-// start_date and end_date ("YYYY-MM-DD") of Period.Window in the report's
-// timezone. Never nil; every value marshals to JSON. Relies on Load having
-// filled in Resolved.
+// Body returns the request body for a fetch at now: a copy of Params (the caller may
+// change it freely) plus, when the report has a period, start_date and end_date
+// ("YYYY-MM-DD") of Period.Window in the report's timezone. Never nil; every value
+// marshals to JSON. Relies on Load having filled in Resolved.
 func (r *Report) Body(now time.Time) map[string]any {
 	body := make(map[string]any, len(r.Params)+2)
 	for k, v := range r.Params {

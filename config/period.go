@@ -18,8 +18,6 @@ const maxPeriodDays = 3660
 // periodNames are the periods with a fixed name; last_N_days is the other kind.
 var periodNames = []string{"today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year", "last_year"}
 
-var periodChoices = strings.Join(periodNames, ", ") + ", last_7_days, last_30_days or last_N_days"
-
 // Period is a rolling date window, computed afresh at every fetch. The zero
 // value means none: the report runs with its saved dates.
 type Period struct {
@@ -38,7 +36,7 @@ func ParsePeriod(s string) (Period, error) {
 	}
 	m := lastNDays.FindStringSubmatch(name)
 	if m == nil {
-		return Period{}, fmt.Errorf("unknown period (want %s)", periodChoices)
+		return Period{}, fmt.Errorf("unknown period (want %s or last_N_days)", strings.Join(choices["period"], ", "))
 	}
 	if n, err := strconv.Atoi(m[1]); err == nil && n >= 1 && n <= maxPeriodDays {
 		return Period{days: n}, nil
@@ -57,16 +55,13 @@ func (p Period) String() string {
 	return p.name
 }
 
-// Window returns the first and the last day of the period containing now, as
-// the start of those days in loc (both inclusive, as Toggl's start_date and
-// end_date are). Weeks begin on weekStart; this_week, this_month and
-// this_year are the whole calendar unit, future days included;
-// last_N_days is the N days ending today, today included. The zero Period
+// Window returns the first and the last day of the period containing now, as the start of
+// those days in loc (both inclusive, as Toggl's start_date and end_date are). Weeks begin
+// on weekStart; this_week, this_month and this_year are the whole calendar unit, future
+// days included; last_N_days is the N days ending today, today included. The zero Period
 // returns zero times. A nil loc means UTC.
 func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday) (start, end time.Time) {
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc = cmp.Or(loc, time.UTC)
 	local := now.In(loc)
 	y, m, d := local.Date()
 	// Days since the start of the week, in 0..6 whatever weekStart holds.
@@ -95,11 +90,10 @@ func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday
 	return time.Time{}, time.Time{}
 }
 
-// Window returns the half-open window [start, end) that the report's period
-// covers at now: start is the first instant of its first day and end the
-// first instant of the day after its last, in the report's timezone (not
-// always 24 hours after the last day's start: midnight may be skipped).
-// Both are zero when the report has no period.
+// Window returns the half-open window [start, end) that the report's period covers at
+// now: start is the first instant of its first day and end the first instant of the day
+// after its last, in the report's timezone (not always 24 hours after the last day's
+// start: midnight may be skipped). Both are zero when the report has no period.
 func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}
@@ -114,25 +108,16 @@ func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 // own zone, so the last user's day ends up to a day later), or a fixed params.end_date
 // is that far in the past. A report with neither is open.
 func (r *Report) Closed(now time.Time) bool {
-	loc := r.Resolved.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	var last time.Time
+	loc := cmp.Or(r.Resolved.Location, time.UTC)
+	end, _ := r.Params["end_date"].(string) // none does not parse
+	last, err := time.ParseInLocation(dateLayout, end, loc)
 	if !r.Resolved.Period.IsZero() {
 		_, last = r.Resolved.Period.Window(now, loc, r.Resolved.WeekStart)
-	} else if s, ok := r.Params["end_date"].(string); ok {
-		t, err := time.ParseInLocation(dateLayout, s, loc)
-		if err != nil {
-			return false
-		}
-		last = t
-	} else {
+	} else if err != nil {
 		return false
 	}
-	y, m, d := now.In(loc).Date()
-	ly, lm, ld := last.Date()
-	return startOfDay(ly, lm, ld+2, loc).Compare(startOfDay(y, m, d, loc)) <= 0
+	y, m, d := last.Date()
+	return !startOfDay(y, m, d+2, loc).After(DayStart(now.In(loc), loc))
 }
 
 // DayStart is the first instant of t's date (read in t's own location) in loc.
@@ -178,11 +163,9 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 
 // ParseWeekday parses "monday" .. "sunday", case-insensitively.
 func ParseWeekday(s string) (time.Weekday, error) {
-	name := strings.ToLower(strings.TrimSpace(s)) // not EqualFold: "ſunday" is no weekday
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		if strings.ToLower(d.String()) == name {
-			return d, nil
-		}
+	// not EqualFold: "ſunday" is no weekday
+	if d := slices.Index(choices["week_start"], strings.ToLower(strings.TrimSpace(s))); d >= 0 {
+		return time.Weekday(d), nil
 	}
 	return 0, errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
 }

@@ -39,27 +39,22 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 }
 
 // Get returns the current configuration, nil before the first successful
-// Reload. Treat it as immutable: a reload replaces it, never changes it.
+// reload. Treat it as immutable: a reload replaces it, never changes it.
 func (s *SafeConfig) Get() *Config {
 	return s.cfg.Load()
 }
 
-// Reload loads the file at path. On error it keeps the current
-// configuration, sets the success gauge to 0 and returns the error. On
-// success it sets the gauge to 1 and the timestamp to now; changed is false
-// (and Get keeps returning the very same *Config) when neither the file nor
-// any secret file or environment variable it uses has changed.
-func (s *SafeConfig) Reload(path string, lookupEnv func(string) (string, bool)) (changed bool, err error) {
-	return s.reload(func() (*Config, error) { return Load(path, lookupEnv) })
-}
-
-// ReloadWith is Reload reading each *_file secret through readFile instead of from disk:
-// --demo's rehearsal of a user's file stands in for secret files that do not exist yet.
+// ReloadWith loads the file at path, reading each *_file secret through readFile (nil:
+// from disk; --demo's rehearsal of a user's file stands in for secret files that do not
+// exist yet). On error it keeps the current configuration, sets the success gauge to 0
+// and returns the error. On success it sets the gauge to 1 and the timestamp to now;
+// changed is false (and Get keeps returning the very same *Config) when neither the file
+// nor any secret file or environment variable it uses has changed.
 func (s *SafeConfig) ReloadWith(path string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (changed bool, err error) {
 	return s.reload(func() (*Config, error) { return load(path, lookupEnv, readFile) })
 }
 
-// ReloadData is Reload for a configuration held in memory (the demo's); relative file
+// ReloadData is ReloadWith for a configuration held in memory (the demo's); relative file
 // paths in it are relative to dir.
 func (s *SafeConfig) ReloadData(data []byte, dir string, lookupEnv func(string) (string, bool)) (changed bool, err error) {
 	return s.reload(func() (*Config, error) { return Parse(data, dir, lookupEnv) })

@@ -35,9 +35,9 @@ func TestSafeConfigReload(t *testing.T) {
 	}
 	reload := func(wantChanged bool) *Config {
 		t.Helper()
-		changed, err := sc.Reload(path, envMap(env))
+		changed, err := sc.ReloadWith(path, envMap(env), nil)
 		if err != nil {
-			t.Fatalf("Reload: %v", err)
+			t.Fatalf("ReloadWith: %v", err)
 		}
 		if changed != wantChanged {
 			t.Fatalf("changed = %v, want %v", changed, wantChanged)
@@ -68,7 +68,7 @@ func TestSafeConfigReload(t *testing.T) {
 	// Invalid file: error, old config kept, success 0, timestamp kept.
 	write("toggl.yml", good+"    colour: blue\n")
 	clock = clock.Add(time.Minute)
-	changed, err := sc.Reload(path, envMap(env))
+	changed, err := sc.ReloadWith(path, envMap(env), nil)
 	if err == nil || changed || !strings.Contains(err.Error(), `unknown field "colour"`) {
 		t.Errorf("invalid reload: %v %v", changed, err)
 	}
@@ -114,7 +114,7 @@ func TestSafeConfigReload(t *testing.T) {
 	// A secret file disappears: error, old config kept.
 	os.Remove(filepath.Join(dir, "tok"))
 	cur := sc.Get()
-	if _, err := sc.Reload(path, envMap(env)); err == nil || sc.Get() != cur {
+	if _, err := sc.ReloadWith(path, envMap(env), nil); err == nil || sc.Get() != cur {
 		t.Errorf("missing secret file: %v", err)
 	}
 
@@ -129,7 +129,7 @@ func TestSafeConfigReload(t *testing.T) {
 
 func TestSafeConfigNilRegistry(t *testing.T) {
 	sc := NewSafeConfig(nil)
-	if _, err := sc.Reload("testdata/minimal.yml", nil); err != nil {
+	if _, err := sc.ReloadWith("testdata/minimal.yml", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if sc.Get() == nil {
@@ -141,7 +141,7 @@ func TestSafeConfigNilRegistry(t *testing.T) {
 func TestSafeConfigConcurrent(t *testing.T) {
 	sc := NewSafeConfig(prometheus.NewRegistry())
 	path := writeConfig(t, "reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc\n", nil)
-	if _, err := sc.Reload(path, nil); err != nil {
+	if _, err := sc.ReloadWith(path, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -150,7 +150,7 @@ func TestSafeConfigConcurrent(t *testing.T) {
 			for j := range 50 {
 				if i%2 == 0 {
 					os.WriteFile(path, []byte("reports:\n  - name: a\n    token: abc1234567890abcdef1234567890abc"+strings.Repeat("d", j%3)+"\n"), 0o600)
-					sc.Reload(path, nil)
+					sc.ReloadWith(path, nil, nil)
 				} else if c := sc.Get(); c == nil || len(c.Reports) != 1 {
 					t.Error("reader saw no config")
 				}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -38,14 +39,12 @@ func (s Secret) String() string {
 // GoString renders the secret redacted, so %#v never prints it either.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
-// MarshalText renders the secret as "<secret>" (empty stays empty) in YAML
-// and JSON.
+// MarshalText renders the secret as "<secret>" (empty stays empty) in YAML and JSON.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// resolver turns secret references (literals with ${VAR}, *_file paths,
-// the TOGGL_API_TOKEN environment variable) into values, and feeds every
-// input it consults into a fingerprint so that SafeConfig can tell whether a
-// reload would change anything.
+// resolver turns secret references (literals with ${VAR}, *_file paths, the
+// TOGGL_API_TOKEN environment variable) into values, and feeds every input it consults
+// into a fingerprint so that SafeConfig can tell whether a reload would change anything.
 type resolver struct {
 	dir       string
 	lookupEnv func(string) (string, bool)
@@ -71,8 +70,6 @@ func (r *resolver) record(parts ...string) {
 		fmt.Fprintf(r.sum, "%d:%s", len(p), p)
 	}
 }
-
-func (r *resolver) fingerprint() [sha256.Size]byte { return [sha256.Size]byte(r.sum.Sum(nil)) }
 
 func (r *resolver) env(name string) (string, bool) {
 	v, ok := r.lookupEnv(name)
@@ -103,11 +100,10 @@ func (r *resolver) file(p string) (string, error) {
 	return v, nil
 }
 
-// readRegular reads a regular file of at most limit bytes, so that a path
-// to a device, a named pipe or a huge file fails at once instead of
-// blocking or eating memory. Opening with O_NONBLOCK never waits for a
-// pipe's writer; the open file is then checked, not the path, so nothing
-// can be swapped in between.
+// readRegular reads a regular file of at most limit bytes, so that a path to a device, a
+// named pipe or a huge file fails at once instead of blocking or eating memory. Opening
+// with O_NONBLOCK never waits for a pipe's writer; the open file is then checked, not the
+// path, so nothing can be swapped in between.
 func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -187,20 +183,16 @@ func (k *completion) secret(place string, p secretRef, rule secretRule) string {
 		k.errorf(place, nil, "%s and %s_file: set only one", p.key, p.key)
 		return ""
 	}
-	var v string
-	var err error
+	v, err := k.expand(string(p.literal)) // "" when the file is set
 	if p.file != "" {
 		v, err = k.file(p.file)
-	} else if v, err = k.expand(string(p.literal)); !rule.keepSpace {
+	} else if !rule.keepSpace {
 		v = strings.TrimSpace(v)
 	}
 	if err == nil && strings.TrimSpace(v) == "" {
 		err = errors.New("empty value")
 	}
-	if err == nil {
-		err = rule.check(v)
-	}
-	if err != nil {
+	if err = cmp.Or(err, rule.check(v)); err != nil {
 		k.errorf(place, nil, "%s: %w", p.name(), err)
 		return ""
 	}
@@ -231,6 +223,10 @@ var (
 	// A newline inside a password file's content means the file holds more than the password.
 	passwordRule = secretRule{0, "", unicode.IsControl, "contains a control character (several lines in the file?)", true}
 )
+
+// CheckReportToken says why token cannot be a report token, never quoting it; nil when
+// it can. A discovered report's token comes from a listing, not from the file.
+func CheckReportToken(token string) error { return reportTokenRule.check(token) }
 
 func (r secretRule) check(v string) error {
 	if utf8.RuneCountInString(v) < r.min {

@@ -45,8 +45,9 @@ type Discover struct {
 	Exclude   string `yaml:"exclude,omitempty"`
 	// Defaults are the settings of every report the entry finds (no name, no token).
 	Defaults Report `yaml:"defaults"`
-
-	include, exclude *regexp.Regexp
+	// IncludeRE and ExcludeRE are Include and Exclude compiled to match whole names, nil
+	// when unset; filled in by Load.
+	IncludeRE, ExcludeRE *regexp.Regexp `yaml:"-" json:"-"`
 }
 
 // Members is one members entry: a workspace whose member list is read every interval,
@@ -86,8 +87,8 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 	for i := range c.Discover {
 		e := &c.Discover[i]
 		place := k.workspace("discover", i, &e.Workspace, seen, fallback)
-		e.include = k.pattern(place, "include", e.Include)
-		e.exclude = k.pattern(place, "exclude", e.Exclude)
+		e.IncludeRE = k.pattern(place, "include", e.Include)
+		e.ExcludeRE = k.pattern(place, "exclude", e.Exclude)
 		if e.Defaults.Roster == 0 && c.MembersOf(e.WorkspaceID) != nil {
 			e.Defaults.Roster = e.WorkspaceID
 		}
@@ -119,25 +120,6 @@ func (k *completion) pattern(place, key, expr string) *regexp.Regexp {
 		k.errorf(place, nil, "%s: not a valid RE2 regular expression", key)
 	}
 	return re
-}
-
-// Lets tells whether include and exclude let through a saved report named name in Toggl.
-func (e *Discover) Lets(name string) bool {
-	return (e.include == nil || e.include.MatchString(name)) && (e.exclude == nil || !e.exclude.MatchString(name))
-}
-
-// Report returns the report that e makes of a saved report it listed with token: e's
-// defaults, run with token; the caller names it. The error says why token is unusable,
-// never quoting it.
-func (e *Discover) Report(token string) (Report, error) {
-	if err := reportTokenRule.check(token); err != nil {
-		return Report{}, fmt.Errorf("token: %w", err)
-	}
-	rep := e.Defaults
-	rep.Token, rep.DiscoveredFrom = Secret(token), e.WorkspaceID
-	rep.Resolved.Token = token
-	rep.Breakdowns = slices.Clone(rep.Breakdowns)
-	return rep, nil
 }
 
 // WeeklyHours returns the hours a week that user is expected to work.

@@ -46,24 +46,23 @@ func merge(cfg *config.Config, lists [][]client.SavedReport) (out *config.Config
 	type found struct {
 		entry int
 		saved client.SavedReport
-		rep   config.Report
 	}
 	var listed []found
 	slugs := map[string]int{}
 	for i, e := range cfg.Discover[:min(len(cfg.Discover), len(lists))] {
 		noID := 0
 		for _, s := range lists[i] {
-			if !e.Lets(s.Name) {
+			if e.IncludeRE != nil && !e.IncludeRE.MatchString(s.Name) || e.ExcludeRE != nil && e.ExcludeRE.MatchString(s.Name) {
 				continue
 			}
-			rep, err := e.Report(s.Token)
+			err := config.CheckReportToken(s.Token)
 			switch {
 			case s.ID == 0:
 				noID++
 			case err != nil:
-				problems = append(problems, fmt.Sprintf("discover[%d]: saved report %d %q: %v; left out", i, s.ID, s.Name, err))
+				problems = append(problems, fmt.Sprintf("discover[%d]: saved report %d %q: token: %v; left out", i, s.ID, s.Name, err))
 			default:
-				listed = append(listed, found{i, s, rep})
+				listed = append(listed, found{i, s})
 				slugs[LabelSafeName(s.Name)]++
 			}
 		}
@@ -88,8 +87,11 @@ func merge(cfg *config.Config, lists [][]client.SavedReport) (out *config.Config
 			continue
 		}
 		taken[name] = true
-		f.rep.Name = name
-		merged.Reports = append(merged.Reports, f.rep)
+		rep := cfg.Discover[f.entry].Defaults // of its entry, with its own name and token
+		rep.Name, rep.Token, rep.DiscoveredFrom = name, config.Secret(f.saved.Token), cfg.Discover[f.entry].WorkspaceID
+		rep.Resolved.Token = f.saved.Token
+		rep.Breakdowns = slices.Clone(rep.Breakdowns)
+		merged.Reports = append(merged.Reports, rep)
 	}
 	return &merged, problems
 }
