@@ -512,6 +512,12 @@ func TestVersion(t *testing.T) {
 // every check: each start waits some seconds on the pace of the first fetches.
 func TestDemo(t *testing.T) {
 	e := start(t, []string{"TZ=UTC"}, "--demo")
+	// The listing runs in the background: the start does not wait for it.
+	listed := fmt.Sprintf(`toggl_discovery_reports{workspace_id="4242"} %d`, len(togglfake.DemoReports))
+	waitFor(t, "listing of the demo's reports", func() bool {
+		_, body := e.get(t, "/metrics")
+		return strings.Contains(body, listed)
+	})
 	_, body := e.get(t, "/metrics")
 	for _, r := range togglfake.DemoReports {
 		if !strings.Contains(body, `toggl_report_up{report="`+r.Name+`"} 1`) {
