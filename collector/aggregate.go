@@ -70,7 +70,6 @@ type Snapshot struct {
 // Len is the number of value series in the snapshot.
 func (s *Snapshot) Len() int { return len(s.series) }
 
-// value is the value of the first series of f, and whether there is one.
 func (s *Snapshot) value(f *family) (float64, bool) {
 	i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == f })
 	if i < 0 {
@@ -126,7 +125,6 @@ func (d dimension) pair(id, sub int64) *acc {
 	return a
 }
 
-// running is a time entry still running, with its user and project.
 type running struct {
 	user, project         int64
 	userName, projectName string // what the row says, as for the other series

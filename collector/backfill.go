@@ -24,12 +24,10 @@ import (
 // their per-day arrays; a summary report has no dated rows, so a History of a summary
 // report holds one request, made for exactly the window of one day.
 type History struct {
-	// The Aggregator of the request being read: it pages, checks the request's rows
-	// against its totals, and gives a summary report's values.
-	*Aggregator
 	cfg   config.Report
 	loc   *time.Location
-	kept  map[int64]bool // the ids of the time entries kept
+	page  *Aggregator    // of the request being read: pages, checks its rows against its totals
+	seen  map[int64]bool // the ids of the time entries kept
 	start time.Time      // the first day of the request being read
 
 	detailed []keptRow
@@ -37,13 +35,13 @@ type History struct {
 	undated  int // detailed rows with no time entry to date them by
 
 	rep       *client.Report      // the latest response, for the report's name, type and flags
-	names     client.Dictionaries // of every response
+	dict      client.Dictionaries // of every response
 	hasAmount bool                // some response had a billable amount: amounts are known, not hidden
 }
 
 // keptRow is a detailed row with its time entries that no earlier page held.
 type keptRow struct {
-	row     client.DetailedRow // TimeEntries is entries
+	row     client.DetailedRow // TimeEntries are those entries
 	seconds int64              // of all its entries, for sharing out the row's amount
 }
 
@@ -55,12 +53,12 @@ type keptWeek struct {
 
 // NewHistory returns an empty History for the report.
 func NewHistory(cfg config.Report) *History {
-	return &History{Aggregator: newAggregator(cfg), cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), kept: map[int64]bool{}}
+	return &History{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), page: newAggregator(cfg), seen: map[int64]bool{}}
 }
 
 // DetailedRow implements client.Sink.
 func (h *History) DetailedRow(r *client.DetailedRow) {
-	h.Aggregator.DetailedRow(r)
+	h.page.DetailedRow(r)
 	if len(r.TimeEntries) == 0 {
 		h.undated++
 		return
@@ -70,10 +68,10 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 	k.row.TimeEntries = nil
 	for _, te := range r.TimeEntries {
 		k.seconds += max(te.Seconds, 0)
-		if h.kept[te.ID] { // never for an entry without an id
+		if h.seen[te.ID] { // never for an entry without an id
 			continue
 		}
-		h.kept[te.ID] = te.ID != 0
+		h.seen[te.ID] = te.ID != 0
 		k.row.TimeEntries = append(k.row.TimeEntries, te)
 	}
 	if len(k.row.TimeEntries) > 0 {
@@ -83,22 +81,25 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 
 // WeeklyRow implements client.Sink.
 func (h *History) WeeklyRow(r *client.WeeklyRow) {
-	h.Aggregator.WeeklyRow(r)
+	h.page.WeeklyRow(r)
 	c := *r
 	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
 	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
 	h.weekly = append(h.weekly, keptWeek{row: c, start: h.start})
 }
 
+// SummaryGroup implements client.Sink.
+func (h *History) SummaryGroup(g *client.SummaryGroup) { h.page.SummaryGroup(g) }
+
 // endPage implements pager: it keeps the page's dictionaries, and says where the next
 // page starts.
 func (h *History) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	h.rep = rep // a summary report's values are this response's: see Values
-	mergeDictionaries(&h.names, &rep.Dictionaries)
+	mergeDictionaries(&h.dict, &rep.Dictionaries)
 	if rep.Totals != nil && rep.Totals.BillableAmountInCents != nil {
 		h.hasAmount = true
 	}
-	return h.Aggregator.endPage(rep, resp)
+	return h.page.endPage(rep, resp)
 }
 
 // Fetch reads one request whose first day is start (the first day of a weekly report's
@@ -108,13 +109,13 @@ func (h *History) endPage(rep *client.Report, resp *client.Response) (int64, boo
 // wrong history.
 func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, start time.Time, retry func(context.Context, error) bool) (*client.Report, int, error) {
 	h.start = config.DayStart(start, h.loc)
-	h.Aggregator = newAggregator(h.cfg) // each request pages on its own
+	h.page = newAggregator(h.cfg) // each request pages on its own
 	w := walker{f: f, timeout: time.Duration(cmp.Or(h.cfg.Timeout, config.DefaultTimeout)), maxPages: maxPages(h.cfg), retry: retry}.walk(ctx, req, h)
 	if w.err != nil {
 		return nil, w.sent, w.err
 	}
 	rep := w.rep
-	if rep.Block != client.BlockSummary && rep.Totals != nil && !h.complete(rep) {
+	if rep.Block != client.BlockSummary && rep.Totals != nil && !h.page.complete(rep) {
 		why := ""
 		switch w.stop {
 		case "max_pages":
@@ -123,7 +124,7 @@ func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, star
 			why = " as Toggl's paging cursor went back to a page already read"
 		}
 		return nil, w.sent, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing%s",
-			h.start.Format(time.DateOnly), h.summed[rep.Block], rep.Totals.Seconds, why)
+			h.start.Format(time.DateOnly), h.page.summed[rep.Block], rep.Totals.Seconds, why)
 	}
 	return rep, w.sent, nil
 }
@@ -141,7 +142,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 	}
 	var snap *Snapshot
 	if h.rep.Block == client.BlockSummary {
-		snap = h.finish(h.rep)
+		snap = h.page.finish(h.rep)
 	} else {
 		first, last, ok := h.cfg.Resolved.WindowAtEndOf(day)
 		if !ok {
@@ -168,7 +169,7 @@ func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
 // days would have: its totals are summed from the same rows, the way Toggl sums them.
 func (h *History) window(from, to time.Time) *Snapshot {
 	rep := *h.rep
-	rep.Dictionaries = h.names
+	rep.Dictionaries = h.dict
 	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
 	rep.InputParams["start_date"] = from.Format(time.DateOnly)
 	rep.InputParams["end_date"] = to.AddDate(0, 0, -1).Format(time.DateOnly)
