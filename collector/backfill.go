@@ -185,11 +185,9 @@ func (h *History) window(from, to time.Time) *Snapshot {
 	case client.BlockDetailed:
 		for _, k := range h.detailed {
 			r := k.row
-			r.TimeEntries = nil
-			r.Seconds = 0
+			r.TimeEntries, r.Seconds = nil, 0
 			for _, te := range k.row.TimeEntries {
 				if in(te.Start) {
-					te.Running = false // long stopped by now; and running entries are not backfilled
 					r.TimeEntries = append(r.TimeEntries, te)
 					sec := max(te.Seconds, 0)
 					r.Seconds += sec
