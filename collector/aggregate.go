@@ -438,8 +438,8 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 // dictionaries of every page. The Aggregator must not be used afterwards.
 func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	mergeDictionaries(&a.dict, &r.Dictionaries) // again if the last page ended: no harm
-	whole := *r                                 // the names of every page
-	whole.Dictionaries = a.dict
+	whole := *r
+	whole.Dictionaries = a.dict // the names of every page
 	r = &whole
 	if a.dims = a.byBlock[r.Block]; a.dims == nil {
 		a.dims = map[string]dimension{}

@@ -68,10 +68,10 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 	k.row.TimeEntries = nil
 	for _, te := range r.TimeEntries {
 		k.seconds += max(te.Seconds, 0)
-		if h.seen[te.ID] { // never for an entry without an id
+		if h.seen[te.ID] {
 			continue
 		}
-		h.seen[te.ID] = te.ID != 0
+		h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
 		k.row.TimeEntries = append(k.row.TimeEntries, te)
 	}
 	if len(k.row.TimeEntries) > 0 {
