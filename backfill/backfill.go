@@ -110,18 +110,13 @@ func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 // pacedTime is about how long the jobs' requests of seven days take at one a second and
 // at most perHour an hour per credential, the jobs run one after another.
 func pacedTime(jobs []Job, perHour int) time.Duration {
-	requests := map[string]int{}
-	var keys []string
+	requests := map[string]int{} // by credential key
 	for _, j := range jobs {
-		k := credentials(j.Report).Key()
-		if _, ok := requests[k]; !ok {
-			keys = append(keys, k)
-		}
-		requests[k] += len(j.Chunks)
+		requests[credentials(j.Report).Key()] += len(j.Chunks)
 	}
 	var d time.Duration
-	for _, k := range keys {
-		if n := requests[k]; n > perHour { // the first hour's requests, then a window per perHour more
+	for _, n := range requests {
+		if n > perHour { // the first hour's requests, then a window per perHour more
 			d += time.Duration((n-1)/perHour) * time.Hour
 		} else {
 			d += time.Duration(n) * time.Second

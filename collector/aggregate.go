@@ -70,7 +70,6 @@ type Snapshot struct {
 // Len is the number of value series in the snapshot.
 func (s *Snapshot) Len() int { return len(s.series) }
 
-// value is the value of the first series of f, and whether there is one.
 func (s *Snapshot) value(f *family) (float64, bool) {
 	i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == f })
 	if i < 0 {
@@ -126,7 +125,6 @@ func (d dimension) pair(id, sub int64) *acc {
 	return a
 }
 
-// running is a time entry still running, with its user and project.
 type running struct {
 	user, project         int64
 	userName, projectName string // what the row says, as for the other series
@@ -162,7 +160,6 @@ type Aggregator struct {
 	seen     map[int64]struct{}
 	cursor   time.Time
 	dict     client.Dictionaries // of every page
-	ended    *client.Report      // the last page whose dictionaries are in dict
 	unknown  []string            // fields of the pages read that the decoder did not know, sorted
 }
 
@@ -324,10 +321,9 @@ func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 // user or client) because their dimension is only known once input_params is decoded.
 func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 	a.rows[client.BlockSummary]++
-	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names)}
-	c.SubGroups = make([]client.SummarySubGroup, len(g.SubGroups))
+	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names), SubGroups: slices.Clone(g.SubGroups)}
 	for i, sg := range g.SubGroups {
-		c.SubGroups[i] = client.SummarySubGroup{ID: sg.ID, Title: sg.Title, Seconds: sg.Seconds, Rates: slices.Clone(sg.Rates)}
+		c.SubGroups[i].IDs, c.SubGroups[i].Rates = nil, slices.Clone(sg.Rates) // foldSummary needs no sub-group ids
 		a.parts[client.BlockSummary]++
 		a.summed[client.BlockSummary] += max(sg.Seconds, 0)
 	}
@@ -344,7 +340,7 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 	a.noteUnknown(rep)
 	rows, last := a.pageRows, a.pageLast
 	a.pageRows, a.pageLast = 0, time.Time{}
-	a.addDictionaries(rep)
+	mergeDictionaries(&a.dict, &rep.Dictionaries)
 	if rep.Block != client.BlockDetailed || rows == 0 {
 		return 0, false
 	}
@@ -362,15 +358,6 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 	}
 	a.cursor = time.Unix(next, 0)
 	return next, true
-}
-
-// addDictionaries adds the dictionaries of a page to those of the pages before, once
-// (finish is given the last page again).
-func (a *Aggregator) addDictionaries(rep *client.Report) {
-	if rep != a.ended {
-		a.ended = rep
-		mergeDictionaries(&a.dict, &rep.Dictionaries)
-	}
 }
 
 // noteUnknown adds the fields of a page that the decoder did not know to those of the
@@ -407,18 +394,31 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		subdim = ""
 	}
 	for _, g := range a.groups {
+		name := ""
+		if len(g.Names) > 0 {
+			name = g.Names[0]
+		}
 		var sec, bill float64
 		hasRates := false
 		for _, sg := range g.SubGroups {
-			sec += float64(max(sg.Seconds, 0))
+			sgSec := float64(max(sg.Seconds, 0))
+			sec += sgSec
 			for _, rt := range sg.Rates {
 				hasRates = true
 				bill += float64(max(rt.BillableSeconds, 0))
 			}
-		}
-		name := ""
-		if len(g.Names) > 0 {
-			name = g.Names[0]
+			if subdim == "" || subdim == Tasks && sg.ID == 0 {
+				continue
+			}
+			e := a.add(subdim, sg.ID, sg.Title, sgSec)
+			switch {
+			case gdim == Projects && subdim == Tasks:
+				e.projectID = g.ID
+			case gdim == Projects && subdim == Users:
+				a.addPair(g.ID, name, sg.ID, sg.Title, sgSec)
+			case gdim == Users && subdim == Projects:
+				a.addPair(sg.ID, sg.Title, g.ID, name, sgSec)
+			}
 		}
 		switch {
 		case gdim == Tags && len(g.IDs) > 0:
@@ -431,30 +431,15 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 				e.bill(bill)
 			}
 		}
-		for _, sg := range g.SubGroups {
-			if subdim == "" || subdim == Tasks && sg.ID == 0 {
-				continue
-			}
-			sec := float64(max(sg.Seconds, 0))
-			e := a.add(subdim, sg.ID, sg.Title, sec)
-			switch {
-			case gdim == Projects && subdim == Tasks:
-				e.projectID = g.ID
-			case gdim == Projects && subdim == Users:
-				a.addPair(g.ID, name, sg.ID, sg.Title, sec)
-			case gdim == Users && subdim == Projects:
-				a.addPair(sg.ID, sg.Title, g.ID, name, sec)
-			}
-		}
 	}
 }
 
 // finish builds the snapshot of the report from the sums, the report's totals and the
 // dictionaries of every page. The Aggregator must not be used afterwards.
 func (a *Aggregator) finish(r *client.Report) *Snapshot {
-	a.addDictionaries(r)
-	whole := *r // the names of every page
-	whole.Dictionaries = a.dict
+	mergeDictionaries(&a.dict, &r.Dictionaries) // again if the last page ended: no harm
+	whole := *r
+	whole.Dictionaries = a.dict // the names of every page
 	r = &whole
 	if a.dims = a.byBlock[r.Block]; a.dims == nil {
 		a.dims = map[string]dimension{}

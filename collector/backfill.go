@@ -17,8 +17,8 @@ import (
 
 // History keeps the rows of the responses a backfill reads for one report, so that the
 // values the server would have served at the end of each past day can be computed from
-// them with the server's own aggregation (see Values). It is a client.Sink: pass it to
-// client.Client.Run for every page of every request, then call Page.
+// them with the server's own aggregation: Fetch reads each request into it, then Values
+// gives a day's values.
 //
 // Detailed rows are dated by their time entries' start, weekly rows by the day index of
 // their per-day arrays; a summary report has no dated rows, so a History of a summary
@@ -26,23 +26,22 @@ import (
 type History struct {
 	cfg   config.Report
 	loc   *time.Location
-	page  *Aggregator // of the request being read: counts pages, knows the paging cursor
-	seen  map[int64]bool
-	start time.Time // the first day of the request being read
+	page  *Aggregator    // of the request being read: pages, checks its rows against its totals
+	seen  map[int64]bool // the ids of the time entries kept
+	start time.Time      // the first day of the request being read
 
 	detailed []keptRow
 	weekly   []keptWeek
-	pending  []client.WeeklyRow // of the request being read, dated by Page
-	undated  int                // detailed rows with no time entry to date them by
+	undated  int // detailed rows with no time entry to date them by
 
-	rep       *client.Report // the latest response, for the report's name, type and flags
-	dict      client.Dictionaries
-	hasAmount bool // some response had a billable amount: amounts are known, not hidden
+	rep       *client.Report      // the latest response, for the report's name, type and flags
+	dict      client.Dictionaries // of every response
+	hasAmount bool                // some response had a billable amount: amounts are known, not hidden
 }
 
 // keptRow is a detailed row with its time entries that no earlier page held.
 type keptRow struct {
-	row     client.DetailedRow // TimeEntries is entries
+	row     client.DetailedRow // TimeEntries are those entries
 	seconds int64              // of all its entries, for sharing out the row's amount
 }
 
@@ -69,12 +68,10 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 	k.row.TimeEntries = nil
 	for _, te := range r.TimeEntries {
 		k.seconds += max(te.Seconds, 0)
-		if te.ID != 0 {
-			if h.seen[te.ID] {
-				continue
-			}
-			h.seen[te.ID] = true
+		if h.seen[te.ID] {
+			continue
 		}
+		h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
 		k.row.TimeEntries = append(k.row.TimeEntries, te)
 	}
 	if len(k.row.TimeEntries) > 0 {
@@ -88,27 +85,20 @@ func (h *History) WeeklyRow(r *client.WeeklyRow) {
 	c := *r
 	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
 	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
-	h.pending = append(h.pending, c)
+	h.weekly = append(h.weekly, keptWeek{row: c, start: h.start})
 }
 
 // SummaryGroup implements client.Sink.
 func (h *History) SummaryGroup(g *client.SummaryGroup) { h.page.SummaryGroup(g) }
 
-// endPage implements pager: it dates the weekly rows of the page by the request's first
-// day, keeps the page's dictionaries, and says where the next page starts.
+// endPage implements pager: it keeps the page's dictionaries, and says where the next
+// page starts.
 func (h *History) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	h.rep = rep // a summary report's values are this response's: see Values
-	if rep.Block == client.BlockSummary {
-		return 0, false
-	}
 	mergeDictionaries(&h.dict, &rep.Dictionaries)
 	if rep.Totals != nil && rep.Totals.BillableAmountInCents != nil {
 		h.hasAmount = true
 	}
-	for _, r := range h.pending {
-		h.weekly = append(h.weekly, keptWeek{row: r, start: h.start})
-	}
-	h.pending = h.pending[:0]
 	return h.page.endPage(rep, resp)
 }
 
@@ -119,15 +109,13 @@ func (h *History) endPage(rep *client.Report, resp *client.Response) (int64, boo
 // wrong history.
 func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, start time.Time, retry func(context.Context, error) bool) (*client.Report, int, error) {
 	h.start = config.DayStart(start, h.loc)
-	h.pending = h.pending[:0]
 	h.page = newAggregator(h.cfg) // each request pages on its own
 	w := walker{f: f, timeout: time.Duration(cmp.Or(h.cfg.Timeout, config.DefaultTimeout)), maxPages: maxPages(h.cfg), retry: retry}.walk(ctx, req, h)
-	agg := h.page
 	if w.err != nil {
 		return nil, w.sent, w.err
 	}
 	rep := w.rep
-	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(rep) {
+	if rep.Block != client.BlockSummary && rep.Totals != nil && !h.page.complete(rep) {
 		why := ""
 		switch w.stop {
 		case "max_pages":
@@ -136,7 +124,7 @@ func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, star
 			why = " as Toggl's paging cursor went back to a page already read"
 		}
 		return nil, w.sent, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing%s",
-			h.start.Format(time.DateOnly), agg.summed[rep.Block], rep.Totals.Seconds, why)
+			h.start.Format(time.DateOnly), h.page.summed[rep.Block], rep.Totals.Seconds, why)
 	}
 	return rep, w.sent, nil
 }
@@ -197,11 +185,9 @@ func (h *History) window(from, to time.Time) *Snapshot {
 	case client.BlockDetailed:
 		for _, k := range h.detailed {
 			r := k.row
-			r.TimeEntries = nil
-			r.Seconds = 0
+			r.TimeEntries, r.Seconds = nil, 0
 			for _, te := range k.row.TimeEntries {
 				if in(te.Start) {
-					te.Running = false // long stopped by now; and running entries are not backfilled
 					r.TimeEntries = append(r.TimeEntries, te)
 					sec := max(te.Seconds, 0)
 					r.Seconds += sec
@@ -258,10 +244,8 @@ func (h *History) window(from, to time.Time) *Snapshot {
 		}
 	}
 	t.TrackedDays = int64(len(dates))
-	for _, k := range slices.SortedFunc(maps.Keys(rates), func(a, b client.Rate) int {
-		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.HourlyRateInCents, b.HourlyRateInCents))
-	}) {
-		k.BillableSeconds = rates[k]
+	for k, sec := range rates { // in any order: totals sums them exactly
+		k.BillableSeconds = sec
 		t.Rates = append(t.Rates, k)
 	}
 	if h.hasAmount {
