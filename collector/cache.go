@@ -38,8 +38,6 @@ type target struct {
 	// not served, they are fetched again (the cache stays: see cacheKey).
 	shape [sha256.Size]byte
 	cache *cache
-	// stretched is set once the quota plan has logged that it stretches the report.
-	stretched atomic.Bool
 }
 
 // cache is the cached snapshot of a report and the health of its fetches. It lives as
@@ -48,6 +46,9 @@ type cache struct {
 	mu     sync.Mutex
 	state  state
 	flight chan struct{} // closed when the fetch in flight ends; nil when none is
+	// stretched is set once the quota plan has logged that it stretches the report: on
+	// the cache, which outlives the targets that every reload and listing rebuilds.
+	stretched atomic.Bool
 }
 
 // state is what the cache holds of a report: the values to serve and the health of its

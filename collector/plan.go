@@ -109,7 +109,7 @@ func (e *Exporter) replan(targets []*target) {
 			t.cache.mu.Lock()
 			t.cache.state.interval = iv
 			t.cache.mu.Unlock()
-			if iv > items[i].floor && sure && known[i] && t.stretched.CompareAndSwap(false, true) {
+			if iv > items[i].floor && sure && known[i] && t.cache.stretched.CompareAndSwap(false, true) {
 				level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
 					"report", t.name, "interval", iv, "min_refresh_interval", items[i].floor, "requests_per_hour", int(budget))
 			}

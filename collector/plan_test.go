@@ -253,3 +253,19 @@ func BenchmarkQuotaPlan(b *testing.B) {
 		})
 	}
 }
+
+// TestPlanStretchLoggedOnce: the line saying that the budget stretches a report comes
+// once per report, however often the configuration is applied again (a reload, or
+// discovery after every listing), as long as the report's request stays the same.
+func TestPlanStretchLoggedOnce(t *testing.T) {
+	s, _ := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\n")
+	s.rescrape()
+	for range 5 {
+		s.clock.Advance(time.Minute)
+		s.exp.Apply(s.cfg, s.f) // what discovery does after each listing
+		s.rescrape()
+	}
+	if l := s.logs.lines("raise hourly_quota"); len(l) != 6 {
+		t.Errorf("%d lines say the budget stretches a report, want 6, one per report:\n%s", len(l), strings.Join(l, "\n"))
+	}
+}
