@@ -143,7 +143,9 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 		e.fetches.Add(1)
 		go func() {
 			defer e.fetches.Done()
-			for !t.fresh(e.now()) { // another fetch may have ended since we looked
+			// Another fetch may have ended since we looked; once closing, nothing is sent
+			// (and the refresh in flight that this one waits for may outlast the wait).
+			for e.ctx.Err() == nil && !t.fresh(e.now()) {
 				n, ok, released := e.admit(t)
 				if ok {
 					t.fetch(e)
