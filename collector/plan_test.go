@@ -314,3 +314,16 @@ func TestPlanCloseEndsTheWaitForRoom(t *testing.T) {
 	close(f.unblock)
 	e.fetches.Wait()
 }
+
+// TestPlanCountsListings: a members listing every minute on the reports' API token
+// spends 60 of its 720 an hour, so that six 3-page reports at min_refresh_interval 1s
+// share the 660 left: each every 98 s (90 s without the listing).
+func TestPlanCountsListings(t *testing.T) {
+	s, _ := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\nmembers:\n  - workspace_id: 7\n    interval: 1m\n")
+	s.rescrape()
+	s.clock.Advance(5 * time.Second)
+	x := s.rescrape()
+	for i := range 6 {
+		x.want(t, 98, "toggl_report_refresh_interval_seconds", fmt.Sprintf("r%d", i))
+	}
+}
