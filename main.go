@@ -51,7 +51,7 @@ var (
 	timeoutOffset = serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer.").Default("0.5s").Duration()
 	logLevel      = serveCmd.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat     = serveCmd.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
-	maxRequests   = serveCmd.Flag("web.max-requests", "Most /metrics and /probe requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
+	maxRequests   = serveCmd.Flag("web.max-requests", "Most /metrics, /probe and /sd requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
 	maxConns      = serveCmd.Flag("web.max-connections", "Most HTTP connections held open at once; beyond it a new one closes the longest idle one, or is closed. 0 means no limit.").Default("100").Int()
 	toolkitFlags  = kingpinflag.AddFlags(serveCmd, ":9981")
 	backfillCmd   = newBackfillCommand(kingpin.CommandLine)

@@ -133,3 +133,12 @@ reports:
 		t.Errorf("output holds the API token:\n%s", out)
 	}
 }
+
+// TestMaxRequestsHelp: --web.max-requests' help names every endpoint it bounds, /sd too.
+func TestMaxRequestsHelp(t *testing.T) {
+	for _, f := range serveCmd.Model().Flags {
+		if f.Name == "web.max-requests" && !strings.Contains(f.Help, "/metrics, /probe and /sd") {
+			t.Errorf("--web.max-requests: %q does not name /metrics, /probe and /sd", f.Help)
+		}
+	}
+}
