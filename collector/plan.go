@@ -97,8 +97,8 @@ func (it planItem) perHour(iv time.Duration) float64 {
 }
 
 // share returns the interval of each item: its floor, or longer so that the items spend
-// at most budget requests an hour (<= 0: no limit); those whose floor is shorter share
-// one interval.
+// at most budget requests an hour (<= 0: no limit); the reports whose floor is shorter
+// share one interval, a listing keeps its own.
 func share(items []planItem, budget float64) []time.Duration {
 	perHour := func(t time.Duration) float64 {
 		var n float64
