@@ -51,7 +51,7 @@ var (
 	timeoutOffset = serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to answer.").Default("0.5s").Duration()
 	logLevel      = serveCmd.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat     = serveCmd.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
-	maxRequests   = serveCmd.Flag("web.max-requests", "Most /metrics and /probe requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
+	maxRequests   = serveCmd.Flag("web.max-requests", "Most /metrics, /probe and /sd requests served at once; beyond it they are answered 503 at once. 0 means no limit.").Default("40").Int()
 	maxConns      = serveCmd.Flag("web.max-connections", "Most HTTP connections held open at once; beyond it a new one closes the longest idle one, or is closed. 0 means no limit.").Default("100").Int()
 	toolkitFlags  = kingpinflag.AddFlags(serveCmd, ":9981")
 	backfillCmd   = newBackfillCommand(kingpin.CommandLine)
@@ -201,7 +201,8 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: configuration is invalid:\n  %s\n", path, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover\n", path, len(cfg.Reports), len(cfg.Discover))
+	fmt.Fprintf(stdout, "%s: configuration is valid: %d report(s), %d workspace(s) to discover, %d workspace(s) to list the members of\n",
+		path, len(cfg.Reports), len(cfg.Discover), len(cfg.Members))
 	now := time.Now()
 	printReports(stdout, cfg, now)
 	printPlan(stdout, cfg, now)
@@ -227,21 +228,25 @@ func printReports(w io.Writer, cfg *config.Config, now time.Time) {
 	}
 }
 
-// printPlan prints the quota plan of the configured reports, per credential (named by
-// its kind and its reports, never by its secret).
+// printPlan prints the quota plan of the configured reports and the listings, per
+// credential (named by its kind, its reports and listings, never by its secret).
 func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
 	plans := collector.Plan(cfg, now)
 	if len(plans) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "quota plan (each report assumed to cost %d requests a refresh, a detailed report of a team's week; a summary or weekly report costs 1):\n", collector.AssumedPages)
+	fmt.Fprintf(w, "quota plan (each report assumed to cost %d requests a refresh, a detailed report of a team's week, or 1 when its params set grouping or sub_grouping, a summary; "+
+		"a weekly report costs 1 once fetched; a listing 1 request every interval, more when over 50 saved reports):\n", collector.AssumedPages)
+	if len(cfg.Discover) > 0 {
+		fmt.Fprintln(w, "  (the reports that discover finds are not counted: they are known once listed, each costing what a report does)")
+	}
 	for _, p := range plans {
 		budget := fmt.Sprintf("hourly_quota %d", p.Budget)
 		if p.Learned {
 			budget = fmt.Sprintf("%d an hour until Toggl's quota headers tell the plan (hourly_quota unset: nine tenths of the Free plan's 30)", p.Budget)
 		}
 		fmt.Fprintf(w, "  %s credentials of %s: %.0f requests/hour at min_refresh_interval, %.0f planned, against %s\n",
-			p.Kind, strings.Join(p.Reports, ", "), p.PerHour, p.Planned, budget)
+			p.Kind, strings.Join(append(p.Reports, p.Listings...), ", "), p.PerHour, p.Planned, budget)
 		for _, r := range p.Stretched {
 			closed := ""
 			if r.Closed {

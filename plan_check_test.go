@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +85,60 @@ func TestPrintReports(t *testing.T) {
 `
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestCheckConfigPlanListings: the plan of --config.check counts the discover and members
+// listings on the credentials that list (one request every interval), and assumes a
+// summary (params with grouping or sub_grouping) costs 1 request; the summary line counts
+// the members entries.
+func TestCheckConfigPlanListings(t *testing.T) {
+	const secret = "0123456789abcdefSECRET6789abcdef"
+	path := filepath.Join(t.TempDir(), "toggl.yml")
+	if err := os.WriteFile(path, []byte(`hourly_quota: 100
+api_token: `+secret+`
+discover:
+  - workspace_id: 1234567
+    interval: 1m
+members:
+  - workspace_id: 1234567
+reports:
+  - name: sum
+    token: 0123456789abcdef0123456789abcdef
+    params: {grouping: projects}
+    min_refresh_interval: 1m
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	if code := checkConfig(path, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"1 report(s), 1 workspace(s) to discover, 1 workspace(s) to list the members of",
+		"1 when its params set grouping or sub_grouping",
+		"a listing 1 request every interval",
+		"reports that discover finds are not counted",
+		// sum: 1 × 60 an hour; discover: 60, members: 1 an hour; sum gets 100 - 61 = 39
+		// an hour, a refresh every 3600/39 s = 1m32s.
+		"api_token credentials of sum, discover[0] (workspace 1234567), members[0] (workspace 1234567): 121 requests/hour at min_refresh_interval, 100 planned, against hourly_quota 100",
+		"sum: refreshed every 1m32s, less often than 1m0s",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "SECRET") {
+		t.Errorf("output holds the API token:\n%s", out)
+	}
+}
+
+// TestMaxRequestsHelp: --web.max-requests' help names every endpoint it bounds, /sd too.
+func TestMaxRequestsHelp(t *testing.T) {
+	for _, f := range serveCmd.Model().Flags {
+		if f.Name == "web.max-requests" && !strings.Contains(f.Help, "/metrics, /probe and /sd") {
+			t.Errorf("--web.max-requests: %q does not name /metrics, /probe and /sd", f.Help)
+		}
 	}
 }

@@ -38,8 +38,6 @@ type target struct {
 	// not served, they are fetched again (the cache stays: see cacheKey).
 	shape [sha256.Size]byte
 	cache *cache
-	// stretched is set once the quota plan has logged that it stretches the report.
-	stretched atomic.Bool
 }
 
 // cache is the cached snapshot of a report and the health of its fetches. It lives as
@@ -48,6 +46,9 @@ type cache struct {
 	mu     sync.Mutex
 	state  state
 	flight chan struct{} // closed when the fetch in flight ends; nil when none is
+	// stretched is set once the quota plan has logged that it stretches the report: on
+	// the cache, which outlives the targets that every reload and listing rebuilds.
+	stretched atomic.Bool
 }
 
 // state is what the cache holds of a report: the values to serve and the health of its
@@ -142,7 +143,9 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 		e.fetches.Add(1)
 		go func() {
 			defer e.fetches.Done()
-			for !t.fresh(e.now()) { // another fetch may have ended since we looked
+			// Another fetch may have ended since we looked; once closing, nothing is sent
+			// (and the refresh in flight that this one waits for may outlast the wait).
+			for e.ctx.Err() == nil && !t.fresh(e.now()) {
 				n, ok, released := e.admit(t)
 				if ok {
 					t.fetch(e)

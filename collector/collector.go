@@ -43,6 +43,7 @@ type Exporter struct {
 	mu          sync.RWMutex
 	sem         chan struct{}
 	hourlyQuota int           // hourly_quota, for fetchers that keep no budget
+	listings    []planEntry   // what the discover and members entries spend
 	closedEvery time.Duration // closed_refresh_interval
 
 	planMu   sync.Mutex
@@ -96,7 +97,7 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	}
 	e.targets, e.caches = targets, caches
 	e.applyRosters(cfg)
-	e.hourlyQuota, e.closedEvery = cfg.HourlyQuota, cmp.Or(time.Duration(cfg.ClosedRefreshInterval), e.closedEvery)
+	e.hourlyQuota, e.closedEvery, e.listings = cfg.HourlyQuota, cmp.Or(time.Duration(cfg.ClosedRefreshInterval), e.closedEvery), listings(cfg)
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
 		// Fetches in flight keep the old semaphore; they end within their timeout.
 		e.sem = make(chan struct{}, n)

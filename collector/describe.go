@@ -103,7 +103,9 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 			return d
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages))
+	// Each page may also wait for the pace or the quota: no wait exceeds one hour (Toggl's
+	// quota window), the exporter's rule, and a fetch waits as long; describe too.
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages)+time.Hour)
 	defer cancel()
 	s := &tally{Aggregator: newAggregator(cfg), d: d}
 	a := s.Aggregator
@@ -112,7 +114,7 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	d.Requests, d.Pages = o.sent, o.pages
 	if o.err != nil {
 		d.Error = o.err.Error()
-		if o.resp != nil {
+		if o.resp != nil && o.resp != s.last {
 			s.headers(o.resp) // of the answer that failed
 		}
 	} else {
@@ -150,7 +152,8 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 // time entries as sent, and the headers of every answer.
 type tally struct {
 	*Aggregator
-	d *Description
+	d    *Description
+	last *client.Response // of the latest page read
 }
 
 // DetailedRow implements client.Sink.
@@ -172,6 +175,7 @@ func (s *tally) DetailedRow(r *client.DetailedRow) {
 // where the next page starts.
 func (s *tally) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	s.headers(resp)
+	s.last = resp
 	return s.Aggregator.endPage(rep, resp)
 }
 

@@ -22,18 +22,64 @@ import (
 
 // AssumedPages is what a report not fetched yet is assumed to cost a refresh: a detailed
 // report of a 10-person team's week (toggl-api.md: 300-600 entries, 6-12 pages of 50).
+// A summary costs 1 (see assumedPages).
 const AssumedPages = 10
+
+// assumedPages is what a refresh of the report is assumed to cost before its first
+// fetch: 1 for a summary (its params set grouping or sub_grouping), else AssumedPages.
+func assumedPages(cfg config.Report) int {
+	if cfg.Params["grouping"] != nil || cfg.Params["sub_grouping"] != nil {
+		return 1
+	}
+	return AssumedPages
+}
 
 // budgeter is a Fetcher that knows the quota budget of credentials; *client.Client is one.
 type budgeter interface {
 	Budget(cred client.Credentials, n int) client.Budget
 }
 
-// planItem is one report as the plan sees it.
+// planItem is one report, or one listing, as the plan sees it.
 type planItem struct {
 	cost   int           // requests a refresh is expected to cost
 	floor  time.Duration // min_refresh_interval, or closed_refresh_interval when longer and closed
 	closed bool          // the report's period has ended
+	// listing: a discover or members entry, listed every floor (its interval) whatever
+	// the budget: the plan only leaves the reports what it spends.
+	listing bool
+}
+
+// planEntry is a named item of the plan and the credentials that spend its cost.
+type planEntry struct {
+	name  string
+	creds client.Credentials
+	item  planItem
+}
+
+// listings are the discover and members entries of cfg, named by their place and
+// workspace (no secret): one request every interval. A listing of saved reports takes a
+// page per 50 reports; the plan assumes 1.
+func listings(cfg *config.Config) []planEntry {
+	var out []planEntry
+	add := func(key string, i int, w config.Workspace) {
+		out = append(out, planEntry{fmt.Sprintf("%s[%d] (workspace %d)", key, i, w.WorkspaceID),
+			client.Credentials{APIToken: w.Resolved.APIToken}, planItem{cost: 1, floor: time.Duration(w.Interval), listing: true}})
+	}
+	for i, d := range cfg.Discover {
+		add("discover", i, d.Workspace)
+	}
+	for i, m := range cfg.Members {
+		add("members", i, m.Workspace)
+	}
+	return out
+}
+
+// at is the item's interval when the reports that the budget stretches share common.
+func (it planItem) at(common time.Duration) time.Duration {
+	if it.listing {
+		return it.floor
+	}
+	return max(it.floor, common)
 }
 
 // planned is the report as the plan sees it at now, a refresh costing cost requests.
@@ -51,13 +97,13 @@ func (it planItem) perHour(iv time.Duration) float64 {
 }
 
 // share returns the interval of each item: its floor, or longer so that the items spend
-// at most budget requests an hour (<= 0: no limit); those whose floor is shorter share
-// one interval.
+// at most budget requests an hour (<= 0: no limit); the reports whose floor is shorter
+// share one interval, a listing keeps its own.
 func share(items []planItem, budget float64) []time.Duration {
 	perHour := func(t time.Duration) float64 {
 		var n float64
 		for _, it := range items {
-			n += it.perHour(max(it.floor, t))
+			n += it.perHour(it.at(t))
 		}
 		return n
 	}
@@ -76,24 +122,29 @@ func share(items []planItem, budget float64) []time.Duration {
 	}
 	out := make([]time.Duration, len(items))
 	for i, it := range items {
-		out[i] = max(it.floor, common)
+		out[i] = it.at(common)
 	}
 	return out
 }
 
-// replan computes the refresh interval of every report from its credential's budget and
-// stores it in its cache state; it logs once per report when the budget stretches it
-// beyond its min_refresh_interval.
+// replan computes the refresh interval of every report from its credential's budget
+// (less what its listings spend) and stores it in its cache state; it logs once per
+// report when the budget stretches it beyond its min_refresh_interval.
 func (e *Exporter) replan(targets []*target) {
 	now := e.now()
 	e.mu.RLock()
-	closedEvery, quota := e.closedEvery, e.hourlyQuota
+	closedEvery, quota, listed := e.closedEvery, e.hourlyQuota, e.listings
 	e.mu.RUnlock()
 	for _, ts := range byCredential(targets, func(t *target) client.Credentials { return t.creds }) {
 		items, known := make([]planItem, len(ts)), make([]bool, len(ts))
 		for i, t := range ts {
 			cost, ok := t.cost()
 			items[i], known[i] = planned(t.cfg, closedEvery, now, cost), ok
+		}
+		for _, l := range listed {
+			if l.creds.Key() == ts[0].creds.Key() {
+				items = append(items, l.item)
+			}
 		}
 		budget, sure := float64(quota), quota > 0 // sure: hourly_quota or learned, not a guess before any answer
 		if b, ok := ts[0].fetcher.(budgeter); ok {
@@ -104,12 +155,12 @@ func (e *Exporter) replan(targets []*target) {
 				budget = min(budget, math.Max(float64(bud.Remaining), 1)*float64(time.Hour)/float64(until))
 			}
 		}
-		for i, iv := range share(items, budget) {
+		for i, iv := range share(items, budget)[:len(ts)] {
 			t := ts[i]
 			t.cache.mu.Lock()
 			t.cache.state.interval = iv
 			t.cache.mu.Unlock()
-			if iv > items[i].floor && sure && known[i] && t.stretched.CompareAndSwap(false, true) {
+			if iv > items[i].floor && sure && known[i] && t.cache.stretched.CompareAndSwap(false, true) {
 				level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
 					"report", t.name, "interval", iv, "min_refresh_interval", items[i].floor, "requests_per_hour", int(budget))
 			}
@@ -118,12 +169,12 @@ func (e *Exporter) replan(targets []*target) {
 }
 
 // cost is what the next refresh of t is expected to cost: the pages of its last fetch
-// that got values (known), else AssumedPages.
+// that got values (known), else assumedPages.
 func (t *target) cost() (n int, known bool) {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return cmp.Or(c.state.cost, AssumedPages), c.state.cost > 0
+	return cmp.Or(c.state.cost, assumedPages(t.cfg)), c.state.cost > 0
 }
 
 // admit says whether a refresh of t may start now within its credential's budget, and
@@ -183,16 +234,20 @@ func (e *Exporter) release(t *target, n int) {
 	}
 }
 
-// CredentialPlan is the plan of the reports sharing one credential, for --config.check.
+// CredentialPlan is the plan of the reports and listings sharing one credential, for
+// --config.check.
 type CredentialPlan struct {
 	Kind    string   // api_token, email or anonymous; never the secret
 	Reports []string // the reports using the credential
+	// Listings are the discover and members entries listing with it, e.g.
+	// "members[0] (workspace 1234567)".
+	Listings []string
 	// Budget is the requests an hour the credential may spend (hourly_quota, else nine
 	// tenths of the Free plan's 30 until Toggl's headers tell); Learned says it was not set.
 	Budget  int
 	Learned bool
-	// PerHour is what the reports would spend at their floors, Planned at the planned
-	// intervals (each report costing AssumedPages).
+	// PerHour is what the reports (each costing assumedPages) and listings would spend at
+	// their floors, Planned at the planned intervals.
 	PerHour, Planned float64
 	// Stretched are the reports the budget makes refresh less often than their floor.
 	Stretched []StretchedReport
@@ -205,28 +260,36 @@ type StretchedReport struct {
 	Closed          bool
 }
 
-// Plan returns the quota plan of cfg's configured reports at now, assuming every report
-// costs AssumedPages requests a refresh (nothing is fetched), per credential in the
-// order of the reports.
+// Plan returns the quota plan at now of cfg's configured reports, each assumed to cost
+// assumedPages a refresh (nothing is fetched), and of its listings, per credential in
+// the order of the reports, then of the listings.
 func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
 	budget := cfg.HourlyQuota
 	if budget <= 0 {
 		budget = client.FreePlanPerHour - client.FreePlanPerHour/10
 	}
+	var entries []planEntry
+	for _, r := range cfg.Reports {
+		entries = append(entries, planEntry{r.Name, credentials(r), planned(r, time.Duration(cfg.ClosedRefreshInterval), now, assumedPages(r))})
+	}
 	var out []CredentialPlan
-	for _, rs := range byCredential(cfg.Reports, credentials) {
-		p := CredentialPlan{Kind: credentials(rs[0]).Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0}
-		items := make([]planItem, len(rs))
-		for i, r := range rs {
-			p.Reports = append(p.Reports, r.Name)
-			items[i] = planned(r, time.Duration(cfg.ClosedRefreshInterval), now, AssumedPages)
+	for _, es := range byCredential(append(entries, listings(cfg)...), func(e planEntry) client.Credentials { return e.creds }) {
+		p := CredentialPlan{Kind: es[0].creds.Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0}
+		items := make([]planItem, len(es))
+		for i, e := range es {
+			items[i] = e.item
 		}
 		for i, iv := range share(items, float64(budget)) {
-			it := items[i]
-			p.PerHour += it.perHour(it.floor)
-			p.Planned += it.perHour(iv)
-			if iv > it.floor {
-				p.Stretched = append(p.Stretched, StretchedReport{Name: rs[i].Name, Interval: iv, Floor: it.floor, Closed: it.closed})
+			e := es[i]
+			p.PerHour += e.item.perHour(e.item.floor)
+			p.Planned += e.item.perHour(iv)
+			if e.item.listing {
+				p.Listings = append(p.Listings, e.name)
+				continue
+			}
+			p.Reports = append(p.Reports, e.name)
+			if iv > e.item.floor {
+				p.Stretched = append(p.Stretched, StretchedReport{Name: e.name, Interval: iv, Floor: e.item.floor, Closed: e.item.closed})
 			}
 		}
 		out = append(out, p)

@@ -1,13 +1,19 @@
 package collector
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
+
+	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
 
@@ -251,5 +257,73 @@ func BenchmarkQuotaPlan(b *testing.B) {
 			b.ReportMetric(fill, "first-fill-requests")
 			b.ReportMetric(complete, "sim-s-until-all-up")
 		})
+	}
+}
+
+// TestPlanStretchLoggedOnce: the line saying that the budget stretches a report comes
+// once per report, however often the configuration is applied again (a reload, or
+// discovery after every listing), as long as the report's request stays the same.
+func TestPlanStretchLoggedOnce(t *testing.T) {
+	s, _ := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\n")
+	s.rescrape()
+	for range 5 {
+		s.clock.Advance(time.Minute)
+		s.exp.Apply(s.cfg, s.f) // what discovery does after each listing
+		s.rescrape()
+	}
+	if l := s.logs.lines("raise hourly_quota"); len(l) != 6 {
+		t.Errorf("%d lines say the budget stretches a report, want 6, one per report:\n%s", len(l), strings.Join(l, "\n"))
+	}
+}
+
+// stuckFetcher is a client whose Run blocks, whatever its context, until unblock is
+// closed: a refresh in flight that outlives Close.
+type stuckFetcher struct {
+	*client.Client
+	entered, unblock chan struct{}
+}
+
+func (f stuckFetcher) Run(context.Context, client.Request, client.Sink) (*client.Report, *client.Response, error) {
+	f.entered <- struct{}{}
+	<-f.unblock
+	return nil, nil, errors.New("stuck")
+}
+
+// TestPlanCloseEndsTheWaitForRoom: a refresh waiting for another refresh of its
+// credential to make room in the budget ends at Close, at once, though the other one is
+// still in flight (it must not spin on the closed context meanwhile).
+func TestPlanCloseEndsTheWaitForRoom(t *testing.T) {
+	cfg, err := config.Parse([]byte("hourly_quota: 10\napi_token: "+planAPIToken+"\nreports:\n"+
+		"  - name: a\n    token: "+teamToken+"\n  - name: b\n    token: "+clientsToken+"\n"), t.TempDir(), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := stuckFetcher{client.New(client.Options{BaseURL: "http://127.0.0.1:1", HourlyQuota: 10}), make(chan struct{}), make(chan struct{})}
+	e := New(Options{Logger: log.NewNopLogger()})
+	e.Apply(cfg, f)
+	ts := e.configured()
+	ts[0].start(e)
+	<-f.entered               // a's refresh holds the budget (10 pages assumed) ...
+	waiting := ts[1].start(e) // ... so that b's waits for it to end
+	e.Close()
+	select {
+	case <-waiting:
+	case <-time.After(5 * time.Second):
+		t.Error("the waiting refresh did not end within 5s of Close")
+	}
+	close(f.unblock)
+	e.fetches.Wait()
+}
+
+// TestPlanCountsListings: a members listing every minute on the reports' API token
+// spends 60 of its 720 an hour, so that six 3-page reports at min_refresh_interval 1s
+// share the 660 left: each every 98 s (90 s without the listing).
+func TestPlanCountsListings(t *testing.T) {
+	s, _ := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\nmembers:\n  - workspace_id: 7\n    interval: 1m\n")
+	s.rescrape()
+	s.clock.Advance(5 * time.Second)
+	x := s.rescrape()
+	for i := range 6 {
+		x.want(t, 98, "toggl_report_refresh_interval_seconds", fmt.Sprintf("r%d", i))
 	}
 }

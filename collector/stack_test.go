@@ -93,7 +93,8 @@ type stack struct {
 	fake  *togglfake.Fake
 	srv   *httptest.Server
 	cl    *client.Client
-	f     Fetcher // of the latest apply
+	f     Fetcher        // of the latest apply
+	cfg   *config.Config // of the latest apply
 	exp   *Exporter
 	logs  *logBuffer
 	// routes send the reports of some tokens to other fetchers (clients of other
@@ -160,7 +161,7 @@ func (s *stack) apply(yml string) *config.Config {
 	if len(s.routes) > 0 {
 		f = routeFetcher{def: s.cl, byToken: s.routes}
 	}
-	s.f = f
+	s.f, s.cfg = f, cfg
 	s.exp.Apply(cfg, f)
 	return cfg
 }

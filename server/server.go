@@ -370,7 +370,7 @@ func (s Site) landingPage() http.Handler {
 // the whole story).
 var runbookHints = map[string]string{
 	"401":     "the credentials are wrong: check the report's api_token or email and password",
-	"402":     "the hourly API quota is spent (or the plan lacks the feature): raise min_refresh_interval",
+	"402":     "the hourly API quota is spent (or the plan lacks the feature): set hourly_quota to what your Toggl plan allows, and the quota plan spreads the refreshes",
 	"403":     "the report token is no longer valid, or the report is private to someone else: copy its token again from Toggl",
 	"404":     "the report does not exist: it was deleted, or the token is wrong",
 	"429":     "rate limited: lower requests_per_second, or share fewer reports per credential",

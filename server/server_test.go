@@ -423,3 +423,26 @@ func TestConnectionLimit(t *testing.T) {
 		t.Error("no answer once the requests ended")
 	}
 }
+
+// TestLandingPageHint402: a report down with a 402 tells to set hourly_quota to what the
+// plan allows (the quota plan then spreads the refreshes), not to refresh less often by
+// hand.
+func TestLandingPageHint402(t *testing.T) {
+	cfg, err := config.Parse([]byte("reports:\n  - name: spent\n    token: tok-0123456789abcdef0123456789\n"), t.TempDir(), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := collector.New(collector.Options{})
+	e.Apply(cfg, fetchFunc(func(context.Context, client.Request, client.Sink) (*client.Report, *client.Response, error) {
+		return nil, nil, &client.Error{Code: "402", Message: "quota spent"}
+	}))
+	h := Site{MetricsPath: "/metrics", Registry: prometheus.NewRegistry(), Exporter: e,
+		Config: func() *config.Config { return cfg }, Logger: log.NewNopLogger()}.Handler()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/probe?report=spent", nil))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	page := rec.Body.String()
+	if !strings.Contains(page, "down: 402") || !strings.Contains(page, "set hourly_quota to what your Toggl plan allows") || strings.Contains(page, "min_refresh_interval") {
+		t.Errorf("the landing page's hint for a 402 does not name hourly_quota as the setting:\n%s", page)
+	}
+}
