@@ -220,7 +220,7 @@ func printReports(w io.Writer, cfg *config.Config, now time.Time) {
 		if start, end := r.Resolved.Window(now); !start.IsZero() {
 			period = fmt.Sprintf("%s, now %s to %s (%s)", r.Resolved.Period, start.Format(time.DateOnly), end.AddDate(0, 0, -1).Format(time.DateOnly), r.Resolved.Location)
 		}
-		creds := client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}.Kind() + " credentials"
+		creds := collector.Credentials(r).Kind() + " credentials"
 		if creds == "anonymous credentials" {
 			creds = "no credentials (the report token alone)"
 		}

@@ -112,7 +112,7 @@ func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 func pacedTime(jobs []Job, perHour int) time.Duration {
 	requests := map[string]int{} // by credential key
 	for _, j := range jobs {
-		requests[credentials(j.Report).Key()] += len(j.Chunks)
+		requests[collector.Credentials(j.Report).Key()] += len(j.Chunks)
 	}
 	var d time.Duration
 	for _, n := range requests {
@@ -267,7 +267,7 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (t
 // back (at most maxQuotaWaits times) before asking for the failed page again; it returns
 // the last page's report and the requests sent.
 func fetch(ctx context.Context, r config.Report, body map[string]any, start time.Time, hist *collector.History, o Options) (*client.Report, int, error) {
-	creds := credentials(r)
+	creds := collector.Credentials(r)
 	waits := 0
 	retry := func(ctx context.Context, err error) bool {
 		code := client.Code(err)
@@ -285,9 +285,4 @@ func fetch(ctx context.Context, r config.Report, body map[string]any, start time
 		return nil, sent, ctx.Err()
 	}
 	return rep, sent, err
-}
-
-// credentials are the report's API credentials, the key of its quota.
-func credentials(r config.Report) client.Credentials {
-	return client.Credentials{APIToken: r.Resolved.APIToken, Email: r.Resolved.Email, Password: r.Resolved.Password}
 }

@@ -81,11 +81,11 @@ type state struct {
 
 func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
 	shape := hash([]any{cfg.Breakdowns, cfg.MaxSeriesPerBreakdown, maxPages(cfg)})
-	return &target{name: cfg.Name, cfg: cfg, fetcher: f, creds: credentials(cfg), shape: shape, cache: c}
+	return &target{name: cfg.Name, cfg: cfg, fetcher: f, creds: Credentials(cfg), shape: shape, cache: c}
 }
 
-// credentials are the report's credentials for the client.
-func credentials(cfg config.Report) client.Credentials {
+// Credentials are the report's credentials for the client, the key of its quota.
+func Credentials(cfg config.Report) client.Credentials {
 	return client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password}
 }
 

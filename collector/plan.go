@@ -270,7 +270,7 @@ func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
 	}
 	var entries []planEntry
 	for _, r := range cfg.Reports {
-		entries = append(entries, planEntry{r.Name, credentials(r), planned(r, time.Duration(cfg.ClosedRefreshInterval), now, assumedPages(r))})
+		entries = append(entries, planEntry{r.Name, Credentials(r), planned(r, time.Duration(cfg.ClosedRefreshInterval), now, assumedPages(r))})
 	}
 	var out []CredentialPlan
 	for _, es := range byCredential(append(entries, listings(cfg)...), func(e planEntry) client.Credentials { return e.creds }) {
