@@ -99,6 +99,7 @@ func valueLines(t *testing.T, ms []prometheus.Metric) []string {
 // TestBackfillEqualsLive: the values History computes for a day from rows read in
 // seven-day chunks are those the server serves with its clock at the end of that day.
 func TestBackfillEqualsLive(t *testing.T) {
+	t.Parallel() // slow: overlaps the other slow tests
 	from, to := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct{ typ, period string }{
 		{"detailed", "today"}, {"detailed", "this_week"}, {"detailed", "this_month"}, {"detailed", "last_7_days"},

@@ -162,6 +162,7 @@ func TestScrapeDeadlineThroughMetricsHandler(t *testing.T) {
 // never answers: the fetch outlives the scrape, but not the report's timeout, and its
 // failure is served by the next scrape without a new request.
 func TestScrapeDeadlineThroughProbeHandler(t *testing.T) {
+	t.Parallel() // slow: overlaps the other slow tests
 	s, g := newDeadlineStack(t, "3s")
 	h := s.exp.ProbeHandler(s.opts)
 	x := answerBy(t, 10*time.Second, h, "/probe?report=faulty", scrapeHeader...)

@@ -52,6 +52,7 @@ func (s *stack) requests() (n int) {
 // hourly_quota 600 all come complete at the first fill, with exact sums and one request
 // per page.
 func TestPlanPremiumFillsAtOnce(t *testing.T) {
+	t.Parallel() // slow: overlaps the other slow tests
 	s, total := planStack(t, 5, 500, "hourly_quota: 600\n")
 	x := s.rescrape()
 	for i := range 5 {
@@ -78,6 +79,7 @@ func TestPlanPremiumFillsAtOnce(t *testing.T) {
 // it, never meets a 402, and the reports that must wait say until when, without a
 // failure; an hour later the next ones come.
 func TestPlanFreeNever402(t *testing.T) {
+	t.Parallel() // slow: overlaps the other slow tests
 	s, total := planStack(t, 5, 500, "# hourly_quota unset: learned from the headers\n")
 	s.fake.SetQuota(30, time.Hour)
 	start := s.clock.Now()
@@ -127,6 +129,7 @@ func TestPlanFreeNever402(t *testing.T) {
 // min_refresh_interval 1s: after the first fill no 60-second window holds more than 12
 // requests (720 an hour), every report stays up, and each is planned every 90 s.
 func TestPlanSharesTheBudget(t *testing.T) {
+	t.Parallel() // slow: overlaps the other slow tests
 	s, total := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\n")
 	s.rescrape()
 	if n := s.requests(); n != 18 {

@@ -51,6 +51,7 @@ func newQuotaStack(t *testing.T, shared bool) *stack {
 // hour, with min_refresh_interval 5m, cost 12 requests per report, well within the Free
 // plan's 30 an hour.
 func TestQuotaHAPairForAnHour(t *testing.T) {
+	t.Parallel() // slow: overlaps the other slow tests
 	s := newQuotaStack(t, false)
 	s.fake.SetQuota(30, time.Hour)
 	start := s.clock.Now()
