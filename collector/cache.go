@@ -180,26 +180,37 @@ func (t *target) fresh(now time.Time) bool {
 	if now.Before(s.waitUntil) {
 		return true
 	}
-	every := max(s.interval, time.Duration(t.cfg.MinRefreshInterval))
-	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < every && (s.snap == nil || s.shape == t.shape)
+	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < t.every(s) && (s.snap == nil || s.shape == t.shape)
+}
+
+// every is the refresh interval of t: the planned one, never below min_refresh_interval.
+func (t *target) every(s *state) time.Duration {
+	return max(s.interval, time.Duration(t.cfg.MinRefreshInterval))
+}
+
+// stale says whether the values of s are too old to serve at now: older than max_stale,
+// and than the planned interval, so that values the plan refreshes less often than
+// max_stale (a closed period, a stretched budget) are served until their refresh fails.
+func (t *target) stale(s *state, now time.Time) bool {
+	return now.Sub(s.lastSuccess) > max(time.Duration(t.cfg.MaxStale), t.every(s))
 }
 
 // serves says whether the cache holds values a scrape may serve while a refresh runs:
-// built the way t builds them, and younger than max_stale.
+// built the way t builds them, and not stale.
 func (t *target) serves(now time.Time) bool {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.state
-	return s.snap != nil && s.shape == t.shape && now.Sub(s.lastSuccess) <= time.Duration(t.cfg.MaxStale)
+	return s.snap != nil && s.shape == t.shape && !t.stale(s, now)
 }
 
-// served returns a copy of the state to serve now, dropping values older than max_stale.
+// served returns a copy of the state to serve now, dropping stale values.
 func (t *target) served(now time.Time) state {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state.snap != nil && now.Sub(c.state.lastSuccess) > time.Duration(t.cfg.MaxStale) {
+	if c.state.snap != nil && t.stale(&c.state, now) {
 		c.state.snap, c.state.series = nil, nil // too old to serve; also frees the memory
 	}
 	s := c.state

@@ -165,7 +165,7 @@ func (e *Exporter) Status() []Status {
 		v := t.served(now)
 		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
 			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages, PagingHeaders: pagingHeaders(v.headers),
-			Interval: max(v.interval, time.Duration(t.cfg.MinRefreshInterval))}
+			Interval: t.every(&v)}
 		if st.Fetched {
 			st.NextRefresh = v.lastAttempt.Add(st.Interval)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -328,5 +329,32 @@ func TestPlanCountsListings(t *testing.T) {
 	x := s.rescrape()
 	for i := range 6 {
 		x.want(t, 98, "toggl_report_refresh_interval_seconds", fmt.Sprintf("r%d", i))
+	}
+}
+
+// TestPlanServesBetweenRefreshes: values are served until their planned refresh even when
+// the plan puts it beyond max_stale. A closed report at the defaults (refreshed every
+// closed_refresh_interval, 1h; max_stale 30m) still shows its figures 45 minutes after its
+// fetch, with no request; max_stale counts only once a refresh is due and fails.
+func TestPlanServesBetweenRefreshes(t *testing.T) {
+	s := newStack(t, nil)
+	s.fake.Set(teamToken, togglfake.Report{Body: reportJSON("Closed", 3600)})
+	s.apply("api_url: {{URL}}\nrequests_per_second: 1000\nreports:\n  - name: closed\n    token: " + teamToken + "\n    period: last_month\n")
+	s.rescrape().want(t, 3600, "toggl_report_tracked_seconds", "closed")
+	s.clock.Advance(45 * time.Minute)
+	x := s.rescrape()
+	x.want(t, 3600, "toggl_report_tracked_seconds", "closed")
+	x.want(t, 1, "toggl_report_up", "closed")
+	if n := s.fake.Count(teamToken); n != 1 {
+		t.Errorf("%d requests in 45 minutes, want 1", n)
+	}
+	// The refresh is due after an hour; when it fails, the values are older than
+	// max_stale and go.
+	s.fake.Set(teamToken, togglfake.Report{Fault: togglfake.Fault{Status: http.StatusInternalServerError, Body: "boom"}})
+	s.clock.Advance(20 * time.Minute)
+	x = s.rescrape()
+	x.want(t, 0, "toggl_report_up", "closed")
+	if _, ok := x.value("toggl_report_tracked_seconds", "closed"); ok {
+		t.Error("values 65 minutes old served after a failed refresh, with max_stale 30m")
 	}
 }
