@@ -192,6 +192,7 @@ func TestAlertConventions(t *testing.T) {
 		"TogglExporterDown", "TogglReportsAllFailing", "TogglReportFailing", "TogglReportUnauthorized",
 		"TogglReportNotFound", "TogglAPIQuotaExhausted", "TogglAPIQuotaLow", "TogglReportStale",
 		"TogglReportIncomplete", "TogglNoTimeTracked", "TogglProjectOverEstimate", "TogglTimerRunningTooLong",
+		"TogglListingFailing",
 	} {
 		if !seen[want] {
 			t.Errorf("alert %s missing", want)
