@@ -188,11 +188,17 @@ func (t *target) every(s *state) time.Duration {
 	return max(s.interval, time.Duration(t.cfg.MinRefreshInterval))
 }
 
-// stale says whether the values of s are too old to serve at now: older than max_stale,
-// and than the planned interval, so that values the plan refreshes less often than
-// max_stale (a closed period, a stretched budget) are served until their refresh fails.
+// stale says whether the values of s are too old to serve at now. Once a refresh has
+// failed since they were fetched, they are served until they are max_stale old, or as
+// old as the planned interval when the plan refreshes less often (a closed period, a
+// stretched budget). Until then, while their refresh is due but not done (in flight,
+// waiting for the quota, or nobody scraped), they are served for max_stale after it was due.
 func (t *target) stale(s *state, now time.Time) bool {
-	return now.Sub(s.lastSuccess) > max(time.Duration(t.cfg.MaxStale), t.every(s))
+	age, maxStale := now.Sub(s.lastSuccess), time.Duration(t.cfg.MaxStale)
+	if s.lastAttempt.After(s.lastSuccess) {
+		return age > max(maxStale, t.every(s))
+	}
+	return age > t.every(s)+maxStale
 }
 
 // serves says whether the cache holds values a scrape may serve while a refresh runs:

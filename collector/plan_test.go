@@ -348,13 +348,24 @@ func TestPlanServesBetweenRefreshes(t *testing.T) {
 	if n := s.fake.Count(teamToken); n != 1 {
 		t.Errorf("%d requests in 45 minutes, want 1", n)
 	}
-	// The refresh is due after an hour; when it fails, the values are older than
-	// max_stale and go.
+	// The refresh is due after an hour: a scrape then answers from the cache at once while
+	// a slow Toggl answers in the background.
+	s.fake.Set(teamToken, togglfake.Report{Body: reportJSON("Closed", 3600), Fault: togglfake.Fault{HeaderDelay: 2 * time.Second}})
+	s.clock.Advance(16 * time.Minute)
+	start := time.Now()
+	x = s.scrape("X-Prometheus-Scrape-Timeout-Seconds", "1")
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("a scrape with a due refresh waited %s for Toggl", d)
+	}
+	x.want(t, 3600, "toggl_report_tracked_seconds", "closed")
+	x.want(t, 1, "toggl_report_up", "closed")
+	s.exp.fetches.Wait()
+	// When the next refresh fails, the values are older than max_stale and go.
 	s.fake.Set(teamToken, togglfake.Report{Fault: togglfake.Fault{Status: http.StatusInternalServerError, Body: "boom"}})
-	s.clock.Advance(20 * time.Minute)
+	s.clock.Advance(61 * time.Minute)
 	x = s.rescrape()
 	x.want(t, 0, "toggl_report_up", "closed")
 	if _, ok := x.value("toggl_report_tracked_seconds", "closed"); ok {
-		t.Error("values 65 minutes old served after a failed refresh, with max_stale 30m")
+		t.Error("values an hour old served after a failed refresh, with max_stale 30m")
 	}
 }
