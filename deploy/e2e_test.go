@@ -406,20 +406,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the demo's alerts", 30*time.Second, func() []string {
-		var r struct {
-			Data struct {
-				Alerts []struct {
-					Labels map[string]string `json:"labels"`
-					State  string            `json:"state"`
-				} `json:"alerts"`
-			} `json:"data"`
-		}
-		if err := getJSON(promURL+"/api/v1/alerts", &r); err != nil {
+		alerts, err := promAlerts(promURL)
+		if err != nil {
 			return []string{err.Error()}
 		}
 		var under []string
 		var problems []string
-		for _, a := range r.Data.Alerts {
+		for _, a := range alerts {
 			l := a.Labels
 			switch {
 			case l["alertname"] == "TogglUserUnderExpectedHours" && l["instance"] == addrA && a.State == "firing":
@@ -447,23 +440,33 @@ func TestEndToEnd(t *testing.T) {
 	health := []string{"TogglExporterDown", "TogglReportsAllFailing", "TogglReportFailing", "TogglReportUnauthorized",
 		"TogglReportNotFound", "TogglAPIQuotaExhausted", "TogglAPIQuotaLow", "TogglReportStale", "TogglReportIncomplete"}
 	eventually(t, "health alerts for healthy reports", 30*time.Second, func() []string {
-		var r struct {
-			Data struct {
-				Alerts []struct {
-					Labels map[string]string `json:"labels"`
-					State  string            `json:"state"`
-				} `json:"alerts"`
-			} `json:"data"`
-		}
-		if err := getJSON(promURL+"/api/v1/alerts", &r); err != nil {
+		alerts, err := promAlerts(promURL)
+		if err != nil {
 			return []string{err.Error()}
 		}
 		var problems []string
-		for _, a := range r.Data.Alerts {
+		for _, a := range alerts {
 			if slices.Contains(health, a.Labels["alertname"]) && a.Labels["report"] != "revoked" {
 				problems = append(problems, fmt.Sprintf("%v %s", a.Labels, a.State))
 			}
 		}
 		return problems
 	})
+}
+
+// promAlert is an alert as Prometheus' /api/v1/alerts lists it.
+type promAlert struct {
+	Labels map[string]string `json:"labels"`
+	State  string            `json:"state"`
+}
+
+// promAlerts lists the alerts of the Prometheus at promURL, pending and firing.
+func promAlerts(promURL string) ([]promAlert, error) {
+	var r struct {
+		Data struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	err := getJSON(promURL+"/api/v1/alerts", &r)
+	return r.Data.Alerts, err
 }
