@@ -3,7 +3,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	stdlog "log"
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +41,15 @@ import (
 )
 
 const program = "toggl_exporter"
+
+// versionFile gives a plain `go build` or `go run` the release version, so that --version
+// and toggl_exporter_build_info always name one; a release build sets version.Version
+// through -ldflags from the same file (Makefile, Dockerfile, GoReleaser).
+//
+//go:embed VERSION
+var versionFile string
+
+func init() { version.Version = cmp.Or(version.Version, strings.TrimSpace(versionFile)) }
 
 // The server's flags belong to its command, serve, the default one, so that the other
 // commands' --help lists only their own; usage shows them with the program's (see run).
@@ -93,18 +105,14 @@ func run() int {
 	level.Info(logger).Log("msg", "starting "+program, "version", version.Info(), "build_context", version.BuildContext())
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		versioncollector.NewCollector(program),
-	)
-	safeConfig := config.NewSafeConfig(reg)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), versioncollector.NewCollector(program))
 	exporter := collector.New(collector.Options{Logger: logger, FetchOnApply: true})
 	listings := discovery.New(logger, exporter)
 	defer listings.Stop()
 	reg.MustRegister(listings)
-	reloader := &reloader{path: *configFile, logger: logger, safe: safeConfig, listings: listings, limits: client.NewLimits(nil)}
-	var demoNote string
+	reloader := &reloader{path: *configFile, logger: logger, safe: config.NewSafeConfig(reg), listings: listings, limits: client.NewLimits(nil)}
+	site := server.Site{Name: program, MetricsPath: *metricsPath, TimeoutOffset: *timeoutOffset, MaxRequests: *maxRequests,
+		Demo: *demo, Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
 	if *demo {
 		note, stop, err := startDemo(logger, reloader, configFileSet)
 		if err != nil {
@@ -112,13 +120,12 @@ func run() int {
 			return 1
 		}
 		defer stop()
-		demoNote = note
+		site.DemoNote = note
 	}
 	if err := reloader.reload(); err != nil {
-		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.source(), "err", err)
+		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.path, "err", err)
 		return 1
 	}
-
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -126,30 +133,13 @@ func run() int {
 			_ = reloader.reload() // logged by reload
 		}
 	}()
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	stop := make(chan os.Signal, 2)
-	go func() {
-		// Scrapes in flight get half the grace period to finish with their fetches;
-		// then (or at a second signal) the fetches are cut, so that the scrapes answer
-		// from the cache before the grace period ends.
-		for n := 0; ; n++ {
-			sig := <-signals
-			if n == 0 {
-				time.AfterFunc(server.ShutdownGrace/2, exporter.Close)
-			} else {
-				exporter.Close()
-			}
-			stop <- sig
-		}
-	}()
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 
-	routes := server.Site{Name: program, MetricsPath: *metricsPath, TimeoutOffset: *timeoutOffset, MaxRequests: *maxRequests,
-		Demo: *demo, DemoNote: demoNote, Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
-	srv := server.New(routes.Handler(), httpLogger)
+	srv := server.New(site.Handler(), httpLogger)
 	srv.ConnState = server.LimitConnections(*maxConns)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
-	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, logger); err != nil {
+	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, exporter.Close, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
 		return 1
 	}
@@ -169,24 +159,16 @@ func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *std
 	root = level.NewFilter(root, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
 	var sl slog.Level                 // info unless lvl names another:
 	_ = sl.UnmarshalText([]byte(lvl)) // slog's names are go-kit's (debug, info, warn, error)
-	// slog-gokit sends level, caller, time, msg, ...: its time becomes ts, after the
-	// level, where level.Info(logger) puts it on the exporter's own lines.
+	// slog-gokit sends level, caller, time, msg, ...: its time moves after the level as ts,
+	// where level.Info(logger) puts it on the exporter's own lines.
 	toolkit := log.LoggerFunc(func(kv ...any) error {
-		out := make([]any, 0, len(kv))
-		var rest []any
-		for i := 0; i+1 < len(kv); i += 2 {
-			switch kv[i] {
-			case level.Key():
-				out = append(out, kv[i], kv[i+1])
-			case slog.TimeKey:
-				if t, ok := kv[i+1].(time.Time); ok {
-					out = append(out, "ts", t.UTC().Format(time.RFC3339Nano))
-				}
-			default:
-				rest = append(rest, kv[i], kv[i+1])
+		for i := 2; i+1 < len(kv) && i <= 4; i += 2 {
+			if t, ok := kv[i+1].(time.Time); ok && kv[i] == slog.TimeKey {
+				kv = slices.Insert[[]any, any](slices.Delete(kv, i, i+2), 2, "ts", t.UTC().Format(time.RFC3339Nano))
+				break
 			}
 		}
-		return root.Log(append(out, rest...)...)
+		return root.Log(kv...)
 	})
 	withTS := log.With(root, "ts", log.DefaultTimestampUTC)
 	// net/http's lines carry its file:line (Lshortfile), which the adapter logs as caller.
@@ -261,8 +243,8 @@ func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
 // exporter, one reload at a time (SIGHUP and /-/reload may race).
 type reloader struct {
 	mu       sync.Mutex
-	path     string
-	demo     []byte // the demo's configuration, used instead of path when set
+	path     string // of the configuration file; "(demo)" for the demo's
+	demo     []byte // the demo's configuration, loaded instead of path when set
 	logger   log.Logger
 	safe     *config.SafeConfig
 	listings *discovery.Discovery
@@ -284,14 +266,6 @@ type clientSettings struct {
 	hourlyQuota      int
 }
 
-// source names where the configuration comes from, for the log.
-func (r *reloader) source() string {
-	if r.demo != nil {
-		return "(demo)"
-	}
-	return r.path
-}
-
 func (r *reloader) reload() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -304,7 +278,7 @@ func (r *reloader) reload() error {
 	}
 	if err != nil {
 		if r.safe.Get() != nil { // at start the caller says it
-			level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.source(), "err", err)
+			level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.path, "err", err)
 		}
 		return err
 	}
@@ -314,24 +288,20 @@ func (r *reloader) reload() error {
 		c.APIURL = r.apiURL
 		cfg = &c
 	}
-	if !changed && r.client != nil {
-		level.Info(r.logger).Log("msg", "configuration unchanged", "file", r.source())
-		r.listings.Set(cfg, r.client) // lists again the workspaces whose listing failed
-		return nil
-	}
-	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}
-	if r.client == nil || settings != r.clientOf {
-		// Only a change of the API URL, body limit or request rate makes a new client;
-		// the backoffs and quota blocks are in r.limits, which it shares.
-		old := r.client
-		r.client = newClient(cfg, r.limits)
-		r.clientOf = settings
-		if old != nil {
-			defer old.CloseIdleConnections() // once no new fetch can take it
+	// Only a change of the API URL, body limit or request rate makes a new client; the
+	// backoffs and quota blocks are in r.limits, which it shares.
+	if settings := (clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}); r.client == nil || settings != r.clientOf {
+		if r.client != nil {
+			defer r.client.CloseIdleConnections() // once no new fetch can take it
 		}
+		r.client, r.clientOf = newClient(cfg, r.limits), settings
 	}
-	level.Info(r.logger).Log("msg", "configuration loaded", "file", r.source(), "reports", len(cfg.Reports), "discover", len(cfg.Discover), "members", len(cfg.Members))
-	r.listings.Set(cfg, r.client)
+	if changed {
+		level.Info(r.logger).Log("msg", "configuration loaded", "file", r.path, "reports", len(cfg.Reports), "discover", len(cfg.Discover), "members", len(cfg.Members))
+	} else {
+		level.Info(r.logger).Log("msg", "configuration unchanged", "file", r.path)
+	}
+	r.listings.Set(cfg, r.client) // unchanged, it lists again the workspaces whose listing failed
 	return nil
 }
 
@@ -361,7 +331,7 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 	}
 	// The reports are discovered, as a user's would be, with every breakdown the
 	// dashboard shows.
-	r.demo = fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
+	r.path, r.demo = "(demo)", fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
 		"discover:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    defaults:\n      breakdowns: [%[4]s]\n"+
 		"members:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    expected_hours_per_week: 40\n",
 		url, togglfake.DemoWorkspaceID, togglfake.DemoAPIToken, strings.Join(config.AllBreakdowns, ", "))

@@ -120,8 +120,9 @@ func (l *connLimit) track(c net.Conn, s http.ConnState) {
 
 // Serve runs listen (which serves srv) until a signal arrives on stop, then gives the
 // requests in flight up to grace to finish; a second signal or the end of grace closes
-// them at once.
-func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace time.Duration, logger log.Logger) error {
+// them at once. cut ends the fetches at half the grace (or at a second signal), so that
+// the scrapes in flight answer from the cache before the grace ends.
+func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace time.Duration, cut func(), logger log.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- listen() }()
 	var sig os.Signal
@@ -131,6 +132,7 @@ func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 	case sig = <-stop:
 	}
 	level.Info(logger).Log("msg", "shutting down", "signal", sig, "grace_period", grace)
+	time.AfterFunc(grace/2, cut)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	done := make(chan error, 1)
@@ -143,6 +145,7 @@ func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 		}
 	case sig = <-stop:
 		level.Warn(logger).Log("msg", "second signal; cutting the requests still in flight", "signal", sig)
+		cut()
 		srv.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
