@@ -22,18 +22,16 @@ import (
 // describeCommand is `toggl_exporter describe` and its flags.
 type describeCommand struct {
 	cmd    *kingpin.CmdClause
-	report *string
-	json   *bool
+	report string
+	json   bool
 }
 
 func newDescribeCommand(app *kingpin.Application) *describeCommand {
-	cmd := app.Command("describe", "Run one report once, every page, and print what Toggl sent, for a bug report: "+
-		"counts, field names and header names only, never a token, name, e-mail or description.")
-	return &describeCommand{
-		cmd:    cmd,
-		report: cmd.Flag("report", "The configured report to run.").Required().String(),
-		json:   cmd.Flag("json", "Print the same as one JSON object.").Bool(),
-	}
+	c := &describeCommand{cmd: app.Command("describe", "Run one report once, every page, and print what Toggl sent, for a bug report: "+
+		"counts, field names and header names only, never a token, name, e-mail or description.")}
+	c.cmd.Flag("report", "The configured report to run.").Required().StringVar(&c.report)
+	c.cmd.Flag("json", "Print the same as one JSON object.").BoolVar(&c.json)
+	return c
 }
 
 // run describes the report and returns the exit code: 1 when the report is not configured
@@ -45,13 +43,13 @@ func (c *describeCommand) run(ctx context.Context, configPath string, limits *cl
 		fmt.Fprintf(stderr, "describe: %s: %v\n", configPath, err)
 		return 1
 	}
-	i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == *c.report })
+	var names []string
+	for _, r := range cfg.Reports {
+		names = append(names, r.Name)
+	}
+	i := slices.Index(names, c.report)
 	if i < 0 {
-		names := make([]string, len(cfg.Reports))
-		for i, r := range cfg.Reports {
-			names[i] = r.Name
-		}
-		fmt.Fprintf(stderr, "describe: --report %q: no such report in %s (have %s)\n", *c.report, configPath, strings.Join(names, ", "))
+		fmt.Fprintf(stderr, "describe: --report %q: no such report in %s (have %s)\n", c.report, configPath, strings.Join(names, ", "))
 		return 1
 	}
 	cl := newClient(cfg, limits)
@@ -59,7 +57,7 @@ func (c *describeCommand) run(ctx context.Context, configPath string, limits *cl
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := collector.Describe(ctx, cfg.Reports[i], cl, now)
-	if *c.json {
+	if c.json {
 		b, _ := json.MarshalIndent(d, "", "  ") // plain values: cannot fail
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 	} else {

@@ -112,7 +112,7 @@ func run() int {
 	reg.MustRegister(listings)
 	reloader := &reloader{path: *configFile, logger: logger, safe: config.NewSafeConfig(reg), listings: listings, limits: client.NewLimits(nil)}
 	site := server.Site{Name: program, MetricsPath: *metricsPath, TimeoutOffset: *timeoutOffset, MaxRequests: *maxRequests,
-		Demo: *demo, Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
+		Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
 	if *demo {
 		note, stop, err := startDemo(logger, reloader, configFileSet)
 		if err != nil {

@@ -155,8 +155,12 @@ func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 	return nil
 }
 
-// ownPaths are the paths the exporter serves besides the telemetry path.
-var ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
+var (
+	// ownPaths are the paths the exporter serves besides the telemetry path.
+	ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
+	// cleanPath is a path of letters, digits and - . _ ~ (path.Clean rejects . and ..).
+	cleanPath = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
+)
 
 // CheckFlags tells what is wrong with --web.telemetry-path p, --web.max-requests or
 // --web.max-connections.
@@ -167,13 +171,10 @@ func CheckFlags(p string, maxRequests, maxConnections int) error {
 	if maxConnections < 0 {
 		return fmt.Errorf("--web.max-connections %d: must be 0 (no limit) or more", maxConnections)
 	}
-	pathChar := func(r rune) bool {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/-._~", r)
-	}
 	switch {
 	case !strings.HasPrefix(p, "/") || slices.Contains(ownPaths, p):
 		return fmt.Errorf(`--web.telemetry-path %q: must start with "/" and not be a path the exporter serves itself (%s)`, p, strings.Join(ownPaths, " "))
-	case path.Clean(p) != p || strings.IndexFunc(p, func(r rune) bool { return !pathChar(r) }) >= 0:
+	case path.Clean(p) != p || !cleanPath.MatchString(p):
 		return fmt.Errorf("--web.telemetry-path %q: must be a clean path (no //, . or .. segment, no trailing /) of letters, digits and - . _ ~ /", p)
 	}
 	return nil
@@ -206,8 +207,7 @@ type Site struct {
 	MetricsPath   string
 	TimeoutOffset time.Duration
 	MaxRequests   int
-	Demo          bool
-	DemoNote      string               // said after DEMO MODE on the landing page: how the demo differs from a real run
+	DemoNote      string               // set in --demo, said after DEMO MODE on the landing page: how the demo differs from a real run
 	Registry      *prometheus.Registry // the exporter's own metrics
 	Exporter      *collector.Exporter
 	Config        func() *config.Config // what is served: nil before it is loaded
@@ -256,7 +256,7 @@ func (s Site) Handler() http.Handler {
 		}
 		io.WriteString(w, "Configuration reloaded.\n")
 	})
-	mux.Handle("GET /{$}", s.landingPage())
+	mux.HandleFunc("GET /{$}", s.landingPage)
 	return mux
 }
 
@@ -283,90 +283,95 @@ func (l stdLogger) Println(v ...any) {
 	level.Error(l.logger).Log("msg", "error serving metrics", "err", fmt.Sprint(v...))
 }
 
-// landingPage renders the exporter-toolkit landing page with the reports and their last
-// status; it is rendered per request because the status changes.
-func (s Site) landingPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var extra strings.Builder
-		description := "Prometheus exporter for Toggl Track saved reports"
-		if s.Demo {
-			description += " (DEMO MODE)"
-			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.DemoNote) + `</p>`)
+// landingPage is the exporter-toolkit landing page with the reports and their last
+// status, rendered per request because the status changes.
+func (s Site) landingPage(w http.ResponseWriter, r *http.Request) {
+	var extra strings.Builder
+	description := "Prometheus exporter for Toggl Track saved reports"
+	if s.DemoNote != "" {
+		description += " (DEMO MODE)"
+		extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.DemoNote) + `</p>`)
+	}
+	extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>")
+	for _, st := range s.Exporter.Status() {
+		status := "not fetched yet"
+		switch {
+		case st.Waiting && !st.Fetched:
+			status = st.Message
+		case st.Up:
+			status = "up"
+		case st.Fetched:
+			status = "down: " + st.Code + ": " + st.Message
+			if hint := runbookHints[st.Code]; hint != "" {
+				status += " — " + hint
+			}
 		}
-		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>")
-		for _, st := range s.Exporter.Status() {
-			status := "not fetched yet"
-			switch {
-			case st.Waiting && !st.Fetched:
-				status = st.Message
-			case st.Up:
-				status = "up"
-			case st.Fetched:
-				status = "down: " + st.Code + ": " + st.Message
-				if hint := runbookHints[st.Code]; hint != "" {
-					status += " — " + hint
-				}
+		var period, tracked, billable, complete, answer string
+		if st.Series > 0 {
+			if !st.PeriodStart.IsZero() {
+				period = st.PeriodStart.Format(time.DateOnly) + " …"
 			}
-			period, tracked, billable, complete, last := "", "", "", "", "never"
-			if st.Series > 0 {
-				period = formatPeriod(st.PeriodStart, st.PeriodEnd)
-				tracked = formatHours(st.Tracked)
-				if st.HasBillable {
-					billable = formatHours(st.Billable)
-				}
-				complete = "complete"
-				if !st.Complete {
-					complete = fmt.Sprintf("INCOMPLETE after %d page(s): raise max_pages or use a summary report", st.Pages)
-				}
+			if !st.PeriodStart.IsZero() && !st.PeriodEnd.IsZero() {
+				period = st.PeriodStart.Format(time.DateOnly) + " – " + st.PeriodEnd.Add(-time.Second).Format(time.DateOnly)
 			}
-			if !st.LastSuccess.IsZero() {
-				last = st.LastSuccess.UTC().Format(time.RFC3339)
+			tracked = fmt.Sprintf("%.1f h", st.Tracked.Hours())
+			if st.HasBillable {
+				billable = fmt.Sprintf("%.1f h", st.Billable.Hours())
 			}
-			answer := ""
-			if st.Fetched {
-				answer = fmt.Sprintf("%d page(s), paging headers: %s", st.Pages, cmp.Or(strings.Join(st.PagingHeaders, ", "), "none"))
+			complete = "complete"
+			if !st.Complete {
+				complete = fmt.Sprintf("INCOMPLETE after %d page(s): raise max_pages or use a summary report", st.Pages)
 			}
-			if n := len(st.Unknown); n > 0 {
-				answer += "; unknown fields: " + strings.Join(st.Unknown[:min(n, 3)], ", ")
-				if n > 3 {
-					answer += fmt.Sprintf(" (+%d more)", n-3)
-				}
-				answer += ": run toggl_exporter describe"
-			}
-			name := html.EscapeString(st.Name)
-			if st.DiscoveredFrom != 0 {
-				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
-			}
-			refresh := "every " + st.Interval.String()
-			if !st.NextRefresh.IsZero() {
-				refresh += ", next " + st.NextRefresh.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
-				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), html.EscapeString(answer), last, refresh, url.QueryEscape(st.Name))
 		}
-		extra.WriteString("</table>")
-		page, err := web.NewLandingPage(web.LandingConfig{
-			Name:        s.Name,
-			Description: description,
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: s.MetricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
-				{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
-				{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-			ExtraHTML: extra.String(),
-			ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
-			Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
-		})
-		if err != nil {
-			level.Error(s.Logger).Log("msg", "cannot render the landing page", "err", err)
-			http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
-			return
+		if st.Fetched {
+			answer = fmt.Sprintf("%d page(s), paging headers: %s", st.Pages, cmp.Or(strings.Join(st.PagingHeaders, ", "), "none"))
 		}
-		page.ServeHTTP(w, r)
+		if n := len(st.Unknown); n > 0 {
+			answer += "; unknown fields: " + strings.Join(st.Unknown[:min(n, 3)], ", ")
+			if n > 3 {
+				answer += fmt.Sprintf(" (+%d more)", n-3)
+			}
+			answer += ": run toggl_exporter describe"
+		}
+		last := "never"
+		if !st.LastSuccess.IsZero() {
+			last = st.LastSuccess.UTC().Format(time.RFC3339)
+		}
+		refresh := "every " + st.Interval.String()
+		if !st.NextRefresh.IsZero() {
+			refresh += ", next " + st.NextRefresh.UTC().Format(time.RFC3339)
+		}
+		extra.WriteString("<tr><td>" + html.EscapeString(st.Name))
+		if st.DiscoveredFrom != 0 {
+			fmt.Fprintf(&extra, ` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
+		}
+		for _, cell := range []string{status, period, tracked, billable, complete, answer, last, refresh} {
+			extra.WriteString("</td><td>" + html.EscapeString(cell))
+		}
+		fmt.Fprintf(&extra, `</td><td><a href="probe?report=%s">probe</a></td></tr>`, url.QueryEscape(st.Name))
+	}
+	extra.WriteString("</table>")
+	page, err := web.NewLandingPage(web.LandingConfig{
+		Name:        s.Name,
+		Description: description,
+		Version:     version.Info(),
+		Links: []web.LandingLinks{
+			{Address: s.MetricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
+			{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
+			{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
+			{Address: "/-/healthy", Text: "Health"},
+			{Address: "/-/ready", Text: "Readiness"},
+		},
+		ExtraHTML: extra.String(),
+		ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
+		Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
 	})
+	if err != nil {
+		level.Error(s.Logger).Log("msg", "cannot render the landing page", "err", err)
+		http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
+		return
+	}
+	page.ServeHTTP(w, r)
 }
 
 // runbookHints say what to do about a report that is down, by code (docs/runbook.md has
@@ -382,17 +387,3 @@ var runbookHints = map[string]string{
 	"network": "Toggl cannot be reached: check DNS, proxy and firewall towards api_url",
 	"decode":  "the answer is not a report: see the exporter's log",
 }
-
-// formatPeriod shows a period [start, end) as its first and last day.
-func formatPeriod(start, end time.Time) string {
-	if start.IsZero() {
-		return ""
-	}
-	if end.IsZero() {
-		return start.Format(time.DateOnly) + " …"
-	}
-	return start.Format(time.DateOnly) + " – " + end.Add(-time.Second).Format(time.DateOnly)
-}
-
-// formatHours shows a duration in hours with one decimal.
-func formatHours(d time.Duration) string { return fmt.Sprintf("%.1f h", d.Hours()) }
