@@ -83,8 +83,7 @@ func LimitConnections(n int) func(net.Conn, http.ConnState) {
 	if n <= 0 {
 		return nil
 	}
-	l := &connLimit{n: n, idle: map[net.Conn]time.Time{}}
-	return l.track
+	return (&connLimit{n: n, idle: map[net.Conn]time.Time{}}).track
 }
 
 func (l *connLimit) track(c net.Conn, s http.ConnState) {
@@ -96,15 +95,11 @@ func (l *connLimit) track(c net.Conn, s http.ConnState) {
 		if l.open <= l.n {
 			return
 		}
-		var oldest net.Conn
+		oldest := c // when none is idle
 		for ic, since := range l.idle {
-			if oldest == nil || since.Before(l.idle[oldest]) {
+			if oldest == c || since.Before(l.idle[oldest]) {
 				oldest = ic
 			}
-		}
-		if oldest == nil {
-			c.Close()
-			return
 		}
 		delete(l.idle, oldest)
 		oldest.Close()
@@ -220,11 +215,7 @@ type Site struct {
 // /probe and /sd share one bound on requests in flight: they start fetches or hold
 // answers as large as the reports are many.
 func (s Site) Handler() http.Handler {
-	opts := collector.HandlerOpts{
-		TimeoutOffset: s.TimeoutOffset,
-		MaxTimeout:    maxScrapeTimeout,
-		ErrorLog:      stdLogger{s.Logger},
-	}
+	opts := collector.HandlerOpts{TimeoutOffset: s.TimeoutOffset, MaxTimeout: maxScrapeTimeout, ErrorLog: stdLogger{s.Logger}}
 	limit := limitInFlight(s.MaxRequests)
 	mux := http.NewServeMux()
 	mux.Handle("GET "+s.MetricsPath, promhttp.InstrumentMetricHandler(s.Registry, limit(s.Exporter.MetricsHandler(s.Registry, opts))))
