@@ -1,6 +1,5 @@
-// Package server is the exporter's HTTP side: its routes and landing page, the
-// bounds on what a client can hold (time, headers, connections, requests in flight), and
-// a stop that lets scrapes in flight finish.
+// Package server is the exporter's HTTP side: routes, landing page, the bounds on what a
+// client can hold (time, headers, connections, requests in flight), a graceful stop.
 package server
 
 import (
@@ -50,13 +49,10 @@ const (
 // TLS handshakes) logged through the project's logger.
 func New(h http.Handler, errorLog *stdlog.Logger) *http.Server {
 	return &http.Server{
-		Handler: h,
-		// A GET's headers are a few hundred bytes: a client slower than this is a slow loris.
-		ReadHeaderTimeout: 10 * time.Second,
-		// No endpoint takes a body (a reload's POST carries none).
-		ReadTimeout: 15 * time.Second,
-		// Counted from the end of the headers: the longest scrape, plus time to write it.
-		WriteTimeout: maxScrapeTimeout + 15*time.Second,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,                  // a GET's headers are a few hundred bytes: slower is a slow loris
+		ReadTimeout:       15 * time.Second,                  // no endpoint takes a body
+		WriteTimeout:      maxScrapeTimeout + 15*time.Second, // from the end of the headers: the longest scrape, and writing it
 		// Longer than the usual 15 s to 1 min scrape interval, so that Prometheus keeps
 		// its connection, yet an idle one does not hold a descriptor for ever.
 		IdleTimeout:    2 * time.Minute,
@@ -267,7 +263,7 @@ func hostPortOnly(h http.Handler) http.Handler {
 	})
 }
 
-// stdLogger adapts the go-kit logger to promhttp's error log.
+// stdLogger is promhttp's error log, through the go-kit logger.
 type stdLogger struct{ logger log.Logger }
 
 func (l stdLogger) Println(v ...any) {
@@ -365,8 +361,7 @@ func (s Site) landingPage(w http.ResponseWriter, r *http.Request) {
 	page.ServeHTTP(w, r)
 }
 
-// runbookHints say what to do about a report that is down, by code (docs/runbook.md has
-// the whole story).
+// runbookHints say what to do about a report that is down, by code (in short: see docs/runbook.md).
 var runbookHints = map[string]string{
 	"401":     "the credentials are wrong: check the report's api_token or email and password",
 	"402":     "the hourly API quota is spent (or the plan lacks the feature): set hourly_quota to what your Toggl plan allows, and the quota plan spreads the refreshes",

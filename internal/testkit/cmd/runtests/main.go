@@ -65,10 +65,7 @@ func run(stdout, stderr io.Writer, passes [][]string) int {
 	}
 	wg.Wait()
 	if len(r.missing) > 0 {
-		n := 0
-		for _, tests := range r.missing {
-			n += len(tests)
-		}
+		n := len(slices.Concat(slices.Collect(maps.Values(r.missing))...))
 		fmt.Fprintf(stdout, "\n=== SKIPPED: %d tests, for missing tools (under CI=true they fail):\n", n)
 		for _, tools := range slices.Sorted(maps.Keys(r.missing)) {
 			slices.Sort(r.missing[tools])
