@@ -42,9 +42,8 @@ import (
 
 const program = "toggl_exporter"
 
-// versionFile gives a plain `go build` or `go run` the release version, so that --version
-// and toggl_exporter_build_info always name one; a release build sets version.Version
-// through -ldflags from the same file (Makefile, Dockerfile, GoReleaser).
+// versionFile is the version of a plain `go build` or `go run`; a release build sets
+// version.Version through -ldflags from the same file.
 //
 //go:embed VERSION
 var versionFile string
@@ -146,15 +145,12 @@ func run() int {
 	return 0
 }
 
-// newLoggers returns the one go-kit logger of the process and, writing through it so
-// that there is one log stream in one format with one key order (level ts caller msg),
-// an slog logger for the exporter-toolkit and a standard library logger for net/http.
+// newLoggers returns the go-kit logger of the process and, writing through it (one stream,
+// one format, one key order: level ts caller msg), the toolkit's slog and net/http's log.
 func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *stdlog.Logger) {
-	var root log.Logger
+	root := log.NewLogfmtLogger(log.NewSyncWriter(w))
 	if format == "json" {
 		root = log.NewJSONLogger(log.NewSyncWriter(w))
-	} else {
-		root = log.NewLogfmtLogger(log.NewSyncWriter(w))
 	}
 	root = level.NewFilter(root, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
 	var sl slog.Level                 // info unless lvl names another:
@@ -191,8 +187,7 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// printReports prints, per configured report, the days its period covers at now and the
-// kind of its credentials (never a secret).
+// printReports prints each report's days at now and its kind of credentials (no secret).
 func printReports(w io.Writer, cfg *config.Config, now time.Time) {
 	if len(cfg.Reports) > 0 {
 		fmt.Fprintln(w, "reports (the days of each period now; the kind of credentials):")
@@ -210,8 +205,7 @@ func printReports(w io.Writer, cfg *config.Config, now time.Time) {
 	}
 }
 
-// printPlan prints the quota plan of the configured reports and the listings, per
-// credential (named by its kind, its reports and listings, never by its secret).
+// printPlan prints the quota plan per credential, named by its kind and what it fetches.
 func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
 	plans := collector.Plan(cfg, now)
 	if len(plans) == 0 {
@@ -239,8 +233,8 @@ func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
 	}
 }
 
-// reloader loads the configuration file and applies it, through the listings, to the
-// exporter, one reload at a time (SIGHUP and /-/reload may race).
+// reloader applies the configuration through the listings, one reload at a time (SIGHUP
+// and /-/reload may race).
 type reloader struct {
 	mu       sync.Mutex
 	path     string // of the configuration file; "(demo)" for the demo's
@@ -251,8 +245,7 @@ type reloader struct {
 	limits   *client.Limits // the upstream etiquette, kept for the life of the process
 	client   *client.Client
 	clientOf clientSettings
-	// A rehearsal (see startDemo) reads path through lookupEnv and readFile (nil: the
-	// environment and the disk) and sends every request to apiURL.
+	// A rehearsal (startDemo) stands in for missing secrets and sends everything to apiURL.
 	lookupEnv func(string) (string, bool)
 	readFile  func(string) ([]byte, error)
 	apiURL    string
@@ -311,11 +304,9 @@ func newClient(cfg *config.Config, limits *client.Limits) *client.Client {
 		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, HourlyQuota: cfg.HourlyQuota, Limits: limits})
 }
 
-// startDemo serves the simulated Toggl API on loopback and points r at it: with the
-// user's own file (rehearse), r reads it with stand-ins for missing secrets and sends
-// every request to the fake, which answers any token; else r loads a configuration for
-// the demo's sample reports. It returns what the landing page says of the demo's
-// settings. Nothing is written to disk: the image may have no writable /tmp.
+// startDemo serves the fake Toggl API on loopback and points r at it: to rehearse the
+// user's file, or with the demo's configuration, held in memory (the image may have no
+// writable /tmp). It returns what the landing page says of the demo's settings.
 func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop func(), err error) {
 	url, stop, err := startFake(rehearse)
 	if err != nil {
@@ -329,8 +320,7 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 		level.Warn(logger).Log("msg", "DEMO MODE: rehearsing the reports of "+r.path+" against a built-in fake Toggl API that accepts any token: not real data", "fake_api", url)
 		return "The reports are those of " + r.path + ", answered with the demo's data; any token is accepted.", stop, nil
 	}
-	// The reports are discovered, as a user's would be, with every breakdown the
-	// dashboard shows.
+	// The reports are discovered, as a user's are, with every breakdown the dashboard shows.
 	r.path, r.demo = "(demo)", fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
 		"discover:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    defaults:\n      breakdowns: [%[4]s]\n"+
 		"members:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    expected_hours_per_week: 40\n",
@@ -340,8 +330,8 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 		strings.Join(config.AllBreakdowns, ", "), strings.Join(config.DefaultBreakdowns, ", ")), stop, nil
 }
 
-// startFake serves the demo's simulated Toggl API on loopback, or with rehearse the one
-// that answers any token (togglfake.Rehearsal), and returns its URL.
+// startFake serves the demo's fake Toggl API, or with rehearse the one that answers any
+// token, on loopback.
 func startFake(rehearse bool) (url string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

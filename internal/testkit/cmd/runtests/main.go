@@ -92,8 +92,8 @@ func (r *report) goTest(stderr io.Writer, args []string) {
 	out, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, stderr
 	go func() { w.CloseWithError(cmd.Run()) }() // the scan ends with Run's error
-	held := map[string]string{} // output held back: a package's under its path, a test's under "path test"
-	failed := map[string]bool{} // packages that failed
+	held := map[string]string{}                 // output held back: a package's under its path, a test's under "path test"
+	failed := map[string]bool{}                 // packages that failed
 	sc := bufio.NewScanner(out)
 	sc.Buffer(nil, 16<<20)
 	for sc.Scan() {
