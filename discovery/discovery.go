@@ -1,6 +1,5 @@
 // Package discovery keeps the exporter in step with Toggl's listings, in the background:
-// the saved reports of the discover entries become reports, and the members of the
-// members entries become the rosters of the reports that name their workspace.
+// saved reports (discover) become reports, members (members) become rosters.
 package discovery
 
 import (
@@ -19,10 +18,9 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// Discovery lists each workspace of the configuration at once and then every interval,
-// each listing on its own, and applies the loaded configuration with the reports found,
-// and the rosters, to the exporter. Nothing waits for a listing: until one succeeds, what
-// the one before found keeps serving.
+// Discovery lists each workspace at once and then every interval, each on its own, and
+// applies the configuration with what was found to the exporter. Nothing waits for a
+// listing: until one succeeds, what the one before found keeps serving.
 type Discovery struct {
 	logger   log.Logger
 	exporter *collector.Exporter
@@ -164,8 +162,7 @@ func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]sett
 	return gone
 }
 
-// listedReports takes in a listing of workspace ws's saved reports, which l now holds:
-// a good one is applied; after a failed one, the reports listed before keep serving.
+// listedReports applies a good listing of ws's saved reports, which l now holds.
 func (d *Discovery) listedReports(ws int64, l *listing[client.SavedReport], first bool, err error) {
 	if err != nil {
 		level.Warn(d.logger).Log("msg", "cannot list the workspace's saved reports; the reports listed before keep serving",
@@ -181,8 +178,7 @@ func (d *Discovery) listedReports(ws int64, l *listing[client.SavedReport], firs
 	lvl(d.logger).Log("msg", "listed the workspace's saved reports", "workspace_id", ws, "listed", len(l.items), "reports", l.served)
 }
 
-// listActive lists the members of a workspace who are on its roster: the active ones
-// with a user id, each once.
+// listActive lists a workspace's roster: its active members with a user id, each once.
 func listActive(c *client.Client, ctx context.Context, l client.Listing) ([]client.Member, error) {
 	all, err := c.ListMembers(ctx, l)
 	var active []client.Member
@@ -196,9 +192,7 @@ func listActive(c *client.Client, ctx context.Context, l client.Listing) ([]clie
 	return active, err
 }
 
-// listedMembers takes in a listing of workspace ws's members, which l now holds: a good
-// one becomes the workspace's roster; after a failed one, the roster listed before
-// stays.
+// listedMembers makes a good listing of ws's members, which l now holds, its roster.
 func (d *Discovery) listedMembers(ws int64, l *listing[client.Member], first bool, err error) {
 	if err != nil {
 		kv := []any{"msg", "cannot list the workspace's members; the roster listed before stays", "workspace_id", ws, "members", len(l.items), "err", err}
@@ -294,8 +288,7 @@ func (d *Discovery) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// collectState sends l's up (once a listing has ended) and last success (once one has
-// succeeded).
+// collectState sends l's up (once a listing has ended) and last success (once one has).
 func collectState[T any](ch chan<- prometheus.Metric, l *listing[T], up, lastSuccess *prometheus.Desc, ws string) {
 	if l.attempts > 0 {
 		ch <- prometheus.MustNewConstMetric(up, prometheus.GaugeValue, l.up, ws)

@@ -49,7 +49,7 @@ func check(err error) {
 	}
 }
 
-// moduleRoot is the directory holding the go.mod of the working directory's module.
+// moduleRoot is the directory of the working directory's go.mod.
 func moduleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	gomod := strings.TrimSpace(string(out))
@@ -59,9 +59,7 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(gomod), err
 }
 
-// render returns the files gen writes, by path, made from the sources under root: the
-// PrometheusRule, the chart's copy of its groups alone (for the chart's PrometheusRule
-// template to include) and of the dashboard.
+// render returns the files gen writes under root, by path.
 func render(root string) (map[string][]byte, error) {
 	var groups []*yaml.Node
 	seen := map[string]string{} // source by group name
@@ -102,9 +100,8 @@ func encode(v any) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// ruleGroups returns the items of the top-level `groups` sequence of the Prometheus rule
-// file src, each checked to have a name and rules and a name no file before it (in seen,
-// where it adds them) has; the items are nodes, comments included.
+// ruleGroups returns the groups of the rule file src as nodes, comments included, each
+// checked to have rules and a name that no file before it has (seen, where it adds them).
 func ruleGroups(src string, data []byte, seen map[string]string) ([]*yaml.Node, error) {
 	var file struct{ Groups []yaml.Node } // yaml.v3 leaves a []*yaml.Node empty
 	if err := yaml.Unmarshal(data, &file); err != nil {
