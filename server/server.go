@@ -156,13 +156,11 @@ var (
 // CheckFlags tells what is wrong with --web.telemetry-path p, --web.max-requests or
 // --web.max-connections.
 func CheckFlags(p string, maxRequests, maxConnections int) error {
-	if maxRequests < 0 {
-		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
-	}
-	if maxConnections < 0 {
-		return fmt.Errorf("--web.max-connections %d: must be 0 (no limit) or more", maxConnections)
-	}
 	switch {
+	case maxRequests < 0:
+		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
+	case maxConnections < 0:
+		return fmt.Errorf("--web.max-connections %d: must be 0 (no limit) or more", maxConnections)
 	case !strings.HasPrefix(p, "/") || slices.Contains(ownPaths, p):
 		return fmt.Errorf(`--web.telemetry-path %q: must start with "/" and not be a path the exporter serves itself (%s)`, p, strings.Join(ownPaths, " "))
 	case path.Clean(p) != p || !cleanPath.MatchString(p):
@@ -216,7 +214,16 @@ func (s Site) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+s.MetricsPath, promhttp.InstrumentMetricHandler(s.Registry, limit(s.Exporter.MetricsHandler(s.Registry, opts))))
 	mux.Handle("GET /probe", limit(s.Exporter.ProbeHandler(opts)))
-	mux.Handle("GET /sd", limit(hostPortOnly(s.Exporter.SDHandler())))
+	sd := s.Exporter.SDHandler()
+	// /sd echoes the Host once per report: a Host that is not host[:port] gets a 400, so
+	// that the answer stays as small as the reports are few.
+	mux.Handle("GET /sd", limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostPort.MatchString(r.Host) {
+			http.Error(w, "the Host header is not host[:port]", http.StatusBadRequest)
+			return
+		}
+		sd.ServeHTTP(w, r)
+	})))
 	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
 		out, err := s.Config().Redacted()
 		if err != nil {
@@ -250,18 +257,6 @@ func (s Site) Handler() http.Handler {
 // hostPort is a Host header of the form host[:port]: a DNS name or IPv4 address (at most
 // 253 bytes), or an IPv6 address in brackets, then an optional port.
 var hostPort = regexp.MustCompile(`^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
-
-// hostPortOnly answers 400 to a request whose Host is not host[:port]: /sd echoes the
-// Host once per report, so that its answer stays as small as the reports are few.
-func hostPortOnly(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hostPort.MatchString(r.Host) {
-			http.Error(w, "the Host header is not host[:port]", http.StatusBadRequest)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
 
 // stdLogger is promhttp's error log, through the go-kit logger.
 type stdLogger struct{ logger log.Logger }
