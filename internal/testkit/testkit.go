@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,10 +25,7 @@ func NeedTool(t testing.TB, names ...string) string {
 			return p
 		}
 	}
-	hint, ok := install[names[0]]
-	if !ok {
-		hint = `see README.md, "Testing the deployment files"`
-	}
+	hint := cmp.Or(install[names[0]], `see README.md, "Testing the deployment files"`)
 	msg := fmt.Sprintf("none of %s on PATH; install: %s", strings.Join(names, ", "), hint)
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
