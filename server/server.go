@@ -3,22 +3,20 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	stdlog "log"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"text/template"
 	"time"
 
 	"github.com/go-kit/log"
@@ -269,71 +267,12 @@ func (l stdLogger) Println(v ...any) {
 // status, rendered per request because the status changes.
 func (s Site) landingPage(w http.ResponseWriter, r *http.Request) {
 	var extra strings.Builder
+	err := reportsTable.Execute(&extra, s)
 	description := "Prometheus exporter for Toggl Track saved reports"
 	if s.DemoNote != "" {
 		description += " (DEMO MODE)"
-		extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.DemoNote) + `</p>`)
 	}
-	extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>")
-	for _, st := range s.Exporter.Status() {
-		status := "not fetched yet"
-		switch {
-		case st.Waiting && !st.Fetched:
-			status = st.Message
-		case st.Up:
-			status = "up"
-		case st.Fetched:
-			status = "down: " + st.Code + ": " + st.Message
-			if hint := runbookHints[st.Code]; hint != "" {
-				status += " — " + hint
-			}
-		}
-		var period, tracked, billable, complete, answer string
-		if st.Series > 0 {
-			if !st.PeriodStart.IsZero() {
-				period = st.PeriodStart.Format(time.DateOnly) + " …"
-			}
-			if !st.PeriodStart.IsZero() && !st.PeriodEnd.IsZero() {
-				period = st.PeriodStart.Format(time.DateOnly) + " – " + st.PeriodEnd.Add(-time.Second).Format(time.DateOnly)
-			}
-			tracked = fmt.Sprintf("%.1f h", st.Tracked.Hours())
-			if st.HasBillable {
-				billable = fmt.Sprintf("%.1f h", st.Billable.Hours())
-			}
-			complete = "complete"
-			if !st.Complete {
-				complete = fmt.Sprintf("INCOMPLETE after %d page(s): raise max_pages or use a summary report", st.Pages)
-			}
-		}
-		if st.Fetched {
-			answer = fmt.Sprintf("%d page(s), paging headers: %s", st.Pages, cmp.Or(strings.Join(st.PagingHeaders, ", "), "none"))
-		}
-		if n := len(st.Unknown); n > 0 {
-			answer += "; unknown fields: " + strings.Join(st.Unknown[:min(n, 3)], ", ")
-			if n > 3 {
-				answer += fmt.Sprintf(" (+%d more)", n-3)
-			}
-			answer += ": run toggl_exporter describe"
-		}
-		last := "never"
-		if !st.LastSuccess.IsZero() {
-			last = st.LastSuccess.UTC().Format(time.RFC3339)
-		}
-		refresh := "every " + st.Interval.String()
-		if !st.NextRefresh.IsZero() {
-			refresh += ", next " + st.NextRefresh.UTC().Format(time.RFC3339)
-		}
-		extra.WriteString("<tr><td>" + html.EscapeString(st.Name))
-		if st.DiscoveredFrom != 0 {
-			fmt.Fprintf(&extra, ` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
-		}
-		for _, cell := range []string{status, period, tracked, billable, complete, answer, last, refresh} {
-			extra.WriteString("</td><td>" + html.EscapeString(cell))
-		}
-		fmt.Fprintf(&extra, `</td><td><a href="probe?report=%s">probe</a></td></tr>`, url.QueryEscape(st.Name))
-	}
-	extra.WriteString("</table>")
-	page, err := web.NewLandingPage(web.LandingConfig{
+	page, perr := web.NewLandingPage(web.LandingConfig{
 		Name:        s.Name,
 		Description: description,
 		Version:     version.Info(),
@@ -348,13 +287,35 @@ func (s Site) landingPage(w http.ResponseWriter, r *http.Request) {
 		ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
 		Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
 	})
-	if err != nil {
+	if err = errors.Join(err, perr); err != nil {
 		level.Error(s.Logger).Log("msg", "cannot render the landing page", "err", err)
 		http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
 		return
 	}
 	page.ServeHTTP(w, r)
 }
+
+// reportsTable is what the landing page adds to the toolkit's: the demo's note and the
+// reports; html escapes what Toggl, the configuration or an error message says.
+var reportsTable = template.Must(template.New("reports").Funcs(template.FuncMap{
+	"hint":  func(code string) string { return runbookHints[code] },
+	"hours": func(d time.Duration) string { return fmt.Sprintf("%.1f h", d.Hours()) },
+	"day":   func(t time.Time) string { return t.Format(time.DateOnly) },
+	"utc":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"first": func(n int, s []string) []string { return s[:min(n, len(s))] },
+	"sub":   func(a, b int) int { return a - b },
+}).Parse(`{{with .DemoNote}}<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. {{html .}}</p>{{end -}}
+<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>
+{{- range .Exporter.Status}}<tr><td>{{html .Name}}{{with .DiscoveredFrom}} <small>(discovered from workspace {{.}})</small>{{end}}</td><td>
+{{- if and .Waiting (not .Fetched)}}{{html .Message}}{{else if .Up}}up{{else if .Fetched}}down: {{html .Code}}: {{html .Message}}{{with hint .Code}} — {{html .}}{{end}}{{else}}not fetched yet{{end}}</td><td>
+{{- if and .Series (not .PeriodStart.IsZero)}}{{day .PeriodStart}} {{if .PeriodEnd.IsZero}}…{{else}}– {{day (.PeriodEnd.Add -1000000000)}}{{end}}{{end}}</td><td>
+{{- if .Series}}{{hours .Tracked}}{{end}}</td><td>{{if and .Series .HasBillable}}{{hours .Billable}}{{end}}</td><td>
+{{- if .Series}}{{if .Complete}}complete{{else}}INCOMPLETE after {{.Pages}} page(s): raise max_pages or use a summary report{{end}}{{end}}</td><td>
+{{- if .Fetched}}{{.Pages}} page(s), paging headers: {{html (or (join .PagingHeaders) "none")}}{{end}}
+{{- with .Unknown}}; unknown fields: {{html (join (first 3 .))}}{{if gt (len .) 3}} (+{{sub (len .) 3}} more){{end}}: run toggl_exporter describe{{end}}</td><td>
+{{- if .LastSuccess.IsZero}}never{{else}}{{utc .LastSuccess}}{{end}}</td><td>every {{.Interval}}{{if not .NextRefresh.IsZero}}, next {{utc .NextRefresh}}{{end -}}
+</td><td><a href="probe?report={{urlquery .Name}}">probe</a></td></tr>{{end}}</table>`))
 
 // runbookHints say what to do about a report that is down, by code (in short: see docs/runbook.md).
 var runbookHints = map[string]string{
