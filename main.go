@@ -161,7 +161,8 @@ func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *std
 	toolkit := log.LoggerFunc(func(kv ...any) error {
 		for i := 2; i+1 < len(kv) && i <= 4; i += 2 {
 			if t, ok := kv[i+1].(time.Time); ok && kv[i] == slog.TimeKey {
-				kv = slices.Insert[[]any, any](slices.Delete(kv, i, i+2), 2, "ts", t.UTC().Format(time.RFC3339Nano))
+				ts := []any{"ts", t.UTC().Format(time.RFC3339Nano)}
+				kv = slices.Insert(slices.Delete(kv, i, i+2), 2, ts...)
 				break
 			}
 		}
