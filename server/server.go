@@ -301,6 +301,7 @@ var reportsTable = template.Must(template.New("reports").Funcs(template.FuncMap{
 	"hint":  func(code string) string { return runbookHints[code] },
 	"hours": func(d time.Duration) string { return fmt.Sprintf("%.1f h", d.Hours()) },
 	"day":   func(t time.Time) string { return t.Format(time.DateOnly) },
+	"last":  func(end time.Time) string { return end.Add(-time.Second).Format(time.DateOnly) }, // of [start, end)
 	"utc":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"join":  func(s []string) string { return strings.Join(s, ", ") },
 	"first": func(n int, s []string) []string { return s[:min(n, len(s))] },
@@ -309,7 +310,7 @@ var reportsTable = template.Must(template.New("reports").Funcs(template.FuncMap{
 <h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>
 {{- range .Exporter.Status}}<tr><td>{{html .Name}}{{with .DiscoveredFrom}} <small>(discovered from workspace {{.}})</small>{{end}}</td><td>
 {{- if and .Waiting (not .Fetched)}}{{html .Message}}{{else if .Up}}up{{else if .Fetched}}down: {{html .Code}}: {{html .Message}}{{with hint .Code}} — {{html .}}{{end}}{{else}}not fetched yet{{end}}</td><td>
-{{- if and .Series (not .PeriodStart.IsZero)}}{{day .PeriodStart}} {{if .PeriodEnd.IsZero}}…{{else}}– {{day (.PeriodEnd.Add -1000000000)}}{{end}}{{end}}</td><td>
+{{- if and .Series (not .PeriodStart.IsZero)}}{{day .PeriodStart}} {{if .PeriodEnd.IsZero}}…{{else}}– {{last .PeriodEnd}}{{end}}{{end}}</td><td>
 {{- if .Series}}{{hours .Tracked}}{{end}}</td><td>{{if and .Series .HasBillable}}{{hours .Billable}}{{end}}</td><td>
 {{- if .Series}}{{if .Complete}}complete{{else}}INCOMPLETE after {{.Pages}} page(s): raise max_pages or use a summary report{{end}}{{end}}</td><td>
 {{- if .Fetched}}{{.Pages}} page(s), paging headers: {{html (or (join .PagingHeaders) "none")}}{{end}}
