@@ -3,7 +3,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"io"
 	stdlog "log"
@@ -12,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +42,14 @@ import (
 )
 
 const program = "toggl_exporter"
+
+// versionFile is the version of a plain `go build` or `go run`; a release build sets
+// version.Version through -ldflags from the same file.
+//
+//go:embed VERSION
+var versionFile string
+
+func init() { version.Version = cmp.Or(version.Version, strings.TrimSpace(versionFile)) }
 
 // The server's flags belong to its command, serve, the default one, so that the other
 // commands' --help lists only their own; usage shows them with the program's (see run).
@@ -93,18 +105,14 @@ func run() int {
 	level.Info(logger).Log("msg", "starting "+program, "version", version.Info(), "build_context", version.BuildContext())
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		versioncollector.NewCollector(program),
-	)
-	safeConfig := config.NewSafeConfig(reg)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), versioncollector.NewCollector(program))
 	exporter := collector.New(collector.Options{Logger: logger, FetchOnApply: true})
 	listings := discovery.New(logger, exporter)
 	defer listings.Stop()
 	reg.MustRegister(listings)
-	reloader := &reloader{path: *configFile, logger: logger, safe: safeConfig, listings: listings, limits: client.NewLimits(nil)}
-	var demoNote string
+	reloader := &reloader{path: *configFile, logger: logger, safe: config.NewSafeConfig(reg), listings: listings, limits: client.NewLimits(nil)}
+	site := server.Site{Name: program, MetricsPath: *metricsPath, TimeoutOffset: *timeoutOffset, MaxRequests: *maxRequests,
+		Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
 	if *demo {
 		note, stop, err := startDemo(logger, reloader, configFileSet)
 		if err != nil {
@@ -112,13 +120,12 @@ func run() int {
 			return 1
 		}
 		defer stop()
-		demoNote = note
+		site.DemoNote = note
 	}
 	if err := reloader.reload(); err != nil {
-		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.source(), "err", err)
+		level.Error(logger).Log("msg", "cannot load the configuration", "file", reloader.path, "err", err)
 		return 1
 	}
-
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -126,67 +133,40 @@ func run() int {
 			_ = reloader.reload() // logged by reload
 		}
 	}()
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	stop := make(chan os.Signal, 2)
-	go func() {
-		// Scrapes in flight get half the grace period to finish with their fetches;
-		// then (or at a second signal) the fetches are cut, so that the scrapes answer
-		// from the cache before the grace period ends.
-		for n := 0; ; n++ {
-			sig := <-signals
-			if n == 0 {
-				time.AfterFunc(server.ShutdownGrace/2, exporter.Close)
-			} else {
-				exporter.Close()
-			}
-			stop <- sig
-		}
-	}()
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 
-	routes := server.Site{Name: program, MetricsPath: *metricsPath, TimeoutOffset: *timeoutOffset, MaxRequests: *maxRequests,
-		Demo: *demo, DemoNote: demoNote, Registry: reg, Exporter: exporter, Config: listings.Config, Reload: reloader.reload, Logger: logger}
-	srv := server.New(routes.Handler(), httpLogger)
+	srv := server.New(site.Handler(), httpLogger)
 	srv.ConnState = server.LimitConnections(*maxConns)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
-	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, logger); err != nil {
+	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, exporter.Close, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
 		return 1
 	}
 	return 0
 }
 
-// newLoggers returns the one go-kit logger of the process and, writing through it so
-// that there is one log stream in one format with one key order (level ts caller msg),
-// an slog logger for the exporter-toolkit and a standard library logger for net/http.
+// newLoggers returns the go-kit logger of the process and, writing through it (one stream,
+// one format, one key order: level ts caller msg), the toolkit's slog and net/http's log.
 func newLoggers(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, *stdlog.Logger) {
-	var root log.Logger
+	root := log.NewLogfmtLogger(log.NewSyncWriter(w))
 	if format == "json" {
 		root = log.NewJSONLogger(log.NewSyncWriter(w))
-	} else {
-		root = log.NewLogfmtLogger(log.NewSyncWriter(w))
 	}
 	root = level.NewFilter(root, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
 	var sl slog.Level                 // info unless lvl names another:
 	_ = sl.UnmarshalText([]byte(lvl)) // slog's names are go-kit's (debug, info, warn, error)
-	// slog-gokit sends level, caller, time, msg, ...: its time becomes ts, after the
-	// level, where level.Info(logger) puts it on the exporter's own lines.
+	// slog-gokit sends level, caller, time, msg, ...: its time moves after the level as ts,
+	// where level.Info(logger) puts it on the exporter's own lines.
 	toolkit := log.LoggerFunc(func(kv ...any) error {
-		out := make([]any, 0, len(kv))
-		var rest []any
-		for i := 0; i+1 < len(kv); i += 2 {
-			switch kv[i] {
-			case level.Key():
-				out = append(out, kv[i], kv[i+1])
-			case slog.TimeKey:
-				if t, ok := kv[i+1].(time.Time); ok {
-					out = append(out, "ts", t.UTC().Format(time.RFC3339Nano))
-				}
-			default:
-				rest = append(rest, kv[i], kv[i+1])
+		for i := 2; i+1 < len(kv) && i <= 4; i += 2 {
+			if t, ok := kv[i+1].(time.Time); ok && kv[i] == slog.TimeKey {
+				ts := []any{"ts", t.UTC().Format(time.RFC3339Nano)}
+				kv = slices.Insert(slices.Delete(kv, i, i+2), 2, ts...)
+				break
 			}
 		}
-		return root.Log(append(out, rest...)...)
+		return root.Log(kv...)
 	})
 	withTS := log.With(root, "ts", log.DefaultTimestampUTC)
 	// net/http's lines carry its file:line (Lshortfile), which the adapter logs as caller.
@@ -209,8 +189,7 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// printReports prints, per configured report, the days its period covers at now and the
-// kind of its credentials (never a secret).
+// printReports prints each report's days at now and its kind of credentials (no secret).
 func printReports(w io.Writer, cfg *config.Config, now time.Time) {
 	if len(cfg.Reports) > 0 {
 		fmt.Fprintln(w, "reports (the days of each period now; the kind of credentials):")
@@ -228,8 +207,7 @@ func printReports(w io.Writer, cfg *config.Config, now time.Time) {
 	}
 }
 
-// printPlan prints the quota plan of the configured reports and the listings, per
-// credential (named by its kind, its reports and listings, never by its secret).
+// printPlan prints the quota plan per credential, named by its kind and what it fetches.
 func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
 	plans := collector.Plan(cfg, now)
 	if len(plans) == 0 {
@@ -257,20 +235,69 @@ func printPlan(w io.Writer, cfg *config.Config, now time.Time) {
 	}
 }
 
-// reloader loads the configuration file and applies it, through the listings, to the
-// exporter, one reload at a time (SIGHUP and /-/reload may race).
+// describeCommand is `toggl_exporter describe` and its flags.
+type describeCommand struct {
+	cmd    *kingpin.CmdClause
+	report string
+	json   bool
+}
+
+func newDescribeCommand(app *kingpin.Application) *describeCommand {
+	c := &describeCommand{cmd: app.Command("describe", "Run one report once, every page, and print what Toggl sent, for a bug report: "+
+		"counts, field names and header names only, never a token, name, e-mail or description.")}
+	c.cmd.Flag("report", "The configured report to run.").Required().StringVar(&c.report)
+	c.cmd.Flag("json", "Print the same as one JSON object.").BoolVar(&c.json)
+	return c
+}
+
+// run describes the report and returns the exit code: 1 when the report is not configured
+// or the run did not get to the end (what it saw is printed all the same). limits are
+// the upstream etiquette to respect; nil starts afresh.
+func (c *describeCommand) run(ctx context.Context, configPath string, limits *client.Limits, stdout, stderr io.Writer, now time.Time) int {
+	cfg, err := config.Load(configPath, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "describe: %s: %v\n", configPath, err)
+		return 1
+	}
+	var names []string
+	for _, r := range cfg.Reports {
+		names = append(names, r.Name)
+	}
+	i := slices.Index(names, c.report)
+	if i < 0 {
+		fmt.Fprintf(stderr, "describe: --report %q: no such report in %s (have %s)\n", c.report, configPath, strings.Join(names, ", "))
+		return 1
+	}
+	cl := newClient(cfg, limits)
+	defer cl.CloseIdleConnections()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d := collector.Describe(ctx, cfg.Reports[i], cl, now)
+	if c.json {
+		b, _ := json.MarshalIndent(d, "", "  ") // plain values: cannot fail
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		err = d.WriteText(stdout)
+	}
+	if err != nil || d.Error != "" {
+		return 1
+	}
+	return 0
+}
+
+// reloader applies the configuration through the listings, one reload at a time (SIGHUP
+// and /-/reload may race).
 type reloader struct {
 	mu       sync.Mutex
-	path     string
-	demo     []byte // the demo's configuration, used instead of path when set
+	path     string // of the configuration file; "(demo)" for the demo's
+	demo     []byte // the demo's configuration, loaded instead of path when set
 	logger   log.Logger
 	safe     *config.SafeConfig
 	listings *discovery.Discovery
 	limits   *client.Limits // the upstream etiquette, kept for the life of the process
 	client   *client.Client
 	clientOf clientSettings
-	// A rehearsal (see startDemo) reads path through lookupEnv and readFile (nil: the
-	// environment and the disk) and sends every request to apiURL.
+	// A rehearsal (startDemo) stands in for missing secrets and sends everything to apiURL.
 	lookupEnv func(string) (string, bool)
 	readFile  func(string) ([]byte, error)
 	apiURL    string
@@ -282,14 +309,6 @@ type clientSettings struct {
 	maxResponseBytes int64
 	requestsPerSec   float64
 	hourlyQuota      int
-}
-
-// source names where the configuration comes from, for the log.
-func (r *reloader) source() string {
-	if r.demo != nil {
-		return "(demo)"
-	}
-	return r.path
 }
 
 func (r *reloader) reload() error {
@@ -304,7 +323,7 @@ func (r *reloader) reload() error {
 	}
 	if err != nil {
 		if r.safe.Get() != nil { // at start the caller says it
-			level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.source(), "err", err)
+			level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.path, "err", err)
 		}
 		return err
 	}
@@ -314,24 +333,20 @@ func (r *reloader) reload() error {
 		c.APIURL = r.apiURL
 		cfg = &c
 	}
-	if !changed && r.client != nil {
-		level.Info(r.logger).Log("msg", "configuration unchanged", "file", r.source())
-		r.listings.Set(cfg, r.client) // lists again the workspaces whose listing failed
-		return nil
-	}
-	settings := clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}
-	if r.client == nil || settings != r.clientOf {
-		// Only a change of the API URL, body limit or request rate makes a new client;
-		// the backoffs and quota blocks are in r.limits, which it shares.
-		old := r.client
-		r.client = newClient(cfg, r.limits)
-		r.clientOf = settings
-		if old != nil {
-			defer old.CloseIdleConnections() // once no new fetch can take it
+	// Only a change of the API URL, body limit or request rate makes a new client; the
+	// backoffs and quota blocks are in r.limits, which it shares.
+	if settings := (clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}); r.client == nil || settings != r.clientOf {
+		if r.client != nil {
+			defer r.client.CloseIdleConnections() // once no new fetch can take it
 		}
+		r.client, r.clientOf = newClient(cfg, r.limits), settings
 	}
-	level.Info(r.logger).Log("msg", "configuration loaded", "file", r.source(), "reports", len(cfg.Reports), "discover", len(cfg.Discover), "members", len(cfg.Members))
-	r.listings.Set(cfg, r.client)
+	if changed {
+		level.Info(r.logger).Log("msg", "configuration loaded", "file", r.path, "reports", len(cfg.Reports), "discover", len(cfg.Discover), "members", len(cfg.Members))
+	} else {
+		level.Info(r.logger).Log("msg", "configuration unchanged", "file", r.path)
+	}
+	r.listings.Set(cfg, r.client) // unchanged, it lists again the workspaces whose listing failed
 	return nil
 }
 
@@ -341,11 +356,9 @@ func newClient(cfg *config.Config, limits *client.Limits) *client.Client {
 		MaxResponseBytes: int64(cfg.MaxResponseBytes), RequestsPerSecond: cfg.RequestsPerSecond, HourlyQuota: cfg.HourlyQuota, Limits: limits})
 }
 
-// startDemo serves the simulated Toggl API on loopback and points r at it: with the
-// user's own file (rehearse), r reads it with stand-ins for missing secrets and sends
-// every request to the fake, which answers any token; else r loads a configuration for
-// the demo's sample reports. It returns what the landing page says of the demo's
-// settings. Nothing is written to disk: the image may have no writable /tmp.
+// startDemo serves the fake Toggl API on loopback and points r at it: to rehearse the
+// user's file, or with the demo's configuration, held in memory (the image may have no
+// writable /tmp). It returns what the landing page says of the demo's settings.
 func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop func(), err error) {
 	url, stop, err := startFake(rehearse)
 	if err != nil {
@@ -359,9 +372,8 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 		level.Warn(logger).Log("msg", "DEMO MODE: rehearsing the reports of "+r.path+" against a built-in fake Toggl API that accepts any token: not real data", "fake_api", url)
 		return "The reports are those of " + r.path + ", answered with the demo's data; any token is accepted.", stop, nil
 	}
-	// The reports are discovered, as a user's would be, with every breakdown the
-	// dashboard shows.
-	r.demo = fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
+	// The reports are discovered, as a user's are, with every breakdown the dashboard shows.
+	r.path, r.demo = "(demo)", fmt.Appendf(nil, "# Generated by --demo: a simulated Toggl API on loopback.\napi_url: %[1]s\n"+
 		"discover:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    defaults:\n      breakdowns: [%[4]s]\n"+
 		"members:\n  - workspace_id: %[2]d\n    api_token: %[3]s\n    expected_hours_per_week: 40\n",
 		url, togglfake.DemoWorkspaceID, togglfake.DemoAPIToken, strings.Join(config.AllBreakdowns, ", "))
@@ -370,8 +382,8 @@ func startDemo(logger log.Logger, r *reloader, rehearse bool) (note string, stop
 		strings.Join(config.AllBreakdowns, ", "), strings.Join(config.DefaultBreakdowns, ", ")), stop, nil
 }
 
-// startFake serves the demo's simulated Toggl API on loopback, or with rehearse the one
-// that answers any token (togglfake.Rehearsal), and returns its URL.
+// startFake serves the demo's fake Toggl API, or with rehearse the one that answers any
+// token, on loopback.
 func startFake(rehearse bool) (url string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,26 +1,26 @@
 // Package discovery keeps the exporter in step with Toggl's listings, in the background:
-// the saved reports of the discover entries become reports, and the members of the
-// members entries become the rosters of the reports that name their workspace.
+// saved reports (discover) become reports, members (members) become rosters.
 package discovery
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// Discovery lists each workspace of the configuration at once and then every interval,
-// each listing on its own, and applies the loaded configuration with the reports found,
-// and the rosters, to the exporter. Nothing waits for a listing: until one succeeds, what
-// the one before found keeps serving.
+// Discovery lists each workspace at once and then every interval, each on its own, and
+// applies the configuration with what was found to the exporter. Nothing waits for a
+// listing: until one succeeds, what the one before found keeps serving.
 type Discovery struct {
 	logger   log.Logger
 	exporter *collector.Exporter
@@ -119,11 +119,10 @@ func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]sett
 			continue
 		}
 		l.stop()
+		l.stop = nil
 		if !ok {
 			delete(have, ws)
 			gone = append(gone, ws)
-		} else {
-			l.stop = nil
 		}
 	}
 	for ws, s := range want {
@@ -163,8 +162,7 @@ func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]sett
 	return gone
 }
 
-// listedReports takes in a listing of workspace ws's saved reports, which l now holds:
-// a good one is applied; after a failed one, the reports listed before keep serving.
+// listedReports applies a good listing of ws's saved reports, which l now holds.
 func (d *Discovery) listedReports(ws int64, l *listing[client.SavedReport], first bool, err error) {
 	if err != nil {
 		level.Warn(d.logger).Log("msg", "cannot list the workspace's saved reports; the reports listed before keep serving",
@@ -178,6 +176,43 @@ func (d *Discovery) listedReports(ws int64, l *listing[client.SavedReport], firs
 		lvl = level.Info
 	}
 	lvl(d.logger).Log("msg", "listed the workspace's saved reports", "workspace_id", ws, "listed", len(l.items), "reports", l.served)
+}
+
+// listActive lists a workspace's roster: its active members with a user id, each once.
+func listActive(c *client.Client, ctx context.Context, l client.Listing) ([]client.Member, error) {
+	all, err := c.ListMembers(ctx, l)
+	var active []client.Member
+	seen := map[int64]bool{}
+	for _, m := range all {
+		if m.Active && m.UserID > 0 && !seen[m.UserID] {
+			seen[m.UserID] = true
+			active = append(active, m)
+		}
+	}
+	return active, err
+}
+
+// listedMembers makes a good listing of ws's members, which l now holds, its roster.
+func (d *Discovery) listedMembers(ws int64, l *listing[client.Member], first bool, err error) {
+	if err != nil {
+		kv := []any{"msg", "cannot list the workspace's members; the roster listed before stays", "workspace_id", ws, "members", len(l.items), "err", err}
+		if client.Code(err) == "403" {
+			kv = append(kv, "hint", "Toggl lists a workspace's members only to its admins: is the API token an admin's?")
+		}
+		level.Warn(d.logger).Log(kv...)
+		return
+	}
+	roster := make([]collector.Member, len(l.items))
+	for i, m := range l.items {
+		roster[i] = collector.Member{ID: m.UserID, Name: m.Name}
+	}
+	d.exporter.SetRoster(ws, roster)
+	lvl := level.Debug
+	if first || len(l.items) != l.served {
+		lvl = level.Info
+	}
+	l.served = len(l.items)
+	lvl(d.logger).Log("msg", "listed the workspace's members", "workspace_id", ws, "members", len(l.items))
 }
 
 // applyLocked applies the loaded configuration with the latest good listings, and logs
@@ -205,4 +240,60 @@ func (d *Discovery) applyLocked() {
 	}
 	d.exporter.Apply(merged, d.client)
 	d.applied.Store(merged)
+}
+
+var (
+	reportsDesc = prometheus.NewDesc("toggl_discovery_reports",
+		"Reports served from the latest good listing of the workspace's saved reports (after include, exclude and name clashes).", []string{"workspace_id"}, nil)
+	reportsUpDesc = prometheus.NewDesc("toggl_discovery_up",
+		"1 if the latest listing of the workspace's saved reports succeeded; while 0, the reports listed before keep serving.", []string{"workspace_id"}, nil)
+	reportsLastSuccessDesc = prometheus.NewDesc("toggl_discovery_last_success_timestamp_seconds",
+		"When the workspace's saved reports were last listed successfully.", []string{"workspace_id"}, nil)
+	membersUpDesc = prometheus.NewDesc("toggl_members_up",
+		"1 if the latest listing of the workspace's members succeeded; while 0, the roster listed before stays.", []string{"workspace_id"}, nil)
+	membersLastSuccessDesc = prometheus.NewDesc("toggl_members_last_success_timestamp_seconds",
+		"When the workspace's members were last listed successfully.", []string{"workspace_id"}, nil)
+	// working_hours_in_minutes is shown as Toggl sends it ("" when null) and used for
+	// nothing: Toggl does not document whether it is per day or per week.
+	memberInfoDesc = prometheus.NewDesc("toggl_workspace_member_info",
+		"1 for each active member of the workspace, as last listed; working_hours_in_minutes as Toggl sends it (unit undocumented, unused).", []string{"workspace_id", "user_id", "user", "working_hours_in_minutes"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (d *Discovery) Describe(ch chan<- *prometheus.Desc) {
+	for _, desc := range []*prometheus.Desc{reportsDesc, reportsUpDesc, reportsLastSuccessDesc, membersUpDesc, membersLastSuccessDesc, memberInfoDesc} {
+		ch <- desc
+	}
+}
+
+// Collect implements prometheus.Collector: the state of each listing, and the members.
+func (d *Discovery) Collect(ch chan<- prometheus.Metric) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ws, l := range d.reports {
+		id := strconv.FormatInt(ws, 10)
+		ch <- prometheus.MustNewConstMetric(reportsDesc, prometheus.GaugeValue, float64(l.served), id)
+		collectState(ch, l, reportsUpDesc, reportsLastSuccessDesc, id)
+	}
+	for ws, l := range d.members {
+		id := strconv.FormatInt(ws, 10)
+		collectState(ch, l, membersUpDesc, membersLastSuccessDesc, id)
+		for _, m := range l.items {
+			hours := ""
+			if m.WorkingHoursInMinutes != 0 {
+				hours = strconv.FormatInt(m.WorkingHoursInMinutes, 10)
+			}
+			ch <- prometheus.MustNewConstMetric(memberInfoDesc, prometheus.GaugeValue, 1, id, strconv.FormatInt(m.UserID, 10), collector.LabelValue(m.Name), hours)
+		}
+	}
+}
+
+// collectState sends l's up (once a listing has ended) and last success (once one has).
+func collectState[T any](ch chan<- prometheus.Metric, l *listing[T], up, lastSuccess *prometheus.Desc, ws string) {
+	if l.attempts > 0 {
+		ch <- prometheus.MustNewConstMetric(up, prometheus.GaugeValue, l.up, ws)
+	}
+	if !l.lastSuccess.IsZero() {
+		ch <- prometheus.MustNewConstMetric(lastSuccess, prometheus.GaugeValue, float64(l.lastSuccess.UnixMilli())/1000, ws)
+	}
 }

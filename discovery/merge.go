@@ -12,11 +12,10 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// maxNameBytes bounds the name of a discovered report: the collector's limit of a label
-// value, so that the `report` label is the name, whole.
+// maxNameBytes is the collector's limit of a label value, so that the `report` label is
+// a discovered report's name, whole.
 const maxNameBytes = 200
 
-// notName matches the runs of characters that a name made by LabelSafeName cannot hold.
 var notName = regexp.MustCompile(`[^a-z0-9_.]+`)
 
 // LabelSafeName makes the name of a saved report in Toggl a report name, which is also a
@@ -34,14 +33,11 @@ func cut(s string, n int) string {
 	return strings.TrimRight(s[:n], "-")
 }
 
-// merge returns a copy of cfg that also holds the reports its discover entries found:
-// lists[i] is the latest good listing of cfg.Discover[i] (nil when there is none). Each
-// listed report that include and exclude let through becomes a report with the entry's
-// defaults, named by LabelSafeName. A name that a configured report or another
-// discovered one also has gets "-<id>" appended, so that names do not depend on the
-// order of the listing. What is left out, and why, is in problems: a listed report
-// without an id (counted once per entry), with an unusable token, or that still cannot
-// have a name of its own. No problem quotes a token.
+// merge returns a copy of cfg with the reports that lists[i], the latest good listing of
+// cfg.Discover[i], holds and include and exclude let through, with the entry's defaults.
+// A name that another report also has gets "-<id>", so that names do not depend on the
+// order of the listing. problems says what is left out and why (no id, a bad token, no
+// name of its own left), never quoting a token.
 func merge(cfg *config.Config, lists [][]client.SavedReport) (out *config.Config, problems []string) {
 	type found struct {
 		entry int

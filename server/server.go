@@ -1,25 +1,22 @@
-// Package server is the exporter's HTTP side: its routes and landing page, the
-// bounds on what a client can hold (time, headers, connections, requests in flight), and
-// a stop that lets scrapes in flight finish.
+// Package server is the exporter's HTTP side: routes, landing page, the bounds on what a
+// client can hold (time, headers, connections, requests in flight), a graceful stop.
 package server
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	stdlog "log"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"text/template"
 	"time"
 
 	"github.com/go-kit/log"
@@ -50,13 +47,10 @@ const (
 // TLS handshakes) logged through the project's logger.
 func New(h http.Handler, errorLog *stdlog.Logger) *http.Server {
 	return &http.Server{
-		Handler: h,
-		// A GET's headers are a few hundred bytes: a client slower than this is a slow loris.
-		ReadHeaderTimeout: 10 * time.Second,
-		// No endpoint takes a body (a reload's POST carries none).
-		ReadTimeout: 15 * time.Second,
-		// Counted from the end of the headers: the longest scrape, plus time to write it.
-		WriteTimeout: maxScrapeTimeout + 15*time.Second,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,                  // a GET's headers are a few hundred bytes: slower is a slow loris
+		ReadTimeout:       15 * time.Second,                  // no endpoint takes a body
+		WriteTimeout:      maxScrapeTimeout + 15*time.Second, // from the end of the headers: the longest scrape, and writing it
 		// Longer than the usual 15 s to 1 min scrape interval, so that Prometheus keeps
 		// its connection, yet an idle one does not hold a descriptor for ever.
 		IdleTimeout:    2 * time.Minute,
@@ -83,8 +77,7 @@ func LimitConnections(n int) func(net.Conn, http.ConnState) {
 	if n <= 0 {
 		return nil
 	}
-	l := &connLimit{n: n, idle: map[net.Conn]time.Time{}}
-	return l.track
+	return (&connLimit{n: n, idle: map[net.Conn]time.Time{}}).track
 }
 
 func (l *connLimit) track(c net.Conn, s http.ConnState) {
@@ -96,15 +89,11 @@ func (l *connLimit) track(c net.Conn, s http.ConnState) {
 		if l.open <= l.n {
 			return
 		}
-		var oldest net.Conn
+		oldest := c // when none is idle
 		for ic, since := range l.idle {
-			if oldest == nil || since.Before(l.idle[oldest]) {
+			if oldest == c || since.Before(l.idle[oldest]) {
 				oldest = ic
 			}
-		}
-		if oldest == nil {
-			c.Close()
-			return
 		}
 		delete(l.idle, oldest)
 		oldest.Close()
@@ -120,8 +109,9 @@ func (l *connLimit) track(c net.Conn, s http.ConnState) {
 
 // Serve runs listen (which serves srv) until a signal arrives on stop, then gives the
 // requests in flight up to grace to finish; a second signal or the end of grace closes
-// them at once.
-func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace time.Duration, logger log.Logger) error {
+// them at once. cut ends the fetches at half the grace (or at a second signal), so that
+// the scrapes in flight answer from the cache before the grace ends.
+func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace time.Duration, cut func(), logger log.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- listen() }()
 	var sig os.Signal
@@ -131,6 +121,7 @@ func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 	case sig = <-stop:
 	}
 	level.Info(logger).Log("msg", "shutting down", "signal", sig, "grace_period", grace)
+	time.AfterFunc(grace/2, cut)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	done := make(chan error, 1)
@@ -143,6 +134,7 @@ func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 		}
 	case sig = <-stop:
 		level.Warn(logger).Log("msg", "second signal; cutting the requests still in flight", "signal", sig)
+		cut()
 		srv.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -152,25 +144,24 @@ func Serve(srv *http.Server, listen func() error, stop <-chan os.Signal, grace t
 	return nil
 }
 
-// ownPaths are the paths the exporter serves besides the telemetry path.
-var ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
+var (
+	// ownPaths are the paths the exporter serves besides the telemetry path.
+	ownPaths = []string{"/", "/probe", "/config", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
+	// cleanPath is a path of letters, digits and - . _ ~ (path.Clean rejects . and ..).
+	cleanPath = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
+)
 
 // CheckFlags tells what is wrong with --web.telemetry-path p, --web.max-requests or
 // --web.max-connections.
 func CheckFlags(p string, maxRequests, maxConnections int) error {
-	if maxRequests < 0 {
-		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
-	}
-	if maxConnections < 0 {
-		return fmt.Errorf("--web.max-connections %d: must be 0 (no limit) or more", maxConnections)
-	}
-	pathChar := func(r rune) bool {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/-._~", r)
-	}
 	switch {
+	case maxRequests < 0:
+		return fmt.Errorf("--web.max-requests %d: must be 0 (no limit) or more", maxRequests)
+	case maxConnections < 0:
+		return fmt.Errorf("--web.max-connections %d: must be 0 (no limit) or more", maxConnections)
 	case !strings.HasPrefix(p, "/") || slices.Contains(ownPaths, p):
 		return fmt.Errorf(`--web.telemetry-path %q: must start with "/" and not be a path the exporter serves itself (%s)`, p, strings.Join(ownPaths, " "))
-	case path.Clean(p) != p || strings.IndexFunc(p, func(r rune) bool { return !pathChar(r) }) >= 0:
+	case path.Clean(p) != p || !cleanPath.MatchString(p):
 		return fmt.Errorf("--web.telemetry-path %q: must be a clean path (no //, . or .. segment, no trailing /) of letters, digits and - . _ ~ /", p)
 	}
 	return nil
@@ -203,8 +194,7 @@ type Site struct {
 	MetricsPath   string
 	TimeoutOffset time.Duration
 	MaxRequests   int
-	Demo          bool
-	DemoNote      string               // said after DEMO MODE on the landing page: how the demo differs from a real run
+	DemoNote      string               // set in --demo, said after DEMO MODE on the landing page: how the demo differs from a real run
 	Registry      *prometheus.Registry // the exporter's own metrics
 	Exporter      *collector.Exporter
 	Config        func() *config.Config // what is served: nil before it is loaded
@@ -217,16 +207,21 @@ type Site struct {
 // /probe and /sd share one bound on requests in flight: they start fetches or hold
 // answers as large as the reports are many.
 func (s Site) Handler() http.Handler {
-	opts := collector.HandlerOpts{
-		TimeoutOffset: s.TimeoutOffset,
-		MaxTimeout:    maxScrapeTimeout,
-		ErrorLog:      stdLogger{s.Logger},
-	}
+	opts := collector.HandlerOpts{TimeoutOffset: s.TimeoutOffset, MaxTimeout: maxScrapeTimeout, ErrorLog: stdLogger{s.Logger}}
 	limit := limitInFlight(s.MaxRequests)
 	mux := http.NewServeMux()
 	mux.Handle("GET "+s.MetricsPath, promhttp.InstrumentMetricHandler(s.Registry, limit(s.Exporter.MetricsHandler(s.Registry, opts))))
 	mux.Handle("GET /probe", limit(s.Exporter.ProbeHandler(opts)))
-	mux.Handle("GET /sd", limit(hostPortOnly(s.Exporter.SDHandler())))
+	sd := s.Exporter.SDHandler()
+	// /sd echoes the Host once per report: a Host that is not host[:port] gets a 400, so
+	// that the answer stays as small as the reports are few.
+	mux.Handle("GET /sd", limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostPort.MatchString(r.Host) {
+			http.Error(w, "the Host header is not host[:port]", http.StatusBadRequest)
+			return
+		}
+		sd.ServeHTTP(w, r)
+	})))
 	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
 		out, err := s.Config().Redacted()
 		if err != nil {
@@ -253,7 +248,7 @@ func (s Site) Handler() http.Handler {
 		}
 		io.WriteString(w, "Configuration reloaded.\n")
 	})
-	mux.Handle("GET /{$}", s.landingPage())
+	mux.HandleFunc("GET /{$}", s.landingPage)
 	return mux
 }
 
@@ -261,113 +256,69 @@ func (s Site) Handler() http.Handler {
 // 253 bytes), or an IPv6 address in brackets, then an optional port.
 var hostPort = regexp.MustCompile(`^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
 
-// hostPortOnly answers 400 to a request whose Host is not host[:port]: /sd echoes the
-// Host once per report, so that its answer stays as small as the reports are few.
-func hostPortOnly(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hostPort.MatchString(r.Host) {
-			http.Error(w, "the Host header is not host[:port]", http.StatusBadRequest)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// stdLogger adapts the go-kit logger to promhttp's error log.
+// stdLogger is promhttp's error log, through the go-kit logger.
 type stdLogger struct{ logger log.Logger }
 
 func (l stdLogger) Println(v ...any) {
 	level.Error(l.logger).Log("msg", "error serving metrics", "err", fmt.Sprint(v...))
 }
 
-// landingPage renders the exporter-toolkit landing page with the reports and their last
-// status; it is rendered per request because the status changes.
-func (s Site) landingPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var extra strings.Builder
-		description := "Prometheus exporter for Toggl Track saved reports"
-		if s.Demo {
-			description += " (DEMO MODE)"
-			extra.WriteString(`<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. ` + html.EscapeString(s.DemoNote) + `</p>`)
-		}
-		extra.WriteString("<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>")
-		for _, st := range s.Exporter.Status() {
-			status := "not fetched yet"
-			switch {
-			case st.Waiting && !st.Fetched:
-				status = st.Message
-			case st.Up:
-				status = "up"
-			case st.Fetched:
-				status = "down: " + st.Code + ": " + st.Message
-				if hint := runbookHints[st.Code]; hint != "" {
-					status += " — " + hint
-				}
-			}
-			period, tracked, billable, complete, last := "", "", "", "", "never"
-			if st.Series > 0 {
-				period = formatPeriod(st.PeriodStart, st.PeriodEnd)
-				tracked = formatHours(st.Tracked)
-				if st.HasBillable {
-					billable = formatHours(st.Billable)
-				}
-				complete = "complete"
-				if !st.Complete {
-					complete = fmt.Sprintf("INCOMPLETE after %d page(s): raise max_pages or use a summary report", st.Pages)
-				}
-			}
-			if !st.LastSuccess.IsZero() {
-				last = st.LastSuccess.UTC().Format(time.RFC3339)
-			}
-			answer := ""
-			if st.Fetched {
-				answer = fmt.Sprintf("%d page(s), paging headers: %s", st.Pages, cmp.Or(strings.Join(st.PagingHeaders, ", "), "none"))
-			}
-			if n := len(st.Unknown); n > 0 {
-				answer += "; unknown fields: " + strings.Join(st.Unknown[:min(n, 3)], ", ")
-				if n > 3 {
-					answer += fmt.Sprintf(" (+%d more)", n-3)
-				}
-				answer += ": run toggl_exporter describe"
-			}
-			name := html.EscapeString(st.Name)
-			if st.DiscoveredFrom != 0 {
-				name += fmt.Sprintf(` <small>(discovered from workspace %d)</small>`, st.DiscoveredFrom)
-			}
-			refresh := "every " + st.Interval.String()
-			if !st.NextRefresh.IsZero() {
-				refresh += ", next " + st.NextRefresh.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(&extra, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><a href="probe?report=%s">probe</a></td></tr>`,
-				name, html.EscapeString(status), period, tracked, billable, html.EscapeString(complete), html.EscapeString(answer), last, refresh, url.QueryEscape(st.Name))
-		}
-		extra.WriteString("</table>")
-		page, err := web.NewLandingPage(web.LandingConfig{
-			Name:        s.Name,
-			Description: description,
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: s.MetricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
-				{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
-				{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-			ExtraHTML: extra.String(),
-			ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
-			Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
-		})
-		if err != nil {
-			level.Error(s.Logger).Log("msg", "cannot render the landing page", "err", err)
-			http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
-			return
-		}
-		page.ServeHTTP(w, r)
+// landingPage is the exporter-toolkit landing page with the reports and their last
+// status, rendered per request because the status changes.
+func (s Site) landingPage(w http.ResponseWriter, r *http.Request) {
+	var extra strings.Builder
+	err := reportsTable.Execute(&extra, s)
+	description := "Prometheus exporter for Toggl Track saved reports"
+	if s.DemoNote != "" {
+		description += " (DEMO MODE)"
+	}
+	page, perr := web.NewLandingPage(web.LandingConfig{
+		Name:        s.Name,
+		Description: description,
+		Version:     version.Info(),
+		Links: []web.LandingLinks{
+			{Address: s.MetricsPath, Text: "Metrics", Description: "every report and the exporter's own metrics"},
+			{Address: "/config", Text: "Configuration", Description: "the loaded configuration, secrets redacted"},
+			{Address: "/sd", Text: "Service discovery", Description: "every report as a /probe target, for Prometheus' http_sd_configs"},
+			{Address: "/-/healthy", Text: "Health"},
+			{Address: "/-/ready", Text: "Readiness"},
+		},
+		ExtraHTML: extra.String(),
+		ExtraCSS:  ".demo { background: #fff3cd; padding: .5em; } table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; }",
+		Profiling: "false", // the toolkit links /debug/pprof, which the exporter does not serve
 	})
+	if err = errors.Join(err, perr); err != nil {
+		level.Error(s.Logger).Log("msg", "cannot render the landing page", "err", err)
+		http.Error(w, "cannot render the landing page", http.StatusInternalServerError)
+		return
+	}
+	page.ServeHTTP(w, r)
 }
 
-// runbookHints say what to do about a report that is down, by code (docs/runbook.md has
-// the whole story).
+// reportsTable is what the landing page adds to the toolkit's: the demo's note and the
+// reports; html escapes what Toggl, the configuration or an error message says.
+var reportsTable = template.Must(template.New("reports").Funcs(template.FuncMap{
+	"hint":  func(code string) string { return runbookHints[code] },
+	"hours": func(d time.Duration) string { return fmt.Sprintf("%.1f h", d.Hours()) },
+	"day":   func(t time.Time) string { return t.Format(time.DateOnly) },
+	"last":  func(end time.Time) string { return end.Add(-time.Second).Format(time.DateOnly) }, // of [start, end)
+	"utc":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"first": func(n int, s []string) []string { return s[:min(n, len(s))] },
+	"sub":   func(a, b int) int { return a - b },
+}).Parse(`{{with .DemoNote}}<p class="demo"><strong>DEMO MODE:</strong> these figures come from a built-in simulated Toggl API, not from a real account. {{html .}}</p>{{end -}}
+<h2>Reports</h2><table><tr><th>report</th><th>status</th><th>period</th><th>tracked</th><th>billable</th><th>breakdowns</th><th>answer</th><th>last success</th><th>refresh</th><th></th></tr>
+{{- range .Exporter.Status}}<tr><td>{{html .Name}}{{with .DiscoveredFrom}} <small>(discovered from workspace {{.}})</small>{{end}}</td><td>
+{{- if and .Waiting (not .Fetched)}}{{html .Message}}{{else if .Up}}up{{else if .Fetched}}down: {{html .Code}}: {{html .Message}}{{with hint .Code}} — {{html .}}{{end}}{{else}}not fetched yet{{end}}</td><td>
+{{- if and .Series (not .PeriodStart.IsZero)}}{{day .PeriodStart}} {{if .PeriodEnd.IsZero}}…{{else}}– {{last .PeriodEnd}}{{end}}{{end}}</td><td>
+{{- if .Series}}{{hours .Tracked}}{{end}}</td><td>{{if and .Series .HasBillable}}{{hours .Billable}}{{end}}</td><td>
+{{- if .Series}}{{if .Complete}}complete{{else}}INCOMPLETE after {{.Pages}} page(s): raise max_pages or use a summary report{{end}}{{end}}</td><td>
+{{- if .Fetched}}{{.Pages}} page(s), paging headers: {{html (or (join .PagingHeaders) "none")}}{{end}}
+{{- with .Unknown}}; unknown fields: {{html (join (first 3 .))}}{{if gt (len .) 3}} (+{{sub (len .) 3}} more){{end}}: run toggl_exporter describe{{end}}</td><td>
+{{- if .LastSuccess.IsZero}}never{{else}}{{utc .LastSuccess}}{{end}}</td><td>every {{.Interval}}{{if not .NextRefresh.IsZero}}, next {{utc .NextRefresh}}{{end -}}
+</td><td><a href="probe?report={{urlquery .Name}}">probe</a></td></tr>{{end}}</table>`))
+
+// runbookHints say what to do about a report that is down, by code (in short: see docs/runbook.md).
 var runbookHints = map[string]string{
 	"401":     "the credentials are wrong: check the report's api_token or email and password",
 	"402":     "the hourly API quota is spent (or the plan lacks the feature): set hourly_quota to what your Toggl plan allows, and the quota plan spreads the refreshes",
@@ -379,17 +330,3 @@ var runbookHints = map[string]string{
 	"network": "Toggl cannot be reached: check DNS, proxy and firewall towards api_url",
 	"decode":  "the answer is not a report: see the exporter's log",
 }
-
-// formatPeriod shows a period [start, end) as its first and last day.
-func formatPeriod(start, end time.Time) string {
-	if start.IsZero() {
-		return ""
-	}
-	if end.IsZero() {
-		return start.Format(time.DateOnly) + " …"
-	}
-	return start.Format(time.DateOnly) + " – " + end.Add(-time.Second).Format(time.DateOnly)
-}
-
-// formatHours shows a duration in hours with one decimal.
-func formatHours(d time.Duration) string { return fmt.Sprintf("%.1f h", d.Hours()) }

@@ -178,7 +178,7 @@ func TestServeStops(t *testing.T) {
 			grace = time.Hour
 		}
 		returned := make(chan error, 1)
-		go func() { returned <- Serve(srv, func() error { return srv.Serve(ln) }, stop, grace, logger) }()
+		go func() { returned <- Serve(srv, func() error { return srv.Serve(ln) }, stop, grace, func() {}, logger) }()
 		go http.Get("http://" + ln.Addr().String() + "/")
 		<-entered
 		stop <- syscall.SIGTERM

@@ -1,10 +1,10 @@
-// Package testkit holds what the project's end-to-end tests share: finding the real tools
-// they need, building the exporter, and capturing the output of the processes they start.
-// Only tests import it; cmd/runtests runs the suite.
+// Package testkit is what the project's tests share: finding the real tools, building the
+// exporter, capturing a process' output, benchmarking decoders. cmd/runtests runs the suite.
 package testkit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,9 +16,8 @@ import (
 	"time"
 )
 
-// NeedTool returns the path of the first of names found on PATH. When none is, the test
-// fails under CI=true (CI must install every tool) and is skipped otherwise, saying how to
-// install it; cmd/runtests reads that message back to list the skips at the end of the run.
+// NeedTool returns the path of the first of names on PATH. Without one, the test fails
+// under CI=true and is skipped otherwise, saying how to install it (cmd/runtests lists it).
 func NeedTool(t testing.TB, names ...string) string {
 	t.Helper()
 	for _, n := range names {
@@ -26,10 +25,7 @@ func NeedTool(t testing.TB, names ...string) string {
 			return p
 		}
 	}
-	hint, ok := install[names[0]]
-	if !ok {
-		hint = `see README.md, "Testing the deployment files"`
-	}
+	hint := cmp.Or(install[names[0]], `see README.md, "Testing the deployment files"`)
 	msg := fmt.Sprintf("none of %s on PATH; install: %s", strings.Join(names, ", "), hint)
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
@@ -38,8 +34,7 @@ func NeedTool(t testing.TB, names ...string) string {
 	return ""
 }
 
-// install says how to get each tool the tests use, as .ci/run installs it (a test checks
-// that they agree).
+// install says how to get each tool, as .ci/run does (a test checks that they agree).
 var install = map[string]string{
 	"prometheus":              "apt-get install prometheus",
 	"promtool":                "apt-get install prometheus",
@@ -57,8 +52,8 @@ var install = map[string]string{
 	"goreleaser":              "go install github.com/goreleaser/goreleaser/v2@v2.15.1",
 }
 
-// BuildExporter builds the exporter of the module rooted at root into out, statically
-// and with version and revision set through -ldflags, as a release build is.
+// BuildExporter builds the exporter at root into out as a release is built: statically,
+// version and revision set through -ldflags.
 func BuildExporter(root, out, version, revision string) error {
 	const pkg = "github.com/prometheus/common/version"
 	ldflags := fmt.Sprintf("-X %s.Version=%s -X %s.Revision=%s", pkg, version, pkg, revision)
@@ -100,8 +95,7 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
-// BenchBytes runs fn on body as the sub-benchmark name, reporting throughput in MB/s of
-// body and allocations, so that a decoder and its baseline are measured alike.
+// BenchBytes runs fn on body as the sub-benchmark name, reporting MB/s and allocations.
 func BenchBytes(b *testing.B, name string, body []byte, fn func([]byte) error) {
 	b.Run(name, func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
@@ -114,8 +108,7 @@ func BenchBytes(b *testing.B, name string, body []byte, fn func([]byte) error) {
 	})
 }
 
-// BenchUnmarshalAny is the baseline the decoder benchmarks are measured against:
-// encoding/json's Unmarshal of the same bytes into an `any`, which only parses.
+// BenchUnmarshalAny is the decoders' baseline: encoding/json's Unmarshal into an `any`.
 func BenchUnmarshalAny(b *testing.B, body []byte) {
 	BenchBytes(b, "baseline=json.Unmarshal-any", body, func(body []byte) error {
 		var v any

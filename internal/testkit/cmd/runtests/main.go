@@ -65,10 +65,7 @@ func run(stdout, stderr io.Writer, passes [][]string) int {
 	}
 	wg.Wait()
 	if len(r.missing) > 0 {
-		n := 0
-		for _, tests := range r.missing {
-			n += len(tests)
-		}
+		n := len(slices.Concat(slices.Collect(maps.Values(r.missing))...))
 		fmt.Fprintf(stdout, "\n=== SKIPPED: %d tests, for missing tools (under CI=true they fail):\n", n)
 		for _, tools := range slices.Sorted(maps.Keys(r.missing)) {
 			slices.Sort(r.missing[tools])
@@ -92,16 +89,14 @@ func run(stdout, stderr io.Writer, passes [][]string) int {
 // lines and the output of its tests that failed.
 func (r *report) goTest(stderr io.Writer, args []string) {
 	cmd := exec.Command("go", append([]string{"test", "-json"}, args...)...)
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err == nil {
-		err = cmd.Start()
-	}
-	held := map[string]string{} // output held back: a package's under its path, a test's under "path test"
-	failed := map[string]bool{} // packages that failed
+	out, w := io.Pipe()
+	cmd.Stdout, cmd.Stderr = w, stderr
+	go func() { w.CloseWithError(cmd.Run()) }() // the scan ends with Run's error
+	held := map[string]string{}                 // output held back: a package's under its path, a test's under "path test"
+	failed := map[string]bool{}                 // packages that failed
 	sc := bufio.NewScanner(out)
 	sc.Buffer(nil, 16<<20)
-	for err == nil && sc.Scan() {
+	for sc.Scan() {
 		var e struct{ Action, Package, Test, Output string } // see `go doc test2json`
 		if json.Unmarshal(sc.Bytes(), &e) != nil {
 			e.Action, e.Output = "build-output", sc.Text()+"\n" // go test's own words
@@ -144,13 +139,8 @@ func (r *report) goTest(stderr io.Writer, args []string) {
 		}
 		r.mu.Unlock()
 	}
-	if err == nil {
-		err = sc.Err()
-		io.Copy(io.Discard, out)
-		if werr := cmd.Wait(); err == nil {
-			err = werr
-		}
-	}
+	err := sc.Err()
+	io.Copy(io.Discard, out) // after a line too long, so that go test can end
 	// A failure counted already explains go test's exit status.
 	if _, exit := err.(*exec.ExitError); err != nil && !(exit && len(failed) > 0) {
 		r.mu.Lock()
