@@ -27,7 +27,6 @@ import (
 
 // Defaults that other packages need too; parse and newReport hold the others.
 const (
-	DefaultMinRefreshInterval    = model.Duration(5 * time.Minute)
 	DefaultTimeout               = model.Duration(30 * time.Second)
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
@@ -192,7 +191,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	}
 	cfg := &Config{
 		APIURL:                "https://api.track.toggl.com",
-		MinRefreshInterval:    DefaultMinRefreshInterval,
+		MinRefreshInterval:    model.Duration(5 * time.Minute),
 		MaxStale:              model.Duration(30 * time.Minute),
 		Timeout:               DefaultTimeout,
 		MaxResponseBytes:      64 << 20,
@@ -201,13 +200,11 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
 	d := &yamlDecoder{}
-	d.config(root, cfg)
-	if len(d.errs) > 0 {
+	if d.config(root, cfg); len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
 	}
 	k := &completion{resolver: newResolver(data, dir, lookupEnv, readFile)}
-	k.config(cfg)
-	if len(k.errs) > 0 {
+	if k.config(cfg); len(k.errs) > 0 {
 		return nil, errors.Join(k.errs...)
 	}
 	cfg.fingerprint = [sha256.Size]byte(k.sum.Sum(nil))
@@ -262,15 +259,13 @@ func (k *completion) config(c *Config) {
 	k.check(c.ClosedRefreshInterval > 0, "", "closed_refresh_interval: must be > 0")
 
 	// fallback is the API token of reports without credentials of their own: the global
-	// one, else $TOGGL_API_TOKEN, read (and fingerprinted) only when a report needs it.
+	// one, else $TOGGL_API_TOKEN (checked as if the file said api_token: ${TOGGL_API_TOKEN}),
+	// read and fingerprinted only when a report needs it.
 	fallback := sync.OnceValue(func() string {
-		v, _ := k.env(EnvAPIToken)
-		v = strings.TrimSpace(v)
-		if err := apiTokenRule.check(v); v != "" && err != nil {
-			k.errorf("", nil, "environment variable %s: %w", EnvAPIToken, err)
+		if v, _ := k.env(EnvAPIToken); strings.TrimSpace(v) == "" {
 			return ""
 		}
-		return v
+		return k.secret("", secretRef{"environment variable " + EnvAPIToken, "${" + EnvAPIToken + "}", ""}, apiTokenRule)
 	})
 	if api := (secretRef{"api_token", c.APIToken, c.APITokenFile}); api.set() {
 		v := k.secret("", api, apiTokenRule)

@@ -19,17 +19,15 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Decoding reads the YAML into a node tree and walks it against the Config
-// and Report fields: unknown and repeated keys, wrong kinds and every value
-// are checked by this code, so that all problems are reported at once, each
-// with its place, line and key. No message is built from yaml.v3's text or
-// from a value of the file: either could hold a secret.
+// The YAML is read into a node tree and walked here rather than decoded by yaml.v3 into
+// the structs: yaml.v3 stops at a repeated key, quotes the values it cannot convert and
+// does not say under which key or report a mistake lies. This walk reports every problem
+// at once, each with its place, line and key, and never quotes a value of the file.
 
 // maxNodes bounds the nodes one decode visits: aliases can make a small file a huge tree.
 const maxNodes = 1 << 20
 
-// parseDocument returns the root node of the single YAML document in data,
-// or nil when the document is empty.
+// parseDocument returns the root node of the single YAML document in data, nil when empty.
 func parseDocument(data []byte) (*yaml.Node, error) {
 	docs, ok := documents(string(data))
 	switch {
@@ -47,10 +45,9 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 // alone (a block scalar) are fine.
 var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
 
-// syntaxError says where the YAML could not be parsed and what the likely
-// mistake is, without a word of yaml.v3's message: the line is the first
-// one that the document cannot be parsed up to (yaml.v3's own line is often
-// that of the enclosing mapping, and some of its errors have none).
+// syntaxError says where the YAML could not be parsed and what the likely mistake is,
+// without a word of yaml.v3's message: the line is the first one that the document cannot
+// be parsed up to (yaml.v3's own is often that of the enclosing mapping, or missing).
 func syntaxError(data []byte) error {
 	const quote = "quote values that start with * & ! | > % @ or a backtick"
 	lines := strings.SplitAfter(string(data), "\n")
@@ -99,18 +96,8 @@ func (d *yamlDecoder) visit(n int) bool {
 	return d.nodes <= maxNodes
 }
 
-// reportPlace names a report in errors: `reports[2] "team-week"`, or
-// `reports[3]` when it has no valid name.
-func reportPlace(i int, name string) string {
-	if !validName.MatchString(name) {
-		return fmt.Sprintf("reports[%d]", i)
-	}
-	return fmt.Sprintf("reports[%d] %q", i, name)
-}
-
-// fields maps the YAML keys of the struct that v points to onto pointers to
-// its fields, from their yaml tags, but for the keys in skip. A report's
-// discovered_from_workspace is always skipped: only discovery sets it.
+// fields maps the YAML keys of the struct that v points to onto pointers to its fields,
+// but for the keys in skip and discovered_from_workspace, which only discovery sets.
 func fields(v any, skip ...string) map[string]any {
 	rv := reflect.ValueOf(v).Elem()
 	out := make(map[string]any)
@@ -158,8 +145,6 @@ var (
 	scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 )
 
-const workspaceLike = "workspace_id: ..., api_token_file: ..."
-
 // plain rejects an anchor, an alias or a tag on a scalar: an operator who
 // writes `password: *x` or `token: !x` meant a value starting with it.
 // Mappings and lists may be anchored and reused (merge keys).
@@ -182,41 +167,30 @@ func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 // entry is one key of a mapping and its value.
 type entry struct{ key, val *yaml.Node }
 
-// mapping returns the entries of the mapping node n, flattened: its own keys
-// first, then those of its merge keys ("<<: *base") that it does not set
-// itself, as yaml.v3 does. Keys must be scalars and unique.
-func (d *yamlDecoder) mapping(n *yaml.Node, place string) []entry {
-	var out []entry
-	d.flatten(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
-	return out
-}
-
-func (d *yamlDecoder) flatten(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
-	n = resolveAlias(n)
-	if n == nil || visited[n] || !d.visit(len(n.Content)) {
-		return
+// mapping returns the entries of the mapping n: its own keys first, then those of its
+// merge keys ("<<: *base") that it does not set itself, as yaml.v3 does. seen holds the
+// keys and the mappings taken so far (nil at the top). Keys must be scalars and unique.
+func (d *yamlDecoder) mapping(n *yaml.Node, place string, seen map[any]bool) (out []entry) {
+	if seen == nil {
+		seen = map[any]bool{}
 	}
-	visited[n] = true
+	if n = resolveAlias(n); seen[n] || !d.visit(len(n.Content)) {
+		return nil
+	}
+	seen[n] = true
 	var merges []*yaml.Node
 	lines := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolveAlias(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
 			d.errorf(place, n.Content[i], "keys must be strings, got %s", kindOf(k))
-			continue
-		}
-		if first, dup := lines[k.Value]; dup {
+		} else if first, dup := lines[k.Value]; dup {
 			d.errorf(place, k, "%q set twice (first at line %d)", k.Value, first)
-			continue
-		}
-		lines[k.Value] = k.Line
-		if k.Value == "<<" && k.ShortTag() == "!!merge" {
+		} else if lines[k.Value] = k.Line; k.Value == "<<" && k.ShortTag() == "!!merge" {
 			merges = append(merges, v)
-			continue
-		}
-		if !have[k.Value] { // else set by the mapping that merges this one
-			have[k.Value] = true
-			*out = append(*out, entry{k, v})
+		} else if !seen[k.Value] { // else set by the mapping that merges this one
+			seen[k.Value] = true
+			out = append(out, entry{k, v})
 		}
 	}
 	for _, m := range merges {
@@ -226,55 +200,57 @@ func (d *yamlDecoder) flatten(n *yaml.Node, place string, out *[]entry, have map
 		}
 		for _, c := range list {
 			if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
-				d.flatten(cc, place, out, have, visited)
+				out = append(out, d.mapping(cc, place, seen)...)
 			} else {
 				d.errorf(place, c, "<<: expected %s, got %s", want, kindOf(c))
 			}
 		}
 	}
+	return out
 }
 
 // fieldsOf decodes the mapping n into the fields ptrs points to; a null
 // value leaves a field as it is. unknown explains a key that is not one.
 func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
-	for _, e := range d.mapping(n, place) {
+	for _, e := range d.mapping(n, place, nil) {
 		ptr, ok := ptrs[e.key.Value]
 		switch {
 		case !ok:
 			d.errorf(place, e.key, "unknown field %q%s", e.key.Value, unknown(e.key.Value))
-		case !d.plain(place, e.key.Value, e.val) || isNull(e.val):
-		default:
+		case d.plain(place, e.key.Value, e.val) && !isNull(e.val):
 			d.value(place, e.key.Value, e.val, ptr)
 		}
 	}
 }
 
-// value decodes the non-null node n of key into ptr.
+const workspaceLike = "workspace_id: ..., api_token_file: ..."
+
+// value decodes the non-null node orig of key into ptr.
 func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
-	ok := n.Kind == yaml.ScalarNode
+	scalar, list, mapping := n.Kind == yaml.ScalarNode, n.Kind == yaml.SequenceNode, n.Kind == yaml.MappingNode
 	var want, invalid string // invalid explains a scalar that does not parse
+	var ok bool
 	switch p := ptr.(type) {
 	case *string, *Secret:
-		if want = "a string"; ok {
+		if want, ok = "a string", scalar; ok {
 			reflect.ValueOf(p).Elem().SetString(n.Value)
 			d.choice(place, key, n)
 		}
 	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
-		want, ok = "an integer", ok && n.ShortTag() == "!!int" && n.Decode(p) == nil
+		want, ok = "an integer", scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil
 	case *float64:
 		tag := n.ShortTag()
-		want, ok = "a number", ok && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil
+		want, ok = "a number", scalar && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil
 	case *model.Duration:
 		want, invalid = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)"
-		ok = ok && n.Decode(p) == nil
+		ok = scalar && n.Decode(p) == nil
 	case *units.Base2Bytes:
 		want, invalid = "a size", "not a valid size (want e.g. 64MiB, 500KB or a number of bytes)"
 		v, err := parseBytes(n.Value)
-		ok, *p = ok && err == nil, v
+		ok, *p = scalar && err == nil, v
 	case *[]string:
-		want, ok = "a list of strings", n.Kind == yaml.SequenceNode
-		if ok && d.visit(len(n.Content)) {
+		if want, ok = "a list of strings", list; ok && d.visit(len(n.Content)) {
 			*p = make([]string, len(n.Content))
 			for i, c := range n.Content {
 				if item := fmt.Sprintf("%s[%d]", key, i); d.plain(place, item, c) {
@@ -286,39 +262,107 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 			}
 		}
 	case *map[string]any:
-		if want, ok = "a mapping", n.Kind == yaml.MappingNode; ok {
+		if want, ok = "a mapping", mapping; ok {
 			*p = d.params(place, n)
 		}
+	case *map[int64]float64:
+		if want, ok = "a mapping of user ids to hours", mapping; ok {
+			*p = d.hoursByUser(place, key, n)
+		}
 	case *[]Report:
-		if want, ok = "a list of reports", n.Kind == yaml.SequenceNode; ok {
+		if want, ok = "a list of reports", list; ok {
 			*p = listOf(d, n, "reports", func(r *Report) { *r = newReport() }, "name: ..., token_file: ...", reportHint)
 		}
 	case *[]Discover:
-		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
+		if want, ok = "a list of workspaces", list; ok {
 			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = DefaultDiscoverInterval, newReport() },
 				workspaceLike, hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
-		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
+		if want, ok = "a list of workspaces", list; ok {
 			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(membersKeys, nil, ""))
 		}
-	case *map[int64]float64:
-		if want, ok = "a mapping of user ids to hours", n.Kind == yaml.MappingNode; ok {
-			*p = d.hoursByUser(place, key, n)
-		}
 	case *Report: // a discover entry's defaults
-		if want, ok = "a mapping of report settings", n.Kind == yaml.MappingNode; ok {
+		if want, ok = "a mapping of report settings", mapping; ok {
 			keys := fields(p, "name", "token", "token_file")
 			d.fieldsOf(n, place+": "+key, keys, hint(keys, reportKeys, " (discovery sets it from the listing)"))
 		}
 	}
 	switch {
 	case ok:
-	case invalid != "" && n.Kind == yaml.ScalarNode:
+	case invalid != "" && scalar:
 		d.errorf(place, orig, "%s: %s", key, invalid)
 	default:
 		d.errorf(place, orig, "%s: expected %s, got %s", key, want, kindOf(n))
 	}
+}
+
+// config decodes the root node into c, which holds the global defaults.
+func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
+	if root.Kind != yaml.MappingNode {
+		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
+		return
+	}
+	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
+}
+
+// listOf decodes the list n under key of mappings (reports, discover or members entries),
+// each starting as fresh makes it; like says what one holds.
+func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), like string, unknown func(string) string) []T {
+	out := make([]T, len(n.Content))
+	for i, item := range n.Content {
+		fresh(&out[i])
+		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
+		m := resolveAlias(item)
+		if m == nil || m.Kind != yaml.MappingNode {
+			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
+			continue
+		}
+		if _, named := keys["name"]; named {
+			place = reportPlace(i, reportName(m))
+		}
+		d.fieldsOf(m, place, keys, unknown)
+	}
+	return out
+}
+
+// params decodes a report's params mapping n, checking each key and value.
+func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
+	out := make(map[string]any)
+	for _, e := range d.mapping(n, place, nil) {
+		path := "params." + e.key.Value
+		rule, known := paramRules[e.key.Value]
+		v := resolveAlias(e.val)
+		switch {
+		case e.key.Value == "first_timestamp":
+			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
+		case !known:
+			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramRules)))
+		case !d.plain(place, path, e.val) || isNull(e.val) || !d.visit(len(v.Content)):
+		default:
+			if val, ok := rule.value(v); ok {
+				out[e.key.Value] = val
+			} else {
+				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), kindOf(v))
+			}
+		}
+	}
+	return out
+}
+
+// hoursByUser decodes expected_hours, the mapping n of user ids to hours, under key.
+func (d *yamlDecoder) hoursByUser(place, key string, n *yaml.Node) map[int64]float64 {
+	out := map[int64]float64{}
+	for _, e := range d.mapping(n, place, nil) {
+		id, err := strconv.ParseInt(e.key.Value, 10, 64)
+		if err != nil || id <= 0 {
+			d.errorf(place, e.key, "%s: a key is not a user id (want a number > 0)", key)
+		} else if item, h := fmt.Sprintf("%s[%d]", key, id), 0.0; d.plain(place, item, e.val) {
+			d.value(place, item, e.val, &h) // null too is an error: it is no number of hours
+			out[id] = h
+		}
+	}
+	return out
 }
 
 // choices are the values of the keys that take one of a closed set, for suggestions and
@@ -329,9 +373,8 @@ var choices = map[string][]string{
 	"breakdowns": AllBreakdowns,
 }
 
-// choice checks the value n of key when key takes one of a closed set: a
-// typo is reported at its line with the closest valid value. The message
-// never quotes n's value, only a valid one.
+// choice checks the value n of key when key takes one of a closed set: a typo is reported
+// at its line with the closest valid value. The message never quotes n's value.
 func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
 	name, _, _ := strings.Cut(key, "[")
 	var err error
@@ -363,42 +406,13 @@ func parseBytes(s string) (units.Base2Bytes, error) {
 	return units.ParseBase2Bytes(s)
 }
 
-// config decodes the root node into c, which holds the global defaults.
-func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
-	root = resolveAlias(root)
-	if root.Kind != yaml.MappingNode {
-		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
-		return
+// reportPlace names a report in errors: `reports[2] "team-week"`, or
+// `reports[3]` when it has no valid name.
+func reportPlace(i int, name string) string {
+	if !validName.MatchString(name) {
+		return fmt.Sprintf("reports[%d]", i)
 	}
-	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
-}
-
-// listOf decodes the list n under key of mappings (reports, discover or
-// members entries), each starting as fresh makes it; like says what one holds.
-func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), like string, unknown func(string) string) []T {
-	out := make([]T, len(n.Content))
-	for i, item := range n.Content {
-		fresh(&out[i])
-		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
-		m := resolveAlias(item)
-		if m == nil || m.Kind != yaml.MappingNode {
-			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
-			continue
-		}
-		if _, named := keys["name"]; named {
-			place = reportPlace(i, reportName(m))
-		}
-		d.fieldsOf(m, place, keys, unknown)
-	}
-	return out
-}
-
-// reportHint explains a key that is not a report's.
-func reportHint(key string) string {
-	if _, ok := paramRules[key]; ok {
-		return " (a request parameter: put it under params)"
-	}
-	return hint(reportKeys, configKeys, " (a global setting: put it at the top level)")(key)
+	return fmt.Sprintf("reports[%d] %q", i, name)
 }
 
 // reportName finds a report's name for error places: the first "name" key
@@ -411,6 +425,14 @@ func reportName(m *yaml.Node) string {
 		}
 	}
 	return ""
+}
+
+// reportHint explains a key that is not a report's.
+func reportHint(key string) string {
+	if _, ok := paramRules[key]; ok {
+		return " (a request parameter: put it under params)"
+	}
+	return hint(reportKeys, configKeys, " (a global setting: put it at the top level)")(key)
 }
 
 // hint explains a key that is not one of here: why, when it is one of

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,33 +67,6 @@ func (r paramRule) value(n *yaml.Node) (v any, ok bool) {
 		return list, n.Kind == yaml.SequenceNode
 	}
 	return n.Value, n.Kind == yaml.ScalarNode && (r.names == nil || slices.Contains(r.names, n.Value))
-}
-
-// params decodes a report's params mapping n, checking each key and value.
-func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
-	out := make(map[string]any)
-	for _, e := range d.mapping(n, place) {
-		path := "params." + e.key.Value
-		rule, known := paramRules[e.key.Value]
-		switch {
-		case e.key.Value == "first_timestamp":
-			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
-		case !known:
-			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramRules)))
-		case !d.plain(place, path, e.val) || isNull(e.val):
-		default:
-			v := resolveAlias(e.val)
-			if ids := v.Kind == yaml.SequenceNode; ids && !d.visit(len(v.Content)) {
-				continue
-			}
-			if val, ok := rule.value(v); ok {
-				out[e.key.Value] = val
-			} else {
-				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), kindOf(v))
-			}
-		}
-	}
-	return out
 }
 
 // Body returns the request body for a fetch at now: a copy of Params (the caller may

@@ -7,11 +7,9 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
-	"go.yaml.in/yaml/v3"
 )
 
 // DefaultDiscoverInterval is how often a discover or members entry lists its workspace.
@@ -138,21 +136,4 @@ func (c *Config) MembersOf(workspace int64) *Members {
 		}
 	}
 	return nil
-}
-
-// hoursByUser decodes expected_hours, the mapping n of user ids to hours, under key.
-func (d *yamlDecoder) hoursByUser(place, key string, n *yaml.Node) map[int64]float64 {
-	out := map[int64]float64{}
-	for _, e := range d.mapping(n, place) {
-		id, err := strconv.ParseInt(e.key.Value, 10, 64)
-		if err != nil || id <= 0 {
-			d.errorf(place, e.key, "%s: a key is not a user id (want a number > 0)", key)
-			continue
-		}
-		if item, h := fmt.Sprintf("%s[%d]", key, id), 0.0; d.plain(place, item, e.val) {
-			d.value(place, item, e.val, &h) // null too is an error: it is no number of hours
-			out[id] = h
-		}
-	}
-	return out
 }
