@@ -87,16 +87,3 @@ func (r *Report) Body(now time.Time) map[string]any {
 	}
 	return body
 }
-
-// dates checks what involves more than one value: the dates against
-// period and each other.
-func (k *completion) dates(place string, r *Report) {
-	for _, key := range []string{"start_date", "end_date"} {
-		if _, set := r.Params[key]; set && r.Period != "" {
-			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)
-		}
-	}
-	start, _ := r.Params["start_date"].(string) // YYYY-MM-DD: they compare as strings
-	end, _ := r.Params["end_date"].(string)
-	k.check(r.Period != "" || start == "" || end == "" || end >= start, place, "params: end_date is before start_date")
-}
