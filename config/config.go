@@ -1,7 +1,7 @@
-// Package config loads and validates the exporter's YAML configuration:
-// strict decoding (unknown keys are errors), defaults, secrets from ${VAR}
-// references and *_file paths, errors that name their place, a redacted
-// rendering for /config, and SafeConfig for live reloads.
+// Package config loads and validates the exporter's YAML configuration: strict decoding,
+// defaults, secrets from ${VAR} references and *_file paths, errors that name their place,
+// a redacted rendering for /config, the periods and their calendar, and SafeConfig for
+// live reloads.
 package config
 
 import (
@@ -38,8 +38,8 @@ const (
 	DefaultClosedRefreshInterval = model.Duration(time.Hour)
 )
 
-// EnvAPIToken names the environment variable holding the API token of reports that
-// configure no credentials of their own, when the file sets no global api_token either.
+// EnvAPIToken is the API token of what has no credentials of its own, when the file
+// sets no global api_token either.
 const EnvAPIToken = "TOGGL_API_TOKEN"
 
 // Breakdown names, as written in a report's breakdowns list.
@@ -53,15 +53,15 @@ const (
 	BreakdownProjectUsers = "project_users"
 )
 
-// AllBreakdowns lists every valid breakdown; DefaultBreakdowns those a
-// report gets when it lists none.
+// AllBreakdowns lists every valid breakdown; DefaultBreakdowns those a report gets when
+// it lists none.
 var (
 	AllBreakdowns     = []string{BreakdownProjects, BreakdownUsers, BreakdownClients, BreakdownTags, BreakdownTasks, BreakdownProjectUsers}
 	DefaultBreakdowns = []string{BreakdownProjects, BreakdownUsers}
 )
 
-// Config is the whole configuration file. After Load it holds every
-// default and every per-report override filled in; treat it as immutable.
+// Config is the whole configuration file. After Load it holds every default and every
+// per-report override filled in; treat it as immutable.
 type Config struct {
 	APIURL               string           `yaml:"api_url"`
 	MinRefreshInterval   model.Duration   `yaml:"min_refresh_interval"`
@@ -73,8 +73,8 @@ type Config struct {
 	// HourlyQuota is what each credential may spend in any 60 minutes, pages and
 	// listings included; 0 (unset) means learned from Toggl's quota headers.
 	HourlyQuota int `yaml:"hourly_quota,omitempty"`
-	// ClosedRefreshInterval is how often a report whose period has ended (see
-	// Report.Closed) is refreshed, to catch edits of the past.
+	// ClosedRefreshInterval is how often a report that is Closed is refreshed, to catch
+	// edits of the past.
 	ClosedRefreshInterval model.Duration `yaml:"closed_refresh_interval"`
 	APIToken              Secret         `yaml:"api_token,omitempty"`
 	APITokenFile          string         `yaml:"api_token_file,omitempty"`
@@ -86,8 +86,8 @@ type Config struct {
 	fingerprint [sha256.Size]byte
 }
 
-// Report is one saved report to export. The secret fields keep what the
-// file says (possibly "${VAR}"); the values to use are in Resolved.
+// Report is one saved report to export. The secret fields keep what the file says
+// (possibly "${VAR}"); the values to use are in Resolved.
 type Report struct {
 	Name                  string         `yaml:"name,omitempty"`
 	Token                 Secret         `yaml:"token,omitempty"`
@@ -112,30 +112,23 @@ type Report struct {
 	Roster int64 `yaml:"roster,omitempty"`
 	// DiscoveredFrom is the workspace a discovered report was listed in; 0 for a
 	// configured one. The file cannot set it.
-	DiscoveredFrom int64 `yaml:"discovered_from_workspace,omitempty"`
-
-	// Resolved is filled in by Load.
-	Resolved Resolved `yaml:"-" json:"-"`
+	DiscoveredFrom int64    `yaml:"discovered_from_workspace,omitempty"`
+	Resolved       Resolved `yaml:"-" json:"-"`
 }
 
-// Resolved holds a report's effective secrets and parsed settings. It
+// Resolved holds a report's effective secrets and parsed settings, filled in by Load. It
 // prints redacted with %v and %#v.
 type Resolved struct {
-	// Token is the report token (secret): it goes into the request path.
+	// Token (secret) is the report token: it goes into the request path.
 	Token string
-	// APIToken is the effective API token (secret): the report's own, else
-	// the global api_token/api_token_file, else $TOGGL_API_TOKEN; always
-	// empty when the report uses email and password. Empty with an empty
-	// Email means no Authorization header (a public report).
+	// APIToken (secret) is the report's own, else the global one, else $TOGGL_API_TOKEN;
+	// empty with email and password. Empty with an empty Email: a public report.
 	APIToken string
 	// Email and Password (secret) are the report's basic-auth credentials.
 	Email, Password string
-	// Period is the rolling window; the zero value means none.
-	Period Period
-	// Location is the report's timezone, never nil after Load.
-	Location *time.Location
-	// WeekStart is the first day of a week for this_week and last_week.
-	WeekStart time.Weekday
+	Period          Period         // the zero value means none
+	Location        *time.Location // never nil after Load
+	WeekStart       time.Weekday
 }
 
 // String renders r with every secret redacted.
@@ -150,12 +143,12 @@ func (r Resolved) GoString() string { return "config.Resolved" + r.String() }
 // DefaultDiscoverInterval is how often a discover or members entry lists its workspace.
 const DefaultDiscoverInterval = model.Duration(time.Hour)
 
-// minDiscoverInterval is the shortest interval accepted: one listing a second is what
-// Toggl's rate limit allows, and tests need no less.
-const minDiscoverInterval = model.Duration(time.Second)
-
-// maxWeekHours bounds expected hours: a week has no more.
-const maxWeekHours = 168
+const (
+	// minDiscoverInterval: one listing a second is what Toggl's rate limit allows, and
+	// tests need no less.
+	minDiscoverInterval = model.Duration(time.Second)
+	maxWeekHours        = 168
+)
 
 // Workspace is what discover and members entries share: a workspace listed every
 // interval with an API token.
@@ -164,9 +157,8 @@ type Workspace struct {
 	APIToken     Secret         `yaml:"api_token,omitempty"`
 	APITokenFile string         `yaml:"api_token_file,omitempty"`
 	Interval     model.Duration `yaml:"interval"`
-
-	// Resolved.APIToken is the API token that lists the workspace (the entry's own,
-	// else the global one, else $TOGGL_API_TOKEN), filled in by Load.
+	// Resolved.APIToken lists the workspace: the entry's own, else the global one, else
+	// $TOGGL_API_TOKEN.
 	Resolved Resolved `yaml:"-" json:"-"`
 }
 
@@ -178,8 +170,7 @@ type Discover struct {
 	Exclude   string `yaml:"exclude,omitempty"`
 	// Defaults are the settings of every report the entry finds (no name, no token).
 	Defaults Report `yaml:"defaults"`
-	// IncludeRE and ExcludeRE are Include and Exclude compiled to match whole names, nil
-	// when unset; filled in by Load.
+	// IncludeRE and ExcludeRE match whole names, nil when unset.
 	IncludeRE, ExcludeRE *regexp.Regexp `yaml:"-" json:"-"`
 }
 
@@ -193,8 +184,8 @@ type Members struct {
 	ExpectedHours        map[int64]float64 `yaml:"expected_hours,omitempty"`
 }
 
-// Redacted renders the configuration as YAML with every secret replaced by
-// "<secret>". File paths are shown, their contents never.
+// Redacted renders the configuration as YAML with every secret replaced by "<secret>".
+// File paths are shown, their contents never.
 func (c *Config) Redacted() ([]byte, error) {
 	if c == nil {
 		return nil, errors.New("no configuration loaded")
@@ -206,8 +197,7 @@ func (c *Config) Redacted() ([]byte, error) {
 	return buf.Bytes(), errors.Join(err, enc.Close())
 }
 
-// maxConfigBytes bounds the configuration file: a real one is a few KiB.
-const maxConfigBytes = 1 << 20
+const maxConfigBytes = 1 << 20 // a real one is a few KiB
 
 // Load reads, decodes, completes and validates the configuration file at path, a regular
 // file of at most 1 MiB. Relative *_file paths are relative to the file's directory. A

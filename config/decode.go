@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
@@ -41,8 +42,8 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 	return docs[0].Content[0], nil
 }
 
-// badStart matches a line whose value starts with an indicator; "|" and ">"
-// alone (a block scalar) are fine.
+// badStart matches a line whose value starts with an indicator; "|" and ">" alone (a
+// block scalar) are fine.
 var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
 
 // syntaxError says where the YAML could not be parsed and what the likely mistake is,
@@ -80,11 +81,11 @@ func documents(data string) (docs []*yaml.Node, ok bool) {
 	}
 }
 
-// yamlDecoder walks the configuration's YAML node tree into Go values,
-// collecting every problem.
+// yamlDecoder walks the configuration's YAML node tree into Go values, collecting every
+// problem; nodes counts those visited, against maxNodes.
 type yamlDecoder struct {
 	problems
-	nodes int // visited so far, against maxNodes
+	nodes int
 }
 
 // visit counts n nodes; false (and one error) once the budget is spent.
@@ -120,9 +121,11 @@ var (
 	membersKeys  = fields(&Members{})
 )
 
+// resolveAlias returns the node an alias stands for (an alias cannot be anchored, so
+// there are no chains).
 func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
-		n = n.Alias
+	if n != nil && n.Kind == yaml.AliasNode {
+		return n.Alias
 	}
 	return n
 }
@@ -145,9 +148,8 @@ var (
 	scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 )
 
-// plain rejects an anchor, an alias or a tag on a scalar: an operator who
-// writes `password: *x` or `token: !x` meant a value starting with it.
-// Mappings and lists may be anchored and reused (merge keys).
+// plain rejects an anchor, an alias or a tag on a scalar: who writes `password: *x` or
+// `token: !x` meant a value starting with it. Mappings and lists may be reused (merges).
 func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 	var c byte
 	switch {
@@ -209,8 +211,8 @@ func (d *yamlDecoder) mapping(n *yaml.Node, place string, seen map[any]bool) (ou
 	return out
 }
 
-// fieldsOf decodes the mapping n into the fields ptrs points to; a null
-// value leaves a field as it is. unknown explains a key that is not one.
+// fieldsOf decodes the mapping n into the fields ptrs points to; a null value leaves a
+// field as it is. unknown explains a key that is not one.
 func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
 	for _, e := range d.mapping(n, place, nil) {
 		ptr, ok := ptrs[e.key.Value]
@@ -230,7 +232,7 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
 	scalar, list, mapping := n.Kind == yaml.ScalarNode, n.Kind == yaml.SequenceNode, n.Kind == yaml.MappingNode
 	var want, invalid string // invalid explains a scalar that does not parse
-	var ok bool
+	ok := false
 	switch p := ptr.(type) {
 	case *string, *Secret:
 		if want, ok = "a string", scalar; ok {
@@ -240,11 +242,9 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
 		want, ok = "an integer", scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil
 	case *float64:
-		tag := n.ShortTag()
-		want, ok = "a number", scalar && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil
+		want, ok = "a number", scalar && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") && n.Decode(p) == nil
 	case *model.Duration:
-		want, invalid = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)"
-		ok = scalar && n.Decode(p) == nil
+		want, invalid, ok = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)", scalar && n.Decode(p) == nil
 	case *units.Base2Bytes:
 		want, invalid = "a size", "not a valid size (want e.g. 64MiB, 500KB or a number of bytes)"
 		v, err := parseBytes(n.Value)
@@ -348,6 +348,63 @@ func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
 		}
 	}
 	return out
+}
+
+// paramRule is what the value of a request parameter must be: of its kind and,
+// when names lists any, one of them. Messages say it with want.
+type paramRule struct {
+	kind  string // "string", "date", "bool", "int" (>= 0 unless names says) or "ids"
+	names []string
+}
+
+// paramRules are the request body fields of toggl-api.md that params may set.
+// first_timestamp is not one: it is the paging cursor, and the exporter pages by itself.
+var paramRules = map[string]paramRule{
+	"start_date": {kind: "date"}, "end_date": {kind: "date"}, "description": {kind: "string"},
+	"user_ids": {kind: "ids"}, "client_ids": {kind: "ids"}, "project_ids": {kind: "ids"},
+	"task_ids": {kind: "ids"}, "tag_ids": {kind: "ids"}, "group_ids": {kind: "ids"},
+	"billable": {kind: "bool"}, "grouped": {kind: "bool"},
+	"rounding": {"int", []string{"-1", "0", "1"}}, "rounding_minutes": {kind: "int"},
+	"grouping":     {"string", []string{"projects", "users", "clients"}},
+	"sub_grouping": {"string", []string{"time_entries", "users", "clients", "projects", "tasks"}},
+}
+
+// want says what the value must be, for messages.
+func (r paramRule) want() string {
+	if last := len(r.names) - 1; last > 0 {
+		return strings.Join(r.names[:last], ", ") + " or " + r.names[last]
+	}
+	return map[string]string{"string": "a string", "date": "a date YYYY-MM-DD", "bool": "true or false",
+		"int": "an integer >= 0", "ids": "a list of integer ids"}[r.kind]
+}
+
+// value returns the parameter's value in n, or ok false when n breaks the rule.
+func (r paramRule) value(n *yaml.Node) (v any, ok bool) {
+	switch r.kind {
+	case "date":
+		_, err := time.Parse(dateLayout, n.Value)
+		return n.Value, n.Kind == yaml.ScalarNode && err == nil
+	case "bool":
+		var b bool
+		ok = n.ShortTag() == "!!bool" && n.Decode(&b) == nil
+		return b, ok
+	case "int":
+		var i int64
+		ok = n.ShortTag() == "!!int" && n.Decode(&i) == nil
+		return i, ok && (r.names == nil && i >= 0 || slices.Contains(r.names, strconv.FormatInt(i, 10)))
+	case "ids":
+		list := make([]any, len(n.Content))
+		for k, c := range n.Content {
+			// [null] selects the entries without one (Toggl's filter for "no project").
+			if c.Kind != yaml.ScalarNode || c.ShortTag() != "!!null" {
+				if list[k], ok = (paramRule{kind: "int"}).value(c); !ok {
+					return nil, false
+				}
+			}
+		}
+		return list, n.Kind == yaml.SequenceNode
+	}
+	return n.Value, n.Kind == yaml.ScalarNode && (r.names == nil || slices.Contains(r.names, n.Value))
 }
 
 // hoursByUser decodes expected_hours, the mapping n of user ids to hours, under key.

@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// dateLayout is Toggl's start_date/end_date format.
+const dateLayout = "2006-01-02"
+
 // maxPeriodDays bounds last_N_days: ten years is already far beyond what a
 // saved report is for.
 const maxPeriodDays = 3660
@@ -101,6 +104,25 @@ func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 	start, last := r.Period.Window(now, r.Location, r.WeekStart)
 	y, m, d := last.Date()
 	return start, startOfDay(y, m, d+1, last.Location())
+}
+
+// Body returns the request body for a fetch at now: a copy of Params (the caller may
+// change it freely) plus, when the report has a period, start_date and end_date
+// ("YYYY-MM-DD") of Period.Window in the report's timezone. Never nil; every value
+// marshals to JSON. Relies on Load having filled in Resolved.
+func (r *Report) Body(now time.Time) map[string]any {
+	body := make(map[string]any, len(r.Params)+2)
+	for k, v := range r.Params {
+		if ids, ok := v.([]any); ok {
+			v = slices.Clone(ids)
+		}
+		body[k] = v
+	}
+	if res := r.Resolved; !res.Period.IsZero() {
+		first, last := res.Period.Window(now, res.Location, res.WeekStart)
+		body["start_date"], body["end_date"] = first.Format(dateLayout), last.Format(dateLayout)
+	}
+	return body
 }
 
 // Closed reports whether the report's period has ended at now: its last day lies before
