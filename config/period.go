@@ -11,18 +11,16 @@ import (
 	"time"
 )
 
-// dateLayout is Toggl's start_date/end_date format.
-const dateLayout = "2006-01-02"
-
-// maxPeriodDays bounds last_N_days: ten years is already far beyond what a
-// saved report is for.
-const maxPeriodDays = 3660
+const (
+	dateLayout    = "2006-01-02" // of Toggl's start_date and end_date
+	maxPeriodDays = 3660         // ten years: far beyond what a saved report is for
+)
 
 // periodNames are the periods with a fixed name; last_N_days is the other kind.
 var periodNames = []string{"today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year", "last_year"}
 
-// Period is a rolling date window, computed afresh at every fetch. The zero
-// value means none: the report runs with its saved dates.
+// Period is a rolling date window, computed afresh at every fetch. The zero value means
+// none: the report runs with its saved dates.
 type Period struct {
 	name string // one of periodNames, or "" for last_N_days
 	days int    // N of last_N_days
@@ -30,8 +28,7 @@ type Period struct {
 
 var lastNDays = regexp.MustCompile(`^last_(0|[1-9][0-9]*)_days$`)
 
-// ParsePeriod parses today, yesterday, this_week, last_week, this_month,
-// last_month, this_year, last_year or last_N_days (1 <= N <= 3660).
+// ParsePeriod parses one of periodNames or last_N_days (1 <= N <= 3660).
 func ParsePeriod(s string) (Period, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
 	if slices.Contains(periodNames, name) {
@@ -64,33 +61,28 @@ func (p Period) String() string {
 // days included; last_N_days is the N days ending today, today included. The zero Period
 // returns zero times. A nil loc means UTC.
 func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday) (start, end time.Time) {
+	if p.IsZero() {
+		return time.Time{}, time.Time{}
+	}
 	loc = cmp.Or(loc, time.UTC)
 	local := now.In(loc)
 	y, m, d := local.Date()
-	// Days since the start of the week, in 0..6 whatever weekStart holds.
-	into := ((int(local.Weekday())-int(weekStart))%7 + 7) % 7
-	switch p.name {
-	case "today":
-		return startOfDay(y, m, d, loc), startOfDay(y, m, d, loc)
-	case "yesterday":
-		return startOfDay(y, m, d-1, loc), startOfDay(y, m, d-1, loc)
-	case "this_week":
-		return startOfDay(y, m, d-into, loc), startOfDay(y, m, d-into+6, loc)
-	case "last_week":
-		return startOfDay(y, m, d-into-7, loc), startOfDay(y, m, d-into-1, loc)
-	case "this_month":
+	back := 0 // units before the one holding today
+	if strings.HasPrefix(p.name, "last_") || p.name == "yesterday" {
+		back = 1
+	}
+	switch _, unit, _ := strings.Cut(p.name, "_"); unit {
+	case "week":
+		d -= ((int(local.Weekday())-int(weekStart))%7+7)%7 + 7*back
+		return startOfDay(y, m, d, loc), startOfDay(y, m, d+6, loc)
+	case "month":
+		m -= time.Month(back)
 		return startOfDay(y, m, 1, loc), startOfDay(y, m+1, 0, loc)
-	case "last_month":
-		return startOfDay(y, m-1, 1, loc), startOfDay(y, m, 0, loc)
-	case "this_year":
-		return startOfDay(y, time.January, 1, loc), startOfDay(y, time.December, 31, loc)
-	case "last_year":
-		return startOfDay(y-1, time.January, 1, loc), startOfDay(y-1, time.December, 31, loc)
+	case "year":
+		return startOfDay(y-back, time.January, 1, loc), startOfDay(y-back, time.December, 31, loc)
 	}
-	if p.days > 0 {
-		return startOfDay(y, m, d-(p.days-1), loc), startOfDay(y, m, d, loc)
-	}
-	return time.Time{}, time.Time{}
+	// today, yesterday or last_N_days
+	return startOfDay(y, m, d-back-max(p.days, 1)+1, loc), startOfDay(y, m, d-back, loc)
 }
 
 // Window returns the half-open window [start, end) that the report's period covers at
@@ -107,9 +99,8 @@ func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 }
 
 // Body returns the request body for a fetch at now: a copy of Params (the caller may
-// change it freely) plus, when the report has a period, start_date and end_date
-// ("YYYY-MM-DD") of Period.Window in the report's timezone. Never nil; every value
-// marshals to JSON. Relies on Load having filled in Resolved.
+// change it freely) plus, with a period, its start_date and end_date. Never nil; every
+// value marshals to JSON.
 func (r *Report) Body(now time.Time) map[string]any {
 	body := make(map[string]any, len(r.Params)+2)
 	for k, v := range r.Params {
@@ -171,9 +162,8 @@ func (r *Resolved) WindowAtEndOf(day time.Time) (first, last time.Time, ok bool)
 	return first, last, true
 }
 
-// startOfDay returns the first instant of the civil date y-m-d in loc
-// (normalising out-of-range days like time.Date). Usually 00:00; where a
-// DST change skips midnight (e.g. America/Sao_Paulo in 2018) time.Date may
+// startOfDay returns the first instant of the civil date y-m-d in loc (normalised like
+// time.Date). Where a DST change skips midnight (America/Sao_Paulo in 2018) time.Date may
 // land on the evening before, and the day begins when that zone ends.
 func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
@@ -183,9 +173,9 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 	return t
 }
 
-// ParseWeekday parses "monday" .. "sunday", case-insensitively.
+// ParseWeekday parses "monday" .. "sunday", case-insensitively (not EqualFold: "ſunday"
+// is no weekday).
 func ParseWeekday(s string) (time.Weekday, error) {
-	// not EqualFold: "ſunday" is no weekday
 	if d := slices.Index(choices["week_start"], strings.ToLower(strings.TrimSpace(s))); d >= 0 {
 		return time.Weekday(d), nil
 	}
