@@ -121,10 +121,10 @@ var (
 	membersKeys  = fields(&Members{})
 )
 
-// resolveAlias returns the node an alias stands for (an alias cannot be anchored, so
-// there are no chains).
+// resolveAlias returns the node an alias stands for (an alias cannot be anchored: there
+// are no chains).
 func resolveAlias(n *yaml.Node) *yaml.Node {
-	if n != nil && n.Kind == yaml.AliasNode {
+	if n.Kind == yaml.AliasNode {
 		return n.Alias
 	}
 	return n
@@ -132,14 +132,12 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 
 func isNull(n *yaml.Node) bool {
 	n = resolveAlias(n)
-	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
 // kindOf names the kind of a node for "expected X, got Y" messages.
 func kindOf(n *yaml.Node) string {
-	if n = resolveAlias(n); n == nil {
-		return "nothing"
-	}
+	n = resolveAlias(n)
 	return cmp.Or(kindNames[n.Kind], scalarKinds[n.ShortTag()], "a string")
 }
 
@@ -153,7 +151,7 @@ var (
 func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 	var c byte
 	switch {
-	case n.Kind == yaml.AliasNode && n.Alias != nil && n.Alias.Kind == yaml.ScalarNode:
+	case n.Kind == yaml.AliasNode && n.Alias.Kind == yaml.ScalarNode:
 		c = '*'
 	case n.Kind == yaml.ScalarNode && n.Anchor != "":
 		c = '&'
@@ -171,11 +169,8 @@ type entry struct{ key, val *yaml.Node }
 
 // mapping returns the entries of the mapping n: its own keys first, then those of its
 // merge keys ("<<: *base") that it does not set itself, as yaml.v3 does. seen holds the
-// keys and the mappings taken so far (nil at the top). Keys must be scalars and unique.
+// keys and the mappings taken so far. Keys must be scalars and unique.
 func (d *yamlDecoder) mapping(n *yaml.Node, place string, seen map[any]bool) (out []entry) {
-	if seen == nil {
-		seen = map[any]bool{}
-	}
 	if n = resolveAlias(n); seen[n] || !d.visit(len(n.Content)) {
 		return nil
 	}
@@ -184,7 +179,7 @@ func (d *yamlDecoder) mapping(n *yaml.Node, place string, seen map[any]bool) (ou
 	lines := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolveAlias(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
+		if k.Kind != yaml.ScalarNode {
 			d.errorf(place, n.Content[i], "keys must be strings, got %s", kindOf(k))
 		} else if first, dup := lines[k.Value]; dup {
 			d.errorf(place, k, "%q set twice (first at line %d)", k.Value, first)
@@ -197,12 +192,12 @@ func (d *yamlDecoder) mapping(n *yaml.Node, place string, seen map[any]bool) (ou
 	}
 	for _, m := range merges {
 		list, want := []*yaml.Node{m}, "a mapping or a list of mappings"
-		if mm := resolveAlias(m); mm != nil && mm.Kind == yaml.SequenceNode {
-			list, want = mm.Content, "a mapping"
+		if resolveAlias(m).Kind == yaml.SequenceNode {
+			list, want = resolveAlias(m).Content, "a mapping"
 		}
 		for _, c := range list {
-			if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
-				out = append(out, d.mapping(cc, place, seen)...)
+			if resolveAlias(c).Kind == yaml.MappingNode {
+				out = append(out, d.mapping(c, place, seen)...)
 			} else {
 				d.errorf(place, c, "<<: expected %s, got %s", want, kindOf(c))
 			}
@@ -214,7 +209,7 @@ func (d *yamlDecoder) mapping(n *yaml.Node, place string, seen map[any]bool) (ou
 // fieldsOf decodes the mapping n into the fields ptrs points to; a null value leaves a
 // field as it is. unknown explains a key that is not one.
 func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
-	for _, e := range d.mapping(n, place, nil) {
+	for _, e := range d.mapping(n, place, map[any]bool{}) {
 		ptr, ok := ptrs[e.key.Value]
 		switch {
 		case !ok:
@@ -313,45 +308,20 @@ func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), lik
 	for i, item := range n.Content {
 		fresh(&out[i])
 		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
-		m := resolveAlias(item)
-		if m == nil || m.Kind != yaml.MappingNode {
+		if m := resolveAlias(item); m.Kind != yaml.MappingNode {
 			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
-			continue
-		}
-		if _, named := keys["name"]; named {
-			place = reportPlace(i, reportName(m))
-		}
-		d.fieldsOf(m, place, keys, unknown)
-	}
-	return out
-}
-
-// params decodes a report's params mapping n, checking each key and value.
-func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
-	out := make(map[string]any)
-	for _, e := range d.mapping(n, place, nil) {
-		path := "params." + e.key.Value
-		rule, known := paramRules[e.key.Value]
-		v := resolveAlias(e.val)
-		switch {
-		case e.key.Value == "first_timestamp":
-			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
-		case !known:
-			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramRules)))
-		case !d.plain(place, path, e.val) || isNull(e.val) || !d.visit(len(v.Content)):
-		default:
-			if val, ok := rule.value(v); ok {
-				out[e.key.Value] = val
-			} else {
-				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), kindOf(v))
+		} else {
+			if _, named := keys["name"]; named {
+				place = reportPlace(i, reportName(m))
 			}
+			d.fieldsOf(m, place, keys, unknown)
 		}
 	}
 	return out
 }
 
-// paramRule is what the value of a request parameter must be: of its kind and,
-// when names lists any, one of them. Messages say it with want.
+// paramRule is what the value of a request parameter must be: of its kind and, when
+// names lists any, one of them.
 type paramRule struct {
 	kind  string // "string", "date", "bool", "int" (>= 0 unless names says) or "ids"
 	names []string
@@ -367,6 +337,29 @@ var paramRules = map[string]paramRule{
 	"rounding": {"int", []string{"-1", "0", "1"}}, "rounding_minutes": {kind: "int"},
 	"grouping":     {"string", []string{"projects", "users", "clients"}},
 	"sub_grouping": {"string", []string{"time_entries", "users", "clients", "projects", "tasks"}},
+}
+
+// params decodes a report's params mapping n, checking each key and value.
+func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
+	out := make(map[string]any)
+	for _, e := range d.mapping(n, place, map[any]bool{}) {
+		path, v := "params."+e.key.Value, resolveAlias(e.val)
+		rule, known := paramRules[e.key.Value]
+		switch {
+		case e.key.Value == "first_timestamp":
+			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
+		case !known:
+			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramRules)))
+		case !d.plain(place, path, e.val) || isNull(e.val) || !d.visit(len(v.Content)):
+		default:
+			if val, ok := rule.value(v); ok {
+				out[e.key.Value] = val
+			} else {
+				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), kindOf(v))
+			}
+		}
+	}
+	return out
 }
 
 // want says what the value must be, for messages.
@@ -386,8 +379,7 @@ func (r paramRule) value(n *yaml.Node) (v any, ok bool) {
 		return n.Value, n.Kind == yaml.ScalarNode && err == nil
 	case "bool":
 		var b bool
-		ok = n.ShortTag() == "!!bool" && n.Decode(&b) == nil
-		return b, ok
+		return b, n.ShortTag() == "!!bool" && n.Decode(&b) == nil
 	case "int":
 		var i int64
 		ok = n.ShortTag() == "!!int" && n.Decode(&i) == nil
@@ -410,7 +402,7 @@ func (r paramRule) value(n *yaml.Node) (v any, ok bool) {
 // hoursByUser decodes expected_hours, the mapping n of user ids to hours, under key.
 func (d *yamlDecoder) hoursByUser(place, key string, n *yaml.Node) map[int64]float64 {
 	out := map[int64]float64{}
-	for _, e := range d.mapping(n, place, nil) {
+	for _, e := range d.mapping(n, place, map[any]bool{}) {
 		id, err := strconv.ParseInt(e.key.Value, 10, 64)
 		if err != nil || id <= 0 {
 			d.errorf(place, e.key, "%s: a key is not a user id (want a number > 0)", key)
@@ -423,7 +415,7 @@ func (d *yamlDecoder) hoursByUser(place, key string, n *yaml.Node) map[int64]flo
 }
 
 // choices are the values of the keys that take one of a closed set, for suggestions and
-// messages (ParsePeriod says what is valid). A list's items are checked by its key.
+// messages. A list's items are checked by its key.
 var choices = map[string][]string{
 	"period":     append(slices.Clone(periodNames), "last_7_days", "last_30_days"),
 	"week_start": {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}, // time.Weekday's order
@@ -453,18 +445,17 @@ func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
 	}
 }
 
-// parseBytes parses "64MiB", "500KB" (KB and KiB are both 1024), "1.5GiB"
-// or a plain number of bytes. Its error quotes s: never show it.
+// parseBytes parses "64MiB", "500KB" (KB and KiB are both 1024), "1.5GiB" or a plain
+// number of bytes. Its error quotes s: never show it.
 func parseBytes(s string) (units.Base2Bytes, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
 		return units.Base2Bytes(n), nil
 	}
-	return units.ParseBase2Bytes(s)
+	return units.ParseBase2Bytes(strings.TrimSpace(s))
 }
 
-// reportPlace names a report in errors: `reports[2] "team-week"`, or
-// `reports[3]` when it has no valid name.
+// reportPlace names a report in errors: `reports[2] "team-week"`, or `reports[3]` when it
+// has no valid name.
 func reportPlace(i int, name string) string {
 	if !validName.MatchString(name) {
 		return fmt.Sprintf("reports[%d]", i)
@@ -472,12 +463,11 @@ func reportPlace(i int, name string) string {
 	return fmt.Sprintf("reports[%d] %q", i, name)
 }
 
-// reportName finds a report's name for error places: the first "name" key
-// of the mapping itself, if it holds a scalar.
+// reportName finds a report's name for error places: the first "name" key of the mapping
+// itself, if it holds a scalar.
 func reportName(m *yaml.Node) string {
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
+		if k, v := m.Content[i], m.Content[i+1]; k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
 			return v.Value
 		}
 	}
@@ -492,8 +482,8 @@ func reportHint(key string) string {
 	return hint(reportKeys, configKeys, " (a global setting: put it at the top level)")(key)
 }
 
-// hint explains a key that is not one of here: why, when it is one of
-// elsewhere, else the closest key of here.
+// hint explains a key that is not one of here: why, when it is one of elsewhere, else the
+// closest key of here.
 func hint(here, elsewhere map[string]any, why string) func(string) string {
 	return func(key string) string {
 		if _, ok := elsewhere[key]; ok {
@@ -503,8 +493,8 @@ func hint(here, elsewhere map[string]any, why string) func(string) string {
 	}
 }
 
-// suggest returns ` (did you mean "x"?)` for the known key or value closest
-// to key, or "" when none is close.
+// suggest returns ` (did you mean "x"?)` for the known key or value closest to key, or ""
+// when none is close.
 func suggest(key string, known iter.Seq[string]) string {
 	best, bestDist := "", 3
 	for name := range known {
@@ -519,8 +509,8 @@ func suggest(key string, known iter.Seq[string]) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// editDistance is the Levenshtein distance of a and b, in one row of the table;
-// 99 for strings longer than any key or valid value.
+// editDistance is the Levenshtein distance of a and b, in one row of the table; 99 for
+// strings longer than any key or valid value.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99
