@@ -75,15 +75,13 @@ type Config struct {
 	HourlyQuota int `yaml:"hourly_quota,omitempty"`
 	// ClosedRefreshInterval is how often a report that is Closed is refreshed, to catch
 	// edits of the past.
-	ClosedRefreshInterval model.Duration `yaml:"closed_refresh_interval"`
-	APIToken              Secret         `yaml:"api_token,omitempty"`
-	APITokenFile          string         `yaml:"api_token_file,omitempty"`
-	Reports               []Report       `yaml:"reports"`
-	Discover              []Discover     `yaml:"discover,omitempty"`
-	Members               []Members      `yaml:"members,omitempty"`
-
-	// fingerprint covers the file and every input its secrets came from.
-	fingerprint [sha256.Size]byte
+	ClosedRefreshInterval model.Duration    `yaml:"closed_refresh_interval"`
+	APIToken              Secret            `yaml:"api_token,omitempty"`
+	APITokenFile          string            `yaml:"api_token_file,omitempty"`
+	Reports               []Report          `yaml:"reports"`
+	Discover              []Discover        `yaml:"discover,omitempty"`
+	Members               []Members         `yaml:"members,omitempty"`
+	fingerprint           [sha256.Size]byte // of the file and every input its secrets came from
 }
 
 // Report is one saved report to export. The secret fields keep what the file says
@@ -309,7 +307,6 @@ func (k *completion) config(c *Config) {
 	k.check(c.MaxConcurrentFetches >= 1, "", "max_concurrent_fetches: must be >= 1")
 	k.check(c.HourlyQuota >= 0, "", "hourly_quota: must be >= 1 (or unset: learned from Toggl's quota headers)")
 	k.check(c.ClosedRefreshInterval > 0, "", "closed_refresh_interval: must be > 0")
-
 	// fallback is the API token of reports without credentials of their own: the global
 	// one, else $TOGGL_API_TOKEN (checked as if the file said api_token: ${TOGGL_API_TOKEN}),
 	// read and fingerprinted only when a report needs it.
@@ -323,7 +320,6 @@ func (k *completion) config(c *Config) {
 		v := k.secret("", api, apiTokenRule)
 		fallback = func() string { return v }
 	}
-
 	k.check(len(c.Reports) > 0 || len(c.Discover) > 0, "", "reports: at least one report required (or a discover entry)")
 	names := map[string][]string{} // the places of the reports with each name
 	for i := range c.Reports {
@@ -350,8 +346,8 @@ func (k *completion) config(c *Config) {
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-// newReport returns a report holding the defaults that do not come from the
-// global settings; decoding overwrites what the file sets.
+// newReport returns a report holding the defaults that do not come from the global
+// settings; decoding overwrites what the file sets.
 func newReport() Report {
 	return Report{
 		Timezone:              "UTC",
@@ -362,11 +358,10 @@ func newReport() Report {
 	}
 }
 
-// settings fills in and checks what a report holds besides its name and
-// token, also for a discover entry's defaults; fallback gives the API token
-// of a report without credentials of its own.
+// settings fills in and checks what a report holds besides its name and token, also for
+// a discover entry's defaults; fallback gives the API token of a report without
+// credentials of its own.
 func (k *completion) settings(place string, rep *Report, fallback func() string) {
-	// Credentials: at most one kind.
 	api := secretRef{"api_token", rep.APIToken, rep.APITokenFile}
 	pw := secretRef{"password", rep.Password, rep.PasswordFile}
 	switch {
@@ -401,8 +396,6 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
 	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)
-
-	// Per-report overrides of the global timing.
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
 	rep.MinRefreshInterval = cmp.Or(rep.MinRefreshInterval, k.global.MinRefreshInterval)
 	rep.MaxStale = cmp.Or(rep.MaxStale, k.global.MaxStale)
@@ -411,13 +404,19 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 		inherited := map[bool]string{false: " (the top level's)"}
 		k.errorf(place, nil, "max_stale%s must be >= min_refresh_interval%s", inherited[ownStale], inherited[ownMin])
 	}
-
-	k.dates(place, rep)
+	for _, key := range []string{"start_date", "end_date"} {
+		if _, set := rep.Params[key]; set && rep.Period != "" {
+			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)
+		}
+	}
+	start, _ := rep.Params["start_date"].(string) // YYYY-MM-DD: they compare as strings
+	end, _ := rep.Params["end_date"].(string)
+	k.check(rep.Period != "" || start == "" || end == "" || end >= start, place, "params: end_date is before start_date")
 }
 
-// checkAPIURL accepts an absolute http(s) URL without credentials, query
-// or fragment, and returns it without a trailing slash. Its errors never
-// quote the URL, which could hold a password.
+// checkAPIURL accepts an absolute http(s) URL without credentials, query or fragment, and
+// returns it without a trailing slash. Its errors never quote the URL: it could hold a
+// password.
 func checkAPIURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil { // its text quotes parts of the URL
@@ -436,9 +435,9 @@ func checkAPIURL(s string) (string, error) {
 	return strings.TrimRight(s, "/"), nil
 }
 
-// workspace checks what every workspace entry has, the i-th of the list key (seen
-// holds the index of each workspace listed before it), and fills in the API token that
-// lists it: its own, else fallback's. It returns the entry's place.
+// workspace checks the i-th entry of the list key (seen holds the index of each
+// workspace listed before it) and fills in the API token that lists it: its own, else
+// fallback's. It returns the entry's place.
 func (k *completion) workspace(key string, i int, w *Workspace, seen map[int64]int, fallback func() string) string {
 	place := fmt.Sprintf("%s[%d]", key, i)
 	k.check(w.WorkspaceID > 0, place, "workspace_id: required, a number > 0")
@@ -456,8 +455,8 @@ func (k *completion) workspace(key string, i int, w *Workspace, seen map[int64]i
 	return place
 }
 
-// workspaces completes the discover and members entries; a discover entry of a
-// workspace with members gives its reports that roster.
+// workspaces completes the discover and members entries; a discover entry of a workspace
+// with members gives its reports that roster.
 func (k *completion) workspaces(c *Config, fallback func() string) {
 	seen := map[int64]int{}
 	for i := range c.Discover {
@@ -483,8 +482,8 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 	}
 }
 
-// pattern compiles the include or exclude expr to match whole names; nil
-// for none. Its errors never quote expr.
+// pattern compiles the include or exclude expr to match whole names; nil for none. Its
+// errors never quote expr.
 func (k *completion) pattern(place, key, expr string) *regexp.Regexp {
 	if expr == "" {
 		return nil
@@ -508,23 +507,8 @@ func (m *Members) WeeklyHours(user int64) float64 {
 
 // MembersOf returns the members entry of workspace; nil when there is none.
 func (c *Config) MembersOf(workspace int64) *Members {
-	for i := range c.Members {
-		if c.Members[i].WorkspaceID == workspace {
-			return &c.Members[i]
-		}
+	if i := slices.IndexFunc(c.Members, func(m Members) bool { return m.WorkspaceID == workspace }); i >= 0 {
+		return &c.Members[i]
 	}
 	return nil
-}
-
-// dates checks what involves more than one value: the dates against
-// period and each other.
-func (k *completion) dates(place string, r *Report) {
-	for _, key := range []string{"start_date", "end_date"} {
-		if _, set := r.Params[key]; set && r.Period != "" {
-			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)
-		}
-	}
-	start, _ := r.Params["start_date"].(string) // YYYY-MM-DD: they compare as strings
-	end, _ := r.Params["end_date"].(string)
-	k.check(r.Period != "" || start == "" || end == "" || end >= start, place, "params: end_date is before start_date")
 }
