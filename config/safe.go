@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// SafeConfig holds the current configuration for concurrent readers and
-// reloads it, keeping the old one when the new file is invalid.
+// SafeConfig holds the current configuration for concurrent readers and reloads it,
+// keeping the old one when the new file is invalid.
 type SafeConfig struct {
 	cfg         atomic.Pointer[Config]
 	reloadMu    sync.Mutex // one reload at a time (SIGHUP and /-/reload may race)
@@ -19,9 +19,7 @@ type SafeConfig struct {
 	now         func() time.Time
 }
 
-// NewSafeConfig returns an empty SafeConfig and registers its two gauges,
-// toggl_exporter_config_last_reload_successful and
-// toggl_exporter_config_last_reload_success_timestamp_seconds, with reg
+// NewSafeConfig returns an empty SafeConfig and registers its two gauges with reg
 // (unless reg is nil).
 func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 	f := promauto.With(reg) // registers nowhere when reg is nil
@@ -38,8 +36,8 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 	}
 }
 
-// Get returns the current configuration, nil before the first successful
-// reload. Treat it as immutable: a reload replaces it, never changes it.
+// Get returns the current configuration, nil before the first successful reload. Treat
+// it as immutable: a reload replaces it, never changes it.
 func (s *SafeConfig) Get() *Config {
 	return s.cfg.Load()
 }

@@ -17,12 +17,11 @@ import (
 	"github.com/alecthomas/units"
 )
 
-// maxSecretFileBytes bounds what a *_file may hold: a secret is a short line,
-// so a bigger file is a mistake (a wrong path), not a secret.
+// maxSecretFileBytes bounds a *_file: a bigger file is a mistake (a wrong path).
 const maxSecretFileBytes = 64 << 10
 
-// Secret is a configuration string that must never be shown: it renders as
-// "<secret>" in YAML, JSON and fmt output.
+// Secret is a configuration string that must never be shown: it renders as "<secret>"
+// in YAML, JSON and fmt output.
 type Secret string
 
 // String renders the secret redacted, so %v and %s never print it.
@@ -100,9 +99,8 @@ var (
 	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// expand replaces ${VAR} references in a secret literal. "$${" stands for a
-// literal "${"; any other "$" is kept as is. An unset variable is an error
-// naming the variable; the value never appears in an error.
+// expand replaces ${VAR} references in a secret literal. "$${" stands for a literal "${";
+// any other "$" is kept as is. Errors name the variable, never its value.
 func (k *completion) expand(s string) (string, error) {
 	var err error
 	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
@@ -127,8 +125,8 @@ func (k *completion) expand(s string) (string, error) {
 	return out, err
 }
 
-// secretRef is a secret as a configuration gives it: a literal (possibly with
-// ${VAR} references) under key, or a file under key_file.
+// secretRef is a secret as a configuration gives it: a literal (possibly with ${VAR}
+// references) under key, or a file under key_file.
 type secretRef struct {
 	key     string // "token"; the other key is "token_file"
 	literal Secret
@@ -145,8 +143,8 @@ func (p secretRef) name() string {
 	return p.key
 }
 
-// secret returns the value of p, checked by rule, or "" with a problem at place.
-// File contents are always trimmed, literals unless the rule keeps spaces.
+// secret returns the value of p, checked by rule, or "" with a problem at place. File
+// contents are always trimmed, literals unless the rule keeps spaces.
 func (k *completion) secret(place string, p secretRef, rule secretRule) string {
 	if p.literal != "" && p.file != "" {
 		k.errorf(place, nil, "%s and %s_file: set only one", p.key, p.key)
@@ -179,8 +177,7 @@ type secretRule struct {
 }
 
 var (
-	// A report token goes into the request path: URL-unreserved characters only
-	// (Toggl's are hex strings).
+	// A report token goes into the request path (Toggl's are hex strings).
 	reportTokenRule = secretRule{16, "report tokens", notUnreserved,
 		"not a valid report token (want letters, digits, '-', '_', '.' and '~' only)", false}
 	// An API token is the user part of HTTP Basic auth.
