@@ -21,10 +21,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // timezone: works in images without /usr/share/zoneinfo
 
 	"github.com/alecthomas/units"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
@@ -148,8 +151,7 @@ const (
 	maxWeekHours        = 168
 )
 
-// Workspace is what discover and members entries share: a workspace listed every
-// interval with an API token.
+// Workspace is what discover and members entries share: a workspace listed every interval.
 type Workspace struct {
 	WorkspaceID  int64          `yaml:"workspace_id"`
 	APIToken     Secret         `yaml:"api_token,omitempty"`
@@ -197,10 +199,9 @@ func (c *Config) Redacted() ([]byte, error) {
 
 const maxConfigBytes = 1 << 20 // a real one is a few KiB
 
-// Load reads, decodes, completes and validates the configuration file at path, a regular
-// file of at most 1 MiB. Relative *_file paths are relative to the file's directory. A
-// nil lookupEnv means os.LookupEnv. All problems are reported at once (errors.Join), each
-// naming its place; no error ever quotes a value of the file.
+// Load reads and validates the configuration file at path, a regular file of at most 1
+// MiB; relative *_file paths start at its directory; nil lookupEnv means os.LookupEnv.
+// All problems come at once (errors.Join), each naming its place, none quoting a value.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	return load(path, lookupEnv, nil)
 }
@@ -256,6 +257,73 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	return cfg, nil
 }
 
+// SafeConfig holds the current configuration for concurrent readers and reloads it,
+// keeping the old one when the new file is invalid.
+type SafeConfig struct {
+	cfg         atomic.Pointer[Config]
+	reloadMu    sync.Mutex // one reload at a time (SIGHUP and /-/reload may race)
+	success     prometheus.Gauge
+	successTime prometheus.Gauge
+	now         func() time.Time
+}
+
+// NewSafeConfig returns an empty SafeConfig and registers its two gauges with reg
+// (unless reg is nil).
+func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
+	f := promauto.With(reg) // registers nowhere when reg is nil
+	return &SafeConfig{
+		success: f.NewGauge(prometheus.GaugeOpts{
+			Name: "toggl_exporter_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful (1) or not (0).",
+		}),
+		successTime: f.NewGauge(prometheus.GaugeOpts{
+			Name: "toggl_exporter_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+		now: time.Now,
+	}
+}
+
+// Get returns the current configuration, nil before the first successful reload. Treat
+// it as immutable: a reload replaces it, never changes it.
+func (s *SafeConfig) Get() *Config {
+	return s.cfg.Load()
+}
+
+// ReloadWith loads the file at path, reading each *_file secret through readFile (nil:
+// from disk; --demo's rehearsal of a user's file stands in for secret files that do not
+// exist yet). On error it keeps the current configuration, sets the success gauge to 0
+// and returns the error. On success it sets the gauge to 1 and the timestamp to now;
+// changed is false (and Get keeps returning the very same *Config) when neither the file
+// nor any secret file or environment variable it uses has changed.
+func (s *SafeConfig) ReloadWith(path string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (changed bool, err error) {
+	return s.reload(func() (*Config, error) { return load(path, lookupEnv, readFile) })
+}
+
+// ReloadData is ReloadWith for a configuration held in memory (the demo's); relative file
+// paths in it are relative to dir.
+func (s *SafeConfig) ReloadData(data []byte, dir string, lookupEnv func(string) (string, bool)) (changed bool, err error) {
+	return s.reload(func() (*Config, error) { return Parse(data, dir, lookupEnv) })
+}
+
+func (s *SafeConfig) reload(load func() (*Config, error)) (changed bool, err error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+
+	cfg, err := load()
+	if err != nil {
+		s.success.Set(0)
+		return false, err
+	}
+	if old := s.cfg.Load(); old == nil || old.fingerprint != cfg.fingerprint {
+		s.cfg.Store(cfg)
+		changed = true
+	}
+	s.success.Set(1)
+	s.successTime.Set(float64(s.now().UnixNano()) / 1e9)
+	return changed, nil
+}
+
 // problems collects every error found in a configuration.
 type problems struct{ errs []error }
 
@@ -278,9 +346,8 @@ func (p *problems) check(ok bool, place, format string, args ...any) {
 }
 
 // completion fills in the defaults and secrets of a decoded configuration and validates
-// it, collecting every problem. It feeds every input a secret comes from (the file, each
-// *_file, each variable) into sum, so that SafeConfig can tell whether a reload would
-// change anything.
+// it, collecting every problem. Every input a secret comes from goes into sum, so that
+// SafeConfig can tell whether a reload would change anything.
 type completion struct {
 	problems
 	dir       string // of the configuration file: relative *_file paths start there
@@ -307,9 +374,8 @@ func (k *completion) config(c *Config) {
 	k.check(c.MaxConcurrentFetches >= 1, "", "max_concurrent_fetches: must be >= 1")
 	k.check(c.HourlyQuota >= 0, "", "hourly_quota: must be >= 1 (or unset: learned from Toggl's quota headers)")
 	k.check(c.ClosedRefreshInterval > 0, "", "closed_refresh_interval: must be > 0")
-	// fallback is the API token of reports without credentials of their own: the global
-	// one, else $TOGGL_API_TOKEN (checked as if the file said api_token: ${TOGGL_API_TOKEN}),
-	// read and fingerprinted only when a report needs it.
+	// fallback is the API token of what has no credentials of its own, else
+	// $TOGGL_API_TOKEN as if set by api_token: ${...}, read only when something needs it.
 	fallback := sync.OnceValue(func() string {
 		if v, _ := k.env(EnvAPIToken); strings.TrimSpace(v) == "" {
 			return ""
@@ -358,9 +424,8 @@ func newReport() Report {
 	}
 }
 
-// settings fills in and checks what a report holds besides its name and token, also for
-// a discover entry's defaults; fallback gives the API token of a report without
-// credentials of its own.
+// settings fills in and checks a report's settings but its name and token, also those of
+// a discover entry's defaults; fallback gives the API token of one without credentials.
 func (k *completion) settings(place string, rep *Report, fallback func() string) {
 	api := secretRef{"api_token", rep.APIToken, rep.APITokenFile}
 	pw := secretRef{"password", rep.Password, rep.PasswordFile}
@@ -415,8 +480,7 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 }
 
 // checkAPIURL accepts an absolute http(s) URL without credentials, query or fragment, and
-// returns it without a trailing slash. Its errors never quote the URL: it could hold a
-// password.
+// trims a trailing slash. Its errors never quote the URL: it could hold a password.
 func checkAPIURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil { // its text quotes parts of the URL
@@ -435,9 +499,8 @@ func checkAPIURL(s string) (string, error) {
 	return strings.TrimRight(s, "/"), nil
 }
 
-// workspace checks the i-th entry of the list key (seen holds the index of each
-// workspace listed before it) and fills in the API token that lists it: its own, else
-// fallback's. It returns the entry's place.
+// workspace checks the i-th entry of the list key (seen: the index of each workspace
+// before it), fills in its API token (its own, else fallback's) and returns its place.
 func (k *completion) workspace(key string, i int, w *Workspace, seen map[int64]int, fallback func() string) string {
 	place := fmt.Sprintf("%s[%d]", key, i)
 	k.check(w.WorkspaceID > 0, place, "workspace_id: required, a number > 0")

@@ -121,8 +121,7 @@ var (
 	membersKeys  = fields(&Members{})
 )
 
-// resolveAlias returns the node an alias stands for (an alias cannot be anchored: there
-// are no chains).
+// resolveAlias returns what an alias stands for (aliases cannot be anchored: no chains).
 func resolveAlias(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode {
 		return n.Alias
@@ -164,7 +163,6 @@ func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 	return c == 0
 }
 
-// entry is one key of a mapping and its value.
 type entry struct{ key, val *yaml.Node }
 
 // mapping returns the entries of the mapping n: its own keys first, then those of its
@@ -320,8 +318,7 @@ func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), lik
 	return out
 }
 
-// paramRule is what the value of a request parameter must be: of its kind and, when
-// names lists any, one of them.
+// paramRule is what a request parameter's value must be: of its kind and one of names.
 type paramRule struct {
 	kind  string // "string", "date", "bool", "int" (>= 0 unless names says) or "ids"
 	names []string
@@ -463,8 +460,7 @@ func reportPlace(i int, name string) string {
 	return fmt.Sprintf("reports[%d] %q", i, name)
 }
 
-// reportName finds a report's name for error places: the first "name" key of the mapping
-// itself, if it holds a scalar.
+// reportName finds a report's name for error places: the mapping's own scalar "name".
 func reportName(m *yaml.Node) string {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if k, v := m.Content[i], m.Content[i+1]; k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {

@@ -55,11 +55,10 @@ func (p Period) String() string {
 	return p.name
 }
 
-// Window returns the first and the last day of the period containing now, as the start of
-// those days in loc (both inclusive, as Toggl's start_date and end_date are). Weeks begin
-// on weekStart; this_week, this_month and this_year are the whole calendar unit, future
-// days included; last_N_days is the N days ending today, today included. The zero Period
-// returns zero times. A nil loc means UTC.
+// Window returns the starts in loc (nil: UTC) of the first and the last day of the period
+// at now, both inclusive as Toggl's start_date and end_date are. this_* are the whole
+// calendar unit, future days included, weeks from weekStart; last_N_days ends today. The
+// zero Period returns zero times.
 func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday) (start, end time.Time) {
 	if p.IsZero() {
 		return time.Time{}, time.Time{}
@@ -85,10 +84,9 @@ func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday
 	return startOfDay(y, m, d-back-max(p.days, 1)+1, loc), startOfDay(y, m, d-back, loc)
 }
 
-// Window returns the half-open window [start, end) that the report's period covers at
-// now: start is the first instant of its first day and end the first instant of the day
-// after its last, in the report's timezone (not always 24 hours after the last day's
-// start: midnight may be skipped). Both are zero when the report has no period.
+// Window returns the half-open window [start, end) of the report's period at now: from the
+// first instant of its first day to that of the day after its last (not always 24 hours
+// after the last day's start: midnight may be skipped); zero without a period.
 func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}
@@ -146,10 +144,9 @@ func EndOfDay(day time.Time, loc *time.Location) time.Time {
 	return startOfDay(y, m, d+1, loc).Add(-time.Second)
 }
 
-// WindowAtEndOf is the days whose rows make the values the server served at the end of
-// day: the period evaluated then, cut at day (the server could not see later entries).
-// Both are the starts of days in the report's timezone, last inclusive; ok is false when
-// the report has no period.
+// WindowAtEndOf is the days (first and last, inclusive) whose rows make the values the
+// server served at the end of day: the period then, cut at day (later entries were not
+// yet there); ok is false without a period.
 func (r *Resolved) WindowAtEndOf(day time.Time) (first, last time.Time, ok bool) {
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}, false
