@@ -114,12 +114,7 @@ func fields(v any, skip ...string) map[string]any {
 	return out
 }
 
-var (
-	configKeys   = fields(&Config{})
-	reportKeys   = fields(&Report{})
-	discoverKeys = fields(&Discover{})
-	membersKeys  = fields(&Members{})
-)
+var configKeys, reportKeys = fields(&Config{}), fields(&Report{})
 
 // resolveAlias returns what an alias stands for (aliases cannot be anchored: no chains).
 func resolveAlias(n *yaml.Node) *yaml.Node {
@@ -269,11 +264,11 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case *[]Discover:
 		if want, ok = "a list of workspaces", list; ok {
 			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = DefaultDiscoverInterval, newReport() },
-				workspaceLike, hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
+				workspaceLike, hint(fields(&Discover{}), reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
 		if want, ok = "a list of workspaces", list; ok {
-			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(membersKeys, nil, ""))
+			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(fields(&Members{}), nil, ""))
 		}
 	case *Report: // a discover entry's defaults
 		if want, ok = "a mapping of report settings", mapping; ok {

@@ -93,36 +93,34 @@ func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
 	return data, err
 }
 
-// envRef matches "${NAME}", an escaped "$${", and an unterminated "${".
-var (
-	envRef  = regexp.MustCompile(`\$?\$\{([^}]*)(\}?)`)
-	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // expand replaces ${VAR} references in a secret literal. "$${" stands for a literal "${";
 // any other "$" is kept as is. Errors name the variable, never its value.
 func (k *completion) expand(s string) (string, error) {
-	var err error
-	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
-		sm := envRef.FindStringSubmatch(m)
+	var out strings.Builder
+	for {
+		before, after, found := strings.Cut(s, "${")
+		name, rest, closed := strings.Cut(after, "}")
 		switch {
-		case strings.HasPrefix(m, "$$"):
-			return m[1:]
-		case err != nil:
-		case sm[2] == "":
-			err = errors.New(`unterminated "${" (write "$${" for a literal "${")`)
-		case !envName.MatchString(sm[1]):
-			err = errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
-		default:
-			v, ok := k.env(sm[1])
-			if !ok {
-				err = fmt.Errorf("environment variable %q is not set", sm[1])
-			}
-			return v
+		case !found:
+			return out.String() + s, nil
+		case strings.HasSuffix(before, "$"):
+			out.WriteString(before[:len(before)-1] + "${")
+			s = after
+			continue
+		case !closed:
+			return "", errors.New(`unterminated "${" (write "$${" for a literal "${")`)
+		case !envName.MatchString(name):
+			return "", errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
 		}
-		return ""
-	})
-	return out, err
+		v, ok := k.env(name)
+		if !ok {
+			return "", fmt.Errorf("environment variable %q is not set", name)
+		}
+		out.WriteString(before + v)
+		s = rest
+	}
 }
 
 // secretRef is a secret as a configuration gives it: a literal (possibly with ${VAR}
