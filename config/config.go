@@ -1,7 +1,7 @@
-// Package config loads and validates the exporter's YAML configuration:
-// strict decoding (unknown keys are errors), defaults, secrets from ${VAR}
-// references and *_file paths, errors that name their place, a redacted
-// rendering for /config, and SafeConfig for live reloads.
+// Package config loads and validates the exporter's YAML configuration: strict decoding,
+// defaults, secrets from ${VAR} references and *_file paths, errors that name their place,
+// a redacted rendering for /config, the periods and their calendar, and SafeConfig for
+// live reloads.
 package config
 
 import (
@@ -10,24 +10,30 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
+	"maps"
 	"math"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // timezone: works in images without /usr/share/zoneinfo
 
 	"github.com/alecthomas/units"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
 // Defaults that other packages need too; parse and newReport hold the others.
 const (
-	DefaultMinRefreshInterval    = model.Duration(5 * time.Minute)
 	DefaultTimeout               = model.Duration(30 * time.Second)
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
@@ -35,8 +41,8 @@ const (
 	DefaultClosedRefreshInterval = model.Duration(time.Hour)
 )
 
-// EnvAPIToken names the environment variable holding the API token of reports that
-// configure no credentials of their own, when the file sets no global api_token either.
+// EnvAPIToken is the API token of what has no credentials of its own, when the file
+// sets no global api_token either.
 const EnvAPIToken = "TOGGL_API_TOKEN"
 
 // Breakdown names, as written in a report's breakdowns list.
@@ -50,15 +56,15 @@ const (
 	BreakdownProjectUsers = "project_users"
 )
 
-// AllBreakdowns lists every valid breakdown; DefaultBreakdowns those a
-// report gets when it lists none.
+// AllBreakdowns lists every valid breakdown; DefaultBreakdowns those a report gets when
+// it lists none.
 var (
 	AllBreakdowns     = []string{BreakdownProjects, BreakdownUsers, BreakdownClients, BreakdownTags, BreakdownTasks, BreakdownProjectUsers}
 	DefaultBreakdowns = []string{BreakdownProjects, BreakdownUsers}
 )
 
-// Config is the whole configuration file. After Load it holds every
-// default and every per-report override filled in; treat it as immutable.
+// Config is the whole configuration file. After Load it holds every default and every
+// per-report override filled in; treat it as immutable.
 type Config struct {
 	APIURL               string           `yaml:"api_url"`
 	MinRefreshInterval   model.Duration   `yaml:"min_refresh_interval"`
@@ -70,21 +76,19 @@ type Config struct {
 	// HourlyQuota is what each credential may spend in any 60 minutes, pages and
 	// listings included; 0 (unset) means learned from Toggl's quota headers.
 	HourlyQuota int `yaml:"hourly_quota,omitempty"`
-	// ClosedRefreshInterval is how often a report whose period has ended (see
-	// Report.Closed) is refreshed, to catch edits of the past.
-	ClosedRefreshInterval model.Duration `yaml:"closed_refresh_interval"`
-	APIToken              Secret         `yaml:"api_token,omitempty"`
-	APITokenFile          string         `yaml:"api_token_file,omitempty"`
-	Reports               []Report       `yaml:"reports"`
-	Discover              []Discover     `yaml:"discover,omitempty"`
-	Members               []Members      `yaml:"members,omitempty"`
-
-	// fingerprint covers the file and every input its secrets came from.
-	fingerprint [sha256.Size]byte
+	// ClosedRefreshInterval is how often a report that is Closed is refreshed, to catch
+	// edits of the past.
+	ClosedRefreshInterval model.Duration    `yaml:"closed_refresh_interval"`
+	APIToken              Secret            `yaml:"api_token,omitempty"`
+	APITokenFile          string            `yaml:"api_token_file,omitempty"`
+	Reports               []Report          `yaml:"reports"`
+	Discover              []Discover        `yaml:"discover,omitempty"`
+	Members               []Members         `yaml:"members,omitempty"`
+	fingerprint           [sha256.Size]byte // of the file and every input its secrets came from
 }
 
-// Report is one saved report to export. The secret fields keep what the
-// file says (possibly "${VAR}"); the values to use are in Resolved.
+// Report is one saved report to export. The secret fields keep what the file says
+// (possibly "${VAR}"); the values to use are in Resolved.
 type Report struct {
 	Name                  string         `yaml:"name,omitempty"`
 	Token                 Secret         `yaml:"token,omitempty"`
@@ -109,30 +113,23 @@ type Report struct {
 	Roster int64 `yaml:"roster,omitempty"`
 	// DiscoveredFrom is the workspace a discovered report was listed in; 0 for a
 	// configured one. The file cannot set it.
-	DiscoveredFrom int64 `yaml:"discovered_from_workspace,omitempty"`
-
-	// Resolved is filled in by Load.
-	Resolved Resolved `yaml:"-" json:"-"`
+	DiscoveredFrom int64    `yaml:"discovered_from_workspace,omitempty"`
+	Resolved       Resolved `yaml:"-" json:"-"`
 }
 
-// Resolved holds a report's effective secrets and parsed settings. It
+// Resolved holds a report's effective secrets and parsed settings, filled in by Load. It
 // prints redacted with %v and %#v.
 type Resolved struct {
-	// Token is the report token (secret): it goes into the request path.
+	// Token (secret) is the report token: it goes into the request path.
 	Token string
-	// APIToken is the effective API token (secret): the report's own, else
-	// the global api_token/api_token_file, else $TOGGL_API_TOKEN; always
-	// empty when the report uses email and password. Empty with an empty
-	// Email means no Authorization header (a public report).
+	// APIToken (secret) is the report's own, else the global one, else $TOGGL_API_TOKEN;
+	// empty with email and password. Empty with an empty Email: a public report.
 	APIToken string
 	// Email and Password (secret) are the report's basic-auth credentials.
 	Email, Password string
-	// Period is the rolling window; the zero value means none.
-	Period Period
-	// Location is the report's timezone, never nil after Load.
-	Location *time.Location
-	// WeekStart is the first day of a week for this_week and last_week.
-	WeekStart time.Weekday
+	Period          Period         // the zero value means none
+	Location        *time.Location // never nil after Load
+	WeekStart       time.Weekday
 }
 
 // String renders r with every secret redacted.
@@ -144,8 +141,51 @@ func (r Resolved) String() string {
 // GoString renders r with every secret redacted.
 func (r Resolved) GoString() string { return "config.Resolved" + r.String() }
 
-// Redacted renders the configuration as YAML with every secret replaced by
-// "<secret>". File paths are shown, their contents never.
+// DefaultDiscoverInterval is how often a discover or members entry lists its workspace.
+const DefaultDiscoverInterval = model.Duration(time.Hour)
+
+const (
+	// minDiscoverInterval: one listing a second is what Toggl's rate limit allows, and
+	// tests need no less.
+	minDiscoverInterval = model.Duration(time.Second)
+	maxWeekHours        = 168
+)
+
+// Workspace is what discover and members entries share: a workspace listed every interval.
+type Workspace struct {
+	WorkspaceID  int64          `yaml:"workspace_id"`
+	APIToken     Secret         `yaml:"api_token,omitempty"`
+	APITokenFile string         `yaml:"api_token_file,omitempty"`
+	Interval     model.Duration `yaml:"interval"`
+	// Resolved.APIToken lists the workspace: the entry's own, else the global one, else
+	// $TOGGL_API_TOKEN.
+	Resolved Resolved `yaml:"-" json:"-"`
+}
+
+// Discover is one discover entry: every saved report that the workspace's listing shows
+// (and include and exclude let through) becomes a report with the entry's defaults.
+type Discover struct {
+	Workspace `yaml:",inline"`
+	Include   string `yaml:"include,omitempty"`
+	Exclude   string `yaml:"exclude,omitempty"`
+	// Defaults are the settings of every report the entry finds (no name, no token).
+	Defaults Report `yaml:"defaults"`
+	// IncludeRE and ExcludeRE match whole names, nil when unset.
+	IncludeRE, ExcludeRE *regexp.Regexp `yaml:"-" json:"-"`
+}
+
+// Members is one members entry: a workspace whose member list is read every interval,
+// so that the reports with it as their roster list everyone, with expected hours.
+type Members struct {
+	Workspace `yaml:",inline"`
+	// ExpectedHoursPerWeek is every member's expected time a week, but for those in
+	// ExpectedHours (by user id); 0 expects nothing.
+	ExpectedHoursPerWeek float64           `yaml:"expected_hours_per_week,omitempty"`
+	ExpectedHours        map[int64]float64 `yaml:"expected_hours,omitempty"`
+}
+
+// Redacted renders the configuration as YAML with every secret replaced by "<secret>".
+// File paths are shown, their contents never.
 func (c *Config) Redacted() ([]byte, error) {
 	if c == nil {
 		return nil, errors.New("no configuration loaded")
@@ -157,13 +197,11 @@ func (c *Config) Redacted() ([]byte, error) {
 	return buf.Bytes(), errors.Join(err, enc.Close())
 }
 
-// maxConfigBytes bounds the configuration file: a real one is a few KiB.
-const maxConfigBytes = 1 << 20
+const maxConfigBytes = 1 << 20 // a real one is a few KiB
 
-// Load reads, decodes, completes and validates the configuration file at path, a regular
-// file of at most 1 MiB. Relative *_file paths are relative to the file's directory. A
-// nil lookupEnv means os.LookupEnv. All problems are reported at once (errors.Join), each
-// naming its place; no error ever quotes a value of the file.
+// Load reads and validates the configuration file at path, a regular file of at most 1
+// MiB; relative *_file paths start at its directory; nil lookupEnv means os.LookupEnv.
+// All problems come at once (errors.Join), each naming its place, none quoting a value.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	return load(path, lookupEnv, nil)
 }
@@ -192,7 +230,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 	}
 	cfg := &Config{
 		APIURL:                "https://api.track.toggl.com",
-		MinRefreshInterval:    DefaultMinRefreshInterval,
+		MinRefreshInterval:    model.Duration(5 * time.Minute),
 		MaxStale:              model.Duration(30 * time.Minute),
 		Timeout:               DefaultTimeout,
 		MaxResponseBytes:      64 << 20,
@@ -201,17 +239,89 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
 	d := &yamlDecoder{}
-	d.config(root, cfg)
-	if len(d.errs) > 0 {
+	if d.config(root, cfg); len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
 	}
-	k := &completion{resolver: newResolver(data, dir, lookupEnv, readFile)}
-	k.config(cfg)
-	if len(k.errs) > 0 {
+	k := &completion{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
+	if lookupEnv == nil {
+		k.lookupEnv = os.LookupEnv
+	}
+	if readFile == nil {
+		k.readFile = func(p string) ([]byte, error) { return readRegular(p, maxSecretFileBytes, "not a secret file") }
+	}
+	k.record("config", string(data))
+	if k.config(cfg); len(k.errs) > 0 {
 		return nil, errors.Join(k.errs...)
 	}
 	cfg.fingerprint = [sha256.Size]byte(k.sum.Sum(nil))
 	return cfg, nil
+}
+
+// SafeConfig holds the current configuration for concurrent readers and reloads it,
+// keeping the old one when the new file is invalid.
+type SafeConfig struct {
+	cfg         atomic.Pointer[Config]
+	reloadMu    sync.Mutex // one reload at a time (SIGHUP and /-/reload may race)
+	success     prometheus.Gauge
+	successTime prometheus.Gauge
+	now         func() time.Time
+}
+
+// NewSafeConfig returns an empty SafeConfig and registers its two gauges with reg
+// (unless reg is nil).
+func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
+	f := promauto.With(reg) // registers nowhere when reg is nil
+	return &SafeConfig{
+		success: f.NewGauge(prometheus.GaugeOpts{
+			Name: "toggl_exporter_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful (1) or not (0).",
+		}),
+		successTime: f.NewGauge(prometheus.GaugeOpts{
+			Name: "toggl_exporter_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+		now: time.Now,
+	}
+}
+
+// Get returns the current configuration, nil before the first successful reload. Treat
+// it as immutable: a reload replaces it, never changes it.
+func (s *SafeConfig) Get() *Config {
+	return s.cfg.Load()
+}
+
+// ReloadWith loads the file at path, reading each *_file secret through readFile (nil:
+// from disk; --demo's rehearsal of a user's file stands in for secret files that do not
+// exist yet). On error it keeps the current configuration, sets the success gauge to 0
+// and returns the error. On success it sets the gauge to 1 and the timestamp to now;
+// changed is false (and Get keeps returning the very same *Config) when neither the file
+// nor any secret file or environment variable it uses has changed.
+func (s *SafeConfig) ReloadWith(path string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (changed bool, err error) {
+	return s.reload(func() (*Config, error) { return load(path, lookupEnv, readFile) })
+}
+
+// ReloadData is ReloadWith for a configuration held in memory (the demo's); relative file
+// paths in it are relative to dir.
+func (s *SafeConfig) ReloadData(data []byte, dir string, lookupEnv func(string) (string, bool)) (changed bool, err error) {
+	return s.reload(func() (*Config, error) { return Parse(data, dir, lookupEnv) })
+}
+
+func (s *SafeConfig) reload(load func() (*Config, error)) (changed bool, err error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+
+	cfg, err := load()
+	if err != nil {
+		s.success.Set(0)
+		return false, err
+	}
+	if old := s.cfg.Load(); old == nil || old.fingerprint != cfg.fingerprint {
+		s.cfg.Store(cfg)
+		changed = true
+	}
+	s.success.Set(1)
+	s.successTime.Set(float64(s.now().UnixNano()) / 1e9)
+	return changed, nil
 }
 
 // problems collects every error found in a configuration.
@@ -235,13 +345,17 @@ func (p *problems) check(ok bool, place, format string, args ...any) {
 	}
 }
 
-// completion fills in the defaults and secrets of a decoded configuration
-// and validates it, collecting every problem.
+// completion fills in the defaults and secrets of a decoded configuration and validates
+// it, collecting every problem. Every input a secret comes from goes into sum, so that
+// SafeConfig can tell whether a reload would change anything.
 type completion struct {
 	problems
-	*resolver
-	global   *Config
-	globalOK bool // the global timing is valid, so a report's can be checked against it
+	dir       string // of the configuration file: relative *_file paths start there
+	lookupEnv func(string) (string, bool)
+	readFile  func(string) ([]byte, error)
+	sum       hash.Hash
+	global    *Config
+	globalOK  bool // the global timing is valid, so a report's can be checked against it
 }
 
 func (k *completion) config(c *Config) {
@@ -260,23 +374,18 @@ func (k *completion) config(c *Config) {
 	k.check(c.MaxConcurrentFetches >= 1, "", "max_concurrent_fetches: must be >= 1")
 	k.check(c.HourlyQuota >= 0, "", "hourly_quota: must be >= 1 (or unset: learned from Toggl's quota headers)")
 	k.check(c.ClosedRefreshInterval > 0, "", "closed_refresh_interval: must be > 0")
-
-	// fallback is the API token of reports without credentials of their own: the global
-	// one, else $TOGGL_API_TOKEN, read (and fingerprinted) only when a report needs it.
+	// fallback is the API token of what has no credentials of its own, else
+	// $TOGGL_API_TOKEN as if set by api_token: ${...}, read only when something needs it.
 	fallback := sync.OnceValue(func() string {
-		v, _ := k.env(EnvAPIToken)
-		v = strings.TrimSpace(v)
-		if err := apiTokenRule.check(v); v != "" && err != nil {
-			k.errorf("", nil, "environment variable %s: %w", EnvAPIToken, err)
+		if v, _ := k.env(EnvAPIToken); strings.TrimSpace(v) == "" {
 			return ""
 		}
-		return v
+		return k.secret("", secretRef{"environment variable " + EnvAPIToken, "${" + EnvAPIToken + "}", ""}, apiTokenRule)
 	})
 	if api := (secretRef{"api_token", c.APIToken, c.APITokenFile}); api.set() {
 		v := k.secret("", api, apiTokenRule)
 		fallback = func() string { return v }
 	}
-
 	k.check(len(c.Reports) > 0 || len(c.Discover) > 0, "", "reports: at least one report required (or a discover entry)")
 	names := map[string][]string{} // the places of the reports with each name
 	for i := range c.Reports {
@@ -303,8 +412,8 @@ func (k *completion) config(c *Config) {
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-// newReport returns a report holding the defaults that do not come from the
-// global settings; decoding overwrites what the file sets.
+// newReport returns a report holding the defaults that do not come from the global
+// settings; decoding overwrites what the file sets.
 func newReport() Report {
 	return Report{
 		Timezone:              "UTC",
@@ -315,11 +424,9 @@ func newReport() Report {
 	}
 }
 
-// settings fills in and checks what a report holds besides its name and
-// token, also for a discover entry's defaults; fallback gives the API token
-// of a report without credentials of its own.
+// settings fills in and checks a report's settings but its name and token, also those of
+// a discover entry's defaults; fallback gives the API token of one without credentials.
 func (k *completion) settings(place string, rep *Report, fallback func() string) {
-	// Credentials: at most one kind.
 	api := secretRef{"api_token", rep.APIToken, rep.APITokenFile}
 	pw := secretRef{"password", rep.Password, rep.PasswordFile}
 	switch {
@@ -354,8 +461,6 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
 	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)
-
-	// Per-report overrides of the global timing.
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
 	rep.MinRefreshInterval = cmp.Or(rep.MinRefreshInterval, k.global.MinRefreshInterval)
 	rep.MaxStale = cmp.Or(rep.MaxStale, k.global.MaxStale)
@@ -364,13 +469,18 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 		inherited := map[bool]string{false: " (the top level's)"}
 		k.errorf(place, nil, "max_stale%s must be >= min_refresh_interval%s", inherited[ownStale], inherited[ownMin])
 	}
-
-	k.dates(place, rep)
+	for _, key := range []string{"start_date", "end_date"} {
+		if _, set := rep.Params[key]; set && rep.Period != "" {
+			k.errorf(place, nil, "params.%s: cannot be combined with period, which sets it at every fetch", key)
+		}
+	}
+	start, _ := rep.Params["start_date"].(string) // YYYY-MM-DD: they compare as strings
+	end, _ := rep.Params["end_date"].(string)
+	k.check(rep.Period != "" || start == "" || end == "" || end >= start, place, "params: end_date is before start_date")
 }
 
-// checkAPIURL accepts an absolute http(s) URL without credentials, query
-// or fragment, and returns it without a trailing slash. Its errors never
-// quote the URL, which could hold a password.
+// checkAPIURL accepts an absolute http(s) URL without credentials, query or fragment, and
+// trims a trailing slash. Its errors never quote the URL: it could hold a password.
 func checkAPIURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil { // its text quotes parts of the URL
@@ -387,4 +497,81 @@ func checkAPIURL(s string) (string, error) {
 		return "", errors.New("must not have a query or a fragment")
 	}
 	return strings.TrimRight(s, "/"), nil
+}
+
+// workspace checks the i-th entry of the list key (seen: the index of each workspace
+// before it), fills in its API token (its own, else fallback's) and returns its place.
+func (k *completion) workspace(key string, i int, w *Workspace, seen map[int64]int, fallback func() string) string {
+	place := fmt.Sprintf("%s[%d]", key, i)
+	k.check(w.WorkspaceID > 0, place, "workspace_id: required, a number > 0")
+	if j, twice := seen[w.WorkspaceID]; twice && w.WorkspaceID > 0 {
+		k.errorf(place, nil, "workspace_id: listed twice (also %s[%d])", key, j)
+	} else {
+		seen[w.WorkspaceID] = i
+	}
+	k.check(w.Interval >= minDiscoverInterval, place, "interval: must be at least 1s")
+	if api := (secretRef{"api_token", w.APIToken, w.APITokenFile}); api.set() {
+		w.Resolved.APIToken = k.secret(place, api, apiTokenRule)
+	} else if w.Resolved.APIToken = fallback(); w.Resolved.APIToken == "" {
+		k.errorf(place, nil, "api_token or api_token_file: required (or the top-level api_token, or $%s): listing a workspace needs an API token", EnvAPIToken)
+	}
+	return place
+}
+
+// workspaces completes the discover and members entries; a discover entry of a workspace
+// with members gives its reports that roster.
+func (k *completion) workspaces(c *Config, fallback func() string) {
+	seen := map[int64]int{}
+	for i := range c.Discover {
+		e := &c.Discover[i]
+		place := k.workspace("discover", i, &e.Workspace, seen, fallback)
+		e.IncludeRE = k.pattern(place, "include", e.Include)
+		e.ExcludeRE = k.pattern(place, "exclude", e.Exclude)
+		if e.Defaults.Roster == 0 && c.MembersOf(e.WorkspaceID) != nil {
+			e.Defaults.Roster = e.WorkspaceID
+		}
+		// The reports' credentials default to the token that lists them.
+		k.settings(place+": defaults", &e.Defaults, func() string { return e.Resolved.APIToken })
+	}
+	clear(seen)
+	for i := range c.Members {
+		m := &c.Members[i]
+		place := k.workspace("members", i, &m.Workspace, seen, fallback)
+		k.check(m.ExpectedHoursPerWeek >= 0 && m.ExpectedHoursPerWeek <= maxWeekHours, place, "expected_hours_per_week: must be from 0 to %d", maxWeekHours)
+		for _, user := range slices.Sorted(maps.Keys(m.ExpectedHours)) {
+			h := m.ExpectedHours[user]
+			k.check(h >= 0 && h <= maxWeekHours, place, "expected_hours[%d]: must be from 0 to %d", user, maxWeekHours)
+		}
+	}
+}
+
+// pattern compiles the include or exclude expr to match whole names; nil for none. Its
+// errors never quote expr.
+func (k *completion) pattern(place, key, expr string) *regexp.Regexp {
+	if expr == "" {
+		return nil
+	}
+	re, err := regexp.Compile("^(?:" + expr + ")$")
+	if se := (*syntax.Error)(nil); errors.As(err, &se) { // its Expr would quote the value
+		k.errorf(place, nil, "%s: not a valid RE2 regular expression: %s", key, se.Code)
+	} else if err != nil {
+		k.errorf(place, nil, "%s: not a valid RE2 regular expression", key)
+	}
+	return re
+}
+
+// WeeklyHours returns the hours a week that user is expected to work.
+func (m *Members) WeeklyHours(user int64) float64 {
+	if h, ok := m.ExpectedHours[user]; ok {
+		return h
+	}
+	return m.ExpectedHoursPerWeek
+}
+
+// MembersOf returns the members entry of workspace; nil when there is none.
+func (c *Config) MembersOf(workspace int64) *Members {
+	if i := slices.IndexFunc(c.Members, func(m Members) bool { return m.WorkspaceID == workspace }); i >= 0 {
+		return &c.Members[i]
+	}
+	return nil
 }

@@ -13,23 +13,22 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
-// Decoding reads the YAML into a node tree and walks it against the Config
-// and Report fields: unknown and repeated keys, wrong kinds and every value
-// are checked by this code, so that all problems are reported at once, each
-// with its place, line and key. No message is built from yaml.v3's text or
-// from a value of the file: either could hold a secret.
+// The YAML is read into a node tree and walked here rather than decoded by yaml.v3 into
+// the structs: yaml.v3 stops at a repeated key, quotes the values it cannot convert and
+// does not say under which key or report a mistake lies. This walk reports every problem
+// at once, each with its place, line and key, and never quotes a value of the file.
 
 // maxNodes bounds the nodes one decode visits: aliases can make a small file a huge tree.
 const maxNodes = 1 << 20
 
-// parseDocument returns the root node of the single YAML document in data,
-// or nil when the document is empty.
+// parseDocument returns the root node of the single YAML document in data, nil when empty.
 func parseDocument(data []byte) (*yaml.Node, error) {
 	docs, ok := documents(string(data))
 	switch {
@@ -43,14 +42,13 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 	return docs[0].Content[0], nil
 }
 
-// badStart matches a line whose value starts with an indicator; "|" and ">"
-// alone (a block scalar) are fine.
+// badStart matches a line whose value starts with an indicator; "|" and ">" alone (a
+// block scalar) are fine.
 var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
 
-// syntaxError says where the YAML could not be parsed and what the likely
-// mistake is, without a word of yaml.v3's message: the line is the first
-// one that the document cannot be parsed up to (yaml.v3's own line is often
-// that of the enclosing mapping, and some of its errors have none).
+// syntaxError says where the YAML could not be parsed and what the likely mistake is,
+// without a word of yaml.v3's message: the line is the first one that the document cannot
+// be parsed up to (yaml.v3's own is often that of the enclosing mapping, or missing).
 func syntaxError(data []byte) error {
 	const quote = "quote values that start with * & ! | > % @ or a backtick"
 	lines := strings.SplitAfter(string(data), "\n")
@@ -83,11 +81,11 @@ func documents(data string) (docs []*yaml.Node, ok bool) {
 	}
 }
 
-// yamlDecoder walks the configuration's YAML node tree into Go values,
-// collecting every problem.
+// yamlDecoder walks the configuration's YAML node tree into Go values, collecting every
+// problem; nodes counts those visited, against maxNodes.
 type yamlDecoder struct {
 	problems
-	nodes int // visited so far, against maxNodes
+	nodes int
 }
 
 // visit counts n nodes; false (and one error) once the budget is spent.
@@ -99,18 +97,8 @@ func (d *yamlDecoder) visit(n int) bool {
 	return d.nodes <= maxNodes
 }
 
-// reportPlace names a report in errors: `reports[2] "team-week"`, or
-// `reports[3]` when it has no valid name.
-func reportPlace(i int, name string) string {
-	if !validName.MatchString(name) {
-		return fmt.Sprintf("reports[%d]", i)
-	}
-	return fmt.Sprintf("reports[%d] %q", i, name)
-}
-
-// fields maps the YAML keys of the struct that v points to onto pointers to
-// its fields, from their yaml tags, but for the keys in skip. A report's
-// discovered_from_workspace is always skipped: only discovery sets it.
+// fields maps the YAML keys of the struct that v points to onto pointers to its fields,
+// but for the keys in skip and discovered_from_workspace, which only discovery sets.
 func fields(v any, skip ...string) map[string]any {
 	rv := reflect.ValueOf(v).Elem()
 	out := make(map[string]any)
@@ -126,30 +114,24 @@ func fields(v any, skip ...string) map[string]any {
 	return out
 }
 
-var (
-	configKeys   = fields(&Config{})
-	reportKeys   = fields(&Report{})
-	discoverKeys = fields(&Discover{})
-	membersKeys  = fields(&Members{})
-)
+var configKeys, reportKeys = fields(&Config{}), fields(&Report{})
 
+// resolveAlias returns what an alias stands for (aliases cannot be anchored: no chains).
 func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		return n.Alias
 	}
 	return n
 }
 
 func isNull(n *yaml.Node) bool {
 	n = resolveAlias(n)
-	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
 // kindOf names the kind of a node for "expected X, got Y" messages.
 func kindOf(n *yaml.Node) string {
-	if n = resolveAlias(n); n == nil {
-		return "nothing"
-	}
+	n = resolveAlias(n)
 	return cmp.Or(kindNames[n.Kind], scalarKinds[n.ShortTag()], "a string")
 }
 
@@ -158,15 +140,12 @@ var (
 	scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 )
 
-const workspaceLike = "workspace_id: ..., api_token_file: ..."
-
-// plain rejects an anchor, an alias or a tag on a scalar: an operator who
-// writes `password: *x` or `token: !x` meant a value starting with it.
-// Mappings and lists may be anchored and reused (merge keys).
+// plain rejects an anchor, an alias or a tag on a scalar: who writes `password: *x` or
+// `token: !x` meant a value starting with it. Mappings and lists may be reused (merges).
 func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 	var c byte
 	switch {
-	case n.Kind == yaml.AliasNode && n.Alias != nil && n.Alias.Kind == yaml.ScalarNode:
+	case n.Kind == yaml.AliasNode && n.Alias.Kind == yaml.ScalarNode:
 		c = '*'
 	case n.Kind == yaml.ScalarNode && n.Anchor != "":
 		c = '&'
@@ -179,102 +158,87 @@ func (d *yamlDecoder) plain(place, key string, n *yaml.Node) bool {
 	return c == 0
 }
 
-// entry is one key of a mapping and its value.
 type entry struct{ key, val *yaml.Node }
 
-// mapping returns the entries of the mapping node n, flattened: its own keys
-// first, then those of its merge keys ("<<: *base") that it does not set
-// itself, as yaml.v3 does. Keys must be scalars and unique.
-func (d *yamlDecoder) mapping(n *yaml.Node, place string) []entry {
-	var out []entry
-	d.flatten(n, place, &out, map[string]bool{}, map[*yaml.Node]bool{})
-	return out
-}
-
-func (d *yamlDecoder) flatten(n *yaml.Node, place string, out *[]entry, have map[string]bool, visited map[*yaml.Node]bool) {
-	n = resolveAlias(n)
-	if n == nil || visited[n] || !d.visit(len(n.Content)) {
-		return
+// mapping returns the entries of the mapping n: its own keys first, then those of its
+// merge keys ("<<: *base") that it does not set itself, as yaml.v3 does. seen holds the
+// keys and the mappings taken so far. Keys must be scalars and unique.
+func (d *yamlDecoder) mapping(n *yaml.Node, place string, seen map[any]bool) (out []entry) {
+	if n = resolveAlias(n); seen[n] || !d.visit(len(n.Content)) {
+		return nil
 	}
-	visited[n] = true
+	seen[n] = true
 	var merges []*yaml.Node
 	lines := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolveAlias(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
+		if k.Kind != yaml.ScalarNode {
 			d.errorf(place, n.Content[i], "keys must be strings, got %s", kindOf(k))
-			continue
-		}
-		if first, dup := lines[k.Value]; dup {
+		} else if first, dup := lines[k.Value]; dup {
 			d.errorf(place, k, "%q set twice (first at line %d)", k.Value, first)
-			continue
-		}
-		lines[k.Value] = k.Line
-		if k.Value == "<<" && k.ShortTag() == "!!merge" {
+		} else if lines[k.Value] = k.Line; k.Value == "<<" && k.ShortTag() == "!!merge" {
 			merges = append(merges, v)
-			continue
-		}
-		if !have[k.Value] { // else set by the mapping that merges this one
-			have[k.Value] = true
-			*out = append(*out, entry{k, v})
+		} else if !seen[k.Value] { // else set by the mapping that merges this one
+			seen[k.Value] = true
+			out = append(out, entry{k, v})
 		}
 	}
 	for _, m := range merges {
 		list, want := []*yaml.Node{m}, "a mapping or a list of mappings"
-		if mm := resolveAlias(m); mm != nil && mm.Kind == yaml.SequenceNode {
-			list, want = mm.Content, "a mapping"
+		if resolveAlias(m).Kind == yaml.SequenceNode {
+			list, want = resolveAlias(m).Content, "a mapping"
 		}
 		for _, c := range list {
-			if cc := resolveAlias(c); cc != nil && cc.Kind == yaml.MappingNode {
-				d.flatten(cc, place, out, have, visited)
+			if resolveAlias(c).Kind == yaml.MappingNode {
+				out = append(out, d.mapping(c, place, seen)...)
 			} else {
 				d.errorf(place, c, "<<: expected %s, got %s", want, kindOf(c))
 			}
 		}
 	}
+	return out
 }
 
-// fieldsOf decodes the mapping n into the fields ptrs points to; a null
-// value leaves a field as it is. unknown explains a key that is not one.
+// fieldsOf decodes the mapping n into the fields ptrs points to; a null value leaves a
+// field as it is. unknown explains a key that is not one.
 func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, unknown func(string) string) {
-	for _, e := range d.mapping(n, place) {
+	for _, e := range d.mapping(n, place, map[any]bool{}) {
 		ptr, ok := ptrs[e.key.Value]
 		switch {
 		case !ok:
 			d.errorf(place, e.key, "unknown field %q%s", e.key.Value, unknown(e.key.Value))
-		case !d.plain(place, e.key.Value, e.val) || isNull(e.val):
-		default:
+		case d.plain(place, e.key.Value, e.val) && !isNull(e.val):
 			d.value(place, e.key.Value, e.val, ptr)
 		}
 	}
 }
 
-// value decodes the non-null node n of key into ptr.
+const workspaceLike = "workspace_id: ..., api_token_file: ..."
+
+// value decodes the non-null node orig of key into ptr.
 func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
-	ok := n.Kind == yaml.ScalarNode
+	scalar, list, mapping := n.Kind == yaml.ScalarNode, n.Kind == yaml.SequenceNode, n.Kind == yaml.MappingNode
 	var want, invalid string // invalid explains a scalar that does not parse
+	ok := false
 	switch p := ptr.(type) {
 	case *string, *Secret:
-		if want = "a string"; ok {
+		if want, ok = "a string", scalar; ok {
 			reflect.ValueOf(p).Elem().SetString(n.Value)
 			d.choice(place, key, n)
 		}
 	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
-		want, ok = "an integer", ok && n.ShortTag() == "!!int" && n.Decode(p) == nil
+		want, ok = "an integer", scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil
 	case *float64:
-		tag := n.ShortTag()
-		want, ok = "a number", ok && (tag == "!!int" || tag == "!!float") && n.Decode(p) == nil
+		want, ok = "a number", scalar && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") && n.Decode(p) == nil
 	case *model.Duration:
-		want, invalid = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)"
-		ok = ok && n.Decode(p) == nil
+		want, invalid, ok = "a duration", "not a valid duration (want e.g. 30s, 5m or 1h30m)", scalar && n.Decode(p) == nil
 	case *units.Base2Bytes:
 		want, invalid = "a size", "not a valid size (want e.g. 64MiB, 500KB or a number of bytes)"
 		v, err := parseBytes(n.Value)
-		ok, *p = ok && err == nil, v
+		ok, *p = scalar && err == nil, v
 	case *[]string:
-		want, ok = "a list of strings", n.Kind == yaml.SequenceNode
-		if ok && d.visit(len(n.Content)) {
+		if want, ok = "a list of strings", list; ok && d.visit(len(n.Content)) {
 			*p = make([]string, len(n.Content))
 			for i, c := range n.Content {
 				if item := fmt.Sprintf("%s[%d]", key, i); d.plain(place, item, c) {
@@ -286,52 +250,172 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 			}
 		}
 	case *map[string]any:
-		if want, ok = "a mapping", n.Kind == yaml.MappingNode; ok {
+		if want, ok = "a mapping", mapping; ok {
 			*p = d.params(place, n)
 		}
+	case *map[int64]float64:
+		if want, ok = "a mapping of user ids to hours", mapping; ok {
+			*p = d.hoursByUser(place, key, n)
+		}
 	case *[]Report:
-		if want, ok = "a list of reports", n.Kind == yaml.SequenceNode; ok {
+		if want, ok = "a list of reports", list; ok {
 			*p = listOf(d, n, "reports", func(r *Report) { *r = newReport() }, "name: ..., token_file: ...", reportHint)
 		}
 	case *[]Discover:
-		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
+		if want, ok = "a list of workspaces", list; ok {
 			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = DefaultDiscoverInterval, newReport() },
-				workspaceLike, hint(discoverKeys, reportKeys, " (a report setting: put it under defaults)"))
+				workspaceLike, hint(fields(&Discover{}), reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
-		if want, ok = "a list of workspaces", n.Kind == yaml.SequenceNode; ok {
-			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(membersKeys, nil, ""))
-		}
-	case *map[int64]float64:
-		if want, ok = "a mapping of user ids to hours", n.Kind == yaml.MappingNode; ok {
-			*p = d.hoursByUser(place, key, n)
+		if want, ok = "a list of workspaces", list; ok {
+			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(fields(&Members{}), nil, ""))
 		}
 	case *Report: // a discover entry's defaults
-		if want, ok = "a mapping of report settings", n.Kind == yaml.MappingNode; ok {
+		if want, ok = "a mapping of report settings", mapping; ok {
 			keys := fields(p, "name", "token", "token_file")
 			d.fieldsOf(n, place+": "+key, keys, hint(keys, reportKeys, " (discovery sets it from the listing)"))
 		}
 	}
 	switch {
 	case ok:
-	case invalid != "" && n.Kind == yaml.ScalarNode:
+	case invalid != "" && scalar:
 		d.errorf(place, orig, "%s: %s", key, invalid)
 	default:
 		d.errorf(place, orig, "%s: expected %s, got %s", key, want, kindOf(n))
 	}
 }
 
+// config decodes the root node into c, which holds the global defaults.
+func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
+	if root.Kind != yaml.MappingNode {
+		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
+		return
+	}
+	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
+}
+
+// listOf decodes the list n under key of mappings (reports, discover or members entries),
+// each starting as fresh makes it; like says what one holds.
+func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), like string, unknown func(string) string) []T {
+	out := make([]T, len(n.Content))
+	for i, item := range n.Content {
+		fresh(&out[i])
+		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
+		if m := resolveAlias(item); m.Kind != yaml.MappingNode {
+			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
+		} else {
+			if _, named := keys["name"]; named {
+				place = reportPlace(i, reportName(m))
+			}
+			d.fieldsOf(m, place, keys, unknown)
+		}
+	}
+	return out
+}
+
+// paramRule is what a request parameter's value must be: of its kind and one of names.
+type paramRule struct {
+	kind  string // "string", "date", "bool", "int" (>= 0 unless names says) or "ids"
+	names []string
+}
+
+// paramRules are the request body fields of toggl-api.md that params may set.
+// first_timestamp is not one: it is the paging cursor, and the exporter pages by itself.
+var paramRules = map[string]paramRule{
+	"start_date": {kind: "date"}, "end_date": {kind: "date"}, "description": {kind: "string"},
+	"user_ids": {kind: "ids"}, "client_ids": {kind: "ids"}, "project_ids": {kind: "ids"},
+	"task_ids": {kind: "ids"}, "tag_ids": {kind: "ids"}, "group_ids": {kind: "ids"},
+	"billable": {kind: "bool"}, "grouped": {kind: "bool"},
+	"rounding": {"int", []string{"-1", "0", "1"}}, "rounding_minutes": {kind: "int"},
+	"grouping":     {"string", []string{"projects", "users", "clients"}},
+	"sub_grouping": {"string", []string{"time_entries", "users", "clients", "projects", "tasks"}},
+}
+
+// params decodes a report's params mapping n, checking each key and value.
+func (d *yamlDecoder) params(place string, n *yaml.Node) map[string]any {
+	out := make(map[string]any)
+	for _, e := range d.mapping(n, place, map[any]bool{}) {
+		path, v := "params."+e.key.Value, resolveAlias(e.val)
+		rule, known := paramRules[e.key.Value]
+		switch {
+		case e.key.Value == "first_timestamp":
+			d.errorf(place, e.key, "%s: the exporter pages by itself; remove it", path)
+		case !known:
+			d.errorf(place, e.key, "params: unknown field %q%s", e.key.Value, suggest(e.key.Value, maps.Keys(paramRules)))
+		case !d.plain(place, path, e.val) || isNull(e.val) || !d.visit(len(v.Content)):
+		default:
+			if val, ok := rule.value(v); ok {
+				out[e.key.Value] = val
+			} else {
+				d.errorf(place, v, "%s: expected %s, got %s", path, rule.want(), kindOf(v))
+			}
+		}
+	}
+	return out
+}
+
+// want says what the value must be, for messages.
+func (r paramRule) want() string {
+	if last := len(r.names) - 1; last > 0 {
+		return strings.Join(r.names[:last], ", ") + " or " + r.names[last]
+	}
+	return map[string]string{"string": "a string", "date": "a date YYYY-MM-DD", "bool": "true or false",
+		"int": "an integer >= 0", "ids": "a list of integer ids"}[r.kind]
+}
+
+// value returns the parameter's value in n, or ok false when n breaks the rule.
+func (r paramRule) value(n *yaml.Node) (v any, ok bool) {
+	switch r.kind {
+	case "date":
+		_, err := time.Parse(dateLayout, n.Value)
+		return n.Value, n.Kind == yaml.ScalarNode && err == nil
+	case "bool":
+		var b bool
+		return b, n.ShortTag() == "!!bool" && n.Decode(&b) == nil
+	case "int":
+		var i int64
+		ok = n.ShortTag() == "!!int" && n.Decode(&i) == nil
+		return i, ok && (r.names == nil && i >= 0 || slices.Contains(r.names, strconv.FormatInt(i, 10)))
+	case "ids":
+		list := make([]any, len(n.Content))
+		for k, c := range n.Content {
+			// [null] selects the entries without one (Toggl's filter for "no project").
+			if c.Kind != yaml.ScalarNode || c.ShortTag() != "!!null" {
+				if list[k], ok = (paramRule{kind: "int"}).value(c); !ok {
+					return nil, false
+				}
+			}
+		}
+		return list, n.Kind == yaml.SequenceNode
+	}
+	return n.Value, n.Kind == yaml.ScalarNode && (r.names == nil || slices.Contains(r.names, n.Value))
+}
+
+// hoursByUser decodes expected_hours, the mapping n of user ids to hours, under key.
+func (d *yamlDecoder) hoursByUser(place, key string, n *yaml.Node) map[int64]float64 {
+	out := map[int64]float64{}
+	for _, e := range d.mapping(n, place, map[any]bool{}) {
+		id, err := strconv.ParseInt(e.key.Value, 10, 64)
+		if err != nil || id <= 0 {
+			d.errorf(place, e.key, "%s: a key is not a user id (want a number > 0)", key)
+		} else if item, h := fmt.Sprintf("%s[%d]", key, id), 0.0; d.plain(place, item, e.val) {
+			d.value(place, item, e.val, &h) // null too is an error: it is no number of hours
+			out[id] = h
+		}
+	}
+	return out
+}
+
 // choices are the values of the keys that take one of a closed set, for suggestions and
-// messages (ParsePeriod says what is valid). A list's items are checked by its key.
+// messages. A list's items are checked by its key.
 var choices = map[string][]string{
 	"period":     append(slices.Clone(periodNames), "last_7_days", "last_30_days"),
 	"week_start": {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}, // time.Weekday's order
 	"breakdowns": AllBreakdowns,
 }
 
-// choice checks the value n of key when key takes one of a closed set: a
-// typo is reported at its line with the closest valid value. The message
-// never quotes n's value, only a valid one.
+// choice checks the value n of key when key takes one of a closed set: a typo is reported
+// at its line with the closest valid value. The message never quotes n's value.
 func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
 	name, _, _ := strings.Cut(key, "[")
 	var err error
@@ -353,44 +437,32 @@ func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
 	}
 }
 
-// parseBytes parses "64MiB", "500KB" (KB and KiB are both 1024), "1.5GiB"
-// or a plain number of bytes. Its error quotes s: never show it.
+// parseBytes parses "64MiB", "500KB" (KB and KiB are both 1024), "1.5GiB" or a plain
+// number of bytes. Its error quotes s: never show it.
 func parseBytes(s string) (units.Base2Bytes, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
 		return units.Base2Bytes(n), nil
 	}
-	return units.ParseBase2Bytes(s)
+	return units.ParseBase2Bytes(strings.TrimSpace(s))
 }
 
-// config decodes the root node into c, which holds the global defaults.
-func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
-	root = resolveAlias(root)
-	if root.Kind != yaml.MappingNode {
-		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
-		return
+// reportPlace names a report in errors: `reports[2] "team-week"`, or `reports[3]` when it
+// has no valid name.
+func reportPlace(i int, name string) string {
+	if !validName.MatchString(name) {
+		return fmt.Sprintf("reports[%d]", i)
 	}
-	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
+	return fmt.Sprintf("reports[%d] %q", i, name)
 }
 
-// listOf decodes the list n under key of mappings (reports, discover or
-// members entries), each starting as fresh makes it; like says what one holds.
-func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), like string, unknown func(string) string) []T {
-	out := make([]T, len(n.Content))
-	for i, item := range n.Content {
-		fresh(&out[i])
-		keys, place := fields(&out[i]), fmt.Sprintf("%s[%d]", key, i)
-		m := resolveAlias(item)
-		if m == nil || m.Kind != yaml.MappingNode {
-			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
-			continue
+// reportName finds a report's name for error places: the mapping's own scalar "name".
+func reportName(m *yaml.Node) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k, v := m.Content[i], m.Content[i+1]; k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
+			return v.Value
 		}
-		if _, named := keys["name"]; named {
-			place = reportPlace(i, reportName(m))
-		}
-		d.fieldsOf(m, place, keys, unknown)
 	}
-	return out
+	return ""
 }
 
 // reportHint explains a key that is not a report's.
@@ -401,20 +473,8 @@ func reportHint(key string) string {
 	return hint(reportKeys, configKeys, " (a global setting: put it at the top level)")(key)
 }
 
-// reportName finds a report's name for error places: the first "name" key
-// of the mapping itself, if it holds a scalar.
-func reportName(m *yaml.Node) string {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
-			return v.Value
-		}
-	}
-	return ""
-}
-
-// hint explains a key that is not one of here: why, when it is one of
-// elsewhere, else the closest key of here.
+// hint explains a key that is not one of here: why, when it is one of elsewhere, else the
+// closest key of here.
 func hint(here, elsewhere map[string]any, why string) func(string) string {
 	return func(key string) string {
 		if _, ok := elsewhere[key]; ok {
@@ -424,8 +484,8 @@ func hint(here, elsewhere map[string]any, why string) func(string) string {
 	}
 }
 
-// suggest returns ` (did you mean "x"?)` for the known key or value closest
-// to key, or "" when none is close.
+// suggest returns ` (did you mean "x"?)` for the known key or value closest to key, or ""
+// when none is close.
 func suggest(key string, known iter.Seq[string]) string {
 	best, bestDist := "", 3
 	for name := range known {
@@ -440,8 +500,8 @@ func suggest(key string, known iter.Seq[string]) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// editDistance is the Levenshtein distance of a and b, in one row of the table;
-// 99 for strings longer than any key or valid value.
+// editDistance is the Levenshtein distance of a and b, in one row of the table; 99 for
+// strings longer than any key or valid value.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99

@@ -27,7 +27,7 @@ func TestDiscoverLoad(t *testing.T) {
 					t.Errorf("entry %+v, reports %d", e, len(c.Reports))
 				}
 				d := e.Defaults
-				if !slices.Equal(d.Breakdowns, DefaultBreakdowns) || d.MinRefreshInterval != DefaultMinRefreshInterval || d.Resolved.APIToken != discoverToken || d.Resolved.Location != time.UTC {
+				if !slices.Equal(d.Breakdowns, DefaultBreakdowns) || d.MinRefreshInterval != model.Duration(5*time.Minute) || d.Resolved.APIToken != discoverToken || d.Resolved.Location != time.UTC {
 					t.Errorf("defaults %+v", d)
 				}
 			}},

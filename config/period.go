@@ -11,15 +11,16 @@ import (
 	"time"
 )
 
-// maxPeriodDays bounds last_N_days: ten years is already far beyond what a
-// saved report is for.
-const maxPeriodDays = 3660
+const (
+	dateLayout    = "2006-01-02" // of Toggl's start_date and end_date
+	maxPeriodDays = 3660         // ten years: far beyond what a saved report is for
+)
 
 // periodNames are the periods with a fixed name; last_N_days is the other kind.
 var periodNames = []string{"today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year", "last_year"}
 
-// Period is a rolling date window, computed afresh at every fetch. The zero
-// value means none: the report runs with its saved dates.
+// Period is a rolling date window, computed afresh at every fetch. The zero value means
+// none: the report runs with its saved dates.
 type Period struct {
 	name string // one of periodNames, or "" for last_N_days
 	days int    // N of last_N_days
@@ -27,8 +28,7 @@ type Period struct {
 
 var lastNDays = regexp.MustCompile(`^last_(0|[1-9][0-9]*)_days$`)
 
-// ParsePeriod parses today, yesterday, this_week, last_week, this_month,
-// last_month, this_year, last_year or last_N_days (1 <= N <= 3660).
+// ParsePeriod parses one of periodNames or last_N_days (1 <= N <= 3660).
 func ParsePeriod(s string) (Period, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
 	if slices.Contains(periodNames, name) {
@@ -55,45 +55,38 @@ func (p Period) String() string {
 	return p.name
 }
 
-// Window returns the first and the last day of the period containing now, as the start of
-// those days in loc (both inclusive, as Toggl's start_date and end_date are). Weeks begin
-// on weekStart; this_week, this_month and this_year are the whole calendar unit, future
-// days included; last_N_days is the N days ending today, today included. The zero Period
-// returns zero times. A nil loc means UTC.
+// Window returns the starts in loc (nil: UTC) of the first and the last day of the period
+// at now, both inclusive as Toggl's start_date and end_date are. this_* are the whole
+// calendar unit, future days included, weeks from weekStart; last_N_days ends today. The
+// zero Period returns zero times.
 func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday) (start, end time.Time) {
+	if p.IsZero() {
+		return time.Time{}, time.Time{}
+	}
 	loc = cmp.Or(loc, time.UTC)
 	local := now.In(loc)
 	y, m, d := local.Date()
-	// Days since the start of the week, in 0..6 whatever weekStart holds.
-	into := ((int(local.Weekday())-int(weekStart))%7 + 7) % 7
-	switch p.name {
-	case "today":
-		return startOfDay(y, m, d, loc), startOfDay(y, m, d, loc)
-	case "yesterday":
-		return startOfDay(y, m, d-1, loc), startOfDay(y, m, d-1, loc)
-	case "this_week":
-		return startOfDay(y, m, d-into, loc), startOfDay(y, m, d-into+6, loc)
-	case "last_week":
-		return startOfDay(y, m, d-into-7, loc), startOfDay(y, m, d-into-1, loc)
-	case "this_month":
+	back := 0 // units before the one holding today
+	if strings.HasPrefix(p.name, "last_") || p.name == "yesterday" {
+		back = 1
+	}
+	switch _, unit, _ := strings.Cut(p.name, "_"); unit {
+	case "week":
+		d -= ((int(local.Weekday())-int(weekStart))%7+7)%7 + 7*back
+		return startOfDay(y, m, d, loc), startOfDay(y, m, d+6, loc)
+	case "month":
+		m -= time.Month(back)
 		return startOfDay(y, m, 1, loc), startOfDay(y, m+1, 0, loc)
-	case "last_month":
-		return startOfDay(y, m-1, 1, loc), startOfDay(y, m, 0, loc)
-	case "this_year":
-		return startOfDay(y, time.January, 1, loc), startOfDay(y, time.December, 31, loc)
-	case "last_year":
-		return startOfDay(y-1, time.January, 1, loc), startOfDay(y-1, time.December, 31, loc)
+	case "year":
+		return startOfDay(y-back, time.January, 1, loc), startOfDay(y-back, time.December, 31, loc)
 	}
-	if p.days > 0 {
-		return startOfDay(y, m, d-(p.days-1), loc), startOfDay(y, m, d, loc)
-	}
-	return time.Time{}, time.Time{}
+	// today, yesterday or last_N_days
+	return startOfDay(y, m, d-back-max(p.days, 1)+1, loc), startOfDay(y, m, d-back, loc)
 }
 
-// Window returns the half-open window [start, end) that the report's period covers at
-// now: start is the first instant of its first day and end the first instant of the day
-// after its last, in the report's timezone (not always 24 hours after the last day's
-// start: midnight may be skipped). Both are zero when the report has no period.
+// Window returns the half-open window [start, end) of the report's period at now: from the
+// first instant of its first day to that of the day after its last (not always 24 hours
+// after the last day's start: midnight may be skipped); zero without a period.
 func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}
@@ -101,6 +94,24 @@ func (r *Resolved) Window(now time.Time) (start, end time.Time) {
 	start, last := r.Period.Window(now, r.Location, r.WeekStart)
 	y, m, d := last.Date()
 	return start, startOfDay(y, m, d+1, last.Location())
+}
+
+// Body returns the request body for a fetch at now: a copy of Params (the caller may
+// change it freely) plus, with a period, its start_date and end_date. Never nil; every
+// value marshals to JSON.
+func (r *Report) Body(now time.Time) map[string]any {
+	body := make(map[string]any, len(r.Params)+2)
+	for k, v := range r.Params {
+		if ids, ok := v.([]any); ok {
+			v = slices.Clone(ids)
+		}
+		body[k] = v
+	}
+	if res := r.Resolved; !res.Period.IsZero() {
+		first, last := res.Period.Window(now, res.Location, res.WeekStart)
+		body["start_date"], body["end_date"] = first.Format(dateLayout), last.Format(dateLayout)
+	}
+	return body
 }
 
 // Closed reports whether the report's period has ended at now: its last day lies before
@@ -133,10 +144,9 @@ func EndOfDay(day time.Time, loc *time.Location) time.Time {
 	return startOfDay(y, m, d+1, loc).Add(-time.Second)
 }
 
-// WindowAtEndOf is the days whose rows make the values the server served at the end of
-// day: the period evaluated then, cut at day (the server could not see later entries).
-// Both are the starts of days in the report's timezone, last inclusive; ok is false when
-// the report has no period.
+// WindowAtEndOf is the days (first and last, inclusive) whose rows make the values the
+// server served at the end of day: the period then, cut at day (later entries were not
+// yet there); ok is false without a period.
 func (r *Resolved) WindowAtEndOf(day time.Time) (first, last time.Time, ok bool) {
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}, false
@@ -149,9 +159,8 @@ func (r *Resolved) WindowAtEndOf(day time.Time) (first, last time.Time, ok bool)
 	return first, last, true
 }
 
-// startOfDay returns the first instant of the civil date y-m-d in loc
-// (normalising out-of-range days like time.Date). Usually 00:00; where a
-// DST change skips midnight (e.g. America/Sao_Paulo in 2018) time.Date may
+// startOfDay returns the first instant of the civil date y-m-d in loc (normalised like
+// time.Date). Where a DST change skips midnight (America/Sao_Paulo in 2018) time.Date may
 // land on the evening before, and the day begins when that zone ends.
 func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
@@ -161,9 +170,9 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 	return t
 }
 
-// ParseWeekday parses "monday" .. "sunday", case-insensitively.
+// ParseWeekday parses "monday" .. "sunday", case-insensitively (not EqualFold: "ſunday"
+// is no weekday).
 func ParseWeekday(s string) (time.Weekday, error) {
-	// not EqualFold: "ſunday" is no weekday
 	if d := slices.Index(choices["week_start"], strings.ToLower(strings.TrimSpace(s))); d >= 0 {
 		return time.Weekday(d), nil
 	}

@@ -2,10 +2,8 @@ package config
 
 import (
 	"cmp"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,13 +17,11 @@ import (
 	"github.com/alecthomas/units"
 )
 
-// maxSecretFileBytes bounds what a *_file may hold: a secret is a short line,
-// so a bigger file is a mistake (a wrong path), not a secret.
+// maxSecretFileBytes bounds a *_file: a bigger file is a mistake (a wrong path).
 const maxSecretFileBytes = 64 << 10
 
-// Secret is a configuration string that must never be shown: it renders as
-// "<secret>" in YAML, JSON and fmt output. The raw fields keep what the file
-// says (possibly a ${VAR} reference); the usable value is in Report.Resolved.
+// Secret is a configuration string that must never be shown: it renders as "<secret>"
+// in YAML, JSON and fmt output.
 type Secret string
 
 // String renders the secret redacted, so %v and %s never print it.
@@ -37,65 +33,40 @@ func (s Secret) String() string {
 }
 
 // GoString renders the secret redacted, so %#v never prints it either.
-func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 
 // MarshalText renders the secret as "<secret>" (empty stays empty) in YAML and JSON.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// resolver turns secret references (literals with ${VAR}, *_file paths, the
-// TOGGL_API_TOKEN environment variable) into values, and feeds every input it consults
-// into a fingerprint so that SafeConfig can tell whether a reload would change anything.
-type resolver struct {
-	dir       string
-	lookupEnv func(string) (string, bool)
-	readFile  func(string) ([]byte, error)
-	sum       hash.Hash
-}
-
-func newResolver(data []byte, dir string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) *resolver {
-	if lookupEnv == nil {
-		lookupEnv = os.LookupEnv
-	}
-	if readFile == nil {
-		readFile = func(p string) ([]byte, error) { return readRegular(p, maxSecretFileBytes, "not a secret file") }
-	}
-	r := &resolver{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
-	r.record("config", string(data))
-	return r
-}
-
 // record adds length-prefixed inputs to the fingerprint.
-func (r *resolver) record(parts ...string) {
+func (k *completion) record(parts ...string) {
 	for _, p := range parts {
-		fmt.Fprintf(r.sum, "%d:%s", len(p), p)
+		fmt.Fprintf(k.sum, "%d:%s", len(p), p)
 	}
 }
 
-func (r *resolver) env(name string) (string, bool) {
-	v, ok := r.lookupEnv(name)
-	r.record("env", name, strconv.FormatBool(ok), v)
+func (k *completion) env(name string) (string, bool) {
+	v, ok := k.lookupEnv(name)
+	k.record("env", name, strconv.FormatBool(ok), v)
 	return v, ok
 }
 
-// file reads a secret file and trims surrounding whitespace (and a UTF-8 BOM).
-// A relative path is relative to the configuration file's directory. Errors
-// name the path, never the content.
-func (r *resolver) file(p string) (string, error) {
+// file reads a secret file, relative to the configuration file's directory, and trims
+// surrounding whitespace (and a UTF-8 BOM). Errors name the path, never the content.
+func (k *completion) file(p string) (string, error) {
 	if strings.TrimSpace(p) == "" {
 		return "", errors.New("empty path")
 	}
-	full := p
-	if !filepath.IsAbs(p) && r.dir != "" {
-		full = filepath.Join(r.dir, p)
+	if !filepath.IsAbs(p) && k.dir != "" {
+		p = filepath.Join(k.dir, p)
 	}
-	data, err := r.readFile(full)
+	data, err := k.readFile(p)
 	if err != nil {
 		return "", err
 	}
 	v := strings.TrimSpace(strings.TrimPrefix(string(data), "\ufeff"))
-	r.record("file", full, v)
-	if v == "" {
-		return "", fmt.Errorf("%s is empty", full)
+	if k.record("file", p, v); v == "" {
+		return "", fmt.Errorf("%s is empty", p)
 	}
 	return v, nil
 }
@@ -110,56 +81,48 @@ func readRegular(path string, limit int64, tooLarge string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, cmp.Or(err, fmt.Errorf("%s: not a regular file", path))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%s: larger than %s, %s", path, units.Base2Bytes(limit), tooLarge)
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %s, %s", path, units.Base2Bytes(limit), tooLarge)
-	}
-	return data, nil
+	return data, err
 }
 
-// envRef matches "${NAME}", an escaped "$${", and an unterminated "${".
-var (
-	envRef  = regexp.MustCompile(`\$?\$\{([^}]*)(\}?)`)
-	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// expand replaces ${VAR} references in a secret literal. "$${" stands for a
-// literal "${"; any other "$" is kept as is. An unset variable is an error
-// naming the variable; the value never appears in an error.
-func (r *resolver) expand(s string) (string, error) {
-	var err error
-	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
-		sm := envRef.FindStringSubmatch(m)
+// expand replaces ${VAR} references in a secret literal. "$${" stands for a literal "${";
+// any other "$" is kept as is. Errors name the variable, never its value.
+func (k *completion) expand(s string) (string, error) {
+	var out strings.Builder
+	for {
+		before, after, found := strings.Cut(s, "${")
+		name, rest, closed := strings.Cut(after, "}")
 		switch {
-		case strings.HasPrefix(m, "$$"):
-			return m[1:]
-		case err != nil:
-		case sm[2] == "":
-			err = errors.New(`unterminated "${" (write "$${" for a literal "${")`)
-		case !envName.MatchString(sm[1]):
-			err = errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
-		default:
-			v, ok := r.env(sm[1])
-			if !ok {
-				err = fmt.Errorf("environment variable %q is not set", sm[1])
-			}
-			return v
+		case !found:
+			return out.String() + s, nil
+		case strings.HasSuffix(before, "$"):
+			out.WriteString(before[:len(before)-1] + "${")
+			s = after
+			continue
+		case !closed:
+			return "", errors.New(`unterminated "${" (write "$${" for a literal "${")`)
+		case !envName.MatchString(name):
+			return "", errors.New(`malformed "${...}" reference: want ${NAME} with NAME made of letters, digits and _ (write "$${" for a literal "${")`)
 		}
-		return ""
-	})
-	return out, err
+		v, ok := k.env(name)
+		if !ok {
+			return "", fmt.Errorf("environment variable %q is not set", name)
+		}
+		out.WriteString(before + v)
+		s = rest
+	}
 }
 
-// secretRef is a secret as a configuration gives it: a literal (possibly with
-// ${VAR} references) under key, or a file under key_file.
+// secretRef is a secret as a configuration gives it: a literal (possibly with ${VAR}
+// references) under key, or a file under key_file.
 type secretRef struct {
 	key     string // "token"; the other key is "token_file"
 	literal Secret
@@ -176,8 +139,8 @@ func (p secretRef) name() string {
 	return p.key
 }
 
-// secret returns the value of p, checked by rule, or "" with a problem at place.
-// File contents are always trimmed, literals unless the rule keeps spaces.
+// secret returns the value of p, checked by rule, or "" with a problem at place. File
+// contents are always trimmed, literals unless the rule keeps spaces.
 func (k *completion) secret(place string, p secretRef, rule secretRule) string {
 	if p.literal != "" && p.file != "" {
 		k.errorf(place, nil, "%s and %s_file: set only one", p.key, p.key)
@@ -199,9 +162,8 @@ func (k *completion) secret(place string, p secretRef, rule secretRule) string {
 	return v
 }
 
-// secretRule is what a kind of secret must be, so that a truncated paste, a
-// placeholder or a file holding more than the secret fails at load, not at every
-// fetch. Its messages never quote the secret.
+// secretRule is what a kind of secret must be, so that a truncated paste, a placeholder
+// or a file holding more than the secret fails at load, not at every fetch.
 type secretRule struct {
 	min       int             // the fewest characters; real tokens have 32
 	what      string          // whose real ones have 32 characters, for messages
@@ -210,15 +172,12 @@ type secretRule struct {
 	keepSpace bool // a literal keeps surrounding spaces (tokens never have any)
 }
 
-const minTokenLength = 16
-
 var (
-	// A report token goes into the request path: URL-unreserved characters only
-	// (Toggl's are hex strings).
-	reportTokenRule = secretRule{minTokenLength, "report tokens", notUnreserved,
+	// A report token goes into the request path (Toggl's are hex strings).
+	reportTokenRule = secretRule{16, "report tokens", notUnreserved,
 		"not a valid report token (want letters, digits, '-', '_', '.' and '~' only)", false}
 	// An API token is the user part of HTTP Basic auth.
-	apiTokenRule = secretRule{minTokenLength, "API tokens", notBasic,
+	apiTokenRule = secretRule{16, "API tokens", notBasic,
 		"not a valid API token (contains whitespace, a control character or ':')", false}
 	// A newline inside a password file's content means the file holds more than the password.
 	passwordRule = secretRule{0, "", unicode.IsControl, "contains a control character (several lines in the file?)", true}
