@@ -13,23 +13,16 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Upstream etiquette, per credential key (issue "Respect Toggl's quota"):
-//
-//   - at most Options.RequestsPerSecond requests per second (Toggl: about 1/s per token);
-//   - after a quota 402, or any answer with X-Toggl-Quota-Remaining: 0, nothing until the
-//     quota window resets (X-Toggl-Quota-Resets-In; else Retry-After; else 1m, 2m, 4m...
-//     up to 1h, the length of Toggl's window);
-//   - after a 429, nothing until Retry-After, else for an exponential backoff with jitter
-//     (1s, 2s, 4s... up to 5m, each drawn in [d/2, d]), reset by a success;
-//   - after any other error answer with Retry-After (a 503, say), nothing until then;
-//   - at most Budget.PerHour requests in any 60 minutes (Toggl's sliding quota window),
-//     a tenth of the plan being left for the user's other use of the API. Until Toggl's
-//     headers tell the plan, the budget is a plan only, not enforced here, so that an API
-//     that sends no quota headers is never held up by a guess.
-//
-// A 402 whose X-Toggl-Quota-Remaining is above 0, or that has no quota header at all, is
-// plan gating ("this workspace needs a paid feature"): waiting would not help, so it
-// does not block.
+// Upstream etiquette, per API and credential key (SPEC "Upstream etiquette"): at most
+// Options.RequestsPerSecond; after a quota 402 or X-Toggl-Quota-Remaining: 0, nothing until
+// the window resets (X-Toggl-Quota-Resets-In, else Retry-After, else 1m, 2m, 4m... up to
+// the hour of Toggl's window); after a 429, nothing until Retry-After, else an exponential
+// backoff with jitter (1s, 2s, 4s... up to 5m, each drawn in [d/2, d]) that a success
+// resets; after any other error with Retry-After (a 503), nothing until then; at most
+// Budget.PerHour requests in any 60 minutes. Until hourly_quota is set or Toggl's headers
+// tell the plan, the budget is not enforced, so that an API that sends no quota headers
+// is never held up by a guess. A 402 with quota remaining, or with no quota header, is
+// plan gating ("this workspace needs a paid feature"): waiting would not help.
 
 const (
 	backoffStart      = time.Second
@@ -45,13 +38,12 @@ const (
 const FreePlanPerHour = 30
 
 // Limits keeps the upstream etiquette per API URL and credential key. One Limits lives
-// for the life of the process and is shared by every Client made with it (see
-// Options.Limits), so that a reload which builds a new Client forgets no backoff or quota
-// block. It is safe for concurrent use.
+// for the life of the process, shared by every Client made with it (Options.Limits), so
+// that a reload which builds a new Client forgets no backoff or quota block. It is safe
+// for concurrent use.
 type Limits struct {
-	now func() time.Time
-	// sleep waits d or until ctx is done; tests replace it to advance a fake clock.
-	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error // tests advance a fake clock
 	// jitter draws a duration in [d/2, d].
 	jitter func(d time.Duration) time.Duration
 
@@ -62,8 +54,7 @@ type Limits struct {
 type credState struct {
 	limiter      *rate.Limiter
 	blockedUntil time.Time
-	code         string // the status that caused the block: "402", "429"...
-	why          string // for the message: "after 429"
+	code, why    string // of the block: "429", "after 429"
 	strikes      int    // consecutive 429s without success
 	quotaStrikes int    // consecutive quota blocks without a known reset time
 	lastUsed     time.Time
@@ -76,16 +67,6 @@ type credState struct {
 	answered  bool      // an answer came: from then on no quota header means no known quota
 	remaining int64     // the latest X-Toggl-Quota-Remaining, when allowance > 0
 	resetAt   time.Time // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
-}
-
-// spent drops the sends that left the window at now and returns how many remain.
-func (st *credState) spent(now time.Time) int {
-	i := 0
-	for i < len(st.sent) && !st.sent[i].Add(quotaWindow).After(now) {
-		i++
-	}
-	st.sent = st.sent[i:]
-	return len(st.sent)
 }
 
 // budget is the requests st may spend in any quotaWindow, set being hourly_quota (<= 0
@@ -101,17 +82,23 @@ func (st *credState) budget(set int) (n int, enforced bool) {
 	return max(a-a/10, 1), st.allowance > 0
 }
 
-// roomAt is when n more requests fit in a budget of b at now: the zero time when they
-// fit now.
-func (st *credState) roomAt(now time.Time, b, n int) time.Time {
-	over := st.spent(now) + n - b // the sends that must leave the window first
+// recent returns the sends of the window before now.
+func (st *credState) recent(now time.Time, window time.Duration) []time.Time {
+	return st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].Add(window).After(now) }):]
+}
+
+// roomAt is when n more requests fit in a budget of b per window at now: the zero time
+// when they fit now.
+func (st *credState) roomAt(now time.Time, window time.Duration, b, n int) time.Time {
+	sent := st.recent(now, window)
+	over := len(sent) + n - b // the sends that must leave the window first
 	switch {
 	case over <= 0:
 		return time.Time{}
-	case over > len(st.sent):
-		return now.Add(quotaWindow) // more than the budget at once: a whole window
+	case over > len(sent):
+		return now.Add(window) // more than the budget at once: a whole window
 	}
-	return st.sent[over-1].Add(quotaWindow)
+	return sent[over-1].Add(window)
 }
 
 // NewLimits returns an empty Limits on the clock now (nil means time.Now).
@@ -140,7 +127,7 @@ func equalJitter(d time.Duration) time.Duration {
 }
 
 // state returns the state of key, creating it (and forgetting long idle ones) as
-// needed. l.mu must be held.
+// needed, with the sends that left the quota window dropped. l.mu must be held.
 func (l *Limits) state(key string, now time.Time) *credState {
 	st, ok := l.states[key]
 	if !ok {
@@ -153,6 +140,7 @@ func (l *Limits) state(key string, now time.Time) *credState {
 		l.states[key] = st
 	}
 	st.lastUsed = now
+	st.sent = st.recent(now, quotaWindow)
 	return st
 }
 
@@ -182,23 +170,22 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int
 	if st.limiter.Limit() != rps { // new, or a reload changed requests_per_second
 		st.limiter.SetLimitAt(now, rps)
 	}
-	if e := st.blocked(now); e != nil {
+	e := st.blocked(now)
+	if err := ctx.Err(); e == nil && err != nil {
+		e = notSent(err.Error(), err)
+	}
+	if e != nil {
 		l.mu.Unlock()
 		return e
 	}
-	if err := ctx.Err(); err != nil {
+	b, enforced := st.budget(quota)
+	if at := st.roomAt(now, quotaWindow, b, 1); enforced && !at.IsZero() {
 		l.mu.Unlock()
-		return notSent(err.Error(), err)
-	}
-	if b, enforced := st.budget(quota); enforced {
-		if at := st.roomAt(now, b, 1); !at.IsZero() {
-			l.mu.Unlock()
-			if e := l.pause(ctx, at.Sub(now), fmt.Sprintf("the hourly quota of these credentials (%d requests) allows the next request at %s",
-				b, at.UTC().Format(time.RFC3339))); e != nil {
-				return e
-			}
-			return l.wait(ctx, key, rps, quota) // others may have taken the room meanwhile
+		if e := l.pause(ctx, at.Sub(now), fmt.Sprintf("the hourly quota of these credentials (%d requests) allows the next request at %s",
+			b, at.UTC().Format(time.RFC3339))); e != nil {
+			return e
 		}
+		return l.wait(ctx, key, rps, quota) // others may have taken the room meanwhile
 	}
 	r := st.limiter.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
@@ -208,19 +195,17 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int
 	if delay <= 0 {
 		return nil
 	}
-	if e := l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond))); e != nil {
-		l.mu.Lock()
-		r.CancelAt(l.now())
-		if i := slices.Index(st.sent, at); i >= 0 {
-			st.sent = slices.Delete(st.sent, i, i+1)
-		}
-		l.mu.Unlock()
-		return e
-	}
-	// A request that went while this one waited may have blocked the credential.
+	e = l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond)))
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return st.blocked(l.now())
+	if e == nil {
+		return st.blocked(l.now()) // a request that went meanwhile may have blocked key
+	}
+	r.CancelAt(l.now())
+	if i := slices.Index(st.sent, at); i >= 0 {
+		st.sent = slices.Delete(st.sent, i, i+1)
+	}
+	return e
 }
 
 // pause waits d for the reason why, unless ctx would end first: waiting for the pace or
@@ -247,8 +232,7 @@ func (l *Limits) observe(key string, resp *Response) {
 	now := l.now()
 	st := l.state(key, now)
 	st.answered = true
-	q := resp.Quota
-	status := resp.StatusCode
+	q, status := resp.Quota, resp.StatusCode
 	success := status >= 200 && status <= 299
 	if success {
 		st.strikes = 0
@@ -256,14 +240,13 @@ func (l *Limits) observe(key string, resp *Response) {
 	if q.HasRemaining {
 		// Toggl's plans allow at least Free's 30; an answer with little remaining says
 		// that much was spent (maybe by others), not that the plan is smaller.
-		st.allowance = max(int(min(q.Remaining, 1<<20))+st.spent(now), FreePlanPerHour)
+		st.allowance = max(int(min(q.Remaining, 1<<20))+len(st.sent), FreePlanPerHour)
 		st.remaining = q.Remaining
 	}
 	if q.HasResetsIn {
 		st.resetAt = now.Add(q.ResetsIn)
 	}
-	exhausted := q.HasRemaining && q.Remaining <= 0
-	switch {
+	switch exhausted := q.HasRemaining && q.Remaining <= 0; {
 	case exhausted || status == 402 && !q.HasRemaining && q.HasResetsIn:
 		d := q.ResetsIn
 		switch {
@@ -286,12 +269,11 @@ func (l *Limits) observe(key string, resp *Response) {
 		}
 		st.strikes++
 		st.block(now, now.Add(max(d, minBlock)), "429", "after 429")
-	case !success && resp.RetryAfter > 0:
+	case success:
+		st.quotaStrikes = 0
+	case resp.RetryAfter > 0:
 		code := strconv.Itoa(status)
 		st.block(now, now.Add(resp.RetryAfter), code, "after "+code)
-	}
-	if success && !exhausted {
-		st.quotaStrikes = 0
 	}
 }
 
@@ -325,8 +307,8 @@ type Budget struct {
 	// they fit now. MinuteRoomAt is when they fit in a minute's share of the budget
 	// (PerHour/60, or n when more), for spreading refreshes evenly over the hour.
 	RoomAt, MinuteRoomAt time.Time
-	// BlockedUntil is when the backoff of the credential ends (see Client.BlockedUntil);
-	// zero when it is not backing off.
+	// BlockedUntil is when the backoff of the credential ends; zero when it is not
+	// backing off.
 	BlockedUntil time.Time
 	// Remaining is the latest X-Toggl-Quota-Remaining, when HasRemaining; ResetAt when
 	// Toggl said its window resets (zero when it did not).
@@ -348,11 +330,8 @@ func (c *Client) Budget(cred Credentials, n int) Budget {
 		b.PerHour = 0
 	}
 	if b.PerHour > 0 {
-		b.RoomAt = st.roomAt(now, b.PerHour, n)
-		recent := st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].After(now.Add(-time.Minute)) }):]
-		if over := len(recent) + n - max((b.PerHour+59)/60, n); over > 0 {
-			b.MinuteRoomAt = recent[over-1].Add(time.Minute)
-		}
+		b.RoomAt = st.roomAt(now, quotaWindow, b.PerHour, n)
+		b.MinuteRoomAt = st.roomAt(now, time.Minute, max((b.PerHour+59)/60, n), n)
 	}
 	if st.resetAt.After(now) {
 		b.ResetAt = st.resetAt
