@@ -1,6 +1,7 @@
-// Package client is the Toggl Track Reports API v3 client of the exporter: it runs a
-// shared (saved) report, decodes the answer while streaming, and reports failures as
-// typed, redacted errors. It knows nothing of Prometheus.
+// Package client is the Toggl Track API client of the exporter: it runs shared (saved)
+// reports and a workspace's listings, decodes the answers while streaming, keeps to
+// Toggl's pace and quota, and reports failures as typed, redacted errors. It knows
+// nothing of Prometheus.
 package client
 
 import (
@@ -30,35 +31,28 @@ const (
 
 // Options configure a Client.
 type Options struct {
-	// BaseURL is the API's scheme and host, e.g. https://api.track.toggl.com, without a
-	// path: the request goes to BaseURL + "/reports/api/v3/shared/" + the escaped token.
-	BaseURL string
-	// HTTPClient sends the requests. nil means a client with dial and TLS handshake
-	// timeouts, no overall timeout (the context bounds each request) and no redirects
-	// followed (a redirect is reported as its status).
+	BaseURL string // the API's scheme and host, e.g. https://api.track.toggl.com
+	// HTTPClient sends the requests; nil means one with no overall timeout (the context
+	// bounds each request) that follows no redirect (a redirect is reported as its status).
 	HTTPClient *http.Client
-	// UserAgent is sent as the User-Agent header, e.g. "toggl_exporter/1.2.3".
-	UserAgent string
-	// MaxResponseBytes bounds a response body; a larger one fails with CodeDecode.
-	// <= 0 means 64 MiB, the configuration's default.
+	UserAgent  string // e.g. "toggl_exporter/1.2.3"
+	// MaxResponseBytes bounds a response body (a larger one fails with CodeDecode); <= 0
+	// means 64 MiB, the configuration's default.
 	MaxResponseBytes int64
-	// RequestsPerSecond is the highest request rate per credential (see Credentials.Key).
-	// <= 0 means 1, Toggl's documented per-second limit.
+	// RequestsPerSecond is the pace per credential; <= 0 means 1, Toggl's documented limit.
 	RequestsPerSecond float64
-	// HourlyQuota is the most requests per credential in any 60 minutes (hourly_quota);
+	// HourlyQuota is hourly_quota, the most requests per credential in any 60 minutes;
 	// <= 0 means learned from Toggl's quota headers (see Limits).
 	HourlyQuota int
-	// Limits keeps the rate limits, backoffs and quota blocks, per BaseURL and
-	// credential. Share one between the clients of successive configurations so that
-	// a reload forgets none; nil means a Limits of the client's own.
+	// Limits keeps the pace, backoffs and quota blocks: share one between the clients of
+	// successive configurations so that a reload forgets none. nil means one of its own.
 	Limits *Limits
-	// Now is the clock of Retry-After dates, and of Limits when the client makes its
-	// own; nil means time.Now. Tests set a fake one.
+	// Now is the clock of Retry-After dates and of a Limits of the client's own; nil
+	// means time.Now.
 	Now func() time.Time
 }
 
-// Client runs shared reports. It is safe for concurrent use; rate limits and backoffs
-// are shared by all requests with the same credentials.
+// Client runs shared reports and listings. It is safe for concurrent use.
 type Client struct {
 	o Options // with the defaults filled in
 }
@@ -70,7 +64,7 @@ func New(o Options) *Client {
 		o.HTTPClient = defaultHTTPClient()
 	}
 	if o.MaxResponseBytes <= 0 {
-		o.MaxResponseBytes = 64 << 20 // the configuration's default, which client does not import
+		o.MaxResponseBytes = 64 << 20
 	}
 	if o.RequestsPerSecond <= 0 {
 		o.RequestsPerSecond = 1
@@ -105,33 +99,26 @@ func defaultHTTPClient() *http.Client {
 
 // Request is one run of a shared report.
 type Request struct {
-	// Token is the shared report's token. It is a secret: it is part of the URL.
-	Token string
-	// Credentials authenticate the request; the zero value sends none.
-	Credentials Credentials
-	// Body overrides the saved parameters (start_date, end_date, grouping...);
-	// nil sends "{}".
+	Token       string      // the shared report's token: a secret, part of the URL
+	Credentials Credentials // the zero value sends none
+	// Body overrides the saved parameters (start_date, end_date, grouping...); nil sends "{}".
 	Body map[string]any
-	// Timeout, if positive, bounds the request from when it may be sent: the wait for
-	// the credential's pace and quota before it is bounded by the context only.
+	// Timeout, if positive, bounds the request once the credential's pace and quota let
+	// it go: the wait before is bounded by the context only.
 	Timeout time.Duration
 }
 
-// Response describes Toggl's answer. Run returns one whenever an HTTP response was
-// received, also together with an error.
+// Response describes Toggl's answer. Run returns one whenever an HTTP response came,
+// also together with an error.
 type Response struct {
 	StatusCode int
-	// Duration runs from the start of the request to the end of reading the body.
-	Duration time.Duration
-	Quota    Quota
-	// RetryAfter is the Retry-After header (delta-seconds or HTTP-date); 0 when absent.
-	RetryAfter time.Duration
-	// Next is the paging cursor of a detailed report: where the next page starts.
-	Next Cursor
-	// PageSize is X-Page-Size, the most rows a page holds; 0 when not sent.
-	PageSize int
+	Duration   time.Duration // from the start of the request to the end of the body
+	Quota      Quota
+	RetryAfter time.Duration // Retry-After (seconds or an HTTP date); 0 when absent
+	Next       Cursor        // where the next page of a detailed report starts
+	PageSize   int           // X-Page-Size, the most rows a page holds; 0 when not sent
 	// Headers names the paging and quota headers the answer carried, in the order of
-	// factHeaders: what `describe` and the landing page show of how Toggl pages.
+	// factHeaders: what `describe` shows of how Toggl pages.
 	Headers []string
 }
 
@@ -141,32 +128,26 @@ var factHeaders = []string{"X-Next-Timestamp", "X-Next-ID", "X-Next-Row-Number",
 	"X-Toggl-Quota-Remaining", "X-Toggl-Quota-Resets-In", "Retry-After"}
 
 // Cursor is what Toggl's paging headers say of the next page. Has is false when no
-// X-Next-Timestamp came (the last page, or a report that is not paged).
+// X-Next-Timestamp came (the last page, or a report that is not paged); X-Next-ID and
+// X-Next-Row-Number add nothing the walk needs.
 type Cursor struct {
 	Timestamp int64 // X-Next-Timestamp: the next page's first entry's start, Unix seconds
-	ID        int64 // X-Next-ID: its time-entry id; 0 when not sent
-	RowNumber int64 // X-Next-Row-Number: its 1-based row number; 0 when not sent
 	Has       bool
 }
 
-// Quota is what Toggl's quota headers said; the Has fields tell whether each was sent.
+// Quota is what Toggl's quota headers said; the Has fields tell whether each came.
 type Quota struct {
-	// Remaining is X-Toggl-Quota-Remaining: requests left in the current window.
-	Remaining    int64
+	Remaining    int64 // X-Toggl-Quota-Remaining: requests left in the window
 	HasRemaining bool
-	// ResetsIn is X-Toggl-Quota-Resets-In: time until the window resets.
-	ResetsIn    time.Duration
-	HasResetsIn bool
+	ResetsIn     time.Duration // X-Toggl-Quota-Resets-In
+	HasResetsIn  bool
 }
 
 // Run POSTs the report, decodes it while streaming, hands detailed rows, weekly rows and
 // summary groups to sink one at a time (a nil sink discards them), and returns the rest.
-// Every error is an *Error (see Code). Before sending, Run waits for the credential's
-// rate limit within ctx, and fails at once without sending while the credential is
-// backing off after a 402 (quota) or a 429.
-//
-// Rows reach the sink while the body is read: after an error, the sink may have seen
-// some rows of a report that is then not returned.
+// Every error is an *Error. Before sending, Run waits for the credential's pace and
+// quota within ctx, and fails at once while the credential is backing off. After an
+// error, the sink may have seen some rows of a report that is then not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
 	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
 	body := []byte("{}")
@@ -242,18 +223,7 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 		return nil, x.fail(&Error{Code: classify(ctx, err), Message: x.rd().scrub(err, x.safeURL).Error(), Err: err})
 	}
 	defer closeBody(resp.Body)
-	r := &Response{
-		StatusCode: resp.StatusCode,
-		Quota:      parseQuota(resp.Header),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.o.Now()),
-		Next:       parseCursor(resp.Header),
-		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
-	}
-	for _, h := range factHeaders {
-		if resp.Header.Get(h) != "" {
-			r.Headers = append(r.Headers, h)
-		}
-	}
+	r := newResponse(resp, c.o.Now())
 	c.o.Limits.observe(key, r)
 	fail := func(code, msg string, err error) (*Response, error) {
 		r.Duration = time.Since(start)
@@ -299,10 +269,10 @@ func closeBody(rc io.ReadCloser) {
 
 var errTooLarge = errors.New("response body too large")
 
-// body reads a response body: it counts the bytes read and remembers the first byte
-// that is not white space (for the messages of truncated and non-JSON bodies), enforces
-// limit (if > 0) without reading past it, and remembers the first read error of the
-// connection, so that a body cut off by the network is told from malformed JSON.
+// body reads a response body: it counts the bytes read and keeps the first byte that is
+// not white space (for the messages of truncated and non-JSON bodies), enforces limit
+// (if > 0) without reading past it, and keeps the connection's first read error, so that
+// a body cut off by the network is told from malformed JSON.
 type body struct {
 	r        io.Reader
 	n, limit int64

@@ -153,12 +153,6 @@ func durationFromSeconds(secs float64) time.Duration {
 	return time.Duration(min(secs, maxWait.Seconds()) * float64(time.Second))
 }
 
-func parseCursor(h http.Header) Cursor {
-	c := Cursor{Timestamp: headerInt(h, "X-Next-Timestamp"), ID: headerInt(h, "X-Next-ID"), RowNumber: headerInt(h, "X-Next-Row-Number")}
-	c.Has = c.Timestamp > 0
-	return c
-}
-
 // headerInt reads a header holding a positive integer; 0 when absent or anything else.
 func headerInt(h http.Header, name string) int64 {
 	n, err := strconv.ParseInt(strings.TrimSpace(h.Get(name)), 10, 64)
@@ -168,7 +162,13 @@ func headerInt(h http.Header, name string) int64 {
 	return n
 }
 
-func parseQuota(h http.Header) (q Quota) {
+// newResponse reads the status, paging and quota headers of resp.
+func newResponse(resp *http.Response, now time.Time) *Response {
+	h := resp.Header
+	r := &Response{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(h.Get("Retry-After"), now), PageSize: int(headerInt(h, "X-Page-Size"))}
+	r.Next.Timestamp = headerInt(h, "X-Next-Timestamp")
+	r.Next.Has = r.Next.Timestamp > 0
+	q := &r.Quota
 	v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining"))
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		q.Remaining, q.HasRemaining = n, true
@@ -178,5 +178,10 @@ func parseQuota(h http.Header) (q Quota) {
 	if f, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-Toggl-Quota-Resets-In")), 64); err == nil && f == f {
 		q.ResetsIn, q.HasResetsIn = durationFromSeconds(f), true
 	}
-	return q
+	for _, name := range factHeaders {
+		if h.Get(name) != "" {
+			r.Headers = append(r.Headers, name)
+		}
+	}
+	return r
 }

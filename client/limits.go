@@ -42,10 +42,9 @@ const FreePlanPerHour = 30
 // that a reload which builds a new Client forgets no backoff or quota block. It is safe
 // for concurrent use.
 type Limits struct {
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error // tests advance a fake clock
-	// jitter draws a duration in [d/2, d].
-	jitter func(d time.Duration) time.Duration
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error // tests advance a fake clock
+	jitter func(d time.Duration) time.Duration              // draws in [d/2, d]
 
 	mu     sync.Mutex
 	states map[string]*credState
@@ -150,13 +149,8 @@ func (st *credState) blocked(now time.Time) *Error {
 	if !now.Before(st.blockedUntil) {
 		return nil
 	}
-	return &Error{
-		Code:       st.code,
-		Message:    fmt.Sprintf("backing off until %s %s", st.blockedUntil.UTC().Format(time.RFC3339), st.why),
-		RetryAfter: st.blockedUntil.Sub(now),
-		Backoff:    true,
-		NotSent:    true,
-	}
+	msg := fmt.Sprintf("backing off until %s %s", st.blockedUntil.UTC().Format(time.RFC3339), st.why)
+	return &Error{Code: st.code, Message: msg, RetryAfter: st.blockedUntil.Sub(now), Backoff: true, NotSent: true}
 }
 
 // wait returns nil when a request for key may be sent at rps within the hourly quota
@@ -249,19 +243,18 @@ func (l *Limits) observe(key string, resp *Response) {
 	switch exhausted := q.HasRemaining && q.Remaining <= 0; {
 	case exhausted || status == 402 && !q.HasRemaining && q.HasResetsIn:
 		d := q.ResetsIn
-		switch {
-		case q.HasResetsIn:
-		case resp.RetryAfter > 0:
+		if !q.HasResetsIn {
 			d = resp.RetryAfter
-		default:
+		}
+		if !q.HasResetsIn && d <= 0 {
 			d = min(quotaBackoffStart<<min(st.quotaStrikes, 20), maxWait) // doubling
 			st.quotaStrikes++
 		}
-		why := "after 402 (hourly API quota exhausted)"
+		why := "after 402"
 		if status != 402 {
-			why = "after X-Toggl-Quota-Remaining: 0 (hourly API quota exhausted)"
+			why = "after X-Toggl-Quota-Remaining: 0"
 		}
-		st.block(now, now.Add(max(d, minBlock)), "402", why)
+		st.block(now, now.Add(max(d, minBlock)), "402", why+" (hourly API quota exhausted)")
 	case status == 429:
 		d := resp.RetryAfter
 		if d <= 0 {
@@ -294,24 +287,20 @@ func (st *credState) block(now, until time.Time, code, why string) {
 func (c *Client) BlockedUntil(cred Credentials) time.Time { return c.Budget(cred, 0).BlockedUntil }
 
 // Budget is what a credential may spend in Toggl's quota window, as the client sees it.
+// Its times are zero when they are now or past.
 type Budget struct {
 	// PerHour is the most requests in any 60 minutes: hourly_quota when set, else nine
 	// tenths of what Toggl's quota headers show the plan allows (of the Free plan's 30
-	// until an answer comes). 0 means no known limit: the answers carry no quota header
-	// (an API other than Toggl's, or a proxy that drops them).
-	PerHour int
-	// Enforced says the client holds requests to PerHour: hourly_quota is set, or
-	// Toggl's headers told the plan.
+	// until an answer comes); 0 when answers carry no quota header (not Toggl, or a proxy
+	// that drops them). Enforced says the client holds requests to it.
+	PerHour  int
 	Enforced bool
-	// RoomAt is when the n requests asked about fit in the window; the zero time when
-	// they fit now. MinuteRoomAt is when they fit in a minute's share of the budget
-	// (PerHour/60, or n when more), for spreading refreshes evenly over the hour.
+	// RoomAt is when the n requests asked about fit in the window; MinuteRoomAt when they
+	// fit in a minute's share (PerHour/60, or n), for spreading refreshes over the hour.
 	RoomAt, MinuteRoomAt time.Time
-	// BlockedUntil is when the backoff of the credential ends; zero when it is not
-	// backing off.
-	BlockedUntil time.Time
+	BlockedUntil         time.Time // when the credential's backoff ends
 	// Remaining is the latest X-Toggl-Quota-Remaining, when HasRemaining; ResetAt when
-	// Toggl said its window resets (zero when it did not).
+	// Toggl said its window resets.
 	Remaining    int64
 	HasRemaining bool
 	ResetAt      time.Time
