@@ -11,44 +11,34 @@ import (
 	"unicode"
 )
 
-// Codes of failures that are not an HTTP status. An HTTP failure's code is its status as
-// a decimal string ("401").
+// Codes of failures that are not an HTTP status; an HTTP failure's code is its status
+// ("401").
 const (
-	// CodeTimeout: the context's deadline passed (or a network timeout fired) before the
-	// report was fully read, or the context was canceled.
-	CodeTimeout = "timeout"
-	// CodeNetwork: no usable answer: connection refused or reset, DNS failure, body cut
-	// off by the connection.
-	CodeNetwork = "network"
-	// CodeDecode: a 2xx answer whose body is not the report we expect (not JSON, empty,
-	// truncated, wrong types, or larger than Options.MaxResponseBytes).
-	CodeDecode = "decode"
+	CodeTimeout = "timeout" // the context ended, or a network timeout fired, before the answer was read
+	CodeNetwork = "network" // no usable answer: refused, reset, DNS, a body cut off by the connection
+	CodeDecode  = "decode"  // a 2xx body that is not what was asked for, or is too large
 )
 
-// Error is every failure of Run and Decode. Its printed form and its fields never hold
-// the report token or credentials.
+// Error is every failure of Run, Decode and the listings. Neither its printed form nor
+// its fields hold a report token or credentials.
 type Error struct {
 	// Code is the HTTP status as a decimal string, or CodeTimeout, CodeNetwork or
-	// CodeDecode. While a credential is backing off (Backoff true), it is the status that
-	// caused the backoff ("402" or "429").
-	Code string
-	// StatusCode is the HTTP status received, 0 when no response was received.
-	StatusCode int
-	// Message is Toggl's plain-text error body (trimmed, one line, at most about 200
-	// characters, secrets redacted), or a description of a non-HTTP failure.
+	// CodeDecode; while a credential backs off, the status that caused it ("402", "429").
+	Code       string
+	StatusCode int // the HTTP status received, 0 when none was
+	// Message is Toggl's plain-text error body (one line, at most about 200 characters,
+	// secrets redacted), or what failed.
 	Message string
 	// Quota and RetryAfter are read from the response headers, when there was a response.
 	Quota      Quota
 	RetryAfter time.Duration
-	// Backoff is true when Run sent no request because the credential is backing off
-	// after an earlier 402 (quota) or 429; RetryAfter then says how long remains.
+	// Backoff says no request was sent because the credential is backing off after a 402
+	// (quota) or a 429; RetryAfter then says how long remains.
 	Backoff bool
-	// NotSent is true when Run gave up before sending the request (backing off, or the
-	// context ended while waiting for the rate limit): it cost no API quota. A request
-	// that timed out after it was sent may have cost quota and is not NotSent.
+	// NotSent says the request was given up before it was sent (backing off, or the
+	// context ended while waiting for the pace or quota): it cost no quota.
 	NotSent bool
-	// Err is the underlying error, if any, with secrets redacted from its message.
-	Err error
+	Err     error // the cause, secrets redacted from its message
 }
 
 // Error implements error.
@@ -94,12 +84,9 @@ func Code(err error) string {
 	return CodeNetwork
 }
 
-// maxMessageLen bounds Error.Message for HTTP errors, in runes.
-const maxMessageLen = 200
-
 // cleanMessage turns an error body into one short line: secrets redacted, markup
-// dropped, whitespace and control characters collapsed, cut to maxMessageLen runes.
-// truncated says that body is only the start of a longer one.
+// dropped, white space and control characters collapsed, cut to 200 runes. truncated
+// says that body is only the start of a longer one.
 func cleanMessage(body []byte, rd redactor, truncated bool) string {
 	s := rd.redact(strings.ToValidUTF8(string(body), "\uFFFD"))
 	if truncated {
@@ -109,8 +96,8 @@ func cleanMessage(body []byte, rd redactor, truncated bool) string {
 		s = markup.ReplaceAllLiteralString(t, " ") // a proxy's error page
 	}
 	s = rd.redact(strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " "))
-	if r := []rune(s); len(r) > maxMessageLen {
-		s = strings.TrimSpace(string(r[:maxMessageLen])) + "…"
+	if r := []rune(s); len(r) > 200 {
+		s = strings.TrimSpace(string(r[:200])) + "…"
 	}
 	return s
 }
@@ -129,38 +116,9 @@ func oneLine(s string) string {
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
-// parseRetryAfter reads a Retry-After header: delta-seconds or an HTTP-date. It returns 0
-// when the header is absent, malformed or in the past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		return durationFromSeconds(secs)
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), maxWait)
-	}
-	return 0
-}
-
 // maxWait caps every wait the API can ask for (Retry-After in seconds or as a date,
 // X-Toggl-Quota-Resets-In, the quota backoff): Toggl's quota window is one hour.
 const maxWait = time.Hour
-
-func durationFromSeconds(secs float64) time.Duration {
-	if secs <= 0 || secs != secs {
-		return 0
-	}
-	return time.Duration(min(secs, maxWait.Seconds()) * float64(time.Second))
-}
-
-// headerInt reads a header holding a positive integer; 0 when absent or anything else.
-func headerInt(h http.Header, name string) int64 {
-	n, err := strconv.ParseInt(strings.TrimSpace(h.Get(name)), 10, 64)
-	if err != nil || n < 0 {
-		return 0
-	}
-	return n
-}
 
 // newResponse reads the status, paging and quota headers of resp.
 func newResponse(resp *http.Response, now time.Time) *Response {
@@ -184,4 +142,33 @@ func newResponse(resp *http.Response, now time.Time) *Response {
 		}
 	}
 	return r
+}
+
+// parseRetryAfter reads a Retry-After header, delta-seconds or an HTTP date: 0 when it
+// is absent, malformed or past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		return durationFromSeconds(secs)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return durationFromSeconds(t.Sub(now).Seconds())
+	}
+	return 0
+}
+
+// durationFromSeconds is secs capped at maxWait; 0 when not positive (NaN included).
+func durationFromSeconds(secs float64) time.Duration {
+	if !(secs > 0) {
+		return 0
+	}
+	return time.Duration(min(secs, maxWait.Seconds()) * float64(time.Second))
+}
+
+// headerInt reads a header holding a positive integer; 0 when absent or anything else.
+func headerInt(h http.Header, name string) int64 {
+	if n, err := strconv.ParseInt(strings.TrimSpace(h.Get(name)), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return 0
 }
