@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"net/url"
@@ -12,9 +13,9 @@ import (
 // redactedText replaces a secret wherever it appears in an error message.
 const redactedText = "<redacted>"
 
-// minSecretLen is the length below which a string is not redacted: a secret that
-// short protects nothing, and replacing every "t" would make messages unreadable. Real
-// report tokens and API tokens are 32 characters, Toggl passwords at least 8.
+// minSecretLen is the length below which a string is not redacted: a secret that short
+// protects nothing, and replacing every "t" would make messages unreadable. Report and
+// API tokens are 32 characters, Toggl passwords at least 8.
 const minSecretLen = 6
 
 // redactor removes known secrets from strings; its zero value does nothing.
@@ -23,41 +24,32 @@ type redactor struct {
 	re      *regexp.Regexp
 }
 
-// newRedactor returns the redactor of r's secrets, and of more.
+// newRedactor returns the redactor of r's secrets and of more, as they may be sent:
+// plain, escaped in a path or a query, and in the Authorization header.
 func newRedactor(r Request, more ...string) redactor {
-	seen := map[string]bool{}
 	var list []string
-	add := func(s string) {
-		if len(s) >= minSecretLen && !seen[s] {
-			seen[s] = true
-			list = append(list, s)
-		}
-	}
 	for _, s := range append([]string{r.Token, r.Credentials.APIToken, r.Credentials.Email, r.Credentials.Password}, more...) {
-		add(s)
-		add(url.PathEscape(s))
-		add(url.QueryEscape(s))
+		list = append(list, s, url.PathEscape(s), url.QueryEscape(s))
 	}
 	if user, pass, ok := r.Credentials.basicAuth(); ok {
-		add(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
+		list = append(list, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 	}
+	list = slices.DeleteFunc(list, func(s string) bool { return len(s) < minSecretLen })
 	if len(list) == 0 {
 		return redactor{}
 	}
-	slices.SortStableFunc(list, func(a, b string) int { return len(b) - len(a) })
+	slices.SortFunc(list, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	list = slices.Compact(list)
 	// A server may echo a secret in another case, or with white space inside it (a
 	// header folded or wrapped): match case-insensitively, with white space allowed
-	// between any two characters. Alternatives are tried longest first.
+	// between any two characters, longest first.
 	alts := make([]string, len(list))
 	for i, s := range list {
 		var b strings.Builder
-		for j, r := range s {
-			if j > 0 {
-				b.WriteString(`\s*`)
-			}
-			b.WriteString(regexp.QuoteMeta(string(r)))
+		for _, r := range s {
+			b.WriteString(regexp.QuoteMeta(string(r)) + `\s*`)
 		}
-		alts[i] = b.String()
+		alts[i] = strings.TrimSuffix(b.String(), `\s*`)
 	}
 	return redactor{secrets: list, re: regexp.MustCompile("(?i)" + strings.Join(alts, "|"))}
 }
