@@ -5,13 +5,10 @@ import (
 	"encoding/hex"
 )
 
-// Credentials authenticate a request with HTTP Basic auth. The zero value is anonymous:
-// no Authorization header is sent, which is enough for a public report. When APIToken is
-// set it wins over Email and Password.
+// Credentials authenticate a request with HTTP Basic auth; APIToken wins over Email and
+// Password. The zero value sends no Authorization header: enough for a public report.
 type Credentials struct {
-	APIToken string
-	Email    string
-	Password string
+	APIToken, Email, Password string
 }
 
 // Kind reports which kind of credentials c holds: "anonymous", "api_token" or "email".
@@ -25,11 +22,10 @@ func (c Credentials) Kind() string {
 	return "anonymous"
 }
 
-// Key is a stable identity of the credentials that reveals no secret: the kind, a colon
-// and the first 12 hex digits of a SHA-256 over the secret material ("anonymous" alone for
-// anonymous credentials). Upstream rate limits and backoffs are kept per Key, so two
-// reports that use the same credentials share them. The password takes part in the hash so
-// that the key cannot be recomputed from a guessable e-mail address.
+// Key is a stable identity of the credentials that reveals no secret, under which their
+// pace, backoffs and quota are kept: the kind, a colon and 12 hex digits of a SHA-256
+// over the secret material ("anonymous" alone). The password is hashed too, so that the
+// key cannot be recomputed from a guessable e-mail address.
 func (c Credentials) Key() string {
 	user, pass, ok := c.basicAuth()
 	if !ok {
