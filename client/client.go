@@ -239,7 +239,7 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	case err == nil:
 		r.Duration = time.Since(start)
 		return r, nil
-	case br.tooLarge:
+	case br.err == errTooLarge:
 		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), errTooLarge)
 	case br.err != nil || ctx.Err() != nil:
 		cause := cmp.Or(br.err, ctx.Err())
@@ -248,14 +248,11 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	return fail(CodeDecode, err.Error(), err)
 }
 
-// classify tells a timeout (deadline, cancellation, or a network timeout) from other
-// network failures.
+// classify tells a timeout (ctx ended, or a network timeout) from other network
+// failures.
 func classify(ctx context.Context, err error) string {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
-		return CodeTimeout
-	}
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
 		return CodeTimeout
 	}
 	return CodeNetwork
@@ -277,14 +274,10 @@ type body struct {
 	r        io.Reader
 	n, limit int64
 	first    byte
-	tooLarge bool
 	err      error
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	if b.tooLarge {
-		return 0, errTooLarge
-	}
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -293,8 +286,9 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	if b.limit > 0 && b.n+int64(n) > b.limit {
-		n, b.tooLarge, err = int(b.limit-b.n), true, errTooLarge
-	} else if err != nil && err != io.EOF {
+		n, err = int(b.limit-b.n), errTooLarge
+	}
+	if err != nil && err != io.EOF {
 		b.err = err
 	}
 	if t := bytes.TrimLeft(p[:n], " \t\r\n"); b.first == 0 && len(t) > 0 {

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -70,19 +69,6 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
-
-// Code returns the code of err: "" for nil, the Code of an *Error in its chain, and
-// CodeNetwork for any other error.
-func Code(err error) string {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return CodeNetwork
-}
 
 // cleanMessage turns an error body into one short line: secrets redacted, markup
 // dropped, white space and control characters collapsed, cut to 200 runes. truncated

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -74,11 +75,8 @@ func (st *credState) budget(set int) (n int, enforced bool) {
 	if set > 0 {
 		return set, true
 	}
-	a := st.allowance
-	if a <= 0 {
-		a = FreePlanPerHour
-	}
-	return max(a-a/10, 1), st.allowance > 0
+	a := cmp.Or(st.allowance, FreePlanPerHour) // allowance is 0 or at least FreePlanPerHour
+	return a - a/10, st.allowance > 0
 }
 
 // recent returns the sends of the window before now.
@@ -131,7 +129,7 @@ func (l *Limits) state(key string, now time.Time) *credState {
 	st, ok := l.states[key]
 	if !ok {
 		for k, old := range l.states {
-			if now.Sub(old.lastUsed) > idleForget && !now.Before(old.blockedUntil) {
+			if now.Sub(old.lastUsed) > idleForget { // blocks end within maxWait of the last use
 				delete(l.states, k)
 			}
 		}
@@ -254,29 +252,24 @@ func (l *Limits) observe(key string, resp *Response) {
 		if status != 402 {
 			why = "after X-Toggl-Quota-Remaining: 0"
 		}
-		st.block(now, now.Add(max(d, minBlock)), "402", why+" (hourly API quota exhausted)")
+		st.block(now.Add(max(d, minBlock)), "402", why+" (hourly API quota exhausted)")
 	case status == 429:
 		d := resp.RetryAfter
 		if d <= 0 {
 			d = l.jitter(min(backoffStart<<min(st.strikes, 20), backoffCap))
 		}
 		st.strikes++
-		st.block(now, now.Add(max(d, minBlock)), "429", "after 429")
+		st.block(now.Add(max(d, minBlock)), "429", "after 429")
 	case success:
 		st.quotaStrikes = 0
 	case resp.RetryAfter > 0:
 		code := strconv.Itoa(status)
-		st.block(now, now.Add(resp.RetryAfter), code, "after "+code)
+		st.block(now.Add(resp.RetryAfter), code, "after "+code)
 	}
 }
 
-// block extends st's block to until, never beyond maxWait from now: Toggl's quota window
-// is an hour, and one bogus header must not silence a credential (or every public report,
-// which share the anonymous one) for longer.
-func (st *credState) block(now, until time.Time, code, why string) {
-	if limit := now.Add(maxWait); until.After(limit) {
-		until = limit
-	}
+// block extends st's block to until (at most maxWait from now: the headers are capped).
+func (st *credState) block(until time.Time, code, why string) {
 	if until.After(st.blockedUntil) {
 		st.blockedUntil, st.code, st.why = until, code, why
 	}

@@ -159,9 +159,6 @@ func (r *Report) Dates() (start, end string) {
 // param returns the first non-empty string parameter key of request, input_params and
 // saved_params.
 func (r *Report) param(key string, request map[string]any) string {
-	if r == nil {
-		return ""
-	}
 	for _, m := range []map[string]any{request, r.InputParams, r.SavedParams} {
 		if s, ok := m[key].(string); ok && strings.TrimSpace(s) != "" {
 			return strings.TrimSpace(s)
