@@ -1,7 +1,5 @@
-// Package client is the Toggl Track API client of the exporter: it runs shared (saved)
-// reports and a workspace's listings, decodes the answers while streaming, keeps to
-// Toggl's pace and quota, and reports failures as typed, redacted errors. It knows
-// nothing of Prometheus.
+// Package client is the exporter's Toggl Track API client: shared reports decoded while
+// streaming, a workspace's listings, Toggl's pace and quota, typed and redacted errors.
 package client
 
 import (
@@ -22,9 +20,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-const apiPath = "/reports/api/v3/shared/"
-
 const (
+	apiPath      = "/reports/api/v3/shared/"
 	maxErrorBody = 4 << 10  // bytes of an error body read for Error.Message
 	maxDrain     = 64 << 10 // bytes drained before closing, so the connection can be reused
 )
@@ -34,22 +31,15 @@ type Options struct {
 	BaseURL string // the API's scheme and host, e.g. https://api.track.toggl.com
 	// HTTPClient sends the requests; nil means one with no overall timeout (the context
 	// bounds each request) that follows no redirect (a redirect is reported as its status).
-	HTTPClient *http.Client
-	UserAgent  string // e.g. "toggl_exporter/1.2.3"
-	// MaxResponseBytes bounds a response body (a larger one fails with CodeDecode); <= 0
-	// means 64 MiB, the configuration's default.
-	MaxResponseBytes int64
-	// RequestsPerSecond is the pace per credential; <= 0 means 1, Toggl's documented limit.
-	RequestsPerSecond float64
-	// HourlyQuota is hourly_quota, the most requests per credential in any 60 minutes;
-	// <= 0 means learned from Toggl's quota headers (see Limits).
-	HourlyQuota int
+	HTTPClient        *http.Client
+	UserAgent         string  // e.g. "toggl_exporter/1.2.3"
+	MaxResponseBytes  int64   // larger bodies fail with CodeDecode; <= 0 means 64 MiB
+	RequestsPerSecond float64 // the pace per credential; <= 0 means 1, Toggl's documented limit
+	HourlyQuota       int     // hourly_quota; <= 0 means learned from Toggl's headers (see Limits)
 	// Limits keeps the pace, backoffs and quota blocks: share one between the clients of
 	// successive configurations so that a reload forgets none. nil means one of its own.
 	Limits *Limits
-	// Now is the clock of Retry-After dates and of a Limits of the client's own; nil
-	// means time.Now.
-	Now func() time.Time
+	Now    func() time.Time // the clock of Retry-After dates and of an own Limits; nil: time.Now
 }
 
 // Client runs shared reports and listings. It is safe for concurrent use.
@@ -78,12 +68,10 @@ func New(o Options) *Client {
 	return &Client{o}
 }
 
-// CloseIdleConnections closes the idle connections of the client's HTTP client: call it
-// on a client that a reload replaced.
+// CloseIdleConnections closes the idle connections of a client that a reload replaced.
 func (c *Client) CloseIdleConnections() { c.o.HTTPClient.CloseIdleConnections() }
 
-// limitKey is the key of cred's etiquette state: the quota and backoffs of a credential
-// are those of one API.
+// limitKey is the key of cred's etiquette state: a credential's quota is one API's.
 func (c *Client) limitKey(cred Credentials) string { return c.o.BaseURL + " " + cred.Key() }
 
 func defaultHTTPClient() *http.Client {
@@ -122,8 +110,7 @@ type Response struct {
 	Headers []string
 }
 
-// factHeaders are the headers of an answer that tell how Toggl pages and how much quota
-// is left (toggl-api.md).
+// factHeaders tell how Toggl pages and how much quota is left (toggl-api.md).
 var factHeaders = []string{"X-Next-Timestamp", "X-Next-ID", "X-Next-Row-Number", "X-Page-Size",
 	"X-Toggl-Quota-Remaining", "X-Toggl-Quota-Resets-In", "Retry-After"}
 
@@ -150,13 +137,13 @@ type Quota struct {
 // error, the sink may have seen some rows of a report that is then not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
 	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
-	body := []byte("{}")
-	if req.Body != nil {
-		b, err := json.Marshal(req.Body)
-		if err != nil {
-			return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
-		}
-		body = b
+	params := req.Body
+	if params == nil {
+		params = map[string]any{}
+	}
+	body, err := json.Marshal(params)
+	if err != nil {
+		return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
 	}
 	var rep *Report
 	resp, err := c.do(ctx, http.MethodPost, c.o.BaseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body), req.Credentials, x,
@@ -171,13 +158,11 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 	return rep, resp, nil
 }
 
-// exchange is what the errors of one request are made with: the redactor of its secrets
-// (a function, as a listing learns secrets while it reads) and its URL with no secret in
-// it.
+// exchange is how one request is bounded and its errors redacted.
 type exchange struct {
-	rd      func() redactor
-	safeURL string
-	timeout time.Duration // bounds the request once it may be sent; 0 for none
+	rd      func() redactor // a function: a listing learns secrets while it reads
+	safeURL string          // the URL without its secrets
+	timeout time.Duration   // bounds the request once it may be sent; 0 for none
 }
 
 // fail redacts e, its message and its cause, and returns it.
@@ -188,10 +173,9 @@ func (x exchange) fail(e *Error) error {
 	return e
 }
 
-// do sends a request with payload to u after waiting for the rate limit of cred, records the
-// answer in the limits, and hands a 2xx body (bounded by MaxResponseBytes) to read. A
-// failure to send, an answer that is not 2xx (with its message read) and an error of read
-// are *Errors redacted by x. The Response is nil when no answer was received.
+// do sends a request once cred's pace and quota allow, records the answer in the limits
+// and hands a 2xx body to read. Every error is an *Error redacted by x; the Response is
+// nil when no answer came.
 func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cred Credentials, x exchange, read func(io.Reader) error) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, payload)
 	if err != nil {
@@ -266,10 +250,9 @@ func closeBody(rc io.ReadCloser) {
 
 var errTooLarge = errors.New("response body too large")
 
-// body reads a response body: it counts the bytes read and keeps the first byte that is
-// not white space (for the messages of truncated and non-JSON bodies), enforces limit
-// (if > 0) without reading past it, and keeps the connection's first read error, so that
-// a body cut off by the network is told from malformed JSON.
+// body reads a response body up to limit (if > 0), counting the bytes and keeping the
+// first that is not white space (for the messages of truncated and non-JSON bodies) and
+// the first read error (a body cut off by the network is not malformed JSON).
 type body struct {
 	r        io.Reader
 	n, limit int64
