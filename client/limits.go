@@ -14,16 +14,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Upstream etiquette, per API and credential key (SPEC "Upstream etiquette"): at most
-// Options.RequestsPerSecond; after a quota 402 or X-Toggl-Quota-Remaining: 0, nothing until
-// the window resets (X-Toggl-Quota-Resets-In, else Retry-After, else 1m, 2m, 4m... up to
-// the hour of Toggl's window); after a 429, nothing until Retry-After, else an exponential
-// backoff with jitter (1s, 2s, 4s... up to 5m, each drawn in [d/2, d]) that a success
-// resets; after any other error with Retry-After (a 503), nothing until then; at most
-// Budget.PerHour requests in any 60 minutes. Until hourly_quota is set or Toggl's headers
-// tell the plan, the budget is not enforced, so that an API that sends no quota headers
-// is never held up by a guess. A 402 with quota remaining, or with no quota header, is
-// plan gating ("this workspace needs a paid feature"): waiting would not help.
+// Upstream etiquette per API and credential (SPEC): the pace; after a quota 402 or
+// X-Toggl-Quota-Remaining: 0, nothing until the window resets (Resets-In, else
+// Retry-After, else 1m doubling); after a 429, nothing until Retry-After, else a backoff
+// (1s doubling up to 5m, jittered) that a success resets; after another error with
+// Retry-After, nothing until then; Budget.PerHour in any 60 minutes, enforced once
+// hourly_quota is set or Toggl's headers tell the plan: an API that sends no quota
+// headers is never held up by a guess. A 402 with quota left, or with no quota header,
+// is plan gating ("needs a paid feature"): waiting would not help.
 
 const (
 	backoffStart      = time.Second
@@ -34,14 +32,12 @@ const (
 	quotaWindow       = time.Hour // Toggl's sliding quota window
 )
 
-// FreePlanPerHour is the requests an hour of Toggl's Free plan: what a credential is
-// assumed to afford until Toggl's quota headers tell.
+// FreePlanPerHour is Toggl's Free plan: what a credential is assumed to afford until
+// Toggl's quota headers tell.
 const FreePlanPerHour = 30
 
-// Limits keeps the upstream etiquette per API URL and credential key. One Limits lives
-// for the life of the process, shared by every Client made with it (Options.Limits), so
-// that a reload which builds a new Client forgets no backoff or quota block. It is safe
-// for concurrent use.
+// Limits keeps the upstream etiquette per API and credential, for the life of the
+// process: a reload's new Client forgets no backoff or quota. Safe for concurrent use.
 type Limits struct {
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error // tests advance a fake clock
@@ -58,10 +54,8 @@ type credState struct {
 	strikes      int    // consecutive 429s without success
 	quotaStrikes int    // consecutive quota blocks without a known reset time
 	lastUsed     time.Time
-	// sent are when the requests of the last quotaWindow left (or will, once their pace
-	// allows), oldest first.
-	sent []time.Time
-	// allowance is what Toggl's headers show the plan allows in a window: the latest
+	sent         []time.Time // when the requests of the last quotaWindow left (or will), oldest first
+	// allowance is what Toggl's headers show the plan allows: the latest
 	// X-Toggl-Quota-Remaining plus what was sent in the window; 0 until they come.
 	allowance int
 	answered  bool      // an answer came: from then on no quota header means no known quota
@@ -69,8 +63,8 @@ type credState struct {
 	resetAt   time.Time // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
 }
 
-// budget is the requests st may spend in any quotaWindow, set being hourly_quota (<= 0
-// when unset); enforced says whether wait holds requests to it.
+// budget is what st may spend in any quotaWindow, set being hourly_quota (<= 0: unset),
+// and whether wait holds requests to it.
 func (st *credState) budget(set int) (n int, enforced bool) {
 	if set > 0 {
 		return set, true
@@ -84,8 +78,7 @@ func (st *credState) recent(now time.Time, window time.Duration) []time.Time {
 	return st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].Add(window).After(now) }):]
 }
 
-// roomAt is when n more requests fit in a budget of b per window at now: the zero time
-// when they fit now.
+// roomAt is when n more requests fit in b per window; zero when they fit now.
 func (st *credState) roomAt(now time.Time, window time.Duration, b, n int) time.Time {
 	sent := st.recent(now, window)
 	over := len(sent) + n - b // the sends that must leave the window first
@@ -123,8 +116,8 @@ func equalJitter(d time.Duration) time.Duration {
 	return d - half + rand.N(half+1)
 }
 
-// state returns the state of key, creating it (and forgetting long idle ones) as
-// needed, with the sends that left the quota window dropped. l.mu must be held.
+// state returns the state of key, made (and long idle ones forgotten) as needed, with
+// the sends that left the quota window dropped. l.mu must be held.
 func (l *Limits) state(key string, now time.Time) *credState {
 	st, ok := l.states[key]
 	if !ok {
@@ -141,8 +134,7 @@ func (l *Limits) state(key string, now time.Time) *credState {
 	return st
 }
 
-// blocked returns the error for a request that may not be sent before st's block ends,
-// nil when there is no block at now.
+// blocked returns the error of a request while st is blocked, else nil.
 func (st *credState) blocked(now time.Time) *Error {
 	if !now.Before(st.blockedUntil) {
 		return nil
@@ -151,10 +143,8 @@ func (st *credState) blocked(now time.Time) *Error {
 	return &Error{Code: st.code, Message: msg, RetryAfter: st.blockedUntil.Sub(now), Backoff: true, NotSent: true}
 }
 
-// wait returns nil when a request for key may be sent at rps within the hourly quota
-// (hourly_quota; <= 0 means learned): after waiting for room in the quota window and for
-// the rate limit, or at once. It fails without waiting while key is blocked, and when
-// ctx would end before the request may be sent.
+// wait returns nil once a request for key may be sent at rps within the hourly quota
+// (<= 0: learned). It fails at once while key is blocked, or when ctx would end first.
 func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int) *Error {
 	l.mu.Lock()
 	now := l.now()
@@ -275,8 +265,7 @@ func (st *credState) block(until time.Time, code, why string) {
 	}
 }
 
-// BlockedUntil returns when the backoff of these credentials ends, or the zero time when
-// requests with them are not blocked.
+// BlockedUntil returns when cred's backoff ends; zero when it is not blocked.
 func (c *Client) BlockedUntil(cred Credentials) time.Time { return c.Budget(cred, 0).BlockedUntil }
 
 // Budget is what a credential may spend in Toggl's quota window, as the client sees it.
