@@ -147,55 +147,54 @@ func (st *credState) blocked(now time.Time) *Error {
 // (<= 0: learned). It fails at once while key is blocked, or when ctx would end first.
 func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int) *Error {
 	l.mu.Lock()
-	now := l.now()
-	st := l.state(key, now)
-	if st.limiter.Limit() != rps { // new, or a reload changed requests_per_second
-		st.limiter.SetLimitAt(now, rps)
-	}
-	e := st.blocked(now)
-	if err := ctx.Err(); e == nil && err != nil {
-		e = notSent(err.Error(), err)
-	}
-	if e != nil {
-		l.mu.Unlock()
-		return e
-	}
-	b, enforced := st.budget(quota)
-	if at := st.roomAt(now, quotaWindow, b, 1); enforced && !at.IsZero() {
-		l.mu.Unlock()
-		if e := l.pause(ctx, at.Sub(now), fmt.Sprintf("the hourly quota of these credentials (%d requests) allows the next request at %s",
-			b, at.UTC().Format(time.RFC3339))); e != nil {
+	defer l.mu.Unlock()
+	for {
+		now := l.now()
+		st := l.state(key, now)
+		if st.limiter.Limit() != rps { // new, or a reload changed requests_per_second
+			st.limiter.SetLimitAt(now, rps)
+		}
+		if e := st.blocked(now); e != nil {
 			return e
 		}
-		return l.wait(ctx, key, rps, quota) // others may have taken the room meanwhile
-	}
-	r := st.limiter.ReserveN(now, 1)
-	delay := r.DelayFrom(now)
-	at := now.Add(delay)
-	st.sent = append(st.sent, at)
-	l.mu.Unlock()
-	if delay <= 0 {
-		return nil
-	}
-	e = l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond)))
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if e == nil {
+		if err := ctx.Err(); err != nil {
+			return notSent(err.Error(), err)
+		}
+		b, enforced := st.budget(quota)
+		if at := st.roomAt(now, quotaWindow, b, 1); enforced && !at.IsZero() {
+			if e := l.pause(ctx, at.Sub(now), fmt.Sprintf("the hourly quota of these credentials (%d requests) allows the next request at %s",
+				b, at.UTC().Format(time.RFC3339))); e != nil {
+				return e
+			}
+			continue // others may have taken the room meanwhile
+		}
+		r := st.limiter.ReserveN(now, 1)
+		delay := r.DelayFrom(now)
+		at := now.Add(delay)
+		st.sent = append(st.sent, at)
+		if delay <= 0 {
+			return nil
+		}
+		if e := l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond))); e != nil {
+			r.CancelAt(l.now())
+			if i := slices.Index(st.sent, at); i >= 0 {
+				st.sent = slices.Delete(st.sent, i, i+1)
+			}
+			return e
+		}
 		return st.blocked(l.now()) // a request that went meanwhile may have blocked key
 	}
-	r.CancelAt(l.now())
-	if i := slices.Index(st.sent, at); i >= 0 {
-		st.sent = slices.Delete(st.sent, i, i+1)
-	}
-	return e
 }
 
-// pause waits d for the reason why, unless ctx would end first: waiting for the pace or
-// the quota sends nothing and is no failure, but a deadline that ends it is.
+// pause waits d for the reason why, l.mu released meanwhile, unless ctx would end first:
+// waiting for the pace or the quota sends nothing and is no failure, but a deadline that
+// ends it is.
 func (l *Limits) pause(ctx context.Context, d time.Duration, why string) *Error {
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		return notSent(why+", after the deadline", context.DeadlineExceeded)
 	}
+	l.mu.Unlock()
+	defer l.mu.Lock()
 	if err := l.sleep(ctx, d); err != nil {
 		return notSent("waiting: "+why+": "+err.Error(), err)
 	}
