@@ -12,8 +12,7 @@ import (
 	"github.com/go-json-experiment/json"
 )
 
-// listPerPage is the page size asked of the listing of saved reports; maxListPages
-// bounds it, as a server that ignored page would be asked for ever (10,000 reports).
+// maxListPages bounds a listing: a server that ignored page would be asked for ever.
 const listPerPage, maxListPages = 50, 200
 
 // Listing is a request for one of a workspace's API v9 listings (saved reports, members).
@@ -28,12 +27,10 @@ type Listing struct {
 // SavedReport is one saved report as a workspace's listing shows it (toggl-api.md,
 // "Listing a workspace's saved reports"). It prints with its token redacted.
 type SavedReport struct {
-	ID             int64 // 0 when the listing gave none
-	Name           string
-	Token          string // the report token: a secret
-	Public         bool
-	FixedDaterange bool
-	Params         map[string]any // the saved filters, as Toggl keeps them
+	ID                     int64  // 0 when the listing gave none
+	Name, Token            string // Token is the report token: a secret
+	Public, FixedDaterange bool
+	Params                 map[string]any // the saved filters, as Toggl keeps them
 }
 
 // String renders s without its token.
@@ -50,8 +47,7 @@ type Member struct {
 	UserID int64 // user_id, else uid; 0 when neither came
 	Name   string
 	Active bool // false when the listing says active: false or inactive: true
-	// WorkingHoursInMinutes is working_hours_in_minutes, 0 when null or absent; Toggl
-	// does not document its period (a day or a week).
+	// WorkingHoursInMinutes is 0 when null or absent; its period (a day, a week) is not documented.
 	WorkingHoursInMinutes int64
 }
 
@@ -83,9 +79,8 @@ func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedRepor
 }
 
 // ListMembers lists the members of a workspace (GET /api/v9/workspaces/{id}/workspace_users,
-// not paged) in one request like any other with the credentials. Toggl answers 403 to a
-// token that is not a workspace admin's. Errors are *Errors, the e-mail addresses read
-// redacted too.
+// not paged): 403 to a token that is not a workspace admin's. Errors are *Errors, the
+// e-mail addresses read redacted too.
 func (c *Client) ListMembers(ctx context.Context, l Listing) ([]Member, error) {
 	return list(ctx, c, l, "workspace_users", "workspace users", new([]string), member)
 }
@@ -180,9 +175,7 @@ func member(d *bodyDecoder, emails *[]string) (Member, error) {
 		case "inactive":
 			b, err = d.bool()
 			m.Active = m.Active && !b
-		case "working_hours_in_minutes":
-			// Undocumented and unused by the exporter: a value that is not a whole
-			// number is ignored rather than failing the roster.
+		case "working_hours_in_minutes": // undocumented: a bad value must not fail the roster
 			m.WorkingHoursInMinutes, _ = d.int()
 		}
 		return err
