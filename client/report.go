@@ -11,25 +11,21 @@ type Report struct {
 	Name                string // report_name
 	Type                string // report_type: "detailed", "summary", "weekly", or what Toggl sent
 	Public, HideAmounts bool
-	// Request is the body the report was asked with (set by Run, nil from Decode): what
-	// the exporter asked for comes before what Toggl echoes.
+	// Request is the body asked with (set by Run): it comes before what Toggl echoes.
 	Request, InputParams, SavedParams map[string]any
 	Dictionaries                      Dictionaries
-	// Totals are those of the result block that answers the report, Block's ("detailed",
-	// "summary" or "weekly"): a body without them is not a report.
+	// Totals are those of the result block Block ("detailed", "summary" or "weekly").
 	Totals *Totals
 	Block  string
-	// Unknown are the paths of the fields skipped because toggl-api.md does not document
-	// them (`detailed_results.report[].foo`), sorted, at most 64: what Toggl added.
+	// Unknown are the paths of undocumented fields skipped (`detailed_results.report[].foo`),
+	// sorted, at most 64: what Toggl added.
 	Unknown []string
 }
 
 // Totals is the totals object that each result block carries.
 type Totals struct {
-	Seconds, TrackedDays int64
-	// BillableAmountInCents and LabourCostInCents are nil when absent or null (hidden
-	// amounts, or a plan without rates).
-	BillableAmountInCents, LabourCostInCents *int64
+	Seconds, TrackedDays                     int64
+	BillableAmountInCents, LabourCostInCents *int64 // nil when hidden, or a plan without rates
 	Rates                                    []Rate
 }
 
@@ -40,8 +36,7 @@ type Rate struct {
 	HourlyRateInCents int64
 }
 
-// Dictionaries resolves ids found in rows to names, keyed by id; a null or missing id is
-// 0 and never a key.
+// Dictionaries resolves the ids of rows to names; id 0 (null, missing) is never a key.
 type Dictionaries struct {
 	Projects         map[int64]Project
 	Clients          map[int64]Entity
@@ -72,7 +67,7 @@ type Task struct {
 	ProjectID, EstimatedSeconds int64
 }
 
-// DetailedRow is one row of detailed_results.report. Null ids are 0.
+// DetailedRow is one row of detailed_results.report. In rows and groups a null id is 0.
 type DetailedRow struct {
 	UserID                                   int64
 	Username                                 string
@@ -83,13 +78,9 @@ type DetailedRow struct {
 	BillableAmountInCents, HourlyRateInCents int64
 	Currency                                 string
 	TagIDs                                   []int64
-	// Seconds is the sum of time_entries[].seconds, each clamped at 0 so that a running
-	// entry never lowers a total; it saturates instead of overflowing.
-	Seconds int64
-	Entries int // the time entries the row groups
-	// TimeEntries are the row's entries in document order, in a slice reused from row to
-	// row: a Sink copies what it keeps.
-	TimeEntries []TimeEntry
+	Seconds                                  int64       // of time_entries, each at least 0 (a running entry lowers nothing), saturating
+	Entries                                  int         // the time entries the row groups
+	TimeEntries                              []TimeEntry // reused from row to row: a Sink copies what it keeps
 }
 
 // TimeEntry is one element of a detailed row's time_entries.
@@ -102,8 +93,7 @@ type TimeEntry struct {
 	NoStop, NoSeconds bool
 }
 
-// WeeklyRow is one row of weekly_results.report. Null ids are 0. The per-day slices are
-// as Toggl sent them (one element per day, length not assumed).
+// WeeklyRow is one row of weekly_results.report; its per-day slices are as sent.
 type WeeklyRow struct {
 	UserID                                           int64
 	UserName                                         string
@@ -113,8 +103,7 @@ type WeeklyRow struct {
 	Seconds, BillableSeconds, BillableAmountsInCents []int64
 }
 
-// SummaryGroup is one element of summary_results.report.groups, of the report's grouping
-// (see Report.Grouping). A null id is 0.
+// SummaryGroup is one of summary_results.report.groups, of the report's Grouping.
 type SummaryGroup struct {
 	ID        int64
 	IDs       []int64 // tag grouping only
@@ -122,8 +111,7 @@ type SummaryGroup struct {
 	SubGroups []SummarySubGroup
 }
 
-// SummarySubGroup is one sub-group of a summary group, of the report's sub_grouping. A
-// null id is 0.
+// SummarySubGroup is one sub-group of a summary group, of the report's sub-grouping.
 type SummarySubGroup struct {
 	ID      int64
 	IDs     []int64
@@ -132,9 +120,8 @@ type SummarySubGroup struct {
 	Rates   []Rate
 }
 
-// Sink receives the rows of a report as they are decoded, in document order. The rows
-// and their slices are only valid during the call (the decoder reuses them): a Sink
-// copies what it keeps.
+// Sink receives the rows of a report as they are decoded, in document order, valid only
+// during the call (the decoder reuses them): a Sink copies what it keeps.
 type Sink interface {
 	DetailedRow(*DetailedRow)
 	WeeklyRow(*WeeklyRow)
@@ -142,22 +129,19 @@ type Sink interface {
 }
 
 // Grouping returns the dimensions of a summary report's groups and sub-groups, from the
-// request, then input_params, then saved_params, defaulting to "projects" and
-// "time_entries": Toggl may not echo an override of the request in its answer.
+// request (Toggl may not echo it), input_params, saved_params, or the defaults.
 func (r *Report) Grouping() (grouping, subGrouping string) {
 	return cmp.Or(strings.ToLower(r.param("grouping", r.Request)), "projects"),
 		cmp.Or(strings.ToLower(r.param("sub_grouping", r.Request)), "time_entries")
 }
 
-// Dates returns start_date and end_date (as sent, normally YYYY-MM-DD) from input_params,
-// then saved_params; "" when absent. Not from the request: backfill rewrites input_params
-// for the days it sums.
+// Dates returns start_date and end_date as sent, from input_params (which backfill
+// rewrites for the days it sums, not the request), then saved_params; "" when absent.
 func (r *Report) Dates() (start, end string) {
 	return r.param("start_date", nil), r.param("end_date", nil)
 }
 
-// param returns the first non-empty string parameter key of request, input_params and
-// saved_params.
+// param returns the first non-empty string key of request, input_params, saved_params.
 func (r *Report) param(key string, request map[string]any) string {
 	for _, m := range []map[string]any{request, r.InputParams, r.SavedParams} {
 		if s, ok := m[key].(string); ok && strings.TrimSpace(s) != "" {
@@ -167,9 +151,8 @@ func (r *Report) param(key string, request map[string]any) string {
 	return ""
 }
 
-// DaySum returns the total of a weekly row's per-day values. An older API version
-// appended the week's total as an eighth element: when the last of 8 equals the sum of
-// the first 7, it is that total, not a day to count twice.
+// DaySum returns the total of a weekly row's per-day values. An older API appended the
+// week's total: an eighth element equal to the sum of the first 7 is not counted twice.
 func DaySum(days []int64) int64 {
 	var sum, week int64
 	for i, d := range days {
