@@ -15,34 +15,27 @@ import (
 	"unicode"
 )
 
-// Codes of failures that are not an HTTP status; an HTTP failure's code is its status
-// ("401").
+// Codes of failures that are not an HTTP status ("401").
 const (
 	CodeTimeout = "timeout" // the context ended, or a network timeout fired, before the answer was read
 	CodeNetwork = "network" // no usable answer: refused, reset, DNS, a body cut off by the connection
 	CodeDecode  = "decode"  // a 2xx body that is not what was asked for, or is too large
 )
 
-// Error is every failure of Run, Decode and the listings. Neither its printed form nor
-// its fields hold a report token or credentials.
+// Error is every failure of Run, Decode and the listings. It holds no secret.
 type Error struct {
-	// Code is the HTTP status as a decimal string, or CodeTimeout, CodeNetwork or
-	// CodeDecode; while a credential backs off, the status that caused it ("402", "429").
+	// Code is the HTTP status ("404"), or CodeTimeout, CodeNetwork or CodeDecode; while a
+	// credential backs off, the status that caused it ("402", "429").
 	Code       string
-	StatusCode int // the HTTP status received, 0 when none was
-	// Message is Toggl's plain-text error body (one line, at most about 200 characters,
-	// secrets redacted), or what failed.
-	Message string
-	// Quota and RetryAfter are read from the response headers, when there was a response.
-	Quota      Quota
+	StatusCode int    // the HTTP status received, 0 when none was
+	Message    string // Toggl's error body (one line, at most 200 characters), or what failed
+	Quota      Quota  // of the response, if any
 	RetryAfter time.Duration
-	// Backoff says no request was sent because the credential is backing off after a 402
-	// (quota) or a 429; RetryAfter then says how long remains.
-	Backoff bool
-	// NotSent says the request was given up before it was sent (backing off, or the
-	// context ended while waiting for the pace or quota): it cost no quota.
-	NotSent bool
-	Err     error // the cause, secrets redacted from its message
+	// Backoff says the credential backs off after a 402 or a 429; RetryAfter then says
+	// how long remains. NotSent says the request was not sent (backing off, or ctx ended
+	// while waiting for the pace or quota): it cost no quota.
+	Backoff, NotSent bool
+	Err              error // the cause, secrets redacted from its message
 }
 
 // Error implements error.
@@ -75,9 +68,8 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// cleanMessage turns an error body into one short line: secrets redacted, markup
-// dropped, white space and control characters collapsed, cut to 200 runes. truncated
-// says that body is only the start of a longer one.
+// cleanMessage turns an error body (truncated: the start of a longer one) into one short
+// line: secrets redacted, markup dropped, white space collapsed, cut to 200 runes.
 func cleanMessage(body []byte, rd redactor, truncated bool) string {
 	s := rd.redact(strings.ToValidUTF8(string(body), "\uFFFD"))
 	if truncated {
@@ -96,8 +88,7 @@ func cleanMessage(body []byte, rd redactor, truncated bool) string {
 // markup matches an HTML tag, or a script or style element whole.
 var markup = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)\s*>|<[^>]*(>|$)`)
 
-// oneLine replaces control characters (line breaks included) by spaces and invalid
-// UTF-8 by U+FFFD, so that a message is one log line.
+// oneLine makes s one valid log line: control characters become spaces.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -107,8 +98,8 @@ func oneLine(s string) string {
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
-// maxWait caps every wait the API can ask for (Retry-After in seconds or as a date,
-// X-Toggl-Quota-Resets-In, the quota backoff): Toggl's quota window is one hour.
+// maxWait caps every wait the API can ask for (Retry-After, X-Toggl-Quota-Resets-In, the
+// quota backoff): one bogus header must not silence a credential beyond Toggl's window.
 const maxWait = time.Hour
 
 // newResponse reads the status, paging and quota headers of resp.
@@ -135,8 +126,7 @@ func newResponse(resp *http.Response, now time.Time) *Response {
 	return r
 }
 
-// parseRetryAfter reads a Retry-After header, delta-seconds or an HTTP date: 0 when it
-// is absent, malformed or past.
+// parseRetryAfter reads Retry-After, seconds or an HTTP date: 0 if absent, malformed, past.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
@@ -167,9 +157,8 @@ func headerInt(h http.Header, name string) int64 {
 // redactedText replaces a secret wherever it appears in an error message.
 const redactedText = "<redacted>"
 
-// minSecretLen is the length below which a string is not redacted: a secret that short
-// protects nothing, and replacing every "t" would make messages unreadable. Report and
-// API tokens are 32 characters, Toggl passwords at least 8.
+// minSecretLen is the shortest secret redacted: a shorter one protects nothing, and
+// replacing every "t" would make messages unreadable (tokens have 32 characters).
 const minSecretLen = 6
 
 // redactor removes known secrets from strings; its zero value does nothing.
@@ -178,8 +167,8 @@ type redactor struct {
 	re      *regexp.Regexp
 }
 
-// newRedactor returns the redactor of r's secrets and of more, as they may be sent:
-// plain, escaped in a path or a query, and in the Authorization header.
+// newRedactor returns the redactor of r's secrets and more, plain, escaped, and encoded
+// in the Authorization header.
 func newRedactor(r Request, more ...string) redactor {
 	var list []string
 	for _, s := range append([]string{r.Token, r.Credentials.APIToken, r.Credentials.Email, r.Credentials.Password}, more...) {
@@ -194,9 +183,8 @@ func newRedactor(r Request, more ...string) redactor {
 	}
 	slices.SortFunc(list, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
 	list = slices.Compact(list)
-	// A server may echo a secret in another case, or with white space inside it (a
-	// header folded or wrapped): match case-insensitively, with white space allowed
-	// between any two characters, longest first.
+	// A server may echo a secret in another case, or folded or wrapped: match any case,
+	// white space allowed between any two characters.
 	alts := make([]string, len(list))
 	for i, s := range list {
 		var b strings.Builder
@@ -216,8 +204,7 @@ func (rd redactor) redact(s string) string {
 	return rd.re.ReplaceAllLiteralString(s, redactedText)
 }
 
-// cutPartial drops the end of s when it is the start of a secret (in any case): s was
-// cut from a longer text, and the rest of the secret is not there to be recognised.
+// cutPartial drops the end of s, cut from a longer text, when it starts a secret.
 func (rd redactor) cutPartial(s string) string {
 	for _, secret := range rd.secrets {
 		for k := len(secret) - 1; k > 0; k-- {
@@ -240,8 +227,7 @@ type redactedErr struct {
 func (e *redactedErr) Error() string        { return e.msg }
 func (e *redactedErr) Is(target error) bool { return errors.Is(e.orig, target) }
 
-// scrub returns err with its message redacted and the URL of a *url.Error replaced by
-// safeURL, which shows the endpoint but not the report token.
+// scrub returns err redacted, the URL of a *url.Error replaced by safeURL.
 func (rd redactor) scrub(err error, safeURL string) error {
 	if err == nil {
 		return nil
