@@ -25,14 +25,14 @@ import (
 const (
 	apiPath      = "/reports/api/v3/shared/"
 	maxErrorBody = 4 << 10  // bytes of an error body read for Error.Message
-	maxDrain     = 64 << 10 // bytes drained before closing, so the connection can be reused
+	maxDrain     = 64 << 10 // bytes drained before closing
 )
 
 // Options configure a Client.
 type Options struct {
 	BaseURL string // the API's scheme and host, e.g. https://api.track.toggl.com
 	// HTTPClient sends the requests; nil means one with no overall timeout (the context
-	// bounds each request) that follows no redirect (a redirect is reported as its status).
+	// bounds each request) that reports a redirect as its status.
 	HTTPClient        *http.Client
 	UserAgent         string  // e.g. "toggl_exporter/1.2.3"
 	MaxResponseBytes  int64   // larger bodies fail with CodeDecode; <= 0 means 64 MiB
@@ -53,7 +53,11 @@ type Client struct {
 func New(o Options) *Client {
 	o.BaseURL = strings.TrimRight(strings.TrimSpace(o.BaseURL), "/")
 	if o.HTTPClient == nil {
-		o.HTTPClient = defaultHTTPClient()
+		tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
+		tr.MaxIdleConnsPerHost = 4
+		// Toggl does not redirect; following a redirect could send the credentials
+		// elsewhere, and would turn the POST into a GET.
+		o.HTTPClient = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if o.MaxResponseBytes <= 0 {
 		o.MaxResponseBytes = 64 << 20
@@ -75,17 +79,6 @@ func (c *Client) CloseIdleConnections() { c.o.HTTPClient.CloseIdleConnections() 
 
 // limitKey is the key of cred's etiquette state: a credential's quota is one API's.
 func (c *Client) limitKey(cred Credentials) string { return c.o.BaseURL + " " + cred.Key() }
-
-func defaultHTTPClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
-	tr.MaxIdleConnsPerHost = 4
-	return &http.Client{
-		Transport: tr,
-		// Toggl does not redirect this endpoint; following one could send the
-		// credentials elsewhere and would turn the POST into a GET.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
 
 // Request is one run of a shared report.
 type Request struct {
@@ -115,10 +108,9 @@ func (c Credentials) Kind() string {
 	return "anonymous"
 }
 
-// Key is a stable identity of the credentials that reveals no secret, under which their
-// pace, backoffs and quota are kept: the kind, a colon and 12 hex digits of a SHA-256
-// over the secret material ("anonymous" alone). The password is hashed too, so that the
-// key cannot be recomputed from a guessable e-mail address.
+// Key identifies the credentials, without a secret, for their pace and quota: the kind
+// and a hash of the secrets, the password included so that a guessable e-mail address
+// does not give the key away.
 func (c Credentials) Key() string {
 	user, pass, ok := c.basicAuth()
 	if !ok {
@@ -128,8 +120,7 @@ func (c Credentials) Key() string {
 	return c.Kind() + ":" + hex.EncodeToString(sum[:6])
 }
 
-// basicAuth returns the user and password of the Authorization header, ok false when
-// anonymous.
+// basicAuth returns the user and password of the Authorization header, if any.
 func (c Credentials) basicAuth() (user, pass string, ok bool) {
 	if c.APIToken != "" {
 		return c.APIToken, "api_token", true
@@ -137,15 +128,16 @@ func (c Credentials) basicAuth() (user, pass string, ok bool) {
 	return c.Email, c.Password, c.Kind() == "email"
 }
 
-// Response describes Toggl's answer. Run returns one whenever an HTTP response came,
-// also together with an error.
+// Response describes Toggl's answer; Run returns one whenever an answer came.
 type Response struct {
 	StatusCode int
 	Duration   time.Duration // from the start of the request to the end of the body
 	Quota      Quota
 	RetryAfter time.Duration // Retry-After (seconds or an HTTP date); 0 when absent
-	Next       Cursor        // where the next page of a detailed report starts
-	PageSize   int           // X-Page-Size, the most rows a page holds; 0 when not sent
+	// Next is X-Next-Timestamp, the start of the next page's first entry in Unix seconds;
+	// 0 on the last page. X-Next-ID and X-Next-Row-Number add nothing the walk needs.
+	Next     int64
+	PageSize int // X-Page-Size, the most rows a page holds; 0 when not sent
 	// Headers names the paging and quota headers the answer carried, in the order of
 	// factHeaders: what `describe` shows of how Toggl pages.
 	Headers []string
@@ -155,14 +147,6 @@ type Response struct {
 var factHeaders = []string{"X-Next-Timestamp", "X-Next-ID", "X-Next-Row-Number", "X-Page-Size",
 	"X-Toggl-Quota-Remaining", "X-Toggl-Quota-Resets-In", "Retry-After"}
 
-// Cursor is what Toggl's paging headers say of the next page. Has is false when no
-// X-Next-Timestamp came (the last page, or a report that is not paged); X-Next-ID and
-// X-Next-Row-Number add nothing the walk needs.
-type Cursor struct {
-	Timestamp int64 // X-Next-Timestamp: the next page's first entry's start, Unix seconds
-	Has       bool
-}
-
 // Quota is what Toggl's quota headers said; the Has fields tell whether each came.
 type Quota struct {
 	Remaining    int64 // X-Toggl-Quota-Remaining: requests left in the window
@@ -171,11 +155,9 @@ type Quota struct {
 	HasResetsIn  bool
 }
 
-// Run POSTs the report, decodes it while streaming, hands detailed rows, weekly rows and
-// summary groups to sink one at a time (a nil sink discards them), and returns the rest.
-// Every error is an *Error. Before sending, Run waits for the credential's pace and
-// quota within ctx, and fails at once while the credential is backing off. After an
-// error, the sink may have seen some rows of a report that is then not returned.
+// Run POSTs the report once the credential's pace and quota allow, hands its rows to
+// sink (nil discards them) while streaming, and returns the rest; every error is an
+// *Error. After an error the sink may have seen rows of a report not returned.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
 	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
 	params := req.Body
@@ -247,7 +229,10 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	if err != nil {
 		return nil, x.fail(&Error{Code: classify(ctx, err), Message: x.rd().scrub(err, x.safeURL).Error(), Err: err})
 	}
-	defer closeBody(resp.Body)
+	defer func() {
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain) // so that the connection is reused
+		_ = resp.Body.Close()
+	}()
 	r := newResponse(resp, c.o.Now())
 	c.o.Limits.observe(key, r)
 	fail := func(code, msg string, err error) (*Response, error) {
@@ -273,20 +258,13 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	return fail(CodeDecode, err.Error(), err)
 }
 
-// classify tells a timeout (ctx ended, or a network timeout) from other network
-// failures.
+// classify tells a timeout (ctx ended, or a network timeout) from a network failure.
 func classify(ctx context.Context, err error) string {
 	var ne net.Error
 	if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
 		return CodeTimeout
 	}
 	return CodeNetwork
-}
-
-// closeBody drains a bounded amount, so that the connection can be reused, and closes.
-func closeBody(rc io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, rc, maxDrain)
-	_ = rc.Close()
 }
 
 var errTooLarge = errors.New("response body too large")

@@ -497,19 +497,6 @@ func TestRunLargeBodyNotBuffered(t *testing.T) {
 	}
 }
 
-// Code returns the code of err: "" for nil, the Code of an *Error in its chain, and
-// CodeNetwork for any other error.
-func Code(err error) string {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return CodeNetwork
-}
-
 func TestCode(t *testing.T) {
 	tests := []struct {
 		err  error

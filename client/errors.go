@@ -68,6 +68,19 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Code returns the code of err: "" for nil, the Code of an *Error in its chain, else
+// CodeNetwork.
+func Code(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeNetwork
+}
+
 // cleanMessage turns an error body (truncated: the start of a longer one) into one short
 // line: secrets redacted, markup dropped, white space collapsed, cut to 200 runes.
 func cleanMessage(body []byte, rd redactor, truncated bool) string {
@@ -105,9 +118,8 @@ const maxWait = time.Hour
 // newResponse reads the status, paging and quota headers of resp.
 func newResponse(resp *http.Response, now time.Time) *Response {
 	h := resp.Header
-	r := &Response{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(h.Get("Retry-After"), now), PageSize: int(headerInt(h, "X-Page-Size"))}
-	r.Next.Timestamp = headerInt(h, "X-Next-Timestamp")
-	r.Next.Has = r.Next.Timestamp > 0
+	r := &Response{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(h.Get("Retry-After"), now),
+		Next: headerInt(h, "X-Next-Timestamp"), PageSize: int(headerInt(h, "X-Page-Size"))}
 	q := &r.Quota
 	v := strings.TrimSpace(h.Get("X-Toggl-Quota-Remaining"))
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
