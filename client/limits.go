@@ -214,10 +214,6 @@ func (l *Limits) observe(key string, resp *Response) {
 	st := l.state(key, now)
 	st.answered = true
 	q, status := resp.Quota, resp.StatusCode
-	success := status >= 200 && status <= 299
-	if success {
-		st.strikes = 0
-	}
 	if q.HasRemaining {
 		// Toggl's plans allow at least Free's 30; an answer with little remaining says
 		// that much was spent (maybe by others), not that the plan is smaller.
@@ -227,39 +223,36 @@ func (l *Limits) observe(key string, resp *Response) {
 	if q.HasResetsIn {
 		st.resetAt = now.Add(q.ResetsIn)
 	}
-	switch exhausted := q.HasRemaining && q.Remaining <= 0; {
-	case exhausted || status == 402 && !q.HasRemaining && q.HasResetsIn:
-		d := q.ResetsIn
-		if !q.HasResetsIn {
-			d = resp.RetryAfter
-		}
-		if !q.HasResetsIn && d <= 0 {
+	success := status >= 200 && status <= 299
+	if success {
+		st.strikes = 0
+	}
+	d, code := resp.RetryAfter, strconv.Itoa(status)
+	why := "after " + code
+	switch {
+	case q.HasRemaining && q.Remaining <= 0 || status == 402 && !q.HasRemaining && q.HasResetsIn:
+		if q.HasResetsIn {
+			d = q.ResetsIn
+		} else if d <= 0 {
 			d = min(quotaBackoffStart<<min(st.quotaStrikes, 20), maxWait) // doubling
 			st.quotaStrikes++
 		}
-		why := "after 402"
 		if status != 402 {
 			why = "after X-Toggl-Quota-Remaining: 0"
 		}
-		st.block(now.Add(max(d, minBlock)), "402", why+" (hourly API quota exhausted)")
+		d, code, why = max(d, minBlock), "402", why+" (hourly API quota exhausted)"
 	case status == 429:
-		d := resp.RetryAfter
 		if d <= 0 {
 			d = l.jitter(min(backoffStart<<min(st.strikes, 20), backoffCap))
 		}
+		d = max(d, minBlock)
 		st.strikes++
-		st.block(now.Add(max(d, minBlock)), "429", "after 429")
 	case success:
 		st.quotaStrikes = 0
-	case resp.RetryAfter > 0:
-		code := strconv.Itoa(status)
-		st.block(now.Add(resp.RetryAfter), code, "after "+code)
+		return
 	}
-}
-
-// block extends st's block to until (at most maxWait from now: the headers are capped).
-func (st *credState) block(until time.Time, code, why string) {
-	if until.After(st.blockedUntil) {
+	// d is capped at maxWait: one bogus header must not silence a credential longer.
+	if until := now.Add(d); d > 0 && until.After(st.blockedUntil) {
 		st.blockedUntil, st.code, st.why = until, code, why
 	}
 }
