@@ -14,14 +14,11 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Upstream etiquette per API and credential (SPEC): the pace; after a quota 402 or
-// X-Toggl-Quota-Remaining: 0, nothing until the window resets (Resets-In, else
-// Retry-After, else 1m doubling); after a 429, nothing until Retry-After, else a backoff
-// (1s doubling up to 5m, jittered) that a success resets; after another error with
-// Retry-After, nothing until then; Budget.PerHour in any 60 minutes, enforced once
-// hourly_quota is set or Toggl's headers tell the plan: an API that sends no quota
-// headers is never held up by a guess. A 402 with quota left, or with no quota header,
-// is plan gating ("needs a paid feature"): waiting would not help.
+// Upstream etiquette per API and credential (SPEC): the pace; Budget.PerHour in any 60
+// minutes, enforced once it is set or told (an API without quota headers is never held
+// up by a guess); blocks until the quota window resets (Resets-In, else Retry-After, else
+// 1m doubling), after a 429 (Retry-After, else 1s doubling up to 5m, jittered) and after
+// Retry-After. A 402 with quota left, or no quota header, is plan gating: waiting won't help.
 
 const (
 	backoffStart      = time.Second
@@ -32,8 +29,7 @@ const (
 	quotaWindow       = time.Hour // Toggl's sliding quota window
 )
 
-// FreePlanPerHour is Toggl's Free plan: what a credential is assumed to afford until
-// Toggl's quota headers tell.
+// FreePlanPerHour is what a credential is assumed to afford until Toggl's headers tell.
 const FreePlanPerHour = 30
 
 // Limits keeps the upstream etiquette per API and credential, for the life of the
@@ -55,16 +51,13 @@ type credState struct {
 	quotaStrikes int    // consecutive quota blocks without a known reset time
 	lastUsed     time.Time
 	sent         []time.Time // when the requests of the last quotaWindow left (or will), oldest first
-	// allowance is what Toggl's headers show the plan allows: the latest
-	// X-Toggl-Quota-Remaining plus what was sent in the window; 0 until they come.
-	allowance int
-	answered  bool      // an answer came: from then on no quota header means no known quota
-	remaining int64     // the latest X-Toggl-Quota-Remaining, when allowance > 0
-	resetAt   time.Time // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
+	allowance    int         // what the plan allows: the latest Remaining + sent; 0 until told
+	answered     bool        // an answer came: from then on no quota header means no known quota
+	remaining    int64       // the latest X-Toggl-Quota-Remaining, when allowance > 0
+	resetAt      time.Time   // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
 }
 
-// budget is what st may spend in any quotaWindow, set being hourly_quota (<= 0: unset),
-// and whether wait holds requests to it.
+// budget is what st may spend in a quotaWindow (set: hourly_quota), and if it is enforced.
 func (st *credState) budget(set int) (n int, enforced bool) {
 	if set > 0 {
 		return set, true
@@ -116,8 +109,7 @@ func equalJitter(d time.Duration) time.Duration {
 	return d - half + rand.N(half+1)
 }
 
-// state returns the state of key, made (and long idle ones forgotten) as needed, with
-// the sends that left the quota window dropped. l.mu must be held.
+// state returns key's state (made, idle ones forgotten), sends out of the window dropped.
 func (l *Limits) state(key string, now time.Time) *credState {
 	st, ok := l.states[key]
 	if !ok {
@@ -186,9 +178,8 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int
 	}
 }
 
-// pause waits d for the reason why, l.mu released meanwhile, unless ctx would end first:
-// waiting for the pace or the quota sends nothing and is no failure, but a deadline that
-// ends it is.
+// pause waits d for the reason why, releasing l.mu, unless ctx would end first: a wait
+// sends nothing and is no failure, but a deadline that ends it is.
 func (l *Limits) pause(ctx context.Context, d time.Duration, why string) *Error {
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		return notSent(why+", after the deadline", context.DeadlineExceeded)
@@ -263,18 +254,16 @@ func (c *Client) BlockedUntil(cred Credentials) time.Time { return c.Budget(cred
 // Budget is what a credential may spend in Toggl's quota window, as the client sees it.
 // Its times are zero when they are now or past.
 type Budget struct {
-	// PerHour is the most requests in any 60 minutes: hourly_quota when set, else nine
-	// tenths of what Toggl's quota headers show the plan allows (of the Free plan's 30
-	// until an answer comes); 0 when answers carry no quota header (not Toggl, or a proxy
-	// that drops them). Enforced says the client holds requests to it.
+	// PerHour is the most requests in any 60 minutes: hourly_quota, else nine tenths of
+	// what Toggl's headers show the plan allows (of 30 until an answer comes); 0 when
+	// answers carry no quota header. Enforced says the client holds requests to it.
 	PerHour  int
 	Enforced bool
 	// RoomAt is when the n requests asked about fit in the window; MinuteRoomAt when they
 	// fit in a minute's share (PerHour/60, or n), for spreading refreshes over the hour.
 	RoomAt, MinuteRoomAt time.Time
 	BlockedUntil         time.Time // when the credential's backoff ends
-	// Remaining is the latest X-Toggl-Quota-Remaining, when HasRemaining; ResetAt when
-	// Toggl said its window resets.
+	// Remaining is the latest X-Toggl-Quota-Remaining; ResetAt when its window resets.
 	Remaining    int64
 	HasRemaining bool
 	ResetAt      time.Time
