@@ -94,10 +94,8 @@ func NewLimits(now func() time.Time) *Limits {
 
 // Sleep waits d, or until ctx is done (then it returns ctx's error).
 func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // collected when ctx wins, since Go 1.23
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -105,8 +103,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 }
 
 func equalJitter(d time.Duration) time.Duration {
-	half := d / 2
-	return d - half + rand.N(half+1)
+	return d/2 + rand.N(d-d/2+1)
 }
 
 // state returns key's state (made, idle ones forgotten), sends out of the window dropped.
@@ -143,9 +140,7 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int
 	for {
 		now := l.now()
 		st := l.state(key, now)
-		if st.limiter.Limit() != rps { // new, or a reload changed requests_per_second
-			st.limiter.SetLimitAt(now, rps)
-		}
+		st.limiter.SetLimitAt(now, rps) // a reload may have changed requests_per_second
 		if e := st.blocked(now); e != nil {
 			return e
 		}
