@@ -30,18 +30,14 @@ const (
 
 // Options configure a Client.
 type Options struct {
-	BaseURL string // the API's scheme and host, e.g. https://api.track.toggl.com
-	// HTTPClient sends the requests; nil means one with no overall timeout (the context
-	// bounds each request) that reports a redirect as its status.
-	HTTPClient        *http.Client
-	UserAgent         string  // e.g. "toggl_exporter/1.2.3"
-	MaxResponseBytes  int64   // larger bodies fail with CodeDecode; <= 0 means 64 MiB
-	RequestsPerSecond float64 // the pace per credential; <= 0 means 1, Toggl's documented limit
-	HourlyQuota       int     // hourly_quota; <= 0 means learned from Toggl's headers (see Limits)
-	// Limits keeps the pace, backoffs and quota blocks: share one between the clients of
-	// successive configurations so that a reload forgets none. nil means one of its own.
-	Limits *Limits
-	Now    func() time.Time // the clock of Retry-After dates and of an own Limits; nil: time.Now
+	BaseURL           string           // the API's scheme and host, e.g. https://api.track.toggl.com
+	HTTPClient        *http.Client     // nil: no overall timeout (ctx bounds), redirects not followed
+	UserAgent         string           // e.g. "toggl_exporter/1.2.3"
+	MaxResponseBytes  int64            // larger bodies fail with CodeDecode; <= 0 means 64 MiB
+	RequestsPerSecond float64          // the pace per credential; <= 0 means 1, Toggl's documented limit
+	HourlyQuota       int              // hourly_quota; <= 0 means learned from Toggl's headers (see Limits)
+	Limits            *Limits          // shared by the clients of successive configurations; nil: its own
+	Now               func() time.Time // of Retry-After dates and of an own Limits; nil: time.Now
 }
 
 // Client runs shared reports and listings. It is safe for concurrent use.
@@ -82,17 +78,14 @@ func (c *Client) limitKey(cred Credentials) string { return c.o.BaseURL + " " + 
 
 // Request is one run of a shared report.
 type Request struct {
-	Token       string      // the shared report's token: a secret, part of the URL
-	Credentials Credentials // the zero value sends none
-	// Body overrides the saved parameters (start_date, end_date, grouping...); nil sends "{}".
-	Body map[string]any
-	// Timeout, if positive, bounds the request once the credential's pace and quota let
-	// it go: the wait before is bounded by the context only.
-	Timeout time.Duration
+	Token       string         // the shared report's token: a secret, part of the URL
+	Credentials Credentials    // the zero value sends none
+	Body        map[string]any // overrides the saved parameters (start_date...); nil sends "{}"
+	Timeout     time.Duration  // if positive, bounds the request once pace and quota let it go
 }
 
-// Credentials authenticate a request with HTTP Basic auth; APIToken wins over Email and
-// Password. The zero value sends no Authorization header: enough for a public report.
+// Credentials authenticate with HTTP Basic auth, APIToken first; the zero value is
+// anonymous, enough for a public report.
 type Credentials struct {
 	APIToken, Email, Password string
 }
@@ -134,13 +127,11 @@ type Response struct {
 	Duration   time.Duration // from the start of the request to the end of the body
 	Quota      Quota
 	RetryAfter time.Duration // Retry-After (seconds or an HTTP date); 0 when absent
-	// Next is X-Next-Timestamp, the start of the next page's first entry in Unix seconds;
-	// 0 on the last page. X-Next-ID and X-Next-Row-Number add nothing the walk needs.
+	// Next is X-Next-Timestamp, the next page's first start in Unix seconds (0: last page);
+	// X-Next-ID and X-Next-Row-Number add nothing the walk needs.
 	Next     int64
-	PageSize int // X-Page-Size, the most rows a page holds; 0 when not sent
-	// Headers names the paging and quota headers the answer carried, in the order of
-	// factHeaders: what `describe` shows of how Toggl pages.
-	Headers []string
+	PageSize int      // X-Page-Size, the most rows a page holds; 0 when not sent
+	Headers  []string // the factHeaders the answer carried, for `describe`
 }
 
 // factHeaders tell how Toggl pages and how much quota is left (toggl-api.md).
@@ -197,8 +188,7 @@ func (x exchange) fail(e *Error) error {
 }
 
 // do sends a request once cred's pace and quota allow, records the answer in the limits
-// and hands a 2xx body to read. Every error is an *Error redacted by x; the Response is
-// nil when no answer came.
+// and hands a 2xx body to read. Errors are *Errors redacted by x.
 func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cred Credentials, x exchange, read func(io.Reader) error) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, payload)
 	if err != nil {
@@ -269,9 +259,9 @@ func classify(ctx context.Context, err error) string {
 
 var errTooLarge = errors.New("response body too large")
 
-// body reads a response body up to limit (if > 0), counting the bytes and keeping the
-// first that is not white space (for the messages of truncated and non-JSON bodies) and
-// the first read error (a body cut off by the network is not malformed JSON).
+// body reads a response body up to limit (if > 0), keeping its length and first byte
+// that is not white space (for decode's messages) and the first read error (a body cut
+// off by the network is not malformed JSON).
 type body struct {
 	r        io.Reader
 	n, limit int64

@@ -18,14 +18,11 @@ const listPerPage, maxListPages = 50, 200
 // Listing is a request for one of a workspace's API v9 listings (saved reports, members).
 type Listing struct {
 	WorkspaceID int64
-	Credentials Credentials // an API token's: Toggl lists nothing to anyone else
-	// Timeout bounds each request (each page) once the pace lets it go, not the whole
-	// listing; <= 0 leaves it to ctx.
-	Timeout time.Duration
+	Credentials Credentials   // an API token's: Toggl lists nothing to anyone else
+	Timeout     time.Duration // bounds each page, as Request.Timeout; <= 0: only ctx
 }
 
-// SavedReport is one saved report as a workspace's listing shows it (toggl-api.md,
-// "Listing a workspace's saved reports"). It prints with its token redacted.
+// SavedReport is one saved report of a workspace's listing. It prints without its token.
 type SavedReport struct {
 	ID                     int64  // 0 when the listing gave none
 	Name, Token            string // Token is the report token: a secret
@@ -41,21 +38,17 @@ func (s SavedReport) String() string {
 // GoString renders s without its token.
 func (s SavedReport) GoString() string { return "client.SavedReport" + s.String() }
 
-// Member is one member of a workspace as its listing shows it (toggl-api.md, "A
-// workspace's members"). The e-mail address is read only to be redacted from errors.
+// Member is one member of a workspace; the e-mail address is read only to be redacted.
 type Member struct {
-	UserID int64 // user_id, else uid; 0 when neither came
-	Name   string
-	Active bool // false when the listing says active: false or inactive: true
-	// WorkingHoursInMinutes is 0 when null or absent; its period (a day, a week) is not documented.
-	WorkingHoursInMinutes int64
+	UserID                int64 // user_id, else uid; 0 when neither came
+	Name                  string
+	Active                bool  // false when the listing says active: false or inactive: true
+	WorkingHoursInMinutes int64 // 0 when null; its period (a day, a week) is not documented
 }
 
-// ListSharedReports lists the saved reports of a workspace (GET
-// /api/v9/workspaces/{id}/reports/shared) page by page until a page is short or empty,
-// each page a request paced, counted and backed off like any other with the
-// credentials. A report listed twice (the list moved between pages) comes once; reports
-// without an id all come. Errors are *Errors, the listed report tokens redacted too.
+// ListSharedReports lists the saved reports of a workspace page by page until a page is
+// short, each a request like any other. A report listed twice (the list moved between
+// pages) comes once. Errors are *Errors, the tokens listed redacted too.
 func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedReport, error) {
 	var out []SavedReport
 	var tokens []string // the report tokens read so far, which every later error redacts
@@ -85,10 +78,8 @@ func (c *Client) ListMembers(ctx context.Context, l Listing) ([]Member, error) {
 	return list(ctx, c, l, "workspace_users", "workspace users", new([]string), member)
 }
 
-// list sends GET {BaseURL}/api/v9/workspaces/{id}/{path} and reads its body tolerantly,
-// as reports are: an array (null is an empty one) of what elem reads, with nothing after
-// it; what names the elements in errors. elem appends to secrets what it reads that
-// every later error must redact.
+// list GETs {BaseURL}/api/v9/workspaces/{id}/{path}: an array (or null) of what elem
+// reads, which appends to secrets what every later error must redact.
 func list[T any](ctx context.Context, c *Client, l Listing, path, what string, secrets *[]string, elem func(*bodyDecoder, *[]string) (T, error)) ([]T, error) {
 	u := fmt.Sprintf("%s/api/v9/workspaces/%d/%s", c.o.BaseURL, l.WorkspaceID, path)
 	x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: l.Credentials}, *secrets...) }, safeURL: u, timeout: l.Timeout}
@@ -117,9 +108,8 @@ func list[T any](ctx context.Context, c *Client, l Listing, path, what string, s
 	return out, nil
 }
 
-// savedReport reads an element of the listing of saved reports, unknown fields skipped.
-// params may be an object or, as Toggl sends it, a string holding one; else it is
-// ignored. The token is appended to tokens as soon as it is read.
+// savedReport reads a saved report. params may be an object or, as Toggl sends it, a
+// string holding one; else it is ignored.
 func savedReport(d *bodyDecoder, tokens *[]string) (SavedReport, error) {
 	var s SavedReport
 	err := d.object(false, func(name []byte) (err error) {
@@ -149,8 +139,7 @@ func savedReport(d *bodyDecoder, tokens *[]string) (SavedReport, error) {
 	return s, err
 }
 
-// member reads an element of the listing of a workspace's members, unknown fields
-// skipped. The e-mail address is appended to emails, and kept nowhere else.
+// member reads a member; the e-mail address goes to emails only.
 func member(d *bodyDecoder, emails *[]string) (Member, error) {
 	m := Member{Active: true}
 	var uid int64
