@@ -40,17 +40,13 @@ type Error struct {
 
 // Error implements error.
 func (e *Error) Error() string {
-	head := e.Code
+	s := "toggl: " + e.Code + ": " + e.Message
 	if e.StatusCode != 0 && e.Code == strconv.Itoa(e.StatusCode) {
-		head = strings.TrimSpace(fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode)))
+		s = strings.TrimSpace(fmt.Sprintf("toggl: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))) + ": " + e.Message
 	} else if strings.HasPrefix(e.Message, e.Code) {
-		head = "" // the message names it
+		s = "toggl: " + e.Message // the message names it
 	}
-	s := "toggl: " + head
-	if head != "" && e.Message != "" {
-		s += ": "
-	}
-	s += e.Message
+	s = strings.TrimSuffix(s, ": ")
 	switch q := e.Quota; {
 	case q.HasRemaining && q.HasResetsIn:
 		s += fmt.Sprintf(" (quota remaining %d, resets in %s)", q.Remaining, q.ResetsIn)
