@@ -7,7 +7,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,7 +109,7 @@ func (c Credentials) Key() string {
 		return "anonymous"
 	}
 	sum := sha256.Sum256([]byte(user + "\x00" + pass))
-	return c.Kind() + ":" + hex.EncodeToString(sum[:6])
+	return fmt.Sprintf("%s:%x", c.Kind(), sum[:6])
 }
 
 // basicAuth returns the user and password of the Authorization header, if any.

@@ -162,12 +162,12 @@ func headerInt(h http.Header, name string) int64 {
 	return 0
 }
 
-// redactedText replaces a secret wherever it appears in an error message.
-const redactedText = "<redacted>"
-
-// minSecretLen is the shortest secret redacted: a shorter one protects nothing, and
-// replacing every "t" would make messages unreadable (tokens have 32 characters).
-const minSecretLen = 6
+const (
+	redactedText = "<redacted>" // what replaces a secret
+	// minSecretLen is the shortest secret redacted: a shorter one protects nothing, and
+	// replacing every "t" would make messages unreadable (tokens have 32 characters).
+	minSecretLen = 6
+)
 
 // redactor removes known secrets from strings; its zero value does nothing.
 type redactor struct {

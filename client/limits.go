@@ -256,12 +256,10 @@ type Budget struct {
 	Enforced bool
 	// RoomAt is when the n requests asked about fit in the window; MinuteRoomAt when they
 	// fit in a minute's share (PerHour/60, or n), for spreading refreshes over the hour.
-	RoomAt, MinuteRoomAt time.Time
-	BlockedUntil         time.Time // when the credential's backoff ends
-	// Remaining is the latest X-Toggl-Quota-Remaining; ResetAt when its window resets.
-	Remaining    int64
-	HasRemaining bool
-	ResetAt      time.Time
+	// BlockedUntil is when the backoff ends; ResetAt when Toggl's quota window resets.
+	RoomAt, MinuteRoomAt, BlockedUntil, ResetAt time.Time
+	Remaining                                   int64 // the latest X-Toggl-Quota-Remaining, if HasRemaining
+	HasRemaining                                bool
 }
 
 // Budget returns the quota budget of cred and when n more requests fit in it.
