@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -110,11 +111,8 @@ func equalJitter(d time.Duration) time.Duration {
 func (l *Limits) state(key string, now time.Time) *credState {
 	st, ok := l.states[key]
 	if !ok {
-		for k, old := range l.states {
-			if now.Sub(old.lastUsed) > idleForget { // blocks end within maxWait of the last use
-				delete(l.states, k)
-			}
-		}
+		// Blocks end within maxWait of the last use: an idle state is a forgettable one.
+		maps.DeleteFunc(l.states, func(_ string, old *credState) bool { return now.Sub(old.lastUsed) > idleForget })
 		st = &credState{limiter: rate.NewLimiter(rate.Inf, 1)}
 		l.states[key] = st
 	}
