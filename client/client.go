@@ -1,5 +1,4 @@
-// Package client is the exporter's Toggl Track API client: shared reports decoded while
-// streaming, a workspace's listings, Toggl's pace and quota, typed and redacted errors.
+// Package client is the exporter's Toggl Track API client. It knows nothing of Prometheus.
 package client
 
 import (
@@ -50,8 +49,7 @@ func New(o Options) *Client {
 	if o.HTTPClient == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
 		tr.MaxIdleConnsPerHost = 4
-		// Toggl does not redirect; following a redirect could send the credentials
-		// elsewhere, and would turn the POST into a GET.
+		// Following a redirect could send the credentials elsewhere (and a POST as a GET).
 		o.HTTPClient = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if o.MaxResponseBytes <= 0 {
@@ -83,8 +81,7 @@ type Request struct {
 	Timeout     time.Duration  // if positive, bounds the request once pace and quota let it go
 }
 
-// Credentials authenticate with HTTP Basic auth, APIToken first; the zero value is
-// anonymous, enough for a public report.
+// Credentials authenticate with HTTP Basic auth, APIToken first; zero is anonymous.
 type Credentials struct {
 	APIToken, Email, Password string
 }
@@ -100,9 +97,8 @@ func (c Credentials) Kind() string {
 	return "anonymous"
 }
 
-// Key identifies the credentials, without a secret, for their pace and quota: the kind
-// and a hash of the secrets, the password included so that a guessable e-mail address
-// does not give the key away.
+// Key identifies the credentials for their pace and quota: the kind and a hash of the
+// secrets, the password included so that a guessable e-mail does not give it away.
 func (c Credentials) Key() string {
 	user, pass, ok := c.basicAuth()
 	if !ok {
@@ -126,14 +122,12 @@ type Response struct {
 	Duration   time.Duration // from the start of the request to the end of the body
 	Quota      Quota
 	RetryAfter time.Duration // Retry-After (seconds or an HTTP date); 0 when absent
-	// Next is X-Next-Timestamp, the next page's first start in Unix seconds (0: last page);
-	// X-Next-ID and X-Next-Row-Number add nothing the walk needs.
-	Next     int64
-	PageSize int      // X-Page-Size, the most rows a page holds; 0 when not sent
-	Headers  []string // the factHeaders the answer carried, for `describe`
+	Next       int64         // X-Next-Timestamp, the next page's first start (Unix s); 0: last page
+	PageSize   int           // X-Page-Size, the most rows a page holds; 0 when not sent
+	Headers    []string      // the factHeaders the answer carried, for `describe`
 }
 
-// factHeaders tell how Toggl pages and how much quota is left (toggl-api.md).
+// factHeaders tell how Toggl pages and how much quota is left; the walk needs no X-Next-ID.
 var factHeaders = []string{"X-Next-Timestamp", "X-Next-ID", "X-Next-Row-Number", "X-Page-Size",
 	"X-Toggl-Quota-Remaining", "X-Toggl-Quota-Resets-In", "Retry-After"}
 
@@ -156,8 +150,7 @@ type Report struct {
 	// Totals are those of the result block Block ("detailed", "summary" or "weekly").
 	Totals *Totals
 	Block  string
-	// Unknown are the paths of undocumented fields skipped (`detailed_results.report[].foo`),
-	// sorted, at most 64: what Toggl added.
+	// Unknown are the sorted paths (at most 64) of undocumented fields: what Toggl added.
 	Unknown []string
 }
 
@@ -306,9 +299,8 @@ func DaySum(days []int64) int64 {
 	return sum
 }
 
-// Run POSTs the report once the credential's pace and quota allow, hands its rows to
-// sink (nil discards them) while streaming, and returns the rest; every error is an
-// *Error. After an error the sink may have seen rows of a report not returned.
+// Run POSTs the report when pace and quota allow, hands its rows to sink (nil discards)
+// while streaming, and returns the rest. Errors are *Errors, maybe after some rows.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
 	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
 	params := req.Body
@@ -419,9 +411,8 @@ func classify(ctx context.Context, err error) string {
 
 var errTooLarge = errors.New("response body too large")
 
-// body reads a response body up to limit (if > 0), keeping its length and first byte
-// that is not white space (for decode's messages) and the first read error (a body cut
-// off by the network is not malformed JSON).
+// body reads a response body up to limit (if > 0), keeping for decode's messages its
+// length, first byte that is not white space and first read error (not malformed JSON).
 type body struct {
 	r        io.Reader
 	n, limit int64
