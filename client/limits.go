@@ -33,8 +33,7 @@ const (
 // FreePlanPerHour is what a credential is assumed to afford until Toggl's headers tell.
 const FreePlanPerHour = 30
 
-// Limits keeps the upstream etiquette per API and credential, for the life of the
-// process: a reload's new Client forgets no backoff or quota. Safe for concurrent use.
+// Limits keeps the etiquette per API and credential for the process's life, across reloads.
 type Limits struct {
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error // tests advance a fake clock
@@ -130,8 +129,8 @@ func (st *credState) blocked(now time.Time) *Error {
 	return &Error{Code: st.code, Message: msg, RetryAfter: st.blockedUntil.Sub(now), Backoff: true, NotSent: true}
 }
 
-// wait returns nil once a request for key may be sent at rps within the hourly quota
-// (<= 0: learned). It fails at once while key is blocked, or when ctx would end first.
+// wait returns nil once key may send at rps within quota (<= 0: learned); an error at
+// once while key is blocked, or when ctx would end first.
 func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int) *Error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -199,8 +198,7 @@ func (l *Limits) observe(key string, resp *Response) {
 	st.answered = true
 	q, status := resp.Quota, resp.StatusCode
 	if q.HasRemaining {
-		// Toggl's plans allow at least Free's 30; an answer with little remaining says
-		// that much was spent (maybe by others), not that the plan is smaller.
+		// Plans allow at least 30: little remaining says others spent it, not a smaller plan.
 		st.allowance = max(int(min(q.Remaining, 1<<20))+len(st.sent), FreePlanPerHour)
 		st.remaining = q.Remaining
 	}
@@ -244,8 +242,7 @@ func (l *Limits) observe(key string, resp *Response) {
 // BlockedUntil returns when cred's backoff ends; zero when it is not blocked.
 func (c *Client) BlockedUntil(cred Credentials) time.Time { return c.Budget(cred, 0).BlockedUntil }
 
-// Budget is what a credential may spend in Toggl's quota window, as the client sees it.
-// Its times are zero when they are now or past.
+// Budget is what a credential may spend in Toggl's quota window; past times are zero.
 type Budget struct {
 	// PerHour is the most requests in any 60 minutes: hourly_quota, else nine tenths of
 	// what Toggl's headers show the plan allows (of 30 until an answer comes); 0 when
