@@ -31,9 +31,8 @@ type Error struct {
 	Message    string // Toggl's error body (one line, at most 200 characters), or what failed
 	Quota      Quota  // of the response, if any
 	RetryAfter time.Duration
-	// Backoff says the credential backs off after a 402 or a 429; RetryAfter then says
-	// how long remains. NotSent says the request was not sent (backing off, or ctx ended
-	// while waiting for the pace or quota): it cost no quota.
+	// Backoff: the credential backs off after a 402 or 429 (for RetryAfter). NotSent: the
+	// request was not sent (backing off, or ctx ended while waiting), costing no quota.
 	Backoff, NotSent bool
 	Err              error // the cause, secrets redacted from its message
 }
@@ -64,8 +63,7 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Code returns the code of err: "" for nil, the Code of an *Error in its chain, else
-// CodeNetwork.
+// Code returns the Code of an *Error in err's chain, "" for nil, else CodeNetwork.
 func Code(err error) string {
 	if err == nil {
 		return ""
@@ -175,8 +173,7 @@ type redactor struct {
 	re      *regexp.Regexp
 }
 
-// newRedactor returns the redactor of r's secrets and more, plain, escaped, and encoded
-// in the Authorization header.
+// newRedactor redacts r's secrets and more: plain, escaped, and as Basic auth.
 func newRedactor(r Request, more ...string) redactor {
 	var list []string
 	for _, s := range append([]string{r.Token, r.Credentials.APIToken, r.Credentials.Email, r.Credentials.Password}, more...) {
@@ -225,8 +222,7 @@ func (rd redactor) cutPartial(s string) string {
 	return s
 }
 
-// redactedErr presents an error with its secrets removed. It hides the chain, whose
-// errors may print a secret; errors.Is (a yes or no, never a message) still sees through.
+// redactedErr hides a chain whose errors may print a secret; errors.Is still sees through.
 type redactedErr struct {
 	msg  string
 	orig error

@@ -46,9 +46,8 @@ type Member struct {
 	WorkingHoursInMinutes int64 // 0 when null; its period (a day, a week) is not documented
 }
 
-// ListSharedReports lists the saved reports of a workspace page by page until a page is
-// short, each a request like any other. A report listed twice (the list moved between
-// pages) comes once. Errors are *Errors, the tokens listed redacted too.
+// ListSharedReports lists a workspace's saved reports page by page, each a request like
+// any other; one listed twice (the list moved) comes once. Errors redact the tokens too.
 func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedReport, error) {
 	var out []SavedReport
 	var tokens []string // the report tokens read so far, which every later error redacts
@@ -71,9 +70,8 @@ func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedRepor
 	return nil, &Error{Code: CodeDecode, Message: fmt.Sprintf("listing saved reports: more than %d pages of %d", maxListPages, listPerPage)}
 }
 
-// ListMembers lists the members of a workspace (GET /api/v9/workspaces/{id}/workspace_users,
-// not paged): 403 to a token that is not a workspace admin's. Errors are *Errors, the
-// e-mail addresses read redacted too.
+// ListMembers lists a workspace's members (403 unless the token is an admin's); errors
+// redact the e-mail addresses too.
 func (c *Client) ListMembers(ctx context.Context, l Listing) ([]Member, error) {
 	return list(ctx, c, l, "workspace_users", "workspace users", new([]string), member)
 }
