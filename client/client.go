@@ -141,17 +141,14 @@ type Quota struct {
 
 // Report is everything of a shared report except its rows, which go to a Sink.
 type Report struct {
-	Name                string // report_name
-	Type                string // report_type: "detailed", "summary", "weekly", or what Toggl sent
+	Name, Type          string // report_name, report_type ("detailed", "summary", "weekly"...)
 	Public, HideAmounts bool
 	// Request is the body asked with (set by Run): it comes before what Toggl echoes.
 	Request, InputParams, SavedParams map[string]any
 	Dictionaries                      Dictionaries
-	// Totals are those of the result block Block ("detailed", "summary" or "weekly").
-	Totals *Totals
-	Block  string
-	// Unknown are the sorted paths (at most 64) of undocumented fields: what Toggl added.
-	Unknown []string
+	Totals                            *Totals // of the result block Block ("detailed", "summary", "weekly")
+	Block                             string
+	Unknown                           []string // sorted paths of undocumented fields (at most 64)
 }
 
 // Totals is the totals object that each result block carries.
@@ -217,12 +214,11 @@ type DetailedRow struct {
 
 // TimeEntry is one element of a detailed row's time_entries.
 type TimeEntry struct {
-	ID      int64     // 0 when absent or null
-	Seconds int64     // as sent; 0 when null; negative while running
-	Start   time.Time // RFC 3339, or Unix seconds as a number, in UTC; zero when absent or null
-	Running bool      // stop is null or absent, or seconds is null or negative
-	// NoStop and NoSeconds tell how a running entry was shown: stop, seconds null or absent.
-	NoStop, NoSeconds bool
+	ID                int64     // 0 when absent or null
+	Seconds           int64     // as sent; 0 when null; negative while running
+	Start             time.Time // RFC 3339, or Unix seconds as a number, in UTC; zero when absent or null
+	Running           bool      // stop is null or absent, or seconds is null or negative
+	NoStop, NoSeconds bool      // how a running entry was shown: stop, seconds null or absent
 }
 
 // WeeklyRow is one row of weekly_results.report; its per-day slices are as sent.
@@ -376,9 +372,9 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 		_ = resp.Body.Close()
 	}()
 	r := newResponse(resp, c.o.Now())
+	defer func() { r.Duration = time.Since(start) }() // before the drain
 	c.o.Limits.observe(key, r)
 	fail := func(code, msg string, err error) (*Response, error) {
-		r.Duration = time.Since(start)
 		return r, x.fail(&Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err})
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -389,7 +385,6 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	err = read(br)
 	switch {
 	case err == nil:
-		r.Duration = time.Since(start)
 		return r, nil
 	case br.err == errTooLarge:
 		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), errTooLarge)

@@ -24,8 +24,7 @@ const (
 
 // Error is every failure of Run, Decode and the listings. It holds no secret.
 type Error struct {
-	// Code is the HTTP status ("404"), or CodeTimeout, CodeNetwork or CodeDecode; while a
-	// credential backs off, the status that caused it ("402", "429").
+	// Code is the HTTP status ("404"), the status that caused a backoff, or a Code* constant.
 	Code       string
 	StatusCode int    // the HTTP status received, 0 when none was
 	Message    string // Toggl's error body (one line, at most 200 characters), or what failed

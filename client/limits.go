@@ -170,8 +170,7 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int
 	}
 }
 
-// pause waits d for the reason why, releasing l.mu, unless ctx would end first: a wait
-// sends nothing and is no failure, but a deadline that ends it is.
+// pause waits d, releasing l.mu; a wait is no failure, but a deadline that ends it is.
 func (l *Limits) pause(ctx context.Context, d time.Duration, why string) *Error {
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		return notSent(why+", after the deadline", context.DeadlineExceeded)
@@ -244,9 +243,8 @@ func (c *Client) BlockedUntil(cred Credentials) time.Time { return c.Budget(cred
 
 // Budget is what a credential may spend in Toggl's quota window; past times are zero.
 type Budget struct {
-	// PerHour is the most requests in any 60 minutes: hourly_quota, else nine tenths of
-	// what Toggl's headers show the plan allows (of 30 until an answer comes); 0 when
-	// answers carry no quota header. Enforced says the client holds requests to it.
+	// PerHour is the most requests in any 60 minutes: hourly_quota, else 9/10 of what Toggl
+	// shows the plan allows (30 until told); 0 with no quota headers. Enforced: held to it.
 	PerHour  int
 	Enforced bool
 	// RoomAt is when the n requests asked about fit in the window; MinuteRoomAt when they
