@@ -248,8 +248,7 @@ type SummarySubGroup struct {
 	Rates   []Rate
 }
 
-// Sink receives the rows of a report as they are decoded, in document order, valid only
-// during the call (the decoder reuses them): a Sink copies what it keeps.
+// Sink receives a report's rows in document order, reused after the call: it copies them.
 type Sink interface {
 	DetailedRow(*DetailedRow)
 	WeeklyRow(*WeeklyRow)

@@ -104,8 +104,7 @@ func oneLine(s string) string {
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
-// maxWait caps every wait the API can ask for (Retry-After, X-Toggl-Quota-Resets-In, the
-// quota backoff): one bogus header must not silence a credential beyond Toggl's window.
+// maxWait caps every wait a header asks for: a bogus one must not silence a credential long.
 const maxWait = time.Hour
 
 // newResponse reads the status, paging and quota headers of resp.
@@ -161,9 +160,7 @@ func headerInt(h http.Header, name string) int64 {
 
 const (
 	redactedText = "<redacted>" // what replaces a secret
-	// minSecretLen is the shortest secret redacted: a shorter one protects nothing, and
-	// replacing every "t" would make messages unreadable (tokens have 32 characters).
-	minSecretLen = 6
+	minSecretLen = 6            // shorter secrets protect nothing; redacting every "t" garbles messages
 )
 
 // redactor removes known secrets from strings; its zero value does nothing.
@@ -187,8 +184,7 @@ func newRedactor(r Request, more ...string) redactor {
 	}
 	slices.SortFunc(list, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
 	list = slices.Compact(list)
-	// A server may echo a secret in another case, or folded or wrapped: match any case,
-	// white space allowed between any two characters.
+	// A server may echo a secret in another case, folded or wrapped: (?i) and \s* between.
 	alts := make([]string, len(list))
 	for i, s := range list {
 		var b strings.Builder

@@ -16,10 +16,9 @@ import (
 )
 
 // Upstream etiquette per API and credential (SPEC): the pace; Budget.PerHour in any 60
-// minutes, enforced once it is set or told (an API without quota headers is never held
-// up by a guess); blocks until the quota window resets (Resets-In, else Retry-After, else
-// 1m doubling), after a 429 (Retry-After, else 1s doubling up to 5m, jittered) and after
-// Retry-After. A 402 with quota left, or no quota header, is plan gating: waiting won't help.
+// minutes, once set or told (no guess holds up an API without quota headers); blocks until
+// the quota window resets (Resets-In, Retry-After, or 1m doubling), after a 429 (Retry-After
+// or 1s doubling to 5m, jittered), after Retry-After. A 402 with quota left is plan gating.
 
 const (
 	backoffStart      = time.Second
@@ -129,8 +128,7 @@ func (st *credState) blocked(now time.Time) *Error {
 	return &Error{Code: st.code, Message: msg, RetryAfter: st.blockedUntil.Sub(now), Backoff: true, NotSent: true}
 }
 
-// wait returns nil once key may send at rps within quota (<= 0: learned); an error at
-// once while key is blocked, or when ctx would end first.
+// wait returns nil once key may send at rps within quota (<= 0: learned), else why not.
 func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int) *Error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -154,14 +152,13 @@ func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int
 		}
 		r := st.limiter.ReserveN(now, 1)
 		delay := r.DelayFrom(now)
-		at := now.Add(delay)
-		st.sent = append(st.sent, at)
+		st.sent = append(st.sent, now.Add(delay))
 		if delay <= 0 {
 			return nil
 		}
 		if e := l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond))); e != nil {
 			r.CancelAt(l.now())
-			if i := slices.Index(st.sent, at); i >= 0 {
+			if i := slices.Index(st.sent, now.Add(delay)); i >= 0 {
 				st.sent = slices.Delete(st.sent, i, i+1)
 			}
 			return e
