@@ -1,12 +1,11 @@
-// Package client is the Toggl Track Reports API v3 client of the exporter: it runs a
-// shared (saved) report, decodes the answer while streaming, and reports failures as
-// typed, redacted errors. It knows nothing of Prometheus.
+// Package client is the exporter's Toggl Track API client. It knows nothing of Prometheus.
 package client
 
 import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,44 +20,25 @@ import (
 	"golang.org/x/time/rate"
 )
 
-const apiPath = "/reports/api/v3/shared/"
-
 const (
+	apiPath      = "/reports/api/v3/shared/"
 	maxErrorBody = 4 << 10  // bytes of an error body read for Error.Message
-	maxDrain     = 64 << 10 // bytes drained before closing, so the connection can be reused
+	maxDrain     = 64 << 10 // bytes drained before closing
 )
 
 // Options configure a Client.
 type Options struct {
-	// BaseURL is the API's scheme and host, e.g. https://api.track.toggl.com, without a
-	// path: the request goes to BaseURL + "/reports/api/v3/shared/" + the escaped token.
-	BaseURL string
-	// HTTPClient sends the requests. nil means a client with dial and TLS handshake
-	// timeouts, no overall timeout (the context bounds each request) and no redirects
-	// followed (a redirect is reported as its status).
-	HTTPClient *http.Client
-	// UserAgent is sent as the User-Agent header, e.g. "toggl_exporter/1.2.3".
-	UserAgent string
-	// MaxResponseBytes bounds a response body; a larger one fails with CodeDecode.
-	// <= 0 means 64 MiB, the configuration's default.
-	MaxResponseBytes int64
-	// RequestsPerSecond is the highest request rate per credential (see Credentials.Key).
-	// <= 0 means 1, Toggl's documented per-second limit.
-	RequestsPerSecond float64
-	// HourlyQuota is the most requests per credential in any 60 minutes (hourly_quota);
-	// <= 0 means learned from Toggl's quota headers (see Limits).
-	HourlyQuota int
-	// Limits keeps the rate limits, backoffs and quota blocks, per BaseURL and
-	// credential. Share one between the clients of successive configurations so that
-	// a reload forgets none; nil means a Limits of the client's own.
-	Limits *Limits
-	// Now is the clock of Retry-After dates, and of Limits when the client makes its
-	// own; nil means time.Now. Tests set a fake one.
-	Now func() time.Time
+	BaseURL           string           // the API's scheme and host, e.g. https://api.track.toggl.com
+	HTTPClient        *http.Client     // nil: no overall timeout (ctx bounds), redirects not followed
+	UserAgent         string           // e.g. "toggl_exporter/1.2.3"
+	MaxResponseBytes  int64            // larger bodies fail with CodeDecode; <= 0 means 64 MiB
+	RequestsPerSecond float64          // the pace per credential; <= 0 means 1, Toggl's documented limit
+	HourlyQuota       int              // hourly_quota; <= 0 means learned from Toggl's headers (see Limits)
+	Limits            *Limits          // shared by the clients of successive configurations; nil: its own
+	Now               func() time.Time // of Retry-After dates and of an own Limits; nil: time.Now
 }
 
-// Client runs shared reports. It is safe for concurrent use; rate limits and backoffs
-// are shared by all requests with the same credentials.
+// Client runs shared reports and listings. It is safe for concurrent use.
 type Client struct {
 	o Options // with the defaults filled in
 }
@@ -67,10 +47,13 @@ type Client struct {
 func New(o Options) *Client {
 	o.BaseURL = strings.TrimRight(strings.TrimSpace(o.BaseURL), "/")
 	if o.HTTPClient == nil {
-		o.HTTPClient = defaultHTTPClient()
+		tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
+		tr.MaxIdleConnsPerHost = 4
+		// Following a redirect could send the credentials elsewhere (and a POST as a GET).
+		o.HTTPClient = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if o.MaxResponseBytes <= 0 {
-		o.MaxResponseBytes = 64 << 20 // the configuration's default, which client does not import
+		o.MaxResponseBytes = 64 << 20
 	}
 	if o.RequestsPerSecond <= 0 {
 		o.RequestsPerSecond = 1
@@ -84,98 +67,244 @@ func New(o Options) *Client {
 	return &Client{o}
 }
 
-// CloseIdleConnections closes the idle connections of the client's HTTP client: call it
-// on a client that a reload replaced.
+// CloseIdleConnections closes the idle connections of a client that a reload replaced.
 func (c *Client) CloseIdleConnections() { c.o.HTTPClient.CloseIdleConnections() }
 
-// limitKey is the key of cred's etiquette state: the quota and backoffs of a credential
-// are those of one API.
+// limitKey is the key of cred's etiquette state: a credential's quota is one API's.
 func (c *Client) limitKey(cred Credentials) string { return c.o.BaseURL + " " + cred.Key() }
-
-func defaultHTTPClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone() // dial and TLS handshake timeouts
-	tr.MaxIdleConnsPerHost = 4
-	return &http.Client{
-		Transport: tr,
-		// Toggl does not redirect this endpoint; following one could send the
-		// credentials elsewhere and would turn the POST into a GET.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
 
 // Request is one run of a shared report.
 type Request struct {
-	// Token is the shared report's token. It is a secret: it is part of the URL.
-	Token string
-	// Credentials authenticate the request; the zero value sends none.
-	Credentials Credentials
-	// Body overrides the saved parameters (start_date, end_date, grouping...);
-	// nil sends "{}".
-	Body map[string]any
-	// Timeout, if positive, bounds the request from when it may be sent: the wait for
-	// the credential's pace and quota before it is bounded by the context only.
-	Timeout time.Duration
+	Token       string         // the shared report's token: a secret, part of the URL
+	Credentials Credentials    // the zero value sends none
+	Body        map[string]any // overrides the saved parameters (start_date...); nil sends "{}"
+	Timeout     time.Duration  // if positive, bounds the request once pace and quota let it go
 }
 
-// Response describes Toggl's answer. Run returns one whenever an HTTP response was
-// received, also together with an error.
+// Credentials authenticate with HTTP Basic auth, APIToken first; zero is anonymous.
+type Credentials struct {
+	APIToken, Email, Password string
+}
+
+// Kind reports which kind of credentials c holds: "anonymous", "api_token" or "email".
+func (c Credentials) Kind() string {
+	switch {
+	case c.APIToken != "":
+		return "api_token"
+	case c.Email != "" || c.Password != "":
+		return "email"
+	}
+	return "anonymous"
+}
+
+// Key identifies the credentials for their pace and quota: the kind and a hash of the
+// secrets, the password included so that a guessable e-mail does not give it away.
+func (c Credentials) Key() string {
+	user, pass, ok := c.basicAuth()
+	if !ok {
+		return "anonymous"
+	}
+	sum := sha256.Sum256([]byte(user + "\x00" + pass))
+	return fmt.Sprintf("%s:%x", c.Kind(), sum[:6])
+}
+
+// basicAuth returns the user and password of the Authorization header, if any.
+func (c Credentials) basicAuth() (user, pass string, ok bool) {
+	if c.APIToken != "" {
+		return c.APIToken, "api_token", true
+	}
+	return c.Email, c.Password, c.Kind() == "email"
+}
+
+// Response describes Toggl's answer; Run returns one whenever an answer came.
 type Response struct {
 	StatusCode int
-	// Duration runs from the start of the request to the end of reading the body.
-	Duration time.Duration
-	Quota    Quota
-	// RetryAfter is the Retry-After header (delta-seconds or HTTP-date); 0 when absent.
-	RetryAfter time.Duration
-	// Next is the paging cursor of a detailed report: where the next page starts.
-	Next Cursor
-	// PageSize is X-Page-Size, the most rows a page holds; 0 when not sent.
-	PageSize int
-	// Headers names the paging and quota headers the answer carried, in the order of
-	// factHeaders: what `describe` and the landing page show of how Toggl pages.
-	Headers []string
+	Duration   time.Duration // from the start of the request to the end of the body
+	Quota      Quota
+	RetryAfter time.Duration // Retry-After (seconds or an HTTP date); 0 when absent
+	Next       int64         // X-Next-Timestamp, the next page's first start (Unix s); 0: last page
+	PageSize   int           // X-Page-Size, the most rows a page holds; 0 when not sent
+	Headers    []string      // the factHeaders the answer carried, for `describe`
 }
 
-// factHeaders are the headers of an answer that tell how Toggl pages and how much quota
-// is left (toggl-api.md).
+// factHeaders tell how Toggl pages and how much quota is left; the walk needs no X-Next-ID.
 var factHeaders = []string{"X-Next-Timestamp", "X-Next-ID", "X-Next-Row-Number", "X-Page-Size",
 	"X-Toggl-Quota-Remaining", "X-Toggl-Quota-Resets-In", "Retry-After"}
 
-// Cursor is what Toggl's paging headers say of the next page. Has is false when no
-// X-Next-Timestamp came (the last page, or a report that is not paged).
-type Cursor struct {
-	Timestamp int64 // X-Next-Timestamp: the next page's first entry's start, Unix seconds
-	ID        int64 // X-Next-ID: its time-entry id; 0 when not sent
-	RowNumber int64 // X-Next-Row-Number: its 1-based row number; 0 when not sent
-	Has       bool
-}
-
-// Quota is what Toggl's quota headers said; the Has fields tell whether each was sent.
+// Quota is what Toggl's quota headers said; the Has fields tell whether each came.
 type Quota struct {
-	// Remaining is X-Toggl-Quota-Remaining: requests left in the current window.
-	Remaining    int64
+	Remaining    int64 // X-Toggl-Quota-Remaining: requests left in the window
 	HasRemaining bool
-	// ResetsIn is X-Toggl-Quota-Resets-In: time until the window resets.
-	ResetsIn    time.Duration
-	HasResetsIn bool
+	ResetsIn     time.Duration // X-Toggl-Quota-Resets-In
+	HasResetsIn  bool
 }
 
-// Run POSTs the report, decodes it while streaming, hands detailed rows, weekly rows and
-// summary groups to sink one at a time (a nil sink discards them), and returns the rest.
-// Every error is an *Error (see Code). Before sending, Run waits for the credential's
-// rate limit within ctx, and fails at once without sending while the credential is
-// backing off after a 402 (quota) or a 429.
-//
-// Rows reach the sink while the body is read: after an error, the sink may have seen
-// some rows of a report that is then not returned.
+// Report is everything of a shared report except its rows, which go to a Sink.
+type Report struct {
+	Name, Type          string // report_name, report_type ("detailed", "summary", "weekly"...)
+	Public, HideAmounts bool
+	// Request is the body asked with (set by Run): it comes before what Toggl echoes.
+	Request, InputParams, SavedParams map[string]any
+	Dictionaries                      Dictionaries
+	Totals                            *Totals // of the result block Block ("detailed", "summary", "weekly")
+	Block                             string
+	Unknown                           []string // sorted paths of undocumented fields (at most 64)
+}
+
+// Totals is the totals object that each result block carries.
+type Totals struct {
+	Seconds, TrackedDays                     int64
+	BillableAmountInCents, LabourCostInCents *int64 // nil when hidden, or a plan without rates
+	Rates                                    []Rate
+}
+
+// Rate is one entry of totals.rates (also used by summary sub-groups).
+type Rate struct {
+	BillableSeconds   int64
+	Currency          string
+	HourlyRateInCents int64
+}
+
+// Dictionaries resolves the ids of rows to names; id 0 (null, missing) is never a key.
+type Dictionaries struct {
+	Projects         map[int64]Project
+	Clients          map[int64]Entity
+	Users            map[int64]Entity // e-mail addresses are deliberately not decoded
+	Tasks            map[int64]Task
+	Tags, UserGroups map[int64]Entity
+}
+
+// Entity is a dictionary entry that has only an id and a name.
+type Entity struct {
+	ID   int64
+	Name string
+}
+
+// Project is an entry of dictionaries.projects.
+type Project struct {
+	ID               int64
+	Name             string
+	ClientID         int64 // 0 when none
+	Currency         string
+	EstimatedSeconds int64
+}
+
+// Task is an entry of dictionaries.tasks.
+type Task struct {
+	ID                          int64
+	Name                        string
+	ProjectID, EstimatedSeconds int64
+}
+
+// DetailedRow is one row of detailed_results.report. In rows and groups a null id is 0.
+type DetailedRow struct {
+	UserID                                   int64
+	Username                                 string
+	ProjectID                                int64
+	ProjectName, ClientName                  string // usually absent: dictionaries are authoritative
+	TaskID                                   int64
+	Billable                                 bool
+	BillableAmountInCents, HourlyRateInCents int64
+	Currency                                 string
+	TagIDs                                   []int64
+	Seconds                                  int64       // of time_entries, each at least 0 (a running entry lowers nothing), saturating
+	Entries                                  int         // the time entries the row groups
+	TimeEntries                              []TimeEntry // reused from row to row: a Sink copies what it keeps
+}
+
+// TimeEntry is one element of a detailed row's time_entries.
+type TimeEntry struct {
+	ID                int64     // 0 when absent or null
+	Seconds           int64     // as sent; 0 when null; negative while running
+	Start             time.Time // RFC 3339, or Unix seconds as a number, in UTC; zero when absent or null
+	Running           bool      // stop is null or absent, or seconds is null or negative
+	NoStop, NoSeconds bool      // how a running entry was shown: stop, seconds null or absent
+}
+
+// WeeklyRow is one row of weekly_results.report; its per-day slices are as sent.
+type WeeklyRow struct {
+	UserID                                           int64
+	UserName                                         string
+	ProjectID                                        int64
+	ProjectName, ClientName, Currency                string
+	HourlyRateInCents                                int64
+	Seconds, BillableSeconds, BillableAmountsInCents []int64
+}
+
+// SummaryGroup is one of summary_results.report.groups, of the report's Grouping.
+type SummaryGroup struct {
+	ID        int64
+	IDs       []int64 // tag grouping only
+	Names     []string
+	SubGroups []SummarySubGroup
+}
+
+// SummarySubGroup is one sub-group of a summary group, of the report's sub-grouping.
+type SummarySubGroup struct {
+	ID      int64
+	IDs     []int64
+	Title   string
+	Seconds int64
+	Rates   []Rate
+}
+
+// Sink receives a report's rows in document order, reused after the call: it copies them.
+type Sink interface {
+	DetailedRow(*DetailedRow)
+	WeeklyRow(*WeeklyRow)
+	SummaryGroup(*SummaryGroup)
+}
+
+// Grouping returns the dimensions of a summary report's groups and sub-groups, from the
+// request (Toggl may not echo it), input_params, saved_params, or the defaults.
+func (r *Report) Grouping() (grouping, subGrouping string) {
+	return cmp.Or(strings.ToLower(r.param("grouping", r.Request)), "projects"),
+		cmp.Or(strings.ToLower(r.param("sub_grouping", r.Request)), "time_entries")
+}
+
+// Dates returns start_date and end_date as sent, from input_params (which backfill
+// rewrites for the days it sums, not the request), then saved_params; "" when absent.
+func (r *Report) Dates() (start, end string) {
+	return r.param("start_date", nil), r.param("end_date", nil)
+}
+
+// param returns the first non-empty string key of request, input_params, saved_params.
+func (r *Report) param(key string, request map[string]any) string {
+	for _, m := range []map[string]any{request, r.InputParams, r.SavedParams} {
+		if s, ok := m[key].(string); ok && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// DaySum returns the total of a weekly row's per-day values. An older API appended the
+// week's total: an eighth element equal to the sum of the first 7 is not counted twice.
+func DaySum(days []int64) int64 {
+	var sum, week int64
+	for i, d := range days {
+		sum += d
+		if i < 7 {
+			week += d
+		}
+	}
+	if len(days) == 8 && days[7] == week {
+		return week
+	}
+	return sum
+}
+
+// Run POSTs the report when pace and quota allow, hands its rows to sink (nil discards)
+// while streaming, and returns the rest. Errors are *Errors, maybe after some rows.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
 	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
-	body := []byte("{}")
-	if req.Body != nil {
-		b, err := json.Marshal(req.Body)
-		if err != nil {
-			return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
-		}
-		body = b
+	params := req.Body
+	if params == nil {
+		params = map[string]any{}
+	}
+	body, err := json.Marshal(params)
+	if err != nil {
+		return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
 	}
 	var rep *Report
 	resp, err := c.do(ctx, http.MethodPost, c.o.BaseURL+apiPath+url.PathEscape(req.Token), bytes.NewReader(body), req.Credentials, x,
@@ -190,13 +319,11 @@ func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Res
 	return rep, resp, nil
 }
 
-// exchange is what the errors of one request are made with: the redactor of its secrets
-// (a function, as a listing learns secrets while it reads) and its URL with no secret in
-// it.
+// exchange is how one request is bounded and its errors redacted.
 type exchange struct {
-	rd      func() redactor
-	safeURL string
-	timeout time.Duration // bounds the request once it may be sent; 0 for none
+	rd      func() redactor // a function: a listing learns secrets while it reads
+	safeURL string          // the URL without its secrets
+	timeout time.Duration   // bounds the request once it may be sent; 0 for none
 }
 
 // fail redacts e, its message and its cause, and returns it.
@@ -207,10 +334,8 @@ func (x exchange) fail(e *Error) error {
 	return e
 }
 
-// do sends a request with payload to u after waiting for the rate limit of cred, records the
-// answer in the limits, and hands a 2xx body (bounded by MaxResponseBytes) to read. A
-// failure to send, an answer that is not 2xx (with its message read) and an error of read
-// are *Errors redacted by x. The Response is nil when no answer was received.
+// do sends a request once cred's pace and quota allow, records the answer in the limits
+// and hands a 2xx body to read. Errors are *Errors redacted by x.
 func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cred Credentials, x exchange, read func(io.Reader) error) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, payload)
 	if err != nil {
@@ -241,22 +366,14 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	if err != nil {
 		return nil, x.fail(&Error{Code: classify(ctx, err), Message: x.rd().scrub(err, x.safeURL).Error(), Err: err})
 	}
-	defer closeBody(resp.Body)
-	r := &Response{
-		StatusCode: resp.StatusCode,
-		Quota:      parseQuota(resp.Header),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.o.Now()),
-		Next:       parseCursor(resp.Header),
-		PageSize:   int(headerInt(resp.Header, "X-Page-Size")),
-	}
-	for _, h := range factHeaders {
-		if resp.Header.Get(h) != "" {
-			r.Headers = append(r.Headers, h)
-		}
-	}
+	defer func() {
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain) // so that the connection is reused
+		_ = resp.Body.Close()
+	}()
+	r := newResponse(resp, c.o.Now())
+	defer func() { r.Duration = time.Since(start) }() // before the drain
 	c.o.Limits.observe(key, r)
 	fail := func(code, msg string, err error) (*Response, error) {
-		r.Duration = time.Since(start)
 		return r, x.fail(&Error{Code: code, StatusCode: r.StatusCode, Message: msg, Quota: r.Quota, RetryAfter: r.RetryAfter, Err: err})
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -267,9 +384,8 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	err = read(br)
 	switch {
 	case err == nil:
-		r.Duration = time.Since(start)
 		return r, nil
-	case br.tooLarge:
+	case br.err == errTooLarge:
 		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), errTooLarge)
 	case br.err != nil || ctx.Err() != nil:
 		cause := cmp.Or(br.err, ctx.Err())
@@ -278,43 +394,27 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 	return fail(CodeDecode, err.Error(), err)
 }
 
-// classify tells a timeout (deadline, cancellation, or a network timeout) from other
-// network failures.
+// classify tells a timeout (ctx ended, or a network timeout) from a network failure.
 func classify(ctx context.Context, err error) string {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
-		return CodeTimeout
-	}
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
 		return CodeTimeout
 	}
 	return CodeNetwork
 }
 
-// closeBody drains a bounded amount, so that the connection can be reused, and closes.
-func closeBody(rc io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, rc, maxDrain)
-	_ = rc.Close()
-}
-
 var errTooLarge = errors.New("response body too large")
 
-// body reads a response body: it counts the bytes read and remembers the first byte
-// that is not white space (for the messages of truncated and non-JSON bodies), enforces
-// limit (if > 0) without reading past it, and remembers the first read error of the
-// connection, so that a body cut off by the network is told from malformed JSON.
+// body reads a response body up to limit (if > 0), keeping for decode's messages its
+// length, first byte that is not white space and first read error (not malformed JSON).
 type body struct {
 	r        io.Reader
 	n, limit int64
 	first    byte
-	tooLarge bool
 	err      error
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	if b.tooLarge {
-		return 0, errTooLarge
-	}
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -323,8 +423,9 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	if b.limit > 0 && b.n+int64(n) > b.limit {
-		n, b.tooLarge, err = int(b.limit-b.n), true, errTooLarge
-	} else if err != nil && err != io.EOF {
+		n, err = int(b.limit-b.n), errTooLarge
+	}
+	if err != nil && err != io.EOF {
 		b.err = err
 	}
 	if t := bytes.TrimLeft(p[:n], " \t\r\n"); b.first == 0 && len(t) > 0 {

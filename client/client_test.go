@@ -563,7 +563,7 @@ func TestParseQuota(t *testing.T) {
 		if tc.resets != "" {
 			h.Set("X-Toggl-Quota-Resets-In", tc.resets)
 		}
-		if got := parseQuota(h); got != tc.want {
+		if got := newResponse(&http.Response{Header: h}, time.Time{}).Quota; got != tc.want {
 			t.Errorf("parseQuota(%q, %q) = %+v, want %+v", tc.remaining, tc.resets, got, tc.want)
 		}
 	}

@@ -1,8 +1,10 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -13,23 +15,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Upstream etiquette, per credential key (issue "Respect Toggl's quota"):
-//
-//   - at most Options.RequestsPerSecond requests per second (Toggl: about 1/s per token);
-//   - after a quota 402, or any answer with X-Toggl-Quota-Remaining: 0, nothing until the
-//     quota window resets (X-Toggl-Quota-Resets-In; else Retry-After; else 1m, 2m, 4m...
-//     up to 1h, the length of Toggl's window);
-//   - after a 429, nothing until Retry-After, else for an exponential backoff with jitter
-//     (1s, 2s, 4s... up to 5m, each drawn in [d/2, d]), reset by a success;
-//   - after any other error answer with Retry-After (a 503, say), nothing until then;
-//   - at most Budget.PerHour requests in any 60 minutes (Toggl's sliding quota window),
-//     a tenth of the plan being left for the user's other use of the API. Until Toggl's
-//     headers tell the plan, the budget is a plan only, not enforced here, so that an API
-//     that sends no quota headers is never held up by a guess.
-//
-// A 402 whose X-Toggl-Quota-Remaining is above 0, or that has no quota header at all, is
-// plan gating ("this workspace needs a paid feature"): waiting would not help, so it
-// does not block.
+// Upstream etiquette per API and credential (SPEC): the pace; Budget.PerHour in any 60
+// minutes, once set or told (no guess holds up an API without quota headers); blocks until
+// the quota window resets (Resets-In, Retry-After, or 1m doubling), after a 429 (Retry-After
+// or 1s doubling to 5m, jittered), after Retry-After. A 402 with quota left is plan gating.
 
 const (
 	backoffStart      = time.Second
@@ -40,20 +29,14 @@ const (
 	quotaWindow       = time.Hour // Toggl's sliding quota window
 )
 
-// FreePlanPerHour is the requests an hour of Toggl's Free plan: what a credential is
-// assumed to afford until Toggl's quota headers tell.
+// FreePlanPerHour is what a credential is assumed to afford until Toggl's headers tell.
 const FreePlanPerHour = 30
 
-// Limits keeps the upstream etiquette per API URL and credential key. One Limits lives
-// for the life of the process and is shared by every Client made with it (see
-// Options.Limits), so that a reload which builds a new Client forgets no backoff or quota
-// block. It is safe for concurrent use.
+// Limits keeps the etiquette per API and credential for the process's life, across reloads.
 type Limits struct {
-	now func() time.Time
-	// sleep waits d or until ctx is done; tests replace it to advance a fake clock.
-	sleep func(ctx context.Context, d time.Duration) error
-	// jitter draws a duration in [d/2, d].
-	jitter func(d time.Duration) time.Duration
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error // tests advance a fake clock
+	jitter func(d time.Duration) time.Duration              // draws in [d/2, d]
 
 	mu     sync.Mutex
 	states map[string]*credState
@@ -62,56 +45,42 @@ type Limits struct {
 type credState struct {
 	limiter      *rate.Limiter
 	blockedUntil time.Time
-	code         string // the status that caused the block: "402", "429"...
-	why          string // for the message: "after 429"
+	code, why    string // of the block: "429", "after 429"
 	strikes      int    // consecutive 429s without success
 	quotaStrikes int    // consecutive quota blocks without a known reset time
 	lastUsed     time.Time
-	// sent are when the requests of the last quotaWindow left (or will, once their pace
-	// allows), oldest first.
-	sent []time.Time
-	// allowance is what Toggl's headers show the plan allows in a window: the latest
-	// X-Toggl-Quota-Remaining plus what was sent in the window; 0 until they come.
-	allowance int
-	answered  bool      // an answer came: from then on no quota header means no known quota
-	remaining int64     // the latest X-Toggl-Quota-Remaining, when allowance > 0
-	resetAt   time.Time // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
+	sent         []time.Time // when the requests of the last quotaWindow left (or will), oldest first
+	allowance    int         // what the plan allows: the latest Remaining + sent; 0 until told
+	answered     bool        // an answer came: from then on no quota header means no known quota
+	remaining    int64       // the latest X-Toggl-Quota-Remaining, when allowance > 0
+	resetAt      time.Time   // now + the latest X-Toggl-Quota-Resets-In; zero if not sent
 }
 
-// spent drops the sends that left the window at now and returns how many remain.
-func (st *credState) spent(now time.Time) int {
-	i := 0
-	for i < len(st.sent) && !st.sent[i].Add(quotaWindow).After(now) {
-		i++
-	}
-	st.sent = st.sent[i:]
-	return len(st.sent)
-}
-
-// budget is the requests st may spend in any quotaWindow, set being hourly_quota (<= 0
-// when unset); enforced says whether wait holds requests to it.
+// budget is what st may spend in a quotaWindow (set: hourly_quota), and if it is enforced.
 func (st *credState) budget(set int) (n int, enforced bool) {
 	if set > 0 {
 		return set, true
 	}
-	a := st.allowance
-	if a <= 0 {
-		a = FreePlanPerHour
-	}
-	return max(a-a/10, 1), st.allowance > 0
+	a := cmp.Or(st.allowance, FreePlanPerHour) // allowance is 0 or at least FreePlanPerHour
+	return a - a/10, st.allowance > 0
 }
 
-// roomAt is when n more requests fit in a budget of b at now: the zero time when they
-// fit now.
-func (st *credState) roomAt(now time.Time, b, n int) time.Time {
-	over := st.spent(now) + n - b // the sends that must leave the window first
+// recent returns the sends of the window before now.
+func (st *credState) recent(now time.Time, window time.Duration) []time.Time {
+	return st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].Add(window).After(now) }):]
+}
+
+// roomAt is when n more requests fit in b per window; zero when they fit now.
+func (st *credState) roomAt(now time.Time, window time.Duration, b, n int) time.Time {
+	sent := st.recent(now, window)
+	over := len(sent) + n - b // the sends that must leave the window first
 	switch {
 	case over <= 0:
 		return time.Time{}
-	case over > len(st.sent):
-		return now.Add(quotaWindow) // more than the budget at once: a whole window
+	case over > len(sent):
+		return now.Add(window) // more than the budget at once: a whole window
 	}
-	return st.sent[over-1].Add(quotaWindow)
+	return sent[over-1].Add(window)
 }
 
 // NewLimits returns an empty Limits on the clock now (nil means time.Now).
@@ -124,10 +93,8 @@ func NewLimits(now func() time.Time) *Limits {
 
 // Sleep waits d, or until ctx is done (then it returns ctx's error).
 func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // collected when ctx wins, since Go 1.23
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -135,100 +102,78 @@ func Sleep(ctx context.Context, d time.Duration) error {
 }
 
 func equalJitter(d time.Duration) time.Duration {
-	half := d / 2
-	return d - half + rand.N(half+1)
+	return d/2 + rand.N(d-d/2+1)
 }
 
-// state returns the state of key, creating it (and forgetting long idle ones) as
-// needed. l.mu must be held.
+// state returns key's state (made, idle ones forgotten), sends out of the window dropped.
 func (l *Limits) state(key string, now time.Time) *credState {
 	st, ok := l.states[key]
 	if !ok {
-		for k, old := range l.states {
-			if now.Sub(old.lastUsed) > idleForget && !now.Before(old.blockedUntil) {
-				delete(l.states, k)
-			}
-		}
+		// Blocks end within maxWait of the last use: an idle state is a forgettable one.
+		maps.DeleteFunc(l.states, func(_ string, old *credState) bool { return now.Sub(old.lastUsed) > idleForget })
 		st = &credState{limiter: rate.NewLimiter(rate.Inf, 1)}
 		l.states[key] = st
 	}
 	st.lastUsed = now
+	st.sent = st.recent(now, quotaWindow)
 	return st
 }
 
-// blocked returns the error for a request that may not be sent before st's block ends,
-// nil when there is no block at now.
+// blocked returns the error of a request while st is blocked, else nil.
 func (st *credState) blocked(now time.Time) *Error {
 	if !now.Before(st.blockedUntil) {
 		return nil
 	}
-	return &Error{
-		Code:       st.code,
-		Message:    fmt.Sprintf("backing off until %s %s", st.blockedUntil.UTC().Format(time.RFC3339), st.why),
-		RetryAfter: st.blockedUntil.Sub(now),
-		Backoff:    true,
-		NotSent:    true,
-	}
+	msg := fmt.Sprintf("backing off until %s %s", st.blockedUntil.UTC().Format(time.RFC3339), st.why)
+	return &Error{Code: st.code, Message: msg, RetryAfter: st.blockedUntil.Sub(now), Backoff: true, NotSent: true}
 }
 
-// wait returns nil when a request for key may be sent at rps within the hourly quota
-// (hourly_quota; <= 0 means learned): after waiting for room in the quota window and for
-// the rate limit, or at once. It fails without waiting while key is blocked, and when
-// ctx would end before the request may be sent.
+// wait returns nil once key may send at rps within quota (<= 0: learned), else why not.
 func (l *Limits) wait(ctx context.Context, key string, rps rate.Limit, quota int) *Error {
 	l.mu.Lock()
-	now := l.now()
-	st := l.state(key, now)
-	if st.limiter.Limit() != rps { // new, or a reload changed requests_per_second
-		st.limiter.SetLimitAt(now, rps)
-	}
-	if e := st.blocked(now); e != nil {
-		l.mu.Unlock()
-		return e
-	}
-	if err := ctx.Err(); err != nil {
-		l.mu.Unlock()
-		return notSent(err.Error(), err)
-	}
-	if b, enforced := st.budget(quota); enforced {
-		if at := st.roomAt(now, b, 1); !at.IsZero() {
-			l.mu.Unlock()
+	defer l.mu.Unlock()
+	for {
+		now := l.now()
+		st := l.state(key, now)
+		st.limiter.SetLimitAt(now, rps) // a reload may have changed requests_per_second
+		if e := st.blocked(now); e != nil {
+			return e
+		}
+		if err := ctx.Err(); err != nil {
+			return notSent(err.Error(), err)
+		}
+		b, enforced := st.budget(quota)
+		if at := st.roomAt(now, quotaWindow, b, 1); enforced && !at.IsZero() {
 			if e := l.pause(ctx, at.Sub(now), fmt.Sprintf("the hourly quota of these credentials (%d requests) allows the next request at %s",
 				b, at.UTC().Format(time.RFC3339))); e != nil {
 				return e
 			}
-			return l.wait(ctx, key, rps, quota) // others may have taken the room meanwhile
+			continue // others may have taken the room meanwhile
 		}
-	}
-	r := st.limiter.ReserveN(now, 1)
-	delay := r.DelayFrom(now)
-	at := now.Add(delay)
-	st.sent = append(st.sent, at)
-	l.mu.Unlock()
-	if delay <= 0 {
-		return nil
-	}
-	if e := l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond))); e != nil {
-		l.mu.Lock()
-		r.CancelAt(l.now())
-		if i := slices.Index(st.sent, at); i >= 0 {
-			st.sent = slices.Delete(st.sent, i, i+1)
+		r := st.limiter.ReserveN(now, 1)
+		delay := r.DelayFrom(now)
+		st.sent = append(st.sent, now.Add(delay))
+		if delay <= 0 {
+			return nil
 		}
-		l.mu.Unlock()
-		return e
+		if e := l.pause(ctx, delay, fmt.Sprintf("the rate limit of these credentials allows the next request in %s", delay.Round(time.Millisecond))); e != nil {
+			r.CancelAt(l.now())
+			if i := slices.Index(st.sent, now.Add(delay)); i >= 0 {
+				st.sent = slices.Delete(st.sent, i, i+1)
+			}
+			return e
+		}
+		return st.blocked(l.now()) // a request that went meanwhile may have blocked key
 	}
-	// A request that went while this one waited may have blocked the credential.
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return st.blocked(l.now())
 }
 
-// pause waits d for the reason why, unless ctx would end first: waiting for the pace or
-// the quota sends nothing and is no failure, but a deadline that ends it is.
+// pause waits d, releasing l.mu; a wait is no failure, but a deadline that ends it is.
 func (l *Limits) pause(ctx context.Context, d time.Duration, why string) *Error {
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		return notSent(why+", after the deadline", context.DeadlineExceeded)
 	}
+	l.mu.Unlock()
+	defer l.mu.Lock()
 	if err := l.sleep(ctx, d); err != nil {
 		return notSent("waiting: "+why+": "+err.Error(), err)
 	}
@@ -247,92 +192,64 @@ func (l *Limits) observe(key string, resp *Response) {
 	now := l.now()
 	st := l.state(key, now)
 	st.answered = true
-	q := resp.Quota
-	status := resp.StatusCode
-	success := status >= 200 && status <= 299
-	if success {
-		st.strikes = 0
-	}
+	q, status := resp.Quota, resp.StatusCode
 	if q.HasRemaining {
-		// Toggl's plans allow at least Free's 30; an answer with little remaining says
-		// that much was spent (maybe by others), not that the plan is smaller.
-		st.allowance = max(int(min(q.Remaining, 1<<20))+st.spent(now), FreePlanPerHour)
+		// Plans allow at least 30: little remaining says others spent it, not a smaller plan.
+		st.allowance = max(int(min(q.Remaining, 1<<20))+len(st.sent), FreePlanPerHour)
 		st.remaining = q.Remaining
 	}
 	if q.HasResetsIn {
 		st.resetAt = now.Add(q.ResetsIn)
 	}
-	exhausted := q.HasRemaining && q.Remaining <= 0
+	success := status >= 200 && status <= 299
+	if success {
+		st.strikes = 0
+	}
+	d, code := resp.RetryAfter, strconv.Itoa(status)
+	why := "after " + code
 	switch {
-	case exhausted || status == 402 && !q.HasRemaining && q.HasResetsIn:
-		d := q.ResetsIn
-		switch {
-		case q.HasResetsIn:
-		case resp.RetryAfter > 0:
-			d = resp.RetryAfter
-		default:
+	case q.HasRemaining && q.Remaining <= 0 || status == 402 && !q.HasRemaining && q.HasResetsIn:
+		if q.HasResetsIn {
+			d = q.ResetsIn
+		} else if d <= 0 {
 			d = min(quotaBackoffStart<<min(st.quotaStrikes, 20), maxWait) // doubling
 			st.quotaStrikes++
 		}
-		why := "after 402 (hourly API quota exhausted)"
 		if status != 402 {
-			why = "after X-Toggl-Quota-Remaining: 0 (hourly API quota exhausted)"
+			why = "after X-Toggl-Quota-Remaining: 0"
 		}
-		st.block(now, now.Add(max(d, minBlock)), "402", why)
+		d, code, why = max(d, minBlock), "402", why+" (hourly API quota exhausted)"
 	case status == 429:
-		d := resp.RetryAfter
 		if d <= 0 {
 			d = l.jitter(min(backoffStart<<min(st.strikes, 20), backoffCap))
 		}
+		d = max(d, minBlock)
 		st.strikes++
-		st.block(now, now.Add(max(d, minBlock)), "429", "after 429")
-	case !success && resp.RetryAfter > 0:
-		code := strconv.Itoa(status)
-		st.block(now, now.Add(resp.RetryAfter), code, "after "+code)
-	}
-	if success && !exhausted {
+	case success:
 		st.quotaStrikes = 0
+		return
 	}
-}
-
-// block extends st's block to until, never beyond maxWait from now: Toggl's quota window
-// is an hour, and one bogus header must not silence a credential (or every public report,
-// which share the anonymous one) for longer.
-func (st *credState) block(now, until time.Time, code, why string) {
-	if limit := now.Add(maxWait); until.After(limit) {
-		until = limit
-	}
-	if until.After(st.blockedUntil) {
+	// d is capped at maxWait: one bogus header must not silence a credential longer.
+	if until := now.Add(d); d > 0 && until.After(st.blockedUntil) {
 		st.blockedUntil, st.code, st.why = until, code, why
 	}
 }
 
-// BlockedUntil returns when the backoff of these credentials ends, or the zero time when
-// requests with them are not blocked.
+// BlockedUntil returns when cred's backoff ends; zero when it is not blocked.
 func (c *Client) BlockedUntil(cred Credentials) time.Time { return c.Budget(cred, 0).BlockedUntil }
 
-// Budget is what a credential may spend in Toggl's quota window, as the client sees it.
+// Budget is what a credential may spend in Toggl's quota window; past times are zero.
 type Budget struct {
-	// PerHour is the most requests in any 60 minutes: hourly_quota when set, else nine
-	// tenths of what Toggl's quota headers show the plan allows (of the Free plan's 30
-	// until an answer comes). 0 means no known limit: the answers carry no quota header
-	// (an API other than Toggl's, or a proxy that drops them).
-	PerHour int
-	// Enforced says the client holds requests to PerHour: hourly_quota is set, or
-	// Toggl's headers told the plan.
+	// PerHour is the most requests in any 60 minutes: hourly_quota, else 9/10 of what Toggl
+	// shows the plan allows (30 until told); 0 with no quota headers. Enforced: held to it.
+	PerHour  int
 	Enforced bool
-	// RoomAt is when the n requests asked about fit in the window; the zero time when
-	// they fit now. MinuteRoomAt is when they fit in a minute's share of the budget
-	// (PerHour/60, or n when more), for spreading refreshes evenly over the hour.
-	RoomAt, MinuteRoomAt time.Time
-	// BlockedUntil is when the backoff of the credential ends (see Client.BlockedUntil);
-	// zero when it is not backing off.
-	BlockedUntil time.Time
-	// Remaining is the latest X-Toggl-Quota-Remaining, when HasRemaining; ResetAt when
-	// Toggl said its window resets (zero when it did not).
-	Remaining    int64
-	HasRemaining bool
-	ResetAt      time.Time
+	// RoomAt is when the n requests asked about fit in the window; MinuteRoomAt when they
+	// fit in a minute's share (PerHour/60, or n), for spreading refreshes over the hour.
+	// BlockedUntil is when the backoff ends; ResetAt when Toggl's quota window resets.
+	RoomAt, MinuteRoomAt, BlockedUntil, ResetAt time.Time
+	Remaining                                   int64 // the latest X-Toggl-Quota-Remaining, if HasRemaining
+	HasRemaining                                bool
 }
 
 // Budget returns the quota budget of cred and when n more requests fit in it.
@@ -348,11 +265,8 @@ func (c *Client) Budget(cred Credentials, n int) Budget {
 		b.PerHour = 0
 	}
 	if b.PerHour > 0 {
-		b.RoomAt = st.roomAt(now, b.PerHour, n)
-		recent := st.sent[sort.Search(len(st.sent), func(i int) bool { return st.sent[i].After(now.Add(-time.Minute)) }):]
-		if over := len(recent) + n - max((b.PerHour+59)/60, n); over > 0 {
-			b.MinuteRoomAt = recent[over-1].Add(time.Minute)
-		}
+		b.RoomAt = st.roomAt(now, quotaWindow, b.PerHour, n)
+		b.MinuteRoomAt = st.roomAt(now, time.Minute, max((b.PerHour+59)/60, n), n)
 	}
 	if st.resetAt.After(now) {
 		b.ResetAt = st.resetAt

@@ -12,34 +12,22 @@ import (
 	"github.com/go-json-experiment/json"
 )
 
-const (
-	// listPerPage is the page size asked of the listing of saved reports.
-	listPerPage = 50
-	// maxListPages bounds a listing: a server that ignored page would else be asked for
-	// ever. 200 pages are 10,000 saved reports.
-	maxListPages = 200
-)
+// maxListPages bounds a listing: a server that ignored page would be asked for ever.
+const listPerPage, maxListPages = 50, 200
 
-// Listing is a request for one of a workspace's API v9 listings (its saved reports, its
-// members).
+// Listing is a request for one of a workspace's API v9 listings (saved reports, members).
 type Listing struct {
 	WorkspaceID int64
-	// Credentials are an API token's: Toggl lists nothing to anyone else.
-	Credentials Credentials
-	// Timeout bounds each request of the listing (each page), not the whole listing, so
-	// that a long listing is not cut off; <= 0 leaves it to ctx.
-	Timeout time.Duration
+	Credentials Credentials   // an API token's: Toggl lists nothing to anyone else
+	Timeout     time.Duration // bounds each page, as Request.Timeout; <= 0: only ctx
 }
 
-// SavedReport is one saved report as a workspace's listing shows it (toggl-api.md,
-// "Listing a workspace's saved reports"). It prints with its token redacted.
+// SavedReport is one saved report of a workspace's listing. It prints without its token.
 type SavedReport struct {
-	ID             int64 // 0 when the listing gave none
-	Name           string
-	Token          string // the report token: a secret
-	Public         bool
-	FixedDaterange bool
-	Params         map[string]any // the saved filters, as Toggl keeps them
+	ID                     int64  // 0 when the listing gave none
+	Name, Token            string // Token is the report token: a secret
+	Public, FixedDaterange bool
+	Params                 map[string]any // the saved filters, as Toggl keeps them
 }
 
 // String renders s without its token.
@@ -50,34 +38,22 @@ func (s SavedReport) String() string {
 // GoString renders s without its token.
 func (s SavedReport) GoString() string { return "client.SavedReport" + s.String() }
 
-// Member is one member of a workspace as its listing shows it (toggl-api.md, "A
-// workspace's members"). The e-mail address is never kept: it is read only to be
-// redacted from errors.
+// Member is one member of a workspace; the e-mail address is read only to be redacted.
 type Member struct {
-	UserID int64 // user_id, else uid; 0 when neither came
-	Name   string
-	// Active is false when the listing says active: false or inactive: true.
-	Active bool
-	// WorkingHoursInMinutes is working_hours_in_minutes, 0 when null or absent. Toggl
-	// does not document its period (a day or a week).
-	WorkingHoursInMinutes int64
+	UserID                int64 // user_id, else uid; 0 when neither came
+	Name                  string
+	Active                bool  // false when the listing says active: false or inactive: true
+	WorkingHoursInMinutes int64 // 0 when null; its period (a day, a week) is not documented
 }
 
-// ListSharedReports lists the saved reports of a workspace: GET
-// {BaseURL}/api/v9/workspaces/{id}/reports/shared, page by page (per_page=50) until a
-// page is short or empty. Each page is one request, paced, counted and backed off
-// through the same limits as the reports sent with the credentials. A report listed
-// twice (the list moved between pages) comes once; reports without an id all come. Every
-// error is an *Error, with the credentials and the listed report tokens redacted.
+// ListSharedReports lists a workspace's saved reports page by page, each a request like
+// any other; one listed twice (the list moved) comes once. Errors redact the tokens too.
 func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedReport, error) {
-	var (
-		out    []SavedReport
-		tokens []string // the report tokens read so far, which every later error redacts
-		seen   = map[int64]bool{}
-	)
+	var out []SavedReport
+	var tokens []string // the report tokens read so far, which every later error redacts
+	seen := map[int64]bool{}
 	for page := 1; page <= maxListPages; page++ {
-		path := fmt.Sprintf("reports/shared?page=%d&per_page=%d", page, listPerPage)
-		items, err := list(ctx, c, l, path, "saved reports", &tokens, savedReport)
+		items, err := list(ctx, c, l, fmt.Sprintf("reports/shared?page=%d&per_page=%d", page, listPerPage), "saved reports", &tokens, savedReport)
 		if err != nil {
 			return nil, err
 		}
@@ -94,27 +70,17 @@ func (c *Client) ListSharedReports(ctx context.Context, l Listing) ([]SavedRepor
 	return nil, &Error{Code: CodeDecode, Message: fmt.Sprintf("listing saved reports: more than %d pages of %d", maxListPages, listPerPage)}
 }
 
-// ListMembers lists the members of a workspace: GET
-// {BaseURL}/api/v9/workspaces/{id}/workspace_users, one request (the listing is not
-// paged), paced, counted and backed off like any other request with the credentials.
-// Toggl answers 403 to a token that is not a workspace admin's. Every error is an *Error
-// with the credentials and the e-mail addresses read redacted.
+// ListMembers lists a workspace's members (403 unless the token is an admin's); errors
+// redact the e-mail addresses too.
 func (c *Client) ListMembers(ctx context.Context, l Listing) ([]Member, error) {
 	return list(ctx, c, l, "workspace_users", "workspace users", new([]string), member)
 }
 
-// list sends one request of l, GET {BaseURL}/api/v9/workspaces/{id}/{path}, within
-// l.Timeout, and reads its body tolerantly, as reports are: an array (null is an empty
-// one) of what elem reads, with nothing after it; what names the elements in errors.
-// elem appends to secrets what it reads that every later error must redact.
+// list GETs {BaseURL}/api/v9/workspaces/{id}/{path}: an array (or null) of what elem
+// reads, which appends to secrets what every later error must redact.
 func list[T any](ctx context.Context, c *Client, l Listing, path, what string, secrets *[]string, elem func(*bodyDecoder, *[]string) (T, error)) ([]T, error) {
-	if l.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, l.Timeout)
-		defer cancel()
-	}
 	u := fmt.Sprintf("%s/api/v9/workspaces/%d/%s", c.o.BaseURL, l.WorkspaceID, path)
-	x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: l.Credentials}, *secrets...) }, safeURL: u}
+	x := exchange{rd: func() redactor { return newRedactor(Request{Credentials: l.Credentials}, *secrets...) }, safeURL: u, timeout: l.Timeout}
 	var out []T
 	_, err := c.do(ctx, http.MethodGet, u, nil, l.Credentials, x, func(r io.Reader) error {
 		d := newBodyDecoder(r)
@@ -140,9 +106,8 @@ func list[T any](ctx context.Context, c *Client, l Listing, path, what string, s
 	return out, nil
 }
 
-// savedReport reads an element of the listing of saved reports; unknown fields are
-// skipped. params may be an object or, as Toggl sends it, a string holding one; one that
-// is neither is ignored. The token is appended to tokens as soon as it is read.
+// savedReport reads a saved report. params may be an object or, as Toggl sends it, a
+// string holding one; else it is ignored.
 func savedReport(d *bodyDecoder, tokens *[]string) (SavedReport, error) {
 	var s SavedReport
 	err := d.object(false, func(name []byte) (err error) {
@@ -172,8 +137,7 @@ func savedReport(d *bodyDecoder, tokens *[]string) (SavedReport, error) {
 	return s, err
 }
 
-// member reads an element of the listing of a workspace's members; unknown fields are
-// skipped. The e-mail address is appended to emails, and kept nowhere else.
+// member reads a member; the e-mail address goes to emails only.
 func member(d *bodyDecoder, emails *[]string) (Member, error) {
 	m := Member{Active: true}
 	var uid int64
@@ -198,9 +162,7 @@ func member(d *bodyDecoder, emails *[]string) (Member, error) {
 		case "inactive":
 			b, err = d.bool()
 			m.Active = m.Active && !b
-		case "working_hours_in_minutes":
-			// Undocumented and unused by the exporter: a value that is not a whole
-			// number is ignored rather than failing the roster.
+		case "working_hours_in_minutes": // undocumented: a bad value must not fail the roster
 			m.WorkingHoursInMinutes, _ = d.int()
 		}
 		return err

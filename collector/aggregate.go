@@ -345,8 +345,8 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 		return 0, false
 	}
 	next := last.Unix()
-	if resp != nil && resp.Next.Has {
-		next = resp.Next.Timestamp
+	if resp != nil && resp.Next > 0 {
+		next = resp.Next
 	} else {
 		size := defaultPageSize
 		if resp != nil && resp.PageSize > 0 {

@@ -235,7 +235,7 @@ func TestTimeEntriesAndUntagged(t *testing.T) {
 	rep := &client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 700}}
 	a.DetailedRow(&client.DetailedRow{TagIDs: []int64{7}, TimeEntries: []client.TimeEntry{{ID: 1, Seconds: 100, Start: at}}})
 	a.DetailedRow(&client.DetailedRow{TimeEntries: []client.TimeEntry{{ID: 2, Seconds: 200, Start: at.Add(time.Hour)}, {ID: 3, Seconds: 300, Start: at.Add(2 * time.Hour)}}})
-	if _, more := a.endPage(rep, &client.Response{Next: client.Cursor{Timestamp: at.Add(time.Hour).Unix(), Has: true}}); !more {
+	if _, more := a.endPage(rep, &client.Response{Next: at.Add(time.Hour).Unix()}); !more {
 		t.Fatal("no next page")
 	}
 	a.DetailedRow(&client.DetailedRow{TimeEntries: []client.TimeEntry{{ID: 2, Seconds: 200, Start: at.Add(time.Hour)}, {ID: 3, Seconds: 300, Start: at.Add(2 * time.Hour)}}})
@@ -264,7 +264,7 @@ func TestGroupedRowAmountAcrossPages(t *testing.T) {
 	}
 	rep := &client.Report{Type: "detailed", Block: client.BlockDetailed, Totals: &client.Totals{Seconds: 3 * 3600}}
 	a.DetailedRow(row(entry(1, 0), entry(2, 1)))
-	if _, more := a.endPage(rep, &client.Response{Next: client.Cursor{Timestamp: at.Add(time.Hour).Unix(), Has: true}}); !more {
+	if _, more := a.endPage(rep, &client.Response{Next: at.Add(time.Hour).Unix()}); !more {
 		t.Fatal("no next page")
 	}
 	a.DetailedRow(row(entry(2, 1), entry(3, 2)))

@@ -58,10 +58,10 @@ func (p *pageFetcher) Run(_ context.Context, req client.Request, sink client.Sin
 		if p.stuck {
 			next = p.rows[0].TimeEntries[0]
 		}
-		resp.Next = client.Cursor{Timestamp: next.Start.Unix(), ID: next.ID, RowNumber: int64(end + 1), Has: true}
+		resp.Next = next.Start.Unix()
 	}
 	p.mu.Lock()
-	p.nexts = append(p.nexts, resp.Next.Timestamp)
+	p.nexts = append(p.nexts, resp.Next)
 	p.mu.Unlock()
 	var total int64
 	for _, r := range p.rows {
