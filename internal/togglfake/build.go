@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// object is a JSON object of a report body, in the shape toggl-api.md describes. A field
+// Toggl may send as null is set to nil or to a nil pointer (see nonZero), never left out.
+type object = map[string]any
+
 // A world is a workspace: clients, projects, users... Report bodies are aggregations of
 // its time entries, computed entry by entry (amounts included), so that whatever the
 // report type its totals agree with its rows, and reports over the same days agree.
@@ -29,6 +33,34 @@ type projectDef struct {
 	name, color, currency string
 	rate                  int64 // hourly rate in cents; 0: none (entries are not billable)
 	estimated             int64 // seconds; 0: none
+}
+
+type rateJSON struct {
+	BillableSeconds   int64  `json:"billable_seconds"`
+	Currency          string `json:"currency"`
+	HourlyRateInCents int64  `json:"hourly_rate_in_cents"`
+}
+
+type entityJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+type userJSON struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	LabourCost int64  `json:"labour_cost"` // per hour, in cents
+}
+
+// taskJSON leaves tracked_seconds (the task's whole life) null: a world has no beginning.
+type taskJSON struct {
+	ID               int64  `json:"id"`
+	Name             string `json:"name"`
+	ProjectID        int64  `json:"project_id"`
+	EstimatedSeconds *int64 `json:"estimated_seconds"`
+	TrackedSeconds   *int64 `json:"tracked_seconds"`
+	description      string // the entries of its project with this description are on it
 }
 
 // entry is one time entry.
@@ -57,6 +89,14 @@ func byID[T any](s []T, id func(T) int64) map[int64]T {
 		m[id(v)] = v
 	}
 	return m
+}
+
+// nonZero returns a pointer to v, or nil (sent as null) for the zero value.
+func nonZero[T comparable](v T) *T {
+	if v == *new(T) {
+		return nil
+	}
+	return &v
 }
 
 // seconds is what the entry adds to totals: a running entry adds nothing.
@@ -105,21 +145,25 @@ func (p period) day(t time.Time) int {
 }
 
 // totals aggregates entries (all within p) into a totals object with one graph bucket per day.
-func (w *world) totals(p period, entries []entry) totalsJSON {
-	t := totalsJSON{Resolution: "day", Graph: make([]graphJSON, p.days), Rates: w.rates(entries)}
+func (w *world) totals(p period, entries []entry) object {
+	days := make([]int64, p.days)
+	var seconds, amount, labour, tracked int64
 	for _, e := range entries {
-		_, _, amount := w.bill(&e)
-		t.Seconds += e.seconds()
-		t.BillableAmountInCents += amount
-		t.LabourCostInCents += perHour(e.seconds(), w.user[e.user].LabourCost)
-		t.Graph[p.day(e.start)].Seconds += e.seconds()
+		_, _, a := w.bill(&e)
+		seconds += e.seconds()
+		amount += a
+		labour += perHour(e.seconds(), w.user[e.user].LabourCost)
+		days[p.day(e.start)] += e.seconds()
 	}
-	for _, g := range t.Graph {
-		if g.Seconds > 0 {
-			t.TrackedDays++
+	graph := []object{} // Toggl's buckets also carry their amounts
+	for _, s := range days {
+		graph = append(graph, object{"seconds": s})
+		if s > 0 {
+			tracked++
 		}
 	}
-	return t
+	return object{"seconds": seconds, "tracked_days": tracked, "billable_amount_in_cents": amount, "labour_cost_in_cents": labour,
+		"resolution": "day", "rates": w.rates(entries), "graph": graph}
 }
 
 // rates sums the billable seconds of entries per rate, in a stable order.
@@ -141,18 +185,16 @@ func (w *world) rates(entries []entry) []rateJSON {
 	return rates
 }
 
-// dictionaries renders the world's dictionaries.
-func (w *world) dictionaries() dictionariesJSON {
-	d := dictionariesJSON{Projects: map[int64]projectJSON{}, Clients: w.client, Users: w.user, Tasks: w.task,
-		Tags: byID(w.tags, func(t entityJSON) int64 { return t.ID }), UserGroups: map[int64]entityJSON{}}
+// dictionaries renders the world's dictionaries, keyed by id (encoding/json sends the keys
+// as strings, as Toggl does), without the deprecated filters, a copy of the same maps.
+func (w *world) dictionaries() object {
+	projects := map[int64]object{}
 	for _, p := range w.projects {
-		j := projectJSON{ID: p.id, Name: p.name, Color: p.color, ClientID: nonZero(p.clientID), Currency: &p.currency}
-		if p.estimated != 0 {
-			j.EstimatedHours, j.EstimatedSeconds = new(p.estimated/3600), new(p.estimated)
-		}
-		d.Projects[p.id] = j
+		projects[p.id] = object{"id": p.id, "name": p.name, "color": p.color, "client_id": nonZero(p.clientID), "currency": p.currency,
+			"estimated_hours": nonZero(p.estimated / 3600), "estimated_seconds": nonZero(p.estimated), "fixed_fee": nil}
 	}
-	return d
+	return object{"projects": projects, "clients": w.client, "users": w.user, "tasks": w.task,
+		"tags": byID(w.tags, func(t entityJSON) int64 { return t.ID }), "user_groups": object{}}
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: one row per day,
@@ -188,27 +230,26 @@ func compareStart(a, b entry) int {
 	return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.id, b.id))
 }
 
-// detailedRows renders rows (each a group of entries sharing everything but their times).
-func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
-	out := make([]detailedRowJSON, 0, len(rows))
+// detailedRows renders rows (each a group of entries sharing everything but their times)
+// without project_name, client_name, task_name, tag_names and email, as real rows come.
+func (w *world) detailedRows(rows [][]entry) []object {
+	out := []object{}
 	for n, row := range rows {
 		e := &row[0]
 		rate, _, _ := w.bill(e)
-		j := detailedRowJSON{
-			UserID: e.user, Username: w.user[e.user].Name, TaskID: nonZero(e.task), Description: e.description,
-			Billable: e.billable, Currency: rate.Currency, TagIDs: append([]int64{}, e.tags...), RowNumber: n + 1,
-		}
-		if e.project != 0 {
-			j.ProjectID, j.ProjectColor = new(e.project), new(w.project[e.project].color)
-		}
 		var amount int64
+		var entries []object
 		for _, e := range row {
 			_, _, a := w.bill(&e)
 			amount += a
-			j.TimeEntries = append(j.TimeEntries, e.json())
+			entries = append(entries, e.json())
 		}
+		j := object{"user_id": e.user, "username": w.user[e.user].Name, "project_id": nonZero(e.project),
+			"project_color": nonZero(w.project[e.project].color), "task_id": nonZero(e.task), "description": e.description,
+			"billable": e.billable, "billable_amount_in_cents": nil, "hourly_rate_in_cents": nonZero(rate.HourlyRateInCents),
+			"currency": rate.Currency, "tag_ids": append([]int64{}, e.tags...), "row_number": n + 1, "time_entries": entries}
 		if rate.HourlyRateInCents != 0 {
-			j.HourlyRateInCents, j.BillableAmountInCents = new(rate.HourlyRateInCents), new(amount)
+			j["billable_amount_in_cents"] = amount
 		}
 		out = append(out, j)
 	}
@@ -217,43 +258,35 @@ func (w *world) detailedRows(rows [][]entry) []detailedRowJSON {
 
 const timeFormat = "2006-01-02T15:04:05-07:00"
 
-func (e entry) json() timeEntryJSON {
-	j := timeEntryJSON{ID: e.id, Seconds: e.seconds(), Start: e.start.Format(timeFormat)}
+// json renders e; running, it has a null stop and minus its start's Unix time as seconds.
+func (e entry) json() object {
+	start := e.start.Format(timeFormat)
 	if e.running {
-		j.Seconds, j.At = -e.start.Unix(), j.Start
-	} else {
-		j.Stop = new(e.stop.Format(timeFormat))
-		j.At = *j.Stop
+		return object{"id": e.id, "seconds": -e.start.Unix(), "start": start, "stop": nil, "at": start, "at_tz": start}
 	}
-	j.AtTz = j.At
-	return j
+	stop := e.stop.Format(timeFormat)
+	return object{"id": e.id, "seconds": e.seconds(), "start": start, "stop": stop, "at": stop, "at_tz": stop}
 }
 
 // weeklyRows renders one row per user and project, in the order of their first entry, with
 // one element per day of p in each per-day array. Running entries are left out.
-func (w *world) weeklyRows(p period, entries []entry) []weeklyRowJSON {
-	out := []weeklyRowJSON{}
+func (w *world) weeklyRows(p period, entries []entry) []object {
+	out := []object{}
 	for _, g := range groupBy(ended(entries), func(e *entry) [2]int64 { return [2]int64{e.user, e.project} }) {
 		e := &g[0]
 		rate, _, _ := w.bill(e)
-		r := weeklyRowJSON{
-			UserID: e.user, UserName: w.user[e.user].Name, Currency: rate.Currency, HourlyRateInCents: nonZero(rate.HourlyRateInCents),
-			Seconds: make([]int64, p.days), BillableSeconds: make([]int64, p.days), BillableAmountsInCents: make([]int64, p.days),
-		}
-		if pr := w.project[e.project]; e.project != 0 {
-			r.ProjectID, r.ProjectName = new(pr.id), new(pr.name)
-			if pr.clientID != 0 {
-				r.ClientName = new(w.client[pr.clientID].Name)
-			}
-		}
+		pr := w.project[e.project]
+		seconds, billable, amounts := make([]int64, p.days), make([]int64, p.days), make([]int64, p.days)
 		for _, e := range g {
-			d := p.day(e.start)
-			_, billable, amount := w.bill(&e)
-			r.Seconds[d] += e.seconds()
-			r.BillableSeconds[d] += billable
-			r.BillableAmountsInCents[d] += amount
+			_, b, a := w.bill(&e)
+			seconds[p.day(e.start)] += e.seconds()
+			billable[p.day(e.start)] += b
+			amounts[p.day(e.start)] += a
 		}
-		out = append(out, r)
+		out = append(out, object{"user_id": e.user, "user_name": w.user[e.user].Name, "project_id": nonZero(pr.id),
+			"project_name": nonZero(pr.name), "client_name": nonZero(w.client[pr.clientID].Name), "planned_task_id": nil,
+			"currency": rate.Currency, "hourly_rate_in_cents": nonZero(rate.HourlyRateInCents),
+			"seconds": seconds, "billable_seconds": billable, "billable_amounts_in_cents": amounts})
 	}
 	return out
 }
@@ -289,7 +322,7 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 // summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
 // (see summaryKey). A null id stands for none (no project, client or task); time-entry
 // sub-groups have a null id, the description as title, and the ids of their entries.
-func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []summaryGroupJSON {
+func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []object {
 	// by groups entries by their key in dim, ordered by title, then id.
 	by := func(entries []entry, dim string) [][]entry {
 		groups := groupBy(entries, func(e *entry) summaryKey { return w.summaryKey(dim, e) })
@@ -299,27 +332,31 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []s
 		})
 		return groups
 	}
-	groups := []summaryGroupJSON{}
+	groups := []object{}
 	for _, ge := range by(ended(entries), grouping) {
-		g := summaryGroupJSON{Names: []string{}, SubGroups: []summarySubGroupJSON{}}
-		if gk := w.summaryKey(grouping, &ge[0]); gk.id != 0 {
-			g.ID, g.Names = new(gk.id), []string{gk.title}
+		gk := w.summaryKey(grouping, &ge[0])
+		names, subGroups := []string{}, []object{}
+		if gk.id != 0 {
+			names = []string{gk.title}
 		}
 		for _, se := range by(ge, subGrouping) {
 			sk := w.summaryKey(subGrouping, &se[0])
-			j := summarySubGroupJSON{ID: nonZero(sk.id), Rates: w.rates(se)}
+			var seconds int64
+			var ids []int64
 			for _, e := range se {
-				j.Seconds += e.seconds()
-				if subGrouping == "time_entries" {
-					j.IDs = append(j.IDs, e.id)
-				}
+				seconds += e.seconds()
+				ids = append(ids, e.id)
 			}
+			sg := object{"id": nonZero(sk.id), "title": nil, "seconds": seconds, "rates": w.rates(se)}
 			if sk.id != 0 || subGrouping == "time_entries" {
-				j.Title = new(sk.title)
+				sg["title"] = sk.title
 			}
-			g.SubGroups = append(g.SubGroups, j)
+			if subGrouping == "time_entries" {
+				sg["ids"] = ids
+			}
+			subGroups = append(subGroups, sg)
 		}
-		groups = append(groups, g)
+		groups = append(groups, object{"id": nonZero(gk.id), "names": names, "sub_groups": subGroups})
 	}
 	return groups
 }
@@ -341,24 +378,21 @@ func (w *world) marshalReport(d reportData) []byte {
 	if d.typ != "weekly" { // a weekly report runs 7 days from start_date
 		d.params["end_date"] = d.period.first.AddDate(0, 0, d.period.days-1).Format(time.DateOnly)
 	}
-	r := reportJSON{
-		ReportName: d.name, ReportType: d.typ, Public: true,
-		Features:     map[string]bool{"rates": true, "labour_cost": true, "tasks": len(w.tasks) > 0},
-		InputParams:  d.params,
-		SavedParams:  d.params,
-		Dictionaries: w.dictionaries(),
-	}
-	totals := w.totals(d.period, d.entries)
+	results := object{"totals": w.totals(d.period, d.entries)}
 	switch d.typ {
 	case "detailed":
-		r.DetailedResults = &results[[]detailedRowJSON]{w.detailedRows(d.rows), totals}
+		results["report"] = w.detailedRows(d.rows)
 	case "summary":
 		grouping, _ := d.params["grouping"].(string)
 		subGrouping, _ := d.params["sub_grouping"].(string)
-		groups := w.summaryGroups(d.entries, cmp.Or(grouping, "projects"), cmp.Or(subGrouping, "time_entries"))
-		r.SummaryResults = &results[summaryReportJSON]{summaryReportJSON{groups}, totals}
+		results["report"] = object{"groups": w.summaryGroups(d.entries, cmp.Or(grouping, "projects"), cmp.Or(subGrouping, "time_entries"))}
 	case "weekly":
-		r.WeeklyResults = &results[[]weeklyRowJSON]{w.weeklyRows(d.period, d.entries), totals}
+		results["report"] = w.weeklyRows(d.period, d.entries)
 	}
+	r := object{"report_name": d.name, "report_type": d.typ, "public": true, "fixed_daterange": false, "hide_amounts": false,
+		"features":     map[string]bool{"rates": true, "labour_cost": true, "tasks": len(w.tasks) > 0},
+		"input_params": d.params, "saved_params": d.params, "dictionaries": w.dictionaries(),
+		"detailed_results": nil, "summary_results": nil, "weekly_results": nil}
+	r[d.typ+"_results"] = results
 	return mustMarshal(r)
 }
