@@ -105,7 +105,7 @@ func Rehearsal() *Fake {
 	rep.Paging = &Paging{}
 	ws := f.workspaces[DemoWorkspaceID]
 	ws.APIToken = "" // any credentials list it
-	f.anyReport, f.anyWorkspace = &rep, &ws
+	f.reports[""], f.workspaces[anyWorkspace] = rep, ws
 	return f
 }
 

@@ -1,13 +1,9 @@
-// Package togglfake is a fake of Toggl Track's Reports API v3 shared-report endpoint,
-// POST /reports/api/v3/shared/{token}, for tests, benchmarks and the exporter's --demo mode;
-// it pages detailed reports as Toggl may (see Paging), simulates the API quota (SetQuota),
-// and lists a workspace's saved reports (GET /api/v9/workspaces/{id}/reports/shared, see
-// SetWorkspace).
-//
-// It speaks HTTP and JSON only, like the real service: reports are served as JSON bodies,
-// errors as plain text with Toggl's messages, and each report can be given a Fault (an error
-// status, a slow or cut body, a reset connection...) to exercise the client's failure paths.
-// It never logs.
+// Package togglfake is a fake of Toggl Track's API as toggl-api.md describes it, for tests,
+// benchmarks and the exporter's --demo mode: the shared-report endpoint, POST PathPrefix +
+// {token}, paging detailed reports as Toggl may (see Paging), a workspace's listings (see
+// SetWorkspace), and the API quota (see SetQuota). Like the real service it speaks HTTP
+// and JSON, errors are plain text with Toggl's messages, and a report can be given a Fault
+// to exercise a client's failure paths. It never logs.
 package togglfake
 
 import (
@@ -28,23 +24,21 @@ const PathPrefix = "/reports/api/v3/shared/"
 // maxRequestBody bounds how much of a request body is read and recorded.
 const maxRequestBody = 1 << 20
 
-// Fake is an http.Handler serving POST /reports/api/v3/shared/{token}.
-// It is safe for concurrent use.
+// anyWorkspace is the key, in Fake.workspaces, of the workspace listed for ids not Set,
+// as "" is in Fake.reports for tokens not Set (see Rehearsal); paths never hold either.
+const anyWorkspace = -1
+
+// Fake is an http.Handler serving Toggl's API. It is safe for concurrent use.
 type Fake struct {
 	mu          sync.Mutex
 	reports     map[string]Report
+	workspaces  map[int64]Workspace
 	requests    []Request
 	counts      map[string]int // exact, though requests keeps at most maxRequests (0: all)
 	maxRequests int
 	now         func() time.Time
 	walks       map[string]walk // by token, for paged reports
-	workspaces  map[int64]Workspace
-	// anyReport and anyWorkspace, when set, answer every token and workspace not Set
-	// (see Rehearsal).
-	anyReport    *Report
-	anyWorkspace *Workspace
-	// The quota (see SetQuota): quotaLimit requests per window, per credential's bucket.
-	quotaLimit  int
+	quotaLimit  int             // requests per quotaWindow, per credential's bucket
 	quotaWindow time.Duration
 	buckets     map[string]bucket
 }
@@ -64,16 +58,13 @@ type bucket struct {
 
 // Report is what the fake serves for one report token.
 type Report struct {
-	// Body is the JSON served with 200.
-	Body []byte
-	// BodyFunc, if set, computes the body per request from the fake's clock (see SetClock)
-	// and the request's JSON body (nil when it had none), and takes precedence over Body.
-	// The pages of a walk are all computed for the time of its first page (see Paging).
+	Body []byte // served with 200
+	// BodyFunc, if set, computes the body from the fake's clock (see SetClock) and the
+	// request's JSON body (nil without one) instead; all pages of a walk get the time of
+	// its first page.
 	BodyFunc func(now time.Time, request map[string]any) []byte
-	// Auth holds the credentials the report requires; the zero value makes it public.
-	Auth Auth
-	// Fault, if not zero, changes how the report is answered (every page of it, when paged).
-	Fault Fault
+	Auth     Auth  // the credentials the report requires; the zero value makes it public
+	Fault    Fault // how the report misbehaves (every page of it, when paged)
 	// Paging, if not nil, serves a detailed report in pages; nil serves it whole, without
 	// paging headers, as the shared endpoint may do.
 	Paging *Paging
@@ -82,7 +73,7 @@ type Report struct {
 }
 
 // Auth holds the credentials a private report accepts: HTTP Basic <APIToken>:api_token,
-// or Email:Password. When both are set, both forms are accepted.
+// or Email:Password; either when both are set.
 type Auth struct {
 	APIToken string
 	Email    string
@@ -92,23 +83,22 @@ type Auth struct {
 // Fault describes a misbehaviour of the upstream for one report; the zero Fault is healthy.
 // Delays, truncation and resets apply to whatever body is served, error bodies included.
 type Fault struct {
-	// Status, if neither 0 nor 200, is answered instead of 200, with Body as plain text
-	// (by default Toggl's message for the status, else http.StatusText).
+	// Status, if neither 0 nor 200, is answered with Body as plain text (by default
+	// Toggl's message for the status, else http.StatusText).
 	Status int
-	// Body is the body for Status or, with Status 0, a raw body served with 200 instead of
-	// the report (an HTML page, wrong-typed JSON...), as application/json.
+	// Body with Status 0 is a raw body (an HTML page, wrong-typed JSON...) served with 200
+	// instead of the report, as application/json.
 	Body        string
 	EmptyBody   bool          // answer 200 with an empty body
 	ContentType string        // overrides the Content-Type header
 	Header      http.Header   // extra headers, set after all others (Retry-After...)
 	HeaderDelay time.Duration // slept before anything is written (given up when the client goes away)
-	// BodyDelay is slept (likewise) between the first half of the body, flushed, and the rest.
-	BodyDelay time.Duration
+	BodyDelay   time.Duration // slept likewise between the first half of the body, flushed, and the rest
 	// Truncate, if positive and shorter than the body, serves only that many bytes of it
 	// under the full Content-Length and closes the connection: an unexpected EOF.
 	Truncate int
-	// Reset writes the headers and half the (possibly truncated) body, then aborts the
-	// connection: a TCP reset (SO_LINGER 0) on HTTP/1, a stream reset on HTTP/2.
+	// Reset writes the headers and half the body, then aborts the connection: a TCP reset
+	// (SO_LINGER 0) on HTTP/1, a stream reset on HTTP/2.
 	Reset bool
 }
 
@@ -190,22 +180,20 @@ func (f *Fake) Reset() {
 
 // SetQuota simulates Toggl's API quota: each authorised request to a known report or
 // listing costs 1 from the bucket of its credential (the API token, the e-mail, or one
-// shared anonymous bucket). Answers carry X-Toggl-Quota-Remaining and
-// X-Toggl-Quota-Resets-In; once limit requests were made in the window, measured with the
-// fake's clock from the bucket's first request, the answer is 402 until it has passed.
-// Requests refused earlier (404, 401, 403) cost nothing; a limit of 0 disables the quota
-// and its headers. SetQuota forgets all usage so far.
+// shared anonymous bucket). Answers carry the quota headers; once limit requests were
+// made in the window, measured with the fake's clock from the bucket's first request, the
+// answer is 402 until it has passed. Requests refused earlier (404, 401, 403) cost
+// nothing; a limit of 0 disables the quota and its headers. SetQuota forgets all usage.
 func (f *Fake) SetQuota(limit int, window time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]bucket{}
 }
 
-// ServeHTTP answers like Toggl, in this order: a path other than PathPrefix+token or a
-// workspace's listing (see SetWorkspace) is 404; a method other than POST (GET for a
-// listing) is 405; an unknown token or workspace is 404; then the credentials are checked
-// (see authorize), the quota is charged (see SetQuota), and the report (or its page, see
-// Paging), its Fault, or the listing is served.
+// ServeHTTP answers like Toggl, in this order: a path other than a report's or a
+// workspace's listing is 404; a method other than POST (GET for a listing) is 405; an
+// unknown token or workspace is 404; then the credentials are checked (see authorize),
+// the quota is charged, and the report (or its page), its Fault, or the listing is served.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{UserAgent: r.UserAgent()}
 	if json.NewDecoder(io.LimitReader(r.Body, maxRequestBody)).Decode(&req.Body) != nil {
@@ -214,29 +202,27 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token, isReport := strings.CutPrefix(r.URL.Path, PathPrefix)
 	isReport = isReport && token != "" && !strings.Contains(token, "/")
 	wsID, isListing := listingPath(r.URL.Path)
-	method := http.MethodPost
 
 	f.mu.Lock()
-	now := f.now()
+	now, method := f.now(), http.MethodPost
 	var rep Report
 	var known bool
 	switch {
 	case isListing:
 		method, req.Path = http.MethodGet, r.URL.RequestURI()
 		ws, ok := f.workspaces[wsID]
-		if !ok && f.anyWorkspace != nil {
-			ws, ok = *f.anyWorkspace, true
+		if !ok {
+			ws, ok = f.workspaces[anyWorkspace]
 		}
 		rep, known = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}, ok
 	case isReport:
 		req.Token = token
-		if rep, known = f.reports[token]; !known && f.anyReport != nil {
-			rep, known = *f.anyReport, true
+		if rep, known = f.reports[token]; !known {
+			rep, known = f.reports[""]
 		}
 	}
 	kind, bucket, status, msg := authorize(r, rep.Auth) // an unknown token's Auth is public
-	req.AuthKind = kind
-	req.AuthOK = known && status == http.StatusOK
+	req.AuthKind, req.AuthOK = kind, known && status == http.StatusOK
 	f.counts[req.Token]++
 	if f.maxRequests > 0 && len(f.requests) >= f.maxRequests {
 		// Drop the oldest half at once so that recording stays amortised O(1).
@@ -244,14 +230,15 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.requests = append(f.requests, req)
 	var from *int64 // first_timestamp of a paged report's request; nil for the first page
-	at, fromOK, fault := now, true, Fault{}
+	at, fromOK := now, true
 	switch {
 	case !(isReport || isListing) || (r.Method == method && !known):
-		status, msg = http.StatusNotFound, ""
+		rep.Fault = Fault{Status: http.StatusNotFound}
 	case r.Method != method:
-		status, msg = http.StatusMethodNotAllowed, ""
-		w.Header().Set("Allow", method)
-	case status == http.StatusOK:
+		rep.Fault = Fault{Status: http.StatusMethodNotAllowed, Header: http.Header{"Allow": {method}}}
+	case status != http.StatusOK:
+		rep.Fault = Fault{Status: status, Body: msg}
+	default:
 		if p := rep.Paging; p != nil {
 			from, fromOK = firstTimestamp(req.Body)
 			wk := f.walks[token]
@@ -265,18 +252,13 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if msg = f.chargeLocked(bucket, now, w.Header()); msg != "" {
-			status = http.StatusPaymentRequired
+			rep.Fault = Fault{Status: http.StatusPaymentRequired, Body: msg}
 		} else if !fromOK {
-			status, msg, fault = http.StatusBadRequest, msgBadFirstTimestamp, rep.Fault
+			rep.Fault.Status, rep.Fault.Body = http.StatusBadRequest, msgBadFirstTimestamp
 		}
 	}
 	f.mu.Unlock()
-
-	body := []byte(msg)
-	if status == http.StatusOK {
-		status, body, fault = rep.answer(r, w.Header(), at, req.Body, from)
-	}
-	write(w, r, status, body, fault)
+	rep.serve(w, r, at, req.Body, from)
 }
 
 // chargeLocked counts one request at now against the quota bucket key, sets the quota

@@ -34,42 +34,31 @@ var statusMessages = map[int]string{
 	http.StatusInternalServerError: "report is too big to be exported",
 }
 
-// answer returns the status, body and fault rep answers an authorised request with: its
-// body as of at (or its page from first_timestamp, setting the paging headers on h), what
-// its Fault says, or the page of a listing.
-func (rep Report) answer(r *http.Request, h http.Header, at time.Time, request map[string]any, from *int64) (int, []byte, Fault) {
-	if rep.listing != nil {
-		if body := rep.listing.page(r); body != nil {
-			return http.StatusOK, body, Fault{}
+// serve answers as rep's Fault says, or with rep's body as of at (or its page from
+// first_timestamp, setting the paging headers), or with the page of its listing: a 200
+// body is JSON, any other plain text, by default Toggl's message for the status.
+func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, request map[string]any, from *int64) {
+	fault, body := rep.Fault, []byte(rep.Fault.Body)
+	switch {
+	case fault.Status != 0 && fault.Status != http.StatusOK, fault.Body != "", fault.EmptyBody:
+	case rep.listing != nil:
+		if body = rep.listing.page(r); body == nil {
+			fault.Status, body = http.StatusBadRequest, []byte("page and per_page must be positive integers")
 		}
-		return http.StatusBadRequest, []byte("page and per_page must be positive integers"), Fault{}
+	default:
+		body = rep.Body
+		if rep.BodyFunc != nil {
+			body = rep.BodyFunc(at, request)
+		}
+		if rep.Paging != nil {
+			body = pageOf(w.Header(), body, rep.Paging, from)
+		}
 	}
-	switch fault := rep.Fault; {
-	case fault.Status != 0 && fault.Status != http.StatusOK:
-		return fault.Status, []byte(fault.Body), fault
-	case fault.EmptyBody:
-		return http.StatusOK, nil, fault
-	case fault.Body != "":
-		return http.StatusOK, []byte(fault.Body), fault
-	}
-	body := rep.Body
-	if rep.BodyFunc != nil {
-		body = rep.BodyFunc(at, request)
-	}
-	if rep.Paging != nil {
-		body = pageOf(h, body, rep.Paging, from)
-	}
-	return http.StatusOK, body, rep.Fault
-}
-
-// write sends status and body, misbehaving as fault says: a 200 body is JSON, any other
-// plain text, by default Toggl's message for the status.
-func write(w http.ResponseWriter, r *http.Request, status int, body []byte, fault Fault) {
 	ctx := r.Context()
 	if fault.HeaderDelay > 0 && !sleep(ctx, fault.HeaderDelay) {
 		return
 	}
-	contentType := "application/json"
+	status, contentType := cmp.Or(fault.Status, http.StatusOK), "application/json"
 	if status != http.StatusOK {
 		contentType = "text/plain; charset=utf-8"
 		if len(body) == 0 {
