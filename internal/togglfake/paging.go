@@ -1,8 +1,10 @@
 package togglfake
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"math"
 	"net/http"
@@ -64,52 +66,42 @@ type Paging struct {
 	IgnoreFirstTimestamp bool
 }
 
-// pagedRow is a detailed row, kept as its JSON, with what ordering and cursors need.
+// pagedRow is a detailed row with the id and the start (Unix seconds; math.MinInt64 when
+// it has none) of its first time entry, which order rows and name the cursor.
 type pagedRow struct {
-	raw   json.RawMessage
-	id    int64 // time-entry id of its first entry
-	start int64 // Unix seconds of its first entry; math.MinInt64 when it has none
-	names rowNames
-}
-
-// rowNames are the ids a row names, which a page's dictionaries must resolve.
-type rowNames struct {
-	ProjectID int64   `json:"project_id"`
-	UserID    int64   `json:"user_id"`
-	TaskID    int64   `json:"task_id"`
-	TagIDs    []int64 `json:"tag_ids"`
-}
-
-func (r *pagedRow) UnmarshalJSON(b []byte) error {
-	var v struct {
-		rowNames
-		TimeEntries []struct {
-			ID    int64  `json:"id"`
-			Start string `json:"start"`
-		} `json:"time_entries"`
-	}
-	*r = pagedRow{raw: slices.Clone(b), start: math.MinInt64}
-	if json.Unmarshal(b, &v) == nil {
-		r.names = v.rowNames
-	}
-	if len(v.TimeEntries) > 0 {
-		r.id = v.TimeEntries[0].ID
-		if t, err := time.Parse(time.RFC3339, v.TimeEntries[0].Start); err == nil {
-			r.start = t.Unix()
-		}
-	}
-	return nil
+	row       any
+	id, start int64
 }
 
 // pageOf returns the page of body starting at from (Unix seconds; nil for the first page)
 // and sets the paging headers of p on h, or returns body as it is when it is not a
 // detailed report.
 func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
-	var top, results map[string]json.RawMessage
-	var rows []pagedRow
-	if json.Unmarshal(body, &top) != nil || json.Unmarshal(top["detailed_results"], &results) != nil || results == nil ||
-		json.Unmarshal(results["report"], &rows) != nil {
+	var top object
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber() // ids and amounts come back as they were
+	if d.Decode(&top) != nil {
 		return body
+	}
+	results, _ := top["detailed_results"].(object)
+	report, ok := results["report"].([]any)
+	if !ok {
+		return body
+	}
+	var rows []pagedRow
+	for _, v := range report {
+		r := pagedRow{row: v, start: math.MinInt64}
+		row, _ := v.(object)
+		if entries, _ := row["time_entries"].([]any); len(entries) > 0 {
+			e, _ := entries[0].(object)
+			id, _ := e["id"].(json.Number)
+			start, _ := e["start"].(string)
+			r.id, _ = id.Int64()
+			if t, err := time.Parse(time.RFC3339, start); err == nil {
+				r.start = t.Unix()
+			}
+		}
+		rows = append(rows, r)
 	}
 	slices.SortFunc(rows, func(a, b pagedRow) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
 	rows = rows[:len(rows)-min(max(p.Short, 0), len(rows))]
@@ -135,67 +127,49 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 		h.Set(HeaderNextRowNumber, strconv.Itoa(next+1))
 		h.Set(HeaderNextTimestamp, strconv.FormatInt(rows[next].start, 10))
 	}
-	page := slices.Clone(rows[first:last])
+	page := []any{}
+	for _, r := range rows[first:last] {
+		page = append(page, r.row)
+	}
 	if p.GroupAcross && first > 0 && len(page) > 0 {
-		page[0].raw = grouped(rows[first-1].raw, page[0].raw)
+		if row, ok := page[0].(object); ok { // grouping the time entries of the row before it
+			before, _ := rows[first-1].row.(object)
+			be, _ := before["time_entries"].([]any)
+			re, _ := row["time_entries"].([]any)
+			row["time_entries"] = slices.Concat(be, re)
+		}
 	}
 	if p.NewestFirst {
 		slices.Reverse(page)
 	}
-	raws := []json.RawMessage{}
-	for _, r := range page {
-		raws = append(raws, r.raw)
-	}
-	results["report"] = mustMarshal(raws)
-	top["detailed_results"] = mustMarshal(results)
+	results["report"] = page
 	if p.PageDictionaries {
-		top["dictionaries"] = pageDictionaries(top["dictionaries"], page)
+		pageDictionaries(top["dictionaries"], page)
 	}
 	return mustMarshal(top)
 }
 
-// grouped returns row with the time entries of before put first.
-func grouped(before, row json.RawMessage) json.RawMessage {
-	var b, r map[string]json.RawMessage
-	var be, re []json.RawMessage
-	if json.Unmarshal(before, &b) != nil || json.Unmarshal(row, &r) != nil ||
-		json.Unmarshal(b["time_entries"], &be) != nil || json.Unmarshal(r["time_entries"], &re) != nil {
-		return row
-	}
-	r["time_entries"] = mustMarshal(append(be, re...))
-	return mustMarshal(r)
-}
-
-// pageDictionaries keeps of dict the entries that the rows of page name, and the clients
-// of their projects.
-func pageDictionaries(dict json.RawMessage, page []pagedRow) json.RawMessage {
-	var d map[string]map[string]json.RawMessage
-	if json.Unmarshal(dict, &d) != nil {
-		return dict
-	}
-	named := map[string][]string{"projects": nil, "users": nil, "tasks": nil, "tags": nil, "clients": nil}
-	add := func(kind string, ids ...int64) {
-		for _, id := range ids {
-			named[kind] = append(named[kind], strconv.FormatInt(id, 10))
+// pageDictionaries keeps in dict only the entries that the rows of page name, and the
+// clients of their projects.
+func pageDictionaries(dict any, page []any) {
+	d, _ := dict.(object)
+	projects, _ := d["projects"].(object)
+	named := map[string]bool{}
+	for _, v := range page {
+		r, _ := v.(object)
+		project, _ := projects[fmt.Sprint(r["project_id"])].(object)
+		tags, _ := r["tag_ids"].([]any)
+		for kind, ids := range map[string][]any{"projects": {r["project_id"]}, "users": {r["user_id"]}, "tasks": {r["task_id"]},
+			"tags": tags, "clients": {project["client_id"]}} {
+			for _, id := range ids {
+				named[kind+"/"+fmt.Sprint(id)] = true
+			}
 		}
 	}
-	for _, r := range page {
-		n := r.names
-		add("projects", n.ProjectID)
-		add("users", n.UserID)
-		add("tasks", n.TaskID)
-		add("tags", n.TagIDs...)
-		var pr struct {
-			ClientID int64 `json:"client_id"`
-		}
-		if json.Unmarshal(d["projects"][strconv.FormatInt(n.ProjectID, 10)], &pr) == nil {
-			add("clients", pr.ClientID)
-		}
+	for _, kind := range []string{"projects", "users", "tasks", "tags", "clients"} {
+		m, _ := d[kind].(object)
+		maps.DeleteFunc(m, func(id string, _ any) bool { return !named[kind+"/"+id] })
 	}
-	for kind, ids := range named {
-		maps.DeleteFunc(d[kind], func(id string, _ json.RawMessage) bool { return !slices.Contains(ids, id) })
-	}
-	return mustMarshal(d)
 }
 
 // firstTimestamp reads the paging cursor of a request body: nil when absent or null.
