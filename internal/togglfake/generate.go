@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// DetailedSpec sizes a generated report (DetailedJSON, SummaryJSON, WeeklyJSON).
+// DetailedSpec sizes a generated report (see DetailedJSON).
 type DetailedSpec struct {
 	Entries  int // time entries in all
 	PerRow   int // time entries grouped in one row (the last row may hold fewer); 0 means 1
@@ -34,21 +34,19 @@ var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), d
 // non-billable rows, null project ids, and totals that agree with the rows; unlike them,
 // no running entry and no tasks.
 func DetailedJSON(spec DetailedSpec) []byte {
-	return generated(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
+	return ReportJSON(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }
 
-// SummaryJSON returns the body of a summary report over the time entries of
-// DetailedJSON(spec), grouped by grouping ("projects", "clients" or "users") and
-// sub-grouped by subGrouping (the same, or "time_entries": one sub-group per description,
-// with the ids of its entries).
-func SummaryJSON(spec DetailedSpec, grouping, subGrouping string) []byte {
-	return generated(spec, "summary", map[string]any{"grouping": grouping, "sub_grouping": subGrouping})
-}
-
-// WeeklyJSON returns the body of a weekly report over the time entries of
-// DetailedJSON(spec): one row per user and project.
-func WeeklyJSON(spec DetailedSpec) []byte {
-	return generated(spec, "weekly", map[string]any{})
+// ReportJSON returns the body of a report of type typ over the time entries of
+// DetailedJSON(spec), with params as its input_params: a summary is grouped by their
+// grouping and sub_grouping ("projects", "clients", "users" or "time_entries": one
+// sub-group per description), a weekly report has a row per user and project.
+func ReportJSON(spec DetailedSpec, typ string, params map[string]any) []byte {
+	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
+	w := generateWorld(spec, rng)
+	rows := w.generateRows(spec, generatedWeek, 1_000_000_000, rng)
+	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
+		period: generatedWeek, entries: slices.Concat(rows...), rows: rows})
 }
 
 // LargeJSON returns the benchmark report of type typ ("summary" by projects and time
@@ -59,21 +57,11 @@ func LargeJSON(typ string, n int) []byte {
 	spec := DetailedSpec{Entries: n, Projects: 300, Clients: 60, Users: 40, Tags: 20, Descriptions: max(n/20, 7), Seed: int64(n)}
 	switch typ {
 	case "summary":
-		return SummaryJSON(spec, "projects", "time_entries")
+		return ReportJSON(spec, typ, map[string]any{"grouping": "projects", "sub_grouping": "time_entries"})
 	case "weekly":
-		return WeeklyJSON(spec)
+		return ReportJSON(spec, typ, map[string]any{})
 	}
 	return DetailedJSON(spec)
-}
-
-// generated renders the report of type typ over generatedWeek: the same spec always gives
-// the same world and the same rows.
-func generated(spec DetailedSpec, typ string, params map[string]any) []byte {
-	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
-	w := generateWorld(spec, rng)
-	rows := w.generateRows(spec, generatedWeek, 1_000_000_000, rng)
-	return w.marshalReport(reportData{name: fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ: typ, params: params,
-		period: generatedWeek, entries: slices.Concat(rows...), rows: rows})
 }
 
 // generateRows draws the rows of spec over the days of p from rng, with time-entry ids
