@@ -31,36 +31,24 @@ type DemoReport struct {
 // DemoReports are the reports Demo serves, of every report type, all public, each with
 // data of its own. Asked without dates, each covers its saved period as of the Fake's clock.
 var DemoReports = []DemoReport{
-	// The agency's week so far (this week, from Monday), grouped rows, paged (see Demo), two currencies.
+	// The agency's week so far (this week, from Monday), grouped rows, paged, two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
 		report: agencyReport{name: "Team – this week", params: map[string]any{"grouped": true}, call: true}},
-	// The agency's last 30 days by project and task: long enough for the dashboard's
-	// estimates (see agency).
+	// 30 days by project and task: long enough for the dashboard's estimates (see agency).
 	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
 		report: agencyReport{name: "Projects and tasks – last 30 days", saved: "last_30_days",
 			params: map[string]any{"grouping": "projects", "sub_grouping": "tasks"}}},
 	// This week for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
 		report: agencyReport{name: "Acme and Initech – weekly timesheet", params: map[string]any{"client_ids": []int64{100, 102}}}},
-	// The agency today, with the running timer: who is tracking now, nobody tracked yet.
+	// Today, with the running timer: who is tracking now, nobody tracked yet.
 	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today",
 		report: agencyReport{name: "Team – today", params: map[string]any{"grouped": true}}},
-	// Last week, closed, so under-expected hours can be judged; detailed, so that tags,
-	// amounts and time entries have figures when this week has none yet (Monday morning).
+	// Last week, closed, so that under-expected hours can be judged, and tags, amounts and
+	// time entries have figures when this week has none yet (Monday morning).
 	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week",
 		report: agencyReport{name: "Team – last week", params: map[string]any{"grouped": true}}},
 }
-
-// DemoMembers are the active members of DemoWorkspaceID: the agency's five people, who
-// track time every day, with working hours of 480 minutes, and Farah, who joined this
-// month, has none set and has tracked nothing.
-var DemoMembers = func() []Member {
-	var m []Member
-	for _, u := range agency.users {
-		m = append(m, Member{UserID: u.ID, Name: u.Name, Email: u.Email, WorkingHoursInMinutes: 480})
-	}
-	return append(m, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
-}()
 
 // DemoWorkspaceID is the demo's workspace: its listing (see SetWorkspace) shows
 // DemoReports to DemoAPIToken, so that the demo discovers its reports as a user would.
@@ -70,17 +58,17 @@ const (
 )
 
 // Demo returns a Fake serving DemoReports over the Agency's time entries, in the location
-// of the Fake's clock, and listing them in workspace DemoWorkspaceID. Its quota, 3600
-// requests an hour, moves but is never spent by an exporter pacing one request a second.
-// The detailed reports come in pages of 50 rows; team-week's first page boundary falls
-// between two rows that start at the same second (someone joins a colleague's call), so
-// that a walk sees a row twice. It keeps only the latest 1000 requests it recorded, so
-// that a long-running demo does not grow.
+// of the Fake's clock, and listing them and the agency's members in workspace
+// DemoWorkspaceID. Its quota, 3600 requests an hour, moves but is never spent by an
+// exporter pacing one request a second. Detailed reports come in pages of 50 rows, and
+// team-week's first page boundary falls between two rows that start at the same second
+// (someone joins a colleague's call), so that a walk sees a row twice. It keeps only the
+// latest 1000 requests it recorded, so that a long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
 	f.SetQuota(3600, time.Hour)
-	var listed []SavedReport
+	ws := Workspace{APIToken: DemoAPIToken}
 	for _, d := range DemoReports {
 		r := d.report
 		r.typ, r.saved = d.Type, cmp.Or(r.saved, d.Period)
@@ -89,16 +77,22 @@ func Demo() *Fake {
 			rep.Paging = &Paging{}
 		}
 		f.Set(d.Token, rep)
-		listed = append(listed, SavedReport{ID: d.ID, Name: d.Title, Token: d.Token, Public: true})
+		ws.Reports = append(ws.Reports, SavedReport{ID: d.ID, Name: d.Title, Token: d.Token, Public: true})
 	}
-	f.SetWorkspace(DemoWorkspaceID, Workspace{APIToken: DemoAPIToken, Reports: listed, Members: DemoMembers})
+	// The five who track time every day, with working hours, and Farah, who joined this
+	// month, has none set and has tracked nothing.
+	for _, u := range agency.users {
+		ws.Members = append(ws.Members, Member{UserID: u.ID, Name: u.Name, Email: u.Email, WorkingHoursInMinutes: 480})
+	}
+	ws.Members = append(ws.Members, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
+	f.SetWorkspace(DemoWorkspaceID, ws)
 	return f
 }
 
 // Rehearsal returns a Demo that also answers every other report token, whatever the
 // credentials, with the Agency's report (Agency.Report with no type, paged), and every
-// other workspace's listing with the demo's reports: a user's own configuration runs
-// against it before the user has any token.
+// other workspace's listing with the demo's: a user's own configuration runs against it
+// before the user has any token.
 func Rehearsal() *Fake {
 	f := Demo()
 	rep := Agency{}.Report("")
@@ -153,13 +147,12 @@ type Agency struct {
 // AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
 const AgencyEntriesPerDay = 24
 
-// Report returns a Report of type typ ("detailed", "summary" or "weekly"; "" serves a
-// summary when the request names a grouping or sub_grouping, else a detailed report),
-// computed at each request over the days from its start_date to its end_date (to today
-// without one; a weekly report: seven days), or this week (Monday to Sunday) without a
-// start_date. Detailed rows are grouped when the request says grouped, grouping and
-// sub_grouping shape a summary, and input_params are the request's with its dates; other
-// filters are not applied.
+// Report returns a Report of type typ ("" serves a summary when the request names a
+// grouping or sub_grouping, else a detailed report) over the days from the request's
+// start_date to its end_date (to today without one; a weekly report: seven days), or this
+// week (Monday to Sunday) without a start_date. Detailed rows are grouped when the request
+// says grouped, grouping and sub_grouping shape a summary, and input_params are the
+// request's with its dates; other filters are not applied.
 func (a Agency) Report(typ string) Report {
 	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
 }
@@ -189,19 +182,15 @@ type agencyReport struct {
 // body renders the report that request asks for at now.
 func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	now = now.In(cmp.Or(r.Loc, now.Location()))
-	params := maps.Clone(r.params)
-	if params == nil {
-		params = map[string]any{}
-	}
+	params := map[string]any{}
+	maps.Copy(params, r.params)
 	maps.Copy(params, request)
 	delete(params, "first_timestamp")
 	typ := r.typ
-	if typ == "" {
-		typ = "detailed"
-		if params["grouping"] != nil || params["sub_grouping"] != nil {
-			typ = "summary"
-		}
+	if typ == "" && (params["grouping"] != nil || params["sub_grouping"] != nil) {
+		typ = "summary"
 	}
+	typ = cmp.Or(typ, "detailed")
 	p := r.period(now, params, typ)
 	d := reportData{name: r.name, typ: typ, params: params, period: p, entries: r.entries(p, now)}
 	if typ == "detailed" {
@@ -224,25 +213,24 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 		return t, err == nil
 	}
 	today := midnight(now)
-	sinceMonday := (int(today.Weekday()) + 6) % 7
+	monday := today.AddDate(0, 0, -(int(today.Weekday())+6)%7)
 	start, ok := date("start_date")
+	end, endOK := date("end_date")
 	switch {
 	case ok && typ == "weekly":
 		return period{start, 7}
-	case ok:
-		end, ok := date("end_date")
-		if !ok {
-			end = today
-		}
+	case ok && endOK:
 		return period{start, max(int(civilDay(end)-civilDay(start))+1, 1)}
+	case ok:
+		return period{start, max(int(civilDay(today)-civilDay(start))+1, 1)}
 	case r.saved == "today":
 		return period{today, 1}
 	case r.saved == "last_week":
-		return period{today.AddDate(0, 0, -sinceMonday-7), 7}
+		return period{monday.AddDate(0, 0, -7), 7}
 	case r.saved == "last_30_days":
 		return period{midnight(today.AddDate(0, 0, -29)), 30}
 	}
-	return period{today.AddDate(0, 0, -sinceMonday), 7}
+	return period{monday, 7}
 }
 
 // midnight returns the start of t's day in its location.
@@ -263,15 +251,13 @@ var agency = func() *world {
 	}
 	for i, name := range []string{"Website Relaunch", "SAP Integration", "Support Retainer", "Internal Tooling", "Workshops", "Data Platform"} {
 		w.projects[i].name = name
+		w.projects[i].estimated = map[int]int64{0: 600, 2: 800, 4: 400}[i] * 3600
 	}
 	for i, name := range []string{"Alice Moreau", "Bao Nguyen", "Carla Jensen", "Dmitri Volkov", "Emeka Okafor"} {
 		w.users[i].Name, w.users[i].Email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
 	}
 	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
 		w.tags[i].Name = name
-	}
-	for i, hours := range map[int]int64{0: 600, 2: 800, 4: 400} { // the generator's projects with estimates
-		w.projects[i].estimated = hours * 3600
 	}
 	w.tasks = []taskJSON{
 		{ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
@@ -292,8 +278,8 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 		return (r.First.IsZero() || civilDay(t) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(t) <= civilDay(r.Last))
 	}
 	clients, _ := r.params["client_ids"].([]int64)
-	keep := func(e entry) bool {
-		return !e.stop.After(now) && (clients == nil || slices.Contains(clients, agency.project[e.project].clientID))
+	drop := func(e entry) bool {
+		return e.stop.After(now) || clients != nil && !slices.Contains(clients, agency.project[e.project].clientID)
 	}
 	var entries []entry
 	for d := range p.days {
@@ -301,7 +287,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 			civil := civilDay(day)
 			rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(r.PerDay, AgencyEntriesPerDay), PerRow: 2},
 				period{day, 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
-			entries = append(entries, slices.DeleteFunc(slices.Concat(rows...), func(e entry) bool { return !keep(e) })...)
+			entries = append(entries, slices.DeleteFunc(slices.Concat(rows...), drop)...)
 		}
 	}
 	// Started two to three hours ago (but today), the same all hour long.
@@ -311,7 +297,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 		timer.start = today
 	}
 	timer.id = 1e9 + timer.start.Unix()/3600
-	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && keep(timer) {
+	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && !drop(timer) {
 		entries = append(entries, timer)
 	}
 	slices.SortFunc(entries, compareStart)

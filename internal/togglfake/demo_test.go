@@ -413,13 +413,14 @@ func TestDemoPeriods(t *testing.T) {
 		tracked[string(obj(t, rv, "row")["user_id"].(json.Number))] = true
 	}
 	var idle []string
-	for _, m := range DemoMembers {
+	members := Demo().workspaces[DemoWorkspaceID].Members
+	for _, m := range members {
 		if !tracked[strconv.FormatInt(m.UserID, 10)] {
 			idle = append(idle, m.Name)
 		}
 	}
-	if len(DemoMembers) != 6 || len(idle) != 1 || idle[0] != "Farah Haddad" {
-		t.Errorf("members who tracked nothing last week: %v of %d, want Farah Haddad of 6", idle, len(DemoMembers))
+	if len(members) != 6 || len(idle) != 1 || idle[0] != "Farah Haddad" {
+		t.Errorf("members who tracked nothing last week: %v of %d, want Farah Haddad of 6", idle, len(members))
 	}
 }
 
