@@ -99,8 +99,8 @@ func TestDemoReports(t *testing.T) {
 // makes into their names, with the tokens they are served under.
 func TestDemoListing(t *testing.T) {
 	srv := newServer(t, Demo())
-	a := do(t, context.Background(), srv, call{method: http.MethodGet, path: ListingPrefix + strconv.Itoa(DemoWorkspaceID) + listingSuffix, auth: apiToken(DemoAPIToken)})
-	var got []savedReportJSON
+	a := do(t, context.Background(), srv, call{method: http.MethodGet, path: ListingPrefix + strconv.Itoa(DemoWorkspaceID) + "/reports/shared", auth: apiToken(DemoAPIToken)})
+	var got []SavedReport
 	if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != 200 || len(got) != len(DemoReports) {
 		t.Fatalf("%d %q: %v", a.status, a.body, err)
 	}

@@ -1,16 +1,20 @@
 // Package togglfake is a fake of Toggl Track's API as toggl-api.md describes it, for tests,
-// benchmarks and the exporter's --demo mode: the shared-report endpoint, POST PathPrefix +
-// {token}, paging detailed reports as Toggl may (see Paging), a workspace's listings (see
-// SetWorkspace), and the API quota (see SetQuota). Like the real service it speaks HTTP
-// and JSON, errors are plain text with Toggl's messages, and a report can be given a Fault
-// to exercise a client's failure paths. It never logs.
+// benchmarks and the exporter's --demo mode: shared reports (POST PathPrefix + token),
+// paged as Toggl may (see Paging), a workspace's listings (see SetWorkspace) and the API
+// quota (see SetQuota). Errors are plain text with Toggl's messages, and a report can be
+// given a Fault to exercise a client's failure paths. It never logs.
 package togglfake
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,12 +25,34 @@ import (
 // PathPrefix is the path under which the fake serves reports: PathPrefix + token.
 const PathPrefix = "/reports/api/v3/shared/"
 
-// maxRequestBody bounds how much of a request body is read and recorded.
-const maxRequestBody = 1 << 20
+// ListingPrefix + workspace id + "/reports/shared" lists a workspace's saved reports, and
+// + "/workspace_users" its members (toggl-api.md).
+const ListingPrefix = "/api/v9/workspaces/"
 
-// anyWorkspace is the key, in Fake.workspaces, of the workspace listed for ids not Set,
-// as "" is in Fake.reports for tokens not Set (see Rehearsal); paths never hold either.
-const anyWorkspace = -1
+// Quota headers Toggl sends with its answers.
+const (
+	HeaderQuotaRemaining = "X-Toggl-Quota-Remaining"
+	HeaderQuotaResetsIn  = "X-Toggl-Quota-Resets-In"
+)
+
+const (
+	maxRequestBody = 1 << 20 // read and recorded of a request body
+	msgNoAuth      = "Unable to extract authentication data"
+	// anyWorkspace is the key, in Fake.workspaces, of the workspace listed for ids not Set,
+	// as "" is in Fake.reports for tokens not Set (see Rehearsal); no path names either.
+	anyWorkspace = -1
+)
+
+// statusMessages are the plain-text bodies Toggl documents for its error statuses, sent
+// when no other is given (else http.StatusText). The 402 text is the fake's own.
+var statusMessages = map[int]string{
+	http.StatusBadRequest:          "The report period is not supported",
+	http.StatusUnauthorized:        "Incorrect username and/or password",
+	http.StatusPaymentRequired:     "You have hit your hourly API quota limit",
+	http.StatusForbidden:           "Invalid token",
+	http.StatusNotFound:            "Not found",
+	http.StatusInternalServerError: "report is too big to be exported",
+}
 
 // Fake is an http.Handler serving Toggl's API. It is safe for concurrent use.
 type Fake struct {
@@ -59,17 +85,14 @@ type bucket struct {
 // Report is what the fake serves for one report token.
 type Report struct {
 	Body []byte // served with 200
-	// BodyFunc, if set, computes the body from the fake's clock (see SetClock) and the
-	// request's JSON body (nil without one) instead; all pages of a walk get the time of
-	// its first page.
+	// BodyFunc, if set, computes the body instead, from the fake's clock (see SetClock) and
+	// the request's JSON body (nil without one); every page of a walk gets its first's time.
 	BodyFunc func(now time.Time, request map[string]any) []byte
 	Auth     Auth  // the credentials the report requires; the zero value makes it public
 	Fault    Fault // how the report misbehaves (every page of it, when paged)
 	// Paging, if not nil, serves a detailed report in pages; nil serves it whole, without
 	// paging headers, as the shared endpoint may do.
 	Paging *Paging
-
-	listing *Workspace // set for a workspace's listing (see SetWorkspace) instead of Body
 }
 
 // Auth holds the credentials a private report accepts: HTTP Basic <APIToken>:api_token,
@@ -109,7 +132,6 @@ type Request struct {
 	AuthOK    bool           // the credentials could read the report; false for an unknown token
 	Body      map[string]any // the decoded JSON body; nil when it was empty or not an object
 	UserAgent string
-	Path      string // the path and query of a listing request (see SetWorkspace), else ""
 }
 
 // Kinds of credentials recorded in Request.AuthKind: no Authorization header, Basic
@@ -120,6 +142,35 @@ const (
 	AuthEmail    = "email"
 	AuthInvalid  = "invalid"
 )
+
+// SavedReport is one saved report in the listing of a workspace.
+type SavedReport struct {
+	ID             int64          `json:"id"`
+	Name           string         `json:"name"`
+	Token          string         `json:"token"` // the {report_token} of the shared endpoint
+	Public         bool           `json:"public"`
+	FixedDaterange bool           `json:"fixed_daterange"`
+	Params         map[string]any `json:"-"` // sent as a JSON-encoded string, as Toggl does
+}
+
+// Member is one member of a workspace in its listing of members.
+type Member struct {
+	UserID                int64
+	Name                  string
+	Email                 string // sent, as Toggl does: the exporter must never show it
+	Inactive              bool
+	WorkingHoursInMinutes int64 // 0 sends null
+}
+
+// Workspace is what the fake lists for one workspace.
+type Workspace struct {
+	// APIToken is the API token the listings require, as Basic <APIToken>:api_token
+	// ("" makes them public, which Toggl's never are). Any other token gets 403, as a
+	// token that is not a workspace admin's does from the listing of members.
+	APIToken string
+	Reports  []SavedReport
+	Members  []Member
+}
 
 // New returns an empty Fake using time.Now as its clock.
 func New() *Fake {
@@ -145,6 +196,14 @@ func (f *Fake) SetFault(token string, fault Fault) {
 	}
 	r.Fault = fault
 	f.reports[token] = r
+}
+
+// SetWorkspace adds or replaces the listings of workspace id, served to its API token
+// and charged to the quota; other credentials get 401 or 403 as a private report's do.
+func (f *Fake) SetWorkspace(id int64, ws Workspace) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.workspaces[id] = ws
 }
 
 // SetClock replaces the clock used for quota windows and BodyFunc (default time.Now).
@@ -201,7 +260,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	token, isReport := strings.CutPrefix(r.URL.Path, PathPrefix)
 	isReport = isReport && token != "" && !strings.Contains(token, "/")
-	wsID, isListing := listingPath(r.URL.Path)
+	rest, isListing := strings.CutPrefix(r.URL.Path, ListingPrefix)
+	idText, listing, _ := strings.Cut(rest, "/")
+	wsID, err := strconv.ParseInt(idText, 10, 64)
+	isListing = isListing && err == nil && (listing == "reports/shared" || listing == "workspace_users")
 
 	f.mu.Lock()
 	now, method := f.now(), http.MethodPost
@@ -209,12 +271,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var known bool
 	switch {
 	case isListing:
-		method, req.Path = http.MethodGet, r.URL.RequestURI()
+		method = http.MethodGet
 		ws, ok := f.workspaces[wsID]
 		if !ok {
 			ws, ok = f.workspaces[anyWorkspace]
 		}
-		rep, known = Report{Auth: Auth{APIToken: ws.APIToken}, listing: &ws}, ok
+		rep, known = ws.list(wsID, listing, r.URL.Query()), ok
 	case isReport:
 		req.Token = token
 		if rep, known = f.reports[token]; !known {
@@ -253,12 +315,46 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if msg = f.chargeLocked(bucket, now, w.Header()); msg != "" {
 			rep.Fault = Fault{Status: http.StatusPaymentRequired, Body: msg}
-		} else if !fromOK {
-			rep.Fault.Status, rep.Fault.Body = http.StatusBadRequest, msgBadFirstTimestamp
+		} else if !fromOK { // the message is the fake's own: Toggl's is not documented
+			rep.Fault.Status, rep.Fault.Body = http.StatusBadRequest, "first_timestamp must be a Unix timestamp or null"
 		}
 	}
 	f.mu.Unlock()
 	rep.serve(w, r, at, req.Body, from)
+}
+
+// list returns the listing of ws (id) that a GET of listing with query asks for, as a
+// Report: its members, all at once, or a page of its saved reports (query page, from 1,
+// and per_page, default 50: Toggl's is not documented; a page past the end is []).
+func (ws Workspace) list(id int64, listing string, query url.Values) Report {
+	rep, out := Report{Auth: Auth{APIToken: ws.APIToken}}, []map[string]any{}
+	if listing == "workspace_users" {
+		for i, m := range ws.Members {
+			out = append(out, map[string]any{
+				"id": 9000 + i, "user_id": m.UserID, "uid": m.UserID, "workspace_id": id, "wid": id, "name": m.Name, "email": m.Email,
+				"active": !m.Inactive, "inactive": m.Inactive, "admin": i == 0, "role": "user", "group_ids": []int64{}, "rate": nil,
+				"labor_cost": nil, "timezone": "Europe/Berlin", "working_hours_in_minutes": nonZero(m.WorkingHoursInMinutes), "at": "2025-03-01T09:00:00+00:00",
+			})
+		}
+		rep.Body = mustMarshal(out)
+		return rep
+	}
+	page, pageErr := strconv.Atoi(cmp.Or(query.Get("page"), "1"))
+	perPage, perPageErr := strconv.Atoi(cmp.Or(query.Get("per_page"), "50"))
+	if pageErr != nil || perPageErr != nil || page < 1 || perPage < 1 {
+		rep.Fault = Fault{Status: http.StatusBadRequest, Body: "page and per_page must be positive integers"}
+		return rep
+	}
+	for i, s := range ws.Reports {
+		if i/perPage == page-1 {
+			params := map[string]any{}
+			maps.Copy(params, s.Params)
+			out = append(out, map[string]any{"id": s.ID, "name": s.Name, "token": s.Token, "public": s.Public, "fixed_daterange": s.FixedDaterange,
+				"params": string(mustMarshal(params)), "updated_at": "2025-03-01T09:00:00+00:00", "scheduled_email_uids": []int64{}, "deleted_at": nil})
+		}
+	}
+	rep.Body = mustMarshal(out)
+	return rep
 }
 
 // chargeLocked counts one request at now against the quota bucket key, sets the quota
@@ -315,4 +411,85 @@ func authorize(r *http.Request, a Auth) (kind, bucket string, status int, msg st
 		return kind, bucket, http.StatusUnauthorized, ""
 	}
 	return kind, bucket, http.StatusForbidden, ""
+}
+
+// serve answers as rep's Fault says, else with rep's body as of at (or its page from
+// first_timestamp, setting the paging headers): a 200 body is JSON, any other plain text,
+// by default Toggl's message for the status.
+func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, request map[string]any, from *int64) {
+	fault, body := rep.Fault, []byte(rep.Fault.Body)
+	if (fault.Status == 0 || fault.Status == http.StatusOK) && fault.Body == "" && !fault.EmptyBody {
+		body = rep.Body
+		if rep.BodyFunc != nil {
+			body = rep.BodyFunc(at, request)
+		}
+		if rep.Paging != nil {
+			body = pageOf(w.Header(), body, rep.Paging, from)
+		}
+	}
+	ctx := r.Context()
+	if fault.HeaderDelay > 0 && !sleep(ctx, fault.HeaderDelay) {
+		return
+	}
+	status, contentType := cmp.Or(fault.Status, http.StatusOK), "application/json"
+	if status != http.StatusOK {
+		contentType = "text/plain; charset=utf-8"
+		if len(body) == 0 {
+			body = []byte(cmp.Or(statusMessages[status], http.StatusText(status)))
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", cmp.Or(fault.ContentType, contentType))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	for k, vs := range fault.Header {
+		h[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
+	}
+	w.WriteHeader(status)
+
+	if fault.Truncate > 0 && fault.Truncate < len(body) {
+		body = body[:fault.Truncate]
+	}
+	rc := http.NewResponseController(w)
+	switch {
+	case fault.Reset:
+		_, _ = w.Write(body[:len(body)/2])
+		abort(rc)
+	case fault.BodyDelay > 0:
+		_, _ = w.Write(body[:len(body)/2])
+		_ = rc.Flush()
+		if sleep(ctx, fault.BodyDelay) {
+			_, _ = w.Write(body[len(body)/2:])
+		}
+	default:
+		_, _ = w.Write(body)
+	}
+}
+
+// abort flushes what was written and kills the connection: on HTTP/1 by hijacking it and
+// closing it with SO_LINGER 0 (the client sees a reset), elsewhere (HTTP/2) by aborting
+// the handler, which resets the stream and which net/http does not log.
+func abort(rc *http.ResponseController) {
+	_ = rc.Flush()
+	conn, buf, err := rc.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = buf.Flush()
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok { // TLS: reset the TCP below it
+		conn = tc.NetConn()
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+// sleep waits for d and reports whether it did, or returns false as soon as ctx is done.
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
