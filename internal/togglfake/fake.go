@@ -132,6 +132,7 @@ type Request struct {
 	AuthOK    bool           // the credentials could read the report; false for an unknown token
 	Body      map[string]any // the decoded JSON body; nil when it was empty or not an object
 	UserAgent string
+	Path      string // the path and query of a listing request (see SetWorkspace), else ""
 }
 
 // Kinds of credentials recorded in Request.AuthKind: no Authorization header, Basic
@@ -271,7 +272,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var known bool
 	switch {
 	case isListing:
-		method = http.MethodGet
+		method, req.Path = http.MethodGet, r.URL.RequestURI()
 		ws, ok := f.workspaces[wsID]
 		if !ok {
 			ws, ok = f.workspaces[anyWorkspace]

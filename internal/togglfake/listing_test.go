@@ -82,7 +82,7 @@ func TestListing(t *testing.T) {
 	}
 
 	r := f.Requests()[0]
-	if r.AuthKind != AuthAPIToken || !r.AuthOK || r.Token != "" {
+	if r.Path != ListingPrefix+"42/reports/shared?page=2&per_page=3" || r.AuthKind != AuthAPIToken || !r.AuthOK || r.Token != "" {
 		t.Errorf("listing request recorded as %+v", r)
 	}
 }
