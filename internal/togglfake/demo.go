@@ -192,17 +192,18 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	}
 	typ = cmp.Or(typ, "detailed")
 	p := r.period(now, params, typ)
-	d := reportData{name: r.name, typ: typ, params: params, period: p, entries: r.entries(p, now)}
-	if typ == "detailed" {
-		if r.call {
-			d.entries = withBoundaryCall(p, d.entries, now)
-		}
-		d.rows = groupRows(p, d.entries)
-		if params["grouped"] != true { // a row an entry
-			d.rows = groupBy(d.entries, func(e *entry) int64 { return e.id })
-		}
+	entries := r.entries(p, now)
+	if typ == "detailed" && r.call {
+		entries = withBoundaryCall(p, entries, now)
 	}
-	return agency.marshalReport(d)
+	rows := [][]entry{entries}
+	switch {
+	case typ == "detailed" && params["grouped"] == true:
+		rows = groupRows(p, entries)
+	case typ == "detailed": // a row an entry
+		rows = groupBy(entries, func(e *entry) int64 { return e.id })
+	}
+	return agency.marshalReport(r.name, typ, params, p, rows)
 }
 
 // period returns the days params ask for at now (see Agency.Report).
