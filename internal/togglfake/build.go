@@ -8,13 +8,12 @@ import (
 	"time"
 )
 
-// object is a JSON object of a report body, in the shape toggl-api.md describes. A field
-// Toggl may send as null is set to nil or to a nil pointer (see nonZero), never left out.
+// object is a JSON object of a report body as toggl-api.md describes it: a field Toggl
+// may send as null is nil or a nil pointer (see nonZero), never left out.
 type object = map[string]any
 
-// A world is a workspace: clients, projects, users... Report bodies are aggregations of
-// its time entries, computed entry by entry (amounts included), so that whatever the
-// report type its totals agree with its rows, and reports over the same days agree.
+// A world is a workspace. Report bodies aggregate its time entries entry by entry
+// (amounts included), so that whatever the report type its totals agree with its rows.
 type world struct {
 	currency string // the workspace's, for entries without a project
 	clients  []entityJSON
@@ -22,11 +21,10 @@ type world struct {
 	users    []userJSON
 	tags     []entityJSON
 	tasks    []taskJSON
-	// By id, built by index: an unknown id (0 for none) finds the zero value.
-	project map[int64]projectDef
-	client  map[int64]entityJSON
-	user    map[int64]userJSON
-	task    map[int64]taskJSON
+	project  map[int64]projectDef // by id (see index): id 0, none, finds the zero value
+	client   map[int64]entityJSON
+	user     map[int64]userJSON
+	task     map[int64]taskJSON
 }
 
 type projectDef struct {
@@ -76,7 +74,6 @@ type entry struct {
 	running     bool // stop is unknown: sent as null with negative seconds
 }
 
-// index builds the lookups; call it once the slices are complete.
 func (w *world) index() {
 	w.project = byID(w.projects, func(p projectDef) int64 { return p.id })
 	w.client = byID(w.clients, func(c entityJSON) int64 { return c.ID })
@@ -100,7 +97,7 @@ func nonZero[T comparable](v T) *T {
 	return &v
 }
 
-// seconds is what the entry adds to totals: a running entry adds nothing.
+// seconds is what e adds to totals: a running entry adds nothing.
 func (e *entry) seconds() int64 {
 	if e.running {
 		return 0
@@ -108,9 +105,8 @@ func (e *entry) seconds() int64 {
 	return int64(e.stop.Sub(e.start) / time.Second)
 }
 
-// bill returns the rate e is billed at (HourlyRateInCents 0: none), its billable seconds
-// and its amount in cents. Every sum of amounts in a report is a sum of these amounts, so
-// that rows, days and totals agree to the cent.
+// bill returns e's rate (HourlyRateInCents 0: none), billable seconds and amount in
+// cents: every sum of amounts is one of these, so that rows and totals agree to the cent.
 func (w *world) bill(e *entry) (rate rateJSON, billable, amount int64) {
 	p := w.project[e.project]
 	if e.billable && p.rate != 0 {
@@ -119,7 +115,6 @@ func (w *world) bill(e *entry) (rate rateJSON, billable, amount int64) {
 	return rateJSON{Currency: cmp.Or(p.currency, w.currency), HourlyRateInCents: p.rate}, billable, perHour(billable, p.rate)
 }
 
-// perHour returns seconds worth of centsPerHour, rounded to the nearest cent.
 func perHour(seconds, centsPerHour int64) int64 {
 	return (seconds*centsPerHour + 1800) / 3600
 }
@@ -130,7 +125,7 @@ type period struct {
 	days  int
 }
 
-// civilDay returns the number of days since the epoch of t's date, free of DST.
+// civilDay numbers t's date, free of DST.
 func civilDay(t time.Time) int64 {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
@@ -145,7 +140,7 @@ func (p period) day(t time.Time) int {
 	return i
 }
 
-// totals aggregates entries (all within p) into a totals object with one graph bucket per day.
+// totals aggregates entries (all within p), with a graph bucket a day.
 func (w *world) totals(p period, entries []entry) object {
 	days := make([]int64, p.days)
 	var seconds, amount, labour, tracked int64
@@ -156,7 +151,7 @@ func (w *world) totals(p period, entries []entry) object {
 		labour += perHour(e.seconds(), w.user[e.user].LabourCost)
 		days[p.day(e.start)] += e.seconds()
 	}
-	graph := []object{} // Toggl's buckets also carry their amounts
+	graph := []object{}
 	for _, s := range days {
 		graph = append(graph, object{"seconds": s})
 		if s > 0 {
@@ -167,7 +162,7 @@ func (w *world) totals(p period, entries []entry) object {
 		"resolution": "day", "rates": w.rates(entries), "graph": graph}
 }
 
-// rates sums the billable seconds of entries per rate, in a stable order.
+// rates sums the billable seconds of entries by rate, in a stable order.
 func (w *world) rates(entries []entry) []rateJSON {
 	billable := map[rateJSON]int64{}
 	for _, e := range entries {
@@ -186,8 +181,8 @@ func (w *world) rates(entries []entry) []rateJSON {
 	return rates
 }
 
-// dictionaries renders the world's dictionaries, keyed by id (encoding/json sends the keys
-// as strings, as Toggl does), without the deprecated filters, a copy of the same maps.
+// dictionaries renders the dictionaries (without filters, deprecated), keyed by id, which
+// encoding/json sends as strings, as Toggl does.
 func (w *world) dictionaries() object {
 	projects := map[int64]object{}
 	for _, p := range w.projects {
@@ -198,8 +193,8 @@ func (w *world) dictionaries() object {
 		"tags": byID(w.tags, func(t entityJSON) int64 { return t.ID }), "user_groups": object{}}
 }
 
-// groupRows groups entries as Toggl's grouped detailed report does: one row per day,
-// user, project, description, tags and billability, a running entry alone.
+// groupRows groups entries as Toggl's grouped detailed report does: a row per day, user,
+// project, description, tags and billability, a running entry alone.
 func groupRows(p period, entries []entry) [][]entry {
 	return groupBy(entries, func(e *entry) any {
 		if e.running {
@@ -226,13 +221,13 @@ func groupBy[K comparable](entries []entry, key func(*entry) K) [][]entry {
 	return groups
 }
 
-// compareStart orders entries as a paged report lists them: by start, then by id.
+// compareStart orders entries as a paged report does: by start, then by id.
 func compareStart(a, b entry) int {
 	return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.id, b.id))
 }
 
-// detailedRows renders rows (each a group of entries sharing everything but their times)
-// without project_name, client_name, task_name, tag_names and email, as real rows come.
+// detailedRows renders rows without project_name, client_name, task_name, tag_names
+// and email, as real rows come.
 func (w *world) detailedRows(rows [][]entry) []object {
 	out := []object{}
 	for n, row := range rows {
@@ -259,7 +254,7 @@ func (w *world) detailedRows(rows [][]entry) []object {
 
 const timeFormat = "2006-01-02T15:04:05-07:00"
 
-// json renders e; running, it has a null stop and minus its start's Unix time as seconds.
+// json renders e; running, with a null stop and minus its start's Unix time as seconds.
 func (e entry) json() object {
 	start := e.start.Format(timeFormat)
 	if e.running {
@@ -269,8 +264,8 @@ func (e entry) json() object {
 	return object{"id": e.id, "seconds": e.seconds(), "start": start, "stop": stop, "at": stop, "at_tz": stop}
 }
 
-// weeklyRows renders one row per user and project, in the order of their first entry, with
-// one element per day of p in each per-day array. Running entries are left out.
+// weeklyRows renders a row per user and project, with an element per day of p in each
+// per-day array.
 func (w *world) weeklyRows(p period, entries []entry) []object {
 	out := []object{}
 	for _, g := range groupBy(ended(entries), func(e *entry) [2]int64 { return [2]int64{e.user, e.project} }) {
@@ -292,14 +287,14 @@ func (w *world) weeklyRows(p period, entries []entry) []object {
 	return out
 }
 
-// ended returns the entries that count in figures: not running, nor of zero seconds.
+// ended returns the entries that count in rows: not running, nor of zero seconds.
 func ended(entries []entry) []entry {
 	return slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return e.seconds() == 0 })
 }
 
-// summaryKey is an entry's place in a summary's grouping or sub-grouping dim ("projects",
-// "clients", "users", "tasks" or "time_entries": by description): its entity's id (0:
-// none, always for time entries) and title.
+// summaryKey is an entry's place in a summary's dimension dim ("projects", "clients",
+// "users", "tasks" or "time_entries": by description): its entity's id (0: none, always
+// for time entries) and title.
 type summaryKey struct {
 	id    int64
 	title string
@@ -320,11 +315,9 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	return summaryKey{p.id, p.name}
 }
 
-// summaryGroups renders a summary grouped by grouping and sub-grouped by subGrouping
-// (see summaryKey). A null id stands for none (no project, client or task); time-entry
-// sub-groups have a null id, the description as title, and the ids of their entries.
+// summaryGroups renders a summary by grouping and subGrouping (see summaryKey); time-entry
+// sub-groups have the ids of their entries.
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []object {
-	// by groups entries by their key in dim, ordered by title, then id.
 	by := func(entries []entry, dim string) [][]entry {
 		groups := groupBy(entries, func(e *entry) summaryKey { return w.summaryKey(dim, e) })
 		slices.SortFunc(groups, func(a, b []entry) int {
@@ -348,10 +341,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []o
 				seconds += e.seconds()
 				ids = append(ids, e.id)
 			}
-			sg := object{"id": nonZero(sk.id), "title": nil, "seconds": seconds, "rates": w.rates(se)}
-			if sk.id != 0 || subGrouping == "time_entries" {
-				sg["title"] = sk.title
-			}
+			sg := object{"id": nonZero(sk.id), "title": nonZero(sk.title), "seconds": seconds, "rates": w.rates(se)}
 			if subGrouping == "time_entries" {
 				sg["ids"] = ids
 			}
@@ -362,9 +352,8 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []o
 	return groups
 }
 
-// marshalReport renders a report body of type typ over the entries of rows (rows of a
-// detailed report), adding its period's dates to params. A summary is grouped by params'
-// grouping and sub_grouping (Toggl's defaults: projects, time_entries).
+// marshalReport renders a report of type typ over the entries of rows (a detailed
+// report's), adding p's dates to params; Toggl's default grouping comes last.
 func (w *world) marshalReport(name, typ string, params map[string]any, p period, rows [][]entry) []byte {
 	params["start_date"] = p.first.Format(time.DateOnly)
 	if typ != "weekly" { // a weekly report runs 7 days from start_date
@@ -398,8 +387,8 @@ type DetailedSpec struct {
 	Clients  int // clients; every fourth project has none; 0 means (Projects+2)/3
 	Users    int // users, at least 1
 	Tags     int // tags; a row carries up to two
-	// Descriptions is the number of distinct descriptions ("Ticket 1"...); 0 means seven
-	// fixed ones ("Development"...). Many make a summary by time entries large.
+	// Descriptions ("Ticket 1"...): many make a summary by time entries large; 0 means
+	// seven fixed ones ("Development"...).
 	Descriptions int
 	// SameStart, if above 1, makes each run of SameStart rows (in start order) start at the
 	// same second, so that page boundaries fall inside runs and rows come twice in a walk.
@@ -407,27 +396,19 @@ type DetailedSpec struct {
 	Seed      int64
 }
 
-// generatedWeek is the week generated entries fall in: fixed, so that bodies are
-// reproducible.
-var generatedWeek = period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
-
-// DetailedJSON returns the body of a detailed report of spec's size, its rows in order of
-// start; the same spec gives the same bytes. Like the demo's, it has two currencies,
-// non-billable rows, null project ids, and totals that agree with the rows; unlike them,
-// no running entry and no tasks.
+// DetailedJSON returns the body of a detailed report of spec's size, the same for the same
+// spec: two currencies, non-billable rows, null project ids, no running entry, no tasks.
 func DetailedJSON(spec DetailedSpec) []byte {
 	return ReportJSON(spec, "detailed", map[string]any{"grouped": spec.PerRow > 1})
 }
 
 // ReportJSON returns the body of a report of type typ over the time entries of
-// DetailedJSON(spec), with params as its input_params: a summary is grouped by their
-// grouping and sub_grouping ("projects", "clients", "users" or "time_entries": one
-// sub-group per description), a weekly report has a row per user and project.
+// DetailedJSON(spec), with params as its input_params (a summary's grouping and
+// sub_grouping among them).
 func ReportJSON(spec DetailedSpec, typ string, params map[string]any) []byte {
 	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
-	w := generateWorld(spec, rng)
-	rows := w.generateRows(spec, generatedWeek, 1_000_000_000, rng)
-	return w.marshalReport(fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ, params, generatedWeek, rows)
+	w, week := generateWorld(spec, rng), period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
+	return w.marshalReport(fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ, params, week, w.generateRows(spec, week, 1e9, rng))
 }
 
 // LargeJSON returns the benchmark report of type typ ("summary" by projects and time
@@ -445,8 +426,8 @@ func LargeJSON(typ string, n int) []byte {
 	return DetailedJSON(spec)
 }
 
-// generateRows draws the rows of spec over the days of p from rng, with time-entry ids
-// from id on, in order of start.
+// generateRows draws the rows of spec over the days of p, with time-entry ids from id on,
+// in order of start.
 func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Rand) [][]entry {
 	descriptions := []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
 	if spec.Descriptions > 0 {
@@ -457,7 +438,6 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	}
 	var rows [][]entry
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
-		// A row: entries sharing everything but their times.
 		e := entry{
 			user:        w.users[rng.IntN(len(w.users))].ID,
 			description: descriptions[rng.IntN(len(descriptions))],
@@ -498,8 +478,8 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	return rows
 }
 
-// generateWorld returns the clients, projects, users and tags of spec. Projects are billed
-// in turn at USD 95.50/h, EUR 110/h and USD 120/h, every fifth not at all.
+// generateWorld returns the world of spec. Projects are billed in turn at USD 95.50/h,
+// EUR 110/h and USD 120/h, every fifth not at all.
 func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
 	w := &world{currency: "USD"}
