@@ -1,8 +1,7 @@
 // Package togglfake is a fake of Toggl Track's API as toggl-api.md describes it, for tests,
-// benchmarks and the exporter's --demo mode: shared reports (POST PathPrefix + token),
-// paged as Toggl may (see Paging), a workspace's listings (see SetWorkspace) and the API
-// quota (see SetQuota). Errors are plain text with Toggl's messages, and a report can be
-// given a Fault to exercise a client's failure paths. It never logs.
+// benchmarks and the exporter's --demo mode: shared reports, paged as Toggl may (see
+// Paging), a workspace's listings and the API quota; a Fault exercises a client's failure
+// paths. It never logs.
 package togglfake
 
 import (
@@ -26,7 +25,7 @@ import (
 const PathPrefix = "/reports/api/v3/shared/"
 
 // ListingPrefix + workspace id + "/reports/shared" lists a workspace's saved reports, and
-// + "/workspace_users" its members (toggl-api.md).
+// + "/workspace_users" its members.
 const ListingPrefix = "/api/v9/workspaces/"
 
 // Quota headers Toggl sends with its answers.
@@ -38,13 +37,11 @@ const (
 const (
 	maxRequestBody = 1 << 20 // read and recorded of a request body
 	msgNoAuth      = "Unable to extract authentication data"
-	// anyWorkspace is the key, in Fake.workspaces, of the workspace listed for ids not Set,
-	// as "" is in Fake.reports for tokens not Set (see Rehearsal); no path names either.
-	anyWorkspace = -1
+	anyWorkspace   = -1 // lists any workspace not Set, as "" serves any token (see Rehearsal)
 )
 
-// statusMessages are the plain-text bodies Toggl documents for its error statuses, sent
-// when no other is given (else http.StatusText). The 402 text is the fake's own.
+// statusMessages are Toggl's documented error bodies (else http.StatusText); 402's is the
+// fake's own.
 var statusMessages = map[int]string{
 	http.StatusBadRequest:          "The report period is not supported",
 	http.StatusUnauthorized:        "Incorrect username and/or password",
@@ -63,36 +60,29 @@ type Fake struct {
 	counts      map[string]int // exact, though requests keeps at most maxRequests (0: all)
 	maxRequests int
 	now         func() time.Time
-	walks       map[string]walk // by token, for paged reports
-	quotaLimit  int             // requests per quotaWindow, per credential's bucket
+	walks       map[string]run // by token: the pages of a walk, from its first (see Paging)
+	// The quota: quotaLimit requests per credential's bucket, a window from its first
+	// request, the same as Toggl's sliding one as seen by one client.
+	quotaLimit  int
 	quotaWindow time.Duration
-	buckets     map[string]bucket
+	buckets     map[string]run
 }
 
-// walk is a client's walk through the pages of a report, from its first page.
-type walk struct {
-	page  int       // the number of the latest page asked for
-	start time.Time // when the first page was asked for: the time of every page's body
-}
-
-// bucket is a credential's use of the quota: a fixed window from its first request, the
-// same as Toggl's sliding one as seen by one client.
-type bucket struct {
+// run counts the requests of a walk or quota bucket since start.
+type run struct {
 	start time.Time
-	used  int
+	n     int
 }
 
 // Report is what the fake serves for one report token.
 type Report struct {
 	Body []byte // served with 200
-	// BodyFunc, if set, computes the body instead, from the fake's clock (see SetClock) and
-	// the request's JSON body (nil without one); every page of a walk gets its first's time.
+	// BodyFunc, if set, computes the body instead, from the fake's clock and the request's
+	// JSON body (nil without one); every page of a walk gets its first page's time.
 	BodyFunc func(now time.Time, request map[string]any) []byte
-	Auth     Auth  // the credentials the report requires; the zero value makes it public
-	Fault    Fault // how the report misbehaves (every page of it, when paged)
-	// Paging, if not nil, serves a detailed report in pages; nil serves it whole, without
-	// paging headers, as the shared endpoint may do.
-	Paging *Paging
+	Auth     Auth    // the credentials the report requires; the zero value makes it public
+	Fault    Fault   // how the report misbehaves (every page of it, when paged)
+	Paging   *Paging // nil serves a report whole, as the shared endpoint may do
 }
 
 // Auth holds the credentials a private report accepts: HTTP Basic <APIToken>:api_token,
@@ -103,12 +93,10 @@ type Auth struct {
 	Password string
 }
 
-// Fault describes a misbehaviour of the upstream for one report; the zero Fault is healthy.
-// Delays, truncation and resets apply to whatever body is served, error bodies included.
+// Fault is how the upstream misbehaves for one report; the zero Fault is healthy. Delays,
+// truncation and resets apply to whatever body is served, error bodies included.
 type Fault struct {
-	// Status, if neither 0 nor 200, is answered with Body as plain text (by default
-	// Toggl's message for the status, else http.StatusText).
-	Status int
+	Status int // if neither 0 nor 200, answered with Body (default: Toggl's) as plain text
 	// Body with Status 0 is a raw body (an HTML page, wrong-typed JSON...) served with 200
 	// instead of the report, as application/json.
 	Body        string
@@ -120,9 +108,7 @@ type Fault struct {
 	// Truncate, if positive and shorter than the body, serves only that many bytes of it
 	// under the full Content-Length and closes the connection: an unexpected EOF.
 	Truncate int
-	// Reset writes the headers and half the body, then aborts the connection: a TCP reset
-	// (SO_LINGER 0) on HTTP/1, a stream reset on HTTP/2.
-	Reset bool
+	Reset    bool // writes the headers and half the body, then resets the connection
 }
 
 // Request is what the fake recorded of one request it received, whatever its fate.
@@ -135,8 +121,8 @@ type Request struct {
 	Path      string // the path and query of a listing request (see SetWorkspace), else ""
 }
 
-// Kinds of credentials recorded in Request.AuthKind: no Authorization header, Basic
-// <token>:api_token, Basic email:password, and a header that is not usable Basic auth.
+// Kinds of credentials in Request.AuthKind: no Authorization header, Basic
+// <token>:api_token, Basic email:password, and not usable Basic auth.
 const (
 	AuthNone     = "none"
 	AuthAPIToken = "api_token"
@@ -144,7 +130,7 @@ const (
 	AuthInvalid  = "invalid"
 )
 
-// SavedReport is one saved report in the listing of a workspace.
+// SavedReport is a saved report in a workspace's listing.
 type SavedReport struct {
 	ID             int64          `json:"id"`
 	Name           string         `json:"name"`
@@ -154,7 +140,7 @@ type SavedReport struct {
 	Params         map[string]any `json:"-"` // sent as a JSON-encoded string, as Toggl does
 }
 
-// Member is one member of a workspace in its listing of members.
+// Member is a member in a workspace's listing of members.
 type Member struct {
 	UserID                int64
 	Name                  string
@@ -165,9 +151,8 @@ type Member struct {
 
 // Workspace is what the fake lists for one workspace.
 type Workspace struct {
-	// APIToken is the API token the listings require, as Basic <APIToken>:api_token
-	// ("" makes them public, which Toggl's never are). Any other token gets 403, as a
-	// token that is not a workspace admin's does from the listing of members.
+	// APIToken is the API token the listings require ("" makes them public, as Toggl's
+	// never are); others get 403, as a non-admin's does from the listing of members.
 	APIToken string
 	Reports  []SavedReport
 	Members  []Member
@@ -176,7 +161,7 @@ type Workspace struct {
 // New returns an empty Fake using time.Now as its clock.
 func New() *Fake {
 	return &Fake{reports: map[string]Report{}, counts: map[string]int{}, now: time.Now,
-		walks: map[string]walk{}, workspaces: map[int64]Workspace{}}
+		walks: map[string]run{}, workspaces: map[int64]Workspace{}}
 }
 
 // Set adds or replaces the report served for token.
@@ -235,25 +220,22 @@ func (f *Fake) Count(token string) int {
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]walk{}
+	f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]run{}
 }
 
 // SetQuota simulates Toggl's API quota: each authorised request to a known report or
-// listing costs 1 from the bucket of its credential (the API token, the e-mail, or one
-// shared anonymous bucket). Answers carry the quota headers; once limit requests were
-// made in the window, measured with the fake's clock from the bucket's first request, the
-// answer is 402 until it has passed. Requests refused earlier (404, 401, 403) cost
-// nothing; a limit of 0 disables the quota and its headers. SetQuota forgets all usage.
+// listing costs 1 from the bucket of its credential (API token, e-mail, or anonymous) and
+// carries the quota headers; past limit requests in the window (by the fake's clock) it
+// is 402. A limit of 0 disables the quota. SetQuota forgets all usage.
 func (f *Fake) SetQuota(limit int, window time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]bucket{}
+	f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]run{}
 }
 
-// ServeHTTP answers like Toggl, in this order: a path other than a report's or a
-// workspace's listing is 404; a method other than POST (GET for a listing) is 405; an
-// unknown token or workspace is 404; then the credentials are checked (see authorize),
-// the quota is charged, and the report (or its page), its Fault, or the listing is served.
+// ServeHTTP answers like Toggl, in this order: 404 for another path, 405 for a method
+// other than POST (GET for a listing), 404 for an unknown token or workspace, then
+// 401/403 (see authorize), the quota, and the report, its page or its Fault.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{UserAgent: r.UserAgent()}
 	if json.NewDecoder(io.LimitReader(r.Body, maxRequestBody)).Decode(&req.Body) != nil {
@@ -305,12 +287,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p := rep.Paging; p != nil {
 			from, fromOK = firstTimestamp(req.Body)
 			wk := f.walks[token]
-			if from == nil || wk.page == 0 {
-				wk = walk{start: now}
+			if from == nil || wk.n == 0 {
+				wk = run{start: now}
 			}
-			wk.page++
+			wk.n++
 			f.walks[token] = wk
-			if at = wk.start; fromOK && p.FailPage > 0 && wk.page == p.FailPage {
+			if at = wk.start; fromOK && p.FailPage > 0 && wk.n == p.FailPage {
 				rep.Fault = p.FailFault
 			}
 		}
@@ -324,9 +306,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rep.serve(w, r, at, req.Body, from)
 }
 
-// list returns the listing of ws (id) that a GET of listing with query asks for, as a
-// Report: its members, all at once, or a page of its saved reports (query page, from 1,
-// and per_page, default 50: Toggl's is not documented; a page past the end is []).
+// list returns the listing of ws (id) that query asks for, as a Report: all its members,
+// or a page of its saved reports (page, from 1; per_page, default 50: Toggl's is not
+// documented).
 func (ws Workspace) list(id int64, listing string, query url.Values) Report {
 	rep, out := Report{Auth: Auth{APIToken: ws.APIToken}}, []map[string]any{}
 	if listing == "workspace_users" {
@@ -358,23 +340,23 @@ func (ws Workspace) list(id int64, listing string, query url.Values) Report {
 	return rep
 }
 
-// chargeLocked counts one request at now against the quota bucket key, sets the quota
-// headers on h, and returns the 402 message when the bucket is spent, else "".
+// chargeLocked charges a request at now to the quota bucket key, sets the quota headers
+// on h, and returns the 402 message when the bucket is spent.
 func (f *Fake) chargeLocked(key string, now time.Time, h http.Header) string {
 	if f.quotaLimit <= 0 {
 		return ""
 	}
 	b := f.buckets[key]
 	if !now.Before(b.start.Add(f.quotaWindow)) {
-		b = bucket{start: now}
+		b = run{start: now}
 	}
 	resetsIn := (b.start.Add(f.quotaWindow).Sub(now) + time.Second - 1) / time.Second // rounded up
-	spent := b.used >= f.quotaLimit
+	spent := b.n >= f.quotaLimit
 	if !spent {
-		b.used++
+		b.n++
 	}
 	f.buckets[key] = b
-	h.Set(HeaderQuotaRemaining, strconv.Itoa(f.quotaLimit-b.used))
+	h.Set(HeaderQuotaRemaining, strconv.Itoa(f.quotaLimit-b.n))
 	h.Set(HeaderQuotaResetsIn, strconv.Itoa(int(resetsIn)))
 	if spent {
 		return fmt.Sprintf("%s. It resets in %d seconds.", statusMessages[http.StatusPaymentRequired], resetsIn)
@@ -383,12 +365,10 @@ func (f *Fake) chargeLocked(key string, now time.Time, h http.Header) string {
 }
 
 // authorize classifies r's credentials (see Request.AuthKind), names their quota bucket
-// ("" for the anonymous one) and returns http.StatusOK when they may read a report
-// requiring a, else what Toggl answers: 401 "Unable to extract authentication data"
-// without usable credentials, 401 for the report's e-mail with a wrong password, and 403
-// for any other credential. The fake cannot tell a wrong API token from another user's,
-// and toggl-api.md documents 403 for a private report read by someone who is not its
-// owner or a workspace admin.
+// and returns http.StatusOK when they may read a report requiring a, else Toggl's answer:
+// 401 without usable credentials or with a wrong password, else 403, which toggl-api.md
+// documents for a private report read by another user (the fake cannot tell a wrong API
+// token from another user's).
 func authorize(r *http.Request, a Auth) (kind, bucket string, status int, msg string) {
 	user, password, ok := r.BasicAuth()
 	switch {
@@ -414,9 +394,8 @@ func authorize(r *http.Request, a Auth) (kind, bucket string, status int, msg st
 	return kind, bucket, http.StatusForbidden, ""
 }
 
-// serve answers as rep's Fault says, else with rep's body as of at (or its page from
-// first_timestamp, setting the paging headers): a 200 body is JSON, any other plain text,
-// by default Toggl's message for the status.
+// serve answers as rep's Fault says, else with rep's body as of at, or its page from
+// first_timestamp: a 200 body is JSON, any other plain text.
 func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, request map[string]any, from *int64) {
 	fault, body := rep.Fault, []byte(rep.Fault.Body)
 	if (fault.Status == 0 || fault.Status == http.StatusOK) && fault.Body == "" && !fault.EmptyBody {
@@ -466,9 +445,9 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 	}
 }
 
-// abort flushes what was written and kills the connection: on HTTP/1 by hijacking it and
-// closing it with SO_LINGER 0 (the client sees a reset), elsewhere (HTTP/2) by aborting
-// the handler, which resets the stream and which net/http does not log.
+// abort flushes what was written and kills the connection: on HTTP/1 by closing it with
+// SO_LINGER 0 (a TCP reset), on HTTP/2 by aborting the handler (a stream reset, which
+// net/http does not log).
 func abort(rc *http.ResponseController) {
 	_ = rc.Flush()
 	conn, buf, err := rc.Hijack()
@@ -485,7 +464,7 @@ func abort(rc *http.ResponseController) {
 	_ = conn.Close()
 }
 
-// sleep waits for d and reports whether it did, or returns false as soon as ctx is done.
+// sleep waits for d, or returns false as soon as ctx is done.
 func sleep(ctx context.Context, d time.Duration) bool {
 	select {
 	case <-time.After(d):
