@@ -24,46 +24,28 @@ const (
 // DefaultPageSize is the page size of Toggl's detailed search.
 const DefaultPageSize = 50
 
-// Paging makes the fake serve a detailed report in pages, as Toggl's detailed search does
-// (toggl-api.md, "Paging"): its rows ordered by the start of their first time entry, then
-// by its id, keep their JSON; a request without first_timestamp (or with null) gets the
-// first Size, one with first_timestamp (Unix seconds) the first Size that started at or
-// after it. Every page carries X-Page-Size, and every page but the last names the first
-// row it left out: X-Next-ID (its first entry's id), X-Next-Row-Number (its 1-based
-// position) and X-Next-Timestamp (its start). The next page starts at that second, so
-// rows sharing it come again, as from Toggl. Totals, dictionaries and other fields are
-// whole on every page; a body without detailed results, or a Fault's, is never paged.
-//
-// The zero Paging pages healthily in pages of 50; the other fields break it one way each.
+// Paging serves a detailed report in pages as Toggl's detailed search does: rows by the
+// start of their first time entry, then its id; a request without first_timestamp (or
+// null) gets the first Size, one with it the first Size that started at or after it.
+// Each page carries X-Page-Size and, but the last, the X-Next-* headers naming the first
+// row left out: rows sharing its second come again, as from Toggl. Everything but the
+// rows is whole on every page. The zero Paging is healthy; each field breaks it one way.
 type Paging struct {
-	Size int // rows per page; 0 means DefaultPageSize
-	// Silent sends no X-Next-* header (first_timestamp is still honoured): only the rows
-	// falling short of the totals tell that more exist.
-	Silent           bool
-	NoPageSizeHeader bool // leaves X-Page-Size out
-	// StuckCursor sends the first page's X-Next-* headers on every page, the last included.
-	StuckCursor bool
-	// FailPage, if positive, makes the FailPage-th page of a walk (1 for the first) answer
-	// FailFault instead. A walk starts with each request without first_timestamp, and each
-	// request with one is its next page, so a retry of the page succeeds. (Walks are
-	// counted per token: two clients walking one report at once share a count.)
-	FailPage  int
-	FailFault Fault
-	// Short leaves the Short newest rows out before paging, totals unchanged.
-	Short int
-	// Overlap makes the X-Next-* headers name the row Overlap rows before the first one
-	// left out: the next page repeats them.
-	Overlap int
-	// GroupAcross starts every page but the first with one row grouping the time entries
-	// of the row before it (already sent) and of its first row, as a group spanning the
-	// boundary.
-	GroupAcross bool
-	// NewestFirst lists each page's rows newest first; the pages still go oldest first.
-	NewestFirst bool
-	// PageDictionaries sends with each page only the dictionary entries its rows name.
-	PageDictionaries bool
-	// IgnoreFirstTimestamp answers every request with the first page, headers included.
-	IgnoreFirstTimestamp bool
+	Size             int  // rows per page; 0 means DefaultPageSize
+	Silent           bool // no X-Next-* header: only the rows falling short of the totals tell
+	NoPageSizeHeader bool // no X-Page-Size
+	StuckCursor      bool // the first page's X-Next-* headers on every page, the last included
+	// FailPage, if positive, makes the FailPage-th page of a walk answer FailFault. A request
+	// without first_timestamp starts a walk, one with it is its next page, so a retry
+	// succeeds; two clients walking one report at once share a count.
+	FailPage             int
+	FailFault            Fault
+	Short                int  // leaves the Short newest rows out, totals unchanged
+	Overlap              int  // the X-Next-* headers name the row Overlap rows earlier
+	GroupAcross          bool // a page's first row also holds the entries of the row before it
+	NewestFirst          bool // each page's rows newest first; the pages still go oldest first
+	PageDictionaries     bool // only the dictionary entries a page's rows name
+	IgnoreFirstTimestamp bool // the first page, headers included, to every request
 }
 
 // pagedRow is a detailed row with the id and the start (Unix seconds; math.MinInt64 when
@@ -73,9 +55,8 @@ type pagedRow struct {
 	id, start int64
 }
 
-// pageOf returns the page of body starting at from (Unix seconds; nil for the first page)
-// and sets the paging headers of p on h, or returns body as it is when it is not a
-// detailed report.
+// pageOf returns the page of body from first_timestamp from (nil: the first page) and sets
+// its headers on h, or body itself when it is not a detailed report.
 func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	var top object
 	d := json.NewDecoder(bytes.NewReader(body))
@@ -132,7 +113,7 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 		page = append(page, r.row)
 	}
 	if p.GroupAcross && first > 0 && len(page) > 0 {
-		if row, ok := page[0].(object); ok { // grouping the time entries of the row before it
+		if row, ok := page[0].(object); ok {
 			before, _ := rows[first-1].row.(object)
 			be, _ := before["time_entries"].([]any)
 			re, _ := row["time_entries"].([]any)
@@ -149,8 +130,7 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	return mustMarshal(top)
 }
 
-// pageDictionaries keeps in dict only the entries that the rows of page name, and the
-// clients of their projects.
+// pageDictionaries keeps in dict the entries that page's rows name, and their clients.
 func pageDictionaries(dict any, page []any) {
 	d, _ := dict.(object)
 	projects, _ := d["projects"].(object)
@@ -172,8 +152,8 @@ func pageDictionaries(dict any, page []any) {
 	}
 }
 
-// firstTimestamp reads the paging cursor of a request body: nil when absent or null.
-// ok is false when it is neither a number of whole seconds nor null.
+// firstTimestamp reads the paging cursor of a request body, nil when absent or null; ok
+// is false when it is not whole seconds.
 func firstTimestamp(body map[string]any) (ts *int64, ok bool) {
 	switch v := body["first_timestamp"].(type) {
 	case nil:
