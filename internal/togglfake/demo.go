@@ -16,22 +16,19 @@ import (
 
 // DemoReport names one of the demo's shared reports.
 type DemoReport struct {
-	Name  string // a name for the exporter's configuration (the `report` label)
-	Title string // its name in Toggl, as the workspace's listing shows it: Name comes from it
-	ID    int64  // its id in the listing
-	Token string // the shared report token the Fake serves it under
-	Type  string // report_type: "detailed", "summary" or "weekly"
-	// Period, when set, is the window the report covers instead of its type's: "today"
-	// or "last_week" (Monday to Sunday before this week, a closed period).
-	Period string
-
-	report agencyReport // what Demo serves, but for Type and Period
+	Name   string // a name for the exporter's configuration (the `report` label)
+	Title  string // its name in the workspace's listing, which Name comes from
+	ID     int64  // its id in the listing
+	Token  string // the shared report token the Fake serves it under
+	Type   string // report_type: "detailed", "summary" or "weekly"
+	Period string // the window it covers instead of its type's: "today" or "last_week"
+	report agencyReport
 }
 
-// DemoReports are the reports Demo serves, of every report type, all public, each with
-// data of its own. Asked without dates, each covers its saved period as of the Fake's clock.
+// DemoReports are the reports Demo serves, of every type, all public. Asked without
+// dates, each covers its saved period as of the Fake's clock.
 var DemoReports = []DemoReport{
-	// The agency's week so far (this week, from Monday), grouped rows, paged, two currencies.
+	// This week so far, grouped rows, paged, two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
 		report: agencyReport{name: "Team – this week", params: map[string]any{"grouped": true}, call: true}},
 	// 30 days by project and task: long enough for the dashboard's estimates (see agency).
@@ -44,26 +41,25 @@ var DemoReports = []DemoReport{
 	// Today, with the running timer: who is tracking now, nobody tracked yet.
 	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today",
 		report: agencyReport{name: "Team – today", params: map[string]any{"grouped": true}}},
-	// Last week, closed, so that under-expected hours can be judged, and tags, amounts and
-	// time entries have figures when this week has none yet (Monday morning).
+	// Last week, closed, so that under-expected hours can be judged, with figures when this
+	// week has none yet (Monday morning).
 	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week",
 		report: agencyReport{name: "Team – last week", params: map[string]any{"grouped": true}}},
 }
 
-// DemoWorkspaceID is the demo's workspace: its listing (see SetWorkspace) shows
-// DemoReports to DemoAPIToken, so that the demo discovers its reports as a user would.
+// DemoWorkspaceID lists DemoReports to DemoAPIToken, so that the demo discovers its
+// reports as a user would.
 const (
 	DemoWorkspaceID = 4242
 	DemoAPIToken    = "demo-api-token-0b5e7c1d9a3f4e26"
 )
 
-// Demo returns a Fake serving DemoReports over the Agency's time entries, in the location
-// of the Fake's clock, and listing them and the agency's members in workspace
-// DemoWorkspaceID. Its quota, 3600 requests an hour, moves but is never spent by an
-// exporter pacing one request a second. Detailed reports come in pages of 50 rows, and
-// team-week's first page boundary falls between two rows that start at the same second
-// (someone joins a colleague's call), so that a walk sees a row twice. It keeps only the
-// latest 1000 requests it recorded, so that a long-running demo does not grow.
+// Demo returns a Fake serving DemoReports over the Agency's time entries (in the Fake
+// clock's location) and listing them and the agency's members. Its quota, 3600 requests an
+// hour, is never spent by an exporter pacing one request a second. Detailed reports come
+// in pages of 50 rows, and team-week's first page boundary falls between two rows that
+// start at the same second, so that a walk sees a row twice. It records only the latest
+// 1000 requests, so that a long-running demo does not grow.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
@@ -89,10 +85,9 @@ func Demo() *Fake {
 	return f
 }
 
-// Rehearsal returns a Demo that also answers every other report token, whatever the
-// credentials, with the Agency's report (Agency.Report with no type, paged), and every
-// other workspace's listing with the demo's: a user's own configuration runs against it
-// before the user has any token.
+// Rehearsal returns a Demo that also answers any other token, whatever the credentials,
+// with Agency.Report(""), paged, and lists the demo's reports in any workspace: a user's
+// own configuration runs against it before the user has any token.
 func Rehearsal() *Fake {
 	f := Demo()
 	rep := Agency{}.Report("")
@@ -103,10 +98,9 @@ func Rehearsal() *Fake {
 	return f
 }
 
-// StandIns returns what a rehearsal (see Rehearsal) reads a configuration's secrets with:
-// the environment and the disk, but a variable that is not set and a file that cannot be
-// read get a stand-in, the same for the same name, which Rehearsal accepts as any token.
-// missing is told of each stand-in (kind "variable" or "file").
+// StandIns returns what a rehearsal reads a configuration's secrets with: the environment
+// and the disk, but an unset variable or an unreadable file gets a stand-in, the same for
+// the same name, which missing is told of (kind "variable" or "file").
 func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) {
 	standIn := func(kind, name string, err error) string {
 		missing(kind, name, err)
@@ -125,19 +119,18 @@ func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return []byte(standIn("file", path, err)), nil
+			b = []byte(standIn("file", path, err))
 		}
 		return b, nil
 	}
 	return lookupEnv, readFile
 }
 
-// Agency is the demo's workspace as a source of reports: five people tracking time on six
-// projects for three clients (USD and EUR) and three tasks with estimates. Each day's
-// entries (rows of two) are drawn from a generator seeded by the date, between 08:00 and
-// 18:00; an entry exists once it has ended by the Fake's clock, so that figures grow
-// through the day. Unless Last is set, the on-call person always has one timer running,
-// started two to three hours ago but today (null stop, negative seconds, in no total).
+// Agency is the demo's workspace as a source of reports: five people, six projects for
+// three clients (USD and EUR), three tasks with estimates. Each day's entries are drawn
+// from a generator seeded by the date, between 08:00 and 18:00, and exist once ended by
+// the Fake's clock, so that figures grow through the day. Unless Last is set, one timer
+// runs, started two to three hours ago but today.
 type Agency struct {
 	Loc         *time.Location // the days of its entries and of requests' dates; nil: the Fake clock's
 	First, Last time.Time      // bound the days on which it tracked time (inclusive); zero: no bound
@@ -147,19 +140,16 @@ type Agency struct {
 // AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
 const AgencyEntriesPerDay = 24
 
-// Report returns a Report of type typ ("" serves a summary when the request names a
-// grouping or sub_grouping, else a detailed report) over the days from the request's
-// start_date to its end_date (to today without one; a weekly report: seven days), or this
-// week (Monday to Sunday) without a start_date. Detailed rows are grouped when the request
-// says grouped, grouping and sub_grouping shape a summary, and input_params are the
-// request's with its dates; other filters are not applied.
+// Report returns a Report of type typ ("": a summary when the request names a grouping or
+// sub_grouping, else detailed) over the days from the request's start_date to its end_date
+// (or today; a weekly report: seven days), else this week. grouped, grouping and
+// sub_grouping shape it as Toggl's; other filters are not applied.
 func (a Agency) Report(typ string) Report {
 	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
 }
 
-// Tracked returns the seconds of the Agency's time entries that started on the days from
-// first to last (inclusive, in a.Loc, else in now's location) and ended by now: the
-// totals.seconds of a report of those days.
+// Tracked returns the totals.seconds of a report of the days from first to last
+// (inclusive, in a.Loc, else in now's location) at now.
 func (a Agency) Tracked(first, last, now time.Time) int64 {
 	loc := cmp.Or(a.Loc, now.Location())
 	p := period{first: midnight(first.In(loc)), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
@@ -170,11 +160,11 @@ func (a Agency) Tracked(first, last, now time.Time) int64 {
 	return sum
 }
 
-// agencyReport is one of the Agency's reports.
+// agencyReport is one of the Agency's reports; the request's params override its own.
 type agencyReport struct {
 	Agency
 	typ, name string
-	params    map[string]any // saved: the request's override them; client_ids keeps those clients' entries
+	params    map[string]any // client_ids keeps those clients' entries
 	saved     string         // the period without dates: "" (this week), "today", "last_week" or "last_30_days"
 	call      bool           // add the call at the first page boundary (see Demo)
 }
@@ -240,11 +230,10 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// agency is the workspace of the demo reports, with the generator's rates (see
-// generateWorld). A project's estimate is a budget over its life: its 30 days (130 to
-// 190 hours) use under half of it, so that no estimate alert fires on a window that does
-// not span the project (issue 23). A task's 30 days (10 to 40 hours) use between a tenth
-// of its estimate and all of it, so that the task panels show every shade.
+// agency is the Agency's world. A project's estimate is a budget over its life: its 30
+// days (130 to 190 hours) use under half of it, so that no estimate alert fires on a
+// window that does not span the project (issue 23). A task's 30 days (10 to 40 hours)
+// use a tenth of its estimate to all of it, so that the task panels show every shade.
 var agency = func() *world {
 	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
 	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
@@ -270,10 +259,8 @@ var agency = func() *world {
 }()
 
 // entries returns the Agency's entries of p (within First and Last, of the clients r's
-// client_ids name) that have ended by now, in order of start: entries in progress are
-// left out until they end, so that only one timer runs. That timer is the on-call
-// person's, added when it started in p and r has no Last. Time-entry ids are
-// day*1000 + k; the timer's is 10^9 + its start in hours.
+// client_ids name) that have ended by now, in order of start, and the timer, so that only
+// one runs. Time-entry ids are day*1000 + k; the timer's is 10^9 + its start in hours.
 func (r agencyReport) entries(p period, now time.Time) []entry {
 	inBounds := func(t time.Time) bool {
 		return (r.First.IsZero() || civilDay(t) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(t) <= civilDay(r.Last))
@@ -305,12 +292,10 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 	return entries
 }
 
-// withBoundaryCall adds to entries (of p, in order of start) a short call that the next
-// user (by id) joins at the very second A started, A being the last row of the first page
-// of p's detailed report: the call's row is the first of the second page and shares its
-// start with the row before, so the second page repeats that row. It does so only when the
-// days of p before today hold more than a page of rows, so that the call is the same all
-// day long: today's rows all come after them.
+// withBoundaryCall adds to entries (of p, in order of start) a call that the next user
+// joins at the very second the last row of the first page starts: the second page then
+// repeats that row. Only when the days before today hold more than a page of rows, so
+// that the call is the same all day long.
 func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 	today := midnight(now)
 	rows := groupRows(p, slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !e.start.Before(today) }))
@@ -318,12 +303,8 @@ func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 		return entries
 	}
 	a := rows[DefaultPageSize-1][0]
-	call := entry{
-		id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].ID)%int64(len(agency.users))].ID, project: a.project,
-		description: "Call with " + agency.user[a.user].Name, billable: a.billable,
-		start: a.start, stop: a.start.Add(10 * time.Minute),
-	}
-	entries = append(slices.Clone(entries), call)
-	slices.SortFunc(entries, compareStart)
-	return entries
+	call := entry{id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].ID)%int64(len(agency.users))].ID, project: a.project,
+		description: "Call with " + agency.user[a.user].Name, billable: a.billable, start: a.start, stop: a.start.Add(10 * time.Minute)}
+	i, _ := slices.BinarySearchFunc(entries, call, compareStart)
+	return slices.Insert(slices.Clone(entries), i, call)
 }
