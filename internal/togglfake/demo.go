@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // DemoReport names one of the demo's shared reports.
@@ -196,32 +198,25 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	return agency.marshalReport(r.name, typ, params, p, rows)
 }
 
-// period returns the days params ask for at now (see Agency.Report).
+// period returns the days params ask for at now (see Agency.Report), else r.saved's
+// window as the exporter's own period computes it.
 func (r agencyReport) period(now time.Time, params map[string]any, typ string) period {
-	date := func(key string) (time.Time, bool) {
+	date := func(key string, t time.Time) time.Time {
 		s, _ := params[key].(string)
-		t, err := time.ParseInLocation(time.DateOnly, s, now.Location())
-		return t, err == nil
+		if d, err := time.ParseInLocation(time.DateOnly, s, now.Location()); err == nil {
+			return d
+		}
+		return t
 	}
-	today := midnight(now)
-	monday := today.AddDate(0, 0, -(int(today.Weekday())+6)%7)
-	start, ok := date("start_date")
-	end, endOK := date("end_date")
-	switch {
-	case ok && typ == "weekly":
-		return period{start, 7}
-	case ok && endOK:
-		return period{start, max(int(civilDay(end)-civilDay(start))+1, 1)}
-	case ok:
-		return period{start, max(int(civilDay(today)-civilDay(start))+1, 1)}
-	case r.saved == "today":
-		return period{today, 1}
-	case r.saved == "last_week":
-		return period{monday.AddDate(0, 0, -7), 7}
-	case r.saved == "last_30_days":
-		return period{midnight(today.AddDate(0, 0, -29)), 30}
+	saved, _ := config.ParsePeriod(cmp.Or(r.saved, "this_week"))
+	first, last := saved.Window(now, now.Location(), time.Monday)
+	if start := date("start_date", time.Time{}); !start.IsZero() {
+		first, last = start, date("end_date", now)
+		if typ == "weekly" {
+			last = start.AddDate(0, 0, 6)
+		}
 	}
-	return period{monday, 7}
+	return period{first, max(int(civilDay(last)-civilDay(first))+1, 1)}
 }
 
 // midnight returns the start of t's day in its location.
