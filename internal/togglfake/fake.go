@@ -284,7 +284,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep.Fault = Fault{Status: status, Body: msg}
 	default:
 		if p := rep.Paging; p != nil {
-			from, fromOK = firstTimestamp(req.Body)
+			// The cursor: absent or null for the first page, else whole Unix seconds.
+			ts, isNumber := req.Body["first_timestamp"].(float64)
+			fromOK = req.Body["first_timestamp"] == nil || isNumber && ts == math.Trunc(ts) && math.Abs(ts) <= 1<<53
+			if isNumber && fromOK {
+				from = new(int64(ts))
+			}
 			wk := f.walks[token]
 			if from == nil || wk.n == 0 {
 				wk = run{start: now}
@@ -606,20 +611,6 @@ func pageDictionaries(dict any, page []any) {
 		m, _ := d[kind].(object)
 		maps.DeleteFunc(m, func(id string, _ any) bool { return !named[kind+"/"+id] })
 	}
-}
-
-// firstTimestamp reads the paging cursor of a request body, nil when absent or null; ok
-// is false when it is not whole seconds.
-func firstTimestamp(body map[string]any) (ts *int64, ok bool) {
-	switch v := body["first_timestamp"].(type) {
-	case nil:
-		return nil, true
-	case float64:
-		if v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
-			return new(int64(v)), true
-		}
-	}
-	return nil, false
 }
 
 func mustMarshal(v any) json.RawMessage {
