@@ -492,10 +492,9 @@ const DefaultPageSize = 50
 // row left out: rows sharing its second come again, as from Toggl. Everything but the
 // rows is whole on every page. The zero Paging is healthy; each field breaks it one way.
 type Paging struct {
-	Size             int  // rows per page; 0 means DefaultPageSize
-	Silent           bool // no X-Next-* header: only the rows falling short of the totals tell
-	NoPageSizeHeader bool // no X-Page-Size
-	StuckCursor      bool // the first page's X-Next-* headers on every page, the last included
+	Size        int  // rows per page; 0 means DefaultPageSize
+	Silent      bool // no X-Next-* header: only the rows falling short of the totals tell
+	StuckCursor bool // the first page's X-Next-* headers on every page, the last included
 	// FailPage, if positive, makes the FailPage-th page of a walk answer FailFault. A request
 	// without first_timestamp starts a walk, one with it is its next page, so a retry
 	// succeeds; two clients walking one report at once share a count.
@@ -554,9 +553,7 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })
 	}
 	last := first + min(size, len(rows)-first)
-	if !p.NoPageSizeHeader {
-		h.Set(HeaderPageSize, strconv.Itoa(size))
-	}
+	h.Set(HeaderPageSize, strconv.Itoa(size))
 	next := last // the first row left out, which the X-Next-* headers name
 	switch {
 	case p.StuckCursor:
