@@ -70,7 +70,6 @@ type taskJSON struct {
 	description      string // the entries of its project with this description are on it
 }
 
-// entry is one time entry.
 type entry struct {
 	id, user    int64
 	project     int64 // 0: no project
@@ -127,7 +126,7 @@ func perHour(seconds, centsPerHour int64) int64 {
 	return (seconds*centsPerHour + 1800) / 3600
 }
 
-// period is a run of whole days starting at midnight of first (in first's location).
+// period is a run of days from first, a midnight in its location.
 type period struct {
 	first time.Time
 	days  int
@@ -446,10 +445,7 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	}
 	var rows [][]entry
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
-		e := entry{
-			user:        w.users[rng.IntN(len(w.users))].ID,
-			description: descriptions[rng.IntN(len(descriptions))],
-		}
+		e := entry{user: w.users[rng.IntN(len(w.users))].ID, description: descriptions[rng.IntN(len(descriptions))]}
 		if len(w.projects) > 0 && len(rows)%10 != 9 {
 			p := &w.projects[rng.IntN(len(w.projects))]
 			e.project = p.id
@@ -494,13 +490,9 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 	for i := range clients {
 		w.clients = append(w.clients, entityJSON{ID: int64(100 + i), Name: fmt.Sprintf("Client %d", i+1)})
 	}
-	rates := []rateJSON{{Currency: "USD", HourlyRateInCents: 9550}, {Currency: "EUR", HourlyRateInCents: 11000}, {Currency: "USD", HourlyRateInCents: 12000}}
 	for i := range spec.Projects {
-		r := rates[i%len(rates)]
-		p := projectDef{
-			id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
-			currency: r.Currency, rate: r.HourlyRateInCents,
-		}
+		p := projectDef{id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
+			currency: []string{"USD", "EUR", "USD"}[i%3], rate: []int64{9550, 11000, 12000}[i%3]}
 		if clients > 0 && i%4 != 3 {
 			p.clientID = int64(100 + i%clients)
 		}
