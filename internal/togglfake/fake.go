@@ -1,7 +1,5 @@
 // Package togglfake is a fake of Toggl Track's API as toggl-api.md describes it, for tests,
-// benchmarks and the exporter's --demo mode: shared reports, paged as Toggl may (see
-// Paging), a workspace's listings and the API quota; a Fault exercises a client's failure
-// paths. It never logs.
+// benchmarks and the exporter's --demo mode. It never logs.
 package togglfake
 
 import (
@@ -63,8 +61,8 @@ type Fake struct {
 	maxRequests int
 	now         func() time.Time
 	walks       map[string]run // by token: the pages of a walk, from its first (see Paging)
-	// The quota: quotaLimit requests per credential's bucket, a window from its first
-	// request, the same as Toggl's sliding one as seen by one client.
+	// quotaLimit requests per bucket's window from its first request: Toggl's sliding one
+	// as one client sees it.
 	quotaLimit  int
 	quotaWindow time.Duration
 	buckets     map[string]run
@@ -93,22 +91,18 @@ type Auth struct {
 	APIToken, Email, Password string
 }
 
-// Fault is how the upstream misbehaves for one report; the zero Fault is healthy. Delays,
-// truncation and resets apply to whatever body is served, error bodies included.
+// Fault is how the upstream misbehaves for one report; the zero Fault is healthy. It
+// delays, truncates and resets whatever body is served, error bodies included.
 type Fault struct {
-	Status int // if neither 0 nor 200, answered with Body (default: Toggl's) as plain text
-	// Body with Status 0 is a raw body (an HTML page, wrong-typed JSON...) served with 200
-	// instead of the report, as application/json.
-	Body        string
+	Status      int           // if neither 0 nor 200, answered with Body (default: Toggl's) as plain text
+	Body        string        // with Status 0, served with 200 as application/json instead of the report
 	EmptyBody   bool          // answer 200 with an empty body
 	ContentType string        // overrides the Content-Type header
 	Header      http.Header   // extra headers, set after all others (Retry-After...)
 	HeaderDelay time.Duration // slept before anything is written (given up when the client goes away)
 	BodyDelay   time.Duration // slept likewise between the first half of the body, flushed, and the rest
-	// Truncate, if positive and shorter than the body, serves only that many bytes of it
-	// under the full Content-Length and closes the connection: an unexpected EOF.
-	Truncate int
-	Reset    bool // writes the headers and half the body, then resets the connection
+	Truncate    int           // if positive, only so many bytes of the body, under its full Content-Length
+	Reset       bool          // writes the headers and half the body, then resets the connection
 }
 
 // Request is what the fake recorded of one request it received, whatever its fate.
@@ -171,8 +165,8 @@ func (f *Fake) Set(token string, r Report) {
 	f.reports[token] = r
 }
 
-// SetFault changes only the fault of the report served for token; the zero Fault makes it
-// healthy again. It panics if no report was Set for token, which is a bug in the test.
+// SetFault changes only the fault of the report served for token. It panics if no report
+// was Set for token, which is a bug in the test.
 func (f *Fake) SetFault(token string, fault Fault) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -184,24 +178,22 @@ func (f *Fake) SetFault(token string, fault Fault) {
 	f.reports[token] = r
 }
 
-// SetWorkspace adds or replaces the listings of workspace id, served to its API token
-// and charged to the quota; other credentials get 401 or 403 as a private report's do.
+// SetWorkspace adds or replaces the listings of workspace id.
 func (f *Fake) SetWorkspace(id int64, ws Workspace) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.workspaces[id] = ws
 }
 
-// SetClock replaces the clock used for quota windows and BodyFunc (default time.Now).
-// Delays always use real time.
+// SetClock replaces the clock of quota windows and BodyFunc; delays use real time.
 func (f *Fake) SetClock(now func() time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.now = now
 }
 
-// Requests returns a copy of every request received since New or Reset, in order.
-// The Body maps are shared and must not be modified.
+// Requests returns the requests received since New or Reset, in order; the Body maps are
+// shared and must not be modified.
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -215,18 +207,15 @@ func (f *Fake) Count(token string) int {
 	return f.counts[token]
 }
 
-// Reset forgets the recorded requests, counts and walks through pages (see
-// Paging.FailPage). Reports, faults and quota usage stay.
+// Reset forgets the recorded requests, counts and walks (see Paging.FailPage).
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]run{}
 }
 
-// SetQuota simulates Toggl's API quota: each authorised request to a known report or
-// listing costs 1 from the bucket of its credential (API token, e-mail, or anonymous) and
-// carries the quota headers; past limit requests in the window (by the fake's clock) it
-// is 402. A limit of 0 disables the quota. SetQuota forgets all usage.
+// SetQuota makes each authorised request cost 1 of limit per window from its credential's
+// bucket, with the quota headers, then 402; 0 disables the quota. It forgets all usage.
 func (f *Fake) SetQuota(limit int, window time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -310,9 +299,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rep.serve(w, r, at, req.Body, from)
 }
 
-// list returns the listing of ws (id) that query asks for, as a Report: all its members,
-// or a page of its saved reports (page, from 1; per_page, default 50: Toggl's is not
-// documented).
+// list returns the listing of ws (id) that query asks for: all its members, or a page of
+// its saved reports (per_page by default 50: Toggl's is not documented).
 func (ws Workspace) list(id int64, listing string, query url.Values) Report {
 	rep, out := Report{Auth: Auth{APIToken: ws.APIToken}}, []map[string]any{}
 	if listing == "workspace_users" {
@@ -365,11 +353,9 @@ func (f *Fake) chargeLocked(key string, now time.Time, h http.Header) string {
 	return ""
 }
 
-// authorize classifies r's credentials (see Request.AuthKind), names their quota bucket
-// and returns http.StatusOK when they may read a report requiring a, else Toggl's answer:
-// 401 without usable credentials or with a wrong password, else 403, which toggl-api.md
-// documents for a private report read by another user (the fake cannot tell a wrong API
-// token from another user's).
+// authorize classifies r's credentials, names their quota bucket and returns 200 when they
+// may read a report requiring a, else 401 when unusable or of a wrong password, else 403,
+// Toggl's for another user (the fake cannot tell a wrong API token from another user's).
 func authorize(r *http.Request, a Auth) (kind, bucket string, status int, msg string) {
 	user, password, ok := r.BasicAuth()
 	switch {
@@ -445,9 +431,8 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 	}
 }
 
-// abort flushes what was written and kills the connection: on HTTP/1 by closing it with
-// SO_LINGER 0 (a TCP reset), on HTTP/2 by aborting the handler (a stream reset, which
-// net/http does not log).
+// abort kills the connection: on HTTP/1 by closing it with SO_LINGER 0 (a TCP reset), on
+// HTTP/2 by aborting the handler (a stream reset, which net/http does not log).
 func abort(rc *http.ResponseController) {
 	_ = rc.Flush()
 	conn, buf, err := rc.Hijack()
@@ -485,19 +470,15 @@ const (
 // DefaultPageSize is the page size of Toggl's detailed search.
 const DefaultPageSize = 50
 
-// Paging serves a detailed report in pages as Toggl's detailed search does: rows by the
-// start of their first time entry, then its id; a request without first_timestamp (or
-// null) gets the first Size, one with it the first Size that started at or after it.
-// Each page carries X-Page-Size and, but the last, the X-Next-* headers naming the first
-// row left out: rows sharing its second come again, as from Toggl. Everything but the
-// rows is whole on every page. The zero Paging is healthy; each field breaks it one way.
+// Paging serves a detailed report in pages as Toggl's detailed search does: rows by start,
+// each page from first_timestamp, the X-Next-* headers naming the first row left out, so
+// that rows sharing its second come again. The zero Paging is healthy; each field breaks it.
 type Paging struct {
 	Size        int  // rows per page; 0 means DefaultPageSize
 	Silent      bool // no X-Next-* header: only the rows falling short of the totals tell
 	StuckCursor bool // the first page's X-Next-* headers on every page, the last included
-	// FailPage, if positive, makes the FailPage-th page of a walk answer FailFault. A request
-	// without first_timestamp starts a walk, one with it is its next page, so a retry
-	// succeeds; two clients walking one report at once share a count.
+	// FailPage, if positive, makes the FailPage-th page of a walk (from a request without
+	// first_timestamp; one walk per token) answer FailFault, so that a retry succeeds.
 	FailPage             int
 	FailFault            Fault
 	Short                int  // leaves the Short newest rows out, totals unchanged
@@ -508,15 +489,14 @@ type Paging struct {
 	IgnoreFirstTimestamp bool // the first page, headers included, to every request
 }
 
-// pagedRow is a detailed row with the id and the start (Unix seconds; math.MinInt64 when
-// it has none) of its first time entry, which order rows and name the cursor.
+// pagedRow is a row with the id and the start (Unix seconds) of its first time entry.
 type pagedRow struct {
 	row       any
 	id, start int64
 }
 
-// pageOf returns the page of body from first_timestamp from (nil: the first page) and sets
-// its headers on h, or body itself when it is not a detailed report.
+// pageOf returns the page of body from first_timestamp from (nil: the first) and sets its
+// headers on h, or body itself when it is not a detailed report.
 func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	var top object
 	d := json.NewDecoder(bytes.NewReader(body))

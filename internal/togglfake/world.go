@@ -299,9 +299,8 @@ func ended(entries []entry) []entry {
 	return slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return e.seconds() == 0 })
 }
 
-// summaryKey is an entry's place in a summary's dimension dim ("projects", "clients",
-// "users", "tasks" or "time_entries": by description): its entity's id (0: none, always
-// for time entries) and title.
+// summaryKey is an entry's entity in a summary's dimension ("time_entries": by
+// description, id 0), by id (0: none) and title.
 type summaryKey struct {
 	id    int64
 	title string
@@ -418,10 +417,8 @@ func ReportJSON(spec DetailedSpec, typ string, params map[string]any) []byte {
 	return w.marshalReport(fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ, params, week, w.generateRows(spec, week, 1e9, rng))
 }
 
-// LargeJSON returns the benchmark report of type typ ("summary" by projects and time
-// entries, "weekly", any other detailed) with n time entries, a row each: 300 projects over
-// 60 clients, 40 users, 20 tags, and a description per 20 entries or so, so that a summary
-// by time entries (Toggl's default sub-grouping) grows with the report as in a busy team.
+// LargeJSON returns the benchmark report of type typ (else detailed) with n time entries:
+// a busy team's, with a description per 20 entries, so that a summary grows with it.
 func LargeJSON(typ string, n int) []byte {
 	spec := DetailedSpec{Entries: n, Projects: 300, Clients: 60, Users: 40, Tags: 20, Descriptions: max(n/20, 7), Seed: int64(n)}
 	switch typ {
@@ -526,8 +523,7 @@ type DemoReport struct {
 	report agencyReport
 }
 
-// DemoReports are the reports Demo serves, of every type, all public. Asked without
-// dates, each covers its saved period as of the Fake's clock.
+// DemoReports are the reports Demo serves, of every type, all public.
 var DemoReports = []DemoReport{
 	// This week so far, grouped rows, paged, two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
@@ -548,19 +544,15 @@ var DemoReports = []DemoReport{
 		report: agencyReport{name: "Team – last week", params: map[string]any{"grouped": true}}},
 }
 
-// DemoWorkspaceID lists DemoReports to DemoAPIToken, so that the demo discovers its
-// reports as a user would.
+// DemoWorkspaceID lists DemoReports to DemoAPIToken, for the demo to discover.
 const (
 	DemoWorkspaceID = 4242
 	DemoAPIToken    = "demo-api-token-0b5e7c1d9a3f4e26"
 )
 
-// Demo returns a Fake serving DemoReports over the Agency's time entries (in the Fake
-// clock's location) and listing them and the agency's members. Its quota, 3600 requests an
-// hour, is never spent by an exporter pacing one request a second. Detailed reports come
-// in pages of 50 rows, and team-week's first page boundary falls between two rows that
-// start at the same second, so that a walk sees a row twice. It records only the latest
-// 1000 requests, so that a long-running demo does not grow.
+// Demo returns a Fake serving DemoReports over the Agency's time entries, and listing them
+// and the agency's members. Detailed reports come in pages of 50 rows; its quota is never
+// spent at one request a second, and a long-running demo keeps only 1000 requests.
 func Demo() *Fake {
 	f := New()
 	f.maxRequests = 1000
@@ -586,9 +578,8 @@ func Demo() *Fake {
 	return f
 }
 
-// Rehearsal returns a Demo that also answers any other token, whatever the credentials,
-// with Agency.Report(""), paged, and lists the demo's reports in any workspace: a user's
-// own configuration runs against it before the user has any token.
+// Rehearsal returns a Demo that also answers any token and workspace, whatever the
+// credentials: a user's own configuration runs against it before the user has any token.
 func Rehearsal() *Fake {
 	f := Demo()
 	rep := Agency{}.Report("")
@@ -599,9 +590,8 @@ func Rehearsal() *Fake {
 	return f
 }
 
-// StandIns returns what a rehearsal reads a configuration's secrets with: the environment
-// and the disk, but an unset variable or an unreadable file gets a stand-in, the same for
-// the same name, which missing is told of (kind "variable" or "file").
+// StandIns returns what a rehearsal reads secrets with: an unset variable or an unreadable
+// file gets a stand-in, the same for the same name, which missing is told of.
 func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) {
 	standIn := func(kind, name string, err error) string {
 		missing(kind, name, err)
@@ -627,11 +617,9 @@ func StandIns(missing func(kind, name string, err error)) (lookupEnv func(string
 	return lookupEnv, readFile
 }
 
-// Agency is the demo's workspace as a source of reports: five people, six projects for
-// three clients (USD and EUR), three tasks with estimates. Each day's entries are drawn
-// from a generator seeded by the date, between 08:00 and 18:00, and exist once ended by
-// the Fake's clock, so that figures grow through the day. Unless Last is set, one timer
-// runs, started two to three hours ago but today.
+// Agency is the demo's workspace as a source of reports. Each day's entries are drawn
+// from a generator seeded by the date and exist once ended by the Fake's clock, so that
+// figures grow through the day; unless Last is set, one timer runs.
 type Agency struct {
 	Loc         *time.Location // the days of its entries and of requests' dates; nil: the Fake clock's
 	First, Last time.Time      // bound the days on which it tracked time (inclusive); zero: no bound
@@ -641,10 +629,8 @@ type Agency struct {
 // AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
 const AgencyEntriesPerDay = 24
 
-// Report returns a Report of type typ ("": a summary when the request names a grouping or
-// sub_grouping, else detailed) over the days from the request's start_date to its end_date
-// (or today; a weekly report: seven days), else this week. grouped, grouping and
-// sub_grouping shape it as Toggl's; other filters are not applied.
+// Report returns a Report of type typ ("": a summary if the request names a grouping, else
+// detailed) over its start_date to end_date, else this week; filters are not applied.
 func (a Agency) Report(typ string) Report {
 	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
 }
@@ -697,8 +683,7 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	return agency.marshalReport(r.name, typ, params, p, rows)
 }
 
-// period returns the days params ask for at now (see Agency.Report), else r.saved's
-// window as the exporter's own period computes it.
+// period returns the days params ask for at now, else r.saved's window.
 func (r agencyReport) period(now time.Time, params map[string]any, typ string) period {
 	date := func(key string, t time.Time) time.Time {
 		s, _ := params[key].(string)
@@ -724,10 +709,8 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// agency is the Agency's world. A project's estimate is a budget over its life: its 30
-// days (130 to 190 hours) use under half of it, so that no estimate alert fires on a
-// window that does not span the project (issue 23). A task's 30 days (10 to 40 hours)
-// use a tenth of its estimate to all of it, so that the task panels show every shade.
+// agency is the Agency's world. A project's 30 days use under half its estimate (a budget
+// for its life: no alert on a window not spanning it, issue 23); a task's, a tenth to all.
 var agency = func() *world {
 	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
 	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
@@ -752,9 +735,8 @@ var agency = func() *world {
 	return w
 }()
 
-// entries returns the Agency's entries of p (within First and Last, of the clients r's
-// client_ids name) that have ended by now, in order of start, and the timer, so that only
-// one runs. Time-entry ids are day*1000 + k; the timer's is 10^9 + its start in hours.
+// entries returns the Agency's entries of p (of r's client_ids) ended by now, in order of
+// start, and the timer. Ids are day*1000 + k; the timer's is 10^9 + its start in hours.
 func (r agencyReport) entries(p period, now time.Time) []entry {
 	inBounds := func(t time.Time) bool {
 		return (r.First.IsZero() || civilDay(t) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(t) <= civilDay(r.Last))
@@ -786,10 +768,8 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 	return entries
 }
 
-// withBoundaryCall adds to entries (of p, in order of start) a call that the next user
-// joins at the very second the last row of the first page starts: the second page then
-// repeats that row. Only when the days before today hold more than a page of rows, so
-// that the call is the same all day long.
+// withBoundaryCall adds a call joined at the second the first page's last row starts, so
+// that the second page repeats it; only past a page of rows before today, to stay put.
 func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 	today := midnight(now)
 	rows := groupRows(p, slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !e.start.Before(today) }))
