@@ -188,8 +188,7 @@ func (w *world) rates(entries []entry) []rateJSON {
 	return rates
 }
 
-// dictionaries renders the dictionaries (without filters, deprecated), keyed by id, which
-// encoding/json sends as strings, as Toggl does.
+// dictionaries renders the dictionaries (not the deprecated filters) keyed by id.
 func (w *world) dictionaries() object {
 	projects := map[int64]object{}
 	for _, p := range w.projects {
@@ -233,8 +232,7 @@ func compareStart(a, b entry) int {
 	return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.id, b.id))
 }
 
-// detailedRows renders rows without project_name, client_name, task_name, tag_names
-// and email, as real rows come.
+// detailedRows renders rows without names, as real rows come.
 func (w *world) detailedRows(rows [][]entry) []object {
 	out := []object{}
 	for n, row := range rows {
@@ -271,8 +269,7 @@ func (e entry) json() object {
 	return object{"id": e.id, "seconds": e.seconds(), "start": start, "stop": stop, "at": stop, "at_tz": stop}
 }
 
-// weeklyRows renders a row per user and project, with an element per day of p in each
-// per-day array.
+// weeklyRows renders a row per user and project, each with per-day arrays.
 func (w *world) weeklyRows(p period, entries []entry) []object {
 	out := []object{}
 	for _, g := range groupBy(ended(entries), func(e *entry) [2]int64 { return [2]int64{e.user, e.project} }) {
@@ -321,8 +318,7 @@ func (w *world) summaryKey(dim string, e *entry) summaryKey {
 	return summaryKey{p.id, p.name}
 }
 
-// summaryGroups renders a summary by grouping and subGrouping (see summaryKey); time-entry
-// sub-groups have the ids of their entries.
+// summaryGroups renders a summary by grouping and subGrouping (see summaryKey).
 func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []object {
 	by := func(entries []entry, dim string) [][]entry {
 		groups := groupBy(entries, func(e *entry) summaryKey { return w.summaryKey(dim, e) })
@@ -358,8 +354,7 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []o
 	return groups
 }
 
-// marshalReport renders a report of type typ over the entries of rows (a detailed
-// report's), adding p's dates to params; Toggl's default grouping comes last.
+// marshalReport renders a report of type typ over rows, adding p's dates to params.
 func (w *world) marshalReport(name, typ string, params map[string]any, p period, rows [][]entry) []byte {
 	params["start_date"] = p.first.Format(time.DateOnly)
 	if typ != "weekly" { // a weekly report runs 7 days from start_date
@@ -387,15 +382,13 @@ func (w *world) marshalReport(name, typ string, params map[string]any, p period,
 
 // DetailedSpec sizes a generated report (see DetailedJSON).
 type DetailedSpec struct {
-	Entries  int // time entries in all
-	PerRow   int // time entries grouped in one row (the last row may hold fewer); 0 means 1
-	Projects int // projects in the dictionary; one row in ten has no project (all if 0)
-	Clients  int // clients; every fourth project has none; 0 means (Projects+2)/3
-	Users    int // users, at least 1
-	Tags     int // tags; a row carries up to two
-	// Descriptions ("Ticket 1"...): many make a summary by time entries large; 0 means
-	// seven fixed ones ("Development"...).
-	Descriptions int
+	Entries      int // time entries in all
+	PerRow       int // time entries grouped in one row (the last row may hold fewer); 0 means 1
+	Projects     int // projects in the dictionary; one row in ten has no project (all if 0)
+	Clients      int // clients; every fourth project has none; 0 means (Projects+2)/3
+	Users        int // users, at least 1
+	Tags         int // tags; a row carries up to two
+	Descriptions int // "Ticket 1"...: many make a summary by time entries large; 0: seven fixed ones
 	// SameStart, if above 1, makes each run of SameStart rows (in start order) start at the
 	// same second, so that page boundaries fall inside runs and rows come twice in a walk.
 	SameStart int
@@ -409,8 +402,7 @@ func DetailedJSON(spec DetailedSpec) []byte {
 }
 
 // ReportJSON returns the body of a report of type typ over the time entries of
-// DetailedJSON(spec), with params as its input_params (a summary's grouping and
-// sub_grouping among them).
+// DetailedJSON(spec), with params (a summary's grouping...) as its input_params.
 func ReportJSON(spec DetailedSpec, typ string, params map[string]any) []byte {
 	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
 	w, week := generateWorld(spec, rng), period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
@@ -430,8 +422,7 @@ func LargeJSON(typ string, n int) []byte {
 	return DetailedJSON(spec)
 }
 
-// generateRows draws the rows of spec over the days of p, with time-entry ids from id on,
-// in order of start.
+// generateRows draws the rows of spec over p, with time-entry ids from id on, by start.
 func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Rand) [][]entry {
 	descriptions := []string{"Development", "Code review", "Meeting", "Support", "Planning", "Testing", "Documentation"}
 	if spec.Descriptions > 0 {
@@ -640,11 +631,7 @@ func (a Agency) Report(typ string) Report {
 func (a Agency) Tracked(first, last, now time.Time) int64 {
 	loc := cmp.Or(a.Loc, now.Location())
 	p := period{first: midnight(first.In(loc)), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
-	var sum int64
-	for _, e := range (agencyReport{Agency: a}).entries(p, now.In(loc)) {
-		sum += e.seconds()
-	}
-	return sum
+	return agency.totals(p, (agencyReport{Agency: a}).entries(p, now.In(loc)))["seconds"].(int64)
 }
 
 // agencyReport is one of the Agency's reports; the request's params override its own.
@@ -703,7 +690,6 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 	return period{first, max(int(civilDay(last)-civilDay(first))+1, 1)}
 }
 
-// midnight returns the start of t's day in its location.
 func midnight(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
