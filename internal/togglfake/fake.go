@@ -237,9 +237,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	wsID, err := strconv.ParseInt(idText, 10, 64)
 	isListing = isListing && err == nil && (listing == "reports/shared" || listing == "workspace_users")
 	f.mu.Lock()
-	now, method := f.now(), http.MethodPost
-	var rep Report
-	var known bool
+	now, method, rep, known := f.now(), http.MethodPost, Report{}, false
 	switch {
 	case isListing:
 		method, req.Path = http.MethodGet, r.URL.RequestURI()
