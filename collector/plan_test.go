@@ -222,7 +222,7 @@ func BenchmarkQuotaPlan(b *testing.B) {
 				b.Cleanup(s.srv.Close)
 				body := togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: bc.entries, Projects: 6, Users: 10})
 				if bc.summary != "" {
-					body = togglfake.SummaryJSON(togglfake.DetailedSpec{Entries: 500, Projects: 6, Users: 10}, "projects", "users")
+					body = togglfake.ReportJSON(togglfake.DetailedSpec{Entries: 500, Projects: 6, Users: 10}, "summary", map[string]any{"grouping": "projects", "sub_grouping": "users"})
 				}
 				var yml strings.Builder
 				fmt.Fprintf(&yml, "api_url: {{URL}}\nrequests_per_second: 1000\napi_token: %s\n%sreports:\n", planAPIToken, bc.head)

@@ -99,8 +99,8 @@ func TestDemoReports(t *testing.T) {
 // makes into their names, with the tokens they are served under.
 func TestDemoListing(t *testing.T) {
 	srv := newServer(t, Demo())
-	a := do(t, context.Background(), srv, call{method: http.MethodGet, path: ListingPrefix + strconv.Itoa(DemoWorkspaceID) + listingSuffix, auth: apiToken(DemoAPIToken)})
-	var got []savedReportJSON
+	a := do(t, context.Background(), srv, call{method: http.MethodGet, path: ListingPrefix + strconv.Itoa(DemoWorkspaceID) + "/reports/shared", auth: apiToken(DemoAPIToken)})
+	var got []SavedReport
 	if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != 200 || len(got) != len(DemoReports) {
 		t.Fatalf("%d %q: %v", a.status, a.body, err)
 	}
@@ -413,13 +413,14 @@ func TestDemoPeriods(t *testing.T) {
 		tracked[string(obj(t, rv, "row")["user_id"].(json.Number))] = true
 	}
 	var idle []string
-	for _, m := range DemoMembers {
+	members := Demo().workspaces[DemoWorkspaceID].Members
+	for _, m := range members {
 		if !tracked[strconv.FormatInt(m.UserID, 10)] {
 			idle = append(idle, m.Name)
 		}
 	}
-	if len(DemoMembers) != 6 || len(idle) != 1 || idle[0] != "Farah Haddad" {
-		t.Errorf("members who tracked nothing last week: %v of %d, want Farah Haddad of 6", idle, len(DemoMembers))
+	if len(members) != 6 || len(idle) != 1 || idle[0] != "Farah Haddad" {
+		t.Errorf("members who tracked nothing last week: %v of %d, want Farah Haddad of 6", idle, len(members))
 	}
 }
 

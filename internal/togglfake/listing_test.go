@@ -21,7 +21,7 @@ func TestListing(t *testing.T) {
 	f.SetQuota(100, time.Hour)
 	srv := newServer(t, f)
 	list := func(query string, auth func(*http.Request)) answer {
-		return do(t, context.Background(), srv, call{method: http.MethodGet, path: ListingPrefix + "42" + listingSuffix + query, auth: auth})
+		return do(t, context.Background(), srv, call{method: http.MethodGet, path: ListingPrefix + "42" + "/reports/shared" + query, auth: auth})
 	}
 
 	a := list("?page=2&per_page=3", apiToken("ws-api-token"))
@@ -66,15 +66,15 @@ func TestListing(t *testing.T) {
 		status       int
 		body         string
 	}{
-		"wrong token":       {"GET", ListingPrefix + "42" + listingSuffix, apiToken("other"), 403, "Invalid token"},
-		"e-mail":            {"GET", ListingPrefix + "42" + listingSuffix, emailAuth("a@example.com", "pw"), 403, "Invalid token"},
-		"no credentials":    {"GET", ListingPrefix + "42" + listingSuffix, nil, 401, msgNoAuth},
-		"unknown workspace": {"GET", ListingPrefix + "43" + listingSuffix, apiToken("ws-api-token"), 404, "Not found"},
-		"not a workspace":   {"GET", ListingPrefix + "x" + listingSuffix, apiToken("ws-api-token"), 404, "Not found"},
+		"wrong token":       {"GET", ListingPrefix + "42" + "/reports/shared", apiToken("other"), 403, "Invalid token"},
+		"e-mail":            {"GET", ListingPrefix + "42" + "/reports/shared", emailAuth("a@example.com", "pw"), 403, "Invalid token"},
+		"no credentials":    {"GET", ListingPrefix + "42" + "/reports/shared", nil, 401, msgNoAuth},
+		"unknown workspace": {"GET", ListingPrefix + "43" + "/reports/shared", apiToken("ws-api-token"), 404, "Not found"},
+		"not a workspace":   {"GET", ListingPrefix + "x" + "/reports/shared", apiToken("ws-api-token"), 404, "Not found"},
 		"other path":        {"GET", ListingPrefix + "42/reports", apiToken("ws-api-token"), 404, "Not found"},
-		"POST":              {"POST", ListingPrefix + "42" + listingSuffix, apiToken("ws-api-token"), 405, "Method Not Allowed"},
-		"bad page":          {"GET", ListingPrefix + "42" + listingSuffix + "?page=0", apiToken("ws-api-token"), 400, "page and per_page must be positive integers"},
-		"bad per_page":      {"GET", ListingPrefix + "42" + listingSuffix + "?per_page=x", apiToken("ws-api-token"), 400, "page and per_page must be positive integers"},
+		"POST":              {"POST", ListingPrefix + "42" + "/reports/shared", apiToken("ws-api-token"), 405, "Method Not Allowed"},
+		"bad page":          {"GET", ListingPrefix + "42" + "/reports/shared" + "?page=0", apiToken("ws-api-token"), 400, "page and per_page must be positive integers"},
+		"bad per_page":      {"GET", ListingPrefix + "42" + "/reports/shared" + "?per_page=x", apiToken("ws-api-token"), 400, "page and per_page must be positive integers"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			wantAnswer(t, do(t, context.Background(), srv, call{method: c.method, path: c.path, auth: c.auth}), c.status, c.body)
@@ -82,7 +82,7 @@ func TestListing(t *testing.T) {
 	}
 
 	r := f.Requests()[0]
-	if r.Path != ListingPrefix+"42"+listingSuffix+"?page=2&per_page=3" || r.AuthKind != AuthAPIToken || !r.AuthOK || r.Token != "" {
+	if r.Path != ListingPrefix+"42/reports/shared?page=2&per_page=3" || r.AuthKind != AuthAPIToken || !r.AuthOK || r.Token != "" {
 		t.Errorf("listing request recorded as %+v", r)
 	}
 }
@@ -91,7 +91,7 @@ func TestMembersListing(t *testing.T) {
 	f := New()
 	f.SetWorkspace(42, Workspace{APIToken: "ws-api-token", Members: []Member{{UserID: 7, Name: "Ann", Email: "ann@example.com"}, {UserID: 8, Name: "Bob", Inactive: true}}})
 	srv := newServer(t, f)
-	path := ListingPrefix + "42" + membersSuffix
+	path := ListingPrefix + "42" + "/workspace_users"
 	a := do(t, context.Background(), srv, call{method: http.MethodGet, path: path, auth: apiToken("ws-api-token")})
 	var got []map[string]any
 	if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != 200 || len(got) != 2 {

@@ -325,13 +325,6 @@ func TestPagingOptions(t *testing.T) {
 			t.Errorf("second page: %d rows from %d", len(p2.rows), p2.rows[0].start)
 		}
 	})
-	t.Run("NoPageSizeHeader", func(t *testing.T) {
-		_, srv := newPagedFake(t, full, Paging{NoPageSizeHeader: true})
-		p := fetchPage(t, srv, "tok", nil)
-		if len(p.rows) != 50 || !hasNext(p) || p.header.Get(HeaderPageSize) != "" {
-			t.Errorf("%d rows, headers %v: want 50 rows, X-Next-* and no X-Page-Size", len(p.rows), p.header)
-		}
-	})
 	t.Run("StuckCursor", func(t *testing.T) {
 		_, srv := newPagedFake(t, full, Paging{StuckCursor: true})
 		pages := walkPages(t, srv, "tok", nil, 5)

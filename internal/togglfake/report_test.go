@@ -275,11 +275,11 @@ func TestSummaryAndWeeklyJSON(t *testing.T) {
 			}
 		}
 	}
-	sameTotals("weekly", checkReport(t, WeeklyJSON(spec), "weekly").total)
+	sameTotals("weekly", checkReport(t, ReportJSON(spec, "weekly", map[string]any{}), "weekly").total)
 
 	for _, dims := range [][2]string{{"projects", "time_entries"}, {"projects", "users"}, {"users", "projects"}, {"clients", "projects"}} {
 		t.Run(dims[0]+"/"+dims[1], func(t *testing.T) {
-			body := SummaryJSON(spec, dims[0], dims[1])
+			body := ReportJSON(spec, "summary", map[string]any{"grouping": dims[0], "sub_grouping": dims[1]})
 			sameTotals("summary", checkReport(t, body, "summary").total)
 			r := decodeReport(t, body)
 			d := obj(t, r["dictionaries"], "")
