@@ -200,16 +200,10 @@ func (a *Aggregator) add(dim string, id, sub int64, sec float64, name, subName s
 // projectAndUser adds the time of a detailed or weekly row to its project, its user and
 // their pair.
 func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
-	a.addPair(projectID, project, userID, user, sec)
-	return a.add(Projects, projectID, 0, sec, project, clientName), a.add(Users, userID, 0, sec, user, "")
-}
-
-// addPair adds sec to a project and user of project_users, only when asked for: they
-// are as many as projects times users.
-func (a *Aggregator) addPair(projectID int64, project string, userID int64, user string, sec float64) {
-	if a.pairs {
+	if a.pairs { // as many as projects times users: only when asked for
 		a.add(ProjectUsers, projectID, userID, sec, project, user)
 	}
+	return a.add(Projects, projectID, 0, sec, project, clientName), a.add(Users, userID, 0, sec, user, "")
 }
 
 // newEntries returns the seconds of the row's time entries not counted before (each
@@ -350,12 +344,9 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 // noteUnknown adds the fields of a page that the decoder did not know to those of the
 // pages before, and returns them all.
 func (a *Aggregator) noteUnknown(r *client.Report) []string {
-	for _, u := range r.Unknown {
-		if !slices.Contains(a.unknown, u) {
-			a.unknown = append(a.unknown, u)
-		}
-	}
+	a.unknown = append(a.unknown, r.Unknown...)
 	slices.Sort(a.unknown)
+	a.unknown = slices.Compact(a.unknown)
 	return a.unknown
 }
 
@@ -401,10 +392,10 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 			switch {
 			case gdim == Projects && subdim == Tasks:
 				e.projectID = g.ID
-			case gdim == Projects && subdim == Users:
-				a.addPair(g.ID, name, sg.ID, sg.Title, sgSec)
-			case gdim == Users && subdim == Projects:
-				a.addPair(sg.ID, sg.Title, g.ID, name, sgSec)
+			case a.pairs && gdim == Projects && subdim == Users:
+				a.add(ProjectUsers, g.ID, sg.ID, sgSec, name, sg.Title)
+			case a.pairs && gdim == Users && subdim == Projects:
+				a.add(ProjectUsers, sg.ID, g.ID, sgSec, sg.Title, name)
 			}
 		}
 		switch {
@@ -560,7 +551,8 @@ func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 	}
 }
 
-// breakdown emits one breakdown, folding the smallest entities beyond MaxSeries.
+// breakdown emits one breakdown, folding the smallest entities beyond maxSeries into
+// one "(other)".
 func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionaries, hideAmounts bool) {
 	if name == Projects || name == Tasks {
 		a.estimates(s, name, dict)
@@ -572,24 +564,14 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionari
 	entities := slices.SortedFunc(maps.Values(d), func(x, y *acc) int {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
-	folded := 0
-	if len(entities) > a.maxSeries {
-		keep := a.maxSeries - 1
-		other := &acc{other: true}
-		for _, e := range entities[keep:] {
-			other.tracked += e.tracked
-			other.billable += e.billable
-			other.hasBillable = other.hasBillable || e.hasBillable
-			for c, v := range e.amounts {
-				other.addAmount(c, v)
-			}
-		}
-		folded = len(entities) - keep
-		entities = append(entities[:keep], other)
+	keep := len(entities)
+	if keep > a.maxSeries {
+		keep = a.maxSeries - 1
 	}
-	s.add(foldedFamily, float64(folded), name)
+	s.add(foldedFamily, float64(len(entities)-keep), name)
 	var amounts []series // of projects, in cents, capped as one family
-	for _, e := range entities {
+	for i, e := range entities {
+		e.other = i >= keep // its series are summed with the others' (see finish)
 		labels := entityLabels(name, e, dict)
 		s.add(breakdownFamilies[name][0], e.tracked, labels...)
 		if e.hasBillable { // projects and users only
@@ -691,12 +673,12 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
 	var list []series
 	for _, id := range slices.Sorted(maps.Keys(dict.Projects)) {
-		if p := dict.Projects[id]; name == Projects && p.EstimatedSeconds > 0 && id != 0 {
+		if p := dict.Projects[id]; name == Projects && p.EstimatedSeconds > 0 {
 			list = append(list, series{projectEstFamily, []string{strconv.FormatInt(id, 10), nameOr(p.Name)}, float64(p.EstimatedSeconds)})
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(dict.Tasks)) {
-		if t := dict.Tasks[id]; name == Tasks && t.EstimatedSeconds > 0 && id != 0 {
+		if t := dict.Tasks[id]; name == Tasks && t.EstimatedSeconds > 0 {
 			list = append(list, series{taskEstFamily, []string{strconv.FormatInt(id, 10), nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}, float64(t.EstimatedSeconds)})
 		}
 	}
