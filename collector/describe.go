@@ -82,13 +82,7 @@ type quotaSeen struct {
 // pagingHeaders returns the paging headers among the headers of an answer
 // (client.Response.Headers).
 func pagingHeaders(headers []string) []string {
-	var out []string
-	for _, h := range headers {
-		if strings.HasPrefix(h, "X-Next-") || h == "X-Page-Size" {
-			out = append(out, h)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(headers), func(h string) bool { return !strings.HasPrefix(h, "X-Next-") && h != "X-Page-Size" })
 }
 
 // Describe runs the report once, every page up to max_pages, paced like any fetch, and
@@ -107,8 +101,8 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	// quota window), the exporter's rule, and a fetch waits as long; describe too.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages)+time.Hour)
 	defer cancel()
-	s := &tally{Aggregator: newAggregator(cfg), d: d}
-	a := s.Aggregator
+	a := newAggregator(cfg)
+	s := &tally{Aggregator: a, d: d}
 	body := cfg.Body(now)
 	o := t.walk(ctx, body, s)
 	d.Requests, d.Pages = o.sent, o.pages
@@ -137,12 +131,9 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 		}
 	}
 	dict := &a.dict // of every page read
-	for name, n := range map[string]int{"projects": len(dict.Projects), "clients": len(dict.Clients), "users": len(dict.Users),
-		"tasks": len(dict.Tasks), "tags": len(dict.Tags), "user_groups": len(dict.UserGroups)} {
-		if n > 0 {
-			d.Dictionaries[name] = n
-		}
-	}
+	d.Dictionaries = map[string]int{"projects": len(dict.Projects), "clients": len(dict.Clients), "users": len(dict.Users),
+		"tasks": len(dict.Tasks), "tags": len(dict.Tags), "user_groups": len(dict.UserGroups)}
+	maps.DeleteFunc(d.Dictionaries, func(_ string, n int) bool { return n == 0 })
 	d.UnknownFields = append(d.UnknownFields, a.unknown...) // of every page read
 	return d
 }
