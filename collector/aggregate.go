@@ -82,15 +82,12 @@ func (s *Snapshot) add(f *family, value float64, labels ...string) {
 }
 
 // acc accumulates the figures of one entity of one breakdown. In project_users, id is
-// the project and sub the user.
-//
-// An id is whatever Toggl sent, negative ones included: a decode error for one odd id
-// would hide every healthy figure of the report. So no placeholder lives in the id
-// space: the folded entity is marked other, and a client named by rows only (no id) is
-// id 0 with sub numbering it.
+// the project and sub the user. An id is whatever Toggl sent, negative ones included: a
+// decode error for one odd id would hide every healthy figure of the report. So no
+// placeholder lives in the id space: a client named by rows only (no id) is id 0 with sub
+// numbering it.
 type acc struct {
 	id, sub int64
-	other   bool // the entities folded beyond max_series_per_breakdown
 	// The names the rows gave, used when the dictionary has none: the entity's, and its
 	// client's (projects) or its user's (project_users).
 	name, subName     string
@@ -144,8 +141,8 @@ type Aggregator struct {
 	entries  int
 	untagged float64
 	// Paging (see endPage): the rows of the page being read, repeats included, and the
-	// latest start of their first entries (the cursor when Toggl pages silently); the ids
-	// of the entries counted, and the cursor the page being read was asked at.
+	// latest start of their first entries; the ids of the entries counted, and the
+	// cursor the page being read was asked at.
 	pageRows int
 	pageLast time.Time
 	seen     map[int64]struct{}
@@ -166,7 +163,6 @@ func newAggregator(cfg config.Report) *Aggregator {
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]struct{}{}}
 }
 
-// countRow counts a row of block with its seconds, and makes block the one being summed.
 func (a *Aggregator) countRow(block string, sec int64) {
 	a.rows[block]++
 	a.parts[block]++
@@ -174,7 +170,6 @@ func (a *Aggregator) countRow(block string, sec int64) {
 	a.block = block
 }
 
-// dim returns breakdown name of the block being summed, made if it was not.
 func (a *Aggregator) dim(name string) dimension {
 	k := [2]string{a.block, name}
 	if a.dims[k] == nil {
@@ -183,8 +178,7 @@ func (a *Aggregator) dim(name string) dimension {
 	return a.dims[k]
 }
 
-// add adds sec to entity id, sub of breakdown dim, keeping the first names the rows give
-// (see acc).
+// add adds sec to entity id, sub of breakdown dim, keeping the first names the rows give.
 func (a *Aggregator) add(dim string, id, sub int64, sec float64, name, subName string) *acc {
 	d := a.dim(dim)
 	e := d[[2]int64{id, sub}]
@@ -342,7 +336,7 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 }
 
 // noteUnknown adds the fields of a page that the decoder did not know to those of the
-// pages before, and returns them all.
+// pages before.
 func (a *Aggregator) noteUnknown(r *client.Report) []string {
 	a.unknown = append(a.unknown, r.Unknown...)
 	slices.Sort(a.unknown)
@@ -571,8 +565,7 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionari
 	s.add(foldedFamily, float64(len(entities)-keep), name)
 	var amounts []series // of projects, in cents, capped as one family
 	for i, e := range entities {
-		e.other = i >= keep // its series are summed with the others' (see finish)
-		labels := entityLabels(name, e, dict)
+		labels := entityLabels(name, e, dict, i >= keep) // the folded ones' series are summed (see finish)
 		s.add(breakdownFamilies[name][0], e.tracked, labels...)
 		if e.hasBillable { // projects and users only
 			s.add(breakdownFamilies[name][1], e.billable, labels...)
@@ -592,9 +585,9 @@ var breakdownFamilies = map[string][2]*family{Projects: {projectTrackedFamily, p
 	Tasks: {taskTrackedFamily}, ProjectUsers: {projectUserFamily}}
 
 // entityLabels are the labels of one entity of a breakdown: named from the
-// dictionaries, else from what the rows said.
-func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
-	if e.other {
+// dictionaries, else from what the rows said; "(other)" when folded.
+func entityLabels(dim string, e *acc, dict *client.Dictionaries, other bool) []string {
+	if other {
 		switch dim {
 		case Projects, Tasks: // no client, no project
 			return []string{otherID, otherName, ""}
@@ -607,45 +600,35 @@ func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
 	switch dim {
 	case Projects:
 		client := ""
-		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 {
-			client = nameOr(dict.Clients[p.ClientID].Name, e.subName)
+		if c := dict.Projects[e.id].ClientID; e.id != 0 && c != 0 {
+			client = nameOr(dict.Clients[c].Name, e.subName)
 		} else if e.id != 0 {
 			client = LabelValue(e.subName)
 		}
-		return []string{id, projectLabel(dict, e.id, e.name), client}
+		return []string{id, named(e.id, dict.Projects[e.id].Name, e.name, noProject), client}
 	case Users:
-		return []string{id, userLabel(dict, e.id, e.name)}
+		return []string{id, named(e.id, dict.Users[e.id].Name, e.name, noUser)}
 	case Clients:
-		switch {
-		case e.id == 0 && e.sub == 0:
-			return []string{id, noClient}
-		case e.id == 0: // named by rows only; no id known
+		if e.sub != 0 { // named by rows only; no id known
 			return []string{id, LabelValue(e.name)}
 		}
-		return []string{id, nameOr(dict.Clients[e.id].Name, e.name)}
+		return []string{id, named(e.id, dict.Clients[e.id].Name, e.name, noClient)}
 	case Tags:
 		return []string{id, nameOr(dict.Tags[e.id].Name, e.name)}
 	case Tasks:
 		t := dict.Tasks[e.id]
 		return []string{id, nameOr(t.Name, e.name), strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)}
 	}
-	return []string{id, projectLabel(dict, e.id, e.name), strconv.FormatInt(e.sub, 10), userLabel(dict, e.sub, e.subName)}
+	return []string{id, named(e.id, dict.Projects[e.id].Name, e.name, noProject), strconv.FormatInt(e.sub, 10), named(e.sub, dict.Users[e.sub].Name, e.subName, noUser)}
 }
 
-// projectLabel and userLabel name a project or a user from the dictionaries, else from
-// what the rows said.
-func projectLabel(dict *client.Dictionaries, id int64, rows string) string {
+// named names entity id by its name in the dictionary, else by what the rows said; id 0
+// is none.
+func named(id int64, dict, rows, none string) string {
 	if id == 0 {
-		return noProject
+		return none
 	}
-	return nameOr(dict.Projects[id].Name, rows)
-}
-
-func userLabel(dict *client.Dictionaries, id int64, rows string) string {
-	if id == 0 {
-		return noUser
-	}
-	return nameOr(dict.Users[id].Name, rows)
+	return nameOr(dict, rows)
 }
 
 // runningEntries emits how many entries are running and, per user and project, when
@@ -663,8 +646,8 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 		return cmp.Or(x.entry.Start.Compare(y.entry.Start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
 	})
 	for _, e := range list[:min(len(list), a.maxSeries)] {
-		s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
-			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, e.projectName))
+		s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, dict.Users[e.user].Name, e.userName, noUser),
+			strconv.FormatInt(e.project, 10), named(e.project, dict.Projects[e.project].Name, e.projectName, noProject))
 	}
 }
 
