@@ -35,11 +35,10 @@ const (
 	otherID   = "other"
 )
 
-// maxLabelBytes bounds label values taken from Toggl (names are user input).
-const maxLabelBytes = 200
-
-// defaultPageSize is the rows of a full page when Toggl does not say (X-Page-Size).
-const defaultPageSize = 50
+const (
+	maxLabelBytes   = 200 // bounds label values taken from Toggl (names are user input)
+	defaultPageSize = 50  // the rows of a full page when Toggl does not say (X-Page-Size)
+)
 
 // series is one sample of a snapshot, without the `report` label.
 type series struct {
@@ -62,8 +61,7 @@ type Snapshot struct {
 	// totals.seconds; Complete says they agree within a second per row or sub-group.
 	Summed, Total int64
 	Complete      bool
-	// Unknown are the fields of its pages the decoder did not know (client.Report.Unknown).
-	Unknown []string
+	Unknown       []string // fields of its pages the decoder did not know (client.Report.Unknown)
 }
 
 // Len is the number of value series in the snapshot.
@@ -151,11 +149,11 @@ type Aggregator struct {
 	unknown  []string            // fields of the pages read that the decoder did not know, sorted
 }
 
-// newAggregator returns an empty Aggregator for the report's breakdowns (nil means
-// config.DefaultBreakdowns) and max_series_per_breakdown (<= 0 means the default).
+// newAggregator returns an empty Aggregator for the report's breakdowns (nil means the
+// default; [] none) and max_series_per_breakdown (<= 0 means the default).
 func newAggregator(cfg config.Report) *Aggregator {
 	breakdowns := cfg.Breakdowns
-	if breakdowns == nil { // [] emits none
+	if breakdowns == nil {
 		breakdowns = config.DefaultBreakdowns
 	}
 	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
@@ -335,8 +333,6 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 	return next, true
 }
 
-// noteUnknown adds the fields of a page that the decoder did not know to those of the
-// pages before.
 func (a *Aggregator) noteUnknown(r *client.Report) []string {
 	a.unknown = append(a.unknown, r.Unknown...)
 	slices.Sort(a.unknown)
@@ -506,7 +502,6 @@ func currencyLabel(c string) string {
 	return strings.ToUpper(c)
 }
 
-// totals emits the report's totals: time, rates, amounts.
 func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 	s.add(trackedFamily, float64(max(t.Seconds, 0)))
 	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
@@ -579,7 +574,7 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionari
 	}
 }
 
-// breakdownFamilies are the tracked and billable families of each breakdown.
+// breakdownFamilies are the tracked and billable (if any) families of each breakdown.
 var breakdownFamilies = map[string][2]*family{Projects: {projectTrackedFamily, projectBillableFamily},
 	Users: {userTrackedFamily, userBillableFamily}, Clients: {clientTrackedFamily}, Tags: {tagTrackedFamily},
 	Tasks: {taskTrackedFamily}, ProjectUsers: {projectUserFamily}}
