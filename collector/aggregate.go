@@ -630,19 +630,16 @@ func named(id int64, dict, rows, none string) string {
 // the earliest of them started (at most MaxSeries pairs: the longest running).
 func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	s.add(runningFamily, float64(len(a.running)))
-	earliest := map[[2]int64]running{}
-	for _, e := range a.running {
-		k := [2]int64{e.user, e.project}
-		if prev, ok := earliest[k]; !e.entry.Start.IsZero() && (!ok || e.entry.Start.Before(prev.entry.Start)) {
-			earliest[k] = e // one without a start has no timestamp to give
-		}
-	}
-	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
+	slices.SortFunc(a.running, func(x, y running) int {
 		return cmp.Or(x.entry.Start.Compare(y.entry.Start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
 	})
-	for _, e := range list[:min(len(list), a.maxSeries)] {
-		s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, dict.Users[e.user].Name, e.userName, noUser),
-			strconv.FormatInt(e.project, 10), named(e.project, dict.Projects[e.project].Name, e.projectName, noProject))
+	seen := map[[2]int64]bool{} // the earliest of each, sorted first; one without a start has no timestamp to give
+	for _, e := range a.running {
+		if k := [2]int64{e.user, e.project}; !e.entry.Start.IsZero() && !seen[k] && len(seen) < a.maxSeries {
+			seen[k] = true
+			s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, dict.Users[e.user].Name, e.userName, noUser),
+				strconv.FormatInt(e.project, 10), named(e.project, dict.Projects[e.project].Name, e.projectName, noProject))
+		}
 	}
 }
 
