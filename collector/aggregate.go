@@ -420,15 +420,15 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	}
 	if projects, ok := a.dims[[2]string{a.block, Projects}]; ok && a.dims[[2]string{a.block, Clients}] == nil {
 		// The rows name projects only: their clients are summed from them.
-		named := map[string]int64{} // rows that name a client the dictionary lacks
+		byName := map[string]int64{} // rows that name a client the dictionary lacks
 		a.dim(Clients)
 		for _, p := range projects {
 			id, sub, name := dict.Projects[p.id].ClientID, int64(0), ""
 			if id == 0 && p.subName != "" {
-				if named[p.subName] == 0 {
-					named[p.subName] = int64(len(named) + 1)
+				if byName[p.subName] == 0 {
+					byName[p.subName] = int64(len(byName) + 1)
 				}
-				sub, name = named[p.subName], p.subName
+				sub, name = byName[p.subName], p.subName
 			}
 			a.add(Clients, id, sub, p.tracked, name, "")
 		}
@@ -452,14 +452,10 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 // keeps its place. Labels are valid UTF-8 (else the series fail as the report's own
 // decode error), so "\xff" cannot be part of one.
 func mergeSeries(list []series) []series {
-	type seriesKey struct {
-		family *family
-		labels string
-	}
-	at := make(map[seriesKey]int, len(list))
+	at := make(map[string]int, len(list))
 	out := list[:0]
 	for _, sr := range list {
-		k := seriesKey{sr.family, strings.Join(sr.labels, "\xff")}
+		k := sr.family.name + "\xff" + strings.Join(sr.labels, "\xff")
 		if i, ok := at[k]; ok {
 			out[i].value += sr.value
 			continue
