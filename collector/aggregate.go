@@ -2,7 +2,6 @@ package collector
 
 import (
 	"cmp"
-	"encoding/binary"
 	"maps"
 	"math"
 	"slices"
@@ -36,11 +35,10 @@ const (
 	otherID   = "other"
 )
 
-// maxLabelBytes bounds label values taken from Toggl (names are user input).
-const maxLabelBytes = 200
-
-// defaultPageSize is the rows of a full page when Toggl does not say (X-Page-Size).
-const defaultPageSize = 50
+const (
+	maxLabelBytes   = 200 // bounds label values taken from Toggl (names are user input)
+	defaultPageSize = 50  // the rows of a full page when Toggl does not say (X-Page-Size)
+)
 
 // series is one sample of a snapshot, without the `report` label.
 type series struct {
@@ -63,8 +61,7 @@ type Snapshot struct {
 	// totals.seconds; Complete says they agree within a second per row or sub-group.
 	Summed, Total int64
 	Complete      bool
-	// Unknown are the fields of its pages the decoder did not know (client.Report.Unknown).
-	Unknown []string
+	Unknown       []string // fields of its pages the decoder did not know (client.Report.Unknown)
 }
 
 // Len is the number of value series in the snapshot.
@@ -78,24 +75,24 @@ func (s *Snapshot) value(f *family) (float64, bool) {
 	return s.series[i].value, true
 }
 
+func (s *Snapshot) add(f *family, value float64, labels ...string) {
+	s.series = append(s.series, series{family: f, labels: labels, value: value})
+}
+
 // acc accumulates the figures of one entity of one breakdown. In project_users, id is
-// the project and sub the user.
-//
-// An id is whatever Toggl sent, negative ones included: a decode error for one odd id
-// would hide every healthy figure of the report. So no placeholder lives in the id
-// space: the folded entity is marked other, and a client named by rows only (no id) is
-// id 0 with sub numbering it.
+// the project and sub the user. An id is whatever Toggl sent, negative ones included: a
+// decode error for one odd id would hide every healthy figure of the report. So no
+// placeholder lives in the id space: a client named by rows only (no id) is id 0 with sub
+// numbering it.
 type acc struct {
-	id, sub     int64
-	other       bool   // the entities folded beyond max_series_per_breakdown
-	name        string // name the rows gave, used when the dictionary has none
-	subName     string // the user's name the rows gave (project_users only)
-	client      string // client name the rows gave (projects only)
-	projectID   int64  // tasks only
-	tracked     float64
-	billable    float64
-	hasBillable bool
-	amounts     map[string]int64 // currency -> amount in cents (summed exactly)
+	id, sub int64
+	// The names the rows gave, used when the dictionary has none: the entity's, and its
+	// client's (projects) or its user's (project_users).
+	name, subName     string
+	projectID         int64 // tasks only
+	tracked, billable float64
+	hasBillable       bool
+	amounts           map[string]int64 // currency -> amount in cents (summed exactly)
 }
 
 func (a *acc) addAmount(currency string, cents int64) {
@@ -111,19 +108,8 @@ func (a *acc) bill(sec float64) {
 	a.hasBillable = true
 }
 
-type pair struct{ id, sub int64 }
-
-type dimension map[pair]*acc
-
-func (d dimension) pair(id, sub int64) *acc {
-	k := pair{id, sub}
-	a := d[k]
-	if a == nil {
-		a = &acc{id: id, sub: sub}
-		d[k] = a
-	}
-	return a
-}
+// dimension holds the entities of one breakdown by id and sub.
+type dimension map[[2]int64]*acc
 
 type running struct {
 	user, project         int64
@@ -139,10 +125,10 @@ type Aggregator struct {
 	breakdowns []string // to emit
 	maxSeries  int      // per breakdown, currency or rate family; the smallest beyond fold into "(other)"
 	pairs      bool     // project_users is among the breakdowns
-	// dims are the breakdowns of the block being summed; byBlock keeps the blocks apart in
-	// case Toggl fills more than one, and finish uses the one the report names.
-	dims    map[string]dimension
-	byBlock map[string]map[string]dimension
+	// dims are the breakdowns by result block and name: in case Toggl fills more than one
+	// block, finish uses the one the report names. block is the one being summed.
+	dims    map[[2]string]dimension
+	block   string
 	groups  []client.SummaryGroup
 	rows    map[string]int   // rows or groups counted, per block
 	parts   map[string]int   // rows or sub-groups summed, per block: the rounding tolerance
@@ -153,8 +139,8 @@ type Aggregator struct {
 	entries  int
 	untagged float64
 	// Paging (see endPage): the rows of the page being read, repeats included, and the
-	// latest start of their first entries (the cursor when Toggl pages silently); the ids
-	// of the entries counted, and the cursor the page being read was asked at.
+	// latest start of their first entries; the ids of the entries counted, and the
+	// cursor the page being read was asked at.
 	pageRows int
 	pageLast time.Time
 	seen     map[int64]struct{}
@@ -163,67 +149,53 @@ type Aggregator struct {
 	unknown  []string            // fields of the pages read that the decoder did not know, sorted
 }
 
-// newAggregator returns an empty Aggregator for the report's breakdowns (nil means
-// config.DefaultBreakdowns) and max_series_per_breakdown (<= 0 means the default).
+// newAggregator returns an empty Aggregator for the report's breakdowns (nil means the
+// default; [] none) and max_series_per_breakdown (<= 0 means the default).
 func newAggregator(cfg config.Report) *Aggregator {
 	breakdowns := cfg.Breakdowns
-	if breakdowns == nil { // [] emits none
+	if breakdowns == nil {
 		breakdowns = config.DefaultBreakdowns
 	}
 	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
-		pairs: slices.Contains(breakdowns, ProjectUsers), byBlock: map[string]map[string]dimension{},
+		pairs: slices.Contains(breakdowns, ProjectUsers), dims: map[[2]string]dimension{},
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]struct{}{}}
 }
 
-// countRow counts a row of block with its seconds, and makes block the one whose
-// breakdowns a.dim returns.
 func (a *Aggregator) countRow(block string, sec int64) {
 	a.rows[block]++
 	a.parts[block]++
 	a.summed[block] += sec
-	a.dims = a.byBlock[block]
-	if a.dims == nil {
-		a.dims = map[string]dimension{}
-		a.byBlock[block] = a.dims
-	}
+	a.block = block
 }
 
 func (a *Aggregator) dim(name string) dimension {
-	d := a.dims[name]
-	if d == nil {
-		d = dimension{}
-		a.dims[name] = d
+	k := [2]string{a.block, name}
+	if a.dims[k] == nil {
+		a.dims[k] = dimension{}
 	}
-	return d
+	return a.dims[k]
 }
 
-// add adds sec to entity id of breakdown dim, keeping the first name the rows give
-// (used when the dictionaries have none).
-func (a *Aggregator) add(dim string, id int64, name string, sec float64) *acc {
-	e := a.dim(dim).pair(id, 0)
+// add adds sec to entity id, sub of breakdown dim, keeping the first names the rows give.
+func (a *Aggregator) add(dim string, id, sub int64, sec float64, name, subName string) *acc {
+	d := a.dim(dim)
+	e := d[[2]int64{id, sub}]
+	if e == nil {
+		e = &acc{id: id, sub: sub}
+		d[[2]int64{id, sub}] = e
+	}
 	e.tracked += sec
-	e.name = cmp.Or(e.name, name)
+	e.name, e.subName = cmp.Or(e.name, name), cmp.Or(e.subName, subName)
 	return e
 }
 
 // projectAndUser adds the time of a detailed or weekly row to its project, its user and
 // their pair.
 func (a *Aggregator) projectAndUser(projectID int64, project, clientName string, userID int64, user string, sec float64) (p, u *acc) {
-	p = a.add(Projects, projectID, project, sec)
-	p.client = cmp.Or(p.client, clientName)
-	a.addPair(projectID, project, userID, user, sec)
-	return p, a.add(Users, userID, user, sec)
-}
-
-// addPair adds sec to a project and user of project_users, only when asked for: they
-// are as many as projects times users.
-func (a *Aggregator) addPair(projectID int64, project string, userID int64, user string, sec float64) {
-	if a.pairs {
-		pu := a.dim(ProjectUsers).pair(projectID, userID)
-		pu.tracked += sec
-		pu.name = cmp.Or(pu.name, project)
-		pu.subName = cmp.Or(pu.subName, user)
+	if a.pairs { // as many as projects times users: only when asked for
+		a.add(ProjectUsers, projectID, userID, sec, project, user)
 	}
+	return a.add(Projects, projectID, 0, sec, project, clientName), a.add(Users, userID, 0, sec, user, "")
 }
 
 // newEntries returns the seconds of the row's time entries not counted before (each
@@ -288,16 +260,17 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 		a.untagged += sec
 	}
 	if r.TaskID != 0 {
-		a.add(Tasks, r.TaskID, "", sec).projectID = r.ProjectID
+		a.add(Tasks, r.TaskID, 0, sec, "", "").projectID = r.ProjectID
 	}
 }
 
-// addTags adds sec to each tag of ids once: a tag listed twice still counts once.
+// addTags adds sec to each tag of ids once: a tag listed twice still counts once. The
+// breakdown is there even when no row has a tag.
 func (a *Aggregator) addTags(ids []int64, sec float64) {
-	tags := a.dim(Tags)
+	a.dim(Tags)
 	for i, id := range ids {
 		if !slices.Contains(ids[:i], id) {
-			tags.pair(id, 0).tracked += sec
+			a.add(Tags, id, 0, sec, "", "")
 		}
 	}
 }
@@ -360,15 +333,10 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 	return next, true
 }
 
-// noteUnknown adds the fields of a page that the decoder did not know to those of the
-// pages before, and returns them all.
 func (a *Aggregator) noteUnknown(r *client.Report) []string {
-	for _, u := range r.Unknown {
-		if !slices.Contains(a.unknown, u) {
-			a.unknown = append(a.unknown, u)
-		}
-	}
+	a.unknown = append(a.unknown, r.Unknown...)
 	slices.Sort(a.unknown)
+	a.unknown = slices.Compact(a.unknown)
 	return a.unknown
 }
 
@@ -410,14 +378,14 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 			if subdim == "" || subdim == Tasks && sg.ID == 0 {
 				continue
 			}
-			e := a.add(subdim, sg.ID, sg.Title, sgSec)
+			e := a.add(subdim, sg.ID, 0, sgSec, sg.Title, "")
 			switch {
 			case gdim == Projects && subdim == Tasks:
 				e.projectID = g.ID
-			case gdim == Projects && subdim == Users:
-				a.addPair(g.ID, name, sg.ID, sg.Title, sgSec)
-			case gdim == Users && subdim == Projects:
-				a.addPair(sg.ID, sg.Title, g.ID, name, sgSec)
+			case a.pairs && gdim == Projects && subdim == Users:
+				a.add(ProjectUsers, g.ID, sg.ID, sgSec, name, sg.Title)
+			case a.pairs && gdim == Users && subdim == Projects:
+				a.add(ProjectUsers, sg.ID, g.ID, sgSec, sg.Title, name)
 			}
 		}
 		switch {
@@ -426,7 +394,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 		case gdim == Tags && g.ID == 0:
 			// Time without tags: not a tag.
 		case gdim != "":
-			e := a.add(gdim, g.ID, name, sec)
+			e := a.add(gdim, g.ID, 0, sec, name, "")
 			if hasRates && (gdim == Projects || gdim == Users) {
 				e.bill(bill)
 			}
@@ -438,12 +406,8 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 // dictionaries of every page. The Aggregator must not be used afterwards.
 func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	mergeDictionaries(&a.dict, &r.Dictionaries) // again if the last page ended: no harm
-	whole := *r
-	whole.Dictionaries = a.dict // the names of every page
-	r = &whole
-	if a.dims = a.byBlock[r.Block]; a.dims == nil {
-		a.dims = map[string]dimension{}
-	}
+	dict := &a.dict
+	a.block = r.Block
 	if r.Block == client.BlockSummary {
 		a.foldSummary(r)
 	}
@@ -452,42 +416,46 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		Summed: a.summed[r.Block], Complete: a.complete(r), Unknown: a.noteUnknown(r)}
 	if r.Totals != nil {
 		s.Total = r.Totals.Seconds
-		a.totals(s, r)
+		a.totals(s, r.Totals, r.HideAmounts)
 	}
-	dict := &r.Dictionaries
-	if _, ok := a.dims[Clients]; !ok {
-		a.deriveClients(dict)
+	if projects, ok := a.dims[[2]string{a.block, Projects}]; ok && a.dims[[2]string{a.block, Clients}] == nil {
+		// The rows name projects only: their clients are summed from them.
+		byName := map[string]int64{} // rows that name a client the dictionary lacks
+		a.dim(Clients)
+		for _, p := range projects {
+			id, sub, name := dict.Projects[p.id].ClientID, int64(0), ""
+			if id == 0 && p.subName != "" {
+				if byName[p.subName] == 0 {
+					byName[p.subName] = int64(len(byName) + 1)
+				}
+				sub, name = byName[p.subName], p.subName
+			}
+			a.add(Clients, id, sub, p.tracked, name, "")
+		}
 	}
 	for _, b := range a.breakdowns {
-		a.breakdown(s, b, r)
+		a.breakdown(s, b, dict, r.HideAmounts)
 	}
 	if r.Block == client.BlockDetailed {
 		s.add(timeEntriesFamily, float64(a.entries))
 		s.add(untaggedFamily, a.untagged)
 		a.runningEntries(s, dict)
 	}
-	s.merge()
+	// Names equal once cleaned or cut, entities named like a placeholder, a fold into
+	// "(other)" where an "(other)" already is: whatever the answer holds, no two series
+	// of a snapshot clash, so that one report's data cannot fail a scrape.
+	s.series = mergeSeries(s.series)
 	return s
 }
 
-// merge sums the series of one family that carry the same labels into one. Names equal
-// once cleaned or cut, entities named like a placeholder, a fold into "(other)" where an
-// "(other)" already is: whatever the answer holds, no two series of a snapshot clash,
-// so that one report's data cannot fail a scrape. The first series keeps its place.
-func (s *Snapshot) merge() {
-	type seriesKey struct {
-		family *family
-		labels string
-	}
-	at := make(map[seriesKey]int, len(s.series))
-	out := s.series[:0]
-	var b []byte
-	for _, sr := range s.series {
-		b = b[:0]
-		for _, l := range sr.labels { // length-prefixed: no two label lists give one key
-			b = append(binary.AppendUvarint(b, uint64(len(l))), l...)
-		}
-		k := seriesKey{sr.family, string(b)}
+// mergeSeries sums the series of one family that carry the same labels into one; the first
+// keeps its place. Labels are valid UTF-8 (else the series fail as the report's own
+// decode error), so "\xff" cannot be part of one.
+func mergeSeries(list []series) []series {
+	at := make(map[string]int, len(list))
+	out := list[:0]
+	for _, sr := range list {
+		k := sr.family.name + "\xff" + strings.Join(sr.labels, "\xff")
 		if i, ok := at[k]; ok {
 			out[i].value += sr.value
 			continue
@@ -495,41 +463,18 @@ func (s *Snapshot) merge() {
 		at[k] = len(out)
 		out = append(out, sr)
 	}
-	clear(s.series[len(out):])
-	s.series = out
+	clear(list[len(out):])
+	return out
 }
 
-// deriveClients sums projects into their clients, when the rows name projects only.
-func (a *Aggregator) deriveClients(dict *client.Dictionaries) {
-	projects, ok := a.dims[Projects]
-	if !ok {
-		return
+// addCapped adds the series of one family: those with the same labels summed, then each
+// divided by unit (sums of whole cents stay exact), at most max of them: the smallest
+// beyond fold into one series labelled other, so that sums are kept.
+func (s *Snapshot) addCapped(list []series, unit float64, max int, other ...string) {
+	list = mergeSeries(list)
+	for i := range list {
+		list[i].value /= unit
 	}
-	clients := a.dim(Clients)
-	named := map[string]int64{} // rows that name a client the dictionary lacks
-	for _, p := range projects {
-		id, sub := dict.Projects[p.id].ClientID, int64(0)
-		if id == 0 && p.client != "" {
-			if _, seen := named[p.client]; !seen {
-				named[p.client] = int64(len(named) + 1)
-			}
-			sub = named[p.client]
-		}
-		c := clients.pair(id, sub)
-		c.tracked += p.tracked
-		if sub != 0 {
-			c.name = p.client
-		}
-	}
-}
-
-func (s *Snapshot) add(f *family, value float64, labels ...string) {
-	s.series = append(s.series, series{family: f, labels: labels, value: value})
-}
-
-// addCapped adds the series of one family, at most max of them: the smallest beyond fold
-// into one series labelled other, so that sums are kept.
-func (s *Snapshot) addCapped(list []series, max int, other ...string) {
 	if len(list) > max {
 		slices.SortStableFunc(list, func(x, y series) int { return cmp.Compare(y.value, x.value) })
 		keep := max - 1
@@ -553,47 +498,36 @@ func currencyLabel(c string) string {
 	return strings.ToUpper(c)
 }
 
-// totals emits the report's totals: time, rates, amounts.
-func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
-	t := r.Totals
+func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 	s.add(trackedFamily, float64(max(t.Seconds, 0)))
 	s.add(trackedDatesFamily, float64(max(t.TrackedDays, 0)))
 	var billable float64
-	rates := map[[2]string]float64{} // by currency and hourly rate in currency units
-	// Toggl sends one amount across currencies; per currency it is the sum of seconds ×
-	// hourly rate in cents: integers, exact in a float64 below 2^53, divided once at the
-	// end so that the amount is not rounded.
-	perCurrency := map[string]float64{}
+	var rates, amounts []series
 	for _, rt := range t.Rates {
 		bs := float64(max(rt.BillableSeconds, 0))
 		billable += bs
 		c := currencyLabel(rt.Currency)
-		rates[[2]string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}] += bs
-		perCurrency[c] += bs * float64(rt.HourlyRateInCents)
+		rates = append(rates, series{rateBillableFamily, []string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}, bs})
+		// Toggl sends one amount across currencies; per currency it is the sum of seconds
+		// × hourly rate in cents: integers, exact in a float64 below 2^53, divided once at
+		// the end so that the amount is not rounded.
+		amounts = append(amounts, series{billableAmountFamily, []string{c}, bs * float64(rt.HourlyRateInCents)})
 	}
 	// Without rates or amounts the report says nothing about billing: absent, not zero.
 	if len(t.Rates) > 0 || t.BillableAmountInCents != nil {
 		s.add(billableFamily, billable)
 	}
-	var list []series
-	for k, v := range rates {
-		list = append(list, series{rateBillableFamily, k[:], v})
-	}
-	s.addCapped(list, a.maxSeries, otherName, otherName)
-	if r.HideAmounts {
+	s.addCapped(rates, 1, a.maxSeries, otherName, otherName)
+	if hideAmounts {
 		return
 	}
-	switch {
-	case len(perCurrency) > 1:
-		list = nil
-		for c, v := range perCurrency {
-			list = append(list, series{billableAmountFamily, []string{c}, v / (3600 * 100)})
-		}
-		s.addCapped(list, a.maxSeries, otherName)
-	case t.BillableAmountInCents != nil && (len(perCurrency) > 0 || *t.BillableAmountInCents != 0):
+	switch amounts = mergeSeries(amounts); {
+	case len(amounts) > 1:
+		s.addCapped(amounts, 3600*100, a.maxSeries, otherName)
+	case t.BillableAmountInCents != nil && (len(amounts) > 0 || *t.BillableAmountInCents != 0):
 		currency := otherName
-		for c := range perCurrency {
-			currency = c
+		if len(amounts) > 0 {
+			currency = amounts[0].labels[0]
 		}
 		s.add(billableAmountFamily, float64(*t.BillableAmountInCents)/100, currency)
 	}
@@ -602,65 +536,49 @@ func (a *Aggregator) totals(s *Snapshot, r *client.Report) {
 	}
 }
 
-// breakdown emits one breakdown, folding the smallest entities beyond MaxSeries.
-func (a *Aggregator) breakdown(s *Snapshot, name string, r *client.Report) {
-	dict := &r.Dictionaries
+// breakdown emits one breakdown, folding the smallest entities beyond maxSeries into
+// one "(other)".
+func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionaries, hideAmounts bool) {
 	if name == Projects || name == Tasks {
 		a.estimates(s, name, dict)
 	}
-	d, ok := a.dims[name]
+	d, ok := a.dims[[2]string{a.block, name}]
 	if !ok {
 		return // the data cannot give this breakdown
 	}
 	entities := slices.SortedFunc(maps.Values(d), func(x, y *acc) int {
 		return cmp.Or(cmp.Compare(y.tracked, x.tracked), cmp.Compare(x.id, y.id), cmp.Compare(x.sub, y.sub))
 	})
-	folded := 0
-	if len(entities) > a.maxSeries {
-		keep := max(a.maxSeries-1, 0)
-		other := &acc{other: true}
-		for _, e := range entities[keep:] {
-			other.tracked += e.tracked
-			other.billable += e.billable
-			other.hasBillable = other.hasBillable || e.hasBillable
-			for c, v := range e.amounts {
-				other.addAmount(c, v)
-			}
-		}
-		folded = len(entities) - keep
-		entities = append(entities[:keep], other)
+	keep := len(entities)
+	if keep > a.maxSeries {
+		keep = a.maxSeries - 1
 	}
-	s.add(foldedFamily, float64(folded), name)
-	var amounts []series // of projects, capped as one family
-	for _, e := range entities {
-		labels := entityLabels(name, e, dict)
+	s.add(foldedFamily, float64(len(entities)-keep), name)
+	var amounts []series // of projects, in cents, capped as one family
+	for i, e := range entities {
+		labels := entityLabels(name, e, dict, i >= keep) // the folded ones' series are summed (see finish)
 		s.add(breakdownFamilies[name][0], e.tracked, labels...)
 		if e.hasBillable { // projects and users only
 			s.add(breakdownFamilies[name][1], e.billable, labels...)
 		}
-		if name != Projects || r.HideAmounts {
-			continue
-		}
-		cents := make(map[string]int64, len(e.amounts))
-		for c, v := range e.amounts {
-			cents[currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))] += v // rows may omit it
-		}
-		for c, v := range cents {
-			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], c), float64(v) / 100})
+		for c, v := range e.amounts { // rows may omit the currency
+			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))), float64(v)})
 		}
 	}
-	s.addCapped(amounts, a.maxSeries, otherID, otherName, "", otherName)
+	if !hideAmounts {
+		s.addCapped(amounts, 100, a.maxSeries, otherID, otherName, "", otherName)
+	}
 }
 
-// breakdownFamilies are the tracked and billable families of each breakdown.
+// breakdownFamilies are the tracked and billable (if any) families of each breakdown.
 var breakdownFamilies = map[string][2]*family{Projects: {projectTrackedFamily, projectBillableFamily},
 	Users: {userTrackedFamily, userBillableFamily}, Clients: {clientTrackedFamily}, Tags: {tagTrackedFamily},
 	Tasks: {taskTrackedFamily}, ProjectUsers: {projectUserFamily}}
 
 // entityLabels are the labels of one entity of a breakdown: named from the
-// dictionaries, else from what the rows said.
-func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
-	if e.other {
+// dictionaries, else from what the rows said; "(other)" when folded.
+func entityLabels(dim string, e *acc, dict *client.Dictionaries, other bool) []string {
+	if other {
 		switch dim {
 		case Projects, Tasks: // no client, no project
 			return []string{otherID, otherName, ""}
@@ -673,89 +591,70 @@ func entityLabels(dim string, e *acc, dict *client.Dictionaries) []string {
 	switch dim {
 	case Projects:
 		client := ""
-		if p := dict.Projects[e.id]; e.id != 0 && p.ClientID != 0 {
-			client = nameOr(dict.Clients[p.ClientID].Name, e.client)
+		if c := dict.Projects[e.id].ClientID; e.id != 0 && c != 0 {
+			client = nameOr(dict.Clients[c].Name, e.subName)
 		} else if e.id != 0 {
-			client = LabelValue(e.client)
+			client = LabelValue(e.subName)
 		}
-		return []string{id, projectLabel(dict, e.id, e.name), client}
+		return []string{id, named(e.id, dict.Projects[e.id].Name, e.name, noProject), client}
 	case Users:
-		return []string{id, userLabel(dict, e.id, e.name)}
+		return []string{id, named(e.id, dict.Users[e.id].Name, e.name, noUser)}
 	case Clients:
-		switch {
-		case e.id == 0 && e.sub == 0:
-			return []string{id, noClient}
-		case e.id == 0: // named by rows only; no id known
+		if e.sub != 0 { // named by rows only; no id known
 			return []string{id, LabelValue(e.name)}
 		}
-		return []string{id, nameOr(dict.Clients[e.id].Name, e.name)}
+		return []string{id, named(e.id, dict.Clients[e.id].Name, e.name, noClient)}
 	case Tags:
 		return []string{id, nameOr(dict.Tags[e.id].Name, e.name)}
 	case Tasks:
 		t := dict.Tasks[e.id]
 		return []string{id, nameOr(t.Name, e.name), strconv.FormatInt(cmp.Or(e.projectID, t.ProjectID), 10)}
 	}
-	return []string{id, projectLabel(dict, e.id, e.name), strconv.FormatInt(e.sub, 10), userLabel(dict, e.sub, e.subName)}
+	return []string{id, named(e.id, dict.Projects[e.id].Name, e.name, noProject), strconv.FormatInt(e.sub, 10), named(e.sub, dict.Users[e.sub].Name, e.subName, noUser)}
 }
 
-// projectLabel and userLabel name a project or a user from the dictionaries, else from
-// what the rows said.
-func projectLabel(dict *client.Dictionaries, id int64, rows string) string {
+// named names entity id by its name in the dictionary, else by what the rows said; id 0
+// is none.
+func named(id int64, dict, rows, none string) string {
 	if id == 0 {
-		return noProject
+		return none
 	}
-	return nameOr(dict.Projects[id].Name, rows)
-}
-
-func userLabel(dict *client.Dictionaries, id int64, rows string) string {
-	if id == 0 {
-		return noUser
-	}
-	return nameOr(dict.Users[id].Name, rows)
+	return nameOr(dict, rows)
 }
 
 // runningEntries emits how many entries are running and, per user and project, when
 // the earliest of them started (at most MaxSeries pairs: the longest running).
 func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	s.add(runningFamily, float64(len(a.running)))
-	earliest := map[pair]running{}
-	for _, e := range a.running {
-		k := pair{e.user, e.project}
-		if prev, ok := earliest[k]; !e.entry.Start.IsZero() && (!ok || e.entry.Start.Before(prev.entry.Start)) {
-			earliest[k] = e // one without a start has no timestamp to give
-		}
-	}
-	list := slices.SortedFunc(maps.Values(earliest), func(x, y running) int {
+	slices.SortFunc(a.running, func(x, y running) int {
 		return cmp.Or(x.entry.Start.Compare(y.entry.Start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
 	})
-	for _, e := range list[:min(len(list), a.maxSeries)] {
-		s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), userLabel(dict, e.user, e.userName),
-			strconv.FormatInt(e.project, 10), projectLabel(dict, e.project, e.projectName))
+	seen := map[[2]int64]bool{} // the earliest of each, sorted first; one without a start has no timestamp to give
+	for _, e := range a.running {
+		if k := [2]int64{e.user, e.project}; !e.entry.Start.IsZero() && !seen[k] && len(seen) < a.maxSeries {
+			seen[k] = true
+			s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, dict.Users[e.user].Name, e.userName, noUser),
+				strconv.FormatInt(e.project, 10), named(e.project, dict.Projects[e.project].Name, e.projectName, noProject))
+		}
 	}
 }
 
 // estimates emits the estimate of each project or task of the dictionary that has one,
-// at most MaxSeries of them (the largest).
+// at most MaxSeries of them (the largest; of equal ones, the smallest ids).
 func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
-	type est struct {
-		id int64
-		series
-	}
-	var list []est
-	for id, p := range dict.Projects {
-		if name == Projects && p.EstimatedSeconds > 0 && id != 0 {
-			list = append(list, est{id, series{projectEstFamily, []string{strconv.FormatInt(id, 10), nameOr(p.Name)}, float64(p.EstimatedSeconds)}})
+	var list []series
+	for _, id := range slices.Sorted(maps.Keys(dict.Projects)) {
+		if p := dict.Projects[id]; name == Projects && p.EstimatedSeconds > 0 {
+			list = append(list, series{projectEstFamily, []string{strconv.FormatInt(id, 10), nameOr(p.Name)}, float64(p.EstimatedSeconds)})
 		}
 	}
-	for id, t := range dict.Tasks {
-		if name == Tasks && t.EstimatedSeconds > 0 && id != 0 {
-			list = append(list, est{id, series{taskEstFamily, []string{strconv.FormatInt(id, 10), nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}, float64(t.EstimatedSeconds)}})
+	for _, id := range slices.Sorted(maps.Keys(dict.Tasks)) {
+		if t := dict.Tasks[id]; name == Tasks && t.EstimatedSeconds > 0 {
+			list = append(list, series{taskEstFamily, []string{strconv.FormatInt(id, 10), nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}, float64(t.EstimatedSeconds)})
 		}
 	}
-	slices.SortFunc(list, func(x, y est) int { return cmp.Or(cmp.Compare(y.value, x.value), cmp.Compare(x.id, y.id)) })
-	for _, e := range list[:min(len(list), a.maxSeries)] {
-		s.series = append(s.series, e.series)
-	}
+	slices.SortStableFunc(list, func(x, y series) int { return cmp.Compare(y.value, x.value) })
+	s.series = append(s.series, list[:min(len(list), a.maxSeries)]...)
 }
 
 // nameOr returns the first non-empty name, made a valid label value; "(unknown)" if none.

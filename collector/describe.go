@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
@@ -19,34 +20,25 @@ import (
 // names and header names only, never a token, credential, name, e-mail or description, so
 // that it can be pasted into a public issue.
 type Description struct {
-	Report      string `json:"report"`       // the configured name
-	ReportType  string `json:"report_type"`  // as Toggl sent it, when it is a plain word
-	ResultBlock string `json:"result_block"` // e.g. detailed_results
-	// Requests were sent (each may cost quota), Pages read, up to MaxPages.
-	Requests int `json:"requests"`
-	Pages    int `json:"pages"`
-	MaxPages int `json:"max_pages"`
-	// Headers counts the answers that carried each paging and quota header.
-	Headers map[string]int `json:"headers"`
+	Report      string         `json:"report"`       // the configured name
+	ReportType  string         `json:"report_type"`  // as Toggl sent it, when it is a plain word
+	ResultBlock string         `json:"result_block"` // e.g. detailed_results
+	Requests    int            `json:"requests"`     // sent: each may cost quota
+	Pages       int            `json:"pages"`        // read, up to MaxPages
+	MaxPages    int            `json:"max_pages"`
+	Headers     map[string]int `json:"headers"` // how many answers carried each paging and quota header
 	// Rows are the detailed or weekly rows, or the summary groups, as sent (a row that
 	// two pages hold counts twice); SubGroups the summary's sub-groups.
-	Rows      int `json:"rows"`
-	SubGroups int `json:"sub_groups,omitempty"`
-	// TimeEntries and Running are of a detailed report's rows.
-	TimeEntries *entryCounts   `json:"time_entries,omitempty"`
-	Running     *runningCounts `json:"running_entries,omitempty"`
-	// Seconds are what the exporter summed from the rows against totals.seconds.
-	Seconds *secondsCheck `json:"seconds,omitempty"`
-	// Dimensions are a summary's grouping and sub_grouping and where each came from.
-	Dimensions map[string]dimensionSource `json:"dimensions,omitempty"`
-	// Dictionaries counts the distinct entries of each dictionary over all pages.
-	Dictionaries map[string]int `json:"dictionaries"`
-	// Quota is what the latest answer that sent quota headers said.
-	Quota *quotaSeen `json:"quota,omitempty"`
-	// UnknownFields are the paths of the fields the decoder skipped as undocumented.
-	UnknownFields []string `json:"unknown_fields"`
-	// Error is why the run stopped early; what came before is still told.
-	Error string `json:"error,omitempty"`
+	Rows          int                        `json:"rows"`
+	SubGroups     int                        `json:"sub_groups,omitempty"`
+	TimeEntries   *entryCounts               `json:"time_entries,omitempty"`    // of a detailed report
+	Running       *runningCounts             `json:"running_entries,omitempty"` // of a detailed report
+	Seconds       *secondsCheck              `json:"seconds,omitempty"`         // summed from the rows against totals.seconds
+	Dimensions    map[string]dimensionSource `json:"dimensions,omitempty"`      // a summary's, and where each came from
+	Dictionaries  map[string]int             `json:"dictionaries"`              // distinct entries of each, over all pages
+	Quota         *quotaSeen                 `json:"quota,omitempty"`           // of the latest answer that sent quota headers
+	UnknownFields []string                   `json:"unknown_fields"`            // paths of the fields the decoder skipped as undocumented
+	Error         string                     `json:"error,omitempty"`           // why the run stopped early; what came before is still told
 }
 
 type entryCounts struct {
@@ -82,13 +74,7 @@ type quotaSeen struct {
 // pagingHeaders returns the paging headers among the headers of an answer
 // (client.Response.Headers).
 func pagingHeaders(headers []string) []string {
-	var out []string
-	for _, h := range headers {
-		if strings.HasPrefix(h, "X-Next-") || h == "X-Page-Size" {
-			out = append(out, h)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(headers), func(h string) bool { return !strings.HasPrefix(h, "X-Next-") && h != "X-Page-Size" })
 }
 
 // Describe runs the report once, every page up to max_pages, paced like any fetch, and
@@ -107,8 +93,8 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	// quota window), the exporter's rule, and a fetch waits as long; describe too.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages)+time.Hour)
 	defer cancel()
-	s := &tally{Aggregator: newAggregator(cfg), d: d}
-	a := s.Aggregator
+	a := newAggregator(cfg)
+	s := &tally{Aggregator: a, d: d}
 	body := cfg.Body(now)
 	o := t.walk(ctx, body, s)
 	d.Requests, d.Pages = o.sent, o.pages
@@ -137,12 +123,9 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 		}
 	}
 	dict := &a.dict // of every page read
-	for name, n := range map[string]int{"projects": len(dict.Projects), "clients": len(dict.Clients), "users": len(dict.Users),
-		"tasks": len(dict.Tasks), "tags": len(dict.Tags), "user_groups": len(dict.UserGroups)} {
-		if n > 0 {
-			d.Dictionaries[name] = n
-		}
-	}
+	d.Dictionaries = map[string]int{"projects": len(dict.Projects), "clients": len(dict.Clients), "users": len(dict.Users),
+		"tasks": len(dict.Tasks), "tags": len(dict.Tags), "user_groups": len(dict.UserGroups)}
+	maps.DeleteFunc(d.Dictionaries, func(_ string, n int) bool { return n == 0 })
 	d.UnknownFields = append(d.UnknownFields, a.unknown...) // of every page read
 	return d
 }
@@ -242,51 +225,23 @@ func word(s string) string {
 }
 
 // WriteText writes d for a person, a fact a line.
-func (d *Description) WriteText(w io.Writer) error {
-	var b strings.Builder
-	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	line("report %q: report_type %s, result block %s", d.Report, cmp.Or(d.ReportType, "(none)"), cmp.Or(d.ResultBlock, "(none)"))
-	line("requests sent: %d; pages read: %d (max_pages %d)", d.Requests, d.Pages, d.MaxPages)
-	line("paging and quota headers: %s", counted(d.Headers, " on %d answer(s)"))
-	if d.ResultBlock == "summary_results" {
-		line("rows: %d groups, %d sub-groups", d.Rows, d.SubGroups)
-	} else {
-		line("rows: %d (repeats included)", d.Rows)
-	}
-	if e := d.TimeEntries; e != nil {
-		line("time entries: %d sent, %d distinct, %d without an id", e.Sent, e.Distinct, e.WithoutID)
-		line("running entries: %d (%s)", d.Running.Count, counted(d.Running.Shown, ": %d"))
-	}
-	if s := d.Seconds; s != nil {
-		verdict := "complete"
-		if !s.Complete {
-			verdict = fmt.Sprintf("INCOMPLETE: %d seconds apart", s.Totals-s.Rows)
-		}
-		line("seconds: %d summed from the rows, totals.seconds %d: %s", s.Rows, s.Totals, verdict)
-	}
-	for _, k := range slices.Sorted(maps.Keys(d.Dimensions)) {
-		v := d.Dimensions[k]
-		line("%s: %s, from %s (request %s, input_params %s, saved_params %s)", k, v.Used, v.From,
-			cmp.Or(v.Request, "-"), cmp.Or(v.InputParams, "-"), cmp.Or(v.SavedParams, "-"))
-	}
-	line("dictionaries: %s", counted(d.Dictionaries, " %d"))
-	if q := d.Quota; q != nil {
-		quota := []string{}
-		if q.Remaining != nil {
-			quota = append(quota, fmt.Sprintf("remaining %d", *q.Remaining))
-		}
-		if q.ResetsInSeconds != nil {
-			quota = append(quota, fmt.Sprintf("resets in %gs", *q.ResetsInSeconds))
-		}
-		line("quota: %s", strings.Join(quota, ", "))
-	}
-	line("unknown fields: %s", cmp.Or(strings.Join(d.UnknownFields, ", "), "none"))
-	if d.Error != "" {
-		line("error: %s", d.Error)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
+func (d *Description) WriteText(w io.Writer) error { return describeText.Execute(w, d) }
+
+var describeText = template.Must(template.New("describe").Funcs(template.FuncMap{"counted": counted, "join": strings.Join,
+	"minus": func(a, b int64) int64 { return a - b }}).Parse(
+	`report {{printf "%q" .Report}}: report_type {{or .ReportType "(none)"}}, result block {{or .ResultBlock "(none)"}}
+requests sent: {{.Requests}}; pages read: {{.Pages}} (max_pages {{.MaxPages}})
+paging and quota headers: {{counted .Headers " on %d answer(s)"}}
+{{if eq .ResultBlock "summary_results"}}rows: {{.Rows}} groups, {{.SubGroups}} sub-groups{{else}}rows: {{.Rows}} (repeats included){{end}}
+{{with .TimeEntries}}time entries: {{.Sent}} sent, {{.Distinct}} distinct, {{.WithoutID}} without an id
+running entries: {{$.Running.Count}} ({{counted $.Running.Shown ": %d"}})
+{{end}}{{with .Seconds}}seconds: {{.Rows}} summed from the rows, totals.seconds {{.Totals}}: {{if .Complete}}complete{{else}}INCOMPLETE: {{minus .Totals .Rows}} seconds apart{{end}}
+{{end}}{{range $k, $v := .Dimensions}}{{$k}}: {{.Used}}, from {{.From}} (request {{or .Request "-"}}, input_params {{or .InputParams "-"}}, saved_params {{or .SavedParams "-"}})
+{{end}}dictionaries: {{counted .Dictionaries " %d"}}
+{{with .Quota}}quota: {{with .Remaining}}remaining {{.}}{{end}}{{if and .Remaining .ResetsInSeconds}}, {{end}}{{with .ResetsInSeconds}}resets in {{.}}s{{end}}
+{{end}}unknown fields: {{or (join .UnknownFields ", ") "none"}}
+{{with .Error}}error: {{.}}
+{{end}}`))
 
 // counted lists the keys of m in order, each with its count in format; "none" when empty.
 func counted(m map[string]int, format string) string {

@@ -16,24 +16,27 @@ import (
 
 // HandlerOpts configure the scrape handlers.
 type HandlerOpts struct {
-	// TimeoutOffset is subtracted from X-Prometheus-Scrape-Timeout-Seconds.
-	TimeoutOffset time.Duration
+	TimeoutOffset time.Duration // subtracted from X-Prometheus-Scrape-Timeout-Seconds
 	// MaxTimeout, when set, caps the timeout a scrape asks for: the HTTP server's write
 	// timeout and the bound on requests in flight count on it.
 	MaxTimeout time.Duration
-	// ErrorLog receives errors of the exposition (not of fetches).
-	ErrorLog promhttp.Logger
+	ErrorLog   promhttp.Logger // errors of the exposition (not of fetches)
 }
 
-// promhttp returns the exposition's options: what cannot be gathered is logged and left
-// out, never a 500 for every report. A report's own series were checked when fetched
-// (see seriesMetrics), so this is the last line, not the first.
-func (o HandlerOpts) promhttp() promhttp.HandlerOpts {
-	return promhttp.HandlerOpts{ErrorLog: o.ErrorLog, ErrorHandling: promhttp.ContinueOnError}
+// serve answers with what g gathers. What cannot be gathered is logged and left out,
+// never a 500 for every report: a report's own series were checked when fetched (see
+// seriesMetrics), so this is the last line, not the first.
+func (o HandlerOpts) serve(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer) {
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: o.ErrorLog, ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }
 
-// defaultScrapeTimeout bounds a scrape that sends no timeout header (curl).
-const defaultScrapeTimeout = 30 * time.Second
+const (
+	defaultScrapeTimeout = 30 * time.Second // of a scrape that sends no timeout header (curl)
+	maxSeconds           = 1e6              // a timeout far beyond any scrape's that still fits a time.Duration
+	// maxEcho is how much of an unknown report name a 400 quotes back: enough to spot a
+	// typo, too little to carry a page of text.
+	maxEcho = 64
+)
 
 // scrapeContext bounds a scrape by Prometheus' timeout header minus the offset.
 func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.CancelFunc) {
@@ -50,13 +53,6 @@ func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.Can
 	return context.WithTimeout(r.Context(), timeout)
 }
 
-// maxSeconds is a timeout far beyond any scrape's that still fits a time.Duration.
-const maxSeconds = 1e6
-
-// maxEcho is how much of an unknown report name a 400 quotes back: enough to spot a
-// typo, too little to carry a page of text.
-const maxEcho = 64
-
 // MetricsHandler serves every configured report plus what base gathers (the exporter's
 // own metrics), in one answer bounded by the scrape's deadline.
 func (e *Exporter) MetricsHandler(base prometheus.Gatherer, o HandlerOpts) http.Handler {
@@ -64,7 +60,7 @@ func (e *Exporter) MetricsHandler(base prometheus.Gatherer, o HandlerOpts) http.
 		ctx, cancel := scrapeContext(r, o)
 		defer cancel()
 		c, _ := e.Collector(ctx) // every report: cannot fail
-		promhttp.HandlerFor(disjoint{base, registry(c)}, o.promhttp()).ServeHTTP(w, r)
+		o.serve(w, r, disjoint{base, registry(c)})
 	})
 }
 
@@ -119,7 +115,7 @@ func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 			http.Error(w, fmt.Sprintf("unknown report %s (configured: %s)", echo, e.nameList()), http.StatusBadRequest)
 			return
 		}
-		promhttp.HandlerFor(registry(c), o.promhttp()).ServeHTTP(w, r)
+		o.serve(w, r, registry(c))
 	})
 }
 

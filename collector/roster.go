@@ -46,22 +46,20 @@ func (e *Exporter) applyRosters(cfg *config.Config) {
 	}
 }
 
-// collectRoster writes the roster series of one report. They are built at each scrape
-// from the served values and the latest roster, so that a roster listed after the
-// report's fetch counts at once and the snapshot stays as fetched: a member who tracked
-// nothing gets 0 in the user breakdowns (when the report has them), and every member
-// their expected time over the report's period (when it is known).
+// collectRoster writes the roster series of one report: a member who tracked nothing
+// gets 0 in the user breakdowns (when the report has them), and every member their
+// expected time over the report's period (when it is known). They are built at each
+// scrape, so that a roster listed after the report's fetch counts at once.
 func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *state) {
 	e.mu.RLock()
 	entry, members := e.entries[t.cfg.Roster], e.rosters[t.cfg.Roster]
 	e.mu.RUnlock()
-	s := v.snap
-	if s == nil || entry == nil || len(members) == 0 {
+	if v.snap == nil || entry == nil || len(members) == 0 {
 		return
 	}
 	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(t.name, value, labels...) }
 	days := weekdays(v.periodStart, v.periodEnd)
-	tracked, billable, fill := userSeries(s, t.cfg.Breakdowns)
+	tracked, billable, fill := userSeries(v.snap, t.cfg.Breakdowns)
 	for _, m := range members {
 		id, name := strconv.FormatInt(m.ID, 10), nameOr(m.Name)
 		if fill && !tracked[id] {
