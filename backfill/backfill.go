@@ -1,7 +1,7 @@
 // Package backfill writes the history of shared reports as OpenMetrics for
 // `promtool tsdb create-blocks-from openmetrics`: for each day, the values the server
 // would have served at the end of that day, computed by the server's aggregation
-// (collector.History) from as few requests as the rows allow.
+// (see history) from as few requests as the rows allow.
 package backfill
 
 import (
@@ -206,7 +206,7 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 // runJob backfills one report; on error it returns the first day it did not write.
 func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
 	r := j.Report
-	hist := collector.NewHistory(r)
+	hist := newHistory(r)
 	day := j.From // the first day not written yet
 	sent := 0
 	for i, start := range j.Chunks {
@@ -216,7 +216,7 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 		}
 		body := r.Body(config.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
 		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
-		rep, n, err := fetch(ctx, r, body, start, hist, o)
+		rep, n, err := hist.fetch(ctx, body, start, o)
 		sent += n
 		if err != nil {
 			return day, fmt.Errorf("%s to %s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
@@ -226,7 +226,7 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 			return summaryJob(ctx, j, out, o, sent)
 		}
 		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
-			ms, err := hist.Values(day)
+			ms, err := hist.values(day)
 			if err != nil {
 				return day, err
 			}
@@ -245,13 +245,13 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (t
 	r := j.Report
 	loc := cmp.Or(r.Resolved.Location, time.UTC)
 	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
-		hist := collector.NewHistory(r)
-		_, requests, err := fetch(ctx, r, r.Body(config.EndOfDay(day, loc)), day, hist, o)
+		hist := newHistory(r)
+		_, requests, err := hist.fetch(ctx, r.Body(config.EndOfDay(day, loc)), day, o)
 		sent += requests
 		if err != nil {
 			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)
 		}
-		ms, err := hist.Values(day)
+		ms, err := hist.values(day)
 		if err == nil {
 			err = out.Add(ms)
 		}
@@ -261,28 +261,4 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (t
 		o.Progress(Progress{Report: r.Name, Done: n, Total: j.Days(), Days: true, Sent: sent, Through: day})
 	}
 	return j.To.AddDate(0, 0, 1), nil
-}
-
-// fetch reads one request, every page, into hist, waiting for a spent quota to come
-// back (at most maxQuotaWaits times) before asking for the failed page again; it returns
-// the last page's report and the requests sent.
-func fetch(ctx context.Context, r config.Report, body map[string]any, start time.Time, hist *collector.History, o Options) (*client.Report, int, error) {
-	creds := collector.Credentials(r)
-	waits := 0
-	retry := func(ctx context.Context, err error) bool {
-		code := client.Code(err)
-		if (code != "402" && code != "429") || waits >= maxQuotaWaits {
-			return false
-		}
-		waits++
-		wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
-		fmt.Fprintf(o.Notes, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
-			r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
-		return o.Sleep(ctx, wait) == nil
-	}
-	rep, sent, err := hist.Fetch(ctx, o.Fetcher, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, start, retry)
-	if err != nil && ctx.Err() != nil {
-		return nil, sent, ctx.Err()
-	}
-	return rep, sent, err
 }

@@ -264,8 +264,7 @@ func (t *target) run(ctx context.Context, now time.Time) outcome {
 
 // walk asks for the report with body, page after page, into p.
 func (t *target) walk(ctx context.Context, body map[string]any, p pager) outcome {
-	return walker{f: t.fetcher, timeout: time.Duration(t.cfg.Timeout), maxPages: maxPages(t.cfg)}.walk(ctx,
-		client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, p)
+	return walk(ctx, t.fetcher, t.cfg, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, p, nil)
 }
 
 // record stores the outcome of one fetch attempt.

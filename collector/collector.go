@@ -15,6 +15,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
@@ -318,6 +319,20 @@ func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Values returns the value metrics (no health, fetch or running-entry metrics) the server
+// serves for the report that rows returns once it has fed its rows to the sink (it may
+// sum the report's totals meanwhile), timestamped at: backfill's values of a past day.
+func Values(cfg config.Report, rows func(client.Sink) *client.Report, at time.Time) ([]prometheus.Metric, error) {
+	agg := newAggregator(cfg)
+	snap := agg.finish(rows(agg))
+	snap.series = slices.DeleteFunc(snap.series, func(s series) bool { return s.family == runningFamily || s.family == runningStartFamily })
+	ms, err := seriesMetrics(cfg.Name, snap)
+	for i, m := range ms {
+		ms[i] = prometheus.NewMetricWithTimestamp(at, m)
+	}
+	return ms, err
 }
 
 func boolValue(b bool) float64 {

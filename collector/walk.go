@@ -3,10 +3,12 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // pager is what a walk feeds: the sink of every page's rows, told when each page ends.
@@ -15,19 +17,6 @@ type pager interface {
 	// endPage is told that a page was read, and says where the next one starts (a Unix
 	// time for first_timestamp), or false when there is none to ask for.
 	endPage(rep *client.Report, resp *client.Response) (next int64, more bool)
-}
-
-// walker reads a report page after page: the one paging loop of the server and of
-// backfill.
-type walker struct {
-	f Fetcher
-	// timeout bounds one request once it may be sent; the waits for the pace and the
-	// quota before it are bounded by the walk's context only (they send nothing).
-	timeout  time.Duration
-	maxPages int
-	// retry, when set, is asked after a page failed; true asks for the same page again
-	// (it has waited for what the failure asked, e.g. a quota reset).
-	retry func(ctx context.Context, err error) bool
 }
 
 // outcome is what one walk did, and the values built from its pages (only when the
@@ -44,15 +33,19 @@ type outcome struct {
 	stop string
 }
 
-// walk asks for req page after page into p: while p says more rows follow, at most
-// maxPages requests that each got a page. Every page is the same body with the next
-// first_timestamp. A cursor already asked for ends the walk: Toggl is going round.
-func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
+// walk asks for req page after page into p, the one paging loop of the server and of
+// backfill: while p says more rows follow, at most max_pages requests that each got a
+// page. Every page is the same body with the next first_timestamp. A cursor already
+// asked for ends the walk: Toggl is going round. The report's timeout bounds one request
+// once it may be sent; the waits for the pace and the quota before it send nothing, and
+// only ctx bounds them. retry, when set, is asked after a page failed; true asks for the
+// same page again (it has waited for what the failure asked, e.g. a quota reset).
+func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, p pager, retry func(context.Context, error) bool) outcome {
 	var out outcome
 	asked := map[int64]bool{}
-	req.Timeout = w.timeout
+	req.Timeout = time.Duration(cfg.Timeout)
 	for {
-		rep, resp, err := w.f.Run(ctx, req, p)
+		rep, resp, err := f.Run(ctx, req, p)
 		var cerr *client.Error
 		// Every request that left counts, timeouts included: Toggl may have charged it.
 		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
@@ -62,7 +55,7 @@ func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
 			out.resp = resp
 		}
 		if err != nil {
-			if w.retry != nil && ctx.Err() == nil && w.retry(ctx, err) {
+			if retry != nil && ctx.Err() == nil && retry(ctx, err) {
 				continue
 			}
 			out.err = err
@@ -77,7 +70,7 @@ func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
 		case asked[next]:
 			out.stop = "cursor"
 			return out
-		case out.pages >= w.maxPages:
+		case out.pages >= maxPages(cfg):
 			out.stop = "max_pages"
 			return out
 		}
@@ -87,9 +80,52 @@ func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
 	}
 }
 
-// mergeDictionaries adds the entities of src to dst: each page, and each request of a
+// Read reads one request of a backfill, every page, through the server's walk, into
+// sink; retry may wait and ask for a failed page again (see walk). It returns the last
+// page's report with the dictionaries of every page, and the requests sent. The rows
+// must add up to the totals: missing rows would make wrong history.
+func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, retry func(context.Context, error) bool) (*client.Report, int, error) {
+	agg := newAggregator(cfg) // pages the request, and sums its rows to check them
+	o := walk(ctx, f, cfg, req, tee{agg, sink}, retry)
+	if o.err != nil {
+		return nil, o.sent, o.err
+	}
+	rep := *o.rep
+	rep.Dictionaries = agg.dict
+	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(&rep) {
+		why := map[string]string{
+			"max_pages": fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(cfg)),
+			"cursor":    " as Toggl's paging cursor went back to a page already read",
+		}
+		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why[o.stop])
+	}
+	return &rep, o.sent, nil
+}
+
+// tee feeds the rows of a walk to the Aggregator that pages it and to sink.
+type tee struct {
+	*Aggregator
+	sink client.Sink
+}
+
+func (t tee) DetailedRow(r *client.DetailedRow) {
+	t.Aggregator.DetailedRow(r)
+	t.sink.DetailedRow(r)
+}
+
+func (t tee) WeeklyRow(r *client.WeeklyRow) {
+	t.Aggregator.WeeklyRow(r)
+	t.sink.WeeklyRow(r)
+}
+
+func (t tee) SummaryGroup(g *client.SummaryGroup) {
+	t.Aggregator.SummaryGroup(g)
+	t.sink.SummaryGroup(g)
+}
+
+// MergeDictionaries adds the entities of src to dst: each page, and each request of a
 // backfill, may name only those of its own rows.
-func mergeDictionaries(dst, src *client.Dictionaries) {
+func MergeDictionaries(dst, src *client.Dictionaries) {
 	dst.Projects = merged(dst.Projects, src.Projects)
 	dst.Tasks = merged(dst.Tasks, src.Tasks)
 	dst.Clients = merged(dst.Clients, src.Clients)
