@@ -84,16 +84,14 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	var fetch []*target
 	for _, r := range cfg.Reports {
 		key := cacheKey(r, cfg.APIURL)
-		c := e.caches[key]
-		fresh := c == nil
-		if fresh {
-			c = newCache()
+		c, kept := e.caches[key]
+		if !kept {
+			c = &cache{state: state{failures: map[string]float64{}}}
 		}
 		caches[key] = c
-		t := newTarget(r, f, c)
-		targets = append(targets, t)
-		if fresh && e.fetchOnApply {
-			fetch = append(fetch, t)
+		targets = append(targets, newTarget(r, f, c))
+		if !kept && e.fetchOnApply {
+			fetch = append(fetch, targets[len(targets)-1])
 		}
 	}
 	e.targets, e.caches = targets, caches
@@ -173,7 +171,7 @@ func (e *Exporter) Status() []Status {
 		if st.Waiting = now.Before(v.waitUntil); st.Waiting {
 			st.NextRefresh = v.waitUntil
 			if !st.Fetched {
-				st.Message = waitMessage(v.waitUntil)
+				st.Message = "waiting for the hourly API quota (hourly_quota) until " + v.waitUntil.UTC().Format(time.RFC3339)
 			}
 		}
 		if s := v.snap; s != nil {
@@ -252,11 +250,12 @@ func (s *state) up() bool { return s.code == "" && !s.lastAttempt.IsZero() }
 // series were checked when they were fetched (see seriesMetrics).
 func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(report, value, labels...) }
-	stamp := func(f *family, t time.Time) {
-		if !t.IsZero() {
-			gauge(f, float64(t.UnixMilli())/1000)
+	opt := func(ok bool, f *family, value float64) {
+		if ok {
+			gauge(f, value)
 		}
 	}
+	stamp := func(f *family, t time.Time) { opt(!t.IsZero(), f, float64(t.UnixMilli())/1000) }
 	gauge(upFamily, boolValue(v.up()))
 	// Order is the registry's business: it sorts the series of each family.
 	codes := map[string]bool{v.code: true}
@@ -272,21 +271,12 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 		gauge(errorFamily, boolValue(k == v.code), k)
 	}
 	gauge(fetchesFamily, v.requests)
-	if v.hasDuration {
-		gauge(fetchDurationFamily, v.duration)
-	}
-	if !v.lastAttempt.IsZero() {
-		gauge(fetchPagesFamily, float64(v.pages))
-	}
-	if v.interval > 0 {
-		gauge(refreshIntervalFamily, v.interval.Seconds())
-	}
-	if q := v.quota; q != nil && q.HasRemaining {
-		gauge(quotaRemainingFamily, float64(q.Remaining))
-	}
-	if q := v.quota; q != nil && q.HasResetsIn {
-		gauge(quotaResetFamily, float64(v.quotaAt.Add(q.ResetsIn).Unix()))
-	}
+	opt(v.hasDuration, fetchDurationFamily, v.duration)
+	opt(!v.lastAttempt.IsZero(), fetchPagesFamily, float64(v.pages))
+	opt(v.interval > 0, refreshIntervalFamily, v.interval.Seconds())
+	q := cmp.Or(v.quota, &client.Quota{})
+	opt(q.HasRemaining, quotaRemainingFamily, float64(q.Remaining))
+	opt(q.HasResetsIn, quotaResetFamily, float64(v.quotaAt.Add(q.ResetsIn).Unix()))
 	stamp(lastSuccessFamily, v.lastSuccess) // stays after the values pass max_stale: alerts on stale data need it
 	s := v.snap
 	if s == nil {

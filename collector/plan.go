@@ -313,8 +313,3 @@ func byCredential[T any](reports []T, creds func(T) client.Credentials) [][]T {
 	}
 	return out
 }
-
-// waitMessage says what a report waiting for the quota waits for, for the landing page.
-func waitMessage(until time.Time) string {
-	return fmt.Sprintf("waiting for the hourly API quota (hourly_quota) until %s", until.UTC().Format(time.RFC3339))
-}
