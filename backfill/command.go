@@ -56,7 +56,11 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 		for _, name := range c.Reports {
 			i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == name })
 			if i < 0 {
-				return fail("--report %q: no such report in %s (have %s)", name, cmp.Or(c.ConfigFile, "the demo"), reportNames(cfg.Reports))
+				var names []string
+				for _, r := range cfg.Reports {
+					names = append(names, r.Name)
+				}
+				return fail("--report %q: no such report in %s (have %s)", name, cmp.Or(c.ConfigFile, "the demo"), strings.Join(names, ", "))
 			}
 			if !slices.ContainsFunc(reports, func(x config.Report) bool { return x.Name == name }) {
 				reports = append(reports, cfg.Reports[i])
@@ -87,40 +91,29 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 	out, _ := NewOutput(w, c.Labels) // the labels were checked above
 	m := &meter{w: stderr, bar: isTerminal(stderr)}
 	stderr = m // what follows ends an open progress bar's line first
-	runErr := Run(ctx, jobs, out, Options{Fetcher: f, Progress: m.progress, Notes: m})
+	err = Run(ctx, jobs, out, Options{Fetcher: f, Progress: m.progress, Notes: m})
 	outErr := errors.Join(out.Close(), closeOutput())
-	var stopped *StoppedError
-	if errors.As(runErr, &stopped) && errors.Is(runErr, context.Canceled) {
-		runErr = &StoppedError{Restart: stopped.Restart, Err: errors.New("interrupted")}
-	}
-	if runErr == nil && outErr != nil {
-		return fail("writing the output: %v", outErr)
-	}
 	importHint := fmt.Sprintf("\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR", cmp.Or(c.Output, "FILE"))
-	if runErr != nil {
-		fmt.Fprintf(stderr, "backfill: %v\n", runErr)
-		if outErr == nil && out.Samples() > 0 {
-			fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
+	var stopped *StoppedError
+	if !errors.As(err, &stopped) { // Run stops with a StoppedError, or ends with nil
+		if outErr != nil {
+			return fail("writing the output: %v", outErr)
 		}
-		if stopped != nil {
-			fmt.Fprintln(stderr, "backfill: to go on, run")
-			for _, cmd := range c.restart(stopped.Restart, out.Samples() > 0) {
-				fmt.Fprintln(stderr, "  "+cmd)
-			}
-		}
-		return 1
+		fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
+		return 0
 	}
-	fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
-	return 0
-}
-
-// reportNames lists the reports' names, for an error naming the choice.
-func reportNames(reports []config.Report) string {
-	names := make([]string, len(reports))
-	for i, r := range reports {
-		names[i] = r.Name
+	if errors.Is(err, context.Canceled) {
+		stopped.Err = errors.New("interrupted")
 	}
-	return strings.Join(names, ", ")
+	fmt.Fprintf(stderr, "backfill: %v\n", stopped)
+	if outErr == nil && out.Samples() > 0 {
+		fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
+	}
+	fmt.Fprintln(stderr, "backfill: to go on, run")
+	for _, cmd := range c.restart(stopped.Restart, out.Samples() > 0) {
+		fmt.Fprintln(stderr, "  "+cmd)
+	}
+	return 1
 }
 
 // restartSuffix is what restart adds to an --output name; a restart of a restart
@@ -157,17 +150,17 @@ func (c *Command) restart(jobs []Job, written bool) []string {
 			args = append(args, "--report="+r)
 		}
 		args = append(args, "--from="+d.from, "--to="+d.to)
-		if c.Output != "" && !written {
-			args = append(args, "--output="+c.Output)
-		} else if c.Output != "" {
-			ext := filepath.Ext(c.Output)
-			stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(c.Output, ext), "") + "-from-" + d.from + "-to-" + d.to
-			name := stem + ext
-			for n := 2; used[name]; n++ {
-				name = stem + "-" + strconv.Itoa(n) + ext
+		if output := c.Output; output != "" {
+			if written {
+				ext := filepath.Ext(output)
+				stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(output, ext), "") + "-from-" + d.from + "-to-" + d.to
+				output = stem + ext
+				for n := 2; used[output]; n++ {
+					output = stem + "-" + strconv.Itoa(n) + ext
+				}
+				used[output] = true
 			}
-			used[name] = true
-			args = append(args, "--output="+name)
+			args = append(args, "--output="+output)
 		}
 		for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
 			args = append(args, "--label="+k+"="+c.Labels[k])
@@ -201,11 +194,8 @@ type meter struct {
 
 // isTerminal says whether w is a terminal, where a bar can be redrawn.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
+	f, _ := w.(*os.File)
+	fi, err := f.Stat() // a nil *os.File says os.ErrInvalid
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
