@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/collector"
@@ -125,10 +125,10 @@ func (h *history) fetch(ctx context.Context, body map[string]any, start time.Tim
 	return rep, sent, nil
 }
 
-// values returns the value metrics the server would have served for the report at the
+// values gathers the value metrics the server would have served for the report at the
 // end of day, computed from the rows kept so far, timestamped at the end of day. The
 // caller must have read every day of the day's window (see config.Resolved.WindowAtEndOf).
-func (h *history) values(day time.Time) ([]prometheus.Metric, error) {
+func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 	if h.undated > 0 {
 		return nil, fmt.Errorf("%d detailed rows have no time entries to date them by", h.undated)
 	}
@@ -145,11 +145,11 @@ func (h *history) values(day time.Time) ([]prometheus.Metric, error) {
 		}
 		rows = func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) }
 	}
-	ms, err := collector.Values(h.cfg, rows, config.EndOfDay(day, h.loc))
+	mfs, err := collector.Values(h.cfg, rows, config.EndOfDay(day, h.loc))
 	if err != nil {
 		return nil, fmt.Errorf("%s: the values cannot be written: %w", day.Format(time.DateOnly), err)
 	}
-	return ms, nil
+	return mfs, nil
 }
 
 // window feeds s the rows of the days in [from, to) and returns the report a request for

@@ -70,9 +70,9 @@ reports:
 	return cfg
 }
 
-// valueLines renders the value metrics among ms as sorted text lines, timestamps
+// valueLines renders the value metrics among mfs as sorted text lines, timestamps
 // dropped.
-func valueLines(t *testing.T, ms []prometheus.Metric) []string {
+func valueLines(t *testing.T, mfs []*dto.MetricFamily) []string {
 	t.Helper()
 	skip := map[string]bool{}
 	for _, f := range []string{"up", "error", "fetch_failures_total", "fetches_total", "last_success_timestamp_seconds", "fetch_duration_seconds",
@@ -82,20 +82,17 @@ func valueLines(t *testing.T, ms []prometheus.Metric) []string {
 	}
 	skip["toggl_api_quota_remaining"], skip["toggl_api_quota_reset_timestamp_seconds"] = true, true
 	var lines []string
-	for _, m := range ms {
-		name := strings.SplitN(strings.TrimPrefix(m.Desc().String(), `Desc{fqName: "`), `"`, 2)[0]
-		if skip[name] {
+	for _, mf := range mfs {
+		if skip[mf.GetName()] {
 			continue
 		}
-		var d dto.Metric
-		if err := m.Write(&d); err != nil {
-			t.Fatal(err)
+		for _, d := range mf.Metric {
+			var labels []string
+			for _, l := range d.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			lines = append(lines, fmt.Sprintf("%s{%s} %g", mf.GetName(), strings.Join(labels, ","), d.GetGauge().GetValue()))
 		}
-		var labels []string
-		for _, l := range d.GetLabel() {
-			labels = append(labels, l.GetName()+"="+l.GetValue())
-		}
-		lines = append(lines, fmt.Sprintf("%s{%s} %g", name, strings.Join(labels, ","), d.GetGauge().GetValue()))
 	}
 	slices.Sort(lines)
 	return lines
@@ -144,13 +141,12 @@ func TestBackfillEqualsLive(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ch := make(chan prometheus.Metric, 1000)
-				c.Collect(ch)
+				reg := prometheus.NewPedanticRegistry()
+				reg.MustRegister(c)
+				live, err := reg.Gather()
 				e.Close()
-				close(ch)
-				var live []prometheus.Metric
-				for m := range ch {
-					live = append(live, m)
+				if err != nil {
+					t.Fatal(err)
 				}
 				back, err := hist.values(d)
 				if err != nil {
@@ -167,11 +163,11 @@ func TestBackfillEqualsLive(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("%s (%s): backfilled\n%s\nlive\n%s", d.Format(time.DateOnly), d.Weekday(), strings.Join(got, "\n"), strings.Join(want, "\n"))
 				}
-				for _, m := range back {
-					var dm dto.Metric
-					m.Write(&dm)
-					if ts := time.UnixMilli(dm.GetTimestampMs()); !ts.Equal(clock) {
-						t.Fatalf("%s: timestamp %s, want %s", d.Format(time.DateOnly), ts, clock)
+				for _, mf := range back {
+					for _, dm := range mf.Metric {
+						if ts := time.UnixMilli(dm.GetTimestampMs()); !ts.Equal(clock) {
+							t.Fatalf("%s: timestamp %s, want %s", d.Format(time.DateOnly), ts, clock)
+						}
 					}
 				}
 			}
@@ -237,17 +233,7 @@ func TestHistoryCollision(t *testing.T) {
 	})}); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := h.values(monday.AddDate(0, 0, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry() // as backfill.Output gathers them
-	reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
-		for _, m := range ms {
-			ch <- m
-		}
-	}))
-	mfs, err := reg.Gather()
+	mfs, err := h.values(monday.AddDate(0, 0, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

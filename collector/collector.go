@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -22,12 +23,10 @@ import (
 // Options tune an Exporter. The zero value is usable.
 type Options struct {
 	Logger log.Logger
-	// FetchOnApply fetches, in the background, every report that Apply adds (or whose
-	// request changes), so that the first scrape and the landing page have figures.
-	// The fetches are paced like any other.
+	// FetchOnApply fetches, in the background and paced, every report that Apply adds
+	// (or whose request changes), so that the first scrape and the landing page have figures.
 	FetchOnApply bool
-	// Now is the clock; nil means time.Now. Tests use a fake one.
-	Now func() time.Time
+	Now          func() time.Time // nil: time.Now
 }
 
 // Exporter holds the configured reports with their caches. It is safe for concurrent use;
@@ -67,9 +66,8 @@ func New(opts Options) *Exporter {
 	return e
 }
 
-// Close cancels the fetches in flight and those waiting for a slot, the pace or the
-// quota, and makes later ones end at once: call it at shutdown. Scrapes then serve the
-// cache.
+// Close cancels the fetches in flight or waiting, and later ones, at shutdown; scrapes
+// then serve the cache.
 func (e *Exporter) Close() { e.close() }
 
 // Apply makes cfg the configuration to serve, its reports fetched with f: each report is
@@ -108,8 +106,8 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	}
 }
 
-// configured returns the targets of the configuration applied last. Apply replaces the
-// slice, never changes it: a scrape keeps the configuration it began with.
+// configured returns the targets applied last. Apply replaces the slice, never changes
+// it: a scrape keeps the configuration it began with.
 func (e *Exporter) configured() []*target {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -132,23 +130,17 @@ type Status struct {
 	DiscoveredFrom int64 // the workspace whose listing gave the report; 0 if configured
 	Up             bool
 	Fetched        bool // at least one attempt has ended
-	Code           string
-	Message        string
+	Code, Message  string
 	LastSuccess    time.Time
-	Series         int
-	// What the served values say, when there are values: the period they cover (zero
-	// when unknown), the tracked and billable time, and whether the breakdowns add up.
+	Series, Pages  int
+	// Of the served values: the period (zero when unknown), whether the breakdowns add up.
 	PeriodStart, PeriodEnd time.Time
 	Tracked, Billable      time.Duration
-	HasBillable            bool
-	Complete               bool
-	Pages                  int
-	// PagingHeaders are the paging headers of the latest answer, Unknown the fields of the
-	// served values' answer that the decoder did not know: what `describe` tells in full.
-	PagingHeaders []string
-	Unknown       []string
-	// The quota plan's refresh interval, and when the next refresh is due (zero before
-	// the first plan); Waiting says the report waits for the hourly API quota until then.
+	HasBillable, Complete  bool
+	// The paging headers of the latest answer, the fields of the served values' answer
+	// that the decoder did not know: what `describe` tells in full.
+	PagingHeaders, Unknown []string
+	// The quota plan's; Waiting: the refresh waits for the hourly API quota until NextRefresh.
 	Interval    time.Duration
 	NextRefresh time.Time
 	Waiting     bool
@@ -311,18 +303,19 @@ func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	return out, nil
 }
 
-// Values returns the value metrics (no health, fetch or running-entry metrics) the server
-// serves for the report that rows returns once it has fed its rows to the sink (it may
-// sum the report's totals meanwhile), timestamped at: backfill's values of a past day.
-func Values(cfg config.Report, rows func(client.Sink) *client.Report, at time.Time) ([]prometheus.Metric, error) {
+// Values gathers the value metrics (no health, fetch or running-entry metrics) the
+// server serves for the report that rows returns once it has fed its rows to the sink
+// (it may sum the report's totals meanwhile), timestamped at: backfill's past days.
+func Values(cfg config.Report, rows func(client.Sink) *client.Report, at time.Time) ([]*dto.MetricFamily, error) {
 	agg := newAggregator(cfg)
 	snap := agg.finish(rows(agg))
-	snap.series = slices.DeleteFunc(snap.series, func(s series) bool { return s.family == runningFamily || s.family == runningStartFamily })
-	ms, err := seriesMetrics(cfg.Name, snap)
-	for i, m := range ms {
-		ms[i] = prometheus.NewMetricWithTimestamp(at, m)
-	}
-	return ms, err
+	return registry(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		for _, sr := range snap.series {
+			if sr.family != runningFamily && sr.family != runningStartFamily {
+				ch <- prometheus.NewMetricWithTimestamp(at, sr.family.metric(cfg.Name, sr.value, sr.labels...))
+			}
+		}
+	})).Gather()
 }
 
 func boolValue(b bool) float64 {
