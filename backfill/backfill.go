@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
@@ -53,7 +54,7 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 	var jobs []Job
 	var errs []error
 	for _, r := range reports {
-		loc := cmp.Or(r.Resolved.Location, time.UTC)
+		loc := r.Resolved.Location
 		if r.Resolved.Period.IsZero() {
 			errs = append(errs, fmt.Errorf("report %q: no period: a report without a rolling period has the same values every day, nothing to backfill", r.Name))
 			continue
@@ -90,26 +91,27 @@ func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	total := 0
 	for _, j := range jobs {
 		fmt.Fprintf(w, "report %q (period %s, timezone %s): %s to %s, %d days\n", j.Report.Name, j.Report.Resolved.Period,
-			cmp.Or(j.Report.Resolved.Location, time.UTC), j.From.Format(time.DateOnly), j.To.Format(time.DateOnly), j.Days())
+			j.Report.Resolved.Location, j.From.Format(time.DateOnly), j.To.Format(time.DateOnly), j.Days())
 		fmt.Fprintf(w, "  detailed or weekly report: %d requests, one per %d days from %s (a detailed report adds a request per further page of rows)\n",
 			len(j.Chunks), chunkDays, j.Chunks[0].Format(time.DateOnly))
 		fmt.Fprintf(w, "  summary report: %d requests, one per day (plus one to learn the type)\n", j.Days()+1)
 		total += len(j.Chunks)
 	}
 	fmt.Fprintf(w, "in all at least %d requests if no report is a summary: %s on a Free plan (%d requests an hour, if the server spends none of them meanwhile)\n",
-		total, aboutTime(pacedTime(jobs, client.FreePlanPerHour)), client.FreePlanPerHour)
+		total, pacedTime(jobs, client.FreePlanPerHour), client.FreePlanPerHour)
 	if hourlyQuota > 0 {
-		fmt.Fprintf(w, "paced within hourly_quota (%d requests an hour): %s\n", hourlyQuota, aboutTime(pacedTime(jobs, hourlyQuota)))
+		fmt.Fprintf(w, "paced within hourly_quota (%d requests an hour): %s\n", hourlyQuota, pacedTime(jobs, hourlyQuota))
 		return
 	}
 	paced := client.FreePlanPerHour - client.FreePlanPerHour/10
 	fmt.Fprintf(w, "paced as the client paces it with hourly_quota unset (%d requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan): %s\n",
-		paced, aboutTime(pacedTime(jobs, paced)))
+		paced, pacedTime(jobs, paced))
 }
 
-// pacedTime is about how long the jobs' requests of seven days take at one a second and
-// at most perHour an hour per credential, the jobs run one after another.
-func pacedTime(jobs []Job, perHour int) time.Duration {
+// pacedTime says about how long the jobs' requests of seven days take at one a second
+// and at most perHour an hour per credential, the jobs run one after another: to the
+// hour when it takes hours.
+func pacedTime(jobs []Job, perHour int) string {
 	requests := map[string]int{} // by credential key
 	for _, j := range jobs {
 		requests[collector.Credentials(j.Report).Key()] += len(j.Chunks)
@@ -122,11 +124,6 @@ func pacedTime(jobs []Job, perHour int) time.Duration {
 			d += time.Duration(n) * time.Second
 		}
 	}
-	return d
-}
-
-// aboutTime says d as the plan gives it: to the hour when it takes hours.
-func aboutTime(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "no time"
@@ -139,16 +136,13 @@ func aboutTime(d time.Duration) string {
 // Options configure Run.
 type Options struct {
 	Fetcher Fetcher
-	// Progress is told where each job is after each of its requests of seven days (or
-	// days, of a summary report); nil tells nothing.
+	// Progress is told where each job is after each of its steps; nil tells nothing.
 	Progress func(Progress)
 	// Notes receives what else a run has to say, as lines (a summary report's requests
 	// per day, waits for the quota); nil discards them.
 	Notes io.Writer
-	// Sleep waits for a spent quota to come back; nil sleeps for real.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock of the quota waits; nil means time.Now.
-	Now func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error // waits for a spent quota; nil: client.Sleep
+	Now   func() time.Time                                 // of the quota waits; nil: time.Now
 }
 
 // Progress is where a job is: Done of Total steps, every day through Through written.
@@ -195,7 +189,7 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	for i, j := range jobs {
 		next, err := runJob(ctx, j, out, o)
 		if err != nil {
-			rest := append([]Job{}, jobs[i:]...)
+			rest := slices.Clone(jobs[i:])
 			rest[0].From = next
 			return &StoppedError{Restart: rest, Err: fmt.Errorf("report %q: %w", j.Report.Name, err)}
 		}
@@ -214,7 +208,7 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 		if end.After(j.To) {
 			end = j.To
 		}
-		body := r.Body(config.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
+		body := r.Body(config.EndOfDay(j.From, r.Resolved.Location))
 		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
 		rep, n, err := hist.fetch(ctx, body, start, o)
 		sent += n
@@ -243,10 +237,9 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 // are the requests that learned the type.
 func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (time.Time, error) {
 	r := j.Report
-	loc := cmp.Or(r.Resolved.Location, time.UTC)
 	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
 		hist := newHistory(r)
-		_, requests, err := hist.fetch(ctx, r.Body(config.EndOfDay(day, loc)), day, o)
+		_, requests, err := hist.fetch(ctx, r.Body(config.EndOfDay(day, r.Resolved.Location)), day, o)
 		sent += requests
 		if err != nil {
 			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)

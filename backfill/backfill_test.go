@@ -131,7 +131,7 @@ func TestBackfillPacedTime(t *testing.T) {
 		{[]Job{job("a", 20), job("b", 20)}, 27, "about 40s"}, // two budgets
 		{[]Job{job("a", 100), job("b", 100)}, 27, "about 6h"},
 	} {
-		if got := aboutTime(pacedTime(tc.jobs, tc.perHour)); got != tc.want {
+		if got := pacedTime(tc.jobs, tc.perHour); got != tc.want {
 			t.Errorf("%d jobs at %d an hour: %q, want %q", len(tc.jobs), tc.perHour, got, tc.want)
 		}
 	}

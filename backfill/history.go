@@ -53,7 +53,7 @@ type keptWeek struct {
 }
 
 func newHistory(cfg config.Report) *history {
-	return &history{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), seen: map[int64]bool{}}
+	return &history{cfg: cfg, loc: cfg.Resolved.Location, seen: map[int64]bool{}}
 }
 
 // DetailedRow implements client.Sink.
