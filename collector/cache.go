@@ -25,33 +25,28 @@ type Fetcher interface {
 	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
 }
 
-// target is one report as one configuration applied it: its settings and the fetcher
-// that may carry its secrets, bound together, so that a scrape that outlives a reload
-// never sends this report's token to another configuration's API. Its cache is shared
-// with the targets of later configurations that send the same request.
+// target is one report bound to the fetcher of the configuration that applied it, so
+// that a scrape that outlives a reload never sends its token to another configuration's
+// API. Its cache is shared with later configurations' targets of the same request.
 type target struct {
 	name    string
 	cfg     config.Report
 	fetcher Fetcher
 	creds   client.Credentials
-	// shape is what turns the answer into values: values built with other settings are
-	// not served, they are fetched again (the cache stays: see cacheKey).
-	shape [sha256.Size]byte
-	cache *cache
+	shape   [sha256.Size]byte // the settings that turn the answer into values: others' values are fetched again
+	cache   *cache
 }
 
-// cache is the cached snapshot of a report and the health of its fetches. It lives as
-// long as the report's request (see cacheKey) stays the same across reloads.
+// cache lives as long as the report's request (see cacheKey) stays the same across reloads.
 type cache struct {
-	mu     sync.Mutex
-	state  state
-	flight chan struct{} // closed when the fetch in flight ends; nil when none is
-	// stretched: the quota plan has logged that it stretches the report (here, as the
-	// cache outlives the targets that every reload and listing rebuilds).
-	stretched atomic.Bool
+	mu        sync.Mutex
+	state     state
+	flight    chan struct{} // closed when the fetch in flight ends; nil when none is
+	stretched atomic.Bool   // the plan has logged that it stretches the report; targets are rebuilt, the cache stays
 }
 
-// state is what the cache holds of a report; a scrape serves a copy (see served).
+// state is the cached values of a report and the health of its fetches; a scrape serves
+// a copy (see served).
 type state struct {
 	snap        *Snapshot
 	series      []prometheus.Metric // snap's series as metrics, built once per fetch
@@ -65,14 +60,13 @@ type state struct {
 	pages       int     // pages read by the latest attempt
 	duration    float64 // seconds, latest upstream request
 	hasDuration bool
-	headers     []string      // paging and quota headers of the latest answer (client.Response.Headers)
+	headers     []string      // of the latest answer
 	quota       *client.Quota // of the latest response that sent quota headers
 	quotaAt     time.Time     // when that response came
 
 	periodStart, periodEnd time.Time
-	// The quota plan's: the refresh interval, the requests a refresh costs (the pages of
-	// the latest fetch that got values; 0 before), and until when a due refresh waits for
-	// the budget (zero when it does not).
+	// The quota plan's: the requests a refresh costs (the pages of the latest fetch that
+	// got values; 0 before), and until when a due refresh waits for the budget.
 	interval  time.Duration
 	cost      int
 	waitUntil time.Time
@@ -83,7 +77,7 @@ func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
 	return &target{name: cfg.Name, cfg: cfg, fetcher: f, creds: Credentials(cfg), shape: shape, cache: c}
 }
 
-// lock locks the cache of t and returns its state, and the unlock.
+// lock locks the cache of t and returns its state and the unlock.
 func (t *target) lock() (*state, func()) {
 	t.cache.mu.Lock()
 	return &t.cache.state, t.cache.mu.Unlock
@@ -94,9 +88,8 @@ func Credentials(cfg config.Report) client.Credentials {
 	return client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password}
 }
 
-// cacheKey identifies a report and what a fetch of it sends, secrets and API included: a
-// reload that leaves it unchanged keeps the report's cache and counters. Two reports of
-// one request keep caches of their own: their names label the cached series.
+// cacheKey identifies a report and what a fetch of it sends, secrets and API included:
+// a reload that leaves it unchanged keeps the cache. The name is in it: it labels the series.
 func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
 	r := cfg.Resolved
 	return hash(struct {
@@ -114,10 +107,9 @@ func hash(v any) [sha256.Size]byte {
 // maxPages is the report's page cap, max_pages.
 func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), config.DefaultMaxPages) }
 
-// scrape returns the state to serve, starting a fetch when a refresh is due.
-// Concurrent scrapes share one fetch. A scrape never waits for Toggl when the cache holds
-// values to serve: the fetch runs in the background. Only with nothing to serve does it
-// wait, at most until ctx is done; the fetch then goes on and fills the cache.
+// scrape returns the state to serve, starting a fetch when a refresh is due (concurrent
+// scrapes share one). It waits for Toggl only with nothing to serve, at most until ctx
+// is done; the fetch then goes on and fills the cache.
 func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	if !t.fresh(e.now()) {
 		done := t.start(e)
@@ -134,8 +126,8 @@ func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	return t.served(e.now())
 }
 
-// start starts a fetch in the background unless one is in flight, and returns the
-// channel closed when the fetch in flight ends.
+// start starts a fetch unless one is in flight, and returns the channel closed when the
+// fetch in flight ends.
 func (t *target) start(e *Exporter) <-chan struct{} {
 	c := t.cache
 	c.mu.Lock()
@@ -146,8 +138,7 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 	done := make(chan struct{})
 	c.flight = done
 	e.fetches.Go(func() {
-		// Another fetch may have ended since we looked; once closing, nothing is sent
-		// (and the refresh in flight that this one waits for may outlast the wait).
+		// Another fetch may have ended since we looked; once closing, nothing is sent.
 		for e.ctx.Err() == nil && !t.fresh(e.now()) {
 			n, ok, released := e.admit(t)
 			if ok {
@@ -186,10 +177,9 @@ func (t *target) every(s *state) time.Duration {
 }
 
 // stale says whether the values of s are too old to serve at now. Once a refresh has
-// failed since they were fetched, they are served until they are max_stale old, or as
-// old as the planned interval when the plan refreshes less often (a closed period, a
-// stretched budget). Until then, while their refresh is due but not done (in flight,
-// waiting for the quota, or nobody scraped), they are served for max_stale after it was due.
+// failed, they are served until max_stale old, or the planned interval when longer (a
+// closed period, a stretched budget). Before, while their refresh is due but not done
+// (in flight, waiting for the quota, nobody scraped), for max_stale after it was due.
 func (t *target) stale(s *state, now time.Time) bool {
 	age, maxStale := now.Sub(s.lastSuccess), time.Duration(t.cfg.MaxStale)
 	if s.lastAttempt.After(s.lastSuccess) {
@@ -198,8 +188,7 @@ func (t *target) stale(s *state, now time.Time) bool {
 	return age > t.every(s)+maxStale
 }
 
-// serves says whether the cache holds values a scrape may serve while a refresh runs:
-// built the way t builds them, and not stale.
+// serves says whether the cache holds values a scrape may serve while a refresh runs.
 func (t *target) serves(now time.Time) bool {
 	s, unlock := t.lock()
 	defer unlock()
@@ -218,10 +207,9 @@ func (t *target) served(now time.Time) state {
 	return v
 }
 
-// fetch runs the report once, within the exporter's concurrency limit, through the
-// paging walk, and records the outcome. It runs for the exporter's lifetime: timeout
-// bounds each request, and waiting for a fetch slot or the pace sends nothing and is no
-// failure; Close ends the waits and the request in flight.
+// fetch runs the report once, within the exporter's concurrency limit, and records the
+// outcome. Only Close ends it: timeout bounds each request, and a wait for a fetch slot
+// or the pace sends nothing and is no failure.
 func (t *target) fetch(e *Exporter) {
 	e.mu.RLock()
 	sem := e.sem // Apply may swap it: this fetch gives its slot back to the one it took

@@ -29,8 +29,8 @@ type Options struct {
 	Now          func() time.Time // nil: time.Now
 }
 
-// Exporter holds the configured reports with their caches. It is safe for concurrent use;
-// Apply swaps the configuration while scrapes run.
+// Exporter holds the configured reports with their caches; Apply swaps them while
+// scrapes run.
 type Exporter struct {
 	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
 	ctx          context.Context
@@ -70,11 +70,9 @@ func New(opts Options) *Exporter {
 // then serve the cache.
 func (e *Exporter) Close() { e.close() }
 
-// Apply makes cfg the configuration to serve, its reports fetched with f: each report is
-// bound to f as it is applied, so that a fetch started for this configuration never uses
-// another's fetcher (and API URL). A report whose request is unchanged (token,
-// credentials, api_url, params, period, timezone, week_start) keeps its cache and
-// counters; removed reports vanish; new and changed ones start empty.
+// Apply makes cfg the configuration to serve, its reports bound to f (see target). A
+// report whose request is unchanged (see cacheKey) keeps its cache and counters; removed
+// reports vanish; new and changed ones start empty.
 func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	e.mu.Lock()
 	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
@@ -205,8 +203,8 @@ func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.C
 	return c, nil
 }
 
-// scrapeCollector serves one scrape: it is bound to the scrape's context and the targets
-// configured when the scrape began, so a reload never mixes configurations in one answer.
+// scrapeCollector serves one scrape, bound to its context and the targets configured
+// when it began: a reload never mixes configurations in one answer.
 type scrapeCollector struct {
 	ctx     context.Context
 	e       *Exporter
@@ -238,8 +236,7 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 // up says whether the latest fetch attempt succeeded.
 func (s *state) up() bool { return s.code == "" && !s.lastAttempt.IsZero() }
 
-// collectState writes the metrics of one report from the state a scrape serves. Its
-// series were checked when they were fetched (see seriesMetrics).
+// collectState writes the metrics of one report from the state a scrape serves.
 func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(report, value, labels...) }
 	opt := func(ok bool, f *family, value float64) {
@@ -283,11 +280,9 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	}
 }
 
-// seriesMetrics builds the metrics of a snapshot's series for the report and gathers
-// them once, as a scrape would: series that could not be gathered are the report's own
-// failure (the caller makes it a decode failure), so that they never fail a scrape of
-// every report. Const metrics are immutable: built once per fetch, they serve every
-// scrape until the next one.
+// seriesMetrics builds the metrics of a snapshot's series, once per fetch, and gathers
+// them as a scrape would: series that cannot be gathered fail the report's fetch, never
+// a scrape of every report.
 func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {

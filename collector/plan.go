@@ -23,11 +23,9 @@ import (
 
 // AssumedPages is what a report not fetched yet is assumed to cost a refresh: a detailed
 // report of a 10-person team's week (toggl-api.md: 300-600 entries, 6-12 pages of 50).
-// A summary costs 1 (see assumedPages).
 const AssumedPages = 10
 
-// assumedPages is what a refresh of the report is assumed to cost before its first
-// fetch: 1 for a summary (its params set grouping or sub_grouping), else AssumedPages.
+// assumedPages is 1 for a summary (its params set grouping or sub_grouping), else AssumedPages.
 func assumedPages(cfg config.Report) int {
 	if cfg.Params["grouping"] != nil || cfg.Params["sub_grouping"] != nil {
 		return 1
@@ -42,19 +40,16 @@ type budgeter interface {
 
 // planEntry is one report, or one listing, as the plan sees it.
 type planEntry struct {
-	name   string
-	creds  client.Credentials // whose budget it spends
-	cost   int                // requests a refresh is expected to cost
-	floor  time.Duration      // min_refresh_interval, or closed_refresh_interval when longer and closed
-	closed bool               // the report's period has ended
-	// listing: a discover or members entry, listed every floor (its interval) whatever
-	// the budget: the plan only leaves the reports what it spends.
-	listing bool
+	name    string
+	creds   client.Credentials // whose budget it spends
+	cost    int                // requests a refresh is expected to cost
+	floor   time.Duration      // min_refresh_interval, or closed_refresh_interval when longer and closed
+	closed  bool               // the report's period has ended
+	listing bool               // a discover or members entry: every floor whatever the budget, the reports get the rest
 }
 
 // listings are the discover and members entries of cfg, named by their place and
-// workspace (no secret): one request every interval. A listing of saved reports takes a
-// page per 50 reports; the plan assumes 1.
+// workspace (no secret): one request every interval (two past 50 saved reports: rare).
 func listings(cfg *config.Config) []planEntry {
 	var out []planEntry
 	add := func(key string, i int, w config.Workspace) {
@@ -92,9 +87,9 @@ func (p planEntry) perHour(iv time.Duration) float64 {
 	return float64(p.cost) * float64(time.Hour) / float64(max(iv, time.Second))
 }
 
-// share returns the interval of each entry: its floor, or longer so that the entries of
-// each credential spend at most its budget of requests an hour (<= 0: no limit); the
-// reports whose floor is shorter share one interval, a listing keeps its own.
+// share returns the interval of each entry: its floor, or longer so that each
+// credential's entries spend at most its budget an hour (<= 0: no limit); the reports
+// whose floor is shorter share one interval.
 func share(entries []planEntry, budget func(client.Credentials) float64) []time.Duration {
 	out := make([]time.Duration, len(entries))
 	for _, group := range byCredential(entries) {
@@ -125,8 +120,7 @@ func share(entries []planEntry, budget func(client.Credentials) float64) []time.
 	return out
 }
 
-// byCredential groups the indexes of the entries by their credentials, which share one
-// budget, in the order they first come.
+// byCredential groups the indexes of the entries by credentials, in the order they come.
 func byCredential(entries []planEntry) [][]int {
 	index := map[string]int{}
 	var out [][]int
@@ -142,9 +136,8 @@ func byCredential(entries []planEntry) [][]int {
 	return out
 }
 
-// replan computes the refresh interval of every report from its credential's budget
-// (less what its listings spend) and stores it in its cache state; it logs once per
-// report when the budget stretches it beyond its min_refresh_interval.
+// replan stores the refresh interval of every report from its credential's budget (less
+// what its listings spend); it logs once per report that the budget stretches.
 func (e *Exporter) replan(targets []*target) {
 	if len(targets) == 0 {
 		return
@@ -196,9 +189,8 @@ func (t *target) cost() (n int, known bool) {
 
 // admit says whether a refresh of t may start now within its credential's budget, and
 // reserves its n pages until release; else it records until when the report waits and
-// returns a channel closed when a refresh of the credential in flight ends (nil when
-// none is). A refresh of a report that has values also waits for a minute's share of
-// the budget.
+// returns a channel closed when a refresh of the credential in flight ends (nil: none
+// is). A report that has values also waits for a minute's share of the budget.
 func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 	b, isBudgeter := t.fetcher.(budgeter)
 	if !isBudgeter {
@@ -250,20 +242,16 @@ func (e *Exporter) release(t *target, n int) {
 // CredentialPlan is the plan of the reports and listings sharing one credential, for
 // --config.check.
 type CredentialPlan struct {
-	Kind    string   // api_token, email or anonymous; never the secret
-	Reports []string // the reports using the credential
-	// Listings are the discover and members entries listing with it, e.g.
-	// "members[0] (workspace 1234567)".
-	Listings []string
-	// Budget is the requests an hour the credential may spend (hourly_quota, else nine
-	// tenths of the Free plan's 30 until Toggl's headers tell); Learned says it was not set.
+	Kind     string   // api_token, email or anonymous; never the secret
+	Reports  []string // using the credential
+	Listings []string // e.g. "members[0] (workspace 1234567)"
+	// Budget is the requests an hour it may spend: hourly_quota, else (Learned) nine
+	// tenths of the Free plan's 30 until Toggl's headers tell.
 	Budget  int
 	Learned bool
-	// PerHour is what the reports (each costing assumedPages) and listings would spend at
-	// their floors, Planned at the planned intervals.
+	// PerHour is what the entries would spend at their floors, Planned at the planned intervals.
 	PerHour, Planned float64
-	// Stretched are the reports the budget makes refresh less often than their floor.
-	Stretched []StretchedReport
+	Stretched        []StretchedReport // refreshed less often than their floor
 }
 
 // StretchedReport is a report that would refresh less often than it asks.

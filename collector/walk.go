@@ -19,27 +19,23 @@ type pager interface {
 	endPage(rep *client.Report, resp *client.Response) (next int64, more bool)
 }
 
-// outcome is what one walk did, and the values built from its pages (only when the
-// last page arrived).
+// outcome is what one walk did, and the values built from its pages.
 type outcome struct {
 	rep   *client.Report // the last page read; nil when none was
 	snap  *Snapshot
 	resp  *client.Response // of the latest request that got an answer
 	err   error
-	sent  int // requests that left: each may have cost quota
-	pages int
-	// stop says why the walk ended early while Toggl said more rows follow: "max_pages"
-	// or "cursor" (Toggl pointed back to a page already asked for); "" otherwise.
-	stop string
+	sent  int    // requests that left: each may have cost quota
+	pages int    // read
+	stop  string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
 }
 
 // walk asks for req page after page into p, the one paging loop of the server and of
-// backfill: while p says more rows follow, at most max_pages requests that each got a
-// page. Every page is the same body with the next first_timestamp. A cursor already
-// asked for ends the walk: Toggl is going round. The report's timeout bounds one request
-// once it may be sent; the waits for the pace and the quota before it send nothing, and
-// only ctx bounds them. retry, when set, is asked after a page failed; true asks for the
-// same page again (it has waited for what the failure asked, e.g. a quota reset).
+// backfill: while p says more rows follow, at most max_pages pages, each the same body
+// with the next first_timestamp; a cursor already asked for ends it (Toggl is going
+// round). The report's timeout bounds one request once it may be sent: only ctx bounds
+// the waits for the pace and the quota. retry, when set, is asked after a page failed;
+// true asks for it again (it has waited for what the failure asked, e.g. a quota reset).
 func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, p pager, retry func(context.Context, error) bool) outcome {
 	var out outcome
 	asked := map[int64]bool{}
@@ -80,10 +76,9 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 	}
 }
 
-// Read reads one request of a backfill, every page, through the server's walk, into
-// sink; retry may wait and ask for a failed page again (see walk). It returns the last
-// page's report with the dictionaries of every page, and the requests sent. The rows
-// must add up to the totals: missing rows would make wrong history.
+// Read reads one request of a backfill, every page, through the server's walk into sink
+// (retry: see walk). It returns the last page's report with every page's dictionaries,
+// and the requests sent. The rows must add up to the totals: else history would be wrong.
 func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, retry func(context.Context, error) bool) (*client.Report, int, error) {
 	agg := newAggregator(cfg) // pages the request, and sums its rows to check them
 	o := walk(ctx, f, cfg, req, tee{agg, sink}, retry)
