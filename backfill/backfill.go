@@ -25,8 +25,7 @@ const chunkDays = 7
 // maxQuotaWaits bounds how often one request waits for a spent quota to come back.
 const maxQuotaWaits = 3
 
-// Fetcher runs shared reports and says until when a credential's quota or backoff
-// blocks it; *client.Client is one.
+// Fetcher runs shared reports and says until when a credential is blocked; *client.Client is one.
 type Fetcher interface {
 	collector.Fetcher
 	BlockedUntil(client.Credentials) time.Time
@@ -35,10 +34,8 @@ type Fetcher interface {
 // Job is the backfill of one report: the days to write and the requests that give them.
 type Job struct {
 	Report   config.Report
-	From, To time.Time // first and last day written, midnights in the report's timezone
-	// Chunks are the first days of the requests if the report is detailed or weekly
-	// (seven days each); a summary report needs a request per day instead.
-	Chunks []time.Time
+	From, To time.Time   // first and last day written, midnights in the report's timezone
+	Chunks   []time.Time // the first days of the requests of seven days; a summary asks a request a day
 }
 
 // Days is the number of days the job writes.
@@ -47,9 +44,9 @@ func (j Job) Days() int {
 	return int(civil(j.To)-civil(j.From)) + 1
 }
 
-// Plan returns the jobs for reports from the civil date from to to (a zero to means
-// yesterday in each report's timezone). Every report needs a rolling period, and to
-// must be before today: today's values are not final, and the live server has them.
+// Plan returns the jobs for reports from the civil date from to to (zero: yesterday in
+// each report's timezone). Every report needs a rolling period, and to must be before
+// today: today's values are not final, and the live server has them.
 func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, error) {
 	var jobs []Job
 	var errs []error
@@ -85,8 +82,8 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 }
 
 // PrintPlan writes what the jobs will ask for and how long it takes: at best, on a Free
-// plan that nothing else spends; and paced as the client will pace it, at hourlyQuota
-// (unset: nine tenths of the Free plan's, until Toggl's quota headers tell the plan).
+// plan that nothing else spends; and paced as the client paces it, at hourlyQuota (unset:
+// nine tenths of the Free plan's, until Toggl's quota headers tell the plan).
 func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	total := 0
 	for _, j := range jobs {
@@ -149,19 +146,15 @@ type Options struct {
 type Progress struct {
 	Report      string
 	Done, Total int
-	// Days says the steps are days (a summary report asks for each day on its own), not
-	// requests of seven days.
-	Days bool
-	// Sent is the requests the job sent so far, further pages included.
-	Sent    int
-	Through time.Time
+	Days        bool // the steps are days (of a summary report), not requests of seven days
+	Sent        int  // requests so far, further pages included
+	Through     time.Time
 }
 
-// StoppedError says that a backfill stopped before its end, and where to go on: the
-// command line that ran it knows its flags, and says how (see Command).
+// StoppedError says that a backfill stopped before its end, and where to go on (see
+// Command.restart).
 type StoppedError struct {
-	// Restart are the jobs still to do, each from its first unfinished day.
-	Restart []Job
+	Restart []Job // still to do, each from its first unfinished day
 	Err     error
 }
 
@@ -173,8 +166,7 @@ func (e *StoppedError) Unwrap() error { return e.Err }
 
 // Run runs the jobs in order and writes the values of every day to out as soon as the
 // day is finished, before the next request. When it stops early (ctx ended, a request or
-// a write failed; no request follows a failed write) it returns a *StoppedError; out
-// holds every day finished so far.
+// a write failed) it returns a *StoppedError; out holds every day finished so far.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	o.Notes = cmp.Or[io.Writer](o.Notes, io.Discard)
 	if o.Progress == nil {

@@ -20,9 +20,7 @@ import (
 
 // Command is `toggl_exporter backfill` as its flags ask for it.
 type Command struct {
-	// ConfigFile and Demo are repeated in the command lines that go on after a stop; an
-	// empty ConfigFile is left out (the demo's own reports).
-	ConfigFile string
+	ConfigFile string // "": the demo's own reports
 	Demo       bool
 	Reports    []string // --report: default every report
 	From, To   string   // YYYY-MM-DD; To "" is yesterday
@@ -31,10 +29,9 @@ type Command struct {
 	Labels     map[string]string
 }
 
-// Run backfills cfg's reports through f and returns the exit code. Plan, progress and
-// errors go to stderr: progress as plain lines, or on a terminal one line redrawn with a
-// bar. ctx ending stops the run as an interrupt: the finished days stay, and it says how
-// to go on.
+// Run backfills cfg's reports through f and returns the exit code; the plan, progress
+// and errors go to stderr. ctx ending stops the run as an interrupt: the finished days
+// stay, and it says how to go on.
 func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout, stderr io.Writer, now time.Time) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "backfill: "+format+"\n", args...)
@@ -116,15 +113,13 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 	return 1
 }
 
-// restartSuffix is what restart adds to an --output name; a restart of a restart
-// replaces it.
+// restartSuffix is what restart adds to an --output name, replaced in a restart's restart.
 var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d(-\d+)?$`)
 
 // restart returns the command lines that go on from where a stopped run ended: every flag
-// the run was given, --from the first unfinished day (one line per set of reports that
-// share their days, which are all but the one that stopped midway), and, when the output
-// holds days (written), an --output of their own, so that the finished days are not
-// written over before they are imported.
+// the run was given, --from the first unfinished day (a line per set of reports that
+// share their days), and, when the output holds days (written), an --output of their
+// own, so that the finished days are not written over before they are imported.
 func (c *Command) restart(jobs []Job, written bool) []string {
 	type days struct{ from, to string }
 	var order []days
@@ -183,9 +178,8 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// meter shows a run's progress on w: a line per step, or, on a terminal (bar), one line
-// redrawn in place with a bar. Whatever else is written through it ends an open bar's
-// line first.
+// meter shows a run's progress on w: a line per step, or on a terminal (bar) one line
+// redrawn with a bar, which whatever else is written through it ends first.
 type meter struct {
 	w    io.Writer
 	bar  bool
@@ -217,10 +211,7 @@ func (m *meter) progress(p Progress) {
 		return
 	}
 	const width = 30
-	filled := 0
-	if p.Total > 0 {
-		filled = min(width*p.Done/p.Total, width)
-	}
+	filled := min(width*p.Done/p.Total, width) // a job has a step at least
 	fmt.Fprintf(m.w, "\r\033[K%s [%s%s] %s", p.Report, strings.Repeat("#", filled), strings.Repeat(".", width-filled), what)
 	m.open = p.Done < p.Total
 	if !m.open {

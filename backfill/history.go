@@ -17,13 +17,10 @@ import (
 )
 
 // history keeps the rows of the requests a backfill reads for one report, so that the
-// values the server would have served at the end of each past day can be computed from
-// them with the server's own aggregation: fetch reads each request into it, then values
-// gives a day's values.
-//
-// Detailed rows are dated by their time entries' start, weekly rows by the day index of
-// their per-day arrays; a summary report has no dated rows, so a history of a summary
-// report holds one request, made for exactly the window of one day.
+// server's aggregation computes from them the values it would have served at the end of
+// each past day. Detailed rows are dated by their time entries' start, weekly rows by
+// the index of their per-day arrays; a summary has no dated rows: its history holds one
+// request, made for exactly the window of one day.
 type history struct {
 	cfg   config.Report
 	loc   *time.Location
@@ -95,10 +92,9 @@ func (h *history) SummaryGroup(g *client.SummaryGroup) {
 	h.groups = append(h.groups, c)
 }
 
-// fetch reads one request whose first day is start (the first day of a weekly report's
-// per-day arrays), every page, through the server's paging walk, waiting for a spent
-// quota to come back (at most maxQuotaWaits times) before asking for the failed page
-// again. It returns the last page's report and the requests sent.
+// fetch reads one request whose first day is start (of a weekly report's per-day
+// arrays), every page, waiting for a spent quota to come back (at most maxQuotaWaits
+// times) before asking again. It returns the last page's report and the requests sent.
 func (h *history) fetch(ctx context.Context, body map[string]any, start time.Time, o Options) (*client.Report, int, error) {
 	r := h.cfg
 	creds := collector.Credentials(r)
@@ -125,9 +121,8 @@ func (h *history) fetch(ctx context.Context, body map[string]any, start time.Tim
 	return rep, sent, nil
 }
 
-// values gathers the value metrics the server would have served for the report at the
-// end of day, computed from the rows kept so far, timestamped at the end of day. The
-// caller must have read every day of the day's window (see config.Resolved.WindowAtEndOf).
+// values gathers the value metrics the server would have served at the end of day,
+// timestamped then. Every day of the day's window must have been read.
 func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 	if h.undated > 0 {
 		return nil, fmt.Errorf("%d detailed rows have no time entries to date them by", h.undated)

@@ -92,11 +92,7 @@ func Credentials(cfg config.Report) client.Credentials {
 // a reload that leaves it unchanged keeps the cache. The name is in it: it labels the series.
 func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
 	r := cfg.Resolved
-	return hash(struct {
-		Name, Token, APIToken, Email, Password, APIURL string
-		Params                                         map[string]any
-		Period, Timezone, WeekStart                    string
-	}{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
+	return hash([]any{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
 }
 
 func hash(v any) [sha256.Size]byte {

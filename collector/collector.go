@@ -245,7 +245,7 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 		}
 	}
 	stamp := func(f *family, t time.Time) { opt(!t.IsZero(), f, float64(t.UnixMilli())/1000) }
-	gauge(upFamily, boolValue(v.up()))
+	gauge(upFamily, boolValue[v.up()])
 	// Order is the registry's business: it sorts the series of each family.
 	codes := map[string]bool{v.code: true}
 	for _, k := range errorCodes {
@@ -257,7 +257,7 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	}
 	delete(codes, "")
 	for k := range codes {
-		gauge(errorFamily, boolValue(k == v.code), k)
+		gauge(errorFamily, boolValue[k == v.code], k)
 	}
 	gauge(fetchesFamily, v.requests)
 	opt(v.hasDuration, fetchDurationFamily, v.duration)
@@ -272,7 +272,7 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 		return
 	}
 	gauge(infoFamily, 1, LabelValue(s.Name), LabelValue(s.Type), strconv.FormatBool(s.Public))
-	gauge(completeFamily, boolValue(s.Complete))
+	gauge(completeFamily, boolValue[s.Complete])
 	stamp(periodStartFamily, v.periodStart) // whole seconds
 	stamp(periodEndFamily, v.periodEnd)
 	for _, m := range v.series {
@@ -313,9 +313,4 @@ func Values(cfg config.Report, rows func(client.Sink) *client.Report, at time.Ti
 	})).Gather()
 }
 
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
+var boolValue = map[bool]float64{true: 1}
