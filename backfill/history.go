@@ -111,12 +111,11 @@ func (h *history) fetch(ctx context.Context, body map[string]any, start time.Tim
 		return o.Sleep(ctx, wait) == nil
 	}
 	h.start = config.DayStart(start, h.loc)
-	rep, sent, err := collector.Read(ctx, o.Fetcher, r, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, h, retry)
+	rep, sent, err := collector.Read(ctx, o.Fetcher, r, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, h, &h.dict, retry)
 	if err != nil {
 		return nil, sent, cmp.Or(ctx.Err(), err)
 	}
 	h.rep = rep
-	collector.MergeDictionaries(&h.dict, &rep.Dictionaries)
 	h.hasAmount = h.hasAmount || rep.Totals != nil && rep.Totals.BillableAmountInCents != nil
 	return rep, sent, nil
 }

@@ -340,7 +340,7 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 	a.noteUnknown(rep)
 	rows, last := a.pageRows, a.pageLast
 	a.pageRows, a.pageLast = 0, time.Time{}
-	MergeDictionaries(&a.dict, &rep.Dictionaries)
+	mergeDictionaries(&a.dict, &rep.Dictionaries)
 	if rep.Block != client.BlockDetailed || rows == 0 {
 		return 0, false
 	}
@@ -437,7 +437,7 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 // finish builds the snapshot of the report from the sums, the report's totals and the
 // dictionaries of every page. The Aggregator must not be used afterwards.
 func (a *Aggregator) finish(r *client.Report) *Snapshot {
-	MergeDictionaries(&a.dict, &r.Dictionaries) // again if the last page ended: no harm
+	mergeDictionaries(&a.dict, &r.Dictionaries) // again if the last page ended: no harm
 	whole := *r
 	whole.Dictionaries = a.dict // the names of every page
 	r = &whole

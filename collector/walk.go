@@ -77,24 +77,24 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 }
 
 // Read reads one request of a backfill, every page, through the server's walk into sink
-// (retry: see walk). It returns the last page's report with every page's dictionaries,
-// and the requests sent. The rows must add up to the totals: else history would be wrong.
-func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, retry func(context.Context, error) bool) (*client.Report, int, error) {
+// and dict (retry: see walk). It returns the last page's report and the requests sent.
+// The rows must add up to the totals: else history would be wrong.
+func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, dict *client.Dictionaries, retry func(context.Context, error) bool) (*client.Report, int, error) {
 	agg := newAggregator(cfg) // pages the request, and sums its rows to check them
 	o := walk(ctx, f, cfg, req, tee{agg, sink}, retry)
 	if o.err != nil {
 		return nil, o.sent, o.err
 	}
-	rep := *o.rep
-	rep.Dictionaries = agg.dict
-	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(&rep) {
+	rep := o.rep
+	mergeDictionaries(dict, &agg.dict)
+	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(rep) {
 		why := map[string]string{
 			"max_pages": fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(cfg)),
 			"cursor":    " as Toggl's paging cursor went back to a page already read",
 		}
 		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why[o.stop])
 	}
-	return &rep, o.sent, nil
+	return rep, o.sent, nil
 }
 
 // tee feeds the rows of a walk to the Aggregator that pages it and to sink.
@@ -118,9 +118,9 @@ func (t tee) SummaryGroup(g *client.SummaryGroup) {
 	t.sink.SummaryGroup(g)
 }
 
-// MergeDictionaries adds the entities of src to dst: each page, and each request of a
+// mergeDictionaries adds the entities of src to dst: each page, and each request of a
 // backfill, may name only those of its own rows.
-func MergeDictionaries(dst, src *client.Dictionaries) {
+func mergeDictionaries(dst, src *client.Dictionaries) {
 	dst.Projects = merged(dst.Projects, src.Projects)
 	dst.Tasks = merged(dst.Tasks, src.Tasks)
 	dst.Clients = merged(dst.Clients, src.Clients)
