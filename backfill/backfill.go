@@ -1,7 +1,7 @@
 // Package backfill writes the history of shared reports as OpenMetrics for
 // `promtool tsdb create-blocks-from openmetrics`: for each day, the values the server
 // would have served at the end of that day, computed by the server's aggregation
-// (collector.History) from as few requests as the rows allow.
+// (see history) from as few requests as the rows allow.
 package backfill
 
 import (
@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
@@ -24,8 +25,7 @@ const chunkDays = 7
 // maxQuotaWaits bounds how often one request waits for a spent quota to come back.
 const maxQuotaWaits = 3
 
-// Fetcher runs shared reports and says until when a credential's quota or backoff
-// blocks it; *client.Client is one.
+// Fetcher runs shared reports and says until when a credential is blocked; *client.Client is one.
 type Fetcher interface {
 	collector.Fetcher
 	BlockedUntil(client.Credentials) time.Time
@@ -34,10 +34,8 @@ type Fetcher interface {
 // Job is the backfill of one report: the days to write and the requests that give them.
 type Job struct {
 	Report   config.Report
-	From, To time.Time // first and last day written, midnights in the report's timezone
-	// Chunks are the first days of the requests if the report is detailed or weekly
-	// (seven days each); a summary report needs a request per day instead.
-	Chunks []time.Time
+	From, To time.Time   // first and last day written, midnights in the report's timezone
+	Chunks   []time.Time // the first days of the requests of seven days; a summary asks a request a day
 }
 
 // Days is the number of days the job writes.
@@ -46,14 +44,14 @@ func (j Job) Days() int {
 	return int(civil(j.To)-civil(j.From)) + 1
 }
 
-// Plan returns the jobs for reports from the civil date from to to (a zero to means
-// yesterday in each report's timezone). Every report needs a rolling period, and to
-// must be before today: today's values are not final, and the live server has them.
+// Plan returns the jobs for reports from the civil date from to to (zero: yesterday in
+// each report's timezone). Every report needs a rolling period, and to must be before
+// today: today's values are not final, and the live server has them.
 func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, error) {
 	var jobs []Job
 	var errs []error
 	for _, r := range reports {
-		loc := cmp.Or(r.Resolved.Location, time.UTC)
+		loc := r.Resolved.Location
 		if r.Resolved.Period.IsZero() {
 			errs = append(errs, fmt.Errorf("report %q: no period: a report without a rolling period has the same values every day, nothing to backfill", r.Name))
 			continue
@@ -84,32 +82,33 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 }
 
 // PrintPlan writes what the jobs will ask for and how long it takes: at best, on a Free
-// plan that nothing else spends; and paced as the client will pace it, at hourlyQuota
-// (unset: nine tenths of the Free plan's, until Toggl's quota headers tell the plan).
+// plan that nothing else spends; and paced as the client paces it, at hourlyQuota (unset:
+// nine tenths of the Free plan's, until Toggl's quota headers tell the plan).
 func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	total := 0
 	for _, j := range jobs {
 		fmt.Fprintf(w, "report %q (period %s, timezone %s): %s to %s, %d days\n", j.Report.Name, j.Report.Resolved.Period,
-			cmp.Or(j.Report.Resolved.Location, time.UTC), j.From.Format(time.DateOnly), j.To.Format(time.DateOnly), j.Days())
+			j.Report.Resolved.Location, j.From.Format(time.DateOnly), j.To.Format(time.DateOnly), j.Days())
 		fmt.Fprintf(w, "  detailed or weekly report: %d requests, one per %d days from %s (a detailed report adds a request per further page of rows)\n",
 			len(j.Chunks), chunkDays, j.Chunks[0].Format(time.DateOnly))
 		fmt.Fprintf(w, "  summary report: %d requests, one per day (plus one to learn the type)\n", j.Days()+1)
 		total += len(j.Chunks)
 	}
 	fmt.Fprintf(w, "in all at least %d requests if no report is a summary: %s on a Free plan (%d requests an hour, if the server spends none of them meanwhile)\n",
-		total, aboutTime(pacedTime(jobs, client.FreePlanPerHour)), client.FreePlanPerHour)
+		total, pacedTime(jobs, client.FreePlanPerHour), client.FreePlanPerHour)
 	if hourlyQuota > 0 {
-		fmt.Fprintf(w, "paced within hourly_quota (%d requests an hour): %s\n", hourlyQuota, aboutTime(pacedTime(jobs, hourlyQuota)))
+		fmt.Fprintf(w, "paced within hourly_quota (%d requests an hour): %s\n", hourlyQuota, pacedTime(jobs, hourlyQuota))
 		return
 	}
 	paced := client.FreePlanPerHour - client.FreePlanPerHour/10
 	fmt.Fprintf(w, "paced as the client paces it with hourly_quota unset (%d requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan): %s\n",
-		paced, aboutTime(pacedTime(jobs, paced)))
+		paced, pacedTime(jobs, paced))
 }
 
-// pacedTime is about how long the jobs' requests of seven days take at one a second and
-// at most perHour an hour per credential, the jobs run one after another.
-func pacedTime(jobs []Job, perHour int) time.Duration {
+// pacedTime says about how long the jobs' requests of seven days take at one a second
+// and at most perHour an hour per credential, the jobs run one after another: to the
+// hour when it takes hours.
+func pacedTime(jobs []Job, perHour int) string {
 	requests := map[string]int{} // by credential key
 	for _, j := range jobs {
 		requests[collector.Credentials(j.Report).Key()] += len(j.Chunks)
@@ -122,11 +121,6 @@ func pacedTime(jobs []Job, perHour int) time.Duration {
 			d += time.Duration(n) * time.Second
 		}
 	}
-	return d
-}
-
-// aboutTime says d as the plan gives it: to the hour when it takes hours.
-func aboutTime(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "no time"
@@ -139,35 +133,28 @@ func aboutTime(d time.Duration) string {
 // Options configure Run.
 type Options struct {
 	Fetcher Fetcher
-	// Progress is told where each job is after each of its requests of seven days (or
-	// days, of a summary report); nil tells nothing.
+	// Progress is told where each job is after each of its steps; nil tells nothing.
 	Progress func(Progress)
 	// Notes receives what else a run has to say, as lines (a summary report's requests
 	// per day, waits for the quota); nil discards them.
 	Notes io.Writer
-	// Sleep waits for a spent quota to come back; nil sleeps for real.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock of the quota waits; nil means time.Now.
-	Now func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error // waits for a spent quota; nil: client.Sleep
+	Now   func() time.Time                                 // of the quota waits; nil: time.Now
 }
 
 // Progress is where a job is: Done of Total steps, every day through Through written.
 type Progress struct {
 	Report      string
 	Done, Total int
-	// Days says the steps are days (a summary report asks for each day on its own), not
-	// requests of seven days.
-	Days bool
-	// Sent is the requests the job sent so far, further pages included.
-	Sent    int
-	Through time.Time
+	Days        bool // the steps are days (of a summary report), not requests of seven days
+	Sent        int  // requests so far, further pages included
+	Through     time.Time
 }
 
-// StoppedError says that a backfill stopped before its end, and where to go on: the
-// command line that ran it knows its flags, and says how (see Command).
+// StoppedError says that a backfill stopped before its end, and where to go on (see
+// Command.restart).
 type StoppedError struct {
-	// Restart are the jobs still to do, each from its first unfinished day.
-	Restart []Job
+	Restart []Job // still to do, each from its first unfinished day
 	Err     error
 }
 
@@ -179,8 +166,7 @@ func (e *StoppedError) Unwrap() error { return e.Err }
 
 // Run runs the jobs in order and writes the values of every day to out as soon as the
 // day is finished, before the next request. When it stops early (ctx ended, a request or
-// a write failed; no request follows a failed write) it returns a *StoppedError; out
-// holds every day finished so far.
+// a write failed) it returns a *StoppedError; out holds every day finished so far.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	o.Notes = cmp.Or[io.Writer](o.Notes, io.Discard)
 	if o.Progress == nil {
@@ -195,7 +181,7 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	for i, j := range jobs {
 		next, err := runJob(ctx, j, out, o)
 		if err != nil {
-			rest := append([]Job{}, jobs[i:]...)
+			rest := slices.Clone(jobs[i:])
 			rest[0].From = next
 			return &StoppedError{Restart: rest, Err: fmt.Errorf("report %q: %w", j.Report.Name, err)}
 		}
@@ -206,7 +192,7 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 // runJob backfills one report; on error it returns the first day it did not write.
 func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
 	r := j.Report
-	hist := collector.NewHistory(r)
+	hist := newHistory(r)
 	day := j.From // the first day not written yet
 	sent := 0
 	for i, start := range j.Chunks {
@@ -214,9 +200,9 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 		if end.After(j.To) {
 			end = j.To
 		}
-		body := r.Body(config.EndOfDay(j.From, cmp.Or(r.Resolved.Location, time.UTC)))
+		body := r.Body(config.EndOfDay(j.From, r.Resolved.Location))
 		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
-		rep, n, err := fetch(ctx, r, body, start, hist, o)
+		rep, n, err := hist.fetch(ctx, body, start, o)
 		sent += n
 		if err != nil {
 			return day, fmt.Errorf("%s to %s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
@@ -226,7 +212,7 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 			return summaryJob(ctx, j, out, o, sent)
 		}
 		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
-			ms, err := hist.Values(day)
+			ms, err := hist.values(day)
 			if err != nil {
 				return day, err
 			}
@@ -243,15 +229,14 @@ func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, erro
 // are the requests that learned the type.
 func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (time.Time, error) {
 	r := j.Report
-	loc := cmp.Or(r.Resolved.Location, time.UTC)
 	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
-		hist := collector.NewHistory(r)
-		_, requests, err := fetch(ctx, r, r.Body(config.EndOfDay(day, loc)), day, hist, o)
+		hist := newHistory(r)
+		_, requests, err := hist.fetch(ctx, r.Body(config.EndOfDay(day, r.Resolved.Location)), day, o)
 		sent += requests
 		if err != nil {
 			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)
 		}
-		ms, err := hist.Values(day)
+		ms, err := hist.values(day)
 		if err == nil {
 			err = out.Add(ms)
 		}
@@ -261,28 +246,4 @@ func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (t
 		o.Progress(Progress{Report: r.Name, Done: n, Total: j.Days(), Days: true, Sent: sent, Through: day})
 	}
 	return j.To.AddDate(0, 0, 1), nil
-}
-
-// fetch reads one request, every page, into hist, waiting for a spent quota to come
-// back (at most maxQuotaWaits times) before asking for the failed page again; it returns
-// the last page's report and the requests sent.
-func fetch(ctx context.Context, r config.Report, body map[string]any, start time.Time, hist *collector.History, o Options) (*client.Report, int, error) {
-	creds := collector.Credentials(r)
-	waits := 0
-	retry := func(ctx context.Context, err error) bool {
-		code := client.Code(err)
-		if (code != "402" && code != "429") || waits >= maxQuotaWaits {
-			return false
-		}
-		waits++
-		wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
-		fmt.Fprintf(o.Notes, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
-			r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
-		return o.Sleep(ctx, wait) == nil
-	}
-	rep, sent, err := hist.Fetch(ctx, o.Fetcher, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, start, retry)
-	if err != nil && ctx.Err() != nil {
-		return nil, sent, ctx.Err()
-	}
-	return rep, sent, err
 }

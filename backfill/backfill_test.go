@@ -131,7 +131,7 @@ func TestBackfillPacedTime(t *testing.T) {
 		{[]Job{job("a", 20), job("b", 20)}, 27, "about 40s"}, // two budgets
 		{[]Job{job("a", 100), job("b", 100)}, 27, "about 6h"},
 	} {
-		if got := aboutTime(pacedTime(tc.jobs, tc.perHour)); got != tc.want {
+		if got := pacedTime(tc.jobs, tc.perHour); got != tc.want {
 			t.Errorf("%d jobs at %d an hour: %q, want %q", len(tc.jobs), tc.perHour, got, tc.want)
 		}
 	}
@@ -188,20 +188,20 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 	return nil
 }
 
-// token is the report token of the history setup serves.
+// token is the report token of the agency setup serves.
 const token = "backfill0123456789abcdef01234567"
 
-// history is the fake's agency tracking time in Berlin from 2026-09-01 to 2026-11-30.
-var history = togglfake.Agency{Loc: berlin, First: time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), Last: time.Date(2026, 11, 30, 0, 0, 0, 0, berlin)}
+// agency is the fake's agency tracking time in Berlin from 2026-09-01 to 2026-11-30.
+var agency = togglfake.Agency{Loc: berlin, First: time.Date(2026, 9, 1, 0, 0, 0, 0, berlin), Last: time.Date(2026, 11, 30, 0, 0, 0, 0, berlin)}
 
-// pageSize is the rows a page of the history's detailed report.
+// pageSize is the rows a page of the agency's detailed report.
 const pageSize = 10
 
-// setup serves the history as a report of type typ, its clock at now.
+// setup serves the agency as a report of type typ, its clock at now.
 func setup(t *testing.T, typ, period string) (*togglfake.Fake, *config.Config, *client.Client, *fakeClock) {
 	t.Helper()
 	fake := togglfake.New()
-	rep := history.Report(typ)
+	rep := agency.Report(typ)
 	rep.Paging = &togglfake.Paging{Size: pageSize} // only detailed reports are paged
 	fake.Set(token, rep)
 	clock := &fakeClock{t: now}
@@ -294,7 +294,7 @@ func TestBackfillRun(t *testing.T) {
 			}
 			for d := jobs[0].From; !d.After(jobs[0].To); d = d.AddDate(0, 0, 1) {
 				first, last := tc.window(d)
-				if want := float64(history.Tracked(first, last, now)); got[d.Format(time.DateOnly)] != want {
+				if want := float64(agency.Tracked(first, last, now)); got[d.Format(time.DateOnly)] != want {
 					t.Errorf("%s: tracked %v, want %v (%s..%s)", d.Format(time.DateOnly), got[d.Format(time.DateOnly)], want, first.Format(time.DateOnly), last.Format(time.DateOnly))
 				}
 			}

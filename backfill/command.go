@@ -20,9 +20,7 @@ import (
 
 // Command is `toggl_exporter backfill` as its flags ask for it.
 type Command struct {
-	// ConfigFile and Demo are repeated in the command lines that go on after a stop; an
-	// empty ConfigFile is left out (the demo's own reports).
-	ConfigFile string
+	ConfigFile string // "": the demo's own reports
 	Demo       bool
 	Reports    []string // --report: default every report
 	From, To   string   // YYYY-MM-DD; To "" is yesterday
@@ -31,10 +29,9 @@ type Command struct {
 	Labels     map[string]string
 }
 
-// Run backfills cfg's reports through f and returns the exit code. Plan, progress and
-// errors go to stderr: progress as plain lines, or on a terminal one line redrawn with a
-// bar. ctx ending stops the run as an interrupt: the finished days stay, and it says how
-// to go on.
+// Run backfills cfg's reports through f and returns the exit code; the plan, progress
+// and errors go to stderr. ctx ending stops the run as an interrupt: the finished days
+// stay, and it says how to go on.
 func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout, stderr io.Writer, now time.Time) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "backfill: "+format+"\n", args...)
@@ -56,7 +53,11 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 		for _, name := range c.Reports {
 			i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == name })
 			if i < 0 {
-				return fail("--report %q: no such report in %s (have %s)", name, cmp.Or(c.ConfigFile, "the demo"), reportNames(cfg.Reports))
+				var names []string
+				for _, r := range cfg.Reports {
+					names = append(names, r.Name)
+				}
+				return fail("--report %q: no such report in %s (have %s)", name, cmp.Or(c.ConfigFile, "the demo"), strings.Join(names, ", "))
 			}
 			if !slices.ContainsFunc(reports, func(x config.Report) bool { return x.Name == name }) {
 				reports = append(reports, cfg.Reports[i])
@@ -87,51 +88,38 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 	out, _ := NewOutput(w, c.Labels) // the labels were checked above
 	m := &meter{w: stderr, bar: isTerminal(stderr)}
 	stderr = m // what follows ends an open progress bar's line first
-	runErr := Run(ctx, jobs, out, Options{Fetcher: f, Progress: m.progress, Notes: m})
+	err = Run(ctx, jobs, out, Options{Fetcher: f, Progress: m.progress, Notes: m})
 	outErr := errors.Join(out.Close(), closeOutput())
-	var stopped *StoppedError
-	if errors.As(runErr, &stopped) && errors.Is(runErr, context.Canceled) {
-		runErr = &StoppedError{Restart: stopped.Restart, Err: errors.New("interrupted")}
-	}
-	if runErr == nil && outErr != nil {
-		return fail("writing the output: %v", outErr)
-	}
 	importHint := fmt.Sprintf("\n  promtool tsdb create-blocks-from openmetrics %s DATA_DIR", cmp.Or(c.Output, "FILE"))
-	if runErr != nil {
-		fmt.Fprintf(stderr, "backfill: %v\n", runErr)
-		if outErr == nil && out.Samples() > 0 {
-			fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
+	var stopped *StoppedError
+	if !errors.As(err, &stopped) { // Run stops with a StoppedError, or ends with nil
+		if outErr != nil {
+			return fail("writing the output: %v", outErr)
 		}
-		if stopped != nil {
-			fmt.Fprintln(stderr, "backfill: to go on, run")
-			for _, cmd := range c.restart(stopped.Restart, out.Samples() > 0) {
-				fmt.Fprintln(stderr, "  "+cmd)
-			}
-		}
-		return 1
+		fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
+		return 0
 	}
-	fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
-	return 0
+	if errors.Is(err, context.Canceled) {
+		stopped.Err = errors.New("interrupted")
+	}
+	fmt.Fprintf(stderr, "backfill: %v\n", stopped)
+	if outErr == nil && out.Samples() > 0 {
+		fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
+	}
+	fmt.Fprintln(stderr, "backfill: to go on, run")
+	for _, cmd := range c.restart(stopped.Restart, out.Samples() > 0) {
+		fmt.Fprintln(stderr, "  "+cmd)
+	}
+	return 1
 }
 
-// reportNames lists the reports' names, for an error naming the choice.
-func reportNames(reports []config.Report) string {
-	names := make([]string, len(reports))
-	for i, r := range reports {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ", ")
-}
-
-// restartSuffix is what restart adds to an --output name; a restart of a restart
-// replaces it.
+// restartSuffix is what restart adds to an --output name, replaced in a restart's restart.
 var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d(-\d+)?$`)
 
 // restart returns the command lines that go on from where a stopped run ended: every flag
-// the run was given, --from the first unfinished day (one line per set of reports that
-// share their days, which are all but the one that stopped midway), and, when the output
-// holds days (written), an --output of their own, so that the finished days are not
-// written over before they are imported.
+// the run was given, --from the first unfinished day (a line per set of reports that
+// share their days), and, when the output holds days (written), an --output of their
+// own, so that the finished days are not written over before they are imported.
 func (c *Command) restart(jobs []Job, written bool) []string {
 	type days struct{ from, to string }
 	var order []days
@@ -157,17 +145,17 @@ func (c *Command) restart(jobs []Job, written bool) []string {
 			args = append(args, "--report="+r)
 		}
 		args = append(args, "--from="+d.from, "--to="+d.to)
-		if c.Output != "" && !written {
-			args = append(args, "--output="+c.Output)
-		} else if c.Output != "" {
-			ext := filepath.Ext(c.Output)
-			stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(c.Output, ext), "") + "-from-" + d.from + "-to-" + d.to
-			name := stem + ext
-			for n := 2; used[name]; n++ {
-				name = stem + "-" + strconv.Itoa(n) + ext
+		if output := c.Output; output != "" {
+			if written {
+				ext := filepath.Ext(output)
+				stem := restartSuffix.ReplaceAllString(strings.TrimSuffix(output, ext), "") + "-from-" + d.from + "-to-" + d.to
+				output = stem + ext
+				for n := 2; used[output]; n++ {
+					output = stem + "-" + strconv.Itoa(n) + ext
+				}
+				used[output] = true
 			}
-			used[name] = true
-			args = append(args, "--output="+name)
+			args = append(args, "--output="+output)
 		}
 		for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
 			args = append(args, "--label="+k+"="+c.Labels[k])
@@ -190,9 +178,8 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// meter shows a run's progress on w: a line per step, or, on a terminal (bar), one line
-// redrawn in place with a bar. Whatever else is written through it ends an open bar's
-// line first.
+// meter shows a run's progress on w: a line per step, or on a terminal (bar) one line
+// redrawn with a bar, which whatever else is written through it ends first.
 type meter struct {
 	w    io.Writer
 	bar  bool
@@ -201,11 +188,8 @@ type meter struct {
 
 // isTerminal says whether w is a terminal, where a bar can be redrawn.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
+	f, _ := w.(*os.File)
+	fi, err := f.Stat() // a nil *os.File says os.ErrInvalid
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
@@ -227,10 +211,7 @@ func (m *meter) progress(p Progress) {
 		return
 	}
 	const width = 30
-	filled := 0
-	if p.Total > 0 {
-		filled = min(width*p.Done/p.Total, width)
-	}
+	filled := min(width*p.Done/p.Total, width) // a job has a step at least
 	fmt.Fprintf(m.w, "\r\033[K%s [%s%s] %s", p.Report, strings.Repeat("#", filled), strings.Repeat(".", width-filled), what)
 	m.open = p.Done < p.Total
 	if !m.open {

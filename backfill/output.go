@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -52,23 +51,11 @@ func NewOutput(w io.Writer, labels map[string]string) (*Output, error) {
 	return o, nil
 }
 
-// Add writes one report's metrics of one day (one sample per series) at once. An error
-// writing them is kept: Add and Close return it from then on, and write nothing.
-func (o *Output) Add(ms []prometheus.Metric) error {
+// Add writes one report's metric families of one day (one sample per series) at once.
+// An error writing them is kept: Add and Close return it from then on, and write nothing.
+func (o *Output) Add(mfs []*dto.MetricFamily) error {
 	if o.err != nil {
 		return o.err
-	}
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
-		for _, m := range ms {
-			ch <- m
-		}
-	})); err != nil {
-		return err
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return err
 	}
 	var b bytes.Buffer
 	samples := 0

@@ -25,34 +25,28 @@ type Fetcher interface {
 	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
 }
 
-// target is one report as one configuration applied it: its settings and the fetcher
-// that may carry its secrets, bound together, so that a scrape that outlives a reload
-// never sends this report's token to another configuration's API. Its cache is shared
-// with the targets of later configurations that send the same request.
+// target is one report bound to the fetcher of the configuration that applied it, so
+// that a scrape that outlives a reload never sends its token to another configuration's
+// API. Its cache is shared with later configurations' targets of the same request.
 type target struct {
 	name    string
 	cfg     config.Report
 	fetcher Fetcher
 	creds   client.Credentials
-	// shape is what turns the answer into values: values built with other settings are
-	// not served, they are fetched again (the cache stays: see cacheKey).
-	shape [sha256.Size]byte
-	cache *cache
+	shape   [sha256.Size]byte // the settings that turn the answer into values: others' values are fetched again
+	cache   *cache
 }
 
-// cache is the cached snapshot of a report and the health of its fetches. It lives as
-// long as the report's request (see cacheKey) stays the same across reloads.
+// cache lives as long as the report's request (see cacheKey) stays the same across reloads.
 type cache struct {
-	mu     sync.Mutex
-	state  state
-	flight chan struct{} // closed when the fetch in flight ends; nil when none is
-	// stretched is set once the quota plan has logged that it stretches the report: on
-	// the cache, which outlives the targets that every reload and listing rebuilds.
-	stretched atomic.Bool
+	mu        sync.Mutex
+	state     state
+	flight    chan struct{} // closed when the fetch in flight ends; nil when none is
+	stretched atomic.Bool   // the plan has logged that it stretches the report; targets are rebuilt, the cache stays
 }
 
-// state is what the cache holds of a report: the values to serve and the health of its
-// fetches. A scrape serves a copy (see served).
+// state is the cached values of a report and the health of its fetches; a scrape serves
+// a copy (see served).
 type state struct {
 	snap        *Snapshot
 	series      []prometheus.Metric // snap's series as metrics, built once per fetch
@@ -66,14 +60,13 @@ type state struct {
 	pages       int     // pages read by the latest attempt
 	duration    float64 // seconds, latest upstream request
 	hasDuration bool
-	headers     []string      // paging and quota headers of the latest answer (client.Response.Headers)
+	headers     []string      // of the latest answer
 	quota       *client.Quota // of the latest response that sent quota headers
 	quotaAt     time.Time     // when that response came
-	periodStart time.Time
-	periodEnd   time.Time
-	// The quota plan's: the refresh interval, the requests a refresh costs (the pages of
-	// the latest fetch that got values; 0 before), and until when a due refresh waits for
-	// the budget (zero when it does not).
+
+	periodStart, periodEnd time.Time
+	// The quota plan's: the requests a refresh costs (the pages of the latest fetch that
+	// got values; 0 before), and until when a due refresh waits for the budget.
 	interval  time.Duration
 	cost      int
 	waitUntil time.Time
@@ -84,23 +77,22 @@ func newTarget(cfg config.Report, f Fetcher, c *cache) *target {
 	return &target{name: cfg.Name, cfg: cfg, fetcher: f, creds: Credentials(cfg), shape: shape, cache: c}
 }
 
+// lock locks the cache of t and returns its state and the unlock.
+func (t *target) lock() (*state, func()) {
+	t.cache.mu.Lock()
+	return &t.cache.state, t.cache.mu.Unlock
+}
+
 // Credentials are the report's credentials for the client, the key of its quota.
 func Credentials(cfg config.Report) client.Credentials {
 	return client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password}
 }
 
-func newCache() *cache { return &cache{state: state{failures: map[string]float64{}}} }
-
-// cacheKey identifies a report and what a fetch of it sends, secrets and API included: a
-// reload that leaves it unchanged keeps the report's cache and counters. Two reports of
-// one request keep caches of their own: their names label the cached series.
+// cacheKey identifies a report and what a fetch of it sends, secrets and API included:
+// a reload that leaves it unchanged keeps the cache. The name is in it: it labels the series.
 func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
 	r := cfg.Resolved
-	return hash(struct {
-		Name, Token, APIToken, Email, Password, APIURL string
-		Params                                         map[string]any
-		Period, Timezone, WeekStart                    string
-	}{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
+	return hash([]any{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
 }
 
 func hash(v any) [sha256.Size]byte {
@@ -111,10 +103,9 @@ func hash(v any) [sha256.Size]byte {
 // maxPages is the report's page cap, max_pages.
 func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), config.DefaultMaxPages) }
 
-// scrape returns the state to serve, starting a fetch when a refresh is due.
-// Concurrent scrapes share one fetch. A scrape never waits for Toggl when the cache holds
-// values to serve: the fetch runs in the background. Only with nothing to serve does it
-// wait, at most until ctx is done; the fetch then goes on and fills the cache.
+// scrape returns the state to serve, starting a fetch when a refresh is due (concurrent
+// scrapes share one). It waits for Toggl only with nothing to serve, at most until ctx
+// is done; the fetch then goes on and fills the cache.
 func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	if !t.fresh(e.now()) {
 		done := t.start(e)
@@ -131,56 +122,49 @@ func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	return t.served(e.now())
 }
 
-// start starts a fetch in the background unless one is in flight, and returns the
-// channel closed when the fetch in flight ends.
+// start starts a fetch unless one is in flight, and returns the channel closed when the
+// fetch in flight ends.
 func (t *target) start(e *Exporter) <-chan struct{} {
 	c := t.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.flight == nil {
-		done := make(chan struct{})
-		c.flight = done
-		e.fetches.Add(1)
-		go func() {
-			defer e.fetches.Done()
-			// Another fetch may have ended since we looked; once closing, nothing is sent
-			// (and the refresh in flight that this one waits for may outlast the wait).
-			for e.ctx.Err() == nil && !t.fresh(e.now()) {
-				n, ok, released := e.admit(t)
-				if ok {
-					t.fetch(e)
-					e.release(t, n)
-					break
-				}
-				if released == nil {
-					break
-				}
-				select {
-				case <-released:
-				case <-e.ctx.Done():
-				}
-			}
-			c.mu.Lock()
-			c.flight = nil
-			c.mu.Unlock()
-			close(done)
-		}()
+	if c.flight != nil {
+		return c.flight
 	}
-	return c.flight
+	done := make(chan struct{})
+	c.flight = done
+	e.fetches.Go(func() {
+		// Another fetch may have ended since we looked; once closing, nothing is sent.
+		for e.ctx.Err() == nil && !t.fresh(e.now()) {
+			n, ok, released := e.admit(t)
+			if ok {
+				t.fetch(e)
+				e.release(t, n)
+				break
+			}
+			if released == nil {
+				break
+			}
+			select {
+			case <-released:
+			case <-e.ctx.Done():
+			}
+		}
+		c.mu.Lock()
+		c.flight = nil
+		c.mu.Unlock()
+		close(done)
+	})
+	return done
 }
 
-// fresh says whether the cache may be served without a fetch: the latest attempt is
-// younger than the planned interval (never shorter than min_refresh_interval) and its
-// values were built the way t builds them, or the refresh waits for the quota.
+// fresh says whether the cache may be served without a fetch: the refresh waits for the
+// quota, or the latest attempt is younger than the planned interval and its values were
+// built the way t builds them.
 func (t *target) fresh(now time.Time) bool {
-	c := t.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := &c.state
-	if now.Before(s.waitUntil) {
-		return true
-	}
-	return !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < t.every(s) && (s.snap == nil || s.shape == t.shape)
+	s, unlock := t.lock()
+	defer unlock()
+	return now.Before(s.waitUntil) || !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < t.every(s) && (s.snap == nil || s.shape == t.shape)
 }
 
 // every is the refresh interval of t: the planned one, never below min_refresh_interval.
@@ -189,10 +173,9 @@ func (t *target) every(s *state) time.Duration {
 }
 
 // stale says whether the values of s are too old to serve at now. Once a refresh has
-// failed since they were fetched, they are served until they are max_stale old, or as
-// old as the planned interval when the plan refreshes less often (a closed period, a
-// stretched budget). Until then, while their refresh is due but not done (in flight,
-// waiting for the quota, or nobody scraped), they are served for max_stale after it was due.
+// failed, they are served until max_stale old, or the planned interval when longer (a
+// closed period, a stretched budget). Before, while their refresh is due but not done
+// (in flight, waiting for the quota, nobody scraped), for max_stale after it was due.
 func (t *target) stale(s *state, now time.Time) bool {
 	age, maxStale := now.Sub(s.lastSuccess), time.Duration(t.cfg.MaxStale)
 	if s.lastAttempt.After(s.lastSuccess) {
@@ -201,71 +184,56 @@ func (t *target) stale(s *state, now time.Time) bool {
 	return age > t.every(s)+maxStale
 }
 
-// serves says whether the cache holds values a scrape may serve while a refresh runs:
-// built the way t builds them, and not stale.
+// serves says whether the cache holds values a scrape may serve while a refresh runs.
 func (t *target) serves(now time.Time) bool {
-	c := t.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := &c.state
+	s, unlock := t.lock()
+	defer unlock()
 	return s.snap != nil && s.shape == t.shape && !t.stale(s, now)
 }
 
 // served returns a copy of the state to serve now, dropping stale values.
 func (t *target) served(now time.Time) state {
-	c := t.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state.snap != nil && t.stale(&c.state, now) {
-		c.state.snap, c.state.series = nil, nil // too old to serve; also frees the memory
+	s, unlock := t.lock()
+	defer unlock()
+	if s.snap != nil && t.stale(s, now) {
+		s.snap, s.series = nil, nil // too old to serve; also frees the memory
 	}
-	s := c.state
-	s.failures = maps.Clone(s.failures)
-	return s
+	v := *s
+	v.failures = maps.Clone(s.failures)
+	return v
 }
 
 // fetch runs the report once, within the exporter's concurrency limit, and records the
-// outcome. It runs for the exporter's lifetime: timeout bounds each request, and waiting
-// for a fetch slot or the pace sends nothing and is no failure; Close ends the waits and
-// the request in flight.
+// outcome. Only Close ends it: timeout bounds each request, and a wait for a fetch slot
+// or the pace sends nothing and is no failure.
 func (t *target) fetch(e *Exporter) {
-	ctx := e.ctx
 	e.mu.RLock()
 	sem := e.sem // Apply may swap it: this fetch gives its slot back to the one it took
 	e.mu.RUnlock()
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
-	case <-ctx.Done():
+	case <-e.ctx.Done():
 	}
-	if ctx.Err() != nil {
+	if e.ctx.Err() != nil {
 		return // closing: nothing was sent
 	}
 	now := e.now()
 	start, end := t.cfg.Resolved.Window(now)
-	o := t.run(ctx, now)
-	if o.err != nil && ctx.Err() != nil {
+	agg := newAggregator(t.cfg) // counts a time entry once however many pages hold it
+	o := t.walk(e.ctx, t.cfg.Body(now), agg)
+	switch {
+	case o.err == nil:
+		o.snap = agg.finish(o.rep) // once the last page has arrived
+	case e.ctx.Err() != nil:
 		return // closing: the cache keeps what it served
 	}
 	t.record(e, log.With(e.logger, "report", t.name), o, start, end)
 }
 
-// run reads the report through the paging walk: every page goes through the same
-// Aggregator, which counts a time entry once however many pages hold it, and the values
-// are built only when the last page has arrived.
-func (t *target) run(ctx context.Context, now time.Time) outcome {
-	agg := newAggregator(t.cfg)
-	o := t.walk(ctx, t.cfg.Body(now), agg)
-	if o.err == nil {
-		o.snap = agg.finish(o.rep)
-	}
-	return o
-}
-
 // walk asks for the report with body, page after page, into p.
 func (t *target) walk(ctx context.Context, body map[string]any, p pager) outcome {
-	return walker{f: t.fetcher, timeout: time.Duration(t.cfg.Timeout), maxPages: maxPages(t.cfg)}.walk(ctx,
-		client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, p)
+	return walk(ctx, t.fetcher, t.cfg, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, p, nil)
 }
 
 // record stores the outcome of one fetch attempt.
@@ -278,35 +246,28 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		}
 	}
 	now := e.now()
-	c := t.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := &c.state
-	s.lastAttempt = now
+	s, unlock := t.lock()
+	defer unlock()
+	s.lastAttempt, s.pages = now, o.pages
 	s.requests += float64(o.sent)
-	s.pages = o.pages
-	var cerr *client.Error
-	backoff := errors.As(o.err, &cerr) && cerr.Backoff
 	if resp := o.resp; resp != nil {
-		s.duration, s.hasDuration = resp.Duration.Seconds(), true
-		s.headers = resp.Headers
-		if resp.Quota.HasRemaining || resp.Quota.HasResetsIn {
-			q := resp.Quota
+		s.duration, s.hasDuration, s.headers = resp.Duration.Seconds(), true, resp.Headers
+		if q := resp.Quota; q.HasRemaining || q.HasResetsIn {
 			s.quota, s.quotaAt = &q, now
 		} else if s.quota != nil && s.quota.HasResetsIn && !now.Before(s.quotaAt.Add(s.quota.ResetsIn)) {
 			s.quota = nil // the figures of a quota window that has ended say nothing now
 		}
 	}
+	var cerr *client.Error
+	backoff := errors.As(o.err, &cerr) && cerr.Backoff
 	if backoff && cerr.Code == "402" {
 		// The credentials' quota is spent (maybe by another report using them): say so
 		// rather than keep this report's older, higher figure; the reset is when the
 		// client will send again.
-		s.quota = &client.Quota{HasRemaining: true, ResetsIn: cerr.RetryAfter, HasResetsIn: cerr.RetryAfter > 0}
-		s.quotaAt = now
+		s.quota, s.quotaAt = &client.Quota{HasRemaining: true, ResetsIn: cerr.RetryAfter, HasResetsIn: cerr.RetryAfter > 0}, now
 	}
 	if o.err != nil {
-		s.code = client.Code(o.err)
-		s.message = o.err.Error()
+		s.code, s.message = client.Code(o.err), o.err.Error()
 		if !backoff {
 			s.failures[s.code]++
 		}
@@ -318,13 +279,11 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		return
 	}
 	snap := o.snap
-	s.code, s.message = "", ""
-	s.cost = max(o.pages, 1)
-	s.snap, s.lastSuccess, s.shape = snap, now, t.shape
-	s.series = series // once per fetch rather than at every scrape
 	if periodStart.IsZero() {
 		periodStart, periodEnd = reportPeriod(snap, t.cfg.Resolved.Location)
 	}
+	s.code, s.message, s.cost = "", "", max(o.pages, 1)
+	s.snap, s.series, s.shape, s.lastSuccess = snap, series, t.shape, now
 	s.periodStart, s.periodEnd = periodStart, periodEnd
 	if !snap.Complete {
 		level.Warn(logger).Log("msg", "the breakdowns do not add up to the report's totals; raise max_pages, or use a summary report",

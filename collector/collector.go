@@ -14,23 +14,23 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
+	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // Options tune an Exporter. The zero value is usable.
 type Options struct {
 	Logger log.Logger
-	// FetchOnApply fetches, in the background, every report that Apply adds (or whose
-	// request changes), so that the first scrape and the landing page have figures.
-	// The fetches are paced like any other.
+	// FetchOnApply fetches, in the background and paced, every report that Apply adds
+	// (or whose request changes), so that the first scrape and the landing page have figures.
 	FetchOnApply bool
-	// Now is the clock; nil means time.Now. Tests use a fake one.
-	Now func() time.Time
+	Now          func() time.Time // nil: time.Now
 }
 
-// Exporter holds the configured reports with their caches. It is safe for concurrent use;
-// Apply swaps the configuration while scrapes run.
+// Exporter holds the configured reports with their caches; Apply swaps them while
+// scrapes run.
 type Exporter struct {
 	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
 	ctx          context.Context
@@ -66,16 +66,13 @@ func New(opts Options) *Exporter {
 	return e
 }
 
-// Close cancels the fetches in flight and those waiting for a slot, the pace or the
-// quota, and makes later ones end at once: call it at shutdown. Scrapes then serve the
-// cache.
+// Close cancels the fetches in flight or waiting, and later ones, at shutdown; scrapes
+// then serve the cache.
 func (e *Exporter) Close() { e.close() }
 
-// Apply makes cfg the configuration to serve, its reports fetched with f: each report is
-// bound to f as it is applied, so that a fetch started for this configuration never uses
-// another's fetcher (and API URL). A report whose request is unchanged (token,
-// credentials, api_url, params, period, timezone, week_start) keeps its cache and
-// counters; removed reports vanish; new and changed ones start empty.
+// Apply makes cfg the configuration to serve, its reports bound to f (see target). A
+// report whose request is unchanged (see cacheKey) keeps its cache and counters; removed
+// reports vanish; new and changed ones start empty.
 func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	e.mu.Lock()
 	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
@@ -83,16 +80,14 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	var fetch []*target
 	for _, r := range cfg.Reports {
 		key := cacheKey(r, cfg.APIURL)
-		c := e.caches[key]
-		fresh := c == nil
-		if fresh {
-			c = newCache()
+		c, kept := e.caches[key]
+		if !kept {
+			c = &cache{state: state{failures: map[string]float64{}}}
 		}
 		caches[key] = c
-		t := newTarget(r, f, c)
-		targets = append(targets, t)
-		if fresh && e.fetchOnApply {
-			fetch = append(fetch, t)
+		targets = append(targets, newTarget(r, f, c))
+		if !kept && e.fetchOnApply {
+			fetch = append(fetch, targets[len(targets)-1])
 		}
 	}
 	e.targets, e.caches = targets, caches
@@ -109,8 +104,8 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	}
 }
 
-// configured returns the targets of the configuration applied last. Apply replaces the
-// slice, never changes it: a scrape keeps the configuration it began with.
+// configured returns the targets applied last. Apply replaces the slice, never changes
+// it: a scrape keeps the configuration it began with.
 func (e *Exporter) configured() []*target {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -133,23 +128,17 @@ type Status struct {
 	DiscoveredFrom int64 // the workspace whose listing gave the report; 0 if configured
 	Up             bool
 	Fetched        bool // at least one attempt has ended
-	Code           string
-	Message        string
+	Code, Message  string
 	LastSuccess    time.Time
-	Series         int
-	// What the served values say, when there are values: the period they cover (zero
-	// when unknown), the tracked and billable time, and whether the breakdowns add up.
+	Series, Pages  int
+	// Of the served values: the period (zero when unknown), whether the breakdowns add up.
 	PeriodStart, PeriodEnd time.Time
 	Tracked, Billable      time.Duration
-	HasBillable            bool
-	Complete               bool
-	Pages                  int
-	// PagingHeaders are the paging headers of the latest answer, Unknown the fields of the
-	// served values' answer that the decoder did not know: what `describe` tells in full.
-	PagingHeaders []string
-	Unknown       []string
-	// The quota plan's refresh interval, and when the next refresh is due (zero before
-	// the first plan); Waiting says the report waits for the hourly API quota until then.
+	HasBillable, Complete  bool
+	// The paging headers of the latest answer, the fields of the served values' answer
+	// that the decoder did not know: what `describe` tells in full.
+	PagingHeaders, Unknown []string
+	// The quota plan's; Waiting: the refresh waits for the hourly API quota until NextRefresh.
 	Interval    time.Duration
 	NextRefresh time.Time
 	Waiting     bool
@@ -172,7 +161,7 @@ func (e *Exporter) Status() []Status {
 		if st.Waiting = now.Before(v.waitUntil); st.Waiting {
 			st.NextRefresh = v.waitUntil
 			if !st.Fetched {
-				st.Message = waitMessage(v.waitUntil)
+				st.Message = "waiting for the hourly API quota (hourly_quota) until " + v.waitUntil.UTC().Format(time.RFC3339)
 			}
 		}
 		if s := v.snap; s != nil {
@@ -214,8 +203,8 @@ func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.C
 	return c, nil
 }
 
-// scrapeCollector serves one scrape: it is bound to the scrape's context and the targets
-// configured when the scrape began, so a reload never mixes configurations in one answer.
+// scrapeCollector serves one scrape, bound to its context and the targets configured
+// when it began: a reload never mixes configurations in one answer.
 type scrapeCollector struct {
 	ctx     context.Context
 	e       *Exporter
@@ -247,16 +236,16 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 // up says whether the latest fetch attempt succeeded.
 func (s *state) up() bool { return s.code == "" && !s.lastAttempt.IsZero() }
 
-// collectState writes the metrics of one report from the state a scrape serves. Its
-// series were checked when they were fetched (see seriesMetrics).
+// collectState writes the metrics of one report from the state a scrape serves.
 func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(report, value, labels...) }
-	stamp := func(f *family, t time.Time) {
-		if !t.IsZero() {
-			gauge(f, float64(t.UnixMilli())/1000)
+	opt := func(ok bool, f *family, value float64) {
+		if ok {
+			gauge(f, value)
 		}
 	}
-	gauge(upFamily, boolValue(v.up()))
+	stamp := func(f *family, t time.Time) { opt(!t.IsZero(), f, float64(t.UnixMilli())/1000) }
+	gauge(upFamily, boolValue[v.up()])
 	// Order is the registry's business: it sorts the series of each family.
 	codes := map[string]bool{v.code: true}
 	for _, k := range errorCodes {
@@ -268,31 +257,22 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	}
 	delete(codes, "")
 	for k := range codes {
-		gauge(errorFamily, boolValue(k == v.code), k)
+		gauge(errorFamily, boolValue[k == v.code], k)
 	}
 	gauge(fetchesFamily, v.requests)
-	if v.hasDuration {
-		gauge(fetchDurationFamily, v.duration)
-	}
-	if !v.lastAttempt.IsZero() {
-		gauge(fetchPagesFamily, float64(v.pages))
-	}
-	if v.interval > 0 {
-		gauge(refreshIntervalFamily, v.interval.Seconds())
-	}
-	if q := v.quota; q != nil && q.HasRemaining {
-		gauge(quotaRemainingFamily, float64(q.Remaining))
-	}
-	if q := v.quota; q != nil && q.HasResetsIn {
-		gauge(quotaResetFamily, float64(v.quotaAt.Add(q.ResetsIn).Unix()))
-	}
+	opt(v.hasDuration, fetchDurationFamily, v.duration)
+	opt(!v.lastAttempt.IsZero(), fetchPagesFamily, float64(v.pages))
+	opt(v.interval > 0, refreshIntervalFamily, v.interval.Seconds())
+	q := cmp.Or(v.quota, &client.Quota{})
+	opt(q.HasRemaining, quotaRemainingFamily, float64(q.Remaining))
+	opt(q.HasResetsIn, quotaResetFamily, float64(v.quotaAt.Add(q.ResetsIn).Unix()))
 	stamp(lastSuccessFamily, v.lastSuccess) // stays after the values pass max_stale: alerts on stale data need it
 	s := v.snap
 	if s == nil {
 		return
 	}
 	gauge(infoFamily, 1, LabelValue(s.Name), LabelValue(s.Type), strconv.FormatBool(s.Public))
-	gauge(completeFamily, boolValue(s.Complete))
+	gauge(completeFamily, boolValue[s.Complete])
 	stamp(periodStartFamily, v.periodStart) // whole seconds
 	stamp(periodEndFamily, v.periodEnd)
 	for _, m := range v.series {
@@ -300,11 +280,9 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	}
 }
 
-// seriesMetrics builds the metrics of a snapshot's series for the report and gathers
-// them once, as a scrape would: series that could not be gathered are the report's own
-// failure (the caller makes it a decode failure), so that they never fail a scrape of
-// every report. Const metrics are immutable: built once per fetch, they serve every
-// scrape until the next one.
+// seriesMetrics builds the metrics of a snapshot's series, once per fetch, and gathers
+// them as a scrape would: series that cannot be gathered fail the report's fetch, never
+// a scrape of every report.
 func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {
@@ -320,9 +298,19 @@ func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	return out, nil
 }
 
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
+// Values gathers the value metrics (no health, fetch or running-entry metrics) the
+// server serves for the report that rows returns once it has fed its rows to the sink
+// (it may sum the report's totals meanwhile), timestamped at: backfill's past days.
+func Values(cfg config.Report, rows func(client.Sink) *client.Report, at time.Time) ([]*dto.MetricFamily, error) {
+	agg := newAggregator(cfg)
+	snap := agg.finish(rows(agg))
+	return registry(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		for _, sr := range snap.series {
+			if sr.family != runningFamily && sr.family != runningStartFamily {
+				ch <- prometheus.NewMetricWithTimestamp(at, sr.family.metric(cfg.Name, sr.value, sr.labels...))
+			}
+		}
+	})).Gather()
 }
+
+var boolValue = map[bool]float64{true: 1}

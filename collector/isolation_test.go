@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"bytes"
-	"context"
 	stdlog "log"
 	"os"
 	"path/filepath"
@@ -12,10 +10,8 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
-	"github.com/toggl-exporter/toggl_exporter/config"
 	"github.com/toggl-exporter/toggl_exporter/internal/testkit"
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
 )
@@ -137,53 +133,6 @@ func TestUngatherable(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestHistoryCollision: a backfill day whose rows give colliding series (client names
-// equal once cleaned) is written with the colliding series summed, as the server serves
-// it, instead of stopping the backfill for good on that day.
-func TestHistoryCollision(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join("testdata", "collisions", "client_control_weekly.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse([]byte("reports:\n  - name: w\n    token: abc1234567890abcdef1234567890abc\n    period: this_week\n    breakdowns: [projects, clients]\n"),
-		t.TempDir(), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewHistory(cfg.Reports[0])
-	monday := time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)
-	if _, _, err := h.Fetch(context.Background(), fetchFunc(func(_ context.Context, _ client.Request, sink client.Sink) (*client.Report, *client.Response, error) {
-		rep, err := client.Decode(bytes.NewReader(body), sink)
-		return rep, &client.Response{}, err
-	}), client.Request{}, monday, nil); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := h.Values(monday.AddDate(0, 0, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry() // as backfill.Output gathers them
-	reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
-		for _, m := range ms {
-			ch <- m
-		}
-	}))
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "toggl_report_client_tracked_seconds" {
-			continue
-		}
-		if len(mf.Metric) != 1 || mf.Metric[0].GetGauge().GetValue() != 5400 {
-			t.Errorf("client series %v, want one of 5400 s", mf.Metric)
-		}
-		return
-	}
-	t.Error("no client series")
 }
 
 // TestScrapeNeverFails: whatever cannot be gathered (here every series of a report

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -22,11 +23,9 @@ import (
 
 // AssumedPages is what a report not fetched yet is assumed to cost a refresh: a detailed
 // report of a 10-person team's week (toggl-api.md: 300-600 entries, 6-12 pages of 50).
-// A summary costs 1 (see assumedPages).
 const AssumedPages = 10
 
-// assumedPages is what a refresh of the report is assumed to cost before its first
-// fetch: 1 for a summary (its params set grouping or sub_grouping), else AssumedPages.
+// assumedPages is 1 for a summary (its params set grouping or sub_grouping), else AssumedPages.
 func assumedPages(cfg config.Report) int {
 	if cfg.Params["grouping"] != nil || cfg.Params["sub_grouping"] != nil {
 		return 1
@@ -39,31 +38,23 @@ type budgeter interface {
 	Budget(cred client.Credentials, n int) client.Budget
 }
 
-// planItem is one report, or one listing, as the plan sees it.
-type planItem struct {
-	cost   int           // requests a refresh is expected to cost
-	floor  time.Duration // min_refresh_interval, or closed_refresh_interval when longer and closed
-	closed bool          // the report's period has ended
-	// listing: a discover or members entry, listed every floor (its interval) whatever
-	// the budget: the plan only leaves the reports what it spends.
-	listing bool
-}
-
-// planEntry is a named item of the plan and the credentials that spend its cost.
+// planEntry is one report, or one listing, as the plan sees it.
 type planEntry struct {
-	name  string
-	creds client.Credentials
-	item  planItem
+	name    string
+	creds   client.Credentials // whose budget it spends
+	cost    int                // requests a refresh is expected to cost
+	floor   time.Duration      // min_refresh_interval, or closed_refresh_interval when longer and closed
+	closed  bool               // the report's period has ended
+	listing bool               // a discover or members entry: every floor whatever the budget, the reports get the rest
 }
 
 // listings are the discover and members entries of cfg, named by their place and
-// workspace (no secret): one request every interval. A listing of saved reports takes a
-// page per 50 reports; the plan assumes 1.
+// workspace (no secret): one request every interval (two past 50 saved reports: rare).
 func listings(cfg *config.Config) []planEntry {
 	var out []planEntry
 	add := func(key string, i int, w config.Workspace) {
-		out = append(out, planEntry{fmt.Sprintf("%s[%d] (workspace %d)", key, i, w.WorkspaceID),
-			client.Credentials{APIToken: w.Resolved.APIToken}, planItem{cost: 1, floor: time.Duration(w.Interval), listing: true}})
+		out = append(out, planEntry{name: fmt.Sprintf("%s[%d] (workspace %d)", key, i, w.WorkspaceID),
+			creds: client.Credentials{APIToken: w.Resolved.APIToken}, cost: 1, floor: time.Duration(w.Interval), listing: true})
 	}
 	for i, d := range cfg.Discover {
 		add("discover", i, d.Workspace)
@@ -74,96 +65,116 @@ func listings(cfg *config.Config) []planEntry {
 	return out
 }
 
-// at is the item's interval when the reports that the budget stretches share common.
-func (it planItem) at(common time.Duration) time.Duration {
-	if it.listing {
-		return it.floor
-	}
-	return max(it.floor, common)
-}
-
 // planned is the report as the plan sees it at now, a refresh costing cost requests.
-func planned(cfg config.Report, closedEvery time.Duration, now time.Time, cost int) planItem {
-	it := planItem{cost: cost, floor: time.Duration(cfg.MinRefreshInterval), closed: cfg.Closed(now)}
-	if it.closed {
-		it.floor = max(it.floor, closedEvery)
+func planned(cfg config.Report, closedEvery time.Duration, now time.Time, cost int) planEntry {
+	p := planEntry{name: cfg.Name, creds: Credentials(cfg), cost: cost, floor: time.Duration(cfg.MinRefreshInterval), closed: cfg.Closed(now)}
+	if p.closed {
+		p.floor = max(p.floor, closedEvery)
 	}
-	return it
+	return p
 }
 
-// perHour is the requests an hour the item spends when refreshed every iv.
-func (it planItem) perHour(iv time.Duration) float64 {
-	return float64(it.cost) * float64(time.Hour) / float64(max(iv, time.Second))
+// at is the entry's interval when the reports that the budget stretches share common.
+func (p planEntry) at(common time.Duration) time.Duration {
+	if p.listing {
+		return p.floor
+	}
+	return max(p.floor, common)
 }
 
-// share returns the interval of each item: its floor, or longer so that the items spend
-// at most budget requests an hour (<= 0: no limit); the reports whose floor is shorter
-// share one interval, a listing keeps its own.
-func share(items []planItem, budget float64) []time.Duration {
-	perHour := func(t time.Duration) float64 {
-		var n float64
-		for _, it := range items {
-			n += it.perHour(it.at(t))
-		}
-		return n
-	}
-	var common time.Duration
-	if budget > 0 && perHour(0) > budget {
-		lo, hi := time.Duration(0), 1000*24*time.Hour
-		for hi-lo > time.Second/10 {
-			mid := lo + (hi-lo)/2
-			if perHour(mid) > budget {
-				lo = mid
-			} else {
-				hi = mid
+// perHour is the requests an hour the entry spends when refreshed every iv.
+func (p planEntry) perHour(iv time.Duration) float64 {
+	return float64(p.cost) * float64(time.Hour) / float64(max(iv, time.Second))
+}
+
+// share returns the interval of each entry: its floor, or longer so that each
+// credential's entries spend at most its budget an hour (<= 0: no limit); the reports
+// whose floor is shorter share one interval.
+func share(entries []planEntry, budget func(client.Credentials) float64) []time.Duration {
+	out := make([]time.Duration, len(entries))
+	for _, group := range byCredential(entries) {
+		perHour := func(common time.Duration) float64 {
+			var n float64
+			for _, i := range group {
+				n += entries[i].perHour(entries[i].at(common))
 			}
+			return n
 		}
-		common = hi.Round(time.Second)
-	}
-	out := make([]time.Duration, len(items))
-	for i, it := range items {
-		out[i] = it.at(common)
+		var common time.Duration
+		if b := budget(entries[group[0]].creds); b > 0 && perHour(0) > b {
+			lo, hi := time.Duration(0), 1000*24*time.Hour
+			for hi-lo > time.Second/10 {
+				mid := lo + (hi-lo)/2
+				if perHour(mid) > b {
+					lo = mid
+				} else {
+					hi = mid
+				}
+			}
+			common = hi.Round(time.Second)
+		}
+		for _, i := range group {
+			out[i] = entries[i].at(common)
+		}
 	}
 	return out
 }
 
-// replan computes the refresh interval of every report from its credential's budget
-// (less what its listings spend) and stores it in its cache state; it logs once per
-// report when the budget stretches it beyond its min_refresh_interval.
+// byCredential groups the indexes of the entries by credentials, in the order they come.
+func byCredential(entries []planEntry) [][]int {
+	index := map[string]int{}
+	var out [][]int
+	for i, e := range entries {
+		k := e.creds.Key()
+		j, ok := index[k]
+		if !ok {
+			j, index[k] = len(out), len(out)
+			out = append(out, nil)
+		}
+		out[j] = append(out[j], i)
+	}
+	return out
+}
+
+// replan stores the refresh interval of every report from its credential's budget (less
+// what its listings spend); it logs once per report that the budget stretches.
 func (e *Exporter) replan(targets []*target) {
+	if len(targets) == 0 {
+		return
+	}
 	now := e.now()
 	e.mu.RLock()
 	closedEvery, quota, listed := e.closedEvery, e.hourlyQuota, e.listings
 	e.mu.RUnlock()
-	for _, ts := range byCredential(targets, func(t *target) client.Credentials { return t.creds }) {
-		items, known := make([]planItem, len(ts)), make([]bool, len(ts))
-		for i, t := range ts {
-			cost, ok := t.cost()
-			items[i], known[i] = planned(t.cfg, closedEvery, now, cost), ok
+	entries, known := make([]planEntry, len(targets)), make([]bool, len(targets))
+	for i, t := range targets {
+		cost, ok := t.cost()
+		entries[i], known[i] = planned(t.cfg, closedEvery, now, cost), ok
+	}
+	budgets := map[string]client.Budget{} // by credential key
+	intervals := share(append(entries, listed...), func(creds client.Credentials) float64 {
+		bud := client.Budget{PerHour: quota, Enforced: quota > 0}
+		if b, ok := targets[0].fetcher.(budgeter); ok { // Apply gave every target one fetcher
+			bud = b.Budget(creds, 0)
 		}
-		for _, l := range listed {
-			if l.creds.Key() == ts[0].creds.Key() {
-				items = append(items, l.item)
-			}
+		budgets[creds.Key()] = bud
+		perHour := float64(bud.PerHour)
+		// Less remains than the plan spends before Toggl's reset: stretch further.
+		if until := bud.ResetAt.Sub(now); bud.HasRemaining && until > time.Minute {
+			perHour = min(perHour, math.Max(float64(bud.Remaining), 1)*float64(time.Hour)/float64(until))
 		}
-		budget, sure := float64(quota), quota > 0 // sure: hourly_quota or learned, not a guess before any answer
-		if b, ok := ts[0].fetcher.(budgeter); ok {
-			bud := b.Budget(ts[0].creds, 0)
-			budget, sure = float64(bud.PerHour), bud.Enforced
-			// Less remains than the plan spends before Toggl's reset: stretch further.
-			if until := bud.ResetAt.Sub(now); bud.HasRemaining && until > time.Minute {
-				budget = min(budget, math.Max(float64(bud.Remaining), 1)*float64(time.Hour)/float64(until))
-			}
-		}
-		for i, iv := range share(items, budget)[:len(ts)] {
-			t := ts[i]
-			t.cache.mu.Lock()
-			t.cache.state.interval = iv
-			t.cache.mu.Unlock()
-			if iv > items[i].floor && sure && known[i] && t.cache.stretched.CompareAndSwap(false, true) {
-				level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
-					"report", t.name, "interval", iv, "min_refresh_interval", items[i].floor, "requests_per_hour", int(budget))
-			}
+		return perHour
+	})
+	for i, t := range targets {
+		iv := intervals[i]
+		s, unlock := t.lock()
+		s.interval = iv
+		unlock()
+		// Enforced: hourly_quota, or learned from Toggl's headers; not a guess before any answer.
+		bud := budgets[t.creds.Key()]
+		if iv > entries[i].floor && known[i] && bud.Enforced && t.cache.stretched.CompareAndSwap(false, true) {
+			level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
+				"report", t.name, "interval", iv, "min_refresh_interval", entries[i].floor, "requests_per_hour", bud.PerHour)
 		}
 	}
 }
@@ -171,17 +182,15 @@ func (e *Exporter) replan(targets []*target) {
 // cost is what the next refresh of t is expected to cost: the pages of its last fetch
 // that got values (known), else assumedPages.
 func (t *target) cost() (n int, known bool) {
-	c := t.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return cmp.Or(c.state.cost, assumedPages(t.cfg)), c.state.cost > 0
+	s, unlock := t.lock()
+	defer unlock()
+	return cmp.Or(s.cost, assumedPages(t.cfg)), s.cost > 0
 }
 
 // admit says whether a refresh of t may start now within its credential's budget, and
 // reserves its n pages until release; else it records until when the report waits and
-// returns a channel closed when a refresh of the credential in flight ends (nil when
-// none is). A refresh of a report that has values also waits for a minute's share of
-// the budget.
+// returns a channel closed when a refresh of the credential in flight ends (nil: none
+// is). A report that has values also waits for a minute's share of the budget.
 func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 	b, isBudgeter := t.fetcher.(budgeter)
 	if !isBudgeter {
@@ -194,15 +203,11 @@ func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 	bud := b.Budget(t.creds, n+e.reserved[k])
 	at := bud.RoomAt
 	if t.serves(e.now()) { // the cache serves meanwhile: better than a failure
-		later := []time.Time{bud.MinuteRoomAt, bud.BlockedUntil}
+		later := []time.Time{at, bud.MinuteRoomAt, bud.BlockedUntil}
 		if bud.HasRemaining && bud.Remaining < int64(n+e.reserved[k]) {
 			later = append(later, bud.ResetAt) // Toggl says the quota would not hold the refresh
 		}
-		for _, l := range later {
-			if l.After(at) {
-				at = l
-			}
-		}
+		at = slices.MaxFunc(later, time.Time.Compare)
 	}
 	if !at.IsZero() && e.reserved[k] > 0 {
 		if e.released[k] == nil {
@@ -210,9 +215,9 @@ func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 		}
 		return 0, false, e.released[k]
 	}
-	t.cache.mu.Lock()
-	t.cache.state.waitUntil = at
-	t.cache.mu.Unlock()
+	s, unlock := t.lock()
+	s.waitUntil = at
+	unlock()
 	if !at.IsZero() {
 		return 0, false, nil // nothing in flight will make room: a scrape after at will
 	}
@@ -237,20 +242,16 @@ func (e *Exporter) release(t *target, n int) {
 // CredentialPlan is the plan of the reports and listings sharing one credential, for
 // --config.check.
 type CredentialPlan struct {
-	Kind    string   // api_token, email or anonymous; never the secret
-	Reports []string // the reports using the credential
-	// Listings are the discover and members entries listing with it, e.g.
-	// "members[0] (workspace 1234567)".
-	Listings []string
-	// Budget is the requests an hour the credential may spend (hourly_quota, else nine
-	// tenths of the Free plan's 30 until Toggl's headers tell); Learned says it was not set.
+	Kind     string   // api_token, email or anonymous; never the secret
+	Reports  []string // using the credential
+	Listings []string // e.g. "members[0] (workspace 1234567)"
+	// Budget is the requests an hour it may spend: hourly_quota, else (Learned) nine
+	// tenths of the Free plan's 30 until Toggl's headers tell.
 	Budget  int
 	Learned bool
-	// PerHour is what the reports (each costing assumedPages) and listings would spend at
-	// their floors, Planned at the planned intervals.
+	// PerHour is what the entries would spend at their floors, Planned at the planned intervals.
 	PerHour, Planned float64
-	// Stretched are the reports the budget makes refresh less often than their floor.
-	Stretched []StretchedReport
+	Stretched        []StretchedReport // refreshed less often than their floor
 }
 
 // StretchedReport is a report that would refresh less often than it asks.
@@ -270,51 +271,27 @@ func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
 	}
 	var entries []planEntry
 	for _, r := range cfg.Reports {
-		entries = append(entries, planEntry{r.Name, Credentials(r), planned(r, time.Duration(cfg.ClosedRefreshInterval), now, assumedPages(r))})
+		entries = append(entries, planned(r, time.Duration(cfg.ClosedRefreshInterval), now, assumedPages(r)))
 	}
+	entries = append(entries, listings(cfg)...)
+	intervals := share(entries, func(client.Credentials) float64 { return float64(budget) })
 	var out []CredentialPlan
-	for _, es := range byCredential(append(entries, listings(cfg)...), func(e planEntry) client.Credentials { return e.creds }) {
-		p := CredentialPlan{Kind: es[0].creds.Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0}
-		items := make([]planItem, len(es))
-		for i, e := range es {
-			items[i] = e.item
-		}
-		for i, iv := range share(items, float64(budget)) {
-			e := es[i]
-			p.PerHour += e.item.perHour(e.item.floor)
-			p.Planned += e.item.perHour(iv)
-			if e.item.listing {
+	for _, group := range byCredential(entries) {
+		p := CredentialPlan{Kind: entries[group[0]].creds.Kind(), Budget: budget, Learned: cfg.HourlyQuota <= 0}
+		for _, i := range group {
+			e, iv := entries[i], intervals[i]
+			p.PerHour += e.perHour(e.floor)
+			p.Planned += e.perHour(iv)
+			if e.listing {
 				p.Listings = append(p.Listings, e.name)
 				continue
 			}
 			p.Reports = append(p.Reports, e.name)
-			if iv > e.item.floor {
-				p.Stretched = append(p.Stretched, StretchedReport{Name: e.name, Interval: iv, Floor: e.item.floor, Closed: e.item.closed})
+			if iv > e.floor {
+				p.Stretched = append(p.Stretched, StretchedReport{Name: e.name, Interval: iv, Floor: e.floor, Closed: e.closed})
 			}
 		}
 		out = append(out, p)
 	}
 	return out
-}
-
-// byCredential groups the reports by their credentials, which share one budget, in the
-// order they first come.
-func byCredential[T any](reports []T, creds func(T) client.Credentials) [][]T {
-	index := map[string]int{}
-	var out [][]T
-	for _, r := range reports {
-		k := creds(r).Key()
-		i, ok := index[k]
-		if !ok {
-			i, index[k] = len(out), len(out)
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], r)
-	}
-	return out
-}
-
-// waitMessage says what a report waiting for the quota waits for, for the landing page.
-func waitMessage(until time.Time) string {
-	return fmt.Sprintf("waiting for the hourly API quota (hourly_quota) until %s", until.UTC().Format(time.RFC3339))
 }

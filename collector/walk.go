@@ -3,10 +3,12 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
 // pager is what a walk feeds: the sink of every page's rows, told when each page ends.
@@ -17,42 +19,29 @@ type pager interface {
 	endPage(rep *client.Report, resp *client.Response) (next int64, more bool)
 }
 
-// walker reads a report page after page: the one paging loop of the server and of
-// backfill.
-type walker struct {
-	f Fetcher
-	// timeout bounds one request once it may be sent; the waits for the pace and the
-	// quota before it are bounded by the walk's context only (they send nothing).
-	timeout  time.Duration
-	maxPages int
-	// retry, when set, is asked after a page failed; true asks for the same page again
-	// (it has waited for what the failure asked, e.g. a quota reset).
-	retry func(ctx context.Context, err error) bool
-}
-
-// outcome is what one walk did, and the values built from its pages (only when the
-// last page arrived).
+// outcome is what one walk did, and the values built from its pages.
 type outcome struct {
 	rep   *client.Report // the last page read; nil when none was
 	snap  *Snapshot
 	resp  *client.Response // of the latest request that got an answer
 	err   error
-	sent  int // requests that left: each may have cost quota
-	pages int
-	// stop says why the walk ended early while Toggl said more rows follow: "max_pages"
-	// or "cursor" (Toggl pointed back to a page already asked for); "" otherwise.
-	stop string
+	sent  int    // requests that left: each may have cost quota
+	pages int    // read
+	stop  string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
 }
 
-// walk asks for req page after page into p: while p says more rows follow, at most
-// maxPages requests that each got a page. Every page is the same body with the next
-// first_timestamp. A cursor already asked for ends the walk: Toggl is going round.
-func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
+// walk asks for req page after page into p, the one paging loop of the server and of
+// backfill: while p says more rows follow, at most max_pages pages, each the same body
+// with the next first_timestamp; a cursor already asked for ends it (Toggl is going
+// round). The report's timeout bounds one request once it may be sent: only ctx bounds
+// the waits for the pace and the quota. retry, when set, is asked after a page failed;
+// true asks for it again (it has waited for what the failure asked, e.g. a quota reset).
+func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, p pager, retry func(context.Context, error) bool) outcome {
 	var out outcome
 	asked := map[int64]bool{}
-	req.Timeout = w.timeout
+	req.Timeout = time.Duration(cfg.Timeout)
 	for {
-		rep, resp, err := w.f.Run(ctx, req, p)
+		rep, resp, err := f.Run(ctx, req, p)
 		var cerr *client.Error
 		// Every request that left counts, timeouts included: Toggl may have charged it.
 		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
@@ -62,7 +51,7 @@ func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
 			out.resp = resp
 		}
 		if err != nil {
-			if w.retry != nil && ctx.Err() == nil && w.retry(ctx, err) {
+			if retry != nil && ctx.Err() == nil && retry(ctx, err) {
 				continue
 			}
 			out.err = err
@@ -77,7 +66,7 @@ func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
 		case asked[next]:
 			out.stop = "cursor"
 			return out
-		case out.pages >= w.maxPages:
+		case out.pages >= maxPages(cfg):
 			out.stop = "max_pages"
 			return out
 		}
@@ -85,6 +74,48 @@ func (w walker) walk(ctx context.Context, req client.Request, p pager) outcome {
 		req.Body = maps.Clone(req.Body) // the same body, at the next page
 		req.Body["first_timestamp"] = next
 	}
+}
+
+// Read reads one request of a backfill, every page, through the server's walk into sink
+// and dict (retry: see walk). It returns the last page's report and the requests sent.
+// The rows must add up to the totals: else history would be wrong.
+func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, dict *client.Dictionaries, retry func(context.Context, error) bool) (*client.Report, int, error) {
+	agg := newAggregator(cfg) // pages the request, and sums its rows to check them
+	o := walk(ctx, f, cfg, req, tee{agg, sink}, retry)
+	if o.err != nil {
+		return nil, o.sent, o.err
+	}
+	rep := o.rep
+	mergeDictionaries(dict, &agg.dict)
+	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(rep) {
+		why := map[string]string{
+			"max_pages": fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(cfg)),
+			"cursor":    " as Toggl's paging cursor went back to a page already read",
+		}
+		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why[o.stop])
+	}
+	return rep, o.sent, nil
+}
+
+// tee feeds the rows of a walk to the Aggregator that pages it and to sink.
+type tee struct {
+	*Aggregator
+	sink client.Sink
+}
+
+func (t tee) DetailedRow(r *client.DetailedRow) {
+	t.Aggregator.DetailedRow(r)
+	t.sink.DetailedRow(r)
+}
+
+func (t tee) WeeklyRow(r *client.WeeklyRow) {
+	t.Aggregator.WeeklyRow(r)
+	t.sink.WeeklyRow(r)
+}
+
+func (t tee) SummaryGroup(g *client.SummaryGroup) {
+	t.Aggregator.SummaryGroup(g)
+	t.sink.SummaryGroup(g)
 }
 
 // mergeDictionaries adds the entities of src to dst: each page, and each request of a

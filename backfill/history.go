@@ -1,4 +1,4 @@
-package collector
+package backfill
 
 import (
 	"cmp"
@@ -9,29 +9,27 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
+	"github.com/toggl-exporter/toggl_exporter/collector"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// History keeps the rows of the responses a backfill reads for one report, so that the
-// values the server would have served at the end of each past day can be computed from
-// them with the server's own aggregation: Fetch reads each request into it, then Values
-// gives a day's values.
-//
-// Detailed rows are dated by their time entries' start, weekly rows by the day index of
-// their per-day arrays; a summary report has no dated rows, so a History of a summary
-// report holds one request, made for exactly the window of one day.
-type History struct {
+// history keeps the rows of the requests a backfill reads for one report, so that the
+// server's aggregation computes from them the values it would have served at the end of
+// each past day. Detailed rows are dated by their time entries' start, weekly rows by
+// the index of their per-day arrays; a summary has no dated rows: its history holds one
+// request, made for exactly the window of one day.
+type history struct {
 	cfg   config.Report
 	loc   *time.Location
-	page  *Aggregator    // of the request being read: pages, checks its rows against its totals
 	seen  map[int64]bool // the ids of the time entries kept
 	start time.Time      // the first day of the request being read
 
 	detailed []keptRow
 	weekly   []keptWeek
+	groups   []client.SummaryGroup
 	undated  int // detailed rows with no time entry to date them by
 
 	rep       *client.Report      // the latest response, for the report's name, type and flags
@@ -51,14 +49,12 @@ type keptWeek struct {
 	start time.Time
 }
 
-// NewHistory returns an empty History for the report.
-func NewHistory(cfg config.Report) *History {
-	return &History{cfg: cfg, loc: cmp.Or(cfg.Resolved.Location, time.UTC), page: newAggregator(cfg), seen: map[int64]bool{}}
+func newHistory(cfg config.Report) *history {
+	return &history{cfg: cfg, loc: cfg.Resolved.Location, seen: map[int64]bool{}}
 }
 
 // DetailedRow implements client.Sink.
-func (h *History) DetailedRow(r *client.DetailedRow) {
-	h.page.DetailedRow(r)
+func (h *history) DetailedRow(r *client.DetailedRow) {
 	if len(r.TimeEntries) == 0 {
 		h.undated++
 		return
@@ -80,8 +76,7 @@ func (h *History) DetailedRow(r *client.DetailedRow) {
 }
 
 // WeeklyRow implements client.Sink.
-func (h *History) WeeklyRow(r *client.WeeklyRow) {
-	h.page.WeeklyRow(r)
+func (h *history) WeeklyRow(r *client.WeeklyRow) {
 	c := *r
 	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
 	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
@@ -89,85 +84,72 @@ func (h *History) WeeklyRow(r *client.WeeklyRow) {
 }
 
 // SummaryGroup implements client.Sink.
-func (h *History) SummaryGroup(g *client.SummaryGroup) { h.page.SummaryGroup(g) }
-
-// endPage implements pager: it keeps the page's dictionaries, and says where the next
-// page starts.
-func (h *History) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
-	h.rep = rep // a summary report's values are this response's: see Values
-	mergeDictionaries(&h.dict, &rep.Dictionaries)
-	if rep.Totals != nil && rep.Totals.BillableAmountInCents != nil {
-		h.hasAmount = true
+func (h *history) SummaryGroup(g *client.SummaryGroup) {
+	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names), SubGroups: slices.Clone(g.SubGroups)}
+	for i, sg := range g.SubGroups {
+		c.SubGroups[i].IDs, c.SubGroups[i].Rates = slices.Clone(sg.IDs), slices.Clone(sg.Rates)
 	}
-	return h.page.endPage(rep, resp)
+	h.groups = append(h.groups, c)
 }
 
-// Fetch reads one request whose first day is start (the first day of a weekly report's
-// per-day arrays), every page, through the server's paging walk; retry, when set, may
-// wait and ask for a failed page again. It returns the last page's report and the
-// requests sent. The request's rows must add up to its totals: missing rows would make
-// wrong history.
-func (h *History) Fetch(ctx context.Context, f Fetcher, req client.Request, start time.Time, retry func(context.Context, error) bool) (*client.Report, int, error) {
-	h.start = config.DayStart(start, h.loc)
-	h.page = newAggregator(h.cfg) // each request pages on its own
-	w := walker{f: f, timeout: time.Duration(cmp.Or(h.cfg.Timeout, config.DefaultTimeout)), maxPages: maxPages(h.cfg), retry: retry}.walk(ctx, req, h)
-	if w.err != nil {
-		return nil, w.sent, w.err
-	}
-	rep := w.rep
-	if rep.Block != client.BlockSummary && rep.Totals != nil && !h.page.complete(rep) {
-		why := ""
-		switch w.stop {
-		case "max_pages":
-			why = fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(h.cfg))
-		case "cursor":
-			why = " as Toggl's paging cursor went back to a page already read"
+// fetch reads one request whose first day is start (of a weekly report's per-day
+// arrays), every page, waiting for a spent quota to come back (at most maxQuotaWaits
+// times) before asking again. It returns the last page's report and the requests sent.
+func (h *history) fetch(ctx context.Context, body map[string]any, start time.Time, o Options) (*client.Report, int, error) {
+	r := h.cfg
+	creds := collector.Credentials(r)
+	waits := 0
+	retry := func(ctx context.Context, err error) bool {
+		code := client.Code(err)
+		if (code != "402" && code != "429") || waits >= maxQuotaWaits {
+			return false
 		}
-		return nil, w.sent, fmt.Errorf("the rows from %s add up to %ds but the totals say %ds: rows are missing%s",
-			h.start.Format(time.DateOnly), h.page.summed[rep.Block], rep.Totals.Seconds, why)
+		waits++
+		wait := max(o.Fetcher.BlockedUntil(creds).Sub(o.Now()), time.Second)
+		fmt.Fprintf(o.Notes, "%s: Toggl says %s (quota spent or too many requests); waiting %s, until %s (Ctrl-C stops, and says how to go on)\n",
+			r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
+		return o.Sleep(ctx, wait) == nil
 	}
-	return rep, w.sent, nil
+	h.start = config.DayStart(start, h.loc)
+	rep, sent, err := collector.Read(ctx, o.Fetcher, r, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, h, &h.dict, retry)
+	if err != nil {
+		return nil, sent, cmp.Or(ctx.Err(), err)
+	}
+	h.rep = rep
+	h.hasAmount = h.hasAmount || rep.Totals != nil && rep.Totals.BillableAmountInCents != nil
+	return rep, sent, nil
 }
 
-// Values returns the value metrics (totals, breakdowns, estimates; no health, fetch or
-// running-entry metrics) the server would have served for the report at the end of day,
-// computed from the rows kept so far, timestamped at the end of day. The caller must
-// have read every day of the day's window (see config.Resolved.WindowAtEndOf).
-func (h *History) Values(day time.Time) ([]prometheus.Metric, error) {
-	if h.rep == nil {
-		return nil, fmt.Errorf("no response read")
-	}
+// values gathers the value metrics the server would have served at the end of day,
+// timestamped then. Every day of the day's window must have been read.
+func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 	if h.undated > 0 {
 		return nil, fmt.Errorf("%d detailed rows have no time entries to date them by", h.undated)
 	}
-	var snap *Snapshot
-	if h.rep.Block == client.BlockSummary {
-		snap = h.page.finish(h.rep)
-	} else {
-		first, last, ok := h.cfg.Resolved.WindowAtEndOf(day)
-		if !ok {
-			return nil, fmt.Errorf("the report has no period: its values do not change from day to day")
+	rows := func(s client.Sink) *client.Report {
+		for i := range h.groups {
+			s.SummaryGroup(&h.groups[i])
 		}
+		return h.rep
+	}
+	if h.rep.Block != client.BlockSummary {
+		first, last, _ := h.cfg.Resolved.WindowAtEndOf(day) // Plan takes only reports with a period
 		if h.rep.Block == client.BlockWeekly && last.After(first.AddDate(0, 0, 6)) {
 			last = first.AddDate(0, 0, 6) // Toggl's weekly report: seven days from start_date
 		}
-		snap = h.window(first, last.AddDate(0, 0, 1))
+		rows = func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) }
 	}
-	snap.series = slices.DeleteFunc(snap.series, func(s series) bool { return s.family == runningFamily || s.family == runningStartFamily })
-	at := config.EndOfDay(day, h.loc)
-	ms, err := seriesMetrics(h.cfg.Name, snap)
+	mfs, err := collector.Values(h.cfg, rows, config.EndOfDay(day, h.loc))
 	if err != nil {
 		return nil, fmt.Errorf("%s: the values cannot be written: %w", day.Format(time.DateOnly), err)
 	}
-	for i, m := range ms {
-		ms[i] = prometheus.NewMetricWithTimestamp(at, m)
-	}
-	return ms, nil
+	return mfs, nil
 }
 
-// window aggregates the rows of the days in [from, to) as one response for exactly those
-// days would have: its totals are summed from the same rows, the way Toggl sums them.
-func (h *History) window(from, to time.Time) *Snapshot {
+// window feeds s the rows of the days in [from, to) and returns the report a request for
+// exactly those days would have answered: its totals summed from the same rows, the way
+// Toggl sums them.
+func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 	rep := *h.rep
 	rep.Dictionaries = h.dict
 	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
@@ -178,7 +160,6 @@ func (h *History) window(from, to time.Time) *Snapshot {
 	rates := map[client.Rate]int64{} // billable seconds by currency and rate (BillableSeconds 0)
 	dates := map[time.Time]bool{}
 	var amount int64
-	agg := newAggregator(h.cfg)
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
 
 	switch rep.Block {
@@ -207,7 +188,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 			}
 			amount += max(r.BillableAmountInCents, 0)
 			t.Seconds += r.Seconds
-			agg.DetailedRow(&r)
+			s.DetailedRow(&r)
 		}
 	case client.BlockWeekly:
 		for _, k := range h.weekly {
@@ -240,7 +221,7 @@ func (h *History) window(from, to time.Time) *Snapshot {
 			if r.HourlyRateInCents > 0 && bill > 0 {
 				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += bill
 			}
-			agg.WeeklyRow(&r)
+			s.WeeklyRow(&r)
 		}
 	}
 	t.TrackedDays = int64(len(dates))
@@ -251,5 +232,5 @@ func (h *History) window(from, to time.Time) *Snapshot {
 	if h.hasAmount {
 		t.BillableAmountInCents = &amount
 	}
-	return agg.finish(&rep)
+	return &rep
 }
