@@ -62,21 +62,12 @@ func at(seg string, err error) error {
 	return pe
 }
 
-func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
-
 // maxQuoted is the longest string value, number or key that an error message shows: a
 // longer one is described, so that Run can redact any secret in what is shown whole.
 const maxQuoted = 40
 
-func mapKey(k []byte) string {
-	if len(k) > maxQuoted {
-		return "[…]"
-	}
-	return `["` + string(k) + `"]`
-}
-
-func mismatch(want, got string) error {
-	return &pathError{msg: "expected " + want + ", got " + got}
+func mismatch(want string, k jsontext.Kind, v jsontext.Value) error {
+	return &pathError{msg: "expected " + want + ", got " + describe(k, v)}
 }
 
 // describe names a value of kind k, showing the value v of a scalar when it is short.
@@ -103,8 +94,7 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 	return "number " + string(v)
 }
 
-// bodyDecoder reads a body (a report, a listing) from dec tolerantly. Its scratch space
-// is reused from row to row.
+// bodyDecoder reads a body (a report, a listing) from dec tolerantly.
 type bodyDecoder struct {
 	dec    *jsontext.Decoder
 	in     *body
@@ -112,10 +102,9 @@ type bodyDecoder struct {
 	keyed  []bool   // keyed[depth]: that object is keyed by id (see entries)
 	unq    []byte   // unquoted string scratch
 	intern map[string]string
-	row    rowState
-	blocks []*blockState // the non-null result blocks, in document order
-	// unknown holds the paths of the fields skipped as unknown (see other); nil until one
-	// is. up is the decoder of the string a list is read from (see list).
+	row    *rowState
+	// unknown holds the paths of the fields skipped as unknown (see fill). up is the
+	// decoder of the string a list is read from (see list).
 	unknown map[string]bool
 	up      *bodyDecoder
 }
@@ -133,75 +122,76 @@ func newBodyDecoder(r io.Reader) *bodyDecoder {
 	if !ok {
 		b = &body{r: r}
 	}
-	return &bodyDecoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}}
+	return &bodyDecoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}, row: newRowState(), unknown: map[string]bool{}}
 }
 
 // fail is the error for a value of the wrong kind, want naming what was expected. The
 // value is read when it is a scalar, to show it.
 func (d *bodyDecoder) fail(want string) error {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
-		return mismatch(want, describe(k, nil))
+		return mismatch(want, k, nil)
 	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	return mismatch(want, describe(v.Kind(), v))
+	return mismatch(want, v.Kind(), v)
 }
 
-// scalar reads the next value, which must not be an object or an array.
-func (d *bodyDecoder) scalar(want string) (jsontext.Value, error) {
+// scalar reads a value that must not be an object or an array, and returns it beside its
+// text: a string's content (valid until the next read), a number's or literal's
+// spelling, nil for null.
+func (d *bodyDecoder) scalar(want string) (jsontext.Value, []byte, error) {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
-		return nil, d.fail(want)
+		return nil, nil, d.fail(want)
 	}
-	return d.dec.ReadValue()
+	v, err := d.dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
+		return v, nil, err
+	}
+	return v, d.text(v), nil
 }
 
-// text returns the content of the raw string v, valid until the next read.
+// text returns the content of the string v, or v itself when it is not a string.
 func (d *bodyDecoder) text(v jsontext.Value) []byte {
-	s := v[1 : len(v)-1]
-	if bytes.IndexByte(s, '\\') < 0 {
-		return s
+	if v.Kind() != '"' {
+		return v
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return v[1 : len(v)-1]
 	}
 	d.unq, _ = jsontext.AppendUnquote(d.unq[:0], v) // invalid UTF-8 is replaced
 	return d.unq
 }
 
-// number returns the text of a number or of a numeric string, trimmed (empty for null
-// and ""); ok false for anything else.
-func (d *bodyDecoder) number(v jsontext.Value) (b []byte, ok bool) {
-	switch v.Kind() {
-	case 'n':
-		return nil, true
-	case '0':
-		return v, true
-	case '"':
-		return bytes.TrimSpace(d.text(v)), true
-	}
-	return nil, false
-}
-
-// int reads an integer: a number or numeric string with an integral value; null and ""
-// are 0.
 func (d *bodyDecoder) int() (int64, error) {
 	n, _, err := d.optInt()
 	return n, err
 }
 
-// optInt is int that also tells whether the value was there (not null, not "").
+// optInt reads an integer: a number or numeric string with an integral value. null and
+// "" are 0 and not present.
 func (d *bodyDecoder) optInt() (n int64, present bool, err error) {
-	v, err := d.scalar("an integer")
-	if err != nil {
+	v, s, err := d.scalar("an integer")
+	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
 		return 0, false, err
 	}
-	b, ok := d.number(v)
-	if ok && len(b) == 0 {
-		return 0, false, nil
-	}
-	if n, isInt := parseInt(b); ok && isInt {
+	if n, ok := parseInt(s); ok {
 		return n, true, nil
 	}
-	return 0, false, mismatch("an integer", describe(v.Kind(), v))
+	return 0, false, mismatch("an integer", v.Kind(), v)
+}
+
+// parseInt reads an integer, or a float with an integral value within range.
+func parseInt(b []byte) (int64, bool) {
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 { // NaN and ±Inf fail too
+		return 0, false
+	}
+	return int64(f), true
 }
 
 // amount reads an amount in cents, which Toggl never sends negative.
@@ -213,46 +203,21 @@ func (d *bodyDecoder) amount() (n int64, present bool, err error) {
 	return n, present, err
 }
 
-// parseInt reads an integer, or a float with an integral value within range.
-func parseInt(b []byte) (int64, bool) {
-	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-		return n, true
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-		return 0, false
-	}
-	return int64(f), true
-}
-
 // hours reads a number of hours (possibly fractional) as seconds; a value that is not
 // one is 0, as the field is only a fallback.
 func (d *bodyDecoder) hours() (int64, error) {
 	v, err := d.dec.ReadValue()
-	if err != nil {
+	h, perr := strconv.ParseFloat(string(bytes.TrimSpace(d.text(v))), 64)
+	if err != nil || perr != nil || math.IsNaN(h) || math.Abs(h) > 1e12 {
 		return 0, err
-	}
-	b, _ := d.number(v)
-	h, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(h) || math.Abs(h) > 1e12 {
-		return 0, nil
 	}
 	return int64(math.Round(h * 3600)), nil
 }
 
 // str reads a string; numbers and booleans give their JSON spelling; null is "".
 func (d *bodyDecoder) str() (string, error) {
-	v, err := d.scalar("a string")
-	if err != nil {
-		return "", err
-	}
-	switch v.Kind() {
-	case 'n':
-		return "", nil
-	case '"':
-		return d.keep(d.text(v)), nil
-	}
-	return d.keep(v), nil
+	_, s, err := d.scalar("a string")
+	return d.keep(s), err
 }
 
 // keep returns b as a valid UTF-8 string, reusing an earlier equal one.
@@ -273,60 +238,45 @@ func (d *bodyDecoder) keep(b []byte) string {
 // bool reads a boolean: also a number (non-zero is true) or a strconv.ParseBool string;
 // null and "" are false.
 func (d *bodyDecoder) bool() (bool, error) {
-	v, err := d.scalar("a boolean")
-	if err != nil || v.Kind() == 'n' {
+	v, s, err := d.scalar("a boolean")
+	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
 		return false, err
 	}
-	s := string(v)
-	if v.Kind() == '"' {
-		s = string(bytes.TrimSpace(d.text(v)))
-	}
-	if b, err := strconv.ParseBool(s); err == nil || s == "" {
+	if b, err := strconv.ParseBool(string(s)); err == nil {
 		return b, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && v.Kind() == '0' {
+	if f, err := strconv.ParseFloat(string(s), 64); err == nil && v.Kind() == '0' {
 		return f != 0, nil
 	}
-	return false, mismatch("a boolean", describe(v.Kind(), v))
+	return false, mismatch("a boolean", v.Kind(), v)
 }
 
 // time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
 // offset), or Unix seconds as a number; null and "" are the zero time.
 func (d *bodyDecoder) time() (time.Time, error) {
-	switch d.dec.PeekKind() {
-	case '{', '[', 't', 'f':
-		return time.Time{}, d.fail("an RFC 3339 time")
-	case 'n', '0':
-		n, present, err := d.optInt()
-		if err != nil || !present {
-			return time.Time{}, err
-		}
-		return time.Unix(n, 0).UTC(), nil
+	if d.dec.PeekKind() == '0' {
+		n, err := d.int()
+		return time.Unix(n, 0).UTC(), err
 	}
-	v, err := d.dec.ReadValue()
-	if err != nil {
+	v, s, err := d.scalar("an RFC 3339 time")
+	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
 		return time.Time{}, err
 	}
-	b := bytes.TrimSpace(d.text(v))
-	if len(b) == 0 {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, string(b))
+	t, err := time.Parse(time.RFC3339, string(s))
 	if err != nil {
-		return time.Time{}, mismatch("an RFC 3339 time", describe(v.Kind(), v))
+		return time.Time{}, mismatch("an RFC 3339 time", v.Kind(), v)
 	}
 	return t.UTC(), nil
 }
 
 // object reads an object, calling member for each member with its name (valid until the
 // next member of the same object); member reads the value, or leaves it to be skipped.
-// null is an empty object.
-// Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
+// null is an empty object. Errors name the member; keyed (for objects keyed by id) names
+// it as `["key"]`.
 func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
 	switch d.dec.PeekKind() {
 	case 'n':
-		_, err := d.dec.ReadValue()
-		return err
+		return d.dec.SkipValue()
 	case '{':
 	default:
 		return d.fail("an object")
@@ -350,9 +300,12 @@ func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
 		if err == nil && d.dec.InputOffset() == before { // not read: skipped
 			err = d.dec.SkipValue()
 		}
-		if err != nil && (keyed || len(name) > maxQuoted) {
-			return at(mapKey(name), err)
-		} else if err != nil {
+		switch {
+		case err != nil && len(name) > maxQuoted:
+			return at("[…]", err)
+		case err != nil && keyed:
+			return at(`["`+string(name)+`"]`, err)
+		case err != nil:
 			return at(string(name), err)
 		}
 	}
@@ -365,8 +318,7 @@ func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
 func (d *bodyDecoder) array(elem func() error) error {
 	switch d.dec.PeekKind() {
 	case 'n':
-		_, err := d.dec.ReadValue()
-		return err
+		return d.dec.SkipValue()
 	case '[':
 	default:
 		return d.fail("an array")
@@ -375,25 +327,20 @@ func (d *bodyDecoder) array(elem func() error) error {
 		return err
 	}
 	i := 0
-	for ; ; i++ {
-		switch d.dec.PeekKind() {
-		case ']':
-		case 0: // a broken element i, or a broken end of the array after element i-1
+	for ; d.dec.PeekKind() != ']'; i++ {
+		if d.dec.PeekKind() == 0 { // a broken element i, or a broken end of the array after element i-1
 			_, err := d.dec.ReadValue()
 			if i > 0 && !bytes.HasPrefix(bytes.TrimLeft(d.dec.UnreadBuffer(), " \t\r\n"), []byte(",")) {
 				return err
 			}
-			return at(index(i), err)
-		default:
-			if err := elem(); err != nil {
-				return at(index(i), err)
-			}
-			continue
+			return at("["+strconv.Itoa(i)+"]", err)
 		}
-		break
+		if err := elem(); err != nil {
+			return at("["+strconv.Itoa(i)+"]", err)
+		}
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
-		return at(index(i), err)
+		return at("["+strconv.Itoa(i)+"]", err)
 	}
 	return nil
 }
@@ -417,9 +364,9 @@ func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 		s[0], s[len(s)-1] = '[', ']' // a SQL array
 	}
 	if s[0] != '[' {
-		return mismatch("an array", describe(v.Kind(), v))
+		return mismatch("an array", v.Kind(), v)
 	}
-	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, up: d}
+	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, row: d.row, up: d}
 	err = sub.array(func() error { return elem(sub) })
 	if err == nil {
 		if _, end := sub.dec.ReadToken(); end != io.EOF {
@@ -428,7 +375,7 @@ func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	}
 	var pe *pathError
 	if err != nil && (!errors.As(err, &pe) || pe.err != nil) { // not JSON: the string is not a list
-		return mismatch("an array", describe(v.Kind(), v))
+		return mismatch("an array", v.Kind(), v)
 	}
 	return err
 }
@@ -449,9 +396,9 @@ func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
 // elements and zero ids are dropped, else a null element is 0 and keeps its place.
 func (d *bodyDecoder) ints(dst *[]int64, ids bool) error {
 	start := len(d.row.ints)
-	err := d.list(func(sd *bodyDecoder) error {
-		n, present, err := sd.optInt()
-		if err == nil && (present || !ids) && (n != 0 || !ids) {
+	err := d.list(func(d *bodyDecoder) error {
+		n, present, err := d.optInt()
+		if err == nil && (!ids || present && n != 0) {
 			d.row.ints = append(d.row.ints, n)
 		}
 		return err
@@ -472,15 +419,24 @@ func (d *bodyDecoder) nonNull(read func() error) error {
 // returns its elements; null elements are read by elem with nulls, else dropped.
 func onSlab[T any](d *bodyDecoder, slab *[]T, elem func(*bodyDecoder) (T, error), nulls bool) ([]T, error) {
 	start := len(*slab)
-	err := d.list(func(sd *bodyDecoder) error {
-		if !nulls && sd.dec.PeekKind() == 'n' {
-			return sd.dec.SkipValue()
+	err := d.list(func(d *bodyDecoder) error {
+		if !nulls && d.dec.PeekKind() == 'n' {
+			return d.dec.SkipValue()
 		}
-		v, err := elem(sd)
+		v, err := elem(d)
 		*slab = append(*slab, v)
 		return err
 	})
 	return cut(*slab, start), err
+}
+
+// cut returns the elements of slab from start on (nil when there are none), with their
+// capacity cut so that appending to them cannot touch what follows.
+func cut[T any](slab []T, start int) []T {
+	if len(slab) == start {
+		return nil
+	}
+	return slab[start:len(slab):len(slab)]
 }
 
 // anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that
