@@ -22,52 +22,24 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// pathError is a failure at a JSON path such as `detailed_results.report[3].user_id`:
-// a message of ours (msg), or else an error of the stream (err: syntax, truncation,
-// reading). bodyDecoder.describe gives it the final message beside the stream's error.
+// pathError is a value that is not what was expected (msg), at a JSON path such as
+// `detailed_results.report[3].user_id`; from bodyDecoder.describe, the final message
+// beside the stream's error (err: syntax, truncation, reading).
 type pathError struct {
-	path string
-	msg  string
-	err  error
+	path, msg string
+	err       error
 }
 
-func (e *pathError) Error() string {
-	msg := e.msg
-	if msg == "" {
-		msg = e.err.Error()
-	}
-	if e.path == "" {
-		return msg
-	}
-	return e.path + ": " + msg
-}
-
+func (e *pathError) Error() string { return e.msg }
 func (e *pathError) Unwrap() error { return e.err }
-
-// at prefixes the path of err with seg, a key ("user_id"), an index ("[3]") or a keyed
-// element (`["7"]`).
-func at(seg string, err error) error {
-	var pe *pathError
-	if !errors.As(err, &pe) {
-		return &pathError{path: seg, err: err}
-	}
-	switch {
-	case pe.path == "":
-		pe.path = seg
-	case seg != "" && !strings.HasPrefix(pe.path, "["):
-		pe.path = seg + "." + pe.path
-	default:
-		pe.path = seg + pe.path
-	}
-	return pe
-}
 
 // maxQuoted is the longest string value, number or key that an error message shows: a
 // longer one is described, so that Run can redact any secret in what is shown whole.
 const maxQuoted = 40
 
-func mismatch(want string, k jsontext.Kind, v jsontext.Value) error {
-	return &pathError{msg: "expected " + want + ", got " + describe(k, v)}
+// mismatch is the error for the value just read, v of kind k, where want was expected.
+func (d *bodyDecoder) mismatch(want string, k jsontext.Kind, v jsontext.Value) error {
+	return &pathError{path: d.path(false, false), msg: "expected " + want + ", got " + describe(k, v)}
 }
 
 // describe names a value of kind k, showing the value v of a scalar when it is short.
@@ -94,6 +66,54 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 	return "number " + string(v)
 }
 
+// path renders, from the decoder's stack, the JSON path of the value last read or, with
+// next, of the token to be read next (where a syntax error is): `a.b[3]["key"]`, a name
+// longer than maxQuoted as […]. With unknown, it is a path of Report.Unknown: indexes
+// and keys of objects keyed by id as [], so that a field is noted once and no id or title
+// is part of it, and a name that is not a field name (letters, digits, _ and -, at most
+// maxQuoted bytes) as "(odd)", so that no user text is.
+func (d *bodyDecoder) path(next, unknown bool) string {
+	var s string
+	if d.up != nil {
+		s = d.up.path(false, unknown)
+	}
+	toks := slices.Collect(d.dec.StackPointer().Tokens())
+	if depth := d.dec.StackDepth(); next && depth > 0 {
+		k, n := d.dec.StackIndex(depth)
+		switch comma := bytes.HasPrefix(bytes.TrimLeft(d.dec.UnreadBuffer(), " \t\r\n"), []byte(",")); {
+		case k == '[' && (n == 0 || comma): // at the next element
+			toks = append(toks[:depth-1], strconv.FormatInt(n, 10))
+		case n > 0 && (k == '[' || n%2 == 0): // after an element or a member
+			toks = toks[:depth-1]
+		}
+	}
+	for i, tok := range toks {
+		k, _ := d.dec.StackIndex(i + 1)
+		keyed := i+1 < len(d.keyed) && d.keyed[i+1]
+		switch {
+		case unknown && (k == '[' || keyed):
+			s += "[]"
+		case k == '[':
+			s += "[" + tok + "]"
+		case !unknown && len(tok) > maxQuoted:
+			s += "[…]"
+		case keyed:
+			s += `["` + tok + `"]`
+		default:
+			if unknown && (len(tok) == 0 || len(tok) > maxQuoted || strings.ContainsFunc(tok, func(c rune) bool {
+				return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
+			})) {
+				tok = "(odd)"
+			}
+			if s != "" {
+				s += "."
+			}
+			s += tok
+		}
+	}
+	return s
+}
+
 // bodyDecoder reads a body (a report, a listing) from dec tolerantly.
 type bodyDecoder struct {
 	dec    *jsontext.Decoder
@@ -103,8 +123,8 @@ type bodyDecoder struct {
 	unq    []byte   // unquoted string scratch
 	intern map[string]string
 	row    *rowState
-	// unknown holds the paths of the fields skipped as unknown (see fill). up is the
-	// decoder of the string a list is read from (see list).
+	// unknown holds the paths of the fields skipped as unknown (see fill), shared with
+	// the decoders of lists sent as strings, which up links to the decoder of the string.
 	unknown map[string]bool
 	up      *bodyDecoder
 }
@@ -125,22 +145,130 @@ func newBodyDecoder(r io.Reader) *bodyDecoder {
 	return &bodyDecoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}, row: newRowState(), unknown: map[string]bool{}}
 }
 
-// fail is the error for a value of the wrong kind, want naming what was expected. The
-// value is read when it is a scalar, to show it.
-func (d *bodyDecoder) fail(want string) error {
-	if k := d.dec.PeekKind(); k == '{' || k == '[' {
-		return mismatch(want, k, nil)
+// A table tells where the value of each member of one kind of object goes, by name: into
+// the pointer it holds, read by its type (see into); a func(*bodyDecoder) error reads the
+// value itself, and a table reads an object. nil stands for a field toggl-api.md
+// documents that the decoder skips; a name not in the table is noted as unknown.
+type table map[string]any
+
+// Destinations that their pointer type alone does not tell apart.
+type (
+	amount  *int64   // an amount in cents, never negative
+	days    *[]int64 // a list of integers that keeps nulls (as 0) and zeros
+	inHours *int64   // a number of hours, read as seconds; 0 when it is not a number
+	isNull  *bool    // set when the value is null; the value is skipped
+	// opt sets *absent when the integer is null or "" (it must be true before the object,
+	// in case the member does not come).
+	opt struct {
+		n      *int64
+		absent *bool
 	}
-	v, err := d.dec.ReadValue()
+	seen struct { // sets *member, and reads dst
+		member *bool
+		dst    any
+	}
+)
+
+// skipping adds names to t as documented fields that the decoder skips.
+func (t table) skipping(names string) table {
+	for _, n := range strings.Fields(names) {
+		t[n] = nil
+	}
+	return t
+}
+
+// maxUnknown bounds the unknown paths noted per body: a body of invented fields costs no
+// more than this.
+const maxUnknown = 64
+
+// fill reads an object into the destinations of t.
+func (d *bodyDecoder) fill(t table) error {
+	return d.object(false, func(name []byte) error {
+		dst, ok := t[string(name)]
+		if !ok && len(d.unknown) < maxUnknown {
+			d.unknown[d.path(false, true)] = true
+		}
+		return d.into(dst)
+	})
+}
+
+// into reads the next value into dst by its type (see table); nil leaves it unread.
+func (d *bodyDecoder) into(dst any) (err error) {
+	switch p := dst.(type) {
+	case *int64:
+		*p, err = d.int()
+	case amount:
+		*p, _, err = d.amount()
+	case **int64: // an amount, nil when absent
+		n, present, err := d.amount()
+		if present {
+			*p = &n
+		}
+		return err
+	case opt:
+		var present bool
+		*p.n, present, err = d.optInt()
+		*p.absent = !present
+	case seen:
+		*p.member = true
+		err = d.into(p.dst)
+	case inHours:
+		var v jsontext.Value
+		v, err = d.dec.ReadValue()
+		h, perr := strconv.ParseFloat(string(bytes.TrimSpace(d.text(v))), 64)
+		if err == nil && perr == nil && !math.IsNaN(h) && math.Abs(h) <= 1e12 {
+			*p = int64(math.Round(h * 3600))
+		}
+	case isNull:
+		*p = d.dec.PeekKind() == 'n'
+	case *string:
+		*p, err = d.str()
+	case *bool:
+		*p, err = d.bool()
+	case *time.Time:
+		*p, err = d.time()
+	case *[]int64: // ids: nulls and zeros dropped
+		err = d.ints(p, true)
+	case days:
+		err = d.ints(p, false)
+	case *[]string:
+		*p, err = onSlab(d, &d.row.names, (*bodyDecoder).str, true)
+	case *[]Rate:
+		*p, err = onSlab(d, &d.row.rates, (*bodyDecoder).rate, false)
+	case *[]TimeEntry:
+		*p, err = onSlab(d, &d.row.entries, (*bodyDecoder).timeEntry, false)
+	case *map[string]any:
+		if k := d.dec.PeekKind(); k != '{' && k != 'n' {
+			return d.fail("an object")
+		}
+		err = json.UnmarshalDecode(d.dec, p, anyOptions)
+	case table:
+		err = d.fill(p)
+	case func(*bodyDecoder) error:
+		err = p(d)
+	}
+	return err
+}
+
+// fail reads a value of the wrong kind, and returns the error naming it; want names what
+// was expected.
+func (d *bodyDecoder) fail(want string) error {
+	k := d.dec.PeekKind()
+	var v jsontext.Value
+	var err error
+	if k == '{' || k == '[' {
+		err = d.dec.SkipValue()
+	} else {
+		v, err = d.dec.ReadValue()
+	}
 	if err != nil {
 		return err
 	}
-	return mismatch(want, v.Kind(), v)
+	return d.mismatch(want, k, v)
 }
 
 // scalar reads a value that must not be an object or an array, and returns it beside its
-// text: a string's content (valid until the next read), a number's or literal's
-// spelling, nil for null.
+// text (see text); nil for null.
 func (d *bodyDecoder) scalar(want string) (jsontext.Value, []byte, error) {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return nil, nil, d.fail(want)
@@ -152,7 +280,8 @@ func (d *bodyDecoder) scalar(want string) (jsontext.Value, []byte, error) {
 	return v, d.text(v), nil
 }
 
-// text returns the content of the string v, or v itself when it is not a string.
+// text returns the content of the string v (valid until the next read), or v itself
+// when it is not a string.
 func (d *bodyDecoder) text(v jsontext.Value) []byte {
 	if v.Kind() != '"' {
 		return v
@@ -179,7 +308,7 @@ func (d *bodyDecoder) optInt() (n int64, present bool, err error) {
 	if n, ok := parseInt(s); ok {
 		return n, true, nil
 	}
-	return 0, false, mismatch("an integer", v.Kind(), v)
+	return 0, false, d.mismatch("an integer", v.Kind(), v)
 }
 
 // parseInt reads an integer, or a float with an integral value within range.
@@ -198,20 +327,9 @@ func parseInt(b []byte) (int64, bool) {
 func (d *bodyDecoder) amount() (n int64, present bool, err error) {
 	n, present, err = d.optInt()
 	if err == nil && n < 0 {
-		err = &pathError{msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
+		err = &pathError{path: d.path(false, false), msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
 	}
 	return n, present, err
-}
-
-// hours reads a number of hours (possibly fractional) as seconds; a value that is not
-// one is 0, as the field is only a fallback.
-func (d *bodyDecoder) hours() (int64, error) {
-	v, err := d.dec.ReadValue()
-	h, perr := strconv.ParseFloat(string(bytes.TrimSpace(d.text(v))), 64)
-	if err != nil || perr != nil || math.IsNaN(h) || math.Abs(h) > 1e12 {
-		return 0, err
-	}
-	return int64(math.Round(h * 3600)), nil
 }
 
 // str reads a string; numbers and booleans give their JSON spelling; null is "".
@@ -248,7 +366,7 @@ func (d *bodyDecoder) bool() (bool, error) {
 	if f, err := strconv.ParseFloat(string(s), 64); err == nil && v.Kind() == '0' {
 		return f != 0, nil
 	}
-	return false, mismatch("a boolean", v.Kind(), v)
+	return false, d.mismatch("a boolean", v.Kind(), v)
 }
 
 // time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
@@ -264,85 +382,58 @@ func (d *bodyDecoder) time() (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, string(s))
 	if err != nil {
-		return time.Time{}, mismatch("an RFC 3339 time", v.Kind(), v)
+		return time.Time{}, d.mismatch("an RFC 3339 time", v.Kind(), v)
 	}
 	return t.UTC(), nil
 }
 
-// object reads an object, calling member for each member with its name (valid until the
-// next member of the same object); member reads the value, or leaves it to be skipped.
-// null is an empty object. Errors name the member; keyed (for objects keyed by id) names
-// it as `["key"]`.
-func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
+// walk reads an object or an array (open names which, want too in errors), calling each
+// to read every member or element; null is empty.
+func (d *bodyDecoder) walk(open jsontext.Kind, want string, each func() error) error {
 	switch d.dec.PeekKind() {
 	case 'n':
 		return d.dec.SkipValue()
-	case '{':
+	case open:
 	default:
-		return d.fail("an object")
+		return d.fail(want)
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
-	depth := d.dec.StackDepth()
-	for len(d.names) <= depth {
-		d.names, d.keyed = append(d.names, nil), append(d.keyed, false)
-	}
-	d.keyed[depth] = keyed
-	for d.dec.PeekKind() != '}' {
-		v, err := d.dec.ReadValue()
-		if err != nil {
+	for k := d.dec.PeekKind(); k != '}' && k != ']'; k = d.dec.PeekKind() {
+		if err := each(); err != nil {
 			return err
-		}
-		d.names[depth] = append(d.names[depth][:0], d.text(v)...)
-		name, before := d.names[depth], d.dec.InputOffset()
-		err = member(name)
-		if err == nil && d.dec.InputOffset() == before { // not read: skipped
-			err = d.dec.SkipValue()
-		}
-		switch {
-		case err != nil && len(name) > maxQuoted:
-			return at("[…]", err)
-		case err != nil && keyed:
-			return at(`["`+string(name)+`"]`, err)
-		case err != nil:
-			return at(string(name), err)
 		}
 	}
 	_, err := d.dec.ReadToken()
 	return err
 }
 
-// array reads an array, calling elem to read each element; errors name its index. null
-// is an empty array.
+// object reads an object, calling member for each member with its name (valid until the
+// next member of the same object); member reads the value, or leaves it to be skipped.
+// keyed tells an object keyed by id (see path).
+func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
+	return d.walk('{', "an object", func() error {
+		depth := d.dec.StackDepth()
+		for len(d.names) <= depth {
+			d.names, d.keyed = append(d.names, nil), append(d.keyed, false)
+		}
+		v, err := d.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		d.names[depth], d.keyed[depth] = append(d.names[depth][:0], d.text(v)...), keyed
+		before := d.dec.InputOffset()
+		if err := member(d.names[depth]); err != nil || d.dec.InputOffset() != before {
+			return err
+		}
+		return d.dec.SkipValue() // not read
+	})
+}
+
+// array reads an array, calling elem to read each element.
 func (d *bodyDecoder) array(elem func() error) error {
-	switch d.dec.PeekKind() {
-	case 'n':
-		return d.dec.SkipValue()
-	case '[':
-	default:
-		return d.fail("an array")
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return err
-	}
-	i := 0
-	for ; d.dec.PeekKind() != ']'; i++ {
-		if d.dec.PeekKind() == 0 { // a broken element i, or a broken end of the array after element i-1
-			_, err := d.dec.ReadValue()
-			if i > 0 && !bytes.HasPrefix(bytes.TrimLeft(d.dec.UnreadBuffer(), " \t\r\n"), []byte(",")) {
-				return err
-			}
-			return at("["+strconv.Itoa(i)+"]", err)
-		}
-		if err := elem(); err != nil {
-			return at("["+strconv.Itoa(i)+"]", err)
-		}
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return at("["+strconv.Itoa(i)+"]", err)
-	}
-	return nil
+	return d.walk('[', "an array", elem)
 }
 
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
@@ -363,21 +454,14 @@ func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	if s[0] == '{' && s[len(s)-1] == '}' {
 		s[0], s[len(s)-1] = '[', ']' // a SQL array
 	}
-	if s[0] != '[' {
-		return mismatch("an array", v.Kind(), v)
-	}
-	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, row: d.row, up: d}
-	err = sub.array(func() error { return elem(sub) })
-	if err == nil {
-		if _, end := sub.dec.ReadToken(); end != io.EOF {
-			err = errors.New("data after the array")
+	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, row: d.row, unknown: d.unknown, up: d}
+	if s[0] == '[' {
+		err = sub.array(func() error { return elem(sub) })
+		if _, end := sub.dec.ReadToken(); err == nil && end == io.EOF || errors.As(err, new(*pathError)) {
+			return err // a list, or one with a bad element
 		}
 	}
-	var pe *pathError
-	if err != nil && (!errors.As(err, &pe) || pe.err != nil) { // not JSON: the string is not a list
-		return mismatch("an array", v.Kind(), v)
-	}
-	return err
+	return d.mismatch("an array", v.Kind(), v) // the string is not a list
 }
 
 // entries reads a collection that Toggl may send as an array or as an object keyed by id

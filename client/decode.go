@@ -12,9 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -54,38 +52,6 @@ type discard struct{}
 func (discard) DetailedRow(*DetailedRow)   {}
 func (discard) WeeklyRow(*WeeklyRow)       {}
 func (discard) SummaryGroup(*SummaryGroup) {}
-
-// A table tells where the value of each member of one kind of object goes, by name: into
-// the pointer it holds, read by its type (see into); a func(*bodyDecoder) error reads the
-// value itself, and a table reads an object. nil stands for a field toggl-api.md
-// documents that the decoder skips; a name not in the table is noted as unknown.
-type table map[string]any
-
-// Destinations that their pointer type alone does not tell apart.
-type (
-	amount  *int64   // an amount in cents, never negative
-	days    *[]int64 // a list of integers that keeps nulls (as 0) and zeros
-	inHours *int64   // a number of hours, read as seconds
-	isNull  *bool    // set when the value is null; the value is skipped
-	// opt sets *absent when the integer is null or "" (it must be true before the object,
-	// in case the member does not come).
-	opt struct {
-		n      *int64
-		absent *bool
-	}
-	seen struct { // sets *member, and reads dst
-		member *bool
-		dst    any
-	}
-)
-
-// skipping adds names to t as documented fields that the decoder skips.
-func (t table) skipping(names string) table {
-	for _, n := range strings.Fields(names) {
-		t[n] = nil
-	}
-	return t
-}
 
 // rowState is the scratch space of the rows, reused from row to row (what a Sink is
 // handed is only valid during the call), and the tables that fill it.
@@ -167,113 +133,6 @@ func newRowState() *rowState {
 	return s
 }
 
-// fill reads an object into the destinations of t.
-func (d *bodyDecoder) fill(t table) error {
-	return d.object(false, func(name []byte) error {
-		dst, ok := t[string(name)]
-		if !ok {
-			d.noteUnknown()
-		}
-		return d.into(dst)
-	})
-}
-
-// into reads the next value into dst by its type (see table); nil leaves it unread.
-func (d *bodyDecoder) into(dst any) (err error) {
-	switch p := dst.(type) {
-	case *int64:
-		*p, err = d.int()
-	case amount:
-		*p, _, err = d.amount()
-	case **int64: // an amount, nil when absent
-		n, present, err := d.amount()
-		if present {
-			*p = &n
-		}
-		return err
-	case opt:
-		var present bool
-		*p.n, present, err = d.optInt()
-		*p.absent = !present
-	case seen:
-		*p.member = true
-		err = d.into(p.dst)
-	case inHours:
-		*p, err = d.hours()
-	case isNull:
-		*p = d.dec.PeekKind() == 'n'
-	case *string:
-		*p, err = d.str()
-	case *bool:
-		*p, err = d.bool()
-	case *time.Time:
-		*p, err = d.time()
-	case *[]int64:
-		err = d.ints(p, true)
-	case days:
-		err = d.ints(p, false)
-	case *[]string:
-		*p, err = onSlab(d, &d.row.names, (*bodyDecoder).str, true)
-	case *[]Rate:
-		*p, err = onSlab(d, &d.row.rates, (*bodyDecoder).rate, false)
-	case *[]TimeEntry:
-		*p, err = onSlab(d, &d.row.entries, (*bodyDecoder).timeEntry, false)
-	case *map[string]any:
-		if k := d.dec.PeekKind(); k != '{' && k != 'n' {
-			return d.fail("an object")
-		}
-		err = json.UnmarshalDecode(d.dec, p, anyOptions)
-	case table:
-		err = d.fill(p)
-	case func(*bodyDecoder) error:
-		err = p(d)
-	}
-	return err
-}
-
-// maxUnknown bounds the unknown paths noted per body: a body of invented fields costs no
-// more than this.
-const maxUnknown = 64
-
-// noteUnknown notes the path of the member being read as that of an unknown field.
-func (d *bodyDecoder) noteUnknown() {
-	top := d
-	for top.up != nil {
-		top = top.up
-	}
-	if len(top.unknown) < maxUnknown {
-		top.unknown[d.path()] = true
-	}
-}
-
-// path is the JSON path of the value being read, e.g. `detailed_results.report[].foo`.
-// Array indexes and the keys of objects keyed by id are [], so that a field is noted once
-// however many rows hold it and no id or title is part of it; a name that is not a field
-// name (letters, digits, _ and -, at most 40 bytes) is "(odd)", so that no user text is.
-func (d *bodyDecoder) path() string {
-	var s string
-	if d.up != nil {
-		s = d.up.path()
-	}
-	for i := 1; i <= d.dec.StackDepth(); i++ {
-		if k, _ := d.dec.StackIndex(i); k == '[' || i < len(d.keyed) && d.keyed[i] {
-			s += "[]"
-			continue
-		}
-		name := d.names[i]
-		if len(name) == 0 || len(name) > maxQuoted || slices.ContainsFunc(name, func(c byte) bool {
-			return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
-		}) {
-			name = []byte("(odd)")
-		}
-		if s != "" {
-			s += "."
-		}
-		s += string(name)
-	}
-	return s
-}
-
 func decode(r io.Reader, sink Sink) (*Report, error) {
 	if sink == nil {
 		sink = discard{}
@@ -350,13 +209,13 @@ func (d *bodyDecoder) top(t table) error {
 // describe turns an error of the walk into the error of decode: the message of Error
 // beside the cause (a read error, io.ErrUnexpectedEOF, a *jsontext.SyntacticError...).
 func (d *bodyDecoder) describe(err error) error {
-	where, cause, msg := "decode", err, err.Error()
-	var pe *pathError
-	if errors.As(err, &pe) {
-		if pe.path != "" {
-			where += " " + pe.path
-		}
-		cause, msg = pe.err, pe.msg
+	pe, ok := err.(*pathError)
+	if !ok {
+		pe = &pathError{path: d.path(true, false), err: err}
+	}
+	where, cause, msg := "decode", pe.err, pe.msg
+	if pe.path != "" {
+		where += " " + pe.path
 	}
 	var syn *jsontext.SyntacticError
 	switch {
