@@ -163,10 +163,6 @@ type (
 		n      *int64
 		absent *bool
 	}
-	seen struct { // sets *member, and reads dst
-		member *bool
-		dst    any
-	}
 )
 
 // skipping adds names to t as documented fields that the decoder skips.
@@ -209,9 +205,6 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		var present bool
 		*p.n, present, err = d.optInt()
 		*p.absent = !present
-	case seen:
-		*p.member = true
-		err = d.into(p.dst)
 	case inHours:
 		var v jsontext.Value
 		v, err = d.dec.ReadValue()

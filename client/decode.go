@@ -63,8 +63,6 @@ type rowState struct {
 	sub      SummarySubGroup
 	rate     Rate
 	alias    string // the user name under its other spelling (username, user_name)
-	subID    bool   // the sub-group has an id member
-	subTitle bool   // the sub-group has a title member
 	ints     []int64
 	entries  []TimeEntry
 	names    []string
@@ -93,12 +91,7 @@ func newRowState() *rowState {
 		"tag_ids":                  &r.TagIDs,
 		"time_entries":             &r.TimeEntries,
 	}.skipping("email project_color project_hex task_name description tag_names row_number toggl_accounts_id")
-	s.entryT = table{
-		"id":      &e.ID,
-		"seconds": opt{&e.Seconds, &e.NoSeconds},
-		"start":   &e.Start,
-		"stop":    isNull(&e.NoStop),
-	}.skipping("at at_tz")
+	s.entryT = table{"id": &e.ID, "seconds": opt{&e.Seconds, &e.NoSeconds}, "start": &e.Start, "stop": isNull(&e.NoStop)}.skipping("at at_tz")
 	s.weeklyT = table{
 		"user_id":                   &w.UserID,
 		"user_name":                 &w.UserName,
@@ -112,24 +105,9 @@ func newRowState() *rowState {
 		"billable_seconds":          days(&w.BillableSeconds),
 		"billable_amounts_in_cents": days(&w.BillableAmountsInCents),
 	}.skipping("project_color project_hex_color planned_task_id")
-	s.groupT = table{
-		"id":         &g.ID,
-		"ids":        &g.IDs,
-		"names":      &g.Names,
-		"sub_groups": (*bodyDecoder).subGroups,
-	}.skipping("project_color project_hex_color")
-	s.subT = table{
-		"id":      seen{&s.subID, &sg.ID},
-		"ids":     &sg.IDs,
-		"title":   seen{&s.subTitle, &sg.Title},
-		"seconds": &sg.Seconds,
-		"rates":   &sg.Rates,
-	}
-	s.rateT = table{
-		"billable_seconds":     &rt.BillableSeconds,
-		"currency":             &rt.Currency,
-		"hourly_rate_in_cents": amount(&rt.HourlyRateInCents),
-	}
+	s.groupT = table{"id": &g.ID, "ids": &g.IDs, "names": &g.Names, "sub_groups": (*bodyDecoder).subGroups}.skipping("project_color project_hex_color")
+	s.subT = table{"id": &sg.ID, "ids": &sg.IDs, "title": &sg.Title, "seconds": &sg.Seconds, "rates": &sg.Rates}
+	s.rateT = table{"billable_seconds": &rt.BillableSeconds, "currency": &rt.Currency, "hourly_rate_in_cents": amount(&rt.HourlyRateInCents)}
 	return s
 }
 
@@ -139,7 +117,8 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	}
 	d := newBodyDecoder(r)
 	rep := &Report{}
-	var blocks []*blockState       // the non-null result blocks, in document order
+	var blocks []string            // the non-null result blocks, in document order
+	totals := map[string]*Totals{} // of each block
 	dicts := table{"filters": nil} // the same again, marked for removal
 	for _, kind := range []string{"projects", "tasks", "clients", "users", "tags", "user_groups"} {
 		dicts[kind] = dictionary(kind, &rep.Dictionaries)
@@ -158,20 +137,17 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 			if d.dec.PeekKind() == 'n' {
 				return d.dec.SkipValue()
 			}
-			i := slices.IndexFunc(blocks, func(b *blockState) bool { return b.name == name })
-			if i < 0 {
-				i, blocks = len(blocks), append(blocks, &blockState{name: name})
-			}
-			return d.block(blocks[i], sink)
+			blocks = append(blocks, name)
+			return d.block(name, totals, sink)
 		}
 	}
 	if err := d.top(top); err != nil {
 		return nil, d.describe(err)
 	}
 	want := strings.ToLower(strings.TrimSpace(rep.Type))
-	for _, b := range blocks {
-		if b.name == want || (rep.Block == "" && b.totals != nil) {
-			rep.Block, rep.Totals = b.name, b.totals
+	for _, name := range blocks {
+		if name == want || rep.Block == "" && totals[name] != nil {
+			rep.Block, rep.Totals = name, totals[name]
 		}
 	}
 	if rep.Totals == nil {
@@ -289,24 +265,38 @@ func put[K comparable, V any](m *map[K]V, k K, v V) {
 	(*m)[k] = v
 }
 
-// blockState is a non-null result block of the body.
-type blockState struct {
-	name   string
-	totals *Totals
-}
-
-// block reads a result block: its totals, and its rows, each handed to sink.
-func (d *bodyDecoder) block(b *blockState, sink Sink) error {
+// block reads the result block name: its totals into totals[name], and its rows, each
+// handed to sink.
+func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) error {
 	s := d.row
-	row := map[string]func(Sink) error{BlockDetailed: d.detailedRow, BlockWeekly: d.weeklyRow, BlockSummary: d.summaryGroup}[b.name]
-	rows := func(d *bodyDecoder) error {
-		return d.array(func() error {
-			s.ints, s.entries, s.names, s.rates = s.ints[:0], s.entries[:0], s.names[:0], s.rates[:0]
-			return d.nonNull(func() error { return row(sink) })
-		})
+	t := map[string]table{BlockDetailed: s.detailedT, BlockWeekly: s.weeklyT, BlockSummary: s.groupT}[name]
+	row := func() error {
+		s.ints, s.entries, s.names, s.rates = s.ints[:0], s.entries[:0], s.names[:0], s.rates[:0]
+		s.detailed, s.weekly, s.group, s.alias = DetailedRow{}, WeeklyRow{}, SummaryGroup{}, ""
+		if err := d.fill(t); err != nil {
+			return err
+		}
+		switch r := &s.detailed; name {
+		case BlockDetailed:
+			r.Username = cmp.Or(r.Username, s.alias)
+			r.Entries = len(r.TimeEntries)
+			for _, e := range r.TimeEntries {
+				if e.Seconds > 0 { // saturating instead of overflowing
+					r.Seconds = min(r.Seconds, math.MaxInt64-e.Seconds) + e.Seconds
+				}
+			}
+			sink.DetailedRow(r)
+		case BlockWeekly:
+			s.weekly.UserName = cmp.Or(s.weekly.UserName, s.alias)
+			sink.WeeklyRow(&s.weekly)
+		default:
+			sink.SummaryGroup(&s.group)
+		}
+		return nil
 	}
+	rows := func(d *bodyDecoder) error { return d.array(func() error { return d.nonNull(row) }) }
 	report := any(rows)
-	if b.name == BlockSummary { // the groups, or the groups themselves
+	if name == BlockSummary { // the groups, or the groups themselves
 		report = func(d *bodyDecoder) error {
 			if d.dec.PeekKind() == '[' {
 				return rows(d)
@@ -319,13 +309,9 @@ func (d *bodyDecoder) block(b *blockState, sink Sink) error {
 			return d.dec.SkipValue()
 		}
 		t := &Totals{}
-		b.totals = t
-		err := d.fill(table{
-			"seconds":                  &t.Seconds,
-			"tracked_days":             &t.TrackedDays,
-			"billable_amount_in_cents": &t.BillableAmountInCents,
-			"labour_cost_in_cents":     &t.LabourCostInCents,
-			"rates":                    &t.Rates,
+		totals[name] = t
+		err := d.fill(table{"seconds": &t.Seconds, "tracked_days": &t.TrackedDays, "rates": &t.Rates,
+			"billable_amount_in_cents": &t.BillableAmountInCents, "labour_cost_in_cents": &t.LabourCostInCents,
 		}.skipping("resolution graph"))
 		t.Rates = slices.Clone(t.Rates) // off the rows' scratch space
 		return err
@@ -338,23 +324,6 @@ func (d *bodyDecoder) rate() (Rate, error) {
 	return d.row.rate, err
 }
 
-func (d *bodyDecoder) detailedRow(sink Sink) error {
-	s, r := d.row, &d.row.detailed
-	*r, s.alias = DetailedRow{}, ""
-	if err := d.fill(s.detailedT); err != nil {
-		return err
-	}
-	r.Username = cmp.Or(r.Username, s.alias)
-	r.Entries = len(r.TimeEntries)
-	for _, e := range r.TimeEntries {
-		if e.Seconds > 0 { // saturating instead of overflowing
-			r.Seconds = min(r.Seconds, math.MaxInt64-e.Seconds) + e.Seconds
-		}
-	}
-	sink.DetailedRow(r)
-	return nil
-}
-
 func (d *bodyDecoder) timeEntry() (TimeEntry, error) {
 	e := &d.row.entry
 	*e = TimeEntry{NoStop: true, NoSeconds: true}
@@ -363,44 +332,23 @@ func (d *bodyDecoder) timeEntry() (TimeEntry, error) {
 	return *e, err
 }
 
-func (d *bodyDecoder) weeklyRow(sink Sink) error {
-	s, r := d.row, &d.row.weekly
-	*r, s.alias = WeeklyRow{}, ""
-	if err := d.fill(s.weeklyT); err != nil {
-		return err
-	}
-	r.UserName = cmp.Or(r.UserName, s.alias)
-	sink.WeeklyRow(r)
-	return nil
-}
-
-func (d *bodyDecoder) summaryGroup(sink Sink) error {
-	d.row.group = SummaryGroup{}
-	if err := d.fill(d.row.groupT); err != nil {
-		return err
-	}
-	sink.SummaryGroup(&d.row.group)
-	return nil
-}
-
 // subGroups reads the sub_groups of a group, an array or an object keyed by id or title.
 func (d *bodyDecoder) subGroups() error {
 	s := d.row
 	s.subs, s.keys = s.subs[:0], s.keys[:0]
 	err := d.entries(func(key []byte, keyed bool) error {
-		s.sub, s.subID, s.subTitle = SummarySubGroup{}, false, false
-		err := d.fill(s.subT)
-		// In the object form, a sub-group without an id field takes its id from a
-		// numeric key, and one without a title takes a non-numeric key as its title.
+		// In the object form, a numeric key is the id of a sub-group without an id
+		// member, and another key the title of one without a title member.
+		s.sub = SummarySubGroup{}
+		if n, numeric := parseInt(bytes.TrimSpace(key)); numeric && keyed {
+			s.sub.ID = n
+		} else if keyed {
+			s.sub.Title = d.keep(key)
+		}
 		if keyed {
-			n, numeric := parseInt(bytes.TrimSpace(key))
-			if numeric && !s.subID {
-				s.sub.ID = n
-			} else if !numeric && !s.subTitle {
-				s.sub.Title = d.keep(key)
-			}
 			s.keys = append(s.keys, string(key))
 		}
+		err := d.fill(s.subT)
 		s.subs = append(s.subs, s.sub)
 		return err
 	})
