@@ -92,24 +92,22 @@ func (d *bodyDecoder) path(next, unknown bool) string {
 		keyed := i+1 < len(d.keyed) && d.keyed[i+1]
 		switch {
 		case unknown && (k == '[' || keyed):
-			s += "[]"
+			tok = "[]"
 		case k == '[':
-			s += "[" + tok + "]"
+			tok = "[" + tok + "]"
 		case !unknown && len(tok) > maxQuoted:
-			s += "[…]"
+			tok = "[…]"
 		case keyed:
-			s += `["` + tok + `"]`
-		default:
-			if unknown && (len(tok) == 0 || len(tok) > maxQuoted || strings.ContainsFunc(tok, func(c rune) bool {
-				return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
-			})) {
-				tok = "(odd)"
-			}
-			if s != "" {
-				s += "."
-			}
-			s += tok
+			tok = `["` + tok + `"]`
+		case unknown && (tok == "" || len(tok) > maxQuoted || strings.ContainsFunc(tok, func(c rune) bool {
+			return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
+		})):
+			tok = "(odd)"
 		}
+		if s != "" && !strings.HasPrefix(tok, "[") {
+			s += "."
+		}
+		s += tok
 	}
 	return s
 }
@@ -220,10 +218,13 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		*p, err = d.bool()
 	case *time.Time:
 		*p, err = d.time()
-	case *[]int64: // ids: nulls and zeros dropped
-		err = d.ints(p, true)
+	case *[]int64: // ids: nulls and zeros are dropped
+		*p, err = onSlab(d, &d.row.ints, (*bodyDecoder).int, false)
+		if *p = slices.DeleteFunc(*p, func(n int64) bool { return n == 0 }); len(*p) == 0 {
+			*p = nil
+		}
 	case days:
-		err = d.ints(p, false)
+		*p, err = onSlab(d, &d.row.ints, (*bodyDecoder).int, true)
 	case *[]string:
 		*p, err = onSlab(d, &d.row.names, (*bodyDecoder).str, true)
 	case *[]Rate:
@@ -467,21 +468,6 @@ func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
 		return d.array(func() error { return d.nonNull(func() error { return elem(nil, false) }) })
 	}
 	return d.fail("an array or an object")
-}
-
-// ints reads a list of integers into *dst, on the row's scratch space; with ids, null
-// elements and zero ids are dropped, else a null element is 0 and keeps its place.
-func (d *bodyDecoder) ints(dst *[]int64, ids bool) error {
-	start := len(d.row.ints)
-	err := d.list(func(d *bodyDecoder) error {
-		n, present, err := d.optInt()
-		if err == nil && (!ids || present && n != 0) {
-			d.row.ints = append(d.row.ints, n)
-		}
-		return err
-	})
-	*dst = cut(d.row.ints, start)
-	return err
 }
 
 // nonNull reads the next value with read unless it is null, which it skips.
