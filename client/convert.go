@@ -216,8 +216,20 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		*p, err = d.str()
 	case *bool:
 		*p, err = d.bool()
-	case *time.Time:
-		*p, err = d.time()
+	case *time.Time: // RFC 3339 (Z or an offset, fractional seconds or not), or Unix seconds
+		if d.dec.PeekKind() == '0' {
+			n, err := d.int()
+			*p = time.Unix(n, 0).UTC()
+			return err
+		}
+		v, s, err := d.scalar("an RFC 3339 time")
+		s = bytes.TrimSpace(s)
+		t, perr := time.Parse(time.RFC3339, string(s))
+		if err == nil && len(s) > 0 && perr != nil {
+			return d.mismatch("an RFC 3339 time", v.Kind(), v)
+		}
+		*p = t.UTC()
+		return err
 	case *[]int64: // ids: nulls and zeros are dropped
 		*p, err = onSlab(d, &d.row.ints, (*bodyDecoder).int, false)
 		if *p = slices.DeleteFunc(*p, func(n int64) bool { return n == 0 }); len(*p) == 0 {
@@ -361,24 +373,6 @@ func (d *bodyDecoder) bool() (bool, error) {
 		return f != 0, nil
 	}
 	return false, d.mismatch("a boolean", v.Kind(), v)
-}
-
-// time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
-// offset), or Unix seconds as a number; null and "" are the zero time.
-func (d *bodyDecoder) time() (time.Time, error) {
-	if d.dec.PeekKind() == '0' {
-		n, err := d.int()
-		return time.Unix(n, 0).UTC(), err
-	}
-	v, s, err := d.scalar("an RFC 3339 time")
-	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
-		return time.Time{}, err
-	}
-	t, err := time.Parse(time.RFC3339, string(s))
-	if err != nil {
-		return time.Time{}, d.mismatch("an RFC 3339 time", v.Kind(), v)
-	}
-	return t.UTC(), nil
 }
 
 // walk reads an object or an array (open names which, want too in errors), calling each

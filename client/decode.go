@@ -39,6 +39,47 @@ func Decode(r io.Reader, sink Sink) (*Report, error) {
 	return rep, nil
 }
 
+func decode(r io.Reader, sink Sink) (*Report, error) {
+	if sink == nil {
+		sink = discard{}
+	}
+	d := newBodyDecoder(r)
+	rep := &Report{}
+	var blocks []string            // the non-null result blocks, in document order
+	totals := map[string]*Totals{} // of each block
+	dicts := table{"filters": nil} // the same again, marked for removal
+	for _, kind := range []string{"projects", "tasks", "clients", "users", "tags", "user_groups"} {
+		dicts[kind] = dictionary(kind, &rep.Dictionaries)
+	}
+	top := table{
+		"report_name": &rep.Name, "report_type": &rep.Type, "public": &rep.Public, "hide_amounts": &rep.HideAmounts,
+		"input_params": &rep.InputParams, "saved_params": &rep.SavedParams, "dictionaries": dicts,
+	}.skipping("fixed_daterange is_commenting_enabled features workspace_logo")
+	for _, name := range []string{BlockDetailed, BlockSummary, BlockWeekly} {
+		top[name+"_results"] = func(d *bodyDecoder) error {
+			if d.dec.PeekKind() == 'n' {
+				return d.dec.SkipValue()
+			}
+			blocks = append(blocks, name)
+			return d.block(name, totals, sink)
+		}
+	}
+	if err := d.top(top); err != nil {
+		return nil, d.describe(err)
+	}
+	want := strings.ToLower(strings.TrimSpace(rep.Type))
+	for _, name := range blocks {
+		if name == want || rep.Block == "" && totals[name] != nil {
+			rep.Block, rep.Totals = name, totals[name]
+		}
+	}
+	if rep.Totals == nil {
+		return nil, errors.New("decode: no result block with totals (detailed_results, summary_results or weekly_results)")
+	}
+	rep.Unknown = slices.Sorted(maps.Keys(d.unknown))
+	return rep, nil
+}
+
 // Names of the result blocks, as in Report.Block.
 const (
 	BlockDetailed = "detailed"
@@ -69,92 +110,33 @@ type rowState struct {
 	subs     []SummarySubGroup
 	keys     []string // keys of sub-groups sent as an object
 	rates    []Rate
-	// the tables that fill the fields above
-	detailedT, weeklyT, groupT, entryT, subT, rateT table
+	// the tables that fill the fields above; rows by block name
+	rows                map[string]table
+	entryT, subT, rateT table
 }
 
 func newRowState() *rowState {
 	s := &rowState{}
 	r, w, g, e, sg, rt := &s.detailed, &s.weekly, &s.group, &s.entry, &s.sub, &s.rate
-	s.detailedT = table{
-		"user_id":                  &r.UserID,
-		"username":                 &r.Username,
-		"user_name":                &s.alias,
-		"project_id":               &r.ProjectID,
-		"project_name":             &r.ProjectName,
-		"client_name":              &r.ClientName,
-		"task_id":                  &r.TaskID,
-		"billable":                 &r.Billable,
-		"billable_amount_in_cents": amount(&r.BillableAmountInCents),
-		"hourly_rate_in_cents":     amount(&r.HourlyRateInCents),
-		"currency":                 &r.Currency,
-		"tag_ids":                  &r.TagIDs,
-		"time_entries":             &r.TimeEntries,
+	detailed := table{
+		"user_id": &r.UserID, "username": &r.Username, "user_name": &s.alias,
+		"project_id": &r.ProjectID, "project_name": &r.ProjectName, "client_name": &r.ClientName, "task_id": &r.TaskID,
+		"billable": &r.Billable, "billable_amount_in_cents": amount(&r.BillableAmountInCents),
+		"hourly_rate_in_cents": amount(&r.HourlyRateInCents), "currency": &r.Currency,
+		"tag_ids": &r.TagIDs, "time_entries": &r.TimeEntries,
 	}.skipping("email project_color project_hex task_name description tag_names row_number toggl_accounts_id")
 	s.entryT = table{"id": &e.ID, "seconds": opt{&e.Seconds, &e.NoSeconds}, "start": &e.Start, "stop": isNull(&e.NoStop)}.skipping("at at_tz")
-	s.weeklyT = table{
-		"user_id":                   &w.UserID,
-		"user_name":                 &w.UserName,
-		"username":                  &s.alias,
-		"project_id":                &w.ProjectID,
-		"project_name":              &w.ProjectName,
-		"client_name":               &w.ClientName,
-		"currency":                  &w.Currency,
-		"hourly_rate_in_cents":      amount(&w.HourlyRateInCents),
-		"seconds":                   days(&w.Seconds),
-		"billable_seconds":          days(&w.BillableSeconds),
-		"billable_amounts_in_cents": days(&w.BillableAmountsInCents),
+	weekly := table{
+		"user_id": &w.UserID, "user_name": &w.UserName, "username": &s.alias,
+		"project_id": &w.ProjectID, "project_name": &w.ProjectName, "client_name": &w.ClientName,
+		"currency": &w.Currency, "hourly_rate_in_cents": amount(&w.HourlyRateInCents),
+		"seconds": days(&w.Seconds), "billable_seconds": days(&w.BillableSeconds), "billable_amounts_in_cents": days(&w.BillableAmountsInCents),
 	}.skipping("project_color project_hex_color planned_task_id")
-	s.groupT = table{"id": &g.ID, "ids": &g.IDs, "names": &g.Names, "sub_groups": (*bodyDecoder).subGroups}.skipping("project_color project_hex_color")
+	group := table{"id": &g.ID, "ids": &g.IDs, "names": &g.Names, "sub_groups": (*bodyDecoder).subGroups}.skipping("project_color project_hex_color")
 	s.subT = table{"id": &sg.ID, "ids": &sg.IDs, "title": &sg.Title, "seconds": &sg.Seconds, "rates": &sg.Rates}
 	s.rateT = table{"billable_seconds": &rt.BillableSeconds, "currency": &rt.Currency, "hourly_rate_in_cents": amount(&rt.HourlyRateInCents)}
+	s.rows = map[string]table{BlockDetailed: detailed, BlockWeekly: weekly, BlockSummary: group}
 	return s
-}
-
-func decode(r io.Reader, sink Sink) (*Report, error) {
-	if sink == nil {
-		sink = discard{}
-	}
-	d := newBodyDecoder(r)
-	rep := &Report{}
-	var blocks []string            // the non-null result blocks, in document order
-	totals := map[string]*Totals{} // of each block
-	dicts := table{"filters": nil} // the same again, marked for removal
-	for _, kind := range []string{"projects", "tasks", "clients", "users", "tags", "user_groups"} {
-		dicts[kind] = dictionary(kind, &rep.Dictionaries)
-	}
-	top := table{
-		"report_name":  &rep.Name,
-		"report_type":  &rep.Type,
-		"public":       &rep.Public,
-		"hide_amounts": &rep.HideAmounts,
-		"input_params": &rep.InputParams,
-		"saved_params": &rep.SavedParams,
-		"dictionaries": dicts,
-	}.skipping("fixed_daterange is_commenting_enabled features workspace_logo")
-	for _, name := range []string{BlockDetailed, BlockSummary, BlockWeekly} {
-		top[name+"_results"] = func(d *bodyDecoder) error {
-			if d.dec.PeekKind() == 'n' {
-				return d.dec.SkipValue()
-			}
-			blocks = append(blocks, name)
-			return d.block(name, totals, sink)
-		}
-	}
-	if err := d.top(top); err != nil {
-		return nil, d.describe(err)
-	}
-	want := strings.ToLower(strings.TrimSpace(rep.Type))
-	for _, name := range blocks {
-		if name == want || rep.Block == "" && totals[name] != nil {
-			rep.Block, rep.Totals = name, totals[name]
-		}
-	}
-	if rep.Totals == nil {
-		return nil, errors.New("decode: no result block with totals (detailed_results, summary_results or weekly_results)")
-	}
-	rep.Unknown = slices.Sorted(maps.Keys(d.unknown))
-	return rep, nil
 }
 
 // top reads the top-level object into t, and checks that nothing follows it.
@@ -269,11 +251,10 @@ func put[K comparable, V any](m *map[K]V, k K, v V) {
 // handed to sink.
 func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) error {
 	s := d.row
-	t := map[string]table{BlockDetailed: s.detailedT, BlockWeekly: s.weeklyT, BlockSummary: s.groupT}[name]
 	row := func() error {
 		s.ints, s.entries, s.names, s.rates = s.ints[:0], s.entries[:0], s.names[:0], s.rates[:0]
 		s.detailed, s.weekly, s.group, s.alias = DetailedRow{}, WeeklyRow{}, SummaryGroup{}, ""
-		if err := d.fill(t); err != nil {
+		if err := d.fill(s.rows[name]); err != nil {
 			return err
 		}
 		switch r := &s.detailed; name {
