@@ -321,12 +321,12 @@ func (d *bodyDecoder) subGroups() error {
 		// In the object form, a numeric key is the id of a sub-group without an id
 		// member, and another key the title of one without a title member.
 		s.sub = SummarySubGroup{}
-		if n, numeric := parseInt(bytes.TrimSpace(key)); numeric && keyed {
-			s.sub.ID = n
-		} else if keyed {
-			s.sub.Title = d.keep(key)
-		}
 		if keyed {
+			if n, numeric := parseInt(bytes.TrimSpace(key)); numeric {
+				s.sub.ID = n
+			} else {
+				s.sub.Title = d.keep(key)
+			}
 			s.keys = append(s.keys, string(key))
 		}
 		err := d.fill(s.subT)
