@@ -1,11 +1,10 @@
 package client
 
-// The tolerant reading of JSON values, written once for every field of a report, on the
-// tokens of a jsontext.Decoder. Scalars convert leniently: null is the zero value,
-// numbers may be integral floats or numeric strings, booleans may be "true" or 0/1. Lists
-// may be arrays or strings holding one ("[1,2]", or "{1,2}" as a SQL array). Collections
-// keyed by id may be objects or arrays. A value of the wrong structure (an object where a
-// number is expected, a number where a list is expected) is a *pathError naming it.
+// The tolerant reading of JSON values on the tokens of a jsontext.Decoder. Scalars convert
+// leniently: null is the zero value, numbers may be integral floats or numeric strings,
+// booleans may be "true" or 0/1. Lists may be arrays or strings holding one ("[1,2]", or
+// "{1,2}" as a SQL array). Collections keyed by id may be objects or arrays. A value of
+// the wrong structure is a *pathError naming it.
 
 import (
 	"bytes"
@@ -22,9 +21,9 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// pathError is a value that is not what was expected (msg), at a JSON path such as
-// `detailed_results.report[3].user_id`; from bodyDecoder.describe, the final message
-// beside the stream's error (err: syntax, truncation, reading).
+// pathError is a value that is not what was expected (msg) at a JSON path, or from
+// bodyDecoder.describe the final message beside the stream's error (syntax, truncation,
+// reading).
 type pathError struct {
 	path, msg string
 	err       error
@@ -37,23 +36,17 @@ func (e *pathError) Unwrap() error { return e.err }
 // longer one is described, so that Run can redact any secret in what is shown whole.
 const maxQuoted = 40
 
-// mismatch is the error for the value just read, v of kind k, where want was expected.
+// mismatch is the error for the value just read, v of kind k.
 func (d *bodyDecoder) mismatch(want string, k jsontext.Kind, v jsontext.Value) error {
 	return &pathError{path: d.path(false, false), msg: "expected " + want + ", got " + describe(k, v)}
 }
 
 // describe names a value of kind k, showing the value v of a scalar when it is short.
 func describe(k jsontext.Kind, v jsontext.Value) string {
-	switch k {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "boolean"
-	case '"':
+	if name, ok := map[jsontext.Kind]string{'{': "object", '[': "array", 'n': "null", 't': "boolean", 'f': "boolean"}[k]; ok {
+		return name
+	}
+	if k == '"' {
 		s, _ := jsontext.AppendUnquote(nil, v)
 		if len(s) > maxQuoted {
 			return fmt.Sprintf("a string of %d bytes", len(s))
@@ -66,12 +59,12 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 	return "number " + string(v)
 }
 
-// path renders, from the decoder's stack, the JSON path of the value last read or, with
-// next, of the token to be read next (where a syntax error is): `a.b[3]["key"]`, a name
-// longer than maxQuoted as […]. With unknown, it is a path of Report.Unknown: indexes
-// and keys of objects keyed by id as [], so that a field is noted once and no id or title
-// is part of it, and a name that is not a field name (letters, digits, _ and -, at most
-// maxQuoted bytes) as "(odd)", so that no user text is.
+// path renders from the decoder's stack the JSON path of the value last read, or with
+// next of the token to be read next (a syntax error's): `a.b[3]["key"]`. With unknown, it
+// is a path of Report.Unknown: indexes and keys of objects keyed by id as [], so that a
+// field is noted once and no id or title is part of it, and a name that is not a field
+// name (letters, digits, _ and -, at most maxQuoted bytes) as "(odd)", so that no user
+// text is.
 func (d *bodyDecoder) path(next, unknown bool) string {
 	var s string
 	if d.up != nil {
@@ -134,7 +127,6 @@ var decodeOptions = []jsontext.Options{
 	jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
 }
 
-// newBodyDecoder returns a decoder of r, counting what it reads in a body.
 func newBodyDecoder(r io.Reader) *bodyDecoder {
 	b, ok := r.(*body)
 	if !ok {
@@ -163,7 +155,7 @@ type (
 	}
 )
 
-// skipping adds names to t as documented fields that the decoder skips.
+// skipping adds names to t as documented fields that are skipped.
 func (t table) skipping(names string) table {
 	for _, n := range strings.Fields(names) {
 		t[n] = nil
@@ -175,7 +167,6 @@ func (t table) skipping(names string) table {
 // more than this.
 const maxUnknown = 64
 
-// fill reads an object into the destinations of t.
 func (d *bodyDecoder) fill(t table) error {
 	return d.object(false, func(name []byte) error {
 		dst, ok := t[string(name)]
@@ -256,8 +247,7 @@ func (d *bodyDecoder) into(dst any) (err error) {
 	return err
 }
 
-// fail reads a value of the wrong kind, and returns the error naming it; want names what
-// was expected.
+// fail reads a value of the wrong kind, and returns the error naming it.
 func (d *bodyDecoder) fail(want string) error {
 	k := d.dec.PeekKind()
 	var v jsontext.Value
@@ -274,7 +264,7 @@ func (d *bodyDecoder) fail(want string) error {
 }
 
 // scalar reads a value that must not be an object or an array, and returns it beside its
-// text (see text); nil for null.
+// text (nil for null).
 func (d *bodyDecoder) scalar(want string) (jsontext.Value, []byte, error) {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
 		return nil, nil, d.fail(want)
@@ -304,8 +294,8 @@ func (d *bodyDecoder) int() (int64, error) {
 	return n, err
 }
 
-// optInt reads an integer: a number or numeric string with an integral value. null and
-// "" are 0 and not present.
+// optInt reads an integer: a number or numeric string with an integral value; null and
+// "" are 0, not present.
 func (d *bodyDecoder) optInt() (n int64, present bool, err error) {
 	v, s, err := d.scalar("an integer")
 	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
@@ -346,9 +336,6 @@ func (d *bodyDecoder) str() (string, error) {
 
 // keep returns b as a valid UTF-8 string, reusing an earlier equal one.
 func (d *bodyDecoder) keep(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
 	if s, ok := d.intern[string(b)]; ok {
 		return s
 	}
@@ -419,7 +406,6 @@ func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
 	})
 }
 
-// array reads an array, calling elem to read each element.
 func (d *bodyDecoder) array(elem func() error) error {
 	return d.walk('[', "an array", elem)
 }
@@ -464,7 +450,7 @@ func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
 	return d.fail("an array or an object")
 }
 
-// nonNull reads the next value with read unless it is null, which it skips.
+// nonNull reads the next value with read unless it is null.
 func (d *bodyDecoder) nonNull(read func() error) error {
 	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()

@@ -16,13 +16,12 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Decode reads a shared report from r while streaming, on the tokens of a
-// jsontext.Decoder: each element of detailed_results.report, weekly_results.report and
-// summary_results.report.groups is decoded alone and handed to sink (nil discards them),
-// so memory does not grow with the number of rows. Everything else is returned in the
-// Report. Keys may come in any order, and values are read tolerantly (see convert.go);
-// fields the exporter does not use are never looked at. A field that toggl-api.md does not
-// document is skipped too, and its path noted in Report.Unknown.
+// Decode reads a shared report from r while streaming: each element of
+// detailed_results.report, weekly_results.report and summary_results.report.groups is
+// decoded alone and handed to sink (nil discards them), so memory does not grow with the
+// number of rows. Everything else is returned in the Report. Keys may come in any order,
+// and values are read tolerantly (see convert.go). A field that toggl-api.md does not
+// document is skipped, and its path noted in Report.Unknown.
 //
 // Rows of every non-null result block go to sink; Report.Block and Report.Totals name the
 // block that answers the report: the one matching report_type when it is non-null, else
@@ -110,7 +109,7 @@ type rowState struct {
 	subs     []SummarySubGroup
 	keys     []string // keys of sub-groups sent as an object
 	rates    []Rate
-	// the tables that fill the fields above; rows by block name
+	// the tables that fill the fields above, rows by block name
 	rows                map[string]table
 	entryT, subT, rateT table
 }
@@ -171,10 +170,7 @@ func (d *bodyDecoder) describe(err error) error {
 	if !ok {
 		pe = &pathError{path: d.path(true, false), err: err}
 	}
-	where, cause, msg := "decode", pe.err, pe.msg
-	if pe.path != "" {
-		where += " " + pe.path
-	}
+	where, cause, msg := strings.TrimSpace("decode "+pe.path), pe.err, pe.msg
 	var syn *jsontext.SyntacticError
 	switch {
 	case cause == nil:
