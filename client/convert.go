@@ -231,9 +231,9 @@ func (d *bodyDecoder) into(dst any) (err error) {
 	case *[]string:
 		*p, err = onSlab(d, &d.row.names, (*bodyDecoder).str, true)
 	case *[]Rate:
-		*p, err = onSlab(d, &d.row.rates, (*bodyDecoder).rate, false)
+		*p, err = onSlab(d, &d.row.rates, d.row.rate, false)
 	case *[]TimeEntry:
-		*p, err = onSlab(d, &d.row.entries, (*bodyDecoder).timeEntry, false)
+		*p, err = onSlab(d, &d.row.entries, d.row.entry, false)
 	case *map[string]any:
 		if k := d.dec.PeekKind(); k != '{' && k != 'n' {
 			return d.fail("an object")

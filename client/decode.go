@@ -99,9 +99,7 @@ type rowState struct {
 	detailed DetailedRow
 	weekly   WeeklyRow
 	group    SummaryGroup
-	entry    TimeEntry
 	sub      SummarySubGroup
-	rate     Rate
 	alias    string // the user name under its other spelling (username, user_name)
 	ints     []int64
 	entries  []TimeEntry
@@ -109,14 +107,15 @@ type rowState struct {
 	subs     []SummarySubGroup
 	keys     []string // keys of sub-groups sent as an object
 	rates    []Rate
-	// the tables that fill the fields above, rows by block name
-	rows                map[string]table
-	entryT, subT, rateT table
+	rows     map[string]table // by block name
+	subT     table
+	entry    func(*bodyDecoder) (TimeEntry, error)
+	rate     func(*bodyDecoder) (Rate, error)
 }
 
 func newRowState() *rowState {
 	s := &rowState{}
-	r, w, g, e, sg, rt := &s.detailed, &s.weekly, &s.group, &s.entry, &s.sub, &s.rate
+	r, w, g, sg, e, rt := &s.detailed, &s.weekly, &s.group, &s.sub, new(TimeEntry), new(Rate)
 	detailed := table{
 		"user_id": &r.UserID, "username": &r.Username, "user_name": &s.alias,
 		"project_id": &r.ProjectID, "project_name": &r.ProjectName, "client_name": &r.ClientName, "task_id": &r.TaskID,
@@ -124,7 +123,8 @@ func newRowState() *rowState {
 		"hourly_rate_in_cents": amount(&r.HourlyRateInCents), "currency": &r.Currency,
 		"tag_ids": &r.TagIDs, "time_entries": &r.TimeEntries,
 	}.skipping("email project_color project_hex task_name description tag_names row_number toggl_accounts_id")
-	s.entryT = table{"id": &e.ID, "seconds": opt{&e.Seconds, &e.NoSeconds}, "start": &e.Start, "stop": isNull(&e.NoStop)}.skipping("at at_tz")
+	s.entry = filled(e, TimeEntry{NoStop: true, NoSeconds: true},
+		table{"id": &e.ID, "seconds": opt{&e.Seconds, &e.NoSeconds}, "start": &e.Start, "stop": isNull(&e.NoStop)}.skipping("at at_tz"))
 	weekly := table{
 		"user_id": &w.UserID, "user_name": &w.UserName, "username": &s.alias,
 		"project_id": &w.ProjectID, "project_name": &w.ProjectName, "client_name": &w.ClientName,
@@ -133,7 +133,7 @@ func newRowState() *rowState {
 	}.skipping("project_color project_hex_color planned_task_id")
 	group := table{"id": &g.ID, "ids": &g.IDs, "names": &g.Names, "sub_groups": (*bodyDecoder).subGroups}.skipping("project_color project_hex_color")
 	s.subT = table{"id": &sg.ID, "ids": &sg.IDs, "title": &sg.Title, "seconds": &sg.Seconds, "rates": &sg.Rates}
-	s.rateT = table{"billable_seconds": &rt.BillableSeconds, "currency": &rt.Currency, "hourly_rate_in_cents": amount(&rt.HourlyRateInCents)}
+	s.rate = filled(rt, Rate{}, table{"billable_seconds": &rt.BillableSeconds, "currency": &rt.Currency, "hourly_rate_in_cents": amount(&rt.HourlyRateInCents)})
 	s.rows = map[string]table{BlockDetailed: detailed, BlockWeekly: weekly, BlockSummary: group}
 	return s
 }
@@ -257,7 +257,8 @@ func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) e
 		case BlockDetailed:
 			r.Username = cmp.Or(r.Username, s.alias)
 			r.Entries = len(r.TimeEntries)
-			for _, e := range r.TimeEntries {
+			for i, e := range r.TimeEntries {
+				r.TimeEntries[i].Running = e.NoStop || e.NoSeconds || e.Seconds < 0
 				if e.Seconds > 0 { // saturating instead of overflowing
 					r.Seconds = min(r.Seconds, math.MaxInt64-e.Seconds) + e.Seconds
 				}
@@ -295,18 +296,13 @@ func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) e
 	}})
 }
 
-func (d *bodyDecoder) rate() (Rate, error) {
-	d.row.rate = Rate{}
-	err := d.fill(d.row.rateT)
-	return d.row.rate, err
-}
-
-func (d *bodyDecoder) timeEntry() (TimeEntry, error) {
-	e := &d.row.entry
-	*e = TimeEntry{NoStop: true, NoSeconds: true}
-	err := d.fill(d.row.entryT)
-	e.Running = e.NoStop || e.NoSeconds || e.Seconds < 0
-	return *e, err
+// filled returns the reader of an element into *v, from zero, through t.
+func filled[T any](v *T, zero T, t table) func(*bodyDecoder) (T, error) {
+	return func(d *bodyDecoder) (T, error) {
+		*v = zero
+		err := d.fill(t)
+		return *v, err
+	}
 }
 
 // subGroups reads the sub_groups of a group, an array or an object keyed by id or title.
