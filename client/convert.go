@@ -365,11 +365,9 @@ func (d *bodyDecoder) bool() (bool, error) {
 // walk reads an object or an array (open names which, want too in errors), calling each
 // to read every member or element; null is empty.
 func (d *bodyDecoder) walk(open jsontext.Kind, want string, each func() error) error {
-	switch d.dec.PeekKind() {
-	case 'n':
+	if k := d.dec.PeekKind(); k == 'n' {
 		return d.dec.SkipValue()
-	case open:
-	default:
+	} else if k != open {
 		return d.fail(want)
 	}
 	if _, err := d.dec.ReadToken(); err != nil {

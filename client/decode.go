@@ -9,8 +9,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -105,7 +103,6 @@ type rowState struct {
 	entries  []TimeEntry
 	names    []string
 	subs     []SummarySubGroup
-	keys     []string // keys of sub-groups sent as an object
 	rates    []Rate
 	rows     map[string]table // by block name
 	subT     table
@@ -306,49 +303,31 @@ func filled[T any](v *T, zero T, t table) func(*bodyDecoder) (T, error) {
 }
 
 // subGroups reads the sub_groups of a group, an array or an object keyed by id or title.
+// Those of an object come ordered by id, then title, so that their order does not depend
+// on Toggl's.
 func (d *bodyDecoder) subGroups() error {
-	s := d.row
-	s.subs, s.keys = s.subs[:0], s.keys[:0]
-	err := d.entries(func(key []byte, keyed bool) error {
+	s, keyed := d.row, false
+	s.subs = s.subs[:0]
+	err := d.entries(func(key []byte, isKey bool) error {
 		// In the object form, a numeric key is the id of a sub-group without an id
 		// member, and another key the title of one without a title member.
-		s.sub = SummarySubGroup{}
-		if keyed {
+		s.sub, keyed = SummarySubGroup{}, isKey
+		if isKey {
 			if n, numeric := parseInt(bytes.TrimSpace(key)); numeric {
 				s.sub.ID = n
 			} else {
 				s.sub.Title = d.keep(key)
 			}
-			s.keys = append(s.keys, string(key))
 		}
 		err := d.fill(s.subT)
 		s.subs = append(s.subs, s.sub)
 		return err
 	})
-	if len(s.keys) > 0 {
-		sort.Stable(byKey{s.subs, s.keys})
+	if keyed {
+		slices.SortStableFunc(s.subs, func(a, b SummarySubGroup) int {
+			return cmp.Or(cmp.Compare(a.ID, b.ID), strings.Compare(a.Title, b.Title))
+		})
 	}
 	s.group.SubGroups = cut(s.subs, 0)
 	return err
-}
-
-// byKey orders sub-groups sent as an object by their keys, numeric keys by value first,
-// so that the order does not depend on Toggl's.
-type byKey struct {
-	subs []SummarySubGroup
-	keys []string
-}
-
-func (b byKey) Len() int { return len(b.keys) }
-func (b byKey) Swap(i, j int) {
-	b.subs[i], b.subs[j] = b.subs[j], b.subs[i]
-	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
-}
-func (b byKey) Less(i, j int) bool {
-	ni, ei := strconv.ParseInt(b.keys[i], 10, 64)
-	nj, ej := strconv.ParseInt(b.keys[j], 10, 64)
-	if (ei == nil) != (ej == nil) || ei == nil && ni != nj {
-		return ei == nil && (ej != nil || ni < nj)
-	}
-	return b.keys[i] < b.keys[j]
 }
