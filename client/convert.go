@@ -8,6 +8,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -249,18 +250,11 @@ func (d *bodyDecoder) into(dst any) (err error) {
 
 // fail reads a value of the wrong kind, and returns the error naming it.
 func (d *bodyDecoder) fail(want string) error {
-	k := d.dec.PeekKind()
-	var v jsontext.Value
-	var err error
-	if k == '{' || k == '[' {
-		err = d.dec.SkipValue()
-	} else {
-		v, err = d.dec.ReadValue()
+	if k := d.dec.PeekKind(); k == '{' || k == '[' {
+		return cmp.Or(d.dec.SkipValue(), d.mismatch(want, k, nil))
 	}
-	if err != nil {
-		return err
-	}
-	return d.mismatch(want, k, v)
+	v, err := d.dec.ReadValue()
+	return cmp.Or(err, d.mismatch(want, v.Kind(), v))
 }
 
 // scalar reads a value that must not be an object or an array, and returns it beside its
