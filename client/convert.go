@@ -1,14 +1,14 @@
 package client
 
-// The tolerant reading of JSON values, written once for every field of a report, on the
-// tokens of a jsontext.Decoder. Scalars convert leniently: null is the zero value,
-// numbers may be integral floats or numeric strings, booleans may be "true" or 0/1. Lists
-// may be arrays or strings holding one ("[1,2]", or "{1,2}" as a SQL array). Collections
-// keyed by id may be objects or arrays. A value of the wrong structure (an object where a
-// number is expected, a number where a list is expected) is a *pathError naming it.
+// The tolerant reading of JSON values on the tokens of a jsontext.Decoder. Scalars convert
+// leniently: null is the zero value, numbers may be integral floats or numeric strings,
+// booleans may be "true" or 0/1. Lists may be arrays or strings holding one ("[1,2]", or
+// "{1,2}" as a SQL array). Collections keyed by id may be objects or arrays. A value of
+// the wrong structure is a *pathError naming it.
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -22,75 +22,32 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// pathError is a failure at a JSON path such as `detailed_results.report[3].user_id`:
-// a message of ours (msg), or else an error of the stream (err: syntax, truncation,
-// reading). bodyDecoder.describe gives it the final message beside the stream's error.
+// pathError is a value that is not what was expected (msg) at a JSON path, or from
+// bodyDecoder.describe the final message beside the stream's error (syntax, truncation,
+// reading).
 type pathError struct {
-	path string
-	msg  string
-	err  error
+	path, msg string
+	err       error
 }
 
-func (e *pathError) Error() string {
-	msg := e.msg
-	if msg == "" {
-		msg = e.err.Error()
-	}
-	if e.path == "" {
-		return msg
-	}
-	return e.path + ": " + msg
-}
-
+func (e *pathError) Error() string { return e.msg }
 func (e *pathError) Unwrap() error { return e.err }
-
-// at prefixes the path of err with seg, a key ("user_id"), an index ("[3]") or a keyed
-// element (`["7"]`).
-func at(seg string, err error) error {
-	var pe *pathError
-	if !errors.As(err, &pe) {
-		return &pathError{path: seg, err: err}
-	}
-	switch {
-	case pe.path == "":
-		pe.path = seg
-	case seg != "" && !strings.HasPrefix(pe.path, "["):
-		pe.path = seg + "." + pe.path
-	default:
-		pe.path = seg + pe.path
-	}
-	return pe
-}
-
-func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
 // maxQuoted is the longest string value, number or key that an error message shows: a
 // longer one is described, so that Run can redact any secret in what is shown whole.
 const maxQuoted = 40
 
-func mapKey(k []byte) string {
-	if len(k) > maxQuoted {
-		return "[…]"
-	}
-	return `["` + string(k) + `"]`
-}
-
-func mismatch(want, got string) error {
-	return &pathError{msg: "expected " + want + ", got " + got}
+// mismatch is the error for the value just read, v of kind k.
+func (d *bodyDecoder) mismatch(want string, k jsontext.Kind, v jsontext.Value) error {
+	return &pathError{path: d.path(false, false), msg: "expected " + want + ", got " + describe(k, v)}
 }
 
 // describe names a value of kind k, showing the value v of a scalar when it is short.
 func describe(k jsontext.Kind, v jsontext.Value) string {
-	switch k {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "boolean"
-	case '"':
+	if name, ok := map[jsontext.Kind]string{'{': "object", '[': "array", 'n': "null", 't': "boolean", 'f': "boolean"}[k]; ok {
+		return name
+	}
+	if k == '"' {
 		s, _ := jsontext.AppendUnquote(nil, v)
 		if len(s) > maxQuoted {
 			return fmt.Sprintf("a string of %d bytes", len(s))
@@ -103,8 +60,53 @@ func describe(k jsontext.Kind, v jsontext.Value) string {
 	return "number " + string(v)
 }
 
-// bodyDecoder reads a body (a report, a listing) from dec tolerantly. Its scratch space
-// is reused from row to row.
+// path renders from the decoder's stack the JSON path of the value last read, or with
+// next of the token to be read next (a syntax error's): `a.b[3]["key"]`. With unknown, it
+// is a path of Report.Unknown: indexes and keys of objects keyed by id as [], so that a
+// field is noted once and no id or title is part of it, and a name that is not a field
+// name (letters, digits, _ and -, at most maxQuoted bytes) as "(odd)", so that no user
+// text is.
+func (d *bodyDecoder) path(next, unknown bool) string {
+	var s string
+	if d.up != nil {
+		s = d.up.path(false, unknown)
+	}
+	toks := slices.Collect(d.dec.StackPointer().Tokens())
+	if depth := d.dec.StackDepth(); next && depth > 0 {
+		k, n := d.dec.StackIndex(depth)
+		switch comma := bytes.HasPrefix(bytes.TrimLeft(d.dec.UnreadBuffer(), " \t\r\n"), []byte(",")); {
+		case k == '[' && (n == 0 || comma): // at the next element
+			toks = append(toks[:depth-1], strconv.FormatInt(n, 10))
+		case n > 0 && (k == '[' || n%2 == 0): // after an element or a member
+			toks = toks[:depth-1]
+		}
+	}
+	for i, tok := range toks {
+		k, _ := d.dec.StackIndex(i + 1)
+		keyed := i+1 < len(d.keyed) && d.keyed[i+1]
+		switch {
+		case unknown && (k == '[' || keyed):
+			tok = "[]"
+		case k == '[':
+			tok = "[" + tok + "]"
+		case !unknown && len(tok) > maxQuoted:
+			tok = "[…]"
+		case keyed:
+			tok = `["` + tok + `"]`
+		case unknown && (tok == "" || len(tok) > maxQuoted || strings.ContainsFunc(tok, func(c rune) bool {
+			return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-')
+		})):
+			tok = "(odd)"
+		}
+		if s != "" && !strings.HasPrefix(tok, "[") {
+			s += "."
+		}
+		s += tok
+	}
+	return s
+}
+
+// bodyDecoder reads a body (a report, a listing) from dec tolerantly.
 type bodyDecoder struct {
 	dec    *jsontext.Decoder
 	in     *body
@@ -112,10 +114,9 @@ type bodyDecoder struct {
 	keyed  []bool   // keyed[depth]: that object is keyed by id (see entries)
 	unq    []byte   // unquoted string scratch
 	intern map[string]string
-	row    rowState
-	blocks []*blockState // the non-null result blocks, in document order
-	// unknown holds the paths of the fields skipped as unknown (see other); nil until one
-	// is. up is the decoder of the string a list is read from (see list).
+	row    *rowState
+	// unknown holds the paths of the fields skipped as unknown (see fill), shared with
+	// the decoders of lists sent as strings, which up links to the decoder of the string.
 	unknown map[string]bool
 	up      *bodyDecoder
 }
@@ -127,90 +128,177 @@ var decodeOptions = []jsontext.Options{
 	jsontext.AllowInvalidUTF8(true),    // replaced in the strings that are kept
 }
 
-// newBodyDecoder returns a decoder of r, counting what it reads in a body.
 func newBodyDecoder(r io.Reader) *bodyDecoder {
 	b, ok := r.(*body)
 	if !ok {
 		b = &body{r: r}
 	}
-	return &bodyDecoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}}
+	return &bodyDecoder{dec: jsontext.NewDecoder(b, decodeOptions...), in: b, intern: map[string]string{}, row: newRowState(), unknown: map[string]bool{}}
 }
 
-// fail is the error for a value of the wrong kind, want naming what was expected. The
-// value is read when it is a scalar, to show it.
+// A table tells where the value of each member of one kind of object goes, by name: into
+// the pointer it holds, read by its type (see into); a func(*bodyDecoder) error reads the
+// value itself, and a table reads an object. nil stands for a field toggl-api.md
+// documents that the decoder skips; a name not in the table is noted as unknown.
+type table map[string]any
+
+// Destinations that their pointer type alone does not tell apart.
+type (
+	amount  *int64   // an amount in cents, never negative
+	days    *[]int64 // a list of integers that keeps nulls (as 0) and zeros
+	inHours *int64   // a number of hours, read as seconds; 0 when it is not a number
+	isNull  *bool    // set when the value is null; the value is skipped
+	// opt sets *absent when the integer is null or "" (it must be true before the object,
+	// in case the member does not come).
+	opt struct {
+		n      *int64
+		absent *bool
+	}
+)
+
+// skipping adds names to t as documented fields that are skipped.
+func (t table) skipping(names string) table {
+	for _, n := range strings.Fields(names) {
+		t[n] = nil
+	}
+	return t
+}
+
+// maxUnknown bounds the unknown paths noted per body: a body of invented fields costs no
+// more than this.
+const maxUnknown = 64
+
+func (d *bodyDecoder) fill(t table) error {
+	return d.object(false, func(name []byte) error {
+		dst, ok := t[string(name)]
+		if !ok && len(d.unknown) < maxUnknown {
+			d.unknown[d.path(false, true)] = true
+		}
+		return d.into(dst)
+	})
+}
+
+// into reads the next value into dst by its type (see table); nil leaves it unread.
+func (d *bodyDecoder) into(dst any) (err error) {
+	switch p := dst.(type) {
+	case *int64:
+		*p, err = d.int()
+	case amount:
+		*p, _, err = d.amount()
+	case **int64: // an amount, nil when absent
+		n, present, err := d.amount()
+		if present {
+			*p = &n
+		}
+		return err
+	case opt:
+		var present bool
+		*p.n, present, err = d.optInt()
+		*p.absent = !present
+	case inHours:
+		var v jsontext.Value
+		v, err = d.dec.ReadValue()
+		h, perr := strconv.ParseFloat(string(bytes.TrimSpace(d.text(v))), 64)
+		if err == nil && perr == nil && !math.IsNaN(h) && math.Abs(h) <= 1e12 {
+			*p = int64(math.Round(h * 3600))
+		}
+	case isNull:
+		*p = d.dec.PeekKind() == 'n'
+	case *string:
+		*p, err = d.str()
+	case *bool:
+		*p, err = d.bool()
+	case *time.Time: // RFC 3339 (Z or an offset, fractional seconds or not), or Unix seconds
+		if d.dec.PeekKind() == '0' {
+			n, err := d.int()
+			*p = time.Unix(n, 0).UTC()
+			return err
+		}
+		v, s, err := d.scalar("an RFC 3339 time")
+		s = bytes.TrimSpace(s)
+		t, perr := time.Parse(time.RFC3339, string(s))
+		if err == nil && len(s) > 0 && perr != nil {
+			return d.mismatch("an RFC 3339 time", v.Kind(), v)
+		}
+		*p = t.UTC()
+		return err
+	case *[]int64: // ids: nulls and zeros are dropped
+		*p, err = onSlab(d, &d.row.ints, (*bodyDecoder).int, false)
+		if *p = slices.DeleteFunc(*p, func(n int64) bool { return n == 0 }); len(*p) == 0 {
+			*p = nil
+		}
+	case days:
+		*p, err = onSlab(d, &d.row.ints, (*bodyDecoder).int, true)
+	case *[]string:
+		*p, err = onSlab(d, &d.row.names, (*bodyDecoder).str, true)
+	case *[]Rate:
+		*p, err = onSlab(d, &d.row.rates, d.row.rate, false)
+	case *[]TimeEntry:
+		*p, err = onSlab(d, &d.row.entries, d.row.entry, false)
+	case *map[string]any:
+		if k := d.dec.PeekKind(); k != '{' && k != 'n' {
+			return d.fail("an object")
+		}
+		err = json.UnmarshalDecode(d.dec, p, anyOptions)
+	case table:
+		err = d.fill(p)
+	case func(*bodyDecoder) error:
+		err = p(d)
+	}
+	return err
+}
+
+// fail reads a value of the wrong kind, and returns the error naming it.
 func (d *bodyDecoder) fail(want string) error {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
-		return mismatch(want, describe(k, nil))
+		return cmp.Or(d.dec.SkipValue(), d.mismatch(want, k, nil))
 	}
 	v, err := d.dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	return mismatch(want, describe(v.Kind(), v))
+	return cmp.Or(err, d.mismatch(want, v.Kind(), v))
 }
 
-// scalar reads the next value, which must not be an object or an array.
-func (d *bodyDecoder) scalar(want string) (jsontext.Value, error) {
+// scalar reads a value that must not be an object or an array, and returns it beside its
+// text (nil for null).
+func (d *bodyDecoder) scalar(want string) (jsontext.Value, []byte, error) {
 	if k := d.dec.PeekKind(); k == '{' || k == '[' {
-		return nil, d.fail(want)
+		return nil, nil, d.fail(want)
 	}
-	return d.dec.ReadValue()
+	v, err := d.dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
+		return v, nil, err
+	}
+	return v, d.text(v), nil
 }
 
-// text returns the content of the raw string v, valid until the next read.
+// text returns the content of the string v (valid until the next read), or v itself
+// when it is not a string.
 func (d *bodyDecoder) text(v jsontext.Value) []byte {
-	s := v[1 : len(v)-1]
-	if bytes.IndexByte(s, '\\') < 0 {
-		return s
+	if v.Kind() != '"' {
+		return v
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return v[1 : len(v)-1]
 	}
 	d.unq, _ = jsontext.AppendUnquote(d.unq[:0], v) // invalid UTF-8 is replaced
 	return d.unq
 }
 
-// number returns the text of a number or of a numeric string, trimmed (empty for null
-// and ""); ok false for anything else.
-func (d *bodyDecoder) number(v jsontext.Value) (b []byte, ok bool) {
-	switch v.Kind() {
-	case 'n':
-		return nil, true
-	case '0':
-		return v, true
-	case '"':
-		return bytes.TrimSpace(d.text(v)), true
-	}
-	return nil, false
-}
-
-// int reads an integer: a number or numeric string with an integral value; null and ""
-// are 0.
 func (d *bodyDecoder) int() (int64, error) {
 	n, _, err := d.optInt()
 	return n, err
 }
 
-// optInt is int that also tells whether the value was there (not null, not "").
+// optInt reads an integer: a number or numeric string with an integral value; null and
+// "" are 0, not present.
 func (d *bodyDecoder) optInt() (n int64, present bool, err error) {
-	v, err := d.scalar("an integer")
-	if err != nil {
+	v, s, err := d.scalar("an integer")
+	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
 		return 0, false, err
 	}
-	b, ok := d.number(v)
-	if ok && len(b) == 0 {
-		return 0, false, nil
-	}
-	if n, isInt := parseInt(b); ok && isInt {
+	if n, ok := parseInt(s); ok {
 		return n, true, nil
 	}
-	return 0, false, mismatch("an integer", describe(v.Kind(), v))
-}
-
-// amount reads an amount in cents, which Toggl never sends negative.
-func (d *bodyDecoder) amount() (n int64, present bool, err error) {
-	n, present, err = d.optInt()
-	if err == nil && n < 0 {
-		err = &pathError{msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
-	}
-	return n, present, err
+	return 0, false, d.mismatch("an integer", v.Kind(), v)
 }
 
 // parseInt reads an integer, or a float with an integral value within range.
@@ -219,47 +307,29 @@ func parseInt(b []byte) (int64, bool) {
 		return n, true
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+	if err != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 { // NaN and ±Inf fail too
 		return 0, false
 	}
 	return int64(f), true
 }
 
-// hours reads a number of hours (possibly fractional) as seconds; a value that is not
-// one is 0, as the field is only a fallback.
-func (d *bodyDecoder) hours() (int64, error) {
-	v, err := d.dec.ReadValue()
-	if err != nil {
-		return 0, err
+// amount reads an amount in cents, which Toggl never sends negative.
+func (d *bodyDecoder) amount() (n int64, present bool, err error) {
+	n, present, err = d.optInt()
+	if err == nil && n < 0 {
+		err = &pathError{path: d.path(false, false), msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
 	}
-	b, _ := d.number(v)
-	h, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(h) || math.Abs(h) > 1e12 {
-		return 0, nil
-	}
-	return int64(math.Round(h * 3600)), nil
+	return n, present, err
 }
 
 // str reads a string; numbers and booleans give their JSON spelling; null is "".
 func (d *bodyDecoder) str() (string, error) {
-	v, err := d.scalar("a string")
-	if err != nil {
-		return "", err
-	}
-	switch v.Kind() {
-	case 'n':
-		return "", nil
-	case '"':
-		return d.keep(d.text(v)), nil
-	}
-	return d.keep(v), nil
+	_, s, err := d.scalar("a string")
+	return d.keep(s), err
 }
 
 // keep returns b as a valid UTF-8 string, reusing an earlier equal one.
 func (d *bodyDecoder) keep(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
 	if s, ok := d.intern[string(b)]; ok {
 		return s
 	}
@@ -273,129 +343,63 @@ func (d *bodyDecoder) keep(b []byte) string {
 // bool reads a boolean: also a number (non-zero is true) or a strconv.ParseBool string;
 // null and "" are false.
 func (d *bodyDecoder) bool() (bool, error) {
-	v, err := d.scalar("a boolean")
-	if err != nil || v.Kind() == 'n' {
+	v, s, err := d.scalar("a boolean")
+	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
 		return false, err
 	}
-	s := string(v)
-	if v.Kind() == '"' {
-		s = string(bytes.TrimSpace(d.text(v)))
-	}
-	if b, err := strconv.ParseBool(s); err == nil || s == "" {
+	if b, err := strconv.ParseBool(string(s)); err == nil {
 		return b, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && v.Kind() == '0' {
+	if f, err := strconv.ParseFloat(string(s), 64); err == nil && v.Kind() == '0' {
 		return f != 0, nil
 	}
-	return false, mismatch("a boolean", describe(v.Kind(), v))
+	return false, d.mismatch("a boolean", v.Kind(), v)
 }
 
-// time reads a time: an RFC 3339 string (with or without fractional seconds, with Z or an
-// offset), or Unix seconds as a number; null and "" are the zero time.
-func (d *bodyDecoder) time() (time.Time, error) {
-	switch d.dec.PeekKind() {
-	case '{', '[', 't', 'f':
-		return time.Time{}, d.fail("an RFC 3339 time")
-	case 'n', '0':
-		n, present, err := d.optInt()
-		if err != nil || !present {
-			return time.Time{}, err
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	v, err := d.dec.ReadValue()
-	if err != nil {
-		return time.Time{}, err
-	}
-	b := bytes.TrimSpace(d.text(v))
-	if len(b) == 0 {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, string(b))
-	if err != nil {
-		return time.Time{}, mismatch("an RFC 3339 time", describe(v.Kind(), v))
-	}
-	return t.UTC(), nil
-}
-
-// object reads an object, calling member for each member with its name (valid until the
-// next member of the same object); member reads the value, or leaves it to be skipped.
-// null is an empty object.
-// Errors name the member; keyed (for objects keyed by id) names it as `["key"]`.
-func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
-	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadValue()
-		return err
-	case '{':
-	default:
-		return d.fail("an object")
+// walk reads an object or an array (open names which, want too in errors), calling each
+// to read every member or element; null is empty.
+func (d *bodyDecoder) walk(open jsontext.Kind, want string, each func() error) error {
+	if k := d.dec.PeekKind(); k == 'n' {
+		return d.dec.SkipValue()
+	} else if k != open {
+		return d.fail(want)
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
-	depth := d.dec.StackDepth()
-	for len(d.names) <= depth {
-		d.names, d.keyed = append(d.names, nil), append(d.keyed, false)
-	}
-	d.keyed[depth] = keyed
-	for d.dec.PeekKind() != '}' {
-		v, err := d.dec.ReadValue()
-		if err != nil {
+	for k := d.dec.PeekKind(); k != '}' && k != ']'; k = d.dec.PeekKind() {
+		if err := each(); err != nil {
 			return err
-		}
-		d.names[depth] = append(d.names[depth][:0], d.text(v)...)
-		name, before := d.names[depth], d.dec.InputOffset()
-		err = member(name)
-		if err == nil && d.dec.InputOffset() == before { // not read: skipped
-			err = d.dec.SkipValue()
-		}
-		if err != nil && (keyed || len(name) > maxQuoted) {
-			return at(mapKey(name), err)
-		} else if err != nil {
-			return at(string(name), err)
 		}
 	}
 	_, err := d.dec.ReadToken()
 	return err
 }
 
-// array reads an array, calling elem to read each element; errors name its index. null
-// is an empty array.
-func (d *bodyDecoder) array(elem func() error) error {
-	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadValue()
-		return err
-	case '[':
-	default:
-		return d.fail("an array")
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return err
-	}
-	i := 0
-	for ; ; i++ {
-		switch d.dec.PeekKind() {
-		case ']':
-		case 0: // a broken element i, or a broken end of the array after element i-1
-			_, err := d.dec.ReadValue()
-			if i > 0 && !bytes.HasPrefix(bytes.TrimLeft(d.dec.UnreadBuffer(), " \t\r\n"), []byte(",")) {
-				return err
-			}
-			return at(index(i), err)
-		default:
-			if err := elem(); err != nil {
-				return at(index(i), err)
-			}
-			continue
+// object reads an object, calling member for each member with its name (valid until the
+// next member of the same object); member reads the value, or leaves it to be skipped.
+// keyed tells an object keyed by id (see path).
+func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
+	return d.walk('{', "an object", func() error {
+		depth := d.dec.StackDepth()
+		for len(d.names) <= depth {
+			d.names, d.keyed = append(d.names, nil), append(d.keyed, false)
 		}
-		break
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return at(index(i), err)
-	}
-	return nil
+		v, err := d.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		d.names[depth], d.keyed[depth] = append(d.names[depth][:0], d.text(v)...), keyed
+		before := d.dec.InputOffset()
+		if err := member(d.names[depth]); err != nil || d.dec.InputOffset() != before {
+			return err
+		}
+		return d.dec.SkipValue() // not read
+	})
+}
+
+func (d *bodyDecoder) array(elem func() error) error {
+	return d.walk('[', "an array", elem)
 }
 
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
@@ -416,21 +420,14 @@ func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	if s[0] == '{' && s[len(s)-1] == '}' {
 		s[0], s[len(s)-1] = '[', ']' // a SQL array
 	}
-	if s[0] != '[' {
-		return mismatch("an array", describe(v.Kind(), v))
-	}
-	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, up: d}
-	err = sub.array(func() error { return elem(sub) })
-	if err == nil {
-		if _, end := sub.dec.ReadToken(); end != io.EOF {
-			err = errors.New("data after the array")
+	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, row: d.row, unknown: d.unknown, up: d}
+	if s[0] == '[' {
+		err = sub.array(func() error { return elem(sub) })
+		if _, end := sub.dec.ReadToken(); err == nil && end == io.EOF || errors.As(err, new(*pathError)) {
+			return err // a list, or one with a bad element
 		}
 	}
-	var pe *pathError
-	if err != nil && (!errors.As(err, &pe) || pe.err != nil) { // not JSON: the string is not a list
-		return mismatch("an array", describe(v.Kind(), v))
-	}
-	return err
+	return d.mismatch("an array", v.Kind(), v) // the string is not a list
 }
 
 // entries reads a collection that Toggl may send as an array or as an object keyed by id
@@ -445,22 +442,7 @@ func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
 	return d.fail("an array or an object")
 }
 
-// ints reads a list of integers into *dst, on the row's scratch space; with ids, null
-// elements and zero ids are dropped, else a null element is 0 and keeps its place.
-func (d *bodyDecoder) ints(dst *[]int64, ids bool) error {
-	start := len(d.row.ints)
-	err := d.list(func(sd *bodyDecoder) error {
-		n, present, err := sd.optInt()
-		if err == nil && (present || !ids) && (n != 0 || !ids) {
-			d.row.ints = append(d.row.ints, n)
-		}
-		return err
-	})
-	*dst = cut(d.row.ints, start)
-	return err
-}
-
-// nonNull reads the next value with read unless it is null, which it skips.
+// nonNull reads the next value with read unless it is null.
 func (d *bodyDecoder) nonNull(read func() error) error {
 	if d.dec.PeekKind() == 'n' {
 		return d.dec.SkipValue()
@@ -472,15 +454,24 @@ func (d *bodyDecoder) nonNull(read func() error) error {
 // returns its elements; null elements are read by elem with nulls, else dropped.
 func onSlab[T any](d *bodyDecoder, slab *[]T, elem func(*bodyDecoder) (T, error), nulls bool) ([]T, error) {
 	start := len(*slab)
-	err := d.list(func(sd *bodyDecoder) error {
-		if !nulls && sd.dec.PeekKind() == 'n' {
-			return sd.dec.SkipValue()
+	err := d.list(func(d *bodyDecoder) error {
+		if !nulls && d.dec.PeekKind() == 'n' {
+			return d.dec.SkipValue()
 		}
-		v, err := elem(sd)
+		v, err := elem(d)
 		*slab = append(*slab, v)
 		return err
 	})
 	return cut(*slab, start), err
+}
+
+// cut returns the elements of slab from start on (nil when there are none), with their
+// capacity cut so that appending to them cannot touch what follows.
+func cut[T any](slab []T, start int) []T {
+	if len(slab) == start {
+		return nil
+	}
+	return slab[start:len(slab):len(slab)]
 }
 
 // anyOptions decode a free-form value as json.Unmarshal into an `any` does, except that

@@ -580,6 +580,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"start not a time", `{"detailed_results":{"report":[{"time_entries":[{"start":"yesterday"}]}]}}`, `decode detailed_results.report[0].time_entries[0].start: expected an RFC 3339 time, got string "yesterday"`},
 		{"start without a zone", `{"detailed_results":{"report":[{"time_entries":[{"start":"2025-06-02T09:00:00"}]}]}}`, `decode detailed_results.report[0].time_entries[0].start: expected an RFC 3339 time, got string "2025-06-02T09:00:00"`},
 		{"start an object", `{"detailed_results":{"report":[{"time_entries":[{},{"start":{}}]}]}}`, `decode detailed_results.report[0].time_entries[1].start: expected an RFC 3339 time, got object`},
+		// Where the stream breaks: inside a skipped value, after an element.
+		{"truncated in a skipped value", `{"detailed_results":{"report":[{"something":{"a":[1,`, "decode detailed_results.report[0].something.a[1]: truncated JSON: the body ends at byte 52"},
+		{"broken end of the rows", `{"detailed_results":{"report":[{"user_id":1} x`, "decode detailed_results.report: invalid JSON at byte 45: invalid character 'x' after array element (expecting ',' or ']')"},
+		{"long key not shown", `{"dictionaries":{"users":{"` + strings.Repeat("k", 50) + `":{"name":{}}}}}`, `decode dictionaries.users[…].name: expected a string, got object`},
 		{"entry id a word", `{"detailed_results":{"report":[{"time_entries":[{"id":"x"}]}]}}`, `decode detailed_results.report[0].time_entries[0].id: expected an integer, got string "x"`},
 	}
 	for _, tc := range tests {
@@ -758,5 +762,21 @@ func TestDecodeUnknownFields(t *testing.T) {
 	rep, err = Decode(strings.NewReader(many.String()), nil)
 	if err != nil || len(rep.Unknown) != maxUnknown {
 		t.Errorf("with %d unknown fields: %d noted, error %v; want %d", 2*maxUnknown, len(rep.Unknown), err, maxUnknown)
+	}
+}
+
+// TestDecodeSubGroupOrder checks that sub-groups sent as an object come ordered by id, then
+// title, whatever Toggl's order, and those sent as an array in Toggl's order.
+func TestDecodeSubGroupOrder(t *testing.T) {
+	for body, want := range map[string][]SummarySubGroup{
+		`{"b":{"seconds":1},"a":{"seconds":2},"7":{"title":"z"},"x":{"id":3}}`: {{Title: "a", Seconds: 2}, {Title: "b", Seconds: 1}, {ID: 3, Title: "x"}, {ID: 7, Title: "z"}},
+		`[{"title":"b"},{"title":"a"},{"id":2},{"id":1}]`:                      {{Title: "b"}, {Title: "a"}, {ID: 2}, {ID: 1}},
+	} {
+		rec := &recorder{}
+		_, err := Decode(strings.NewReader(`{"summary_results":{"report":[{"id":1,"sub_groups":`+body+`}],"totals":{}}}`), rec)
+		if err != nil || len(rec.groups) != 1 {
+			t.Fatalf("%s: %v, %d groups", body, err, len(rec.groups))
+		}
+		assertEqual(t, body, rec.groups[0].SubGroups, want)
 	}
 }
