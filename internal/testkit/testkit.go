@@ -95,23 +95,19 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
-// BenchBytes runs fn on body as the sub-benchmark name, reporting MB/s and allocations.
-func BenchBytes(b *testing.B, name string, body []byte, fn func([]byte) error) {
-	b.Run(name, func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := fn(body); err != nil {
-				b.Fatal(err)
+// BenchDecode runs fn on body as the sub-benchmark name, then the baseline, encoding/json's
+// Unmarshal into an `any`, in the same run; each reports MB/s and allocations.
+func BenchDecode(b *testing.B, name string, body []byte, fn func([]byte) error) {
+	for _, name := range []string{name, "baseline=json.Unmarshal-any"} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := fn(body); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-}
-
-// BenchUnmarshalAny is the decoders' baseline: encoding/json's Unmarshal into an `any`.
-func BenchUnmarshalAny(b *testing.B, body []byte) {
-	BenchBytes(b, "baseline=json.Unmarshal-any", body, func(body []byte) error {
-		var v any
-		return json.Unmarshal(body, &v)
-	})
+		})
+		fn = func(body []byte) error { return json.Unmarshal(body, new(any)) }
+	}
 }
