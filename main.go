@@ -136,8 +136,7 @@ func run() int {
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 
-	srv := server.New(site.Handler(), httpLogger)
-	srv.ConnState = server.LimitConnections(*maxConns)
+	srv := server.New(site.Handler(), httpLogger, *maxConns)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
 	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, exporter.Close, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
