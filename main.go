@@ -295,19 +295,11 @@ type reloader struct {
 	listings *discovery.Discovery
 	limits   *client.Limits // the upstream etiquette, kept for the life of the process
 	client   *client.Client
-	clientOf clientSettings
+	clientOf *config.Config // the configuration client was made from
 	// A rehearsal (startDemo) stands in for missing secrets and sends everything to apiURL.
 	lookupEnv func(string) (string, bool)
 	readFile  func(string) ([]byte, error)
 	apiURL    string
-}
-
-// clientSettings are the configuration values a client is built from.
-type clientSettings struct {
-	apiURL           string
-	maxResponseBytes int64
-	requestsPerSec   float64
-	hourlyQuota      int
 }
 
 func (r *reloader) reload() error {
@@ -334,11 +326,12 @@ func (r *reloader) reload() error {
 	}
 	// Only a change of the API URL, body limit or request rate makes a new client; the
 	// backoffs and quota blocks are in r.limits, which it shares.
-	if settings := (clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}); r.client == nil || settings != r.clientOf {
+	if o := r.clientOf; o == nil || o.APIURL != cfg.APIURL || o.MaxResponseBytes != cfg.MaxResponseBytes ||
+		o.RequestsPerSecond != cfg.RequestsPerSecond || o.HourlyQuota != cfg.HourlyQuota {
 		if r.client != nil {
 			defer r.client.CloseIdleConnections() // once no new fetch can take it
 		}
-		r.client, r.clientOf = newClient(cfg, r.limits), settings
+		r.client, r.clientOf = newClient(cfg, r.limits), cfg
 	}
 	if changed {
 		level.Info(r.logger).Log("msg", "configuration loaded", "file", r.path, "reports", len(cfg.Reports), "discover", len(cfg.Discover), "members", len(cfg.Members))
