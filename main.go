@@ -77,9 +77,7 @@ Flags of {{.Name}}, the default command:
 {{end}}{{end}}{{end -}}
 {{if .Context.Args -}}`, 1)
 
-func main() {
-	os.Exit(run())
-}
+func main() { os.Exit(run()) }
 
 func run() int {
 	kingpin.Version(version.Print(program))
@@ -305,13 +303,11 @@ type reloader struct {
 func (r *reloader) reload() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var changed bool
-	var err error
+	load := func() (bool, error) { return r.safe.ReloadWith(r.path, r.lookupEnv, r.readFile) }
 	if r.demo != nil {
-		changed, err = r.safe.ReloadData(r.demo, "", nil)
-	} else {
-		changed, err = r.safe.ReloadWith(r.path, r.lookupEnv, r.readFile)
+		load = func() (bool, error) { return r.safe.ReloadData(r.demo, "", nil) }
 	}
+	changed, err := load()
 	if err != nil {
 		if r.safe.Get() != nil { // at start the caller says it
 			level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.path, "err", err)
