@@ -82,11 +82,10 @@ func (d *Discovery) Set(cfg *config.Config, c *client.Client) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cfg, d.client = cfg, c
-	reports := map[int64]settings{}
+	reports, members := map[int64]settings{}, map[int64]settings{}
 	for _, e := range cfg.Discover {
 		reports[e.WorkspaceID] = settings{e.Resolved.APIToken, time.Duration(e.Interval), time.Duration(cfg.Timeout), c}
 	}
-	members := map[int64]settings{}
 	for _, m := range cfg.Members {
 		members[m.WorkspaceID] = settings{m.Resolved.APIToken, time.Duration(m.Interval), time.Duration(cfg.Timeout), c}
 	}
