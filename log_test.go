@@ -24,7 +24,7 @@ func TestServerErrorsGoThroughTheLogger(t *testing.T) {
 	var buf testkit.SyncBuffer
 	logger, _, httpLog := newLoggers(&buf, "logfmt", "info")
 	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-	ts.Config = server.New(http.NotFoundHandler(), httpLog)
+	ts.Config = server.New(http.NotFoundHandler(), httpLog, 0)
 	ts.StartTLS()
 	defer ts.Close()
 	conn, err := net.Dial("tcp", ts.Listener.Addr().String())

@@ -77,9 +77,7 @@ Flags of {{.Name}}, the default command:
 {{end}}{{end}}{{end -}}
 {{if .Context.Args -}}`, 1)
 
-func main() {
-	os.Exit(run())
-}
+func main() { os.Exit(run()) }
 
 func run() int {
 	kingpin.Version(version.Print(program))
@@ -136,8 +134,7 @@ func run() int {
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 
-	srv := server.New(site.Handler(), httpLogger)
-	srv.ConnState = server.LimitConnections(*maxConns)
+	srv := server.New(site.Handler(), httpLogger, *maxConns)
 	listen := func() error { return web.ListenAndServe(srv, toolkitFlags, toolkitLogger) }
 	if err := server.Serve(srv, listen, stop, server.ShutdownGrace, exporter.Close, logger); err != nil {
 		level.Error(logger).Log("msg", "cannot serve", "err", err)
@@ -296,31 +293,21 @@ type reloader struct {
 	listings *discovery.Discovery
 	limits   *client.Limits // the upstream etiquette, kept for the life of the process
 	client   *client.Client
-	clientOf clientSettings
+	clientOf *config.Config // the configuration client was made from
 	// A rehearsal (startDemo) stands in for missing secrets and sends everything to apiURL.
 	lookupEnv func(string) (string, bool)
 	readFile  func(string) ([]byte, error)
 	apiURL    string
 }
 
-// clientSettings are the configuration values a client is built from.
-type clientSettings struct {
-	apiURL           string
-	maxResponseBytes int64
-	requestsPerSec   float64
-	hourlyQuota      int
-}
-
 func (r *reloader) reload() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var changed bool
-	var err error
+	load := func() (bool, error) { return r.safe.ReloadWith(r.path, r.lookupEnv, r.readFile) }
 	if r.demo != nil {
-		changed, err = r.safe.ReloadData(r.demo, "", nil)
-	} else {
-		changed, err = r.safe.ReloadWith(r.path, r.lookupEnv, r.readFile)
+		load = func() (bool, error) { return r.safe.ReloadData(r.demo, "", nil) }
 	}
+	changed, err := load()
 	if err != nil {
 		if r.safe.Get() != nil { // at start the caller says it
 			level.Error(r.logger).Log("msg", "configuration rejected; the previous one keeps serving", "file", r.path, "err", err)
@@ -335,11 +322,12 @@ func (r *reloader) reload() error {
 	}
 	// Only a change of the API URL, body limit or request rate makes a new client; the
 	// backoffs and quota blocks are in r.limits, which it shares.
-	if settings := (clientSettings{cfg.APIURL, int64(cfg.MaxResponseBytes), cfg.RequestsPerSecond, cfg.HourlyQuota}); r.client == nil || settings != r.clientOf {
+	if o := r.clientOf; o == nil || o.APIURL != cfg.APIURL || o.MaxResponseBytes != cfg.MaxResponseBytes ||
+		o.RequestsPerSecond != cfg.RequestsPerSecond || o.HourlyQuota != cfg.HourlyQuota {
 		if r.client != nil {
 			defer r.client.CloseIdleConnections() // once no new fetch can take it
 		}
-		r.client, r.clientOf = newClient(cfg, r.limits), settings
+		r.client, r.clientOf = newClient(cfg, r.limits), cfg
 	}
 	if changed {
 		level.Info(r.logger).Log("msg", "configuration loaded", "file", r.path, "reports", len(cfg.Reports), "discover", len(cfg.Discover), "members", len(cfg.Members))

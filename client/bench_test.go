@@ -32,11 +32,10 @@ func benchBody(typ string, entries int) []byte {
 }
 
 func benchDecode(b *testing.B, body []byte) {
-	testkit.BenchBytes(b, "decode", body, func(body []byte) error {
+	testkit.BenchDecode(b, "decode", body, func(body []byte) error {
 		_, err := Decode(bytes.NewReader(body), nil)
 		return err
 	})
-	testkit.BenchUnmarshalAny(b, body)
 }
 
 // BenchmarkDecode decodes the generated reports of 10k and 100k entries of each type.

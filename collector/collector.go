@@ -52,7 +52,7 @@ type Exporter struct {
 	targets  []*target                // in configuration order
 	caches   map[[sha256.Size]byte]*cache
 	entries  map[int64]*config.Members // by workspace id
-	rosters  map[int64][]Member        // by workspace id: see SetRoster
+	rosters  map[int64][]client.Member // by workspace id: see SetRoster
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.

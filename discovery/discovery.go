@@ -44,7 +44,7 @@ type listing[T any] struct {
 	attempts    int // listings ended, good or not
 	up          float64
 	lastSuccess time.Time
-	served      int // reports served from it (after include, exclude and clashes)
+	served      int // reports served from it (after include, exclude and clashes), or its members
 
 	settings settings           // those of the running lister
 	stop     context.CancelFunc // ends it
@@ -82,11 +82,10 @@ func (d *Discovery) Set(cfg *config.Config, c *client.Client) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cfg, d.client = cfg, c
-	reports := map[int64]settings{}
+	reports, members := map[int64]settings{}, map[int64]settings{}
 	for _, e := range cfg.Discover {
 		reports[e.WorkspaceID] = settings{e.Resolved.APIToken, time.Duration(e.Interval), time.Duration(cfg.Timeout), c}
 	}
-	members := map[int64]settings{}
 	for _, m := range cfg.Members {
 		members[m.WorkspaceID] = settings{m.Resolved.APIToken, time.Duration(m.Interval), time.Duration(cfg.Timeout), c}
 	}
@@ -109,10 +108,11 @@ func (d *Discovery) Stop() {
 // follow makes the listings of have those that want asks for (by workspace): a new one,
 // or one whose settings changed or whose latest attempt failed, starts now; one of a
 // workspace no longer wanted stops and is forgotten (gone lists them). list makes a
-// listing; done takes in each that ends, once l holds it (first: its first success),
-// with d.mu held. d.mu must be held.
+// listing; done takes in each that ends, once l holds it, with d.mu held, and returns
+// what to log: a warning for a failure, at info the first success and one that changes
+// what l serves. d.mu must be held.
 func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]settings,
-	list func(*client.Client, context.Context, client.Listing) ([]T, error), done func(ws int64, l *listing[T], first bool, err error)) (gone []int64) {
+	list func(*client.Client, context.Context, client.Listing) ([]T, error), done func(ws int64, l *listing[T], err error) (kv []any)) (gone []int64) {
 	for ws, l := range have {
 		s, ok := want[ws]
 		if ok && s == l.settings && !(l.attempts > 0 && l.up == 0) {
@@ -142,13 +142,20 @@ func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]sett
 				items, err := list(s.client, ctx, client.Listing{WorkspaceID: ws, Credentials: client.Credentials{APIToken: s.token}, Timeout: s.timeout})
 				d.mu.Lock()
 				if ctx.Err() == nil { // else a Set replaced this lister: its result is stale
-					first := l.lastSuccess.IsZero()
+					first, before := l.lastSuccess.IsZero(), l.served
 					l.attempts++
 					l.up = 0
 					if err == nil {
 						l.items, l.lastSuccess, l.up = items, d.now(), 1
 					}
-					done(ws, l, first, err)
+					kv, lvl := done(ws, l, err), level.Warn
+					if err == nil {
+						lvl = level.Debug
+						if first || before != l.served {
+							lvl = level.Info
+						}
+					}
+					lvl(d.logger).Log(kv...)
 				}
 				d.mu.Unlock()
 				select {
@@ -163,19 +170,12 @@ func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]sett
 }
 
 // listedReports applies a good listing of ws's saved reports, which l now holds.
-func (d *Discovery) listedReports(ws int64, l *listing[client.SavedReport], first bool, err error) {
+func (d *Discovery) listedReports(ws int64, l *listing[client.SavedReport], err error) []any {
 	if err != nil {
-		level.Warn(d.logger).Log("msg", "cannot list the workspace's saved reports; the reports listed before keep serving",
-			"workspace_id", ws, "reports", l.served, "err", err)
-		return
+		return []any{"msg", "cannot list the workspace's saved reports; the reports listed before keep serving", "workspace_id", ws, "reports", l.served, "err", err}
 	}
-	before := l.served
 	d.applyLocked()
-	lvl := level.Debug
-	if first || before != l.served {
-		lvl = level.Info
-	}
-	lvl(d.logger).Log("msg", "listed the workspace's saved reports", "workspace_id", ws, "listed", len(l.items), "reports", l.served)
+	return []any{"msg", "listed the workspace's saved reports", "workspace_id", ws, "listed", len(l.items), "reports", l.served}
 }
 
 // listActive lists a workspace's roster: its active members with a user id, each once.
@@ -193,26 +193,17 @@ func listActive(c *client.Client, ctx context.Context, l client.Listing) ([]clie
 }
 
 // listedMembers makes a good listing of ws's members, which l now holds, its roster.
-func (d *Discovery) listedMembers(ws int64, l *listing[client.Member], first bool, err error) {
+func (d *Discovery) listedMembers(ws int64, l *listing[client.Member], err error) []any {
 	if err != nil {
 		kv := []any{"msg", "cannot list the workspace's members; the roster listed before stays", "workspace_id", ws, "members", len(l.items), "err", err}
 		if client.Code(err) == "403" {
 			kv = append(kv, "hint", "Toggl lists a workspace's members only to its admins: is the API token an admin's?")
 		}
-		level.Warn(d.logger).Log(kv...)
-		return
+		return kv
 	}
-	roster := make([]collector.Member, len(l.items))
-	for i, m := range l.items {
-		roster[i] = collector.Member{ID: m.UserID, Name: m.Name}
-	}
-	d.exporter.SetRoster(ws, roster)
-	lvl := level.Debug
-	if first || len(l.items) != l.served {
-		lvl = level.Info
-	}
+	d.exporter.SetRoster(ws, l.items)
 	l.served = len(l.items)
-	lvl(d.logger).Log("msg", "listed the workspace's members", "workspace_id", ws, "members", len(l.items))
+	return []any{"msg", "listed the workspace's members", "workspace_id", ws, "members", len(l.items)}
 }
 
 // applyLocked applies the loaded configuration with the latest good listings, and logs

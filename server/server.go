@@ -43,10 +43,11 @@ const (
 	maxHeaderBytes = 64 << 10
 )
 
-// New returns the HTTP server with every wait bounded and Go's own errors (accept,
-// TLS handshakes) logged through the project's logger.
-func New(h http.Handler, errorLog *stdlog.Logger) *http.Server {
-	return &http.Server{
+// New returns the HTTP server with every wait bounded, at most maxConns connections open
+// (0: no limit, see connLimit) and Go's own errors (accept, TLS handshakes) logged through
+// the project's logger.
+func New(h http.Handler, errorLog *stdlog.Logger, maxConns int) *http.Server {
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,                  // a GET's headers are a few hundred bytes: slower is a slow loris
 		ReadTimeout:       15 * time.Second,                  // no endpoint takes a body
@@ -57,6 +58,10 @@ func New(h http.Handler, errorLog *stdlog.Logger) *http.Server {
 		MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog:       errorLog,
 	}
+	if maxConns > 0 {
+		srv.ConnState = (&connLimit{n: maxConns, idle: map[net.Conn]time.Time{}}).track
+	}
+	return srv
 }
 
 // connLimit bounds the connections the server holds open, whatever a client leaves
@@ -69,15 +74,6 @@ type connLimit struct {
 	mu   sync.Mutex
 	open int
 	idle map[net.Conn]time.Time // since when
-}
-
-// LimitConnections returns the ConnState hook that bounds the server to n connections;
-// nil (no limit) for n <= 0.
-func LimitConnections(n int) func(net.Conn, http.ConnState) {
-	if n <= 0 {
-		return nil
-	}
-	return (&connLimit{n: n, idle: map[net.Conn]time.Time{}}).track
 }
 
 func (l *connLimit) track(c net.Conn, s http.ConnState) {
@@ -207,7 +203,8 @@ type Site struct {
 // /probe and /sd share one bound on requests in flight: they start fetches or hold
 // answers as large as the reports are many.
 func (s Site) Handler() http.Handler {
-	opts := collector.HandlerOpts{TimeoutOffset: s.TimeoutOffset, MaxTimeout: maxScrapeTimeout, ErrorLog: stdLogger{s.Logger}}
+	errorLog := log.NewStdlibAdapter(level.Error(log.With(s.Logger, "msg", "error serving metrics")), log.MessageKey("err"))
+	opts := collector.HandlerOpts{TimeoutOffset: s.TimeoutOffset, MaxTimeout: maxScrapeTimeout, ErrorLog: stdlog.New(errorLog, "", 0)}
 	limit := limitInFlight(s.MaxRequests)
 	mux := http.NewServeMux()
 	mux.Handle("GET "+s.MetricsPath, promhttp.InstrumentMetricHandler(s.Registry, limit(s.Exporter.MetricsHandler(s.Registry, opts))))
@@ -255,13 +252,6 @@ func (s Site) Handler() http.Handler {
 // hostPort is a Host header of the form host[:port]: a DNS name or IPv4 address (at most
 // 253 bytes), or an IPv6 address in brackets, then an optional port.
 var hostPort = regexp.MustCompile(`^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
-
-// stdLogger is promhttp's error log, through the go-kit logger.
-type stdLogger struct{ logger log.Logger }
-
-func (l stdLogger) Println(v ...any) {
-	level.Error(l.logger).Log("msg", "error serving metrics", "err", fmt.Sprint(v...))
-}
 
 // landingPage is the exporter-toolkit landing page with the reports and their last
 // status, rendered per request because the status changes.

@@ -32,7 +32,7 @@ import (
 // TestTimeoutsAreSet: every phase of a connection is bounded, and a scrape of the
 // longest allowed timeout can still write its answer.
 func TestTimeoutsAreSet(t *testing.T) {
-	srv := New(http.NotFoundHandler(), nil)
+	srv := New(http.NotFoundHandler(), nil, 0)
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 {
 		t.Errorf("unbounded: read header %s, read %s, write %s, idle %s", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
 	}
@@ -48,7 +48,7 @@ func testServer(t *testing.T, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := shortTimeouts(New(h, nil))
+	srv := shortTimeouts(New(h, nil, 0))
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
@@ -167,7 +167,7 @@ func TestServeStops(t *testing.T) {
 		srv := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(entered)
 			<-release
-		}), nil)
+		}), nil, 0)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -344,7 +344,7 @@ func TestSDUnderMaxRequests(t *testing.T) {
 // room for a new one (the longest idle is closed, so a scrape always gets in), and a
 // fourth connection while three requests are in flight is closed at once, unanswered.
 func TestConnectionLimit(t *testing.T) {
-	if LimitConnections(0) != nil {
+	if New(http.NotFoundHandler(), nil, 0).ConnState != nil {
 		t.Error("0 must be no limit")
 	}
 	const n = 3
@@ -362,8 +362,7 @@ func TestConnectionLimit(t *testing.T) {
 				<-release
 			}
 			io.WriteString(w, "ok")
-		}), nil)
-		srv.ConnState = LimitConnections(n)
+		}), nil, n)
 		go srv.Serve(ln)
 		t.Cleanup(func() { srv.Close() })
 		return ln.Addr().String()
