@@ -221,13 +221,6 @@ func Parse(data []byte, dir string, lookupEnv func(string) (string, bool)) (*Con
 }
 
 func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
-	root, err := parseDocument(data)
-	if err != nil {
-		return nil, err
-	}
-	if root == nil {
-		return nil, errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
-	}
 	cfg := &Config{
 		APIURL:                "https://api.track.toggl.com",
 		MinRefreshInterval:    model.Duration(5 * time.Minute),
@@ -238,9 +231,8 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		MaxConcurrentFetches:  DefaultMaxConcurrentFetches,
 		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
-	d := &yamlDecoder{}
-	if d.config(root, cfg); len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+	if err := decode(data, cfg); err != nil {
+		return nil, err
 	}
 	k := &completion{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
 	if lookupEnv == nil {

@@ -28,18 +28,25 @@ import (
 // maxNodes bounds the nodes one decode visits: aliases can make a small file a huge tree.
 const maxNodes = 1 << 20
 
-// parseDocument returns the root node of the single YAML document in data, nil when empty.
-func parseDocument(data []byte) (*yaml.Node, error) {
+// decode reads the single YAML document in data into c, which holds the defaults, without
+// resolving secrets or checking what decoding cannot see.
+func decode(data []byte, c *Config) error {
 	docs, ok := documents(string(data))
 	switch {
 	case len(docs) > 1:
-		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", docs[1].Line)
+		return fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", docs[1].Line)
 	case !ok:
-		return nil, syntaxError(data)
+		return syntaxError(data)
 	case len(docs) == 0 || len(docs[0].Content) == 0 || isNull(docs[0].Content[0]):
-		return nil, nil
+		return errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
 	}
-	return docs[0].Content[0], nil
+	d := &yamlDecoder{}
+	if root := docs[0].Content[0]; root.Kind != yaml.MappingNode {
+		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
+	} else {
+		d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
+	}
+	return errors.Join(d.errs...)
 }
 
 // badStart matches a line whose value starts with an indicator; "|" and ">" alone (a
@@ -283,15 +290,6 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	default:
 		d.errorf(place, orig, "%s: expected %s, got %s", key, want, kindOf(n))
 	}
-}
-
-// config decodes the root node into c, which holds the global defaults.
-func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
-	if root.Kind != yaml.MappingNode {
-		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
-		return
-	}
-	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 }
 
 // listOf decodes the list n under key of mappings (reports, discover or members entries),
