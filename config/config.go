@@ -442,10 +442,10 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 		rep.Resolved.APIToken = fallback()
 	}
 
-	// The decoder has checked period and week_start, where their lines are known.
+	// The decoder has checked period and week_start, where their lines are known, and
+	// written them in canonical form.
 	rep.Resolved.Period, _ = ParsePeriod(rep.Period)
-	rep.Resolved.WeekStart, _ = ParseWeekday(rep.WeekStart)
-	rep.Period, rep.WeekStart = rep.Resolved.Period.String(), strings.ToLower(rep.Resolved.WeekStart.String())
+	rep.Resolved.WeekStart = time.Weekday(slices.Index(choices["week_start"], rep.WeekStart))
 	loc, err := time.LoadLocation(rep.Timezone)
 	k.check(rep.Timezone != "Local", place, "timezone: want an IANA name such as Europe/Berlin, not Local")
 	k.check(err == nil, place, "timezone: unknown time zone (want an IANA name such as Europe/Berlin)")

@@ -231,8 +231,7 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	switch p := ptr.(type) {
 	case *string, *Secret:
 		if want, ok = "a string", scalar; ok {
-			reflect.ValueOf(p).Elem().SetString(n.Value)
-			d.choice(place, key, n)
+			reflect.ValueOf(p).Elem().SetString(d.choice(place, key, n))
 		}
 	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
 		want, ok = "an integer", scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil
@@ -412,27 +411,33 @@ var choices = map[string][]string{
 	"breakdowns": AllBreakdowns,
 }
 
-// choice checks the value n of key when key takes one of a closed set: a typo is reported
-// at its line with the closest valid value. The message never quotes n's value.
-func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
+// choice returns the value n of key, checked and in canonical form when key takes one of a
+// closed set: a typo is reported at its line with the closest valid value. The message
+// never quotes n's value.
+func (d *yamlDecoder) choice(place, key string, n *yaml.Node) string {
 	name, _, _ := strings.Cut(key, "[")
+	v, near := strings.ToLower(strings.TrimSpace(n.Value)), suggest(n.Value, slices.Values(choices[name]))
 	var err error
-	near := suggest(n.Value, slices.Values(choices[name]))
 	switch name {
 	case "period":
-		if _, err = ParsePeriod(n.Value); lastNDays.MatchString(strings.ToLower(strings.TrimSpace(n.Value))) {
+		if _, err = ParsePeriod(v); lastNDays.MatchString(v) {
 			near = "" // last_N_days with N out of range: the number is wrong, not the name
 		}
 	case "week_start":
-		_, err = ParseWeekday(n.Value)
+		if !slices.Contains(choices[name], v) { // not EqualFold: "ſunday" is no weekday
+			err = errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
+		}
 	case "breakdowns":
-		if !slices.Contains(AllBreakdowns, n.Value) {
+		if v = n.Value; !slices.Contains(AllBreakdowns, v) {
 			err = fmt.Errorf("unknown breakdown (want %s)", strings.Join(AllBreakdowns, ", "))
 		}
+	default:
+		return n.Value
 	}
 	if err != nil {
 		d.errorf(place, n, "%s: %w%s", key, err, near)
 	}
+	return v
 }
 
 // parseBytes parses "64MiB", "500KB" (KB and KiB are both 1024), "1.5GiB" or a plain

@@ -2,7 +2,6 @@ package config
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -168,13 +167,4 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 		_, t = t.ZoneBounds()
 	}
 	return t
-}
-
-// ParseWeekday parses "monday" .. "sunday", case-insensitively (not EqualFold: "ſunday"
-// is no weekday).
-func ParseWeekday(s string) (time.Weekday, error) {
-	if d := slices.Index(choices["week_start"], strings.ToLower(strings.TrimSpace(s))); d >= 0 {
-		return time.Weekday(d), nil
-	}
-	return 0, errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
 }
