@@ -352,10 +352,20 @@ type completion struct {
 
 func (k *completion) config(c *Config) {
 	k.global = c
-	if u, err := checkAPIURL(c.APIURL); err != nil {
-		k.errorf("", nil, "api_url: %w", err)
-	} else {
-		c.APIURL = u
+	// api_url's messages never quote it: it could hold a password.
+	switch u, err := url.Parse(c.APIURL); {
+	case err != nil: // its text quotes parts of the URL
+		k.errorf("", nil, "api_url: not a valid URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		k.errorf("", nil, "api_url: want an absolute http:// or https:// URL")
+	case u.Host == "":
+		k.errorf("", nil, "api_url: want an absolute http:// or https:// URL with a host")
+	case u.User != nil:
+		k.errorf("", nil, "api_url: must not hold credentials (use api_token_file)")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		k.errorf("", nil, "api_url: must not have a query or a fragment")
+	default:
+		c.APIURL = strings.TrimRight(c.APIURL, "/")
 	}
 	k.globalOK = c.MinRefreshInterval > 0 && c.MaxStale >= c.MinRefreshInterval && c.Timeout > 0
 	k.check(c.MinRefreshInterval > 0, "", "min_refresh_interval: must be > 0")
@@ -433,8 +443,11 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	case api.set():
 		rep.Resolved.APIToken = k.secret(place, api, apiTokenRule)
 	case rep.Email != "":
-		if err := checkEmail(rep.Email); err != nil {
-			k.errorf(place, nil, "email: %w", err)
+		// What HTTP Basic auth needs, not RFC 5322.
+		if at := strings.IndexByte(rep.Email, '@'); at <= 0 || at == len(rep.Email)-1 {
+			k.errorf(place, nil, "email: not an e-mail address (want user@domain)")
+		} else {
+			k.check(!strings.ContainsFunc(rep.Email, notBasic), place, "email: not an e-mail address (contains whitespace, a control character or ':')")
 		}
 		rep.Resolved.Email = rep.Email
 		rep.Resolved.Password = k.secret(place, pw, passwordRule)
@@ -469,26 +482,6 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	start, _ := rep.Params["start_date"].(string) // YYYY-MM-DD: they compare as strings
 	end, _ := rep.Params["end_date"].(string)
 	k.check(rep.Period != "" || start == "" || end == "" || end >= start, place, "params: end_date is before start_date")
-}
-
-// checkAPIURL accepts an absolute http(s) URL without credentials, query or fragment, and
-// trims a trailing slash. Its errors never quote the URL: it could hold a password.
-func checkAPIURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil { // its text quotes parts of the URL
-		return "", errors.New("not a valid URL")
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", errors.New("want an absolute http:// or https:// URL")
-	case u.Host == "":
-		return "", errors.New("want an absolute http:// or https:// URL with a host")
-	case u.User != nil:
-		return "", errors.New("must not hold credentials (use api_token_file)")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", errors.New("must not have a query or a fragment")
-	}
-	return strings.TrimRight(s, "/"), nil
 }
 
 // workspace checks the i-th entry of the list key (seen: the index of each workspace

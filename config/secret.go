@@ -203,14 +203,3 @@ func notUnreserved(c rune) bool {
 
 // notBasic tells what cannot be in the user part of HTTP Basic auth.
 func notBasic(c rune) bool { return c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) }
-
-// checkEmail does what HTTP Basic auth needs, not RFC 5322.
-func checkEmail(v string) error {
-	if at := strings.IndexByte(v, '@'); at <= 0 || at == len(v)-1 {
-		return errors.New("not an e-mail address (want user@domain)")
-	}
-	if strings.ContainsFunc(v, notBasic) {
-		return errors.New("not an e-mail address (contains whitespace, a control character or ':')")
-	}
-	return nil
-}
