@@ -34,16 +34,11 @@ import (
 
 // Defaults that other packages need too; parse and newReport hold the others.
 const (
-	DefaultTimeout               = model.Duration(30 * time.Second)
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
 	DefaultMaxPages              = 20
 	DefaultClosedRefreshInterval = model.Duration(time.Hour)
 )
-
-// EnvAPIToken is the API token of what has no credentials of its own, when the file
-// sets no global api_token either.
-const EnvAPIToken = "TOGGL_API_TOKEN"
 
 // Breakdown names, as written in a report's breakdowns list.
 const (
@@ -141,14 +136,16 @@ func (r Resolved) String() string {
 // GoString renders r with every secret redacted.
 func (r Resolved) GoString() string { return "config.Resolved" + r.String() }
 
-// DefaultDiscoverInterval is how often a discover or members entry lists its workspace.
-const DefaultDiscoverInterval = model.Duration(time.Hour)
-
 const (
+	// envAPIToken is the API token of what has no credentials of its own, when the file
+	// sets no global api_token either.
+	envAPIToken     = "TOGGL_API_TOKEN"
+	defaultInterval = model.Duration(time.Hour) // of a discover or members entry
 	// minDiscoverInterval: one listing a second is what Toggl's rate limit allows, and
 	// tests need no less.
 	minDiscoverInterval = model.Duration(time.Second)
 	maxWeekHours        = 168
+	maxConfigBytes      = 1 << 20 // a real one is a few KiB
 )
 
 // Workspace is what discover and members entries share: a workspace listed every interval.
@@ -197,8 +194,6 @@ func (c *Config) Redacted() ([]byte, error) {
 	return buf.Bytes(), errors.Join(err, enc.Close())
 }
 
-const maxConfigBytes = 1 << 20 // a real one is a few KiB
-
 // Load reads and validates the configuration file at path, a regular file of at most 1
 // MiB; relative *_file paths start at its directory; nil lookupEnv means os.LookupEnv.
 // All problems come at once (errors.Join), each naming its place, none quoting a value.
@@ -225,7 +220,7 @@ func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readF
 		APIURL:                "https://api.track.toggl.com",
 		MinRefreshInterval:    model.Duration(5 * time.Minute),
 		MaxStale:              model.Duration(30 * time.Minute),
-		Timeout:               DefaultTimeout,
+		Timeout:               model.Duration(30 * time.Second),
 		MaxResponseBytes:      64 << 20,
 		RequestsPerSecond:     1,
 		MaxConcurrentFetches:  DefaultMaxConcurrentFetches,
@@ -379,10 +374,10 @@ func (k *completion) config(c *Config) {
 	// fallback is the API token of what has no credentials of its own, else
 	// $TOGGL_API_TOKEN as if set by api_token: ${...}, read only when something needs it.
 	fallback := sync.OnceValue(func() string {
-		if v, _ := k.env(EnvAPIToken); strings.TrimSpace(v) == "" {
+		if v, _ := k.env(envAPIToken); strings.TrimSpace(v) == "" {
 			return ""
 		}
-		return k.secret("", secretRef{"environment variable " + EnvAPIToken, "${" + EnvAPIToken + "}", ""}, apiTokenRule)
+		return k.secret("", secretRef{"environment variable " + envAPIToken, "${" + envAPIToken + "}", ""}, apiTokenRule)
 	})
 	if api := (secretRef{"api_token", c.APIToken, c.APITokenFile}); api.set() {
 		v := k.secret("", api, apiTokenRule)
@@ -465,7 +460,7 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	rep.Resolved.Location = cmp.Or(loc, time.UTC)
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
-	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)
+	k.check(rep.Roster == 0 || k.hasMembers(rep.Roster), place, "roster: no members entry lists workspace %d", rep.Roster)
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
 	rep.MinRefreshInterval = cmp.Or(rep.MinRefreshInterval, k.global.MinRefreshInterval)
 	rep.MaxStale = cmp.Or(rep.MaxStale, k.global.MaxStale)
@@ -498,7 +493,7 @@ func (k *completion) workspace(key string, i int, w *Workspace, seen map[int64]i
 	if api := (secretRef{"api_token", w.APIToken, w.APITokenFile}); api.set() {
 		w.Resolved.APIToken = k.secret(place, api, apiTokenRule)
 	} else if w.Resolved.APIToken = fallback(); w.Resolved.APIToken == "" {
-		k.errorf(place, nil, "api_token or api_token_file: required (or the top-level api_token, or $%s): listing a workspace needs an API token", EnvAPIToken)
+		k.errorf(place, nil, "api_token or api_token_file: required (or the top-level api_token, or $%s): listing a workspace needs an API token", envAPIToken)
 	}
 	return place
 }
@@ -512,7 +507,7 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 		place := k.workspace("discover", i, &e.Workspace, seen, fallback)
 		e.IncludeRE = k.pattern(place, "include", e.Include)
 		e.ExcludeRE = k.pattern(place, "exclude", e.Exclude)
-		if e.Defaults.Roster == 0 && c.MembersOf(e.WorkspaceID) != nil {
+		if e.Defaults.Roster == 0 && k.hasMembers(e.WorkspaceID) {
 			e.Defaults.Roster = e.WorkspaceID
 		}
 		// The reports' credentials default to the token that lists them.
@@ -528,6 +523,11 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 			k.check(h >= 0 && h <= maxWeekHours, place, "expected_hours[%d]: must be from 0 to %d", user, maxWeekHours)
 		}
 	}
+}
+
+// hasMembers tells whether a members entry lists workspace.
+func (k *completion) hasMembers(workspace int64) bool {
+	return slices.ContainsFunc(k.global.Members, func(m Members) bool { return m.WorkspaceID == workspace })
 }
 
 // pattern compiles the include or exclude expr to match whole names; nil for none. Its
@@ -551,12 +551,4 @@ func (m *Members) WeeklyHours(user int64) float64 {
 		return h
 	}
 	return m.ExpectedHoursPerWeek
-}
-
-// MembersOf returns the members entry of workspace; nil when there is none.
-func (c *Config) MembersOf(workspace int64) *Members {
-	if i := slices.IndexFunc(c.Members, func(m Members) bool { return m.WorkspaceID == workspace }); i >= 0 {
-		return &c.Members[i]
-	}
-	return nil
 }

@@ -269,12 +269,12 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 		}
 	case *[]Discover:
 		if want, ok = "a list of workspaces", list; ok {
-			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = DefaultDiscoverInterval, newReport() },
+			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = defaultInterval, newReport() },
 				workspaceLike, hint(fields(&Discover{}), reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
 		if want, ok = "a list of workspaces", list; ok {
-			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(fields(&Members{}), nil, ""))
+			*p = listOf(d, n, "members", func(m *Members) { m.Interval = defaultInterval }, workspaceLike, hint(fields(&Members{}), nil, ""))
 		}
 	case *Report: // a discover entry's defaults
 		if want, ok = "a mapping of report settings", mapping; ok {
