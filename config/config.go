@@ -325,7 +325,6 @@ func (p *problems) errorf(place string, n *yaml.Node, format string, args ...any
 	p.errs = append(p.errs, fmt.Errorf(format, args...))
 }
 
-// check records a problem at place unless ok.
 func (p *problems) check(ok bool, place, format string, args ...any) {
 	if !ok {
 		p.errorf(place, nil, format, args...)

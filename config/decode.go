@@ -57,22 +57,18 @@ var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>
 // without a word of yaml.v3's message: the line is the first one that the document cannot
 // be parsed up to (yaml.v3's own is often that of the enclosing mapping, or missing).
 func syntaxError(data []byte) error {
-	const quote = "quote values that start with * & ! | > % @ or a backtick"
 	lines := strings.SplitAfter(string(data), "\n")
-	k := sort.Search(len(lines), func(k int) bool {
+	k := sort.Search(len(lines), func(k int) bool { // < len(lines): all of data does not parse
 		_, ok := documents(strings.Join(lines[:k+1], ""))
 		return !ok
 	})
-	if k == len(lines) {
-		return errors.New("cannot parse the YAML (" + quote + ")")
-	}
 	if m := badStart.FindStringSubmatch(lines[k]); m != nil {
 		return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", k+1, m[1], m[2][:1])
 	}
 	if strings.HasPrefix(strings.TrimLeft(lines[k], " "), "\t") {
 		return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", k+1)
 	}
-	return fmt.Errorf("line %d: cannot parse the YAML here (%s)", k+1, quote)
+	return fmt.Errorf("line %d: cannot parse the YAML here (quote values that start with * & ! | > %% @ or a backtick)", k+1)
 }
 
 // documents returns the documents of the YAML stream data up to the first that yaml.v3
@@ -139,13 +135,11 @@ func isNull(n *yaml.Node) bool {
 // kindOf names the kind of a node for "expected X, got Y" messages.
 func kindOf(n *yaml.Node) string {
 	n = resolveAlias(n)
-	return cmp.Or(kindNames[n.Kind], scalarKinds[n.ShortTag()], "a string")
+	return cmp.Or(kinds[n.Kind], kinds[n.ShortTag()], "a string")
 }
 
-var (
-	kindNames   = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
-	scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
-)
+var kinds = map[any]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list",
+	"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 
 // plain rejects an anchor, an alias or a tag on a scalar: who writes `password: *x` or
 // `token: !x` meant a value starting with it. Mappings and lists may be reused (merges).

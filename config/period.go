@@ -74,8 +74,7 @@ func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday
 		d -= ((int(local.Weekday())-int(weekStart))%7+7)%7 + 7*back
 		return startOfDay(y, m, d, loc), startOfDay(y, m, d+6, loc)
 	case "month":
-		m -= time.Month(back)
-		return startOfDay(y, m, 1, loc), startOfDay(y, m+1, 0, loc)
+		return startOfDay(y, m-time.Month(back), 1, loc), startOfDay(y, m-time.Month(back)+1, 0, loc)
 	case "year":
 		return startOfDay(y-back, time.January, 1, loc), startOfDay(y-back, time.December, 31, loc)
 	}
