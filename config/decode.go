@@ -214,8 +214,6 @@ func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, 
 	}
 }
 
-const workspaceLike = "workspace_id: ..., api_token_file: ..."
-
 // value decodes the non-null node orig of key into ptr.
 func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
@@ -264,11 +262,12 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	case *[]Discover:
 		if want, ok = "a list of workspaces", list; ok {
 			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = defaultInterval, newReport() },
-				workspaceLike, hint(fields(&Discover{}), reportKeys, " (a report setting: put it under defaults)"))
+				"workspace_id: ..., api_token_file: ...", hint(fields(&Discover{}), reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
 		if want, ok = "a list of workspaces", list; ok {
-			*p = listOf(d, n, "members", func(m *Members) { m.Interval = defaultInterval }, workspaceLike, hint(fields(&Members{}), nil, ""))
+			*p = listOf(d, n, "members", func(m *Members) { m.Interval = defaultInterval },
+				"workspace_id: ..., api_token_file: ...", hint(fields(&Members{}), nil, ""))
 		}
 	case *Report: // a discover entry's defaults
 		if want, ok = "a mapping of report settings", mapping; ok {
@@ -295,8 +294,11 @@ func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), lik
 		if m := resolveAlias(item); m.Kind != yaml.MappingNode {
 			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
 		} else {
-			if _, named := keys["name"]; named {
-				place = reportPlace(i, reportName(m))
+			for j := 0; key == "reports" && j+1 < len(m.Content); j += 2 { // the report's own name, for its place
+				if k, v := m.Content[j], m.Content[j+1]; k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
+					place = reportPlace(i, v.Value)
+					break
+				}
 			}
 			d.fieldsOf(m, place, keys, unknown)
 		}
@@ -450,16 +452,6 @@ func reportPlace(i int, name string) string {
 		return fmt.Sprintf("reports[%d]", i)
 	}
 	return fmt.Sprintf("reports[%d] %q", i, name)
-}
-
-// reportName finds a report's name for error places: the mapping's own scalar "name".
-func reportName(m *yaml.Node) string {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k, v := m.Content[i], m.Content[i+1]; k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
-			return v.Value
-		}
-	}
-	return ""
 }
 
 // reportHint explains a key that is not a report's.

@@ -149,9 +149,8 @@ func (r *Resolved) WindowAtEndOf(day time.Time) (first, last time.Time, ok bool)
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}, false
 	}
-	loc := cmp.Or(r.Location, time.UTC)
-	first, last = r.Period.Window(EndOfDay(day, loc), loc, r.WeekStart)
-	if d := DayStart(day, loc); last.After(d) {
+	d := DayStart(day, r.Location) // never nil after Load
+	if first, last = r.Period.Window(d, r.Location, r.WeekStart); last.After(d) {
 		last = d
 	}
 	return first, last, true
