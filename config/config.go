@@ -273,9 +273,7 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 
 // Get returns the current configuration, nil before the first successful reload. Treat
 // it as immutable: a reload replaces it, never changes it.
-func (s *SafeConfig) Get() *Config {
-	return s.cfg.Load()
-}
+func (s *SafeConfig) Get() *Config { return s.cfg.Load() }
 
 // ReloadWith loads the file at path, reading each *_file secret through readFile (nil:
 // from disk; --demo's rehearsal of a user's file stands in for secret files that do not

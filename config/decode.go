@@ -28,6 +28,10 @@ import (
 // maxNodes bounds the nodes one decode visits: aliases can make a small file a huge tree.
 const maxNodes = 1 << 20
 
+// badStart matches a line whose value starts with an indicator; "|" and ">" alone (a
+// block scalar) are fine.
+var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
+
 // decode reads the single YAML document in data into c, which holds the defaults, without
 // resolving secrets or checking what decoding cannot see.
 func decode(data []byte, c *Config) error {
@@ -36,7 +40,21 @@ func decode(data []byte, c *Config) error {
 	case len(docs) > 1:
 		return fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", docs[1].Line)
 	case !ok:
-		return syntaxError(data)
+		// Not a word of yaml.v3's message: the line is the first one that the document
+		// cannot be parsed up to (yaml.v3's is often that of the enclosing mapping, or
+		// missing), with the likely mistake.
+		lines := strings.SplitAfter(string(data), "\n")
+		k := sort.Search(len(lines), func(k int) bool { // < len(lines): all of data does not parse
+			_, ok := documents(strings.Join(lines[:k+1], ""))
+			return !ok
+		})
+		if m := badStart.FindStringSubmatch(lines[k]); m != nil {
+			return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", k+1, m[1], m[2][:1])
+		}
+		if strings.HasPrefix(strings.TrimLeft(lines[k], " "), "\t") {
+			return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", k+1)
+		}
+		return fmt.Errorf("line %d: cannot parse the YAML here (quote values that start with * & ! | > %% @ or a backtick)", k+1)
 	case len(docs) == 0 || len(docs[0].Content) == 0 || isNull(docs[0].Content[0]):
 		return errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
 	}
@@ -47,28 +65,6 @@ func decode(data []byte, c *Config) error {
 		d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 	}
 	return errors.Join(d.errs...)
-}
-
-// badStart matches a line whose value starts with an indicator; "|" and ">" alone (a
-// block scalar) are fine.
-var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
-
-// syntaxError says where the YAML could not be parsed and what the likely mistake is,
-// without a word of yaml.v3's message: the line is the first one that the document cannot
-// be parsed up to (yaml.v3's own is often that of the enclosing mapping, or missing).
-func syntaxError(data []byte) error {
-	lines := strings.SplitAfter(string(data), "\n")
-	k := sort.Search(len(lines), func(k int) bool { // < len(lines): all of data does not parse
-		_, ok := documents(strings.Join(lines[:k+1], ""))
-		return !ok
-	})
-	if m := badStart.FindStringSubmatch(lines[k]); m != nil {
-		return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", k+1, m[1], m[2][:1])
-	}
-	if strings.HasPrefix(strings.TrimLeft(lines[k], " "), "\t") {
-		return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", k+1)
-	}
-	return fmt.Errorf("line %d: cannot parse the YAML here (quote values that start with * & ! | > %% @ or a backtick)", k+1)
 }
 
 // documents returns the documents of the YAML stream data up to the first that yaml.v3
