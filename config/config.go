@@ -145,7 +145,8 @@ const (
 	// tests need no less.
 	minDiscoverInterval = model.Duration(time.Second)
 	maxWeekHours        = 168
-	maxConfigBytes      = 1 << 20 // a real one is a few KiB
+	maxConfigBytes      = 1 << 20  // a real one is a few KiB
+	maxSecretFileBytes  = 64 << 10 // a bigger *_file is a mistake (a wrong path)
 )
 
 // Workspace is what discover and members entries share: a workspace listed every interval.

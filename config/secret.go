@@ -17,9 +17,6 @@ import (
 	"github.com/alecthomas/units"
 )
 
-// maxSecretFileBytes bounds a *_file: a bigger file is a mistake (a wrong path).
-const maxSecretFileBytes = 64 << 10
-
 // Secret is a configuration string that must never be shown: it renders as "<secret>"
 // in YAML, JSON and fmt output.
 type Secret string
