@@ -34,16 +34,11 @@ import (
 
 // Defaults that other packages need too; parse and newReport hold the others.
 const (
-	DefaultTimeout               = model.Duration(30 * time.Second)
 	DefaultMaxConcurrentFetches  = 8
 	DefaultMaxSeriesPerBreakdown = 500
 	DefaultMaxPages              = 20
 	DefaultClosedRefreshInterval = model.Duration(time.Hour)
 )
-
-// EnvAPIToken is the API token of what has no credentials of its own, when the file
-// sets no global api_token either.
-const EnvAPIToken = "TOGGL_API_TOKEN"
 
 // Breakdown names, as written in a report's breakdowns list.
 const (
@@ -141,14 +136,17 @@ func (r Resolved) String() string {
 // GoString renders r with every secret redacted.
 func (r Resolved) GoString() string { return "config.Resolved" + r.String() }
 
-// DefaultDiscoverInterval is how often a discover or members entry lists its workspace.
-const DefaultDiscoverInterval = model.Duration(time.Hour)
-
 const (
+	// envAPIToken is the API token of what has no credentials of its own, when the file
+	// sets no global api_token either.
+	envAPIToken     = "TOGGL_API_TOKEN"
+	defaultInterval = model.Duration(time.Hour) // of a discover or members entry
 	// minDiscoverInterval: one listing a second is what Toggl's rate limit allows, and
 	// tests need no less.
 	minDiscoverInterval = model.Duration(time.Second)
 	maxWeekHours        = 168
+	maxConfigBytes      = 1 << 20  // a real one is a few KiB
+	maxSecretFileBytes  = 64 << 10 // a bigger *_file is a mistake (a wrong path)
 )
 
 // Workspace is what discover and members entries share: a workspace listed every interval.
@@ -197,8 +195,6 @@ func (c *Config) Redacted() ([]byte, error) {
 	return buf.Bytes(), errors.Join(err, enc.Close())
 }
 
-const maxConfigBytes = 1 << 20 // a real one is a few KiB
-
 // Load reads and validates the configuration file at path, a regular file of at most 1
 // MiB; relative *_file paths start at its directory; nil lookupEnv means os.LookupEnv.
 // All problems come at once (errors.Join), each naming its place, none quoting a value.
@@ -221,26 +217,18 @@ func Parse(data []byte, dir string, lookupEnv func(string) (string, bool)) (*Con
 }
 
 func parse(data []byte, dir string, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
-	root, err := parseDocument(data)
-	if err != nil {
-		return nil, err
-	}
-	if root == nil {
-		return nil, errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
-	}
 	cfg := &Config{
 		APIURL:                "https://api.track.toggl.com",
 		MinRefreshInterval:    model.Duration(5 * time.Minute),
 		MaxStale:              model.Duration(30 * time.Minute),
-		Timeout:               DefaultTimeout,
+		Timeout:               model.Duration(30 * time.Second),
 		MaxResponseBytes:      64 << 20,
 		RequestsPerSecond:     1,
 		MaxConcurrentFetches:  DefaultMaxConcurrentFetches,
 		ClosedRefreshInterval: DefaultClosedRefreshInterval,
 	}
-	d := &yamlDecoder{}
-	if d.config(root, cfg); len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+	if err := decode(data, cfg); err != nil {
+		return nil, err
 	}
 	k := &completion{dir: dir, lookupEnv: lookupEnv, readFile: readFile, sum: sha256.New()}
 	if lookupEnv == nil {
@@ -286,9 +274,7 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 
 // Get returns the current configuration, nil before the first successful reload. Treat
 // it as immutable: a reload replaces it, never changes it.
-func (s *SafeConfig) Get() *Config {
-	return s.cfg.Load()
-}
+func (s *SafeConfig) Get() *Config { return s.cfg.Load() }
 
 // ReloadWith loads the file at path, reading each *_file secret through readFile (nil:
 // from disk; --demo's rehearsal of a user's file stands in for secret files that do not
@@ -338,7 +324,6 @@ func (p *problems) errorf(place string, n *yaml.Node, format string, args ...any
 	p.errs = append(p.errs, fmt.Errorf(format, args...))
 }
 
-// check records a problem at place unless ok.
 func (p *problems) check(ok bool, place, format string, args ...any) {
 	if !ok {
 		p.errorf(place, nil, format, args...)
@@ -360,10 +345,20 @@ type completion struct {
 
 func (k *completion) config(c *Config) {
 	k.global = c
-	if u, err := checkAPIURL(c.APIURL); err != nil {
-		k.errorf("", nil, "api_url: %w", err)
-	} else {
-		c.APIURL = u
+	// api_url's messages never quote it: it could hold a password.
+	switch u, err := url.Parse(c.APIURL); {
+	case err != nil: // its text quotes parts of the URL
+		k.errorf("", nil, "api_url: not a valid URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		k.errorf("", nil, "api_url: want an absolute http:// or https:// URL")
+	case u.Host == "":
+		k.errorf("", nil, "api_url: want an absolute http:// or https:// URL with a host")
+	case u.User != nil:
+		k.errorf("", nil, "api_url: must not hold credentials (use api_token_file)")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		k.errorf("", nil, "api_url: must not have a query or a fragment")
+	default:
+		c.APIURL = strings.TrimRight(c.APIURL, "/")
 	}
 	k.globalOK = c.MinRefreshInterval > 0 && c.MaxStale >= c.MinRefreshInterval && c.Timeout > 0
 	k.check(c.MinRefreshInterval > 0, "", "min_refresh_interval: must be > 0")
@@ -377,10 +372,10 @@ func (k *completion) config(c *Config) {
 	// fallback is the API token of what has no credentials of its own, else
 	// $TOGGL_API_TOKEN as if set by api_token: ${...}, read only when something needs it.
 	fallback := sync.OnceValue(func() string {
-		if v, _ := k.env(EnvAPIToken); strings.TrimSpace(v) == "" {
+		if v, _ := k.env(envAPIToken); strings.TrimSpace(v) == "" {
 			return ""
 		}
-		return k.secret("", secretRef{"environment variable " + EnvAPIToken, "${" + EnvAPIToken + "}", ""}, apiTokenRule)
+		return k.secret("", secretRef{"environment variable " + envAPIToken, "${" + envAPIToken + "}", ""}, apiTokenRule)
 	})
 	if api := (secretRef{"api_token", c.APIToken, c.APITokenFile}); api.set() {
 		v := k.secret("", api, apiTokenRule)
@@ -441,8 +436,11 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	case api.set():
 		rep.Resolved.APIToken = k.secret(place, api, apiTokenRule)
 	case rep.Email != "":
-		if err := checkEmail(rep.Email); err != nil {
-			k.errorf(place, nil, "email: %w", err)
+		// What HTTP Basic auth needs, not RFC 5322.
+		if at := strings.IndexByte(rep.Email, '@'); at <= 0 || at == len(rep.Email)-1 {
+			k.errorf(place, nil, "email: not an e-mail address (want user@domain)")
+		} else {
+			k.check(!strings.ContainsFunc(rep.Email, notBasic), place, "email: not an e-mail address (contains whitespace, a control character or ':')")
 		}
 		rep.Resolved.Email = rep.Email
 		rep.Resolved.Password = k.secret(place, pw, passwordRule)
@@ -450,17 +448,17 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 		rep.Resolved.APIToken = fallback()
 	}
 
-	// The decoder has checked period and week_start, where their lines are known.
+	// The decoder has checked period and week_start, where their lines are known, and
+	// written them in canonical form.
 	rep.Resolved.Period, _ = ParsePeriod(rep.Period)
-	rep.Resolved.WeekStart, _ = ParseWeekday(rep.WeekStart)
-	rep.Period, rep.WeekStart = rep.Resolved.Period.String(), strings.ToLower(rep.Resolved.WeekStart.String())
+	rep.Resolved.WeekStart = time.Weekday(slices.Index(choices["week_start"], rep.WeekStart))
 	loc, err := time.LoadLocation(rep.Timezone)
 	k.check(rep.Timezone != "Local", place, "timezone: want an IANA name such as Europe/Berlin, not Local")
 	k.check(err == nil, place, "timezone: unknown time zone (want an IANA name such as Europe/Berlin)")
 	rep.Resolved.Location = cmp.Or(loc, time.UTC)
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
-	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)
+	k.check(rep.Roster == 0 || k.hasMembers(rep.Roster), place, "roster: no members entry lists workspace %d", rep.Roster)
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
 	rep.MinRefreshInterval = cmp.Or(rep.MinRefreshInterval, k.global.MinRefreshInterval)
 	rep.MaxStale = cmp.Or(rep.MaxStale, k.global.MaxStale)
@@ -479,26 +477,6 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	k.check(rep.Period != "" || start == "" || end == "" || end >= start, place, "params: end_date is before start_date")
 }
 
-// checkAPIURL accepts an absolute http(s) URL without credentials, query or fragment, and
-// trims a trailing slash. Its errors never quote the URL: it could hold a password.
-func checkAPIURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil { // its text quotes parts of the URL
-		return "", errors.New("not a valid URL")
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", errors.New("want an absolute http:// or https:// URL")
-	case u.Host == "":
-		return "", errors.New("want an absolute http:// or https:// URL with a host")
-	case u.User != nil:
-		return "", errors.New("must not hold credentials (use api_token_file)")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", errors.New("must not have a query or a fragment")
-	}
-	return strings.TrimRight(s, "/"), nil
-}
-
 // workspace checks the i-th entry of the list key (seen: the index of each workspace
 // before it), fills in its API token (its own, else fallback's) and returns its place.
 func (k *completion) workspace(key string, i int, w *Workspace, seen map[int64]int, fallback func() string) string {
@@ -513,7 +491,7 @@ func (k *completion) workspace(key string, i int, w *Workspace, seen map[int64]i
 	if api := (secretRef{"api_token", w.APIToken, w.APITokenFile}); api.set() {
 		w.Resolved.APIToken = k.secret(place, api, apiTokenRule)
 	} else if w.Resolved.APIToken = fallback(); w.Resolved.APIToken == "" {
-		k.errorf(place, nil, "api_token or api_token_file: required (or the top-level api_token, or $%s): listing a workspace needs an API token", EnvAPIToken)
+		k.errorf(place, nil, "api_token or api_token_file: required (or the top-level api_token, or $%s): listing a workspace needs an API token", envAPIToken)
 	}
 	return place
 }
@@ -527,7 +505,7 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 		place := k.workspace("discover", i, &e.Workspace, seen, fallback)
 		e.IncludeRE = k.pattern(place, "include", e.Include)
 		e.ExcludeRE = k.pattern(place, "exclude", e.Exclude)
-		if e.Defaults.Roster == 0 && c.MembersOf(e.WorkspaceID) != nil {
+		if e.Defaults.Roster == 0 && k.hasMembers(e.WorkspaceID) {
 			e.Defaults.Roster = e.WorkspaceID
 		}
 		// The reports' credentials default to the token that lists them.
@@ -543,6 +521,11 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 			k.check(h >= 0 && h <= maxWeekHours, place, "expected_hours[%d]: must be from 0 to %d", user, maxWeekHours)
 		}
 	}
+}
+
+// hasMembers tells whether a members entry lists workspace.
+func (k *completion) hasMembers(workspace int64) bool {
+	return slices.ContainsFunc(k.global.Members, func(m Members) bool { return m.WorkspaceID == workspace })
 }
 
 // pattern compiles the include or exclude expr to match whole names; nil for none. Its
@@ -566,12 +549,4 @@ func (m *Members) WeeklyHours(user int64) float64 {
 		return h
 	}
 	return m.ExpectedHoursPerWeek
-}
-
-// MembersOf returns the members entry of workspace; nil when there is none.
-func (c *Config) MembersOf(workspace int64) *Members {
-	if i := slices.IndexFunc(c.Members, func(m Members) bool { return m.WorkspaceID == workspace }); i >= 0 {
-		return &c.Members[i]
-	}
-	return nil
 }

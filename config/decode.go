@@ -28,44 +28,43 @@ import (
 // maxNodes bounds the nodes one decode visits: aliases can make a small file a huge tree.
 const maxNodes = 1 << 20
 
-// parseDocument returns the root node of the single YAML document in data, nil when empty.
-func parseDocument(data []byte) (*yaml.Node, error) {
-	docs, ok := documents(string(data))
-	switch {
-	case len(docs) > 1:
-		return nil, fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", docs[1].Line)
-	case !ok:
-		return nil, syntaxError(data)
-	case len(docs) == 0 || len(docs[0].Content) == 0 || isNull(docs[0].Content[0]):
-		return nil, nil
-	}
-	return docs[0].Content[0], nil
-}
-
 // badStart matches a line whose value starts with an indicator; "|" and ">" alone (a
 // block scalar) are fine.
 var badStart = regexp.MustCompile("^[ \t-]*([A-Za-z0-9_.-]+):[ \t]+([*&!%@`]|[|>][^ \t\r0-9+-])")
 
-// syntaxError says where the YAML could not be parsed and what the likely mistake is,
-// without a word of yaml.v3's message: the line is the first one that the document cannot
-// be parsed up to (yaml.v3's own is often that of the enclosing mapping, or missing).
-func syntaxError(data []byte) error {
-	const quote = "quote values that start with * & ! | > % @ or a backtick"
-	lines := strings.SplitAfter(string(data), "\n")
-	k := sort.Search(len(lines), func(k int) bool {
-		_, ok := documents(strings.Join(lines[:k+1], ""))
-		return !ok
-	})
-	if k == len(lines) {
-		return errors.New("cannot parse the YAML (" + quote + ")")
+// decode reads the single YAML document in data into c, which holds the defaults, without
+// resolving secrets or checking what decoding cannot see.
+func decode(data []byte, c *Config) error {
+	docs, ok := documents(string(data))
+	switch {
+	case len(docs) > 1:
+		return fmt.Errorf("line %d: a second YAML document: the configuration must be a single document", docs[1].Line)
+	case !ok:
+		// Not a word of yaml.v3's message: the line is the first one that the document
+		// cannot be parsed up to (yaml.v3's is often that of the enclosing mapping, or
+		// missing), with the likely mistake.
+		lines := strings.SplitAfter(string(data), "\n")
+		k := sort.Search(len(lines), func(k int) bool { // < len(lines): all of data does not parse
+			_, ok := documents(strings.Join(lines[:k+1], ""))
+			return !ok
+		})
+		if m := badStart.FindStringSubmatch(lines[k]); m != nil {
+			return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", k+1, m[1], m[2][:1])
+		}
+		if strings.HasPrefix(strings.TrimLeft(lines[k], " "), "\t") {
+			return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", k+1)
+		}
+		return fmt.Errorf("line %d: cannot parse the YAML here (quote values that start with * & ! | > %% @ or a backtick)", k+1)
+	case len(docs) == 0 || len(docs[0].Content) == 0 || isNull(docs[0].Content[0]):
+		return errors.New("reports: required (the configuration is empty; or list a workspace under discover)")
 	}
-	if m := badStart.FindStringSubmatch(lines[k]); m != nil {
-		return fmt.Errorf("line %d: %s: an unquoted value cannot start with '%s'; quote it", k+1, m[1], m[2][:1])
+	d := &yamlDecoder{}
+	if root := docs[0].Content[0]; root.Kind != yaml.MappingNode {
+		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
+	} else {
+		d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
 	}
-	if strings.HasPrefix(strings.TrimLeft(lines[k], " "), "\t") {
-		return fmt.Errorf("line %d: a tab in the indentation; indent with spaces", k+1)
-	}
-	return fmt.Errorf("line %d: cannot parse the YAML here (%s)", k+1, quote)
+	return errors.Join(d.errs...)
 }
 
 // documents returns the documents of the YAML stream data up to the first that yaml.v3
@@ -132,13 +131,11 @@ func isNull(n *yaml.Node) bool {
 // kindOf names the kind of a node for "expected X, got Y" messages.
 func kindOf(n *yaml.Node) string {
 	n = resolveAlias(n)
-	return cmp.Or(kindNames[n.Kind], scalarKinds[n.ShortTag()], "a string")
+	return cmp.Or(kinds[n.Kind], kinds[n.ShortTag()], "a string")
 }
 
-var (
-	kindNames   = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
-	scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
-)
+var kinds = map[any]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list",
+	"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
 
 // plain rejects an anchor, an alias or a tag on a scalar: who writes `password: *x` or
 // `token: !x` meant a value starting with it. Mappings and lists may be reused (merges).
@@ -213,8 +210,6 @@ func (d *yamlDecoder) fieldsOf(n *yaml.Node, place string, ptrs map[string]any, 
 	}
 }
 
-const workspaceLike = "workspace_id: ..., api_token_file: ..."
-
 // value decodes the non-null node orig of key into ptr.
 func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	n := resolveAlias(orig)
@@ -224,8 +219,7 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	switch p := ptr.(type) {
 	case *string, *Secret:
 		if want, ok = "a string", scalar; ok {
-			reflect.ValueOf(p).Elem().SetString(n.Value)
-			d.choice(place, key, n)
+			reflect.ValueOf(p).Elem().SetString(d.choice(place, key, n))
 		}
 	case *int, *int64: // yaml.v3 would truncate 2.5 to 2
 		want, ok = "an integer", scalar && n.ShortTag() == "!!int" && n.Decode(p) == nil
@@ -263,12 +257,13 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 		}
 	case *[]Discover:
 		if want, ok = "a list of workspaces", list; ok {
-			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = DefaultDiscoverInterval, newReport() },
-				workspaceLike, hint(fields(&Discover{}), reportKeys, " (a report setting: put it under defaults)"))
+			*p = listOf(d, n, "discover", func(e *Discover) { e.Interval, e.Defaults = defaultInterval, newReport() },
+				"workspace_id: ..., api_token_file: ...", hint(fields(&Discover{}), reportKeys, " (a report setting: put it under defaults)"))
 		}
 	case *[]Members:
 		if want, ok = "a list of workspaces", list; ok {
-			*p = listOf(d, n, "members", func(m *Members) { m.Interval = DefaultDiscoverInterval }, workspaceLike, hint(fields(&Members{}), nil, ""))
+			*p = listOf(d, n, "members", func(m *Members) { m.Interval = defaultInterval },
+				"workspace_id: ..., api_token_file: ...", hint(fields(&Members{}), nil, ""))
 		}
 	case *Report: // a discover entry's defaults
 		if want, ok = "a mapping of report settings", mapping; ok {
@@ -285,15 +280,6 @@ func (d *yamlDecoder) value(place, key string, orig *yaml.Node, ptr any) {
 	}
 }
 
-// config decodes the root node into c, which holds the global defaults.
-func (d *yamlDecoder) config(root *yaml.Node, c *Config) {
-	if root.Kind != yaml.MappingNode {
-		d.errorf("", root, "the configuration must be a mapping (api_url: ..., reports: [...]), got %s", kindOf(root))
-		return
-	}
-	d.fieldsOf(root, "", fields(c), hint(configKeys, reportKeys, " (a report setting: put it under a report)"))
-}
-
 // listOf decodes the list n under key of mappings (reports, discover or members entries),
 // each starting as fresh makes it; like says what one holds.
 func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), like string, unknown func(string) string) []T {
@@ -304,8 +290,11 @@ func listOf[T any](d *yamlDecoder, n *yaml.Node, key string, fresh func(*T), lik
 		if m := resolveAlias(item); m.Kind != yaml.MappingNode {
 			d.errorf(place, item, "expected a mapping (%s), got %s", like, kindOf(item))
 		} else {
-			if _, named := keys["name"]; named {
-				place = reportPlace(i, reportName(m))
+			for j := 0; key == "reports" && j+1 < len(m.Content); j += 2 { // the report's own name, for its place
+				if k, v := m.Content[j], m.Content[j+1]; k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
+					place = reportPlace(i, v.Value)
+					break
+				}
 			}
 			d.fieldsOf(m, place, keys, unknown)
 		}
@@ -414,27 +403,33 @@ var choices = map[string][]string{
 	"breakdowns": AllBreakdowns,
 }
 
-// choice checks the value n of key when key takes one of a closed set: a typo is reported
-// at its line with the closest valid value. The message never quotes n's value.
-func (d *yamlDecoder) choice(place, key string, n *yaml.Node) {
+// choice returns the value n of key, checked and in canonical form when key takes one of a
+// closed set: a typo is reported at its line with the closest valid value. The message
+// never quotes n's value.
+func (d *yamlDecoder) choice(place, key string, n *yaml.Node) string {
 	name, _, _ := strings.Cut(key, "[")
+	v, near := strings.ToLower(strings.TrimSpace(n.Value)), suggest(n.Value, slices.Values(choices[name]))
 	var err error
-	near := suggest(n.Value, slices.Values(choices[name]))
 	switch name {
 	case "period":
-		if _, err = ParsePeriod(n.Value); lastNDays.MatchString(strings.ToLower(strings.TrimSpace(n.Value))) {
+		if _, err = ParsePeriod(v); lastNDays.MatchString(v) {
 			near = "" // last_N_days with N out of range: the number is wrong, not the name
 		}
 	case "week_start":
-		_, err = ParseWeekday(n.Value)
+		if !slices.Contains(choices[name], v) { // not EqualFold: "ſunday" is no weekday
+			err = errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
+		}
 	case "breakdowns":
-		if !slices.Contains(AllBreakdowns, n.Value) {
+		if v = n.Value; !slices.Contains(AllBreakdowns, v) {
 			err = fmt.Errorf("unknown breakdown (want %s)", strings.Join(AllBreakdowns, ", "))
 		}
+	default:
+		return n.Value
 	}
 	if err != nil {
 		d.errorf(place, n, "%s: %w%s", key, err, near)
 	}
+	return v
 }
 
 // parseBytes parses "64MiB", "500KB" (KB and KiB are both 1024), "1.5GiB" or a plain
@@ -453,16 +448,6 @@ func reportPlace(i int, name string) string {
 		return fmt.Sprintf("reports[%d]", i)
 	}
 	return fmt.Sprintf("reports[%d] %q", i, name)
-}
-
-// reportName finds a report's name for error places: the mapping's own scalar "name".
-func reportName(m *yaml.Node) string {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k, v := m.Content[i], m.Content[i+1]; k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
-			return v.Value
-		}
-	}
-	return ""
 }
 
 // reportHint explains a key that is not a report's.

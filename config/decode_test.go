@@ -148,10 +148,10 @@ func plainValues(n *yaml.Node, key string) []*yaml.Node {
 	return nil
 }
 
-func TestParseDocument(t *testing.T) {
+func TestDecodeEmpty(t *testing.T) {
 	for _, in := range []string{"", "# nothing\n", "~\n", "---\n"} {
-		if root, err := parseDocument([]byte(in)); root != nil || err != nil {
-			t.Errorf("%q: %v %v, want nothing", in, root, err)
+		if err := decode([]byte(in), &Config{}); err == nil || !strings.HasPrefix(err.Error(), "reports: required (the configuration is empty") {
+			t.Errorf("%q: %v, want an empty configuration", in, err)
 		}
 	}
 }

@@ -23,7 +23,7 @@ func TestDiscoverLoad(t *testing.T) {
 		{"smallest: a workspace and a token", "discover:\n  - workspace_id: 1234567\n    api_token: ${TOK}\n",
 			map[string]string{"TOK": discoverToken}, func(t *testing.T, c *Config) {
 				e := c.Discover[0]
-				if len(c.Reports) != 0 || e.WorkspaceID != 1234567 || e.Interval != DefaultDiscoverInterval || e.Resolved.APIToken != discoverToken {
+				if len(c.Reports) != 0 || e.WorkspaceID != 1234567 || e.Interval != defaultInterval || e.Resolved.APIToken != discoverToken {
 					t.Errorf("entry %+v, reports %d", e, len(c.Reports))
 				}
 				d := e.Defaults
@@ -32,7 +32,7 @@ func TestDiscoverLoad(t *testing.T) {
 				}
 			}},
 		{"token from the environment, defaults of their own", "discover:\n  - workspace_id: 1\n    interval: 1s\n    include: 'Team.*'\n    defaults:\n      breakdowns: [tags]\n      period: last_7_days\n      min_refresh_interval: 10m\n      max_stale: 1h\n",
-			map[string]string{EnvAPIToken: discoverToken}, func(t *testing.T, c *Config) {
+			map[string]string{envAPIToken: discoverToken}, func(t *testing.T, c *Config) {
 				e := c.Discover[0]
 				if e.Interval != model.Duration(time.Second) || e.Resolved.APIToken != discoverToken {
 					t.Errorf("entry %+v", e)

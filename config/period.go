@@ -2,7 +2,6 @@ package config
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -75,8 +74,7 @@ func (p Period) Window(now time.Time, loc *time.Location, weekStart time.Weekday
 		d -= ((int(local.Weekday())-int(weekStart))%7+7)%7 + 7*back
 		return startOfDay(y, m, d, loc), startOfDay(y, m, d+6, loc)
 	case "month":
-		m -= time.Month(back)
-		return startOfDay(y, m, 1, loc), startOfDay(y, m+1, 0, loc)
+		return startOfDay(y, m-time.Month(back), 1, loc), startOfDay(y, m-time.Month(back)+1, 0, loc)
 	case "year":
 		return startOfDay(y-back, time.January, 1, loc), startOfDay(y-back, time.December, 31, loc)
 	}
@@ -151,9 +149,8 @@ func (r *Resolved) WindowAtEndOf(day time.Time) (first, last time.Time, ok bool)
 	if r.Period.IsZero() {
 		return time.Time{}, time.Time{}, false
 	}
-	loc := cmp.Or(r.Location, time.UTC)
-	first, last = r.Period.Window(EndOfDay(day, loc), loc, r.WeekStart)
-	if d := DayStart(day, loc); last.After(d) {
+	d := DayStart(day, r.Location) // never nil after Load
+	if first, last = r.Period.Window(d, r.Location, r.WeekStart); last.After(d) {
 		last = d
 	}
 	return first, last, true
@@ -168,13 +165,4 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 		_, t = t.ZoneBounds()
 	}
 	return t
-}
-
-// ParseWeekday parses "monday" .. "sunday", case-insensitively (not EqualFold: "ſunday"
-// is no weekday).
-func ParseWeekday(s string) (time.Weekday, error) {
-	if d := slices.Index(choices["week_start"], strings.ToLower(strings.TrimSpace(s))); d >= 0 {
-		return time.Weekday(d), nil
-	}
-	return 0, errors.New("unknown weekday (want monday, tuesday, ..., sunday)")
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -273,16 +274,19 @@ func TestParsePeriod(t *testing.T) {
 	}
 }
 
-func TestParseWeekday(t *testing.T) {
+func TestWeekStart(t *testing.T) {
+	parse := func(s string) (*Config, error) {
+		return Parse([]byte("reports:\n  - name: x\n    token: abc1234567890abcdef1234567890abc\n    week_start: \""+s+"\"\n"), "", envMap(nil))
+	}
 	for s, want := range map[string]time.Weekday{"monday": time.Monday, "Sunday": time.Sunday, "SATURDAY": time.Saturday,
 		" wednesday ": time.Wednesday, "tuesday": time.Tuesday, "thursday": time.Thursday, "friday": time.Friday} {
-		if got, err := ParseWeekday(s); err != nil || got != want {
-			t.Errorf("ParseWeekday(%q) = %v, %v", s, got, err)
+		if c, err := parse(s); err != nil || c.Reports[0].Resolved.WeekStart != want || c.Reports[0].WeekStart != strings.TrimSpace(strings.ToLower(s)) {
+			t.Errorf("week_start %q: %v", s, err)
 		}
 	}
-	for _, s := range []string{"", "mon", "funday", "1"} {
-		if _, err := ParseWeekday(s); err == nil {
-			t.Errorf("ParseWeekday(%q): no error", s)
+	for _, s := range []string{"", "mon", "funday", "1", "ſunday"} {
+		if _, err := parse(s); err == nil {
+			t.Errorf("week_start %q: no error", s)
 		}
 	}
 }

@@ -17,9 +17,6 @@ import (
 	"github.com/alecthomas/units"
 )
 
-// maxSecretFileBytes bounds a *_file: a bigger file is a mistake (a wrong path).
-const maxSecretFileBytes = 64 << 10
-
 // Secret is a configuration string that must never be shown: it renders as "<secret>"
 // in YAML, JSON and fmt output.
 type Secret string
@@ -203,14 +200,3 @@ func notUnreserved(c rune) bool {
 
 // notBasic tells what cannot be in the user part of HTTP Basic auth.
 func notBasic(c rune) bool { return c == ':' || unicode.IsSpace(c) || unicode.IsControl(c) }
-
-// checkEmail does what HTTP Basic auth needs, not RFC 5322.
-func checkEmail(v string) error {
-	if at := strings.IndexByte(v, '@'); at <= 0 || at == len(v)-1 {
-		return errors.New("not an e-mail address (want user@domain)")
-	}
-	if strings.ContainsFunc(v, notBasic) {
-		return errors.New("not an e-mail address (contains whitespace, a control character or ':')")
-	}
-	return nil
-}
