@@ -183,12 +183,15 @@ func (d *bodyDecoder) into(dst any) (err error) {
 	switch p := dst.(type) {
 	case *int64:
 		*p, err = d.int()
-	case amount:
-		*p, _, err = d.amount()
-	case **int64: // an amount, nil when absent
-		n, present, err := d.amount()
-		if present {
-			*p = &n
+	case amount, **int64: // an amount in cents, which Toggl never sends negative; **int64 is nil when absent
+		n, present, err := d.optInt()
+		if err == nil && n < 0 {
+			return &pathError{path: d.path(false, false), msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
+		}
+		if a, ok := p.(amount); ok {
+			*a = n
+		} else if present {
+			*p.(**int64) = &n
 		}
 		return err
 	case opt:
@@ -311,15 +314,6 @@ func parseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
-}
-
-// amount reads an amount in cents, which Toggl never sends negative.
-func (d *bodyDecoder) amount() (n int64, present bool, err error) {
-	n, present, err = d.optInt()
-	if err == nil && n < 0 {
-		err = &pathError{path: d.path(false, false), msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
-	}
-	return n, present, err
 }
 
 // str reads a string; numbers and booleans give their JSON spelling; null is "".

@@ -54,10 +54,9 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	}.skipping("fixed_daterange is_commenting_enabled features workspace_logo")
 	for _, name := range []string{BlockDetailed, BlockSummary, BlockWeekly} {
 		top[name+"_results"] = func(d *bodyDecoder) error {
-			if d.dec.PeekKind() == 'n' {
-				return d.dec.SkipValue()
+			if d.dec.PeekKind() != 'n' {
+				blocks = append(blocks, name)
 			}
-			blocks = append(blocks, name)
 			return d.block(name, totals, sink)
 		}
 	}
