@@ -209,8 +209,18 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		*p = d.dec.PeekKind() == 'n'
 	case *string:
 		*p, err = d.str()
-	case *bool:
-		*p, err = d.bool()
+	case *bool: // also a number (non-zero is true) or a strconv.ParseBool string; null and "" are false
+		v, s, err := d.scalar("a boolean")
+		s = bytes.TrimSpace(s)
+		b, perr := strconv.ParseBool(string(s))
+		if f, ferr := strconv.ParseFloat(string(s), 64); perr != nil && ferr == nil && v.Kind() == '0' {
+			b, perr = f != 0, nil
+		}
+		if err == nil && len(s) > 0 && perr != nil {
+			return d.mismatch("a boolean", v.Kind(), v)
+		}
+		*p = b
+		return err
 	case *time.Time: // RFC 3339 (Z or an offset, fractional seconds or not), or Unix seconds
 		if d.dec.PeekKind() == '0' {
 			n, err := d.int()
@@ -334,22 +344,6 @@ func (d *bodyDecoder) keep(b []byte) string {
 	return s
 }
 
-// bool reads a boolean: also a number (non-zero is true) or a strconv.ParseBool string;
-// null and "" are false.
-func (d *bodyDecoder) bool() (bool, error) {
-	v, s, err := d.scalar("a boolean")
-	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
-		return false, err
-	}
-	if b, err := strconv.ParseBool(string(s)); err == nil {
-		return b, nil
-	}
-	if f, err := strconv.ParseFloat(string(s), 64); err == nil && v.Kind() == '0' {
-		return f != 0, nil
-	}
-	return false, d.mismatch("a boolean", v.Kind(), v)
-}
-
 // walk reads an object or an array (open names which, want too in errors), calling each
 // to read every member or element; null is empty.
 func (d *bodyDecoder) walk(open jsontext.Kind, want string, each func() error) error {
@@ -392,15 +386,11 @@ func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
 	})
 }
 
-func (d *bodyDecoder) array(elem func() error) error {
-	return d.walk('[', "an array", elem)
-}
-
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
 // own (so elem is given the decoder to read the element with). null and "" are empty.
 func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	if d.dec.PeekKind() != '"' {
-		return d.array(func() error { return elem(d) })
+		return d.walk('[', "an array", func() error { return elem(d) })
 	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
@@ -416,7 +406,7 @@ func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	}
 	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, row: d.row, unknown: d.unknown, up: d}
 	if s[0] == '[' {
-		err = sub.array(func() error { return elem(sub) })
+		err = sub.walk('[', "an array", func() error { return elem(sub) })
 		if _, end := sub.dec.ReadToken(); err == nil && end == io.EOF || errors.As(err, new(*pathError)) {
 			return err // a list, or one with a bad element
 		}
@@ -431,7 +421,7 @@ func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
 	case '{':
 		return d.object(true, func(key []byte) error { return d.nonNull(func() error { return elem(key, true) }) })
 	case '[', 'n':
-		return d.array(func() error { return d.nonNull(func() error { return elem(nil, false) }) })
+		return d.walk('[', "an array", func() error { return d.nonNull(func() error { return elem(nil, false) }) })
 	}
 	return d.fail("an array or an object")
 }

@@ -268,7 +268,7 @@ func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) e
 		}
 		return nil
 	}
-	rows := func(d *bodyDecoder) error { return d.array(func() error { return d.nonNull(row) }) }
+	rows := func(d *bodyDecoder) error { return d.walk('[', "an array", func() error { return d.nonNull(row) }) }
 	report := any(rows)
 	if name == BlockSummary { // the groups, or the groups themselves
 		report = func(d *bodyDecoder) error {
