@@ -380,13 +380,13 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return fail(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd(), len(msg) == maxErrorBody), nil)
 	}
-	br := &body{r: resp.Body, limit: c.o.MaxResponseBytes}
+	br := &body{r: http.MaxBytesReader(nil, resp.Body, c.o.MaxResponseBytes)}
 	err = read(br)
 	switch {
+	case errors.As(br.err, new(*http.MaxBytesError)): // even after a complete report
+		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), br.err)
 	case err == nil:
 		return r, nil
-	case br.err == errTooLarge:
-		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), errTooLarge)
 	case br.err != nil || ctx.Err() != nil:
 		cause := cmp.Or(br.err, ctx.Err())
 		return fail(classify(ctx, cause), "reading the response body: "+x.rd().scrub(cause, x.safeURL).Error(), cause)
@@ -403,28 +403,20 @@ func classify(ctx context.Context, err error) string {
 	return CodeNetwork
 }
 
-var errTooLarge = errors.New("response body too large")
-
-// body reads a response body up to limit (if > 0), keeping for decode's messages its
-// length, first byte that is not white space and first read error (not malformed JSON).
+// body reads a response body, keeping for decode's messages its length, first byte that
+// is not white space and first read error (not malformed JSON).
 type body struct {
-	r        io.Reader
-	n, limit int64
-	first    byte
-	err      error
+	r     io.Reader
+	n     int64
+	first byte
+	err   error
 }
 
 func (b *body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if b.limit > 0 && int64(len(p)) > b.limit-b.n {
-		p = p[:b.limit-b.n+1] // one byte more tells "exactly the limit" from "over it"
-	}
 	n, err := b.r.Read(p)
-	if b.limit > 0 && b.n+int64(n) > b.limit {
-		n, err = int(b.limit-b.n), errTooLarge
-	}
 	if err != nil && err != io.EOF {
 		b.err = err
 	}

@@ -142,8 +142,8 @@ func (d *bodyDecoder) top(t table) error {
 	if err := d.fill(t); err != nil {
 		return err
 	}
-	// The report is complete. More JSON after it, or a body over the limit, is an error;
-	// a read error or the end of the body within what follows changes nothing.
+	// The report is complete. More JSON after it is an error (and a body over the limit, to
+	// client.do); a read error or the end of the body within what follows changes nothing.
 	if k := d.dec.PeekKind(); k != 0 {
 		var v jsontext.Value
 		if k != '{' && k != '[' {
@@ -153,7 +153,7 @@ func (d *bodyDecoder) top(t table) error {
 	}
 	_, err := d.dec.ReadToken()
 	var syn *jsontext.SyntacticError
-	if errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errTooLarge) {
+	if errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return err
 	}
 	return nil
