@@ -37,9 +37,6 @@ func Decode(r io.Reader, sink Sink) (*Report, error) {
 }
 
 func decode(r io.Reader, sink Sink) (*Report, error) {
-	if sink == nil {
-		sink = discard{}
-	}
 	d := newBodyDecoder(r)
 	rep := &Report{}
 	var blocks []string            // the non-null result blocks, in document order
@@ -82,13 +79,6 @@ const (
 	BlockSummary  = "summary"
 	BlockWeekly   = "weekly"
 )
-
-// discard is the Sink used when Run or Decode get none.
-type discard struct{}
-
-func (discard) DetailedRow(*DetailedRow)   {}
-func (discard) WeeklyRow(*WeeklyRow)       {}
-func (discard) SummaryGroup(*SummaryGroup) {}
 
 // rowState is the scratch space of the rows, reused from row to row (what a Sink is
 // handed is only valid during the call), and the tables that fill it.
@@ -246,7 +236,7 @@ func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) e
 	row := func() error {
 		s.ints, s.entries, s.names, s.rates = s.ints[:0], s.entries[:0], s.names[:0], s.rates[:0]
 		s.detailed, s.weekly, s.group, s.alias = DetailedRow{}, WeeklyRow{}, SummaryGroup{}, ""
-		if err := d.fill(s.rows[name]); err != nil {
+		if err := d.fill(s.rows[name]); err != nil || sink == nil { // nil: the rows are discarded
 			return err
 		}
 		switch r := &s.detailed; name {
