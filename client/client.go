@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"golang.org/x/time/rate"
 )
 
@@ -298,11 +298,7 @@ func DaySum(days []int64) int64 {
 // while streaming, and returns the rest. Errors are *Errors, maybe after some rows.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
 	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
-	params := req.Body
-	if params == nil {
-		params = map[string]any{}
-	}
-	body, err := json.Marshal(params)
+	body, err := json.Marshal(req.Body, json.Deterministic(true)) // nil is {}; keys sorted: the same request, the same bytes
 	if err != nil {
 		return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
 	}
