@@ -199,12 +199,12 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		*p.n, present, err = d.optInt()
 		*p.absent = !present
 	case inHours:
-		var v jsontext.Value
-		v, err = d.dec.ReadValue()
+		v, err := d.dec.ReadValue()
 		h, perr := strconv.ParseFloat(string(bytes.TrimSpace(d.text(v))), 64)
-		if err == nil && perr == nil && !math.IsNaN(h) && math.Abs(h) <= 1e12 {
+		if err == nil && perr == nil && math.Abs(h) <= 1e12 { // NaN fails too
 			*p = int64(math.Round(h * 3600))
 		}
+		return err
 	case isNull:
 		*p = d.dec.PeekKind() == 'n'
 	case *string:
@@ -393,12 +393,9 @@ func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 		return d.walk('[', "an array", func() error { return elem(d) })
 	}
 	v, err := d.dec.ReadValue()
-	if err != nil {
-		return err
-	}
 	s := bytes.TrimSpace(d.text(v))
-	if len(s) == 0 || string(s) == "null" {
-		return nil
+	if err != nil || len(s) == 0 || string(s) == "null" {
+		return err
 	}
 	s = slices.Clone(s) // text is only valid until d's next read
 	if s[0] == '{' && s[len(s)-1] == '}' {
