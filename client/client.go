@@ -281,15 +281,12 @@ func (r *Report) param(key string, request map[string]any) string {
 // DaySum returns the total of a weekly row's per-day values. An older API appended the
 // week's total: an eighth element equal to the sum of the first 7 is not counted twice.
 func DaySum(days []int64) int64 {
-	var sum, week int64
-	for i, d := range days {
+	var sum int64
+	for _, d := range days {
 		sum += d
-		if i < 7 {
-			week += d
-		}
 	}
-	if len(days) == 8 && days[7] == week {
-		return week
+	if len(days) == 8 && days[7] == sum-days[7] { // the eighth is the sum of the first 7
+		return days[7]
 	}
 	return sum
 }

@@ -111,8 +111,7 @@ func savedReport(d *bodyDecoder, tokens *[]string) (SavedReport, error) {
 		"params": func(d *bodyDecoder) error {
 			var v any
 			err := json.UnmarshalDecode(d.dec, &v, anyOptions)
-			if text, ok := v.(string); ok {
-				v = nil
+			if text, ok := v.(string); ok { // anyOptions replace v, not merge into it
 				_ = json.Unmarshal([]byte(text), &v, anyOptions)
 			}
 			s.Params, _ = v.(map[string]any)
