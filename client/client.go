@@ -208,7 +208,6 @@ type DetailedRow struct {
 	Currency                                 string
 	TagIDs                                   []int64
 	Seconds                                  int64       // of time_entries, each at least 0 (a running entry lowers nothing), saturating
-	Entries                                  int         // the time entries the row groups
 	TimeEntries                              []TimeEntry // reused from row to row: a Sink copies what it keeps
 }
 

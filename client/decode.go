@@ -242,7 +242,6 @@ func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) e
 		switch r := &s.detailed; name {
 		case BlockDetailed:
 			r.Username = cmp.Or(r.Username, s.alias)
-			r.Entries = len(r.TimeEntries)
 			for i, e := range r.TimeEntries {
 				r.TimeEntries[i].Running = e.NoStop || e.NoSeconds || e.Seconds < 0
 				if e.Seconds > 0 { // saturating instead of overflowing
