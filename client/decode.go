@@ -57,7 +57,23 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 			return d.block(name, totals, sink)
 		}
 	}
-	if err := d.top(top); err != nil {
+	if k := d.dec.PeekKind(); k != '{' && k != 0 {
+		return nil, d.describe(d.fail("a JSON object at the top level"))
+	}
+	if err := d.fill(top); err != nil {
+		return nil, d.describe(err)
+	}
+	// The report is complete. More JSON after it is an error (and a body over the limit, to
+	// client.do); a read error or the end of the body within what follows changes nothing.
+	if k := d.dec.PeekKind(); k != 0 {
+		var v jsontext.Value
+		if k != '{' && k != '[' {
+			v, _ = d.dec.ReadValue()
+		}
+		return nil, d.describe(&pathError{msg: "unexpected " + describe(k, v) + " after the report object"})
+	}
+	var syn *jsontext.SyntacticError
+	if _, err := d.dec.ReadToken(); errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, d.describe(err)
 	}
 	want := strings.ToLower(strings.TrimSpace(rep.Type))
@@ -122,31 +138,6 @@ func newRowState() *rowState {
 	s.rate = filled(rt, Rate{}, table{"billable_seconds": &rt.BillableSeconds, "currency": &rt.Currency, "hourly_rate_in_cents": amount(&rt.HourlyRateInCents)})
 	s.rows = map[string]table{BlockDetailed: detailed, BlockWeekly: weekly, BlockSummary: group}
 	return s
-}
-
-// top reads the top-level object into t, and checks that nothing follows it.
-func (d *bodyDecoder) top(t table) error {
-	if k := d.dec.PeekKind(); k != '{' && k != 0 {
-		return d.fail("a JSON object at the top level")
-	}
-	if err := d.fill(t); err != nil {
-		return err
-	}
-	// The report is complete. More JSON after it is an error (and a body over the limit, to
-	// client.do); a read error or the end of the body within what follows changes nothing.
-	if k := d.dec.PeekKind(); k != 0 {
-		var v jsontext.Value
-		if k != '{' && k != '[' {
-			v, _ = d.dec.ReadValue()
-		}
-		return &pathError{msg: "unexpected " + describe(k, v) + " after the report object"}
-	}
-	_, err := d.dec.ReadToken()
-	var syn *jsontext.SyntacticError
-	if errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return err
-	}
-	return nil
 }
 
 // describe turns an error of the walk into the error of decode: the message of Error
