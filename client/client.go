@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"golang.org/x/time/rate"
 )
 
@@ -208,7 +208,6 @@ type DetailedRow struct {
 	Currency                                 string
 	TagIDs                                   []int64
 	Seconds                                  int64       // of time_entries, each at least 0 (a running entry lowers nothing), saturating
-	Entries                                  int         // the time entries the row groups
 	TimeEntries                              []TimeEntry // reused from row to row: a Sink copies what it keeps
 }
 
@@ -281,15 +280,12 @@ func (r *Report) param(key string, request map[string]any) string {
 // DaySum returns the total of a weekly row's per-day values. An older API appended the
 // week's total: an eighth element equal to the sum of the first 7 is not counted twice.
 func DaySum(days []int64) int64 {
-	var sum, week int64
-	for i, d := range days {
+	var sum int64
+	for _, d := range days {
 		sum += d
-		if i < 7 {
-			week += d
-		}
 	}
-	if len(days) == 8 && days[7] == week {
-		return week
+	if len(days) == 8 && days[7] == sum-days[7] { // the eighth is the sum of the first 7
+		return days[7]
 	}
 	return sum
 }
@@ -298,11 +294,7 @@ func DaySum(days []int64) int64 {
 // while streaming, and returns the rest. Errors are *Errors, maybe after some rows.
 func (c *Client) Run(ctx context.Context, req Request, sink Sink) (*Report, *Response, error) {
 	x := exchange{rd: func() redactor { return newRedactor(req) }, safeURL: c.o.BaseURL + apiPath + redactedText, timeout: req.Timeout}
-	params := req.Body
-	if params == nil {
-		params = map[string]any{}
-	}
-	body, err := json.Marshal(params)
+	body, err := json.Marshal(req.Body, json.Deterministic(true)) // nil is {}; keys sorted: the same request, the same bytes
 	if err != nil {
 		return nil, nil, x.fail(&Error{Code: CodeDecode, Message: "encoding the request body: " + err.Error(), Err: err})
 	}
@@ -380,13 +372,13 @@ func (c *Client) do(ctx context.Context, method, u string, payload io.Reader, cr
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return fail(strconv.Itoa(resp.StatusCode), cleanMessage(msg, x.rd(), len(msg) == maxErrorBody), nil)
 	}
-	br := &body{r: resp.Body, limit: c.o.MaxResponseBytes}
+	br := &body{r: http.MaxBytesReader(nil, resp.Body, c.o.MaxResponseBytes)}
 	err = read(br)
 	switch {
+	case errors.As(br.err, new(*http.MaxBytesError)): // even after a complete report
+		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), br.err)
 	case err == nil:
 		return r, nil
-	case br.err == errTooLarge:
-		return fail(CodeDecode, fmt.Sprintf("response body larger than %d bytes", c.o.MaxResponseBytes), errTooLarge)
 	case br.err != nil || ctx.Err() != nil:
 		cause := cmp.Or(br.err, ctx.Err())
 		return fail(classify(ctx, cause), "reading the response body: "+x.rd().scrub(cause, x.safeURL).Error(), cause)
@@ -403,30 +395,19 @@ func classify(ctx context.Context, err error) string {
 	return CodeNetwork
 }
 
-var errTooLarge = errors.New("response body too large")
-
-// body reads a response body up to limit (if > 0), keeping for decode's messages its
-// length, first byte that is not white space and first read error (not malformed JSON).
+// body reads a response body, keeping for decode's messages its length, first byte that
+// is not white space and first read error (not malformed JSON).
 type body struct {
-	r        io.Reader
-	n, limit int64
-	first    byte
-	err      error
+	r     io.Reader
+	n     int64
+	first byte
+	err   error
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
-	}
-	if b.limit > 0 && int64(len(p)) > b.limit-b.n {
-		p = p[:b.limit-b.n+1] // one byte more tells "exactly the limit" from "over it"
-	}
 	n, err := b.r.Read(p)
-	if b.limit > 0 && b.n+int64(n) > b.limit {
-		n, err = int(b.limit-b.n), errTooLarge
-	}
 	if err != nil && err != io.EOF {
-		b.err = err
+		b.err = cmp.Or(b.err, err)
 	}
 	if t := bytes.TrimLeft(p[:n], " \t\r\n"); b.first == 0 && len(t) > 0 {
 		b.first = t[0]

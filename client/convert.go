@@ -183,12 +183,15 @@ func (d *bodyDecoder) into(dst any) (err error) {
 	switch p := dst.(type) {
 	case *int64:
 		*p, err = d.int()
-	case amount:
-		*p, _, err = d.amount()
-	case **int64: // an amount, nil when absent
-		n, present, err := d.amount()
-		if present {
-			*p = &n
+	case amount, **int64: // an amount in cents, which Toggl never sends negative; **int64 is nil when absent
+		n, present, err := d.optInt()
+		if err == nil && n < 0 {
+			return &pathError{path: d.path(false, false), msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
+		}
+		if a, ok := p.(amount); ok {
+			*a = n
+		} else if present {
+			*p.(**int64) = &n
 		}
 		return err
 	case opt:
@@ -196,18 +199,28 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		*p.n, present, err = d.optInt()
 		*p.absent = !present
 	case inHours:
-		var v jsontext.Value
-		v, err = d.dec.ReadValue()
+		v, err := d.dec.ReadValue()
 		h, perr := strconv.ParseFloat(string(bytes.TrimSpace(d.text(v))), 64)
-		if err == nil && perr == nil && !math.IsNaN(h) && math.Abs(h) <= 1e12 {
+		if err == nil && perr == nil && math.Abs(h) <= 1e12 { // NaN fails too
 			*p = int64(math.Round(h * 3600))
 		}
+		return err
 	case isNull:
 		*p = d.dec.PeekKind() == 'n'
 	case *string:
 		*p, err = d.str()
-	case *bool:
-		*p, err = d.bool()
+	case *bool: // also a number (non-zero is true) or a strconv.ParseBool string; null and "" are false
+		v, s, err := d.scalar("a boolean")
+		s = bytes.TrimSpace(s)
+		b, perr := strconv.ParseBool(string(s))
+		if f, ferr := strconv.ParseFloat(string(s), 64); perr != nil && ferr == nil && v.Kind() == '0' {
+			b, perr = f != 0, nil
+		}
+		if err == nil && len(s) > 0 && perr != nil {
+			return d.mismatch("a boolean", v.Kind(), v)
+		}
+		*p = b
+		return err
 	case *time.Time: // RFC 3339 (Z or an offset, fractional seconds or not), or Unix seconds
 		if d.dec.PeekKind() == '0' {
 			n, err := d.int()
@@ -313,15 +326,6 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(f), true
 }
 
-// amount reads an amount in cents, which Toggl never sends negative.
-func (d *bodyDecoder) amount() (n int64, present bool, err error) {
-	n, present, err = d.optInt()
-	if err == nil && n < 0 {
-		err = &pathError{path: d.path(false, false), msg: "expected a non-negative amount, got number " + strconv.FormatInt(n, 10)}
-	}
-	return n, present, err
-}
-
 // str reads a string; numbers and booleans give their JSON spelling; null is "".
 func (d *bodyDecoder) str() (string, error) {
 	_, s, err := d.scalar("a string")
@@ -338,22 +342,6 @@ func (d *bodyDecoder) keep(b []byte) string {
 		d.intern[s] = s
 	}
 	return s
-}
-
-// bool reads a boolean: also a number (non-zero is true) or a strconv.ParseBool string;
-// null and "" are false.
-func (d *bodyDecoder) bool() (bool, error) {
-	v, s, err := d.scalar("a boolean")
-	if s = bytes.TrimSpace(s); err != nil || len(s) == 0 {
-		return false, err
-	}
-	if b, err := strconv.ParseBool(string(s)); err == nil {
-		return b, nil
-	}
-	if f, err := strconv.ParseFloat(string(s), 64); err == nil && v.Kind() == '0' {
-		return f != 0, nil
-	}
-	return false, d.mismatch("a boolean", v.Kind(), v)
 }
 
 // walk reads an object or an array (open names which, want too in errors), calling each
@@ -398,23 +386,16 @@ func (d *bodyDecoder) object(keyed bool, member func(name []byte) error) error {
 	})
 }
 
-func (d *bodyDecoder) array(elem func() error) error {
-	return d.walk('[', "an array", elem)
-}
-
 // list reads a list: an array, or a string holding one, which is read by a decoder of its
 // own (so elem is given the decoder to read the element with). null and "" are empty.
 func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	if d.dec.PeekKind() != '"' {
-		return d.array(func() error { return elem(d) })
+		return d.walk('[', "an array", func() error { return elem(d) })
 	}
 	v, err := d.dec.ReadValue()
-	if err != nil {
-		return err
-	}
 	s := bytes.TrimSpace(d.text(v))
-	if len(s) == 0 || string(s) == "null" {
-		return nil
+	if err != nil || len(s) == 0 || string(s) == "null" {
+		return err
 	}
 	s = slices.Clone(s) // text is only valid until d's next read
 	if s[0] == '{' && s[len(s)-1] == '}' {
@@ -422,7 +403,7 @@ func (d *bodyDecoder) list(elem func(d *bodyDecoder) error) error {
 	}
 	sub := &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(s), decodeOptions...), intern: d.intern, row: d.row, unknown: d.unknown, up: d}
 	if s[0] == '[' {
-		err = sub.array(func() error { return elem(sub) })
+		err = sub.walk('[', "an array", func() error { return elem(sub) })
 		if _, end := sub.dec.ReadToken(); err == nil && end == io.EOF || errors.As(err, new(*pathError)) {
 			return err // a list, or one with a bad element
 		}
@@ -437,7 +418,7 @@ func (d *bodyDecoder) entries(elem func(key []byte, keyed bool) error) error {
 	case '{':
 		return d.object(true, func(key []byte) error { return d.nonNull(func() error { return elem(key, true) }) })
 	case '[', 'n':
-		return d.array(func() error { return d.nonNull(func() error { return elem(nil, false) }) })
+		return d.walk('[', "an array", func() error { return d.nonNull(func() error { return elem(nil, false) }) })
 	}
 	return d.fail("an array or an object")
 }

@@ -37,9 +37,6 @@ func Decode(r io.Reader, sink Sink) (*Report, error) {
 }
 
 func decode(r io.Reader, sink Sink) (*Report, error) {
-	if sink == nil {
-		sink = discard{}
-	}
 	d := newBodyDecoder(r)
 	rep := &Report{}
 	var blocks []string            // the non-null result blocks, in document order
@@ -54,14 +51,29 @@ func decode(r io.Reader, sink Sink) (*Report, error) {
 	}.skipping("fixed_daterange is_commenting_enabled features workspace_logo")
 	for _, name := range []string{BlockDetailed, BlockSummary, BlockWeekly} {
 		top[name+"_results"] = func(d *bodyDecoder) error {
-			if d.dec.PeekKind() == 'n' {
-				return d.dec.SkipValue()
+			if d.dec.PeekKind() != 'n' {
+				blocks = append(blocks, name)
 			}
-			blocks = append(blocks, name)
 			return d.block(name, totals, sink)
 		}
 	}
-	if err := d.top(top); err != nil {
+	if k := d.dec.PeekKind(); k != '{' && k != 0 {
+		return nil, d.describe(d.fail("a JSON object at the top level"))
+	}
+	if err := d.fill(top); err != nil {
+		return nil, d.describe(err)
+	}
+	// The report is complete. More JSON after it is an error (and a body over the limit, to
+	// client.do); a read error or the end of the body within what follows changes nothing.
+	if k := d.dec.PeekKind(); k != 0 {
+		var v jsontext.Value
+		if k != '{' && k != '[' {
+			v, _ = d.dec.ReadValue()
+		}
+		return nil, d.describe(&pathError{msg: "unexpected " + describe(k, v) + " after the report object"})
+	}
+	var syn *jsontext.SyntacticError
+	if _, err := d.dec.ReadToken(); errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, d.describe(err)
 	}
 	want := strings.ToLower(strings.TrimSpace(rep.Type))
@@ -83,13 +95,6 @@ const (
 	BlockSummary  = "summary"
 	BlockWeekly   = "weekly"
 )
-
-// discard is the Sink used when Run or Decode get none.
-type discard struct{}
-
-func (discard) DetailedRow(*DetailedRow)   {}
-func (discard) WeeklyRow(*WeeklyRow)       {}
-func (discard) SummaryGroup(*SummaryGroup) {}
 
 // rowState is the scratch space of the rows, reused from row to row (what a Sink is
 // handed is only valid during the call), and the tables that fill it.
@@ -133,31 +138,6 @@ func newRowState() *rowState {
 	s.rate = filled(rt, Rate{}, table{"billable_seconds": &rt.BillableSeconds, "currency": &rt.Currency, "hourly_rate_in_cents": amount(&rt.HourlyRateInCents)})
 	s.rows = map[string]table{BlockDetailed: detailed, BlockWeekly: weekly, BlockSummary: group}
 	return s
-}
-
-// top reads the top-level object into t, and checks that nothing follows it.
-func (d *bodyDecoder) top(t table) error {
-	if k := d.dec.PeekKind(); k != '{' && k != 0 {
-		return d.fail("a JSON object at the top level")
-	}
-	if err := d.fill(t); err != nil {
-		return err
-	}
-	// The report is complete. More JSON after it, or a body over the limit, is an error;
-	// a read error or the end of the body within what follows changes nothing.
-	if k := d.dec.PeekKind(); k != 0 {
-		var v jsontext.Value
-		if k != '{' && k != '[' {
-			v, _ = d.dec.ReadValue()
-		}
-		return &pathError{msg: "unexpected " + describe(k, v) + " after the report object"}
-	}
-	_, err := d.dec.ReadToken()
-	var syn *jsontext.SyntacticError
-	if errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errTooLarge) {
-		return err
-	}
-	return nil
 }
 
 // describe turns an error of the walk into the error of decode: the message of Error
@@ -247,13 +227,12 @@ func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) e
 	row := func() error {
 		s.ints, s.entries, s.names, s.rates = s.ints[:0], s.entries[:0], s.names[:0], s.rates[:0]
 		s.detailed, s.weekly, s.group, s.alias = DetailedRow{}, WeeklyRow{}, SummaryGroup{}, ""
-		if err := d.fill(s.rows[name]); err != nil {
+		if err := d.fill(s.rows[name]); err != nil || sink == nil { // nil: the rows are discarded
 			return err
 		}
 		switch r := &s.detailed; name {
 		case BlockDetailed:
 			r.Username = cmp.Or(r.Username, s.alias)
-			r.Entries = len(r.TimeEntries)
 			for i, e := range r.TimeEntries {
 				r.TimeEntries[i].Running = e.NoStop || e.NoSeconds || e.Seconds < 0
 				if e.Seconds > 0 { // saturating instead of overflowing
@@ -269,7 +248,7 @@ func (d *bodyDecoder) block(name string, totals map[string]*Totals, sink Sink) e
 		}
 		return nil
 	}
-	rows := func(d *bodyDecoder) error { return d.array(func() error { return d.nonNull(row) }) }
+	rows := func(d *bodyDecoder) error { return d.walk('[', "an array", func() error { return d.nonNull(row) }) }
 	report := any(rows)
 	if name == BlockSummary { // the groups, or the groups themselves
 		report = func(d *bodyDecoder) error {

@@ -117,17 +117,17 @@ var decodeCases = []decodeCase{
 		detailed: []DetailedRow{
 			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, TaskID: 401, Billable: true,
 				BillableAmountInCents: 15000, HourlyRateInCents: 10000, Currency: "USD",
-				TagIDs: []int64{601, 602}, Seconds: 5400, Entries: 2, TimeEntries: []TimeEntry{
+				TagIDs: []int64{601, 602}, Seconds: 5400, TimeEntries: []TimeEntry{
 					{ID: 9001, Seconds: 3600, Start: utc("2025-06-02T09:00:00Z")},
 					{ID: 9002, Seconds: 1800, Start: utc("2025-06-03T09:00:00Z")},
 				}},
-			{UserID: 302, Username: "Bob Builder", Seconds: 600, Entries: 1, TimeEntries: []TimeEntry{
+			{UserID: 302, Username: "Bob Builder", Seconds: 600, TimeEntries: []TimeEntry{
 				{ID: 9003, Seconds: 600, Start: utc("2025-06-04T11:00:00Z")},
 			}},
 			// A running entry (negative seconds) and one with null seconds add nothing.
 			{UserID: 301, Username: "Ada Lovelace", ProjectID: 102, Billable: true,
 				BillableAmountInCents: 2000, HourlyRateInCents: 6000, Currency: "EUR",
-				Seconds: 1200, Entries: 3, TimeEntries: []TimeEntry{
+				Seconds: 1200, TimeEntries: []TimeEntry{
 					{ID: 9004, Seconds: 1200, Start: utc("2025-06-05T08:00:00Z")},
 					{ID: 9005, Seconds: -1749110400, Start: utc("2025-06-05T09:00:00Z"), Running: true, NoStop: true},
 					{ID: 9006, Start: utc("2025-06-05T09:05:00Z"), Running: true, NoStop: true, NoSeconds: true},
@@ -150,7 +150,7 @@ var decodeCases = []decodeCase{
 		},
 		detailed: []DetailedRow{
 			// No stop: by toggl-api.md, a running entry.
-			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Billable: true, Seconds: 900, Entries: 1,
+			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Billable: true, Seconds: 900,
 				TimeEntries: []TimeEntry{{ID: 1, Seconds: 900, Running: true, NoStop: true}}},
 		},
 		grouping: [2]string{"projects", "time_entries"},
@@ -309,16 +309,16 @@ var decodeCases = []decodeCase{
 		},
 		detailed: []DetailedRow{
 			// A running entry (stop null, negative seconds) is kept as sent and adds nothing.
-			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Seconds: 3600, Entries: 2, TimeEntries: []TimeEntry{
+			{UserID: 301, Username: "Ada Lovelace", ProjectID: 101, Seconds: 3600, TimeEntries: []TimeEntry{
 				{ID: 9101, Seconds: 3600, Start: utc("2025-06-05T07:00:00Z")},
 				{ID: 9102, Seconds: -1749114000, Start: utc("2025-06-05T09:00:00.25Z"), Running: true, NoStop: true},
 			}},
 			// seconds null and no stop: running; start as Unix seconds, id as a string.
-			{UserID: 302, Username: "Bob Builder", Entries: 1, TimeEntries: []TimeEntry{
+			{UserID: 302, Username: "Bob Builder", TimeEntries: []TimeEntry{
 				{ID: 9103, Start: time.Unix(1749114000, 0).UTC(), Running: true, NoStop: true, NoSeconds: true},
 			}},
 			// A start with an offset is in UTC.
-			{UserID: 302, Username: "Bob Builder", ProjectID: 101, Seconds: 600, Entries: 1, TimeEntries: []TimeEntry{
+			{UserID: 302, Username: "Bob Builder", ProjectID: 101, Seconds: 600, TimeEntries: []TimeEntry{
 				{ID: 9104, Seconds: 600, Start: utc("2025-06-05T09:30:00Z")},
 			}},
 		},
@@ -343,7 +343,7 @@ var decodeCases = []decodeCase{
 		},
 		detailed: []DetailedRow{
 			{UserID: 301, Username: "Ada", ProjectID: 101, Billable: true, BillableAmountInCents: 1500,
-				HourlyRateInCents: 1000, Currency: "USD", TagIDs: []int64{601, 602}, Seconds: 5400, Entries: 2,
+				HourlyRateInCents: 1000, Currency: "USD", TagIDs: []int64{601, 602}, Seconds: 5400,
 				TimeEntries: []TimeEntry{{Seconds: 3600, Running: true, NoStop: true}, {Seconds: 1800, Running: true, NoStop: true}}},
 		},
 		grouping: [2]string{"projects", "time_entries"},

@@ -78,8 +78,13 @@ func Code(err error) string {
 // line: secrets redacted, markup dropped, white space collapsed, cut to 200 runes.
 func cleanMessage(body []byte, rd redactor, truncated bool) string {
 	s := rd.redact(strings.ToValidUTF8(string(body), "\uFFFD"))
-	if truncated {
-		s = rd.cutPartial(s)
+	for _, secret := range rd.secrets { // the end of a truncated body may start a secret
+		for k := len(secret) - 1; truncated && k > 0; k-- {
+			if len(s) >= k && strings.EqualFold(s[len(s)-k:], secret[:k]) {
+				s = s[:len(s)-k]
+				break
+			}
+		}
 	}
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "<") {
 		s = markup.ReplaceAllLiteralString(t, " ") // a proxy's error page
@@ -202,19 +207,6 @@ func (rd redactor) redact(s string) string {
 		return s
 	}
 	return rd.re.ReplaceAllLiteralString(s, redactedText)
-}
-
-// cutPartial drops the end of s, cut from a longer text, when it starts a secret.
-func (rd redactor) cutPartial(s string) string {
-	for _, secret := range rd.secrets {
-		for k := len(secret) - 1; k > 0; k-- {
-			if len(s) >= k && strings.EqualFold(s[len(s)-k:], secret[:k]) {
-				s = s[:len(s)-k]
-				break
-			}
-		}
-	}
-	return s
 }
 
 // redactedErr hides a chain whose errors may print a secret; errors.Is still sees through.

@@ -16,7 +16,7 @@ import (
 func checkRows(t *testing.T, rec *recorder) {
 	t.Helper()
 	for _, r := range rec.detailed {
-		if r.Seconds < 0 || r.Entries != len(r.TimeEntries) || r.BillableAmountInCents < 0 || r.HourlyRateInCents < 0 {
+		if r.Seconds < 0 || r.BillableAmountInCents < 0 || r.HourlyRateInCents < 0 {
 			t.Fatalf("detailed row %+v", r)
 		}
 		for _, e := range r.TimeEntries {

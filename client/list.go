@@ -84,10 +84,7 @@ func list[T any](ctx context.Context, c *Client, l Listing, path, what string, s
 	var out []T
 	_, err := c.do(ctx, http.MethodGet, u, nil, l.Credentials, x, func(r io.Reader) error {
 		d := newBodyDecoder(r)
-		if k := d.dec.PeekKind(); k != '[' && k != 'n' && k != 0 {
-			return d.describe(d.fail("a JSON array of " + what))
-		}
-		err := d.array(func() error {
+		err := d.walk('[', "a JSON array of "+what, func() error {
 			v, err := elem(d, secrets)
 			out = append(out, v)
 			return err
@@ -110,64 +107,34 @@ func list[T any](ctx context.Context, c *Client, l Listing, path, what string, s
 // string holding one; else it is ignored.
 func savedReport(d *bodyDecoder, tokens *[]string) (SavedReport, error) {
 	var s SavedReport
-	err := d.object(false, func(name []byte) (err error) {
-		switch string(name) {
-		case "id":
-			s.ID, err = d.int()
-		case "name":
-			s.Name, err = d.str()
-		case "token":
-			s.Token, err = d.str()
-			*tokens = append(*tokens, s.Token)
-		case "public":
-			s.Public, err = d.bool()
-		case "fixed_daterange":
-			s.FixedDaterange, err = d.bool()
-		case "params":
+	err := d.fill(table{"id": &s.ID, "name": &s.Name, "token": &s.Token, "public": &s.Public, "fixed_daterange": &s.FixedDaterange,
+		"params": func(d *bodyDecoder) error {
 			var v any
-			err = json.UnmarshalDecode(d.dec, &v, anyOptions)
-			if text, ok := v.(string); ok {
-				v = nil
+			err := json.UnmarshalDecode(d.dec, &v, anyOptions)
+			if text, ok := v.(string); ok { // anyOptions replace v, not merge into it
 				_ = json.Unmarshal([]byte(text), &v, anyOptions)
 			}
 			s.Params, _ = v.(map[string]any)
-		}
-		return err
-	})
+			return err
+		}})
+	*tokens = append(*tokens, s.Token)
 	return s, err
 }
 
 // member reads a member; the e-mail address goes to emails only.
 func member(d *bodyDecoder, emails *[]string) (Member, error) {
-	m := Member{Active: true}
+	var m Member
 	var uid int64
-	err := d.object(false, func(name []byte) (err error) {
-		var b bool
-		switch string(name) {
-		case "user_id":
-			m.UserID, err = d.int()
-		case "uid":
-			uid, err = d.int()
-		case "name":
-			m.Name, err = d.str()
-		case "email":
-			var e string
-			e, err = d.str()
-			*emails = append(*emails, e)
-		case "active":
-			if d.dec.PeekKind() != 'n' { // null says nothing
-				b, err = d.bool()
-				m.Active = m.Active && b
-			}
-		case "inactive":
-			b, err = d.bool()
-			m.Active = m.Active && !b
-		case "working_hours_in_minutes": // undocumented: a bad value must not fail the roster
-			m.WorkingHoursInMinutes, _ = d.int()
-		}
-		return err
-	})
-	m.UserID = cmp.Or(m.UserID, uid)
+	var email string
+	active, inactive := true, false
+	err := d.fill(table{"user_id": &m.UserID, "uid": &uid, "name": &m.Name, "email": &email, "inactive": &inactive,
+		"active": func(d *bodyDecoder) error { return d.nonNull(func() error { return d.into(&active) }) }, // null says nothing
+		"working_hours_in_minutes": func(d *bodyDecoder) error {
+			m.WorkingHoursInMinutes, _ = d.int() // undocumented: a bad value must not fail the roster
+			return nil
+		}})
+	*emails = append(*emails, email)
+	m.UserID, m.Active = cmp.Or(m.UserID, uid), active && !inactive
 	if strings.Contains(m.Name, "@") {
 		m.Name = "" // Toggl may name an invited user by their e-mail, which is never a label
 	}

@@ -50,13 +50,13 @@ func TestAggregateDetailed(t *testing.T) {
 	a := newAggregator(config.Report{Breakdowns: []string{Projects, Users, Clients, Tags, Tasks}})
 	rows := []client.DetailedRow{
 		// Two time entries already summed by the decoder; two tags; billable in USD.
-		{UserID: 1, ProjectID: 10, TaskID: 55, Billable: true, BillableAmountInCents: 15000, Currency: "USD", TagIDs: []int64{7, 8}, Seconds: 5400, Entries: 2},
+		{UserID: 1, ProjectID: 10, TaskID: 55, Billable: true, BillableAmountInCents: 15000, Currency: "USD", TagIDs: []int64{7, 8}, Seconds: 5400},
 		// No project; not billable.
-		{UserID: 2, ProjectID: 0, Seconds: 1800, Entries: 1},
+		{UserID: 2, ProjectID: 0, Seconds: 1800},
 		// Billable in EUR on another project.
-		{UserID: 2, ProjectID: 11, Billable: true, BillableAmountInCents: 4550, Currency: "EUR", TagIDs: []int64{7}, Seconds: 3600, Entries: 1},
+		{UserID: 2, ProjectID: 11, Billable: true, BillableAmountInCents: 4550, Currency: "EUR", TagIDs: []int64{7}, Seconds: 3600},
 		// A running entry with negative seconds must not lower anything.
-		{UserID: 1, ProjectID: 10, Seconds: -1700000000, Entries: 1},
+		{UserID: 1, ProjectID: 10, Seconds: -1700000000},
 	}
 	for i := range rows {
 		a.DetailedRow(&rows[i])

@@ -79,7 +79,7 @@ func pagedRows(n int) []client.DetailedRow {
 	for i := range rows {
 		at := start.Add(time.Duration(min(i, 48)+max(i-52, 0)) * time.Minute)
 		sec := int64(600 + i)
-		rows[i] = client.DetailedRow{UserID: int64(i%3 + 1), ProjectID: int64(i%4 + 10), Seconds: sec, Entries: 1,
+		rows[i] = client.DetailedRow{UserID: int64(i%3 + 1), ProjectID: int64(i%4 + 10), Seconds: sec,
 			TimeEntries: []client.TimeEntry{{ID: int64(1000 + i), Seconds: sec, Start: at}}}
 	}
 	return rows
