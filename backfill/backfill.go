@@ -189,61 +189,49 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	return nil
 }
 
-// runJob backfills one report; on error it returns the first day it did not write.
+// runJob backfills one report; on error it returns the first day it did not write. A
+// summary report, whose groups carry no dates, is asked for each day's window on its own
+// once the first request has shown its type.
 func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
-	r := j.Report
-	hist := newHistory(r)
-	day := j.From // the first day not written yet
-	sent := 0
-	for i, start := range j.Chunks {
-		end := start.AddDate(0, 0, chunkDays-1)
-		if end.After(j.To) {
-			end = j.To
+	r, loc := j.Report, j.Report.Resolved.Location
+	hist, steps, summary := newHistory(r), j.Chunks, false
+	day, sent := j.From, 0 // the first day not written yet, the requests so far
+	for i := 0; i < len(steps); i++ {
+		start, end := steps[i], steps[i]
+		body, what := r.Body(config.EndOfDay(start, loc)), start.Format(time.DateOnly)
+		if summary {
+			hist = newHistory(r)
+		} else {
+			end = start.AddDate(0, 0, chunkDays-1)
+			if end.After(j.To) {
+				end = j.To
+			}
+			what += " to " + end.Format(time.DateOnly)
+			body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
 		}
-		body := r.Body(config.EndOfDay(j.From, r.Resolved.Location))
-		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
 		rep, n, err := hist.fetch(ctx, body, start, o)
 		sent += n
 		if err != nil {
-			return day, fmt.Errorf("%s to %s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
+			return day, fmt.Errorf("%s: %w", what, err)
 		}
-		if rep.Block == client.BlockSummary {
+		if rep.Block == client.BlockSummary && !summary {
 			fmt.Fprintf(o.Notes, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
-			return summaryJob(ctx, j, out, o, sent)
+			summary, steps, i = true, nil, -1
+			for d := j.From; !d.After(j.To); d = d.AddDate(0, 0, 1) {
+				steps = append(steps, d)
+			}
+			continue
 		}
 		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
 			ms, err := hist.values(day)
+			if err == nil {
+				err = out.Add(ms)
+			}
 			if err != nil {
 				return day, err
 			}
-			if err := out.Add(ms); err != nil {
-				return day, err
-			}
 		}
-		o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(j.Chunks), Sent: sent, Through: end})
+		o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(steps), Days: summary, Sent: sent, Through: end})
 	}
 	return day, nil
-}
-
-// summaryJob asks for each day's window on its own: summary groups carry no dates. sent
-// are the requests that learned the type.
-func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (time.Time, error) {
-	r := j.Report
-	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
-		hist := newHistory(r)
-		_, requests, err := hist.fetch(ctx, r.Body(config.EndOfDay(day, r.Resolved.Location)), day, o)
-		sent += requests
-		if err != nil {
-			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)
-		}
-		ms, err := hist.values(day)
-		if err == nil {
-			err = out.Add(ms)
-		}
-		if err != nil {
-			return day, err
-		}
-		o.Progress(Progress{Report: r.Name, Done: n, Total: j.Days(), Days: true, Sent: sent, Through: day})
-	}
-	return j.To.AddDate(0, 0, 1), nil
 }
