@@ -18,12 +18,12 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// chunkDays is the days one request asks for: a weekly report answers seven days from
-// its start_date, and a detailed report of a week is usually a page or a few.
-const chunkDays = 7
-
-// maxQuotaWaits bounds how often one request waits for a spent quota to come back.
-const maxQuotaWaits = 3
+const (
+	// chunkDays is the days one request asks for: a weekly report answers seven days from
+	// its start_date, and a detailed report of a week is usually a page or a few.
+	chunkDays     = 7
+	maxQuotaWaits = 3 // how often one request waits for a spent quota to come back
+)
 
 // Fetcher runs shared reports and says until when a credential is blocked; *client.Client is one.
 type Fetcher interface {
@@ -61,22 +61,20 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 		if !to.IsZero() {
 			last = config.DayStart(to, loc)
 		}
-		first := config.DayStart(from, loc)
-		switch {
+		switch first := config.DayStart(from, loc); {
 		case !last.Before(today):
 			errs = append(errs, fmt.Errorf("report %q: --to %s is not before today (%s in %s): the live server serves today; end the backfill yesterday",
 				r.Name, last.Format(time.DateOnly), today.Format(time.DateOnly), loc))
-			continue
 		case first.After(last):
 			errs = append(errs, fmt.Errorf("report %q: --from %s is after --to %s", r.Name, first.Format(time.DateOnly), last.Format(time.DateOnly)))
-			continue
+		default:
+			j := Job{Report: r, From: first, To: last}
+			start, _, _ := r.Resolved.WindowAtEndOf(first)
+			for s := start; !s.After(last); s = s.AddDate(0, 0, chunkDays) {
+				j.Chunks = append(j.Chunks, s)
+			}
+			jobs = append(jobs, j)
 		}
-		j := Job{Report: r, From: first, To: last}
-		start, _, _ := r.Resolved.WindowAtEndOf(first)
-		for s := start; !s.After(last); s = s.AddDate(0, 0, chunkDays) {
-			j.Chunks = append(j.Chunks, s)
-		}
-		jobs = append(jobs, j)
 	}
 	return jobs, errors.Join(errs...)
 }
@@ -96,13 +94,11 @@ func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	}
 	fmt.Fprintf(w, "in all at least %d requests if no report is a summary: %s on a Free plan (%d requests an hour, if the server spends none of them meanwhile)\n",
 		total, pacedTime(jobs, client.FreePlanPerHour), client.FreePlanPerHour)
-	if hourlyQuota > 0 {
-		fmt.Fprintf(w, "paced within hourly_quota (%d requests an hour): %s\n", hourlyQuota, pacedTime(jobs, hourlyQuota))
-		return
+	paced, how := hourlyQuota, "within hourly_quota (%d requests an hour)"
+	if paced <= 0 {
+		paced, how = client.FreePlanPerHour-client.FreePlanPerHour/10, "as the client paces it with hourly_quota unset (%d requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan)"
 	}
-	paced := client.FreePlanPerHour - client.FreePlanPerHour/10
-	fmt.Fprintf(w, "paced as the client paces it with hourly_quota unset (%d requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan): %s\n",
-		paced, pacedTime(jobs, paced))
+	fmt.Fprintf(w, "paced "+how+": %s\n", paced, pacedTime(jobs, paced))
 }
 
 // pacedTime says about how long the jobs' requests of seven days take at one a second

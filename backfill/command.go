@@ -51,20 +51,17 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 	if len(c.Reports) > 0 {
 		reports = nil
 		for _, name := range c.Reports {
-			i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == name })
-			if i < 0 {
-				var names []string
-				for _, r := range cfg.Reports {
-					names = append(names, r.Name)
-				}
-				return fail("--report %q: no such report in %s (have %s)", name, cmp.Or(c.ConfigFile, "the demo"), strings.Join(names, ", "))
+			r, err := cfg.ReportNamed(name, cmp.Or(c.ConfigFile, "the demo"))
+			if err != nil {
+				return fail("%v", err)
 			}
 			if !slices.ContainsFunc(reports, func(x config.Report) bool { return x.Name == name }) {
-				reports = append(reports, cfg.Reports[i])
+				reports = append(reports, r)
 			}
 		}
 	}
-	if _, err := NewOutput(io.Discard, c.Labels); err != nil { // checked before the plan, for --dry-run
+	out, err := NewOutput(stdout, c.Labels) // checked before the plan, for --dry-run
+	if err != nil {
 		return fail("--label: %v", err)
 	}
 	jobs, err := Plan(reports, from, to, now)
@@ -77,15 +74,15 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 		return 0
 	}
 
-	w, closeOutput := stdout, func() error { return nil }
+	closeOutput := func() error { return nil }
 	if c.Output != "" {
 		f, err := os.Create(c.Output)
 		if err != nil {
 			return fail("--output: %v", err)
 		}
-		w, closeOutput = f, f.Close
+		out, _ = NewOutput(f, c.Labels) // the labels were checked above
+		closeOutput = f.Close
 	}
-	out, _ := NewOutput(w, c.Labels) // the labels were checked above
 	m := &meter{w: stderr, bar: isTerminal(stderr)}
 	stderr = m // what follows ends an open progress bar's line first
 	err = Run(ctx, jobs, out, Options{Fetcher: f, Progress: m.progress, Notes: m})
@@ -106,10 +103,7 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 	if outErr == nil && out.Samples() > 0 {
 		fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
 	}
-	fmt.Fprintln(stderr, "backfill: to go on, run")
-	for _, cmd := range c.restart(stopped.Restart, out.Samples() > 0) {
-		fmt.Fprintln(stderr, "  "+cmd)
-	}
+	fmt.Fprintf(stderr, "backfill: to go on, run\n  %s\n", strings.Join(c.restart(stopped.Restart, out.Samples() > 0), "\n  "))
 	return 1
 }
 
@@ -123,13 +117,13 @@ var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d
 func (c *Command) restart(jobs []Job, written bool) []string {
 	type days struct{ from, to string }
 	var order []days
-	reports := map[days][]string{}
+	reports := map[days][]string{} // their --report flags
 	for _, j := range jobs {
 		d := days{j.From.Format(time.DateOnly), j.To.Format(time.DateOnly)}
 		if reports[d] == nil {
 			order = append(order, d)
 		}
-		reports[d] = append(reports[d], j.Report.Name)
+		reports[d] = append(reports[d], "--report="+j.Report.Name)
 	}
 	lines := make([]string, 0, len(order))
 	used := map[string]bool{c.Output: true} // never the output that holds the finished days
@@ -141,10 +135,7 @@ func (c *Command) restart(jobs []Job, written bool) []string {
 		if c.Demo {
 			args = append(args, "--demo")
 		}
-		for _, r := range reports[d] {
-			args = append(args, "--report="+r)
-		}
-		args = append(args, "--from="+d.from, "--to="+d.to)
+		args = append(append(args, reports[d]...), "--from="+d.from, "--to="+d.to)
 		if output := c.Output; output != "" {
 			if written {
 				ext := filepath.Ext(output)

@@ -27,7 +27,7 @@ type history struct {
 	seen  map[int64]bool // the ids of the time entries kept
 	start time.Time      // the first day of the request being read
 
-	detailed []keptRow
+	detailed []client.DetailedRow // with the time entries that no earlier page held; Seconds of all
 	weekly   []keptWeek
 	groups   []client.SummaryGroup
 	undated  int // detailed rows with no time entry to date them by
@@ -35,12 +35,6 @@ type history struct {
 	rep       *client.Report      // the latest response, for the report's name, type and flags
 	dict      client.Dictionaries // of every response
 	hasAmount bool                // some response had a billable amount: amounts are known, not hidden
-}
-
-// keptRow is a detailed row with its time entries that no earlier page held.
-type keptRow struct {
-	row     client.DetailedRow // TimeEntries are those entries
-	seconds int64              // of all its entries, for sharing out the row's amount
 }
 
 // keptWeek is a weekly row and the first day of its per-day arrays.
@@ -59,18 +53,15 @@ func (h *history) DetailedRow(r *client.DetailedRow) {
 		h.undated++
 		return
 	}
-	k := keptRow{row: *r}
-	k.row.TagIDs = slices.Clone(r.TagIDs)
-	k.row.TimeEntries = nil
+	k := *r
+	k.TagIDs, k.TimeEntries = slices.Clone(r.TagIDs), nil
 	for _, te := range r.TimeEntries {
-		k.seconds += max(te.Seconds, 0)
-		if h.seen[te.ID] {
-			continue
+		if !h.seen[te.ID] {
+			h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
+			k.TimeEntries = append(k.TimeEntries, te)
 		}
-		h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
-		k.row.TimeEntries = append(k.row.TimeEntries, te)
 	}
-	if len(k.row.TimeEntries) > 0 {
+	if len(k.TimeEntries) > 0 {
 		h.detailed = append(h.detailed, k)
 	}
 }
@@ -165,9 +156,9 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 	switch rep.Block {
 	case client.BlockDetailed:
 		for _, k := range h.detailed {
-			r := k.row
+			r := k
 			r.TimeEntries, r.Seconds = nil, 0
-			for _, te := range k.row.TimeEntries {
+			for _, te := range k.TimeEntries {
 				if in(te.Start) {
 					r.TimeEntries = append(r.TimeEntries, te)
 					sec := max(te.Seconds, 0)
@@ -180,8 +171,8 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 			if len(r.TimeEntries) == 0 {
 				continue
 			}
-			if r.Seconds != k.seconds && k.seconds > 0 { // the row spans days: share its amount out
-				r.BillableAmountInCents = int64(math.Round(float64(r.BillableAmountInCents) * float64(r.Seconds) / float64(k.seconds)))
+			if r.Seconds != k.Seconds && k.Seconds > 0 { // the row spans days: share its amount out
+				r.BillableAmountInCents = int64(math.Round(float64(r.BillableAmountInCents) * float64(r.Seconds) / float64(k.Seconds)))
 			}
 			if r.Billable && r.HourlyRateInCents > 0 && r.Seconds > 0 {
 				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += r.Seconds

@@ -28,7 +28,6 @@ type Output struct {
 	file    *os.File // w, when it is a regular file
 	labels  []*dto.LabelPair
 	samples int
-	ended   bool  // "# EOF" follows the position in file
 	err     error // the first write error: nothing is written after it
 }
 
@@ -36,10 +35,9 @@ type Output struct {
 // the scrape adds to the live series (job), so that queries selecting on them find both.
 func NewOutput(w io.Writer, labels map[string]string) (*Output, error) {
 	o := &Output{w: w}
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			o.file = f
-		}
+	f, _ := w.(*os.File)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() { // a nil *os.File says os.ErrInvalid
+		o.file = f
 	}
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
 		if !model.LegacyValidation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
@@ -81,9 +79,8 @@ func (o *Output) Add(mfs []*dto.MetricFamily) error {
 		return err
 	}
 	o.samples += samples
-	if o.file != nil { // back before the "# EOF": the next day writes over it
+	if o.file != nil { // back before the "# EOF": the next day, or Close, writes over it
 		_, o.err = o.file.Seek(-int64(len(eof)), io.SeekCurrent)
-		o.ended = o.err == nil
 	}
 	return o.err
 }
@@ -98,12 +95,11 @@ func (o *Output) write(b []byte) error {
 // Samples is the number of samples written.
 func (o *Output) Samples() int { return o.samples }
 
-// Close ends the output with "# EOF" (a file has it already, after the last day). It
-// does not close the writer.
+// Close ends the output with "# EOF" (a file has it already: Close writes it again over
+// itself). It does not close the writer. Call it once.
 func (o *Output) Close() error {
-	if o.err != nil || o.ended {
+	if o.err != nil {
 		return o.err
 	}
-	o.ended = o.write([]byte(eof)) == nil
-	return o.err
+	return o.write([]byte(eof))
 }

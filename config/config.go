@@ -575,3 +575,16 @@ func (c *Config) MembersOf(workspace int64) *Members {
 	}
 	return nil
 }
+
+// ReportNamed returns the configured report called name (--report of the commands that
+// run one); the error lists the reports there are, in file (where they are configured).
+func (c *Config) ReportNamed(name, file string) (Report, error) {
+	var names []string
+	for _, r := range c.Reports {
+		if r.Name == name {
+			return r, nil
+		}
+		names = append(names, r.Name)
+	}
+	return Report{}, fmt.Errorf("--report %q: no such report in %s (have %s)", name, file, strings.Join(names, ", "))
+}
