@@ -259,7 +259,7 @@ func (c *describeCommand) run(ctx context.Context, configPath string, limits *cl
 		fmt.Fprintf(stderr, "describe: %s: %v\n", configPath, err)
 		return 1
 	}
-	report, err := cfg.ReportNamed(c.report, configPath)
+	reports, err := cfg.ReportsNamed([]string{c.report}, configPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "describe: %v\n", err)
 		return 1
@@ -268,7 +268,7 @@ func (c *describeCommand) run(ctx context.Context, configPath string, limits *cl
 	defer cl.CloseIdleConnections()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := collector.Describe(ctx, report, cl, now)
+	d := collector.Describe(ctx, reports[0], cl, now)
 	if c.json {
 		b, _ := json.MarshalIndent(d, "", "  ") // plain values: cannot fail
 		_, err = fmt.Fprintf(stdout, "%s\n", b)

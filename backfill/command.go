@@ -47,18 +47,9 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 			return fail("--to %q: want YYYY-MM-DD", c.To)
 		}
 	}
-	reports := cfg.Reports
-	if len(c.Reports) > 0 {
-		reports = nil
-		for _, name := range c.Reports {
-			r, err := cfg.ReportNamed(name, cmp.Or(c.ConfigFile, "the demo"))
-			if err != nil {
-				return fail("%v", err)
-			}
-			if !slices.ContainsFunc(reports, func(x config.Report) bool { return x.Name == name }) {
-				reports = append(reports, r)
-			}
-		}
+	reports, err := cfg.ReportsNamed(c.Reports, cmp.Or(c.ConfigFile, "the demo"))
+	if err != nil {
+		return fail("%v", err)
 	}
 	out, err := NewOutput(stdout, c.Labels) // checked before the plan, for --dry-run
 	if err != nil {

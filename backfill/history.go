@@ -142,12 +142,10 @@ func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 // Toggl sums them.
 func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 	rep := *h.rep
-	rep.Dictionaries = h.dict
-	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
-	rep.InputParams["start_date"] = from.Format(time.DateOnly)
-	rep.InputParams["end_date"] = to.AddDate(0, 0, -1).Format(time.DateOnly)
 	t := &client.Totals{}
-	rep.Totals = t
+	rep.Dictionaries, rep.Totals = h.dict, t
+	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
+	rep.InputParams["start_date"], rep.InputParams["end_date"] = from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
 	rates := map[client.Rate]int64{} // billable seconds by currency and rate (BillableSeconds 0)
 	dates := map[time.Time]bool{}
 	var amount int64
@@ -157,15 +155,11 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 	case client.BlockDetailed:
 		for _, k := range h.detailed {
 			r := k
-			r.TimeEntries, r.Seconds = nil, 0
-			for _, te := range k.TimeEntries {
-				if in(te.Start) {
-					r.TimeEntries = append(r.TimeEntries, te)
-					sec := max(te.Seconds, 0)
-					r.Seconds += sec
-					if sec > 0 {
-						dates[config.DayStart(te.Start.In(h.loc), h.loc)] = true
-					}
+			r.TimeEntries, r.Seconds = slices.DeleteFunc(slices.Clone(k.TimeEntries), func(te client.TimeEntry) bool { return !in(te.Start) }), 0
+			for _, te := range r.TimeEntries {
+				r.Seconds += max(te.Seconds, 0)
+				if te.Seconds > 0 {
+					dates[config.DayStart(te.Start.In(h.loc), h.loc)] = true
 				}
 			}
 			if len(r.TimeEntries) == 0 {
@@ -186,25 +180,24 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 			r := k.row
 			r.Seconds, r.BillableSeconds, r.BillableAmountsInCents = nil, nil, nil
 			var bill int64
-			for i := range k.row.Seconds {
-				d := k.start.AddDate(0, 0, i)
-				if !in(d) {
-					continue
+			day := func(dst *[]int64, src []int64, i int) int64 { // appends day i of src, if sent; returns it, at least 0
+				if i >= len(src) {
+					return 0
 				}
-				sec := max(k.row.Seconds[i], 0)
-				r.Seconds = append(r.Seconds, sec)
-				if sec > 0 {
-					dates[d] = true
+				*dst = append(*dst, src[i])
+				return max(src[i], 0)
+			}
+			for i, sec := range k.row.Seconds {
+				if d := k.start.AddDate(0, 0, i); in(d) {
+					sec = max(sec, 0)
+					r.Seconds = append(r.Seconds, sec)
+					if sec > 0 {
+						dates[d] = true
+					}
+					bill += day(&r.BillableSeconds, k.row.BillableSeconds, i)
+					amount += day(&r.BillableAmountsInCents, k.row.BillableAmountsInCents, i)
+					t.Seconds += sec
 				}
-				if i < len(k.row.BillableSeconds) {
-					r.BillableSeconds = append(r.BillableSeconds, k.row.BillableSeconds[i])
-					bill += max(k.row.BillableSeconds[i], 0)
-				}
-				if i < len(k.row.BillableAmountsInCents) {
-					r.BillableAmountsInCents = append(r.BillableAmountsInCents, k.row.BillableAmountsInCents[i])
-					amount += max(k.row.BillableAmountsInCents[i], 0)
-				}
-				t.Seconds += sec
 			}
 			if client.DaySum(r.Seconds) == 0 {
 				continue // Toggl lists no row for a user and project without time
