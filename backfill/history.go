@@ -117,19 +117,11 @@ func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 	if h.undated > 0 {
 		return nil, fmt.Errorf("%d detailed rows have no time entries to date them by", h.undated)
 	}
-	rows := func(s client.Sink) *client.Report {
-		for i := range h.groups {
-			s.SummaryGroup(&h.groups[i])
-		}
-		return h.rep
+	first, last, _ := h.cfg.Resolved.WindowAtEndOf(day) // Plan takes only reports with a period
+	if h.rep.Block == client.BlockWeekly && last.After(first.AddDate(0, 0, 6)) {
+		last = first.AddDate(0, 0, 6) // Toggl's weekly report: seven days from start_date
 	}
-	if h.rep.Block != client.BlockSummary {
-		first, last, _ := h.cfg.Resolved.WindowAtEndOf(day) // Plan takes only reports with a period
-		if h.rep.Block == client.BlockWeekly && last.After(first.AddDate(0, 0, 6)) {
-			last = first.AddDate(0, 0, 6) // Toggl's weekly report: seven days from start_date
-		}
-		rows = func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) }
-	}
+	rows := func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) }
 	mfs, err := collector.Values(h.cfg, rows, config.EndOfDay(day, h.loc))
 	if err != nil {
 		return nil, fmt.Errorf("%s: the values cannot be written: %w", day.Format(time.DateOnly), err)
@@ -139,8 +131,14 @@ func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 
 // window feeds s the rows of the days in [from, to) and returns the report a request for
 // exactly those days would have answered: its totals summed from the same rows, the way
-// Toggl sums them.
+// Toggl sums them. A summary's history is the request for the window.
 func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
+	if h.rep.Block == client.BlockSummary {
+		for i := range h.groups {
+			s.SummaryGroup(&h.groups[i])
+		}
+		return h.rep
+	}
 	rep := *h.rep
 	t := &client.Totals{}
 	rep.Dictionaries, rep.Totals = h.dict, t

@@ -52,9 +52,6 @@ func NewOutput(w io.Writer, labels map[string]string) (*Output, error) {
 // Add writes one report's metric families of one day (one sample per series) at once.
 // An error writing them is kept: Add and Close return it from then on, and write nothing.
 func (o *Output) Add(mfs []*dto.MetricFamily) error {
-	if o.err != nil {
-		return o.err
-	}
 	var b bytes.Buffer
 	samples := 0
 	for _, mf := range mfs {
@@ -75,17 +72,20 @@ func (o *Output) Add(mfs []*dto.MetricFamily) error {
 	if o.file != nil {
 		b.WriteString(eof)
 	}
-	if err := o.write(b.Bytes()); err != nil {
-		return err
-	}
-	o.samples += samples
-	if o.file != nil { // back before the "# EOF": the next day, or Close, writes over it
-		_, o.err = o.file.Seek(-int64(len(eof)), io.SeekCurrent)
+	if o.write(b.Bytes()) == nil {
+		o.samples += samples
+		if o.file != nil { // back before the "# EOF": the next day, or Close, writes over it
+			_, o.err = o.file.Seek(-int64(len(eof)), io.SeekCurrent)
+		}
 	}
 	return o.err
 }
 
+// write writes b unless an earlier write failed; it keeps the first error.
 func (o *Output) write(b []byte) error {
+	if o.err != nil {
+		return o.err
+	}
 	if _, err := o.w.Write(b); err != nil {
 		o.err = fmt.Errorf("writing the output: %w", err)
 	}
@@ -97,9 +97,4 @@ func (o *Output) Samples() int { return o.samples }
 
 // Close ends the output with "# EOF" (a file has it already: Close writes it again over
 // itself). It does not close the writer. Call it once.
-func (o *Output) Close() error {
-	if o.err != nil {
-		return o.err
-	}
-	return o.write([]byte(eof))
-}
+func (o *Output) Close() error { return o.write([]byte(eof)) }
