@@ -134,8 +134,9 @@ type Options struct {
 	// Notes receives what else a run has to say, as lines (a summary report's requests
 	// per day, waits for the quota); nil discards them.
 	Notes io.Writer
-	Sleep func(ctx context.Context, d time.Duration) error // waits for a spent quota; nil: client.Sleep
-	Now   func() time.Time                                 // of the quota waits; nil: time.Now
+	// Now and Sleep are the clock of the quota waits, both or neither; nil: the real one.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Progress is where a job is: Done of Total steps, every day through Through written.
@@ -154,9 +155,7 @@ type StoppedError struct {
 	Err     error
 }
 
-func (e *StoppedError) Error() string {
-	return fmt.Sprintf("stopped: %v; the output holds every finished day", e.Err)
-}
+func (e *StoppedError) Error() string { return "stopped: " + e.Err.Error() + "; the output holds every finished day" }
 
 func (e *StoppedError) Unwrap() error { return e.Err }
 
@@ -169,10 +168,7 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 		o.Progress = func(Progress) {}
 	}
 	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = client.Sleep
+		o.Now, o.Sleep = time.Now, client.Sleep
 	}
 	for i, j := range jobs {
 		next, err := runJob(ctx, j, out, o)

@@ -84,17 +84,17 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 		if outErr != nil {
 			return fail("writing the output: %v", outErr)
 		}
-		fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
+		fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.samples, importHint)
 		return 0
 	}
 	if errors.Is(err, context.Canceled) {
 		stopped.Err = errors.New("interrupted")
 	}
 	fmt.Fprintf(stderr, "backfill: %v\n", stopped)
-	if outErr == nil && out.Samples() > 0 {
-		fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
+	if outErr == nil && out.samples > 0 {
+		fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.samples, importHint)
 	}
-	fmt.Fprintf(stderr, "backfill: to go on, run\n  %s\n", strings.Join(c.restart(stopped.Restart, out.Samples() > 0), "\n  "))
+	fmt.Fprintf(stderr, "backfill: to go on, run\n  %s\n", strings.Join(c.restart(stopped.Restart, out.samples > 0), "\n  "))
 	return 1
 }
 

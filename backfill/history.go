@@ -87,9 +87,7 @@ func (h *history) SummaryGroup(g *client.SummaryGroup) {
 // arrays), every page, waiting for a spent quota to come back (at most maxQuotaWaits
 // times) before asking again. It returns the last page's report and the requests sent.
 func (h *history) fetch(ctx context.Context, body map[string]any, start time.Time, o Options) (*client.Report, int, error) {
-	r := h.cfg
-	creds := collector.Credentials(r)
-	waits := 0
+	r, creds, waits := h.cfg, collector.Credentials(h.cfg), 0
 	retry := func(ctx context.Context, err error) bool {
 		code := client.Code(err)
 		if (code != "402" && code != "429") || waits >= maxQuotaWaits {

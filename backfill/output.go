@@ -27,7 +27,7 @@ type Output struct {
 	w       io.Writer
 	file    *os.File // w, when it is a regular file
 	labels  []*dto.LabelPair
-	samples int
+	samples int   // written
 	err     error // the first write error: nothing is written after it
 }
 
@@ -91,9 +91,6 @@ func (o *Output) write(b []byte) error {
 	}
 	return o.err
 }
-
-// Samples is the number of samples written.
-func (o *Output) Samples() int { return o.samples }
 
 // Close ends the output with "# EOF" (a file has it already: Close writes it again over
 // itself). It does not close the writer. Call it once.
