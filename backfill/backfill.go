@@ -161,7 +161,9 @@ func (e *StoppedError) Unwrap() error { return e.Err }
 
 // Run runs the jobs in order and writes the values of every day to out as soon as the
 // day is finished, before the next request. When it stops early (ctx ended, a request or
-// a write failed) it returns a *StoppedError; out holds every day finished so far.
+// a write failed) it returns a *StoppedError; out holds every day finished so far. A
+// summary report, whose groups carry no dates, is asked for each day's window on its own
+// once the first request has shown its type.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	o.Notes = cmp.Or[io.Writer](o.Notes, io.Discard)
 	if o.Progress == nil {
@@ -170,60 +172,51 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	if o.Now == nil {
 		o.Now, o.Sleep = time.Now, client.Sleep
 	}
-	for i, j := range jobs {
-		next, err := runJob(ctx, j, out, o)
-		if err != nil {
-			rest := slices.Clone(jobs[i:])
-			rest[0].From = next
-			return &StoppedError{Restart: rest, Err: fmt.Errorf("report %q: %w", j.Report.Name, err)}
+	for n, j := range jobs {
+		r, loc := j.Report, j.Report.Resolved.Location
+		hist, steps, summary := newHistory(r), j.Chunks, false
+		day, sent := j.From, 0 // the first day not written yet, the requests so far
+		stop := func(err error) error {
+			rest := slices.Clone(jobs[n:])
+			rest[0].From = day
+			return &StoppedError{Restart: rest, Err: fmt.Errorf("report %q: %w", r.Name, err)}
+		}
+		for i := 0; i < len(steps); i++ {
+			start, end := steps[i], steps[i]
+			body, what := r.Body(config.EndOfDay(start, loc)), start.Format(time.DateOnly)
+			if summary {
+				hist = newHistory(r)
+			} else {
+				if end = start.AddDate(0, 0, chunkDays-1); end.After(j.To) {
+					end = j.To
+				}
+				what += " to " + end.Format(time.DateOnly)
+				body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
+			}
+			rep, requests, err := hist.fetch(ctx, body, start, o)
+			sent += requests
+			if err != nil {
+				return stop(fmt.Errorf("%s: %w", what, err))
+			}
+			if rep.Block == client.BlockSummary && !summary {
+				fmt.Fprintf(o.Notes, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
+				summary, steps, i = true, nil, -1
+				for d := j.From; !d.After(j.To); d = d.AddDate(0, 0, 1) {
+					steps = append(steps, d)
+				}
+				continue
+			}
+			for ; !day.After(end); day = day.AddDate(0, 0, 1) {
+				ms, err := hist.values(day)
+				if err == nil {
+					err = out.Add(ms)
+				}
+				if err != nil {
+					return stop(err)
+				}
+			}
+			o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(steps), Days: summary, Sent: sent, Through: end})
 		}
 	}
 	return nil
-}
-
-// runJob backfills one report; on error it returns the first day it did not write. A
-// summary report, whose groups carry no dates, is asked for each day's window on its own
-// once the first request has shown its type.
-func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
-	r, loc := j.Report, j.Report.Resolved.Location
-	hist, steps, summary := newHistory(r), j.Chunks, false
-	day, sent := j.From, 0 // the first day not written yet, the requests so far
-	for i := 0; i < len(steps); i++ {
-		start, end := steps[i], steps[i]
-		body, what := r.Body(config.EndOfDay(start, loc)), start.Format(time.DateOnly)
-		if summary {
-			hist = newHistory(r)
-		} else {
-			end = start.AddDate(0, 0, chunkDays-1)
-			if end.After(j.To) {
-				end = j.To
-			}
-			what += " to " + end.Format(time.DateOnly)
-			body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
-		}
-		rep, n, err := hist.fetch(ctx, body, start, o)
-		sent += n
-		if err != nil {
-			return day, fmt.Errorf("%s: %w", what, err)
-		}
-		if rep.Block == client.BlockSummary && !summary {
-			fmt.Fprintf(o.Notes, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
-			summary, steps, i = true, nil, -1
-			for d := j.From; !d.After(j.To); d = d.AddDate(0, 0, 1) {
-				steps = append(steps, d)
-			}
-			continue
-		}
-		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
-			ms, err := hist.values(day)
-			if err == nil {
-				err = out.Add(ms)
-			}
-			if err != nil {
-				return day, err
-			}
-		}
-		o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(steps), Days: summary, Sent: sent, Through: end})
-	}
-	return day, nil
 }
