@@ -143,7 +143,7 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
 	rep.InputParams["start_date"], rep.InputParams["end_date"] = from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
 	rates := map[client.Rate]int64{} // billable seconds by currency and rate (BillableSeconds 0)
-	dates := map[time.Time]bool{}
+	tracked := map[time.Time]int64{} // seconds by day
 	var amount int64
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
 
@@ -154,9 +154,7 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 			r.TimeEntries, r.Seconds = slices.DeleteFunc(slices.Clone(k.TimeEntries), func(te client.TimeEntry) bool { return !in(te.Start) }), 0
 			for _, te := range r.TimeEntries {
 				r.Seconds += max(te.Seconds, 0)
-				if te.Seconds > 0 {
-					dates[config.DayStart(te.Start.In(h.loc), h.loc)] = true
-				}
+				tracked[config.DayStart(te.Start.In(h.loc), h.loc)] += max(te.Seconds, 0)
 			}
 			if len(r.TimeEntries) == 0 {
 				continue
@@ -168,7 +166,6 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += r.Seconds
 			}
 			amount += max(r.BillableAmountInCents, 0)
-			t.Seconds += r.Seconds
 			s.DetailedRow(&r)
 		}
 	case client.BlockWeekly:
@@ -187,12 +184,9 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 				if d := k.start.AddDate(0, 0, i); in(d) {
 					sec = max(sec, 0)
 					r.Seconds = append(r.Seconds, sec)
-					if sec > 0 {
-						dates[d] = true
-					}
+					tracked[d] += sec
 					bill += day(&r.BillableSeconds, k.row.BillableSeconds, i)
 					amount += day(&r.BillableAmountsInCents, k.row.BillableAmountsInCents, i)
-					t.Seconds += sec
 				}
 			}
 			if client.DaySum(r.Seconds) == 0 {
@@ -204,7 +198,12 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 			s.WeeklyRow(&r)
 		}
 	}
-	t.TrackedDays = int64(len(dates))
+	for _, sec := range tracked {
+		t.Seconds += sec
+		if sec > 0 {
+			t.TrackedDays++
+		}
+	}
 	for k, sec := range rates { // in any order: totals sums them exactly
 		k.BillableSeconds = sec
 		t.Rates = append(t.Rates, k)
