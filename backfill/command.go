@@ -152,9 +152,7 @@ func (c *Command) restart(jobs []Job, written bool) []string {
 
 // shellQuote quotes s for a POSIX shell when it holds anything but plain characters.
 func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
-	}) < 0 {
+	if plain, _ := regexp.MatchString(`^[-\w./:=@%+,]+$`, s); plain { // a few a run: compiled when asked
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
