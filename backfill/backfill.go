@@ -155,7 +155,9 @@ type StoppedError struct {
 	Err     error
 }
 
-func (e *StoppedError) Error() string { return "stopped: " + e.Err.Error() + "; the output holds every finished day" }
+func (e *StoppedError) Error() string {
+	return "stopped: " + e.Err.Error() + "; the output holds every finished day"
+}
 
 func (e *StoppedError) Unwrap() error { return e.Err }
 

@@ -16,14 +16,13 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// history keeps the rows of the requests a backfill reads for one report, so that the
-// server's aggregation computes from them the values it would have served at the end of
-// each past day. Detailed rows are dated by their time entries' start, weekly rows by
-// the index of their per-day arrays; a summary has no dated rows: its history holds one
-// request, made for exactly the window of one day.
+// history is the client.Sink that keeps the rows of the requests a backfill reads for one
+// report, so that the server's aggregation computes from them the values it would have
+// served at the end of each past day. Detailed rows are dated by their time entries'
+// start, weekly rows by the index of their per-day arrays; a summary has no dated rows:
+// its history holds one request, made for exactly the window of one day.
 type history struct {
 	cfg   config.Report
-	loc   *time.Location
 	seen  map[int64]bool // the ids of the time entries kept
 	start time.Time      // the first day of the request being read
 
@@ -44,29 +43,26 @@ type keptWeek struct {
 }
 
 func newHistory(cfg config.Report) *history {
-	return &history{cfg: cfg, loc: cfg.Resolved.Location, seen: map[int64]bool{}}
+	return &history{cfg: cfg, seen: map[int64]bool{}}
 }
 
-// DetailedRow implements client.Sink.
 func (h *history) DetailedRow(r *client.DetailedRow) {
 	if len(r.TimeEntries) == 0 {
 		h.undated++
 		return
 	}
 	k := *r
-	k.TagIDs, k.TimeEntries = slices.Clone(r.TagIDs), nil
-	for _, te := range r.TimeEntries {
-		if !h.seen[te.ID] {
-			h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
-			k.TimeEntries = append(k.TimeEntries, te)
-		}
-	}
+	k.TagIDs = slices.Clone(r.TagIDs)
+	k.TimeEntries = slices.DeleteFunc(slices.Clone(r.TimeEntries), func(te client.TimeEntry) bool {
+		seen := h.seen[te.ID]
+		h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
+		return seen
+	})
 	if len(k.TimeEntries) > 0 {
 		h.detailed = append(h.detailed, k)
 	}
 }
 
-// WeeklyRow implements client.Sink.
 func (h *history) WeeklyRow(r *client.WeeklyRow) {
 	c := *r
 	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
@@ -74,7 +70,6 @@ func (h *history) WeeklyRow(r *client.WeeklyRow) {
 	h.weekly = append(h.weekly, keptWeek{row: c, start: h.start})
 }
 
-// SummaryGroup implements client.Sink.
 func (h *history) SummaryGroup(g *client.SummaryGroup) {
 	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names), SubGroups: slices.Clone(g.SubGroups)}
 	for i, sg := range g.SubGroups {
@@ -99,7 +94,7 @@ func (h *history) fetch(ctx context.Context, body map[string]any, start time.Tim
 			r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
 		return o.Sleep(ctx, wait) == nil
 	}
-	h.start = config.DayStart(start, h.loc)
+	h.start = config.DayStart(start, h.cfg.Resolved.Location)
 	rep, sent, err := collector.Read(ctx, o.Fetcher, r, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, h, &h.dict, retry)
 	if err != nil {
 		return nil, sent, cmp.Or(ctx.Err(), err)
@@ -119,8 +114,8 @@ func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 	if h.rep.Block == client.BlockWeekly && last.After(first.AddDate(0, 0, 6)) {
 		last = first.AddDate(0, 0, 6) // Toggl's weekly report: seven days from start_date
 	}
-	rows := func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) }
-	mfs, err := collector.Values(h.cfg, rows, config.EndOfDay(day, h.loc))
+	mfs, err := collector.Values(h.cfg, func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) },
+		config.EndOfDay(day, h.cfg.Resolved.Location))
 	if err != nil {
 		return nil, fmt.Errorf("%s: the values cannot be written: %w", day.Format(time.DateOnly), err)
 	}
@@ -137,8 +132,7 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 		}
 		return h.rep
 	}
-	rep := *h.rep
-	t := &client.Totals{}
+	rep, t, loc := *h.rep, &client.Totals{}, h.cfg.Resolved.Location
 	rep.Dictionaries, rep.Totals = h.dict, t
 	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
 	rep.InputParams["start_date"], rep.InputParams["end_date"] = from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
@@ -154,7 +148,7 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 			r.TimeEntries, r.Seconds = slices.DeleteFunc(slices.Clone(k.TimeEntries), func(te client.TimeEntry) bool { return !in(te.Start) }), 0
 			for _, te := range r.TimeEntries {
 				r.Seconds += max(te.Seconds, 0)
-				tracked[config.DayStart(te.Start.In(h.loc), h.loc)] += max(te.Seconds, 0)
+				tracked[config.DayStart(te.Start.In(loc), loc)] += max(te.Seconds, 0)
 			}
 			if len(r.TimeEntries) == 0 {
 				continue
