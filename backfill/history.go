@@ -27,19 +27,14 @@ type history struct {
 	start time.Time      // the first day of the request being read
 
 	detailed []client.DetailedRow // with the time entries that no earlier page held; Seconds of all
-	weekly   []keptWeek
+	weekly   []client.WeeklyRow
+	weekOf   []time.Time // the first day of each weekly row's per-day arrays
 	groups   []client.SummaryGroup
 	undated  int // detailed rows with no time entry to date them by
 
 	rep       *client.Report      // the latest response, for the report's name, type and flags
 	dict      client.Dictionaries // of every response
 	hasAmount bool                // some response had a billable amount: amounts are known, not hidden
-}
-
-// keptWeek is a weekly row and the first day of its per-day arrays.
-type keptWeek struct {
-	row   client.WeeklyRow
-	start time.Time
 }
 
 func newHistory(cfg config.Report) *history {
@@ -67,7 +62,7 @@ func (h *history) WeeklyRow(r *client.WeeklyRow) {
 	c := *r
 	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
 	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
-	h.weekly = append(h.weekly, keptWeek{row: c, start: h.start})
+	h.weekly, h.weekOf = append(h.weekly, c), append(h.weekOf, h.start)
 }
 
 func (h *history) SummaryGroup(g *client.SummaryGroup) {
@@ -140,6 +135,13 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 	tracked := map[time.Time]int64{} // seconds by day
 	var amount int64
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
+	day := func(dst *[]int64, src []int64, i int) int64 { // appends day i of src, if sent; returns it, at least 0
+		if i >= len(src) {
+			return 0
+		}
+		*dst = append(*dst, src[i])
+		return max(src[i], 0)
+	}
 
 	switch rep.Block {
 	case client.BlockDetailed:
@@ -163,24 +165,17 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 			s.DetailedRow(&r)
 		}
 	case client.BlockWeekly:
-		for _, k := range h.weekly {
-			r := k.row
+		for n, k := range h.weekly {
+			r := k
 			r.Seconds, r.BillableSeconds, r.BillableAmountsInCents = nil, nil, nil
 			var bill int64
-			day := func(dst *[]int64, src []int64, i int) int64 { // appends day i of src, if sent; returns it, at least 0
-				if i >= len(src) {
-					return 0
-				}
-				*dst = append(*dst, src[i])
-				return max(src[i], 0)
-			}
-			for i, sec := range k.row.Seconds {
-				if d := k.start.AddDate(0, 0, i); in(d) {
+			for i, sec := range k.Seconds {
+				if d := h.weekOf[n].AddDate(0, 0, i); in(d) {
 					sec = max(sec, 0)
 					r.Seconds = append(r.Seconds, sec)
 					tracked[d] += sec
-					bill += day(&r.BillableSeconds, k.row.BillableSeconds, i)
-					amount += day(&r.BillableAmountsInCents, k.row.BillableAmountsInCents, i)
+					bill += day(&r.BillableSeconds, k.BillableSeconds, i)
+					amount += day(&r.BillableAmountsInCents, k.BillableAmountsInCents, i)
 				}
 			}
 			if client.DaySum(r.Seconds) == 0 {
