@@ -57,10 +57,7 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 			continue
 		}
 		today := config.DayStart(now.In(loc), loc)
-		last := today.AddDate(0, 0, -1)
-		if !to.IsZero() {
-			last = config.DayStart(to, loc)
-		}
+		last := config.DayStart(cmp.Or(to, today.AddDate(0, 0, -1)), loc)
 		switch first := config.DayStart(from, loc); {
 		case !last.Before(today):
 			errs = append(errs, fmt.Errorf("report %q: --to %s is not before today (%s in %s): the live server serves today; end the backfill yesterday",
@@ -128,9 +125,8 @@ func pacedTime(jobs []Job, perHour int) string {
 
 // Options configure Run.
 type Options struct {
-	Fetcher Fetcher
-	// Progress is told where each job is after each of its steps; nil tells nothing.
-	Progress func(Progress)
+	Fetcher  Fetcher
+	Progress func(Progress) // told where each job is after each of its steps; nil: nothing
 	// Notes receives what else a run has to say, as lines (a summary report's requests
 	// per day, waits for the quota); nil discards them.
 	Notes io.Writer
@@ -168,9 +164,6 @@ func (e *StoppedError) Unwrap() error { return e.Err }
 // once the first request has shown its type.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	o.Notes = cmp.Or[io.Writer](o.Notes, io.Discard)
-	if o.Progress == nil {
-		o.Progress = func(Progress) {}
-	}
 	if o.Now == nil {
 		o.Now, o.Sleep = time.Now, client.Sleep
 	}
@@ -217,7 +210,9 @@ func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 					return stop(err)
 				}
 			}
-			o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(steps), Days: summary, Sent: sent, Through: end})
+			if o.Progress != nil {
+				o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(steps), Days: summary, Sent: sent, Through: end})
+			}
 		}
 	}
 	return nil
