@@ -88,10 +88,7 @@ func demoConfig(path string, rehearse bool, url string, stderr io.Writer) (*conf
 	}
 	yml := fmt.Sprintf("api_url: %s\nreports:\n", url)
 	for _, d := range togglfake.DemoReports {
-		period := cmp.Or(d.Period, "this_week") // detailed and weekly: this week
-		if d.Type == "summary" {
-			period = "last_30_days"
-		}
+		period := cmp.Or(d.Period, map[string]string{"summary": "last_30_days"}[d.Type], "this_week") // else detailed or weekly
 		yml += fmt.Sprintf("  - {name: %s, token: %s, period: %s, breakdowns: [%s]}\n", d.Name, d.Token, period, strings.Join(config.AllBreakdowns, ", "))
 	}
 	return config.Parse([]byte(yml), "", func(string) (string, bool) { return "", false }) // no $TOGGL_API_TOKEN for the fake
