@@ -69,10 +69,9 @@ func (b *backfillCommand) run(ctx context.Context, path string, pathSet bool, st
 	return b.Run(ctx, cfg, c, stdout, stderr, now)
 }
 
-// demoConfig is the configuration of backfill --demo against the fake at url: with the
-// user's file (rehearse), its reports, secrets that are missing stood in for; else the
-// demo's reports, as the server's --demo discovers them, each with the period its saved
-// report covers (the listing gives none; backfill needs one) and every breakdown.
+// demoConfig is backfill --demo's configuration against the fake at url: with the user's
+// file (rehearse), its reports, missing secrets stood in for; else the demo's reports, as
+// --demo discovers them, with every breakdown and the period their saved report covers.
 func demoConfig(path string, rehearse bool, url string, stderr io.Writer) (*config.Config, error) {
 	if rehearse {
 		lookupEnv, readFile := togglfake.StandIns(func(kind, name string, err error) {

@@ -157,11 +157,10 @@ func (e *StoppedError) Error() string {
 
 func (e *StoppedError) Unwrap() error { return e.Err }
 
-// Run runs the jobs in order and writes the values of every day to out as soon as the
-// day is finished, before the next request. When it stops early (ctx ended, a request or
-// a write failed) it returns a *StoppedError; out holds every day finished so far. A
-// summary report, whose groups carry no dates, is asked for each day's window on its own
-// once the first request has shown its type.
+// Run runs the jobs in order, writing each day to out once finished, before the next
+// request; stopped early (ctx ended, a request or a write failed), it returns a
+// *StoppedError. A summary report, whose groups carry no dates, is asked for each day's
+// window on its own once the first request has shown its type.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	o.Notes = cmp.Or[io.Writer](o.Notes, io.Discard)
 	if o.Now == nil {

@@ -101,10 +101,9 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 // restartSuffix is what restart adds to an --output name, replaced in a restart's restart.
 var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d(-\d+)?$`)
 
-// restart returns the command lines that go on from where a stopped run ended: every flag
-// the run was given, --from the first unfinished day (a line per set of reports that
-// share their days), and, when the output holds days (written), an --output of their
-// own, so that the finished days are not written over before they are imported.
+// restart returns the command lines that go on where a stopped run ended: every flag it
+// was given, --from the first unfinished day (a line per set of reports sharing their
+// days), and, when the output holds days (written), an --output of their own.
 func (c *Command) restart(jobs []Job, written bool) []string {
 	type days struct{ from, to string }
 	var order []days

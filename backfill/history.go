@@ -16,11 +16,10 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// history is the client.Sink that keeps the rows of the requests a backfill reads for one
-// report, so that the server's aggregation computes from them the values it would have
-// served at the end of each past day. Detailed rows are dated by their time entries'
-// start, weekly rows by the index of their per-day arrays; a summary has no dated rows:
-// its history holds one request, made for exactly the window of one day.
+// history is the client.Sink keeping the rows a backfill reads for one report, from which
+// the server's aggregation computes the values it served at the end of each past day.
+// Detailed rows are dated by their entries' start, weekly rows by the index of their
+// per-day arrays; a summary, without dated rows, holds one request: one day's window.
 type history struct {
 	cfg   config.Report
 	seen  map[int64]bool // the ids of the time entries kept

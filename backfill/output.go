@@ -17,12 +17,11 @@ import (
 // eof ends an OpenMetrics text; promtool imports nothing without it.
 const eof = "# EOF\n"
 
-// Output writes timestamped samples as OpenMetrics as they come, one report's day at a
-// time, so that a run that stops keeps every day it finished. promtool takes a family
-// again further on (each day repeats the families of the one before); each series stays
-// in time order. A regular file ends with "# EOF" after every day (the next day writes
-// over it), so that it can be imported whenever the run stops, even killed; another
-// writer gets it from Close.
+// Output writes timestamped samples as OpenMetrics, one report's day at a time, so that a
+// run that stops keeps every finished day. promtool takes a family again further on; each
+// series stays in time order. A regular file ends with "# EOF" after every day (the next
+// writes over it), to be imported whenever the run stops, even killed; another writer
+// gets it from Close.
 type Output struct {
 	w       io.Writer
 	file    *os.File // w, when it is a regular file
