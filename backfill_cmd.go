@@ -39,9 +39,8 @@ func newBackfillCommand(app *kingpin.Application) *backfillCommand {
 	return b
 }
 
-// run backfills the reports of the configuration at path (with --demo, see demoConfig)
-// and returns the exit code. A hang-up or SIGTERM stops it as Ctrl-C does: the days
-// written stay, and it says how to go on.
+// run backfills the reports of the configuration at path (--demo: see demoConfig) and
+// returns the exit code. A hang-up or SIGTERM stops it as Ctrl-C does.
 func (b *backfillCommand) run(ctx context.Context, path string, pathSet bool, stdout, stderr io.Writer, now time.Time) int {
 	b.ConfigFile = path
 	load := func() (*config.Config, error) { return config.Load(path, nil) }

@@ -76,9 +76,8 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 	return jobs, errors.Join(errs...)
 }
 
-// PrintPlan writes what the jobs will ask for and how long it takes: at best, on a Free
-// plan that nothing else spends; and paced as the client paces it, at hourlyQuota (unset:
-// nine tenths of the Free plan's, until Toggl's quota headers tell the plan).
+// PrintPlan writes what the jobs will ask for and how long it takes: at best, on a Free plan
+// nothing else spends, and paced as the client paces them (hourlyQuota, else 9/10 of Free).
 func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	total := 0
 	for _, j := range jobs {
@@ -98,9 +97,8 @@ func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	fmt.Fprintf(w, "paced "+how+": %s\n", paced, pacedTime(jobs, paced))
 }
 
-// pacedTime says about how long the jobs' requests of seven days take at one a second
-// and at most perHour an hour per credential, the jobs run one after another: to the
-// hour when it takes hours.
+// pacedTime says about how long the jobs' requests of seven days take, one after another,
+// at one a second and at most perHour an hour per credential: to the hour beyond an hour.
 func pacedTime(jobs []Job, perHour int) string {
 	requests := map[string]int{} // by credential key
 	for _, j := range jobs {
@@ -127,9 +125,7 @@ func pacedTime(jobs []Job, perHour int) string {
 type Options struct {
 	Fetcher  Fetcher
 	Progress func(Progress) // told where each job is after each of its steps; nil: nothing
-	// Notes receives what else a run has to say, as lines (a summary report's requests
-	// per day, waits for the quota); nil discards them.
-	Notes io.Writer
+	Notes    io.Writer      // what else a run says, as lines (a summary's requests, quota waits); nil: discarded
 	// Now and Sleep are the clock of the quota waits, both or neither; nil: the real one.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error

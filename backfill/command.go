@@ -29,9 +29,8 @@ type Command struct {
 	Labels     map[string]string
 }
 
-// Run backfills cfg's reports through f and returns the exit code; the plan, progress
-// and errors go to stderr. ctx ending stops the run as an interrupt: the finished days
-// stay, and it says how to go on.
+// Run backfills cfg's reports through f and returns the exit code; plan, progress and
+// errors go to stderr. ctx ending interrupts it: the finished days stay, and it says how to go on.
 func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout, stderr io.Writer, now time.Time) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "backfill: "+format+"\n", args...)
@@ -160,9 +159,8 @@ func shellQuote(s string) string {
 // meter shows a run's progress on w: a line per step, or on a terminal (bar) one line
 // redrawn with a bar, which whatever else is written through it ends first.
 type meter struct {
-	w    io.Writer
-	bar  bool
-	open bool // a bar line is drawn and not ended
+	w         io.Writer
+	bar, open bool // on a terminal; a bar line is drawn and not ended
 }
 
 // isTerminal says whether w is a terminal, where a bar can be redrawn.

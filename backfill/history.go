@@ -52,9 +52,7 @@ func (h *history) DetailedRow(r *client.DetailedRow) {
 		h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
 		return seen
 	})
-	if len(k.TimeEntries) > 0 {
-		h.detailed = append(h.detailed, k)
-	}
+	h.detailed = append(h.detailed, k) // with no new entry, in no window
 }
 
 func (h *history) WeeklyRow(r *client.WeeklyRow) {
@@ -72,9 +70,8 @@ func (h *history) SummaryGroup(g *client.SummaryGroup) {
 	h.groups = append(h.groups, c)
 }
 
-// fetch reads one request whose first day is start (of a weekly report's per-day
-// arrays), every page, waiting for a spent quota to come back (at most maxQuotaWaits
-// times) before asking again. It returns the last page's report and the requests sent.
+// fetch reads one request, every page, whose first day (of a weekly report's arrays) is
+// start, waiting for a spent quota to come back; it returns its report and requests sent.
 func (h *history) fetch(ctx context.Context, body map[string]any, start time.Time, o Options) (*client.Report, int, error) {
 	r, creds, waits := h.cfg, collector.Credentials(h.cfg), 0
 	retry := func(ctx context.Context, err error) bool {
