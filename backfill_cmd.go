@@ -39,9 +39,8 @@ func newBackfillCommand(app *kingpin.Application) *backfillCommand {
 	return b
 }
 
-// run backfills the reports of the configuration at path (with --demo, see demoConfig)
-// and returns the exit code. A hang-up or SIGTERM stops it as Ctrl-C does: the days
-// written stay, and it says how to go on.
+// run backfills the reports of the configuration at path (--demo: see demoConfig) and
+// returns the exit code. A hang-up or SIGTERM stops it as Ctrl-C does.
 func (b *backfillCommand) run(ctx context.Context, path string, pathSet bool, stdout, stderr io.Writer, now time.Time) int {
 	b.ConfigFile = path
 	load := func() (*config.Config, error) { return config.Load(path, nil) }
@@ -69,10 +68,9 @@ func (b *backfillCommand) run(ctx context.Context, path string, pathSet bool, st
 	return b.Run(ctx, cfg, c, stdout, stderr, now)
 }
 
-// demoConfig is the configuration of backfill --demo against the fake at url: with the
-// user's file (rehearse), its reports, secrets that are missing stood in for; else the
-// demo's reports, as the server's --demo discovers them, each with the period its saved
-// report covers (the listing gives none; backfill needs one) and every breakdown.
+// demoConfig is backfill --demo's configuration against the fake at url: with the user's
+// file (rehearse), its reports, missing secrets stood in for; else the demo's reports, as
+// --demo discovers them, with every breakdown and the period their saved report covers.
 func demoConfig(path string, rehearse bool, url string, stderr io.Writer) (*config.Config, error) {
 	if rehearse {
 		lookupEnv, readFile := togglfake.StandIns(func(kind, name string, err error) {
@@ -88,10 +86,7 @@ func demoConfig(path string, rehearse bool, url string, stderr io.Writer) (*conf
 	}
 	yml := fmt.Sprintf("api_url: %s\nreports:\n", url)
 	for _, d := range togglfake.DemoReports {
-		period := cmp.Or(d.Period, "this_week") // detailed and weekly: this week
-		if d.Type == "summary" {
-			period = "last_30_days"
-		}
+		period := cmp.Or(d.Period, map[string]string{"summary": "last_30_days"}[d.Type], "this_week") // else detailed or weekly
 		yml += fmt.Sprintf("  - {name: %s, token: %s, period: %s, breakdowns: [%s]}\n", d.Name, d.Token, period, strings.Join(config.AllBreakdowns, ", "))
 	}
 	return config.Parse([]byte(yml), "", func(string) (string, bool) { return "", false }) // no $TOGGL_API_TOKEN for the fake

@@ -256,20 +256,16 @@ func (c *describeCommand) run(ctx context.Context, configPath string, limits *cl
 		fmt.Fprintf(stderr, "describe: %s: %v\n", configPath, err)
 		return 1
 	}
-	var names []string
-	for _, r := range cfg.Reports {
-		names = append(names, r.Name)
-	}
-	i := slices.Index(names, c.report)
-	if i < 0 {
-		fmt.Fprintf(stderr, "describe: --report %q: no such report in %s (have %s)\n", c.report, configPath, strings.Join(names, ", "))
+	reports, err := cfg.ReportsNamed([]string{c.report}, configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "describe: %v\n", err)
 		return 1
 	}
 	cl := newClient(cfg, limits)
 	defer cl.CloseIdleConnections()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := collector.Describe(ctx, cfg.Reports[i], cl, now)
+	d := collector.Describe(ctx, reports[0], cl, now)
 	if c.json {
 		b, _ := json.MarshalIndent(d, "", "  ") // plain values: cannot fail
 		_, err = fmt.Fprintf(stdout, "%s\n", b)

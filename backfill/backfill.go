@@ -18,12 +18,12 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// chunkDays is the days one request asks for: a weekly report answers seven days from
-// its start_date, and a detailed report of a week is usually a page or a few.
-const chunkDays = 7
-
-// maxQuotaWaits bounds how often one request waits for a spent quota to come back.
-const maxQuotaWaits = 3
+const (
+	// chunkDays is the days one request asks for: a weekly report answers seven days from
+	// its start_date, and a detailed report of a week is usually a page or a few.
+	chunkDays     = 7
+	maxQuotaWaits = 3 // how often one request waits for a spent quota to come back
+)
 
 // Fetcher runs shared reports and says until when a credential is blocked; *client.Client is one.
 type Fetcher interface {
@@ -57,33 +57,27 @@ func Plan(reports []config.Report, from, to time.Time, now time.Time) ([]Job, er
 			continue
 		}
 		today := config.DayStart(now.In(loc), loc)
-		last := today.AddDate(0, 0, -1)
-		if !to.IsZero() {
-			last = config.DayStart(to, loc)
-		}
-		first := config.DayStart(from, loc)
-		switch {
+		last := config.DayStart(cmp.Or(to, today.AddDate(0, 0, -1)), loc)
+		switch first := config.DayStart(from, loc); {
 		case !last.Before(today):
 			errs = append(errs, fmt.Errorf("report %q: --to %s is not before today (%s in %s): the live server serves today; end the backfill yesterday",
 				r.Name, last.Format(time.DateOnly), today.Format(time.DateOnly), loc))
-			continue
 		case first.After(last):
 			errs = append(errs, fmt.Errorf("report %q: --from %s is after --to %s", r.Name, first.Format(time.DateOnly), last.Format(time.DateOnly)))
-			continue
+		default:
+			j := Job{Report: r, From: first, To: last}
+			start, _, _ := r.Resolved.WindowAtEndOf(first)
+			for s := start; !s.After(last); s = s.AddDate(0, 0, chunkDays) {
+				j.Chunks = append(j.Chunks, s)
+			}
+			jobs = append(jobs, j)
 		}
-		j := Job{Report: r, From: first, To: last}
-		start, _, _ := r.Resolved.WindowAtEndOf(first)
-		for s := start; !s.After(last); s = s.AddDate(0, 0, chunkDays) {
-			j.Chunks = append(j.Chunks, s)
-		}
-		jobs = append(jobs, j)
 	}
 	return jobs, errors.Join(errs...)
 }
 
-// PrintPlan writes what the jobs will ask for and how long it takes: at best, on a Free
-// plan that nothing else spends; and paced as the client paces it, at hourlyQuota (unset:
-// nine tenths of the Free plan's, until Toggl's quota headers tell the plan).
+// PrintPlan writes what the jobs will ask for and how long it takes: at best, on a Free plan
+// nothing else spends, and paced as the client paces them (hourlyQuota, else 9/10 of Free).
 func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	total := 0
 	for _, j := range jobs {
@@ -96,18 +90,15 @@ func PrintPlan(w io.Writer, jobs []Job, hourlyQuota int) {
 	}
 	fmt.Fprintf(w, "in all at least %d requests if no report is a summary: %s on a Free plan (%d requests an hour, if the server spends none of them meanwhile)\n",
 		total, pacedTime(jobs, client.FreePlanPerHour), client.FreePlanPerHour)
-	if hourlyQuota > 0 {
-		fmt.Fprintf(w, "paced within hourly_quota (%d requests an hour): %s\n", hourlyQuota, pacedTime(jobs, hourlyQuota))
-		return
+	paced, how := hourlyQuota, "within hourly_quota (%d requests an hour)"
+	if paced <= 0 {
+		paced, how = client.FreePlanPerHour-client.FreePlanPerHour/10, "as the client paces it with hourly_quota unset (%d requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan)"
 	}
-	paced := client.FreePlanPerHour - client.FreePlanPerHour/10
-	fmt.Fprintf(w, "paced as the client paces it with hourly_quota unset (%d requests an hour, nine tenths of the Free plan's, until Toggl's quota headers tell a larger plan): %s\n",
-		paced, pacedTime(jobs, paced))
+	fmt.Fprintf(w, "paced "+how+": %s\n", paced, pacedTime(jobs, paced))
 }
 
-// pacedTime says about how long the jobs' requests of seven days take at one a second
-// and at most perHour an hour per credential, the jobs run one after another: to the
-// hour when it takes hours.
+// pacedTime says about how long the jobs' requests of seven days take, one after another,
+// at one a second and at most perHour an hour per credential: to the hour beyond an hour.
 func pacedTime(jobs []Job, perHour int) string {
 	requests := map[string]int{} // by credential key
 	for _, j := range jobs {
@@ -132,14 +123,12 @@ func pacedTime(jobs []Job, perHour int) string {
 
 // Options configure Run.
 type Options struct {
-	Fetcher Fetcher
-	// Progress is told where each job is after each of its steps; nil tells nothing.
-	Progress func(Progress)
-	// Notes receives what else a run has to say, as lines (a summary report's requests
-	// per day, waits for the quota); nil discards them.
-	Notes io.Writer
-	Sleep func(ctx context.Context, d time.Duration) error // waits for a spent quota; nil: client.Sleep
-	Now   func() time.Time                                 // of the quota waits; nil: time.Now
+	Fetcher  Fetcher
+	Progress func(Progress) // told where each job is after each of its steps; nil: nothing
+	Notes    io.Writer      // what else a run says, as lines (a summary's requests, quota waits); nil: discarded
+	// Now and Sleep are the clock of the quota waits, both or neither; nil: the real one.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Progress is where a job is: Done of Total steps, every day through Through written.
@@ -159,91 +148,67 @@ type StoppedError struct {
 }
 
 func (e *StoppedError) Error() string {
-	return fmt.Sprintf("stopped: %v; the output holds every finished day", e.Err)
+	return "stopped: " + e.Err.Error() + "; the output holds every finished day"
 }
 
 func (e *StoppedError) Unwrap() error { return e.Err }
 
-// Run runs the jobs in order and writes the values of every day to out as soon as the
-// day is finished, before the next request. When it stops early (ctx ended, a request or
-// a write failed) it returns a *StoppedError; out holds every day finished so far.
+// Run runs the jobs in order, writing each day to out once finished, before the next
+// request; stopped early (ctx ended, a request or a write failed), it returns a
+// *StoppedError. A summary report, whose groups carry no dates, is asked for each day's
+// window on its own once the first request has shown its type.
 func Run(ctx context.Context, jobs []Job, out *Output, o Options) error {
 	o.Notes = cmp.Or[io.Writer](o.Notes, io.Discard)
-	if o.Progress == nil {
-		o.Progress = func(Progress) {}
-	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now, o.Sleep = time.Now, client.Sleep
 	}
-	if o.Sleep == nil {
-		o.Sleep = client.Sleep
-	}
-	for i, j := range jobs {
-		next, err := runJob(ctx, j, out, o)
-		if err != nil {
-			rest := slices.Clone(jobs[i:])
-			rest[0].From = next
-			return &StoppedError{Restart: rest, Err: fmt.Errorf("report %q: %w", j.Report.Name, err)}
+	for n, j := range jobs {
+		r, loc := j.Report, j.Report.Resolved.Location
+		hist, steps, summary := newHistory(r), j.Chunks, false
+		day, sent := j.From, 0 // the first day not written yet, the requests so far
+		stop := func(err error) error {
+			rest := slices.Clone(jobs[n:])
+			rest[0].From = day
+			return &StoppedError{Restart: rest, Err: fmt.Errorf("report %q: %w", r.Name, err)}
+		}
+		for i := 0; i < len(steps); i++ {
+			start, end := steps[i], steps[i]
+			body, what := r.Body(config.EndOfDay(start, loc)), start.Format(time.DateOnly)
+			if summary {
+				hist = newHistory(r)
+			} else {
+				if end = start.AddDate(0, 0, chunkDays-1); end.After(j.To) {
+					end = j.To
+				}
+				what += " to " + end.Format(time.DateOnly)
+				body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
+			}
+			rep, requests, err := hist.fetch(ctx, body, start, o)
+			sent += requests
+			if err != nil {
+				return stop(fmt.Errorf("%s: %w", what, err))
+			}
+			if rep.Block == client.BlockSummary && !summary {
+				fmt.Fprintf(o.Notes, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
+				summary, steps, i = true, nil, -1
+				for d := j.From; !d.After(j.To); d = d.AddDate(0, 0, 1) {
+					steps = append(steps, d)
+				}
+				continue
+			}
+			for ; !day.After(end); day = day.AddDate(0, 0, 1) {
+				ms, err := hist.values(day)
+				if err == nil {
+					err = out.Add(ms)
+				}
+				if err != nil {
+					return stop(err)
+				}
+			}
+			if o.Progress != nil {
+				o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(steps), Days: summary, Sent: sent, Through: end})
+			}
 		}
 	}
 	return nil
-}
-
-// runJob backfills one report; on error it returns the first day it did not write.
-func runJob(ctx context.Context, j Job, out *Output, o Options) (time.Time, error) {
-	r := j.Report
-	hist := newHistory(r)
-	day := j.From // the first day not written yet
-	sent := 0
-	for i, start := range j.Chunks {
-		end := start.AddDate(0, 0, chunkDays-1)
-		if end.After(j.To) {
-			end = j.To
-		}
-		body := r.Body(config.EndOfDay(j.From, r.Resolved.Location))
-		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
-		rep, n, err := hist.fetch(ctx, body, start, o)
-		sent += n
-		if err != nil {
-			return day, fmt.Errorf("%s to %s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
-		}
-		if rep.Block == client.BlockSummary {
-			fmt.Fprintf(o.Notes, "%s: a summary report has no dated rows: one request per day, %d days\n", r.Name, j.Days())
-			return summaryJob(ctx, j, out, o, sent)
-		}
-		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
-			ms, err := hist.values(day)
-			if err != nil {
-				return day, err
-			}
-			if err := out.Add(ms); err != nil {
-				return day, err
-			}
-		}
-		o.Progress(Progress{Report: r.Name, Done: i + 1, Total: len(j.Chunks), Sent: sent, Through: end})
-	}
-	return day, nil
-}
-
-// summaryJob asks for each day's window on its own: summary groups carry no dates. sent
-// are the requests that learned the type.
-func summaryJob(ctx context.Context, j Job, out *Output, o Options, sent int) (time.Time, error) {
-	r := j.Report
-	for day, n := j.From, 1; !day.After(j.To); day, n = day.AddDate(0, 0, 1), n+1 {
-		hist := newHistory(r)
-		_, requests, err := hist.fetch(ctx, r.Body(config.EndOfDay(day, r.Resolved.Location)), day, o)
-		sent += requests
-		if err != nil {
-			return day, fmt.Errorf("%s: %w", day.Format(time.DateOnly), err)
-		}
-		ms, err := hist.values(day)
-		if err == nil {
-			err = out.Add(ms)
-		}
-		if err != nil {
-			return day, err
-		}
-		o.Progress(Progress{Report: r.Name, Done: n, Total: j.Days(), Days: true, Sent: sent, Through: day})
-	}
-	return j.To.AddDate(0, 0, 1), nil
 }

@@ -29,9 +29,8 @@ type Command struct {
 	Labels     map[string]string
 }
 
-// Run backfills cfg's reports through f and returns the exit code; the plan, progress
-// and errors go to stderr. ctx ending stops the run as an interrupt: the finished days
-// stay, and it says how to go on.
+// Run backfills cfg's reports through f and returns the exit code; plan, progress and
+// errors go to stderr. ctx ending interrupts it: the finished days stay, and it says how to go on.
 func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout, stderr io.Writer, now time.Time) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "backfill: "+format+"\n", args...)
@@ -47,24 +46,12 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 			return fail("--to %q: want YYYY-MM-DD", c.To)
 		}
 	}
-	reports := cfg.Reports
-	if len(c.Reports) > 0 {
-		reports = nil
-		for _, name := range c.Reports {
-			i := slices.IndexFunc(cfg.Reports, func(r config.Report) bool { return r.Name == name })
-			if i < 0 {
-				var names []string
-				for _, r := range cfg.Reports {
-					names = append(names, r.Name)
-				}
-				return fail("--report %q: no such report in %s (have %s)", name, cmp.Or(c.ConfigFile, "the demo"), strings.Join(names, ", "))
-			}
-			if !slices.ContainsFunc(reports, func(x config.Report) bool { return x.Name == name }) {
-				reports = append(reports, cfg.Reports[i])
-			}
-		}
+	reports, err := cfg.ReportsNamed(c.Reports, cmp.Or(c.ConfigFile, "the demo"))
+	if err != nil {
+		return fail("%v", err)
 	}
-	if _, err := NewOutput(io.Discard, c.Labels); err != nil { // checked before the plan, for --dry-run
+	out, err := NewOutput(stdout, c.Labels) // checked before the plan, for --dry-run
+	if err != nil {
 		return fail("--label: %v", err)
 	}
 	jobs, err := Plan(reports, from, to, now)
@@ -77,15 +64,15 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 		return 0
 	}
 
-	w, closeOutput := stdout, func() error { return nil }
+	closeOutput := func() error { return nil }
 	if c.Output != "" {
 		f, err := os.Create(c.Output)
 		if err != nil {
 			return fail("--output: %v", err)
 		}
-		w, closeOutput = f, f.Close
+		out, _ = NewOutput(f, c.Labels) // the labels were checked above
+		closeOutput = f.Close
 	}
-	out, _ := NewOutput(w, c.Labels) // the labels were checked above
 	m := &meter{w: stderr, bar: isTerminal(stderr)}
 	stderr = m // what follows ends an open progress bar's line first
 	err = Run(ctx, jobs, out, Options{Fetcher: f, Progress: m.progress, Notes: m})
@@ -96,40 +83,36 @@ func (c *Command) Run(ctx context.Context, cfg *config.Config, f Fetcher, stdout
 		if outErr != nil {
 			return fail("writing the output: %v", outErr)
 		}
-		fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.Samples(), importHint)
+		fmt.Fprintf(stderr, "backfill: %d samples written; import them with%s\n", out.samples, importHint)
 		return 0
 	}
 	if errors.Is(err, context.Canceled) {
 		stopped.Err = errors.New("interrupted")
 	}
 	fmt.Fprintf(stderr, "backfill: %v\n", stopped)
-	if outErr == nil && out.Samples() > 0 {
-		fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.Samples(), importHint)
+	if outErr == nil && out.samples > 0 {
+		fmt.Fprintf(stderr, "backfill: %d samples of the finished days written; import them with%s\n", out.samples, importHint)
 	}
-	fmt.Fprintln(stderr, "backfill: to go on, run")
-	for _, cmd := range c.restart(stopped.Restart, out.Samples() > 0) {
-		fmt.Fprintln(stderr, "  "+cmd)
-	}
+	fmt.Fprintf(stderr, "backfill: to go on, run\n  %s\n", strings.Join(c.restart(stopped.Restart, out.samples > 0), "\n  "))
 	return 1
 }
 
 // restartSuffix is what restart adds to an --output name, replaced in a restart's restart.
 var restartSuffix = regexp.MustCompile(`-from-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d(-\d+)?$`)
 
-// restart returns the command lines that go on from where a stopped run ended: every flag
-// the run was given, --from the first unfinished day (a line per set of reports that
-// share their days), and, when the output holds days (written), an --output of their
-// own, so that the finished days are not written over before they are imported.
+// restart returns the command lines that go on where a stopped run ended: every flag it
+// was given, --from the first unfinished day (a line per set of reports sharing their
+// days), and, when the output holds days (written), an --output of their own.
 func (c *Command) restart(jobs []Job, written bool) []string {
 	type days struct{ from, to string }
 	var order []days
-	reports := map[days][]string{}
+	reports := map[days][]string{} // their --report flags
 	for _, j := range jobs {
 		d := days{j.From.Format(time.DateOnly), j.To.Format(time.DateOnly)}
 		if reports[d] == nil {
 			order = append(order, d)
 		}
-		reports[d] = append(reports[d], j.Report.Name)
+		reports[d] = append(reports[d], "--report="+j.Report.Name)
 	}
 	lines := make([]string, 0, len(order))
 	used := map[string]bool{c.Output: true} // never the output that holds the finished days
@@ -141,10 +124,7 @@ func (c *Command) restart(jobs []Job, written bool) []string {
 		if c.Demo {
 			args = append(args, "--demo")
 		}
-		for _, r := range reports[d] {
-			args = append(args, "--report="+r)
-		}
-		args = append(args, "--from="+d.from, "--to="+d.to)
+		args = append(append(args, reports[d]...), "--from="+d.from, "--to="+d.to)
 		if output := c.Output; output != "" {
 			if written {
 				ext := filepath.Ext(output)
@@ -170,9 +150,7 @@ func (c *Command) restart(jobs []Job, written bool) []string {
 
 // shellQuote quotes s for a POSIX shell when it holds anything but plain characters.
 func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
-	}) < 0 {
+	if plain, _ := regexp.MatchString(`^[-\w./:=@%+,]+$`, s); plain { // a few a run: compiled when asked
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -181,9 +159,8 @@ func shellQuote(s string) string {
 // meter shows a run's progress on w: a line per step, or on a terminal (bar) one line
 // redrawn with a bar, which whatever else is written through it ends first.
 type meter struct {
-	w    io.Writer
-	bar  bool
-	open bool // a bar line is drawn and not ended
+	w         io.Writer
+	bar, open bool // on a terminal; a bar line is drawn and not ended
 }
 
 // isTerminal says whether w is a terminal, where a bar can be redrawn.

@@ -16,19 +16,18 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// history keeps the rows of the requests a backfill reads for one report, so that the
-// server's aggregation computes from them the values it would have served at the end of
-// each past day. Detailed rows are dated by their time entries' start, weekly rows by
-// the index of their per-day arrays; a summary has no dated rows: its history holds one
-// request, made for exactly the window of one day.
+// history is the client.Sink keeping the rows a backfill reads for one report, from which
+// the server's aggregation computes the values it served at the end of each past day.
+// Detailed rows are dated by their entries' start, weekly rows by the index of their
+// per-day arrays; a summary, without dated rows, holds one request: one day's window.
 type history struct {
 	cfg   config.Report
-	loc   *time.Location
 	seen  map[int64]bool // the ids of the time entries kept
 	start time.Time      // the first day of the request being read
 
-	detailed []keptRow
-	weekly   []keptWeek
+	detailed []client.DetailedRow // with the time entries that no earlier page held; Seconds of all
+	weekly   []client.WeeklyRow
+	weekOf   []time.Time // the first day of each weekly row's per-day arrays
 	groups   []client.SummaryGroup
 	undated  int // detailed rows with no time entry to date them by
 
@@ -37,53 +36,32 @@ type history struct {
 	hasAmount bool                // some response had a billable amount: amounts are known, not hidden
 }
 
-// keptRow is a detailed row with its time entries that no earlier page held.
-type keptRow struct {
-	row     client.DetailedRow // TimeEntries are those entries
-	seconds int64              // of all its entries, for sharing out the row's amount
-}
-
-// keptWeek is a weekly row and the first day of its per-day arrays.
-type keptWeek struct {
-	row   client.WeeklyRow
-	start time.Time
-}
-
 func newHistory(cfg config.Report) *history {
-	return &history{cfg: cfg, loc: cfg.Resolved.Location, seen: map[int64]bool{}}
+	return &history{cfg: cfg, seen: map[int64]bool{}}
 }
 
-// DetailedRow implements client.Sink.
 func (h *history) DetailedRow(r *client.DetailedRow) {
 	if len(r.TimeEntries) == 0 {
 		h.undated++
 		return
 	}
-	k := keptRow{row: *r}
-	k.row.TagIDs = slices.Clone(r.TagIDs)
-	k.row.TimeEntries = nil
-	for _, te := range r.TimeEntries {
-		k.seconds += max(te.Seconds, 0)
-		if h.seen[te.ID] {
-			continue
-		}
+	k := *r
+	k.TagIDs = slices.Clone(r.TagIDs)
+	k.TimeEntries = slices.DeleteFunc(slices.Clone(r.TimeEntries), func(te client.TimeEntry) bool {
+		seen := h.seen[te.ID]
 		h.seen[te.ID] = te.ID != 0 // one without an id is never seen: each is kept
-		k.row.TimeEntries = append(k.row.TimeEntries, te)
-	}
-	if len(k.row.TimeEntries) > 0 {
-		h.detailed = append(h.detailed, k)
-	}
+		return seen
+	})
+	h.detailed = append(h.detailed, k) // with no new entry, in no window
 }
 
-// WeeklyRow implements client.Sink.
 func (h *history) WeeklyRow(r *client.WeeklyRow) {
 	c := *r
 	c.Seconds, c.BillableSeconds = slices.Clone(r.Seconds), slices.Clone(r.BillableSeconds) // nil stays nil: no billable figures
 	c.BillableAmountsInCents = slices.Clone(r.BillableAmountsInCents)
-	h.weekly = append(h.weekly, keptWeek{row: c, start: h.start})
+	h.weekly, h.weekOf = append(h.weekly, c), append(h.weekOf, h.start)
 }
 
-// SummaryGroup implements client.Sink.
 func (h *history) SummaryGroup(g *client.SummaryGroup) {
 	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names), SubGroups: slices.Clone(g.SubGroups)}
 	for i, sg := range g.SubGroups {
@@ -92,13 +70,10 @@ func (h *history) SummaryGroup(g *client.SummaryGroup) {
 	h.groups = append(h.groups, c)
 }
 
-// fetch reads one request whose first day is start (of a weekly report's per-day
-// arrays), every page, waiting for a spent quota to come back (at most maxQuotaWaits
-// times) before asking again. It returns the last page's report and the requests sent.
+// fetch reads one request, every page, whose first day (of a weekly report's arrays) is
+// start, waiting for a spent quota to come back; it returns its report and requests sent.
 func (h *history) fetch(ctx context.Context, body map[string]any, start time.Time, o Options) (*client.Report, int, error) {
-	r := h.cfg
-	creds := collector.Credentials(r)
-	waits := 0
+	r, creds, waits := h.cfg, collector.Credentials(h.cfg), 0
 	retry := func(ctx context.Context, err error) bool {
 		code := client.Code(err)
 		if (code != "402" && code != "429") || waits >= maxQuotaWaits {
@@ -110,7 +85,7 @@ func (h *history) fetch(ctx context.Context, body map[string]any, start time.Tim
 			r.Name, code, wait.Round(time.Second), o.Now().Add(wait).Format(time.TimeOnly))
 		return o.Sleep(ctx, wait) == nil
 	}
-	h.start = config.DayStart(start, h.loc)
+	h.start = config.DayStart(start, h.cfg.Resolved.Location)
 	rep, sent, err := collector.Read(ctx, o.Fetcher, r, client.Request{Token: r.Resolved.Token, Credentials: creds, Body: body}, h, &h.dict, retry)
 	if err != nil {
 		return nil, sent, cmp.Or(ctx.Err(), err)
@@ -126,20 +101,12 @@ func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 	if h.undated > 0 {
 		return nil, fmt.Errorf("%d detailed rows have no time entries to date them by", h.undated)
 	}
-	rows := func(s client.Sink) *client.Report {
-		for i := range h.groups {
-			s.SummaryGroup(&h.groups[i])
-		}
-		return h.rep
+	first, last, _ := h.cfg.Resolved.WindowAtEndOf(day) // Plan takes only reports with a period
+	if h.rep.Block == client.BlockWeekly && last.After(first.AddDate(0, 0, 6)) {
+		last = first.AddDate(0, 0, 6) // Toggl's weekly report: seven days from start_date
 	}
-	if h.rep.Block != client.BlockSummary {
-		first, last, _ := h.cfg.Resolved.WindowAtEndOf(day) // Plan takes only reports with a period
-		if h.rep.Block == client.BlockWeekly && last.After(first.AddDate(0, 0, 6)) {
-			last = first.AddDate(0, 0, 6) // Toggl's weekly report: seven days from start_date
-		}
-		rows = func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) }
-	}
-	mfs, err := collector.Values(h.cfg, rows, config.EndOfDay(day, h.loc))
+	mfs, err := collector.Values(h.cfg, func(s client.Sink) *client.Report { return h.window(first, last.AddDate(0, 0, 1), s) },
+		config.EndOfDay(day, h.cfg.Resolved.Location))
 	if err != nil {
 		return nil, fmt.Errorf("%s: the values cannot be written: %w", day.Format(time.DateOnly), err)
 	}
@@ -148,72 +115,64 @@ func (h *history) values(day time.Time) ([]*dto.MetricFamily, error) {
 
 // window feeds s the rows of the days in [from, to) and returns the report a request for
 // exactly those days would have answered: its totals summed from the same rows, the way
-// Toggl sums them.
+// Toggl sums them. A summary's history is the request for the window.
 func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
-	rep := *h.rep
-	rep.Dictionaries = h.dict
+	if h.rep.Block == client.BlockSummary {
+		for i := range h.groups {
+			s.SummaryGroup(&h.groups[i])
+		}
+		return h.rep
+	}
+	rep, t, loc := *h.rep, &client.Totals{}, h.cfg.Resolved.Location
+	rep.Dictionaries, rep.Totals = h.dict, t
 	rep.InputParams = maps.Collect(maps.All(rep.InputParams)) // a copy, never nil
-	rep.InputParams["start_date"] = from.Format(time.DateOnly)
-	rep.InputParams["end_date"] = to.AddDate(0, 0, -1).Format(time.DateOnly)
-	t := &client.Totals{}
-	rep.Totals = t
+	rep.InputParams["start_date"], rep.InputParams["end_date"] = from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
 	rates := map[client.Rate]int64{} // billable seconds by currency and rate (BillableSeconds 0)
-	dates := map[time.Time]bool{}
+	tracked := map[time.Time]int64{} // seconds by day
 	var amount int64
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
+	day := func(dst *[]int64, src []int64, i int) int64 { // appends day i of src, if sent; returns it, at least 0
+		if i >= len(src) {
+			return 0
+		}
+		*dst = append(*dst, src[i])
+		return max(src[i], 0)
+	}
 
 	switch rep.Block {
 	case client.BlockDetailed:
 		for _, k := range h.detailed {
-			r := k.row
-			r.TimeEntries, r.Seconds = nil, 0
-			for _, te := range k.row.TimeEntries {
-				if in(te.Start) {
-					r.TimeEntries = append(r.TimeEntries, te)
-					sec := max(te.Seconds, 0)
-					r.Seconds += sec
-					if sec > 0 {
-						dates[config.DayStart(te.Start.In(h.loc), h.loc)] = true
-					}
-				}
+			r := k
+			r.TimeEntries, r.Seconds = slices.DeleteFunc(slices.Clone(k.TimeEntries), func(te client.TimeEntry) bool { return !in(te.Start) }), 0
+			for _, te := range r.TimeEntries {
+				r.Seconds += max(te.Seconds, 0)
+				tracked[config.DayStart(te.Start.In(loc), loc)] += max(te.Seconds, 0)
 			}
 			if len(r.TimeEntries) == 0 {
 				continue
 			}
-			if r.Seconds != k.seconds && k.seconds > 0 { // the row spans days: share its amount out
-				r.BillableAmountInCents = int64(math.Round(float64(r.BillableAmountInCents) * float64(r.Seconds) / float64(k.seconds)))
+			if r.Seconds != k.Seconds && k.Seconds > 0 { // the row spans days: share its amount out
+				r.BillableAmountInCents = int64(math.Round(float64(r.BillableAmountInCents) * float64(r.Seconds) / float64(k.Seconds)))
 			}
 			if r.Billable && r.HourlyRateInCents > 0 && r.Seconds > 0 {
 				rates[client.Rate{Currency: r.Currency, HourlyRateInCents: r.HourlyRateInCents}] += r.Seconds
 			}
 			amount += max(r.BillableAmountInCents, 0)
-			t.Seconds += r.Seconds
 			s.DetailedRow(&r)
 		}
 	case client.BlockWeekly:
-		for _, k := range h.weekly {
-			r := k.row
+		for n, k := range h.weekly {
+			r := k
 			r.Seconds, r.BillableSeconds, r.BillableAmountsInCents = nil, nil, nil
 			var bill int64
-			for i := range k.row.Seconds {
-				d := k.start.AddDate(0, 0, i)
-				if !in(d) {
-					continue
+			for i, sec := range k.Seconds {
+				if d := h.weekOf[n].AddDate(0, 0, i); in(d) {
+					sec = max(sec, 0)
+					r.Seconds = append(r.Seconds, sec)
+					tracked[d] += sec
+					bill += day(&r.BillableSeconds, k.BillableSeconds, i)
+					amount += day(&r.BillableAmountsInCents, k.BillableAmountsInCents, i)
 				}
-				sec := max(k.row.Seconds[i], 0)
-				r.Seconds = append(r.Seconds, sec)
-				if sec > 0 {
-					dates[d] = true
-				}
-				if i < len(k.row.BillableSeconds) {
-					r.BillableSeconds = append(r.BillableSeconds, k.row.BillableSeconds[i])
-					bill += max(k.row.BillableSeconds[i], 0)
-				}
-				if i < len(k.row.BillableAmountsInCents) {
-					r.BillableAmountsInCents = append(r.BillableAmountsInCents, k.row.BillableAmountsInCents[i])
-					amount += max(k.row.BillableAmountsInCents[i], 0)
-				}
-				t.Seconds += sec
 			}
 			if client.DaySum(r.Seconds) == 0 {
 				continue // Toggl lists no row for a user and project without time
@@ -224,7 +183,12 @@ func (h *history) window(from, to time.Time, s client.Sink) *client.Report {
 			s.WeeklyRow(&r)
 		}
 	}
-	t.TrackedDays = int64(len(dates))
+	for _, sec := range tracked {
+		t.Seconds += sec
+		if sec > 0 {
+			t.TrackedDays++
+		}
+	}
 	for k, sec := range rates { // in any order: totals sums them exactly
 		k.BillableSeconds = sec
 		t.Rates = append(t.Rates, k)

@@ -17,18 +17,16 @@ import (
 // eof ends an OpenMetrics text; promtool imports nothing without it.
 const eof = "# EOF\n"
 
-// Output writes timestamped samples as OpenMetrics as they come, one report's day at a
-// time, so that a run that stops keeps every day it finished. promtool takes a family
-// again further on (each day repeats the families of the one before); each series stays
-// in time order. A regular file ends with "# EOF" after every day (the next day writes
-// over it), so that it can be imported whenever the run stops, even killed; another
-// writer gets it from Close.
+// Output writes timestamped samples as OpenMetrics, one report's day at a time, so that a
+// run that stops keeps every finished day. promtool takes a family again further on; each
+// series stays in time order. A regular file ends with "# EOF" after every day (the next
+// writes over it), to be imported whenever the run stops, even killed; another writer
+// gets it from Close.
 type Output struct {
 	w       io.Writer
 	file    *os.File // w, when it is a regular file
 	labels  []*dto.LabelPair
-	samples int
-	ended   bool  // "# EOF" follows the position in file
+	samples int   // written
 	err     error // the first write error: nothing is written after it
 }
 
@@ -36,10 +34,9 @@ type Output struct {
 // the scrape adds to the live series (job), so that queries selecting on them find both.
 func NewOutput(w io.Writer, labels map[string]string) (*Output, error) {
 	o := &Output{w: w}
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			o.file = f
-		}
+	f, _ := w.(*os.File)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() { // a nil *os.File says os.ErrInvalid
+		o.file = f
 	}
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
 		if !model.LegacyValidation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
@@ -54,9 +51,6 @@ func NewOutput(w io.Writer, labels map[string]string) (*Output, error) {
 // Add writes one report's metric families of one day (one sample per series) at once.
 // An error writing them is kept: Add and Close return it from then on, and write nothing.
 func (o *Output) Add(mfs []*dto.MetricFamily) error {
-	if o.err != nil {
-		return o.err
-	}
 	var b bytes.Buffer
 	samples := 0
 	for _, mf := range mfs {
@@ -77,33 +71,26 @@ func (o *Output) Add(mfs []*dto.MetricFamily) error {
 	if o.file != nil {
 		b.WriteString(eof)
 	}
-	if err := o.write(b.Bytes()); err != nil {
-		return err
-	}
-	o.samples += samples
-	if o.file != nil { // back before the "# EOF": the next day writes over it
-		_, o.err = o.file.Seek(-int64(len(eof)), io.SeekCurrent)
-		o.ended = o.err == nil
+	if o.write(b.Bytes()) == nil {
+		o.samples += samples
+		if o.file != nil { // back before the "# EOF": the next day, or Close, writes over it
+			_, o.err = o.file.Seek(-int64(len(eof)), io.SeekCurrent)
+		}
 	}
 	return o.err
 }
 
+// write writes b unless an earlier write failed; it keeps the first error.
 func (o *Output) write(b []byte) error {
+	if o.err != nil {
+		return o.err
+	}
 	if _, err := o.w.Write(b); err != nil {
 		o.err = fmt.Errorf("writing the output: %w", err)
 	}
 	return o.err
 }
 
-// Samples is the number of samples written.
-func (o *Output) Samples() int { return o.samples }
-
-// Close ends the output with "# EOF" (a file has it already, after the last day). It
-// does not close the writer.
-func (o *Output) Close() error {
-	if o.err != nil || o.ended {
-		return o.err
-	}
-	o.ended = o.write([]byte(eof)) == nil
-	return o.err
-}
+// Close ends the output with "# EOF" (a file has it already: Close writes it again over
+// itself). It does not close the writer. Call it once.
+func (o *Output) Close() error { return o.write([]byte(eof)) }

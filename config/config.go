@@ -550,3 +550,27 @@ func (m *Members) WeeklyHours(user int64) float64 {
 	}
 	return m.ExpectedHoursPerWeek
 }
+
+// ReportsNamed returns the configured reports called names (the --report flags of the
+// commands), each once, in the order named; no names is every report. The error lists
+// the reports there are, in file (where they are configured).
+func (c *Config) ReportsNamed(names []string, file string) ([]Report, error) {
+	if len(names) == 0 {
+		return c.Reports, nil
+	}
+	var reports []Report
+	for i, name := range names {
+		j := slices.IndexFunc(c.Reports, func(r Report) bool { return r.Name == name })
+		if j < 0 {
+			var have []string
+			for _, r := range c.Reports {
+				have = append(have, r.Name)
+			}
+			return nil, fmt.Errorf("--report %q: no such report in %s (have %s)", name, file, strings.Join(have, ", "))
+		}
+		if slices.Index(names, name) == i {
+			reports = append(reports, c.Reports[j])
+		}
+	}
+	return reports, nil
+}
