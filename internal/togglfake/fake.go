@@ -21,9 +21,6 @@ import (
 	"time"
 )
 
-// PathPrefix is the path under which the fake serves reports: PathPrefix + token.
-const PathPrefix = "/reports/api/v3/shared/"
-
 // ListingPrefix + workspace id + "/reports/shared" lists a workspace's saved reports, and
 // + "/workspace_users" its members.
 const ListingPrefix = "/api/v9/workspaces/"
@@ -36,6 +33,7 @@ const (
 
 const (
 	maxRequestBody = 1 << 20 // read and recorded of a request body
+	pageSize       = 50      // of Toggl's detailed search
 	msgNoAuth      = "Unable to extract authentication data"
 	anyWorkspace   = -1 // lists any workspace not Set, as "" serves any token (see Rehearsal)
 )
@@ -230,7 +228,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if json.NewDecoder(io.LimitReader(r.Body, maxRequestBody)).Decode(&req.Body) != nil {
 		req.Body = nil
 	}
-	token, isReport := strings.CutPrefix(r.URL.Path, PathPrefix)
+	token, isReport := strings.CutPrefix(r.URL.Path, "/reports/api/v3/shared/")
 	isReport = isReport && token != "" && !strings.Contains(token, "/")
 	rest, isListing := strings.CutPrefix(r.URL.Path, ListingPrefix)
 	idText, listing, _ := strings.Cut(rest, "/")
@@ -457,22 +455,11 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// Paging headers of Toggl's detailed search (toggl-api.md, "Paging").
-const (
-	HeaderPageSize      = "X-Page-Size"
-	HeaderNextID        = "X-Next-ID"
-	HeaderNextRowNumber = "X-Next-Row-Number"
-	HeaderNextTimestamp = "X-Next-Timestamp"
-)
-
-// DefaultPageSize is the page size of Toggl's detailed search.
-const DefaultPageSize = 50
-
 // Paging serves a detailed report in pages as Toggl's detailed search does: rows by start,
 // each page from first_timestamp, the X-Next-* headers naming the first row left out, so
 // that rows sharing its second come again. The zero Paging is healthy; each field breaks it.
 type Paging struct {
-	Size        int  // rows per page; 0 means DefaultPageSize
+	Size        int  // rows per page; 0 means 50, as Toggl's
 	Silent      bool // no X-Next-* header: only the rows falling short of the totals tell
 	StuckCursor bool // the first page's X-Next-* headers on every page, the last included
 	// FailPage, if positive, makes the FailPage-th page of a walk (from a request without
@@ -525,13 +512,13 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	slices.SortFunc(rows, func(a, b pagedRow) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
 	rows = rows[:len(rows)-min(max(p.Short, 0), len(rows))]
 
-	size := cmp.Or(max(p.Size, 0), DefaultPageSize)
+	size := cmp.Or(max(p.Size, 0), pageSize)
 	first := 0
 	if from != nil && !p.IgnoreFirstTimestamp {
 		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })
 	}
 	last := first + min(size, len(rows)-first)
-	h.Set(HeaderPageSize, strconv.Itoa(size))
+	h.Set("X-Page-Size", strconv.Itoa(size))
 	next := last // the first row left out, which the X-Next-* headers name
 	switch {
 	case p.StuckCursor:
@@ -540,9 +527,9 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 		next = max(next-p.Overlap, first+1)
 	}
 	if next < len(rows) && !p.Silent {
-		h.Set(HeaderNextID, strconv.FormatInt(rows[next].id, 10))
-		h.Set(HeaderNextRowNumber, strconv.Itoa(next+1))
-		h.Set(HeaderNextTimestamp, strconv.FormatInt(rows[next].start, 10))
+		h.Set("X-Next-ID", strconv.FormatInt(rows[next].id, 10))
+		h.Set("X-Next-Row-Number", strconv.Itoa(next+1))
+		h.Set("X-Next-Timestamp", strconv.FormatInt(rows[next].start, 10))
 	}
 	page := []any{}
 	for _, r := range rows[first:last] {

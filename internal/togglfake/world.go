@@ -630,7 +630,7 @@ func (a Agency) Report(typ string) Report {
 // (inclusive, in a.Loc, else in now's location) at now.
 func (a Agency) Tracked(first, last, now time.Time) int64 {
 	loc := cmp.Or(a.Loc, now.Location())
-	p := period{first: midnight(first.In(loc)), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
+	p := period{first: config.DayStart(first.In(loc), loc), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
 	return agency.totals(p, (agencyReport{Agency: a}).entries(p, now.In(loc)))["seconds"].(int64)
 }
 
@@ -690,11 +690,6 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 	return period{first, max(int(civilDay(last)-civilDay(first))+1, 1)}
 }
 
-func midnight(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
 // agency is the Agency's world. A project's 30 days use under half its estimate (a budget
 // for its life: no alert on a window not spanning it, issue 23); a task's, a tenth to all.
 var agency = func() *world {
@@ -743,7 +738,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 	// Started two to three hours ago (but today), the same all hour long.
 	timer := entry{user: 10003, project: 1002, description: "On-call: production incident", billable: true, running: true,
 		start: now.Truncate(time.Hour).Add(-2 * time.Hour)}
-	if today := midnight(now); timer.start.Before(today) {
+	if today := config.DayStart(now, now.Location()); timer.start.Before(today) {
 		timer.start = today
 	}
 	timer.id = 1e9 + timer.start.Unix()/3600
@@ -757,12 +752,12 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 // withBoundaryCall adds a call joined at the second the first page's last row starts, so
 // that the second page repeats it; only past a page of rows before today, to stay put.
 func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
-	today := midnight(now)
+	today := config.DayStart(now, now.Location())
 	rows := groupRows(p, slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !e.start.Before(today) }))
-	if len(rows) <= DefaultPageSize {
+	if len(rows) <= pageSize {
 		return entries
 	}
-	a := rows[DefaultPageSize-1][0]
+	a := rows[pageSize-1][0]
 	call := entry{id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].ID)%int64(len(agency.users))].ID, project: a.project,
 		description: "Call with " + agency.user[a.user].Name, billable: a.billable, start: a.start, stop: a.start.Add(10 * time.Minute)}
 	i, _ := slices.BinarySearchFunc(entries, call, compareStart)
