@@ -157,11 +157,7 @@ func New() *Fake {
 }
 
 // Set adds or replaces the report served for token.
-func (f *Fake) Set(token string, r Report) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.reports[token] = r
-}
+func (f *Fake) Set(token string, r Report) { f.locked(func() { f.reports[token] = r }) }
 
 // SetFault changes only the fault of the report served for token. It panics if no report
 // was Set for token, which is a bug in the test.
@@ -177,47 +173,40 @@ func (f *Fake) SetFault(token string, fault Fault) {
 }
 
 // SetWorkspace adds or replaces the listings of workspace id.
-func (f *Fake) SetWorkspace(id int64, ws Workspace) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.workspaces[id] = ws
-}
+func (f *Fake) SetWorkspace(id int64, ws Workspace) { f.locked(func() { f.workspaces[id] = ws }) }
 
 // SetClock replaces the clock of quota windows and BodyFunc; delays use real time.
-func (f *Fake) SetClock(now func() time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = now
-}
+func (f *Fake) SetClock(now func() time.Time) { f.locked(func() { f.now = now }) }
 
 // Requests returns the requests received since New or Reset, in order; the Body maps are
 // shared and must not be modified.
-func (f *Fake) Requests() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
+func (f *Fake) Requests() (requests []Request) {
+	f.locked(func() { requests = slices.Clone(f.requests) })
+	return requests
 }
 
 // Count returns how many requests were received for token since New or Reset.
-func (f *Fake) Count(token string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.counts[token]
+func (f *Fake) Count(token string) (n int) {
+	f.locked(func() { n = f.counts[token] })
+	return n
 }
 
 // Reset forgets the recorded requests, counts and walks (see Paging.FailPage).
 func (f *Fake) Reset() {
+	f.locked(func() { f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]run{} })
+}
+
+// locked runs fn holding f's lock.
+func (f *Fake) locked(fn func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]run{}
+	fn()
 }
 
 // SetQuota makes each authorised request cost 1 of limit per window from its credential's
 // bucket, with the quota headers, then 402; 0 disables the quota. It forgets all usage.
 func (f *Fake) SetQuota(limit int, window time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]run{}
+	f.locked(func() { f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]run{} })
 }
 
 // ServeHTTP answers like Toggl, in this order: 404 for another path, 405 for a method

@@ -354,8 +354,9 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []o
 	return groups
 }
 
-// marshalReport renders a report of type typ over rows, adding p's dates to params.
+// marshalReport renders a report of type typ over rows, with params (nil: none) and p's dates.
 func (w *world) marshalReport(name, typ string, params map[string]any, p period, rows [][]entry) []byte {
+	params = maps.Collect(maps.All(params)) // a copy, never nil
 	params["start_date"] = p.first.Format(time.DateOnly)
 	if typ != "weekly" { // a weekly report runs 7 days from start_date
 		params["end_date"] = p.first.AddDate(0, 0, p.days-1).Format(time.DateOnly)
@@ -409,17 +410,11 @@ func ReportJSON(spec DetailedSpec, typ string, params map[string]any) []byte {
 	return w.marshalReport(fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ, params, week, w.generateRows(spec, week, 1e9, rng))
 }
 
-// LargeJSON returns the benchmark report of type typ (else detailed) with n time entries:
-// a busy team's, with a description per 20 entries, so that a summary grows with it.
+// LargeJSON returns the benchmark report of type typ with n time entries: a busy team's,
+// with a description per 20 entries, so that a summary grows with it.
 func LargeJSON(typ string, n int) []byte {
-	spec := DetailedSpec{Entries: n, Projects: 300, Clients: 60, Users: 40, Tags: 20, Descriptions: max(n/20, 7), Seed: int64(n)}
-	switch typ {
-	case "summary":
-		return ReportJSON(spec, typ, map[string]any{"grouping": "projects", "sub_grouping": "time_entries"})
-	case "weekly":
-		return ReportJSON(spec, typ, map[string]any{})
-	}
-	return DetailedJSON(spec)
+	params := map[string]object{"detailed": {"grouped": false}, "summary": {"grouping": "projects", "sub_grouping": "time_entries"}}[typ]
+	return ReportJSON(DetailedSpec{Entries: n, Projects: 300, Clients: 60, Users: 40, Tags: 20, Descriptions: max(n/20, 7), Seed: int64(n)}, typ, params)
 }
 
 // generateRows draws the rows of spec over p, with time-entry ids from id on, by start.
