@@ -307,10 +307,8 @@ func (ws Workspace) list(id int64, listing string, query url.Values) Report {
 	}
 	for i, s := range ws.Reports {
 		if i/perPage == page-1 {
-			params := map[string]any{}
-			maps.Copy(params, s.Params)
 			out = append(out, map[string]any{"id": s.ID, "name": s.Name, "token": s.Token, "public": s.Public, "fixed_daterange": s.FixedDaterange,
-				"params": string(mustMarshal(params)), "updated_at": "2025-03-01T09:00:00+00:00", "scheduled_email_uids": []int64{}, "deleted_at": nil})
+				"params": string(mustMarshal(maps.Collect(maps.All(s.Params)))), "updated_at": "2025-03-01T09:00:00+00:00", "scheduled_email_uids": []int64{}, "deleted_at": nil})
 		}
 	}
 	rep.Body = mustMarshal(out)
@@ -379,8 +377,7 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 			body = pageOf(w.Header(), body, rep.Paging, from)
 		}
 	}
-	ctx := r.Context()
-	if fault.HeaderDelay > 0 && !sleep(ctx, fault.HeaderDelay) {
+	if fault.HeaderDelay > 0 && !sleep(r.Context(), fault.HeaderDelay) {
 		return
 	}
 	status, contentType := cmp.Or(fault.Status, http.StatusOK), "application/json"
@@ -393,9 +390,7 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 	h := w.Header()
 	h.Set("Content-Type", cmp.Or(fault.ContentType, contentType))
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	for k, vs := range fault.Header {
-		h[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
-	}
+	maps.Copy(h, fault.Header)
 	w.WriteHeader(status)
 	if fault.Truncate > 0 && fault.Truncate < len(body) {
 		body = body[:fault.Truncate]
@@ -408,7 +403,7 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 	case fault.BodyDelay > 0:
 		_, _ = w.Write(body[:len(body)/2])
 		_ = rc.Flush()
-		if sleep(ctx, fault.BodyDelay) {
+		if sleep(r.Context(), fault.BodyDelay) {
 			_, _ = w.Write(body[len(body)/2:])
 		}
 	default:

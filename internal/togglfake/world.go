@@ -216,13 +216,11 @@ func groupBy[K comparable](entries []entry, key func(*entry) K) [][]entry {
 	index := map[K]int{}
 	for i := range entries {
 		k := key(&entries[i])
-		n, ok := index[k]
-		if !ok {
-			n = len(groups)
-			index[k] = n
+		if _, ok := index[k]; !ok {
+			index[k] = len(groups)
 			groups = append(groups, nil)
 		}
-		groups[n] = append(groups[n], entries[i])
+		groups[index[k]] = append(groups[index[k]], entries[i])
 	}
 	return groups
 }
@@ -641,15 +639,13 @@ type agencyReport struct {
 // body renders the report that request asks for at now.
 func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	now = now.In(cmp.Or(r.Loc, now.Location()))
-	params := map[string]any{}
-	maps.Copy(params, r.params)
+	params := maps.Collect(maps.All(r.params))
 	maps.Copy(params, request)
 	delete(params, "first_timestamp")
-	typ := r.typ
-	if typ == "" && (params["grouping"] != nil || params["sub_grouping"] != nil) {
+	typ := cmp.Or(r.typ, "detailed")
+	if r.typ == "" && (params["grouping"] != nil || params["sub_grouping"] != nil) {
 		typ = "summary"
 	}
-	typ = cmp.Or(typ, "detailed")
 	p := r.period(now, params, typ)
 	entries := r.entries(p, now)
 	if typ == "detailed" && r.call {
