@@ -22,17 +22,13 @@ type object = map[string]any
 
 // A world is a workspace. Report bodies aggregate its time entries entry by entry
 // (amounts included), so that whatever the report type its totals agree with its rows.
+// Its entities are kept by id, as its dictionaries list them: id 0, none, finds the zero value.
 type world struct {
-	currency string // the workspace's, for entries without a project
-	clients  []entityJSON
-	projects []projectDef
-	users    []userJSON
-	tags     []entityJSON
-	tasks    []taskJSON
-	project  map[int64]projectDef // by id (see index): id 0, none, finds the zero value
-	client   map[int64]entityJSON
-	user     map[int64]userJSON
-	task     map[int64]taskJSON
+	project map[int64]projectDef
+	client  map[int64]entityJSON
+	user    map[int64]userJSON
+	task    map[int64]taskJSON
+	tag     map[int64]entityJSON
 }
 
 type projectDef struct {
@@ -81,21 +77,6 @@ type entry struct {
 	running     bool // stop is unknown: sent as null with negative seconds
 }
 
-func (w *world) index() {
-	w.project = byID(w.projects, func(p projectDef) int64 { return p.id })
-	w.client = byID(w.clients, func(c entityJSON) int64 { return c.ID })
-	w.user = byID(w.users, func(u userJSON) int64 { return u.ID })
-	w.task = byID(w.tasks, func(t taskJSON) int64 { return t.ID })
-}
-
-func byID[T any](s []T, id func(T) int64) map[int64]T {
-	m := make(map[int64]T, len(s))
-	for _, v := range s {
-		m[id(v)] = v
-	}
-	return m
-}
-
 // nonZero returns a pointer to v, or nil (sent as null) for the zero value.
 func nonZero[T comparable](v T) *T {
 	if v == *new(T) {
@@ -119,7 +100,7 @@ func (w *world) bill(e *entry) (rate rateJSON, billable, amount int64) {
 	if e.billable && p.rate != 0 {
 		billable = e.seconds()
 	}
-	return rateJSON{Currency: cmp.Or(p.currency, w.currency), HourlyRateInCents: p.rate}, billable, perHour(billable, p.rate)
+	return rateJSON{Currency: cmp.Or(p.currency, "USD"), HourlyRateInCents: p.rate}, billable, perHour(billable, p.rate)
 }
 
 func perHour(seconds, centsPerHour int64) int64 {
@@ -191,12 +172,12 @@ func (w *world) rates(entries []entry) []rateJSON {
 // dictionaries renders the dictionaries (not the deprecated filters) keyed by id.
 func (w *world) dictionaries() object {
 	projects := map[int64]object{}
-	for _, p := range w.projects {
+	for _, p := range w.project {
 		projects[p.id] = object{"id": p.id, "name": p.name, "color": p.color, "client_id": nonZero(p.clientID), "currency": p.currency,
 			"estimated_hours": nonZero(p.estimated / 3600), "estimated_seconds": nonZero(p.estimated), "fixed_fee": nil}
 	}
 	return object{"projects": projects, "clients": w.client, "users": w.user, "tasks": w.task,
-		"tags": byID(w.tags, func(t entityJSON) int64 { return t.ID }), "user_groups": object{}}
+		"tags": w.tag, "user_groups": object{}}
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: a row per day, user,
@@ -372,7 +353,7 @@ func (w *world) marshalReport(name, typ string, params map[string]any, p period,
 		results["report"] = w.weeklyRows(p, entries)
 	}
 	r := object{"report_name": name, "report_type": typ, "public": true, "fixed_daterange": false, "hide_amounts": false,
-		"features":     map[string]bool{"rates": true, "labour_cost": true, "tasks": len(w.tasks) > 0},
+		"features":     map[string]bool{"rates": true, "labour_cost": true, "tasks": len(w.task) > 0},
 		"input_params": params, "saved_params": params, "dictionaries": w.dictionaries(),
 		"detailed_results": nil, "summary_results": nil, "weekly_results": nil}
 	r[typ+"_results"] = results
@@ -425,19 +406,22 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 		}
 	}
 	var rows [][]entry
+	users, projects, tags := slices.Sorted(maps.Keys(w.user)), slices.Sorted(maps.Keys(w.project)), slices.Sorted(maps.Keys(w.tag))
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
-		e := entry{user: w.users[rng.IntN(len(w.users))].ID, description: descriptions[rng.IntN(len(descriptions))]}
-		if len(w.projects) > 0 && len(rows)%10 != 9 {
-			p := &w.projects[rng.IntN(len(w.projects))]
+		e := entry{user: users[rng.IntN(len(users))], description: descriptions[rng.IntN(len(descriptions))]}
+		if len(projects) > 0 && len(rows)%10 != 9 {
+			p := w.project[projects[rng.IntN(len(projects))]]
 			e.project = p.id
-			if i := slices.IndexFunc(w.tasks, func(t taskJSON) bool { return t.ProjectID == p.id && t.description == e.description }); i >= 0 {
-				e.task = w.tasks[i].ID
+			for _, t := range w.task {
+				if t.ProjectID == p.id && t.description == e.description {
+					e.task = t.ID
+				}
 			}
 			e.billable = p.rate != 0 && rng.IntN(5) != 0
 		}
-		if n := min(len(w.tags), rng.IntN(3)); n > 0 {
-			for _, t := range rng.Perm(len(w.tags))[:n] {
-				e.tags = append(e.tags, w.tags[t].ID)
+		if n := min(len(tags), rng.IntN(3)); n > 0 {
+			for _, t := range rng.Perm(len(tags))[:n] {
+				e.tags = append(e.tags, tags[t])
 			}
 		}
 		row := make([]entry, min(max(spec.PerRow, 1), left))
@@ -467,9 +451,10 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 // EUR 110/h and USD 120/h, every fifth not at all.
 func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
-	w := &world{currency: "USD"}
-	for i := range clients {
-		w.clients = append(w.clients, entityJSON{ID: int64(100 + i), Name: fmt.Sprintf("Client %d", i+1)})
+	w := &world{project: map[int64]projectDef{}, client: map[int64]entityJSON{}, user: map[int64]userJSON{}, task: map[int64]taskJSON{},
+		tag: map[int64]entityJSON{}}
+	for i := range int64(clients) {
+		w.client[100+i] = entityJSON{ID: 100 + i, Name: fmt.Sprintf("Client %d", i+1)}
 	}
 	for i := range spec.Projects {
 		p := projectDef{id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
@@ -483,16 +468,14 @@ func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
 		if i%2 == 0 {
 			p.estimated = int64(100+10*i) * 3600
 		}
-		w.projects = append(w.projects, p)
+		w.project[p.id] = p
 	}
-	for i := range max(spec.Users, 1) {
-		w.users = append(w.users, userJSON{ID: int64(10000 + i), Name: fmt.Sprintf("User %d", i+1),
-			Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: int64(3000 + 100*(i%30))})
+	for i := range int64(max(spec.Users, 1)) {
+		w.user[10000+i] = userJSON{ID: 10000 + i, Name: fmt.Sprintf("User %d", i+1), Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: 3000 + 100*(i%30)}
 	}
-	for i := range spec.Tags {
-		w.tags = append(w.tags, entityJSON{ID: int64(500 + i), Name: fmt.Sprintf("tag-%d", i+1)})
+	for i := range int64(spec.Tags) {
+		w.tag[500+i] = entityJSON{ID: 500 + i, Name: fmt.Sprintf("tag-%d", i+1)}
 	}
-	w.index()
 	return w
 }
 
@@ -554,7 +537,8 @@ func Demo() *Fake {
 	}
 	// The five who track time every day, with working hours, and Farah, who joined this
 	// month, has none set and has tracked nothing.
-	for _, u := range agency.users {
+	for _, id := range slices.Sorted(maps.Keys(agency.user)) {
+		u := agency.user[id]
 		ws.Members = append(ws.Members, Member{UserID: u.ID, Name: u.Name, Email: u.Email, WorkingHoursInMinutes: 480})
 	}
 	ws.Members = append(ws.Members, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
@@ -686,24 +670,28 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 var agency = func() *world {
 	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
 	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
-		w.clients[i].Name = name
+		w.client[100+int64(i)] = entityJSON{ID: 100 + int64(i), Name: name}
 	}
 	for i, name := range []string{"Website Relaunch", "SAP Integration", "Support Retainer", "Internal Tooling", "Workshops", "Data Platform"} {
-		w.projects[i].name = name
-		w.projects[i].estimated = map[int]int64{0: 600, 2: 800, 4: 400}[i] * 3600
+		p := w.project[1000+int64(i)]
+		p.name, p.estimated = name, map[int]int64{0: 600, 2: 800, 4: 400}[i]*3600
+		w.project[p.id] = p
 	}
 	for i, name := range []string{"Alice Moreau", "Bao Nguyen", "Carla Jensen", "Dmitri Volkov", "Emeka Okafor"} {
-		w.users[i].Name, w.users[i].Email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
+		u := w.user[10000+int64(i)]
+		u.Name, u.Email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
+		w.user[u.ID] = u
 	}
 	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
-		w.tags[i].Name = name
+		w.tag[500+int64(i)] = entityJSON{ID: 500 + int64(i), Name: name}
 	}
-	w.tasks = []taskJSON{
+	for _, t := range []taskJSON{
 		{ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
 		{ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: new(int64(40 * 3600))},
 		{ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: new(int64(60 * 3600))},
+	} {
+		w.task[t.ID] = t
 	}
-	w.index()
 	return w
 }()
 
@@ -749,7 +737,7 @@ func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
 		return entries
 	}
 	a := rows[pageSize-1][0]
-	call := entry{id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].ID)%int64(len(agency.users))].ID, project: a.project,
+	call := entry{id: a.id + 5e8, user: 10000 + (a.user+1-10000)%int64(len(agency.user)), project: a.project,
 		description: "Call with " + agency.user[a.user].Name, billable: a.billable, start: a.start, stop: a.start.Add(10 * time.Minute)}
 	i, _ := slices.BinarySearchFunc(entries, call, compareStart)
 	return slices.Insert(slices.Clone(entries), i, call)
