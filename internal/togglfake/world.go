@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -667,33 +666,26 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 
 // agency is the Agency's world. A project's 30 days use under half its estimate (a budget
 // for its life: no alert on a window not spanning it, issue 23); a task's, a tenth to all.
-var agency = func() *world {
-	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
-	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
-		w.client[100+int64(i)] = entityJSON{ID: 100 + int64(i), Name: name}
-	}
-	for i, name := range []string{"Website Relaunch", "SAP Integration", "Support Retainer", "Internal Tooling", "Workshops", "Data Platform"} {
-		p := w.project[1000+int64(i)]
-		p.name, p.estimated = name, map[int]int64{0: 600, 2: 800, 4: 400}[i]*3600
-		w.project[p.id] = p
-	}
-	for i, name := range []string{"Alice Moreau", "Bao Nguyen", "Carla Jensen", "Dmitri Volkov", "Emeka Okafor"} {
-		u := w.user[10000+int64(i)]
-		u.Name, u.Email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
-		w.user[u.ID] = u
-	}
-	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
-		w.tag[500+int64(i)] = entityJSON{ID: 500 + int64(i), Name: name}
-	}
-	for _, t := range []taskJSON{
-		{ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
-		{ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: new(int64(40 * 3600))},
-		{ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: new(int64(60 * 3600))},
-	} {
-		w.task[t.ID] = t
-	}
-	return w
-}()
+var agency = &world{
+	client: map[int64]entityJSON{100: {100, "Acme Corp"}, 101: {101, "Globex GmbH"}, 102: {102, "Initech"}},
+	project: map[int64]projectDef{
+		1000: {1000, 100, "Website Relaunch", "#816261", "USD", 9550, 600 * 3600},
+		1001: {1001, 101, "SAP Integration", "#d0d121", "EUR", 11000, 0},
+		1002: {1002, 102, "Support Retainer", "#ed5f36", "USD", 12000, 800 * 3600},
+		1003: {1003, 0, "Internal Tooling", "#927492", "USD", 9550, 0},
+		1004: {1004, 101, "Workshops", "#af9e76", "EUR", 0, 400 * 3600},
+		1005: {1005, 102, "Data Platform", "#5fdd37", "USD", 12000, 0},
+	},
+	user: map[int64]userJSON{10000: {10000, "Alice Moreau", "alice@example.com", 3000}, 10001: {10001, "Bao Nguyen", "bao@example.com", 3100},
+		10002: {10002, "Carla Jensen", "carla@example.com", 3200}, 10003: {10003, "Dmitri Volkov", "dmitri@example.com", 3300},
+		10004: {10004, "Emeka Okafor", "emeka@example.com", 3400}},
+	tag: map[int64]entityJSON{500: {500, "design"}, 501: {501, "backend"}, 502: {502, "frontend"}, 503: {503, "meeting"}, 504: {504, "bugfix"}},
+	task: map[int64]taskJSON{
+		3000: {ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
+		3001: {ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: new(int64(40 * 3600))},
+		3002: {ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: new(int64(60 * 3600))},
+	},
+}
 
 // entries returns the Agency's entries of p (of r's client_ids) ended by now, in order of
 // start, and the timer. Ids are day*1000 + k; the timer's is 10^9 + its start in hours.
