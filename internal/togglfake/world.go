@@ -381,10 +381,37 @@ func DetailedJSON(spec DetailedSpec) []byte {
 }
 
 // ReportJSON returns the body of a report of type typ over the time entries of
-// DetailedJSON(spec), with params (a summary's grouping...) as its input_params.
+// DetailedJSON(spec), with params (a summary's grouping...) as its input_params. Projects
+// are billed in turn at USD 95.50/h, EUR 110/h and USD 120/h, every fifth not at all.
 func ReportJSON(spec DetailedSpec, typ string, params map[string]any) []byte {
 	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
-	w, week := generateWorld(spec, rng), period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
+	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
+	w := &world{project: map[int64]projectDef{}, client: map[int64]entityJSON{}, user: map[int64]userJSON{}, task: map[int64]taskJSON{},
+		tag: map[int64]entityJSON{}}
+	for i := range int64(clients) {
+		w.client[100+i] = entityJSON{ID: 100 + i, Name: fmt.Sprintf("Client %d", i+1)}
+	}
+	for i := range spec.Projects {
+		p := projectDef{id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
+			currency: []string{"USD", "EUR", "USD"}[i%3], rate: []int64{9550, 11000, 12000}[i%3]}
+		if clients > 0 && i%4 != 3 {
+			p.clientID = int64(100 + i%clients)
+		}
+		if i%5 == 4 {
+			p.rate = 0 // internal: not billable
+		}
+		if i%2 == 0 {
+			p.estimated = int64(100+10*i) * 3600
+		}
+		w.project[p.id] = p
+	}
+	for i := range int64(max(spec.Users, 1)) {
+		w.user[10000+i] = userJSON{ID: 10000 + i, Name: fmt.Sprintf("User %d", i+1), Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: 3000 + 100*(i%30)}
+	}
+	for i := range int64(spec.Tags) {
+		w.tag[500+i] = entityJSON{ID: 500 + i, Name: fmt.Sprintf("tag-%d", i+1)}
+	}
+	week := period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
 	return w.marshalReport(fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ, params, week, w.generateRows(spec, week, 1e9, rng))
 }
 
@@ -444,38 +471,6 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 		slices.SortFunc(rows, byStart) // ties by id
 	}
 	return rows
-}
-
-// generateWorld returns the world of spec. Projects are billed in turn at USD 95.50/h,
-// EUR 110/h and USD 120/h, every fifth not at all.
-func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
-	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
-	w := &world{project: map[int64]projectDef{}, client: map[int64]entityJSON{}, user: map[int64]userJSON{}, task: map[int64]taskJSON{},
-		tag: map[int64]entityJSON{}}
-	for i := range int64(clients) {
-		w.client[100+i] = entityJSON{ID: 100 + i, Name: fmt.Sprintf("Client %d", i+1)}
-	}
-	for i := range spec.Projects {
-		p := projectDef{id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
-			currency: []string{"USD", "EUR", "USD"}[i%3], rate: []int64{9550, 11000, 12000}[i%3]}
-		if clients > 0 && i%4 != 3 {
-			p.clientID = int64(100 + i%clients)
-		}
-		if i%5 == 4 {
-			p.rate = 0 // internal: not billable
-		}
-		if i%2 == 0 {
-			p.estimated = int64(100+10*i) * 3600
-		}
-		w.project[p.id] = p
-	}
-	for i := range int64(max(spec.Users, 1)) {
-		w.user[10000+i] = userJSON{ID: 10000 + i, Name: fmt.Sprintf("User %d", i+1), Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: 3000 + 100*(i%30)}
-	}
-	for i := range int64(spec.Tags) {
-		w.tag[500+i] = entityJSON{ID: 500 + i, Name: fmt.Sprintf("tag-%d", i+1)}
-	}
-	return w
 }
 
 // DemoReport names one of the demo's shared reports.
