@@ -481,28 +481,28 @@ type DemoReport struct {
 	Token  string // the shared report token the Fake serves it under
 	Type   string // report_type: "detailed", "summary" or "weekly"
 	Period string // the window it covers instead of its type's: "today" or "last_week"
-	report agencyReport
+	report Agency
 }
 
 // DemoReports are the reports Demo serves, of every type, all public.
 var DemoReports = []DemoReport{
 	// This week so far, grouped rows, paged, two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
-		report: agencyReport{name: "Team – this week", params: map[string]any{"grouped": true}, call: true}},
+		report: Agency{name: "Team – this week", params: map[string]any{"grouped": true}, call: true}},
 	// 30 days by project and task: long enough for the dashboard's estimates (see agency).
 	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
-		report: agencyReport{name: "Projects and tasks – last 30 days", saved: "last_30_days",
+		report: Agency{name: "Projects and tasks – last 30 days", saved: "last_30_days",
 			params: map[string]any{"grouping": "projects", "sub_grouping": "tasks"}}},
 	// This week for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
-		report: agencyReport{name: "Acme and Initech – weekly timesheet", params: map[string]any{"client_ids": []int64{100, 102}}}},
+		report: Agency{name: "Acme and Initech – weekly timesheet", params: map[string]any{"client_ids": []int64{100, 102}}}},
 	// Today, with the running timer: who is tracking now, nobody tracked yet.
 	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today",
-		report: agencyReport{name: "Team – today", params: map[string]any{"grouped": true}}},
+		report: Agency{name: "Team – today", params: map[string]any{"grouped": true}}},
 	// Last week, closed, so that under-expected hours can be judged, with figures when this
 	// week has none yet (Monday morning).
 	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week",
-		report: agencyReport{name: "Team – last week", params: map[string]any{"grouped": true}}},
+		report: Agency{name: "Team – last week", params: map[string]any{"grouped": true}}},
 }
 
 // DemoWorkspaceID lists DemoReports to DemoAPIToken, for the demo to discover.
@@ -586,6 +586,11 @@ type Agency struct {
 	Loc         *time.Location // the days of its entries and of requests' dates; nil: the Fake clock's
 	First, Last time.Time      // bound the days on which it tracked time (inclusive); zero: no bound
 	PerDay      int            // time entries a day; 0 means AgencyEntriesPerDay (fewer serve long histories quickly)
+	// One of its reports (see Report and DemoReports); the request's params override params.
+	typ, name string
+	params    map[string]any // client_ids keeps those clients' entries
+	saved     string         // the period without dates: "" (this week), "today", "last_week" or "last_30_days"
+	call      bool           // add the call at the first page boundary (see Demo)
 }
 
 // AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
@@ -594,7 +599,8 @@ const AgencyEntriesPerDay = 24
 // Report returns a Report of type typ ("": a summary if the request names a grouping, else
 // detailed) over its start_date to end_date, else this week; filters are not applied.
 func (a Agency) Report(typ string) Report {
-	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
+	a.typ, a.name = typ, "Agency"
+	return Report{BodyFunc: a.body}
 }
 
 // Tracked returns the totals.seconds of a report of the days from first to last
@@ -602,31 +608,22 @@ func (a Agency) Report(typ string) Report {
 func (a Agency) Tracked(first, last, now time.Time) int64 {
 	loc := cmp.Or(a.Loc, now.Location())
 	p := period{first: config.DayStart(first.In(loc), loc), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
-	return agency.totals(p, (agencyReport{Agency: a}).entries(p, now.In(loc)))["seconds"].(int64)
-}
-
-// agencyReport is one of the Agency's reports; the request's params override its own.
-type agencyReport struct {
-	Agency
-	typ, name string
-	params    map[string]any // client_ids keeps those clients' entries
-	saved     string         // the period without dates: "" (this week), "today", "last_week" or "last_30_days"
-	call      bool           // add the call at the first page boundary (see Demo)
+	return agency.totals(p, a.entries(p, now.In(loc)))["seconds"].(int64)
 }
 
 // body renders the report that request asks for at now.
-func (r agencyReport) body(now time.Time, request map[string]any) []byte {
-	now = now.In(cmp.Or(r.Loc, now.Location()))
-	params := maps.Collect(maps.All(r.params))
+func (a Agency) body(now time.Time, request map[string]any) []byte {
+	now = now.In(cmp.Or(a.Loc, now.Location()))
+	params := maps.Collect(maps.All(a.params))
 	maps.Copy(params, request)
 	delete(params, "first_timestamp")
-	typ := cmp.Or(r.typ, "detailed")
-	if r.typ == "" && (params["grouping"] != nil || params["sub_grouping"] != nil) {
+	typ := cmp.Or(a.typ, "detailed")
+	if a.typ == "" && (params["grouping"] != nil || params["sub_grouping"] != nil) {
 		typ = "summary"
 	}
-	p := r.period(now, params, typ)
-	entries := r.entries(p, now)
-	if typ == "detailed" && r.call {
+	p := a.period(now, params, typ)
+	entries := a.entries(p, now)
+	if typ == "detailed" && a.call {
 		entries = withBoundaryCall(p, entries, now)
 	}
 	rows := [][]entry{entries}
@@ -636,11 +633,11 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	case typ == "detailed": // a row an entry
 		rows = groupBy(entries, func(e *entry) int64 { return e.id })
 	}
-	return agency.marshalReport(r.name, typ, params, p, rows)
+	return agency.marshalReport(a.name, typ, params, p, rows)
 }
 
-// period returns the days params ask for at now, else r.saved's window.
-func (r agencyReport) period(now time.Time, params map[string]any, typ string) period {
+// period returns the days params ask for at now, else a.saved's window.
+func (a Agency) period(now time.Time, params map[string]any, typ string) period {
 	date := func(key string, t time.Time) time.Time {
 		s, _ := params[key].(string)
 		if d, err := time.ParseInLocation(time.DateOnly, s, now.Location()); err == nil {
@@ -648,7 +645,7 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 		}
 		return t
 	}
-	saved, _ := config.ParsePeriod(cmp.Or(r.saved, "this_week"))
+	saved, _ := config.ParsePeriod(cmp.Or(a.saved, "this_week"))
 	first, last := saved.Window(now, now.Location(), time.Monday)
 	if start := date("start_date", time.Time{}); !start.IsZero() {
 		first, last = start, date("end_date", now)
@@ -682,13 +679,13 @@ var agency = &world{
 	},
 }
 
-// entries returns the Agency's entries of p (of r's client_ids) ended by now, in order of
+// entries returns the Agency's entries of p (of a's client_ids) ended by now, in order of
 // start, and the timer. Ids are day*1000 + k; the timer's is 10^9 + its start in hours.
-func (r agencyReport) entries(p period, now time.Time) []entry {
+func (a Agency) entries(p period, now time.Time) []entry {
 	inBounds := func(t time.Time) bool {
-		return (r.First.IsZero() || civilDay(t) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(t) <= civilDay(r.Last))
+		return (a.First.IsZero() || civilDay(t) >= civilDay(a.First)) && (a.Last.IsZero() || civilDay(t) <= civilDay(a.Last))
 	}
-	clients, _ := r.params["client_ids"].([]int64)
+	clients, _ := a.params["client_ids"].([]int64)
 	drop := func(e entry) bool {
 		return e.stop.After(now) || clients != nil && !slices.Contains(clients, agency.project[e.project].clientID)
 	}
@@ -696,7 +693,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 	for d := range p.days {
 		if day := p.first.AddDate(0, 0, d); inBounds(day) {
 			civil := civilDay(day)
-			rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(r.PerDay, AgencyEntriesPerDay), PerRow: 2},
+			rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(a.PerDay, AgencyEntriesPerDay), PerRow: 2},
 				period{day, 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
 			entries = append(entries, slices.DeleteFunc(slices.Concat(rows...), drop)...)
 		}
@@ -708,7 +705,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 		timer.start = today
 	}
 	timer.id = 1e9 + timer.start.Unix()/3600
-	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && !drop(timer) {
+	if p.day(timer.start) >= 0 && a.Last.IsZero() && inBounds(timer.start) && !drop(timer) {
 		entries = append(entries, timer)
 	}
 	slices.SortFunc(entries, compareStart)
