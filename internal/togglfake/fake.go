@@ -193,7 +193,6 @@ func (f *Fake) Reset() {
 	f.locked(func() { f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]run{} })
 }
 
-// locked runs fn holding f's lock.
 func (f *Fake) locked(fn func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

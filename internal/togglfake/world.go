@@ -66,14 +66,12 @@ type taskJSON struct {
 }
 
 type entry struct {
-	id, user    int64
-	project     int64 // 0: no project
-	task        int64 // 0: no task
-	description string
-	tags        []int64
-	billable    bool
-	start, stop time.Time
-	running     bool // stop is unknown: sent as null with negative seconds
+	id, user, project, task int64 // project and task 0: none
+	description             string
+	tags                    []int64
+	billable                bool
+	start, stop             time.Time
+	running                 bool // stop is unknown: sent as null with negative seconds
 }
 
 // nonZero returns a pointer to v, or nil (sent as null) for the zero value.
