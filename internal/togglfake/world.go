@@ -173,8 +173,7 @@ func (w *world) dictionaries() object {
 		projects[p.id] = object{"id": p.id, "name": p.name, "color": p.color, "client_id": nonZero(p.clientID), "currency": p.currency,
 			"estimated_hours": nonZero(p.estimated / 3600), "estimated_seconds": nonZero(p.estimated), "fixed_fee": nil}
 	}
-	return object{"projects": projects, "clients": w.client, "users": w.user, "tasks": w.task,
-		"tags": w.tag, "user_groups": object{}}
+	return object{"projects": projects, "clients": w.client, "users": w.user, "tasks": w.task, "tags": w.tag, "user_groups": object{}}
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: a row per day, user,
