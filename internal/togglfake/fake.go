@@ -124,10 +124,12 @@ const (
 
 // SavedReport is a saved report in a workspace's listing.
 type SavedReport struct {
-	ID                     int64
-	Name, Token            string // Token is the {report_token} of the shared endpoint
-	Public, FixedDaterange bool
-	Params                 map[string]any // sent as a JSON-encoded string, as Toggl does
+	ID             int64          `json:"id"`
+	Name           string         `json:"name"`
+	Token          string         `json:"token"` // the {report_token} of the shared endpoint
+	Public         bool           `json:"public"`
+	FixedDaterange bool           `json:"fixed_daterange"`
+	Params         map[string]any `json:"-"` // sent as a JSON-encoded string, as Toggl does
 }
 
 // Member is a member in a workspace's listing of members.
