@@ -21,9 +21,6 @@ import (
 	"time"
 )
 
-// PathPrefix is the path under which the fake serves reports: PathPrefix + token.
-const PathPrefix = "/reports/api/v3/shared/"
-
 // ListingPrefix + workspace id + "/reports/shared" lists a workspace's saved reports, and
 // + "/workspace_users" its members.
 const ListingPrefix = "/api/v9/workspaces/"
@@ -36,6 +33,7 @@ const (
 
 const (
 	maxRequestBody = 1 << 20 // read and recorded of a request body
+	pageSize       = 50      // of Toggl's detailed search
 	msgNoAuth      = "Unable to extract authentication data"
 	anyWorkspace   = -1 // lists any workspace not Set, as "" serves any token (see Rehearsal)
 )
@@ -137,8 +135,7 @@ type SavedReport struct {
 // Member is a member in a workspace's listing of members.
 type Member struct {
 	UserID                int64
-	Name                  string
-	Email                 string // sent, as Toggl does: the exporter must never show it
+	Name, Email           string // Email is sent, as Toggl does: the exporter must never show it
 	Inactive              bool
 	WorkingHoursInMinutes int64 // 0 sends null
 }
@@ -159,11 +156,7 @@ func New() *Fake {
 }
 
 // Set adds or replaces the report served for token.
-func (f *Fake) Set(token string, r Report) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.reports[token] = r
-}
+func (f *Fake) Set(token string, r Report) { f.locked(func() { f.reports[token] = r }) }
 
 // SetFault changes only the fault of the report served for token. It panics if no report
 // was Set for token, which is a bug in the test.
@@ -179,47 +172,39 @@ func (f *Fake) SetFault(token string, fault Fault) {
 }
 
 // SetWorkspace adds or replaces the listings of workspace id.
-func (f *Fake) SetWorkspace(id int64, ws Workspace) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.workspaces[id] = ws
-}
+func (f *Fake) SetWorkspace(id int64, ws Workspace) { f.locked(func() { f.workspaces[id] = ws }) }
 
 // SetClock replaces the clock of quota windows and BodyFunc; delays use real time.
-func (f *Fake) SetClock(now func() time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = now
-}
+func (f *Fake) SetClock(now func() time.Time) { f.locked(func() { f.now = now }) }
 
 // Requests returns the requests received since New or Reset, in order; the Body maps are
 // shared and must not be modified.
-func (f *Fake) Requests() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
+func (f *Fake) Requests() (requests []Request) {
+	f.locked(func() { requests = slices.Clone(f.requests) })
+	return requests
 }
 
 // Count returns how many requests were received for token since New or Reset.
-func (f *Fake) Count(token string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.counts[token]
+func (f *Fake) Count(token string) (n int) {
+	f.locked(func() { n = f.counts[token] })
+	return n
 }
 
 // Reset forgets the recorded requests, counts and walks (see Paging.FailPage).
 func (f *Fake) Reset() {
+	f.locked(func() { f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]run{} })
+}
+
+func (f *Fake) locked(fn func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests, f.counts, f.walks = nil, map[string]int{}, map[string]run{}
+	fn()
 }
 
 // SetQuota makes each authorised request cost 1 of limit per window from its credential's
 // bucket, with the quota headers, then 402; 0 disables the quota. It forgets all usage.
 func (f *Fake) SetQuota(limit int, window time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]run{}
+	f.locked(func() { f.quotaLimit, f.quotaWindow, f.buckets = limit, window, map[string]run{} })
 }
 
 // ServeHTTP answers like Toggl, in this order: 404 for another path, 405 for a method
@@ -230,7 +215,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if json.NewDecoder(io.LimitReader(r.Body, maxRequestBody)).Decode(&req.Body) != nil {
 		req.Body = nil
 	}
-	token, isReport := strings.CutPrefix(r.URL.Path, PathPrefix)
+	token, isReport := strings.CutPrefix(r.URL.Path, "/reports/api/v3/shared/")
 	isReport = isReport && token != "" && !strings.Contains(token, "/")
 	rest, isListing := strings.CutPrefix(r.URL.Path, ListingPrefix)
 	idText, listing, _ := strings.Cut(rest, "/")
@@ -320,10 +305,8 @@ func (ws Workspace) list(id int64, listing string, query url.Values) Report {
 	}
 	for i, s := range ws.Reports {
 		if i/perPage == page-1 {
-			params := map[string]any{}
-			maps.Copy(params, s.Params)
 			out = append(out, map[string]any{"id": s.ID, "name": s.Name, "token": s.Token, "public": s.Public, "fixed_daterange": s.FixedDaterange,
-				"params": string(mustMarshal(params)), "updated_at": "2025-03-01T09:00:00+00:00", "scheduled_email_uids": []int64{}, "deleted_at": nil})
+				"params": string(mustMarshal(maps.Collect(maps.All(s.Params)))), "updated_at": "2025-03-01T09:00:00+00:00", "scheduled_email_uids": []int64{}, "deleted_at": nil})
 		}
 	}
 	rep.Body = mustMarshal(out)
@@ -392,8 +375,7 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 			body = pageOf(w.Header(), body, rep.Paging, from)
 		}
 	}
-	ctx := r.Context()
-	if fault.HeaderDelay > 0 && !sleep(ctx, fault.HeaderDelay) {
+	if fault.HeaderDelay > 0 && !sleep(r.Context(), fault.HeaderDelay) {
 		return
 	}
 	status, contentType := cmp.Or(fault.Status, http.StatusOK), "application/json"
@@ -406,9 +388,7 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 	h := w.Header()
 	h.Set("Content-Type", cmp.Or(fault.ContentType, contentType))
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	for k, vs := range fault.Header {
-		h[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
-	}
+	maps.Copy(h, fault.Header)
 	w.WriteHeader(status)
 	if fault.Truncate > 0 && fault.Truncate < len(body) {
 		body = body[:fault.Truncate]
@@ -421,7 +401,7 @@ func (rep Report) serve(w http.ResponseWriter, r *http.Request, at time.Time, re
 	case fault.BodyDelay > 0:
 		_, _ = w.Write(body[:len(body)/2])
 		_ = rc.Flush()
-		if sleep(ctx, fault.BodyDelay) {
+		if sleep(r.Context(), fault.BodyDelay) {
 			_, _ = w.Write(body[len(body)/2:])
 		}
 	default:
@@ -457,22 +437,11 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// Paging headers of Toggl's detailed search (toggl-api.md, "Paging").
-const (
-	HeaderPageSize      = "X-Page-Size"
-	HeaderNextID        = "X-Next-ID"
-	HeaderNextRowNumber = "X-Next-Row-Number"
-	HeaderNextTimestamp = "X-Next-Timestamp"
-)
-
-// DefaultPageSize is the page size of Toggl's detailed search.
-const DefaultPageSize = 50
-
 // Paging serves a detailed report in pages as Toggl's detailed search does: rows by start,
 // each page from first_timestamp, the X-Next-* headers naming the first row left out, so
 // that rows sharing its second come again. The zero Paging is healthy; each field breaks it.
 type Paging struct {
-	Size        int  // rows per page; 0 means DefaultPageSize
+	Size        int  // rows per page; 0 means 50, as Toggl's
 	Silent      bool // no X-Next-* header: only the rows falling short of the totals tell
 	StuckCursor bool // the first page's X-Next-* headers on every page, the last included
 	// FailPage, if positive, makes the FailPage-th page of a walk (from a request without
@@ -525,13 +494,13 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 	slices.SortFunc(rows, func(a, b pagedRow) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
 	rows = rows[:len(rows)-min(max(p.Short, 0), len(rows))]
 
-	size := cmp.Or(max(p.Size, 0), DefaultPageSize)
+	size := cmp.Or(max(p.Size, 0), pageSize)
 	first := 0
 	if from != nil && !p.IgnoreFirstTimestamp {
 		first, _ = slices.BinarySearchFunc(rows, *from, func(r pagedRow, t int64) int { return cmp.Compare(r.start, t) })
 	}
 	last := first + min(size, len(rows)-first)
-	h.Set(HeaderPageSize, strconv.Itoa(size))
+	h.Set("X-Page-Size", strconv.Itoa(size))
 	next := last // the first row left out, which the X-Next-* headers name
 	switch {
 	case p.StuckCursor:
@@ -540,9 +509,9 @@ func pageOf(h http.Header, body []byte, p *Paging, from *int64) []byte {
 		next = max(next-p.Overlap, first+1)
 	}
 	if next < len(rows) && !p.Silent {
-		h.Set(HeaderNextID, strconv.FormatInt(rows[next].id, 10))
-		h.Set(HeaderNextRowNumber, strconv.Itoa(next+1))
-		h.Set(HeaderNextTimestamp, strconv.FormatInt(rows[next].start, 10))
+		h.Set("X-Next-ID", strconv.FormatInt(rows[next].id, 10))
+		h.Set("X-Next-Row-Number", strconv.Itoa(next+1))
+		h.Set("X-Next-Timestamp", strconv.FormatInt(rows[next].start, 10))
 	}
 	page := []any{}
 	for _, r := range rows[first:last] {

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -22,17 +21,13 @@ type object = map[string]any
 
 // A world is a workspace. Report bodies aggregate its time entries entry by entry
 // (amounts included), so that whatever the report type its totals agree with its rows.
+// Its entities are kept by id, as its dictionaries list them: id 0, none, finds the zero value.
 type world struct {
-	currency string // the workspace's, for entries without a project
-	clients  []entityJSON
-	projects []projectDef
-	users    []userJSON
-	tags     []entityJSON
-	tasks    []taskJSON
-	project  map[int64]projectDef // by id (see index): id 0, none, finds the zero value
-	client   map[int64]entityJSON
-	user     map[int64]userJSON
-	task     map[int64]taskJSON
+	project map[int64]projectDef
+	client  map[int64]entityJSON
+	user    map[int64]userJSON
+	task    map[int64]taskJSON
+	tag     map[int64]entityJSON
 }
 
 type projectDef struct {
@@ -71,29 +66,12 @@ type taskJSON struct {
 }
 
 type entry struct {
-	id, user    int64
-	project     int64 // 0: no project
-	task        int64 // 0: no task
-	description string
-	tags        []int64
-	billable    bool
-	start, stop time.Time
-	running     bool // stop is unknown: sent as null with negative seconds
-}
-
-func (w *world) index() {
-	w.project = byID(w.projects, func(p projectDef) int64 { return p.id })
-	w.client = byID(w.clients, func(c entityJSON) int64 { return c.ID })
-	w.user = byID(w.users, func(u userJSON) int64 { return u.ID })
-	w.task = byID(w.tasks, func(t taskJSON) int64 { return t.ID })
-}
-
-func byID[T any](s []T, id func(T) int64) map[int64]T {
-	m := make(map[int64]T, len(s))
-	for _, v := range s {
-		m[id(v)] = v
-	}
-	return m
+	id, user, project, task int64 // project and task 0: none
+	description             string
+	tags                    []int64
+	billable                bool
+	start, stop             time.Time
+	running                 bool // stop is unknown: sent as null with negative seconds
 }
 
 // nonZero returns a pointer to v, or nil (sent as null) for the zero value.
@@ -119,7 +97,7 @@ func (w *world) bill(e *entry) (rate rateJSON, billable, amount int64) {
 	if e.billable && p.rate != 0 {
 		billable = e.seconds()
 	}
-	return rateJSON{Currency: cmp.Or(p.currency, w.currency), HourlyRateInCents: p.rate}, billable, perHour(billable, p.rate)
+	return rateJSON{Currency: cmp.Or(p.currency, "USD"), HourlyRateInCents: p.rate}, billable, perHour(billable, p.rate)
 }
 
 func perHour(seconds, centsPerHour int64) int64 {
@@ -191,12 +169,11 @@ func (w *world) rates(entries []entry) []rateJSON {
 // dictionaries renders the dictionaries (not the deprecated filters) keyed by id.
 func (w *world) dictionaries() object {
 	projects := map[int64]object{}
-	for _, p := range w.projects {
+	for _, p := range w.project {
 		projects[p.id] = object{"id": p.id, "name": p.name, "color": p.color, "client_id": nonZero(p.clientID), "currency": p.currency,
 			"estimated_hours": nonZero(p.estimated / 3600), "estimated_seconds": nonZero(p.estimated), "fixed_fee": nil}
 	}
-	return object{"projects": projects, "clients": w.client, "users": w.user, "tasks": w.task,
-		"tags": byID(w.tags, func(t entityJSON) int64 { return t.ID }), "user_groups": object{}}
+	return object{"projects": projects, "clients": w.client, "users": w.user, "tasks": w.task, "tags": w.tag, "user_groups": object{}}
 }
 
 // groupRows groups entries as Toggl's grouped detailed report does: a row per day, user,
@@ -216,13 +193,11 @@ func groupBy[K comparable](entries []entry, key func(*entry) K) [][]entry {
 	index := map[K]int{}
 	for i := range entries {
 		k := key(&entries[i])
-		n, ok := index[k]
-		if !ok {
-			n = len(groups)
-			index[k] = n
+		if _, ok := index[k]; !ok {
+			index[k] = len(groups)
 			groups = append(groups, nil)
 		}
-		groups[n] = append(groups[n], entries[i])
+		groups[index[k]] = append(groups[index[k]], entries[i])
 	}
 	return groups
 }
@@ -354,8 +329,9 @@ func (w *world) summaryGroups(entries []entry, grouping, subGrouping string) []o
 	return groups
 }
 
-// marshalReport renders a report of type typ over rows, adding p's dates to params.
+// marshalReport renders a report of type typ over rows, with params (nil: none) and p's dates.
 func (w *world) marshalReport(name, typ string, params map[string]any, p period, rows [][]entry) []byte {
+	params = maps.Collect(maps.All(params)) // a copy, never nil
 	params["start_date"] = p.first.Format(time.DateOnly)
 	if typ != "weekly" { // a weekly report runs 7 days from start_date
 		params["end_date"] = p.first.AddDate(0, 0, p.days-1).Format(time.DateOnly)
@@ -373,7 +349,7 @@ func (w *world) marshalReport(name, typ string, params map[string]any, p period,
 		results["report"] = w.weeklyRows(p, entries)
 	}
 	r := object{"report_name": name, "report_type": typ, "public": true, "fixed_daterange": false, "hide_amounts": false,
-		"features":     map[string]bool{"rates": true, "labour_cost": true, "tasks": len(w.tasks) > 0},
+		"features":     map[string]bool{"rates": true, "labour_cost": true, "tasks": len(w.task) > 0},
 		"input_params": params, "saved_params": params, "dictionaries": w.dictionaries(),
 		"detailed_results": nil, "summary_results": nil, "weekly_results": nil}
 	r[typ+"_results"] = results
@@ -402,24 +378,45 @@ func DetailedJSON(spec DetailedSpec) []byte {
 }
 
 // ReportJSON returns the body of a report of type typ over the time entries of
-// DetailedJSON(spec), with params (a summary's grouping...) as its input_params.
+// DetailedJSON(spec), with params (a summary's grouping...) as its input_params. Projects
+// are billed in turn at USD 95.50/h, EUR 110/h and USD 120/h, every fifth not at all.
 func ReportJSON(spec DetailedSpec, typ string, params map[string]any) []byte {
 	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x70991e))
-	w, week := generateWorld(spec, rng), period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
+	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
+	w := &world{project: map[int64]projectDef{}, client: map[int64]entityJSON{}, user: map[int64]userJSON{}, task: map[int64]taskJSON{},
+		tag: map[int64]entityJSON{}}
+	for i := range int64(clients) {
+		w.client[100+i] = entityJSON{ID: 100 + i, Name: fmt.Sprintf("Client %d", i+1)}
+	}
+	for i := range spec.Projects {
+		p := projectDef{id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
+			currency: []string{"USD", "EUR", "USD"}[i%3], rate: []int64{9550, 11000, 12000}[i%3]}
+		if clients > 0 && i%4 != 3 {
+			p.clientID = int64(100 + i%clients)
+		}
+		if i%5 == 4 {
+			p.rate = 0 // internal: not billable
+		}
+		if i%2 == 0 {
+			p.estimated = int64(100+10*i) * 3600
+		}
+		w.project[p.id] = p
+	}
+	for i := range int64(max(spec.Users, 1)) {
+		w.user[10000+i] = userJSON{ID: 10000 + i, Name: fmt.Sprintf("User %d", i+1), Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: 3000 + 100*(i%30)}
+	}
+	for i := range int64(spec.Tags) {
+		w.tag[500+i] = entityJSON{ID: 500 + i, Name: fmt.Sprintf("tag-%d", i+1)}
+	}
+	week := period{first: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), days: 7}
 	return w.marshalReport(fmt.Sprintf("Generated %s: %d entries", typ, spec.Entries), typ, params, week, w.generateRows(spec, week, 1e9, rng))
 }
 
-// LargeJSON returns the benchmark report of type typ (else detailed) with n time entries:
-// a busy team's, with a description per 20 entries, so that a summary grows with it.
+// LargeJSON returns the benchmark report of type typ with n time entries: a busy team's,
+// with a description per 20 entries, so that a summary grows with it.
 func LargeJSON(typ string, n int) []byte {
-	spec := DetailedSpec{Entries: n, Projects: 300, Clients: 60, Users: 40, Tags: 20, Descriptions: max(n/20, 7), Seed: int64(n)}
-	switch typ {
-	case "summary":
-		return ReportJSON(spec, typ, map[string]any{"grouping": "projects", "sub_grouping": "time_entries"})
-	case "weekly":
-		return ReportJSON(spec, typ, map[string]any{})
-	}
-	return DetailedJSON(spec)
+	params := map[string]object{"detailed": {"grouped": false}, "summary": {"grouping": "projects", "sub_grouping": "time_entries"}}[typ]
+	return ReportJSON(DetailedSpec{Entries: n, Projects: 300, Clients: 60, Users: 40, Tags: 20, Descriptions: max(n/20, 7), Seed: int64(n)}, typ, params)
 }
 
 // generateRows draws the rows of spec over p, with time-entry ids from id on, by start.
@@ -432,19 +429,22 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 		}
 	}
 	var rows [][]entry
+	users, projects, tags := slices.Sorted(maps.Keys(w.user)), slices.Sorted(maps.Keys(w.project)), slices.Sorted(maps.Keys(w.tag))
 	for left := spec.Entries; left > 0; left -= max(spec.PerRow, 1) {
-		e := entry{user: w.users[rng.IntN(len(w.users))].ID, description: descriptions[rng.IntN(len(descriptions))]}
-		if len(w.projects) > 0 && len(rows)%10 != 9 {
-			p := &w.projects[rng.IntN(len(w.projects))]
+		e := entry{user: users[rng.IntN(len(users))], description: descriptions[rng.IntN(len(descriptions))]}
+		if len(projects) > 0 && len(rows)%10 != 9 {
+			p := w.project[projects[rng.IntN(len(projects))]]
 			e.project = p.id
-			if i := slices.IndexFunc(w.tasks, func(t taskJSON) bool { return t.ProjectID == p.id && t.description == e.description }); i >= 0 {
-				e.task = w.tasks[i].ID
+			for _, t := range w.task {
+				if t.ProjectID == p.id && t.description == e.description {
+					e.task = t.ID
+				}
 			}
 			e.billable = p.rate != 0 && rng.IntN(5) != 0
 		}
-		if n := min(len(w.tags), rng.IntN(3)); n > 0 {
-			for _, t := range rng.Perm(len(w.tags))[:n] {
-				e.tags = append(e.tags, w.tags[t].ID)
+		if n := min(len(tags), rng.IntN(3)); n > 0 {
+			for _, t := range rng.Perm(len(tags))[:n] {
+				e.tags = append(e.tags, tags[t])
 			}
 		}
 		row := make([]entry, min(max(spec.PerRow, 1), left))
@@ -470,39 +470,6 @@ func (w *world) generateRows(spec DetailedSpec, p period, id int64, rng *rand.Ra
 	return rows
 }
 
-// generateWorld returns the world of spec. Projects are billed in turn at USD 95.50/h,
-// EUR 110/h and USD 120/h, every fifth not at all.
-func generateWorld(spec DetailedSpec, rng *rand.Rand) *world {
-	clients := cmp.Or(spec.Clients, (spec.Projects+2)/3)
-	w := &world{currency: "USD"}
-	for i := range clients {
-		w.clients = append(w.clients, entityJSON{ID: int64(100 + i), Name: fmt.Sprintf("Client %d", i+1)})
-	}
-	for i := range spec.Projects {
-		p := projectDef{id: int64(1000 + i), name: fmt.Sprintf("Project %d", i+1), color: fmt.Sprintf("#%06x", rng.IntN(1<<24)),
-			currency: []string{"USD", "EUR", "USD"}[i%3], rate: []int64{9550, 11000, 12000}[i%3]}
-		if clients > 0 && i%4 != 3 {
-			p.clientID = int64(100 + i%clients)
-		}
-		if i%5 == 4 {
-			p.rate = 0 // internal: not billable
-		}
-		if i%2 == 0 {
-			p.estimated = int64(100+10*i) * 3600
-		}
-		w.projects = append(w.projects, p)
-	}
-	for i := range max(spec.Users, 1) {
-		w.users = append(w.users, userJSON{ID: int64(10000 + i), Name: fmt.Sprintf("User %d", i+1),
-			Email: fmt.Sprintf("user%d@example.com", i+1), LabourCost: int64(3000 + 100*(i%30))})
-	}
-	for i := range spec.Tags {
-		w.tags = append(w.tags, entityJSON{ID: int64(500 + i), Name: fmt.Sprintf("tag-%d", i+1)})
-	}
-	w.index()
-	return w
-}
-
 // DemoReport names one of the demo's shared reports.
 type DemoReport struct {
 	Name   string // a name for the exporter's configuration (the `report` label)
@@ -511,28 +478,28 @@ type DemoReport struct {
 	Token  string // the shared report token the Fake serves it under
 	Type   string // report_type: "detailed", "summary" or "weekly"
 	Period string // the window it covers instead of its type's: "today" or "last_week"
-	report agencyReport
+	report Agency
 }
 
 // DemoReports are the reports Demo serves, of every type, all public.
 var DemoReports = []DemoReport{
 	// This week so far, grouped rows, paged, two currencies.
 	{Name: "team-week", Title: "Team week", ID: 9001, Token: "demo-team-week-detailed-4f1c9a2e", Type: "detailed",
-		report: agencyReport{name: "Team – this week", params: map[string]any{"grouped": true}, call: true}},
+		report: Agency{name: "Team – this week", params: map[string]any{"grouped": true}, call: true}},
 	// 30 days by project and task: long enough for the dashboard's estimates (see agency).
 	{Name: "projects-month", Title: "Projects month", ID: 9002, Token: "demo-month-summary-8d03e6b15a7c2", Type: "summary",
-		report: agencyReport{name: "Projects and tasks – last 30 days", saved: "last_30_days",
+		report: Agency{name: "Projects and tasks – last 30 days", saved: "last_30_days",
 			params: map[string]any{"grouping": "projects", "sub_grouping": "tasks"}}},
 	// This week for two clients, Acme and Initech, billed in dollars.
 	{Name: "weekly-timesheet", Title: "Weekly timesheet", ID: 9003, Token: "demo-support-weekly-c27a90f4d1e5", Type: "weekly",
-		report: agencyReport{name: "Acme and Initech – weekly timesheet", params: map[string]any{"client_ids": []int64{100, 102}}}},
+		report: Agency{name: "Acme and Initech – weekly timesheet", params: map[string]any{"client_ids": []int64{100, 102}}}},
 	// Today, with the running timer: who is tracking now, nobody tracked yet.
 	{Name: "team-today", Title: "Team today", ID: 9004, Token: "demo-team-today-detailed-5e82b1c", Type: "detailed", Period: "today",
-		report: agencyReport{name: "Team – today", params: map[string]any{"grouped": true}}},
+		report: Agency{name: "Team – today", params: map[string]any{"grouped": true}}},
 	// Last week, closed, so that under-expected hours can be judged, with figures when this
 	// week has none yet (Monday morning).
 	{Name: "team-last-week", Title: "Team last week", ID: 9005, Token: "demo-last-week-detailed-7a3d90e1", Type: "detailed", Period: "last_week",
-		report: agencyReport{name: "Team – last week", params: map[string]any{"grouped": true}}},
+		report: Agency{name: "Team – last week", params: map[string]any{"grouped": true}}},
 }
 
 // DemoWorkspaceID lists DemoReports to DemoAPIToken, for the demo to discover.
@@ -561,7 +528,8 @@ func Demo() *Fake {
 	}
 	// The five who track time every day, with working hours, and Farah, who joined this
 	// month, has none set and has tracked nothing.
-	for _, u := range agency.users {
+	for _, id := range slices.Sorted(maps.Keys(agency.user)) {
+		u := agency.user[id]
 		ws.Members = append(ws.Members, Member{UserID: u.ID, Name: u.Name, Email: u.Email, WorkingHoursInMinutes: 480})
 	}
 	ws.Members = append(ws.Members, Member{UserID: 10005, Name: "Farah Haddad", Email: "farah@example.com"})
@@ -615,6 +583,11 @@ type Agency struct {
 	Loc         *time.Location // the days of its entries and of requests' dates; nil: the Fake clock's
 	First, Last time.Time      // bound the days on which it tracked time (inclusive); zero: no bound
 	PerDay      int            // time entries a day; 0 means AgencyEntriesPerDay (fewer serve long histories quickly)
+	// One of its reports (see Report and DemoReports); the request's params override params.
+	typ, name string
+	params    map[string]any // client_ids keeps those clients' entries
+	saved     string         // the period without dates: "" (this week), "today", "last_week" or "last_30_days"
+	call      bool           // add the call at the first page boundary (see Demo)
 }
 
 // AgencyEntriesPerDay is how many time entries the Agency tracks a day by default.
@@ -623,41 +596,31 @@ const AgencyEntriesPerDay = 24
 // Report returns a Report of type typ ("": a summary if the request names a grouping, else
 // detailed) over its start_date to end_date, else this week; filters are not applied.
 func (a Agency) Report(typ string) Report {
-	return Report{BodyFunc: agencyReport{Agency: a, typ: typ, name: "Agency"}.body}
+	a.typ, a.name = typ, "Agency"
+	return Report{BodyFunc: a.body}
 }
 
 // Tracked returns the totals.seconds of a report of the days from first to last
 // (inclusive, in a.Loc, else in now's location) at now.
 func (a Agency) Tracked(first, last, now time.Time) int64 {
 	loc := cmp.Or(a.Loc, now.Location())
-	p := period{first: midnight(first.In(loc)), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
-	return agency.totals(p, (agencyReport{Agency: a}).entries(p, now.In(loc)))["seconds"].(int64)
-}
-
-// agencyReport is one of the Agency's reports; the request's params override its own.
-type agencyReport struct {
-	Agency
-	typ, name string
-	params    map[string]any // client_ids keeps those clients' entries
-	saved     string         // the period without dates: "" (this week), "today", "last_week" or "last_30_days"
-	call      bool           // add the call at the first page boundary (see Demo)
+	p := period{first: config.DayStart(first.In(loc), loc), days: int(civilDay(last.In(loc)) - civilDay(first.In(loc)) + 1)}
+	return agency.totals(p, a.entries(p, now.In(loc)))["seconds"].(int64)
 }
 
 // body renders the report that request asks for at now.
-func (r agencyReport) body(now time.Time, request map[string]any) []byte {
-	now = now.In(cmp.Or(r.Loc, now.Location()))
-	params := map[string]any{}
-	maps.Copy(params, r.params)
+func (a Agency) body(now time.Time, request map[string]any) []byte {
+	now = now.In(cmp.Or(a.Loc, now.Location()))
+	params := maps.Collect(maps.All(a.params))
 	maps.Copy(params, request)
 	delete(params, "first_timestamp")
-	typ := r.typ
-	if typ == "" && (params["grouping"] != nil || params["sub_grouping"] != nil) {
+	typ := cmp.Or(a.typ, "detailed")
+	if a.typ == "" && (params["grouping"] != nil || params["sub_grouping"] != nil) {
 		typ = "summary"
 	}
-	typ = cmp.Or(typ, "detailed")
-	p := r.period(now, params, typ)
-	entries := r.entries(p, now)
-	if typ == "detailed" && r.call {
+	p := a.period(now, params, typ)
+	entries := a.entries(p, now)
+	if typ == "detailed" && a.call {
 		entries = withBoundaryCall(p, entries, now)
 	}
 	rows := [][]entry{entries}
@@ -667,11 +630,11 @@ func (r agencyReport) body(now time.Time, request map[string]any) []byte {
 	case typ == "detailed": // a row an entry
 		rows = groupBy(entries, func(e *entry) int64 { return e.id })
 	}
-	return agency.marshalReport(r.name, typ, params, p, rows)
+	return agency.marshalReport(a.name, typ, params, p, rows)
 }
 
-// period returns the days params ask for at now, else r.saved's window.
-func (r agencyReport) period(now time.Time, params map[string]any, typ string) period {
+// period returns the days params ask for at now, else a.saved's window.
+func (a Agency) period(now time.Time, params map[string]any, typ string) period {
 	date := func(key string, t time.Time) time.Time {
 		s, _ := params[key].(string)
 		if d, err := time.ParseInLocation(time.DateOnly, s, now.Location()); err == nil {
@@ -679,7 +642,7 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 		}
 		return t
 	}
-	saved, _ := config.ParsePeriod(cmp.Or(r.saved, "this_week"))
+	saved, _ := config.ParsePeriod(cmp.Or(a.saved, "this_week"))
 	first, last := saved.Window(now, now.Location(), time.Monday)
 	if start := date("start_date", time.Time{}); !start.IsZero() {
 		first, last = start, date("end_date", now)
@@ -690,44 +653,36 @@ func (r agencyReport) period(now time.Time, params map[string]any, typ string) p
 	return period{first, max(int(civilDay(last)-civilDay(first))+1, 1)}
 }
 
-func midnight(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
 // agency is the Agency's world. A project's 30 days use under half its estimate (a budget
 // for its life: no alert on a window not spanning it, issue 23); a task's, a tenth to all.
-var agency = func() *world {
-	w := generateWorld(DetailedSpec{Projects: 6, Clients: 3, Users: 5, Tags: 5}, rand.New(rand.NewPCG(4242, 0)))
-	for i, name := range []string{"Acme Corp", "Globex GmbH", "Initech"} {
-		w.clients[i].Name = name
-	}
-	for i, name := range []string{"Website Relaunch", "SAP Integration", "Support Retainer", "Internal Tooling", "Workshops", "Data Platform"} {
-		w.projects[i].name = name
-		w.projects[i].estimated = map[int]int64{0: 600, 2: 800, 4: 400}[i] * 3600
-	}
-	for i, name := range []string{"Alice Moreau", "Bao Nguyen", "Carla Jensen", "Dmitri Volkov", "Emeka Okafor"} {
-		w.users[i].Name, w.users[i].Email = name, strings.ToLower(strings.Fields(name)[0])+"@example.com"
-	}
-	for i, name := range []string{"design", "backend", "frontend", "meeting", "bugfix"} {
-		w.tags[i].Name = name
-	}
-	w.tasks = []taskJSON{
-		{ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
-		{ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: new(int64(40 * 3600))},
-		{ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: new(int64(60 * 3600))},
-	}
-	w.index()
-	return w
-}()
+var agency = &world{
+	client: map[int64]entityJSON{100: {100, "Acme Corp"}, 101: {101, "Globex GmbH"}, 102: {102, "Initech"}},
+	project: map[int64]projectDef{
+		1000: {1000, 100, "Website Relaunch", "#816261", "USD", 9550, 600 * 3600},
+		1001: {1001, 101, "SAP Integration", "#d0d121", "EUR", 11000, 0},
+		1002: {1002, 102, "Support Retainer", "#ed5f36", "USD", 12000, 800 * 3600},
+		1003: {1003, 0, "Internal Tooling", "#927492", "USD", 9550, 0},
+		1004: {1004, 101, "Workshops", "#af9e76", "EUR", 0, 400 * 3600},
+		1005: {1005, 102, "Data Platform", "#5fdd37", "USD", 12000, 0},
+	},
+	user: map[int64]userJSON{10000: {10000, "Alice Moreau", "alice@example.com", 3000}, 10001: {10001, "Bao Nguyen", "bao@example.com", 3100},
+		10002: {10002, "Carla Jensen", "carla@example.com", 3200}, 10003: {10003, "Dmitri Volkov", "dmitri@example.com", 3300},
+		10004: {10004, "Emeka Okafor", "emeka@example.com", 3400}},
+	tag: map[int64]entityJSON{500: {500, "design"}, 501: {501, "backend"}, 502: {502, "frontend"}, 503: {503, "meeting"}, 504: {504, "bugfix"}},
+	task: map[int64]taskJSON{
+		3000: {ID: 3000, ProjectID: 1000, Name: "Build", description: "Development", EstimatedSeconds: new(int64(120 * 3600))},
+		3001: {ID: 3001, ProjectID: 1000, Name: "QA", description: "Testing", EstimatedSeconds: new(int64(40 * 3600))},
+		3002: {ID: 3002, ProjectID: 1005, Name: "Pipelines", description: "Development", EstimatedSeconds: new(int64(60 * 3600))},
+	},
+}
 
-// entries returns the Agency's entries of p (of r's client_ids) ended by now, in order of
+// entries returns the Agency's entries of p (of a's client_ids) ended by now, in order of
 // start, and the timer. Ids are day*1000 + k; the timer's is 10^9 + its start in hours.
-func (r agencyReport) entries(p period, now time.Time) []entry {
+func (a Agency) entries(p period, now time.Time) []entry {
 	inBounds := func(t time.Time) bool {
-		return (r.First.IsZero() || civilDay(t) >= civilDay(r.First)) && (r.Last.IsZero() || civilDay(t) <= civilDay(r.Last))
+		return (a.First.IsZero() || civilDay(t) >= civilDay(a.First)) && (a.Last.IsZero() || civilDay(t) <= civilDay(a.Last))
 	}
-	clients, _ := r.params["client_ids"].([]int64)
+	clients, _ := a.params["client_ids"].([]int64)
 	drop := func(e entry) bool {
 		return e.stop.After(now) || clients != nil && !slices.Contains(clients, agency.project[e.project].clientID)
 	}
@@ -735,7 +690,7 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 	for d := range p.days {
 		if day := p.first.AddDate(0, 0, d); inBounds(day) {
 			civil := civilDay(day)
-			rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(r.PerDay, AgencyEntriesPerDay), PerRow: 2},
+			rows := agency.generateRows(DetailedSpec{Entries: cmp.Or(a.PerDay, AgencyEntriesPerDay), PerRow: 2},
 				period{day, 1}, civil*1000, rand.New(rand.NewPCG(uint64(civil), 0)))
 			entries = append(entries, slices.DeleteFunc(slices.Concat(rows...), drop)...)
 		}
@@ -743,11 +698,11 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 	// Started two to three hours ago (but today), the same all hour long.
 	timer := entry{user: 10003, project: 1002, description: "On-call: production incident", billable: true, running: true,
 		start: now.Truncate(time.Hour).Add(-2 * time.Hour)}
-	if today := midnight(now); timer.start.Before(today) {
+	if today := config.DayStart(now, now.Location()); timer.start.Before(today) {
 		timer.start = today
 	}
 	timer.id = 1e9 + timer.start.Unix()/3600
-	if p.day(timer.start) >= 0 && r.Last.IsZero() && inBounds(timer.start) && !drop(timer) {
+	if p.day(timer.start) >= 0 && a.Last.IsZero() && inBounds(timer.start) && !drop(timer) {
 		entries = append(entries, timer)
 	}
 	slices.SortFunc(entries, compareStart)
@@ -757,13 +712,13 @@ func (r agencyReport) entries(p period, now time.Time) []entry {
 // withBoundaryCall adds a call joined at the second the first page's last row starts, so
 // that the second page repeats it; only past a page of rows before today, to stay put.
 func withBoundaryCall(p period, entries []entry, now time.Time) []entry {
-	today := midnight(now)
+	today := config.DayStart(now, now.Location())
 	rows := groupRows(p, slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !e.start.Before(today) }))
-	if len(rows) <= DefaultPageSize {
+	if len(rows) <= pageSize {
 		return entries
 	}
-	a := rows[DefaultPageSize-1][0]
-	call := entry{id: a.id + 5e8, user: agency.users[(a.user+1-agency.users[0].ID)%int64(len(agency.users))].ID, project: a.project,
+	a := rows[pageSize-1][0]
+	call := entry{id: a.id + 5e8, user: 10000 + (a.user+1-10000)%int64(len(agency.user)), project: a.project,
 		description: "Call with " + agency.user[a.user].Name, billable: a.billable, start: a.start, stop: a.start.Add(10 * time.Minute)}
 	i, _ := slices.BinarySearchFunc(entries, call, compareStart)
 	return slices.Insert(slices.Clone(entries), i, call)
