@@ -138,11 +138,14 @@ type Aggregator struct {
 	// hold it; untagged is the time of detailed rows with no tag.
 	entries  int
 	untagged float64
-	// Paging (see endPage): the rows of the page being read, repeats included, and the
-	// latest start of their first entries; the ids of the entries counted, and the
-	// cursor the page being read was asked at.
-	pageRows int
-	pageLast time.Time
+	// What the detailed pages sent, repeats included (describe tells them): rows, their
+	// time entries, and those of the entries without an id.
+	sentRows, sentEntries, withoutID int
+	// Paging (see endPage): the rows sent before the page being read and the latest
+	// start of its rows' first entries; the ids of the entries counted, and the cursor
+	// the page being read was asked at.
+	pageFirst int
+	pageLast  time.Time
 	seen     map[int64]struct{}
 	cursor   time.Time
 	dict     client.Dictionaries // of every page
@@ -213,14 +216,16 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bo
 	}
 	for _, te := range r.TimeEntries {
 		all += max(te.Seconds, 0)
-		if te.ID != 0 {
-			if _, dup := a.seen[te.ID]; dup {
+		a.sentEntries++
+		if te.ID == 0 {
+			a.withoutID++
+			if te.Start.Before(a.cursor) {
 				continue
 			}
-			a.seen[te.ID] = struct{}{}
-		} else if te.Start.Before(a.cursor) {
+		} else if _, dup := a.seen[te.ID]; dup {
 			continue
 		}
+		a.seen[te.ID] = struct{}{} // 0 included: never looked up
 		fresh = true
 		a.entries++
 		sec += max(te.Seconds, 0)
@@ -233,7 +238,7 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bo
 
 // DetailedRow implements client.Sink.
 func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
-	a.pageRows++
+	a.sentRows++
 	n, all, fresh := a.newEntries(r)
 	if !fresh {
 		return // a page boundary repeated it
@@ -311,8 +316,8 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 // start.
 func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	a.noteUnknown(rep)
-	rows, last := a.pageRows, a.pageLast
-	a.pageRows, a.pageLast = 0, time.Time{}
+	rows, last := a.sentRows-a.pageFirst, a.pageLast
+	a.pageFirst, a.pageLast = a.sentRows, time.Time{}
 	mergeDictionaries(&a.dict, &rep.Dictionaries)
 	if rep.Block != client.BlockDetailed || rows == 0 {
 		return 0, false

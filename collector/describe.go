@@ -94,32 +94,40 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages)+time.Hour)
 	defer cancel()
 	a := newAggregator(cfg)
-	s := &tally{Aggregator: a, d: d}
 	body := cfg.Body(now)
-	o := t.walk(ctx, body, s)
-	d.Requests, d.Pages = o.sent, o.pages
+	o := t.walk(ctx, body, a)
+	d.Requests, d.Pages, d.Headers = o.sent, o.pages, o.headers
+	if q := o.quota; q != nil {
+		d.Quota = &quotaSeen{}
+		if q.HasRemaining {
+			d.Quota.Remaining = &q.Remaining
+		}
+		if q.HasResetsIn {
+			secs := q.ResetsIn.Seconds()
+			d.Quota.ResetsInSeconds = &secs
+		}
+	}
 	if o.err != nil {
 		d.Error = o.err.Error()
-		if o.resp != nil && o.resp != s.last {
-			s.headers(o.resp) // of the answer that failed
-		}
 	} else {
 		snap := a.finish(o.rep)
 		d.Seconds = &secondsCheck{Rows: snap.Summed, Totals: snap.Total, Complete: snap.Complete}
 	}
+	if a.sentRows > 0 { // of a detailed report: only its pages repeat rows
+		d.Rows = a.sentRows
+		d.TimeEntries = &entryCounts{Sent: a.sentEntries, Distinct: a.entries, WithoutID: a.withoutID}
+		d.Running = &runningCounts{Count: len(a.running), Shown: map[string]int{}}
+		for _, r := range a.running {
+			d.Running.Shown[shown(r.entry)]++
+		}
+	}
 	if last := o.rep; last != nil {
 		d.ReportType, d.ResultBlock = word(last.Type), last.Block+"_results"
-		if last.Block != client.BlockDetailed { // only detailed pages repeat rows: the Aggregator's count is the rows sent
+		if last.Block != client.BlockDetailed {
 			d.Rows = a.rows[last.Block]
 		}
 		if last.Block == client.BlockSummary {
 			d.SubGroups, d.Dimensions = a.parts[client.BlockSummary], dimensionsOf(body, last)
-		}
-	}
-	if d.TimeEntries != nil {
-		d.TimeEntries.Distinct, d.Running.Count = a.entries, len(a.running)
-		for _, r := range a.running {
-			d.Running.Shown[shown(r.entry)]++
 		}
 	}
 	dict := &a.dict // of every page read
@@ -128,55 +136,6 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	maps.DeleteFunc(d.Dictionaries, func(_ string, n int) bool { return n == 0 })
 	d.UnknownFields = append(d.UnknownFields, a.unknown...) // of every page read
 	return d
-}
-
-// tally is the client.Sink of describe: it hands the rows on to the Aggregator, which
-// counts what the exporter counts, and counts what only describe tells: the rows and
-// time entries as sent, and the headers of every answer.
-type tally struct {
-	*Aggregator
-	d    *Description
-	last *client.Response // of the latest page read
-}
-
-// DetailedRow implements client.Sink.
-func (s *tally) DetailedRow(r *client.DetailedRow) {
-	s.d.Rows++
-	if s.d.TimeEntries == nil {
-		s.d.TimeEntries, s.d.Running = &entryCounts{}, &runningCounts{Shown: map[string]int{}}
-	}
-	for _, te := range r.TimeEntries {
-		s.d.TimeEntries.Sent++
-		if te.ID == 0 {
-			s.d.TimeEntries.WithoutID++
-		}
-	}
-	s.Aggregator.DetailedRow(r)
-}
-
-// endPage implements pager: it counts the answer's headers, then lets the Aggregator say
-// where the next page starts.
-func (s *tally) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
-	s.headers(resp)
-	s.last = resp
-	return s.Aggregator.endPage(rep, resp)
-}
-
-// headers counts the paging and quota headers of an answer and keeps its quota.
-func (s *tally) headers(resp *client.Response) {
-	for _, h := range resp.Headers {
-		s.d.Headers[h]++
-	}
-	if q := resp.Quota; q.HasRemaining || q.HasResetsIn {
-		s.d.Quota = &quotaSeen{}
-		if q.HasRemaining {
-			s.d.Quota.Remaining = &q.Remaining
-		}
-		if q.HasResetsIn {
-			secs := q.ResetsIn.Seconds()
-			s.d.Quota.ResetsInSeconds = &secs
-		}
-	}
 }
 
 // shown tells how a running entry was shown: "stop null" (or absent) or "stop set", and

@@ -24,7 +24,11 @@ type outcome struct {
 	rep   *client.Report // the last page read; nil when none was
 	snap  *Snapshot
 	resp  *client.Response // of the latest request that got an answer
-	err   error
+	// How many answers carried each of client.Response.Headers, and the quota of the
+	// latest that sent quota headers: what describe tells.
+	headers map[string]int
+	quota   *client.Quota
+	err     error
 	sent  int    // requests that left: each may have cost quota
 	pages int    // read
 	stop  string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
@@ -37,7 +41,7 @@ type outcome struct {
 // the waits for the pace and the quota. retry, when set, is asked after a page failed;
 // true asks for it again (it has waited for what the failure asked, e.g. a quota reset).
 func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, p pager, retry func(context.Context, error) bool) outcome {
-	var out outcome
+	out := outcome{headers: map[string]int{}}
 	asked := map[int64]bool{}
 	req.Timeout = time.Duration(cfg.Timeout)
 	for {
@@ -49,6 +53,12 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 		}
 		if resp != nil {
 			out.resp = resp
+			for _, h := range resp.Headers {
+				out.headers[h]++
+			}
+			if q := resp.Quota; q.HasRemaining || q.HasResetsIn {
+				out.quota = &q
+			}
 		}
 		if err != nil {
 			if retry != nil && ctx.Err() == nil && retry(ctx, err) {
