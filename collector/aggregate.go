@@ -146,10 +146,10 @@ type Aggregator struct {
 	// the page being read was asked at.
 	pageFirst int
 	pageLast  time.Time
-	seen     map[int64]struct{}
-	cursor   time.Time
-	dict     client.Dictionaries // of every page
-	unknown  []string            // fields of the pages read that the decoder did not know, sorted
+	seen      map[int64]struct{}
+	cursor    time.Time
+	dict      client.Dictionaries // of every page
+	unknown   []string            // fields of the pages read that the decoder did not know, sorted
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means the

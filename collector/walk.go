@@ -21,17 +21,17 @@ type pager interface {
 
 // outcome is what one walk did, and the values built from its pages.
 type outcome struct {
-	rep   *client.Report // the last page read; nil when none was
-	snap  *Snapshot
-	resp  *client.Response // of the latest request that got an answer
+	rep  *client.Report // the last page read; nil when none was
+	snap *Snapshot
+	resp *client.Response // of the latest request that got an answer
 	// How many answers carried each of client.Response.Headers, and the quota of the
 	// latest that sent quota headers: what describe tells.
 	headers map[string]int
 	quota   *client.Quota
 	err     error
-	sent  int    // requests that left: each may have cost quota
-	pages int    // read
-	stop  string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
+	sent    int    // requests that left: each may have cost quota
+	pages   int    // read
+	stop    string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
 }
 
 // walk asks for req page after page into p, the one paging loop of the server and of
