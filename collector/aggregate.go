@@ -150,6 +150,7 @@ type Aggregator struct {
 	cursor    time.Time
 	dict      client.Dictionaries // of every page
 	unknown   []string            // fields of the pages read that the decoder did not know, sorted
+	also      client.Sink         // gets every row too: backfill's (see Read)
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means the
@@ -238,6 +239,9 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bo
 
 // DetailedRow implements client.Sink.
 func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
+	if a.also != nil {
+		a.also.DetailedRow(r)
+	}
 	a.sentRows++
 	n, all, fresh := a.newEntries(r)
 	if !fresh {
@@ -282,6 +286,9 @@ func (a *Aggregator) addTags(ids []int64, sec float64) {
 
 // WeeklyRow implements client.Sink.
 func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
+	if a.also != nil {
+		a.also.WeeklyRow(r)
+	}
 	n := max(client.DaySum(r.Seconds), 0)
 	a.countRow(client.BlockWeekly, n)
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, float64(n))
@@ -298,6 +305,9 @@ func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 // SummaryGroup implements client.Sink. Groups are kept (they are few: one per project,
 // user or client) because their dimension is only known once input_params is decoded.
 func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
+	if a.also != nil {
+		a.also.SummaryGroup(g)
+	}
 	a.rows[client.BlockSummary]++
 	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names), SubGroups: slices.Clone(g.SubGroups)}
 	for i, sg := range g.SubGroups {

@@ -91,7 +91,8 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 // The rows must add up to the totals: else history would be wrong.
 func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, dict *client.Dictionaries, retry func(context.Context, error) bool) (*client.Report, int, error) {
 	agg := newAggregator(cfg) // pages the request, and sums its rows to check them
-	o := walk(ctx, f, cfg, req, tee{agg, sink}, retry)
+	agg.also = sink
+	o := walk(ctx, f, cfg, req, agg, retry)
 	if o.err != nil {
 		return nil, o.sent, o.err
 	}
@@ -105,27 +106,6 @@ func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why[o.stop])
 	}
 	return rep, o.sent, nil
-}
-
-// tee feeds the rows of a walk to the Aggregator that pages it and to sink.
-type tee struct {
-	*Aggregator
-	sink client.Sink
-}
-
-func (t tee) DetailedRow(r *client.DetailedRow) {
-	t.Aggregator.DetailedRow(r)
-	t.sink.DetailedRow(r)
-}
-
-func (t tee) WeeklyRow(r *client.WeeklyRow) {
-	t.Aggregator.WeeklyRow(r)
-	t.sink.WeeklyRow(r)
-}
-
-func (t tee) SummaryGroup(g *client.SummaryGroup) {
-	t.Aggregator.SummaryGroup(g)
-	t.sink.SummaryGroup(g)
 }
 
 // mergeDictionaries adds the entities of src to dst: each page, and each request of a
