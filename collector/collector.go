@@ -180,13 +180,9 @@ func (e *Exporter) Status() []Status {
 var refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds",
 	"The refresh interval the quota plan gives the report now: min_refresh_interval, closed_refresh_interval for an ended period, or longer to fit the credentials' hourly API quota.")
 
-// UnknownReportError is returned by Collector for a report name that is not configured.
-type UnknownReportError struct{ Name string }
-
-func (u UnknownReportError) Error() string { return fmt.Sprintf("unknown report %q", u.Name) }
-
 // Collector returns a prometheus.Collector that serves the named reports (every report
-// when names is empty), waiting for fetches at most until ctx is done.
+// when names is empty), waiting for fetches at most until ctx is done; an error names a
+// report that is not configured.
 func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.Collector, error) {
 	all := e.configured()
 	c := &scrapeCollector{ctx: ctx, e: e, targets: all}
@@ -196,7 +192,7 @@ func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.C
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(t *target) bool { return t.name == n })
 		if i < 0 {
-			return nil, UnknownReportError{Name: n}
+			return nil, fmt.Errorf("unknown report %q", n)
 		}
 		c.targets = append(c.targets, all[i])
 	}

@@ -107,7 +107,7 @@ func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 		ctx, cancel := scrapeContext(r, o)
 		defer cancel()
 		c, err := e.Collector(ctx, name)
-		if err != nil { // an UnknownReportError, the only one
+		if err != nil { // an unknown report, the only error
 			echo := strconv.Quote(name)
 			if len(name) > maxEcho {
 				echo = strconv.Quote(name[:maxEcho]) + "..."
