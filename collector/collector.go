@@ -52,13 +52,14 @@ type Exporter struct {
 	targets  []*target                // in configuration order
 	caches   map[[sha256.Size]byte]*cache
 	entries  map[int64]*config.Members // by workspace id
-	rosters  map[int64][]Member        // by workspace id: see SetRoster
+	rosters  map[int64][]client.Member // by workspace id: see SetRoster
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
 	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
-		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, released: map[string]chan struct{}{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
+		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, released: map[string]chan struct{}{},
+		rosters: map[int64][]client.Member{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
 	if e.now == nil {
 		e.now = time.Now
 	}

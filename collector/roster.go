@@ -7,15 +7,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
-
-// Member is an active member of a workspace, as its member listing shows them. It has
-// no e-mail: an e-mail never reaches a label.
-type Member struct {
-	ID   int64
-	Name string
-}
 
 var expectedFamily = gauge("toggl_report_user_expected_seconds",
 	"Time a member of the report's roster is expected to track over the report's whole period: its Monday-Friday days times expected_hours_per_week / 5.", "user_id", "user")
@@ -23,12 +17,9 @@ var expectedFamily = gauge("toggl_report_user_expected_seconds",
 // SetRoster makes members the roster of the workspace: the reports whose roster names
 // it list them from the next scrape on. A failed listing should not call it, so that the
 // last roster stays.
-func (e *Exporter) SetRoster(workspaceID int64, members []Member) {
+func (e *Exporter) SetRoster(workspaceID int64, members []client.Member) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.rosters == nil {
-		e.rosters = map[int64][]Member{}
-	}
 	e.rosters[workspaceID] = slices.Clone(members)
 }
 
@@ -61,7 +52,7 @@ func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *stat
 	days := weekdays(v.periodStart, v.periodEnd)
 	tracked, billable, fill := userSeries(v.snap, t.cfg.Breakdowns)
 	for _, m := range members {
-		id, name := strconv.FormatInt(m.ID, 10), nameOr(m.Name)
+		id, name := strconv.FormatInt(m.UserID, 10), nameOr(m.Name)
 		if fill && !tracked[id] {
 			gauge(userTrackedFamily, 0, id, name)
 			if billable {
@@ -69,7 +60,7 @@ func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *stat
 			}
 		}
 		if days > 0 {
-			gauge(expectedFamily, float64(days)*entry.WeeklyHours(m.ID)/5*3600, id, name)
+			gauge(expectedFamily, float64(days)*entry.WeeklyHours(m.UserID)/5*3600, id, name)
 		}
 	}
 }

@@ -81,7 +81,7 @@ func TestRosterListsEveryMemberWithExpectedTime(t *testing.T) {
 	// Wednesday 11 March 2026: last_week is Monday 2 to Sunday 8 March, 5 weekdays, so
 	// 40 h/week expects 5 × 8 h = 144000 s, and 20 h/week 5 × 4 h = 72000 s.
 	e, _ := rosterExporter(t, "last_week", time.Date(2026, 3, 11, 10, 0, 0, 0, time.UTC))
-	e.SetRoster(4242, []Member{{ID: 31, Name: "Ada Lovelace"}, {ID: 32, Name: "Bob Builder"}, {ID: 34, Name: "Chen Wei"}})
+	e.SetRoster(4242, []client.Member{{UserID: 31, Name: "Ada Lovelace"}, {UserID: 32, Name: "Bob Builder"}, {UserID: 34, Name: "Chen Wei"}})
 	compareRoster(t, e, rosterHelp+`
 toggl_report_user_billable_seconds{report="team",user="Ada Lovelace",user_id="31"} 7200
 toggl_report_user_billable_seconds{report="team",user="Bob Builder",user_id="32"} 0
@@ -111,7 +111,7 @@ toggl_report_user_billable_seconds{report="team",user="Grace Hopper",user_id="33
 toggl_report_user_tracked_seconds{report="team",user="Ada Lovelace",user_id="31"} 7200
 toggl_report_user_tracked_seconds{report="team",user="Grace Hopper",user_id="33"} 3600
 `)
-	e.SetRoster(4242, []Member{{ID: 34, Name: "Chen Wei"}, {ID: 35}})
+	e.SetRoster(4242, []client.Member{{UserID: 34, Name: "Chen Wei"}, {UserID: 35}})
 	compareRoster(t, e, rosterHelp+`
 toggl_report_user_billable_seconds{report="team",user="(unknown)",user_id="35"} 0
 toggl_report_user_billable_seconds{report="team",user="Ada Lovelace",user_id="31"} 7200

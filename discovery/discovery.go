@@ -202,11 +202,7 @@ func (d *Discovery) listedMembers(ws int64, l *listing[client.Member], first boo
 		level.Warn(d.logger).Log(kv...)
 		return
 	}
-	roster := make([]collector.Member, len(l.items))
-	for i, m := range l.items {
-		roster[i] = collector.Member{ID: m.UserID, Name: m.Name}
-	}
-	d.exporter.SetRoster(ws, roster)
+	d.exporter.SetRoster(ws, l.items)
 	lvl := level.Debug
 	if first || len(l.items) != l.served {
 		lvl = level.Info
