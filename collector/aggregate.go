@@ -64,9 +64,6 @@ type Snapshot struct {
 	Unknown       []string // fields of its pages the decoder did not know (client.Report.Unknown)
 }
 
-// Len is the number of value series in the snapshot.
-func (s *Snapshot) Len() int { return len(s.series) }
-
 func (s *Snapshot) value(f *family) (float64, bool) {
 	i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == f })
 	if i < 0 {

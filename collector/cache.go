@@ -289,7 +289,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		level.Warn(logger).Log("msg", "the breakdowns do not add up to the report's totals; raise max_pages, or use a summary report",
 			"breakdowns_seconds", snap.Summed, "totals_seconds", snap.Total, "pages", o.pages, "max_pages", maxPages(t.cfg))
 	}
-	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "pages", o.pages, "series", snap.Len(), "duration", o.resp.Duration,
+	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "pages", o.pages, "series", len(snap.series), "duration", o.resp.Duration,
 		"paging_headers", cmp.Or(strings.Join(pagingHeaders(o.resp.Headers), ","), "none"), "unknown_fields", cmp.Or(strings.Join(snap.Unknown, ","), "none"))
 }
 

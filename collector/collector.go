@@ -166,7 +166,7 @@ func (e *Exporter) Status() []Status {
 			}
 		}
 		if s := v.snap; s != nil {
-			st.Series, st.Complete, st.Unknown = s.Len(), s.Complete, s.Unknown
+			st.Series, st.Complete, st.Unknown = len(s.series), s.Complete, s.Unknown
 			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
 			tracked, _ := s.value(trackedFamily)
 			billable, hasBillable := s.value(billableFamily)
