@@ -107,19 +107,19 @@ func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), confi
 // scrapes share one). It waits for Toggl only with nothing to serve, at most until ctx
 // is done; the fetch then goes on and fills the cache.
 func (t *target) scrape(ctx context.Context, e *Exporter) state {
-	if !t.fresh(e.now()) {
+	if !t.fresh(e.opts.Now()) {
 		done := t.start(e)
-		if !t.serves(e.now()) {
+		if !t.serves(e.opts.Now()) {
 			select {
 			case <-done:
 			case <-ctx.Done():
-				s := t.served(e.now())
+				s := t.served(e.opts.Now())
 				s.code = "timeout"
 				return s
 			}
 		}
 	}
-	return t.served(e.now())
+	return t.served(e.opts.Now())
 }
 
 // start starts a fetch unless one is in flight, and returns the channel closed when the
@@ -135,7 +135,7 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 	c.flight = done
 	e.fetches.Go(func() {
 		// Another fetch may have ended since we looked; once closing, nothing is sent.
-		for e.ctx.Err() == nil && !t.fresh(e.now()) {
+		for e.ctx.Err() == nil && !t.fresh(e.opts.Now()) {
 			n, ok, released := e.admit(t)
 			if ok {
 				t.fetch(e)
@@ -218,7 +218,7 @@ func (t *target) fetch(e *Exporter) {
 	if e.ctx.Err() != nil {
 		return // closing: nothing was sent
 	}
-	now := e.now()
+	now := e.opts.Now()
 	start, end := t.cfg.Resolved.Window(now)
 	agg := newAggregator(t.cfg) // counts a time entry once however many pages hold it
 	o := t.walk(e.ctx, t.cfg.Body(now), agg)
@@ -228,7 +228,7 @@ func (t *target) fetch(e *Exporter) {
 	case e.ctx.Err() != nil:
 		return // closing: the cache keeps what it served
 	}
-	t.record(e, log.With(e.logger, "report", t.name), o, start, end)
+	t.record(e, log.With(e.opts.Logger, "report", t.name), o, start, end)
 }
 
 // walk asks for the report with body, page after page, into p.
@@ -245,7 +245,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 			o.err = &client.Error{Code: client.CodeDecode, Message: "the values of the answer cannot be served: " + err.Error()}
 		}
 	}
-	now := e.now()
+	now := e.opts.Now()
 	s, unlock := t.lock()
 	defer unlock()
 	s.lastAttempt, s.pages = now, o.pages

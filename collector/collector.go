@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -33,36 +34,31 @@ type Options struct {
 // scrapes run.
 type Exporter struct {
 	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
-	ctx          context.Context
-	close        context.CancelFunc
-	fetches      sync.WaitGroup // in flight
-	logger       log.Logger
-	now          func() time.Time
-	fetchOnApply bool
-
-	mu          sync.RWMutex
-	sem         chan struct{}
-	hourlyQuota int           // hourly_quota, for fetchers that keep no budget
-	listings    []planEntry   // what the discover and members entries spend
-	closedEvery time.Duration // closed_refresh_interval
+	ctx     context.Context
+	close   context.CancelFunc
+	fetches sync.WaitGroup // in flight
+	opts    Options
 
 	planMu   sync.Mutex
 	reserved map[string]int           // by credential key: the pages of the refreshes admitted and running
 	released map[string]chan struct{} // by credential key: closed when one of them ends
-	targets  []*target                // in configuration order
-	caches   map[[sha256.Size]byte]*cache
-	entries  map[int64]*config.Members // by workspace id
-	rosters  map[int64][]client.Member // by workspace id: see SetRoster
+
+	mu      sync.RWMutex
+	sem     chan struct{}
+	cfg     *config.Config // applied last: its quota, closed_refresh_interval, listings and members entries
+	targets []*target      // in configuration order
+	caches  map[[sha256.Size]byte]*cache
+	rosters map[int64][]client.Member // by workspace id: see SetRoster
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
-	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
-		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, released: map[string]chan struct{}{},
-		rosters: map[int64][]client.Member{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
-	if e.now == nil {
-		e.now = time.Now
+	opts.Logger = cmp.Or[log.Logger](opts.Logger, log.NewNopLogger())
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
+	e := &Exporter{opts: opts, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{},
+		released: map[string]chan struct{}{}, cfg: &config.Config{}, rosters: map[int64][]client.Member{}}
 	e.ctx, e.close = context.WithCancel(context.Background())
 	return e
 }
@@ -87,13 +83,12 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 		}
 		caches[key] = c
 		targets = append(targets, newTarget(r, f, c))
-		if !kept && e.fetchOnApply {
+		if !kept && e.opts.FetchOnApply {
 			fetch = append(fetch, targets[len(targets)-1])
 		}
 	}
-	e.targets, e.caches = targets, caches
-	e.applyRosters(cfg)
-	e.hourlyQuota, e.closedEvery, e.listings = cfg.HourlyQuota, cmp.Or(time.Duration(cfg.ClosedRefreshInterval), e.closedEvery), listings(cfg)
+	e.targets, e.caches, e.cfg = targets, caches, cfg
+	maps.DeleteFunc(e.rosters, func(ws int64, _ []client.Member) bool { return cfg.MembersOf(ws) == nil })
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
 		// Fetches in flight keep the old semaphore; they end within their timeout.
 		e.sem = make(chan struct{}, n)
@@ -151,7 +146,7 @@ func (e *Exporter) Status() []Status {
 	e.replan(targets)
 	out := make([]Status, len(targets))
 	for i, t := range targets {
-		now := e.now()
+		now := e.opts.Now()
 		v := t.served(now)
 		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
 			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages, PagingHeaders: pagingHeaders(v.headers),

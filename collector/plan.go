@@ -65,11 +65,11 @@ func listings(cfg *config.Config) []planEntry {
 	return out
 }
 
-// planned is the report as the plan sees it at now, a refresh costing cost requests.
-func planned(cfg config.Report, closedEvery time.Duration, now time.Time, cost int) planEntry {
-	p := planEntry{name: cfg.Name, creds: Credentials(cfg), cost: cost, floor: time.Duration(cfg.MinRefreshInterval), closed: cfg.Closed(now)}
+// planned is report r of cfg as the plan sees it at now, a refresh costing cost requests.
+func planned(r config.Report, cfg *config.Config, now time.Time, cost int) planEntry {
+	p := planEntry{name: r.Name, creds: Credentials(r), cost: cost, floor: time.Duration(r.MinRefreshInterval), closed: r.Closed(now)}
 	if p.closed {
-		p.floor = max(p.floor, closedEvery)
+		p.floor = max(p.floor, time.Duration(cmp.Or(cfg.ClosedRefreshInterval, config.DefaultClosedRefreshInterval)))
 	}
 	return p
 }
@@ -142,18 +142,18 @@ func (e *Exporter) replan(targets []*target) {
 	if len(targets) == 0 {
 		return
 	}
-	now := e.now()
+	now := e.opts.Now()
 	e.mu.RLock()
-	closedEvery, quota, listed := e.closedEvery, e.hourlyQuota, e.listings
+	cfg := e.cfg
 	e.mu.RUnlock()
 	entries, known := make([]planEntry, len(targets)), make([]bool, len(targets))
 	for i, t := range targets {
 		cost, ok := t.cost()
-		entries[i], known[i] = planned(t.cfg, closedEvery, now, cost), ok
+		entries[i], known[i] = planned(t.cfg, cfg, now, cost), ok
 	}
 	budgets := map[string]client.Budget{} // by credential key
-	intervals := share(append(entries, listed...), func(creds client.Credentials) float64 {
-		bud := client.Budget{PerHour: quota, Enforced: quota > 0}
+	intervals := share(append(entries, listings(cfg)...), func(creds client.Credentials) float64 {
+		bud := client.Budget{PerHour: cfg.HourlyQuota, Enforced: cfg.HourlyQuota > 0}
 		if b, ok := targets[0].fetcher.(budgeter); ok { // Apply gave every target one fetcher
 			bud = b.Budget(creds, 0)
 		}
@@ -173,7 +173,7 @@ func (e *Exporter) replan(targets []*target) {
 		// Enforced: hourly_quota, or learned from Toggl's headers; not a guess before any answer.
 		bud := budgets[t.creds.Key()]
 		if iv > entries[i].floor && known[i] && bud.Enforced && t.cache.stretched.CompareAndSwap(false, true) {
-			level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
+			level.Warn(e.opts.Logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
 				"report", t.name, "interval", iv, "min_refresh_interval", entries[i].floor, "requests_per_hour", bud.PerHour)
 		}
 	}
@@ -202,7 +202,7 @@ func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 	defer e.planMu.Unlock()
 	bud := b.Budget(t.creds, n+e.reserved[k])
 	at := bud.RoomAt
-	if t.serves(e.now()) { // the cache serves meanwhile: better than a failure
+	if t.serves(e.opts.Now()) { // the cache serves meanwhile: better than a failure
 		later := []time.Time{at, bud.MinuteRoomAt, bud.BlockedUntil}
 		if bud.HasRemaining && bud.Remaining < int64(n+e.reserved[k]) {
 			later = append(later, bud.ResetAt) // Toggl says the quota would not hold the refresh
@@ -271,7 +271,7 @@ func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
 	}
 	var entries []planEntry
 	for _, r := range cfg.Reports {
-		entries = append(entries, planned(r, time.Duration(cfg.ClosedRefreshInterval), now, assumedPages(r)))
+		entries = append(entries, planned(r, cfg, now, assumedPages(r)))
 	}
 	entries = append(entries, listings(cfg)...)
 	intervals := share(entries, func(client.Credentials) float64 { return float64(budget) })

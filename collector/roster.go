@@ -23,27 +23,13 @@ func (e *Exporter) SetRoster(workspaceID int64, members []client.Member) {
 	e.rosters[workspaceID] = slices.Clone(members)
 }
 
-// applyRosters keeps the members entries of cfg, and the rosters of their workspaces
-// only. e.mu must be held.
-func (e *Exporter) applyRosters(cfg *config.Config) {
-	e.entries = make(map[int64]*config.Members, len(cfg.Members))
-	for i := range cfg.Members {
-		e.entries[cfg.Members[i].WorkspaceID] = &cfg.Members[i]
-	}
-	for ws := range e.rosters {
-		if e.entries[ws] == nil {
-			delete(e.rosters, ws)
-		}
-	}
-}
-
 // collectRoster writes the roster series of one report: a member who tracked nothing
 // gets 0 in the user breakdowns (when the report has them), and every member their
 // expected time over the report's period (when it is known). They are built at each
 // scrape, so that a roster listed after the report's fetch counts at once.
 func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *state) {
 	e.mu.RLock()
-	entry, members := e.entries[t.cfg.Roster], e.rosters[t.cfg.Roster]
+	entry, members := e.cfg.MembersOf(t.cfg.Roster), e.rosters[t.cfg.Roster]
 	e.mu.RUnlock()
 	if v.snap == nil || entry == nil || len(members) == 0 {
 		return
