@@ -172,10 +172,6 @@ func (e *Exporter) Status() []Status {
 	return out
 }
 
-// refreshIntervalFamily is the quota plan's interval of a report (see plan.go).
-var refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds",
-	"The refresh interval the quota plan gives the report now: min_refresh_interval, closed_refresh_interval for an ended period, or longer to fit the credentials' hourly API quota.")
-
 // Collector returns a prometheus.Collector that serves the named reports (every report
 // when names is empty), waiting for fetches at most until ctx is done; an error names a
 // report that is not configured.
