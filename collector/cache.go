@@ -220,20 +220,21 @@ func (t *target) fetch(e *Exporter) {
 	}
 	now := e.opts.Now()
 	start, end := t.cfg.Resolved.Window(now)
-	agg := newAggregator(t.cfg) // counts a time entry once however many pages hold it
-	o := t.walk(e.ctx, t.cfg.Body(now), agg)
-	switch {
-	case o.err == nil:
-		o.snap = agg.finish(o.rep) // once the last page has arrived
-	case e.ctx.Err() != nil:
+	o := t.walk(e.ctx, t.cfg.Body(now))
+	if o.err != nil && e.ctx.Err() != nil {
 		return // closing: the cache keeps what it served
 	}
 	t.record(e, log.With(e.opts.Logger, "report", t.name), o, start, end)
 }
 
-// walk asks for the report with body, page after page, into p.
-func (t *target) walk(ctx context.Context, body map[string]any, p pager) outcome {
-	return walk(ctx, t.fetcher, t.cfg, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, p, nil)
+// walk asks for the report with body, every page, and builds its values once the last
+// has come.
+func (t *target) walk(ctx context.Context, body map[string]any) outcome {
+	o := walk(ctx, t.fetcher, t.cfg, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, nil, nil)
+	if o.err == nil {
+		o.snap = o.agg.finish(o.rep)
+	}
+	return o
 }
 
 // record stores the outcome of one fetch attempt.

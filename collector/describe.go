@@ -93,9 +93,9 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	// quota window), the exporter's rule, and a fetch waits as long; describe too.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages)+time.Hour)
 	defer cancel()
-	a := newAggregator(cfg)
 	body := cfg.Body(now)
-	o := t.walk(ctx, body, a)
+	o := t.walk(ctx, body)
+	a := o.agg
 	d.Requests, d.Pages, d.Headers = o.sent, o.pages, o.headers
 	if q := o.quota; q != nil {
 		d.Quota = &quotaSeen{}
@@ -110,8 +110,7 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	if o.err != nil {
 		d.Error = o.err.Error()
 	} else {
-		snap := a.finish(o.rep)
-		d.Seconds = &secondsCheck{Rows: snap.Summed, Totals: snap.Total, Complete: snap.Complete}
+		d.Seconds = &secondsCheck{Rows: o.snap.Summed, Totals: o.snap.Total, Complete: o.snap.Complete}
 	}
 	if a.sentRows > 0 { // of a detailed report: only its pages repeat rows
 		d.Rows = a.sentRows

@@ -11,17 +11,10 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// pager is what a walk feeds: the sink of every page's rows, told when each page ends.
-type pager interface {
-	client.Sink
-	// endPage is told that a page was read, and says where the next one starts (a Unix
-	// time for first_timestamp), or false when there is none to ask for.
-	endPage(rep *client.Report, resp *client.Response) (next int64, more bool)
-}
-
 // outcome is what one walk did, and the values built from its pages.
 type outcome struct {
 	rep  *client.Report // the last page read; nil when none was
+	agg  *Aggregator    // of the pages read
 	snap *Snapshot
 	resp *client.Response // of the latest request that got an answer
 	// How many answers carried each of client.Response.Headers, and the quota of the
@@ -34,18 +27,20 @@ type outcome struct {
 	stop    string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
 }
 
-// walk asks for req page after page into p, the one paging loop of the server and of
-// backfill: while p says more rows follow, at most max_pages pages, each the same body
+// walk asks for req page after page into an Aggregator that also hands every row to
+// sink (when set), the one paging loop of the server and of backfill: while the
+// Aggregator says more rows follow, at most max_pages pages, each the same body
 // with the next first_timestamp; a cursor already asked for ends it (Toggl is going
 // round). The report's timeout bounds one request once it may be sent: only ctx bounds
 // the waits for the pace and the quota. retry, when set, is asked after a page failed;
 // true asks for it again (it has waited for what the failure asked, e.g. a quota reset).
-func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, p pager, retry func(context.Context, error) bool) outcome {
-	out := outcome{headers: map[string]int{}}
+func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, retry func(context.Context, error) bool) outcome {
+	out := outcome{agg: newAggregator(cfg), headers: map[string]int{}}
+	out.agg.also = sink
 	asked := map[int64]bool{}
 	req.Timeout = time.Duration(cfg.Timeout)
 	for {
-		rep, resp, err := f.Run(ctx, req, p)
+		rep, resp, err := f.Run(ctx, req, out.agg)
 		var cerr *client.Error
 		// Every request that left counts, timeouts included: Toggl may have charged it.
 		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
@@ -69,7 +64,7 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 		}
 		out.pages++
 		out.rep = rep
-		next, more := p.endPage(rep, resp)
+		next, more := out.agg.endPage(rep, resp)
 		switch {
 		case !more:
 			return out
@@ -90,13 +85,11 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 // and dict (retry: see walk). It returns the last page's report and the requests sent.
 // The rows must add up to the totals: else history would be wrong.
 func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, dict *client.Dictionaries, retry func(context.Context, error) bool) (*client.Report, int, error) {
-	agg := newAggregator(cfg) // pages the request, and sums its rows to check them
-	agg.also = sink
-	o := walk(ctx, f, cfg, req, agg, retry)
+	o := walk(ctx, f, cfg, req, sink, retry)
 	if o.err != nil {
 		return nil, o.sent, o.err
 	}
-	rep := o.rep
+	rep, agg := o.rep, o.agg // the walk's Aggregator summed the rows: they are checked
 	mergeDictionaries(dict, &agg.dict)
 	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(rep) {
 		why := map[string]string{
