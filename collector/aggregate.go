@@ -105,9 +105,6 @@ func (a *acc) bill(sec float64) {
 	a.hasBillable = true
 }
 
-// dimension holds the entities of one breakdown by id and sub.
-type dimension map[[2]int64]*acc
-
 type running struct {
 	user, project         int64
 	userName, projectName string // what the row says, as for the other series
@@ -124,7 +121,7 @@ type Aggregator struct {
 	pairs      bool     // project_users is among the breakdowns
 	// dims are the breakdowns by result block and name: in case Toggl fills more than one
 	// block, finish uses the one the report names. block is the one being summed.
-	dims    map[[2]string]dimension
+	dims    map[[2]string]map[[2]int64]*acc // the entities by id and sub
 	block   string
 	groups  []client.SummaryGroup
 	rows    map[string]int   // rows or groups counted, per block
@@ -158,7 +155,7 @@ func newAggregator(cfg config.Report) *Aggregator {
 		breakdowns = config.DefaultBreakdowns
 	}
 	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
-		pairs: slices.Contains(breakdowns, ProjectUsers), dims: map[[2]string]dimension{},
+		pairs: slices.Contains(breakdowns, ProjectUsers), dims: map[[2]string]map[[2]int64]*acc{},
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]struct{}{}}
 }
 
@@ -169,10 +166,10 @@ func (a *Aggregator) countRow(block string, sec int64) {
 	a.block = block
 }
 
-func (a *Aggregator) dim(name string) dimension {
+func (a *Aggregator) dim(name string) map[[2]int64]*acc {
 	k := [2]string{a.block, name}
 	if a.dims[k] == nil {
-		a.dims[k] = dimension{}
+		a.dims[k] = map[[2]int64]*acc{}
 	}
 	return a.dims[k]
 }
@@ -251,13 +248,10 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 		cents = int64(math.Round(float64(cents) * float64(n) / float64(all)))
 	}
 	a.countRow(client.BlockDetailed, n)
-	sec, bill := float64(n), 0.0
-	if r.Billable {
-		bill = sec
-	}
+	sec := float64(n)
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
-	p.bill(bill) // every row says whether it is billable
-	u.bill(bill)
+	p.bill(boolValue[r.Billable] * sec) // every row says whether it is billable
+	u.bill(boolValue[r.Billable] * sec)
 	if cents > 0 {
 		p.addAmount(r.Currency, cents)
 	}
@@ -481,20 +475,17 @@ func mergeSeries(list []series) []series {
 
 // addCapped adds the series of one family: those with the same labels summed, then each
 // divided by unit (sums of whole cents stay exact), at most max of them: the smallest
-// beyond fold into one series labelled other, so that sums are kept.
+// beyond are labelled other, so that sums are kept.
 func (s *Snapshot) addCapped(list []series, unit float64, max int, other ...string) {
 	list = mergeSeries(list)
-	for i := range list {
-		list[i].value /= unit
-	}
 	if len(list) > max {
 		slices.SortStableFunc(list, func(x, y series) int { return cmp.Compare(y.value, x.value) })
-		keep := max - 1
-		folded := series{family: list[0].family, labels: other}
-		for _, sr := range list[keep:] {
-			folded.value += sr.value
+	}
+	for i := range list {
+		list[i].value /= unit
+		if len(list) > max && i >= max-1 {
+			list[i].labels = other // summed into one by finish
 		}
-		list = append(list[:keep], folded)
 	}
 	s.series = append(s.series, list...)
 }
