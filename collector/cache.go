@@ -136,17 +136,17 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 	e.fetches.Go(func() {
 		// Another fetch may have ended since we looked; once closing, nothing is sent.
 		for e.ctx.Err() == nil && !t.fresh(e.opts.Now()) {
-			n, ok, released := e.admit(t)
-			if ok {
+			release, wait := e.admit(t)
+			if release != nil {
 				t.fetch(e)
-				e.release(t, n)
+				release()
 				break
 			}
-			if released == nil {
+			if wait == nil {
 				break
 			}
 			select {
-			case <-released:
+			case <-wait:
 			case <-e.ctx.Done():
 			}
 		}

@@ -187,16 +187,17 @@ func (t *target) cost() (n int, known bool) {
 	return cmp.Or(s.cost, assumedPages(t.cfg)), s.cost > 0
 }
 
-// admit says whether a refresh of t may start now within its credential's budget, and
-// reserves its n pages until release; else it records until when the report waits and
-// returns a channel closed when a refresh of the credential in flight ends (nil: none
-// is). A report that has values also waits for a minute's share of the budget.
-func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
+// admit says whether a refresh of t may start now within its credential's budget: it
+// reserves its pages and returns the release that gives them back and wakes the refreshes
+// waiting. Else it records until when the report waits and returns a channel closed when
+// a refresh of the credential in flight ends (nil: none is). A report that has values
+// also waits for a minute's share of the budget.
+func (e *Exporter) admit(t *target) (release func(), wait <-chan struct{}) {
 	b, isBudgeter := t.fetcher.(budgeter)
 	if !isBudgeter {
-		return 0, true, nil
+		return func() {}, nil
 	}
-	n, _ = t.cost()
+	n, _ := t.cost()
 	k := t.creds.Key()
 	e.planMu.Lock()
 	defer e.planMu.Unlock()
@@ -213,30 +214,26 @@ func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 		if e.released[k] == nil {
 			e.released[k] = make(chan struct{})
 		}
-		return 0, false, e.released[k]
+		return nil, e.released[k]
 	}
 	s, unlock := t.lock()
 	s.waitUntil = at
 	unlock()
 	if !at.IsZero() {
-		return 0, false, nil // nothing in flight will make room: a scrape after at will
+		return nil, nil // nothing in flight will make room: a scrape after at will
 	}
 	e.reserved[k] += n
-	return n, true, nil
-}
-
-// release returns the pages admit reserved for t, and wakes the refreshes waiting.
-func (e *Exporter) release(t *target, n int) {
-	e.planMu.Lock()
-	defer e.planMu.Unlock()
-	k := t.creds.Key()
-	if e.reserved[k] -= n; e.reserved[k] <= 0 {
-		delete(e.reserved, k)
-	}
-	if ch := e.released[k]; ch != nil {
-		close(ch) // the refreshes waiting for room look again
-		delete(e.released, k)
-	}
+	return func() {
+		e.planMu.Lock()
+		defer e.planMu.Unlock()
+		if e.reserved[k] -= n; e.reserved[k] <= 0 {
+			delete(e.reserved, k)
+		}
+		if ch := e.released[k]; ch != nil {
+			close(ch)
+			delete(e.released, k)
+		}
+	}, nil
 }
 
 // CredentialPlan is the plan of the reports and listings sharing one credential, for
