@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -102,16 +103,10 @@ func share(entries []planEntry, budget func(client.Credentials) float64) []time.
 		}
 		var common time.Duration
 		if b := budget(entries[group[0]].creds); b > 0 && perHour(0) > b {
-			lo, hi := time.Duration(0), 1000*24*time.Hour
-			for hi-lo > time.Second/10 {
-				mid := lo + (hi-lo)/2
-				if perHour(mid) > b {
-					lo = mid
-				} else {
-					hi = mid
-				}
-			}
-			common = hi.Round(time.Second)
+			// The shortest that the budget holds, to a tenth of a second, within 1000 days.
+			tenth := time.Second / 10
+			n := sort.Search(int(1000*24*time.Hour/tenth), func(i int) bool { return perHour(time.Duration(i)*tenth) <= b })
+			common = (time.Duration(n) * tenth).Round(time.Second)
 		}
 		for _, i := range group {
 			out[i] = entries[i].at(common)
