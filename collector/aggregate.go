@@ -76,11 +76,10 @@ func (s *Snapshot) add(f *family, value float64, labels ...string) {
 	s.series = append(s.series, series{family: f, labels: labels, value: value})
 }
 
-// acc accumulates the figures of one entity of one breakdown. In project_users, id is
-// the project and sub the user. An id is whatever Toggl sent, negative ones included: a
-// decode error for one odd id would hide every healthy figure of the report. So no
-// placeholder lives in the id space: a client named by rows only (no id) is id 0 with sub
-// numbering it.
+// acc accumulates one entity of a breakdown (project_users: id the project, sub the user).
+// Ids are as Toggl sent them, negative ones included (an error for one odd id would hide
+// every healthy figure), so no placeholder lives in the id space: a client that only rows
+// name is id 0, sub numbering it.
 type acc struct {
 	id, sub int64
 	// The names the rows gave, used when the dictionary has none: the entity's, and its
@@ -111,10 +110,8 @@ type running struct {
 	entry                 client.TimeEntry
 }
 
-// Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
-// are decoded, so that no row is kept. A paged report goes through one Aggregator page
-// after page: a time entry that comes again on the next page counts once. finish turns
-// the sums into a Snapshot.
+// Aggregator is a client.Sink that sums the rows of one report, page after page, into
+// breakdowns while they are decoded, so that no row is kept; finish makes the Snapshot.
 type Aggregator struct {
 	breakdowns []string // to emit
 	maxSeries  int      // per breakdown, currency or rate family; the smallest beyond fold into "(other)"
@@ -196,12 +193,11 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 	return a.add(Projects, projectID, 0, sec, project, clientName), a.add(Users, userID, 0, sec, user, "")
 }
 
-// newEntries returns the seconds of the row's time entries not counted before (each
-// clamped at 0, so that a running entry never lowers a total), notes its running
-// entries, and says false when every entry was counted before. An entry counts once by
-// its id, on whatever page and in whatever row it comes again; one without an id is
-// not counted again when it starts before the cursor of its page (an earlier page held
-// it). Memory is the set of ids: a few bytes an entry (see docs/performance.md).
+// newEntries returns the seconds of the row's time entries not counted before and of
+// all (each at least 0: a running entry never lowers a total), notes its running ones,
+// and says false when every entry was counted before: once by its id on whatever page it
+// comes again, or without one, when it starts before its page's cursor (an earlier page
+// held it). Memory is the set of ids: a few bytes an entry (see docs/performance.md).
 func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bool) {
 	if len(r.TimeEntries) == 0 {
 		return max(r.Seconds, 0), max(r.Seconds, 0), true
@@ -309,12 +305,10 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 	a.groups = append(a.groups, c)
 }
 
-// endPage implements pager: it keeps the page's dictionaries and says where the page
-// after the one just read starts (a Unix time for first_timestamp), and false when there
-// is none to ask for: the report is not paged, the page was empty, or Toggl's headers
-// say it was the last. Toggl may also page without saying so: a full page (X-Page-Size
-// rows, or 50) whose rows fall short of the totals continues from its latest entry's
-// start.
+// endPage keeps the page's dictionaries and says where the next page starts (a Unix time
+// for first_timestamp), or false: the report is not paged, the page was empty, or Toggl's
+// headers say it was the last. Toggl may also page without saying so: a full page
+// (X-Page-Size rows, or 50) short of the totals goes on from its latest entry's start.
 func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	a.noteUnknown(rep)
 	rows, last := a.sentRows-a.pageFirst, a.pageLast
@@ -454,9 +448,8 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	return s
 }
 
-// mergeSeries sums the series of one family that carry the same labels into one; the first
-// keeps its place. Labels are valid UTF-8 (else the series fail as the report's own
-// decode error), so "\xff" cannot be part of one.
+// mergeSeries sums the series of one family with the same labels into the first. Labels
+// are valid UTF-8 (else the report fails as a decode error): "\xff" joins them safely.
 func mergeSeries(list []series) []series {
 	at := make(map[string]int, len(list))
 	out := list[:0]
@@ -490,9 +483,8 @@ func (s *Snapshot) addCapped(list []series, unit float64, max int, other ...stri
 	s.series = append(s.series, list...)
 }
 
-// currencyLabel is a currency code as a label value, as Toggl shows it: three letters,
-// upper-cased; anything else, none included, is "(other)", so that a body cannot make a
-// currency series per row.
+// currencyLabel is a currency code as Toggl shows it (three letters, upper-cased), else
+// "(other)", none included, so that a body cannot make a currency series per row.
 func currencyLabel(c string) string {
 	c = strings.TrimSpace(c)
 	if len(c) != 3 || strings.IndexFunc(c, func(r rune) bool { return (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') }) >= 0 {
@@ -539,8 +531,7 @@ func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 	}
 }
 
-// breakdown emits one breakdown, folding the smallest entities beyond maxSeries into
-// one "(other)".
+// breakdown emits one breakdown, the smallest entities beyond maxSeries as "(other)".
 func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionaries, hideAmounts bool) {
 	if name == Projects || name == Tasks {
 		a.estimates(s, name, dict)
@@ -616,8 +607,7 @@ func entityLabels(dim string, e *acc, dict *client.Dictionaries, other bool) []s
 	return []string{id, named(e.id, dict.Projects[e.id].Name, e.name, noProject), strconv.FormatInt(e.sub, 10), named(e.sub, dict.Users[e.sub].Name, e.subName, noUser)}
 }
 
-// named names entity id by its name in the dictionary, else by what the rows said; id 0
-// is none.
+// named names entity id from the dictionary, else the rows; id 0 is none.
 func named(id int64, dict, rows, none string) string {
 	if id == 0 {
 		return none
