@@ -23,9 +23,8 @@ type HandlerOpts struct {
 	ErrorLog   promhttp.Logger // errors of the exposition (not of fetches)
 }
 
-// serve answers with what g gathers. What cannot be gathered is logged and left out,
-// never a 500 for every report: a report's own series were checked when fetched (see
-// seriesMetrics), so this is the last line, not the first.
+// serve answers with what g gathers; what cannot be is logged and left out, never a 500
+// for every report (seriesMetrics checked each report's series when fetched).
 func (o HandlerOpts) serve(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer) {
 	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: o.ErrorLog, ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }
@@ -42,9 +41,8 @@ const (
 func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.CancelFunc) {
 	timeout := defaultScrapeTimeout
 	if secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && secs > 0 {
-		// Capped before the conversion, which overflows for 1e300 or +Inf. An offset
-		// larger than the timeout leaves no time to fetch: answer from the cache at
-		// once rather than fail the scrape.
+		// Capped before the conversion, which overflows for 1e300 or +Inf; an offset
+		// beyond the timeout answers from the cache at once rather than fail.
 		timeout = max(time.Duration(min(secs, maxSeconds)*float64(time.Second))-o.TimeoutOffset, time.Millisecond)
 	}
 	if o.MaxTimeout > 0 {

@@ -14,19 +14,17 @@ import (
 var expectedFamily = gauge("toggl_report_user_expected_seconds",
 	"Time a member of the report's roster is expected to track over the report's whole period: its Monday-Friday days times expected_hours_per_week / 5.", "user_id", "user")
 
-// SetRoster makes members the roster of the workspace: the reports whose roster names
-// it list them from the next scrape on. A failed listing should not call it, so that the
-// last roster stays.
+// SetRoster makes members the roster of the workspace from the next scrape on; after a
+// failed listing, do not call it: the last roster stays.
 func (e *Exporter) SetRoster(workspaceID int64, members []client.Member) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.rosters[workspaceID] = slices.Clone(members)
 }
 
-// collectRoster writes the roster series of one report: a member who tracked nothing
-// gets 0 in the user breakdowns (when the report has them), and every member their
-// expected time over the report's period (when it is known). They are built at each
-// scrape, so that a roster listed after the report's fetch counts at once.
+// collectRoster writes the roster series of one report, at each scrape so that a roster
+// listed after the fetch counts at once: 0 in the user breakdowns for a member who
+// tracked nothing, and every member's expected time over the period (when known).
 func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *state) {
 	e.mu.RLock()
 	entry, members := e.cfg.MembersOf(t.cfg.Roster), e.rosters[t.cfg.Roster]
@@ -51,10 +49,9 @@ func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *stat
 	}
 }
 
-// userSeries returns the users that have a tracked series in s, whether s has billable
-// series per user, and whether members who tracked nothing are to be added: only when
-// the report gives a users breakdown and folded none of its users into "(other)" (a
-// member folded there has time, just no series of their own).
+// userSeries returns the users with a tracked series in s, whether s has billable series
+// per user, and whether members who tracked nothing are added: only when the report has a
+// users breakdown and folded none into "(other)" (where a member may have time).
 func userSeries(s *Snapshot, breakdowns []string) (tracked map[string]bool, billable, fill bool) {
 	if breakdowns == nil {
 		breakdowns = config.DefaultBreakdowns
@@ -77,8 +74,7 @@ func userSeries(s *Snapshot, breakdowns []string) (tracked map[string]bool, bill
 	return tracked, billable, fill
 }
 
-// weekdays counts the Monday-Friday days of the period [start, end), both the first
-// instant of a day in the report's time zone; 0 when the period is unknown.
+// weekdays counts the Monday-Friday days of [start, end), days' starts; 0 when unknown.
 func weekdays(start, end time.Time) int {
 	if start.IsZero() || end.IsZero() {
 		return 0

@@ -27,13 +27,12 @@ type outcome struct {
 	stop    string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
 }
 
-// walk asks for req page after page into an Aggregator that also hands every row to
-// sink (when set), the one paging loop of the server and of backfill: while the
-// Aggregator says more rows follow, at most max_pages pages, each the same body
-// with the next first_timestamp; a cursor already asked for ends it (Toggl is going
-// round). The report's timeout bounds one request once it may be sent: only ctx bounds
-// the waits for the pace and the quota. retry, when set, is asked after a page failed;
-// true asks for it again (it has waited for what the failure asked, e.g. a quota reset).
+// walk, the one paging loop of the server and of backfill, asks for req into an
+// Aggregator (which hands every row to sink too, when set) while it says more rows follow,
+// at most max_pages pages, each with the next first_timestamp; a cursor asked for before
+// ends it (Toggl is going round). timeout bounds one request once it may be sent, ctx the
+// waits for the pace and the quota. retry, when set, is asked after a page failed: true
+// asks again (it has waited for what the failure asked, e.g. a quota reset).
 func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, retry func(context.Context, error) bool) outcome {
 	out := outcome{agg: newAggregator(cfg), headers: map[string]int{}}
 	out.agg.also = sink
@@ -81,9 +80,9 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 	}
 }
 
-// Read reads one request of a backfill, every page, through the server's walk into sink
-// and dict (retry: see walk). It returns the last page's report and the requests sent.
-// The rows must add up to the totals: else history would be wrong.
+// Read reads one request of a backfill through the server's walk into sink and dict
+// (retry: see walk), and returns the last page's report and the requests sent. Rows that
+// do not add up to the totals are an error: history would be wrong.
 func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, dict *client.Dictionaries, retry func(context.Context, error) bool) (*client.Report, int, error) {
 	o := walk(ctx, f, cfg, req, sink, retry)
 	if o.err != nil {
