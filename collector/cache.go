@@ -25,9 +25,8 @@ type Fetcher interface {
 	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
 }
 
-// target is one report bound to the fetcher of the configuration that applied it, so
-// that a scrape that outlives a reload never sends its token to another configuration's
-// API. Its cache is shared with later configurations' targets of the same request.
+// target is one report bound to the fetcher of the configuration that applied it: a
+// scrape that outlives a reload never sends its token to another configuration's API.
 type target struct {
 	name    string
 	cfg     config.Report
@@ -45,8 +44,7 @@ type cache struct {
 	stretched atomic.Bool   // the plan has logged that it stretches the report; targets are rebuilt, the cache stays
 }
 
-// state is the cached values of a report and the health of its fetches; a scrape serves
-// a copy (see served).
+// state is the cached values of a report and the health of its fetches (see served).
 type state struct {
 	snap        *Snapshot
 	series      []prometheus.Metric // snap's series as metrics, built once per fetch
@@ -103,9 +101,8 @@ func hash(v any) [sha256.Size]byte {
 // maxPages is the report's page cap, max_pages.
 func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), config.DefaultMaxPages) }
 
-// scrape returns the state to serve, starting a fetch when a refresh is due (concurrent
-// scrapes share one). It waits for Toggl only with nothing to serve, at most until ctx
-// is done; the fetch then goes on and fills the cache.
+// scrape returns the state to serve, starting a fetch (shared) when a refresh is due. It
+// waits for it only with nothing to serve, until ctx is done; the fetch goes on anyway.
 func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	if !t.fresh(e.opts.Now()) {
 		done := t.start(e)
@@ -122,8 +119,7 @@ func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	return t.served(e.opts.Now())
 }
 
-// start starts a fetch unless one is in flight, and returns the channel closed when the
-// fetch in flight ends.
+// start starts a fetch unless one is in flight, and returns the channel closed at its end.
 func (t *target) start(e *Exporter) <-chan struct{} {
 	c := t.cache
 	c.mu.Lock()
@@ -158,9 +154,8 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 	return done
 }
 
-// fresh says whether the cache may be served without a fetch: the refresh waits for the
-// quota, or the latest attempt is younger than the planned interval and its values were
-// built the way t builds them.
+// fresh says whether the cache is served without a fetch: the refresh waits for the quota,
+// or the latest attempt is younger than the interval and its values are built as t would.
 func (t *target) fresh(now time.Time) bool {
 	s, unlock := t.lock()
 	defer unlock()
@@ -203,9 +198,8 @@ func (t *target) served(now time.Time) state {
 	return v
 }
 
-// fetch runs the report once, within the exporter's concurrency limit, and records the
-// outcome. Only Close ends it: timeout bounds each request, and a wait for a fetch slot
-// or the pace sends nothing and is no failure.
+// fetch runs the report once within the concurrency limit and records the outcome. Only
+// Close ends it: timeout bounds each request; waiting for a slot or the pace is no failure.
 func (t *target) fetch(e *Exporter) {
 	e.mu.RLock()
 	sem := e.sem // Apply may swap it: this fetch gives its slot back to the one it took
@@ -227,8 +221,7 @@ func (t *target) fetch(e *Exporter) {
 	t.record(e, log.With(e.opts.Logger, "report", t.name), o, start, end)
 }
 
-// walk asks for the report with body, every page, and builds its values once the last
-// has come.
+// walk asks for the report with body, every page, and builds its values from them all.
 func (t *target) walk(ctx context.Context, body map[string]any) outcome {
 	o := walk(ctx, t.fetcher, t.cfg, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, nil, nil)
 	if o.err == nil {
@@ -294,8 +287,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		"paging_headers", cmp.Or(strings.Join(pagingHeaders(o.resp.Headers), ","), "none"), "unknown_fields", cmp.Or(strings.Join(snap.Unknown, ","), "none"))
 }
 
-// reportPeriod reads the period from the dates Toggl reports, in the report's time zone.
-// A weekly report has a start date only and covers seven days.
+// reportPeriod reads the period from Toggl's dates in loc; a weekly report covers 7 days.
 func reportPeriod(s *Snapshot, loc *time.Location) (start, end time.Time) {
 	loc = cmp.Or(loc, time.UTC)
 	start, err := time.ParseInLocation(time.DateOnly, s.StartDate, loc)

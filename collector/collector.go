@@ -30,8 +30,7 @@ type Options struct {
 	Now          func() time.Time // nil: time.Now
 }
 
-// Exporter holds the configured reports with their caches; Apply swaps them while
-// scrapes run.
+// Exporter holds the configured reports with their caches; Apply swaps them while scrapes run.
 type Exporter struct {
 	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
 	ctx     context.Context
@@ -63,8 +62,7 @@ func New(opts Options) *Exporter {
 	return e
 }
 
-// Close cancels the fetches in flight or waiting, and later ones, at shutdown; scrapes
-// then serve the cache.
+// Close cancels the fetches in flight, waiting and to come; scrapes then serve the cache.
 func (e *Exporter) Close() { e.close() }
 
 // Apply makes cfg the configuration to serve, its reports bound to f (see target). A
@@ -100,8 +98,7 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	}
 }
 
-// configured returns the targets applied last. Apply replaces the slice, never changes
-// it: a scrape keeps the configuration it began with.
+// configured returns the targets applied last; Apply replaces the slice, never changes it.
 func (e *Exporter) configured() []*target {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -172,9 +169,8 @@ func (e *Exporter) Status() []Status {
 	return out
 }
 
-// Collector returns a prometheus.Collector that serves the named reports (every report
-// when names is empty), waiting for fetches at most until ctx is done; an error names a
-// report that is not configured.
+// Collector returns a prometheus.Collector of the named reports (none: every report),
+// waiting for fetches at most until ctx is done; an error names an unknown report.
 func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.Collector, error) {
 	all := e.configured()
 	c := &scrapeCollector{ctx: ctx, e: e, targets: all}
@@ -269,8 +265,7 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 }
 
 // seriesMetrics builds the metrics of a snapshot's series, once per fetch, and gathers
-// them as a scrape would: series that cannot be gathered fail the report's fetch, never
-// a scrape of every report.
+// them: what cannot be gathered fails the report's fetch, never every report's scrape.
 func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {
@@ -286,9 +281,8 @@ func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	return out, nil
 }
 
-// Values gathers the value metrics (no health, fetch or running-entry metrics) the
-// server serves for the report that rows returns once it has fed its rows to the sink
-// (it may sum the report's totals meanwhile), timestamped at: backfill's past days.
+// Values gathers, timestamped at, the value metrics (not health or running entries) of
+// the report that rows returns once it has fed its rows to the sink: a backfilled day.
 func Values(cfg config.Report, rows func(client.Sink) *client.Report, at time.Time) ([]*dto.MetricFamily, error) {
 	agg := newAggregator(cfg)
 	snap := agg.finish(rows(agg))

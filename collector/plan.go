@@ -14,13 +14,11 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// The quota plan: each credential may spend a budget of requests in any 60 minutes
-// (hourly_quota, else learned by the client from Toggl's headers). A report's refresh
-// costs the pages its last fetch read; its interval is its floor (min_refresh_interval,
-// closed_refresh_interval once its period has ended) or longer, so that the reports of a
-// credential spend at most the budget, the open ones sharing alike what the closed ones
-// leave. A refresh starts only when the budget holds its pages (the first fill too), and
-// spread over the hour (a minute's share at most), so that no burst spends it at once.
+// The quota plan: a credential may spend a budget of requests in any 60 minutes
+// (hourly_quota, else learned from Toggl's headers). A refresh costs the pages its last
+// fetch read; its interval is its floor (min_refresh_interval, closed_refresh_interval
+// once the period has ended) or longer, the open reports sharing alike what the closed
+// leave. A refresh starts only when the budget holds its pages, a minute's share at most.
 
 // AssumedPages is what a report not fetched yet is assumed to cost a refresh: a detailed
 // report of a 10-person team's week (toggl-api.md: 300-600 entries, 6-12 pages of 50).
@@ -49,8 +47,8 @@ type planEntry struct {
 	listing bool               // a discover or members entry: every floor whatever the budget, the reports get the rest
 }
 
-// listings are the discover and members entries of cfg, named by their place and
-// workspace (no secret): one request every interval (two past 50 saved reports: rare).
+// listings are the discover and members entries of cfg, named by place and workspace:
+// one request every interval (two past 50 saved reports: rare).
 func listings(cfg *config.Config) []planEntry {
 	var out []planEntry
 	add := func(key string, i int, w config.Workspace) {
@@ -88,9 +86,8 @@ func (p planEntry) perHour(iv time.Duration) float64 {
 	return float64(p.cost) * float64(time.Hour) / float64(max(iv, time.Second))
 }
 
-// share returns the interval of each entry: its floor, or longer so that each
-// credential's entries spend at most its budget an hour (<= 0: no limit); the reports
-// whose floor is shorter share one interval.
+// share returns each entry's interval: its floor, or a common one for the reports, so
+// that a credential's entries spend at most its budget an hour (<= 0: no limit).
 func share(entries []planEntry, budget func(client.Credentials) float64) []time.Duration {
 	out := make([]time.Duration, len(entries))
 	for _, group := range byCredential(entries) {
@@ -131,8 +128,8 @@ func byCredential(entries []planEntry) [][]int {
 	return out
 }
 
-// replan stores the refresh interval of every report from its credential's budget (less
-// what its listings spend); it logs once per report that the budget stretches.
+// replan stores every report's interval from its credential's budget; it logs once per
+// report that the budget stretches.
 func (e *Exporter) replan(targets []*target) {
 	if len(targets) == 0 {
 		return
@@ -182,11 +179,10 @@ func (t *target) cost() (n int, known bool) {
 	return cmp.Or(s.cost, assumedPages(t.cfg)), s.cost > 0
 }
 
-// admit says whether a refresh of t may start now within its credential's budget: it
-// reserves its pages and returns the release that gives them back and wakes the refreshes
-// waiting. Else it records until when the report waits and returns a channel closed when
-// a refresh of the credential in flight ends (nil: none is). A report that has values
-// also waits for a minute's share of the budget.
+// admit reserves the pages of a refresh of t when its credential's budget holds them
+// now (for one that has values, a minute's share), and returns their release. Else it
+// records until when t waits and returns a channel closed when a refresh of the
+// credential in flight ends (nil: none is).
 func (e *Exporter) admit(t *target) (release func(), wait <-chan struct{}) {
 	b, isBudgeter := t.fetcher.(budgeter)
 	if !isBudgeter {
@@ -253,9 +249,8 @@ type StretchedReport struct {
 	Closed          bool
 }
 
-// Plan returns the quota plan at now of cfg's configured reports, each assumed to cost
-// assumedPages a refresh (nothing is fetched), and of its listings, per credential in
-// the order of the reports, then of the listings.
+// Plan returns the quota plan at now of cfg's reports (each assumed to cost assumedPages:
+// nothing is fetched) and listings, per credential in the order they come.
 func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
 	budget := cfg.HourlyQuota
 	if budget <= 0 {
