@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,18 +73,13 @@ type disjoint [2]prometheus.Gatherer
 func (d disjoint) Gather() ([]*dto.MetricFamily, error) {
 	a, errA := d[0].Gather()
 	b, errB := d[1].Gather()
-	errs := []error{errA, errB}
-	names := make(map[string]bool, len(a))
-	for _, mf := range a {
-		names[mf.GetName()] = true
-	}
-	out := a
+	out, errs := a, []error{errA, errB}
 	for _, mf := range b {
-		if names[mf.GetName()] {
+		if slices.ContainsFunc(a, func(x *dto.MetricFamily) bool { return x.GetName() == mf.GetName() }) {
 			errs = append(errs, fmt.Errorf("metric family %s is gathered twice", mf.GetName()))
-			continue
+		} else {
+			out = append(out, mf)
 		}
-		out = append(out, mf)
 	}
 	return out, errors.Join(errs...)
 }
