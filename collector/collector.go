@@ -119,12 +119,12 @@ func (e *Exporter) Names() []string {
 type Status struct {
 	Name           string
 	DiscoveredFrom int64 // the workspace whose listing gave the report; 0 if configured
-	Up             bool
-	Fetched        bool // at least one attempt has ended
+	Up, Fetched    bool  // Fetched: at least one attempt has ended
 	Code, Message  string
 	LastSuccess    time.Time
 	Series, Pages  int
-	// Of the served values: the period (zero when unknown), whether the breakdowns add up.
+	// The period of the latest values (zero when unknown); of the served ones (Series), the
+	// figures and whether the breakdowns add up.
 	PeriodStart, PeriodEnd time.Time
 	Tracked, Billable      time.Duration
 	HasBillable, Complete  bool
@@ -147,7 +147,7 @@ func (e *Exporter) Status() []Status {
 		v := t.served(now)
 		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
 			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages, PagingHeaders: pagingHeaders(v.headers),
-			Interval: t.every(&v)}
+			Interval: t.every(&v), PeriodStart: v.periodStart, PeriodEnd: v.periodEnd}
 		if st.Fetched {
 			st.NextRefresh = v.lastAttempt.Add(st.Interval)
 		}
@@ -159,7 +159,6 @@ func (e *Exporter) Status() []Status {
 		}
 		if s := v.snap; s != nil {
 			st.Series, st.Complete, st.Unknown = len(s.series), s.Complete, s.Unknown
-			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
 			tracked, _ := s.value(trackedFamily)
 			billable, hasBillable := s.value(billableFamily)
 			st.Tracked, st.Billable, st.HasBillable = time.Duration(tracked)*time.Second, time.Duration(billable)*time.Second, hasBillable

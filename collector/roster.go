@@ -32,19 +32,18 @@ func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *stat
 	if v.snap == nil || entry == nil || len(members) == 0 {
 		return
 	}
-	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(t.name, value, labels...) }
 	days := weekdays(v.periodStart, v.periodEnd)
 	tracked, billable, fill := userSeries(v.snap, t.cfg.Breakdowns)
 	for _, m := range members {
 		id, name := strconv.FormatInt(m.UserID, 10), nameOr(m.Name)
 		if fill && !tracked[id] {
-			gauge(userTrackedFamily, 0, id, name)
+			ch <- userTrackedFamily.metric(t.name, 0, id, name)
 			if billable {
-				gauge(userBillableFamily, 0, id, name)
+				ch <- userBillableFamily.metric(t.name, 0, id, name)
 			}
 		}
 		if days > 0 {
-			gauge(expectedFamily, float64(days)*entry.WeeklyHours(m.UserID)/5*3600, id, name)
+			ch <- expectedFamily.metric(t.name, float64(days)*entry.WeeklyHours(m.UserID)/5*3600, id, name)
 		}
 	}
 }
