@@ -36,7 +36,7 @@ type target struct {
 	cache   *cache
 }
 
-// cache lives as long as the report's request (see cacheKey) stays the same across reloads.
+// cache lives as long as the report's request (see Apply) stays the same across reloads.
 type cache struct {
 	mu        sync.Mutex
 	state     state
@@ -84,13 +84,6 @@ func (t *target) lock() (*state, func()) {
 // Credentials are the report's credentials for the client, the key of its quota.
 func Credentials(cfg config.Report) client.Credentials {
 	return client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password}
-}
-
-// cacheKey identifies a report and what a fetch of it sends, secrets and API included:
-// a reload that leaves it unchanged keeps the cache. The name is in it: it labels the series.
-func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
-	r := cfg.Resolved
-	return hash([]any{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
 }
 
 func hash(v any) [sha256.Size]byte {

@@ -66,15 +66,16 @@ func New(opts Options) *Exporter {
 func (e *Exporter) Close() { e.close() }
 
 // Apply makes cfg the configuration to serve, its reports bound to f (see target). A
-// report whose request is unchanged (see cacheKey) keeps its cache and counters; removed
-// reports vanish; new and changed ones start empty.
+// report whose request is unchanged keeps its cache and counters; others start empty.
 func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	e.mu.Lock()
 	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
 	targets := make([]*target, 0, len(cfg.Reports))
 	var fetch []*target
 	for _, r := range cfg.Reports {
-		key := cacheKey(r, cfg.APIURL)
+		// What a fetch sends, secrets and API included, and the name, which labels the series.
+		res := r.Resolved
+		key := hash([]any{r.Name, res.Token, res.APIToken, res.Email, res.Password, cfg.APIURL, r.Params, r.Period, r.Timezone, r.WeekStart})
 		c, kept := e.caches[key]
 		if !kept {
 			c = &cache{state: state{failures: map[string]float64{}}}
