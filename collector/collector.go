@@ -231,17 +231,15 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	stamp := func(f *family, t time.Time) { opt(!t.IsZero(), f, float64(t.UnixMilli())/1000) }
 	gauge(upFamily, boolValue[v.up()])
 	// Order is the registry's business: it sorts the series of each family.
-	codes := map[string]bool{v.code: true}
-	for _, k := range errorCodes {
-		codes[k] = true
-	}
 	for k, n := range v.failures {
-		codes[k] = true
 		gauge(failuresFamily, n, k)
 	}
-	delete(codes, "")
-	for k := range codes {
-		gauge(errorFamily, boolValue[k == v.code], k)
+	codes := slices.Concat(errorCodes, slices.Collect(maps.Keys(v.failures)), []string{v.code})
+	slices.Sort(codes)
+	for _, k := range slices.Compact(codes) {
+		if k != "" {
+			gauge(errorFamily, boolValue[k == v.code], k)
+		}
 	}
 	gauge(fetchesFamily, v.requests)
 	opt(v.hasDuration, fetchDurationFamily, v.duration)

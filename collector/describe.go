@@ -93,8 +93,7 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	// quota window), the exporter's rule, and a fetch waits as long; describe too.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages)+time.Hour)
 	defer cancel()
-	body := cfg.Body(now)
-	o := t.walk(ctx, body)
+	o := t.walk(ctx, cfg.Body(now))
 	a := o.agg
 	d.Requests, d.Pages, d.Headers = o.sent, o.pages, o.headers
 	if q := o.quota; q != nil {
@@ -126,7 +125,7 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 			d.Rows = a.rows[last.Block]
 		}
 		if last.Block == client.BlockSummary {
-			d.SubGroups, d.Dimensions = a.parts[client.BlockSummary], dimensionsOf(body, last)
+			d.SubGroups, d.Dimensions = a.parts[client.BlockSummary], dimensionsOf(last)
 		}
 	}
 	dict := &a.dict // of every page read
@@ -157,11 +156,11 @@ func shown(te client.TimeEntry) string {
 
 // dimensionsOf tells a summary's grouping and sub_grouping and where each came from: the
 // request, then input_params, then saved_params, then Toggl's default (SPEC.md).
-func dimensionsOf(body map[string]any, rep *client.Report) map[string]dimensionSource {
+func dimensionsOf(rep *client.Report) map[string]dimensionSource {
 	out := map[string]dimensionSource{}
 	for key, def := range map[string]string{"grouping": "projects", "sub_grouping": "time_entries"} {
 		param := func(m map[string]any) string { s, _ := m[key].(string); return word(s) }
-		d := dimensionSource{Request: param(body), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
+		d := dimensionSource{Request: param(rep.Request), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
 		for _, src := range [][2]string{{d.Request, "request"}, {d.InputParams, "input_params"}, {d.SavedParams, "saved_params"}, {def, "default"}} {
 			if d.Used == "" {
 				d.Used, d.From = src[0], src[1]

@@ -78,12 +78,8 @@ func weekdays(start, end time.Time) int {
 	if start.IsZero() || end.IsZero() {
 		return 0
 	}
-	// Civil dates, so that a day of 23 or 25 hours still counts as one.
-	y, m, d := start.Date()
-	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	y, m, d = end.Date()
-	n := 0
-	for last := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); day.Before(last); day = day.AddDate(0, 0, 1) {
+	n := 0 // civil dates (in UTC): a day of 23 or 25 hours still counts as one
+	for day, last := config.DayStart(start, time.UTC), config.DayStart(end, time.UTC); day.Before(last); day = day.AddDate(0, 0, 1) {
 		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
 			n++
 		}
