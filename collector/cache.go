@@ -99,7 +99,7 @@ func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), confi
 func (t *target) scrape(ctx context.Context, e *Exporter) state {
 	if !t.fresh(e.opts.Now()) {
 		done := t.start(e)
-		if !t.serves(e.opts.Now()) {
+		if v := t.served(e.opts.Now()); v.snap == nil || v.shape != t.shape { // nothing to serve meanwhile
 			select {
 			case <-done:
 			case <-ctx.Done():
@@ -170,13 +170,6 @@ func (t *target) stale(s *state, now time.Time) bool {
 		return age > max(maxStale, t.every(s))
 	}
 	return age > t.every(s)+maxStale
-}
-
-// serves says whether the cache holds values a scrape may serve while a refresh runs.
-func (t *target) serves(now time.Time) bool {
-	s, unlock := t.lock()
-	defer unlock()
-	return s.snap != nil && s.shape == t.shape && !t.stale(s, now)
 }
 
 // served returns a copy of the state to serve now, dropping stale values.

@@ -194,7 +194,7 @@ func (e *Exporter) admit(t *target) (release func(), wait <-chan struct{}) {
 	defer e.planMu.Unlock()
 	bud := b.Budget(t.creds, n+e.reserved[k])
 	at := bud.RoomAt
-	if t.serves(e.opts.Now()) { // the cache serves meanwhile: better than a failure
+	if v := t.served(e.opts.Now()); v.snap != nil && v.shape == t.shape { // the cache serves meanwhile: better than a failure
 		later := []time.Time{at, bud.MinuteRoomAt, bud.BlockedUntil}
 		if bud.HasRemaining && bud.Remaining < int64(n+e.reserved[k]) {
 			later = append(later, bud.ResetAt) // Toggl says the quota would not hold the refresh
