@@ -252,10 +252,7 @@ type StretchedReport struct {
 // Plan returns the quota plan at now of cfg's reports (each assumed to cost assumedPages:
 // nothing is fetched) and listings, per credential in the order they come.
 func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
-	budget := cfg.HourlyQuota
-	if budget <= 0 {
-		budget = client.FreePlanPerHour - client.FreePlanPerHour/10
-	}
+	budget := cmp.Or(max(cfg.HourlyQuota, 0), client.FreePlanPerHour-client.FreePlanPerHour/10)
 	var entries []planEntry
 	for _, r := range cfg.Reports {
 		entries = append(entries, planned(r, cfg, now, assumedPages(r)))
