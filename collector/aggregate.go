@@ -318,16 +318,10 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 		return 0, false
 	}
 	next := last.Unix()
-	if resp != nil && resp.Next > 0 {
+	if resp.Next > 0 { // the client reads both headers as positive, else 0
 		next = resp.Next
-	} else {
-		size := defaultPageSize
-		if resp != nil && resp.PageSize > 0 {
-			size = resp.PageSize
-		}
-		if rows < size || last.IsZero() || a.complete(rep) {
-			return 0, false
-		}
+	} else if rows < cmp.Or(resp.PageSize, defaultPageSize) || last.IsZero() || a.complete(rep) {
+		return 0, false
 	}
 	a.cursor = time.Unix(next, 0)
 	return next, true
