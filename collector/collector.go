@@ -39,8 +39,8 @@ type Exporter struct {
 	opts    Options
 
 	planMu   sync.Mutex
-	reserved map[string]int           // by credential key: the pages of the refreshes admitted and running
-	released map[string]chan struct{} // by credential key: closed when one of them ends
+	reserved map[string]int // by credential key: the pages of the refreshes admitted and running
+	released chan struct{}  // closed (and replaced) when one of them ends
 
 	mu      sync.RWMutex
 	sem     chan struct{}
@@ -57,7 +57,7 @@ func New(opts Options) *Exporter {
 		opts.Now = time.Now
 	}
 	e := &Exporter{opts: opts, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{},
-		released: map[string]chan struct{}{}, cfg: &config.Config{}, rosters: map[int64][]client.Member{}}
+		released: make(chan struct{}), cfg: &config.Config{}, rosters: map[int64][]client.Member{}}
 	e.ctx, e.close = context.WithCancel(context.Background())
 	return e
 }

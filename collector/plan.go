@@ -181,8 +181,8 @@ func (t *target) cost() (n int, known bool) {
 
 // admit reserves the pages of a refresh of t when its credential's budget holds them
 // now (for one that has values, a minute's share), and returns their release. Else it
-// records until when t waits and returns a channel closed when a refresh of the
-// credential in flight ends (nil: none is).
+// records until when t waits and returns a channel closed when a refresh in flight
+// ends (nil: none of the credential's is).
 func (e *Exporter) admit(t *target) (release func(), wait <-chan struct{}) {
 	b, isBudgeter := t.fetcher.(budgeter)
 	if !isBudgeter {
@@ -202,10 +202,7 @@ func (e *Exporter) admit(t *target) (release func(), wait <-chan struct{}) {
 		at = slices.MaxFunc(later, time.Time.Compare)
 	}
 	if !at.IsZero() && e.reserved[k] > 0 {
-		if e.released[k] == nil {
-			e.released[k] = make(chan struct{})
-		}
-		return nil, e.released[k]
+		return nil, e.released
 	}
 	s, unlock := t.lock()
 	s.waitUntil = at
@@ -220,10 +217,8 @@ func (e *Exporter) admit(t *target) (release func(), wait <-chan struct{}) {
 		if e.reserved[k] -= n; e.reserved[k] <= 0 {
 			delete(e.reserved, k)
 		}
-		if ch := e.released[k]; ch != nil {
-			close(ch)
-			delete(e.released, k)
-		}
+		close(e.released) // the refreshes waiting look again, whatever their credentials
+		e.released = make(chan struct{})
 	}, nil
 }
 
