@@ -132,9 +132,8 @@ type Aggregator struct {
 	// What the detailed pages sent, repeats included (describe tells them): rows, their
 	// time entries, and those of the entries without an id.
 	sentRows, sentEntries, withoutID int
-	// Paging (see endPage): the rows sent before the page being read and the latest
-	// start of its rows' first entries; the ids of the entries counted, and the cursor
-	// the page being read was asked at.
+	// Paging (see endPage): of the page being read, the rows sent before it, its rows'
+	// latest first start and the cursor it was asked at; the ids of the entries counted.
 	pageFirst int
 	pageLast  time.Time
 	seen      map[int64]struct{}
@@ -435,9 +434,8 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		s.add(untaggedFamily, a.untagged)
 		a.runningEntries(s, dict)
 	}
-	// Names equal once cleaned or cut, entities named like a placeholder, a fold into
-	// "(other)" where an "(other)" already is: whatever the answer holds, no two series
-	// of a snapshot clash, so that one report's data cannot fail a scrape.
+	// Names equal once cleaned or cut, an entity named like a placeholder, a fold into an
+	// "(other)": no two series clash, so that one report's data cannot fail a scrape.
 	s.series = mergeSeries(s.series)
 	return s
 }
@@ -497,9 +495,8 @@ func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 		billable += bs
 		c := currencyLabel(rt.Currency)
 		rates = append(rates, series{rateBillableFamily, []string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}, bs})
-		// Toggl sends one amount across currencies; per currency it is the sum of seconds
-		// × hourly rate in cents: integers, exact in a float64 below 2^53, divided once at
-		// the end so that the amount is not rounded.
+		// Toggl sends one amount across currencies; per currency it is the sum of seconds ×
+		// hourly rate in cents (exact in a float64 below 2^53), divided once at the end.
 		amounts = append(amounts, series{billableAmountFamily, []string{c}, bs * float64(rt.HourlyRateInCents)})
 	}
 	// Without rates or amounts the report says nothing about billing: absent, not zero.

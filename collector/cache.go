@@ -241,9 +241,8 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	var cerr *client.Error
 	backoff := errors.As(o.err, &cerr) && cerr.Backoff
 	if backoff && cerr.Code == "402" {
-		// The credentials' quota is spent (maybe by another report using them): say so
-		// rather than keep this report's older, higher figure; the reset is when the
-		// client will send again.
+		// The credentials' quota is spent (maybe by another report): say so rather than keep
+		// this report's older, higher figure; the reset is when the client sends again.
 		s.quota, s.quotaAt = &client.Quota{HasRemaining: true, ResetsIn: cerr.RetryAfter, HasResetsIn: cerr.RetryAfter > 0}, now
 	}
 	if o.err != nil {
