@@ -399,7 +399,6 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 // dictionaries of every page. The Aggregator must not be used afterwards.
 func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	mergeDictionaries(&a.dict, &r.Dictionaries) // again if the last page ended: no harm
-	dict := &a.dict
 	a.block = r.Block
 	if r.Block == client.BlockSummary {
 		a.foldSummary(r)
@@ -416,7 +415,7 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		byName := map[string]int64{} // rows that name a client the dictionary lacks
 		a.dim(Clients)
 		for _, p := range projects {
-			id, sub, name := dict.Projects[p.id].ClientID, int64(0), ""
+			id, sub, name := a.dict.Projects[p.id].ClientID, int64(0), ""
 			if id == 0 && p.subName != "" {
 				if byName[p.subName] == 0 {
 					byName[p.subName] = int64(len(byName) + 1)
@@ -427,12 +426,12 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		}
 	}
 	for _, b := range a.breakdowns {
-		a.breakdown(s, b, dict, r.HideAmounts)
+		a.breakdown(s, b, r.HideAmounts)
 	}
 	if r.Block == client.BlockDetailed {
 		s.add(timeEntriesFamily, float64(a.entries))
 		s.add(untaggedFamily, a.untagged)
-		a.runningEntries(s, dict)
+		a.runningEntries(s)
 	}
 	// Names equal once cleaned or cut, an entity named like a placeholder, a fold into an
 	// "(other)": no two series clash, so that one report's data cannot fail a scrape.
@@ -523,9 +522,9 @@ func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 }
 
 // breakdown emits one breakdown, the smallest entities beyond maxSeries as "(other)".
-func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionaries, hideAmounts bool) {
+func (a *Aggregator) breakdown(s *Snapshot, name string, hideAmounts bool) {
 	if name == Projects || name == Tasks {
-		a.estimates(s, name, dict)
+		a.estimates(s, name)
 	}
 	d, ok := a.dims[[2]string{a.block, name}]
 	if !ok {
@@ -541,13 +540,13 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionari
 	s.add(foldedFamily, float64(len(entities)-keep), name)
 	var amounts []series // of projects, in cents, capped as one family
 	for i, e := range entities {
-		labels := entityLabels(name, e, dict, i >= keep) // the folded ones' series are summed (see finish)
+		labels := entityLabels(name, e, &a.dict, i >= keep) // the folded ones' series are summed (see finish)
 		s.add(breakdownFamilies[name][0], e.tracked, labels...)
 		if e.hasBillable { // projects and users only
 			s.add(breakdownFamilies[name][1], e.billable, labels...)
 		}
 		for c, v := range e.amounts { // rows may omit the currency
-			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))), float64(v)})
+			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], currencyLabel(cmp.Or(c, a.dict.Projects[e.id].Currency))), float64(v)})
 		}
 	}
 	if !hideAmounts {
@@ -608,7 +607,7 @@ func named(id int64, dict, rows, none string) string {
 
 // runningEntries emits how many entries are running and, per user and project, when
 // the earliest of them started (at most MaxSeries pairs: the longest running).
-func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
+func (a *Aggregator) runningEntries(s *Snapshot) {
 	s.add(runningFamily, float64(len(a.running)))
 	slices.SortFunc(a.running, func(x, y running) int {
 		return cmp.Or(x.entry.Start.Compare(y.entry.Start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
@@ -617,23 +616,23 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	for _, e := range a.running {
 		if k := [2]int64{e.user, e.project}; !e.entry.Start.IsZero() && !seen[k] && len(seen) < a.maxSeries {
 			seen[k] = true
-			s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, dict.Users[e.user].Name, e.userName, noUser),
-				strconv.FormatInt(e.project, 10), named(e.project, dict.Projects[e.project].Name, e.projectName, noProject))
+			s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, a.dict.Users[e.user].Name, e.userName, noUser),
+				strconv.FormatInt(e.project, 10), named(e.project, a.dict.Projects[e.project].Name, e.projectName, noProject))
 		}
 	}
 }
 
 // estimates emits the estimate of each project or task of the dictionary that has one,
 // at most MaxSeries of them (the largest; of equal ones, the smallest ids).
-func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
+func (a *Aggregator) estimates(s *Snapshot, name string) {
 	var list []series
-	for _, id := range slices.Sorted(maps.Keys(dict.Projects)) {
-		if p := dict.Projects[id]; name == Projects && p.EstimatedSeconds > 0 {
+	for _, id := range slices.Sorted(maps.Keys(a.dict.Projects)) {
+		if p := a.dict.Projects[id]; name == Projects && p.EstimatedSeconds > 0 {
 			list = append(list, series{projectEstFamily, []string{strconv.FormatInt(id, 10), nameOr(p.Name)}, float64(p.EstimatedSeconds)})
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(dict.Tasks)) {
-		if t := dict.Tasks[id]; name == Tasks && t.EstimatedSeconds > 0 {
+	for _, id := range slices.Sorted(maps.Keys(a.dict.Tasks)) {
+		if t := a.dict.Tasks[id]; name == Tasks && t.EstimatedSeconds > 0 {
 			list = append(list, series{taskEstFamily, []string{strconv.FormatInt(id, 10), nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}, float64(t.EstimatedSeconds)})
 		}
 	}

@@ -145,8 +145,8 @@ func (e *Exporter) Status() []Status {
 	out := make([]Status, len(targets))
 	for i, t := range targets {
 		now := e.opts.Now()
-		v := t.served(now)
-		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
+		v, st := t.served(now), &out[i]
+		*st = Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
 			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages, PagingHeaders: pagingHeaders(v.headers),
 			Interval: t.every(&v), PeriodStart: v.periodStart, PeriodEnd: v.periodEnd}
 		if st.Fetched {
@@ -160,11 +160,9 @@ func (e *Exporter) Status() []Status {
 		}
 		if s := v.snap; s != nil {
 			st.Series, st.Complete, st.Unknown = len(s.series), s.Complete, s.Unknown
-			tracked, _ := s.value(trackedFamily)
 			billable, hasBillable := s.value(billableFamily)
-			st.Tracked, st.Billable, st.HasBillable = time.Duration(tracked)*time.Second, time.Duration(billable)*time.Second, hasBillable
+			st.Tracked, st.Billable, st.HasBillable = time.Duration(max(s.Total, 0))*time.Second, time.Duration(billable)*time.Second, hasBillable
 		}
-		out[i] = st
 	}
 	return out
 }
