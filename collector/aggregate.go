@@ -64,14 +64,6 @@ type Snapshot struct {
 	Unknown       []string // fields of its pages the decoder did not know (client.Report.Unknown)
 }
 
-func (s *Snapshot) value(f *family) (float64, bool) {
-	i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == f })
-	if i < 0 {
-		return 0, false
-	}
-	return s.series[i].value, true
-}
-
 func (s *Snapshot) add(f *family, value float64, labels ...string) {
 	s.series = append(s.series, series{family: f, labels: labels, value: value})
 }

@@ -159,9 +159,10 @@ func (e *Exporter) Status() []Status {
 			}
 		}
 		if s := v.snap; s != nil {
-			st.Series, st.Complete, st.Unknown = len(s.series), s.Complete, s.Unknown
-			billable, hasBillable := s.value(billableFamily)
-			st.Tracked, st.Billable, st.HasBillable = time.Duration(max(s.Total, 0))*time.Second, time.Duration(billable)*time.Second, hasBillable
+			st.Series, st.Complete, st.Unknown, st.Tracked = len(s.series), s.Complete, s.Unknown, time.Duration(max(s.Total, 0))*time.Second
+			if i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == billableFamily }); i >= 0 {
+				st.Billable, st.HasBillable = time.Duration(s.series[i].value)*time.Second, true
+			}
 		}
 	}
 	return out
