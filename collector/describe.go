@@ -115,8 +115,17 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 		d.Rows = a.sentRows
 		d.TimeEntries = &entryCounts{Sent: a.sentEntries, Distinct: a.entries, WithoutID: a.withoutID}
 		d.Running = &runningCounts{Count: len(a.running), Shown: map[string]int{}}
-		for _, r := range a.running {
-			d.Running.Shown[shown(r.entry)]++
+		for _, r := range a.running { // stop null (or absent) or set; seconds null (or absent), negative, 0 or positive
+			secs := "seconds positive"
+			switch te := r.entry; {
+			case te.NoSeconds:
+				secs = "seconds null"
+			case te.Seconds < 0:
+				secs = "seconds negative"
+			case te.Seconds == 0:
+				secs = "seconds 0"
+			}
+			d.Running.Shown[map[bool]string{true: "stop null", false: "stop set"}[r.entry.NoStop]+", "+secs]++
 		}
 	}
 	if last := o.rep; last != nil {
@@ -134,24 +143,6 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	maps.DeleteFunc(d.Dictionaries, func(_ string, n int) bool { return n == 0 })
 	d.UnknownFields = append(d.UnknownFields, a.unknown...) // of every page read
 	return d
-}
-
-// shown tells how a running entry was shown: "stop null" (or absent) or "stop set", and
-// "seconds null" (or absent), "negative", "0" or "positive".
-func shown(te client.TimeEntry) string {
-	stop, secs := "stop set", "seconds positive"
-	if te.NoStop {
-		stop = "stop null"
-	}
-	switch {
-	case te.NoSeconds:
-		secs = "seconds null"
-	case te.Seconds < 0:
-		secs = "seconds negative"
-	case te.Seconds == 0:
-		secs = "seconds 0"
-	}
-	return stop + ", " + secs
 }
 
 // dimensionsOf tells a summary's grouping and sub_grouping and where each came from: the
