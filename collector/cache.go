@@ -250,10 +250,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		if !backoff {
 			s.failures[s.code]++
 		}
-		msg := "fetch failed; serving cached values"
-		if s.snap == nil {
-			msg = "fetch failed; no cached values yet"
-		}
+		msg := map[bool]string{true: "fetch failed; no cached values yet", false: "fetch failed; serving cached values"}[s.snap == nil]
 		level.Warn(logger).Log("msg", msg, "code", s.code, "pages", o.pages, "err", o.err)
 		return
 	}
