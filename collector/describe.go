@@ -137,9 +137,8 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 			d.SubGroups, d.Dimensions = a.parts[client.BlockSummary], dimensionsOf(last)
 		}
 	}
-	dict := &a.dict // of every page read
-	d.Dictionaries = map[string]int{"projects": len(dict.Projects), "clients": len(dict.Clients), "users": len(dict.Users),
-		"tasks": len(dict.Tasks), "tags": len(dict.Tags), "user_groups": len(dict.UserGroups)}
+	d.Dictionaries = map[string]int{"projects": len(a.dict.Projects), "clients": len(a.dict.Clients), "users": len(a.dict.Users), // of every page
+		"tasks": len(a.dict.Tasks), "tags": len(a.dict.Tags), "user_groups": len(a.dict.UserGroups)}
 	maps.DeleteFunc(d.Dictionaries, func(_ string, n int) bool { return n == 0 })
 	d.UnknownFields = append(d.UnknownFields, a.unknown...) // of every page read
 	return d

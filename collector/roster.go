@@ -52,11 +52,9 @@ func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *stat
 // per user, and whether members who tracked nothing are added: only when the report has a
 // users breakdown and folded none into "(other)" (where a member may have time).
 func userSeries(s *Snapshot, breakdowns []string) (tracked map[string]bool, billable, fill bool) {
-	if breakdowns == nil {
-		breakdowns = config.DefaultBreakdowns
-	}
 	// Detailed and weekly rows always name their user; a summary only when grouped by users.
-	fill = slices.Contains(breakdowns, Users) && (s.Type == "detailed" || s.Type == "weekly")
+	users := slices.Contains(breakdowns, Users) || breakdowns == nil && slices.Contains(config.DefaultBreakdowns, Users)
+	fill = users && (s.Type == "detailed" || s.Type == "weekly")
 	tracked = map[string]bool{}
 	for _, sr := range s.series {
 		switch sr.family {
