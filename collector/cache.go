@@ -220,10 +220,7 @@ func (t *target) walk(ctx context.Context, body map[string]any) outcome {
 func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, periodEnd time.Time) {
 	var series []prometheus.Metric
 	if o.err == nil {
-		var err error
-		if series, err = seriesMetrics(t.name, o.snap); err != nil {
-			o.err = &client.Error{Code: client.CodeDecode, Message: "the values of the answer cannot be served: " + err.Error()}
-		}
+		series, o.err = seriesMetrics(t.name, o.snap)
 	}
 	now := e.opts.Now()
 	s, unlock := t.lock()

@@ -273,7 +273,7 @@ func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 			ch <- m
 		}
 	})).Gather(); err != nil {
-		return nil, err
+		return nil, &client.Error{Code: client.CodeDecode, Message: "the values of the answer cannot be served: " + err.Error()}
 	}
 	return out, nil
 }
