@@ -319,9 +319,7 @@ func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, 
 }
 
 func (a *Aggregator) noteUnknown(r *client.Report) []string {
-	a.unknown = append(a.unknown, r.Unknown...)
-	slices.Sort(a.unknown)
-	a.unknown = slices.Compact(a.unknown)
+	a.unknown = slices.Compact(slices.Sorted(slices.Values(append(a.unknown, r.Unknown...))))
 	return a.unknown
 }
 
