@@ -151,11 +151,9 @@ func dimensionsOf(rep *client.Report) map[string]dimensionSource {
 	for key, def := range map[string]string{"grouping": "projects", "sub_grouping": "time_entries"} {
 		param := func(m map[string]any) string { s, _ := m[key].(string); return word(s) }
 		d := dimensionSource{Request: param(rep.Request), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
-		for _, src := range [][2]string{{d.Request, "request"}, {d.InputParams, "input_params"}, {d.SavedParams, "saved_params"}, {def, "default"}} {
-			if d.Used == "" {
-				d.Used, d.From = src[0], src[1]
-			}
-		}
+		srcs := [][2]string{{d.Request, "request"}, {d.InputParams, "input_params"}, {d.SavedParams, "saved_params"}, {def, "default"}}
+		i := slices.IndexFunc(srcs, func(src [2]string) bool { return src[0] != "" }) // the default is never empty
+		d.Used, d.From = srcs[i][0], srcs[i][1]
 		out[key] = d
 	}
 	return out
