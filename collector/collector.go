@@ -24,8 +24,8 @@ import (
 // Options tune an Exporter. The zero value is usable.
 type Options struct {
 	Logger log.Logger
-	// FetchOnApply fetches, in the background and paced, every report that Apply adds
-	// (or whose request changes), so that the first scrape and the landing page have figures.
+	// FetchOnApply fetches every report Apply adds or changes, in the background and
+	// paced, so that the first scrape and the landing page have figures.
 	FetchOnApply bool
 	Now          func() time.Time // nil: time.Now
 }

@@ -17,11 +17,9 @@ import (
 
 // HandlerOpts configure the scrape handlers.
 type HandlerOpts struct {
-	TimeoutOffset time.Duration // subtracted from X-Prometheus-Scrape-Timeout-Seconds
-	// MaxTimeout, when set, caps the timeout a scrape asks for: the HTTP server's write
-	// timeout and the bound on requests in flight count on it.
-	MaxTimeout time.Duration
-	ErrorLog   promhttp.Logger // errors of the exposition (not of fetches)
+	TimeoutOffset time.Duration   // subtracted from X-Prometheus-Scrape-Timeout-Seconds
+	MaxTimeout    time.Duration   // caps the timeout of a scrape (0: none): the write timeout and the bound on scrapes count on it
+	ErrorLog      promhttp.Logger // errors of the exposition (not of fetches)
 }
 
 // serve answers with what g gathers; what cannot be is logged and left out, never a 500
@@ -33,9 +31,7 @@ func (o HandlerOpts) serve(w http.ResponseWriter, r *http.Request, g prometheus.
 const (
 	defaultScrapeTimeout = 30 * time.Second // of a scrape that sends no timeout header (curl)
 	maxSeconds           = 1e6              // a timeout far beyond any scrape's that still fits a time.Duration
-	// maxEcho is how much of an unknown report name a 400 quotes back: enough to spot a
-	// typo, too little to carry a page of text.
-	maxEcho = 64
+	maxEcho              = 64               // of an unknown report name a 400 quotes back: enough to spot a typo, not a page
 )
 
 // scrapeContext bounds a scrape by Prometheus' timeout header minus the offset.

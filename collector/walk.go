@@ -13,14 +13,12 @@ import (
 
 // outcome is what one walk did, and the values built from its pages.
 type outcome struct {
-	rep  *client.Report // the last page read; nil when none was
-	agg  *Aggregator    // of the pages read
-	snap *Snapshot
-	resp *client.Response // of the latest request that got an answer
-	// How many answers carried each of client.Response.Headers, and the quota of the
-	// latest that sent quota headers: what describe tells.
-	headers map[string]int
-	quota   *client.Quota
+	rep     *client.Report // the last page read; nil when none was
+	agg     *Aggregator    // of the pages read
+	snap    *Snapshot
+	resp    *client.Response // of the latest request that got an answer
+	headers map[string]int   // how many answers carried each of client.Response.Headers (for describe)
+	quota   *client.Quota    // of the latest answer that sent quota headers (for describe)
 	err     error
 	sent    int    // requests that left: each may have cost quota
 	pages   int    // read
