@@ -50,13 +50,11 @@ type series struct {
 // Snapshot is what one successful fetch of a report yields: the series to serve and a
 // few facts about the report. It is immutable once built.
 type Snapshot struct {
-	series    []series
-	Name      string // report_name as Toggl has it
-	Type      string
-	Public    bool
-	StartDate string // period start as Toggl's input or saved params give it, YYYY-MM-DD
-	EndDate   string
-	Entities  int // rows or groups counted, for logging
+	series             []series
+	Name, Type         string // report_name and report_type as Toggl has them
+	Public             bool
+	StartDate, EndDate string // the period as Toggl's input or saved params give it, YYYY-MM-DD
+	Entities           int    // rows or groups counted, for logging
 	// Summed are the seconds the breakdowns were summed from, Total the report's
 	// totals.seconds; Complete says they agree within a second per row or sub-group.
 	Summed, Total int64

@@ -89,11 +89,9 @@ func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 	rep, agg := o.rep, o.agg // the walk's Aggregator summed the rows: they are checked
 	mergeDictionaries(dict, &agg.dict)
 	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(rep) {
-		why := map[string]string{
-			"max_pages": fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(cfg)),
-			"cursor":    " as Toggl's paging cursor went back to a page already read",
-		}
-		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why[o.stop])
+		why := map[string]string{"max_pages": fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(cfg)),
+			"cursor": " as Toggl's paging cursor went back to a page already read"}[o.stop]
+		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why)
 	}
 	return rep, o.sent, nil
 }
