@@ -50,13 +50,11 @@ type series struct {
 // Snapshot is what one successful fetch of a report yields: the series to serve and a
 // few facts about the report. It is immutable once built.
 type Snapshot struct {
-	series    []series
-	Name      string // report_name as Toggl has it
-	Type      string
-	Public    bool
-	StartDate string // period start as Toggl's input or saved params give it, YYYY-MM-DD
-	EndDate   string
-	Entities  int // rows or groups counted, for logging
+	series             []series
+	Name, Type         string // report_name and report_type as Toggl has them
+	Public             bool
+	StartDate, EndDate string // the period as Toggl's input or saved params give it, YYYY-MM-DD
+	Entities           int    // rows or groups counted, for logging
 	// Summed are the seconds the breakdowns were summed from, Total the report's
 	// totals.seconds; Complete says they agree within a second per row or sub-group.
 	Summed, Total int64
@@ -64,26 +62,14 @@ type Snapshot struct {
 	Unknown       []string // fields of its pages the decoder did not know (client.Report.Unknown)
 }
 
-// Len is the number of value series in the snapshot.
-func (s *Snapshot) Len() int { return len(s.series) }
-
-func (s *Snapshot) value(f *family) (float64, bool) {
-	i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == f })
-	if i < 0 {
-		return 0, false
-	}
-	return s.series[i].value, true
-}
-
 func (s *Snapshot) add(f *family, value float64, labels ...string) {
 	s.series = append(s.series, series{family: f, labels: labels, value: value})
 }
 
-// acc accumulates the figures of one entity of one breakdown. In project_users, id is
-// the project and sub the user. An id is whatever Toggl sent, negative ones included: a
-// decode error for one odd id would hide every healthy figure of the report. So no
-// placeholder lives in the id space: a client named by rows only (no id) is id 0 with sub
-// numbering it.
+// acc accumulates one entity of a breakdown (project_users: id the project, sub the user).
+// Ids are as Toggl sent them, negative ones included (an error for one odd id would hide
+// every healthy figure), so no placeholder lives in the id space: a client that only rows
+// name is id 0, sub numbering it.
 type acc struct {
 	id, sub int64
 	// The names the rows gave, used when the dictionary has none: the entity's, and its
@@ -108,26 +94,21 @@ func (a *acc) bill(sec float64) {
 	a.hasBillable = true
 }
 
-// dimension holds the entities of one breakdown by id and sub.
-type dimension map[[2]int64]*acc
-
 type running struct {
 	user, project         int64
 	userName, projectName string // what the row says, as for the other series
 	entry                 client.TimeEntry
 }
 
-// Aggregator is a client.Sink that sums the rows of one report into breakdowns while they
-// are decoded, so that no row is kept. A paged report goes through one Aggregator page
-// after page: a time entry that comes again on the next page counts once. finish turns
-// the sums into a Snapshot.
+// Aggregator is a client.Sink that sums the rows of one report, page after page, into
+// breakdowns while they are decoded, so that no row is kept; finish makes the Snapshot.
 type Aggregator struct {
 	breakdowns []string // to emit
 	maxSeries  int      // per breakdown, currency or rate family; the smallest beyond fold into "(other)"
 	pairs      bool     // project_users is among the breakdowns
 	// dims are the breakdowns by result block and name: in case Toggl fills more than one
 	// block, finish uses the one the report names. block is the one being summed.
-	dims    map[[2]string]dimension
+	dims    map[[2]string]map[[2]int64]*acc // the entities by id and sub
 	block   string
 	groups  []client.SummaryGroup
 	rows    map[string]int   // rows or groups counted, per block
@@ -138,15 +119,18 @@ type Aggregator struct {
 	// hold it; untagged is the time of detailed rows with no tag.
 	entries  int
 	untagged float64
-	// Paging (see endPage): the rows of the page being read, repeats included, and the
-	// latest start of their first entries; the ids of the entries counted, and the
-	// cursor the page being read was asked at.
-	pageRows int
-	pageLast time.Time
-	seen     map[int64]struct{}
-	cursor   time.Time
-	dict     client.Dictionaries // of every page
-	unknown  []string            // fields of the pages read that the decoder did not know, sorted
+	// What the detailed pages sent, repeats included (describe tells them): rows, their
+	// time entries, and those of the entries without an id.
+	sentRows, sentEntries, withoutID int
+	// Paging (see endPage): of the page being read, the rows sent before it, its rows'
+	// latest first start and the cursor it was asked at; the ids of the entries counted.
+	pageFirst int
+	pageLast  time.Time
+	seen      map[int64]struct{}
+	cursor    time.Time
+	dict      client.Dictionaries // of every page
+	unknown   []string            // fields of the pages read that the decoder did not know, sorted
+	also      client.Sink         // gets every row too: backfill's (see Read)
 }
 
 // newAggregator returns an empty Aggregator for the report's breakdowns (nil means the
@@ -157,7 +141,7 @@ func newAggregator(cfg config.Report) *Aggregator {
 		breakdowns = config.DefaultBreakdowns
 	}
 	return &Aggregator{breakdowns: breakdowns, maxSeries: cmp.Or(max(cfg.MaxSeriesPerBreakdown, 0), config.DefaultMaxSeriesPerBreakdown),
-		pairs: slices.Contains(breakdowns, ProjectUsers), dims: map[[2]string]dimension{},
+		pairs: slices.Contains(breakdowns, ProjectUsers), dims: map[[2]string]map[[2]int64]*acc{},
 		rows: map[string]int{}, parts: map[string]int{}, summed: map[string]int64{}, seen: map[int64]struct{}{}}
 }
 
@@ -168,10 +152,10 @@ func (a *Aggregator) countRow(block string, sec int64) {
 	a.block = block
 }
 
-func (a *Aggregator) dim(name string) dimension {
+func (a *Aggregator) dim(name string) map[[2]int64]*acc {
 	k := [2]string{a.block, name}
 	if a.dims[k] == nil {
-		a.dims[k] = dimension{}
+		a.dims[k] = map[[2]int64]*acc{}
 	}
 	return a.dims[k]
 }
@@ -198,12 +182,11 @@ func (a *Aggregator) projectAndUser(projectID int64, project, clientName string,
 	return a.add(Projects, projectID, 0, sec, project, clientName), a.add(Users, userID, 0, sec, user, "")
 }
 
-// newEntries returns the seconds of the row's time entries not counted before (each
-// clamped at 0, so that a running entry never lowers a total), notes its running
-// entries, and says false when every entry was counted before. An entry counts once by
-// its id, on whatever page and in whatever row it comes again; one without an id is
-// not counted again when it starts before the cursor of its page (an earlier page held
-// it). Memory is the set of ids: a few bytes an entry (see docs/performance.md).
+// newEntries returns the seconds of the row's time entries not counted before and of
+// all (each at least 0: a running entry never lowers a total), notes its running ones,
+// and says false when every entry was counted before: once by its id on whatever page it
+// comes again, or without one, when it starts before its page's cursor (an earlier page
+// held it). Memory is the set of ids: a few bytes an entry (see docs/performance.md).
 func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bool) {
 	if len(r.TimeEntries) == 0 {
 		return max(r.Seconds, 0), max(r.Seconds, 0), true
@@ -213,14 +196,16 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bo
 	}
 	for _, te := range r.TimeEntries {
 		all += max(te.Seconds, 0)
-		if te.ID != 0 {
-			if _, dup := a.seen[te.ID]; dup {
+		a.sentEntries++
+		if te.ID == 0 {
+			a.withoutID++
+			if te.Start.Before(a.cursor) {
 				continue
 			}
-			a.seen[te.ID] = struct{}{}
-		} else if te.Start.Before(a.cursor) {
+		} else if _, dup := a.seen[te.ID]; dup {
 			continue
 		}
+		a.seen[te.ID] = struct{}{} // 0 included: never looked up
 		fresh = true
 		a.entries++
 		sec += max(te.Seconds, 0)
@@ -233,7 +218,10 @@ func (a *Aggregator) newEntries(r *client.DetailedRow) (sec, all int64, fresh bo
 
 // DetailedRow implements client.Sink.
 func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
-	a.pageRows++
+	if a.also != nil {
+		a.also.DetailedRow(r)
+	}
+	a.sentRows++
 	n, all, fresh := a.newEntries(r)
 	if !fresh {
 		return // a page boundary repeated it
@@ -245,13 +233,10 @@ func (a *Aggregator) DetailedRow(r *client.DetailedRow) {
 		cents = int64(math.Round(float64(cents) * float64(n) / float64(all)))
 	}
 	a.countRow(client.BlockDetailed, n)
-	sec, bill := float64(n), 0.0
-	if r.Billable {
-		bill = sec
-	}
+	sec := float64(n)
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.Username, sec)
-	p.bill(bill) // every row says whether it is billable
-	u.bill(bill)
+	p.bill(boolValue[r.Billable] * sec) // every row says whether it is billable
+	u.bill(boolValue[r.Billable] * sec)
 	if cents > 0 {
 		p.addAmount(r.Currency, cents)
 	}
@@ -277,6 +262,9 @@ func (a *Aggregator) addTags(ids []int64, sec float64) {
 
 // WeeklyRow implements client.Sink.
 func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
+	if a.also != nil {
+		a.also.WeeklyRow(r)
+	}
 	n := max(client.DaySum(r.Seconds), 0)
 	a.countRow(client.BlockWeekly, n)
 	p, u := a.projectAndUser(r.ProjectID, r.ProjectName, r.ClientName, r.UserID, r.UserName, float64(n))
@@ -293,6 +281,9 @@ func (a *Aggregator) WeeklyRow(r *client.WeeklyRow) {
 // SummaryGroup implements client.Sink. Groups are kept (they are few: one per project,
 // user or client) because their dimension is only known once input_params is decoded.
 func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
+	if a.also != nil {
+		a.also.SummaryGroup(g)
+	}
 	a.rows[client.BlockSummary]++
 	c := client.SummaryGroup{ID: g.ID, IDs: slices.Clone(g.IDs), Names: slices.Clone(g.Names), SubGroups: slices.Clone(g.SubGroups)}
 	for i, sg := range g.SubGroups {
@@ -303,40 +294,30 @@ func (a *Aggregator) SummaryGroup(g *client.SummaryGroup) {
 	a.groups = append(a.groups, c)
 }
 
-// endPage implements pager: it keeps the page's dictionaries and says where the page
-// after the one just read starts (a Unix time for first_timestamp), and false when there
-// is none to ask for: the report is not paged, the page was empty, or Toggl's headers
-// say it was the last. Toggl may also page without saying so: a full page (X-Page-Size
-// rows, or 50) whose rows fall short of the totals continues from its latest entry's
-// start.
+// endPage keeps the page's dictionaries and says where the next page starts (a Unix time
+// for first_timestamp), or false: the report is not paged, the page was empty, or Toggl's
+// headers say it was the last. Toggl may also page without saying so: a full page
+// (X-Page-Size rows, or 50) short of the totals goes on from its latest entry's start.
 func (a *Aggregator) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
 	a.noteUnknown(rep)
-	rows, last := a.pageRows, a.pageLast
-	a.pageRows, a.pageLast = 0, time.Time{}
+	rows, last := a.sentRows-a.pageFirst, a.pageLast
+	a.pageFirst, a.pageLast = a.sentRows, time.Time{}
 	mergeDictionaries(&a.dict, &rep.Dictionaries)
 	if rep.Block != client.BlockDetailed || rows == 0 {
 		return 0, false
 	}
 	next := last.Unix()
-	if resp != nil && resp.Next > 0 {
+	if resp.Next > 0 { // the client reads both headers as positive, else 0
 		next = resp.Next
-	} else {
-		size := defaultPageSize
-		if resp != nil && resp.PageSize > 0 {
-			size = resp.PageSize
-		}
-		if rows < size || last.IsZero() || a.complete(rep) {
-			return 0, false
-		}
+	} else if rows < cmp.Or(resp.PageSize, defaultPageSize) || last.IsZero() || a.complete(rep) {
+		return 0, false
 	}
 	a.cursor = time.Unix(next, 0)
 	return next, true
 }
 
 func (a *Aggregator) noteUnknown(r *client.Report) []string {
-	a.unknown = append(a.unknown, r.Unknown...)
-	slices.Sort(a.unknown)
-	a.unknown = slices.Compact(a.unknown)
+	a.unknown = slices.Compact(slices.Sorted(slices.Values(append(a.unknown, r.Unknown...))))
 	return a.unknown
 }
 
@@ -406,7 +387,6 @@ func (a *Aggregator) foldSummary(r *client.Report) {
 // dictionaries of every page. The Aggregator must not be used afterwards.
 func (a *Aggregator) finish(r *client.Report) *Snapshot {
 	mergeDictionaries(&a.dict, &r.Dictionaries) // again if the last page ended: no harm
-	dict := &a.dict
 	a.block = r.Block
 	if r.Block == client.BlockSummary {
 		a.foldSummary(r)
@@ -423,7 +403,7 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		byName := map[string]int64{} // rows that name a client the dictionary lacks
 		a.dim(Clients)
 		for _, p := range projects {
-			id, sub, name := dict.Projects[p.id].ClientID, int64(0), ""
+			id, sub, name := a.dict.Projects[p.id].ClientID, int64(0), ""
 			if id == 0 && p.subName != "" {
 				if byName[p.subName] == 0 {
 					byName[p.subName] = int64(len(byName) + 1)
@@ -434,23 +414,21 @@ func (a *Aggregator) finish(r *client.Report) *Snapshot {
 		}
 	}
 	for _, b := range a.breakdowns {
-		a.breakdown(s, b, dict, r.HideAmounts)
+		a.breakdown(s, b, r.HideAmounts)
 	}
 	if r.Block == client.BlockDetailed {
 		s.add(timeEntriesFamily, float64(a.entries))
 		s.add(untaggedFamily, a.untagged)
-		a.runningEntries(s, dict)
+		a.runningEntries(s)
 	}
-	// Names equal once cleaned or cut, entities named like a placeholder, a fold into
-	// "(other)" where an "(other)" already is: whatever the answer holds, no two series
-	// of a snapshot clash, so that one report's data cannot fail a scrape.
+	// Names equal once cleaned or cut, an entity named like a placeholder, a fold into an
+	// "(other)": no two series clash, so that one report's data cannot fail a scrape.
 	s.series = mergeSeries(s.series)
 	return s
 }
 
-// mergeSeries sums the series of one family that carry the same labels into one; the first
-// keeps its place. Labels are valid UTF-8 (else the series fail as the report's own
-// decode error), so "\xff" cannot be part of one.
+// mergeSeries sums the series of one family with the same labels into the first. Labels
+// are valid UTF-8 (else the report fails as a decode error): "\xff" joins them safely.
 func mergeSeries(list []series) []series {
 	at := make(map[string]int, len(list))
 	out := list[:0]
@@ -469,27 +447,23 @@ func mergeSeries(list []series) []series {
 
 // addCapped adds the series of one family: those with the same labels summed, then each
 // divided by unit (sums of whole cents stay exact), at most max of them: the smallest
-// beyond fold into one series labelled other, so that sums are kept.
+// beyond are labelled other, so that sums are kept.
 func (s *Snapshot) addCapped(list []series, unit float64, max int, other ...string) {
 	list = mergeSeries(list)
-	for i := range list {
-		list[i].value /= unit
-	}
 	if len(list) > max {
 		slices.SortStableFunc(list, func(x, y series) int { return cmp.Compare(y.value, x.value) })
-		keep := max - 1
-		folded := series{family: list[0].family, labels: other}
-		for _, sr := range list[keep:] {
-			folded.value += sr.value
+	}
+	for i := range list {
+		list[i].value /= unit
+		if len(list) > max && i >= max-1 {
+			list[i].labels = other // summed into one by finish
 		}
-		list = append(list[:keep], folded)
 	}
 	s.series = append(s.series, list...)
 }
 
-// currencyLabel is a currency code as a label value, as Toggl shows it: three letters,
-// upper-cased; anything else, none included, is "(other)", so that a body cannot make a
-// currency series per row.
+// currencyLabel is a currency code as Toggl shows it (three letters, upper-cased), else
+// "(other)", none included, so that a body cannot make a currency series per row.
 func currencyLabel(c string) string {
 	c = strings.TrimSpace(c)
 	if len(c) != 3 || strings.IndexFunc(c, func(r rune) bool { return (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') }) >= 0 {
@@ -508,9 +482,8 @@ func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 		billable += bs
 		c := currencyLabel(rt.Currency)
 		rates = append(rates, series{rateBillableFamily, []string{c, strconv.FormatFloat(float64(rt.HourlyRateInCents)/100, 'f', -1, 64)}, bs})
-		// Toggl sends one amount across currencies; per currency it is the sum of seconds
-		// × hourly rate in cents: integers, exact in a float64 below 2^53, divided once at
-		// the end so that the amount is not rounded.
+		// Toggl sends one amount across currencies; per currency it is the sum of seconds ×
+		// hourly rate in cents (exact in a float64 below 2^53), divided once at the end.
 		amounts = append(amounts, series{billableAmountFamily, []string{c}, bs * float64(rt.HourlyRateInCents)})
 	}
 	// Without rates or amounts the report says nothing about billing: absent, not zero.
@@ -536,11 +509,10 @@ func (a *Aggregator) totals(s *Snapshot, t *client.Totals, hideAmounts bool) {
 	}
 }
 
-// breakdown emits one breakdown, folding the smallest entities beyond maxSeries into
-// one "(other)".
-func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionaries, hideAmounts bool) {
+// breakdown emits one breakdown, the smallest entities beyond maxSeries as "(other)".
+func (a *Aggregator) breakdown(s *Snapshot, name string, hideAmounts bool) {
 	if name == Projects || name == Tasks {
-		a.estimates(s, name, dict)
+		a.estimates(s, name)
 	}
 	d, ok := a.dims[[2]string{a.block, name}]
 	if !ok {
@@ -556,13 +528,13 @@ func (a *Aggregator) breakdown(s *Snapshot, name string, dict *client.Dictionari
 	s.add(foldedFamily, float64(len(entities)-keep), name)
 	var amounts []series // of projects, in cents, capped as one family
 	for i, e := range entities {
-		labels := entityLabels(name, e, dict, i >= keep) // the folded ones' series are summed (see finish)
+		labels := entityLabels(name, e, &a.dict, i >= keep) // the folded ones' series are summed (see finish)
 		s.add(breakdownFamilies[name][0], e.tracked, labels...)
 		if e.hasBillable { // projects and users only
 			s.add(breakdownFamilies[name][1], e.billable, labels...)
 		}
 		for c, v := range e.amounts { // rows may omit the currency
-			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], currencyLabel(cmp.Or(c, dict.Projects[e.id].Currency))), float64(v)})
+			amounts = append(amounts, series{projectAmountFamily, append(labels[:3:3], currencyLabel(cmp.Or(c, a.dict.Projects[e.id].Currency))), float64(v)})
 		}
 	}
 	if !hideAmounts {
@@ -613,8 +585,7 @@ func entityLabels(dim string, e *acc, dict *client.Dictionaries, other bool) []s
 	return []string{id, named(e.id, dict.Projects[e.id].Name, e.name, noProject), strconv.FormatInt(e.sub, 10), named(e.sub, dict.Users[e.sub].Name, e.subName, noUser)}
 }
 
-// named names entity id by its name in the dictionary, else by what the rows said; id 0
-// is none.
+// named names entity id from the dictionary, else the rows; id 0 is none.
 func named(id int64, dict, rows, none string) string {
 	if id == 0 {
 		return none
@@ -624,7 +595,7 @@ func named(id int64, dict, rows, none string) string {
 
 // runningEntries emits how many entries are running and, per user and project, when
 // the earliest of them started (at most MaxSeries pairs: the longest running).
-func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
+func (a *Aggregator) runningEntries(s *Snapshot) {
 	s.add(runningFamily, float64(len(a.running)))
 	slices.SortFunc(a.running, func(x, y running) int {
 		return cmp.Or(x.entry.Start.Compare(y.entry.Start), cmp.Compare(x.user, y.user), cmp.Compare(x.project, y.project))
@@ -633,23 +604,23 @@ func (a *Aggregator) runningEntries(s *Snapshot, dict *client.Dictionaries) {
 	for _, e := range a.running {
 		if k := [2]int64{e.user, e.project}; !e.entry.Start.IsZero() && !seen[k] && len(seen) < a.maxSeries {
 			seen[k] = true
-			s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, dict.Users[e.user].Name, e.userName, noUser),
-				strconv.FormatInt(e.project, 10), named(e.project, dict.Projects[e.project].Name, e.projectName, noProject))
+			s.add(runningStartFamily, float64(e.entry.Start.Unix()), strconv.FormatInt(e.user, 10), named(e.user, a.dict.Users[e.user].Name, e.userName, noUser),
+				strconv.FormatInt(e.project, 10), named(e.project, a.dict.Projects[e.project].Name, e.projectName, noProject))
 		}
 	}
 }
 
 // estimates emits the estimate of each project or task of the dictionary that has one,
 // at most MaxSeries of them (the largest; of equal ones, the smallest ids).
-func (a *Aggregator) estimates(s *Snapshot, name string, dict *client.Dictionaries) {
+func (a *Aggregator) estimates(s *Snapshot, name string) {
 	var list []series
-	for _, id := range slices.Sorted(maps.Keys(dict.Projects)) {
-		if p := dict.Projects[id]; name == Projects && p.EstimatedSeconds > 0 {
+	for _, id := range slices.Sorted(maps.Keys(a.dict.Projects)) {
+		if p := a.dict.Projects[id]; name == Projects && p.EstimatedSeconds > 0 {
 			list = append(list, series{projectEstFamily, []string{strconv.FormatInt(id, 10), nameOr(p.Name)}, float64(p.EstimatedSeconds)})
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(dict.Tasks)) {
-		if t := dict.Tasks[id]; name == Tasks && t.EstimatedSeconds > 0 {
+	for _, id := range slices.Sorted(maps.Keys(a.dict.Tasks)) {
+		if t := a.dict.Tasks[id]; name == Tasks && t.EstimatedSeconds > 0 {
 			list = append(list, series{taskEstFamily, []string{strconv.FormatInt(id, 10), nameOr(t.Name), strconv.FormatInt(t.ProjectID, 10)}, float64(t.EstimatedSeconds)})
 		}
 	}

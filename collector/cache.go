@@ -25,9 +25,8 @@ type Fetcher interface {
 	Run(ctx context.Context, req client.Request, sink client.Sink) (*client.Report, *client.Response, error)
 }
 
-// target is one report bound to the fetcher of the configuration that applied it, so
-// that a scrape that outlives a reload never sends its token to another configuration's
-// API. Its cache is shared with later configurations' targets of the same request.
+// target is one report bound to the fetcher of the configuration that applied it: a
+// scrape that outlives a reload never sends its token to another configuration's API.
 type target struct {
 	name    string
 	cfg     config.Report
@@ -37,7 +36,7 @@ type target struct {
 	cache   *cache
 }
 
-// cache lives as long as the report's request (see cacheKey) stays the same across reloads.
+// cache lives as long as the report's request (see Apply) stays the same across reloads.
 type cache struct {
 	mu        sync.Mutex
 	state     state
@@ -45,8 +44,7 @@ type cache struct {
 	stretched atomic.Bool   // the plan has logged that it stretches the report; targets are rebuilt, the cache stays
 }
 
-// state is the cached values of a report and the health of its fetches; a scrape serves
-// a copy (see served).
+// state is the cached values of a report and the health of its fetches (see served).
 type state struct {
 	snap        *Snapshot
 	series      []prometheus.Metric // snap's series as metrics, built once per fetch
@@ -88,13 +86,6 @@ func Credentials(cfg config.Report) client.Credentials {
 	return client.Credentials{APIToken: cfg.Resolved.APIToken, Email: cfg.Resolved.Email, Password: cfg.Resolved.Password}
 }
 
-// cacheKey identifies a report and what a fetch of it sends, secrets and API included:
-// a reload that leaves it unchanged keeps the cache. The name is in it: it labels the series.
-func cacheKey(cfg config.Report, apiURL string) [sha256.Size]byte {
-	r := cfg.Resolved
-	return hash([]any{cfg.Name, r.Token, r.APIToken, r.Email, r.Password, apiURL, cfg.Params, cfg.Period, cfg.Timezone, cfg.WeekStart})
-}
-
 func hash(v any) [sha256.Size]byte {
 	b, _ := json.Marshal(v) // plain values only: cannot fail
 	return sha256.Sum256(b)
@@ -103,27 +94,25 @@ func hash(v any) [sha256.Size]byte {
 // maxPages is the report's page cap, max_pages.
 func maxPages(cfg config.Report) int { return cmp.Or(max(cfg.MaxPages, 0), config.DefaultMaxPages) }
 
-// scrape returns the state to serve, starting a fetch when a refresh is due (concurrent
-// scrapes share one). It waits for Toggl only with nothing to serve, at most until ctx
-// is done; the fetch then goes on and fills the cache.
+// scrape returns the state to serve, starting a fetch (shared) when a refresh is due. It
+// waits for it only with nothing to serve, until ctx is done; the fetch goes on anyway.
 func (t *target) scrape(ctx context.Context, e *Exporter) state {
-	if !t.fresh(e.now()) {
+	if !t.fresh(e.opts.Now()) {
 		done := t.start(e)
-		if !t.serves(e.now()) {
+		if v := t.served(e.opts.Now()); v.snap == nil || v.shape != t.shape { // nothing to serve meanwhile
 			select {
 			case <-done:
 			case <-ctx.Done():
-				s := t.served(e.now())
+				s := t.served(e.opts.Now())
 				s.code = "timeout"
 				return s
 			}
 		}
 	}
-	return t.served(e.now())
+	return t.served(e.opts.Now())
 }
 
-// start starts a fetch unless one is in flight, and returns the channel closed when the
-// fetch in flight ends.
+// start starts a fetch unless one is in flight, and returns the channel closed at its end.
 func (t *target) start(e *Exporter) <-chan struct{} {
 	c := t.cache
 	c.mu.Lock()
@@ -135,18 +124,18 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 	c.flight = done
 	e.fetches.Go(func() {
 		// Another fetch may have ended since we looked; once closing, nothing is sent.
-		for e.ctx.Err() == nil && !t.fresh(e.now()) {
-			n, ok, released := e.admit(t)
-			if ok {
+		for e.ctx.Err() == nil && !t.fresh(e.opts.Now()) {
+			release, wait := e.admit(t)
+			if release != nil {
 				t.fetch(e)
-				e.release(t, n)
+				release()
 				break
 			}
-			if released == nil {
+			if wait == nil {
 				break
 			}
 			select {
-			case <-released:
+			case <-wait:
 			case <-e.ctx.Done():
 			}
 		}
@@ -158,9 +147,8 @@ func (t *target) start(e *Exporter) <-chan struct{} {
 	return done
 }
 
-// fresh says whether the cache may be served without a fetch: the refresh waits for the
-// quota, or the latest attempt is younger than the planned interval and its values were
-// built the way t builds them.
+// fresh says whether the cache is served without a fetch: the refresh waits for the quota,
+// or the latest attempt is younger than the interval and its values are built as t would.
 func (t *target) fresh(now time.Time) bool {
 	s, unlock := t.lock()
 	defer unlock()
@@ -184,13 +172,6 @@ func (t *target) stale(s *state, now time.Time) bool {
 	return age > t.every(s)+maxStale
 }
 
-// serves says whether the cache holds values a scrape may serve while a refresh runs.
-func (t *target) serves(now time.Time) bool {
-	s, unlock := t.lock()
-	defer unlock()
-	return s.snap != nil && s.shape == t.shape && !t.stale(s, now)
-}
-
 // served returns a copy of the state to serve now, dropping stale values.
 func (t *target) served(now time.Time) state {
 	s, unlock := t.lock()
@@ -203,9 +184,8 @@ func (t *target) served(now time.Time) state {
 	return v
 }
 
-// fetch runs the report once, within the exporter's concurrency limit, and records the
-// outcome. Only Close ends it: timeout bounds each request, and a wait for a fetch slot
-// or the pace sends nothing and is no failure.
+// fetch runs the report once within the concurrency limit and records the outcome. Only
+// Close ends it: timeout bounds each request; waiting for a slot or the pace is no failure.
 func (t *target) fetch(e *Exporter) {
 	e.mu.RLock()
 	sem := e.sem // Apply may swap it: this fetch gives its slot back to the one it took
@@ -218,34 +198,31 @@ func (t *target) fetch(e *Exporter) {
 	if e.ctx.Err() != nil {
 		return // closing: nothing was sent
 	}
-	now := e.now()
+	now := e.opts.Now()
 	start, end := t.cfg.Resolved.Window(now)
-	agg := newAggregator(t.cfg) // counts a time entry once however many pages hold it
-	o := t.walk(e.ctx, t.cfg.Body(now), agg)
-	switch {
-	case o.err == nil:
-		o.snap = agg.finish(o.rep) // once the last page has arrived
-	case e.ctx.Err() != nil:
+	o := t.walk(e.ctx, t.cfg.Body(now))
+	if o.err != nil && e.ctx.Err() != nil {
 		return // closing: the cache keeps what it served
 	}
-	t.record(e, log.With(e.logger, "report", t.name), o, start, end)
+	t.record(e, log.With(e.opts.Logger, "report", t.name), o, start, end)
 }
 
-// walk asks for the report with body, page after page, into p.
-func (t *target) walk(ctx context.Context, body map[string]any, p pager) outcome {
-	return walk(ctx, t.fetcher, t.cfg, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, p, nil)
+// walk asks for the report with body, every page, and builds its values from them all.
+func (t *target) walk(ctx context.Context, body map[string]any) outcome {
+	o := walk(ctx, t.fetcher, t.cfg, client.Request{Token: t.cfg.Resolved.Token, Credentials: t.creds, Body: body}, nil, nil)
+	if o.err == nil {
+		o.snap = o.agg.finish(o.rep)
+	}
+	return o
 }
 
 // record stores the outcome of one fetch attempt.
 func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, periodEnd time.Time) {
 	var series []prometheus.Metric
 	if o.err == nil {
-		var err error
-		if series, err = seriesMetrics(t.name, o.snap); err != nil {
-			o.err = &client.Error{Code: client.CodeDecode, Message: "the values of the answer cannot be served: " + err.Error()}
-		}
+		series, o.err = seriesMetrics(t.name, o.snap)
 	}
-	now := e.now()
+	now := e.opts.Now()
 	s, unlock := t.lock()
 	defer unlock()
 	s.lastAttempt, s.pages = now, o.pages
@@ -261,9 +238,8 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 	var cerr *client.Error
 	backoff := errors.As(o.err, &cerr) && cerr.Backoff
 	if backoff && cerr.Code == "402" {
-		// The credentials' quota is spent (maybe by another report using them): say so
-		// rather than keep this report's older, higher figure; the reset is when the
-		// client will send again.
+		// The credentials' quota is spent (maybe by another report): say so rather than keep
+		// this report's older, higher figure; the reset is when the client sends again.
 		s.quota, s.quotaAt = &client.Quota{HasRemaining: true, ResetsIn: cerr.RetryAfter, HasResetsIn: cerr.RetryAfter > 0}, now
 	}
 	if o.err != nil {
@@ -271,10 +247,7 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		if !backoff {
 			s.failures[s.code]++
 		}
-		msg := "fetch failed; serving cached values"
-		if s.snap == nil {
-			msg = "fetch failed; no cached values yet"
-		}
+		msg := map[bool]string{true: "fetch failed; no cached values yet", false: "fetch failed; serving cached values"}[s.snap == nil]
 		level.Warn(logger).Log("msg", msg, "code", s.code, "pages", o.pages, "err", o.err)
 		return
 	}
@@ -289,12 +262,11 @@ func (t *target) record(e *Exporter, logger log.Logger, o outcome, periodStart, 
 		level.Warn(logger).Log("msg", "the breakdowns do not add up to the report's totals; raise max_pages, or use a summary report",
 			"breakdowns_seconds", snap.Summed, "totals_seconds", snap.Total, "pages", o.pages, "max_pages", maxPages(t.cfg))
 	}
-	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "pages", o.pages, "series", snap.Len(), "duration", o.resp.Duration,
+	level.Debug(logger).Log("msg", "fetched report", "type", snap.Type, "rows", snap.Entities, "pages", o.pages, "series", len(snap.series), "duration", o.resp.Duration,
 		"paging_headers", cmp.Or(strings.Join(pagingHeaders(o.resp.Headers), ","), "none"), "unknown_fields", cmp.Or(strings.Join(snap.Unknown, ","), "none"))
 }
 
-// reportPeriod reads the period from the dates Toggl reports, in the report's time zone.
-// A weekly report has a start date only and covers seven days.
+// reportPeriod reads the period from Toggl's dates in loc; a weekly report covers 7 days.
 func reportPeriod(s *Snapshot, loc *time.Location) (start, end time.Time) {
 	loc = cmp.Or(loc, time.UTC)
 	start, err := time.ParseInLocation(time.DateOnly, s.StartDate, loc)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -23,76 +24,70 @@ import (
 // Options tune an Exporter. The zero value is usable.
 type Options struct {
 	Logger log.Logger
-	// FetchOnApply fetches, in the background and paced, every report that Apply adds
-	// (or whose request changes), so that the first scrape and the landing page have figures.
+	// FetchOnApply fetches every report Apply adds or changes, in the background and
+	// paced, so that the first scrape and the landing page have figures.
 	FetchOnApply bool
 	Now          func() time.Time // nil: time.Now
 }
 
-// Exporter holds the configured reports with their caches; Apply swaps them while
-// scrapes run.
+// Exporter holds the configured reports with their caches; Apply swaps them while scrapes run.
 type Exporter struct {
 	// ctx is the exporter's lifetime: every fetch runs under it, and Close ends it.
-	ctx          context.Context
-	close        context.CancelFunc
-	fetches      sync.WaitGroup // in flight
-	logger       log.Logger
-	now          func() time.Time
-	fetchOnApply bool
-
-	mu          sync.RWMutex
-	sem         chan struct{}
-	hourlyQuota int           // hourly_quota, for fetchers that keep no budget
-	listings    []planEntry   // what the discover and members entries spend
-	closedEvery time.Duration // closed_refresh_interval
+	ctx     context.Context
+	close   context.CancelFunc
+	fetches sync.WaitGroup // in flight
+	opts    Options
 
 	planMu   sync.Mutex
-	reserved map[string]int           // by credential key: the pages of the refreshes admitted and running
-	released map[string]chan struct{} // by credential key: closed when one of them ends
-	targets  []*target                // in configuration order
-	caches   map[[sha256.Size]byte]*cache
-	entries  map[int64]*config.Members // by workspace id
-	rosters  map[int64][]client.Member // by workspace id: see SetRoster
+	reserved map[string]int // by credential key: the pages of the refreshes admitted and running
+	released chan struct{}  // closed (and replaced) when one of them ends
+
+	mu      sync.RWMutex
+	sem     chan struct{}
+	cfg     *config.Config // applied last: its quota, closed_refresh_interval, listings and members entries
+	targets []*target      // in configuration order
+	caches  map[[sha256.Size]byte]*cache
+	rosters map[int64][]client.Member // by workspace id: see SetRoster
 }
 
 // New returns an Exporter with no reports; call Apply with a configuration.
 func New(opts Options) *Exporter {
-	e := &Exporter{logger: cmp.Or[log.Logger](opts.Logger, log.NewNopLogger()), now: opts.Now, fetchOnApply: opts.FetchOnApply,
-		sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{}, released: map[string]chan struct{}{}, closedEvery: time.Duration(config.DefaultClosedRefreshInterval)}
-	if e.now == nil {
-		e.now = time.Now
+	opts.Logger = cmp.Or[log.Logger](opts.Logger, log.NewNopLogger())
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
+	e := &Exporter{opts: opts, sem: make(chan struct{}, config.DefaultMaxConcurrentFetches), reserved: map[string]int{},
+		released: make(chan struct{}), cfg: &config.Config{}, rosters: map[int64][]client.Member{}}
 	e.ctx, e.close = context.WithCancel(context.Background())
 	return e
 }
 
-// Close cancels the fetches in flight or waiting, and later ones, at shutdown; scrapes
-// then serve the cache.
+// Close cancels the fetches in flight, waiting and to come; scrapes then serve the cache.
 func (e *Exporter) Close() { e.close() }
 
 // Apply makes cfg the configuration to serve, its reports bound to f (see target). A
-// report whose request is unchanged (see cacheKey) keeps its cache and counters; removed
-// reports vanish; new and changed ones start empty.
+// report whose request is unchanged keeps its cache and counters; others start empty.
 func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	e.mu.Lock()
 	caches := make(map[[sha256.Size]byte]*cache, len(cfg.Reports))
 	targets := make([]*target, 0, len(cfg.Reports))
 	var fetch []*target
 	for _, r := range cfg.Reports {
-		key := cacheKey(r, cfg.APIURL)
+		// What a fetch sends, secrets and API included, and the name, which labels the series.
+		res := r.Resolved
+		key := hash([]any{r.Name, res.Token, res.APIToken, res.Email, res.Password, cfg.APIURL, r.Params, r.Period, r.Timezone, r.WeekStart})
 		c, kept := e.caches[key]
 		if !kept {
 			c = &cache{state: state{failures: map[string]float64{}}}
 		}
 		caches[key] = c
 		targets = append(targets, newTarget(r, f, c))
-		if !kept && e.fetchOnApply {
+		if !kept && e.opts.FetchOnApply {
 			fetch = append(fetch, targets[len(targets)-1])
 		}
 	}
-	e.targets, e.caches = targets, caches
-	e.applyRosters(cfg)
-	e.hourlyQuota, e.closedEvery, e.listings = cfg.HourlyQuota, cmp.Or(time.Duration(cfg.ClosedRefreshInterval), e.closedEvery), listings(cfg)
+	e.targets, e.caches, e.cfg = targets, caches, cfg
+	maps.DeleteFunc(e.rosters, func(ws int64, _ []client.Member) bool { return cfg.MembersOf(ws) == nil })
 	if n := cfg.MaxConcurrentFetches; n > 0 && n != cap(e.sem) {
 		// Fetches in flight keep the old semaphore; they end within their timeout.
 		e.sem = make(chan struct{}, n)
@@ -104,8 +99,7 @@ func (e *Exporter) Apply(cfg *config.Config, f Fetcher) {
 	}
 }
 
-// configured returns the targets applied last. Apply replaces the slice, never changes
-// it: a scrape keeps the configuration it began with.
+// configured returns the targets applied last; Apply replaces the slice, never changes it.
 func (e *Exporter) configured() []*target {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -126,12 +120,12 @@ func (e *Exporter) Names() []string {
 type Status struct {
 	Name           string
 	DiscoveredFrom int64 // the workspace whose listing gave the report; 0 if configured
-	Up             bool
-	Fetched        bool // at least one attempt has ended
+	Up, Fetched    bool  // Fetched: at least one attempt has ended
 	Code, Message  string
 	LastSuccess    time.Time
 	Series, Pages  int
-	// Of the served values: the period (zero when unknown), whether the breakdowns add up.
+	// The period of the latest values (zero when unknown); of the served ones (Series), the
+	// figures and whether the breakdowns add up.
 	PeriodStart, PeriodEnd time.Time
 	Tracked, Billable      time.Duration
 	HasBillable, Complete  bool
@@ -150,11 +144,11 @@ func (e *Exporter) Status() []Status {
 	e.replan(targets)
 	out := make([]Status, len(targets))
 	for i, t := range targets {
-		now := e.now()
-		v := t.served(now)
-		st := Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
+		now := e.opts.Now()
+		v, st := t.served(now), &out[i]
+		*st = Status{Name: t.name, DiscoveredFrom: t.cfg.DiscoveredFrom, Fetched: !v.lastAttempt.IsZero(), Up: v.up(),
 			Code: v.code, Message: v.message, LastSuccess: v.lastSuccess, Pages: v.pages, PagingHeaders: pagingHeaders(v.headers),
-			Interval: t.every(&v)}
+			Interval: t.every(&v), PeriodStart: v.periodStart, PeriodEnd: v.periodEnd}
 		if st.Fetched {
 			st.NextRefresh = v.lastAttempt.Add(st.Interval)
 		}
@@ -165,28 +159,17 @@ func (e *Exporter) Status() []Status {
 			}
 		}
 		if s := v.snap; s != nil {
-			st.Series, st.Complete, st.Unknown = s.Len(), s.Complete, s.Unknown
-			st.PeriodStart, st.PeriodEnd = v.periodStart, v.periodEnd
-			tracked, _ := s.value(trackedFamily)
-			billable, hasBillable := s.value(billableFamily)
-			st.Tracked, st.Billable, st.HasBillable = time.Duration(tracked)*time.Second, time.Duration(billable)*time.Second, hasBillable
+			st.Series, st.Complete, st.Unknown, st.Tracked = len(s.series), s.Complete, s.Unknown, time.Duration(max(s.Total, 0))*time.Second
+			if i := slices.IndexFunc(s.series, func(sr series) bool { return sr.family == billableFamily }); i >= 0 {
+				st.Billable, st.HasBillable = time.Duration(s.series[i].value)*time.Second, true
+			}
 		}
-		out[i] = st
 	}
 	return out
 }
 
-// refreshIntervalFamily is the quota plan's interval of a report (see plan.go).
-var refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds",
-	"The refresh interval the quota plan gives the report now: min_refresh_interval, closed_refresh_interval for an ended period, or longer to fit the credentials' hourly API quota.")
-
-// UnknownReportError is returned by Collector for a report name that is not configured.
-type UnknownReportError struct{ Name string }
-
-func (u UnknownReportError) Error() string { return fmt.Sprintf("unknown report %q", u.Name) }
-
-// Collector returns a prometheus.Collector that serves the named reports (every report
-// when names is empty), waiting for fetches at most until ctx is done.
+// Collector returns a prometheus.Collector of the named reports (none: every report),
+// waiting for fetches at most until ctx is done; an error names an unknown report.
 func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.Collector, error) {
 	all := e.configured()
 	c := &scrapeCollector{ctx: ctx, e: e, targets: all}
@@ -196,7 +179,7 @@ func (e *Exporter) Collector(ctx context.Context, names ...string) (prometheus.C
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(t *target) bool { return t.name == n })
 		if i < 0 {
-			return nil, UnknownReportError{Name: n}
+			return nil, fmt.Errorf("unknown report %q", n)
 		}
 		c.targets = append(c.targets, all[i])
 	}
@@ -247,17 +230,15 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 	stamp := func(f *family, t time.Time) { opt(!t.IsZero(), f, float64(t.UnixMilli())/1000) }
 	gauge(upFamily, boolValue[v.up()])
 	// Order is the registry's business: it sorts the series of each family.
-	codes := map[string]bool{v.code: true}
-	for _, k := range errorCodes {
-		codes[k] = true
-	}
 	for k, n := range v.failures {
-		codes[k] = true
 		gauge(failuresFamily, n, k)
 	}
-	delete(codes, "")
-	for k := range codes {
-		gauge(errorFamily, boolValue[k == v.code], k)
+	codes := slices.Concat(errorCodes, slices.Collect(maps.Keys(v.failures)), []string{v.code})
+	slices.Sort(codes)
+	for _, k := range slices.Compact(codes) {
+		if k != "" {
+			gauge(errorFamily, boolValue[k == v.code], k)
+		}
 	}
 	gauge(fetchesFamily, v.requests)
 	opt(v.hasDuration, fetchDurationFamily, v.duration)
@@ -281,8 +262,7 @@ func collectState(ch chan<- prometheus.Metric, report string, v *state) {
 }
 
 // seriesMetrics builds the metrics of a snapshot's series, once per fetch, and gathers
-// them as a scrape would: series that cannot be gathered fail the report's fetch, never
-// a scrape of every report.
+// them: what cannot be gathered fails the report's fetch, never every report's scrape.
 func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, len(s.series))
 	for i, sr := range s.series {
@@ -293,14 +273,13 @@ func seriesMetrics(report string, s *Snapshot) ([]prometheus.Metric, error) {
 			ch <- m
 		}
 	})).Gather(); err != nil {
-		return nil, err
+		return nil, &client.Error{Code: client.CodeDecode, Message: "the values of the answer cannot be served: " + err.Error()}
 	}
 	return out, nil
 }
 
-// Values gathers the value metrics (no health, fetch or running-entry metrics) the
-// server serves for the report that rows returns once it has fed its rows to the sink
-// (it may sum the report's totals meanwhile), timestamped at: backfill's past days.
+// Values gathers, timestamped at, the value metrics (not health or running entries) of
+// the report that rows returns once it has fed its rows to the sink: a backfilled day.
 func Values(cfg config.Report, rows func(client.Sink) *client.Report, at time.Time) ([]*dto.MetricFamily, error) {
 	agg := newAggregator(cfg)
 	snap := agg.finish(rows(agg))

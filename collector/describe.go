@@ -93,122 +93,67 @@ func Describe(ctx context.Context, cfg config.Report, f Fetcher, now time.Time) 
 	// quota window), the exporter's rule, and a fetch waits as long; describe too.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Timeout)*time.Duration(d.MaxPages)+time.Hour)
 	defer cancel()
-	a := newAggregator(cfg)
-	s := &tally{Aggregator: a, d: d}
-	body := cfg.Body(now)
-	o := t.walk(ctx, body, s)
-	d.Requests, d.Pages = o.sent, o.pages
+	o := t.walk(ctx, cfg.Body(now))
+	a := o.agg
+	d.Requests, d.Pages, d.Headers = o.sent, o.pages, o.headers
+	if q := o.quota; q != nil {
+		d.Quota = &quotaSeen{}
+		if q.HasRemaining {
+			d.Quota.Remaining = &q.Remaining
+		}
+		if q.HasResetsIn {
+			secs := q.ResetsIn.Seconds()
+			d.Quota.ResetsInSeconds = &secs
+		}
+	}
 	if o.err != nil {
 		d.Error = o.err.Error()
-		if o.resp != nil && o.resp != s.last {
-			s.headers(o.resp) // of the answer that failed
-		}
 	} else {
-		snap := a.finish(o.rep)
-		d.Seconds = &secondsCheck{Rows: snap.Summed, Totals: snap.Total, Complete: snap.Complete}
+		d.Seconds = &secondsCheck{Rows: o.snap.Summed, Totals: o.snap.Total, Complete: o.snap.Complete}
+	}
+	if a.sentRows > 0 { // of a detailed report: only its pages repeat rows
+		d.Rows = a.sentRows
+		d.TimeEntries = &entryCounts{Sent: a.sentEntries, Distinct: a.entries, WithoutID: a.withoutID}
+		d.Running = &runningCounts{Count: len(a.running), Shown: map[string]int{}}
+		for _, r := range a.running { // stop null (or absent) or set; seconds null (or absent), negative, 0 or positive
+			secs := "seconds positive"
+			switch te := r.entry; {
+			case te.NoSeconds:
+				secs = "seconds null"
+			case te.Seconds < 0:
+				secs = "seconds negative"
+			case te.Seconds == 0:
+				secs = "seconds 0"
+			}
+			d.Running.Shown[map[bool]string{true: "stop null", false: "stop set"}[r.entry.NoStop]+", "+secs]++
+		}
 	}
 	if last := o.rep; last != nil {
 		d.ReportType, d.ResultBlock = word(last.Type), last.Block+"_results"
-		if last.Block != client.BlockDetailed { // only detailed pages repeat rows: the Aggregator's count is the rows sent
+		if last.Block != client.BlockDetailed {
 			d.Rows = a.rows[last.Block]
 		}
 		if last.Block == client.BlockSummary {
-			d.SubGroups, d.Dimensions = a.parts[client.BlockSummary], dimensionsOf(body, last)
+			d.SubGroups, d.Dimensions = a.parts[client.BlockSummary], dimensionsOf(last)
 		}
 	}
-	if d.TimeEntries != nil {
-		d.TimeEntries.Distinct, d.Running.Count = a.entries, len(a.running)
-		for _, r := range a.running {
-			d.Running.Shown[shown(r.entry)]++
-		}
-	}
-	dict := &a.dict // of every page read
-	d.Dictionaries = map[string]int{"projects": len(dict.Projects), "clients": len(dict.Clients), "users": len(dict.Users),
-		"tasks": len(dict.Tasks), "tags": len(dict.Tags), "user_groups": len(dict.UserGroups)}
+	d.Dictionaries = map[string]int{"projects": len(a.dict.Projects), "clients": len(a.dict.Clients), "users": len(a.dict.Users), // of every page
+		"tasks": len(a.dict.Tasks), "tags": len(a.dict.Tags), "user_groups": len(a.dict.UserGroups)}
 	maps.DeleteFunc(d.Dictionaries, func(_ string, n int) bool { return n == 0 })
 	d.UnknownFields = append(d.UnknownFields, a.unknown...) // of every page read
 	return d
 }
 
-// tally is the client.Sink of describe: it hands the rows on to the Aggregator, which
-// counts what the exporter counts, and counts what only describe tells: the rows and
-// time entries as sent, and the headers of every answer.
-type tally struct {
-	*Aggregator
-	d    *Description
-	last *client.Response // of the latest page read
-}
-
-// DetailedRow implements client.Sink.
-func (s *tally) DetailedRow(r *client.DetailedRow) {
-	s.d.Rows++
-	if s.d.TimeEntries == nil {
-		s.d.TimeEntries, s.d.Running = &entryCounts{}, &runningCounts{Shown: map[string]int{}}
-	}
-	for _, te := range r.TimeEntries {
-		s.d.TimeEntries.Sent++
-		if te.ID == 0 {
-			s.d.TimeEntries.WithoutID++
-		}
-	}
-	s.Aggregator.DetailedRow(r)
-}
-
-// endPage implements pager: it counts the answer's headers, then lets the Aggregator say
-// where the next page starts.
-func (s *tally) endPage(rep *client.Report, resp *client.Response) (int64, bool) {
-	s.headers(resp)
-	s.last = resp
-	return s.Aggregator.endPage(rep, resp)
-}
-
-// headers counts the paging and quota headers of an answer and keeps its quota.
-func (s *tally) headers(resp *client.Response) {
-	for _, h := range resp.Headers {
-		s.d.Headers[h]++
-	}
-	if q := resp.Quota; q.HasRemaining || q.HasResetsIn {
-		s.d.Quota = &quotaSeen{}
-		if q.HasRemaining {
-			s.d.Quota.Remaining = &q.Remaining
-		}
-		if q.HasResetsIn {
-			secs := q.ResetsIn.Seconds()
-			s.d.Quota.ResetsInSeconds = &secs
-		}
-	}
-}
-
-// shown tells how a running entry was shown: "stop null" (or absent) or "stop set", and
-// "seconds null" (or absent), "negative", "0" or "positive".
-func shown(te client.TimeEntry) string {
-	stop, secs := "stop set", "seconds positive"
-	if te.NoStop {
-		stop = "stop null"
-	}
-	switch {
-	case te.NoSeconds:
-		secs = "seconds null"
-	case te.Seconds < 0:
-		secs = "seconds negative"
-	case te.Seconds == 0:
-		secs = "seconds 0"
-	}
-	return stop + ", " + secs
-}
-
 // dimensionsOf tells a summary's grouping and sub_grouping and where each came from: the
 // request, then input_params, then saved_params, then Toggl's default (SPEC.md).
-func dimensionsOf(body map[string]any, rep *client.Report) map[string]dimensionSource {
+func dimensionsOf(rep *client.Report) map[string]dimensionSource {
 	out := map[string]dimensionSource{}
 	for key, def := range map[string]string{"grouping": "projects", "sub_grouping": "time_entries"} {
 		param := func(m map[string]any) string { s, _ := m[key].(string); return word(s) }
-		d := dimensionSource{Request: param(body), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
-		for _, src := range [][2]string{{d.Request, "request"}, {d.InputParams, "input_params"}, {d.SavedParams, "saved_params"}, {def, "default"}} {
-			if d.Used == "" {
-				d.Used, d.From = src[0], src[1]
-			}
-		}
+		d := dimensionSource{Request: param(rep.Request), InputParams: param(rep.InputParams), SavedParams: param(rep.SavedParams)}
+		srcs := [][2]string{{d.Request, "request"}, {d.InputParams, "input_params"}, {d.SavedParams, "saved_params"}, {def, "default"}}
+		i := slices.IndexFunc(srcs, func(src [2]string) bool { return src[0] != "" }) // the default is never empty
+		d.Used, d.From = srcs[i][0], srcs[i][1]
 		out[key] = d
 	}
 	return out

@@ -122,7 +122,7 @@ func TestUngatherable(t *testing.T) {
 			}
 			s.clock.Advance(time.Minute)
 			tg := s.exp.targets[slices.IndexFunc(s.exp.targets, func(t *target) bool { return t.name == "faulty" })]
-			tg.record(s.exp, log.With(s.exp.logger, "report", "faulty"), outcome{snap: bad, resp: &client.Response{}, sent: 1, pages: 1}, time.Time{}, time.Time{})
+			tg.record(s.exp, log.With(s.exp.opts.Logger, "report", "faulty"), outcome{snap: bad, resp: &client.Response{}, sent: 1, pages: 1}, time.Time{}, time.Time{})
 			x := s.scrape() // fails the test unless 200
 			x.down(t, "faulty", client.CodeDecode)
 			x.want(t, faultySeconds, "toggl_report_tracked_seconds", "faulty")

@@ -38,19 +38,20 @@ const cached = " Cached: refreshed from Toggl at most every min_refresh_interval
 
 // The health of a report's fetches.
 var (
-	upFamily             = gauge("toggl_report_up", "1 if the latest fetch attempt of the report succeeded.")
-	errorFamily          = gauge("toggl_report_error", "1 for the code of the latest fetch attempt if it failed, 0 for every other code.", "code")
-	failuresFamily       = newFamily(prometheus.CounterValue, "toggl_report_fetch_failures_total", "Failed fetches of the report by code.", "code")
-	fetchesFamily        = newFamily(prometheus.CounterValue, "toggl_report_fetches_total", "Upstream requests made for the report, every page counted (each costs API quota).")
-	lastSuccessFamily    = gauge("toggl_report_last_success_timestamp_seconds", "When the served values were fetched from Toggl.")
-	fetchDurationFamily  = gauge("toggl_report_fetch_duration_seconds", "Duration of the latest upstream request for the report.")
-	fetchPagesFamily     = gauge("toggl_report_fetch_pages", "Pages read by the latest fetch of the report (a detailed report may come in pages).")
-	completeFamily       = gauge("toggl_report_breakdowns_complete", "1 when the breakdowns of the served values add up to the report's totals (every page read), else 0."+cached)
-	infoFamily           = gauge("toggl_report_info", "Information about the report as Toggl describes it; always 1.", "report_name", "report_type", "public")
-	periodStartFamily    = gauge("toggl_report_period_start_timestamp_seconds", "Start of the period the values cover."+cached)
-	periodEndFamily      = gauge("toggl_report_period_end_timestamp_seconds", "End of the period the values cover (exclusive)."+cached)
-	quotaRemainingFamily = gauge("toggl_api_quota_remaining", "X-Toggl-Quota-Remaining of the latest response for the report's credentials, when sent.")
-	quotaResetFamily     = gauge("toggl_api_quota_reset_timestamp_seconds", "When the API quota window of the report's credentials resets (now + X-Toggl-Quota-Resets-In at the latest response), when sent.")
+	upFamily              = gauge("toggl_report_up", "1 if the latest fetch attempt of the report succeeded.")
+	errorFamily           = gauge("toggl_report_error", "1 for the code of the latest fetch attempt if it failed, 0 for every other code.", "code")
+	failuresFamily        = newFamily(prometheus.CounterValue, "toggl_report_fetch_failures_total", "Failed fetches of the report by code.", "code")
+	fetchesFamily         = newFamily(prometheus.CounterValue, "toggl_report_fetches_total", "Upstream requests made for the report, every page counted (each costs API quota).")
+	lastSuccessFamily     = gauge("toggl_report_last_success_timestamp_seconds", "When the served values were fetched from Toggl.")
+	fetchDurationFamily   = gauge("toggl_report_fetch_duration_seconds", "Duration of the latest upstream request for the report.")
+	fetchPagesFamily      = gauge("toggl_report_fetch_pages", "Pages read by the latest fetch of the report (a detailed report may come in pages).")
+	completeFamily        = gauge("toggl_report_breakdowns_complete", "1 when the breakdowns of the served values add up to the report's totals (every page read), else 0."+cached)
+	infoFamily            = gauge("toggl_report_info", "Information about the report as Toggl describes it; always 1.", "report_name", "report_type", "public")
+	periodStartFamily     = gauge("toggl_report_period_start_timestamp_seconds", "Start of the period the values cover."+cached)
+	periodEndFamily       = gauge("toggl_report_period_end_timestamp_seconds", "End of the period the values cover (exclusive)."+cached)
+	quotaRemainingFamily  = gauge("toggl_api_quota_remaining", "X-Toggl-Quota-Remaining of the latest response for the report's credentials, when sent.")
+	quotaResetFamily      = gauge("toggl_api_quota_reset_timestamp_seconds", "When the API quota window of the report's credentials resets (now + X-Toggl-Quota-Resets-In at the latest response), when sent.")
+	refreshIntervalFamily = gauge("toggl_report_refresh_interval_seconds", "The refresh interval the quota plan gives the report now: min_refresh_interval, closed_refresh_interval for an ended period, or longer to fit the credentials' hourly API quota.")
 )
 
 // The values of a report: totals, breakdowns, estimates, running entries.

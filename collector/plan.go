@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -13,13 +14,11 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// The quota plan: each credential may spend a budget of requests in any 60 minutes
-// (hourly_quota, else learned by the client from Toggl's headers). A report's refresh
-// costs the pages its last fetch read; its interval is its floor (min_refresh_interval,
-// closed_refresh_interval once its period has ended) or longer, so that the reports of a
-// credential spend at most the budget, the open ones sharing alike what the closed ones
-// leave. A refresh starts only when the budget holds its pages (the first fill too), and
-// spread over the hour (a minute's share at most), so that no burst spends it at once.
+// The quota plan: a credential may spend a budget of requests in any 60 minutes
+// (hourly_quota, else learned from Toggl's headers). A refresh costs the pages its last
+// fetch read; its interval is its floor (min_refresh_interval, closed_refresh_interval
+// once the period has ended) or longer, the open reports sharing alike what the closed
+// leave. A refresh starts only when the budget holds its pages, a minute's share at most.
 
 // AssumedPages is what a report not fetched yet is assumed to cost a refresh: a detailed
 // report of a 10-person team's week (toggl-api.md: 300-600 entries, 6-12 pages of 50).
@@ -48,8 +47,8 @@ type planEntry struct {
 	listing bool               // a discover or members entry: every floor whatever the budget, the reports get the rest
 }
 
-// listings are the discover and members entries of cfg, named by their place and
-// workspace (no secret): one request every interval (two past 50 saved reports: rare).
+// listings are the discover and members entries of cfg, named by place and workspace:
+// one request every interval (two past 50 saved reports: rare).
 func listings(cfg *config.Config) []planEntry {
 	var out []planEntry
 	add := func(key string, i int, w config.Workspace) {
@@ -65,11 +64,11 @@ func listings(cfg *config.Config) []planEntry {
 	return out
 }
 
-// planned is the report as the plan sees it at now, a refresh costing cost requests.
-func planned(cfg config.Report, closedEvery time.Duration, now time.Time, cost int) planEntry {
-	p := planEntry{name: cfg.Name, creds: Credentials(cfg), cost: cost, floor: time.Duration(cfg.MinRefreshInterval), closed: cfg.Closed(now)}
+// planned is report r of cfg as the plan sees it at now, a refresh costing cost requests.
+func planned(r config.Report, cfg *config.Config, now time.Time, cost int) planEntry {
+	p := planEntry{name: r.Name, creds: Credentials(r), cost: cost, floor: time.Duration(r.MinRefreshInterval), closed: r.Closed(now)}
 	if p.closed {
-		p.floor = max(p.floor, closedEvery)
+		p.floor = max(p.floor, time.Duration(cmp.Or(cfg.ClosedRefreshInterval, config.DefaultClosedRefreshInterval)))
 	}
 	return p
 }
@@ -87,9 +86,8 @@ func (p planEntry) perHour(iv time.Duration) float64 {
 	return float64(p.cost) * float64(time.Hour) / float64(max(iv, time.Second))
 }
 
-// share returns the interval of each entry: its floor, or longer so that each
-// credential's entries spend at most its budget an hour (<= 0: no limit); the reports
-// whose floor is shorter share one interval.
+// share returns each entry's interval: its floor, or a common one for the reports, so
+// that a credential's entries spend at most its budget an hour (<= 0: no limit).
 func share(entries []planEntry, budget func(client.Credentials) float64) []time.Duration {
 	out := make([]time.Duration, len(entries))
 	for _, group := range byCredential(entries) {
@@ -102,16 +100,10 @@ func share(entries []planEntry, budget func(client.Credentials) float64) []time.
 		}
 		var common time.Duration
 		if b := budget(entries[group[0]].creds); b > 0 && perHour(0) > b {
-			lo, hi := time.Duration(0), 1000*24*time.Hour
-			for hi-lo > time.Second/10 {
-				mid := lo + (hi-lo)/2
-				if perHour(mid) > b {
-					lo = mid
-				} else {
-					hi = mid
-				}
-			}
-			common = hi.Round(time.Second)
+			// The shortest that the budget holds, to a tenth of a second, within 1000 days.
+			tenth := time.Second / 10
+			n := sort.Search(int(1000*24*time.Hour/tenth), func(i int) bool { return perHour(time.Duration(i)*tenth) <= b })
+			common = (time.Duration(n) * tenth).Round(time.Second)
 		}
 		for _, i := range group {
 			out[i] = entries[i].at(common)
@@ -136,24 +128,24 @@ func byCredential(entries []planEntry) [][]int {
 	return out
 }
 
-// replan stores the refresh interval of every report from its credential's budget (less
-// what its listings spend); it logs once per report that the budget stretches.
+// replan stores every report's interval from its credential's budget; it logs once per
+// report that the budget stretches.
 func (e *Exporter) replan(targets []*target) {
 	if len(targets) == 0 {
 		return
 	}
-	now := e.now()
+	now := e.opts.Now()
 	e.mu.RLock()
-	closedEvery, quota, listed := e.closedEvery, e.hourlyQuota, e.listings
+	cfg := e.cfg
 	e.mu.RUnlock()
 	entries, known := make([]planEntry, len(targets)), make([]bool, len(targets))
 	for i, t := range targets {
 		cost, ok := t.cost()
-		entries[i], known[i] = planned(t.cfg, closedEvery, now, cost), ok
+		entries[i], known[i] = planned(t.cfg, cfg, now, cost), ok
 	}
 	budgets := map[string]client.Budget{} // by credential key
-	intervals := share(append(entries, listed...), func(creds client.Credentials) float64 {
-		bud := client.Budget{PerHour: quota, Enforced: quota > 0}
+	intervals := share(append(entries, listings(cfg)...), func(creds client.Credentials) float64 {
+		bud := client.Budget{PerHour: cfg.HourlyQuota, Enforced: cfg.HourlyQuota > 0}
 		if b, ok := targets[0].fetcher.(budgeter); ok { // Apply gave every target one fetcher
 			bud = b.Budget(creds, 0)
 		}
@@ -173,7 +165,7 @@ func (e *Exporter) replan(targets []*target) {
 		// Enforced: hourly_quota, or learned from Toggl's headers; not a guess before any answer.
 		bud := budgets[t.creds.Key()]
 		if iv > entries[i].floor && known[i] && bud.Enforced && t.cache.stretched.CompareAndSwap(false, true) {
-			level.Warn(e.logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
+			level.Warn(e.opts.Logger).Log("msg", "the hourly API quota makes this report refresh less often than min_refresh_interval; raise hourly_quota (what your Toggl plan allows) or min_refresh_interval, or use fewer pages (a summary report)",
 				"report", t.name, "interval", iv, "min_refresh_interval", entries[i].floor, "requests_per_hour", bud.PerHour)
 		}
 	}
@@ -187,22 +179,22 @@ func (t *target) cost() (n int, known bool) {
 	return cmp.Or(s.cost, assumedPages(t.cfg)), s.cost > 0
 }
 
-// admit says whether a refresh of t may start now within its credential's budget, and
-// reserves its n pages until release; else it records until when the report waits and
-// returns a channel closed when a refresh of the credential in flight ends (nil: none
-// is). A report that has values also waits for a minute's share of the budget.
-func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
+// admit reserves the pages of a refresh of t when its credential's budget holds them
+// now (for one that has values, a minute's share), and returns their release. Else it
+// records until when t waits and returns a channel closed when a refresh in flight
+// ends (nil: none of the credential's is).
+func (e *Exporter) admit(t *target) (release func(), wait <-chan struct{}) {
 	b, isBudgeter := t.fetcher.(budgeter)
 	if !isBudgeter {
-		return 0, true, nil
+		return func() {}, nil
 	}
-	n, _ = t.cost()
+	n, _ := t.cost()
 	k := t.creds.Key()
 	e.planMu.Lock()
 	defer e.planMu.Unlock()
 	bud := b.Budget(t.creds, n+e.reserved[k])
 	at := bud.RoomAt
-	if t.serves(e.now()) { // the cache serves meanwhile: better than a failure
+	if v := t.served(e.opts.Now()); v.snap != nil && v.shape == t.shape { // the cache serves meanwhile: better than a failure
 		later := []time.Time{at, bud.MinuteRoomAt, bud.BlockedUntil}
 		if bud.HasRemaining && bud.Remaining < int64(n+e.reserved[k]) {
 			later = append(later, bud.ResetAt) // Toggl says the quota would not hold the refresh
@@ -210,33 +202,24 @@ func (e *Exporter) admit(t *target) (n int, ok bool, released <-chan struct{}) {
 		at = slices.MaxFunc(later, time.Time.Compare)
 	}
 	if !at.IsZero() && e.reserved[k] > 0 {
-		if e.released[k] == nil {
-			e.released[k] = make(chan struct{})
-		}
-		return 0, false, e.released[k]
+		return nil, e.released
 	}
 	s, unlock := t.lock()
 	s.waitUntil = at
 	unlock()
 	if !at.IsZero() {
-		return 0, false, nil // nothing in flight will make room: a scrape after at will
+		return nil, nil // nothing in flight will make room: a scrape after at will
 	}
 	e.reserved[k] += n
-	return n, true, nil
-}
-
-// release returns the pages admit reserved for t, and wakes the refreshes waiting.
-func (e *Exporter) release(t *target, n int) {
-	e.planMu.Lock()
-	defer e.planMu.Unlock()
-	k := t.creds.Key()
-	if e.reserved[k] -= n; e.reserved[k] <= 0 {
-		delete(e.reserved, k)
-	}
-	if ch := e.released[k]; ch != nil {
-		close(ch) // the refreshes waiting for room look again
-		delete(e.released, k)
-	}
+	return func() {
+		e.planMu.Lock()
+		defer e.planMu.Unlock()
+		if e.reserved[k] -= n; e.reserved[k] <= 0 {
+			delete(e.reserved, k)
+		}
+		close(e.released) // the refreshes waiting look again, whatever their credentials
+		e.released = make(chan struct{})
+	}, nil
 }
 
 // CredentialPlan is the plan of the reports and listings sharing one credential, for
@@ -261,17 +244,13 @@ type StretchedReport struct {
 	Closed          bool
 }
 
-// Plan returns the quota plan at now of cfg's configured reports, each assumed to cost
-// assumedPages a refresh (nothing is fetched), and of its listings, per credential in
-// the order of the reports, then of the listings.
+// Plan returns the quota plan at now of cfg's reports (each assumed to cost assumedPages:
+// nothing is fetched) and listings, per credential in the order they come.
 func Plan(cfg *config.Config, now time.Time) []CredentialPlan {
-	budget := cfg.HourlyQuota
-	if budget <= 0 {
-		budget = client.FreePlanPerHour - client.FreePlanPerHour/10
-	}
+	budget := cmp.Or(max(cfg.HourlyQuota, 0), client.FreePlanPerHour-client.FreePlanPerHour/10)
 	var entries []planEntry
 	for _, r := range cfg.Reports {
-		entries = append(entries, planned(r, time.Duration(cfg.ClosedRefreshInterval), now, assumedPages(r)))
+		entries = append(entries, planned(r, cfg, now, assumedPages(r)))
 	}
 	entries = append(entries, listings(cfg)...)
 	intervals := share(entries, func(client.Credentials) float64 { return float64(budget) })

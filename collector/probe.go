@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,16 +17,13 @@ import (
 
 // HandlerOpts configure the scrape handlers.
 type HandlerOpts struct {
-	TimeoutOffset time.Duration // subtracted from X-Prometheus-Scrape-Timeout-Seconds
-	// MaxTimeout, when set, caps the timeout a scrape asks for: the HTTP server's write
-	// timeout and the bound on requests in flight count on it.
-	MaxTimeout time.Duration
-	ErrorLog   promhttp.Logger // errors of the exposition (not of fetches)
+	TimeoutOffset time.Duration   // subtracted from X-Prometheus-Scrape-Timeout-Seconds
+	MaxTimeout    time.Duration   // caps the timeout of a scrape (0: none): the write timeout and the bound on scrapes count on it
+	ErrorLog      promhttp.Logger // errors of the exposition (not of fetches)
 }
 
-// serve answers with what g gathers. What cannot be gathered is logged and left out,
-// never a 500 for every report: a report's own series were checked when fetched (see
-// seriesMetrics), so this is the last line, not the first.
+// serve answers with what g gathers; what cannot be is logged and left out, never a 500
+// for every report (seriesMetrics checked each report's series when fetched).
 func (o HandlerOpts) serve(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer) {
 	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: o.ErrorLog, ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }
@@ -33,18 +31,15 @@ func (o HandlerOpts) serve(w http.ResponseWriter, r *http.Request, g prometheus.
 const (
 	defaultScrapeTimeout = 30 * time.Second // of a scrape that sends no timeout header (curl)
 	maxSeconds           = 1e6              // a timeout far beyond any scrape's that still fits a time.Duration
-	// maxEcho is how much of an unknown report name a 400 quotes back: enough to spot a
-	// typo, too little to carry a page of text.
-	maxEcho = 64
+	maxEcho              = 64               // of an unknown report name a 400 quotes back: enough to spot a typo, not a page
 )
 
 // scrapeContext bounds a scrape by Prometheus' timeout header minus the offset.
 func scrapeContext(r *http.Request, o HandlerOpts) (context.Context, context.CancelFunc) {
 	timeout := defaultScrapeTimeout
 	if secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && secs > 0 {
-		// Capped before the conversion, which overflows for 1e300 or +Inf. An offset
-		// larger than the timeout leaves no time to fetch: answer from the cache at
-		// once rather than fail the scrape.
+		// Capped before the conversion, which overflows for 1e300 or +Inf; an offset
+		// beyond the timeout answers from the cache at once rather than fail.
 		timeout = max(time.Duration(min(secs, maxSeconds)*float64(time.Second))-o.TimeoutOffset, time.Millisecond)
 	}
 	if o.MaxTimeout > 0 {
@@ -74,18 +69,13 @@ type disjoint [2]prometheus.Gatherer
 func (d disjoint) Gather() ([]*dto.MetricFamily, error) {
 	a, errA := d[0].Gather()
 	b, errB := d[1].Gather()
-	errs := []error{errA, errB}
-	names := make(map[string]bool, len(a))
-	for _, mf := range a {
-		names[mf.GetName()] = true
-	}
-	out := a
+	out, errs := a, []error{errA, errB}
 	for _, mf := range b {
-		if names[mf.GetName()] {
+		if slices.ContainsFunc(a, func(x *dto.MetricFamily) bool { return x.GetName() == mf.GetName() }) {
 			errs = append(errs, fmt.Errorf("metric family %s is gathered twice", mf.GetName()))
-			continue
+		} else {
+			out = append(out, mf)
 		}
-		out = append(out, mf)
 	}
 	return out, errors.Join(errs...)
 }
@@ -107,7 +97,7 @@ func (e *Exporter) ProbeHandler(o HandlerOpts) http.Handler {
 		ctx, cancel := scrapeContext(r, o)
 		defer cancel()
 		c, err := e.Collector(ctx, name)
-		if err != nil { // an UnknownReportError, the only one
+		if err != nil { // an unknown report, the only error
 			echo := strconv.Quote(name)
 			if len(name) > maxEcho {
 				echo = strconv.Quote(name[:maxEcho]) + "..."

@@ -14,70 +14,47 @@ import (
 var expectedFamily = gauge("toggl_report_user_expected_seconds",
 	"Time a member of the report's roster is expected to track over the report's whole period: its Monday-Friday days times expected_hours_per_week / 5.", "user_id", "user")
 
-// SetRoster makes members (active, as the workspace's listing shows them) the roster of
-// the workspace: the reports whose roster names it list them from the next scrape on. A
-// failed listing should not call it, so that the last roster stays.
+// SetRoster makes members the roster of the workspace from the next scrape on; after a
+// failed listing, do not call it: the last roster stays.
 func (e *Exporter) SetRoster(workspaceID int64, members []client.Member) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.rosters == nil {
-		e.rosters = map[int64][]client.Member{}
-	}
 	e.rosters[workspaceID] = slices.Clone(members)
 }
 
-// applyRosters keeps the members entries of cfg, and the rosters of their workspaces
-// only. e.mu must be held.
-func (e *Exporter) applyRosters(cfg *config.Config) {
-	e.entries = make(map[int64]*config.Members, len(cfg.Members))
-	for i := range cfg.Members {
-		e.entries[cfg.Members[i].WorkspaceID] = &cfg.Members[i]
-	}
-	for ws := range e.rosters {
-		if e.entries[ws] == nil {
-			delete(e.rosters, ws)
-		}
-	}
-}
-
-// collectRoster writes the roster series of one report: a member who tracked nothing
-// gets 0 in the user breakdowns (when the report has them), and every member their
-// expected time over the report's period (when it is known). They are built at each
-// scrape, so that a roster listed after the report's fetch counts at once.
+// collectRoster writes the roster series of one report, at each scrape so that a roster
+// listed after the fetch counts at once: 0 in the user breakdowns for a member who
+// tracked nothing, and every member's expected time over the period (when known).
 func (e *Exporter) collectRoster(ch chan<- prometheus.Metric, t *target, v *state) {
 	e.mu.RLock()
-	entry, members := e.entries[t.cfg.Roster], e.rosters[t.cfg.Roster]
+	entry, members := e.cfg.MembersOf(t.cfg.Roster), e.rosters[t.cfg.Roster]
 	e.mu.RUnlock()
 	if v.snap == nil || entry == nil || len(members) == 0 {
 		return
 	}
-	gauge := func(f *family, value float64, labels ...string) { ch <- f.metric(t.name, value, labels...) }
 	days := weekdays(v.periodStart, v.periodEnd)
 	tracked, billable, fill := userSeries(v.snap, t.cfg.Breakdowns)
 	for _, m := range members {
 		id, name := strconv.FormatInt(m.UserID, 10), nameOr(m.Name)
 		if fill && !tracked[id] {
-			gauge(userTrackedFamily, 0, id, name)
+			ch <- userTrackedFamily.metric(t.name, 0, id, name)
 			if billable {
-				gauge(userBillableFamily, 0, id, name)
+				ch <- userBillableFamily.metric(t.name, 0, id, name)
 			}
 		}
 		if days > 0 {
-			gauge(expectedFamily, float64(days)*entry.WeeklyHours(m.UserID)/5*3600, id, name)
+			ch <- expectedFamily.metric(t.name, float64(days)*entry.WeeklyHours(m.UserID)/5*3600, id, name)
 		}
 	}
 }
 
-// userSeries returns the users that have a tracked series in s, whether s has billable
-// series per user, and whether members who tracked nothing are to be added: only when
-// the report gives a users breakdown and folded none of its users into "(other)" (a
-// member folded there has time, just no series of their own).
+// userSeries returns the users with a tracked series in s, whether s has billable series
+// per user, and whether members who tracked nothing are added: only when the report has a
+// users breakdown and folded none into "(other)" (where a member may have time).
 func userSeries(s *Snapshot, breakdowns []string) (tracked map[string]bool, billable, fill bool) {
-	if breakdowns == nil {
-		breakdowns = config.DefaultBreakdowns
-	}
 	// Detailed and weekly rows always name their user; a summary only when grouped by users.
-	fill = slices.Contains(breakdowns, Users) && (s.Type == "detailed" || s.Type == "weekly")
+	users := slices.Contains(breakdowns, Users) || breakdowns == nil && slices.Contains(config.DefaultBreakdowns, Users)
+	fill = users && (s.Type == "detailed" || s.Type == "weekly")
 	tracked = map[string]bool{}
 	for _, sr := range s.series {
 		switch sr.family {
@@ -94,18 +71,13 @@ func userSeries(s *Snapshot, breakdowns []string) (tracked map[string]bool, bill
 	return tracked, billable, fill
 }
 
-// weekdays counts the Monday-Friday days of the period [start, end), both the first
-// instant of a day in the report's time zone; 0 when the period is unknown.
+// weekdays counts the Monday-Friday days of [start, end), days' starts; 0 when unknown.
 func weekdays(start, end time.Time) int {
 	if start.IsZero() || end.IsZero() {
 		return 0
 	}
-	// Civil dates, so that a day of 23 or 25 hours still counts as one.
-	y, m, d := start.Date()
-	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	y, m, d = end.Date()
-	n := 0
-	for last := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); day.Before(last); day = day.AddDate(0, 0, 1) {
+	n := 0 // civil dates (in UTC): a day of 23 or 25 hours still counts as one
+	for day, last := config.DayStart(start, time.UTC), config.DayStart(end, time.UTC); day.Before(last); day = day.AddDate(0, 0, 1) {
 		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
 			n++
 		}

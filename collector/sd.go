@@ -5,23 +5,15 @@ import (
 	"net/http"
 )
 
-// sdGroup is one target group of Prometheus' HTTP service discovery.
-type sdGroup struct {
-	Targets []string          `json:"targets"`
-	Labels  map[string]string `json:"labels"`
-}
-
 // SDHandler serves Prometheus HTTP service discovery (http_sd_configs): one target group
 // per report, whose target is the address the request came to (its Host), scraped at
 // /probe?report=NAME. One scrape job then covers every report, and follows reloads.
 func (e *Exporter) SDHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		groups := []sdGroup{}
+		groups := []any{}
 		for _, name := range e.Names() {
-			groups = append(groups, sdGroup{
-				Targets: []string{r.Host},
-				Labels:  map[string]string{"__metrics_path__": "/probe", "__param_report": name, "report": name},
-			})
+			groups = append(groups, map[string]any{"targets": []string{r.Host},
+				"labels": map[string]string{"__metrics_path__": "/probe", "__param_report": name, "report": name}})
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(groups)

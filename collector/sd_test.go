@@ -12,6 +12,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// sdGroup is one target group of Prometheus' HTTP service discovery.
+type sdGroup struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
 func TestSDHandler(t *testing.T) {
 	e := New(Options{Now: (&fakeClock{now: time.Unix(1_800_000_000, 0)}).Now})
 	for _, tc := range []struct {

@@ -11,37 +11,33 @@ import (
 	"github.com/toggl-exporter/toggl_exporter/config"
 )
 
-// pager is what a walk feeds: the sink of every page's rows, told when each page ends.
-type pager interface {
-	client.Sink
-	// endPage is told that a page was read, and says where the next one starts (a Unix
-	// time for first_timestamp), or false when there is none to ask for.
-	endPage(rep *client.Report, resp *client.Response) (next int64, more bool)
-}
-
 // outcome is what one walk did, and the values built from its pages.
 type outcome struct {
-	rep   *client.Report // the last page read; nil when none was
-	snap  *Snapshot
-	resp  *client.Response // of the latest request that got an answer
-	err   error
-	sent  int    // requests that left: each may have cost quota
-	pages int    // read
-	stop  string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
+	rep     *client.Report // the last page read; nil when none was
+	agg     *Aggregator    // of the pages read
+	snap    *Snapshot
+	resp    *client.Response // of the latest request that got an answer
+	headers map[string]int   // how many answers carried each of client.Response.Headers (for describe)
+	quota   *client.Quota    // of the latest answer that sent quota headers (for describe)
+	err     error
+	sent    int    // requests that left: each may have cost quota
+	pages   int    // read
+	stop    string // why rows Toggl had were left: "max_pages", or "cursor" (it pointed back to a page asked for)
 }
 
-// walk asks for req page after page into p, the one paging loop of the server and of
-// backfill: while p says more rows follow, at most max_pages pages, each the same body
-// with the next first_timestamp; a cursor already asked for ends it (Toggl is going
-// round). The report's timeout bounds one request once it may be sent: only ctx bounds
-// the waits for the pace and the quota. retry, when set, is asked after a page failed;
-// true asks for it again (it has waited for what the failure asked, e.g. a quota reset).
-func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, p pager, retry func(context.Context, error) bool) outcome {
-	var out outcome
+// walk, the one paging loop of the server and of backfill, asks for req into an
+// Aggregator (which hands every row to sink too, when set) while it says more rows follow,
+// at most max_pages pages, each with the next first_timestamp; a cursor asked for before
+// ends it (Toggl is going round). timeout bounds one request once it may be sent, ctx the
+// waits for the pace and the quota. retry, when set, is asked after a page failed: true
+// asks again (it has waited for what the failure asked, e.g. a quota reset).
+func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, retry func(context.Context, error) bool) outcome {
+	out := outcome{agg: newAggregator(cfg), headers: map[string]int{}}
+	out.agg.also = sink
 	asked := map[int64]bool{}
 	req.Timeout = time.Duration(cfg.Timeout)
 	for {
-		rep, resp, err := f.Run(ctx, req, p)
+		rep, resp, err := f.Run(ctx, req, out.agg)
 		var cerr *client.Error
 		// Every request that left counts, timeouts included: Toggl may have charged it.
 		if resp != nil || (errors.As(err, &cerr) && !cerr.NotSent && !cerr.Backoff) {
@@ -49,6 +45,12 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 		}
 		if resp != nil {
 			out.resp = resp
+			for _, h := range resp.Headers {
+				out.headers[h]++
+			}
+			if q := resp.Quota; q.HasRemaining || q.HasResetsIn {
+				out.quota = &q
+			}
 		}
 		if err != nil {
 			if retry != nil && ctx.Err() == nil && retry(ctx, err) {
@@ -59,7 +61,7 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 		}
 		out.pages++
 		out.rep = rep
-		next, more := p.endPage(rep, resp)
+		next, more := out.agg.endPage(rep, resp)
 		switch {
 		case !more:
 			return out
@@ -76,46 +78,22 @@ func walk(ctx context.Context, f Fetcher, cfg config.Report, req client.Request,
 	}
 }
 
-// Read reads one request of a backfill, every page, through the server's walk into sink
-// and dict (retry: see walk). It returns the last page's report and the requests sent.
-// The rows must add up to the totals: else history would be wrong.
+// Read reads one request of a backfill through the server's walk into sink and dict
+// (retry: see walk), and returns the last page's report and the requests sent. Rows that
+// do not add up to the totals are an error: history would be wrong.
 func Read(ctx context.Context, f Fetcher, cfg config.Report, req client.Request, sink client.Sink, dict *client.Dictionaries, retry func(context.Context, error) bool) (*client.Report, int, error) {
-	agg := newAggregator(cfg) // pages the request, and sums its rows to check them
-	o := walk(ctx, f, cfg, req, tee{agg, sink}, retry)
+	o := walk(ctx, f, cfg, req, sink, retry)
 	if o.err != nil {
 		return nil, o.sent, o.err
 	}
-	rep := o.rep
+	rep, agg := o.rep, o.agg // the walk's Aggregator summed the rows: they are checked
 	mergeDictionaries(dict, &agg.dict)
 	if rep.Block != client.BlockSummary && rep.Totals != nil && !agg.complete(rep) {
-		why := map[string]string{
-			"max_pages": fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(cfg)),
-			"cursor":    " as Toggl's paging cursor went back to a page already read",
-		}
-		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why[o.stop])
+		why := map[string]string{"max_pages": fmt.Sprintf(" after max_pages (%d) pages: raise max_pages for the backfill", maxPages(cfg)),
+			"cursor": " as Toggl's paging cursor went back to a page already read"}[o.stop]
+		return nil, o.sent, fmt.Errorf("the rows add up to %ds but the totals say %ds: rows are missing%s", agg.summed[rep.Block], rep.Totals.Seconds, why)
 	}
 	return rep, o.sent, nil
-}
-
-// tee feeds the rows of a walk to the Aggregator that pages it and to sink.
-type tee struct {
-	*Aggregator
-	sink client.Sink
-}
-
-func (t tee) DetailedRow(r *client.DetailedRow) {
-	t.Aggregator.DetailedRow(r)
-	t.sink.DetailedRow(r)
-}
-
-func (t tee) WeeklyRow(r *client.WeeklyRow) {
-	t.Aggregator.WeeklyRow(r)
-	t.sink.WeeklyRow(r)
-}
-
-func (t tee) SummaryGroup(g *client.SummaryGroup) {
-	t.Aggregator.SummaryGroup(g)
-	t.sink.SummaryGroup(g)
 }
 
 // mergeDictionaries adds the entities of src to dst: each page, and each request of a

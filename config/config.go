@@ -458,7 +458,7 @@ func (k *completion) settings(place string, rep *Report, fallback func() string)
 	rep.Resolved.Location = cmp.Or(loc, time.UTC)
 	k.check(rep.MaxSeriesPerBreakdown >= 1, place, "max_series_per_breakdown: must be >= 1")
 	k.check(rep.MaxPages >= 1, place, "max_pages: must be >= 1")
-	k.check(rep.Roster == 0 || k.hasMembers(rep.Roster), place, "roster: no members entry lists workspace %d", rep.Roster)
+	k.check(rep.Roster == 0 || k.global.MembersOf(rep.Roster) != nil, place, "roster: no members entry lists workspace %d", rep.Roster)
 	ownMin, ownStale := rep.MinRefreshInterval != 0, rep.MaxStale != 0
 	rep.MinRefreshInterval = cmp.Or(rep.MinRefreshInterval, k.global.MinRefreshInterval)
 	rep.MaxStale = cmp.Or(rep.MaxStale, k.global.MaxStale)
@@ -505,7 +505,7 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 		place := k.workspace("discover", i, &e.Workspace, seen, fallback)
 		e.IncludeRE = k.pattern(place, "include", e.Include)
 		e.ExcludeRE = k.pattern(place, "exclude", e.Exclude)
-		if e.Defaults.Roster == 0 && k.hasMembers(e.WorkspaceID) {
+		if e.Defaults.Roster == 0 && k.global.MembersOf(e.WorkspaceID) != nil {
 			e.Defaults.Roster = e.WorkspaceID
 		}
 		// The reports' credentials default to the token that lists them.
@@ -523,9 +523,12 @@ func (k *completion) workspaces(c *Config, fallback func() string) {
 	}
 }
 
-// hasMembers tells whether a members entry lists workspace.
-func (k *completion) hasMembers(workspace int64) bool {
-	return slices.ContainsFunc(k.global.Members, func(m Members) bool { return m.WorkspaceID == workspace })
+// MembersOf returns the members entry of workspace; nil when there is none.
+func (c *Config) MembersOf(workspace int64) *Members {
+	if i := slices.IndexFunc(c.Members, func(m Members) bool { return m.WorkspaceID == workspace }); i >= 0 {
+		return &c.Members[i]
+	}
+	return nil
 }
 
 // pattern compiles the include or exclude expr to match whole names; nil for none. Its

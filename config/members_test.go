@@ -30,8 +30,8 @@ func TestMembersLoad(t *testing.T) {
 	if m := c.Members[1]; m.Interval != defaultInterval || m.Resolved.APIToken != "memberstoken0123456789abcdef0123" || m.WeeklyHours(1) != 0 {
 		t.Errorf("members[1] %+v", m)
 	}
-	if k := (&completion{global: c}); !k.hasMembers(8) || k.hasMembers(9) {
-		t.Error("hasMembers does not find the entries")
+	if c.MembersOf(8) != &c.Members[1] || c.MembersOf(9) != nil {
+		t.Error("MembersOf does not find the entries")
 	}
 	// A discovered report gets its workspace's roster, unless its defaults name one.
 	var rosters []int64
