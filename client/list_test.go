@@ -238,7 +238,7 @@ func TestListSharedReportsTimeoutPerPage(t *testing.T) {
 		time.Sleep(time.Duration(slow.Load()))
 		f.ServeHTTP(w, r)
 	})
-	l := Listing{WorkspaceID: 77, Credentials: Credentials{APIToken: listAPIToken}, Timeout: 150 * time.Millisecond}
+	l := Listing{WorkspaceID: 77, Credentials: Credentials{APIToken: listAPIToken}, Timeout: 400 * time.Millisecond} // far above a page's 15 ms, even on a loaded machine
 	slow.Store(int64(15 * time.Millisecond))
 	start := time.Now()
 	got, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), l)
@@ -248,7 +248,7 @@ func TestListSharedReportsTimeoutPerPage(t *testing.T) {
 	if took := time.Since(start); took < l.Timeout {
 		t.Fatalf("the listing took %s, not longer than the timeout: the test proves nothing", took)
 	}
-	slow.Store(int64(300 * time.Millisecond))
+	slow.Store(int64(600 * time.Millisecond))
 	if _, err := newTestClient(srv, Options{}).ListSharedReports(context.Background(), l); Code(err) != CodeTimeout {
 		t.Errorf("a page slower than the timeout: %v, want a timeout", err)
 	}
