@@ -56,3 +56,23 @@ func BenchmarkDecodeNumericStrings(b *testing.B) {
 	}
 	benchDecode(b, body)
 }
+
+// TestDecodeAllocationsFlat: a row allocates nothing (the decoder reuses one row value and
+// its slices, see docs/performance.md), so ten times the rows cost no more allocations
+// beyond the few that grow the dictionaries and buffers.
+func TestDecodeAllocationsFlat(t *testing.T) {
+	for _, typ := range []string{"detailed", "summary", "weekly"} {
+		small, large := togglfake.LargeJSON(typ, 200), togglfake.LargeJSON(typ, 2000)
+		allocs := func(body []byte) float64 {
+			return testing.AllocsPerRun(2, func() {
+				if _, err := Decode(bytes.NewReader(body), nil); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		// 1,800 more entries: an allocation in every other row would add 900 or more.
+		if a, b := allocs(small), allocs(large); b-a > 900 {
+			t.Errorf("%s: %.0f allocations for 200 entries, %.0f for 2,000: the rows allocate", typ, a, b)
+		}
+	}
+}

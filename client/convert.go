@@ -191,7 +191,7 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		if a, ok := p.(amount); ok {
 			*a = n
 		} else if present {
-			*p.(**int64) = &n
+			*p.(**int64) = new(n) // not &n: n would escape, an allocation per row
 		}
 		return err
 	case opt:
@@ -213,8 +213,9 @@ func (d *bodyDecoder) into(dst any) (err error) {
 		v, s, err := d.scalar("a boolean")
 		s = bytes.TrimSpace(s)
 		b, perr := strconv.ParseBool(string(s))
-		if f, ferr := strconv.ParseFloat(string(s), 64); perr != nil && ferr == nil && v.Kind() == '0' {
-			b, perr = f != 0, nil
+		if perr != nil && v.Kind() == '0' { // only then: a failed parse allocates its error
+			f, ferr := strconv.ParseFloat(string(s), 64)
+			b, perr = f != 0, ferr
 		}
 		if err == nil && len(s) > 0 && perr != nil {
 			return d.mismatch("a boolean", v.Kind(), v)
