@@ -31,17 +31,17 @@ type leakReport struct {
 	code  string
 }
 
-// TestNoLeaksAfterManyFailingScrapes scrapes 200 times, each scrape refreshing reports
+// TestNoLeaksAfterManyFailingScrapes scrapes 60 times, each scrape refreshing reports
 // whose upstreams reset the connection mid-body, answer 500, answer a body over the
 // limit, are refused, or are too slow (headers or body), next to a healthy one: some
-// 1,100 failed fetches. Afterwards no goroutine is left (goleak) and the number of open
-// file descriptors has not grown: a leak of one per failing fetch would show as hundreds,
-// well beyond the 16 of slack for the connection pool.
+// 250 failed fetches. Afterwards no goroutine is left (goleak) and the number of open
+// file descriptors has not grown: a leak of one per failing fetch would show as some
+// 250, well beyond the 16 of slack for the connection pool.
 func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // last: after the servers closed
 	fdsAtStart := openFDs()
-	const scrapes = 200
+	const scrapes = 60
 
 	reports := []leakReport{
 		{name: "healthy", every: 1},
@@ -49,12 +49,12 @@ func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 		{name: "e500", fault: togglfake.Fault{Status: 500}, every: 1, code: "500"},
 		{name: "big", fault: togglfake.Fault{Body: `{"report_type":"detailed","workspace_logo":"` + strings.Repeat("x", 20<<10) + `"}`}, every: 1, code: client.CodeDecode},
 		{name: "refused", every: 1, code: client.CodeNetwork},
-		// Timeouts cost real time: these two are refreshed every twentieth scrape only,
+		// Timeouts cost real time: these two are refreshed every tenth scrape only,
 		// with a timeout long enough for a request to go out on a loaded machine.
-		{name: "slowheaders", fault: togglfake.Fault{HeaderDelay: time.Minute}, every: 20, code: client.CodeTimeout,
-			extra: "    timeout: 200ms\n    min_refresh_interval: 100m\n    max_stale: 2h\n"},
-		{name: "slowbody", fault: togglfake.Fault{BodyDelay: time.Minute}, every: 20, code: client.CodeTimeout,
-			extra: "    timeout: 200ms\n    min_refresh_interval: 100m\n    max_stale: 2h\n"},
+		{name: "slowheaders", fault: togglfake.Fault{HeaderDelay: time.Minute}, every: 10, code: client.CodeTimeout,
+			extra: "    timeout: 200ms\n    min_refresh_interval: 50m\n    max_stale: 2h\n"},
+		{name: "slowbody", fault: togglfake.Fault{BodyDelay: time.Minute}, every: 10, code: client.CodeTimeout,
+			extra: "    timeout: 200ms\n    min_refresh_interval: 50m\n    max_stale: 2h\n"},
 	}
 	var yml strings.Builder
 	yml.WriteString("api_url: {{URL}}\nmin_refresh_interval: 5m\nmax_stale: 30m\nmax_response_bytes: 16KiB\nreports:\n")

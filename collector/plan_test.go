@@ -20,8 +20,9 @@ import (
 
 const planAPIToken = "api-plan-0123456789abcdef0123456789"
 
-// planStack serves n detailed reports of entries time entries each (pages of 50), all
-// read with one API token, under the configuration head; it returns the totals'
+// planStack serves n detailed reports of entries time entries each in pages of 5 (the
+// plan counts requests, not rows: small pages keep the walks long and the test quick),
+// all read with one API token, under the configuration head; it returns the totals'
 // seconds of a report.
 func planStack(t *testing.T, n, entries int, head string) (*stack, float64) {
 	t.Helper()
@@ -34,10 +35,10 @@ func planStack(t *testing.T, n, entries int, head string) (*stack, float64) {
 		t.Fatal(err)
 	}
 	var yml strings.Builder
-	fmt.Fprintf(&yml, "api_url: {{URL}}\nrequests_per_second: 1000\napi_token: %s\n%sreports:\n", planAPIToken, head)
+	fmt.Fprintf(&yml, "api_url: {{URL}}\nrequests_per_second: 1000000\napi_token: %s\n%sreports:\n", planAPIToken, head)
 	for i := range n {
 		tok := fmt.Sprintf("tok-plan-%d-0123456789abcdef", i)
-		s.fake.Set(tok, togglfake.Report{Body: body, Paging: &togglfake.Paging{}, Auth: togglfake.Auth{APIToken: planAPIToken}})
+		s.fake.Set(tok, togglfake.Report{Body: body, Paging: &togglfake.Paging{Size: 5}, Auth: togglfake.Auth{APIToken: planAPIToken}})
 		fmt.Fprintf(&yml, "  - name: r%d\n    token: %s\n", i, tok)
 	}
 	s.apply(yml.String())
@@ -54,7 +55,7 @@ func (s *stack) requests() (n int) {
 // per page.
 func TestPlanPremiumFillsAtOnce(t *testing.T) {
 	t.Parallel() // slow: overlaps the other slow tests
-	s, total := planStack(t, 5, 500, "hourly_quota: 600\n")
+	s, total := planStack(t, 5, 50, "hourly_quota: 600\n")
 	x := s.rescrape()
 	for i := range 5 {
 		r := fmt.Sprintf("r%d", i)
@@ -81,7 +82,7 @@ func TestPlanPremiumFillsAtOnce(t *testing.T) {
 // failure; an hour later the next ones come.
 func TestPlanFreeNever402(t *testing.T) {
 	t.Parallel() // slow: overlaps the other slow tests
-	s, total := planStack(t, 5, 500, "# hourly_quota unset: learned from the headers\n")
+	s, total := planStack(t, 5, 50, "# hourly_quota unset: learned from the headers\n")
 	s.fake.SetQuota(30, time.Hour)
 	start := s.clock.Now()
 	x := s.rescrape()
@@ -131,7 +132,7 @@ func TestPlanFreeNever402(t *testing.T) {
 // requests (720 an hour), every report stays up, and each is planned every 90 s.
 func TestPlanSharesTheBudget(t *testing.T) {
 	t.Parallel() // slow: overlaps the other slow tests
-	s, total := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\n")
+	s, total := planStack(t, 6, 15, "hourly_quota: 720\nmin_refresh_interval: 1s\n")
 	s.rescrape()
 	if n := s.requests(); n != 18 {
 		t.Fatalf("%d requests at the first fill, want 18", n)
@@ -145,7 +146,8 @@ func TestPlanSharesTheBudget(t *testing.T) {
 	for s.clock.Now().Before(filled.Add(15 * time.Minute)) {
 		s.clock.Advance(5 * time.Second)
 		before := s.requests()
-		x := s.rescrape()
+		x := s.scrape() // what the refreshes it starts fetch shows from the next step
+		s.exp.fetches.Wait()
 		steps = append(steps, step{s.clock.Now(), s.requests() - before})
 		for i := range 6 {
 			r := fmt.Sprintf("r%d", i)
@@ -200,7 +202,8 @@ func TestPlanClosedPeriod(t *testing.T) {
 }
 
 // BenchmarkQuotaPlan runs one simulated hour of Prometheus scraping every 15 s (a fake
-// clock: an op takes well under a second) and reports the requests the hour cost per
+// clock: an op takes well under a second; pages of 5 rows, as the plan counts requests,
+// not rows) and reports the requests the hour cost per
 // credential and those of the first fill (at requests_per_second 1, the seconds until
 // every report has complete data, when the budget holds the fill).
 func BenchmarkQuotaPlan(b *testing.B) {
@@ -209,26 +212,26 @@ func BenchmarkQuotaPlan(b *testing.B) {
 		entries, reports      int
 		summary, closed, head string
 	}{
-		{name: "5-detailed-10-pages/premium", entries: 500, reports: 5, head: "hourly_quota: 600\n"},
+		{name: "5-detailed-10-pages/premium", entries: 50, reports: 5, head: "hourly_quota: 600\n"},
 		{name: "5-summary/premium", reports: 5, summary: "summary", head: "hourly_quota: 600\n"},
-		{name: "5-detailed-10-pages-2-closed/premium", entries: 500, reports: 5, closed: "last_month", head: "hourly_quota: 600\n"},
-		{name: "5-detailed-10-pages/free", entries: 500, reports: 5, head: "hourly_quota: 27\n"},
+		{name: "5-detailed-10-pages-2-closed/premium", entries: 50, reports: 5, closed: "last_month", head: "hourly_quota: 600\n"},
+		{name: "5-detailed-10-pages/free", entries: 50, reports: 5, head: "hourly_quota: 27\n"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			body := togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: bc.entries, Projects: 6, Users: 10})
+			if bc.summary != "" {
+				body = togglfake.ReportJSON(togglfake.DetailedSpec{Entries: 50, Projects: 6, Users: 10}, "summary", map[string]any{"grouping": "projects", "sub_grouping": "users"})
+			}
 			var hour, fill, complete float64
 			for range b.N {
 				t := &testing.T{}
 				s := newStack(t, nil)
 				b.Cleanup(s.srv.Close)
-				body := togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: bc.entries, Projects: 6, Users: 10})
-				if bc.summary != "" {
-					body = togglfake.ReportJSON(togglfake.DetailedSpec{Entries: 500, Projects: 6, Users: 10}, "summary", map[string]any{"grouping": "projects", "sub_grouping": "users"})
-				}
 				var yml strings.Builder
-				fmt.Fprintf(&yml, "api_url: {{URL}}\nrequests_per_second: 1000\napi_token: %s\n%sreports:\n", planAPIToken, bc.head)
+				fmt.Fprintf(&yml, "api_url: {{URL}}\nrequests_per_second: 1000000\napi_token: %s\n%sreports:\n", planAPIToken, bc.head)
 				for i := range bc.reports {
 					tok := fmt.Sprintf("tok-plan-%d-0123456789abcdef", i)
-					s.fake.Set(tok, togglfake.Report{Body: body, Paging: &togglfake.Paging{}})
+					s.fake.Set(tok, togglfake.Report{Body: body, Paging: &togglfake.Paging{Size: 5}})
 					fmt.Fprintf(&yml, "  - name: r%d\n    token: %s\n", i, tok)
 					if bc.closed != "" && i < 2 {
 						fmt.Fprintf(&yml, "    period: %s\n", bc.closed)
@@ -268,7 +271,7 @@ func BenchmarkQuotaPlan(b *testing.B) {
 // once per report, however often the configuration is applied again (a reload, or
 // discovery after every listing), as long as the report's request stays the same.
 func TestPlanStretchLoggedOnce(t *testing.T) {
-	s, _ := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\n")
+	s, _ := planStack(t, 6, 15, "hourly_quota: 720\nmin_refresh_interval: 1s\n")
 	s.rescrape()
 	for range 5 {
 		s.clock.Advance(time.Minute)
@@ -323,7 +326,7 @@ func TestPlanCloseEndsTheWaitForRoom(t *testing.T) {
 // spends 60 of its 720 an hour, so that six 3-page reports at min_refresh_interval 1s
 // share the 660 left: each every 98 s (90 s without the listing).
 func TestPlanCountsListings(t *testing.T) {
-	s, _ := planStack(t, 6, 150, "hourly_quota: 720\nmin_refresh_interval: 1s\nmembers:\n  - workspace_id: 7\n    interval: 1m\n")
+	s, _ := planStack(t, 6, 15, "hourly_quota: 720\nmin_refresh_interval: 1s\nmembers:\n  - workspace_id: 7\n    interval: 1m\n")
 	s.rescrape()
 	s.clock.Advance(5 * time.Second)
 	x := s.rescrape()
@@ -350,7 +353,7 @@ func TestPlanServesBetweenRefreshes(t *testing.T) {
 	}
 	// The refresh is due after an hour: a scrape then answers from the cache at once while
 	// a slow Toggl answers in the background.
-	s.fake.Set(teamToken, togglfake.Report{Body: reportJSON("Closed", 3600), Fault: togglfake.Fault{HeaderDelay: 2 * time.Second}})
+	s.fake.Set(teamToken, togglfake.Report{Body: reportJSON("Closed", 3600), Fault: togglfake.Fault{HeaderDelay: time.Second}})
 	s.clock.Advance(16 * time.Minute)
 	start := time.Now()
 	x = s.scrape("X-Prometheus-Scrape-Timeout-Seconds", "1")

@@ -53,7 +53,7 @@ reports:
 `
 )
 
-// TestReloadUnderLoad applies A and B alternately, 100 times in all, while scrapers hit /metrics
+// TestReloadUnderLoad applies A and B alternately, 50 times in all, while scrapers hit /metrics
 // and /probe?report=keep over HTTP without pause. No scrape fails, every answer is
 // exactly one configuration, every report in it is up, credentials change with the
 // configuration, and the unchanged report keeps its cache: one upstream request in all.
@@ -167,7 +167,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		}
 	})
 
-	const reloads = 99 // odd: the last configuration is B
+	const reloads = 49 // odd: the last configuration is B
 	for g := int64(1); g <= reloads && !t.Failed(); g++ {
 		// Wait until the configuration in force has been served, so that each one's new
 		// reports are fetched (and their credentials seen by the fake).

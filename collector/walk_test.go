@@ -68,14 +68,14 @@ func TestWalkFaults(t *testing.T) {
 }
 
 // TestWalk100Pages: a report of about 100 pages (of 2 rows, to keep the fake quick),
-// each answered after 25 ms, with max_pages 100 and timeout 2s comes complete: timeout
-// bounds each request, not the walk of some 2.5 s or more. One request per page.
+// each answered after 15 ms, with max_pages 100 and timeout 1s comes complete: timeout
+// bounds each request, not the walk of some 1.5 s or more. One request per page.
 func TestWalk100Pages(t *testing.T) {
 	t.Parallel() // slow: overlaps the other slow tests
 	s := newStack(t, nil)
 	s.fake.Set(pagedToken, togglfake.Report{Body: togglfake.DetailedJSON(togglfake.DetailedSpec{Entries: 196, Projects: 6, Users: 4}), Paging: &togglfake.Paging{Size: 2},
-		Fault: togglfake.Fault{HeaderDelay: 25 * time.Millisecond}})
-	s.apply("api_url: {{URL}}\nrequests_per_second: 1000000\ntimeout: 2s\nreports:\n  - name: paged\n    token: " + pagedToken + "\n    max_pages: 100\n")
+		Fault: togglfake.Fault{HeaderDelay: 15 * time.Millisecond}})
+	s.apply("api_url: {{URL}}\nrequests_per_second: 1000000\ntimeout: 1s\nreports:\n  - name: paged\n    token: " + pagedToken + "\n    max_pages: 100\n")
 	x := s.rescrape()
 	x.want(t, 1, "toggl_report_up", "paged")
 	x.want(t, 1, "toggl_report_breakdowns_complete", "paged")
