@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/toggl-exporter/toggl_exporter/internal/togglfake"
@@ -46,6 +47,7 @@ type ruleTestFile struct {
 	RuleFiles []string `yaml:"rule_files"`
 	Tests     []struct {
 		Name          string `yaml:"name"`
+		Interval      string `yaml:"interval"`
 		AlertRuleTest []struct {
 			Alertname string           `yaml:"alertname"`
 			ExpAlerts []map[string]any `yaml:"exp_alerts"`
@@ -76,27 +78,34 @@ func TestPromtoolCheckRules(t *testing.T) {
 func TestPromtoolRuleTests(t *testing.T) {
 	t.Parallel()
 	promtool := needTool(t, "promtool")
-	run(t, 2*time.Minute, promDir, promtool, "test", "rules", "rules_test.yml", "alerts_test.yml")
+	run(t, 2*time.Minute, promDir, promtool, "test", "rules", "rules_test.yml", "alerts_test.yml", "team_alerts_test.yml")
 }
 
 // TestEveryAlertHasFiringAndQuietCases: each alert is covered by promtool cases where it
-// fires and cases where it must not.
+// fires and cases where it must not, with samples no sparser than the 5m lookback: beyond
+// it a series vanishes between its samples, no alert stays pending for its "for", and a
+// case where it must not fire passes whatever the rule says.
 func TestEveryAlertHasFiringAndQuietCases(t *testing.T) {
 	t.Parallel()
 	var alerts ruleFile
 	readYAML(t, filepath.Join(promDir, "alerts.yml"), &alerts)
-	var tests ruleTestFile
-	readYAML(t, filepath.Join(promDir, "alerts_test.yml"), &tests)
-	if !slices.Contains(tests.RuleFiles, "alerts.yml") {
-		t.Errorf("alerts_test.yml does not load alerts.yml: %v", tests.RuleFiles)
-	}
 	fires, quiet := map[string]int{}, map[string]int{}
-	for _, tc := range tests.Tests {
-		for _, a := range tc.AlertRuleTest {
-			if len(a.ExpAlerts) > 0 {
-				fires[a.Alertname]++
-			} else {
-				quiet[a.Alertname]++
+	for _, file := range []string{"alerts_test.yml", "team_alerts_test.yml"} {
+		var tests ruleTestFile
+		readYAML(t, filepath.Join(promDir, file), &tests)
+		if !slices.Contains(tests.RuleFiles, "alerts.yml") {
+			t.Errorf("%s does not load alerts.yml: %v", file, tests.RuleFiles)
+		}
+		for _, tc := range tests.Tests {
+			if d, err := model.ParseDuration(tc.Interval); err != nil || time.Duration(d) > 5*time.Minute {
+				t.Errorf("%s: %q: interval %q, want at most the 5m lookback", file, tc.Name, tc.Interval)
+			}
+			for _, a := range tc.AlertRuleTest {
+				if len(a.ExpAlerts) > 0 {
+					fires[a.Alertname]++
+				} else {
+					quiet[a.Alertname]++
+				}
 			}
 		}
 	}
