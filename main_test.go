@@ -846,6 +846,10 @@ func slowWorld(t *testing.T, n int, delay time.Duration) (*world, []string, func
 		w.fake.Set(tok, togglfake.Report{Body: fixture(t, "weekly.json")})
 		fmt.Fprintf(&extra, "  - name: slow-%d\n    token: %s\n    min_refresh_interval: 1ms\n    max_stale: 1ms\n    timeout: 1m\n", i, tok) // nothing to serve: scrapes wait
 	}
+	// A budget the plan knows: before the credential's first answer it assumes Toggl Free's
+	// and stretches the 1ms interval, so that a scrape could serve the cache and leave a
+	// refresh running, which the scrapes held next would join without a request of their own.
+	extra.WriteString("hourly_quota: 100000\n")
 	w.writeConfig(t, extra.String())
 	slowDown := func(e *exporter) {
 		for i, tok := range tokens {
