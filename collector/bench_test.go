@@ -52,9 +52,9 @@ type largeFigures struct {
 	projects int // distinct projects, no project counting as one
 }
 
-// expect returns the figures of the generated report of typ whose entries are those of
-// the generated detailed report detailed.
-func expect(typ string, detailed []byte) largeFigures {
+// expect returns the figures of the generated reports of each type whose entries are those
+// of the generated detailed report detailed, by type.
+func expect(detailed []byte) map[string]largeFigures {
 	var r struct {
 		DetailedResults struct {
 			Report []struct {
@@ -82,36 +82,37 @@ func expect(typ string, detailed []byte) largeFigures {
 		projects[project], weekly[[2]int64{project, row.UserID}] = true, true
 	}
 	exp.projects = len(projects)
-	exp.rows = map[string]int{"detailed": len(r.DetailedResults.Report), "summary": len(projects), "weekly": len(weekly)}[typ]
-	return exp
+	byType := map[string]largeFigures{}
+	for typ, rows := range map[string]int{"detailed": len(r.DetailedResults.Report), "summary": len(projects), "weekly": len(weekly)} {
+		exp.rows = rows
+		byType[typ] = exp
+	}
+	return byType
 }
 
-type benchBody struct {
-	body []byte
-	exp  largeFigures
-}
-
+// The generated reports and their figures, made once per run: the 100k-entry ones take
+// seconds to generate and to read.
 var (
 	benchBodiesMu sync.Mutex
-	benchBodies   = map[string]benchBody{}
+	benchBodies   = map[string][]byte{}               // by type and entries
+	benchFigures  = map[int]map[string]largeFigures{} // by entries, then type
 )
 
-// largeBody returns the generated report of typ with n entries, generated once per run.
+// largeBody returns the generated report of typ with n entries and its figures.
 func largeBody(typ string, n int) ([]byte, largeFigures) {
 	benchBodiesMu.Lock()
 	defer benchBodiesMu.Unlock()
-	key := fmt.Sprint(typ, n)
-	bb, ok := benchBodies[key]
-	if !ok {
-		bb.body = togglfake.LargeJSON(typ, n)
-		detailed := bb.body
-		if typ != "detailed" {
-			detailed = togglfake.LargeJSON("detailed", n)
+	body := func(typ string) []byte {
+		key := fmt.Sprint(typ, n)
+		if _, ok := benchBodies[key]; !ok {
+			benchBodies[key] = togglfake.LargeJSON(typ, n)
 		}
-		bb.exp = expect(typ, detailed)
-		benchBodies[key] = bb
+		return benchBodies[key]
 	}
-	return bb.body, bb.exp
+	if _, ok := benchFigures[n]; !ok {
+		benchFigures[n] = expect(body("detailed"))
+	}
+	return body(typ), benchFigures[n][typ]
 }
 
 // decodeAggregate is what a fetch does with a body: decode it into an Aggregator, finish.
@@ -347,8 +348,8 @@ func BenchmarkPeakMemory(b *testing.B) {
 	sizes := map[int]int64{}
 	for _, n := range []int{10000, 100000} {
 		path := filepath.Join(dir, fmt.Sprintf("detailed-%d.json", n))
-		body := togglfake.LargeJSON("detailed", n)
-		seconds := expect("detailed", body).seconds
+		body, exp := largeBody("detailed", n)
+		seconds := exp.seconds
 		if err := os.WriteFile(path, body, 0o644); err != nil {
 			t.Fatal(err)
 		}
