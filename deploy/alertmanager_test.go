@@ -148,8 +148,11 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 		{"alertname": "TogglAPIQuotaLow", "severity": "warning", "job": "j4", "instance": "i", "report": "r7"},
 		{"alertname": "TogglReportFailing", "severity": "warning", "job": "j4", "instance": "i", "report": "r7"},
 		{"alertname": "TogglAPIQuotaLow", "severity": "warning", "job": "j4", "instance": "i", "report": "r8"},
-		// exporter down silences a forgotten timer of its target too
+		// exporter down silences a forgotten timer of its target too, and its failing
+		// listings (whose series went with it), not another target's
 		{"alertname": "TogglTimerRunningTooLong", "severity": "info", "job": "j1", "instance": "i1", "report": "r1", "user": "u", "project": "p"},
+		{"alertname": "TogglListingFailing", "severity": "warning", "job": "j1", "instance": "i1", "listing": "discovery", "workspace_id": "1"},
+		{"alertname": "TogglListingFailing", "severity": "warning", "job": "j7", "instance": "i1", "listing": "members", "workspace_id": "1"},
 		// every report of a job failing silences each report's "failing" and "stale" in that
 		// job only, and is not itself silenced by an exporter down in the same job
 		{"alertname": "TogglReportsAllFailing", "severity": "critical", "job": "j5"},
@@ -169,6 +172,7 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 		"TogglAPIQuotaLow/j4/r7":         true,
 		"TogglReportFailing/j4/r7":       true,
 		"TogglTimerRunningTooLong/j1/r1": true,
+		"TogglListingFailing/j1/":        true,
 		"TogglReportFailing/j5/r9":       true,
 		"TogglReportStale/j5/r9":         true,
 	}
