@@ -203,9 +203,9 @@ func TestPlanClosedPeriod(t *testing.T) {
 
 // BenchmarkQuotaPlan runs one simulated hour of Prometheus scraping every 15 s (a fake
 // clock: an op takes well under a second; pages of 5 rows, as the plan counts requests,
-// not rows) and reports the requests the hour cost per
-// credential and those of the first fill (at requests_per_second 1, the seconds until
-// every report has complete data, when the budget holds the fill).
+// not rows) and reports the requests the hour cost per credential and those of the first
+// fill (at requests_per_second 1, the seconds until every report has complete data, when
+// the budget holds the fill).
 func BenchmarkQuotaPlan(b *testing.B) {
 	for _, bc := range []struct {
 		name                  string
