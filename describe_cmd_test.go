@@ -221,7 +221,7 @@ reports:
 `, hs.URL, secretAPIToken, secretToken, secretToken2, secretToken3), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	describe := func(t *testing.T, limits *client.Limits, args ...string) (code int, stdout, stderr string) {
+	describeWith := func(t *testing.T, path string, limits *client.Limits, args ...string) (code int, stdout, stderr string) {
 		t.Helper()
 		app := kingpin.New("test", "")
 		c := newDescribeCommand(app)
@@ -229,8 +229,12 @@ reports:
 			t.Fatal(err)
 		}
 		var out, errOut bytes.Buffer
-		code = c.run(context.Background(), cfgPath, limits, &out, &errOut, time.Now())
+		code = c.run(context.Background(), path, limits, &out, &errOut, time.Now())
 		return code, out.String(), errOut.String()
+	}
+	describe := func(t *testing.T, limits *client.Limits, args ...string) (code int, stdout, stderr string) {
+		t.Helper()
+		return describeWith(t, cfgPath, limits, args...)
 	}
 	noQuota := func(d *described) { d.Quota = nil }
 	const remaining = 100
@@ -356,6 +360,58 @@ reports:
 		}
 		if n := len(fake.Requests()); n != 0 {
 			t.Errorf("%d requests sent", n)
+		}
+	})
+
+	t.Run("discovered report", func(t *testing.T) {
+		// A report that only a discover entry finds is described once the workspace is
+		// listed, as the server would serve it; a configured one costs no listing.
+		fake.Reset()
+		fake.SetWorkspace(7, togglfake.Workspace{APIToken: secretAPIToken, Reports: []togglfake.SavedReport{
+			{ID: 31, Name: "Team Weekly (listed)", Token: secretToken3, Public: true},
+		}})
+		path := filepath.Join(t.TempDir(), "discover.yml")
+		if err := os.WriteFile(path, fmt.Appendf(nil, "api_url: %s\nrequests_per_second: 100\napi_token: %s\nreports:\n  - name: team-summary\n    token: %s\n"+
+			"discover:\n  - workspace_id: 7\n", hs.URL, secretAPIToken, secretToken2), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := describeWith(t, path, nil, "--report", "team-weekly-listed")
+		if code != 0 || !strings.Contains(stdout, `report "team-weekly-listed": report_type weekly`) {
+			t.Errorf("exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		var listings, runs int
+		for _, r := range fake.Requests() {
+			switch {
+			case r.Path != "":
+				listings++
+			case r.Token == secretToken3:
+				runs++
+			}
+		}
+		if listings != 1 || runs != 1 || len(fake.Requests()) != 2 {
+			t.Errorf("%d listing(s), %d run(s) of the listed report, %d requests in all; want one of each", listings, runs, len(fake.Requests()))
+		}
+
+		fake.Reset()
+		if code, _, stderr := describeWith(t, path, nil, "--report", "team-summary"); code != 0 || len(fake.Requests()) != 1 {
+			t.Errorf("a configured report: exit %d, %d requests (want 1, no listing); stderr:\n%s", code, len(fake.Requests()), stderr)
+		}
+
+		fake.Reset()
+		code, stdout, stderr = describeWith(t, path, nil, "--report", "nope")
+		if code != 1 || stdout != "" || !strings.Contains(stderr, `--report "nope": no such report in `+path+` or its discover listings (have team-summary, team-weekly-listed)`) {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+
+		fake.SetWorkspace(7, togglfake.Workspace{APIToken: "another-api-token-0123456789abcdef"})
+		code, _, stderr = describeWith(t, path, nil, "--report", "team-weekly-listed")
+		if code != 1 || !strings.Contains(stderr, "describe: discover[0]: listing the saved reports of workspace 7: ") || !strings.Contains(stderr, "403") {
+			t.Errorf("a listing refused: exit %d, stderr %q", code, stderr)
+		}
+		for _, secret := range secrets {
+			if strings.Contains(stderr, secret) {
+				t.Errorf("stderr shows a secret: %s", stderr)
+			}
 		}
 	})
 

@@ -242,29 +242,39 @@ type describeCommand struct {
 func newDescribeCommand(app *kingpin.Application) *describeCommand {
 	c := &describeCommand{cmd: app.Command("describe", "Run one report once, every page, and print what Toggl sent, for a bug report: "+
 		"counts, field names and header names only, never a token, name, e-mail or description.")}
-	c.cmd.Flag("report", "The configured report to run.").Required().StringVar(&c.report)
+	c.cmd.Flag("report", "The report to run: configured, or found by a discover entry's listing.").Required().StringVar(&c.report)
 	c.cmd.Flag("json", "Print the same as one JSON object.").BoolVar(&c.json)
 	return c
 }
 
-// run describes the report and returns the exit code: 1 when the report is not configured
-// or the run did not get to the end (what it saw is printed all the same). limits are
-// the upstream etiquette to respect; nil starts afresh.
+// run describes the report and returns the exit code: 1 when the report is neither
+// configured nor listed by a discover entry, or the run did not get to the end (what it
+// saw is printed all the same). limits are the upstream etiquette to respect; nil starts
+// afresh.
 func (c *describeCommand) run(ctx context.Context, configPath string, limits *client.Limits, stdout, stderr io.Writer, now time.Time) int {
 	cfg, err := config.Load(configPath, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "describe: %s: %v\n", configPath, err)
 		return 1
 	}
-	reports, err := cfg.ReportsNamed([]string{c.report}, configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "describe: %v\n", err)
-		return 1
-	}
 	cl := newClient(cfg, limits)
 	defer cl.CloseIdleConnections()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	reports, err := cfg.ReportsNamed([]string{c.report}, configPath)
+	if err != nil && len(cfg.Discover) > 0 { // not configured: perhaps listed, as the server would find it
+		var problems []string
+		if cfg, problems, err = discovery.ListOnce(ctx, cfg, cl); err == nil {
+			for _, p := range problems {
+				fmt.Fprintf(stderr, "describe: a listed report is left out: %s\n", p)
+			}
+			reports, err = cfg.ReportsNamed([]string{c.report}, configPath+" or its discover listings")
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "describe: %v\n", err)
+		return 1
+	}
 	d := collector.Describe(ctx, reports[0], cl, now)
 	if c.json {
 		b, _ := json.MarshalIndent(d, "", "  ") // plain values: cannot fail

@@ -2,11 +2,13 @@ package discovery
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -31,6 +33,21 @@ func cut(s string, n int) string {
 		return s
 	}
 	return strings.TrimRight(s[:n], "-")
+}
+
+// ListOnce returns cfg with the reports its discover entries list now, each workspace
+// listed once, for the commands that run once (describe); problems are the merge's.
+func ListOnce(ctx context.Context, cfg *config.Config, c *client.Client) (*config.Config, []string, error) {
+	lists := make([][]client.SavedReport, len(cfg.Discover))
+	for i, e := range cfg.Discover {
+		l := client.Listing{WorkspaceID: e.WorkspaceID, Credentials: client.Credentials{APIToken: e.Resolved.APIToken}, Timeout: time.Duration(cfg.Timeout)}
+		var err error
+		if lists[i], err = c.ListSharedReports(ctx, l); err != nil {
+			return nil, nil, fmt.Errorf("discover[%d]: listing the saved reports of workspace %d: %w", i, e.WorkspaceID, err)
+		}
+	}
+	merged, problems := merge(cfg, lists)
+	return merged, problems, nil
 }
 
 // merge returns a copy of cfg with the reports that lists[i], the latest good listing of
