@@ -846,18 +846,21 @@ func slowWorld(t *testing.T, n int, delay time.Duration) (*world, []string, func
 		w.fake.Set(tok, togglfake.Report{Body: fixture(t, "weekly.json")})
 		fmt.Fprintf(&extra, "  - name: slow-%d\n    token: %s\n    min_refresh_interval: 1ms\n    max_stale: 1ms\n    timeout: 1m\n", i, tok) // nothing to serve: scrapes wait
 	}
-	// A budget the plan knows: before the credential's first answer it assumes Toggl Free's
-	// and stretches the 1ms interval, so that a scrape could serve the cache and leave a
-	// refresh running, which the scrapes held next would join without a request of their own.
-	extra.WriteString("hourly_quota: 100000\n")
 	w.writeConfig(t, extra.String())
+	// slowDown waits for the start's fetch of each slow report, then slows its answers. It
+	// scrapes none: at min_refresh_interval and max_stale 1ms a scrape in the millisecond
+	// after a fetch serves that fetch's values and refreshes in the background, and a
+	// refresh left running would be joined by the scrapes the tests hold, which then send
+	// no request of their own.
 	slowDown := func(e *exporter) {
 		for i, tok := range tokens {
-			if status, _ := e.get(t, fmt.Sprintf("/probe?report=slow-%d", i)); status != http.StatusOK {
-				t.Fatalf("/probe?report=slow-%d: %d", i, status)
-			}
+			waitFor(t, fmt.Sprintf("the start's fetch of slow-%d", i), func() bool {
+				_, landing := e.get(t, "/")
+				return strings.Contains(landing, fmt.Sprintf("<tr><td>slow-%d</td><td>up</td>", i))
+			})
 			w.fake.SetFault(tok, togglfake.Fault{HeaderDelay: delay})
 		}
+		time.Sleep(5 * time.Millisecond) // the values are stale: a scrape waits for its own fetch
 	}
 	return w, tokens, slowDown
 }
