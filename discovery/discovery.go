@@ -52,9 +52,15 @@ type listing[T any] struct {
 
 // settings are what a listing is made with: a change lists again at once.
 type settings struct {
-	token             string
-	interval, timeout time.Duration
-	client            *client.Client
+	listing  client.Listing
+	interval time.Duration
+	client   *client.Client
+}
+
+// settingsOf returns the settings of listing w with c under cfg.
+func settingsOf(w config.Workspace, cfg *config.Config, c *client.Client) settings {
+	l := client.Listing{WorkspaceID: w.WorkspaceID, Credentials: client.Credentials{APIToken: w.Resolved.APIToken}, Timeout: time.Duration(cfg.Timeout)}
+	return settings{l, time.Duration(w.Interval), c}
 }
 
 // New returns a Discovery that applies to exporter; Set gives it a configuration.
@@ -84,10 +90,10 @@ func (d *Discovery) Set(cfg *config.Config, c *client.Client) {
 	d.cfg, d.client = cfg, c
 	reports, members := map[int64]settings{}, map[int64]settings{}
 	for _, e := range cfg.Discover {
-		reports[e.WorkspaceID] = settings{e.Resolved.APIToken, time.Duration(e.Interval), time.Duration(cfg.Timeout), c}
+		reports[e.WorkspaceID] = settingsOf(e.Workspace, cfg, c)
 	}
 	for _, m := range cfg.Members {
-		members[m.WorkspaceID] = settings{m.Resolved.APIToken, time.Duration(m.Interval), time.Duration(cfg.Timeout), c}
+		members[m.WorkspaceID] = settingsOf(m.Workspace, cfg, c)
 	}
 	follow(d, d.reports, reports, (*client.Client).ListSharedReports, d.listedReports)
 	gone := follow(d, d.members, members, listActive, d.listedMembers)
@@ -139,7 +145,7 @@ func follow[T any](d *Discovery, have map[int64]*listing[T], want map[int64]sett
 		go func() {
 			tick := d.ticks(ctx, s.interval)
 			for {
-				items, err := list(s.client, ctx, client.Listing{WorkspaceID: ws, Credentials: client.Credentials{APIToken: s.token}, Timeout: s.timeout})
+				items, err := list(s.client, ctx, s.listing)
 				d.mu.Lock()
 				if ctx.Err() == nil { // else a Set replaced this lister: its result is stale
 					first, before := l.lastSuccess.IsZero(), l.served

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/toggl-exporter/toggl_exporter/client"
 	"github.com/toggl-exporter/toggl_exporter/config"
@@ -40,9 +39,8 @@ func cut(s string, n int) string {
 func ListOnce(ctx context.Context, cfg *config.Config, c *client.Client) (*config.Config, []string, error) {
 	lists := make([][]client.SavedReport, len(cfg.Discover))
 	for i, e := range cfg.Discover {
-		l := client.Listing{WorkspaceID: e.WorkspaceID, Credentials: client.Credentials{APIToken: e.Resolved.APIToken}, Timeout: time.Duration(cfg.Timeout)}
 		var err error
-		if lists[i], err = c.ListSharedReports(ctx, l); err != nil {
+		if lists[i], err = c.ListSharedReports(ctx, settingsOf(e.Workspace, cfg, c).listing); err != nil {
 			return nil, nil, fmt.Errorf("discover[%d]: listing the saved reports of workspace %d: %w", i, e.WorkspaceID, err)
 		}
 	}
