@@ -27,7 +27,7 @@ type leakReport struct {
 	name  string
 	fault togglfake.Fault
 	extra string // more YAML for the report
-	every int    // it is refreshed every that many scrapes
+	every int    // it is refreshed every that many scrapes: its min_refresh_interval follows
 	code  string
 }
 
@@ -41,7 +41,7 @@ func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // last: after the servers closed
 	fdsAtStart := openFDs()
-	const scrapes = 60
+	const scrapes, minutesApart = 60, 5
 
 	reports := []leakReport{
 		{name: "healthy", every: 1},
@@ -52,18 +52,19 @@ func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 		// Timeouts cost real time: these two are refreshed every tenth scrape only,
 		// with a timeout long enough for a request to go out on a loaded machine.
 		{name: "slowheaders", fault: togglfake.Fault{HeaderDelay: time.Minute}, every: 10, code: client.CodeTimeout,
-			extra: "    timeout: 200ms\n    min_refresh_interval: 50m\n    max_stale: 2h\n"},
+			extra: "    timeout: 200ms\n    max_stale: 2h\n"},
 		{name: "slowbody", fault: togglfake.Fault{BodyDelay: time.Minute}, every: 10, code: client.CodeTimeout,
-			extra: "    timeout: 200ms\n    min_refresh_interval: 50m\n    max_stale: 2h\n"},
+			extra: "    timeout: 200ms\n    max_stale: 2h\n"},
 	}
 	var yml strings.Builder
-	yml.WriteString("api_url: {{URL}}\nmin_refresh_interval: 5m\nmax_stale: 30m\nmax_response_bytes: 16KiB\nreports:\n")
+	yml.WriteString("api_url: {{URL}}\nmax_stale: 30m\nmax_response_bytes: 16KiB\nreports:\n")
 	s := newStack(t, nil)
 	for i, r := range reports {
 		token := "tok-leak-0123456789abcdef-" + r.name
 		s.fake.Set(token, togglfake.Report{Body: reportJSON(r.name, int64(100+i)), Fault: r.fault})
 		// Each its own credentials: the rate limit must not make them wait for each other.
-		fmt.Fprintf(&yml, "  - name: %s\n    token: %s\n    api_token: api-leak-0123456789abcdef-%s\n%s", r.name, token, r.name, r.extra)
+		fmt.Fprintf(&yml, "  - name: %s\n    token: %s\n    api_token: api-leak-0123456789abcdef-%s\n    min_refresh_interval: %dm\n%s",
+			r.name, token, r.name, r.every*minutesApart, r.extra) // refreshed every r.every scrapes
 	}
 	s.routes = map[string]Fetcher{"tok-leak-0123456789abcdef-refused": client.New(client.Options{BaseURL: refusedURL(t), Now: s.clock.Now})}
 	s.apply(yml.String())
@@ -73,7 +74,7 @@ func TestNoLeaksAfterManyFailingScrapes(t *testing.T) {
 	start := time.Now()
 	var x exposition
 	for i := 1; i <= scrapes; i++ {
-		s.clock.Advance(5 * time.Minute)
+		s.clock.Advance(minutesApart * time.Minute)
 		x = s.rescrape()
 		for _, r := range reports {
 			switch {
